@@ -1,0 +1,56 @@
+# Dabba: `make run` (everything plus demo traffic) and `make test` (the whole suite).
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+PY := .venv/bin/python
+UV := $(shell command -v uv 2>/dev/null || echo "python3 -m uv")
+
+.PHONY: help install up down logs run test lint bench status
+
+help:
+	@echo "make run    start Kafka, PostgreSQL, every service and the sandbox, stream demo orders"
+	@echo "make up     the stack without demo traffic;  make down  stop it;  make logs  follow logs"
+	@echo "make test   lint, type-check, contract check, and the whole test suite"
+	@echo "make bench  end-to-end throughput and latency with exactly-once checks"
+
+install: .venv/.dabba-installed
+
+.venv/.dabba-installed: pyproject.toml uv.lock
+	@command -v uv >/dev/null 2>&1 || python3 -m uv --version >/dev/null 2>&1 || \
+		{ echo "install: fetching uv from PyPI"; python3 -m pip install --quiet uv; }
+	@echo "install: Python dependencies from uv.lock"
+	@$(UV) sync --frozen --quiet
+	@touch $@
+
+up: install
+	@bash deploy/local/up.sh
+	@$(PY) -m chassis.topics
+	@$(PY) -m deploy.local.stack start
+
+down:
+	@if [ -x $(PY) ]; then $(PY) -m deploy.local.stack stop; fi
+	@bash deploy/local/down.sh
+
+status: install
+	@$(PY) -m deploy.local.stack status
+
+logs:
+	@bash deploy/local/logs.sh
+
+run: install
+	@$(PY) -m deploy.local.demo
+
+lint: install
+	@.venv/bin/ruff check .
+	@.venv/bin/ruff format --check .
+	@.venv/bin/mypy
+	@$(PY) -m contracts.schemas_tool check
+
+test: lint
+	@bash deploy/local/up.sh
+	@$(PY) -m chassis.topics
+	@.venv/bin/pytest
+
+bench: install
+	@bash deploy/local/up.sh
+	@$(PY) -m chassis.topics
+	@$(PY) -m bench.run

@@ -1,0 +1,271 @@
+"""Effectively-once consumption: inbox + effect + outgoing events in one transaction per batch.
+
+A batch is applied in one transaction; if any message fails, each is retried alone (bounded, with
+backoff) and a message that still fails goes to dlq.<service>. The Kafka offset is committed by the
+caller only after this returns, i.e. after the database commit.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+import uuid
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Generic, Protocol, TypeVar
+
+import asyncpg
+import structlog
+from prometheus_client import Counter, Histogram
+from pydantic import ValidationError
+
+from chassis import faults
+from chassis.db import Conn
+from chassis.logging import get_logger
+from chassis.outbox import emit
+from chassis.telemetry import consume_span
+from contracts._base import Event
+from contracts.envelope import Envelope
+
+log = get_logger(__name__)
+
+CONSUMED = Counter(
+    "dabba_events_consumed_total", "Events by outcome", ["topic", "outcome"]
+)  # applied | duplicate | dead_lettered | invalid
+BATCH_SECONDS = Histogram("dabba_consume_batch_seconds", "Time to apply one consumed batch")
+
+_ID_NAMESPACE = uuid.UUID("6f1c9a52-0d1e-4c53-9a53-5d2b0a7f3e11")
+
+E = TypeVar("E", bound=Event)
+E_contra = TypeVar("E_contra", bound=Event, contravariant=True)
+
+
+class Record(Protocol):
+    """The parts of a Kafka record the consumer reads (aiokafka's ConsumerRecord fits)."""
+
+    topic: str
+    partition: int
+    offset: int
+    key: bytes | None
+    value: bytes | None
+    headers: Sequence[tuple[str, bytes]]
+
+
+@dataclass(slots=True)
+class Incoming:
+    """One consumed record, with its envelope when it had one."""
+
+    record: Record
+    event_id: str
+    envelope: Envelope | None
+    traceparent: str | None
+
+
+@dataclass(slots=True)
+class HandlerContext:
+    """What a handler gets besides the event: the transaction's connection and a way to emit."""
+
+    conn: Conn
+    service: str
+    incoming: Incoming
+    log: Any
+    emitted: list[str] = field(default_factory=list)
+
+    @property
+    def event_id(self) -> str:
+        """The id of the event being applied (its ce_id)."""
+        return self.incoming.event_id
+
+    async def emit(self, event: Event) -> None:
+        """Publish an event when (and only if) this transaction commits."""
+        self.emitted.append(await emit(self.conn, event, source=self.service))
+
+
+class Handler(Protocol[E_contra]):
+    """Applies one event inside the consumer's transaction."""
+
+    async def __call__(self, ctx: HandlerContext, event: E_contra, /) -> None: ...
+
+
+InvalidHandler = Callable[[HandlerContext, bytes, ValidationError], Awaitable[None]]
+
+
+@dataclass(frozen=True, slots=True)
+class Subscription(Generic[E]):
+    """How one topic is handled: its model, the handler, and what to do with an invalid payload."""
+
+    model: type[E]
+    handler: Handler[E]
+    on_invalid: InvalidHandler | None = None
+
+
+class Poison(Exception):
+    """A message that can never be applied (unreadable, wrong type): dead-lettered without retry."""
+
+
+DeadLetter = Callable[[Record, str], Awaitable[None]]
+
+
+def event_id_of(record: Record, envelope: Envelope | None) -> str:
+    """The CloudEvents id, or for a record without one a stable id from its position."""
+    if envelope is not None:
+        return envelope.id
+    return str(uuid.uuid5(_ID_NAMESPACE, f"{record.topic}/{record.partition}/{record.offset}"))
+
+
+def read_envelope(record: Record) -> Envelope | None:
+    """The envelope, None when the producer sent no CloudEvents headers (a third-party adapter)."""
+    if not any(k == "ce_id" for k, _ in record.headers):
+        return None
+    try:
+        return Envelope.from_headers(record.headers)
+    except ValueError as exc:
+        raise Poison(str(exc)) from exc
+
+
+class Consumer:
+    """Applies batches of records for one service through its registered subscriptions."""
+
+    def __init__(
+        self,
+        *,
+        service: str,
+        pool: asyncpg.Pool,
+        subscriptions: dict[str, Subscription[Any]],
+        dead_letter: DeadLetter,
+        max_attempts: int = 3,
+        retry_backoff_s: float = 0.2,
+    ) -> None:
+        self.service = service
+        self._pool = pool
+        self._subs = subscriptions
+        self._dead_letter = dead_letter
+        self._max_attempts = max_attempts
+        self._backoff = retry_backoff_s
+
+    async def apply_batch(self, records: Sequence[Record]) -> None:
+        """Apply records in order; returns once every one is applied, a duplicate, or dead-lettered."""
+        started = time.perf_counter()
+        ready: list[Incoming] = []
+        for record in records:
+            try:
+                envelope = read_envelope(record)
+                self._check_type(record, envelope)
+            except Poison as exc:
+                await self._to_dlq(record, str(exc))
+                continue
+            ready.append(
+                Incoming(
+                    record=record,
+                    event_id=event_id_of(record, envelope),
+                    envelope=envelope,
+                    traceparent=envelope.traceparent if envelope else None,
+                )
+            )
+        if ready:
+            try:
+                async with self._pool.acquire() as conn, conn.transaction():
+                    fresh = await self._claim(conn, ready)
+                    for incoming in ready:
+                        if incoming.event_id in fresh:
+                            await self._apply(conn, incoming)
+                        else:
+                            CONSUMED.labels(incoming.record.topic, "duplicate").inc()
+                    await faults.freeze_if_armed("consumer.before_commit", lambda: _mentions(ready))
+            except Exception as exc:
+                log.warning("batch failed, applying one by one", size=len(ready), error=repr(exc))
+                for incoming in ready:
+                    await self._apply_alone(incoming)
+            await faults.freeze_if_armed("consumer.after_commit", lambda: _mentions(ready))
+        BATCH_SECONDS.observe(time.perf_counter() - started)
+
+    def _check_type(self, record: Record, envelope: Envelope | None) -> None:
+        sub = self._subs.get(record.topic)
+        if sub is None:
+            raise Poison(f"no handler for topic {record.topic!r}")
+        if envelope is not None and envelope.type != sub.model.ce_type():
+            raise Poison(f"ce_type {envelope.type!r} does not belong on topic {record.topic!r}")
+
+    async def _claim(self, conn: Conn, batch: Sequence[Incoming]) -> set[str]:
+        """Insert the batch's ids into the inbox; the ids that were new are the ones to apply."""
+        rows = await conn.fetch(
+            """INSERT INTO inbox (event_id, topic)
+               SELECT * FROM unnest($1::text[], $2::text[])
+               ON CONFLICT (event_id) DO NOTHING
+               RETURNING event_id""",
+            [i.event_id for i in batch],
+            [i.record.topic for i in batch],
+        )
+        return {r["event_id"] for r in rows}
+
+    async def _apply(self, conn: Conn, incoming: Incoming) -> None:
+        record = incoming.record
+        sub = self._subs[record.topic]
+        subject = incoming.envelope.subject if incoming.envelope else None
+        with (
+            consume_span(
+                f"{record.topic} process",
+                traceparent=incoming.traceparent,
+                **{
+                    "messaging.destination": record.topic,
+                    "messaging.message.id": incoming.event_id,
+                },
+            ),
+            structlog.contextvars.bound_contextvars(
+                event_id=incoming.event_id, subject=subject, topic=record.topic
+            ),
+        ):
+            ctx = HandlerContext(conn=conn, service=self.service, incoming=incoming, log=log)
+            try:
+                event = sub.model.model_validate_json(record.value or b"")
+            except ValidationError as exc:
+                if sub.on_invalid is None:
+                    raise Poison(f"invalid {sub.model.__name__}: {exc}") from exc
+                await sub.on_invalid(ctx, record.value or b"", exc)
+                CONSUMED.labels(record.topic, "invalid").inc()
+                return
+            await sub.handler(ctx, event)
+            CONSUMED.labels(record.topic, "applied").inc()
+            log.info("event applied", type=sub.model.__name__, emitted=len(ctx.emitted))
+
+    async def _apply_alone(self, incoming: Incoming) -> None:
+        """One message in its own transaction, retried with backoff, then dead-lettered."""
+        error = ""
+        for attempt in range(1, self._max_attempts + 1):
+            try:
+                async with self._pool.acquire() as conn, conn.transaction():
+                    if not await self._claim(conn, [incoming]):
+                        CONSUMED.labels(incoming.record.topic, "duplicate").inc()
+                        return
+                    await self._apply(conn, incoming)
+                return
+            except Poison as exc:
+                error = str(exc)
+                break
+            except Exception as exc:
+                error = repr(exc)
+                log.warning("event failed", event_id=incoming.event_id, attempt=attempt, error=error)
+                if attempt < self._max_attempts:
+                    await asyncio.sleep(self._backoff * 2 ** (attempt - 1))
+        await self._to_dlq(incoming.record, error)
+
+    async def _to_dlq(self, record: Record, error: str) -> None:
+        await self._dead_letter(record, error)
+        CONSUMED.labels(record.topic, "dead_lettered").inc()
+        log.error(
+            "event dead-lettered",
+            topic=record.topic,
+            partition=record.partition,
+            offset=record.offset,
+            error=error[:500],
+        )
+
+
+def _mentions(batch: Sequence[Incoming]) -> list[str]:
+    """What a fault point may match on: each record's key and value as text."""
+    return [
+        (i.record.key or b"").decode(errors="replace")
+        + " "
+        + (i.record.value or b"").decode(errors="replace")
+        for i in batch
+    ]

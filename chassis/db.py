@@ -1,0 +1,131 @@
+"""PostgreSQL for one service: its own database (created if missing), a pool, numbered migrations.
+
+Migrations are plain SQL files NNN_name.sql, applied once each, in order, under an advisory lock.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+import asyncpg
+from asyncpg.pool import PoolConnectionProxy
+
+from chassis.logging import get_logger
+
+Conn = asyncpg.Connection | PoolConnectionProxy
+"""A connection, whether opened alone or borrowed from the pool."""
+
+CHASSIS_MIGRATIONS = Path(__file__).parent / "migrations"
+_MIGRATION_NAME = re.compile(r"^(\d{3})_[a-z0-9_]+\.sql$")
+_MIGRATION_LOCK = 7_211_001
+
+log = get_logger(__name__)
+
+
+def database_name(service: str) -> str:
+    """The database a service owns: dabba_<service>."""
+    return f"dabba_{service}"
+
+
+def with_database(url: str, database: str) -> str:
+    """The same server URL pointing at another database."""
+    parts = urlsplit(url)
+    return urlunsplit((parts.scheme, parts.netloc, f"/{database}", parts.query, parts.fragment))
+
+
+async def ensure_database(server_url: str, database: str) -> None:
+    """Create the database if it does not exist (safe when two processes race)."""
+    conn = await asyncpg.connect(server_url)
+    try:
+        exists = await conn.fetchval("SELECT 1 FROM pg_database WHERE datname = $1", database)
+        if not exists:
+            try:
+                await conn.execute(f'CREATE DATABASE "{database}"')
+                log.info("database created", database=database)
+            except asyncpg.DuplicateDatabaseError:
+                pass
+    finally:
+        await conn.close()
+
+
+@dataclass(frozen=True, slots=True)
+class Migration:
+    """One numbered SQL file of one component (the chassis or a service)."""
+
+    component: str
+    version: int
+    name: str
+    sql: str
+
+
+def load_migrations(component: str, folder: Path) -> list[Migration]:
+    """Read NNN_name.sql files in order; a badly named or duplicated number is an error."""
+    found: list[Migration] = []
+    for path in sorted(folder.glob("*.sql")):
+        match = _MIGRATION_NAME.match(path.name)
+        if not match:
+            raise ValueError(f"{path}: migration files are named NNN_snake_name.sql")
+        found.append(Migration(component, int(match.group(1)), path.stem, path.read_text()))
+    versions = [m.version for m in found]
+    if len(set(versions)) != len(versions):
+        raise ValueError(f"{folder}: two migrations share a number")
+    return found
+
+
+async def migrate(conn: asyncpg.Connection, migrations: list[Migration]) -> list[str]:
+    """Apply what is not yet applied, each in its own transaction; returns the names applied."""
+    await conn.execute("SELECT pg_advisory_lock($1)", _MIGRATION_LOCK)
+    try:
+        await conn.execute(
+            """CREATE TABLE IF NOT EXISTS schema_migrations (
+                   component  text NOT NULL,
+                   version    int  NOT NULL,
+                   name       text NOT NULL,
+                   applied_at timestamptz NOT NULL DEFAULT now(),
+                   PRIMARY KEY (component, version))"""
+        )
+        done = {
+            (r["component"], r["version"])
+            for r in await conn.fetch("SELECT component, version FROM schema_migrations")
+        }
+        applied: list[str] = []
+        for m in migrations:
+            if (m.component, m.version) in done:
+                continue
+            async with conn.transaction():
+                await conn.execute(m.sql)
+                await conn.execute(
+                    "INSERT INTO schema_migrations (component, version, name) VALUES ($1, $2, $3)",
+                    m.component,
+                    m.version,
+                    m.name,
+                )
+            applied.append(f"{m.component}/{m.name}")
+        if applied:
+            log.info("migrations applied", applied=applied)
+        return applied
+    finally:
+        await conn.execute("SELECT pg_advisory_unlock($1)", _MIGRATION_LOCK)
+
+
+async def open_database(
+    *, server_url: str, service: str, migrations_dir: Path | None, min_size: int, max_size: int
+) -> asyncpg.Pool:
+    """Create the service database if needed, migrate it, and return a pool on it."""
+    database = database_name(service)
+    await ensure_database(server_url, database)
+    url = with_database(server_url, database)
+    migrations = load_migrations("chassis", CHASSIS_MIGRATIONS)
+    if migrations_dir is not None:
+        migrations += load_migrations(service, migrations_dir)
+    conn = await asyncpg.connect(url)
+    try:
+        await migrate(conn, migrations)
+    finally:
+        await conn.close()
+    pool = await asyncpg.create_pool(url, min_size=min_size, max_size=max_size)
+    assert pool is not None
+    return pool

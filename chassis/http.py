@@ -1,0 +1,61 @@
+"""The HTTP face every service shares: /healthz, /readyz, /metrics, and clear 4xx errors.
+
+Validation errors answer 422 with every field problem, each naming the field.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from contextlib import AbstractAsyncContextManager
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, Response
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+
+ReadinessCheck = Callable[[], Awaitable[dict[str, bool]]]
+
+
+def field_problems(exc: RequestValidationError) -> list[dict[str, str]]:
+    """Every problem of a request as {field, problem}, the field as a dotted path."""
+    problems = []
+    for err in exc.errors():
+        loc = [str(p) for p in err.get("loc", ()) if p not in ("body", "query", "path")]
+        problems.append({"field": ".".join(loc) or "body", "problem": str(err.get("msg", ""))})
+    return problems
+
+
+def create_http_app(
+    *,
+    title: str,
+    version: str,
+    lifespan: Callable[[FastAPI], AbstractAsyncContextManager[None]],
+    readiness: ReadinessCheck,
+) -> FastAPI:
+    """A FastAPI app with health, readiness and Prometheus metrics already mounted."""
+    app = FastAPI(title=title, version=version, lifespan=lifespan)
+
+    @app.exception_handler(RequestValidationError)
+    async def _invalid(_request: Request, exc: RequestValidationError) -> JSONResponse:
+        problems = field_problems(exc)
+        return JSONResponse(status_code=422, content={"error": "invalid request", "problems": problems})
+
+    @app.get("/healthz", tags=["ops"], summary="Liveness: the process answers")
+    async def healthz() -> dict[str, Any]:
+        return {"status": "ok"}
+
+    @app.get("/readyz", tags=["ops"], summary="Readiness: database, Kafka and the relay are up")
+    async def readyz() -> JSONResponse:
+        checks = await readiness()
+        ok = all(checks.values())
+        return JSONResponse(
+            status_code=200 if ok else 503,
+            content={"status": "ready" if ok else "not ready", "checks": checks},
+        )
+
+    @app.get("/metrics", tags=["ops"], summary="Prometheus metrics")
+    async def metrics() -> Response:
+        return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
+
+    return app

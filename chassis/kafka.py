@@ -1,0 +1,102 @@
+"""The Kafka side of a service: a faststream broker (idempotent, acks=all), DLQ, topic setup.
+
+Topics are created here with explicit partition counts, never by broker auto-create.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+from aiokafka.errors import TopicAlreadyExistsError
+from faststream.kafka import KafkaBroker
+
+from chassis.consumer import Record
+from chassis.logging import get_logger
+from contracts.registry import all_topics
+from contracts.topics import DEFAULT_PARTITIONS, dlq_topic
+
+log = get_logger(__name__)
+
+SERVICES = ("orders", "routing", "inventory", "shipping", "notifications", "returns")
+
+
+def make_broker(bootstrap_servers: str, *, client_id: str) -> KafkaBroker:
+    """A broker whose producer is idempotent with acks=all, and which never auto-creates topics."""
+    return KafkaBroker(
+        bootstrap_servers,
+        client_id=client_id,
+        enable_idempotence=True,
+        acks="all",
+        linger_ms=5,
+        max_batch_size=256 * 1024,
+        allow_auto_create_topics=False,
+        logger=None,
+    )
+
+
+async def publish_raw(
+    broker: KafkaBroker, topic: str, value: bytes, key: bytes | None, headers: dict[str, str]
+) -> Any:
+    """Hand one record to the producer; the returned future resolves on the broker's ack."""
+    return await broker.publish(value, topic, key=key, headers=headers, no_confirm=True)
+
+
+def dead_letter_headers(record: Record, error: str, service: str) -> dict[str, str]:
+    """The original record's headers plus where it came from and why it failed."""
+    headers = {k: v.decode("utf-8", "replace") for k, v in record.headers}
+    headers.update(
+        {
+            "dlq_original_topic": record.topic,
+            "dlq_original_partition": str(record.partition),
+            "dlq_original_offset": str(record.offset),
+            "dlq_error": error[:2000],
+            "dlq_service": service,
+        }
+    )
+    return headers
+
+
+async def send_to_dlq(broker: KafkaBroker, service: str, record: Record, error: str) -> None:
+    """Publish a record that cannot be applied to dlq.<service> and wait for the ack."""
+    await broker.publish(
+        record.value or b"",
+        dlq_topic(service),
+        key=record.key,
+        headers=dead_letter_headers(record, error, service),
+    )
+
+
+def topic_plan(partitions: int = DEFAULT_PARTITIONS) -> dict[str, int]:
+    """Every topic Dabba uses, with its partition count: the contract topics and one DLQ per service."""
+    plan = dict.fromkeys(all_topics(), partitions)
+    plan.update({dlq_topic(s): 1 for s in SERVICES})
+    return plan
+
+
+async def ensure_topics(
+    bootstrap_servers: str, plan: dict[str, int] | None = None, *, attempts: int = 30
+) -> list[str]:
+    """Create missing topics (idempotent); returns the names it created."""
+    plan = plan or topic_plan()
+    for attempt in range(1, attempts + 1):
+        admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap_servers)
+        try:
+            await admin.start()
+            existing = set(await admin.list_topics())
+            missing = [NewTopic(t, n, 1) for t, n in plan.items() if t not in existing]
+            if missing:
+                try:
+                    await admin.create_topics(missing)
+                except TopicAlreadyExistsError:
+                    pass
+            return [t.name for t in missing]
+        except Exception as exc:
+            if attempt == attempts:
+                raise
+            log.info("waiting for kafka", error=repr(exc), attempt=attempt)
+            await asyncio.sleep(1)
+        finally:
+            await admin.close()
+    return []

@@ -1,0 +1,189 @@
+"""Transactional outbox: events are rows written with the state change, published by a relay.
+
+The relay publishes in transaction order, deletes rows only after the broker acknowledged them, wakes
+on LISTEN/NOTIFY, and after a crash simply publishes again what is left (consumers' inboxes dedupe).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import Awaitable, Callable, Sequence
+from typing import Any
+
+import asyncpg
+from prometheus_client import Counter, Gauge
+
+from chassis import faults
+from chassis.db import Conn
+from chassis.logging import get_logger
+from chassis.telemetry import current_traceparent
+from contracts._base import Event, utcnow
+from contracts.envelope import Envelope, new_event_id
+
+log = get_logger(__name__)
+
+PUBLISHED = Counter("dabba_outbox_published_total", "Outbox events acknowledged by Kafka", ["topic"])
+PENDING = Gauge("dabba_outbox_pending", "Outbox rows read but not yet acknowledged")
+
+_RELAY_LOCK = 7_211_002
+
+Publish = Callable[[str, bytes, bytes | None, dict[str, str]], Awaitable[Any]]
+"""Send one record (topic, value, key, headers); returns an awaitable that resolves on broker ack."""
+
+
+def envelope_for(event: Event, *, source: str, event_id: str | None = None) -> Envelope:
+    """The CloudEvents envelope of an event produced now, carrying the current trace."""
+    traceparent, tracestate = current_traceparent()
+    return Envelope(
+        id=event_id or new_event_id(),
+        type=event.ce_type(),
+        source=source,
+        time=utcnow(),
+        subject=event.subject(),
+        traceparent=traceparent,
+        tracestate=tracestate,
+    )
+
+
+async def emit(conn: Conn, event: Event, *, source: str, event_id: str | None = None) -> str:
+    """Write an event to the outbox inside the caller's transaction; returns its event id."""
+    envelope = envelope_for(event, source=source, event_id=event_id)
+    headers = {k: v.decode() for k, v in envelope.to_headers()}
+    await conn.execute(
+        "INSERT INTO outbox (topic, key, headers, payload) VALUES ($1, $2, $3::jsonb, $4)",
+        event.TOPIC,
+        event.partition_key(),
+        json.dumps(headers),
+        event.model_dump_json().encode(),
+    )
+    return envelope.id
+
+
+async def emit_many(conn: Conn, events: Sequence[Event], *, source: str) -> None:
+    """Write several events in one round trip, in the given order."""
+    rows = []
+    for event in events:
+        envelope = envelope_for(event, source=source)
+        headers = {k: v.decode() for k, v in envelope.to_headers()}
+        rows.append(
+            (
+                event.TOPIC,
+                event.partition_key(),
+                json.dumps(headers),
+                event.model_dump_json().encode(),
+            )
+        )
+    await conn.executemany(
+        "INSERT INTO outbox (topic, key, headers, payload) VALUES ($1, $2, $3::jsonb, $4)", rows
+    )
+
+
+_FETCH = """
+SELECT id, topic, key, headers, payload
+  FROM outbox
+ WHERE txid < pg_snapshot_xmin(pg_current_snapshot())
+ ORDER BY txid, id
+ LIMIT $1
+"""
+
+
+class OutboxRelay:
+    """Publishes one service's outbox to Kafka; one active relay per database (advisory lock)."""
+
+    def __init__(
+        self,
+        *,
+        pool: asyncpg.Pool,
+        dsn: str,
+        publish: Publish,
+        batch_size: int = 1000,
+        poll_interval_s: float = 1.0,
+    ) -> None:
+        self._pool = pool
+        self._dsn = dsn
+        self._publish = publish
+        self._batch_size = batch_size
+        self._poll_interval_s = poll_interval_s
+        self._wake = asyncio.Event()
+        self._stopping = False
+        self._task: asyncio.Task[None] | None = None
+        self.is_leader = False
+
+    @property
+    def running(self) -> bool:
+        """Whether the relay loop is alive (leading or standing by)."""
+        return self._task is not None and not self._task.done()
+
+    def start(self) -> None:
+        """Run the relay in the background."""
+        self._task = asyncio.create_task(self._run(), name="outbox-relay")
+
+    async def stop(self) -> None:
+        """Finish the batch under way and stop."""
+        self._stopping = True
+        self._wake.set()
+        if self._task is not None:
+            try:
+                await asyncio.wait_for(self._task, timeout=10)
+            except (TimeoutError, asyncio.CancelledError):
+                self._task.cancel()
+
+    async def _run(self) -> None:
+        while not self._stopping:
+            try:
+                await self._lead()
+            except Exception as exc:  # the relay must outlive broker and database outages
+                log.warning("outbox relay failed, retrying", error=repr(exc))
+                await asyncio.sleep(1)
+
+    async def _lead(self) -> None:
+        listener = await asyncpg.connect(self._dsn)
+        try:
+            while not self._stopping:
+                if await listener.fetchval("SELECT pg_try_advisory_lock($1)", _RELAY_LOCK):
+                    break
+                await asyncio.sleep(2)  # another instance relays; stand by
+            self.is_leader = True
+            await listener.add_listener("outbox", lambda *_: self._wake.set())
+            log.info("outbox relay leading")
+            while not self._stopping:
+                sent = await self.relay_once()
+                if sent >= self._batch_size:
+                    continue
+                self._wake.clear()
+                if sent:
+                    continue  # a just-finished transaction may have held rows back; look again
+                try:
+                    await asyncio.wait_for(self._wake.wait(), timeout=self._poll_interval_s)
+                except TimeoutError:
+                    pass
+        finally:
+            self.is_leader = False
+            await listener.close()
+
+    async def relay_once(self) -> int:
+        """Publish the next batch in order and delete it once every record is acknowledged."""
+        async with self._pool.acquire() as conn:
+            rows = await conn.fetch(_FETCH, self._batch_size)
+            if not rows:
+                return 0
+            PENDING.set(len(rows))
+            acks = [
+                await self._publish(
+                    r["topic"],
+                    bytes(r["payload"]),
+                    r["key"].encode() if r["key"] is not None else None,
+                    json.loads(r["headers"]),
+                )
+                for r in rows
+            ]
+            await asyncio.gather(*acks)
+            await faults.freeze_if_armed(
+                "outbox.after_publish", lambda: [f"{r['key']} {bytes(r['payload']).decode()}" for r in rows]
+            )
+            await conn.execute("DELETE FROM outbox WHERE id = ANY($1::bigint[])", [r["id"] for r in rows])
+            for r in rows:
+                PUBLISHED.labels(r["topic"]).inc()
+            PENDING.set(0)
+            return len(rows)

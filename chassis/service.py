@@ -1,0 +1,227 @@
+"""One Dabba service process: its database, its Kafka consumer, its outbox relay, its HTTP API.
+
+A service module builds a Service, registers handlers and routes, and calls run().
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any, TypeVar
+
+import asyncpg
+import uvicorn
+from fastapi import APIRouter, FastAPI
+from faststream.kafka import KafkaBroker
+from faststream.kafka.annotations import KafkaMessage
+from faststream.middlewares import AckPolicy
+
+from chassis import db
+from chassis.consumer import Consumer, Handler, InvalidHandler, Record, Subscription
+from chassis.http import create_http_app
+from chassis.kafka import ensure_topics, make_broker, publish_raw, send_to_dlq
+from chassis.logging import configure_logging, get_logger
+from chassis.outbox import OutboxRelay, emit
+from chassis.settings import ServiceSettings
+from chassis.telemetry import configure_tracing
+from contracts._base import Event
+
+E = TypeVar("E", bound=Event)
+StartHook = Callable[["Service"], Awaitable[None]]
+
+log = get_logger(__name__)
+
+
+async def _no_decode(_message: Any) -> None:
+    """Records are read raw by the consumer; faststream must not parse them first."""
+    return None
+
+
+class Service:
+    """Wires a service's handlers and routes to PostgreSQL, Kafka and HTTP."""
+
+    def __init__(
+        self,
+        name: str,
+        *,
+        settings: ServiceSettings,
+        migrations: Path | None = None,
+        version: str = "0.1.0",
+    ) -> None:
+        self.name = name
+        self.settings = settings
+        self.migrations = migrations
+        self.version = version
+        self._subscriptions: dict[str, Subscription[Any]] = {}
+        self._routers: list[APIRouter] = []
+        self._start_hooks: list[StartHook] = []
+        self._tasks: list[asyncio.Task[Any]] = []
+        self._pool: asyncpg.Pool | None = None
+        self.broker: KafkaBroker | None = None
+        self.relay: OutboxRelay | None = None
+
+    # registration ------------------------------------------------------------------------------
+
+    def handles(
+        self, model: type[E], *, on_invalid: InvalidHandler | None = None
+    ) -> Callable[[Handler[E]], Handler[E]]:
+        """Register the handler of one event type (its topic); at most one per topic."""
+
+        def register(handler: Handler[E]) -> Handler[E]:
+            if model.TOPIC in self._subscriptions:
+                raise ValueError(f"{self.name} already handles {model.TOPIC}")
+            self._subscriptions[model.TOPIC] = Subscription(model, handler, on_invalid)
+            return handler
+
+        return register
+
+    def include_router(self, router: APIRouter) -> None:
+        """Serve these HTTP routes."""
+        self._routers.append(router)
+
+    def on_start(self, hook: StartHook) -> StartHook:
+        """Run after the database, Kafka and relay are up (seed data, background loops)."""
+        self._start_hooks.append(hook)
+        return hook
+
+    def spawn(self, coro: Awaitable[Any], *, name: str) -> None:
+        """A background task that is cancelled on shutdown."""
+        self._tasks.append(asyncio.ensure_future(coro))
+        self._tasks[-1].set_name(name)
+
+    @property
+    def topics(self) -> Sequence[str]:
+        """The topics this service consumes."""
+        return tuple(self._subscriptions)
+
+    # runtime -----------------------------------------------------------------------------------
+
+    @property
+    def pool(self) -> asyncpg.Pool:
+        """The service database pool (after start)."""
+        if self._pool is None:
+            raise RuntimeError(f"{self.name} is not started")
+        return self._pool
+
+    async def emit(self, conn: asyncpg.Connection, event: Event) -> str:
+        """Write an event to the outbox within the caller's transaction."""
+        return await emit(conn, event, source=self.name)
+
+    async def start(self) -> None:
+        """Open the database (migrating it), start the consumer, the relay and the start hooks."""
+        s = self.settings
+        self._pool = await db.open_database(
+            server_url=s.database_url,
+            service=self.name,
+            migrations_dir=self.migrations,
+            min_size=s.db_pool_min,
+            max_size=s.db_pool_max,
+        )
+        await ensure_topics(s.kafka_bootstrap_servers)
+        broker = self.broker = make_broker(s.kafka_bootstrap_servers, client_id=self.name)
+
+        async def dead_letter(record: Record, error: str) -> None:
+            await send_to_dlq(broker, self.name, record, error)
+
+        if self._subscriptions:
+            consumer = Consumer(
+                service=self.name,
+                pool=self.pool,
+                subscriptions=self._subscriptions,
+                dead_letter=dead_letter,
+                max_attempts=s.consumer_max_attempts,
+                retry_backoff_s=s.consumer_retry_backoff_ms / 1000,
+            )
+
+            async def on_batch(message: KafkaMessage) -> None:
+                await consumer.apply_batch(message.raw_message)
+
+            broker.subscriber(
+                *self._subscriptions,
+                group_id=self.name,
+                batch=True,
+                max_records=s.consumer_max_records,
+                batch_timeout_ms=s.consumer_batch_timeout_ms,
+                auto_offset_reset="earliest",
+                ack_policy=AckPolicy.NACK_ON_ERROR,
+                decoder=_no_decode,
+                max_poll_interval_ms=600_000,
+            )(on_batch)
+
+        await broker.start()
+        self.relay = OutboxRelay(
+            pool=self.pool,
+            dsn=db.with_database(s.database_url, db.database_name(self.name)),
+            publish=lambda topic, value, key, headers: publish_raw(broker, topic, value, key, headers),
+            batch_size=s.outbox_batch_size,
+            poll_interval_s=s.outbox_poll_interval_ms / 1000,
+        )
+        self.relay.start()
+        for hook in self._start_hooks:
+            await hook(self)
+        log.info("service started", topics=list(self._subscriptions), http_port=s.http_port)
+
+    async def stop(self) -> None:
+        """Stop consuming, let the relay finish its batch, close the pool."""
+        for task in self._tasks:
+            task.cancel()
+        if self.broker is not None:
+            await self.broker.stop()
+        if self.relay is not None:
+            await self.relay.stop()
+        if self._pool is not None:
+            await self._pool.close()
+        log.info("service stopped")
+
+    async def readiness(self) -> dict[str, bool]:
+        """Each dependency's state, for /readyz."""
+        checks = {"database": False, "kafka": False, "outbox_relay": False}
+        if self._pool is not None:
+            try:
+                checks["database"] = await self._pool.fetchval("SELECT true") is True
+            except (OSError, asyncpg.PostgresError):
+                pass
+        if self.broker is not None:
+            checks["kafka"] = await self.broker.ping(timeout=2)
+        checks["outbox_relay"] = self.relay is not None and self.relay.running
+        return checks
+
+    def http_app(self) -> FastAPI:
+        """The ASGI app; its lifespan starts and stops the whole service."""
+
+        @asynccontextmanager
+        async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+            await self.start()
+            app.state.service = self
+            try:
+                yield
+            finally:
+                await self.stop()
+
+        app = create_http_app(
+            title=f"Dabba {self.name}",
+            version=self.version,
+            lifespan=lifespan,
+            readiness=self.readiness,
+        )
+        for router in self._routers:
+            app.include_router(router)
+        return app
+
+    def run(self) -> None:
+        """Configure logging and tracing, then serve until SIGINT/SIGTERM (graceful)."""
+        s = self.settings
+        configure_logging(service=self.name, level=s.log_level, fmt=s.log_format)
+        configure_tracing(
+            service=self.name, exporter=s.otel_exporter, otlp_endpoint=s.otel_exporter_otlp_endpoint
+        )
+        uvicorn.run(
+            self.http_app(),
+            host=s.http_host,
+            port=s.http_port,
+            log_config=None,
+            access_log=False,
+            timeout_graceful_shutdown=10,
+        )

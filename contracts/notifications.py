@@ -1,0 +1,65 @@
+"""Outbound message audit (sent, failed) and customers' button replies (COD confirm, NDR choice).
+
+Recipients are masked; a reply carries everything the orders and shipping services need to act.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+from pydantic import Field
+
+from contracts import topics
+from contracts._base import Event, UtcDatetime, utcnow
+from contracts.enums import NotificationChannel, ReplyChoice
+from contracts.values import Address, NonEmptyStr
+
+
+class _MessageEvent(Event):
+    """What both audit events carry; keyed by order_id, or message_id for alerts about no order."""
+
+    order_id: str | None = Field(default=None, description="None for alerts such as low stock.")
+    message_id: NonEmptyStr
+    channel: NotificationChannel
+    template: NonEmptyStr
+    language: str = "en"
+    recipient: str = Field(description="Masked, e.g. +91******5678.")
+    provider_message_id: str | None = None
+    cause_event_id: str = Field(description="ce_id of the event that caused this message.")
+    occurred_at: UtcDatetime = Field(default_factory=utcnow)
+
+    def partition_key(self) -> str:
+        return self.order_id or self.message_id
+
+
+class NotificationSent(_MessageEvent):
+    """``notifications.sent.v1``: the provider accepted the message."""
+
+    TOPIC = topics.NOTIFICATIONS_SENT
+
+
+class NotificationFailed(_MessageEvent):
+    """``notifications.failed.v1``: the message could not be delivered after retries."""
+
+    TOPIC = topics.NOTIFICATIONS_FAILED
+
+    error: str
+
+
+class CustomerReplied(Event):
+    """``notifications.customer_replied.v1``: a button reply; extra fields depend on ``choice``."""
+
+    TOPIC = topics.NOTIFICATIONS_CUSTOMER_REPLIED
+
+    order_id: NonEmptyStr
+    channel: NotificationChannel
+    choice: ReplyChoice
+    shipment_id: str | None = Field(default=None, description="For NDR replies.")
+    reattempt_on: date | None = Field(default=None, description="For ndr_reattempt with a date.")
+    new_address: Address | None = Field(default=None, description="For ndr_new_address.")
+    new_phone: str | None = Field(default=None, description="For ndr_new_phone, E.164.")
+    in_reply_to_message_id: str | None = Field(
+        default=None, description="message_id of the message the customer answered."
+    )
+    provider_message_id: NonEmptyStr = Field(description="The reply's id at the provider.")
+    replied_at: UtcDatetime = Field(default_factory=utcnow)

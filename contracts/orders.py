@@ -1,0 +1,99 @@
+"""Events the orders service writes as the single owner of order state.
+
+Every ``orders.*`` event carries ``order_id``, ``channel``, ``channel_order_id``; keyed by order_id.
+"""
+
+from __future__ import annotations
+
+from pydantic import Field
+
+from contracts import topics
+from contracts._base import AwareDatetime, Event, UtcDatetime, utcnow
+from contracts.enums import CancelReason, Channel, DeliverySpeed, OrderStatus
+from contracts.values import (
+    Address,
+    Allocation,
+    Customer,
+    FieldProblem,
+    NonEmptyStr,
+    OrderLine,
+    Paise,
+    Payment,
+)
+
+
+class OrderEvent(Event):
+    """What every event about an order from the orders service carries; not a topic of its own."""
+
+    order_id: NonEmptyStr
+    channel: Channel
+    channel_order_id: NonEmptyStr
+
+
+class OrderPlaced(OrderEvent):
+    """``orders.placed.v1``: accepted into the system; ``customer.phone`` is E.164."""
+
+    TOPIC = topics.ORDERS_PLACED
+
+    status: OrderStatus = OrderStatus.PLACED
+    placed_at: AwareDatetime
+    customer: Customer
+    shipping_address: Address
+    lines: list[OrderLine] = Field(min_length=1)
+    shipping_fee_paise: Paise = 0
+    discount_paise: Paise = 0
+    total_paise: Paise
+    payment: Payment
+    delivery_speed: DeliverySpeed = DeliverySpeed.STANDARD
+    occurred_at: UtcDatetime = Field(default_factory=utcnow)
+
+
+class OrderRejected(OrderEvent):
+    """``orders.rejected.v1``: refused at intake, with every problem found, not just the first."""
+
+    TOPIC = topics.ORDERS_REJECTED
+
+    problems: list[FieldProblem] = Field(min_length=1)
+    occurred_at: UtcDatetime = Field(default_factory=utcnow)
+
+
+class OrderConfirmed(OrderEvent):
+    """``orders.confirmed.v1``: paid or COD-confirmed and reserved; shipping starts from this."""
+
+    TOPIC = topics.ORDERS_CONFIRMED
+
+    customer: Customer
+    shipping_address: Address
+    lines: list[OrderLine] = Field(min_length=1)
+    payment: Payment
+    total_paise: Paise
+    delivery_speed: DeliverySpeed = DeliverySpeed.STANDARD
+    reservation_id: NonEmptyStr
+    allocations: list[Allocation] = Field(min_length=1)
+    promised_dispatch_by: UtcDatetime | None = None
+    priority: int = Field(default=0, description="Higher is picked first.")
+    occurred_at: UtcDatetime = Field(default_factory=utcnow)
+
+
+class OrderCancelled(OrderEvent):
+    """``orders.cancelled.v1``: inventory releases the reservation, shipping stops the shipment."""
+
+    TOPIC = topics.ORDERS_CANCELLED
+
+    reason_code: CancelReason
+    note: str | None = None
+    occurred_at: UtcDatetime = Field(default_factory=utcnow)
+
+
+class OrderStatusChanged(OrderEvent):
+    """``orders.status_changed.v1``: every lifecycle change, from, to, why and when."""
+
+    TOPIC = topics.ORDERS_STATUS_CHANGED
+
+    from_status: OrderStatus | None = Field(description="None for the first status of an order.")
+    to_status: OrderStatus
+    reason: str
+    changed_at: UtcDatetime = Field(default_factory=utcnow)
+    customer: Customer | None = Field(
+        default=None, description="So notifications can message without another lookup."
+    )

@@ -1,0 +1,51 @@
+"""Return (RMA) lifecycle: request, pickup, receipt and QC, restock, refund or exchange.
+
+Lines carry a reason from the fixed taxonomy so return rate by SKU and reason can be reported.
+"""
+
+from __future__ import annotations
+
+from pydantic import Field
+
+from contracts import topics
+from contracts._base import Event, UtcDatetime, utcnow
+from contracts.enums import PaymentMethod, ReturnResolution, ReturnStatus
+from contracts.values import Address, Customer, NonEmptyStr, Paise, ReturnLine
+
+
+class _ReturnEvent(Event):
+    order_id: NonEmptyStr
+    return_id: NonEmptyStr
+    status: ReturnStatus
+    lines: list[ReturnLine] = Field(min_length=1)
+    occurred_at: UtcDatetime = Field(default_factory=utcnow)
+
+
+class ReturnRequested(_ReturnEvent):
+    """``returns.requested.v1``: shipping schedules the reverse pickup from this."""
+
+    TOPIC = topics.RETURNS_REQUESTED
+
+    resolution: ReturnResolution = ReturnResolution.REFUND
+    pickup_address: Address | None = None
+    customer: Customer | None = None
+    warehouse_code: str | None = Field(default=None, description="Where the parcel goes back to.")
+
+
+class ReturnUpdated(_ReturnEvent):
+    """``returns.updated.v1``: every status change; inventory restocks on RESTOCKED."""
+
+    TOPIC = topics.RETURNS_UPDATED
+
+    warehouse_code: str | None = Field(default=None, description="Set once received.")
+    note: str | None = None
+
+
+class ReturnRefunded(_ReturnEvent):
+    """``returns.refunded.v1``: money went back to the customer."""
+
+    TOPIC = topics.RETURNS_REFUNDED
+
+    amount_paise: Paise
+    refund_id: NonEmptyStr
+    method: PaymentMethod

@@ -1,0 +1,39 @@
+"""Ranked fulfilment plans for an order: which warehouse ships which lines, and why.
+
+Inventory tries the plans in rank order; an empty ``plans`` list means the order is unroutable.
+"""
+
+from __future__ import annotations
+
+from pydantic import Field
+
+from contracts import topics
+from contracts._base import Event, Model, UtcDatetime, utcnow
+from contracts.values import NonEmptyStr, SkuQuantity, WarehouseCode
+
+
+class PlannedShipment(Model):
+    """Lines one warehouse would ship as one parcel."""
+
+    warehouse_code: WarehouseCode
+    lines: list[SkuQuantity] = Field(min_length=1)
+
+
+class FulfilmentPlan(Model):
+    """One way to fulfil the whole order; rank 1 is best."""
+
+    rank: int = Field(ge=1)
+    shipments: list[PlannedShipment] = Field(min_length=1)
+    score: float
+    reasons: list[str] = Field(default_factory=list, description="Why it ranked here, readable.")
+
+
+class RoutingPlanned(Event):
+    """``routing.planned.v1``: attempt counts up each time inventory could not reserve a plan."""
+
+    TOPIC = topics.ROUTING_PLANNED
+
+    order_id: NonEmptyStr
+    attempt: int = Field(default=1, ge=1)
+    plans: list[FulfilmentPlan]
+    occurred_at: UtcDatetime = Field(default_factory=utcnow)

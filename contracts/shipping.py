@@ -1,0 +1,52 @@
+"""Shipment events: courier, AWB, label and the canonical status mapped from courier codes.
+
+A shipment carries part or all of an order; reverse pickups for returns set ``return_id``.
+"""
+
+from __future__ import annotations
+
+from pydantic import Field
+
+from contracts import topics
+from contracts._base import Event, UtcDatetime, utcnow
+from contracts.enums import NdrReason, ShipmentStatus
+from contracts.values import NonEmptyStr, SkuQuantity, WarehouseCode
+
+
+class ShipmentCreated(Event):
+    """``shipping.shipment_created.v1``: a parcel exists, with its courier and (usually) AWB."""
+
+    TOPIC = topics.SHIPPING_SHIPMENT_CREATED
+
+    order_id: NonEmptyStr
+    shipment_id: NonEmptyStr
+    warehouse_code: WarehouseCode
+    courier: NonEmptyStr
+    awb: str | None = None
+    status: ShipmentStatus = ShipmentStatus.CREATED
+    lines: list[SkuQuantity] = Field(min_length=1)
+    label_url: str | None = None
+    tracking_url: str | None = None
+    cod_amount_paise: int = Field(default=0, ge=0, description="To collect on delivery; 0 if prepaid.")
+    return_id: str | None = Field(default=None, description="Set for a return's reverse pickup.")
+    occurred_at: UtcDatetime = Field(default_factory=utcnow)
+
+
+class ShipmentUpdated(Event):
+    """``shipping.shipment_updated.v1``: a forward-only status change; NDR has reason, attempt."""
+
+    TOPIC = topics.SHIPPING_SHIPMENT_UPDATED
+
+    order_id: NonEmptyStr
+    shipment_id: NonEmptyStr
+    warehouse_code: WarehouseCode
+    courier: NonEmptyStr
+    awb: str | None = None
+    status: ShipmentStatus
+    courier_status_code: str | None = Field(default=None, description="The courier's own code.")
+    ndr_reason: NdrReason | None = None
+    attempt: int | None = Field(default=None, ge=1, description="Delivery attempt number.")
+    location: str | None = None
+    tracking_url: str | None = None
+    return_id: str | None = Field(default=None, description="Set for a return's reverse pickup.")
+    occurred_at: UtcDatetime = Field(default_factory=utcnow)

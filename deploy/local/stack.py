@@ -1,0 +1,192 @@
+"""Start and stop Dabba's processes (six services and the sandbox) on this machine.
+
+`python -m deploy.local.stack start|stop|status`; tests and the benchmark use the Stack class.
+Logs go to .local/services/<name>.log, pids to .local/services/<name>.pid.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import signal
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from dataclasses import dataclass, field
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+RUN_DIR = ROOT / ".local" / "services"
+
+PORTS = {
+    "sandbox": 8010,
+    "orders": 8001,
+    "routing": 8002,
+    "inventory": 8003,
+    "shipping": 8004,
+    "notifications": 8005,
+    "returns": 8006,
+}
+SERVICES = ("orders", "routing", "inventory", "shipping", "notifications", "returns")
+
+
+def module_of(name: str) -> str:
+    """The Python module that runs a process."""
+    return "sandbox" if name == "sandbox" else f"services.{name}"
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def _ready(port: int, path: str) -> bool:
+    try:
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}{path}", timeout=1) as resp:
+            return bool(resp.status == 200)
+    except (urllib.error.URLError, OSError):
+        return False
+
+
+@dataclass
+class Stack:
+    """Processes of one local stack; each can be started, killed and restarted on its own."""
+
+    run_dir: Path = RUN_DIR
+    env: dict[str, str] = field(default_factory=dict)
+    procs: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
+
+    def log_path(self, name: str) -> Path:
+        """Where a process writes its log."""
+        return self.run_dir / f"{name}.log"
+
+    def pid_path(self, name: str) -> Path:
+        return self.run_dir / f"{name}.pid"
+
+    def running_pid(self, name: str) -> int | None:
+        """The pid of a running process started by any Stack, if there is one."""
+        try:
+            pid = int(self.pid_path(name).read_text())
+        except (FileNotFoundError, ValueError):
+            return None
+        return pid if _pid_alive(pid) else None
+
+    def start(self, name: str, *, extra_env: dict[str, str] | None = None, append: bool = True) -> int:
+        """Start one process in the background; returns its pid (or the one already running)."""
+        pid = self.running_pid(name)
+        if pid is not None:
+            return pid
+        self.run_dir.mkdir(parents=True, exist_ok=True)
+        env = {**os.environ, **self.env, **(extra_env or {}), "HTTP_PORT": str(PORTS[name])}
+        env.setdefault("PYTHONUNBUFFERED", "1")
+        log = self.log_path(name).open("ab" if append else "wb")
+        proc = subprocess.Popen(
+            [sys.executable, "-m", module_of(name)],
+            cwd=ROOT,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+        log.close()
+        self.procs[name] = proc
+        self.pid_path(name).write_text(str(proc.pid))
+        return proc.pid
+
+    def wait_ready(self, names: list[str], timeout: float = 60) -> None:
+        """Wait until each process answers its readiness check."""
+        deadline = time.monotonic() + timeout
+        for name in names:
+            path = "/healthz" if name == "sandbox" else "/readyz"
+            while not _ready(PORTS[name], path):
+                pid = self.running_pid(name)
+                if pid is None:
+                    tail = self.log_path(name).read_text(errors="replace")[-3000:]
+                    raise RuntimeError(f"{name} exited while starting; end of its log:\n{tail}")
+                if time.monotonic() > deadline:
+                    raise TimeoutError(f"{name} not ready after {timeout:.0f}s; see {self.log_path(name)}")
+                time.sleep(0.2)
+
+    def signal(self, name: str, sig: int) -> None:
+        """Send a signal to a process (SIGKILL for crash tests)."""
+        pid = self.running_pid(name)
+        if pid is not None:
+            os.kill(pid, sig)
+
+    def stop(self, name: str, timeout: float = 15) -> None:
+        """SIGTERM (graceful: finish the batch, close the pool), SIGKILL after the timeout."""
+        pid = self.running_pid(name)
+        if pid is None:
+            return
+        os.kill(pid, signal.SIGTERM)
+        deadline = time.monotonic() + timeout
+        while _pid_alive(pid) and time.monotonic() < deadline:
+            self._reap(name)
+            time.sleep(0.1)
+        if _pid_alive(pid):
+            os.kill(pid, signal.SIGKILL)
+        self._reap(name)
+        self.pid_path(name).unlink(missing_ok=True)
+
+    def kill(self, name: str) -> None:
+        """SIGKILL: the process gets no chance to clean up."""
+        pid = self.running_pid(name)
+        if pid is None:
+            return
+        os.kill(pid, signal.SIGKILL)
+        while _pid_alive(pid):
+            self._reap(name)
+            time.sleep(0.05)
+        self.pid_path(name).unlink(missing_ok=True)
+
+    def _reap(self, name: str) -> None:
+        proc = self.procs.get(name)
+        if proc is not None and proc.poll() is not None:
+            self.procs.pop(name, None)
+
+    def start_all(self, names: tuple[str, ...] = ("sandbox", *SERVICES)) -> None:
+        """Start every process and wait for all to be ready."""
+        for name in names:
+            self.start(name)
+        self.wait_ready(list(names))
+
+    def stop_all(self, names: tuple[str, ...] = ("sandbox", *SERVICES)) -> None:
+        """Stop every process, services first."""
+        for name in reversed(names):
+            self.stop(name)
+
+
+def main() -> int:
+    """Command line: start, stop or show the processes."""
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("action", choices=["start", "stop", "status"])
+    args = parser.parse_args()
+    stack = Stack()
+    names = ("sandbox", *SERVICES)
+    if args.action == "start":
+        started = time.monotonic()
+        stack.start_all(names)
+        print(
+            f"stack: {len(names)} processes ready in {time.monotonic() - started:.1f}s "
+            f"(logs: .local/services/, `make logs`)"
+        )
+    elif args.action == "stop":
+        stack.stop_all(names)
+        print("stack: stopped")
+    else:
+        for name in names:
+            pid = stack.running_pid(name)
+            state = f"up (pid {pid})" if pid else "down"
+            print(f"{name:14} {state:16} :{PORTS[name]}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,30 @@
+"""Wiring for the sandbox: one FastAPI app serving every simulated provider and the control API.
+State lives in memory on the app, so run a single process (no workers) per sandbox."""
+
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse
+
+from sandbox import control, courier_delhivery, whatsapp
+from sandbox.errors import ProviderError
+from sandbox.settings import SandboxSettings
+from sandbox.state import SandboxState
+
+
+async def provider_error(request: Request, exc: Exception) -> JSONResponse:
+    """Answer a ProviderError in the body the provider route built."""
+    assert isinstance(exc, ProviderError)
+    return JSONResponse(exc.body, status_code=exc.status_code, headers=exc.headers)
+
+
+def create_app(settings: SandboxSettings | None = None) -> FastAPI:
+    """Build a sandbox with empty state; each call gets its own, so tests stay isolated."""
+    app = FastAPI(title="Dabba provider sandbox", version="0.1.0")
+    app.state.settings = settings or SandboxSettings()
+    app.state.sandbox = SandboxState()
+    app.add_exception_handler(ProviderError, provider_error)
+    # Control routes first: /_sandbox/whatsapp/messages also fits WhatsApp's
+    # /{version}/{phone_number_id}/messages pattern.
+    app.include_router(control.router)
+    app.include_router(courier_delhivery.router)
+    app.include_router(whatsapp.router)
+    return app

@@ -1,0 +1,222 @@
+"""In-memory state of every simulated provider, one dataclass per provider, plus fault knobs.
+Nothing is persisted: a restart or POST /_sandbox/reset forgets everything (one process only)."""
+
+import asyncio
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from enum import StrEnum
+from typing import Any
+
+
+class Provider(StrEnum):
+    """Providers the sandbox simulates; fault knobs are keyed by these."""
+
+    COURIER = "courier"
+    WHATSAPP = "whatsapp"
+
+
+def utc_now() -> datetime:
+    """Current time, timezone-aware UTC."""
+    return datetime.now(UTC)
+
+
+# --- courier (Delhivery-shaped) -------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Scan:
+    """One tracking event on a shipment, in Delhivery's vocabulary (Status / StatusType)."""
+
+    status: str
+    status_type: str
+    location: str
+    instructions: str
+    status_code: str
+    at: datetime
+
+
+@dataclass
+class Shipment:
+    """A manifested package; `scans` is its history, the last scan is its current status."""
+
+    waybill: str
+    order: str
+    upload_wbn: str
+    payment_mode: str
+    cod_amount: float
+    total_amount: float
+    sort_code: str
+    pickup_location: str
+    consignee: dict[str, str]
+    request: dict[str, Any]
+    created_at: datetime
+    scans: list[Scan] = field(default_factory=list)
+
+    @property
+    def current(self) -> Scan:
+        """The latest scan, which is what tracking reports as Status."""
+        return self.scans[-1]
+
+    def as_dict(self) -> dict[str, Any]:
+        """Inspection view for /_sandbox (UTC timestamps, not Delhivery's shape)."""
+        return {
+            "waybill": self.waybill,
+            "order": self.order,
+            "upload_wbn": self.upload_wbn,
+            "payment_mode": self.payment_mode,
+            "cod_amount": self.cod_amount,
+            "total_amount": self.total_amount,
+            "sort_code": self.sort_code,
+            "pickup_location": self.pickup_location,
+            "consignee": self.consignee,
+            "status": self.current.status,
+            "status_type": self.current.status_type,
+            "created_at": self.created_at.isoformat(),
+            "scans": [
+                {
+                    "status": s.status,
+                    "status_type": s.status_type,
+                    "status_code": s.status_code,
+                    "location": s.location,
+                    "instructions": s.instructions,
+                    "at": s.at.isoformat(),
+                }
+                for s in self.scans
+            ],
+            "request": self.request,
+        }
+
+
+# Sequential 14-digit AWBs are unique, readable in logs and repeatable after a reset.
+FIRST_WAYBILL = 14_900_000_000_001
+
+
+@dataclass
+class CourierState:
+    """Shipments by waybill, the order → waybill index that makes creation idempotent."""
+
+    shipments: dict[str, Shipment] = field(default_factory=dict)
+    waybill_by_order: dict[str, str] = field(default_factory=dict)
+    next_waybill: int = FIRST_WAYBILL
+    lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+
+    def issue_waybill(self) -> str:
+        """Allocate the next AWB; call with `lock` held."""
+        waybill = str(self.next_waybill)
+        self.next_waybill += 1
+        return waybill
+
+    def clear(self) -> None:
+        """Forget every shipment and restart AWB numbering."""
+        self.shipments.clear()
+        self.waybill_by_order.clear()
+        self.next_waybill = FIRST_WAYBILL
+
+
+# --- WhatsApp (Meta Cloud API-shaped) -------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class WhatsAppMessage:
+    """One accepted outgoing message, as the sandbox recorded it."""
+
+    wamid: str
+    phone_number_id: str
+    to: str
+    wa_id: str
+    type: str
+    template_name: str | None
+    language: str | None
+    body: dict[str, Any]
+    idempotency_key: str | None
+    received_at: datetime
+
+    def as_dict(self) -> dict[str, Any]:
+        """Inspection view for /_sandbox."""
+        return {
+            "wamid": self.wamid,
+            "phone_number_id": self.phone_number_id,
+            "to": self.to,
+            "wa_id": self.wa_id,
+            "type": self.type,
+            "template": self.template_name,
+            "language": self.language,
+            "idempotency_key": self.idempotency_key,
+            "received_at": self.received_at.isoformat(),
+            "body": self.body,
+        }
+
+
+@dataclass
+class WhatsAppState:
+    """Accepted messages in arrival order and the Idempotency-Key → wamid index."""
+
+    messages: list[WhatsAppMessage] = field(default_factory=list)
+    wamid_by_key: dict[tuple[str, str], str] = field(default_factory=dict)
+    lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+
+    def clear(self) -> None:
+        """Forget every message and key."""
+        self.messages.clear()
+        self.wamid_by_key.clear()
+
+
+# --- fault knobs ----------------------------------------------------------------------------
+
+
+@dataclass
+class Fault:
+    """The next `remaining` calls wait `delay_ms`, then fail with `status_code` if it is set."""
+
+    remaining: int
+    status_code: int | None
+    delay_ms: int
+
+    def as_dict(self) -> dict[str, Any]:
+        """Inspection view for /_sandbox."""
+        return {
+            "fail_next": self.remaining,
+            "status_code": self.status_code,
+            "delay_ms": self.delay_ms,
+        }
+
+
+@dataclass
+class FaultState:
+    """Armed faults per provider; each provider call consumes one."""
+
+    armed: dict[Provider, Fault] = field(default_factory=dict)
+    lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+
+    async def take(self, provider: Provider) -> Fault | None:
+        """Consume one armed fault for `provider`, or None if the call should go through."""
+        async with self.lock:
+            fault = self.armed.get(provider)
+            if fault is None:
+                return None
+            fault.remaining -= 1
+            if fault.remaining <= 0:
+                del self.armed[provider]
+            return Fault(remaining=0, status_code=fault.status_code, delay_ms=fault.delay_ms)
+
+    def clear(self) -> None:
+        """Disarm every fault."""
+        self.armed.clear()
+
+
+# --- the whole sandbox ----------------------------------------------------------------------
+
+
+@dataclass
+class SandboxState:
+    """Everything the sandbox remembers; a new provider adds one field and one `clear` here."""
+
+    courier: CourierState = field(default_factory=CourierState)
+    whatsapp: WhatsAppState = field(default_factory=WhatsAppState)
+    faults: FaultState = field(default_factory=FaultState)
+
+    async def reset(self) -> None:
+        """Clear every provider's state under its own lock."""
+        for part in (self.courier, self.whatsapp, self.faults):
+            async with part.lock:
+                part.clear()

@@ -1,0 +1,18 @@
+"""Wiring of the inventory service: settings, migrations, handlers and routes on the chassis."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from chassis.service import Service
+from services.inventory import api, handlers
+from services.inventory.settings import InventorySettings
+
+
+def build(settings: InventorySettings | None = None) -> Service:
+    """The inventory service, ready to run."""
+    settings = settings or InventorySettings()
+    service = Service("inventory", settings=settings, migrations=Path(__file__).parent / "migrations")
+    handlers.register(service)
+    service.include_router(api.router)
+    return service

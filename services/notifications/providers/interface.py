@@ -1,0 +1,61 @@
+"""What notifications needs from a messaging provider: send one approved template message.
+
+Each provider adapter speaks that provider's documented HTTP API behind this one Protocol.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Protocol
+
+
+@dataclass(frozen=True, slots=True)
+class TemplateMessage:
+    """One approved template to one recipient, with its body parameters in order."""
+
+    idempotency_key: str
+    """Our message id: the same key sends once, so a retry after a crash does not resend."""
+    recipient: str
+    """E.164, e.g. +919812345678."""
+    template: str
+    language: str
+    parameters: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class ProviderReceipt:
+    """The provider accepted the message under its own id."""
+
+    provider_message_id: str
+
+
+class ProviderError(Exception):
+    """A message was not accepted; ``status_code`` is the provider's HTTP status, if any."""
+
+    def __init__(self, message: str, *, status_code: int | None = None) -> None:
+        super().__init__(message)
+        self.status_code = status_code
+
+
+class MessageRejected(ProviderError):
+    """The provider refused this message (bad number, unknown template): retrying won't help."""
+
+
+class ProviderUnavailable(ProviderError):
+    """Timeout, 429, 5xx or an auth failure: nothing is wrong with the message; retry it."""
+
+
+class MessageProvider(Protocol):
+    """A provider's send API."""
+
+    channel: str
+    """The NotificationChannel value this provider sends on, e.g. ``whatsapp``."""
+
+    async def send_template(self, message: TemplateMessage) -> ProviderReceipt:
+        """Send one template message and return the provider's message id.
+
+        Idempotent per ``message.idempotency_key`` where the provider allows it.
+        Raises MessageRejected for a message the provider will never accept, ProviderUnavailable
+        for everything that may succeed later.
+        """
+        ...

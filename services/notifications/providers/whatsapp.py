@@ -1,0 +1,92 @@
+"""WhatsApp Cloud API (Meta Graph) adapter: POST /{version}/{phone_number_id}/messages.
+
+Sends approved templates with body parameters, Bearer token, and an Idempotency-Key header.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+
+from services.notifications.providers.interface import (
+    MessageRejected,
+    ProviderReceipt,
+    ProviderUnavailable,
+    TemplateMessage,
+)
+
+GRAPH_VERSION = "v21.0"
+# Worth retrying although 4xx: a timeout, a rate limit, and a token that an operator will fix.
+_RETRYABLE_4XX = frozenset({401, 403, 408, 429})
+
+
+def is_retryable(status_code: int) -> bool:
+    """Whether an HTTP error status from Meta may succeed on a later try."""
+    return status_code >= 500 or status_code in _RETRYABLE_4XX
+
+
+def template_body(message: TemplateMessage) -> dict[str, Any]:
+    """Meta's message object for one template with text body parameters."""
+    components = (
+        [{"type": "body", "parameters": [{"type": "text", "text": p} for p in message.parameters]}]
+        if message.parameters
+        else []
+    )
+    return {
+        "messaging_product": "whatsapp",
+        "recipient_type": "individual",
+        "to": message.recipient,
+        "type": "template",
+        "template": {
+            "name": message.template,
+            "language": {"code": message.language},
+            "components": components,
+        },
+    }
+
+
+def _error_text(response: httpx.Response) -> str:
+    try:
+        error = response.json().get("error") or {}
+    except ValueError:
+        return response.text[:300]
+    details = (error.get("error_data") or {}).get("details")
+    text = f"{error.get('message', '')} (code {error.get('code')})"
+    return f"{text}: {details}" if details else text
+
+
+class WhatsAppProvider:
+    """MessageProvider over an httpx client whose base_url is graph.facebook.com (or the sandbox)."""
+
+    channel = "whatsapp"
+
+    def __init__(self, client: httpx.AsyncClient, *, phone_number_id: str, token: str) -> None:
+        self._client = client
+        self._path = f"/{GRAPH_VERSION}/{phone_number_id}/messages"
+        self._token = token
+
+    async def send_template(self, message: TemplateMessage) -> ProviderReceipt:
+        """Send one template; see MessageProvider.send_template."""
+        try:
+            response = await self._client.post(
+                self._path,
+                json=template_body(message),
+                headers={
+                    "Authorization": f"Bearer {self._token}",
+                    "Idempotency-Key": message.idempotency_key,
+                },
+            )
+        except httpx.HTTPError as exc:
+            raise ProviderUnavailable(f"whatsapp unreachable: {exc!r}") from exc
+        if response.status_code >= 400:
+            error = f"whatsapp HTTP {response.status_code}: {_error_text(response)}"
+            if is_retryable(response.status_code):
+                raise ProviderUnavailable(error, status_code=response.status_code)
+            raise MessageRejected(error, status_code=response.status_code)
+        try:
+            return ProviderReceipt(provider_message_id=str(response.json()["messages"][0]["id"]))
+        except (ValueError, KeyError, IndexError, TypeError) as exc:
+            raise ProviderUnavailable(
+                f"whatsapp answered without a message id: {response.text[:300]}"
+            ) from exc

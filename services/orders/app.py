@@ -1,0 +1,18 @@
+"""Wiring of the orders service: settings, migrations, handlers and routes on the chassis."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from chassis.service import Service
+from services.orders import api, handlers
+from services.orders.settings import OrdersSettings
+
+
+def build(settings: OrdersSettings | None = None) -> Service:
+    """The orders service, ready to run."""
+    settings = settings or OrdersSettings()
+    service = Service("orders", settings=settings, migrations=Path(__file__).parent / "migrations")
+    handlers.register(service, settings)
+    service.include_router(api.router)
+    return service

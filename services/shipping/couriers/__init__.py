@@ -1,0 +1,1 @@
+"""Courier adapters: one Protocol (interface.py) and one httpx client per courier's own API."""
