@@ -15,11 +15,9 @@ from faststream.kafka import KafkaBroker
 from chassis.consumer import Record
 from chassis.logging import get_logger
 from contracts.registry import all_topics
-from contracts.topics import DEFAULT_PARTITIONS, dlq_topic
+from contracts.topics import DEFAULT_PARTITIONS, SERVICES, dlq_topic
 
 log = get_logger(__name__)
-
-SERVICES = ("orders", "routing", "inventory", "shipping", "notifications", "returns")
 
 
 def make_broker(bootstrap_servers: str, *, client_id: str) -> KafkaBroker:

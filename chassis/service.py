@@ -57,6 +57,7 @@ class Service:
         self._subscriptions: dict[str, Subscription[Any]] = {}
         self._routers: list[APIRouter] = []
         self._start_hooks: list[StartHook] = []
+        self._stop_hooks: list[StartHook] = []
         self._tasks: list[asyncio.Task[Any]] = []
         self._pool: asyncpg.Pool | None = None
         self.broker: KafkaBroker | None = None
@@ -82,8 +83,13 @@ class Service:
         self._routers.append(router)
 
     def on_start(self, hook: StartHook) -> StartHook:
-        """Run after the database, Kafka and relay are up (seed data, background loops)."""
+        """Run once the database is ready, before consuming starts (clients, seed data, loops)."""
         self._start_hooks.append(hook)
+        return hook
+
+    def on_stop(self, hook: StartHook) -> StartHook:
+        """Run after consuming stopped, before the pool closes (close clients)."""
+        self._stop_hooks.append(hook)
         return hook
 
     def spawn(self, coro: Awaitable[Any], *, name: str) -> None:
@@ -120,6 +126,8 @@ class Service:
             max_size=s.db_pool_max,
         )
         await ensure_topics(s.kafka_bootstrap_servers)
+        for hook in self._start_hooks:
+            await hook(self)
         broker = self.broker = make_broker(s.kafka_bootstrap_servers, client_id=self.name)
 
         async def dead_letter(record: Record, error: str) -> None:
@@ -159,8 +167,6 @@ class Service:
             poll_interval_s=s.outbox_poll_interval_ms / 1000,
         )
         self.relay.start()
-        for hook in self._start_hooks:
-            await hook(self)
         log.info("service started", topics=list(self._subscriptions), http_port=s.http_port)
 
     async def stop(self) -> None:
@@ -171,6 +177,8 @@ class Service:
             await self.broker.stop()
         if self.relay is not None:
             await self.relay.stop()
+        for hook in self._stop_hooks:
+            await hook(self)
         if self._pool is not None:
             await self._pool.close()
         log.info("service stopped")

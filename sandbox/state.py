@@ -2,6 +2,7 @@
 Nothing is persisted: a restart or POST /_sandbox/reset forgets everything (one process only)."""
 
 import asyncio
+import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from enum import StrEnum
@@ -87,8 +88,10 @@ class Shipment:
         }
 
 
-# Sequential 14-digit AWBs are unique, readable in logs and repeatable after a reset.
-FIRST_WAYBILL = 14_900_000_000_001
+def first_waybill() -> int:
+    """Where AWB numbering starts: 149, the start second (mod 10^6), then a 5-digit sequence, so AWBs
+    stay unique across sandbox restarts (shippers keep AWBs forever) and sequential within one run."""
+    return 14_900_000_000_000 + (int(time.time()) % 1_000_000) * 100_000
 
 
 @dataclass
@@ -97,7 +100,7 @@ class CourierState:
 
     shipments: dict[str, Shipment] = field(default_factory=dict)
     waybill_by_order: dict[str, str] = field(default_factory=dict)
-    next_waybill: int = FIRST_WAYBILL
+    next_waybill: int = field(default_factory=first_waybill)
     lock: asyncio.Lock = field(default_factory=asyncio.Lock)
 
     def issue_waybill(self) -> str:
@@ -110,7 +113,7 @@ class CourierState:
         """Forget every shipment and restart AWB numbering."""
         self.shipments.clear()
         self.waybill_by_order.clear()
-        self.next_waybill = FIRST_WAYBILL
+        self.next_waybill = first_waybill()
 
 
 # --- WhatsApp (Meta Cloud API-shaped) -------------------------------------------------------

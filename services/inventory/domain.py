@@ -5,14 +5,13 @@ The reservation itself is an atomic conditional update in store.py; this module 
 
 from __future__ import annotations
 
-import uuid_utils
-
+from chassis.ids import time_ordered_id
 from contracts import Allocation, FulfilmentPlan
 
 
 def new_reservation_id() -> str:
     """A unique, time-ordered reservation id."""
-    return "RSV-" + uuid_utils.uuid7().hex[:16].upper()
+    return time_ordered_id("RSV")
 
 
 def allocations_of(plan: FulfilmentPlan) -> list[Allocation]:

@@ -12,9 +12,7 @@ from services.notifications.settings import NotificationsSettings
 def build(settings: NotificationsSettings | None = None) -> Service:
     """The notifications service, ready to run."""
     settings = settings or NotificationsSettings()
-    service = Service(
-        "notifications", settings=settings, migrations=Path(__file__).parent / "migrations"
-    )
+    service = Service("notifications", settings=settings, migrations=Path(__file__).parent / "migrations")
     handlers.register(service, settings)
     service.include_router(api.router)
     return service

@@ -32,10 +32,13 @@ def register(service: Service, settings: NotificationsSettings) -> None:
             client = httpx.AsyncClient(
                 base_url=settings.whatsapp_base_url, timeout=settings.whatsapp_timeout_s
             )
-            providers.append(WhatsAppProvider(
-                client, phone_number_id=settings.whatsapp_phone_number_id,
-                token=settings.whatsapp_token,
-            ))
+            providers.append(
+                WhatsAppProvider(
+                    client,
+                    phone_number_id=settings.whatsapp_phone_number_id,
+                    token=settings.whatsapp_token,
+                )
+            )
         return providers[0]
 
     @service.handles(OrderStatusChanged)
@@ -44,31 +47,38 @@ def register(service: Service, settings: NotificationsSettings) -> None:
         if message is None:
             return
         if not await store.insert_queued(ctx.conn, message=message, cause_event_id=ctx.event_id):
-            ctx.log.info("message already sent", order_id=event.order_id,
-                         template=message.template)
+            ctx.log.info("message already sent", order_id=event.order_id, template=message.template)
             return
         audit = {
-            "order_id": message.order_id, "message_id": message.message_id,
-            "channel": message.channel, "template": message.template,
-            "language": message.language, "recipient": mask_phone(message.recipient),
+            "order_id": message.order_id,
+            "message_id": message.message_id,
+            "channel": message.channel,
+            "template": message.template,
+            "language": message.language,
+            "recipient": mask_phone(message.recipient),
             "cause_event_id": ctx.event_id,
         }
         # ProviderUnavailable propagates: the chassis rolls back and retries, and the same
         # message id (the idempotency key) keeps the customer from getting it twice.
         try:
-            receipt = await whatsapp().send_template(TemplateMessage(
-                idempotency_key=message.message_id, recipient=message.recipient,
-                template=message.template, language=message.language,
-                parameters=message.parameters,
-            ))
+            receipt = await whatsapp().send_template(
+                TemplateMessage(
+                    idempotency_key=message.message_id,
+                    recipient=message.recipient,
+                    template=message.template,
+                    language=message.language,
+                    parameters=message.parameters,
+                )
+            )
         except MessageRejected as exc:
             await store.mark_failed(ctx.conn, message_id=message.message_id, error=str(exc))
-            ctx.log.warning("message refused", order_id=event.order_id,
-                            template=message.template, error=str(exc))
+            ctx.log.warning(
+                "message refused", order_id=event.order_id, template=message.template, error=str(exc)
+            )
             await ctx.emit(NotificationFailed(**audit, error=str(exc)))
             return
-        await store.mark_sent(ctx.conn, message_id=message.message_id,
-                              provider_message_id=receipt.provider_message_id)
+        await store.mark_sent(
+            ctx.conn, message_id=message.message_id, provider_message_id=receipt.provider_message_id
+        )
         ctx.log.info("message sent", order_id=event.order_id, template=message.template)
-        await ctx.emit(NotificationSent(**audit,
-                                        provider_message_id=receipt.provider_message_id))
+        await ctx.emit(NotificationSent(**audit, provider_message_id=receipt.provider_message_id))

@@ -10,9 +10,9 @@ from collections.abc import Iterable
 
 import indian_pincode
 import phonenumbers
-import uuid_utils
 from pydantic import ValidationError
 
+from chassis.ids import time_ordered_id
 from contracts import ChannelOrder, FieldProblem, OrderStatus, PaymentMethod, PaymentStatus
 
 S = OrderStatus
@@ -63,8 +63,8 @@ def can_transition(current: OrderStatus, target: OrderStatus) -> bool:
 
 
 def new_order_id() -> str:
-    """A short, time-ordered, unique order id such as ORD-01JD8X4Q2M7T."""
-    return "ORD-" + uuid_utils.uuid7().hex[:16].upper()
+    """A time-ordered, unique order id such as ORD-01A2160C9718-5E3B7A21."""
+    return time_ordered_id("ORD")
 
 
 def _state_key(name: str) -> str:

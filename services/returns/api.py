@@ -59,17 +59,26 @@ async def request_return(request: Request, body: ReturnRequest) -> Any:
             )
         for _ in range(_ID_ATTEMPTS):
             row = await store.insert_return(
-                conn, return_id=domain.new_return_id(), order_id=body.order_id,
-                lines=body.lines, resolution=body.resolution,
+                conn,
+                return_id=domain.new_return_id(),
+                order_id=body.order_id,
+                lines=body.lines,
+                resolution=body.resolution,
             )
             if row is not None:
                 break
         else:
             raise HTTPException(503, detail="could not allocate a return id; try again")
-        await service.emit(conn, ReturnRequested(
-            order_id=body.order_id, return_id=row["return_id"], status=ReturnStatus.REQUESTED,
-            lines=body.lines, resolution=body.resolution,
-        ))
+        await service.emit(
+            conn,
+            ReturnRequested(
+                order_id=body.order_id,
+                return_id=row["return_id"],
+                status=ReturnStatus.REQUESTED,
+                lines=body.lines,
+                resolution=body.resolution,
+            ),
+        )
     return _body(row)
 
 

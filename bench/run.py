@@ -1,0 +1,603 @@
+"""End-to-end benchmark: N prepaid orders through the whole stack, with exactly-once checks.
+
+`python -m bench.run --orders 5000` (or `make bench`); see bench/README.md for what each number means.
+Exits 1 if an order was placed, confirmed, shipped or messaged twice, or never got there.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import random
+import secrets
+import sys
+import time
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import asyncpg
+import httpx
+import psutil
+from aiokafka import AIOKafkaProducer
+
+from chassis.db import with_database
+from chassis.settings import ServiceSettings
+from contracts import topics
+from deploy.local import demo_data
+from deploy.local.demo import channel_order_record, runnable, tail_consumer
+from deploy.local.stack import PORTS, ROOT, SERVICES, Stack
+
+RESULTS = Path(__file__).parent / "results"
+KAFKA_PID = ROOT / ".local" / "kafka" / "kafka.pid"
+POSTGRES_PID = ROOT / ".local" / "postgres" / "data" / "postmaster.pid"
+FOLLOWED = (
+    topics.ORDERS_PLACED,
+    topics.ORDERS_REJECTED,
+    topics.ORDERS_CONFIRMED,
+    topics.SHIPPING_SHIPMENT_CREATED,
+    topics.NOTIFICATIONS_SENT,
+)
+
+
+def say(msg: str = "") -> None:
+    print(msg, flush=True)
+
+
+# --- the stack's processes: CPU and memory -------------------------------------------------------
+
+
+def _pid_from(path: Path) -> int | None:
+    try:
+        return int(path.read_text().split()[0])
+    except (OSError, ValueError, IndexError):
+        return None
+
+
+def process_roots(stack: Stack) -> dict[str, list[int]]:
+    """Root pids per group: each service, the sandbox, Kafka's JVM, the PostgreSQL postmaster."""
+    groups: dict[str, list[int]] = defaultdict(list)
+    for name in ("sandbox", *SERVICES):
+        pid = stack.running_pid(name)
+        if pid is not None:
+            groups["sandbox" if name == "sandbox" else "services"].append(pid)
+    for group, path in (("kafka", KAFKA_PID), ("postgres", POSTGRES_PID)):
+        pid = _pid_from(path)
+        if pid is not None and psutil.pid_exists(pid):
+            groups[group].append(pid)
+    return dict(groups)
+
+
+def cpu_seconds(roots: dict[str, list[int]]) -> dict[str, float]:
+    """user+sys per group: each root, the children it has reaped, and its live descendants.
+
+    Counting reaped children keeps PostgreSQL backends that exit mid-run in the total.
+    """
+    totals: dict[str, float] = {}
+    for group, pids in roots.items():
+        total = 0.0
+        for pid in pids:
+            try:
+                root = psutil.Process(pid)
+                t = root.cpu_times()
+                total += t.user + t.system + t.children_user + t.children_system
+                for child in root.children(recursive=True):
+                    with_child = child.cpu_times()
+                    total += with_child.user + with_child.system
+            except psutil.Error:
+                continue
+        totals[group] = total
+    return totals
+
+
+def rss_bytes(roots: dict[str, list[int]]) -> dict[str, int]:
+    """Resident memory per group (shared pages, e.g. PostgreSQL's buffers, count once per process)."""
+    totals: dict[str, int] = {}
+    for group, pids in roots.items():
+        total = 0
+        for pid in pids:
+            try:
+                root = psutil.Process(pid)
+                for proc in (root, *root.children(recursive=True)):
+                    total += proc.memory_info().rss
+            except psutil.Error:
+                continue
+        totals[group] = total
+    return totals
+
+
+@dataclass
+class MemorySampler:
+    """Peak RSS of the whole stack and of each group, sampled every half second."""
+
+    roots: dict[str, list[int]]
+    peak_total: int = 0
+    peak_by_group: dict[str, int] = field(default_factory=dict)
+    samples: int = 0
+
+    async def run(self, stop: asyncio.Event) -> None:
+        while not stop.is_set():
+            sample = await asyncio.to_thread(rss_bytes, self.roots)
+            self.samples += 1
+            self.peak_total = max(self.peak_total, sum(sample.values()))
+            for group, value in sample.items():
+                self.peak_by_group[group] = max(self.peak_by_group.get(group, 0), value)
+            try:
+                await asyncio.wait_for(stop.wait(), 0.5)
+            except TimeoutError:
+                pass
+
+
+# --- what came back from Kafka --------------------------------------------------------------------
+
+
+@dataclass
+class Observed:
+    """Every followed event for this run's orders, with the broker timestamps (ms)."""
+
+    prefix: str
+    sent_at: dict[str, float] = field(default_factory=dict)
+    placed: dict[str, set[str]] = field(default_factory=lambda: defaultdict(set))
+    placed_at: dict[str, float] = field(default_factory=dict)
+    rejected: dict[str, list[Any]] = field(default_factory=dict)
+    order_to_coid: dict[str, str] = field(default_factory=dict)
+    confirmed: dict[str, set[str]] = field(default_factory=lambda: defaultdict(set))
+    confirmed_at: dict[str, float] = field(default_factory=dict)
+    shipments: dict[str, set[str]] = field(default_factory=lambda: defaultdict(set))
+    shipped_at: dict[str, float] = field(default_factory=dict)
+    messages: dict[tuple[str, str], set[str]] = field(default_factory=lambda: defaultdict(set))
+    notified_at: dict[str, float] = field(default_factory=dict)
+    redeliveries: int = 0
+    seen_ids: set[str] = field(default_factory=set)
+
+    def apply(self, topic: str, ce_id: str | None, ts_ms: int, event: dict[str, Any]) -> None:
+        at = ts_ms / 1000
+        if ce_id is not None:
+            if ce_id in self.seen_ids:
+                self.redeliveries += 1
+                return
+            self.seen_ids.add(ce_id)
+        order_id = event.get("order_id")
+        if topic == topics.ORDERS_PLACED:
+            coid = event.get("channel_order_id", "")
+            if coid.startswith(self.prefix):
+                self.placed[coid].add(order_id)
+                self.placed_at.setdefault(coid, at)
+                self.order_to_coid[order_id] = coid
+        elif topic == topics.ORDERS_REJECTED:
+            coid = event.get("channel_order_id", "")
+            if coid.startswith(self.prefix):
+                self.rejected[coid] = event.get("problems", [])
+        elif topic == topics.ORDERS_CONFIRMED:
+            if event.get("channel_order_id", "").startswith(self.prefix):
+                self.confirmed[order_id].add(ce_id or "")
+                self.confirmed_at.setdefault(order_id, at)
+        elif topic == topics.SHIPPING_SHIPMENT_CREATED and order_id:
+            self.shipments[order_id].add(event["shipment_id"])
+            self.shipped_at.setdefault(order_id, at)
+        elif topic == topics.NOTIFICATIONS_SENT and order_id:
+            if event.get("channel") == "whatsapp":
+                self.messages[(order_id, event.get("template", ""))].add(event["message_id"])
+                self.notified_at.setdefault(order_id, at)
+
+    def ours(self, by_order: dict[str, Any]) -> dict[str, Any]:
+        """Only the orders of this run (shipping and notification events carry no channel id)."""
+        return {o: v for o, v in by_order.items() if o in self.order_to_coid}
+
+
+# --- the run --------------------------------------------------------------------------------------
+
+
+def percentile(values: list[float], q: float) -> float | None:
+    """Nearest-rank percentile, or None for no values."""
+    if not values:
+        return None
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, max(0, round(q / 100 * len(ordered) + 0.5) - 1))]
+
+
+def start_stack(stack: Stack) -> list[str]:
+    """Stop whatever runs, start every process that has code, and return those that came up."""
+    stack.stop_all()
+    names = [n for n in ("sandbox", *SERVICES) if runnable(n)]
+    for name in names:
+        stack.start(name, append=True)
+    up = []
+    for name in names:
+        try:
+            stack.wait_ready([name], timeout=90)
+            up.append(name)
+        except (RuntimeError, TimeoutError) as exc:
+            say(f"  ✗ {name} did not start: {str(exc).splitlines()[0]}")
+            stack.stop(name)
+    return up
+
+
+async def seed_for(orders: list[dict[str, Any]], settings: ServiceSettings) -> None:
+    """Warehouses, plus every SKU's demand on top of what each warehouse has now, everywhere.
+
+    Stock in all three warehouses means any plan fits: routing's choice is never what fails.
+    """
+    need = demo_data.demand(orders)
+    base = {n: f"http://127.0.0.1:{PORTS[n]}" for n in ("routing", "inventory")}
+    targets: dict[str, dict[str, int]] = {}
+    async with httpx.AsyncClient(base_url=base["inventory"], timeout=10) as inventory:
+        for sku, units in need.items():
+            have = await demo_data.available_stock(inventory, sku)
+            targets[sku] = {w.code: have.get(w.code, 0) + units for w in demo_data.WAREHOUSES}
+    await demo_data.seed(base, stock=targets)
+    routing_db = with_database(settings.database_url, "dabba_routing")
+    if not await demo_data.wait_until_routable(routing_db, targets, timeout=60):
+        say("seed: routing's stock view has not caught up after 60s; going ahead anyway")
+
+
+async def db_checks(settings: ServiceSettings, prefix: str, order_ids: list[str]) -> dict[str, Any]:
+    """Duplicates as the databases see them; a table that does not exist yet is reported as such."""
+
+    async def query(database: str, table: str, sql: str, *args: Any) -> list[Any] | None:
+        try:
+            conn = await asyncpg.connect(with_database(settings.database_url, database))
+        except (asyncpg.InvalidCatalogNameError, OSError):
+            return None
+        try:
+            if await conn.fetchval("SELECT to_regclass($1)", table) is None:
+                return None
+            return [tuple(r) for r in await conn.fetch(sql, *args)]
+        finally:
+            await conn.close()
+
+    out: dict[str, Any] = {}
+    rows = await query(
+        "dabba_orders",
+        "orders",
+        "SELECT channel_order_id, count(*) FROM orders WHERE channel_order_id LIKE $1 "
+        "GROUP BY 1 HAVING count(*) > 1",
+        f"{prefix}%",
+    )
+    out["orders_duplicates"] = rows
+    count = await query(
+        "dabba_orders",
+        "orders",
+        "SELECT count(*) FROM orders WHERE channel_order_id LIKE $1",
+        f"{prefix}%",
+    )
+    out["orders_rows"] = count[0][0] if count else None
+    rows = await query(
+        "dabba_shipping",
+        "shipments",
+        "SELECT order_id, count(*) FROM shipments WHERE order_id = ANY($1::text[]) GROUP BY 1",
+        order_ids,
+    )
+    out["shipments_per_order"] = None if rows is None else dict(rows)
+    rows = await query(
+        "dabba_notifications",
+        "messages",
+        "SELECT order_id, template, count(*) FROM messages "
+        "WHERE order_id = ANY($1::text[]) AND channel = 'whatsapp' AND status = 'sent' "
+        "GROUP BY 1, 2",
+        order_ids,
+    )
+    out["whatsapp_per_order_template"] = None if rows is None else rows
+    return out
+
+
+async def bench(args: argparse.Namespace) -> int:
+    settings = ServiceSettings()
+    run_id = datetime.now(UTC).strftime("%Y%m%d%H%M%S") + secrets.token_hex(2)
+    prefix = f"BENCH-{run_id}-"
+    stack = Stack()
+    say(f"bench: run {run_id}, {args.orders} prepaid orders; (re)starting the stack…")
+    up = start_stack(stack)
+    say(f"bench: up: {', '.join(up)}")
+    if not {"orders", "routing", "inventory"} <= set(up):
+        say("bench: orders, routing and inventory must all be running")
+        return 2
+    shipping, notifying = "shipping" in up, "notifications" in up
+    final = "notified" if notifying else "shipped" if shipping else "confirmed"
+
+    rng = random.Random(run_id)
+    orders = [
+        demo_data.make_order(i, rng, channel_order_id_prefix=prefix, prepaid_only=True)
+        for i in range(args.orders)
+    ]
+    records = [channel_order_record(o) for o in orders]
+    await seed_for(orders, settings)
+    say(f"bench: stock seeded for {args.orders} orders; waiting for each to be {final}")
+
+    observed = Observed(prefix)
+    consumer = await tail_consumer(settings.kafka_bootstrap_servers, FOLLOWED)
+    producer = AIOKafkaProducer(
+        bootstrap_servers=settings.kafka_bootstrap_servers,
+        enable_idempotence=True,
+        acks="all",
+        linger_ms=10,
+        max_batch_size=256 * 1024,
+    )
+    await producer.start()
+    roots = process_roots(stack)
+    sampler = MemorySampler(roots)
+    stop_sampling = asyncio.Event()
+    sampling = asyncio.create_task(sampler.run(stop_sampling))
+    cpu_before = cpu_seconds(roots)
+
+    def done_count() -> int:
+        if notifying:
+            return len(observed.ours(observed.notified_at))
+        if shipping:
+            return len(observed.ours(observed.shipped_at))
+        return len(observed.confirmed_at)
+
+    async def consume() -> None:
+        while done_count() + len(observed.rejected) < args.orders:
+            for tp, batch in (await consumer.getmany(timeout_ms=200)).items():
+                for record in batch:
+                    ce_id = next((v.decode() for k, v in record.headers if k == "ce_id"), None)
+                    try:
+                        event = json.loads(record.value or b"{}")
+                    except ValueError:
+                        continue
+                    observed.apply(tp.topic, ce_id, record.timestamp, event)
+
+    async def progress() -> None:
+        while True:
+            await asyncio.sleep(5)
+            say(
+                f"  {time.monotonic() - started:6.0f}s  placed {len(observed.placed_at)}  "
+                f"confirmed {len(observed.confirmed_at)}  "
+                f"shipped {len(observed.ours(observed.shipped_at))}  "
+                f"notified {len(observed.ours(observed.notified_at))}"
+            )
+
+    started = time.monotonic()
+    wall_start = time.time()
+    consuming = asyncio.create_task(consume())
+    reporting = asyncio.create_task(progress())
+    pending = []
+    for order, (key, value, headers) in zip(orders, records, strict=True):
+        observed.sent_at[order["channel_order_id"]] = time.time()
+        pending.append(await producer.send(topics.CHANNEL_ORDERS, value, key=key, headers=headers))
+    await asyncio.gather(*pending)
+    send_s = time.monotonic() - started
+    say(f"bench: {args.orders} orders acknowledged by Kafka in {send_s:.1f}s")
+    timed_out = False
+    try:
+        await asyncio.wait_for(consuming, args.timeout)
+    except TimeoutError:
+        timed_out = True
+    wall_s = time.monotonic() - started
+    reporting.cancel()
+    cpu_after = cpu_seconds(roots)
+    stop_sampling.set()
+    await sampling
+    await producer.stop()
+    await consumer.stop()
+
+    order_ids = sorted(observed.order_to_coid)
+    db = await db_checks(settings, prefix, order_ids)
+    if not args.keep_running:
+        stack.stop_all()
+
+    result = report(
+        args=args,
+        run_id=run_id,
+        up=up,
+        observed=observed,
+        db=db,
+        wall_start=wall_start,
+        wall_s=wall_s,
+        send_s=send_s,
+        timed_out=timed_out,
+        cpu={g: cpu_after.get(g, 0.0) - cpu_before.get(g, 0.0) for g in cpu_after},
+        sampler=sampler,
+        shipping=shipping,
+        notifying=notifying,
+    )
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    path = RESULTS / f"{datetime.now(UTC).strftime('%Y%m%dT%H%M%SZ')}.json"
+    path.write_text(json.dumps(result, indent=2, sort_keys=True))
+    say(f"bench: results written to {path.relative_to(ROOT)}")
+    return 1 if result["exactly_once"]["violations"] else 0
+
+
+def report(
+    *,
+    args: argparse.Namespace,
+    run_id: str,
+    up: list[str],
+    observed: Observed,
+    db: dict[str, Any],
+    wall_start: float,
+    wall_s: float,
+    send_s: float,
+    timed_out: bool,
+    cpu: dict[str, float],
+    sampler: MemorySampler,
+    shipping: bool,
+    notifying: bool,
+) -> dict[str, Any]:
+    """Print the table and return everything as one JSON-able dict."""
+    n = args.orders
+    o = observed
+    sent = o.sent_at
+    confirmed_lat = [
+        o.confirmed_at[oid] - sent[coid] for oid, coid in o.order_to_coid.items() if oid in o.confirmed_at
+    ]
+    notified_lat = [
+        o.notified_at[oid] - sent[coid] for oid, coid in o.order_to_coid.items() if oid in o.notified_at
+    ]
+
+    def rate(count: int, first: float | None, last: float | None) -> float | None:
+        if not count or first is None or last is None or last <= first:
+            return None
+        return count / (last - first)
+
+    placed_times = list(o.placed_at.values())
+    confirmed_times = list(o.ours(o.confirmed_at).values())
+    notified_times = list(o.ours(o.notified_at).values())
+    throughput = {
+        "send_orders_per_s": n / send_s if send_s else None,
+        "placed_to_confirmed_orders_per_s": rate(
+            len(confirmed_times),
+            min(placed_times, default=None),
+            max(confirmed_times, default=None),
+        ),
+        "send_to_notified_orders_per_s": rate(
+            len(notified_times), min(sent.values(), default=None), max(notified_times, default=None)
+        ),
+    }
+    latency = {
+        name: {f"p{q}": percentile(values, q) for q in (50, 95, 99)} | {"n": len(values)}
+        for name, values in (
+            ("send_to_confirmed_s", confirmed_lat),
+            ("send_to_notified_s", notified_lat),
+        )
+    }
+    cpu_total = sum(cpu.values())
+
+    violations: list[str] = []
+    dup_placed = {c: sorted(ids) for c, ids in o.placed.items() if len(ids) > 1}
+    missing_placed = sorted(set(sent) - set(o.placed) - set(o.rejected))
+    if dup_placed:
+        violations.append(f"{len(dup_placed)} channel orders placed more than once (topic)")
+    if db["orders_duplicates"]:
+        violations.append(f"{len(db['orders_duplicates'])} channel orders with >1 row (orders DB)")
+    if o.rejected:
+        violations.append(f"{len(o.rejected)} orders rejected")
+    if missing_placed:
+        violations.append(f"{len(missing_placed)} orders never placed")
+    ours_confirmed = o.ours(o.confirmed)
+    dup_confirmed = [oid for oid, ids in ours_confirmed.items() if len(ids) > 1]
+    missing_confirmed = [oid for oid in o.order_to_coid if oid not in ours_confirmed]
+    if dup_confirmed:
+        violations.append(f"{len(dup_confirmed)} orders confirmed more than once")
+    if missing_confirmed:
+        violations.append(f"{len(missing_confirmed)} placed orders never confirmed")
+    checks: dict[str, Any] = {
+        "placed_duplicates_topic": len(dup_placed),
+        "placed_duplicates_db": len(db["orders_duplicates"] or []),
+        "orders_rows_db": db["orders_rows"],
+        "rejected": len(o.rejected),
+        "never_placed": len(missing_placed),
+        "confirmed_twice": len(dup_confirmed),
+        "never_confirmed": len(missing_confirmed),
+        "redelivered_events": o.redeliveries,
+    }
+    if shipping:
+        ships = o.ours(o.shipments)
+        multi = [oid for oid, ids in ships.items() if len(ids) > 1]
+        none = [oid for oid in o.order_to_coid if oid not in ships]
+        checks |= {"shipment_twice_topic": len(multi), "never_shipped": len(none)}
+        if multi:
+            violations.append(f"{len(multi)} orders with more than one shipment (topic)")
+        if none:
+            violations.append(f"{len(none)} orders without a shipment")
+        per_order = db["shipments_per_order"]
+        if per_order is not None:
+            db_multi = [oid for oid, c in per_order.items() if c > 1]
+            db_none = [oid for oid in o.order_to_coid if oid not in per_order]
+            checks |= {"shipment_twice_db": len(db_multi), "no_shipment_row_db": len(db_none)}
+            if db_multi:
+                violations.append(f"{len(db_multi)} orders with more than one shipment row")
+            if db_none:
+                violations.append(f"{len(db_none)} orders without a shipment row")
+    if notifying:
+        ours_msgs = {k: v for k, v in o.messages.items() if k[0] in o.order_to_coid}
+        twice = [k for k, ids in ours_msgs.items() if len(ids) > 1]
+        unnotified = [oid for oid in o.order_to_coid if oid not in o.notified_at]
+        checks |= {"whatsapp_twice_topic": len(twice), "never_notified": len(unnotified)}
+        if twice:
+            violations.append(f"{len(twice)} WhatsApp templates sent twice to one order (topic)")
+        if unnotified:
+            violations.append(f"{len(unnotified)} orders without a WhatsApp message")
+        rows = db["whatsapp_per_order_template"]
+        if rows is not None:
+            db_twice = [r for r in rows if r[2] > 1]
+            checks["whatsapp_twice_db"] = len(db_twice)
+            checks["whatsapp_templates"] = sorted({r[1] for r in rows})
+            if db_twice:
+                violations.append(f"{len(db_twice)} WhatsApp templates stored twice for one order")
+
+    def ms(value: float | None) -> str:
+        return "—" if value is None else f"{value * 1000:,.0f} ms"
+
+    def per_s(value: float | None) -> str:
+        return "—" if value is None else f"{value:,.1f} orders/s"
+
+    peak_mb = sampler.peak_total / 2**20
+    rows_out = [
+        ("orders", f"{n} (run {run_id})"),
+        ("processes up", ", ".join(up)),
+        ("wall time", f"{wall_s:.1f} s" + ("  (TIMED OUT)" if timed_out else "")),
+        ("send (Kafka acks)", f"{send_s:.1f} s, {per_s(throughput['send_orders_per_s'])}"),
+        ("placed → confirmed", per_s(throughput["placed_to_confirmed_orders_per_s"])),
+        ("send → notified", per_s(throughput["send_to_notified_orders_per_s"])),
+    ]
+    for name, lat in latency.items():
+        label = name.removesuffix("_s").replace("_to_", " → ")
+        rows_out.append(
+            (
+                f"{label} p50/p95/p99",
+                f"{ms(lat['p50'])} / {ms(lat['p95'])} / {ms(lat['p99'])}  (n={lat['n']})",
+            )
+        )
+    rows_out.append(
+        (
+            "CPU per order",
+            f"{cpu_total / n * 1000:.1f} ms  ("
+            + ", ".join(f"{g} {v / n * 1000:.1f}" for g, v in sorted(cpu.items()))
+            + ")",
+        )
+    )
+    rows_out.append(
+        (
+            "peak RSS",
+            f"{peak_mb:,.0f} MiB  ("
+            + ", ".join(f"{g} {v / 2**20:,.0f}" for g, v in sorted(sampler.peak_by_group.items()))
+            + ")",
+        )
+    )
+    rows_out.append(("exactly once", "OK" if not violations else "VIOLATED"))
+    rows_out += [("", v) for v in violations]
+    width = max(len(k) for k, _ in rows_out)
+    say()
+    say("─" * (width + 60))
+    for key, value in rows_out:
+        say(f"{key:<{width}}  {value}")
+    say("─" * (width + 60))
+    say("checks: " + ", ".join(f"{k}={v}" for k, v in checks.items()))
+
+    return {
+        "run_id": run_id,
+        "orders": n,
+        "processes_up": up,
+        "started_at": datetime.fromtimestamp(wall_start, UTC).isoformat(),
+        "wall_s": wall_s,
+        "send_s": send_s,
+        "timed_out": timed_out,
+        "throughput": throughput,
+        "latency": latency,
+        "cpu_s": cpu,
+        "cpu_s_per_order": cpu_total / n,
+        "peak_rss_bytes": sampler.peak_total,
+        "peak_rss_bytes_by_group": sampler.peak_by_group,
+        "rss_samples": sampler.samples,
+        "exactly_once": {"violations": violations, "checks": checks},
+    }
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--orders", type=int, default=5000, help="orders to send (default 5000)")
+    parser.add_argument(
+        "--timeout", type=float, default=600, help="seconds to wait for every order (default 600)"
+    )
+    parser.add_argument("--keep-running", action="store_true", help="leave the stack running afterwards")
+    args = parser.parse_args()
+    return asyncio.run(bench(args))
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,100 @@
+"""Small helpers the integration, e2e and reliability tests share."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import uuid
+from typing import Any
+
+import asyncpg
+import httpx
+
+from chassis.db import database_name, with_database
+from deploy.local.stack import PORTS
+
+
+def unique(prefix: str) -> str:
+    """A name no other test run uses."""
+    return f"{prefix}-{uuid.uuid4().hex[:10].upper()}"
+
+
+def url(service: str, path: str) -> str:
+    """The local HTTP address of a service's route."""
+    return f"http://127.0.0.1:{PORTS[service]}{path}"
+
+
+async def db_fetch(service: str, sql: str, *args: Any) -> list[asyncpg.Record]:
+    """Run a read-only query on a service's own database (white-box checks only)."""
+    conn = await asyncpg.connect(with_database(os.environ["DATABASE_URL"], database_name(service)))
+    try:
+        return list(await conn.fetch(sql, *args))
+    finally:
+        await conn.close()
+
+
+async def wait_applied(service: str, event_id: str, timeout: float = 30) -> None:
+    """Wait until a service's inbox shows it applied an event."""
+    deadline = asyncio.get_running_loop().time() + timeout
+    while not await db_fetch(service, "SELECT 1 FROM inbox WHERE event_id = $1", event_id):
+        if asyncio.get_running_loop().time() > deadline:
+            raise AssertionError(f"{service} did not apply event {event_id} within {timeout}s")
+        await asyncio.sleep(0.1)
+
+
+async def seed_stock(sku: str, per_warehouse: dict[str, int]) -> None:
+    """The three demo warehouses exist and hold these units of a SKU."""
+    async with httpx.AsyncClient(timeout=10) as http:
+        for code, name, pincode in (
+            ("BOM1", "Bhiwandi", "421302"),
+            ("BLR1", "Bengaluru", "560058"),
+            ("GGN1", "Gurugram", "122001"),
+        ):
+            r = await http.put(
+                url("routing", f"/warehouses/{code}"), json={"code": code, "name": name, "pincode": pincode}
+            )
+            r.raise_for_status()
+        for code, quantity in per_warehouse.items():
+            r = await http.post(
+                url("inventory", "/stock/receipts"),
+                json={"sku": sku, "warehouse_code": code, "quantity": quantity, "reference": "test"},
+            )
+            r.raise_for_status()
+
+
+def channel_order(channel_order_id: str, sku: str, **overrides: Any) -> dict[str, Any]:
+    """DESIGN.md's example channel order for one SKU, with overrides."""
+    order: dict[str, Any] = {
+        "channel": "shopify",
+        "channel_order_id": channel_order_id,
+        "placed_at": "2026-11-26T10:15:00+05:30",
+        "customer": {"name": "Asha Verma", "phone": "+919812345678", "email": "asha@example.com"},
+        "shipping_address": {
+            "line1": "12 MI Road",
+            "line2": None,
+            "landmark": None,
+            "city": "Jaipur",
+            "state": "Rajasthan",
+            "pincode": "302001",
+        },
+        "lines": [{"sku": sku, "quantity": 2, "unit_price_paise": 34900}],
+        "shipping_fee_paise": 0,
+        "discount_paise": 0,
+        "total_paise": 69800,
+        "payment": {
+            "method": "upi",
+            "status": "captured",
+            "gateway": "razorpay",
+            "gateway_payment_id": f"pay_{channel_order_id}",
+            "amount_paise": 69800,
+        },
+        "delivery_speed": "standard",
+    }
+    order.update(overrides)
+    return order
+
+
+def encode(order: dict[str, Any]) -> bytes:
+    """JSON bytes of a raw payload."""
+    return json.dumps(order).encode()

@@ -1,0 +1,184 @@
+"""The chassis against the real PostgreSQL server and Kafka broker: outbox order, inbox, retries, DLQ."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import asyncpg
+import pytest
+
+from chassis import db
+from chassis.consumer import Consumer, HandlerContext, Subscription
+from chassis.kafka import make_broker, publish_raw, send_to_dlq
+from chassis.outbox import OutboxRelay, emit
+from contracts import Envelope, StockChanged
+from tests import infra
+from tests.conftest import Tap, body_has
+from tests.helpers import unique
+
+pytestmark = pytest.mark.integration
+
+SERVICE = "chassis_test"
+
+
+@dataclass
+class FakeRecord:
+    """A consumed record as aiokafka hands it over."""
+
+    topic: str
+    partition: int
+    offset: int
+    key: bytes | None
+    value: bytes | None
+    headers: list[tuple[str, bytes]] = field(default_factory=list)
+
+
+def record_of(event: StockChanged, offset: int) -> FakeRecord:
+    envelope = Envelope.for_event(event, source="tests")
+    return FakeRecord(
+        event.TOPIC, 0, offset, event.sku.encode(), event.model_dump_json().encode(), envelope.to_headers()
+    )
+
+
+@pytest.fixture(scope="module")
+async def pool(servers: infra.Servers) -> AsyncIterator[asyncpg.Pool]:
+    p = await db.open_database(
+        server_url=servers.database_url,
+        service=SERVICE,
+        migrations_dir=Path(__file__).parent / "migrations",
+        min_size=1,
+        max_size=4,
+    )
+    yield p
+    await p.close()
+
+
+def consumer_for(pool: asyncpg.Pool, dead: list[tuple[FakeRecord, str]], attempts: list[str]) -> Consumer:
+    async def handler(ctx: HandlerContext, event: StockChanged) -> None:
+        attempts.append(event.sku)
+        if "POISON" in event.sku:
+            raise RuntimeError(f"cannot apply {event.sku}")
+        await ctx.conn.execute("INSERT INTO applied (event_id, sku) VALUES ($1, $2)", ctx.event_id, event.sku)
+
+    async def dead_letter(record: FakeRecord, error: str) -> None:  # type: ignore[override]
+        dead.append((record, error))
+
+    return Consumer(
+        service=SERVICE,
+        pool=pool,
+        subscriptions={StockChanged.TOPIC: Subscription(StockChanged, handler)},
+        dead_letter=dead_letter,  # type: ignore[arg-type]
+        max_attempts=3,
+        retry_backoff_s=0.01,
+    )
+
+
+async def applied(pool: asyncpg.Pool, sku: str) -> int:
+    return int(await pool.fetchval("SELECT count(*) FROM applied WHERE sku = $1", sku))
+
+
+async def test_a_redelivered_batch_is_applied_once(pool: asyncpg.Pool) -> None:
+    sku = unique("SKU")
+    batch = [
+        record_of(StockChanged(sku=sku, available_total=i, by_warehouse={"BOM1": i}), i) for i in range(5)
+    ]
+    consumer = consumer_for(pool, [], [])
+    await consumer.apply_batch(batch)
+    await consumer.apply_batch(batch)
+    await consumer.apply_batch(batch[2:3])
+    assert await applied(pool, sku) == 5
+
+
+async def test_one_failing_event_is_retried_then_dead_lettered_and_the_rest_still_apply(
+    pool: asyncpg.Pool,
+) -> None:
+    good, bad = unique("SKU"), unique("SKU-POISON")
+    dead: list[tuple[FakeRecord, str]] = []
+    attempts: list[str] = []
+    batch = [
+        record_of(StockChanged(sku=good, available_total=1, by_warehouse={}), 1),
+        record_of(StockChanged(sku=bad, available_total=1, by_warehouse={}), 2),
+        record_of(StockChanged(sku=good, available_total=2, by_warehouse={}), 3),
+    ]
+    await consumer_for(pool, dead, attempts).apply_batch(batch)
+    assert await applied(pool, good) == 2
+    assert await applied(pool, bad) == 0
+    assert attempts.count(bad) == 1 + 3, "once in the batch, then three tries alone"
+    assert [r.offset for r, _ in dead] == [2]
+    assert "cannot apply" in dead[0][1]
+
+
+async def test_unreadable_and_mistyped_messages_go_to_the_dlq_without_retries(pool: asyncpg.Pool) -> None:
+    dead: list[tuple[FakeRecord, str]] = []
+    attempts: list[str] = []
+    good = StockChanged(sku=unique("SKU"), available_total=1, by_warehouse={})
+    not_json = record_of(good, 1)
+    not_json.value = b"{not json"
+    wrong_type = record_of(good, 2)
+    wrong_type.headers = [
+        (k, b"dabba.orders.placed.v1" if k == "ce_type" else v) for k, v in wrong_type.headers
+    ]
+    await consumer_for(pool, dead, attempts).apply_batch([not_json, wrong_type, record_of(good, 3)])
+    assert sorted(r.offset for r, _ in dead) == [1, 2]
+    assert any("does not belong" in e for _, e in dead)
+    assert attempts == [good.sku], "poison is not retried; the good event applies"
+
+
+async def test_dead_letters_carry_where_they_came_from(servers: infra.Servers, tap: Tap) -> None:
+    broker = make_broker(servers.kafka, client_id="tests")
+    await broker.connect()
+    sku = unique("SKU-DLQ")
+    try:
+        await send_to_dlq(
+            broker,
+            "routing",
+            record_of(StockChanged(sku=sku, available_total=0, by_warehouse={}), 41),
+            "boom",
+        )  # type: ignore[arg-type]
+    finally:
+        await broker.stop()
+    [dead] = await tap.wait_for("dlq.routing", body_has(sku=sku))
+    headers = {k: v.decode() for k, v in dead.headers}
+    assert headers["dlq_original_topic"] == "inventory.stock_changed.v1"
+    assert headers["dlq_original_partition"] == "0"
+    assert headers["dlq_original_offset"] == "41"
+    assert headers["dlq_error"] == "boom"
+    assert headers["ce_type"] == "dabba.inventory.stock_changed.v1", "the original envelope is kept"
+
+
+async def test_the_relay_publishes_in_commit_order_and_deletes_only_after_the_ack(
+    servers: infra.Servers, pool: asyncpg.Pool, tap: Tap
+) -> None:
+    sku = unique("SKU-RELAY")
+    for start in range(0, 60, 6):
+        async with pool.acquire() as conn, conn.transaction():
+            for i in range(start, start + 6):
+                await emit(
+                    conn, StockChanged(sku=sku, available_total=i, by_warehouse={"BOM1": i}), source=SERVICE
+                )
+
+    broker = make_broker(servers.kafka, client_id="tests")
+    await broker.connect()
+    relay = OutboxRelay(
+        pool=pool,
+        dsn=db.with_database(servers.database_url, db.database_name(SERVICE)),
+        publish=lambda t, v, k, h: publish_raw(broker, t, v, k, h),
+        batch_size=7,
+    )
+    relay.start()
+    try:
+        records = await tap.wait_for("inventory.stock_changed.v1", body_has(sku=sku), count=60)
+        assert [json.loads(r.value)["available_total"] for r in records] == list(range(60))
+        for _ in range(50):
+            left = await pool.fetchval("SELECT count(*) FROM outbox WHERE key = $1", sku)
+            if left == 0:
+                break
+            await asyncio.sleep(0.1)
+        assert left == 0
+    finally:
+        await relay.stop()
+        await broker.stop()

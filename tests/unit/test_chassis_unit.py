@@ -1,0 +1,106 @@
+"""Chassis pieces that need no servers: masking, migrations on disk, DLQ headers, faults, envelopes."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+
+from chassis import db, faults
+from chassis.consumer import event_id_of, read_envelope
+from chassis.kafka import dead_letter_headers, topic_plan
+from chassis.logging import mask_personal_data, mask_text
+from contracts.registry import all_topics
+
+
+@dataclass
+class Rec:
+    topic: str = "channel.orders.v1"
+    partition: int = 3
+    offset: int = 17
+    key: bytes | None = b"shopify:1"
+    value: bytes | None = b"{}"
+    headers: list[tuple[str, bytes]] = field(default_factory=list)
+
+
+def test_phones_emails_names_and_address_lines_never_reach_a_log_in_clear() -> None:
+    event = {
+        "event": "order placed for +919812345678",
+        "customer": {"name": "Asha Verma", "phone": "+919812345678", "email": "asha@example.com"},
+        "shipping_address": {"line1": "12 MI Road", "city": "Jaipur", "pincode": "302001"},
+        "order_id": "ORD-01A216080E097438",
+    }
+    masked = mask_personal_data(None, "info", dict(event))
+    text = repr(masked)
+    for secret in ("9812345678", "Asha", "asha@", "MI Road"):
+        assert secret not in text
+    assert masked["customer"]["phone"] == "+9198******78"
+    assert masked["shipping_address"]["city"] == "Jaipur", "a city is not personal"
+    assert masked["order_id"] == "ORD-01A216080E097438"
+
+
+def test_ids_full_of_digits_are_not_mistaken_for_phone_numbers() -> None:
+    assert mask_text("01a21608-0e51-7140-9f5e-1a6780c57db4 AWB 14900000000001") == (
+        "01a21608-0e51-7140-9f5e-1a6780c57db4 AWB 14900000000001"
+    )
+
+
+def test_migrations_are_read_in_number_order_and_badly_named_files_refused(tmp_path: Path) -> None:
+    (tmp_path / "002_second.sql").write_text("SELECT 2")
+    (tmp_path / "001_first.sql").write_text("SELECT 1")
+    assert [m.name for m in db.load_migrations("x", tmp_path)] == ["001_first", "002_second"]
+    (tmp_path / "3_bad.sql").write_text("SELECT 3")
+    with pytest.raises(ValueError, match="NNN_snake_name"):
+        db.load_migrations("x", tmp_path)
+
+
+def test_every_service_database_url_points_at_its_own_database() -> None:
+    url = db.with_database("postgresql://u:p@db:5432/postgres?sslmode=disable", db.database_name("orders"))
+    assert url == "postgresql://u:p@db:5432/dabba_orders?sslmode=disable"
+
+
+def test_dead_letter_headers_say_where_the_record_came_from_and_why() -> None:
+    headers = dead_letter_headers(Rec(headers=[("ce_id", b"abc")]), "boom", "orders")  # type: ignore[arg-type]
+    assert headers == {
+        "ce_id": "abc",
+        "dlq_original_topic": "channel.orders.v1",
+        "dlq_original_partition": "3",
+        "dlq_original_offset": "17",
+        "dlq_error": "boom",
+        "dlq_service": "orders",
+    }
+
+
+def test_a_record_without_cloudevents_headers_gets_a_stable_id_from_its_position() -> None:
+    record = Rec()
+    assert read_envelope(record) is None  # type: ignore[arg-type]
+    assert event_id_of(record, None) == event_id_of(Rec(), None)  # type: ignore[arg-type]
+    assert event_id_of(record, None) != event_id_of(Rec(offset=18), None)  # type: ignore[arg-type]
+
+
+def test_topic_setup_creates_every_contract_topic_with_explicit_partitions_and_a_dlq_per_service() -> None:
+    plan = topic_plan()
+    assert all(plan[t] == 12 for t in all_topics())
+    assert {t for t in plan if t.startswith("dlq.")} == {
+        "dlq.orders",
+        "dlq.routing",
+        "dlq.inventory",
+        "dlq.shipping",
+        "dlq.notifications",
+        "dlq.returns",
+    }
+
+
+def test_fault_points_fire_only_when_armed_and_matching(monkeypatch: pytest.MonkeyPatch) -> None:
+    faults._armed_points.cache_clear()
+    assert not faults.armed("outbox.after_publish", lambda: ["x"])
+    monkeypatch.setenv("DABBA_FAULTS", "outbox.after_publish")
+    monkeypatch.setenv("DABBA_FAULT_MATCH", "SHP-9")
+    faults._armed_points.cache_clear()
+    try:
+        assert faults.armed("outbox.after_publish", lambda: ["order SHP-9"])
+        assert not faults.armed("outbox.after_publish", lambda: ["order SHP-8"])
+        assert not faults.armed("consumer.after_commit", lambda: ["order SHP-9"])
+    finally:
+        faults._armed_points.cache_clear()
