@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import asyncpg
+import httpx
 import uvicorn
 from fastapi import APIRouter, FastAPI
 from faststream.kafka import KafkaBroker
@@ -58,6 +59,7 @@ class Service:
         self._routers: list[APIRouter] = []
         self._start_hooks: list[StartHook] = []
         self._stop_hooks: list[StartHook] = []
+        self._http_clients: list[httpx.AsyncClient] = []
         self._tasks: list[asyncio.Task[Any]] = []
         self._pool: asyncpg.Pool | None = None
         self.broker: KafkaBroker | None = None
@@ -91,6 +93,12 @@ class Service:
         """Run after consuming stopped, before the pool closes (close clients)."""
         self._stop_hooks.append(hook)
         return hook
+
+    def http_client(self, *, base_url: str, timeout: float) -> httpx.AsyncClient:
+        """An HTTP client for a provider adapter, pooled for the process and closed on stop."""
+        client = httpx.AsyncClient(base_url=base_url, timeout=timeout)
+        self._http_clients.append(client)
+        return client
 
     def spawn(self, coro: Awaitable[Any], *, name: str) -> None:
         """A background task that is cancelled on shutdown."""
@@ -179,6 +187,8 @@ class Service:
             await self.relay.stop()
         for hook in self._stop_hooks:
             await hook(self)
+        for client in self._http_clients:
+            await client.aclose()
         if self._pool is not None:
             await self._pool.close()
         log.info("service stopped")

@@ -420,7 +420,7 @@ class Demo:
                 if journey is not None and journey.order_id:
                     shown.add(journey.order_id)
                     self.screen.note("  " + journey.line())
-            rate = self.progress.sent / elapsed if elapsed else 0.0
+            rate = self.progress.sent / max(elapsed, 1.0)
             self.screen.status(self.progress.line(rate=rate, elapsed=elapsed))
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self.stop.wait(), 1)
@@ -456,7 +456,7 @@ class Demo:
                     say(f"\ndemo: {task.exception()!r}")
         finally:
             elapsed = time.monotonic() - self.t0
-            rate = self.progress.sent / elapsed if elapsed else 0.0
+            rate = self.progress.sent / max(elapsed, 1.0)
             self.screen.status(self.progress.line(rate=rate, elapsed=elapsed))
             self.screen.end()
             await producer.stop()

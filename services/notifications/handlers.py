@@ -5,8 +5,6 @@ Each runs inside the consumer's transaction, so the message row and its audit ev
 
 from __future__ import annotations
 
-import httpx
-
 from chassis.consumer import HandlerContext
 from chassis.logging import mask_phone
 from chassis.service import Service
@@ -23,23 +21,11 @@ from services.notifications.settings import NotificationsSettings
 
 def register(service: Service, settings: NotificationsSettings) -> None:
     """Subscribe the notifications handlers."""
-    providers: list[MessageProvider] = []
-
-    def whatsapp() -> MessageProvider:
-        # Created on first use, once per process: the chassis starts consuming before its start
-        # hooks run and has no stop hook, so an on_start client could be used before it exists.
-        if not providers:
-            client = httpx.AsyncClient(
-                base_url=settings.whatsapp_base_url, timeout=settings.whatsapp_timeout_s
-            )
-            providers.append(
-                WhatsAppProvider(
-                    client,
-                    phone_number_id=settings.whatsapp_phone_number_id,
-                    token=settings.whatsapp_token,
-                )
-            )
-        return providers[0]
+    whatsapp: MessageProvider = WhatsAppProvider(
+        service.http_client(base_url=settings.whatsapp_base_url, timeout=settings.whatsapp_timeout_s),
+        phone_number_id=settings.whatsapp_phone_number_id,
+        token=settings.whatsapp_token,
+    )
 
     @service.handles(OrderStatusChanged)
     async def on_status_changed(ctx: HandlerContext, event: OrderStatusChanged) -> None:
@@ -61,7 +47,7 @@ def register(service: Service, settings: NotificationsSettings) -> None:
         # ProviderUnavailable propagates: the chassis rolls back and retries, and the same
         # message id (the idempotency key) keeps the customer from getting it twice.
         try:
-            receipt = await whatsapp().send_template(
+            receipt = await whatsapp.send_template(
                 TemplateMessage(
                     idempotency_key=message.message_id,
                     recipient=message.recipient,

@@ -5,8 +5,6 @@ Each runs inside the consumer's transaction, so the shipment rows and their even
 
 from __future__ import annotations
 
-import httpx
-
 from chassis.consumer import HandlerContext
 from chassis.service import Service
 from contracts import OrderConfirmed, ShipmentCreated, ShipmentStatus
@@ -18,15 +16,10 @@ from services.shipping.settings import ShippingSettings
 
 def register(service: Service, settings: ShippingSettings) -> None:
     """Subscribe the shipping handlers."""
-    couriers: list[CourierAdapter] = []
-
-    def courier() -> CourierAdapter:
-        # Created on first use, once per process: the chassis starts consuming before its start
-        # hooks run and has no stop hook, so an on_start client could be used before it exists.
-        if not couriers:
-            client = httpx.AsyncClient(base_url=settings.courier_base_url, timeout=settings.courier_timeout_s)
-            couriers.append(DelhiveryCourier(client, token=settings.delhivery_token))
-        return couriers[0]
+    adapter: CourierAdapter = DelhiveryCourier(
+        service.http_client(base_url=settings.courier_base_url, timeout=settings.courier_timeout_s),
+        token=settings.delhivery_token,
+    )
 
     @service.handles(OrderConfirmed)
     async def on_order_confirmed(ctx: HandlerContext, order: OrderConfirmed) -> None:
@@ -46,7 +39,6 @@ def register(service: Service, settings: ShippingSettings) -> None:
             request = domain.booking_request(
                 order, plan, shipment_id=shipment_id, unit_weight_grams=settings.unit_weight_grams
             )
-            adapter = courier()
             # The call happens inside the transaction: a crash before commit redelivers the
             # event, and the same reference makes the courier answer with the same AWB.
             try:

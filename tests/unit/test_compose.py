@@ -1,0 +1,66 @@
+"""docker-compose.yml stays true to the code, although no Docker engine runs here to try it."""
+
+from __future__ import annotations
+
+import importlib
+import importlib.util
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from pydantic_settings import BaseSettings
+
+from chassis.settings import ServiceSettings
+from deploy.local.stack import PORTS
+
+ROOT = Path(__file__).resolve().parents[2]
+COMPOSE = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
+APP_SERVICES = {name: svc for name, svc in COMPOSE["services"].items() if svc.get("image") == "dabba:latest"}
+
+
+def module_of(service: dict[str, Any]) -> str:
+    command = service["command"]
+    assert command[:2] == ["python", "-m"], f"app containers run `python -m <module>`, not {command}"
+    return str(command[2])
+
+
+def settings_class(module: str) -> type[BaseSettings]:
+    """The settings class a module's process reads its environment with."""
+    if module == "sandbox":
+        return importlib.import_module("sandbox.settings").SandboxSettings  # type: ignore[no-any-return]
+    if module.startswith("services."):
+        name = module.split(".")[1]
+        settings = importlib.import_module(f"{module}.settings")
+        return getattr(settings, f"{name.capitalize()}Settings")  # type: ignore[no-any-return]
+    return ServiceSettings
+
+
+def test_every_dabba_service_runs_in_compose_with_its_port() -> None:
+    by_module = {module_of(svc): svc for svc in APP_SERVICES.values()}
+    for name, port in PORTS.items():
+        module = "sandbox" if name == "sandbox" else f"services.{name}"
+        assert module in by_module, f"{name} is missing from docker-compose.yml"
+        env = by_module[module].get("environment", {})
+        assert int(env["HTTP_PORT"]) == port
+
+
+@pytest.mark.parametrize("name", sorted(APP_SERVICES))
+def test_every_compose_command_is_a_real_module(name: str) -> None:
+    module = module_of(APP_SERVICES[name])
+    assert importlib.util.find_spec(module) is not None, f"{name} runs {module}, which does not exist"
+
+
+@pytest.mark.parametrize("name", sorted(APP_SERVICES))
+def test_every_environment_variable_compose_sets_is_a_real_setting(name: str) -> None:
+    svc = APP_SERVICES[name]
+    fields = set(settings_class(module_of(svc)).model_fields)
+    unknown = {key for key in svc.get("environment", {}) if key.lower() not in fields}
+    assert not unknown, f"{name} sets {sorted(unknown)}, which its settings do not read"
+
+
+def test_kafka_image_matches_the_local_jars() -> None:
+    pom = (ROOT / "deploy/local/kafka/pom.xml").read_text()
+    image = COMPOSE["services"]["kafka"]["image"]
+    version = image.split(":")[1]
+    assert f"<kafka.version>{version}</kafka.version>" in pom
