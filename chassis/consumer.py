@@ -201,27 +201,31 @@ class Consumer:
     async def _apply(self, conn: Conn, incoming: Incoming) -> None:
         record = incoming.record
         sub = self._subs[record.topic]
-        subject = incoming.envelope.subject if incoming.envelope else None
+        event: Event | None = None
+        invalid: ValidationError | None = None
+        try:
+            event = sub.model.model_validate_json(record.value or b"")
+        except ValidationError as exc:
+            if sub.on_invalid is None:
+                raise Poison(f"invalid {sub.model.__name__}: {exc}") from exc
+            invalid = exc
+        context = {"event_id": incoming.event_id, "topic": record.topic}
+        if (order_id := getattr(event, "order_id", None)) is not None:
+            context["order_id"] = order_id
+        elif incoming.envelope is not None and incoming.envelope.subject:
+            context["subject"] = incoming.envelope.subject
         with (
             consume_span(
                 f"{record.topic} process",
                 traceparent=incoming.traceparent,
-                **{
-                    "messaging.destination": record.topic,
-                    "messaging.message.id": incoming.event_id,
-                },
+                **{"messaging.destination": record.topic, "messaging.message.id": incoming.event_id},
             ),
-            structlog.contextvars.bound_contextvars(
-                event_id=incoming.event_id, subject=subject, topic=record.topic
-            ),
+            structlog.contextvars.bound_contextvars(**context),
         ):
             ctx = HandlerContext(conn=conn, service=self.service, incoming=incoming, log=log)
-            try:
-                event = sub.model.model_validate_json(record.value or b"")
-            except ValidationError as exc:
-                if sub.on_invalid is None:
-                    raise Poison(f"invalid {sub.model.__name__}: {exc}") from exc
-                await sub.on_invalid(ctx, record.value or b"", exc)
+            if event is None:
+                assert sub.on_invalid is not None and invalid is not None
+                await sub.on_invalid(ctx, record.value or b"", invalid)
                 CONSUMED.labels(record.topic, "invalid").inc()
                 return
             await sub.handler(ctx, event)

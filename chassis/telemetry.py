@@ -26,7 +26,7 @@ def configure_tracing(*, service: str, exporter: str = "none", otlp_endpoint: st
     if exporter == "console":
         provider.add_span_processor(BatchSpanProcessor(ConsoleSpanExporter()))
     elif exporter == "otlp":  # pragma: no cover - needs an collector and the OTLP package
-        from opentelemetry.exporter.otlp.proto.http.trace_exporter import (  # type: ignore[import-not-found]
+        from opentelemetry.exporter.otlp.proto.http.trace_exporter import (
             OTLPSpanExporter,
         )
 
