@@ -62,14 +62,36 @@ class Incoming:
 
 
 @dataclass(slots=True)
-class HandlerContext:
-    """What a handler gets besides the event: the transaction's connection and a way to emit."""
+class Transaction:
+    """One consumer transaction (a batch, or one retried event) and what its handlers share."""
 
     conn: Conn
     service: str
+    shared: dict[str, Any] = field(default_factory=dict)
+    emitted: list[str] = field(default_factory=list)
+
+    async def emit(self, event: Event) -> None:
+        """Publish an event when (and only if) this transaction commits."""
+        self.emitted.append(await emit(self.conn, event, source=self.service))
+
+
+@dataclass(slots=True)
+class HandlerContext:
+    """What a handler gets besides the event: the transaction's connection and a way to emit."""
+
+    tx: Transaction
     incoming: Incoming
     log: Any
-    emitted: list[str] = field(default_factory=list)
+
+    @property
+    def conn(self) -> Conn:
+        """The connection of the consumer's transaction."""
+        return self.tx.conn
+
+    @property
+    def shared(self) -> dict[str, Any]:
+        """State shared by every handler call in this transaction (e.g. SKUs to announce once)."""
+        return self.tx.shared
 
     @property
     def event_id(self) -> str:
@@ -78,7 +100,11 @@ class HandlerContext:
 
     async def emit(self, event: Event) -> None:
         """Publish an event when (and only if) this transaction commits."""
-        self.emitted.append(await emit(self.conn, event, source=self.service))
+        await self.tx.emit(event)
+
+
+BeforeCommit = Callable[[Transaction], Awaitable[None]]
+"""Runs once per consumer transaction after its events are applied, e.g. to coalesce output."""
 
 
 class Handler(Protocol[E_contra]):
@@ -135,6 +161,7 @@ class Consumer:
         dead_letter: DeadLetter,
         max_attempts: int = 3,
         retry_backoff_s: float = 0.2,
+        before_commit: Sequence[BeforeCommit] = (),
     ) -> None:
         self.service = service
         self._pool = pool
@@ -142,6 +169,7 @@ class Consumer:
         self._dead_letter = dead_letter
         self._max_attempts = max_attempts
         self._backoff = retry_backoff_s
+        self._before_commit = tuple(before_commit)
 
     async def apply_batch(self, records: Sequence[Record]) -> None:
         """Apply records in order; returns once every one is applied, a duplicate, or dead-lettered."""
@@ -165,12 +193,14 @@ class Consumer:
         if ready:
             try:
                 async with self._pool.acquire() as conn, conn.transaction():
+                    tx = Transaction(conn=conn, service=self.service)
                     fresh = await self._claim(conn, ready)
                     for incoming in ready:
                         if incoming.event_id in fresh:
-                            await self._apply(conn, incoming)
+                            await self._apply(tx, incoming)
                         else:
                             CONSUMED.labels(incoming.record.topic, "duplicate").inc()
+                    await self._finish(tx)
                     await faults.freeze_if_armed("consumer.before_commit", lambda: _mentions(ready))
             except Exception as exc:
                 log.warning("batch failed, applying one by one", size=len(ready), error=repr(exc))
@@ -198,7 +228,11 @@ class Consumer:
         )
         return {r["event_id"] for r in rows}
 
-    async def _apply(self, conn: Conn, incoming: Incoming) -> None:
+    async def _finish(self, tx: Transaction) -> None:
+        for hook in self._before_commit:
+            await hook(tx)
+
+    async def _apply(self, tx: Transaction, incoming: Incoming) -> None:
         record = incoming.record
         sub = self._subs[record.topic]
         event: Event | None = None
@@ -222,7 +256,7 @@ class Consumer:
             ),
             structlog.contextvars.bound_contextvars(**context),
         ):
-            ctx = HandlerContext(conn=conn, service=self.service, incoming=incoming, log=log)
+            ctx = HandlerContext(tx=tx, incoming=incoming, log=log)
             if event is None:
                 assert sub.on_invalid is not None and invalid is not None
                 await sub.on_invalid(ctx, record.value or b"", invalid)
@@ -230,7 +264,7 @@ class Consumer:
                 return
             await sub.handler(ctx, event)
             CONSUMED.labels(record.topic, "applied").inc()
-            log.info("event applied", type=sub.model.__name__, emitted=len(ctx.emitted))
+            log.info("event applied", type=sub.model.__name__)
 
     async def _apply_alone(self, incoming: Incoming) -> None:
         """One message in its own transaction, retried with backoff, then dead-lettered."""
@@ -241,7 +275,9 @@ class Consumer:
                     if not await self._claim(conn, [incoming]):
                         CONSUMED.labels(incoming.record.topic, "duplicate").inc()
                         return
-                    await self._apply(conn, incoming)
+                    tx = Transaction(conn=conn, service=self.service)
+                    await self._apply(tx, incoming)
+                    await self._finish(tx)
                 return
             except Poison as exc:
                 error = str(exc)

@@ -20,7 +20,7 @@ from faststream.kafka.annotations import KafkaMessage
 from faststream.middlewares import AckPolicy
 
 from chassis import db
-from chassis.consumer import Consumer, Handler, InvalidHandler, Record, Subscription
+from chassis.consumer import BeforeCommit, Consumer, Handler, InvalidHandler, Record, Subscription
 from chassis.http import create_http_app
 from chassis.kafka import ensure_topics, make_broker, publish_raw, send_to_dlq
 from chassis.logging import configure_logging, get_logger
@@ -60,6 +60,7 @@ class Service:
         self._start_hooks: list[StartHook] = []
         self._stop_hooks: list[StartHook] = []
         self._http_clients: list[httpx.AsyncClient] = []
+        self._before_commit: list[BeforeCommit] = []
         self._tasks: list[asyncio.Task[Any]] = []
         self._pool: asyncpg.Pool | None = None
         self.broker: KafkaBroker | None = None
@@ -79,6 +80,11 @@ class Service:
             return handler
 
         return register
+
+    def before_commit(self, hook: BeforeCommit) -> BeforeCommit:
+        """Run at the end of every consumer transaction, after its events were applied."""
+        self._before_commit.append(hook)
+        return hook
 
     def include_router(self, router: APIRouter) -> None:
         """Serve these HTTP routes."""
@@ -149,6 +155,7 @@ class Service:
                 dead_letter=dead_letter,
                 max_attempts=s.consumer_max_attempts,
                 retry_backoff_s=s.consumer_retry_backoff_ms / 1000,
+                before_commit=self._before_commit,
             )
 
             async def on_batch(message: KafkaMessage) -> None:

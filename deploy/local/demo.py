@@ -287,11 +287,11 @@ class Screen:
         self.tty = sys.stdout.isatty()
         self.last_plain = 0.0
 
-    def status(self, text: str) -> None:
+    def status(self, text: str, *, final: bool = False) -> None:
         if self.tty:
             sys.stdout.write("\r\x1b[2K" + text)
             sys.stdout.flush()
-        elif time.monotonic() - self.last_plain >= 5:
+        elif final or time.monotonic() - self.last_plain >= 5:
             self.last_plain = time.monotonic()
             say(text)
 
@@ -457,7 +457,7 @@ class Demo:
         finally:
             elapsed = time.monotonic() - self.t0
             rate = self.progress.sent / max(elapsed, 1.0)
-            self.screen.status(self.progress.line(rate=rate, elapsed=elapsed))
+            self.screen.status(self.progress.line(rate=rate, elapsed=elapsed), final=True)
             self.screen.end()
             await producer.stop()
             await consumer.stop()

@@ -1,14 +1,15 @@
 """Kafka handlers of the inventory service: reserve the first plan that fits, release on cancel.
 
 Each runs inside the consumer's transaction; a plan is tried inside a savepoint so a plan that no
-longer fits leaves nothing behind.
+longer fits leaves nothing behind. Stock changes are announced once per SKU per transaction, so a
+burst of orders for one SKU yields one inventory.stock_changed.v1, not one per order.
 """
 
 from __future__ import annotations
 
 from asyncpg import Connection
 
-from chassis.consumer import HandlerContext
+from chassis.consumer import HandlerContext, Transaction
 from chassis.service import Service
 from contracts import (
     InventoryReleased,
@@ -31,8 +32,23 @@ async def stock_changed(conn: Connection, skus: list[str]) -> list[StockChanged]
     return events
 
 
+def touched(ctx: HandlerContext, skus: list[str]) -> None:
+    """Remember SKUs whose availability changed, to announce once when the transaction ends."""
+    ctx.shared.setdefault(_TOUCHED, set()).update(skus)
+
+
+_TOUCHED = "inventory.touched_skus"
+
+
 def register(service: Service) -> None:
     """Subscribe the inventory handlers."""
+
+    @service.before_commit
+    async def announce_stock(tx: Transaction) -> None:
+        skus = tx.shared.pop(_TOUCHED, set())
+        if skus:
+            for change in await stock_changed(tx.conn, sorted(skus)):
+                await tx.emit(change)
 
     @service.handles(RoutingPlanned)
     async def on_planned(ctx: HandlerContext, event: RoutingPlanned) -> None:
@@ -61,8 +77,7 @@ def register(service: Service) -> None:
                     plan_rank=plan.rank,
                 )
             )
-            for change in await stock_changed(ctx.conn, [a.sku for a in allocations]):
-                await ctx.emit(change)
+            touched(ctx, [a.sku for a in allocations])
             ctx.log.info("stock reserved", order_id=event.order_id, rank=plan.rank)
             return
         skus = sorted({line.sku for p in event.plans for s in p.shipments for line in s.lines})
@@ -92,5 +107,4 @@ def register(service: Service) -> None:
                 reason=reason,
             )
         )
-        for change in await stock_changed(ctx.conn, [a.sku for a in allocations]):
-            await ctx.emit(change)
+        touched(ctx, [a.sku for a in allocations])
