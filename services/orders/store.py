@@ -77,12 +77,12 @@ async def record_status(
     cause_event_id: str | None,
     actor: str = "system",
 ) -> None:
-    """Set the status and append the change to the order's timeline."""
-    await conn.execute(
-        "UPDATE orders SET status = $2, updated_at = now() WHERE order_id = $1",
-        order_id,
-        to_status.value,
-    )
+    """Set the status and append the change to the order's timeline (a first status was set by the
+    insert that created the order)."""
+    if from_status is not None:
+        await conn.execute(
+            "UPDATE orders SET status = $2, updated_at = now() WHERE order_id = $1", order_id, to_status.value
+        )
     await conn.execute(
         """INSERT INTO order_timeline (order_id, from_status, to_status, reason, cause_event_id, actor)
            VALUES ($1, $2, $3, $4, $5, $6)""",
