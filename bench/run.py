@@ -63,7 +63,7 @@ def process_roots(stack: Stack) -> dict[str, list[int]]:
     for name in ("sandbox", *SERVICES):
         pid = stack.running_pid(name)
         if pid is not None:
-            groups["sandbox" if name == "sandbox" else "services"].append(pid)
+            groups[name].append(pid)
     for group, path in (("kafka", KAFKA_PID), ("postgres", POSTGRES_PID)):
         pid = _pid_from(path)
         if pid is not None and psutil.pid_exists(pid):

@@ -25,7 +25,7 @@ from chassis.logging import get_logger
 from chassis.outbox import OutboxRow, outbox_row, write_rows
 from chassis.telemetry import consume_span
 from contracts._base import Event
-from contracts.envelope import Envelope
+from contracts.envelope import H_TRACEPARENT, Envelope, header
 
 log = get_logger(__name__)
 
@@ -196,7 +196,7 @@ class Consumer:
                     record=record,
                     event_id=event_id_of(record, envelope),
                     envelope=envelope,
-                    traceparent=envelope.traceparent if envelope else None,
+                    traceparent=header(record.headers, H_TRACEPARENT),
                 )
             )
         if ready:

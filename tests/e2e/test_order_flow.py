@@ -55,7 +55,7 @@ async def test_prepaid_shopify_order_is_confirmed_gets_an_awb_and_a_whatsapp_wit
         assert shipment["awb"] and len(shipment["awb"]) == 14
 
         wa = await http.get(url("sandbox", "/_sandbox/whatsapp/messages"), params={"to": "919812345678"})
-        ours = [m for m in wa.json() if order_id in json.dumps(m)]
+        ours = [m for m in wa.json() if channel_order_id in json.dumps(m)]
         assert len(ours) == 1
 
         stock = (await http.get(url("inventory", f"/stock/{sku}"))).json()
