@@ -378,7 +378,9 @@ async def bench(args: argparse.Namespace) -> int:
     consuming = asyncio.create_task(consume())
     reporting = asyncio.create_task(progress())
     pending = []
-    for order, (key, value, headers) in zip(orders, records, strict=True):
+    for i, (order, (key, value, headers)) in enumerate(zip(orders, records, strict=True)):
+        if args.rate:  # paced: order i leaves at i / rate seconds, like a steady sale
+            await asyncio.sleep(max(0.0, started + i / args.rate - time.monotonic()))
         observed.sent_at[order["channel_order_id"]] = time.time()
         pending.append(await producer.send(topics.CHANNEL_ORDERS, value, key=key, headers=headers))
     await asyncio.gather(*pending)
@@ -592,6 +594,7 @@ def report(
     return {
         "run_id": run_id,
         "orders": n,
+        "rate": args.rate or None,
         "processes_up": up,
         "started_at": datetime.fromtimestamp(wall_start, UTC).isoformat(),
         "wall_s": wall_s,
@@ -613,6 +616,12 @@ def main() -> int:
     parser.add_argument("--orders", type=int, default=5000, help="orders to send (default 5000)")
     parser.add_argument(
         "--timeout", type=float, default=600, help="seconds to wait for every order (default 600)"
+    )
+    parser.add_argument(
+        "--rate",
+        type=float,
+        default=0,
+        help="send at this many orders/s (sustained load) instead of all at once (default: all at once)",
     )
     parser.add_argument("--warmup", type=int, default=20, help="orders sent and finished before measuring")
     parser.add_argument("--keep-running", action="store_true", help="leave the stack running afterwards")

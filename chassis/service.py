@@ -171,6 +171,8 @@ class Service:
                 batch=True,
                 max_records=s.consumer_max_records,
                 batch_timeout_ms=s.consumer_batch_timeout_ms,
+                fetch_min_bytes=s.consumer_fetch_min_bytes,
+                fetch_max_wait_ms=s.consumer_fetch_max_wait_ms,
                 auto_offset_reset="earliest",
                 ack_policy=AckPolicy.NACK_ON_ERROR,
                 decoder=_no_decode,

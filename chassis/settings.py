@@ -33,6 +33,12 @@ class ServiceSettings(BaseSettings):
     db_pool_max: int = 10
     consumer_max_records: int = 500
     consumer_batch_timeout_ms: int = 20
+    consumer_fetch_min_bytes: int = Field(
+        default=32 * 1024,
+        description="The broker holds a fetch until this much is ready or the wait below passes: "
+        "bigger batches per transaction under load, at most consumer_fetch_max_wait_ms more latency.",
+    )
+    consumer_fetch_max_wait_ms: int = 50
     consumer_max_attempts: int = Field(
         default=3, ge=1, description="Tries before a message is dead-lettered."
     )

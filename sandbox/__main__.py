@@ -9,7 +9,8 @@ from sandbox.settings import SandboxSettings
 
 def main() -> None:
     settings = SandboxSettings()
-    uvicorn.run(create_app(settings), host="0.0.0.0", port=settings.http_port)
+    # No access log: a line per simulated provider call costs more CPU than the call itself.
+    uvicorn.run(create_app(settings), host="0.0.0.0", port=settings.http_port, access_log=False)
 
 
 if __name__ == "__main__":

@@ -14,8 +14,9 @@ from sandbox.state import Fault, Provider, SandboxState, Scan, utc_now
 router = APIRouter()
 
 
-def get_state(request: Request) -> SandboxState:
-    """The app's single in-memory state (set by create_app)."""
+async def get_state(request: Request) -> SandboxState:
+    """The app's single in-memory state (set by create_app). Async on purpose: FastAPI runs a
+    plain `def` dependency in a worker thread, which cost more CPU than the whole call."""
     state: SandboxState = request.app.state.sandbox
     return state
 

@@ -50,7 +50,7 @@ def render_fault(status_code: int) -> ProviderError:
     return ProviderError(status_code, body, headers)
 
 
-def require_token(request: Request, authorization: Annotated[str | None, Header()] = None) -> None:
+async def require_token(request: Request, authorization: Annotated[str | None, Header()] = None) -> None:
     """Delhivery authenticates with `Authorization: Token <api key>`."""
     scheme, _, token = (authorization or "").partition(" ")
     if scheme != "Token" or not token.strip():

@@ -53,7 +53,7 @@ def render_fault(status_code: int) -> ProviderError:
     return meta_error(status_code, code, message, "Sandbox injected fault", headers)
 
 
-def require_bearer(authorization: Annotated[str | None, Header()] = None) -> None:
+async def require_bearer(authorization: Annotated[str | None, Header()] = None) -> None:
     scheme, _, token = (authorization or "").partition(" ")
     if scheme != "Bearer" or not token.strip():
         raise meta_error(401, 190, "Invalid OAuth access token - Cannot parse access token")
