@@ -6,6 +6,8 @@ A service module builds a Service, registers handlers and routes, and calls run(
 from __future__ import annotations
 
 import asyncio
+import cProfile
+import os
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -62,6 +64,7 @@ class Service:
         self._stop_hooks: list[StartHook] = []
         self._http_clients: list[httpx.AsyncClient] = []
         self._before_commit: list[BeforeCommit] = []
+        self._profiler: cProfile.Profile | None = None
         self._tasks: list[asyncio.Task[Any]] = []
         self._pool: asyncpg.Pool | None = None
         self.broker: KafkaBroker | None = None
@@ -204,6 +207,9 @@ class Service:
             await client.aclose()
         if self._pool is not None:
             await self._pool.close()
+        if self._profiler is not None:  # dumped here: uvicorn re-raises SIGTERM after shutdown
+            self._profiler.disable()
+            self._profiler.dump_stats(os.path.join(os.environ["DABBA_PROFILE"], f"{self.name}.prof"))
         log.info("service stopped")
 
     async def readiness(self) -> dict[str, bool]:
@@ -242,7 +248,12 @@ class Service:
         return app
 
     def run(self) -> None:
-        """Configure logging and tracing, then serve until SIGINT/SIGTERM (graceful)."""
+        """Configure logging and tracing, then serve until SIGINT/SIGTERM (graceful).
+
+        DABBA_PROFILE=<folder> profiles the process (cProfile) into <folder>/<service>.prof on exit."""
+        if os.environ.get("DABBA_PROFILE"):
+            self._profiler = cProfile.Profile()
+            self._profiler.enable()
         s = self.settings
         configure_logging(service=self.name, level=s.log_level, fmt=s.log_format)
         configure_tracing(

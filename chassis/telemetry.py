@@ -15,6 +15,7 @@ from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExport
 from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import BatchSpanProcessor, ConsoleSpanExporter
+from opentelemetry.sdk.trace.sampling import ALWAYS_OFF, ALWAYS_ON, ParentBased
 from opentelemetry.trace import Span, SpanKind
 from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapPropagator
 
@@ -22,8 +23,14 @@ _propagator = TraceContextTextMapPropagator()
 
 
 def configure_tracing(*, service: str, exporter: str = "none", otlp_endpoint: str = "") -> None:
-    """Install the SDK tracer provider; export to console or OTLP/HTTP only when asked."""
-    provider = TracerProvider(resource=Resource.create({"service.name": f"dabba-{service}"}))
+    """Install the SDK tracer provider; export to console or OTLP/HTTP only when asked.
+
+    With no exporter, spans are not recorded (ALWAYS_OFF): they still get ids, so trace ids reach
+    every log line and every outgoing traceparent, but nothing is built that nobody would read."""
+    sampler = ALWAYS_OFF if exporter == "none" else ParentBased(ALWAYS_ON)
+    provider = TracerProvider(
+        resource=Resource.create({"service.name": f"dabba-{service}"}), sampler=sampler
+    )
     if exporter == "console":
         provider.add_span_processor(BatchSpanProcessor(ConsoleSpanExporter()))
     elif exporter == "otlp":
