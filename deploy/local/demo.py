@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import importlib.util
 import json
 import os
 import random
@@ -28,7 +27,7 @@ from chassis.db import with_database
 from chassis.settings import ServiceSettings
 from contracts import ChannelOrder, Envelope, new_event_id, topics, utcnow
 from deploy.local import demo_data
-from deploy.local.stack import PORTS, ROOT, SERVICES, Stack, module_of
+from deploy.local.stack import PORTS, ROOT, SERVICES, Stack
 
 PY = sys.executable
 RESTOCK_EVERY_S = 30
@@ -53,11 +52,6 @@ class Stop(Exception):
 
 def say(msg: str = "") -> None:
     print(msg, flush=True)
-
-
-def runnable(name: str) -> bool:
-    """Whether a process has code to run yet (services are still being written)."""
-    return importlib.util.find_spec(f"{module_of(name)}.__main__") is not None
 
 
 def infra_running() -> bool:
@@ -325,7 +319,7 @@ class Demo:
 
     def start_stack(self) -> None:
         """Start every process that has code, report each, and keep going without the broken."""
-        names = [n for n in ("sandbox", *SERVICES) if runnable(n)]
+        names = ["sandbox", *SERVICES]
         missing = [n for n in ("sandbox", *SERVICES) if n not in names]
         already = self.already = [n for n in names if self.stack.running_pid(n)]
         for name in names:
