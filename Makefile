@@ -44,6 +44,11 @@ lint: install
 	@.venv/bin/ruff format --check .
 	@.venv/bin/mypy
 	@$(PY) -m contracts.schemas_tool check
+	@prev=$$(mktemp -d); \
+	if git rev-parse -q --verify HEAD~1 >/dev/null 2>&1 && git archive HEAD~1 contracts/schemas 2>/dev/null | tar -x -C $$prev; then \
+		echo "contracts: checking against the previous commit's schemas"; \
+		$(PY) -m contracts.schemas_tool check --dir $$prev/contracts/schemas --compat-only || { rm -rf $$prev; exit 1; }; \
+	fi; rm -rf $$prev
 
 test: lint
 	@bash deploy/local/up.sh

@@ -28,9 +28,7 @@ def configure_tracing(*, service: str, exporter: str = "none", otlp_endpoint: st
     With no exporter, spans are not recorded (ALWAYS_OFF): they still get ids, so trace ids reach
     every log line and every outgoing traceparent, but nothing is built that nobody would read."""
     sampler = ALWAYS_OFF if exporter == "none" else ParentBased(ALWAYS_ON)
-    provider = TracerProvider(
-        resource=Resource.create({"service.name": f"dabba-{service}"}), sampler=sampler
-    )
+    provider = TracerProvider(resource=Resource.create({"service.name": f"dabba-{service}"}), sampler=sampler)
     if exporter == "console":
         provider.add_span_processor(BatchSpanProcessor(ConsoleSpanExporter()))
     elif exporter == "otlp":
