@@ -1,0 +1,93 @@
+"""Inventory's reservation against the real PostgreSQL server: concurrency never oversells."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import asyncpg
+import pytest
+
+from chassis import db
+from contracts import Allocation
+from services.inventory import store
+from tests import infra
+from tests.helpers import unique
+
+pytestmark = pytest.mark.integration
+
+MIGRATIONS = Path(__file__).resolve().parents[2] / "services" / "inventory" / "migrations"
+
+
+@pytest.fixture(scope="module")
+async def pool(servers: infra.Servers) -> AsyncIterator[asyncpg.Pool]:
+    p = await db.open_database(
+        server_url=servers.database_url,
+        service="inventory_test",
+        migrations_dir=MIGRATIONS,
+        min_size=20,
+        max_size=40,
+    )
+    yield p
+    await p.close()
+
+
+async def try_reserve(pool: asyncpg.Pool, allocations: list[Allocation], order_id: str) -> bool:
+    async with pool.acquire() as conn, conn.transaction():
+        try:
+            async with conn.transaction():
+                await store.reserve(
+                    conn, allocations=allocations, order_id=order_id, reservation_id=f"RSV-{order_id}"
+                )
+        except store.NotEnoughStock:
+            return False
+    return True
+
+
+async def test_two_hundred_orders_racing_for_fifty_units_reserve_exactly_fifty(pool: asyncpg.Pool) -> None:
+    sku = unique("SALE-SKU")
+    async with pool.acquire() as conn:
+        await store.receive(conn, sku=sku, warehouse_code="BOM1", quantity=30, reference="PO-1", actor="test")
+        await store.receive(conn, sku=sku, warehouse_code="GGN1", quantity=20, reference="PO-2", actor="test")
+
+    async def order(i: int) -> bool:
+        wh = "BOM1" if i % 2 else "GGN1"
+        if await try_reserve(pool, [Allocation(warehouse_code=wh, sku=sku, quantity=1)], f"{sku}-{i}"):
+            return True
+        other = "GGN1" if wh == "BOM1" else "BOM1"
+        return await try_reserve(pool, [Allocation(warehouse_code=other, sku=sku, quantity=1)], f"{sku}-{i}")
+
+    results = await asyncio.gather(*(order(i) for i in range(200)))
+    assert sum(results) == 50
+    rows = await pool.fetch("SELECT warehouse_code, on_hand, reserved FROM stock WHERE sku = $1", sku)
+    assert {r["warehouse_code"]: (r["on_hand"], r["reserved"]) for r in rows} == {
+        "BOM1": (30, 30),
+        "GGN1": (20, 20),
+    }
+    ledger = await pool.fetchval(
+        "SELECT sum(reserved_delta) FROM stock_movements WHERE sku = $1 AND kind = 'reservation'", sku
+    )
+    assert ledger == 50, "every reserved unit has its ledger row"
+
+
+async def test_a_multi_line_plan_reserves_all_lines_or_none(pool: asyncpg.Pool) -> None:
+    tea, kurta = unique("TEA"), unique("KURTA")
+    async with pool.acquire() as conn:
+        await store.receive(conn, sku=tea, warehouse_code="BOM1", quantity=5, reference=None, actor="test")
+        await store.receive(conn, sku=kurta, warehouse_code="BOM1", quantity=1, reference=None, actor="test")
+    plan = [
+        Allocation(warehouse_code="BOM1", sku=tea, quantity=2),
+        Allocation(warehouse_code="BOM1", sku=kurta, quantity=2),
+    ]
+    assert not await try_reserve(pool, plan, unique("ORD"))
+    reserved = await pool.fetch("SELECT sku, reserved FROM stock WHERE sku = ANY($1::text[])", [tea, kurta])
+    assert {r["sku"]: r["reserved"] for r in reserved} == {tea: 0, kurta: 0}
+
+
+async def test_the_database_itself_refuses_negative_available_stock(pool: asyncpg.Pool) -> None:
+    sku = unique("GUARD")
+    async with pool.acquire() as conn:
+        await store.receive(conn, sku=sku, warehouse_code="BLR1", quantity=1, reference=None, actor="test")
+        with pytest.raises(asyncpg.CheckViolationError):
+            await conn.execute("UPDATE stock SET reserved = 2 WHERE sku = $1", sku)
