@@ -38,13 +38,22 @@ def module_of(name: str) -> str:
 
 
 def _pid_alive(pid: int) -> bool:
+    """Whether a process runs; an exited child is reaped here, and a zombie counts as gone."""
+    try:
+        if os.waitpid(pid, os.WNOHANG)[0] == pid:
+            return False
+    except ChildProcessError:
+        pass  # not our child: another Stack (another command) started it
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
         return False
     except PermissionError:
         return True
-    return True
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(") ", 1)[1][0] != "Z"
+    except (OSError, IndexError):
+        return True
 
 
 def _ready(port: int, path: str) -> bool:
