@@ -17,10 +17,25 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 ReadinessCheck = Callable[[], Awaitable[dict[str, bool]]]
 
 
+class Refused(Exception):
+    """A request refused for named reasons; answered like a validation error, every field named."""
+
+    def __init__(self, *problems: tuple[str, str], status: int = 422, error: str = "invalid request"):
+        super().__init__(error)
+        self.status = status
+        self.error = error
+        self.problems = [{"field": field, "problem": problem} for field, problem in problems]
+
+
 def field_problems(exc: RequestValidationError) -> list[dict[str, str]]:
     """Every problem of a request as {field, problem}, the field as a dotted path."""
     problems = []
     for err in exc.errors():
+        if err.get("type") == "json_invalid":
+            position = err.get("loc", ("body", "?"))[-1]
+            reason = (err.get("ctx") or {}).get("error", "")
+            problems.append({"field": "body", "problem": f"malformed JSON at character {position}: {reason}"})
+            continue
         loc = [str(p) for p in err.get("loc", ()) if p not in ("body", "query", "path")]
         problems.append({"field": ".".join(loc) or "body", "problem": str(err.get("msg", ""))})
     return problems
@@ -40,6 +55,10 @@ def create_http_app(
     async def _invalid(_request: Request, exc: RequestValidationError) -> JSONResponse:
         problems = field_problems(exc)
         return JSONResponse(status_code=422, content={"error": "invalid request", "problems": problems})
+
+    @app.exception_handler(Refused)
+    async def _refused(_request: Request, exc: Refused) -> JSONResponse:
+        return JSONResponse(status_code=exc.status, content={"error": exc.error, "problems": exc.problems})
 
     @app.get("/healthz", tags=["ops"], summary="Liveness: the process answers")
     async def healthz() -> dict[str, Any]:

@@ -8,6 +8,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, HTTPException, Query, Request
 
+from chassis.http import Refused
 from contracts import Channel, OrderStatus
 from services.orders import store
 
@@ -23,9 +24,7 @@ def _parse_cursor(cursor: str) -> tuple[datetime, str]:
         at, order_id = cursor.split("|", 1)
         return datetime.fromisoformat(at), order_id
     except ValueError as exc:
-        raise HTTPException(
-            422, detail={"field": "cursor", "problem": "not a cursor from a previous page"}
-        ) from exc
+        raise Refused(("cursor", "not a cursor from a previous page")) from exc
 
 
 @router.get("", summary="The order queue, newest first, with keyset pagination")

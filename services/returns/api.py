@@ -7,9 +7,9 @@ from typing import Any
 
 import asyncpg
 from fastapi import APIRouter, HTTPException, Request
-from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
+from chassis.http import Refused
 from contracts import OrderStatus, ReturnLine, ReturnRequested, ReturnResolution, ReturnStatus
 from contracts._base import utcnow
 from services.returns import domain, store
@@ -50,13 +50,7 @@ async def request_return(request: Request, body: ReturnRequest) -> Any:
             ),
         )
         if problems:
-            return JSONResponse(
-                status_code=422,
-                content={
-                    "error": "not eligible for return",
-                    "problems": [p.model_dump() for p in problems],
-                },
-            )
+            raise Refused(*((p.field, p.problem) for p in problems), error="not eligible for return")
         for _ in range(_ID_ATTEMPTS):
             row = await store.insert_return(
                 conn,

@@ -9,6 +9,7 @@ import indian_pincode
 from fastapi import APIRouter, HTTPException, Request
 from pydantic import BaseModel, Field
 
+from chassis.http import Refused
 from services.routing import domain, store
 
 router = APIRouter(tags=["routing"])
@@ -27,13 +28,11 @@ class WarehouseIn(BaseModel):
 @router.put("/warehouses/{code}", summary="Create or update a warehouse")
 async def put_warehouse(request: Request, code: str, body: WarehouseIn) -> dict[str, Any]:
     if body.code != code:
-        raise HTTPException(422, detail={"field": "code", "problem": "must match the URL"})
+        raise Refused(("code", f"must match the URL ({code})"))
     state = indian_pincode.get_state(body.pincode)
     where = domain.coordinates(body.pincode)
     if state is None or where is None:
-        raise HTTPException(
-            422, detail={"field": "pincode", "problem": f"{body.pincode} is not a known pincode"}
-        )
+        raise Refused(("pincode", f"{body.pincode} is not a known Indian pincode"))
     wh = domain.Warehouse(
         code=code,
         name=body.name,
