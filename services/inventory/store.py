@@ -29,17 +29,29 @@ async def reserve(
         )
         if taken is None:
             raise NotEnoughStock(f"{a.sku} at {a.warehouse_code}")
-    await conn.executemany(
-        """INSERT INTO stock_movements (sku, warehouse_code, reserved_delta, kind, reference)
-           VALUES ($1, $2, $3, 'reservation', $4)""",
-        [(a.sku, a.warehouse_code, a.quantity, order_id) for a in allocations],
-    )
+    await record_movements(conn, allocations, sign=1, kind="reservation", reference=order_id)
     await conn.execute(
         """INSERT INTO reservations (reservation_id, order_id, status, allocations)
            VALUES ($1, $2, 'active', $3::jsonb)""",
         reservation_id,
         order_id,
         json.dumps([a.model_dump() for a in allocations]),
+    )
+
+
+async def record_movements(
+    conn: asyncpg.Connection, allocations: list[Allocation], *, sign: int, kind: str, reference: str
+) -> None:
+    """One ledger row per allocation's change to reserved units, in one statement."""
+    await conn.execute(
+        """INSERT INTO stock_movements (sku, warehouse_code, reserved_delta, kind, reference)
+           SELECT sku, warehouse_code, delta, $4, $5
+             FROM unnest($1::text[], $2::text[], $3::int[]) AS m(sku, warehouse_code, delta)""",
+        [a.sku for a in allocations],
+        [a.warehouse_code for a in allocations],
+        [sign * a.quantity for a in allocations],
+        kind,
+        reference,
     )
 
 
@@ -59,11 +71,7 @@ async def release(conn: asyncpg.Connection, *, reservation: asyncpg.Record, reas
             a.warehouse_code,
             a.quantity,
         )
-    await conn.executemany(
-        """INSERT INTO stock_movements (sku, warehouse_code, reserved_delta, kind, reference)
-           VALUES ($1, $2, $3, 'release', $4)""",
-        [(a.sku, a.warehouse_code, -a.quantity, reason) for a in allocations],
-    )
+    await record_movements(conn, allocations, sign=-1, kind="release", reference=reason)
     await conn.execute(
         "UPDATE reservations SET status = 'released', updated_at = now() WHERE reservation_id = $1",
         reservation["reservation_id"],

@@ -5,6 +5,7 @@ No I/O here: everything takes and returns plain data, and is tested without Kafk
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterable
 
@@ -71,8 +72,10 @@ def _state_key(name: str) -> str:
     return re.sub(r"[^A-Z]", "", name.upper().replace("&", "AND"))
 
 
+@functools.lru_cache(maxsize=8192)
 def normalise_phone(raw: str) -> str | None:
-    """An Indian mobile number in E.164 (+91XXXXXXXXXX), or None if it is not one."""
+    """An Indian mobile number in E.164 (+91XXXXXXXXXX), or None if it is not one (cached: the
+    same number is checked during validation and again when the order is stored)."""
     try:
         number = phonenumbers.parse(raw, "IN")
     except phonenumbers.NumberParseException:

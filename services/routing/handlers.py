@@ -8,6 +8,14 @@ from contracts import OrderPlaced, RoutingPlanned, StockChanged
 from services.routing import domain, store
 
 
+async def warehouses(ctx: HandlerContext) -> list[domain.Warehouse]:
+    """Active warehouses, read once per consumer transaction (they change only over HTTP)."""
+    if "warehouses" not in ctx.shared:
+        ctx.shared["warehouses"] = await store.active_warehouses(ctx.conn)
+    found: list[domain.Warehouse] = ctx.shared["warehouses"]
+    return found
+
+
 def register(service: Service) -> None:
     """Subscribe the routing handlers."""
 
@@ -23,7 +31,7 @@ def register(service: Service) -> None:
         plans = domain.plan(
             lines=event.lines,
             customer_pincode=pincode,
-            warehouses=await store.active_warehouses(ctx.conn),
+            warehouses=await warehouses(ctx),
             available=await store.available_for(ctx.conn, [line.sku for line in event.lines]),
         )
         await store.record_decision(
