@@ -43,6 +43,15 @@ async def _no_decode(_message: Any) -> None:
     return None
 
 
+def _batch_handler(consumer: Consumer) -> Callable[[KafkaMessage], Awaitable[None]]:
+    """A faststream batch handler of its own (one per subscriber) that hands raw records over."""
+
+    async def on_batch(message: KafkaMessage) -> None:
+        await consumer.apply_batch(message.raw_message)
+
+    return on_batch
+
+
 class Service:
     """Wires a service's handlers and routes to PostgreSQL, Kafka and HTTP."""
 
@@ -165,22 +174,23 @@ class Service:
                 before_commit=self._before_commit,
             )
 
-            async def on_batch(message: KafkaMessage) -> None:
-                await consumer.apply_batch(message.raw_message)
-
-            broker.subscriber(
-                *self._subscriptions,
-                group_id=self.name,
-                batch=True,
-                max_records=s.consumer_max_records,
-                batch_timeout_ms=s.consumer_batch_timeout_ms,
-                fetch_min_bytes=s.consumer_fetch_min_bytes,
-                fetch_max_wait_ms=s.consumer_fetch_max_wait_ms,
-                auto_offset_reset="earliest",
-                ack_policy=AckPolicy.NACK_ON_ERROR,
-                decoder=_no_decode,
-                max_poll_interval_ms=600_000,
-            )(on_batch)
+            # Several consumers in the group split the partitions: batches of different
+            # partitions then overlap their waits (provider calls), while one key's events stay
+            # on one partition, so in order.
+            for _ in range(s.consumer_concurrency):
+                broker.subscriber(
+                    *self._subscriptions,
+                    group_id=self.name,
+                    batch=True,
+                    max_records=s.consumer_max_records,
+                    batch_timeout_ms=s.consumer_batch_timeout_ms,
+                    fetch_min_bytes=s.consumer_fetch_min_bytes,
+                    fetch_max_wait_ms=s.consumer_fetch_max_wait_ms,
+                    auto_offset_reset="earliest",
+                    ack_policy=AckPolicy.NACK_ON_ERROR,
+                    decoder=_no_decode,
+                    max_poll_interval_ms=600_000,
+                )(_batch_handler(consumer))
 
         await broker.start()
         self.relay = OutboxRelay(

@@ -32,6 +32,12 @@ class ServiceSettings(BaseSettings):
     db_pool_min: int = 2
     db_pool_max: int = 10
     consumer_max_records: int = 500
+    consumer_concurrency: int = Field(
+        default=1,
+        ge=1,
+        le=12,
+        description="Consumers in the group per process; >1 overlaps provider calls across partitions.",
+    )
     consumer_batch_timeout_ms: int = 20
     consumer_fetch_min_bytes: int = Field(
         default=32 * 1024,
