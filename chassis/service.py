@@ -5,7 +5,6 @@ A service module builds a Service, registers handlers and routes, and calls run(
 
 from __future__ import annotations
 
-import asyncio
 import cProfile
 import os
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
@@ -33,7 +32,6 @@ from chassis.telemetry import configure_tracing
 from contracts._base import Event
 
 E = TypeVar("E", bound=Event)
-StartHook = Callable[["Service"], Awaitable[None]]
 
 log = get_logger(__name__)
 
@@ -69,12 +67,9 @@ class Service:
         self.version = version
         self._subscriptions: dict[str, Subscription[Any]] = {}
         self._routers: list[APIRouter] = []
-        self._start_hooks: list[StartHook] = []
-        self._stop_hooks: list[StartHook] = []
         self._http_clients: list[httpx.AsyncClient] = []
         self._before_commit: list[BeforeCommit] = []
         self._profiler: cProfile.Profile | None = None
-        self._tasks: list[asyncio.Task[Any]] = []
         self._pool: asyncpg.Pool | None = None
         self.broker: KafkaBroker | None = None
         self.relay: OutboxRelay | None = None
@@ -103,16 +98,6 @@ class Service:
         """Serve these HTTP routes."""
         self._routers.append(router)
 
-    def on_start(self, hook: StartHook) -> StartHook:
-        """Run once the database is ready, before consuming starts (clients, seed data, loops)."""
-        self._start_hooks.append(hook)
-        return hook
-
-    def on_stop(self, hook: StartHook) -> StartHook:
-        """Run after consuming stopped, before the pool closes (close clients)."""
-        self._stop_hooks.append(hook)
-        return hook
-
     def http_client(self, *, base_url: str, timeout: float) -> httpx.AsyncClient:
         """An HTTP client for a provider adapter, pooled for the process and closed on stop.
 
@@ -121,11 +106,6 @@ class Service:
         client: httpx.AsyncClient = httpx_aiohttp.HttpxAiohttpClient(base_url=base_url, timeout=timeout)
         self._http_clients.append(client)
         return client
-
-    def spawn(self, coro: Awaitable[Any], *, name: str) -> None:
-        """A background task that is cancelled on shutdown."""
-        self._tasks.append(asyncio.ensure_future(coro))
-        self._tasks[-1].set_name(name)
 
     @property
     def topics(self) -> Sequence[str]:
@@ -156,8 +136,6 @@ class Service:
             max_size=s.db_pool_max,
         )
         await ensure_topics(s.kafka_bootstrap_servers)
-        for hook in self._start_hooks:
-            await hook(self)
         broker = self.broker = make_broker(s.kafka_bootstrap_servers, client_id=self.name)
 
         async def dead_letter(record: Record, error: str) -> None:
@@ -205,14 +183,10 @@ class Service:
 
     async def stop(self) -> None:
         """Stop consuming, let the relay finish its batch, close the pool."""
-        for task in self._tasks:
-            task.cancel()
         if self.broker is not None:
             await self.broker.stop()
         if self.relay is not None:
             await self.relay.stop()
-        for hook in self._stop_hooks:
-            await hook(self)
         for client in self._http_clients:
             await client.aclose()
         if self._pool is not None:

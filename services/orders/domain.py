@@ -48,16 +48,6 @@ TRANSITIONS: dict[OrderStatus, frozenset[OrderStatus]] = {
 """Allowed order status changes: the order machine of DESIGN.md, as data."""
 
 
-class IllegalTransition(ValueError):
-    """A status change the order machine does not allow."""
-
-
-def check_transition(current: OrderStatus, target: OrderStatus) -> None:
-    """Raise IllegalTransition unless current → target is allowed."""
-    if target not in TRANSITIONS.get(current, frozenset()):
-        raise IllegalTransition(f"an order cannot go from {current} to {target}")
-
-
 def can_transition(current: OrderStatus, target: OrderStatus) -> bool:
     """Whether current → target is allowed."""
     return target in TRANSITIONS.get(current, frozenset())
