@@ -3,6 +3,10 @@ SHELL := /bin/bash
 .DEFAULT_GOAL := help
 PY := .venv/bin/python
 UV := $(shell command -v uv 2>/dev/null || echo "python3 -m uv")
+# A second local stack on the same machine: DABBA_PORT_OFFSET=100 shifts every port (deploy/local/ports.py).
+export DABBA_PORT_OFFSET ?= 0
+export KAFKA_BOOTSTRAP_SERVERS ?= localhost:$(shell echo $$((9092 + $(DABBA_PORT_OFFSET))))
+export DATABASE_URL ?= postgresql://postgres@127.0.0.1:$(shell echo $$((5432 + $(DABBA_PORT_OFFSET))))/postgres
 
 .PHONY: help install up down logs run test lint bench status
 

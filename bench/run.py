@@ -29,6 +29,7 @@ from chassis.settings import ServiceSettings
 from contracts import topics
 from deploy.local import demo_data
 from deploy.local.demo import channel_order_record, tail_consumer
+from deploy.local.ports import dev_headers, export_defaults
 from deploy.local.stack import PORTS, ROOT, SERVICES, Stack
 
 RESULTS = Path(__file__).parent / "results"
@@ -224,7 +225,7 @@ async def seed_for(orders: list[dict[str, Any]], settings: ServiceSettings) -> N
     need = demo_data.demand(orders)
     base = {n: f"http://127.0.0.1:{PORTS[n]}" for n in ("routing", "inventory")}
     targets: dict[str, dict[str, int]] = {}
-    async with httpx.AsyncClient(base_url=base["inventory"], timeout=10) as inventory:
+    async with httpx.AsyncClient(base_url=base["inventory"], timeout=10, headers=dev_headers()) as inventory:
         for sku, units in need.items():
             have = await demo_data.available_stock(inventory, sku)
             targets[sku] = {w.code: have.get(w.code, 0) + units for w in demo_data.WAREHOUSES}
@@ -612,6 +613,7 @@ def report(
 
 
 def main() -> int:
+    export_defaults()
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--orders", type=int, default=5000, help="orders to send (default 5000)")
     parser.add_argument(

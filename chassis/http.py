@@ -14,6 +14,8 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
+from chassis.auth import HEADER, Principal, Unauthorized
+
 ReadinessCheck = Callable[[], Awaitable[dict[str, bool]]]
 
 
@@ -47,9 +49,22 @@ def create_http_app(
     version: str,
     lifespan: Callable[[FastAPI], AbstractAsyncContextManager[None]],
     readiness: ReadinessCheck,
+    api_keys: dict[str, Principal],
 ) -> FastAPI:
-    """A FastAPI app with health, readiness and Prometheus metrics already mounted."""
+    """A FastAPI app with health, readiness and Prometheus metrics already mounted.
+
+    Routes added later declare who may call them (chassis.auth); these three are open."""
     app = FastAPI(title=title, version=version, lifespan=lifespan)
+    app.state.api_keys = api_keys
+
+    @app.exception_handler(Unauthorized)
+    async def _unauthorized(_request: Request, exc: Unauthorized) -> JSONResponse:
+        headers = {"WWW-Authenticate": f'ApiKey header="{HEADER}"'} if exc.status == 401 else None
+        return JSONResponse(
+            status_code=exc.status,
+            content={"error": exc.error, "problems": [{"field": HEADER, "problem": exc.problem}]},
+            headers=headers,
+        )
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(_request: Request, exc: RequestValidationError) -> JSONResponse:

@@ -22,6 +22,7 @@ from faststream.kafka.annotations import KafkaMessage
 from faststream.middlewares import AckPolicy
 
 from chassis import db
+from chassis.auth import parse_keys
 from chassis.consumer import BeforeCommit, Consumer, Handler, InvalidHandler, Record, Subscription
 from chassis.http import create_http_app
 from chassis.kafka import ensure_topics, make_broker, publish_raw, send_to_dlq
@@ -226,6 +227,7 @@ class Service:
             version=self.version,
             lifespan=lifespan,
             readiness=self.readiness,
+            api_keys=parse_keys(self.settings.api_keys),
         )
         for router in self._routers:
             app.include_router(router)

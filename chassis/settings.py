@@ -24,6 +24,12 @@ class ServiceSettings(BaseSettings):
     http_host: str = "0.0.0.0"
     http_port: int = 0
     sandbox_url: str = "http://localhost:8010"
+    api_keys: str = Field(
+        default="",
+        repr=False,
+        description="Who may call the HTTP API: `name:role:key` entries separated by commas "
+        "(roles: admin, ops, warehouse, viewer, channel). Empty refuses every call but health.",
+    )
     log_level: str = "INFO"
     log_format: Literal["json", "console"] = "json"
     otel_exporter: Literal["none", "console", "otlp"] = "none"

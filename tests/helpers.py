@@ -12,6 +12,7 @@ import asyncpg
 import httpx
 
 from chassis.db import database_name, with_database
+from deploy.local.ports import dev_headers
 from deploy.local.stack import PORTS
 
 
@@ -45,7 +46,7 @@ async def wait_applied(service: str, event_id: str, timeout: float = 30) -> None
 
 async def seed_stock(sku: str, per_warehouse: dict[str, int]) -> None:
     """The three demo warehouses exist and hold these units of a SKU."""
-    async with httpx.AsyncClient(timeout=10) as http:
+    async with httpx.AsyncClient(timeout=10, headers=dev_headers()) as http:
         for code, name, pincode in (
             ("BOM1", "Bhiwandi", "421302"),
             ("BLR1", "Bengaluru", "560058"),

@@ -12,9 +12,9 @@ import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
+from deploy.local.ports import LOCAL_DATABASE, LOCAL_KAFKA
+
 ROOT = Path(__file__).resolve().parents[1]
-LOCAL_KAFKA = "localhost:9092"
-LOCAL_DATABASE = "postgresql://postgres@127.0.0.1:5432/postgres"
 
 
 @dataclass(frozen=True)

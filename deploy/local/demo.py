@@ -27,6 +27,7 @@ from chassis.db import with_database
 from chassis.settings import ServiceSettings
 from contracts import ChannelOrder, Envelope, new_event_id, topics, utcnow
 from deploy.local import demo_data
+from deploy.local.ports import export_defaults
 from deploy.local.stack import PORTS, ROOT, SERVICES, Stack
 
 PY = sys.executable
@@ -486,6 +487,7 @@ def main() -> int:
     """Bring everything up, run the demo until told to stop, and take it all down again."""
     signal.signal(signal.SIGINT, _raise_stop)
     signal.signal(signal.SIGTERM, _raise_stop)
+    export_defaults()
     demo = Demo()
     keep_infra = infra_running()
     ran = False

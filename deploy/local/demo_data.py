@@ -18,6 +18,8 @@ import asyncpg
 import httpx
 import phonenumbers
 
+from deploy.local.ports import dev_headers
+
 IST = timezone(timedelta(hours=5, minutes=30), "IST")
 
 
@@ -313,8 +315,8 @@ async def seed(
     """
     targets = stock if stock is not None else STOCK
     async with (
-        httpx.AsyncClient(base_url=base_urls["routing"], timeout=10) as routing,
-        httpx.AsyncClient(base_url=base_urls["inventory"], timeout=10) as inventory,
+        httpx.AsyncClient(base_url=base_urls["routing"], timeout=10, headers=dev_headers()) as routing,
+        httpx.AsyncClient(base_url=base_urls["inventory"], timeout=10, headers=dev_headers()) as inventory,
     ):
         for wh in WAREHOUSES:
             resp = await routing.put(

@@ -21,8 +21,9 @@ VERSION="$(sed -n 's:.*<kafka.version>\(.*\)</kafka.version>.*:\1:p' "$POM" | he
 [[ -n "$VERSION" ]] || { echo "kafka: cannot read kafka.version from $POM" >&2; exit 1; }
 
 HOST=127.0.0.1
-PORT=9092
-CONTROLLER_PORT=9093
+OFFSET="${DABBA_PORT_OFFSET:-0}" # a second local stack on this machine shifts every port
+PORT=$((9092 + OFFSET))
+CONTROLLER_PORT=$((9093 + OFFSET))
 LOCAL_DEFAULT="$HOST:$PORT"
 
 CACHE="$ROOT/.cache/kafka/$VERSION"

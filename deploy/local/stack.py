@@ -17,18 +17,11 @@ import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from deploy.local.ports import DEV_API_KEYS, LOCAL_DATABASE, LOCAL_KAFKA, PORTS, service_urls
+
 ROOT = Path(__file__).resolve().parents[2]
 RUN_DIR = ROOT / ".local" / "services"
 
-PORTS = {
-    "sandbox": 8010,
-    "orders": 8001,
-    "routing": 8002,
-    "inventory": 8003,
-    "shipping": 8004,
-    "notifications": 8005,
-    "returns": 8006,
-}
 SERVICES = ("orders", "routing", "inventory", "shipping", "notifications", "returns")
 
 
@@ -93,7 +86,16 @@ class Stack:
         if pid is not None:
             return pid
         self.run_dir.mkdir(parents=True, exist_ok=True)
-        env = {**os.environ, **self.env, **(extra_env or {}), "HTTP_PORT": str(PORTS[name])}
+        env = {
+            "KAFKA_BOOTSTRAP_SERVERS": LOCAL_KAFKA,
+            "DATABASE_URL": LOCAL_DATABASE,
+            "API_KEYS": DEV_API_KEYS,
+            **service_urls(),
+            **os.environ,
+            **self.env,
+            **(extra_env or {}),
+            "HTTP_PORT": str(PORTS[name]),
+        }
         env.setdefault("PYTHONUNBUFFERED", "1")
         log = self.log_path(name).open("ab" if append else "wb")
         proc = subprocess.Popen(

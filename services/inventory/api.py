@@ -7,6 +7,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, HTTPException, Request
 from pydantic import BaseModel, Field
 
+from chassis.auth import STAFF, Role, require
 from services.inventory import handlers, store
 
 router = APIRouter(prefix="/stock", tags=["stock"])
@@ -21,7 +22,12 @@ class Receipt(BaseModel):
     reference: Annotated[str | None, Field(max_length=128, examples=["PO-2026-118"])] = None
 
 
-@router.post("/receipts", status_code=201, summary="Receive units into a warehouse")
+@router.post(
+    "/receipts",
+    status_code=201,
+    summary="Receive units into a warehouse",
+    dependencies=[require(Role.WAREHOUSE, Role.OPS)],
+)
 async def receive(request: Request, receipt: Receipt) -> dict[str, Any]:
     service = request.app.state.service
     async with service.pool.acquire() as conn, conn.transaction():
@@ -39,7 +45,11 @@ async def receive(request: Request, receipt: Receipt) -> dict[str, Any]:
     return {"sku": receipt.sku, "warehouses": [dict(r) for r in rows]}
 
 
-@router.get("/{sku}", summary="On hand, reserved and available of one SKU per warehouse")
+@router.get(
+    "/{sku}",
+    summary="On hand, reserved and available of one SKU per warehouse",
+    dependencies=[require(*STAFF)],
+)
 async def get_stock(request: Request, sku: str) -> dict[str, Any]:
     rows = await store.stock_of(request.app.state.service.pool, sku)
     if not rows:

@@ -8,6 +8,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, HTTPException, Query, Request
 
+from chassis.auth import STAFF, require
 from chassis.http import Refused
 from contracts import Channel, OrderStatus
 from services.orders import store
@@ -27,7 +28,9 @@ def _parse_cursor(cursor: str) -> tuple[datetime, str]:
         raise Refused(("cursor", "not a cursor from a previous page")) from exc
 
 
-@router.get("", summary="The order queue, newest first, with keyset pagination")
+@router.get(
+    "", summary="The order queue, newest first, with keyset pagination", dependencies=[require(*STAFF)]
+)
 async def list_orders(
     request: Request,
     status: OrderStatus | None = None,
@@ -47,7 +50,7 @@ async def list_orders(
     return {"items": items, "next_cursor": next_cursor}
 
 
-@router.get("/{order_id}", summary="One order with its full timeline")
+@router.get("/{order_id}", summary="One order with its full timeline", dependencies=[require(*STAFF)])
 async def get_order(request: Request, order_id: str) -> dict[str, Any]:
     order, timeline = await store.get_order(request.app.state.service.pool, order_id)
     if order is None:

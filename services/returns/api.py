@@ -9,6 +9,7 @@ import asyncpg
 from fastapi import APIRouter, HTTPException, Request
 from pydantic import BaseModel, Field
 
+from chassis.auth import STAFF, Role, require
 from chassis.http import Refused
 from contracts import OrderStatus, ReturnLine, ReturnRequested, ReturnResolution, ReturnStatus
 from contracts._base import utcnow
@@ -33,7 +34,9 @@ def _body(row: asyncpg.Record) -> dict[str, Any]:
     return body
 
 
-@router.post("", status_code=201, summary="Request a return of a delivered order")
+@router.post(
+    "", status_code=201, summary="Request a return of a delivered order", dependencies=[require(Role.OPS)]
+)
 async def request_return(request: Request, body: ReturnRequest) -> Any:
     service = request.app.state.service
     async with service.pool.acquire() as conn, conn.transaction():
@@ -76,7 +79,7 @@ async def request_return(request: Request, body: ReturnRequest) -> Any:
     return _body(row)
 
 
-@router.get("/{return_id}", summary="One return with its lines and status")
+@router.get("/{return_id}", summary="One return with its lines and status", dependencies=[require(*STAFF)])
 async def get_return(request: Request, return_id: str) -> dict[str, Any]:
     row = await store.get_return(request.app.state.service.pool, return_id)
     if row is None:

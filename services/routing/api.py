@@ -9,6 +9,7 @@ import indian_pincode
 from fastapi import APIRouter, HTTPException, Request
 from pydantic import BaseModel, Field
 
+from chassis.auth import STAFF, Role, require
 from chassis.http import Refused
 from services.routing import domain, store
 
@@ -25,7 +26,7 @@ class WarehouseIn(BaseModel):
     priority: int = 0
 
 
-@router.put("/warehouses/{code}", summary="Create or update a warehouse")
+@router.put("/warehouses/{code}", summary="Create or update a warehouse", dependencies=[require(Role.OPS)])
 async def put_warehouse(request: Request, code: str, body: WarehouseIn) -> dict[str, Any]:
     if body.code != code:
         raise Refused(("code", f"must match the URL ({code})"))
@@ -45,12 +46,16 @@ async def put_warehouse(request: Request, code: str, body: WarehouseIn) -> dict[
     return {"code": code, "state": state, "latitude": where[0], "longitude": where[1]}
 
 
-@router.get("/warehouses", summary="Every warehouse")
+@router.get("/warehouses", summary="Every warehouse", dependencies=[require(*STAFF)])
 async def list_warehouses(request: Request) -> list[dict[str, Any]]:
     return [dict(r) for r in await store.all_warehouses(request.app.state.service.pool)]
 
 
-@router.get("/routes/{order_id}/explain", summary="The plans made for an order and why")
+@router.get(
+    "/routes/{order_id}/explain",
+    summary="The plans made for an order and why",
+    dependencies=[require(*STAFF)],
+)
 async def explain(request: Request, order_id: str) -> dict[str, Any]:
     rows = await store.decisions(request.app.state.service.pool, order_id)
     if not rows:

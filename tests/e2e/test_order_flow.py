@@ -10,6 +10,7 @@ import httpx
 import pytest
 from aiokafka import AIOKafkaProducer
 
+from deploy.local.ports import dev_headers
 from deploy.local.stack import SERVICES, Stack
 from tests.conftest import Tap, body_has
 from tests.helpers import channel_order, db_fetch, encode, seed_stock, unique, url, wait_applied
@@ -42,7 +43,7 @@ async def test_prepaid_shopify_order_is_confirmed_gets_an_awb_and_a_whatsapp_wit
     assert json.loads(sent[0].value)["template"] == "order_confirmed"
     await tap.wait_for("shipping.shipment_created.v1", body_has(order_id=order_id))
 
-    async with httpx.AsyncClient(timeout=10) as http:
+    async with httpx.AsyncClient(timeout=10, headers=dev_headers()) as http:
         order = (await http.get(url("orders", f"/orders/{order_id}"))).json()
         assert order["status"] == "CONFIRMED"
         assert [t["to_status"] for t in order["timeline"]] == ["PLACED", "CONFIRMED"]
@@ -86,7 +87,7 @@ async def test_invalid_channel_order_is_rejected_with_every_reason_and_stays_vis
     assert {"shipping_address.state", "customer.phone", "total_paise", "payment.amount_paise"} <= problems
 
     order_id = json.loads(rejected[0].value)["order_id"]
-    async with httpx.AsyncClient(timeout=10) as http:
+    async with httpx.AsyncClient(timeout=10, headers=dev_headers()) as http:
         order = (await http.get(url("orders", f"/orders/{order_id}"))).json()
     assert order["status"] == "REJECTED"
     assert order["received"]["channel_order_id"] == channel_order_id

@@ -12,7 +12,7 @@ import yaml
 from pydantic_settings import BaseSettings
 
 from chassis.settings import ServiceSettings
-from deploy.local.stack import PORTS
+from deploy.local.ports import OFFSET, PORTS
 
 ROOT = Path(__file__).resolve().parents[2]
 COMPOSE = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
@@ -42,7 +42,7 @@ def test_every_dabba_service_runs_in_compose_with_its_port() -> None:
         module = "sandbox" if name == "sandbox" else f"services.{name}"
         assert module in by_module, f"{name} is missing from docker-compose.yml"
         env = by_module[module].get("environment", {})
-        assert int(env["HTTP_PORT"]) == port
+        assert int(env["HTTP_PORT"]) == port - OFFSET
 
 
 @pytest.mark.parametrize("name", sorted(APP_SERVICES))

@@ -1,0 +1,53 @@
+"""How the local stack is reached: DESIGN.md's ports shifted by DABBA_PORT_OFFSET, and dev API keys.
+
+An offset lets a second stack (another checkout, a second test run) share the machine. The keys
+are for this machine only (make run, tests, bench); a deployment sets its own API_KEYS.
+"""
+
+from __future__ import annotations
+
+import os
+
+OFFSET = int(os.environ.get("DABBA_PORT_OFFSET") or 0)
+
+KAFKA_PORT = 9092 + OFFSET
+PG_PORT = int(os.environ.get("DABBA_PG_PORT") or 5432 + OFFSET)
+
+PORTS = {
+    name: port + OFFSET
+    for name, port in {
+        "sandbox": 8010,
+        "orders": 8001,
+        "routing": 8002,
+        "inventory": 8003,
+        "shipping": 8004,
+        "notifications": 8005,
+        "returns": 8006,
+    }.items()
+}
+
+LOCAL_KAFKA = f"localhost:{KAFKA_PORT}"
+LOCAL_DATABASE = f"postgresql://postgres@127.0.0.1:{PG_PORT}/postgres"
+
+# One key per role, named after it: `X-API-Key: dev-ops-key-local` acts as "ops".
+DEV_KEYS = {role: f"dev-{role}-key-local" for role in ("admin", "ops", "warehouse", "viewer", "channel")}
+DEV_API_KEYS = ",".join(f"{role}:{role}:{key}" for role, key in DEV_KEYS.items())
+
+
+def service_urls() -> dict[str, str]:
+    """Env vars naming every local process's base URL (SANDBOX_URL, ORDERS_URL, …)."""
+    return {f"{name.upper()}_URL": f"http://127.0.0.1:{port}" for name, port in PORTS.items()}
+
+
+def export_defaults() -> None:
+    """Point this process (and what it starts) at the local stack unless the env names others."""
+    os.environ.setdefault("KAFKA_BOOTSTRAP_SERVERS", LOCAL_KAFKA)
+    os.environ.setdefault("DATABASE_URL", LOCAL_DATABASE)
+    os.environ.setdefault("API_KEYS", DEV_API_KEYS)
+    for key, value in service_urls().items():
+        os.environ.setdefault(key, value)
+
+
+def dev_headers(role: str = "admin") -> dict[str, str]:
+    """HTTP headers that authenticate as a role with the local dev keys."""
+    return {"X-API-Key": DEV_KEYS[role]}

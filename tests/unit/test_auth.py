@@ -1,0 +1,128 @@
+"""Every HTTP API needs an API key with a role; the answers to a missing or weak key are clear."""
+
+from __future__ import annotations
+
+import importlib
+
+import httpx
+import pytest
+from fastapi import APIRouter, FastAPI
+from fastapi.routing import APIRoute
+
+from chassis.auth import Role, by_signature, parse_keys, require, route_auth
+from chassis.http import create_http_app
+from deploy.local.stack import SERVICES
+
+KEYS = "asha:ops:ops-key-0123456789,ravi:viewer:viewer-key-0123456789,root:admin:admin-key-0123456789"
+
+
+def _app(keys: str = KEYS) -> FastAPI:
+    async def ready() -> dict[str, bool]:
+        return {}
+
+    app = create_http_app(title="t", version="0", lifespan=None, readiness=ready, api_keys=parse_keys(keys))  # type: ignore[arg-type]
+    router = APIRouter()
+
+    @router.post("/orders/{order_id}/cancel", dependencies=[require(Role.OPS)])
+    async def cancel(order_id: str) -> dict[str, str]:
+        return {"cancelled": order_id}
+
+    app.include_router(router)
+    return app
+
+
+async def _call(app: FastAPI, key: str | None) -> httpx.Response:
+    headers = {"X-API-Key": key} if key else {}
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as c:
+        return await c.post("/orders/ORD-1/cancel", headers=headers)
+
+
+async def test_a_call_without_a_key_is_401_and_says_which_header() -> None:
+    r = await _call(_app(), None)
+    assert r.status_code == 401
+    assert r.headers["www-authenticate"].startswith("ApiKey")
+    assert r.json() == {
+        "error": "unauthorized",
+        "problems": [{"field": "X-API-Key", "problem": "missing API key: send it in the X-API-Key header"}],
+    }
+
+
+async def test_an_unknown_key_is_401() -> None:
+    r = await _call(_app(), "not-a-key-we-know")
+    assert r.status_code == 401
+    assert r.json()["problems"][0]["problem"] == "unknown API key"
+
+
+async def test_a_viewer_may_not_cancel_and_is_told_which_roles_may() -> None:
+    r = await _call(_app(), "viewer-key-0123456789")
+    assert r.status_code == 403
+    assert r.json()["problems"][0]["problem"] == "role viewer may not do this; it needs one of: admin, ops"
+
+
+@pytest.mark.parametrize("key", ["ops-key-0123456789", "admin-key-0123456789"])
+async def test_ops_and_admin_may_cancel(key: str) -> None:
+    r = await _call(_app(), key)
+    assert r.status_code == 200, r.text
+    assert r.json() == {"cancelled": "ORD-1"}
+
+
+async def test_a_service_without_keys_refuses_everything_but_health() -> None:
+    app = _app("")
+    r = await _call(app, "ops-key-0123456789")
+    assert r.status_code == 401
+    assert "no API keys configured" in r.json()["problems"][0]["problem"]
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as c:
+        assert (await c.get("/healthz")).status_code == 200
+
+
+@pytest.mark.parametrize(
+    ("spec", "problem"),
+    [
+        ("asha:ops", "entry 1: expected name:role:key"),
+        ("asha:ops:ok-key-0123456789,ravi:boss:key-0123456789", "entry 2 (ravi): role 'boss' is not one of"),
+        ("asha:ops:short", "entry 1 (asha): a key needs at least 12 characters"),
+    ],
+)
+def test_a_broken_api_keys_setting_names_the_entry(spec: str, problem: str) -> None:
+    with pytest.raises(ValueError, match=problem.replace("(", r"\(").replace(")", r"\)")):
+        parse_keys(spec)
+
+
+def test_only_digests_of_keys_are_kept() -> None:
+    keys = parse_keys(KEYS)
+    assert not any("key-0123456789" in digest for digest in keys)
+
+
+@pytest.mark.parametrize("name", SERVICES)
+def test_every_route_of_every_service_is_authenticated(name: str) -> None:
+    service = importlib.import_module(f"services.{name}.app").build()
+    app = service.http_app()
+    open_routes = {
+        "/healthz",
+        "/readyz",
+        "/metrics",
+        "/openapi.json",
+        "/docs",
+        "/docs/oauth2-redirect",
+        "/redoc",
+    }
+    unguarded = [
+        f"{sorted(route.methods)} {route.path}"
+        for route in app.routes
+        if isinstance(route, APIRoute)
+        and route.path not in open_routes
+        and route_auth(route.dependant) is None
+    ]
+    assert unguarded == []
+
+
+def test_a_webhook_is_marked_as_signed_by_its_provider() -> None:
+    router = APIRouter()
+
+    @router.post("/webhooks/razorpay", dependencies=[by_signature("razorpay")])
+    async def hook() -> None:
+        return None
+
+    route = router.routes[0]
+    assert isinstance(route, APIRoute)
+    assert route_auth(route.dependant) == ("signature", "razorpay")
