@@ -5,6 +5,8 @@ A service module builds a Service, registers handlers and routes, and calls run(
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import cProfile
 import os
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
@@ -33,6 +35,7 @@ from chassis.telemetry import configure_tracing
 from contracts._base import Event
 
 E = TypeVar("E", bound=Event)
+Job = Callable[["Service"], Awaitable[None]]
 
 log = get_logger(__name__)
 
@@ -70,6 +73,8 @@ class Service:
         self._routers: list[APIRouter] = []
         self._http_clients: list[httpx.AsyncClient] = []
         self._before_commit: list[BeforeCommit] = []
+        self._jobs: list[tuple[str, float, Job]] = []
+        self._job_tasks: list[asyncio.Task[None]] = []
         self._profiler: cProfile.Profile | None = None
         self._pool: asyncpg.Pool | None = None
         self.broker: KafkaBroker | None = None
@@ -94,6 +99,19 @@ class Service:
         """Run at the end of every consumer transaction, after its events were applied."""
         self._before_commit.append(hook)
         return hook
+
+    def every(self, seconds: float, *, name: str) -> Callable[[Job], Job]:
+        """Run a job every `seconds` while the service runs (sweeps: expiries, SLAs, polling).
+
+        Each process runs its own copy, so a job must be safe side by side with another replica's:
+        claim rows with `FOR UPDATE SKIP LOCKED` or take an advisory lock, and emit through the
+        outbox in the same transaction as the change."""
+
+        def register(job: Job) -> Job:
+            self._jobs.append((name, seconds, job))
+            return job
+
+        return register
 
     def include_router(self, router: APIRouter) -> None:
         """Serve these HTTP routes."""
@@ -180,10 +198,29 @@ class Service:
             poll_interval_s=s.outbox_poll_interval_ms / 1000,
         )
         self.relay.start()
+        self._job_tasks = [
+            asyncio.create_task(self._run_every(name, seconds, job), name=f"{self.name}.{name}")
+            for name, seconds, job in self._jobs
+        ]
         log.info("service started", topics=list(self._subscriptions), http_port=s.http_port)
 
+    async def _run_every(self, name: str, seconds: float, job: Job) -> None:
+        while True:
+            await asyncio.sleep(seconds)
+            try:
+                await job(self)
+            except asyncio.CancelledError:
+                raise
+            except Exception:  # a failed sweep is retried next round; it must not kill the service
+                log.exception("periodic job failed", job=name)
+
     async def stop(self) -> None:
-        """Stop consuming, let the relay finish its batch, close the pool."""
+        """Stop the jobs and consuming, let the relay finish its batch, close the pool."""
+        for task in self._job_tasks:
+            task.cancel()
+        for task in self._job_tasks:
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
         if self.broker is not None:
             await self.broker.stop()
         if self.relay is not None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -104,3 +105,27 @@ def test_fault_points_fire_only_when_armed_and_matching(monkeypatch: pytest.Monk
         assert not faults.armed("consumer.after_commit", lambda: ["order SHP-9"])
     finally:
         faults._armed_points.cache_clear()
+
+
+async def test_a_periodic_job_keeps_running_after_a_failed_round() -> None:
+    from chassis.service import Service
+    from chassis.settings import ServiceSettings
+
+    service = Service("t", settings=ServiceSettings())
+    rounds: list[int] = []
+    third = asyncio.Event()
+
+    @service.every(0.01, name="sweep")
+    async def sweep(_service: Service) -> None:
+        rounds.append(len(rounds))
+        if len(rounds) == 3:
+            third.set()
+        if len(rounds) == 1:
+            raise RuntimeError("database went away for a moment")
+
+    task = asyncio.create_task(service._run_every("sweep", 0.01, sweep))
+    await asyncio.wait_for(third.wait(), timeout=10)
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    assert rounds[:3] == [0, 1, 2]
