@@ -23,10 +23,27 @@ TRANSITIONS: dict[OrderStatus, frozenset[OrderStatus]] = {
     # From here on shipping has the order: no hold (it could not be told), cancel until dispatch.
     # Shipment updates arrive late and out of order, so the derived status may skip ahead.
     S.CONFIRMED: frozenset(
-        {S.PACKED, S.PARTIALLY_SHIPPED, S.SHIPPED, S.IN_TRANSIT, S.OUT_FOR_DELIVERY, S.DELIVERED, S.CANCELLED}
+        {
+            S.PACKED,
+            S.PARTIALLY_SHIPPED,
+            S.SHIPPED,
+            S.IN_TRANSIT,
+            S.OUT_FOR_DELIVERY,
+            S.PARTIALLY_DELIVERED,
+            S.DELIVERED,
+            S.CANCELLED,
+        }
     ),
     S.PACKED: frozenset(
-        {S.PARTIALLY_SHIPPED, S.SHIPPED, S.IN_TRANSIT, S.OUT_FOR_DELIVERY, S.DELIVERED, S.CANCELLED}
+        {
+            S.PARTIALLY_SHIPPED,
+            S.SHIPPED,
+            S.IN_TRANSIT,
+            S.OUT_FOR_DELIVERY,
+            S.PARTIALLY_DELIVERED,
+            S.DELIVERED,
+            S.CANCELLED,
+        }
     ),
     S.PARTIALLY_SHIPPED: frozenset(
         {
@@ -103,6 +120,7 @@ def can_transition(current: OrderStatus, target: OrderStatus) -> bool:
 
 def can_pay(method: PaymentMethod, current: PaymentStatus, target: PaymentStatus) -> bool:
     """Whether a payment of this method may move from current to target."""
-    if target in (COD_ONLY if method is not PaymentMethod.COD else PREPAID_ONLY):
+    foreign = COD_ONLY if method is not PaymentMethod.COD else PREPAID_ONLY
+    if current in foreign or target in foreign:
         return False
     return target in PAYMENT_TRANSITIONS.get(current, frozenset())
