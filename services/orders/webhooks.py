@@ -104,5 +104,7 @@ async def razorpay_webhook(request: Request) -> Any:
         await store.webhook_outcome(
             conn, provider="razorpay", webhook_id=webhook_id, order_id=order_id, outcome=outcome
         )
-    log.info("razorpay webhook", webhook_id=webhook_id, webhook_event=kind, order_id=order_id, outcome=outcome)
+    log.info(
+        "razorpay webhook", webhook_id=webhook_id, webhook_event=kind, order_id=order_id, outcome=outcome
+    )
     return {"status": status, "order_id": order_id, "outcome": outcome}
