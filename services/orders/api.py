@@ -1,19 +1,89 @@
-"""HTTP routes of the orders service: the order queue and one order with its timeline."""
+"""HTTP routes of the orders service: the order queue, one order with its timeline, staff intake,
+operator actions and the risk blocklist. Thin: parse, open a transaction, let lifecycle decide.
+"""
 
 from __future__ import annotations
 
 import json
-from datetime import datetime
-from typing import Annotated, Any
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from datetime import UTC, datetime
+from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, HTTPException, Query, Request
+from fastapi import APIRouter, Body, Path, Query, Request
+from pydantic import ValidationError
 
-from chassis.auth import STAFF, require
+from chassis.auth import STAFF, Principal, Role, require
 from chassis.http import Refused
-from contracts import Channel, OrderStatus
-from services.orders import store
+from contracts import Channel, ChannelOrder, FieldProblem, OrderStatus, PaymentMethod
+from services.orders import domain, lifecycle, payments, store
+from services.orders.lifecycle import Invalid, Placed, Refusal, Step
+from services.orders.schemas import (
+    CONFLICT,
+    ERRORS,
+    INVALID,
+    NOT_FOUND,
+    ActionResult,
+    BlockEntry,
+    BlockRequest,
+    CancelRequest,
+    CodDecision,
+    ContactCorrection,
+    Created,
+    HoldRequest,
+    OrderDetail,
+    OrderPage,
+    Problems,
+    Resubmission,
+    StaffOrder,
+)
+from services.orders.settings import OrdersSettings
 
-router = APIRouter(prefix="/orders", tags=["orders"])
+router = APIRouter(tags=["orders"])
+
+OrderId = Annotated[
+    str, Path(min_length=1, max_length=64, pattern=r"^[\x21-\x7e]+$", examples=["ORD-019AC2E1F3A0-5E3B7A21"])
+]
+SearchText = Annotated[str, Query(min_length=1, max_length=100, pattern=r"^[^\x00-\x1f]+$")]
+OPERATOR = require(Role.OPS)
+ACTION_ERRORS = {**ERRORS, **NOT_FOUND, **CONFLICT, **INVALID}
+
+
+def _settings(request: Request) -> OrdersSettings:
+    settings = request.app.state.service.settings
+    assert isinstance(settings, OrdersSettings)
+    return settings
+
+
+@asynccontextmanager
+async def _step(request: Request, principal: Principal, cause: str) -> AsyncIterator[Step]:
+    """One transaction for an operator's action; a refusal rolls it back and answers 4xx."""
+    try:
+        async with request.app.state.service.pool.acquire() as conn, conn.transaction():
+            yield Step.by(conn, _settings(request), principal, cause)
+    except Refusal as refused:
+        error = "not found" if refused.status == 404 else "not allowed now"
+        raise Refused((refused.field, refused.problem), status=refused.status, error=error) from None
+    except Invalid as invalid:
+        raise Refused(*((p.field, p.problem) for p in invalid.problems)) from None
+
+
+def _as_channel_order(body: dict[str, Any]) -> ChannelOrder:
+    try:
+        return ChannelOrder.model_validate(body)
+    except ValidationError as exc:
+        raise Refused(*((p.field, p.problem) for p in domain.schema_problems(exc))) from None
+
+
+def _utc(value: datetime | None, field: str) -> datetime | None:
+    if value is None:
+        return None
+    if value.tzinfo is None:
+        raise Refused((field, "must include a timezone offset, e.g. 2026-11-26T00:00:00+05:30"))
+    try:
+        return value.astimezone(UTC)
+    except OverflowError:
+        raise Refused((field, "out of range")) from None
 
 
 def _cursor(created_at: datetime, order_id: str) -> str:
@@ -23,49 +93,333 @@ def _cursor(created_at: datetime, order_id: str) -> str:
 def _parse_cursor(cursor: str) -> tuple[datetime, str]:
     try:
         at, order_id = cursor.split("|", 1)
-        return datetime.fromisoformat(at), order_id
-    except ValueError as exc:
-        raise Refused(("cursor", "not a cursor from a previous page")) from exc
+        parsed = datetime.fromisoformat(at)
+    except ValueError:
+        parsed = None
+    if parsed is None or parsed.tzinfo is None or "\x00" in order_id:
+        raise Refused(("cursor", "not a cursor from a previous page"))
+    return parsed, order_id
+
+
+# queries -------------------------------------------------------------------------------------
 
 
 @router.get(
-    "", summary="The order queue, newest first, with keyset pagination", dependencies=[require(*STAFF)]
+    "/orders",
+    summary="The order queue, newest first: filter, search, keyset pagination",
+    description="Filter by status, channel, payment method, warehouse and when it was received; `q` "
+    "finds an order by its id, the channel's order id, the customer's phone (any Indian format) or an AWB.",
+    response_model=OrderPage,
+    responses={**ERRORS, **INVALID},
+    dependencies=[require(*STAFF)],
 )
 async def list_orders(
     request: Request,
     status: OrderStatus | None = None,
     channel: Channel | None = None,
-    cursor: str | None = None,
+    payment_method: PaymentMethod | None = None,
+    warehouse: Annotated[
+        str | None, Query(max_length=32, pattern=r"^[A-Za-z0-9_-]+$", examples=["BOM1"])
+    ] = None,
+    received_from: Annotated[datetime | None, Query(examples=["2026-11-26T00:00:00+05:30"])] = None,
+    received_to: Annotated[datetime | None, Query(examples=["2026-11-27T00:00:00+05:30"])] = None,
+    q: Annotated[SearchText | None, Query(examples=["9812345678"])] = None,
+    cursor: Annotated[str | None, Query(max_length=200)] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
 ) -> dict[str, Any]:
-    rows = await store.list_orders(
-        request.app.state.service.pool,
-        status=status.value if status else None,
-        channel=channel.value if channel else None,
-        before=_parse_cursor(cursor) if cursor else None,
-        limit=limit,
-    )
-    items = [dict(r) for r in rows]
+    search = q.strip() if q else None
+    async with request.app.state.service.pool.acquire() as conn:
+        rows = await store.list_orders(
+            conn,
+            status=status.value if status else None,
+            channel=channel.value if channel else None,
+            payment_method=payment_method.value if payment_method else None,
+            warehouse=warehouse,
+            received_from=_utc(received_from, "received_from"),
+            received_to=_utc(received_to, "received_to"),
+            search=search or None,
+            phone=domain.normalise_phone(search) if search else None,
+            before=_parse_cursor(cursor) if cursor else None,
+            limit=limit,
+        )
+    items = [{**dict(r), "risk_reasons": json.loads(r["risk_reasons"])} for r in rows]
     next_cursor = _cursor(rows[-1]["created_at"], rows[-1]["order_id"]) if len(rows) == limit else None
     return {"items": items, "next_cursor": next_cursor}
 
 
-@router.get("/{order_id}", summary="One order with its full timeline", dependencies=[require(*STAFF)])
-async def get_order(request: Request, order_id: str) -> dict[str, Any]:
-    order, timeline = await store.get_order(request.app.state.service.pool, order_id)
+_JSON_COLUMNS = (
+    "customer",
+    "shipping_address",
+    "lines",
+    "payment",
+    "problems",
+    "received",
+    "allocations",
+    "risk_reasons",
+    "shipments",
+    "returned",
+)
+
+
+@router.get(
+    "/orders/{order_id}",
+    summary="One order with its full timeline",
+    description="Every status change with its reason, the event or action that caused it, who and when.",
+    response_model=OrderDetail,
+    responses={**ERRORS, **NOT_FOUND},
+    dependencies=[require(*STAFF)],
+)
+async def get_order(request: Request, order_id: OrderId) -> dict[str, Any]:
+    async with request.app.state.service.pool.acquire() as conn:
+        order, timeline = await store.get_order(conn, order_id)
     if order is None:
-        raise HTTPException(404, detail=f"no order {order_id}")
+        raise Refused(("order_id", f"no order {order_id}"), status=404, error="not found")
     body = dict(order)
-    for key in (
-        "customer",
-        "shipping_address",
-        "lines",
-        "payment",
-        "problems",
-        "received",
-        "allocations",
-    ):
+    for key in _JSON_COLUMNS:
         if body.get(key) is not None:
             body[key] = json.loads(body[key])
     body["timeline"] = [dict(t) for t in timeline]
     return body
+
+
+# intake --------------------------------------------------------------------------------------
+
+
+@router.post(
+    "/orders",
+    status_code=201,
+    summary="Enter an order by hand (phone, WhatsApp, store) or from an integration",
+    description="The same validation as channel orders; every problem is answered at once, naming its field, "
+    "and nothing is stored. The same channel and channel_order_id twice answers 409 with the existing order.",
+    response_model=Created,
+    responses={**ERRORS, 409: {"description": "This channel order exists already"}, **INVALID},
+)
+async def create_order(
+    request: Request, body: StaffOrder, principal: Principal = require(Role.OPS, Role.CHANNEL)
+) -> dict[str, Any]:
+    data = body.model_dump(mode="json")
+    data["channel_order_id"] = data["channel_order_id"] or domain.new_order_id().replace("ORD-", "STAFF-")
+    data["placed_at"] = data["placed_at"] or datetime.now(UTC).isoformat()
+    order = _as_channel_order(data)
+    async with _step(request, principal, "POST /orders") as step:
+        outcome = await lifecycle.place(step, order, entered_by=step.actor)
+    if not isinstance(outcome, Placed):
+        raise Refused(*((p.field, p.problem) for p in outcome))
+    if not outcome.created:
+        raise Refused(
+            (
+                "channel_order_id",
+                f"{order.channel}:{order.channel_order_id} is already order {outcome.order_id}",
+            ),
+            status=409,
+            error="duplicate",
+        )
+    return {"order_id": outcome.order_id, "status": OrderStatus.PLACED.value}
+
+
+@router.post(
+    "/orders/{order_id}/resubmit",
+    summary="Correct a refused order and submit it again",
+    description="Only a REJECTED order; the corrected content goes through intake validation again.",
+    response_model=ActionResult,
+    responses=ACTION_ERRORS,
+)
+async def resubmit(
+    request: Request, order_id: OrderId, body: Resubmission, principal: Principal = OPERATOR
+) -> dict[str, Any]:
+    async with _step(request, principal, "POST /orders/{order_id}/resubmit") as step:
+        row = await lifecycle.locked(step, order_id)
+        if row["status"] != OrderStatus.REJECTED:
+            raise Refusal("status", f"only a REJECTED order can be resubmitted; this one is {row['status']}")
+        data = body.model_dump(mode="json")
+        known = row["channel"] in Channel._value2member_map_
+        data["channel"] = row["channel"] if known else data["channel"]
+        data["channel_order_id"] = row["channel_order_id"] if known else data["channel_order_id"]
+        data["placed_at"] = data["placed_at"] or datetime.now(UTC).isoformat()
+        if not known and not (data["channel"] and data["channel_order_id"]):
+            raise Invalid(
+                [
+                    FieldProblem(field=f, problem="required: the refused order did not say")
+                    for f in ("channel", "channel_order_id")
+                    if not data[f]
+                ]
+            )
+        if not known and await store.order_id_of(step.conn, data["channel"], data["channel_order_id"]):
+            raise Refusal(
+                "channel_order_id", f"{data['channel']}:{data['channel_order_id']} is another order"
+            )
+        outcome = await lifecycle.place(step, _as_channel_order(data), replacing=row)
+        if not isinstance(outcome, Placed):
+            raise Invalid(outcome)
+    return {"order_id": order_id, "status": OrderStatus.PLACED.value, "actor": step.actor}
+
+
+# operator actions ------------------------------------------------------------------------------
+
+
+async def _result(step: Step, order_id: str) -> dict[str, Any]:
+    row = await lifecycle.locked(step, order_id)
+    return {"order_id": order_id, "status": row["status"], "actor": step.actor}
+
+
+@router.post(
+    "/orders/{order_id}/cancel",
+    summary="Cancel an order before dispatch (releases the stock, cancels the shipment)",
+    response_model=ActionResult,
+    responses=ACTION_ERRORS,
+)
+async def cancel(
+    request: Request,
+    order_id: OrderId,
+    body: Annotated[CancelRequest, Body()] = CancelRequest(),
+    principal: Principal = OPERATOR,
+) -> dict[str, Any]:
+    async with _step(request, principal, "POST /orders/{order_id}/cancel") as step:
+        await lifecycle.cancel(
+            step, await lifecycle.locked(step, order_id), code=body.reason_code, note_text=body.note
+        )
+        return await _result(step, order_id)
+
+
+@router.post(
+    "/orders/{order_id}/hold",
+    summary="Hold an order before confirmation, for a person to look at",
+    response_model=ActionResult,
+    responses=ACTION_ERRORS,
+)
+async def hold(
+    request: Request, order_id: OrderId, body: HoldRequest, principal: Principal = OPERATOR
+) -> dict[str, Any]:
+    async with _step(request, principal, "POST /orders/{order_id}/hold") as step:
+        await lifecycle.hold(step, await lifecycle.locked(step, order_id), body.reason)
+        return await _result(step, order_id)
+
+
+@router.post(
+    "/orders/{order_id}/release",
+    summary="Release a held or backordered order to where it would be without the hold",
+    response_model=ActionResult,
+    responses=ACTION_ERRORS,
+)
+async def release(request: Request, order_id: OrderId, principal: Principal = OPERATOR) -> dict[str, Any]:
+    async with _step(request, principal, "POST /orders/{order_id}/release") as step:
+        await lifecycle.release(step, await lifecycle.locked(step, order_id))
+        return await _result(step, order_id)
+
+
+@router.post(
+    "/orders/{order_id}/cod/confirm",
+    summary="Confirm a COD order by hand (the customer confirmed on a call)",
+    response_model=ActionResult,
+    responses=ACTION_ERRORS,
+)
+async def confirm_cod(
+    request: Request,
+    order_id: OrderId,
+    body: Annotated[CodDecision, Body()] = CodDecision(),
+    principal: Principal = OPERATOR,
+) -> dict[str, Any]:
+    async with _step(request, principal, "POST /orders/{order_id}/cod/confirm") as step:
+        await payments.cod_confirmed(step, await lifecycle.locked(step, order_id), by_hand=True)
+        return await _result(step, order_id)
+
+
+@router.post(
+    "/orders/{order_id}/cod/decline",
+    summary="Decline a COD order by hand (the customer said no on a call); cancels it",
+    response_model=ActionResult,
+    responses=ACTION_ERRORS,
+)
+async def decline_cod(
+    request: Request,
+    order_id: OrderId,
+    body: Annotated[CodDecision, Body()] = CodDecision(),
+    principal: Principal = OPERATOR,
+) -> dict[str, Any]:
+    async with _step(request, principal, "POST /orders/{order_id}/cod/decline") as step:
+        await payments.cod_declined(step, await lifecycle.locked(step, order_id), by_hand=True)
+        return await _result(step, order_id)
+
+
+@router.patch(
+    "/orders/{order_id}/contact",
+    summary="Correct the phone and/or address before the order reaches shipping",
+    description="Re-validated like intake (pincode in state, Indian mobile); the risk rules run again.",
+    response_model=ActionResult,
+    responses=ACTION_ERRORS,
+)
+async def correct_contact(
+    request: Request, order_id: OrderId, body: ContactCorrection, principal: Principal = OPERATOR
+) -> dict[str, Any]:
+    if body.phone is None and body.shipping_address is None:
+        raise Refused(("body", "send a phone, a shipping_address, or both"))
+    async with _step(request, principal, "PATCH /orders/{order_id}/contact") as step:
+        row = await lifecycle.locked(step, order_id)
+        await lifecycle.correct_contact(step, row, phone=body.phone, address=body.shipping_address)
+        return await _result(step, order_id)
+
+
+# risk blocklist --------------------------------------------------------------------------------
+
+Kind = Literal["phone", "pincode"]
+BlockValue = Annotated[
+    str, Path(min_length=1, max_length=32, pattern=r"^[0-9+ ]+$", examples=["+919812345678"])
+]
+
+
+def _block_value(kind: str, value: str) -> str:
+    if kind == "pincode":
+        if not (len(value) == 6 and value.isdigit()):
+            raise Refused(("value", f"{value!r} is not a six-digit pincode"))
+        return value
+    phone = domain.normalise_phone(value)
+    if phone is None:
+        raise Refused(("value", f"{value!r} is not a valid Indian mobile number"))
+    return phone
+
+
+@router.get(
+    "/risk/blocklist",
+    tags=["risk"],
+    summary="Blocked phones and pincodes (their orders wait for review)",
+    response_model=list[BlockEntry],
+    responses=ERRORS,
+    dependencies=[require(*STAFF)],
+)
+async def get_blocklist(request: Request) -> list[dict[str, Any]]:
+    async with request.app.state.service.pool.acquire() as conn:
+        return [dict(r) for r in await store.blocklist(conn)]
+
+
+@router.put(
+    "/risk/blocklist/{kind}/{value}",
+    tags=["risk"],
+    summary="Block a phone or pincode: its new orders wait for review",
+    response_model=BlockEntry,
+    responses={**ERRORS, **INVALID},
+)
+async def block(
+    request: Request, kind: Kind, value: BlockValue, body: BlockRequest, principal: Principal = OPERATOR
+) -> dict[str, Any]:
+    normal = _block_value(kind, value)
+    async with request.app.state.service.pool.acquire() as conn:
+        added_by = f"{principal.role.value}:{principal.name}"
+        await store.block(conn, kind=kind, value=normal, reason=body.reason, added_by=added_by)
+        entry = next(
+            dict(r) for r in await store.blocklist(conn) if r["kind"] == kind and r["value"] == normal
+        )
+    return entry
+
+
+@router.delete(
+    "/risk/blocklist/{kind}/{value}",
+    tags=["risk"],
+    status_code=204,
+    summary="Unblock a phone or pincode",
+    responses={**ERRORS, 404: {"model": Problems, "description": "Not on the blocklist"}, **INVALID},
+)
+async def unblock(request: Request, kind: Kind, value: BlockValue, principal: Principal = OPERATOR) -> None:
+    normal = _block_value(kind, value)
+    async with request.app.state.service.pool.acquire() as conn:
+        if not await store.unblock(conn, kind=kind, value=normal):
+            raise Refused(("value", f"{normal} is not blocked"), status=404, error="not found")

@@ -1,11 +1,11 @@
-"""Wiring of the orders service: settings, migrations, handlers and routes on the chassis."""
+"""Wiring of the orders service: settings, migrations, handlers, sweeps and routes on the chassis."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
 from chassis.service import Service
-from services.orders import api, handlers
+from services.orders import api, handlers, sweeps, webhooks
 from services.orders.settings import OrdersSettings
 
 
@@ -14,5 +14,7 @@ def build(settings: OrdersSettings | None = None) -> Service:
     settings = settings or OrdersSettings()
     service = Service("orders", settings=settings, migrations=Path(__file__).parent / "migrations")
     handlers.register(service, settings)
+    sweeps.register(service, settings)
     service.include_router(api.router)
+    service.include_router(webhooks.router)
     return service

@@ -1,4 +1,8 @@
-"""SQL for orders and their timeline; plain asyncpg, one function per question or change."""
+"""SQL for orders, their timeline, webhook deliveries and the risk blocklist; plain asyncpg.
+
+One function per question or change. Functions that change an order expect it locked by `lock_order`
+in the same transaction, so one order has one writer at a time.
+"""
 
 from __future__ import annotations
 
@@ -8,25 +12,39 @@ from typing import Any
 
 import asyncpg
 
-from contracts import Allocation, ChannelOrder, FieldProblem, OrderStatus
+from chassis.db import Conn
+from contracts import Allocation, ChannelOrder, FieldProblem, OrderStatus, Payment
+from contracts.values import Address, Customer
+from services.orders.domain import RiskFacts
+
+RTO_DONE = (OrderStatus.RTO_DELIVERED.value,)
 
 
 async def insert_placed(
-    conn: asyncpg.Connection, *, order_id: str, order: ChannelOrder, customer: dict[str, Any]
+    conn: Conn,
+    *,
+    order_id: str,
+    order: ChannelOrder,
+    customer: Customer,
+    risk_reasons: list[str],
+    payment_expires_at: datetime | None,
+    entered_by: str | None,
 ) -> bool:
     """Store a new order; False if this (channel, channel_order_id) is already known."""
     status = await conn.execute(
         """INSERT INTO orders (order_id, channel, channel_order_id, status, placed_at, customer,
                                shipping_address, lines, shipping_fee_paise, discount_paise,
-                               total_paise, payment, delivery_speed)
-           VALUES ($1, $2, $3, $4, $5, $6::jsonb, $7::jsonb, $8::jsonb, $9, $10, $11, $12::jsonb, $13)
+                               total_paise, payment, delivery_speed, phone, risk_reasons,
+                               payment_expires_at, entered_by)
+           VALUES ($1, $2, $3, $4, $5, $6::jsonb, $7::jsonb, $8::jsonb, $9, $10, $11, $12::jsonb, $13,
+                   $14, $15::jsonb, $16, $17)
            ON CONFLICT (channel, channel_order_id) DO NOTHING""",
         order_id,
         order.channel.value,
         order.channel_order_id,
         OrderStatus.PLACED.value,
         order.placed_at,
-        json.dumps(customer),
+        customer.model_dump_json(),
         order.shipping_address.model_dump_json(),
         json.dumps([line.model_dump() for line in order.lines]),
         order.shipping_fee_paise,
@@ -34,12 +52,53 @@ async def insert_placed(
         order.total_paise,
         order.payment.model_dump_json(),
         order.delivery_speed.value,
+        customer.phone,
+        json.dumps(risk_reasons),
+        payment_expires_at,
+        entered_by,
     )
     return bool(status == "INSERT 0 1")
 
 
+async def replace_rejected(
+    conn: Conn,
+    *,
+    order_id: str,
+    order: ChannelOrder,
+    customer: Customer,
+    risk_reasons: list[str],
+    payment_expires_at: datetime | None,
+    entered_by: str,
+) -> None:
+    """Turn a refused order into a placed one with the operator's corrected content."""
+    await conn.execute(
+        """UPDATE orders SET channel = $2, channel_order_id = $3, placed_at = $4, customer = $5::jsonb,
+                  shipping_address = $6::jsonb, lines = $7::jsonb, shipping_fee_paise = $8,
+                  discount_paise = $9, total_paise = $10, payment = $11::jsonb, delivery_speed = $12,
+                  phone = $13, risk_reasons = $14::jsonb, payment_expires_at = $15, entered_by = $16,
+                  problems = NULL, updated_at = now()
+            WHERE order_id = $1""",
+        order_id,
+        order.channel.value,
+        order.channel_order_id,
+        order.placed_at,
+        customer.model_dump_json(),
+        order.shipping_address.model_dump_json(),
+        json.dumps([line.model_dump() for line in order.lines]),
+        order.shipping_fee_paise,
+        order.discount_paise,
+        order.total_paise,
+        order.payment.model_dump_json(),
+        order.delivery_speed.value,
+        customer.phone,
+        json.dumps(risk_reasons),
+        payment_expires_at,
+        entered_by,
+    )
+
+
 async def insert_rejected(
-    conn: asyncpg.Connection,
+    conn: Conn,
     *,
     order_id: str,
     channel: str,
@@ -62,52 +121,166 @@ async def insert_rejected(
     return bool(status == "INSERT 0 1")
 
 
-async def lock_order(conn: asyncpg.Connection, order_id: str) -> asyncpg.Record | None:
+async def order_id_of(conn: Conn, channel: str, channel_order_id: str) -> str | None:
+    """The order a channel's order id already became, if any."""
+    found = await conn.fetchval(
+        "SELECT order_id FROM orders WHERE channel = $1 AND channel_order_id = $2", channel, channel_order_id
+    )
+    return str(found) if found is not None else None
+
+
+async def lock_order(conn: Conn, order_id: str) -> asyncpg.Record | None:
     """The order row, locked until the transaction ends (one writer at a time per order)."""
     return await conn.fetchrow("SELECT * FROM orders WHERE order_id = $1 FOR UPDATE", order_id)
 
 
+async def lock_order_by_payment(conn: Conn, gateway_payment_id: str) -> asyncpg.Record | None:
+    """The order a gateway payment belongs to, locked."""
+    return await conn.fetchrow(
+        "SELECT * FROM orders WHERE payment->>'gateway_payment_id' = $1 FOR UPDATE", gateway_payment_id
+    )
+
+
+async def risk_facts(conn: Conn, *, phone: str, pincode: str) -> RiskFacts:
+    """Blocklist entries and past returns to origin for a phone and pincode."""
+    row = await conn.fetchrow(
+        """SELECT (SELECT reason FROM risk_blocklist WHERE kind = 'phone' AND value = $1)
+                      AS phone_blocked,
+                  (SELECT reason FROM risk_blocklist WHERE kind = 'pincode' AND value = $2)
+                      AS pincode_blocked,
+                  (SELECT count(*) FROM orders WHERE phone = $1 AND status = ANY($3::text[])) AS past_rtos""",
+        phone,
+        pincode,
+        list(RTO_DONE),
+    )
+    assert row is not None
+    return RiskFacts(
+        phone_blocked=row["phone_blocked"], pincode_blocked=row["pincode_blocked"], past_rtos=row["past_rtos"]
+    )
+
+
 async def record_status(
-    conn: asyncpg.Connection,
+    conn: Conn,
     *,
     order_id: str,
     from_status: OrderStatus | None,
     to_status: OrderStatus,
     reason: str,
+    cause: str,
     cause_event_id: str | None,
     actor: str = "system",
 ) -> None:
     """Set the status and append the change to the order's timeline (a first status was set by the
-    insert that created the order)."""
-    if from_status is not None:
+    insert that created the order; a note keeps the status and only adds to the timeline)."""
+    if from_status is not None and from_status is not to_status:
         await conn.execute(
             "UPDATE orders SET status = $2, updated_at = now() WHERE order_id = $1", order_id, to_status.value
         )
     await conn.execute(
-        """INSERT INTO order_timeline (order_id, from_status, to_status, reason, cause_event_id, actor)
-           VALUES ($1, $2, $3, $4, $5, $6)""",
+        """INSERT INTO order_timeline (order_id, from_status, to_status, reason, cause, cause_event_id, actor)
+           VALUES ($1, $2, $3, $4, $5, $6, $7)""",
         order_id,
         from_status.value if from_status else None,
         to_status.value,
         reason,
+        cause,
         cause_event_id,
         actor,
     )
 
 
 async def set_reservation(
-    conn: asyncpg.Connection, *, order_id: str, reservation_id: str, allocations: list[Allocation]
+    conn: Conn, *, order_id: str, reservation_id: str, allocations: list[Allocation]
 ) -> None:
-    """Remember which stock was reserved for the order."""
+    """Remember which stock was reserved for the order, and in which warehouses."""
     await conn.execute(
-        "UPDATE orders SET reservation_id = $2, allocations = $3::jsonb WHERE order_id = $1",
+        """UPDATE orders SET reservation_id = $2, allocations = $3::jsonb, warehouse_codes = $4,
+                  unroutable = false
+            WHERE order_id = $1""",
         order_id,
         reservation_id,
         json.dumps([a.model_dump() for a in allocations]),
+        sorted({a.warehouse_code for a in allocations}),
     )
 
 
-async def add_awb(conn: asyncpg.Connection, *, order_id: str, awb: str) -> None:
+async def set_unroutable(conn: Conn, order_id: str, unroutable: bool) -> None:
+    """Whether routing gave up on the order (a release then asks it to plan again)."""
+    await conn.execute("UPDATE orders SET unroutable = $2 WHERE order_id = $1", order_id, unroutable)
+
+
+async def set_payment(
+    conn: Conn,
+    *,
+    order_id: str,
+    payment: Payment,
+    refunded_paise: int | None = None,
+    refund_id: str | None = None,
+    stop_expiry: bool = False,
+) -> None:
+    """Store the payment's new state; a refund adds to the total refunded, once per refund id."""
+    await conn.execute(
+        """UPDATE orders SET payment = $2::jsonb,
+                  refunded_paise = coalesce($3, refunded_paise),
+                  refund_ids = CASE WHEN $4::text IS NULL THEN refund_ids
+                                    ELSE array_append(refund_ids, $4) END,
+                  payment_expires_at = CASE WHEN $5 THEN NULL ELSE payment_expires_at END,
+                  updated_at = now()
+            WHERE order_id = $1""",
+        order_id,
+        payment.model_dump_json(),
+        refunded_paise,
+        refund_id,
+        stop_expiry,
+    )
+
+
+async def set_cod_deadline(conn: Conn, order_id: str, deadline: datetime | None) -> None:
+    """When the COD reply is due (None: no longer waiting)."""
+    await conn.execute("UPDATE orders SET cod_confirm_by = $2 WHERE order_id = $1", order_id, deadline)
+
+
+async def set_priority(conn: Conn, *, order_id: str, dispatch_by: datetime, priority: int) -> None:
+    """Remember the fulfilment priority sent to shipping."""
+    await conn.execute(
+        "UPDATE orders SET promised_dispatch_by = $2, priority = $3 WHERE order_id = $1",
+        order_id,
+        dispatch_by,
+        priority,
+    )
+
+
+async def set_contact(
+    conn: Conn, *, order_id: str, customer: Customer, address: Address, risk_reasons: list[str]
+) -> None:
+    """Store a corrected phone and address (already validated)."""
+    await conn.execute(
+        """UPDATE orders SET customer = $2::jsonb, phone = $3, shipping_address = $4::jsonb,
+                  risk_reasons = $5::jsonb, updated_at = now()
+            WHERE order_id = $1""",
+        order_id,
+        customer.model_dump_json(),
+        customer.phone,
+        address.model_dump_json(),
+        json.dumps(risk_reasons),
+    )
+
+
+async def set_shipments(conn: Conn, order_id: str, shipments: dict[str, str]) -> None:
+    """Each forward shipment's latest status."""
+    await conn.execute(
+        "UPDATE orders SET shipments = $2::jsonb WHERE order_id = $1", order_id, json.dumps(shipments)
+    )
+
+
+async def set_returned(conn: Conn, order_id: str, returned: dict[str, dict[str, int]]) -> None:
+    """Units received back, per return and SKU."""
+    await conn.execute(
+        "UPDATE orders SET returned = $2::jsonb WHERE order_id = $1", order_id, json.dumps(returned)
+    )
+
+
+async def add_awb(conn: Conn, *, order_id: str, awb: str) -> None:
     """Make the order findable by a shipment's AWB."""
     await conn.execute(
         """UPDATE orders SET awbs = array_append(awbs, $2)
@@ -117,39 +290,137 @@ async def add_awb(conn: asyncpg.Connection, *, order_id: str, awb: str) -> None:
     )
 
 
+async def claim_webhook(conn: Conn, *, provider: str, webhook_id: str, event: str) -> bool:
+    """Record a delivery as being applied in this transaction; False if it was applied before."""
+    status = await conn.execute(
+        """INSERT INTO processed_webhooks (provider, webhook_id, event, outcome)
+           VALUES ($1, $2, $3, 'pending') ON CONFLICT DO NOTHING""",
+        provider,
+        webhook_id,
+        event,
+    )
+    return bool(status == "INSERT 0 1")
+
+
+async def webhook_outcome(
+    conn: Conn, *, provider: str, webhook_id: str, order_id: str | None, outcome: str
+) -> None:
+    """What applying the delivery did."""
+    await conn.execute(
+        """UPDATE processed_webhooks SET order_id = $3, outcome = $4
+            WHERE provider = $1 AND webhook_id = $2""",
+        provider,
+        webhook_id,
+        order_id,
+        outcome,
+    )
+
+
+async def due(
+    conn: Conn, *, deadline_column: str, statuses: list[str], now: datetime, limit: int
+) -> list[str]:
+    """Orders in these statuses whose deadline passed, locked and skipped by other sweepers."""
+    assert deadline_column in ("payment_expires_at", "cod_confirm_by")
+    rows = await conn.fetch(
+        f"""SELECT order_id FROM orders
+             WHERE status = ANY($1::text[]) AND {deadline_column} < $2
+             ORDER BY {deadline_column} LIMIT $3
+             FOR UPDATE SKIP LOCKED""",
+        statuses,
+        now,
+        limit,
+    )
+    return [r["order_id"] for r in rows]
+
+
+async def block(conn: Conn, *, kind: str, value: str, reason: str, added_by: str) -> None:
+    """Put a phone or pincode on the blocklist (or update why)."""
+    await conn.execute(
+        """INSERT INTO risk_blocklist (kind, value, reason, added_by) VALUES ($1, $2, $3, $4)
+           ON CONFLICT (kind, value) DO UPDATE SET reason = EXCLUDED.reason, added_by = EXCLUDED.added_by,
+                                                   added_at = now()""",
+        kind,
+        value,
+        reason,
+        added_by,
+    )
+
+
+async def unblock(conn: Conn, *, kind: str, value: str) -> bool:
+    """Take an entry off the blocklist; False if it was not there."""
+    return bool(
+        await conn.execute("DELETE FROM risk_blocklist WHERE kind = $1 AND value = $2", kind, value)
+        == "DELETE 1"
+    )
+
+
+async def blocklist(conn: Conn) -> list[asyncpg.Record]:
+    """Every blocklist entry, newest first."""
+    return list(
+        await conn.fetch(
+            "SELECT kind, value, reason, added_by, added_at FROM risk_blocklist ORDER BY added_at DESC"
+        )
+    )
+
+
 async def list_orders(
-    pool: asyncpg.Pool,
+    conn: Conn,
     *,
     status: str | None,
     channel: str | None,
+    payment_method: str | None,
+    warehouse: str | None,
+    received_from: datetime | None,
+    received_to: datetime | None,
+    search: str | None,
+    phone: str | None,
     before: tuple[datetime, str] | None,
     limit: int,
 ) -> list[asyncpg.Record]:
     """Newest first, filtered, with keyset pagination on (created_at, order_id)."""
-    return await pool.fetch(
-        """SELECT order_id, channel, channel_order_id, status, total_paise, payment->>'method' AS
-                  payment_method, created_at, awbs
-             FROM orders
-            WHERE ($1::text IS NULL OR status = $1)
-              AND ($2::text IS NULL OR channel = $2)
-              AND ($3::timestamptz IS NULL OR (created_at, order_id) < ($3, $4))
-            ORDER BY created_at DESC, order_id DESC
-            LIMIT $5""",
-        status,
-        channel,
-        before[0] if before else None,
-        before[1] if before else None,
-        limit,
+    return list(
+        await conn.fetch(
+            """SELECT order_id, channel, channel_order_id, status, total_paise,
+                      payment->>'method' AS payment_method, payment->>'status' AS payment_status,
+                      warehouse_codes, awbs, risk_reasons, promised_dispatch_by, priority, created_at
+                 FROM orders
+                WHERE ($1::text IS NULL OR status = $1)
+                  AND ($2::text IS NULL OR channel = $2)
+                  AND ($3::text IS NULL OR payment->>'method' = $3)
+                  AND ($4::text IS NULL OR $4 = ANY (warehouse_codes))
+                  AND ($5::timestamptz IS NULL OR created_at >= $5)
+                  AND ($6::timestamptz IS NULL OR created_at < $6)
+                  AND ($7::text IS NULL OR order_id = $7 OR channel_order_id = $7 OR $7 = ANY (awbs)
+                       OR phone = $8)
+                  AND ($9::timestamptz IS NULL OR (created_at, order_id) < ($9, $10))
+                ORDER BY created_at DESC, order_id DESC
+                LIMIT $11""",
+            status,
+            channel,
+            payment_method,
+            warehouse,
+            received_from,
+            received_to,
+            search,
+            phone,
+            before[0] if before else None,
+            before[1] if before else None,
+            limit,
+        )
     )
 
 
-async def get_order(pool: asyncpg.Pool, order_id: str) -> tuple[asyncpg.Record | None, list[Any]]:
+async def get_order(conn: Conn, order_id: str) -> tuple[asyncpg.Record | None, list[asyncpg.Record]]:
     """One order and its timeline, oldest change first."""
-    async with pool.acquire() as conn:
-        order = await conn.fetchrow("SELECT * FROM orders WHERE order_id = $1", order_id)
-        timeline = await conn.fetch(
-            """SELECT from_status, to_status, reason, cause_event_id, actor, at
-                 FROM order_timeline WHERE order_id = $1 ORDER BY id""",
-            order_id,
-        )
+    order = await conn.fetchrow("SELECT * FROM orders WHERE order_id = $1", order_id)
+    timeline = await conn.fetch(
+        """SELECT from_status, to_status, reason, cause, cause_event_id, actor, at
+             FROM order_timeline WHERE order_id = $1 ORDER BY id""",
+        order_id,
+    )
     return order, list(timeline)
+
+
+async def set_held_for(conn: Conn, order_id: str, held_for: str | None) -> None:
+    """Why the order is on hold (None once released)."""
+    await conn.execute("UPDATE orders SET held_for = $2 WHERE order_id = $1", order_id, held_for)

@@ -1,0 +1,158 @@
+"""Intake validation: the one path every order takes in, from a channel or from staff.
+
+Every problem is reported at once, each naming its dotted field.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+from collections.abc import Iterable
+
+import indian_pincode
+import phonenumbers
+from pydantic import ValidationError
+
+from chassis.ids import time_ordered_id
+from contracts import Channel, ChannelOrder, FieldProblem, PaymentMethod, PaymentStatus
+from contracts.values import Address
+
+
+def new_order_id() -> str:
+    """A time-ordered, unique order id such as ORD-01A2160C9718-5E3B7A21."""
+    return time_ordered_id("ORD")
+
+
+def _state_key(name: str) -> str:
+    return re.sub(r"[^A-Z]", "", name.upper().replace("&", "AND"))
+
+
+@functools.lru_cache(maxsize=8192)
+def normalise_phone(raw: str) -> str | None:
+    """An Indian mobile number in E.164 (+91XXXXXXXXXX), or None if it is not one (cached: the
+    same number is checked during validation and again when the order is stored)."""
+    try:
+        number = phonenumbers.parse(raw, "IN")
+    except phonenumbers.NumberParseException:
+        return None
+    if number.country_code != 91 or not phonenumbers.is_valid_number(number):
+        return None
+    if phonenumbers.number_type(number) not in (
+        phonenumbers.PhoneNumberType.MOBILE,
+        phonenumbers.PhoneNumberType.FIXED_LINE_OR_MOBILE,
+    ):
+        return None
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+def schema_problems(error: ValidationError) -> list[FieldProblem]:
+    """Every pydantic error as a FieldProblem naming the dotted field."""
+    return [
+        FieldProblem(field=".".join(str(p) for p in e["loc"]) or "body", problem=e["msg"])
+        for e in error.errors()
+    ]
+
+
+MAX_PAISE = 10**12
+"""₹1,000 crore: far above any real order; larger amounts are mistakes (or overflow attempts)."""
+MAX_QUANTITY = 100_000
+
+EXCHANGE_GATEWAY = "exchange"
+"""The gateway of an exchange order: paid for by the returned item, so no gateway payment id."""
+
+
+def address_problems(address: Address, *, prefix: str = "shipping_address") -> list[FieldProblem]:
+    """The pincode exists and lies in the given state."""
+    pin_state = indian_pincode.get_state(address.pincode)
+    if pin_state is None:
+        return [
+            FieldProblem(field=f"{prefix}.pincode", problem=f"{address.pincode} is not an Indian pincode")
+        ]
+    if _state_key(pin_state) != _state_key(address.state):
+        return [
+            FieldProblem(
+                field=f"{prefix}.state",
+                problem=f"pincode {address.pincode} is in {pin_state.title()}, not {address.state}",
+            )
+        ]
+    return []
+
+
+def phone_problems(phone: str, *, field: str = "customer.phone") -> list[FieldProblem]:
+    """The phone is an Indian mobile number."""
+    if normalise_phone(phone) is None:
+        return [FieldProblem(field=field, problem=f"{phone!r} is not a valid Indian mobile number")]
+    return []
+
+
+def check_order(order: ChannelOrder, *, cod_limit_paise: int) -> list[FieldProblem]:
+    """Every business problem with a channel order (an empty list means it can be placed)."""
+    problems = address_problems(order.shipping_address) + phone_problems(order.customer.phone)
+
+    def problem(field: str, text: str) -> None:
+        problems.append(FieldProblem(field=field, problem=text))
+
+    for name, amount in (
+        ("total_paise", order.total_paise),
+        ("shipping_fee_paise", order.shipping_fee_paise),
+        ("discount_paise", order.discount_paise),
+        ("payment.amount_paise", order.payment.amount_paise),
+        *((f"lines.{i}.unit_price_paise", line.unit_price_paise) for i, line in enumerate(order.lines)),
+    ):
+        if amount > MAX_PAISE:
+            problem(name, f"{amount} is more than the largest amount accepted ({MAX_PAISE})")
+    for i, line in enumerate(order.lines):
+        if line.quantity > MAX_QUANTITY:
+            problem(f"lines.{i}.quantity", f"{line.quantity} is more than {MAX_QUANTITY} units")
+    lines_total = sum(line.quantity * line.unit_price_paise for line in order.lines)
+    if order.discount_paise > lines_total + order.shipping_fee_paise:
+        problem(
+            "discount_paise",
+            f"{order.discount_paise} is more than lines {lines_total} + shipping {order.shipping_fee_paise}",
+        )
+    expected = lines_total + order.shipping_fee_paise - order.discount_paise
+    if expected != order.total_paise:
+        problem(
+            "total_paise",
+            f"lines {lines_total} + shipping {order.shipping_fee_paise} − discount "
+            f"{order.discount_paise} = {expected}, not {order.total_paise}",
+        )
+    skus = [line.sku for line in order.lines]
+    for dup in sorted({s for s in skus if skus.count(s) > 1}):
+        problem("lines", f"SKU {dup} appears on more than one line")
+
+    pay = order.payment
+    exchange = pay.gateway == EXCHANGE_GATEWAY
+    if pay.amount_paise != order.total_paise:
+        problem("payment.amount_paise", f"{pay.amount_paise} does not match total {order.total_paise}")
+    if exchange and order.channel is not Channel.EXCHANGE:
+        problem("payment.gateway", "only exchange orders are paid by an exchange")
+    if pay.method is PaymentMethod.COD:
+        if pay.status is not PaymentStatus.PENDING:
+            problem("payment.status", f"a COD order starts pending, not {pay.status}")
+        if order.total_paise > cod_limit_paise:
+            problem(
+                "payment.method", f"COD is allowed up to {cod_limit_paise} paise, not {order.total_paise}"
+            )
+        if pay.gateway_payment_id:
+            problem("payment.gateway_payment_id", "a COD order has no gateway payment yet")
+    elif pay.status not in (PaymentStatus.PENDING, PaymentStatus.AUTHORIZED, PaymentStatus.CAPTURED):
+        problem("payment.status", f"a new {pay.method} order cannot be {pay.status}")
+    elif pay.status is not PaymentStatus.PENDING and not pay.gateway_payment_id and not exchange:
+        problem("payment.gateway_payment_id", f"required when the payment is {pay.status}")
+    if order.channel is Channel.EXCHANGE and not (exchange and pay.status is PaymentStatus.CAPTURED):
+        problem(
+            "payment", f"an exchange order is paid by the exchange (gateway {EXCHANGE_GATEWAY}, captured)"
+        )
+    return problems
+
+
+def dedupe_problems(problems: Iterable[FieldProblem]) -> list[FieldProblem]:
+    """The same problem reported twice (schema and business) counts once."""
+    seen: set[tuple[str, str]] = set()
+    out = []
+    for p in problems:
+        if (p.field, p.problem) not in seen:
+            seen.add((p.field, p.problem))
+            out.append(p)
+    return out

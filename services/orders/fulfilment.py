@@ -1,0 +1,97 @@
+"""After confirmation: the order's status follows its shipments, then its returns and refunds.
+
+Shipping owns shipments and returns owns RMAs; orders keeps each one's latest status on the order
+row and derives the order's own status from all of them (several shipments per order are allowed).
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from contracts import OrderStatus, ReturnStatus, ShipmentCreated, ShipmentStatus, ShipmentUpdated
+from contracts.returns import ReturnRefunded, ReturnRequested, ReturnUpdated
+from services.orders import domain, store
+from services.orders.lifecycle import Step, move, note, payment_of, reload
+from services.orders.payments import refund
+
+S = OrderStatus
+
+# From RECEIVED on, the units of a return are back at the warehouse.
+_BACK = frozenset(
+    {
+        ReturnStatus.RECEIVED,
+        ReturnStatus.QC_PASSED,
+        ReturnStatus.QC_FAILED,
+        ReturnStatus.RESTOCKED,
+        ReturnStatus.QUARANTINED,
+        ReturnStatus.REFUND_PENDING,
+        ReturnStatus.REFUNDED,
+        ReturnStatus.EXCHANGE_PLACED,
+        ReturnStatus.CLOSED,
+    }
+)
+
+
+async def shipment_changed(step: Step, row: Any, event: ShipmentCreated | ShipmentUpdated) -> None:
+    """Record one forward shipment's status and move the order to what all its shipments say."""
+    if event.return_id is not None:
+        return
+    if event.awb:
+        await store.add_awb(step.conn, order_id=row["order_id"], awb=event.awb)
+    shipments: dict[str, str] = json.loads(row["shipments"] or "{}")
+    if shipments.get(event.shipment_id) == event.status.value:
+        return
+    shipments[event.shipment_id] = event.status.value
+    await store.set_shipments(step.conn, row["order_id"], shipments)
+    expected = max(len(row["warehouse_codes"] or []), 1)
+    derived = domain.status_from_shipments([ShipmentStatus(s) for s in shipments.values()], expected)
+    current = OrderStatus(row["status"])
+    if event.status is ShipmentStatus.LOST:
+        await note(step, row, f"shipment {event.shipment_id} ({event.courier} {event.awb}) reported lost")
+    if derived is None or derived is current:
+        return
+    where = f"shipment {event.shipment_id} {event.status}"
+    if isinstance(event, ShipmentUpdated) and event.ndr_reason:
+        where += f" ({event.ndr_reason}, attempt {event.attempt or 1})"
+    if not await move(step, await reload(step, row), derived, where):
+        await note(step, row, f"{where}; the order stays {current}")
+
+
+async def return_requested(step: Step, row: Any, event: ReturnRequested) -> None:
+    """A return was opened for (part of) the order."""
+    await move(step, row, S.RETURN_REQUESTED, f"return {event.return_id} requested")
+
+
+async def return_updated(step: Step, row: Any, event: ReturnUpdated) -> None:
+    """A refused return puts the order back to delivered; units back count towards returned."""
+    if event.status is ReturnStatus.REJECTED:
+        await move(step, row, S.DELIVERED, f"return {event.return_id} refused")
+        return
+    if event.status not in _BACK:
+        return
+    returned: dict[str, dict[str, int]] = json.loads(row["returned"] or "{}")
+    if event.return_id in returned:
+        return
+    units: dict[str, int] = {}
+    for line in event.lines:
+        units[line.sku] = units.get(line.sku, 0) + line.quantity
+    returned[event.return_id] = units
+    await store.set_returned(step.conn, row["order_id"], returned)
+    ordered: dict[str, int] = {}
+    for line in json.loads(row["lines"] or "[]"):
+        ordered[line["sku"]] = ordered.get(line["sku"], 0) + line["quantity"]
+    back: dict[str, int] = {}
+    for per_return in returned.values():
+        for sku, quantity in per_return.items():
+            back[sku] = back.get(sku, 0) + quantity
+    target = domain.status_from_returns(ordered, back)
+    await move(step, await reload(step, row), target, f"return {event.return_id} received back")
+
+
+async def return_refunded(step: Step, row: Any, event: ReturnRefunded) -> None:
+    """Money for a return went back: the payment records it, a fully returned order is REFUNDED."""
+    await refund(step, row, payment_of(row), refund_id=event.refund_id, amount_paise=event.amount_paise)
+    row = await reload(step, row)
+    if OrderStatus(row["status"]) is S.RETURNED:
+        await move(step, row, S.REFUNDED, f"return {event.return_id} refunded")

@@ -1,0 +1,311 @@
+"""HTTP request and response shapes of the orders API, with the examples its OpenAPI shows.
+
+Requests refuse NUL characters anywhere (PostgreSQL cannot store them) naming the field.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from contracts import CancelReason, Channel, DeliverySpeed
+from contracts.values import Address, Customer, FieldProblem, NonEmptyStr, OrderLine, Payment
+
+ADDRESS_EXAMPLE = {
+    "line1": "12 MI Road",
+    "line2": None,
+    "landmark": "near Ajmeri Gate",
+    "city": "Jaipur",
+    "state": "Rajasthan",
+    "pincode": "302001",
+}
+STAFF_ORDER_EXAMPLE = {
+    "channel": "whatsapp",
+    "channel_order_id": "WA-2026-0042",
+    "placed_at": "2026-11-26T10:15:00+05:30",
+    "customer": {"name": "Asha Verma", "phone": "98123 45678", "email": None, "language": "hi"},
+    "shipping_address": ADDRESS_EXAMPLE,
+    "lines": [{"sku": "TEA-ASSAM-250", "quantity": 2, "unit_price_paise": 34900}],
+    "shipping_fee_paise": 4900,
+    "discount_paise": 0,
+    "total_paise": 74700,
+    "payment": {
+        "method": "cod",
+        "status": "pending",
+        "gateway": None,
+        "gateway_payment_id": None,
+        "amount_paise": 74700,
+    },
+    "delivery_speed": "standard",
+}
+
+
+def _nul_path(value: Any, path: str) -> str | None:
+    if isinstance(value, str):
+        return path if "\x00" in value else None
+    items = value.items() if isinstance(value, dict) else enumerate(value) if isinstance(value, list) else ()
+    for key, item in items:
+        found = _nul_path(item, f"{path}.{key}" if path else str(key))
+        if found is not None:
+            return found
+    return None
+
+
+class Request(BaseModel):
+    """A request body: unknown fields refused, so a typo is an error rather than silently ignored."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _no_nul(cls, data: Any) -> Any:
+        if (where := _nul_path(data, "")) is not None:
+            raise ValueError(f"{where or 'body'} contains a NUL character")
+        return data
+
+
+class Problems(BaseModel):
+    """Every 4xx answer: what went wrong, and each problem naming its field."""
+
+    error: str
+    problems: list[FieldProblem]
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "error": "invalid request",
+                    "problems": [
+                        {
+                            "field": "shipping_address.state",
+                            "problem": "pincode 700016 is in West Bengal, not Rajasthan",
+                        },
+                        {"field": "customer.phone", "problem": "'12345' is not a valid Indian mobile number"},
+                    ],
+                }
+            ]
+        }
+    )
+
+
+ERRORS: dict[int | str, dict[str, Any]] = {
+    401: {"model": Problems, "description": "No API key, or one this service does not know"},
+    403: {"model": Problems, "description": "The key's role may not do this"},
+}
+NOT_FOUND: dict[int | str, dict[str, Any]] = {404: {"model": Problems, "description": "No such order"}}
+CONFLICT: dict[int | str, dict[str, Any]] = {
+    409: {"model": Problems, "description": "The order's status does not allow this now"}
+}
+INVALID: dict[int | str, dict[str, Any]] = {
+    422: {"model": Problems, "description": "Input refused; every problem names its field"}
+}
+
+
+class StaffOrder(Request):
+    """An order keyed in by staff (phone, WhatsApp, store) or submitted by an integration."""
+
+    channel: Channel = Channel.MANUAL
+    channel_order_id: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=100,
+        description="The channel's own id; sending the same one twice never makes a second order. "
+        "Left out, one is made up (then retries are not recognised).",
+    )
+    placed_at: datetime | None = Field(default=None, description="Defaults to now.")
+    customer: Customer
+    shipping_address: Address
+    lines: list[OrderLine] = Field(min_length=1, max_length=200)
+    shipping_fee_paise: int = Field(default=0, ge=0)
+    discount_paise: int = Field(default=0, ge=0)
+    total_paise: int = Field(ge=0)
+    payment: Payment
+    delivery_speed: DeliverySpeed = DeliverySpeed.STANDARD
+
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [STAFF_ORDER_EXAMPLE]})
+
+
+class Resubmission(Request):
+    """A refused order, corrected by an operator; channel and channel order id stay as received
+    unless the original did not carry usable ones."""
+
+    channel: Channel | None = None
+    channel_order_id: str | None = Field(default=None, min_length=1, max_length=100)
+    placed_at: datetime | None = None
+    customer: Customer
+    shipping_address: Address
+    lines: list[OrderLine] = Field(min_length=1, max_length=200)
+    shipping_fee_paise: int = Field(default=0, ge=0)
+    discount_paise: int = Field(default=0, ge=0)
+    total_paise: int = Field(ge=0)
+    payment: Payment
+    delivery_speed: DeliverySpeed = DeliverySpeed.STANDARD
+
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {k: v for k, v in STAFF_ORDER_EXAMPLE.items() if k not in ("channel", "channel_order_id")}
+            ]
+        },
+    )
+
+
+class Created(BaseModel):
+    """The order that was made."""
+
+    order_id: str
+    status: str
+
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"order_id": "ORD-019AC2E1F3A0-5E3B7A21", "status": "PLACED"}]}
+    )
+
+
+class ActionResult(BaseModel):
+    """The order after an operator action."""
+
+    order_id: str
+    status: str
+    actor: str = Field(description="Who did it, role:name of the API key.")
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {"order_id": "ORD-019AC2E1F3A0-5E3B7A21", "status": "CANCELLED", "actor": "ops:asha"}
+            ]
+        }
+    )
+
+
+class CancelRequest(Request):
+    """Why the order is cancelled."""
+
+    reason_code: CancelReason = CancelReason.OPERATOR
+    note: str | None = Field(default=None, max_length=500)
+
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [{"reason_code": "customer_request", "note": "customer called to cancel"}]
+        },
+    )
+
+
+class HoldRequest(Request):
+    """Why the order waits."""
+
+    reason: NonEmptyStr = Field(max_length=500)
+
+    model_config = ConfigDict(
+        extra="forbid", json_schema_extra={"examples": [{"reason": "customer asked to deliver after Diwali"}]}
+    )
+
+
+class CodDecision(Request):
+    """What the customer said on the phone."""
+
+    note: str | None = Field(default=None, max_length=500)
+
+    model_config = ConfigDict(
+        extra="forbid", json_schema_extra={"examples": [{"note": "confirmed on a call"}]}
+    )
+
+
+class ContactCorrection(Request):
+    """A corrected phone and/or address; what is left out stays as it is."""
+
+    phone: str | None = Field(default=None, min_length=1, max_length=32)
+    shipping_address: Address | None = None
+
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={"examples": [{"phone": "+91 98123 45679", "shipping_address": ADDRESS_EXAMPLE}]},
+    )
+
+
+class BlockRequest(Request):
+    """Why a phone or pincode is blocked."""
+
+    reason: NonEmptyStr = Field(max_length=500)
+
+    model_config = ConfigDict(
+        extra="forbid", json_schema_extra={"examples": [{"reason": "3 refused COD parcels"}]}
+    )
+
+
+class BlockEntry(BaseModel):
+    """One blocked phone or pincode."""
+
+    kind: Literal["phone", "pincode"]
+    value: str
+    reason: str
+    added_by: str
+    added_at: datetime
+
+
+class OrderSummary(BaseModel):
+    """One row of the order queue."""
+
+    order_id: str
+    channel: str
+    channel_order_id: str
+    status: str
+    total_paise: int | None
+    payment_method: str | None
+    payment_status: str | None
+    warehouse_codes: list[str]
+    awbs: list[str]
+    risk_reasons: list[str]
+    promised_dispatch_by: datetime | None
+    priority: int | None
+    created_at: datetime
+
+
+class OrderPage(BaseModel):
+    """A page of the queue; pass next_cursor back as `cursor` for the next one."""
+
+    items: list[OrderSummary]
+    next_cursor: str | None
+
+
+class TimelineEntry(BaseModel):
+    """One status change (or a note, when from and to are the same) and what caused it."""
+
+    from_status: str | None
+    to_status: str
+    reason: str
+    cause: str | None = Field(description="A topic, an HTTP action, a webhook or a sweep.")
+    cause_event_id: str | None
+    actor: str
+    at: datetime
+
+
+class OrderDetail(BaseModel):
+    """An order with everything known about it and its full timeline."""
+
+    model_config = ConfigDict(extra="allow")
+
+    order_id: str
+    channel: str
+    channel_order_id: str
+    status: str
+    timeline: list[TimelineEntry]
+
+
+class WebhookAnswer(BaseModel):
+    """What a Razorpay delivery did."""
+
+    status: Literal["applied", "duplicate", "ignored"]
+    order_id: str | None = None
+    outcome: str
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {"status": "applied", "order_id": "ORD-019AC2E1F3A0-5E3B7A21", "outcome": "confirmed"}
+            ]
+        }
+    )

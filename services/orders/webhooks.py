@@ -1,0 +1,110 @@
+"""Payment gateway webhooks: Razorpay's, verified by its signature over the raw body.
+
+A forged body is refused (401) and changes nothing; a replayed delivery (same x-razorpay-event-id) is
+recognised in the same transaction as its effect and answered 200 "duplicate", so Razorpay stops
+retrying. A delivery for an order we do not know is recorded and answered 200 "ignored".
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse
+
+from chassis.auth import by_signature
+from chassis.http import Refused
+from chassis.logging import get_logger
+from services.orders import payments, store
+from services.orders.domain import razorpay
+from services.orders.lifecycle import Step
+from services.orders.schemas import ERRORS, INVALID, Problems, WebhookAnswer
+from services.orders.settings import OrdersSettings
+
+router = APIRouter(tags=["webhooks"])
+log = get_logger(__name__)
+
+SIGNATURE = "X-Razorpay-Signature"
+EVENT_ID = "x-razorpay-event-id"
+
+_EXAMPLE = {
+    "entity": "event",
+    "account_id": "acc_BFQ7uQEaa7j2z7",
+    "event": "payment.captured",
+    "contains": ["payment"],
+    "payload": {
+        "payment": {
+            "entity": {
+                "id": "pay_DESlfW9H8K9uqM",
+                "entity": "payment",
+                "amount": 69800,
+                "currency": "INR",
+                "status": "captured",
+                "order_id": "order_DESlLckIVRkHWj",
+                "method": "upi",
+                "notes": {"order_id": "ORD-019AC2E1F3A0-5E3B7A21"},
+            }
+        }
+    },
+    "created_at": 1567674606,
+}
+
+
+@router.post(
+    "/webhooks/razorpay",
+    summary="Razorpay webhooks: payment.authorized / captured / failed, refund.processed",
+    description=f"Signed by Razorpay: `{SIGNATURE}` is the hex HMAC-SHA256 of the raw body under the webhook "
+    f"secret. `{EVENT_ID}` identifies the delivery; a replay changes nothing. The payment is linked to the "
+    "order through `notes.order_id`, or the gateway payment id the order already carries.",
+    response_model=WebhookAnswer,
+    responses={
+        **{k: v for k, v in ERRORS.items() if k == 401},
+        401: {"model": Problems, "description": "Missing or wrong signature: nothing was changed"},
+        **INVALID,
+    },
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "content": {"application/json": {"schema": {"type": "object"}, "example": _EXAMPLE}},
+        }
+    },
+    dependencies=[by_signature("razorpay")],
+)
+async def razorpay_webhook(request: Request) -> Any:
+    settings = request.app.state.service.settings
+    assert isinstance(settings, OrdersSettings)
+    body = await request.body()
+    if not razorpay.signature_ok(settings.razorpay_webhook_secret, body, request.headers.get(SIGNATURE)):
+        raise Refused(
+            (SIGNATURE, "missing or not Razorpay's signature of this body"), status=401, error="unauthorized"
+        )
+    try:
+        parsed = json.loads(body)
+        event = razorpay.read_webhook(parsed)
+    except ValueError as exc:
+        field = exc.field if isinstance(exc, razorpay.UnreadableWebhook) else "body"
+        problem = exc.problem if isinstance(exc, razorpay.UnreadableWebhook) else "not JSON"
+        raise Refused((field, problem)) from None
+    kind = str(parsed.get("event"))
+    webhook_id = request.headers.get(EVENT_ID) or "sha256:" + hashlib.sha256(body).hexdigest()
+    async with request.app.state.service.pool.acquire() as conn, conn.transaction():
+        if not await store.claim_webhook(conn, provider="razorpay", webhook_id=webhook_id, event=kind):
+            log.info("razorpay webhook replayed", webhook_id=webhook_id)
+            return JSONResponse(
+                {"status": "duplicate", "order_id": None, "outcome": f"{webhook_id} was applied before"}
+            )
+        if event is None:
+            order_id, outcome, status = None, f"{kind} is not acted on", "ignored"
+        else:
+            step = Step.direct(conn, settings, cause=f"razorpay {kind}", actor="razorpay")
+            order_id, outcome = await payments.gateway_event(step, event)
+            status = "ignored" if order_id is None or outcome.startswith("ignored") else "applied"
+        await store.webhook_outcome(
+            conn, provider="razorpay", webhook_id=webhook_id, order_id=order_id, outcome=outcome
+        )
+    log.info(
+        "razorpay webhook", webhook_id=webhook_id, webhook_event=kind, order_id=order_id, outcome=outcome
+    )
+    return {"status": status, "order_id": order_id, "outcome": outcome}
