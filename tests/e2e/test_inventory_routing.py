@@ -11,7 +11,16 @@ import httpx
 import pytest
 from aiokafka import AIOKafkaProducer
 
-from contracts import ReturnLine, ReturnUpdated, ShipmentUpdated
+from contracts import (
+    FulfilmentPlan,
+    PlannedShipment,
+    ReturnLine,
+    ReturnUpdated,
+    RoutingPlanned,
+    ShipmentUpdated,
+    SkuQuantity,
+    examples,
+)
 from contracts.enums import ReturnReason, ReturnStatus, ShipmentStatus
 from deploy.local.ports import dev_headers
 from deploy.local.stack import Stack
@@ -61,13 +70,13 @@ async def test_two_hundred_orders_for_fifty_units_over_two_warehouses_sell_exact
     orders = {value(r)["order_id"] for r in placed}
     assert len(orders) == 200
     reserved = await tap.wait_for(
-        "inventory.reserved.v1", lambda r: value(r)["order_id"] in orders, count=50, timeout=300
+        "inventory.reserved.v1", lambda r: value(r)["order_id"] in orders, count=50, timeout=200
     )
     final = await tap.wait_for(
         "inventory.reservation_failed.v1",
         lambda r: value(r)["order_id"] in orders and value(r)["final"],
         count=150,
-        timeout=300,
+        timeout=200,
     )
     await asyncio.sleep(2)  # anything more arriving now would be a double reservation or failure
     reserved = tap.find("inventory.reserved.v1", lambda r: value(r)["order_id"] in orders)
@@ -76,6 +85,7 @@ async def test_two_hundred_orders_for_fifty_units_over_two_warehouses_sell_exact
     )
     served = {value(r)["order_id"] for r in reserved}
     unserved = {value(r)["order_id"] for r in final}
+    assert tap.find("dlq.inventory", lambda r: True) == [], "no reservation was dead-lettered"
     assert len(served) == 50 and len(reserved) == 50, "each served order reserved once"
     assert len(unserved) == 150 and not served & unserved, "every other order ends in one final failure"
     units = sum(a["quantity"] for r in reserved for a in value(r)["allocations"])
@@ -307,3 +317,43 @@ async def test_item_master_csv_import_names_row_and_column_and_writes_nothing_wh
         )
         assert r.status_code == 422 and r.json()["problems"][0]["field"] == "barcode"
         assert (await http.delete(url("inventory", f"/items/{kurta}"))).status_code == 204
+
+
+async def test_unconfirmed_reservations_expire_but_a_confirmed_order_keeps_its_stock(
+    stack: Stack, tap: Tap, producer: AIOKafkaProducer
+) -> None:
+    sku = unique("EXPIRY")
+    await seed_stock(sku, {"BLR1": 4})
+    stack.stop("inventory")
+    stack.start("inventory", extra_env={"RESERVATION_TTL_MINUTES": "0.05", "EXPIRY_SWEEP_SECONDS": "1"})
+    try:
+        stack.wait_ready(["inventory"], timeout=90)
+        unpaid, paid = unique("ORD-UNPAID"), unique("ORD-PAID")
+        for order_id in (unpaid, paid):
+            plan = RoutingPlanned(
+                order_id=order_id,
+                plans=[
+                    FulfilmentPlan(
+                        rank=1,
+                        score=0,
+                        shipments=[
+                            PlannedShipment(warehouse_code="BLR1", lines=[SkuQuantity(sku=sku, quantity=2)])
+                        ],
+                    )
+                ],
+            )
+            await publish_event(producer, plan, source="routing")
+            await tap.wait_for("inventory.reserved.v1", body_has(order_id=order_id))
+        confirmed = examples.order_confirmed().model_copy(update={"order_id": paid})
+        await wait_applied("inventory", (await publish_event(producer, confirmed, source="orders")).id)
+
+        released = await tap.wait_for("inventory.released.v1", body_has(order_id=unpaid), timeout=90)
+        assert value(released[0])["reason"].startswith("reservation expired unconfirmed")
+        await asyncio.sleep(5)  # several more sweeps: the confirmed order must survive them
+        assert tap.find("inventory.released.v1", body_has(order_id=paid)) == []
+        numbers = (await stock(sku))["BLR1"]
+        assert (numbers["on_hand"], numbers["reserved"], numbers["available"]) == (4, 2, 2)
+    finally:
+        stack.stop("inventory")
+        stack.start("inventory")
+        stack.wait_ready(["inventory"], timeout=90)
