@@ -24,6 +24,7 @@ import httpx
 import psutil
 from aiokafka import AIOKafkaProducer
 
+from bench import hot_sku
 from chassis.db import with_database
 from chassis.settings import ServiceSettings
 from contracts import topics
@@ -627,8 +628,16 @@ def main() -> int:
     )
     parser.add_argument("--warmup", type=int, default=20, help="orders sent and finished before measuring")
     parser.add_argument("--keep-running", action="store_true", help="leave the stack running afterwards")
+    parser.add_argument(
+        "--hot-sku",
+        action="store_true",
+        help="every order on one SKU with less stock than demand (bench/hot_sku.py)",
+    )
+    parser.add_argument("--stock", type=int, default=500, help="--hot-sku: units of the SKU (default 500)")
     args = parser.parse_args()
     try:
+        if args.hot_sku:
+            return asyncio.run(hot_sku.run(args, say=say, start_stack=start_stack))
         return asyncio.run(bench(args))
     finally:
         if not args.keep_running:

@@ -34,6 +34,10 @@ class InventoryReservationFailed(Event):
     attempt: int = Field(default=1, ge=1)
     reason: str
     availability: list[StockAvailability] = Field(default_factory=list)
+    final: bool = Field(
+        default=True,
+        description="False while routing will re-plan; orders acts only on the final failure.",
+    )
     occurred_at: UtcDatetime = Field(default_factory=utcnow)
 
 
@@ -71,4 +75,5 @@ class LowStock(Event):
     warehouse_code: WarehouseCode
     available: int
     reorder_point: int = Field(ge=0)
+    available_total: int | None = Field(default=None, description="Across every warehouse.")
     occurred_at: UtcDatetime = Field(default_factory=utcnow)

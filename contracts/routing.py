@@ -36,4 +36,8 @@ class RoutingPlanned(Event):
     order_id: NonEmptyStr
     attempt: int = Field(default=1, ge=1)
     plans: list[FulfilmentPlan]
+    will_replan: bool = Field(
+        default=False,
+        description="Routing plans again if none of these can be reserved; else a failure is final.",
+    )
     occurred_at: UtcDatetime = Field(default_factory=utcnow)

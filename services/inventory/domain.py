@@ -1,4 +1,5 @@
-"""Inventory decisions as plain functions: which plan lines to reserve, in a deadlock-free order.
+"""Inventory decisions as plain functions: what to reserve (in a deadlock-free order), when to
+alert on low stock, how returned lines add up.
 
 The reservation itself is an atomic conditional update in store.py; this module only decides.
 """
@@ -29,3 +30,19 @@ def by_warehouse(rows: list[tuple[str, int]]) -> tuple[int, dict[str, int]]:
     """Total and per-warehouse available-to-sell from (warehouse_code, available) rows."""
     per = {wh: max(available, 0) for wh, available in rows}
     return sum(per.values()), per
+
+
+def low_stock_alert(*, available: int, reorder_point: int, armed: bool) -> tuple[bool, bool]:
+    """(alert now, armed afterwards): alert once when available falls to or below the reorder
+    point, and re-arm only once it rises back above it, so a busy SKU is not reported per order."""
+    if available <= reorder_point:
+        return armed, False
+    return False, True
+
+
+def merged_lines(lines: list[tuple[str, int]]) -> dict[str, int]:
+    """Units per SKU of a return (one SKU may appear on several lines with different reasons)."""
+    merged: dict[str, int] = {}
+    for sku, quantity in lines:
+        merged[sku] = merged.get(sku, 0) + quantity
+    return dict(sorted(merged.items()))

@@ -1,4 +1,5 @@
-"""Kafka handlers of the inventory service: reserve the first plan that fits, release on cancel.
+"""Kafka handlers of the inventory service: reserve the first plan that fits, release on cancel,
+deduct on courier pickup, take returned units back, and sweep unconfirmed reservations.
 
 Each runs inside the consumer's transaction; a plan is tried inside a savepoint so a plan that no
 longer fits leaves nothing behind. Stock changes are announced once per SKU per transaction, so a
@@ -7,54 +8,95 @@ burst of orders for one SKU yields one inventory.stock_changed.v1, not one per o
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
 from asyncpg import Connection
 
 from chassis.consumer import HandlerContext, Transaction
+from chassis.logging import get_logger
 from chassis.service import Service
 from contracts import (
+    Allocation,
     InventoryReleased,
     InventoryReservationFailed,
     InventoryReserved,
+    LowStock,
     OrderCancelled,
+    OrderConfirmed,
+    ReturnUpdated,
     RoutingPlanned,
+    ShipmentUpdated,
     StockChanged,
 )
+from contracts._base import Event
+from contracts.enums import ReturnStatus, ShipmentStatus
 from services.inventory import domain, store
+from services.inventory.settings import InventorySettings
+
+log = get_logger(__name__)
+
+Emit = Callable[[Event], Awaitable[Any]]
+Pair = tuple[str, str]
 
 
-async def stock_changed(conn: Connection, skus: list[str]) -> list[StockChanged]:
-    """The current available-to-sell of each SKU, as events to publish."""
-    rows = await store.availability(conn, sorted(set(skus)))
-    events = []
-    for sku in sorted(set(skus)):
+async def announce(conn: Connection, pairs: set[Pair], emit: Emit) -> None:
+    """After stock of these (sku, warehouse) pairs changed: one stock_changed per SKU, and a
+    low_stock per pair that just crossed its reorder point."""
+    skus = sorted({sku for sku, _ in pairs})
+    if not skus:
+        return
+    rows = await store.availability(conn, skus)
+    totals: dict[str, int] = {}
+    for sku in skus:
         total, per = domain.by_warehouse([(r.warehouse_code, r.available) for r in rows if r.sku == sku])
-        events.append(StockChanged(sku=sku, available_total=total, by_warehouse=per))
-    return events
+        totals[sku] = total
+        await emit(StockChanged(sku=sku, available_total=total, by_warehouse=per))
+    for r in await store.reorder_states(conn, sorted(pairs)):
+        alert, armed = domain.low_stock_alert(
+            available=r["available"], reorder_point=r["reorder_point"], armed=r["low_stock_armed"]
+        )
+        if armed != r["low_stock_armed"]:
+            await store.set_armed(conn, sku=r["sku"], warehouse_code=r["warehouse_code"], armed=armed)
+        if alert:
+            await emit(
+                LowStock(
+                    sku=r["sku"],
+                    warehouse_code=r["warehouse_code"],
+                    available=r["available"],
+                    reorder_point=r["reorder_point"],
+                    available_total=totals[r["sku"]],
+                )
+            )
 
 
-def touched(ctx: HandlerContext, skus: list[str]) -> None:
-    """Remember SKUs whose availability changed, to announce once when the transaction ends."""
-    ctx.shared.setdefault(_TOUCHED, set()).update(skus)
+def touched(ctx: HandlerContext, allocations: list[Allocation]) -> None:
+    """Remember stock rows whose availability changed, to announce once when the transaction ends."""
+    ctx.shared.setdefault(_TOUCHED, set()).update((a.sku, a.warehouse_code) for a in allocations)
 
 
-_TOUCHED = "inventory.touched_skus"
+_TOUCHED = "inventory.touched"
 
 
 def register(service: Service) -> None:
-    """Subscribe the inventory handlers."""
+    """Subscribe the inventory handlers and the expiry sweep."""
+    settings = service.settings
+    assert isinstance(settings, InventorySettings)
 
     @service.before_commit
     async def announce_stock(tx: Transaction) -> None:
-        skus = tx.shared.pop(_TOUCHED, set())
-        if skus:
-            for change in await stock_changed(tx.conn, sorted(skus)):
-                await tx.emit(change)
+        await announce(tx.conn, tx.shared.pop(_TOUCHED, set()), tx.emit)
 
     @service.handles(RoutingPlanned)
     async def on_planned(ctx: HandlerContext, event: RoutingPlanned) -> None:
         if await store.reservation_of(ctx.conn, event.order_id) is not None:
             ctx.log.info("order already has a reservation", order_id=event.order_id)
             return
+        if await store.was_cancelled(ctx.conn, event.order_id):
+            ctx.log.info("order was cancelled before its plan arrived", order_id=event.order_id)
+            return
+        expires_at = datetime.now(UTC) + timedelta(minutes=settings.reservation_ttl_minutes)
         for plan in event.plans:
             allocations = domain.allocations_of(plan)
             reservation_id = domain.new_reservation_id()
@@ -65,6 +107,7 @@ def register(service: Service) -> None:
                         allocations=allocations,
                         order_id=event.order_id,
                         reservation_id=reservation_id,
+                        expires_at=expires_at,
                     )
             except store.NotEnoughStock as short:
                 ctx.log.info("plan no longer fits", order_id=event.order_id, rank=plan.rank, short=str(short))
@@ -75,36 +118,129 @@ def register(service: Service) -> None:
                     reservation_id=reservation_id,
                     allocations=allocations,
                     plan_rank=plan.rank,
+                    expires_at=expires_at,
                 )
             )
-            touched(ctx, [a.sku for a in allocations])
+            touched(ctx, allocations)
             ctx.log.info("stock reserved", order_id=event.order_id, rank=plan.rank)
             return
         skus = sorted({line.sku for p in event.plans for s in p.shipments for line in s.lines})
         reason = "no plan fits the stock now" if event.plans else "routing found no warehouse"
+        final = not (event.will_replan and event.plans)
         await ctx.emit(
             InventoryReservationFailed(
                 order_id=event.order_id,
                 attempt=event.attempt,
                 reason=reason,
                 availability=await store.availability(ctx.conn, skus),
+                final=final,
             )
         )
-        ctx.log.info("reservation failed", order_id=event.order_id, reason=reason)
+        ctx.log.info("reservation failed", order_id=event.order_id, reason=reason, final=final)
+
+    @service.handles(OrderConfirmed)
+    async def on_confirmed(ctx: HandlerContext, event: OrderConfirmed) -> None:
+        if not await store.confirm(ctx.conn, event.order_id):
+            reservation = await store.reservation_of(ctx.conn, event.order_id)
+            if reservation is None or reservation["status"] != "active":
+                ctx.log.warning("confirmed order holds no active reservation", order_id=event.order_id)
 
     @service.handles(OrderCancelled)
     async def on_cancelled(ctx: HandlerContext, event: OrderCancelled) -> None:
         reservation = await store.reservation_of(ctx.conn, event.order_id)
-        if reservation is None or reservation["status"] != "active":
+        if reservation is None:
+            await store.remember_cancelled(ctx.conn, event.order_id)
             return
-        reason = f"order cancelled: {event.reason_code}"
-        allocations = await store.release(ctx.conn, reservation=reservation, reason=reason)
-        await ctx.emit(
-            InventoryReleased(
-                order_id=event.order_id,
-                reservation_id=reservation["reservation_id"],
-                allocations=allocations,
-                reason=reason,
-            )
+        if reservation["status"] != "active":
+            return
+        await release(ctx, reservation, reason=f"order cancelled: {event.reason_code}")
+
+    @service.handles(ShipmentUpdated)
+    async def on_shipment_updated(ctx: HandlerContext, event: ShipmentUpdated) -> None:
+        if event.status is not ShipmentStatus.PICKED_UP or event.return_id is not None:
+            return
+        reservation = await store.reservation_of(ctx.conn, event.order_id)
+        if reservation is None or reservation["status"] == "released":
+            ctx.log.warning("picked-up shipment has no reservation to commit", order_id=event.order_id)
+            return
+        committed = await store.commit_pickup(
+            ctx.conn,
+            reservation=reservation,
+            warehouse_code=event.warehouse_code,
+            shipment_id=event.shipment_id,
         )
-        touched(ctx, [a.sku for a in allocations])
+        if committed:
+            ctx.log.info("reservation committed", order_id=event.order_id, warehouse=event.warehouse_code)
+
+    @service.handles(ReturnUpdated)
+    async def on_return_updated(ctx: HandlerContext, event: ReturnUpdated) -> None:
+        if event.status not in (ReturnStatus.RESTOCKED, ReturnStatus.QUARANTINED):
+            return
+        if event.warehouse_code is None:
+            # Retried, then dead-lettered: units must not vanish silently; an operator replays it.
+            raise ValueError(f"return {event.return_id} is {event.status} without a warehouse_code")
+        lines = domain.merged_lines([(line.sku, line.quantity) for line in event.lines])
+        restock = event.status is ReturnStatus.RESTOCKED
+        new = await store.record_return(
+            ctx.conn,
+            return_id=event.return_id,
+            warehouse_code=event.warehouse_code,
+            lines=lines,
+            disposition="restocked" if restock else "quarantined",
+        )
+        if not restock:
+            return
+        for sku, quantity in new.items():
+            await store.receive(
+                ctx.conn,
+                sku=sku,
+                warehouse_code=event.warehouse_code,
+                quantity=quantity,
+                reference=event.return_id,
+                actor="returns",
+                kind="return",
+            )
+        touched(
+            ctx,
+            [Allocation(sku=sku, warehouse_code=event.warehouse_code, quantity=q) for sku, q in new.items()],
+        )
+
+    @service.every(settings.expiry_sweep_seconds, name="expire_reservations")
+    async def expire_reservations(svc: Service) -> None:
+        async with svc.pool.acquire() as conn, conn.transaction():
+            due = await store.expired(conn, now=datetime.now(UTC), limit=settings.expiry_sweep_batch)
+            pairs: set[Pair] = set()
+            for reservation in due:
+                reason = f"reservation expired unconfirmed at {reservation['expires_at'].isoformat()}"
+                allocations = await store.release(conn, reservation=reservation, reason=reason)
+                await svc.emit(
+                    conn,
+                    InventoryReleased(
+                        order_id=reservation["order_id"],
+                        reservation_id=reservation["reservation_id"],
+                        allocations=allocations,
+                        reason=reason,
+                    ),
+                )
+                pairs.update((a.sku, a.warehouse_code) for a in allocations)
+
+            async def emit(event: Event) -> None:
+                await svc.emit(conn, event)
+
+            await announce(conn, pairs, emit)
+        if due:
+            log.info("expired reservations released", count=len(due))
+
+
+async def release(ctx: HandlerContext, reservation: Any, *, reason: str) -> None:
+    """Release a reservation and say so."""
+    allocations = await store.release(ctx.conn, reservation=reservation, reason=reason)
+    await ctx.emit(
+        InventoryReleased(
+            order_id=reservation["order_id"],
+            reservation_id=reservation["reservation_id"],
+            allocations=allocations,
+            reason=reason,
+        )
+    )
+    touched(ctx, allocations)

@@ -1,27 +1,42 @@
-"""SQL for stock, reservations and the movement ledger; the no-oversell update lives here."""
+"""SQL for stock, reservations and the movement ledger; the no-oversell update lives here.
+
+Every change to on hand or reserved writes a stock_movements row in the same transaction, so the
+ledger of a SKU × warehouse always sums to its numbers.
+"""
 
 from __future__ import annotations
 
 import json
+from datetime import datetime
 
 import asyncpg
 
 from contracts import Allocation, StockAvailability
 
+Conn = asyncpg.Connection | asyncpg.Pool
+
 
 class NotEnoughStock(Exception):
-    """A conditional reservation update matched no row: the plan does not fit any more."""
+    """A conditional stock update matched no row: the units are not there (any more)."""
+
+
+# reservations ------------------------------------------------------------------------------------
 
 
 async def reserve(
-    conn: asyncpg.Connection, *, allocations: list[Allocation], order_id: str, reservation_id: str
+    conn: asyncpg.Connection,
+    *,
+    allocations: list[Allocation],
+    order_id: str,
+    reservation_id: str,
+    expires_at: datetime | None = None,
 ) -> None:
     """Reserve every allocation or nothing (run inside a savepoint). Each unit is taken by one
     conditional update that only matches while enough is available; CHECKs back it up."""
     for a in allocations:
         taken = await conn.fetchval(
             """UPDATE stock SET reserved = reserved + $3, updated_at = now()
-                WHERE sku = $1 AND warehouse_code = $2 AND on_hand - reserved >= $3
+                WHERE sku = $1 AND warehouse_code = $2 AND on_hand - reserved - buffer >= $3
             RETURNING 1""",
             a.sku,
             a.warehouse_code,
@@ -29,29 +44,41 @@ async def reserve(
         )
         if taken is None:
             raise NotEnoughStock(f"{a.sku} at {a.warehouse_code}")
-    await record_movements(conn, allocations, sign=1, kind="reservation", reference=order_id)
+    await record_movements(conn, allocations, reserved_sign=1, kind="reservation", reference=order_id)
     await conn.execute(
-        """INSERT INTO reservations (reservation_id, order_id, status, allocations)
-           VALUES ($1, $2, 'active', $3::jsonb)""",
+        """INSERT INTO reservations (reservation_id, order_id, status, allocations, expires_at)
+           VALUES ($1, $2, 'active', $3::jsonb, $4)""",
         reservation_id,
         order_id,
         json.dumps([a.model_dump() for a in allocations]),
+        expires_at,
     )
 
 
 async def record_movements(
-    conn: asyncpg.Connection, allocations: list[Allocation], *, sign: int, kind: str, reference: str
+    conn: asyncpg.Connection,
+    allocations: list[Allocation],
+    *,
+    kind: str,
+    reference: str,
+    reserved_sign: int = 0,
+    on_hand_sign: int = 0,
+    actor: str = "system",
 ) -> None:
-    """One ledger row per allocation's change to reserved units, in one statement."""
+    """One ledger row per allocation, in one statement."""
     await conn.execute(
-        """INSERT INTO stock_movements (sku, warehouse_code, reserved_delta, kind, reference)
-           SELECT sku, warehouse_code, delta, $4, $5
-             FROM unnest($1::text[], $2::text[], $3::int[]) AS m(sku, warehouse_code, delta)""",
+        """INSERT INTO stock_movements (sku, warehouse_code, on_hand_delta, reserved_delta, kind,
+                                        reference, actor)
+           SELECT sku, warehouse_code, $3 * q, $4 * q, $6, $7, $8
+             FROM unnest($1::text[], $2::text[], $5::int[]) AS m(sku, warehouse_code, q)""",
         [a.sku for a in allocations],
         [a.warehouse_code for a in allocations],
-        [sign * a.quantity for a in allocations],
+        on_hand_sign,
+        reserved_sign,
+        [a.quantity for a in allocations],
         kind,
         reference,
+        actor,
     )
 
 
@@ -60,23 +87,111 @@ async def reservation_of(conn: asyncpg.Connection, order_id: str) -> asyncpg.Rec
     return await conn.fetchrow("SELECT * FROM reservations WHERE order_id = $1 FOR UPDATE", order_id)
 
 
-async def release(conn: asyncpg.Connection, *, reservation: asyncpg.Record, reason: str) -> list[Allocation]:
-    """Give an active reservation's units back to available; returns what was released."""
-    allocations = [Allocation.model_validate(a) for a in json.loads(reservation["allocations"])]
-    for a in allocations:
-        await conn.execute(
-            """UPDATE stock SET reserved = reserved - $3, updated_at = now()
-                WHERE sku = $1 AND warehouse_code = $2""",
-            a.sku,
-            a.warehouse_code,
-            a.quantity,
-        )
-    await record_movements(conn, allocations, sign=-1, kind="release", reference=reason)
+def allocations_in(reservation: asyncpg.Record) -> list[Allocation]:
+    """The allocations a reservation holds."""
+    return [Allocation.model_validate(a) for a in json.loads(reservation["allocations"])]
+
+
+async def committed_warehouses(conn: asyncpg.Connection, reservation_id: str) -> set[str]:
+    """Warehouses whose part of the reservation the courier already picked up."""
+    rows = await conn.fetch(
+        "SELECT warehouse_code FROM reservation_commits WHERE reservation_id = $1", reservation_id
+    )
+    return {r["warehouse_code"] for r in rows}
+
+
+async def release(
+    conn: asyncpg.Connection, *, reservation: asyncpg.Record, reason: str, actor: str = "system"
+) -> list[Allocation]:
+    """Give an active reservation's units back to available, except what has already been picked
+    up by the courier (that is a deduction now); returns what was released."""
+    gone = await committed_warehouses(conn, reservation["reservation_id"])
+    allocations = [a for a in allocations_in(reservation) if a.warehouse_code not in gone]
+    await _unreserve(conn, allocations)
+    await record_movements(conn, allocations, reserved_sign=-1, kind="release", reference=reason, actor=actor)
     await conn.execute(
         "UPDATE reservations SET status = 'released', updated_at = now() WHERE reservation_id = $1",
         reservation["reservation_id"],
     )
     return allocations
+
+
+async def _unreserve(conn: asyncpg.Connection, allocations: list[Allocation], *, ship: bool = False) -> None:
+    on_hand = 1 if ship else 0
+    await conn.execute(
+        """UPDATE stock SET reserved = stock.reserved - m.q, on_hand = stock.on_hand - $4 * m.q,
+                            updated_at = now()
+             FROM unnest($1::text[], $2::text[], $3::int[]) AS m(sku, warehouse_code, q)
+            WHERE stock.sku = m.sku AND stock.warehouse_code = m.warehouse_code""",
+        [a.sku for a in allocations],
+        [a.warehouse_code for a in allocations],
+        [a.quantity for a in allocations],
+        on_hand,
+    )
+
+
+async def commit_pickup(
+    conn: asyncpg.Connection, *, reservation: asyncpg.Record, warehouse_code: str, shipment_id: str
+) -> list[Allocation]:
+    """Turn one warehouse's part of a reservation into a deduction (on hand and reserved both go
+    down), once: a second pickup of the same order × warehouse changes nothing and returns []."""
+    first = await conn.fetchval(
+        """INSERT INTO reservation_commits (reservation_id, warehouse_code, shipment_id)
+           VALUES ($1, $2, $3) ON CONFLICT DO NOTHING RETURNING 1""",
+        reservation["reservation_id"],
+        warehouse_code,
+        shipment_id,
+    )
+    if first is None:
+        return []
+    allocations = [a for a in allocations_in(reservation) if a.warehouse_code == warehouse_code]
+    await _unreserve(conn, allocations, ship=True)
+    await record_movements(
+        conn, allocations, reserved_sign=-1, on_hand_sign=-1, kind="dispatch", reference=shipment_id
+    )
+    every = {a.warehouse_code for a in allocations_in(reservation)}
+    if every <= await committed_warehouses(conn, reservation["reservation_id"]):
+        await conn.execute(
+            "UPDATE reservations SET status = 'committed', updated_at = now() WHERE reservation_id = $1",
+            reservation["reservation_id"],
+        )
+    return allocations
+
+
+async def confirm(conn: asyncpg.Connection, order_id: str) -> bool:
+    """Mark an order's reservation confirmed (paid or COD-confirmed): the expiry sweep skips it."""
+    done = await conn.fetchval(
+        """UPDATE reservations SET confirmed_at = now(), updated_at = now()
+            WHERE order_id = $1 AND confirmed_at IS NULL RETURNING 1""",
+        order_id,
+    )
+    return done is not None
+
+
+async def expired(conn: asyncpg.Connection, *, now: datetime, limit: int) -> list[asyncpg.Record]:
+    """Active, unconfirmed reservations past their expiry, claimed so another replica skips them."""
+    return list(
+        await conn.fetch(
+            """SELECT * FROM reservations
+                WHERE status = 'active' AND confirmed_at IS NULL AND expires_at < $1
+                ORDER BY expires_at LIMIT $2 FOR UPDATE SKIP LOCKED""",
+            now,
+            limit,
+        )
+    )
+
+
+async def remember_cancelled(conn: asyncpg.Connection, order_id: str) -> None:
+    """An order cancelled before it was reserved: a plan that arrives later must not reserve it."""
+    await conn.execute("INSERT INTO cancelled_orders (order_id) VALUES ($1) ON CONFLICT DO NOTHING", order_id)
+
+
+async def was_cancelled(conn: asyncpg.Connection, order_id: str) -> bool:
+    """Whether orders cancelled this order."""
+    return bool(await conn.fetchval("SELECT true FROM cancelled_orders WHERE order_id = $1", order_id))
+
+
+# receipts, adjustments, transfers, returns -------------------------------------------------------
 
 
 async def receive(
@@ -87,8 +202,9 @@ async def receive(
     quantity: int,
     reference: str | None,
     actor: str,
+    kind: str = "receipt",
 ) -> None:
-    """Add received units to on hand and record the receipt."""
+    """Add units to on hand (a receipt, a transfer in, a restocked return) and record them."""
     await conn.execute(
         """INSERT INTO stock (sku, warehouse_code, on_hand) VALUES ($1, $2, $3)
            ON CONFLICT (sku, warehouse_code)
@@ -99,29 +215,240 @@ async def receive(
     )
     await conn.execute(
         """INSERT INTO stock_movements (sku, warehouse_code, on_hand_delta, kind, reference, actor)
-           VALUES ($1, $2, $3, 'receipt', $4, $5)""",
+           VALUES ($1, $2, $3, $4, $5, $6)""",
         sku,
         warehouse_code,
         quantity,
+        kind,
         reference,
         actor,
     )
 
 
-async def availability(conn: asyncpg.Connection, skus: list[str]) -> list[StockAvailability]:
-    """Available-to-sell per SKU × warehouse for these SKUs."""
+async def adjust(
+    conn: asyncpg.Connection,
+    *,
+    sku: str,
+    warehouse_code: str,
+    delta: int,
+    kind: str,
+    reference: str | None,
+    actor: str,
+) -> None:
+    """Change on hand by delta (cycle count, damage, loss, transfer out); never below what is
+    reserved, since those units are promised to orders."""
+    done = await conn.fetchval(
+        """UPDATE stock SET on_hand = on_hand + $3, updated_at = now()
+            WHERE sku = $1 AND warehouse_code = $2 AND on_hand + $3 >= reserved
+        RETURNING 1""",
+        sku,
+        warehouse_code,
+        delta,
+    )
+    if done is None:
+        raise NotEnoughStock(f"{sku} at {warehouse_code}")
+    await conn.execute(
+        """INSERT INTO stock_movements (sku, warehouse_code, on_hand_delta, kind, reference, actor)
+           VALUES ($1, $2, $3, $4, $5, $6)""",
+        sku,
+        warehouse_code,
+        delta,
+        kind,
+        reference,
+        actor,
+    )
+
+
+async def record_return(
+    conn: asyncpg.Connection, *, return_id: str, warehouse_code: str, lines: dict[str, int], disposition: str
+) -> dict[str, int]:
+    """Note a return's units once; returns the lines that were new (a repeat announcement adds nothing)."""
     rows = await conn.fetch(
-        """SELECT sku, warehouse_code, on_hand - reserved AS available
+        """INSERT INTO returned_units (return_id, sku, warehouse_code, quantity, disposition)
+           SELECT $1, sku, $2, q, $5 FROM unnest($3::text[], $4::int[]) AS l(sku, q)
+           ON CONFLICT DO NOTHING RETURNING sku, quantity""",
+        return_id,
+        warehouse_code,
+        list(lines),
+        list(lines.values()),
+        disposition,
+    )
+    return {r["sku"]: r["quantity"] for r in rows}
+
+
+async def quarantined(pool: Conn, sku: str) -> list[asyncpg.Record]:
+    """Units of a SKU held apart after failing QC, per warehouse."""
+    return list(
+        await pool.fetch(
+            """SELECT warehouse_code, sum(quantity)::int AS quantity FROM returned_units
+                WHERE sku = $1 AND disposition = 'quarantined' GROUP BY warehouse_code ORDER BY 1""",
+            sku,
+        )
+    )
+
+
+# reading, buffers, reorder points ----------------------------------------------------------------
+
+
+async def availability(conn: Conn, skus: list[str]) -> list[StockAvailability]:
+    """Available-to-sell per SKU × warehouse for these SKUs (never negative)."""
+    rows = await conn.fetch(
+        """SELECT sku, warehouse_code, greatest(on_hand - reserved - buffer, 0) AS available
              FROM stock WHERE sku = ANY($1::text[]) ORDER BY sku, warehouse_code""",
         skus,
     )
     return [StockAvailability(**dict(r)) for r in rows]
 
 
-async def stock_of(pool_or_conn: asyncpg.Pool | asyncpg.Connection, sku: str) -> list[asyncpg.Record]:
+async def stock_of(pool_or_conn: Conn, sku: str) -> list[asyncpg.Record]:
     """Every warehouse's numbers for one SKU."""
-    return await pool_or_conn.fetch(
-        """SELECT warehouse_code, on_hand, reserved, on_hand - reserved AS available, updated_at
-             FROM stock WHERE sku = $1 ORDER BY warehouse_code""",
-        sku,
+    return list(
+        await pool_or_conn.fetch(
+            """SELECT warehouse_code, on_hand, reserved, buffer,
+                      greatest(on_hand - reserved - buffer, 0) AS available, reorder_point, updated_at
+                 FROM stock WHERE sku = $1 ORDER BY warehouse_code""",
+            sku,
+        )
     )
+
+
+async def movements(pool: Conn, sku: str, *, limit: int) -> list[asyncpg.Record]:
+    """The latest ledger rows of a SKU, newest first."""
+    return list(
+        await pool.fetch(
+            """SELECT id, warehouse_code, on_hand_delta, reserved_delta, kind, reference, actor, at
+                 FROM stock_movements WHERE sku = $1 ORDER BY id DESC LIMIT $2""",
+            sku,
+            limit,
+        )
+    )
+
+
+async def set_levels(
+    conn: asyncpg.Connection,
+    *,
+    sku: str,
+    warehouse_codes: list[str] | None,
+    buffer: int | None,
+    reorder_point: int | None,
+    actor: str,
+) -> list[str]:
+    """Set the sale buffer and/or reorder point of a SKU in these warehouses (all when None);
+    returns the warehouses changed. Recorded as a zero-delta ledger row: who changed what."""
+    rows = await conn.fetch(
+        """UPDATE stock SET buffer = coalesce($3, buffer), reorder_point = coalesce($4, reorder_point),
+                            updated_at = now()
+            WHERE sku = $1 AND ($2::text[] IS NULL OR warehouse_code = ANY($2::text[]))
+        RETURNING warehouse_code""",
+        sku,
+        warehouse_codes,
+        buffer,
+        reorder_point,
+    )
+    changed = sorted(r["warehouse_code"] for r in rows)
+    note = ", ".join(
+        part
+        for part in (
+            f"buffer={buffer}" if buffer is not None else "",
+            f"reorder_point={reorder_point}" if reorder_point is not None else "",
+        )
+        if part
+    )
+    await conn.execute(
+        """INSERT INTO stock_movements (sku, warehouse_code, kind, reference, actor)
+           SELECT $1, w, 'levels', $3, $4 FROM unnest($2::text[]) AS w""",
+        sku,
+        changed,
+        note,
+        actor,
+    )
+    return changed
+
+
+async def reorder_states(conn: asyncpg.Connection, pairs: list[tuple[str, str]]) -> list[asyncpg.Record]:
+    """Per (sku, warehouse) with a reorder point: available, the point and whether the alert is
+    armed. Only rows this transaction already changed (so already locked) are asked for, which
+    keeps the check from taking new row locks in an order that could deadlock."""
+    return list(
+        await conn.fetch(
+            """SELECT s.sku, s.warehouse_code, greatest(on_hand - reserved - buffer, 0) AS available,
+                      reorder_point, low_stock_armed
+                 FROM stock s JOIN unnest($1::text[], $2::text[]) AS p(sku, warehouse_code)
+                   ON s.sku = p.sku AND s.warehouse_code = p.warehouse_code
+                WHERE reorder_point IS NOT NULL ORDER BY 1, 2""",
+            [sku for sku, _ in pairs],
+            [wh for _, wh in pairs],
+        )
+    )
+
+
+async def set_armed(conn: asyncpg.Connection, *, sku: str, warehouse_code: str, armed: bool) -> None:
+    """Arm or disarm the low-stock alert of one SKU × warehouse."""
+    await conn.execute(
+        "UPDATE stock SET low_stock_armed = $3 WHERE sku = $1 AND warehouse_code = $2",
+        sku,
+        warehouse_code,
+        armed,
+    )
+
+
+# item master -------------------------------------------------------------------------------------
+
+ITEM_COLUMNS = (
+    "sku",
+    "name",
+    "category",
+    "barcode",
+    "weight_grams",
+    "length_mm",
+    "width_mm",
+    "height_mm",
+    "hsn_code",
+    "mrp_paise",
+)
+
+
+async def upsert_items(conn: asyncpg.Connection, items: list[dict[str, object]], *, actor: str) -> None:
+    """Create or replace items (one statement for a whole CSV)."""
+    await conn.executemany(
+        f"""INSERT INTO items ({", ".join(ITEM_COLUMNS)}, updated_by)
+            VALUES ({", ".join(f"${i}" for i in range(1, len(ITEM_COLUMNS) + 2))})
+            ON CONFLICT (sku) DO UPDATE SET
+                {", ".join(f"{c} = EXCLUDED.{c}" for c in ITEM_COLUMNS[1:])},
+                updated_by = EXCLUDED.updated_by, updated_at = now()""",
+        [(*(item[c] for c in ITEM_COLUMNS), actor) for item in items],
+    )
+
+
+async def barcode_owners(conn: Conn, barcodes: list[str]) -> dict[str, str]:
+    """barcode → the SKU that already carries it."""
+    rows = await conn.fetch("SELECT barcode, sku FROM items WHERE barcode = ANY($1::text[])", barcodes)
+    return {r["barcode"]: r["sku"] for r in rows}
+
+
+async def item(pool: Conn, sku: str) -> asyncpg.Record | None:
+    """One item."""
+    return await pool.fetchrow("SELECT * FROM items WHERE sku = $1", sku)
+
+
+async def items(pool: Conn, *, category: str | None, limit: int, after: str | None) -> list[asyncpg.Record]:
+    """Items by SKU, a page at a time."""
+    return list(
+        await pool.fetch(
+            """SELECT * FROM items WHERE ($1::text IS NULL OR category = $1)
+                 AND ($2::text IS NULL OR sku > $2) ORDER BY sku LIMIT $3""",
+            category,
+            after,
+            limit,
+        )
+    )
+
+
+async def delete_item(conn: Conn, sku: str) -> bool:
+    """Remove an item that holds no stock; False when there was no such item."""
+    return await conn.fetchval("DELETE FROM items WHERE sku = $1 RETURNING true", sku) is not None
+
+
+async def holds_stock(conn: Conn, sku: str) -> bool:
+    """Whether any warehouse has units of the SKU on hand or reserved."""
+    return bool(await conn.fetchval("SELECT true FROM stock WHERE sku = $1 AND on_hand > 0 LIMIT 1", sku))

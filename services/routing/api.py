@@ -1,19 +1,24 @@
-"""HTTP routes of the routing service: warehouses, and why an order went where it went."""
+"""HTTP routes of the routing service: warehouses, rules, and why an order went where it went."""
 
 from __future__ import annotations
 
 import json
+from datetime import time
+from enum import StrEnum
 from typing import Annotated, Any
 
 import indian_pincode
 from fastapi import APIRouter, HTTPException, Request
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, ValidationInfo, field_validator
 
-from chassis.auth import STAFF, Role, require
+from chassis.auth import STAFF, Principal, Role, require
 from chassis.http import Refused
+from contracts.enums import Channel
 from services.routing import domain, store
 
 router = APIRouter(tags=["routing"])
+
+PINCODE = r"^[1-9][0-9]{5}$"
 
 
 class WarehouseIn(BaseModel):
@@ -21,9 +26,15 @@ class WarehouseIn(BaseModel):
 
     code: Annotated[str, Field(min_length=1, max_length=32, examples=["BOM1"])]
     name: Annotated[str, Field(min_length=1, examples=["Bhiwandi"])]
-    pincode: Annotated[str, Field(pattern=r"^[1-9][0-9]{5}$", examples=["421302"])]
+    pincode: Annotated[str, Field(pattern=PINCODE, examples=["421302"])]
     active: bool = True
-    priority: int = 0
+    priority: Annotated[
+        int, Field(description="Breaks ties between equally good warehouses; higher wins.")
+    ] = 0
+    daily_capacity: Annotated[int | None, Field(ge=0, description="Orders per day; none = unlimited.")] = None
+    cutoff_time: Annotated[
+        time | None, Field(description="Local time after which orders dispatch tomorrow.", examples=["14:00"])
+    ] = None
 
 
 @router.put("/warehouses/{code}", summary="Create or update a warehouse", dependencies=[require(Role.OPS)])
@@ -41,6 +52,8 @@ async def put_warehouse(request: Request, code: str, body: WarehouseIn) -> dict[
         latitude=where[0],
         longitude=where[1],
         priority=body.priority,
+        daily_capacity=body.daily_capacity,
+        cutoff=body.cutoff_time,
     )
     await store.upsert_warehouse(request.app.state.service.pool, wh=wh, state=state, active=body.active)
     return {"code": code, "state": state, "latitude": where[0], "longitude": where[1]}
@@ -49,6 +62,73 @@ async def put_warehouse(request: Request, code: str, body: WarehouseIn) -> dict[
 @router.get("/warehouses", summary="Every warehouse", dependencies=[require(*STAFF)])
 async def list_warehouses(request: Request) -> list[dict[str, Any]]:
     return [dict(r) for r in await store.all_warehouses(request.app.state.service.pool)]
+
+
+class RuleKind(StrEnum):
+    PREFER_FOR_CHANNEL = "prefer_for_channel"
+    EXCLUDE_PINCODES = "exclude_pincodes"
+    PIN_SKU = "pin_sku"
+
+
+class RuleIn(BaseModel):
+    """A routing rule: prefer a warehouse for a channel, keep a warehouse away from a pincode
+    range, or pin a SKU to a warehouse (several pins: any of them)."""
+
+    kind: RuleKind
+    warehouse_code: Annotated[str, Field(min_length=1, max_length=32)]
+    channel: Channel | None = None
+    pincode_from: Annotated[str | None, Field(pattern=PINCODE)] = None
+    pincode_to: Annotated[str | None, Field(pattern=PINCODE)] = None
+    sku: Annotated[str | None, Field(min_length=1, max_length=64)] = None
+
+    @field_validator("channel")
+    @classmethod
+    def _channel(cls, value: Channel | None, info: ValidationInfo) -> Channel | None:
+        if value is None and info.data.get("kind") is RuleKind.PREFER_FOR_CHANNEL:
+            raise ValueError("required for prefer_for_channel")
+        return value
+
+    @field_validator("pincode_to")
+    @classmethod
+    def _range(cls, value: str | None, info: ValidationInfo) -> str | None:
+        start = info.data.get("pincode_from")
+        if info.data.get("kind") is RuleKind.EXCLUDE_PINCODES:
+            if value is None or start is None:
+                raise ValueError("pincode_from and pincode_to are required for exclude_pincodes")
+            if value < start:
+                raise ValueError(f"must not be below pincode_from ({start})")
+        return value
+
+    @field_validator("sku")
+    @classmethod
+    def _sku(cls, value: str | None, info: ValidationInfo) -> str | None:
+        if value is None and info.data.get("kind") is RuleKind.PIN_SKU:
+            raise ValueError("required for pin_sku")
+        return value
+
+
+@router.post("/rules", status_code=201, summary="Add a routing rule")
+async def add_rule(
+    request: Request, body: RuleIn, principal: Principal = require(Role.OPS)
+) -> dict[str, Any]:
+    async with request.app.state.service.pool.acquire() as conn, conn.transaction():
+        if not await store.warehouse_exists(conn, body.warehouse_code):
+            raise Refused(("warehouse_code", f"no warehouse {body.warehouse_code}"))
+        row = await store.add_rule(conn, rule=body.model_dump(mode="json"), actor=principal.name)
+    return dict(row)
+
+
+@router.get("/rules", summary="Every routing rule", dependencies=[require(*STAFF)])
+async def list_rules(request: Request) -> list[dict[str, Any]]:
+    return [dict(r) for r in await store.list_rules(request.app.state.service.pool)]
+
+
+@router.delete(
+    "/rules/{rule_id}", status_code=204, summary="Remove a routing rule", dependencies=[require(Role.OPS)]
+)
+async def delete_rule(request: Request, rule_id: int) -> None:
+    if not await store.delete_rule(request.app.state.service.pool, rule_id):
+        raise HTTPException(404, detail=f"no rule {rule_id}")
 
 
 @router.get(
@@ -68,6 +148,8 @@ async def explain(request: Request, order_id: str) -> dict[str, Any]:
                 "customer_pincode": r["customer_pincode"],
                 "decided_at": r["decided_at"],
                 "plans": json.loads(r["plans"]),
+                "left_out": json.loads(r["notes"]),
+                "outcome": r["outcome"],
             }
             for r in rows
         ],

@@ -1,11 +1,22 @@
-"""Kafka handlers of the routing service: keep the stock view, plan every placed order."""
+"""Kafka handlers of the routing service: keep the stock view, plan every placed order, re-plan
+after a failed reservation (a bounded number of times), and count each warehouse's orders."""
 
 from __future__ import annotations
 
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
 from chassis.consumer import HandlerContext
 from chassis.service import Service
-from contracts import OrderPlaced, RoutingPlanned, StockChanged
+from contracts import (
+    InventoryReservationFailed,
+    InventoryReserved,
+    OrderPlaced,
+    RoutingPlanned,
+    StockChanged,
+)
 from services.routing import domain, store
+from services.routing.settings import RoutingSettings
 
 
 async def warehouses(ctx: HandlerContext) -> list[domain.Warehouse]:
@@ -16,8 +27,57 @@ async def warehouses(ctx: HandlerContext) -> list[domain.Warehouse]:
     return found
 
 
+async def rules(ctx: HandlerContext) -> domain.Rules:
+    """Routing rules, read once per consumer transaction."""
+    if "rules" not in ctx.shared:
+        ctx.shared["rules"] = await store.rules(ctx.conn)
+    found: domain.Rules = ctx.shared["rules"]
+    return found
+
+
 def register(service: Service) -> None:
     """Subscribe the routing handlers."""
+    settings = service.settings
+    assert isinstance(settings, RoutingSettings)
+    tz = ZoneInfo(settings.timezone)
+    policy = domain.Policy(
+        max_shipments=settings.max_shipments,
+        min_shipment_value_paise=settings.min_shipment_value_paise,
+        max_plans=settings.max_plans,
+    )
+
+    async def route(ctx: HandlerContext, order_id: str, order: domain.Order, attempt: int) -> None:
+        now = datetime.now(tz)
+        plans, notes = domain.plan(
+            order=order,
+            warehouses=await warehouses(ctx),
+            available=await store.available_for(ctx.conn, [line.sku for line in order.lines]),
+            rules=await rules(ctx),
+            policy=policy,
+            today=domain.Today(local_time=now.time(), orders_taken=await store.load_on(ctx.conn, now.date())),
+        )
+        fresh = await store.record_decision(
+            ctx.conn,
+            order_id=order_id,
+            attempt=attempt,
+            pincode=order.customer_pincode,
+            plans=plans,
+            notes=notes,
+        )
+        if not fresh:
+            ctx.log.info("attempt already planned", order_id=order_id, attempt=attempt)
+            return
+        will_replan = bool(plans) and attempt < settings.max_plan_attempts
+        await ctx.emit(
+            RoutingPlanned(order_id=order_id, attempt=attempt, plans=plans, will_replan=will_replan)
+        )
+        ctx.log.info(
+            "order routed",
+            order_id=order_id,
+            attempt=attempt,
+            plans=len(plans),
+            first=[s.warehouse_code for s in plans[0].shipments] if plans else None,
+        )
 
     @service.handles(StockChanged)
     async def on_stock_changed(ctx: HandlerContext, event: StockChanged) -> None:
@@ -27,20 +87,36 @@ def register(service: Service) -> None:
 
     @service.handles(OrderPlaced)
     async def on_placed(ctx: HandlerContext, event: OrderPlaced) -> None:
-        pincode = event.shipping_address.pincode
-        plans = domain.plan(
-            lines=event.lines,
-            customer_pincode=pincode,
-            warehouses=await warehouses(ctx),
-            available=await store.available_for(ctx.conn, [line.sku for line in event.lines]),
+        order = domain.Order(
+            lines=event.lines, customer_pincode=event.shipping_address.pincode, channel=event.channel.value
         )
-        await store.record_decision(
-            ctx.conn, order_id=event.order_id, attempt=1, pincode=pincode, plans=plans
-        )
-        await ctx.emit(RoutingPlanned(order_id=event.order_id, attempt=1, plans=plans))
-        ctx.log.info(
-            "order routed",
-            order_id=event.order_id,
-            plans=len(plans),
-            first=plans[0].shipments[0].warehouse_code if plans else None,
+        await store.remember_order(ctx.conn, order_id=event.order_id, order=order)
+        await route(ctx, event.order_id, order, attempt=1)
+
+    @service.handles(InventoryReservationFailed)
+    async def on_reservation_failed(ctx: HandlerContext, event: InventoryReservationFailed) -> None:
+        # Inventory's numbers at the failure are fresher than the view that led to the plan.
+        per_sku: dict[str, dict[str, int]] = {}
+        for a in event.availability:
+            per_sku.setdefault(a.sku, {})[a.warehouse_code] = a.available
+        for sku, by_warehouse in per_sku.items():
+            await store.record_stock(
+                ctx.conn, sku=sku, by_warehouse=by_warehouse, changed_at=event.occurred_at
+            )
+        outcome = f"not reserved: {event.reason}" + (" (final)" if event.final else "")
+        await store.record_outcome(ctx.conn, order_id=event.order_id, attempt=event.attempt, outcome=outcome)
+        if event.final:
+            return
+        order = await store.order_of(ctx.conn, event.order_id)
+        if order is None:
+            ctx.log.warning("re-plan asked for an order routing never saw", order_id=event.order_id)
+            return
+        await route(ctx, event.order_id, order, attempt=event.attempt + 1)
+
+    @service.handles(InventoryReserved)
+    async def on_reserved(ctx: HandlerContext, event: InventoryReserved) -> None:
+        codes = sorted({a.warehouse_code for a in event.allocations})
+        await store.add_load(ctx.conn, warehouse_codes=codes, day=event.occurred_at.astimezone(tz).date())
+        await store.record_outcome(
+            ctx.conn, order_id=event.order_id, attempt=None, outcome=f"reserved plan {event.plan_rank}"
         )

@@ -1,26 +1,30 @@
-"""SQL for warehouses, the stock read model and routing decisions."""
+"""SQL for warehouses, rules, the stock read model, warehouse load and routing decisions."""
 
 from __future__ import annotations
 
 import json
-from datetime import datetime
+from datetime import date, datetime
+from typing import Any
 
 import asyncpg
 
-from contracts import FulfilmentPlan
-from services.routing.domain import Warehouse
+from contracts import FulfilmentPlan, OrderLine
+from services.routing.domain import Order, Rules, Warehouse
+
+Conn = asyncpg.Connection | asyncpg.Pool
 
 
-async def upsert_warehouse(
-    conn: asyncpg.Connection | asyncpg.Pool, *, wh: Warehouse, state: str, active: bool
-) -> None:
+async def upsert_warehouse(conn: Conn, *, wh: Warehouse, state: str, active: bool) -> None:
     """Create or update a warehouse."""
     await conn.execute(
-        """INSERT INTO warehouses (code, name, pincode, state, latitude, longitude, active, priority)
-           VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+        """INSERT INTO warehouses (code, name, pincode, state, latitude, longitude, active, priority,
+                                   daily_capacity, cutoff_time)
+           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
            ON CONFLICT (code) DO UPDATE SET name = EXCLUDED.name, pincode = EXCLUDED.pincode,
                state = EXCLUDED.state, latitude = EXCLUDED.latitude, longitude = EXCLUDED.longitude,
-               active = EXCLUDED.active, priority = EXCLUDED.priority, updated_at = now()""",
+               active = EXCLUDED.active, priority = EXCLUDED.priority,
+               daily_capacity = EXCLUDED.daily_capacity, cutoff_time = EXCLUDED.cutoff_time,
+               updated_at = now()""",
         wh.code,
         wh.name,
         wh.pincode,
@@ -29,21 +33,85 @@ async def upsert_warehouse(
         wh.longitude,
         active,
         wh.priority,
+        wh.daily_capacity,
+        wh.cutoff,
     )
 
 
-async def active_warehouses(conn: asyncpg.Connection) -> list[Warehouse]:
+async def active_warehouses(conn: Conn) -> list[Warehouse]:
     """Warehouses that can take orders."""
     rows = await conn.fetch(
-        """SELECT code, name, pincode, latitude, longitude, priority
+        """SELECT code, name, pincode, latitude, longitude, priority, daily_capacity, cutoff_time AS cutoff
              FROM warehouses WHERE active ORDER BY code"""
     )
     return [Warehouse(**dict(r)) for r in rows]
 
 
-async def all_warehouses(pool: asyncpg.Pool) -> list[asyncpg.Record]:
+async def all_warehouses(pool: Conn) -> list[asyncpg.Record]:
     """Every warehouse, active or not."""
-    return await pool.fetch("SELECT * FROM warehouses ORDER BY code")
+    return list(await pool.fetch("SELECT * FROM warehouses ORDER BY code"))
+
+
+async def warehouse_exists(conn: Conn, code: str) -> bool:
+    """Whether a warehouse of that code is known."""
+    return bool(await conn.fetchval("SELECT true FROM warehouses WHERE code = $1", code))
+
+
+# rules -------------------------------------------------------------------------------------------
+
+
+async def add_rule(conn: Conn, *, rule: dict[str, Any], actor: str) -> asyncpg.Record:
+    """Store one rule; a channel's preference replaces the previous one."""
+    if rule["kind"] == "prefer_for_channel":
+        await conn.execute(
+            "DELETE FROM routing_rules WHERE kind = 'prefer_for_channel' AND channel = $1", rule["channel"]
+        )
+    row = await conn.fetchrow(
+        """INSERT INTO routing_rules (kind, warehouse_code, channel, pincode_from, pincode_to, sku,
+                                      created_by)
+           VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING *""",
+        rule["kind"],
+        rule["warehouse_code"],
+        rule.get("channel"),
+        rule.get("pincode_from"),
+        rule.get("pincode_to"),
+        rule.get("sku"),
+        actor,
+    )
+    assert row is not None
+    return row
+
+
+async def list_rules(pool: Conn) -> list[asyncpg.Record]:
+    """Every rule, oldest first."""
+    return list(await pool.fetch("SELECT * FROM routing_rules ORDER BY id"))
+
+
+async def delete_rule(pool: Conn, rule_id: int) -> bool:
+    """Remove a rule; False when there was none."""
+    return await pool.fetchval("DELETE FROM routing_rules WHERE id = $1 RETURNING true", rule_id) is not None
+
+
+async def rules(conn: Conn) -> Rules:
+    """The rules as the planner takes them."""
+    preferred: dict[str, str] = {}
+    excluded: list[tuple[str, str, str]] = []
+    pinned: dict[str, set[str]] = {}
+    for r in await conn.fetch("SELECT * FROM routing_rules ORDER BY id"):
+        if r["kind"] == "prefer_for_channel":
+            preferred[r["channel"]] = r["warehouse_code"]
+        elif r["kind"] == "exclude_pincodes":
+            excluded.append((r["pincode_from"], r["pincode_to"], r["warehouse_code"]))
+        else:
+            pinned.setdefault(r["sku"], set()).add(r["warehouse_code"])
+    return Rules(
+        preferred_for_channel=preferred,
+        excluded_pincodes=excluded,
+        pinned_skus={sku: frozenset(codes) for sku, codes in pinned.items()},
+    )
+
+
+# stock view and load -----------------------------------------------------------------------------
 
 
 async def record_stock(
@@ -60,7 +128,7 @@ async def record_stock(
     )
 
 
-async def available_for(conn: asyncpg.Connection, skus: list[str]) -> dict[tuple[str, str], int]:
+async def available_for(conn: Conn, skus: list[str]) -> dict[tuple[str, str], int]:
     """(sku, warehouse_code) → available, for these SKUs."""
     rows = await conn.fetch(
         "SELECT sku, warehouse_code, available FROM stock_view WHERE sku = ANY($1::text[])", skus
@@ -68,25 +136,86 @@ async def available_for(conn: asyncpg.Connection, skus: list[str]) -> dict[tuple
     return {(r["sku"], r["warehouse_code"]): r["available"] for r in rows}
 
 
+async def add_load(conn: Conn, *, warehouse_codes: list[str], day: date) -> None:
+    """One more order for each of these warehouses on that day."""
+    await conn.execute(
+        """INSERT INTO warehouse_load (warehouse_code, day, orders) SELECT w, $2, 1 FROM unnest($1::text[]) w
+           ON CONFLICT (warehouse_code, day) DO UPDATE SET orders = warehouse_load.orders + 1""",
+        warehouse_codes,
+        day,
+    )
+
+
+async def load_on(conn: Conn, day: date) -> dict[str, int]:
+    """Orders each warehouse took on a day."""
+    rows = await conn.fetch("SELECT warehouse_code, orders FROM warehouse_load WHERE day = $1", day)
+    return {r["warehouse_code"]: r["orders"] for r in rows}
+
+
+# orders and decisions ----------------------------------------------------------------------------
+
+
+async def remember_order(conn: Conn, *, order_id: str, order: Order) -> None:
+    """Keep what a re-plan needs."""
+    await conn.execute(
+        """INSERT INTO routed_orders (order_id, channel, customer_pincode, lines)
+           VALUES ($1, $2, $3, $4::jsonb) ON CONFLICT DO NOTHING""",
+        order_id,
+        order.channel or "",
+        order.customer_pincode,
+        json.dumps([line.model_dump() for line in order.lines]),
+    )
+
+
+async def order_of(conn: Conn, order_id: str) -> Order | None:
+    """A routed order, for re-planning."""
+    row = await conn.fetchrow("SELECT * FROM routed_orders WHERE order_id = $1", order_id)
+    if row is None:
+        return None
+    return Order(
+        lines=[OrderLine.model_validate(line) for line in json.loads(row["lines"])],
+        customer_pincode=row["customer_pincode"],
+        channel=row["channel"] or None,
+    )
+
+
 async def record_decision(
-    conn: asyncpg.Connection,
+    conn: Conn,
     *,
     order_id: str,
     attempt: int,
     pincode: str,
     plans: list[FulfilmentPlan],
-) -> None:
-    """Keep the plans made for an order so the decision can be explained later."""
-    await conn.execute(
-        """INSERT INTO route_decisions (order_id, attempt, customer_pincode, plans)
-           VALUES ($1, $2, $3, $4::jsonb) ON CONFLICT DO NOTHING""",
+    notes: list[str],
+) -> bool:
+    """Keep the plans made for an order so the decision can be explained later; False if this
+    attempt was already planned (a redelivered trigger)."""
+    done = await conn.fetchval(
+        """INSERT INTO route_decisions (order_id, attempt, customer_pincode, plans, notes)
+           VALUES ($1, $2, $3, $4::jsonb, $5::jsonb) ON CONFLICT DO NOTHING RETURNING true""",
         order_id,
         attempt,
         pincode,
         json.dumps([p.model_dump() for p in plans]),
+        json.dumps(notes),
+    )
+    return done is not None
+
+
+async def record_outcome(conn: Conn, *, order_id: str, attempt: int | None, outcome: str) -> None:
+    """What inventory made of an attempt (reserved, failed, final failure); None: the latest."""
+    await conn.execute(
+        """UPDATE route_decisions SET outcome = $3
+            WHERE order_id = $1
+              AND attempt = coalesce($2, (SELECT max(attempt) FROM route_decisions WHERE order_id = $1))""",
+        order_id,
+        attempt,
+        outcome,
     )
 
 
-async def decisions(pool: asyncpg.Pool, order_id: str) -> list[asyncpg.Record]:
+async def decisions(pool: Conn, order_id: str) -> list[asyncpg.Record]:
     """Every plan made for an order, first attempt first."""
-    return await pool.fetch("SELECT * FROM route_decisions WHERE order_id = $1 ORDER BY attempt", order_id)
+    return list(
+        await pool.fetch("SELECT * FROM route_decisions WHERE order_id = $1 ORDER BY attempt", order_id)
+    )

@@ -1,0 +1,150 @@
+"""Hot-SKU benchmark: every order wants the same SKU and there is less stock than demand.
+
+`python -m bench.run --hot-sku [--orders 2000] [--stock 500]`. It measures how fast inventory
+hands out the last units of one SKU (every reservation contends for the same few rows) and checks
+the sale ends exactly sold out: as many units reserved as there were, none twice, none negative,
+and every other order ending in one final reservation failure. Exits 1 if any check fails.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import secrets
+import time
+from datetime import UTC, datetime
+from typing import Any
+
+import asyncpg
+from aiokafka import AIOKafkaProducer
+
+from chassis.db import with_database
+from chassis.settings import ServiceSettings
+from contracts import topics
+from deploy.local import demo_data
+from deploy.local.demo import channel_order_record, tail_consumer
+from deploy.local.ports import PORTS
+from deploy.local.stack import Stack
+
+UNIT_PRICE_PAISE = 34900
+FOLLOWED = (
+    topics.ORDERS_PLACED,
+    topics.ORDERS_REJECTED,
+    topics.INVENTORY_RESERVED,
+    topics.INVENTORY_RESERVATION_FAILED,
+)
+
+
+def hot_order(i: int, rng: random.Random, *, sku: str, prefix: str) -> dict[str, Any]:
+    """A demo order (random customer, city, channel) for one unit of the hot SKU, prepaid."""
+    order = demo_data.make_order(i, rng, channel_order_id_prefix=prefix, prepaid_only=True)
+    order["lines"] = [{"sku": sku, "quantity": 1, "unit_price_paise": UNIT_PRICE_PAISE}]
+    order["shipping_fee_paise"] = order["discount_paise"] = 0
+    order["total_paise"] = order["payment"]["amount_paise"] = UNIT_PRICE_PAISE
+    return order
+
+
+def split(stock: int, codes: list[str]) -> dict[str, int]:
+    """Stock spread over the warehouses, the first getting the remainder."""
+    share, rest = divmod(stock, len(codes))
+    return {code: share + (rest if i == 0 else 0) for i, code in enumerate(codes)}
+
+
+async def run(args: argparse.Namespace, *, say: Any, start_stack: Any) -> int:
+    """The hot-SKU case, printed as a small table; 0 when the sale sold out exactly."""
+    settings = ServiceSettings()
+    run_id = datetime.now(UTC).strftime("%Y%m%d%H%M%S") + secrets.token_hex(2)
+    sku, prefix = f"HOT-{run_id}", f"HOT-{run_id}-"
+    n, stock = args.orders, args.stock
+    say(f"bench --hot-sku: run {run_id}: {n} orders for one SKU with {stock} units; (re)starting the stack…")
+    up = start_stack(Stack())
+    if not {"orders", "routing", "inventory"} <= set(up):
+        say("bench: orders, routing and inventory must all be running")
+        return 2
+    targets = {sku: split(stock, [w.code for w in demo_data.WAREHOUSES])}
+    await demo_data.seed({s: f"http://127.0.0.1:{PORTS[s]}" for s in ("routing", "inventory")}, stock=targets)
+    if not await demo_data.wait_until_routable(
+        with_database(settings.database_url, "dabba_routing"), targets, timeout=60
+    ):
+        say("seed: routing's stock view has not caught up after 60s; going ahead anyway")
+
+    rng = random.Random(run_id)
+    records = [channel_order_record(hot_order(i, rng, sku=sku, prefix=prefix)) for i in range(n)]
+    consumer = await tail_consumer(settings.kafka_bootstrap_servers, FOLLOWED)
+    producer = AIOKafkaProducer(
+        bootstrap_servers=settings.kafka_bootstrap_servers, enable_idempotence=True, linger_ms=10
+    )
+    await producer.start()
+    ours: set[str] = set()
+    rejected = 0
+    reserved: dict[str, list[int]] = {}  # order → [units, broker ms] per reserved event
+    failed_final: dict[str, int] = {}
+    first_placed_ms: int | None = None
+    last_ms = 0
+    started = time.monotonic()
+    pending = [await producer.send(topics.CHANNEL_ORDERS, v, key=k, headers=h) for k, v, h in records]
+    for fut in pending:
+        await fut
+    say(f"bench --hot-sku: {n} orders acknowledged by Kafka in {time.monotonic() - started:.1f}s")
+    deadline = time.monotonic() + args.timeout
+    while len(reserved) + len(failed_final) + rejected < n and time.monotonic() < deadline:
+        for tp, batch in (await consumer.getmany(timeout_ms=200)).items():
+            for record in batch:
+                event = json.loads(record.value or b"{}")
+                if tp.topic == topics.ORDERS_PLACED and event["channel_order_id"].startswith(prefix):
+                    ours.add(event["order_id"])
+                    first_placed_ms = min(first_placed_ms or record.timestamp, record.timestamp)
+                elif tp.topic == topics.ORDERS_REJECTED and event.get("channel_order_id", "").startswith(
+                    prefix
+                ):
+                    rejected += 1
+                elif event.get("order_id") not in ours:
+                    continue
+                elif tp.topic == topics.INVENTORY_RESERVED:
+                    units = sum(a["quantity"] for a in event["allocations"])
+                    reserved.setdefault(event["order_id"], []).append(units)
+                    last_ms = max(last_ms, record.timestamp)
+                elif tp.topic == topics.INVENTORY_RESERVATION_FAILED and event.get("final", True):
+                    failed_final[event["order_id"]] = failed_final.get(event["order_id"], 0) + 1
+                    last_ms = max(last_ms, record.timestamp)
+    wall = time.monotonic() - started
+    await producer.stop()
+    await consumer.stop()
+
+    conn = await asyncpg.connect(with_database(settings.database_url, "dabba_inventory"))
+    try:
+        rows = await conn.fetch(
+            "SELECT warehouse_code, on_hand, reserved FROM stock WHERE sku = $1 ORDER BY 1", sku
+        )
+    finally:
+        await conn.close()
+    units_reserved = sum(sum(v) for v in reserved.values())
+    span_s = (last_ms - first_placed_ms) / 1000 if first_placed_ms and last_ms > first_placed_ms else None
+    checks = {
+        "exactly sold out (units reserved == stock)": units_reserved == stock,
+        "zero oversell (reserved <= on hand in every warehouse)": all(
+            r["reserved"] <= r["on_hand"] for r in rows
+        ),
+        "database agrees (reserved per warehouse sums to stock)": sum(r["reserved"] for r in rows) == stock,
+        "no order reserved twice": all(len(v) == 1 for v in reserved.values()),
+        "every unserved order got one final failure": len(failed_final) == n - len(reserved) - rejected
+        and all(c == 1 for c in failed_final.values()),
+        "no order both reserved and failed": not set(reserved) & set(failed_final),
+        "no order rejected at intake": rejected == 0,
+    }
+    say("")
+    say(f"  orders                      {n}  (placed {len(ours)}, rejected {rejected})")
+    spread = ", ".join(f"{k} {v}" for k, v in targets[sku].items())
+    say(f"  stock                       {stock} units over {spread}")
+    say(f"  reserved                    {len(reserved)} orders, {units_reserved} units")
+    say(f"  final failures              {len(failed_final)}")
+    say(f"  by warehouse (on hand/res.) {', '.join(f'{r[0]} {r[1]}/{r[2]}' for r in rows)}")
+    if span_s:
+        decided = len(reserved) + len(failed_final)
+        say(f"  reservations/s              {len(reserved) / span_s:,.0f}  (first placed → last decided)")
+        say(f"  decisions/s                 {decided / span_s:,.0f}  (reserved + final failures, same span)")
+    say(f"  wall time                   {wall:.1f}s")
+    for name, ok in checks.items():
+        say(f"  {'✓' if ok else '✗'} {name}")
+    return 0 if all(checks.values()) else 1
