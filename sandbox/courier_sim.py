@@ -82,6 +82,8 @@ class Knobs:
     ndr_probability: float = 0.0
     rto_probability: float = 0.0
     auto_reattempt_ms: int | None = None
+    max_auto_reattempts: int = 2
+    """Couriers re-attempt on their own this many times, then wait for the shipper's instruction."""
     seed: int | None = None
 
 
@@ -215,7 +217,11 @@ class Simulation:
                     continue
                 if parcel.waiting_since is not None:
                     wait = self.knobs.auto_reattempt_ms
-                    if wait is None or (utc_now() - parcel.waiting_since).total_seconds() * 1000 < wait:
+                    if (
+                        wait is None
+                        or parcel.attempt > self.knobs.max_auto_reattempts
+                        or (utc_now() - parcel.waiting_since).total_seconds() * 1000 < wait
+                    ):
                         continue
                     parcel.waiting_since, parcel.next_step = None, Step.OUT_FOR_DELIVERY
                 event = self._advance(parcel)
@@ -258,6 +264,7 @@ class KnobsRequest(BaseModel):
     ndr_probability: float | None = Field(default=None, ge=0, le=1)
     rto_probability: float | None = Field(default=None, ge=0, le=1)
     auto_reattempt_ms: int | None = Field(default=None, ge=0)
+    max_auto_reattempts: int | None = Field(default=None, ge=0)
     seed: int | None = None
 
 
