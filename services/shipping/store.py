@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 import asyncpg
@@ -442,3 +442,97 @@ async def lock_for_order(conn: asyncpg.Connection, order_id: str) -> list[asyncp
     return await conn.fetch(
         "SELECT * FROM shipments WHERE order_id = $1 ORDER BY warehouse_code FOR UPDATE", order_id
     )
+
+
+# --- pick, pack, manifest -----------------------------------------------------------------------
+
+
+async def waiting_to_pick(conn: asyncpg.Connection, warehouse_code: str, limit: int) -> list[asyncpg.Record]:
+    """Booked forward shipments of a warehouse not yet picked, most urgent first, claimed."""
+    return await conn.fetch(
+        """SELECT * FROM shipments
+            WHERE warehouse_code = $1 AND status = 'AWB_ASSIGNED' AND return_id IS NULL
+            ORDER BY priority DESC, created_at
+            LIMIT $2
+            FOR UPDATE SKIP LOCKED""",
+        warehouse_code,
+        limit,
+    )
+
+
+async def record_pack_scan(
+    conn: asyncpg.Connection, *, shipment_id: str, barcode: str, sku: str, outcome: str, actor: str
+) -> None:
+    await conn.execute(
+        """INSERT INTO pack_scans (shipment_id, barcode, sku, outcome, actor) VALUES ($1, $2, $3, $4, $5)""",
+        shipment_id,
+        barcode,
+        sku,
+        outcome,
+        actor,
+    )
+
+
+async def in_box(conn: asyncpg.Connection, shipment_id: str) -> list[str]:
+    """SKUs of the units accepted into the box so far, one entry per unit."""
+    rows = await conn.fetch(
+        "SELECT sku FROM pack_scans WHERE shipment_id = $1 AND outcome = 'ok' ORDER BY id", shipment_id
+    )
+    return [r["sku"] for r in rows]
+
+
+async def pack_stats(pool: asyncpg.Pool, warehouse_code: str | None) -> asyncpg.Record:
+    """Scans, refused scans and shipments with a packing mistake caught, per warehouse (or all)."""
+    return await pool.fetchrow(
+        """SELECT count(*) AS scans,
+                  count(*) FILTER (WHERE p.outcome = 'wrong_item') AS wrong_items,
+                  count(*) FILTER (WHERE p.outcome = 'extra_item') AS extra_items,
+                  count(DISTINCT p.shipment_id) AS shipments_scanned,
+                  count(DISTINCT p.shipment_id) FILTER (WHERE p.outcome <> 'ok') AS shipments_with_errors
+             FROM pack_scans p JOIN shipments s USING (shipment_id)
+            WHERE $1::text IS NULL OR s.warehouse_code = $1""",
+        warehouse_code,
+    )
+
+
+async def manifestable(conn: asyncpg.Connection, warehouse_code: str, courier: str) -> list[asyncpg.Record]:
+    """Packed parcels of one warehouse for one courier not on a manifest yet, claimed."""
+    return await conn.fetch(
+        """SELECT * FROM shipments
+            WHERE warehouse_code = $1 AND courier = $2 AND status = 'PACKED' AND manifest_id IS NULL
+            ORDER BY created_at
+            FOR UPDATE SKIP LOCKED""",
+        warehouse_code,
+        courier,
+    )
+
+
+async def insert_manifest(
+    conn: asyncpg.Connection,
+    *,
+    manifest_id: str,
+    courier: str,
+    warehouse_code: str,
+    pickup_date: date,
+    actor: str,
+) -> None:
+    await conn.execute(
+        """INSERT INTO manifests (manifest_id, courier, warehouse_code, pickup_date, created_by)
+           VALUES ($1, $2, $3, $4, $5)""",
+        manifest_id,
+        courier,
+        warehouse_code,
+        pickup_date,
+        actor,
+    )
+
+
+async def get_manifest(
+    pool: asyncpg.Pool, manifest_id: str
+) -> tuple[asyncpg.Record | None, list[asyncpg.Record]]:
+    """A manifest and its parcels."""
+    head = await pool.fetchrow("SELECT * FROM manifests WHERE manifest_id = $1", manifest_id)
+    rows = await pool.fetch(
+        "SELECT * FROM shipments WHERE manifest_id = $1 ORDER BY created_at, shipment_id", manifest_id
+    )
+    return head, list(rows)

@@ -10,6 +10,7 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import httpx
+import pypdfium2
 import pytest
 from aiokafka import AIOKafkaProducer
 
@@ -35,23 +36,33 @@ async def sandbox(path: str, body: dict[str, Any]) -> Any:
 
 
 async def ship(
-    producer: AIOKafkaProducer, tap: Tap, *, fail_attempts: int = 0, auto_reattempt_ms: int | None = None
+    producer: AIOKafkaProducer,
+    tap: Tap,
+    *,
+    fail_attempts: int = 0,
+    auto_reattempt_ms: int | None = None,
+    road: bool = True,
+    sku: str = "TEA-ASSAM-250",
 ) -> dict[str, Any]:
-    """Script the parcel's road, confirm an order from Gurugram to Jaipur, wait for its AWB."""
+    """Script the parcel's road (or keep it at the warehouse), confirm an order of two units from
+    Gurugram to Jaipur, wait for its AWB."""
     order_id = unique("ORD")
     shipment_id = shipment_id_for(order_id, "GGN1")
     await sandbox(
         "/_sandbox/couriers/simulation", {"step_delay_ms": 300, "auto_reattempt_ms": auto_reattempt_ms}
     )
-    await sandbox(
-        "/_sandbox/couriers/scripts",
-        {"reference": shipment_id, "fail_attempts": fail_attempts, "ndr_reason": "customer_unavailable"},
-    )
-    order = order_confirmed().model_copy(
+    if road:
+        await sandbox(
+            "/_sandbox/couriers/scripts",
+            {"reference": shipment_id, "fail_attempts": fail_attempts, "ndr_reason": "customer_unavailable"},
+        )
+    template = order_confirmed()
+    order = template.model_copy(
         update={
             "order_id": order_id,
+            "lines": [line.model_copy(update={"sku": sku}) for line in template.lines],
             "allocations": [
-                a.model_copy(update={"warehouse_code": "GGN1"}) for a in order_confirmed().allocations
+                a.model_copy(update={"warehouse_code": "GGN1", "sku": sku}) for a in template.allocations
             ],
         }
     )
@@ -223,3 +234,71 @@ async def test_when_the_cheapest_courier_is_down_the_parcel_goes_with_the_next(
         ("shiprocket", "booked"),
     ]
     await tap.wait_for(UPDATED, body_has(shipment_id=created["shipment_id"], status="DELIVERED"))
+
+
+def render(pdf: bytes, name: str) -> tuple[float, float]:
+    """Render the first page to PNG (kept under /tmp for a person to look at); its size in points."""
+    document = pypdfium2.PdfDocument(pdf)
+    page = document[0]
+    page.render(scale=2).to_pil().save(f"/tmp/dabba-{name}.png")
+    return page.get_size()
+
+
+async def test_a_wrong_item_at_the_pack_station_blocks_packing_and_is_counted(
+    stack: Stack, tap: Tap, producer: AIOKafkaProducer
+) -> None:
+    sku = unique("TEA")
+    barcode = "890" + unique("")[1:11]
+    created = await ship(producer, tap, road=False, sku=sku)
+    sid = created["shipment_id"]
+    async with httpx.AsyncClient(timeout=10, headers=dev_headers("warehouse")) as http:
+        sized = await http.put(
+            url("shipping", f"/skus/{sku}/dimensions"),
+            json={"weight_grams": 250, "length_cm": 12, "breadth_cm": 8, "height_cm": 5, "barcode": barcode},
+        )
+        assert sized.status_code == 200, sized.text
+        before = (await http.get(url("shipping", "/pack-stats"), params={"warehouse_code": "GGN1"})).json()
+        picked = (await http.post(url("shipping", "/pick-lists"), json={"warehouse_code": "GGN1"})).json()
+        scan_url = url("shipping", f"/shipments/{sid}/pack-scans")
+
+        first = await http.post(scan_url, json={"barcode": barcode})
+        wrong = await http.post(scan_url, json={"barcode": "MUG-STEEL"})
+        early = await http.post(url("shipping", f"/shipments/{sid}/pack"), json={"weight_grams": 600})
+        second = await http.post(scan_url, json={"barcode": barcode})
+        extra = await http.post(scan_url, json={"barcode": barcode})
+        packed = await http.post(url("shipping", f"/shipments/{sid}/pack"), json={"weight_grams": 640})
+        after = (await http.get(url("shipping", "/pack-stats"), params={"warehouse_code": "GGN1"})).json()
+        label = await http.get(url("shipping", f"/shipments/{sid}/label.pdf"))
+        manifest = await http.post(
+            url("shipping", "/manifests"),
+            json={
+                "warehouse_code": "GGN1",
+                "courier": created["courier"],
+                "pickup_date": date.today().isoformat(),
+            },
+        )
+        sheet = await http.get(url("shipping", manifest.json()["pdf"]))
+
+    assert any(sid in batch["shipment_ids"] for batch in picked["batches"])
+    assert first.json()["missing"] == {sku: 1}
+    assert wrong.status_code == 409
+    assert wrong.json()["problems"] == [
+        {"field": "barcode", "problem": "MUG-STEEL is not in this shipment: take it out"}
+    ]
+    assert early.status_code == 409
+    assert early.json()["problems"] == [{"field": f"lines.{sku}", "problem": "1 unit(s) not scanned yet"}]
+    assert second.json()["missing"] == {}
+    assert extra.status_code == 409 and extra.json()["error"] == "extra_item"
+    assert packed.status_code == 200, packed.text
+    assert after["wrong_items"] == before["wrong_items"] + 1
+    assert after["extra_items"] == before["extra_items"] + 1
+    assert after["shipments_with_errors"] == before["shipments_with_errors"] + 1
+    await tap.wait_for(UPDATED, body_has(shipment_id=sid, status="MANIFESTED"))
+    assert statuses(tap, sid) == ["PICKED", "PACKED", "MANIFESTED"]
+    body = await shipment(sid)
+    assert (body["package_grams"], body["packed_by"]) == (640, "warehouse")
+
+    assert label.headers["content-type"] == "application/pdf"
+    assert render(label.content, "label") == (288.0, 432.0)  # 4 x 6 inches
+    assert manifest.status_code == 201 and sid in manifest.json()["shipment_ids"]
+    assert render(sheet.content, "manifest")[0] > 800  # A4 landscape
