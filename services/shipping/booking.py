@@ -7,10 +7,11 @@ shipment, so "why this courier?" has an answer in the console.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import asyncpg
 
-from contracts import OrderConfirmed
+from contracts import Address, OrderConfirmed, SkuQuantity
 from services.shipping import allocation, domain, store
 from services.shipping.couriers.interface import CourierAdapter, CourierBooking, CourierError, ShipmentRequest
 from services.shipping.settings import ShippingSettings
@@ -155,3 +156,76 @@ async def book(
         else (decided.ranked[0].courier if decided and decided.ranked else "unassigned")
     )
     return Outcome(booking=booked, courier=courier, error=error)
+
+
+async def book_reverse(
+    conn: asyncpg.Connection,
+    *,
+    shipment_id: str,
+    order_id: str,
+    warehouse_code: str,
+    consignee: dict[str, Any],
+    lines: list[tuple[str, int]],
+    settings: ShippingSettings,
+    adapters: dict[str, CourierAdapter],
+) -> Outcome:
+    """Allocate and book a reverse pickup from the customer back to the warehouse."""
+    address = Address.model_validate(consignee["address"])
+    parcel = await measure(conn, lines, settings=settings, value_paise=0, cod_amount_paise=0)
+    origin = await store.pickup_location(conn, warehouse_code)
+    decided: allocation.Allocation | None = None
+    booked: CourierBooking | None = None
+    attempts: list[dict[str, str]] = []
+    if origin is None:
+        error: str | None = f"no pickup location for warehouse {warehouse_code}"
+    else:
+        decided = await allocate(
+            conn,
+            warehouse_pincode=origin["pincode"],
+            customer_pincode=address.pincode,
+            parcel=parcel,
+            settings=settings,
+            promised_days=None,
+            reverse=True,
+        )
+        request = ShipmentRequest(
+            reference=shipment_id,
+            pickup_location=warehouse_code,
+            consignee_name=consignee["name"],
+            consignee_phone=consignee["phone"],
+            address=address,
+            items=tuple(SkuQuantity(sku=sku, quantity=qty) for sku, qty in lines),
+            value_paise=0,
+            cod_amount_paise=0,
+            weight_grams=parcel.chargeable_grams,
+            length_cm=parcel.length_cm,
+            breadth_cm=parcel.breadth_cm,
+            height_cm=parcel.height_cm,
+            reverse=True,
+        )
+        booked, attempts = await book_ranked(decided.ranked, adapters, request)
+        error = None if booked else _why_not(decided, attempts)
+    await store.save_booking(
+        conn,
+        shipment_id=shipment_id,
+        consignee=consignee,
+        allocation=decided.as_dict() if decided else None,
+        attempts=attempts,
+        chargeable_grams=parcel.chargeable_grams,
+        priority=0,
+        booking=booked,
+        error=error,
+    )
+    return Outcome(booking=booked, courier=_courier(booked, decided), error=error)
+
+
+def _why_not(decided: allocation.Allocation, attempts: list[dict[str, str]]) -> str:
+    if not decided.ranked:
+        return "no courier can carry it: " + "; ".join(f"{c}: {why}" for c, why in decided.excluded.items())
+    return "every courier failed: " + "; ".join(f"{a['courier']}: {a['error']}" for a in attempts)
+
+
+def _courier(booked: CourierBooking | None, decided: allocation.Allocation | None) -> str:
+    if booked is not None:
+        return booked.courier
+    return decided.ranked[0].courier if decided and decided.ranked else "unassigned"

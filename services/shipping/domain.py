@@ -52,6 +52,11 @@ def shipment_id_for(order_id: str, warehouse_code: str) -> str:
     return "SHP-" + digest.hex[:16].upper()
 
 
+def reverse_pickup_id(return_id: str) -> str:
+    """SHP-… derived from the return: a redelivered request books under the same reference."""
+    return "SHP-R" + uuid.uuid5(_SHIPMENT_NAMESPACE, f"return/{return_id}").hex[:15].upper()
+
+
 @dataclass(frozen=True, slots=True)
 class ShipmentPlan:
     """What leaves one warehouse for one order: its lines, their value and the COD to collect."""

@@ -12,8 +12,11 @@ from contracts import (
     OrderCancelled,
     OrderConfirmed,
     ReplyChoice,
+    ReturnRequested,
+    ReturnStatus,
     ShipmentCreated,
     ShipmentStatus,
+    SkuQuantity,
 )
 from services.shipping import booking, domain, store, updates
 from services.shipping.couriers.interface import CourierAdapter, CourierError, NdrAction, NdrActionKind
@@ -133,3 +136,65 @@ def register(service: Service, settings: ShippingSettings, adapters: dict[str, C
             ctx.log.info("ndr reply not applied", shipment_id=reply.shipment_id, problem=exc.problem)
             return
         ctx.log.info("ndr reply queued", shipment_id=reply.shipment_id, attempt=attempt, action=kind.value)
+
+    @service.handles(ReturnRequested)
+    async def on_return_requested(ctx: HandlerContext, event: ReturnRequested) -> None:
+        if event.status is ReturnStatus.REJECTED:
+            return
+        if not event.warehouse_code:
+            ctx.log.warning("return without a warehouse: no pickup booked", return_id=event.return_id)
+            return
+        consignee = await store.forward_consignee(ctx.conn, event.order_id)
+        if event.pickup_address is not None:
+            consignee = {
+                "name": event.customer.name if event.customer else (consignee or {}).get("name", "Customer"),
+                "phone": event.customer.phone if event.customer else (consignee or {}).get("phone", ""),
+                "address": event.pickup_address.model_dump(),
+            }
+        if consignee is None:
+            ctx.log.warning(
+                "return without a pickup address or a delivered parcel", return_id=event.return_id
+            )
+            return
+        shipment_id = domain.reverse_pickup_id(event.return_id)
+        lines = [(line.sku, line.quantity) for line in event.lines]
+        if not await store.insert_reverse_pickup(
+            ctx.conn,
+            shipment_id=shipment_id,
+            order_id=event.order_id,
+            return_id=event.return_id,
+            warehouse_code=event.warehouse_code,
+            lines=[{"sku": sku, "quantity": qty} for sku, qty in lines],
+            cause_event_id=ctx.event_id,
+        ):
+            ctx.log.info("reverse pickup already booked", return_id=event.return_id)
+            return
+        outcome = await booking.book_reverse(
+            ctx.conn,
+            shipment_id=shipment_id,
+            order_id=event.order_id,
+            warehouse_code=event.warehouse_code,
+            consignee=consignee,
+            lines=lines,
+            settings=settings,
+            adapters=adapters,
+        )
+        ctx.log.info(
+            "reverse pickup booked" if outcome.booking else "reverse pickup not booked",
+            return_id=event.return_id,
+            shipment_id=shipment_id,
+            courier=outcome.courier,
+            error=outcome.error,
+        )
+        await ctx.emit(
+            ShipmentCreated(
+                order_id=event.order_id,
+                shipment_id=shipment_id,
+                warehouse_code=event.warehouse_code,
+                courier=outcome.courier,
+                awb=outcome.booking.awb if outcome.booking else None,
+                status=ShipmentStatus.AWB_ASSIGNED if outcome.booking else ShipmentStatus.CREATED,
+                lines=[SkuQuantity(sku=sku, quantity=qty) for sku, qty in lines],
+                return_id=event.return_id,
+            )
+        )

@@ -27,7 +27,7 @@ async def insert_shipment(
         """INSERT INTO shipments (shipment_id, order_id, warehouse_code, status, lines,
                                   value_paise, cod_amount_paise, cause_event_id)
            VALUES ($1, $2, $3, $4, $5::jsonb, $6, $7, $8)
-           ON CONFLICT (order_id, warehouse_code) DO NOTHING""",
+           ON CONFLICT (order_id, warehouse_code) WHERE return_id IS NULL DO NOTHING""",
         shipment_id,
         order_id,
         plan.warehouse_code,
@@ -38,6 +38,43 @@ async def insert_shipment(
         cause_event_id,
     )
     return bool(status == "INSERT 0 1")
+
+
+async def insert_reverse_pickup(
+    conn: asyncpg.Connection,
+    *,
+    shipment_id: str,
+    order_id: str,
+    return_id: str,
+    warehouse_code: str,
+    lines: list[dict[str, Any]],
+    cause_event_id: str,
+) -> bool:
+    """Store a new CREATED reverse pickup; False if this return already has one."""
+    status = await conn.execute(
+        """INSERT INTO shipments (shipment_id, order_id, warehouse_code, status, lines, value_paise,
+                                  cod_amount_paise, cause_event_id, return_id)
+           VALUES ($1, $2, $3, 'CREATED', $4::jsonb, 0, 0, $5, $6)
+           ON CONFLICT (return_id) WHERE return_id IS NOT NULL DO NOTHING""",
+        shipment_id,
+        order_id,
+        warehouse_code,
+        json.dumps(lines),
+        cause_event_id,
+        return_id,
+    )
+    return bool(status == "INSERT 0 1")
+
+
+async def forward_consignee(conn: asyncpg.Connection, order_id: str) -> dict[str, Any] | None:
+    """Who received the order's parcels: where a return is picked up when the return names no address."""
+    raw = await conn.fetchval(
+        """SELECT consignee FROM shipments
+            WHERE order_id = $1 AND return_id IS NULL AND consignee IS NOT NULL
+            ORDER BY created_at LIMIT 1""",
+        order_id,
+    )
+    return None if raw is None else dict(json.loads(raw))
 
 
 async def assign_awb(

@@ -14,12 +14,12 @@ import pypdfium2
 import pytest
 from aiokafka import AIOKafkaProducer
 
-from contracts import CustomerReplied, NotificationChannel, ReplyChoice
-from contracts.examples import order_confirmed
+from contracts import CustomerReplied, NotificationChannel, ReplyChoice, ReturnStatus
+from contracts.examples import order_confirmed, return_requested
 from deploy.local.ports import dev_headers
 from deploy.local.stack import Stack
 from services.shipping.couriers import xpressbees
-from services.shipping.domain import shipment_id_for
+from services.shipping.domain import reverse_pickup_id, shipment_id_for
 from tests.conftest import Tap, body_has, publish_event
 from tests.helpers import unique, url
 
@@ -302,3 +302,39 @@ async def test_a_wrong_item_at_the_pack_station_blocks_packing_and_is_counted(
     assert render(label.content, "label") == (288.0, 432.0)  # 4 x 6 inches
     assert manifest.status_code == 201 and sid in manifest.json()["shipment_ids"]
     assert render(sheet.content, "manifest")[0] > 800  # A4 landscape
+
+
+async def test_an_approved_return_is_picked_up_from_the_customer_and_brought_back(
+    stack: Stack, tap: Tap, producer: AIOKafkaProducer
+) -> None:
+    delivered = await ship(producer, tap)
+    await tap.wait_for(UPDATED, body_has(shipment_id=delivered["shipment_id"], status="DELIVERED"))
+    return_id = unique("RMA")
+    pickup_id = reverse_pickup_id(return_id)
+    await sandbox("/_sandbox/couriers/scripts", {"reference": pickup_id})
+    request = return_requested().model_copy(
+        update={
+            "order_id": delivered["order_id"],
+            "return_id": return_id,
+            "status": ReturnStatus.APPROVED,
+            "pickup_address": None,  # picked up where the parcel was delivered
+            "warehouse_code": "GGN1",
+        }
+    )
+
+    await publish_event(producer, request)
+    await publish_event(producer, request)  # redelivered: still one pickup
+
+    [created] = await tap.wait_for("shipping.shipment_created.v1", body_has(return_id=return_id))
+    pickup = json.loads(created.value)
+    assert (pickup["shipment_id"], pickup["status"], pickup["cod_amount_paise"]) == (
+        pickup_id,
+        "AWB_ASSIGNED",
+        0,
+    )
+    [back] = await tap.wait_for(UPDATED, body_has(shipment_id=pickup_id, status="DELIVERED"))
+    assert json.loads(back.value)["return_id"] == return_id
+    body = await shipment(pickup_id)
+    assert body["consignee"]["address"]["pincode"] == "302001"
+    assert body["allocation"]["ranked"][0]["courier"] == pickup["courier"]
+    assert len(tap.find("shipping.shipment_created.v1", body_has(return_id=return_id))) == 1
