@@ -93,7 +93,8 @@ async def test_a_courier_that_went_quiet_is_polled_to_delivery(pool: asyncpg.Poo
         again = await jobs.poll(Poller(pool), settings, {"xpressbees": courier})  # type: ignore[arg-type]
 
     row = await pool.fetchrow(
-        "SELECT status, tracked_at > now() - interval '1 minute' AS fresh FROM shipments WHERE shipment_id = $1",
+        """SELECT status, tracked_at > now() - interval '1 minute' AS fresh
+             FROM shipments WHERE shipment_id = $1""",
         shipment_id,
     )
     events = await pool.fetch(
