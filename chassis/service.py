@@ -74,6 +74,7 @@ class Service:
         self._http_clients: list[httpx.AsyncClient] = []
         self._before_commit: list[BeforeCommit] = []
         self._jobs: list[tuple[str, float, Job]] = []
+        self._on_start: list[Job] = []
         self._job_tasks: list[asyncio.Task[None]] = []
         self._profiler: cProfile.Profile | None = None
         self._pool: asyncpg.Pool | None = None
@@ -112,6 +113,11 @@ class Service:
             return job
 
         return register
+
+    def on_start(self, hook: Job) -> Job:
+        """Run once after the database is migrated, before consuming (e.g. load reference data)."""
+        self._on_start.append(hook)
+        return hook
 
     def include_router(self, router: APIRouter) -> None:
         """Serve these HTTP routes."""
@@ -154,6 +160,8 @@ class Service:
             min_size=s.db_pool_min,
             max_size=s.db_pool_max,
         )
+        for hook in self._on_start:
+            await hook(self)
         await ensure_topics(s.kafka_bootstrap_servers)
         broker = self.broker = make_broker(s.kafka_bootstrap_servers, client_id=self.name)
 

@@ -4,7 +4,7 @@ State lives in memory on the app, so run a single process (no workers) per sandb
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 
-from sandbox import control, courier_delhivery, whatsapp
+from sandbox import control, courier_delhivery, courier_shiprocket, courier_sim, courier_xpressbees, whatsapp
 from sandbox.errors import ProviderError
 from sandbox.settings import SandboxSettings
 from sandbox.state import SandboxState
@@ -20,11 +20,26 @@ def create_app(settings: SandboxSettings | None = None) -> FastAPI:
     """Build a sandbox with empty state; each call gets its own, so tests stay isolated."""
     app = FastAPI(title="Dabba provider sandbox", version="0.1.0")
     app.state.settings = settings or SandboxSettings()
-    app.state.sandbox = SandboxState()
+    app.state.sandbox = state = SandboxState()
+    sim = state.simulation
+    sim.shipping_url = app.state.settings.shipping_url
+    sim.recorders |= {
+        "delhivery": courier_delhivery.make_recorder(state.courier),
+        "shiprocket": courier_shiprocket.make_recorder(state),
+        "xpressbees": courier_xpressbees.make_recorder(state),
+    }
+    sim.renderers |= {
+        "delhivery": courier_delhivery.make_renderer(app.state.settings),
+        "shiprocket": courier_shiprocket.make_renderer(app.state.settings, state),
+        "xpressbees": courier_xpressbees.make_renderer(app.state.settings),
+    }
     app.add_exception_handler(ProviderError, provider_error)
     # Control routes first: /_sandbox/whatsapp/messages also fits WhatsApp's
     # /{version}/{phone_number_id}/messages pattern.
     app.include_router(control.router)
+    app.include_router(courier_sim.router)
     app.include_router(courier_delhivery.router)
+    app.include_router(courier_shiprocket.router)
+    app.include_router(courier_xpressbees.router)
     app.include_router(whatsapp.router)
     return app

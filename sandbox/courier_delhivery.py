@@ -19,12 +19,13 @@ from urllib.parse import parse_qs
 from fastapi import APIRouter, Depends, Header, Request
 
 from sandbox.control import State, fault_gate
+from sandbox.courier_sim import NDR_TEXT, Parcel, Recorder, RoadEvent, Step, WebhookRenderer
 from sandbox.errors import ProviderError
 from sandbox.settings import SandboxSettings
-from sandbox.state import Provider, Scan, Shipment, utc_now
+from sandbox.state import CourierState, Provider, Scan, Shipment, utc_now
 
 PINCODE = re.compile(r"^[1-9]\d{5}$")
-PAYMENT_MODES = {"Prepaid": "Pre-paid", "COD": "COD"}
+PAYMENT_MODES = {"Prepaid": "Pre-paid", "COD": "COD", "Pickup": "Pickup"}
 DUPLICATE_REMARK = "Duplicate order id"
 # Delhivery reports local Indian time without an offset; the adapter must read it as IST.
 IST = timezone(timedelta(hours=5, minutes=30))
@@ -82,7 +83,7 @@ def problems(shipment: dict[str, Any]) -> list[str]:
     if not PINCODE.match(str(shipment.get("pin") or "").strip()):
         remarks.append(f"pin '{shipment.get('pin')}' is not a valid 6 digit pincode")
     if shipment.get("payment_mode") not in PAYMENT_MODES:
-        remarks.append(f"payment_mode '{shipment.get('payment_mode')}' must be Prepaid or COD")
+        remarks.append(f"payment_mode '{shipment.get('payment_mode')}' must be Prepaid, COD or Pickup")
     elif shipment["payment_mode"] == "COD":
         try:
             if float(shipment.get("cod_amount") or 0) <= 0:
@@ -220,6 +221,14 @@ async def create_shipments(request: Request, state: State) -> dict[str, Any]:
             courier.shipments[shipment.waybill] = shipment
             courier.waybill_by_order[order] = shipment.waybill
             packages.append(package(shipment, []))
+            async with state.simulation.lock:
+                state.simulation.book(
+                    "delhivery",
+                    shipment.waybill,
+                    order,
+                    origin=warehouse,
+                    destination=shipment.consignee["pin"],
+                )
 
     failures = [f"{p['refnum']}: {'; '.join(p['remarks'])}" for p in packages if p["status"] == "Fail"]
     return manifest_reply(packages, upload_wbn, " | ".join(failures))
@@ -309,6 +318,9 @@ async def edit(request: Request, state: State) -> dict[str, Any]:
                 "waybill": waybill,
                 "error": f"Shipment is {shipment.current.status}; it can no longer be cancelled",
             }
+        parcel = state.simulation.parcels.get(("delhivery", waybill))
+        if parcel is not None:
+            parcel.cancelled = True
         if shipment.current.status_type != "CN":
             shipment.scans.append(
                 Scan(
@@ -325,4 +337,111 @@ async def edit(request: Request, state: State) -> dict[str, Any]:
         "waybill": waybill,
         "order_id": shipment.order,
         "remark": "Shipment has been cancelled.",
+    }
+
+
+# --- the simulated road, in Delhivery's words -----------------------------------------------------
+
+# Step → (Status, StatusType, StatusCode, Instructions) as Delhivery's scans say it.
+ROAD_SCANS: dict[Step, tuple[str, str, str, str]] = {
+    Step.PICKED_UP: ("In Transit", "UD", "X-PPOM", "Shipment picked up"),
+    Step.IN_TRANSIT: ("In Transit", "UD", "X-DLO2F", "Shipment in transit"),
+    Step.OUT_FOR_DELIVERY: ("Dispatched", "UD", "X-DDD3FD", "Out for delivery"),
+    Step.DELIVERED: ("Delivered", "DL", "EOD-38", "Delivered to consignee"),
+    Step.RTO_INITIATED: ("In Transit", "RT", "RT-101", "Returned as per client instructions"),
+    Step.RTO_IN_TRANSIT: ("In Transit", "RT", "RT-110", "Return in transit"),
+    Step.RTO_DELIVERED: ("RTO", "DL", "RD-AC", "Returned to origin and accepted"),
+    Step.LOST: ("Lost", "LT", "LT-100", "Shipment lost"),
+}
+NDR_CODES = {
+    "customer_unavailable": "EOD-11",
+    "phone_unreachable": "EOD-43",
+    "cash_not_ready": "EOD-69",
+    "future_delivery_requested": "EOD-3",
+    "refused": "EOD-6",
+    "wrong_or_incomplete_address": "EOD-111",
+    "out_of_delivery_area": "EOD-86",
+    "other": "EOD-74",
+}
+
+
+def road_scan(event: RoadEvent) -> Scan:
+    if event.step is Step.NDR:
+        reason = event.ndr_reason or "other"
+        status, kind, code, text = "Pending", "UD", NDR_CODES.get(reason, "EOD-74"), NDR_TEXT.get(reason, "")
+    else:
+        status, kind, code, text = ROAD_SCANS[event.step]
+    return Scan(
+        status=status,
+        status_type=kind,
+        location=event.location,
+        instructions=text,
+        status_code=code,
+        at=event.at,
+    )
+
+
+def make_recorder(courier: CourierState) -> Recorder:
+    def record(parcel: Parcel, event: RoadEvent) -> None:
+        shipment = courier.shipments.get(parcel.awb)
+        if shipment is not None:
+            shipment.scans.append(road_scan(event))
+
+    return record
+
+
+def make_renderer(settings: SandboxSettings) -> WebhookRenderer:
+    """Delhivery's scan push: one Shipment object, our registered token in Authorization."""
+
+    def render(parcel: Parcel, event: RoadEvent) -> tuple[str, dict[str, str], bytes]:
+        scan = road_scan(event)
+        body = {
+            "Shipment": {
+                "AWB": parcel.awb,
+                "ReferenceNo": parcel.reference,
+                "NSLCode": scan.status_code,
+                "Sortcode": sort_code(parcel.destination) if parcel.destination.isdigit() else None,
+                "Status": {
+                    "Status": scan.status,
+                    "StatusType": scan.status_type,
+                    "StatusCode": scan.status_code,
+                    "StatusDateTime": ist(scan.at),
+                    "StatusLocation": scan.location,
+                    "Instructions": scan.instructions,
+                },
+            }
+        }
+        headers = {"Authorization": f"Token {settings.delhivery_webhook_token}"}
+        return "/webhooks/couriers/delhivery", headers, json.dumps(body).encode()
+
+    return render
+
+
+@router.post("/api/p/update")
+async def ndr_update(request: Request, state: State) -> dict[str, Any]:
+    """NDR API: ``{"data": [{"waybill", "act"}]}``, act RE-ATTEMPT, DEFER_DLV, EDIT_DETAILS, RTO."""
+    try:
+        body = await request.json()
+        items = list(body["data"])
+    except (ValueError, KeyError, TypeError):
+        return {"status": False, "error": "data must be a list of {waybill, act}"}
+    results = []
+    async with state.simulation.lock:
+        for item in items:
+            act = str(item.get("act") or "")
+            if act not in {"RE-ATTEMPT", "DEFER_DLV", "EDIT_DETAILS", "RTO"}:
+                results.append(
+                    {"waybill": item.get("waybill"), "status": False, "error": f"unknown act {act}"}
+                )
+                continue
+            why = state.simulation.act(
+                "delhivery", str(item.get("waybill")), "rto" if act == "RTO" else "reattempt"
+            )
+            results.append({"waybill": item.get("waybill"), "status": why is None, "error": why})
+    failed = [r for r in results if not r["status"]]
+    return {
+        "status": not failed,
+        "request_id": secrets.token_hex(8),
+        "results": results,
+        "error": "; ".join(str(r["error"]) for r in failed) or None,
     }

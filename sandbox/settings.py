@@ -12,3 +12,9 @@ class SandboxSettings(BaseSettings):
     http_port: int = 8010
     # None accepts any non-empty token, which is what the demo and the tests rely on.
     courier_token: str | None = None
+    # Where the simulated couriers send their webhooks, and the secrets they sign them with: the
+    # same defaults as the shipping service's settings.
+    shipping_url: str = "http://localhost:8004"
+    delhivery_webhook_token: str = "sandbox-delhivery-webhook"
+    shiprocket_webhook_token: str = "sandbox-shiprocket-webhook"
+    xpressbees_webhook_secret: str = "sandbox-xpressbees-secret"

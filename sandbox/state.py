@@ -8,11 +8,16 @@ from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any
 
+from sandbox.courier_sim import Simulation
+from sandbox.courier_state import ShiprocketState, XpressbeesState
+
 
 class Provider(StrEnum):
     """Providers the sandbox simulates; fault knobs are keyed by these."""
 
     COURIER = "courier"
+    SHIPROCKET = "shiprocket"
+    XPRESSBEES = "xpressbees"
     WHATSAPP = "whatsapp"
 
 
@@ -217,9 +222,19 @@ class SandboxState:
     courier: CourierState = field(default_factory=CourierState)
     whatsapp: WhatsAppState = field(default_factory=WhatsAppState)
     faults: FaultState = field(default_factory=FaultState)
+    simulation: Simulation = field(default_factory=Simulation)
+    shiprocket: ShiprocketState = field(default_factory=ShiprocketState)
+    xpressbees: XpressbeesState = field(default_factory=XpressbeesState)
 
     async def reset(self) -> None:
         """Clear every provider's state under its own lock."""
-        for part in (self.courier, self.whatsapp, self.faults):
+        for part in (
+            self.courier,
+            self.whatsapp,
+            self.faults,
+            self.simulation,
+            self.shiprocket,
+            self.xpressbees,
+        ):
             async with part.lock:
                 part.clear()

@@ -1,34 +1,166 @@
-"""HTTP routes of the shipping service: an order's shipments and one shipment."""
+"""HTTP routes of the shipping service: shipments, NDR instructions, courier data and SKU sizes."""
 
 from __future__ import annotations
 
 import json
-from typing import Any
+from datetime import date
+from typing import Any, Literal
 
 import asyncpg
 from fastapi import APIRouter, HTTPException, Request
+from pydantic import BaseModel, Field
 
-from chassis.auth import STAFF, require
-from services.shipping import store
+from chassis.auth import STAFF, Principal, Role, require
+from chassis.http import Refused
+from contracts import Address
+from services.shipping import catalogue, store, updates
+from services.shipping.allocation import Dimensions
+from services.shipping.couriers.interface import NdrAction, NdrActionKind
 
-router = APIRouter(prefix="/shipments", tags=["shipments"])
+router = APIRouter(tags=["shipments"])
+
+_JSON_COLUMNS = ("lines", "allocation", "booking_attempts", "consignee")
 
 
 def _body(row: asyncpg.Record) -> dict[str, Any]:
     body = dict(row)
-    body["lines"] = json.loads(body["lines"])
+    for name in _JSON_COLUMNS:
+        if isinstance(body.get(name), str):
+            body[name] = json.loads(body[name])
     return body
 
 
-@router.get("", summary="The shipments of one order", dependencies=[require(*STAFF)])
+@router.get("/shipments", summary="The shipments of one order", dependencies=[require(*STAFF)])
 async def list_shipments(request: Request, order_id: str) -> dict[str, Any]:
     rows = await store.list_for_order(request.app.state.service.pool, order_id)
     return {"items": [_body(r) for r in rows]}
 
 
-@router.get("/{shipment_id}", summary="One shipment with its courier and AWB", dependencies=[require(*STAFF)])
+@router.get(
+    "/shipments/{shipment_id}",
+    summary="One shipment: courier, AWB, allocation reasons, tracking and NDR instructions",
+    dependencies=[require(*STAFF)],
+)
 async def get_shipment(request: Request, shipment_id: str) -> dict[str, Any]:
-    row = await store.get_shipment(request.app.state.service.pool, shipment_id)
+    pool = request.app.state.service.pool
+    row = await store.get_shipment(pool, shipment_id)
     if row is None:
         raise HTTPException(404, detail=f"no shipment {shipment_id}")
-    return _body(row)
+    body = _body(row)
+    body["tracking"] = [dict(r) for r in await store.tracking_of(pool, shipment_id)]
+    body["ndr_actions"] = [dict(r) for r in await store.ndr_actions_of(pool, shipment_id)]
+    return body
+
+
+class NdrInstruction(BaseModel):
+    """What to tell the courier about a failed delivery."""
+
+    action: Literal["reattempt", "new_address", "new_phone", "rto"]
+    reattempt_on: date | None = Field(default=None, description="For reattempt: the day to deliver.")
+    new_address: Address | None = None
+    new_phone: str | None = Field(default=None, description="E.164, e.g. +919812345678.")
+
+
+@router.post("/shipments/{shipment_id}/ndr-actions", summary="Act on a failed delivery", status_code=202)
+async def act_on_ndr(
+    request: Request,
+    shipment_id: str,
+    body: NdrInstruction,
+    principal: Principal = require(Role.OPS),
+) -> dict[str, Any]:
+    problems = []
+    if body.action == "new_address" and body.new_address is None:
+        problems.append(("new_address", "required for new_address"))
+    if body.action == "new_phone" and not body.new_phone:
+        problems.append(("new_phone", "required for new_phone"))
+    if body.reattempt_on is not None and body.reattempt_on < date.today():
+        problems.append(("reattempt_on", "is in the past"))
+    if problems:
+        raise Refused(*problems)
+    action = NdrAction(
+        kind=NdrActionKind(body.action),
+        reattempt_on=body.reattempt_on,
+        new_address=body.new_address,
+        new_phone=body.new_phone,
+        remark=f"by {principal.name}",
+    )
+    async with request.app.state.service.pool.acquire() as conn, conn.transaction():
+        try:
+            attempt = await updates.queue_ndr_action(
+                conn, shipment_id=shipment_id, action=action, actor=principal.name
+            )
+        except updates.NdrRefused as exc:
+            raise Refused((exc.field, exc.problem), status=exc.status, error="not applicable") from None
+    return {"shipment_id": shipment_id, "attempt": attempt, "action": body.action, "state": "pending"}
+
+
+class SkuSize(BaseModel):
+    """One unit of a SKU as the warehouse packs it."""
+
+    weight_grams: int = Field(gt=0)
+    length_cm: float = Field(gt=0)
+    breadth_cm: float = Field(gt=0)
+    height_cm: float = Field(gt=0)
+    barcode: str | None = Field(default=None, min_length=1, description="What the pack station scans.")
+
+
+@router.put(
+    "/skus/{sku}/dimensions",
+    summary="Weight, size and barcode of one unit of a SKU",
+    dependencies=[require(Role.OPS, Role.WAREHOUSE)],
+)
+async def put_dimensions(request: Request, sku: str, body: SkuSize) -> dict[str, Any]:
+    dims = Dimensions(body.weight_grams, body.length_cm, body.breadth_cm, body.height_cm)
+    async with request.app.state.service.pool.acquire() as conn:
+        try:
+            await store.upsert_dimensions(conn, sku, body.barcode, dims)
+        except asyncpg.UniqueViolationError:
+            raise Refused(("barcode", f"{body.barcode} already belongs to another SKU")) from None
+    return {"sku": sku, **body.model_dump()}
+
+
+@router.get(
+    "/couriers",
+    summary="Courier data: pincodes served, zones priced, when loaded",
+    dependencies=[require(*STAFF)],
+)
+async def couriers(request: Request) -> dict[str, Any]:
+    rows = await store.courier_data_summary(request.app.state.service.pool)
+    return {"items": [dict(r) for r in rows]}
+
+
+async def _csv(request: Request) -> str:
+    try:
+        return (await request.body()).decode("utf-8")
+    except UnicodeDecodeError:
+        raise Refused(("body", "CSV must be UTF-8 text")) from None
+
+
+async def _load(request: Request, text: str, table: str, source: str) -> dict[str, Any]:
+    settings = request.app.state.service.settings
+    parse = catalogue.parse_serviceability if table == "serviceability" else catalogue.parse_rate_cards
+    rows, problems = parse(text, couriers=settings.courier_names)
+    if problems:
+        raise Refused(*problems)
+    replace = store.replace_serviceability if table == "serviceability" else store.replace_rate_cards
+    async with request.app.state.service.pool.acquire() as conn, conn.transaction():
+        await replace(conn, rows, source=source)  # type: ignore[arg-type]
+    return {"loaded": len(rows), "couriers": sorted({r.courier for r in rows}), "source": source}
+
+
+@router.post(
+    "/couriers/serviceability",
+    summary="Replace couriers' serviceability from CSV (courier,pincode,prepaid,cod,reverse_pickup)",
+    dependencies=[require(Role.OPS)],
+)
+async def load_serviceability(request: Request, source: str = "upload") -> dict[str, Any]:
+    return await _load(request, await _csv(request), "serviceability", source)
+
+
+@router.post(
+    "/couriers/rate-cards",
+    summary="Replace couriers' rate cards from CSV (one row per courier and zone)",
+    dependencies=[require(Role.OPS)],
+)
+async def load_rate_cards(request: Request, source: str = "upload") -> dict[str, Any]:
+    return await _load(request, await _csv(request), "rate_cards", source)

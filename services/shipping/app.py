@@ -1,18 +1,57 @@
-"""Wiring of the shipping service: settings, migrations, handlers and routes on the chassis."""
+"""Wiring of the shipping service: settings, couriers, migrations, handlers, routes and sweeps."""
 
 from __future__ import annotations
 
+import csv
 from pathlib import Path
 
+from chassis.logging import get_logger
 from chassis.service import Service
-from services.shipping import api, handlers
+from services.shipping import api, catalogue, handlers, jobs, stations, store, webhooks
+from services.shipping.couriers.registry import build_adapters
 from services.shipping.settings import ShippingSettings
+
+log = get_logger(__name__)
 
 
 def build(settings: ShippingSettings | None = None) -> Service:
     """The shipping service, ready to run."""
     settings = settings or ShippingSettings()
     service = Service("shipping", settings=settings, migrations=Path(__file__).parent / "migrations")
-    handlers.register(service, settings)
+    adapters = build_adapters(service, settings)
+    handlers.register(service, settings, adapters)
+    jobs.register(service, settings, adapters)
+    service.on_start(lambda s: load_reference_data(s, settings))
     service.include_router(api.router)
+    service.include_router(stations.router)
+    service.include_router(webhooks.build_router(adapters, max_attempts=settings.ndr_max_attempts))
     return service
+
+
+async def load_reference_data(service: Service, settings: ShippingSettings) -> None:
+    """Serviceability, rate cards and pickup addresses from data_dir for couriers with none yet;
+    what an operator uploaded later is never overwritten by a restart."""
+    folder = settings.data_dir
+    couriers = settings.courier_names
+    async with service.pool.acquire() as conn, conn.transaction():
+        await conn.execute("SELECT pg_advisory_xact_lock(hashtext('shipping.reference_data'))")
+        for table, parse, replace in (
+            ("serviceability", catalogue.parse_serviceability, store.replace_serviceability),
+            ("rate_cards", catalogue.parse_rate_cards, store.replace_rate_cards),
+        ):
+            path = folder / f"{table}.csv"
+            if not path.exists():
+                continue
+            have = await store.couriers_with_data(conn, table)
+            rows, problems = parse(path.read_text(), couriers=couriers)  # type: ignore[operator]
+            if problems:
+                raise ValueError(f"{path}: {problems[:5]}")
+            missing = [r for r in rows if r.courier not in have]
+            if missing:
+                await replace(conn, missing, source=path.name)  # type: ignore[operator]
+                log.info("courier data loaded", table=table, rows=len(missing), source=path.name)
+        path = folder / "pickup_locations.csv"
+        if path.exists() and not await store.has_pickup_locations(conn):
+            with path.open() as f:
+                for location in csv.DictReader(f):
+                    await store.upsert_pickup_location(conn, location)

@@ -10,6 +10,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 
 from contracts import OrderConfirmed, PaymentMethod, ShipmentStatus, SkuQuantity
+from services.shipping.allocation import Parcel
 from services.shipping.couriers.interface import ShipmentRequest
 
 S = ShipmentStatus
@@ -49,6 +50,11 @@ def shipment_id_for(order_id: str, warehouse_code: str) -> str:
     the row books under the same courier reference, so the courier returns the same AWB."""
     digest = uuid.uuid5(_SHIPMENT_NAMESPACE, f"{order_id}/{warehouse_code}")
     return "SHP-" + digest.hex[:16].upper()
+
+
+def reverse_pickup_id(return_id: str) -> str:
+    """SHP-… derived from the return: a redelivered request books under the same reference."""
+    return "SHP-R" + uuid.uuid5(_SHIPMENT_NAMESPACE, f"return/{return_id}").hex[:15].upper()
 
 
 @dataclass(frozen=True, slots=True)
@@ -99,9 +105,30 @@ def _split(total: int, weights: list[int]) -> list[int]:
 
 
 def booking_request(
-    order: OrderConfirmed, plan: ShipmentPlan, *, shipment_id: str, unit_weight_grams: int
+    order: OrderConfirmed,
+    plan: ShipmentPlan,
+    *,
+    shipment_id: str,
+    unit_weight_grams: int = 0,
+    parcel: Parcel | None = None,
 ) -> ShipmentRequest:
-    """What to ask the courier for one planned shipment."""
+    """What to ask the courier for one planned shipment: the parcel's measured box if known,
+    otherwise ``unit_weight_grams`` per unit."""
+    if parcel is not None:
+        return ShipmentRequest(
+            reference=shipment_id,
+            pickup_location=plan.warehouse_code,
+            consignee_name=order.customer.name,
+            consignee_phone=order.customer.phone,
+            address=order.shipping_address,
+            items=plan.lines,
+            value_paise=plan.value_paise,
+            cod_amount_paise=plan.cod_amount_paise,
+            weight_grams=parcel.chargeable_grams,
+            length_cm=parcel.length_cm,
+            breadth_cm=parcel.breadth_cm,
+            height_cm=parcel.height_cm,
+        )
     return ShipmentRequest(
         reference=shipment_id,
         pickup_location=plan.warehouse_code,

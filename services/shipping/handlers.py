@@ -1,25 +1,47 @@
-"""Kafka handlers of the shipping service: plan shipments, book AWBs, persist, emit.
-
-Each runs inside the consumer's transaction, so the shipment rows and their events commit together.
+"""Kafka handlers of the shipping service: book confirmed orders, stop cancelled ones, act on NDR
+replies, schedule reverse pickups. Each runs inside the consumer's transaction, so the shipment rows
+and their events commit together.
 """
 
 from __future__ import annotations
 
 from chassis.consumer import HandlerContext
 from chassis.service import Service
-from contracts import OrderConfirmed, ShipmentCreated, ShipmentStatus
-from services.shipping import domain, store
-from services.shipping.couriers.delhivery import DelhiveryCourier
-from services.shipping.couriers.interface import CourierAdapter, CourierRejected
+from contracts import (
+    CustomerReplied,
+    OrderCancelled,
+    OrderConfirmed,
+    ReplyChoice,
+    ReturnRequested,
+    ReturnStatus,
+    ShipmentCreated,
+    ShipmentStatus,
+    SkuQuantity,
+)
+from services.shipping import booking, domain, store, updates
+from services.shipping.couriers.interface import CourierAdapter, CourierError, NdrAction, NdrActionKind
 from services.shipping.settings import ShippingSettings
 
+REPLY_ACTIONS = {
+    ReplyChoice.NDR_REATTEMPT: NdrActionKind.REATTEMPT,
+    ReplyChoice.NDR_NEW_ADDRESS: NdrActionKind.NEW_ADDRESS,
+    ReplyChoice.NDR_NEW_PHONE: NdrActionKind.NEW_PHONE,
+    ReplyChoice.NDR_RTO: NdrActionKind.RTO,
+    ReplyChoice.NDR_CANCEL: NdrActionKind.RTO,
+}
+CANCELLABLE = frozenset(
+    {
+        ShipmentStatus.CREATED,
+        ShipmentStatus.AWB_ASSIGNED,
+        ShipmentStatus.PICKED,
+        ShipmentStatus.PACKED,
+        ShipmentStatus.MANIFESTED,
+    }
+)
 
-def register(service: Service, settings: ShippingSettings) -> None:
+
+def register(service: Service, settings: ShippingSettings, adapters: dict[str, CourierAdapter]) -> None:
     """Subscribe the shipping handlers."""
-    adapter: CourierAdapter = DelhiveryCourier(
-        service.http_client(base_url=settings.courier_base_url, timeout=settings.courier_timeout_s),
-        token=settings.delhivery_token,
-    )
 
     @service.handles(OrderConfirmed)
     async def on_order_confirmed(ctx: HandlerContext, order: OrderConfirmed) -> None:
@@ -36,47 +58,143 @@ def register(service: Service, settings: ShippingSettings) -> None:
                     "shipment already exists", order_id=order.order_id, warehouse_code=plan.warehouse_code
                 )
                 continue
-            request = domain.booking_request(
-                order, plan, shipment_id=shipment_id, unit_weight_grams=settings.unit_weight_grams
+            # The courier calls happen inside the transaction: a crash before commit redelivers
+            # the event, and the same reference makes each courier answer with the same AWB.
+            outcome = await booking.book(
+                ctx.conn,
+                order=order,
+                plan=plan,
+                shipment_id=shipment_id,
+                settings=settings,
+                adapters=adapters,
             )
-            # The call happens inside the transaction: a crash before commit redelivers the
-            # event, and the same reference makes the courier answer with the same AWB.
-            try:
-                booking = await adapter.create_shipment(request)
-            except CourierRejected as exc:
-                await store.record_booking_error(
-                    ctx.conn, shipment_id=shipment_id, courier=adapter.name, error=str(exc)
-                )
-                ctx.log.warning(
-                    "courier refused shipment",
-                    order_id=order.order_id,
-                    shipment_id=shipment_id,
-                    remarks=list(exc.remarks),
-                )
-                status, awb = ShipmentStatus.CREATED, None
-            else:
-                status = domain.advance(ShipmentStatus.CREATED, ShipmentStatus.AWB_ASSIGNED)
-                assert status is not None
-                awb = booking.awb
-                await store.assign_awb(
-                    ctx.conn, shipment_id=shipment_id, courier=booking.courier, awb=awb, status=status
-                )
-                ctx.log.info(
-                    "awb assigned",
-                    order_id=order.order_id,
-                    shipment_id=shipment_id,
-                    courier=booking.courier,
-                    awb=awb,
-                )
+            ctx.log.info(
+                "shipment booked" if outcome.booking else "shipment not booked",
+                order_id=order.order_id,
+                shipment_id=shipment_id,
+                courier=outcome.courier,
+                awb=outcome.booking.awb if outcome.booking else None,
+                error=outcome.error,
+            )
             await ctx.emit(
                 ShipmentCreated(
                     order_id=order.order_id,
                     shipment_id=shipment_id,
                     warehouse_code=plan.warehouse_code,
-                    courier=adapter.name,
-                    awb=awb,
-                    status=status,
+                    courier=outcome.courier,
+                    awb=outcome.booking.awb if outcome.booking else None,
+                    status=ShipmentStatus.AWB_ASSIGNED if outcome.booking else ShipmentStatus.CREATED,
                     lines=list(plan.lines),
                     cod_amount_paise=plan.cod_amount_paise,
+                    label_url=f"/shipments/{shipment_id}/label.pdf" if outcome.booking else None,
                 )
             )
+
+    @service.handles(OrderCancelled)
+    async def on_order_cancelled(ctx: HandlerContext, event: OrderCancelled) -> None:
+        for row in await store.lock_for_order(ctx.conn, event.order_id):
+            status = ShipmentStatus(row["status"])
+            if status not in CANCELLABLE:
+                ctx.log.info(
+                    "shipment already on its way, not cancelled",
+                    shipment_id=row["shipment_id"],
+                    status=status.value,
+                )
+                continue
+            if row["awb"] and row["courier"] in adapters:
+                try:
+                    await adapters[row["courier"]].cancel(row["awb"])
+                except CourierError as exc:
+                    ctx.log.warning(
+                        "courier would not cancel", shipment_id=row["shipment_id"], error=str(exc)
+                    )
+            await store.set_status(ctx.conn, row["shipment_id"], ShipmentStatus.CANCELLED)
+            await ctx.emit(updates.updated_event(row, ShipmentStatus.CANCELLED))
+
+    @service.handles(CustomerReplied)
+    async def on_customer_replied(ctx: HandlerContext, reply: CustomerReplied) -> None:
+        kind = REPLY_ACTIONS.get(reply.choice)
+        if kind is None:
+            return  # COD confirmations are the orders service's
+        if not reply.shipment_id:
+            ctx.log.warning(
+                "ndr reply without shipment_id", order_id=reply.order_id, choice=reply.choice.value
+            )
+            return
+        action = NdrAction(
+            kind=kind,
+            reattempt_on=reply.reattempt_on,
+            new_address=reply.new_address,
+            new_phone=reply.new_phone,
+            remark=f"customer replied {reply.choice.value} on {reply.channel.value}",
+        )
+        try:
+            attempt = await updates.queue_ndr_action(
+                ctx.conn, shipment_id=reply.shipment_id, action=action, actor="customer"
+            )
+        except updates.NdrRefused as exc:
+            ctx.log.info("ndr reply not applied", shipment_id=reply.shipment_id, problem=exc.problem)
+            return
+        ctx.log.info("ndr reply queued", shipment_id=reply.shipment_id, attempt=attempt, action=kind.value)
+
+    @service.handles(ReturnRequested)
+    async def on_return_requested(ctx: HandlerContext, event: ReturnRequested) -> None:
+        if event.status is ReturnStatus.REJECTED:
+            return
+        if not event.warehouse_code:
+            ctx.log.warning("return without a warehouse: no pickup booked", return_id=event.return_id)
+            return
+        consignee = await store.forward_consignee(ctx.conn, event.order_id)
+        if event.pickup_address is not None:
+            consignee = {
+                "name": event.customer.name if event.customer else (consignee or {}).get("name", "Customer"),
+                "phone": event.customer.phone if event.customer else (consignee or {}).get("phone", ""),
+                "address": event.pickup_address.model_dump(),
+            }
+        if consignee is None:
+            ctx.log.warning(
+                "return without a pickup address or a delivered parcel", return_id=event.return_id
+            )
+            return
+        shipment_id = domain.reverse_pickup_id(event.return_id)
+        lines = [(line.sku, line.quantity) for line in event.lines]
+        if not await store.insert_reverse_pickup(
+            ctx.conn,
+            shipment_id=shipment_id,
+            order_id=event.order_id,
+            return_id=event.return_id,
+            warehouse_code=event.warehouse_code,
+            lines=[{"sku": sku, "quantity": qty} for sku, qty in lines],
+            cause_event_id=ctx.event_id,
+        ):
+            ctx.log.info("reverse pickup already booked", return_id=event.return_id)
+            return
+        outcome = await booking.book_reverse(
+            ctx.conn,
+            shipment_id=shipment_id,
+            order_id=event.order_id,
+            warehouse_code=event.warehouse_code,
+            consignee=consignee,
+            lines=lines,
+            settings=settings,
+            adapters=adapters,
+        )
+        ctx.log.info(
+            "reverse pickup booked" if outcome.booking else "reverse pickup not booked",
+            return_id=event.return_id,
+            shipment_id=shipment_id,
+            courier=outcome.courier,
+            error=outcome.error,
+        )
+        await ctx.emit(
+            ShipmentCreated(
+                order_id=event.order_id,
+                shipment_id=shipment_id,
+                warehouse_code=event.warehouse_code,
+                courier=outcome.courier,
+                awb=outcome.booking.awb if outcome.booking else None,
+                status=ShipmentStatus.AWB_ASSIGNED if outcome.booking else ShipmentStatus.CREATED,
+                lines=[SkuQuantity(sku=sku, quantity=qty) for sku, qty in lines],
+                return_id=event.return_id,
+            )
+        )

@@ -1,29 +1,80 @@
-"""Settings of the shipping service (environment variables)."""
+"""Settings of the shipping service (environment variables): couriers, allocation, NDR, tracking."""
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Self
 
 from pydantic import Field, model_validator
 
 from chassis.settings import ServiceSettings
+from services.shipping.allocation import Policy
+
+DATA = Path(__file__).parent / "data"
 
 
 class ShippingSettings(ServiceSettings):
-    """Shipping: port 8004, and the courier it books with."""
+    """Shipping: port 8004, the seller's courier accounts, how to choose among them, NDR and polling."""
 
     http_port: int = 8004
+    couriers: str = Field(
+        default="delhivery,shiprocket,xpressbees",
+        description="The seller's courier accounts, comma-separated; only these are allocated.",
+    )
+    allocation_policy: Policy = Policy.CHEAPEST
+    courier_priority: str = Field(default="", description="For the priority policy: couriers in order.")
+    promised_days: dict[str, int] = Field(
+        default={"standard": 5, "express": 2, "same_day": 1},
+        description="Delivery days promised per delivery speed; the cheapest policy keeps within them.",
+    )
+    max_cod_paise: dict[str, int] = Field(
+        default={"delhivery": 5_000_000, "shiprocket": 5_000_000, "xpressbees": 2_500_000},
+        description="COD limit per courier; a parcel over it goes to another courier.",
+    )
+    courier_timeout_s: float = 10.0
+
     courier_base_url: str = Field(
         default="", description="Delhivery's API base URL; empty means the sandbox (SANDBOX_URL)."
     )
     delhivery_token: str = "sandbox-token"
-    courier_timeout_s: float = 10.0
+    delhivery_webhook_token: str = Field(default="sandbox-delhivery-webhook", repr=False)
+    shiprocket_base_url: str = Field(default="", description="Empty means the sandbox.")
+    shiprocket_email: str = "api@dabba.example"
+    shiprocket_password: str = Field(default="sandbox-password", repr=False)
+    shiprocket_webhook_token: str = Field(default="sandbox-shiprocket-webhook", repr=False)
+    xpressbees_base_url: str = Field(default="", description="Empty means the sandbox.")
+    xpressbees_email: str = "api@dabba.example"
+    xpressbees_password: str = Field(default="sandbox-password", repr=False)
+    xpressbees_webhook_secret: str = Field(default="sandbox-xpressbees-secret", repr=False)
+
     unit_weight_grams: int = Field(
-        default=500, ge=1, description="Parcel weight per unit until the catalogue has weights."
+        default=500, ge=1, description="Weight per unit of a SKU with no dimensions on record."
+    )
+    unit_dimensions_cm: tuple[float, float, float] = Field(
+        default=(20.0, 15.0, 5.0), description="L, B, H per unit of a SKU with no dimensions on record."
+    )
+    data_dir: Path = Field(
+        default=DATA, description="CSV files loaded at start for couriers with no rows yet."
+    )
+
+    ndr_max_attempts: int = Field(default=3, ge=1, description="Failed attempts before the parcel goes RTO.")
+    ndr_sweep_s: float = Field(default=5.0, description="How often unsent NDR instructions are retried.")
+    tracking_poll_s: float = Field(default=60.0, description="How often quiet shipments are polled.")
+    tracking_quiet_s: float = Field(
+        default=6 * 3600.0, description="A shipment with no courier news for this long is polled."
     )
 
     @model_validator(mode="after")
     def _default_to_sandbox(self) -> Self:
-        if not self.courier_base_url:
-            self.courier_base_url = self.sandbox_url
+        for name in ("courier_base_url", "shiprocket_base_url", "xpressbees_base_url"):
+            if not getattr(self, name):
+                setattr(self, name, self.sandbox_url)
         return self
+
+    @property
+    def courier_names(self) -> tuple[str, ...]:
+        return tuple(c.strip() for c in self.couriers.split(",") if c.strip())
+
+    @property
+    def priority_list(self) -> tuple[str, ...]:
+        return tuple(c.strip() for c in self.courier_priority.split(",") if c.strip())

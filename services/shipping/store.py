@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import json
+from datetime import date, datetime
+from typing import Any
 
 import asyncpg
 
 from contracts import ShipmentStatus
+from services.shipping.allocation import Dimensions, RateCard, Serviceability, Zone
+from services.shipping.couriers.interface import CourierBooking, CourierScan, NdrAction
 from services.shipping.domain import ShipmentPlan
 
 
@@ -23,7 +27,7 @@ async def insert_shipment(
         """INSERT INTO shipments (shipment_id, order_id, warehouse_code, status, lines,
                                   value_paise, cod_amount_paise, cause_event_id)
            VALUES ($1, $2, $3, $4, $5::jsonb, $6, $7, $8)
-           ON CONFLICT (order_id, warehouse_code) DO NOTHING""",
+           ON CONFLICT (order_id, warehouse_code) WHERE return_id IS NULL DO NOTHING""",
         shipment_id,
         order_id,
         plan.warehouse_code,
@@ -34,6 +38,43 @@ async def insert_shipment(
         cause_event_id,
     )
     return bool(status == "INSERT 0 1")
+
+
+async def insert_reverse_pickup(
+    conn: asyncpg.Connection,
+    *,
+    shipment_id: str,
+    order_id: str,
+    return_id: str,
+    warehouse_code: str,
+    lines: list[dict[str, Any]],
+    cause_event_id: str,
+) -> bool:
+    """Store a new CREATED reverse pickup; False if this return already has one."""
+    status = await conn.execute(
+        """INSERT INTO shipments (shipment_id, order_id, warehouse_code, status, lines, value_paise,
+                                  cod_amount_paise, cause_event_id, return_id)
+           VALUES ($1, $2, $3, 'CREATED', $4::jsonb, 0, 0, $5, $6)
+           ON CONFLICT (return_id) WHERE return_id IS NOT NULL DO NOTHING""",
+        shipment_id,
+        order_id,
+        warehouse_code,
+        json.dumps(lines),
+        cause_event_id,
+        return_id,
+    )
+    return bool(status == "INSERT 0 1")
+
+
+async def forward_consignee(conn: asyncpg.Connection, order_id: str) -> dict[str, Any] | None:
+    """Who received the order's parcels: where a return is picked up when the return names no address."""
+    raw = await conn.fetchval(
+        """SELECT consignee FROM shipments
+            WHERE order_id = $1 AND return_id IS NULL AND consignee IS NOT NULL
+            ORDER BY created_at LIMIT 1""",
+        order_id,
+    )
+    return None if raw is None else dict(json.loads(raw))
 
 
 async def assign_awb(
@@ -70,7 +111,9 @@ async def record_booking_error(
 
 
 _COLUMNS = """shipment_id, order_id, warehouse_code, status, courier, awb, lines, value_paise,
-              cod_amount_paise, booking_error, created_at, updated_at"""
+              cod_amount_paise, booking_error, created_at, updated_at, allocation, booking_attempts,
+              routing_code, chargeable_grams, package_grams, priority, ndr_attempts, ndr_reason,
+              return_id, manifest_id, packed_by, packed_at, consignee"""
 
 
 async def list_for_order(pool: asyncpg.Pool, order_id: str) -> list[asyncpg.Record]:
@@ -83,3 +126,450 @@ async def list_for_order(pool: asyncpg.Pool, order_id: str) -> list[asyncpg.Reco
 async def get_shipment(pool: asyncpg.Pool, shipment_id: str) -> asyncpg.Record | None:
     """One shipment."""
     return await pool.fetchrow(f"SELECT {_COLUMNS} FROM shipments WHERE shipment_id = $1", shipment_id)
+
+
+# --- courier data -------------------------------------------------------------------------------
+
+
+async def replace_serviceability(
+    conn: asyncpg.Connection, rows: list[Serviceability], *, source: str
+) -> None:
+    """The couriers in ``rows`` now serve exactly these pincodes, loaded now from ``source``."""
+    couriers = sorted({r.courier for r in rows})
+    await conn.execute("DELETE FROM serviceability WHERE courier = ANY($1::text[])", couriers)
+    await conn.executemany(
+        """INSERT INTO serviceability (courier, pincode, prepaid, cod, reverse_pickup, source)
+           VALUES ($1, $2, $3, $4, $5, $6)""",
+        [(r.courier, r.pincode, r.prepaid, r.cod, r.reverse_pickup, source) for r in rows],
+    )
+
+
+async def replace_rate_cards(conn: asyncpg.Connection, rows: list[RateCard], *, source: str) -> None:
+    """The couriers in ``rows`` now price by exactly these cards."""
+    couriers = sorted({r.courier for r in rows})
+    await conn.execute("DELETE FROM rate_cards WHERE courier = ANY($1::text[])", couriers)
+    await conn.executemany(
+        """INSERT INTO rate_cards (courier, zone, first_slab_grams, first_slab_paise, additional_slab_grams,
+                                   additional_slab_paise, cod_fixed_paise, cod_percent_bp, sla_days, source)
+           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)""",
+        [
+            (
+                r.courier,
+                r.zone.value,
+                r.first_slab_grams,
+                r.first_slab_paise,
+                r.additional_slab_grams,
+                r.additional_slab_paise,
+                r.cod_fixed_paise,
+                r.cod_percent_bp,
+                r.sla_days,
+                source,
+            )
+            for r in rows
+        ],
+    )
+
+
+async def couriers_with_data(conn: asyncpg.Connection, table: str) -> set[str]:
+    """Couriers that already have rows in ``serviceability`` or ``rate_cards``."""
+    assert table in ("serviceability", "rate_cards")
+    return {r["courier"] for r in await conn.fetch(f"SELECT DISTINCT courier FROM {table}")}
+
+
+async def courier_data_summary(pool: asyncpg.Pool) -> list[asyncpg.Record]:
+    """Per courier: pincodes served, zones priced, and when each was loaded from where."""
+    return await pool.fetch(
+        """SELECT c.courier, s.pincodes, s.loaded_at AS serviceability_loaded_at,
+                  s.source AS serviceability_source,
+                  r.zones, r.loaded_at AS rate_card_loaded_at, r.source AS rate_card_source
+             FROM (SELECT courier FROM serviceability UNION SELECT courier FROM rate_cards) c
+             LEFT JOIN (SELECT courier, count(*) AS pincodes, max(loaded_at) AS loaded_at,
+                               max(source) AS source
+                          FROM serviceability GROUP BY courier) s USING (courier)
+             LEFT JOIN (SELECT courier, count(*) AS zones, max(loaded_at) AS loaded_at,
+                               max(source) AS source
+                          FROM rate_cards GROUP BY courier) r USING (courier)
+            ORDER BY c.courier"""
+    )
+
+
+async def serviceability_at(conn: asyncpg.Connection, pincode: str) -> dict[str, Serviceability]:
+    """Every courier's serviceability at one pincode."""
+    rows = await conn.fetch(
+        "SELECT courier, pincode, prepaid, cod, reverse_pickup FROM serviceability WHERE pincode = $1",
+        pincode,
+    )
+    return {r["courier"]: Serviceability(**dict(r)) for r in rows}
+
+
+async def rate_cards(conn: asyncpg.Connection) -> dict[tuple[str, Zone], RateCard]:
+    """Every rate card, by (courier, zone)."""
+    rows = await conn.fetch(
+        """SELECT courier, zone, first_slab_grams, first_slab_paise, additional_slab_grams,
+                  additional_slab_paise, cod_fixed_paise, cod_percent_bp, sla_days FROM rate_cards"""
+    )
+    cards = [RateCard(**{**dict(r), "zone": Zone(r["zone"])}) for r in rows]
+    return {(c.courier, c.zone): c for c in cards}
+
+
+async def upsert_pickup_location(conn: asyncpg.Connection, location: dict[str, str]) -> None:
+    """Create or change a warehouse's pickup address (what the label prints as From)."""
+    await conn.execute(
+        """INSERT INTO pickup_locations (warehouse_code, name, line1, city, state, pincode, phone)
+           VALUES ($1, $2, $3, $4, $5, $6, $7)
+           ON CONFLICT (warehouse_code) DO UPDATE
+              SET name = $2, line1 = $3, city = $4, state = $5, pincode = $6, phone = $7,
+                  updated_at = now()""",
+        *(location[k] for k in ("warehouse_code", "name", "line1", "city", "state", "pincode", "phone")),
+    )
+
+
+async def pickup_location(conn: asyncpg.Connection, warehouse_code: str) -> asyncpg.Record | None:
+    """A warehouse's pickup address."""
+    return await conn.fetchrow("SELECT * FROM pickup_locations WHERE warehouse_code = $1", warehouse_code)
+
+
+async def has_pickup_locations(conn: asyncpg.Connection) -> bool:
+    return bool(await conn.fetchval("SELECT EXISTS (SELECT 1 FROM pickup_locations)"))
+
+
+async def dimensions(conn: asyncpg.Connection, skus: list[str]) -> dict[str, Dimensions]:
+    """Recorded per-unit sizes of these SKUs (missing ones fall back to the default)."""
+    rows = await conn.fetch(
+        """SELECT sku, weight_grams, length_cm, breadth_cm, height_cm
+             FROM sku_dimensions WHERE sku = ANY($1::text[])""",
+        skus,
+    )
+    return {
+        r["sku"]: Dimensions(
+            weight_grams=r["weight_grams"],
+            length_cm=float(r["length_cm"]),
+            breadth_cm=float(r["breadth_cm"]),
+            height_cm=float(r["height_cm"]),
+        )
+        for r in rows
+    }
+
+
+async def upsert_dimensions(
+    conn: asyncpg.Connection, sku: str, barcode: str | None, dims: Dimensions
+) -> None:
+    """Record a SKU's unit weight, size and barcode."""
+    await conn.execute(
+        """INSERT INTO sku_dimensions (sku, barcode, weight_grams, length_cm, breadth_cm, height_cm)
+           VALUES ($1, $2, $3, $4, $5, $6)
+           ON CONFLICT (sku) DO UPDATE SET barcode = $2, weight_grams = $3, length_cm = $4,
+                                           breadth_cm = $5, height_cm = $6, updated_at = now()""",
+        sku,
+        barcode,
+        dims.weight_grams,
+        dims.length_cm,
+        dims.breadth_cm,
+        dims.height_cm,
+    )
+
+
+async def sku_for_barcode(conn: asyncpg.Connection, barcode: str) -> str:
+    """The SKU a scanned barcode stands for; a barcode nobody registered is read as the SKU itself."""
+    sku = await conn.fetchval("SELECT sku FROM sku_dimensions WHERE barcode = $1", barcode)
+    return str(sku) if sku is not None else barcode
+
+
+# --- allocation and booking ---------------------------------------------------------------------
+
+
+async def save_booking(
+    conn: asyncpg.Connection,
+    *,
+    shipment_id: str,
+    consignee: dict[str, Any],
+    allocation: dict[str, Any] | None,
+    attempts: list[dict[str, str]],
+    chargeable_grams: int | None,
+    priority: int,
+    booking: CourierBooking | None,
+    error: str | None,
+) -> None:
+    """Store the allocation and every booking attempt; with a booking, its courier, AWB, routing code."""
+    await conn.execute(
+        """UPDATE shipments
+              SET consignee = $2::jsonb, allocation = $3::jsonb, booking_attempts = $4::jsonb,
+                  chargeable_grams = $5, priority = $6,
+                  courier = coalesce($7, courier), awb = coalesce($8, awb), routing_code = $9,
+                  status = CASE WHEN $8::text IS NULL THEN status ELSE 'AWB_ASSIGNED' END,
+                  booking_error = $10, updated_at = now()
+            WHERE shipment_id = $1""",
+        shipment_id,
+        json.dumps(consignee),
+        json.dumps(allocation) if allocation is not None else None,
+        json.dumps(attempts),
+        chargeable_grams,
+        priority,
+        booking.courier if booking else None,
+        booking.awb if booking else None,
+        booking.routing_code if booking else None,
+        error,
+    )
+
+
+# --- tracking -----------------------------------------------------------------------------------
+
+
+async def lock_by_awb(conn: asyncpg.Connection, courier: str, awb: str) -> asyncpg.Record | None:
+    """The shipment with this AWB, locked for the transaction (scans of one parcel apply one by one)."""
+    return await conn.fetchrow(
+        "SELECT * FROM shipments WHERE courier = $1 AND awb = $2 FOR UPDATE", courier, awb
+    )
+
+
+async def record_scan(
+    conn: asyncpg.Connection, *, shipment_id: str, scan: CourierScan, applied: bool, source: str
+) -> bool:
+    """Keep the scan; False when this exact scan was recorded before (a repeat push or poll)."""
+    status = await conn.execute(
+        """INSERT INTO tracking_events (shipment_id, courier_code, status, occurred_at, location,
+                                        ndr_reason, remark, applied, source)
+           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+           ON CONFLICT ON CONSTRAINT tracking_events_once DO NOTHING""",
+        shipment_id,
+        scan.code,
+        scan.status.value if scan.status else None,
+        scan.occurred_at,
+        scan.location,
+        scan.ndr_reason.value if scan.ndr_reason else None,
+        scan.remark,
+        applied,
+        source,
+    )
+    return bool(status == "INSERT 0 1")
+
+
+async def apply_change(
+    conn: asyncpg.Connection,
+    *,
+    shipment_id: str,
+    status: ShipmentStatus,
+    occurred_at: datetime,
+    ndr_attempts: int | None,
+    ndr_reason: str | None,
+) -> None:
+    """Move a shipment to a new status at the courier's time of the scan."""
+    await conn.execute(
+        """UPDATE shipments
+              SET status = $2, last_change_at = $3, tracked_at = now(), updated_at = now(),
+                  ndr_attempts = coalesce($4, ndr_attempts), ndr_reason = coalesce($5, ndr_reason)
+            WHERE shipment_id = $1""",
+        shipment_id,
+        status.value,
+        occurred_at,
+        ndr_attempts,
+        ndr_reason,
+    )
+
+
+async def touch_tracked(conn: asyncpg.Connection, shipment_id: str) -> None:
+    """We heard from the courier, even if nothing changed."""
+    await conn.execute("UPDATE shipments SET tracked_at = now() WHERE shipment_id = $1", shipment_id)
+
+
+async def set_status(
+    conn: asyncpg.Connection, shipment_id: str, status: ShipmentStatus, **fields: Any
+) -> None:
+    """Our own status changes (pick, pack, manifest, cancel) and the columns that go with them."""
+    allowed = {"package_grams", "packed_by", "packed_at", "manifest_id"}
+    assert set(fields) <= allowed
+    sets = "".join(f", {name} = ${i}" for i, name in enumerate(fields, start=3))
+    await conn.execute(
+        f"UPDATE shipments SET status = $2, updated_at = now(){sets} WHERE shipment_id = $1",
+        shipment_id,
+        status.value,
+        *fields.values(),
+    )
+
+
+async def quiet_shipments(conn: asyncpg.Connection, *, quiet_s: float, limit: int) -> list[asyncpg.Record]:
+    """Shipments on the road we have not heard about for ``quiet_s``, claimed for this poller."""
+    return await conn.fetch(
+        """SELECT shipment_id, courier, awb FROM shipments
+            WHERE awb IS NOT NULL
+              AND status NOT IN ('CREATED', 'DELIVERED', 'RTO_DELIVERED', 'LOST', 'CANCELLED')
+              AND coalesce(tracked_at, created_at) < now() - make_interval(secs => $1)
+            ORDER BY coalesce(tracked_at, created_at)
+            LIMIT $2
+            FOR UPDATE SKIP LOCKED""",
+        quiet_s,
+        limit,
+    )
+
+
+# --- NDR ----------------------------------------------------------------------------------------
+
+
+async def add_ndr_action(
+    conn: asyncpg.Connection,
+    *,
+    shipment_id: str,
+    attempt: int,
+    action: NdrAction,
+    actor: str,
+) -> bool:
+    """Queue an instruction for the courier; False if this attempt already has one."""
+    status = await conn.execute(
+        """INSERT INTO ndr_actions (shipment_id, attempt, action, reattempt_on, new_phone, new_address, actor)
+           VALUES ($1, $2, $3, $4, $5, $6::jsonb, $7)
+           ON CONFLICT ON CONSTRAINT ndr_actions_one_per_attempt DO NOTHING""",
+        shipment_id,
+        attempt,
+        action.kind.value,
+        action.reattempt_on,
+        action.new_phone,
+        action.new_address.model_dump_json() if action.new_address else None,
+        actor,
+    )
+    return bool(status == "INSERT 0 1")
+
+
+async def pending_ndr_actions(conn: asyncpg.Connection, limit: int = 50) -> list[asyncpg.Record]:
+    """Instructions not yet accepted by the courier, claimed for this sender."""
+    return await conn.fetch(
+        """SELECT a.*, s.courier, s.awb FROM ndr_actions a JOIN shipments s USING (shipment_id)
+            WHERE a.state = 'pending' ORDER BY a.id LIMIT $1 FOR UPDATE OF a SKIP LOCKED""",
+        limit,
+    )
+
+
+async def finish_ndr_action(
+    conn: asyncpg.Connection, action_id: int, *, error: str | None, give_up: bool
+) -> None:
+    """Sent, or failed once more (given up after too many tries)."""
+    await conn.execute(
+        """UPDATE ndr_actions
+              SET state = CASE WHEN $2::text IS NULL THEN 'sent' WHEN $3 THEN 'failed' ELSE 'pending' END,
+                  error = $2, tries = tries + 1, sent_at = CASE WHEN $2::text IS NULL THEN now() END
+            WHERE id = $1""",
+        action_id,
+        error,
+        give_up,
+    )
+
+
+async def ndr_actions_of(pool: asyncpg.Pool, shipment_id: str) -> list[asyncpg.Record]:
+    return await pool.fetch(
+        """SELECT attempt, action, reattempt_on, new_phone, actor, state, error, created_at, sent_at
+             FROM ndr_actions WHERE shipment_id = $1 ORDER BY attempt""",
+        shipment_id,
+    )
+
+
+async def tracking_of(pool: asyncpg.Pool, shipment_id: str) -> list[asyncpg.Record]:
+    return await pool.fetch(
+        """SELECT courier_code, status, occurred_at, location, ndr_reason, remark, applied, source
+             FROM tracking_events WHERE shipment_id = $1 ORDER BY occurred_at, id""",
+        shipment_id,
+    )
+
+
+async def lock_shipment(conn: asyncpg.Connection, shipment_id: str) -> asyncpg.Record | None:
+    """One shipment, locked for the transaction."""
+    return await conn.fetchrow("SELECT * FROM shipments WHERE shipment_id = $1 FOR UPDATE", shipment_id)
+
+
+async def lock_for_order(conn: asyncpg.Connection, order_id: str) -> list[asyncpg.Record]:
+    """An order's shipments, locked for the transaction."""
+    return await conn.fetch(
+        "SELECT * FROM shipments WHERE order_id = $1 ORDER BY warehouse_code FOR UPDATE", order_id
+    )
+
+
+# --- pick, pack, manifest -----------------------------------------------------------------------
+
+
+async def waiting_to_pick(conn: asyncpg.Connection, warehouse_code: str, limit: int) -> list[asyncpg.Record]:
+    """Booked forward shipments of a warehouse not yet picked, most urgent first, claimed."""
+    return await conn.fetch(
+        """SELECT * FROM shipments
+            WHERE warehouse_code = $1 AND status = 'AWB_ASSIGNED' AND return_id IS NULL
+            ORDER BY priority DESC, created_at
+            LIMIT $2
+            FOR UPDATE SKIP LOCKED""",
+        warehouse_code,
+        limit,
+    )
+
+
+async def record_pack_scan(
+    conn: asyncpg.Connection, *, shipment_id: str, barcode: str, sku: str, outcome: str, actor: str
+) -> None:
+    await conn.execute(
+        """INSERT INTO pack_scans (shipment_id, barcode, sku, outcome, actor) VALUES ($1, $2, $3, $4, $5)""",
+        shipment_id,
+        barcode,
+        sku,
+        outcome,
+        actor,
+    )
+
+
+async def in_box(conn: asyncpg.Connection, shipment_id: str) -> list[str]:
+    """SKUs of the units accepted into the box so far, one entry per unit."""
+    rows = await conn.fetch(
+        "SELECT sku FROM pack_scans WHERE shipment_id = $1 AND outcome = 'ok' ORDER BY id", shipment_id
+    )
+    return [r["sku"] for r in rows]
+
+
+async def pack_stats(pool: asyncpg.Pool, warehouse_code: str | None) -> asyncpg.Record:
+    """Scans, refused scans and shipments with a packing mistake caught, per warehouse (or all)."""
+    return await pool.fetchrow(
+        """SELECT count(*) AS scans,
+                  count(*) FILTER (WHERE p.outcome = 'wrong_item') AS wrong_items,
+                  count(*) FILTER (WHERE p.outcome = 'extra_item') AS extra_items,
+                  count(DISTINCT p.shipment_id) AS shipments_scanned,
+                  count(DISTINCT p.shipment_id) FILTER (WHERE p.outcome <> 'ok') AS shipments_with_errors
+             FROM pack_scans p JOIN shipments s USING (shipment_id)
+            WHERE $1::text IS NULL OR s.warehouse_code = $1""",
+        warehouse_code,
+    )
+
+
+async def manifestable(conn: asyncpg.Connection, warehouse_code: str, courier: str) -> list[asyncpg.Record]:
+    """Packed parcels of one warehouse for one courier not on a manifest yet, claimed."""
+    return await conn.fetch(
+        """SELECT * FROM shipments
+            WHERE warehouse_code = $1 AND courier = $2 AND status = 'PACKED' AND manifest_id IS NULL
+            ORDER BY created_at
+            FOR UPDATE SKIP LOCKED""",
+        warehouse_code,
+        courier,
+    )
+
+
+async def insert_manifest(
+    conn: asyncpg.Connection,
+    *,
+    manifest_id: str,
+    courier: str,
+    warehouse_code: str,
+    pickup_date: date,
+    actor: str,
+) -> None:
+    await conn.execute(
+        """INSERT INTO manifests (manifest_id, courier, warehouse_code, pickup_date, created_by)
+           VALUES ($1, $2, $3, $4, $5)""",
+        manifest_id,
+        courier,
+        warehouse_code,
+        pickup_date,
+        actor,
+    )
+
+
+async def get_manifest(
+    pool: asyncpg.Pool, manifest_id: str
+) -> tuple[asyncpg.Record | None, list[asyncpg.Record]]:
+    """A manifest and its parcels."""
+    head = await pool.fetchrow("SELECT * FROM manifests WHERE manifest_id = $1", manifest_id)
+    rows = await pool.fetch(
+        "SELECT * FROM shipments WHERE manifest_id = $1 ORDER BY created_at, shipment_id", manifest_id
+    )
+    return head, list(rows)

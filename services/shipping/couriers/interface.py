@@ -1,14 +1,17 @@
-"""What shipping needs from any courier: book a parcel and get its AWB.
+"""What shipping needs from any courier: book, cancel, track, act on an NDR, read its webhooks.
 
 Each courier adapter speaks that courier's documented HTTP API behind this one Protocol.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import date, datetime
+from enum import StrEnum
 from typing import Protocol
 
-from contracts import Address, SkuQuantity
+from contracts import Address, NdrReason, ShipmentStatus, SkuQuantity
 
 
 @dataclass(frozen=True, slots=True)
@@ -29,6 +32,11 @@ class ShipmentRequest:
     cod_amount_paise: int
     """To collect on delivery; 0 means prepaid."""
     weight_grams: int
+    length_cm: float = 10.0
+    breadth_cm: float = 10.0
+    height_cm: float = 10.0
+    reverse: bool = False
+    """A reverse pickup: ``address`` is where the courier collects, the warehouse receives."""
 
     @property
     def is_cod(self) -> bool:
@@ -44,6 +52,54 @@ class CourierBooking:
     awb: str
     reference: str
     remarks: tuple[str, ...] = ()
+    routing_code: str | None = None
+    """The courier's sort or routing code for the label, when it gives one."""
+
+
+@dataclass(frozen=True, slots=True)
+class CourierScan:
+    """One tracking event read from a courier (webhook or tracking API), mapped to canonical terms.
+
+    ``status`` is None for scans that do not move the canonical state (manifest uploaded, pickup
+    scheduled); they are still recorded."""
+
+    awb: str
+    code: str
+    """The courier's own status code, kept for audit and for the mapping table."""
+    status: ShipmentStatus | None
+    occurred_at: datetime
+    location: str | None = None
+    ndr_reason: NdrReason | None = None
+    attempt: int | None = None
+    remark: str | None = None
+
+
+class NdrActionKind(StrEnum):
+    """What the seller or customer asks a courier to do after a failed delivery."""
+
+    REATTEMPT = "reattempt"
+    NEW_ADDRESS = "new_address"
+    NEW_PHONE = "new_phone"
+    RTO = "rto"
+
+
+@dataclass(frozen=True, slots=True)
+class NdrAction:
+    """One NDR instruction to a courier."""
+
+    kind: NdrActionKind
+    reattempt_on: date | None = None
+    new_address: Address | None = None
+    new_phone: str | None = None
+    remark: str | None = None
+
+
+class WebhookRefused(Exception):
+    """A webhook whose token or signature does not verify (401), or whose body is unreadable (400)."""
+
+    def __init__(self, problem: str, *, status: int = 401) -> None:
+        super().__init__(problem)
+        self.status = status
 
 
 class CourierError(Exception):
@@ -63,7 +119,7 @@ class CourierUnavailable(CourierError):
 
 
 class CourierAdapter(Protocol):
-    """A courier's booking API."""
+    """A courier's API: booking, cancelling, tracking, NDR actions; and how its webhooks look."""
 
     name: str
     """The courier's code as it appears in events and the console, e.g. ``delhivery``."""
@@ -75,4 +131,22 @@ class CourierAdapter(Protocol):
         AWB, so a retry after a crash (before our commit) never makes a second parcel.
         Raises CourierRejected when the courier refuses the data, CourierUnavailable otherwise.
         """
+        ...
+
+    async def cancel(self, awb: str) -> None:
+        """Cancel a parcel not yet picked up; idempotent. Raises CourierError if it cannot."""
+        ...
+
+    async def track(self, awb: str) -> list[CourierScan]:
+        """Every scan the courier has for this AWB, oldest first (the polling fallback)."""
+        ...
+
+    async def ndr_action(self, awb: str, action: NdrAction) -> None:
+        """Pass an NDR instruction to the courier. Raises CourierError if it is refused."""
+        ...
+
+    def read_webhook(self, headers: Mapping[str, str], body: bytes) -> list[CourierScan]:
+        """Verify a tracking webhook with the courier's token or signature and read its scans.
+
+        Raises WebhookRefused when it does not verify or cannot be read."""
         ...

@@ -1,0 +1,231 @@
+"""Book one planned shipment: measure the parcel, allocate couriers, book down the ranked list.
+
+The allocation (ranked couriers, exclusions, reasons) and every booking attempt are stored on the
+shipment, so "why this courier?" has an answer in the console.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import asyncpg
+
+from contracts import Address, OrderConfirmed, SkuQuantity
+from services.shipping import allocation, domain, store
+from services.shipping.couriers.interface import CourierAdapter, CourierBooking, CourierError, ShipmentRequest
+from services.shipping.settings import ShippingSettings
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    """The booking (None if no courier took the parcel), who was tried, and why it failed."""
+
+    booking: CourierBooking | None
+    courier: str
+    error: str | None
+
+
+async def measure(
+    conn: asyncpg.Connection,
+    lines: list[tuple[str, int]],
+    *,
+    settings: ShippingSettings,
+    value_paise: int,
+    cod_amount_paise: int,
+) -> allocation.Parcel:
+    """The box for these lines from recorded SKU sizes, or the configured default per unit."""
+    known = await store.dimensions(conn, [sku for sku, _ in lines])
+    length, breadth, height = settings.unit_dimensions_cm
+    default = allocation.Dimensions(settings.unit_weight_grams, length, breadth, height)
+    return allocation.parcel_for(
+        [(known.get(sku, default), qty) for sku, qty in lines],
+        value_paise=value_paise,
+        cod_amount_paise=cod_amount_paise,
+    )
+
+
+async def allocate(
+    conn: asyncpg.Connection,
+    *,
+    warehouse_pincode: str,
+    customer_pincode: str,
+    parcel: allocation.Parcel,
+    settings: ShippingSettings,
+    promised_days: int | None,
+    reverse: bool = False,
+) -> allocation.Allocation:
+    """Rank the seller's couriers for this parcel between a warehouse and a customer (either way)."""
+    zone = allocation.zone(allocation.place(warehouse_pincode), allocation.place(customer_pincode))
+    return allocation.allocate(
+        parcel=parcel,
+        zone=zone,
+        couriers=[
+            allocation.CourierTerms(courier=name, max_cod_paise=settings.max_cod_paise.get(name, 0))
+            for name in settings.courier_names
+        ],
+        serviceability=await store.serviceability_at(conn, customer_pincode),
+        rate_cards=await store.rate_cards(conn),
+        policy=settings.allocation_policy,
+        promised_days=promised_days,
+        priority=settings.priority_list,
+        reverse=reverse,
+    )
+
+
+async def book_ranked(
+    ranked: tuple[allocation.Choice, ...], adapters: dict[str, CourierAdapter], request: ShipmentRequest
+) -> tuple[CourierBooking | None, list[dict[str, str]]]:
+    """Book with the first courier that accepts; a refusal or an outage moves on to the next."""
+    attempts: list[dict[str, str]] = []
+    for choice in ranked:
+        adapter = adapters[choice.courier]
+        try:
+            booked = await adapter.create_shipment(request)
+        except CourierError as exc:
+            attempts.append(
+                {"courier": choice.courier, "outcome": type(exc).__name__, "error": str(exc)[:500]}
+            )
+            continue
+        attempts.append({"courier": choice.courier, "outcome": "booked", "awb": booked.awb})
+        return booked, attempts
+    return None, attempts
+
+
+async def book(
+    conn: asyncpg.Connection,
+    *,
+    order: OrderConfirmed,
+    plan: domain.ShipmentPlan,
+    shipment_id: str,
+    settings: ShippingSettings,
+    adapters: dict[str, CourierAdapter],
+) -> Outcome:
+    """Allocate and book one new shipment of a confirmed order; store what was decided and tried."""
+    consignee = {
+        "name": order.customer.name,
+        "phone": order.customer.phone,
+        "address": order.shipping_address.model_dump(),
+    }
+    parcel = await measure(
+        conn,
+        [(line.sku, line.quantity) for line in plan.lines],
+        settings=settings,
+        value_paise=plan.value_paise,
+        cod_amount_paise=plan.cod_amount_paise,
+    )
+    origin = await store.pickup_location(conn, plan.warehouse_code)
+    decided: allocation.Allocation | None = None
+    booked: CourierBooking | None = None
+    attempts: list[dict[str, str]] = []
+    if origin is None:
+        error: str | None = f"no pickup location for warehouse {plan.warehouse_code}"
+    else:
+        decided = await allocate(
+            conn,
+            warehouse_pincode=origin["pincode"],
+            customer_pincode=order.shipping_address.pincode,
+            parcel=parcel,
+            settings=settings,
+            promised_days=settings.promised_days.get(order.delivery_speed.value),
+        )
+        request = domain.booking_request(order, plan, shipment_id=shipment_id, parcel=parcel)
+        booked, attempts = await book_ranked(decided.ranked, adapters, request)
+        if booked is not None:
+            error = None
+        elif not decided.ranked:
+            error = "no courier can carry it: " + "; ".join(
+                f"{c}: {why}" for c, why in decided.excluded.items()
+            )
+        else:
+            error = "every courier failed: " + "; ".join(f"{a['courier']}: {a['error']}" for a in attempts)
+    await store.save_booking(
+        conn,
+        shipment_id=shipment_id,
+        consignee=consignee,
+        allocation=decided.as_dict() if decided else None,
+        attempts=attempts,
+        chargeable_grams=parcel.chargeable_grams,
+        priority=order.priority,
+        booking=booked,
+        error=error,
+    )
+    courier = (
+        booked.courier
+        if booked
+        else (decided.ranked[0].courier if decided and decided.ranked else "unassigned")
+    )
+    return Outcome(booking=booked, courier=courier, error=error)
+
+
+async def book_reverse(
+    conn: asyncpg.Connection,
+    *,
+    shipment_id: str,
+    order_id: str,
+    warehouse_code: str,
+    consignee: dict[str, Any],
+    lines: list[tuple[str, int]],
+    settings: ShippingSettings,
+    adapters: dict[str, CourierAdapter],
+) -> Outcome:
+    """Allocate and book a reverse pickup from the customer back to the warehouse."""
+    address = Address.model_validate(consignee["address"])
+    parcel = await measure(conn, lines, settings=settings, value_paise=0, cod_amount_paise=0)
+    origin = await store.pickup_location(conn, warehouse_code)
+    decided: allocation.Allocation | None = None
+    booked: CourierBooking | None = None
+    attempts: list[dict[str, str]] = []
+    if origin is None:
+        error: str | None = f"no pickup location for warehouse {warehouse_code}"
+    else:
+        decided = await allocate(
+            conn,
+            warehouse_pincode=origin["pincode"],
+            customer_pincode=address.pincode,
+            parcel=parcel,
+            settings=settings,
+            promised_days=None,
+            reverse=True,
+        )
+        request = ShipmentRequest(
+            reference=shipment_id,
+            pickup_location=warehouse_code,
+            consignee_name=consignee["name"],
+            consignee_phone=consignee["phone"],
+            address=address,
+            items=tuple(SkuQuantity(sku=sku, quantity=qty) for sku, qty in lines),
+            value_paise=0,
+            cod_amount_paise=0,
+            weight_grams=parcel.chargeable_grams,
+            length_cm=parcel.length_cm,
+            breadth_cm=parcel.breadth_cm,
+            height_cm=parcel.height_cm,
+            reverse=True,
+        )
+        booked, attempts = await book_ranked(decided.ranked, adapters, request)
+        error = None if booked else _why_not(decided, attempts)
+    await store.save_booking(
+        conn,
+        shipment_id=shipment_id,
+        consignee=consignee,
+        allocation=decided.as_dict() if decided else None,
+        attempts=attempts,
+        chargeable_grams=parcel.chargeable_grams,
+        priority=0,
+        booking=booked,
+        error=error,
+    )
+    return Outcome(booking=booked, courier=_courier(booked, decided), error=error)
+
+
+def _why_not(decided: allocation.Allocation, attempts: list[dict[str, str]]) -> str:
+    if not decided.ranked:
+        return "no courier can carry it: " + "; ".join(f"{c}: {why}" for c, why in decided.excluded.items())
+    return "every courier failed: " + "; ".join(f"{a['courier']}: {a['error']}" for a in attempts)
+
+
+def _courier(booked: CourierBooking | None, decided: allocation.Allocation | None) -> str:
+    if booked is not None:
+        return booked.courier
+    return decided.ranked[0].courier if decided and decided.ranked else "unassigned"

@@ -1,0 +1,49 @@
+"""Periodic sweeps of the shipping service: send queued NDR instructions, poll quiet shipments."""
+
+from __future__ import annotations
+
+from chassis.logging import get_logger
+from chassis.service import Service
+from services.shipping import store, updates
+from services.shipping.couriers.interface import CourierAdapter, CourierError
+from services.shipping.settings import ShippingSettings
+
+log = get_logger(__name__)
+
+
+def register(service: Service, settings: ShippingSettings, adapters: dict[str, CourierAdapter]) -> None:
+    """Schedule the sweeps."""
+
+    @service.every(settings.ndr_sweep_s, name="ndr_actions")
+    async def send_ndr_actions(svc: Service) -> None:
+        await updates.send_pending_ndr_actions(svc.pool, adapters)
+
+    @service.every(settings.tracking_poll_s, name="tracking_poll")
+    async def poll_quiet_shipments(svc: Service) -> None:
+        await poll(svc, settings, adapters)
+
+
+async def poll(service: Service, settings: ShippingSettings, adapters: dict[str, CourierAdapter]) -> int:
+    """Ask couriers about shipments they went quiet on; apply what they say like a webhook."""
+    moved = 0
+    async with service.pool.acquire() as conn, conn.transaction():
+        for row in await store.quiet_shipments(conn, quiet_s=settings.tracking_quiet_s, limit=50):
+            adapter = adapters.get(row["courier"])
+            if adapter is None:
+                continue
+            try:
+                scans = await adapter.track(row["awb"])
+            except CourierError as exc:
+                log.warning("tracking poll failed", shipment_id=row["shipment_id"], error=str(exc))
+                continue
+            await store.touch_tracked(conn, row["shipment_id"])
+            changes = await updates.apply_scans(
+                conn,
+                courier=row["courier"],
+                scans=scans,
+                source="poll",
+                emit=lambda event: service.emit(conn, event),
+                max_attempts=settings.ndr_max_attempts,
+            )
+            moved += len(changes)
+    return moved

@@ -1,0 +1,283 @@
+"""HTTP routes of the warehouse floor: pick lists, the pack station's scans and weight, labels and
+pickup manifests. Every unit is scanned against its shipment; a wrong or extra unit is refused and
+counted, and a shipment packs only when its box holds exactly its lines."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections import Counter
+from datetime import UTC, date, datetime
+from typing import Any
+
+import asyncpg
+from fastapi import APIRouter, Request
+from fastapi.responses import Response
+from pydantic import BaseModel, Field
+
+from chassis.auth import STAFF, Principal, Role, require
+from chassis.http import Refused
+from contracts import ShipmentStatus
+from services.shipping import documents, packing, store, updates
+
+router = APIRouter(tags=["warehouse"])
+FLOOR = (Role.OPS, Role.WAREHOUSE)
+
+
+def _lines(row: asyncpg.Record) -> Counter[str]:
+    expected: Counter[str] = Counter()
+    for line in json.loads(row["lines"]):
+        expected[line["sku"]] += line["quantity"]
+    return expected
+
+
+class PickRequest(BaseModel):
+    """Start picking a warehouse's waiting shipments."""
+
+    warehouse_code: str = Field(min_length=1)
+    limit: int = Field(default=200, ge=1, le=1000)
+
+
+@router.post("/pick-lists", summary="Pick lists for a warehouse, batched by courier and priority")
+async def create_pick_lists(
+    request: Request, body: PickRequest, principal: Principal = require(*FLOOR)
+) -> dict[str, Any]:
+    service = request.app.state.service
+    async with service.pool.acquire() as conn, conn.transaction():
+        rows = await store.waiting_to_pick(conn, body.warehouse_code, body.limit)
+        waiting = [
+            packing.ToPick(r["shipment_id"], r["courier"], r["priority"], tuple(sorted(_lines(r).items())))
+            for r in rows
+        ]
+        for row in rows:
+            await store.set_status(conn, row["shipment_id"], ShipmentStatus.PICKED)
+            await service.emit(conn, updates.updated_event(row, ShipmentStatus.PICKED))
+    batches = packing.pick_batches(waiting)
+    return {
+        "warehouse_code": body.warehouse_code,
+        "picker": principal.name,
+        "batches": [
+            {"courier": b.courier, "shipment_ids": list(b.shipment_ids), "units": b.units} for b in batches
+        ],
+    }
+
+
+class Scan(BaseModel):
+    barcode: str = Field(min_length=1)
+
+
+async def _packable(conn: asyncpg.Connection, shipment_id: str) -> asyncpg.Record:
+    row = await store.lock_shipment(conn, shipment_id)
+    if row is None:
+        raise Refused(("shipment_id", f"no shipment {shipment_id}"), status=404, error="not found")
+    if row["status"] not in (ShipmentStatus.AWB_ASSIGNED.value, ShipmentStatus.PICKED.value):
+        raise Refused(
+            ("shipment_id", f"shipment is {row['status']}; only booked or picked ones are packed"),
+            status=409,
+            error="not packable",
+        )
+    return row
+
+
+@router.post("/shipments/{shipment_id}/pack-scans", summary="Scan one unit into a shipment's box")
+async def scan_unit(
+    request: Request, shipment_id: str, body: Scan, principal: Principal = require(*FLOOR)
+) -> Any:
+    async with request.app.state.service.pool.acquire() as conn, conn.transaction():
+        row = await _packable(conn, shipment_id)
+        sku = await store.sku_for_barcode(conn, body.barcode)
+        expected = _lines(row)
+        box = Counter(await store.in_box(conn, shipment_id))
+        outcome = packing.check_scan(expected, box, sku)
+        await store.record_pack_scan(
+            conn,
+            shipment_id=shipment_id,
+            barcode=body.barcode,
+            sku=sku,
+            outcome=outcome.value,
+            actor=principal.name,
+        )
+        if outcome is packing.ScanOutcome.OK:
+            box[sku] += 1
+    missing = packing.still_missing(expected, box)
+    if outcome is not packing.ScanOutcome.OK:
+        problem = (
+            f"{sku} is not in this shipment: take it out"
+            if outcome is packing.ScanOutcome.WRONG_ITEM
+            else f"every {sku} of this shipment is already in the box: take this one out"
+        )
+        # The refusal commits (the mistake is counted) and the box is unchanged.
+        raise Refused(("barcode", problem), status=409, error=outcome.value)
+    return {"shipment_id": shipment_id, "sku": sku, "outcome": outcome.value, "missing": missing}
+
+
+class PackRequest(BaseModel):
+    weight_grams: int = Field(gt=0, le=100_000, description="The packed box on the scale.")
+
+
+@router.post("/shipments/{shipment_id}/pack", summary="Close the box: every unit scanned, weight captured")
+async def pack(
+    request: Request, shipment_id: str, body: PackRequest, principal: Principal = require(*FLOOR)
+) -> dict[str, Any]:
+    service = request.app.state.service
+    async with service.pool.acquire() as conn, conn.transaction():
+        row = await _packable(conn, shipment_id)
+        missing = packing.still_missing(_lines(row), Counter(await store.in_box(conn, shipment_id)))
+        if missing:
+            raise Refused(
+                *((f"lines.{sku}", f"{qty} unit(s) not scanned yet") for sku, qty in missing.items()),
+                status=409,
+                error="box incomplete",
+            )
+        await store.set_status(
+            conn,
+            shipment_id,
+            ShipmentStatus.PACKED,
+            package_grams=body.weight_grams,
+            packed_by=principal.name,
+            packed_at=datetime.now(UTC),
+        )
+        await service.emit(conn, updates.updated_event(row, ShipmentStatus.PACKED))
+    return {"shipment_id": shipment_id, "status": "PACKED", "weight_grams": body.weight_grams}
+
+
+@router.get(
+    "/pack-stats", summary="Packing mistakes caught at the pack station", dependencies=[require(*STAFF)]
+)
+async def pack_stats(request: Request, warehouse_code: str | None = None) -> dict[str, Any]:
+    stats = dict(await store.pack_stats(request.app.state.service.pool, warehouse_code))
+    scanned = stats["shipments_scanned"]
+    stats["order_error_rate"] = round(stats["shipments_with_errors"] / scanned, 4) if scanned else 0.0
+    return stats
+
+
+def _party(raw: dict[str, Any]) -> documents.Party:
+    address = raw["address"]
+    street = ", ".join(p for p in (address["line1"], address.get("line2"), address.get("landmark")) if p)
+    return documents.Party(
+        name=raw["name"], lines=(street, f"{address['city']}, {address['state']}"),
+        pincode=address["pincode"], phone=raw["phone"],
+    )  # fmt: skip
+
+
+def _destination(row: asyncpg.Record) -> str:
+    address = json.loads(row["consignee"])["address"]
+    return f"{address['city']} {address['pincode']}"
+
+
+def _warehouse(row: asyncpg.Record | None, code: str) -> documents.Party:
+    if row is None:
+        return documents.Party(name=code, lines=(), pincode="", phone="")
+    return documents.Party(
+        name=row["name"], lines=(row["line1"], f"{row['city']}, {row['state']}"), pincode=row["pincode"],
+        phone=row["phone"],
+    )  # fmt: skip
+
+
+@router.get(
+    "/shipments/{shipment_id}/label.pdf", summary="The 4x6 inch label", dependencies=[require(*FLOOR)]
+)
+async def label(request: Request, shipment_id: str) -> Response:
+    pool = request.app.state.service.pool
+    row = await store.get_shipment(pool, shipment_id)
+    if row is None:
+        raise Refused(("shipment_id", f"no shipment {shipment_id}"), status=404, error="not found")
+    if not row["awb"] or not row["consignee"]:
+        raise Refused(
+            ("shipment_id", "no AWB yet: the shipment is not booked"), status=409, error="not booked"
+        )
+    async with pool.acquire() as conn:
+        origin = await store.pickup_location(conn, row["warehouse_code"])
+    consignee = json.loads(row["consignee"])
+    pdf = documents.label_pdf(
+        documents.Label(
+            courier=row["courier"],
+            awb=row["awb"],
+            routing_code=row["routing_code"],
+            order_id=row["order_id"],
+            shipment_id=shipment_id,
+            ship_to=_party(consignee),
+            ship_from=_warehouse(origin, row["warehouse_code"]),
+            cod_amount_paise=row["cod_amount_paise"],
+            value_paise=row["value_paise"],
+            weight_grams=row["package_grams"] or row["chargeable_grams"] or 0,
+            items=tuple(sorted(_lines(row).items())),
+            reverse=row["return_id"] is not None,
+        )
+    )
+    return Response(
+        pdf,
+        media_type="application/pdf",
+        headers={"Content-Disposition": f"inline; filename={shipment_id}.pdf"},
+    )
+
+
+class ManifestRequest(BaseModel):
+    warehouse_code: str = Field(min_length=1)
+    courier: str = Field(min_length=1)
+    pickup_date: date
+
+
+@router.post("/manifests", summary="Hand a courier every packed parcel of a warehouse", status_code=201)
+async def create_manifest(
+    request: Request, body: ManifestRequest, principal: Principal = require(*FLOOR)
+) -> dict[str, Any]:
+    service = request.app.state.service
+    manifest_id = f"MAN-{body.warehouse_code}-{body.courier.upper()}-{uuid.uuid4().hex[:8].upper()}"
+    async with service.pool.acquire() as conn, conn.transaction():
+        rows = await store.manifestable(conn, body.warehouse_code, body.courier)
+        if not rows:
+            raise Refused(
+                (
+                    "courier",
+                    f"no packed {body.courier} parcels at {body.warehouse_code} waiting for a manifest",
+                ),
+                status=409,
+                error="nothing to manifest",
+            )
+        await store.insert_manifest(
+            conn, manifest_id=manifest_id, courier=body.courier, warehouse_code=body.warehouse_code,
+            pickup_date=body.pickup_date, actor=principal.name,
+        )  # fmt: skip
+        for row in rows:
+            await store.set_status(
+                conn, row["shipment_id"], ShipmentStatus.MANIFESTED, manifest_id=manifest_id
+            )
+            await service.emit(conn, updates.updated_event(row, ShipmentStatus.MANIFESTED))
+    return {"manifest_id": manifest_id, "shipment_ids": [r["shipment_id"] for r in rows],
+            "pdf": f"/manifests/{manifest_id}.pdf"}  # fmt: skip
+
+
+@router.get(
+    "/manifests/{manifest_id}.pdf", summary="The manifest to hand over", dependencies=[require(*FLOOR)]
+)
+async def manifest_pdf(request: Request, manifest_id: str) -> Response:
+    pool = request.app.state.service.pool
+    head, rows = await store.get_manifest(pool, manifest_id)
+    if head is None:
+        raise Refused(("manifest_id", f"no manifest {manifest_id}"), status=404, error="not found")
+    async with pool.acquire() as conn:
+        origin = await store.pickup_location(conn, head["warehouse_code"])
+    pdf = documents.manifest_pdf(
+        documents.Manifest(
+            manifest_id=manifest_id,
+            courier=head["courier"],
+            warehouse=f"{head['warehouse_code']} {origin['name'] if origin else ''}".strip(),
+            pickup_date=head["pickup_date"],
+            created_at=head["created_at"],
+            rows=tuple(
+                documents.ManifestRow(
+                    awb=r["awb"],
+                    order_id=r["order_id"],
+                    destination=(lambda a: f"{a['city']} {a['pincode']}")(
+                        json.loads(r["consignee"])["address"]
+                    ),
+                    cod_amount_paise=r["cod_amount_paise"],
+                    weight_grams=r["package_grams"] or r["chargeable_grams"] or 0,
+                    units=sum(_lines(r).values()),
+                )
+                for r in rows
+            ),
+        )
+    )
+    return Response(pdf, media_type="application/pdf")

@@ -1,0 +1,165 @@
+"""Load, decide, save, emit for courier news: scans from webhooks and polls, and NDR instructions.
+
+Shared by the webhook routes, the polling job and the Kafka handlers, so every path applies a
+scan the same way: row lock on the shipment, forward-only decision, tracking row, event, one commit.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import asyncpg
+
+from chassis.logging import get_logger
+from contracts import Address, Event, ShipmentStatus, ShipmentUpdated
+from services.shipping import store, tracking
+from services.shipping.couriers.interface import (
+    CourierAdapter,
+    CourierError,
+    CourierScan,
+    NdrAction,
+    NdrActionKind,
+)
+
+log = get_logger(__name__)
+Emit = Callable[[Event], Awaitable[Any]]
+
+
+def updated_event(row: asyncpg.Record, status: ShipmentStatus, **fields: Any) -> ShipmentUpdated:
+    """``shipping.shipment_updated.v1`` for a shipment row at a new status."""
+    return ShipmentUpdated(
+        order_id=row["order_id"],
+        shipment_id=row["shipment_id"],
+        warehouse_code=row["warehouse_code"],
+        courier=row["courier"] or "unassigned",
+        awb=row["awb"],
+        status=status,
+        return_id=row["return_id"],
+        **fields,
+    )
+
+
+async def apply_scans(
+    conn: asyncpg.Connection,
+    *,
+    courier: str,
+    scans: list[CourierScan],
+    source: str,
+    emit: Emit,
+    max_attempts: int,
+) -> list[ShipmentStatus]:
+    """Apply scans of one courier in courier-time order; the statuses they moved shipments to.
+
+    A scan for an AWB we do not know is logged and dropped (the courier's other clients' parcels
+    never reach us; a stray one must not fail the whole push)."""
+    moved: list[ShipmentStatus] = []
+    for scan in sorted(scans, key=lambda s: s.occurred_at):
+        row = await store.lock_by_awb(conn, courier, scan.awb)
+        if row is None:
+            log.warning("scan for an unknown awb", courier=courier, awb=scan.awb, code=scan.code)
+            continue
+        current = tracking.Tracked(
+            status=ShipmentStatus(row["status"]),
+            ndr_attempts=row["ndr_attempts"],
+            last_change_at=row["last_change_at"],
+        )
+        change = tracking.apply_scan(current, scan)
+        if not await store.record_scan(
+            conn, shipment_id=row["shipment_id"], scan=scan, applied=change is not None, source=source
+        ):
+            await store.touch_tracked(conn, row["shipment_id"])
+            continue  # the same scan again: already applied or already refused
+        if change is None:
+            await store.touch_tracked(conn, row["shipment_id"])
+            log.info(
+                "scan does not move the shipment",
+                shipment_id=row["shipment_id"],
+                code=scan.code,
+                status=row["status"],
+            )
+            continue
+        await store.apply_change(
+            conn,
+            shipment_id=row["shipment_id"],
+            status=change.status,
+            occurred_at=scan.occurred_at,
+            ndr_attempts=change.attempt,
+            ndr_reason=change.ndr_reason.value if change.ndr_reason else None,
+        )
+        moved.append(change.status)
+        await emit(
+            updated_event(
+                row,
+                change.status,
+                courier_status_code=scan.code,
+                ndr_reason=change.ndr_reason,
+                attempt=change.attempt,
+                location=scan.location,
+            )
+        )
+        if tracking.should_return_to_origin(change, max_attempts=max_attempts):
+            assert change.attempt is not None
+            await store.add_ndr_action(
+                conn,
+                shipment_id=row["shipment_id"],
+                attempt=change.attempt,
+                action=NdrAction(kind=NdrActionKind.RTO, remark=f"{change.attempt} failed delivery attempts"),
+                actor="policy",
+            )
+            log.info("rto after failed attempts", shipment_id=row["shipment_id"], attempts=change.attempt)
+    return moved
+
+
+class NdrRefused(Exception):
+    """An NDR instruction that cannot apply to this shipment now (named field, reason)."""
+
+    def __init__(self, field: str, problem: str, *, status: int = 409) -> None:
+        super().__init__(problem)
+        self.field = field
+        self.problem = problem
+        self.status = status
+
+
+async def queue_ndr_action(
+    conn: asyncpg.Connection, *, shipment_id: str, action: NdrAction, actor: str
+) -> int:
+    """Queue an NDR instruction for the shipment's latest failed attempt; returns that attempt."""
+    row = await store.lock_shipment(conn, shipment_id)
+    if row is None:
+        raise NdrRefused("shipment_id", f"no shipment {shipment_id}", status=404)
+    if row["status"] != ShipmentStatus.NDR.value:
+        raise NdrRefused("shipment_id", f"shipment is {row['status']}, not waiting on an NDR")
+    attempt = int(row["ndr_attempts"])
+    if not await store.add_ndr_action(
+        conn, shipment_id=shipment_id, attempt=attempt, action=action, actor=actor
+    ):
+        raise NdrRefused("action", f"attempt {attempt} already has an instruction")
+    return attempt
+
+
+async def send_pending_ndr_actions(pool: asyncpg.Pool, adapters: dict[str, CourierAdapter]) -> int:
+    """Pass queued NDR instructions to the couriers; failed calls stay pending for the next sweep."""
+    sent = 0
+    async with pool.acquire() as conn, conn.transaction():
+        for action in await store.pending_ndr_actions(conn):
+            adapter = adapters.get(action["courier"])
+            instruction = NdrAction(
+                kind=NdrActionKind(action["action"]),
+                reattempt_on=action["reattempt_on"],
+                new_phone=action["new_phone"],
+                new_address=None
+                if action["new_address"] is None
+                else Address.model_validate_json(action["new_address"]),
+            )
+            error: str | None = None
+            try:
+                if adapter is None:
+                    raise CourierError(f"no adapter for courier {action['courier']}")
+                await adapter.ndr_action(action["awb"], instruction)
+                sent += 1
+            except CourierError as exc:
+                error = str(exc)
+                log.warning("ndr instruction not accepted", shipment_id=action["shipment_id"], error=error)
+            await store.finish_ndr_action(conn, action["id"], error=error, give_up=action["tries"] + 1 >= 10)
+    return sent

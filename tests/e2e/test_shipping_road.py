@@ -1,0 +1,340 @@
+"""A confirmed order's parcel on the simulated road, through the real stack: booked with the best
+courier (or the next when it is down), tracked by the courier's own webhooks to delivery, through
+NDRs and re-attempts, or back to origin after three failed attempts; late and repeated webhooks
+change nothing."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+import httpx
+import pypdfium2
+import pytest
+from aiokafka import AIOKafkaProducer
+
+from contracts import CustomerReplied, NotificationChannel, ReplyChoice, ReturnStatus
+from contracts.examples import order_confirmed, return_requested
+from deploy.local.ports import dev_headers
+from deploy.local.stack import Stack
+from services.shipping.couriers import xpressbees
+from services.shipping.domain import reverse_pickup_id, shipment_id_for
+from tests.conftest import Tap, body_has, publish_event
+from tests.helpers import unique, url
+
+pytestmark = pytest.mark.e2e
+
+UPDATED = "shipping.shipment_updated.v1"
+
+
+async def sandbox(path: str, body: dict[str, Any]) -> Any:
+    async with httpx.AsyncClient(timeout=10) as http:
+        r = await http.post(url("sandbox", path), json=body)
+        r.raise_for_status()
+        return r.json()
+
+
+async def ship(
+    producer: AIOKafkaProducer,
+    tap: Tap,
+    *,
+    fail_attempts: int = 0,
+    auto_reattempt_ms: int | None = None,
+    road: bool = True,
+    sku: str = "TEA-ASSAM-250",
+) -> dict[str, Any]:
+    """Script the parcel's road (or keep it at the warehouse), confirm an order of two units from
+    Gurugram to Jaipur, wait for its AWB."""
+    order_id = unique("ORD")
+    shipment_id = shipment_id_for(order_id, "GGN1")
+    await sandbox(
+        "/_sandbox/couriers/simulation", {"step_delay_ms": 300, "auto_reattempt_ms": auto_reattempt_ms}
+    )
+    if road:
+        await sandbox(
+            "/_sandbox/couriers/scripts",
+            {"reference": shipment_id, "fail_attempts": fail_attempts, "ndr_reason": "customer_unavailable"},
+        )
+    template = order_confirmed()
+    order = template.model_copy(
+        update={
+            "order_id": order_id,
+            "lines": [line.model_copy(update={"sku": sku}) for line in template.lines],
+            "allocations": [
+                a.model_copy(update={"warehouse_code": "GGN1", "sku": sku}) for a in template.allocations
+            ],
+        }
+    )
+    await publish_event(producer, order)
+    created = await tap.wait_for("shipping.shipment_created.v1", body_has(shipment_id=shipment_id))
+    return json.loads(created[0].value)
+
+
+def statuses(tap: Tap, shipment_id: str) -> list[str]:
+    return [json.loads(r.value)["status"] for r in tap.find(UPDATED, body_has(shipment_id=shipment_id))]
+
+
+async def shipment(shipment_id: str) -> dict[str, Any]:
+    async with httpx.AsyncClient(timeout=10, headers=dev_headers("viewer")) as http:
+        r = await http.get(url("shipping", f"/shipments/{shipment_id}"))
+        r.raise_for_status()
+        return r.json()  # type: ignore[no-any-return]
+
+
+async def test_a_prepaid_parcel_to_jaipur_goes_with_the_cheapest_courier_and_is_delivered(
+    stack: Stack, tap: Tap, producer: AIOKafkaProducer
+) -> None:
+    created = await ship(producer, tap)
+    sid = created["shipment_id"]
+
+    await tap.wait_for(UPDATED, body_has(shipment_id=sid, status="DELIVERED"))
+
+    assert created["courier"] == "xpressbees" and len(created["awb"]) == 14
+    assert statuses(tap, sid) == ["PICKED_UP", "IN_TRANSIT", "OUT_FOR_DELIVERY", "DELIVERED"]
+    body = await shipment(sid)
+    assert body["allocation"]["zone"] == "D"
+    assert [c["courier"] for c in body["allocation"]["ranked"]] == ["xpressbees", "shiprocket", "delhivery"]
+    assert body["routing_code"] == "XB/302"
+    assert [t["courier_code"] for t in body["tracking"]] == ["PU", "IT", "OFD", "DL"]
+
+
+async def test_an_ndr_then_the_operators_reattempt_then_delivered(
+    stack: Stack, tap: Tap, producer: AIOKafkaProducer
+) -> None:
+    sid = (await ship(producer, tap, fail_attempts=1))["shipment_id"]
+    [ndr] = await tap.wait_for(UPDATED, body_has(shipment_id=sid, status="NDR"))
+    assert json.loads(ndr.value)["ndr_reason"] == "customer_unavailable"
+    assert json.loads(ndr.value)["attempt"] == 1
+
+    async with httpx.AsyncClient(timeout=10, headers=dev_headers("ops")) as http:
+        missing = await http.post(
+            url("shipping", f"/shipments/{sid}/ndr-actions"), json={"action": "new_phone"}
+        )
+        acted = await http.post(
+            url("shipping", f"/shipments/{sid}/ndr-actions"),
+            json={"action": "reattempt", "reattempt_on": (date.today() + timedelta(days=1)).isoformat()},
+        )
+    assert missing.status_code == 422
+    assert missing.json()["problems"] == [{"field": "new_phone", "problem": "required for new_phone"}]
+    assert acted.status_code == 202, acted.text
+
+    await tap.wait_for(UPDATED, body_has(shipment_id=sid, status="DELIVERED"))
+    assert statuses(tap, sid) == [
+        "PICKED_UP",
+        "IN_TRANSIT",
+        "OUT_FOR_DELIVERY",
+        "NDR",
+        "OUT_FOR_DELIVERY",
+        "DELIVERED",
+    ]
+    [action] = (await shipment(sid))["ndr_actions"]
+    assert (action["action"], action["actor"], action["state"]) == ("reattempt", "ops", "sent")
+
+
+async def test_the_customers_whatsapp_reply_to_an_ndr_gets_the_parcel_reattempted(
+    stack: Stack, tap: Tap, producer: AIOKafkaProducer
+) -> None:
+    created = await ship(producer, tap, fail_attempts=1)
+    sid = created["shipment_id"]
+    await tap.wait_for(UPDATED, body_has(shipment_id=sid, status="NDR"))
+
+    reply = CustomerReplied(
+        order_id=created["order_id"],
+        channel=NotificationChannel.WHATSAPP,
+        choice=ReplyChoice.NDR_REATTEMPT,
+        shipment_id=sid,
+        provider_message_id=unique("wamid"),
+    )
+    await publish_event(producer, reply)
+    await publish_event(producer, reply.model_copy(update={"provider_message_id": unique("wamid")}))  # twice
+
+    await tap.wait_for(UPDATED, body_has(shipment_id=sid, status="DELIVERED"))
+    [action] = (await shipment(sid))["ndr_actions"]
+    assert (action["action"], action["actor"]) == ("reattempt", "customer")
+
+
+async def test_three_failed_attempts_send_the_parcel_back_to_origin(
+    stack: Stack, tap: Tap, producer: AIOKafkaProducer
+) -> None:
+    sid = (await ship(producer, tap, fail_attempts=3, auto_reattempt_ms=300))["shipment_id"]
+
+    await tap.wait_for(UPDATED, body_has(shipment_id=sid, status="RTO_DELIVERED"), timeout=90)
+
+    seen = statuses(tap, sid)
+    assert seen[seen.index("NDR") :] == [
+        "NDR", "OUT_FOR_DELIVERY", "NDR", "OUT_FOR_DELIVERY", "NDR",
+        "RTO_INITIATED", "RTO_IN_TRANSIT", "RTO_DELIVERED",
+    ]  # fmt: skip
+    attempts = [
+        json.loads(r.value)["attempt"] for r in tap.find(UPDATED, body_has(shipment_id=sid, status="NDR"))
+    ]
+    assert attempts == [1, 2, 3]
+    body = await shipment(sid)
+    assert body["ndr_attempts"] == 3
+    assert [(a["attempt"], a["action"], a["actor"]) for a in body["ndr_actions"]] == [(3, "rto", "policy")]
+
+
+async def test_a_repeated_and_a_late_webhook_change_nothing(
+    stack: Stack, tap: Tap, producer: AIOKafkaProducer
+) -> None:
+    created = await ship(producer, tap)
+    sid, awb = created["shipment_id"], created["awb"]
+    await tap.wait_for(UPDATED, body_has(shipment_id=sid, status="DELIVERED"))
+
+    again = await sandbox(f"/_sandbox/couriers/xpressbees/parcels/{awb}/replay", {"index": -1})
+    late_body = json.dumps(
+        {
+            "awb_number": awb,
+            "status_code": "OFD",
+            "status": "out for delivery",
+            "event_time": (datetime.now(UTC) - timedelta(hours=1)).isoformat(),
+            "message": "out for delivery (delayed scan upload)",
+        }
+    ).encode()
+    async with httpx.AsyncClient(timeout=10) as http:
+        late = await http.post(
+            url("shipping", "/webhooks/couriers/xpressbees"),
+            content=late_body,
+            headers={"X-Xb-Signature": xpressbees.sign("sandbox-xpressbees-secret", late_body)},
+        )
+        forged = await http.post(
+            url("shipping", "/webhooks/couriers/xpressbees"),
+            content=late_body,
+            headers={"X-Xb-Signature": "0" * 64},
+        )
+
+    assert again["status_code"] == 200
+    assert late.status_code == 200 and late.json()["moved"] == []
+    assert forged.status_code == 401
+    await tap.wait_for(UPDATED, body_has(shipment_id=sid, status="DELIVERED"))
+    assert statuses(tap, sid).count("DELIVERED") == 1
+    body = await shipment(sid)
+    assert body["status"] == "DELIVERED"
+    assert [(t["courier_code"], t["applied"]) for t in body["tracking"]] == [
+        ("OFD", False),  # the late scan is kept for the record, not applied
+        ("PU", True),
+        ("IT", True),
+        ("OFD", True),
+        ("DL", True),
+    ]
+
+
+async def test_when_the_cheapest_courier_is_down_the_parcel_goes_with_the_next(
+    stack: Stack, tap: Tap, producer: AIOKafkaProducer
+) -> None:
+    await sandbox("/_sandbox/faults", {"provider": "xpressbees", "status_code": 503, "fail_next": 1})
+
+    created = await ship(producer, tap)
+
+    assert created["courier"] == "shiprocket" and created["awb"]
+    body = await shipment(created["shipment_id"])
+    assert [(a["courier"], a["outcome"]) for a in body["booking_attempts"]] == [
+        ("xpressbees", "CourierUnavailable"),
+        ("shiprocket", "booked"),
+    ]
+    await tap.wait_for(UPDATED, body_has(shipment_id=created["shipment_id"], status="DELIVERED"))
+
+
+def render(pdf: bytes, name: str) -> tuple[float, float]:
+    """Render the first page to PNG (kept under /tmp for a person to look at); its size in points."""
+    document = pypdfium2.PdfDocument(pdf)
+    page = document[0]
+    page.render(scale=2).to_pil().save(f"/tmp/dabba-{name}.png")
+    return page.get_size()
+
+
+async def test_a_wrong_item_at_the_pack_station_blocks_packing_and_is_counted(
+    stack: Stack, tap: Tap, producer: AIOKafkaProducer
+) -> None:
+    sku = unique("TEA")
+    barcode = "890" + unique("")[1:11]
+    created = await ship(producer, tap, road=False, sku=sku)
+    sid = created["shipment_id"]
+    async with httpx.AsyncClient(timeout=10, headers=dev_headers("warehouse")) as http:
+        sized = await http.put(
+            url("shipping", f"/skus/{sku}/dimensions"),
+            json={"weight_grams": 250, "length_cm": 12, "breadth_cm": 8, "height_cm": 5, "barcode": barcode},
+        )
+        assert sized.status_code == 200, sized.text
+        before = (await http.get(url("shipping", "/pack-stats"), params={"warehouse_code": "GGN1"})).json()
+        picked = (await http.post(url("shipping", "/pick-lists"), json={"warehouse_code": "GGN1"})).json()
+        scan_url = url("shipping", f"/shipments/{sid}/pack-scans")
+
+        first = await http.post(scan_url, json={"barcode": barcode})
+        wrong = await http.post(scan_url, json={"barcode": "MUG-STEEL"})
+        early = await http.post(url("shipping", f"/shipments/{sid}/pack"), json={"weight_grams": 600})
+        second = await http.post(scan_url, json={"barcode": barcode})
+        extra = await http.post(scan_url, json={"barcode": barcode})
+        packed = await http.post(url("shipping", f"/shipments/{sid}/pack"), json={"weight_grams": 640})
+        after = (await http.get(url("shipping", "/pack-stats"), params={"warehouse_code": "GGN1"})).json()
+        label = await http.get(url("shipping", f"/shipments/{sid}/label.pdf"))
+        manifest = await http.post(
+            url("shipping", "/manifests"),
+            json={
+                "warehouse_code": "GGN1",
+                "courier": created["courier"],
+                "pickup_date": date.today().isoformat(),
+            },
+        )
+        sheet = await http.get(url("shipping", manifest.json()["pdf"]))
+
+    assert any(sid in batch["shipment_ids"] for batch in picked["batches"])
+    assert first.json()["missing"] == {sku: 1}
+    assert wrong.status_code == 409
+    assert wrong.json()["problems"] == [
+        {"field": "barcode", "problem": "MUG-STEEL is not in this shipment: take it out"}
+    ]
+    assert early.status_code == 409
+    assert early.json()["problems"] == [{"field": f"lines.{sku}", "problem": "1 unit(s) not scanned yet"}]
+    assert second.json()["missing"] == {}
+    assert extra.status_code == 409 and extra.json()["error"] == "extra_item"
+    assert packed.status_code == 200, packed.text
+    assert after["wrong_items"] == before["wrong_items"] + 1
+    assert after["extra_items"] == before["extra_items"] + 1
+    assert after["shipments_with_errors"] == before["shipments_with_errors"] + 1
+    await tap.wait_for(UPDATED, body_has(shipment_id=sid, status="MANIFESTED"))
+    assert statuses(tap, sid) == ["PICKED", "PACKED", "MANIFESTED"]
+    body = await shipment(sid)
+    assert (body["package_grams"], body["packed_by"]) == (640, "warehouse")
+
+    assert label.headers["content-type"] == "application/pdf"
+    assert render(label.content, "label") == (288.0, 432.0)  # 4 x 6 inches
+    assert manifest.status_code == 201 and sid in manifest.json()["shipment_ids"]
+    assert render(sheet.content, "manifest")[0] > 800  # A4 landscape
+
+
+async def test_an_approved_return_is_picked_up_from_the_customer_and_brought_back(
+    stack: Stack, tap: Tap, producer: AIOKafkaProducer
+) -> None:
+    delivered = await ship(producer, tap)
+    await tap.wait_for(UPDATED, body_has(shipment_id=delivered["shipment_id"], status="DELIVERED"))
+    return_id = unique("RMA")
+    pickup_id = reverse_pickup_id(return_id)
+    await sandbox("/_sandbox/couriers/scripts", {"reference": pickup_id})
+    request = return_requested().model_copy(
+        update={
+            "order_id": delivered["order_id"],
+            "return_id": return_id,
+            "status": ReturnStatus.APPROVED,
+            "pickup_address": None,  # picked up where the parcel was delivered
+            "warehouse_code": "GGN1",
+        }
+    )
+
+    await publish_event(producer, request)
+    await publish_event(producer, request)  # redelivered: still one pickup
+
+    [created] = await tap.wait_for("shipping.shipment_created.v1", body_has(return_id=return_id))
+    pickup = json.loads(created.value)
+    assert (pickup["shipment_id"], pickup["status"], pickup["cod_amount_paise"]) == (
+        pickup_id,
+        "AWB_ASSIGNED",
+        0,
+    )
+    [back] = await tap.wait_for(UPDATED, body_has(shipment_id=pickup_id, status="DELIVERED"))
+    assert json.loads(back.value)["return_id"] == return_id
+    body = await shipment(pickup_id)
+    assert body["consignee"]["address"]["pincode"] == "302001"
+    assert body["allocation"]["ranked"][0]["courier"] == pickup["courier"]
+    assert len(tap.find("shipping.shipment_created.v1", body_has(return_id=return_id))) == 1

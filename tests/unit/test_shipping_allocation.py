@@ -1,0 +1,190 @@
+"""Courier allocation over real pincodes and the shipped rate cards: zones, chargeable weight, COD
+limits, serviceability, and the seller's policy, with every choice and exclusion explained."""
+
+from __future__ import annotations
+
+import pytest
+
+from services.shipping import allocation, catalogue
+from services.shipping.allocation import CourierTerms, Dimensions, Parcel, Policy, Zone
+from services.shipping.settings import DATA
+
+COURIERS = ("delhivery", "shiprocket", "xpressbees")
+CARDS, _ = catalogue.parse_rate_cards((DATA / "rate_cards.csv").read_text(), couriers=COURIERS)
+RATE_CARDS = {(c.courier, c.zone): c for c in CARDS}
+SERVED, _ = catalogue.parse_serviceability((DATA / "serviceability.csv").read_text(), couriers=COURIERS)
+TERMS = [
+    CourierTerms("delhivery", max_cod_paise=5_000_000),
+    CourierTerms("shiprocket", max_cod_paise=5_000_000),
+    CourierTerms("xpressbees", max_cod_paise=2_500_000),
+]
+
+BHIWANDI, BENGALURU, GURUGRAM = "421302", "560058", "122001"
+
+
+def served_at(pincode: str) -> dict[str, allocation.Serviceability]:
+    return {s.courier: s for s in SERVED if s.pincode == pincode}
+
+
+def parcel(grams: int = 1000, cod: int = 0, dims: tuple[float, float, float] = (20, 15, 10)) -> Parcel:
+    return Parcel(grams, *dims, value_paise=69_800, cod_amount_paise=cod)
+
+
+def allocate(destination: str, origin: str = GURUGRAM, **kwargs: object) -> allocation.Allocation:
+    options: dict[str, object] = {"policy": Policy.CHEAPEST, "promised_days": 5} | kwargs
+    box = options.pop("parcel", parcel())
+    return allocation.allocate(
+        parcel=box,  # type: ignore[arg-type]
+        zone=allocation.zone(allocation.place(origin), allocation.place(destination)),
+        couriers=TERMS,
+        serviceability=served_at(destination),
+        rate_cards=RATE_CARDS,
+        **options,  # type: ignore[arg-type]
+    )
+
+
+@pytest.mark.parametrize(
+    ("origin", "destination", "expected"),
+    [
+        (BHIWANDI, "400001", Zone.A),  # Thane to Mumbai: one metro area
+        (GURUGRAM, "110001", Zone.A),  # Gurugram to New Delhi: NCR
+        (BHIWANDI, "411001", Zone.B),  # Thane to Pune: same state
+        (BENGALURU, "600001", Zone.C),  # Bengaluru to Chennai: metro to metro
+        (GURUGRAM, "302001", Zone.D),  # Gurugram to Jaipur: rest of India
+        (BENGALURU, "781001", Zone.E),  # Guwahati: the North-East
+        (GURUGRAM, "190001", Zone.E),  # Srinagar: J&K
+    ],
+)
+def test_zones_come_from_the_pincodes_districts_and_states(
+    origin: str, destination: str, expected: Zone
+) -> None:
+    assert allocation.zone(allocation.place(origin), allocation.place(destination)) is expected
+
+
+def test_a_pincode_that_does_not_exist_is_refused() -> None:
+    with pytest.raises(ValueError, match="999999"):
+        allocation.place("999999")
+
+
+def test_a_light_but_bulky_box_is_charged_by_its_volume() -> None:
+    pillow = parcel(grams=400, dims=(40, 30, 20))  # 24 000 cm³ / 5000 = 4.8 kg
+
+    assert pillow.volumetric_grams == 4800
+    assert pillow.chargeable_grams == 4800
+
+
+def test_a_heavy_small_box_is_charged_by_its_dead_weight() -> None:
+    assert parcel(grams=2300, dims=(10, 10, 10)).chargeable_grams == 2300
+
+
+def test_units_stack_into_one_box_weights_add_up() -> None:
+    tea = Dimensions(weight_grams=250, length_cm=12, breadth_cm=8, height_cm=5)
+    mug = Dimensions(weight_grams=400, length_cm=10, breadth_cm=10, height_cm=10)
+
+    box = allocation.parcel_for([(tea, 2), (mug, 1)], value_paise=100, cod_amount_paise=0)
+
+    assert (box.dead_weight_grams, box.length_cm, box.breadth_cm, box.height_cm) == (900, 12, 10, 20)
+
+
+def test_jaipur_prepaid_goes_to_the_cheapest_courier_within_the_promise() -> None:
+    decided = allocate("302001")
+
+    assert decided.zone is Zone.D
+    assert [c.courier for c in decided.ranked] == ["xpressbees", "shiprocket", "delhivery"]
+    first = decided.ranked[0]
+    # zone D, 1 kg: first 500 g ₹44 + one more 500 g ₹40
+    assert (first.freight_paise, first.cod_charge_paise, first.sla_days) == (8400, 0, 4)
+    assert "cheapest within the promise" in first.reason
+
+
+def test_an_express_promise_skips_the_cheap_slow_courier() -> None:
+    decided = allocate("302001", promised_days=4)
+
+    assert [c.courier for c in decided.ranked] == ["xpressbees", "delhivery", "shiprocket"]
+    assert "misses the 4-day promise" in decided.ranked[-1].reason
+
+
+def test_cod_charge_is_the_larger_of_fixed_and_percentage() -> None:
+    small = allocate("302001", parcel=parcel(cod=69_800)).ranked[0]
+    large = allocate("302001", parcel=parcel(cod=2_000_000)).ranked[0]
+
+    assert small.cod_charge_paise == 2700  # 1.5% of ₹698 is ₹10.47 < ₹27 fixed
+    assert large.cod_charge_paise == 30_000  # 1.5% of ₹20 000
+
+
+def test_cod_over_a_couriers_limit_goes_to_another_courier() -> None:
+    decided = allocate("302001", parcel=parcel(cod=3_000_000))
+
+    assert "xpressbees" not in [c.courier for c in decided.ranked]
+    assert "over its limit" in decided.excluded["xpressbees"]
+
+
+def test_a_courier_without_cod_at_the_pincode_is_excluded_for_cod_only() -> None:
+    cod = allocate("682001", origin=BENGALURU, parcel=parcel(cod=50_000))
+    prepaid = allocate("682001", origin=BENGALURU)
+
+    assert cod.excluded["xpressbees"] == "no COD at this pincode"
+    assert "xpressbees" in [c.courier for c in prepaid.ranked]
+
+
+def test_srinagar_is_served_by_delhivery_alone_and_not_for_cod() -> None:
+    prepaid = allocate("190001")
+    cod = allocate("190001", parcel=parcel(cod=10_000))
+
+    assert [c.courier for c in prepaid.ranked] == ["delhivery"]
+    assert prepaid.excluded == {
+        "shiprocket": "does not serve this pincode",
+        "xpressbees": "does not serve this pincode",
+    }
+    assert cod.ranked == ()
+
+
+def test_fastest_policy_puts_the_shortest_sla_first() -> None:
+    decided = allocate("110001", origin=GURUGRAM, policy=Policy.FASTEST)
+
+    assert decided.zone is Zone.A
+    assert decided.ranked[0].courier == "delhivery"  # 1 day in zone A
+    assert "fastest first" in decided.ranked[0].reason
+
+
+def test_priority_policy_follows_the_sellers_order_but_keeps_serviceability() -> None:
+    decided = allocate(
+        "781001", origin=BENGALURU, policy=Policy.PRIORITY, priority=("shiprocket", "delhivery")
+    )
+
+    assert [c.courier for c in decided.ranked] == ["delhivery", "xpressbees"]
+    assert decided.excluded["shiprocket"] == "does not serve this pincode"
+
+
+def test_reverse_pickup_needs_a_courier_that_picks_up_there() -> None:
+    decided = allocate("781001", origin=BENGALURU, reverse=True)
+
+    assert [c.courier for c in decided.ranked] == ["delhivery"]
+    assert decided.excluded["xpressbees"] == "no reverse pickup at this pincode"
+
+
+def test_the_decision_is_stored_with_its_reasons() -> None:
+    stored = allocate("190001").as_dict()
+
+    assert stored["zone"] == "E"
+    assert stored["ranked"][0]["courier"] == "delhivery"
+    assert stored["excluded"]["xpressbees"] == "does not serve this pincode"
+
+
+def test_a_rate_card_line_with_a_bad_zone_and_slab_names_both() -> None:
+    text = "\n".join([",".join(catalogue.RATE_CARD_COLUMNS), "delhivery,F,0,3000,500,2800,3500,175,1"])
+
+    rows, problems = catalogue.parse_rate_cards(text, couriers=COURIERS)
+
+    assert rows == []
+    assert ("line 2.zone", "'F' is not one of A, B, C, D, E") in problems
+    assert ("line 2.first_slab_grams", "must be at least 1") in problems
+
+
+def test_serviceability_for_a_pincode_that_does_not_exist_is_refused() -> None:
+    text = "courier,pincode,prepaid,cod,reverse_pickup\ndelhivery,999999,true,maybe,true"
+
+    _, problems = catalogue.parse_serviceability(text, couriers=COURIERS)
+
+    assert ("line 2.pincode", "'999999' is not an Indian pincode") in problems
+    assert ("line 2.cod", "'maybe' is not true or false") in problems

@@ -1,0 +1,118 @@
+"""Shiprocket and Xpressbees adapters against the sandbox's copies of their APIs: booking, the same
+reference booking once, NDR actions reaching the simulated road, and falling back on an outage."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime
+
+import httpx
+import pytest
+
+from contracts import SkuQuantity
+from contracts.examples import address
+from sandbox.app import create_app
+from services.shipping import allocation, booking
+from services.shipping.couriers.delhivery import DelhiveryCourier
+from services.shipping.couriers.interface import (
+    CourierRejected,
+    CourierUnavailable,
+    NdrAction,
+    NdrActionKind,
+    ShipmentRequest,
+)
+from services.shipping.couriers.shiprocket import ShiprocketCourier
+from services.shipping.couriers.xpressbees import XpressbeesCourier
+
+
+@pytest.fixture
+async def client() -> AsyncIterator[httpx.AsyncClient]:
+    transport = httpx.ASGITransport(app=create_app())
+    async with httpx.AsyncClient(transport=transport, base_url="http://sandbox") as c:
+        yield c
+
+
+def request(reference: str = "SHP-0001", **overrides: object) -> ShipmentRequest:
+    fields: dict[str, object] = {
+        "reference": reference,
+        "pickup_location": "GGN1",
+        "consignee_name": "Asha Verma",
+        "consignee_phone": "+919812345678",
+        "address": address(),
+        "items": (SkuQuantity(sku="TEA-ASSAM-250", quantity=2),),
+        "value_paise": 69_800,
+        "cod_amount_paise": 69_800,
+        "weight_grams": 1000,
+    }
+    return ShipmentRequest(**(fields | overrides))  # type: ignore[arg-type]
+
+
+def couriers(client: httpx.AsyncClient) -> dict[str, object]:
+    return {
+        "xpressbees": XpressbeesCourier(client, email="e@x", password="p"),
+        "shiprocket": ShiprocketCourier(client, email="e@x", password="p"),
+        "delhivery": DelhiveryCourier(client, token="t"),
+    }
+
+
+@pytest.mark.parametrize("name", ["shiprocket", "xpressbees"])
+async def test_the_same_reference_books_one_awb(client: httpx.AsyncClient, name: str) -> None:
+    courier = couriers(client)[name]
+
+    first = await courier.create_shipment(request("SHP-ONCE"))  # type: ignore[attr-defined]
+    again = await courier.create_shipment(request("SHP-ONCE"))  # type: ignore[attr-defined]
+
+    assert first.awb == again.awb and len(first.awb) == 14
+    assert first.routing_code
+
+
+async def test_shiprocket_names_the_bad_field(client: httpx.AsyncClient) -> None:
+    courier = ShiprocketCourier(client, email="e@x", password="p")
+    with pytest.raises(CourierRejected, match="billing_phone"):
+        await courier.create_shipment(request(consignee_phone="+91123"))
+
+
+async def test_an_expired_shiprocket_token_logs_in_again(client: httpx.AsyncClient) -> None:
+    courier = ShiprocketCourier(client, email="e@x", password="p")
+    await courier.create_shipment(request("SHP-T1"))
+    await client.post("/_sandbox/reset")  # forgets issued tokens
+
+    assert (await courier.create_shipment(request("SHP-T2"))).awb
+
+
+async def test_an_xpressbees_outage_is_retryable(client: httpx.AsyncClient) -> None:
+    courier = XpressbeesCourier(client, email="e@x", password="p")
+    await courier.create_shipment(request("SHP-WARM"))  # logged in
+    await client.post("/_sandbox/faults", json={"provider": "xpressbees", "status_code": 503})
+    with pytest.raises(CourierUnavailable):
+        await courier.create_shipment(request("SHP-DOWN"))
+
+
+async def test_when_the_first_courier_is_down_the_next_one_books(client: httpx.AsyncClient) -> None:
+    await client.post("/_sandbox/faults", json={"provider": "xpressbees", "status_code": 503, "fail_next": 5})
+    ranked = tuple(
+        allocation.Choice(name, allocation.Zone.D, 1000, 100, 0, 4, "")
+        for name in ("xpressbees", "shiprocket")
+    )
+
+    booked, attempts = await booking.book_ranked(ranked, couriers(client), request("SHP-FALL"))  # type: ignore[arg-type]
+
+    assert booked is not None and booked.courier == "shiprocket"
+    assert [(a["courier"], a["outcome"]) for a in attempts] == [
+        ("xpressbees", "CourierUnavailable"),
+        ("shiprocket", "booked"),
+    ]
+
+
+@pytest.mark.parametrize("name", ["delhivery", "shiprocket", "xpressbees"])
+async def test_an_ndr_reattempt_reaches_the_couriers_road(client: httpx.AsyncClient, name: str) -> None:
+    courier = couriers(client)[name]
+    booked = await courier.create_shipment(request(f"SHP-NDR-{name}"))  # type: ignore[attr-defined]
+    sim = client._transport.app.state.sandbox.simulation  # type: ignore[attr-defined]
+    parcel = sim.parcels[(name, booked.awb)]
+    parcel.waiting_since = datetime.now(UTC)  # the courier is waiting on an NDR instruction
+
+    await courier.ndr_action(booked.awb, NdrAction(kind=NdrActionKind.RTO))  # type: ignore[attr-defined]
+
+    assert parcel.waiting_since is None
+    assert parcel.next_step.value == "rto_initiated"

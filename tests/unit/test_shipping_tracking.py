@@ -1,0 +1,169 @@
+"""Courier scans move shipments forward only: late, repeated and out-of-order scans change nothing;
+each courier's codes map to the canonical states and NDR reasons through its table."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from contracts import NdrReason, ShipmentStatus
+from services.shipping import tracking
+from services.shipping.couriers import delhivery, shiprocket, xpressbees
+from services.shipping.couriers.common import ndr_reason_from_text
+from services.shipping.couriers.interface import CourierScan, WebhookRefused
+
+S = ShipmentStatus
+T0 = datetime(2026, 11, 26, 6, 0, tzinfo=UTC)
+
+
+def scan(status: S | None, minutes: int = 0, attempt: int | None = None) -> CourierScan:
+    return CourierScan(
+        awb="1",
+        code=str(status),
+        status=status,
+        occurred_at=T0 + timedelta(minutes=minutes),
+        attempt=attempt,
+        ndr_reason=NdrReason.REFUSED if status is S.NDR else None,
+    )
+
+
+def at(status: S, minutes: int = 0, attempts: int = 0) -> tracking.Tracked:
+    return tracking.Tracked(
+        status=status, ndr_attempts=attempts, last_change_at=T0 + timedelta(minutes=minutes)
+    )
+
+
+def test_a_delivered_parcel_ignores_a_late_in_transit_scan() -> None:
+    assert tracking.apply_scan(at(S.DELIVERED, 10), scan(S.IN_TRANSIT, 20)) is None
+
+
+def test_an_out_for_delivery_scan_older_than_the_ndr_does_not_undo_it() -> None:
+    # Out of order: the NDR arrived first; the older OFD must not look like a re-attempt.
+    assert tracking.apply_scan(at(S.NDR, 30, attempts=1), scan(S.OUT_FOR_DELIVERY, 20)) is None
+
+
+def test_a_newer_out_for_delivery_after_an_ndr_is_the_reattempt() -> None:
+    change = tracking.apply_scan(at(S.NDR, 30, attempts=1), scan(S.OUT_FOR_DELIVERY, 40))
+    assert change == tracking.Change(status=S.OUT_FOR_DELIVERY)
+
+
+def test_each_failed_attempt_counts_once() -> None:
+    first = tracking.apply_scan(at(S.OUT_FOR_DELIVERY, 0), scan(S.NDR, 1))
+    again = tracking.apply_scan(at(S.NDR, 1, attempts=1), scan(S.NDR, 2, attempt=1))
+    second = tracking.apply_scan(at(S.NDR, 1, attempts=1), scan(S.NDR, 5))
+
+    assert first == tracking.Change(status=S.NDR, attempt=1, ndr_reason=NdrReason.REFUSED)
+    assert again is None
+    assert second is not None and second.attempt == 2
+
+
+def test_the_third_failed_attempt_sends_the_parcel_back() -> None:
+    third = tracking.Change(status=S.NDR, attempt=3)
+    assert tracking.should_return_to_origin(third, max_attempts=3)
+    assert not tracking.should_return_to_origin(tracking.Change(status=S.NDR, attempt=2), max_attempts=3)
+
+
+def test_informational_scans_move_nothing() -> None:
+    assert tracking.apply_scan(at(S.AWB_ASSIGNED), scan(None, 5)) is None
+
+
+@pytest.mark.parametrize(
+    ("text", "reason"),
+    [
+        ("Consignee not available", NdrReason.CUSTOMER_UNAVAILABLE),
+        ("Consignee phone not reachable", NdrReason.PHONE_UNREACHABLE),
+        ("Cash not ready with consignee", NdrReason.CASH_NOT_READY),
+        ("Consignee requested future delivery", NdrReason.FUTURE_DELIVERY_REQUESTED),
+        ("Consignee refused to accept", NdrReason.REFUSED),
+        ("Incomplete address", NdrReason.WRONG_OR_INCOMPLETE_ADDRESS),
+        ("Out of delivery area", NdrReason.OUT_OF_DELIVERY_AREA),
+        ("Shipment held", NdrReason.OTHER),
+    ],
+)
+def test_courier_ndr_remarks_map_to_the_taxonomy(text: str, reason: NdrReason) -> None:
+    assert ndr_reason_from_text(text) is reason
+
+
+def delhivery_push(kind: str, status: str, code: str, text: str = "") -> bytes:
+    return json.dumps(
+        {
+            "Shipment": {
+                "AWB": "149",
+                "Status": {
+                    "Status": status,
+                    "StatusType": kind,
+                    "StatusCode": code,
+                    "StatusDateTime": "2026-11-26T11:30:00.000",
+                    "Instructions": text,
+                },
+            }
+        }
+    ).encode()
+
+
+@pytest.mark.parametrize(
+    ("kind", "status", "code", "expected"),
+    [
+        ("UD", "Manifested", "X-UCI", None),
+        ("UD", "In Transit", "X-PPOM", S.PICKED_UP),
+        ("UD", "Dispatched", "X-DDD3FD", S.OUT_FOR_DELIVERY),
+        ("DL", "Delivered", "EOD-38", S.DELIVERED),
+        ("UD", "Pending", "EOD-6", S.NDR),
+        ("RT", "In Transit", "RT-101", S.RTO_INITIATED),
+        ("RT", "In Transit", "RT-110", S.RTO_IN_TRANSIT),
+        ("DL", "RTO", "RD-AC", S.RTO_DELIVERED),
+    ],
+)
+def test_delhivery_scan_codes_map_to_canonical_states(kind: str, status: str, code: str, expected: S) -> None:
+    courier = delhivery.DelhiveryCourier(None, token="t", webhook_token="hook")  # type: ignore[arg-type]
+
+    [read] = courier.read_webhook({"authorization": "Token hook"}, delhivery_push(kind, status, code))
+
+    assert read.status is expected
+    assert read.occurred_at == datetime(2026, 11, 26, 6, 0, tzinfo=UTC)  # IST without offset, read as IST
+
+
+def test_a_delhivery_refusal_is_an_ndr_with_its_reason() -> None:
+    courier = delhivery.DelhiveryCourier(None, token="t", webhook_token="hook")  # type: ignore[arg-type]
+    [read] = courier.read_webhook({"authorization": "Token hook"}, delhivery_push("UD", "Pending", "EOD-6"))
+    assert read.ndr_reason is NdrReason.REFUSED
+
+
+def test_a_delhivery_push_with_the_wrong_token_is_refused() -> None:
+    courier = delhivery.DelhiveryCourier(None, token="t", webhook_token="hook")  # type: ignore[arg-type]
+    with pytest.raises(WebhookRefused, match="does not match"):
+        courier.read_webhook({"authorization": "Token nope"}, delhivery_push("DL", "Delivered", "EOD-38"))
+
+
+def test_shiprocket_undelivered_is_an_ndr_and_needs_its_api_key() -> None:
+    courier = shiprocket.ShiprocketCourier(None, email="e", password="p", webhook_token="k")  # type: ignore[arg-type]
+    body = json.dumps(
+        {
+            "awb": "9",
+            "current_status": "UNDELIVERED",
+            "current_status_id": 21,
+            "current_timestamp": "2026-11-26 11:30:00",
+            "scans": [{"activity": "Consignee phone not reachable", "location": "Jaipur"}],
+        }
+    ).encode()
+
+    [read] = courier.read_webhook({"x-api-key": "k"}, body)
+
+    assert (read.status, read.ndr_reason, read.location) == (S.NDR, NdrReason.PHONE_UNREACHABLE, "Jaipur")
+    with pytest.raises(WebhookRefused):
+        courier.read_webhook({}, body)
+
+
+def test_xpressbees_webhooks_must_be_signed_over_the_exact_body() -> None:
+    courier = xpressbees.XpressbeesCourier(None, email="e", password="p", webhook_secret="s")  # type: ignore[arg-type]
+    body = json.dumps(
+        {"awb_number": "7", "status_code": "RT-DL", "event_time": "2026-11-26T11:30:00+05:30"}
+    ).encode()
+
+    [read] = courier.read_webhook({"x-xb-signature": xpressbees.sign("s", body)}, body)
+
+    assert read.status is S.RTO_DELIVERED
+    with pytest.raises(WebhookRefused, match="does not match"):
+        courier.read_webhook({"x-xb-signature": xpressbees.sign("s", body)}, body.replace(b"RT-DL", b"DL"))
