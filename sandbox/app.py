@@ -4,7 +4,7 @@ State lives in memory on the app, so run a single process (no workers) per sandb
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 
-from sandbox import control, courier_delhivery, whatsapp
+from sandbox import control, courier_delhivery, slack, sms_msg91, whatsapp, whatsapp_callbacks
 from sandbox.errors import ProviderError
 from sandbox.settings import SandboxSettings
 from sandbox.state import SandboxState
@@ -25,6 +25,9 @@ def create_app(settings: SandboxSettings | None = None) -> FastAPI:
     # Control routes first: /_sandbox/whatsapp/messages also fits WhatsApp's
     # /{version}/{phone_number_id}/messages pattern.
     app.include_router(control.router)
+    app.include_router(whatsapp_callbacks.router)
     app.include_router(courier_delhivery.router)
     app.include_router(whatsapp.router)
+    app.include_router(sms_msg91.router)
+    app.include_router(slack.router)
     return app
