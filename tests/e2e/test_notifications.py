@@ -291,7 +291,7 @@ async def test_cod_order_asks_for_confirmation_on_whatsapp_and_the_customers_con
     assert [h["status"] for h in message["history"]] == ["queued", "sent", "delivered", "read", "replied"]
     assert (
         message["cause_event_id"]
-        and message["recipient"].endswith(phone[-4:])
+        and message["recipient"].endswith(phone[-2:])
         and phone not in json.dumps(message)
     )
 
