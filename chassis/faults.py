@@ -17,7 +17,12 @@ from chassis.logging import get_logger
 
 log = get_logger(__name__)
 
-POINTS = ("consumer.before_commit", "consumer.after_commit", "outbox.after_publish")
+POINTS = (
+    "consumer.before_commit",
+    "consumer.after_commit",
+    "outbox.after_publish",
+    "notifications.after_send",  # the provider accepted a message, nothing is recorded yet
+)
 
 
 @cache

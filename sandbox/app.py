@@ -4,7 +4,11 @@ State lives in memory on the app, so run a single process (no workers) per sandb
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 
+<<<<<<< HEAD
 from sandbox import control, courier_delhivery, courier_shiprocket, courier_sim, courier_xpressbees, whatsapp
+=======
+from sandbox import control, courier_delhivery, slack, sms_msg91, whatsapp, whatsapp_callbacks
+>>>>>>> wip-notifications
 from sandbox.errors import ProviderError
 from sandbox.settings import SandboxSettings
 from sandbox.state import SandboxState
@@ -38,8 +42,11 @@ def create_app(settings: SandboxSettings | None = None) -> FastAPI:
     # /{version}/{phone_number_id}/messages pattern.
     app.include_router(control.router)
     app.include_router(courier_sim.router)
+    app.include_router(whatsapp_callbacks.router)
     app.include_router(courier_delhivery.router)
     app.include_router(courier_shiprocket.router)
     app.include_router(courier_xpressbees.router)
     app.include_router(whatsapp.router)
+    app.include_router(sms_msg91.router)
+    app.include_router(slack.router)
     return app

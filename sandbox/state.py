@@ -19,6 +19,8 @@ class Provider(StrEnum):
     SHIPROCKET = "shiprocket"
     XPRESSBEES = "xpressbees"
     WHATSAPP = "whatsapp"
+    SMS = "sms"
+    SLACK = "slack"
 
 
 def utc_now() -> datetime:
@@ -157,16 +159,55 @@ class WhatsAppMessage:
 
 @dataclass
 class WhatsAppState:
-    """Accepted messages in arrival order and the Idempotency-Key → wamid index."""
+    """Accepted messages in arrival order and the Idempotency-Key → wamid index; how customers
+    behave (numbers not on WhatsApp, automatic button replies) and the webhooks sent back."""
 
     messages: list[WhatsAppMessage] = field(default_factory=list)
     wamid_by_key: dict[tuple[str, str], str] = field(default_factory=dict)
+    not_on_whatsapp: set[str] = field(default_factory=set)
+    auto_reply: dict[str, str | None] = field(default_factory=dict)
+    """wa_id → the choice that number taps on any message offering it (None: never replies)."""
+    default_auto_reply: str | None = None
+    webhooks: list[dict[str, Any]] = field(default_factory=list)
     lock: asyncio.Lock = field(default_factory=asyncio.Lock)
 
     def clear(self) -> None:
-        """Forget every message and key."""
+        """Forget every message, key, behaviour and webhook."""
         self.messages.clear()
         self.wamid_by_key.clear()
+        self.not_on_whatsapp.clear()
+        self.auto_reply.clear()
+        self.default_auto_reply = None
+        self.webhooks.clear()
+
+
+# --- SMS (MSG91-shaped) and operator alerts (Slack incoming webhook) -------------------------
+
+
+@dataclass
+class SmsState:
+    """Accepted SMS (MSG91 flow requests, one per recipient) and the Idempotency-Key index."""
+
+    messages: list[dict[str, Any]] = field(default_factory=list)
+    request_by_key: dict[str, str] = field(default_factory=dict)
+    lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+
+    def clear(self) -> None:
+        """Forget every SMS."""
+        self.messages.clear()
+        self.request_by_key.clear()
+
+
+@dataclass
+class SlackState:
+    """Every alert posted to a Slack-compatible incoming webhook (duplicates kept, to be counted)."""
+
+    messages: list[dict[str, Any]] = field(default_factory=list)
+    lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+
+    def clear(self) -> None:
+        """Forget every alert."""
+        self.messages.clear()
 
 
 # --- fault knobs ----------------------------------------------------------------------------
@@ -221,6 +262,8 @@ class SandboxState:
 
     courier: CourierState = field(default_factory=CourierState)
     whatsapp: WhatsAppState = field(default_factory=WhatsAppState)
+    sms: SmsState = field(default_factory=SmsState)
+    slack: SlackState = field(default_factory=SlackState)
     faults: FaultState = field(default_factory=FaultState)
     simulation: Simulation = field(default_factory=Simulation)
     shiprocket: ShiprocketState = field(default_factory=ShiprocketState)
@@ -231,6 +274,8 @@ class SandboxState:
         for part in (
             self.courier,
             self.whatsapp,
+            self.sms,
+            self.slack,
             self.faults,
             self.simulation,
             self.shiprocket,

@@ -19,6 +19,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 from sandbox.control import State, fault_gate
 from sandbox.errors import ProviderError
 from sandbox.state import Provider, WhatsAppMessage, utc_now
+from sandbox.whatsapp_callbacks import after_accept
 
 GRAPH_VERSION = re.compile(r"^v\d+\.\d+$")
 # Meta error codes per HTTP status, so adapters can branch on `code` as Meta recommends.
@@ -166,10 +167,11 @@ async def send_message(
     async with whatsapp.lock:
         key = (phone_number_id, idempotency_key) if idempotency_key else None
         wamid = whatsapp.wamid_by_key.get(key) if key else None
+        accepted = None
         if wamid is None:
             wamid = new_wamid()
             whatsapp.messages.append(
-                WhatsAppMessage(
+                accepted := WhatsAppMessage(
                     wamid=wamid,
                     phone_number_id=phone_number_id,
                     to=message.to,
@@ -184,6 +186,8 @@ async def send_message(
             )
             if key:
                 whatsapp.wamid_by_key[key] = wamid
+    if accepted is not None:
+        after_accept(state, accepted)
     sent: dict[str, Any] = {"id": wamid}
     if message.type == "template":
         sent["message_status"] = "accepted"

@@ -1,30 +1,81 @@
-"""HTTP routes of the notifications service: the audit of what was sent about an order."""
+"""HTTP routes of the notifications service: the audit of what was sent about an order, and the
+WhatsApp webhook (Meta's verification handshake, then signed status and reply notifications)."""
 
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Header, Query, Request
+from fastapi.responses import PlainTextResponse
 
-from chassis.auth import STAFF, require
+from chassis.auth import STAFF, by_signature, require
+from chassis.http import Refused
 from chassis.logging import mask_phone
-from services.notifications import store
+from services.notifications import inbound, store
+from services.notifications.domain.policy import OPS_RECIPIENT
+from services.notifications.domain.replies import notices, signature_ok
 
-router = APIRouter(prefix="/messages", tags=["messages"])
+router = APIRouter(tags=["messages"])
 
 
 @router.get(
-    "",
-    summary="Every message about one order, oldest first (recipients masked)",
+    "/messages",
+    summary="Every message about one order, oldest first, with its history (recipients masked)",
     dependencies=[require(*STAFF)],
 )
 async def list_messages(request: Request, order_id: str) -> dict[str, Any]:
-    rows = await store.list_for_order(request.app.state.service.pool, order_id)
     items = []
-    for row in rows:
-        item = dict(row)
-        item["recipient"] = mask_phone(item["recipient"])
-        item["parameters"] = json.loads(item["parameters"])
+    for item in await store.list_for_order(request.app.state.service.pool, order_id):
+        if item["recipient"] != OPS_RECIPIENT:
+            item["recipient"] = mask_phone(item["recipient"])
+        for column in ("parameters", "buttons", "history"):
+            item[column] = json.loads(item[column])
+        # One word for the reader: queued, sent, delivered, read, failed (or suppressed).
+        item["send_status"] = item.pop("status")
+        item["status"] = item["send_status"] if item["send_status"] != "sent" else item["delivery"]
         items.append(item)
     return {"items": items}
+
+
+@router.get(
+    "/webhooks/whatsapp",
+    summary="Meta's webhook verification: echo hub.challenge when the verify token matches",
+    dependencies=[by_signature("meta")],
+    response_class=PlainTextResponse,
+)
+async def verify_whatsapp_webhook(
+    request: Request,
+    mode: Annotated[str, Query(alias="hub.mode")],
+    verify_token: Annotated[str, Query(alias="hub.verify_token")],
+    challenge: Annotated[str, Query(alias="hub.challenge")],
+) -> str:
+    settings = request.app.state.service.settings
+    if mode != "subscribe" or verify_token != settings.whatsapp_verify_token:
+        raise Refused(("hub.verify_token", "does not match this service's verify token"), status=403)
+    return challenge
+
+
+@router.post(
+    "/webhooks/whatsapp",
+    summary="Meta's message statuses and customer replies, signed with X-Hub-Signature-256",
+    dependencies=[by_signature("meta")],
+)
+async def whatsapp_webhook(
+    request: Request, x_hub_signature_256: Annotated[str | None, Header()] = None
+) -> dict[str, Any]:
+    service = request.app.state.service
+    raw = await request.body()
+    if not signature_ok(raw, x_hub_signature_256, service.settings.whatsapp_app_secret):
+        raise Refused(
+            ("X-Hub-Signature-256", "missing, or not the HMAC-SHA256 of this body with the app secret"),
+            status=401,
+            error="unauthorized",
+        )
+    try:
+        body = json.loads(raw)
+    except ValueError as exc:
+        raise Refused(("body", f"not JSON: {exc}")) from exc
+    if not isinstance(body, dict) or body.get("object") != "whatsapp_business_account":
+        raise Refused(("object", "expected a whatsapp_business_account notification"))
+    return {"applied": await inbound.apply(service, notices(body))}

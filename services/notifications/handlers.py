@@ -1,70 +1,127 @@
-"""Kafka handlers of the notifications service: apply the policy, record, send, emit the audit.
+"""Kafka handlers of the notifications service: apply the policy and queue what it says to send.
 
-Each runs inside the consumer's transaction, so the message row and its audit event commit together.
+Each runs inside the consumer's transaction, so a message row commits with the inbox entry of the
+event that caused it: a redelivered event finds its message ids taken and queues nothing. Sending
+is the dispatcher's job, outside any consumer transaction.
 """
 
 from __future__ import annotations
 
+from dataclasses import replace
+from datetime import UTC, datetime
+
 from chassis.consumer import HandlerContext
-from chassis.logging import mask_phone
 from chassis.service import Service
-from contracts import NotificationFailed, NotificationSent, OrderStatusChanged
-from services.notifications import domain, store
-from services.notifications.providers.interface import (
-    MessageProvider,
-    MessageRejected,
-    TemplateMessage,
+from contracts import (
+    LowStock,
+    OrderStatusChanged,
+    ReturnRefunded,
+    ReturnRequested,
+    ReturnStatus,
+    ReturnUpdated,
+    ShipmentStatus,
+    ShipmentUpdated,
 )
-from services.notifications.providers.whatsapp import WhatsAppProvider
+from services.notifications import store
+from services.notifications.domain import policy
+from services.notifications.domain.delivery import send_at
+from services.notifications.domain.policy import PlannedMessage
 from services.notifications.settings import NotificationsSettings
 
 
 def register(service: Service, settings: NotificationsSettings) -> None:
     """Subscribe the notifications handlers."""
-    whatsapp: MessageProvider = WhatsAppProvider(
-        service.http_client(base_url=settings.whatsapp_base_url, timeout=settings.whatsapp_timeout_s),
-        phone_number_id=settings.whatsapp_phone_number_id,
-        token=settings.whatsapp_token,
-    )
+    quiet = settings.quiet
+
+    async def queue(ctx: HandlerContext, message: PlannedMessage) -> None:
+        suppressed = None
+        if not message.transactional and await store.is_opted_out(ctx.conn, message.recipient):
+            suppressed = "customer opted out"
+        queued = await store.queue(
+            ctx.conn,
+            message=message,
+            cause_event_id=ctx.event_id,
+            send_at=send_at(datetime.now(UTC), urgent=message.urgent, quiet=quiet),
+            suppressed=suppressed,
+        )
+        ctx.log.info(
+            "message queued" if queued else "message already planned",
+            order_id=message.order_id,
+            template=message.template,
+            channel=message.channel,
+            suppressed=suppressed,
+        )
 
     @service.handles(OrderStatusChanged)
     async def on_status_changed(ctx: HandlerContext, event: OrderStatusChanged) -> None:
-        message = domain.message_for(event)
-        if message is None:
-            return
-        if not await store.insert_queued(ctx.conn, message=message, cause_event_id=ctx.event_id):
-            ctx.log.info("message already sent", order_id=event.order_id, template=message.template)
-            return
-        audit = {
-            "order_id": message.order_id,
-            "message_id": message.message_id,
-            "channel": message.channel,
-            "template": message.template,
-            "language": message.language,
-            "recipient": mask_phone(message.recipient),
-            "cause_event_id": ctx.event_id,
-        }
-        # ProviderUnavailable propagates: the chassis rolls back and retries, and the same
-        # message id (the idempotency key) keeps the customer from getting it twice.
-        try:
-            receipt = await whatsapp.send_template(
-                TemplateMessage(
-                    idempotency_key=message.message_id,
-                    recipient=message.recipient,
-                    template=message.template,
-                    language=message.language,
-                    parameters=message.parameters,
-                )
+        facts = policy.facts_from(event)
+        if facts is not None:
+            await store.save_contact(ctx.conn, facts)
+        message = policy.message_for(event)
+        if message is not None:
+            await queue(ctx, message)
+
+    @service.handles(ShipmentUpdated)
+    async def on_shipment_updated(ctx: HandlerContext, event: ShipmentUpdated) -> None:
+        kind = policy.SHIPMENT_ALERTS.get(event.status)
+        if kind is not None and event.return_id is None:
+            await queue(
+                ctx,
+                policy.alert(
+                    kind,
+                    key=f"{event.shipment_id}:{event.status.value}:{event.attempt or 1}",
+                    order_id=event.order_id,
+                    shipment_id=event.shipment_id,
+                    awb=event.awb or "-",
+                    attempt=event.attempt or 1,
+                    ndr_reason=(event.ndr_reason or "unknown").replace("_", " "),
+                ),
             )
-        except MessageRejected as exc:
-            await store.mark_failed(ctx.conn, message_id=message.message_id, error=str(exc))
-            ctx.log.warning(
-                "message refused", order_id=event.order_id, template=message.template, error=str(exc)
-            )
-            await ctx.emit(NotificationFailed(**audit, error=str(exc)))
+        if event.status is not ShipmentStatus.NDR or event.return_id is not None:
             return
-        await store.mark_sent(
-            ctx.conn, message_id=message.message_id, provider_message_id=receipt.provider_message_id
+        facts = await store.contact(ctx.conn, event.order_id)
+        if facts is None:
+            ctx.log.warning("no customer known for an NDR", order_id=event.order_id)
+            return
+        facts = replace(facts, shipment_id=event.shipment_id, awb=event.awb)
+        await queue(ctx, policy.ndr_message(facts, attempt=event.attempt, reason=event.ndr_reason))
+
+    async def on_return(ctx: HandlerContext, event: ReturnRequested | ReturnUpdated) -> None:
+        if event.status is ReturnStatus.REFUND_PENDING:
+            await store.refund_pending(
+                ctx.conn, return_id=event.return_id, order_id=event.order_id, since=event.occurred_at
+            )
+        facts = await store.contact(ctx.conn, event.order_id)
+        if facts is None:
+            return
+        message = policy.return_message(replace(facts, return_id=event.return_id), event.status)
+        if message is not None:
+            await queue(ctx, message)
+
+    service.handles(ReturnRequested)(on_return)
+    service.handles(ReturnUpdated)(on_return)
+
+    @service.handles(ReturnRefunded)
+    async def on_refunded(ctx: HandlerContext, event: ReturnRefunded) -> None:
+        await store.refund_done(ctx.conn, return_id=event.return_id)
+        facts = await store.contact(ctx.conn, event.order_id)
+        if facts is None:
+            return
+        facts = replace(facts, return_id=event.return_id)
+        await queue(
+            ctx, policy.refund_message(facts, refund_id=event.refund_id, amount_paise=event.amount_paise)
         )
-        ctx.log.info("message sent", order_id=event.order_id, template=message.template)
-        await ctx.emit(NotificationSent(**audit, provider_message_id=receipt.provider_message_id))
+
+    @service.handles(LowStock)
+    async def on_low_stock(ctx: HandlerContext, event: LowStock) -> None:
+        await queue(
+            ctx,
+            policy.alert(
+                "low_stock",
+                key=f"{event.sku}:{event.warehouse_code}:{ctx.event_id}",
+                sku=event.sku,
+                warehouse_code=event.warehouse_code,
+                available=event.available,
+                reorder_point=event.reorder_point,
+            ),
+        )

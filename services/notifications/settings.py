@@ -4,13 +4,17 @@ from __future__ import annotations
 
 from typing import Self
 
-from pydantic import Field, model_validator
+from pydantic import Field, field_validator, model_validator
 
 from chassis.settings import ServiceSettings
+from services.notifications.domain.delivery import QuietHours
+
+SANDBOX_APP_SECRET = "sandbox-meta-app-secret"
+"""The sandbox signs its WhatsApp webhooks with this unless WHATSAPP_APP_SECRET says otherwise."""
 
 
 class NotificationsSettings(ServiceSettings):
-    """Notifications: port 8005, and the WhatsApp Cloud API account it sends from."""
+    """Notifications: port 8005, the providers it sends through, and how it paces them."""
 
     http_port: int = 8005
     whatsapp_base_url: str = Field(
@@ -19,9 +23,51 @@ class NotificationsSettings(ServiceSettings):
     whatsapp_phone_number_id: str = "1234567890"
     whatsapp_token: str = "sandbox-token"
     whatsapp_timeout_s: float = 10.0
+    whatsapp_app_secret: str = Field(
+        default=SANDBOX_APP_SECRET, repr=False, description="Meta app secret: checks X-Hub-Signature-256."
+    )
+    whatsapp_verify_token: str = Field(
+        default="sandbox-verify-token", repr=False, description="Answers Meta's webhook verification GET."
+    )
+    msg91_base_url: str = Field(default="", description="MSG91 base URL; empty means the sandbox.")
+    msg91_authkey: str = Field(default="sandbox-authkey", repr=False)
+    msg91_timeout_s: float = 10.0
+    alert_webhook_url: str = Field(
+        default="", description="Slack-compatible incoming webhook for operator alerts; empty: the sandbox."
+    )
+    quiet_hours: str = Field(
+        default="21:00-09:00", description="IST hours when non-urgent messages wait; empty for none."
+    )
+    dispatch_interval_s: float = Field(default=0.2, gt=0, description="How often due messages are sent.")
+    dispatch_batch: int = Field(default=200, ge=1, description="Most messages per channel per round.")
+    dispatch_lease_s: float = Field(
+        default=30.0, gt=0, description="A claimed message is retried by another round after this."
+    )
+    send_max_attempts: int = Field(default=6, ge=1, description="Tries before a transient error is final.")
+    send_retry_base_s: float = Field(default=1.0, gt=0)
+    send_retry_cap_s: float = Field(default=300.0, gt=0)
+    rate_whatsapp_per_s: float = Field(default=80.0, gt=0, description="Meta's default 80 msg/s per number.")
+    rate_sms_per_s: float = Field(default=50.0, gt=0)
+    rate_slack_per_s: float = Field(default=1.0, gt=0, description="Slack allows about 1 msg/s per webhook.")
+    refund_overdue_h: float = Field(default=72.0, gt=0, description="Alert when a refund waits longer.")
+    watch_interval_s: float = Field(default=60.0, gt=0, description="How often DLQs and refunds are checked.")
+
+    @field_validator("quiet_hours")
+    @classmethod
+    def _quiet_hours_parse(cls, value: str) -> str:
+        QuietHours.parse(value)
+        return value
+
+    @property
+    def quiet(self) -> QuietHours | None:
+        """The parsed quiet hours."""
+        return QuietHours.parse(self.quiet_hours)
 
     @model_validator(mode="after")
     def _default_to_sandbox(self) -> Self:
-        if not self.whatsapp_base_url:
-            self.whatsapp_base_url = self.sandbox_url
+        self.whatsapp_base_url = self.whatsapp_base_url or self.sandbox_url
+        self.msg91_base_url = self.msg91_base_url or self.sandbox_url
+        self.alert_webhook_url = self.alert_webhook_url or (
+            self.sandbox_url.rstrip("/") + "/slack/services/T0DABBA/B0OPS/sandbox-alerts"
+        )
         return self

@@ -1,21 +1,60 @@
-"""SQL for outbound messages; plain asyncpg, one function per question or change."""
+"""SQL for messages, their history, contacts, opt-outs and replies; plain asyncpg, one function each."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
+from datetime import datetime
+from typing import Any
 
 import asyncpg
 
-from services.notifications.domain import PlannedMessage
+from contracts import NotificationChannel
+from services.notifications.domain.policy import Facts, PlannedMessage
+
+Conn = asyncpg.Connection | asyncpg.pool.PoolConnectionProxy
 
 
-async def insert_queued(conn: asyncpg.Connection, *, message: PlannedMessage, cause_event_id: str) -> bool:
-    """Queue a message; False if it was already sent (or queued) for this order and recipient."""
-    status = await conn.execute(
-        """INSERT INTO messages (message_id, order_id, template, language, channel, recipient,
-                                 parameters, cause_event_id, status)
-           VALUES ($1, $2, $3, $4, $5, $6, $7::jsonb, $8, 'queued')
-           ON CONFLICT (order_id, template, recipient, channel) DO NOTHING""",
+def _fallback_json(message: PlannedMessage) -> str | None:
+    if message.fallback is None:
+        return None
+    data = dataclasses.asdict(message.fallback)
+    data.pop("fallback", None)
+    return json.dumps(data)
+
+
+def fallback_message(row: asyncpg.Record) -> PlannedMessage | None:
+    """The SMS planned to replace a WhatsApp message, from its row."""
+    if row["fallback"] is None:
+        return None
+    data = json.loads(row["fallback"])
+    data["channel"] = NotificationChannel(data["channel"])
+    data["parameters"] = tuple(data["parameters"])
+    data["buttons"] = tuple(data["buttons"])
+    return PlannedMessage(**data)
+
+
+async def queue(
+    conn: Conn,
+    *,
+    message: PlannedMessage,
+    cause_event_id: str,
+    send_at: datetime,
+    suppressed: str | None = None,
+    fallback_of: str | None = None,
+) -> bool:
+    """Record a message to send at ``send_at`` (or as suppressed, with why); False if this message
+    id exists already, i.e. the event was redelivered or the message was planned before."""
+    status = "suppressed" if suppressed else "queued"
+    inserted = await conn.fetchval(
+        """INSERT INTO messages (message_id, order_id, template, language, channel, recipient, parameters,
+                                 cause_event_id, status, error, occasion, subject, provider_template,
+                                 dlt_template_id, body, buttons, url_suffix, urgent, transactional,
+                                 fallback, fallback_of, next_attempt_at)
+           VALUES ($1, $2, $3, $4, $5, $6, $7::jsonb, $8, $9, $10, $11, $12, $13, $14, $15, $16::jsonb,
+                   $17, $18, $19, $20::jsonb, $21, $22)
+           ON CONFLICT (message_id) DO NOTHING
+           RETURNING true""",
         message.message_id,
         message.order_id,
         message.template,
@@ -24,34 +63,258 @@ async def insert_queued(conn: asyncpg.Connection, *, message: PlannedMessage, ca
         message.recipient,
         json.dumps(list(message.parameters)),
         cause_event_id,
+        status,
+        suppressed,
+        message.occasion,
+        message.subject,
+        message.provider_template,
+        message.dlt_template_id,
+        message.text,
+        json.dumps(list(message.buttons)),
+        message.url_suffix,
+        message.urgent,
+        message.transactional,
+        _fallback_json(message),
+        fallback_of,
+        send_at,
     )
-    return bool(status == "INSERT 0 1")
+    if inserted:
+        await add_history(conn, message.message_id, status, suppressed or f"caused by {cause_event_id}")
+    return bool(inserted)
 
 
-async def mark_sent(conn: asyncpg.Connection, *, message_id: str, provider_message_id: str) -> None:
-    """The provider accepted the message."""
+async def add_history(conn: Conn, message_id: str, status: str, detail: str | None = None) -> None:
+    """One line of a message's history."""
     await conn.execute(
-        """UPDATE messages SET status = 'sent', provider_message_id = $2, updated_at = now()
-            WHERE message_id = $1""",
+        "INSERT INTO message_events (message_id, status, detail) VALUES ($1, $2, $3)",
+        message_id,
+        status,
+        detail,
+    )
+
+
+async def claim_due(conn: Conn, *, channel: str, limit: int, lease_s: float) -> list[asyncpg.Record]:
+    """Take up to ``limit`` due messages of one channel for ``lease_s`` seconds. A dispatcher that
+    dies while sending leaves the lease to expire, and the message is sent again under the same id."""
+    if limit <= 0:
+        return []
+    return list(
+        await conn.fetch(
+            """UPDATE messages m SET lease_until = now() + make_interval(secs => $3), attempts = attempts + 1
+                WHERE m.message_id IN (
+                      SELECT message_id FROM messages
+                       WHERE status = 'queued' AND channel = $1 AND next_attempt_at <= now()
+                         AND (lease_until IS NULL OR lease_until < now())
+                       ORDER BY next_attempt_at
+                       LIMIT $2
+                       FOR UPDATE SKIP LOCKED)
+            RETURNING m.*""",
+            channel,
+            limit,
+            lease_s,
+        )
+    )
+
+
+async def suppress_opted_out(conn: Conn) -> int:
+    """Queued non-transactional messages to customers who said STOP since they were planned."""
+    status = await conn.execute(
+        """UPDATE messages m SET status = 'suppressed', error = 'customer opted out', updated_at = now()
+             FROM opt_outs o
+            WHERE m.status = 'queued' AND NOT m.transactional AND o.phone = m.recipient"""
+    )
+    return int(status.split()[-1])
+
+
+async def mark_sent(conn: Conn, *, message_id: str, provider_message_id: str) -> asyncpg.Record | None:
+    """The provider accepted the message; None if it was no longer queued (another try won)."""
+    row = await conn.fetchrow(
+        """UPDATE messages SET status = 'sent', delivery = 'sent', provider_message_id = $2,
+                               lease_until = NULL, error = NULL, updated_at = now()
+            WHERE message_id = $1 AND status = 'queued'
+        RETURNING *""",
         message_id,
         provider_message_id,
     )
+    if row is not None:
+        await add_history(conn, message_id, "sent", provider_message_id)
+    return row
 
 
-async def mark_failed(conn: asyncpg.Connection, *, message_id: str, error: str) -> None:
-    """The provider refused the message for good."""
+async def retry_later(conn: Conn, *, message_id: str, at: datetime, error: str) -> None:
+    """A transient failure: try again at ``at``."""
     await conn.execute(
-        "UPDATE messages SET status = 'failed', error = $2, updated_at = now() WHERE message_id = $1",
+        """UPDATE messages SET next_attempt_at = $2, lease_until = NULL, error = $3, updated_at = now()
+            WHERE message_id = $1 AND status = 'queued'""",
+        message_id,
+        at,
+        error,
+    )
+    await add_history(conn, message_id, "retrying", error)
+
+
+async def mark_failed(conn: Conn, *, message_id: str, error: str) -> asyncpg.Record | None:
+    """The message will not be delivered on this channel; None if it had failed already."""
+    row = await conn.fetchrow(
+        """UPDATE messages SET status = 'failed', delivery = 'failed', error = $2, lease_until = NULL,
+                               updated_at = now()
+            WHERE message_id = $1 AND delivery <> 'failed'
+        RETURNING *""",
         message_id,
         error,
     )
+    if row is not None:
+        await add_history(conn, message_id, "failed", error)
+    return row
 
 
-async def list_for_order(pool: asyncpg.Pool, order_id: str) -> list[asyncpg.Record]:
-    """An order's messages, oldest first."""
-    return await pool.fetch(
-        """SELECT message_id, order_id, template, language, channel, recipient, parameters,
-                  cause_event_id, status, provider_message_id, error, created_at, updated_at
-             FROM messages WHERE order_id = $1 ORDER BY created_at, message_id""",
+async def by_provider_id(conn: Conn, provider_message_id: str) -> asyncpg.Record | None:
+    """The message the provider knows under this id."""
+    return await conn.fetchrow(
+        "SELECT * FROM messages WHERE provider_message_id = $1 FOR UPDATE", provider_message_id
+    )
+
+
+async def set_delivery(conn: Conn, *, message_id: str, delivery: str) -> None:
+    """The provider reports the message delivered or read."""
+    await conn.execute(
+        "UPDATE messages SET delivery = $2, updated_at = now() WHERE message_id = $1", message_id, delivery
+    )
+    await add_history(conn, message_id, delivery)
+
+
+async def latest_about(conn: Conn, *, reference: str, phone: str) -> asyncpg.Record | None:
+    """The last message to this phone about an order or shipment (what a button reply answers)."""
+    return await conn.fetchrow(
+        """SELECT * FROM messages
+            WHERE (order_id = $1 OR subject = $1) AND recipient = $2
+            ORDER BY created_at DESC LIMIT 1""",
+        reference,
+        phone,
+    )
+
+
+async def record_reply(
+    conn: Conn, *, provider_message_id: str, order_id: str, choice: str, in_reply_to: str | None
+) -> bool:
+    """Remember a reply; False if this reply was already turned into an event."""
+    return bool(
+        await conn.fetchval(
+            """INSERT INTO replies (provider_message_id, order_id, choice, in_reply_to)
+               VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING RETURNING true""",
+            provider_message_id,
+            order_id,
+            choice,
+            in_reply_to,
+        )
+    )
+
+
+async def opt_out(conn: Conn, *, phone: str, source: str) -> None:
+    """The customer said STOP."""
+    await conn.execute(
+        "INSERT INTO opt_outs (phone, source) VALUES ($1, $2) ON CONFLICT DO NOTHING", phone, source
+    )
+
+
+async def opt_in(conn: Conn, *, phone: str) -> None:
+    """The customer said START again."""
+    await conn.execute("DELETE FROM opt_outs WHERE phone = $1", phone)
+
+
+async def is_opted_out(conn: Conn, phone: str) -> bool:
+    """Whether the customer said STOP."""
+    return bool(await conn.fetchval("SELECT true FROM opt_outs WHERE phone = $1", phone))
+
+
+async def save_contact(conn: Conn, facts: Facts) -> None:
+    """Who to message about an order (the latest status change wins)."""
+    await conn.execute(
+        """INSERT INTO contacts (order_id, channel_order_id, name, phone, language)
+           VALUES ($1, $2, $3, $4, $5)
+           ON CONFLICT (order_id) DO UPDATE
+              SET channel_order_id = $2, name = $3, phone = $4, language = $5""",
+        facts.order_id,
+        facts.channel_order_id,
+        facts.customer_name,
+        facts.phone,
+        facts.language,
+    )
+
+
+async def contact(conn: Conn, order_id: str) -> Facts | None:
+    """The customer of an order, if notifications has heard of it."""
+    row = await conn.fetchrow("SELECT * FROM contacts WHERE order_id = $1", order_id)
+    if row is None:
+        return None
+    return Facts(
+        order_id=order_id,
+        customer_name=row["name"],
+        phone=row["phone"],
+        language=row["language"],
+        channel_order_id=row["channel_order_id"],
+    )
+
+
+async def refund_pending(conn: Conn, *, return_id: str, order_id: str, since: datetime) -> None:
+    """A return waits for its refund from ``since``."""
+    await conn.execute(
+        """INSERT INTO pending_refunds (return_id, order_id, pending_since) VALUES ($1, $2, $3)
+           ON CONFLICT DO NOTHING""",
+        return_id,
+        order_id,
+        since,
+    )
+
+
+async def refund_done(conn: Conn, *, return_id: str) -> None:
+    """The refund went through; no overdue alert any more."""
+    await conn.execute("UPDATE pending_refunds SET done = true WHERE return_id = $1", return_id)
+
+
+async def claim_overdue_refunds(conn: Conn, *, older_than_s: float) -> list[asyncpg.Record]:
+    """Refunds pending longer than that and not yet alerted, marked alerted in the same statement."""
+    return list(
+        await conn.fetch(
+            """UPDATE pending_refunds SET alerted = true
+                WHERE return_id IN (SELECT return_id FROM pending_refunds
+                                     WHERE NOT done AND NOT alerted
+                                       AND pending_since < now() - make_interval(secs => $1)
+                                     FOR UPDATE SKIP LOCKED)
+            RETURNING *""",
+            older_than_s,
+        )
+    )
+
+
+async def dlq_watermarks(conn: Conn) -> dict[str, int]:
+    """The dead-letter topics' end offsets last seen."""
+    return {r["topic"]: r["end_offset"] for r in await conn.fetch("SELECT * FROM dlq_watermarks")}
+
+
+async def save_dlq_watermark(conn: Conn, *, topic: str, end_offset: int) -> None:
+    """Remember how far a dead-letter topic had grown."""
+    await conn.execute(
+        """INSERT INTO dlq_watermarks (topic, end_offset) VALUES ($1, $2)
+           ON CONFLICT (topic) DO UPDATE SET end_offset = $2""",
+        topic,
+        end_offset,
+    )
+
+
+async def list_for_order(pool: asyncpg.Pool, order_id: str) -> list[dict[str, Any]]:
+    """An order's messages, oldest first, each with its history."""
+    rows = await pool.fetch(
+        """SELECT m.message_id, m.order_id, m.subject, m.template, m.language, m.channel, m.recipient,
+                  m.parameters, m.body, m.buttons, m.cause_event_id, m.status, m.delivery, m.attempts,
+                  m.urgent, m.transactional, m.fallback_of, m.provider_message_id, m.error,
+                  m.next_attempt_at, m.created_at, m.updated_at,
+                  coalesce(jsonb_agg(jsonb_build_object('status', e.status, 'detail', e.detail, 'at', e.at)
+                                     ORDER BY e.id) FILTER (WHERE e.id IS NOT NULL), '[]') AS history
+             FROM messages m LEFT JOIN message_events e USING (message_id)
+            WHERE m.order_id = $1
+            GROUP BY m.message_id
+            ORDER BY m.created_at, m.message_id""",
         order_id,
     )
+    return [dict(r) for r in rows]

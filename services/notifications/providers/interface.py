@@ -18,8 +18,17 @@ class TemplateMessage:
     recipient: str
     """E.164, e.g. +919812345678."""
     template: str
+    """The provider's template: Meta's approved name, MSG91's template id, or an alert kind."""
     language: str
     parameters: tuple[str, ...]
+    text: str = ""
+    """The rendered text: what Slack posts, and what the audit shows."""
+    buttons: tuple[str, ...] = ()
+    """Quick-reply payloads, in button order."""
+    url_suffix: str | None = None
+    """The dynamic part of the template's URL button (e.g. the order id of a tracking link)."""
+    dlt_template_id: str | None = None
+    """SMS only: the DLT template id the operator scrubs the message against."""
 
 
 @dataclass(frozen=True, slots=True)

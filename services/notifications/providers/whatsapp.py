@@ -28,11 +28,29 @@ def is_retryable(status_code: int) -> bool:
 
 def template_body(message: TemplateMessage) -> dict[str, Any]:
     """Meta's message object for one template with text body parameters."""
-    components = (
+    components: list[dict[str, Any]] = (
         [{"type": "body", "parameters": [{"type": "text", "text": p} for p in message.parameters]}]
         if message.parameters
         else []
     )
+    for index, payload in enumerate(message.buttons):
+        components.append(
+            {
+                "type": "button",
+                "sub_type": "quick_reply",
+                "index": str(index),
+                "parameters": [{"type": "payload", "payload": payload}],
+            }
+        )
+    if message.url_suffix:
+        components.append(
+            {
+                "type": "button",
+                "sub_type": "url",
+                "index": str(len(message.buttons)),
+                "parameters": [{"type": "text", "text": message.url_suffix}],
+            }
+        )
     return {
         "messaging_product": "whatsapp",
         "recipient_type": "individual",

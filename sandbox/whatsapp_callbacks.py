@@ -1,0 +1,258 @@
+"""What Meta sends back after a message: status webhooks (sent, delivered or failed) and the
+customer's button reply or text, signed with X-Hub-Signature-256 like the real Cloud API.
+
+Webhooks go to $NOTIFICATIONS_URL/webhooks/whatsapp, signed with $WHATSAPP_APP_SECRET (the same
+default as the notifications service); without NOTIFICATIONS_URL (in-process tests) none are sent.
+Control routes under /_sandbox/whatsapp make numbers unreachable, set automatic replies, reply now.
+"""
+
+import asyncio
+import hashlib
+import hmac
+import json
+import os
+import secrets
+import time
+from typing import Any, Literal, Self
+
+import httpx
+from fastapi import APIRouter, HTTPException
+from pydantic import BaseModel, Field, model_validator
+
+from sandbox.control import State
+from sandbox.state import SandboxState, WhatsAppMessage, utc_now
+
+DEFAULT_APP_SECRET = "sandbox-meta-app-secret"
+NOT_ON_WHATSAPP = (131026, "Message undeliverable")
+"""Meta's error for a number that has no WhatsApp account: accepted, then a failed status."""
+STATUS_DELAY_S = 0.5
+REPLY_DELAY_S = 0.5
+_tasks: set[asyncio.Task[None]] = set()
+
+router = APIRouter(prefix="/_sandbox/whatsapp")
+
+
+def webhook_url() -> str | None:
+    base = os.environ.get("NOTIFICATIONS_URL")
+    return base.rstrip("/") + "/webhooks/whatsapp" if base else None
+
+
+def sign(body: bytes, secret: str | None = None) -> str:
+    secret = secret or os.environ.get("WHATSAPP_APP_SECRET") or DEFAULT_APP_SECRET
+    return "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+
+
+def envelope(phone_number_id: str, value: dict[str, Any]) -> dict[str, Any]:
+    """Meta's notification wrapper around one change."""
+    value = {
+        "messaging_product": "whatsapp",
+        "metadata": {"display_phone_number": "911140000000", "phone_number_id": phone_number_id},
+        **value,
+    }
+    return {
+        "object": "whatsapp_business_account",
+        "entry": [{"id": "102290129340398", "changes": [{"field": "messages", "value": value}]}],
+    }
+
+
+def status_value(
+    message: WhatsAppMessage, status: str, error: tuple[int, str] | None = None
+) -> dict[str, Any]:
+    item: dict[str, Any] = {
+        "id": message.wamid,
+        "status": status,
+        "timestamp": str(int(time.time())),
+        "recipient_id": message.wa_id,
+    }
+    if error is not None:
+        code, title = error
+        item["errors"] = [{"code": code, "title": title, "message": title}]
+    return {"statuses": [item]}
+
+
+def button_payloads(message: WhatsAppMessage) -> list[str]:
+    """The quick-reply payloads a template message offers, in button order."""
+    template = message.body.get("template") or {}
+    payloads = []
+    for component in template.get("components") or []:
+        if component.get("type") == "button" and component.get("sub_type") == "quick_reply":
+            payloads += [p.get("payload", "") for p in component.get("parameters") or [] if p.get("payload")]
+    return payloads
+
+
+def reply_value(
+    message: WhatsAppMessage, *, payload: str | None = None, text: str | None = None
+) -> dict[str, Any]:
+    item: dict[str, Any] = {
+        "from": message.wa_id,
+        "id": "wamid." + secrets.token_urlsafe(24),
+        "timestamp": str(int(time.time())),
+        "context": {"from": "911140000000", "id": message.wamid},
+    }
+    if payload is not None:
+        item |= {"type": "button", "button": {"payload": payload, "text": payload.split(":")[0]}}
+    else:
+        item |= {"type": "text", "text": {"body": text or ""}}
+    return {
+        "contacts": [{"profile": {"name": "Sandbox customer"}, "wa_id": message.wa_id}],
+        "messages": [item],
+    }
+
+
+async def post_webhook(state: SandboxState, body: dict[str, Any], *, attempts: int = 5) -> int | None:
+    """POST a signed notification; retried on failure like Meta does. Returns the last status."""
+    url = webhook_url()
+    if url is None:
+        return None
+    raw = json.dumps(body).encode()
+    status: int | None = None
+    async with httpx.AsyncClient(timeout=10) as client:
+        for attempt in range(attempts):
+            try:
+                response = await client.post(
+                    url,
+                    content=raw,
+                    headers={"Content-Type": "application/json", "X-Hub-Signature-256": sign(raw)},
+                )
+                status = response.status_code
+            except httpx.HTTPError:
+                status = None
+            if status == 200:
+                break
+            await asyncio.sleep(0.5 * 2**attempt)
+    async with state.whatsapp.lock:
+        state.whatsapp.webhooks.append({"at": utc_now().isoformat(), "status_code": status, "body": body})
+    return status
+
+
+def choose_reply(state: SandboxState, message: WhatsAppMessage) -> str | None:
+    """The payload this number taps automatically, if it has a rule (or the default) and it is offered."""
+    wanted = state.whatsapp.auto_reply.get(message.wa_id, state.whatsapp.default_auto_reply)
+    if not wanted:
+        return None
+    return next((p for p in button_payloads(message) if p.split(":")[0] == wanted), None)
+
+
+async def follow_up(state: SandboxState, message: WhatsAppMessage) -> None:
+    """What happens after Meta accepted a message: its statuses, then perhaps the customer's reply."""
+    phone_number_id = message.phone_number_id
+    await asyncio.sleep(STATUS_DELAY_S)
+    if message.wa_id in state.whatsapp.not_on_whatsapp:
+        await post_webhook(state, envelope(phone_number_id, status_value(message, "failed", NOT_ON_WHATSAPP)))
+        return
+    for status in ("sent", "delivered"):
+        await post_webhook(state, envelope(phone_number_id, status_value(message, status)))
+    payload = choose_reply(state, message)
+    if payload is not None:
+        await asyncio.sleep(REPLY_DELAY_S)
+        await post_webhook(state, envelope(phone_number_id, status_value(message, "read")))
+        await post_webhook(state, envelope(phone_number_id, reply_value(message, payload=payload)))
+
+
+def after_accept(state: SandboxState, message: WhatsAppMessage) -> None:
+    """Schedule the follow-up of a newly accepted message (nothing without a webhook URL)."""
+    if webhook_url() is None:
+        return
+    task = asyncio.create_task(follow_up(state, message))
+    _tasks.add(task)
+    task.add_done_callback(_tasks.discard)
+
+
+class NumberBehaviour(BaseModel):
+    """How one customer's number behaves: on WhatsApp or not, and what it replies to buttons."""
+
+    on_whatsapp: bool = True
+    auto_reply: str | None = Field(default=None, examples=["cod_confirm", "ndr_reattempt"])
+
+
+class DefaultReply(BaseModel):
+    """The choice every number without its own rule taps (null: nobody replies)."""
+
+    auto_reply: str | None = None
+
+
+class Reply(BaseModel):
+    """Make the recipient of a recorded message answer it now: a button (by choice) or a text."""
+
+    wamid: str | None = None
+    to: str | None = Field(default=None, description="Or: the latest message to this number.")
+    choice: str | None = None
+    text: str | None = None
+
+    @model_validator(mode="after")
+    def one_answer(self) -> Self:
+        if (self.choice is None) == (self.text is None):
+            raise ValueError("give exactly one of choice or text")
+        if (self.wamid is None) == (self.to is None):
+            raise ValueError("give exactly one of wamid or to")
+        return self
+
+
+class StatusRequest(BaseModel):
+    wamid: str
+    status: Literal["sent", "delivered", "read", "failed"]
+
+
+def _digits(phone: str) -> str:
+    return "".join(ch for ch in phone if ch.isdigit())
+
+
+@router.put("/numbers/{phone}")
+async def set_number(phone: str, body: NumberBehaviour, state: State) -> dict[str, Any]:
+    wa_id = _digits(phone)
+    async with state.whatsapp.lock:
+        if body.on_whatsapp:
+            state.whatsapp.not_on_whatsapp.discard(wa_id)
+        else:
+            state.whatsapp.not_on_whatsapp.add(wa_id)
+        state.whatsapp.auto_reply[wa_id] = body.auto_reply
+    return {"wa_id": wa_id, **body.model_dump()}
+
+
+@router.put("/auto-reply")
+async def set_default_reply(body: DefaultReply, state: State) -> dict[str, Any]:
+    state.whatsapp.default_auto_reply = body.auto_reply
+    return body.model_dump()
+
+
+def _find(state: SandboxState, wamid: str | None, to: str | None) -> WhatsAppMessage:
+    candidates = [
+        m for m in state.whatsapp.messages if (wamid and m.wamid == wamid) or (to and m.wa_id == _digits(to))
+    ]
+    if not candidates:
+        raise HTTPException(status_code=404, detail="no such message")
+    return candidates[-1]
+
+
+@router.post("/replies")
+async def reply_now(body: Reply, state: State) -> dict[str, Any]:
+    async with state.whatsapp.lock:
+        message = _find(state, body.wamid, body.to)
+    if body.choice is not None:
+        payload = next((p for p in button_payloads(message) if p.split(":")[0] == body.choice), None)
+        if payload is None:
+            raise HTTPException(
+                status_code=422, detail=f"message {message.wamid} offers no {body.choice} button"
+            )
+        value = reply_value(message, payload=payload)
+    else:
+        value = reply_value(message, text=body.text)
+    status = await post_webhook(state, envelope(message.phone_number_id, value))
+    return {"webhook_status": status, "message": value["messages"][0]}
+
+
+@router.post("/statuses")
+async def status_now(body: StatusRequest, state: State) -> dict[str, Any]:
+    async with state.whatsapp.lock:
+        message = _find(state, body.wamid, None)
+    error = NOT_ON_WHATSAPP if body.status == "failed" else None
+    status = await post_webhook(
+        state, envelope(message.phone_number_id, status_value(message, body.status, error))
+    )
+    return {"webhook_status": status}
+
+
+@router.get("/webhooks")
+async def list_webhooks(state: State) -> list[dict[str, Any]]:
+    async with state.whatsapp.lock:
+        return list(state.whatsapp.webhooks)

@@ -1,0 +1,174 @@
+"""Sends queued messages: claims due rows under a lease, calls the provider with the message id as
+idempotency key, records the outcome and its audit event in one short transaction.
+
+No transaction stays open across a provider call (ADR 1); a crash between the call and the record
+leaves the lease to expire, and the retry reuses the same key, so the provider sends it once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+from collections.abc import Mapping
+from datetime import UTC, datetime
+
+import asyncpg
+
+from chassis import faults
+from chassis.logging import get_logger, mask_phone
+from chassis.service import Service
+from contracts import NotificationFailed, NotificationSent
+from services.notifications import store
+from services.notifications.domain.delivery import RateLimit, falls_back_to_sms, retry_delay
+from services.notifications.domain.policy import OPS_RECIPIENT, alert
+from services.notifications.providers.interface import (
+    MessageProvider,
+    MessageRejected,
+    ProviderError,
+    ProviderUnavailable,
+    TemplateMessage,
+)
+from services.notifications.settings import NotificationsSettings
+
+log = get_logger(__name__)
+
+AFTER_SEND = "notifications.after_send"
+"""Fault point: the provider accepted the message and nothing is recorded yet."""
+
+
+def _audit(row: asyncpg.Record) -> dict[str, object]:
+    return {
+        "order_id": row["order_id"],
+        "message_id": row["message_id"],
+        "channel": row["channel"],
+        "template": row["template"],
+        "language": row["language"],
+        "recipient": row["recipient"] if row["recipient"] == OPS_RECIPIENT else mask_phone(row["recipient"]),
+        "cause_event_id": row["cause_event_id"],
+    }
+
+
+def template_message(row: asyncpg.Record) -> TemplateMessage:
+    """What the provider gets for a message row."""
+    return TemplateMessage(
+        idempotency_key=row["message_id"],
+        recipient=row["recipient"],
+        template=row["provider_template"] or row["template"],
+        language=row["language"],
+        parameters=tuple(json.loads(row["parameters"])),
+        text=row["body"],
+        buttons=tuple(json.loads(row["buttons"])),
+        url_suffix=row["url_suffix"],
+        dlt_template_id=row["dlt_template_id"],
+    )
+
+
+async def record_failure(service: Service, conn: store.Conn, row: asyncpg.Record, error: str) -> None:
+    """A message that will not arrive on its channel: audit it, then send its SMS fallback, or
+    alert the operators when there is none (never about an alert, which would loop)."""
+    failed = await store.mark_failed(conn, message_id=row["message_id"], error=error)
+    if failed is None:
+        return
+    await service.emit(conn, NotificationFailed(**_audit(row), error=error[:500]))  # type: ignore[arg-type]
+    now = datetime.now(UTC)
+    fallback = store.fallback_message(row)
+    if fallback is not None and falls_back_to_sms(row["channel"], has_fallback=True):
+        await store.queue(
+            conn,
+            message=fallback,
+            cause_event_id=row["cause_event_id"],
+            send_at=now,
+            fallback_of=row["message_id"],
+        )
+        log.info("falling back to sms", order_id=row["order_id"], message_id=row["message_id"])
+        return
+    if row["channel"] != "slack":
+        warning = alert(
+            "message_failed",
+            key=row["message_id"],
+            order_id=row["order_id"],
+            template=row["template"],
+            channel=row["channel"],
+            error=error[:200],
+        )
+        await store.queue(conn, message=warning, cause_event_id=row["cause_event_id"], send_at=now)
+
+
+class Dispatcher:
+    """One per process; each round sends what is due on every channel, within its rate limit."""
+
+    def __init__(
+        self, service: Service, settings: NotificationsSettings, providers: Mapping[str, MessageProvider]
+    ) -> None:
+        self._service = service
+        self._settings = settings
+        self._providers = providers
+        per_second = {
+            "whatsapp": settings.rate_whatsapp_per_s,
+            "sms": settings.rate_sms_per_s,
+            "slack": settings.rate_slack_per_s,
+        }
+        # Per process: with several replicas the provider sees their sum (see ADR 0040).
+        self._limits = {
+            channel: RateLimit(per_second=rate, burst=max(1, int(rate)))
+            for channel, rate in per_second.items()
+            if channel in providers
+        }
+
+    async def run_once(self) -> int:
+        """Send every due message the rate limits allow; returns how many were tried."""
+        pool = self._service.pool
+        async with pool.acquire() as conn:
+            await store.suppress_opted_out(conn)
+        tried = 0
+        sends = []
+        for channel, provider in self._providers.items():
+            limit = self._limits[channel]
+            allowed = limit.take(self._settings.dispatch_batch, time.monotonic())
+            async with pool.acquire() as conn, conn.transaction():
+                rows = await store.claim_due(
+                    conn, channel=channel, limit=allowed, lease_s=self._settings.dispatch_lease_s
+                )
+            limit.give_back(allowed - len(rows))
+            sends += [self._deliver(provider, row) for row in rows]
+            tried += len(rows)
+        await asyncio.gather(*sends)
+        return tried
+
+    async def _deliver(self, provider: MessageProvider, row: asyncpg.Record) -> None:
+        outcome: ProviderError | str
+        try:
+            outcome = (await provider.send_template(template_message(row))).provider_message_id
+        except ProviderError as exc:
+            outcome = exc
+        await faults.freeze_if_armed(AFTER_SEND, lambda: (row["message_id"], row["order_id"] or ""))
+        async with self._service.pool.acquire() as conn, conn.transaction():
+            if isinstance(outcome, str):
+                await self._sent(conn, row, outcome)
+            elif isinstance(outcome, MessageRejected) or row["attempts"] >= self._settings.send_max_attempts:
+                log.warning("message failed", message_id=row["message_id"], error=str(outcome))
+                await record_failure(self._service, conn, row, str(outcome))
+            else:
+                assert isinstance(outcome, ProviderUnavailable)
+                delay = retry_delay(
+                    row["attempts"],
+                    base_s=self._settings.send_retry_base_s,
+                    cap_s=self._settings.send_retry_cap_s,
+                )
+                log.info(
+                    "message retry", message_id=row["message_id"], attempt=row["attempts"], error=str(outcome)
+                )
+                await store.retry_later(
+                    conn, message_id=row["message_id"], at=datetime.now(UTC) + delay, error=str(outcome)
+                )
+
+    async def _sent(self, conn: store.Conn, row: asyncpg.Record, provider_message_id: str) -> None:
+        if await store.mark_sent(conn, message_id=row["message_id"], provider_message_id=provider_message_id):
+            log.info(
+                "message sent", order_id=row["order_id"], template=row["template"], channel=row["channel"]
+            )
+            await self._service.emit(
+                conn,
+                NotificationSent(**_audit(row), provider_message_id=provider_message_id),  # type: ignore[arg-type]
+            )

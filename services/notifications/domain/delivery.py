@@ -1,0 +1,112 @@
+"""When and how a planned message is delivered: quiet hours, provider rate limits, retry backoff,
+the forward-only delivery status, and what a provider's failure leads to. Pure functions."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, time, timedelta
+from enum import StrEnum
+from zoneinfo import ZoneInfo
+
+IST = ZoneInfo("Asia/Kolkata")
+
+
+@dataclass(frozen=True, slots=True)
+class QuietHours:
+    """Local hours in which non-urgent messages wait (TRAI's window for promotional SMS is 21–09)."""
+
+    start: time = time(21, 0)
+    end: time = time(9, 0)
+    zone: ZoneInfo = IST
+
+    @classmethod
+    def parse(cls, spec: str) -> QuietHours | None:
+        """``"21:00-09:00"``; an empty string means no quiet hours. Raises ValueError naming the problem."""
+        if not spec.strip():
+            return None
+        try:
+            start, end = (time.fromisoformat(part.strip()) for part in spec.split("-"))
+        except ValueError:
+            raise ValueError(f"quiet hours must look like 21:00-09:00, got {spec!r}") from None
+        if start == end:
+            raise ValueError(f"quiet hours {spec!r} start and end at the same time")
+        return cls(start=start, end=end)
+
+    def contains(self, at: datetime) -> bool:
+        """Whether a moment falls inside the quiet hours (which may span midnight)."""
+        local = at.astimezone(self.zone).time()
+        if self.start < self.end:
+            return self.start <= local < self.end
+        return local >= self.start or local < self.end
+
+    def next_end(self, at: datetime) -> datetime:
+        """The first moment at or after ``at`` when the quiet hours are over."""
+        local = at.astimezone(self.zone)
+        end = local.replace(hour=self.end.hour, minute=self.end.minute, second=0, microsecond=0)
+        if end <= local:
+            end += timedelta(days=1)
+        return end.astimezone(at.tzinfo)
+
+
+def send_at(now: datetime, *, urgent: bool, quiet: QuietHours | None) -> datetime:
+    """When a message may go out: now, or when the quiet hours end for a non-urgent one."""
+    if urgent or quiet is None or not quiet.contains(now):
+        return now
+    return quiet.next_end(now)
+
+
+@dataclass(slots=True)
+class RateLimit:
+    """A token bucket per provider: ``per_second`` on average, bursts up to ``burst``."""
+
+    per_second: float
+    burst: int
+    tokens: float = -1.0
+    updated: float = 0.0
+
+    def take(self, wanted: int, now: float) -> int:
+        """How many of ``wanted`` sends may start at monotonic time ``now`` (consumes them)."""
+        if self.tokens < 0:
+            self.tokens, self.updated = float(self.burst), now
+        self.tokens = min(float(self.burst), self.tokens + (now - self.updated) * self.per_second)
+        self.updated = now
+        granted = min(wanted, int(self.tokens))
+        self.tokens -= granted
+        return granted
+
+    def give_back(self, unused: int) -> None:
+        """Return tokens taken for sends that did not happen (fewer messages were due)."""
+        self.tokens = min(float(self.burst), self.tokens + unused)
+
+
+def retry_delay(attempt: int, *, base_s: float, cap_s: float) -> timedelta:
+    """How long to wait before try ``attempt + 1`` after ``attempt`` failed: doubling, capped."""
+    return timedelta(seconds=min(cap_s, base_s * 2 ** max(0, attempt - 1)))
+
+
+class Delivery(StrEnum):
+    """A message's state as the audit shows it; provider callbacks move it forward only."""
+
+    QUEUED = "queued"
+    SENT = "sent"
+    DELIVERED = "delivered"
+    READ = "read"
+    FAILED = "failed"
+
+
+_RANK = {Delivery.QUEUED: 0, Delivery.SENT: 1, Delivery.DELIVERED: 2, Delivery.READ: 3}
+
+
+def advance(current: Delivery, reported: Delivery) -> Delivery | None:
+    """The new state after a provider reports one, or None when it changes nothing (a late or
+    repeated callback: 'delivered' after 'read'; anything after 'failed')."""
+    if current is Delivery.FAILED or reported is current:
+        return None
+    if reported is Delivery.FAILED:
+        return Delivery.FAILED
+    return reported if _RANK[reported] > _RANK[current] else None
+
+
+def falls_back_to_sms(channel: str, *, has_fallback: bool) -> bool:
+    """A WhatsApp message that could not be delivered goes again by SMS when it has an SMS template."""
+    return channel == "whatsapp" and has_fallback

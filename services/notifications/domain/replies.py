@@ -1,0 +1,138 @@
+"""What a WhatsApp webhook says: delivery statuses, button replies and STOP, checked by signature.
+
+Meta signs the raw body with the app secret (``X-Hub-Signature-256: sha256=<hex>``); a payload is
+read only after its signature checks out. Button payloads are ``<choice>:<order_id or shipment_id>``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+from dataclasses import dataclass
+from typing import Any
+
+from contracts import ReplyChoice
+from services.notifications.domain.delivery import Delivery
+
+STOP_WORDS = frozenset({"stop", "unsubscribe", "stop all", "रोकें", "बंद"})
+START_WORDS = frozenset({"start", "subscribe", "unstop"})
+
+
+def signature_for(body: bytes, secret: str) -> str:
+    """The X-Hub-Signature-256 value Meta sends for this raw body."""
+    return "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+
+
+def signature_ok(body: bytes, header: str | None, secret: str) -> bool:
+    """Whether the header is Meta's signature of exactly these bytes (constant-time compare)."""
+    return bool(header) and hmac.compare_digest(signature_for(body, secret), header or "")
+
+
+@dataclass(frozen=True, slots=True)
+class StatusUpdate:
+    """The provider's news about one message we sent."""
+
+    provider_message_id: str
+    status: Delivery
+    error: str | None = None
+    error_code: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ButtonReply:
+    """A customer tapped a quick reply."""
+
+    provider_message_id: str
+    phone: str
+    choice: ReplyChoice
+    reference: str
+    """The order id, or the shipment id for NDR choices."""
+    in_reply_to: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class TextReply:
+    """A customer typed something; only STOP and START mean anything to us."""
+
+    provider_message_id: str
+    phone: str
+    text: str
+
+    @property
+    def opts_out(self) -> bool:
+        return self.text.strip().lower() in STOP_WORDS
+
+    @property
+    def opts_in(self) -> bool:
+        return self.text.strip().lower() in START_WORDS
+
+
+Notice = StatusUpdate | ButtonReply | TextReply
+
+_STATUSES = {
+    "sent": Delivery.SENT,
+    "delivered": Delivery.DELIVERED,
+    "read": Delivery.READ,
+    "failed": Delivery.FAILED,
+}
+
+
+def parse_payload(payload: str) -> tuple[ReplyChoice, str] | None:
+    """``cod_confirm:ORD-…`` → (choice, reference); None for anything else."""
+    choice, sep, reference = payload.partition(":")
+    if not sep or not reference:
+        return None
+    try:
+        return ReplyChoice(choice), reference
+    except ValueError:
+        return None
+
+
+def _phone(wa_id: str) -> str:
+    return wa_id if wa_id.startswith("+") else "+" + wa_id
+
+
+def notices(body: dict[str, Any]) -> list[Notice]:
+    """Everything a webhook body reports that we act on, in order; unknown parts are skipped
+    (Meta adds fields and message types over time)."""
+    found: list[Notice] = []
+    for entry in body.get("entry") or []:
+        for change in entry.get("changes") or []:
+            value = change.get("value") or {}
+            for status in value.get("statuses") or []:
+                reported = _STATUSES.get(str(status.get("status")))
+                if reported is None or not status.get("id"):
+                    continue
+                errors = status.get("errors") or [{}]
+                found.append(
+                    StatusUpdate(
+                        provider_message_id=str(status["id"]),
+                        status=reported,
+                        error=errors[0].get("title") or errors[0].get("message"),
+                        error_code=errors[0].get("code"),
+                    )
+                )
+            for message in value.get("messages") or []:
+                found.extend(_message_notice(message))
+    return found
+
+
+def _message_notice(message: dict[str, Any]) -> list[Notice]:
+    wamid, phone = str(message.get("id", "")), _phone(str(message.get("from", "")))
+    context = (message.get("context") or {}).get("id")
+    kind = message.get("type")
+    payload: str | None = None
+    if kind == "button":  # a template's quick reply
+        payload = (message.get("button") or {}).get("payload")
+    elif kind == "interactive":  # an interactive message's reply button
+        payload = ((message.get("interactive") or {}).get("button_reply") or {}).get("id")
+    elif kind == "text":
+        return [
+            TextReply(
+                provider_message_id=wamid, phone=phone, text=str((message.get("text") or {}).get("body", ""))
+            )
+        ]
+    parsed = parse_payload(payload or "")
+    if parsed is None or not wamid:
+        return []
+    return [ButtonReply(wamid, phone, parsed[0], parsed[1], context)]

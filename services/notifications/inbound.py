@@ -1,0 +1,87 @@
+"""What the WhatsApp webhook's news does: delivery statuses move the audit forward (a failure falls
+back to SMS), button replies become ``notifications.customer_replied.v1``, STOP opts a customer out.
+
+One transaction per webhook call; Meta redelivers a call we did not answer 200, and every step is
+idempotent (forward-only statuses, replies remembered by their wamid).
+"""
+
+from __future__ import annotations
+
+from chassis.logging import get_logger
+from chassis.service import Service
+from contracts import CustomerReplied, NotificationChannel, ReplyChoice
+from services.notifications import store
+from services.notifications.dispatcher import record_failure
+from services.notifications.domain.delivery import Delivery, advance
+from services.notifications.domain.replies import ButtonReply, Notice, StatusUpdate, TextReply
+
+log = get_logger(__name__)
+
+NDR_CHOICES = frozenset(c for c in ReplyChoice if c.value.startswith("ndr_"))
+
+
+async def apply(service: Service, notices: list[Notice]) -> dict[str, int]:
+    """Apply a webhook's notices; returns how many of each kind changed something."""
+    counts = {"statuses": 0, "replies": 0, "opt_outs": 0}
+    async with service.pool.acquire() as conn, conn.transaction():
+        for notice in notices:
+            if isinstance(notice, StatusUpdate):
+                counts["statuses"] += await _status(service, conn, notice)
+            elif isinstance(notice, ButtonReply):
+                counts["replies"] += await _reply(service, conn, notice)
+            elif isinstance(notice, TextReply) and notice.opts_out:
+                await store.opt_out(conn, phone=notice.phone, source=f"whatsapp:{notice.provider_message_id}")
+                counts["opt_outs"] += 1
+            elif isinstance(notice, TextReply) and notice.opts_in:
+                await store.opt_in(conn, phone=notice.phone)
+    return counts
+
+
+async def _status(service: Service, conn: store.Conn, notice: StatusUpdate) -> int:
+    row = await store.by_provider_id(conn, notice.provider_message_id)
+    if row is None:
+        return 0  # not ours (another system on the same number) or already forgotten
+    new = advance(Delivery(row["delivery"]), notice.status)
+    if new is None:
+        return 0
+    if new is Delivery.FAILED:
+        error = f"whatsapp reported failed (code {notice.error_code}): {notice.error or 'no reason given'}"
+        await record_failure(service, conn, row, error)
+    else:
+        await store.set_delivery(conn, message_id=row["message_id"], delivery=new.value)
+    return 1
+
+
+async def _reply(service: Service, conn: store.Conn, notice: ButtonReply) -> int:
+    answered = None
+    if notice.in_reply_to:
+        answered = await store.by_provider_id(conn, notice.in_reply_to)
+    if answered is None:
+        answered = await store.latest_about(conn, reference=notice.reference, phone=notice.phone)
+    if answered is None or answered["order_id"] is None or answered["recipient"] != notice.phone:
+        # We only act on answers to our own messages, from the number we sent them to.
+        log.warning("reply to no message of ours", choice=notice.choice, reference=notice.reference)
+        return 0
+    order_id = answered["order_id"]
+    if not await store.record_reply(
+        conn,
+        provider_message_id=notice.provider_message_id,
+        order_id=order_id,
+        choice=notice.choice.value,
+        in_reply_to=answered["message_id"],
+    ):
+        return 0
+    await store.add_history(conn, answered["message_id"], "replied", notice.choice.value)
+    await service.emit(
+        conn,
+        CustomerReplied(
+            order_id=order_id,
+            channel=NotificationChannel.WHATSAPP,
+            choice=notice.choice,
+            shipment_id=notice.reference if notice.choice in NDR_CHOICES else None,
+            in_reply_to_message_id=answered["message_id"],
+            provider_message_id=notice.provider_message_id,
+        ),
+    )
+    log.info("customer replied", order_id=order_id, choice=notice.choice)
+    return 1

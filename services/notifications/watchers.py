@@ -1,0 +1,81 @@
+"""Periodic checks that alert operators: dead-letter topics growing, refunds waiting too long.
+
+Alert ids derive from what was seen (topic and end offset, return id), so two replicas or a rerun
+after a crash queue the same alert once.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from aiokafka import AIOKafkaConsumer, TopicPartition
+
+from chassis.logging import get_logger
+from chassis.service import Service
+from contracts.topics import dlq_topics
+from services.notifications import store
+from services.notifications.domain.policy import alert
+from services.notifications.settings import NotificationsSettings
+
+log = get_logger(__name__)
+
+
+async def dlq_sizes(bootstrap_servers: str) -> dict[str, int]:
+    """Messages ever written to each dead-letter topic (the sum of its partitions' end offsets)."""
+    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap_servers, enable_auto_commit=False)
+    await consumer.start()
+    try:
+        partitions = [
+            TopicPartition(topic, p)
+            for topic in dlq_topics()
+            for p in consumer.partitions_for_topic(topic) or ()
+        ]
+        ends = await consumer.end_offsets(partitions) if partitions else {}
+    finally:
+        await consumer.stop()
+    sizes = dict.fromkeys(dlq_topics(), 0)
+    for tp, end in ends.items():
+        sizes[tp.topic] += end
+    return sizes
+
+
+def register(service: Service, settings: NotificationsSettings) -> None:
+    """Schedule the watchers."""
+
+    @service.every(settings.watch_interval_s, name="watch-dlq")
+    async def watch_dlq(service: Service) -> None:
+        sizes = await dlq_sizes(settings.kafka_bootstrap_servers)
+        async with service.pool.acquire() as conn, conn.transaction():
+            seen = await store.dlq_watermarks(conn)
+            for topic, total in sizes.items():
+                if total <= seen.get(topic, 0):
+                    continue
+                grew = alert(
+                    "dlq_growing",
+                    key=f"{topic}:{total}",
+                    topic=topic,
+                    count=total - seen.get(topic, 0),
+                    total=total,
+                )
+                await store.queue(
+                    conn, message=grew, cause_event_id=f"watch:{topic}", send_at=datetime.now(UTC)
+                )
+                await store.save_dlq_watermark(conn, topic=topic, end_offset=total)
+
+    @service.every(settings.watch_interval_s, name="watch-refunds")
+    async def watch_refunds(service: Service) -> None:
+        async with service.pool.acquire() as conn, conn.transaction():
+            for row in await store.claim_overdue_refunds(conn, older_than_s=settings.refund_overdue_h * 3600):
+                overdue = alert(
+                    "refund_overdue",
+                    key=row["return_id"],
+                    order_id=row["order_id"],
+                    return_id=row["return_id"],
+                    since=row["pending_since"].isoformat(timespec="minutes"),
+                )
+                await store.queue(
+                    conn,
+                    message=overdue,
+                    cause_event_id=f"watch:{row['return_id']}",
+                    send_at=datetime.now(UTC),
+                )

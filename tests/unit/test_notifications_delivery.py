@@ -1,0 +1,93 @@
+"""When messages go out: quiet hours for non-urgent ones, a rate limit per provider, retry backoff,
+and delivery statuses that only move forward."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from services.notifications.domain.delivery import (
+    Delivery,
+    QuietHours,
+    RateLimit,
+    advance,
+    retry_delay,
+    send_at,
+)
+
+QUIET = QuietHours()  # 21:00-09:00 IST
+
+
+def ist(hour: int, minute: int = 0, day: int = 26) -> datetime:
+    """A moment given in IST, as the UTC datetime the service works with."""
+    return datetime(2026, 11, day, hour, minute, tzinfo=UTC) - timedelta(hours=5, minutes=30)
+
+
+def test_a_shipped_message_planned_at_11_pm_waits_until_9_am():
+    assert send_at(ist(23, 10), urgent=False, quiet=QUIET) == ist(9, 0, day=27)
+
+
+def test_a_message_planned_just_after_midnight_waits_until_9_am_the_same_day():
+    assert send_at(ist(0, 30, day=27), urgent=False, quiet=QUIET) == ist(9, 0, day=27)
+
+
+def test_an_urgent_message_ignores_quiet_hours():
+    assert send_at(ist(23, 10), urgent=True, quiet=QUIET) == ist(23, 10)
+
+
+@pytest.mark.parametrize("hour", [9, 12, 20])
+def test_daytime_messages_go_at_once(hour):
+    assert send_at(ist(hour, 0), urgent=False, quiet=QUIET) == ist(hour, 0)
+
+
+def test_quiet_hours_within_a_day_work_too():
+    lunch = QuietHours.parse("13:00-14:00")
+
+    assert lunch is not None
+    assert send_at(ist(13, 30), urgent=False, quiet=lunch) == ist(14, 0)
+    assert send_at(ist(14, 0), urgent=False, quiet=lunch) == ist(14, 0)
+
+
+def test_no_quiet_hours_configured_sends_at_once():
+    assert QuietHours.parse("") is None
+    assert send_at(ist(23, 0), urgent=False, quiet=None) == ist(23, 0)
+
+
+@pytest.mark.parametrize("spec", ["9-21", "21:00", "21:00-21:00"])
+def test_a_bad_quiet_hours_setting_is_refused(spec):
+    with pytest.raises(ValueError, match="quiet hours"):
+        QuietHours.parse(spec)
+
+
+def test_the_rate_limit_allows_a_burst_then_the_refill_rate():
+    limit = RateLimit(per_second=10, burst=10)
+
+    assert limit.take(25, now=0.0) == 10
+    assert limit.take(25, now=0.0) == 0
+    assert limit.take(25, now=0.5) == 5
+    assert limit.take(25, now=100.0) == 10, "tokens never exceed the burst"
+
+
+def test_unused_tokens_are_given_back():
+    limit = RateLimit(per_second=1, burst=5)
+    granted = limit.take(5, now=0.0)
+
+    limit.give_back(granted - 2)
+
+    assert limit.take(5, now=0.0) == 3
+
+
+def test_retries_back_off_doubling_up_to_a_cap():
+    delays = [retry_delay(attempt, base_s=1, cap_s=10).total_seconds() for attempt in range(1, 7)]
+
+    assert delays == [1, 2, 4, 8, 10, 10]
+
+
+def test_delivery_status_only_moves_forward():
+    assert advance(Delivery.SENT, Delivery.DELIVERED) is Delivery.DELIVERED
+    assert advance(Delivery.READ, Delivery.DELIVERED) is None, "a late 'delivered' after 'read'"
+    assert advance(Delivery.DELIVERED, Delivery.DELIVERED) is None, "a repeated callback"
+    assert advance(Delivery.SENT, Delivery.FAILED) is Delivery.FAILED
+    assert advance(Delivery.FAILED, Delivery.READ) is None, "failed is final"
+    assert advance(Delivery.QUEUED, Delivery.READ) is Delivery.READ, "a callback may skip steps"
