@@ -4,7 +4,7 @@ State lives in memory on the app, so run a single process (no workers) per sandb
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 
-from sandbox import control, courier_delhivery, whatsapp
+from sandbox import control, courier_delhivery, razorpay, whatsapp
 from sandbox.errors import ProviderError
 from sandbox.settings import SandboxSettings
 from sandbox.state import SandboxState
@@ -21,10 +21,14 @@ def create_app(settings: SandboxSettings | None = None) -> FastAPI:
     app = FastAPI(title="Dabba provider sandbox", version="0.1.0")
     app.state.settings = settings or SandboxSettings()
     app.state.sandbox = SandboxState()
+    app.state.razorpay = razorpay.RazorpayState()
+    app.state.razorpay_settings = razorpay.RazorpaySandboxSettings()
     app.add_exception_handler(ProviderError, provider_error)
     # Control routes first: /_sandbox/whatsapp/messages also fits WhatsApp's
     # /{version}/{phone_number_id}/messages pattern.
     app.include_router(control.router)
     app.include_router(courier_delhivery.router)
+    app.include_router(razorpay.control)
+    app.include_router(razorpay.router)
     app.include_router(whatsapp.router)
     return app

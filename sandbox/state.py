@@ -14,6 +14,7 @@ class Provider(StrEnum):
 
     COURIER = "courier"
     WHATSAPP = "whatsapp"
+    RAZORPAY = "razorpay"
 
 
 def utc_now() -> datetime:
