@@ -65,6 +65,7 @@ class RazorpayState:
     lose_responses: int = 0
     fail_next: int = 0
     webhooks: list[dict[str, Any]] = field(default_factory=list)
+    webhooks_released: asyncio.Event = field(default_factory=asyncio.Event)
     tasks: set[asyncio.Task[None]] = field(default_factory=set)
     lock: asyncio.Lock = field(default_factory=asyncio.Lock)
 
@@ -77,6 +78,10 @@ class RazorpayState:
         self.lose_responses = 0
         self.fail_next = 0
         self.webhooks.clear()
+        self.webhooks_released.set()
+
+    def __post_init__(self) -> None:
+        self.webhooks_released.set()
 
 
 def razorpay_error(status_code: int, description: str, field_name: str | None = None) -> ProviderError:
@@ -334,6 +339,7 @@ def _later(request: Request, state: RazorpayState, work: Any) -> None:
 async def _settle_refund(request: Request, state: RazorpayState, refund_id: str, fails: bool) -> None:
     settings: RazorpaySandboxSettings = request.app.state.razorpay_settings
     await asyncio.sleep(settings.razorpay_webhook_delay_ms / 1000)
+    await state.webhooks_released.wait()
     async with state.lock:
         refund = state.refunds[refund_id]
         if fails:
@@ -356,6 +362,7 @@ async def _settle_refund(request: Request, state: RazorpayState, refund_id: str,
 async def _settle_payout(request: Request, state: RazorpayState, payout_id: str, fails: bool) -> None:
     settings: RazorpaySandboxSettings = request.app.state.razorpay_settings
     await asyncio.sleep(settings.razorpay_webhook_delay_ms / 1000)
+    await state.webhooks_released.wait()
     async with state.lock:
         payout = state.payouts[payout_id]
         if fails:
@@ -410,10 +417,12 @@ async def _deliver(
 
 
 class Knobs(BaseModel):
-    """Lose the next responses (work done, caller sees a 504) or fail the next refunds/payouts."""
+    """Lose the next responses (work done, caller sees a 504), fail the next refunds/payouts, or
+    hold webhooks back (a normal-speed refund settles days later) until released."""
 
     lose_responses: int = Field(default=0, ge=0, le=100)
     fail_next: int = Field(default=0, ge=0, le=100)
+    hold_webhooks: bool = False
 
 
 class CapturedPayment(BaseModel):
@@ -424,11 +433,15 @@ class CapturedPayment(BaseModel):
 
 
 @control.post("/knobs")
-async def set_knobs(body: Knobs, state: Razorpay) -> dict[str, int]:
+async def set_knobs(body: Knobs, state: Razorpay) -> dict[str, Any]:
     async with state.lock:
         state.lose_responses = body.lose_responses
         state.fail_next = body.fail_next
-        return {"lose_responses": state.lose_responses, "fail_next": state.fail_next}
+        if body.hold_webhooks:
+            state.webhooks_released.clear()
+        else:
+            state.webhooks_released.set()
+        return body.model_dump()
 
 
 @control.post("/payments")

@@ -247,6 +247,7 @@ async def get_return(request: Request, return_id: str) -> dict[str, Any]:
                 "shipping_fee_paise",
                 "status",
                 "attempt",
+                "calls",
                 "gateway_refund_id",
                 "failure_reason",
                 "processed_at",
