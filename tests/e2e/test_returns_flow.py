@@ -538,3 +538,47 @@ async def test_a_refund_not_processed_within_the_sla_alerts_operators(
         stack.stop("returns")
         stack.start("returns")
         stack.wait_ready(["returns"])
+
+
+async def test_a_forged_refund_webhook_is_refused_and_changes_nothing(
+    stack: Stack, producer: AIOKafkaProducer
+) -> None:
+    sku = unique("TEA")
+    order = await delivered_order(producer, lines=[(sku, 1, 34900)])
+    async with httpx.AsyncClient(timeout=15, headers=dev_headers("ops")) as http:
+        knobs = url("sandbox", "/_sandbox/razorpay/knobs")
+        await http.post(knobs, json={"hold_webhooks": True})
+        try:
+            rma = await request_return(
+                http, order_id=order["order_id"], lines=[{"sku": sku, "quantity": 1, "reason": "damaged"}]
+            )
+            done = await receive_and_qc(
+                http, rma["return_id"], [{"sku": sku, "passed": 1, "failed": 0, "grade": "A"}]
+            )
+            forged = json.dumps(
+                {
+                    "event": "refund.processed",
+                    "payload": {
+                        "refund": {
+                            "entity": {
+                                "id": "rfnd_forged",
+                                "notes": {"refund_id": done["refund"]["refund_id"]},
+                            }
+                        }
+                    },
+                }
+            ).encode()
+            r = await http.post(
+                url("returns", "/webhooks/razorpay"),
+                content=forged,
+                headers={"X-Razorpay-Signature": "0" * 64, "Content-Type": "application/json"},
+            )
+            assert r.status_code == 401
+            assert r.json()["problems"] == [
+                {"field": "X-Razorpay-Signature", "problem": "does not match the body"}
+            ]
+            after = (await http.get(url("returns", f"/returns/{rma['return_id']}"))).json()
+            assert after["status"] == "REFUND_PENDING"
+        finally:
+            await http.post(knobs, json={})
+        await refunded_return(http, rma["return_id"])
