@@ -119,6 +119,52 @@ def _body(row: asyncpg.Record) -> dict[str, Any]:
 async def request_return(
     request: Request, body: ReturnRequest, principal: Principal = require(Role.OPS)
 ) -> Any:
+    return await _open(request, body, actor=principal.name)
+
+
+class LinkRequest(BaseModel):
+    order_id: str = Field(min_length=1)
+
+
+class CustomerReturnRequest(BaseModel):
+    """What the customer fills in behind their return link (the link names the order)."""
+
+    lines: list[RequestedLine] = Field(min_length=1)
+    resolution: ReturnResolution = ReturnResolution.REFUND
+    pickup_mode: Literal["reverse_pickup", "drop_off"] = "reverse_pickup"
+    refund_to: RefundTo | None = None
+    photo_urls: list[HttpUrl] = Field(default_factory=list, max_length=10)
+
+
+def _link_signature(secret: str, order_id: str) -> str:
+    return hmac.new(secret.encode(), f"return-link:{order_id}".encode(), hashlib.sha256).hexdigest()[:32]
+
+
+@router.post("/links", summary="A link the customer opens to request a return of one order")
+async def create_link(
+    request: Request, body: LinkRequest, _: Principal = require(Role.OPS)
+) -> dict[str, str]:
+    secret = request.app.state.service.settings.return_link_secret
+    token = f"{body.order_id}.{_link_signature(secret, body.order_id)}"
+    return {"order_id": body.order_id, "token": token, "path": f"/returns/by-link/{token}"}
+
+
+@router.post(
+    "/by-link/{token}",
+    status_code=201,
+    summary="The customer requests a return through their link",
+    dependencies=[by_signature("return-link")],
+)
+async def request_return_by_link(request: Request, token: str, body: CustomerReturnRequest) -> Any:
+    order_id, _, signature = token.rpartition(".")
+    expected = _link_signature(request.app.state.service.settings.return_link_secret, order_id)
+    if not order_id or not hmac.compare_digest(expected, signature):
+        raise Refused(("token", "this return link is not valid"), status=401, error="unauthorized")
+    return await _open(request, ReturnRequest(order_id=order_id, **body.model_dump()), actor="customer")
+
+
+async def _open(request: Request, body: ReturnRequest, *, actor: str) -> Any:
+    """Check eligibility and open the return, or refuse with every reason and write nothing."""
     service = request.app.state.service
     settings = service.settings
     async with service.pool.acquire() as conn, conn.transaction():
@@ -172,7 +218,7 @@ async def request_return(
                 pickup_mode=body.pickup_mode,
                 refund_to=body.refund_to.model_dump(exclude_none=True) if body.refund_to else None,
                 photo_urls=[str(u) for u in body.photo_urls],
-                actor=principal.name,
+                actor=actor,
             )
             if row is not None:
                 break

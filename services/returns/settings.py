@@ -43,6 +43,9 @@ class ReturnsSettings(ServiceSettings):
     )
     razorpay_webhook_secret: str = Field(default="dabba-sandbox-webhook-secret", repr=False)
     razorpay_timeout_s: float = 10.0
+    return_link_secret: str = Field(
+        default="dabba-local-return-links", repr=False, description="Signs customers' return links."
+    )
 
     @model_validator(mode="after")
     def _default_to_sandbox(self) -> Self:

@@ -582,3 +582,26 @@ async def test_a_forged_refund_webhook_is_refused_and_changes_nothing(
         finally:
             await http.post(knobs, json={})
         await refunded_return(http, rma["return_id"])
+
+
+async def test_a_customer_requests_a_return_through_their_link_and_a_tampered_link_is_refused(
+    stack: Stack, tap: Tap, producer: AIOKafkaProducer
+) -> None:
+    sku = unique("TEA")
+    order = await delivered_order(producer, lines=[(sku, 1, 34900)])
+    other = await delivered_order(producer, lines=[(sku, 1, 34900)])
+    async with httpx.AsyncClient(timeout=15) as http:
+        r = await http.post(
+            url("returns", "/returns/links"), json={"order_id": order["order_id"]}, headers=dev_headers("ops")
+        )
+        link = r.json()["path"]
+        line = {"sku": sku, "quantity": 1, "reason": "not_as_described", "note": "Lighter colour than shown"}
+        tampered = link.replace(order["order_id"], other["order_id"])
+        r = await http.post(url("returns", tampered), json={"lines": [line]})
+        assert r.status_code == 401
+        assert r.json()["problems"] == [{"field": "token", "problem": "this return link is not valid"}]
+
+        r = await http.post(url("returns", link), json={"lines": [line]})
+        assert r.status_code == 201, r.text
+        assert (r.json()["order_id"], r.json()["requested_by"]) == (order["order_id"], "customer")
+    await tap.wait_for("returns.requested.v1", body_has(return_id=r.json()["return_id"]))
