@@ -358,6 +358,11 @@ async def inspect(
     current = ReturnStatus(ret["status"])
     if current is not R.RECEIVED:
         raise DeskRefusal("return_id", f"return {ret['return_id']} is {current}; QC follows receiving")
+    order = await store.get_order(conn, ret["order_id"])
+    if order is None:
+        raise DeskRefusal(
+            "return_id", f"order {ret['order_id']} is not known yet: its refund cannot be decided"
+        )
     lines = return_lines(ret)
     by_sku = {v.sku: v for v in verdicts}
     await store.record_qc(conn, return_id=ret["return_id"], verdicts=verdicts, actor=actor)
@@ -393,9 +398,6 @@ async def inspect(
         await emit(updated(ret, R.QC_FAILED, note=summary))
         ret = await move(conn, ret, R.QUARANTINED, actor=actor)
         await emit(updated(ret, R.QUARANTINED, lines=failed, warehouse_code=warehouse))
-    order = await store.get_order(conn, ret["order_id"])
-    if order is None:
-        raise LookupError(f"order {ret['order_id']} of return {ret['return_id']} is not known")
     if ret["resolution"] == ReturnResolution.EXCHANGE.value:
         await _exchange(conn, emit, ret=ret, order=order, lines=lines, verdicts=by_sku, actor=actor)
     else:

@@ -13,6 +13,7 @@ from typing import Any
 
 import asyncpg
 
+from chassis import faults
 from chassis.logging import get_logger
 from chassis.service import Service
 from services.returns import desk, store
@@ -107,6 +108,11 @@ async def send_due_refunds(service: Service, gateway: RefundGateway, settings: R
         except GatewayRejected as exc:
             await _record(service, refund["refund_id"], None, failure=str(exc))
             continue
+        # Crash tests freeze here: the gateway paid, and we have not written that down yet.
+        await faults.freeze_if_armed(
+            "returns.after_refund_call",
+            lambda ids=(refund["refund_id"], refund["return_id"], refund["order_id"]): ids,
+        )
         await _record(service, refund["refund_id"], receipt)
     return len(due)
 
