@@ -364,12 +364,13 @@ def return_requested() -> ReturnRequested:
     return ReturnRequested(
         order_id=ORDER_ID,
         return_id=RETURN_ID,
-        status=ReturnStatus.REQUESTED,
+        status=ReturnStatus.APPROVED,
         lines=_return_lines(),
         resolution=ReturnResolution.REFUND,
         pickup_address=address(),
         customer=customer(),
         warehouse_code="BLR1",
+        pickup_mode="reverse_pickup",
         occurred_at=_at(6 * 24 * 60),
     )
 
@@ -382,6 +383,7 @@ def return_updated() -> ReturnUpdated:
         lines=_return_lines(),
         warehouse_code="BLR1",
         note="Pack crushed; quarantined",
+        kind="return",
         occurred_at=_at(9 * 24 * 60),
     )
 
@@ -395,6 +397,8 @@ def return_refunded() -> ReturnRefunded:
         amount_paise=34900,
         refund_id="rfnd_NbX2kq8ZqWn1Tz",
         method=PaymentMethod.UPI,
+        refund_mode="gateway_refund",
+        shipping_fee_paise=0,
         occurred_at=_at(10 * 24 * 60),
     )
 

@@ -5,6 +5,8 @@ Lines carry a reason from the fixed taxonomy so return rate by SKU and reason ca
 
 from __future__ import annotations
 
+from typing import Literal
+
 from pydantic import Field
 
 from contracts import topics
@@ -30,6 +32,11 @@ class ReturnRequested(_ReturnEvent):
     pickup_address: Address | None = None
     customer: Customer | None = None
     warehouse_code: str | None = Field(default=None, description="Where the parcel goes back to.")
+    pickup_mode: Literal["reverse_pickup", "drop_off"] | None = Field(
+        default=None,
+        description="reverse_pickup (absent means this too): shipping books a courier pickup; "
+        "drop_off: the customer brings the parcel to the warehouse, no pickup is booked.",
+    )
 
 
 class ReturnUpdated(_ReturnEvent):
@@ -39,6 +46,14 @@ class ReturnUpdated(_ReturnEvent):
 
     warehouse_code: str | None = Field(default=None, description="Set once received.")
     note: str | None = None
+    kind: Literal["return", "rto"] | None = Field(
+        default=None,
+        description="return (absent means this too): a customer's return; rto: a parcel that came "
+        "back undelivered, received at the same desk (its order was never delivered).",
+    )
+    alert: Literal["refund_sla_breached", "refund_failed"] | None = Field(
+        default=None, description="Set when operators must act; `note` says why."
+    )
 
 
 class ReturnRefunded(_ReturnEvent):
@@ -49,3 +64,11 @@ class ReturnRefunded(_ReturnEvent):
     amount_paise: Paise
     refund_id: NonEmptyStr
     method: PaymentMethod
+    refund_mode: Literal["gateway_refund", "payout", "store_credit"] | None = Field(
+        default=None,
+        description="How the money went back: the gateway's refund of the original payment, a "
+        "bank or UPI payout (COD), or store credit.",
+    )
+    shipping_fee_paise: Paise | None = Field(
+        default=None, description="Part of amount_paise that refunds the order's shipping fee."
+    )

@@ -4,11 +4,18 @@ State lives in memory on the app, so run a single process (no workers) per sandb
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 
-<<<<<<< HEAD
-from sandbox import control, courier_delhivery, courier_shiprocket, courier_sim, courier_xpressbees, whatsapp
-=======
-from sandbox import control, courier_delhivery, slack, sms_msg91, whatsapp, whatsapp_callbacks
->>>>>>> wip-notifications
+from sandbox import (
+    control,
+    courier_delhivery,
+    courier_shiprocket,
+    courier_sim,
+    courier_xpressbees,
+    razorpay,
+    slack,
+    sms_msg91,
+    whatsapp,
+    whatsapp_callbacks,
+)
 from sandbox.errors import ProviderError
 from sandbox.settings import SandboxSettings
 from sandbox.state import SandboxState
@@ -37,6 +44,8 @@ def create_app(settings: SandboxSettings | None = None) -> FastAPI:
         "shiprocket": courier_shiprocket.make_renderer(app.state.settings, state),
         "xpressbees": courier_xpressbees.make_renderer(app.state.settings),
     }
+    app.state.razorpay = razorpay.RazorpayState()
+    app.state.razorpay_settings = razorpay.RazorpaySandboxSettings()
     app.add_exception_handler(ProviderError, provider_error)
     # Control routes first: /_sandbox/whatsapp/messages also fits WhatsApp's
     # /{version}/{phone_number_id}/messages pattern.
@@ -46,6 +55,8 @@ def create_app(settings: SandboxSettings | None = None) -> FastAPI:
     app.include_router(courier_delhivery.router)
     app.include_router(courier_shiprocket.router)
     app.include_router(courier_xpressbees.router)
+    app.include_router(razorpay.control)
+    app.include_router(razorpay.router)
     app.include_router(whatsapp.router)
     app.include_router(sms_msg91.router)
     app.include_router(slack.router)

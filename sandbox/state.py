@@ -21,6 +21,7 @@ class Provider(StrEnum):
     WHATSAPP = "whatsapp"
     SMS = "sms"
     SLACK = "slack"
+    RAZORPAY = "razorpay"
 
 
 def utc_now() -> datetime:

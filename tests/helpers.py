@@ -6,7 +6,8 @@ import asyncio
 import json
 import os
 import uuid
-from typing import Any
+from collections.abc import Awaitable, Callable
+from typing import Any, TypeVar
 
 import asyncpg
 import httpx
@@ -14,6 +15,8 @@ import httpx
 from chassis.db import database_name, with_database
 from deploy.local.ports import dev_headers
 from deploy.local.stack import PORTS
+
+T = TypeVar("T")
 
 
 def unique(prefix: str) -> str:
@@ -108,3 +111,15 @@ async def db_execute(service: str, sql: str, *args: Any) -> str:
         return str(await conn.execute(sql, *args))
     finally:
         await conn.close()
+
+
+async def wait_until(
+    check: Callable[[], Awaitable[T | None]], *, what: str, timeout: float = 30, every: float = 0.2
+) -> T:
+    """Poll `check` until it returns something other than None; fail naming what was awaited."""
+    deadline = asyncio.get_running_loop().time() + timeout
+    while (found := await check()) is None:
+        if asyncio.get_running_loop().time() > deadline:
+            raise AssertionError(f"waited {timeout}s for {what}")
+        await asyncio.sleep(every)
+    return found

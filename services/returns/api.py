@@ -1,87 +1,447 @@
-"""HTTP routes of the returns service: request a return (RMA) and look one up."""
+"""HTTP routes of the returns service: request a return, the warehouse desk (receive, QC), refund
+retries, eligibility rules, analytics, and Razorpay's refund and payout webhooks."""
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import json
-from typing import Any
+import re
+from datetime import UTC, datetime, timedelta
+from typing import Any, Literal, Self
 
 import asyncpg
 from fastapi import APIRouter, HTTPException, Request
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, HttpUrl, model_validator
 
-from chassis.auth import STAFF, Role, require
+from chassis.auth import STAFF, Principal, Role, by_signature, require
 from chassis.http import Refused
-from contracts import OrderStatus, ReturnLine, ReturnRequested, ReturnResolution, ReturnStatus
+from chassis.logging import get_logger
+from contracts import FieldProblem, OrderStatus, PaymentMethod, ReturnLine, ReturnResolution
 from contracts._base import utcnow
-from services.returns import domain, store
+from contracts.values import Sku
+from services.returns import desk, domain, refunds, store
+
+log = get_logger(__name__)
 
 router = APIRouter(prefix="/returns", tags=["returns"])
+webhooks = APIRouter(tags=["webhooks"])
 
 _ID_ATTEMPTS = 5
+_IFSC = re.compile(r"^[A-Z]{4}0[A-Z0-9]{6}$")
+_VPA = re.compile(r"^[\w.\-]{2,256}@[A-Za-z][A-Za-z0-9]{1,64}$")
+
+
+class RequestedLine(ReturnLine):
+    """A line to send back; an exchange names the SKU to send instead (e.g. the next size)."""
+
+    replacement_sku: Sku | None = None
+
+
+class RefundTo(BaseModel):
+    """Where a COD order's refund goes: a UPI id, a bank account, or store credit."""
+
+    kind: Literal["upi", "bank_account", "store_credit"]
+    vpa: str | None = Field(default=None, examples=["asha@okicici"])
+    name: str | None = None
+    ifsc: str | None = Field(default=None, examples=["HDFC0001234"])
+    account_number: str | None = None
+
+    @model_validator(mode="after")
+    def _complete(self) -> Self:
+        if self.kind == "upi" and not (self.vpa and _VPA.match(self.vpa)):
+            raise ValueError("a UPI refund needs a vpa like name@bank")
+        if self.kind == "bank_account":
+            if not self.name or not self.ifsc or not _IFSC.match(self.ifsc):
+                raise ValueError("a bank refund needs the holder's name and an 11-character IFSC")
+            if not (
+                self.account_number and self.account_number.isdigit() and 9 <= len(self.account_number) <= 18
+            ):
+                raise ValueError("a bank account number has 9 to 18 digits")
+        return self
 
 
 class ReturnRequest(BaseModel):
     """What a customer (or an operator for them) asks to send back."""
 
     order_id: str = Field(min_length=1)
-    lines: list[ReturnLine] = Field(min_length=1)
+    lines: list[RequestedLine] = Field(min_length=1)
     resolution: ReturnResolution = ReturnResolution.REFUND
+    pickup_mode: Literal["reverse_pickup", "drop_off"] = "reverse_pickup"
+    refund_to: RefundTo | None = None
+    photo_urls: list[HttpUrl] = Field(default_factory=list, max_length=10)
+
+
+class Receipt(BaseModel):
+    """The parcel is at the desk; the warehouse defaults to the one the return was routed to."""
+
+    warehouse_code: str | None = Field(default=None, min_length=1, max_length=32)
+
+
+class QcLine(BaseModel):
+    """The desk's verdict on one line: units that passed and failed, a grade, a note."""
+
+    sku: Sku
+    passed: int = Field(ge=0)
+    failed: int = Field(ge=0)
+    grade: Literal["A", "B", "C", "D"] = Field(description="A as new, B light wear, C damaged, D unusable.")
+    note: str | None = Field(default=None, max_length=500)
+
+
+class QcReport(BaseModel):
+    lines: list[QcLine] = Field(min_length=1)
+
+
+class CategoryRule(BaseModel):
+    window_days: int = Field(ge=0, le=365)
+
+
+class SkuRuleIn(BaseModel):
+    category: str | None = None
+    returnable: bool = True
+
+
+def _masked(refund_to: dict[str, Any] | None) -> dict[str, Any] | None:
+    if refund_to and refund_to.get("account_number"):
+        return refund_to | {"account_number": "XXXX" + refund_to["account_number"][-4:]}
+    return refund_to
 
 
 def _body(row: asyncpg.Record) -> dict[str, Any]:
     body = dict(row)
     body["lines"] = json.loads(body["lines"])
+    body["photo_urls"] = json.loads(body["photo_urls"])
+    body["refund_to"] = _masked(json.loads(body["refund_to"]) if body["refund_to"] else None)
     return body
 
 
+@router.post("", status_code=201, summary="Request a return of a delivered order")
+async def request_return(
+    request: Request, body: ReturnRequest, principal: Principal = require(Role.OPS)
+) -> Any:
+    return await _open(request, body, actor=principal.name)
+
+
+class LinkRequest(BaseModel):
+    order_id: str = Field(min_length=1)
+
+
+class CustomerReturnRequest(BaseModel):
+    """What the customer fills in behind their return link (the link names the order)."""
+
+    lines: list[RequestedLine] = Field(min_length=1)
+    resolution: ReturnResolution = ReturnResolution.REFUND
+    pickup_mode: Literal["reverse_pickup", "drop_off"] = "reverse_pickup"
+    refund_to: RefundTo | None = None
+    photo_urls: list[HttpUrl] = Field(default_factory=list, max_length=10)
+
+
+def _link_signature(secret: str, order_id: str) -> str:
+    return hmac.new(secret.encode(), f"return-link:{order_id}".encode(), hashlib.sha256).hexdigest()[:32]
+
+
+@router.post("/links", summary="A link the customer opens to request a return of one order")
+async def create_link(
+    request: Request, body: LinkRequest, _: Principal = require(Role.OPS)
+) -> dict[str, str]:
+    secret = request.app.state.service.settings.return_link_secret
+    token = f"{body.order_id}.{_link_signature(secret, body.order_id)}"
+    return {"order_id": body.order_id, "token": token, "path": f"/returns/by-link/{token}"}
+
+
 @router.post(
-    "", status_code=201, summary="Request a return of a delivered order", dependencies=[require(Role.OPS)]
+    "/by-link/{token}",
+    status_code=201,
+    summary="The customer requests a return through their link",
+    dependencies=[by_signature("return-link")],
 )
-async def request_return(request: Request, body: ReturnRequest) -> Any:
+async def request_return_by_link(request: Request, token: str, body: CustomerReturnRequest) -> Any:
+    order_id, _, signature = token.rpartition(".")
+    expected = _link_signature(request.app.state.service.settings.return_link_secret, order_id)
+    if not order_id or not hmac.compare_digest(expected, signature):
+        raise Refused(("token", "this return link is not valid"), status=401, error="unauthorized")
+    return await _open(request, ReturnRequest(order_id=order_id, **body.model_dump()), actor="customer")
+
+
+async def _open(request: Request, body: ReturnRequest, *, actor: str) -> Any:
+    """Check eligibility and open the return, or refuse with every reason and write nothing."""
     service = request.app.state.service
+    settings = service.settings
     async with service.pool.acquire() as conn, conn.transaction():
-        order = await store.lock_order_status(conn, body.order_id)
+        status = await store.lock_order_status(conn, body.order_id)
+        order = await store.get_order(conn, body.order_id)
+        delivered_at = status["delivered_at"] if status else None
+        order_status = OrderStatus(status["status"]) if status else None
+        if delivered_at is not None:
+            order_status = OrderStatus.DELIVERED  # later statuses (RETURN_REQUESTED…) were delivered first
+        lines = [ReturnLine.model_validate(line.model_dump()) for line in body.lines]
+        delivered: dict[str, int] = {}
+        for line in order["lines"] if order else []:
+            delivered[line["sku"]] = delivered.get(line["sku"], 0) + line["quantity"]
         problems = domain.eligibility_problems(
             order_id=body.order_id,
-            order_status=OrderStatus(order["status"]) if order else None,
-            delivered_at=order["updated_at"] if order else None,
+            order_status=order_status,
+            delivered_at=delivered_at or (status["updated_at"] if status else None),
             now=utcnow(),
-            window_days=service.settings.return_window_days,
-            lines=body.lines,
+            window_days=settings.return_window_days,
+            lines=lines,
             already_requested=await store.skus_in_returns(
                 conn, order_id=body.order_id, statuses=domain.OPEN_STATUSES
             ),
+            delivered=delivered if order else None,
+            returned=await store.units_returned(conn, body.order_id),
+            rules=await store.sku_rules(conn, [line.sku for line in lines]),
         )
+        if order is None and order_status is OrderStatus.DELIVERED:
+            problems.append(
+                FieldProblem(field="order_id", problem=f"order {body.order_id}'s lines are not known yet")
+            )
+        if order is not None:
+            problems += domain.request_problems(
+                resolution=body.resolution,
+                replacements=[line.replacement_sku for line in body.lines],
+                payment_method=PaymentMethod(order["payment"]["method"]),
+                has_refund_to=body.refund_to is not None,
+            )
         if problems:
             raise Refused(*((p.field, p.problem) for p in problems), error="not eligible for return")
+        assert order is not None
+        stored = [line.model_dump(mode="json", exclude_none=True) for line in body.lines]
         for _ in range(_ID_ATTEMPTS):
-            row = await store.insert_return(
+            row = await desk.approve(
                 conn,
+                lambda event: service.emit(conn, event),
                 return_id=domain.new_return_id(),
-                order_id=body.order_id,
-                lines=body.lines,
+                order=order,
+                lines=stored,
                 resolution=body.resolution,
+                pickup_mode=body.pickup_mode,
+                refund_to=body.refund_to.model_dump(exclude_none=True) if body.refund_to else None,
+                photo_urls=[str(u) for u in body.photo_urls],
+                actor=actor,
             )
             if row is not None:
                 break
         else:
             raise HTTPException(503, detail="could not allocate a return id; try again")
-        await service.emit(
-            conn,
-            ReturnRequested(
-                order_id=body.order_id,
-                return_id=row["return_id"],
-                status=ReturnStatus.REQUESTED,
-                lines=body.lines,
-                resolution=body.resolution,
-            ),
-        )
     return _body(row)
 
 
-@router.get("/{return_id}", summary="One return with its lines and status", dependencies=[require(*STAFF)])
+@router.get("", summary="Returns, newest first", dependencies=[require(*STAFF)])
+async def list_returns(
+    request: Request, order_id: str | None = None, status: str | None = None, limit: int = 50
+) -> dict[str, Any]:
+    rows = await request.app.state.service.pool.fetch(
+        """SELECT * FROM returns
+            WHERE ($1::text IS NULL OR order_id = $1) AND ($2::text IS NULL OR status = $2)
+            ORDER BY created_at DESC LIMIT $3""",
+        order_id,
+        status,
+        min(max(limit, 1), 500),
+    )
+    return {"items": [_body(r) for r in rows]}
+
+
+@router.get(
+    "/analytics",
+    summary="Return rate by SKU and reason, time to refund, QC failure rate",
+    dependencies=[require(*STAFF)],
+)
+async def analytics(request: Request, days: int = 30) -> dict[str, Any]:
+    until = datetime.now(UTC)
+    since = until - timedelta(days=max(days, 1))
+    data = await store.analytics(request.app.state.service.pool, since=since, until=until)
+    for row in data["by_sku"]:
+        row["return_rate"] = round(row["returned"] / row["sold"], 4) if row["sold"] else None
+    for row in data["qc"]:
+        inspected = row["passed"] + row["failed"]
+        row["failure_rate"] = round(row["failed"] / inspected, 4) if inspected else None
+    overall = next((r for r in data["qc"] if r["sku"] is None), None)
+    return {
+        "since": since.isoformat(),
+        "until": until.isoformat(),
+        "return_rate_by_sku": data["by_sku"],
+        "returns_by_sku_and_reason": data["by_reason"],
+        "request_to_refund_hours": {
+            k: float(v) if v is not None else None for k, v in data["timing"].items()
+        },
+        "qc_failure_rate": overall["failure_rate"] if overall else None,
+        "qc_by_sku": [r for r in data["qc"] if r["sku"] is not None],
+        "rto_parcels": data["rto_parcels"],
+    }
+
+
+@router.get(
+    "/{return_id}", summary="One return with its timeline, QC and refund", dependencies=[require(*STAFF)]
+)
 async def get_return(request: Request, return_id: str) -> dict[str, Any]:
-    row = await store.get_return(request.app.state.service.pool, return_id)
+    pool = request.app.state.service.pool
+    row = await store.get_return(pool, return_id)
     if row is None:
         raise HTTPException(404, detail=f"no return {return_id}")
-    return _body(row)
+    body = _body(row)
+    body["timeline"] = [dict(h) for h in await store.history(pool, return_id)]
+    body["qc"] = [dict(q) for q in await store.qc_lines(pool, return_id)]
+    refund = await store.get_refund(pool, return_id)
+    body["refund"] = (
+        {
+            k: refund[k]
+            for k in (
+                "refund_id",
+                "mode",
+                "amount_paise",
+                "shipping_fee_paise",
+                "status",
+                "attempt",
+                "calls",
+                "gateway_refund_id",
+                "failure_reason",
+                "processed_at",
+            )
+        }
+        if refund
+        else None
+    )
+    return body
+
+
+async def _locked(conn: asyncpg.Connection, return_id: str) -> asyncpg.Record:
+    ret = await store.lock_return(conn, return_id)
+    if ret is None:
+        raise HTTPException(404, detail=f"no return {return_id}")
+    return ret
+
+
+@router.post("/{return_id}/receive", summary="The parcel is at the warehouse desk")
+async def receive(
+    request: Request,
+    return_id: str,
+    body: Receipt | None = None,
+    principal: Principal = require(Role.WAREHOUSE, Role.OPS),
+) -> dict[str, Any]:
+    service = request.app.state.service
+    async with service.pool.acquire() as conn, conn.transaction():
+        ret = await _locked(conn, return_id)
+        try:
+            await desk.receive(
+                conn,
+                lambda e: service.emit(conn, e),
+                ret=ret,
+                warehouse_code=body.warehouse_code if body else None,
+                actor=principal.name,
+            )
+        except desk.DeskRefusal as exc:
+            raise Refused((exc.field, exc.problem), status=409, error="not now") from None
+    return await get_return(request, return_id)
+
+
+@router.post("/{return_id}/qc", summary="QC verdict per line: restock, quarantine, then refund or exchange")
+async def quality_check(
+    request: Request, return_id: str, body: QcReport, principal: Principal = require(Role.WAREHOUSE, Role.OPS)
+) -> dict[str, Any]:
+    service = request.app.state.service
+    verdicts = [
+        domain.QcVerdict(
+            sku=line.sku, passed=line.passed, failed=line.failed, grade=line.grade, note=line.note
+        )
+        for line in body.lines
+    ]
+    async with service.pool.acquire() as conn, conn.transaction():
+        ret = await _locked(conn, return_id)
+        problems = desk.verdict_problems(desk.return_lines(ret), verdicts)
+        if problems:
+            raise Refused(*problems, error="QC does not match the parcel")
+        try:
+            await desk.inspect(
+                conn,
+                lambda e: service.emit(conn, e),
+                ret=ret,
+                verdicts=verdicts,
+                actor=principal.name,
+                settings=service.settings,
+            )
+        except desk.DeskRefusal as exc:
+            raise Refused((exc.field, exc.problem), status=409, error="not now") from None
+    return await get_return(request, return_id)
+
+
+@router.post("/{return_id}/refund/retry", summary="Retry a refund the gateway finally refused")
+async def retry_refund(
+    request: Request, return_id: str, principal: Principal = require(Role.OPS)
+) -> dict[str, Any]:
+    service = request.app.state.service
+    async with service.pool.acquire() as conn, conn.transaction():
+        refund = await store.lock_refund_of_return(conn, return_id)
+        if refund is None:
+            raise HTTPException(404, detail=f"return {return_id} has no refund")
+        if refund["status"] != "failed":
+            raise Refused(
+                (
+                    "return_id",
+                    f"refund {refund['refund_id']} is {refund['status']}; only a failed one is retried",
+                ),
+                status=409,
+                error="not now",
+            )
+        await store.update_refund(
+            conn,
+            refund["refund_id"],
+            status="pending",
+            attempt=refund["attempt"] + 1,
+            failure_reason=None,
+            lease_until=None,
+            gateway_refund_id=None,
+        )
+        await store.add_history(
+            conn,
+            return_id=return_id,
+            status=desk.R.REFUND_PENDING,
+            actor=principal.name,
+            note=f"refund retried (attempt {refund['attempt'] + 1})",
+        )
+    return await get_return(request, return_id)
+
+
+@router.put("/rules/categories/{category}", summary="A category's return window in days")
+async def put_category(
+    request: Request, category: str, body: CategoryRule, _: Principal = require(Role.OPS)
+) -> dict[str, Any]:
+    async with request.app.state.service.pool.acquire() as conn:
+        await store.put_category(conn, category=category, window_days=body.window_days)
+    return {"category": category, "window_days": body.window_days}
+
+
+@router.put("/rules/skus/{sku}", summary="Put a SKU in a category, or mark it non-returnable")
+async def put_sku_rule(
+    request: Request, sku: str, body: SkuRuleIn, _: Principal = require(Role.OPS)
+) -> dict[str, Any]:
+    async with request.app.state.service.pool.acquire() as conn:
+        if body.category is not None and not await store.category_exists(conn, body.category):
+            raise Refused(
+                (
+                    "category",
+                    f"no category {body.category}; PUT /returns/rules/categories/{body.category} first",
+                )
+            )
+        await store.put_sku_rule(conn, sku=sku, category=body.category, returnable=body.returnable)
+    return {"sku": sku, "category": body.category, "returnable": body.returnable}
+
+
+@webhooks.post(
+    "/webhooks/razorpay", summary="Razorpay refund and payout events", dependencies=[by_signature("razorpay")]
+)
+async def razorpay_webhook(request: Request) -> dict[str, str]:
+    service = request.app.state.service
+    raw = await request.body()
+    expected = hmac.new(service.settings.razorpay_webhook_secret.encode(), raw, hashlib.sha256).hexdigest()
+    if not hmac.compare_digest(expected, request.headers.get("X-Razorpay-Signature", "")):
+        raise Refused(("X-Razorpay-Signature", "does not match the body"), status=401, error="unauthorized")
+    try:
+        event = json.loads(raw)
+    except ValueError:
+        raise Refused(("body", "not JSON")) from None
+    if not isinstance(event, dict):
+        raise Refused(("body", "not a JSON object"))
+    outcome = await refunds.apply_webhook(service, event)
+    log.info("razorpay webhook", razorpay_event=event.get("event"), outcome=outcome)
+    return {"status": outcome}

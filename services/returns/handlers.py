@@ -1,4 +1,5 @@
-"""Kafka handlers of the returns service: keep the order-status read model current.
+"""Kafka handlers of the returns service: keep the order and shipment read models current, follow
+reverse pickups, and open an RTO record when an undelivered parcel comes back.
 
 Each runs inside the consumer's transaction.
 """
@@ -7,8 +8,8 @@ from __future__ import annotations
 
 from chassis.consumer import HandlerContext
 from chassis.service import Service
-from contracts import OrderStatusChanged
-from services.returns import store
+from contracts import OrderPlaced, OrderStatusChanged, ShipmentCreated, ShipmentStatus, ShipmentUpdated
+from services.returns import desk, store
 from services.returns.settings import ReturnsSettings
 
 
@@ -20,3 +21,41 @@ def register(service: Service, settings: ReturnsSettings) -> None:
         await store.record_order_status(
             ctx.conn, order_id=event.order_id, status=event.to_status, changed_at=event.changed_at
         )
+
+    @service.handles(OrderPlaced)
+    async def on_placed(ctx: HandlerContext, event: OrderPlaced) -> None:
+        await store.record_order(ctx.conn, event)
+
+    @service.handles(ShipmentCreated)
+    async def on_shipment_created(ctx: HandlerContext, event: ShipmentCreated) -> None:
+        if event.return_id is None:
+            await store.record_shipment(ctx.conn, event)
+            return
+        await desk.pickup_progress(
+            ctx.conn,
+            ctx.emit,
+            return_id=event.return_id,
+            status=ShipmentStatus.CREATED,
+            awb=event.awb,
+            shipment_id=event.shipment_id,
+        )
+
+    @service.handles(ShipmentUpdated)
+    async def on_shipment_updated(ctx: HandlerContext, event: ShipmentUpdated) -> None:
+        if event.return_id is not None:
+            await desk.pickup_progress(
+                ctx.conn,
+                ctx.emit,
+                return_id=event.return_id,
+                status=event.status,
+                awb=event.awb,
+                shipment_id=event.shipment_id,
+            )
+        elif event.status is ShipmentStatus.RTO_DELIVERED:
+            await desk.open_rto(
+                ctx.conn,
+                ctx.emit,
+                order_id=event.order_id,
+                shipment_id=event.shipment_id,
+                warehouse_code=event.warehouse_code,
+            )

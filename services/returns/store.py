@@ -1,74 +1,437 @@
-"""SQL for returns and the order-status read model; plain asyncpg, one function per question."""
+"""SQL for returns, their read models (orders, shipments), rules, QC, refunds and store credit.
+
+Plain asyncpg, one function per question; every write runs in the caller's transaction.
+"""
 
 from __future__ import annotations
 
 import json
-from collections.abc import Collection
+from collections.abc import Collection, Iterable, Sequence
 from datetime import datetime
+from typing import Any
 
 import asyncpg
 
-from contracts import OrderStatus, ReturnLine, ReturnResolution, ReturnStatus
+from chassis.db import Conn
+from contracts import OrderPlaced, OrderStatus, ReturnStatus, ShipmentCreated
+from services.returns.domain import QcVerdict, SkuRule
+
+# --- read models ----------------------------------------------------------------------------
 
 
 async def record_order_status(
-    conn: asyncpg.Connection, *, order_id: str, status: OrderStatus, changed_at: datetime
+    conn: Conn, *, order_id: str, status: OrderStatus, changed_at: datetime
 ) -> None:
-    """Remember an order's latest status; an older change arriving late does not overwrite it."""
+    """Remember an order's latest status and when it was first delivered; an older change arriving
+    late does not overwrite a newer one, and later statuses (RETURN_REQUESTED…) keep delivered_at."""
+    delivered_at = changed_at if status is OrderStatus.DELIVERED else None
     await conn.execute(
-        """INSERT INTO order_status (order_id, status, updated_at) VALUES ($1, $2, $3)
-           ON CONFLICT (order_id) DO UPDATE SET status = EXCLUDED.status,
-                                                updated_at = EXCLUDED.updated_at
-            WHERE order_status.updated_at <= EXCLUDED.updated_at""",
+        """INSERT INTO order_status (order_id, status, updated_at, delivered_at) VALUES ($1, $2, $3, $4)
+           ON CONFLICT (order_id) DO UPDATE
+              SET status = CASE WHEN order_status.updated_at <= EXCLUDED.updated_at
+                                THEN EXCLUDED.status ELSE order_status.status END,
+                  updated_at = GREATEST(order_status.updated_at, EXCLUDED.updated_at),
+                  delivered_at = LEAST(order_status.delivered_at, EXCLUDED.delivered_at)""",
         order_id,
         status.value,
         changed_at,
+        delivered_at,
     )
 
 
-async def lock_order_status(conn: asyncpg.Connection, order_id: str) -> asyncpg.Record | None:
+async def record_order(conn: Conn, event: OrderPlaced) -> None:
+    """Keep what orders.placed.v1 said about an order (a redelivery changes nothing)."""
+    await conn.execute(
+        """INSERT INTO orders (order_id, channel, channel_order_id, customer, shipping_address, lines,
+                               shipping_fee_paise, discount_paise, total_paise, payment, placed_at)
+           VALUES ($1, $2, $3, $4::jsonb, $5::jsonb, $6::jsonb, $7, $8, $9, $10::jsonb, $11)
+           ON CONFLICT (order_id) DO NOTHING""",
+        event.order_id,
+        event.channel.value,
+        event.channel_order_id,
+        event.customer.model_dump_json(),
+        event.shipping_address.model_dump_json(),
+        json.dumps([line.model_dump(mode="json") for line in event.lines]),
+        event.shipping_fee_paise,
+        event.discount_paise,
+        event.total_paise,
+        event.payment.model_dump_json(),
+        event.placed_at,
+    )
+
+
+async def record_shipment(conn: Conn, event: ShipmentCreated) -> None:
+    """Remember which warehouse shipped which lines of an order."""
+    await conn.execute(
+        """INSERT INTO shipments (shipment_id, order_id, warehouse_code, lines)
+           VALUES ($1, $2, $3, $4::jsonb) ON CONFLICT (shipment_id) DO NOTHING""",
+        event.shipment_id,
+        event.order_id,
+        event.warehouse_code,
+        json.dumps([line.model_dump(mode="json") for line in event.lines]),
+    )
+
+
+async def get_order(conn: Conn, order_id: str) -> dict[str, Any] | None:
+    """The order as placed, JSON columns decoded."""
+    row = await conn.fetchrow("SELECT * FROM orders WHERE order_id = $1", order_id)
+    if row is None:
+        return None
+    order = dict(row)
+    for column in ("customer", "shipping_address", "lines", "payment"):
+        order[column] = json.loads(order[column])
+    return order
+
+
+async def get_shipment(conn: Conn, shipment_id: str) -> asyncpg.Record | None:
+    """One forward shipment."""
+    return await conn.fetchrow("SELECT * FROM shipments WHERE shipment_id = $1", shipment_id)
+
+
+async def shipped_from(conn: Conn, order_id: str) -> dict[str, dict[str, int]]:
+    """Units of each SKU per warehouse that shipped them, for this order."""
+    shipped: dict[str, dict[str, int]] = {}
+    for row in await conn.fetch("SELECT warehouse_code, lines FROM shipments WHERE order_id = $1", order_id):
+        for line in json.loads(row["lines"]):
+            per = shipped.setdefault(row["warehouse_code"], {})
+            per[line["sku"]] = per.get(line["sku"], 0) + line["quantity"]
+    return shipped
+
+
+async def lock_order_status(conn: Conn, order_id: str) -> asyncpg.Record | None:
     """The order's status row, locked so two requests for one order decide one after the other."""
     return await conn.fetchrow(
-        "SELECT status, updated_at FROM order_status WHERE order_id = $1 FOR UPDATE", order_id
+        "SELECT status, updated_at, delivered_at FROM order_status WHERE order_id = $1 FOR UPDATE", order_id
     )
 
 
-async def skus_in_returns(
-    conn: asyncpg.Connection, *, order_id: str, statuses: Collection[ReturnStatus]
-) -> set[str]:
-    """SKUs of the order already in a return with one of these statuses."""
+# --- rules ----------------------------------------------------------------------------------
+
+
+async def sku_rules(conn: Conn, skus: Collection[str]) -> dict[str, SkuRule]:
+    """The configured rule of each SKU that has one."""
+    rows = await conn.fetch(
+        """SELECT s.sku, s.category, s.returnable, c.window_days
+             FROM return_skus s LEFT JOIN return_categories c USING (category)
+            WHERE s.sku = ANY($1::text[])""",
+        list(skus),
+    )
+    return {
+        r["sku"]: SkuRule(category=r["category"], window_days=r["window_days"], returnable=r["returnable"])
+        for r in rows
+    }
+
+
+async def put_category(conn: Conn, *, category: str, window_days: int) -> None:
+    await conn.execute(
+        """INSERT INTO return_categories (category, window_days) VALUES ($1, $2)
+           ON CONFLICT (category) DO UPDATE SET window_days = EXCLUDED.window_days""",
+        category,
+        window_days,
+    )
+
+
+async def category_exists(conn: Conn, category: str) -> bool:
+    return bool(await conn.fetchval("SELECT true FROM return_categories WHERE category = $1", category))
+
+
+async def put_sku_rule(conn: Conn, *, sku: str, category: str | None, returnable: bool) -> None:
+    await conn.execute(
+        """INSERT INTO return_skus (sku, category, returnable) VALUES ($1, $2, $3)
+           ON CONFLICT (sku) DO UPDATE SET category = EXCLUDED.category, returnable = EXCLUDED.returnable""",
+        sku,
+        category,
+        returnable,
+    )
+
+
+# --- returns --------------------------------------------------------------------------------
+
+
+async def skus_in_returns(conn: Conn, *, order_id: str, statuses: Collection[ReturnStatus]) -> set[str]:
+    """SKUs of the order already in a customer return with one of these statuses."""
     rows = await conn.fetch(
         """SELECT DISTINCT line->>'sku' AS sku
              FROM returns, jsonb_array_elements(lines) AS line
-            WHERE order_id = $1 AND status = ANY($2::text[])""",
+            WHERE order_id = $1 AND kind = 'return' AND status = ANY($2::text[])""",
         order_id,
         [s.value for s in statuses],
     )
     return {r["sku"] for r in rows}
 
 
+async def units_returned(conn: Conn, order_id: str) -> dict[str, int]:
+    """Units per SKU of the order in customer returns that were not rejected."""
+    rows = await conn.fetch(
+        """SELECT line->>'sku' AS sku, sum((line->>'quantity')::int) AS units
+             FROM returns, jsonb_array_elements(lines) AS line
+            WHERE order_id = $1 AND kind = 'return' AND status <> 'REJECTED'
+            GROUP BY 1""",
+        order_id,
+    )
+    return {r["sku"]: r["units"] for r in rows}
+
+
 async def insert_return(
-    conn: asyncpg.Connection,
+    conn: Conn,
     *,
     return_id: str,
     order_id: str,
-    lines: list[ReturnLine],
-    resolution: ReturnResolution,
+    status: ReturnStatus,
+    resolution: str,
+    lines: Sequence[dict[str, Any]],
+    kind: str = "return",
+    pickup_mode: str = "reverse_pickup",
+    warehouse_code: str | None = None,
+    shipment_id: str | None = None,
+    refund_to: dict[str, Any] | None = None,
+    requested_by: str,
 ) -> asyncpg.Record | None:
-    """Store a REQUESTED return; None if the id is taken (pick another)."""
+    """Store a return; None if the id is taken (pick another) or this RTO shipment has one."""
     return await conn.fetchrow(
-        """INSERT INTO returns (return_id, order_id, status, resolution, lines)
-           VALUES ($1, $2, $3, $4, $5::jsonb)
-           ON CONFLICT (return_id) DO NOTHING
+        """INSERT INTO returns (return_id, order_id, status, resolution, lines, kind, pickup_mode,
+                                warehouse_code, shipment_id, refund_to, requested_by)
+           VALUES ($1, $2, $3, $4, $5::jsonb, $6, $7, $8, $9, $10::jsonb, $11)
+           ON CONFLICT DO NOTHING
            RETURNING *""",
         return_id,
         order_id,
-        ReturnStatus.REQUESTED.value,
-        resolution.value,
-        json.dumps([line.model_dump(mode="json") for line in lines]),
+        status.value,
+        resolution,
+        json.dumps(list(lines)),
+        kind,
+        pickup_mode,
+        warehouse_code,
+        shipment_id,
+        json.dumps(refund_to) if refund_to is not None else None,
+        requested_by,
+    )
+
+
+async def add_history(
+    conn: Conn, *, return_id: str, status: ReturnStatus, actor: str, note: str | None
+) -> None:
+    """One step of a return's timeline."""
+    await conn.execute(
+        "INSERT INTO return_history (return_id, status, actor, note) VALUES ($1, $2, $3, $4)",
+        return_id,
+        status.value,
+        actor,
+        note,
+    )
+
+
+async def lock_return(conn: Conn, return_id: str) -> asyncpg.Record | None:
+    """A return, locked: its status changes one at a time."""
+    return await conn.fetchrow("SELECT * FROM returns WHERE return_id = $1 FOR UPDATE", return_id)
+
+
+async def set_status(conn: Conn, *, return_id: str, status: ReturnStatus, **columns: Any) -> None:
+    """Move a return to a status, setting other columns (names are ours, never user input)."""
+    sets = "".join(f", {name} = ${i}" for i, name in enumerate(columns, start=3))
+    await conn.execute(
+        f"UPDATE returns SET status = $2, updated_at = now(){sets} WHERE return_id = $1",
+        return_id,
+        status.value,
+        *columns.values(),
     )
 
 
 async def get_return(pool: asyncpg.Pool, return_id: str) -> asyncpg.Record | None:
     """One return."""
     return await pool.fetchrow("SELECT * FROM returns WHERE return_id = $1", return_id)
+
+
+async def history(pool: asyncpg.Pool, return_id: str) -> list[asyncpg.Record]:
+    """A return's timeline, oldest first."""
+    return list(
+        await pool.fetch(
+            "SELECT status, actor, note, at FROM return_history WHERE return_id = $1 ORDER BY id", return_id
+        )
+    )
+
+
+async def record_qc(conn: Conn, *, return_id: str, verdicts: Iterable[QcVerdict], actor: str) -> None:
+    """The desk's verdicts, one row per line."""
+    await conn.executemany(
+        """INSERT INTO qc_lines (return_id, sku, passed, failed, grade, note, actor)
+           VALUES ($1, $2, $3, $4, $5, $6, $7)""",
+        [(return_id, v.sku, v.passed, v.failed, v.grade, v.note, actor) for v in verdicts],
+    )
+
+
+async def qc_lines(pool: asyncpg.Pool, return_id: str) -> list[asyncpg.Record]:
+    return list(
+        await pool.fetch(
+            """SELECT sku, passed, failed, grade, note, actor, at
+                 FROM qc_lines WHERE return_id = $1 ORDER BY sku""",
+            return_id,
+        )
+    )
+
+
+# --- refunds --------------------------------------------------------------------------------
+
+
+async def insert_refund(
+    conn: Conn,
+    *,
+    refund_id: str,
+    return_id: str,
+    order_id: str,
+    mode: str,
+    amount_paise: int,
+    shipping_fee_paise: int,
+    gateway_payment_id: str | None,
+) -> None:
+    """Claim the return's one refund before any money moves (a second claim is a no-op)."""
+    await conn.execute(
+        """INSERT INTO refunds (refund_id, return_id, order_id, mode, amount_paise, shipping_fee_paise,
+                                gateway_payment_id)
+           VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (return_id) DO NOTHING""",
+        refund_id,
+        return_id,
+        order_id,
+        mode,
+        amount_paise,
+        shipping_fee_paise,
+        gateway_payment_id,
+    )
+
+
+async def claim_due_refunds(conn: Conn, *, limit: int, lease_seconds: float) -> list[asyncpg.Record]:
+    """Pending refunds no worker is calling the gateway for, leased to this one (committed at once,
+    so no transaction stays open across the call); an expired lease means the call's answer was lost."""
+    return list(
+        await conn.fetch(
+            """UPDATE refunds r
+                  SET lease_until = now() + make_interval(secs => $2), calls = calls + 1, updated_at = now()
+                 FROM returns t
+                WHERE r.return_id = t.return_id
+                  AND r.refund_id IN (
+                      SELECT refund_id FROM refunds
+                       WHERE status = 'pending' AND (lease_until IS NULL OR lease_until < now())
+                       ORDER BY created_at LIMIT $1 FOR UPDATE SKIP LOCKED)
+            RETURNING r.*, t.refund_to""",
+            limit,
+            lease_seconds,
+        )
+    )
+
+
+async def lock_refund(conn: Conn, refund_id: str) -> asyncpg.Record | None:
+    return await conn.fetchrow("SELECT * FROM refunds WHERE refund_id = $1 FOR UPDATE", refund_id)
+
+
+async def lock_refund_by_gateway_id(conn: Conn, gateway_refund_id: str) -> asyncpg.Record | None:
+    return await conn.fetchrow(
+        "SELECT * FROM refunds WHERE gateway_refund_id = $1 FOR UPDATE", gateway_refund_id
+    )
+
+
+async def lock_refund_of_return(conn: Conn, return_id: str) -> asyncpg.Record | None:
+    return await conn.fetchrow("SELECT * FROM refunds WHERE return_id = $1 FOR UPDATE", return_id)
+
+
+async def update_refund(conn: Conn, refund_id: str, **columns: Any) -> None:
+    """Set refund columns (names are ours, never user input)."""
+    sets = ", ".join(f"{name} = ${i}" for i, name in enumerate(columns, start=2))
+    await conn.execute(
+        f"UPDATE refunds SET {sets}, updated_at = now() WHERE refund_id = $1", refund_id, *columns.values()
+    )
+
+
+async def get_refund(pool: asyncpg.Pool, return_id: str) -> asyncpg.Record | None:
+    return await pool.fetchrow("SELECT * FROM refunds WHERE return_id = $1", return_id)
+
+
+async def add_store_credit(
+    conn: Conn, *, credit_id: str, return_id: str, phone: str, amount_paise: int
+) -> None:
+    await conn.execute(
+        """INSERT INTO store_credits (credit_id, return_id, phone, amount_paise) VALUES ($1, $2, $3, $4)
+           ON CONFLICT (return_id) DO NOTHING""",
+        credit_id,
+        return_id,
+        phone,
+        amount_paise,
+    )
+
+
+async def claim_overdue_refunds(conn: Conn, *, sla_days: float, limit: int = 100) -> list[asyncpg.Record]:
+    """Refunds not processed `sla_days` after QC and not yet alerted on, locked for this sweep."""
+    return list(
+        await conn.fetch(
+            """SELECT r.refund_id, r.return_id, r.status, r.amount_paise, r.failure_reason, t.qc_at
+                 FROM refunds r JOIN returns t USING (return_id)
+                WHERE r.status <> 'processed' AND r.sla_alerted_at IS NULL
+                  AND t.qc_at < now() - make_interval(secs => $1)
+                ORDER BY t.qc_at LIMIT $2
+                  FOR UPDATE OF r SKIP LOCKED""",
+            sla_days * 86400,
+            limit,
+        )
+    )
+
+
+# --- analytics ------------------------------------------------------------------------------
+
+
+async def analytics(pool: asyncpg.Pool, *, since: datetime, until: datetime) -> dict[str, Any]:
+    """Return rate by SKU and reason, time from request to refund, QC failure rate (customer returns
+    requested in [since, until); units sold are from orders placed in the same window)."""
+    async with pool.acquire() as conn:
+        by_sku = await conn.fetch(
+            """WITH sold AS (
+                   SELECT line->>'sku' AS sku, sum((line->>'quantity')::int) AS units
+                     FROM orders, jsonb_array_elements(lines) AS line
+                    WHERE placed_at >= $1 AND placed_at < $2 GROUP BY 1),
+               back AS (
+                   SELECT line->>'sku' AS sku, sum((line->>'quantity')::int) AS units
+                     FROM returns, jsonb_array_elements(lines) AS line
+                    WHERE kind = 'return' AND status <> 'REJECTED' AND created_at >= $1 AND created_at < $2
+                    GROUP BY 1)
+               SELECT coalesce(s.sku, b.sku) AS sku, coalesce(s.units, 0) AS sold,
+                      coalesce(b.units, 0) AS returned
+                 FROM sold s FULL JOIN back b USING (sku) ORDER BY returned DESC, sku""",
+            since,
+            until,
+        )
+        by_reason = await conn.fetch(
+            """SELECT line->>'sku' AS sku, line->>'reason' AS reason, sum((line->>'quantity')::int) AS units
+                 FROM returns, jsonb_array_elements(lines) AS line
+                WHERE kind = 'return' AND status <> 'REJECTED' AND created_at >= $1 AND created_at < $2
+                GROUP BY 1, 2 ORDER BY units DESC, sku, reason""",
+            since,
+            until,
+        )
+        timing = await conn.fetchrow(
+            """SELECT count(*) AS refunded,
+                      avg(extract(epoch FROM f.processed_at - t.created_at)) / 3600 AS avg_hours,
+                      percentile_cont(0.5) WITHIN GROUP
+                          (ORDER BY extract(epoch FROM f.processed_at - t.created_at)) / 3600 AS median_hours,
+                      max(extract(epoch FROM f.processed_at - t.created_at)) / 3600 AS max_hours
+                 FROM refunds f JOIN returns t USING (return_id)
+                WHERE f.status = 'processed' AND t.created_at >= $1 AND t.created_at < $2""",
+            since,
+            until,
+        )
+        qc = await conn.fetch(
+            """SELECT q.sku, sum(q.passed) AS passed, sum(q.failed) AS failed
+                 FROM qc_lines q JOIN returns t USING (return_id)
+                WHERE t.created_at >= $1 AND t.created_at < $2 GROUP BY ROLLUP (q.sku)""",
+            since,
+            until,
+        )
+        rto = await conn.fetchval(
+            "SELECT count(*) FROM returns WHERE kind = 'rto' AND created_at >= $1 AND created_at < $2",
+            since,
+            until,
+        )
+    return {
+        "by_sku": [dict(r) for r in by_sku],
+        "by_reason": [dict(r) for r in by_reason],
+        "timing": dict(timing) if timing else {},
+        "qc": [dict(r) for r in qc],
+        "rto_parcels": rto,
+    }

@@ -1,0 +1,120 @@
+"""Whether a return may be requested, as rules over data: delivered, within the category's window,
+the SKU returnable, and no more units than were delivered minus those already coming back."""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Mapping
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from contracts import FieldProblem, OrderStatus, PaymentMethod, ReturnLine, ReturnResolution
+
+
+@dataclass(frozen=True, slots=True)
+class SkuRule:
+    """What the seller configured for one SKU: its category's return window and returnability."""
+
+    category: str | None = None
+    window_days: int | None = None
+    returnable: bool = True
+
+
+def eligibility_problems(
+    *,
+    order_id: str,
+    order_status: OrderStatus | None,
+    delivered_at: datetime | None,
+    now: datetime,
+    window_days: int,
+    lines: list[ReturnLine],
+    already_requested: Collection[str],
+    delivered: Mapping[str, int] | None = None,
+    returned: Mapping[str, int] | None = None,
+    rules: Mapping[str, SkuRule] | None = None,
+) -> list[FieldProblem]:
+    """Every reason this return cannot be requested (an empty list means it can).
+
+    `delivered` (units per SKU on the order) and `returned` (units per SKU in earlier returns)
+    are checked when known; `rules` give per-SKU windows and non-returnable SKUs."""
+    problems: list[FieldProblem] = []
+    rules = rules or {}
+
+    def problem(field: str, text: str) -> None:
+        problems.append(FieldProblem(field=field, problem=text))
+
+    was_delivered = order_status is OrderStatus.DELIVERED
+    if order_status is None:
+        problem("order_id", f"no delivered order {order_id} is known")
+    elif not was_delivered:
+        problem("order_id", f"order {order_id} is {order_status}, not DELIVERED")
+    elif delivered_at is not None and any(
+        rules.get(line.sku, SkuRule()).window_days is None for line in lines
+    ):
+        if now > delivered_at + timedelta(days=window_days):
+            problem(
+                "order_id",
+                f"order {order_id} was delivered on {delivered_at.date().isoformat()}; returns are "
+                f"accepted for {window_days} days",
+            )
+    skus = [line.sku for line in lines]
+    for index, line in enumerate(lines):
+        rule = rules.get(line.sku, SkuRule())
+        field = f"lines.{index}.sku"
+        if skus.count(line.sku) > 1 and skus.index(line.sku) != index:
+            problem(field, f"SKU {line.sku} appears on more than one line")
+            continue
+        if line.sku in already_requested:
+            problem(field, f"SKU {line.sku} already has an open return")
+            continue
+        if not rule.returnable:
+            problem(field, f"SKU {line.sku} is marked non-returnable")
+            continue
+        if delivered is not None:
+            on_order = delivered.get(line.sku, 0)
+            back = (returned or {}).get(line.sku, 0)
+            if on_order == 0:
+                problem(field, f"SKU {line.sku} is not on order {order_id}")
+                continue
+            if line.quantity > on_order - back:
+                problem(
+                    f"lines.{index}.quantity",
+                    f"{line.quantity} units of {line.sku} asked; {on_order - back} can be returned "
+                    f"({on_order} delivered, {back} already returned)",
+                )
+        if was_delivered and delivered_at is not None and rule.window_days is not None:
+            if now > delivered_at + timedelta(days=rule.window_days):
+                problem(
+                    field,
+                    f"{rule.category or 'this category'} can be returned within {rule.window_days} days "
+                    f"of delivery; order {order_id} was delivered on {delivered_at.date().isoformat()}",
+                )
+    return problems
+
+
+def request_problems(
+    *,
+    resolution: ReturnResolution,
+    replacements: list[str | None],
+    payment_method: PaymentMethod | None,
+    has_refund_to: bool,
+) -> list[FieldProblem]:
+    """What a request must say besides its lines: a replacement per exchanged line, and for a COD
+    refund where the money should go (the customer paid cash: there is no payment to refund)."""
+    problems: list[FieldProblem] = []
+    if resolution is ReturnResolution.EXCHANGE:
+        for index, replacement in enumerate(replacements):
+            if not replacement:
+                problems.append(
+                    FieldProblem(
+                        field=f"lines.{index}.replacement_sku",
+                        problem="an exchange needs the SKU to send instead",
+                    )
+                )
+    elif payment_method is PaymentMethod.COD and not has_refund_to:
+        problems.append(
+            FieldProblem(
+                field="refund_to",
+                problem="a COD order is refunded by UPI, bank transfer or store credit: say which",
+            )
+        )
+    return problems

@@ -1,0 +1,1 @@
+"""Money going back to customers: one Protocol (interface.py) and Razorpay's refund and payout APIs."""
