@@ -167,7 +167,12 @@ async def move(
     )
     await step.emit(
         OrderStatusChanged(
-            **ids(row), from_status=current, to_status=to_status, reason=reason, customer=customer_of(row)
+            **ids(row),
+            from_status=current,
+            to_status=to_status,
+            reason=reason,
+            customer=customer_of(row),
+            actor=step.actor,
         )
     )
     if current is S.ON_HOLD or to_status is S.ON_HOLD:
@@ -287,7 +292,12 @@ async def place(
     )
     await step.emit(
         OrderStatusChanged(
-            **order_ids, from_status=previous, to_status=S.PLACED, reason=reason, customer=customer
+            **order_ids,
+            from_status=previous,
+            to_status=S.PLACED,
+            reason=reason,
+            customer=customer,
+            actor=step.actor,
         )
     )
     return Placed(order_id=order_id, created=True)
@@ -324,7 +334,9 @@ async def reject(
         order_ids = {"order_id": order_id, "channel": Channel(channel), "channel_order_id": channel_order_id}
         await step.emit(OrderRejected(**order_ids, problems=problems))
         await step.emit(
-            OrderStatusChanged(**order_ids, from_status=None, to_status=S.REJECTED, reason=reason)
+            OrderStatusChanged(
+                **order_ids, from_status=None, to_status=S.REJECTED, reason=reason, actor=step.actor
+            )
         )
     return order_id
 
