@@ -21,9 +21,10 @@ from tests.e2e.orders.support import (
     place,
     stocked_sku,
     wait_available,
+    wait_routing_knows,
     wait_status,
 )
-from tests.helpers import channel_order, db_fetch, encode, unique
+from tests.helpers import channel_order, db_fetch, encode, seed_stock, unique
 
 pytestmark = pytest.mark.e2e
 
@@ -271,10 +272,18 @@ async def test_an_order_from_a_blocked_phone_waits_for_review_with_the_reason(
     assert (await call("DELETE", f"/risk/blocklist/phone/{phone}")).status_code == 404
 
 
-async def test_an_order_nobody_has_stock_for_waits_on_hold(
+async def test_an_order_nobody_has_stock_for_waits_on_hold_and_is_routed_again_when_released(
     stack: Stack, tap: Tap, producer: AIOKafkaProducer
 ) -> None:
-    order_id = await place(producer, tap, unique("NO-STOCK"))
+    sku = unique("NO-STOCK")
+    order_id = await place(producer, tap, sku)
     order = await wait_status(order_id, "ON_HOLD")
     assert order["timeline"][-1]["reason"].startswith("no stock to fulfil")
     assert order["unroutable"] is True
+
+    await seed_stock(sku, {"GGN1": 4})
+    await wait_routing_knows(sku, 4)
+    assert (await call("POST", f"/orders/{order_id}/release")).json()["status"] == "PLACED"
+    order = await wait_status(order_id, "CONFIRMED")
+    assert order["unroutable"] is False
+    assert await available(sku) == 2
