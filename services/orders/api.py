@@ -248,7 +248,7 @@ async def resubmit(
             raise Refusal(
                 "channel_order_id", f"{data['channel']}:{data['channel_order_id']} is another order"
             )
-        outcome = await lifecycle.place(step, _as_channel_order(data), replacing=row)
+        outcome = await lifecycle.place(step, _as_channel_order(data), entered_by=step.actor, replacing=row)
         if not isinstance(outcome, Placed):
             raise Invalid(outcome)
     return {"order_id": order_id, "status": OrderStatus.PLACED.value, "actor": step.actor}

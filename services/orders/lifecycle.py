@@ -253,11 +253,16 @@ async def place(
     if order.payment.method is not PaymentMethod.COD and order.payment.status is PaymentStatus.PENDING:
         expires = datetime.now(UTC) + timedelta(minutes=step.settings.payment_expiry_minutes)
     details = {"order": order, "customer": customer, "risk_reasons": risk, "payment_expires_at": expires}
+    if replacing is None:
+        # A channel that re-sends an order we refused is correcting it: the refused order is replaced.
+        known = await store.lock_order_by_channel(step.conn, order.channel.value, order.channel_order_id)
+        if known is not None and known["status"] == S.REJECTED:
+            replacing = known
     if replacing is not None:
         order_id = replacing["order_id"]
-        await store.replace_rejected(step.conn, order_id=order_id, entered_by=step.actor, **details)
+        await store.replace_rejected(step.conn, order_id=order_id, entered_by=entered_by, **details)
         previous: OrderStatus | None = S.REJECTED
-        reason = "corrected and submitted again"
+        reason = f"corrected and submitted again by {entered_by or order.channel}"
     else:
         order_id = domain.new_order_id()
         if not await store.insert_placed(step.conn, order_id=order_id, entered_by=entered_by, **details):
@@ -370,9 +375,13 @@ async def reserved(step: Step, row: Any, *, reservation_id: str, allocations: li
 
 async def unroutable(step: Step, row: Any, reason: str) -> None:
     """Routing gave up: hold, backorder or cancel, by setting."""
-    if OrderStatus(row["status"]) is not S.PLACED or row["reservation_id"] is not None:
+    if row["reservation_id"] is not None or OrderStatus(row["status"]) in (S.CANCELLED, S.REJECTED):
         return
+    # Remembered even for an order someone already holds: releasing it must ask routing again.
     await store.set_unroutable(step.conn, row["order_id"], True)
+    if OrderStatus(row["status"]) is not S.PLACED:
+        await note(step, row, f"no stock to fulfil: {reason}")
+        return
     target = domain.UNROUTABLE_TARGET[step.settings.unroutable_action]
     await move(
         step,

@@ -252,6 +252,27 @@ async def test_a_refused_channel_order_is_fixed_by_an_operator_and_placed(
     assert (await call("POST", f"/orders/{order_id}/resubmit", json=fixed)).status_code == 409
 
 
+async def test_a_channel_that_resends_a_refused_order_corrected_gets_the_same_order_placed(
+    stack: Stack, tap: Tap, producer: AIOKafkaProducer
+) -> None:
+    sku = await stocked_sku(tap)
+    channel_order_id = unique("SHP-RESEND")
+    key = f"shopify:{channel_order_id}".encode()
+    bad = channel_order(channel_order_id, sku, total_paise=1)
+    await producer.send_and_wait("channel.orders.v1", encode(bad), key=key)
+    [rejected] = await tap.wait_for("orders.rejected.v1", body_has(channel_order_id=channel_order_id))
+    order_id = json.loads(rejected.value)["order_id"]
+
+    await producer.send_and_wait("channel.orders.v1", encode(channel_order(channel_order_id, sku)), key=key)
+
+    [placed] = await tap.wait_for("orders.placed.v1", body_has(channel_order_id=channel_order_id))
+    assert json.loads(placed.value)["order_id"] == order_id
+    order = await wait_status(order_id, "CONFIRMED")
+    assert order["timeline"][1]["reason"] == "corrected and submitted again by shopify"
+    rows = await db_fetch("orders", "SELECT 1 FROM orders WHERE channel_order_id = $1", channel_order_id)
+    assert len(rows) == 1
+
+
 async def test_an_order_from_a_blocked_phone_waits_for_review_with_the_reason(
     stack: Stack, tap: Tap, producer: AIOKafkaProducer
 ) -> None:
