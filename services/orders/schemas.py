@@ -13,7 +13,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from contracts import CancelReason, Channel, DeliverySpeed
 from contracts.values import Address, Customer, FieldProblem, NonEmptyStr, OrderLine, Payment
 
-ADDRESS_EXAMPLE = {
+ADDRESS_EXAMPLE: dict[str, Any] = {
     "line1": "12 MI Road",
     "line2": None,
     "landmark": "near Ajmeri Gate",
@@ -21,7 +21,7 @@ ADDRESS_EXAMPLE = {
     "state": "Rajasthan",
     "pincode": "302001",
 }
-STAFF_ORDER_EXAMPLE = {
+STAFF_ORDER_EXAMPLE: dict[str, Any] = {
     "channel": "whatsapp",
     "channel_order_id": "WA-2026-0042",
     "placed_at": "2026-11-26T10:15:00+05:30",
