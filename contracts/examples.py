@@ -191,6 +191,7 @@ def order_status_changed() -> OrderStatusChanged:
         reason="COD order: waiting for the customer's WhatsApp confirmation",
         changed_at=_at(1),
         customer=customer(),
+        actor="system",
     )
 
 

@@ -70,8 +70,14 @@ class OrderConfirmed(OrderEvent):
     delivery_speed: DeliverySpeed = DeliverySpeed.STANDARD
     reservation_id: NonEmptyStr
     allocations: list[Allocation] = Field(min_length=1)
-    promised_dispatch_by: UtcDatetime | None = None
-    priority: int = Field(default=0, description="Higher is picked first.")
+    promised_dispatch_by: UtcDatetime | None = Field(
+        default=None, description="When the order must leave the warehouse; earliest is picked first."
+    )
+    priority: int = Field(
+        default=0,
+        description="Among orders due the same day, higher is picked first: express before standard, "
+        "prepaid before COD, high value first.",
+    )
     occurred_at: UtcDatetime = Field(default_factory=utcnow)
 
 
@@ -96,4 +102,7 @@ class OrderStatusChanged(OrderEvent):
     changed_at: UtcDatetime = Field(default_factory=utcnow)
     customer: Customer | None = Field(
         default=None, description="So notifications can message without another lookup."
+    )
+    actor: str | None = Field(
+        default=None, description="Who made the change: role:name of an operator's key, razorpay, or system."
     )

@@ -16,8 +16,9 @@ from pydantic import ValidationError
 from chassis.auth import STAFF, Principal, Role, require
 from chassis.http import Refused
 from contracts import Channel, ChannelOrder, FieldProblem, OrderStatus, PaymentMethod
-from services.orders import domain, lifecycle, payments, store
-from services.orders.lifecycle import Invalid, Placed, Refusal, Step
+from services.orders import actions, domain, intake, lifecycle, payments, store
+from services.orders.intake import Placed
+from services.orders.lifecycle import Invalid, Refusal, Step
 from services.orders.schemas import (
     CONFLICT,
     ERRORS,
@@ -202,7 +203,7 @@ async def create_order(
     data["placed_at"] = data["placed_at"] or datetime.now(UTC).isoformat()
     order = _as_channel_order(data)
     async with _step(request, principal, "POST /orders") as step:
-        outcome = await lifecycle.place(step, order, entered_by=step.actor)
+        outcome = await intake.place(step, order, entered_by=step.actor)
     if not isinstance(outcome, Placed):
         raise Refused(*((p.field, p.problem) for p in outcome))
     if not outcome.created:
@@ -248,7 +249,7 @@ async def resubmit(
             raise Refusal(
                 "channel_order_id", f"{data['channel']}:{data['channel_order_id']} is another order"
             )
-        outcome = await lifecycle.place(step, _as_channel_order(data), replacing=row)
+        outcome = await intake.place(step, _as_channel_order(data), entered_by=step.actor, replacing=row)
         if not isinstance(outcome, Placed):
             raise Invalid(outcome)
     return {"order_id": order_id, "status": OrderStatus.PLACED.value, "actor": step.actor}
@@ -275,7 +276,7 @@ async def cancel(
     principal: Principal = OPERATOR,
 ) -> dict[str, Any]:
     async with _step(request, principal, "POST /orders/{order_id}/cancel") as step:
-        await lifecycle.cancel(
+        await actions.cancel(
             step, await lifecycle.locked(step, order_id), code=body.reason_code, note_text=body.note
         )
         return await _result(step, order_id)
@@ -291,7 +292,7 @@ async def hold(
     request: Request, order_id: OrderId, body: HoldRequest, principal: Principal = OPERATOR
 ) -> dict[str, Any]:
     async with _step(request, principal, "POST /orders/{order_id}/hold") as step:
-        await lifecycle.hold(step, await lifecycle.locked(step, order_id), body.reason)
+        await actions.hold(step, await lifecycle.locked(step, order_id), body.reason)
         return await _result(step, order_id)
 
 
@@ -303,7 +304,7 @@ async def hold(
 )
 async def release(request: Request, order_id: OrderId, principal: Principal = OPERATOR) -> dict[str, Any]:
     async with _step(request, principal, "POST /orders/{order_id}/release") as step:
-        await lifecycle.release(step, await lifecycle.locked(step, order_id))
+        await actions.release(step, await lifecycle.locked(step, order_id))
         return await _result(step, order_id)
 
 
@@ -355,7 +356,7 @@ async def correct_contact(
         raise Refused(("body", "send a phone, a shipping_address, or both"))
     async with _step(request, principal, "PATCH /orders/{order_id}/contact") as step:
         row = await lifecycle.locked(step, order_id)
-        await lifecycle.correct_contact(step, row, phone=body.phone, address=body.shipping_address)
+        await actions.correct_contact(step, row, phone=body.phone, address=body.shipping_address)
         return await _result(step, order_id)
 
 

@@ -9,7 +9,14 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from contracts import OrderStatus, ReturnStatus, ShipmentCreated, ShipmentStatus, ShipmentUpdated
+from contracts import (
+    OrderStatus,
+    PaymentStatus,
+    ReturnStatus,
+    ShipmentCreated,
+    ShipmentStatus,
+    ShipmentUpdated,
+)
 from contracts.returns import ReturnRefunded, ReturnRequested, ReturnUpdated
 from services.orders import domain, store
 from services.orders.lifecycle import Step, move, note, payment_of, reload
@@ -56,6 +63,17 @@ async def shipment_changed(step: Step, row: Any, event: ShipmentCreated | Shipme
         where += f" ({event.ndr_reason}, attempt {event.attempt or 1})"
     if not await move(step, await reload(step, row), derived, where):
         await note(step, row, f"{where}; the order stays {current}")
+    elif derived is S.DELIVERED:
+        await _cod_collected(step, await reload(step, row))
+
+
+async def _cod_collected(step: Step, row: Any) -> None:
+    """Delivered COD is cash the courier collected (and remits): the payment is no longer pending."""
+    payment = payment_of(row)
+    if domain.can_pay(payment.method, payment.status, PaymentStatus.COLLECTED):
+        collected = payment.model_copy(update={"status": PaymentStatus.COLLECTED})
+        await store.set_payment(step.conn, order_id=row["order_id"], payment=collected)
+        await note(step, row, f"COD of {payment.amount_paise} paise collected by the courier")
 
 
 async def return_requested(step: Step, row: Any, event: ReturnRequested) -> None:

@@ -22,8 +22,9 @@ from contracts import (
     ShipmentUpdated,
 )
 from contracts.returns import ReturnRefunded, ReturnRequested, ReturnUpdated
-from services.orders import domain, fulfilment, lifecycle, payments, store
-from services.orders.lifecycle import Placed, Refusal, Step
+from services.orders import actions, domain, fulfilment, intake, lifecycle, payments, store
+from services.orders.intake import Placed
+from services.orders.lifecycle import Refusal, Step
 from services.orders.settings import OrdersSettings
 
 
@@ -45,7 +46,7 @@ def register(service: Service, settings: OrdersSettings) -> None:
         except ValueError:
             received = {"unparsed": raw.decode("utf-8", "replace")[:10_000]}
         fields = received if isinstance(received, dict) else {}
-        await lifecycle.reject(
+        await intake.reject(
             step(ctx),
             channel=str(fields.get("channel") or "unknown"),
             channel_order_id=str(fields.get("channel_order_id") or f"unidentified-{ctx.event_id}"),
@@ -55,14 +56,14 @@ def register(service: Service, settings: OrdersSettings) -> None:
 
     @service.handles(ChannelOrder, on_invalid=on_unreadable_channel_order)
     async def on_channel_order(ctx: HandlerContext, order: ChannelOrder) -> None:
-        outcome = await lifecycle.place(step(ctx), order)
+        outcome = await intake.place(step(ctx), order)
         if isinstance(outcome, Placed):
             ctx.log.info(
                 "order placed" if outcome.created else "duplicate channel order ignored",
                 order_id=outcome.order_id,
             )
             return
-        order_id = await lifecycle.reject(
+        order_id = await intake.reject(
             step(ctx),
             channel=order.channel.value,
             channel_order_id=order.channel_order_id,
@@ -74,7 +75,7 @@ def register(service: Service, settings: OrdersSettings) -> None:
     @service.handles(InventoryReserved)
     async def on_reserved(ctx: HandlerContext, event: InventoryReserved) -> None:
         if (row := await order_row(ctx, event.order_id)) is not None:
-            await lifecycle.reserved(
+            await actions.reserved(
                 step(ctx), row, reservation_id=event.reservation_id, allocations=event.allocations
             )
 
@@ -84,7 +85,7 @@ def register(service: Service, settings: OrdersSettings) -> None:
         if not getattr(event, "final", True):
             return
         if (row := await order_row(ctx, event.order_id)) is not None:
-            await lifecycle.unroutable(step(ctx), row, event.reason)
+            await actions.unroutable(step(ctx), row, event.reason)
 
     @service.handles(CustomerReplied)
     async def on_customer_replied(ctx: HandlerContext, event: CustomerReplied) -> None:

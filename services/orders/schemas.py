@@ -13,7 +13,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from contracts import CancelReason, Channel, DeliverySpeed
 from contracts.values import Address, Customer, FieldProblem, NonEmptyStr, OrderLine, Payment
 
-ADDRESS_EXAMPLE = {
+ADDRESS_EXAMPLE: dict[str, Any] = {
     "line1": "12 MI Road",
     "line2": None,
     "landmark": "near Ajmeri Gate",
@@ -21,7 +21,7 @@ ADDRESS_EXAMPLE = {
     "state": "Rajasthan",
     "pincode": "302001",
 }
-STAFF_ORDER_EXAMPLE = {
+STAFF_ORDER_EXAMPLE: dict[str, Any] = {
     "channel": "whatsapp",
     "channel_order_id": "WA-2026-0042",
     "placed_at": "2026-11-26T10:15:00+05:30",
@@ -264,11 +264,39 @@ class OrderSummary(BaseModel):
     created_at: datetime
 
 
+SUMMARY_EXAMPLE: dict[str, Any] = {
+    "order_id": "ORD-019AC2E1F3A0-5E3B7A21",
+    "channel": "shopify",
+    "channel_order_id": "SHP-1001",
+    "status": "PENDING_COD_CONFIRMATION",
+    "total_paise": 69800,
+    "payment_method": "cod",
+    "payment_status": "pending",
+    "warehouse_codes": ["GGN1"],
+    "awbs": [],
+    "risk_reasons": [],
+    "promised_dispatch_by": None,
+    "priority": None,
+    "created_at": "2026-11-26T04:45:00.123456Z",
+}
+
+
 class OrderPage(BaseModel):
     """A page of the queue; pass next_cursor back as `cursor` for the next one."""
 
     items: list[OrderSummary]
     next_cursor: str | None
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "items": [SUMMARY_EXAMPLE],
+                    "next_cursor": "2026-11-26T04:45:00.123456+00:00|ORD-019AC2E1F3A0-5E3B7A21",
+                }
+            ]
+        }
+    )
 
 
 class TimelineEntry(BaseModel):
@@ -286,7 +314,44 @@ class TimelineEntry(BaseModel):
 class OrderDetail(BaseModel):
     """An order with everything known about it and its full timeline."""
 
-    model_config = ConfigDict(extra="allow")
+    model_config = ConfigDict(
+        extra="allow",
+        json_schema_extra={
+            "examples": [
+                {
+                    **{k: SUMMARY_EXAMPLE[k] for k in ("order_id", "channel", "channel_order_id", "status")},
+                    "customer": {
+                        "name": "Asha Verma",
+                        "phone": "+919812345678",
+                        "email": None,
+                        "language": "hi",
+                    },
+                    "shipping_address": ADDRESS_EXAMPLE,
+                    "payment": {"method": "cod", "status": "pending", "amount_paise": 69800},
+                    "timeline": [
+                        {
+                            "from_status": None,
+                            "to_status": "PLACED",
+                            "reason": "received from shopify",
+                            "cause": "channel.orders.v1",
+                            "cause_event_id": "0b0c6f3e-2f7a-5c53-9d8e-1f6a3c2b9e10",
+                            "actor": "system",
+                            "at": "2026-11-26T04:45:00.123456Z",
+                        },
+                        {
+                            "from_status": "PLACED",
+                            "to_status": "PENDING_COD_CONFIRMATION",
+                            "reason": "stock reserved; waiting for the customer to confirm COD",
+                            "cause": "inventory.reserved.v1",
+                            "cause_event_id": "019ac2e1-f3a1-7c2d-8e9f-0a1b2c3d4e5f",
+                            "actor": "system",
+                            "at": "2026-11-26T04:45:00.412345Z",
+                        },
+                    ],
+                }
+            ]
+        },
+    )
 
     order_id: str
     channel: str

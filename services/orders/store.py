@@ -68,7 +68,7 @@ async def replace_rejected(
     customer: Customer,
     risk_reasons: list[str],
     payment_expires_at: datetime | None,
-    entered_by: str,
+    entered_by: str | None,
 ) -> None:
     """Turn a refused order into a placed one with the operator's corrected content."""
     await conn.execute(
@@ -132,6 +132,15 @@ async def order_id_of(conn: Conn, channel: str, channel_order_id: str) -> str | 
 async def lock_order(conn: Conn, order_id: str) -> asyncpg.Record | None:
     """The order row, locked until the transaction ends (one writer at a time per order)."""
     return await conn.fetchrow("SELECT * FROM orders WHERE order_id = $1 FOR UPDATE", order_id)
+
+
+async def lock_order_by_channel(conn: Conn, channel: str, channel_order_id: str) -> asyncpg.Record | None:
+    """The order a channel's order id became, locked."""
+    return await conn.fetchrow(
+        "SELECT * FROM orders WHERE channel = $1 AND channel_order_id = $2 FOR UPDATE",
+        channel,
+        channel_order_id,
+    )
 
 
 async def lock_order_by_payment(conn: Conn, gateway_payment_id: str) -> asyncpg.Record | None:

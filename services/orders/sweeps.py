@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 
 from chassis.service import Service
 from contracts import OrderStatus
-from services.orders import lifecycle, store
+from services.orders import actions, lifecycle, store
 from services.orders.lifecycle import Step
 from services.orders.settings import OrdersSettings
 
@@ -41,7 +41,7 @@ async def expire_unpaid(service: Service, settings: OrdersSettings, *, now: date
             limit=BATCH,
         )
         for order_id in due:
-            await lifecycle.expire_payment(step, await lifecycle.locked(step, order_id))
+            await actions.expire_payment(step, await lifecycle.locked(step, order_id))
     return len(due)
 
 
@@ -57,5 +57,5 @@ async def cod_unanswered(service: Service, settings: OrdersSettings, *, now: dat
             limit=BATCH,
         )
         for order_id in due:
-            await lifecycle.cod_no_reply(step, await lifecycle.locked(step, order_id))
+            await actions.cod_no_reply(step, await lifecycle.locked(step, order_id))
     return len(due)

@@ -166,6 +166,7 @@ def test_each_risk_rule_says_why_it_fired() -> None:
     ]
     assert reasons(domain.RiskFacts(past_rtos=2)) == ["phone had 2 past order(s) returned to origin"]
     assert reasons(domain.RiskFacts(past_rtos=1)) == []
+    assert reasons(domain.RiskFacts(past_rtos=5), method=PaymentMethod.UPI) == []
     [big] = reasons(domain.RiskFacts(), total=1_000_001)
     assert "above the review threshold" in big
     assert reasons(domain.RiskFacts(), method=PaymentMethod.UPI, total=1_000_001) == []

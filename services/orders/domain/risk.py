@@ -40,6 +40,8 @@ def risk_reasons(
         reasons.append(
             f"COD of {total_paise} paise is above the review threshold {rules.cod_review_above_paise}"
         )
-    if facts.past_rtos >= rules.rto_threshold:
+    # Returns to origin cost the seller two shipping legs and, for COD, the whole sale: a prepaid
+    # customer has paid, so the history only holds COD orders.
+    if method is PaymentMethod.COD and facts.past_rtos >= rules.rto_threshold:
         reasons.append(f"phone had {facts.past_rtos} past order(s) returned to origin")
     return reasons

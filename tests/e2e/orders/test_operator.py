@@ -21,9 +21,10 @@ from tests.e2e.orders.support import (
     place,
     stocked_sku,
     wait_available,
+    wait_routing_knows,
     wait_status,
 )
-from tests.helpers import channel_order, db_fetch, encode, unique
+from tests.helpers import channel_order, db_fetch, encode, seed_stock, unique
 
 pytestmark = pytest.mark.e2e
 
@@ -251,6 +252,27 @@ async def test_a_refused_channel_order_is_fixed_by_an_operator_and_placed(
     assert (await call("POST", f"/orders/{order_id}/resubmit", json=fixed)).status_code == 409
 
 
+async def test_a_channel_that_resends_a_refused_order_corrected_gets_the_same_order_placed(
+    stack: Stack, tap: Tap, producer: AIOKafkaProducer
+) -> None:
+    sku = await stocked_sku(tap)
+    channel_order_id = unique("SHP-RESEND")
+    key = f"shopify:{channel_order_id}".encode()
+    bad = channel_order(channel_order_id, sku, total_paise=1)
+    await producer.send_and_wait("channel.orders.v1", encode(bad), key=key)
+    [rejected] = await tap.wait_for("orders.rejected.v1", body_has(channel_order_id=channel_order_id))
+    order_id = json.loads(rejected.value)["order_id"]
+
+    await producer.send_and_wait("channel.orders.v1", encode(channel_order(channel_order_id, sku)), key=key)
+
+    [placed] = await tap.wait_for("orders.placed.v1", body_has(channel_order_id=channel_order_id))
+    assert json.loads(placed.value)["order_id"] == order_id
+    order = await wait_status(order_id, "CONFIRMED")
+    assert order["timeline"][1]["reason"] == "corrected and submitted again by shopify"
+    rows = await db_fetch("orders", "SELECT 1 FROM orders WHERE channel_order_id = $1", channel_order_id)
+    assert len(rows) == 1
+
+
 async def test_an_order_from_a_blocked_phone_waits_for_review_with_the_reason(
     stack: Stack, tap: Tap, producer: AIOKafkaProducer
 ) -> None:
@@ -271,10 +293,73 @@ async def test_an_order_from_a_blocked_phone_waits_for_review_with_the_reason(
     assert (await call("DELETE", f"/risk/blocklist/phone/{phone}")).status_code == 404
 
 
-async def test_an_order_nobody_has_stock_for_waits_on_hold(
+async def test_an_order_nobody_has_stock_for_waits_on_hold_and_is_routed_again_when_released(
     stack: Stack, tap: Tap, producer: AIOKafkaProducer
 ) -> None:
-    order_id = await place(producer, tap, unique("NO-STOCK"))
+    sku = unique("NO-STOCK")
+    order_id = await place(producer, tap, sku)
     order = await wait_status(order_id, "ON_HOLD")
     assert order["timeline"][-1]["reason"].startswith("no stock to fulfil")
     assert order["unroutable"] is True
+
+    await seed_stock(sku, {"GGN1": 4})
+    await wait_routing_knows(sku, 4)
+    assert (await call("POST", f"/orders/{order_id}/release")).json()["status"] == "PLACED"
+    order = await wait_status(order_id, "CONFIRMED")
+    assert order["unroutable"] is False
+    assert await available(sku) == 2
+
+
+async def test_a_cod_order_from_a_phone_whose_parcels_came_back_twice_waits_for_review(
+    stack: Stack, tap: Tap, producer: AIOKafkaProducer
+) -> None:
+    from contracts import CustomerReplied, NotificationChannel, ReplyChoice
+    from tests.conftest import publish_event
+    from tests.e2e.orders.support import COD
+
+    sku = await stocked_sku(tap, units=10)
+    customer = {"name": "Returns Often", "phone": a_phone()}
+    for _ in range(2):
+        order_id = await place(producer, tap, sku, payment=COD, customer=customer)
+        await wait_status(order_id, "PENDING_COD_CONFIRMATION")
+        await publish_event(
+            producer,
+            CustomerReplied(
+                order_id=order_id,
+                channel=NotificationChannel.WHATSAPP,
+                choice=ReplyChoice.COD_CONFIRM,
+                provider_message_id=unique("wamid"),
+            ),
+        )
+        await tap.wait_for("shipping.shipment_created.v1", body_has(order_id=order_id))
+        for status, expected in (("PICKED_UP", "SHIPPED"), ("RTO_INITIATED", "RTO_INITIATED")):
+            await _ship(producer, order_id, status)
+            await wait_status(order_id, expected)
+        await _ship(producer, order_id, "RTO_DELIVERED")
+        await wait_status(order_id, "RTO_DELIVERED")
+
+    prepaid = await place(producer, tap, sku, customer=customer)
+    await wait_status(prepaid, "CONFIRMED")
+    third = await place(producer, tap, sku, payment=COD, customer=customer)
+    order = await wait_status(third, "ON_HOLD")
+    assert order["timeline"][-1]["reason"] == "review: phone had 2 past order(s) returned to origin"
+
+
+async def test_the_same_order_from_the_channel_and_keyed_in_by_hand_at_once_makes_one_order(
+    stack: Stack, tap: Tap, producer: AIOKafkaProducer
+) -> None:
+    sku = await stocked_sku(tap)
+    body = channel_order(unique("AMZ"), sku, channel="amazon")
+    key = f"amazon:{body['channel_order_id']}".encode()
+    copies = [producer.send_and_wait("channel.orders.v1", encode(body), key=key) for _ in range(3)]
+    answers = await asyncio.gather(*copies, *(call("POST", "/orders", json=body) for _ in range(3)))
+
+    codes = sorted(a.status_code for a in answers[3:])
+    assert codes in ([201, 409, 409], [409, 409, 409])
+    [placed] = await tap.wait_for("orders.placed.v1", body_has(channel_order_id=body["channel_order_id"]))
+    await wait_status(json.loads(placed.value)["order_id"], "CONFIRMED")
+    rows = await db_fetch(
+        "orders", "SELECT 1 FROM orders WHERE channel_order_id = $1", body["channel_order_id"]
+    )
+    assert len(rows) == 1
+    assert len(tap.find("orders.placed.v1", body_has(channel_order_id=body["channel_order_id"]))) == 1

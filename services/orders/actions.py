@@ -1,0 +1,185 @@
+"""What happens to an order before it reaches shipping: its stock is reserved (or cannot be), an
+operator cancels, holds, releases or corrects it, a payment or COD deadline passes.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from contracts import CancelReason, Customer, OrderCancelled, OrderPlaced, OrderStatus
+from contracts.values import Address, Allocation, OrderLine
+from services.orders import domain, store
+from services.orders.lifecycle import Invalid, Refusal, Step, ids, move, note, payment_of, reload, risk_of
+
+S = OrderStatus
+
+
+async def reserved(step: Step, row: Any, *, reservation_id: str, allocations: list[Allocation]) -> None:
+    """Stock is held for the order: go on to payment, COD confirmation, review or confirmation."""
+    status = OrderStatus(row["status"])
+    if row["reservation_id"] is not None:
+        return
+    if status in (S.CANCELLED, S.REJECTED):
+        # Cancelled while routing was still working: the stock reserved since must go back.
+        await note(step, row, f"stock reserved ({reservation_id}) after cancellation; releasing it")
+        await step.emit(
+            OrderCancelled(**ids(row), reason_code=CancelReason.OTHER, note="reserved after cancel")
+        )
+        return
+    await store.set_reservation(
+        step.conn, order_id=row["order_id"], reservation_id=reservation_id, allocations=allocations
+    )
+    if status is not S.PLACED:
+        await note(step, row, f"stock reserved ({reservation_id}); the order stays {status}")
+        return
+    row = await reload(step, row)
+    payment = payment_of(row)
+    target, reason = domain.status_after_reservation(payment.method, payment.status, risk_of(row))
+    await move(step, row, target, reason, held_for="review" if target is S.ON_HOLD else None)
+
+
+async def unroutable(step: Step, row: Any, reason: str) -> None:
+    """Routing gave up: hold, backorder or cancel, by setting."""
+    if row["reservation_id"] is not None or OrderStatus(row["status"]) in (S.CANCELLED, S.REJECTED):
+        return
+    # Remembered even for an order someone already holds: releasing it must ask routing again.
+    await store.set_unroutable(step.conn, row["order_id"], True)
+    if OrderStatus(row["status"]) is not S.PLACED:
+        await note(step, row, f"no stock to fulfil: {reason}")
+        return
+    target = domain.UNROUTABLE_TARGET[step.settings.unroutable_action]
+    await move(
+        step,
+        row,
+        target,
+        f"no stock to fulfil: {reason}",
+        cancel_code=CancelReason.UNROUTABLE,
+        held_for="stock",
+    )
+
+
+# operator actions ------------------------------------------------------------------------------
+
+
+async def cancel(step: Step, row: Any, *, code: CancelReason, note_text: str | None) -> None:
+    """Cancel before dispatch: inventory releases the stock, shipping cancels the shipment."""
+    status = OrderStatus(row["status"])
+    if status not in domain.BEFORE_DISPATCH:
+        raise Refusal("status", f"a {status} order can no longer be cancelled (it has left the warehouse)")
+    reason = f"cancelled ({code})" + (f": {note_text}" if note_text else "")
+    await move(step, row, S.CANCELLED, reason, cancel_code=code)
+
+
+async def hold(step: Step, row: Any, reason: str) -> None:
+    """Stop an order before it reaches shipping, for a person to look at."""
+    status = OrderStatus(row["status"])
+    if not domain.can_transition(status, S.ON_HOLD):
+        raise Refusal("status", f"a {status} order cannot be held (only before it is confirmed)")
+    await move(step, row, S.ON_HOLD, f"held: {reason}", held_for="operator")
+
+
+async def release(step: Step, row: Any) -> OrderStatus:
+    """Let a held or backordered order go on to where it would be without the hold."""
+    status = OrderStatus(row["status"])
+    if status not in (S.ON_HOLD, S.BACKORDERED):
+        raise Refusal("status", f"a {status} order is not held")
+    if row["reservation_id"] is None:
+        await move(step, row, S.PLACED, "released; waiting for stock")
+        if row["unroutable"]:
+            await store.set_unroutable(step.conn, row["order_id"], False)
+            await _replan(step, await reload(step, row))
+        return S.PLACED
+    payment = payment_of(row)
+    target, why = domain.next_after_hold(payment.method, payment.status)
+    if not await move(step, row, target, f"released: {why}"):
+        raise Refusal("status", f"a {status} order cannot go to {target}")
+    return target
+
+
+async def _replan(step: Step, row: Any) -> None:
+    """Ask routing again for an order it could not place before (orders.placed.v1 once more)."""
+    await step.emit(
+        OrderPlaced(
+            **ids(row),
+            placed_at=row["placed_at"],
+            customer=Customer.model_validate_json(row["customer"]),
+            shipping_address=Address.model_validate_json(row["shipping_address"]),
+            lines=[OrderLine.model_validate(x) for x in json.loads(row["lines"])],
+            shipping_fee_paise=row["shipping_fee_paise"],
+            discount_paise=row["discount_paise"],
+            total_paise=row["total_paise"],
+            payment=payment_of(row),
+            delivery_speed=row["delivery_speed"],
+        )
+    )
+
+
+async def correct_contact(step: Step, row: Any, *, phone: str | None, address: Address | None) -> None:
+    """Correct the phone and/or address before shipping has them; both re-validated, risk re-assessed."""
+    status = OrderStatus(row["status"])
+    if status not in domain.CORRECTABLE:
+        raise Refusal("status", f"a {status} order's address is with shipping already; it cannot change here")
+    customer = Customer.model_validate_json(row["customer"])
+    new_address = address or Address.model_validate_json(row["shipping_address"])
+    problems = (domain.phone_problems(phone, field="phone") if phone else []) + (
+        domain.address_problems(address, prefix="shipping_address") if address else []
+    )
+    if problems:
+        raise Invalid(problems)
+    if phone:
+        customer = customer.model_copy(update={"phone": domain.normalise_phone(phone)})
+    payment = payment_of(row)
+    facts = await store.risk_facts(step.conn, phone=customer.phone, pincode=new_address.pincode)
+    risk = domain.risk_reasons(
+        method=payment.method,
+        total_paise=row["total_paise"],
+        pincode=new_address.pincode,
+        facts=facts,
+        rules=step.settings.risk_rules(),
+    )
+    await store.set_contact(
+        step.conn, order_id=row["order_id"], customer=customer, address=new_address, risk_reasons=risk
+    )
+    changed = " and ".join(x for x, v in (("phone", phone), ("address", address)) if v)
+    await note(step, row, f"{changed} corrected")
+    if risk and status is not S.ON_HOLD and row["reservation_id"] is not None:
+        await move(step, await reload(step, row), S.ON_HOLD, "review: " + "; ".join(risk), held_for="review")
+
+
+# deadlines ---------------------------------------------------------------------------------------
+
+
+async def expire_payment(step: Step, row: Any) -> None:
+    """A prepaid order not paid in time is cancelled and its stock released."""
+    payment = payment_of(row)
+    if payment.status in domain.PAID:
+        return
+    await move(
+        step,
+        row,
+        S.CANCELLED,
+        f"not paid within {step.settings.payment_expiry_minutes:g} minutes",
+        cancel_code=CancelReason.PAYMENT_EXPIRED,
+    )
+
+
+async def cod_no_reply(step: Step, row: Any) -> None:
+    """No COD reply in time: hold for a call, or cancel, by setting."""
+    hours = f"{step.settings.cod_confirmation_hours:g}"
+    if step.settings.cod_no_reply_action == "cancel":
+        await move(
+            step,
+            row,
+            S.CANCELLED,
+            f"no COD confirmation within {hours} h",
+            cancel_code=CancelReason.COD_DECLINED,
+        )
+    else:
+        await move(
+            step,
+            row,
+            S.ON_HOLD,
+            f"no COD confirmation within {hours} h: call the customer",
+            held_for="cod_no_reply",
+        )
