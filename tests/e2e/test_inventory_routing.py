@@ -34,6 +34,12 @@ def value(record: Any) -> dict[str, Any]:
     return json.loads(record.value)
 
 
+def single_plan(order_id: str, sku: str, warehouse_code: str, quantity: int) -> RoutingPlanned:
+    """A routing plan as routing would send it: one shipment of one line."""
+    shipment = PlannedShipment(warehouse_code=warehouse_code, lines=[SkuQuantity(sku=sku, quantity=quantity)])
+    return RoutingPlanned(order_id=order_id, plans=[FulfilmentPlan(rank=1, score=0, shipments=[shipment])])
+
+
 async def stock_seen_by_routing(tap: Tap, sku: str, count: int) -> None:
     """Wait until routing applied the stock_changed events of a freshly seeded SKU."""
     events = await tap.wait_for("inventory.stock_changed.v1", body_has(sku=sku), count=count)
@@ -330,18 +336,7 @@ async def test_unconfirmed_reservations_expire_but_a_confirmed_order_keeps_its_s
         stack.wait_ready(["inventory"], timeout=90)
         unpaid, paid = unique("ORD-UNPAID"), unique("ORD-PAID")
         for order_id in (unpaid, paid):
-            plan = RoutingPlanned(
-                order_id=order_id,
-                plans=[
-                    FulfilmentPlan(
-                        rank=1,
-                        score=0,
-                        shipments=[
-                            PlannedShipment(warehouse_code="BLR1", lines=[SkuQuantity(sku=sku, quantity=2)])
-                        ],
-                    )
-                ],
-            )
+            plan = single_plan(order_id, sku, "BLR1", 2)
             await publish_event(producer, plan, source="routing")
             await tap.wait_for("inventory.reserved.v1", body_has(order_id=order_id))
         confirmed = examples.order_confirmed().model_copy(update={"order_id": paid})
@@ -357,3 +352,24 @@ async def test_unconfirmed_reservations_expire_but_a_confirmed_order_keeps_its_s
         stack.stop("inventory")
         stack.start("inventory")
         stack.wait_ready(["inventory"], timeout=90)
+
+
+async def test_cancelling_releases_the_stock_and_a_plan_arriving_after_the_cancel_reserves_nothing(
+    stack: Stack, tap: Tap, producer: AIOKafkaProducer
+) -> None:
+    sku = unique("CANCEL")
+    await seed_stock(sku, {"BOM1": 3})
+    reserved_then_cancelled, cancelled_first = unique("ORD-A"), unique("ORD-B")
+    await publish_event(producer, single_plan(reserved_then_cancelled, sku, "BOM1", 2), source="routing")
+    await tap.wait_for("inventory.reserved.v1", body_has(order_id=reserved_then_cancelled))
+    for order_id in (reserved_then_cancelled, cancelled_first):
+        cancel = examples.order_cancelled().model_copy(update={"order_id": order_id})
+        await wait_applied("inventory", (await publish_event(producer, cancel, source="orders")).id)
+    released = await tap.wait_for("inventory.released.v1", body_has(order_id=reserved_then_cancelled))
+    assert value(released[0])["allocations"] == [{"warehouse_code": "BOM1", "sku": sku, "quantity": 2}]
+
+    late = await publish_event(producer, single_plan(cancelled_first, sku, "BOM1", 1), source="routing")
+    await wait_applied("inventory", late.id)
+    assert tap.find("inventory.reserved.v1", body_has(order_id=cancelled_first)) == []
+    numbers = (await stock(sku))["BOM1"]
+    assert (numbers["on_hand"], numbers["reserved"]) == (3, 0)
