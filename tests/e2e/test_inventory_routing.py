@@ -373,3 +373,45 @@ async def test_cancelling_releases_the_stock_and_a_plan_arriving_after_the_cance
     assert tap.find("inventory.reserved.v1", body_has(order_id=cancelled_first)) == []
     numbers = (await stock(sku))["BOM1"]
     assert (numbers["on_hand"], numbers["reserved"]) == (3, 0)
+
+
+async def test_a_sku_pinned_to_bengaluru_ships_from_there_and_explain_says_why(
+    stack: Stack, tap: Tap, producer: AIOKafkaProducer
+) -> None:
+    sku = unique("PINNED")
+    await seed_stock(sku, {"GGN1": 5, "BLR1": 5})
+    await stock_seen_by_routing(tap, sku, count=2)
+    async with httpx.AsyncClient(timeout=10, headers=dev_headers("ops")) as http:
+        r = await http.post(
+            url("routing", "/rules"), json={"kind": "exclude_pincodes", "warehouse_code": "GGN1"}
+        )
+        assert r.status_code == 422
+        assert [p["field"] for p in r.json()["problems"]] == ["pincode_from", "pincode_to"]
+        r = await http.post(
+            url("routing", "/rules"), json={"kind": "pin_sku", "warehouse_code": "XXX9", "sku": sku}
+        )
+        assert r.status_code == 422 and r.json()["problems"][0]["field"] == "warehouse_code"
+        r = await http.post(
+            url("routing", "/rules"), json={"kind": "pin_sku", "warehouse_code": "BLR1", "sku": sku}
+        )
+        assert r.status_code == 201, r.text
+        rule_id = r.json()["id"]
+    try:
+        channel_order_id = await place(producer, sku, quantity=1)
+        placed = await tap.wait_for("orders.placed.v1", body_has(channel_order_id=channel_order_id))
+        order_id = value(placed[0])["order_id"]
+        reserved = await tap.wait_for("inventory.reserved.v1", body_has(order_id=order_id))
+        assert value(reserved[0])["allocations"][0]["warehouse_code"] == "BLR1", (
+            "Gurugram is nearer, but not allowed"
+        )
+        async with httpx.AsyncClient(timeout=10, headers=dev_headers("viewer")) as http:
+            explained = (await http.get(url("routing", f"/routes/{order_id}/explain"))).json()
+        attempt = explained["attempts"][0]
+        assert f"{sku} is pinned to BLR1" in attempt["left_out"]
+        assert attempt["plans"][0]["reasons"][0].startswith(
+            "ships complete from one warehouse: Bengaluru (BLR1)"
+        )
+        assert attempt["outcome"] == "reserved plan 1"
+    finally:
+        async with httpx.AsyncClient(timeout=10, headers=dev_headers("ops")) as http:
+            assert (await http.delete(url("routing", f"/rules/{rule_id}"))).status_code == 204
