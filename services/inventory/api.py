@@ -19,6 +19,7 @@ from services.inventory import handlers, items, store
 router = APIRouter(tags=["stock"])
 
 SkuField = Annotated[str, Field(min_length=1, max_length=64, examples=["TEA-ASSAM-250"])]
+MAX_CSV_BYTES = 5_000_000  # about 40,000 items; larger catalogues import in parts
 WarehouseField = Annotated[str, Field(min_length=1, max_length=32, examples=["BOM1"])]
 
 
@@ -295,8 +296,13 @@ async def delete_item(request: Request, sku: str, principal: Principal = require
     },
 )
 async def import_items(request: Request, principal: Principal = require(Role.OPS)) -> dict[str, Any]:
+    raw = await request.body()
+    if len(raw) > MAX_CSV_BYTES:
+        raise Refused(
+            ("body", f"{len(raw):,} bytes; import at most {MAX_CSV_BYTES:,} bytes per file"), status=413
+        )
     try:
-        text = (await request.body()).decode("utf-8-sig")
+        text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         raise Refused(("body", f"not UTF-8 text at byte {exc.start}")) from None
     if not text.strip():
