@@ -101,7 +101,12 @@ async def committed_warehouses(conn: asyncpg.Connection, reservation_id: str) ->
 
 
 async def release(
-    conn: asyncpg.Connection, *, reservation: asyncpg.Record, reason: str, actor: str = "system"
+    conn: asyncpg.Connection,
+    *,
+    reservation: asyncpg.Record,
+    reason: str,
+    actor: str = "system",
+    because: str = "cancelled",
 ) -> list[Allocation]:
     """Give an active reservation's units back to available, except what has already been picked
     up by the courier (that is a deduction now); returns what was released."""
@@ -110,7 +115,40 @@ async def release(
     await _unreserve(conn, allocations)
     await record_movements(conn, allocations, reserved_sign=-1, kind="release", reference=reason, actor=actor)
     await conn.execute(
-        "UPDATE reservations SET status = 'released', updated_at = now() WHERE reservation_id = $1",
+        """UPDATE reservations SET status = 'released', released_because = $2, updated_at = now()
+            WHERE reservation_id = $1""",
+        reservation["reservation_id"],
+        because,
+    )
+    return allocations
+
+
+async def reserve_again(conn: asyncpg.Connection, *, reservation: asyncpg.Record) -> list[Allocation]:
+    """Take an expired reservation's units again, all or nothing (run inside a savepoint), and mark
+    it active and confirmed; raises NotEnoughStock when they have been sold meanwhile."""
+    allocations = allocations_in(reservation)
+    for a in allocations:
+        taken = await conn.fetchval(
+            """UPDATE stock SET reserved = reserved + $3, updated_at = now()
+                WHERE sku = $1 AND warehouse_code = $2 AND on_hand - reserved - buffer >= $3
+            RETURNING 1""",
+            a.sku,
+            a.warehouse_code,
+            a.quantity,
+        )
+        if taken is None:
+            raise NotEnoughStock(f"{a.sku} at {a.warehouse_code}")
+    await record_movements(
+        conn,
+        allocations,
+        reserved_sign=1,
+        kind="reservation",
+        reference=f"{reservation['order_id']} confirmed late",
+    )
+    await conn.execute(
+        """UPDATE reservations SET status = 'active', released_because = NULL, confirmed_at = now(),
+                                   updated_at = now()
+            WHERE reservation_id = $1""",
         reservation["reservation_id"],
     )
     return allocations
@@ -162,7 +200,7 @@ async def confirm(conn: asyncpg.Connection, order_id: str) -> bool:
     """Mark an order's reservation confirmed (paid or COD-confirmed): the expiry sweep skips it."""
     done = await conn.fetchval(
         """UPDATE reservations SET confirmed_at = now(), updated_at = now()
-            WHERE order_id = $1 AND confirmed_at IS NULL RETURNING 1""",
+            WHERE order_id = $1 AND status = 'active' AND confirmed_at IS NULL RETURNING 1""",
         order_id,
     )
     return done is not None

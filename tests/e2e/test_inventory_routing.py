@@ -348,6 +348,12 @@ async def test_unconfirmed_reservations_expire_but_a_confirmed_order_keeps_its_s
         assert tap.find("inventory.released.v1", body_has(order_id=paid)) == []
         numbers = (await stock(sku))["BLR1"]
         assert (numbers["on_hand"], numbers["reserved"], numbers["available"]) == (4, 2, 2)
+
+        late = examples.order_confirmed().model_copy(update={"order_id": unpaid})
+        await wait_applied("inventory", (await publish_event(producer, late, source="orders")).id)
+        await asyncio.sleep(3)  # sweeps run; a confirmed reservation is not theirs to release
+        numbers = (await stock(sku))["BLR1"]
+        assert (numbers["reserved"], numbers["available"]) == (4, 0), "paid late: its units are held again"
     finally:
         stack.stop("inventory")
         stack.start("inventory")
