@@ -6,6 +6,7 @@ from pathlib import Path
 
 from chassis.service import Service
 from services.inventory import api, handlers
+from services.inventory.items import api as items_api
 from services.inventory.settings import InventorySettings
 
 
@@ -15,4 +16,5 @@ def build(settings: InventorySettings | None = None) -> Service:
     service = Service("inventory", settings=settings, migrations=Path(__file__).parent / "migrations")
     handlers.register(service)
     service.include_router(api.router)
+    service.include_router(items_api.router)
     return service

@@ -140,10 +140,24 @@ def register(service: Service) -> None:
 
     @service.handles(OrderConfirmed)
     async def on_confirmed(ctx: HandlerContext, event: OrderConfirmed) -> None:
-        if not await store.confirm(ctx.conn, event.order_id):
-            reservation = await store.reservation_of(ctx.conn, event.order_id)
-            if reservation is None or reservation["status"] != "active":
-                ctx.log.warning("confirmed order holds no active reservation", order_id=event.order_id)
+        if await store.confirm(ctx.conn, event.order_id):
+            return
+        reservation = await store.reservation_of(ctx.conn, event.order_id)
+        if reservation is None or reservation["released_because"] != "expired":
+            return
+        # Paid after the safety net let the units go: take them again if nobody bought them since.
+        try:
+            async with ctx.conn.transaction():
+                allocations = await store.reserve_again(ctx.conn, reservation=reservation)
+        except store.NotEnoughStock as short:
+            ctx.log.error(
+                "confirmed order's expired reservation cannot be taken again; stock sold meanwhile",
+                order_id=event.order_id,
+                short=str(short),
+            )
+            return
+        touched(ctx, allocations)
+        ctx.log.warning("expired reservation taken again on late confirmation", order_id=event.order_id)
 
     @service.handles(OrderCancelled)
     async def on_cancelled(ctx: HandlerContext, event: OrderCancelled) -> None:
@@ -212,7 +226,9 @@ def register(service: Service) -> None:
             pairs: set[Pair] = set()
             for reservation in due:
                 reason = f"reservation expired unconfirmed at {reservation['expires_at'].isoformat()}"
-                allocations = await store.release(conn, reservation=reservation, reason=reason)
+                allocations = await store.release(
+                    conn, reservation=reservation, reason=reason, because="expired"
+                )
                 await svc.emit(
                     conn,
                     InventoryReleased(

@@ -101,7 +101,12 @@ async def committed_warehouses(conn: asyncpg.Connection, reservation_id: str) ->
 
 
 async def release(
-    conn: asyncpg.Connection, *, reservation: asyncpg.Record, reason: str, actor: str = "system"
+    conn: asyncpg.Connection,
+    *,
+    reservation: asyncpg.Record,
+    reason: str,
+    actor: str = "system",
+    because: str = "cancelled",
 ) -> list[Allocation]:
     """Give an active reservation's units back to available, except what has already been picked
     up by the courier (that is a deduction now); returns what was released."""
@@ -110,7 +115,40 @@ async def release(
     await _unreserve(conn, allocations)
     await record_movements(conn, allocations, reserved_sign=-1, kind="release", reference=reason, actor=actor)
     await conn.execute(
-        "UPDATE reservations SET status = 'released', updated_at = now() WHERE reservation_id = $1",
+        """UPDATE reservations SET status = 'released', released_because = $2, updated_at = now()
+            WHERE reservation_id = $1""",
+        reservation["reservation_id"],
+        because,
+    )
+    return allocations
+
+
+async def reserve_again(conn: asyncpg.Connection, *, reservation: asyncpg.Record) -> list[Allocation]:
+    """Take an expired reservation's units again, all or nothing (run inside a savepoint), and mark
+    it active and confirmed; raises NotEnoughStock when they have been sold meanwhile."""
+    allocations = allocations_in(reservation)
+    for a in allocations:
+        taken = await conn.fetchval(
+            """UPDATE stock SET reserved = reserved + $3, updated_at = now()
+                WHERE sku = $1 AND warehouse_code = $2 AND on_hand - reserved - buffer >= $3
+            RETURNING 1""",
+            a.sku,
+            a.warehouse_code,
+            a.quantity,
+        )
+        if taken is None:
+            raise NotEnoughStock(f"{a.sku} at {a.warehouse_code}")
+    await record_movements(
+        conn,
+        allocations,
+        reserved_sign=1,
+        kind="reservation",
+        reference=f"{reservation['order_id']} confirmed late",
+    )
+    await conn.execute(
+        """UPDATE reservations SET status = 'active', released_because = NULL, confirmed_at = now(),
+                                   updated_at = now()
+            WHERE reservation_id = $1""",
         reservation["reservation_id"],
     )
     return allocations
@@ -162,7 +200,7 @@ async def confirm(conn: asyncpg.Connection, order_id: str) -> bool:
     """Mark an order's reservation confirmed (paid or COD-confirmed): the expiry sweep skips it."""
     done = await conn.fetchval(
         """UPDATE reservations SET confirmed_at = now(), updated_at = now()
-            WHERE order_id = $1 AND confirmed_at IS NULL RETURNING 1""",
+            WHERE order_id = $1 AND status = 'active' AND confirmed_at IS NULL RETURNING 1""",
         order_id,
     )
     return done is not None
@@ -390,65 +428,3 @@ async def set_armed(conn: asyncpg.Connection, *, sku: str, warehouse_code: str, 
         warehouse_code,
         armed,
     )
-
-
-# item master -------------------------------------------------------------------------------------
-
-ITEM_COLUMNS = (
-    "sku",
-    "name",
-    "category",
-    "barcode",
-    "weight_grams",
-    "length_mm",
-    "width_mm",
-    "height_mm",
-    "hsn_code",
-    "mrp_paise",
-)
-
-
-async def upsert_items(conn: asyncpg.Connection, items: list[dict[str, object]], *, actor: str) -> None:
-    """Create or replace items (one statement for a whole CSV)."""
-    await conn.executemany(
-        f"""INSERT INTO items ({", ".join(ITEM_COLUMNS)}, updated_by)
-            VALUES ({", ".join(f"${i}" for i in range(1, len(ITEM_COLUMNS) + 2))})
-            ON CONFLICT (sku) DO UPDATE SET
-                {", ".join(f"{c} = EXCLUDED.{c}" for c in ITEM_COLUMNS[1:])},
-                updated_by = EXCLUDED.updated_by, updated_at = now()""",
-        [(*(item[c] for c in ITEM_COLUMNS), actor) for item in items],
-    )
-
-
-async def barcode_owners(conn: Conn, barcodes: list[str]) -> dict[str, str]:
-    """barcode → the SKU that already carries it."""
-    rows = await conn.fetch("SELECT barcode, sku FROM items WHERE barcode = ANY($1::text[])", barcodes)
-    return {r["barcode"]: r["sku"] for r in rows}
-
-
-async def item(pool: Conn, sku: str) -> asyncpg.Record | None:
-    """One item."""
-    return await pool.fetchrow("SELECT * FROM items WHERE sku = $1", sku)
-
-
-async def items(pool: Conn, *, category: str | None, limit: int, after: str | None) -> list[asyncpg.Record]:
-    """Items by SKU, a page at a time."""
-    return list(
-        await pool.fetch(
-            """SELECT * FROM items WHERE ($1::text IS NULL OR category = $1)
-                 AND ($2::text IS NULL OR sku > $2) ORDER BY sku LIMIT $3""",
-            category,
-            after,
-            limit,
-        )
-    )
-
-
-async def delete_item(conn: Conn, sku: str) -> bool:
-    """Remove an item that holds no stock; False when there was no such item."""
-    return await conn.fetchval("DELETE FROM items WHERE sku = $1 RETURNING true", sku) is not None
-
-
-async def holds_stock(conn: Conn, sku: str) -> bool:
-    """Whether any warehouse has units of the SKU on hand or reserved."""
-    return bool(await conn.fetchval("SELECT true FROM stock WHERE sku = $1 AND on_hand > 0 LIMIT 1", sku))

@@ -9,7 +9,7 @@ from typing import Annotated, Any
 
 import indian_pincode
 from fastapi import APIRouter, HTTPException, Request
-from pydantic import BaseModel, Field, ValidationInfo, field_validator
+from pydantic import BaseModel, Field
 
 from chassis.auth import STAFF, Principal, Role, require
 from chassis.http import Refused
@@ -81,39 +81,34 @@ class RuleIn(BaseModel):
     pincode_to: Annotated[str | None, Field(pattern=PINCODE)] = None
     sku: Annotated[str | None, Field(min_length=1, max_length=64)] = None
 
-    @field_validator("channel")
-    @classmethod
-    def _channel(cls, value: Channel | None, info: ValidationInfo) -> Channel | None:
-        if value is None and info.data.get("kind") is RuleKind.PREFER_FOR_CHANNEL:
-            raise ValueError("required for prefer_for_channel")
-        return value
-
-    @field_validator("pincode_to")
-    @classmethod
-    def _range(cls, value: str | None, info: ValidationInfo) -> str | None:
-        start = info.data.get("pincode_from")
-        if info.data.get("kind") is RuleKind.EXCLUDE_PINCODES:
-            if value is None or start is None:
-                raise ValueError("pincode_from and pincode_to are required for exclude_pincodes")
-            if value < start:
-                raise ValueError(f"must not be below pincode_from ({start})")
-        return value
-
-    @field_validator("sku")
-    @classmethod
-    def _sku(cls, value: str | None, info: ValidationInfo) -> str | None:
-        if value is None and info.data.get("kind") is RuleKind.PIN_SKU:
-            raise ValueError("required for pin_sku")
-        return value
+    def problems(self) -> list[tuple[str, str]]:
+        """What this kind of rule is missing (defaults are not validated, so checked here)."""
+        if self.kind is RuleKind.PREFER_FOR_CHANNEL and self.channel is None:
+            return [("channel", "required for prefer_for_channel")]
+        if self.kind is RuleKind.PIN_SKU and self.sku is None:
+            return [("sku", "required for pin_sku")]
+        if self.kind is RuleKind.EXCLUDE_PINCODES:
+            found = [
+                (f, "required for exclude_pincodes")
+                for f in ("pincode_from", "pincode_to")
+                if not getattr(self, f)
+            ]
+            if not found and self.pincode_to < self.pincode_from:  # type: ignore[operator]
+                found.append(("pincode_to", f"must not be below pincode_from ({self.pincode_from})"))
+            return found
+        return []
 
 
 @router.post("/rules", status_code=201, summary="Add a routing rule")
 async def add_rule(
     request: Request, body: RuleIn, principal: Principal = require(Role.OPS)
 ) -> dict[str, Any]:
+    problems = body.problems()
     async with request.app.state.service.pool.acquire() as conn, conn.transaction():
         if not await store.warehouse_exists(conn, body.warehouse_code):
-            raise Refused(("warehouse_code", f"no warehouse {body.warehouse_code}"))
+            problems.append(("warehouse_code", f"no warehouse {body.warehouse_code}"))
+        if problems:
+            raise Refused(*problems)
         row = await store.add_rule(conn, rule=body.model_dump(mode="json"), actor=principal.name)
     return dict(row)
 

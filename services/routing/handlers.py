@@ -3,7 +3,7 @@ after a failed reservation (a bounded number of times), and count each warehouse
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 from chassis.consumer import HandlerContext
@@ -35,6 +35,16 @@ async def rules(ctx: HandlerContext) -> domain.Rules:
     return found
 
 
+async def load(ctx: HandlerContext, day: date) -> dict[str, int]:
+    """Orders each warehouse took today, read once per consumer transaction: a batch planned
+    against the count at its start can overshoot a capacity by at most its own size."""
+    key = f"load:{day}"
+    if key not in ctx.shared:
+        ctx.shared[key] = await store.load_on(ctx.conn, day)
+    found: dict[str, int] = ctx.shared[key]
+    return found
+
+
 def register(service: Service) -> None:
     """Subscribe the routing handlers."""
     settings = service.settings
@@ -54,7 +64,7 @@ def register(service: Service) -> None:
             available=await store.available_for(ctx.conn, [line.sku for line in order.lines]),
             rules=await rules(ctx),
             policy=policy,
-            today=domain.Today(local_time=now.time(), orders_taken=await store.load_on(ctx.conn, now.date())),
+            today=domain.Today(local_time=now.time(), orders_taken=await load(ctx, now.date())),
         )
         fresh = await store.record_decision(
             ctx.conn,

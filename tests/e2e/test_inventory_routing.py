@@ -34,6 +34,12 @@ def value(record: Any) -> dict[str, Any]:
     return json.loads(record.value)
 
 
+def single_plan(order_id: str, sku: str, warehouse_code: str, quantity: int) -> RoutingPlanned:
+    """A routing plan as routing would send it: one shipment of one line."""
+    shipment = PlannedShipment(warehouse_code=warehouse_code, lines=[SkuQuantity(sku=sku, quantity=quantity)])
+    return RoutingPlanned(order_id=order_id, plans=[FulfilmentPlan(rank=1, score=0, shipments=[shipment])])
+
+
 async def stock_seen_by_routing(tap: Tap, sku: str, count: int) -> None:
     """Wait until routing applied the stock_changed events of a freshly seeded SKU."""
     events = await tap.wait_for("inventory.stock_changed.v1", body_has(sku=sku), count=count)
@@ -330,18 +336,7 @@ async def test_unconfirmed_reservations_expire_but_a_confirmed_order_keeps_its_s
         stack.wait_ready(["inventory"], timeout=90)
         unpaid, paid = unique("ORD-UNPAID"), unique("ORD-PAID")
         for order_id in (unpaid, paid):
-            plan = RoutingPlanned(
-                order_id=order_id,
-                plans=[
-                    FulfilmentPlan(
-                        rank=1,
-                        score=0,
-                        shipments=[
-                            PlannedShipment(warehouse_code="BLR1", lines=[SkuQuantity(sku=sku, quantity=2)])
-                        ],
-                    )
-                ],
-            )
+            plan = single_plan(order_id, sku, "BLR1", 2)
             await publish_event(producer, plan, source="routing")
             await tap.wait_for("inventory.reserved.v1", body_has(order_id=order_id))
         confirmed = examples.order_confirmed().model_copy(update={"order_id": paid})
@@ -353,7 +348,76 @@ async def test_unconfirmed_reservations_expire_but_a_confirmed_order_keeps_its_s
         assert tap.find("inventory.released.v1", body_has(order_id=paid)) == []
         numbers = (await stock(sku))["BLR1"]
         assert (numbers["on_hand"], numbers["reserved"], numbers["available"]) == (4, 2, 2)
+
+        late = examples.order_confirmed().model_copy(update={"order_id": unpaid})
+        await wait_applied("inventory", (await publish_event(producer, late, source="orders")).id)
+        await asyncio.sleep(3)  # sweeps run; a confirmed reservation is not theirs to release
+        numbers = (await stock(sku))["BLR1"]
+        assert (numbers["reserved"], numbers["available"]) == (4, 0), "paid late: its units are held again"
     finally:
         stack.stop("inventory")
         stack.start("inventory")
         stack.wait_ready(["inventory"], timeout=90)
+
+
+async def test_cancelling_releases_the_stock_and_a_plan_arriving_after_the_cancel_reserves_nothing(
+    stack: Stack, tap: Tap, producer: AIOKafkaProducer
+) -> None:
+    sku = unique("CANCEL")
+    await seed_stock(sku, {"BOM1": 3})
+    reserved_then_cancelled, cancelled_first = unique("ORD-A"), unique("ORD-B")
+    await publish_event(producer, single_plan(reserved_then_cancelled, sku, "BOM1", 2), source="routing")
+    await tap.wait_for("inventory.reserved.v1", body_has(order_id=reserved_then_cancelled))
+    for order_id in (reserved_then_cancelled, cancelled_first):
+        cancel = examples.order_cancelled().model_copy(update={"order_id": order_id})
+        await wait_applied("inventory", (await publish_event(producer, cancel, source="orders")).id)
+    released = await tap.wait_for("inventory.released.v1", body_has(order_id=reserved_then_cancelled))
+    assert value(released[0])["allocations"] == [{"warehouse_code": "BOM1", "sku": sku, "quantity": 2}]
+
+    late = await publish_event(producer, single_plan(cancelled_first, sku, "BOM1", 1), source="routing")
+    await wait_applied("inventory", late.id)
+    assert tap.find("inventory.reserved.v1", body_has(order_id=cancelled_first)) == []
+    numbers = (await stock(sku))["BOM1"]
+    assert (numbers["on_hand"], numbers["reserved"]) == (3, 0)
+
+
+async def test_a_sku_pinned_to_bengaluru_ships_from_there_and_explain_says_why(
+    stack: Stack, tap: Tap, producer: AIOKafkaProducer
+) -> None:
+    sku = unique("PINNED")
+    await seed_stock(sku, {"GGN1": 5, "BLR1": 5})
+    await stock_seen_by_routing(tap, sku, count=2)
+    async with httpx.AsyncClient(timeout=10, headers=dev_headers("ops")) as http:
+        r = await http.post(
+            url("routing", "/rules"), json={"kind": "exclude_pincodes", "warehouse_code": "GGN1"}
+        )
+        assert r.status_code == 422
+        assert [p["field"] for p in r.json()["problems"]] == ["pincode_from", "pincode_to"]
+        r = await http.post(
+            url("routing", "/rules"), json={"kind": "pin_sku", "warehouse_code": "XXX9", "sku": sku}
+        )
+        assert r.status_code == 422 and r.json()["problems"][0]["field"] == "warehouse_code"
+        r = await http.post(
+            url("routing", "/rules"), json={"kind": "pin_sku", "warehouse_code": "BLR1", "sku": sku}
+        )
+        assert r.status_code == 201, r.text
+        rule_id = r.json()["id"]
+    try:
+        channel_order_id = await place(producer, sku, quantity=1)
+        placed = await tap.wait_for("orders.placed.v1", body_has(channel_order_id=channel_order_id))
+        order_id = value(placed[0])["order_id"]
+        reserved = await tap.wait_for("inventory.reserved.v1", body_has(order_id=order_id))
+        assert value(reserved[0])["allocations"][0]["warehouse_code"] == "BLR1", (
+            "Gurugram is nearer, but not allowed"
+        )
+        async with httpx.AsyncClient(timeout=10, headers=dev_headers("viewer")) as http:
+            explained = (await http.get(url("routing", f"/routes/{order_id}/explain"))).json()
+        attempt = explained["attempts"][0]
+        assert f"{sku} is pinned to BLR1" in attempt["left_out"]
+        assert attempt["plans"][0]["reasons"][0].startswith(
+            "ships complete from one warehouse: Bengaluru (BLR1)"
+        )
+        assert attempt["outcome"] == "reserved plan 1"
+    finally:
+        async with httpx.AsyncClient(timeout=10, headers=dev_headers("ops")) as http:
+            assert (await http.delete(url("routing", f"/rules/{rule_id}"))).status_code == 204

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from pydantic import ValidationError
 
-from services.inventory import items
+from services.inventory.items import model as items
 
 
 @pytest.mark.parametrize(

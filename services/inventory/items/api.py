@@ -1,0 +1,96 @@
+"""HTTP routes of the item master: CRUD per SKU and CSV import, all rows or none."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, HTTPException, Query, Request
+
+from chassis.auth import STAFF, Principal, Role, require
+from chassis.http import Refused
+from services.inventory.items import model as items
+from services.inventory.items import store as items_store
+
+router = APIRouter(tags=["items"])
+
+MAX_CSV_BYTES = 5_000_000  # about 40,000 items; larger catalogues import in parts
+
+
+async def _save_items(request: Request, found: list[items.Item], actor: str, where: list[str]) -> None:
+    """Save items all or nothing; a barcode already on another SKU is refused, naming the row."""
+    async with request.app.state.service.pool.acquire() as conn, conn.transaction():
+        owners = await items_store.barcode_owners(conn, [i.barcode for i in found if i.barcode])
+        clashes = [
+            (f"{place}barcode", f"{i.barcode} already belongs to {owners[i.barcode]}")
+            for i, place in zip(found, where, strict=True)
+            if i.barcode and owners.get(i.barcode, i.sku) != i.sku
+        ]
+        if clashes:
+            raise Refused(*clashes, status=409, error="barcode already in use")
+        await items_store.upsert_items(conn, [i.model_dump() for i in found], actor=actor)
+
+
+@router.put("/items/{sku}", summary="Create or replace an item")
+async def put_item(
+    request: Request, sku: str, body: items.Item, principal: Principal = require(Role.OPS)
+) -> dict[str, Any]:
+    if body.sku != sku:
+        raise Refused(("sku", f"must match the URL ({sku})"))
+    await _save_items(request, [body], principal.name, [""])
+    return dict(await items_store.item(request.app.state.service.pool, sku) or {})
+
+
+@router.get("/items/{sku}", summary="One item", dependencies=[require(*STAFF)])
+async def get_item(request: Request, sku: str) -> dict[str, Any]:
+    found = await items_store.item(request.app.state.service.pool, sku)
+    if found is None:
+        raise HTTPException(404, detail=f"no item {sku}")
+    return dict(found)
+
+
+@router.get("/items", summary="Items by SKU, a page at a time", dependencies=[require(*STAFF)])
+async def list_items(
+    request: Request,
+    category: str | None = None,
+    after: Annotated[str | None, Query(description="The last SKU of the previous page.")] = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+) -> dict[str, Any]:
+    rows = await items_store.items(
+        request.app.state.service.pool, category=category, limit=limit, after=after
+    )
+    return {"items": [dict(r) for r in rows], "next_after": rows[-1]["sku"] if len(rows) == limit else None}
+
+
+@router.delete("/items/{sku}", status_code=204, summary="Remove an item that holds no stock")
+async def delete_item(request: Request, sku: str, principal: Principal = require(Role.OPS)) -> None:
+    async with request.app.state.service.pool.acquire() as conn, conn.transaction():
+        if await items_store.holds_stock(conn, sku):
+            raise Refused(("sku", f"{sku} still has units on hand; adjust them out first"), status=409)
+        if not await items_store.delete_item(conn, sku):
+            raise HTTPException(404, detail=f"no item {sku}")
+
+
+@router.post(
+    "/items/import",
+    summary="Create or replace items from a CSV (text/csv body, header row); all rows or none",
+    openapi_extra={
+        "requestBody": {"content": {"text/csv": {"schema": {"type": "string"}}}, "required": True}
+    },
+)
+async def import_items(request: Request, principal: Principal = require(Role.OPS)) -> dict[str, Any]:
+    raw = await request.body()
+    if len(raw) > MAX_CSV_BYTES:
+        raise Refused(
+            ("body", f"{len(raw):,} bytes; import at most {MAX_CSV_BYTES:,} bytes per file"), status=413
+        )
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise Refused(("body", f"not UTF-8 text at byte {exc.start}")) from None
+    if not text.strip():
+        raise Refused(("body", "empty; send a CSV with a header row"))
+    found, problems = items.parse_csv(text)
+    if problems:
+        raise Refused(*problems, error="CSV refused; nothing was imported")
+    await _save_items(request, found, principal.name, [f"sku {i.sku}: " for i in found])
+    return {"imported": len(found), "skus": [i.sku for i in found]}

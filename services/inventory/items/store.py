@@ -1,0 +1,67 @@
+"""SQL for the item master: one row per SKU, replaced whole on import."""
+
+from __future__ import annotations
+
+import asyncpg
+
+Conn = asyncpg.Connection | asyncpg.Pool
+
+
+ITEM_COLUMNS = (
+    "sku",
+    "name",
+    "category",
+    "barcode",
+    "weight_grams",
+    "length_mm",
+    "width_mm",
+    "height_mm",
+    "hsn_code",
+    "mrp_paise",
+)
+
+
+async def upsert_items(conn: asyncpg.Connection, items: list[dict[str, object]], *, actor: str) -> None:
+    """Create or replace items (one statement for a whole CSV)."""
+    await conn.executemany(
+        f"""INSERT INTO items ({", ".join(ITEM_COLUMNS)}, updated_by)
+            VALUES ({", ".join(f"${i}" for i in range(1, len(ITEM_COLUMNS) + 2))})
+            ON CONFLICT (sku) DO UPDATE SET
+                {", ".join(f"{c} = EXCLUDED.{c}" for c in ITEM_COLUMNS[1:])},
+                updated_by = EXCLUDED.updated_by, updated_at = now()""",
+        [(*(item[c] for c in ITEM_COLUMNS), actor) for item in items],
+    )
+
+
+async def barcode_owners(conn: Conn, barcodes: list[str]) -> dict[str, str]:
+    """barcode → the SKU that already carries it."""
+    rows = await conn.fetch("SELECT barcode, sku FROM items WHERE barcode = ANY($1::text[])", barcodes)
+    return {r["barcode"]: r["sku"] for r in rows}
+
+
+async def item(pool: Conn, sku: str) -> asyncpg.Record | None:
+    """One item."""
+    return await pool.fetchrow("SELECT * FROM items WHERE sku = $1", sku)
+
+
+async def items(pool: Conn, *, category: str | None, limit: int, after: str | None) -> list[asyncpg.Record]:
+    """Items by SKU, a page at a time."""
+    return list(
+        await pool.fetch(
+            """SELECT * FROM items WHERE ($1::text IS NULL OR category = $1)
+                 AND ($2::text IS NULL OR sku > $2) ORDER BY sku LIMIT $3""",
+            category,
+            after,
+            limit,
+        )
+    )
+
+
+async def delete_item(conn: Conn, sku: str) -> bool:
+    """Remove an item that holds no stock; False when there was no such item."""
+    return await conn.fetchval("DELETE FROM items WHERE sku = $1 RETURNING true", sku) is not None
+
+
+async def holds_stock(conn: Conn, sku: str) -> bool:
+    """Whether any warehouse has units of the SKU on hand or reserved."""
+    return bool(await conn.fetchval("SELECT true FROM stock WHERE sku = $1 AND on_hand > 0 LIMIT 1", sku))
