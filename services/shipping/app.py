@@ -23,6 +23,7 @@ def build(settings: ShippingSettings | None = None) -> Service:
     jobs.register(service, settings, adapters)
     service.on_start(lambda s: load_reference_data(s, settings))
     service.include_router(api.router)
+    service.include_router(api.booking_router(adapters))
     service.include_router(stations.router)
     service.include_router(webhooks.build_router(adapters, max_attempts=settings.ndr_max_attempts))
     return service

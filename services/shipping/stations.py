@@ -155,9 +155,11 @@ def _party(raw: dict[str, Any]) -> documents.Party:
     address = raw["address"]
     street = ", ".join(p for p in (address["line1"], address.get("line2"), address.get("landmark")) if p)
     return documents.Party(
-        name=raw["name"], lines=(street, f"{address['city']}, {address['state']}"),
-        pincode=address["pincode"], phone=raw["phone"],
-    )  # fmt: skip
+        name=raw["name"],
+        lines=(street, f"{address['city']}, {address['state']}"),
+        pincode=address["pincode"],
+        phone=raw["phone"],
+    )
 
 
 def _destination(row: asyncpg.Record) -> str:
@@ -169,9 +171,11 @@ def _warehouse(row: asyncpg.Record | None, code: str) -> documents.Party:
     if row is None:
         return documents.Party(name=code, lines=(), pincode="", phone="")
     return documents.Party(
-        name=row["name"], lines=(row["line1"], f"{row['city']}, {row['state']}"), pincode=row["pincode"],
+        name=row["name"],
+        lines=(row["line1"], f"{row['city']}, {row['state']}"),
+        pincode=row["pincode"],
         phone=row["phone"],
-    )  # fmt: skip
+    )
 
 
 @router.get(
@@ -236,16 +240,23 @@ async def create_manifest(
                 error="nothing to manifest",
             )
         await store.insert_manifest(
-            conn, manifest_id=manifest_id, courier=body.courier, warehouse_code=body.warehouse_code,
-            pickup_date=body.pickup_date, actor=principal.name,
-        )  # fmt: skip
+            conn,
+            manifest_id=manifest_id,
+            courier=body.courier,
+            warehouse_code=body.warehouse_code,
+            pickup_date=body.pickup_date,
+            actor=principal.name,
+        )
         for row in rows:
             await store.set_status(
                 conn, row["shipment_id"], ShipmentStatus.MANIFESTED, manifest_id=manifest_id
             )
             await service.emit(conn, updates.updated_event(row, ShipmentStatus.MANIFESTED))
-    return {"manifest_id": manifest_id, "shipment_ids": [r["shipment_id"] for r in rows],
-            "pdf": f"/manifests/{manifest_id}.pdf"}  # fmt: skip
+    return {
+        "manifest_id": manifest_id,
+        "shipment_ids": [r["shipment_id"] for r in rows],
+        "pdf": f"/manifests/{manifest_id}.pdf",
+    }
 
 
 @router.get(

@@ -573,3 +573,18 @@ async def get_manifest(
         "SELECT * FROM shipments WHERE manifest_id = $1 ORDER BY created_at, shipment_id", manifest_id
     )
     return head, list(rows)
+
+
+async def unbooked(conn: asyncpg.Connection, *, older_than_s: float, limit: int) -> list[asyncpg.Record]:
+    """Shipments no courier took, last tried more than ``older_than_s`` ago, claimed for a retry."""
+    return await conn.fetch(
+        """SELECT * FROM shipments
+            WHERE status = 'CREATED' AND booking_error IS NOT NULL AND consignee IS NOT NULL
+              AND created_at > now() - interval '7 days'
+              AND updated_at < now() - make_interval(secs => $1)
+            ORDER BY updated_at
+            LIMIT $2
+            FOR UPDATE SKIP LOCKED""",
+        older_than_s,
+        limit,
+    )

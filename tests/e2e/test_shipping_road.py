@@ -401,3 +401,28 @@ async def test_a_cancelled_order_cancels_its_parcel_at_the_courier_before_pickup
             await http.get(url("sandbox", "/_sandbox/couriers/parcels"), params={"reference": sid})
         ).json()
     assert [p["cancelled"] for p in parcels] == [True]
+
+
+async def test_when_every_courier_is_down_the_parcel_waits_and_is_booked_when_one_is_back(
+    stack: Stack, tap: Tap, producer: AIOKafkaProducer
+) -> None:
+    for provider in ("xpressbees", "shiprocket", "courier"):
+        await sandbox("/_sandbox/faults", {"provider": provider, "status_code": 503, "fail_next": 50})
+    try:
+        created = await ship(producer, tap, road=False)
+    finally:
+        for provider in ("xpressbees", "shiprocket", "courier"):
+            await sandbox("/_sandbox/faults", {"provider": provider, "fail_next": 0})
+    sid = created["shipment_id"]
+    assert (created["status"], created["awb"]) == ("CREATED", None)
+    assert (await shipment(sid))["booking_error"].startswith("every courier failed")
+
+    async with httpx.AsyncClient(timeout=30, headers=dev_headers("ops")) as http:
+        booked = await http.post(url("shipping", f"/shipments/{sid}/book"))
+        again = await http.post(url("shipping", f"/shipments/{sid}/book"))
+
+    assert booked.status_code == 200, booked.text
+    assert booked.json()["courier"] == "xpressbees"
+    assert again.status_code == 409
+    [update] = await tap.wait_for(UPDATED, body_has(shipment_id=sid, status="AWB_ASSIGNED"))
+    assert json.loads(update.value)["awb"] == booked.json()["awb"]
