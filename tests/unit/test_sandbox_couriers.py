@@ -22,6 +22,7 @@ async def client() -> AsyncIterator[httpx.AsyncClient]:
     # Webhooks go nowhere here; the road and the tracking API are what is under test.
     app = create_app(SandboxSettings(shipping_url="http://127.0.0.1:9"))
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://sandbox") as c:
+        await c.post("/_sandbox/couriers/simulation", json={"webhook_tries": 1})
         yield c
 
 
