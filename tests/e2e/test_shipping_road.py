@@ -321,6 +321,7 @@ async def test_a_wrong_item_at_the_pack_station_blocks_packing_and_is_counted(
     assert label.headers["content-type"] == "application/pdf"
     assert render(label.content, "label") == (288.0, 432.0)  # 4 x 6 inches
     assert manifest.status_code == 201 and sid in manifest.json()["shipment_ids"]
+    assert manifest.json()["pickup_ref"] == "auto-pickup"  # Xpressbees collects what it booked
     assert render(sheet.content, "manifest")[0] > 800  # A4 landscape
 
 
