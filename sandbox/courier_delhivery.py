@@ -445,3 +445,24 @@ async def ndr_update(request: Request, state: State) -> dict[str, Any]:
         "results": results,
         "error": "; ".join(str(r["error"]) for r in failed) or None,
     }
+
+
+@router.post("/fm/request/new/")
+@router.post("/fm/request/new", include_in_schema=False)
+async def pickup_request(request: Request, state: State) -> dict[str, Any]:
+    """Delhivery's pickup request: a slot at a registered location for a number of packages."""
+    try:
+        body = await request.json()
+    except ValueError:
+        body = None
+    if not isinstance(body, dict) or not str(body.get("pickup_location") or "").strip():
+        return {"error": "pickup_location is a required field", "pr_exist": False}
+    if int(body.get("expected_package_count") or 0) <= 0:
+        return {"error": "expected_package_count must be positive", "pr_exist": False}
+    return {
+        "pickup_id": int(secrets.randbelow(90_000_000) + 10_000_000),
+        "pickup_location_name": body["pickup_location"],
+        "pickup_date": body.get("pickup_date"),
+        "pickup_time": body.get("pickup_time"),
+        "expected_package_count": body["expected_package_count"],
+    }

@@ -164,6 +164,35 @@ async def assign_awb(request: Request, state: State) -> dict[str, Any]:
     }
 
 
+@router.post("/courier/generate/pickup", dependencies=authed)
+async def generate_pickup(request: Request, state: State) -> dict[str, Any]:
+    body = await request.json()
+    ids = body.get("shipment_id") or []
+    async with state.shiprocket.lock:
+        unknown = [i for i in ids if state.shiprocket.by_shipment.get(int(i)) is None]
+        without_awb = [
+            i for i in ids if i not in unknown and state.shiprocket.by_shipment[int(i)].awb is None
+        ]
+    if not ids or unknown or without_awb:
+        why = (
+            "shipment_id is required"
+            if not ids
+            else f"unknown or unassigned shipment ids: {unknown + without_awb}"
+        )
+        raise ProviderError(400, {"message": why, "status_code": 400})
+    dates = body.get("pickup_date") or [utc_now().astimezone(IST).date().isoformat()]
+    return {
+        "pickup_status": 1,
+        "response": {
+            "pickup_scheduled_date": f"{dates[0]} 14:00:00",
+            "pickup_token_number": f"Reference No: {secrets.token_hex(6).upper()}",
+            "status": 3,
+            "pickup_generated_date": {"date": utc_now().astimezone(IST).strftime("%Y-%m-%d %H:%M:%S")},
+            "data": f"Pickup is confirmed for {len(ids)} shipment(s)",
+        },
+    }
+
+
 @router.post("/orders/cancel/shipment/awbs", dependencies=authed)
 async def cancel(request: Request, state: State) -> dict[str, Any]:
     body = await request.json()

@@ -85,6 +85,8 @@ class Knobs:
     max_auto_reattempts: int = 2
     """Couriers re-attempt on their own this many times, then wait for the shipper's instruction."""
     seed: int | None = None
+    webhook_tries: int = 3
+    """Couriers retry a webhook that failed (no answer or 5xx), with backoff."""
 
 
 # A courier module renders a road event into (its scan, its webhook request) through these.
@@ -231,21 +233,31 @@ class Simulation:
         return happened
 
     async def deliver(self, parcel: Parcel, event: RoadEvent) -> dict[str, Any]:
-        """Send the courier's webhook for one event, as the courier would; returns what was sent."""
+        """Send the courier's webhook for one event as the courier would, retrying a failed call a
+        few times with backoff (couriers retry anything but 2xx); returns what was sent."""
         path, headers, body = self.renderers[parcel.courier](parcel, event)
         record: dict[str, Any] = {"courier": parcel.courier, "awb": parcel.awb, "step": event.step.value}
         if self._http is None:
             self._http = httpx.AsyncClient(timeout=10)
-        try:
-            response = await self._http.post(
-                self.shipping_url.rstrip("/") + path,
-                content=body,
-                headers={**headers, "Content-Type": "application/json"},
-            )
-            record["status_code"] = response.status_code
-        except httpx.HTTPError as exc:
-            record["error"] = repr(exc)
+        tries = max(1, self.knobs.webhook_tries)
+        for attempt in range(1, tries + 1):
+            record["tries"] = attempt
+            try:
+                response = await self._http.post(
+                    self.shipping_url.rstrip("/") + path,
+                    content=body,
+                    headers={**headers, "Content-Type": "application/json"},
+                )
+            except httpx.HTTPError as exc:
+                record["error"] = repr(exc)
+            else:
+                record["status_code"] = response.status_code
+                if response.status_code < 500:
+                    break
+            if attempt < tries:
+                await asyncio.sleep(0.2 * 2**attempt)
         self.sent.append(record)
+        del self.sent[:-1000]
         return record
 
     async def _run(self) -> None:
@@ -265,6 +277,7 @@ class KnobsRequest(BaseModel):
     rto_probability: float | None = Field(default=None, ge=0, le=1)
     auto_reattempt_ms: int | None = Field(default=None, ge=0)
     max_auto_reattempts: int | None = Field(default=None, ge=0)
+    webhook_tries: int | None = Field(default=None, ge=1, le=10)
     seed: int | None = None
 
 

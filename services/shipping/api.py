@@ -15,7 +15,7 @@ from chassis.http import Refused
 from contracts import Address
 from services.shipping import catalogue, store, updates
 from services.shipping.allocation import Dimensions
-from services.shipping.couriers.interface import NdrAction, NdrActionKind
+from services.shipping.couriers.interface import CourierAdapter, NdrAction, NdrActionKind
 
 router = APIRouter(tags=["shipments"])
 
@@ -164,3 +164,41 @@ async def load_serviceability(request: Request, source: str = "upload") -> dict[
 )
 async def load_rate_cards(request: Request, source: str = "upload") -> dict[str, Any]:
     return await _load(request, await _csv(request), "rate_cards", source)
+
+
+def booking_router(adapters: dict[str, CourierAdapter]) -> APIRouter:
+    """Routes that call couriers, so they need the courier accounts."""
+    router = APIRouter(tags=["shipments"])
+
+    @router.post("/shipments/{shipment_id}/book", summary="Try again to book a shipment no courier took")
+    async def book_again(
+        request: Request, shipment_id: str, principal: Principal = require(Role.OPS)
+    ) -> dict[str, Any]:
+        service = request.app.state.service
+        async with service.pool.acquire() as conn, conn.transaction():
+            row = await store.lock_shipment(conn, shipment_id)
+            if row is None:
+                raise Refused(("shipment_id", f"no shipment {shipment_id}"), status=404, error="not found")
+            if row["status"] != "CREATED" or row["consignee"] is None:
+                raise Refused(
+                    ("shipment_id", f"shipment is {row['status']}, already booked"),
+                    status=409,
+                    error="already booked",
+                )
+            outcome = await updates.rebook(
+                conn,
+                row,
+                emit=lambda event: service.emit(conn, event),
+                settings=service.settings,
+                adapters=adapters,
+            )
+        if outcome.booking is None:
+            raise Refused(("courier", outcome.error or "not booked"), status=502, error="not booked")
+        return {
+            "shipment_id": shipment_id,
+            "courier": outcome.booking.courier,
+            "awb": outcome.booking.awb,
+            "by": principal.name,
+        }
+
+    return router

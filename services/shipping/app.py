@@ -23,7 +23,9 @@ def build(settings: ShippingSettings | None = None) -> Service:
     jobs.register(service, settings, adapters)
     service.on_start(lambda s: load_reference_data(s, settings))
     service.include_router(api.router)
+    service.include_router(api.booking_router(adapters))
     service.include_router(stations.router)
+    service.include_router(stations.pickup_router(adapters))
     service.include_router(webhooks.build_router(adapters, max_attempts=settings.ndr_max_attempts))
     return service
 
@@ -34,22 +36,26 @@ async def load_reference_data(service: Service, settings: ShippingSettings) -> N
     folder = settings.data_dir
     couriers = settings.courier_names
     async with service.pool.acquire() as conn, conn.transaction():
+        # Replicas start together: one loads, the others then see its rows.
         await conn.execute("SELECT pg_advisory_xact_lock(hashtext('shipping.reference_data'))")
-        for table, parse, replace in (
-            ("serviceability", catalogue.parse_serviceability, store.replace_serviceability),
-            ("rate_cards", catalogue.parse_rate_cards, store.replace_rate_cards),
-        ):
-            path = folder / f"{table}.csv"
-            if not path.exists():
-                continue
-            have = await store.couriers_with_data(conn, table)
-            rows, problems = parse(path.read_text(), couriers=couriers)  # type: ignore[operator]
+        path = folder / "serviceability.csv"
+        if path.exists():
+            have = await store.couriers_with_data(conn, "serviceability")
+            served, problems = catalogue.parse_serviceability(path.read_text(), couriers=couriers)
             if problems:
                 raise ValueError(f"{path}: {problems[:5]}")
-            missing = [r for r in rows if r.courier not in have]
-            if missing:
-                await replace(conn, missing, source=path.name)  # type: ignore[operator]
-                log.info("courier data loaded", table=table, rows=len(missing), source=path.name)
+            if missing := [r for r in served if r.courier not in have]:
+                await store.replace_serviceability(conn, missing, source=path.name)
+                log.info("serviceability loaded", rows=len(missing), source=path.name)
+        path = folder / "rate_cards.csv"
+        if path.exists():
+            have = await store.couriers_with_data(conn, "rate_cards")
+            cards, problems = catalogue.parse_rate_cards(path.read_text(), couriers=couriers)
+            if problems:
+                raise ValueError(f"{path}: {problems[:5]}")
+            if unpriced := [c for c in cards if c.courier not in have]:
+                await store.replace_rate_cards(conn, unpriced, source=path.name)
+                log.info("rate cards loaded", rows=len(unpriced), source=path.name)
         path = folder / "pickup_locations.csv"
         if path.exists() and not await store.has_pickup_locations(conn):
             with path.open() as f:

@@ -6,6 +6,8 @@ shipment, so "why this courier?" has an answer in the console.
 
 from __future__ import annotations
 
+import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -92,86 +94,21 @@ async def book_ranked(
     return None, attempts
 
 
-async def book(
-    conn: asyncpg.Connection,
-    *,
-    order: OrderConfirmed,
-    plan: domain.ShipmentPlan,
-    shipment_id: str,
-    settings: ShippingSettings,
-    adapters: dict[str, CourierAdapter],
-) -> Outcome:
-    """Allocate and book one new shipment of a confirmed order; store what was decided and tried."""
-    consignee = {
-        "name": order.customer.name,
-        "phone": order.customer.phone,
-        "address": order.shipping_address.model_dump(),
-    }
-    parcel = await measure(
-        conn,
-        [(line.sku, line.quantity) for line in plan.lines],
-        settings=settings,
-        value_paise=plan.value_paise,
-        cod_amount_paise=plan.cod_amount_paise,
-    )
-    origin = await store.pickup_location(conn, plan.warehouse_code)
-    decided: allocation.Allocation | None = None
-    booked: CourierBooking | None = None
-    attempts: list[dict[str, str]] = []
-    if origin is None:
-        error: str | None = f"no pickup location for warehouse {plan.warehouse_code}"
-    else:
-        decided = await allocate(
-            conn,
-            warehouse_pincode=origin["pincode"],
-            customer_pincode=order.shipping_address.pincode,
-            parcel=parcel,
-            settings=settings,
-            promised_days=settings.promised_days.get(order.delivery_speed.value),
-        )
-        request = domain.booking_request(order, plan, shipment_id=shipment_id, parcel=parcel)
-        booked, attempts = await book_ranked(decided.ranked, adapters, request)
-        if booked is not None:
-            error = None
-        elif not decided.ranked:
-            error = "no courier can carry it: " + "; ".join(
-                f"{c}: {why}" for c, why in decided.excluded.items()
-            )
-        else:
-            error = "every courier failed: " + "; ".join(f"{a['courier']}: {a['error']}" for a in attempts)
-    await store.save_booking(
-        conn,
-        shipment_id=shipment_id,
-        consignee=consignee,
-        allocation=decided.as_dict() if decided else None,
-        attempts=attempts,
-        chargeable_grams=parcel.chargeable_grams,
-        priority=order.priority,
-        booking=booked,
-        error=error,
-    )
-    courier = (
-        booked.courier
-        if booked
-        else (decided.ranked[0].courier if decided and decided.ranked else "unassigned")
-    )
-    return Outcome(booking=booked, courier=courier, error=error)
-
-
-async def book_reverse(
+async def _allocate_and_book(
     conn: asyncpg.Connection,
     *,
     shipment_id: str,
-    order_id: str,
     warehouse_code: str,
     consignee: dict[str, Any],
-    lines: list[tuple[str, int]],
+    parcel: allocation.Parcel,
+    request_for: Callable[[allocation.Parcel], ShipmentRequest],
+    promised_days: int | None,
+    priority: int,
+    reverse: bool,
     settings: ShippingSettings,
     adapters: dict[str, CourierAdapter],
 ) -> Outcome:
-    """Allocate and book a reverse pickup from the customer back to the warehouse."""
-    address = Address.model_validate(consignee["address"])
-    parcel = await measure(conn, lines, settings=settings, value_paise=0, cod_amount_paise=0)
+    """Rank the couriers, book down the list, store the decision and every attempt."""
     origin = await store.pickup_location(conn, warehouse_code)
     decided: allocation.Allocation | None = None
     booked: CourierBooking | None = None
@@ -182,28 +119,13 @@ async def book_reverse(
         decided = await allocate(
             conn,
             warehouse_pincode=origin["pincode"],
-            customer_pincode=address.pincode,
+            customer_pincode=consignee["address"]["pincode"],
             parcel=parcel,
             settings=settings,
-            promised_days=None,
-            reverse=True,
+            promised_days=promised_days,
+            reverse=reverse,
         )
-        request = ShipmentRequest(
-            reference=shipment_id,
-            pickup_location=warehouse_code,
-            consignee_name=consignee["name"],
-            consignee_phone=consignee["phone"],
-            address=address,
-            items=tuple(SkuQuantity(sku=sku, quantity=qty) for sku, qty in lines),
-            value_paise=0,
-            cod_amount_paise=0,
-            weight_grams=parcel.chargeable_grams,
-            length_cm=parcel.length_cm,
-            breadth_cm=parcel.breadth_cm,
-            height_cm=parcel.height_cm,
-            reverse=True,
-        )
-        booked, attempts = await book_ranked(decided.ranked, adapters, request)
+        booked, attempts = await book_ranked(decided.ranked, adapters, request_for(parcel))
         error = None if booked else _why_not(decided, attempts)
     await store.save_booking(
         conn,
@@ -212,11 +134,152 @@ async def book_reverse(
         allocation=decided.as_dict() if decided else None,
         attempts=attempts,
         chargeable_grams=parcel.chargeable_grams,
-        priority=0,
+        priority=priority,
         booking=booked,
         error=error,
     )
     return Outcome(booking=booked, courier=_courier(booked, decided), error=error)
+
+
+async def book(
+    conn: asyncpg.Connection,
+    *,
+    order: OrderConfirmed,
+    plan: domain.ShipmentPlan,
+    shipment_id: str,
+    settings: ShippingSettings,
+    adapters: dict[str, CourierAdapter],
+) -> Outcome:
+    """Allocate and book one new shipment of a confirmed order."""
+    parcel = await measure(
+        conn,
+        [(line.sku, line.quantity) for line in plan.lines],
+        settings=settings,
+        value_paise=plan.value_paise,
+        cod_amount_paise=plan.cod_amount_paise,
+    )
+    return await _allocate_and_book(
+        conn,
+        shipment_id=shipment_id,
+        warehouse_code=plan.warehouse_code,
+        consignee={
+            "name": order.customer.name,
+            "phone": order.customer.phone,
+            "address": order.shipping_address.model_dump(),
+        },
+        parcel=parcel,
+        request_for=lambda box: domain.booking_request(order, plan, shipment_id=shipment_id, parcel=box),
+        promised_days=settings.promised_days.get(order.delivery_speed.value),
+        priority=order.priority,
+        reverse=False,
+        settings=settings,
+        adapters=adapters,
+    )
+
+
+def _request(
+    *,
+    shipment_id: str,
+    warehouse_code: str,
+    consignee: dict[str, Any],
+    lines: list[tuple[str, int]],
+    value_paise: int,
+    cod_amount_paise: int,
+    reverse: bool,
+) -> Callable[[allocation.Parcel], ShipmentRequest]:
+    def request_for(parcel: allocation.Parcel) -> ShipmentRequest:
+        return ShipmentRequest(
+            reference=shipment_id,
+            pickup_location=warehouse_code,
+            consignee_name=consignee["name"],
+            consignee_phone=consignee["phone"],
+            address=Address.model_validate(consignee["address"]),
+            items=tuple(SkuQuantity(sku=sku, quantity=qty) for sku, qty in lines),
+            value_paise=value_paise,
+            cod_amount_paise=cod_amount_paise,
+            weight_grams=parcel.chargeable_grams,
+            length_cm=parcel.length_cm,
+            breadth_cm=parcel.breadth_cm,
+            height_cm=parcel.height_cm,
+            reverse=reverse,
+        )
+
+    return request_for
+
+
+async def book_reverse(
+    conn: asyncpg.Connection,
+    *,
+    shipment_id: str,
+    warehouse_code: str,
+    consignee: dict[str, Any],
+    lines: list[tuple[str, int]],
+    settings: ShippingSettings,
+    adapters: dict[str, CourierAdapter],
+) -> Outcome:
+    """Allocate and book a reverse pickup from the customer back to the warehouse."""
+    parcel = await measure(conn, lines, settings=settings, value_paise=0, cod_amount_paise=0)
+    return await _allocate_and_book(
+        conn,
+        shipment_id=shipment_id,
+        warehouse_code=warehouse_code,
+        consignee=consignee,
+        parcel=parcel,
+        request_for=_request(
+            shipment_id=shipment_id,
+            warehouse_code=warehouse_code,
+            consignee=consignee,
+            lines=lines,
+            value_paise=0,
+            cod_amount_paise=0,
+            reverse=True,
+        ),
+        promised_days=None,
+        priority=0,
+        reverse=True,
+        settings=settings,
+        adapters=adapters,
+    )
+
+
+async def rebook(
+    conn: asyncpg.Connection,
+    row: asyncpg.Record,
+    *,
+    settings: ShippingSettings,
+    adapters: dict[str, CourierAdapter],
+) -> Outcome:
+    """Try again to book a shipment no courier took before (all were down, or data was fixed)."""
+    consignee = json.loads(row["consignee"])
+    lines = [(line["sku"], line["quantity"]) for line in json.loads(row["lines"])]
+    parcel = await measure(
+        conn,
+        lines,
+        settings=settings,
+        value_paise=row["value_paise"],
+        cod_amount_paise=row["cod_amount_paise"],
+    )
+    return await _allocate_and_book(
+        conn,
+        shipment_id=row["shipment_id"],
+        warehouse_code=row["warehouse_code"],
+        consignee=consignee,
+        parcel=parcel,
+        request_for=_request(
+            shipment_id=row["shipment_id"],
+            warehouse_code=row["warehouse_code"],
+            consignee=consignee,
+            lines=lines,
+            value_paise=row["value_paise"],
+            cod_amount_paise=row["cod_amount_paise"],
+            reverse=row["return_id"] is not None,
+        ),
+        promised_days=None,
+        priority=row["priority"],
+        reverse=row["return_id"] is not None,
+        settings=settings,
+        adapters=adapters,
+    )
 
 
 def _why_not(decided: allocation.Allocation, attempts: list[dict[str, str]]) -> str:

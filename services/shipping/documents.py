@@ -159,8 +159,16 @@ def manifest_pdf(manifest: Manifest) -> bytes:
     pdf = canvas.Canvas(out, pagesize=(width, height))
     pdf.setTitle(f"Manifest {manifest.manifest_id}")
     margin = 36
-    columns = (("#", 0), ("AWB", 24), ("Barcode", 130), ("Order", 330), ("Destination", 480),
-               ("Payment", 590), ("Weight", 680), ("Units", 740))  # fmt: skip
+    columns = (
+        ("#", 0),
+        ("AWB", 24),
+        ("Barcode", 130),
+        ("Order", 330),
+        ("Destination", 480),
+        ("Payment", 590),
+        ("Weight", 680),
+        ("Units", 740),
+    )
     cod_total = sum(r.cod_amount_paise for r in manifest.rows)
     rows_per_page = 14
 

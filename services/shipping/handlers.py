@@ -172,7 +172,6 @@ def register(service: Service, settings: ShippingSettings, adapters: dict[str, C
         outcome = await booking.book_reverse(
             ctx.conn,
             shipment_id=shipment_id,
-            order_id=event.order_id,
             warehouse_code=event.warehouse_code,
             consignee=consignee,
             lines=lines,

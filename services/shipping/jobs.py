@@ -18,6 +18,14 @@ def register(service: Service, settings: ShippingSettings, adapters: dict[str, C
     async def send_ndr_actions(svc: Service) -> None:
         await updates.send_pending_ndr_actions(svc.pool, adapters)
 
+    @service.every(settings.rebook_s, name="rebook")
+    async def rebook_unbooked(svc: Service) -> None:
+        async with svc.pool.acquire() as conn, conn.transaction():
+            for row in await store.unbooked(conn, older_than_s=settings.rebook_s, limit=20):
+                await updates.rebook(
+                    conn, row, emit=lambda event: svc.emit(conn, event), settings=settings, adapters=adapters
+                )
+
     @service.every(settings.tracking_poll_s, name="tracking_poll")
     async def poll_quiet_shipments(svc: Service) -> None:
         await poll(svc, settings, adapters)

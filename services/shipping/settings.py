@@ -59,6 +59,7 @@ class ShippingSettings(ServiceSettings):
 
     ndr_max_attempts: int = Field(default=3, ge=1, description="Failed attempts before the parcel goes RTO.")
     ndr_sweep_s: float = Field(default=5.0, description="How often unsent NDR instructions are retried.")
+    rebook_s: float = Field(default=60.0, description="How often shipments no courier took are tried again.")
     tracking_poll_s: float = Field(default=60.0, description="How often quiet shipments are polled.")
     tracking_quiet_s: float = Field(
         default=6 * 3600.0, description="A shipment with no courier news for this long is polled."

@@ -19,6 +19,7 @@ from chassis.auth import STAFF, Principal, Role, require
 from chassis.http import Refused
 from contracts import ShipmentStatus
 from services.shipping import documents, packing, store, updates
+from services.shipping.couriers.interface import CourierAdapter, CourierError, Handover
 
 router = APIRouter(tags=["warehouse"])
 FLOOR = (Role.OPS, Role.WAREHOUSE)
@@ -155,9 +156,11 @@ def _party(raw: dict[str, Any]) -> documents.Party:
     address = raw["address"]
     street = ", ".join(p for p in (address["line1"], address.get("line2"), address.get("landmark")) if p)
     return documents.Party(
-        name=raw["name"], lines=(street, f"{address['city']}, {address['state']}"),
-        pincode=address["pincode"], phone=raw["phone"],
-    )  # fmt: skip
+        name=raw["name"],
+        lines=(street, f"{address['city']}, {address['state']}"),
+        pincode=address["pincode"],
+        phone=raw["phone"],
+    )
 
 
 def _destination(row: asyncpg.Record) -> str:
@@ -169,9 +172,11 @@ def _warehouse(row: asyncpg.Record | None, code: str) -> documents.Party:
     if row is None:
         return documents.Party(name=code, lines=(), pincode="", phone="")
     return documents.Party(
-        name=row["name"], lines=(row["line1"], f"{row['city']}, {row['state']}"), pincode=row["pincode"],
+        name=row["name"],
+        lines=(row["line1"], f"{row['city']}, {row['state']}"),
+        pincode=row["pincode"],
         phone=row["phone"],
-    )  # fmt: skip
+    )
 
 
 @router.get(
@@ -218,36 +223,6 @@ class ManifestRequest(BaseModel):
     pickup_date: date
 
 
-@router.post("/manifests", summary="Hand a courier every packed parcel of a warehouse", status_code=201)
-async def create_manifest(
-    request: Request, body: ManifestRequest, principal: Principal = require(*FLOOR)
-) -> dict[str, Any]:
-    service = request.app.state.service
-    manifest_id = f"MAN-{body.warehouse_code}-{body.courier.upper()}-{uuid.uuid4().hex[:8].upper()}"
-    async with service.pool.acquire() as conn, conn.transaction():
-        rows = await store.manifestable(conn, body.warehouse_code, body.courier)
-        if not rows:
-            raise Refused(
-                (
-                    "courier",
-                    f"no packed {body.courier} parcels at {body.warehouse_code} waiting for a manifest",
-                ),
-                status=409,
-                error="nothing to manifest",
-            )
-        await store.insert_manifest(
-            conn, manifest_id=manifest_id, courier=body.courier, warehouse_code=body.warehouse_code,
-            pickup_date=body.pickup_date, actor=principal.name,
-        )  # fmt: skip
-        for row in rows:
-            await store.set_status(
-                conn, row["shipment_id"], ShipmentStatus.MANIFESTED, manifest_id=manifest_id
-            )
-            await service.emit(conn, updates.updated_event(row, ShipmentStatus.MANIFESTED))
-    return {"manifest_id": manifest_id, "shipment_ids": [r["shipment_id"] for r in rows],
-            "pdf": f"/manifests/{manifest_id}.pdf"}  # fmt: skip
-
-
 @router.get(
     "/manifests/{manifest_id}.pdf", summary="The manifest to hand over", dependencies=[require(*FLOOR)]
 )
@@ -281,3 +256,61 @@ async def manifest_pdf(request: Request, manifest_id: str) -> Response:
         )
     )
     return Response(pdf, media_type="application/pdf")
+
+
+def pickup_router(adapters: dict[str, CourierAdapter]) -> APIRouter:
+    """The manifest route, which books the courier's pickup, so it needs the courier accounts."""
+    router = APIRouter(tags=["warehouse"])
+
+    @router.post("/manifests", summary="Hand a courier every packed parcel of a warehouse", status_code=201)
+    async def create_manifest(
+        request: Request, body: ManifestRequest, principal: Principal = require(*FLOOR)
+    ) -> dict[str, Any]:
+        service = request.app.state.service
+        manifest_id = f"MAN-{body.warehouse_code}-{body.courier.upper()}-{uuid.uuid4().hex[:8].upper()}"
+        async with service.pool.acquire() as conn, conn.transaction():
+            rows = await store.manifestable(conn, body.warehouse_code, body.courier)
+            if not rows:
+                raise Refused(
+                    (
+                        "courier",
+                        f"no packed {body.courier} parcels at {body.warehouse_code} waiting for a manifest",
+                    ),
+                    status=409,
+                    error="nothing to manifest",
+                )
+            handover = [Handover(awb=r["awb"], courier_ref=r["courier_ref"]) for r in rows]
+            adapter = adapters.get(body.courier)
+            try:
+                if adapter is None:
+                    raise CourierError(f"no account with courier {body.courier}")
+                pickup_ref = await adapter.request_pickup(
+                    warehouse_code=body.warehouse_code, pickup_date=body.pickup_date, parcels=handover
+                )
+            except CourierError as exc:
+                # Nothing is manifested until the courier agreed to come: the operator can try again.
+                raise Refused(
+                    ("courier", f"pickup not booked: {exc}"), status=502, error="pickup refused"
+                ) from None
+            await store.insert_manifest(
+                conn,
+                manifest_id=manifest_id,
+                courier=body.courier,
+                warehouse_code=body.warehouse_code,
+                pickup_date=body.pickup_date,
+                actor=principal.name,
+                pickup_ref=pickup_ref,
+            )
+            for row in rows:
+                await store.set_status(
+                    conn, row["shipment_id"], ShipmentStatus.MANIFESTED, manifest_id=manifest_id
+                )
+                await service.emit(conn, updates.updated_event(row, ShipmentStatus.MANIFESTED))
+        return {
+            "manifest_id": manifest_id,
+            "pickup_ref": pickup_ref,
+            "shipment_ids": [r["shipment_id"] for r in rows],
+            "pdf": f"/manifests/{manifest_id}.pdf",
+        }
+
+    return router

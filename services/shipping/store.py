@@ -296,6 +296,7 @@ async def save_booking(
               SET consignee = $2::jsonb, allocation = $3::jsonb, booking_attempts = $4::jsonb,
                   chargeable_grams = $5, priority = $6,
                   courier = coalesce($7, courier), awb = coalesce($8, awb), routing_code = $9,
+                  courier_ref = $11,
                   status = CASE WHEN $8::text IS NULL THEN status ELSE 'AWB_ASSIGNED' END,
                   booking_error = $10, updated_at = now()
             WHERE shipment_id = $1""",
@@ -309,6 +310,7 @@ async def save_booking(
         booking.awb if booking else None,
         booking.routing_code if booking else None,
         error,
+        booking.courier_ref if booking else None,
     )
 
 
@@ -552,15 +554,18 @@ async def insert_manifest(
     warehouse_code: str,
     pickup_date: date,
     actor: str,
+    pickup_ref: str,
 ) -> None:
+    """A manifest, with the courier's reference for the pickup it booked."""
     await conn.execute(
-        """INSERT INTO manifests (manifest_id, courier, warehouse_code, pickup_date, created_by)
-           VALUES ($1, $2, $3, $4, $5)""",
+        """INSERT INTO manifests (manifest_id, courier, warehouse_code, pickup_date, created_by, pickup_ref)
+           VALUES ($1, $2, $3, $4, $5, $6)""",
         manifest_id,
         courier,
         warehouse_code,
         pickup_date,
         actor,
+        pickup_ref,
     )
 
 
@@ -573,3 +578,18 @@ async def get_manifest(
         "SELECT * FROM shipments WHERE manifest_id = $1 ORDER BY created_at, shipment_id", manifest_id
     )
     return head, list(rows)
+
+
+async def unbooked(conn: asyncpg.Connection, *, older_than_s: float, limit: int) -> list[asyncpg.Record]:
+    """Shipments no courier took, last tried more than ``older_than_s`` ago, claimed for a retry."""
+    return await conn.fetch(
+        """SELECT * FROM shipments
+            WHERE status = 'CREATED' AND booking_error IS NOT NULL AND consignee IS NOT NULL
+              AND created_at > now() - interval '7 days'
+              AND updated_at < now() - make_interval(secs => $1)
+            ORDER BY updated_at
+            LIMIT $2
+            FOR UPDATE SKIP LOCKED""",
+        older_than_s,
+        limit,
+    )

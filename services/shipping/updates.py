@@ -6,14 +6,14 @@ scan the same way: row lock on the shipment, forward-only decision, tracking row
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
 import asyncpg
 
 from chassis.logging import get_logger
 from contracts import Address, Event, ShipmentStatus, ShipmentUpdated
-from services.shipping import store, tracking
+from services.shipping import booking, store, tracking
 from services.shipping.couriers.interface import (
     CourierAdapter,
     CourierError,
@@ -21,12 +21,13 @@ from services.shipping.couriers.interface import (
     NdrAction,
     NdrActionKind,
 )
+from services.shipping.settings import ShippingSettings
 
 log = get_logger(__name__)
 Emit = Callable[[Event], Awaitable[Any]]
 
 
-def updated_event(row: asyncpg.Record, status: ShipmentStatus, **fields: Any) -> ShipmentUpdated:
+def updated_event(row: Mapping[str, Any], status: ShipmentStatus, **fields: Any) -> ShipmentUpdated:
     """``shipping.shipment_updated.v1`` for a shipment row at a new status."""
     return ShipmentUpdated(
         order_id=row["order_id"],
@@ -163,3 +164,25 @@ async def send_pending_ndr_actions(pool: asyncpg.Pool, adapters: dict[str, Couri
                 log.warning("ndr instruction not accepted", shipment_id=action["shipment_id"], error=error)
             await store.finish_ndr_action(conn, action["id"], error=error, give_up=action["tries"] + 1 >= 10)
     return sent
+
+
+async def rebook(
+    conn: asyncpg.Connection,
+    row: asyncpg.Record,
+    *,
+    emit: Emit,
+    settings: ShippingSettings,
+    adapters: dict[str, CourierAdapter],
+) -> booking.Outcome:
+    """Book a shipment no courier took before; announce the AWB if one does now."""
+    outcome = await booking.rebook(conn, row, settings=settings, adapters=adapters)
+    if outcome.booking is not None:
+        booked = {**dict(row), "courier": outcome.booking.courier, "awb": outcome.booking.awb}
+        await emit(updated_event(booked, ShipmentStatus.AWB_ASSIGNED))
+    log.info(
+        "rebooked" if outcome.booking else "still not booked",
+        shipment_id=row["shipment_id"],
+        courier=outcome.courier,
+        error=outcome.error,
+    )
+    return outcome

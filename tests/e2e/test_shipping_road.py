@@ -14,7 +14,18 @@ import pypdfium2
 import pytest
 from aiokafka import AIOKafkaProducer
 
-from contracts import CustomerReplied, NotificationChannel, ReplyChoice, ReturnStatus
+from contracts import (
+    Address,
+    CancelReason,
+    CustomerReplied,
+    NotificationChannel,
+    OrderCancelled,
+    Payment,
+    PaymentMethod,
+    PaymentStatus,
+    ReplyChoice,
+    ReturnStatus,
+)
 from contracts.examples import order_confirmed, return_requested
 from deploy.local.ports import dev_headers
 from deploy.local.stack import Stack
@@ -26,6 +37,11 @@ from tests.helpers import unique, url
 pytestmark = pytest.mark.e2e
 
 UPDATED = "shipping.shipment_updated.v1"
+PREPAID = Payment(
+    method=PaymentMethod.UPI, status=PaymentStatus.CAPTURED, gateway="razorpay", gateway_payment_id="pay_1",
+    amount_paise=69800,
+)  # fmt: skip
+SRINAGAR = Address(line1="Residency Road", city="Srinagar", state="Jammu and Kashmir", pincode="190001")
 
 
 async def sandbox(path: str, body: dict[str, Any]) -> Any:
@@ -43,6 +59,8 @@ async def ship(
     auto_reattempt_ms: int | None = None,
     road: bool = True,
     sku: str = "TEA-ASSAM-250",
+    to: Address | None = None,
+    prepaid: bool = False,
 ) -> dict[str, Any]:
     """Script the parcel's road (or keep it at the warehouse), confirm an order of two units from
     Gurugram to Jaipur, wait for its AWB."""
@@ -61,6 +79,8 @@ async def ship(
         update={
             "order_id": order_id,
             "lines": [line.model_copy(update={"sku": sku}) for line in template.lines],
+            "shipping_address": to or template.shipping_address,
+            "payment": PREPAID if prepaid else template.payment,
             "allocations": [
                 a.model_copy(update={"warehouse_code": "GGN1", "sku": sku}) for a in template.allocations
             ],
@@ -301,6 +321,7 @@ async def test_a_wrong_item_at_the_pack_station_blocks_packing_and_is_counted(
     assert label.headers["content-type"] == "application/pdf"
     assert render(label.content, "label") == (288.0, 432.0)  # 4 x 6 inches
     assert manifest.status_code == 201 and sid in manifest.json()["shipment_ids"]
+    assert manifest.json()["pickup_ref"] == "auto-pickup"  # Xpressbees collects what it booked
     assert render(sheet.content, "manifest")[0] > 800  # A4 landscape
 
 
@@ -338,3 +359,71 @@ async def test_an_approved_return_is_picked_up_from_the_customer_and_brought_bac
     assert body["consignee"]["address"]["pincode"] == "302001"
     assert body["allocation"]["ranked"][0]["courier"] == pickup["courier"]
     assert len(tap.find("shipping.shipment_created.v1", body_has(return_id=return_id))) == 1
+
+
+async def test_a_repeated_ndr_push_without_an_attempt_number_counts_one_attempt(
+    stack: Stack, tap: Tap, producer: AIOKafkaProducer
+) -> None:
+    # Only Delhivery serves Srinagar, and its pushes carry no attempt number: we count attempts.
+    created = await ship(producer, tap, fail_attempts=1, to=SRINAGAR, prepaid=True)
+    sid, awb = created["shipment_id"], created["awb"]
+    assert created["courier"] == "delhivery"
+    await tap.wait_for(UPDATED, body_has(shipment_id=sid, status="NDR"))
+
+    again = await sandbox(f"/_sandbox/couriers/delhivery/parcels/{awb}/replay", {"index": -1})
+
+    assert again["status_code"] == 200
+    body = await shipment(sid)
+    assert (body["status"], body["ndr_attempts"]) == ("NDR", 1)
+    assert [t["courier_code"] for t in body["tracking"]].count("EOD-11") == 1
+    assert statuses(tap, sid).count("NDR") == 1
+
+
+async def test_a_cancelled_order_cancels_its_parcel_at_the_courier_before_pickup(
+    stack: Stack, tap: Tap, producer: AIOKafkaProducer
+) -> None:
+    created = await ship(producer, tap, road=False)
+    sid = created["shipment_id"]
+    template = order_confirmed()
+
+    await publish_event(
+        producer,
+        OrderCancelled(
+            order_id=created["order_id"],
+            channel=template.channel,
+            channel_order_id=template.channel_order_id,
+            reason_code=CancelReason.CUSTOMER_REQUEST,
+        ),
+    )
+
+    await tap.wait_for(UPDATED, body_has(shipment_id=sid, status="CANCELLED"))
+    async with httpx.AsyncClient(timeout=10) as http:
+        parcels = (
+            await http.get(url("sandbox", "/_sandbox/couriers/parcels"), params={"reference": sid})
+        ).json()
+    assert [p["cancelled"] for p in parcels] == [True]
+
+
+async def test_when_every_courier_is_down_the_parcel_waits_and_is_booked_when_one_is_back(
+    stack: Stack, tap: Tap, producer: AIOKafkaProducer
+) -> None:
+    for provider in ("xpressbees", "shiprocket", "courier"):
+        await sandbox("/_sandbox/faults", {"provider": provider, "status_code": 503, "fail_next": 50})
+    try:
+        created = await ship(producer, tap, road=False)
+    finally:
+        for provider in ("xpressbees", "shiprocket", "courier"):
+            await sandbox("/_sandbox/faults", {"provider": provider, "fail_next": 0})
+    sid = created["shipment_id"]
+    assert (created["status"], created["awb"]) == ("CREATED", None)
+    assert (await shipment(sid))["booking_error"].startswith("every courier failed")
+
+    async with httpx.AsyncClient(timeout=30, headers=dev_headers("ops")) as http:
+        booked = await http.post(url("shipping", f"/shipments/{sid}/book"))
+        again = await http.post(url("shipping", f"/shipments/{sid}/book"))
+
+    assert booked.status_code == 200, booked.text
+    assert booked.json()["courier"] == "xpressbees"
+    assert again.status_code == 409
+    [update] = await tap.wait_for(UPDATED, body_has(shipment_id=sid, status="AWB_ASSIGNED"))
+    assert json.loads(update.value)["awb"] == booked.json()["awb"]

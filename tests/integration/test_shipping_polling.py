@@ -58,7 +58,7 @@ async def test_a_courier_that_went_quiet_is_polled_to_delivery(pool: asyncpg.Poo
     ) as sandbox:
         courier = XpressbeesCourier(sandbox, email="e@x", password="p")
         shipment_id = unique("SHP")
-        await sandbox.post("/_sandbox/couriers/simulation", json={"step_delay_ms": 0})
+        await sandbox.post("/_sandbox/couriers/simulation", json={"step_delay_ms": 0, "webhook_tries": 1})
         await sandbox.post("/_sandbox/couriers/scripts", json={"reference": shipment_id})
         booked = await courier.create_shipment(
             ShipmentRequest(

@@ -4,7 +4,7 @@ reference booking once, NDR actions reaching the simulated road, and falling bac
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 
 import httpx
 import pytest
@@ -17,6 +17,7 @@ from services.shipping.couriers.delhivery import DelhiveryCourier
 from services.shipping.couriers.interface import (
     CourierRejected,
     CourierUnavailable,
+    Handover,
     NdrAction,
     NdrActionKind,
     ShipmentRequest,
@@ -116,3 +117,28 @@ async def test_an_ndr_reattempt_reaches_the_couriers_road(client: httpx.AsyncCli
 
     assert parcel.waiting_since is None
     assert parcel.next_step.value == "rto_initiated"
+
+
+@pytest.mark.parametrize("name", ["delhivery", "shiprocket", "xpressbees"])
+async def test_a_manifests_parcels_get_a_pickup_booked(client: httpx.AsyncClient, name: str) -> None:
+    courier = couriers(client)[name]
+    booked = await courier.create_shipment(request(f"SHP-PICKUP-{name}"))  # type: ignore[attr-defined]
+
+    reference = await courier.request_pickup(  # type: ignore[attr-defined]
+        warehouse_code="GGN1",
+        pickup_date=date(2026, 11, 27),
+        parcels=[Handover(awb=booked.awb, courier_ref=booked.courier_ref)],
+    )
+
+    assert reference
+
+
+async def test_shiprocket_refuses_a_pickup_for_a_parcel_it_does_not_know(client: httpx.AsyncClient) -> None:
+    courier = ShiprocketCourier(client, email="e@x", password="p")
+    await courier.create_shipment(request("SHP-KNOWN"))
+    with pytest.raises(CourierRejected):
+        await courier.request_pickup(
+            warehouse_code="GGN1",
+            pickup_date=date(2026, 11, 27),
+            parcels=[Handover(awb="1", courier_ref="999")],
+        )

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from datetime import UTC, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta, timezone
 from typing import Any
 
 import httpx
@@ -22,6 +22,7 @@ from services.shipping.couriers.interface import (
     CourierRejected,
     CourierScan,
     CourierUnavailable,
+    Handover,
     NdrAction,
     NdrActionKind,
     ShipmentRequest,
@@ -32,6 +33,7 @@ CREATE_PATH = "/api/cmu/create.json"
 EDIT_PATH = "/api/p/edit"
 NDR_PATH = "/api/p/update"
 TRACK_PATH = "/api/v1/packages/json/"
+PICKUP_PATH = "/fm/request/new/"
 IST = timezone(timedelta(hours=5, minutes=30))
 S = ShipmentStatus
 
@@ -187,6 +189,22 @@ class DelhiveryCourier:
             f"delhivery refused shipment {request.reference}: {'; '.join(reasons)}",
             remarks=reasons,
         )
+
+    async def request_pickup(self, *, warehouse_code: str, pickup_date: date, parcels: list[Handover]) -> str:
+        """POST /fm/request/new/: a pickup slot for a number of packages at a registered location."""
+        body = await self._call(
+            "POST",
+            PICKUP_PATH,
+            json={
+                "pickup_location": warehouse_code,
+                "pickup_date": pickup_date.isoformat(),
+                "pickup_time": "14:00:00",
+                "expected_package_count": len(parcels),
+            },
+        )
+        if not body.get("pickup_id"):
+            raise CourierRejected(f"delhivery refused the pickup: {body.get('error') or body}")
+        return str(body["pickup_id"])
 
     async def cancel(self, awb: str) -> None:
         """Cancel through p/edit with ``cancellation: true``."""

@@ -54,6 +54,16 @@ class CourierBooking:
     remarks: tuple[str, ...] = ()
     routing_code: str | None = None
     """The courier's sort or routing code for the label, when it gives one."""
+    courier_ref: str | None = None
+    """The courier's own id for the parcel when its other calls need it (Shiprocket's shipment_id)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Handover:
+    """A parcel in a pickup request: its AWB and the courier's own id for it."""
+
+    awb: str
+    courier_ref: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -131,6 +141,11 @@ class CourierAdapter(Protocol):
         AWB, so a retry after a crash (before our commit) never makes a second parcel.
         Raises CourierRejected when the courier refuses the data, CourierUnavailable otherwise.
         """
+        ...
+
+    async def request_pickup(self, *, warehouse_code: str, pickup_date: date, parcels: list[Handover]) -> str:
+        """Ask the courier to collect these parcels from the warehouse on that day; its reference.
+        Raises CourierError if the courier refuses."""
         ...
 
     async def cancel(self, awb: str) -> None:

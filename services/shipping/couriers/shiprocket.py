@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import json
 from collections.abc import Mapping
-from datetime import UTC, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta, timezone
 from typing import Any
 
 import httpx
@@ -24,6 +24,7 @@ from services.shipping.couriers.interface import (
     CourierRejected,
     CourierScan,
     CourierUnavailable,
+    Handover,
     NdrAction,
     NdrActionKind,
     ShipmentRequest,
@@ -213,7 +214,27 @@ class ShiprocketCourier:
                     f"shiprocket gave no AWB for {request.reference}: {message}", remarks=(message,)
                 )
             awb, routing = str(data["awb_code"]), data.get("routing_code")
-        return CourierBooking(courier=self.name, awb=awb, reference=request.reference, routing_code=routing)
+        return CourierBooking(
+            courier=self.name,
+            awb=awb,
+            reference=request.reference,
+            routing_code=routing,
+            courier_ref=str(shipment_id),
+        )
+
+    async def request_pickup(self, *, warehouse_code: str, pickup_date: date, parcels: list[Handover]) -> str:
+        """POST /v1/external/courier/generate/pickup for Shiprocket's shipment ids of these parcels."""
+        ids = [int(p.courier_ref) for p in parcels if p.courier_ref]
+        if len(ids) != len(parcels):
+            raise CourierRejected("shiprocket needs its shipment_id for every parcel in a pickup")
+        body = await self._call(
+            "POST",
+            "/v1/external/courier/generate/pickup",
+            json={"shipment_id": ids, "pickup_date": [pickup_date.isoformat()]},
+        )
+        if body.get("pickup_status") != 1:
+            raise CourierRejected(f"shiprocket refused the pickup: {body.get('message') or body}")
+        return str((body.get("response") or {}).get("pickup_token_number") or "")
 
     async def cancel(self, awb: str) -> None:
         """Cancel by AWB."""

@@ -12,7 +12,7 @@ import hashlib
 import hmac
 import json
 from collections.abc import Mapping
-from datetime import UTC, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta, timezone
 from typing import Any
 
 import httpx
@@ -25,6 +25,7 @@ from services.shipping.couriers.interface import (
     CourierRejected,
     CourierScan,
     CourierUnavailable,
+    Handover,
     NdrAction,
     NdrActionKind,
     ShipmentRequest,
@@ -178,11 +179,17 @@ class XpressbeesCourier:
                 awb=str(data["awb_number"]),
                 reference=request.reference,
                 routing_code=data.get("routing_code"),
+                courier_ref=str(data["shipment_id"]) if data.get("shipment_id") else None,
             )
         message = str(body.get("message") or body)
         raise CourierRejected(
             f"xpressbees refused shipment {request.reference}: {message}", remarks=(message,)
         )
+
+    async def request_pickup(self, *, warehouse_code: str, pickup_date: date, parcels: list[Handover]) -> str:
+        """Nothing to call: every parcel is booked with ``request_auto_pickup``, so Xpressbees
+        schedules the collection itself."""
+        return "auto-pickup"
 
     async def cancel(self, awb: str) -> None:
         """Cancel by AWB."""
