@@ -319,6 +319,10 @@ async def test_failed_qc_is_quarantined_and_the_refund_follows_the_policy(
         )
 
         done = await refunded_return(http, return_id)
+        stats = (await http.get(url("returns", "/returns/analytics"))).json()
+    qc = {row["sku"]: row for row in stats["qc_by_sku"]}
+    assert (qc[kurta]["failure_rate"], qc[mug]["failure_rate"]) == (0.5, 1.0)
+    assert 0 < stats["qc_failure_rate"] <= 1
     # The stained kurta was the customer's doing (changed mind): not refunded. The cracked mug was
     # the seller's: refunded although it failed QC, and so is the returned share of shipping.
     shipping_share = 9000  # every unit of the order came back
