@@ -7,6 +7,7 @@ orders.status_changed, shipping.shipment_*) exactly as they would. Razorpay is t
 
 from __future__ import annotations
 
+import asyncio
 import json
 from typing import Any
 
@@ -609,3 +610,16 @@ async def test_a_customer_requests_a_return_through_their_link_and_a_tampered_li
         assert r.status_code == 201, r.text
         assert (r.json()["order_id"], r.json()["requested_by"]) == (order["order_id"], "customer")
     await tap.wait_for("returns.requested.v1", body_has(return_id=r.json()["return_id"]))
+
+
+async def test_two_requests_racing_for_the_same_units_open_one_return(
+    stack: Stack, producer: AIOKafkaProducer
+) -> None:
+    sku = unique("TEA")
+    order = await delivered_order(producer, lines=[(sku, 1, 34900)])
+    body = {"order_id": order["order_id"], "lines": [{"sku": sku, "quantity": 1, "reason": "damaged"}]}
+    async with httpx.AsyncClient(timeout=15, headers=dev_headers("ops")) as http:
+        answers = await asyncio.gather(*(http.post(url("returns", "/returns"), json=body) for _ in range(4)))
+        assert sorted(r.status_code for r in answers) == [201, 422, 422, 422]
+        listed = (await http.get(url("returns", "/returns"), params={"order_id": order["order_id"]})).json()
+    assert len(listed["items"]) == 1

@@ -68,8 +68,9 @@ def test_a_upi_payout_is_a_composite_payout_with_the_fund_account_inline():
     assert body["fund_account"] == {
         "account_type": "vpa",
         "vpa": {"address": "asha@okicici"},
-        "contact": {"name": "Asha Verma", "contact": "+919812345678", "type": "customer"},
+        "contact": {"name": "Asha Verma", "contact": "9812345678", "type": "customer"},
     }
+    assert body["narration"] == "Dabba refund"
 
 
 async def test_a_refund_is_created_pending_with_razorpays_entity(gateway, sandbox):

@@ -6,6 +6,7 @@ Both answer the same entity on a retry with the same key and body; see docs/adr/
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import httpx
@@ -18,6 +19,8 @@ from services.returns.gateways.interface import (
     RefundOrder,
 )
 
+# RazorpayX accepts at most 30 letters, digits and spaces as the narration on the bank statement.
+_NARRATION = re.compile(r"[^A-Za-z0-9 ]")
 # 409: "a request with this key is still being processed" — documented as safe to retry.
 _RETRYABLE_4XX = frozenset({401, 403, 408, 409, 429})
 
@@ -34,7 +37,9 @@ def refund_body(order: RefundOrder) -> dict[str, Any]:
 
 def payout_body(order: PayoutOrder, *, account_number: str) -> dict[str, Any]:
     """RazorpayX's composite payout: the contact and fund account inline, purpose refund."""
-    contact = {"name": order.contact_name, "contact": order.contact_phone, "type": "customer"}
+    # RazorpayX contacts carry the 10-digit Indian number, not E.164.
+    phone = order.contact_phone.removeprefix("+91")
+    contact = {"name": order.contact_name, "contact": phone, "type": "customer"}
     if order.vpa:
         fund_account: dict[str, Any] = {
             "account_type": "vpa",
@@ -60,7 +65,7 @@ def payout_body(order: PayoutOrder, *, account_number: str) -> dict[str, Any]:
         "fund_account": fund_account,
         "queue_if_low_balance": True,
         "reference_id": order.reference_id,
-        "narration": order.narration[:30],
+        "narration": _NARRATION.sub(" ", order.narration)[:30],
         "notes": order.notes,
     }
 
