@@ -117,6 +117,36 @@ async def send_due_refunds(service: Service, gateway: RefundGateway, settings: R
     return len(due)
 
 
+async def reconcile(service: Service, gateway: RefundGateway, settings: ReturnsSettings) -> int:
+    """Ask the gateway about refunds whose webhook never came, and settle those it has decided."""
+    async with service.pool.acquire() as conn, conn.transaction():
+        unanswered = await store.claim_unanswered_refunds(
+            conn, older_than_seconds=settings.refund_reconcile_after_seconds, limit=_BATCH
+        )
+    for refund in unanswered:
+        kind = "refund" if refund["mode"] == "gateway_refund" else "payout"
+        try:
+            receipt = await gateway.fetch(kind, refund["gateway_refund_id"])
+        except (GatewayUnavailable, GatewayRejected) as exc:
+            log.warning("refund status check failed", refund_id=refund["refund_id"], error=str(exc))
+            continue
+        if receipt.processed or receipt.failed:
+            async with service.pool.acquire() as conn, conn.transaction():
+                locked = await store.lock_refund(conn, refund["refund_id"])
+                if locked is not None:
+                    await desk.settle(
+                        conn,
+                        lambda e, conn=conn: service.emit(conn, e),
+                        refund=locked,
+                        gateway_id=receipt.gateway_id,
+                        processed=receipt.processed,
+                        failure=None
+                        if receipt.processed
+                        else f"Razorpay reports the {kind} {receipt.status}",
+                    )
+    return len(unanswered)
+
+
 async def _record(
     service: Service, refund_id: str, receipt: GatewayReceipt | None, failure: str | None = None
 ) -> None:

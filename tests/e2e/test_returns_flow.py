@@ -623,3 +623,38 @@ async def test_two_requests_racing_for_the_same_units_open_one_return(
         assert sorted(r.status_code for r in answers) == [201, 422, 422, 422]
         listed = (await http.get(url("returns", "/returns"), params={"order_id": order["order_id"]})).json()
     assert len(listed["items"]) == 1
+
+
+async def test_a_refund_whose_webhook_never_comes_is_settled_by_asking_razorpay(
+    stack: Stack, tap: Tap, producer: AIOKafkaProducer
+) -> None:
+    sku = unique("TEA")
+    order = await delivered_order(producer, lines=[(sku, 1, 34900)])
+    knobs = url("sandbox", "/_sandbox/razorpay/knobs")
+    stack.stop("returns")
+    stack.start("returns", extra_env={"REFUND_RECONCILE_AFTER_SECONDS": "1"})
+    try:
+        stack.wait_ready(["returns"])
+        async with httpx.AsyncClient(timeout=15, headers=dev_headers("ops")) as http:
+            await http.post(knobs, json={"drop_webhooks": True})
+            rma = await request_return(
+                http, order_id=order["order_id"], lines=[{"sku": sku, "quantity": 1, "reason": "damaged"}]
+            )
+            await receive_and_qc(
+                http, rma["return_id"], [{"sku": sku, "passed": 1, "failed": 0, "grade": "A"}]
+            )
+            done = await refunded_return(http, rma["return_id"])
+            webhooks = (await http.get(url("sandbox", "/_sandbox/razorpay/webhooks"))).json()
+    finally:
+        async with httpx.AsyncClient(timeout=15) as http:
+            await http.post(knobs, json={})
+        stack.stop("returns")
+        stack.start("returns")
+        stack.wait_ready(["returns"])
+    ours = [
+        w
+        for w in webhooks
+        if w["body"]["payload"]["refund"]["entity"]["id"] == done["refund"]["gateway_refund_id"]
+    ]
+    assert [w["status"] for w in ours] == ["dropped"], "returns never heard from Razorpay"
+    assert len(tap.find("returns.refunded.v1", body_has(return_id=rma["return_id"]))) == 1

@@ -90,6 +90,13 @@ async def test_a_refund_is_created_pending_with_razorpays_entity(gateway, sandbo
     }
 
 
+async def test_a_refund_and_a_payout_can_be_looked_up_when_their_webhook_never_came(gateway):
+    created = await gateway.refund(refund())
+    assert (await gateway.fetch("refund", created.gateway_id)).gateway_id == created.gateway_id
+    with pytest.raises(GatewayRejected, match="does not exist"):
+        await gateway.fetch("payout", "pout_missing")
+
+
 async def test_the_same_key_refunds_once_even_when_the_answer_was_lost(gateway, sandbox):
     await sandbox.post("/_sandbox/razorpay/knobs", json={"lose_responses": 1})
     with pytest.raises(GatewayUnavailable, match="504"):

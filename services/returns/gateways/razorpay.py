@@ -7,7 +7,7 @@ Both answer the same entity on a retry with the same key and body; see docs/adr/
 from __future__ import annotations
 
 import re
-from typing import Any
+from typing import Any, Literal
 
 import httpx
 
@@ -103,11 +103,23 @@ class RazorpayGateway:
             {"X-Payout-Idempotency": order.idempotency_key},
         )
 
+    async def fetch(self, kind: Literal["refund", "payout"], gateway_id: str) -> GatewayReceipt:
+        """GET /v1/refunds/{id} or /v1/payouts/{id}; see RefundGateway.fetch."""
+        try:
+            response = await self._client.get(f"/v1/{kind}s/{gateway_id}", auth=self._auth)
+        except httpx.HTTPError as exc:
+            raise GatewayUnavailable(f"razorpay unreachable: {exc!r}") from exc
+        return self._receipt(response)
+
     async def _post(self, path: str, body: dict[str, Any], headers: dict[str, str]) -> GatewayReceipt:
         try:
             response = await self._client.post(path, json=body, headers=headers, auth=self._auth)
         except httpx.HTTPError as exc:
             raise GatewayUnavailable(f"razorpay unreachable: {exc!r}") from exc
+        return self._receipt(response)
+
+    @staticmethod
+    def _receipt(response: httpx.Response) -> GatewayReceipt:
         if response.status_code >= 400:
             error = f"razorpay HTTP {response.status_code} {_error_text(response)}"
             if response.status_code >= 500 or response.status_code in _RETRYABLE_4XX:
