@@ -8,6 +8,8 @@ orders.status_changed, shipping.shipment_*) exactly as they would. Razorpay is t
 from __future__ import annotations
 
 import asyncio
+import hashlib
+import hmac
 import json
 from typing import Any
 
@@ -512,10 +514,35 @@ async def test_a_refund_the_gateway_fails_alerts_operators_and_a_retry_pays_it(
             "returns.updated.v1", body_has(return_id=rma["return_id"], alert="refund_failed")
         )
         assert "retry" in value(alert)["note"]
-        r = await http.post(url("returns", f"/returns/{rma['return_id']}/refund/retry"))
-        assert r.status_code == 200, r.text
-        r = await http.post(url("returns", f"/returns/{rma['return_id']}/refund/retry"))
-        assert r.status_code == 409, "a refund that is not failed is not retried"
+        knobs = url("sandbox", "/_sandbox/razorpay/knobs")
+        await http.post(knobs, json={"hold_webhooks": True})
+        try:
+            r = await http.post(url("returns", f"/returns/{rma['return_id']}/refund/retry"))
+            assert r.status_code == 200, r.text
+            r = await http.post(url("returns", f"/returns/{rma['return_id']}/refund/retry"))
+            assert r.status_code == 409, "a refund that is not failed is not retried"
+
+            async def second_attempt_sent() -> dict[str, Any] | None:
+                refund = (await http.get(url("returns", f"/returns/{rma['return_id']}"))).json()["refund"]
+                return refund if refund["status"] == "initiated" else None
+
+            await wait_until(second_attempt_sent, what="the second attempt to be sent", timeout=60)
+            # Razorpay re-delivers the first attempt's refund.failed: it must not fail the second.
+            (failed,) = [
+                w["body"]
+                for w in (await http.get(url("sandbox", "/_sandbox/razorpay/webhooks"))).json()
+                if w["event"] == "refund.failed"
+                and w["url"].startswith(url("returns", ""))
+                and w["body"]["payload"]["refund"]["entity"]["notes"]["return_id"] == rma["return_id"]
+            ]
+            raw = json.dumps(failed).encode()
+            signature = hmac.new(b"dabba-sandbox-webhook-secret", raw, hashlib.sha256).hexdigest()
+            r = await http.post(
+                url("returns", "/webhooks/razorpay"), content=raw, headers={"X-Razorpay-Signature": signature}
+            )
+            assert r.json() == {"status": "about an earlier attempt"}
+        finally:
+            await http.post(knobs, json={})
         done = await refunded_return(http, rma["return_id"])
         refunds = (
             await http.get(
