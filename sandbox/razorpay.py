@@ -64,6 +64,7 @@ class RazorpayState:
     refunded: dict[str, int] = field(default_factory=dict)
     lose_responses: int = 0
     fail_next: int = 0
+    drop_webhooks: bool = False
     webhooks: list[dict[str, Any]] = field(default_factory=list)
     webhooks_released: asyncio.Event = field(default_factory=asyncio.Event)
     tasks: set[asyncio.Task[None]] = field(default_factory=set)
@@ -77,6 +78,7 @@ class RazorpayState:
         self.refunded.clear()
         self.lose_responses = 0
         self.fail_next = 0
+        self.drop_webhooks = False
         self.webhooks.clear()
         self.webhooks_released.set()
 
@@ -245,6 +247,15 @@ async def fetch_refund(refund_id: str, state: Razorpay) -> dict[str, Any]:
         return dict(refund)
 
 
+@router.get("/v1/payouts/{payout_id}", dependencies=[Depends(require_basic_auth)])
+async def fetch_payout(payout_id: str, state: Razorpay) -> dict[str, Any]:
+    async with state.lock:
+        payout = state.payouts.get(payout_id)
+        if payout is None:
+            raise razorpay_error(400, "The id provided does not exist", "id")
+        return dict(payout)
+
+
 def _fund_account(body: dict[str, Any]) -> dict[str, Any]:
     account = body.get("fund_account")
     if not isinstance(account, dict):
@@ -396,6 +407,12 @@ async def _deliver(
         "X-Razorpay-Signature": sign(body, settings.razorpay_webhook_secret),
         "X-Razorpay-Event-Id": "evt_" + secrets.token_hex(7),
     }
+    if state.drop_webhooks:
+        async with state.lock:
+            state.webhooks.append(
+                {"url": None, "event": event, "status": "dropped", "body": json.loads(body)}
+            )
+        return
     async with httpx.AsyncClient(timeout=10) as http:
         for url in settings.webhook_urls():
             status: int | str = "unsent"
@@ -417,12 +434,13 @@ async def _deliver(
 
 
 class Knobs(BaseModel):
-    """Lose the next responses (work done, caller sees a 504), fail the next refunds/payouts, or
-    hold webhooks back (a normal-speed refund settles days later) until released."""
+    """Lose the next responses (work done, caller sees a 504), fail the next refunds/payouts, hold
+    webhooks back (a normal-speed refund settles days later) until released, or drop them."""
 
     lose_responses: int = Field(default=0, ge=0, le=100)
     fail_next: int = Field(default=0, ge=0, le=100)
     hold_webhooks: bool = False
+    drop_webhooks: bool = False
 
 
 class CapturedPayment(BaseModel):
@@ -437,6 +455,7 @@ async def set_knobs(body: Knobs, state: Razorpay) -> dict[str, Any]:
     async with state.lock:
         state.lose_responses = body.lose_responses
         state.fail_next = body.fail_next
+        state.drop_webhooks = body.drop_webhooks
         if body.hold_webhooks:
             state.webhooks_released.clear()
         else:

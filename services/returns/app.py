@@ -29,6 +29,7 @@ def build(settings: ReturnsSettings | None = None, gateway: RefundGateway | None
     @service.every(settings.refund_sweep_seconds, name="send-refunds")
     async def send_refunds(svc: Service) -> None:
         await refunds.send_due_refunds(svc, payments, settings)
+        await refunds.reconcile(svc, payments, settings)
 
     @service.every(settings.sla_sweep_seconds, name="refund-sla")
     async def refund_sla(svc: Service) -> None:

@@ -42,6 +42,7 @@ def notes(refund: asyncpg.Record) -> dict[str, str]:
     """Echoed back in webhooks, so a webhook finds its refund even if the call's answer was lost."""
     return {
         "refund_id": refund["refund_id"],
+        "attempt": str(refund["attempt"]),
         "return_id": refund["return_id"],
         "order_id": refund["order_id"],
     }
@@ -117,6 +118,36 @@ async def send_due_refunds(service: Service, gateway: RefundGateway, settings: R
     return len(due)
 
 
+async def reconcile(service: Service, gateway: RefundGateway, settings: ReturnsSettings) -> int:
+    """Ask the gateway about refunds whose webhook never came, and settle those it has decided."""
+    async with service.pool.acquire() as conn, conn.transaction():
+        unanswered = await store.claim_unanswered_refunds(
+            conn, older_than_seconds=settings.refund_reconcile_after_seconds, limit=_BATCH
+        )
+    for refund in unanswered:
+        kind = "refund" if refund["mode"] == "gateway_refund" else "payout"
+        try:
+            receipt = await gateway.fetch(kind, refund["gateway_refund_id"])
+        except (GatewayUnavailable, GatewayRejected) as exc:
+            log.warning("refund status check failed", refund_id=refund["refund_id"], error=str(exc))
+            continue
+        if receipt.processed or receipt.failed:
+            async with service.pool.acquire() as conn, conn.transaction():
+                locked = await store.lock_refund(conn, refund["refund_id"])
+                if locked is not None:
+                    await desk.settle(
+                        conn,
+                        lambda e, conn=conn: service.emit(conn, e),
+                        refund=locked,
+                        gateway_id=receipt.gateway_id,
+                        processed=receipt.processed,
+                        failure=None
+                        if receipt.processed
+                        else f"Razorpay reports the {kind} {receipt.status}",
+                    )
+    return len(unanswered)
+
+
 async def _record(
     service: Service, refund_id: str, receipt: GatewayReceipt | None, failure: str | None = None
 ) -> None:
@@ -155,14 +186,16 @@ async def apply_webhook(service: Service, event: dict[str, Any]) -> str:
         "payout.reversed",
     ):
         return "ignored"
-    ours = (entity.get("notes") or {}).get("refund_id") if isinstance(entity.get("notes"), dict) else None
-    ours = ours or entity.get("reference_id") or entity.get("receipt")
+    echoed = entity.get("notes") if isinstance(entity.get("notes"), dict) else {}
+    ours = echoed.get("refund_id") or entity.get("reference_id") or entity.get("receipt")
     async with service.pool.acquire() as conn, conn.transaction():
         refund = await store.lock_refund(conn, str(ours)) if ours else None
         if refund is None and entity.get("id"):
             refund = await store.lock_refund_by_gateway_id(conn, str(entity["id"]))
         if refund is None:
             return "not ours"
+        if echoed.get("attempt") and echoed["attempt"] != str(refund["attempt"]):
+            return "about an earlier attempt"  # e.g. a late refund.failed after an operator's retry
         processed = kind.endswith(".processed")
         failure = entity.get("failure_reason") or (None if processed else f"{kind} from Razorpay")
         await desk.settle(

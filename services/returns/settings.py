@@ -33,6 +33,9 @@ class ReturnsSettings(ServiceSettings):
     refund_lease_seconds: float = Field(
         default=30, gt=0, description="A gateway call not answered within this is retried (same key)."
     )
+    refund_reconcile_after_seconds: float = Field(
+        default=900, gt=0, description="Ask the gateway about a refund whose webhook has not come by then."
+    )
     razorpay_base_url: str = Field(
         default="", description="https://api.razorpay.com; empty means the sandbox (SANDBOX_URL)."
     )

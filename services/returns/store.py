@@ -319,6 +319,26 @@ async def claim_due_refunds(conn: Conn, *, limit: int, lease_seconds: float) -> 
     )
 
 
+async def claim_unanswered_refunds(
+    conn: Conn, *, older_than_seconds: float, limit: int
+) -> list[asyncpg.Record]:
+    """Refunds the gateway took but whose webhook has not come for a while, leased for a status check
+    (the lease also spaces the next check)."""
+    return list(
+        await conn.fetch(
+            """UPDATE refunds SET lease_until = now() + make_interval(secs => $1)
+                WHERE refund_id IN (
+                      SELECT refund_id FROM refunds
+                       WHERE status = 'initiated' AND updated_at < now() - make_interval(secs => $1)
+                         AND (lease_until IS NULL OR lease_until < now())
+                       ORDER BY updated_at LIMIT $2 FOR UPDATE SKIP LOCKED)
+            RETURNING *""",
+            older_than_seconds,
+            limit,
+        )
+    )
+
+
 async def lock_refund(conn: Conn, refund_id: str) -> asyncpg.Record | None:
     return await conn.fetchrow("SELECT * FROM refunds WHERE refund_id = $1 FOR UPDATE", refund_id)
 

@@ -7,6 +7,9 @@ orders.status_changed, shipping.shipment_*) exactly as they would. Razorpay is t
 
 from __future__ import annotations
 
+import asyncio
+import hashlib
+import hmac
 import json
 from typing import Any
 
@@ -39,6 +42,14 @@ from tests.helpers import unique, url, wait_applied, wait_until
 pytestmark = pytest.mark.e2e
 
 PHONE = "+919812345678"
+
+
+def client() -> httpx.AsyncClient:
+    """An ops client that opens a connection per request: the tests wait longer between calls than
+    uvicorn keeps an idle connection, and a reused one can be closed under the request."""
+    return httpx.AsyncClient(
+        timeout=15, headers=dev_headers("ops"), limits=httpx.Limits(max_keepalive_connections=0)
+    )
 
 
 async def delivered_order(
@@ -100,7 +111,7 @@ async def delivered_order(
     for envelope in applied:
         await wait_applied("returns", envelope.id)
     if prepaid:
-        async with httpx.AsyncClient(timeout=10) as http:
+        async with client() as http:
             r = await http.post(
                 url("sandbox", "/_sandbox/razorpay/payments"),
                 json={"payment_id": payment_id, "amount": total},
@@ -171,7 +182,7 @@ async def test_prepaid_return_is_picked_up_received_restocked_and_refunded_throu
 ) -> None:
     sku = unique("KURTA-M")
     order = await delivered_order(producer, lines=[(sku, 2, 79900)])
-    async with httpx.AsyncClient(timeout=15, headers=dev_headers("ops")) as http:
+    async with client() as http:
         rma = await request_return(
             http,
             order_id=order["order_id"],
@@ -249,7 +260,7 @@ async def test_exchange_for_another_size_places_a_free_order_for_the_replacement
 ) -> None:
     sku, bigger = unique("KURTA-M"), unique("KURTA-L")
     order = await delivered_order(producer, lines=[(sku, 1, 79900)], shipping_fee_paise=4900)
-    async with httpx.AsyncClient(timeout=15, headers=dev_headers("ops")) as http:
+    async with client() as http:
         rma = await request_return(
             http,
             order_id=order["order_id"],
@@ -289,7 +300,7 @@ async def test_failed_qc_is_quarantined_and_the_refund_follows_the_policy(
     order = await delivered_order(
         producer, lines=[(kurta, 2, 80000), (mug, 1, 20000)], shipping_fee_paise=9000
     )
-    async with httpx.AsyncClient(timeout=15, headers=dev_headers("ops")) as http:
+    async with client() as http:
         rma = await request_return(
             http,
             order_id=order["order_id"],
@@ -319,6 +330,10 @@ async def test_failed_qc_is_quarantined_and_the_refund_follows_the_policy(
         )
 
         done = await refunded_return(http, return_id)
+        stats = (await http.get(url("returns", "/returns/analytics"))).json()
+    qc = {row["sku"]: row for row in stats["qc_by_sku"]}
+    assert (qc[kurta]["failure_rate"], qc[mug]["failure_rate"]) == (0.5, 1.0)
+    assert 0 < stats["qc_failure_rate"] <= 1
     # The stained kurta was the customer's doing (changed mind): not refunded. The cracked mug was
     # the seller's: refunded although it failed QC, and so is the returned share of shipping.
     shipping_share = 9000  # every unit of the order came back
@@ -347,7 +362,7 @@ async def test_rto_parcel_is_received_at_the_desk_and_restocked_without_a_refund
     await publish_event(producer, rto, source="shipping")
     envelope = await publish_event(producer, rto, source="shipping")  # couriers say things twice
     await wait_applied("returns", envelope.id)
-    async with httpx.AsyncClient(timeout=15, headers=dev_headers("ops")) as http:
+    async with client() as http:
         found = (await http.get(url("returns", "/returns"), params={"order_id": order["order_id"]})).json()[
             "items"
         ]
@@ -371,7 +386,7 @@ async def test_an_ineligible_request_is_refused_with_every_reason(
     tea, battery, gift = unique("TEA"), unique("POWERBANK"), unique("GIFT")
     order = await delivered_order(producer, lines=[(tea, 1, 34900), (battery, 1, 149900)])
     not_delivered = await delivered_order(producer, lines=[(tea, 1, 34900)], deliver=False)
-    async with httpx.AsyncClient(timeout=15, headers=dev_headers("ops")) as http:
+    async with client() as http:
         r = await http.put(url("returns", f"/returns/rules/skus/{battery}"), json={"returnable": False})
         assert r.status_code == 200, r.text
         r = await http.post(
@@ -415,7 +430,7 @@ async def test_a_refund_whose_answer_is_lost_is_retried_and_pays_once(
 ) -> None:
     sku = unique("TEA")
     order = await delivered_order(producer, lines=[(sku, 1, 34900)])
-    async with httpx.AsyncClient(timeout=15, headers=dev_headers("ops")) as http:
+    async with client() as http:
         rma = await request_return(
             http, order_id=order["order_id"], lines=[{"sku": sku, "quantity": 1, "reason": "damaged"}]
         )
@@ -452,7 +467,7 @@ async def test_cod_refund_goes_out_as_a_upi_payout(
 ) -> None:
     sku = unique("TEA")
     order = await delivered_order(producer, lines=[(sku, 2, 34900)], method=PaymentMethod.COD)
-    async with httpx.AsyncClient(timeout=15, headers=dev_headers("ops")) as http:
+    async with client() as http:
         r = await http.post(
             url("returns", "/returns"),
             json={
@@ -489,7 +504,7 @@ async def test_a_refund_the_gateway_fails_alerts_operators_and_a_retry_pays_it(
 ) -> None:
     sku = unique("TEA")
     order = await delivered_order(producer, lines=[(sku, 1, 34900)])
-    async with httpx.AsyncClient(timeout=15, headers=dev_headers("ops")) as http:
+    async with client() as http:
         rma = await request_return(
             http, order_id=order["order_id"], lines=[{"sku": sku, "quantity": 1, "reason": "defective"}]
         )
@@ -499,10 +514,35 @@ async def test_a_refund_the_gateway_fails_alerts_operators_and_a_retry_pays_it(
             "returns.updated.v1", body_has(return_id=rma["return_id"], alert="refund_failed")
         )
         assert "retry" in value(alert)["note"]
-        r = await http.post(url("returns", f"/returns/{rma['return_id']}/refund/retry"))
-        assert r.status_code == 200, r.text
-        r = await http.post(url("returns", f"/returns/{rma['return_id']}/refund/retry"))
-        assert r.status_code == 409, "a refund that is not failed is not retried"
+        knobs = url("sandbox", "/_sandbox/razorpay/knobs")
+        await http.post(knobs, json={"hold_webhooks": True})
+        try:
+            r = await http.post(url("returns", f"/returns/{rma['return_id']}/refund/retry"))
+            assert r.status_code == 200, r.text
+            r = await http.post(url("returns", f"/returns/{rma['return_id']}/refund/retry"))
+            assert r.status_code == 409, "a refund that is not failed is not retried"
+
+            async def second_attempt_sent() -> dict[str, Any] | None:
+                refund = (await http.get(url("returns", f"/returns/{rma['return_id']}"))).json()["refund"]
+                return refund if refund["status"] == "initiated" else None
+
+            await wait_until(second_attempt_sent, what="the second attempt to be sent", timeout=60)
+            # Razorpay re-delivers the first attempt's refund.failed: it must not fail the second.
+            (failed,) = [
+                w["body"]
+                for w in (await http.get(url("sandbox", "/_sandbox/razorpay/webhooks"))).json()
+                if w["event"] == "refund.failed"
+                and w["url"].startswith(url("returns", ""))
+                and w["body"]["payload"]["refund"]["entity"]["notes"]["return_id"] == rma["return_id"]
+            ]
+            raw = json.dumps(failed).encode()
+            signature = hmac.new(b"dabba-sandbox-webhook-secret", raw, hashlib.sha256).hexdigest()
+            r = await http.post(
+                url("returns", "/webhooks/razorpay"), content=raw, headers={"X-Razorpay-Signature": signature}
+            )
+            assert r.json() == {"status": "about an earlier attempt"}
+        finally:
+            await http.post(knobs, json={})
         done = await refunded_return(http, rma["return_id"])
         refunds = (
             await http.get(
@@ -522,7 +562,7 @@ async def test_a_refund_not_processed_within_the_sla_alerts_operators(
     stack.start("returns", extra_env={"REFUND_SLA_DAYS": "0", "SLA_SWEEP_SECONDS": "1"})
     try:
         stack.wait_ready(["returns"])
-        async with httpx.AsyncClient(timeout=15, headers=dev_headers("ops")) as http:
+        async with client() as http:
             rma = await request_return(
                 http, order_id=order["order_id"], lines=[{"sku": sku, "quantity": 1, "reason": "damaged"}]
             )
@@ -545,7 +585,7 @@ async def test_a_forged_refund_webhook_is_refused_and_changes_nothing(
 ) -> None:
     sku = unique("TEA")
     order = await delivered_order(producer, lines=[(sku, 1, 34900)])
-    async with httpx.AsyncClient(timeout=15, headers=dev_headers("ops")) as http:
+    async with client() as http:
         knobs = url("sandbox", "/_sandbox/razorpay/knobs")
         await http.post(knobs, json={"hold_webhooks": True})
         try:
@@ -590,7 +630,7 @@ async def test_a_customer_requests_a_return_through_their_link_and_a_tampered_li
     sku = unique("TEA")
     order = await delivered_order(producer, lines=[(sku, 1, 34900)])
     other = await delivered_order(producer, lines=[(sku, 1, 34900)])
-    async with httpx.AsyncClient(timeout=15) as http:
+    async with httpx.AsyncClient(timeout=15) as http:  # the customer has no API key
         r = await http.post(
             url("returns", "/returns/links"), json={"order_id": order["order_id"]}, headers=dev_headers("ops")
         )
@@ -605,3 +645,50 @@ async def test_a_customer_requests_a_return_through_their_link_and_a_tampered_li
         assert r.status_code == 201, r.text
         assert (r.json()["order_id"], r.json()["requested_by"]) == (order["order_id"], "customer")
     await tap.wait_for("returns.requested.v1", body_has(return_id=r.json()["return_id"]))
+
+
+async def test_two_requests_racing_for_the_same_units_open_one_return(
+    stack: Stack, producer: AIOKafkaProducer
+) -> None:
+    sku = unique("TEA")
+    order = await delivered_order(producer, lines=[(sku, 1, 34900)])
+    body = {"order_id": order["order_id"], "lines": [{"sku": sku, "quantity": 1, "reason": "damaged"}]}
+    async with client() as http:
+        answers = await asyncio.gather(*(http.post(url("returns", "/returns"), json=body) for _ in range(4)))
+        assert sorted(r.status_code for r in answers) == [201, 422, 422, 422]
+        listed = (await http.get(url("returns", "/returns"), params={"order_id": order["order_id"]})).json()
+    assert len(listed["items"]) == 1
+
+
+async def test_a_refund_whose_webhook_never_comes_is_settled_by_asking_razorpay(
+    stack: Stack, tap: Tap, producer: AIOKafkaProducer
+) -> None:
+    sku = unique("TEA")
+    order = await delivered_order(producer, lines=[(sku, 1, 34900)])
+    knobs = url("sandbox", "/_sandbox/razorpay/knobs")
+    stack.stop("returns")
+    stack.start("returns", extra_env={"REFUND_RECONCILE_AFTER_SECONDS": "1"})
+    try:
+        stack.wait_ready(["returns"])
+        async with client() as http:
+            await http.post(knobs, json={"drop_webhooks": True})
+            rma = await request_return(
+                http, order_id=order["order_id"], lines=[{"sku": sku, "quantity": 1, "reason": "damaged"}]
+            )
+            await receive_and_qc(
+                http, rma["return_id"], [{"sku": sku, "passed": 1, "failed": 0, "grade": "A"}]
+            )
+            done = await refunded_return(http, rma["return_id"])
+            webhooks = (await http.get(url("sandbox", "/_sandbox/razorpay/webhooks"))).json()
+    finally:
+        async with client() as http:
+            await http.post(knobs, json={})
+        stack.stop("returns")
+        stack.start("returns")
+        stack.wait_ready(["returns"])
+    refund_id = done["refund"]["gateway_refund_id"]
+    ours = [
+        w for w in webhooks if w["body"]["payload"].get("refund", {}).get("entity", {}).get("id") == refund_id
+    ]
+    assert [w["status"] for w in ours] == ["dropped"], "returns never heard from Razorpay"
+    assert len(tap.find("returns.refunded.v1", body_has(return_id=rma["return_id"]))) == 1

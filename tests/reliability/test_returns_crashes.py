@@ -4,14 +4,18 @@ from __future__ import annotations
 
 from typing import Any
 
-import httpx
 import pytest
 from aiokafka import AIOKafkaProducer
 
-from deploy.local.ports import dev_headers
 from deploy.local.stack import Stack
 from tests.conftest import Tap, body_has
-from tests.e2e.test_returns_flow import delivered_order, receive_and_qc, refunded_return, request_return
+from tests.e2e.test_returns_flow import (
+    client,
+    delivered_order,
+    receive_and_qc,
+    refunded_return,
+    request_return,
+)
 from tests.helpers import unique, url, wait_until
 
 pytestmark = pytest.mark.e2e
@@ -33,7 +37,7 @@ async def test_returns_killed_between_the_refund_call_and_its_record_refunds_onc
             "REFUND_LEASE_SECONDS": "3",
         },
     )
-    async with httpx.AsyncClient(timeout=15, headers=dev_headers("ops")) as http:
+    async with client() as http:
         try:
             stack.wait_ready(["returns"])
             # The refund.processed webhook is held back, so only the retried call can tell returns.

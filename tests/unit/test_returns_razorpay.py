@@ -68,8 +68,9 @@ def test_a_upi_payout_is_a_composite_payout_with_the_fund_account_inline():
     assert body["fund_account"] == {
         "account_type": "vpa",
         "vpa": {"address": "asha@okicici"},
-        "contact": {"name": "Asha Verma", "contact": "+919812345678", "type": "customer"},
+        "contact": {"name": "Asha Verma", "contact": "9812345678", "type": "customer"},
     }
+    assert body["narration"] == "Dabba refund"
 
 
 async def test_a_refund_is_created_pending_with_razorpays_entity(gateway, sandbox):
@@ -87,6 +88,13 @@ async def test_a_refund_is_created_pending_with_razorpays_entity(gateway, sandbo
         "receipt": "RFD-7K2Q9D-0001",
         "speed_requested": "normal",
     }
+
+
+async def test_a_refund_and_a_payout_can_be_looked_up_when_their_webhook_never_came(gateway):
+    created = await gateway.refund(refund())
+    assert (await gateway.fetch("refund", created.gateway_id)).gateway_id == created.gateway_id
+    with pytest.raises(GatewayRejected, match="does not exist"):
+        await gateway.fetch("payout", "pout_missing")
 
 
 async def test_the_same_key_refunds_once_even_when_the_answer_was_lost(gateway, sandbox):

@@ -81,3 +81,7 @@ class RefundGateway(Protocol):
     async def payout(self, order: PayoutOrder) -> GatewayReceipt:
         """Pay a customer out; idempotent per ``order.idempotency_key``."""
         ...
+
+    async def fetch(self, kind: Literal["refund", "payout"], gateway_id: str) -> GatewayReceipt:
+        """Where a refund or payout stands now (for one whose webhook never came)."""
+        ...

@@ -6,7 +6,8 @@ Both answer the same entity on a retry with the same key and body; see docs/adr/
 
 from __future__ import annotations
 
-from typing import Any
+import re
+from typing import Any, Literal
 
 import httpx
 
@@ -18,6 +19,8 @@ from services.returns.gateways.interface import (
     RefundOrder,
 )
 
+# RazorpayX accepts at most 30 letters, digits and spaces as the narration on the bank statement.
+_NARRATION = re.compile(r"[^A-Za-z0-9 ]")
 # 409: "a request with this key is still being processed" — documented as safe to retry.
 _RETRYABLE_4XX = frozenset({401, 403, 408, 409, 429})
 
@@ -34,7 +37,9 @@ def refund_body(order: RefundOrder) -> dict[str, Any]:
 
 def payout_body(order: PayoutOrder, *, account_number: str) -> dict[str, Any]:
     """RazorpayX's composite payout: the contact and fund account inline, purpose refund."""
-    contact = {"name": order.contact_name, "contact": order.contact_phone, "type": "customer"}
+    # RazorpayX contacts carry the 10-digit Indian number, not E.164.
+    phone = order.contact_phone.removeprefix("+91")
+    contact = {"name": order.contact_name, "contact": phone, "type": "customer"}
     if order.vpa:
         fund_account: dict[str, Any] = {
             "account_type": "vpa",
@@ -60,7 +65,7 @@ def payout_body(order: PayoutOrder, *, account_number: str) -> dict[str, Any]:
         "fund_account": fund_account,
         "queue_if_low_balance": True,
         "reference_id": order.reference_id,
-        "narration": order.narration[:30],
+        "narration": _NARRATION.sub(" ", order.narration)[:30],
         "notes": order.notes,
     }
 
@@ -98,11 +103,23 @@ class RazorpayGateway:
             {"X-Payout-Idempotency": order.idempotency_key},
         )
 
+    async def fetch(self, kind: Literal["refund", "payout"], gateway_id: str) -> GatewayReceipt:
+        """GET /v1/refunds/{id} or /v1/payouts/{id}; see RefundGateway.fetch."""
+        try:
+            response = await self._client.get(f"/v1/{kind}s/{gateway_id}", auth=self._auth)
+        except httpx.HTTPError as exc:
+            raise GatewayUnavailable(f"razorpay unreachable: {exc!r}") from exc
+        return self._receipt(response)
+
     async def _post(self, path: str, body: dict[str, Any], headers: dict[str, str]) -> GatewayReceipt:
         try:
             response = await self._client.post(path, json=body, headers=headers, auth=self._auth)
         except httpx.HTTPError as exc:
             raise GatewayUnavailable(f"razorpay unreachable: {exc!r}") from exc
+        return self._receipt(response)
+
+    @staticmethod
+    def _receipt(response: httpx.Response) -> GatewayReceipt:
         if response.status_code >= 400:
             error = f"razorpay HTTP {response.status_code} {_error_text(response)}"
             if response.status_code >= 500 or response.status_code in _RETRYABLE_4XX:
