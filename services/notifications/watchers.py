@@ -25,6 +25,9 @@ async def dlq_sizes(bootstrap_servers: str) -> dict[str, int]:
     consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap_servers, enable_auto_commit=False)
     await consumer.start()
     try:
+        # partitions_for_topic only reads the client's cluster metadata, which a consumer without a
+        # subscription never fetches (topics() returns a copy); as tests/conftest.py does.
+        await consumer._client.force_metadata_update()
         partitions = [
             TopicPartition(topic, p)
             for topic in dlq_topics()
