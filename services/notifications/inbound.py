@@ -11,8 +11,7 @@ from chassis.logging import get_logger
 from chassis.service import Service
 from contracts import CustomerReplied, NotificationChannel, ReplyChoice
 from services.notifications import store
-from services.notifications.dispatcher import record_failure
-from services.notifications.domain.delivery import Delivery, advance
+from services.notifications.dispatcher import apply_status
 from services.notifications.domain.replies import ButtonReply, Notice, StatusUpdate, TextReply
 
 log = get_logger(__name__)
@@ -40,16 +39,16 @@ async def apply(service: Service, notices: list[Notice]) -> dict[str, int]:
 async def _status(service: Service, conn: store.Conn, notice: StatusUpdate) -> int:
     row = await store.by_provider_id(conn, notice.provider_message_id)
     if row is None:
-        return 0  # not ours (another system on the same number) or already forgotten
-    new = advance(Delivery(row["delivery"]), notice.status)
-    if new is None:
+        # Meta can call before the dispatcher recorded the send: keep it for that moment.
+        await store.park_status(
+            conn,
+            provider_message_id=notice.provider_message_id,
+            status=notice.status.value,
+            error=notice.error,
+            error_code=notice.error_code,
+        )
         return 0
-    if new is Delivery.FAILED:
-        error = f"whatsapp reported failed (code {notice.error_code}): {notice.error or 'no reason given'}"
-        await record_failure(service, conn, row, error)
-    else:
-        await store.set_delivery(conn, message_id=row["message_id"], delivery=new.value)
-    return 1
+    return int(await apply_status(service, conn, row, notice))
 
 
 async def _reply(service: Service, conn: store.Conn, notice: ButtonReply) -> int:
