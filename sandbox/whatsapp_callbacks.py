@@ -107,20 +107,19 @@ async def post_webhook(state: SandboxState, body: dict[str, Any], *, attempts: i
         return None
     raw = json.dumps(body).encode()
     status: int | None = None
-    async with httpx.AsyncClient(timeout=10) as client:
-        for attempt in range(attempts):
-            try:
-                response = await client.post(
-                    url,
-                    content=raw,
-                    headers={"Content-Type": "application/json", "X-Hub-Signature-256": sign(raw)},
-                )
-                status = response.status_code
-            except httpx.HTTPError:
-                status = None
-            if status == 200:
-                break
-            await asyncio.sleep(0.5 * 2**attempt)
+    if state.whatsapp.webhook_client is None:
+        # One pooled client per sandbox: a new client per call cost more CPU than the webhook itself.
+        state.whatsapp.webhook_client = httpx.AsyncClient(timeout=10)
+    client: httpx.AsyncClient = state.whatsapp.webhook_client
+    headers = {"Content-Type": "application/json", "X-Hub-Signature-256": sign(raw)}
+    for attempt in range(attempts):
+        try:
+            status = (await client.post(url, content=raw, headers=headers)).status_code
+        except httpx.HTTPError:
+            status = None
+        if status == 200:
+            break
+        await asyncio.sleep(0.5 * 2**attempt)
     async with state.whatsapp.lock:
         state.whatsapp.webhooks.append({"at": utc_now().isoformat(), "status_code": status, "body": body})
     return status
