@@ -7,12 +7,14 @@ idempotent (forward-only statuses, replies remembered by their wamid).
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 from chassis.logging import get_logger
 from chassis.service import Service
 from contracts import CustomerReplied, NotificationChannel, ReplyChoice
 from services.notifications import store
 from services.notifications.dispatcher import apply_status
-from services.notifications.domain.replies import ButtonReply, Notice, StatusUpdate, TextReply
+from services.notifications.domain.replies import ButtonReply, Notice, StatusUpdate, TextReply, reattempt_on
 
 log = get_logger(__name__)
 
@@ -78,6 +80,7 @@ async def _reply(service: Service, conn: store.Conn, notice: ButtonReply) -> int
             channel=NotificationChannel.WHATSAPP,
             choice=notice.choice,
             shipment_id=notice.reference if notice.choice in NDR_CHOICES else None,
+            reattempt_on=reattempt_on(notice.choice, datetime.now(UTC)),
             in_reply_to_message_id=answered["message_id"],
             provider_message_id=notice.provider_message_id,
         ),

@@ -351,6 +351,7 @@ async def test_an_ndr_asks_the_customer_what_to_do_and_alerts_ops(
 
     reply = json.loads(replied[0].value)
     assert (reply["choice"], reply["shipment_id"]) == ("ndr_reattempt", shipment_id)
+    assert reply["reattempt_on"] > reply["replied_at"][:10], "a re-attempt is for a later day"
     assert json.loads(alert[0].value)["template"] == "ndr"
     posted = [a for a in await sandbox("/_sandbox/slack/messages") if order_id in a["text"]]
     assert len(posted) == 1 and "attempt 1: customer unavailable" in posted[0]["text"]
