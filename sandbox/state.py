@@ -3,6 +3,7 @@ Nothing is persisted: a restart or POST /_sandbox/reset forgets everything (one 
 
 import asyncio
 import time
+from collections import deque
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from enum import StrEnum
@@ -169,7 +170,10 @@ class WhatsAppState:
     auto_reply: dict[str, str | None] = field(default_factory=dict)
     """wa_id → the choice that number taps on any message offering it (None: never replies)."""
     default_auto_reply: str | None = None
-    webhooks: list[dict[str, Any]] = field(default_factory=list)
+    webhooks: deque[dict[str, Any]] = field(default_factory=lambda: deque(maxlen=10_000))
+    """The latest webhooks sent back (bounded), for tests to read."""
+    webhook_client: Any = None
+    """The pooled httpx client webhooks go out on, made on first use."""
     lock: asyncio.Lock = field(default_factory=asyncio.Lock)
 
     def clear(self) -> None:

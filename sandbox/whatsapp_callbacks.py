@@ -3,7 +3,8 @@ customer's button reply or text, signed with X-Hub-Signature-256 like the real C
 
 Webhooks go to $NOTIFICATIONS_URL/webhooks/whatsapp, signed with $WHATSAPP_APP_SECRET (the same
 default as the notifications service); without NOTIFICATIONS_URL (in-process tests) none are sent.
-Control routes under /_sandbox/whatsapp make numbers unreachable, set automatic replies, reply now.
+Control routes under /_sandbox/whatsapp make numbers unreachable, set automatic replies, reply now;
+WHATSAPP_AUTO_REPLY=cod_confirm makes every number without its own rule tap that button (the demo).
 """
 
 import asyncio
@@ -106,20 +107,19 @@ async def post_webhook(state: SandboxState, body: dict[str, Any], *, attempts: i
         return None
     raw = json.dumps(body).encode()
     status: int | None = None
-    async with httpx.AsyncClient(timeout=10) as client:
-        for attempt in range(attempts):
-            try:
-                response = await client.post(
-                    url,
-                    content=raw,
-                    headers={"Content-Type": "application/json", "X-Hub-Signature-256": sign(raw)},
-                )
-                status = response.status_code
-            except httpx.HTTPError:
-                status = None
-            if status == 200:
-                break
-            await asyncio.sleep(0.5 * 2**attempt)
+    if state.whatsapp.webhook_client is None:
+        # One pooled client per sandbox: a new client per call cost more CPU than the webhook itself.
+        state.whatsapp.webhook_client = httpx.AsyncClient(timeout=10)
+    client: httpx.AsyncClient = state.whatsapp.webhook_client
+    headers = {"Content-Type": "application/json", "X-Hub-Signature-256": sign(raw)}
+    for attempt in range(attempts):
+        try:
+            status = (await client.post(url, content=raw, headers=headers)).status_code
+        except httpx.HTTPError:
+            status = None
+        if status == 200:
+            break
+        await asyncio.sleep(0.5 * 2**attempt)
     async with state.whatsapp.lock:
         state.whatsapp.webhooks.append({"at": utc_now().isoformat(), "status_code": status, "body": body})
     return status
@@ -127,7 +127,8 @@ async def post_webhook(state: SandboxState, body: dict[str, Any], *, attempts: i
 
 def choose_reply(state: SandboxState, message: WhatsAppMessage) -> str | None:
     """The payload this number taps automatically, if it has a rule (or the default) and it is offered."""
-    wanted = state.whatsapp.auto_reply.get(message.wa_id, state.whatsapp.default_auto_reply)
+    default = state.whatsapp.default_auto_reply or os.environ.get("WHATSAPP_AUTO_REPLY") or None
+    wanted = state.whatsapp.auto_reply.get(message.wa_id, default)
     if not wanted:
         return None
     return next((p for p in button_payloads(message) if p.split(":")[0] == wanted), None)

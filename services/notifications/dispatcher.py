@@ -20,8 +20,15 @@ from chassis.logging import get_logger, mask_phone
 from chassis.service import Service
 from contracts import NotificationFailed, NotificationSent
 from services.notifications import store
-from services.notifications.domain.delivery import RateLimit, falls_back_to_sms, retry_delay
+from services.notifications.domain.delivery import (
+    Delivery,
+    RateLimit,
+    advance,
+    falls_back_to_sms,
+    retry_delay,
+)
 from services.notifications.domain.policy import OPS_RECIPIENT, alert
+from services.notifications.domain.replies import StatusUpdate
 from services.notifications.providers.interface import (
     MessageProvider,
     MessageRejected,
@@ -95,6 +102,19 @@ async def record_failure(service: Service, conn: store.Conn, row: asyncpg.Record
         await store.queue(conn, message=warning, cause_event_id=row["cause_event_id"], send_at=now)
 
 
+async def apply_status(service: Service, conn: store.Conn, row: asyncpg.Record, status: StatusUpdate) -> bool:
+    """A provider's status for one of our messages; False when it changes nothing (late, repeated)."""
+    new = advance(Delivery(row["delivery"]), status.status)
+    if new is None:
+        return False
+    if new is Delivery.FAILED:
+        error = f"whatsapp reported failed (code {status.error_code}): {status.error or 'no reason given'}"
+        await record_failure(service, conn, row, error)
+    else:
+        await store.set_delivery(conn, message_id=row["message_id"], delivery=new.value)
+    return True
+
+
 class Dispatcher:
     """One per process; each round sends what is due on every channel, within its rate limit."""
 
@@ -164,11 +184,20 @@ class Dispatcher:
                 )
 
     async def _sent(self, conn: store.Conn, row: asyncpg.Record, provider_message_id: str) -> None:
-        if await store.mark_sent(conn, message_id=row["message_id"], provider_message_id=provider_message_id):
-            log.info(
-                "message sent", order_id=row["order_id"], template=row["template"], channel=row["channel"]
+        sent = await store.mark_sent(
+            conn, message_id=row["message_id"], provider_message_id=provider_message_id
+        )
+        if sent is None:
+            return
+        log.info("message sent", order_id=row["order_id"], template=row["template"], channel=row["channel"])
+        await self._service.emit(
+            conn,
+            NotificationSent(**_audit(row), provider_message_id=provider_message_id),  # type: ignore[arg-type]
+        )
+        for early in await store.take_early_statuses(conn, provider_message_id):
+            update = StatusUpdate(
+                provider_message_id, Delivery(early["status"]), early["error"], early["error_code"]
             )
-            await self._service.emit(
-                conn,
-                NotificationSent(**_audit(row), provider_message_id=provider_message_id),  # type: ignore[arg-type]
-            )
+            current = await store.by_provider_id(conn, provider_message_id)
+            assert current is not None, "recorded in this transaction"
+            await apply_status(self._service, conn, current, update)

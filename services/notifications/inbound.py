@@ -7,13 +7,14 @@ idempotent (forward-only statuses, replies remembered by their wamid).
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 from chassis.logging import get_logger
 from chassis.service import Service
 from contracts import CustomerReplied, NotificationChannel, ReplyChoice
 from services.notifications import store
-from services.notifications.dispatcher import record_failure
-from services.notifications.domain.delivery import Delivery, advance
-from services.notifications.domain.replies import ButtonReply, Notice, StatusUpdate, TextReply
+from services.notifications.dispatcher import apply_status
+from services.notifications.domain.replies import ButtonReply, Notice, StatusUpdate, TextReply, reattempt_on
 
 log = get_logger(__name__)
 
@@ -40,16 +41,16 @@ async def apply(service: Service, notices: list[Notice]) -> dict[str, int]:
 async def _status(service: Service, conn: store.Conn, notice: StatusUpdate) -> int:
     row = await store.by_provider_id(conn, notice.provider_message_id)
     if row is None:
-        return 0  # not ours (another system on the same number) or already forgotten
-    new = advance(Delivery(row["delivery"]), notice.status)
-    if new is None:
+        # Meta can call before the dispatcher recorded the send: keep it for that moment.
+        await store.park_status(
+            conn,
+            provider_message_id=notice.provider_message_id,
+            status=notice.status.value,
+            error=notice.error,
+            error_code=notice.error_code,
+        )
         return 0
-    if new is Delivery.FAILED:
-        error = f"whatsapp reported failed (code {notice.error_code}): {notice.error or 'no reason given'}"
-        await record_failure(service, conn, row, error)
-    else:
-        await store.set_delivery(conn, message_id=row["message_id"], delivery=new.value)
-    return 1
+    return int(await apply_status(service, conn, row, notice))
 
 
 async def _reply(service: Service, conn: store.Conn, notice: ButtonReply) -> int:
@@ -79,6 +80,7 @@ async def _reply(service: Service, conn: store.Conn, notice: ButtonReply) -> int
             channel=NotificationChannel.WHATSAPP,
             choice=notice.choice,
             shipment_id=notice.reference if notice.choice in NDR_CHOICES else None,
+            reattempt_on=reattempt_on(notice.choice, datetime.now(UTC)),
             in_reply_to_message_id=answered["message_id"],
             provider_message_id=notice.provider_message_id,
         ),

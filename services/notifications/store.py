@@ -318,3 +318,32 @@ async def list_for_order(pool: asyncpg.Pool, order_id: str) -> list[dict[str, An
         order_id,
     )
     return [dict(r) for r in rows]
+
+
+async def park_status(
+    conn: Conn, *, provider_message_id: str, status: str, error: str | None, error_code: int | None
+) -> None:
+    """Keep a status for a provider id we have not recorded (yet)."""
+    await conn.execute(
+        """INSERT INTO early_statuses (provider_message_id, status, error, error_code)
+           VALUES ($1, $2, $3, $4)""",
+        provider_message_id,
+        status,
+        error,
+        error_code,
+    )
+
+
+async def take_early_statuses(conn: Conn, provider_message_id: str) -> list[asyncpg.Record]:
+    """The statuses that arrived before the send was recorded, oldest first (and forget them)."""
+    rows = await conn.fetch(
+        "DELETE FROM early_statuses WHERE provider_message_id = $1 RETURNING *", provider_message_id
+    )
+    return sorted(rows, key=lambda r: r["id"])
+
+
+async def forget_early_statuses(conn: Conn, *, older_than_s: float) -> None:
+    """Statuses about messages that never became ours (another system on the same number)."""
+    await conn.execute(
+        "DELETE FROM early_statuses WHERE received_at < now() - make_interval(secs => $1)", older_than_s
+    )

@@ -1,4 +1,5 @@
-"""Periodic checks that alert operators: dead-letter topics growing, refunds waiting too long.
+"""Periodic checks that alert operators: dead-letter topics growing, refunds waiting too long
+(and the housekeeping of provider statuses that never matched a message of ours).
 
 Alert ids derive from what was seen (topic and end offset, return id), so two replicas or a rerun
 after a crash queue the same alert once.
@@ -25,6 +26,9 @@ async def dlq_sizes(bootstrap_servers: str) -> dict[str, int]:
     consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap_servers, enable_auto_commit=False)
     await consumer.start()
     try:
+        # partitions_for_topic only reads the client's cluster metadata, which a consumer without a
+        # subscription never fetches (topics() returns a copy); as tests/conftest.py does.
+        await consumer._client.force_metadata_update()
         partitions = [
             TopicPartition(topic, p)
             for topic in dlq_topics()
@@ -65,6 +69,7 @@ def register(service: Service, settings: NotificationsSettings) -> None:
     @service.every(settings.watch_interval_s, name="watch-refunds")
     async def watch_refunds(service: Service) -> None:
         async with service.pool.acquire() as conn, conn.transaction():
+            await store.forget_early_statuses(conn, older_than_s=24 * 3600)
             for row in await store.claim_overdue_refunds(conn, older_than_s=settings.refund_overdue_h * 3600):
                 overdue = alert(
                     "refund_overdue",

@@ -17,6 +17,7 @@ from contracts import LowStock, NdrReason, OrderStatus, OrderStatusChanged, Ship
 from contracts.examples import customer, low_stock, order_status_changed, shipment_updated
 from deploy.local.ports import dev_headers
 from deploy.local.stack import Stack
+from services.notifications.domain.policy import message_id_for
 from services.notifications.domain.replies import signature_for
 from services.notifications.settings import SANDBOX_APP_SECRET
 from tests.conftest import Tap, body_has, publish_event
@@ -154,6 +155,31 @@ async def test_a_number_not_on_whatsapp_gets_the_message_by_sms(
     assert [h["status"] for h in whatsapp["history"]] == ["queued", "sent", "failed"]
     assert sms["language"] == "hi" and sms["body"].startswith("Dabba: नमस्ते Asha Verma")
     assert len(await sandbox("/_sandbox/sms/messages", to=phone)) == 1
+
+
+async def test_a_failed_status_that_overtakes_the_record_of_the_send_still_falls_back_to_sms(
+    stack: Stack, tap: Tap, producer: AIOKafkaProducer
+) -> None:
+    order_id, phone = unique("ORD-EARLY"), new_phone()
+    key = message_id_for(order_id, "order_confirmed", phone, "whatsapp")
+    # Meta accepts the message and reports it failed before the dispatcher has recorded the send:
+    # played here by sending under the message's own key first, and failing it at once.
+    async with httpx.AsyncClient(timeout=10) as http:
+        accepted = await http.post(
+            url("sandbox", "/v21.0/1234567890/messages"),
+            headers={"Authorization": "Bearer sandbox-token", "Idempotency-Key": key},
+            json={"messaging_product": "whatsapp", "to": phone, "type": "text", "text": {"body": "early"}},
+        )
+    wamid = accepted.json()["messages"][0]["id"]
+    failed = await sandbox_call("POST", "/_sandbox/whatsapp/statuses", {"wamid": wamid, "status": "failed"})
+    assert failed["webhook_status"] == 200
+
+    await publish_event(producer, status_change(order_id, OrderStatus.CONFIRMED, phone))
+    await tap.wait_for("notifications.sent.v1", body_has(order_id=order_id, channel="sms"))
+
+    whatsapp, sms = await audit(order_id)
+    assert (whatsapp["provider_message_id"], whatsapp["status"]) == (wamid, "failed")
+    assert "131026" in whatsapp["error"] and sms["fallback_of"] == whatsapp["message_id"]
 
 
 async def test_a_customer_who_sent_stop_gets_only_transactional_messages(
@@ -325,6 +351,7 @@ async def test_an_ndr_asks_the_customer_what_to_do_and_alerts_ops(
 
     reply = json.loads(replied[0].value)
     assert (reply["choice"], reply["shipment_id"]) == ("ndr_reattempt", shipment_id)
+    assert reply["reattempt_on"] > reply["replied_at"][:10], "a re-attempt is for a later day"
     assert json.loads(alert[0].value)["template"] == "ndr"
     posted = [a for a in await sandbox("/_sandbox/slack/messages") if order_id in a["text"]]
     assert len(posted) == 1 and "attempt 1: customer unavailable" in posted[0]["text"]

@@ -4,6 +4,7 @@ when X-Hub-Signature-256 is the app secret's HMAC of the exact body."""
 from __future__ import annotations
 
 import json
+from datetime import UTC, date, datetime
 
 from contracts import ReplyChoice
 from services.notifications.domain.delivery import Delivery
@@ -13,6 +14,7 @@ from services.notifications.domain.replies import (
     TextReply,
     notices,
     parse_payload,
+    reattempt_on,
     signature_for,
     signature_ok,
 )
@@ -142,3 +144,13 @@ def test_a_payload_that_is_not_ours_is_ignored():
         )
         == []
     )
+
+
+def test_a_re_attempt_reply_asks_for_tomorrow_in_india():
+    late_evening_ist = datetime(2026, 11, 26, 19, 0, tzinfo=UTC)  # 00:30 on the 27th in India
+
+    assert reattempt_on(ReplyChoice.NDR_REATTEMPT, late_evening_ist) == date(2026, 11, 28)
+    assert reattempt_on(ReplyChoice.NDR_REATTEMPT, datetime(2026, 11, 26, 10, 0, tzinfo=UTC)) == date(
+        2026, 11, 27
+    )
+    assert reattempt_on(ReplyChoice.COD_CONFIRM, late_evening_ist) is None

@@ -9,10 +9,11 @@ from __future__ import annotations
 import hashlib
 import hmac
 from dataclasses import dataclass
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from contracts import ReplyChoice
-from services.notifications.domain.delivery import Delivery
+from services.notifications.domain.delivery import IST, Delivery
 
 STOP_WORDS = frozenset({"stop", "unsubscribe", "stop all", "रोकें", "बंद"})
 START_WORDS = frozenset({"start", "subscribe", "unstop"})
@@ -136,3 +137,11 @@ def _message_notice(message: dict[str, Any]) -> list[Notice]:
     if parsed is None or not wamid:
         return []
     return [ButtonReply(wamid, phone, parsed[0], parsed[1], context)]
+
+
+def reattempt_on(choice: ReplyChoice, replied_at: datetime) -> date | None:
+    """The delivery date a re-attempt button asks for: the next day in India (the button reads
+    "Deliver tomorrow"); None for every other choice."""
+    if choice is not ReplyChoice.NDR_REATTEMPT:
+        return None
+    return replied_at.astimezone(IST).date() + timedelta(days=1)
