@@ -14,7 +14,7 @@ help:
 	@echo "make run    start Kafka, PostgreSQL, every service and the sandbox, stream demo orders"
 	@echo "make up     the stack without demo traffic;  make down  stop it;  make logs  follow logs"
 	@echo "make test   lint, type-check, contract check, and the whole test suite"
-	@echo "make bench  end-to-end throughput and latency with exactly-once checks"
+	@echo "make bench  end-to-end throughput and latency with exactly-once checks, then a hot-SKU flash sale"
 
 install: .venv/.dabba-installed
 
@@ -63,3 +63,4 @@ bench: install
 	@bash deploy/local/up.sh
 	@$(PY) -m chassis.topics
 	@$(PY) -m bench.run
+	@$(PY) -m bench.run --hot-sku --orders 2000 --stock 500

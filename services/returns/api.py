@@ -17,6 +17,7 @@ from pydantic import BaseModel, Field, HttpUrl, model_validator
 from chassis.auth import STAFF, Principal, Role, by_signature, require
 from chassis.http import Refused
 from chassis.logging import get_logger
+from chassis.signatures import signed_by
 from contracts import FieldProblem, OrderStatus, PaymentMethod, ReturnLine, ReturnResolution
 from contracts._base import utcnow
 from contracts.values import Sku
@@ -433,8 +434,9 @@ async def put_sku_rule(
 async def razorpay_webhook(request: Request) -> dict[str, str]:
     service = request.app.state.service
     raw = await request.body()
-    expected = hmac.new(service.settings.razorpay_webhook_secret.encode(), raw, hashlib.sha256).hexdigest()
-    if not hmac.compare_digest(expected, request.headers.get("X-Razorpay-Signature", "")):
+    if not signed_by(
+        service.settings.razorpay_webhook_secret, raw, request.headers.get("X-Razorpay-Signature")
+    ):
         raise Refused(("X-Razorpay-Signature", "does not match the body"), status=401, error="unauthorized")
     try:
         event = json.loads(raw)

@@ -129,3 +129,18 @@ async def test_a_periodic_job_keeps_running_after_a_failed_round() -> None:
     with pytest.raises(asyncio.CancelledError):
         await task
     assert rounds[:3] == [0, 1, 2]
+
+
+def test_a_webhook_signature_matches_only_its_exact_body_and_secret() -> None:
+    from chassis.signatures import hmac_sha256_hex, signed_by
+
+    body = b'{"event":"payment.captured"}'
+    good = hmac_sha256_hex("whsec", body)
+    assert good == "4673dd707ef4c41b987cb7fefe1583142dc702388c93145b7814b9ad3d3c183e"
+    assert signed_by("whsec", body, good)
+    assert signed_by("whsec", body, "sha256=" + good, prefix="sha256=")
+    assert not signed_by("whsec", body + b" ", good)
+    assert not signed_by("other", body, good)
+    assert not signed_by("whsec", body, None)
+    assert not signed_by("whsec", body, "sha256=" + good)  # prefix expected but not asked for
+    assert not signed_by("whsec", body, "पैसा")  # a non-ASCII header is a mismatch, not a crash

@@ -142,3 +142,45 @@ async def test_shiprocket_refuses_a_pickup_for_a_parcel_it_does_not_know(client:
             pickup_date=date(2026, 11, 27),
             parcels=[Handover(awb="1", courier_ref="999")],
         )
+
+
+async def test_a_courier_token_that_expired_is_fetched_again_once_and_shared_by_concurrent_calls() -> None:
+    import asyncio
+
+    from services.shipping.couriers.common import BearerSession
+    from services.shipping.couriers.interface import CourierRejected, CourierUnavailable
+
+    logins: list[str] = []
+    valid = {"token": "t1"}
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        if request.url.path == "/login":
+            logins.append("login")
+            valid["token"] = f"t{len(logins)}"
+            return httpx.Response(200, json={"token": valid["token"]})
+        if request.headers.get("Authorization") != f"Bearer {valid['token']}":
+            return httpx.Response(401, json={"message": "Token has expired"})
+        if request.url.path == "/bad":
+            return httpx.Response(422, json={"message": "pincode not serviceable"})
+        return httpx.Response(200, json={"ok": True})
+
+    async def login(session: BearerSession) -> str:
+        return str((await session.send("POST", "/login", None))["token"])
+
+    async with httpx.AsyncClient(transport=httpx.MockTransport(answer), base_url="http://c") as client:
+        session = BearerSession(client, courier="acme", login=login, refusals=frozenset({422}))
+        assert await asyncio.gather(*(session.call("GET", "/track") for _ in range(5))) == [{"ok": True}] * 5
+        assert logins == ["login"], "five concurrent calls share one login"
+        valid["token"] = "rotated-by-the-courier"
+        assert await session.call("GET", "/track") == {"ok": True}
+        assert logins == ["login", "login"], "a 401 logs in again, once"
+        with pytest.raises(CourierRejected, match="acme refused /bad"):
+            await session.call("POST", "/bad")
+        valid["token"] = "never-valid"
+
+        async def stubborn(session: BearerSession) -> str:
+            return "still-wrong"
+
+        broken = BearerSession(client, courier="acme", login=stubborn)
+        with pytest.raises(CourierUnavailable, match="refused the token"):
+            await broken.call("GET", "/track")

@@ -6,12 +6,11 @@ read only after its signature checks out. Button payloads are ``<choice>:<order_
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
+from chassis.signatures import hmac_sha256_hex, signed_by
 from contracts import ReplyChoice
 from services.notifications.domain.delivery import IST, Delivery
 
@@ -21,12 +20,12 @@ START_WORDS = frozenset({"start", "subscribe", "unstop"})
 
 def signature_for(body: bytes, secret: str) -> str:
     """The X-Hub-Signature-256 value Meta sends for this raw body."""
-    return "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+    return "sha256=" + hmac_sha256_hex(secret, body)
 
 
 def signature_ok(body: bytes, header: str | None, secret: str) -> bool:
     """Whether the header is Meta's signature of exactly these bytes (constant-time compare)."""
-    return bool(header) and hmac.compare_digest(signature_for(body, secret), header or "")
+    return signed_by(secret, body, header, prefix="sha256=")
 
 
 @dataclass(frozen=True, slots=True)

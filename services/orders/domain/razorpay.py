@@ -7,11 +7,10 @@ carry our order id in `notes.order_id` (set when the Razorpay order was created)
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 from dataclasses import dataclass
 from typing import Any
 
+from chassis.signatures import hmac_sha256_hex, signed_by
 from contracts import PaymentStatus
 
 HANDLED = {
@@ -25,12 +24,12 @@ HANDLED = {
 
 def sign(secret: str, body: bytes) -> str:
     """The signature Razorpay sends for this body (hex HMAC-SHA256)."""
-    return hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+    return hmac_sha256_hex(secret, body)
 
 
 def signature_ok(secret: str, body: bytes, signature: str | None) -> bool:
     """Whether the signature is Razorpay's for this exact body (constant-time compare)."""
-    return bool(signature) and hmac.compare_digest(sign(secret, body), str(signature))
+    return signed_by(secret, body, signature)
 
 
 @dataclass(frozen=True, slots=True)

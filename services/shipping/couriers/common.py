@@ -1,12 +1,17 @@
-"""What several courier adapters share: money and phone formats, NDR reason words, webhook checks."""
+"""What several courier adapters share: money and phone formats, NDR reason words, webhook checks,
+and a logged-in session for the couriers whose API wants a bearer token."""
 
 from __future__ import annotations
 
+import asyncio
 import hmac
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
+from typing import Any
+
+import httpx
 
 from contracts import NdrReason
-from services.shipping.couriers.interface import WebhookRefused
+from services.shipping.couriers.interface import CourierRejected, CourierUnavailable, WebhookRefused
 
 
 def rupees(paise: int) -> float:
@@ -60,3 +65,67 @@ def check_token(headers: Mapping[str, str], header: str, expected: str, *, prefi
         raise WebhookRefused(f"missing {header}")
     if not hmac.compare_digest(presented.encode(), expected.encode()):
         raise WebhookRefused(f"{header} does not match")
+
+
+class TokenExpired(CourierUnavailable):
+    """A 401 on a call: the cached token expired."""
+
+
+class BearerSession:
+    """JSON calls to a courier API behind a login (Shiprocket, Xpressbees): the token is fetched once
+    for concurrent callers, sent as a bearer token, and fetched again, once, when a call gets 401.
+
+    Transport errors, 5xx and non-JSON answers are CourierUnavailable (try the next courier); the
+    statuses in ``refusals`` are CourierRejected (this booking will not work with this courier)."""
+
+    def __init__(
+        self,
+        client: httpx.AsyncClient,
+        *,
+        courier: str,
+        login: Callable[[BearerSession], Awaitable[str]],
+        refusals: frozenset[int] = frozenset(),
+    ) -> None:
+        self._client = client
+        self._courier = courier
+        self._login = login
+        self._refusals = refusals
+        self._token: str | None = None
+        self._lock = asyncio.Lock()
+
+    async def token(self) -> str:
+        """The cached token, logging in first when there is none."""
+        async with self._lock:
+            if self._token is None:
+                self._token = await self._login(self)
+            return self._token
+
+    async def send(self, method: str, path: str, token: str | None, **kwargs: Any) -> Any:
+        """One request; its JSON answer, or the courier's failure as an exception."""
+        headers = {"Authorization": f"Bearer {token}"} if token else {}
+        try:
+            response = await self._client.request(method, path, headers=headers, **kwargs)
+        except httpx.HTTPError as exc:
+            raise CourierUnavailable(f"{self._courier} unreachable: {exc!r}") from exc
+        if response.status_code == 401:
+            raise TokenExpired(f"{self._courier} refused the token (401)")
+        if response.status_code in self._refusals:
+            raise CourierRejected(
+                f"{self._courier} refused {path}: {response.text[:300]}", remarks=(response.text[:300],)
+            )
+        if response.status_code >= 300:
+            raise CourierUnavailable(
+                f"{self._courier} answered HTTP {response.status_code}: {response.text[:300]}"
+            )
+        try:
+            return response.json()
+        except ValueError as exc:
+            raise CourierUnavailable(f"{self._courier} answered non-JSON: {response.text[:300]}") from exc
+
+    async def call(self, method: str, path: str, **kwargs: Any) -> Any:
+        """A request with the token; after a 401, log in again and retry once."""
+        try:
+            return await self.send(method, path, await self.token(), **kwargs)
+        except TokenExpired:
+            self._token = None  # tokens expire after days
+            return await self.send(method, path, await self.token(), **kwargs)

@@ -8,7 +8,6 @@ token registered in Shiprocket's panel in the ``x-api-key`` header.
 
 from __future__ import annotations
 
-import asyncio
 import json
 from collections.abc import Mapping
 from datetime import UTC, date, datetime, timedelta, timezone
@@ -17,7 +16,13 @@ from typing import Any
 import httpx
 
 from contracts import ShipmentStatus
-from services.shipping.couriers.common import check_token, national_number, ndr_reason_from_text, rupees
+from services.shipping.couriers.common import (
+    BearerSession,
+    check_token,
+    national_number,
+    ndr_reason_from_text,
+    rupees,
+)
 from services.shipping.couriers.interface import (
     CourierBooking,
     CourierError,
@@ -128,10 +133,6 @@ def adhoc_order(request: ShipmentRequest) -> dict[str, Any]:
     }
 
 
-class TokenExpired(CourierUnavailable):
-    """A 401 on a call: the cached token expired."""
-
-
 class ShiprocketCourier:
     """CourierAdapter over Shiprocket's external API (or the sandbox's copy of it)."""
 
@@ -140,54 +141,23 @@ class ShiprocketCourier:
     def __init__(
         self, client: httpx.AsyncClient, *, email: str, password: str, webhook_token: str = ""
     ) -> None:
-        self._client = client
         self._email = email
         self._password = password
         self._webhook_token = webhook_token
-        self._token: str | None = None
-        self._login_lock = asyncio.Lock()
+        self._session = BearerSession(
+            client, courier=self.name, login=self._fetch_token, refusals=frozenset({400, 422})
+        )
 
-    async def _login(self) -> str:
-        async with self._login_lock:
-            if self._token is None:
-                body = await self._send(
-                    "POST",
-                    "/v1/external/auth/login",
-                    None,
-                    json={"email": self._email, "password": self._password},
-                )
-                if not body.get("token"):
-                    raise CourierUnavailable(f"shiprocket login failed: {body.get('message') or body}")
-                self._token = str(body["token"])
-            return self._token
-
-    async def _send(self, method: str, path: str, token: str | None, **kwargs: Any) -> Any:
-        headers = {"Authorization": f"Bearer {token}"} if token else {}
-        try:
-            response = await self._client.request(method, path, headers=headers, **kwargs)
-        except httpx.HTTPError as exc:
-            raise CourierUnavailable(f"shiprocket unreachable: {exc!r}") from exc
-        if response.status_code == 401:
-            raise TokenExpired("shiprocket refused the token (401)")
-        if response.status_code == 422 or response.status_code == 400:
-            raise CourierRejected(
-                f"shiprocket refused {path}: {response.text[:300]}", remarks=(response.text[:300],)
-            )
-        if response.status_code >= 300:
-            raise CourierUnavailable(
-                f"shiprocket answered HTTP {response.status_code}: {response.text[:300]}"
-            )
-        try:
-            return response.json()
-        except ValueError as exc:
-            raise CourierUnavailable(f"shiprocket answered non-JSON: {response.text[:300]}") from exc
+    async def _fetch_token(self, session: BearerSession) -> str:
+        body = await session.send(
+            "POST", "/v1/external/auth/login", None, json={"email": self._email, "password": self._password}
+        )
+        if not body.get("token"):
+            raise CourierUnavailable(f"{self.name} login failed: {body.get('message') or body}")
+        return str(body["token"])
 
     async def _call(self, method: str, path: str, **kwargs: Any) -> Any:
-        try:
-            return await self._send(method, path, await self._login(), **kwargs)
-        except TokenExpired:
-            self._token = None  # tokens expire after days: log in again, once
-            return await self._send(method, path, await self._login(), **kwargs)
+        return await self._session.call(method, path, **kwargs)
 
     async def create_shipment(self, request: ShipmentRequest) -> CourierBooking:
         """Create the adhoc (or return) order, then assign an AWB to its shipment."""

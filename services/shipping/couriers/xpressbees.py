@@ -7,9 +7,6 @@ in ``X-Xb-Signature``.
 
 from __future__ import annotations
 
-import asyncio
-import hashlib
-import hmac
 import json
 from collections.abc import Mapping
 from datetime import UTC, date, datetime, timedelta, timezone
@@ -17,8 +14,9 @@ from typing import Any
 
 import httpx
 
+from chassis.signatures import hmac_sha256_hex, signed_by
 from contracts import ShipmentStatus
-from services.shipping.couriers.common import national_number, ndr_reason_from_text, rupees
+from services.shipping.couriers.common import BearerSession, national_number, ndr_reason_from_text, rupees
 from services.shipping.couriers.interface import (
     CourierBooking,
     CourierError,
@@ -85,7 +83,7 @@ def read_event(awb: str, event: Mapping[str, Any]) -> CourierScan:
 
 def sign(secret: str, body: bytes) -> str:
     """The webhook signature Xpressbees sends (and the sandbox makes)."""
-    return hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+    return hmac_sha256_hex(secret, body)
 
 
 def booking(request: ShipmentRequest) -> dict[str, Any]:
@@ -115,10 +113,6 @@ def booking(request: ShipmentRequest) -> dict[str, Any]:
     }
 
 
-class TokenExpired(CourierUnavailable):
-    """A 401 on a call: the cached token expired."""
-
-
 class XpressbeesCourier:
     """CourierAdapter over Xpressbees' shipment API (or the sandbox's copy of it)."""
 
@@ -127,47 +121,23 @@ class XpressbeesCourier:
     def __init__(
         self, client: httpx.AsyncClient, *, email: str, password: str, webhook_secret: str = ""
     ) -> None:
-        self._client = client
         self._email = email
         self._password = password
         self._webhook_secret = webhook_secret
-        self._token: str | None = None
-        self._login_lock = asyncio.Lock()
+        self._session = BearerSession(
+            client, courier=self.name, login=self._fetch_token, refusals=frozenset()
+        )
 
-    async def _login(self) -> str:
-        async with self._login_lock:
-            if self._token is None:
-                body = await self._send(
-                    "POST", "/api/users/login", None, json={"email": self._email, "password": self._password}
-                )
-                if not body.get("status") or not body.get("data"):
-                    raise CourierUnavailable(f"xpressbees login failed: {body.get('message') or body}")
-                self._token = str(body["data"])
-            return self._token
-
-    async def _send(self, method: str, path: str, token: str | None, **kwargs: Any) -> Any:
-        headers = {"Authorization": f"Bearer {token}"} if token else {}
-        try:
-            response = await self._client.request(method, path, headers=headers, **kwargs)
-        except httpx.HTTPError as exc:
-            raise CourierUnavailable(f"xpressbees unreachable: {exc!r}") from exc
-        if response.status_code == 401:
-            raise TokenExpired("xpressbees refused the token (401)")
-        if response.status_code >= 300:
-            raise CourierUnavailable(
-                f"xpressbees answered HTTP {response.status_code}: {response.text[:300]}"
-            )
-        try:
-            return response.json()
-        except ValueError as exc:
-            raise CourierUnavailable(f"xpressbees answered non-JSON: {response.text[:300]}") from exc
+    async def _fetch_token(self, session: BearerSession) -> str:
+        body = await session.send(
+            "POST", "/api/users/login", None, json={"email": self._email, "password": self._password}
+        )
+        if not body.get("status") or not body.get("data"):
+            raise CourierUnavailable(f"{self.name} login failed: {body.get('message') or body}")
+        return str(body["data"])
 
     async def _call(self, method: str, path: str, **kwargs: Any) -> Any:
-        try:
-            return await self._send(method, path, await self._login(), **kwargs)
-        except TokenExpired:
-            self._token = None
-            return await self._send(method, path, await self._login(), **kwargs)
+        return await self._session.call(method, path, **kwargs)
 
     async def create_shipment(self, request: ShipmentRequest) -> CourierBooking:
         """Book one parcel with auto pickup; see CourierAdapter.create_shipment."""
@@ -227,7 +197,7 @@ class XpressbeesCourier:
         presented = headers.get(SIGNATURE_HEADER) or ""
         if not presented:
             raise WebhookRefused(f"missing {SIGNATURE_HEADER}")
-        if not hmac.compare_digest(presented, sign(self._webhook_secret, body)):
+        if not signed_by(self._webhook_secret, body, presented):
             raise WebhookRefused(f"{SIGNATURE_HEADER} does not match the body")
         try:
             payload = json.loads(body)

@@ -1,0 +1,22 @@
+"""Webhook signatures: Razorpay, Meta and couriers sign the raw body with HMAC-SHA256 (hex).
+
+One implementation for every service that verifies one, compared in constant time over bytes (a
+header with non-ASCII characters is a mismatch, never an error)."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+
+
+def hmac_sha256_hex(secret: str, body: bytes) -> str:
+    """The hex HMAC-SHA256 of exactly these bytes under the secret."""
+    return hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+
+
+def signed_by(secret: str, body: bytes, presented: str | None, *, prefix: str = "") -> bool:
+    """Whether `presented` is `prefix` + the hex HMAC-SHA256 of this body under the secret."""
+    if not presented:
+        return False
+    expected = prefix + hmac_sha256_hex(secret, body)
+    return hmac.compare_digest(expected.encode(), presented.encode("utf-8", "surrogateescape"))
