@@ -56,7 +56,9 @@ def register(service: Service) -> None:
         max_plans=settings.max_plans,
     )
 
-    async def route(ctx: HandlerContext, order_id: str, order: domain.Order, attempt: int) -> None:
+    async def route(
+        ctx: HandlerContext, order_id: str, order: domain.Order, attempt: int, round_start: int
+    ) -> None:
         now = datetime.now(tz)
         plans, notes = domain.plan(
             order=order,
@@ -77,7 +79,8 @@ def register(service: Service) -> None:
         if not fresh:
             ctx.log.info("attempt already planned", order_id=order_id, attempt=attempt)
             return
-        will_replan = bool(plans) and attempt < settings.max_plan_attempts
+        # The budget counts this round's attempts: a release by an operator starts a new round.
+        will_replan = bool(plans) and attempt - round_start + 1 < settings.max_plan_attempts
         await ctx.emit(
             RoutingPlanned(order_id=order_id, attempt=attempt, plans=plans, will_replan=will_replan)
         )
@@ -100,8 +103,8 @@ def register(service: Service) -> None:
         order = domain.Order(
             lines=event.lines, customer_pincode=event.shipping_address.pincode, channel=event.channel.value
         )
-        await store.remember_order(ctx.conn, order_id=event.order_id, order=order)
-        await route(ctx, event.order_id, order, attempt=1)
+        first = await store.remember_order(ctx.conn, order_id=event.order_id, order=order)
+        await route(ctx, event.order_id, order, attempt=first, round_start=first)
 
     @service.handles(InventoryReservationFailed)
     async def on_reservation_failed(ctx: HandlerContext, event: InventoryReservationFailed) -> None:
@@ -117,11 +120,12 @@ def register(service: Service) -> None:
         await store.record_outcome(ctx.conn, order_id=event.order_id, attempt=event.attempt, outcome=outcome)
         if event.final:
             return
-        order = await store.order_of(ctx.conn, event.order_id)
-        if order is None:
+        found = await store.order_of(ctx.conn, event.order_id)
+        if found is None:
             ctx.log.warning("re-plan asked for an order routing never saw", order_id=event.order_id)
             return
-        await route(ctx, event.order_id, order, attempt=event.attempt + 1)
+        order, round_start = found
+        await route(ctx, event.order_id, order, attempt=event.attempt + 1, round_start=round_start)
 
     @service.handles(InventoryReserved)
     async def on_reserved(ctx: HandlerContext, event: InventoryReserved) -> None:

@@ -155,28 +155,38 @@ async def load_on(conn: Conn, day: date) -> dict[str, int]:
 # orders and decisions ----------------------------------------------------------------------------
 
 
-async def remember_order(conn: Conn, *, order_id: str, order: Order) -> None:
-    """Keep what a re-plan needs."""
-    await conn.execute(
-        """INSERT INTO routed_orders (order_id, channel, customer_pincode, lines)
-           VALUES ($1, $2, $3, $4::jsonb) ON CONFLICT DO NOTHING""",
-        order_id,
-        order.channel or "",
-        order.customer_pincode,
-        json.dumps([line.model_dump() for line in order.lines]),
+async def remember_order(conn: Conn, *, order_id: str, order: Order) -> int:
+    """Keep what a re-plan needs, and start a round of attempts: the first for a new order, the next
+    one after the attempts made so far when orders asks again (a released unroutable order, perhaps
+    with a corrected address). Returns the round's first attempt number."""
+    return int(
+        await conn.fetchval(
+            """INSERT INTO routed_orders (order_id, channel, customer_pincode, lines, round_start)
+               VALUES ($1, $2, $3, $4::jsonb,
+                       coalesce((SELECT max(attempt) FROM route_decisions WHERE order_id = $1), 0) + 1)
+               ON CONFLICT (order_id) DO UPDATE
+                  SET channel = excluded.channel, customer_pincode = excluded.customer_pincode,
+                      lines = excluded.lines, round_start = excluded.round_start
+               RETURNING round_start""",
+            order_id,
+            order.channel or "",
+            order.customer_pincode,
+            json.dumps([line.model_dump() for line in order.lines]),
+        )
     )
 
 
-async def order_of(conn: Conn, order_id: str) -> Order | None:
-    """A routed order, for re-planning."""
+async def order_of(conn: Conn, order_id: str) -> tuple[Order, int] | None:
+    """A routed order and the first attempt of its current round, for re-planning."""
     row = await conn.fetchrow("SELECT * FROM routed_orders WHERE order_id = $1", order_id)
     if row is None:
         return None
-    return Order(
+    order = Order(
         lines=[OrderLine.model_validate(line) for line in json.loads(row["lines"])],
         customer_pincode=row["customer_pincode"],
         channel=row["channel"] or None,
     )
+    return order, int(row["round_start"])
 
 
 async def record_decision(

@@ -410,6 +410,8 @@ async def test_a_sku_pinned_to_bengaluru_ships_from_there_and_explain_says_why(
         assert value(reserved[0])["allocations"][0]["warehouse_code"] == "BLR1", (
             "Gurugram is nearer, but not allowed"
         )
+        # Routing records the outcome when it consumes inventory.reserved.v1, a moment after the tap.
+        await wait_applied("routing", ce_id(reserved[0]))
         async with httpx.AsyncClient(timeout=10, headers=dev_headers("viewer")) as http:
             explained = (await http.get(url("routing", f"/routes/{order_id}/explain"))).json()
         attempt = explained["attempts"][0]
