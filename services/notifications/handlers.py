@@ -92,6 +92,14 @@ def register(service: Service, settings: NotificationsSettings) -> None:
                 ctx.conn, return_id=event.return_id, order_id=event.order_id, since=event.occurred_at
             )
         facts = await store.contact(ctx.conn, event.order_id)
+        if facts is None and isinstance(event, ReturnRequested) and event.customer is not None:
+            facts = policy.Facts(
+                order_id=event.order_id,
+                customer_name=event.customer.name,
+                phone=event.customer.phone,
+                language=event.customer.language,
+            )
+            await store.save_contact(ctx.conn, facts)  # the refund message needs it later
         if facts is None:
             return
         message = policy.return_message(replace(facts, return_id=event.return_id), event.status)

@@ -13,8 +13,23 @@ import httpx
 import pytest
 from aiokafka import AIOKafkaProducer
 
-from contracts import LowStock, NdrReason, OrderStatus, OrderStatusChanged, ShipmentStatus, ShipmentUpdated
-from contracts.examples import customer, low_stock, order_status_changed, shipment_updated
+from contracts import (
+    LowStock,
+    NdrReason,
+    OrderStatus,
+    OrderStatusChanged,
+    ReturnStatus,
+    ShipmentStatus,
+    ShipmentUpdated,
+)
+from contracts.examples import (
+    customer,
+    low_stock,
+    order_status_changed,
+    return_refunded,
+    return_requested,
+    shipment_updated,
+)
 from deploy.local.ports import dev_headers
 from deploy.local.stack import Stack
 from services.notifications.domain.policy import message_id_for
@@ -370,3 +385,27 @@ async def test_low_stock_alerts_the_operators(stack: Stack, tap: Tap, producer: 
 
     [alert] = await eventually(posted, what="the low-stock alert on Slack")
     assert alert["text"] == f"Low stock: {sku} at {event.warehouse_code} has 3 left (reorder point 10)"
+
+
+async def test_a_return_is_followed_on_whatsapp_until_the_refund(
+    stack: Stack, tap: Tap, producer: AIOKafkaProducer
+) -> None:
+    order_id, phone, return_id = unique("ORD-RET"), new_phone(), unique("RMA")
+    approved = return_requested().model_copy(
+        update={
+            "order_id": order_id,
+            "return_id": return_id,
+            "status": ReturnStatus.APPROVED,
+            "customer": customer().model_copy(update={"phone": phone, "language": "hi"}),
+        }
+    )
+    refunded = return_refunded().model_copy(update={"order_id": order_id, "return_id": return_id})
+
+    await publish_event(producer, approved)
+    await tap.wait_for("notifications.sent.v1", body_has(order_id=order_id, template="return_update"))
+    await publish_event(producer, refunded)
+    await tap.wait_for("notifications.sent.v1", body_has(order_id=order_id, template="refund_processed"))
+
+    update, refund = await audit(order_id)
+    assert update["language"] == "hi" and return_id in update["body"] and "approved" in update["body"]
+    assert "Rs 349" in refund["body"]
