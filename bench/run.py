@@ -9,8 +9,8 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import random
 import os
+import random
 import secrets
 import sys
 import time
