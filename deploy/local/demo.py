@@ -145,6 +145,7 @@ class Demo:
         self.screen = Screen()
         self.stop = asyncio.Event()
         self.t0 = time.monotonic()
+        self.streamed_for: float | None = None
 
     def start_stack(self) -> None:
         """Start every process that has code, report each, and keep going without the broken."""
@@ -215,8 +216,13 @@ class Demo:
             if delay > 0:
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self.stop.wait(), delay)
+        self.streamed_for = time.monotonic() - self.t0
         if self.limit is not None and not self.stop.is_set():
             await self.drain()
+
+    def rate_so_far(self, elapsed: float) -> float:
+        """Orders per second while streaming (the drain after DEMO_ORDERS sends nothing)."""
+        return self.progress.sent / max(self.streamed_for or elapsed, 1.0)
 
     async def drain(self) -> None:
         """After DEMO_ORDERS, wait while orders are still moving, then stop."""
@@ -247,7 +253,7 @@ class Demo:
                 if journey is not None and journey.order_id:
                     shown.add(journey.order_id)
                     self.screen.note("  " + journey.line())
-            rate = self.progress.sent / max(elapsed, 1.0)
+            rate = self.rate_so_far(elapsed)
             self.screen.status(self.progress.line(rate=rate, elapsed=elapsed))
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self.stop.wait(), 1)
@@ -288,7 +294,7 @@ class Demo:
                     say(f"\ndemo: {task.exception()!r}")
         finally:
             elapsed = time.monotonic() - self.t0
-            rate = self.progress.sent / max(elapsed, 1.0)
+            rate = self.rate_so_far(elapsed)
             self.screen.status(self.progress.line(rate=rate, elapsed=elapsed), final=True)
             self.screen.end()
             await producer.stop()

@@ -108,7 +108,6 @@ class Journey:
     order_id: str | None = None
     warehouse: str | None = None
     stages: set[str] = field(default_factory=set)
-    status: str = "sent"
     courier: str | None = None
     awb: str | None = None
     ndrs: list[str] = field(default_factory=list)
@@ -316,7 +315,6 @@ class Progress:
             if implied not in journey.stages:
                 journey.stages.add(implied)
                 self.counts[implied] += 1
-        journey.status = stage
         self._touch(journey)
 
     def _touch(self, journey: Journey) -> None:
