@@ -1,8 +1,14 @@
-"""`make run`: Kafka, PostgreSQL, every service and the sandbox, the demo catalogue, then demo orders.
+"""`make run`: Kafka, PostgreSQL, every service and the sandbox, the demo catalogue, then demo orders
+followed to the end: COD confirmed on WhatsApp, shipped, NDRs, delivered or RTO, returns refunded.
 
 Shows one refreshing progress line per second and now and then one order's whole journey; service
-logs stay in .local/services/. Env: DEMO_RATE (orders/s, default 5), DEMO_ORDERS (stop after N),
-DEMO_EXAMPLE_EVERY (seconds between example orders, default 5). Ctrl-C or SIGTERM stops everything.
+logs stay in .local/services/. Ctrl-C or SIGTERM stops everything; the summary counts each outcome.
+Env: DEMO_RATE (orders/s, default 5), DEMO_ORDERS (stop after N, then wait for them to settle),
+DEMO_EXAMPLE_EVERY (seconds between example orders, default 5), and the sandbox's world:
+DEMO_STEP_MS (ms per courier step, default 2000), DEMO_NDR (chance an attempt fails, 0.10),
+DEMO_REATTEMPT_MS (courier re-attempts after, 4000), DEMO_RTO (chance an NDR turns into RTO, 0.25),
+DEMO_COD_DECLINE (COD buyers who tap cancel, 0.10; the rest confirm), DEMO_RETURNS (delivered
+orders returned, 0.05; the demo then plays the warehouse desk: receive, QC pass, refund).
 """
 
 from __future__ import annotations
@@ -17,34 +23,24 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterable
-from dataclasses import dataclass, field
 from types import FrameType
 from typing import Any
 
+import httpx
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 
 from chassis.db import with_database
 from chassis.settings import ServiceSettings
 from contracts import ChannelOrder, Envelope, new_event_id, topics, utcnow
 from deploy.local import demo_data
+from deploy.local.demo_desk import Desk, Lively
+from deploy.local.demo_progress import TRACKED, Progress
 from deploy.local.ports import export_defaults
 from deploy.local.stack import PORTS, ROOT, SERVICES, Stack
 
 PY = sys.executable
 RESTOCK_EVERY_S = 30
-DRAIN_IDLE_S = 15
-
-TRACKED = (
-    topics.ORDERS_PLACED,
-    topics.ORDERS_REJECTED,
-    topics.ROUTING_PLANNED,
-    topics.INVENTORY_RESERVED,
-    topics.INVENTORY_RESERVATION_FAILED,
-    topics.ORDERS_STATUS_CHANGED,
-    topics.ORDERS_CONFIRMED,
-    topics.SHIPPING_SHIPMENT_CREATED,
-    topics.NOTIFICATIONS_SENT,
-)
+DRAIN_IDLE_S = 30
 
 
 class Stop(Exception):
@@ -105,176 +101,6 @@ def channel_order_record(order: dict[str, Any]) -> tuple[bytes, bytes, list[tupl
     return key.encode(), json.dumps(order).encode(), envelope.to_headers()
 
 
-@dataclass
-class Journey:
-    """What the demo has seen of one of its orders."""
-
-    channel_order_id: str
-    channel: str
-    city: str
-    pincode: str
-    order_id: str | None = None
-    warehouse: str | None = None
-    status: str = "sent"
-    courier: str | None = None
-    awb: str | None = None
-    whatsapp: bool = False
-    templates: list[str] = field(default_factory=list)
-    updated: float = field(default_factory=time.monotonic)
-
-    def line(self) -> str:
-        parts = [f"{self.order_id or self.channel_order_id} {self.channel:<8} {self.city} {self.pincode}"]
-        if self.status == "rejected":
-            return parts[0] + " → rejected (see GET /orders?status=REJECTED)"
-        parts.append(self.warehouse or "…")
-        if self.status == "unroutable":
-            parts[-1] = "no warehouse has every line"
-        elif self.status == "on_hold":
-            parts.append("on hold: not enough stock")
-        elif self.status == "cod":
-            parts.append("waiting for the customer to confirm COD")
-        if self.awb:
-            parts.append(f"{(self.courier or 'courier').title()} AWB {self.awb}")
-        elif self.status == "confirmed":
-            parts.append("confirmed")
-        if self.whatsapp:
-            parts.append(f"WhatsApp sent ({', '.join(self.templates)})")
-        return " → ".join(parts)
-
-
-@dataclass
-class Progress:
-    """Counts per stage, for the orders this demo sent (others on the same topics are ignored)."""
-
-    sent: int = 0
-    placed: int = 0
-    rejected: int = 0
-    routed: int = 0
-    unroutable: int = 0
-    reserved: int = 0
-    on_hold: int = 0
-    cod_waiting: int = 0
-    confirmed: int = 0
-    awb: int = 0
-    whatsapp: int = 0
-    journeys: dict[str, Journey] = field(default_factory=dict)
-    by_order_id: dict[str, Journey] = field(default_factory=dict)
-    early: dict[str, list[tuple[str, dict[str, Any]]]] = field(default_factory=dict)
-    last_change: float = field(default_factory=time.monotonic)
-
-    def sent_order(self, order: dict[str, Any]) -> None:
-        self.sent += 1
-        address = order["shipping_address"]
-        self.journeys[order["channel_order_id"]] = Journey(
-            order["channel_order_id"], order["channel"], address["city"], address["pincode"]
-        )
-
-    def apply(self, topic: str, event: dict[str, Any]) -> None:
-        """Count one event; events that beat their order's orders.placed wait for it."""
-        if topic in (topics.ORDERS_PLACED, topics.ORDERS_REJECTED):
-            journey = self.journeys.get(event.get("channel_order_id", ""))
-            if journey is None or journey.order_id is not None:
-                return
-            journey.order_id = event["order_id"]
-            self.by_order_id[journey.order_id] = journey
-            if topic == topics.ORDERS_REJECTED:
-                self.rejected += 1
-                self._move(journey, "rejected")
-            else:
-                self.placed += 1
-                self._move(journey, "placed")
-            for later_topic, later in self.early.pop(journey.order_id, []):
-                self.apply(later_topic, later)
-            return
-        order_id = event.get("order_id")
-        if not order_id:
-            return
-        found = self.by_order_id.get(order_id)
-        if found is None:
-            if len(self.early) < 100_000:
-                self.early.setdefault(order_id, []).append((topic, event))
-            return
-        self._advance(found, topic, event)
-
-    def _advance(self, journey: Journey, topic: str, event: dict[str, Any]) -> None:
-        if topic == topics.ROUTING_PLANNED:
-            if event.get("attempt", 1) != 1:
-                return
-            if event["plans"]:
-                self.routed += 1
-                journey.warehouse = event["plans"][0]["shipments"][0]["warehouse_code"]
-                self._move(journey, "routed")
-            else:
-                self.unroutable += 1
-                self._move(journey, "unroutable")
-        elif topic == topics.INVENTORY_RESERVED:
-            self.reserved += 1
-            journey.warehouse = event["allocations"][0]["warehouse_code"]
-            self._move(journey, "reserved")
-        elif topic == topics.INVENTORY_RESERVATION_FAILED and journey.status != "unroutable":
-            self.on_hold += 1
-            self._move(journey, "on_hold")
-        elif topic == topics.ORDERS_STATUS_CHANGED:
-            if event.get("to_status") == "PENDING_COD_CONFIRMATION":
-                self.cod_waiting += 1
-                self._move(journey, "cod")
-        elif topic == topics.ORDERS_CONFIRMED:
-            self.confirmed += 1
-            if journey.status == "cod":
-                self.cod_waiting -= 1
-            self._move(journey, "confirmed")
-        elif topic == topics.SHIPPING_SHIPMENT_CREATED and event.get("awb") and not journey.awb:
-            self.awb += 1
-            journey.courier, journey.awb = event.get("courier"), event["awb"]
-            self._move(journey, journey.status)
-        elif topic == topics.NOTIFICATIONS_SENT and event.get("channel") == "whatsapp":
-            journey.templates.append(str(event.get("template")))
-            if not journey.whatsapp:
-                self.whatsapp += 1
-                journey.whatsapp = True
-                self._move(journey, journey.status)
-
-    def _move(self, journey: Journey, status: str) -> None:
-        journey.status = status
-        journey.updated = self.last_change = time.monotonic()
-
-    def line(self, *, rate: float, elapsed: float) -> str:
-        extra = []
-        if self.unroutable:
-            extra.append(f"unroutable {self.unroutable}")
-        if self.on_hold:
-            extra.append(f"on hold {self.on_hold}")
-        if self.cod_waiting:
-            extra.append(f"COD to confirm {self.cod_waiting}")
-        cells = [
-            f"sent {self.sent}",
-            f"placed {self.placed}",
-            f"rejected {self.rejected}",
-            f"routed {self.routed}",
-            f"reserved {self.reserved}",
-            f"confirmed {self.confirmed}",
-            f"AWB {self.awb}",
-            f"WhatsApp {self.whatsapp}",
-        ]
-        tail = f"   ({', '.join(extra)})" if extra else ""
-        return " │ ".join(cells) + f"   {rate:.1f}/s, {elapsed:.0f}s" + tail
-
-    def example(self, shown: set[str]) -> Journey | None:
-        """The most complete recently finished order not shown yet."""
-        done = [
-            j
-            for j in self.journeys.values()
-            if j.order_id and j.order_id not in shown and time.monotonic() - j.updated > 0.5
-        ]
-        if not done:
-            return None
-
-        def depth(j: Journey) -> tuple[int, float]:
-            return (2 * j.whatsapp + bool(j.awb), j.updated)
-
-        return max(done, key=depth)
-
-
 class Screen:
     """One status line redrawn in place on a terminal; plain lines every few seconds otherwise."""
 
@@ -314,9 +140,12 @@ class Demo:
         self.started: list[str] = []
         self.already: list[str] = []
         self.progress = Progress()
+        self.lively = Lively.from_env()
+        self.desk = Desk({n: f"http://127.0.0.1:{PORTS[n]}" for n in PORTS}, self.lively)
         self.screen = Screen()
         self.stop = asyncio.Event()
         self.t0 = time.monotonic()
+        self.streamed_for: float | None = None
 
     def start_stack(self) -> None:
         """Start every process that has code, report each, and keep going without the broken."""
@@ -378,6 +207,8 @@ class Demo:
             order = demo_data.make_order(i, rng)
             key, value, headers = channel_order_record(order)
             self.progress.sent_order(order)
+            with contextlib.suppress(Exception):
+                await self.desk.before_send(order)
             await producer.send_and_wait(topics.CHANNEL_ORDERS, value, key=key, headers=headers)
             i += 1
             next_at += interval
@@ -385,15 +216,21 @@ class Demo:
             if delay > 0:
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self.stop.wait(), delay)
+        self.streamed_for = time.monotonic() - self.t0
         if self.limit is not None and not self.stop.is_set():
             await self.drain()
 
+    def rate_so_far(self, elapsed: float) -> float:
+        """Orders per second while streaming (the drain after DEMO_ORDERS sends nothing)."""
+        return self.progress.sent / max(self.streamed_for or elapsed, 1.0)
+
     async def drain(self) -> None:
         """After DEMO_ORDERS, wait while orders are still moving, then stop."""
-        while not self.stop.is_set() and time.monotonic() - self.progress.last_change < DRAIN_IDLE_S:
-            if self.progress.whatsapp == self.progress.sent:
-                break
-            await asyncio.sleep(0.5)
+        while (
+            not self.stop.is_set() and (idle := time.monotonic() - self.progress.last_change) < DRAIN_IDLE_S
+        ):
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self.stop.wait(), DRAIN_IDLE_S - idle)
         self.stop.set()
 
     async def follow(self, consumer: AIOKafkaConsumer) -> None:
@@ -402,7 +239,8 @@ class Demo:
             for tp, records in batches.items():
                 for record in records:
                     with contextlib.suppress(ValueError, TypeError, KeyError, IndexError):
-                        self.progress.apply(tp.topic, json.loads(record.value or b"{}"))
+                        for work in self.progress.apply(tp.topic, json.loads(record.value or b"{}")):
+                            self.desk.hand(work)
 
     async def draw(self) -> None:
         shown: set[str] = set()
@@ -411,11 +249,11 @@ class Demo:
             elapsed = time.monotonic() - self.t0
             if time.monotonic() - last_example >= self.example_every:
                 last_example = time.monotonic()
-                journey = self.progress.example(shown)
+                journey = self.progress.example(shown, turn=len(shown))
                 if journey is not None and journey.order_id:
                     shown.add(journey.order_id)
                     self.screen.note("  " + journey.line())
-            rate = self.progress.sent / max(elapsed, 1.0)
+            rate = self.rate_so_far(elapsed)
             self.screen.status(self.progress.line(rate=rate, elapsed=elapsed))
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self.stop.wait(), 1)
@@ -425,6 +263,11 @@ class Demo:
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(sig, self.stop.set)
         await self.seed()
+        try:
+            await self.desk.configure_sandbox()
+            say(f"sandbox: {self.lively.describe()}")
+        except httpx.HTTPError as exc:
+            say(f"sandbox: could not configure it ({exc!r}); parcels will not move on their own")
         bootstrap = self.settings.kafka_bootstrap_servers
         consumer = await tail_consumer(bootstrap, TRACKED)
         producer = AIOKafkaProducer(
@@ -451,27 +294,19 @@ class Demo:
                     say(f"\ndemo: {task.exception()!r}")
         finally:
             elapsed = time.monotonic() - self.t0
-            rate = self.progress.sent / max(elapsed, 1.0)
+            rate = self.rate_so_far(elapsed)
             self.screen.status(self.progress.line(rate=rate, elapsed=elapsed), final=True)
             self.screen.end()
             await producer.stop()
             await consumer.stop()
+            await self.desk.close()
             for sig in (signal.SIGINT, signal.SIGTERM):
                 loop.remove_signal_handler(sig)
 
     def summary(self) -> str:
-        p = self.progress
-        elapsed = time.monotonic() - self.t0
-        lines = [
-            f"demo: {p.sent} orders sent in {elapsed:.0f}s; {p.placed} placed, "
-            f"{p.rejected} rejected, {p.confirmed} confirmed, {p.awb} with an AWB, "
-            f"{p.whatsapp} WhatsApp messages sent"
-        ]
-        if p.cod_waiting or p.on_hold or p.unroutable:
-            lines.append(
-                f"      still waiting: {p.cod_waiting} for COD confirmation, {p.on_hold} on hold "
-                f"for stock, {p.unroutable} unroutable"
-            )
+        lines = self.progress.summary(time.monotonic() - self.t0)
+        if self.desk.errors:
+            lines.append(f"      desk: {len(self.desk.errors)} calls failed, e.g. {self.desk.errors[0]}")
         return "\n".join(lines)
 
 

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import csv
 import random
 import re
+from pathlib import Path
 
 import indian_pincode
 import phonenumbers
@@ -36,6 +38,19 @@ def test_totals_add_up_and_the_payment_covers_the_total() -> None:
 @pytest.mark.parametrize("city", demo_data.CITIES, ids=lambda c: c.name)
 def test_each_city_pincode_is_in_the_state_we_say(city: demo_data.City) -> None:
     assert _state_key(indian_pincode.get_state(city.pincode) or "") == _state_key(city.state)
+
+
+SERVICEABILITY = Path(__file__).parents[2] / "services/shipping/data/serviceability.csv"
+
+
+@pytest.mark.parametrize("city", demo_data.CITIES, ids=lambda c: f"{c.name} {c.pincode}")
+def test_a_demo_courier_serves_each_city_for_prepaid_and_cod(city: demo_data.City) -> None:
+    with SERVICEABILITY.open() as f:
+        rows = [r for r in csv.DictReader(f) if r["pincode"] == city.pincode]
+    assert any(r["prepaid"] == "true" for r in rows), (
+        f"no courier serves {city.pincode}: orders would not ship"
+    )
+    assert any(r["cod"] == "true" for r in rows), f"no courier takes COD to {city.pincode}"
 
 
 @pytest.mark.parametrize("warehouse", demo_data.WAREHOUSES, ids=lambda w: w.code)
