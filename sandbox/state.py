@@ -174,6 +174,9 @@ class WhatsAppState:
     """The latest webhooks sent back (bounded), for tests to read."""
     webhook_client: Any = None
     """The pooled httpx client webhooks go out on, made on first use."""
+    webhook_slots: asyncio.Semaphore = field(default_factory=lambda: asyncio.Semaphore(16))
+    """Webhooks being posted at once, bounded as Meta's are: thousands of requests queued in one
+    httpx pool made its connection assignment quadratic, and the sandbox took a whole core."""
     lock: asyncio.Lock = field(default_factory=asyncio.Lock)
 
     def clear(self) -> None:

@@ -114,7 +114,8 @@ async def post_webhook(state: SandboxState, body: dict[str, Any], *, attempts: i
     headers = {"Content-Type": "application/json", "X-Hub-Signature-256": sign(raw)}
     for attempt in range(attempts):
         try:
-            status = (await client.post(url, content=raw, headers=headers)).status_code
+            async with state.whatsapp.webhook_slots:
+                status = (await client.post(url, content=raw, headers=headers)).status_code
         except httpx.HTTPError:
             status = None
         if status == 200:
