@@ -22,6 +22,7 @@ POINTS = (
     "consumer.after_commit",
     "outbox.after_publish",
     "notifications.after_send",  # the provider accepted a message, nothing is recorded yet
+    "returns.after_refund_call",  # Razorpay refunded (or paid out), the answer is not recorded yet
 )
 
 
@@ -32,6 +33,8 @@ def _armed_points() -> frozenset[str]:
 
 def armed(point: str, mentions: Callable[[], Iterable[str]] = tuple) -> bool:
     """Whether the point is armed for this work; ``mentions`` is only called when it is armed."""
+    if point not in POINTS:
+        raise ValueError(f"unknown fault point {point!r}: add it to chassis.faults.POINTS")
     if point not in _armed_points():
         return False
     match = os.environ.get("DABBA_FAULT_MATCH")

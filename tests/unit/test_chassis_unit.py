@@ -144,3 +144,9 @@ def test_a_webhook_signature_matches_only_its_exact_body_and_secret() -> None:
     assert not signed_by("whsec", body, None)
     assert not signed_by("whsec", body, "sha256=" + good)  # prefix expected but not asked for
     assert not signed_by("whsec", body, "पैसा")  # a non-ASCII header is a mismatch, not a crash
+
+
+def test_a_fault_point_not_listed_is_a_mistake_not_a_silent_no_op() -> None:
+    with pytest.raises(ValueError, match=r"unknown fault point 'outbox\.after_publsh'"):
+        faults.armed("outbox.after_publsh")
+    assert not faults.armed("outbox.after_publish"), "a listed point, not armed in this process"
