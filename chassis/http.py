@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from contextlib import AbstractAsyncContextManager
-from typing import Any
+from typing import Any, TypeVar
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -17,6 +17,22 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from chassis.auth import HEADER, Principal, Unauthorized
 
 ReadinessCheck = Callable[[], Awaitable[dict[str, bool]]]
+BusinessCheck = Callable[[Any], list[tuple[str, str]]]
+E = TypeVar("E", bound=Callable[..., Any])
+
+
+def also_check(check: BusinessCheck) -> Callable[[E], E]:
+    """Mark a route whose refusals of a malformed body should also name its business problems.
+
+    Without it a negative quantity hides a wrong pincode until the next try; with it one 422 names
+    both. ``check`` gets the parsed JSON body and returns (field, problem) pairs; fields already
+    named by a shape error are left out."""
+
+    def mark(endpoint: E) -> E:
+        endpoint.__dabba_also_check__ = check  # type: ignore[attr-defined]
+        return endpoint
+
+    return mark
 
 
 class Refused(Exception):
@@ -67,8 +83,12 @@ def create_http_app(
         )
 
     @app.exception_handler(RequestValidationError)
-    async def _invalid(_request: Request, exc: RequestValidationError) -> JSONResponse:
+    async def _invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
         problems = field_problems(exc)
+        check = getattr(request.scope.get("endpoint"), "__dabba_also_check__", None)
+        if check is not None and isinstance(exc.body, dict):
+            named = {p["field"] for p in problems}
+            problems += [{"field": f, "problem": p} for f, p in check(exc.body) if f not in named]
         return JSONResponse(status_code=422, content={"error": "invalid request", "problems": problems})
 
     @app.exception_handler(Refused)

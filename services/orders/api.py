@@ -14,7 +14,7 @@ from fastapi import APIRouter, Body, Path, Query, Request
 from pydantic import ValidationError
 
 from chassis.auth import STAFF, Principal, Role, require
-from chassis.http import Refused
+from chassis.http import Refused, also_check
 from contracts import Channel, ChannelOrder, FieldProblem, OrderStatus, PaymentMethod
 from services.orders import actions, domain, intake, lifecycle, payments, store
 from services.orders.intake import Placed
@@ -73,7 +73,7 @@ def _as_channel_order(body: dict[str, Any]) -> ChannelOrder:
     try:
         return ChannelOrder.model_validate(body)
     except ValidationError as exc:
-        raise Refused(*((p.field, p.problem) for p in domain.schema_problems(exc))) from None
+        raise Refused(*((p.field, p.problem) for p in domain.all_problems(exc, body))) from None
 
 
 def _utc(value: datetime | None, field: str) -> datetime | None:
@@ -195,6 +195,7 @@ async def get_order(request: Request, order_id: OrderId) -> dict[str, Any]:
     response_model=Created,
     responses={**ERRORS, 409: {"description": "This channel order exists already"}, **INVALID},
 )
+@also_check(lambda body: [(p.field, p.problem) for p in domain.raw_problems(body)])
 async def create_order(
     request: Request, body: StaffOrder, principal: Principal = require(Role.OPS, Role.CHANNEL)
 ) -> dict[str, Any]:

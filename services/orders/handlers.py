@@ -51,7 +51,7 @@ def register(service: Service, settings: OrdersSettings) -> None:
             channel=str(fields.get("channel") or "unknown"),
             channel_order_id=str(fields.get("channel_order_id") or f"unidentified-{ctx.event_id}"),
             received=received,
-            problems=domain.schema_problems(error),
+            problems=domain.all_problems(error, fields),
         )
 
     @service.handles(ChannelOrder, on_invalid=on_unreadable_channel_order)

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
+from pydantic import BaseModel, Field
 
 from chassis import db, faults
 from chassis.consumer import event_id_of, read_envelope
@@ -150,3 +151,36 @@ def test_a_fault_point_not_listed_is_a_mistake_not_a_silent_no_op() -> None:
     with pytest.raises(ValueError, match=r"unknown fault point 'outbox\.after_publsh'"):
         faults.armed("outbox.after_publsh")
     assert not faults.armed("outbox.after_publish"), "a listed point, not armed in this process"
+
+
+class _Receipt(BaseModel):
+    sku: str
+    quantity: int = Field(ge=1)
+    warehouse: str
+
+
+async def test_a_malformed_body_refusal_also_names_the_routes_business_problems() -> None:
+    import httpx
+    from fastapi import APIRouter
+
+    from chassis.auth import parse_keys
+    from chassis.http import also_check, create_http_app
+
+    async def ready() -> dict[str, bool]:
+        return {}
+
+    app = create_http_app(title="t", version="0", lifespan=None, readiness=ready, api_keys=parse_keys(""))  # type: ignore[arg-type]
+    router = APIRouter()
+
+    @router.post("/receipts")
+    @also_check(lambda body: [("warehouse", "no warehouse XX9")] if body.get("warehouse") == "XX9" else [])
+    async def receive(body: _Receipt) -> dict[str, str]:
+        return {"ok": body.sku}
+
+    app.include_router(router)
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as c:
+        r = await c.post("/receipts", json={"sku": "TEA", "quantity": -1, "warehouse": "XX9"})
+        assert r.status_code == 422
+        assert [p["field"] for p in r.json()["problems"]] == ["quantity", "warehouse"]
+        r = await c.post("/receipts", json={"sku": "TEA", "quantity": -1, "warehouse": "GGN1"})
+        assert [p["field"] for p in r.json()["problems"]] == ["quantity"]

@@ -318,3 +318,43 @@ def test_events_we_do_not_act_on_are_none_and_bad_shapes_name_the_field() -> Non
 def test_refunds_add_up_to_full() -> None:
     assert razorpay.refund_status(500, 1000) is PaymentStatus.PARTIALLY_REFUNDED
     assert razorpay.refund_status(1000, 1000) is PaymentStatus.REFUNDED
+
+
+def test_a_malformed_order_still_names_its_wrong_pincode_phone_total_and_cod_status_at_once() -> None:
+    from pydantic import ValidationError
+
+    from contracts import ChannelOrder
+    from services.orders.domain import all_problems
+
+    raw = {
+        "channel": "manual",
+        "channel_order_id": "PH-1",
+        "placed_at": "2026-11-26T10:15:00+05:30",
+        "customer": {"name": "Asha", "phone": "98123"},
+        "shipping_address": {
+            "line1": "12 MI Road",
+            "city": "Jaipur",
+            "state": "Rajasthan",
+            "pincode": "110001",
+        },
+        "lines": [{"sku": "TEA-ASSAM-250", "quantity": -2, "unit_price_paise": 34900}],
+        "shipping_fee_paise": 0,
+        "discount_paise": 0,
+        "total_paise": 69800,
+        "payment": {"method": "cod", "status": "captured", "amount_paise": 69800},
+    }
+    with pytest.raises(ValidationError) as caught:
+        ChannelOrder.model_validate(raw)
+    fields = [p.field for p in all_problems(caught.value, raw)]
+    assert fields[0] == "lines.0.quantity"
+    assert set(fields[1:]) == {"shipping_address.state", "customer.phone", "total_paise", "payment.status"}
+    assert len(fields) == len(set(fields)), "a field with a shape error is not named twice"
+
+
+def test_a_malformed_part_is_left_to_its_shape_error() -> None:
+    from services.orders.domain import raw_problems
+
+    assert (
+        raw_problems({"shipping_address": {"pincode": "30200", "state": "Rajasthan"}, "lines": "two"}) == []
+    )
+    assert raw_problems({"customer": {"phone": 9812345678}, "payment": {"method": "cod"}}) == []

@@ -5,11 +5,13 @@ what follows each event, and how Razorpay's webhooks read. No I/O; tested withou
 from services.orders.domain.intake import (
     EXCHANGE_GATEWAY,
     address_problems,
+    all_problems,
     check_order,
     dedupe_problems,
     new_order_id,
     normalise_phone,
     phone_problems,
+    raw_problems,
     schema_problems,
 )
 from services.orders.domain.machine import (
@@ -49,6 +51,7 @@ __all__ = [
     "RiskRules",
     "UnroutableAction",
     "address_problems",
+    "all_problems",
     "can_pay",
     "can_transition",
     "check_order",
@@ -59,6 +62,7 @@ __all__ = [
     "phone_problems",
     "priority",
     "promised_dispatch_by",
+    "raw_problems",
     "risk_reasons",
     "schema_problems",
     "status_after_reservation",

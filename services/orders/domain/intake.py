@@ -7,7 +7,8 @@ from __future__ import annotations
 
 import functools
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
+from typing import Any
 
 import indian_pincode
 import phonenumbers
@@ -145,6 +146,67 @@ def check_order(order: ChannelOrder, *, cod_limit_paise: int) -> list[FieldProbl
             "payment", f"an exchange order is paid by the exchange (gateway {EXCHANGE_GATEWAY}, captured)"
         )
     return problems
+
+
+def _whole(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def raw_problems(data: Mapping[str, Any]) -> list[FieldProblem]:
+    """The business problems of a payload whose shape is wrong somewhere, so that one refusal names
+    every problem at once: pincode and state, phone, totals, a COD order's status. A part that is
+    itself malformed is left to the shape errors."""
+    problems: list[FieldProblem] = []
+    address = data.get("shipping_address")
+    if isinstance(address, Mapping) and all(isinstance(address.get(k), str) for k in ("pincode", "state")):
+        pin = address["pincode"]
+        if re.fullmatch(r"[1-9][0-9]{5}", pin):
+            problems += address_problems(Address.model_construct(pincode=pin, state=address["state"]))
+    customer = data.get("customer")
+    if isinstance(customer, Mapping) and isinstance(customer.get("phone"), str):
+        problems += phone_problems(customer["phone"])
+    lines = data.get("lines")
+    shipping, discount, total = (
+        data.get(k, 0) for k in ("shipping_fee_paise", "discount_paise", "total_paise")
+    )
+    if (
+        isinstance(lines, list)
+        and lines
+        and all(
+            isinstance(x, Mapping) and _whole(x.get("quantity")) and _whole(x.get("unit_price_paise"))
+            for x in lines
+        )
+        and all(_whole(v) for v in (shipping, discount, total))
+    ):
+        lines_total = sum(x["quantity"] * x["unit_price_paise"] for x in lines)
+        if lines_total + shipping - discount != total:
+            problems.append(
+                FieldProblem(
+                    field="total_paise",
+                    problem=f"lines {lines_total} + shipping {shipping} − discount {discount} = "
+                    f"{lines_total + shipping - discount}, not {total}",
+                )
+            )
+    payment = data.get("payment")
+    if (
+        isinstance(payment, Mapping)
+        and payment.get("method") == "cod"
+        and payment.get("status") not in (None, "pending")
+    ):
+        problems.append(
+            FieldProblem(
+                field="payment.status", problem=f"a COD order starts pending, not {payment['status']}"
+            )
+        )
+    return problems
+
+
+def all_problems(error: ValidationError, data: Any) -> list[FieldProblem]:
+    """Shape errors first, then the business problems of the fields that are well-formed."""
+    shape = schema_problems(error)
+    named = {p.field for p in shape}
+    business = raw_problems(data) if isinstance(data, Mapping) else []
+    return shape + [p for p in business if p.field not in named]
 
 
 def dedupe_problems(problems: Iterable[FieldProblem]) -> list[FieldProblem]:
