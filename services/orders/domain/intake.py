@@ -86,6 +86,22 @@ def phone_problems(phone: str, *, field: str = "customer.phone") -> list[FieldPr
     return []
 
 
+def total_problems(lines_total: int, shipping: int, discount: int, total: int) -> list[FieldProblem]:
+    """Lines + shipping − discount must be the total."""
+    expected = lines_total + shipping - discount
+    if expected == total:
+        return []
+    problem = f"lines {lines_total} + shipping {shipping} − discount {discount} = {expected}, not {total}"
+    return [FieldProblem(field="total_paise", problem=problem)]
+
+
+def cod_status_problems(status: str) -> list[FieldProblem]:
+    """A COD order is paid on delivery, so it arrives pending."""
+    if status == PaymentStatus.PENDING:
+        return []
+    return [FieldProblem(field="payment.status", problem=f"a COD order starts pending, not {status}")]
+
+
 def check_order(order: ChannelOrder, *, cod_limit_paise: int) -> list[FieldProblem]:
     """Every business problem with a channel order (an empty list means it can be placed)."""
     problems = address_problems(order.shipping_address) + phone_problems(order.customer.phone)
@@ -111,13 +127,7 @@ def check_order(order: ChannelOrder, *, cod_limit_paise: int) -> list[FieldProbl
             "discount_paise",
             f"{order.discount_paise} is more than lines {lines_total} + shipping {order.shipping_fee_paise}",
         )
-    expected = lines_total + order.shipping_fee_paise - order.discount_paise
-    if expected != order.total_paise:
-        problem(
-            "total_paise",
-            f"lines {lines_total} + shipping {order.shipping_fee_paise} − discount "
-            f"{order.discount_paise} = {expected}, not {order.total_paise}",
-        )
+    problems += total_problems(lines_total, order.shipping_fee_paise, order.discount_paise, order.total_paise)
     skus = [line.sku for line in order.lines]
     for dup in sorted({s for s in skus if skus.count(s) > 1}):
         problem("lines", f"SKU {dup} appears on more than one line")
@@ -130,7 +140,7 @@ def check_order(order: ChannelOrder, *, cod_limit_paise: int) -> list[FieldProbl
         problem("payment.gateway", "only exchange orders are paid by an exchange")
     if pay.method is PaymentMethod.COD:
         if pay.status is not PaymentStatus.PENDING:
-            problem("payment.status", f"a COD order starts pending, not {pay.status}")
+            problems += cod_status_problems(pay.status)
         if order.total_paise > cod_limit_paise:
             problem(
                 "payment.method", f"COD is allowed up to {cod_limit_paise} paise, not {order.total_paise}"
@@ -179,25 +189,10 @@ def raw_problems(data: Mapping[str, Any]) -> list[FieldProblem]:
         and all(_whole(v) for v in (shipping, discount, total))
     ):
         lines_total = sum(x["quantity"] * x["unit_price_paise"] for x in lines)
-        if lines_total + shipping - discount != total:
-            problems.append(
-                FieldProblem(
-                    field="total_paise",
-                    problem=f"lines {lines_total} + shipping {shipping} − discount {discount} = "
-                    f"{lines_total + shipping - discount}, not {total}",
-                )
-            )
+        problems += total_problems(lines_total, shipping, discount, total)
     payment = data.get("payment")
-    if (
-        isinstance(payment, Mapping)
-        and payment.get("method") == "cod"
-        and payment.get("status") not in (None, "pending")
-    ):
-        problems.append(
-            FieldProblem(
-                field="payment.status", problem=f"a COD order starts pending, not {payment['status']}"
-            )
-        )
+    if isinstance(payment, Mapping) and payment.get("method") == "cod" and payment.get("status") is not None:
+        problems += cod_status_problems(payment["status"])
     return problems
 
 
