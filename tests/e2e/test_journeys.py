@@ -129,6 +129,16 @@ async def delivered(producer: AIOKafkaProducer, tap: Tap, sku: str, phone: str) 
     return order_id, order
 
 
+async def customer_confirms_cod(tap: Tap, order_id: str, phone: str) -> None:
+    """The customer taps "confirm" on the COD question, once that question has reached their phone.
+    PENDING_COD_CONFIRMATION comes before notifications has sent the message; replying earlier
+    finds nothing to reply to."""
+    await tap.wait_for(
+        "notifications.sent.v1", body_has(order_id=order_id, template="cod_confirmation_request"), timeout=90
+    )
+    await sandbox("POST", "/_sandbox/whatsapp/replies", {"to": phone, "choice": "cod_confirm"})
+
+
 async def test_cod_order_confirmed_on_whatsapp_is_then_shipped(
     stack: Stack, tap: Tap, producer: AIOKafkaProducer
 ) -> None:
@@ -137,15 +147,12 @@ async def test_cod_order_confirmed_on_whatsapp_is_then_shipped(
     await tap.wait_for("inventory.stock_changed.v1", body_has(sku=sku))
     order_id, _ = await place(producer, tap, sku, phone=phone, cod=True)
 
-    await tap.wait_for(
-        "notifications.sent.v1", body_has(order_id=order_id, template="cod_confirmation_request"), timeout=90
-    )
     await order_status(order_id, "PENDING_COD_CONFIRMATION")
     async with client("viewer") as http:
         shipments = (await http.get(url("shipping", "/shipments"), params={"order_id": order_id})).json()
     assert shipments["items"] == [], "nothing is packed or booked before the customer confirms"
 
-    await sandbox("POST", "/_sandbox/whatsapp/replies", {"to": phone, "choice": "cod_confirm"})
+    await customer_confirms_cod(tap, order_id, phone)
     await order_status(order_id, "CONFIRMED")
     created = await tap.wait_for("shipping.shipment_created.v1", body_has(order_id=order_id), timeout=90)
     assert json.loads(created[0].value)["cod_amount_paise"] == 69800
@@ -163,7 +170,7 @@ async def test_a_parcel_refused_three_times_comes_back_and_its_units_are_sellabl
     shipment_id = shipment_id_for(order_id, WAREHOUSE)
     await road(shipment_id, fail_attempts=3)
     await order_status(order_id, "PENDING_COD_CONFIRMATION")
-    await sandbox("POST", "/_sandbox/whatsapp/replies", {"to": phone, "choice": "cod_confirm"})
+    await customer_confirms_cod(tap, order_id, phone)
 
     await tap.wait_for(
         "shipping.shipment_updated.v1", body_has(shipment_id=shipment_id, status="RTO_DELIVERED"), timeout=180
