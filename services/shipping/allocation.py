@@ -1,4 +1,5 @@
-"""Courier allocation as plain functions: zones from pincodes, chargeable weight, rate cards, policy.
+"""Courier allocation as plain functions: chargeable weight, rate cards, policy, over the courier zone
+of chassis.geo (the same zones routing ranks warehouses by).
 
 Every candidate courier ends up either ranked (with its price, SLA and why it ranks there) or
 excluded (with why), so an operator can read the decision back from the shipment.
@@ -10,20 +11,10 @@ import math
 from dataclasses import dataclass, field, replace
 from enum import StrEnum
 
-import indian_pincode
+from chassis.geo import Zone
 
 VOLUMETRIC_DIVISOR = 5000
 """cm³ per kg that couriers in India use for surface and air express: L×B×H/5000."""
-
-
-class Zone(StrEnum):
-    """Indian courier zones: A local, B regional, C metro to metro, D rest of India, E special."""
-
-    A = "A"
-    B = "B"
-    C = "C"
-    D = "D"
-    E = "E"
 
 
 class Policy(StrEnum):
@@ -35,75 +26,6 @@ class Policy(StrEnum):
     """The shortest SLA; price breaks ties."""
     PRIORITY = "priority"
     """The seller's own order of couriers; serviceability and COD limits still apply."""
-
-
-# Metro areas span several districts (NCR, MMR): a parcel inside one is local (zone A).
-_METRO_AREAS: dict[str, frozenset[str]] = {
-    "NCR": frozenset({"GURUGRAM", "GAUTAM BUDDHA NAGAR", "GHAZIABAD", "FARIDABAD"}),
-    "MMR": frozenset({"MUMBAI", "MUMBAI SUBURBAN", "THANE"}),
-    "BLR": frozenset({"BENGALURU URBAN"}),
-    "CHENNAI": frozenset({"CHENNAI"}),
-    "KOLKATA": frozenset({"KOLKATA"}),
-    "HYDERABAD": frozenset({"HYDERABAD"}),
-    "AHMEDABAD": frozenset({"AHMADABAD"}),
-    "PUNE": frozenset({"PUNE"}),
-}
-# Couriers price the North-East, J&K, Ladakh and the islands as a special zone (air and long haul).
-_SPECIAL_STATES = frozenset(
-    {
-        "ARUNACHAL PRADESH",
-        "ASSAM",
-        "MANIPUR",
-        "MEGHALAYA",
-        "MIZORAM",
-        "NAGALAND",
-        "SIKKIM",
-        "TRIPURA",
-        "JAMMU AND KASHMIR",
-        "LADAKH",
-        "ANDAMAN AND NICOBAR ISLANDS",
-        "LAKSHADWEEP",
-    }
-)
-
-
-@dataclass(frozen=True, slots=True)
-class Place:
-    """What zoning needs to know about a pincode."""
-
-    pincode: str
-    state: str
-    districts: frozenset[str]
-
-    @property
-    def metro(self) -> str | None:
-        if self.state == "DELHI":
-            return "NCR"
-        for name, districts in _METRO_AREAS.items():
-            if self.districts & districts:
-                return name
-        return None
-
-
-def place(pincode: str) -> Place:
-    """The state and districts of a pincode, offline; ValueError if the pincode does not exist."""
-    details = indian_pincode.get_details(pincode)
-    if not details:
-        raise ValueError(f"pincode {pincode} does not exist")
-    return Place(pincode=pincode, state=str(details["state"]), districts=frozenset(details["districts"]))
-
-
-def zone(origin: Place, destination: Place) -> Zone:
-    """The courier zone between a warehouse and a customer."""
-    if origin.state in _SPECIAL_STATES or destination.state in _SPECIAL_STATES:
-        return Zone.E
-    if origin.districts & destination.districts or (origin.metro and origin.metro == destination.metro):
-        return Zone.A
-    if origin.state == destination.state:
-        return Zone.B
-    if origin.metro and destination.metro:
-        return Zone.C
-    return Zone.D
 
 
 @dataclass(frozen=True, slots=True)

@@ -13,6 +13,7 @@ from typing import Any
 
 import asyncpg
 
+from chassis import geo
 from contracts import Address, OrderConfirmed, SkuQuantity
 from services.shipping import allocation, domain, store
 from services.shipping.couriers.interface import CourierAdapter, CourierBooking, CourierError, ShipmentRequest
@@ -58,7 +59,7 @@ async def allocate(
     reverse: bool = False,
 ) -> allocation.Allocation:
     """Rank the seller's couriers for this parcel between a warehouse and a customer (either way)."""
-    zone = allocation.zone(allocation.place(warehouse_pincode), allocation.place(customer_pincode))
+    zone = geo.zone(warehouse_pincode, customer_pincode)
     return allocation.allocate(
         parcel=parcel,
         zone=zone,

@@ -12,7 +12,8 @@ from typing import TypeVar
 
 import indian_pincode
 
-from services.shipping.allocation import RateCard, Serviceability, Zone
+from chassis.geo import Zone
+from services.shipping.allocation import RateCard, Serviceability
 
 T = TypeVar("T")
 Problem = tuple[str, str]

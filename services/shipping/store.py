@@ -8,8 +8,9 @@ from typing import Any
 
 import asyncpg
 
+from chassis.geo import Zone
 from contracts import ShipmentStatus
-from services.shipping.allocation import Dimensions, RateCard, Serviceability, Zone
+from services.shipping.allocation import Dimensions, RateCard, Serviceability
 from services.shipping.couriers.interface import CourierBooking, CourierScan, NdrAction
 from services.shipping.domain import ShipmentPlan
 

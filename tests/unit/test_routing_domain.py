@@ -1,14 +1,13 @@
-"""Routing's zones and plans across real Indian pincodes, without Kafka or PostgreSQL."""
+"""Routing's plans across real Indian pincodes, without Kafka or PostgreSQL (the zones and distances
+they rank by are tested in test_geo.py)."""
 
 from __future__ import annotations
 
 from datetime import time
 
-import pytest
-
 from contracts import OrderLine
 from services.routing import domain
-from services.routing.domain import Order, Policy, Rules, Today, Zone
+from services.routing.domain import Order, Policy, Rules, Today
 
 BOM1 = domain.Warehouse("BOM1", "Bhiwandi", "421302", 19.3171, 73.0486)
 BLR1 = domain.Warehouse("BLR1", "Bengaluru", "560058", 13.02058, 77.51902)
@@ -33,47 +32,6 @@ def codes(plan: object) -> list[str]:
     return [s.warehouse_code for s in plan.shipments]  # type: ignore[attr-defined]
 
 
-# zones ------------------------------------------------------------------------------------------
-
-
-@pytest.mark.parametrize(
-    ("origin", "destination", "expected"),
-    [
-        ("302001", "302017", Zone.WITHIN_CITY),  # two Jaipur pincodes
-        ("421302", "400001", Zone.WITHIN_CITY),  # Bhiwandi (Thane) serves Mumbai as one city
-        ("122001", "110001", Zone.WITHIN_CITY),  # Gurugram and New Delhi: one NCR
-        ("560058", "560001", Zone.WITHIN_CITY),
-        ("122001", "302001", Zone.WITHIN_REGION),  # Gurugram → Jaipur: both North
-        ("560058", "682001", Zone.WITHIN_REGION),  # Bengaluru → Kochi: both South
-        ("400001", "110001", Zone.METRO_TO_METRO),
-        ("560001", "600001", Zone.METRO_TO_METRO),
-        ("700001", "500001", Zone.METRO_TO_METRO),
-        ("600001", "400001", Zone.METRO_TO_METRO),
-        ("421302", "302001", Zone.REST_OF_INDIA),  # Bhiwandi → Jaipur
-        ("421302", "781001", Zone.SPECIAL),  # Guwahati: North-East
-        ("122001", "190001", Zone.SPECIAL),  # Srinagar: J&K
-        ("560058", "744101", Zone.SPECIAL),  # Port Blair: the islands
-        ("781001", "302001", Zone.SPECIAL),  # shipping *from* the North-East costs the same
-    ],
-)
-def test_courier_zones_between_real_pincodes(origin: str, destination: str, expected: Zone) -> None:
-    assert domain.zone(origin, destination) is expected
-
-
-def test_zones_are_ordered_by_what_couriers_charge() -> None:
-    assert [z.cost_rank for z in Zone] == [0, 1, 2, 3, 4]
-    assert Zone.WITHIN_CITY.cost_rank < Zone.SPECIAL.cost_rank
-
-
-def test_distances_are_great_circle_kilometres() -> None:
-    jaipur_centre = domain.coordinates("302001")
-    mumbai, delhi = domain.coordinates("400001"), domain.coordinates("110001")
-    assert jaipur_centre and mumbai and delhi
-    assert 200 < domain.distance_km(jaipur_centre, (GGN1.latitude, GGN1.longitude)) < 260
-    assert 1100 < domain.distance_km(mumbai, delhi) < 1200
-    assert domain.distance_km(mumbai, mumbai) == 0
-
-
 # single-warehouse plans -------------------------------------------------------------------------
 
 
@@ -81,8 +39,8 @@ def test_jaipur_order_goes_to_gurugram_before_bhiwandi_when_both_have_stock() ->
     plans, _ = domain.plan(order=jaipur(), warehouses=ALL, available=stocked(10, "BOM1", "BLR1", "GGN1"))
     assert [codes(p) for p in plans] == [["GGN1"], ["BOM1"], ["BLR1"]]
     assert [p.rank for p in plans] == [1, 2, 3]
-    assert "Gurugram (GGN1): within state or region" in plans[0].reasons[0]
-    assert "rest of india" in plans[1].reasons[0]
+    assert "Gurugram (GGN1): within state or region (zone B)" in plans[0].reasons[0]
+    assert "rest of India (zone D)" in plans[1].reasons[0]
     assert plans[0].score > plans[1].score
 
 

@@ -9,6 +9,7 @@ from datetime import UTC, date, datetime
 import httpx
 import pytest
 
+from chassis.geo import Zone
 from contracts import SkuQuantity
 from contracts.examples import address
 from sandbox.app import create_app
@@ -92,7 +93,7 @@ async def test_an_xpressbees_outage_is_retryable(client: httpx.AsyncClient) -> N
 async def test_when_the_first_courier_is_down_the_next_one_books(client: httpx.AsyncClient) -> None:
     await client.post("/_sandbox/faults", json={"provider": "xpressbees", "status_code": 503, "fail_next": 5})
     ranked = tuple(
-        allocation.Choice(name, allocation.Zone.D, 1000, 100, 0, 4, "")
+        allocation.Choice(name, Zone.REST_OF_INDIA, 1000, 100, 0, 4, "")
         for name in ("xpressbees", "shiprocket")
     )
 

@@ -1,7 +1,7 @@
-"""Routing's pure core: where pincodes are and which zone a parcel travels in (geo), and the ranked
-fulfilment plans for an order (plan)."""
+"""Routing's pure core: the ranked fulfilment plans for an order (plan), over the courier zones and
+distances every service shares (chassis.geo)."""
 
-from services.routing.domain.geo import Zone, coordinates, distance_km, zone
+from chassis.geo import Zone, coordinates, distance_km, zone
 from services.routing.domain.plan import Order, Policy, Rules, Today, Warehouse, plan
 
 __all__ = [

@@ -15,8 +15,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import time
 
+from chassis.geo import Zone, coordinates, distance_km, zone
 from contracts import FulfilmentPlan, OrderLine, PlannedShipment, SkuQuantity
-from services.routing.domain.geo import Zone, coordinates, distance_km, zone
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,7 +83,7 @@ class _Option:
 
     def describe(self) -> str:
         where = f"{self.km:,.0f} km" if math.isfinite(self.km) else "distance unknown"
-        words = [f"{self.wh.name} ({self.wh.code}): {self.zone.value.replace('_', ' ')}, {where}"]
+        words = [f"{self.wh.name} ({self.wh.code}): {self.zone.label} (zone {self.zone}), {where}"]
         if self.preferred:
             words.append("preferred for this channel")
         if self.late:
