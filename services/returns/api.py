@@ -173,12 +173,18 @@ async def _open(request: Request, body: ReturnRequest, *, actor: str) -> Any:
         order = await store.get_order(conn, body.order_id)
         delivered_at = status["delivered_at"] if status else None
         order_status = OrderStatus(status["status"]) if status else None
+        lines = [ReturnLine.model_validate(line.model_dump()) for line in body.lines]
+        ordered: dict[str, int] = {}
+        for line in order["lines"] if order else []:
+            ordered[line["sku"]] = ordered.get(line["sku"], 0) + line["quantity"]
+        delivered = ordered
         if delivered_at is not None:
             order_status = OrderStatus.DELIVERED  # later statuses (RETURN_REQUESTED…) were delivered first
-        lines = [ReturnLine.model_validate(line.model_dump()) for line in body.lines]
-        delivered: dict[str, int] = {}
-        for line in order["lines"] if order else []:
-            delivered[line["sku"]] = delivered.get(line["sku"], 0) + line["quantity"]
+        else:
+            # A split order: the parcels that have arrived can come back while the rest travel.
+            arrived, last_arrival = await store.delivered_so_far(conn, body.order_id)
+            if arrived:
+                order_status, delivered, delivered_at = OrderStatus.PARTIALLY_DELIVERED, arrived, last_arrival
         problems = domain.eligibility_problems(
             order_id=body.order_id,
             order_status=order_status,
@@ -192,8 +198,9 @@ async def _open(request: Request, body: ReturnRequest, *, actor: str) -> Any:
             delivered=delivered if order else None,
             returned=await store.units_returned(conn, body.order_id),
             rules=await store.sku_rules(conn, [line.sku for line in lines]),
+            ordered=ordered if order else None,
         )
-        if order is None and order_status is OrderStatus.DELIVERED:
+        if order is None and order_status in (OrderStatus.DELIVERED, OrderStatus.PARTIALLY_DELIVERED):
             problems.append(
                 FieldProblem(field="order_id", problem=f"order {body.order_id}'s lines are not known yet")
             )

@@ -51,6 +51,14 @@ def register(service: Service, settings: ReturnsSettings) -> None:
                 awb=event.awb,
                 shipment_id=event.shipment_id,
             )
+        elif event.status is ShipmentStatus.DELIVERED:
+            await store.record_shipment_delivered(
+                ctx.conn,
+                shipment_id=event.shipment_id,
+                order_id=event.order_id,
+                warehouse_code=event.warehouse_code,
+                delivered_at=event.occurred_at,
+            )
         elif event.status is ShipmentStatus.RTO_DELIVERED:
             await desk.open_rto(
                 ctx.conn,

@@ -61,15 +61,51 @@ async def record_order(conn: Conn, event: OrderPlaced) -> None:
 
 
 async def record_shipment(conn: Conn, event: ShipmentCreated) -> None:
-    """Remember which warehouse shipped which lines of an order."""
+    """Remember which warehouse shipped which lines of an order (filling in the lines of a row that
+    a DELIVERED update, arriving first on its own topic, created without them)."""
     await conn.execute(
         """INSERT INTO shipments (shipment_id, order_id, warehouse_code, lines)
-           VALUES ($1, $2, $3, $4::jsonb) ON CONFLICT (shipment_id) DO NOTHING""",
+           VALUES ($1, $2, $3, $4::jsonb)
+           ON CONFLICT (shipment_id) DO UPDATE SET lines = EXCLUDED.lines
+            WHERE shipments.lines = '[]'::jsonb""",
         event.shipment_id,
         event.order_id,
         event.warehouse_code,
         json.dumps([line.model_dump(mode="json") for line in event.lines]),
     )
+
+
+async def record_shipment_delivered(
+    conn: Conn, *, shipment_id: str, order_id: str, warehouse_code: str, delivered_at: datetime
+) -> None:
+    """Remember when a forward shipment was first delivered (a repeat keeps the first time)."""
+    await conn.execute(
+        """INSERT INTO shipments (shipment_id, order_id, warehouse_code, lines, delivered_at)
+           VALUES ($1, $2, $3, '[]'::jsonb, $4)
+           ON CONFLICT (shipment_id) DO UPDATE
+              SET delivered_at = LEAST(COALESCE(shipments.delivered_at, EXCLUDED.delivered_at),
+                                       EXCLUDED.delivered_at)""",
+        shipment_id,
+        order_id,
+        warehouse_code,
+        delivered_at,
+    )
+
+
+async def delivered_so_far(conn: Conn, order_id: str) -> tuple[dict[str, int], datetime | None]:
+    """Units per SKU in this order's delivered shipments, and when the last of them was delivered;
+    the rows stay locked, so two requests for one split order decide one after the other."""
+    units: dict[str, int] = {}
+    last: datetime | None = None
+    for row in await conn.fetch(
+        """SELECT lines, delivered_at FROM shipments
+            WHERE order_id = $1 AND delivered_at IS NOT NULL ORDER BY shipment_id FOR UPDATE""",
+        order_id,
+    ):
+        for line in json.loads(row["lines"]):
+            units[line["sku"]] = units.get(line["sku"], 0) + line["quantity"]
+        last = row["delivered_at"] if last is None else max(last, row["delivered_at"])
+    return units, last
 
 
 async def get_order(conn: Conn, order_id: str) -> dict[str, Any] | None:

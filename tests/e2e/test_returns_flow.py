@@ -692,3 +692,92 @@ async def test_a_refund_whose_webhook_never_comes_is_settled_by_asking_razorpay(
     ]
     assert [w["status"] for w in ours] == ["dropped"], "returns never heard from Razorpay"
     assert len(tap.find("returns.refunded.v1", body_has(return_id=rma["return_id"]))) == 1
+
+
+async def test_a_split_order_returns_the_parcel_that_arrived_while_the_other_is_on_the_road(
+    stack: Stack, tap: Tap, producer: AIOKafkaProducer
+) -> None:
+    tea, kurta = unique("TEA"), unique("KURTA-M")
+    order_id = unique("ORD-SPLIT")
+    placed = OrderPlaced(  # tea ships from Bhiwandi, the kurta from Bengaluru
+        order_id=order_id,
+        channel=Channel.SHOPIFY,
+        channel_order_id=unique("SPLIT"),
+        placed_at=utcnow(),
+        customer=Customer(name="Asha Verma", phone=PHONE),
+        shipping_address=Address(line1="12 MI Road", city="Jaipur", state="Rajasthan", pincode="302001"),
+        lines=[
+            OrderLine(sku=tea, quantity=1, unit_price_paise=34900),
+            OrderLine(sku=kurta, quantity=1, unit_price_paise=79900),
+        ],
+        total_paise=34900 + 79900,
+        payment=Payment(
+            method=PaymentMethod.UPI,
+            status=PaymentStatus.CAPTURED,
+            gateway="razorpay",
+            gateway_payment_id=f"pay_{order_id[-10:]}",
+            amount_paise=34900 + 79900,
+        ),
+    )
+    tea_parcel, kurta_parcel = unique("SHP-BOM1"), unique("SHP-BLR1")
+
+    def created(shipment_id: str, warehouse: str, sku: str) -> ShipmentCreated:
+        return ShipmentCreated(
+            order_id=order_id,
+            shipment_id=shipment_id,
+            warehouse_code=warehouse,
+            courier="delhivery",
+            awb=unique("AWB"),
+            lines=[SkuQuantity(sku=sku, quantity=1)],
+        )
+
+    kurta_delivered = ShipmentUpdated(
+        order_id=order_id,
+        shipment_id=kurta_parcel,
+        warehouse_code="BLR1",
+        courier="delhivery",
+        status=ShipmentStatus.DELIVERED,
+    )
+    partially = OrderStatusChanged(
+        order_id=order_id,
+        channel=Channel.SHOPIFY,
+        channel_order_id=placed.channel_order_id,
+        from_status=OrderStatus.PARTIALLY_SHIPPED,
+        to_status=OrderStatus.PARTIALLY_DELIVERED,
+        reason="shipment delivered",
+    )
+    # The delivery is announced before its shipment_created (two topics): the read model copes.
+    for event, source in (
+        (placed, "orders"),
+        (kurta_delivered, "shipping"),
+        (created(tea_parcel, "BOM1", tea), "shipping"),
+        (created(kurta_parcel, "BLR1", kurta), "shipping"),
+        (partially, "orders"),
+    ):
+        await wait_applied("returns", (await publish_event(producer, event, source=source)).id)
+
+    async with client() as http:
+        r = await http.post(
+            url("returns", "/returns"),
+            json={"order_id": order_id, "lines": [{"sku": tea, "quantity": 1, "reason": "damaged"}]},
+        )
+        assert r.status_code == 422, r.text
+        assert r.json()["problems"] == [
+            {"field": "lines.0.sku", "problem": f"SKU {tea} of order {order_id} has not been delivered yet"}
+        ]
+
+        rma = await request_return(
+            http, order_id=order_id, lines=[{"sku": kurta, "quantity": 1, "reason": "size_issue"}]
+        )
+        (requested,) = await tap.wait_for("returns.requested.v1", body_has(return_id=rma["return_id"]))
+        assert value(requested)["warehouse_code"] == "BLR1", "back to the warehouse that shipped the kurta"
+
+        tea_delivered = kurta_delivered.model_copy(
+            update={"shipment_id": tea_parcel, "warehouse_code": "BOM1", "occurred_at": utcnow()}
+        )
+        await wait_applied("returns", (await publish_event(producer, tea_delivered, source="shipping")).id)
+        body = {"order_id": order_id, "lines": [{"sku": tea, "quantity": 1, "reason": "damaged"}]}
+        answers = await asyncio.gather(*(http.post(url("returns", "/returns"), json=body) for _ in range(3)))
+        assert sorted(r.status_code for r in answers) == [201, 422, 422], [r.text for r in answers]
+        listed = (await http.get(url("returns", "/returns"), params={"order_id": order_id})).json()
+    assert sorted(item["lines"][0]["sku"] for item in listed["items"]) == sorted([tea, kurta])

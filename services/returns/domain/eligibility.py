@@ -1,5 +1,6 @@
-"""Whether a return may be requested, as rules over data: delivered, within the category's window,
-the SKU returnable, and no more units than were delivered minus those already coming back."""
+"""Whether a return may be requested, as rules over data: delivered (the whole order, or for a split
+order the parcels that have arrived), within the category's window, the SKU returnable, and no more
+units than were delivered minus those already coming back."""
 
 from __future__ import annotations
 
@@ -31,18 +32,21 @@ def eligibility_problems(
     delivered: Mapping[str, int] | None = None,
     returned: Mapping[str, int] | None = None,
     rules: Mapping[str, SkuRule] | None = None,
+    ordered: Mapping[str, int] | None = None,
 ) -> list[FieldProblem]:
     """Every reason this return cannot be requested (an empty list means it can).
 
-    `delivered` (units per SKU on the order) and `returned` (units per SKU in earlier returns)
-    are checked when known; `rules` give per-SKU windows and non-returnable SKUs."""
+    `delivered` (units per SKU delivered: the order's lines, or for a PARTIALLY_DELIVERED order
+    those of its delivered shipments) and `returned` (units per SKU in earlier returns) are checked
+    when known; `ordered` (units per SKU on the order) tells "not delivered yet" from "not on the
+    order"; `rules` give per-SKU windows and non-returnable SKUs."""
     problems: list[FieldProblem] = []
     rules = rules or {}
 
     def problem(field: str, text: str) -> None:
         problems.append(FieldProblem(field=field, problem=text))
 
-    was_delivered = order_status is OrderStatus.DELIVERED
+    was_delivered = order_status in (OrderStatus.DELIVERED, OrderStatus.PARTIALLY_DELIVERED)
     if order_status is None:
         problem("order_id", f"no delivered order {order_id} is known")
     elif not was_delivered:
@@ -73,7 +77,10 @@ def eligibility_problems(
             on_order = delivered.get(line.sku, 0)
             back = (returned or {}).get(line.sku, 0)
             if on_order == 0:
-                problem(field, f"SKU {line.sku} is not on order {order_id}")
+                if (ordered or {}).get(line.sku, 0) > 0:
+                    problem(field, f"SKU {line.sku} of order {order_id} has not been delivered yet")
+                else:
+                    problem(field, f"SKU {line.sku} is not on order {order_id}")
                 continue
             if line.quantity > on_order - back:
                 problem(
