@@ -17,6 +17,8 @@ from chassis.logging import get_logger
 
 Conn = asyncpg.Connection | PoolConnectionProxy
 """A connection, whether opened alone or borrowed from the pool."""
+Queryable = Conn | asyncpg.Pool
+"""Anything a single read can run on: a connection, or the pool itself."""
 
 CHASSIS_MIGRATIONS = Path(__file__).parent / "migrations"
 _MIGRATION_NAME = re.compile(r"^(\d{3})_[a-z0-9_]+\.sql$")

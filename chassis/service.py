@@ -146,7 +146,7 @@ class Service:
             raise RuntimeError(f"{self.name} is not started")
         return self._pool
 
-    async def emit(self, conn: asyncpg.Connection, event: Event) -> str:
+    async def emit(self, conn: db.Conn, event: Event) -> str:
         """Write an event to the outbox within the caller's transaction."""
         return await emit(conn, event, source=self.name)
 

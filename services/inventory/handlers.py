@@ -12,9 +12,8 @@ from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from asyncpg import Connection
-
 from chassis.consumer import HandlerContext, Transaction
+from chassis.db import Conn
 from chassis.logging import get_logger
 from chassis.service import Service
 from contracts import (
@@ -41,7 +40,7 @@ Emit = Callable[[Event], Awaitable[Any]]
 Pair = tuple[str, str]
 
 
-async def announce(conn: Connection, pairs: set[Pair], emit: Emit) -> None:
+async def announce(conn: Conn, pairs: set[Pair], emit: Emit) -> None:
     """After stock of these (sku, warehouse) pairs changed: one stock_changed per SKU, and a
     low_stock per pair that just crossed its reorder point."""
     skus = sorted({sku for sku, _ in pairs})

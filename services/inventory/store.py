@@ -11,9 +11,8 @@ from datetime import datetime
 
 import asyncpg
 
+from chassis.db import Conn, Queryable
 from contracts import Allocation, StockAvailability
-
-Conn = asyncpg.Connection | asyncpg.Pool
 
 
 class NotEnoughStock(Exception):
@@ -24,7 +23,7 @@ class NotEnoughStock(Exception):
 
 
 async def reserve(
-    conn: asyncpg.Connection,
+    conn: Conn,
     *,
     allocations: list[Allocation],
     order_id: str,
@@ -56,7 +55,7 @@ async def reserve(
 
 
 async def record_movements(
-    conn: asyncpg.Connection,
+    conn: Conn,
     allocations: list[Allocation],
     *,
     kind: str,
@@ -82,7 +81,7 @@ async def record_movements(
     )
 
 
-async def reservation_of(conn: asyncpg.Connection, order_id: str) -> asyncpg.Record | None:
+async def reservation_of(conn: Conn, order_id: str) -> asyncpg.Record | None:
     """The order's reservation, locked, if it has one."""
     return await conn.fetchrow("SELECT * FROM reservations WHERE order_id = $1 FOR UPDATE", order_id)
 
@@ -92,7 +91,7 @@ def allocations_in(reservation: asyncpg.Record) -> list[Allocation]:
     return [Allocation.model_validate(a) for a in json.loads(reservation["allocations"])]
 
 
-async def committed_warehouses(conn: asyncpg.Connection, reservation_id: str) -> set[str]:
+async def committed_warehouses(conn: Conn, reservation_id: str) -> set[str]:
     """Warehouses whose part of the reservation the courier already picked up."""
     rows = await conn.fetch(
         "SELECT warehouse_code FROM reservation_commits WHERE reservation_id = $1", reservation_id
@@ -101,7 +100,7 @@ async def committed_warehouses(conn: asyncpg.Connection, reservation_id: str) ->
 
 
 async def release(
-    conn: asyncpg.Connection,
+    conn: Conn,
     *,
     reservation: asyncpg.Record,
     reason: str,
@@ -123,7 +122,7 @@ async def release(
     return allocations
 
 
-async def reserve_again(conn: asyncpg.Connection, *, reservation: asyncpg.Record) -> list[Allocation]:
+async def reserve_again(conn: Conn, *, reservation: asyncpg.Record) -> list[Allocation]:
     """Take an expired reservation's units again, all or nothing (run inside a savepoint), and mark
     it active and confirmed; raises NotEnoughStock when they have been sold meanwhile."""
     allocations = allocations_in(reservation)
@@ -154,7 +153,7 @@ async def reserve_again(conn: asyncpg.Connection, *, reservation: asyncpg.Record
     return allocations
 
 
-async def _unreserve(conn: asyncpg.Connection, allocations: list[Allocation], *, ship: bool = False) -> None:
+async def _unreserve(conn: Conn, allocations: list[Allocation], *, ship: bool = False) -> None:
     on_hand = 1 if ship else 0
     await conn.execute(
         """UPDATE stock SET reserved = stock.reserved - m.q, on_hand = stock.on_hand - $4 * m.q,
@@ -169,7 +168,7 @@ async def _unreserve(conn: asyncpg.Connection, allocations: list[Allocation], *,
 
 
 async def commit_pickup(
-    conn: asyncpg.Connection, *, reservation: asyncpg.Record, warehouse_code: str, shipment_id: str
+    conn: Conn, *, reservation: asyncpg.Record, warehouse_code: str, shipment_id: str
 ) -> list[Allocation]:
     """Turn one warehouse's part of a reservation into a deduction (on hand and reserved both go
     down), once: a second pickup of the same order × warehouse changes nothing and returns []."""
@@ -196,7 +195,7 @@ async def commit_pickup(
     return allocations
 
 
-async def confirm(conn: asyncpg.Connection, order_id: str) -> bool:
+async def confirm(conn: Conn, order_id: str) -> bool:
     """Mark an order's reservation confirmed (paid or COD-confirmed): the expiry sweep skips it."""
     done = await conn.fetchval(
         """UPDATE reservations SET confirmed_at = now(), updated_at = now()
@@ -206,7 +205,7 @@ async def confirm(conn: asyncpg.Connection, order_id: str) -> bool:
     return done is not None
 
 
-async def expired(conn: asyncpg.Connection, *, now: datetime, limit: int) -> list[asyncpg.Record]:
+async def expired(conn: Conn, *, now: datetime, limit: int) -> list[asyncpg.Record]:
     """Active, unconfirmed reservations past their expiry, claimed so another replica skips them."""
     return list(
         await conn.fetch(
@@ -219,12 +218,12 @@ async def expired(conn: asyncpg.Connection, *, now: datetime, limit: int) -> lis
     )
 
 
-async def remember_cancelled(conn: asyncpg.Connection, order_id: str) -> None:
+async def remember_cancelled(conn: Conn, order_id: str) -> None:
     """An order cancelled before it was reserved: a plan that arrives later must not reserve it."""
     await conn.execute("INSERT INTO cancelled_orders (order_id) VALUES ($1) ON CONFLICT DO NOTHING", order_id)
 
 
-async def was_cancelled(conn: asyncpg.Connection, order_id: str) -> bool:
+async def was_cancelled(conn: Conn, order_id: str) -> bool:
     """Whether orders cancelled this order."""
     return bool(await conn.fetchval("SELECT true FROM cancelled_orders WHERE order_id = $1", order_id))
 
@@ -233,7 +232,7 @@ async def was_cancelled(conn: asyncpg.Connection, order_id: str) -> bool:
 
 
 async def receive(
-    conn: asyncpg.Connection,
+    conn: Conn,
     *,
     sku: str,
     warehouse_code: str,
@@ -264,7 +263,7 @@ async def receive(
 
 
 async def adjust(
-    conn: asyncpg.Connection,
+    conn: Conn,
     *,
     sku: str,
     warehouse_code: str,
@@ -298,7 +297,7 @@ async def adjust(
 
 
 async def record_return(
-    conn: asyncpg.Connection, *, return_id: str, warehouse_code: str, lines: dict[str, int], disposition: str
+    conn: Conn, *, return_id: str, warehouse_code: str, lines: dict[str, int], disposition: str
 ) -> dict[str, int]:
     """Note a return's units once; returns the lines that were new (a repeat announcement adds nothing)."""
     rows = await conn.fetch(
@@ -314,7 +313,7 @@ async def record_return(
     return {r["sku"]: r["quantity"] for r in rows}
 
 
-async def quarantined(pool: Conn, sku: str) -> list[asyncpg.Record]:
+async def quarantined(pool: Queryable, sku: str) -> list[asyncpg.Record]:
     """Units of a SKU held apart after failing QC, per warehouse."""
     return list(
         await pool.fetch(
@@ -328,7 +327,7 @@ async def quarantined(pool: Conn, sku: str) -> list[asyncpg.Record]:
 # reading, buffers, reorder points ----------------------------------------------------------------
 
 
-async def availability(conn: Conn, skus: list[str]) -> list[StockAvailability]:
+async def availability(conn: Queryable, skus: list[str]) -> list[StockAvailability]:
     """Available-to-sell per SKU × warehouse for these SKUs (never negative)."""
     rows = await conn.fetch(
         """SELECT sku, warehouse_code, greatest(on_hand - reserved - buffer, 0) AS available
@@ -338,7 +337,7 @@ async def availability(conn: Conn, skus: list[str]) -> list[StockAvailability]:
     return [StockAvailability(**dict(r)) for r in rows]
 
 
-async def stock_of(pool_or_conn: Conn, sku: str) -> list[asyncpg.Record]:
+async def stock_of(pool_or_conn: Queryable, sku: str) -> list[asyncpg.Record]:
     """Every warehouse's numbers for one SKU."""
     return list(
         await pool_or_conn.fetch(
@@ -350,7 +349,7 @@ async def stock_of(pool_or_conn: Conn, sku: str) -> list[asyncpg.Record]:
     )
 
 
-async def movements(pool: Conn, sku: str, *, limit: int) -> list[asyncpg.Record]:
+async def movements(pool: Queryable, sku: str, *, limit: int) -> list[asyncpg.Record]:
     """The latest ledger rows of a SKU, newest first."""
     return list(
         await pool.fetch(
@@ -363,7 +362,7 @@ async def movements(pool: Conn, sku: str, *, limit: int) -> list[asyncpg.Record]
 
 
 async def set_levels(
-    conn: asyncpg.Connection,
+    conn: Conn,
     *,
     sku: str,
     warehouse_codes: list[str] | None,
@@ -403,7 +402,7 @@ async def set_levels(
     return changed
 
 
-async def reorder_states(conn: asyncpg.Connection, pairs: list[tuple[str, str]]) -> list[asyncpg.Record]:
+async def reorder_states(conn: Conn, pairs: list[tuple[str, str]]) -> list[asyncpg.Record]:
     """Per (sku, warehouse) with a reorder point: available, the point and whether the alert is
     armed. Only rows this transaction already changed (so already locked) are asked for, which
     keeps the check from taking new row locks in an order that could deadlock."""
@@ -420,7 +419,7 @@ async def reorder_states(conn: asyncpg.Connection, pairs: list[tuple[str, str]])
     )
 
 
-async def set_armed(conn: asyncpg.Connection, *, sku: str, warehouse_code: str, armed: bool) -> None:
+async def set_armed(conn: Conn, *, sku: str, warehouse_code: str, armed: bool) -> None:
     """Arm or disarm the low-stock alert of one SKU × warehouse."""
     await conn.execute(
         "UPDATE stock SET low_stock_armed = $3 WHERE sku = $1 AND warehouse_code = $2",

@@ -15,6 +15,7 @@ from fastapi import APIRouter, HTTPException, Request
 from pydantic import BaseModel, Field, HttpUrl, model_validator
 
 from chassis.auth import STAFF, Principal, Role, by_signature, require
+from chassis.db import Conn
 from chassis.http import Refused
 from chassis.logging import get_logger
 from chassis.signatures import signed_by
@@ -313,7 +314,7 @@ async def get_return(request: Request, return_id: str) -> dict[str, Any]:
     return body
 
 
-async def _locked(conn: asyncpg.Connection, return_id: str) -> asyncpg.Record:
+async def _locked(conn: Conn, return_id: str) -> asyncpg.Record:
     ret = await store.lock_return(conn, return_id)
     if ret is None:
         raise HTTPException(404, detail=f"no return {return_id}")

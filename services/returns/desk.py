@@ -107,7 +107,7 @@ def updated(
         lines=lines or return_lines(ret),
         warehouse_code=warehouse_code or ret["warehouse_code"],
         note=note,
-        kind=_kind(ret),  # type: ignore[arg-type]
+        kind=_kind(ret),
         alert=alert,
     )
 
@@ -170,7 +170,7 @@ async def approve(
             pickup_address=Address.model_validate(order["shipping_address"]),
             customer=Customer.model_validate(order["customer"]),
             warehouse_code=warehouse,
-            pickup_mode=pickup_mode,  # type: ignore[arg-type]
+            pickup_mode=pickup_mode,
         )
     )
     return row

@@ -9,7 +9,8 @@ transaction, the call is made, and its answer is written in another.
 from __future__ import annotations
 
 import json
-from typing import Any
+from functools import partial
+from typing import Any, Literal
 
 import asyncpg
 
@@ -110,10 +111,8 @@ async def send_due_refunds(service: Service, gateway: RefundGateway, settings: R
             await _record(service, refund["refund_id"], None, failure=str(exc))
             continue
         # Crash tests freeze here: the gateway paid, and we have not written that down yet.
-        await faults.freeze_if_armed(
-            "returns.after_refund_call",
-            lambda ids=(refund["refund_id"], refund["return_id"], refund["order_id"]): ids,
-        )
+        ids = (refund["refund_id"], refund["return_id"], refund["order_id"])
+        await faults.freeze_if_armed("returns.after_refund_call", partial(tuple, ids))
         await _record(service, refund["refund_id"], receipt)
     return len(due)
 
@@ -125,7 +124,7 @@ async def reconcile(service: Service, gateway: RefundGateway, settings: ReturnsS
             conn, older_than_seconds=settings.refund_reconcile_after_seconds, limit=_BATCH
         )
     for refund in unanswered:
-        kind = "refund" if refund["mode"] == "gateway_refund" else "payout"
+        kind: Literal["refund", "payout"] = "refund" if refund["mode"] == "gateway_refund" else "payout"
         try:
             receipt = await gateway.fetch(kind, refund["gateway_refund_id"])
         except (GatewayUnavailable, GatewayRejected) as exc:
@@ -137,7 +136,7 @@ async def reconcile(service: Service, gateway: RefundGateway, settings: ReturnsS
                 if locked is not None:
                     await desk.settle(
                         conn,
-                        lambda e, conn=conn: service.emit(conn, e),
+                        partial(service.emit, conn),
                         refund=locked,
                         gateway_id=receipt.gateway_id,
                         processed=receipt.processed,
@@ -186,7 +185,8 @@ async def apply_webhook(service: Service, event: dict[str, Any]) -> str:
         "payout.reversed",
     ):
         return "ignored"
-    echoed = entity.get("notes") if isinstance(entity.get("notes"), dict) else {}
+    notes = entity.get("notes")
+    echoed: dict[str, Any] = notes if isinstance(notes, dict) else {}
     ours = echoed.get("refund_id") or entity.get("reference_id") or entity.get("receipt")
     async with service.pool.acquire() as conn, conn.transaction():
         refund = await store.lock_refund(conn, str(ours)) if ours else None

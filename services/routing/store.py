@@ -8,13 +8,12 @@ from typing import Any
 
 import asyncpg
 
+from chassis.db import Conn, Queryable
 from contracts import FulfilmentPlan, OrderLine
 from services.routing.domain import Order, Rules, Warehouse
 
-Conn = asyncpg.Connection | asyncpg.Pool
 
-
-async def upsert_warehouse(conn: Conn, *, wh: Warehouse, state: str, active: bool) -> None:
+async def upsert_warehouse(conn: Queryable, *, wh: Warehouse, state: str, active: bool) -> None:
     """Create or update a warehouse."""
     await conn.execute(
         """INSERT INTO warehouses (code, name, pincode, state, latitude, longitude, active, priority,
@@ -38,7 +37,7 @@ async def upsert_warehouse(conn: Conn, *, wh: Warehouse, state: str, active: boo
     )
 
 
-async def active_warehouses(conn: Conn) -> list[Warehouse]:
+async def active_warehouses(conn: Queryable) -> list[Warehouse]:
     """Warehouses that can take orders."""
     rows = await conn.fetch(
         """SELECT code, name, pincode, latitude, longitude, priority, daily_capacity, cutoff_time AS cutoff
@@ -47,12 +46,12 @@ async def active_warehouses(conn: Conn) -> list[Warehouse]:
     return [Warehouse(**dict(r)) for r in rows]
 
 
-async def all_warehouses(pool: Conn) -> list[asyncpg.Record]:
+async def all_warehouses(pool: Queryable) -> list[asyncpg.Record]:
     """Every warehouse, active or not."""
     return list(await pool.fetch("SELECT * FROM warehouses ORDER BY code"))
 
 
-async def warehouse_exists(conn: Conn, code: str) -> bool:
+async def warehouse_exists(conn: Queryable, code: str) -> bool:
     """Whether a warehouse of that code is known."""
     return bool(await conn.fetchval("SELECT true FROM warehouses WHERE code = $1", code))
 
@@ -60,7 +59,7 @@ async def warehouse_exists(conn: Conn, code: str) -> bool:
 # rules -------------------------------------------------------------------------------------------
 
 
-async def add_rule(conn: Conn, *, rule: dict[str, Any], actor: str) -> asyncpg.Record:
+async def add_rule(conn: Queryable, *, rule: dict[str, Any], actor: str) -> asyncpg.Record:
     """Store one rule; a channel's preference replaces the previous one."""
     if rule["kind"] == "prefer_for_channel":
         await conn.execute(
@@ -82,17 +81,17 @@ async def add_rule(conn: Conn, *, rule: dict[str, Any], actor: str) -> asyncpg.R
     return row
 
 
-async def list_rules(pool: Conn) -> list[asyncpg.Record]:
+async def list_rules(pool: Queryable) -> list[asyncpg.Record]:
     """Every rule, oldest first."""
     return list(await pool.fetch("SELECT * FROM routing_rules ORDER BY id"))
 
 
-async def delete_rule(pool: Conn, rule_id: int) -> bool:
+async def delete_rule(pool: Queryable, rule_id: int) -> bool:
     """Remove a rule; False when there was none."""
     return await pool.fetchval("DELETE FROM routing_rules WHERE id = $1 RETURNING true", rule_id) is not None
 
 
-async def rules(conn: Conn) -> Rules:
+async def rules(conn: Queryable) -> Rules:
     """The rules as the planner takes them."""
     preferred: dict[str, str] = {}
     excluded: list[tuple[str, str, str]] = []
@@ -114,9 +113,7 @@ async def rules(conn: Conn) -> Rules:
 # stock view and load -----------------------------------------------------------------------------
 
 
-async def record_stock(
-    conn: asyncpg.Connection, *, sku: str, by_warehouse: dict[str, int], changed_at: datetime
-) -> None:
+async def record_stock(conn: Conn, *, sku: str, by_warehouse: dict[str, int], changed_at: datetime) -> None:
     """Apply a stock change to the read model; an older change never overwrites a newer one."""
     await conn.executemany(
         """INSERT INTO stock_view (sku, warehouse_code, available, changed_at)
@@ -128,7 +125,7 @@ async def record_stock(
     )
 
 
-async def available_for(conn: Conn, skus: list[str]) -> dict[tuple[str, str], int]:
+async def available_for(conn: Queryable, skus: list[str]) -> dict[tuple[str, str], int]:
     """(sku, warehouse_code) → available, for these SKUs."""
     rows = await conn.fetch(
         "SELECT sku, warehouse_code, available FROM stock_view WHERE sku = ANY($1::text[])", skus
@@ -136,7 +133,7 @@ async def available_for(conn: Conn, skus: list[str]) -> dict[tuple[str, str], in
     return {(r["sku"], r["warehouse_code"]): r["available"] for r in rows}
 
 
-async def add_load(conn: Conn, *, warehouse_codes: list[str], day: date) -> None:
+async def add_load(conn: Queryable, *, warehouse_codes: list[str], day: date) -> None:
     """One more order for each of these warehouses on that day."""
     await conn.execute(
         """INSERT INTO warehouse_load (warehouse_code, day, orders) SELECT w, $2, 1 FROM unnest($1::text[]) w
@@ -146,7 +143,7 @@ async def add_load(conn: Conn, *, warehouse_codes: list[str], day: date) -> None
     )
 
 
-async def load_on(conn: Conn, day: date) -> dict[str, int]:
+async def load_on(conn: Queryable, day: date) -> dict[str, int]:
     """Orders each warehouse took on a day."""
     rows = await conn.fetch("SELECT warehouse_code, orders FROM warehouse_load WHERE day = $1", day)
     return {r["warehouse_code"]: r["orders"] for r in rows}
@@ -155,7 +152,7 @@ async def load_on(conn: Conn, day: date) -> dict[str, int]:
 # orders and decisions ----------------------------------------------------------------------------
 
 
-async def remember_order(conn: Conn, *, order_id: str, order: Order) -> int:
+async def remember_order(conn: Queryable, *, order_id: str, order: Order) -> int:
     """Keep what a re-plan needs, and start a round of attempts: the first for a new order, the next
     one after the attempts made so far when orders asks again (a released unroutable order, perhaps
     with a corrected address). Returns the round's first attempt number."""
@@ -176,7 +173,7 @@ async def remember_order(conn: Conn, *, order_id: str, order: Order) -> int:
     )
 
 
-async def order_of(conn: Conn, order_id: str) -> tuple[Order, int] | None:
+async def order_of(conn: Queryable, order_id: str) -> tuple[Order, int] | None:
     """A routed order and the first attempt of its current round, for re-planning."""
     row = await conn.fetchrow("SELECT * FROM routed_orders WHERE order_id = $1", order_id)
     if row is None:
@@ -190,7 +187,7 @@ async def order_of(conn: Conn, order_id: str) -> tuple[Order, int] | None:
 
 
 async def record_decision(
-    conn: Conn,
+    conn: Queryable,
     *,
     order_id: str,
     attempt: int,
@@ -212,7 +209,7 @@ async def record_decision(
     return done is not None
 
 
-async def record_outcome(conn: Conn, *, order_id: str, attempt: int | None, outcome: str) -> None:
+async def record_outcome(conn: Queryable, *, order_id: str, attempt: int | None, outcome: str) -> None:
     """What inventory made of an attempt (reserved, failed, final failure); None: the latest."""
     await conn.execute(
         """UPDATE route_decisions SET outcome = $3
@@ -224,7 +221,7 @@ async def record_outcome(conn: Conn, *, order_id: str, attempt: int | None, outc
     )
 
 
-async def decisions(pool: Conn, order_id: str) -> list[asyncpg.Record]:
+async def decisions(pool: Queryable, order_id: str) -> list[asyncpg.Record]:
     """Every plan made for an order, first attempt first."""
     return list(
         await pool.fetch("SELECT * FROM route_decisions WHERE order_id = $1 ORDER BY attempt", order_id)

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import asyncpg
 
-Conn = asyncpg.Connection | asyncpg.Pool
-
+from chassis.db import Conn, Queryable
 
 ITEM_COLUMNS = (
     "sku",
@@ -21,7 +20,7 @@ ITEM_COLUMNS = (
 )
 
 
-async def upsert_items(conn: asyncpg.Connection, items: list[dict[str, object]], *, actor: str) -> None:
+async def upsert_items(conn: Conn, items: list[dict[str, object]], *, actor: str) -> None:
     """Create or replace items (one statement for a whole CSV)."""
     await conn.executemany(
         f"""INSERT INTO items ({", ".join(ITEM_COLUMNS)}, updated_by)
@@ -33,18 +32,20 @@ async def upsert_items(conn: asyncpg.Connection, items: list[dict[str, object]],
     )
 
 
-async def barcode_owners(conn: Conn, barcodes: list[str]) -> dict[str, str]:
+async def barcode_owners(conn: Queryable, barcodes: list[str]) -> dict[str, str]:
     """barcode → the SKU that already carries it."""
     rows = await conn.fetch("SELECT barcode, sku FROM items WHERE barcode = ANY($1::text[])", barcodes)
     return {r["barcode"]: r["sku"] for r in rows}
 
 
-async def item(pool: Conn, sku: str) -> asyncpg.Record | None:
+async def item(pool: Queryable, sku: str) -> asyncpg.Record | None:
     """One item."""
     return await pool.fetchrow("SELECT * FROM items WHERE sku = $1", sku)
 
 
-async def items(pool: Conn, *, category: str | None, limit: int, after: str | None) -> list[asyncpg.Record]:
+async def items(
+    pool: Queryable, *, category: str | None, limit: int, after: str | None
+) -> list[asyncpg.Record]:
     """Items by SKU, a page at a time."""
     return list(
         await pool.fetch(
@@ -57,11 +58,11 @@ async def items(pool: Conn, *, category: str | None, limit: int, after: str | No
     )
 
 
-async def delete_item(conn: Conn, sku: str) -> bool:
+async def delete_item(conn: Queryable, sku: str) -> bool:
     """Remove an item that holds no stock; False when there was no such item."""
     return await conn.fetchval("DELETE FROM items WHERE sku = $1 RETURNING true", sku) is not None
 
 
-async def holds_stock(conn: Conn, sku: str) -> bool:
+async def holds_stock(conn: Queryable, sku: str) -> bool:
     """Whether any warehouse has units of the SKU on hand or reserved."""
     return bool(await conn.fetchval("SELECT true FROM stock WHERE sku = $1 AND on_hand > 0 LIMIT 1", sku))
