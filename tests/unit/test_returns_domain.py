@@ -73,7 +73,6 @@ def test_one_sku_on_two_lines_is_refused():
     assert problem.field == "lines.1.sku"
 
 
-
 def test_a_split_order_returns_what_has_arrived_and_says_what_has_not():
     kurta = ReturnLine(sku="KURTA-M", quantity=1, reason=ReturnReason.SIZE_ISSUE)
     arrived = domain.eligibility_problems(
@@ -103,6 +102,7 @@ def test_a_split_order_returns_what_has_arrived_and_says_what_has_not():
     assert [(p.field, p.problem) for p in on_the_road] == [
         ("lines.0.sku", "SKU KURTA-M of order ORD-1 has not been delivered yet")
     ]
+
 
 def test_rma_ids_are_short_and_readable_on_the_phone():
     rma = domain.new_return_id()

@@ -167,3 +167,19 @@ def test_xpressbees_webhooks_must_be_signed_over_the_exact_body() -> None:
     assert read.status is S.RTO_DELIVERED
     with pytest.raises(WebhookRefused, match="does not match"):
         courier.read_webhook({"x-xb-signature": xpressbees.sign("s", body)}, body.replace(b"RT-DL", b"DL"))
+
+
+def test_a_shiprocket_rto_ndr_is_the_parcel_going_back_not_a_customer_ndr() -> None:
+    courier = shiprocket.ShiprocketCourier(None, email="e", password="p", webhook_token="k")  # type: ignore[arg-type]
+    body = json.dumps(
+        {
+            "awb": "9",
+            "current_status": "RTO NDR",
+            "current_status_id": 40,
+            "current_timestamp": "2026-11-26 11:30:00",
+        }
+    ).encode()
+
+    [read] = courier.read_webhook({"x-api-key": "k"}, body)
+
+    assert (read.status, read.ndr_reason) == (S.RTO_IN_TRANSIT, None)

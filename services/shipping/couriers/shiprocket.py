@@ -50,15 +50,24 @@ STATUS_MAP: dict[int, ShipmentStatus | None] = {
     10: S.RTO_DELIVERED,
     12: S.LOST,
     13: None,  # PICKUP ERROR
+    14: S.RTO_INITIATED,  # RTO ACKNOWLEDGED
     15: None,  # PICKUP RESCHEDULED
     17: S.OUT_FOR_DELIVERY,
     18: S.IN_TRANSIT,
     19: None,  # OUT FOR PICKUP
+    20: None,  # PICKUP EXCEPTION
     21: S.NDR,  # UNDELIVERED
+    22: S.IN_TRANSIT,  # DELAYED (never moves a parcel back: updates are forward-only)
+    24: S.LOST,  # DESTROYED
+    25: S.LOST,  # DAMAGED: it will not arrive; the seller claims it like a lost one
     38: S.IN_TRANSIT,  # REACHED AT DESTINATION HUB
+    40: S.RTO_IN_TRANSIT,  # RTO NDR: the warehouse missed the returning parcel; not a customer NDR
+    41: S.RTO_IN_TRANSIT,  # RTO OFD
     42: S.PICKED_UP,
     46: S.RTO_IN_TRANSIT,
 }
+"""Ids as Shiprocket's tracking and webhook payloads send them (apiv2 ``current_status_id``); ids not
+listed are recorded with the shipment's tracking and move nothing."""
 NDR_ACTIONS = {
     NdrActionKind.REATTEMPT: "re-attempt",
     NdrActionKind.NEW_ADDRESS: "re-attempt",
