@@ -74,32 +74,22 @@ def test_one_sku_on_two_lines_is_refused():
 
 
 def test_a_split_order_returns_what_has_arrived_and_says_what_has_not():
-    kurta = ReturnLine(sku="KURTA-M", quantity=1, reason=ReturnReason.SIZE_ISSUE)
-    arrived = domain.eligibility_problems(
-        order_id="ORD-1",
-        order_status=OrderStatus.PARTIALLY_DELIVERED,
-        delivered_at=NOW - timedelta(days=1),
-        now=NOW,
-        window_days=7,
-        lines=[damaged_tea()],
-        already_requested=frozenset(),
-        delivered={"TEA-ASSAM-250": 1},
-        ordered={"TEA-ASSAM-250": 1, "KURTA-M": 1},
-    )
-    on_the_road = domain.eligibility_problems(
-        order_id="ORD-1",
-        order_status=OrderStatus.PARTIALLY_DELIVERED,
-        delivered_at=NOW - timedelta(days=1),
-        now=NOW,
-        window_days=7,
-        lines=[kurta],
-        already_requested=frozenset(),
-        delivered={"TEA-ASSAM-250": 1},
-        ordered={"TEA-ASSAM-250": 1, "KURTA-M": 1},
-    )
+    def asking_for(line: ReturnLine) -> list[tuple[str, str]]:
+        problems = domain.eligibility_problems(
+            order_id="ORD-1",
+            order_status=OrderStatus.PARTIALLY_DELIVERED,
+            delivered_at=NOW - timedelta(days=1),
+            now=NOW,
+            window_days=7,
+            lines=[line],
+            already_requested=frozenset(),
+            delivered={"TEA-ASSAM-250": 1},  # the tea's parcel arrived, the kurta's is on the road
+            ordered={"TEA-ASSAM-250": 1, "KURTA-M": 1},
+        )
+        return [(p.field, p.problem) for p in problems]
 
-    assert arrived == []
-    assert [(p.field, p.problem) for p in on_the_road] == [
+    assert asking_for(damaged_tea()) == []
+    assert asking_for(ReturnLine(sku="KURTA-M", quantity=1, reason=ReturnReason.SIZE_ISSUE)) == [
         ("lines.0.sku", "SKU KURTA-M of order ORD-1 has not been delivered yet")
     ]
 
