@@ -86,6 +86,16 @@ async def label_text(shipment_id: str) -> str:
     return str(pypdfium2.PdfDocument(r.content)[0].get_textpage().get_text_range())
 
 
+async def drive(shipment_id: str) -> None:
+    """Let the simulated courier pick the parcel up and deliver it (a few hundred ms per step)."""
+    async with httpx.AsyncClient(timeout=10) as http:
+        for path, body in (
+            ("/_sandbox/couriers/simulation", {"step_delay_ms": 300}),
+            ("/_sandbox/couriers/scripts", {"reference": shipment_id, "fail_attempts": 0}),
+        ):
+            (await http.post(url("sandbox", path), json=body)).raise_for_status()
+
+
 async def test_a_corrected_street_on_the_same_pincode_reaches_the_courier_under_the_same_awb(
     stack: Stack, tap: Tap, producer: AIOKafkaProducer
 ) -> None:
@@ -121,6 +131,12 @@ async def test_a_corrected_street_on_the_same_pincode_reaches_the_courier_under_
     note = (await detail(order_id))["timeline"][-1]
     assert (note["reason"], note["actor"]) == ("phone and address corrected", "ops:ops")
 
+    await drive(sid)
+    [delivered] = await tap.wait_for(
+        "orders.status_changed.v1", body_has(order_id=order_id, to_status="DELIVERED"), timeout=120
+    )
+    assert json.loads(delivered.value)["customer"]["phone"] == "+919812340000", "later events carry it"
+
 
 async def test_a_corrected_pincode_cancels_the_awb_and_books_a_new_one(
     stack: Stack, tap: Tap, producer: AIOKafkaProducer
@@ -151,12 +167,7 @@ async def test_once_the_courier_has_the_parcel_orders_refuses_and_shipping_only_
 ) -> None:
     before = await booked(producer, tap, DEHRADUN)
     order_id, sid = before["order_id"], before["shipment_id"]
-    async with httpx.AsyncClient(timeout=10) as http:
-        for path, body in (
-            ("/_sandbox/couriers/simulation", {"step_delay_ms": 300}),
-            ("/_sandbox/couriers/scripts", {"reference": sid, "fail_attempts": 0}),
-        ):
-            (await http.post(url("sandbox", path), json=body)).raise_for_status()
+    await drive(sid)
     await wait_status(order_id, "DELIVERED", timeout=120)
 
     r = await correct(order_id, {"shipping_address": PUNE | {"pincode": "411004"}})
