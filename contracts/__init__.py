@@ -34,6 +34,7 @@ from contracts.notifications import CustomerReplied, NotificationFailed, Notific
 from contracts.orders import (
     OrderCancelled,
     OrderConfirmed,
+    OrderContactCorrected,
     OrderEvent,
     OrderPlaced,
     OrderRejected,
@@ -82,6 +83,7 @@ __all__ = [
     "NotificationSent",
     "OrderCancelled",
     "OrderConfirmed",
+    "OrderContactCorrected",
     "OrderEvent",
     "OrderLine",
     "OrderPlaced",

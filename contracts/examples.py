@@ -38,6 +38,7 @@ from contracts.notifications import CustomerReplied, NotificationFailed, Notific
 from contracts.orders import (
     OrderCancelled,
     OrderConfirmed,
+    OrderContactCorrected,
     OrderPlaced,
     OrderRejected,
     OrderStatusChanged,
@@ -192,6 +193,20 @@ def order_status_changed() -> OrderStatusChanged:
         changed_at=_at(1),
         customer=customer(),
         actor="system",
+    )
+
+
+def order_contact_corrected() -> OrderContactCorrected:
+    return OrderContactCorrected(
+        order_id=ORDER_ID,
+        channel=Channel.SHOPIFY,
+        channel_order_id=CHANNEL_ORDER_ID,
+        customer=customer(),
+        shipping_address=address().model_copy(
+            update={"line1": "14 MI Road, 2nd floor", "landmark": "Opposite Raj Mandir Cinema"}
+        ),
+        corrected_by="ops:priya",
+        corrected_at=_at(40),
     )
 
 
@@ -411,6 +426,7 @@ EXAMPLES: dict[type[Event], Callable[[], Event]] = {
     OrderConfirmed: order_confirmed,
     OrderCancelled: order_cancelled,
     OrderStatusChanged: order_status_changed,
+    OrderContactCorrected: order_contact_corrected,
     PaymentUpdated: payment_updated,
     RoutingPlanned: routing_planned,
     InventoryReserved: inventory_reserved,

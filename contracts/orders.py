@@ -106,3 +106,17 @@ class OrderStatusChanged(OrderEvent):
     actor: str | None = Field(
         default=None, description="Who made the change: role:name of an operator's key, razorpay, or system."
     )
+
+
+class OrderContactCorrected(OrderEvent):
+    """``orders.contact_corrected.v1``: an operator corrected the phone and/or address of an order
+    shipping already has (CONFIRMED or PACKED); shipping updates or re-books its parcels."""
+
+    TOPIC = topics.ORDERS_CONTACT_CORRECTED
+
+    customer: Customer = Field(description="The customer after the correction; ``phone`` is E.164.")
+    shipping_address: Address = Field(
+        description="The whole shipping address after the correction, not only the changed parts."
+    )
+    corrected_by: NonEmptyStr = Field(description="Who corrected it: role:name of the operator's key.")
+    corrected_at: UtcDatetime = Field(default_factory=utcnow)

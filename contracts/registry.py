@@ -18,6 +18,7 @@ from contracts.notifications import CustomerReplied, NotificationFailed, Notific
 from contracts.orders import (
     OrderCancelled,
     OrderConfirmed,
+    OrderContactCorrected,
     OrderPlaced,
     OrderRejected,
     OrderStatusChanged,
@@ -34,6 +35,7 @@ EVENTS: tuple[type[Event], ...] = (
     OrderConfirmed,
     OrderCancelled,
     OrderStatusChanged,
+    OrderContactCorrected,
     PaymentUpdated,
     RoutingPlanned,
     InventoryReserved,

@@ -14,6 +14,7 @@ ORDERS_REJECTED = "orders.rejected.v1"
 ORDERS_CONFIRMED = "orders.confirmed.v1"
 ORDERS_CANCELLED = "orders.cancelled.v1"
 ORDERS_STATUS_CHANGED = "orders.status_changed.v1"
+ORDERS_CONTACT_CORRECTED = "orders.contact_corrected.v1"
 
 PAYMENTS_UPDATED = "payments.updated.v1"
 

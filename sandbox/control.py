@@ -144,3 +144,58 @@ async def add_courier_scan(waybill: str, body: ScanRequest, state: State) -> dic
             )
         )
         return shipment.as_dict()
+
+
+@router.get("/_sandbox/couriers/{courier}/parcels/{awb}/consignee")
+async def courier_consignee(courier: str, awb: str, state: State) -> dict[str, Any]:
+    """Whom and where a courier would deliver a parcel to now, in one shape for every courier:
+    what a test reads back after Dabba changed a booked parcel's address."""
+    if courier == "delhivery":
+        async with state.courier.lock:
+            shipment = state.courier.shipments.get(awb)
+            if shipment is not None:
+                held = shipment.consignee
+                return {
+                    "courier": courier,
+                    "awb": awb,
+                    "reference": shipment.order,
+                    "name": held["name"],
+                    "phone": held["phone"],
+                    "address": held["add"],
+                    "pincode": held["pin"],
+                    "cancelled": shipment.current.status_type == "CN",
+                    "edits": shipment.edits,
+                }
+    elif courier in ("shiprocket", "xpressbees"):
+        account = state.shiprocket if courier == "shiprocket" else state.xpressbees
+        async with account.lock:
+            order = account.by_awb.get(awb)
+            if order is not None:
+                body = order.request
+                if courier == "xpressbees":
+                    to = body["consignee"]
+                    name, phone, pincode = to["name"], to["phone"], to["pincode"]
+                    street = [to.get("address"), to.get("address_2")]
+                elif body.get("shipping_address"):
+                    name, phone, pincode = (
+                        body["shipping_customer_name"],
+                        body["shipping_phone"],
+                        body["shipping_pincode"],
+                    )
+                    street = [body.get("shipping_address"), body.get("shipping_address_2")]
+                else:
+                    name = f"{body['billing_customer_name']} {body.get('billing_last_name') or ''}".strip()
+                    phone, pincode = body["billing_phone"], body["billing_pincode"]
+                    street = [body.get("billing_address"), body.get("billing_address_2")]
+                return {
+                    "courier": courier,
+                    "awb": awb,
+                    "reference": order.reference,
+                    "name": name,
+                    "phone": str(phone),
+                    "address": ", ".join(str(p) for p in street if p),
+                    "pincode": str(pincode),
+                    "cancelled": order.cancelled,
+                    "edits": order.edits,
+                }
+    raise HTTPException(status_code=404, detail=f"{courier} has no parcel {awb}")

@@ -1,4 +1,4 @@
-"""Delhivery B2C (CMU) courier API shapes: manifest shipments, track by waybill, cancel.
+"""Delhivery B2C (CMU) courier API shapes: manifest shipments, track by waybill, edit and cancel.
 Assigns 14-digit AWBs idempotently per order reference and keeps each shipment's scan history.
 
 Deliberate differences from the real Delhivery API, so Dabba's retries can be tested:
@@ -22,7 +22,7 @@ from sandbox.control import State, fault_gate
 from sandbox.courier_sim import NDR_TEXT, Parcel, Recorder, RoadEvent, Step, WebhookRenderer
 from sandbox.errors import ProviderError
 from sandbox.settings import SandboxSettings
-from sandbox.state import CourierState, Provider, Scan, Shipment, utc_now
+from sandbox.state import CourierState, Provider, SandboxState, Scan, Shipment, utc_now
 
 PINCODE = re.compile(r"^[1-9]\d{5}$")
 PAYMENT_MODES = {"Prepaid": "Pre-paid", "COD": "COD", "Pickup": "Pickup"}
@@ -306,7 +306,7 @@ async def edit(request: Request, state: State) -> dict[str, Any]:
         return {"status": False, "error": "Request body must be a JSON object"}
     waybill = str(body.get("waybill") or "")
     if str(body.get("cancellation")).lower() != "true":
-        return {"status": False, "waybill": waybill, "error": "Only cancellation is simulated"}
+        return await edit_consignee(body, waybill, state)
     courier = state.courier
     async with courier.lock:
         shipment = courier.shipments.get(waybill)
@@ -338,6 +338,33 @@ async def edit(request: Request, state: State) -> dict[str, Any]:
         "order_id": shipment.order,
         "remark": "Shipment has been cancelled.",
     }
+
+
+EDITABLE = ("name", "add", "phone")
+
+
+async def edit_consignee(body: dict[str, Any], waybill: str, state: SandboxState) -> dict[str, Any]:
+    """p/edit without ``cancellation``: change the consignee's name, address and phone of a package
+    not yet picked up (Delhivery edits neither the pincode nor a package on the road)."""
+    changes = {k: str(body[k]).strip() for k in EDITABLE if k in body}
+    if "pin" in body:
+        return {"status": False, "waybill": waybill, "error": "pin cannot be edited; cancel and re-manifest"}
+    if not changes or not all(changes.values()):
+        return {"status": False, "waybill": waybill, "error": "name, add or phone must be given, not empty"}
+    async with state.courier.lock:
+        shipment = state.courier.shipments.get(waybill)
+        if shipment is None:
+            return {"status": False, "waybill": waybill, "error": "Waybill not found"}
+        parcel = state.simulation.parcels.get(("delhivery", waybill))
+        if shipment.current.status_type != "UD" or (parcel is not None and parcel.events):
+            return {
+                "status": False,
+                "waybill": waybill,
+                "error": f"Shipment is {shipment.current.status}; it can no longer be edited",
+            }
+        shipment.consignee.update(changes)
+        shipment.edits += 1
+    return {"status": True, "waybill": waybill, "order_id": shipment.order, "remark": "Shipment updated."}
 
 
 # --- the simulated road, in Delhivery's words -----------------------------------------------------

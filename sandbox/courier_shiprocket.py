@@ -1,5 +1,6 @@
-"""Shiprocket external API shapes: login, adhoc/return orders, AWB assignment, cancel, track, NDR
-action; and its status webhooks (``x-api-key``) for every step of the simulated road.
+"""Shiprocket external API shapes: login, adhoc/return orders, AWB assignment, shipment details,
+delivery address update, cancel, track, NDR action; and its status webhooks (``x-api-key``) for every
+step of the simulated road.
 
 Deliberate difference from the real API, so retries can be tested: creating an order with an
 ``order_id`` that exists answers with the existing order (and its AWB) instead of an error.
@@ -205,6 +206,62 @@ async def cancel(request: Request, state: State) -> dict[str, Any]:
             if parcel is not None:
                 parcel.cancelled = True
     return {"message": "Bulk Shipment cancellation is in progress. Please wait for 24 hours."}
+
+
+@router.get("/shipments/{shipment_id}", dependencies=authed)
+async def shipment_details(shipment_id: int, state: State) -> dict[str, Any]:
+    async with state.shiprocket.lock:
+        order = state.shiprocket.by_shipment.get(shipment_id)
+    if order is None:
+        raise ProviderError(404, {"message": "Shipment not found", "status_code": 404})
+    return {
+        "data": {
+            "id": order.shipment_id,
+            "order_id": order.order_id,
+            "awb": order.awb or "",
+            "status": "CANCELED" if order.cancelled else "NEW",
+        }
+    }
+
+
+ADDRESS_FIELDS = (
+    "shipping_customer_name",
+    "shipping_phone",
+    "shipping_address",
+    "shipping_address_2",
+    "shipping_city",
+    "shipping_state",
+    "shipping_country",
+    "shipping_pincode",
+)
+
+
+@router.post("/orders/address/update", dependencies=authed)
+async def update_address(request: Request, state: State) -> dict[str, Any]:
+    """Update Customer Delivery Address of an order whose parcel has not been picked up."""
+    body = await request.json()
+    errors = {
+        name: [f"The {name.replace('_', ' ')} field is required."]
+        for name in ("order_id", "shipping_customer_name", "shipping_address", "shipping_pincode")
+        if not str(body.get(name) or "").strip()
+    }
+    if body.get("shipping_phone") is not None and not PHONE.match(str(body["shipping_phone"])):
+        errors["shipping_phone"] = ["The shipping phone must be a valid 10 digit number."]
+    if errors:
+        raise ProviderError(422, {"message": "Oops! Invalid Data.", "errors": errors, "status_code": 422})
+    account = state.shiprocket
+    async with account.lock, state.simulation.lock:
+        order = next((o for o in account.orders.values() if o.order_id == int(body["order_id"])), None)
+        if order is None:
+            raise ProviderError(400, {"message": "Order not found", "status_code": 400})
+        parcel = state.simulation.parcels.get(("shiprocket", order.awb or ""))
+        if order.cancelled or (parcel is not None and parcel.events):
+            raise ProviderError(
+                400, {"message": "Address cannot be updated after pickup or cancellation", "status_code": 400}
+            )
+        order.request.update({k: body[k] for k in ADDRESS_FIELDS if k in body})
+        order.edits += 1
+    return {"status_code": 200, "message": "Address updated successfully"}
 
 
 @router.get("/courier/track/awb/{awb}", dependencies=authed)

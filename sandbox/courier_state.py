@@ -23,6 +23,8 @@ class BookedOrder:
     cancelled: bool = False
     scans: list[dict[str, Any]] = field(default_factory=list)
     created_at: datetime | None = None
+    edits: int = 0
+    """How many times the client changed the delivery address through the API."""
 
 
 @dataclass

@@ -61,6 +61,8 @@ class Shipment:
     request: dict[str, Any]
     created_at: datetime
     scans: list[Scan] = field(default_factory=list)
+    edits: int = 0
+    """How many times the client changed the consignee through p/edit."""
 
     @property
     def current(self) -> Scan:
@@ -81,6 +83,7 @@ class Shipment:
             "consignee": self.consignee,
             "status": self.current.status,
             "status_type": self.current.status_type,
+            "edits": self.edits,
             "created_at": self.created_at.isoformat(),
             "scans": [
                 {

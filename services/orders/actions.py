@@ -7,7 +7,14 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from contracts import CancelReason, Customer, OrderCancelled, OrderPlaced, OrderStatus
+from contracts import (
+    CancelReason,
+    Customer,
+    OrderCancelled,
+    OrderContactCorrected,
+    OrderPlaced,
+    OrderStatus,
+)
 from contracts.values import Address, Allocation, OrderLine
 from services.orders import domain, store
 from services.orders.lifecycle import Invalid, Refusal, Step, ids, move, note, payment_of, reload, risk_of
@@ -116,10 +123,12 @@ async def _replan(step: Step, row: Any) -> None:
 
 
 async def correct_contact(step: Step, row: Any, *, phone: str | None, address: Address | None) -> None:
-    """Correct the phone and/or address before shipping has them; both re-validated, risk re-assessed."""
+    """Correct the phone and/or address until a parcel is with a courier; both re-validated, risk
+    re-assessed. Once shipping has the order (CONFIRMED, PACKED) it is told in the same transaction."""
     status = OrderStatus(row["status"])
-    if status not in domain.CORRECTABLE:
-        raise Refusal("status", f"a {status} order's address is with shipping already; it cannot change here")
+    refusal = domain.correction_refusal(status)
+    if refusal is not None:
+        raise Refusal("status", refusal)
     customer = Customer.model_validate_json(row["customer"])
     new_address = address or Address.model_validate_json(row["shipping_address"])
     problems = (domain.phone_problems(phone, field="phone") if phone else []) + (
@@ -143,6 +152,16 @@ async def correct_contact(step: Step, row: Any, *, phone: str | None, address: A
     )
     changed = " and ".join(x for x, v in (("phone", phone), ("address", address)) if v)
     await note(step, row, f"{changed} corrected")
+    if status in domain.WITH_SHIPPING_UNDISPATCHED:
+        await step.emit(
+            OrderContactCorrected(
+                **ids(row), customer=customer, shipping_address=new_address, corrected_by=step.actor
+            )
+        )
+        if risk:
+            # Shipping has the order, so it cannot be held: a person decides whether to cancel it.
+            await note(step, row, "review after correction: " + "; ".join(risk) + " (cancel it if it fails)")
+        return
     if risk and status is not S.ON_HOLD and row["reservation_id"] is not None:
         await move(step, await reload(step, row), S.ON_HOLD, "review: " + "; ".join(risk), held_for="review")
 

@@ -345,8 +345,10 @@ async def decline_cod(
 
 @router.patch(
     "/orders/{order_id}/contact",
-    summary="Correct the phone and/or address before the order reaches shipping",
-    description="Re-validated like intake (pincode in state, Indian mobile); the risk rules run again.",
+    summary="Correct the phone and/or address until a parcel is handed to the courier",
+    description="Re-validated like intake (pincode in state, Indian mobile); the risk rules run again. "
+    "Once the order is CONFIRMED or PACKED shipping is told (orders.contact_corrected.v1) and updates "
+    "or re-books the courier; from PARTIALLY_SHIPPED on the answer is 409 naming the status.",
     response_model=ActionResult,
     responses=ACTION_ERRORS,
 )

@@ -249,8 +249,10 @@ async def rebook(
     *,
     settings: ShippingSettings,
     adapters: dict[str, CourierAdapter],
+    reference: str | None = None,
 ) -> Outcome:
-    """Try again to book a shipment no courier took before (all were down, or data was fixed)."""
+    """Try again to book a shipment no courier took before (all were down, or data was fixed), or
+    book it anew under another courier ``reference`` (its AWB was cancelled for a new address)."""
     consignee = json.loads(row["consignee"])
     lines = [(line["sku"], line["quantity"]) for line in json.loads(row["lines"])]
     parcel = await measure(
@@ -267,7 +269,7 @@ async def rebook(
         consignee=consignee,
         parcel=parcel,
         request_for=_request(
-            shipment_id=row["shipment_id"],
+            shipment_id=reference or row["shipment_id"],
             warehouse_code=row["warehouse_code"],
             consignee=consignee,
             lines=lines,

@@ -11,6 +11,7 @@ from contracts import (
     CustomerReplied,
     OrderCancelled,
     OrderConfirmed,
+    OrderContactCorrected,
     ReplyChoice,
     ReturnRequested,
     ReturnStatus,
@@ -18,7 +19,7 @@ from contracts import (
     ShipmentStatus,
     SkuQuantity,
 )
-from services.shipping import booking, domain, store, updates
+from services.shipping import booking, corrections, domain, store, updates
 from services.shipping.couriers.interface import CourierAdapter, CourierError, NdrAction, NdrActionKind
 from services.shipping.settings import ShippingSettings
 
@@ -197,3 +198,8 @@ def register(service: Service, settings: ShippingSettings, adapters: dict[str, C
                 return_id=event.return_id,
             )
         )
+
+    @service.handles(OrderContactCorrected)
+    async def on_contact_corrected(ctx: HandlerContext, event: OrderContactCorrected) -> None:
+        done = await corrections.apply(ctx.conn, event, emit=ctx.emit, settings=settings, adapters=adapters)
+        ctx.log.info("contact correction applied", order_id=event.order_id, shipments=[f.value for f in done])

@@ -594,3 +594,27 @@ async def unbooked(conn: asyncpg.Connection, *, older_than_s: float, limit: int)
         older_than_s,
         limit,
     )
+
+
+# --- contact corrections ------------------------------------------------------------------------
+
+
+async def set_consignee(conn: asyncpg.Connection, shipment_id: str, consignee: dict[str, Any]) -> None:
+    """A corrected name, phone or address: what the next booking, the label and NDR edits use."""
+    await conn.execute(
+        "UPDATE shipments SET consignee = $2::jsonb, updated_at = now() WHERE shipment_id = $1",
+        shipment_id,
+        json.dumps(consignee),
+    )
+
+
+async def add_replaced_awb(conn: asyncpg.Connection, shipment_id: str, awb: str) -> int:
+    """Keep an AWB the shipment is giving up; how many it has given up so far."""
+    count = await conn.fetchval(
+        """UPDATE shipments SET replaced_awbs = replaced_awbs || jsonb_build_array($2::text)
+            WHERE shipment_id = $1
+        RETURNING jsonb_array_length(replaced_awbs)""",
+        shipment_id,
+        awb,
+    )
+    return int(count)

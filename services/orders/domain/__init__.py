@@ -19,8 +19,10 @@ from services.orders.domain.machine import (
     CORRECTABLE,
     PAYMENT_TRANSITIONS,
     TRANSITIONS,
+    WITH_SHIPPING_UNDISPATCHED,
     can_pay,
     can_transition,
+    correction_refusal,
 )
 from services.orders.domain.priority import PriorityRules, priority, promised_dispatch_by
 from services.orders.domain.progress import (
@@ -45,6 +47,7 @@ __all__ = [
     "PAYMENT_TRANSITIONS",
     "TRANSITIONS",
     "UNROUTABLE_TARGET",
+    "WITH_SHIPPING_UNDISPATCHED",
     "NoReplyAction",
     "PriorityRules",
     "RiskFacts",
@@ -55,6 +58,7 @@ __all__ = [
     "can_pay",
     "can_transition",
     "check_order",
+    "correction_refusal",
     "dedupe_problems",
     "new_order_id",
     "next_after_hold",

@@ -90,8 +90,29 @@ TRANSITIONS: dict[OrderStatus, frozenset[OrderStatus]] = {
 BEFORE_DISPATCH = frozenset(s for s, targets in TRANSITIONS.items() if S.CANCELLED in targets)
 """Statuses an order can still be cancelled in: nothing has left a warehouse."""
 
-CORRECTABLE = frozenset({S.PLACED, S.PENDING_PAYMENT, S.PENDING_COD_CONFIRMATION, S.ON_HOLD, S.BACKORDERED})
-"""Statuses whose address and phone an operator may correct: shipping has not been handed them yet."""
+WITH_SHIPPING_UNDISPATCHED = frozenset({S.CONFIRMED, S.PACKED})
+"""Statuses in which shipping has the order's address but no parcel has been handed to a courier."""
+
+CORRECTABLE = (
+    frozenset({S.PLACED, S.PENDING_PAYMENT, S.PENDING_COD_CONFIRMATION, S.ON_HOLD, S.BACKORDERED})
+    | WITH_SHIPPING_UNDISPATCHED
+)
+"""Statuses whose address and phone an operator may correct: no parcel is with a courier yet."""
+
+
+def correction_refusal(status: OrderStatus) -> str | None:
+    """Why the phone and address of an order in this status cannot be corrected (None: they can)."""
+    if status in CORRECTABLE:
+        return None
+    if status in (S.CANCELLED, S.REJECTED):
+        return f"a {status} order cannot be corrected" + (
+            " (resubmit it instead)" if status is S.REJECTED else ""
+        )
+    return (
+        f"a {status} order cannot be corrected: a parcel is already with the courier "
+        "(ask the courier through an NDR action instead)"
+    )
+
 
 PAYMENT_TRANSITIONS: dict[PaymentStatus, frozenset[PaymentStatus]] = {
     P.PENDING: frozenset({P.AUTHORIZED, P.CAPTURED, P.FAILED, P.COD_CONFIRMED, P.COD_DECLINED}),

@@ -1,4 +1,5 @@
-"""Delhivery B2C (CMU) adapter: book (create.json), cancel (p/edit), track, NDR (p/update), webhooks.
+"""Delhivery B2C (CMU) adapter: book (create.json), edit and cancel (p/edit), track, NDR (p/update),
+webhooks.
 
 Form body ``format=json&data=<json>``, header ``Authorization: Token <token>``; the AWB is
 ``packages[0].waybill``. Our shipment id goes in ``order`` so a re-booking returns the same AWB.
@@ -17,6 +18,7 @@ import httpx
 from contracts import NdrReason, ShipmentStatus
 from services.shipping.couriers.common import check_token, national_number, ndr_reason_from_text, rupees
 from services.shipping.couriers.interface import (
+    Consignee,
     CourierBooking,
     CourierError,
     CourierRejected,
@@ -211,6 +213,26 @@ class DelhiveryCourier:
         body = await self._call("POST", EDIT_PATH, json={"waybill": awb, "cancellation": "true"})
         if not body.get("status"):
             raise CourierRejected(f"delhivery would not cancel {awb}: {body.get('error')}")
+
+    async def update_consignee(self, parcel: Handover, consignee: Consignee) -> None:
+        """p/edit with the waybill and the new ``name``, ``add`` and ``phone`` (Delhivery's shipment
+        edit; the pincode cannot be edited there)."""
+        address = consignee.address
+        body = await self._call(
+            "POST",
+            EDIT_PATH,
+            json={
+                "waybill": parcel.awb,
+                "name": consignee.name,
+                "add": ", ".join(p for p in (address.line1, address.line2, address.landmark) if p),
+                "phone": national_number(consignee.phone),
+            },
+        )
+        if not body.get("status"):
+            raise CourierRejected(
+                f"delhivery would not edit {parcel.awb}: {body.get('error') or body}",
+                remarks=(str(body.get("error") or body),),
+            )
 
     async def track(self, awb: str) -> list[CourierScan]:
         """Every scan of one waybill."""

@@ -67,6 +67,16 @@ class Handover:
 
 
 @dataclass(frozen=True, slots=True)
+class Consignee:
+    """Who receives a parcel and where, as the courier should hold it after a correction."""
+
+    name: str
+    phone: str
+    """E.164, e.g. +919812345678; adapters reformat it as their courier expects."""
+    address: Address
+
+
+@dataclass(frozen=True, slots=True)
 class CourierScan:
     """One tracking event read from a courier (webhook or tracking API), mapped to canonical terms.
 
@@ -128,6 +138,10 @@ class CourierUnavailable(CourierError):
     """The courier could not be reached or answered 429/5xx/auth failure: retry, then dead-letter."""
 
 
+class EditUnsupported(CourierRejected):
+    """The courier documents no API to change a booked parcel's consignee: cancel it and book again."""
+
+
 class CourierAdapter(Protocol):
     """A courier's API: booking, cancelling, tracking, NDR actions; and how its webhooks look."""
 
@@ -150,6 +164,14 @@ class CourierAdapter(Protocol):
 
     async def cancel(self, awb: str) -> None:
         """Cancel a parcel not yet picked up; idempotent. Raises CourierError if it cannot."""
+        ...
+
+    async def update_consignee(self, parcel: Handover, consignee: Consignee) -> None:
+        """Change the name, phone and street address of a booked parcel not yet picked up; the
+        pincode stays (a new pincode is a new booking: zone, serviceability, maybe another courier).
+
+        Idempotent: sending the same consignee again changes nothing. Raises EditUnsupported when
+        the courier has no such API, CourierRejected when it refuses, CourierUnavailable otherwise."""
         ...
 
     async def track(self, awb: str) -> list[CourierScan]:

@@ -24,6 +24,7 @@ from services.shipping.couriers.common import (
     rupees,
 )
 from services.shipping.couriers.interface import (
+    Consignee,
     CourierBooking,
     CourierError,
     CourierRejected,
@@ -218,6 +219,34 @@ class ShiprocketCourier:
     async def cancel(self, awb: str) -> None:
         """Cancel by AWB."""
         await self._call("POST", "/v1/external/orders/cancel/shipment/awbs", json={"awbs": [awb]})
+
+    async def update_consignee(self, parcel: Handover, consignee: Consignee) -> None:
+        """POST /v1/external/orders/address/update ("Update Customer Delivery Address") for
+        Shiprocket's order id, read from the shipment we keep (GET /v1/external/shipments/{id})."""
+        if not parcel.courier_ref:
+            raise CourierRejected(f"shiprocket needs its shipment_id to edit {parcel.awb}")
+        shipment = await self._call("GET", f"/v1/external/shipments/{parcel.courier_ref}")
+        order_id = (shipment.get("data") or {}).get("order_id")
+        if not order_id:
+            raise CourierRejected(f"shiprocket has no order for shipment {parcel.courier_ref}: {shipment}")
+        address = consignee.address
+        answer = await self._call(
+            "POST",
+            "/v1/external/orders/address/update",
+            json={
+                "order_id": order_id,
+                "shipping_customer_name": consignee.name,
+                "shipping_phone": national_number(consignee.phone),
+                "shipping_address": address.line1,
+                "shipping_address_2": ", ".join(p for p in (address.line2, address.landmark) if p),
+                "shipping_city": address.city,
+                "shipping_state": address.state,
+                "shipping_country": "India",
+                "shipping_pincode": address.pincode,
+            },
+        )
+        if answer.get("status_code") not in (None, 200):
+            raise CourierRejected(f"shiprocket would not update the address of {parcel.awb}: {answer}")
 
     async def track(self, awb: str) -> list[CourierScan]:
         """The shipment's activities, oldest first."""

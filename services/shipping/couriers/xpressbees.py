@@ -18,11 +18,13 @@ from chassis.signatures import hmac_sha256_hex, signed_by
 from contracts import ShipmentStatus
 from services.shipping.couriers.common import BearerSession, national_number, ndr_reason_from_text, rupees
 from services.shipping.couriers.interface import (
+    Consignee,
     CourierBooking,
     CourierError,
     CourierRejected,
     CourierScan,
     CourierUnavailable,
+    EditUnsupported,
     Handover,
     NdrAction,
     NdrActionKind,
@@ -166,6 +168,11 @@ class XpressbeesCourier:
         body = await self._call("POST", "/api/shipments2/cancel", json={"awb": awb})
         if not body.get("status"):
             raise CourierRejected(f"xpressbees would not cancel {awb}: {body.get('message')}")
+
+    async def update_consignee(self, parcel: Handover, consignee: Consignee) -> None:
+        """Xpressbees documents no edit of a booked shipment (only NDR address changes after a
+        failed attempt): the parcel is cancelled and booked again."""
+        raise EditUnsupported(f"xpressbees cannot edit the consignee of {parcel.awb}: cancel and re-book")
 
     async def track(self, awb: str) -> list[CourierScan]:
         """The shipment's history, oldest first."""
