@@ -18,7 +18,7 @@ from typing import Any
 import asyncpg
 
 from chassis.logging import get_logger
-from contracts import Address, Event, OrderContactCorrected, ShipmentStatus
+from contracts import Address, Event, OrderConfirmed, OrderContactCorrected, ShipmentStatus
 from services.shipping import booking, store, updates
 from services.shipping.couriers.interface import (
     Consignee,
@@ -74,6 +74,18 @@ def fix_for(status: ShipmentStatus, *, stored: Mapping[str, Any] | None, correct
     return Fix.EDIT if same_pincode else Fix.REBOOK
 
 
+def corrected_order(order: OrderConfirmed, consignee: Mapping[str, Any]) -> OrderConfirmed:
+    """The confirmed order as it stands after a correction that reached shipping before it did."""
+    return order.model_copy(
+        update={
+            "customer": order.customer.model_copy(
+                update={"name": consignee["name"], "phone": consignee["phone"]}
+            ),
+            "shipping_address": Address.model_validate(consignee["address"]),
+        }
+    )
+
+
 def status_after_rebook(status: ShipmentStatus) -> ShipmentStatus:
     """A re-booked parcel stays where it is on the floor (a picked or packed box gets the new
     label); a manifested one is taken off the old courier's manifest and waits, packed, for the next."""
@@ -90,10 +102,15 @@ async def apply(
 ) -> list[Fix]:
     """Apply a correction to every forward shipment of the order; what was done to each."""
     corrected = consignee_of(event)
+    await store.lock_order(conn, event.order_id)
+    forward = [row for row in await store.lock_for_order(conn, event.order_id) if row["return_id"] is None]
+    if not forward:
+        # The correction overtook orders.confirmed.v1 (another topic): book to it when that comes.
+        await store.remember_correction(conn, event.order_id, corrected, event.corrected_at)
+        log.info("correction kept for shipments not made yet", order_id=event.order_id)
+        return [Fix.STORE]
     done: list[Fix] = []
-    for row in await store.lock_for_order(conn, event.order_id):
-        if row["return_id"] is not None:
-            continue
+    for row in forward:
         status = ShipmentStatus(row["status"])
         stored = json.loads(row["consignee"]) if row["consignee"] else None
         fix = fix_for(status, stored=stored, corrected=corrected)

@@ -5,6 +5,8 @@ and their events commit together.
 
 from __future__ import annotations
 
+import json
+
 from chassis.consumer import HandlerContext
 from chassis.service import Service
 from contracts import (
@@ -46,6 +48,13 @@ def register(service: Service, settings: ShippingSettings, adapters: dict[str, C
 
     @service.handles(OrderConfirmed)
     async def on_order_confirmed(ctx: HandlerContext, order: OrderConfirmed) -> None:
+        await store.lock_order(ctx.conn, order.order_id)
+        news = await store.early_news(ctx.conn, order.order_id)
+        if news is not None and news["cancelled_at"] is not None:
+            ctx.log.info("cancelled before its confirmation arrived; nothing booked", order_id=order.order_id)
+            return
+        if news is not None and news["consignee"] is not None:
+            order = corrections.corrected_order(order, json.loads(news["consignee"]))
         for plan in domain.plan_shipments(order):
             shipment_id = domain.shipment_id_for(order.order_id, plan.warehouse_code)
             if not await store.insert_shipment(
@@ -93,7 +102,11 @@ def register(service: Service, settings: ShippingSettings, adapters: dict[str, C
 
     @service.handles(OrderCancelled)
     async def on_order_cancelled(ctx: HandlerContext, event: OrderCancelled) -> None:
-        for row in await store.lock_for_order(ctx.conn, event.order_id):
+        await store.lock_order(ctx.conn, event.order_id)
+        rows = await store.lock_for_order(ctx.conn, event.order_id)
+        if not any(row["return_id"] is None for row in rows):
+            await store.remember_cancelled(ctx.conn, event.order_id, event.occurred_at)
+        for row in rows:
             status = ShipmentStatus(row["status"])
             if status not in CANCELLABLE:
                 ctx.log.info(

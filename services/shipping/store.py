@@ -618,3 +618,47 @@ async def add_replaced_awb(conn: asyncpg.Connection, shipment_id: str, awb: str)
         awb,
     )
     return int(count)
+
+
+# --- news about an order that overtakes its confirmation ------------------------------------------
+
+
+async def lock_order(conn: asyncpg.Connection, order_id: str) -> None:
+    """Serialise, for the transaction, the handlers that make or change an order's shipments
+    (confirmed, cancelled, contact corrected): whichever comes second sees what the first did."""
+    await conn.execute("SELECT pg_advisory_xact_lock(hashtext('shipping.order:' || $1))", order_id)
+
+
+async def remember_cancelled(conn: asyncpg.Connection, order_id: str, at: datetime) -> None:
+    """An order cancelled before its shipments exist: its confirmation, if it comes, books nothing."""
+    await conn.execute(
+        """INSERT INTO early_order_news (order_id, cancelled_at) VALUES ($1, $2)
+           ON CONFLICT (order_id) DO UPDATE
+              SET cancelled_at = LEAST(COALESCE(early_order_news.cancelled_at, EXCLUDED.cancelled_at),
+                                       EXCLUDED.cancelled_at)""",
+        order_id,
+        at,
+    )
+
+
+async def remember_correction(
+    conn: asyncpg.Connection, order_id: str, consignee: dict[str, Any], at: datetime
+) -> None:
+    """A correction made before the order's shipments exist; the newest correction wins."""
+    await conn.execute(
+        """INSERT INTO early_order_news (order_id, consignee, corrected_at) VALUES ($1, $2::jsonb, $3)
+           ON CONFLICT (order_id) DO UPDATE
+              SET consignee = EXCLUDED.consignee, corrected_at = EXCLUDED.corrected_at
+            WHERE early_order_news.corrected_at IS NULL
+               OR early_order_news.corrected_at <= EXCLUDED.corrected_at""",
+        order_id,
+        json.dumps(consignee),
+        at,
+    )
+
+
+async def early_news(conn: asyncpg.Connection, order_id: str) -> asyncpg.Record | None:
+    """What was heard about this order before its confirmation, if anything."""
+    return await conn.fetchrow(
+        "SELECT cancelled_at, consignee FROM early_order_news WHERE order_id = $1", order_id
+    )
