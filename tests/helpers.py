@@ -47,6 +47,18 @@ async def wait_applied(service: str, event_id: str, timeout: float = 30) -> None
         await asyncio.sleep(0.1)
 
 
+async def wait_routing_knows(sku: str, units: int, timeout: float = 60) -> None:
+    """Wait until routing's own view holds ``units`` of a SKU in some warehouse. A stock_changed on
+    Kafka is not yet routing's view: an order placed before routing applied it finds no warehouse."""
+    deadline = asyncio.get_running_loop().time() + timeout
+    while not await db_fetch(
+        "routing", "SELECT 1 FROM stock_view WHERE sku = $1 AND available >= $2", sku, units
+    ):
+        if asyncio.get_running_loop().time() > deadline:
+            raise AssertionError(f"routing never saw {units} of {sku}")
+        await asyncio.sleep(0.1)
+
+
 async def seed_stock(sku: str, per_warehouse: dict[str, int]) -> None:
     """The three demo warehouses exist and hold these units of a SKU."""
     async with httpx.AsyncClient(timeout=10, headers=dev_headers()) as http:

@@ -36,7 +36,7 @@ from services.notifications.domain.policy import message_id_for
 from services.notifications.domain.replies import signature_for
 from services.notifications.settings import SANDBOX_APP_SECRET
 from tests.conftest import Tap, body_has, publish_event
-from tests.helpers import channel_order, encode, seed_stock, unique, url
+from tests.helpers import channel_order, encode, seed_stock, unique, url, wait_routing_knows
 
 pytestmark = pytest.mark.e2e
 
@@ -286,7 +286,7 @@ async def test_cod_order_asks_for_confirmation_on_whatsapp_and_the_customers_con
 ) -> None:
     sku, phone = unique("E2E-COD"), new_phone()
     await seed_stock(sku, {"GGN1": 5})
-    await tap.wait_for("inventory.stock_changed.v1", body_has(sku=sku))
+    await wait_routing_knows(sku, 5)
     await sandbox_call("PUT", f"/_sandbox/whatsapp/numbers/{phone}", {"auto_reply": "cod_confirm"})
     channel_order_id = unique("SHP-COD")
     order = channel_order(

@@ -13,7 +13,7 @@ from aiokafka import AIOKafkaProducer
 from deploy.local.ports import dev_headers
 from services.orders.domain import razorpay
 from tests.conftest import Tap, body_has
-from tests.helpers import channel_order, db_fetch, encode, seed_stock, unique, url
+from tests.helpers import channel_order, encode, seed_stock, unique, url, wait_routing_knows
 
 WEBHOOK_SECRET = "dabba-sandbox-webhook-secret"
 COD = {
@@ -58,16 +58,6 @@ async def stocked_sku(tap: Tap, units: int = 5) -> str:
     await tap.wait_for("inventory.stock_changed.v1", body_has(sku=sku, available_total=units))
     await wait_routing_knows(sku, units)
     return sku
-
-
-async def wait_routing_knows(sku: str, units: int, timeout: float = 60) -> None:
-    deadline = asyncio.get_running_loop().time() + timeout
-    while not await db_fetch(
-        "routing", "SELECT 1 FROM stock_view WHERE sku = $1 AND available >= $2", sku, units
-    ):
-        if asyncio.get_running_loop().time() > deadline:
-            raise AssertionError(f"routing never saw {units} of {sku}")
-        await asyncio.sleep(0.1)
 
 
 async def place(producer: AIOKafkaProducer, tap: Tap, sku: str, **overrides: Any) -> str:

@@ -21,10 +21,9 @@ from tests.e2e.orders.support import (
     place,
     stocked_sku,
     wait_available,
-    wait_routing_knows,
     wait_status,
 )
-from tests.helpers import channel_order, db_fetch, encode, seed_stock, unique
+from tests.helpers import channel_order, db_fetch, encode, seed_stock, unique, wait_routing_knows
 
 pytestmark = pytest.mark.e2e
 
