@@ -183,6 +183,32 @@ async def set_delivery(conn: Conn, *, message_id: str, delivery: str) -> None:
     await add_history(conn, message_id, delivery)
 
 
+async def advance_delivery(
+    conn: Conn, *, provider_message_id: str, delivery: str, moves_from: frozenset[str]
+) -> bool | None:
+    """Move the message the provider knows under this id to ``delivery`` if it is in one of the
+    states ``moves_from``, with its history line, in one statement. True when it moved, False when
+    the message is known but the status changes nothing (late, repeated), None when no message of
+    ours has this id (yet). The state is checked on the row as it is when updated, so two callbacks
+    racing each other still only move it forward."""
+    row = await conn.fetchrow(
+        """WITH moved AS (
+                UPDATE messages SET delivery = $2, updated_at = now()
+                 WHERE provider_message_id = $1 AND delivery = ANY($3::text[])
+             RETURNING message_id),
+           noted AS (INSERT INTO message_events (message_id, status) SELECT message_id, $2 FROM moved)
+           SELECT EXISTS (SELECT 1 FROM moved) AS moved,
+                  EXISTS (SELECT 1 FROM messages WHERE provider_message_id = $1) AS known""",
+        provider_message_id,
+        delivery,
+        sorted(moves_from),
+    )
+    assert row is not None
+    if row["moved"]:
+        return True
+    return False if row["known"] else None
+
+
 async def latest_about(conn: Conn, *, reference: str, phone: str) -> asyncpg.Record | None:
     """The last message to this phone about an order or shipment (what a button reply answers)."""
     return await conn.fetchrow(
