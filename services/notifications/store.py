@@ -126,19 +126,26 @@ async def suppress_opted_out(conn: Conn) -> int:
     return int(status.split()[-1])
 
 
-async def mark_sent(conn: Conn, *, message_id: str, provider_message_id: str) -> asyncpg.Record | None:
-    """The provider accepted the message; None if it was no longer queued (another try won)."""
-    row = await conn.fetchrow(
-        """UPDATE messages SET status = 'sent', delivery = 'sent', provider_message_id = $2,
-                               lease_until = NULL, error = NULL, updated_at = now()
-            WHERE message_id = $1 AND status = 'queued'
-        RETURNING *""",
-        message_id,
-        provider_message_id,
+async def mark_sent(conn: Conn, sends: list[tuple[str, str]]) -> set[str]:
+    """The provider accepted these (message id, provider message id) pairs: one statement for a
+    dispatcher round. Returns the ids recorded now; one that was no longer queued (another try
+    won) is left alone."""
+    if not sends:
+        return set()
+    rows = await conn.fetch(
+        """WITH sent AS (
+                UPDATE messages m SET status = 'sent', delivery = 'sent', provider_message_id = s.provider_id,
+                                      lease_until = NULL, error = NULL, updated_at = now()
+                  FROM unnest($1::text[], $2::text[]) AS s(message_id, provider_id)
+                 WHERE m.message_id = s.message_id AND m.status = 'queued'
+             RETURNING m.message_id, m.provider_message_id),
+           noted AS (INSERT INTO message_events (message_id, status, detail)
+                     SELECT message_id, 'sent', provider_message_id FROM sent)
+           SELECT message_id FROM sent""",
+        [message_id for message_id, _ in sends],
+        [provider_id for _, provider_id in sends],
     )
-    if row is not None:
-        await add_history(conn, message_id, "sent", provider_message_id)
-    return row
+    return {r["message_id"] for r in rows}
 
 
 async def retry_later(conn: Conn, *, message_id: str, at: datetime, error: str) -> None:
@@ -360,10 +367,13 @@ async def park_status(
     )
 
 
-async def take_early_statuses(conn: Conn, provider_message_id: str) -> list[asyncpg.Record]:
-    """The statuses that arrived before the send was recorded, oldest first (and forget them)."""
+async def take_early_statuses(conn: Conn, provider_message_ids: list[str]) -> list[asyncpg.Record]:
+    """The statuses that arrived before these sends were recorded, oldest first (and forget them)."""
+    if not provider_message_ids:
+        return []
     rows = await conn.fetch(
-        "DELETE FROM early_statuses WHERE provider_message_id = $1 RETURNING *", provider_message_id
+        "DELETE FROM early_statuses WHERE provider_message_id = ANY($1::text[]) RETURNING *",
+        provider_message_ids,
     )
     return sorted(rows, key=lambda r: r["id"])
 
