@@ -46,15 +46,20 @@ async def queue(
     """Record a message to send at ``send_at`` (or as suppressed, with why); False if this message
     id exists already, i.e. the event was redelivered or the message was planned before."""
     status = "suppressed" if suppressed else "queued"
+    # The message and the first line of its history in one statement.
     inserted = await conn.fetchval(
-        """INSERT INTO messages (message_id, order_id, template, language, channel, recipient, parameters,
-                                 cause_event_id, status, error, occasion, subject, provider_template,
-                                 dlt_template_id, body, buttons, url_suffix, urgent, transactional,
-                                 fallback, fallback_of, next_attempt_at)
-           VALUES ($1, $2, $3, $4, $5, $6, $7::jsonb, $8, $9, $10, $11, $12, $13, $14, $15, $16::jsonb,
-                   $17, $18, $19, $20::jsonb, $21, $22)
-           ON CONFLICT (message_id) DO NOTHING
-           RETURNING true""",
+        """WITH queued AS (
+                INSERT INTO messages (message_id, order_id, template, language, channel, recipient,
+                                      parameters, cause_event_id, status, error, occasion, subject,
+                                      provider_template, dlt_template_id, body, buttons, url_suffix, urgent,
+                                      transactional, fallback, fallback_of, next_attempt_at)
+                VALUES ($1, $2, $3, $4, $5, $6, $7::jsonb, $8, $9, $10, $11, $12, $13, $14, $15, $16::jsonb,
+                        $17, $18, $19, $20::jsonb, $21, $22)
+                ON CONFLICT (message_id) DO NOTHING
+             RETURNING message_id),
+           noted AS (INSERT INTO message_events (message_id, status, detail)
+                     SELECT message_id, $9, $23 FROM queued)
+           SELECT EXISTS (SELECT 1 FROM queued)""",
         message.message_id,
         message.order_id,
         message.template,
@@ -77,9 +82,8 @@ async def queue(
         _fallback_json(message),
         fallback_of,
         send_at,
+        suppressed or f"caused by {cause_event_id}",
     )
-    if inserted:
-        await add_history(conn, message.message_id, status, suppressed or f"caused by {cause_event_id}")
     return bool(inserted)
 
 
@@ -266,7 +270,10 @@ async def save_contact(conn: Conn, facts: Facts) -> None:
         """INSERT INTO contacts (order_id, channel_order_id, name, phone, language)
            VALUES ($1, $2, $3, $4, $5)
            ON CONFLICT (order_id) DO UPDATE
-              SET channel_order_id = $2, name = $3, phone = $4, language = $5""",
+              SET channel_order_id = $2, name = $3, phone = $4, language = $5
+            -- most status changes repeat what is stored: no new row version for those
+            WHERE (contacts.channel_order_id, contacts.name, contacts.phone, contacts.language)
+                  IS DISTINCT FROM ($2, $3, $4, $5)""",
         facts.order_id,
         facts.channel_order_id,
         facts.customer_name,
