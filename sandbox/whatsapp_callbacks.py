@@ -17,6 +17,7 @@ import time
 from typing import Any, Literal, Self
 
 import httpx
+import httpx_aiohttp
 from fastapi import APIRouter, HTTPException
 from pydantic import BaseModel, Field, model_validator
 
@@ -109,14 +110,15 @@ async def post_webhook(state: SandboxState, body: dict[str, Any], *, attempts: i
     status: int | None = None
     if state.whatsapp.webhook_client is None:
         # One pooled client per sandbox: a new client per call cost more CPU than the webhook itself.
-        state.whatsapp.webhook_client = httpx.AsyncClient(timeout=10)
+        # On aiohttp's transport (as the services' clients are): half of httpx's own CPU per call.
+        state.whatsapp.webhook_client = httpx_aiohttp.HttpxAiohttpClient(timeout=10)
     client: httpx.AsyncClient = state.whatsapp.webhook_client
     headers = {"Content-Type": "application/json", "X-Hub-Signature-256": sign(raw)}
     for attempt in range(attempts):
         try:
             async with state.whatsapp.webhook_slots:
                 status = (await client.post(url, content=raw, headers=headers)).status_code
-        except httpx.HTTPError:
+        except (httpx.HTTPError, TimeoutError):
             status = None
         if status == 200:
             break

@@ -1,5 +1,5 @@
 """Sends queued messages: claims due rows under a lease, calls the provider with the message id as
-idempotency key, records the outcome and its audit event in one short transaction.
+idempotency key, then records the round's outcomes and audit events in one short transaction.
 
 No transaction stays open across a provider call (ADR 1); a crash between the call and the record
 leaves the lease to expire, and the retry reuses the same key, so the provider sends it once.
@@ -17,6 +17,7 @@ import asyncpg
 
 from chassis import faults
 from chassis.logging import get_logger, mask_phone
+from chassis.outbox import outbox_row, write_rows
 from chassis.service import Service
 from contracts import NotificationFailed, NotificationSent
 from services.notifications import store
@@ -39,6 +40,9 @@ from services.notifications.providers.interface import (
 from services.notifications.settings import NotificationsSettings
 
 log = get_logger(__name__)
+
+Outcome = tuple[asyncpg.Record, ProviderError | str]
+"""A claimed message and what its provider said: its provider message id, or the error."""
 
 AFTER_SEND = "notifications.after_send"
 """Fault point: the provider accepted the message and nothing is recorded yet."""
@@ -139,34 +143,57 @@ class Dispatcher:
     async def run_once(self) -> int:
         """Send every due message the rate limits allow; returns how many were tried."""
         pool = self._service.pool
+        claimed: list[tuple[MessageProvider, asyncpg.Record]] = []
         async with pool.acquire() as conn:
             await store.suppress_opted_out(conn)
-        tried = 0
-        sends = []
-        for channel, provider in self._providers.items():
-            limit = self._limits[channel]
-            allowed = limit.take(self._settings.dispatch_batch, time.monotonic())
-            async with pool.acquire() as conn, conn.transaction():
+            for channel, provider in self._providers.items():
+                limit = self._limits[channel]
+                allowed = limit.take(self._settings.dispatch_batch, time.monotonic())
+                # One statement, atomic on its own: the claim needs no transaction around it.
                 rows = await store.claim_due(
                     conn, channel=channel, limit=allowed, lease_s=self._settings.dispatch_lease_s
                 )
-            limit.give_back(allowed - len(rows))
-            sends += [self._deliver(provider, row) for row in rows]
-            tried += len(rows)
-        await asyncio.gather(*sends)
-        return tried
+                limit.give_back(allowed - len(rows))
+                claimed += [(provider, row) for row in rows]
+        if not claimed:
+            return 0
+        outcomes = await asyncio.gather(*(self._send(provider, row) for provider, row in claimed))
+        await self._record_round(outcomes)
+        return len(claimed)
 
-    async def _deliver(self, provider: MessageProvider, row: asyncpg.Record) -> None:
+    async def _send(self, provider: MessageProvider, row: asyncpg.Record) -> Outcome:
         outcome: ProviderError | str
         try:
             outcome = (await provider.send_template(template_message(row))).provider_message_id
         except ProviderError as exc:
             outcome = exc
         await faults.freeze_if_armed(AFTER_SEND, lambda: (row["message_id"], row["order_id"] or ""))
-        async with self._service.pool.acquire() as conn, conn.transaction():
+        return row, outcome
+
+    async def _record_round(self, outcomes: list[Outcome]) -> None:
+        """Record a round's outcomes in one transaction; if that fails, each in its own (a message
+        left unrecorded is sent again under the same key once its lease expires)."""
+        pool = self._service.pool
+        try:
+            async with pool.acquire() as conn, conn.transaction():
+                await self._record(conn, outcomes)
+            return
+        except Exception as exc:
+            log.warning("recording a dispatch round failed, one by one", size=len(outcomes), error=repr(exc))
+        for outcome in outcomes:
+            try:
+                async with pool.acquire() as conn, conn.transaction():
+                    await self._record(conn, [outcome])
+            except Exception as exc:  # its lease expires and it is sent again
+                log.error("recording a send failed", message_id=outcome[0]["message_id"], error=repr(exc))
+
+    async def _record(self, conn: store.Conn, outcomes: list[Outcome]) -> None:
+        sent = [(row, outcome) for row, outcome in outcomes if isinstance(outcome, str)]
+        await self._sent(conn, sent)
+        for row, outcome in outcomes:
             if isinstance(outcome, str):
-                await self._sent(conn, row, outcome)
-            elif isinstance(outcome, MessageRejected) or row["attempts"] >= self._settings.send_max_attempts:
+                continue
+            if isinstance(outcome, MessageRejected) or row["attempts"] >= self._settings.send_max_attempts:
                 log.warning("message failed", message_id=row["message_id"], error=str(outcome))
                 await record_failure(self._service, conn, row, str(outcome))
             else:
@@ -183,21 +210,24 @@ class Dispatcher:
                     conn, message_id=row["message_id"], at=datetime.now(UTC) + delay, error=str(outcome)
                 )
 
-    async def _sent(self, conn: store.Conn, row: asyncpg.Record, provider_message_id: str) -> None:
-        sent = await store.mark_sent(
-            conn, message_id=row["message_id"], provider_message_id=provider_message_id
-        )
-        if sent is None:
-            return
-        log.info("message sent", order_id=row["order_id"], template=row["template"], channel=row["channel"])
-        await self._service.emit(
-            conn,
-            NotificationSent(**_audit(row), provider_message_id=provider_message_id),  # type: ignore[arg-type]
-        )
-        for early in await store.take_early_statuses(conn, provider_message_id):
-            update = StatusUpdate(
-                provider_message_id, Delivery(early["status"]), early["error"], early["error_code"]
+    async def _sent(self, conn: store.Conn, sent: list[tuple[asyncpg.Record, str]]) -> None:
+        """Record accepted sends with their audit events, then apply statuses that overtook them."""
+        recorded = await store.mark_sent(conn, [(row["message_id"], provider) for row, provider in sent])
+        events = []
+        for row, provider_message_id in sent:
+            if row["message_id"] not in recorded:
+                continue
+            log.info(
+                "message sent", order_id=row["order_id"], template=row["template"], channel=row["channel"]
             )
-            current = await store.by_provider_id(conn, provider_message_id)
+            audit = NotificationSent(**_audit(row), provider_message_id=provider_message_id)  # type: ignore[arg-type]
+            events.append(outbox_row(audit, source=self._service.name)[1])
+        await write_rows(conn, events)
+        provider_ids = [provider_id for row, provider_id in sent if row["message_id"] in recorded]
+        for early in await store.take_early_statuses(conn, provider_ids):
+            update = StatusUpdate(
+                early["provider_message_id"], Delivery(early["status"]), early["error"], early["error_code"]
+            )
+            current = await store.by_provider_id(conn, early["provider_message_id"])
             assert current is not None, "recorded in this transaction"
             await apply_status(self._service, conn, current, update)

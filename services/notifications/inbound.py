@@ -1,8 +1,10 @@
 """What the WhatsApp webhook's news does: delivery statuses move the audit forward (a failure falls
 back to SMS), button replies become ``notifications.customer_replied.v1``, STOP opts a customer out.
 
-One transaction per webhook call; Meta redelivers a call we did not answer 200, and every step is
-idempotent (forward-only statuses, replies remembered by their wamid).
+A webhook that only reports sent, delivered or read (most of them) costs one statement per status,
+each atomic on its own; anything else (a failure, a reply, a STOP) is applied in one transaction per
+call. Meta redelivers a call we did not answer 200, and every step is idempotent (forward-only
+statuses, replies remembered by their wamid).
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from chassis.service import Service
 from contracts import CustomerReplied, NotificationChannel, ReplyChoice
 from services.notifications import store
 from services.notifications.dispatcher import apply_status
+from services.notifications.domain.delivery import Delivery, moved_by
 from services.notifications.domain.replies import ButtonReply, Notice, StatusUpdate, TextReply, reattempt_on
 
 log = get_logger(__name__)
@@ -24,6 +27,12 @@ NDR_CHOICES = frozenset(c for c in ReplyChoice if c.value.startswith("ndr_"))
 async def apply(service: Service, notices: list[Notice]) -> dict[str, int]:
     """Apply a webhook's notices; returns how many of each kind changed something."""
     counts = {"statuses": 0, "replies": 0, "opt_outs": 0}
+    if all(isinstance(n, StatusUpdate) and n.status is not Delivery.FAILED for n in notices):
+        async with service.pool.acquire() as conn:
+            for notice in notices:
+                assert isinstance(notice, StatusUpdate)
+                counts["statuses"] += await _status(service, conn, notice)
+        return counts
     async with service.pool.acquire() as conn, conn.transaction():
         for notice in notices:
             if isinstance(notice, StatusUpdate):
@@ -39,8 +48,18 @@ async def apply(service: Service, notices: list[Notice]) -> dict[str, int]:
 
 
 async def _status(service: Service, conn: store.Conn, notice: StatusUpdate) -> int:
-    row = await store.by_provider_id(conn, notice.provider_message_id)
-    if row is None:
+    if notice.status is Delivery.FAILED:
+        row = await store.by_provider_id(conn, notice.provider_message_id)
+        moved = None if row is None else await apply_status(service, conn, row, notice)
+    else:
+        # Sent, delivered, read: one UPDATE of the delivery column, no read first.
+        moved = await store.advance_delivery(
+            conn,
+            provider_message_id=notice.provider_message_id,
+            delivery=notice.status.value,
+            moves_from=frozenset(d.value for d in moved_by(notice.status)),
+        )
+    if moved is None:
         # Meta can call before the dispatcher recorded the send: keep it for that moment.
         await store.park_status(
             conn,
@@ -50,7 +69,7 @@ async def _status(service: Service, conn: store.Conn, notice: StatusUpdate) -> i
             error_code=notice.error_code,
         )
         return 0
-    return int(await apply_status(service, conn, row, notice))
+    return int(moved)
 
 
 async def _reply(service: Service, conn: store.Conn, notice: ButtonReply) -> int:

@@ -46,15 +46,20 @@ async def queue(
     """Record a message to send at ``send_at`` (or as suppressed, with why); False if this message
     id exists already, i.e. the event was redelivered or the message was planned before."""
     status = "suppressed" if suppressed else "queued"
+    # The message and the first line of its history in one statement.
     inserted = await conn.fetchval(
-        """INSERT INTO messages (message_id, order_id, template, language, channel, recipient, parameters,
-                                 cause_event_id, status, error, occasion, subject, provider_template,
-                                 dlt_template_id, body, buttons, url_suffix, urgent, transactional,
-                                 fallback, fallback_of, next_attempt_at)
-           VALUES ($1, $2, $3, $4, $5, $6, $7::jsonb, $8, $9, $10, $11, $12, $13, $14, $15, $16::jsonb,
-                   $17, $18, $19, $20::jsonb, $21, $22)
-           ON CONFLICT (message_id) DO NOTHING
-           RETURNING true""",
+        """WITH queued AS (
+                INSERT INTO messages (message_id, order_id, template, language, channel, recipient,
+                                      parameters, cause_event_id, status, error, occasion, subject,
+                                      provider_template, dlt_template_id, body, buttons, url_suffix, urgent,
+                                      transactional, fallback, fallback_of, next_attempt_at)
+                VALUES ($1, $2, $3, $4, $5, $6, $7::jsonb, $8, $9, $10, $11, $12, $13, $14, $15, $16::jsonb,
+                        $17, $18, $19, $20::jsonb, $21, $22)
+                ON CONFLICT (message_id) DO NOTHING
+             RETURNING message_id),
+           noted AS (INSERT INTO message_events (message_id, status, detail)
+                     SELECT message_id, $9, $23 FROM queued)
+           SELECT EXISTS (SELECT 1 FROM queued)""",
         message.message_id,
         message.order_id,
         message.template,
@@ -77,9 +82,8 @@ async def queue(
         _fallback_json(message),
         fallback_of,
         send_at,
+        suppressed or f"caused by {cause_event_id}",
     )
-    if inserted:
-        await add_history(conn, message.message_id, status, suppressed or f"caused by {cause_event_id}")
     return bool(inserted)
 
 
@@ -126,19 +130,26 @@ async def suppress_opted_out(conn: Conn) -> int:
     return int(status.split()[-1])
 
 
-async def mark_sent(conn: Conn, *, message_id: str, provider_message_id: str) -> asyncpg.Record | None:
-    """The provider accepted the message; None if it was no longer queued (another try won)."""
-    row = await conn.fetchrow(
-        """UPDATE messages SET status = 'sent', delivery = 'sent', provider_message_id = $2,
-                               lease_until = NULL, error = NULL, updated_at = now()
-            WHERE message_id = $1 AND status = 'queued'
-        RETURNING *""",
-        message_id,
-        provider_message_id,
+async def mark_sent(conn: Conn, sends: list[tuple[str, str]]) -> set[str]:
+    """The provider accepted these (message id, provider message id) pairs: one statement for a
+    dispatcher round. Returns the ids recorded now; one that was no longer queued (another try
+    won) is left alone."""
+    if not sends:
+        return set()
+    rows = await conn.fetch(
+        """WITH sent AS (
+                UPDATE messages m SET status = 'sent', delivery = 'sent', provider_message_id = s.provider_id,
+                                      lease_until = NULL, error = NULL, updated_at = now()
+                  FROM unnest($1::text[], $2::text[]) AS s(message_id, provider_id)
+                 WHERE m.message_id = s.message_id AND m.status = 'queued'
+             RETURNING m.message_id, m.provider_message_id),
+           noted AS (INSERT INTO message_events (message_id, status, detail)
+                     SELECT message_id, 'sent', provider_message_id FROM sent)
+           SELECT message_id FROM sent""",
+        [message_id for message_id, _ in sends],
+        [provider_id for _, provider_id in sends],
     )
-    if row is not None:
-        await add_history(conn, message_id, "sent", provider_message_id)
-    return row
+    return {r["message_id"] for r in rows}
 
 
 async def retry_later(conn: Conn, *, message_id: str, at: datetime, error: str) -> None:
@@ -181,6 +192,32 @@ async def set_delivery(conn: Conn, *, message_id: str, delivery: str) -> None:
         "UPDATE messages SET delivery = $2, updated_at = now() WHERE message_id = $1", message_id, delivery
     )
     await add_history(conn, message_id, delivery)
+
+
+async def advance_delivery(
+    conn: Conn, *, provider_message_id: str, delivery: str, moves_from: frozenset[str]
+) -> bool | None:
+    """Move the message the provider knows under this id to ``delivery`` if it is in one of the
+    states ``moves_from``, with its history line, in one statement. True when it moved, False when
+    the message is known but the status changes nothing (late, repeated), None when no message of
+    ours has this id (yet). The state is checked on the row as it is when updated, so two callbacks
+    racing each other still only move it forward."""
+    row = await conn.fetchrow(
+        """WITH moved AS (
+                UPDATE messages SET delivery = $2, updated_at = now()
+                 WHERE provider_message_id = $1 AND delivery = ANY($3::text[])
+             RETURNING message_id),
+           noted AS (INSERT INTO message_events (message_id, status) SELECT message_id, $2 FROM moved)
+           SELECT EXISTS (SELECT 1 FROM moved) AS moved,
+                  EXISTS (SELECT 1 FROM messages WHERE provider_message_id = $1) AS known""",
+        provider_message_id,
+        delivery,
+        sorted(moves_from),
+    )
+    assert row is not None
+    if row["moved"]:
+        return True
+    return False if row["known"] else None
 
 
 async def latest_about(conn: Conn, *, reference: str, phone: str) -> asyncpg.Record | None:
@@ -233,7 +270,10 @@ async def save_contact(conn: Conn, facts: Facts) -> None:
         """INSERT INTO contacts (order_id, channel_order_id, name, phone, language)
            VALUES ($1, $2, $3, $4, $5)
            ON CONFLICT (order_id) DO UPDATE
-              SET channel_order_id = $2, name = $3, phone = $4, language = $5""",
+              SET channel_order_id = $2, name = $3, phone = $4, language = $5
+            -- most status changes repeat what is stored: no new row version for those
+            WHERE (contacts.channel_order_id, contacts.name, contacts.phone, contacts.language)
+                  IS DISTINCT FROM ($2, $3, $4, $5)""",
         facts.order_id,
         facts.channel_order_id,
         facts.customer_name,
@@ -334,10 +374,13 @@ async def park_status(
     )
 
 
-async def take_early_statuses(conn: Conn, provider_message_id: str) -> list[asyncpg.Record]:
-    """The statuses that arrived before the send was recorded, oldest first (and forget them)."""
+async def take_early_statuses(conn: Conn, provider_message_ids: list[str]) -> list[asyncpg.Record]:
+    """The statuses that arrived before these sends were recorded, oldest first (and forget them)."""
+    if not provider_message_ids:
+        return []
     rows = await conn.fetch(
-        "DELETE FROM early_statuses WHERE provider_message_id = $1 RETURNING *", provider_message_id
+        "DELETE FROM early_statuses WHERE provider_message_id = ANY($1::text[]) RETURNING *",
+        provider_message_ids,
     )
     return sorted(rows, key=lambda r: r["id"])
 

@@ -38,7 +38,7 @@ async def measure(
     cod_amount_paise: int,
 ) -> allocation.Parcel:
     """The box for these lines from recorded SKU sizes, or the configured default per unit."""
-    known = await store.dimensions(conn, [sku for sku, _ in lines])
+    known = await store.REFERENCE.dimensions(conn, [sku for sku, _ in lines], ttl_s=settings.reference_ttl_s)
     length, breadth, height = settings.unit_dimensions_cm
     default = allocation.Dimensions(settings.unit_weight_grams, length, breadth, height)
     return allocation.parcel_for(
@@ -67,8 +67,10 @@ async def allocate(
             allocation.CourierTerms(courier=name, max_cod_paise=settings.max_cod_paise.get(name, 0))
             for name in settings.courier_names
         ],
-        serviceability=await store.serviceability_at(conn, customer_pincode),
-        rate_cards=await store.rate_cards(conn),
+        serviceability=await store.REFERENCE.serviceability_at(
+            conn, customer_pincode, ttl_s=settings.reference_ttl_s
+        ),
+        rate_cards=await store.REFERENCE.rate_cards(conn, ttl_s=settings.reference_ttl_s),
         policy=settings.allocation_policy,
         promised_days=promised_days,
         priority=settings.priority_list,
@@ -110,7 +112,7 @@ async def _allocate_and_book(
     adapters: dict[str, CourierAdapter],
 ) -> Outcome:
     """Rank the couriers, book down the list, store the decision and every attempt."""
-    origin = await store.pickup_location(conn, warehouse_code)
+    origin = await store.REFERENCE.pickup_location(conn, warehouse_code, ttl_s=settings.reference_ttl_s)
     decided: allocation.Allocation | None = None
     booked: CourierBooking | None = None
     attempts: list[dict[str, str]] = []

@@ -53,6 +53,13 @@ class ShippingSettings(ServiceSettings):
     unit_dimensions_cm: tuple[float, float, float] = Field(
         default=(20.0, 15.0, 5.0), description="L, B, H per unit of a SKU with no dimensions on record."
     )
+    reference_ttl_s: float = Field(
+        default=10.0,
+        ge=0,
+        description="How long bookings reuse serviceability, rate cards, pickup addresses and SKU sizes "
+        "before reading them again. A change made through this process shows at once (when it commits); "
+        "one made through another replica shows within this; 0 reads them for every booking.",
+    )
     data_dir: Path = Field(
         default=DATA, description="CSV files loaded at start for couriers with no rows yet."
     )

@@ -1,10 +1,13 @@
-"""SQL for shipments; plain asyncpg, one function per question or change."""
+"""SQL for shipments; plain asyncpg, one function per question or change. The reference data every
+booking reads (serviceability, rate cards, pickup addresses, SKU sizes) is cached in process."""
 
 from __future__ import annotations
 
 import json
+import time
+from collections.abc import Awaitable, Callable
 from datetime import date, datetime
-from typing import Any
+from typing import Any, TypeVar
 
 import asyncpg
 
@@ -143,6 +146,7 @@ async def replace_serviceability(
            VALUES ($1, $2, $3, $4, $5, $6)""",
         [(r.courier, r.pincode, r.prepaid, r.cod, r.reverse_pickup, source) for r in rows],
     )
+    reference_changed(conn)
 
 
 async def replace_rate_cards(conn: asyncpg.Connection, rows: list[RateCard], *, source: str) -> None:
@@ -169,6 +173,7 @@ async def replace_rate_cards(conn: asyncpg.Connection, rows: list[RateCard], *, 
             for r in rows
         ],
     )
+    reference_changed(conn)
 
 
 async def couriers_with_data(conn: asyncpg.Connection, table: str) -> set[str]:
@@ -223,6 +228,7 @@ async def upsert_pickup_location(conn: asyncpg.Connection, location: dict[str, s
                   updated_at = now()""",
         *(location[k] for k in ("warehouse_code", "name", "line1", "city", "state", "pincode", "phone")),
     )
+    reference_changed(conn)
 
 
 async def pickup_location(conn: asyncpg.Connection, warehouse_code: str) -> asyncpg.Record | None:
@@ -268,12 +274,117 @@ async def upsert_dimensions(
         dims.breadth_cm,
         dims.height_cm,
     )
+    reference_changed(conn)
 
 
 async def sku_for_barcode(conn: asyncpg.Connection, barcode: str) -> str:
     """The SKU a scanned barcode stands for; a barcode nobody registered is read as the SKU itself."""
     sku = await conn.fetchval("SELECT sku FROM sku_dimensions WHERE barcode = $1", barcode)
     return str(sku) if sku is not None else barcode
+
+
+# --- the reference data, cached in process -----------------------------------------------------
+
+T = TypeVar("T")
+
+_generation = 0
+"""Bumped whenever reference data changed through this process (once the change has committed)."""
+_writers: list[Any] = []
+"""Connections that changed reference data and may not have committed yet."""
+
+
+def reference_changed(conn: Any) -> None:
+    """Reference data was written on ``conn``: caches drop what they hold once its transaction ends."""
+    _writers.append(conn)
+
+
+def _settle() -> int:
+    """The current generation, after bumping it for every writer whose transaction has ended."""
+    global _generation
+    busy = []
+    for conn in _writers:
+        try:
+            in_transaction = conn.is_in_transaction()
+        except asyncpg.InterfaceError:  # released to the pool: its transaction is over
+            in_transaction = False
+        if in_transaction:
+            busy.append(conn)
+        else:
+            _generation += 1
+    _writers[:] = busy
+    return _generation
+
+
+class ReferenceCache:
+    """Serviceability per pincode, SKU sizes per SKU, all rate cards and pickup addresses, as read by
+    bookings. Everything is dropped after ``ttl_s`` (another replica's upload shows within that), and
+    as soon as a change written through this module in this process has committed (the HTTP upload
+    and the start-up load); a read that overlapped such a change is used once, never kept."""
+
+    def __init__(self) -> None:
+        self._values: dict[tuple[str, str], Any] = {}
+        self._generation = -1
+        self._expires = 0.0
+
+    def _fresh(self, ttl_s: float) -> int:
+        """Drop everything if it is too old or reference data changed; the generation read now."""
+        generation, now = _settle(), time.monotonic()
+        if generation != self._generation or now >= self._expires:
+            self._values.clear()
+            self._generation, self._expires = generation, now + ttl_s
+        return generation
+
+    def _keep(self, generation: int, values: dict[tuple[str, str], Any]) -> None:
+        """Keep what was read under ``generation`` unless a change has ended or begun since."""
+        if _settle() == generation == self._generation and not _writers:
+            self._values.update(values)
+
+    async def _get(self, key: tuple[str, str], ttl_s: float, load: Callable[[], Awaitable[T]]) -> T:
+        generation = self._fresh(ttl_s)
+        if key in self._values:
+            return self._values[key]  # type: ignore[no-any-return]
+        value = await load()
+        self._keep(generation, {key: value})
+        return value
+
+    async def serviceability_at(
+        self, conn: asyncpg.Connection, pincode: str, *, ttl_s: float
+    ) -> dict[str, Serviceability]:
+        """``serviceability_at``, cached."""
+        return await self._get(("serviceability", pincode), ttl_s, lambda: serviceability_at(conn, pincode))
+
+    async def rate_cards(self, conn: asyncpg.Connection, *, ttl_s: float) -> dict[tuple[str, Zone], RateCard]:
+        """``rate_cards``, cached."""
+        return await self._get(("rate_cards", ""), ttl_s, lambda: rate_cards(conn))
+
+    async def pickup_location(
+        self, conn: asyncpg.Connection, warehouse_code: str, *, ttl_s: float
+    ) -> dict[str, Any] | None:
+        """``pickup_location`` as a dict, cached."""
+
+        async def load() -> dict[str, Any] | None:
+            row = await pickup_location(conn, warehouse_code)
+            return None if row is None else dict(row)
+
+        return await self._get(("pickup_location", warehouse_code), ttl_s, load)
+
+    async def dimensions(
+        self, conn: asyncpg.Connection, skus: list[str], *, ttl_s: float
+    ) -> dict[str, Dimensions]:
+        """``dimensions``, cached per SKU (a SKU with no sizes on record is remembered as such)."""
+        generation = self._fresh(ttl_s)
+        sizes = {
+            sku: self._values[("dimensions", sku)] for sku in skus if ("dimensions", sku) in self._values
+        }
+        if missing := [sku for sku in skus if sku not in sizes]:
+            loaded = await dimensions(conn, missing)
+            sizes |= {sku: loaded.get(sku) for sku in missing}
+            self._keep(generation, {("dimensions", sku): sizes[sku] for sku in missing})
+        return {sku: size for sku, size in sizes.items() if size is not None}
+
+
+REFERENCE = ReferenceCache()
+"""The process's cache (a shipping process serves one database)."""
 
 
 # --- allocation and booking ---------------------------------------------------------------------

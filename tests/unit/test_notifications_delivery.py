@@ -12,6 +12,7 @@ from services.notifications.domain.delivery import (
     QuietHours,
     RateLimit,
     advance,
+    moved_by,
     retry_delay,
     send_at,
 )
@@ -91,3 +92,10 @@ def test_delivery_status_only_moves_forward():
     assert advance(Delivery.SENT, Delivery.FAILED) is Delivery.FAILED
     assert advance(Delivery.FAILED, Delivery.READ) is None, "failed is final"
     assert advance(Delivery.QUEUED, Delivery.READ) is Delivery.READ, "a callback may skip steps"
+
+
+def test_a_status_webhook_moves_a_message_only_from_an_earlier_state():
+    assert moved_by(Delivery.SENT) == {Delivery.QUEUED}
+    assert moved_by(Delivery.DELIVERED) == {Delivery.QUEUED, Delivery.SENT}
+    assert moved_by(Delivery.READ) == {Delivery.QUEUED, Delivery.SENT, Delivery.DELIVERED}
+    assert moved_by(Delivery.FAILED) == {Delivery.QUEUED, Delivery.SENT, Delivery.DELIVERED, Delivery.READ}

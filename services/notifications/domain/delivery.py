@@ -107,6 +107,12 @@ def advance(current: Delivery, reported: Delivery) -> Delivery | None:
     return reported if _RANK[reported] > _RANK[current] else None
 
 
+def moved_by(reported: Delivery) -> frozenset[Delivery]:
+    """The states a message can be in for a report of ``reported`` to move it (``advance`` as a
+    set, so the store can check it on the row in the statement that moves it)."""
+    return frozenset(current for current in Delivery if advance(current, reported) is reported)
+
+
 def falls_back_to_sms(channel: str, *, has_fallback: bool) -> bool:
     """A WhatsApp message that could not be delivered goes again by SMS when it has an SMS template."""
     return channel == "whatsapp" and has_fallback
