@@ -7,14 +7,15 @@ import asyncio
 import dataclasses
 from typing import Any
 
+from chassis.geo import Zone
 from services.shipping import store
-from services.shipping.allocation import RateCard, Zone
+from services.shipping.allocation import RateCard
 
 TTL = 60.0
 
 
 def card(courier: str, first_slab_paise: int) -> RateCard:
-    return RateCard(courier, Zone.D, 500, first_slab_paise, 500, 4000, 3000, 150, 4)
+    return RateCard(courier, Zone.REST_OF_INDIA, 500, first_slab_paise, 500, 4000, 3000, 150, 4)
 
 
 class Database:
@@ -63,7 +64,7 @@ class Conn:
 
 
 def price(cards: dict[tuple[str, Zone], RateCard], courier: str) -> int:
-    return cards[(courier, Zone.D)].first_slab_paise
+    return cards[(courier, Zone.REST_OF_INDIA)].first_slab_paise
 
 
 async def test_bookings_read_the_rate_cards_once_per_ttl() -> None:
