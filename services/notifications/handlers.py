@@ -14,6 +14,7 @@ from chassis.consumer import HandlerContext
 from chassis.service import Service
 from contracts import (
     LowStock,
+    OrderContactCorrected,
     OrderStatusChanged,
     ReturnRefunded,
     ReturnRequested,
@@ -60,6 +61,13 @@ def register(service: Service, settings: NotificationsSettings) -> None:
         message = policy.message_for(event)
         if message is not None:
             await queue(ctx, message)
+
+    @service.handles(OrderContactCorrected)
+    async def on_contact_corrected(ctx: HandlerContext, event: OrderContactCorrected) -> None:
+        """An operator corrected the phone: the shipped, NDR and return messages go to the new one."""
+        facts = policy.facts_from(event)
+        if facts is not None:
+            await store.save_contact(ctx.conn, facts)
 
     @service.handles(ShipmentUpdated)
     async def on_shipment_updated(ctx: HandlerContext, event: ShipmentUpdated) -> None:

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field, replace
 from contracts import (
     NdrReason,
     NotificationChannel,
+    OrderContactCorrected,
     OrderStatus,
     OrderStatusChanged,
     ReturnStatus,
@@ -186,8 +187,9 @@ def plan(
     )
 
 
-def facts_from(event: OrderStatusChanged) -> Facts | None:
-    """The facts an order's status change carries, or None when it names no customer."""
+def facts_from(event: OrderStatusChanged | OrderContactCorrected) -> Facts | None:
+    """The facts an order's status change (or an operator's correction of the phone) carries, or
+    None when it names no customer."""
     if event.customer is None:
         return None
     return Facts(
