@@ -7,13 +7,14 @@ shipment, so "why this courier?" has an answer in the console.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
 import asyncpg
 
 from chassis import geo
+from chassis.db import Conn
 from contracts import Address, OrderConfirmed, SkuQuantity
 from services.shipping import allocation, domain, store
 from services.shipping.couriers.interface import CourierAdapter, CourierBooking, CourierError, ShipmentRequest
@@ -30,7 +31,7 @@ class Outcome:
 
 
 async def measure(
-    conn: asyncpg.Connection,
+    conn: Conn,
     lines: list[tuple[str, int]],
     *,
     settings: ShippingSettings,
@@ -49,7 +50,7 @@ async def measure(
 
 
 async def allocate(
-    conn: asyncpg.Connection,
+    conn: Conn,
     *,
     warehouse_pincode: str,
     customer_pincode: str,
@@ -98,7 +99,7 @@ async def book_ranked(
 
 
 async def _allocate_and_book(
-    conn: asyncpg.Connection,
+    conn: Conn,
     *,
     shipment_id: str,
     warehouse_code: str,
@@ -145,7 +146,7 @@ async def _allocate_and_book(
 
 
 async def book(
-    conn: asyncpg.Connection,
+    conn: Conn,
     *,
     order: OrderConfirmed,
     plan: domain.ShipmentPlan,
@@ -211,7 +212,7 @@ def _request(
 
 
 async def book_reverse(
-    conn: asyncpg.Connection,
+    conn: Conn,
     *,
     shipment_id: str,
     warehouse_code: str,
@@ -246,8 +247,8 @@ async def book_reverse(
 
 
 async def rebook(
-    conn: asyncpg.Connection,
-    row: asyncpg.Record,
+    conn: Conn,
+    row: Mapping[str, Any] | asyncpg.Record,
     *,
     settings: ShippingSettings,
     adapters: dict[str, CourierAdapter],

@@ -17,6 +17,7 @@ from typing import Any
 
 import asyncpg
 
+from chassis.db import Conn
 from chassis.logging import get_logger
 from contracts import Address, Event, OrderConfirmed, OrderContactCorrected, ShipmentStatus
 from services.shipping import booking, store, updates
@@ -93,7 +94,7 @@ def status_after_rebook(status: ShipmentStatus) -> ShipmentStatus:
 
 
 async def apply(
-    conn: asyncpg.Connection,
+    conn: Conn,
     event: OrderContactCorrected,
     *,
     emit: Emit,
@@ -139,7 +140,7 @@ async def apply(
 
 
 async def _edit(
-    conn: asyncpg.Connection,
+    conn: Conn,
     row: asyncpg.Record,
     corrected: dict[str, Any],
     *,
@@ -175,7 +176,7 @@ class _NotBooked(Exception):
 
 
 async def _rebook(
-    conn: asyncpg.Connection,
+    conn: Conn,
     row: asyncpg.Record,
     corrected: dict[str, Any],
     *,
@@ -232,9 +233,7 @@ async def _rebook(
     return Fix.REBOOK
 
 
-async def _record(
-    conn: asyncpg.Connection, row: asyncpg.Record, code: str, remark: str, *, at: datetime
-) -> None:
+async def _record(conn: Conn, row: asyncpg.Record, code: str, remark: str, *, at: datetime) -> None:
     """A line in the shipment's tracking history the operator sees (GET /shipments/{id})."""
     await store.record_scan(
         conn,

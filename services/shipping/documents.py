@@ -188,7 +188,7 @@ def manifest_pdf(manifest: Manifest) -> bytes:
         for title, x in columns:
             pdf.drawString(margin + x, y, title)
         pdf.line(margin, y - 4, width - margin, y - 4)
-        return y - 8
+        return float(y - 8)
 
     chunks = [manifest.rows[i : i + rows_per_page] for i in range(0, len(manifest.rows), rows_per_page)] or [
         ()

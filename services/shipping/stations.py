@@ -16,6 +16,7 @@ from fastapi.responses import Response
 from pydantic import BaseModel, Field
 
 from chassis.auth import STAFF, Principal, Role, require
+from chassis.db import Conn
 from chassis.http import Refused
 from contracts import ShipmentStatus
 from services.shipping import documents, packing, store, updates
@@ -67,7 +68,7 @@ class Scan(BaseModel):
     barcode: str = Field(min_length=1)
 
 
-async def _packable(conn: asyncpg.Connection, shipment_id: str) -> asyncpg.Record:
+async def _packable(conn: Conn, shipment_id: str) -> asyncpg.Record:
     row = await store.lock_shipment(conn, shipment_id)
     if row is None:
         raise Refused(("shipment_id", f"no shipment {shipment_id}"), status=404, error="not found")

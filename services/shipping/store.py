@@ -11,6 +11,7 @@ from typing import Any, TypeVar
 
 import asyncpg
 
+from chassis.db import Conn
 from chassis.geo import Zone
 from contracts import ShipmentStatus
 from services.shipping.allocation import Dimensions, RateCard, Serviceability
@@ -19,7 +20,7 @@ from services.shipping.domain import ShipmentPlan
 
 
 async def insert_shipment(
-    conn: asyncpg.Connection,
+    conn: Conn,
     *,
     shipment_id: str,
     order_id: str,
@@ -45,7 +46,7 @@ async def insert_shipment(
 
 
 async def insert_reverse_pickup(
-    conn: asyncpg.Connection,
+    conn: Conn,
     *,
     shipment_id: str,
     order_id: str,
@@ -70,7 +71,7 @@ async def insert_reverse_pickup(
     return bool(status == "INSERT 0 1")
 
 
-async def forward_consignee(conn: asyncpg.Connection, order_id: str) -> dict[str, Any] | None:
+async def forward_consignee(conn: Conn, order_id: str) -> dict[str, Any] | None:
     """Who received the order's parcels: where a return is picked up when the return names no address."""
     raw = await conn.fetchval(
         """SELECT consignee FROM shipments
@@ -82,7 +83,7 @@ async def forward_consignee(conn: asyncpg.Connection, order_id: str) -> dict[str
 
 
 async def assign_awb(
-    conn: asyncpg.Connection,
+    conn: Conn,
     *,
     shipment_id: str,
     courier: str,
@@ -101,9 +102,7 @@ async def assign_awb(
     )
 
 
-async def record_booking_error(
-    conn: asyncpg.Connection, *, shipment_id: str, courier: str, error: str
-) -> None:
+async def record_booking_error(conn: Conn, *, shipment_id: str, courier: str, error: str) -> None:
     """Keep the courier's refusal on the shipment so an operator can fix and re-book it."""
     await conn.execute(
         """UPDATE shipments SET courier = $2, booking_error = $3, updated_at = now()
@@ -135,9 +134,7 @@ async def get_shipment(pool: asyncpg.Pool, shipment_id: str) -> asyncpg.Record |
 # --- courier data -------------------------------------------------------------------------------
 
 
-async def replace_serviceability(
-    conn: asyncpg.Connection, rows: list[Serviceability], *, source: str
-) -> None:
+async def replace_serviceability(conn: Conn, rows: list[Serviceability], *, source: str) -> None:
     """The couriers in ``rows`` now serve exactly these pincodes, loaded now from ``source``."""
     couriers = sorted({r.courier for r in rows})
     await conn.execute("DELETE FROM serviceability WHERE courier = ANY($1::text[])", couriers)
@@ -149,7 +146,7 @@ async def replace_serviceability(
     reference_changed(conn)
 
 
-async def replace_rate_cards(conn: asyncpg.Connection, rows: list[RateCard], *, source: str) -> None:
+async def replace_rate_cards(conn: Conn, rows: list[RateCard], *, source: str) -> None:
     """The couriers in ``rows`` now price by exactly these cards."""
     couriers = sorted({r.courier for r in rows})
     await conn.execute("DELETE FROM rate_cards WHERE courier = ANY($1::text[])", couriers)
@@ -176,7 +173,7 @@ async def replace_rate_cards(conn: asyncpg.Connection, rows: list[RateCard], *, 
     reference_changed(conn)
 
 
-async def couriers_with_data(conn: asyncpg.Connection, table: str) -> set[str]:
+async def couriers_with_data(conn: Conn, table: str) -> set[str]:
     """Couriers that already have rows in ``serviceability`` or ``rate_cards``."""
     assert table in ("serviceability", "rate_cards")
     return {r["courier"] for r in await conn.fetch(f"SELECT DISTINCT courier FROM {table}")}
@@ -199,7 +196,7 @@ async def courier_data_summary(pool: asyncpg.Pool) -> list[asyncpg.Record]:
     )
 
 
-async def serviceability_at(conn: asyncpg.Connection, pincode: str) -> dict[str, Serviceability]:
+async def serviceability_at(conn: Conn, pincode: str) -> dict[str, Serviceability]:
     """Every courier's serviceability at one pincode."""
     rows = await conn.fetch(
         "SELECT courier, pincode, prepaid, cod, reverse_pickup FROM serviceability WHERE pincode = $1",
@@ -208,7 +205,7 @@ async def serviceability_at(conn: asyncpg.Connection, pincode: str) -> dict[str,
     return {r["courier"]: Serviceability(**dict(r)) for r in rows}
 
 
-async def rate_cards(conn: asyncpg.Connection) -> dict[tuple[str, Zone], RateCard]:
+async def rate_cards(conn: Conn) -> dict[tuple[str, Zone], RateCard]:
     """Every rate card, by (courier, zone)."""
     rows = await conn.fetch(
         """SELECT courier, zone, first_slab_grams, first_slab_paise, additional_slab_grams,
@@ -218,7 +215,7 @@ async def rate_cards(conn: asyncpg.Connection) -> dict[tuple[str, Zone], RateCar
     return {(c.courier, c.zone): c for c in cards}
 
 
-async def upsert_pickup_location(conn: asyncpg.Connection, location: dict[str, str]) -> None:
+async def upsert_pickup_location(conn: Conn, location: dict[str, str]) -> None:
     """Create or change a warehouse's pickup address (what the label prints as From)."""
     await conn.execute(
         """INSERT INTO pickup_locations (warehouse_code, name, line1, city, state, pincode, phone)
@@ -231,16 +228,16 @@ async def upsert_pickup_location(conn: asyncpg.Connection, location: dict[str, s
     reference_changed(conn)
 
 
-async def pickup_location(conn: asyncpg.Connection, warehouse_code: str) -> asyncpg.Record | None:
+async def pickup_location(conn: Conn, warehouse_code: str) -> asyncpg.Record | None:
     """A warehouse's pickup address."""
     return await conn.fetchrow("SELECT * FROM pickup_locations WHERE warehouse_code = $1", warehouse_code)
 
 
-async def has_pickup_locations(conn: asyncpg.Connection) -> bool:
+async def has_pickup_locations(conn: Conn) -> bool:
     return bool(await conn.fetchval("SELECT EXISTS (SELECT 1 FROM pickup_locations)"))
 
 
-async def dimensions(conn: asyncpg.Connection, skus: list[str]) -> dict[str, Dimensions]:
+async def dimensions(conn: Conn, skus: list[str]) -> dict[str, Dimensions]:
     """Recorded per-unit sizes of these SKUs (missing ones fall back to the default)."""
     rows = await conn.fetch(
         """SELECT sku, weight_grams, length_cm, breadth_cm, height_cm
@@ -258,9 +255,7 @@ async def dimensions(conn: asyncpg.Connection, skus: list[str]) -> dict[str, Dim
     }
 
 
-async def upsert_dimensions(
-    conn: asyncpg.Connection, sku: str, barcode: str | None, dims: Dimensions
-) -> None:
+async def upsert_dimensions(conn: Conn, sku: str, barcode: str | None, dims: Dimensions) -> None:
     """Record a SKU's unit weight, size and barcode."""
     await conn.execute(
         """INSERT INTO sku_dimensions (sku, barcode, weight_grams, length_cm, breadth_cm, height_cm)
@@ -277,7 +272,7 @@ async def upsert_dimensions(
     reference_changed(conn)
 
 
-async def sku_for_barcode(conn: asyncpg.Connection, barcode: str) -> str:
+async def sku_for_barcode(conn: Conn, barcode: str) -> str:
     """The SKU a scanned barcode stands for; a barcode nobody registered is read as the SKU itself."""
     sku = await conn.fetchval("SELECT sku FROM sku_dimensions WHERE barcode = $1", barcode)
     return str(sku) if sku is not None else barcode
@@ -347,18 +342,16 @@ class ReferenceCache:
         self._keep(generation, {key: value})
         return value
 
-    async def serviceability_at(
-        self, conn: asyncpg.Connection, pincode: str, *, ttl_s: float
-    ) -> dict[str, Serviceability]:
+    async def serviceability_at(self, conn: Conn, pincode: str, *, ttl_s: float) -> dict[str, Serviceability]:
         """``serviceability_at``, cached."""
         return await self._get(("serviceability", pincode), ttl_s, lambda: serviceability_at(conn, pincode))
 
-    async def rate_cards(self, conn: asyncpg.Connection, *, ttl_s: float) -> dict[tuple[str, Zone], RateCard]:
+    async def rate_cards(self, conn: Conn, *, ttl_s: float) -> dict[tuple[str, Zone], RateCard]:
         """``rate_cards``, cached."""
         return await self._get(("rate_cards", ""), ttl_s, lambda: rate_cards(conn))
 
     async def pickup_location(
-        self, conn: asyncpg.Connection, warehouse_code: str, *, ttl_s: float
+        self, conn: Conn, warehouse_code: str, *, ttl_s: float
     ) -> dict[str, Any] | None:
         """``pickup_location`` as a dict, cached."""
 
@@ -368,9 +361,7 @@ class ReferenceCache:
 
         return await self._get(("pickup_location", warehouse_code), ttl_s, load)
 
-    async def dimensions(
-        self, conn: asyncpg.Connection, skus: list[str], *, ttl_s: float
-    ) -> dict[str, Dimensions]:
+    async def dimensions(self, conn: Conn, skus: list[str], *, ttl_s: float) -> dict[str, Dimensions]:
         """``dimensions``, cached per SKU (a SKU with no sizes on record is remembered as such)."""
         generation = self._fresh(ttl_s)
         sizes = {
@@ -391,7 +382,7 @@ REFERENCE = ReferenceCache()
 
 
 async def save_booking(
-    conn: asyncpg.Connection,
+    conn: Conn,
     *,
     shipment_id: str,
     consignee: dict[str, Any],
@@ -429,16 +420,14 @@ async def save_booking(
 # --- tracking -----------------------------------------------------------------------------------
 
 
-async def lock_by_awb(conn: asyncpg.Connection, courier: str, awb: str) -> asyncpg.Record | None:
+async def lock_by_awb(conn: Conn, courier: str, awb: str) -> asyncpg.Record | None:
     """The shipment with this AWB, locked for the transaction (scans of one parcel apply one by one)."""
     return await conn.fetchrow(
         "SELECT * FROM shipments WHERE courier = $1 AND awb = $2 FOR UPDATE", courier, awb
     )
 
 
-async def record_scan(
-    conn: asyncpg.Connection, *, shipment_id: str, scan: CourierScan, applied: bool, source: str
-) -> bool:
+async def record_scan(conn: Conn, *, shipment_id: str, scan: CourierScan, applied: bool, source: str) -> bool:
     """Keep the scan; False when this exact scan was recorded before (a repeat push or poll)."""
     status = await conn.execute(
         """INSERT INTO tracking_events (shipment_id, courier_code, status, occurred_at, location,
@@ -459,7 +448,7 @@ async def record_scan(
 
 
 async def apply_change(
-    conn: asyncpg.Connection,
+    conn: Conn,
     *,
     shipment_id: str,
     status: ShipmentStatus,
@@ -481,14 +470,12 @@ async def apply_change(
     )
 
 
-async def touch_tracked(conn: asyncpg.Connection, shipment_id: str) -> None:
+async def touch_tracked(conn: Conn, shipment_id: str) -> None:
     """We heard from the courier, even if nothing changed."""
     await conn.execute("UPDATE shipments SET tracked_at = now() WHERE shipment_id = $1", shipment_id)
 
 
-async def set_status(
-    conn: asyncpg.Connection, shipment_id: str, status: ShipmentStatus, **fields: Any
-) -> None:
+async def set_status(conn: Conn, shipment_id: str, status: ShipmentStatus, **fields: Any) -> None:
     """Our own status changes (pick, pack, manifest, cancel) and the columns that go with them."""
     allowed = {"package_grams", "packed_by", "packed_at", "manifest_id"}
     assert set(fields) <= allowed
@@ -501,7 +488,7 @@ async def set_status(
     )
 
 
-async def quiet_shipments(conn: asyncpg.Connection, *, quiet_s: float, limit: int) -> list[asyncpg.Record]:
+async def quiet_shipments(conn: Conn, *, quiet_s: float, limit: int) -> list[asyncpg.Record]:
     """Shipments on the road we have not heard about for ``quiet_s``, claimed for this poller."""
     return await conn.fetch(
         """SELECT shipment_id, courier, awb FROM shipments
@@ -520,7 +507,7 @@ async def quiet_shipments(conn: asyncpg.Connection, *, quiet_s: float, limit: in
 
 
 async def add_ndr_action(
-    conn: asyncpg.Connection,
+    conn: Conn,
     *,
     shipment_id: str,
     attempt: int,
@@ -543,7 +530,7 @@ async def add_ndr_action(
     return bool(status == "INSERT 0 1")
 
 
-async def pending_ndr_actions(conn: asyncpg.Connection, limit: int = 50) -> list[asyncpg.Record]:
+async def pending_ndr_actions(conn: Conn, limit: int = 50) -> list[asyncpg.Record]:
     """Instructions not yet accepted by the courier, claimed for this sender."""
     return await conn.fetch(
         """SELECT a.*, s.courier, s.awb FROM ndr_actions a JOIN shipments s USING (shipment_id)
@@ -552,9 +539,7 @@ async def pending_ndr_actions(conn: asyncpg.Connection, limit: int = 50) -> list
     )
 
 
-async def finish_ndr_action(
-    conn: asyncpg.Connection, action_id: int, *, error: str | None, give_up: bool
-) -> None:
+async def finish_ndr_action(conn: Conn, action_id: int, *, error: str | None, give_up: bool) -> None:
     """Sent, or failed once more (given up after too many tries)."""
     await conn.execute(
         """UPDATE ndr_actions
@@ -583,12 +568,12 @@ async def tracking_of(pool: asyncpg.Pool, shipment_id: str) -> list[asyncpg.Reco
     )
 
 
-async def lock_shipment(conn: asyncpg.Connection, shipment_id: str) -> asyncpg.Record | None:
+async def lock_shipment(conn: Conn, shipment_id: str) -> asyncpg.Record | None:
     """One shipment, locked for the transaction."""
     return await conn.fetchrow("SELECT * FROM shipments WHERE shipment_id = $1 FOR UPDATE", shipment_id)
 
 
-async def lock_for_order(conn: asyncpg.Connection, order_id: str) -> list[asyncpg.Record]:
+async def lock_for_order(conn: Conn, order_id: str) -> list[asyncpg.Record]:
     """An order's shipments, locked for the transaction."""
     return await conn.fetch(
         "SELECT * FROM shipments WHERE order_id = $1 ORDER BY warehouse_code FOR UPDATE", order_id
@@ -598,7 +583,7 @@ async def lock_for_order(conn: asyncpg.Connection, order_id: str) -> list[asyncp
 # --- pick, pack, manifest -----------------------------------------------------------------------
 
 
-async def waiting_to_pick(conn: asyncpg.Connection, warehouse_code: str, limit: int) -> list[asyncpg.Record]:
+async def waiting_to_pick(conn: Conn, warehouse_code: str, limit: int) -> list[asyncpg.Record]:
     """Booked forward shipments of a warehouse not yet picked, most urgent first, claimed."""
     return await conn.fetch(
         """SELECT * FROM shipments
@@ -612,7 +597,7 @@ async def waiting_to_pick(conn: asyncpg.Connection, warehouse_code: str, limit: 
 
 
 async def record_pack_scan(
-    conn: asyncpg.Connection, *, shipment_id: str, barcode: str, sku: str, outcome: str, actor: str
+    conn: Conn, *, shipment_id: str, barcode: str, sku: str, outcome: str, actor: str
 ) -> None:
     await conn.execute(
         """INSERT INTO pack_scans (shipment_id, barcode, sku, outcome, actor) VALUES ($1, $2, $3, $4, $5)""",
@@ -624,7 +609,7 @@ async def record_pack_scan(
     )
 
 
-async def in_box(conn: asyncpg.Connection, shipment_id: str) -> list[str]:
+async def in_box(conn: Conn, shipment_id: str) -> list[str]:
     """SKUs of the units accepted into the box so far, one entry per unit."""
     rows = await conn.fetch(
         "SELECT sku FROM pack_scans WHERE shipment_id = $1 AND outcome = 'ok' ORDER BY id", shipment_id
@@ -634,7 +619,7 @@ async def in_box(conn: asyncpg.Connection, shipment_id: str) -> list[str]:
 
 async def pack_stats(pool: asyncpg.Pool, warehouse_code: str | None) -> asyncpg.Record:
     """Scans, refused scans and shipments with a packing mistake caught, per warehouse (or all)."""
-    return await pool.fetchrow(
+    row = await pool.fetchrow(
         """SELECT count(*) AS scans,
                   count(*) FILTER (WHERE p.outcome = 'wrong_item') AS wrong_items,
                   count(*) FILTER (WHERE p.outcome = 'extra_item') AS extra_items,
@@ -644,9 +629,11 @@ async def pack_stats(pool: asyncpg.Pool, warehouse_code: str | None) -> asyncpg.
             WHERE $1::text IS NULL OR s.warehouse_code = $1""",
         warehouse_code,
     )
+    assert row is not None, "an aggregate always returns a row"
+    return row
 
 
-async def manifestable(conn: asyncpg.Connection, warehouse_code: str, courier: str) -> list[asyncpg.Record]:
+async def manifestable(conn: Conn, warehouse_code: str, courier: str) -> list[asyncpg.Record]:
     """Packed parcels of one warehouse for one courier not on a manifest yet, claimed."""
     return await conn.fetch(
         """SELECT * FROM shipments
@@ -659,7 +646,7 @@ async def manifestable(conn: asyncpg.Connection, warehouse_code: str, courier: s
 
 
 async def insert_manifest(
-    conn: asyncpg.Connection,
+    conn: Conn,
     *,
     manifest_id: str,
     courier: str,
@@ -692,7 +679,7 @@ async def get_manifest(
     return head, list(rows)
 
 
-async def unbooked(conn: asyncpg.Connection, *, older_than_s: float, limit: int) -> list[asyncpg.Record]:
+async def unbooked(conn: Conn, *, older_than_s: float, limit: int) -> list[asyncpg.Record]:
     """Shipments no courier took, last tried more than ``older_than_s`` ago, claimed for a retry."""
     return await conn.fetch(
         """SELECT * FROM shipments
@@ -710,7 +697,7 @@ async def unbooked(conn: asyncpg.Connection, *, older_than_s: float, limit: int)
 # --- contact corrections ------------------------------------------------------------------------
 
 
-async def set_consignee(conn: asyncpg.Connection, shipment_id: str, consignee: dict[str, Any]) -> None:
+async def set_consignee(conn: Conn, shipment_id: str, consignee: dict[str, Any]) -> None:
     """A corrected name, phone or address: what the next booking, the label and NDR edits use."""
     await conn.execute(
         "UPDATE shipments SET consignee = $2::jsonb, updated_at = now() WHERE shipment_id = $1",
@@ -719,7 +706,7 @@ async def set_consignee(conn: asyncpg.Connection, shipment_id: str, consignee: d
     )
 
 
-async def add_replaced_awb(conn: asyncpg.Connection, shipment_id: str, awb: str) -> int:
+async def add_replaced_awb(conn: Conn, shipment_id: str, awb: str) -> int:
     """Keep an AWB the shipment is giving up; how many it has given up so far."""
     count = await conn.fetchval(
         """UPDATE shipments SET replaced_awbs = replaced_awbs || jsonb_build_array($2::text)
@@ -734,13 +721,13 @@ async def add_replaced_awb(conn: asyncpg.Connection, shipment_id: str, awb: str)
 # --- news about an order that overtakes its confirmation ------------------------------------------
 
 
-async def lock_order(conn: asyncpg.Connection, order_id: str) -> None:
+async def lock_order(conn: Conn, order_id: str) -> None:
     """Serialise, for the transaction, the handlers that make or change an order's shipments
     (confirmed, cancelled, contact corrected): whichever comes second sees what the first did."""
     await conn.execute("SELECT pg_advisory_xact_lock(hashtext('shipping.order:' || $1))", order_id)
 
 
-async def remember_cancelled(conn: asyncpg.Connection, order_id: str, at: datetime) -> None:
+async def remember_cancelled(conn: Conn, order_id: str, at: datetime) -> None:
     """An order cancelled before its shipments exist: its confirmation, if it comes, books nothing."""
     await conn.execute(
         """INSERT INTO early_order_news (order_id, cancelled_at) VALUES ($1, $2)
@@ -752,9 +739,7 @@ async def remember_cancelled(conn: asyncpg.Connection, order_id: str, at: dateti
     )
 
 
-async def remember_correction(
-    conn: asyncpg.Connection, order_id: str, consignee: dict[str, Any], at: datetime
-) -> None:
+async def remember_correction(conn: Conn, order_id: str, consignee: dict[str, Any], at: datetime) -> None:
     """A correction made before the order's shipments exist; the newest correction wins."""
     await conn.execute(
         """INSERT INTO early_order_news (order_id, consignee, corrected_at) VALUES ($1, $2::jsonb, $3)
@@ -768,7 +753,7 @@ async def remember_correction(
     )
 
 
-async def early_news(conn: asyncpg.Connection, order_id: str) -> asyncpg.Record | None:
+async def early_news(conn: Conn, order_id: str) -> asyncpg.Record | None:
     """What was heard about this order before its confirmation, if anything."""
     return await conn.fetchrow(
         "SELECT cancelled_at, consignee FROM early_order_news WHERE order_id = $1", order_id

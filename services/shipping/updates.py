@@ -11,6 +11,7 @@ from typing import Any
 
 import asyncpg
 
+from chassis.db import Conn
 from chassis.logging import get_logger
 from contracts import Address, Event, ShipmentStatus, ShipmentUpdated
 from services.shipping import booking, store, tracking
@@ -27,7 +28,9 @@ log = get_logger(__name__)
 Emit = Callable[[Event], Awaitable[Any]]
 
 
-def updated_event(row: Mapping[str, Any], status: ShipmentStatus, **fields: Any) -> ShipmentUpdated:
+def updated_event(
+    row: Mapping[str, Any] | asyncpg.Record, status: ShipmentStatus, **fields: Any
+) -> ShipmentUpdated:
     """``shipping.shipment_updated.v1`` for a shipment row at a new status."""
     return ShipmentUpdated(
         order_id=row["order_id"],
@@ -42,7 +45,7 @@ def updated_event(row: Mapping[str, Any], status: ShipmentStatus, **fields: Any)
 
 
 async def apply_scans(
-    conn: asyncpg.Connection,
+    conn: Conn,
     *,
     courier: str,
     scans: list[CourierScan],
@@ -122,9 +125,7 @@ class NdrRefused(Exception):
         self.status = status
 
 
-async def queue_ndr_action(
-    conn: asyncpg.Connection, *, shipment_id: str, action: NdrAction, actor: str
-) -> int:
+async def queue_ndr_action(conn: Conn, *, shipment_id: str, action: NdrAction, actor: str) -> int:
     """Queue an NDR instruction for the shipment's latest failed attempt; returns that attempt."""
     row = await store.lock_shipment(conn, shipment_id)
     if row is None:
@@ -167,7 +168,7 @@ async def send_pending_ndr_actions(pool: asyncpg.Pool, adapters: dict[str, Couri
 
 
 async def rebook(
-    conn: asyncpg.Connection,
+    conn: Conn,
     row: asyncpg.Record,
     *,
     emit: Emit,
