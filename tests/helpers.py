@@ -13,8 +13,10 @@ import asyncpg
 import httpx
 
 from chassis.db import database_name, with_database
+from contracts import SkuQuantity, examples
 from deploy.local.ports import dev_headers
 from deploy.local.stack import PORTS
+from services.shipping.couriers.interface import ShipmentRequest
 
 T = TypeVar("T")
 
@@ -135,3 +137,19 @@ async def wait_until(
             raise AssertionError(f"waited {timeout}s for {what}")
         await asyncio.sleep(every)
     return found
+
+
+def shipment_request(reference: str = "SHP-0001", **overrides: Any) -> ShipmentRequest:
+    """What shipping asks a courier to book: two units of tea from Gurugram to Jaipur, COD ₹698."""
+    fields: dict[str, Any] = {
+        "reference": reference,
+        "pickup_location": "GGN1",
+        "consignee_name": "Asha Verma",
+        "consignee_phone": "+919812345678",
+        "address": examples.address(),
+        "items": (SkuQuantity(sku="TEA-ASSAM-250", quantity=2),),
+        "value_paise": 69_800,
+        "cod_amount_paise": 69_800,
+        "weight_grams": 1000,
+    }
+    return ShipmentRequest(**(fields | overrides))

@@ -15,16 +15,14 @@ import pytest
 
 from chassis import db
 from chassis.outbox import emit
-from contracts import Event, SkuQuantity
-from contracts.examples import address
+from contracts import Event
 from sandbox.app import create_app
 from sandbox.settings import SandboxSettings
 from services.shipping import jobs
-from services.shipping.couriers.interface import ShipmentRequest
 from services.shipping.couriers.xpressbees import XpressbeesCourier
 from services.shipping.settings import ShippingSettings
 from tests import infra
-from tests.helpers import unique
+from tests.helpers import shipment_request, unique
 
 pytestmark = pytest.mark.integration
 MIGRATIONS = Path(__file__).parents[2] / "services" / "shipping" / "migrations"
@@ -60,19 +58,7 @@ async def test_a_courier_that_went_quiet_is_polled_to_delivery(pool: asyncpg.Poo
         shipment_id = unique("SHP")
         await sandbox.post("/_sandbox/couriers/simulation", json={"step_delay_ms": 0, "webhook_tries": 1})
         await sandbox.post("/_sandbox/couriers/scripts", json={"reference": shipment_id})
-        booked = await courier.create_shipment(
-            ShipmentRequest(
-                reference=shipment_id,
-                pickup_location="GGN1",
-                consignee_name="Asha",
-                consignee_phone="+919812345678",
-                address=address(),
-                items=(SkuQuantity(sku="TEA", quantity=1),),
-                value_paise=100,
-                cod_amount_paise=0,
-                weight_grams=500,
-            )
-        )
+        booked = await courier.create_shipment(shipment_request(shipment_id, cod_amount_paise=0))
         await pool.execute(
             """INSERT INTO shipments (shipment_id, order_id, warehouse_code, status, courier, awb, lines,
                                       value_paise, cause_event_id, tracked_at)

@@ -9,12 +9,10 @@ from collections.abc import AsyncIterator
 import httpx
 import pytest
 
-from contracts import SkuQuantity
-from contracts.examples import address
 from sandbox.app import create_app
 from sandbox.settings import SandboxSettings
 from services.shipping.couriers.delhivery import DelhiveryCourier
-from services.shipping.couriers.interface import ShipmentRequest
+from tests.helpers import shipment_request
 
 
 @pytest.fixture
@@ -28,17 +26,7 @@ async def client() -> AsyncIterator[httpx.AsyncClient]:
 
 async def book(client: httpx.AsyncClient, reference: str) -> str:
     courier = DelhiveryCourier(client, token="t")
-    request = ShipmentRequest(
-        reference=reference,
-        pickup_location="GGN1",
-        consignee_name="Asha",
-        consignee_phone="+919812345678",
-        address=address(),
-        items=(SkuQuantity(sku="TEA", quantity=1),),
-        value_paise=100,
-        cod_amount_paise=0,
-        weight_grams=500,
-    )
+    request = shipment_request(reference, cod_amount_paise=0)
     return (await courier.create_shipment(request)).awb
 
 

@@ -10,8 +10,7 @@ from typing import Any
 import httpx
 import pytest
 
-from contracts import Address, SkuQuantity
-from contracts.examples import address
+from contracts import Address
 from sandbox.app import create_app
 from services.shipping.couriers.delhivery import DelhiveryCourier
 from services.shipping.couriers.interface import (
@@ -21,10 +20,10 @@ from services.shipping.couriers.interface import (
     CourierRejected,
     EditUnsupported,
     Handover,
-    ShipmentRequest,
 )
 from services.shipping.couriers.shiprocket import ShiprocketCourier
 from services.shipping.couriers.xpressbees import XpressbeesCourier
+from tests.helpers import shipment_request
 
 MOVED = Consignee(
     name="Asha Verma",
@@ -56,19 +55,7 @@ def courier(client: httpx.AsyncClient, name: str) -> CourierAdapter:
 
 
 async def booked(adapter: CourierAdapter, reference: str) -> CourierBooking:
-    return await adapter.create_shipment(
-        ShipmentRequest(
-            reference=reference,
-            pickup_location="GGN1",
-            consignee_name="Asha Verma",
-            consignee_phone="+919812345678",
-            address=address(),
-            items=(SkuQuantity(sku="TEA-ASSAM-250", quantity=2),),
-            value_paise=69_800,
-            cod_amount_paise=0,
-            weight_grams=1000,
-        )
-    )
+    return await adapter.create_shipment(shipment_request(reference, cod_amount_paise=0))
 
 
 async def held(client: httpx.AsyncClient, name: str, awb: str) -> dict[str, Any]:

@@ -10,8 +10,6 @@ import httpx
 import pytest
 
 from chassis.geo import Zone
-from contracts import SkuQuantity
-from contracts.examples import address
 from sandbox.app import create_app
 from services.shipping import allocation, booking
 from services.shipping.couriers.delhivery import DelhiveryCourier
@@ -25,6 +23,7 @@ from services.shipping.couriers.interface import (
 )
 from services.shipping.couriers.shiprocket import ShiprocketCourier
 from services.shipping.couriers.xpressbees import XpressbeesCourier
+from tests.helpers import shipment_request
 
 
 @pytest.fixture
@@ -35,18 +34,7 @@ async def client() -> AsyncIterator[httpx.AsyncClient]:
 
 
 def request(reference: str = "SHP-0001", **overrides: object) -> ShipmentRequest:
-    fields: dict[str, object] = {
-        "reference": reference,
-        "pickup_location": "GGN1",
-        "consignee_name": "Asha Verma",
-        "consignee_phone": "+919812345678",
-        "address": address(),
-        "items": (SkuQuantity(sku="TEA-ASSAM-250", quantity=2),),
-        "value_paise": 69_800,
-        "cod_amount_paise": 69_800,
-        "weight_grams": 1000,
-    }
-    return ShipmentRequest(**(fields | overrides))  # type: ignore[arg-type]
+    return shipment_request(reference, **overrides)
 
 
 def couriers(client: httpx.AsyncClient) -> dict[str, object]:

@@ -5,8 +5,6 @@ from collections.abc import AsyncIterator
 import httpx
 import pytest
 
-from contracts import SkuQuantity
-from contracts.examples import address
 from sandbox.app import create_app
 from services.shipping.couriers.delhivery import DelhiveryCourier
 from services.shipping.couriers.interface import (
@@ -15,6 +13,7 @@ from services.shipping.couriers.interface import (
     CourierUnavailable,
     ShipmentRequest,
 )
+from tests.helpers import shipment_request
 
 
 @pytest.fixture
@@ -25,18 +24,7 @@ async def client() -> AsyncIterator[httpx.AsyncClient]:
 
 
 def request(reference: str = "SHP-0001", **overrides) -> ShipmentRequest:
-    fields = {
-        "reference": reference,
-        "pickup_location": "BLR1",
-        "consignee_name": "Asha Verma",
-        "consignee_phone": "+919812345678",
-        "address": address(),
-        "items": (SkuQuantity(sku="TEA-ASSAM-250", quantity=2),),
-        "value_paise": 69_800,
-        "cod_amount_paise": 69_800,
-        "weight_grams": 1000,
-    }
-    return ShipmentRequest(**(fields | overrides))
+    return shipment_request(reference, pickup_location="BLR1", **overrides)
 
 
 async def test_a_confirmed_cod_parcel_gets_an_awb_from_delhivery(client):
