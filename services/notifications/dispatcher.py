@@ -81,7 +81,7 @@ async def record_failure(service: Service, conn: store.Conn, row: asyncpg.Record
     failed = await store.mark_failed(conn, message_id=row["message_id"], error=error)
     if failed is None:
         return
-    await service.emit(conn, NotificationFailed(**_audit(row), error=error[:500]))  # type: ignore[arg-type]
+    await service.emit(conn, NotificationFailed(**_audit(row), error=error[:500]))
     now = datetime.now(UTC)
     fallback = store.fallback_message(row)
     if fallback is not None and falls_back_to_sms(row["channel"], has_fallback=True):
@@ -220,7 +220,7 @@ class Dispatcher:
             log.info(
                 "message sent", order_id=row["order_id"], template=row["template"], channel=row["channel"]
             )
-            audit = NotificationSent(**_audit(row), provider_message_id=provider_message_id)  # type: ignore[arg-type]
+            audit = NotificationSent(**_audit(row), provider_message_id=provider_message_id)
             events.append(outbox_row(audit, source=self._service.name)[1])
         await write_rows(conn, events)
         provider_ids = [provider_id for row, provider_id in sent if row["message_id"] in recorded]
