@@ -173,6 +173,8 @@ class WhatsAppState:
     not_on_whatsapp: set[str] = field(default_factory=set)
     status_delay_s: dict[str, float] = field(default_factory=dict)
     """wa_id → seconds before its first status webhook (the default otherwise)."""
+    answer_delay_s: dict[str, float] = field(default_factory=dict)
+    """wa_id → seconds Meta takes to answer a send it accepted (its webhooks may come first)."""
     no_statuses: set[str] = field(default_factory=set)
     """wa_ids whose messages never get a status webhook (Meta accepted them and said nothing more)."""
     auto_reply: dict[str, str | None] = field(default_factory=dict)
@@ -192,6 +194,7 @@ class WhatsAppState:
         self.messages.clear()
         self.not_on_whatsapp.clear()
         self.status_delay_s.clear()
+        self.answer_delay_s.clear()
         self.no_statuses.clear()
         self.auto_reply.clear()
         self.default_auto_reply = None

@@ -6,6 +6,7 @@ the customer. What Meta offers instead is `biz_opaque_callback_data` (a string o
 characters, echoed in every status webhook of the message), which the sandbox keeps and echoes too.
 """
 
+import asyncio
 import base64
 import re
 import secrets
@@ -171,6 +172,8 @@ async def send_message(version: str, phone_number_id: str, request: Request, sta
     async with state.whatsapp.lock:
         state.whatsapp.messages.append(accepted)
     after_accept(state, accepted)
+    if delay := state.whatsapp.answer_delay_s.get(wa_id):
+        await asyncio.sleep(delay)
     sent: dict[str, Any] = {"id": accepted.wamid}
     if message.type == "template":
         sent["message_status"] = "accepted"

@@ -186,6 +186,9 @@ class NumberBehaviour(BaseModel):
     on_whatsapp: bool = True
     auto_reply: str | None = Field(default=None, examples=["cod_confirm", "ndr_reattempt"])
     status_delay_s: float = Field(default=STATUS_DELAY_S, ge=0, le=3600)
+    answer_delay_s: float = Field(
+        default=0.0, ge=0, le=60, description="How long Meta takes to answer a send it accepted."
+    )
     sends_statuses: bool = Field(
         default=True, description="False: messages are accepted and then no status webhook ever comes."
     )
@@ -233,6 +236,7 @@ async def set_number(phone: str, body: NumberBehaviour, state: State) -> dict[st
             state.whatsapp.not_on_whatsapp.add(wa_id)
         state.whatsapp.auto_reply[wa_id] = body.auto_reply
         state.whatsapp.status_delay_s[wa_id] = body.status_delay_s
+        state.whatsapp.answer_delay_s[wa_id] = body.answer_delay_s
         if body.sends_statuses:
             state.whatsapp.no_statuses.discard(wa_id)
         else:
