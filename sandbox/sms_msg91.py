@@ -2,8 +2,8 @@
 with VAR1…), answering {"message": <request id>, "type": "success"} or {"type": "error"}.
 
 Like operators' DLT scrubbing, a request without a 19-digit DLT template id or a 6-letter sender
-header is refused. MSG91 has no idempotency key; the sandbox honours `Idempotency-Key` anyway so
-tests can prove the service never sends one SMS under two keys.
+header is refused. MSG91 has no idempotency key, and neither has the sandbox: a repeated request
+sends a second SMS, so tests see what a customer would.
 """
 
 import re
@@ -53,37 +53,28 @@ class FlowRequest(BaseModel):
 @router.post(
     "/api/v5/flow", dependencies=[Depends(fault_gate(Provider.SMS, render_fault)), Depends(require_authkey)]
 )
-async def send_flow(
-    request: Request, state: State, idempotency_key: Annotated[str | None, Header()] = None
-) -> dict[str, Any]:
+async def send_flow(request: Request, state: State) -> dict[str, Any]:
     try:
         flow = FlowRequest.model_validate(await request.json())
     except (ValueError, ValidationError) as exc:
         where = exc.errors()[0]["loc"] if isinstance(exc, ValidationError) else ("body",)
         raise msg91_error(400, f"Invalid {'.'.join(str(p) for p in where)}") from exc
     sms = state.sms
+    request_id = secrets.token_hex(12)
     async with sms.lock:
-        request_id = sms.request_by_key.get(idempotency_key) if idempotency_key else None
-        if request_id is None:
-            request_id = secrets.token_hex(12)
-            for recipient in flow.recipients:
-                variables = {
-                    k: v for k, v in (recipient.model_extra or {}).items() if re.fullmatch(r"VAR\d+", k)
+        for recipient in flow.recipients:
+            variables = {k: v for k, v in (recipient.model_extra or {}).items() if re.fullmatch(r"VAR\d+", k)}
+            sms.messages.append(
+                {
+                    "request_id": request_id,
+                    "to": recipient.mobiles,
+                    "template_id": flow.template_id,
+                    "dlt_template_id": flow.DLT_TE_ID,
+                    "sender": flow.sender,
+                    "variables": variables,
+                    "received_at": utc_now().isoformat(),
                 }
-                sms.messages.append(
-                    {
-                        "request_id": request_id,
-                        "to": recipient.mobiles,
-                        "template_id": flow.template_id,
-                        "dlt_template_id": flow.DLT_TE_ID,
-                        "sender": flow.sender,
-                        "variables": variables,
-                        "idempotency_key": idempotency_key,
-                        "received_at": utc_now().isoformat(),
-                    }
-                )
-            if idempotency_key:
-                sms.request_by_key[idempotency_key] = request_id
+            )
     return {"message": request_id, "type": "success"}
 
 

@@ -143,7 +143,8 @@ class WhatsAppMessage:
     template_name: str | None
     language: str | None
     body: dict[str, Any]
-    idempotency_key: str | None
+    biz_opaque_callback_data: str | None
+    """What the sender asked Meta to echo in this message's status webhooks (Dabba: its message id)."""
     received_at: datetime
 
     def as_dict(self) -> dict[str, Any]:
@@ -156,7 +157,7 @@ class WhatsAppMessage:
             "type": self.type,
             "template": self.template_name,
             "language": self.language,
-            "idempotency_key": self.idempotency_key,
+            "biz_opaque_callback_data": self.biz_opaque_callback_data,
             "received_at": self.received_at.isoformat(),
             "body": self.body,
         }
@@ -164,12 +165,18 @@ class WhatsAppMessage:
 
 @dataclass
 class WhatsAppState:
-    """Accepted messages in arrival order and the Idempotency-Key → wamid index; how customers
-    behave (numbers not on WhatsApp, automatic button replies) and the webhooks sent back."""
+    """Accepted messages in arrival order (a repeated POST is a second message, as on Meta); how
+    customers behave (numbers not on WhatsApp, automatic button replies, statuses late or never)
+    and the webhooks sent back."""
 
     messages: list[WhatsAppMessage] = field(default_factory=list)
-    wamid_by_key: dict[tuple[str, str], str] = field(default_factory=dict)
     not_on_whatsapp: set[str] = field(default_factory=set)
+    status_delay_s: dict[str, float] = field(default_factory=dict)
+    """wa_id → seconds before its first status webhook (the default otherwise)."""
+    answer_delay_s: dict[str, float] = field(default_factory=dict)
+    """wa_id → seconds Meta takes to answer a send it accepted (its webhooks may come first)."""
+    no_statuses: set[str] = field(default_factory=set)
+    """wa_ids whose messages never get a status webhook (Meta accepted them and said nothing more)."""
     auto_reply: dict[str, str | None] = field(default_factory=dict)
     """wa_id → the choice that number taps on any message offering it (None: never replies)."""
     default_auto_reply: str | None = None
@@ -185,8 +192,10 @@ class WhatsAppState:
     def clear(self) -> None:
         """Forget every message, key, behaviour and webhook."""
         self.messages.clear()
-        self.wamid_by_key.clear()
         self.not_on_whatsapp.clear()
+        self.status_delay_s.clear()
+        self.answer_delay_s.clear()
+        self.no_statuses.clear()
         self.auto_reply.clear()
         self.default_auto_reply = None
         self.webhooks.clear()
@@ -197,16 +206,14 @@ class WhatsAppState:
 
 @dataclass
 class SmsState:
-    """Accepted SMS (MSG91 flow requests, one per recipient) and the Idempotency-Key index."""
+    """Accepted SMS (MSG91 flow requests, one per recipient); a repeated request is a second SMS."""
 
     messages: list[dict[str, Any]] = field(default_factory=list)
-    request_by_key: dict[str, str] = field(default_factory=dict)
     lock: asyncio.Lock = field(default_factory=asyncio.Lock)
 
     def clear(self) -> None:
         """Forget every SMS."""
         self.messages.clear()
-        self.request_by_key.clear()
 
 
 @dataclass

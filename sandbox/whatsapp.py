@@ -1,13 +1,12 @@
 """WhatsApp Cloud API (Meta Graph) shapes: POST /{version}/{phone_number_id}/messages.
 Validates template, text and interactive messages, records each accepted one, answers a wamid.
 
-Idempotency: Meta's Cloud API has no idempotency key; a retried POST sends the message twice.
-Dabba's real exactly-once guarantee is the notifications service's own message table. The
-sandbox still honours an `Idempotency-Key` header (our adapters always send one): the same key
-returns the same wamid and records the message once, so tests can count deliveries and prove
-the notifications service never sends one notification under two different keys.
+Like Meta's Cloud API, the sandbox has no idempotency key: a repeated POST is a second message to
+the customer. What Meta offers instead is `biz_opaque_callback_data` (a string of up to 512
+characters, echoed in every status webhook of the message), which the sandbox keeps and echoes too.
 """
 
+import asyncio
 import base64
 import re
 import secrets
@@ -115,6 +114,7 @@ class OutgoingMessage(BaseModel):
     template: Template | None = None
     text: Text | None = None
     interactive: dict[str, Any] | None = None
+    biz_opaque_callback_data: str | None = Field(default=None, max_length=512)
 
     @model_validator(mode="after")
     def has_object_for_type(self) -> Self:
@@ -152,43 +152,29 @@ def new_wamid() -> str:
 
 
 @router.post("/{version}/{phone_number_id}/messages")
-async def send_message(
-    version: str,
-    phone_number_id: str,
-    request: Request,
-    state: State,
-    idempotency_key: Annotated[str | None, Header()] = None,
-) -> dict[str, Any]:
+async def send_message(version: str, phone_number_id: str, request: Request, state: State) -> dict[str, Any]:
     if not GRAPH_VERSION.match(version) or not phone_number_id.isdigit():
         raise meta_error(400, 2500, f"Unknown path components: /{phone_number_id}/messages")
     body, message = await parse(request)
     wa_id = message.to.lstrip("+")
-    whatsapp = state.whatsapp
-    async with whatsapp.lock:
-        key = (phone_number_id, idempotency_key) if idempotency_key else None
-        wamid = whatsapp.wamid_by_key.get(key) if key else None
-        accepted = None
-        if wamid is None:
-            wamid = new_wamid()
-            whatsapp.messages.append(
-                accepted := WhatsAppMessage(
-                    wamid=wamid,
-                    phone_number_id=phone_number_id,
-                    to=message.to,
-                    wa_id=wa_id,
-                    type=message.type,
-                    template_name=message.template.name if message.template else None,
-                    language=message.template.language.code if message.template else None,
-                    body=body,
-                    idempotency_key=idempotency_key,
-                    received_at=utc_now(),
-                )
-            )
-            if key:
-                whatsapp.wamid_by_key[key] = wamid
-    if accepted is not None:
-        after_accept(state, accepted)
-    sent: dict[str, Any] = {"id": wamid}
+    accepted = WhatsAppMessage(
+        wamid=new_wamid(),
+        phone_number_id=phone_number_id,
+        to=message.to,
+        wa_id=wa_id,
+        type=message.type,
+        template_name=message.template.name if message.template else None,
+        language=message.template.language.code if message.template else None,
+        body=body,
+        biz_opaque_callback_data=message.biz_opaque_callback_data,
+        received_at=utc_now(),
+    )
+    async with state.whatsapp.lock:
+        state.whatsapp.messages.append(accepted)
+    after_accept(state, accepted)
+    if delay := state.whatsapp.answer_delay_s.get(wa_id):
+        await asyncio.sleep(delay)
+    sent: dict[str, Any] = {"id": accepted.wamid}
     if message.type == "template":
         sent["message_status"] = "accepted"
     return {

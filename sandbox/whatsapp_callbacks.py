@@ -1,9 +1,11 @@
-"""What Meta sends back after a message: status webhooks (sent, delivered or failed) and the
-customer's button reply or text, signed with X-Hub-Signature-256 like the real Cloud API.
+"""What Meta sends back after a message: status webhooks (sent, delivered or failed, echoing the
+message's biz_opaque_callback_data) and the customer's button reply or text, signed with
+X-Hub-Signature-256 like the real Cloud API, and retried with backoff while they fail.
 
 Webhooks go to $NOTIFICATIONS_URL/webhooks/whatsapp, signed with $WHATSAPP_APP_SECRET (the same
 default as the notifications service); without NOTIFICATIONS_URL (in-process tests) none are sent.
-Control routes under /_sandbox/whatsapp make numbers unreachable, set automatic replies, reply now;
+Control routes under /_sandbox/whatsapp make numbers unreachable, delay or withhold their statuses,
+set automatic replies, reply now;
 WHATSAPP_AUTO_REPLY=cod_confirm makes every number without its own rule tap that button (the demo).
 """
 
@@ -29,6 +31,12 @@ NOT_ON_WHATSAPP = (131026, "Message undeliverable")
 """Meta's error for a number that has no WhatsApp account: accepted, then a failed status."""
 STATUS_DELAY_S = 0.5
 REPLY_DELAY_S = 0.5
+WEBHOOK_RETRY_FOR_S = 300.0
+"""How long a failing webhook is retried (Meta keeps trying for up to 7 days)."""
+WEBHOOK_BACKOFF_S = (1.0, 5.0)
+"""First and longest wait between tries of a failing webhook (doubling in between)."""
+CONTROL_RETRY_FOR_S = 15.0
+"""A webhook a control route sends now is retried only this long: its caller waits for the answer."""
 _tasks: set[asyncio.Task[None]] = set()
 
 router = APIRouter(prefix="/_sandbox/whatsapp")
@@ -66,6 +74,8 @@ def status_value(
         "timestamp": str(int(time.time())),
         "recipient_id": message.wa_id,
     }
+    if message.biz_opaque_callback_data is not None:
+        item["biz_opaque_callback_data"] = message.biz_opaque_callback_data
     if error is not None:
         code, title = error
         item["errors"] = [{"code": code, "title": title, "message": title}]
@@ -101,8 +111,11 @@ def reply_value(
     }
 
 
-async def post_webhook(state: SandboxState, body: dict[str, Any], *, attempts: int = 5) -> int | None:
-    """POST a signed notification; retried on failure like Meta does. Returns the last status."""
+async def post_webhook(
+    state: SandboxState, body: dict[str, Any], *, retry_for_s: float = WEBHOOK_RETRY_FOR_S
+) -> int | None:
+    """POST a signed notification; like Meta, a refused connection or a non-2xx answer is tried
+    again with backoff (1 s doubling to 5 s) for ``retry_for_s``. Returns the last HTTP status."""
     url = webhook_url()
     if url is None:
         return None
@@ -114,15 +127,17 @@ async def post_webhook(state: SandboxState, body: dict[str, Any], *, attempts: i
         state.whatsapp.webhook_client = httpx_aiohttp.HttpxAiohttpClient(timeout=10)
     client: httpx.AsyncClient = state.whatsapp.webhook_client
     headers = {"Content-Type": "application/json", "X-Hub-Signature-256": sign(raw)}
-    for attempt in range(attempts):
+    give_up_at, backoff = time.monotonic() + retry_for_s, WEBHOOK_BACKOFF_S[0]
+    while True:
         try:
             async with state.whatsapp.webhook_slots:
                 status = (await client.post(url, content=raw, headers=headers)).status_code
         except (httpx.HTTPError, TimeoutError):
             status = None
-        if status == 200:
+        if (status is not None and 200 <= status < 300) or time.monotonic() + backoff > give_up_at:
             break
-        await asyncio.sleep(0.5 * 2**attempt)
+        await asyncio.sleep(backoff)
+        backoff = min(backoff * 2, WEBHOOK_BACKOFF_S[1])
     async with state.whatsapp.lock:
         state.whatsapp.webhooks.append({"at": utc_now().isoformat(), "status_code": status, "body": body})
     return status
@@ -140,7 +155,9 @@ def choose_reply(state: SandboxState, message: WhatsAppMessage) -> str | None:
 async def follow_up(state: SandboxState, message: WhatsAppMessage) -> None:
     """What happens after Meta accepted a message: its statuses, then perhaps the customer's reply."""
     phone_number_id = message.phone_number_id
-    await asyncio.sleep(STATUS_DELAY_S)
+    if message.wa_id in state.whatsapp.no_statuses:
+        return
+    await asyncio.sleep(state.whatsapp.status_delay_s.get(message.wa_id, STATUS_DELAY_S))
     if message.wa_id in state.whatsapp.not_on_whatsapp:
         await post_webhook(state, envelope(phone_number_id, status_value(message, "failed", NOT_ON_WHATSAPP)))
         return
@@ -163,10 +180,18 @@ def after_accept(state: SandboxState, message: WhatsAppMessage) -> None:
 
 
 class NumberBehaviour(BaseModel):
-    """How one customer's number behaves: on WhatsApp or not, and what it replies to buttons."""
+    """How one customer's number behaves: on WhatsApp or not, what it replies to buttons, and when
+    (or whether) Meta reports the statuses of messages to it."""
 
     on_whatsapp: bool = True
     auto_reply: str | None = Field(default=None, examples=["cod_confirm", "ndr_reattempt"])
+    status_delay_s: float = Field(default=STATUS_DELAY_S, ge=0, le=3600)
+    answer_delay_s: float = Field(
+        default=0.0, ge=0, le=60, description="How long Meta takes to answer a send it accepted."
+    )
+    sends_statuses: bool = Field(
+        default=True, description="False: messages are accepted and then no status webhook ever comes."
+    )
 
 
 class DefaultReply(BaseModel):
@@ -210,6 +235,12 @@ async def set_number(phone: str, body: NumberBehaviour, state: State) -> dict[st
         else:
             state.whatsapp.not_on_whatsapp.add(wa_id)
         state.whatsapp.auto_reply[wa_id] = body.auto_reply
+        state.whatsapp.status_delay_s[wa_id] = body.status_delay_s
+        state.whatsapp.answer_delay_s[wa_id] = body.answer_delay_s
+        if body.sends_statuses:
+            state.whatsapp.no_statuses.discard(wa_id)
+        else:
+            state.whatsapp.no_statuses.add(wa_id)
     return {"wa_id": wa_id, **body.model_dump()}
 
 
@@ -241,7 +272,9 @@ async def reply_now(body: Reply, state: State) -> dict[str, Any]:
         value = reply_value(message, payload=payload)
     else:
         value = reply_value(message, text=body.text)
-    status = await post_webhook(state, envelope(message.phone_number_id, value))
+    status = await post_webhook(
+        state, envelope(message.phone_number_id, value), retry_for_s=CONTROL_RETRY_FOR_S
+    )
     return {"webhook_status": status, "message": value["messages"][0]}
 
 
@@ -251,7 +284,9 @@ async def status_now(body: StatusRequest, state: State) -> dict[str, Any]:
         message = _find(state, body.wamid, None)
     error = NOT_ON_WHATSAPP if body.status == "failed" else None
     status = await post_webhook(
-        state, envelope(message.phone_number_id, status_value(message, body.status, error))
+        state,
+        envelope(message.phone_number_id, status_value(message, body.status, error)),
+        retry_for_s=CONTROL_RETRY_FOR_S,
     )
     return {"webhook_status": status}
 

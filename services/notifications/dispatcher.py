@@ -1,8 +1,11 @@
-"""Sends queued messages: claims due rows under a lease, calls the provider with the message id as
-idempotency key, then records the round's outcomes and audit events in one short transaction.
+"""Sends queued messages: claims due rows under a lease (marking WhatsApp sends started), calls the
+provider with our message id, then records the round's outcomes and audit events in one short
+transaction.
 
-No transaction stays open across a provider call (ADR 1); a crash between the call and the record
-leaves the lease to expire, and the retry reuses the same key, so the provider sends it once.
+No transaction stays open across a provider call (ADR 1). A crash between the call and the record
+leaves the lease to expire; a WhatsApp message whose try started and recorded nothing then waits
+for Meta's status webhook, which names our message id and records the send (``record_sent``),
+before it is sent again (ADR 0040).
 """
 
 from __future__ import annotations
@@ -11,7 +14,7 @@ import asyncio
 import json
 import time
 from collections.abc import Mapping
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import asyncpg
 
@@ -27,6 +30,7 @@ from services.notifications.domain.delivery import (
     advance,
     falls_back_to_sms,
     retry_delay,
+    waits_for_status_until,
 )
 from services.notifications.domain.policy import OPS_RECIPIENT, alert
 from services.notifications.domain.replies import StatusUpdate
@@ -81,7 +85,7 @@ async def record_failure(service: Service, conn: store.Conn, row: asyncpg.Record
     failed = await store.mark_failed(conn, message_id=row["message_id"], error=error)
     if failed is None:
         return
-    await service.emit(conn, NotificationFailed(**_audit(row), error=error[:500]))  # type: ignore[arg-type]
+    await service.emit(conn, NotificationFailed(**_audit(row), error=error[:500]))
     now = datetime.now(UTC)
     fallback = store.fallback_message(row)
     if fallback is not None and falls_back_to_sms(row["channel"], has_fallback=True):
@@ -119,6 +123,30 @@ async def apply_status(service: Service, conn: store.Conn, row: asyncpg.Record, 
     return True
 
 
+async def record_sent(service: Service, conn: store.Conn, sent: list[tuple[asyncpg.Record, str]]) -> set[str]:
+    """Record accepted sends with their audit events, then apply statuses that overtook them.
+    Returns the message ids recorded now: one recorded already (by the dispatcher, or by a status
+    webhook naming it) is left alone, so each send emits ``notifications.sent.v1`` once."""
+    recorded = await store.mark_sent(conn, [(row["message_id"], provider) for row, provider in sent])
+    events = []
+    for row, provider_message_id in sent:
+        if row["message_id"] not in recorded:
+            continue
+        log.info("message sent", order_id=row["order_id"], template=row["template"], channel=row["channel"])
+        audit = NotificationSent(**_audit(row), provider_message_id=provider_message_id)
+        events.append(outbox_row(audit, source=service.name)[1])
+    await write_rows(conn, events)
+    provider_ids = [provider_id for row, provider_id in sent if row["message_id"] in recorded]
+    for early in await store.take_early_statuses(conn, provider_ids):
+        update = StatusUpdate(
+            early["provider_message_id"], Delivery(early["status"]), early["error"], early["error_code"]
+        )
+        current = await store.by_provider_id(conn, early["provider_message_id"])
+        assert current is not None, "recorded in this transaction"
+        await apply_status(service, conn, current, update)
+    return recorded
+
+
 class Dispatcher:
     """One per process; each round sends what is due on every channel, within its rate limit."""
 
@@ -149,17 +177,47 @@ class Dispatcher:
             for channel, provider in self._providers.items():
                 limit = self._limits[channel]
                 allowed = limit.take(self._settings.dispatch_batch, time.monotonic())
-                # One statement, atomic on its own: the claim needs no transaction around it.
+                # One statement, atomic on its own: the claim (and the send's start) needs no transaction.
                 rows = await store.claim_due(
-                    conn, channel=channel, limit=allowed, lease_s=self._settings.dispatch_lease_s
+                    conn,
+                    channel=channel,
+                    limit=allowed,
+                    lease_s=self._settings.dispatch_lease_s,
+                    mark_start=provider.echoes_message_id,
                 )
-                limit.give_back(allowed - len(rows))
-                claimed += [(provider, row) for row in rows]
+                ready = await self._hold_uncertain(conn, rows)
+                limit.give_back(allowed - len(ready))
+                claimed += [(provider, row) for row in ready]
         if not claimed:
             return 0
         outcomes = await asyncio.gather(*(self._send(provider, row) for provider, row in claimed))
         await self._record_round(outcomes)
         return len(claimed)
+
+    async def _hold_uncertain(self, conn: store.Conn, rows: list[asyncpg.Record]) -> list[asyncpg.Record]:
+        """The claimed rows that may be sent now; the others go back to wait for the status webhook
+        of a previous try that died without recording an outcome."""
+        now = datetime.now(UTC)
+        grace = timedelta(seconds=self._settings.whatsapp_uncertain_grace_s)
+        ready, waits = [], []
+        for row in rows:
+            previous = row["previous_start"]
+            until = waits_for_status_until(previous, now=now, grace=grace)
+            if until is not None:
+                waits.append((row["message_id"], previous, until))
+                continue
+            if previous is not None:
+                log.warning(
+                    "no status came for a try that recorded no outcome: sending again",
+                    message_id=row["message_id"],
+                    order_id=row["order_id"],
+                    previous_start=previous.isoformat(),
+                )
+            ready.append(row)
+        if waits:
+            log.info("waiting for the status of tries that recorded no outcome", messages=len(waits))
+            await store.wait_for_status(conn, waits)
+        return ready
 
     async def _send(self, provider: MessageProvider, row: asyncpg.Record) -> Outcome:
         outcome: ProviderError | str
@@ -172,7 +230,7 @@ class Dispatcher:
 
     async def _record_round(self, outcomes: list[Outcome]) -> None:
         """Record a round's outcomes in one transaction; if that fails, each in its own (a message
-        left unrecorded is sent again under the same key once its lease expires)."""
+        left unrecorded is claimed again once its lease expires, and waits for its status webhook)."""
         pool = self._service.pool
         try:
             async with pool.acquire() as conn, conn.transaction():
@@ -184,12 +242,12 @@ class Dispatcher:
             try:
                 async with pool.acquire() as conn, conn.transaction():
                     await self._record(conn, [outcome])
-            except Exception as exc:  # its lease expires and it is sent again
+            except Exception as exc:  # its lease expires, and its status webhook or a new try records it
                 log.error("recording a send failed", message_id=outcome[0]["message_id"], error=repr(exc))
 
     async def _record(self, conn: store.Conn, outcomes: list[Outcome]) -> None:
         sent = [(row, outcome) for row, outcome in outcomes if isinstance(outcome, str)]
-        await self._sent(conn, sent)
+        await record_sent(self._service, conn, sent)
         for row, outcome in outcomes:
             if isinstance(outcome, str):
                 continue
@@ -209,25 +267,3 @@ class Dispatcher:
                 await store.retry_later(
                     conn, message_id=row["message_id"], at=datetime.now(UTC) + delay, error=str(outcome)
                 )
-
-    async def _sent(self, conn: store.Conn, sent: list[tuple[asyncpg.Record, str]]) -> None:
-        """Record accepted sends with their audit events, then apply statuses that overtook them."""
-        recorded = await store.mark_sent(conn, [(row["message_id"], provider) for row, provider in sent])
-        events = []
-        for row, provider_message_id in sent:
-            if row["message_id"] not in recorded:
-                continue
-            log.info(
-                "message sent", order_id=row["order_id"], template=row["template"], channel=row["channel"]
-            )
-            audit = NotificationSent(**_audit(row), provider_message_id=provider_message_id)  # type: ignore[arg-type]
-            events.append(outbox_row(audit, source=self._service.name)[1])
-        await write_rows(conn, events)
-        provider_ids = [provider_id for row, provider_id in sent if row["message_id"] in recorded]
-        for early in await store.take_early_statuses(conn, provider_ids):
-            update = StatusUpdate(
-                early["provider_message_id"], Delivery(early["status"]), early["error"], early["error_code"]
-            )
-            current = await store.by_provider_id(conn, early["provider_message_id"])
-            assert current is not None, "recorded in this transaction"
-            await apply_status(self._service, conn, current, update)

@@ -1,10 +1,13 @@
 """What the WhatsApp webhook's news does: delivery statuses move the audit forward (a failure falls
 back to SMS), button replies become ``notifications.customer_replied.v1``, STOP opts a customer out.
+A status naming one of our messages whose send is not recorded (the dispatcher crashed after Meta
+accepted it, or has not recorded it yet) records that send first, as the dispatcher would have.
 
 A webhook that only reports sent, delivered or read (most of them) costs one statement per status,
-each atomic on its own; anything else (a failure, a reply, a STOP) is applied in one transaction per
-call. Meta redelivers a call we did not answer 200, and every step is idempotent (forward-only
-statuses, replies remembered by their wamid).
+each atomic on its own (plus one short transaction for a status that records its send); anything
+else (a failure, a reply, a STOP) is applied in one transaction per call. Meta redelivers a call
+we did not answer 200, and every step is idempotent (forward-only statuses, replies remembered by
+their wamid, a send recorded once).
 """
 
 from __future__ import annotations
@@ -15,7 +18,7 @@ from chassis.logging import get_logger
 from chassis.service import Service
 from contracts import CustomerReplied, NotificationChannel, ReplyChoice
 from services.notifications import store
-from services.notifications.dispatcher import apply_status
+from services.notifications.dispatcher import apply_status, record_sent
 from services.notifications.domain.delivery import Delivery, moved_by
 from services.notifications.domain.replies import ButtonReply, Notice, StatusUpdate, TextReply, reattempt_on
 
@@ -48,17 +51,11 @@ async def apply(service: Service, notices: list[Notice]) -> dict[str, int]:
 
 
 async def _status(service: Service, conn: store.Conn, notice: StatusUpdate) -> int:
-    if notice.status is Delivery.FAILED:
-        row = await store.by_provider_id(conn, notice.provider_message_id)
-        moved = None if row is None else await apply_status(service, conn, row, notice)
-    else:
-        # Sent, delivered, read: one UPDATE of the delivery column, no read first.
-        moved = await store.advance_delivery(
-            conn,
-            provider_message_id=notice.provider_message_id,
-            delivery=notice.status.value,
-            moves_from=frozenset(d.value for d in moved_by(notice.status)),
-        )
+    moved = await _move(service, conn, notice)
+    if moved is None and notice.message_id:
+        # The send is recorded now, by us or (while we looked) by the dispatcher, unless it is not ours.
+        await _record_send(service, conn, notice)
+        moved = await _move(service, conn, notice)
     if moved is None:
         # Meta can call before the dispatcher recorded the send: keep it for that moment.
         await store.park_status(
@@ -70,6 +67,35 @@ async def _status(service: Service, conn: store.Conn, notice: StatusUpdate) -> i
         )
         return 0
     return int(moved)
+
+
+async def _move(service: Service, conn: store.Conn, notice: StatusUpdate) -> bool | None:
+    """Apply a status to the message recorded under its wamid; None when there is none (yet)."""
+    if notice.status is Delivery.FAILED:
+        row = await store.by_provider_id(conn, notice.provider_message_id)
+        return None if row is None else await apply_status(service, conn, row, notice)
+    # Sent, delivered, read: one UPDATE of the delivery column, no read first.
+    return await store.advance_delivery(
+        conn,
+        provider_message_id=notice.provider_message_id,
+        delivery=notice.status.value,
+        moves_from=frozenset(d.value for d in moved_by(notice.status)),
+    )
+
+
+async def _record_send(service: Service, conn: store.Conn, notice: StatusUpdate) -> None:
+    """Record the send a status names by our message id, if that message is still queued (Meta
+    has no idempotency key: this is what keeps a crashed send from being sent again)."""
+    assert notice.message_id is not None
+    async with conn.transaction():
+        row = await store.unrecorded_send(conn, notice.message_id)
+        if row is None:  # recorded already (perhaps under another wamid), or not ours
+            return
+        if notice.recipient is not None and notice.recipient != row["recipient"]:
+            log.warning("status names a message of ours to another number", message_id=notice.message_id)
+            return
+        await record_sent(service, conn, [(row, notice.provider_message_id)])
+    log.info("send recorded from its status webhook", message_id=notice.message_id, order_id=row["order_id"])
 
 
 async def _reply(service: Service, conn: store.Conn, notice: ButtonReply) -> int:

@@ -43,6 +43,12 @@ class NotificationsSettings(ServiceSettings):
     dispatch_lease_s: float = Field(
         default=30.0, gt=0, description="A claimed message is retried by another round after this."
     )
+    whatsapp_uncertain_grace_s: float = Field(
+        default=120.0,
+        ge=0,
+        description="A WhatsApp send that started and recorded no outcome (a crash) waits this long, "
+        "from its start, for Meta's status webhook to name it before it is sent again.",
+    )
     send_max_attempts: int = Field(default=6, ge=1, description="Tries before a transient error is final.")
     send_retry_base_s: float = Field(default=1.0, gt=0)
     send_retry_cap_s: float = Field(default=300.0, gt=0)

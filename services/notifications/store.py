@@ -97,26 +97,67 @@ async def add_history(conn: Conn, message_id: str, status: str, detail: str | No
     )
 
 
-async def claim_due(conn: Conn, *, channel: str, limit: int, lease_s: float) -> list[asyncpg.Record]:
+async def claim_due(
+    conn: Conn, *, channel: str, limit: int, lease_s: float, mark_start: bool
+) -> list[asyncpg.Record]:
     """Take up to ``limit`` due messages of one channel for ``lease_s`` seconds. A dispatcher that
-    dies while sending leaves the lease to expire, and the message is sent again under the same id."""
+    dies while sending leaves the lease to expire, and another round claims the message again.
+
+    With ``mark_start`` each is also marked as sent from now on (``send_started_at``), in this
+    statement, so before the provider is called; every outcome clears the mark. Each row comes with
+    the mark it had before (``previous_start``): set, the previous try died without an outcome."""
     if limit <= 0:
         return []
     return list(
         await conn.fetch(
-            """UPDATE messages m SET lease_until = now() + make_interval(secs => $3), attempts = attempts + 1
-                WHERE m.message_id IN (
-                      SELECT message_id FROM messages
-                       WHERE status = 'queued' AND channel = $1 AND next_attempt_at <= now()
-                         AND (lease_until IS NULL OR lease_until < now())
-                       ORDER BY next_attempt_at
-                       LIMIT $2
-                       FOR UPDATE SKIP LOCKED)
-            RETURNING m.*""",
+            """UPDATE messages m SET lease_until = now() + make_interval(secs => $3),
+                                     attempts = m.attempts + 1, send_started_at = CASE WHEN $4 THEN now() END
+                 FROM (SELECT message_id, send_started_at FROM messages
+                        WHERE status = 'queued' AND channel = $1 AND next_attempt_at <= now()
+                          AND (lease_until IS NULL OR lease_until < now())
+                        ORDER BY next_attempt_at
+                        LIMIT $2
+                        FOR UPDATE SKIP LOCKED) AS due
+                WHERE m.message_id = due.message_id
+            RETURNING m.*, due.send_started_at AS previous_start""",
             channel,
             limit,
             lease_s,
+            mark_start,
         )
+    )
+
+
+async def wait_for_status(conn: Conn, waits: list[tuple[str, datetime, datetime]]) -> None:
+    """Put claimed (message id, previous start, until) back unsent: the previous try may have been
+    accepted, and its status webhook gets until ``until`` to say so. The claim was no attempt, and
+    the mark keeps the previous try's start."""
+    if not waits:
+        return
+    await conn.execute(
+        """WITH waiting AS (
+                UPDATE messages m SET next_attempt_at = w.until, send_started_at = w.started,
+                                      lease_until = NULL, attempts = m.attempts - 1, updated_at = now()
+                  FROM unnest($1::text[], $2::timestamptz[], $3::timestamptz[])
+                       AS w(message_id, started, until)
+                 WHERE m.message_id = w.message_id AND m.status = 'queued'
+             RETURNING m.message_id, w.until)
+           INSERT INTO message_events (message_id, status, detail)
+           SELECT message_id, 'uncertain',
+                  'a try died without recording an outcome; waiting for its status webhook until ' || until
+             FROM waiting""",
+        [message_id for message_id, _, _ in waits],
+        [started for _, started, _ in waits],
+        [until for _, _, until in waits],
+    )
+
+
+async def unrecorded_send(conn: Conn, message_id: str) -> asyncpg.Record | None:
+    """A WhatsApp message still queued (no send recorded) under this id, locked for recording."""
+    return await conn.fetchrow(
+        """SELECT * FROM messages WHERE message_id = $1 AND channel = 'whatsapp' AND status = 'queued'
+             FOR UPDATE""",
+        message_id,
     )
 
 
@@ -132,8 +173,8 @@ async def suppress_opted_out(conn: Conn) -> int:
 
 async def mark_sent(conn: Conn, sends: list[tuple[str, str]]) -> set[str]:
     """The provider accepted these (message id, provider message id) pairs: one statement for a
-    dispatcher round. Returns the ids recorded now; one that was no longer queued (another try
-    won) is left alone."""
+    dispatcher round. Returns the ids recorded now; one that was no longer queued (another try, or
+    a status webhook naming it, won) is left alone."""
     if not sends:
         return set()
     rows = await conn.fetch(
@@ -153,9 +194,10 @@ async def mark_sent(conn: Conn, sends: list[tuple[str, str]]) -> set[str]:
 
 
 async def retry_later(conn: Conn, *, message_id: str, at: datetime, error: str) -> None:
-    """A transient failure: try again at ``at``."""
+    """A transient failure: try again at ``at`` (the provider did not take it: no longer started)."""
     await conn.execute(
-        """UPDATE messages SET next_attempt_at = $2, lease_until = NULL, error = $3, updated_at = now()
+        """UPDATE messages SET next_attempt_at = $2, lease_until = NULL, send_started_at = NULL, error = $3,
+                               updated_at = now()
             WHERE message_id = $1 AND status = 'queued'""",
         message_id,
         at,

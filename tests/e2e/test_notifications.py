@@ -176,25 +176,62 @@ async def test_a_failed_status_that_overtakes_the_record_of_the_send_still_falls
     stack: Stack, tap: Tap, producer: AIOKafkaProducer
 ) -> None:
     order_id, phone = unique("ORD-EARLY"), new_phone()
-    key = message_id_for(order_id, "order_confirmed", phone, "whatsapp")
-    # Meta accepts the message and reports it failed before the dispatcher has recorded the send:
-    # played here by sending under the message's own key first, and failing it at once.
-    async with httpx.AsyncClient(timeout=10) as http:
-        accepted = await http.post(
-            url("sandbox", "/v21.0/1234567890/messages"),
-            headers={"Authorization": "Bearer sandbox-token", "Idempotency-Key": key},
-            json={"messaging_product": "whatsapp", "to": phone, "type": "text", "text": {"body": "early"}},
-        )
-    wamid = accepted.json()["messages"][0]["id"]
-    failed = await sandbox_call("POST", "/_sandbox/whatsapp/statuses", {"wamid": wamid, "status": "failed"})
-    assert failed["webhook_status"] == 200
+    # Meta accepts the message, reports it failed at once, and answers the send two seconds later:
+    # the status, naming our message id, records the send before the dispatcher can.
+    behaviour = {"on_whatsapp": False, "status_delay_s": 0, "answer_delay_s": 2}
+    await sandbox_call("PUT", f"/_sandbox/whatsapp/numbers/{phone}", behaviour)
 
     await publish_event(producer, status_change(order_id, OrderStatus.CONFIRMED, phone))
     await tap.wait_for("notifications.sent.v1", body_has(order_id=order_id, channel="sms"))
 
+    [accepted] = await sandbox("/_sandbox/whatsapp/messages", to=phone)
+    assert accepted["biz_opaque_callback_data"] == message_id_for(
+        order_id, "order_confirmed", phone, "whatsapp"
+    )
     whatsapp, sms = await audit(order_id)
-    assert (whatsapp["provider_message_id"], whatsapp["status"]) == (wamid, "failed")
+    assert (whatsapp["provider_message_id"], whatsapp["status"]) == (accepted["wamid"], "failed")
     assert "131026" in whatsapp["error"] and sms["fallback_of"] == whatsapp["message_id"]
+    assert len(tap.find("notifications.sent.v1", body_has(order_id=order_id, channel="whatsapp"))) == 1
+    assert len(tap.find("notifications.failed.v1", body_has(order_id=order_id))) == 1
+    assert len(await sandbox("/_sandbox/sms/messages", to=phone)) == 1
+
+
+async def test_a_status_without_our_message_id_that_overtakes_the_record_waits_for_it(
+    stack: Stack, tap: Tap, producer: AIOKafkaProducer
+) -> None:
+    order_id, phone = unique("ORD-PARK"), new_phone()
+    # Meta answers late and sends no status of its own; a failed status that does not name our
+    # message (as from a sender without biz_opaque_callback_data) comes before the answer.
+    behaviour = {"sends_statuses": False, "answer_delay_s": 3}
+    await sandbox_call("PUT", f"/_sandbox/whatsapp/numbers/{phone}", behaviour)
+    await publish_event(producer, status_change(order_id, OrderStatus.CONFIRMED, phone))
+    accepted: list[dict[str, Any]] = []
+    for _ in range(100):
+        if accepted := await sandbox("/_sandbox/whatsapp/messages", to=phone):
+            break
+        await asyncio.sleep(0.05)
+    status = {"id": accepted[0]["wamid"], "status": "failed", "recipient_id": phone.lstrip("+")}
+    status["errors"] = [{"code": 131026, "title": "Message undeliverable"}]
+    value = {"messaging_product": "whatsapp", "statuses": [status]}
+    body = json.dumps(
+        {
+            "object": "whatsapp_business_account",
+            "entry": [{"id": "1", "changes": [{"field": "messages", "value": value}]}],
+        }
+    ).encode()
+    async with httpx.AsyncClient(timeout=10) as http:
+        parked = await http.post(
+            url("notifications", "/webhooks/whatsapp"),
+            content=body,
+            headers={"X-Hub-Signature-256": signature_for(body, SANDBOX_APP_SECRET)},
+        )
+    assert parked.status_code == 200
+    assert parked.json()["applied"]["statuses"] == 0, "the send was not recorded yet"
+
+    await tap.wait_for("notifications.sent.v1", body_has(order_id=order_id, channel="sms"))
+    whatsapp, sms = await audit(order_id)
+    assert (whatsapp["provider_message_id"], whatsapp["status"]) == (accepted[0]["wamid"], "failed")
+    assert sms["fallback_of"] == whatsapp["message_id"]
 
 
 async def test_a_customer_who_sent_stop_gets_only_transactional_messages(

@@ -15,6 +15,7 @@ from services.notifications.domain.delivery import (
     moved_by,
     retry_delay,
     send_at,
+    waits_for_status_until,
 )
 
 QUIET = QuietHours()  # 21:00-09:00 IST
@@ -99,3 +100,27 @@ def test_a_status_webhook_moves_a_message_only_from_an_earlier_state():
     assert moved_by(Delivery.DELIVERED) == {Delivery.QUEUED, Delivery.SENT}
     assert moved_by(Delivery.READ) == {Delivery.QUEUED, Delivery.SENT, Delivery.DELIVERED}
     assert moved_by(Delivery.FAILED) == {Delivery.QUEUED, Delivery.SENT, Delivery.DELIVERED, Delivery.READ}
+
+
+START = datetime(2026, 11, 26, 10, 0, tzinfo=UTC)
+GRACE = timedelta(seconds=120)
+
+
+def test_a_message_never_tried_or_whose_tries_all_recorded_an_outcome_goes_at_once():
+    assert waits_for_status_until(None, now=START, grace=GRACE) is None
+
+
+def test_a_try_that_died_without_an_outcome_waits_for_metas_status_from_its_start():
+    # Claimed again when the 30 s lease expired: 90 s more for the webhook that names it.
+    assert waits_for_status_until(START, now=START + timedelta(seconds=30), grace=GRACE) == START + GRACE
+
+
+def test_when_no_status_came_within_the_grace_the_message_is_sent_again():
+    assert waits_for_status_until(START, now=START + GRACE, grace=GRACE) is None
+    assert waits_for_status_until(START, now=START + timedelta(minutes=10), grace=GRACE) is None
+
+
+def test_a_grace_shorter_than_the_lease_adds_no_wait():
+    assert (
+        waits_for_status_until(START, now=START + timedelta(seconds=30), grace=timedelta(seconds=10)) is None
+    )

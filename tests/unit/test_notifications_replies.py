@@ -114,9 +114,35 @@ def test_statuses_are_read_with_their_error():
     )
 
     assert notices(body) == [
-        StatusUpdate("wamid.A", Delivery.DELIVERED),
+        StatusUpdate("wamid.A", Delivery.DELIVERED, recipient="+919812345678"),
         StatusUpdate("wamid.B", Delivery.FAILED, "Message undeliverable", 131026),
     ]
+
+
+def test_a_status_names_our_message_id_as_meta_echoes_it():
+    body = webhook(
+        {
+            "statuses": [
+                {
+                    "id": "wamid.A",
+                    "status": "sent",
+                    "recipient_id": "919812345678",
+                    "biz_opaque_callback_data": "msg-0001",
+                },
+                {
+                    "id": "wamid.B",
+                    "status": "sent",
+                    "recipient_id": "919812345678",
+                    "biz_opaque_callback_data": "",
+                },
+            ]
+        }
+    )
+
+    first, second = notices(body)
+    assert isinstance(first, StatusUpdate) and isinstance(second, StatusUpdate)
+    assert (first.message_id, first.recipient) == ("msg-0001", "+919812345678")
+    assert second.message_id is None
 
 
 def test_stop_in_any_case_opts_out_and_start_opts_back_in():

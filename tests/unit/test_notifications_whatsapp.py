@@ -48,17 +48,19 @@ async def test_customer_gets_the_shipped_template_in_hindi(client):
     assert message["template"] == "order_shipped"
     assert message["language"] == "hi"
     assert message["wa_id"] == "919812345678"
-    assert message["idempotency_key"] == "MSG-0001"
+    assert message["biz_opaque_callback_data"] == "MSG-0001"
+    assert message["body"]["biz_opaque_callback_data"] == "MSG-0001"
     body = message["body"]["template"]["components"][0]["parameters"]
     assert [p["text"] for p in body] == ["Asha Verma", "SHP-1001"]
 
 
-async def test_a_resend_after_a_crash_reaches_the_customer_once(client):
+async def test_meta_has_no_idempotency_key_so_a_repeated_send_is_a_second_message(client):
     first = await provider(client).send_template(shipped("MSG-CRASH"))
     again = await provider(client).send_template(shipped("MSG-CRASH"))
 
-    assert again.provider_message_id == first.provider_message_id
-    assert len(await sent_messages(client)) == 1
+    assert again.provider_message_id != first.provider_message_id
+    sent = await sent_messages(client)
+    assert [m["biz_opaque_callback_data"] for m in sent] == ["MSG-CRASH", "MSG-CRASH"]
 
 
 async def test_a_bad_number_is_refused_for_good(client):

@@ -182,27 +182,29 @@ async def test_cancelling_a_shipment_shows_in_tracking(client: httpx.AsyncClient
     assert tracked.json()["ShipmentData"][0]["Shipment"]["Status"]["StatusType"] == "CN"
 
 
-async def test_whatsapp_template_is_recorded_once_per_idempotency_key(
+async def test_whatsapp_like_meta_ignores_idempotency_keys_and_records_every_send(
     client: httpx.AsyncClient,
 ) -> None:
     headers = WHATSAPP_AUTH | {"Idempotency-Key": "notif-42"}
-    first = await client.post(MESSAGES_URL, json=order_confirmation(), headers=headers)
-    retry = await client.post(MESSAGES_URL, json=order_confirmation(), headers=headers)
+    message = order_confirmation() | {"biz_opaque_callback_data": "notif-42"}
+    first = await client.post(MESSAGES_URL, json=message, headers=headers)
+    retry = await client.post(MESSAGES_URL, json=message, headers=headers)
 
     assert first.status_code == 200
     body = first.json()
     assert body["messaging_product"] == "whatsapp"
     assert body["contacts"] == [{"input": "919812345678", "wa_id": "919812345678"}]
     assert body["messages"][0]["id"].startswith("wamid.")
-    assert retry.json()["messages"][0]["id"] == body["messages"][0]["id"]
+    assert retry.json()["messages"][0]["id"] != body["messages"][0]["id"]
     recorded = (
         await client.get(
             "/_sandbox/whatsapp/messages",
             params={"to": "+919812345678", "template": "cod_order_confirmation"},
         )
     ).json()
-    assert len(recorded) == 1
+    assert len(recorded) == 2
     assert recorded[0]["wamid"] == body["messages"][0]["id"]
+    assert recorded[0]["biz_opaque_callback_data"] == "notif-42"
     assert recorded[0]["language"] == "hi"
     assert recorded[0]["received_at"].endswith("+00:00")
 

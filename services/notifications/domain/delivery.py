@@ -84,6 +84,19 @@ def retry_delay(attempt: int, *, base_s: float, cap_s: float) -> timedelta:
     return timedelta(seconds=min(cap_s, base_s * 2 ** max(0, attempt - 1)))
 
 
+def waits_for_status_until(
+    previous_start: datetime | None, *, now: datetime, grace: timedelta
+) -> datetime | None:
+    """When a claimed message may call its provider again: None for at once, else the moment to
+    wait for. A previous try that started (``previous_start``) and recorded no outcome may have
+    been accepted, and the provider's status webhook, which names our message, would record it:
+    that webhook gets ``grace`` from the start of that try before the message is sent again."""
+    if previous_start is None:
+        return None
+    until = previous_start + grace
+    return until if until > now else None
+
+
 class Delivery(StrEnum):
     """A message's state as the audit shows it; provider callbacks move it forward only."""
 

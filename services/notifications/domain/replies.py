@@ -36,6 +36,10 @@ class StatusUpdate:
     status: Delivery
     error: str | None = None
     error_code: int | None = None
+    message_id: str | None = None
+    """Our message id as the provider echoes it (WhatsApp's ``biz_opaque_callback_data``)."""
+    recipient: str | None = None
+    """Who the message went to, E.164."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -110,6 +114,8 @@ def notices(body: dict[str, Any]) -> list[Notice]:
                         status=reported,
                         error=errors[0].get("title") or errors[0].get("message"),
                         error_code=errors[0].get("code"),
+                        message_id=status.get("biz_opaque_callback_data") or None,
+                        recipient=_phone(str(status["recipient_id"])) if status.get("recipient_id") else None,
                     )
                 )
             for message in value.get("messages") or []:

@@ -14,7 +14,8 @@ class TemplateMessage:
     """One approved template to one recipient, with its body parameters in order."""
 
     idempotency_key: str
-    """Our message id: the same key sends once, so a retry after a crash does not resend."""
+    """Our message id. WhatsApp echoes it in its status webhooks (``biz_opaque_callback_data``);
+    Slack's receipt is made of it; MSG91 has no use for it."""
     recipient: str
     """E.164, e.g. +919812345678."""
     template: str
@@ -59,11 +60,14 @@ class MessageProvider(Protocol):
 
     channel: str
     """The NotificationChannel value this provider sends on, e.g. ``whatsapp``."""
+    echoes_message_id: bool
+    """Whether the provider's status webhooks name our message id, so that a send whose answer a
+    crash lost is recognised when its status arrives instead of being sent again."""
 
     async def send_template(self, message: TemplateMessage) -> ProviderReceipt:
         """Send one template message and return the provider's message id.
 
-        Idempotent per ``message.idempotency_key`` where the provider allows it.
+        Not idempotent: Meta and MSG91 send a repeated request again (ADR 0040).
         Raises MessageRejected for a message the provider will never accept, ProviderUnavailable
         for everything that may succeed later.
         """

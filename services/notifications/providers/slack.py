@@ -20,6 +20,7 @@ class SlackWebhook:
     """MessageProvider posting alert text to one incoming-webhook URL."""
 
     channel = "slack"
+    echoes_message_id = False
 
     def __init__(self, client: httpx.AsyncClient, *, webhook_url: str) -> None:
         self._client = client

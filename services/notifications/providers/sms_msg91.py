@@ -36,6 +36,7 @@ class Msg91Provider:
     """MessageProvider over an httpx client whose base_url is control.msg91.com (or the sandbox)."""
 
     channel = "sms"
+    echoes_message_id = False
 
     def __init__(self, client: httpx.AsyncClient, *, authkey: str, sender: str) -> None:
         self._client = client
@@ -45,15 +46,16 @@ class Msg91Provider:
     async def send_template(self, message: TemplateMessage) -> ProviderReceipt:
         """Send one DLT template SMS; see MessageProvider.send_template.
 
-        MSG91 itself has no idempotency key; the header is sent anyway (the sandbox honours it) and
-        the service's own message table is what keeps a retry from becoming a second SMS."""
+        MSG91 has no idempotency key and nothing that names our message in its reports: the
+        service's message table keeps a redelivered event from becoming a second SMS, but a crash
+        between MSG91's answer and our record of it sends the SMS again (ADR 0040)."""
         if not message.dlt_template_id:
             raise MessageRejected(f"sms {message.template}: no DLT template id, operators would drop it")
         try:
             response = await self._client.post(
                 "/api/v5/flow",
                 json=flow_body(message, sender=self._sender),
-                headers={"authkey": self._authkey, "Idempotency-Key": message.idempotency_key},
+                headers={"authkey": self._authkey},
             )
         except httpx.HTTPError as exc:
             raise ProviderUnavailable(f"msg91 unreachable: {exc!r}") from exc

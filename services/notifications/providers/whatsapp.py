@@ -1,6 +1,8 @@
 """WhatsApp Cloud API (Meta Graph) adapter: POST /{version}/{phone_number_id}/messages.
 
-Sends approved templates with body parameters, Bearer token, and an Idempotency-Key header.
+Sends approved templates with body parameters and a Bearer token. Meta has no idempotency key; each
+message carries our message id as `biz_opaque_callback_data`, which Meta echoes in every status
+webhook of that message, so a send whose answer a crash lost can be recognised (ADR 0040).
 """
 
 from __future__ import annotations
@@ -27,7 +29,7 @@ def is_retryable(status_code: int) -> bool:
 
 
 def template_body(message: TemplateMessage) -> dict[str, Any]:
-    """Meta's message object for one template with text body parameters."""
+    """Meta's message object for one template with text body parameters, naming our message id."""
     components: list[dict[str, Any]] = (
         [{"type": "body", "parameters": [{"type": "text", "text": p} for p in message.parameters]}]
         if message.parameters
@@ -61,6 +63,7 @@ def template_body(message: TemplateMessage) -> dict[str, Any]:
             "language": {"code": message.language},
             "components": components,
         },
+        "biz_opaque_callback_data": message.idempotency_key,
     }
 
 
@@ -78,6 +81,7 @@ class WhatsAppProvider:
     """MessageProvider over an httpx client whose base_url is graph.facebook.com (or the sandbox)."""
 
     channel = "whatsapp"
+    echoes_message_id = True
 
     def __init__(self, client: httpx.AsyncClient, *, phone_number_id: str, token: str) -> None:
         self._client = client
@@ -90,10 +94,7 @@ class WhatsAppProvider:
             response = await self._client.post(
                 self._path,
                 json=template_body(message),
-                headers={
-                    "Authorization": f"Bearer {self._token}",
-                    "Idempotency-Key": message.idempotency_key,
-                },
+                headers={"Authorization": f"Bearer {self._token}"},
             )
         except httpx.HTTPError as exc:
             raise ProviderUnavailable(f"whatsapp unreachable: {exc!r}") from exc
