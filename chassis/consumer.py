@@ -29,6 +29,10 @@ from contracts.envelope import H_TRACEPARENT, Envelope, header
 
 log = get_logger(__name__)
 
+Emit = Callable[[Event], Awaitable[Any]]
+"""Emit an event inside the caller's transaction (`HandlerContext.emit`, or `Service.emit` bound to a
+connection); handlers and the helpers they call take one of these."""
+
 CONSUMED = Counter(
     "dabba_events_consumed_total", "Events by outcome", ["topic", "outcome"]
 )  # applied | duplicate | dead_lettered | invalid

@@ -8,11 +8,10 @@ burst of orders for one SKU yields one inventory.stock_changed.v1, not one per o
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from chassis.consumer import HandlerContext, Transaction
+from chassis.consumer import Emit, HandlerContext, Transaction
 from chassis.db import Conn
 from chassis.logging import get_logger
 from chassis.service import Service
@@ -36,7 +35,6 @@ from services.inventory.settings import InventorySettings
 
 log = get_logger(__name__)
 
-Emit = Callable[[Event], Awaitable[Any]]
 Pair = tuple[str, str]
 
 

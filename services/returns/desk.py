@@ -7,13 +7,13 @@ outbox, so a step either happens whole, with its events, or not at all.
 from __future__ import annotations
 
 import json
-from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
 import asyncpg
 
+from chassis.consumer import Emit
 from chassis.db import Conn
 from chassis.logging import get_logger
 from contracts import (
@@ -33,13 +33,11 @@ from contracts import (
     ReturnUpdated,
     ShipmentStatus,
 )
-from contracts._base import Event
 from contracts.enums import Channel
 from services.returns import domain, store
 from services.returns.settings import ReturnsSettings
 
 R = ReturnStatus
-Emit = Callable[[Event], Awaitable[str]]
 
 log = get_logger(__name__)
 

@@ -10,16 +10,17 @@ with the same consignee again and re-books under the same courier reference, so 
 from __future__ import annotations
 
 import json
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Mapping
 from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
 import asyncpg
 
+from chassis.consumer import Emit
 from chassis.db import Conn
 from chassis.logging import get_logger
-from contracts import Address, Event, OrderConfirmed, OrderContactCorrected, ShipmentStatus
+from contracts import Address, OrderConfirmed, OrderContactCorrected, ShipmentStatus
 from services.shipping import booking, store, updates
 from services.shipping.couriers.interface import (
     Consignee,
@@ -32,7 +33,6 @@ from services.shipping.couriers.interface import (
 from services.shipping.settings import ShippingSettings
 
 log = get_logger(__name__)
-Emit = Callable[[Event], Awaitable[Any]]
 S = ShipmentStatus
 
 AT_THE_WAREHOUSE = frozenset({S.AWB_ASSIGNED, S.PICKED, S.PACKED, S.MANIFESTED})

@@ -6,14 +6,15 @@ scan the same way: row lock on the shipment, forward-only decision, tracking row
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Mapping
 from typing import Any
 
 import asyncpg
 
+from chassis.consumer import Emit
 from chassis.db import Conn
 from chassis.logging import get_logger
-from contracts import Address, Event, ShipmentStatus, ShipmentUpdated
+from contracts import Address, ShipmentStatus, ShipmentUpdated
 from services.shipping import booking, store, tracking
 from services.shipping.couriers.interface import (
     CourierAdapter,
@@ -25,7 +26,6 @@ from services.shipping.couriers.interface import (
 from services.shipping.settings import ShippingSettings
 
 log = get_logger(__name__)
-Emit = Callable[[Event], Awaitable[Any]]
 
 
 def updated_event(
