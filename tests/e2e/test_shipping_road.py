@@ -61,6 +61,7 @@ async def ship(
     sku: str = "TEA-ASSAM-250",
     to: Address | None = None,
     prepaid: bool = False,
+    priority: int = 0,
 ) -> dict[str, Any]:
     """Script the parcel's road (or keep it at the warehouse), confirm an order of two units from
     Gurugram to Jaipur, wait for its AWB."""
@@ -81,6 +82,7 @@ async def ship(
             "lines": [line.model_copy(update={"sku": sku}) for line in template.lines],
             "shipping_address": to or template.shipping_address,
             "payment": PREPAID if prepaid else template.payment,
+            "priority": priority,
             "allocations": [
                 a.model_copy(update={"warehouse_code": "GGN1", "sku": sku}) for a in template.allocations
             ],
@@ -269,7 +271,9 @@ async def test_a_wrong_item_at_the_pack_station_blocks_packing_and_is_counted(
 ) -> None:
     sku = unique("TEA")
     barcode = "890" + unique("")[1:11]
-    created = await ship(producer, tap, road=False, sku=sku)
+    # Most urgent of all, so the pick list (most urgent first) takes it even when other parcels
+    # wait at GGN1, e.g. a bench run's thousands on the same local database.
+    created = await ship(producer, tap, road=False, sku=sku, priority=1_000_000_000)
     sid = created["shipment_id"]
     async with httpx.AsyncClient(timeout=10, headers=dev_headers("warehouse")) as http:
         sized = await http.put(
