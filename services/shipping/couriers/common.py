@@ -6,12 +6,35 @@ from __future__ import annotations
 import asyncio
 import hmac
 from collections.abc import Awaitable, Callable, Mapping
+from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
 import httpx
 
 from contracts import NdrReason
 from services.shipping.couriers.interface import CourierRejected, CourierUnavailable, WebhookRefused
+
+IST = timezone(timedelta(hours=5, minutes=30))
+"""Indian Standard Time: couriers print local time, mostly without an offset."""
+
+
+def read_ist(text: str | None, *, formats: tuple[str, ...] = ()) -> datetime:
+    """A courier's timestamp as aware UTC: ISO 8601 (or one of ``formats``), read as IST when it
+    carries no offset; now when there is none. ValueError when nothing parses it."""
+    if not text:
+        return datetime.now(UTC)
+    try:
+        at = datetime.fromisoformat(text)
+    except ValueError:
+        for fmt in formats:
+            try:
+                at = datetime.strptime(text, fmt)
+                break
+            except ValueError:
+                continue
+        else:
+            raise
+    return (at if at.tzinfo else at.replace(tzinfo=IST)).astimezone(UTC)
 
 
 def rupees(paise: int) -> float:

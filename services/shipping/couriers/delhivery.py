@@ -10,13 +10,19 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from datetime import UTC, date, datetime, timedelta, timezone
+from datetime import date
 from typing import Any
 
 import httpx
 
 from contracts import NdrReason, ShipmentStatus
-from services.shipping.couriers.common import check_token, national_number, ndr_reason_from_text, rupees
+from services.shipping.couriers.common import (
+    check_token,
+    national_number,
+    ndr_reason_from_text,
+    read_ist,
+    rupees,
+)
 from services.shipping.couriers.interface import (
     Consignee,
     CourierBooking,
@@ -36,7 +42,6 @@ EDIT_PATH = "/api/p/edit"
 NDR_PATH = "/api/p/update"
 TRACK_PATH = "/api/v1/packages/json/"
 PICKUP_PATH = "/fm/request/new/"
-IST = timezone(timedelta(hours=5, minutes=30))
 S = ShipmentStatus
 
 # (StatusType, Status) → canonical. UD = forward, RT = return to origin, DL = closed, CN = cancelled.
@@ -111,14 +116,6 @@ def manifest(request: ShipmentRequest) -> dict[str, Any]:
     }
 
 
-def read_time(text: str | None) -> datetime:
-    """Delhivery's offset-less IST timestamp as aware UTC."""
-    if not text:
-        return datetime.now(UTC)
-    at = datetime.fromisoformat(text)
-    return (at if at.tzinfo else at.replace(tzinfo=IST)).astimezone(UTC)
-
-
 def read_scan(awb: str, scan: Mapping[str, Any]) -> CourierScan:
     """One Delhivery status (webhook ``Status`` or tracking ``ScanDetail``) in canonical terms."""
     kind = str(scan.get("StatusType") or scan.get("ScanType") or "")
@@ -137,7 +134,7 @@ def read_scan(awb: str, scan: Mapping[str, Any]) -> CourierScan:
         awb=awb,
         code=code or f"{kind}/{name}",
         status=status,
-        occurred_at=read_time(scan.get("StatusDateTime") or scan.get("ScanDateTime")),
+        occurred_at=read_ist(scan.get("StatusDateTime") or scan.get("ScanDateTime")),
         location=str(scan.get("StatusLocation") or scan.get("ScannedLocation") or "") or None,
         ndr_reason=reason,
         remark=instructions or None,

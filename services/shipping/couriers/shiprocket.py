@@ -10,17 +10,19 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from datetime import UTC, date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime
 from typing import Any
 
 import httpx
 
 from contracts import ShipmentStatus
 from services.shipping.couriers.common import (
+    IST,
     BearerSession,
     check_token,
     national_number,
     ndr_reason_from_text,
+    read_ist,
     rupees,
 )
 from services.shipping.couriers.interface import (
@@ -37,7 +39,6 @@ from services.shipping.couriers.interface import (
     WebhookRefused,
 )
 
-IST = timezone(timedelta(hours=5, minutes=30))
 S = ShipmentStatus
 
 # Shiprocket's shipment status ids (``current_status_id`` / ``sr-status``) → canonical.
@@ -78,16 +79,12 @@ NDR_ACTIONS = {
 
 
 def read_time(text: str | None) -> datetime:
-    """Shiprocket's IST timestamps: ``2026-11-26 10:15:00`` or ``26 11 2026 10:15:00``."""
-    if not text:
+    """Shiprocket's IST timestamps: ``2026-11-26 10:15:00`` or ``26 11 2026 10:15:00``; a scan with
+    one it cannot read is taken as now rather than refused."""
+    try:
+        return read_ist(text, formats=("%d %m %Y %H:%M:%S",))
+    except ValueError:
         return datetime.now(UTC)
-    for parse in (datetime.fromisoformat, lambda t: datetime.strptime(t, "%d %m %Y %H:%M:%S")):
-        try:
-            at = parse(text)
-        except ValueError:
-            continue
-        return (at if at.tzinfo else at.replace(tzinfo=IST)).astimezone(UTC)
-    return datetime.now(UTC)
 
 
 def scan_of(

@@ -9,14 +9,20 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from datetime import UTC, date, datetime, timedelta, timezone
+from datetime import date
 from typing import Any
 
 import httpx
 
 from chassis.signatures import hmac_sha256_hex, signed_by
 from contracts import ShipmentStatus
-from services.shipping.couriers.common import BearerSession, national_number, ndr_reason_from_text, rupees
+from services.shipping.couriers.common import (
+    BearerSession,
+    national_number,
+    ndr_reason_from_text,
+    read_ist,
+    rupees,
+)
 from services.shipping.couriers.interface import (
     Consignee,
     CourierBooking,
@@ -32,7 +38,6 @@ from services.shipping.couriers.interface import (
     WebhookRefused,
 )
 
-IST = timezone(timedelta(hours=5, minutes=30))
 SIGNATURE_HEADER = "x-xb-signature"
 S = ShipmentStatus
 
@@ -59,14 +64,6 @@ NDR_ACTIONS = {
 }
 
 
-def read_time(text: str | None) -> datetime:
-    """Xpressbees' ``YYYY-MM-DD HH:MM:SS`` in IST (or ISO 8601 with an offset) as aware UTC."""
-    if not text:
-        return datetime.now(UTC)
-    at = datetime.fromisoformat(text)
-    return (at if at.tzinfo else at.replace(tzinfo=IST)).astimezone(UTC)
-
-
 def read_event(awb: str, event: Mapping[str, Any]) -> CourierScan:
     code = str(event.get("status_code") or "")
     status = STATUS_MAP.get(code)
@@ -75,7 +72,7 @@ def read_event(awb: str, event: Mapping[str, Any]) -> CourierScan:
         awb=awb,
         code=code,
         status=status,
-        occurred_at=read_time(event.get("event_time")),
+        occurred_at=read_ist(event.get("event_time")),
         location=str(event.get("location") or "") or None,
         ndr_reason=ndr_reason_from_text(event.get("ndr_reason") or message) if status is S.NDR else None,
         attempt=int(event["attempt"]) if event.get("attempt") else None,
