@@ -25,7 +25,7 @@ from contracts import topics
 from deploy.local import demo_data
 from deploy.local.demo import channel_order_record, tail_consumer
 from deploy.local.ports import PORTS
-from deploy.local.stack import Stack
+from deploy.local.stack import ANY_HOUR, Stack
 
 UNIT_PRICE_PAISE = 34900
 FOLLOWED = (
@@ -58,7 +58,7 @@ async def run(args: argparse.Namespace, *, say: Any, start_stack: Any) -> int:
     sku, prefix = f"HOT-{run_id}", f"HOT-{run_id}-"
     n, stock = args.orders, args.stock
     say(f"bench --hot-sku: run {run_id}: {n} orders for one SKU with {stock} units; (re)starting the stack…")
-    up = start_stack(Stack())
+    up = start_stack(Stack(env=dict(ANY_HOUR)))
     if not {"orders", "routing", "inventory"} <= set(up):
         say("bench: orders, routing and inventory must all be running")
         return 2

@@ -24,6 +24,11 @@ RUN_DIR = ROOT / ".local" / "services"
 
 SERVICES = ("orders", "routing", "inventory", "shipping", "notifications", "returns")
 
+ANY_HOUR = {"QUIET_HOURS": ""}
+"""Settings that make a stack behave the same at any hour in India, for the tests and the benchmark:
+no quiet hours (a non-urgent message sent at 23:00 IST would otherwise wait until 09:00). A test
+about quiet hours sets its own window around "now" (tests/e2e/test_notifications_scheduling.py)."""
+
 
 def module_of(name: str) -> str:
     """The Python module that runs a process."""

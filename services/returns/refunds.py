@@ -15,6 +15,7 @@ from typing import Any, Literal
 import asyncpg
 
 from chassis import faults
+from chassis.clock import india_date
 from chassis.logging import get_logger
 from chassis.service import Service
 from services.returns import desk, store
@@ -220,7 +221,7 @@ async def alert_overdue(service: Service, settings: ReturnsSettings) -> int:
             why = f"; last failure: {refund['failure_reason']}" if refund["failure_reason"] else ""
             note = (
                 f"refund {refund['refund_id']} of {refund['amount_paise']} paise is {refund['status']} "
-                f"{settings.refund_sla_days:g} days after QC on {refund['qc_at'].date().isoformat()}{why}"
+                f"{settings.refund_sla_days:g} days after QC on {india_date(refund['qc_at'])}{why}"
             )
             await conn.execute(
                 "UPDATE refunds SET sla_alerted_at = now() WHERE refund_id = $1", refund["refund_id"]

@@ -3,9 +3,10 @@ after a failed reservation (a bounded number of times), and count each warehouse
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date
 from zoneinfo import ZoneInfo
 
+from chassis.clock import utcnow
 from chassis.consumer import HandlerContext
 from chassis.service import Service
 from contracts import (
@@ -59,14 +60,14 @@ def register(service: Service) -> None:
     async def route(
         ctx: HandlerContext, order_id: str, order: domain.Order, attempt: int, round_start: int
     ) -> None:
-        now = datetime.now(tz)
+        day, local_time = domain.local_moment(utcnow(), tz)
         plans, notes = domain.plan(
             order=order,
             warehouses=await warehouses(ctx),
             available=await store.available_for(ctx.conn, [line.sku for line in order.lines]),
             rules=await rules(ctx),
             policy=policy,
-            today=domain.Today(local_time=now.time(), orders_taken=await load(ctx, now.date())),
+            today=domain.Today(local_time=local_time, orders_taken=await load(ctx, day)),
         )
         fresh = await store.record_decision(
             ctx.conn,
@@ -130,7 +131,8 @@ def register(service: Service) -> None:
     @service.handles(InventoryReserved)
     async def on_reserved(ctx: HandlerContext, event: InventoryReserved) -> None:
         codes = sorted({a.warehouse_code for a in event.allocations})
-        await store.add_load(ctx.conn, warehouse_codes=codes, day=event.occurred_at.astimezone(tz).date())
+        day, _ = domain.local_moment(event.occurred_at, tz)
+        await store.add_load(ctx.conn, warehouse_codes=codes, day=day)
         await store.record_outcome(
             ctx.conn, order_id=event.order_id, attempt=None, outcome=f"reserved plan {event.plan_rank}"
         )

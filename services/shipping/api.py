@@ -11,9 +11,10 @@ from fastapi import APIRouter, HTTPException, Request
 from pydantic import BaseModel, Field
 
 from chassis.auth import STAFF, Principal, Role, require
+from chassis.clock import utcnow
 from chassis.http import Refused
 from contracts import Address
-from services.shipping import catalogue, store, updates
+from services.shipping import catalogue, domain, store, updates
 from services.shipping.allocation import Dimensions
 from services.shipping.couriers.interface import CourierAdapter, NdrAction, NdrActionKind
 
@@ -73,8 +74,8 @@ async def act_on_ndr(
         problems.append(("new_address", "required for new_address"))
     if body.action == "new_phone" and not body.new_phone:
         problems.append(("new_phone", "required for new_phone"))
-    if body.reattempt_on is not None and body.reattempt_on < date.today():
-        problems.append(("reattempt_on", "is in the past"))
+    if (late := domain.reattempt_day_problem(body.reattempt_on, now=utcnow())) is not None:
+        problems.append(("reattempt_on", late))
     if problems:
         raise Refused(*problems)
     action = NdrAction(

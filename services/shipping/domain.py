@@ -8,7 +8,9 @@ from __future__ import annotations
 import uuid
 from collections import defaultdict
 from dataclasses import dataclass
+from datetime import date, datetime
 
+from chassis.clock import india_date
 from contracts import OrderConfirmed, PaymentMethod, ShipmentStatus, SkuQuantity
 from services.shipping.allocation import Parcel
 from services.shipping.couriers.interface import ShipmentRequest
@@ -140,3 +142,11 @@ def booking_request(
         cod_amount_paise=plan.cod_amount_paise,
         weight_grams=unit_weight_grams * sum(line.quantity for line in plan.lines),
     )
+
+
+def reattempt_day_problem(reattempt_on: date | None, *, now: datetime) -> str | None:
+    """Why an operator's re-attempt day cannot be sent to the courier, or None: the courier's
+    calendar is India's, so "today" turns at midnight IST, not at midnight on the server."""
+    if reattempt_on is not None and reattempt_on < india_date(now):
+        return f"{reattempt_on.isoformat()} is in the past (today in India is {india_date(now).isoformat()})"
+    return None

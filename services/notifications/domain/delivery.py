@@ -4,11 +4,10 @@ the forward-only delivery status, and what a provider's failure leads to. Pure f
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, time, timedelta
+from datetime import datetime, time, timedelta, tzinfo
 from enum import StrEnum
-from zoneinfo import ZoneInfo
 
-IST = ZoneInfo("Asia/Kolkata")
+from chassis.clock import IST
 
 
 @dataclass(frozen=True, slots=True)
@@ -17,7 +16,7 @@ class QuietHours:
 
     start: time = time(21, 0)
     end: time = time(9, 0)
-    zone: ZoneInfo = IST
+    zone: tzinfo = IST
 
     @classmethod
     def parse(cls, spec: str) -> QuietHours | None:

@@ -10,9 +10,10 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
+from chassis.clock import india_date
 from chassis.signatures import hmac_sha256_hex, signed_by
 from contracts import ReplyChoice
-from services.notifications.domain.delivery import IST, Delivery
+from services.notifications.domain.delivery import Delivery
 
 STOP_WORDS = frozenset({"stop", "unsubscribe", "stop all", "रोकें", "बंद"})
 START_WORDS = frozenset({"start", "subscribe", "unstop"})
@@ -149,4 +150,4 @@ def reattempt_on(choice: ReplyChoice, replied_at: datetime) -> date | None:
     "Deliver tomorrow"); None for every other choice."""
     if choice is not ReplyChoice.NDR_REATTEMPT:
         return None
-    return replied_at.astimezone(IST).date() + timedelta(days=1)
+    return india_date(replied_at) + timedelta(days=1)

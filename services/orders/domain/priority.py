@@ -8,11 +8,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime, time, timedelta
-from zoneinfo import ZoneInfo
 
+from chassis.clock import IST, india_date
 from contracts import DeliverySpeed
-
-IST = ZoneInfo("Asia/Kolkata")
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,9 +32,11 @@ _SPEED_RANK = {DeliverySpeed.SAME_DAY: 2, DeliverySpeed.EXPRESS: 1, DeliverySpee
 def promised_dispatch_by(placed_at: datetime, speed: DeliverySpeed, rules: PriorityRules) -> datetime:
     """End of the working day (IST) the order must leave by: same day if placed before the cutoff,
     else the next working day; standard orders get `standard_extra_days` more."""
-    local = placed_at.astimezone(IST)
-    day = local.date() if local.hour < rules.cutoff_hour_ist else local.date() + timedelta(days=1)
-    extra = 0 if speed is not DeliverySpeed.STANDARD else rules.standard_extra_days
+    day = india_date(placed_at)
+    if placed_at.astimezone(IST).hour >= rules.cutoff_hour_ist:
+        day += timedelta(days=1)
+    # The stored speed is its string value: compare as the enum, or a standard order gets no extra days.
+    extra = rules.standard_extra_days if DeliverySpeed(speed) is DeliverySpeed.STANDARD else 0
     while day.weekday() in rules.no_dispatch_weekdays:
         day += timedelta(days=1)
     for _ in range(extra):

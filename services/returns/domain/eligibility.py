@@ -6,8 +6,9 @@ from __future__ import annotations
 
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 
+from chassis.clock import india_date
 from contracts import FieldProblem, OrderStatus, PaymentMethod, ReturnLine, ReturnResolution
 
 
@@ -18,6 +19,12 @@ class SkuRule:
     category: str | None = None
     window_days: int | None = None
     returnable: bool = True
+
+
+def last_return_day(delivered_at: datetime, window_days: int) -> date:
+    """The last day (in India) a return may be asked for: a 7-day window on a parcel delivered at
+    23:50 IST on the 5th lasts to the end of the 12th, as a customer counts days."""
+    return india_date(delivered_at) + timedelta(days=window_days)
 
 
 def eligibility_problems(
@@ -54,11 +61,11 @@ def eligibility_problems(
     elif delivered_at is not None and any(
         rules.get(line.sku, SkuRule()).window_days is None for line in lines
     ):
-        if now > delivered_at + timedelta(days=window_days):
+        if india_date(now) > (last := last_return_day(delivered_at, window_days)):
             problem(
                 "order_id",
-                f"order {order_id} was delivered on {delivered_at.date().isoformat()}; returns are "
-                f"accepted for {window_days} days",
+                f"order {order_id} was delivered on {india_date(delivered_at).isoformat()}; returns "
+                f"were accepted for {window_days} days, until {last.isoformat()}",
             )
     skus = [line.sku for line in lines]
     for index, line in enumerate(lines):
@@ -89,11 +96,11 @@ def eligibility_problems(
                     f"({on_order} delivered, {back} already returned)",
                 )
         if was_delivered and delivered_at is not None and rule.window_days is not None:
-            if now > delivered_at + timedelta(days=rule.window_days):
+            if india_date(now) > last_return_day(delivered_at, rule.window_days):
                 problem(
                     field,
                     f"{rule.category or 'this category'} can be returned within {rule.window_days} days "
-                    f"of delivery; order {order_id} was delivered on {delivered_at.date().isoformat()}",
+                    f"of delivery; order {order_id} was delivered on {india_date(delivered_at).isoformat()}",
                 )
     return problems
 

@@ -2,7 +2,7 @@
 distances every service shares (chassis.geo)."""
 
 from chassis.geo import Zone, coordinates, distance_km, zone
-from services.routing.domain.plan import Order, Policy, Rules, Today, Warehouse, plan
+from services.routing.domain.plan import Order, Policy, Rules, Today, Warehouse, local_moment, plan
 
 __all__ = [
     "Order",
@@ -13,6 +13,7 @@ __all__ = [
     "Zone",
     "coordinates",
     "distance_km",
+    "local_moment",
     "plan",
     "zone",
 ]

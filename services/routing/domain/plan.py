@@ -13,7 +13,7 @@ import itertools
 import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import time
+from datetime import date, datetime, time, tzinfo
 
 from chassis.geo import Zone, coordinates, distance_km, zone
 from contracts import FulfilmentPlan, OrderLine, PlannedShipment, SkuQuantity
@@ -67,6 +67,13 @@ class Today:
 
     local_time: time | None = None
     orders_taken: dict[str, int] = field(default_factory=dict)
+
+
+def local_moment(at: datetime, tz: tzinfo) -> tuple[date, time]:
+    """The warehouses' calendar day and time of day at a moment: capacity is counted per local day
+    and cut-offs are local times, so 18:30 UTC is already the next day's first minute in India."""
+    local = at.astimezone(tz)
+    return local.date(), local.time()
 
 
 @dataclass(frozen=True, slots=True)

@@ -6,16 +6,14 @@ from __future__ import annotations
 import asyncio
 import hmac
 from collections.abc import Awaitable, Callable, Mapping
-from datetime import UTC, datetime, timedelta, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 import httpx
 
+from chassis.clock import IST
 from contracts import NdrReason
 from services.shipping.couriers.interface import CourierRejected, CourierUnavailable, WebhookRefused
-
-IST = timezone(timedelta(hours=5, minutes=30))
-"""Indian Standard Time: couriers print local time, mostly without an offset."""
 
 
 def read_ist(text: str | None, *, formats: tuple[str, ...] = ()) -> datetime:

@@ -15,9 +15,9 @@ from typing import Any
 
 import httpx
 
+from chassis.clock import IST
 from contracts import ShipmentStatus
 from services.shipping.couriers.common import (
-    IST,
     BearerSession,
     check_token,
     national_number,
