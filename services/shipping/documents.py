@@ -14,6 +14,8 @@ from reportlab.graphics.barcode import code128
 from reportlab.lib.pagesizes import A4, inch, landscape
 from reportlab.pdfgen import canvas
 
+from chassis.clock import IST
+
 LABEL_SIZE = (4 * inch, 6 * inch)
 
 
@@ -180,7 +182,8 @@ def manifest_pdf(manifest: Manifest) -> bytes:
             margin,
             height - margin - 26,
             f"Manifest {manifest.manifest_id}   Warehouse {manifest.warehouse}   "
-            f"Pickup {manifest.pickup_date.isoformat()}   Printed {manifest.created_at:%Y-%m-%d %H:%M} UTC",
+            f"Pickup {manifest.pickup_date.isoformat()}   "
+            f"Printed {manifest.created_at.astimezone(IST):%Y-%m-%d %H:%M} IST",
         )
         pdf.drawRightString(width - margin, height - margin - 8, f"Page {page} of {pages}")
         y = height - margin - 50

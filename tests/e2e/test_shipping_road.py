@@ -6,7 +6,7 @@ change nothing."""
 from __future__ import annotations
 
 import json
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
@@ -14,6 +14,7 @@ import pypdfium2
 import pytest
 from aiokafka import AIOKafkaProducer
 
+from chassis.clock import india_date, utcnow
 from contracts import (
     Address,
     CancelReason,
@@ -135,7 +136,7 @@ async def test_an_ndr_then_the_operators_reattempt_then_delivered(
         )
         acted = await http.post(
             url("shipping", f"/shipments/{sid}/ndr-actions"),
-            json={"action": "reattempt", "reattempt_on": (date.today() + timedelta(days=1)).isoformat()},
+            json={"action": "reattempt", "reattempt_on": str(india_date(utcnow()) + timedelta(days=1))},
         )
     assert missing.status_code == 422
     assert missing.json()["problems"] == [{"field": "new_phone", "problem": "required for new_phone"}]
@@ -298,7 +299,7 @@ async def test_a_wrong_item_at_the_pack_station_blocks_packing_and_is_counted(
             json={
                 "warehouse_code": "GGN1",
                 "courier": created["courier"],
-                "pickup_date": date.today().isoformat(),
+                "pickup_date": india_date(utcnow()).isoformat(),
             },
         )
         sheet = await http.get(url("shipping", manifest.json()["pdf"]))
