@@ -168,10 +168,11 @@ class Stack:
             self.procs.pop(name, None)
 
     def start_all(self, names: tuple[str, ...] = ("sandbox", *SERVICES)) -> None:
-        """Start every process and wait for all to be ready."""
+        """Start every process and wait for all to be ready (generously: on a loaded two-core machine
+        importing seven Python processes at once has taken two minutes)."""
         for name in names:
             self.start(name)
-        self.wait_ready(list(names))
+        self.wait_ready(list(names), timeout=240)
 
     def stop_all(self, names: tuple[str, ...] = ("sandbox", *SERVICES)) -> None:
         """Stop every process, services first."""
