@@ -1,8 +1,9 @@
 """Effectively-once consumption: inbox + effect + outgoing events in one transaction per batch.
 
 A batch is applied in one transaction; if any message fails, each is retried alone (bounded, with
-backoff) and a message that still fails goes to dlq.<service>. The Kafka offset is committed by the
-caller only after this returns, i.e. after the database commit.
+backoff) and a message that still fails goes to dlq.<service>. A lost database or broker is not a bad
+message: it is waited out, however long it takes, and nothing is dead-lettered for it (ADR 70). The
+Kafka offset is committed by the caller only after this returns, i.e. after the database commit.
 """
 
 from __future__ import annotations
@@ -16,7 +17,8 @@ from typing import Any, Generic, Protocol, TypeVar
 
 import asyncpg
 import structlog
-from prometheus_client import Counter, Histogram
+from aiokafka.errors import KafkaError, KafkaTimeoutError
+from prometheus_client import Counter, Gauge, Histogram
 from pydantic import ValidationError
 
 from chassis import faults
@@ -40,6 +42,16 @@ BATCH_SECONDS = Histogram("dabba_consume_batch_seconds", "Time to apply one cons
 
 _ID_NAMESPACE = uuid.UUID("6f1c9a52-0d1e-4c53-9a53-5d2b0a7f3e11")
 
+OUTAGE = Gauge(
+    "dabba_consumer_outage", "1 while the consumer waits for its database or broker to come back", ["service"]
+)
+OUTAGE_RETRIES = Counter(
+    "dabba_consumer_outage_retries_total",
+    "Tries repeated because the database or broker was unreachable",
+    ["service"],
+)
+
+T = TypeVar("T")
 E = TypeVar("E", bound=Event)
 E_contra = TypeVar("E_contra", bound=Event, contravariant=True)
 
@@ -144,6 +156,34 @@ class Poison(Exception):
 
 DeadLetter = Callable[[Record, str], Awaitable[None]]
 
+_OUTAGE_ERRORS: tuple[type[BaseException], ...] = (
+    OSError,  # connection refused or reset, host unreachable, and TimeoutError (a pool acquire)
+    asyncpg.PostgresConnectionError,  # SQLSTATE class 08, and "connection was closed in the middle"
+    asyncpg.exceptions.OperatorInterventionError,  # class 57: shutting down, starting up, cancelled
+    asyncpg.exceptions.InsufficientResourcesError,  # class 53: too many connections, disk full
+    asyncpg.exceptions.TransactionRollbackError,  # class 40: deadlock, serialization failure
+    asyncpg.exceptions.ReadOnlySQLTransactionError,  # a failover that still points at a standby
+)
+
+
+def is_outage(exc: BaseException) -> bool:
+    """Whether an error says the database or the broker is unreachable (wait, never dead-letter)
+    rather than that the message is bad. A Poison message is never an outage."""
+    if isinstance(exc, Poison):
+        return False
+    if isinstance(exc, KafkaTimeoutError):
+        return True  # no broker answered in time (aiokafka does not flag it retriable)
+    if isinstance(exc, KafkaError):
+        return bool(exc.retriable)
+    if isinstance(exc, asyncpg.InterfaceError):
+        return "closed" in str(exc)  # "connection is closed"; other interface errors are our bugs
+    return isinstance(exc, _OUTAGE_ERRORS)
+
+
+def outage_backoff(tries: int, *, base_s: float, cap_s: float) -> float:
+    """Seconds to wait before the next try of an outage: doubling from base_s, at most cap_s."""
+    return min(cap_s, base_s * float(2 ** min(tries - 1, 30)))
+
 
 def event_id_of(record: Record, envelope: Envelope | None) -> str:
     """The CloudEvents id, or for a record without one a stable id from its position."""
@@ -174,6 +214,7 @@ class Consumer:
         dead_letter: DeadLetter,
         max_attempts: int = 3,
         retry_backoff_s: float = 0.2,
+        outage_backoff_max_s: float = 5.0,
         before_commit: Sequence[BeforeCommit] = (),
     ) -> None:
         self.service = service
@@ -182,7 +223,15 @@ class Consumer:
         self._dead_letter = dead_letter
         self._max_attempts = max_attempts
         self._backoff = retry_backoff_s
+        self._outage_backoff_max = outage_backoff_max_s
         self._before_commit = tuple(before_commit)
+        self._waiting = 0  # batches (one per concurrent subscriber) waiting out an outage
+        self.outage_retries = 0
+
+    @property
+    def ready(self) -> bool:
+        """False while any batch waits for the database or the broker to come back (/readyz)."""
+        return self._waiting == 0
 
     async def apply_batch(self, records: Sequence[Record]) -> None:
         """Apply records in order; returns once every one is applied, a duplicate, or dead-lettered."""
@@ -205,22 +254,66 @@ class Consumer:
             )
         if ready:
             try:
-                async with self._pool.acquire() as conn, conn.transaction():
-                    tx = Transaction(conn=conn, service=self.service)
-                    fresh = await self._claim(conn, ready)
-                    for incoming in ready:
-                        if incoming.event_id in fresh:
-                            await self._apply(tx, incoming)
-                        else:
-                            CONSUMED.labels(incoming.record.topic, "duplicate").inc()
-                    await self._finish(tx)
-                    await faults.freeze_if_armed("consumer.before_commit", lambda: _mentions(ready))
+                await self._through_outages(lambda: self._apply_together(ready))
             except Exception as exc:
                 log.warning("batch failed, applying one by one", size=len(ready), error=repr(exc))
                 for incoming in ready:
                     await self._apply_alone(incoming)
             await faults.freeze_if_armed("consumer.after_commit", lambda: _mentions(ready))
         BATCH_SECONDS.observe(time.perf_counter() - started)
+
+    async def _apply_together(self, ready: Sequence[Incoming]) -> None:
+        async with self._pool.acquire() as conn, conn.transaction():
+            tx = Transaction(conn=conn, service=self.service)
+            fresh = await self._claim(conn, ready)
+            for incoming in ready:
+                if incoming.event_id in fresh:
+                    fresh.discard(incoming.event_id)  # two copies of one event in a batch: apply one
+                    await self._apply(tx, incoming)
+                else:
+                    CONSUMED.labels(incoming.record.topic, "duplicate").inc()
+            await self._finish(tx)
+            await faults.freeze_if_armed("consumer.before_commit", lambda: _mentions(ready))
+
+    async def _through_outages(self, attempt: Callable[[], Awaitable[T]]) -> T:
+        """Run `attempt`; while it fails because the database or broker is unreachable, wait
+        (doubling, capped) and run it again, for as long as it takes. Other errors propagate."""
+        tries = 0
+        try:
+            while True:
+                try:
+                    return await attempt()
+                except Exception as exc:
+                    if not await self._outage(exc):
+                        raise
+                    tries += 1
+                    if tries == 1:
+                        self._waiting += 1
+                        OUTAGE.labels(self.service).set(1)
+                    self.outage_retries += 1
+                    OUTAGE_RETRIES.labels(self.service).inc()
+                    delay = outage_backoff(tries, base_s=self._backoff, cap_s=self._outage_backoff_max)
+                    log.warning("database or broker unreachable, waiting", tries=tries, error=repr(exc))
+                    await asyncio.sleep(delay)
+        finally:
+            if tries:
+                self._waiting -= 1
+                if self._waiting == 0:
+                    OUTAGE.labels(self.service).set(0)
+                    log.info("database and broker reachable again", tries=tries)
+
+    async def _outage(self, exc: Exception) -> bool:
+        """An outage error, or any error (not Poison) while the database does not answer: a handler
+        may have wrapped the connection error in one of its own."""
+        if is_outage(exc):
+            return True
+        if isinstance(exc, Poison):
+            return False
+        try:
+            answer = await asyncio.wait_for(self._pool.fetchval("SELECT 1"), timeout=5)
+        except Exception:
+            return True
+        return bool(answer != 1)
 
     def _check_type(self, record: Record, envelope: Envelope | None) -> None:
         sub = self._subs.get(record.topic)
@@ -285,13 +378,7 @@ class Consumer:
         error = ""
         for attempt in range(1, self._max_attempts + 1):
             try:
-                async with self._pool.acquire() as conn, conn.transaction():
-                    if not await self._claim(conn, [incoming]):
-                        CONSUMED.labels(incoming.record.topic, "duplicate").inc()
-                        return
-                    tx = Transaction(conn=conn, service=self.service)
-                    await self._apply(tx, incoming)
-                    await self._finish(tx)
+                await self._through_outages(lambda: self._apply_one(incoming))
                 return
             except Poison as exc:
                 error = str(exc)
@@ -303,8 +390,18 @@ class Consumer:
                     await asyncio.sleep(self._backoff * 2 ** (attempt - 1))
         await self._to_dlq(incoming.record, error)
 
+    async def _apply_one(self, incoming: Incoming) -> None:
+        async with self._pool.acquire() as conn, conn.transaction():
+            if not await self._claim(conn, [incoming]):
+                CONSUMED.labels(incoming.record.topic, "duplicate").inc()
+                return
+            tx = Transaction(conn=conn, service=self.service)
+            await self._apply(tx, incoming)
+            await self._finish(tx)
+
     async def _to_dlq(self, record: Record, error: str) -> None:
-        await self._dead_letter(record, error)
+        # A broker that is down now must not turn into a lost record: wait until the DLQ takes it.
+        await self._through_outages(lambda: self._dead_letter(record, error))
         CONSUMED.labels(record.topic, "dead_lettered").inc()
         log.error(
             "event dead-lettered",

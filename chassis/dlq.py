@@ -1,7 +1,8 @@
 """Replay dead letters: `python -m chassis.dlq replay <service> [--limit N] [--dry-run]`.
 
 Each record in dlq.<service> goes back to the topic it came from, with its original headers, so the
-service applies it again (its inbox still skips anything it had applied).
+service applies it again (its inbox still skips anything it had applied). The replay group's offset
+moves past exactly the records replayed: with --limit N the rest stay for the next run.
 """
 
 from __future__ import annotations
@@ -10,7 +11,8 @@ import argparse
 import asyncio
 import sys
 
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
+from aiokafka.structs import OffsetAndMetadata
 
 from chassis.settings import ServiceSettings
 from contracts.topics import SERVICES, dlq_topic
@@ -48,6 +50,7 @@ async def replay(service: str, *, bootstrap: str, limit: int | None, dry_run: bo
             records = [r for rs in batch.values() for r in rs]
             if not records:
                 break
+            replayed: dict[TopicPartition, int] = {}
             for record in records[: None if limit is None else limit - done]:
                 headers = dict((k, v.decode()) for k, v in record.headers)
                 target = headers.get("dlq_original_topic", "?")
@@ -61,8 +64,9 @@ async def replay(service: str, *, bootstrap: str, limit: int | None, dry_run: bo
                         target, record.value, key=record.key, headers=original_headers(list(record.headers))
                     )
                 done += 1
-            if not dry_run:
-                await consumer.commit()
+                replayed[TopicPartition(record.topic, record.partition)] = record.offset
+            if replayed and not dry_run:  # past what was replayed, not past everything fetched
+                await consumer.commit({tp: OffsetAndMetadata(o + 1, "") for tp, o in replayed.items()})
     finally:
         await producer.stop()
         await consumer.stop()

@@ -79,6 +79,7 @@ class Service:
         self._profiler: cProfile.Profile | None = None
         self._pool: asyncpg.Pool | None = None
         self.broker: KafkaBroker | None = None
+        self.consumer: Consumer | None = None
         self.relay: OutboxRelay | None = None
 
     # registration ------------------------------------------------------------------------------
@@ -169,7 +170,7 @@ class Service:
             await send_to_dlq(broker, self.name, record, error)
 
         if self._subscriptions:
-            consumer = Consumer(
+            consumer = self.consumer = Consumer(
                 service=self.name,
                 pool=self.pool,
                 subscriptions=self._subscriptions,
@@ -253,6 +254,8 @@ class Service:
         if self.broker is not None:
             checks["kafka"] = await self.broker.ping(timeout=2)
         checks["outbox_relay"] = self.relay is not None and self.relay.running
+        if self.consumer is not None:
+            checks["consumer"] = self.consumer.ready  # false while it waits out an outage
         return checks
 
     def http_app(self) -> FastAPI:

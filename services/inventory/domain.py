@@ -7,7 +7,25 @@ The reservation itself is an atomic conditional update in store.py; this module 
 from __future__ import annotations
 
 from chassis.ids import time_ordered_id
-from contracts import Allocation, FulfilmentPlan
+from contracts import Allocation, FulfilmentPlan, ShipmentStatus
+
+S = ShipmentStatus
+
+LEFT_THE_WAREHOUSE = frozenset(
+    {
+        S.PICKED_UP,
+        S.IN_TRANSIT,
+        S.OUT_FOR_DELIVERY,
+        S.DELIVERED,
+        S.NDR,
+        S.RTO_INITIATED,
+        S.RTO_IN_TRANSIT,
+        S.RTO_DELIVERED,
+        S.LOST,
+    }
+)
+"""Shipment states that prove the parcel left: shipping reaches each only through a pickup, but
+couriers miss the pickup scan or send it after a later one, so any of them dispatches the stock."""
 
 
 def new_reservation_id() -> str:
@@ -24,6 +42,12 @@ def allocations_of(plan: FulfilmentPlan) -> list[Allocation]:
             key = (shipment.warehouse_code, line.sku)
             merged[key] = merged.get(key, 0) + line.quantity
     return [Allocation(warehouse_code=wh, sku=sku, quantity=qty) for (wh, sku), qty in sorted(merged.items())]
+
+
+def dispatches(status: ShipmentStatus) -> bool:
+    """Whether a forward shipment's update is evidence its units left the warehouse: the first such
+    update (in whatever order they arrive) turns the reservation into a dispatch, once."""
+    return status in LEFT_THE_WAREHOUSE
 
 
 def by_warehouse(rows: list[tuple[str, int]]) -> tuple[int, dict[str, int]]:

@@ -1,5 +1,6 @@
 """Kafka handlers of the inventory service: reserve the first plan that fits, release on cancel,
-deduct on courier pickup, take returned units back, and sweep unconfirmed reservations.
+deduct when the parcel leaves (pickup or any later scan), take returned units back, and sweep
+unconfirmed reservations.
 
 Each runs inside the consumer's transaction; a plan is tried inside a savepoint so a plan that no
 longer fits leaves nothing behind. Stock changes are announced once per SKU per transaction, so a
@@ -29,7 +30,7 @@ from contracts import (
     StockChanged,
 )
 from contracts._base import Event
-from contracts.enums import ReturnStatus, ShipmentStatus
+from contracts.enums import ReturnStatus
 from services.inventory import domain, store
 from services.inventory.settings import InventorySettings
 
@@ -168,11 +169,13 @@ def register(service: Service) -> None:
 
     @service.handles(ShipmentUpdated)
     async def on_shipment_updated(ctx: HandlerContext, event: ShipmentUpdated) -> None:
-        if event.status is not ShipmentStatus.PICKED_UP or event.return_id is not None:
+        if event.return_id is not None or not domain.dispatches(event.status):
             return
         reservation = await store.reservation_of(ctx.conn, event.order_id)
         if reservation is None or reservation["status"] == "released":
-            ctx.log.warning("picked-up shipment has no reservation to commit", order_id=event.order_id)
+            ctx.log.info(
+                "shipment left with no reservation to dispatch", order_id=event.order_id, status=event.status
+            )
             return
         committed = await store.commit_pickup(
             ctx.conn,
@@ -181,7 +184,12 @@ def register(service: Service) -> None:
             shipment_id=event.shipment_id,
         )
         if committed:
-            ctx.log.info("reservation committed", order_id=event.order_id, warehouse=event.warehouse_code)
+            ctx.log.info(
+                "reservation dispatched",
+                order_id=event.order_id,
+                warehouse=event.warehouse_code,
+                first_evidence=event.status,
+            )
 
     @service.handles(ReturnUpdated)
     async def on_return_updated(ctx: HandlerContext, event: ReturnUpdated) -> None:

@@ -155,6 +155,51 @@ async def test_courier_pickup_turns_the_reservation_into_a_deduction_once(
     assert [(r["on_hand_delta"], r["reserved_delta"]) for r in ledger] == [(-2, -2)]
 
 
+async def test_a_missed_pickup_scan_still_dispatches_the_stock_once_and_its_return_restocks_exactly(
+    stack: Stack, tap: Tap, producer: AIOKafkaProducer
+) -> None:
+    sku = unique("NOPICKUP")
+    await seed_stock(sku, {"GGN1": 5})
+    await stock_seen_by_routing(tap, sku, count=1)
+    channel_order_id = await place(producer, sku, quantity=2)
+    placed = await tap.wait_for("orders.placed.v1", body_has(channel_order_id=channel_order_id))
+    order_id = value(placed[0])["order_id"]
+    await tap.wait_for("inventory.reserved.v1", body_has(order_id=order_id))
+
+    def scan(status: ShipmentStatus) -> ShipmentUpdated:
+        return ShipmentUpdated(
+            order_id=order_id,
+            shipment_id="SHP-NOPICKUP",
+            warehouse_code="GGN1",
+            courier="shiprocket",
+            awb="SR1234567890",
+            status=status,
+        )
+
+    # The courier's first scan we hear of is "in transit"; the pickup scan arrives last.
+    for status in (ShipmentStatus.IN_TRANSIT, ShipmentStatus.DELIVERED, ShipmentStatus.PICKED_UP):
+        await wait_applied("inventory", (await publish_event(producer, scan(status), source="shipping")).id)
+        numbers = (await stock(sku))["GGN1"]
+        assert (numbers["on_hand"], numbers["reserved"]) == (3, 0), f"dispatched once, after {status}"
+    ledger = await db_fetch(
+        "inventory",
+        "SELECT on_hand_delta, reserved_delta FROM stock_movements WHERE sku = $1 AND kind = 'dispatch'",
+        sku,
+    )
+    assert [(r["on_hand_delta"], r["reserved_delta"]) for r in ledger] == [(-2, -2)]
+
+    restocked = ReturnUpdated(
+        order_id=order_id,
+        return_id=unique("RMA"),
+        status=ReturnStatus.RESTOCKED,
+        warehouse_code="GGN1",
+        lines=[ReturnLine(sku=sku, quantity=2, reason=ReturnReason.SIZE_ISSUE)],
+    )
+    await wait_applied("inventory", (await publish_event(producer, restocked, source="returns")).id)
+    numbers = (await stock(sku))["GGN1"]
+    assert (numbers["on_hand"], numbers["reserved"], numbers["available"]) == (5, 0, 5), "back to what we had"
+
+
 async def test_restocked_returns_come_back_to_stock_and_quarantined_units_never_become_available(
     stack: Stack, tap: Tap, producer: AIOKafkaProducer
 ) -> None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from contracts import FulfilmentPlan, PlannedShipment, SkuQuantity
+from contracts import FulfilmentPlan, PlannedShipment, ShipmentStatus, SkuQuantity
 from services.inventory import domain
 
 
@@ -40,3 +40,12 @@ def test_low_stock_alerts_once_per_crossing_and_rearms_only_above_the_reorder_po
 
 def test_a_return_with_one_sku_on_two_lines_comes_back_as_one_quantity() -> None:
     assert domain.merged_lines([("KURTA-M", 1), ("TEA", 2), ("KURTA-M", 2)]) == {"KURTA-M": 3, "TEA": 2}
+
+
+def test_stock_leaves_on_the_first_evidence_the_parcel_left_not_only_on_the_pickup_scan() -> None:
+    S = ShipmentStatus
+    left = {S.PICKED_UP, S.IN_TRANSIT, S.OUT_FOR_DELIVERY, S.DELIVERED, S.NDR}
+    left |= {S.RTO_INITIATED, S.RTO_IN_TRANSIT, S.RTO_DELIVERED, S.LOST}
+    assert {s for s in S if domain.dispatches(s)} == left
+    assert not domain.dispatches(S.MANIFESTED), "handed over on paper, not yet scanned by the courier"
+    assert not domain.dispatches(S.CANCELLED)
