@@ -536,7 +536,7 @@ async def test_a_refund_the_gateway_fails_alerts_operators_and_a_retry_pays_it(
                 and w["body"]["payload"]["refund"]["entity"]["notes"]["return_id"] == rma["return_id"]
             ]
             raw = json.dumps(failed).encode()
-            signature = hmac.new(b"dabba-sandbox-webhook-secret", raw, hashlib.sha256).hexdigest()
+            signature = hmac.new(b"dev-razorpay-webhook-secret-local", raw, hashlib.sha256).hexdigest()
             r = await http.post(
                 url("returns", "/webhooks/razorpay"), content=raw, headers={"X-Razorpay-Signature": signature}
             )
