@@ -69,9 +69,9 @@ def test_kafka_image_matches_the_local_jars() -> None:
 @pytest.mark.parametrize("name", sorted(APP_SERVICES))
 def test_compose_documents_every_secret_and_generates_none(name: str) -> None:
     svc = APP_SERVICES[name]
-    settings = settings_class(module_of(svc))
-    if not issubclass(settings, ServiceSettings):
+    if not module_of(svc).startswith("services."):
         return
+    settings = settings_class(module_of(svc))
     env = svc.get("environment", {})
     assert env["DABBA_MODE"].startswith("${DABBA_MODE:?"), "the mode is the operator's explicit choice"
     for field, info in settings.model_fields.items():
