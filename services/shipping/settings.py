@@ -90,7 +90,9 @@ class ShippingSettings(ServiceSettings):
             "shiprocket": ("SHIPROCKET_",),
             "xpressbees": ("XPRESSBEES_",),
         }
-        unused = tuple(p for c, prefixes in settings_of.items() if c not in self.courier_names for p in prefixes)
+        unused = tuple(
+            p for c, prefixes in settings_of.items() if c not in self.courier_names for p in prefixes
+        )
         return [problem for problem in super().unsafe_for_production() if not problem.startswith(unused)]
 
     @property

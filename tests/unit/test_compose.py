@@ -77,4 +77,5 @@ def test_compose_documents_every_secret_and_generates_none(name: str) -> None:
     for field, info in settings.model_fields.items():
         extra = info.json_schema_extra if isinstance(info.json_schema_extra, dict) else {}
         if extra.get("dabba_kind"):
-            assert env.get(field.upper()) == f"${{{field.upper()}:-}}", f"{name} must pass {field.upper()} through"
+            var = field.upper()
+            assert env.get(var) == f"${{{var}:-}}", f"{name} must pass {var} through, no value of its own"
