@@ -101,6 +101,12 @@ class CategoryRule(BaseModel):
 class SkuRuleIn(BaseModel):
     category: str | None = None
     returnable: bool = True
+    product: str | None = Field(
+        default=None,
+        max_length=100,
+        description="The product this SKU is a size or colour of; exchanges stay within it. "
+        "Unset: the SKU without its last `-` part.",
+    )
 
 
 def _masked(refund_to: dict[str, Any] | None) -> dict[str, Any] | None:
@@ -165,6 +171,12 @@ async def request_return_by_link(request: Request, token: str, body: CustomerRet
     return await _open(request, ReturnRequest(order_id=order_id, **body.model_dump()), actor="customer")
 
 
+def _skus_named(lines: list[RequestedLine]) -> list[str]:
+    return sorted(
+        {line.sku for line in lines} | {line.replacement_sku for line in lines if line.replacement_sku}
+    )
+
+
 async def _open(request: Request, body: ReturnRequest, *, actor: str) -> Any:
     """Check eligibility and open the return, or refuse with every reason and write nothing."""
     service = request.app.state.service
@@ -198,9 +210,10 @@ async def _open(request: Request, body: ReturnRequest, *, actor: str) -> Any:
             ),
             delivered=delivered if order else None,
             returned=await store.units_returned(conn, body.order_id),
-            rules=await store.sku_rules(conn, [line.sku for line in lines]),
+            rules=(rules := await store.sku_rules(conn, _skus_named(body.lines))),
             ordered=ordered if order else None,
         )
+        problems += domain.exchange_problems([(line.sku, line.replacement_sku) for line in body.lines], rules)
         if order is None and order_status in (OrderStatus.DELIVERED, OrderStatus.PARTIALLY_DELIVERED):
             problems.append(
                 FieldProblem(field="order_id", problem=f"order {body.order_id}'s lines are not known yet")
@@ -432,8 +445,10 @@ async def put_sku_rule(
                     f"no category {body.category}; PUT /returns/rules/categories/{body.category} first",
                 )
             )
-        await store.put_sku_rule(conn, sku=sku, category=body.category, returnable=body.returnable)
-    return {"sku": sku, "category": body.category, "returnable": body.returnable}
+        await store.put_sku_rule(
+            conn, sku=sku, category=body.category, returnable=body.returnable, product=body.product
+        )
+    return {"sku": sku, "category": body.category, "returnable": body.returnable, "product": body.product}
 
 
 @webhooks.post(
