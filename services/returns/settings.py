@@ -47,6 +47,9 @@ class ReturnsSettings(ServiceSettings):
     )
     razorpay_timeout_s: float = 10.0
     return_link_secret: str = secret("dev-return-link-secret-local", "Signs customers' return links.")
+    return_link_ttl_days: float = Field(
+        default=30, gt=0, description="A return link stops working this many days after it was made."
+    )
 
     @model_validator(mode="after")
     def _default_to_sandbox(self) -> Self:
