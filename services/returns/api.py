@@ -191,9 +191,7 @@ async def create_link(
 async def request_return_by_link(request: Request, token: str, body: CustomerReturnRequest) -> Any:
     order_id = link_order(request.app.state.service.settings.return_link_secret, token, now=utcnow())
     if order_id is None:
-        raise Refused(
-            ("token", "this return link is not valid or has expired"), status=401, error="unauthorized"
-        )
+        raise Refused(("token", "this return link is not valid"), status=401, error="unauthorized")
     return await _open(request, ReturnRequest(order_id=order_id, **body.model_dump()), actor="customer")
 
 

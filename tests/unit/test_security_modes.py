@@ -35,7 +35,7 @@ def start_without_development_mode(service: str, **env: str) -> subprocess.Compl
         env={**clean, "HTTP_PORT": "1", **env},
         capture_output=True,
         text=True,
-        timeout=60,
+        timeout=300,  # a loaded CI machine imports a service slowly
     )
 
 
