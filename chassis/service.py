@@ -9,6 +9,7 @@ import asyncio
 import contextlib
 import cProfile
 import os
+import sys
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -30,7 +31,7 @@ from chassis.http import create_http_app
 from chassis.kafka import ensure_topics, make_broker, publish_raw, send_to_dlq
 from chassis.logging import configure_logging, get_logger
 from chassis.outbox import OutboxRelay, emit
-from chassis.settings import ServiceSettings
+from chassis.settings import EXIT_UNSAFE_SETTINGS, ServiceSettings, UnsafeSettings
 from chassis.telemetry import configure_tracing
 from contracts._base import Event
 
@@ -211,7 +212,9 @@ class Service:
             asyncio.create_task(self._run_every(name, seconds, job), name=f"{self.name}.{name}")
             for name, seconds, job in self._jobs
         ]
-        log.info("service started", topics=list(self._subscriptions), http_port=s.http_port)
+        log.info(
+            "service started", topics=list(self._subscriptions), http_port=s.http_port, mode=s.dabba_mode
+        )
 
     async def _run_every(self, name: str, seconds: float, job: Job) -> None:
         while True:
@@ -284,7 +287,18 @@ class Service:
     def run(self) -> None:
         """Configure logging and tracing, then serve until SIGINT/SIGTERM (graceful).
 
-        DABBA_PROFILE=<folder> profiles the process (cProfile) into <folder>/<service>.prof on exit."""
+        DABBA_PROFILE=<folder> profiles the process (cProfile) into <folder>/<service>.prof on exit.
+        Outside development mode it refuses to start on a development or missing secret (exit 78)."""
+        try:
+            self.settings.refuse_unsafe()
+        except UnsafeSettings as unsafe:
+            print(
+                f"{self.name}: refusing to start in {self.settings.dabba_mode} mode (DABBA_MODE):\n"
+                + "".join(f"  - {problem}\n" for problem in unsafe.problems)
+                + "Set each one (SECURITY.md), or DABBA_MODE=development on a developer's machine.",
+                file=sys.stderr,
+            )
+            raise SystemExit(EXIT_UNSAFE_SETTINGS) from None
         if os.environ.get("DABBA_PROFILE"):
             self._profiler = cProfile.Profile()
             self._profiler.enable()

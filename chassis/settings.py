@@ -1,14 +1,53 @@
 """Settings every service shares, read from environment variables (pydantic-settings).
 
 A service subclasses ServiceSettings for its own knobs; names are the env var names, lower-cased.
+Secrets and provider URLs are declared with `secret()`, `account()` and `provider_url()`: their
+defaults are for local development only, and a process outside development mode refuses to start
+while any of them is missing, development-valued or pointing at the sandbox (docs/adr/0065).
 """
 
 from __future__ import annotations
 
-from typing import Literal
+import re
+from typing import Any, Literal, Self
 
-from pydantic import Field
+from pydantic import Field, model_validator
+from pydantic.fields import FieldInfo
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+Mode = Literal["development", "production"]
+
+DEVELOPMENT_VALUE = re.compile(r"^dev-[a-z0-9-]+-local$")
+"""Local development secrets and keys follow `dev-<name>-local` (DESIGN.md), so any is recognisable."""
+
+EXIT_UNSAFE_SETTINGS = 78
+"""The exit status of a process that refuses its settings (sysexits' EX_CONFIG)."""
+
+_KIND = "dabba_kind"
+
+
+def secret(dev_value: str, description: str) -> Any:
+    """A secret (webhook secret, API token, password): never logged, its default for development only."""
+    assert DEVELOPMENT_VALUE.match(dev_value), f"{dev_value!r} does not follow dev-<name>-local"
+    return Field(default=dev_value, repr=False, description=description, json_schema_extra={_KIND: "secret"})
+
+
+def account(dev_value: str, description: str) -> Any:
+    """A provider account identifier (key id, phone number id, login): its default names the sandbox's."""
+    return Field(default=dev_value, description=description, json_schema_extra={_KIND: "account"})
+
+
+def provider_url(description: str) -> Any:
+    """A provider's base URL; empty falls back to the sandbox, which only development mode accepts."""
+    return Field(default="", description=description, json_schema_extra={_KIND: "provider_url"})
+
+
+class UnsafeSettings(Exception):
+    """This process is not in development mode and some settings are development or missing."""
+
+    def __init__(self, problems: list[str]) -> None:
+        super().__init__("; ".join(problems))
+        self.problems = problems
 
 
 class ServiceSettings(BaseSettings):
@@ -16,6 +55,11 @@ class ServiceSettings(BaseSettings):
 
     model_config = SettingsConfigDict(env_prefix="", extra="ignore", case_sensitive=False)
 
+    dabba_mode: Mode = Field(
+        default="production",
+        description="`development` accepts the documented development secrets and the sandbox; make run, "
+        "make up, the tests and the bench set it. Anything else refuses to start on them.",
+    )
     kafka_bootstrap_servers: str = "localhost:9092"
     database_url: str = Field(
         default="postgresql://postgres@localhost:5432/postgres",
@@ -59,3 +103,53 @@ class ServiceSettings(BaseSettings):
     outbox_poll_interval_ms: int = Field(
         default=1000, description="Fallback poll when no NOTIFY arrives (e.g. a lost connection)."
     )
+
+    @model_validator(mode="after")
+    def _development_defaults(self) -> Self:
+        # An empty secret (compose passes each through as `${NAME:-}`) keeps its development value
+        # in development mode; elsewhere it stays empty and refuse_unsafe names it.
+        if self.dabba_mode == "development":
+            for name, info in type(self).model_fields.items():
+                if _kind(info) in ("secret", "account") and not getattr(self, name):
+                    setattr(self, name, info.default)
+        return self
+
+    def unsafe_for_production(self) -> list[str]:
+        """Each setting that keeps this process from running outside development mode, by env var name."""
+        problems: list[str] = []
+        sandbox = self.sandbox_url.rstrip("/")
+        for name, info in type(self).model_fields.items():
+            kind, value, env = _kind(info), getattr(self, name), name.upper()
+            if kind in ("secret", "account"):
+                if not value:
+                    problems.append(f"{env} is not set")
+                elif value == info.default or DEVELOPMENT_VALUE.match(str(value)):
+                    problems.append(f"{env} has its development value")
+            elif kind == "provider_url" and (not value or (sandbox and str(value).startswith(sandbox))):
+                problems.append(f"{env} is not set, so it would use the sandbox at {self.sandbox_url}")
+        problems.extend(_api_key_problems(self.api_keys))
+        return problems
+
+    def refuse_unsafe(self) -> None:
+        """Raise UnsafeSettings, naming every problem, unless in development mode or all is set."""
+        if self.dabba_mode == "development":
+            return
+        problems = self.unsafe_for_production()
+        if problems:
+            raise UnsafeSettings(problems)
+
+
+def _kind(info: FieldInfo) -> object:
+    extra = info.json_schema_extra
+    return extra.get(_KIND) if isinstance(extra, dict) else None
+
+
+def _api_key_problems(spec: str) -> list[str]:
+    entries = [e.strip() for e in spec.split(",") if e.strip()]
+    if not entries:
+        return ["API_KEYS is not set"]
+    return [
+        f"API_KEYS entry {entry.split(':', 1)[0]!r} uses a development key"
+        for entry in entries
+        if DEVELOPMENT_VALUE.match(entry.split(":", 2)[-1])
+    ]

@@ -39,7 +39,7 @@ class RazorpaySandboxSettings(BaseSettings):
 
     model_config = SettingsConfigDict(extra="ignore")
 
-    razorpay_webhook_secret: str = "dabba-sandbox-webhook-secret"
+    razorpay_webhook_secret: str = "dev-razorpay-webhook-secret-local"
     razorpay_webhook_urls: str | None = None
     razorpay_webhook_delay_ms: int = 300
     razorpay_key_id: str | None = None

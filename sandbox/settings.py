@@ -15,6 +15,6 @@ class SandboxSettings(BaseSettings):
     # Where the simulated couriers send their webhooks, and the secrets they sign them with: the
     # same defaults as the shipping service's settings.
     shipping_url: str = "http://localhost:8004"
-    delhivery_webhook_token: str = "sandbox-delhivery-webhook"
-    shiprocket_webhook_token: str = "sandbox-shiprocket-webhook"
-    xpressbees_webhook_secret: str = "sandbox-xpressbees-secret"
+    delhivery_webhook_token: str = "dev-delhivery-webhook-token-local"
+    shiprocket_webhook_token: str = "dev-shiprocket-webhook-token-local"
+    xpressbees_webhook_secret: str = "dev-xpressbees-webhook-secret-local"

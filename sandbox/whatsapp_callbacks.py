@@ -26,7 +26,7 @@ from pydantic import BaseModel, Field, model_validator
 from sandbox.control import State
 from sandbox.state import SandboxState, WhatsAppMessage, utc_now
 
-DEFAULT_APP_SECRET = "sandbox-meta-app-secret"
+DEFAULT_APP_SECRET = "dev-whatsapp-app-secret-local"
 NOT_ON_WHATSAPP = (131026, "Message undeliverable")
 """Meta's error for a number that has no WhatsApp account: accepted, then a failed status."""
 STATUS_DELAY_S = 0.5

@@ -43,6 +43,7 @@ def export_defaults() -> None:
     """Point this process (and what it starts) at the local stack unless the env names others."""
     os.environ.setdefault("KAFKA_BOOTSTRAP_SERVERS", LOCAL_KAFKA)
     os.environ.setdefault("DATABASE_URL", LOCAL_DATABASE)
+    os.environ.setdefault("DABBA_MODE", "development")
     os.environ.setdefault("API_KEYS", DEV_API_KEYS)
     for key, value in service_urls().items():
         os.environ.setdefault(key, value)

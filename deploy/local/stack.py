@@ -85,13 +85,11 @@ class Stack:
             return None
         return pid if _pid_alive(pid) else None
 
-    def start(self, name: str, *, extra_env: dict[str, str] | None = None, append: bool = True) -> int:
-        """Start one process in the background; returns its pid (or the one already running)."""
-        pid = self.running_pid(name)
-        if pid is not None:
-            return pid
-        self.run_dir.mkdir(parents=True, exist_ok=True)
+    def environment(self, name: str, extra_env: dict[str, str] | None = None) -> dict[str, str]:
+        """The environment a process starts with: the local stack's, under this shell's and overrides."""
         env = {
+            # The local stack is local development: the dev keys and secrets, the sandbox.
+            "DABBA_MODE": "development",
             "KAFKA_BOOTSTRAP_SERVERS": LOCAL_KAFKA,
             "DATABASE_URL": LOCAL_DATABASE,
             "API_KEYS": DEV_API_KEYS,
@@ -102,6 +100,15 @@ class Stack:
             "HTTP_PORT": str(PORTS[name]),
         }
         env.setdefault("PYTHONUNBUFFERED", "1")
+        return env
+
+    def start(self, name: str, *, extra_env: dict[str, str] | None = None, append: bool = True) -> int:
+        """Start one process in the background; returns its pid (or the one already running)."""
+        pid = self.running_pid(name)
+        if pid is not None:
+            return pid
+        self.run_dir.mkdir(parents=True, exist_ok=True)
+        env = self.environment(name, extra_env)
         log = self.log_path(name).open("ab" if append else "wb")
         proc = subprocess.Popen(
             [sys.executable, "-m", module_of(name)],

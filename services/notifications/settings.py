@@ -6,10 +6,10 @@ from typing import Self
 
 from pydantic import Field, field_validator, model_validator
 
-from chassis.settings import ServiceSettings
+from chassis.settings import ServiceSettings, account, provider_url, secret
 from services.notifications.domain.delivery import QuietHours
 
-SANDBOX_APP_SECRET = "sandbox-meta-app-secret"
+SANDBOX_APP_SECRET = "dev-whatsapp-app-secret-local"
 """The sandbox signs its WhatsApp webhooks with this unless WHATSAPP_APP_SECRET says otherwise."""
 
 
@@ -17,23 +17,19 @@ class NotificationsSettings(ServiceSettings):
     """Notifications: port 8005, the providers it sends through, and how it paces them."""
 
     http_port: int = 8005
-    whatsapp_base_url: str = Field(
-        default="", description="Meta Graph API base URL; empty means the sandbox (SANDBOX_URL)."
-    )
-    whatsapp_phone_number_id: str = "1234567890"
-    whatsapp_token: str = "sandbox-token"
+    whatsapp_base_url: str = provider_url("Meta Graph API base URL; empty means the sandbox (SANDBOX_URL).")
+    whatsapp_phone_number_id: str = account("1234567890", "The WhatsApp Business phone number id.")
+    whatsapp_token: str = secret("dev-whatsapp-token-local", "Meta Graph API access token.")
     whatsapp_timeout_s: float = 10.0
-    whatsapp_app_secret: str = Field(
-        default=SANDBOX_APP_SECRET, repr=False, description="Meta app secret: checks X-Hub-Signature-256."
+    whatsapp_app_secret: str = secret(SANDBOX_APP_SECRET, "Meta app secret: checks X-Hub-Signature-256.")
+    whatsapp_verify_token: str = secret(
+        "dev-whatsapp-verify-token-local", "Answers Meta's webhook verification GET."
     )
-    whatsapp_verify_token: str = Field(
-        default="sandbox-verify-token", repr=False, description="Answers Meta's webhook verification GET."
-    )
-    msg91_base_url: str = Field(default="", description="MSG91 base URL; empty means the sandbox.")
-    msg91_authkey: str = Field(default="sandbox-authkey", repr=False)
+    msg91_base_url: str = provider_url("MSG91 base URL; empty means the sandbox.")
+    msg91_authkey: str = secret("dev-msg91-authkey-local", "MSG91 auth key.")
     msg91_timeout_s: float = 10.0
-    alert_webhook_url: str = Field(
-        default="", description="Slack-compatible incoming webhook for operator alerts; empty: the sandbox."
+    alert_webhook_url: str = provider_url(
+        "Slack-compatible incoming webhook for operator alerts; empty: the sandbox."
     )
     quiet_hours: str = Field(
         default="21:00-09:00", description="IST hours when non-urgent messages wait; empty for none."

@@ -6,7 +6,7 @@ from typing import Literal
 
 from pydantic import Field
 
-from chassis.settings import ServiceSettings
+from chassis.settings import ServiceSettings, secret
 from services.orders.domain import PriorityRules, RiskRules
 
 
@@ -39,7 +39,9 @@ class OrdersSettings(ServiceSettings):
         default=2, ge=1, description="A phone with this many past returns to origin waits for review."
     )
 
-    razorpay_webhook_secret: str = Field(default="dabba-sandbox-webhook-secret", repr=False)
+    razorpay_webhook_secret: str = secret(
+        "dev-razorpay-webhook-secret-local", "Razorpay's webhook secret: checks X-Razorpay-Signature."
+    )
 
     dispatch_cutoff_hour_ist: int = Field(default=14, ge=0, le=23)
     standard_extra_days: int = Field(default=1, ge=0)

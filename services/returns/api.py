@@ -101,6 +101,12 @@ class CategoryRule(BaseModel):
 class SkuRuleIn(BaseModel):
     category: str | None = None
     returnable: bool = True
+    product: str | None = Field(
+        default=None,
+        max_length=100,
+        description="The product this SKU is a size or colour of; exchanges stay within it. "
+        "Unset: the SKU without its last `-` part.",
+    )
 
 
 def _masked(refund_to: dict[str, Any] | None) -> dict[str, Any] | None:
@@ -138,17 +144,42 @@ class CustomerReturnRequest(BaseModel):
     photo_urls: list[HttpUrl] = Field(default_factory=list, max_length=10)
 
 
-def _link_signature(secret: str, order_id: str) -> str:
-    return hmac.new(secret.encode(), f"return-link:{order_id}".encode(), hashlib.sha256).hexdigest()[:32]
+def _link_signature(secret: str, order_id: str, expires: int) -> str:
+    # "return-link:" keeps the signature single-purpose: no other token of ours verifies as one.
+    message = f"return-link:{order_id}:{expires}".encode()
+    return hmac.new(secret.encode(), message, hashlib.sha256).hexdigest()[:32]
+
+
+def link_token(secret: str, order_id: str, *, expires: datetime) -> str:
+    """`<order_id>.<expiry, epoch seconds>.<signature>`: the order and the expiry are signed."""
+    stamp = int(expires.timestamp())
+    return f"{order_id}.{stamp}.{_link_signature(secret, order_id, stamp)}"
+
+
+def link_order(secret: str, token: str, *, now: datetime) -> str | None:
+    """The order a link token names, or None when it is forged, malformed or expired."""
+    rest, _, signature = token.rpartition(".")
+    order_id, _, stamp = rest.rpartition(".")
+    if not order_id or not stamp.isdigit() or not signature.isascii():
+        return None
+    if not hmac.compare_digest(_link_signature(secret, order_id, int(stamp)), signature):
+        return None
+    return order_id if now.timestamp() < int(stamp) else None
 
 
 @router.post("/links", summary="A link the customer opens to request a return of one order")
 async def create_link(
     request: Request, body: LinkRequest, _: Principal = require(Role.OPS)
 ) -> dict[str, str]:
-    secret = request.app.state.service.settings.return_link_secret
-    token = f"{body.order_id}.{_link_signature(secret, body.order_id)}"
-    return {"order_id": body.order_id, "token": token, "path": f"/returns/by-link/{token}"}
+    settings = request.app.state.service.settings
+    expires = utcnow() + timedelta(days=settings.return_link_ttl_days)
+    token = link_token(settings.return_link_secret, body.order_id, expires=expires)
+    return {
+        "order_id": body.order_id,
+        "token": token,
+        "path": f"/returns/by-link/{token}",
+        "expires_at": expires.isoformat(),
+    }
 
 
 @router.post(
@@ -158,11 +189,16 @@ async def create_link(
     dependencies=[by_signature("return-link")],
 )
 async def request_return_by_link(request: Request, token: str, body: CustomerReturnRequest) -> Any:
-    order_id, _, signature = token.rpartition(".")
-    expected = _link_signature(request.app.state.service.settings.return_link_secret, order_id)
-    if not order_id or not hmac.compare_digest(expected, signature):
+    order_id = link_order(request.app.state.service.settings.return_link_secret, token, now=utcnow())
+    if order_id is None:
         raise Refused(("token", "this return link is not valid"), status=401, error="unauthorized")
     return await _open(request, ReturnRequest(order_id=order_id, **body.model_dump()), actor="customer")
+
+
+def _skus_named(lines: list[RequestedLine]) -> list[str]:
+    return sorted(
+        {line.sku for line in lines} | {line.replacement_sku for line in lines if line.replacement_sku}
+    )
 
 
 async def _open(request: Request, body: ReturnRequest, *, actor: str) -> Any:
@@ -198,9 +234,10 @@ async def _open(request: Request, body: ReturnRequest, *, actor: str) -> Any:
             ),
             delivered=delivered if order else None,
             returned=await store.units_returned(conn, body.order_id),
-            rules=await store.sku_rules(conn, [line.sku for line in lines]),
+            rules=(rules := await store.sku_rules(conn, _skus_named(body.lines))),
             ordered=ordered if order else None,
         )
+        problems += domain.exchange_problems([(line.sku, line.replacement_sku) for line in body.lines], rules)
         if order is None and order_status in (OrderStatus.DELIVERED, OrderStatus.PARTIALLY_DELIVERED):
             problems.append(
                 FieldProblem(field="order_id", problem=f"order {body.order_id}'s lines are not known yet")
@@ -432,8 +469,10 @@ async def put_sku_rule(
                     f"no category {body.category}; PUT /returns/rules/categories/{body.category} first",
                 )
             )
-        await store.put_sku_rule(conn, sku=sku, category=body.category, returnable=body.returnable)
-    return {"sku": sku, "category": body.category, "returnable": body.returnable}
+        await store.put_sku_rule(
+            conn, sku=sku, category=body.category, returnable=body.returnable, product=body.product
+        )
+    return {"sku": sku, "category": body.category, "returnable": body.returnable, "product": body.product}
 
 
 @webhooks.post(

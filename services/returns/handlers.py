@@ -8,7 +8,15 @@ from __future__ import annotations
 
 from chassis.consumer import HandlerContext
 from chassis.service import Service
-from contracts import OrderPlaced, OrderStatusChanged, ShipmentCreated, ShipmentStatus, ShipmentUpdated
+from contracts import (
+    OrderPlaced,
+    OrderStatusChanged,
+    PaymentEventStatus,
+    PaymentUpdated,
+    ShipmentCreated,
+    ShipmentStatus,
+    ShipmentUpdated,
+)
 from services.returns import desk, store
 from services.returns.settings import ReturnsSettings
 
@@ -25,6 +33,13 @@ def register(service: Service, settings: ReturnsSettings) -> None:
     @service.handles(OrderPlaced)
     async def on_placed(ctx: HandlerContext, event: OrderPlaced) -> None:
         await store.record_order(ctx.conn, event)
+
+    @service.handles(PaymentUpdated)
+    async def on_payment(ctx: HandlerContext, event: PaymentUpdated) -> None:
+        # A prepaid refund goes back to this payment: returns must know it even when the order
+        # was paid after it was placed (orders.placed.v1 then says "pending").
+        if event.status is PaymentEventStatus.CAPTURED and event.gateway and event.gateway_payment_id:
+            await store.record_captured_payment(ctx.conn, event)
 
     @service.handles(ShipmentCreated)
     async def on_shipment_created(ctx: HandlerContext, event: ShipmentCreated) -> None:

@@ -6,7 +6,7 @@ from typing import Literal, Self
 
 from pydantic import Field, model_validator
 
-from chassis.settings import ServiceSettings
+from chassis.settings import ServiceSettings, account, provider_url, secret
 from services.returns.domain import RefundPolicy
 
 
@@ -36,18 +36,19 @@ class ReturnsSettings(ServiceSettings):
     refund_reconcile_after_seconds: float = Field(
         default=900, gt=0, description="Ask the gateway about a refund whose webhook has not come by then."
     )
-    razorpay_base_url: str = Field(
-        default="", description="https://api.razorpay.com; empty means the sandbox (SANDBOX_URL)."
+    razorpay_base_url: str = provider_url("https://api.razorpay.com; empty means the sandbox (SANDBOX_URL).")
+    razorpay_key_id: str = account("rzp_test_sandbox", "Razorpay API key id.")
+    razorpay_key_secret: str = secret("dev-razorpay-key-secret-local", "Razorpay API key secret.")
+    razorpayx_account_number: str = account(
+        "7878780080316316", "The RazorpayX account payouts are paid from."
     )
-    razorpay_key_id: str = "rzp_test_sandbox"
-    razorpay_key_secret: str = Field(default="sandbox-secret", repr=False)
-    razorpayx_account_number: str = Field(
-        default="7878780080316316", description="The RazorpayX account payouts are paid from."
+    razorpay_webhook_secret: str = secret(
+        "dev-razorpay-webhook-secret-local", "Razorpay's webhook secret: checks X-Razorpay-Signature."
     )
-    razorpay_webhook_secret: str = Field(default="dabba-sandbox-webhook-secret", repr=False)
     razorpay_timeout_s: float = 10.0
-    return_link_secret: str = Field(
-        default="dabba-local-return-links", repr=False, description="Signs customers' return links."
+    return_link_secret: str = secret("dev-return-link-secret-local", "Signs customers' return links.")
+    return_link_ttl_days: float = Field(
+        default=30, gt=0, description="A return link stops working this many days after it was made."
     )
 
     @model_validator(mode="after")

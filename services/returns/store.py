@@ -13,7 +13,7 @@ from typing import Any
 import asyncpg
 
 from chassis.db import Conn
-from contracts import OrderPlaced, OrderStatus, ReturnStatus, ShipmentCreated
+from contracts import OrderPlaced, OrderStatus, PaymentUpdated, ReturnStatus, ShipmentCreated
 from services.returns.domain import QcVerdict, SkuRule
 
 # --- read models ----------------------------------------------------------------------------
@@ -109,14 +109,42 @@ async def delivered_so_far(conn: Conn, order_id: str) -> tuple[dict[str, int], d
 
 
 async def get_order(conn: Conn, order_id: str) -> dict[str, Any] | None:
-    """The order as placed, JSON columns decoded."""
-    row = await conn.fetchrow("SELECT * FROM orders WHERE order_id = $1", order_id)
+    """The order as placed, JSON columns decoded; its payment as captured when it was paid later."""
+    row = await conn.fetchrow(
+        """SELECT o.*, p.gateway AS paid_gateway, p.gateway_payment_id AS paid_payment_id,
+                  p.amount_paise AS paid_amount_paise
+             FROM orders o LEFT JOIN captured_payments p USING (order_id)
+            WHERE o.order_id = $1""",
+        order_id,
+    )
     if row is None:
         return None
     order = dict(row)
     for column in ("customer", "shipping_address", "lines", "payment"):
         order[column] = json.loads(order[column])
+    paid = (order.pop("paid_gateway"), order.pop("paid_payment_id"), order.pop("paid_amount_paise"))
+    if paid[1] is not None:
+        order["payment"] |= {
+            "status": "captured",
+            "gateway": paid[0],
+            "gateway_payment_id": paid[1],
+            "amount_paise": paid[2],
+        }
     return order
+
+
+async def record_captured_payment(conn: Conn, event: PaymentUpdated) -> None:
+    """Remember the gateway payment an order was captured with (the first capture stands)."""
+    await conn.execute(
+        """INSERT INTO captured_payments (order_id, gateway, gateway_payment_id, amount_paise, captured_at)
+           VALUES ($1, $2, $3, $4, $5)
+           ON CONFLICT (order_id) DO NOTHING""",
+        event.order_id,
+        event.gateway,
+        event.gateway_payment_id,
+        event.amount_paise,
+        event.occurred_at,
+    )
 
 
 async def get_shipment(conn: Conn, shipment_id: str) -> asyncpg.Record | None:
@@ -147,13 +175,18 @@ async def lock_order_status(conn: Conn, order_id: str) -> asyncpg.Record | None:
 async def sku_rules(conn: Conn, skus: Collection[str]) -> dict[str, SkuRule]:
     """The configured rule of each SKU that has one."""
     rows = await conn.fetch(
-        """SELECT s.sku, s.category, s.returnable, c.window_days
+        """SELECT s.sku, s.category, s.returnable, s.product, c.window_days
              FROM return_skus s LEFT JOIN return_categories c USING (category)
             WHERE s.sku = ANY($1::text[])""",
         list(skus),
     )
     return {
-        r["sku"]: SkuRule(category=r["category"], window_days=r["window_days"], returnable=r["returnable"])
+        r["sku"]: SkuRule(
+            category=r["category"],
+            window_days=r["window_days"],
+            returnable=r["returnable"],
+            product=r["product"],
+        )
         for r in rows
     }
 
@@ -171,13 +204,17 @@ async def category_exists(conn: Conn, category: str) -> bool:
     return bool(await conn.fetchval("SELECT true FROM return_categories WHERE category = $1", category))
 
 
-async def put_sku_rule(conn: Conn, *, sku: str, category: str | None, returnable: bool) -> None:
+async def put_sku_rule(
+    conn: Conn, *, sku: str, category: str | None, returnable: bool, product: str | None = None
+) -> None:
     await conn.execute(
-        """INSERT INTO return_skus (sku, category, returnable) VALUES ($1, $2, $3)
-           ON CONFLICT (sku) DO UPDATE SET category = EXCLUDED.category, returnable = EXCLUDED.returnable""",
+        """INSERT INTO return_skus (sku, category, returnable, product) VALUES ($1, $2, $3, $4)
+           ON CONFLICT (sku) DO UPDATE SET category = EXCLUDED.category, returnable = EXCLUDED.returnable,
+                                           product = EXCLUDED.product""",
         sku,
         category,
         returnable,
+        product,
     )
 
 

@@ -7,7 +7,7 @@ from typing import Self
 
 from pydantic import Field, model_validator
 
-from chassis.settings import ServiceSettings
+from chassis.settings import ServiceSettings, account, provider_url, secret
 from services.shipping.allocation import Policy
 
 DATA = Path(__file__).parent / "data"
@@ -33,19 +33,23 @@ class ShippingSettings(ServiceSettings):
     )
     courier_timeout_s: float = 10.0
 
-    courier_base_url: str = Field(
-        default="", description="Delhivery's API base URL; empty means the sandbox (SANDBOX_URL)."
+    courier_base_url: str = provider_url("Delhivery's API base URL; empty means the sandbox (SANDBOX_URL).")
+    delhivery_token: str = secret("dev-delhivery-token-local", "Delhivery API token.")
+    delhivery_webhook_token: str = secret(
+        "dev-delhivery-webhook-token-local", "The token Delhivery's scan push carries (Authorization)."
     )
-    delhivery_token: str = "sandbox-token"
-    delhivery_webhook_token: str = Field(default="sandbox-delhivery-webhook", repr=False)
-    shiprocket_base_url: str = Field(default="", description="Empty means the sandbox.")
-    shiprocket_email: str = "api@dabba.example"
-    shiprocket_password: str = Field(default="sandbox-password", repr=False)
-    shiprocket_webhook_token: str = Field(default="sandbox-shiprocket-webhook", repr=False)
-    xpressbees_base_url: str = Field(default="", description="Empty means the sandbox.")
-    xpressbees_email: str = "api@dabba.example"
-    xpressbees_password: str = Field(default="sandbox-password", repr=False)
-    xpressbees_webhook_secret: str = Field(default="sandbox-xpressbees-secret", repr=False)
+    shiprocket_base_url: str = provider_url("Shiprocket's API base URL; empty means the sandbox.")
+    shiprocket_email: str = account("api@dabba.example", "Shiprocket API user.")
+    shiprocket_password: str = secret("dev-shiprocket-password-local", "Shiprocket API user's password.")
+    shiprocket_webhook_token: str = secret(
+        "dev-shiprocket-webhook-token-local", "The token Shiprocket's status push carries (x-api-key)."
+    )
+    xpressbees_base_url: str = provider_url("Xpressbees' API base URL; empty means the sandbox.")
+    xpressbees_email: str = account("api@dabba.example", "Xpressbees API user.")
+    xpressbees_password: str = secret("dev-xpressbees-password-local", "Xpressbees API user's password.")
+    xpressbees_webhook_secret: str = secret(
+        "dev-xpressbees-webhook-secret-local", "Signs Xpressbees' status push (HMAC-SHA256)."
+    )
 
     unit_weight_grams: int = Field(
         default=500, ge=1, description="Weight per unit of a SKU with no dimensions on record."
@@ -78,6 +82,18 @@ class ShippingSettings(ServiceSettings):
             if not getattr(self, name):
                 setattr(self, name, self.sandbox_url)
         return self
+
+    def unsafe_for_production(self) -> list[str]:
+        """As every service's, but only for the couriers this seller has accounts with."""
+        settings_of = {
+            "delhivery": ("COURIER_BASE_URL", "DELHIVERY_"),
+            "shiprocket": ("SHIPROCKET_",),
+            "xpressbees": ("XPRESSBEES_",),
+        }
+        unused = tuple(
+            p for c, prefixes in settings_of.items() if c not in self.courier_names for p in prefixes
+        )
+        return [problem for problem in super().unsafe_for_production() if not problem.startswith(unused)]
 
     @property
     def courier_names(self) -> tuple[str, ...]:

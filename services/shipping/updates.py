@@ -7,6 +7,7 @@ scan the same way: row lock on the shipment, forward-only decision, tracking row
 from __future__ import annotations
 
 from collections.abc import Mapping
+from datetime import UTC, datetime
 from typing import Any
 
 import asyncpg
@@ -52,11 +53,14 @@ async def apply_scans(
     source: str,
     emit: Emit,
     max_attempts: int,
+    now: datetime | None = None,
 ) -> list[ShipmentStatus]:
     """Apply scans of one courier in courier-time order; the statuses they moved shipments to.
 
     A scan for an AWB we do not know is logged and dropped (the courier's other clients' parcels
-    never reach us; a stray one must not fail the whole push)."""
+    never reach us; a stray one must not fail the whole push). ``now`` (default: the clock) bounds
+    how far in the future a scan may be dated."""
+    now = now or datetime.now(UTC)
     moved: list[ShipmentStatus] = []
     for scan in sorted(scans, key=lambda s: s.occurred_at):
         row = await store.lock_by_awb(conn, courier, scan.awb)
@@ -68,7 +72,7 @@ async def apply_scans(
             ndr_attempts=row["ndr_attempts"],
             last_change_at=row["last_change_at"],
         )
-        change = tracking.apply_scan(current, scan)
+        change = tracking.apply_scan(current, scan, now=now)
         if not await store.record_scan(
             conn, shipment_id=row["shipment_id"], scan=scan, applied=change is not None, source=source
         ):

@@ -1,5 +1,8 @@
 """Courier tracking webhooks: one route per courier, each verified with that courier's token or
-signature, mapped to canonical states and applied forward-only."""
+signature, mapped to canonical states and applied forward-only.
+
+A push that claims a final state (delivered, returned to origin, lost) is confirmed with the
+courier's tracking API before it counts: a leaked webhook token must not close a parcel."""
 
 from __future__ import annotations
 
@@ -10,8 +13,11 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
 from chassis.auth import by_signature
-from services.shipping import updates
-from services.shipping.couriers.interface import CourierAdapter, WebhookRefused
+from chassis.logging import get_logger
+from services.shipping import tracking, updates
+from services.shipping.couriers.interface import CourierAdapter, CourierError, CourierScan, WebhookRefused
+
+log = get_logger(__name__)
 
 
 def build_router(adapters: dict[str, CourierAdapter], *, max_attempts: int) -> APIRouter:
@@ -41,6 +47,15 @@ def _receiver(
                 {"error": "webhook refused", "problems": [{"field": "headers", "problem": str(exc)}]},
                 status_code=exc.status,
             )
+        try:
+            scans = await confirm_final_states(adapter, scans)
+        except CourierError as exc:
+            log.warning("final state not confirmable now", courier=courier, error=str(exc))
+            # Not 2xx, so the courier pushes it again later, when its tracking API answers.
+            return JSONResponse(
+                {"error": "unconfirmed", "problems": [{"field": "body", "problem": "tracking unavailable"}]},
+                status_code=503,
+            )
         async with service.pool.acquire() as conn, conn.transaction():
             moved = await updates.apply_scans(
                 conn,
@@ -54,3 +69,20 @@ def _receiver(
         return {"received": len(scans), "moved": [s.value for s in moved]}
 
     return receive
+
+
+async def confirm_final_states(adapter: CourierAdapter, scans: list[CourierScan]) -> list[CourierScan]:
+    """The pushed scans, where an AWB claimed a final state replaced by its tracking API's scans.
+
+    Called outside any transaction (a provider call). The tracking API's history carries the
+    same scans again; applying them is idempotent."""
+    claimed = sorted({s.awb for s in scans if s.status in tracking.CONFIRMED_BY_TRACKING})
+    if not claimed:
+        return scans
+    confirmed = [s for s in scans if s.awb not in claimed]
+    for awb in claimed:
+        history = await adapter.track(awb)
+        if not any(s.status in tracking.CONFIRMED_BY_TRACKING for s in history):
+            log.warning("pushed final state not confirmed by tracking", awb=awb)
+        confirmed.extend(history)
+    return confirmed

@@ -306,7 +306,7 @@ async def test_meta_webhook_verification_echoes_the_challenge_only_for_our_token
             url("notifications", "/webhooks/whatsapp"),
             params={
                 "hub.mode": "subscribe",
-                "hub.verify_token": "sandbox-verify-token",
+                "hub.verify_token": "dev-whatsapp-verify-token-local",
                 "hub.challenge": "1158201444",
             },
         )

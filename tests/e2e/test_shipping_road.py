@@ -219,7 +219,7 @@ async def test_a_repeated_and_a_late_webhook_change_nothing(
         late = await http.post(
             url("shipping", "/webhooks/couriers/xpressbees"),
             content=late_body,
-            headers={"X-Xb-Signature": xpressbees.sign("sandbox-xpressbees-secret", late_body)},
+            headers={"X-Xb-Signature": xpressbees.sign("dev-xpressbees-webhook-secret-local", late_body)},
         )
         forged = await http.post(
             url("shipping", "/webhooks/couriers/xpressbees"),

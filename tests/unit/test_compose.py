@@ -64,3 +64,18 @@ def test_kafka_image_matches_the_local_jars() -> None:
     image = COMPOSE["services"]["kafka"]["image"]
     version = image.split(":")[1]
     assert f"<kafka.version>{version}</kafka.version>" in pom
+
+
+@pytest.mark.parametrize("name", sorted(APP_SERVICES))
+def test_compose_documents_every_secret_and_generates_none(name: str) -> None:
+    svc = APP_SERVICES[name]
+    if not module_of(svc).startswith("services."):
+        return
+    settings = settings_class(module_of(svc))
+    env = svc.get("environment", {})
+    assert env["DABBA_MODE"].startswith("${DABBA_MODE:?"), "the mode is the operator's explicit choice"
+    for field, info in settings.model_fields.items():
+        extra = info.json_schema_extra if isinstance(info.json_schema_extra, dict) else {}
+        if extra.get("dabba_kind"):
+            var = field.upper()
+            assert env.get(var) == f"${{{var}:-}}", f"{name} must pass {var} through, no value of its own"

@@ -261,7 +261,7 @@ def test_an_order_is_returned_once_every_unit_came_back() -> None:
 
 # razorpay --------------------------------------------------------------------------------------
 
-SECRET = "dabba-sandbox-webhook-secret"
+SECRET = "dev-razorpay-webhook-secret-local"
 
 
 def webhook(event: str, **payment: Any) -> dict[str, Any]:

@@ -213,3 +213,35 @@ def test_the_desk_must_account_for_every_unit_of_every_line():
         ("lines.1.sku", "SKU SAREE is not in this return"),
         ("lines", "SKU MUG has no QC verdict"),
     ]
+
+
+def test_a_prepaid_refund_goes_to_the_payment_even_when_refund_to_is_given():
+    # A return link holder must not redirect a prepaid order's money to a UPI id they typed.
+    (p,) = domain.request_problems(
+        resolution=ReturnResolution.REFUND,
+        replacements=[None],
+        payment_method=PaymentMethod.CARD,
+        has_refund_to=True,
+    )
+    assert p.field == "refund_to" and "refunded to the payment" in p.problem
+    paid = dict(method=PaymentMethod.UPI, gateway="razorpay", gateway_payment_id="pay_1")
+    assert domain.refund_mode(**paid, refund_to="upi") == "gateway_refund"
+    unknown_payment = dict(method=PaymentMethod.UPI, gateway=None, gateway_payment_id=None)
+    assert domain.refund_mode(**unknown_payment, refund_to="upi") == "store_credit"
+    assert domain.refund_mode(**unknown_payment, refund_to="bank_account") == "store_credit"
+
+
+def test_an_exchange_is_for_another_size_or_colour_of_the_same_product():
+    assert domain.exchange_problems([("KURTA-INDIGO-M", "KURTA-INDIGO-XL"), ("MUG", "MUG")], {}) == []
+    (p,) = domain.exchange_problems([("TEA-GREEN-100", None), ("CABLE-USBC-1M", "EARBUDS-TWS")], {})
+    assert p.field == "lines.1.replacement_sku"
+    assert "EARBUDS-TWS is not another size or colour of CABLE-USBC-1M" in p.problem
+
+
+def test_a_declared_product_decides_what_a_variant_is():
+    rules = {"PHONE-X": SkuRule(product="phone-x"), "PHONE-Y": SkuRule(product="phone-y")}
+    # Same stem, different products: a ₹100 case must not become a ₹50,000 phone.
+    (p,) = domain.exchange_problems([("PHONE-X", "PHONE-Y")], rules)
+    assert p.field == "lines.0.replacement_sku"
+    sizes = {"SAREE-RED": SkuRule(product="silk-saree"), "SAREE-BLUE-WIDE": SkuRule(product="silk-saree")}
+    assert domain.exchange_problems([("SAREE-RED", "SAREE-BLUE-WIDE")], sizes) == []

@@ -16,6 +16,7 @@ from services.shipping.couriers.interface import CourierScan, WebhookRefused
 
 S = ShipmentStatus
 T0 = datetime(2026, 11, 26, 6, 0, tzinfo=UTC)
+NOW = T0 + timedelta(hours=1)
 
 
 def scan(status: S | None, minutes: int = 0, attempt: int | None = None) -> CourierScan:
@@ -36,27 +37,46 @@ def at(status: S, minutes: int = 0, attempts: int = 0) -> tracking.Tracked:
 
 
 def test_a_delivered_parcel_ignores_a_late_in_transit_scan() -> None:
-    assert tracking.apply_scan(at(S.DELIVERED, 10), scan(S.IN_TRANSIT, 20)) is None
+    assert tracking.apply_scan(at(S.DELIVERED, 10), scan(S.IN_TRANSIT, 20), now=NOW) is None
 
 
 def test_an_out_for_delivery_scan_older_than_the_ndr_does_not_undo_it() -> None:
     # Out of order: the NDR arrived first; the older OFD must not look like a re-attempt.
-    assert tracking.apply_scan(at(S.NDR, 30, attempts=1), scan(S.OUT_FOR_DELIVERY, 20)) is None
+    assert tracking.apply_scan(at(S.NDR, 30, attempts=1), scan(S.OUT_FOR_DELIVERY, 20), now=NOW) is None
 
 
 def test_a_newer_out_for_delivery_after_an_ndr_is_the_reattempt() -> None:
-    change = tracking.apply_scan(at(S.NDR, 30, attempts=1), scan(S.OUT_FOR_DELIVERY, 40))
+    change = tracking.apply_scan(at(S.NDR, 30, attempts=1), scan(S.OUT_FOR_DELIVERY, 40), now=NOW)
     assert change == tracking.Change(status=S.OUT_FOR_DELIVERY)
 
 
 def test_each_failed_attempt_counts_once() -> None:
-    first = tracking.apply_scan(at(S.OUT_FOR_DELIVERY, 0), scan(S.NDR, 1))
-    again = tracking.apply_scan(at(S.NDR, 1, attempts=1), scan(S.NDR, 2, attempt=1))
-    second = tracking.apply_scan(at(S.NDR, 1, attempts=1), scan(S.NDR, 5))
+    first = tracking.apply_scan(at(S.OUT_FOR_DELIVERY, 0), scan(S.NDR, 1), now=NOW)
+    again = tracking.apply_scan(at(S.NDR, 1, attempts=1), scan(S.NDR, 2, attempt=1), now=NOW)
+    second = tracking.apply_scan(at(S.NDR, 1, attempts=1), scan(S.NDR, 5), now=NOW)
 
     assert first == tracking.Change(status=S.NDR, attempt=1, ndr_reason=NdrReason.REFUSED)
     assert again is None
     assert second is not None and second.attempt == 2
+
+
+def test_a_pushed_attempt_number_counts_at_most_one_more_than_seen() -> None:
+    # A forged NDR claiming "attempt 99" would otherwise queue an RTO with the real courier.
+    forged = tracking.apply_scan(at(S.OUT_FOR_DELIVERY, 0), scan(S.NDR, 1, attempt=99), now=NOW)
+    assert forged == tracking.Change(status=S.NDR, attempt=1, ndr_reason=NdrReason.REFUSED)
+    assert not tracking.should_return_to_origin(forged, max_attempts=3)
+    later = tracking.apply_scan(at(S.NDR, 1, attempts=1), scan(S.NDR, 2, attempt=7), now=NOW)
+    assert later is not None and later.attempt == 2
+
+
+def test_a_scan_dated_in_the_future_is_refused_and_does_not_freeze_tracking() -> None:
+    future = scan(S.IN_TRANSIT, 60 * 24 * 365)
+    assert tracking.apply_scan(at(S.PICKED_UP, 0), future, now=NOW) is None
+    # Our clock minus a few minutes of the courier's is tolerated.
+    slightly_ahead = scan(S.IN_TRANSIT, 60 + 10)
+    assert tracking.apply_scan(at(S.PICKED_UP, 0), slightly_ahead, now=NOW) == tracking.Change(S.IN_TRANSIT)
+    # The genuine next scan still moves the shipment: the future one left no mark.
+    assert tracking.apply_scan(at(S.PICKED_UP, 0), scan(S.OUT_FOR_DELIVERY, 30), now=NOW) is not None
 
 
 def test_the_third_failed_attempt_sends_the_parcel_back() -> None:
@@ -66,7 +86,7 @@ def test_the_third_failed_attempt_sends_the_parcel_back() -> None:
 
 
 def test_informational_scans_move_nothing() -> None:
-    assert tracking.apply_scan(at(S.AWB_ASSIGNED), scan(None, 5)) is None
+    assert tracking.apply_scan(at(S.AWB_ASSIGNED), scan(None, 5), now=NOW) is None
 
 
 @pytest.mark.parametrize(
@@ -183,3 +203,33 @@ def test_a_shiprocket_rto_ndr_is_the_parcel_going_back_not_a_customer_ndr() -> N
     [read] = courier.read_webhook({"x-api-key": "k"}, body)
 
     assert (read.status, read.ndr_reason) == (S.RTO_IN_TRANSIT, None)
+
+
+class TrackingApi:
+    """A courier whose tracking API knows these scans per AWB (the rest of the adapter unused)."""
+
+    def __init__(self, history: dict[str, list[CourierScan]]) -> None:
+        self.history = history
+        self.asked: list[str] = []
+
+    async def track(self, awb: str) -> list[CourierScan]:
+        self.asked.append(awb)
+        return self.history.get(awb, [])
+
+
+async def test_a_pushed_delivered_counts_only_when_the_tracking_api_says_so_too() -> None:
+    from services.shipping.webhooks import confirm_final_states
+
+    forged = CourierScan(awb="A1", code="DL", status=S.DELIVERED, occurred_at=T0)
+    in_transit = CourierScan(awb="A1", code="IT", status=S.IN_TRANSIT, occurred_at=T0 - timedelta(hours=5))
+    courier = TrackingApi({"A1": [in_transit]})
+    assert await confirm_final_states(courier, [forged]) == [in_transit]  # type: ignore[arg-type]
+
+    delivered = CourierScan(awb="A1", code="DL", status=S.DELIVERED, occurred_at=T0)
+    genuine = TrackingApi({"A1": [in_transit, delivered]})
+    assert await confirm_final_states(genuine, [forged]) == [in_transit, delivered]  # type: ignore[arg-type]
+
+    ordinary = scan(S.OUT_FOR_DELIVERY, 5)
+    quiet = TrackingApi({})
+    assert await confirm_final_states(quiet, [ordinary]) == [ordinary]  # type: ignore[arg-type]
+    assert quiet.asked == []

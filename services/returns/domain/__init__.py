@@ -3,7 +3,13 @@
 No I/O here: everything takes and returns plain data, and is tested without Kafka or PostgreSQL.
 """
 
-from services.returns.domain.eligibility import SkuRule, eligibility_problems, request_problems
+from services.returns.domain.eligibility import (
+    SkuRule,
+    eligibility_problems,
+    exchange_problems,
+    product_of,
+    request_problems,
+)
 from services.returns.domain.machine import (
     OPEN_STATUSES,
     TRANSITIONS,
@@ -37,9 +43,11 @@ __all__ = [
     "creditable_units",
     "eligibility_problems",
     "exchange_lines",
+    "exchange_problems",
     "is_behind",
     "new_refund_id",
     "new_return_id",
+    "product_of",
     "refund_mode",
     "refund_quote",
     "request_problems",

@@ -4,7 +4,7 @@ units than were delivered minus those already coming back."""
 
 from __future__ import annotations
 
-from collections.abc import Collection, Mapping
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
@@ -19,6 +19,8 @@ class SkuRule:
     category: str | None = None
     window_days: int | None = None
     returnable: bool = True
+    product: str | None = None
+    """The product this SKU is a variant of (size, colour), when the seller named it."""
 
 
 def last_return_day(delivered_at: datetime, window_days: int) -> date:
@@ -105,6 +107,35 @@ def eligibility_problems(
     return problems
 
 
+def product_of(sku: str, rule: SkuRule | None) -> str:
+    """The product a SKU is a variant of: the seller's name for it, else the SKU without its last
+    part (KURTA-INDIGO-M and KURTA-INDIGO-XL are the same kurta)."""
+    if rule is not None and rule.product:
+        return rule.product
+    return sku.rsplit("-", 1)[0]
+
+
+def exchange_problems(
+    pairs: Sequence[tuple[str, str | None]], rules: Mapping[str, SkuRule]
+) -> list[FieldProblem]:
+    """An exchange is like for like: each replacement is the returned SKU or another variant of its
+    product. It ships free at the returned unit's price, so anything else would let a ₹100 return
+    buy a ₹50,000 item."""
+    problems: list[FieldProblem] = []
+    for index, (sku, replacement) in enumerate(pairs):
+        if replacement is None or replacement == sku:
+            continue
+        if product_of(replacement, rules.get(replacement)) != product_of(sku, rules.get(sku)):
+            problems.append(
+                FieldProblem(
+                    field=f"lines.{index}.replacement_sku",
+                    problem=f"{replacement} is not another size or colour of {sku}: "
+                    "an exchange is for the same product",
+                )
+            )
+    return problems
+
+
 def request_problems(
     *,
     resolution: ReturnResolution,
@@ -113,7 +144,9 @@ def request_problems(
     has_refund_to: bool,
 ) -> list[FieldProblem]:
     """What a request must say besides its lines: a replacement per exchanged line, and for a COD
-    refund where the money should go (the customer paid cash: there is no payment to refund)."""
+    refund where the money should go (the customer paid cash: there is no payment to refund).
+    A prepaid order's money goes back to its payment: whoever holds a return link must not be
+    able to send it to store credit or a UPI id of their choice."""
     problems: list[FieldProblem] = []
     if resolution is ReturnResolution.EXCHANGE:
         for index, replacement in enumerate(replacements):
@@ -124,7 +157,18 @@ def request_problems(
                         problem="an exchange needs the SKU to send instead",
                     )
                 )
-    elif payment_method is PaymentMethod.COD and not has_refund_to:
+    if payment_method is not PaymentMethod.COD and has_refund_to:
+        problems.append(
+            FieldProblem(
+                field="refund_to",
+                problem="a prepaid order is refunded to the payment it was paid with; leave refund_to out",
+            )
+        )
+    elif (
+        resolution is not ReturnResolution.EXCHANGE
+        and payment_method is PaymentMethod.COD
+        and not has_refund_to
+    ):
         problems.append(
             FieldProblem(
                 field="refund_to",

@@ -108,9 +108,11 @@ def refund_mode(
     *, method: PaymentMethod, gateway: str | None, gateway_payment_id: str | None, refund_to: str | None
 ) -> RefundMode:
     """How the money goes back: to the original payment when the gateway has one, else as the
-    customer chose for a COD order (a UPI or bank payout, or store credit)."""
-    if method is not PaymentMethod.COD and gateway == "razorpay" and gateway_payment_id:
-        return "gateway_refund"
+    customer chose for a COD order (a UPI or bank payout, or store credit). A prepaid order with
+    no payment on record is never paid out to a requester's account: store credit, for an
+    operator to settle."""
+    if method is not PaymentMethod.COD:
+        return "gateway_refund" if gateway == "razorpay" and gateway_payment_id else "store_credit"
     if refund_to in ("upi", "bank_account"):
         return "payout"
     return "store_credit"

@@ -15,7 +15,7 @@ from services.orders.domain import razorpay
 from tests.conftest import Tap, body_has
 from tests.helpers import channel_order, encode, seed_stock, unique, url, wait_routing_knows
 
-WEBHOOK_SECRET = "dabba-sandbox-webhook-secret"
+WEBHOOK_SECRET = "dev-razorpay-webhook-secret-local"
 COD = {
     "method": "cod",
     "status": "pending",

@@ -91,7 +91,7 @@ async def test_a_forged_webhook_is_refused_and_changes_nothing(
 async def _signature_of(body: bytes) -> str:
     from services.orders.domain import razorpay
 
-    return razorpay.sign("dabba-sandbox-webhook-secret", body)
+    return razorpay.sign("dev-razorpay-webhook-secret-local", body)
 
 
 async def test_a_replayed_webhook_is_answered_but_applied_once(
