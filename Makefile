@@ -18,11 +18,15 @@ help:
 
 install: .venv/.dabba-installed
 
-.venv/.dabba-installed: pyproject.toml uv.lock
+.venv/.dabba-installed: pyproject.toml uv.lock tests/tools/package-lock.json
 	@command -v uv >/dev/null 2>&1 || python3 -m uv --version >/dev/null 2>&1 || \
 		{ echo "install: fetching uv from PyPI"; python3 -m pip install --quiet uv; }
 	@echo "install: Python dependencies from uv.lock"
 	@$(UV) sync --frozen --quiet
+	@command -v npm >/dev/null 2>&1 || { echo "install: npm from Debian's packages"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq npm >/dev/null; }
+	@echo "install: test data from npm (tests/tools/package-lock.json: the Compose specification's schema)"
+	@npm ci --prefix tests/tools --no-audit --no-fund --silent
 	@touch $@
 
 up: install

@@ -17,6 +17,8 @@ from typing import Any
 from fastapi import Depends, Request
 from fastapi.security import APIKeyHeader
 
+from chassis.refusal import Refusal
+
 HEADER = "X-API-Key"
 
 
@@ -42,18 +44,17 @@ class Principal:
     name: str
     role: Role
 
+    @property
+    def actor(self) -> str:
+        """Who did it, as every service records it: `role:name`, e.g. `ops:asha`."""
+        return f"{self.role.value}:{self.name}"
 
-class Unauthorized(Exception):
+
+class Unauthorized(Refusal):
     """No key, or a key this service does not know (401); or a role not allowed here (403)."""
 
     def __init__(self, problem: str, *, status: int = 401) -> None:
-        super().__init__(problem)
-        self.status = status
-        self.problem = problem
-
-    @property
-    def error(self) -> str:
-        return "unauthorized" if self.status == 401 else "forbidden"
+        super().__init__(HEADER, problem, status=status)
 
 
 def parse_keys(spec: str) -> dict[str, Principal]:

@@ -1,6 +1,7 @@
-"""The HTTP face every service shares: /healthz, /readyz, /metrics, and clear 4xx errors.
+"""The HTTP face every service shares: /healthz, /readyz, /metrics, and one body for every 4xx.
 
-Validation errors answer 422 with every field problem, each naming the field.
+A Refusal (chassis.refusal), a validation error, an unknown route or a missing key all answer
+`{"error", "problems": [{"field", "problem"}]}`, each problem naming its field.
 """
 
 from __future__ import annotations
@@ -13,8 +14,11 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from pydantic import BaseModel, ConfigDict, Field
+from starlette.exceptions import HTTPException
 
-from chassis.auth import HEADER, Principal, Unauthorized
+from chassis.auth import HEADER, Principal
+from chassis.refusal import Refusal, error_of
 
 ReadinessCheck = Callable[[], Awaitable[dict[str, bool]]]
 BusinessCheck = Callable[[Any], list[tuple[str, str]]]
@@ -35,14 +39,85 @@ def also_check(check: BusinessCheck) -> Callable[[E], E]:
     return mark
 
 
-class Refused(Exception):
-    """A request refused for named reasons; answered like a validation error, every field named."""
+class Problem(BaseModel):
+    """One reason a request was refused: a dotted field path and what is wrong with it."""
 
-    def __init__(self, *problems: tuple[str, str], status: int = 422, error: str = "invalid request"):
-        super().__init__(error)
-        self.status = status
-        self.error = error
-        self.problems = [{"field": field, "problem": problem} for field, problem in problems]
+    field: str = Field(description="Dotted path, e.g. shipping_address.pincode or lines.0.sku.")
+    problem: str
+
+
+class ErrorBody(BaseModel):
+    """Every 4xx answer of every service: what went wrong, and each problem naming its field."""
+
+    error: str = Field(description="One line: invalid request, not found, not allowed now, ...")
+    problems: list[Problem]
+
+    model_config = ConfigDict(
+        title="Problems",
+        json_schema_extra={
+            "examples": [
+                {
+                    "error": "invalid request",
+                    "problems": [
+                        {
+                            "field": "shipping_address.state",
+                            "problem": "pincode 700016 is in West Bengal, not Rajasthan",
+                        },
+                        {"field": "customer.phone", "problem": "'12345' is not a valid Indian mobile number"},
+                    ],
+                }
+            ]
+        },
+    )
+
+
+_DESCRIPTIONS = {
+    400: "The request cannot be read",
+    401: "No API key, or one this service does not know",
+    403: "The key's role may not do this",
+    404: "No such thing",
+    409: "The current state does not allow this now",
+    422: "Input refused; every problem names its field",
+    502: "The provider refused or failed",
+    503: "Try again",
+}
+
+
+def errors(*statuses: int, descriptions: dict[int, str] | None = None) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI `responses` for these error statuses, all with the one error body.
+
+    `errors(404, 409)`; a status may say more: `errors(404, descriptions={404: "No such order"})`."""
+    said = descriptions or {}
+    return {
+        status: {
+            "model": ErrorBody,
+            "description": said.get(status, _DESCRIPTIONS.get(status, error_of(status))),
+        }
+        for status in statuses
+    }
+
+
+def _one_error_schema(spec: dict[str, Any]) -> dict[str, Any]:
+    """FastAPI documents request-validation 422s with its own schema; ours answer the one error body."""
+    schemas = spec.setdefault("components", {}).setdefault("schemas", {})
+    if "HTTPValidationError" not in schemas:
+        return spec
+    schemas.setdefault("Problems", ErrorBody.model_json_schema(ref_template="#/components/schemas/{model}"))
+    for name, schema in (
+        ErrorBody.model_json_schema(ref_template="#/components/schemas/{model}").get("$defs", {}).items()
+    ):
+        schemas.setdefault(name, schema)
+    schemas["Problems"].pop("$defs", None)
+    for methods in spec.get("paths", {}).values():
+        for op in methods.values():
+            answer = op.get("responses", {}).get("422", {})
+            content = answer.get("content", {}).get("application/json", {})
+            if content.get("schema", {}).get("$ref", "").endswith("/HTTPValidationError"):
+                content["schema"] = {"$ref": "#/components/schemas/Problems"}
+                answer["description"] = _DESCRIPTIONS[422]
+    del schemas["HTTPValidationError"]
+    schemas.pop("ValidationError", None)
+    return spec
 
 
 def field_problems(exc: RequestValidationError) -> list[dict[str, str]]:
@@ -73,14 +148,10 @@ def create_http_app(
     app = FastAPI(title=title, version=version, lifespan=lifespan)
     app.state.api_keys = api_keys
 
-    @app.exception_handler(Unauthorized)
-    async def _unauthorized(_request: Request, exc: Unauthorized) -> JSONResponse:
+    @app.exception_handler(Refusal)
+    async def _refused(_request: Request, exc: Refusal) -> JSONResponse:
         headers = {"WWW-Authenticate": f'ApiKey header="{HEADER}"'} if exc.status == 401 else None
-        return JSONResponse(
-            status_code=exc.status,
-            content={"error": exc.error, "problems": [{"field": HEADER, "problem": exc.problem}]},
-            headers=headers,
-        )
+        return JSONResponse(status_code=exc.status, content=exc.body(), headers=headers)
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
@@ -89,11 +160,21 @@ def create_http_app(
         if check is not None and isinstance(exc.body, dict):
             named = {p["field"] for p in problems}
             problems += [{"field": f, "problem": p} for f, p in check(exc.body) if f not in named]
-        return JSONResponse(status_code=422, content={"error": "invalid request", "problems": problems})
+        return JSONResponse(status_code=422, content={"error": error_of(422), "problems": problems})
 
-    @app.exception_handler(Refused)
-    async def _refused(_request: Request, exc: Refused) -> JSONResponse:
-        return JSONResponse(status_code=exc.status, content={"error": exc.error, "problems": exc.problems})
+    @app.exception_handler(HTTPException)
+    async def _http(request: Request, exc: HTTPException) -> Response:
+        # Starlette's own answers (no route, wrong method) get the same body as every refusal.
+        if exc.status_code < 400:
+            return Response(status_code=exc.status_code, headers=exc.headers)
+        problem = (
+            f"no route {request.method} {request.url.path}" if exc.status_code == 404 else str(exc.detail)
+        )
+        return JSONResponse(
+            status_code=exc.status_code,
+            content={"error": error_of(exc.status_code), "problems": [{"field": "path", "problem": problem}]},
+            headers=exc.headers,
+        )
 
     @app.get("/healthz", tags=["ops"], summary="Liveness: the process answers")
     async def healthz() -> dict[str, Any]:
@@ -112,4 +193,10 @@ def create_http_app(
     async def metrics() -> Response:
         return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
 
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            app.openapi_schema = _one_error_schema(FastAPI.openapi(app))
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
     return app

@@ -9,11 +9,11 @@ from __future__ import annotations
 from enum import StrEnum
 from typing import Annotated, Any
 
-from fastapi import APIRouter, HTTPException, Query, Request
+from fastapi import APIRouter, Query, Request
 from pydantic import BaseModel, Field, ValidationInfo, field_validator
 
 from chassis.auth import STAFF, Principal, Role, require
-from chassis.http import Refused
+from chassis.refusal import Refusal
 from services.inventory import handlers, store
 
 router = APIRouter(tags=["stock"])
@@ -107,7 +107,7 @@ async def receive(
             warehouse_code=receipt.warehouse_code,
             quantity=receipt.quantity,
             reference=receipt.reference,
-            actor=principal.name,
+            actor=principal.actor,
         )
         await _announce(request, conn, {(receipt.sku, receipt.warehouse_code)})
         return await _stock(conn, receipt.sku)
@@ -126,15 +126,13 @@ async def adjust(
                 delta=body.delta,
                 kind=f"adjustment:{body.reason}",
                 reference=body.note,
-                actor=principal.name,
+                actor=principal.actor,
             )
         except store.NotEnoughStock:
-            raise Refused(
-                (
-                    "delta",
-                    f"{body.warehouse_code} has no stock row for {body.sku}, or fewer unreserved units "
-                    f"than {-body.delta}: reserved units are promised to orders",
-                ),
+            raise Refusal(
+                "delta",
+                f"{body.warehouse_code} has no stock row for {body.sku}, or fewer unreserved units "
+                f"than {-body.delta}: reserved units are promised to orders",
                 status=409,
                 error="adjustment refused",
             ) from None
@@ -147,7 +145,7 @@ async def transfer(
     request: Request, body: Transfer, principal: Principal = require(Role.WAREHOUSE, Role.OPS)
 ) -> dict[str, Any]:
     if body.from_warehouse == body.to_warehouse:
-        raise Refused(("to_warehouse", "must differ from from_warehouse"))
+        raise Refusal("to_warehouse", "must differ from from_warehouse")
     reference = body.reference or f"{body.from_warehouse}->{body.to_warehouse}"
     async with request.app.state.service.pool.acquire() as conn, conn.transaction():
         try:
@@ -158,14 +156,12 @@ async def transfer(
                 delta=-body.quantity,
                 kind="transfer_out",
                 reference=reference,
-                actor=principal.name,
+                actor=principal.actor,
             )
         except store.NotEnoughStock:
-            raise Refused(
-                (
-                    "quantity",
-                    f"{body.from_warehouse} has fewer than {body.quantity} unreserved units of {body.sku}",
-                ),
+            raise Refusal(
+                "quantity",
+                f"{body.from_warehouse} has fewer than {body.quantity} unreserved units of {body.sku}",
                 status=409,
                 error="transfer refused",
             ) from None
@@ -175,7 +171,7 @@ async def transfer(
             warehouse_code=body.to_warehouse,
             quantity=body.quantity,
             reference=reference,
-            actor=principal.name,
+            actor=principal.actor,
             kind="transfer_in",
         )
         await _announce(request, conn, {(body.sku, body.from_warehouse), (body.sku, body.to_warehouse)})
@@ -187,7 +183,7 @@ async def set_levels(
     request: Request, sku: str, body: Levels, principal: Principal = require(Role.OPS)
 ) -> dict[str, Any]:
     if body.buffer is None and body.reorder_point is None:
-        raise Refused(("buffer", "give a buffer, a reorder_point or both"))
+        raise Refusal("buffer", "give a buffer, a reorder_point or both")
     async with request.app.state.service.pool.acquire() as conn, conn.transaction():
         changed = await store.set_levels(
             conn,
@@ -195,12 +191,13 @@ async def set_levels(
             warehouse_codes=body.warehouse_codes,
             buffer=body.buffer,
             reorder_point=body.reorder_point,
-            actor=principal.name,
+            actor=principal.actor,
         )
         missing = sorted(set(body.warehouse_codes or []) - set(changed))
         if missing or not changed:
-            raise Refused(
-                ("warehouse_codes", f"no stock of {sku} recorded in {', '.join(missing) or 'any warehouse'}"),
+            raise Refusal(
+                "warehouse_codes",
+                f"no stock of {sku} recorded in {', '.join(missing) or 'any warehouse'}",
                 status=404,
                 error="unknown stock",
             )
@@ -217,7 +214,7 @@ async def get_stock(request: Request, sku: str) -> dict[str, Any]:
     pool = request.app.state.service.pool
     found = await _stock(pool, sku)
     if not found["warehouses"]:
-        raise HTTPException(404, detail=f"no stock recorded for SKU {sku}")
+        raise Refusal("sku", f"no stock recorded for SKU {sku}", status=404)
     found["quarantined"] = [dict(r) for r in await store.quarantined(pool, sku)]
     return found
 

@@ -10,8 +10,8 @@ from fastapi import APIRouter, Header, Query, Request
 from fastapi.responses import PlainTextResponse
 
 from chassis.auth import STAFF, by_signature, require
-from chassis.http import Refused
 from chassis.logging import mask_phone
+from chassis.refusal import Refusal
 from services.notifications import inbound, store
 from services.notifications.domain.policy import OPS_RECIPIENT
 from services.notifications.domain.replies import notices, signature_ok
@@ -52,7 +52,7 @@ async def verify_whatsapp_webhook(
 ) -> str:
     settings = request.app.state.service.settings
     if mode != "subscribe" or verify_token != settings.whatsapp_verify_token:
-        raise Refused(("hub.verify_token", "does not match this service's verify token"), status=403)
+        raise Refusal("hub.verify_token", "does not match this service's verify token", status=403)
     return challenge
 
 
@@ -67,15 +67,16 @@ async def whatsapp_webhook(
     service = request.app.state.service
     raw = await request.body()
     if not signature_ok(raw, x_hub_signature_256, service.settings.whatsapp_app_secret):
-        raise Refused(
-            ("X-Hub-Signature-256", "missing, or not the HMAC-SHA256 of this body with the app secret"),
+        raise Refusal(
+            "X-Hub-Signature-256",
+            "missing, or not the HMAC-SHA256 of this body with the app secret",
             status=401,
             error="unauthorized",
         )
     try:
         body = json.loads(raw)
     except ValueError as exc:
-        raise Refused(("body", f"not JSON: {exc}")) from exc
+        raise Refusal("body", f"not JSON: {exc}") from exc
     if not isinstance(body, dict) or body.get("object") != "whatsapp_business_account":
-        raise Refused(("object", "expected a whatsapp_business_account notification"))
+        raise Refusal("object", "expected a whatsapp_business_account notification")
     return {"applied": await inbound.apply(service, notices(body))}

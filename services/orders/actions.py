@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from chassis.refusal import Refusal
 from contracts import (
     CancelReason,
     Customer,
@@ -17,7 +18,7 @@ from contracts import (
 )
 from contracts.values import Address, Allocation, OrderLine
 from services.orders import domain, store
-from services.orders.lifecycle import Invalid, Refusal, Step, ids, move, note, payment_of, reload, risk_of
+from services.orders.lifecycle import Step, ids, move, note, payment_of, reload, risk_of
 
 S = OrderStatus
 
@@ -73,7 +74,9 @@ async def cancel(step: Step, row: Any, *, code: CancelReason, note_text: str | N
     """Cancel before dispatch: inventory releases the stock, shipping cancels the shipment."""
     status = OrderStatus(row["status"])
     if status not in domain.BEFORE_DISPATCH:
-        raise Refusal("status", f"a {status} order can no longer be cancelled (it has left the warehouse)")
+        raise Refusal(
+            "status", f"a {status} order can no longer be cancelled (it has left the warehouse)", status=409
+        )
     reason = f"cancelled ({code})" + (f": {note_text}" if note_text else "")
     await move(step, row, S.CANCELLED, reason, cancel_code=code)
 
@@ -82,7 +85,7 @@ async def hold(step: Step, row: Any, reason: str) -> None:
     """Stop an order before it reaches shipping, for a person to look at."""
     status = OrderStatus(row["status"])
     if not domain.can_transition(status, S.ON_HOLD):
-        raise Refusal("status", f"a {status} order cannot be held (only before it is confirmed)")
+        raise Refusal("status", f"a {status} order cannot be held (only before it is confirmed)", status=409)
     await move(step, row, S.ON_HOLD, f"held: {reason}", held_for="operator")
 
 
@@ -90,7 +93,7 @@ async def release(step: Step, row: Any) -> OrderStatus:
     """Let a held or backordered order go on to where it would be without the hold."""
     status = OrderStatus(row["status"])
     if status not in (S.ON_HOLD, S.BACKORDERED):
-        raise Refusal("status", f"a {status} order is not held")
+        raise Refusal("status", f"a {status} order is not held", status=409)
     if row["reservation_id"] is None:
         await move(step, row, S.PLACED, "released; waiting for stock")
         if row["unroutable"]:
@@ -100,7 +103,7 @@ async def release(step: Step, row: Any) -> OrderStatus:
     payment = payment_of(row)
     target, why = domain.next_after_hold(payment.method, payment.status)
     if not await move(step, row, target, f"released: {why}"):
-        raise Refusal("status", f"a {status} order cannot go to {target}")
+        raise Refusal("status", f"a {status} order cannot go to {target}", status=409)
     return target
 
 
@@ -128,14 +131,14 @@ async def correct_contact(step: Step, row: Any, *, phone: str | None, address: A
     status = OrderStatus(row["status"])
     refusal = domain.correction_refusal(status)
     if refusal is not None:
-        raise Refusal("status", refusal)
+        raise Refusal("status", refusal, status=409)
     customer = Customer.model_validate_json(row["customer"])
     new_address = address or Address.model_validate_json(row["shipping_address"])
     problems = (domain.phone_problems(phone, field="phone") if phone else []) + (
         domain.address_problems(address, prefix="shipping_address") if address else []
     )
     if problems:
-        raise Invalid(problems)
+        raise Refusal.of(problems)
     if phone:
         customer = customer.model_copy(update={"phone": domain.normalise_phone(phone)})
     payment = payment_of(row)

@@ -14,11 +14,13 @@ from fastapi import APIRouter, Body, Path, Query, Request
 from pydantic import ValidationError
 
 from chassis.auth import STAFF, Principal, Role, require
-from chassis.http import Refused, also_check
+from chassis.http import also_check, errors
+from chassis.pages import Cursor, Limit, next_cursor, position
+from chassis.refusal import Refusal
 from contracts import Channel, ChannelOrder, FieldProblem, OrderStatus, PaymentMethod
 from services.orders import actions, domain, intake, lifecycle, payments, store
 from services.orders.intake import Placed
-from services.orders.lifecycle import Invalid, Refusal, Step
+from services.orders.lifecycle import Step
 from services.orders.schemas import (
     CONFLICT,
     ERRORS,
@@ -34,7 +36,6 @@ from services.orders.schemas import (
     HoldRequest,
     OrderDetail,
     OrderPage,
-    Problems,
     Resubmission,
     StaffOrder,
 )
@@ -59,47 +60,26 @@ def _settings(request: Request) -> OrdersSettings:
 @asynccontextmanager
 async def _step(request: Request, principal: Principal, cause: str) -> AsyncIterator[Step]:
     """One transaction for an operator's action; a refusal rolls it back and answers 4xx."""
-    try:
-        async with request.app.state.service.pool.acquire() as conn, conn.transaction():
-            yield Step.by(conn, _settings(request), principal, cause)
-    except Refusal as refused:
-        error = "not found" if refused.status == 404 else "not allowed now"
-        raise Refused((refused.field, refused.problem), status=refused.status, error=error) from None
-    except Invalid as invalid:
-        raise Refused(*((p.field, p.problem) for p in invalid.problems)) from None
+    async with request.app.state.service.pool.acquire() as conn, conn.transaction():
+        yield Step.by(conn, _settings(request), principal, cause)
 
 
 def _as_channel_order(body: dict[str, Any]) -> ChannelOrder:
     try:
         return ChannelOrder.model_validate(body)
     except ValidationError as exc:
-        raise Refused(*((p.field, p.problem) for p in domain.all_problems(exc, body))) from None
+        raise Refusal.of(domain.all_problems(exc, body)) from None
 
 
 def _utc(value: datetime | None, field: str) -> datetime | None:
     if value is None:
         return None
     if value.tzinfo is None:
-        raise Refused((field, "must include a timezone offset, e.g. 2026-11-26T00:00:00+05:30"))
+        raise Refusal(field, "must include a timezone offset, e.g. 2026-11-26T00:00:00+05:30")
     try:
         return value.astimezone(UTC)
     except OverflowError:
-        raise Refused((field, "out of range")) from None
-
-
-def _cursor(created_at: datetime, order_id: str) -> str:
-    return f"{created_at.isoformat()}|{order_id}"
-
-
-def _parse_cursor(cursor: str) -> tuple[datetime, str]:
-    try:
-        at, order_id = cursor.split("|", 1)
-        parsed = datetime.fromisoformat(at)
-    except ValueError:
-        parsed = None
-    if parsed is None or parsed.tzinfo is None or "\x00" in order_id:
-        raise Refused(("cursor", "not a cursor from a previous page"))
-    return parsed, order_id
+        raise Refusal(field, "out of range") from None
 
 
 # queries -------------------------------------------------------------------------------------
@@ -125,8 +105,8 @@ async def list_orders(
     received_from: Annotated[datetime | None, Query(examples=["2026-11-26T00:00:00+05:30"])] = None,
     received_to: Annotated[datetime | None, Query(examples=["2026-11-27T00:00:00+05:30"])] = None,
     q: Annotated[SearchText | None, Query(examples=["9812345678"])] = None,
-    cursor: Annotated[str | None, Query(max_length=200)] = None,
-    limit: Annotated[int, Query(ge=1, le=500)] = 50,
+    cursor: Cursor = None,
+    limit: Limit = 50,
 ) -> dict[str, Any]:
     search = q.strip() if q else None
     async with request.app.state.service.pool.acquire() as conn:
@@ -140,12 +120,14 @@ async def list_orders(
             received_to=_utc(received_to, "received_to"),
             search=search or None,
             phone=domain.normalise_phone(search) if search else None,
-            before=_parse_cursor(cursor) if cursor else None,
+            before=position(cursor),
             limit=limit,
         )
     items = [{**dict(r), "risk_reasons": json.loads(r["risk_reasons"])} for r in rows]
-    next_cursor = _cursor(rows[-1]["created_at"], rows[-1]["order_id"]) if len(rows) == limit else None
-    return {"items": items, "next_cursor": next_cursor}
+    return {
+        "items": items,
+        "next_cursor": next_cursor(rows, limit, lambda r: (r["created_at"], r["order_id"])),
+    }
 
 
 _JSON_COLUMNS = (
@@ -174,7 +156,7 @@ async def get_order(request: Request, order_id: OrderId) -> dict[str, Any]:
     async with request.app.state.service.pool.acquire() as conn:
         order, timeline = await store.get_order(conn, order_id)
     if order is None:
-        raise Refused(("order_id", f"no order {order_id}"), status=404, error="not found")
+        raise Refusal("order_id", f"no order {order_id}", status=404)
     body = dict(order)
     for key in _JSON_COLUMNS:
         if body.get(key) is not None:
@@ -206,13 +188,11 @@ async def create_order(
     async with _step(request, principal, "POST /orders") as step:
         outcome = await intake.place(step, order, entered_by=step.actor)
     if not isinstance(outcome, Placed):
-        raise Refused(*((p.field, p.problem) for p in outcome))
+        raise Refusal.of(outcome)
     if not outcome.created:
-        raise Refused(
-            (
-                "channel_order_id",
-                f"{order.channel}:{order.channel_order_id} is already order {outcome.order_id}",
-            ),
+        raise Refusal(
+            "channel_order_id",
+            f"{order.channel}:{order.channel_order_id} is already order {outcome.order_id}",
             status=409,
             error="duplicate",
         )
@@ -232,14 +212,16 @@ async def resubmit(
     async with _step(request, principal, "POST /orders/{order_id}/resubmit") as step:
         row = await lifecycle.locked(step, order_id)
         if row["status"] != OrderStatus.REJECTED:
-            raise Refusal("status", f"only a REJECTED order can be resubmitted; this one is {row['status']}")
+            raise Refusal(
+                "status", f"only a REJECTED order can be resubmitted; this one is {row['status']}", status=409
+            )
         data = body.model_dump(mode="json")
         known = row["channel"] in Channel._value2member_map_
         data["channel"] = row["channel"] if known else data["channel"]
         data["channel_order_id"] = row["channel_order_id"] if known else data["channel_order_id"]
         data["placed_at"] = data["placed_at"] or datetime.now(UTC).isoformat()
         if not known and not (data["channel"] and data["channel_order_id"]):
-            raise Invalid(
+            raise Refusal.of(
                 [
                     FieldProblem(field=f, problem="required: the refused order did not say")
                     for f in ("channel", "channel_order_id")
@@ -248,11 +230,13 @@ async def resubmit(
             )
         if not known and await store.order_id_of(step.conn, data["channel"], data["channel_order_id"]):
             raise Refusal(
-                "channel_order_id", f"{data['channel']}:{data['channel_order_id']} is another order"
+                "channel_order_id",
+                f"{data['channel']}:{data['channel_order_id']} is another order",
+                status=409,
             )
         outcome = await intake.place(step, _as_channel_order(data), entered_by=step.actor, replacing=row)
         if not isinstance(outcome, Placed):
-            raise Invalid(outcome)
+            raise Refusal.of(outcome)
     return {"order_id": order_id, "status": OrderStatus.PLACED.value, "actor": step.actor}
 
 
@@ -356,7 +340,7 @@ async def correct_contact(
     request: Request, order_id: OrderId, body: ContactCorrection, principal: Principal = OPERATOR
 ) -> dict[str, Any]:
     if body.phone is None and body.shipping_address is None:
-        raise Refused(("body", "send a phone, a shipping_address, or both"))
+        raise Refusal("body", "send a phone, a shipping_address, or both")
     async with _step(request, principal, "PATCH /orders/{order_id}/contact") as step:
         row = await lifecycle.locked(step, order_id)
         await actions.correct_contact(step, row, phone=body.phone, address=body.shipping_address)
@@ -374,11 +358,11 @@ BlockValue = Annotated[
 def _block_value(kind: str, value: str) -> str:
     if kind == "pincode":
         if not (len(value) == 6 and value.isdigit()):
-            raise Refused(("value", f"{value!r} is not a six-digit pincode"))
+            raise Refusal("value", f"{value!r} is not a six-digit pincode")
         return value
     phone = domain.normalise_phone(value)
     if phone is None:
-        raise Refused(("value", f"{value!r} is not a valid Indian mobile number"))
+        raise Refusal("value", f"{value!r} is not a valid Indian mobile number")
     return phone
 
 
@@ -407,7 +391,7 @@ async def block(
 ) -> dict[str, Any]:
     normal = _block_value(kind, value)
     async with request.app.state.service.pool.acquire() as conn:
-        added_by = f"{principal.role.value}:{principal.name}"
+        added_by = principal.actor
         await store.block(conn, kind=kind, value=normal, reason=body.reason, added_by=added_by)
         entry = next(
             dict(r) for r in await store.blocklist(conn) if r["kind"] == kind and r["value"] == normal
@@ -420,10 +404,10 @@ async def block(
     tags=["risk"],
     status_code=204,
     summary="Unblock a phone or pincode",
-    responses={**ERRORS, 404: {"model": Problems, "description": "Not on the blocklist"}, **INVALID},
+    responses={**ERRORS, **errors(404, descriptions={404: "Not on the blocklist"}), **INVALID},
 )
 async def unblock(request: Request, kind: Kind, value: BlockValue, principal: Principal = OPERATOR) -> None:
     normal = _block_value(kind, value)
     async with request.app.state.service.pool.acquire() as conn:
         if not await store.unblock(conn, kind=kind, value=normal):
-            raise Refused(("value", f"{normal} is not blocked"), status=404, error="not found")
+            raise Refusal("value", f"{normal} is not blocked", status=404)

@@ -11,6 +11,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from chassis.consumer import HandlerContext
+from chassis.refusal import Refusal
 from chassis.service import Service
 from contracts import (
     ChannelOrder,
@@ -24,7 +25,7 @@ from contracts import (
 from contracts.returns import ReturnRefunded, ReturnRequested, ReturnUpdated
 from services.orders import actions, domain, fulfilment, intake, lifecycle, payments, store
 from services.orders.intake import Placed
-from services.orders.lifecycle import Refusal, Step
+from services.orders.lifecycle import Step
 from services.orders.settings import OrdersSettings
 
 

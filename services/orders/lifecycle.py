@@ -19,12 +19,12 @@ from chassis import outbox
 from chassis.auth import Principal
 from chassis.consumer import HandlerContext
 from chassis.db import Conn
+from chassis.refusal import Refusal
 from contracts import (
     CancelReason,
     Channel,
     Customer,
     Event,
-    FieldProblem,
     OrderCancelled,
     OrderConfirmed,
     OrderStatus,
@@ -68,25 +68,7 @@ class Step:
     @classmethod
     def by(cls, conn: Conn, settings: OrdersSettings, principal: Principal, cause: str) -> Step:
         """A step an operator took over HTTP."""
-        return cls.direct(conn, settings, cause=cause, actor=f"{principal.role.value}:{principal.name}")
-
-
-class Refusal(Exception):
-    """An action the order's state does not allow; `field` names what the caller should look at."""
-
-    def __init__(self, field: str, problem: str, *, status: int = 409) -> None:
-        super().__init__(problem)
-        self.field = field
-        self.problem = problem
-        self.status = status
-
-
-class Invalid(Exception):
-    """Input refused with every problem named."""
-
-    def __init__(self, problems: list[FieldProblem]) -> None:
-        super().__init__("; ".join(f"{p.field}: {p.problem}" for p in problems))
-        self.problems = problems
+        return cls.direct(conn, settings, cause=cause, actor=principal.actor)
 
 
 # reading a row ---------------------------------------------------------------------------------

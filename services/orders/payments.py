@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from chassis.refusal import Refusal
 from contracts import (
     CancelReason,
     OrderStatus,
@@ -17,7 +18,7 @@ from contracts import (
 )
 from services.orders import domain, store
 from services.orders.domain.razorpay import GatewayEvent, refund_status
-from services.orders.lifecycle import Refusal, Step, move, note, payment_of, reload
+from services.orders.lifecycle import Step, move, note, payment_of, reload
 
 S = OrderStatus
 GATEWAY = "razorpay"
@@ -28,13 +29,15 @@ async def cod_confirmed(step: Step, row: Any, *, by_hand: bool) -> None:
     payment = payment_of(row)
     status = OrderStatus(row["status"])
     if payment.method is not PaymentMethod.COD:
-        raise Refusal("payment.method", f"order {row['order_id']} is paid by {payment.method}, not COD")
+        raise Refusal(
+            "payment.method", f"order {row['order_id']} is paid by {payment.method}, not COD", status=409
+        )
     if payment.status is PaymentStatus.COD_CONFIRMED:
         return
     if not domain.can_pay(payment.method, payment.status, PaymentStatus.COD_CONFIRMED):
-        raise Refusal("payment.status", f"COD already {payment.status}")
+        raise Refusal("payment.status", f"COD already {payment.status}", status=409)
     if status not in domain.BEFORE_DISPATCH or status is S.CANCELLED:
-        raise Refusal("status", f"a {status} order cannot be confirmed")
+        raise Refusal("status", f"a {status} order cannot be confirmed", status=409)
     await _set_cod(step, row, payment, PaymentStatus.COD_CONFIRMED, PaymentEventStatus.COD_CONFIRMED)
     who = "by phone with an operator" if by_hand else "on WhatsApp"
     if status is S.PENDING_COD_CONFIRMATION or (status is S.ON_HOLD and row["held_for"] == "cod_no_reply"):
@@ -48,13 +51,15 @@ async def cod_declined(step: Step, row: Any, *, by_hand: bool) -> None:
     payment = payment_of(row)
     status = OrderStatus(row["status"])
     if payment.method is not PaymentMethod.COD:
-        raise Refusal("payment.method", f"order {row['order_id']} is paid by {payment.method}, not COD")
+        raise Refusal(
+            "payment.method", f"order {row['order_id']} is paid by {payment.method}, not COD", status=409
+        )
     if payment.status is PaymentStatus.COD_DECLINED:
         return
     if status not in domain.BEFORE_DISPATCH:
-        raise Refusal("status", f"a {status} order can no longer be cancelled")
+        raise Refusal("status", f"a {status} order can no longer be cancelled", status=409)
     if not domain.can_pay(payment.method, payment.status, PaymentStatus.COD_DECLINED):
-        raise Refusal("payment.status", f"COD already {payment.status}")
+        raise Refusal("payment.status", f"COD already {payment.status}", status=409)
     await _set_cod(step, row, payment, PaymentStatus.COD_DECLINED, PaymentEventStatus.COD_DECLINED)
     who = "by phone with an operator" if by_hand else "on WhatsApp"
     await move(

@@ -10,8 +10,10 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from chassis.http import errors
+from chassis.pages import Page
 from contracts import CancelReason, Channel, DeliverySpeed
-from contracts.values import Address, Customer, FieldProblem, NonEmptyStr, OrderLine, Payment
+from contracts.values import Address, Customer, NonEmptyStr, OrderLine, Payment
 
 ADDRESS_EXAMPLE: dict[str, Any] = {
     "line1": "12 MI Road",
@@ -66,41 +68,10 @@ class Request(BaseModel):
         return data
 
 
-class Problems(BaseModel):
-    """Every 4xx answer: what went wrong, and each problem naming its field."""
-
-    error: str
-    problems: list[FieldProblem]
-
-    model_config = ConfigDict(
-        json_schema_extra={
-            "examples": [
-                {
-                    "error": "invalid request",
-                    "problems": [
-                        {
-                            "field": "shipping_address.state",
-                            "problem": "pincode 700016 is in West Bengal, not Rajasthan",
-                        },
-                        {"field": "customer.phone", "problem": "'12345' is not a valid Indian mobile number"},
-                    ],
-                }
-            ]
-        }
-    )
-
-
-ERRORS: dict[int | str, dict[str, Any]] = {
-    401: {"model": Problems, "description": "No API key, or one this service does not know"},
-    403: {"model": Problems, "description": "The key's role may not do this"},
-}
-NOT_FOUND: dict[int | str, dict[str, Any]] = {404: {"model": Problems, "description": "No such order"}}
-CONFLICT: dict[int | str, dict[str, Any]] = {
-    409: {"model": Problems, "description": "The order's status does not allow this now"}
-}
-INVALID: dict[int | str, dict[str, Any]] = {
-    422: {"model": Problems, "description": "Input refused; every problem names its field"}
-}
+ERRORS = errors(401, 403)
+NOT_FOUND = errors(404, descriptions={404: "No such order"})
+CONFLICT = errors(409, descriptions={409: "The order's status does not allow this now"})
+INVALID = errors(422)
 
 
 class StaffOrder(Request):
@@ -281,11 +252,8 @@ SUMMARY_EXAMPLE: dict[str, Any] = {
 }
 
 
-class OrderPage(BaseModel):
+class OrderPage(Page[OrderSummary]):
     """A page of the queue; pass next_cursor back as `cursor` for the next one."""
-
-    items: list[OrderSummary]
-    next_cursor: str | None
 
     model_config = ConfigDict(
         json_schema_extra={

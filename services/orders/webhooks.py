@@ -15,12 +15,13 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
 from chassis.auth import by_signature
-from chassis.http import Refused
+from chassis.http import errors
 from chassis.logging import get_logger
+from chassis.refusal import Refusal
 from services.orders import payments, store
 from services.orders.domain import razorpay
 from services.orders.lifecycle import Step
-from services.orders.schemas import INVALID, Problems, WebhookAnswer
+from services.orders.schemas import INVALID, WebhookAnswer
 from services.orders.settings import OrdersSettings
 
 router = APIRouter(tags=["webhooks"])
@@ -60,7 +61,7 @@ _EXAMPLE = {
     "order through `notes.order_id`, or the gateway payment id the order already carries.",
     response_model=WebhookAnswer,
     responses={
-        401: {"model": Problems, "description": "Missing or wrong signature: nothing was changed"},
+        **errors(401, descriptions={401: "Missing or wrong signature: nothing was changed"}),
         **INVALID,
     },
     openapi_extra={
@@ -76,8 +77,8 @@ async def razorpay_webhook(request: Request) -> Any:
     assert isinstance(settings, OrdersSettings)
     body = await request.body()
     if not razorpay.signature_ok(settings.razorpay_webhook_secret, body, request.headers.get(SIGNATURE)):
-        raise Refused(
-            (SIGNATURE, "missing or not Razorpay's signature of this body"), status=401, error="unauthorized"
+        raise Refusal(
+            SIGNATURE, "missing or not Razorpay's signature of this body", status=401, error="unauthorized"
         )
     try:
         parsed = json.loads(body)
@@ -85,7 +86,7 @@ async def razorpay_webhook(request: Request) -> Any:
     except ValueError as exc:
         field = exc.field if isinstance(exc, razorpay.UnreadableWebhook) else "body"
         problem = exc.problem if isinstance(exc, razorpay.UnreadableWebhook) else "not JSON"
-        raise Refused((field, problem)) from None
+        raise Refusal(field, problem) from None
     kind = str(parsed.get("event"))
     webhook_id = request.headers.get(EVENT_ID) or "sha256:" + hashlib.sha256(body).hexdigest()
     async with request.app.state.service.pool.acquire() as conn, conn.transaction():

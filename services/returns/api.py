@@ -11,13 +11,13 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, Literal, Self
 
 import asyncpg
-from fastapi import APIRouter, HTTPException, Request
+from fastapi import APIRouter, Request
 from pydantic import BaseModel, Field, HttpUrl, model_validator
 
 from chassis.auth import STAFF, Principal, Role, by_signature, require
 from chassis.db import Conn
-from chassis.http import Refused
 from chassis.logging import get_logger
+from chassis.refusal import Refusal
 from chassis.signatures import signed_by
 from contracts import FieldProblem, OrderStatus, PaymentMethod, ReturnLine, ReturnResolution
 from contracts._base import utcnow
@@ -127,7 +127,7 @@ def _body(row: asyncpg.Record) -> dict[str, Any]:
 async def request_return(
     request: Request, body: ReturnRequest, principal: Principal = require(Role.OPS)
 ) -> Any:
-    return await _open(request, body, actor=principal.name)
+    return await _open(request, body, actor=principal.actor)
 
 
 class LinkRequest(BaseModel):
@@ -191,7 +191,7 @@ async def create_link(
 async def request_return_by_link(request: Request, token: str, body: CustomerReturnRequest) -> Any:
     order_id = link_order(request.app.state.service.settings.return_link_secret, token, now=utcnow())
     if order_id is None:
-        raise Refused(("token", "this return link is not valid"), status=401, error="unauthorized")
+        raise Refusal("token", "this return link is not valid", status=401, error="unauthorized")
     return await _open(request, ReturnRequest(order_id=order_id, **body.model_dump()), actor="customer")
 
 
@@ -250,7 +250,7 @@ async def _open(request: Request, body: ReturnRequest, *, actor: str) -> Any:
                 has_refund_to=body.refund_to is not None,
             )
         if problems:
-            raise Refused(*((p.field, p.problem) for p in problems), error="not eligible for return")
+            raise Refusal.of(problems, error="not eligible for return")
         assert order is not None
         stored = [line.model_dump(mode="json", exclude_none=True) for line in body.lines]
         for _ in range(_ID_ATTEMPTS):
@@ -269,7 +269,7 @@ async def _open(request: Request, body: ReturnRequest, *, actor: str) -> Any:
             if row is not None:
                 break
         else:
-            raise HTTPException(503, detail="could not allocate a return id; try again")
+            raise Refusal("return_id", "could not allocate a return id; try again", status=503)
     return _body(row)
 
 
@@ -324,7 +324,7 @@ async def get_return(request: Request, return_id: str) -> dict[str, Any]:
     pool = request.app.state.service.pool
     row = await store.get_return(pool, return_id)
     if row is None:
-        raise HTTPException(404, detail=f"no return {return_id}")
+        raise Refusal("return_id", f"no return {return_id}", status=404)
     body = _body(row)
     body["timeline"] = [dict(h) for h in await store.history(pool, return_id)]
     body["qc"] = [dict(q) for q in await store.qc_lines(pool, return_id)]
@@ -354,7 +354,7 @@ async def get_return(request: Request, return_id: str) -> dict[str, Any]:
 async def _locked(conn: Conn, return_id: str) -> asyncpg.Record:
     ret = await store.lock_return(conn, return_id)
     if ret is None:
-        raise HTTPException(404, detail=f"no return {return_id}")
+        raise Refusal("return_id", f"no return {return_id}", status=404)
     return ret
 
 
@@ -368,16 +368,13 @@ async def receive(
     service = request.app.state.service
     async with service.pool.acquire() as conn, conn.transaction():
         ret = await _locked(conn, return_id)
-        try:
-            await desk.receive(
-                conn,
-                lambda e: service.emit(conn, e),
-                ret=ret,
-                warehouse_code=body.warehouse_code if body else None,
-                actor=principal.name,
-            )
-        except desk.DeskRefusal as exc:
-            raise Refused((exc.field, exc.problem), status=409, error="not now") from None
+        await desk.receive(
+            conn,
+            lambda e: service.emit(conn, e),
+            ret=ret,
+            warehouse_code=body.warehouse_code if body else None,
+            actor=principal.actor,
+        )
     return await get_return(request, return_id)
 
 
@@ -396,18 +393,15 @@ async def quality_check(
         ret = await _locked(conn, return_id)
         problems = desk.verdict_problems(desk.return_lines(ret), verdicts)
         if problems:
-            raise Refused(*problems, error="QC does not match the parcel")
-        try:
-            await desk.inspect(
-                conn,
-                lambda e: service.emit(conn, e),
-                ret=ret,
-                verdicts=verdicts,
-                actor=principal.name,
-                settings=service.settings,
-            )
-        except desk.DeskRefusal as exc:
-            raise Refused((exc.field, exc.problem), status=409, error="not now") from None
+            raise Refusal.of(problems, error="QC does not match the parcel")
+        await desk.inspect(
+            conn,
+            lambda e: service.emit(conn, e),
+            ret=ret,
+            verdicts=verdicts,
+            actor=principal.actor,
+            settings=service.settings,
+        )
     return await get_return(request, return_id)
 
 
@@ -419,15 +413,12 @@ async def retry_refund(
     async with service.pool.acquire() as conn, conn.transaction():
         refund = await store.lock_refund_of_return(conn, return_id)
         if refund is None:
-            raise HTTPException(404, detail=f"return {return_id} has no refund")
+            raise Refusal("return_id", f"return {return_id} has no refund", status=404)
         if refund["status"] != "failed":
-            raise Refused(
-                (
-                    "return_id",
-                    f"refund {refund['refund_id']} is {refund['status']}; only a failed one is retried",
-                ),
+            raise Refusal(
+                "return_id",
+                f"refund {refund['refund_id']} is {refund['status']}; only a failed one is retried",
                 status=409,
-                error="not now",
             )
         await store.update_refund(
             conn,
@@ -442,7 +433,7 @@ async def retry_refund(
             conn,
             return_id=return_id,
             status=desk.R.REFUND_PENDING,
-            actor=principal.name,
+            actor=principal.actor,
             note=f"refund retried (attempt {refund['attempt'] + 1})",
         )
     return await get_return(request, return_id)
@@ -463,11 +454,9 @@ async def put_sku_rule(
 ) -> dict[str, Any]:
     async with request.app.state.service.pool.acquire() as conn:
         if body.category is not None and not await store.category_exists(conn, body.category):
-            raise Refused(
-                (
-                    "category",
-                    f"no category {body.category}; PUT /returns/rules/categories/{body.category} first",
-                )
+            raise Refusal(
+                "category",
+                f"no category {body.category}; PUT /returns/rules/categories/{body.category} first",
             )
         await store.put_sku_rule(
             conn, sku=sku, category=body.category, returnable=body.returnable, product=body.product
@@ -484,13 +473,13 @@ async def razorpay_webhook(request: Request) -> dict[str, str]:
     if not signed_by(
         service.settings.razorpay_webhook_secret, raw, request.headers.get("X-Razorpay-Signature")
     ):
-        raise Refused(("X-Razorpay-Signature", "does not match the body"), status=401, error="unauthorized")
+        raise Refusal("X-Razorpay-Signature", "does not match the body", status=401, error="unauthorized")
     try:
         event = json.loads(raw)
     except ValueError:
-        raise Refused(("body", "not JSON")) from None
+        raise Refusal("body", "not JSON") from None
     if not isinstance(event, dict):
-        raise Refused(("body", "not a JSON object"))
+        raise Refusal("body", "not a JSON object")
     outcome = await refunds.apply_webhook(service, event)
     log.info("razorpay webhook", razorpay_event=event.get("event"), outcome=outcome)
     return {"status": outcome}

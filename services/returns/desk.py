@@ -16,6 +16,7 @@ import asyncpg
 from chassis.consumer import Emit
 from chassis.db import Conn
 from chassis.logging import get_logger
+from chassis.refusal import Refusal
 from contracts import (
     Address,
     ChannelOrder,
@@ -40,15 +41,6 @@ from services.returns.settings import ReturnsSettings
 R = ReturnStatus
 
 log = get_logger(__name__)
-
-
-class DeskRefusal(Exception):
-    """A step the return's state does not allow now (answered 409 with the field named)."""
-
-    def __init__(self, field: str, problem: str) -> None:
-        super().__init__(problem)
-        self.field = field
-        self.problem = problem
 
 
 def return_lines(ret: asyncpg.Record) -> list[ReturnLine]:
@@ -283,10 +275,12 @@ async def receive(
     """The parcel is at the desk."""
     current = ReturnStatus(ret["status"])
     if R.RECEIVED not in domain.TRANSITIONS[current]:
-        raise DeskRefusal("return_id", f"return {ret['return_id']} is {current}; it cannot be received now")
+        raise Refusal(
+            "return_id", f"return {ret['return_id']} is {current}; it cannot be received now", status=409
+        )
     warehouse = warehouse_code or ret["warehouse_code"]
     if not warehouse:
-        raise DeskRefusal("warehouse_code", "say which warehouse received the parcel")
+        raise Refusal("warehouse_code", "say which warehouse received the parcel", status=409)
     ret = await move(
         conn, ret, R.RECEIVED, actor=actor, warehouse_code=warehouse, received_at=datetime.now(UTC)
     )
@@ -355,11 +349,13 @@ async def inspect(
     """Record QC, restock what passed and quarantine what failed, then refund, exchange or close."""
     current = ReturnStatus(ret["status"])
     if current is not R.RECEIVED:
-        raise DeskRefusal("return_id", f"return {ret['return_id']} is {current}; QC follows receiving")
+        raise Refusal(
+            "return_id", f"return {ret['return_id']} is {current}; QC follows receiving", status=409
+        )
     order = await store.get_order(conn, ret["order_id"])
     if order is None:
-        raise DeskRefusal(
-            "return_id", f"order {ret['order_id']} is not known yet: its refund cannot be decided"
+        raise Refusal(
+            "return_id", f"order {ret['order_id']} is not known yet: its refund cannot be decided", status=409
         )
     lines = return_lines(ret)
     by_sku = {v.sku: v for v in verdicts}

@@ -8,11 +8,11 @@ from enum import StrEnum
 from typing import Annotated, Any
 
 import indian_pincode
-from fastapi import APIRouter, HTTPException, Request
+from fastapi import APIRouter, Request
 from pydantic import BaseModel, Field
 
 from chassis.auth import STAFF, Principal, Role, require
-from chassis.http import Refused
+from chassis.refusal import Refusal
 from contracts.enums import Channel
 from services.routing import domain, store
 
@@ -40,11 +40,11 @@ class WarehouseIn(BaseModel):
 @router.put("/warehouses/{code}", summary="Create or update a warehouse", dependencies=[require(Role.OPS)])
 async def put_warehouse(request: Request, code: str, body: WarehouseIn) -> dict[str, Any]:
     if body.code != code:
-        raise Refused(("code", f"must match the URL ({code})"))
+        raise Refusal("code", f"must match the URL ({code})")
     state = indian_pincode.get_state(body.pincode)
     where = domain.coordinates(body.pincode)
     if state is None or where is None:
-        raise Refused(("pincode", f"{body.pincode} is not a known Indian pincode"))
+        raise Refusal("pincode", f"{body.pincode} is not a known Indian pincode")
     wh = domain.Warehouse(
         code=code,
         name=body.name,
@@ -108,8 +108,8 @@ async def add_rule(
         if not await store.warehouse_exists(conn, body.warehouse_code):
             problems.append(("warehouse_code", f"no warehouse {body.warehouse_code}"))
         if problems:
-            raise Refused(*problems)
-        row = await store.add_rule(conn, rule=body.model_dump(mode="json"), actor=principal.name)
+            raise Refusal.of(problems)
+        row = await store.add_rule(conn, rule=body.model_dump(mode="json"), actor=principal.actor)
     return dict(row)
 
 
@@ -123,7 +123,7 @@ async def list_rules(request: Request) -> list[dict[str, Any]]:
 )
 async def delete_rule(request: Request, rule_id: int) -> None:
     if not await store.delete_rule(request.app.state.service.pool, rule_id):
-        raise HTTPException(404, detail=f"no rule {rule_id}")
+        raise Refusal("rule_id", f"no rule {rule_id}", status=404)
 
 
 @router.get(
@@ -134,7 +134,7 @@ async def delete_rule(request: Request, rule_id: int) -> None:
 async def explain(request: Request, order_id: str) -> dict[str, Any]:
     rows = await store.decisions(request.app.state.service.pool, order_id)
     if not rows:
-        raise HTTPException(404, detail=f"no routing decision for {order_id}")
+        raise Refusal("order_id", f"no routing decision for {order_id}", status=404)
     return {
         "order_id": order_id,
         "attempts": [

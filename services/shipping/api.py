@@ -7,12 +7,12 @@ from datetime import date
 from typing import Any, Literal
 
 import asyncpg
-from fastapi import APIRouter, HTTPException, Request
+from fastapi import APIRouter, Request
 from pydantic import BaseModel, Field
 
 from chassis.auth import STAFF, Principal, Role, require
 from chassis.clock import utcnow
-from chassis.http import Refused
+from chassis.refusal import Refusal
 from contracts import Address
 from services.shipping import catalogue, domain, store, updates
 from services.shipping.allocation import Dimensions
@@ -46,7 +46,7 @@ async def get_shipment(request: Request, shipment_id: str) -> dict[str, Any]:
     pool = request.app.state.service.pool
     row = await store.get_shipment(pool, shipment_id)
     if row is None:
-        raise HTTPException(404, detail=f"no shipment {shipment_id}")
+        raise Refusal("shipment_id", f"no shipment {shipment_id}", status=404)
     body = _body(row)
     body["tracking"] = [dict(r) for r in await store.tracking_of(pool, shipment_id)]
     body["ndr_actions"] = [dict(r) for r in await store.ndr_actions_of(pool, shipment_id)]
@@ -77,21 +77,18 @@ async def act_on_ndr(
     if (late := domain.reattempt_day_problem(body.reattempt_on, now=utcnow())) is not None:
         problems.append(("reattempt_on", late))
     if problems:
-        raise Refused(*problems)
+        raise Refusal.of(problems)
     action = NdrAction(
         kind=NdrActionKind(body.action),
         reattempt_on=body.reattempt_on,
         new_address=body.new_address,
         new_phone=body.new_phone,
-        remark=f"by {principal.name}",
+        remark=f"by {principal.actor}",
     )
     async with request.app.state.service.pool.acquire() as conn, conn.transaction():
-        try:
-            attempt = await updates.queue_ndr_action(
-                conn, shipment_id=shipment_id, action=action, actor=principal.name
-            )
-        except updates.NdrRefused as exc:
-            raise Refused((exc.field, exc.problem), status=exc.status, error="not applicable") from None
+        attempt = await updates.queue_ndr_action(
+            conn, shipment_id=shipment_id, action=action, actor=principal.actor
+        )
     return {"shipment_id": shipment_id, "attempt": attempt, "action": body.action, "state": "pending"}
 
 
@@ -116,7 +113,7 @@ async def put_dimensions(request: Request, sku: str, body: SkuSize) -> dict[str,
         try:
             await store.upsert_dimensions(conn, sku, body.barcode, dims)
         except asyncpg.UniqueViolationError:
-            raise Refused(("barcode", f"{body.barcode} already belongs to another SKU")) from None
+            raise Refusal("barcode", f"{body.barcode} already belongs to another SKU") from None
     return {"sku": sku, **body.model_dump()}
 
 
@@ -134,7 +131,7 @@ async def _csv(request: Request) -> str:
     try:
         return (await request.body()).decode("utf-8")
     except UnicodeDecodeError:
-        raise Refused(("body", "CSV must be UTF-8 text")) from None
+        raise Refusal("body", "CSV must be UTF-8 text") from None
 
 
 async def _load(request: Request, text: str, table: str, source: str) -> dict[str, Any]:
@@ -142,7 +139,7 @@ async def _load(request: Request, text: str, table: str, source: str) -> dict[st
     parse = catalogue.parse_serviceability if table == "serviceability" else catalogue.parse_rate_cards
     rows, problems = parse(text, couriers=settings.courier_names)
     if problems:
-        raise Refused(*problems)
+        raise Refusal.of(problems)
     replace = store.replace_serviceability if table == "serviceability" else store.replace_rate_cards
     async with request.app.state.service.pool.acquire() as conn, conn.transaction():
         await replace(conn, rows, source=source)  # type: ignore[arg-type]
@@ -179,10 +176,11 @@ def booking_router(adapters: dict[str, CourierAdapter]) -> APIRouter:
         async with service.pool.acquire() as conn, conn.transaction():
             row = await store.lock_shipment(conn, shipment_id)
             if row is None:
-                raise Refused(("shipment_id", f"no shipment {shipment_id}"), status=404, error="not found")
+                raise Refusal("shipment_id", f"no shipment {shipment_id}", status=404)
             if row["status"] != "CREATED" or row["consignee"] is None:
-                raise Refused(
-                    ("shipment_id", f"shipment is {row['status']}, already booked"),
+                raise Refusal(
+                    "shipment_id",
+                    f"shipment is {row['status']}, already booked",
                     status=409,
                     error="already booked",
                 )
@@ -194,12 +192,12 @@ def booking_router(adapters: dict[str, CourierAdapter]) -> APIRouter:
                 adapters=adapters,
             )
         if outcome.booking is None:
-            raise Refused(("courier", outcome.error or "not booked"), status=502, error="not booked")
+            raise Refusal("courier", outcome.error or "not booked", status=502, error="not booked")
         return {
             "shipment_id": shipment_id,
             "courier": outcome.booking.courier,
             "awb": outcome.booking.awb,
-            "by": principal.name,
+            "by": principal.actor,
         }
 
     return router

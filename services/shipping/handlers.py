@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 
 from chassis.consumer import HandlerContext
+from chassis.refusal import Refusal
 from chassis.service import Service
 from contracts import (
     CustomerReplied,
@@ -146,7 +147,7 @@ def register(service: Service, settings: ShippingSettings, adapters: dict[str, C
             attempt = await updates.queue_ndr_action(
                 ctx.conn, shipment_id=reply.shipment_id, action=action, actor="customer"
             )
-        except updates.NdrRefused as exc:
+        except Refusal as exc:
             ctx.log.info("ndr reply not applied", shipment_id=reply.shipment_id, problem=exc.problem)
             return
         ctx.log.info("ndr reply queued", shipment_id=reply.shipment_id, attempt=attempt, action=kind.value)

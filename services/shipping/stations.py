@@ -17,7 +17,7 @@ from pydantic import BaseModel, Field
 
 from chassis.auth import STAFF, Principal, Role, require
 from chassis.db import Conn
-from chassis.http import Refused
+from chassis.refusal import Refusal
 from contracts import ShipmentStatus
 from services.shipping import documents, packing, store, updates
 from services.shipping.couriers.interface import CourierAdapter, CourierError, Handover
@@ -57,7 +57,7 @@ async def create_pick_lists(
     batches = packing.pick_batches(waiting)
     return {
         "warehouse_code": body.warehouse_code,
-        "picker": principal.name,
+        "picker": principal.actor,
         "batches": [
             {"courier": b.courier, "shipment_ids": list(b.shipment_ids), "units": b.units} for b in batches
         ],
@@ -71,10 +71,11 @@ class Scan(BaseModel):
 async def _packable(conn: Conn, shipment_id: str) -> asyncpg.Record:
     row = await store.lock_shipment(conn, shipment_id)
     if row is None:
-        raise Refused(("shipment_id", f"no shipment {shipment_id}"), status=404, error="not found")
+        raise Refusal("shipment_id", f"no shipment {shipment_id}", status=404)
     if row["status"] not in (ShipmentStatus.AWB_ASSIGNED.value, ShipmentStatus.PICKED.value):
-        raise Refused(
-            ("shipment_id", f"shipment is {row['status']}; only booked or picked ones are packed"),
+        raise Refusal(
+            "shipment_id",
+            f"shipment is {row['status']}; only booked or picked ones are packed",
             status=409,
             error="not packable",
         )
@@ -97,7 +98,7 @@ async def scan_unit(
             barcode=body.barcode,
             sku=sku,
             outcome=outcome.value,
-            actor=principal.name,
+            actor=principal.actor,
         )
         if outcome is packing.ScanOutcome.OK:
             box[sku] += 1
@@ -109,7 +110,7 @@ async def scan_unit(
             else f"every {sku} of this shipment is already in the box: take this one out"
         )
         # The refusal commits (the mistake is counted) and the box is unchanged.
-        raise Refused(("barcode", problem), status=409, error=outcome.value)
+        raise Refusal("barcode", problem, status=409, error=outcome.value)
     return {"shipment_id": shipment_id, "sku": sku, "outcome": outcome.value, "missing": missing}
 
 
@@ -126,8 +127,8 @@ async def pack(
         row = await _packable(conn, shipment_id)
         missing = packing.still_missing(_lines(row), Counter(await store.in_box(conn, shipment_id)))
         if missing:
-            raise Refused(
-                *((f"lines.{sku}", f"{qty} unit(s) not scanned yet") for sku, qty in missing.items()),
+            raise Refusal.of(
+                ((f"lines.{sku}", f"{qty} unit(s) not scanned yet") for sku, qty in missing.items()),
                 status=409,
                 error="box incomplete",
             )
@@ -136,7 +137,7 @@ async def pack(
             shipment_id,
             ShipmentStatus.PACKED,
             package_grams=body.weight_grams,
-            packed_by=principal.name,
+            packed_by=principal.actor,
             packed_at=datetime.now(UTC),
         )
         await service.emit(conn, updates.updated_event(row, ShipmentStatus.PACKED))
@@ -187,11 +188,9 @@ async def label(request: Request, shipment_id: str) -> Response:
     pool = request.app.state.service.pool
     row = await store.get_shipment(pool, shipment_id)
     if row is None:
-        raise Refused(("shipment_id", f"no shipment {shipment_id}"), status=404, error="not found")
+        raise Refusal("shipment_id", f"no shipment {shipment_id}", status=404)
     if not row["awb"] or not row["consignee"]:
-        raise Refused(
-            ("shipment_id", "no AWB yet: the shipment is not booked"), status=409, error="not booked"
-        )
+        raise Refusal("shipment_id", "no AWB yet: the shipment is not booked", status=409, error="not booked")
     async with pool.acquire() as conn:
         origin = await store.pickup_location(conn, row["warehouse_code"])
     consignee = json.loads(row["consignee"])
@@ -231,7 +230,7 @@ async def manifest_pdf(request: Request, manifest_id: str) -> Response:
     pool = request.app.state.service.pool
     head, rows = await store.get_manifest(pool, manifest_id)
     if head is None:
-        raise Refused(("manifest_id", f"no manifest {manifest_id}"), status=404, error="not found")
+        raise Refusal("manifest_id", f"no manifest {manifest_id}", status=404)
     async with pool.acquire() as conn:
         origin = await store.pickup_location(conn, head["warehouse_code"])
     pdf = documents.manifest_pdf(
@@ -272,11 +271,9 @@ def pickup_router(adapters: dict[str, CourierAdapter]) -> APIRouter:
         async with service.pool.acquire() as conn, conn.transaction():
             rows = await store.manifestable(conn, body.warehouse_code, body.courier)
             if not rows:
-                raise Refused(
-                    (
-                        "courier",
-                        f"no packed {body.courier} parcels at {body.warehouse_code} waiting for a manifest",
-                    ),
+                raise Refusal(
+                    "courier",
+                    f"no packed {body.courier} parcels at {body.warehouse_code} waiting for a manifest",
                     status=409,
                     error="nothing to manifest",
                 )
@@ -290,8 +287,8 @@ def pickup_router(adapters: dict[str, CourierAdapter]) -> APIRouter:
                 )
             except CourierError as exc:
                 # Nothing is manifested until the courier agreed to come: the operator can try again.
-                raise Refused(
-                    ("courier", f"pickup not booked: {exc}"), status=502, error="pickup refused"
+                raise Refusal(
+                    "courier", f"pickup not booked: {exc}", status=502, error="pickup refused"
                 ) from None
             await store.insert_manifest(
                 conn,
@@ -299,7 +296,7 @@ def pickup_router(adapters: dict[str, CourierAdapter]) -> APIRouter:
                 courier=body.courier,
                 warehouse_code=body.warehouse_code,
                 pickup_date=body.pickup_date,
-                actor=principal.name,
+                actor=principal.actor,
                 pickup_ref=pickup_ref,
             )
             for row in rows:

@@ -15,6 +15,7 @@ import asyncpg
 from chassis.consumer import Emit
 from chassis.db import Conn
 from chassis.logging import get_logger
+from chassis.refusal import Refusal
 from contracts import Address, ShipmentStatus, ShipmentUpdated
 from services.shipping import booking, store, tracking
 from services.shipping.couriers.interface import (
@@ -119,28 +120,28 @@ async def apply_scans(
     return moved
 
 
-class NdrRefused(Exception):
-    """An NDR instruction that cannot apply to this shipment now (named field, reason)."""
-
-    def __init__(self, field: str, problem: str, *, status: int = 409) -> None:
-        super().__init__(problem)
-        self.field = field
-        self.problem = problem
-        self.status = status
+NOT_APPLICABLE = "not applicable"
 
 
 async def queue_ndr_action(conn: Conn, *, shipment_id: str, action: NdrAction, actor: str) -> int:
     """Queue an NDR instruction for the shipment's latest failed attempt; returns that attempt."""
     row = await store.lock_shipment(conn, shipment_id)
     if row is None:
-        raise NdrRefused("shipment_id", f"no shipment {shipment_id}", status=404)
+        raise Refusal("shipment_id", f"no shipment {shipment_id}", status=404)
     if row["status"] != ShipmentStatus.NDR.value:
-        raise NdrRefused("shipment_id", f"shipment is {row['status']}, not waiting on an NDR")
+        raise Refusal(
+            "shipment_id",
+            f"shipment is {row['status']}, not waiting on an NDR",
+            status=409,
+            error=NOT_APPLICABLE,
+        )
     attempt = int(row["ndr_attempts"])
     if not await store.add_ndr_action(
         conn, shipment_id=shipment_id, attempt=attempt, action=action, actor=actor
     ):
-        raise NdrRefused("action", f"attempt {attempt} already has an instruction")
+        raise Refusal(
+            "action", f"attempt {attempt} already has an instruction", status=409, error=NOT_APPLICABLE
+        )
     return attempt
 
 

@@ -332,7 +332,7 @@ async def test_operators_adjust_and_transfer_stock_and_every_change_is_in_the_le
         ("BOM1", -5, "transfer_out"),
         ("BLR1", 5, "transfer_in"),
     ]
-    assert {m["actor"] for m in ledger[:3]} == {"warehouse"}
+    assert {m["actor"] for m in ledger[:3]} == {"warehouse:warehouse"}
 
 
 async def test_item_master_csv_import_names_row_and_column_and_writes_nothing_when_a_row_is_bad(

