@@ -1,6 +1,7 @@
 """The HTTP face every service shares: /healthz, /readyz, /metrics, and clear 4xx errors.
 
-Validation errors answer 422 with every field problem, each naming the field.
+Validation errors answer 422 with every field problem, each naming the field; so does text with NUL
+or control characters anywhere in a request (chassis.text), before any route sees it.
 """
 
 from __future__ import annotations
@@ -9,12 +10,13 @@ from collections.abc import Awaitable, Callable
 from contextlib import AbstractAsyncContextManager
 from typing import Any, TypeVar
 
-from fastapi import FastAPI, Request
+from fastapi import Depends, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
-from chassis.auth import HEADER, Principal, Unauthorized
+from chassis import text
+from chassis.auth import HEADER, Principal, Unauthorized, route_auth
 
 ReadinessCheck = Callable[[], Awaitable[dict[str, bool]]]
 BusinessCheck = Callable[[Any], list[tuple[str, str]]]
@@ -59,6 +61,21 @@ def field_problems(exc: RequestValidationError) -> list[dict[str, str]]:
     return problems
 
 
+async def refuse_control_characters(request: Request) -> None:
+    """Every route's first dependency: text with NUL or control characters answers 422 naming the field.
+
+    Paths and queries always; bodies too, except a signed webhook's, which its route verifies before
+    reading (a forged body learns nothing) and checks with chassis.text.json_problems afterwards."""
+    params = [*request.path_params.items(), *request.query_params.multi_items()]
+    problems = [(name, p) for name, value in params if (p := text.text_problem(str(value))) is not None]
+    route = request.scope.get("route")
+    signed = route is not None and (route_auth(route.dependant) or ("",))[0] == "signature"
+    if not signed:
+        problems += text.body_problems(await request.body(), request.headers.get("content-type", ""))
+    if problems:
+        raise Refused(*problems)
+
+
 def create_http_app(
     *,
     title: str,
@@ -70,8 +87,18 @@ def create_http_app(
     """A FastAPI app with health, readiness and Prometheus metrics already mounted.
 
     Routes added later declare who may call them (chassis.auth); these three are open."""
-    app = FastAPI(title=title, version=version, lifespan=lifespan)
+    app = FastAPI(
+        title=title, version=version, lifespan=lifespan, dependencies=[Depends(refuse_control_characters)]
+    )
     app.state.api_keys = api_keys
+    generate_openapi = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            app.openapi_schema = text.document(generate_openapi())
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
 
     @app.exception_handler(Unauthorized)
     async def _unauthorized(_request: Request, exc: Unauthorized) -> JSONResponse:

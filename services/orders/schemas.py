@@ -1,6 +1,6 @@
 """HTTP request and response shapes of the orders API, with the examples its OpenAPI shows.
 
-Requests refuse NUL characters anywhere (PostgreSQL cannot store them) naming the field.
+Text with NUL or control characters is refused for every route by the chassis (chassis.text).
 """
 
 from __future__ import annotations
@@ -8,7 +8,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field
 
 from contracts import CancelReason, Channel, DeliverySpeed
 from contracts.values import Address, Customer, FieldProblem, NonEmptyStr, OrderLine, Payment
@@ -42,28 +42,10 @@ STAFF_ORDER_EXAMPLE: dict[str, Any] = {
 }
 
 
-def _nul_path(value: Any, path: str) -> str | None:
-    if isinstance(value, str):
-        return path if "\x00" in value else None
-    items = value.items() if isinstance(value, dict) else enumerate(value) if isinstance(value, list) else ()
-    for key, item in items:
-        found = _nul_path(item, f"{path}.{key}" if path else str(key))
-        if found is not None:
-            return found
-    return None
-
-
 class Request(BaseModel):
     """A request body: unknown fields refused, so a typo is an error rather than silently ignored."""
 
     model_config = ConfigDict(extra="forbid")
-
-    @model_validator(mode="before")
-    @classmethod
-    def _no_nul(cls, data: Any) -> Any:
-        if (where := _nul_path(data, "")) is not None:
-            raise ValueError(f"{where or 'body'} contains a NUL character")
-        return data
 
 
 class Problems(BaseModel):
