@@ -21,6 +21,7 @@ ADDRESS_EXAMPLE: dict[str, Any] = {
     "state": "Rajasthan",
     "pincode": "302001",
 }
+MAX_PAISE = 100_000_000_000  # ₹100 crore: far above any one order, far below what bigint sums hold
 STAFF_ORDER_EXAMPLE: dict[str, Any] = {
     "channel": "whatsapp",
     "channel_order_id": "WA-2026-0042",
@@ -100,9 +101,9 @@ class StaffOrder(Request):
     customer: Customer
     shipping_address: Address
     lines: list[OrderLine] = Field(min_length=1, max_length=200)
-    shipping_fee_paise: int = Field(default=0, ge=0)
-    discount_paise: int = Field(default=0, ge=0)
-    total_paise: int = Field(ge=0)
+    shipping_fee_paise: int = Field(default=0, ge=0, le=MAX_PAISE)
+    discount_paise: int = Field(default=0, ge=0, le=MAX_PAISE)
+    total_paise: int = Field(ge=0, le=MAX_PAISE)
     payment: Payment
     delivery_speed: DeliverySpeed = DeliverySpeed.STANDARD
 
@@ -119,9 +120,9 @@ class Resubmission(Request):
     customer: Customer
     shipping_address: Address
     lines: list[OrderLine] = Field(min_length=1, max_length=200)
-    shipping_fee_paise: int = Field(default=0, ge=0)
-    discount_paise: int = Field(default=0, ge=0)
-    total_paise: int = Field(ge=0)
+    shipping_fee_paise: int = Field(default=0, ge=0, le=MAX_PAISE)
+    discount_paise: int = Field(default=0, ge=0, le=MAX_PAISE)
+    total_paise: int = Field(ge=0, le=MAX_PAISE)
     payment: Payment
     delivery_speed: DeliverySpeed = DeliverySpeed.STANDARD
 
