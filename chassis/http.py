@@ -37,6 +37,18 @@ def also_check(check: BusinessCheck) -> Callable[[E], E]:
     return mark
 
 
+def follow(method: str, path: str, **parameters: str) -> dict[str, Any]:
+    """An OpenAPI link to another operation of this API, its parameters taken from this exchange
+    (e.g. ``order_id="$response.body#/order_id"``), so clients and fuzzers can act on what was made."""
+    pointer = path.replace("~", "~0").replace("/", "~1")
+    return {"operationRef": f"#/paths/{pointer}/{method.lower()}", "parameters": parameters}
+
+
+def created(description: str, **links: dict[str, Any]) -> dict[str, Any]:
+    """A success response that names its links (``follow``)."""
+    return {"description": description, "links": links}
+
+
 class Refused(Exception):
     """A request refused for named reasons; answered like a validation error, every field named."""
 

@@ -13,7 +13,7 @@ from fastapi import APIRouter, HTTPException, Path, Query, Request
 from pydantic import BaseModel, Field, ValidationInfo, field_validator
 
 from chassis.auth import STAFF, Principal, Role, require
-from chassis.http import Refused
+from chassis.http import Refused, created, follow
 from services.inventory import handlers, store
 
 router = APIRouter(tags=["stock"])
@@ -97,6 +97,14 @@ async def _stock(conn: Any, sku: str) -> dict[str, Any]:
     "/stock/receipts",
     status_code=201,
     summary="Receive units into a warehouse",
+    responses={
+        201: created(
+            "The SKU's stock after the receipt",
+            GetStock=follow("GET", "/stock/{sku}", sku="$response.body#/sku"),
+            GetMovements=follow("GET", "/stock/{sku}/movements", sku="$response.body#/sku"),
+            SetLevels=follow("PUT", "/stock/{sku}/levels", sku="$response.body#/sku"),
+        )
+    },
 )
 async def receive(
     request: Request, receipt: Receipt, principal: Principal = require(Role.WAREHOUSE, Role.OPS)

@@ -16,7 +16,7 @@ from pydantic import BaseModel, Field, HttpUrl, model_validator
 
 from chassis.auth import STAFF, Principal, Role, by_signature, require
 from chassis.db import Conn
-from chassis.http import Refused
+from chassis.http import Refused, created, follow
 from chassis.logging import get_logger
 from chassis.signatures import signed_by
 from contracts import FieldProblem, OrderStatus, PaymentMethod, ReturnLine, ReturnResolution
@@ -123,7 +123,19 @@ def _body(row: asyncpg.Record) -> dict[str, Any]:
     return body
 
 
-@router.post("", status_code=201, summary="Request a return of a delivered order")
+@router.post(
+    "",
+    status_code=201,
+    summary="Request a return of a delivered order",
+    responses={
+        201: created(
+            "The return, approved",
+            GetReturn=follow("GET", "/returns/{return_id}", return_id="$response.body#/return_id"),
+            Receive=follow("POST", "/returns/{return_id}/receive", return_id="$response.body#/return_id"),
+            Inspect=follow("POST", "/returns/{return_id}/qc", return_id="$response.body#/return_id"),
+        )
+    },
+)
 async def request_return(
     request: Request, body: ReturnRequest, principal: Principal = require(Role.OPS)
 ) -> Any:
@@ -148,7 +160,16 @@ def _link_signature(secret: str, order_id: str) -> str:
     return hmac.new(secret.encode(), f"return-link:{order_id}".encode(), hashlib.sha256).hexdigest()[:32]
 
 
-@router.post("/links", summary="A link the customer opens to request a return of one order")
+@router.post(
+    "/links",
+    summary="A link the customer opens to request a return of one order",
+    responses={
+        200: created(
+            "The link",
+            UseLink=follow("POST", "/returns/by-link/{token}", token="$response.body#/token"),
+        )
+    },
+)
 async def create_link(
     request: Request, body: LinkRequest, _: Principal = require(Role.OPS)
 ) -> dict[str, str]:

@@ -12,7 +12,7 @@ from fastapi import APIRouter, HTTPException, Path, Request
 from pydantic import BaseModel, Field
 
 from chassis.auth import STAFF, Principal, Role, require
-from chassis.http import Refused
+from chassis.http import Refused, created, follow
 from contracts.enums import Channel
 from services.routing import domain, store
 
@@ -104,7 +104,16 @@ class RuleIn(BaseModel):
         return []
 
 
-@router.post("/rules", status_code=201, summary="Add a routing rule")
+@router.post(
+    "/rules",
+    status_code=201,
+    summary="Add a routing rule",
+    responses={
+        201: created(
+            "The rule", DeleteRule=follow("DELETE", "/rules/{rule_id}", rule_id="$response.body#/id")
+        )
+    },
+)
 async def add_rule(
     request: Request, body: RuleIn, principal: Principal = require(Role.OPS)
 ) -> dict[str, Any]:

@@ -17,7 +17,7 @@ from pydantic import BaseModel, Field
 
 from chassis.auth import STAFF, Principal, Role, require
 from chassis.db import Conn
-from chassis.http import Refused
+from chassis.http import Refused, created, follow
 from contracts import ShipmentStatus
 from services.shipping import documents, packing, store, updates
 from services.shipping.couriers.interface import CourierAdapter, CourierError, Handover
@@ -268,7 +268,19 @@ def pickup_router(adapters: dict[str, CourierAdapter]) -> APIRouter:
     """The manifest route, which books the courier's pickup, so it needs the courier accounts."""
     router = APIRouter(tags=["warehouse"])
 
-    @router.post("/manifests", summary="Hand a courier every packed parcel of a warehouse", status_code=201)
+    @router.post(
+        "/manifests",
+        summary="Hand a courier every packed parcel of a warehouse",
+        status_code=201,
+        responses={
+            201: created(
+                "The manifest",
+                GetManifest=follow(
+                    "GET", "/manifests/{manifest_id}.pdf", manifest_id="$response.body#/manifest_id"
+                ),
+            )
+        },
+    )
     async def create_manifest(
         request: Request, body: ManifestRequest, principal: Principal = require(*FLOOR)
     ) -> dict[str, Any]:

@@ -193,6 +193,14 @@ def test_fuzzing_an_api_finds_no_server_error_no_accepted_bad_input_and_nothing_
 ) -> None:
     schema = schemathesis.openapi.from_url(url(service, "/openapi.json"), headers=dev_headers())
     operations = [result.ok() for result in schema.get_all_operations()]
+    links = [
+        name
+        for path_item in schema.raw_schema["paths"].values()
+        for operation in path_item.values()
+        for response in operation.get("responses", {}).values()
+        for name in response.get("links", {})
+    ]
+    assert links or service in READ_ONLY, f"{service} declares no links from what it creates"
     findings = Findings()
     with _reference_kept(service):
         for operation in operations:
