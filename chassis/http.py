@@ -2,6 +2,8 @@
 
 A Refusal (chassis.refusal), a validation error, an unknown route or a missing key all answer
 `{"error", "problems": [{"field", "problem"}]}`, each problem naming its field.
+Text with NUL or control characters anywhere in a request (chassis.text) is refused the same way,
+before any route sees it.
 """
 
 from __future__ import annotations
@@ -10,14 +12,15 @@ from collections.abc import Awaitable, Callable
 from contextlib import AbstractAsyncContextManager
 from typing import Any, TypeVar
 
-from fastapi import FastAPI, Request
+from fastapi import Depends, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.exceptions import HTTPException
 
-from chassis.auth import HEADER, Principal
+from chassis import text
+from chassis.auth import HEADER, Principal, route_auth
 from chassis.refusal import Refusal, error_of
 
 ReadinessCheck = Callable[[], Awaitable[dict[str, bool]]]
@@ -37,6 +40,18 @@ def also_check(check: BusinessCheck) -> Callable[[E], E]:
         return endpoint
 
     return mark
+
+
+def follow(method: str, path: str, **parameters: str) -> dict[str, Any]:
+    """An OpenAPI link to another operation of this API, its parameters taken from this exchange
+    (e.g. ``order_id="$response.body#/order_id"``), so clients and fuzzers can act on what was made."""
+    pointer = path.replace("~", "~0").replace("/", "~1")
+    return {"operationRef": f"#/paths/{pointer}/{method.lower()}", "parameters": parameters}
+
+
+def created(description: str, **links: dict[str, Any]) -> dict[str, Any]:
+    """A success response that names its links (``follow``)."""
+    return {"description": description, "links": links}
 
 
 class Problem(BaseModel):
@@ -134,6 +149,21 @@ def field_problems(exc: RequestValidationError) -> list[dict[str, str]]:
     return problems
 
 
+async def refuse_control_characters(request: Request) -> None:
+    """Every route's first dependency: text with NUL or control characters answers 422 naming the field.
+
+    Paths and queries always; bodies too, except a signed webhook's, which its route verifies before
+    reading (a forged body learns nothing) and checks with chassis.text.json_problems afterwards."""
+    params = [*request.path_params.items(), *request.query_params.multi_items()]
+    problems = [(name, p) for name, value in params if (p := text.text_problem(str(value))) is not None]
+    route = request.scope.get("route")
+    signed = route is not None and (route_auth(route.dependant) or ("",))[0] == "signature"
+    if not signed:
+        problems += text.body_problems(await request.body(), request.headers.get("content-type", ""))
+    if problems:
+        raise Refusal.of(problems)
+
+
 def create_http_app(
     *,
     title: str,
@@ -145,7 +175,9 @@ def create_http_app(
     """A FastAPI app with health, readiness and Prometheus metrics already mounted.
 
     Routes added later declare who may call them (chassis.auth); these three are open."""
-    app = FastAPI(title=title, version=version, lifespan=lifespan)
+    app = FastAPI(
+        title=title, version=version, lifespan=lifespan, dependencies=[Depends(refuse_control_characters)]
+    )
     app.state.api_keys = api_keys
 
     @app.exception_handler(Refusal)
@@ -195,7 +227,7 @@ def create_http_app(
 
     def openapi() -> dict[str, Any]:
         if app.openapi_schema is None:
-            app.openapi_schema = _one_error_schema(FastAPI.openapi(app))
+            app.openapi_schema = text.document(_one_error_schema(FastAPI.openapi(app)))
         return app.openapi_schema
 
     app.openapi = openapi  # type: ignore[method-assign]

@@ -9,10 +9,11 @@ from __future__ import annotations
 from enum import StrEnum
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Path, Query, Request
 from pydantic import BaseModel, Field, ValidationInfo, field_validator
 
 from chassis.auth import STAFF, Principal, Role, require
+from chassis.http import created, follow
 from chassis.refusal import Refusal
 from services.inventory import handlers, store
 
@@ -20,6 +21,7 @@ router = APIRouter(tags=["stock"])
 
 SkuField = Annotated[str, Field(min_length=1, max_length=64, examples=["TEA-ASSAM-250"])]
 WarehouseField = Annotated[str, Field(min_length=1, max_length=32, examples=["BOM1"])]
+SkuPath = Annotated[str, Path(min_length=1, max_length=64, examples=["TEA-ASSAM-250"])]
 
 
 class Receipt(BaseModel):
@@ -74,7 +76,7 @@ class Levels(BaseModel):
     """A sale buffer (units held back from sale) and/or reorder point of a SKU, in the named
     warehouses or, when none are named, in every warehouse that stocks it."""
 
-    warehouse_codes: list[WarehouseField] | None = None
+    warehouse_codes: Annotated[list[WarehouseField] | None, Field(min_length=1, max_length=100)] = None
     buffer: Annotated[int | None, Field(ge=0, le=1_000_000)] = None
     reorder_point: Annotated[int | None, Field(ge=0, le=1_000_000)] = None
 
@@ -96,6 +98,14 @@ async def _stock(conn: Any, sku: str) -> dict[str, Any]:
     "/stock/receipts",
     status_code=201,
     summary="Receive units into a warehouse",
+    responses={
+        201: created(
+            "The SKU's stock after the receipt",
+            GetStock=follow("GET", "/stock/{sku}", sku="$response.body#/sku"),
+            GetMovements=follow("GET", "/stock/{sku}/movements", sku="$response.body#/sku"),
+            SetLevels=follow("PUT", "/stock/{sku}/levels", sku="$response.body#/sku"),
+        )
+    },
 )
 async def receive(
     request: Request, receipt: Receipt, principal: Principal = require(Role.WAREHOUSE, Role.OPS)
@@ -180,7 +190,7 @@ async def transfer(
 
 @router.put("/stock/{sku}/levels", summary="Set a SKU's sale buffer and/or reorder points")
 async def set_levels(
-    request: Request, sku: str, body: Levels, principal: Principal = require(Role.OPS)
+    request: Request, sku: SkuPath, body: Levels, principal: Principal = require(Role.OPS)
 ) -> dict[str, Any]:
     if body.buffer is None and body.reorder_point is None:
         raise Refusal("buffer", "give a buffer, a reorder_point or both")
@@ -210,7 +220,7 @@ async def set_levels(
     summary="On hand, reserved, buffer and available per warehouse",
     dependencies=[require(*STAFF)],
 )
-async def get_stock(request: Request, sku: str) -> dict[str, Any]:
+async def get_stock(request: Request, sku: SkuPath) -> dict[str, Any]:
     pool = request.app.state.service.pool
     found = await _stock(pool, sku)
     if not found["warehouses"]:
@@ -223,7 +233,7 @@ async def get_stock(request: Request, sku: str) -> dict[str, Any]:
     "/stock/{sku}/movements", summary="The ledger behind a SKU's numbers", dependencies=[require(*STAFF)]
 )
 async def get_movements(
-    request: Request, sku: str, limit: Annotated[int, Query(ge=1, le=1000)] = 100
+    request: Request, sku: SkuPath, limit: Annotated[int, Query(ge=1, le=1000)] = 100
 ) -> dict[str, Any]:
     rows = await store.movements(request.app.state.service.pool, sku, limit=limit)
     return {"sku": sku, "movements": [dict(r) for r in rows]}

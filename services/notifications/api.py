@@ -24,7 +24,9 @@ router = APIRouter(tags=["messages"])
     summary="Every message about one order, oldest first, with its history (recipients masked)",
     dependencies=[require(*STAFF)],
 )
-async def list_messages(request: Request, order_id: str) -> dict[str, Any]:
+async def list_messages(
+    request: Request, order_id: Annotated[str, Query(min_length=1, max_length=64)]
+) -> dict[str, Any]:
     items = []
     for item in await store.list_for_order(request.app.state.service.pool, order_id):
         if item["recipient"] != OPS_RECIPIENT:
@@ -46,9 +48,9 @@ async def list_messages(request: Request, order_id: str) -> dict[str, Any]:
 )
 async def verify_whatsapp_webhook(
     request: Request,
-    mode: Annotated[str, Query(alias="hub.mode")],
-    verify_token: Annotated[str, Query(alias="hub.verify_token")],
-    challenge: Annotated[str, Query(alias="hub.challenge")],
+    mode: Annotated[str, Query(alias="hub.mode", max_length=32)],
+    verify_token: Annotated[str, Query(alias="hub.verify_token", max_length=256)],
+    challenge: Annotated[str, Query(alias="hub.challenge", max_length=256)],
 ) -> str:
     settings = request.app.state.service.settings
     if mode != "subscribe" or verify_token != settings.whatsapp_verify_token:

@@ -14,7 +14,7 @@ from fastapi import APIRouter, Body, Path, Query, Request
 from pydantic import ValidationError
 
 from chassis.auth import STAFF, Principal, Role, require
-from chassis.http import also_check, errors
+from chassis.http import also_check, created, errors, follow
 from chassis.pages import Cursor, Limit, next_cursor, position
 from chassis.refusal import Refusal
 from contracts import Channel, ChannelOrder, FieldProblem, OrderStatus, PaymentMethod
@@ -175,7 +175,18 @@ async def get_order(request: Request, order_id: OrderId) -> dict[str, Any]:
     description="The same validation as channel orders; every problem is answered at once, naming its field, "
     "and nothing is stored. The same channel and channel_order_id twice answers 409 with the existing order.",
     response_model=Created,
-    responses={**ERRORS, 409: {"description": "This channel order exists already"}, **INVALID},
+    responses={
+        201: created(
+            "The order, placed",
+            GetOrder=follow("GET", "/orders/{order_id}", order_id="$response.body#/order_id"),
+            HoldOrder=follow("POST", "/orders/{order_id}/hold", order_id="$response.body#/order_id"),
+            CancelOrder=follow("POST", "/orders/{order_id}/cancel", order_id="$response.body#/order_id"),
+            CorrectContact=follow("PATCH", "/orders/{order_id}/contact", order_id="$response.body#/order_id"),
+        ),
+        **ERRORS,
+        409: {"description": "This channel order exists already"},
+        **INVALID,
+    },
 )
 @also_check(lambda body: [(p.field, p.problem) for p in domain.raw_problems(body)])
 async def create_order(

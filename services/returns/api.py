@@ -8,14 +8,15 @@ import hmac
 import json
 import re
 from datetime import UTC, datetime, timedelta
-from typing import Any, Literal, Self
+from typing import Annotated, Any, Literal, Self
 
 import asyncpg
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Path, Query, Request
 from pydantic import BaseModel, Field, HttpUrl, model_validator
 
 from chassis.auth import STAFF, Principal, Role, by_signature, require
 from chassis.db import Conn
+from chassis.http import created, follow
 from chassis.logging import get_logger
 from chassis.refusal import Refusal
 from chassis.signatures import signed_by
@@ -32,11 +33,17 @@ webhooks = APIRouter(tags=["webhooks"])
 _ID_ATTEMPTS = 5
 _IFSC = re.compile(r"^[A-Z]{4}0[A-Z0-9]{6}$")
 _VPA = re.compile(r"^[\w.\-]{2,256}@[A-Za-z][A-Za-z0-9]{1,64}$")
+OrderId = Annotated[str, Field(min_length=1, max_length=64)]
+ReturnId = Annotated[str, Path(min_length=1, max_length=64)]
+Category = Annotated[str, Field(min_length=1, max_length=80, examples=["apparel"])]
+MAX_LINES = 200
+MAX_UNITS = 10_000
 
 
 class RequestedLine(ReturnLine):
     """A line to send back; an exchange names the SKU to send instead (e.g. the next size)."""
 
+    quantity: int = Field(ge=1, le=MAX_UNITS)
     replacement_sku: Sku | None = None
 
 
@@ -44,10 +51,10 @@ class RefundTo(BaseModel):
     """Where a COD order's refund goes: a UPI id, a bank account, or store credit."""
 
     kind: Literal["upi", "bank_account", "store_credit"]
-    vpa: str | None = Field(default=None, examples=["asha@okicici"])
-    name: str | None = None
-    ifsc: str | None = Field(default=None, examples=["HDFC0001234"])
-    account_number: str | None = None
+    vpa: str | None = Field(default=None, max_length=330, examples=["asha@okicici"])
+    name: str | None = Field(default=None, max_length=200)
+    ifsc: str | None = Field(default=None, max_length=11, examples=["HDFC0001234"])
+    account_number: str | None = Field(default=None, max_length=18)
 
     @model_validator(mode="after")
     def _complete(self) -> Self:
@@ -66,8 +73,8 @@ class RefundTo(BaseModel):
 class ReturnRequest(BaseModel):
     """What a customer (or an operator for them) asks to send back."""
 
-    order_id: str = Field(min_length=1)
-    lines: list[RequestedLine] = Field(min_length=1)
+    order_id: OrderId
+    lines: list[RequestedLine] = Field(min_length=1, max_length=MAX_LINES)
     resolution: ReturnResolution = ReturnResolution.REFUND
     pickup_mode: Literal["reverse_pickup", "drop_off"] = "reverse_pickup"
     refund_to: RefundTo | None = None
@@ -84,14 +91,14 @@ class QcLine(BaseModel):
     """The desk's verdict on one line: units that passed and failed, a grade, a note."""
 
     sku: Sku
-    passed: int = Field(ge=0)
-    failed: int = Field(ge=0)
+    passed: int = Field(ge=0, le=MAX_UNITS)
+    failed: int = Field(ge=0, le=MAX_UNITS)
     grade: Literal["A", "B", "C", "D"] = Field(description="A as new, B light wear, C damaged, D unusable.")
     note: str | None = Field(default=None, max_length=500)
 
 
 class QcReport(BaseModel):
-    lines: list[QcLine] = Field(min_length=1)
+    lines: list[QcLine] = Field(min_length=1, max_length=MAX_LINES)
 
 
 class CategoryRule(BaseModel):
@@ -99,7 +106,7 @@ class CategoryRule(BaseModel):
 
 
 class SkuRuleIn(BaseModel):
-    category: str | None = None
+    category: Category | None = None
     returnable: bool = True
     product: str | None = Field(
         default=None,
@@ -123,7 +130,19 @@ def _body(row: asyncpg.Record) -> dict[str, Any]:
     return body
 
 
-@router.post("", status_code=201, summary="Request a return of a delivered order")
+@router.post(
+    "",
+    status_code=201,
+    summary="Request a return of a delivered order",
+    responses={
+        201: created(
+            "The return, approved",
+            GetReturn=follow("GET", "/returns/{return_id}", return_id="$response.body#/return_id"),
+            Receive=follow("POST", "/returns/{return_id}/receive", return_id="$response.body#/return_id"),
+            Inspect=follow("POST", "/returns/{return_id}/qc", return_id="$response.body#/return_id"),
+        )
+    },
+)
 async def request_return(
     request: Request, body: ReturnRequest, principal: Principal = require(Role.OPS)
 ) -> Any:
@@ -131,13 +150,13 @@ async def request_return(
 
 
 class LinkRequest(BaseModel):
-    order_id: str = Field(min_length=1)
+    order_id: OrderId
 
 
 class CustomerReturnRequest(BaseModel):
     """What the customer fills in behind their return link (the link names the order)."""
 
-    lines: list[RequestedLine] = Field(min_length=1)
+    lines: list[RequestedLine] = Field(min_length=1, max_length=MAX_LINES)
     resolution: ReturnResolution = ReturnResolution.REFUND
     pickup_mode: Literal["reverse_pickup", "drop_off"] = "reverse_pickup"
     refund_to: RefundTo | None = None
@@ -167,7 +186,16 @@ def link_order(secret: str, token: str, *, now: datetime) -> str | None:
     return order_id if now.timestamp() < int(stamp) else None
 
 
-@router.post("/links", summary="A link the customer opens to request a return of one order")
+@router.post(
+    "/links",
+    summary="A link the customer opens to request a return of one order",
+    responses={
+        200: created(
+            "The link",
+            UseLink=follow("POST", "/returns/by-link/{token}", token="$response.body#/token"),
+        )
+    },
+)
 async def create_link(
     request: Request, body: LinkRequest, _: Principal = require(Role.OPS)
 ) -> dict[str, str]:
@@ -188,7 +216,11 @@ async def create_link(
     summary="The customer requests a return through their link",
     dependencies=[by_signature("return-link")],
 )
-async def request_return_by_link(request: Request, token: str, body: CustomerReturnRequest) -> Any:
+async def request_return_by_link(
+    request: Request,
+    token: Annotated[str, Path(min_length=3, max_length=200, pattern=r"^[\x21-\x7e]+$")],
+    body: CustomerReturnRequest,
+) -> Any:
     order_id = link_order(request.app.state.service.settings.return_link_secret, token, now=utcnow())
     if order_id is None:
         raise Refusal("token", "this return link is not valid", status=401, error="unauthorized")
@@ -275,7 +307,10 @@ async def _open(request: Request, body: ReturnRequest, *, actor: str) -> Any:
 
 @router.get("", summary="Returns, newest first", dependencies=[require(*STAFF)])
 async def list_returns(
-    request: Request, order_id: str | None = None, status: str | None = None, limit: int = 50
+    request: Request,
+    order_id: Annotated[str | None, Query(min_length=1, max_length=64)] = None,
+    status: Annotated[str | None, Query(min_length=1, max_length=32)] = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 50,
 ) -> dict[str, Any]:
     rows = await request.app.state.service.pool.fetch(
         """SELECT * FROM returns
@@ -283,7 +318,7 @@ async def list_returns(
             ORDER BY created_at DESC LIMIT $3""",
         order_id,
         status,
-        min(max(limit, 1), 500),
+        limit,
     )
     return {"items": [_body(r) for r in rows]}
 
@@ -293,9 +328,11 @@ async def list_returns(
     summary="Return rate by SKU and reason, time to refund, QC failure rate",
     dependencies=[require(*STAFF)],
 )
-async def analytics(request: Request, days: int = 30) -> dict[str, Any]:
+async def analytics(
+    request: Request, days: Annotated[int, Query(ge=1, le=3650, description="The last N days.")] = 30
+) -> dict[str, Any]:
     until = datetime.now(UTC)
-    since = until - timedelta(days=max(days, 1))
+    since = until - timedelta(days=days)
     data = await store.analytics(request.app.state.service.pool, since=since, until=until)
     for row in data["by_sku"]:
         row["return_rate"] = round(row["returned"] / row["sold"], 4) if row["sold"] else None
@@ -320,7 +357,7 @@ async def analytics(request: Request, days: int = 30) -> dict[str, Any]:
 @router.get(
     "/{return_id}", summary="One return with its timeline, QC and refund", dependencies=[require(*STAFF)]
 )
-async def get_return(request: Request, return_id: str) -> dict[str, Any]:
+async def get_return(request: Request, return_id: ReturnId) -> dict[str, Any]:
     pool = request.app.state.service.pool
     row = await store.get_return(pool, return_id)
     if row is None:
@@ -361,7 +398,7 @@ async def _locked(conn: Conn, return_id: str) -> asyncpg.Record:
 @router.post("/{return_id}/receive", summary="The parcel is at the warehouse desk")
 async def receive(
     request: Request,
-    return_id: str,
+    return_id: ReturnId,
     body: Receipt | None = None,
     principal: Principal = require(Role.WAREHOUSE, Role.OPS),
 ) -> dict[str, Any]:
@@ -380,7 +417,10 @@ async def receive(
 
 @router.post("/{return_id}/qc", summary="QC verdict per line: restock, quarantine, then refund or exchange")
 async def quality_check(
-    request: Request, return_id: str, body: QcReport, principal: Principal = require(Role.WAREHOUSE, Role.OPS)
+    request: Request,
+    return_id: ReturnId,
+    body: QcReport,
+    principal: Principal = require(Role.WAREHOUSE, Role.OPS),
 ) -> dict[str, Any]:
     service = request.app.state.service
     verdicts = [
@@ -407,7 +447,7 @@ async def quality_check(
 
 @router.post("/{return_id}/refund/retry", summary="Retry a refund the gateway finally refused")
 async def retry_refund(
-    request: Request, return_id: str, principal: Principal = require(Role.OPS)
+    request: Request, return_id: ReturnId, principal: Principal = require(Role.OPS)
 ) -> dict[str, Any]:
     service = request.app.state.service
     async with service.pool.acquire() as conn, conn.transaction():
@@ -441,7 +481,10 @@ async def retry_refund(
 
 @router.put("/rules/categories/{category}", summary="A category's return window in days")
 async def put_category(
-    request: Request, category: str, body: CategoryRule, _: Principal = require(Role.OPS)
+    request: Request,
+    category: Annotated[str, Path(min_length=1, max_length=80)],
+    body: CategoryRule,
+    _: Principal = require(Role.OPS),
 ) -> dict[str, Any]:
     async with request.app.state.service.pool.acquire() as conn:
         await store.put_category(conn, category=category, window_days=body.window_days)
@@ -450,7 +493,10 @@ async def put_category(
 
 @router.put("/rules/skus/{sku}", summary="Put a SKU in a category, or mark it non-returnable")
 async def put_sku_rule(
-    request: Request, sku: str, body: SkuRuleIn, _: Principal = require(Role.OPS)
+    request: Request,
+    sku: Annotated[str, Path(min_length=1, max_length=64)],
+    body: SkuRuleIn,
+    _: Principal = require(Role.OPS),
 ) -> dict[str, Any]:
     async with request.app.state.service.pool.acquire() as conn:
         if body.category is not None and not await store.category_exists(conn, body.category):

@@ -510,7 +510,7 @@ async def analytics(pool: asyncpg.Pool, *, since: datetime, until: datetime) -> 
             until,
         )
         qc = await conn.fetch(
-            """SELECT q.sku, sum(q.passed) AS passed, sum(q.failed) AS failed
+            """SELECT q.sku, coalesce(sum(q.passed), 0) AS passed, coalesce(sum(q.failed), 0) AS failed
                  FROM qc_lines q JOIN returns t USING (return_id)
                 WHERE t.created_at >= $1 AND t.created_at < $2 GROUP BY ROLLUP (q.sku)""",
             since,

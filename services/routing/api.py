@@ -8,10 +8,11 @@ from enum import StrEnum
 from typing import Annotated, Any
 
 import indian_pincode
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Path, Request
 from pydantic import BaseModel, Field
 
 from chassis.auth import STAFF, Principal, Role, require
+from chassis.http import created, follow
 from chassis.refusal import Refusal
 from contracts.enums import Channel
 from services.routing import domain, store
@@ -19,26 +20,31 @@ from services.routing import domain, store
 router = APIRouter(tags=["routing"])
 
 PINCODE = r"^[1-9][0-9]{5}$"
+Code = Annotated[str, Path(min_length=1, max_length=32, examples=["BOM1"])]
+OrderId = Annotated[str, Path(min_length=1, max_length=64)]
+RuleId = Annotated[int, Path(ge=1, le=2**63 - 1)]
 
 
 class WarehouseIn(BaseModel):
     """A warehouse; its coordinates come from its pincode."""
 
     code: Annotated[str, Field(min_length=1, max_length=32, examples=["BOM1"])]
-    name: Annotated[str, Field(min_length=1, examples=["Bhiwandi"])]
+    name: Annotated[str, Field(min_length=1, max_length=200, examples=["Bhiwandi"])]
     pincode: Annotated[str, Field(pattern=PINCODE, examples=["421302"])]
     active: bool = True
     priority: Annotated[
-        int, Field(description="Breaks ties between equally good warehouses; higher wins.")
+        int, Field(ge=-1000, le=1000, description="Breaks ties between equally good warehouses; higher wins.")
     ] = 0
-    daily_capacity: Annotated[int | None, Field(ge=0, description="Orders per day; none = unlimited.")] = None
+    daily_capacity: Annotated[
+        int | None, Field(ge=0, le=1_000_000, description="Orders per day; none = unlimited.")
+    ] = None
     cutoff_time: Annotated[
         time | None, Field(description="Local time after which orders dispatch tomorrow.", examples=["14:00"])
     ] = None
 
 
 @router.put("/warehouses/{code}", summary="Create or update a warehouse", dependencies=[require(Role.OPS)])
-async def put_warehouse(request: Request, code: str, body: WarehouseIn) -> dict[str, Any]:
+async def put_warehouse(request: Request, code: Code, body: WarehouseIn) -> dict[str, Any]:
     if body.code != code:
         raise Refusal("code", f"must match the URL ({code})")
     state = indian_pincode.get_state(body.pincode)
@@ -99,7 +105,16 @@ class RuleIn(BaseModel):
         return []
 
 
-@router.post("/rules", status_code=201, summary="Add a routing rule")
+@router.post(
+    "/rules",
+    status_code=201,
+    summary="Add a routing rule",
+    responses={
+        201: created(
+            "The rule", DeleteRule=follow("DELETE", "/rules/{rule_id}", rule_id="$response.body#/id")
+        )
+    },
+)
 async def add_rule(
     request: Request, body: RuleIn, principal: Principal = require(Role.OPS)
 ) -> dict[str, Any]:
@@ -121,7 +136,7 @@ async def list_rules(request: Request) -> list[dict[str, Any]]:
 @router.delete(
     "/rules/{rule_id}", status_code=204, summary="Remove a routing rule", dependencies=[require(Role.OPS)]
 )
-async def delete_rule(request: Request, rule_id: int) -> None:
+async def delete_rule(request: Request, rule_id: RuleId) -> None:
     if not await store.delete_rule(request.app.state.service.pool, rule_id):
         raise Refusal("rule_id", f"no rule {rule_id}", status=404)
 
@@ -131,7 +146,7 @@ async def delete_rule(request: Request, rule_id: int) -> None:
     summary="The plans made for an order and why",
     dependencies=[require(*STAFF)],
 )
-async def explain(request: Request, order_id: str) -> dict[str, Any]:
+async def explain(request: Request, order_id: OrderId) -> dict[str, Any]:
     rows = await store.decisions(request.app.state.service.pool, order_id)
     if not rows:
         raise Refusal("order_id", f"no routing decision for {order_id}", status=404)

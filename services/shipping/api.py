@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import json
 from datetime import date
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 import asyncpg
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Path, Query, Request
 from pydantic import BaseModel, Field
 
 from chassis.auth import STAFF, Principal, Role, require
@@ -19,6 +19,10 @@ from services.shipping.allocation import Dimensions
 from services.shipping.couriers.interface import CourierAdapter, NdrAction, NdrActionKind
 
 router = APIRouter(tags=["shipments"])
+
+ShipmentId = Annotated[str, Path(min_length=1, max_length=64)]
+SkuPath = Annotated[str, Path(min_length=1, max_length=64, examples=["TEA-ASSAM-250"])]
+Source = Annotated[str, Query(min_length=1, max_length=200, description="Where the file came from.")]
 
 _JSON_COLUMNS = ("lines", "allocation", "booking_attempts", "consignee")
 
@@ -32,7 +36,9 @@ def _body(row: asyncpg.Record) -> dict[str, Any]:
 
 
 @router.get("/shipments", summary="The shipments of one order", dependencies=[require(*STAFF)])
-async def list_shipments(request: Request, order_id: str) -> dict[str, Any]:
+async def list_shipments(
+    request: Request, order_id: Annotated[str, Query(min_length=1, max_length=64)]
+) -> dict[str, Any]:
     rows = await store.list_for_order(request.app.state.service.pool, order_id)
     return {"items": [_body(r) for r in rows]}
 
@@ -42,7 +48,7 @@ async def list_shipments(request: Request, order_id: str) -> dict[str, Any]:
     summary="One shipment: courier, AWB, allocation reasons, tracking and NDR instructions",
     dependencies=[require(*STAFF)],
 )
-async def get_shipment(request: Request, shipment_id: str) -> dict[str, Any]:
+async def get_shipment(request: Request, shipment_id: ShipmentId) -> dict[str, Any]:
     pool = request.app.state.service.pool
     row = await store.get_shipment(pool, shipment_id)
     if row is None:
@@ -59,13 +65,13 @@ class NdrInstruction(BaseModel):
     action: Literal["reattempt", "new_address", "new_phone", "rto"]
     reattempt_on: date | None = Field(default=None, description="For reattempt: the day to deliver.")
     new_address: Address | None = None
-    new_phone: str | None = Field(default=None, description="E.164, e.g. +919812345678.")
+    new_phone: str | None = Field(default=None, max_length=20, description="E.164, e.g. +919812345678.")
 
 
 @router.post("/shipments/{shipment_id}/ndr-actions", summary="Act on a failed delivery", status_code=202)
 async def act_on_ndr(
     request: Request,
-    shipment_id: str,
+    shipment_id: ShipmentId,
     body: NdrInstruction,
     principal: Principal = require(Role.OPS),
 ) -> dict[str, Any]:
@@ -95,11 +101,13 @@ async def act_on_ndr(
 class SkuSize(BaseModel):
     """One unit of a SKU as the warehouse packs it."""
 
-    weight_grams: int = Field(gt=0)
-    length_cm: float = Field(gt=0)
-    breadth_cm: float = Field(gt=0)
-    height_cm: float = Field(gt=0)
-    barcode: str | None = Field(default=None, min_length=1, description="What the pack station scans.")
+    weight_grams: int = Field(gt=0, le=100_000, description="Up to 100 kg: beyond is freight, not parcel.")
+    length_cm: float = Field(gt=0, le=300, allow_inf_nan=False)
+    breadth_cm: float = Field(gt=0, le=300, allow_inf_nan=False)
+    height_cm: float = Field(gt=0, le=300, allow_inf_nan=False)
+    barcode: str | None = Field(
+        default=None, min_length=1, max_length=64, description="What the pack station scans."
+    )
 
 
 @router.put(
@@ -107,7 +115,7 @@ class SkuSize(BaseModel):
     summary="Weight, size and barcode of one unit of a SKU",
     dependencies=[require(Role.OPS, Role.WAREHOUSE)],
 )
-async def put_dimensions(request: Request, sku: str, body: SkuSize) -> dict[str, Any]:
+async def put_dimensions(request: Request, sku: SkuPath, body: SkuSize) -> dict[str, Any]:
     dims = Dimensions(body.weight_grams, body.length_cm, body.breadth_cm, body.height_cm)
     async with request.app.state.service.pool.acquire() as conn:
         try:
@@ -151,7 +159,7 @@ async def _load(request: Request, text: str, table: str, source: str) -> dict[st
     summary="Replace couriers' serviceability from CSV (courier,pincode,prepaid,cod,reverse_pickup)",
     dependencies=[require(Role.OPS)],
 )
-async def load_serviceability(request: Request, source: str = "upload") -> dict[str, Any]:
+async def load_serviceability(request: Request, source: Source = "upload") -> dict[str, Any]:
     return await _load(request, await _csv(request), "serviceability", source)
 
 
@@ -160,7 +168,7 @@ async def load_serviceability(request: Request, source: str = "upload") -> dict[
     summary="Replace couriers' rate cards from CSV (one row per courier and zone)",
     dependencies=[require(Role.OPS)],
 )
-async def load_rate_cards(request: Request, source: str = "upload") -> dict[str, Any]:
+async def load_rate_cards(request: Request, source: Source = "upload") -> dict[str, Any]:
     return await _load(request, await _csv(request), "rate_cards", source)
 
 
@@ -170,7 +178,7 @@ def booking_router(adapters: dict[str, CourierAdapter]) -> APIRouter:
 
     @router.post("/shipments/{shipment_id}/book", summary="Try again to book a shipment no courier took")
     async def book_again(
-        request: Request, shipment_id: str, principal: Principal = require(Role.OPS)
+        request: Request, shipment_id: ShipmentId, principal: Principal = require(Role.OPS)
     ) -> dict[str, Any]:
         service = request.app.state.service
         async with service.pool.acquire() as conn, conn.transaction():

@@ -8,15 +8,16 @@ import json
 import uuid
 from collections import Counter
 from datetime import UTC, date, datetime
-from typing import Any
+from typing import Annotated, Any
 
 import asyncpg
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import Response
 from pydantic import BaseModel, Field
 
 from chassis.auth import STAFF, Principal, Role, require
 from chassis.db import Conn
+from chassis.http import created, follow
 from chassis.refusal import Refusal
 from contracts import ShipmentStatus
 from services.shipping import documents, packing, store, updates
@@ -24,6 +25,7 @@ from services.shipping.couriers.interface import CourierAdapter, CourierError, H
 
 router = APIRouter(tags=["warehouse"])
 FLOOR = (Role.OPS, Role.WAREHOUSE)
+ShipmentId = Annotated[str, Path(min_length=1, max_length=64)]
 
 
 def _lines(row: asyncpg.Record) -> Counter[str]:
@@ -36,7 +38,7 @@ def _lines(row: asyncpg.Record) -> Counter[str]:
 class PickRequest(BaseModel):
     """Start picking a warehouse's waiting shipments."""
 
-    warehouse_code: str = Field(min_length=1)
+    warehouse_code: str = Field(min_length=1, max_length=32)
     limit: int = Field(default=200, ge=1, le=1000)
 
 
@@ -65,7 +67,7 @@ async def create_pick_lists(
 
 
 class Scan(BaseModel):
-    barcode: str = Field(min_length=1)
+    barcode: str = Field(min_length=1, max_length=64)
 
 
 async def _packable(conn: Conn, shipment_id: str) -> asyncpg.Record:
@@ -84,7 +86,7 @@ async def _packable(conn: Conn, shipment_id: str) -> asyncpg.Record:
 
 @router.post("/shipments/{shipment_id}/pack-scans", summary="Scan one unit into a shipment's box")
 async def scan_unit(
-    request: Request, shipment_id: str, body: Scan, principal: Principal = require(*FLOOR)
+    request: Request, shipment_id: ShipmentId, body: Scan, principal: Principal = require(*FLOOR)
 ) -> Any:
     async with request.app.state.service.pool.acquire() as conn, conn.transaction():
         row = await _packable(conn, shipment_id)
@@ -120,7 +122,7 @@ class PackRequest(BaseModel):
 
 @router.post("/shipments/{shipment_id}/pack", summary="Close the box: every unit scanned, weight captured")
 async def pack(
-    request: Request, shipment_id: str, body: PackRequest, principal: Principal = require(*FLOOR)
+    request: Request, shipment_id: ShipmentId, body: PackRequest, principal: Principal = require(*FLOOR)
 ) -> dict[str, Any]:
     service = request.app.state.service
     async with service.pool.acquire() as conn, conn.transaction():
@@ -147,7 +149,9 @@ async def pack(
 @router.get(
     "/pack-stats", summary="Packing mistakes caught at the pack station", dependencies=[require(*STAFF)]
 )
-async def pack_stats(request: Request, warehouse_code: str | None = None) -> dict[str, Any]:
+async def pack_stats(
+    request: Request, warehouse_code: Annotated[str | None, Query(min_length=1, max_length=32)] = None
+) -> dict[str, Any]:
     stats = dict(await store.pack_stats(request.app.state.service.pool, warehouse_code))
     scanned = stats["shipments_scanned"]
     stats["order_error_rate"] = round(stats["shipments_with_errors"] / scanned, 4) if scanned else 0.0
@@ -184,7 +188,7 @@ def _warehouse(row: asyncpg.Record | None, code: str) -> documents.Party:
 @router.get(
     "/shipments/{shipment_id}/label.pdf", summary="The 4x6 inch label", dependencies=[require(*FLOOR)]
 )
-async def label(request: Request, shipment_id: str) -> Response:
+async def label(request: Request, shipment_id: ShipmentId) -> Response:
     pool = request.app.state.service.pool
     row = await store.get_shipment(pool, shipment_id)
     if row is None:
@@ -218,15 +222,17 @@ async def label(request: Request, shipment_id: str) -> Response:
 
 
 class ManifestRequest(BaseModel):
-    warehouse_code: str = Field(min_length=1)
-    courier: str = Field(min_length=1)
+    warehouse_code: str = Field(min_length=1, max_length=32)
+    courier: str = Field(min_length=1, max_length=32)
     pickup_date: date
 
 
 @router.get(
     "/manifests/{manifest_id}.pdf", summary="The manifest to hand over", dependencies=[require(*FLOOR)]
 )
-async def manifest_pdf(request: Request, manifest_id: str) -> Response:
+async def manifest_pdf(
+    request: Request, manifest_id: Annotated[str, Path(min_length=1, max_length=100)]
+) -> Response:
     pool = request.app.state.service.pool
     head, rows = await store.get_manifest(pool, manifest_id)
     if head is None:
@@ -262,7 +268,19 @@ def pickup_router(adapters: dict[str, CourierAdapter]) -> APIRouter:
     """The manifest route, which books the courier's pickup, so it needs the courier accounts."""
     router = APIRouter(tags=["warehouse"])
 
-    @router.post("/manifests", summary="Hand a courier every packed parcel of a warehouse", status_code=201)
+    @router.post(
+        "/manifests",
+        summary="Hand a courier every packed parcel of a warehouse",
+        status_code=201,
+        responses={
+            201: created(
+                "The manifest",
+                GetManifest=follow(
+                    "GET", "/manifests/{manifest_id}.pdf", manifest_id="$response.body#/manifest_id"
+                ),
+            )
+        },
+    )
     async def create_manifest(
         request: Request, body: ManifestRequest, principal: Principal = require(*FLOOR)
     ) -> dict[str, Any]:

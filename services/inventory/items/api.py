@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Path, Query, Request
 
 from chassis.auth import STAFF, Principal, Role, require
 from chassis.refusal import Refusal
@@ -13,6 +13,7 @@ from services.inventory.items import store as items_store
 
 router = APIRouter(tags=["items"])
 
+SkuPath = Annotated[str, Path(min_length=1, max_length=64, examples=["TEA-ASSAM-250"])]
 MAX_CSV_BYTES = 5_000_000  # about 40,000 items; larger catalogues import in parts
 
 
@@ -32,7 +33,7 @@ async def _save_items(request: Request, found: list[items.Item], actor: str, whe
 
 @router.put("/items/{sku}", summary="Create or replace an item")
 async def put_item(
-    request: Request, sku: str, body: items.Item, principal: Principal = require(Role.OPS)
+    request: Request, sku: SkuPath, body: items.Item, principal: Principal = require(Role.OPS)
 ) -> dict[str, Any]:
     if body.sku != sku:
         raise Refusal("sku", f"must match the URL ({sku})")
@@ -41,7 +42,7 @@ async def put_item(
 
 
 @router.get("/items/{sku}", summary="One item", dependencies=[require(*STAFF)])
-async def get_item(request: Request, sku: str) -> dict[str, Any]:
+async def get_item(request: Request, sku: SkuPath) -> dict[str, Any]:
     found = await items_store.item(request.app.state.service.pool, sku)
     if found is None:
         raise Refusal("sku", f"no item {sku}", status=404)
@@ -51,8 +52,10 @@ async def get_item(request: Request, sku: str) -> dict[str, Any]:
 @router.get("/items", summary="Items by SKU, a page at a time", dependencies=[require(*STAFF)])
 async def list_items(
     request: Request,
-    category: str | None = None,
-    after: Annotated[str | None, Query(description="The last SKU of the previous page.")] = None,
+    category: Annotated[str | None, Query(max_length=80)] = None,
+    after: Annotated[
+        str | None, Query(max_length=64, description="The last SKU of the previous page.")
+    ] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
 ) -> dict[str, Any]:
     rows = await items_store.items(
@@ -62,7 +65,7 @@ async def list_items(
 
 
 @router.delete("/items/{sku}", status_code=204, summary="Remove an item that holds no stock")
-async def delete_item(request: Request, sku: str, principal: Principal = require(Role.OPS)) -> None:
+async def delete_item(request: Request, sku: SkuPath, principal: Principal = require(Role.OPS)) -> None:
     async with request.app.state.service.pool.acquire() as conn, conn.transaction():
         if await items_store.holds_stock(conn, sku):
             raise Refusal("sku", f"{sku} still has units on hand; adjust them out first", status=409)
