@@ -1,4 +1,4 @@
-"""Start and stop Dabba's processes (six services and the sandbox) on this machine.
+"""Start and stop Dabba's processes (the services, the console and the sandbox) on this machine.
 
 `python -m deploy.local.stack start|stop|status`; tests and the benchmark use the Stack class.
 Logs go to .local/services/<name>.log, pids to .local/services/<name>.pid.
@@ -17,12 +17,12 @@ import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from deploy.local.ports import DEV_API_KEYS, LOCAL_DATABASE, LOCAL_KAFKA, PORTS, service_urls
+from deploy.local.ports import DEV_API_KEYS, LOCAL_DATABASE, LOCAL_KAFKA, PORTS, console_env, service_urls
 
 ROOT = Path(__file__).resolve().parents[2]
 RUN_DIR = ROOT / ".local" / "services"
 
-SERVICES = ("orders", "routing", "inventory", "shipping", "notifications", "returns")
+SERVICES = ("orders", "routing", "inventory", "shipping", "notifications", "returns", "console")
 
 
 def module_of(name: str) -> str:
@@ -91,6 +91,7 @@ class Stack:
             "DATABASE_URL": LOCAL_DATABASE,
             "API_KEYS": DEV_API_KEYS,
             **service_urls(),
+            **(console_env() if name == "console" else {}),
             **os.environ,
             **self.env,
             **(extra_env or {}),
