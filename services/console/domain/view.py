@@ -223,7 +223,11 @@ def apply(view: OrderView | None, event: Event) -> OrderView:
         case ReturnRequested():
             lines = tuple((line.sku, line.quantity, line.reason.value) for line in event.lines)
             known = _find(view.returns, "return_id", event.return_id)
-            ret = ReturnView(event.return_id, known.status if known else event.status.value, lines)
+            ret = (
+                replace(known, lines=lines)
+                if known
+                else ReturnView(event.return_id, event.status.value, lines)
+            )
             view = replace(view, returns=_upsert(view.returns, "return_id", event.return_id, ret))
             return replace(view, milestones=_earliest(view.milestones, "return_requested", at))
         case ReturnUpdated():
