@@ -112,8 +112,9 @@ class Stack:
         self.pid_path(name).write_text(str(proc.pid))
         return proc.pid
 
-    def wait_ready(self, names: list[str], timeout: float = 60) -> None:
-        """Wait until each process answers its readiness check."""
+    def wait_ready(self, names: list[str], timeout: float | None = None) -> None:
+        """Wait until each process answers its readiness check (DABBA_READY_TIMEOUT s, default 60)."""
+        timeout = timeout or float(os.environ.get("DABBA_READY_TIMEOUT") or 60)
         deadline = time.monotonic() + timeout
         for name in names:
             path = "/healthz" if name == "sandbox" else "/readyz"
