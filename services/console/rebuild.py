@@ -40,7 +40,8 @@ async def fold_topics(bootstrap_servers: str) -> Rebuilt:
     await consumer.start()
     records = []
     try:
-        await consumer.topics()  # loads the metadata partitions_for_topic reads
+        # Without a subscription aiokafka keeps no metadata of these topics until asked for it all.
+        await consumer._client.force_metadata_update()
         partitions = [
             TopicPartition(topic, p)
             for topic in models
