@@ -81,7 +81,7 @@ async def main(orders: int) -> None:
         print(f"filled {orders - have} views in {time.perf_counter() - began:.1f}s")
     print(f"{orders} orders in the read model")
     everything = store.QueueFilter()
-    filtered = store.QueueFilter(tab="all", status="IN_TRANSIT", channel="amazon")
+    filtered = store.QueueFilter(tab="all", status="IN_TRANSIT", channel="flipkart")
     await timed("first page (50)", lambda: store.queue(pool, everything, after=None, limit=51))
     await timed("status + channel filter", lambda: store.queue(pool, filtered, after=None, limit=51))
     search = store.QueueFilter(search=parse_search("98000123"))
