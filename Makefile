@@ -8,7 +8,7 @@ export DABBA_PORT_OFFSET ?= 0
 export KAFKA_BOOTSTRAP_SERVERS ?= localhost:$(shell echo $$((9092 + $(DABBA_PORT_OFFSET))))
 export DATABASE_URL ?= postgresql://postgres@127.0.0.1:$(shell echo $$((5432 + $(DABBA_PORT_OFFSET))))/postgres
 
-.PHONY: help install up down logs run test lint bench status
+.PHONY: help install browser up down logs run test lint bench status
 
 help:
 	@echo "make run    start Kafka, PostgreSQL, every service and the sandbox, stream demo orders"
@@ -58,7 +58,18 @@ lint: install
 		$(PY) -m contracts.schemas_tool check --dir $$prev/contracts/schemas --compat-only || { rm -rf $$prev; exit 1; }; \
 	fi; rm -rf $$prev
 
-test: lint
+# The console's browser tests drive Debian's chromium (Playwright's own download cannot be reached).
+browser:
+	@command -v chromium >/dev/null 2>&1 || { \
+		if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+			echo "install: chromium for the console's browser tests (apt-get)"; \
+			DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=300 update -qq && \
+			DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=300 install -y -qq \
+				--no-install-recommends chromium >/dev/null || \
+				echo "install: chromium could not be installed; the browser tests will say so and skip"; \
+		else echo "install: chromium is missing (needs root and apt-get); the browser tests will skip"; fi; }
+
+test: lint browser
 	@bash deploy/local/up.sh
 	@$(PY) -m chassis.topics
 	@.venv/bin/pytest

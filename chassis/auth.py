@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import re
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
@@ -20,6 +21,10 @@ from fastapi.security import APIKeyHeader
 from chassis.refusal import Refusal
 
 HEADER = "X-API-Key"
+ON_BEHALF = "X-On-Behalf-Of"
+DELEGATE = "console"
+"""Keys named `console` may say, in X-On-Behalf-Of, which signed-in person clicked (ADR 80)."""
+_PERSON = re.compile(r"^[a-z0-9][a-z0-9._-]{0,63}$")
 
 
 class Role(StrEnum):
@@ -97,6 +102,20 @@ def authenticate(keys: dict[str, Principal], presented: str | None) -> Principal
     raise Unauthorized("unknown API key")
 
 
+def acting_for(principal: Principal, person: str | None) -> Principal:
+    """The person the console acts for, with the role of the console's key; the caller otherwise.
+
+    Only a delegate key (named `console`) may name a person, so the person's name becomes the actor
+    in the owning service's timeline while the key's role still decides what is allowed."""
+    if person is None:
+        return principal
+    if principal.name != DELEGATE:
+        raise Unauthorized(f"only the console's keys may send {ON_BEHALF}", status=403)
+    if not _PERSON.match(person):
+        raise Unauthorized(f"{ON_BEHALF} must be a user name (a-z, 0-9, . _ -, up to 64)", status=403)
+    return Principal(name=person, role=principal.role)
+
+
 def authorize(principal: Principal, allowed: tuple[Role, ...]) -> None:
     """Raises Unauthorized (403) unless the principal's role is allowed (admin always is)."""
     if principal.role is Role.ADMIN or principal.role in allowed:
@@ -112,7 +131,9 @@ def require(*roles: Role) -> Any:
     """A route dependency: the caller's key must carry one of these roles (or admin)."""
 
     async def principal(request: Request, presented: str | None = Depends(_scheme)) -> Principal:
-        found = authenticate(request.app.state.api_keys, presented)
+        found = acting_for(
+            authenticate(request.app.state.api_keys, presented), request.headers.get(ON_BEHALF)
+        )
         authorize(found, roles)
         request.state.principal = found
         return found

@@ -23,6 +23,7 @@ PORTS = {
         "shipping": 8004,
         "notifications": 8005,
         "returns": 8006,
+        "console": 8000,
     }.items()
 }
 
@@ -31,7 +32,23 @@ LOCAL_DATABASE = f"postgresql://postgres@127.0.0.1:{PG_PORT}/postgres"
 
 # One key per role, named after it: `X-API-Key: dev-ops-key-local` acts as "ops".
 DEV_KEYS = {role: f"dev-{role}-key-local" for role in ("admin", "ops", "warehouse", "viewer", "channel")}
-DEV_API_KEYS = ",".join(f"{role}:{role}:{key}" for role, key in DEV_KEYS.items())
+# The console's own key per role (ADR 80): each service knows it as `console`, the console as its role.
+CONSOLE_KEYS = {role: f"dev-console-{role}-local" for role in ("admin", "ops", "warehouse", "viewer")}
+DEV_API_KEYS = ",".join(
+    [f"{role}:{role}:{key}" for role, key in DEV_KEYS.items()]
+    + [f"console:{role}:{key}" for role, key in CONSOLE_KEYS.items()]
+)
+# The console's demo operators: user name, role; each signs in with the password dev-<name>-local.
+DEV_OPERATORS = {"admin": "admin", "asha": "ops", "ravi": "warehouse", "vikram": "viewer"}
+
+
+def console_env() -> dict[str, str]:
+    """The console's local settings: its keys, the demo operators, cookies over plain http."""
+    return {
+        "CONSOLE_API_KEYS": ",".join(f"{role}:{key}" for role, key in CONSOLE_KEYS.items()),
+        "CONSOLE_OPERATORS": ",".join(f"{n}:{r}:dev-{n}-local" for n, r in DEV_OPERATORS.items()),
+        "COOKIE_SECURE": "false",
+    }
 
 
 def service_urls() -> dict[str, str]:

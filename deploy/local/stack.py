@@ -1,4 +1,4 @@
-"""Start and stop Dabba's processes (six services and the sandbox) on this machine.
+"""Start and stop Dabba's processes (the services, the console and the sandbox) on this machine.
 
 `python -m deploy.local.stack start|stop|status`; tests and the benchmark use the Stack class.
 Logs go to .local/services/<name>.log, pids to .local/services/<name>.pid.
@@ -17,12 +17,12 @@ import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from deploy.local.ports import DEV_API_KEYS, LOCAL_DATABASE, LOCAL_KAFKA, PORTS, service_urls
+from deploy.local.ports import DEV_API_KEYS, LOCAL_DATABASE, LOCAL_KAFKA, PORTS, console_env, service_urls
 
 ROOT = Path(__file__).resolve().parents[2]
 RUN_DIR = ROOT / ".local" / "services"
 
-SERVICES = ("orders", "routing", "inventory", "shipping", "notifications", "returns")
+SERVICES = ("orders", "routing", "inventory", "shipping", "notifications", "returns", "console")
 
 ANY_HOUR = {"QUIET_HOURS": ""}
 """Settings that make a stack behave the same at any hour in India, for the tests and the benchmark:
@@ -94,6 +94,7 @@ class Stack:
             "DATABASE_URL": LOCAL_DATABASE,
             "API_KEYS": DEV_API_KEYS,
             **service_urls(),
+            **(console_env() if name == "console" else {}),
             **os.environ,
             **self.env,
             **(extra_env or {}),
@@ -123,8 +124,9 @@ class Stack:
         self.pid_path(name).write_text(str(proc.pid))
         return proc.pid
 
-    def wait_ready(self, names: list[str], timeout: float = 60) -> None:
-        """Wait until each process answers its readiness check."""
+    def wait_ready(self, names: list[str], timeout: float | None = None) -> None:
+        """Wait until each process answers its readiness check (DABBA_READY_TIMEOUT s, default 60)."""
+        timeout = timeout or float(os.environ.get("DABBA_READY_TIMEOUT") or 60)
         deadline = time.monotonic() + timeout
         for name in names:
             path = "/healthz" if name == "sandbox" else "/readyz"

@@ -9,7 +9,18 @@ import pytest
 from fastapi import APIRouter, FastAPI
 from fastapi.routing import APIRoute
 
-from chassis.auth import Role, by_signature, parse_keys, require, route_auth
+from chassis.auth import (
+    Principal,
+    Role,
+    Unauthorized,
+    acting_for,
+    authenticate,
+    authorize,
+    by_signature,
+    parse_keys,
+    require,
+    route_auth,
+)
 from chassis.http import create_http_app
 from deploy.local.stack import SERVICES
 
@@ -126,3 +137,22 @@ def test_a_webhook_is_marked_as_signed_by_its_provider() -> None:
     route = router.routes[0]
     assert isinstance(route, APIRoute)
     assert route_auth(route.dependant) == ("signature", "razorpay")
+
+
+def test_the_console_acts_as_the_person_who_clicked_with_its_keys_role() -> None:
+    keys = parse_keys("console:viewer:dev-console-viewer-local,asha:ops:key-0123456789")
+    console = authenticate(keys, "dev-console-viewer-local")
+    person = acting_for(console, "vikram")
+    assert person == Principal(name="vikram", role=Role.VIEWER)
+    with pytest.raises(Unauthorized, match="role viewer may not"):
+        authorize(person, (Role.OPS,))
+
+
+def test_only_the_consoles_keys_may_name_someone_else() -> None:
+    keys = parse_keys("console:ops:dev-console-ops-local,asha:ops:key-0123456789")
+    with pytest.raises(Unauthorized, match="only the console") as refused:
+        acting_for(authenticate(keys, "key-0123456789"), "ravi")
+    assert refused.value.status == 403
+    with pytest.raises(Unauthorized, match="user name"):
+        acting_for(authenticate(keys, "dev-console-ops-local"), "ravi; DROP TABLE")
+    assert acting_for(authenticate(keys, "key-0123456789"), None).name == "asha"

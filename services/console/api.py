@@ -1,0 +1,405 @@
+"""The console's pages: sign-in, the order queue, order detail with its actions, the pack station
+and the numbers. Pages read the read model; every action calls the owning service (owners.py)."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlencode
+from zoneinfo import ZoneInfo
+
+from fastapi import APIRouter, Form, Request
+from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Response, StreamingResponse
+from fastapi.templating import Jinja2Templates
+
+from contracts import Channel, OrderStatus, PaymentMethod
+from services.console import sessions, store
+from services.console.domain import metrics
+from services.console.domain.decisions import (
+    TABS,
+    decode_cursor,
+    encode_cursor,
+    order_actions,
+    parse_search,
+    return_actions,
+    shipment_actions,
+)
+from services.console.owners import Operator, Outcome, Owners
+from services.console.sessions import COOKIE, LOGIN_CSRF_COOKIE, form_from_operator, signed_in
+
+HERE = Path(__file__).parent
+IST = ZoneInfo("Asia/Kolkata")
+router = APIRouter(include_in_schema=False)
+templates = Jinja2Templates(directory=HERE / "templates")
+templates.env.filters["rupees"] = lambda paise: "—" if paise is None else f"₹{paise / 100:,.2f}"
+templates.env.filters["ist"] = lambda at: "—" if at is None else at.astimezone(IST).strftime("%d %b %H:%M")
+
+# Order actions: name → (owning service, path template, JSON body, label shown on the button).
+ORDER_ACTIONS: dict[str, tuple[str, str, dict[str, Any] | None, str]] = {
+    "cod_confirm": (
+        "orders",
+        "/orders/{id}/cod/confirm",
+        {"note": "confirmed in the console"},
+        "Confirm COD",
+    ),
+    "cod_decline": ("orders", "/orders/{id}/cod/decline", {"note": "declined in the console"}, "Decline COD"),
+    "hold": ("orders", "/orders/{id}/hold", None, "Hold"),
+    "release": ("orders", "/orders/{id}/release", None, "Release"),
+    "cancel": ("orders", "/orders/{id}/cancel", None, "Cancel"),
+}
+
+
+def _page(request: Request, name: str, operator: Operator | None, **context: Any) -> HTMLResponse:
+    return templates.TemplateResponse(
+        request, name, {"operator": operator, "tabs": TABS, "q": request.query_params, **context}
+    )
+
+
+def _back(path: str, outcome: Outcome | None = None, **params: str) -> RedirectResponse:
+    """Back to a page after a form, saying what happened (303: the browser GETs it)."""
+    if outcome is not None:
+        params["ok" if outcome.ok else "error"] = outcome.message
+    query = f"?{urlencode(params)}" if params else ""
+    return RedirectResponse(path + query, status_code=303)
+
+
+def _owners(request: Request) -> Owners:
+    owners: Owners = request.app.state.owners
+    return owners
+
+
+@router.get("/static/console.css")
+async def stylesheet() -> FileResponse:
+    return FileResponse(HERE / "static" / "console.css", media_type="text/css")
+
+
+@router.get("/static/console.js")
+async def script() -> FileResponse:
+    return FileResponse(HERE / "static" / "console.js", media_type="text/javascript")
+
+
+# --- sign-in ------------------------------------------------------------------------------------
+
+
+@router.get("/login")
+async def login_page(request: Request, error: str | None = None) -> HTMLResponse:
+    token = sessions.new_token()
+    response = _page(request, "login.html", None, csrf=token, error=error)
+    _cookie(request, response, LOGIN_CSRF_COOKIE, token, max_age=3600)
+    return response
+
+
+def _cookie(request: Request, response: Response, name: str, value: str, *, max_age: int) -> None:
+    response.set_cookie(
+        name,
+        value,
+        max_age=max_age,
+        httponly=True,
+        samesite="lax",
+        secure=request.app.state.service.settings.cookie_secure,
+        path="/",
+    )
+
+
+@router.post("/login")
+async def login(
+    request: Request,
+    username: str = Form(""),
+    password: str = Form(""),
+    csrf_token: str = Form(""),
+) -> Response:
+    # Sign-in has no session yet: its form proves it came from our page by a double-submit cookie.
+    if not sessions.same(csrf_token, request.cookies.get(LOGIN_CSRF_COOKIE)):
+        return _page(request, "login.html", None, csrf="", error="the form expired: reload the page")
+    service = request.app.state.service
+    try:
+        token = await sessions.sign_in(
+            service.pool,
+            service.settings,
+            name=username.strip().lower(),
+            password=password,
+            now=request.app.state.clock(),
+        )
+    except sessions.SignInRefused as exc:
+        return _back("/login", error=str(exc))
+    response = RedirectResponse("/orders", status_code=303)
+    _cookie(request, response, COOKIE, token, max_age=int(service.settings.session_hours * 3600))
+    response.delete_cookie(LOGIN_CSRF_COOKIE, path="/")
+    return response
+
+
+@router.post("/logout")
+async def logout(request: Request, operator: Operator = form_from_operator()) -> Response:
+    await store.close_session(request.app.state.service.pool, sessions.digest(request.cookies[COOKIE]))
+    response = RedirectResponse("/login", status_code=303)
+    response.delete_cookie(COOKIE, path="/")
+    return response
+
+
+@router.get("/")
+async def home(operator: Operator = signed_in()) -> RedirectResponse:
+    return RedirectResponse("/orders", status_code=303)
+
+
+# --- the queue ----------------------------------------------------------------------------------
+
+
+def _queue_filter(request: Request) -> store.QueueFilter:
+    q = request.query_params
+
+    def day(name: str, plus: int = 0) -> datetime | None:
+        text = q.get(name)
+        if not text:
+            return None
+        try:
+            start = datetime.fromisoformat(text).replace(tzinfo=IST)
+        except ValueError:
+            return None
+        return (start + timedelta(days=plus)).astimezone(UTC)
+
+    tab = q.get("tab", "all")
+    return store.QueueFilter(
+        tab=tab if tab in TABS else "all",
+        status=q.get("status") or None,
+        channel=q.get("channel") or None,
+        payment_method=q.get("payment_method") or None,
+        warehouse=q.get("warehouse") or None,
+        courier=q.get("courier") or None,
+        placed_from=day("from"),
+        placed_to=day("to", plus=1),
+        search=parse_search(q.get("search", "")),
+    )
+
+
+async def _queue_context(request: Request) -> dict[str, Any]:
+    pool = request.app.state.service.pool
+    after = None
+    if cursor := request.query_params.get("after"):
+        try:
+            after = decode_cursor(cursor)
+        except ValueError:
+            after = None
+    size = request.app.state.service.settings.page_size
+    rows = await store.queue(pool, _queue_filter(request), after=after, limit=size + 1)
+    more = len(rows) > size
+    rows = rows[:size]
+    next_query = None
+    if more:
+        params = {k: v for k, v in request.query_params.items() if k != "after"}
+        params["after"] = encode_cursor(rows[-1]["sort_at"], rows[-1]["order_id"])
+        next_query = urlencode(params)
+    return {"rows": rows, "next_query": next_query, "seq": await store.latest_seq(pool)}
+
+
+@router.get("/orders")
+async def orders_page(request: Request, operator: Operator = signed_in()) -> HTMLResponse:
+    context = await _queue_context(request)
+    counts = await store.tab_counts(request.app.state.service.pool)
+    return _page(
+        request,
+        "orders.html",
+        operator,
+        counts=counts,
+        statuses=[s.value for s in OrderStatus],
+        channels=[c.value for c in Channel],
+        methods=[m.value for m in PaymentMethod],
+        **context,
+    )
+
+
+@router.get("/orders/rows")
+async def orders_rows(request: Request, operator: Operator = signed_in()) -> HTMLResponse:
+    """The queue's rows alone: the live queue swaps them in when the read model moves."""
+    return _page(request, "_rows.html", operator, **await _queue_context(request))
+
+
+@router.get("/events")
+async def events(request: Request, operator: Operator = signed_in()) -> StreamingResponse:
+    """Server-sent events: `changed` whenever the read model took a write."""
+    pool = request.app.state.service.pool
+
+    async def stream() -> AsyncIterator[str]:
+        seq = await store.latest_seq(pool)
+        yield f"event: hello\ndata: {seq}\n\n"
+        while not await request.is_disconnected():
+            await asyncio.sleep(1)
+            latest = await store.latest_seq(pool)
+            if latest != seq:
+                seq = latest
+                yield f"event: changed\ndata: {seq}\n\n"
+
+    return StreamingResponse(stream(), media_type="text/event-stream", headers={"Cache-Control": "no-cache"})
+
+
+# --- one order ----------------------------------------------------------------------------------
+
+
+@router.get("/orders/{order_id}")
+async def order_page(request: Request, order_id: str, operator: Operator = signed_in()) -> HTMLResponse:
+    pool = request.app.state.service.pool
+    view = await store.order(pool, order_id)
+    if view is None:
+        response = _page(request, "missing.html", operator, order_id=order_id)
+        response.status_code = 404
+        return response
+    return _page(
+        request,
+        "order.html",
+        operator,
+        order=view,
+        timeline=await store.timeline(pool, order_id),
+        actions=[(a, ORDER_ACTIONS[a][3]) for a in order_actions(view)],
+        shipment_actions=shipment_actions,
+        return_actions=return_actions,
+    )
+
+
+@router.post("/orders/{order_id}/actions/{action}")
+async def order_action(
+    request: Request,
+    order_id: str,
+    action: str,
+    reason: str = Form(""),
+    operator: Operator = form_from_operator(),
+) -> RedirectResponse:
+    if action not in ORDER_ACTIONS:
+        return _back(f"/orders/{order_id}", error=f"no action {action}")
+    service, path, body, _ = ORDER_ACTIONS[action]
+    if action == "hold":
+        body = {"reason": reason.strip() or "held in the console"}
+    elif action == "cancel":
+        body = {"reason_code": "operator", "note": reason.strip() or None}
+    outcome = await _owners(request).call(
+        service, "POST", path.format(id=order_id), operator=operator, json=body
+    )
+    return _back(f"/orders/{order_id}", outcome)
+
+
+@router.post("/shipments/{shipment_id}/ndr")
+async def ndr_action(
+    request: Request,
+    shipment_id: str,
+    order_id: str = Form(...),
+    action: str = Form(...),
+    operator: Operator = form_from_operator(),
+) -> RedirectResponse:
+    outcome = await _owners(request).call(
+        "shipping",
+        "POST",
+        f"/shipments/{shipment_id}/ndr-actions",
+        operator=operator,
+        json={"action": action},
+    )
+    return _back(f"/orders/{order_id}", outcome)
+
+
+@router.post("/returns/{return_id}/receive")
+async def receive_return(
+    request: Request, return_id: str, order_id: str = Form(...), operator: Operator = form_from_operator()
+) -> RedirectResponse:
+    outcome = await _owners(request).call(
+        "returns", "POST", f"/returns/{return_id}/receive", operator=operator
+    )
+    return _back(f"/orders/{order_id}", outcome)
+
+
+@router.post("/returns/{return_id}/qc")
+async def qc_return(
+    request: Request, return_id: str, operator: Operator = form_from_operator()
+) -> RedirectResponse:
+    form = await request.form()
+    order_id = str(form.get("order_id", ""))
+    lines = []
+    for sku in form.getlist("sku"):
+        sku = str(sku)
+        try:
+            passed, failed = int(str(form.get(f"passed.{sku}", 0))), int(str(form.get(f"failed.{sku}", 0)))
+        except ValueError:
+            return _back(f"/orders/{order_id}", error=f"{sku}: passed and failed are whole numbers")
+        lines.append(
+            {"sku": sku, "passed": passed, "failed": failed, "grade": str(form.get(f"grade.{sku}", "A"))}
+        )
+    outcome = await _owners(request).call(
+        "returns", "POST", f"/returns/{return_id}/qc", operator=operator, json={"lines": lines}
+    )
+    return _back(f"/orders/{order_id}", outcome)
+
+
+# --- the pack station ---------------------------------------------------------------------------
+
+
+@router.get("/pack")
+async def pack_page(
+    request: Request, shipment_id: str = "", operator: Operator = signed_in()
+) -> HTMLResponse:
+    shipment = None
+    order = None
+    if shipment_id:
+        pool = request.app.state.service.pool
+        row = await pool.fetchrow(
+            "SELECT order_id FROM order_view WHERE shipments @> $1::jsonb",
+            json.dumps([{"shipment_id": shipment_id}]),
+        )
+        if row is not None:
+            order = await store.order(pool, row["order_id"])
+            assert order is not None
+            shipment = next(s for s in order.shipments if s.shipment_id == shipment_id)
+    return _page(request, "pack.html", operator, shipment_id=shipment_id, shipment=shipment, order=order)
+
+
+@router.post("/pack/{shipment_id}/scan")
+async def pack_scan(
+    request: Request, shipment_id: str, barcode: str = Form(""), operator: Operator = form_from_operator()
+) -> RedirectResponse:
+    outcome = await _owners(request).call(
+        "shipping",
+        "POST",
+        f"/shipments/{shipment_id}/pack-scans",
+        operator=operator,
+        json={"barcode": barcode.strip()},
+    )
+    if outcome.ok:
+        missing = outcome.body.get("missing") or {}
+        left = ", ".join(f"{q}× {s}" for s, q in missing.items()) or "nothing: close the box"
+        outcome = Outcome(
+            outcome.status, outcome.body, f"{outcome.body['sku']} in the box; still to scan: {left}"
+        )
+    return _back("/pack", outcome, shipment_id=shipment_id)
+
+
+@router.post("/pack/{shipment_id}/close")
+async def pack_close(
+    request: Request,
+    shipment_id: str,
+    weight_grams: str = Form(""),
+    operator: Operator = form_from_operator(),
+) -> RedirectResponse:
+    try:
+        grams = int(weight_grams)
+    except ValueError:
+        return _back("/pack", error="weight_grams: a whole number of grams", shipment_id=shipment_id)
+    outcome = await _owners(request).call(
+        "shipping", "POST", f"/shipments/{shipment_id}/pack", operator=operator, json={"weight_grams": grams}
+    )
+    if outcome.ok:
+        outcome = Outcome(outcome.status, outcome.body, f"{shipment_id} packed at {grams} g")
+    return _back("/pack", outcome, shipment_id=shipment_id)
+
+
+# --- the numbers --------------------------------------------------------------------------------
+
+
+@router.get("/analytics")
+async def analytics_page(request: Request, days: int = 14, operator: Operator = signed_in()) -> HTMLResponse:
+    pool = request.app.state.service.pool
+    days = max(1, min(days, 365))
+    since = request.app.state.clock() - timedelta(days=days)
+    per_day = metrics.orders_by_channel_and_day(await store.orders_per_channel_day(pool, since=since))
+    rates = metrics.return_rates(
+        await store.units_sold(pool, since=since), await store.units_returned(pool, since=since)
+    )
+    return _page(request, "analytics.html", operator, days=days, per_day=per_day, rates=rates)

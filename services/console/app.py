@@ -1,0 +1,84 @@
+"""Wiring of the console: settings, migrations, the read model's handlers, its pages, the owning
+services' clients and the demo operators on the chassis."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
+
+from fastapi import FastAPI, Request
+from fastapi.responses import HTMLResponse, RedirectResponse
+
+from chassis.logging import get_logger
+from chassis.service import Service
+from services.console import api, handlers, sessions, store
+from services.console.owners import Owners
+from services.console.settings import ConsoleSettings
+
+log = get_logger(__name__)
+Clock = Callable[[], datetime]
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+class ConsoleService(Service):
+    """A Service whose HTTP app is a signed-in web UI besides the chassis' health routes."""
+
+    def __init__(self, settings: ConsoleSettings, owners: Owners | None, clock: Clock) -> None:
+        super().__init__("console", settings=settings, migrations=Path(__file__).parent / "migrations")
+        self.console_settings = settings
+        self.clock = clock
+        self.owners = owners or Owners(
+            {
+                name: self.http_client(base_url=url, timeout=settings.owner_timeout_s)
+                for name, url in (
+                    ("orders", settings.orders_url),
+                    ("inventory", settings.inventory_url),
+                    ("shipping", settings.shipping_url),
+                    ("returns", settings.returns_url),
+                )
+            },
+            settings.role_keys(),
+        )
+
+    def http_app(self) -> FastAPI:
+        app = super().http_app()
+        app.state.clock = self.clock
+        app.state.owners = self.owners
+
+        @app.exception_handler(sessions.SignInNeeded)
+        async def _sign_in(_request: Request, _exc: sessions.SignInNeeded) -> RedirectResponse:
+            return RedirectResponse("/login", status_code=303)
+
+        @app.exception_handler(sessions.CsrfRefused)
+        async def _csrf(request: Request, _exc: sessions.CsrfRefused) -> HTMLResponse:
+            return api.templates.TemplateResponse(
+                request, "refused.html", {"operator": None, "tabs": {}, "q": {}}, status_code=403
+            )
+
+        return app
+
+
+def build(
+    settings: ConsoleSettings | None = None, *, owners: Owners | None = None, clock: Clock = _now
+) -> Service:
+    """The console, ready to run."""
+    settings = settings or ConsoleSettings()
+    service = ConsoleService(settings, owners, clock)
+    handlers.register(service)
+    service.include_router(api.router)
+
+    @service.on_start
+    async def operators(svc: Service) -> None:
+        created = await sessions.ensure_operators(svc.pool, settings)
+        if created:
+            log.info("operators created", operators=created)
+
+    @service.every(3600, name="purge-sessions")
+    async def purge(svc: Service) -> None:
+        await store.purge_sessions(svc.pool, clock())
+
+    return service

@@ -1,0 +1,121 @@
+"""The console's small decisions: which actions an order offers, sign-in lockout, queue cursors,
+what a search box query means. Plain functions over plain data."""
+
+from __future__ import annotations
+
+import base64
+import re
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from services.console.domain.view import OrderView
+
+_BEFORE_DISPATCH = {
+    "PLACED",
+    "PENDING_PAYMENT",
+    "PENDING_COD_CONFIRMATION",
+    "ON_HOLD",
+    "BACKORDERED",
+    "CONFIRMED",
+    "PACKED",
+}
+_HOLDABLE = {"PLACED", "PENDING_PAYMENT", "PENDING_COD_CONFIRMATION"}
+_PACKABLE = {"AWB_ASSIGNED", "PICKED"}
+_RECEIVABLE = {"REQUESTED", "APPROVED", "PICKUP_SCHEDULED", "PICKED_UP"}
+
+# Tabs of the queue for what needs a person: name → (label, SQL condition on order_view).
+TABS: dict[str, tuple[str, str]] = {
+    "all": ("All", "true"),
+    "rejected": ("Rejected", "status = 'REJECTED'"),
+    "on_hold": ("On hold", "status IN ('ON_HOLD', 'BACKORDERED')"),
+    "cod": ("COD awaiting reply", "status = 'PENDING_COD_CONFIRMATION'"),
+    "ndr": ("NDR", "ndr_open"),
+    "returns": ("Returns", "return_open"),
+}
+
+
+def order_actions(view: OrderView) -> list[str]:
+    """The order-level actions its status allows (the owning service has the last word)."""
+    status = view.status or ""
+    actions = []
+    if status == "PENDING_COD_CONFIRMATION":
+        actions += ["cod_confirm", "cod_decline"]
+    if status in _HOLDABLE:
+        actions.append("hold")
+    if status in ("ON_HOLD", "BACKORDERED"):
+        actions.append("release")
+    if status in _BEFORE_DISPATCH:
+        actions.append("cancel")
+    return actions
+
+
+def shipment_actions(status: str) -> list[str]:
+    """What a parcel in this status offers: packing at the station, or an answer to its NDR."""
+    if status in _PACKABLE:
+        return ["pack"]
+    if status == "NDR":
+        return ["ndr_reattempt", "ndr_rto"]
+    return []
+
+
+def return_actions(status: str) -> list[str]:
+    """Receive the parcel at the desk, then QC it line by line."""
+    if status in _RECEIVABLE:
+        return ["receive"]
+    if status == "RECEIVED":
+        return ["qc"]
+    return []
+
+
+@dataclass(frozen=True)
+class LockoutPolicy:
+    failures: int
+    minutes: float
+
+
+def after_failed_sign_in(failures: int, now: datetime, policy: LockoutPolicy) -> tuple[int, datetime | None]:
+    """Failures so far and the lock's end: the Nth failure in a row locks the account."""
+    failures += 1
+    if failures >= policy.failures:
+        return 0, now + timedelta(minutes=policy.minutes)
+    return failures, None
+
+
+def is_locked(locked_until: datetime | None, now: datetime) -> bool:
+    return locked_until is not None and now < locked_until
+
+
+def encode_cursor(sort_at: datetime, order_id: str) -> str:
+    """An opaque keyset cursor: the last row's position in the queue."""
+    return base64.urlsafe_b64encode(f"{sort_at.isoformat()}|{order_id}".encode()).decode()
+
+
+def decode_cursor(cursor: str) -> tuple[datetime, str]:
+    """The position a cursor names; ValueError when it is not one of ours."""
+    try:
+        text = base64.urlsafe_b64decode(cursor.encode()).decode()
+        at, order_id = text.split("|", 1)
+        return datetime.fromisoformat(at), order_id
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise ValueError("cursor is not one this console gave out") from exc
+
+
+@dataclass(frozen=True)
+class Search:
+    """What to match: `text` against ids, AWB, name and email; `digits` against the phone."""
+
+    text: str
+    digits: str | None
+
+
+def parse_search(query: str) -> Search | None:
+    """A search box query; a phone in any format (+91 98123-45678, 098123 45678, 45678) searches
+    the phone by its digits (the last ten when there are more)."""
+    query = query.strip()
+    if not query:
+        return None
+    digits = re.sub(r"\D", "", query)
+    looks_like_phone = re.fullmatch(r"[\d\s()+\-.]+", query) is not None and len(digits) >= 4
+    if looks_like_phone and len(digits) > 10:
+        digits = digits[-10:]
+    return Search(text=query.lower(), digits=digits if looks_like_phone else None)

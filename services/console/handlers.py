@@ -1,0 +1,45 @@
+"""Kafka handlers of the console: every event it shows is folded into the order read model.
+
+Handlers only collect; one hook folds the transaction's events per order at its end, so a batch of
+500 events costs one lock-read and one write per order, inside the consumer's inbox transaction.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from chassis.consumer import HandlerContext, Transaction
+from chassis.service import Service
+from contracts import Event
+from services.console import store
+from services.console.domain.view import FOLDED, apply, timeline_entry
+
+_PENDING = "console.pending"
+
+
+async def collect(ctx: HandlerContext, event: Event) -> None:
+    """Keep the event for the fold at the end of the transaction."""
+    if getattr(event, "order_id", None):
+        ctx.shared.setdefault(_PENDING, []).append((ctx.event_id, event))
+
+
+async def fold(tx: Transaction) -> None:
+    """Apply the transaction's events to their orders' views, in the order they were consumed."""
+    pending: list[tuple[str, Any]] = tx.shared.pop(_PENDING, [])
+    if not pending:
+        return
+    views = await store.lock_views(tx.conn, (event.order_id for _, event in pending))
+    entries = []
+    for event_id, event in pending:
+        views[event.order_id] = apply(views.get(event.order_id), event)
+        if (entry := timeline_entry(event, event_id)) is not None:
+            entries.append(entry)
+    await store.save_views(tx.conn, list(views.values()))
+    await store.add_timeline(tx.conn, entries)
+
+
+def register(service: Service) -> None:
+    """Subscribe to every topic the console shows."""
+    for model in FOLDED:
+        service.handles(model)(collect)
+    service.before_commit(fold)

@@ -1,0 +1,81 @@
+"""The console acts only through the owning services' HTTP APIs, as the person who clicked (ADR 80).
+
+Each call carries the console's key for the operator's role and the operator's name in
+X-On-Behalf-Of: the owning service checks the role and records the name as the actor.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+
+from chassis.auth import HEADER, ON_BEHALF
+
+
+@dataclass(frozen=True)
+class Operator:
+    """The signed-in person: their name, role and this session's CSRF token."""
+
+    name: str
+    role: str
+    csrf: str
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What the owning service answered, with a sentence for the operator."""
+
+    status: int
+    body: Any
+    message: str
+
+    @property
+    def ok(self) -> bool:
+        return 200 <= self.status < 300
+
+
+def explain(status: int, body: Any) -> str:
+    """One sentence from any error body: {error, problems: [{field, problem}]} or FastAPI's {detail}."""
+    if 200 <= status < 300:
+        return "done"
+    if isinstance(body, dict):
+        problems = body.get("problems")
+        if isinstance(problems, list) and problems:
+            named = "; ".join(
+                f"{p.get('field')}: {p.get('problem')}" if isinstance(p, dict) else str(p) for p in problems
+            )
+            return f"{body.get('error', 'refused')}: {named}"
+        detail = body.get("detail")
+        if isinstance(detail, str):
+            return detail
+        if detail is not None:
+            return str(detail)
+    return f"refused ({status})"
+
+
+class Owners:
+    """HTTP clients of the owning services, and the console's key per role."""
+
+    def __init__(self, clients: dict[str, httpx.AsyncClient], keys: dict[str, str]) -> None:
+        self._clients = clients
+        self._keys = keys
+
+    async def call(
+        self, service: str, method: str, path: str, *, operator: Operator, json: Any = None
+    ) -> Outcome:
+        """Call the owning service as the operator; a refusal comes back as an Outcome, not raised."""
+        key = self._keys.get(operator.role)
+        if key is None:
+            return Outcome(403, None, f"the console has no key for role {operator.role} (CONSOLE_API_KEYS)")
+        headers = {HEADER: key, ON_BEHALF: operator.name}
+        try:
+            response = await self._clients[service].request(method, path, json=json, headers=headers)
+        except httpx.HTTPError as exc:
+            return Outcome(503, None, f"{service} did not answer: {exc.__class__.__name__}")
+        try:
+            body = response.json()
+        except ValueError:
+            body = response.text
+        return Outcome(response.status_code, body, explain(response.status_code, body))

@@ -1,0 +1,411 @@
+"""SQL of the console: the order read model, the merged timeline, operators and sessions."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import asyncpg
+
+from chassis.db import Conn, Queryable
+from services.console.domain.decisions import TABS, Search
+from services.console.domain.view import OrderView, ReturnView, ShipmentView, TimelineEntry
+
+_OPEN_RETURN = {
+    "REQUESTED",
+    "APPROVED",
+    "PICKUP_SCHEDULED",
+    "PICKED_UP",
+    "RECEIVED",
+    "QC_PASSED",
+    "QC_FAILED",
+}
+_OPEN_RETURN |= {"RESTOCKED", "QUARANTINED", "REFUND_PENDING"}
+
+# --- the read model -----------------------------------------------------------------------------
+
+
+def _search_text(view: OrderView) -> str:
+    words = [view.order_id, view.channel_order_id, view.customer_name, view.email]
+    words += [s.awb for s in view.shipments]
+    return " ".join(w.lower() for w in words if w)
+
+
+def _row(view: OrderView) -> tuple[Any, ...]:
+    return (
+        view.order_id,
+        view.first_seen_at,
+        view.updated_at,
+        view.sort_at,
+        view.channel,
+        view.channel_order_id,
+        view.customer_name,
+        view.phone,
+        view.email,
+        view.city,
+        view.state,
+        view.pincode,
+        view.total_paise,
+        view.payment_method,
+        view.payment_status,
+        view.status,
+        view.status_reason,
+        view.placed_at,
+        view.shipment_status,
+        sorted({s.warehouse_code for s in view.shipments}),
+        sorted({s.courier for s in view.shipments}),
+        sorted({s.awb for s in view.shipments if s.awb}),
+        view.ndr_count,
+        any(s.status == "NDR" for s in view.shipments),
+        any(r.status in _OPEN_RETURN for r in view.returns),
+        view.refunded_paise,
+        view.messages_sent,
+        view.messages_failed,
+        view.contact_corrected,
+        _search_text(view),
+        "".join(c for c in view.phone or "" if c.isdigit()),
+        json.dumps([list(line) for line in view.lines]),
+        json.dumps([list(p) for p in view.problems]),
+        json.dumps([_shipment_json(s) for s in view.shipments]),
+        json.dumps([[r.return_id, r.status, [list(x) for x in r.lines], r.kind] for r in view.returns]),
+        json.dumps([list(r) for r in view.refunds]),
+        json.dumps({k: v.isoformat() for k, v in sorted(view.milestones.items())}),
+    )
+
+
+def _shipment_json(s: ShipmentView) -> dict[str, Any]:
+    return {
+        "shipment_id": s.shipment_id,
+        "warehouse_code": s.warehouse_code,
+        "courier": s.courier,
+        "awb": s.awb,
+        "status": s.status,
+        "lines": [list(x) for x in s.lines],
+        "ndr_attempts": list(s.ndr_attempts),
+        "ndr_reason": s.ndr_reason,
+        "location": s.location,
+    }
+
+
+_COLUMNS = """order_id, first_seen_at, updated_at, sort_at, channel, channel_order_id, customer_name, phone,
+    email, city, state, pincode, total_paise, payment_method, payment_status, status, status_reason,
+    placed_at, shipment_status, warehouses, couriers, awbs, ndr_count, ndr_open, return_open,
+    refunded_paise, messages_sent, messages_failed, contact_corrected, search_text, phone_digits,
+    lines, problems, shipments, returns, refunds, milestones"""
+
+
+def view_of(row: asyncpg.Record) -> OrderView:
+    """An order's view from its row (the inverse of what save_views writes)."""
+    return OrderView(
+        order_id=row["order_id"],
+        first_seen_at=row["first_seen_at"],
+        updated_at=row["updated_at"],
+        channel=row["channel"],
+        channel_order_id=row["channel_order_id"],
+        customer_name=row["customer_name"],
+        phone=row["phone"],
+        email=row["email"],
+        city=row["city"],
+        state=row["state"],
+        pincode=row["pincode"],
+        lines=tuple((sku, qty, price) for sku, qty, price in json.loads(row["lines"])),
+        total_paise=row["total_paise"],
+        payment_method=row["payment_method"],
+        payment_status=row["payment_status"],
+        status=row["status"],
+        status_reason=row["status_reason"],
+        problems=tuple((f, p) for f, p in json.loads(row["problems"])),
+        placed_at=row["placed_at"],
+        shipments=tuple(
+            ShipmentView(
+                shipment_id=s["shipment_id"],
+                warehouse_code=s["warehouse_code"],
+                courier=s["courier"],
+                awb=s["awb"],
+                status=s["status"],
+                lines=tuple((sku, qty) for sku, qty in s["lines"]),
+                ndr_attempts=tuple(s["ndr_attempts"]),
+                ndr_reason=s["ndr_reason"],
+                location=s["location"],
+            )
+            for s in json.loads(row["shipments"])
+        ),
+        returns=tuple(
+            ReturnView(rid, status, tuple((sku, qty, reason) for sku, qty, reason in lines), kind)
+            for rid, status, lines, kind in json.loads(row["returns"])
+        ),
+        refunds=tuple((rid, amount) for rid, amount in json.loads(row["refunds"])),
+        messages_sent=row["messages_sent"],
+        messages_failed=row["messages_failed"],
+        milestones={k: datetime.fromisoformat(v) for k, v in json.loads(row["milestones"]).items()},
+        contact_corrected=row["contact_corrected"],
+    )
+
+
+async def lock_views(conn: Conn, order_ids: Iterable[str]) -> dict[str, OrderView]:
+    """The current views of these orders, locked for this transaction."""
+    rows = await conn.fetch(
+        "SELECT * FROM order_view WHERE order_id = ANY($1::text[]) ORDER BY order_id FOR UPDATE",
+        sorted(set(order_ids)),
+    )
+    return {r["order_id"]: view_of(r) for r in rows}
+
+
+async def save_views(conn: Conn, views: Sequence[OrderView]) -> None:
+    """Write views (new or changed); each write takes a new seq, which the live queue watches."""
+    if not views:
+        return
+    placeholders = ", ".join(f"${i}" for i in range(1, 38))
+    updates = ", ".join(
+        f"{c.strip()} = EXCLUDED.{c.strip()}" for c in _COLUMNS.split(",") if c.strip() != "order_id"
+    )
+    await conn.executemany(
+        f"""INSERT INTO order_view ({_COLUMNS}) VALUES ({placeholders})
+            ON CONFLICT (order_id) DO UPDATE SET {updates}, seq = nextval('order_view_seq')""",
+        [_row(v) for v in views],
+    )
+
+
+async def add_timeline(conn: Conn, entries: Sequence[TimelineEntry]) -> None:
+    """Add lines to the merged timeline (an event's line is written once)."""
+    await conn.executemany(
+        """INSERT INTO order_timeline (event_id, order_id, at, kind, text, actor)
+           VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (event_id) DO NOTHING""",
+        [(e.event_id, e.order_id, e.at, e.kind, e.text, e.actor) for e in entries],
+    )
+
+
+async def all_views(db: Queryable) -> dict[str, OrderView]:
+    """Every order's view (the rebuild test compares these)."""
+    return {r["order_id"]: view_of(r) for r in await db.fetch("SELECT * FROM order_view")}
+
+
+async def all_timeline(db: Queryable) -> list[TimelineEntry]:
+    rows = await db.fetch("SELECT * FROM order_timeline ORDER BY event_id")
+    return [
+        TimelineEntry(r["event_id"], r["order_id"], r["at"], r["kind"], r["text"], r["actor"]) for r in rows
+    ]
+
+
+async def replace_all(
+    conn: Conn,
+    views: Sequence[OrderView],
+    timeline: Sequence[TimelineEntry],
+    applied: Sequence[tuple[str, str]],
+) -> None:
+    """Swap the whole read model for a rebuilt one, and mark its events applied (ADR 81)."""
+    await conn.execute("TRUNCATE order_view, order_timeline")
+    await conn.execute("DELETE FROM inbox")
+    await save_views(conn, views)
+    await add_timeline(conn, timeline)
+    await conn.executemany(
+        "INSERT INTO inbox (event_id, topic) VALUES ($1, $2) ON CONFLICT DO NOTHING", list(applied)
+    )
+
+
+# --- the queue ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class QueueFilter:
+    """What the operator narrowed the queue to."""
+
+    tab: str = "all"
+    status: str | None = None
+    channel: str | None = None
+    payment_method: str | None = None
+    warehouse: str | None = None
+    courier: str | None = None
+    placed_from: datetime | None = None
+    placed_to: datetime | None = None
+    search: Search | None = None
+
+
+def _where(f: QueueFilter) -> tuple[list[str], list[Any]]:
+    clauses = [TABS[f.tab][1]]
+    args: list[Any] = []
+
+    def arg(value: Any) -> str:
+        args.append(value)
+        return f"${len(args)}"
+
+    if f.status:
+        clauses.append(f"status = {arg(f.status)}")
+    if f.channel:
+        clauses.append(f"channel = {arg(f.channel)}")
+    if f.payment_method:
+        clauses.append(f"payment_method = {arg(f.payment_method)}")
+    if f.warehouse:
+        clauses.append(f"{arg(f.warehouse)} = ANY(warehouses)")
+    if f.courier:
+        clauses.append(f"{arg(f.courier)} = ANY(couriers)")
+    if f.placed_from:
+        clauses.append(f"sort_at >= {arg(f.placed_from)}")
+    if f.placed_to:
+        clauses.append(f"sort_at < {arg(f.placed_to)}")
+    if f.search is not None:
+        text = f.search.text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        match = f"search_text LIKE {arg('%' + text + '%')}"
+        if f.search.digits:
+            match += f" OR phone_digits LIKE {arg('%' + f.search.digits + '%')}"
+        clauses.append(f"({match})")
+    return clauses, args
+
+
+async def queue(
+    db: Queryable, f: QueueFilter, *, after: tuple[datetime, str] | None, limit: int
+) -> list[asyncpg.Record]:
+    """One page of the queue, newest first, after a keyset position."""
+    clauses, args = _where(f)
+    if after is not None:
+        args += [after[0], after[1]]
+        clauses.append(f"(sort_at, order_id) < (${len(args) - 1}, ${len(args)})")
+    args.append(limit)
+    return list(
+        await db.fetch(
+            f"""SELECT order_id, sort_at, channel, channel_order_id, customer_name, phone, city, pincode,
+                       status, payment_method, payment_status, total_paise, shipment_status, couriers,
+                       awbs, warehouses, ndr_count
+                FROM order_view WHERE {" AND ".join(clauses)}
+                ORDER BY sort_at DESC, order_id DESC LIMIT ${len(args)}""",
+            *args,
+        )
+    )
+
+
+async def tab_counts(db: Queryable) -> dict[str, int]:
+    """How many orders each tab holds."""
+    filters = ", ".join(f"count(*) FILTER (WHERE {cond}) AS {name}" for name, (_, cond) in TABS.items())
+    row = await db.fetchrow(f"SELECT {filters} FROM order_view")
+    assert row is not None
+    return {name: row[name] for name in TABS}
+
+
+async def order(db: Queryable, order_id: str) -> OrderView | None:
+    row = await db.fetchrow("SELECT * FROM order_view WHERE order_id = $1", order_id)
+    return view_of(row) if row else None
+
+
+async def timeline(db: Queryable, order_id: str) -> list[asyncpg.Record]:
+    return list(
+        await db.fetch(
+            "SELECT at, kind, text, actor FROM order_timeline WHERE order_id = $1 ORDER BY at, event_id",
+            order_id,
+        )
+    )
+
+
+async def latest_seq(db: Queryable) -> int:
+    """The read model's newest write; the live queue refreshes when it moves."""
+    return int(await db.fetchval("SELECT coalesce(max(seq), 0) FROM order_view"))
+
+
+# --- the numbers --------------------------------------------------------------------------------
+
+
+async def orders_per_channel_day(db: Queryable, *, since: datetime) -> list[tuple[str, str, int]]:
+    """(IST day, channel, orders placed) since a time."""
+    rows = await db.fetch(
+        """SELECT to_char(placed_at AT TIME ZONE 'Asia/Kolkata', 'YYYY-MM-DD') AS day, channel, count(*) AS n
+           FROM order_view WHERE placed_at >= $1 GROUP BY 1, 2 ORDER BY 1, 2""",
+        since,
+    )
+    return [(r["day"], r["channel"], r["n"]) for r in rows]
+
+
+async def units_sold(db: Queryable, *, since: datetime) -> dict[str, int]:
+    """Units per SKU on orders placed since a time that were neither rejected nor cancelled."""
+    rows = await db.fetch(
+        """SELECT line->>0 AS sku, sum((line->>1)::int) AS units
+           FROM order_view, jsonb_array_elements(lines) AS line
+           WHERE placed_at >= $1 AND status NOT IN ('REJECTED', 'CANCELLED')
+           GROUP BY 1""",
+        since,
+    )
+    return {r["sku"]: int(r["units"]) for r in rows}
+
+
+async def units_returned(db: Queryable, *, since: datetime) -> list[tuple[str, str, int]]:
+    """(sku, reason, units) asked back on customers' returns of orders placed since a time."""
+    rows = await db.fetch(
+        """SELECT line->>0 AS sku, line->>2 AS reason, sum((line->>1)::int) AS units
+           FROM order_view, jsonb_array_elements(returns) AS ret, jsonb_array_elements(ret->2) AS line
+           WHERE placed_at >= $1 AND ret->>3 = 'return'
+           GROUP BY 1, 2""",
+        since,
+    )
+    return [(r["sku"], r["reason"], int(r["units"])) for r in rows]
+
+
+# --- operators and sessions ---------------------------------------------------------------------
+
+
+async def add_operator(conn: Queryable, *, name: str, role: str, password_hash: str) -> bool:
+    """Create an operator unless one of that name exists; True when created."""
+    created = await conn.fetchval(
+        """INSERT INTO operators (name, role, password_hash) VALUES ($1, $2, $3)
+           ON CONFLICT (name) DO NOTHING RETURNING true""",
+        name,
+        role,
+        password_hash,
+    )
+    return bool(created)
+
+
+async def lock_operator(conn: Conn, name: str) -> asyncpg.Record | None:
+    return await conn.fetchrow("SELECT * FROM operators WHERE name = $1 FOR UPDATE", name)
+
+
+async def record_sign_in_failure(conn: Conn, name: str, failures: int, locked_until: datetime | None) -> None:
+    await conn.execute(
+        """UPDATE operators SET failed_sign_ins = $2, locked_until = coalesce($3, locked_until)
+           WHERE name = $1""",
+        name,
+        failures,
+        locked_until,
+    )
+
+
+async def record_sign_in(conn: Conn, name: str, password_hash: str | None) -> None:
+    """A good sign-in clears the failures (and stores a rehashed password when the policy moved)."""
+    await conn.execute(
+        """UPDATE operators SET failed_sign_ins = 0, locked_until = NULL,
+               password_hash = coalesce($2, password_hash) WHERE name = $1""",
+        name,
+        password_hash,
+    )
+
+
+async def open_session(
+    conn: Queryable, *, digest: str, operator: str, csrf: str, now: datetime, expires: datetime
+) -> None:
+    await conn.execute(
+        """INSERT INTO sessions (token_digest, operator, csrf_token, created_at, expires_at)
+           VALUES ($1, $2, $3, $4, $5)""",
+        digest,
+        operator,
+        csrf,
+        now,
+        expires,
+    )
+
+
+async def session(db: Queryable, digest: str, now: datetime) -> asyncpg.Record | None:
+    """The live session of a token digest, with its operator's role."""
+    return await db.fetchrow(
+        """SELECT s.operator, s.csrf_token, o.role FROM sessions s JOIN operators o ON o.name = s.operator
+           WHERE s.token_digest = $1 AND s.expires_at > $2""",
+        digest,
+        now,
+    )
+
+
+async def close_session(db: Queryable, digest: str) -> None:
+    await db.execute("DELETE FROM sessions WHERE token_digest = $1", digest)
+
+
+async def purge_sessions(db: Queryable, now: datetime) -> None:
+    await db.execute("DELETE FROM sessions WHERE expires_at <= $1", now)

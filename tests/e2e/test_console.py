@@ -1,0 +1,144 @@
+"""The console through the real stack: sign in, a channel order in the queue, COD confirmed by the
+person who clicked (recorded by orders as ops:asha), a viewer refused by orders itself, a form
+without CSRF refused, and the read model rebuilt from the topics equal to the live one."""
+
+from __future__ import annotations
+
+import re
+
+import httpx
+import pytest
+from aiokafka import AIOKafkaProducer
+
+from deploy.local.ports import PORTS, dev_headers
+from deploy.local.stack import Stack
+from services.console import store
+from services.console.rebuild import fold_topics
+from tests.conftest import Tap
+from tests.e2e.test_journeys import order_status, place, stocked
+from tests.helpers import db_fetch, unique, url, wait_until
+
+pytestmark = pytest.mark.e2e
+CONSOLE = f"http://127.0.0.1:{PORTS['console']}"
+
+
+async def signed_in(name: str) -> httpx.AsyncClient:
+    http = httpx.AsyncClient(base_url=CONSOLE, timeout=15)
+    page = await http.get("/login")
+    csrf = re.search(r'name="csrf_token" value="([^"]+)"', page.text)
+    assert csrf is not None
+    r = await http.post(
+        "/login", data={"username": name, "password": f"dev-{name}-local", "csrf_token": csrf.group(1)}
+    )
+    assert r.status_code == 303 and r.headers["location"] == "/orders", r.text
+    return http
+
+
+def csrf_of(html: str) -> str:
+    found = re.search(r'name="csrf_token" value="([^"]+)"', html)
+    assert found is not None
+    return found.group(1)
+
+
+async def console_shows(http: httpx.AsyncClient, order_id: str, text: str) -> str:
+    async def page() -> str | None:
+        r = await http.get(f"/orders/{order_id}")
+        return r.text if r.status_code == 200 and text in r.text else None
+
+    return await wait_until(page, what=f"console page of {order_id} showing {text!r}", timeout=60)
+
+
+async def test_an_operator_confirms_a_cod_order_and_orders_records_her_name(
+    stack: Stack, tap: Tap, producer: AIOKafkaProducer
+) -> None:
+    sku = unique("CON-TEA")
+    await stocked(sku, 10)
+    phone = "+9198" + unique("")[1:9].translate(str.maketrans("ABCDEF", "123456"))
+    order_id, order = await place(producer, tap, sku, phone=phone, cod=True)
+    await order_status(order_id, "PENDING_COD_CONFIRMATION")
+
+    asha = await signed_in("asha")
+    vikram = await signed_in("vikram")
+    try:
+        # The queue finds it by the last five digits of the phone, typed with a space.
+        async def listed() -> str | None:
+            r = await asha.get("/orders", params={"search": f"{phone[-5:-2]} {phone[-2:]}"})
+            return r.text if order["channel_order_id"] in r.text else None
+
+        queue = await wait_until(listed, what="the order in the console's queue", timeout=60)
+        assert "Meena Sharma" in queue and "Jaipur" in queue
+
+        page = await console_shows(asha, order_id, "PENDING_COD_CONFIRMATION")
+        assert "Confirm COD" in page
+
+        # No CSRF token: refused by the console before anything is called.
+        r = await asha.post(f"/orders/{order_id}/actions/cod_confirm", data={})
+        assert r.status_code == 403
+
+        # A viewer sees the button but orders refuses the console's viewer key.
+        viewer_page = await vikram.get(f"/orders/{order_id}")
+        r = await vikram.post(
+            f"/orders/{order_id}/actions/cod_confirm", data={"csrf_token": csrf_of(viewer_page.text)}
+        )
+        assert r.status_code == 303 and "error=forbidden" in r.headers["location"], r.headers["location"]
+        await order_status(order_id, "PENDING_COD_CONFIRMATION")
+
+        r = await asha.post(f"/orders/{order_id}/actions/cod_confirm", data={"csrf_token": csrf_of(page)})
+        assert r.status_code == 303 and "ok=done" in r.headers["location"], r.headers["location"]
+        confirmed = await order_status(order_id, "CONFIRMED")
+        assert [t["actor"] for t in confirmed["timeline"] if t["to_status"] == "CONFIRMED"] == ["ops:asha"]
+
+        detail = await console_shows(asha, order_id, "by ops:asha")
+        assert "CONFIRMED" in detail
+
+        r = await asha.get("/analytics")
+        assert r.status_code == 200 and sku in r.text
+
+        r = await asha.post("/logout", data={"csrf_token": csrf_of(detail)})
+        assert r.status_code == 303
+        assert (await asha.get("/orders")).headers.get("location") == "/login"
+    finally:
+        await asha.aclose()
+        await vikram.aclose()
+
+
+async def test_sign_in_refuses_a_wrong_password_and_a_form_from_elsewhere(stack: Stack) -> None:
+    async with httpx.AsyncClient(base_url=CONSOLE, timeout=15) as http:
+        page = await http.get("/login")
+        r = await http.post(
+            "/login", data={"username": "ravi", "password": "wrong", "csrf_token": csrf_of(page.text)}
+        )
+        assert r.status_code == 303 and "wrong+user+name+or+password" in r.headers["location"]
+        r = await http.post(
+            "/login", data={"username": "ravi", "password": "dev-ravi-local", "csrf_token": "x"}
+        )
+        assert "the form expired" in r.text and "dabba_session" not in r.cookies
+
+
+async def test_the_read_model_rebuilt_from_the_topics_equals_the_live_one(
+    stack: Stack, tap: Tap, producer: AIOKafkaProducer
+) -> None:
+    sku = unique("CON-RB")
+    await stocked(sku, 10)
+    order_id, _ = await place(producer, tap, sku, phone="+919812300001", cod=False)
+    await order_status(order_id, "CONFIRMED")
+    async with httpx.AsyncClient(timeout=10, headers=dev_headers()) as http:
+        assert (await http.get(url("orders", f"/orders/{order_id}"))).status_code == 200
+
+    async def equal() -> bool | None:
+        rebuilt = await fold_topics(stack.env.get("KAFKA_BOOTSTRAP_SERVERS") or _kafka())
+        rows = await db_fetch("console", "SELECT * FROM order_view")
+        live = {r["order_id"]: store.view_of(r) for r in rows}
+        timeline = {r["event_id"] for r in await db_fetch("console", "SELECT event_id FROM order_timeline")}
+        if order_id not in live or rebuilt.views != live:
+            return None
+        assert {e.event_id for e in rebuilt.timeline} == timeline
+        return True
+
+    await wait_until(equal, what="the rebuilt read model to equal the live one", timeout=90, every=2)
+
+
+def _kafka() -> str:
+    import os
+
+    return os.environ["KAFKA_BOOTSTRAP_SERVERS"]

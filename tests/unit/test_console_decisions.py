@@ -1,0 +1,132 @@
+"""The console's small decisions: actions per status, sign-in lockout, cursors, search, the numbers,
+and the sentence an operator reads when an owning service refuses."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from services.console.domain.decisions import (
+    LockoutPolicy,
+    after_failed_sign_in,
+    decode_cursor,
+    encode_cursor,
+    is_locked,
+    order_actions,
+    parse_search,
+    return_actions,
+    shipment_actions,
+)
+from services.console.domain.metrics import orders_by_channel_and_day, return_rates
+from services.console.domain.view import OrderView
+from services.console.owners import explain
+
+NOW = datetime(2026, 12, 5, 10, 0, tzinfo=UTC)
+
+
+def view(status: str) -> OrderView:
+    return OrderView(order_id="ORD-1", first_seen_at=NOW, updated_at=NOW, status=status)
+
+
+@pytest.mark.parametrize(
+    ("status", "actions"),
+    [
+        ("PENDING_COD_CONFIRMATION", ["cod_confirm", "cod_decline", "hold", "cancel"]),
+        ("ON_HOLD", ["release", "cancel"]),
+        ("CONFIRMED", ["cancel"]),
+        ("SHIPPED", []),
+        ("DELIVERED", []),
+        ("REJECTED", []),
+    ],
+)
+def test_an_order_offers_the_actions_its_status_allows(status: str, actions: list[str]) -> None:
+    assert order_actions(view(status)) == actions
+
+
+def test_parcels_and_returns_offer_their_next_step() -> None:
+    assert shipment_actions("AWB_ASSIGNED") == ["pack"]
+    assert shipment_actions("NDR") == ["ndr_reattempt", "ndr_rto"]
+    assert shipment_actions("IN_TRANSIT") == []
+    assert return_actions("PICKED_UP") == ["receive"]
+    assert return_actions("RECEIVED") == ["qc"]
+    assert return_actions("REFUNDED") == []
+
+
+def test_the_fifth_wrong_password_in_a_row_locks_the_account_for_fifteen_minutes() -> None:
+    policy = LockoutPolicy(failures=5, minutes=15)
+    failures, locked = 0, None
+    for _ in range(4):
+        failures, locked = after_failed_sign_in(failures, NOW, policy)
+        assert locked is None
+    failures, locked = after_failed_sign_in(failures, NOW, policy)
+    assert locked == NOW + timedelta(minutes=15)
+    assert is_locked(locked, NOW + timedelta(minutes=14))
+    assert not is_locked(locked, NOW + timedelta(minutes=15))
+
+
+def test_a_cursor_names_the_last_row_and_a_forged_one_is_refused() -> None:
+    assert decode_cursor(encode_cursor(NOW, "ORD-9")) == (NOW, "ORD-9")
+    with pytest.raises(ValueError, match="cursor"):
+        decode_cursor("not-a-cursor")
+
+
+@pytest.mark.parametrize(
+    ("query", "digits"),
+    [
+        ("+91 98123-45678", "9812345678"),
+        ("098123 45678", "9812345678"),
+        ("45678", "45678"),
+        ("(981) 234", "981234"),
+        ("Asha", None),
+        ("SHP-1001", None),
+        ("123", None),
+    ],
+)
+def test_a_phone_in_any_format_searches_by_its_digits(query: str, digits: str | None) -> None:
+    search = parse_search(query)
+    assert search is not None
+    assert search.digits == digits
+    assert search.text == query.strip().lower()
+
+
+def test_an_empty_search_is_no_search() -> None:
+    assert parse_search("   ") is None
+
+
+def test_return_rate_by_sku_and_reason_matches_a_count_by_hand() -> None:
+    # Sold: 20 tea, 10 kurtas, 4 cables. Returned: 2 kurtas too small, 1 kurta damaged, 1 tea
+    # wrong item, and 1 mug from an order older than the window (sold 0 here).
+    rates = return_rates(
+        {"TEA": 20, "KURTA-M": 10, "CABLE": 4},
+        [
+            ("KURTA-M", "size_issue", 2),
+            ("KURTA-M", "damaged", 1),
+            ("TEA", "wrong_item", 1),
+            ("MUG", "other", 1),
+        ],
+    )
+    by_sku = {r.sku: r for r in rates}
+    assert by_sku["KURTA-M"].percent == 30.0
+    assert by_sku["KURTA-M"].by_reason == {"damaged": 1, "size_issue": 2}
+    assert by_sku["TEA"].percent == 5.0
+    assert by_sku["CABLE"].percent == 0.0 and by_sku["CABLE"].returned == 0
+    assert by_sku["MUG"].percent == 0.0 and by_sku["MUG"].returned == 1
+    assert [r.sku for r in rates][:2] == ["KURTA-M", "TEA"], "highest rate first"
+
+
+def test_orders_per_channel_per_day_fill_a_table() -> None:
+    days, channels, counts = orders_by_channel_and_day(
+        [("2026-12-02", "shopify", 3), ("2026-12-01", "amazon", 2), ("2026-12-02", "amazon", 1)]
+    )
+    assert days == ["2026-12-01", "2026-12-02"]
+    assert channels == ["amazon", "shopify"]
+    assert counts[("2026-12-02", "shopify")] == 3 and ("2026-12-01", "shopify") not in counts
+
+
+def test_a_refusal_reads_as_one_sentence_whatever_shape_the_service_answers() -> None:
+    body = {"error": "forbidden", "problems": [{"field": "X-API-Key", "problem": "role viewer may not"}]}
+    assert explain(403, body) == "forbidden: X-API-Key: role viewer may not"
+    assert explain(404, {"detail": "no return RET-1"}) == "no return RET-1"
+    assert explain(502, "Bad gateway") == "refused (502)"
+    assert explain(200, {}) == "done"
