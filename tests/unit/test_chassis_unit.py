@@ -91,6 +91,7 @@ def test_topic_setup_creates_every_contract_topic_with_explicit_partitions_and_a
         "dlq.shipping",
         "dlq.notifications",
         "dlq.returns",
+        "dlq.console",
     }
 
 
