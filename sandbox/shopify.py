@@ -11,6 +11,7 @@ import json
 import re
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Annotated, Any
@@ -43,12 +44,13 @@ class Shop:
     webhooks: list[SentWebhook] = field(default_factory=list)
     idempotency: dict[str, dict[str, Any]] = field(default_factory=dict)
     bucket: float = BUCKET_SIZE
+    clock: Callable[[], float] = time.monotonic
     bucket_at: float = field(default_factory=time.monotonic)
     set_calls: int = 0
 
     def take(self, cost: float) -> dict[str, Any] | None:
         """Spend from the bucket; the throttle status when it cannot pay (Shopify's shape)."""
-        now = time.monotonic()
+        now = self.clock()
         self.bucket = min(BUCKET_SIZE, self.bucket + (now - self.bucket_at) * RESTORE_PER_S)
         self.bucket_at = now
         if self.bucket < cost:

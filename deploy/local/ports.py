@@ -23,6 +23,7 @@ PORTS = {
         "shipping": 8004,
         "notifications": 8005,
         "returns": 8006,
+        "channels": 8007,
     }.items()
 }
 

@@ -1,4 +1,4 @@
-"""Start and stop Dabba's processes (six services and the sandbox) on this machine.
+"""Start and stop Dabba's processes (seven services and the sandbox) on this machine.
 
 `python -m deploy.local.stack start|stop|status`; tests and the benchmark use the Stack class.
 Logs go to .local/services/<name>.log, pids to .local/services/<name>.pid.
@@ -22,7 +22,7 @@ from deploy.local.ports import DEV_API_KEYS, LOCAL_DATABASE, LOCAL_KAFKA, PORTS,
 ROOT = Path(__file__).resolve().parents[2]
 RUN_DIR = ROOT / ".local" / "services"
 
-SERVICES = ("orders", "routing", "inventory", "shipping", "notifications", "returns")
+SERVICES = ("orders", "routing", "inventory", "shipping", "notifications", "returns", "channels")
 
 
 def module_of(name: str) -> str:
@@ -90,6 +90,8 @@ class Stack:
             "KAFKA_BOOTSTRAP_SERVERS": LOCAL_KAFKA,
             "DATABASE_URL": LOCAL_DATABASE,
             "API_KEYS": DEV_API_KEYS,
+            # Local development: channels creates the sandbox's demo stores with their dev secrets.
+            "CHANNELS_DEMO_ACCOUNTS": "true",
             **service_urls(),
             **os.environ,
             **self.env,
