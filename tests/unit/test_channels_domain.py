@@ -264,6 +264,8 @@ def test_a_push_waits_what_the_store_asked_for_else_doubles_up_to_the_cap() -> N
 
 # --- CSV ----------------------------------------------------------------------------------------
 
+ASHA = "IG-1,2026-11-26T10:15:00+05:30,Asha Verma,9812345678,12 MI Road,Jaipur,Rajasthan,302001,"
+RAVI = "PH-7,2026-11-26T11:00:00+05:30,Ravi K,9812345679,4 Hill Road,Mumbai,Maharashtra,400050,"
 HEADER = (
     "channel_order_id,placed_at,customer_name,phone,line1,city,state,pincode,sku,quantity,unit_price_paise"
 )
@@ -273,9 +275,9 @@ def test_a_csv_with_two_rows_of_one_order_makes_one_order_with_two_lines() -> No
     text = "\n".join(
         [
             HEADER + ",channel,payment_method",
-            "IG-1,2026-11-26T10:15:00+05:30,Asha Verma,9812345678,12 MI Road,Jaipur,Rajasthan,302001,TEA-ASSAM-250,2,34900,manual,cod",
-            "IG-1,2026-11-26T10:15:00+05:30,Asha Verma,9812345678,12 MI Road,Jaipur,Rajasthan,302001,MUG-1,1,19900,manual,cod",
-            "PH-7,2026-11-26T11:00:00+05:30,Ravi K,9812345679,4 Hill Road,Mumbai,Maharashtra,400050,MUG-1,1,19900,pos,upi",
+            ASHA + "TEA-ASSAM-250,2,34900,manual,cod",
+            ASHA + "MUG-1,1,19900,manual,cod",
+            RAVI + "MUG-1,1,19900,pos,upi",
         ]
     )
     parsed = domain.parse_csv(text)
@@ -290,9 +292,9 @@ def test_a_csv_with_bad_rows_imports_nothing_and_names_each_row_and_column() -> 
     text = "\n".join(
         [
             HEADER,
-            "IG-1,2026-11-26T10:15:00+05:30,Asha Verma,9812345678,12 MI Road,Jaipur,Rajasthan,3020,TEA,2,34900",
+            ASHA.replace("302001", "3020") + "TEA,2,34900",
             "IG-2,yesterday,Ravi K,9812345679,4 Hill Road,Mumbai,Maharashtra,400050,MUG-1,two,19900",
-            "IG-3,2026-11-26T10:15:00+05:30,Ravi K,9812345679,4 Hill Road,Mumbai,Maharashtra,400050,,1,19900",
+            "IG-3," + RAVI[5:] + ",1,19900",
         ]
     )
     parsed = domain.parse_csv(text)

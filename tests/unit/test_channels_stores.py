@@ -139,7 +139,7 @@ async def test_a_429_from_the_store_is_retryable_after_its_retry_after(
 async def test_shopify_tracking_is_created_once_however_often_it_is_sent(
     sandbox: tuple[FastAPI, httpx.AsyncClient],
 ) -> None:
-    app, client = sandbox
+    _, client = sandbox
     await stocked(client, "shopify", "demo-shopify", TEA=40)
     placed = await client.post(
         "/_sandbox/shopify/demo-shopify/orders", json={"lines": [{"sku": "TEA"}], "delivery": "drop"}
