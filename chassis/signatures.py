@@ -1,10 +1,12 @@
-"""Webhook signatures: Razorpay, Meta and couriers sign the raw body with HMAC-SHA256 (hex).
+"""Webhook signatures: Razorpay, Meta and couriers sign the raw body with HMAC-SHA256 (hex); Shopify
+and WooCommerce send the same HMAC base64-encoded.
 
 One implementation for every service that verifies one, compared in constant time over bytes (a
 header with non-ASCII characters is a mismatch, never an error)."""
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import hmac
 
@@ -19,4 +21,17 @@ def signed_by(secret: str, body: bytes, presented: str | None, *, prefix: str = 
     if not presented:
         return False
     expected = prefix + hmac_sha256_hex(secret, body)
+    return hmac.compare_digest(expected.encode(), presented.encode("utf-8", "surrogateescape"))
+
+
+def hmac_sha256_base64(secret: str, body: bytes) -> str:
+    """The base64 HMAC-SHA256 of exactly these bytes under the secret (Shopify, WooCommerce)."""
+    return base64.b64encode(hmac.new(secret.encode(), body, hashlib.sha256).digest()).decode()
+
+
+def signed_by_base64(secret: str, body: bytes, presented: str | None) -> bool:
+    """Whether `presented` is the base64 HMAC-SHA256 of this body under the secret."""
+    if not presented:
+        return False
+    expected = hmac_sha256_base64(secret, body)
     return hmac.compare_digest(expected.encode(), presented.encode("utf-8", "surrogateescape"))

@@ -37,7 +37,7 @@ RETURNS_REQUESTED = "returns.requested.v1"
 RETURNS_UPDATED = "returns.updated.v1"
 RETURNS_REFUNDED = "returns.refunded.v1"
 
-SERVICES = ("orders", "routing", "inventory", "shipping", "notifications", "returns", "console")
+SERVICES = ("orders", "routing", "inventory", "shipping", "notifications", "returns", "console", "channels")
 """Services that consume from Kafka, and so each have a dead-letter topic."""
 
 

@@ -11,10 +11,12 @@ from sandbox import (
     courier_sim,
     courier_xpressbees,
     razorpay,
+    shopify,
     slack,
     sms_msg91,
     whatsapp,
     whatsapp_callbacks,
+    woocommerce,
 )
 from sandbox.errors import ProviderError
 from sandbox.settings import SandboxSettings
@@ -46,6 +48,8 @@ def create_app(settings: SandboxSettings | None = None) -> FastAPI:
     }
     app.state.razorpay = razorpay.RazorpayState()
     app.state.razorpay_settings = razorpay.RazorpaySandboxSettings()
+    app.state.shopify = shopify.ShopifyState()
+    app.state.woocommerce = woocommerce.WooState()
     app.add_exception_handler(ProviderError, provider_error)
     # Control routes first: /_sandbox/whatsapp/messages also fits WhatsApp's
     # /{version}/{phone_number_id}/messages pattern.
@@ -56,6 +60,10 @@ def create_app(settings: SandboxSettings | None = None) -> FastAPI:
     app.include_router(courier_shiprocket.router)
     app.include_router(courier_xpressbees.router)
     app.include_router(razorpay.control)
+    app.include_router(shopify.control)
+    app.include_router(woocommerce.control)
+    app.include_router(shopify.router)
+    app.include_router(woocommerce.router)
     app.include_router(razorpay.router)
     app.include_router(whatsapp.router)
     app.include_router(sms_msg91.router)

@@ -23,6 +23,8 @@ class Provider(StrEnum):
     SMS = "sms"
     SLACK = "slack"
     RAZORPAY = "razorpay"
+    SHOPIFY = "shopify"
+    WOOCOMMERCE = "woocommerce"
 
 
 def utc_now() -> datetime:

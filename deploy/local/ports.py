@@ -24,6 +24,7 @@ PORTS = {
         "notifications": 8005,
         "returns": 8006,
         "console": 8000,
+        "channels": 8007,
     }.items()
 }
 

@@ -92,6 +92,7 @@ def test_topic_setup_creates_every_contract_topic_with_explicit_partitions_and_a
         "dlq.notifications",
         "dlq.returns",
         "dlq.console",
+        "dlq.channels",
     }
 
 

@@ -1,0 +1,99 @@
+"""What the sandbox's Shopify and WooCommerce stores share: a catalogue entry, the Indian order a
+test or the demo asks for, and webhook delivery (sent, sent twice, or dropped on request)."""
+
+import base64
+import hashlib
+import hmac
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+import httpx
+from pydantic import BaseModel, Field
+
+
+class ProductIn(BaseModel):
+    """A listing the store sells, with its stock."""
+
+    sku: str = Field(min_length=1)
+    price_paise: int = Field(default=34900, ge=0)
+    available: int = Field(default=100, ge=0)
+
+
+class StoreSetup(BaseModel):
+    """Where the store sends its webhooks, with which secret, and what it sells."""
+
+    webhook_url: str
+    webhook_secret: str = Field(min_length=1)
+    products: list[ProductIn] = Field(default_factory=list)
+
+
+class Buyer(BaseModel):
+    name: str = "Asha Verma"
+    phone: str = "+919812345678"
+    email: str | None = "asha@example.com"
+    line1: str = "12 MI Road"
+    line2: str | None = None
+    city: str = "Jaipur"
+    state: str = "Rajasthan"
+    state_code: str = "RJ"
+    pincode: str = "302001"
+
+
+class LineIn(BaseModel):
+    sku: str
+    quantity: int = Field(default=1, ge=1)
+
+
+class PlaceOrder(BaseModel):
+    """A buyer checks out on the store; the store then sends its order webhook."""
+
+    buyer: Buyer = Field(default_factory=Buyer)
+    lines: list[LineIn] = Field(min_length=1)
+    cod: bool = True
+    shipping_paise: int = Field(default=0, ge=0)
+    delivery: Literal["once", "twice", "drop"] = Field(
+        default="once", description="twice: the same delivery sent again (a retry); drop: never sent."
+    )
+
+
+@dataclass
+class Listing:
+    sku: str
+    product_id: int
+    variant_id: int
+    inventory_item_id: int
+    price_paise: int
+    available: int
+
+
+@dataclass
+class SentWebhook:
+    """One delivery as sent, kept so it can be sent again byte for byte."""
+
+    delivery_id: str
+    topic: str
+    body: bytes
+    headers: dict[str, str]
+    status_codes: list[int] = field(default_factory=list)
+
+    def summary(self) -> dict[str, Any]:
+        return {"delivery_id": self.delivery_id, "topic": self.topic, "status_codes": self.status_codes}
+
+
+def sign(secret: str, body: bytes) -> str:
+    """Base64 HMAC-SHA256 of the body: how both Shopify and WooCommerce sign their webhooks."""
+    return base64.b64encode(hmac.new(secret.encode(), body, hashlib.sha256).digest()).decode()
+
+
+def rupees(paise: int) -> str:
+    """Money as both stores write it in JSON: a string with two decimals."""
+    return f"{paise // 100}.{paise % 100:02d}"
+
+
+async def deliver(client: httpx.AsyncClient, url: str, hook: SentWebhook) -> None:
+    """Send one delivery; the status (or 0 when unreachable) is recorded on it."""
+    try:
+        response = await client.post(url, content=hook.body, headers=hook.headers)
+        hook.status_codes.append(response.status_code)
+    except httpx.HTTPError:
+        hook.status_codes.append(0)

@@ -1,0 +1,209 @@
+"""HTTP routes of the channels service: channel accounts (secrets write-only), SKU mappings, the
+orders each store sent (with why any is held), stock owed to each store, and CSV imports."""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Annotated, Any, Literal
+
+import asyncpg
+from fastapi import APIRouter, Body, Request
+from pydantic import BaseModel, Field, field_validator
+
+from chassis.auth import STAFF, Role, require
+from chassis.refusal import Refusal
+from chassis.settings import DEVELOPMENT_VALUE
+from contracts import Channel
+from services.channels import domain, intake, store
+from services.channels.settings import ChannelsSettings
+from services.channels.stores.interface import Account
+
+router = APIRouter(tags=["channels"])
+
+ADMIN = require(Role.ADMIN)
+OPERATORS = require(Role.OPS)
+
+
+class AccountIn(BaseModel):
+    """A store of the seller's. Secrets are accepted, stored and never returned."""
+
+    platform: Literal["shopify", "woocommerce"]
+    base_url: str = Field(
+        min_length=1,
+        description="Shopify: https://<shop>.myshopify.com; WooCommerce: the site's root URL.",
+    )
+    webhook_secret: str = Field(min_length=8, repr=False, description="Signs the store's webhooks.")
+    api_key: str = Field(default="", repr=False, description="WooCommerce consumer key.")
+    api_secret: str = Field(
+        default="", repr=False, description="Shopify Admin API access token; WooCommerce consumer secret."
+    )
+    location_id: str | None = Field(default=None, description="Shopify: the location whose stock we set.")
+    stock_buffer: int = Field(default=0, ge=0, description="Units held back from this store's stock number.")
+    enabled: bool = True
+
+    @field_validator("base_url")
+    @classmethod
+    def _http(cls, value: str) -> str:
+        if not value.startswith(("http://", "https://")):
+            raise ValueError("must start with http:// or https://")
+        return value.rstrip("/")
+
+
+def _settings(request: Request) -> ChannelsSettings:
+    settings = request.app.state.service.settings
+    assert isinstance(settings, ChannelsSettings)
+    return settings
+
+
+@router.put("/accounts/{account}", summary="Create or change a channel account", dependencies=[ADMIN])
+async def put_account(request: Request, account: str, body: AccountIn) -> dict[str, Any]:
+    if not re.fullmatch(r"[a-z0-9][a-z0-9-]{1,62}", account):
+        raise Refusal("account", "use 2-63 lower-case letters, digits and dashes")
+    if _settings(request).dabba_mode != "development":
+        dev = [n for n in ("webhook_secret", "api_secret") if DEVELOPMENT_VALUE.match(getattr(body, n))]
+        if dev:
+            raise Refusal.of(
+                (n, "a local development secret (dev-…-local) is refused outside development mode")
+                for n in dev
+            )
+    async with request.app.state.service.pool.acquire() as conn:
+        await store.upsert_account(
+            conn,
+            Account(
+                account=account,
+                platform=body.platform,
+                base_url=body.base_url,
+                webhook_secret=body.webhook_secret,
+                api_key=body.api_key,
+                api_secret=body.api_secret,
+                location_id=body.location_id,
+                stock_buffer=body.stock_buffer,
+            ),
+            enabled=body.enabled,
+        )
+    return {
+        "account": account,
+        "platform": body.platform,
+        "webhook_url": f"/webhooks/{body.platform}/{account}",
+    }
+
+
+@router.get(
+    "/accounts",
+    summary="Channel accounts (whether each secret is set, never the secret)",
+    dependencies=[require(*STAFF)],
+)
+async def get_accounts(request: Request) -> dict[str, Any]:
+    return {"items": [dict(r) for r in await store.list_accounts(request.app.state.service.pool)]}
+
+
+class MappingIn(BaseModel):
+    """One listing on a store and the Dabba SKU it sells."""
+
+    channel_sku: str = Field(min_length=1, max_length=200)
+    sku: str = Field(min_length=1, max_length=64)
+    product_id: str | None = None
+    variant_id: str | None = None
+    inventory_item_id: str | None = Field(
+        default=None, description="Shopify: where the variant's stock lives."
+    )
+
+
+@router.put(
+    "/accounts/{account}/mappings",
+    summary="Map store listings to Dabba SKUs; orders held for these SKUs are sent at once",
+    dependencies=[OPERATORS],
+)
+async def put_mappings(
+    request: Request, account: str, body: Annotated[list[MappingIn], Body(min_length=1, max_length=5000)]
+) -> dict[str, Any]:
+    service = request.app.state.service
+    async with service.pool.acquire() as conn, conn.transaction():
+        found = await store.get_account(conn, account)
+        if found is None:
+            raise Refusal("account", f"no channel account {account!r}", status=404)
+        await store.upsert_mappings(conn, account, [m.model_dump() for m in body])
+        sent = await intake.retry_unmapped(conn, service, account=account, channel=Channel(found.platform))
+    return {"mapped": len(body), "orders_sent": sent}
+
+
+@router.get(
+    "/accounts/{account}/mappings", summary="An account's SKU mappings", dependencies=[require(*STAFF)]
+)
+async def get_mappings(request: Request, account: str) -> dict[str, Any]:
+    return {"items": [dict(r) for r in await store.list_mappings(request.app.state.service.pool, account)]}
+
+
+@router.get(
+    "/accounts/{account}/stock",
+    summary="The stock number each listing should show, what the store confirmed, and any error",
+    dependencies=[require(*STAFF)],
+)
+async def get_stock(request: Request, account: str) -> dict[str, Any]:
+    return {"items": [dict(r) for r in await store.list_stock(request.app.state.service.pool, account)]}
+
+
+def _order(row: asyncpg.Record) -> dict[str, Any]:
+    body = dict(row)
+    if isinstance(body.get("problems"), str):
+        body["problems"] = json.loads(body["problems"])
+    return body
+
+
+@router.get(
+    "/channel-orders",
+    summary="Orders the stores sent, newest first; status unmapped names the SKU to map",
+    dependencies=[require(*STAFF)],
+)
+async def list_channel_orders(
+    request: Request,
+    account: str | None = None,
+    status: Literal["sent", "unmapped", "unreadable"] | None = None,
+    limit: Annotated[int, Field(ge=1, le=500)] = 100,
+) -> dict[str, Any]:
+    rows = await store.list_channel_orders(
+        request.app.state.service.pool, account=account, status=status, limit=limit
+    )
+    return {"items": [_order(r) for r in rows]}
+
+
+@router.post(
+    "/imports/orders.csv",
+    summary="Import orders from a CSV (offline, Instagram, phone): all rows or none",
+    dependencies=[OPERATORS],
+    openapi_extra={
+        "requestBody": {"content": {"text/csv": {"schema": {"type": "string"}}}, "required": True}
+    },
+)
+async def import_csv(request: Request) -> dict[str, Any]:
+    raw = await request.body()
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        raise Refusal("body", "the CSV must be UTF-8 text") from None
+    parsed = domain.parse_csv(text)
+    if parsed.problems:
+        raise Refusal.of((p.split(":", 1)[0], p.split(":", 1)[1].strip()) for p in parsed.problems)
+    if not parsed.orders:
+        raise Refusal("body", "the CSV holds no order rows")
+    service = request.app.state.service
+    created, duplicates = [], []
+    async with service.pool.acquire() as conn, conn.transaction():
+        for order in parsed.orders:
+            inserted = await store.insert_channel_order(
+                conn,
+                account="csv",
+                store_order_id=f"{order.channel.value}:{order.channel_order_id}",
+                channel=order.channel.value,
+                channel_order_id=order.channel_order_id,
+                status="sent",
+                problems=[],
+                store_order=order.model_dump(mode="json"),
+            )
+            if inserted:
+                await service.emit(conn, order)
+                created.append(order.channel_order_id)
+            else:
+                duplicates.append(order.channel_order_id)
+    return {"imported": created, "already_imported": duplicates}

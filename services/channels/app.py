@@ -1,0 +1,67 @@
+"""Wiring of the channels service: settings, store adapters, migrations, handlers, routes, sweeps."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from chassis.logging import get_logger
+from chassis.service import Service
+from services.channels import api, handlers, intake, store, sync, webhooks
+from services.channels.settings import ChannelsSettings
+from services.channels.stores.interface import Account
+from services.channels.stores.registry import build_adapters
+
+log = get_logger(__name__)
+
+DEMO_ACCOUNTS = (
+    ("demo-shopify", "shopify", "dev-shopify-secret-local"),
+    ("demo-woo", "woocommerce", "dev-woocommerce-secret-local"),
+)
+
+
+def build(settings: ChannelsSettings | None = None) -> Service:
+    """The channels service, ready to run."""
+    settings = settings or ChannelsSettings()
+    service = Service("channels", settings=settings, migrations=Path(__file__).parent / "migrations")
+    adapters = build_adapters(service, settings)
+    handlers.register(service)
+    service.include_router(api.router)
+    service.include_router(webhooks.build_router(adapters))
+    if settings.dabba_mode == "development":
+        service.on_start(lambda s: create_demo_accounts(s, settings))
+
+    @service.every(settings.intake_sweep_s, name="intake")
+    async def intake_sweep(svc: Service) -> None:
+        while await intake.process_pending(svc, adapters) > 0:
+            pass
+
+    @service.every(settings.push_every_s, name="stock_push")
+    async def stock_push(svc: Service) -> None:
+        await sync.push_stock(svc, settings, adapters)
+
+    @service.every(settings.push_every_s * 4, name="tracking_push")
+    async def tracking_push(svc: Service) -> None:
+        await sync.push_fulfilments(svc, settings, adapters)
+
+    return service
+
+
+async def create_demo_accounts(service: Service, settings: ChannelsSettings) -> None:
+    """Local development: the sandbox's two stores, with the documented dev secrets."""
+    async with service.pool.acquire() as conn:
+        for name, platform, secret in DEMO_ACCOUNTS:
+            if await store.get_account(conn, name) is not None:
+                continue
+            await store.upsert_account(
+                conn,
+                Account(
+                    account=name,
+                    platform=platform,
+                    base_url=f"{settings.sandbox_url.rstrip('/')}/{platform}/{name}",
+                    webhook_secret=secret,
+                    api_key="ck_dev_local" if platform == "woocommerce" else "",
+                    api_secret=f"dev-{platform}-token-local",
+                    location_id="1" if platform == "shopify" else None,
+                ),
+            )
+            log.info("demo channel account created", account=name, platform=platform)

@@ -1,0 +1,281 @@
+"""The decisions of the channels service, pure: a store's order in Dabba's terms (SKU mapping,
+the canonical shape), the stock number a store should show, when to try a push again, and what a
+CSV import says. No I/O here; the edges gather facts and hand them over.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass
+from datetime import datetime
+from typing import Any
+
+from pydantic import ValidationError
+
+from contracts import Channel, ChannelOrder, FieldProblem, Payment
+from services.channels.stores.interface import StoreLine, StoreOrder
+
+
+def channel_order_id(account: str, store_order_id: str) -> str:
+    """Our channel_order_id of a store's order: the account keeps two stores' #1001 apart."""
+    return f"{account}-{store_order_id}"
+
+
+@dataclass(frozen=True, slots=True)
+class Mappings:
+    """One account's SKU mappings: channel SKU → SKU, and the store's variant id → SKU."""
+
+    by_channel_sku: Mapping[str, str]
+    by_variant: Mapping[str, str]
+
+    def sku_of(self, line: StoreLine) -> str | None:
+        """The Dabba SKU of a store line: by its channel SKU first, else by its variant id."""
+        if line.channel_sku and line.channel_sku in self.by_channel_sku:
+            return self.by_channel_sku[line.channel_sku]
+        if line.variant_id and line.variant_id in self.by_variant:
+            return self.by_variant[line.variant_id]
+        return None
+
+
+def _problems(exc: ValidationError) -> list[FieldProblem]:
+    return [
+        FieldProblem(field=".".join(str(p) for p in err["loc"]) or "order", problem=err["msg"])
+        for err in exc.errors()
+    ]
+
+
+def to_channel_order(
+    order: StoreOrder, *, channel: Channel, account: str, mappings: Mappings
+) -> ChannelOrder | list[FieldProblem]:
+    """The store's order as ``channel.orders.v1``, or every problem: each unmapped line is named
+    (never dropped: the caller keeps the order until a mapping exists), then shape problems."""
+    lines: list[dict[str, Any]] = []
+    problems: list[FieldProblem] = []
+    for i, line in enumerate(order.lines):
+        sku = mappings.sku_of(line)
+        if sku is None:
+            variant = f" (variant {line.variant_id})" if line.variant_id else ""
+            problems.append(
+                FieldProblem(
+                    field=f"lines.{i}.sku",
+                    problem=f"channel SKU {line.channel_sku or '(none)'!r}{variant} on {account} "
+                    "has no mapping to a Dabba SKU",
+                )
+            )
+            continue
+        lines.append({"sku": sku, "quantity": line.quantity, "unit_price_paise": line.unit_price_paise})
+    if problems:
+        return problems
+    try:
+        return ChannelOrder.model_validate(
+            {
+                "channel": channel,
+                "channel_order_id": channel_order_id(account, order.store_order_id),
+                "placed_at": order.placed_at,
+                "customer": {k: v for k, v in order.customer.items() if v is not None},
+                "shipping_address": order.shipping_address,
+                "lines": lines,
+                "shipping_fee_paise": order.shipping_fee_paise,
+                "discount_paise": order.discount_paise,
+                "total_paise": order.total_paise,
+                "payment": order.payment,
+            }
+        )
+    except ValidationError as exc:
+        return _problems(exc)
+
+
+def store_order_json(order: StoreOrder) -> dict[str, Any]:
+    """A store order as JSON, to keep and map again once its SKUs are mapped."""
+    data = asdict(order)
+    data["placed_at"] = order.placed_at.isoformat()
+    data["payment"] = order.payment.model_dump(mode="json")
+    return data
+
+
+def store_order_from_json(data: Mapping[str, Any]) -> StoreOrder:
+    """The inverse of store_order_json."""
+    return StoreOrder(
+        **{
+            **data,
+            "placed_at": datetime.fromisoformat(data["placed_at"]),
+            "payment": Payment.model_validate(data["payment"]),
+            "lines": tuple(StoreLine(**line) for line in data["lines"]),
+        }
+    )
+
+
+def stock_to_show(available_total: int, *, buffer: int) -> int:
+    """What a store should show: what we can sell less the channel's safety buffer, never negative."""
+    return max(0, available_total - buffer)
+
+
+def next_try_in(attempts: int, *, retry_after_s: float | None, max_s: float) -> float:
+    """Seconds before the next try: what the store asked for, else exponential from 1 s, capped."""
+    if retry_after_s is not None:
+        return min(retry_after_s, max_s)
+    return float(min(2 ** max(attempts - 1, 0), max_s))
+
+
+# --- CSV import -----------------------------------------------------------------------------------
+
+CSV_COLUMNS = (
+    "channel_order_id",
+    "placed_at",
+    "customer_name",
+    "phone",
+    "line1",
+    "city",
+    "state",
+    "pincode",
+    "sku",
+    "quantity",
+    "unit_price_paise",
+)
+CSV_OPTIONAL = (
+    "channel",
+    "email",
+    "line2",
+    "landmark",
+    "shipping_fee_paise",
+    "discount_paise",
+    "payment_method",
+    "payment_status",
+    "delivery_speed",
+)
+CSV_CHANNELS = frozenset({Channel.MANUAL, Channel.POS, Channel.WHATSAPP, Channel.WEBSITE, Channel.APP})
+
+# Where each ChannelOrder field comes from in a row, to name the column of a problem.
+_COLUMN_OF = {
+    "channel": "channel",
+    "placed_at": "placed_at",
+    "customer.name": "customer_name",
+    "customer.phone": "phone",
+    "customer.email": "email",
+    "shipping_address.line1": "line1",
+    "shipping_address.line2": "line2",
+    "shipping_address.landmark": "landmark",
+    "shipping_address.city": "city",
+    "shipping_address.state": "state",
+    "shipping_address.pincode": "pincode",
+    "shipping_fee_paise": "shipping_fee_paise",
+    "discount_paise": "discount_paise",
+    "payment.method": "payment_method",
+    "payment.status": "payment_status",
+    "delivery_speed": "delivery_speed",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class CsvImport:
+    """A parsed import: the orders it holds, or every problem as ``row N.column: problem``."""
+
+    orders: tuple[ChannelOrder, ...]
+    problems: tuple[str, ...]
+
+
+def _int(value: str, *, row: int, column: str, problems: list[str]) -> int:
+    try:
+        number = int(value.strip() or "0")
+    except ValueError:
+        problems.append(f"row {row}.{column}: {value!r} is not a whole number")
+        return 0
+    if number < 0:
+        problems.append(f"row {row}.{column}: must not be negative")
+    return number
+
+
+def parse_csv(text: str) -> CsvImport:
+    """Orders from a spreadsheet, one line per row; rows with the same channel_order_id are one order.
+    Rows are numbered as a spreadsheet shows them (the header is row 1). All or nothing: any problem
+    and no order is returned."""
+    reader = csv.DictReader(io.StringIO(text.lstrip("\ufeff")))
+    header = [h.strip() for h in reader.fieldnames or []]
+    missing = [c for c in CSV_COLUMNS if c not in header]
+    if missing:
+        return CsvImport((), tuple(f"row 1.{c}: column missing" for c in missing))
+    problems: list[str] = []
+    grouped: dict[str, list[tuple[int, dict[str, str]]]] = {}
+    for number, raw in enumerate(reader, start=2):
+        row = {k.strip(): (v or "").strip() for k, v in raw.items() if k}
+        if not any(row.values()):
+            continue
+        for column in CSV_COLUMNS:
+            if not row.get(column):
+                problems.append(f"row {number}.{column}: required")
+        grouped.setdefault(row.get("channel_order_id", ""), []).append((number, row))
+    orders: list[ChannelOrder] = []
+    for _, rows in grouped.items():
+        first_no, first = rows[0]
+        lines: list[dict[str, Any]] = []
+        for number, row in rows:
+            quantity = _int(row.get("quantity", ""), row=number, column="quantity", problems=problems)
+            price = _int(
+                row.get("unit_price_paise", ""), row=number, column="unit_price_paise", problems=problems
+            )
+            if quantity == 0:
+                problems.append(f"row {number}.quantity: must be at least 1")
+            lines.append({"sku": row.get("sku", ""), "quantity": quantity, "unit_price_paise": price})
+        shipping = _int(
+            first.get("shipping_fee_paise", ""), row=first_no, column="shipping_fee_paise", problems=problems
+        )
+        discount = _int(
+            first.get("discount_paise", ""), row=first_no, column="discount_paise", problems=problems
+        )
+        total = sum(line["quantity"] * line["unit_price_paise"] for line in lines) + shipping - discount
+        channel = first.get("channel") or Channel.MANUAL.value
+        if channel not in {c.value for c in CSV_CHANNELS}:
+            allowed = ", ".join(sorted(c.value for c in CSV_CHANNELS))
+            problems.append(f"row {first_no}.channel: {channel!r} is not one of {allowed}")
+            continue
+        method = first.get("payment_method") or "cod"
+        try:
+            order = ChannelOrder.model_validate(
+                {
+                    "channel": channel,
+                    "channel_order_id": first.get("channel_order_id"),
+                    "placed_at": first.get("placed_at"),
+                    "customer": {
+                        "name": first.get("customer_name"),
+                        "phone": first.get("phone"),
+                        "email": first.get("email") or None,
+                    },
+                    "shipping_address": {
+                        "line1": first.get("line1"),
+                        "line2": first.get("line2") or None,
+                        "landmark": first.get("landmark") or None,
+                        "city": first.get("city"),
+                        "state": first.get("state"),
+                        "pincode": first.get("pincode"),
+                    },
+                    "lines": lines,
+                    "shipping_fee_paise": shipping,
+                    "discount_paise": discount,
+                    "total_paise": max(total, 0),
+                    "payment": {
+                        "method": method,
+                        "status": first.get("payment_status")
+                        or ("pending" if method == "cod" else "captured"),
+                        "gateway": None if method == "cod" else "manual",
+                        "gateway_payment_id": None,
+                        "amount_paise": max(total, 0),
+                    },
+                    "delivery_speed": first.get("delivery_speed") or "standard",
+                }
+            )
+        except ValidationError as exc:
+            for err in exc.errors():
+                loc = [str(p) for p in err["loc"]]
+                if loc[:1] == ["lines"] and len(loc) >= 3:
+                    number = rows[int(loc[1])][0]
+                    problems.append(f"row {number}.{loc[2]}: {err['msg']}")
+                    continue
+                column = _COLUMN_OF.get(".".join(loc[:2]), ".".join(loc))
+                problems.append(f"row {first_no}.{column}: {err['msg']}")
+            continue
+        orders.append(order)
+    if problems:
+        return CsvImport((), tuple(dict.fromkeys(problems)))
+    return CsvImport(tuple(orders), ())

@@ -1,0 +1,41 @@
+"""Kafka handlers of the channels service: learn Dabba's order id for each order we sent, owe the
+stores a new stock number when a SKU's stock changes, owe a store tracking when its parcel is picked
+up. Each runs inside the consumer's transaction; the store calls happen later (sync.py)."""
+
+from __future__ import annotations
+
+from chassis.consumer import HandlerContext
+from chassis.service import Service
+from contracts import OrderPlaced, ShipmentStatus, ShipmentUpdated, StockChanged
+from services.channels import store
+
+TRACKING_AT = frozenset({ShipmentStatus.PICKED_UP, ShipmentStatus.IN_TRANSIT})
+
+
+def register(service: Service) -> None:
+    """Subscribe the channels handlers."""
+
+    @service.handles(OrderPlaced)
+    async def on_order_placed(ctx: HandlerContext, event: OrderPlaced) -> None:
+        await store.link_order(ctx.conn, event.channel.value, event.channel_order_id, event.order_id)
+
+    @service.handles(StockChanged)
+    async def on_stock_changed(ctx: HandlerContext, event: StockChanged) -> None:
+        await store.owe_stock(ctx.conn, event.sku, event.available_total)
+
+    @service.handles(ShipmentUpdated)
+    async def on_shipment_updated(ctx: HandlerContext, event: ShipmentUpdated) -> None:
+        if event.status not in TRACKING_AT or not event.awb or event.return_id:
+            return
+        origin = await store.channel_order_of(ctx.conn, event.order_id)
+        if origin is None:
+            return  # not an order from one of our stores
+        await store.owe_fulfilment(
+            ctx.conn,
+            shipment_id=event.shipment_id,
+            account=origin["account"],
+            store_order_id=origin["store_order_id"],
+            courier=event.courier,
+            awb=event.awb,
+            tracking_url=event.tracking_url,
+        )

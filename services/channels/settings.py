@@ -1,0 +1,23 @@
+"""Settings of the channels service (environment variables): port, sync pace, provider timeouts.
+
+In development mode (DABBA_MODE, chassis.settings) channels creates the sandbox's two demo stores at
+start and accepts dev-…-local secrets for accounts; in production it refuses them."""
+
+from __future__ import annotations
+
+from pydantic import Field
+
+from chassis.settings import ServiceSettings
+
+
+class ChannelsSettings(ServiceSettings):
+    """Channels: port 8007, how fast owed stock and tracking go out, provider timeouts."""
+
+    http_port: int = 8007
+    shopify_api_version: str = "2026-04"
+    provider_timeout_s: float = 10.0
+    intake_sweep_s: float = Field(
+        default=1.0, description="How often webhooks accepted but not yet processed are picked up."
+    )
+    push_every_s: float = Field(default=0.25, description="How often owed stock levels and tracking go out.")
+    push_retry_max_s: float = Field(default=300.0, description="Longest wait between two tries of a push.")

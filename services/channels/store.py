@@ -1,0 +1,386 @@
+"""SQL of the channels service; plain asyncpg, one function per question or change."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import asyncpg
+
+from chassis.db import Conn
+from services.channels.domain import Mappings
+from services.channels.stores.interface import Account, Delivery, Listing
+
+# --- accounts -------------------------------------------------------------------------------------
+
+_ACCOUNT = """account, platform, base_url, webhook_secret, api_key, api_secret, location_id, stock_buffer"""
+
+
+def _account(row: asyncpg.Record) -> Account:
+    return Account(**dict(row))
+
+
+async def upsert_account(conn: Conn, account: Account, *, enabled: bool = True) -> None:
+    """Create or change a channel account (secrets included)."""
+    await conn.execute(
+        f"""INSERT INTO channel_accounts ({_ACCOUNT}, enabled)
+            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+            ON CONFLICT (account) DO UPDATE
+               SET platform = $2, base_url = $3, webhook_secret = $4, api_key = $5, api_secret = $6,
+                   location_id = $7, stock_buffer = $8, enabled = $9, updated_at = now()""",
+        account.account,
+        account.platform,
+        account.base_url,
+        account.webhook_secret,
+        account.api_key,
+        account.api_secret,
+        account.location_id,
+        account.stock_buffer,
+        enabled,
+    )
+
+
+async def get_account(conn: Conn, account: str) -> Account | None:
+    """An enabled account, with its secrets (for signatures and store calls only)."""
+    row = await conn.fetchrow(
+        f"SELECT {_ACCOUNT} FROM channel_accounts WHERE account = $1 AND enabled", account
+    )
+    return None if row is None else _account(row)
+
+
+async def list_accounts(pool: asyncpg.Pool) -> list[asyncpg.Record]:
+    """Every account without its secrets: only whether each is set."""
+    return await pool.fetch(
+        """SELECT account, platform, base_url, location_id, stock_buffer, enabled, created_at, updated_at,
+                  webhook_secret <> '' AS webhook_secret_set, api_secret <> '' AS api_secret_set
+             FROM channel_accounts ORDER BY account"""
+    )
+
+
+# --- SKU mappings --------------------------------------------------------------------------------
+
+
+async def upsert_mappings(conn: Conn, account: str, rows: list[dict[str, Any]]) -> None:
+    """Map these listings of an account to Dabba SKUs (a listing mapped again is re-pointed)."""
+    await conn.executemany(
+        """INSERT INTO sku_mappings (account, channel_sku, sku, product_id, variant_id, inventory_item_id)
+           VALUES ($1, $2, $3, $4, $5, $6)
+           ON CONFLICT (account, channel_sku) DO UPDATE
+              SET sku = $3, product_id = $4, variant_id = $5, inventory_item_id = $6""",
+        [
+            (
+                account,
+                r["channel_sku"],
+                r["sku"],
+                r.get("product_id"),
+                r.get("variant_id"),
+                r.get("inventory_item_id"),
+            )
+            for r in rows
+        ],
+    )
+
+
+async def mappings_of(conn: Conn, account: str) -> Mappings:
+    rows = await conn.fetch(
+        "SELECT channel_sku, variant_id, sku FROM sku_mappings WHERE account = $1", account
+    )
+    return Mappings(
+        by_channel_sku={r["channel_sku"]: r["sku"] for r in rows},
+        by_variant={r["variant_id"]: r["sku"] for r in rows if r["variant_id"]},
+    )
+
+
+async def list_mappings(pool: asyncpg.Pool, account: str) -> list[asyncpg.Record]:
+    return await pool.fetch(
+        """SELECT channel_sku, sku, product_id, variant_id, inventory_item_id
+             FROM sku_mappings WHERE account = $1 ORDER BY channel_sku""",
+        account,
+    )
+
+
+# --- webhook receipts ----------------------------------------------------------------------------
+
+
+async def insert_receipt(conn: Conn, account: str, delivery: Delivery) -> bool:
+    """Keep a verified webhook; False when this delivery id was already received (a retry)."""
+    status = await conn.execute(
+        """INSERT INTO webhook_receipts (account, delivery_id, topic, body) VALUES ($1, $2, $3, $4)
+           ON CONFLICT (account, delivery_id) DO NOTHING""",
+        account,
+        delivery.delivery_id,
+        delivery.topic,
+        delivery.body,
+    )
+    return bool(status == "INSERT 0 1")
+
+
+async def claim_receipts(
+    conn: Conn, *, limit: int, account: str | None = None, delivery_id: str | None = None
+) -> list[asyncpg.Record]:
+    """Unprocessed receipts, oldest first, locked so another worker skips them."""
+    return await conn.fetch(
+        """SELECT r.account, r.delivery_id, r.topic, r.body, a.platform
+             FROM webhook_receipts r JOIN channel_accounts a USING (account)
+            WHERE r.processed_at IS NULL
+              AND ($2::text IS NULL OR r.account = $2) AND ($3::text IS NULL OR r.delivery_id = $3)
+            ORDER BY r.received_at LIMIT $1
+              FOR UPDATE OF r SKIP LOCKED""",
+        limit,
+        account,
+        delivery_id,
+    )
+
+
+async def finish_receipt(conn: Conn, account: str, delivery_id: str, outcome: str) -> None:
+    await conn.execute(
+        """UPDATE webhook_receipts SET processed_at = now(), outcome = $3
+            WHERE account = $1 AND delivery_id = $2""",
+        account,
+        delivery_id,
+        outcome,
+    )
+
+
+# --- channel orders ------------------------------------------------------------------------------
+
+
+async def lock_channel_order(conn: Conn, account: str, store_order_id: str) -> asyncpg.Record | None:
+    return await conn.fetchrow(
+        "SELECT * FROM channel_orders WHERE account = $1 AND store_order_id = $2 FOR UPDATE",
+        account,
+        store_order_id,
+    )
+
+
+async def insert_channel_order(
+    conn: Conn,
+    *,
+    account: str,
+    store_order_id: str,
+    channel: str,
+    channel_order_id: str,
+    status: str,
+    problems: list[dict[str, str]],
+    store_order: dict[str, Any],
+    cancelled: bool = False,
+) -> bool:
+    """Record an order a store sent; False if this store's order is already known."""
+    result = await conn.execute(
+        """INSERT INTO channel_orders (account, store_order_id, channel, channel_order_id, status, problems,
+                                       store_order, cancelled_on_store_at)
+           VALUES ($1, $2, $3, $4, $5, $6::jsonb, $7::jsonb, CASE WHEN $8 THEN now() END)
+           ON CONFLICT DO NOTHING""",
+        account,
+        store_order_id,
+        channel,
+        channel_order_id,
+        status,
+        json.dumps(problems),
+        json.dumps(store_order),
+        cancelled,
+    )
+    return bool(result == "INSERT 0 1")
+
+
+async def set_channel_order_status(
+    conn: Conn, account: str, store_order_id: str, *, status: str, problems: list[dict[str, str]]
+) -> None:
+    await conn.execute(
+        """UPDATE channel_orders SET status = $3, problems = $4::jsonb, updated_at = now()
+            WHERE account = $1 AND store_order_id = $2""",
+        account,
+        store_order_id,
+        status,
+        json.dumps(problems),
+    )
+
+
+async def mark_cancelled_on_store(conn: Conn, account: str, store_order_id: str) -> None:
+    await conn.execute(
+        """UPDATE channel_orders SET cancelled_on_store_at = coalesce(cancelled_on_store_at, now()),
+                                     updated_at = now()
+            WHERE account = $1 AND store_order_id = $2""",
+        account,
+        store_order_id,
+    )
+
+
+async def unmapped_orders(conn: Conn, account: str) -> list[asyncpg.Record]:
+    return await conn.fetch(
+        """SELECT * FROM channel_orders WHERE account = $1 AND status = 'unmapped'
+            ORDER BY received_at FOR UPDATE SKIP LOCKED""",
+        account,
+    )
+
+
+async def link_order(conn: Conn, channel: str, channel_order_id: str, order_id: str) -> None:
+    """Orders placed one of our channel orders under this id."""
+    await conn.execute(
+        """UPDATE channel_orders SET order_id = $3, updated_at = now()
+            WHERE channel = $1 AND channel_order_id = $2 AND order_id IS DISTINCT FROM $3""",
+        channel,
+        channel_order_id,
+        order_id,
+    )
+
+
+async def channel_order_of(conn: Conn, order_id: str) -> asyncpg.Record | None:
+    return await conn.fetchrow(
+        "SELECT account, store_order_id FROM channel_orders WHERE order_id = $1 AND account <> 'csv'",
+        order_id,
+    )
+
+
+async def list_channel_orders(
+    pool: asyncpg.Pool, *, account: str | None, status: str | None, limit: int
+) -> list[asyncpg.Record]:
+    return await pool.fetch(
+        """SELECT account, store_order_id, channel, channel_order_id, status, problems, order_id,
+                  cancelled_on_store_at, received_at, updated_at
+             FROM channel_orders
+            WHERE ($1::text IS NULL OR account = $1) AND ($2::text IS NULL OR status = $2)
+            ORDER BY received_at DESC LIMIT $3""",
+        account,
+        status,
+        limit,
+    )
+
+
+# --- stock owed to the stores --------------------------------------------------------------------
+
+
+async def owe_stock(conn: Conn, sku: str, available_total: int) -> int:
+    """Every listing of this SKU should now show its account's share; returns how many listings.
+    A newer number overwrites an unsent one: the push sends only the latest."""
+    result = await conn.execute(
+        """INSERT INTO stock_pushes (account, channel_sku, sku, quantity)
+           SELECT m.account, m.channel_sku, m.sku, greatest(0, $2 - a.stock_buffer)
+             FROM sku_mappings m JOIN channel_accounts a USING (account)
+            WHERE m.sku = $1 AND a.enabled
+           ON CONFLICT (account, channel_sku) DO UPDATE
+              SET quantity = excluded.quantity, version = stock_pushes.version + 1, changed_at = now(),
+                  next_try_at = least(stock_pushes.next_try_at, now())""",
+        sku,
+        available_total,
+    )
+    return int(result.split()[-1])
+
+
+async def claim_stock(conn: Conn, *, limit: int) -> list[asyncpg.Record]:
+    """Stock levels owed and due, locked for this push; with each listing's ids."""
+    return await conn.fetch(
+        """SELECT p.account, p.channel_sku, p.sku, p.quantity, p.version, p.attempts, p.changed_at,
+                  m.product_id, m.variant_id, m.inventory_item_id
+             FROM stock_pushes p JOIN sku_mappings m USING (account, channel_sku)
+            WHERE p.version > p.pushed_version AND p.next_try_at <= now()
+              AND (p.claimed_at IS NULL OR p.claimed_at < now() - interval '60 seconds')
+            ORDER BY p.account, p.changed_at LIMIT $1
+              FOR UPDATE OF p SKIP LOCKED""",
+        limit,
+    )
+
+
+async def mark_stock_claimed(conn: Conn, keys: list[tuple[str, str]]) -> None:
+    await conn.executemany(
+        "UPDATE stock_pushes SET claimed_at = now() WHERE account = $1 AND channel_sku = $2", keys
+    )
+
+
+async def stock_pushed(conn: Conn, rows: list[tuple[str, str, int, int | None]]) -> None:
+    """(account, channel_sku, version sent, quantity the store read back)."""
+    await conn.executemany(
+        """UPDATE stock_pushes
+              SET pushed_version = greatest(pushed_version, $3), confirmed_quantity = $4,
+                  confirmed_at = now(), claimed_at = NULL, attempts = 0, last_error = NULL
+            WHERE account = $1 AND channel_sku = $2""",
+        rows,
+    )
+
+
+async def stock_failed(conn: Conn, keys: list[tuple[str, str]], *, error: str, wait_s: float) -> None:
+    await conn.executemany(
+        """UPDATE stock_pushes
+              SET claimed_at = NULL, attempts = attempts + 1, last_error = $3,
+                  next_try_at = now() + make_interval(secs => $4)
+            WHERE account = $1 AND channel_sku = $2""",
+        [(a, c, error, wait_s) for a, c in keys],
+    )
+
+
+async def list_stock(pool: asyncpg.Pool, account: str) -> list[asyncpg.Record]:
+    return await pool.fetch(
+        """SELECT channel_sku, sku, quantity, confirmed_quantity, confirmed_at,
+                  version > pushed_version AS owed, attempts, last_error
+             FROM stock_pushes WHERE account = $1 ORDER BY channel_sku""",
+        account,
+    )
+
+
+def listing_of(row: asyncpg.Record) -> Listing:
+    return Listing(
+        channel_sku=row["channel_sku"],
+        product_id=row["product_id"],
+        variant_id=row["variant_id"],
+        inventory_item_id=row["inventory_item_id"],
+    )
+
+
+# --- tracking owed to the stores -----------------------------------------------------------------
+
+
+async def owe_fulfilment(
+    conn: Conn,
+    *,
+    shipment_id: str,
+    account: str,
+    store_order_id: str,
+    courier: str,
+    awb: str,
+    tracking_url: str | None,
+) -> None:
+    await conn.execute(
+        """INSERT INTO fulfilment_pushes (shipment_id, account, store_order_id, courier, awb, tracking_url)
+           VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (shipment_id) DO NOTHING""",
+        shipment_id,
+        account,
+        store_order_id,
+        courier,
+        awb,
+        tracking_url,
+    )
+
+
+async def claim_fulfilments(conn: Conn, *, limit: int) -> list[asyncpg.Record]:
+    rows = await conn.fetch(
+        """SELECT * FROM fulfilment_pushes
+            WHERE done_at IS NULL AND next_try_at <= now()
+              AND (claimed_at IS NULL OR claimed_at < now() - interval '60 seconds')
+            ORDER BY created_at LIMIT $1 FOR UPDATE SKIP LOCKED""",
+        limit,
+    )
+    await conn.executemany(
+        "UPDATE fulfilment_pushes SET claimed_at = now() WHERE shipment_id = $1",
+        [(r["shipment_id"],) for r in rows],
+    )
+    return rows
+
+
+async def fulfilment_done(conn: Conn, shipment_id: str) -> None:
+    await conn.execute(
+        """UPDATE fulfilment_pushes SET done_at = now(), claimed_at = NULL, last_error = NULL
+            WHERE shipment_id = $1""",
+        shipment_id,
+    )
+
+
+async def fulfilment_failed(conn: Conn, shipment_id: str, *, error: str, wait_s: float) -> None:
+    await conn.execute(
+        """UPDATE fulfilment_pushes
+              SET claimed_at = NULL, attempts = attempts + 1, last_error = $2,
+                  next_try_at = now() + make_interval(secs => $3)
+            WHERE shipment_id = $1""",
+        shipment_id,
+        error,
+        wait_s,
+    )

@@ -1,0 +1,113 @@
+"""What the store adapters share: money strings to paise, Indian state codes to names, and how an
+HTTP answer from a store becomes a StoreError (retryable on 429/5xx, honouring Retry-After)."""
+
+from __future__ import annotations
+
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+import httpx
+
+from services.channels.stores.interface import StoreError, StoreUnreadable
+
+# ISO 3166-2:IN subdivision codes as stores send them (WooCommerce's list, Shopify's province_code),
+# with the older codes still seen (OR, UK, CT, TS).
+STATES = {
+    "AN": "Andaman and Nicobar Islands",
+    "AP": "Andhra Pradesh",
+    "AR": "Arunachal Pradesh",
+    "AS": "Assam",
+    "BR": "Bihar",
+    "CH": "Chandigarh",
+    "CG": "Chhattisgarh",
+    "CT": "Chhattisgarh",
+    "DH": "Dadra and Nagar Haveli and Daman and Diu",
+    "DN": "Dadra and Nagar Haveli",
+    "DD": "Daman and Diu",
+    "DL": "Delhi",
+    "GA": "Goa",
+    "GJ": "Gujarat",
+    "HR": "Haryana",
+    "HP": "Himachal Pradesh",
+    "JK": "Jammu and Kashmir",
+    "JH": "Jharkhand",
+    "KA": "Karnataka",
+    "KL": "Kerala",
+    "LA": "Ladakh",
+    "LD": "Lakshadweep",
+    "MP": "Madhya Pradesh",
+    "MH": "Maharashtra",
+    "MN": "Manipur",
+    "ML": "Meghalaya",
+    "MZ": "Mizoram",
+    "NL": "Nagaland",
+    "OD": "Odisha",
+    "OR": "Odisha",
+    "PB": "Punjab",
+    "PY": "Puducherry",
+    "RJ": "Rajasthan",
+    "SK": "Sikkim",
+    "TN": "Tamil Nadu",
+    "TG": "Telangana",
+    "TS": "Telangana",
+    "TR": "Tripura",
+    "UP": "Uttar Pradesh",
+    "UK": "Uttarakhand",
+    "UT": "Uttarakhand",
+    "WB": "West Bengal",
+}
+
+
+def state_name(code_or_name: str | None) -> str | None:
+    """A state by name, whether the store sent a code (MH, IN-MH) or the name itself."""
+    if not code_or_name:
+        return None
+    code = code_or_name.strip().upper().removeprefix("IN-")
+    return STATES.get(code, code_or_name.strip())
+
+
+def to_paise(amount: Any, *, field: str) -> int:
+    """A store's money ("349.00", 349, "349") in paise; StoreUnreadable naming the field if it is not."""
+    if amount is None or amount == "":
+        return 0
+    try:
+        value = Decimal(str(amount))
+    except InvalidOperation:
+        raise StoreUnreadable(f"{field}: {amount!r} is not an amount") from None
+    paise = value * 100
+    if paise != paise.to_integral_value() or paise < 0:
+        raise StoreUnreadable(f"{field}: {amount!r} is not a whole number of paise")
+    return int(paise)
+
+
+def full_name(*parts: str | None) -> str:
+    return " ".join(p.strip() for p in parts if p and p.strip())
+
+
+def retry_after(response: httpx.Response) -> float | None:
+    """Seconds the store asked us to wait (Retry-After), if it said."""
+    raw = response.headers.get("Retry-After")
+    try:
+        return max(0.0, float(raw)) if raw is not None else None
+    except ValueError:
+        return None
+
+
+def check(response: httpx.Response, what: str) -> Any:
+    """The JSON of a 2xx answer; StoreError otherwise, retryable on 429 and 5xx."""
+    if response.status_code == 429 or response.status_code >= 500:
+        raise StoreError(
+            f"{what}: HTTP {response.status_code}", retry_after_s=retry_after(response), retryable=True
+        )
+    if response.status_code >= 400:
+        raise StoreError(f"{what}: HTTP {response.status_code} {response.text[:300]}", retryable=False)
+    return response.json()
+
+
+async def call(client: httpx.AsyncClient, method: str, url: str, what: str, **kwargs: Any) -> Any:
+    """One HTTP call to a store: a network failure is a retryable StoreError."""
+    try:
+        response = await client.request(method, url, **kwargs)
+    except httpx.HTTPError as exc:
+        raise StoreError(f"{what}: {type(exc).__name__}: {exc}", retryable=True) from exc
+    return check(response, what)

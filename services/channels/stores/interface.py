@@ -1,0 +1,146 @@
+"""What channels needs from any store platform: read its signed webhooks as orders, set stock on
+its listings, put tracking on its orders. Each platform's adapter speaks its documented API behind
+this one Protocol; credentials and base URLs come per channel account (a seller may have two stores).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Protocol
+
+from contracts import Payment
+
+
+@dataclass(frozen=True, slots=True)
+class Account:
+    """One store of the seller's, as the adapters need it; secrets never leave this object."""
+
+    account: str
+    platform: str
+    base_url: str
+    webhook_secret: str = field(repr=False)
+    api_key: str = field(default="", repr=False)
+    api_secret: str = field(default="", repr=False)
+    location_id: str | None = None
+    stock_buffer: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class StoreLine:
+    """One line as the store sent it: its own SKU and listing ids, not yet a Dabba SKU."""
+
+    channel_sku: str
+    quantity: int
+    unit_price_paise: int
+    variant_id: str | None = None
+    title: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class StoreOrder:
+    """An order as a store sent it, in our terms (paise, E.164-ish phone, state by name)."""
+
+    store_order_id: str
+    """The store's own id of the order: the same id twice is the same order."""
+    name: str
+    """What the seller sees in the store's admin, e.g. #1001."""
+    placed_at: datetime
+    customer: dict[str, str | None]
+    shipping_address: dict[str, str | None]
+    lines: tuple[StoreLine, ...]
+    shipping_fee_paise: int
+    discount_paise: int
+    total_paise: int
+    payment: Payment
+    cancelled: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Delivery:
+    """A verified webhook: its delivery id (for dropping repeats), its topic, its raw body."""
+
+    delivery_id: str
+    topic: str
+    body: bytes
+
+
+@dataclass(frozen=True, slots=True)
+class Listing:
+    """Where one SKU's stock lives on a store."""
+
+    channel_sku: str
+    product_id: str | None = None
+    variant_id: str | None = None
+    inventory_item_id: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class StockLevel:
+    """A quantity a store should show for a listing."""
+
+    listing: Listing
+    quantity: int
+
+
+@dataclass(frozen=True, slots=True)
+class Tracking:
+    """A parcel handed to a courier: what the store's order should show."""
+
+    courier: str
+    awb: str
+    url: str | None
+
+
+class WebhookRefused(Exception):
+    """A webhook whose signature does not verify (401) or which cannot be read (400)."""
+
+    def __init__(self, problem: str, *, status: int = 401) -> None:
+        super().__init__(problem)
+        self.status = status
+
+
+class StoreUnreadable(Exception):
+    """A verified webhook whose body is not an order we can read; kept, never dropped."""
+
+
+class StoreError(Exception):
+    """A store refused or could not take a call; ``retry_after_s`` when it said how long to wait."""
+
+    def __init__(self, message: str, *, retry_after_s: float | None = None, retryable: bool = True) -> None:
+        super().__init__(message)
+        self.retry_after_s = retry_after_s
+        self.retryable = retryable
+
+
+class StoreAdapter(Protocol):
+    """A store platform's API: its webhooks in, stock and tracking out."""
+
+    platform: str
+    """The platform's code, which is also the ``channel`` of its orders: ``shopify``."""
+
+    max_stock_batch: int
+    """How many stock levels one call may carry (Shopify 250, WooCommerce 100)."""
+
+    def verify_webhook(self, account: Account, headers: Mapping[str, str], body: bytes) -> Delivery:
+        """Check the signature over the raw body with the account's secret, before anything parses it.
+
+        Raises WebhookRefused when the signature is missing or wrong, or a header we need is absent."""
+        ...
+
+    def read_order(self, delivery: Delivery) -> StoreOrder | None:
+        """The order a verified webhook carries; None for topics that carry no order news.
+
+        Raises StoreUnreadable when the body is not an order of this platform's documented shape."""
+        ...
+
+    async def set_stock(self, account: Account, levels: list[StockLevel]) -> dict[str, int]:
+        """Set these quantities (at most max_stock_batch) and return what the store now shows,
+        read back, by channel SKU. Raises StoreError (retryable on 429/5xx, honouring Retry-After)."""
+        ...
+
+    async def fulfil(self, account: Account, store_order_id: str, tracking: Tracking) -> None:
+        """Tell the store the order left with this courier and AWB; idempotent per AWB.
+        Raises StoreError."""
+        ...

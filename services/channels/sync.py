@@ -1,0 +1,95 @@
+"""Stock and tracking out to the stores, each call outside any transaction: claim what is owed in
+one short transaction, call the store, record what it confirmed in another (ADR 40's shape).
+A burst of changes to one SKU is one push of the final number; a store that answers 429/5xx is
+tried again after what it asked for, else exponential backoff.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from itertools import islice
+
+from chassis.logging import get_logger
+from chassis.service import Service
+from services.channels import domain, store
+from services.channels.settings import ChannelsSettings
+from services.channels.stores.interface import StockLevel, StoreAdapter, StoreError, Tracking
+
+log = get_logger(__name__)
+
+
+async def push_stock(service: Service, settings: ChannelsSettings, adapters: dict[str, StoreAdapter]) -> int:
+    """Send owed stock levels, a batch per account; returns how many levels the stores confirmed."""
+    async with service.pool.acquire() as conn, conn.transaction():
+        rows = await store.claim_stock(conn, limit=1000)
+        await store.mark_stock_claimed(conn, [(r["account"], r["channel_sku"]) for r in rows])
+    by_account = defaultdict(list)
+    for row in rows:
+        by_account[row["account"]].append(row)
+    confirmed = 0
+    for name, owed in by_account.items():
+        async with service.pool.acquire() as conn:
+            account = await store.get_account(conn, name)
+        if account is None:
+            continue
+        adapter = adapters[account.platform]
+        it = iter(owed)
+        while batch := list(islice(it, adapter.max_stock_batch)):
+            keys = [(r["account"], r["channel_sku"]) for r in batch]
+            levels = [StockLevel(listing=store.listing_of(r), quantity=r["quantity"]) for r in batch]
+            try:
+                shown = await adapter.set_stock(account, levels)
+            except StoreError as exc:
+                attempts = max(r["attempts"] for r in batch) + 1
+                wait = domain.next_try_in(
+                    attempts, retry_after_s=exc.retry_after_s, max_s=settings.push_retry_max_s
+                )
+                async with service.pool.acquire() as conn:
+                    await store.stock_failed(conn, keys, error=str(exc)[:500], wait_s=wait)
+                log.warning(
+                    "stock push failed", account=name, levels=len(batch), error=str(exc), retry_in_s=wait
+                )
+                continue
+            async with service.pool.acquire() as conn:
+                await store.stock_pushed(
+                    conn,
+                    [
+                        (r["account"], r["channel_sku"], r["version"], shown.get(r["channel_sku"]))
+                        for r in batch
+                    ],
+                )
+            confirmed += sum(1 for r in batch if shown.get(r["channel_sku"]) == r["quantity"])
+            log.info("stock pushed", account=name, levels=len(batch))
+    return confirmed
+
+
+async def push_fulfilments(
+    service: Service, settings: ChannelsSettings, adapters: dict[str, StoreAdapter]
+) -> int:
+    """Put tracking on store orders whose parcels were picked up; returns how many were done."""
+    async with service.pool.acquire() as conn, conn.transaction():
+        rows = await store.claim_fulfilments(conn, limit=50)
+    done = 0
+    for row in rows:
+        async with service.pool.acquire() as conn:
+            account = await store.get_account(conn, row["account"])
+        if account is None:
+            continue
+        tracking = Tracking(courier=row["courier"], awb=row["awb"], url=row["tracking_url"])
+        try:
+            await adapters[account.platform].fulfil(account, row["store_order_id"], tracking)
+        except StoreError as exc:
+            wait = domain.next_try_in(
+                row["attempts"] + 1, retry_after_s=exc.retry_after_s, max_s=settings.push_retry_max_s
+            )
+            async with service.pool.acquire() as conn:
+                await store.fulfilment_failed(conn, row["shipment_id"], error=str(exc)[:500], wait_s=wait)
+            log.warning(
+                "tracking push failed", shipment_id=row["shipment_id"], error=str(exc), retry_in_s=wait
+            )
+            continue
+        async with service.pool.acquire() as conn:
+            await store.fulfilment_done(conn, row["shipment_id"])
+        done += 1
+        log.info("tracking pushed", shipment_id=row["shipment_id"], account=row["account"], awb=row["awb"])
+    return done

@@ -1,0 +1,189 @@
+"""Store orders in and stock out through the real stack: the sandbox's Shopify and WooCommerce
+stores send signed webhooks to channels, orders places what channels publishes, and a stock change
+in inventory reaches the store's own number."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import json
+from typing import Any
+
+import httpx
+import pytest
+
+from deploy.local.ports import dev_headers
+from deploy.local.stack import Stack
+from tests.conftest import Tap, body_has
+from tests.helpers import db_fetch, seed_stock, unique, url, wait_until
+
+pytestmark = pytest.mark.e2e
+
+SECRET = "a-store-webhook-secret"
+
+
+async def open_store(platform: str, *, skus: dict[str, str], buffer: int = 0) -> tuple[str, dict[str, Any]]:
+    """A new channel account on a new sandbox store selling these SKUs (channel SKU → Dabba SKU)."""
+    account = unique("t").lower()
+    async with httpx.AsyncClient(timeout=10) as http:
+        r = await http.put(
+            url("sandbox", f"/_sandbox/{platform}/{account}"),
+            json={
+                "webhook_url": url("channels", f"/webhooks/{platform}/{account}"),
+                "webhook_secret": SECRET,
+                "products": [
+                    {"sku": channel_sku, "price_paise": 34900, "available": 50} for channel_sku in skus
+                ],
+            },
+        )
+        r.raise_for_status()
+        products = {p["sku"]: p for p in r.json()["products"]}
+        r = await http.put(
+            url("channels", f"/accounts/{account}"),
+            headers=dev_headers("admin"),
+            json={
+                "platform": platform,
+                "base_url": url("sandbox", f"/{platform}/{account}"),
+                "webhook_secret": SECRET,
+                "api_key": "ck_test_key",
+                "api_secret": "test-access-token",
+                "location_id": "1" if platform == "shopify" else None,
+                "stock_buffer": buffer,
+            },
+        )
+        r.raise_for_status()
+        mapped = [
+            {
+                "channel_sku": channel_sku,
+                "sku": sku,
+                "product_id": str(products[channel_sku]["product_id"]),
+                "variant_id": str(products[channel_sku]["variant_id"]),
+                "inventory_item_id": str(products[channel_sku]["inventory_item_id"]),
+            }
+            for channel_sku, sku in skus.items()
+            if sku
+        ]
+        if mapped:
+            r = await http.put(
+                url("channels", f"/accounts/{account}/mappings"), headers=dev_headers("ops"), json=mapped
+            )
+            r.raise_for_status()
+    return account, products
+
+
+async def buy(platform: str, account: str, channel_sku: str, **extra: Any) -> dict[str, Any]:
+    async with httpx.AsyncClient(timeout=20) as http:
+        r = await http.post(
+            url("sandbox", f"/_sandbox/{platform}/{account}/orders"),
+            json={"lines": [{"sku": channel_sku, "quantity": 1}], "cod": True, **extra},
+        )
+        r.raise_for_status()
+        return r.json()  # type: ignore[no-any-return]
+
+
+async def channel_order(account: str, store_order_id: str) -> dict[str, Any] | None:
+    rows = await db_fetch(
+        "channels",
+        "SELECT * FROM channel_orders WHERE account = $1 AND store_order_id = $2",
+        account,
+        store_order_id,
+    )
+    return dict(rows[0]) if rows else None
+
+
+async def test_a_signed_shopify_order_delivered_three_times_is_one_order(stack: Stack, tap: Tap) -> None:
+    sku = unique("TEA")
+    await seed_stock(sku, {"GGN1": 20})
+    account, _ = await open_store("shopify", skus={"ASSAM": sku})
+
+    placed = await buy("shopify", account, "ASSAM", delivery="twice")
+    async with httpx.AsyncClient(timeout=10) as http:  # Shopify retries the same delivery later
+        r = await http.post(
+            url(
+                "sandbox",
+                f"/_sandbox/shopify/{account}/webhooks/{placed['webhook']['delivery_id']}/redeliver",
+            )
+        )
+        assert r.json()["status_codes"] == [200, 200, 200]
+
+    coid = f"{account}-{placed['id']}"
+    await tap.wait_for("orders.placed.v1", body_has(channel_order_id=coid), timeout=60)
+    rows = await db_fetch("orders", "SELECT status FROM orders WHERE channel_order_id = $1", coid)
+    assert len(rows) == 1
+    assert len(tap.find("channel.orders.v1", body_has(channel_order_id=coid))) == 1
+    receipts = await db_fetch("channels", "SELECT outcome FROM webhook_receipts WHERE account = $1", account)
+    assert [r["outcome"] for r in receipts] == ["sent"]
+
+
+async def test_a_forged_shopify_webhook_is_refused_and_nothing_is_written(stack: Stack, tap: Tap) -> None:
+    sku = unique("TEA")
+    account, _products = await open_store("shopify", skus={"ASSAM": sku})
+    body = json.dumps(
+        {"id": 777001, "line_items": [{"sku": "ASSAM", "quantity": 1, "price": "1.00"}]}
+    ).encode()
+    forged = base64.b64encode(hmac.new(b"guessed-secret", body, hashlib.sha256).digest()).decode()
+    async with httpx.AsyncClient(timeout=10) as http:
+        r = await http.post(
+            url("channels", f"/webhooks/shopify/{account}"),
+            content=body,
+            headers={
+                "X-Shopify-Hmac-Sha256": forged,
+                "X-Shopify-Webhook-Id": "forged-1",
+                "X-Shopify-Topic": "orders/create",
+                "Content-Type": "application/json",
+            },
+        )
+    assert r.status_code == 401
+    assert r.json()["problems"][0]["field"] == "headers"
+    assert await db_fetch("channels", "SELECT 1 FROM webhook_receipts WHERE account = $1", account) == []
+    assert await channel_order(account, "777001") is None
+    assert tap.find("channel.orders.v1", body_has(channel_order_id=f"{account}-777001")) == []
+
+
+async def test_a_woocommerce_order_becomes_one_order(stack: Stack, tap: Tap) -> None:
+    sku = unique("MUG")
+    await seed_stock(sku, {"GGN1": 20})
+    account, _ = await open_store("woocommerce", skus={"MUG-BLUE": sku})
+    placed = await buy("woocommerce", account, "MUG-BLUE", delivery="twice")
+    coid = f"{account}-{placed['id']}"
+    [event] = await tap.wait_for("orders.placed.v1", body_has(channel_order_id=coid), timeout=60)
+    assert json.loads(event.value)["channel"] == "woocommerce"
+    assert len(await db_fetch("orders", "SELECT 1 FROM orders WHERE channel_order_id = $1", coid)) == 1
+
+
+async def test_an_unmapped_sku_holds_the_order_naming_it_until_it_is_mapped(stack: Stack, tap: Tap) -> None:
+    sku = unique("TEA")
+    await seed_stock(sku, {"GGN1": 20})
+    account, _products = await open_store("shopify", skus={"NEW-BLEND": ""})
+    placed = await buy("shopify", account, "NEW-BLEND")
+    held = await wait_until(lambda: channel_order(account, str(placed["id"])), what="the held order")
+    assert held["status"] == "unmapped"
+    assert "'NEW-BLEND'" in json.loads(held["problems"])[0]["problem"]
+
+    async with httpx.AsyncClient(timeout=10, headers=dev_headers("ops")) as http:
+        r = await http.put(
+            url("channels", f"/accounts/{account}/mappings"), json=[{"channel_sku": "NEW-BLEND", "sku": sku}]
+        )
+    assert [o["store_order_id"] for o in r.json()["orders_sent"]] == [str(placed["id"])]
+    await tap.wait_for("orders.placed.v1", body_has(channel_order_id=f"{account}-{placed['id']}"), timeout=60)
+
+
+async def test_a_stock_change_reaches_each_store_less_its_buffer(stack: Stack) -> None:
+    sku = unique("TEA")
+    shop, _ = await open_store("shopify", skus={"ASSAM": sku})
+    woo, _ = await open_store("woocommerce", skus={"ASSAM-WOO": sku}, buffer=2)
+    await seed_stock(sku, {"BOM1": 7, "GGN1": 5})
+
+    async def store_shows(platform: str, account: str, channel_sku: str, wanted: int) -> bool | None:
+        async with httpx.AsyncClient(timeout=10) as http:
+            stock = (await http.get(url("sandbox", f"/_sandbox/{platform}/{account}"))).json()["stock"]
+        return True if stock[channel_sku] == wanted else None
+
+    await wait_until(lambda: store_shows("shopify", shop, "ASSAM", 12), what="Shopify to show 12", timeout=60)
+    await wait_until(
+        lambda: store_shows("woocommerce", woo, "ASSAM-WOO", 10), what="WooCommerce to show 10", timeout=60
+    )
+    async with httpx.AsyncClient(timeout=10, headers=dev_headers("viewer")) as http:
+        [row] = (await http.get(url("channels", f"/accounts/{shop}/stock"))).json()["items"]
+    assert (row["quantity"], row["confirmed_quantity"], row["owed"]) == (12, 12, False)
