@@ -34,7 +34,7 @@ pytestmark = pytest.mark.e2e
 
 EXAMPLES = int(os.environ.get("DABBA_FUZZ_EXAMPLES") or 6)
 SCENARIOS = int(os.environ.get("DABBA_FUZZ_SCENARIOS") or 5)
-SERVICES = ("orders", "routing", "inventory", "shipping", "notifications", "returns")
+SERVICES = ("orders", "routing", "inventory", "shipping", "notifications", "returns", "channels")
 READ_ONLY = {"notifications"}  # creates nothing over HTTP, so it has no links to follow
 CHECKS = [not_a_server_error]
 FAST = settings(
@@ -51,6 +51,7 @@ REFERENCE = {
     "inventory": ("items",),
     "shipping": ("sku_dimensions", "serviceability", "rate_cards", "pickup_locations"),
     "returns": ("return_skus", "return_categories"),  # what refers to a category first
+    "channels": ("sku_mappings", "channel_accounts"),
 }
 
 # What a lost or partial write would leave behind, per service: each query must find nothing.
