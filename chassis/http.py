@@ -149,6 +149,9 @@ def field_problems(exc: RequestValidationError) -> list[dict[str, str]]:
     return problems
 
 
+_FORMS = ("application/x-www-form-urlencoded", "multipart/form-data")
+
+
 async def refuse_control_characters(request: Request) -> None:
     """Every route's first dependency: text with NUL or control characters answers 422 naming the field.
 
@@ -158,8 +161,18 @@ async def refuse_control_characters(request: Request) -> None:
     problems = [(name, p) for name, value in params if (p := text.text_problem(str(value))) is not None]
     route = request.scope.get("route")
     signed = route is not None and (route_auth(route.dependant) or ("",))[0] == "signature"
-    if not signed:
-        problems += text.body_problems(await request.body(), request.headers.get("content-type", ""))
+    content_type = request.headers.get("content-type", "")
+    if not signed and content_type.startswith(_FORMS):
+        # A form route's body was already parsed (FastAPI reads it before dependencies): read the
+        # cached form, since the raw stream is spent; each field is checked by the same rule.
+        form = await request.form()
+        problems += [
+            (name, p)
+            for name, value in form.multi_items()
+            if isinstance(value, str) and (p := text.text_problem(value)) is not None
+        ]
+    elif not signed:
+        problems += text.body_problems(await request.body(), content_type)
     if problems:
         raise Refusal.of(problems)
 

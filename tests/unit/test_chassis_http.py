@@ -7,7 +7,7 @@ from typing import Any
 
 import httpx
 import pytest
-from fastapi import APIRouter, FastAPI
+from fastapi import APIRouter, FastAPI, Form
 from pydantic import BaseModel, Field
 
 from chassis.auth import Role, parse_keys, require
@@ -42,6 +42,10 @@ def _app() -> FastAPI:
     @router.get("/items/{sku}")
     async def item(sku: str) -> dict[str, str]:
         raise Refusal.of([("sku", "unknown"), ("warehouse", "unknown")], status=404, error="unknown stock")
+
+    @router.post("/notes")
+    async def note(text: str = Form(...)) -> dict[str, str]:
+        return {"text": text}
 
     app.include_router(router)
     return app
@@ -106,6 +110,13 @@ async def test_every_4xx_answers_the_one_error_body_naming_a_field(
     body = ErrorBody.model_validate(r.json())
     assert set(r.json()) == {"error", "problems"}
     assert body.error == error and body.problems[0].field == field
+
+
+async def test_a_form_route_is_read_once_and_its_fields_follow_the_text_rule() -> None:
+    ok = await _call("POST", "/notes", data={"text": "left at the gate"})
+    assert ok.status_code == 200 and ok.json() == {"text": "left at the gate"}
+    refused = await _call("POST", "/notes", data={"text": "left\x00at the gate"})
+    assert refused.status_code == 422 and refused.json()["problems"][0]["field"] == "text"
 
 
 async def test_a_refusal_of_several_problems_names_each_and_the_actor_is_role_and_name() -> None:
