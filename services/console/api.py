@@ -18,7 +18,7 @@ from fastapi.templating import Jinja2Templates
 
 from contracts import Channel, OrderStatus, PaymentMethod
 from services.console import sessions, store
-from services.console.domain import metrics
+from services.console.domain import fix, metrics
 from services.console.domain.decisions import (
     TABS,
     decode_cursor,
@@ -277,6 +277,83 @@ async def order_action(
         service, "POST", path.format(id=order_id), operator=operator, json=body
     )
     return _back(f"/orders/{order_id}", outcome)
+
+
+# --- fix and resubmit a rejected order ------------------------------------------------------------
+
+
+def _fix_page(
+    request: Request,
+    operator: Operator,
+    order_id: str,
+    values: dict[str, str],
+    line_rows: int,
+    problems: list[tuple[str, str]],
+    status: int = 200,
+) -> HTMLResponse:
+    named = (
+        {"lines"}
+        | {f.path for f in fix.FIELDS}
+        | {f"lines.{i}.{f.path}" for i in range(line_rows) for f in fix.LINE_FIELDS}
+    )
+    by_field: dict[str, list[str]] = {}
+    for field, problem in problems:
+        by_field.setdefault(field if field in named else "", []).append(
+            problem if field in named or not field else f"{field}: {problem}"
+        )
+    response = _page(
+        request,
+        "fix.html",
+        operator,
+        order_id=order_id,
+        values=values,
+        line_rows=line_rows,
+        fields=fix.FIELDS,
+        line_fields=fix.LINE_FIELDS,
+        problems=by_field,
+    )
+    response.status_code = status
+    return response
+
+
+@router.get("/orders/{order_id}/fix")
+async def fix_page(request: Request, order_id: str, operator: Operator = signed_in()) -> Response:
+    """The rejected order as the channel sent it, in a form, with orders' reasons beside each field.
+
+    The refusal event carries no content (ADR 81), so what was received is read from orders."""
+    view = await store.order(request.app.state.service.pool, order_id)
+    if view is None or view.status != "REJECTED":
+        return _back(f"/orders/{order_id}", error="only a rejected order can be fixed and resubmitted")
+    outcome = await _owners(request).call("orders", "GET", f"/orders/{order_id}", operator=operator)
+    if not outcome.ok:
+        return _back(f"/orders/{order_id}", outcome)
+    values, line_rows = fix.form_values(outcome.body.get("received"))
+    return _fix_page(request, operator, order_id, values, line_rows, list(view.problems))
+
+
+@router.post("/orders/{order_id}/fix")
+async def fix_and_resubmit(
+    request: Request, order_id: str, operator: Operator = form_from_operator()
+) -> Response:
+    form = {k: str(v) for k, v in (await request.form()).items()}
+    try:
+        line_rows = max(1, min(int(form.get("line_rows", "1")), 200))
+    except ValueError:
+        line_rows = 1
+    body, problems = fix.resubmission(form, line_rows)
+    if not problems:
+        outcome = await _owners(request).call(
+            "orders", "POST", f"/orders/{order_id}/resubmit", operator=operator, json=body
+        )
+        if outcome.ok:
+            return _back(f"/orders/{order_id}", Outcome(outcome.status, outcome.body, "resubmitted"))
+        found = outcome.body.get("problems") if isinstance(outcome.body, dict) else None
+        problems = (
+            [(str(p.get("field")), str(p.get("problem"))) for p in found if isinstance(p, dict)]
+            if isinstance(found, list) and found
+            else [("", outcome.message)]
+        )
+    return _fix_page(request, operator, order_id, form, line_rows, problems, status=422)
 
 
 @router.post("/shipments/{shipment_id}/ndr")

@@ -1,10 +1,11 @@
 """The console in a real headless Chromium (Playwright driving Debian's chromium) through the real
 stack: sign in, a new channel order appears in the queue without a reload, COD confirmed with a
-click, a wrong unit refused at the pack station. Screenshots land in docs/screenshots/."""
+click, a wrong unit refused at the pack station, a rejected order fixed and resubmitted, an NDR
+answered, a return received and QC'd, a viewer refused by the owner, a form without its CSRF token
+refused. Screenshots land in docs/screenshots/."""
 
 from __future__ import annotations
 
-import asyncio
 import json
 import shutil
 from collections.abc import AsyncIterator
@@ -16,9 +17,20 @@ from aiokafka import AIOKafkaProducer
 
 from deploy.local.ports import PORTS, dev_headers
 from deploy.local.stack import Stack
+from services.shipping.domain import shipment_id_for
 from tests.conftest import Tap, body_has
-from tests.e2e.test_journeys import order_status, place, stocked
-from tests.helpers import unique, url, wait_until
+from tests.e2e.test_journeys import (
+    WAREHOUSE,
+    client,
+    customer_confirms_cod,
+    delivered,
+    new_phone,
+    order_status,
+    place,
+    sandbox,
+    stocked,
+)
+from tests.helpers import channel_order, encode, unique, url, wait_until
 
 pytestmark = pytest.mark.e2e
 CONSOLE = f"http://127.0.0.1:{PORTS['console']}"
@@ -60,7 +72,7 @@ async def test_an_operator_sees_a_new_order_live_confirms_cod_and_packs_it(
     await stocked(sku, 10)
     page = await sign_in(browser, "asha")
     await expect(page).to_have_url(f"{CONSOLE}/orders")
-    await page.wait_for_timeout(1500)  # the live queue's event stream is connected
+    await expect(page.locator("#rows[data-connected]")).to_have_count(1)  # the live stream is open
 
     order_id, order = await place(producer, tap, sku, phone="+919812300077", cod=True)
     row = page.locator(f"tr[data-order='{order_id}']")
@@ -121,8 +133,156 @@ async def test_a_viewer_clicking_an_action_is_refused_by_the_owning_service(
     await wait_until(shown, what="the COD order in the console", timeout=60, every=1)
     await page.get_by_role("button", name="Confirm COD").click()
     await expect(page.get_by_role("alert")).to_contain_text("forbidden")
-    await asyncio.sleep(0.5)
-    await order_status(order_id, "PENDING_COD_CONFIRMATION")
+    await order_status(order_id, "PENDING_COD_CONFIRMATION")  # orders answered 403 before the page
     await page.set_viewport_size({"width": 390, "height": 844})
     await page.goto(f"{CONSOLE}/orders")
     await page.screenshot(path=str(SHOTS / "queue-phone.png"))
+
+
+async def order_page_with(page: Page, order_id: str, text: str) -> None:
+    """Open the order's page until the read model shows `text` on it (it follows the topics)."""
+
+    async def shown() -> bool | None:
+        await page.goto(f"{CONSOLE}/orders/{order_id}")
+        return True if await page.get_by_text(text).count() else None
+
+    await wait_until(shown, what=f"{order_id} showing {text!r} in the console", timeout=90, every=1)
+
+
+async def test_a_form_without_its_csrf_token_is_refused_and_nothing_happens(
+    stack: Stack, tap: Tap, producer: AIOKafkaProducer, browser: Browser
+) -> None:
+    sku = unique("BRW-CSRF")
+    await stocked(sku, 10)
+    order_id, _ = await place(producer, tap, sku, phone=new_phone(), cod=True)
+    await order_status(order_id, "PENDING_COD_CONFIRMATION")
+    page = await sign_in(browser, "asha")
+    await order_page_with(page, order_id, "Confirm COD")
+
+    # A page on another site could post this form, but not with the session's token.
+    await page.evaluate("document.querySelectorAll('input[name=csrf_token]').forEach(e => e.remove())")
+    await page.get_by_role("button", name="Confirm COD").click()
+    await expect(page.get_by_role("alert")).to_contain_text("did not carry your session's CSRF token")
+    await order_status(order_id, "PENDING_COD_CONFIRMATION")  # the console refused before calling orders
+
+
+async def test_an_operator_fixes_a_rejected_order_and_resubmits_it(
+    stack: Stack, tap: Tap, producer: AIOKafkaProducer, browser: Browser
+) -> None:
+    sku = unique("BRW-FIX")
+    await stocked(sku, 10)
+    channel_order_id = unique("SHP-FIX")
+    address = {"line1": "12 MI Road", "line2": None, "landmark": None, "city": "Jaipur", "state": "Kerala"}
+    sent = channel_order(
+        channel_order_id,
+        sku,
+        customer={"name": "Kavya Iyer", "phone": new_phone()},
+        shipping_address=address | {"pincode": "302001"},
+    )
+    await producer.send_and_wait(
+        "channel.orders.v1", encode(sent), key=f"shopify:{channel_order_id}".encode()
+    )
+    [rejected] = await tap.wait_for(
+        "orders.rejected.v1", body_has(channel_order_id=channel_order_id), timeout=90
+    )
+    order_id = json.loads(rejected.value)["order_id"]
+
+    page = await sign_in(browser, "asha")
+    await page.goto(f"{CONSOLE}/orders?tab=rejected")
+    await expect(page.locator(f"tr[data-order='{order_id}']")).to_be_visible(timeout=60_000)
+    await page.locator(f"tr[data-order='{order_id}']").get_by_role("link").first.click()
+    await expect(page.locator("#order-status")).to_have_text("REJECTED")
+    await page.get_by_role("link", name="Fix and resubmit").click()
+
+    # The form holds what Shopify sent, orders' reason beside the field it is about.
+    state = page.locator("input[name='shipping_address.state']")
+    pincode = page.locator("input[name='shipping_address.pincode']")
+    await expect(state).to_have_value("Kerala")
+    await expect(
+        page.locator("label.bad", has=page.locator("input[name='shipping_address.state']"))
+    ).to_contain_text("pincode 302001 is in Rajasthan")
+    # A wrong correction is refused by orders, naming the field, and nothing is lost.
+    await state.fill("Rajasthan")
+    await pincode.fill("30200")
+    await page.get_by_role("button", name="Resubmit").click()
+    await expect(
+        page.locator("label.bad", has=page.locator("input[name='shipping_address.pincode']"))
+    ).to_be_visible()
+    await expect(state).to_have_value("Rajasthan")
+    await pincode.fill("302001")
+    await page.get_by_role("button", name="Resubmit").click()
+    await expect(page.get_by_role("status")).to_have_text("resubmitted")
+
+    confirmed = await order_status(order_id, "CONFIRMED")
+    assert confirmed["shipping_address"]["state"] == "Rajasthan"
+    placed = [t for t in confirmed["timeline"] if t["from_status"] == "REJECTED"]
+    assert [t["actor"] for t in placed] == ["ops:asha"]
+    await order_page_with(page, order_id, "CONFIRMED")
+    await expect(page.get_by_role("heading", name="Was rejected because")).to_be_visible()
+    await expect(page.get_by_role("link", name="Fix and resubmit")).to_have_count(0)
+
+
+async def test_an_operator_answers_an_ndr_with_a_reattempt_and_the_parcel_is_delivered(
+    stack: Stack, tap: Tap, producer: AIOKafkaProducer, browser: Browser
+) -> None:
+    sku, phone = unique("BRW-NDR"), new_phone()
+    await stocked(sku, 10)
+    order_id, _ = await place(producer, tap, sku, phone=phone, cod=True)
+    shipment_id = shipment_id_for(order_id, WAREHOUSE)
+    # The courier fails once and then waits for the seller's answer (no automatic re-attempt).
+    await sandbox("POST", "/_sandbox/couriers/simulation", {"step_delay_ms": 300, "auto_reattempt_ms": None})
+    await sandbox("POST", "/_sandbox/couriers/scripts", {"reference": shipment_id, "fail_attempts": 1})
+    await order_status(order_id, "PENDING_COD_CONFIRMATION")
+    await customer_confirms_cod(tap, order_id, phone)
+    await tap.wait_for(
+        "shipping.shipment_updated.v1", body_has(shipment_id=shipment_id, status="NDR"), timeout=120
+    )
+
+    page = await sign_in(browser, "asha")
+    await page.goto(f"{CONSOLE}/orders?tab=ndr")
+    await expect(page.locator(f"tr[data-order='{order_id}']")).to_contain_text("NDR", timeout=60_000)
+    await order_page_with(page, order_id, "Re-attempt delivery")
+    await page.get_by_role("button", name="Re-attempt delivery").click()
+    await expect(page.get_by_role("status")).to_have_text("done")
+
+    await tap.wait_for(
+        "shipping.shipment_updated.v1", body_has(shipment_id=shipment_id, status="DELIVERED"), timeout=120
+    )
+    async with client("viewer") as http:
+        parcel = (await http.get(url("shipping", f"/shipments/{shipment_id}"))).json()
+    assert [(a["action"], a["actor"]) for a in parcel["ndr_actions"]] == [("reattempt", "ops:asha")]
+    await order_page_with(page, order_id, "DELIVERED")
+    await expect(page.get_by_role("button", name="Re-attempt delivery")).to_have_count(0)
+
+
+async def test_the_warehouse_receives_a_return_and_qcs_it_line_by_line(
+    stack: Stack, tap: Tap, producer: AIOKafkaProducer, browser: Browser
+) -> None:
+    sku = unique("BRW-RET")
+    await stocked(sku, 10)
+    order_id, _ = await delivered(producer, tap, sku, new_phone())
+    async with client("ops") as http:
+        r = await http.post(
+            url("returns", "/returns"),
+            json={"order_id": order_id, "lines": [{"sku": sku, "quantity": 2, "reason": "damaged"}]},
+        )
+        assert r.status_code == 201, r.text
+        return_id = r.json()["return_id"]
+
+    page = await sign_in(browser, "ravi")
+    await order_page_with(page, order_id, return_id)
+    await page.get_by_role("button", name="Receive parcel").click()
+    await expect(page.get_by_role("status")).to_have_text("done")
+    await order_page_with(page, order_id, "Record QC")
+    form = page.locator(f"form[action='/returns/{return_id}/qc']")
+    await form.locator(f"input[name='passed.{sku}']").fill("1")
+    await form.locator(f"input[name='failed.{sku}']").fill("1")
+    await form.get_by_role("button", name="Record QC").click()
+    await expect(page.get_by_role("status")).to_have_text("done")
+
+    async with client("viewer") as http:
+        body = (await http.get(url("returns", f"/returns/{return_id}"))).json()
+    assert body["status"] not in ("REQUESTED", "RECEIVED"), body["status"]
+    assert [(q["sku"], q["passed"], q["failed"], q["actor"]) for q in body["qc"]] == [
+        (sku, 1, 1, "warehouse:ravi")
+    ], body["qc"]

@@ -20,5 +20,7 @@
       .then(function () { busy = false; });
   }
   var source = new EventSource("/events");
+  // Marks the queue live once the stream has said hello (the browser tests wait for it).
+  source.addEventListener("hello", function () { rows.dataset.connected = "yes"; });
   source.addEventListener("changed", refresh);
 })();
