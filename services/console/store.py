@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
+from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -11,7 +13,7 @@ from typing import Any
 import asyncpg
 
 from chassis.db import Conn, Queryable
-from services.console.domain.decisions import TABS, Search
+from services.console.domain.decisions import TABS, Search, tabs_of
 from services.console.domain.view import OrderView, ReturnView, ShipmentView, TimelineEntry
 
 _OPEN_RETURN = {
@@ -35,6 +37,8 @@ def _search_text(view: OrderView) -> str:
 
 
 def _row(view: OrderView) -> tuple[Any, ...]:
+    ndr_open = any(s.status == "NDR" for s in view.shipments)
+    return_open = any(r.status in _OPEN_RETURN for r in view.returns)
     return (
         view.order_id,
         view.first_seen_at,
@@ -59,8 +63,8 @@ def _row(view: OrderView) -> tuple[Any, ...]:
         sorted({s.courier for s in view.shipments}),
         sorted({s.awb for s in view.shipments if s.awb}),
         view.ndr_count,
-        any(s.status == "NDR" for s in view.shipments),
-        any(r.status in _OPEN_RETURN for r in view.returns),
+        ndr_open,
+        return_open,
         view.refunded_paise,
         view.messages_sent,
         view.messages_failed,
@@ -73,6 +77,7 @@ def _row(view: OrderView) -> tuple[Any, ...]:
         json.dumps([[r.return_id, r.status, [list(x) for x in r.lines], r.kind] for r in view.returns]),
         json.dumps([list(r) for r in view.refunds]),
         json.dumps({k: v.isoformat() for k, v in sorted(view.milestones.items())}),
+        tabs_of(status=view.status, ndr_open=ndr_open, return_open=return_open),
     )
 
 
@@ -94,7 +99,8 @@ _COLUMNS = """order_id, first_seen_at, updated_at, sort_at, channel, channel_ord
     email, city, state, pincode, total_paise, payment_method, payment_status, status, status_reason,
     placed_at, shipment_status, warehouses, couriers, awbs, ndr_count, ndr_open, return_open,
     refunded_paise, messages_sent, messages_failed, contact_corrected, search_text, phone_digits,
-    lines, problems, shipments, returns, refunds, milestones"""
+    lines, problems, shipments, returns, refunds, milestones, tabs"""
+_TABS_AT = len(_COLUMNS.split(",")) - 1
 
 
 def view_of(row: asyncpg.Record) -> OrderView:
@@ -145,27 +151,66 @@ def view_of(row: asyncpg.Record) -> OrderView:
     )
 
 
+_ORDER_LOCKS = 81  # the advisory lock class of an order's view (ADR 81)
+
+
+def _lock_key(order_id: str) -> int:
+    return int.from_bytes(hashlib.blake2b(order_id.encode(), digest_size=4).digest(), "big", signed=True)
+
+
+async def _lock_orders(conn: Conn, order_ids: Iterable[str]) -> None:
+    """Lock these orders for this transaction, whether or not they have a row yet.
+
+    A row lock cannot cover an order not written yet: two consumers (two topics) folding the first
+    events of one order would each start from nothing, and the second write would lose the first's
+    facts and count the order twice. Keys are taken in one order, so two writers never deadlock."""
+    keys = sorted({_lock_key(order_id) for order_id in order_ids})
+    await conn.execute(
+        "SELECT count(pg_advisory_xact_lock($1, k)) FROM unnest($2::int[]) AS k", _ORDER_LOCKS, keys
+    )
+
+
 async def lock_views(conn: Conn, order_ids: Iterable[str]) -> dict[str, OrderView]:
-    """The current views of these orders, locked for this transaction."""
+    """The current views of these orders, locked for this transaction (new orders too)."""
+    order_ids = sorted(set(order_ids))
+    await _lock_orders(conn, order_ids)
     rows = await conn.fetch(
-        "SELECT * FROM order_view WHERE order_id = ANY($1::text[]) ORDER BY order_id FOR UPDATE",
-        sorted(set(order_ids)),
+        "SELECT * FROM order_view WHERE order_id = ANY($1::text[]) ORDER BY order_id FOR UPDATE", order_ids
     )
     return {r["order_id"]: view_of(r) for r in rows}
 
 
 async def save_views(conn: Conn, views: Sequence[OrderView]) -> None:
-    """Write views (new or changed); each write takes a new seq, which the live queue watches."""
+    """Write views (new or changed) and move the tab counts by the same writes, in this transaction.
+
+    Each write takes a new seq, which the live queue watches."""
     if not views:
         return
-    placeholders = ", ".join(f"${i}" for i in range(1, 38))
+    await _lock_orders(conn, [v.order_id for v in views])
+    rows = [_row(v) for v in views]
+    before = await conn.fetch(
+        "SELECT tabs FROM order_view WHERE order_id = ANY($1::text[]) ORDER BY order_id FOR UPDATE",
+        sorted(v.order_id for v in views),
+    )
+    moved: Counter[str] = Counter()
+    for old in before:
+        moved.subtract(old["tabs"])
+    for row in rows:
+        moved.update(row[_TABS_AT])
+    placeholders = ", ".join(f"${i}" for i in range(1, len(rows[0]) + 1))
     updates = ", ".join(
         f"{c.strip()} = EXCLUDED.{c.strip()}" for c in _COLUMNS.split(",") if c.strip() != "order_id"
     )
     await conn.executemany(
         f"""INSERT INTO order_view ({_COLUMNS}) VALUES ({placeholders})
             ON CONFLICT (order_id) DO UPDATE SET {updates}, seq = nextval('order_view_seq')""",
-        [_row(v) for v in views],
+        rows,
+    )
+    # One statement per tab, in name order: concurrent writers lock the counts in the same order.
+    # Every tab has its row from the migration that introduced it.
+    await conn.executemany(
+        "UPDATE queue_counts SET orders = orders + $2 WHERE tab = $1",
+        sorted((tab, n) for tab, n in moved.items() if n),
     )
 
 
@@ -198,6 +243,7 @@ async def replace_all(
 ) -> None:
     """Swap the whole read model for a rebuilt one, and mark its events applied (ADR 81)."""
     await conn.execute("TRUNCATE order_view, order_timeline")
+    await conn.execute("UPDATE queue_counts SET orders = 0")
     await conn.execute("DELETE FROM inbox")
     await save_views(conn, views)
     await add_timeline(conn, timeline)
@@ -225,7 +271,10 @@ class QueueFilter:
 
 
 def _where(f: QueueFilter) -> tuple[list[str], list[Any]]:
-    clauses = [TABS[f.tab][1]]
+    if f.tab not in TABS:
+        raise ValueError(f"tab: no tab {f.tab!r}")
+    # The tab is written into the SQL (a known name) so each tab's partial keyset index serves it.
+    clauses = ["true" if f.tab == "all" else f"tabs @> '{{{f.tab}}}'"]
     args: list[Any] = []
 
     def arg(value: Any) -> str:
@@ -239,9 +288,9 @@ def _where(f: QueueFilter) -> tuple[list[str], list[Any]]:
     if f.payment_method:
         clauses.append(f"payment_method = {arg(f.payment_method)}")
     if f.warehouse:
-        clauses.append(f"{arg(f.warehouse)} = ANY(warehouses)")
+        clauses.append(f"warehouses @> ARRAY[{arg(f.warehouse)}]::text[]")
     if f.courier:
-        clauses.append(f"{arg(f.courier)} = ANY(couriers)")
+        clauses.append(f"couriers @> ARRAY[{arg(f.courier)}]::text[]")
     if f.placed_from:
         clauses.append(f"sort_at >= {arg(f.placed_from)}")
     if f.placed_to:
@@ -277,11 +326,10 @@ async def queue(
 
 
 async def tab_counts(db: Queryable) -> dict[str, int]:
-    """How many orders each tab holds."""
-    filters = ", ".join(f"count(*) FILTER (WHERE {cond}) AS {name}" for name, (_, cond) in TABS.items())
-    row = await db.fetchrow(f"SELECT {filters} FROM order_view")
-    assert row is not None
-    return {name: row[name] for name in TABS}
+    """How many orders each tab holds (kept in step with every write, not counted on each read)."""
+    rows = await db.fetch("SELECT tab, orders FROM queue_counts")
+    counts = {r["tab"]: int(r["orders"]) for r in rows}
+    return {name: counts.get(name, 0) for name in TABS}
 
 
 async def order(db: Queryable, order_id: str) -> OrderView | None:

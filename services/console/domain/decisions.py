@@ -23,15 +23,32 @@ _HOLDABLE = {"PLACED", "PENDING_PAYMENT", "PENDING_COD_CONFIRMATION"}
 _PACKABLE = {"AWB_ASSIGNED", "PICKED"}
 _RECEIVABLE = {"REQUESTED", "APPROVED", "PICKUP_SCHEDULED", "PICKED_UP"}
 
-# Tabs of the queue for what needs a person: name → (label, SQL condition on order_view).
-TABS: dict[str, tuple[str, str]] = {
-    "all": ("All", "true"),
-    "rejected": ("Rejected", "status = 'REJECTED'"),
-    "on_hold": ("On hold", "status IN ('ON_HOLD', 'BACKORDERED')"),
-    "cod": ("COD awaiting reply", "status = 'PENDING_COD_CONFIRMATION'"),
-    "ndr": ("NDR", "ndr_open"),
-    "returns": ("Returns", "return_open"),
+# Tabs of the queue for what needs a person: name → label. Which tabs an order is in is decided
+# here (`tabs_of`) and stored on its row, so each write knows which tab counts it moves.
+TABS: dict[str, str] = {
+    "all": "All",
+    "rejected": "Rejected",
+    "on_hold": "On hold",
+    "cod": "COD awaiting reply",
+    "ndr": "NDR",
+    "returns": "Returns",
 }
+
+
+def tabs_of(*, status: str | None, ndr_open: bool, return_open: bool) -> list[str]:
+    """The queue tabs an order is in: always "all", then what needs a person about it."""
+    tabs = ["all"]
+    if status == "REJECTED":
+        tabs.append("rejected")
+    if status in ("ON_HOLD", "BACKORDERED"):
+        tabs.append("on_hold")
+    if status == "PENDING_COD_CONFIRMATION":
+        tabs.append("cod")
+    if ndr_open:
+        tabs.append("ndr")
+    if return_open:
+        tabs.append("returns")
+    return tabs
 
 
 def order_actions(view: OrderView) -> list[str]:
