@@ -4,6 +4,8 @@ and the numbers. Pages read the read model; every action calls the owning servic
 from __future__ import annotations
 
 import asyncio
+import csv
+import io
 import json
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
@@ -470,13 +472,55 @@ async def pack_close(
 # --- the numbers --------------------------------------------------------------------------------
 
 
-@router.get("/analytics")
-async def analytics_page(request: Request, days: int = 14, operator: Operator = signed_in()) -> HTMLResponse:
+async def _numbers(request: Request, days: int) -> dict[str, Any]:
     pool = request.app.state.service.pool
     days = max(1, min(days, 365))
-    since = request.app.state.clock() - timedelta(days=days)
-    per_day = metrics.orders_by_channel_and_day(await store.orders_per_channel_day(pool, since=since))
-    rates = metrics.return_rates(
-        await store.units_sold(pool, since=since), await store.units_returned(pool, since=since)
+    now = request.app.state.clock()
+    since = now - timedelta(days=days)
+    return {
+        "days": days,
+        "per_day": metrics.orders_by_channel_and_day(await store.orders_per_channel_day(pool, since=since)),
+        "rates": metrics.return_rates(
+            await store.units_sold(pool, since=since), await store.units_returned(pool, since=since)
+        ),
+        "summary": metrics.summarise(await store.metric_facts(pool, since=since), now=now),
+    }
+
+
+@router.get("/analytics")
+async def analytics_page(request: Request, days: int = 14, operator: Operator = signed_in()) -> HTMLResponse:
+    return _page(request, "analytics.html", operator, **await _numbers(request, days))
+
+
+@router.get("/analytics.csv")
+async def analytics_csv(request: Request, days: int = 14, operator: Operator = signed_in()) -> Response:
+    """The same numbers as the page, one metric per line, for a spreadsheet."""
+    numbers = await _numbers(request, days)
+    s: metrics.Summary = numbers["summary"]
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(["metric", "key", "value"])
+    for name, value in (
+        ("orders", s.orders),
+        ("fulfilment_rate_percent", s.fulfilment_rate),
+        ("average_dispatch_hours", s.avg_dispatch_hours),
+        ("cart_to_delivery_p50_hours", s.delivery_p50_hours),
+        ("cart_to_delivery_p90_hours", s.delivery_p90_hours),
+        ("order_error_rate_percent", s.order_error_rate),
+        ("cod_share_percent", s.cod_share),
+        ("ndr_rate_percent", s.ndr_rate),
+    ):
+        writer.writerow([name, "", "" if value is None else value])
+    for c in s.rto_by_courier:
+        writer.writerow(["rto_rate_percent", c.courier, c.percent])
+    for r in numbers["rates"]:
+        writer.writerow(["return_rate_percent", r.sku, r.percent])
+    days_, channels, counts = numbers["per_day"]
+    for day in days_:
+        for channel in channels:
+            writer.writerow(["orders_placed", f"{day} {channel}", counts.get((day, channel), 0)])
+    return Response(
+        out.getvalue(),
+        media_type="text/csv",
+        headers={"Content-Disposition": f'attachment; filename="dabba-numbers-{numbers["days"]}d.csv"'},
     )
-    return _page(request, "analytics.html", operator, days=days, per_day=per_day, rates=rates)

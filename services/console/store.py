@@ -13,6 +13,7 @@ from typing import Any
 import asyncpg
 
 from chassis.db import Conn, Queryable
+from services.console.domain import metrics
 from services.console.domain.decisions import TABS, Search, tabs_of
 from services.console.domain.view import OrderView, ReturnView, ShipmentView, TimelineEntry
 
@@ -78,6 +79,7 @@ def _row(view: OrderView) -> tuple[Any, ...]:
         json.dumps([list(r) for r in view.refunds]),
         json.dumps({k: v.isoformat() for k, v in sorted(view.milestones.items())}),
         tabs_of(status=view.status, ndr_open=ndr_open, return_open=return_open),
+        view.promised_dispatch_by,
     )
 
 
@@ -99,8 +101,8 @@ _COLUMNS = """order_id, first_seen_at, updated_at, sort_at, channel, channel_ord
     email, city, state, pincode, total_paise, payment_method, payment_status, status, status_reason,
     placed_at, shipment_status, warehouses, couriers, awbs, ndr_count, ndr_open, return_open,
     refunded_paise, messages_sent, messages_failed, contact_corrected, search_text, phone_digits,
-    lines, problems, shipments, returns, refunds, milestones, tabs"""
-_TABS_AT = len(_COLUMNS.split(",")) - 1
+    lines, problems, shipments, returns, refunds, milestones, tabs, promised_dispatch_by"""
+_TABS_AT = len(_COLUMNS.split(",")) - 2
 
 
 def view_of(row: asyncpg.Record) -> OrderView:
@@ -148,6 +150,7 @@ def view_of(row: asyncpg.Record) -> OrderView:
         messages_failed=row["messages_failed"],
         milestones={k: datetime.fromisoformat(v) for k, v in json.loads(row["milestones"]).items()},
         contact_corrected=row["contact_corrected"],
+        promised_dispatch_by=row["promised_dispatch_by"],
     )
 
 
@@ -386,6 +389,41 @@ async def units_returned(db: Queryable, *, since: datetime) -> list[tuple[str, s
         since,
     )
     return [(r["sku"], r["reason"], int(r["units"])) for r in rows]
+
+
+async def metric_facts(db: Queryable, *, since: datetime) -> list[metrics.OrderFacts]:
+    """What the analytics page's numbers need of each order placed since a time (not rejected)."""
+    rows = await db.fetch(
+        """SELECT order_id, payment_method, status, couriers, placed_at, milestones, promised_dispatch_by,
+                  ndr_count, returns
+           FROM order_view WHERE placed_at >= $1 AND status IS DISTINCT FROM 'REJECTED'""",
+        since,
+    )
+    facts = []
+    for r in rows:
+        at = {k: datetime.fromisoformat(v) for k, v in json.loads(r["milestones"]).items()}
+        wrong_item = any(
+            kind == "return" and any(reason == "wrong_item" for _, _, reason in lines)
+            for _, _, lines, kind in json.loads(r["returns"])
+        )
+        facts.append(
+            metrics.OrderFacts(
+                order_id=r["order_id"],
+                payment_method=r["payment_method"],
+                status=r["status"],
+                couriers=tuple(r["couriers"]),
+                placed=r["placed_at"],
+                confirmed=at.get("confirmed"),
+                picked_up=at.get("picked_up"),
+                first_attempt=at.get("first_attempt"),
+                delivered=at.get("delivered"),
+                rto=at.get("rto"),
+                promised_dispatch_by=r["promised_dispatch_by"],
+                ndr_attempts=r["ndr_count"],
+                wrong_item_returned=wrong_item,
+            )
+        )
+    return facts
 
 
 # --- operators and sessions ---------------------------------------------------------------------

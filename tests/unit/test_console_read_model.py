@@ -16,6 +16,7 @@ from contracts import (
     ShipmentStatus,
     examples,
 )
+from contracts.examples import order_confirmed
 from services.console import store
 from services.console.domain.view import MILESTONES, OrderView, apply, timeline_entry
 
@@ -162,3 +163,16 @@ def test_an_event_of_a_status_machine_the_console_does_not_know_still_moves_the_
     )
     view = fold([examples.order_placed(), odd])
     assert view.status == "RTO_INITIATED" and "rto" in view.milestones
+
+
+def test_the_promised_dispatch_time_is_kept_from_the_confirmation_the_earliest_if_told_twice() -> None:
+    confirmed = order_confirmed()
+    assert confirmed.promised_dispatch_by is not None
+    view = apply(None, confirmed)
+    assert view.promised_dispatch_by == confirmed.promised_dispatch_by
+    assert "confirmed" in view.milestones
+    later = confirmed.model_copy(
+        update={"promised_dispatch_by": confirmed.promised_dispatch_by + timedelta(days=1)}
+    )
+    assert apply(view, later).promised_dispatch_by == confirmed.promised_dispatch_by
+    assert apply(apply(None, later), confirmed).promised_dispatch_by == confirmed.promised_dispatch_by

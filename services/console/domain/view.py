@@ -16,6 +16,7 @@ from contracts import (
     NotificationFailed,
     NotificationSent,
     OrderCancelled,
+    OrderConfirmed,
     OrderContactCorrected,
     OrderPlaced,
     OrderRejected,
@@ -34,6 +35,7 @@ FOLDED: tuple[type[Event], ...] = (
     OrderPlaced,
     OrderRejected,
     OrderStatusChanged,
+    OrderConfirmed,
     OrderCancelled,
     OrderContactCorrected,
     PaymentUpdated,
@@ -125,6 +127,8 @@ class OrderView:
     messages_failed: int = 0
     contact_corrected: bool = False
     milestones: dict[str, datetime] = field(default_factory=dict)
+    # When orders promised the order would leave the warehouse (orders.confirmed.v1)
+    promised_dispatch_by: datetime | None = None
 
     @property
     def sort_at(self) -> datetime:
@@ -210,6 +214,13 @@ def apply(view: OrderView | None, event: Event) -> OrderView:
             if name := _STATUS_MILESTONES.get(event.to_status.value):
                 view = replace(view, milestones=_earliest(view.milestones, name, at))
             return view
+        case OrderConfirmed():
+            promised = [t for t in (view.promised_dispatch_by, event.promised_dispatch_by) if t is not None]
+            return replace(
+                view,
+                promised_dispatch_by=min(promised) if promised else None,
+                milestones=_earliest(view.milestones, "confirmed", at),
+            )
         case OrderCancelled():
             return replace(view, milestones=_earliest(view.milestones, "cancelled", at))
         case OrderContactCorrected():
