@@ -66,8 +66,8 @@ browser:
 			DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=300 update -qq && \
 			DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=300 install -y -qq \
 				--no-install-recommends chromium >/dev/null || \
-				echo "install: chromium could not be installed; the browser tests will say so and skip"; \
-		else echo "install: chromium is missing (needs root and apt-get); the browser tests will skip"; fi; }
+				{ echo "install: chromium could not be installed with apt-get; the console's browser tests need it"; exit 1; }; \
+		else echo "install: chromium is missing and needs root and apt-get to install; the console's browser tests need it"; exit 1; fi; }
 
 test: lint browser
 	@bash deploy/local/up.sh

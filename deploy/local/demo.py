@@ -270,7 +270,8 @@ class Demo:
             say(f"sandbox: could not configure it ({exc!r}); parcels will not move on their own")
         if self.up("console"):
             say(f"console: http://localhost:{PORTS['console']}  sign in as asha / dev-asha-local (ops);")
-            say("         also admin, ravi (warehouse), vikram (viewer), each with password dev-<name>-local")
+            say("         also admin, ravi (warehouse), vikram (viewer), passwords dev-<name>-local;")
+            say("         the demo's orders appear in its queue as they arrive, no reload needed")
         bootstrap = self.settings.kafka_bootstrap_servers
         consumer = await tail_consumer(bootstrap, TRACKED)
         producer = AIOKafkaProducer(

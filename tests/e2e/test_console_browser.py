@@ -14,6 +14,7 @@ from pathlib import Path
 import httpx
 import pytest
 from aiokafka import AIOKafkaProducer
+from playwright.async_api import Browser, Page, async_playwright, expect
 
 from deploy.local.ports import PORTS, dev_headers
 from deploy.local.stack import Stack
@@ -36,18 +37,18 @@ pytestmark = pytest.mark.e2e
 CONSOLE = f"http://127.0.0.1:{PORTS['console']}"
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 SHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
-
-if not Path(CHROMIUM).exists():  # `make test` installs it (apt-get); only a machine that cannot skips
-    pytest.skip(
-        "chromium is not installed and `make browser` could not install it (needs root and apt-get)",
-        allow_module_level=True,
-    )
-
-from playwright.async_api import Browser, Page, async_playwright, expect  # noqa: E402
+INSTALLED = Path(CHROMIUM).exists()
 
 
 @pytest.fixture
 async def browser() -> AsyncIterator[Browser]:
+    # Never skipped: a machine without the browser fails here, saying how to get it.
+    if not INSTALLED:
+        pytest.fail(
+            f"chromium is not installed at {CHROMIUM}: `make browser` installs it with apt-get (needs root); "
+            "elsewhere install Debian's or your distribution's chromium package",
+            pytrace=False,
+        )
     async with async_playwright() as p:
         chromium = await p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
         yield chromium
