@@ -10,6 +10,7 @@ import json
 import shutil
 from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -55,6 +56,25 @@ async def browser() -> AsyncIterator[Browser]:
         await chromium.close()
 
 
+async def place_for(
+    producer: AIOKafkaProducer, tap: Tap, sku: str, customer: str
+) -> tuple[str, dict[str, Any]]:
+    """A Shopify COD order of two units for a named customer; its order id and what was sent."""
+    channel_order_id = unique("SHP-LIVE")
+    sent = channel_order(
+        channel_order_id,
+        sku,
+        customer={"name": customer, "phone": new_phone()},
+        payment={"method": "cod", "status": "pending", "gateway": None, "gateway_payment_id": None}
+        | {"amount_paise": 69800},
+    )
+    await producer.send_and_wait(
+        "channel.orders.v1", encode(sent), key=f"shopify:{channel_order_id}".encode()
+    )
+    placed = await tap.wait_for("orders.placed.v1", body_has(channel_order_id=channel_order_id), timeout=90)
+    return json.loads(placed[0].value)["order_id"], sent
+
+
 async def sign_in(browser: Browser, name: str) -> Page:
     page = await (await browser.new_context(viewport={"width": 1280, "height": 800})).new_page()
     await page.goto(f"{CONSOLE}/login")
@@ -73,11 +93,18 @@ async def test_an_operator_sees_a_new_order_live_confirms_cod_and_packs_it(
     await stocked(sku, 10)
     page = await sign_in(browser, "asha")
     await expect(page).to_have_url(f"{CONSOLE}/orders")
+    # The queue searched for a customer who has not ordered yet: newer orders (a demo running
+    # beside the tests) cannot push this one off the page.
+    customer = unique("Nisha")
+    await page.get_by_label("Search").fill(customer)
+    await page.get_by_label("Search").press("Enter")
+    await expect(page.get_by_text("No orders here.")).to_be_visible()
     await expect(page.locator("#rows[data-connected]")).to_have_count(1)  # the live stream is open
 
-    order_id, order = await place(producer, tap, sku, phone="+919812300077", cod=True)
+    order_id, order = await place_for(producer, tap, sku, customer)
     row = page.locator(f"tr[data-order='{order_id}']")
     await expect(row).to_be_visible(timeout=60_000)  # no reload: server-sent events
+    await expect(row).to_contain_text(customer)
     await page.screenshot(path=str(SHOTS / "queue.png"))
 
     await order_status(order_id, "PENDING_COD_CONFIRMATION")
@@ -116,6 +143,11 @@ async def test_an_operator_sees_a_new_order_live_confirms_cod_and_packs_it(
         parcel = (await http.get(url("shipping", f"/shipments/{shipment_id}"))).json()
     assert parcel["status"] == "PACKED"
     assert order["channel_order_id"]
+
+    await page.get_by_role("link", name="Analytics").click()
+    await expect(page.locator("#m-cod")).to_contain_text("COD share")
+    await expect(page.locator("#return-rates")).to_contain_text(sku)
+    await page.screenshot(path=str(SHOTS / "analytics.png"), full_page=True)
 
 
 async def test_a_viewer_clicking_an_action_is_refused_by_the_owning_service(
@@ -189,7 +221,7 @@ async def test_an_operator_fixes_a_rejected_order_and_resubmits_it(
     order_id = json.loads(rejected.value)["order_id"]
 
     page = await sign_in(browser, "asha")
-    await page.goto(f"{CONSOLE}/orders?tab=rejected")
+    await page.goto(f"{CONSOLE}/orders?tab=rejected&search={channel_order_id}")
     await expect(page.locator(f"tr[data-order='{order_id}']")).to_be_visible(timeout=60_000)
     await page.locator(f"tr[data-order='{order_id}']").get_by_role("link").first.click()
     await expect(page.locator("#order-status")).to_have_text("REJECTED")
@@ -210,6 +242,7 @@ async def test_an_operator_fixes_a_rejected_order_and_resubmits_it(
         page.locator("label.bad", has=page.locator("input[name='shipping_address.pincode']"))
     ).to_be_visible()
     await expect(state).to_have_value("Rajasthan")
+    await page.screenshot(path=str(SHOTS / "fix.png"), full_page=True)
     await pincode.fill("302001")
     await page.get_by_role("button", name="Resubmit").click()
     await expect(page.get_by_role("status")).to_have_text("resubmitted")
@@ -240,7 +273,7 @@ async def test_an_operator_answers_an_ndr_with_a_reattempt_and_the_parcel_is_del
     )
 
     page = await sign_in(browser, "asha")
-    await page.goto(f"{CONSOLE}/orders?tab=ndr")
+    await page.goto(f"{CONSOLE}/orders?tab=ndr&search={order_id}")
     await expect(page.locator(f"tr[data-order='{order_id}']")).to_contain_text("NDR", timeout=60_000)
     await order_page_with(page, order_id, "Re-attempt delivery")
     await page.get_by_role("button", name="Re-attempt delivery").click()
