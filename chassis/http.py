@@ -8,6 +8,7 @@ before any route sees it.
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Awaitable, Callable
 from contextlib import AbstractAsyncContextManager
 from typing import Any, TypeVar
@@ -163,8 +164,11 @@ async def refuse_control_characters(request: Request) -> None:
     signed = route is not None and (route_auth(route.dependant) or ("",))[0] == "signature"
     content_type = request.headers.get("content-type", "")
     if not signed and content_type.startswith(_FORMS):
-        # A form route's body was already parsed (FastAPI reads it before dependencies): read the
-        # cached form, since the raw stream is spent; each field is checked by the same rule.
+        # Keep the raw body for a route that reads it itself; a form route's stream is already spent
+        # (FastAPI parses the form before dependencies) and its form is cached. Each field is checked
+        # by the same rule.
+        with contextlib.suppress(RuntimeError):
+            await request.body()
         form = await request.form()
         problems += [
             (name, p)

@@ -7,7 +7,7 @@ from typing import Any
 
 import httpx
 import pytest
-from fastapi import APIRouter, FastAPI, Form
+from fastapi import APIRouter, FastAPI, Form, Request
 from pydantic import BaseModel, Field
 
 from chassis.auth import Role, parse_keys, require
@@ -46,6 +46,10 @@ def _app() -> FastAPI:
     @router.post("/notes")
     async def note(text: str = Form(...)) -> dict[str, str]:
         return {"text": text}
+
+    @router.post("/raw")
+    async def raw(request: Request) -> dict[str, int]:
+        return {"bytes": len(await request.body())}
 
     app.include_router(router)
     return app
@@ -117,6 +121,8 @@ async def test_a_form_route_is_read_once_and_its_fields_follow_the_text_rule() -
     assert ok.status_code == 200 and ok.json() == {"text": "left at the gate"}
     refused = await _call("POST", "/notes", data={"text": "left\x00at the gate"})
     assert refused.status_code == 422 and refused.json()["problems"][0]["field"] == "text"
+    raw = await _call("POST", "/raw", data={"text": "as sent"})
+    assert raw.status_code == 200 and raw.json() == {"bytes": len("text=as+sent")}
 
 
 async def test_a_refusal_of_several_problems_names_each_and_the_actor_is_role_and_name() -> None:
