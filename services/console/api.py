@@ -38,6 +38,15 @@ IST = ZoneInfo("Asia/Kolkata")
 router = APIRouter(include_in_schema=False)
 templates = Jinja2Templates(directory=HERE / "templates")
 templates.env.filters["rupees"] = lambda paise: "—" if paise is None else f"₹{paise / 100:,.2f}"
+templates.env.filters["hours"] = lambda h: (
+    "—"
+    if h is None
+    else f"{round(h * 60)} min"
+    if h < 1
+    else f"{h:.1f} h"
+    if h < 48
+    else f"{h / 24:.1f} days"
+)
 templates.env.filters["ist"] = lambda at: "—" if at is None else at.astimezone(IST).strftime("%d %b %H:%M")
 
 # Order actions: name → (owning service, path template, JSON body, label shown on the button).

@@ -155,7 +155,7 @@ async def test_each_number_matches_the_one_worked_out_by_hand(pool: asyncpg.Pool
     s = metrics.summarise(await store.metric_facts(pool, since=SINCE), now=NOW)
     assert s.orders == 5  # A, B, C, D, E
     assert s.fulfilment_rate == 66.7  # due: A, B, C; on time: A, C
-    assert s.avg_dispatch_hours == 30.7  # (22 + 48 + 22) / 3
+    assert s.avg_dispatch_hours == 30.67  # (22 + 48 + 22) / 3
     assert (s.delivery_p50_hours, s.delivery_p90_hours) == (48.0, 96.0)  # A 48 h, B 96 h
     assert s.order_error_rate == 33.3  # picked up: A, B, C; wrong item: A
     assert s.cod_share == 60.0  # B, C, E of five

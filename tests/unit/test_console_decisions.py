@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from services.console.api import templates
 from services.console.domain.decisions import (
     LockoutPolicy,
     after_failed_sign_in,
@@ -130,3 +131,8 @@ def test_a_refusal_reads_as_one_sentence_whatever_shape_the_service_answers() ->
     assert explain(404, {"detail": "no return RET-1"}) == "no return RET-1"
     assert explain(502, "Bad gateway") == "refused (502)"
     assert explain(200, {}) == "done"
+
+
+def test_durations_on_the_analytics_page_read_in_minutes_hours_or_days() -> None:
+    hours = templates.env.filters["hours"]
+    assert [hours(h) for h in (None, 0.25, 30.67, 96.0)] == ["—", "15 min", "30.7 h", "4.0 days"]

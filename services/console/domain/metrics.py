@@ -133,9 +133,9 @@ def summarise(facts: list[OrderFacts], *, now: datetime) -> Summary:
     return Summary(
         orders=len(facts),
         fulfilment_rate=_percent(len(on_time), len(due)),
-        avg_dispatch_hours=round(sum(dispatch) / len(dispatch), 1) if dispatch else None,
-        delivery_p50_hours=None if p50 is None else round(p50, 1),
-        delivery_p90_hours=None if p90 is None else round(p90, 1),
+        avg_dispatch_hours=round(sum(dispatch) / len(dispatch), 2) if dispatch else None,
+        delivery_p50_hours=None if p50 is None else round(p50, 2),
+        delivery_p90_hours=None if p90 is None else round(p90, 2),
         order_error_rate=_percent(sum(f.wrong_item_returned for f in shipped), len(shipped)),
         cod_share=_percent(sum(f.payment_method == "cod" for f in paid), len(paid)),
         ndr_rate=_percent(sum(f.ndr_attempts > 0 for f in attempted), len(attempted)),
