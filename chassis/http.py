@@ -149,6 +149,19 @@ def field_problems(exc: RequestValidationError) -> list[dict[str, str]]:
     return problems
 
 
+async def _body_problems(request: Request) -> list[tuple[str, str]]:
+    content_type = request.headers.get("content-type", "")
+    if content_type.startswith(("application/x-www-form-urlencoded", "multipart/form-data")):
+        # A form route has read the stream already: its parsed form is kept, its raw body is not.
+        form = await request.form()
+        return [
+            (name, problem)
+            for name, value in form.multi_items()
+            if isinstance(value, str) and (problem := text.text_problem(value)) is not None
+        ]
+    return text.body_problems(await request.body(), content_type)
+
+
 async def refuse_control_characters(request: Request) -> None:
     """Every route's first dependency: text with NUL or control characters answers 422 naming the field.
 
@@ -159,7 +172,7 @@ async def refuse_control_characters(request: Request) -> None:
     route = request.scope.get("route")
     signed = route is not None and (route_auth(route.dependant) or ("",))[0] == "signature"
     if not signed:
-        problems += text.body_problems(await request.body(), request.headers.get("content-type", ""))
+        problems += await _body_problems(request)
     if problems:
         raise Refusal.of(problems)
 
