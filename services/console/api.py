@@ -157,9 +157,9 @@ def _queue_filter(request: Request) -> store.QueueFilter:
             return None
         try:
             start = datetime.fromisoformat(text).replace(tzinfo=IST)
-        except ValueError:
+            return (start + timedelta(days=plus)).astimezone(UTC)
+        except (ValueError, OverflowError):  # not a day, or the calendar's last (9999-12-31)
             return None
-        return (start + timedelta(days=plus)).astimezone(UTC)
 
     tab = q.get("tab", "all")
     return store.QueueFilter(
