@@ -104,8 +104,8 @@ def payment_of(order: Mapping[str, Any], total_paise: int) -> Payment:
 
 def read_order_payload(order: Mapping[str, Any]) -> StoreOrder:
     """A Shopify Order payload in our terms; StoreUnreadable naming the first field it cannot read."""
-    if not isinstance(order, Mapping) or "id" not in order:
-        raise StoreUnreadable("id: missing; not a Shopify order")
+    if not isinstance(order, Mapping) or not isinstance(order.get("id"), int | str) or order["id"] == "":
+        raise StoreUnreadable("id: missing; not a Shopify order")  # a null id would be order "None"
     address = order.get("shipping_address") or order.get("billing_address") or {}
     customer = order.get("customer") or {}
     lines = []

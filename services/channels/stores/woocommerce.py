@@ -63,8 +63,8 @@ def _money(value: Any, field: str) -> int:
 
 def read_order_payload(order: Mapping[str, Any]) -> StoreOrder:
     """A WooCommerce Order in our terms; StoreUnreadable naming the first field it cannot read."""
-    if not isinstance(order, Mapping) or "id" not in order:
-        raise StoreUnreadable("id: missing; not a WooCommerce order")
+    if not isinstance(order, Mapping) or not isinstance(order.get("id"), int | str) or order["id"] == "":
+        raise StoreUnreadable("id: missing; not a WooCommerce order")  # a null id would be order "None"
     ship = order.get("shipping") or {}
     bill = order.get("billing") or {}
     address = ship if ship.get("address_1") else bill
