@@ -9,7 +9,7 @@ from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlencode
+from urllib.parse import quote, urlencode
 from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Form, Request
@@ -274,7 +274,7 @@ async def order_action(
     elif action == "cancel":
         body = {"reason_code": "operator", "note": reason.strip() or None}
     outcome = await _owners(request).call(
-        service, "POST", path.format(id=order_id), operator=operator, json=body
+        service, "POST", path.format(id=quote(order_id, safe="")), operator=operator, json=body
     )
     return _back(f"/orders/{order_id}", outcome)
 
@@ -290,7 +290,7 @@ async def ndr_action(
     outcome = await _owners(request).call(
         "shipping",
         "POST",
-        f"/shipments/{shipment_id}/ndr-actions",
+        f"/shipments/{quote(shipment_id, safe='')}/ndr-actions",
         operator=operator,
         json={"action": action},
     )
@@ -302,7 +302,7 @@ async def receive_return(
     request: Request, return_id: str, order_id: str = Form(...), operator: Operator = form_from_operator()
 ) -> RedirectResponse:
     outcome = await _owners(request).call(
-        "returns", "POST", f"/returns/{return_id}/receive", operator=operator
+        "returns", "POST", f"/returns/{quote(return_id, safe='')}/receive", operator=operator
     )
     return _back(f"/orders/{order_id}", outcome)
 
@@ -324,7 +324,11 @@ async def qc_return(
             {"sku": sku, "passed": passed, "failed": failed, "grade": str(form.get(f"grade.{sku}", "A"))}
         )
     outcome = await _owners(request).call(
-        "returns", "POST", f"/returns/{return_id}/qc", operator=operator, json={"lines": lines}
+        "returns",
+        "POST",
+        f"/returns/{quote(return_id, safe='')}/qc",
+        operator=operator,
+        json={"lines": lines},
     )
     return _back(f"/orders/{order_id}", outcome)
 
@@ -358,7 +362,7 @@ async def pack_scan(
     outcome = await _owners(request).call(
         "shipping",
         "POST",
-        f"/shipments/{shipment_id}/pack-scans",
+        f"/shipments/{quote(shipment_id, safe='')}/pack-scans",
         operator=operator,
         json={"barcode": barcode.strip()},
     )
@@ -383,7 +387,11 @@ async def pack_close(
     except ValueError:
         return _back("/pack", error="weight_grams: a whole number of grams", shipment_id=shipment_id)
     outcome = await _owners(request).call(
-        "shipping", "POST", f"/shipments/{shipment_id}/pack", operator=operator, json={"weight_grams": grams}
+        "shipping",
+        "POST",
+        f"/shipments/{quote(shipment_id, safe='')}/pack",
+        operator=operator,
+        json={"weight_grams": grams},
     )
     if outcome.ok:
         outcome = Outcome(outcome.status, outcome.body, f"{shipment_id} packed at {grams} g")
