@@ -275,13 +275,13 @@ def put_at(payload: dict[str, Any], path: str, value: Any) -> None:
     if isinstance(node, list) and key >= len(node):
         return
     if value is MISSING:
-        del node[key]
+        node.pop(key) if isinstance(node, list) else node.pop(key, None)
     else:
         node[key] = value
 
 
 @st.composite
-def plausible(draw: st.DrawFn, platform: str) -> tuple[bytes, str, int]:
+def plausible(draw: st.DrawFn, platform: str) -> tuple[bytes, str, int | None]:
     """A plausible order with one to three fields broken; (body, topic, store order id)."""
     order_id = store_order_id()
     payload = PAYLOAD[platform](order_id)
@@ -295,7 +295,8 @@ def plausible(draw: st.DrawFn, platform: str) -> tuple[bytes, str, int]:
         )
     body = json.dumps(payload, ensure_ascii=draw(st.booleans())).encode("utf-8", "surrogatepass")
     topic = draw(st.sampled_from([ORDER_TOPIC[platform], ORDER_TOPIC[platform], *TOPICS[platform]]))
-    return body, topic, order_id
+    kept_id = payload.get("id")  # the broken field may be the id itself
+    return body, topic, kept_id if isinstance(kept_id, int) else None
 
 
 @st.composite
