@@ -42,7 +42,14 @@ async def process_pending(
         for row in rows:
             adapter = adapters[row["platform"]]
             delivery = Delivery(delivery_id=row["delivery_id"], topic=row["topic"], body=bytes(row["body"]))
-            outcome = await apply(conn, service, adapter, row["account"], delivery)
+            try:
+                # A savepoint: a receipt that cannot be applied is recorded as failed, not retried
+                # forever in a batch that it rolls back with every other receipt.
+                async with conn.transaction():
+                    outcome = await apply(conn, service, adapter, row["account"], delivery)
+            except Exception as exc:
+                log.exception("webhook failed", account=row["account"], delivery_id=row["delivery_id"])
+                outcome = Outcome(f"failed: {type(exc).__name__}: {exc}")
             await store.finish_receipt(conn, row["account"], row["delivery_id"], outcome.what)
             log.info(
                 "webhook processed",

@@ -11,7 +11,7 @@ from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlencode
+from urllib.parse import quote, urlencode
 from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Form, Request
@@ -168,9 +168,9 @@ def _queue_filter(request: Request) -> store.QueueFilter:
             return None
         try:
             start = datetime.fromisoformat(text).replace(tzinfo=IST)
-        except ValueError:
+            return (start + timedelta(days=plus)).astimezone(UTC)
+        except (ValueError, OverflowError):  # not a day, or the calendar's last (9999-12-31)
             return None
-        return (start + timedelta(days=plus)).astimezone(UTC)
 
     tab = q.get("tab", "all")
     return store.QueueFilter(
@@ -285,7 +285,7 @@ async def order_action(
     elif action == "cancel":
         body = {"reason_code": "operator", "note": reason.strip() or None}
     outcome = await _owners(request).call(
-        service, "POST", path.format(id=order_id), operator=operator, json=body
+        service, "POST", path.format(id=quote(order_id, safe="")), operator=operator, json=body
     )
     return _back(f"/orders/{order_id}", outcome)
 
@@ -378,7 +378,7 @@ async def ndr_action(
     outcome = await _owners(request).call(
         "shipping",
         "POST",
-        f"/shipments/{shipment_id}/ndr-actions",
+        f"/shipments/{quote(shipment_id, safe='')}/ndr-actions",
         operator=operator,
         json={"action": action},
     )
@@ -390,7 +390,7 @@ async def receive_return(
     request: Request, return_id: str, order_id: str = Form(...), operator: Operator = form_from_operator()
 ) -> RedirectResponse:
     outcome = await _owners(request).call(
-        "returns", "POST", f"/returns/{return_id}/receive", operator=operator
+        "returns", "POST", f"/returns/{quote(return_id, safe='')}/receive", operator=operator
     )
     return _back(f"/orders/{order_id}", outcome)
 
@@ -412,7 +412,11 @@ async def qc_return(
             {"sku": sku, "passed": passed, "failed": failed, "grade": str(form.get(f"grade.{sku}", "A"))}
         )
     outcome = await _owners(request).call(
-        "returns", "POST", f"/returns/{return_id}/qc", operator=operator, json={"lines": lines}
+        "returns",
+        "POST",
+        f"/returns/{quote(return_id, safe='')}/qc",
+        operator=operator,
+        json={"lines": lines},
     )
     return _back(f"/orders/{order_id}", outcome)
 
@@ -446,7 +450,7 @@ async def pack_scan(
     outcome = await _owners(request).call(
         "shipping",
         "POST",
-        f"/shipments/{shipment_id}/pack-scans",
+        f"/shipments/{quote(shipment_id, safe='')}/pack-scans",
         operator=operator,
         json={"barcode": barcode.strip()},
     )
@@ -471,7 +475,11 @@ async def pack_close(
     except ValueError:
         return _back("/pack", error="weight_grams: a whole number of grams", shipment_id=shipment_id)
     outcome = await _owners(request).call(
-        "shipping", "POST", f"/shipments/{shipment_id}/pack", operator=operator, json={"weight_grams": grams}
+        "shipping",
+        "POST",
+        f"/shipments/{quote(shipment_id, safe='')}/pack",
+        operator=operator,
+        json={"weight_grams": grams},
     )
     if outcome.ok:
         outcome = Outcome(outcome.status, outcome.body, f"{shipment_id} packed at {grams} g")

@@ -9,7 +9,7 @@ from typing import Annotated, Any
 
 import httpx
 import pytest
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Form, Query, Request
 from pydantic import BaseModel, Field
 
 from chassis import text
@@ -47,6 +47,10 @@ def _app() -> Any:
     )
     async def csv_import(request: Request) -> dict[str, int]:
         return {"bytes": len(await request.body())}
+
+    @router.post("/notes")
+    async def note(text: Annotated[str, Form()]) -> dict[str, str]:
+        return {"text": text}
 
     @router.post("/webhooks/x", dependencies=[by_signature("x")])
     async def webhook(request: Request, tag: Annotated[str | None, Query()] = None) -> dict[str, int]:
@@ -117,6 +121,16 @@ async def test_a_csv_body_with_a_nul_is_refused_whole() -> None:
     assert r.status_code == 422
     assert [p["field"] for p in r.json()["problems"]] == ["body"]
     assert ok.status_code == 200
+
+
+async def test_a_form_is_read_once_and_a_nul_in_a_field_answers_422_naming_it() -> None:
+    async with _client(_app()) as c:
+        ok = await c.post("/notes", data={"text": "दो डिब्बे\nrack C4"})
+        refused = await c.post("/notes", data={"text": "a\x00b"})
+    assert ok.status_code == 200, ok.text
+    assert ok.json() == {"text": "दो डिब्बे\nrack C4"}
+    assert refused.status_code == 422
+    assert [p["field"] for p in refused.json()["problems"]] == ["text"]
 
 
 async def test_a_signed_webhook_body_is_left_to_its_route_but_its_query_is_checked() -> None:

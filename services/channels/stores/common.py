@@ -3,12 +3,15 @@ HTTP answer from a store becomes a StoreError (retryable on 429/5xx, honouring R
 
 from __future__ import annotations
 
+import json
+from collections.abc import Callable
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
 import httpx
 
-from services.channels.stores.interface import StoreError, StoreUnreadable
+from chassis.text import json_problems
+from services.channels.stores.interface import StoreError, StoreOrder, StoreUnreadable
 
 # ISO 3166-2:IN subdivision codes as stores send them (WooCommerce's list, Shopify's province_code),
 # with the older codes still seen (OR, UK, CT, TS).
@@ -78,6 +81,23 @@ def to_paise(amount: Any, *, field: str) -> int:
     if paise != paise.to_integral_value() or paise < 0:
         raise StoreUnreadable(f"{field}: {amount!r} is not a whole number of paise")
     return int(paise)
+
+
+def read_payload(body: bytes, read: Callable[[Any], StoreOrder], *, platform: str) -> StoreOrder:
+    """A webhook body read by an adapter's payload reader; StoreUnreadable naming what it cannot read:
+    not JSON, text PostgreSQL cannot keep (NUL, control characters), or a field of the wrong type."""
+    try:
+        payload = json.loads(body)
+    except ValueError as exc:
+        raise StoreUnreadable(f"body: not JSON ({exc})") from None
+    if problems := json_problems(payload):
+        field, problem = problems[0]
+        raise StoreUnreadable(f"{field}: {problem}")
+    try:
+        return read(payload)
+    except (AttributeError, TypeError, ValueError, ArithmeticError) as exc:
+        # A field of another type than the platform documents (a line that is a list, a quantity "x").
+        raise StoreUnreadable(f"body: not a {platform} order ({type(exc).__name__}: {exc})") from None
 
 
 def full_name(*parts: str | None) -> str:

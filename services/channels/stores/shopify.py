@@ -11,7 +11,6 @@ Admin reference for InventorySetQuantitiesInput / InventoryQuantityInput (2026-0
 
 from __future__ import annotations
 
-import json
 import uuid
 from collections.abc import Mapping
 from datetime import datetime
@@ -21,7 +20,7 @@ import httpx
 
 from chassis.signatures import signed_by_base64
 from contracts import Payment, PaymentMethod, PaymentStatus
-from services.channels.stores.common import call, full_name, state_name, to_paise
+from services.channels.stores.common import call, full_name, read_payload, state_name, to_paise
 from services.channels.stores.interface import (
     Account,
     Delivery,
@@ -105,8 +104,8 @@ def payment_of(order: Mapping[str, Any], total_paise: int) -> Payment:
 
 def read_order_payload(order: Mapping[str, Any]) -> StoreOrder:
     """A Shopify Order payload in our terms; StoreUnreadable naming the first field it cannot read."""
-    if not isinstance(order, Mapping) or "id" not in order:
-        raise StoreUnreadable("id: missing; not a Shopify order")
+    if not isinstance(order, Mapping) or not isinstance(order.get("id"), int | str) or order["id"] == "":
+        raise StoreUnreadable("id: missing; not a Shopify order")  # a null id would be order "None"
     address = order.get("shipping_address") or order.get("billing_address") or {}
     customer = order.get("customer") or {}
     lines = []
@@ -185,11 +184,7 @@ class ShopifyStore:
     def read_order(self, delivery: Delivery) -> StoreOrder | None:
         if delivery.topic not in ORDER_TOPICS:
             return None
-        try:
-            payload = json.loads(delivery.body)
-        except ValueError as exc:
-            raise StoreUnreadable(f"body: not JSON ({exc})") from None
-        order = read_order_payload(payload)
+        order = read_payload(delivery.body, read_order_payload, platform="Shopify")
         if delivery.topic == "orders/cancelled" and not order.cancelled:
             raise StoreUnreadable("cancelled_at: orders/cancelled without a cancellation time")
         return order

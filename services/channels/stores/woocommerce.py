@@ -11,7 +11,6 @@ the signature is base64 HMAC-SHA256 of the body under the webhook's secret).
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
@@ -20,7 +19,7 @@ import httpx
 
 from chassis.signatures import signed_by_base64
 from contracts import Payment, PaymentMethod, PaymentStatus
-from services.channels.stores.common import call, full_name, state_name, to_paise
+from services.channels.stores.common import call, full_name, read_payload, state_name, to_paise
 from services.channels.stores.interface import (
     Account,
     Delivery,
@@ -64,8 +63,8 @@ def _money(value: Any, field: str) -> int:
 
 def read_order_payload(order: Mapping[str, Any]) -> StoreOrder:
     """A WooCommerce Order in our terms; StoreUnreadable naming the first field it cannot read."""
-    if not isinstance(order, Mapping) or "id" not in order:
-        raise StoreUnreadable("id: missing; not a WooCommerce order")
+    if not isinstance(order, Mapping) or not isinstance(order.get("id"), int | str) or order["id"] == "":
+        raise StoreUnreadable("id: missing; not a WooCommerce order")  # a null id would be order "None"
     ship = order.get("shipping") or {}
     bill = order.get("billing") or {}
     address = ship if ship.get("address_1") else bill
@@ -137,11 +136,7 @@ class WooCommerceStore:
     def read_order(self, delivery: Delivery) -> StoreOrder | None:
         if delivery.topic not in ORDER_TOPICS:
             return None
-        try:
-            payload = json.loads(delivery.body)
-        except ValueError as exc:
-            raise StoreUnreadable(f"body: not JSON ({exc})") from None
-        return read_order_payload(payload)
+        return read_payload(delivery.body, read_order_payload, platform="WooCommerce")
 
     def _url(self, account: Account, path: str) -> str:
         return f"{account.base_url.rstrip('/')}/wp-json/wc/v3/{path}"

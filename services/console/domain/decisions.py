@@ -8,6 +8,7 @@ import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from chassis.text import text_problem
 from services.console.domain.view import OrderView
 
 _BEFORE_DISPATCH = {
@@ -112,6 +113,8 @@ def decode_cursor(cursor: str) -> tuple[datetime, str]:
     try:
         text = base64.urlsafe_b64decode(cursor.encode()).decode()
         at, order_id = text.split("|", 1)
+        if text_problem(order_id) is not None:  # a forged cursor: PostgreSQL cannot compare a NUL
+            raise ValueError(order_id)
         return datetime.fromisoformat(at), order_id
     except (ValueError, UnicodeDecodeError) as exc:
         raise ValueError("cursor is not one this console gave out") from exc
