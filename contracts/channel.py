@@ -10,7 +10,7 @@ from pydantic import Field
 from contracts import topics
 from contracts._base import AwareDatetime, Event
 from contracts.enums import Channel, DeliverySpeed
-from contracts.values import Address, Customer, NonEmptyStr, OrderLine, Paise, Payment
+from contracts.values import Address, Customer, FieldProblem, NonEmptyStr, OrderLine, Paise, Payment
 
 
 class ChannelOrder(Event):
@@ -29,6 +29,14 @@ class ChannelOrder(Event):
     total_paise: Paise
     payment: Payment
     delivery_speed: DeliverySpeed = DeliverySpeed.STANDARD
+    channel_problems: list[FieldProblem] = Field(
+        default_factory=list,
+        description="What the adapter could not translate (a store listing mapped to no SKU, named in "
+        "lines.N.sku): orders rejects the order with these reasons, and a later re-send without them "
+        "replaces the rejected order.",
+        # Absent when empty: an order the adapter translated fully reads exactly as DESIGN.md shows.
+        exclude_if=lambda problems: not problems,
+    )
 
     def partition_key(self) -> str:
         return f"{self.channel.value}:{self.channel_order_id}"

@@ -275,7 +275,7 @@ async def cancel_order(shop: str, order_id: int, state: Shopify) -> dict[str, An
     payload = store.orders.get(order_id)
     if payload is None:
         raise HTTPException(404, detail=f"no order {order_id}")
-    payload["cancelled_at"] = datetime.now(UTC).isoformat()
+    payload["cancelled_at"] = payload["updated_at"] = datetime.now(UTC).isoformat(timespec="seconds")
     payload["cancel_reason"] = "customer"
     hook = await send(state, store, "orders/cancelled", payload)
     return {"id": order_id, "webhook": hook.summary()}
@@ -379,6 +379,86 @@ def _set_quantities(store: Shop, query: str, variables: dict[str, Any]) -> dict[
     return result
 
 
+_UPDATED_AFTER = re.compile(r"updated_at:>'?([0-9T:.+Z-]+)'?")
+
+
+def _order_node(order: dict[str, Any]) -> dict[str, Any]:
+    """A stored order (REST shape) as the GraphQL Admin API's Order object."""
+
+    def money(amount: Any) -> dict[str, Any]:
+        return {"shopMoney": {"amount": amount, "currencyCode": "INR"}}
+
+    a = order["shipping_address"]
+    c = order["customer"]
+    return {
+        "legacyResourceId": str(order["id"]),
+        "name": order["name"],
+        "email": order["email"],
+        "phone": order["phone"],
+        "createdAt": order["created_at"],
+        "updatedAt": order["updated_at"],
+        "cancelledAt": order["cancelled_at"],
+        "displayFinancialStatus": str(order["financial_status"]).upper(),
+        "paymentGatewayNames": order["payment_gateway_names"],
+        "totalPriceSet": money(order["total_price"]),
+        "totalDiscountsSet": money(order["total_discounts"]),
+        "totalShippingPriceSet": money(order["total_shipping_price_set"]["shop_money"]["amount"]),
+        "shippingAddress": {
+            "firstName": a["first_name"],
+            "lastName": a["last_name"],
+            "name": a["name"],
+            "address1": a["address1"],
+            "address2": a["address2"],
+            "city": a["city"],
+            "province": a["province"],
+            "provinceCode": a["province_code"],
+            "zip": a["zip"],
+            "phone": a["phone"],
+        },
+        "customer": {
+            "firstName": c["first_name"],
+            "lastName": c["last_name"],
+            "email": c["email"],
+            "phone": c["phone"],
+        },
+        "lineItems": {
+            "nodes": [
+                {
+                    "sku": item["sku"],
+                    "quantity": item["quantity"],
+                    "title": item["title"],
+                    "variant": {"legacyResourceId": str(item["variant_id"])},
+                    "originalUnitPriceSet": money(item["price"]),
+                }
+                for item in order["line_items"]
+            ]
+        },
+    }
+
+
+def _orders_changed(store: Shop, variables: dict[str, Any]) -> dict[str, Any]:
+    """orders(first: 50, after:, query: "updated_at:>'…'", sortKey: UPDATED_AT), cursor = position."""
+    match = _UPDATED_AFTER.search(str(variables.get("query") or ""))
+    after = datetime.fromisoformat(match.group(1).replace("Z", "+00:00")) if match else None
+    found = sorted(
+        (
+            o
+            for o in store.orders.values()
+            if after is None or datetime.fromisoformat(o["updated_at"]) > after
+        ),
+        key=lambda o: (datetime.fromisoformat(o["updated_at"]), o["id"]),
+    )
+    start = int(variables.get("after") or 0)
+    page = found[start : start + 50]
+    more = start + 50 < len(found)
+    return {
+        "orders": {
+            "nodes": [_order_node(o) for o in page],
+            "pageInfo": {"hasNextPage": more, "endCursor": str(start + 50) if more else None},
+        }
+    }
+
+
 def _fulfillment_orders(store: Shop, variables: dict[str, Any]) -> dict[str, Any]:
     order_id = _id(variables["id"], "Order")
     if order_id not in store.orders:
@@ -449,6 +529,8 @@ async def graphql(
             data = _fulfil(state, store, variables)
         elif "fulfillmentOrders" in query:
             data = _fulfillment_orders(store, variables)
+        elif "orders(" in query:
+            data = _orders_changed(store, variables)
         elif "nodes(" in query:
             data = _levels(store, list(variables.get("ids") or []))
         else:

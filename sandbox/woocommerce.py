@@ -256,6 +256,7 @@ async def cancel_order(site: str, order_id: int, state: Woo) -> dict[str, Any]:
     if payload is None:
         raise HTTPException(404, detail=f"no order {order_id}")
     payload["status"] = "cancelled"
+    payload["date_modified"] = payload["date_modified_gmt"] = _now()
     hook = await send(state, store, "order.updated", payload)
     return {"id": order_id, "webhook": hook.summary()}
 
@@ -341,6 +342,35 @@ def _order(store: Site, order_id: int) -> dict[str, Any]:
     return order
 
 
+def _now() -> str:
+    return datetime.now(UTC).replace(tzinfo=None).isoformat(timespec="seconds")
+
+
+@router.get("/orders", dependencies=_API)
+async def list_orders(
+    site: str,
+    state: Woo,
+    modified_after: str | None = None,
+    dates_are_gmt: bool = False,
+    orderby: str = "date",
+    order: str = "desc",
+    page: int = 1,
+    per_page: int = 10,
+) -> list[dict[str, Any]]:
+    """GET /orders: modified_after compares with date_modified (date_modified_gmt when dates_are_gmt)."""
+    field = "date_modified_gmt" if dates_are_gmt else "date_modified"
+    after = datetime.fromisoformat(modified_after).replace(tzinfo=None) if modified_after else None
+    found = [
+        o
+        for o in state.site(site).orders.values()
+        if after is None or datetime.fromisoformat(o[field]) > after
+    ]
+    key = {"modified": field, "id": "id"}.get(orderby, "date_created_gmt")
+    found.sort(key=lambda o: (o[key], o["id"]), reverse=order == "desc")
+    per_page = max(1, min(per_page, 100))
+    return found[(page - 1) * per_page : page * per_page]
+
+
 @router.get("/orders/{order_id}/notes", dependencies=_API)
 async def list_notes(site: str, order_id: int, state: Woo) -> list[dict[str, Any]]:
     _order(state.site(site), order_id)
@@ -369,4 +399,5 @@ async def update_order(site: str, order_id: int, request: Request, state: Woo) -
     body = await request.json()
     if "status" in body:
         order["status"] = body["status"]
+        order["date_modified"] = order["date_modified_gmt"] = _now()
     return order

@@ -35,8 +35,11 @@ LOCAL_DATABASE = f"postgresql://postgres@127.0.0.1:{PG_PORT}/postgres"
 DEV_KEYS = {role: f"dev-{role}-key-local" for role in ("admin", "ops", "warehouse", "viewer", "channel")}
 # The console's own key per role (ADR 80): each service knows it as `console`, the console as its role.
 CONSOLE_KEYS = {role: f"dev-console-{role}-local" for role in ("admin", "ops", "warehouse", "viewer")}
+# Services that act through another's API with their own key: channels cancels orders (as ops).
+SERVICE_KEYS = {"channels": ("ops", "dev-channels-key-local")}
 DEV_API_KEYS = ",".join(
     [f"{role}:{role}:{key}" for role, key in DEV_KEYS.items()]
+    + [f"{name}:{role}:{key}" for name, (role, key) in SERVICE_KEYS.items()]
     + [f"console:{role}:{key}" for role, key in CONSOLE_KEYS.items()]
 )
 # The console's demo operators: user name, role; each signs in with the password dev-<name>-local.

@@ -15,9 +15,9 @@ from chassis.auth import STAFF, Role, require
 from chassis.refusal import Refusal
 from chassis.settings import DEVELOPMENT_VALUE
 from contracts import Channel
-from services.channels import domain, intake, store
+from services.channels import domain, intake, poll, store
 from services.channels.settings import ChannelsSettings
-from services.channels.stores.interface import Account
+from services.channels.stores.interface import Account, StoreAdapter
 
 router = APIRouter(tags=["channels"])
 
@@ -207,3 +207,26 @@ async def import_csv(request: Request) -> dict[str, Any]:
             else:
                 duplicates.append(order.channel_order_id)
     return {"imported": created, "already_imported": duplicates}
+
+
+def poll_router(adapters: dict[str, StoreAdapter]) -> APIRouter:
+    """POST /accounts/{account}/poll: the reconciliation poll of one store, now (it also runs on its own)."""
+    routes = APIRouter(tags=["channels"])
+
+    @routes.post(
+        "/accounts/{account}/poll",
+        summary="Ask the store now for orders changed since the last poll; take in any a webhook missed",
+        dependencies=[OPERATORS],
+    )
+    async def poll_now(request: Request, account: str) -> dict[str, Any]:
+        result = await poll.poll_account(request.app.state.service, _settings(request), adapters, account)
+        if result.error == "no such enabled account":
+            raise Refusal("account", f"no enabled channel account {account!r}", status=404)
+        return {
+            "account": account,
+            "listed": result.listed,
+            "taken_in": result.taken_in,
+            "error": result.error,
+        }
+
+    return routes

@@ -6,7 +6,7 @@ from pathlib import Path
 
 from chassis.logging import get_logger
 from chassis.service import Service
-from services.channels import api, handlers, intake, store, sync, webhooks
+from services.channels import api, handlers, intake, poll, store, sync, webhooks
 from services.channels.settings import ChannelsSettings
 from services.channels.stores.interface import Account
 from services.channels.stores.registry import build_adapters
@@ -26,6 +26,7 @@ def build(settings: ChannelsSettings | None = None) -> Service:
     adapters = build_adapters(service, settings)
     handlers.register(service)
     service.include_router(api.router)
+    service.include_router(api.poll_router(adapters))
     service.include_router(webhooks.build_router(adapters))
     if settings.dabba_mode == "development":
         service.on_start(lambda s: create_demo_accounts(s, settings))
@@ -38,6 +39,16 @@ def build(settings: ChannelsSettings | None = None) -> Service:
     @service.every(settings.push_every_s, name="stock_push")
     async def stock_push(svc: Service) -> None:
         await sync.push_stock(svc, settings, adapters)
+
+    orders = service.http_client(base_url=settings.orders_url, timeout=settings.provider_timeout_s)
+
+    @service.every(settings.push_every_s * 4, name="cancellations")
+    async def cancellations(svc: Service) -> None:
+        await sync.push_cancellations(svc, settings, orders)
+
+    @service.every(settings.poll_every_s, name="reconciliation_poll")
+    async def reconciliation_poll(svc: Service) -> None:
+        await poll.poll_all(svc, settings, adapters)
 
     @service.every(settings.push_every_s * 4, name="tracking_push")
     async def tracking_push(svc: Service) -> None:

@@ -49,25 +49,26 @@ def _problems(exc: ValidationError) -> list[FieldProblem]:
 def to_channel_order(
     order: StoreOrder, *, channel: Channel, account: str, mappings: Mappings
 ) -> ChannelOrder | list[FieldProblem]:
-    """The store's order as ``channel.orders.v1``, or every problem: each unmapped line is named
-    (never dropped: the caller keeps the order until a mapping exists), then shape problems."""
+    """The store's order as ``channel.orders.v1``, or the problems that stop it being one.
+
+    An unmapped line does not stop it: the order goes out with the store's own SKU on that line and
+    the line named in ``channel_problems``, so orders keeps it REJECTED, visible, naming the SKU; once
+    the SKU is mapped the order is sent again and replaces the rejected one."""
     lines: list[dict[str, Any]] = []
-    problems: list[FieldProblem] = []
+    unmapped: list[FieldProblem] = []
     for i, line in enumerate(order.lines):
         sku = mappings.sku_of(line)
         if sku is None:
             variant = f" (variant {line.variant_id})" if line.variant_id else ""
-            problems.append(
+            unmapped.append(
                 FieldProblem(
                     field=f"lines.{i}.sku",
                     problem=f"channel SKU {line.channel_sku or '(none)'!r}{variant} on {account} "
                     "has no mapping to a Dabba SKU",
                 )
             )
-            continue
+            sku = (line.channel_sku or line.variant_id or "(none)")[:64]
         lines.append({"sku": sku, "quantity": line.quantity, "unit_price_paise": line.unit_price_paise})
-    if problems:
-        return problems
     try:
         return ChannelOrder.model_validate(
             {
@@ -81,10 +82,11 @@ def to_channel_order(
                 "discount_paise": order.discount_paise,
                 "total_paise": order.total_paise,
                 "payment": order.payment,
+                "channel_problems": unmapped,
             }
         )
     except ValidationError as exc:
-        return _problems(exc)
+        return [*unmapped, *_problems(exc)]
 
 
 def store_order_json(order: StoreOrder) -> dict[str, Any]:
@@ -105,6 +107,23 @@ def store_order_from_json(data: Mapping[str, Any]) -> StoreOrder:
             "lines": tuple(StoreLine(**line) for line in data["lines"]),
         }
     )
+
+
+# The couriers' public tracking pages, for a shipment event that carries no tracking URL of its own.
+TRACKING_PAGES = {
+    "delhivery": "https://www.delhivery.com/track/package/{awb}",
+    "shiprocket": "https://shiprocket.co/tracking/{awb}",
+    "xpressbees": "https://www.xpressbees.com/shipment/tracking?awbNo={awb}",
+}
+
+
+def tracking_url(courier: str, awb: str, given: str | None) -> str | None:
+    """What the buyer clicks on the store's order: the courier's own link if the event had one, else
+    the courier's public tracking page for the AWB (None for a courier we have no page for)."""
+    if given:
+        return given
+    page = TRACKING_PAGES.get(courier.lower())
+    return page.format(awb=awb) if page else None
 
 
 def stock_to_show(available_total: int, *, buffer: int) -> int:

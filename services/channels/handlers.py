@@ -7,7 +7,7 @@ from __future__ import annotations
 from chassis.consumer import HandlerContext
 from chassis.service import Service
 from contracts import OrderPlaced, ShipmentStatus, ShipmentUpdated, StockChanged
-from services.channels import store
+from services.channels import domain, store
 
 TRACKING_AT = frozenset({ShipmentStatus.PICKED_UP, ShipmentStatus.IN_TRANSIT})
 
@@ -37,5 +37,5 @@ def register(service: Service) -> None:
             store_order_id=origin["store_order_id"],
             courier=event.courier,
             awb=event.awb,
-            tracking_url=event.tracking_url,
+            tracking_url=domain.tracking_url(event.courier, event.awb, event.tracking_url),
         )

@@ -1,7 +1,7 @@
 """Orders in from the stores: a verified webhook is kept raw and answered at once; then each receipt
 is read, its lines mapped to Dabba SKUs, and the order published on ``channel.orders.v1`` — once per
-store order, whatever the number of deliveries. An order with an unmapped SKU is kept (status
-unmapped, the SKU named) and sent as soon as a mapping for it arrives.
+store order, whatever the number of deliveries. An order with an unmapped SKU goes out naming it (orders
+keeps it REJECTED) and is sent again, corrected, as soon as a mapping for it arrives.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from typing import Any
 from chassis.db import Conn
 from chassis.logging import get_logger
 from chassis.service import Service
-from contracts import Channel, ChannelOrder
+from contracts import Channel, ChannelOrder, FieldProblem
 from services.channels import domain, store
 from services.channels.stores.interface import Delivery, StoreAdapter, StoreOrder, StoreUnreadable
 
@@ -87,16 +87,14 @@ async def receive(
     """A store order seen for the first time: publish it, or keep it with the problems that stop it."""
     mappings = await store.mappings_of(conn, account)
     result = domain.to_channel_order(order, channel=channel, account=account, mappings=mappings)
-    sent = isinstance(result, ChannelOrder)
-    problems = [] if isinstance(result, ChannelOrder) else [p.model_dump() for p in result]
-    unmapped = any(p["field"].endswith(".sku") for p in problems)
+    status, problems = _status_of(result)
     inserted = await store.insert_channel_order(
         conn,
         account=account,
         store_order_id=order.store_order_id,
         channel=channel.value,
         channel_order_id=domain.channel_order_id(account, order.store_order_id),
-        status="sent" if sent else ("unmapped" if unmapped else "unreadable"),
+        status=status,
         problems=problems,
         store_order=domain.store_order_json(order),
         cancelled=order.cancelled,
@@ -105,10 +103,16 @@ async def receive(
         return Outcome("duplicate: order already received", order.store_order_id)
     if isinstance(result, ChannelOrder):
         await service.emit(conn, result)
-        return Outcome("sent", order.store_order_id)
-    return Outcome(
-        f"{'unmapped' if unmapped else 'unreadable'}: {problems[0]['problem']}", order.store_order_id
-    )
+    return Outcome(status if not problems else f"{status}: {problems[0]['problem']}", order.store_order_id)
+
+
+def _status_of(result: ChannelOrder | list[FieldProblem]) -> tuple[str, list[dict[str, str]]]:
+    """sent (orders will place it); unmapped (sent, and orders will reject it naming the SKU until it
+    is mapped); unreadable (not sent: the store's order cannot be put in our shape)."""
+    if isinstance(result, ChannelOrder):
+        problems = [p.model_dump() for p in result.channel_problems]
+        return ("unmapped" if problems else "sent"), problems
+    return "unreadable", [p.model_dump() for p in result]
 
 
 async def retry_unmapped(
@@ -120,22 +124,13 @@ async def retry_unmapped(
     for row in await store.unmapped_orders(conn, account):
         order = domain.store_order_from_json(_json(row["store_order"]))
         result = domain.to_channel_order(order, channel=channel, account=account, mappings=mappings)
-        if isinstance(result, ChannelOrder):
+        status, problems = _status_of(result)
+        if isinstance(result, ChannelOrder) and status == "sent":
             await service.emit(conn, result)
-            await store.set_channel_order_status(
-                conn, account, order.store_order_id, status="sent", problems=[]
-            )
             sent.append({"store_order_id": order.store_order_id, "channel_order_id": result.channel_order_id})
-        else:
-            problems = [p.model_dump() for p in result]
-            unmapped = any(p["field"].endswith(".sku") for p in problems)
-            await store.set_channel_order_status(
-                conn,
-                account,
-                order.store_order_id,
-                status="unmapped" if unmapped else "unreadable",
-                problems=problems,
-            )
+        await store.set_channel_order_status(
+            conn, account, order.store_order_id, status=status, problems=problems
+        )
     return sent
 
 

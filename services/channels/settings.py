@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from pydantic import Field
 
-from chassis.settings import ServiceSettings
+from chassis.settings import ServiceSettings, secret
 
 
 class ChannelsSettings(ServiceSettings):
@@ -21,3 +21,21 @@ class ChannelsSettings(ServiceSettings):
     )
     push_every_s: float = Field(default=0.25, description="How often owed stock levels and tracking go out.")
     push_retry_max_s: float = Field(default=300.0, description="Longest wait between two tries of a push.")
+    poll_every_s: float = Field(
+        default=60.0, description="How often each store is asked for orders changed since the last poll."
+    )
+    poll_overlap_s: float = Field(
+        default=120.0,
+        description="How far before the cursor each poll starts (clock skew, same-second changes).",
+    )
+    poll_first_lookback_s: float = Field(
+        default=3600.0,
+        description="How far back an account's first poll looks (not the store's whole history).",
+    )
+    orders_url: str = Field(
+        default="http://localhost:8001", description="The orders service, for cancellations."
+    )
+    orders_api_key: str = secret(
+        "dev-channels-key-local",
+        "channels' key to orders' API (an ops key named channels): cancels orders their store cancelled.",
+    )

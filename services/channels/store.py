@@ -168,8 +168,10 @@ async def insert_channel_order(
     """Record an order a store sent; False if this store's order is already known."""
     result = await conn.execute(
         """INSERT INTO channel_orders (account, store_order_id, channel, channel_order_id, status, problems,
-                                       store_order, cancelled_on_store_at)
-           VALUES ($1, $2, $3, $4, $5, $6::jsonb, $7::jsonb, CASE WHEN $8 THEN now() END)
+                                       store_order, cancelled_on_store_at,
+                                       cancel_next_try_at)
+           VALUES ($1, $2, $3, $4, $5, $6::jsonb, $7::jsonb, CASE WHEN $8 THEN now() END,
+                   CASE WHEN $8 THEN now() END)
            ON CONFLICT DO NOTHING""",
         account,
         store_order_id,
@@ -197,13 +199,88 @@ async def set_channel_order_status(
 
 
 async def mark_cancelled_on_store(conn: Conn, account: str, store_order_id: str) -> None:
+    """The store cancelled it: Dabba is owed the cancellation (sync.push_cancellations)."""
     await conn.execute(
         """UPDATE channel_orders SET cancelled_on_store_at = coalesce(cancelled_on_store_at, now()),
+                                     cancel_next_try_at = coalesce(cancel_next_try_at, now()),
                                      updated_at = now()
             WHERE account = $1 AND store_order_id = $2""",
         account,
         store_order_id,
     )
+
+
+async def claim_cancellations(conn: Conn, *, limit: int, hold_s: float = 60) -> list[asyncpg.Record]:
+    """Store cancellations owed to orders, once orders has placed the order; held for this try."""
+    rows = await conn.fetch(
+        """SELECT account, store_order_id, order_id, cancel_attempts FROM channel_orders
+            WHERE cancel_next_try_at <= now() AND cancel_outcome IS NULL AND order_id IS NOT NULL
+            ORDER BY cancel_next_try_at LIMIT $1 FOR UPDATE SKIP LOCKED""",
+        limit,
+    )
+    await conn.executemany(
+        """UPDATE channel_orders SET cancel_next_try_at = now() + make_interval(secs => $3)
+            WHERE account = $1 AND store_order_id = $2""",
+        [(r["account"], r["store_order_id"], hold_s) for r in rows],
+    )
+    return rows
+
+
+async def cancellation_done(conn: Conn, account: str, store_order_id: str, outcome: str) -> None:
+    """What orders answered, for good: cancelled, or refused (dispatched already) for an operator."""
+    await conn.execute(
+        """UPDATE channel_orders SET cancel_outcome = $3, cancel_next_try_at = NULL, updated_at = now()
+            WHERE account = $1 AND store_order_id = $2""",
+        account,
+        store_order_id,
+        outcome,
+    )
+
+
+async def cancellation_failed(conn: Conn, account: str, store_order_id: str, *, wait_s: float) -> None:
+    await conn.execute(
+        """UPDATE channel_orders SET cancel_attempts = cancel_attempts + 1,
+                                     cancel_next_try_at = now() + make_interval(secs => $3)
+            WHERE account = $1 AND store_order_id = $2""",
+        account,
+        store_order_id,
+        wait_s,
+    )
+
+
+async def accounts_to_poll(conn: Conn) -> list[asyncpg.Record]:
+    """Every enabled account with where its last poll got to (None: never polled)."""
+    return await conn.fetch(
+        """SELECT a.account, c.updated_at FROM channel_accounts a
+             LEFT JOIN poll_cursors c USING (account) WHERE a.enabled ORDER BY a.account"""
+    )
+
+
+async def lock_poll(conn: Conn, account: str) -> bool:
+    """One poller per account at a time across replicas (released with the transaction)."""
+    return bool(
+        await conn.fetchval("SELECT pg_try_advisory_xact_lock(hashtext('channels.poll:' || $1))", account)
+    )
+
+
+async def advance_poll(conn: Conn, account: str, updated_at: Any, *, error: str | None = None) -> None:
+    await conn.execute(
+        """INSERT INTO poll_cursors (account, updated_at, last_error) VALUES ($1, $2, $3)
+           ON CONFLICT (account) DO UPDATE
+              SET updated_at = greatest(poll_cursors.updated_at, $2), polled_at = now(), last_error = $3""",
+        account,
+        updated_at,
+        error,
+    )
+
+
+async def known_store_orders(conn: Conn, account: str, store_order_ids: list[str]) -> set[str]:
+    rows = await conn.fetch(
+        "SELECT store_order_id FROM channel_orders WHERE account = $1 AND store_order_id = ANY($2::text[])",
+        account,
+        store_order_ids,
+    )
+    return {r["store_order_id"] for r in rows}
 
 
 async def unmapped_orders(conn: Conn, account: str) -> list[asyncpg.Record]:
@@ -237,7 +314,7 @@ async def list_channel_orders(
 ) -> list[asyncpg.Record]:
     return await pool.fetch(
         """SELECT account, store_order_id, channel, channel_order_id, status, problems, order_id,
-                  cancelled_on_store_at, received_at, updated_at
+                  cancelled_on_store_at, cancel_outcome, received_at, updated_at
              FROM channel_orders
             WHERE ($1::text IS NULL OR account = $1) AND ($2::text IS NULL OR status = $2)
             ORDER BY received_at DESC LIMIT $3""",

@@ -9,6 +9,8 @@ from __future__ import annotations
 from collections import defaultdict
 from itertools import islice
 
+import httpx
+
 from chassis.logging import get_logger
 from chassis.service import Service
 from services.channels import domain, store
@@ -93,3 +95,46 @@ async def push_fulfilments(
         done += 1
         log.info("tracking pushed", shipment_id=row["shipment_id"], account=row["account"], awb=row["awb"])
     return done
+
+
+async def push_cancellations(service: Service, settings: ChannelsSettings, orders: httpx.AsyncClient) -> int:
+    """Cancel in Dabba the orders their store cancelled; returns how many orders answered.
+
+    Orders decides: before dispatch it cancels (and inventory releases the stock); after dispatch it
+    refuses, and the refusal is kept on the channel order for an operator to act on."""
+    async with service.pool.acquire() as conn, conn.transaction():
+        rows = await store.claim_cancellations(conn, limit=50)
+    answered = 0
+    for row in rows:
+        note = f"cancelled on the store ({row['account']}, order {row['store_order_id']})"
+        try:
+            response = await orders.post(
+                f"/orders/{row['order_id']}/cancel",
+                json={"reason_code": "customer_request", "note": note},
+                headers={"X-API-Key": settings.orders_api_key},
+            )
+        except httpx.HTTPError as exc:
+            response = None
+            error = f"{type(exc).__name__}: {exc}"
+        if response is not None and response.status_code < 500 and response.status_code != 429:
+            outcome = (
+                "cancelled in Dabba"
+                if response.is_success
+                else f"refused by orders (HTTP {response.status_code}): {response.text[:400]}"
+            )
+            async with service.pool.acquire() as conn:
+                await store.cancellation_done(conn, row["account"], row["store_order_id"], outcome)
+            answered += 1
+            log.info("store cancellation passed on", order_id=row["order_id"], outcome=outcome)
+            continue
+        if response is not None:
+            error = f"HTTP {response.status_code}"
+        wait = domain.next_try_in(
+            row["cancel_attempts"] + 1, retry_after_s=None, max_s=settings.push_retry_max_s
+        )
+        async with service.pool.acquire() as conn:
+            await store.cancellation_failed(conn, row["account"], row["store_order_id"], wait_s=wait)
+        log.warning(
+            "store cancellation not passed on yet", order_id=row["order_id"], error=error, retry_in_s=wait
+        )
+    return answered

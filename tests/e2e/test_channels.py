@@ -1,6 +1,7 @@
 """Store orders in and stock out through the real stack: the sandbox's Shopify and WooCommerce
-stores send signed webhooks to channels, orders places what channels publishes, and a stock change
-in inventory reaches the store's own number."""
+stores send signed webhooks to channels, orders places what channels publishes, a store's
+cancellation cancels the order, a stock change in inventory reaches the store's own number, a parcel
+picked up puts its AWB on the store's order, and a webhook the store never sent is found by the poll."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ import base64
 import hashlib
 import hmac
 import json
+import random
 from typing import Any
 
 import httpx
@@ -15,8 +17,10 @@ import pytest
 
 from deploy.local.ports import dev_headers
 from deploy.local.stack import Stack
+from services.channels import domain
+from services.shipping.domain import shipment_id_for
 from tests.conftest import Tap, body_has
-from tests.helpers import db_fetch, seed_stock, unique, url, wait_until
+from tests.helpers import db_fetch, seed_stock, unique, url, wait_routing_knows, wait_until
 
 pytestmark = pytest.mark.e2e
 
@@ -76,7 +80,12 @@ async def buy(platform: str, account: str, channel_sku: str, **extra: Any) -> di
     async with httpx.AsyncClient(timeout=20) as http:
         r = await http.post(
             url("sandbox", f"/_sandbox/{platform}/{account}/orders"),
-            json={"lines": [{"sku": channel_sku, "quantity": 1}], "cod": True, **extra},
+            json={
+                "lines": [{"sku": channel_sku, "quantity": 1}],
+                "cod": True,
+                "buyer": {"phone": f"+9197{random.randrange(10**8):08d}"},
+                **extra,
+            },
         )
         r.raise_for_status()
         return r.json()  # type: ignore[no-any-return]
@@ -152,21 +161,141 @@ async def test_a_woocommerce_order_becomes_one_order(stack: Stack, tap: Tap) -> 
     assert len(await db_fetch("orders", "SELECT 1 FROM orders WHERE channel_order_id = $1", coid)) == 1
 
 
-async def test_an_unmapped_sku_holds_the_order_naming_it_until_it_is_mapped(stack: Stack, tap: Tap) -> None:
+async def test_an_unmapped_sku_gives_a_rejected_order_naming_it_until_it_is_mapped(
+    stack: Stack, tap: Tap
+) -> None:
     sku = unique("TEA")
     await seed_stock(sku, {"GGN1": 20})
+    await wait_routing_knows(sku, 20)
     account, _products = await open_store("shopify", skus={"NEW-BLEND": ""})
     placed = await buy("shopify", account, "NEW-BLEND")
-    held = await wait_until(lambda: channel_order(account, str(placed["id"])), what="the held order")
-    assert held["status"] == "unmapped"
-    assert "'NEW-BLEND'" in json.loads(held["problems"])[0]["problem"]
+    coid = f"{account}-{placed['id']}"
+
+    [rejected] = await tap.wait_for("orders.rejected.v1", body_has(channel_order_id=coid), timeout=60)
+    reasons = json.loads(rejected.value)["problems"]
+    assert any(p["field"] == "lines.0.sku" and "'NEW-BLEND'" in p["problem"] for p in reasons), reasons
+    [row] = await db_fetch("orders", "SELECT order_id, status FROM orders WHERE channel_order_id = $1", coid)
+    assert row["status"] == "REJECTED"
+    held = await channel_order(account, str(placed["id"]))
+    assert held is not None and held["status"] == "unmapped"
 
     async with httpx.AsyncClient(timeout=10, headers=dev_headers("ops")) as http:
         r = await http.put(
             url("channels", f"/accounts/{account}/mappings"), json=[{"channel_sku": "NEW-BLEND", "sku": sku}]
         )
     assert [o["store_order_id"] for o in r.json()["orders_sent"]] == [str(placed["id"])]
-    await tap.wait_for("orders.placed.v1", body_has(channel_order_id=f"{account}-{placed['id']}"), timeout=60)
+    [placed_event] = await tap.wait_for("orders.placed.v1", body_has(channel_order_id=coid), timeout=60)
+    assert json.loads(placed_event.value)["order_id"] == row["order_id"], "the rejected order is replaced"
+
+
+async def test_a_shopify_cancellation_before_dispatch_cancels_the_order_and_releases_its_stock(
+    stack: Stack, tap: Tap
+) -> None:
+    sku = unique("TEA")
+    await seed_stock(sku, {"GGN1": 5})
+    await wait_routing_knows(sku, 5)
+    account, _ = await open_store("shopify", skus={"ASSAM": sku})
+    placed = await buy("shopify", account, "ASSAM")
+    coid = f"{account}-{placed['id']}"
+    [event] = await tap.wait_for("orders.placed.v1", body_has(channel_order_id=coid), timeout=60)
+    order_id = json.loads(event.value)["order_id"]
+    await tap.wait_for("inventory.reserved.v1", body_has(order_id=order_id), timeout=60)
+
+    async with httpx.AsyncClient(timeout=10) as http:
+        r = await http.post(url("sandbox", f"/_sandbox/shopify/{account}/orders/{placed['id']}/cancel"))
+    assert r.json()["webhook"]["status_codes"] == [200]
+
+    [cancelled] = await tap.wait_for("orders.cancelled.v1", body_has(order_id=order_id), timeout=60)
+    assert json.loads(cancelled.value)["reason_code"] == "customer_request"
+    await tap.wait_for("inventory.released.v1", body_has(order_id=order_id), timeout=60)
+    await tap.wait_for("inventory.stock_changed.v1", body_has(sku=sku, available_total=5), timeout=60)
+    row = await channel_order(account, str(placed["id"]))
+    assert row is not None and row["cancel_outcome"] == "cancelled in Dabba"
+
+
+async def test_a_sale_on_shopify_lowers_the_number_on_the_woocommerce_store(stack: Stack, tap: Tap) -> None:
+    sku = unique("TEA")
+    shop, _ = await open_store("shopify", skus={"ASSAM": sku})
+    woo, _ = await open_store("woocommerce", skus={"ASSAM-WOO": sku})
+    await seed_stock(sku, {"GGN1": 6})
+    await wait_routing_knows(sku, 6)
+    await wait_until(
+        lambda: store_shows("woocommerce", woo, "ASSAM-WOO", 6), what="Woo to show 6", timeout=60
+    )
+
+    await buy("shopify", shop, "ASSAM")
+
+    await wait_until(
+        lambda: store_shows("woocommerce", woo, "ASSAM-WOO", 5), what="Woo to show 5", timeout=60
+    )
+
+
+async def test_a_parcel_picked_up_puts_its_awb_and_tracking_url_on_the_shopify_order(
+    stack: Stack, tap: Tap
+) -> None:
+    sku = unique("TEA")
+    await seed_stock(sku, {"GGN1": 5})
+    await wait_routing_knows(sku, 5)
+    account, _ = await open_store("shopify", skus={"ASSAM": sku})
+    placed = await buy("shopify", account, "ASSAM", cod=False)  # paid: confirmed without a COD call
+    coid = f"{account}-{placed['id']}"
+    [event] = await tap.wait_for("orders.placed.v1", body_has(channel_order_id=coid), timeout=60)
+    order_id = json.loads(event.value)["order_id"]
+    async with httpx.AsyncClient(timeout=10) as http:
+        for path, body in (
+            ("/_sandbox/couriers/simulation", {"step_delay_ms": 300, "auto_reattempt_ms": 300}),
+            (
+                "/_sandbox/couriers/scripts",
+                {"reference": shipment_id_for(order_id, "GGN1"), "fail_attempts": 0},
+            ),
+        ):
+            (await http.post(url("sandbox", path), json=body)).raise_for_status()
+    [picked] = await tap.wait_for(
+        "shipping.shipment_updated.v1", body_has(order_id=order_id, status="PICKED_UP"), timeout=120
+    )
+    shipment = json.loads(picked.value)
+
+    async def fulfilled() -> dict[str, Any] | None:
+        async with httpx.AsyncClient(timeout=10) as http:
+            state = (await http.get(url("sandbox", f"/_sandbox/shopify/{account}"))).json()
+        mine = [f for f in state["fulfillments"] if f["order_id"] == placed["id"]]
+        return mine[0] if mine else None
+
+    fulfilment = await wait_until(fulfilled, what="the Shopify order's fulfillment", timeout=60)
+    [tracking] = fulfilment["trackingInfo"]
+    assert tracking["number"] == shipment["awb"]
+    assert tracking["url"] == domain.tracking_url(
+        shipment["courier"], shipment["awb"], shipment["tracking_url"]
+    )
+    assert shipment["awb"] in tracking["url"]
+
+
+@pytest.mark.parametrize("platform,channel_sku", [("shopify", "ASSAM"), ("woocommerce", "MUG-BLUE")])
+async def test_a_webhook_the_store_never_sent_is_found_by_the_reconciliation_poll(
+    stack: Stack, tap: Tap, platform: str, channel_sku: str
+) -> None:
+    sku = unique("TEA")
+    await seed_stock(sku, {"GGN1": 5})
+    account, _ = await open_store(platform, skus={channel_sku: sku})
+    placed = await buy(platform, account, channel_sku, delivery="drop")
+    assert placed["webhook"]["status_codes"] == []
+    coid = f"{account}-{placed['id']}"
+    assert await channel_order(account, str(placed["id"])) is None
+
+    async with httpx.AsyncClient(timeout=20, headers=dev_headers("ops")) as http:
+        first = (await http.post(url("channels", f"/accounts/{account}/poll"))).json()
+        again = (await http.post(url("channels", f"/accounts/{account}/poll"))).json()
+    assert (first["listed"], first["taken_in"], first["error"]) == (1, 1, None)
+    assert again["taken_in"] == 0, "an order taken in once is not taken in again"
+    await tap.wait_for("orders.placed.v1", body_has(channel_order_id=coid), timeout=60)
+    assert len(tap.find("channel.orders.v1", body_has(channel_order_id=coid))) == 1
+
+
+async def store_shows(platform: str, account: str, channel_sku: str, wanted: int) -> bool | None:
+    """True once the sandbox store's own stock number for a listing is ``wanted``."""
+    async with httpx.AsyncClient(timeout=10) as http:
+        stock = (await http.get(url("sandbox", f"/_sandbox/{platform}/{account}"))).json()["stock"]
+    return True if stock[channel_sku] == wanted else None
 
 
 async def test_a_stock_change_reaches_each_store_less_its_buffer(stack: Stack) -> None:
@@ -174,11 +303,6 @@ async def test_a_stock_change_reaches_each_store_less_its_buffer(stack: Stack) -
     shop, _ = await open_store("shopify", skus={"ASSAM": sku})
     woo, _ = await open_store("woocommerce", skus={"ASSAM-WOO": sku}, buffer=2)
     await seed_stock(sku, {"BOM1": 7, "GGN1": 5})
-
-    async def store_shows(platform: str, account: str, channel_sku: str, wanted: int) -> bool | None:
-        async with httpx.AsyncClient(timeout=10) as http:
-            stock = (await http.get(url("sandbox", f"/_sandbox/{platform}/{account}"))).json()["stock"]
-        return True if stock[channel_sku] == wanted else None
 
     await wait_until(lambda: store_shows("shopify", shop, "ASSAM", 12), what="Shopify to show 12", timeout=60)
     await wait_until(

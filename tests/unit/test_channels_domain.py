@@ -167,13 +167,14 @@ def test_a_paid_shopify_order_is_captured_by_its_gateway() -> None:
     assert (order.payment.gateway, order.payment.gateway_payment_id) == ("razorpay", "c0ffee")
 
 
-def test_a_line_whose_sku_has_no_mapping_holds_the_order_and_names_the_sku() -> None:
+def test_a_line_whose_sku_has_no_mapping_goes_out_to_be_rejected_naming_the_sku() -> None:
     order = read_order_payload(shopify_order())
     result = domain.to_channel_order(
         order, channel=Channel.SHOPIFY, account="demo-shopify", mappings=mapped()
     )
-    assert isinstance(result, list)
-    assert [(p.field, p.problem) for p in result] == [
+    assert isinstance(result, ChannelOrder)
+    assert result.lines[0].sku == "ASSAM-250G"
+    assert [(p.field, p.problem) for p in result.channel_problems] == [
         (
             "lines.0.sku",
             "channel SKU 'ASSAM-250G' (variant 4451) on demo-shopify has no mapping to a Dabba SKU",
@@ -308,3 +309,11 @@ def test_a_csv_with_bad_rows_imports_nothing_and_names_each_row_and_column() -> 
 def test_a_csv_without_a_required_column_says_which() -> None:
     parsed = domain.parse_csv("channel_order_id,sku\nX,Y\n")
     assert "row 1.pincode: column missing" in parsed.problems
+
+
+def test_the_store_gets_the_couriers_own_link_else_its_public_tracking_page() -> None:
+    assert (
+        domain.tracking_url("delhivery", "DL123", "https://x.example/t/DL123") == "https://x.example/t/DL123"
+    )
+    assert domain.tracking_url("Delhivery", "DL123", None) == "https://www.delhivery.com/track/package/DL123"
+    assert domain.tracking_url("pigeon-post", "P1", None) is None

@@ -93,6 +93,15 @@ class Tracking:
     url: str | None
 
 
+@dataclass(frozen=True, slots=True)
+class PolledOrder:
+    """An order a reconciliation poll listed: when the store last changed it, and the order as a
+    delivery (the same shape as the platform's order webhook), read by the same intake."""
+
+    updated_at: datetime
+    delivery: Delivery
+
+
 class WebhookRefused(Exception):
     """A webhook whose signature does not verify (401) or which cannot be read (400)."""
 
@@ -138,6 +147,11 @@ class StoreAdapter(Protocol):
     async def set_stock(self, account: Account, levels: list[StockLevel]) -> dict[str, int]:
         """Set these quantities (at most max_stock_batch) and return what the store now shows,
         read back, by channel SKU. Raises StoreError (retryable on 429/5xx, honouring Retry-After)."""
+        ...
+
+    async def orders_changed_since(self, account: Account, since: datetime) -> list[PolledOrder]:
+        """Every order the store changed after ``since``, oldest change first (all pages), for the
+        reconciliation poll that catches a webhook the store never delivered. Raises StoreError."""
         ...
 
     async def fulfil(self, account: Account, store_order_id: str, tracking: Tracking) -> None:

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Mapping
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 import httpx
@@ -24,6 +24,7 @@ from services.channels.stores.common import call, full_name, read_payload, state
 from services.channels.stores.interface import (
     Account,
     Delivery,
+    PolledOrder,
     StockLevel,
     StoreError,
     StoreLine,
@@ -62,6 +63,80 @@ FULFILL = """mutation Fulfil($fulfillment: FulfillmentInput!) {
     userErrors { field message }
   }
 }"""
+
+
+ORDERS_CHANGED = """query OrdersChanged($query: String!, $after: String) {
+  orders(first: 50, after: $after, query: $query, sortKey: UPDATED_AT) {
+    nodes {
+      legacyResourceId name email phone createdAt updatedAt cancelledAt
+      displayFinancialStatus paymentGatewayNames
+      totalPriceSet { shopMoney { amount } }
+      totalDiscountsSet { shopMoney { amount } }
+      totalShippingPriceSet { shopMoney { amount } }
+      shippingAddress { firstName lastName name address1 address2 city province provinceCode zip phone }
+      customer { firstName lastName email phone }
+      lineItems(first: 100) {
+        nodes {
+          sku quantity title variant { legacyResourceId } originalUnitPriceSet { shopMoney { amount } }
+        }
+      }
+    }
+    pageInfo { hasNextPage endCursor }
+  }
+}"""
+
+
+def _amount(money_set: Mapping[str, Any] | None) -> Any:
+    return ((money_set or {}).get("shopMoney") or {}).get("amount")
+
+
+def rest_order_of(node: Mapping[str, Any]) -> dict[str, Any]:
+    """A GraphQL Order node in the REST Order shape of the order webhooks, so one reader serves both.
+    GraphQL's displayFinancialStatus is the REST financial_status upper-cased."""
+    address = node.get("shippingAddress") or {}
+    customer = node.get("customer") or {}
+    return {
+        "id": int(node["legacyResourceId"]),
+        "name": node.get("name"),
+        "email": node.get("email"),
+        "phone": node.get("phone"),
+        "created_at": node.get("createdAt"),
+        "updated_at": node.get("updatedAt"),
+        "cancelled_at": node.get("cancelledAt"),
+        "financial_status": str(node.get("displayFinancialStatus") or "pending").lower(),
+        "payment_gateway_names": node.get("paymentGatewayNames") or [],
+        "total_price": _amount(node.get("totalPriceSet")),
+        "total_discounts": _amount(node.get("totalDiscountsSet")),
+        "total_shipping_price_set": {"shop_money": {"amount": _amount(node.get("totalShippingPriceSet"))}},
+        "shipping_address": {
+            "first_name": address.get("firstName"),
+            "last_name": address.get("lastName"),
+            "name": address.get("name"),
+            "address1": address.get("address1"),
+            "address2": address.get("address2"),
+            "city": address.get("city"),
+            "province": address.get("province"),
+            "province_code": address.get("provinceCode"),
+            "zip": address.get("zip"),
+            "phone": address.get("phone"),
+        },
+        "customer": {
+            "first_name": customer.get("firstName"),
+            "last_name": customer.get("lastName"),
+            "email": customer.get("email"),
+            "phone": customer.get("phone"),
+        },
+        "line_items": [
+            {
+                "sku": item.get("sku"),
+                "quantity": item.get("quantity"),
+                "title": item.get("title"),
+                "variant_id": (item.get("variant") or {}).get("legacyResourceId"),
+                "price": _amount(item.get("originalUnitPriceSet")),
+            }
+            for item in ((node.get("lineItems") or {}).get("nodes") or [])
+        ],
+    }
 
 
 def gid(kind: str, value: str) -> str:
@@ -273,6 +348,35 @@ class ShopifyStore:
                 by_item[item].listing.channel_sku: qty for item, qty in confirmed.items() if item in by_item
             }
         raise StoreError("set inventory quantities: the store's numbers kept changing under us")
+
+    async def orders_changed_since(self, account: Account, since: datetime) -> list[PolledOrder]:
+        stamp = since.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+        found: list[PolledOrder] = []
+        after: str | None = None
+        while True:
+            data = await self._graphql(
+                account,
+                ORDERS_CHANGED,
+                {"query": f"updated_at:>'{stamp}'", "after": after},
+                "list orders changed",
+            )
+            page = data["orders"]
+            for node in page["nodes"]:
+                order = rest_order_of(node)
+                updated = datetime.fromisoformat(str(order["updated_at"]))
+                found.append(
+                    PolledOrder(
+                        updated_at=updated,
+                        delivery=Delivery(
+                            delivery_id=f"poll:{order['id']}:{updated.isoformat()}",
+                            topic="orders/updated",
+                            body=json.dumps(order).encode(),
+                        ),
+                    )
+                )
+            if not page["pageInfo"]["hasNextPage"]:
+                return found
+            after = page["pageInfo"]["endCursor"]
 
     async def fulfil(self, account: Account, store_order_id: str, tracking: Tracking) -> None:
         data = await self._graphql(

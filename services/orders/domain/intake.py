@@ -104,7 +104,11 @@ def cod_status_problems(status: str) -> list[FieldProblem]:
 
 def check_order(order: ChannelOrder, *, cod_limit_paise: int) -> list[FieldProblem]:
     """Every business problem with a channel order (an empty list means it can be placed)."""
-    problems = address_problems(order.shipping_address) + phone_problems(order.customer.phone)
+    problems = [
+        *order.channel_problems,
+        *address_problems(order.shipping_address),
+        *phone_problems(order.customer.phone),
+    ]
 
     def problem(field: str, text: str) -> None:
         problems.append(FieldProblem(field=field, problem=text))
