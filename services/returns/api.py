@@ -12,8 +12,10 @@ from typing import Annotated, Any, Literal, Self
 
 import asyncpg
 from fastapi import APIRouter, Path, Query, Request
-from pydantic import BaseModel, Field, HttpUrl, model_validator
+from fastapi.exceptions import RequestValidationError
+from pydantic import BaseModel, Field, HttpUrl, ValidationError, model_validator
 
+from chassis import text
 from chassis.auth import STAFF, Principal, Role, by_signature, require
 from chassis.db import Conn
 from chassis.http import created, follow
@@ -210,20 +212,46 @@ async def create_link(
     }
 
 
+def _documented_body(model: type[BaseModel]) -> dict[str, Any]:
+    """The OpenAPI request body of a route that reads its body itself; the models it refers to are
+    components already (POST /returns uses them)."""
+    schema = model.model_json_schema(ref_template="#/components/schemas/{model}")
+    schema.pop("$defs", None)
+    return {"requestBody": {"required": True, "content": {"application/json": {"schema": schema}}}}
+
+
+def _customer_request(raw: bytes) -> CustomerReturnRequest:
+    """The body behind a verified link, refused with every problem like any other request body."""
+    try:
+        parsed = json.loads(raw)
+    except ValueError as exc:
+        position = getattr(exc, "pos", 0)
+        raise Refusal("body", f"malformed JSON at character {position}") from None
+    if problems := text.json_problems(parsed):
+        raise Refusal.of(problems)
+    try:
+        return CustomerReturnRequest.model_validate(parsed)
+    except ValidationError as exc:
+        raise RequestValidationError([{**e, "loc": ("body", *e["loc"])} for e in exc.errors()]) from None
+
+
 @router.post(
     "/by-link/{token}",
     status_code=201,
     summary="The customer requests a return through their link",
+    description="The link's token is checked before the body is read: a forged or expired link is "
+    "refused (401) without parsing anything.",
     dependencies=[by_signature("return-link")],
+    openapi_extra=_documented_body(CustomerReturnRequest),
 )
 async def request_return_by_link(
     request: Request,
     token: Annotated[str, Path(min_length=3, max_length=200, pattern=r"^[\x21-\x7e]+$")],
-    body: CustomerReturnRequest,
 ) -> Any:
     order_id = link_order(request.app.state.service.settings.return_link_secret, token, now=utcnow())
     if order_id is None:
         raise Refusal("token", "this return link is not valid", status=401, error="unauthorized")
+    body = _customer_request(await request.body())
     return await _open(request, ReturnRequest(order_id=order_id, **body.model_dump()), actor="customer")
 
 
