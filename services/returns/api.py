@@ -19,7 +19,7 @@ from chassis import text
 from chassis.auth import STAFF, Principal, Role, by_signature, require
 from chassis.db import Conn
 from chassis.http import created, follow
-from chassis.logging import get_logger
+from chassis.logging import get_logger, mask_vpa
 from chassis.refusal import Refusal
 from chassis.signatures import signed_by
 from contracts import FieldProblem, OrderStatus, PaymentMethod, ReturnLine, ReturnResolution
@@ -118,17 +118,24 @@ class SkuRuleIn(BaseModel):
     )
 
 
-def _masked(refund_to: dict[str, Any] | None) -> dict[str, Any] | None:
-    if refund_to and refund_to.get("account_number"):
-        return refund_to | {"account_number": "XXXX" + refund_to["account_number"][-4:]}
-    return refund_to
+def masked_refund_to(refund_to: dict[str, Any] | None) -> dict[str, Any] | None:
+    """Where a refund goes, as every answer shows it: a bank account by its last four digits, a UPI
+    id without the person's part (the full values are only ever sent to the gateway)."""
+    if not refund_to:
+        return refund_to
+    shown = dict(refund_to)
+    if shown.get("account_number"):
+        shown["account_number"] = "XXXX" + shown["account_number"][-4:]
+    if shown.get("vpa"):
+        shown["vpa"] = mask_vpa(shown["vpa"])
+    return shown
 
 
 def _body(row: asyncpg.Record) -> dict[str, Any]:
     body = dict(row)
     body["lines"] = json.loads(body["lines"])
     body["photo_urls"] = json.loads(body["photo_urls"])
-    body["refund_to"] = _masked(json.loads(body["refund_to"]) if body["refund_to"] else None)
+    body["refund_to"] = masked_refund_to(json.loads(body["refund_to"]) if body["refund_to"] else None)
     return body
 
 
