@@ -9,7 +9,7 @@ reads it (BodyLimit): by its Content-Length at once, or as soon as a streamed bo
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable, Iterator
 from contextlib import AbstractAsyncContextManager
 from typing import Any, TypeVar
 
@@ -48,6 +48,16 @@ def also_check(check: BusinessCheck) -> Callable[[E], E]:
     return mark
 
 
+def api_routes(routes: Iterable[Any]) -> Iterator[APIRoute]:
+    """Every API route of an app, those of included routers too (FastAPI keeps an included router
+    as one entry of `app.routes`). Services include routers without a prefix, so paths are whole."""
+    for route in routes:
+        if isinstance(route, APIRoute):
+            yield route
+        elif (included := getattr(route, "original_router", None)) is not None:
+            yield from api_routes(included.routes)
+
+
 def upload(endpoint: E) -> E:
     """Mark a route that takes a file (a CSV import): its body may reach the service's upload limit
     (`http_max_upload_bytes`) instead of the limit of every other body (`http_max_body_bytes`)."""
@@ -78,9 +88,7 @@ class BodyLimit:
         """The largest body this request may carry: the upload limit on routes marked `upload`."""
         if self._uploads is None:
             self._uploads = [
-                r
-                for r in self._routes()
-                if isinstance(r, APIRoute) and getattr(r.endpoint, "__dabba_upload__", False)
+                r for r in api_routes(self._routes()) if getattr(r.endpoint, "__dabba_upload__", False)
             ]
         if any(route.matches(scope)[0] is Match.FULL for route in self._uploads):
             return self.max_upload_bytes

@@ -143,3 +143,17 @@ async def test_a_return_link_is_checked_before_its_body_is_read(monkeypatch: pyt
     assert r.status_code == 422 and r.json()["problems"][0]["field"] == "body"
     r = await _post(app, f"/returns/by-link/{token}", json={"lines": [{"sku": "A\u0000", "quantity": 1}]})
     assert r.status_code == 422 and r.json()["problems"][0]["field"] == "lines.0.sku"
+
+
+async def test_a_services_own_csv_import_takes_the_upload_limit_and_its_other_routes_do_not() -> None:
+    from services.inventory.app import build as build_inventory
+    from services.inventory.settings import InventorySettings
+
+    app = build_inventory(InventorySettings(dabba_mode="development")).http_app()
+    two_mb = b"sku,name\n" + b"TEA-ASSAM-250,Assam tea\n" * (2 * 1024 * 1024 // 24)
+
+    imported = await _post(app, "/items/import", content=two_mb, headers={"Content-Type": "text/csv"})
+    other = await _post(app, "/items", content=two_mb, headers={"Content-Type": "application/json"})
+
+    assert imported.status_code == 401  # through the size limit, on to the key check
+    assert other.status_code == 413
