@@ -118,7 +118,7 @@ class BodyLimit:
 
         async def unless_over(message: Message) -> None:
             nonlocal answered
-            if over:
+            if over and not answered:
                 return  # the route's answer to an interrupted read is replaced by the 413 below
             answered = answered or message["type"] == "http.response.start"
             await send(message)
