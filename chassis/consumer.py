@@ -23,7 +23,7 @@ from pydantic import ValidationError
 
 from chassis import faults
 from chassis.db import Conn
-from chassis.logging import get_logger
+from chassis.logging import describe_error, get_logger
 from chassis.outbox import OutboxRow, outbox_row, write_rows
 from chassis.telemetry import consume_span
 from contracts._base import Event
@@ -199,7 +199,7 @@ def read_envelope(record: Record) -> Envelope | None:
     try:
         return Envelope.from_headers(record.headers)
     except ValueError as exc:
-        raise Poison(str(exc)) from exc
+        raise Poison(describe_error(exc)) from exc
 
 
 class Consumer:
@@ -256,7 +256,7 @@ class Consumer:
             try:
                 await self._through_outages(lambda: self._apply_together(ready))
             except Exception as exc:
-                log.warning("batch failed, applying one by one", size=len(ready), error=repr(exc))
+                log.warning("batch failed, applying one by one", size=len(ready), error=describe_error(exc))
                 for incoming in ready:
                     await self._apply_alone(incoming)
             await faults.freeze_if_armed("consumer.after_commit", lambda: _mentions(ready))
@@ -348,7 +348,7 @@ class Consumer:
             event = sub.model.model_validate_json(record.value or b"")
         except ValidationError as exc:
             if sub.on_invalid is None:
-                raise Poison(f"invalid {sub.model.__name__}: {exc}") from exc
+                raise Poison(f"invalid {sub.model.__name__}: {describe_error(exc)}") from exc
             invalid = exc
         context = {"event_id": incoming.event_id, "topic": record.topic}
         if (order_id := getattr(event, "order_id", None)) is not None:
@@ -384,7 +384,7 @@ class Consumer:
                 error = str(exc)
                 break
             except Exception as exc:
-                error = repr(exc)
+                error = describe_error(exc)
                 log.warning("event failed", event_id=incoming.event_id, attempt=attempt, error=error)
                 if attempt < self._max_attempts:
                     await asyncio.sleep(self._backoff * 2 ** (attempt - 1))

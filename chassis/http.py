@@ -3,26 +3,32 @@
 A Refusal (chassis.refusal), a validation error, an unknown route or a missing key all answer
 `{"error", "problems": [{"field", "problem"}]}`, each problem naming its field.
 Text with NUL or control characters anywhere in a request (chassis.text) is refused the same way,
-before any route sees it.
+before any route sees it. A body larger than the service's limit is refused with 413 before anything
+reads it (BodyLimit): by its Content-Length at once, or as soon as a streamed body passes the limit.
 """
 
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable, Iterator
 from contextlib import AbstractAsyncContextManager
 from typing import Any, TypeVar
 
 from fastapi import Depends, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
+from fastapi.routing import APIRoute
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.exceptions import HTTPException
+from starlette.routing import Match
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from chassis import text
 from chassis.auth import HEADER, Principal, route_auth
 from chassis.refusal import Refusal, error_of
+
+MIB = 1024 * 1024
 
 ReadinessCheck = Callable[[], Awaitable[dict[str, bool]]]
 BusinessCheck = Callable[[Any], list[tuple[str, str]]]
@@ -41,6 +47,104 @@ def also_check(check: BusinessCheck) -> Callable[[E], E]:
         return endpoint
 
     return mark
+
+
+def api_routes(routes: Iterable[Any]) -> Iterator[APIRoute]:
+    """Every API route of an app, those of included routers too (FastAPI keeps an included router
+    as one entry of `app.routes`). Services include routers without a prefix, so paths are whole."""
+    for route in routes:
+        if isinstance(route, APIRoute):
+            yield route
+        elif (included := getattr(route, "original_router", None)) is not None:
+            yield from api_routes(included.routes)
+
+
+def upload(endpoint: E) -> E:
+    """Mark a route that takes a file (a CSV import): its body may reach the service's upload limit
+    (`http_max_upload_bytes`) instead of the limit of every other body (`http_max_body_bytes`)."""
+    endpoint.__dabba_upload__ = True  # type: ignore[attr-defined]
+    return endpoint
+
+
+class _TooLarge(Exception):
+    """The body being streamed passed the limit; raised out of `receive` to stop whoever reads it."""
+
+
+class BodyLimit:
+    """ASGI middleware: a request body over the limit answers 413 with the one error body, before any
+    parsing or signature check. A Content-Length over the limit is refused without reading a byte; a
+    body without one (chunked) is counted as it streams and refused as soon as it passes the limit,
+    whatever the route was doing with it (its own answer is dropped)."""
+
+    def __init__(
+        self, app: ASGIApp, *, max_bytes: int, max_upload_bytes: int, routes: Callable[[], list[Any]]
+    ):
+        self.app = app
+        self.max_bytes = max_bytes
+        self.max_upload_bytes = max_upload_bytes
+        self._routes = routes
+        self._uploads: list[APIRoute] | None = None
+
+    def limit(self, scope: Scope) -> int:
+        """The largest body this request may carry: the upload limit on routes marked `upload`."""
+        if self._uploads is None:
+            self._uploads = [
+                r for r in api_routes(self._routes()) if getattr(r.endpoint, "__dabba_upload__", False)
+            ]
+        if any(route.matches(scope)[0] is Match.FULL for route in self._uploads):
+            return self.max_upload_bytes
+        return self.max_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        limit = self.limit(scope)
+        declared = dict(scope.get("headers", ())).get(b"content-length", b"")
+        if declared.isdigit() and int(declared) > limit:
+            await _refuse_too_large(send, limit)
+            return
+        received = 0
+        over = answered = False
+
+        async def counted() -> Message:
+            nonlocal received, over
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > limit:
+                    over = True
+                    raise _TooLarge
+            return message
+
+        async def unless_over(message: Message) -> None:
+            nonlocal answered
+            if over and not answered:
+                return  # the route's answer to an interrupted read is replaced by the 413 below
+            answered = answered or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            await self.app(scope, counted, unless_over)
+        except Exception:
+            if not over:
+                raise
+        if over and not answered:
+            await _refuse_too_large(send, limit)
+
+
+async def _refuse_too_large(send: Send, limit: int) -> None:
+    problem = f"the body is larger than {limit:,} bytes, the most this service accepts here"
+    response = JSONResponse(
+        status_code=413,
+        content={"error": error_of(413), "problems": [{"field": "body", "problem": problem}]},
+        headers={"Connection": "close"},
+    )
+    await response({"type": "http"}, _nothing, send)
+
+
+async def _nothing() -> Message:
+    return {"type": "http.disconnect"}
 
 
 def follow(method: str, path: str, **parameters: str) -> dict[str, Any]:
@@ -188,14 +292,23 @@ def create_http_app(
     lifespan: Callable[[FastAPI], AbstractAsyncContextManager[None]],
     readiness: ReadinessCheck,
     api_keys: dict[str, Principal],
+    max_body_bytes: int = MIB,
+    max_upload_bytes: int = 16 * MIB,
 ) -> FastAPI:
-    """A FastAPI app with health, readiness and Prometheus metrics already mounted.
+    """A FastAPI app with health, readiness and Prometheus metrics already mounted, and every request
+    body bounded (BodyLimit: `max_body_bytes`, or `max_upload_bytes` on routes marked `upload`).
 
     Routes added later declare who may call them (chassis.auth); these three are open."""
     app = FastAPI(
         title=title, version=version, lifespan=lifespan, dependencies=[Depends(refuse_control_characters)]
     )
     app.state.api_keys = api_keys
+    app.add_middleware(
+        BodyLimit,
+        max_bytes=max_body_bytes,
+        max_upload_bytes=max_upload_bytes,
+        routes=lambda: app.routes,
+    )
 
     @app.exception_handler(Refusal)
     async def _refused(_request: Request, exc: Refusal) -> JSONResponse:

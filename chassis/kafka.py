@@ -13,7 +13,7 @@ from aiokafka.errors import TopicAlreadyExistsError
 from faststream.kafka import KafkaBroker
 
 from chassis.consumer import Record
-from chassis.logging import get_logger
+from chassis.logging import get_logger, mask_text
 from contracts.registry import all_topics
 from contracts.topics import DEFAULT_PARTITIONS, SERVICES, dlq_topic
 
@@ -42,14 +42,15 @@ async def publish_raw(
 
 
 def dead_letter_headers(record: Record, error: str, service: str) -> dict[str, str]:
-    """The original record's headers plus where it came from and why it failed."""
+    """The original record's headers plus where it came from and why it failed (masked: the error
+    names fields and problems, never a customer's data)."""
     headers = {k: v.decode("utf-8", "replace") for k, v in record.headers}
     headers.update(
         {
             "dlq_original_topic": record.topic,
             "dlq_original_partition": str(record.partition),
             "dlq_original_offset": str(record.offset),
-            "dlq_error": error[:2000],
+            "dlq_error": mask_text(error)[:2000],
             "dlq_service": service,
         }
     )

@@ -1,6 +1,8 @@
 """structlog JSON logs bound to service, order, event and trace, with personal data masked.
 
-Phone numbers, emails and address lines never reach a log line in clear text.
+Phone numbers (any Indian format), emails, names and address lines never reach a log line in clear
+text: not in fields, not in exception texts and tracebacks (formatted first, then masked), not in the
+values pydantic quotes in its errors. `describe_error` says what failed by field and kind only.
 """
 
 from __future__ import annotations
@@ -13,8 +15,12 @@ from typing import Any
 
 import structlog
 from opentelemetry import trace
+from pydantic import ValidationError
 
-_PHONE = re.compile(r"(?<![\w-])(\+?91[\s-]?)?([6-9]\d)\d{6}(\d{2})(?![\w-])")
+# A mobile number as people write it: 9812345678, +91 98123 45678, 091-9812-345678, 098123 45678.
+_PHONE = re.compile(r"(?<![\w+-])((?:\+91|0091|91|0)[\s-]?)?([6-9]\d)((?:[\s-]?\d){6})[\s-]?(\d{2})(?![\w-])")
+# pydantic quotes the refused input in its error text: `input_value={'name': 'Asha Verma', …}`.
+_QUOTED_INPUT = re.compile(r"input_value=.*?(?=, input_type=|\]$)", re.S | re.M)
 _EMAIL = re.compile(r"([A-Za-z0-9._%+-])[A-Za-z0-9._%+-]*@([A-Za-z0-9.-]+\.[A-Za-z]{2,})")
 _REDACTED_KEYS = frozenset(
     {"name", "customer_name", "line1", "line2", "landmark", "address", "add", "new_address"}
@@ -24,12 +30,34 @@ _REDACTED_KEYS = frozenset(
 
 def mask_phone(value: str) -> str:
     """+919812345678 → +9198******78: enough to tell numbers apart, not enough to call."""
-    return _PHONE.sub(lambda m: f"{m.group(1) or ''}{m.group(2)}******{m.group(3)}", value)
+    return _PHONE.sub(lambda m: f"{m.group(1) or ''}{m.group(2)}******{m.group(4)}", value)
 
 
 def mask_text(value: str) -> str:
-    """Mask every phone number and email address inside free text."""
-    return _EMAIL.sub(lambda m: f"{m.group(1)}***@{m.group(2)}", mask_phone(value))
+    """Mask every phone number and email address inside free text, and drop the input values a
+    pydantic error quotes (a name, an address)."""
+    unquoted = _QUOTED_INPUT.sub("input_value=***", value)
+    return _EMAIL.sub(lambda m: f"{m.group(1)}***@{m.group(2)}", mask_phone(unquoted))
+
+
+def mask_vpa(vpa: str) -> str:
+    """asha.verma@okicici → as***@okicici: the bank's handle stays, the person's name goes."""
+    name, at, handle = vpa.rpartition("@")
+    if not at:
+        return "***"
+    return f"{name[:2]}***@{handle}"
+
+
+def describe_error(exc: BaseException) -> str:
+    """What failed, for a log line or a DLQ header: a validation error as its fields and problem
+    kinds (`lines.0.sku: string_too_short`), never the values; anything else as its type and masked
+    text."""
+    if isinstance(exc, ValidationError):
+        problems = [
+            f"{'.'.join(str(part) for part in e['loc']) or '(whole)'}: {e['type']}" for e in exc.errors()
+        ]
+        return f"{exc.title}: " + "; ".join(problems[:20]) + ("; …" if len(problems) > 20 else "")
+    return f"{type(exc).__name__}: {mask_text(str(exc))}"
 
 
 _SAFE_KEYS = frozenset(
@@ -54,7 +82,7 @@ _SAFE_KEYS = frozenset(
 )
 """Fields that never hold personal data: skipped, because masking every log line costs CPU."""
 
-_MAYBE_PERSONAL = re.compile(r"\d{8}|@")
+_MAYBE_PERSONAL = re.compile(r"(?:\d[\s-]?){5}|@|input_value")
 
 
 def _mask_value(key: str, value: Any) -> Any:
@@ -100,10 +128,11 @@ def configure_logging(*, service: str, level: str = "INFO", fmt: str = "json") -
         structlog.processors.add_log_level,
         structlog.processors.TimeStamper(fmt="iso", utc=True),
         add_trace_ids,
-        mask_personal_data,
     ]
+    # The traceback becomes text before masking, so what an exception quotes is masked too.
+    masked: list[Any] = [structlog.processors.format_exc_info, mask_personal_data]
     structlog.configure(
-        processors=[*shared, structlog.processors.format_exc_info, renderer],
+        processors=[*shared, *masked, renderer],
         wrapper_class=structlog.make_filtering_bound_logger(logging.getLevelName(level.upper())),
         logger_factory=structlog.PrintLoggerFactory(sys.stdout),
         cache_logger_on_first_use=True,
@@ -111,7 +140,7 @@ def configure_logging(*, service: str, level: str = "INFO", fmt: str = "json") -
     structlog.contextvars.bind_contextvars(service=service)
     formatter = structlog.stdlib.ProcessorFormatter(
         foreign_pre_chain=shared,
-        processors=[structlog.stdlib.ProcessorFormatter.remove_processors_meta, renderer],
+        processors=[structlog.stdlib.ProcessorFormatter.remove_processors_meta, *masked, renderer],
     )
     handler = logging.StreamHandler(sys.stdout)
     handler.setFormatter(formatter)

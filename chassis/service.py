@@ -279,6 +279,8 @@ class Service:
             lifespan=lifespan,
             readiness=self.readiness,
             api_keys=parse_keys(self.settings.api_keys),
+            max_body_bytes=self.settings.http_max_body_bytes,
+            max_upload_bytes=self.settings.http_max_upload_bytes,
         )
         for router in self._routers:
             app.include_router(router)

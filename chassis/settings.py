@@ -67,6 +67,17 @@ class ServiceSettings(BaseSettings):
     )
     http_host: str = "0.0.0.0"
     http_port: int = 0
+    http_max_body_bytes: int = Field(
+        default=1024 * 1024,
+        ge=1024,
+        description="The largest request body (bytes) any route accepts; larger answers 413 before "
+        "anything reads it, webhooks included.",
+    )
+    http_max_upload_bytes: int = Field(
+        default=16 * 1024 * 1024,
+        ge=1024,
+        description="The largest body of a file upload (CSV imports, routes marked chassis.http.upload).",
+    )
     sandbox_url: str = "http://localhost:8010"
     api_keys: str = Field(
         default="",

@@ -24,6 +24,14 @@ def signed_by(secret: str, body: bytes, presented: str | None, *, prefix: str = 
     return hmac.compare_digest(expected.encode(), presented.encode("utf-8", "surrogateescape"))
 
 
+def same_secret(expected: str, presented: str | None) -> bool:
+    """Whether a presented token (a verify token, a static webhook token) is ours: constant time,
+    over UTF-8 bytes, so any text presented is a mismatch, never an error."""
+    if not presented or not expected:
+        return False
+    return hmac.compare_digest(expected.encode(), presented.encode("utf-8", "surrogateescape"))
+
+
 def hmac_sha256_base64(secret: str, body: bytes) -> str:
     """The base64 HMAC-SHA256 of exactly these bytes under the secret (Shopify, WooCommerce)."""
     return base64.b64encode(hmac.new(secret.encode(), body, hashlib.sha256).digest()).decode()

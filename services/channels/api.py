@@ -12,6 +12,7 @@ from fastapi import APIRouter, Body, Request
 from pydantic import BaseModel, Field, field_validator
 
 from chassis.auth import STAFF, Role, require
+from chassis.http import upload
 from chassis.refusal import Refusal
 from chassis.settings import DEVELOPMENT_VALUE
 from contracts import Channel
@@ -176,6 +177,7 @@ async def list_channel_orders(
         "requestBody": {"content": {"text/csv": {"schema": {"type": "string"}}}, "required": True}
     },
 )
+@upload
 async def import_csv(request: Request) -> dict[str, Any]:
     raw = await request.body()
     try:

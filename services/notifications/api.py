@@ -12,6 +12,7 @@ from fastapi.responses import PlainTextResponse
 from chassis.auth import STAFF, by_signature, require
 from chassis.logging import mask_phone
 from chassis.refusal import Refusal
+from chassis.signatures import same_secret
 from services.notifications import inbound, store
 from services.notifications.domain.policy import OPS_RECIPIENT
 from services.notifications.domain.replies import notices, signature_ok
@@ -53,7 +54,7 @@ async def verify_whatsapp_webhook(
     challenge: Annotated[str, Query(alias="hub.challenge", max_length=256)],
 ) -> str:
     settings = request.app.state.service.settings
-    if mode != "subscribe" or verify_token != settings.whatsapp_verify_token:
+    if mode != "subscribe" or not same_secret(settings.whatsapp_verify_token, verify_token):
         raise Refusal("hub.verify_token", "does not match this service's verify token", status=403)
     return challenge
 

@@ -173,7 +173,10 @@ async def get_order(request: Request, order_id: OrderId) -> dict[str, Any]:
     status_code=201,
     summary="Enter an order by hand (phone, WhatsApp, store) or from an integration",
     description="The same validation as channel orders; every problem is answered at once, naming its field, "
-    "and nothing is stored. The same channel and channel_order_id twice answers 409 with the existing order.",
+    "and nothing is stored. The same channel and channel_order_id twice answers 409 with the existing order. "
+    "A `channel` key enters orders for its own channel only (the key's name, or its name up to the first "
+    "`-`); no one enters an `exchange` order or a payment already taken here: the payment is `pending` "
+    "until the gateway's signed webhook records it (ADR 0067).",
     response_model=Created,
     responses={
         201: created(
@@ -192,6 +195,17 @@ async def get_order(request: Request, order_id: OrderId) -> dict[str, Any]:
 async def create_order(
     request: Request, body: StaffOrder, principal: Principal = require(Role.OPS, Role.CHANNEL)
 ) -> dict[str, Any]:
+    if principal.role is Role.CHANNEL and domain.bound_channel(principal.name) is not body.channel:
+        bound = domain.bound_channel(principal.name)
+        raise Refusal(
+            "channel",
+            f"key {principal.name} may enter {bound} orders only"
+            if bound
+            else f"key {principal.name} names no channel, so it may enter no orders (ADR 0067)",
+            status=403,
+        )
+    if problems := domain.http_problems(channel=body.channel, payment_status=body.payment.status):
+        raise Refusal.of(problems)
     data = body.model_dump(mode="json")
     data["channel_order_id"] = data["channel_order_id"] or domain.new_order_id().replace("ORD-", "STAFF-")
     data["placed_at"] = data["placed_at"] or datetime.now(UTC).isoformat()
@@ -239,6 +253,8 @@ async def resubmit(
                     if not data[f]
                 ]
             )
+        if data["channel"] == Channel.EXCHANGE and not known:
+            raise Refusal("channel", "exchange orders are made by returns, never over HTTP")
         if not known and await store.order_id_of(step.conn, data["channel"], data["channel_order_id"]):
             raise Refusal(
                 "channel_order_id",

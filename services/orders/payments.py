@@ -17,7 +17,7 @@ from contracts import (
     PaymentUpdated,
 )
 from services.orders import domain, store
-from services.orders.domain.razorpay import GatewayEvent, refund_status
+from services.orders.domain.razorpay import GatewayEvent, not_acted_on, refund_status
 from services.orders.lifecycle import Step, move, note, payment_of, reload
 
 S = OrderStatus
@@ -114,6 +114,9 @@ async def gateway_event(step: Step, event: GatewayEvent) -> tuple[str | None, st
     if payment.method is PaymentMethod.COD:
         await note(step, row, f"{event.event} {event.payment_id} ignored: the order is COD")
         return order_id, "ignored: COD order"
+    if (why := not_acted_on(event, payment)) is not None:
+        await note(step, row, f"{event.event} {event.payment_id} ignored: {why}")
+        return order_id, f"ignored: {why}"
     if event.status is PaymentStatus.REFUNDED:
         return order_id, await _refunded(step, row, payment, event)
     target = event.status

@@ -12,12 +12,14 @@ from typing import Annotated, Any, Literal, Self
 
 import asyncpg
 from fastapi import APIRouter, Path, Query, Request
-from pydantic import BaseModel, Field, HttpUrl, model_validator
+from fastapi.exceptions import RequestValidationError
+from pydantic import BaseModel, Field, HttpUrl, ValidationError, model_validator
 
+from chassis import text
 from chassis.auth import STAFF, Principal, Role, by_signature, require
 from chassis.db import Conn
 from chassis.http import created, follow
-from chassis.logging import get_logger
+from chassis.logging import get_logger, mask_vpa
 from chassis.refusal import Refusal
 from chassis.signatures import signed_by
 from contracts import FieldProblem, OrderStatus, PaymentMethod, ReturnLine, ReturnResolution
@@ -116,17 +118,24 @@ class SkuRuleIn(BaseModel):
     )
 
 
-def _masked(refund_to: dict[str, Any] | None) -> dict[str, Any] | None:
-    if refund_to and refund_to.get("account_number"):
-        return refund_to | {"account_number": "XXXX" + refund_to["account_number"][-4:]}
-    return refund_to
+def masked_refund_to(refund_to: dict[str, Any] | None) -> dict[str, Any] | None:
+    """Where a refund goes, as every answer shows it: a bank account by its last four digits, a UPI
+    id without the person's part (the full values are only ever sent to the gateway)."""
+    if not refund_to:
+        return refund_to
+    shown = dict(refund_to)
+    if shown.get("account_number"):
+        shown["account_number"] = "XXXX" + shown["account_number"][-4:]
+    if shown.get("vpa"):
+        shown["vpa"] = mask_vpa(shown["vpa"])
+    return shown
 
 
 def _body(row: asyncpg.Record) -> dict[str, Any]:
     body = dict(row)
     body["lines"] = json.loads(body["lines"])
     body["photo_urls"] = json.loads(body["photo_urls"])
-    body["refund_to"] = _masked(json.loads(body["refund_to"]) if body["refund_to"] else None)
+    body["refund_to"] = masked_refund_to(json.loads(body["refund_to"]) if body["refund_to"] else None)
     return body
 
 
@@ -210,20 +219,46 @@ async def create_link(
     }
 
 
+def _documented_body(model: type[BaseModel]) -> dict[str, Any]:
+    """The OpenAPI request body of a route that reads its body itself; the models it refers to are
+    components already (POST /returns uses them)."""
+    schema = model.model_json_schema(ref_template="#/components/schemas/{model}")
+    schema.pop("$defs", None)
+    return {"requestBody": {"required": True, "content": {"application/json": {"schema": schema}}}}
+
+
+def _customer_request(raw: bytes) -> CustomerReturnRequest:
+    """The body behind a verified link, refused with every problem like any other request body."""
+    try:
+        parsed = json.loads(raw)
+    except ValueError as exc:
+        position = getattr(exc, "pos", 0)
+        raise Refusal("body", f"malformed JSON at character {position}") from None
+    if problems := text.json_problems(parsed):
+        raise Refusal.of(problems)
+    try:
+        return CustomerReturnRequest.model_validate(parsed)
+    except ValidationError as exc:
+        raise RequestValidationError([{**e, "loc": ("body", *e["loc"])} for e in exc.errors()]) from None
+
+
 @router.post(
     "/by-link/{token}",
     status_code=201,
     summary="The customer requests a return through their link",
+    description="The link's token is checked before the body is read: a forged or expired link is "
+    "refused (401) without parsing anything.",
     dependencies=[by_signature("return-link")],
+    openapi_extra=_documented_body(CustomerReturnRequest),
 )
 async def request_return_by_link(
     request: Request,
     token: Annotated[str, Path(min_length=3, max_length=200, pattern=r"^[\x21-\x7e]+$")],
-    body: CustomerReturnRequest,
 ) -> Any:
     order_id = link_order(request.app.state.service.settings.return_link_secret, token, now=utcnow())
     if order_id is None:
         raise Refusal("token", "this return link is not valid", status=401, error="unauthorized")
+    body = _customer_request(await request.body())
     return await _open(request, ReturnRequest(order_id=order_id, **body.model_dump()), actor="customer")
 
 

@@ -12,6 +12,7 @@ from pydantic import BaseModel, Field
 
 from chassis.auth import STAFF, Principal, Role, require
 from chassis.clock import utcnow
+from chassis.http import upload
 from chassis.refusal import Refusal
 from contracts import Address
 from services.shipping import catalogue, domain, store, updates
@@ -159,6 +160,7 @@ async def _load(request: Request, text: str, table: str, source: str) -> dict[st
     summary="Replace couriers' serviceability from CSV (courier,pincode,prepaid,cod,reverse_pickup)",
     dependencies=[require(Role.OPS)],
 )
+@upload
 async def load_serviceability(request: Request, source: Source = "upload") -> dict[str, Any]:
     return await _load(request, await _csv(request), "serviceability", source)
 
@@ -168,6 +170,7 @@ async def load_serviceability(request: Request, source: Source = "upload") -> di
     summary="Replace couriers' rate cards from CSV (one row per courier and zone)",
     dependencies=[require(Role.OPS)],
 )
+@upload
 async def load_rate_cards(request: Request, source: Source = "upload") -> dict[str, Any]:
     return await _load(request, await _csv(request), "rate_cards", source)
 

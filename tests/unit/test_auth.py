@@ -21,7 +21,7 @@ from chassis.auth import (
     require,
     route_auth,
 )
-from chassis.http import create_http_app
+from chassis.http import api_routes, create_http_app
 from deploy.local.stack import SERVICES
 
 KEYS = "asha:ops:ops-key-0123456789,ravi:viewer:viewer-key-0123456789,root:admin:admin-key-0123456789"
@@ -116,15 +116,19 @@ def test_every_route_of_every_service_is_authenticated(name: str) -> None:
         "/docs",
         "/docs/oauth2-redirect",
         "/redoc",
+        # The console's sign-in page and its assets, before anyone has a session.
+        "/login",
+        "/static/console.css",
+        "/static/console.js",
     }
+    routes = list(api_routes(app.routes))
     unguarded = [
         f"{sorted(route.methods)} {route.path}"
-        for route in app.routes
-        if isinstance(route, APIRoute)
-        and route.path not in open_routes
-        and route_auth(route.dependant) is None
+        for route in routes
+        if route.path not in open_routes and route_auth(route.dependant) is None
     ]
     assert unguarded == []
+    assert len(routes) > 3  # the service's own routes were looked at, not only health and metrics
 
 
 def test_a_webhook_is_marked_as_signed_by_its_provider() -> None:

@@ -11,6 +11,7 @@ Admin reference for InventorySetQuantitiesInput / InventoryQuantityInput (2026-0
 
 from __future__ import annotations
 
+import json
 import uuid
 from collections.abc import Mapping
 from datetime import UTC, datetime

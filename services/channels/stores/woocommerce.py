@@ -11,6 +11,7 @@ the signature is base64 HMAC-SHA256 of the body under the webhook's secret).
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any

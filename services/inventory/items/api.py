@@ -7,6 +7,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Path, Query, Request
 
 from chassis.auth import STAFF, Principal, Role, require
+from chassis.http import upload
 from chassis.refusal import Refusal
 from services.inventory.items import model as items
 from services.inventory.items import store as items_store
@@ -80,6 +81,7 @@ async def delete_item(request: Request, sku: SkuPath, principal: Principal = req
         "requestBody": {"content": {"text/csv": {"schema": {"type": "string"}}}, "required": True}
     },
 )
+@upload
 async def import_items(request: Request, principal: Principal = require(Role.OPS)) -> dict[str, Any]:
     raw = await request.body()
     if len(raw) > MAX_CSV_BYTES:

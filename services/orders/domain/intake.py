@@ -162,6 +162,34 @@ def check_order(order: ChannelOrder, *, cod_limit_paise: int) -> list[FieldProbl
     return problems
 
 
+def http_problems(*, channel: Channel, payment_status: PaymentStatus) -> list[FieldProblem]:
+    """What an order entered over HTTP may not claim (ADR 0067): to be an exchange (only returns makes
+    those, over Kafka) or a payment already taken (only the gateway's signed webhook says so)."""
+    problems = []
+    if channel is Channel.EXCHANGE:
+        problems.append(
+            FieldProblem(field="channel", problem="exchange orders are made by returns, never over HTTP")
+        )
+    if payment_status is not PaymentStatus.PENDING:
+        problems.append(
+            FieldProblem(
+                field="payment.status",
+                problem=f"an order entered over HTTP is pending, not {payment_status}: the gateway's "
+                "webhook records the payment (give its gateway_payment_id)",
+            )
+        )
+    return problems
+
+
+def bound_channel(key_name: str) -> Channel | None:
+    """The channel a `channel`-role key may enter orders for: its name, or its name up to the first
+    `-` (`shopify`, `shopify-adapter` → shopify). None when the name names no channel."""
+    for name in (key_name, key_name.split("-", 1)[0]):
+        if name in Channel._value2member_map_ and name != Channel.EXCHANGE:
+            return Channel(name)
+    return None
+
+
 def _whole(value: Any) -> bool:
     return isinstance(value, int) and not isinstance(value, bool)
 

@@ -12,6 +12,10 @@ from typing import Any
 
 from chassis.signatures import hmac_sha256_hex, signed_by
 from contracts import PaymentStatus
+from contracts.values import Payment
+
+CURRENCY = "INR"
+"""Every order is priced in rupees; a payment in any other currency pays none of it."""
 
 HANDLED = {
     "payment.authorized": PaymentStatus.AUTHORIZED,
@@ -44,6 +48,7 @@ class GatewayEvent:
     refund_id: str | None = None
     failure_reason: str | None = None
     method: str | None = None
+    currency: str | None = CURRENCY
 
 
 class UnreadableWebhook(ValueError):
@@ -103,6 +108,7 @@ def read_webhook(body: Any) -> GatewayEvent | None:
             order_ref=_order_ref(refund, payment),
             amount_paise=_amount(refund, "payload.refund.entity.amount"),
             refund_id=refund_id,
+            currency=_currency(refund),
         )
     return GatewayEvent(
         event=event,
@@ -112,7 +118,27 @@ def read_webhook(body: Any) -> GatewayEvent | None:
         amount_paise=_amount(payment, "payload.payment.entity.amount"),
         failure_reason=payment.get("error_description") if event == "payment.failed" else None,
         method=payment.get("method") if isinstance(payment.get("method"), str) else None,
+        currency=_currency(payment),
     )
+
+
+def _currency(entity: dict[str, Any]) -> str | None:
+    currency = entity.get("currency")
+    return currency if isinstance(currency, str) else None
+
+
+def not_acted_on(event: GatewayEvent, payment: Payment) -> str | None:
+    """Why a genuine, signed event must still not move this order's payment; None when it may.
+
+    Not rupees: it pays nothing of an order priced in rupees. A failure of an earlier attempt
+    arriving after another attempt was authorized: the customer paid with the second attempt, and
+    Razorpay does not promise to deliver events in order."""
+    if event.currency != CURRENCY:
+        return f"the amount is in {event.currency or 'no currency'}, not {CURRENCY}"
+    earlier = payment.gateway_payment_id is not None and event.payment_id != payment.gateway_payment_id
+    if event.status is PaymentStatus.FAILED and payment.status is PaymentStatus.AUTHORIZED and earlier:
+        return f"it is an earlier attempt; {payment.gateway_payment_id} is authorized"
+    return None
 
 
 def refund_status(refunded_paise: int, paid_paise: int) -> PaymentStatus:

@@ -14,6 +14,7 @@ from aiokafka import AIOKafkaProducer
 from deploy.local.stack import Stack
 from tests.conftest import Tap, body_has
 from tests.e2e.orders.support import (
+    COD,
     UNPAID_UPI,
     available,
     call,
@@ -29,7 +30,9 @@ pytestmark = pytest.mark.e2e
 
 
 def staff_order(sku: str, **overrides: Any) -> dict[str, Any]:
+    """A phone order: over HTTP a payment is pending until its gateway says otherwise (ADR 0067)."""
     overrides.setdefault("customer", {"name": "Asha Verma", "phone": "98123 45678"})
+    overrides.setdefault("payment", COD)
     return channel_order(unique("WA"), sku, channel="whatsapp", **overrides)
 
 
@@ -144,14 +147,16 @@ async def test_staff_enter_an_order_by_hand_and_the_phone_is_stored_in_e164(
 
     assert r.status_code == 201, r.text
     order_id = r.json()["order_id"]
-    order = await wait_status(order_id, "CONFIRMED")
+    order = await wait_status(order_id, "PENDING_COD_CONFIRMATION")
     assert order["customer"]["phone"] == "+919812345678"
     assert order["entered_by"] == "ops:ops"
     assert order["timeline"][0]["actor"] == "ops:ops"
 
-    again = await call("POST", "/orders", json=body, role="channel")
+    again = await call("POST", "/orders", json=body, role="admin")
     assert again.status_code == 409
     assert order_id in again.json()["problems"][0]["problem"]
+    # The development channel key is named after its role, not a channel: it enters no orders.
+    assert (await call("POST", "/orders", json=body, role="channel")).status_code == 403
 
 
 async def test_a_bad_staff_order_is_refused_with_every_problem_and_nothing_is_written(stack: Stack) -> None:
@@ -348,7 +353,7 @@ async def test_the_same_order_from_the_channel_and_keyed_in_by_hand_at_once_make
     stack: Stack, tap: Tap, producer: AIOKafkaProducer
 ) -> None:
     sku = await stocked_sku(tap)
-    body = channel_order(unique("AMZ"), sku, channel="amazon")
+    body = channel_order(unique("AMZ"), sku, channel="amazon", payment=COD)
     key = f"amazon:{body['channel_order_id']}".encode()
     copies = [producer.send_and_wait("channel.orders.v1", encode(body), key=key) for _ in range(3)]
     answers = await asyncio.gather(*copies, *(call("POST", "/orders", json=body) for _ in range(3)))
@@ -356,7 +361,7 @@ async def test_the_same_order_from_the_channel_and_keyed_in_by_hand_at_once_make
     codes = sorted(a.status_code for a in answers[3:])
     assert codes in ([201, 409, 409], [409, 409, 409])
     [placed] = await tap.wait_for("orders.placed.v1", body_has(channel_order_id=body["channel_order_id"]))
-    await wait_status(json.loads(placed.value)["order_id"], "CONFIRMED")
+    await wait_status(json.loads(placed.value)["order_id"], "PENDING_COD_CONFIRMATION")
     rows = await db_fetch(
         "orders", "SELECT 1 FROM orders WHERE channel_order_id = $1", body["channel_order_id"]
     )

@@ -1,0 +1,196 @@
+"""Every webhook verifies what it is sent; Razorpay events are read no further than they prove; a
+token compare never fails on odd text (issue 15, item 7)."""
+
+from __future__ import annotations
+
+import importlib
+import re
+from typing import Any
+
+import httpx
+import pytest
+from fastapi import APIRouter, FastAPI, Request
+from fastapi.routing import APIRoute
+
+from chassis.auth import by_signature, route_auth
+from chassis.http import api_routes
+from chassis.service import Service
+from chassis.signatures import same_secret
+from contracts import PaymentMethod, PaymentStatus
+from contracts.values import Payment
+from deploy.local.stack import SERVICES
+from services.notifications import api as notifications_api
+from services.orders.domain import razorpay
+
+UNSIGNED = b'{"event": "payment.captured", "object": "whatsapp_business_account", "entry": []}'
+PATH_VALUES = {"account": "demo", "token": "ORD-1.9999999999.0123456789abcdef0123456789abcdef"}
+
+
+class _Conn:
+    """A database that answers reads (channels looks the account up before verifying) and counts
+    every write: a webhook that is not verified must write nothing."""
+
+    def __init__(self, platform: str, writes: list[str]) -> None:
+        self.platform, self.writes = platform, writes
+
+    async def fetchrow(self, _sql: str, *_args: Any) -> dict[str, Any]:
+        return {
+            "account": "demo",
+            "platform": self.platform,
+            "base_url": "http://store.invalid",
+            "webhook_secret": "a-secret-the-test-does-not-use",
+            "api_key": "k",
+            "api_secret": "s",
+            "location_id": None,
+            "stock_buffer": 0,
+        }
+
+    async def _write(self, sql: str, *_args: Any) -> None:
+        self.writes.append(sql)
+
+    execute = fetch = fetchval = _write
+
+    def transaction(self) -> Any:
+        raise AssertionError("an unverified webhook opened a transaction")
+
+
+class _Pool:
+    def __init__(self, platform: str, writes: list[str]) -> None:
+        self._conn = _Conn(platform, writes)
+
+    def acquire(self) -> Any:
+        conn = self._conn
+
+        class _Acquired:
+            async def __aenter__(self) -> _Conn:
+                return conn
+
+            async def __aexit__(self, *_: object) -> None:
+                return None
+
+        return _Acquired()
+
+
+def _webhook_routes(app: FastAPI) -> list[APIRoute]:
+    return [r for r in api_routes(app.routes) if (route_auth(r.dependant) or ("",))[0] == "signature"]
+
+
+async def _unverified(service: Service) -> list[str]:
+    """Each webhook route of a service that does not refuse an unsigned delivery with 401 or 403."""
+    app = service.http_app()
+    app.state.service = service
+    found = []
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as client:
+        for route in _webhook_routes(app):
+            path = re.sub(r"{(\w+)}", lambda m: PATH_VALUES.get(m.group(1), "x"), route.path)
+            platform = path.split("/")[2] if path.startswith("/webhooks/") else ""
+            writes: list[str] = []
+            service._pool = _Pool(platform, writes)  # type: ignore[assignment]
+            for method in sorted(route.methods):
+                if method == "GET":
+                    params = {"hub.mode": "subscribe", "hub.verify_token": "guessed", "hub.challenge": "1"}
+                    r = await client.get(path, params=params)
+                else:
+                    r = await client.request(
+                        method, path, content=UNSIGNED, headers={"Content-Type": "application/json"}
+                    )
+                if r.status_code not in (401, 403) or writes:
+                    found.append(f"{method} {route.path}: {r.status_code}, {len(writes)} writes")
+    return found
+
+
+@pytest.mark.parametrize("name", SERVICES)
+async def test_every_webhook_of_every_service_refuses_an_unsigned_delivery(name: str) -> None:
+    module = importlib.import_module(f"services.{name}.app")
+    settings_type = type(module.build().settings)
+    service = module.build(settings_type(dabba_mode="development"))
+
+    assert await _unverified(service) == []
+
+
+async def test_a_route_marked_as_a_webhook_that_does_not_verify_is_caught() -> None:
+    from services.orders.app import build
+
+    service = build()
+    router = APIRouter()
+
+    @router.post("/webhooks/trusting", dependencies=[by_signature("anyone")])
+    async def trusting(request: Request) -> dict[str, int]:
+        return {"bytes": len(await request.body())}
+
+    service.include_router(router)
+
+    assert await _unverified(service) == ["POST /webhooks/trusting: 200, 0 writes"]
+
+
+async def test_the_whatsapp_verify_token_is_compared_in_constant_time(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    compared: list[tuple[str, str | None]] = []
+
+    def spy(expected: str, presented: str | None) -> bool:
+        compared.append((expected, presented))
+        return same_secret(expected, presented)
+
+    monkeypatch.setattr(notifications_api, "same_secret", spy)
+    service = importlib.import_module("services.notifications.app").build()
+    app = service.http_app()
+    app.state.service = service
+    token = service.settings.whatsapp_verify_token
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as client:
+        ok = await client.get(
+            "/webhooks/whatsapp",
+            params={"hub.mode": "subscribe", "hub.verify_token": token, "hub.challenge": "42"},
+        )
+        odd = await client.get(
+            "/webhooks/whatsapp",
+            params={"hub.mode": "subscribe", "hub.verify_token": "टोकन", "hub.challenge": "42"},
+        )
+
+    assert (ok.status_code, ok.text) == (200, "42")
+    assert odd.status_code == 403
+    assert compared == [(token, token), (token, "टोकन")]
+
+
+@pytest.mark.parametrize("presented", ["टोकन", "tok\udcff", "", None, "token"])
+def test_comparing_a_token_with_any_text_is_a_mismatch_never_an_error(presented: str | None) -> None:
+    assert same_secret("token-of-ours", presented) is False
+    assert same_secret("token-of-ours", "token-of-ours") is True
+
+
+def _webhook(event: str, payment_id: str, **entity: Any) -> dict[str, Any]:
+    payment = {"id": payment_id, "amount": 69800, "currency": "INR", "notes": {"order_id": "ORD-1"}, **entity}
+    return {"entity": "event", "event": event, "payload": {"payment": {"entity": payment}}}
+
+
+def _paid(status: PaymentStatus, payment_id: str | None) -> Payment:
+    return Payment(
+        method=PaymentMethod.UPI,
+        status=status,
+        gateway="razorpay",
+        gateway_payment_id=payment_id,
+        amount_paise=69800,
+    )
+
+
+def test_a_payment_in_another_currency_moves_nothing() -> None:
+    pending = _paid(PaymentStatus.PENDING, None)
+    for currency in ("USD", None):
+        event = razorpay.read_webhook(_webhook("payment.captured", "pay_2", currency=currency))
+        assert event is not None
+        assert (
+            razorpay.not_acted_on(event, pending) == f"the amount is in {currency or 'no currency'}, not INR"
+        )
+    event = razorpay.read_webhook(_webhook("payment.captured", "pay_2"))
+    assert event is not None and razorpay.not_acted_on(event, pending) is None
+
+
+def test_a_late_failure_of_an_earlier_attempt_does_not_undo_an_authorized_payment() -> None:
+    authorized = _paid(PaymentStatus.AUTHORIZED, "pay_2")
+    earlier = razorpay.read_webhook(_webhook("payment.failed", "pay_1", error_description="declined"))
+    same = razorpay.read_webhook(_webhook("payment.failed", "pay_2", error_description="expired"))
+    assert earlier is not None and same is not None
+
+    assert razorpay.not_acted_on(earlier, authorized) == "it is an earlier attempt; pay_2 is authorized"
+    assert razorpay.not_acted_on(same, authorized) is None  # the authorized attempt itself may still fail
+    assert razorpay.not_acted_on(earlier, _paid(PaymentStatus.PENDING, None)) is None
