@@ -12,7 +12,7 @@ from fastapi import APIRouter, Body, Request
 from pydantic import BaseModel, Field, field_validator
 
 from chassis.auth import STAFF, Role, require
-from chassis.http import upload
+from chassis.http import created, follow, upload
 from chassis.refusal import Refusal
 from chassis.settings import DEVELOPMENT_VALUE
 from contracts import Channel
@@ -57,7 +57,18 @@ def _settings(request: Request) -> ChannelsSettings:
     return settings
 
 
-@router.put("/accounts/{account}", summary="Create or change a channel account", dependencies=[ADMIN])
+@router.put(
+    "/accounts/{account}",
+    summary="Create or change a channel account",
+    dependencies=[ADMIN],
+    responses={
+        200: created(
+            "The account, and the webhook URL to give the store",
+            Mappings=follow("GET", "/accounts/{account}/mappings", account="$response.body#/account"),
+            Stock=follow("GET", "/accounts/{account}/stock", account="$response.body#/account"),
+        )
+    },
+)
 async def put_account(request: Request, account: str, body: AccountIn) -> dict[str, Any]:
     if not re.fullmatch(r"[a-z0-9][a-z0-9-]{1,62}", account):
         raise Refusal("account", "use 2-63 lower-case letters, digits and dashes")

@@ -8,7 +8,6 @@ account for a while (`domain.decisions.after_failed_sign_in`).
 from __future__ import annotations
 
 import hashlib
-import hmac
 import secrets
 from datetime import datetime, timedelta
 from typing import Any
@@ -18,6 +17,7 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from fastapi import Depends, Request
 
+from chassis.signatures import same_secret
 from services.console import store
 from services.console.domain.decisions import LockoutPolicy, after_failed_sign_in, is_locked
 from services.console.owners import Operator
@@ -45,7 +45,7 @@ def new_token() -> str:
 
 def same(a: str | None, b: str | None) -> bool:
     """Constant-time comparison of two tokens (missing never matches)."""
-    return bool(a) and bool(b) and hmac.compare_digest(str(a), str(b))
+    return bool(a) and same_secret(str(a), b)
 
 
 class SignInRefused(Exception):

@@ -355,7 +355,7 @@ async def test_item_master_csv_import_names_row_and_column_and_writes_nothing_wh
         assert r.status_code == 200, r.text
         assert r.json()["imported"] == 2
         item = (await http.get(url("inventory", f"/items/{kurta}"))).json()
-        assert (item["hsn_code"], item["mrp_paise"], item["updated_by"]) == ("6206", 129900, "ops")
+        assert (item["hsn_code"], item["mrp_paise"], item["updated_by"]) == ("6206", 129900, "ops:ops")
         r = await http.put(
             url("inventory", f"/items/{tea}"),
             json={

@@ -242,7 +242,9 @@ async def test_a_delivered_order_is_returned_by_reverse_pickup_restocked_and_ref
 async def test_an_exchange_becomes_a_new_order_for_the_other_size_with_stock_reserved(
     stack: Stack, tap: Tap, producer: AIOKafkaProducer
 ) -> None:
-    sku, bigger, phone = unique("JRN-KURTA-M"), unique("JRN-KURTA-L"), new_phone()
+    # Sizes of one product: the same SKU but its last part (returns' like-for-like exchange rule).
+    kurta = unique("JRN-KURTA")
+    sku, bigger, phone = f"{kurta}-M", f"{kurta}-L", new_phone()
     await stocked(sku, 5)
     await stocked(bigger, 3)
     order_id, _ = await delivered(producer, tap, sku, phone)
