@@ -210,7 +210,9 @@ async def test_refunds_add_up_once_each_and_an_amount_mismatch_holds_the_order(
     def refund(refund_id: str, amount: int) -> bytes:
         body = json.loads(razorpay_payment("payment.captured", order_id, payment_id))
         body["event"] = "refund.processed"
-        body["payload"]["refund"] = {"entity": {"id": refund_id, "amount": amount, "payment_id": payment_id}}
+        body["payload"]["refund"] = {
+            "entity": {"id": refund_id, "amount": amount, "currency": "INR", "payment_id": payment_id}
+        }
         return json.dumps(body).encode()
 
     assert (await deliver(refund("rfnd_A", 30000))).json()["status"] == "applied"
