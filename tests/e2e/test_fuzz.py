@@ -34,6 +34,8 @@ pytestmark = pytest.mark.e2e
 
 EXAMPLES = int(os.environ.get("DABBA_FUZZ_EXAMPLES") or 6)
 SCENARIOS = int(os.environ.get("DABBA_FUZZ_SCENARIOS") or 5)
+# A deeper run by hand (DABBA_FUZZ_EXAMPLES=100) needs longer than the suite's 300 s per test.
+DEEP_ENOUGH = pytest.mark.timeout(max(300, 60 * EXAMPLES + 30 * SCENARIOS))
 SERVICES = ("orders", "routing", "inventory", "shipping", "notifications", "returns", "channels")
 READ_ONLY = {"notifications"}  # creates nothing over HTTP, so it has no links to follow
 CHECKS = [not_a_server_error]
@@ -195,6 +197,7 @@ def _reference_kept(service: str) -> Iterator[None]:
             print(f"\nfuzz: {service} reference data put back: {', '.join(changed)}")
 
 
+@DEEP_ENOUGH
 @pytest.mark.parametrize("service", SERVICES)
 def test_fuzzing_an_api_finds_no_server_error_and_nothing_half_written(stack: Stack, service: str) -> None:
     schema = schemathesis.openapi.from_url(url(service, "/openapi.json"), headers=dev_headers())
