@@ -7,6 +7,7 @@ import hashlib
 import hmac
 import json
 import re
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any, Literal, Self
 
@@ -184,15 +185,30 @@ def link_token(secret: str, order_id: str, *, expires: datetime) -> str:
     return f"{order_id}.{stamp}.{_link_signature(secret, order_id, stamp)}"
 
 
-def link_order(secret: str, token: str, *, now: datetime) -> str | None:
-    """The order a link token names, or None when it is forged, malformed or expired."""
+@dataclass(frozen=True, slots=True)
+class Link:
+    """A return link we signed: the order it is for, until when, and its signature (its identity)."""
+
+    order_id: str
+    expires_at: datetime
+    signature: str
+
+
+def signed_link(secret: str, token: str) -> Link | None:
+    """The link a token is if we signed it, expired or not; None when forged or malformed."""
     rest, _, signature = token.rpartition(".")
     order_id, _, stamp = rest.rpartition(".")
-    if not order_id or not stamp.isdigit() or not signature.isascii():
+    if not order_id or not stamp.isdigit() or len(stamp) > 12 or not signature.isascii():
         return None
     if not hmac.compare_digest(_link_signature(secret, order_id, int(stamp)), signature):
         return None
-    return order_id if now.timestamp() < int(stamp) else None
+    return Link(order_id, datetime.fromtimestamp(int(stamp), UTC), signature)
+
+
+def link_order(secret: str, token: str, *, now: datetime) -> str | None:
+    """The order a link token names, or None when it is forged, malformed or expired."""
+    link = signed_link(secret, token)
+    return link.order_id if link is not None and now < link.expires_at else None
 
 
 @router.post(
@@ -217,6 +233,36 @@ async def create_link(
         "path": f"/returns/by-link/{token}",
         "expires_at": expires.isoformat(),
     }
+
+
+class LinkRevocation(BaseModel):
+    token: str = Field(min_length=3, max_length=200, pattern=r"^[\x21-\x7e]+$")
+
+
+@router.post(
+    "/links/revoke",
+    summary="Revoke a return link: from now on it is refused",
+    description="For a link sent to the wrong number or no longer wanted. Only that link stops "
+    "working; a new one can be made for the same order.",
+)
+async def revoke_link(
+    request: Request, body: LinkRevocation, principal: Principal = require(Role.OPS)
+) -> dict[str, Any]:
+    service = request.app.state.service
+    link = signed_link(service.settings.return_link_secret, body.token)
+    if link is None:
+        raise Refusal("token", "this is not a return link of ours")
+    async with service.pool.acquire() as conn:
+        await store.revoke_link(
+            conn,
+            signature=link.signature,
+            order_id=link.order_id,
+            expires_at=link.expires_at,
+            revoked_at=utcnow(),
+            revoked_by=principal.actor,
+        )
+    log.info("return link revoked", order_id=link.order_id, actor=principal.actor)
+    return {"order_id": link.order_id, "expires_at": link.expires_at.isoformat(), "revoked": True}
 
 
 def _documented_body(model: type[BaseModel]) -> dict[str, Any]:
@@ -255,10 +301,17 @@ async def request_return_by_link(
     request: Request,
     token: Annotated[str, Path(min_length=3, max_length=200, pattern=r"^[\x21-\x7e]+$")],
 ) -> Any:
-    order_id = link_order(request.app.state.service.settings.return_link_secret, token, now=utcnow())
+    service = request.app.state.service
+    order_id = link_order(service.settings.return_link_secret, token, now=utcnow())
     if order_id is None:
         raise Refusal("token", "this return link is not valid", status=401, error="unauthorized")
     body = _customer_request(await request.body())
+    # Revocation is looked up after the (bounded) body: the token is one we signed, so reading
+    # its body costs nothing a forger can multiply, and a bad body is refused without a query.
+    async with service.pool.acquire() as conn:
+        revoked = await store.link_revoked(conn, token.rpartition(".")[2])
+    if revoked:
+        raise Refusal("token", "this return link was revoked", status=401, error="unauthorized")
     return await _open(request, ReturnRequest(order_id=order_id, **body.model_dump()), actor="customer")
 
 

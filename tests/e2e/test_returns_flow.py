@@ -648,6 +648,36 @@ async def test_a_customer_requests_a_return_through_their_link_and_a_tampered_li
     await tap.wait_for("returns.requested.v1", body_has(return_id=r.json()["return_id"]))
 
 
+async def test_a_revoked_return_link_is_refused_and_the_orders_next_link_still_works(
+    stack: Stack, producer: AIOKafkaProducer
+) -> None:
+    sku = unique("TEA")
+    order = await delivered_order(producer, lines=[(sku, 1, 34900)])
+    line = {"sku": sku, "quantity": 1, "reason": "changed_mind"}
+    async with httpx.AsyncClient(timeout=15) as http:
+        ops = dev_headers("ops")
+        sent = (await http.post(url("returns", "/returns/links"), json=order_ids(order), headers=ops)).json()
+        revoke = url("returns", "/returns/links/revoke")
+        r = await http.post(revoke, json={"token": sent["token"]}, headers=ops)
+        assert r.status_code == 200, r.text
+        assert (r.json()["order_id"], r.json()["revoked"]) == (order["order_id"], True)
+        r = await http.post(revoke, json={"token": sent["token"] + "0"}, headers=ops)
+        assert r.status_code == 422
+
+        r = await http.post(url("returns", sent["path"]), json={"lines": [line]})
+        assert r.status_code == 401
+        assert r.json()["problems"] == [{"field": "token", "problem": "this return link was revoked"}]
+        await asyncio.sleep(1)  # a link is its order and expiry second: the next one is another link
+        again = (await http.post(url("returns", "/returns/links"), json=order_ids(order), headers=ops)).json()
+        assert again["token"] != sent["token"]
+        r = await http.post(url("returns", again["path"]), json={"lines": [line]})
+        assert r.status_code == 201, r.text
+
+
+def order_ids(order: dict[str, Any]) -> dict[str, str]:
+    return {"order_id": order["order_id"]}
+
+
 async def test_two_requests_racing_for_the_same_units_open_one_return(
     stack: Stack, producer: AIOKafkaProducer
 ) -> None:
