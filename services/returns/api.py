@@ -22,6 +22,7 @@ from chassis.db import Conn
 from chassis.http import created, follow
 from chassis.logging import get_logger, mask_vpa
 from chassis.refusal import Refusal
+from chassis.sealed import Sealer, sealer
 from chassis.signatures import signed_by
 from contracts import FieldProblem, OrderStatus, PaymentMethod, ReturnLine, ReturnResolution
 from contracts._base import utcnow
@@ -119,14 +120,24 @@ class SkuRuleIn(BaseModel):
     )
 
 
+def stored_refund_to(refund_to: RefundTo | None, keys: Sealer) -> dict[str, Any] | None:
+    """Where a refund goes, as it is stored: a bank account number sealed (encrypted at rest), its
+    last four digits kept in clear for answers."""
+    if refund_to is None:
+        return None
+    stored = refund_to.model_dump(exclude_none=True)
+    return refunds.sealed_bank_account(stored, keys) if "account_number" in stored else stored
+
+
 def masked_refund_to(refund_to: dict[str, Any] | None) -> dict[str, Any] | None:
     """Where a refund goes, as every answer shows it: a bank account by its last four digits, a UPI
     id without the person's part (the full values are only ever sent to the gateway)."""
     if not refund_to:
         return refund_to
-    shown = dict(refund_to)
-    if shown.get("account_number"):
-        shown["account_number"] = "XXXX" + shown["account_number"][-4:]
+    shown = {k: v for k, v in refund_to.items() if k not in ("account_number_sealed", "account_last4")}
+    last4 = refund_to.get("account_last4") or str(refund_to.get("account_number") or "")[-4:]
+    if last4:
+        shown["account_number"] = "XXXX" + last4
     if shown.get("vpa"):
         shown["vpa"] = mask_vpa(shown["vpa"])
     return shown
@@ -382,7 +393,7 @@ async def _open(request: Request, body: ReturnRequest, *, actor: str) -> Any:
                 lines=stored,
                 resolution=body.resolution,
                 pickup_mode=body.pickup_mode,
-                refund_to=body.refund_to.model_dump(exclude_none=True) if body.refund_to else None,
+                refund_to=stored_refund_to(body.refund_to, sealer(settings.refund_bank_key)),
                 photo_urls=[str(u) for u in body.photo_urls],
                 actor=actor,
             )

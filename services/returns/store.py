@@ -367,6 +367,22 @@ async def link_revoked(conn: Conn, signature: str) -> bool:
     return bool(await conn.fetchval("SELECT 1 FROM revoked_links WHERE signature = $1", signature))
 
 
+async def bank_numbers_in_clear(conn: Conn) -> list[asyncpg.Record]:
+    """Returns whose refund bank account number was stored before sealing, locked to seal them."""
+    return list(
+        await conn.fetch(
+            "SELECT return_id, refund_to FROM returns WHERE refund_to ? 'account_number' FOR UPDATE"
+        )
+    )
+
+
+async def set_refund_to(conn: Conn, return_id: str, refund_to: dict[str, Any]) -> None:
+    """Replace where a return's refund goes (its bank account number sealed)."""
+    await conn.execute(
+        "UPDATE returns SET refund_to = $2::jsonb WHERE return_id = $1", return_id, json.dumps(refund_to)
+    )
+
+
 # --- refunds --------------------------------------------------------------------------------
 
 

@@ -80,6 +80,7 @@ def test_a_forged_capture_signed_with_a_former_default_is_refused_in_production(
                 "RAZORPAY_KEY_SECRET",
                 "RAZORPAY_KEY_ID",
                 "RETURN_LINK_SECRET",
+                "REFUND_BANK_KEY",
                 "RAZORPAY_BASE_URL",
                 "RAZORPAYX_ACCOUNT_NUMBER",
             },
