@@ -1,5 +1,8 @@
-"""PostgreSQL for one service: its own database (created if missing), a pool, numbered migrations.
+"""PostgreSQL for one service: its own role and database, a pool, numbered migrations.
 
+Each service logs in as its own role `dabba_<service>`, which owns its database and nothing else:
+PUBLIC may not connect to a service's database, so no service reads another's tables (ADR 0110).
+`provision` creates or updates the role and its database with an administrator's connection.
 Migrations are plain SQL files NNN_name.sql, applied once each, in order, under an advisory lock.
 """
 
@@ -8,7 +11,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import quote, urlsplit, urlunsplit
 
 import asyncpg
 from asyncpg.pool import PoolConnectionProxy
@@ -23,6 +26,7 @@ Queryable = Conn | asyncpg.Pool
 CHASSIS_MIGRATIONS = Path(__file__).parent / "migrations"
 _MIGRATION_NAME = re.compile(r"^(\d{3})_[a-z0-9_]+\.sql$")
 _MIGRATION_LOCK = 7_211_001
+_PROVISION_LOCK = 7_211_002
 
 log = get_logger(__name__)
 
@@ -37,6 +41,88 @@ SERVER_SETTINGS = {"plan_cache_mode": "force_custom_plan"}
 def database_name(service: str) -> str:
     """The database a service owns: dabba_<service>."""
     return f"dabba_{service}"
+
+
+def role_name(service: str) -> str:
+    """The PostgreSQL role a service logs in as: dabba_<service>, like its database."""
+    return f"dabba_{service}"
+
+
+def service_url(server_url: str, service: str, password: str) -> str:
+    """The server URL as the service's own role, pointing at its own database."""
+    parts = urlsplit(server_url)
+    host = parts.netloc.rpartition("@")[2]
+    netloc = f"{quote(role_name(service), safe='')}:{quote(password, safe='')}@{host}"
+    return urlunsplit((parts.scheme, netloc, f"/{database_name(service)}", parts.query, parts.fragment))
+
+
+async def _statement(conn: asyncpg.Connection, template: str, *names: str) -> None:
+    """Run a utility statement (CREATE ROLE…) whose identifiers and literals PostgreSQL's own
+    format() quotes: they take no bind parameters."""
+    await conn.execute(
+        await conn.fetchval(
+            f"SELECT format('{template}', {', '.join(f'${i + 1}::text' for i in range(len(names)))})", *names
+        )
+    )
+
+
+async def provision(admin_url: str, service: str, password: str) -> None:
+    """Create or update a service's role (login, this password, no other powers) and make it the
+    owner of the service's database, which no one else may connect to. Idempotent; safe when
+    several processes race (an advisory lock); it also hands over tables an earlier version
+    created as the administrator."""
+    role, database = role_name(service), database_name(service)
+    conn = await asyncpg.connect(admin_url)
+    try:
+        await conn.execute("SELECT pg_advisory_lock($1)", _PROVISION_LOCK)
+        try:
+            exists = await conn.fetchval("SELECT 1 FROM pg_roles WHERE rolname = $1", role)
+            verb = "ALTER" if exists else "CREATE"
+            await _statement(
+                conn,
+                f"{verb} ROLE %I WITH LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION "
+                "NOBYPASSRLS PASSWORD %L",
+                role,
+                password,
+            )
+            if await conn.fetchval("SELECT 1 FROM pg_database WHERE datname = $1", database):
+                await _statement(conn, "ALTER DATABASE %I OWNER TO %I", database, role)
+            else:
+                await _statement(conn, "CREATE DATABASE %I OWNER %I", database, role)
+                log.info("database created", database=database, owner=role)
+            await _statement(conn, "REVOKE ALL ON DATABASE %I FROM PUBLIC", database)
+        finally:
+            await conn.execute("SELECT pg_advisory_unlock($1)", _PROVISION_LOCK)
+    finally:
+        await conn.close()
+    conn = await asyncpg.connect(with_database(admin_url, database))
+    try:
+        await _hand_over(conn, role)
+    finally:
+        await conn.close()
+
+
+async def _hand_over(conn: asyncpg.Connection, role: str) -> None:
+    """Give the role the public schema and every object in it (not an extension's own)."""
+    await _statement(conn, "ALTER SCHEMA public OWNER TO %I", role)
+    await conn.execute("REVOKE ALL ON SCHEMA public FROM PUBLIC")
+    not_extension = "NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.objid = {oid} AND d.deptype = 'e')"
+    # Tables first: a sequence a column owns follows its table, and may not be altered alone.
+    for kinds in ("'r', 'p', 'v', 'm', 'f'", "'S'"):
+        for name in await conn.fetch(
+            f"""SELECT c.oid::regclass::text AS name FROM pg_class c
+                 WHERE c.relnamespace = 'public'::regnamespace AND c.relkind IN ({kinds})
+                   AND pg_get_userbyid(c.relowner) <> $1 AND {not_extension.format(oid="c.oid")}""",
+            role,
+        ):
+            await _statement(conn, "ALTER TABLE %s OWNER TO %I", name["name"], role)
+    for routine in await conn.fetch(
+        f"""SELECT p.oid::regprocedure::text AS name FROM pg_proc p
+             WHERE p.pronamespace = 'public'::regnamespace AND pg_get_userbyid(p.proowner) <> $1
+               AND {not_extension.format(oid="p.oid")}""",
+        role,
+    ):
+        await _statement(conn, "ALTER ROUTINE %s OWNER TO %I", routine["name"], role)
 
 
 def with_database(url: str, database: str) -> str:
@@ -121,12 +207,26 @@ async def migrate(conn: asyncpg.Connection, migrations: list[Migration]) -> list
 
 
 async def open_database(
-    *, server_url: str, service: str, migrations_dir: Path | None, min_size: int, max_size: int
+    *,
+    server_url: str,
+    service: str,
+    migrations_dir: Path | None,
+    min_size: int,
+    max_size: int,
+    password: str | None = None,
+    provision_with: str | None = None,
 ) -> asyncpg.Pool:
-    """Create the service database if needed, migrate it, and return a pool on it."""
+    """Migrate the service database and return a pool on it, logged in as the service's role with
+    `password`. `provision_with` (an administrator's URL) first creates or updates the role and
+    database. Without a password the pool uses server_url's own login (tests of the chassis)."""
     database = database_name(service)
-    await ensure_database(server_url, database)
-    url = with_database(server_url, database)
+    if password is None:
+        await ensure_database(server_url, database)
+        url = with_database(server_url, database)
+    else:
+        if provision_with is not None:
+            await provision(provision_with, service, password)
+        url = service_url(server_url, service, password)
     migrations = load_migrations("chassis", CHASSIS_MIGRATIONS)
     if migrations_dir is not None:
         migrations += load_migrations(service, migrations_dir)

@@ -161,6 +161,8 @@ class Service:
             migrations_dir=self.migrations,
             min_size=s.db_pool_min,
             max_size=s.db_pool_max,
+            password=s.database_password,
+            provision_with=s.database_admin_url(),
         )
         for hook in self._on_start:
             await hook(self)
@@ -202,7 +204,7 @@ class Service:
         await broker.start()
         self.relay = OutboxRelay(
             pool=self.pool,
-            dsn=db.with_database(s.database_url, db.database_name(self.name)),
+            dsn=db.service_url(s.database_url, self.name, s.database_password),
             publish=lambda topic, value, key, headers: publish_raw(broker, topic, value, key, headers),
             batch_size=s.outbox_batch_size,
             poll_interval_s=s.outbox_poll_interval_ms / 1000,

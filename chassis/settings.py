@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from typing import Any, Literal, Self
+from urllib.parse import urlsplit
 
 from pydantic import Field, model_validator
 from pydantic.fields import FieldInfo
@@ -63,7 +64,13 @@ class ServiceSettings(BaseSettings):
     kafka_bootstrap_servers: str = "localhost:9092"
     database_url: str = Field(
         default="postgresql://postgres@localhost:5432/postgres",
-        description="Server URL; each service uses its own database dabba_<service> on it.",
+        description="The PostgreSQL server. The service logs in as its own role dabba_<service> with "
+        "DATABASE_PASSWORD, on its own database dabba_<service>. In development mode a user named "
+        "here is taken as an administrator's, to create that role and database; elsewhere "
+        "`python -m chassis.databases` creates them once (docs/adr/0110).",
+    )
+    database_password: str = secret(
+        "dev-database-local", "The password of this service's own PostgreSQL role (dabba_<service>)."
     )
     http_host: str = "0.0.0.0"
     http_port: int = 0
@@ -140,6 +147,13 @@ class ServiceSettings(BaseSettings):
                 problems.append(f"{env} is not set, so it would use the sandbox at {self.sandbox_url}")
         problems.extend(_api_key_problems(self.api_keys))
         return problems
+
+    def database_admin_url(self) -> str | None:
+        """An administrator's URL to create this service's role and database with at start: in
+        development mode, DATABASE_URL when it names a user; otherwise none (they exist already)."""
+        if self.dabba_mode == "development" and urlsplit(self.database_url).username:
+            return self.database_url
+        return None
 
     def refuse_unsafe(self) -> None:
         """Raise UnsafeSettings, naming every problem, unless in development mode or all is set."""

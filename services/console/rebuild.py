@@ -91,6 +91,8 @@ async def rebuild_command() -> int:
         migrations_dir=Path(__file__).parent / "migrations",
         min_size=1,
         max_size=2,
+        password=settings.database_password,
+        provision_with=settings.database_admin_url(),
     )
     try:
         async with pool.acquire() as conn, conn.transaction():

@@ -255,6 +255,10 @@ async def resubmit(
             )
         if data["channel"] == Channel.EXCHANGE and not known:
             raise Refusal("channel", "exchange orders are made by returns, never over HTTP")
+        received = (json.loads(row["received"]) if row["received"] else {}).get("payment")
+        reported = received if isinstance(received, dict) else None
+        if problems := domain.resubmitted_payment_problems(claimed=data["payment"], received=reported):
+            raise Refusal.of(problems)
         if not known and await store.order_id_of(step.conn, data["channel"], data["channel_order_id"]):
             raise Refusal(
                 "channel_order_id",

@@ -7,6 +7,7 @@ import hashlib
 import hmac
 import json
 import re
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any, Literal, Self
 
@@ -21,6 +22,7 @@ from chassis.db import Conn
 from chassis.http import created, follow
 from chassis.logging import get_logger, mask_vpa
 from chassis.refusal import Refusal
+from chassis.sealed import Sealer, sealer
 from chassis.signatures import signed_by
 from contracts import FieldProblem, OrderStatus, PaymentMethod, ReturnLine, ReturnResolution
 from contracts._base import utcnow
@@ -118,14 +120,24 @@ class SkuRuleIn(BaseModel):
     )
 
 
+def stored_refund_to(refund_to: RefundTo | None, keys: Sealer) -> dict[str, Any] | None:
+    """Where a refund goes, as it is stored: a bank account number sealed (encrypted at rest), its
+    last four digits kept in clear for answers."""
+    if refund_to is None:
+        return None
+    stored = refund_to.model_dump(exclude_none=True)
+    return refunds.sealed_bank_account(stored, keys) if "account_number" in stored else stored
+
+
 def masked_refund_to(refund_to: dict[str, Any] | None) -> dict[str, Any] | None:
     """Where a refund goes, as every answer shows it: a bank account by its last four digits, a UPI
     id without the person's part (the full values are only ever sent to the gateway)."""
     if not refund_to:
         return refund_to
-    shown = dict(refund_to)
-    if shown.get("account_number"):
-        shown["account_number"] = "XXXX" + shown["account_number"][-4:]
+    shown = {k: v for k, v in refund_to.items() if k not in ("account_number_sealed", "account_last4")}
+    last4 = refund_to.get("account_last4") or str(refund_to.get("account_number") or "")[-4:]
+    if last4:
+        shown["account_number"] = "XXXX" + last4
     if shown.get("vpa"):
         shown["vpa"] = mask_vpa(shown["vpa"])
     return shown
@@ -184,15 +196,30 @@ def link_token(secret: str, order_id: str, *, expires: datetime) -> str:
     return f"{order_id}.{stamp}.{_link_signature(secret, order_id, stamp)}"
 
 
-def link_order(secret: str, token: str, *, now: datetime) -> str | None:
-    """The order a link token names, or None when it is forged, malformed or expired."""
+@dataclass(frozen=True, slots=True)
+class Link:
+    """A return link we signed: the order it is for, until when, and its signature (its identity)."""
+
+    order_id: str
+    expires_at: datetime
+    signature: str
+
+
+def signed_link(secret: str, token: str) -> Link | None:
+    """The link a token is if we signed it, expired or not; None when forged or malformed."""
     rest, _, signature = token.rpartition(".")
     order_id, _, stamp = rest.rpartition(".")
-    if not order_id or not stamp.isdigit() or not signature.isascii():
+    if not order_id or not stamp.isdigit() or len(stamp) > 12 or not signature.isascii():
         return None
     if not hmac.compare_digest(_link_signature(secret, order_id, int(stamp)), signature):
         return None
-    return order_id if now.timestamp() < int(stamp) else None
+    return Link(order_id, datetime.fromtimestamp(int(stamp), UTC), signature)
+
+
+def link_order(secret: str, token: str, *, now: datetime) -> str | None:
+    """The order a link token names, or None when it is forged, malformed or expired."""
+    link = signed_link(secret, token)
+    return link.order_id if link is not None and now < link.expires_at else None
 
 
 @router.post(
@@ -217,6 +244,36 @@ async def create_link(
         "path": f"/returns/by-link/{token}",
         "expires_at": expires.isoformat(),
     }
+
+
+class LinkRevocation(BaseModel):
+    token: str = Field(min_length=3, max_length=200, pattern=r"^[\x21-\x7e]+$")
+
+
+@router.post(
+    "/links/revoke",
+    summary="Revoke a return link: from now on it is refused",
+    description="For a link sent to the wrong number or no longer wanted. Only that link stops "
+    "working; a new one can be made for the same order.",
+)
+async def revoke_link(
+    request: Request, body: LinkRevocation, principal: Principal = require(Role.OPS)
+) -> dict[str, Any]:
+    service = request.app.state.service
+    link = signed_link(service.settings.return_link_secret, body.token)
+    if link is None:
+        raise Refusal("token", "this is not a return link of ours")
+    async with service.pool.acquire() as conn:
+        await store.revoke_link(
+            conn,
+            signature=link.signature,
+            order_id=link.order_id,
+            expires_at=link.expires_at,
+            revoked_at=utcnow(),
+            revoked_by=principal.actor,
+        )
+    log.info("return link revoked", order_id=link.order_id, actor=principal.actor)
+    return {"order_id": link.order_id, "expires_at": link.expires_at.isoformat(), "revoked": True}
 
 
 def _documented_body(model: type[BaseModel]) -> dict[str, Any]:
@@ -255,10 +312,17 @@ async def request_return_by_link(
     request: Request,
     token: Annotated[str, Path(min_length=3, max_length=200, pattern=r"^[\x21-\x7e]+$")],
 ) -> Any:
-    order_id = link_order(request.app.state.service.settings.return_link_secret, token, now=utcnow())
+    service = request.app.state.service
+    order_id = link_order(service.settings.return_link_secret, token, now=utcnow())
     if order_id is None:
         raise Refusal("token", "this return link is not valid", status=401, error="unauthorized")
     body = _customer_request(await request.body())
+    # Revocation is looked up after the (bounded) body: the token is one we signed, so reading
+    # its body costs nothing a forger can multiply, and a bad body is refused without a query.
+    async with service.pool.acquire() as conn:
+        revoked = await store.link_revoked(conn, token.rpartition(".")[2])
+    if revoked:
+        raise Refusal("token", "this return link was revoked", status=401, error="unauthorized")
     return await _open(request, ReturnRequest(order_id=order_id, **body.model_dump()), actor="customer")
 
 
@@ -329,7 +393,7 @@ async def _open(request: Request, body: ReturnRequest, *, actor: str) -> Any:
                 lines=stored,
                 resolution=body.resolution,
                 pickup_mode=body.pickup_mode,
-                refund_to=body.refund_to.model_dump(exclude_none=True) if body.refund_to else None,
+                refund_to=stored_refund_to(body.refund_to, sealer(settings.refund_bank_key)),
                 photo_urls=[str(u) for u in body.photo_urls],
                 actor=actor,
             )

@@ -26,6 +26,10 @@ def build(settings: ReturnsSettings | None = None, gateway: RefundGateway | None
         account_number=settings.razorpayx_account_number,
     )
 
+    @service.on_start
+    async def seal_bank_numbers(svc: Service) -> None:
+        await refunds.seal_stored_bank_numbers(svc, settings)
+
     @service.every(settings.refund_sweep_seconds, name="send-refunds")
     async def send_refunds(svc: Service) -> None:
         await refunds.send_due_refunds(svc, payments, settings)

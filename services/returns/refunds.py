@@ -17,6 +17,7 @@ import asyncpg
 from chassis import faults
 from chassis.clock import india_date
 from chassis.logging import get_logger
+from chassis.sealed import Sealer, sealer
 from chassis.service import Service
 from services.returns import desk, store
 from services.returns.gateways.interface import (
@@ -56,6 +57,35 @@ async def _customer(service: Service, order_id: str) -> dict[str, Any]:
     return order["customer"] if order else {"name": "Customer", "phone": ""}
 
 
+def bank_account(refund_to: dict[str, Any], keys: Sealer) -> dict[str, str]:
+    """The bank account a COD refund is paid to, its number opened for the gateway alone (a row
+    stored before sealing still holds it in clear until the start of the service seals it)."""
+    sealed = refund_to.get("account_number_sealed")
+    number = keys.open(sealed) if sealed else refund_to["account_number"]
+    return {"name": refund_to["name"], "ifsc": refund_to["ifsc"], "account_number": number}
+
+
+def sealed_bank_account(refund_to: dict[str, Any], keys: Sealer) -> dict[str, Any]:
+    """A stored refund_to with its bank account number sealed, as new returns store it."""
+    sealed = {k: v for k, v in refund_to.items() if k != "account_number"}
+    number = str(refund_to["account_number"])
+    return {**sealed, "account_number_sealed": keys.seal(number), "account_last4": number[-4:]}
+
+
+async def seal_stored_bank_numbers(service: Service, settings: ReturnsSettings) -> int:
+    """Seal the bank account numbers stored in clear before sealing existed; returns how many."""
+    keys = sealer(settings.refund_bank_key)
+    async with service.pool.acquire() as conn, conn.transaction():
+        rows = await store.bank_numbers_in_clear(conn)
+        for row in rows:
+            await store.set_refund_to(
+                conn, row["return_id"], sealed_bank_account(json.loads(row["refund_to"]), keys)
+            )
+    if rows:
+        log.info("bank account numbers sealed", returns=len(rows))
+    return len(rows)
+
+
 async def call_gateway(
     service: Service, gateway: RefundGateway, settings: ReturnsSettings, refund: asyncpg.Record
 ) -> GatewayReceipt:
@@ -73,9 +103,11 @@ async def call_gateway(
         )
     refund_to = json.loads(refund["refund_to"]) if refund["refund_to"] else {}
     customer = await _customer(service, refund["order_id"])
-    bank = None
-    if refund_to.get("kind") == "bank_account":
-        bank = {k: refund_to[k] for k in ("name", "ifsc", "account_number")}
+    bank = (
+        bank_account(refund_to, sealer(settings.refund_bank_key))
+        if refund_to.get("kind") == "bank_account"
+        else None
+    )
     return await gateway.payout(
         PayoutOrder(
             idempotency_key=idempotency_key(refund),

@@ -47,6 +47,11 @@ class ReturnsSettings(ServiceSettings):
     )
     razorpay_timeout_s: float = 10.0
     return_link_secret: str = secret("dev-return-link-secret-local", "Signs customers' return links.")
+    refund_bank_key: str = secret(
+        "dev-refund-bank-key-local",
+        "Encrypts COD refunds' bank account numbers at rest: comma-separated secrets, the first "
+        "encrypts, every one decrypts (put a new one first to rotate).",
+    )
     return_link_ttl_days: float = Field(
         default=30, gt=0, description="A return link stops working this many days after it was made."
     )

@@ -343,6 +343,46 @@ async def qc_lines(pool: asyncpg.Pool, return_id: str) -> list[asyncpg.Record]:
     )
 
 
+# --- return links ---------------------------------------------------------------------------
+
+
+async def revoke_link(
+    conn: Conn, *, signature: str, order_id: str, expires_at: datetime, revoked_at: datetime, revoked_by: str
+) -> bool:
+    """Remember a revoked link; False if it was revoked already (the first revocation stands)."""
+    done = await conn.execute(
+        """INSERT INTO revoked_links (signature, order_id, expires_at, revoked_at, revoked_by)
+           VALUES ($1, $2, $3, $4, $5) ON CONFLICT (signature) DO NOTHING""",
+        signature,
+        order_id,
+        expires_at,
+        revoked_at,
+        revoked_by,
+    )
+    return bool(done == "INSERT 0 1")
+
+
+async def link_revoked(conn: Conn, signature: str) -> bool:
+    """Whether an operator revoked the link with this signature."""
+    return bool(await conn.fetchval("SELECT 1 FROM revoked_links WHERE signature = $1", signature))
+
+
+async def bank_numbers_in_clear(conn: Conn) -> list[asyncpg.Record]:
+    """Returns whose refund bank account number was stored before sealing, locked to seal them."""
+    return list(
+        await conn.fetch(
+            "SELECT return_id, refund_to FROM returns WHERE refund_to ? 'account_number' FOR UPDATE"
+        )
+    )
+
+
+async def set_refund_to(conn: Conn, return_id: str, refund_to: dict[str, Any]) -> None:
+    """Replace where a return's refund goes (its bank account number sealed)."""
+    await conn.execute(
+        "UPDATE returns SET refund_to = $2::jsonb WHERE return_id = $1", return_id, json.dumps(refund_to)
+    )
+
+
 # --- refunds --------------------------------------------------------------------------------
 
 

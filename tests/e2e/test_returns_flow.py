@@ -37,7 +37,7 @@ from contracts._base import utcnow
 from deploy.local.ports import dev_headers
 from deploy.local.stack import Stack
 from tests.conftest import Tap, body_has, publish_event
-from tests.helpers import unique, url, wait_applied, wait_until
+from tests.helpers import db_fetch, unique, url, wait_applied, wait_until
 
 pytestmark = pytest.mark.e2e
 
@@ -500,6 +500,41 @@ async def test_cod_refund_goes_out_as_a_upi_payout(
     assert (value(refunded)["refund_mode"], value(refunded)["method"]) == ("payout", "cod")
 
 
+async def test_a_cod_refund_to_a_bank_account_is_paid_but_its_number_is_never_stored_in_clear(
+    stack: Stack, producer: AIOKafkaProducer
+) -> None:
+    sku = unique("TEA")
+    number = "50100123456789"
+    order = await delivered_order(producer, lines=[(sku, 1, 34900)], method=PaymentMethod.COD)
+    async with client() as http:
+        rma = await request_return(
+            http,
+            order_id=order["order_id"],
+            lines=[{"sku": sku, "quantity": 1, "reason": "wrong_item"}],
+            refund_to={
+                "kind": "bank_account",
+                "name": "Asha Verma",
+                "ifsc": "HDFC0001234",
+                "account_number": number,
+            },
+        )
+        assert rma["refund_to"]["account_number"] == "XXXX6789"
+        (raw,) = await db_fetch(
+            "returns", "SELECT refund_to::text AS t FROM returns WHERE return_id = $1", rma["return_id"]
+        )
+        assert number not in raw["t"] and "sealed:v1:" in raw["t"]
+        await receive_and_qc(http, rma["return_id"], [{"sku": sku, "passed": 1, "failed": 0, "grade": "A"}])
+        done = await refunded_return(http, rma["return_id"])
+        assert number not in json.dumps(done)
+        payouts = (
+            await http.get(
+                url("sandbox", "/_sandbox/razorpay/payouts"),
+                params={"reference_id": done["refund"]["refund_id"]},
+            )
+        ).json()
+    assert [p["fund_account"]["bank_account"]["account_number"] for p in payouts] == [number]
+
+
 async def test_a_refund_the_gateway_fails_alerts_operators_and_a_retry_pays_it(
     stack: Stack, tap: Tap, producer: AIOKafkaProducer
 ) -> None:
@@ -646,6 +681,36 @@ async def test_a_customer_requests_a_return_through_their_link_and_a_tampered_li
         assert r.status_code == 201, r.text
         assert (r.json()["order_id"], r.json()["requested_by"]) == (order["order_id"], "customer")
     await tap.wait_for("returns.requested.v1", body_has(return_id=r.json()["return_id"]))
+
+
+async def test_a_revoked_return_link_is_refused_and_the_orders_next_link_still_works(
+    stack: Stack, producer: AIOKafkaProducer
+) -> None:
+    sku = unique("TEA")
+    order = await delivered_order(producer, lines=[(sku, 1, 34900)])
+    line = {"sku": sku, "quantity": 1, "reason": "changed_mind"}
+    async with httpx.AsyncClient(timeout=15) as http:
+        ops = dev_headers("ops")
+        sent = (await http.post(url("returns", "/returns/links"), json=order_ids(order), headers=ops)).json()
+        revoke = url("returns", "/returns/links/revoke")
+        r = await http.post(revoke, json={"token": sent["token"]}, headers=ops)
+        assert r.status_code == 200, r.text
+        assert (r.json()["order_id"], r.json()["revoked"]) == (order["order_id"], True)
+        r = await http.post(revoke, json={"token": sent["token"] + "0"}, headers=ops)
+        assert r.status_code == 422
+
+        r = await http.post(url("returns", sent["path"]), json={"lines": [line]})
+        assert r.status_code == 401
+        assert r.json()["problems"] == [{"field": "token", "problem": "this return link was revoked"}]
+        await asyncio.sleep(1)  # a link is its order and expiry second: the next one is another link
+        again = (await http.post(url("returns", "/returns/links"), json=order_ids(order), headers=ops)).json()
+        assert again["token"] != sent["token"]
+        r = await http.post(url("returns", again["path"]), json={"lines": [line]})
+        assert r.status_code == 201, r.text
+
+
+def order_ids(order: dict[str, Any]) -> dict[str, str]:
+    return {"order_id": order["order_id"]}
 
 
 async def test_two_requests_racing_for_the_same_units_open_one_return(

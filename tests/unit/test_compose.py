@@ -31,6 +31,8 @@ def settings_class(module: str) -> type[BaseSettings]:
     """The settings class a module's process reads its environment with."""
     if module == "sandbox":
         return importlib.import_module("sandbox.settings").SandboxSettings  # type: ignore[no-any-return]
+    if module == "chassis.databases":
+        return importlib.import_module(module).DatabasesSettings  # type: ignore[no-any-return]
     if module.startswith("services."):
         name = module.split(".")[1]
         settings = importlib.import_module(f"{module}.settings")
@@ -80,7 +82,9 @@ def test_compose_documents_every_secret_and_generates_none(name: str) -> None:
         extra = info.json_schema_extra if isinstance(info.json_schema_extra, dict) else {}
         if extra.get("dabba_kind"):
             var = field.upper()
-            assert env.get(var) == f"${{{var}:-}}", f"{name} must pass {var} through, no value of its own"
+            # Each service's role has its own password: ORDERS_DATABASE_PASSWORD for orders…
+            given = f"{name.upper()}_{var}" if var == "DATABASE_PASSWORD" else var
+            assert env.get(var) == f"${{{given}:-}}", f"{name} must pass {given} through, no value of its own"
 
 
 def _compose_schema() -> Any:

@@ -60,7 +60,9 @@ def test_orders_in_production_refuses_the_development_razorpay_secret_and_keys()
 
 
 def test_a_forged_capture_signed_with_a_former_default_is_refused_in_production() -> None:
-    settings = OrdersSettings(razorpay_webhook_secret="rzp-whsec-6b1f0c9e2d", api_keys=REAL_KEYS)
+    settings = OrdersSettings(
+        razorpay_webhook_secret="rzp-whsec-6b1f0c9e2d", database_password="pg-7f3a9c", api_keys=REAL_KEYS
+    )
     assert settings.unsafe_for_production() == []
     body = b'{"event":"payment.captured","payload":{"payment":{"entity":{"notes":{"order_id":"ORD-1"}}}}}'
     secret = settings.razorpay_webhook_secret
@@ -72,14 +74,16 @@ def test_a_forged_capture_signed_with_a_former_default_is_refused_in_production(
 @pytest.mark.parametrize(
     ("settings_class", "names"),
     [
-        (OrdersSettings, {"RAZORPAY_WEBHOOK_SECRET"}),
+        (OrdersSettings, {"RAZORPAY_WEBHOOK_SECRET", "DATABASE_PASSWORD"}),
         (
             ReturnsSettings,
             {
+                "DATABASE_PASSWORD",
                 "RAZORPAY_WEBHOOK_SECRET",
                 "RAZORPAY_KEY_SECRET",
                 "RAZORPAY_KEY_ID",
                 "RETURN_LINK_SECRET",
+                "REFUND_BANK_KEY",
                 "RAZORPAY_BASE_URL",
                 "RAZORPAYX_ACCOUNT_NUMBER",
             },
@@ -87,6 +91,7 @@ def test_a_forged_capture_signed_with_a_former_default_is_refused_in_production(
         (
             NotificationsSettings,
             {
+                "DATABASE_PASSWORD",
                 "WHATSAPP_APP_SECRET",
                 "WHATSAPP_VERIFY_TOKEN",
                 "WHATSAPP_TOKEN",
@@ -100,6 +105,7 @@ def test_a_forged_capture_signed_with_a_former_default_is_refused_in_production(
         (
             ShippingSettings,
             {
+                "DATABASE_PASSWORD",
                 "DELHIVERY_WEBHOOK_TOKEN",
                 "SHIPROCKET_WEBHOOK_TOKEN",
                 "XPRESSBEES_WEBHOOK_SECRET",
@@ -131,14 +137,16 @@ def test_a_provider_url_pointing_at_the_sandbox_is_refused_even_when_set() -> No
 def test_shipping_needs_secrets_only_for_the_couriers_the_seller_uses() -> None:
     problems = ShippingSettings(couriers="delhivery", api_keys=REAL_KEYS).unsafe_for_production()
     named = {p.split(" ", 1)[0] for p in problems}
-    assert named == {"COURIER_BASE_URL", "DELHIVERY_TOKEN", "DELHIVERY_WEBHOOK_TOKEN"}
+    assert named == {"COURIER_BASE_URL", "DELHIVERY_TOKEN", "DELHIVERY_WEBHOOK_TOKEN", "DATABASE_PASSWORD"}
 
 
 def test_development_mode_keeps_the_development_value_of_an_empty_secret() -> None:
     settings = OrdersSettings(dabba_mode="development", razorpay_webhook_secret="")
     assert settings.razorpay_webhook_secret == "dev-razorpay-webhook-secret-local"
     settings.refuse_unsafe()
-    production = OrdersSettings(dabba_mode="production", razorpay_webhook_secret="", api_keys=REAL_KEYS)
+    production = OrdersSettings(
+        dabba_mode="production", razorpay_webhook_secret="", database_password="pg-7f3a9c", api_keys=REAL_KEYS
+    )
     assert production.unsafe_for_production() == ["RAZORPAY_WEBHOOK_SECRET is not set"]
 
 

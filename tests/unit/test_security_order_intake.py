@@ -11,7 +11,7 @@ from fastapi import FastAPI
 
 from contracts import Channel
 from services.orders.app import build
-from services.orders.domain import bound_channel
+from services.orders.domain import bound_channel, resubmitted_payment_problems
 from services.orders.schemas import STAFF_ORDER_EXAMPLE
 from services.orders.settings import OrdersSettings
 
@@ -92,3 +92,17 @@ def test_a_channel_key_is_bound_by_its_name() -> None:
     assert bound_channel("website-checkout") is Channel.WEBSITE
     assert bound_channel("exchange") is None
     assert bound_channel("channel") is None
+
+
+def test_a_resubmitted_order_keeps_a_taken_payment_only_as_the_channel_reported_it() -> None:
+    assert resubmitted_payment_problems(claimed=CAPTURED, received=CAPTURED) == []
+    assert resubmitted_payment_problems(claimed={**CAPTURED, "status": "pending"}, received=None) == []
+    typed = [
+        (CAPTURED, None),
+        (CAPTURED, {**CAPTURED, "status": "pending"}),
+        ({**CAPTURED, "gateway_payment_id": "pay_Typed1234567"}, CAPTURED),
+        ({**CAPTURED, "amount_paise": CAPTURED["amount_paise"] + 100}, CAPTURED),
+    ]
+    for claimed, received in typed:
+        [problem] = resubmitted_payment_problems(claimed=claimed, received=received)
+        assert problem.field == "payment.status"

@@ -12,7 +12,7 @@ import pytest
 from fastapi import APIRouter, FastAPI, Request
 from fastapi.routing import APIRoute
 
-from chassis.auth import by_signature, route_auth
+from chassis.auth import Role, by_signature, require, route_auth
 from chassis.http import api_routes
 from chassis.service import Service
 from chassis.signatures import same_secret
@@ -97,6 +97,51 @@ async def _unverified(service: Service) -> list[str]:
                 if r.status_code not in (401, 403) or writes:
                     found.append(f"{method} {route.path}: {r.status_code}, {len(writes)} writes")
     return found
+
+
+WEBHOOK_PATH = re.compile(r"^/webhooks/|/by-link/")
+"""Where providers and customers call in without an API key: every such route is a webhook."""
+
+
+def _undeclared(app: FastAPI) -> list[str]:
+    """Routes whose path says webhook but that do not declare by_signature, and the reverse."""
+    found = []
+    for route in api_routes(app.routes):
+        declared = (route_auth(route.dependant) or ("",))[0] == "signature"
+        if bool(WEBHOOK_PATH.search(route.path)) != declared:
+            found.append(f"{route.path}: {'declares' if declared else 'does not declare'} by_signature")
+    return found
+
+
+@pytest.mark.parametrize("name", SERVICES)
+def test_every_route_a_provider_calls_declares_its_signature_and_only_those_do(name: str) -> None:
+    module = importlib.import_module(f"services.{name}.app")
+    settings_type = type(module.build().settings)
+    service = module.build(settings_type(dabba_mode="development"))
+
+    assert _undeclared(service.http_app()) == []
+
+
+def test_a_webhook_route_declared_with_a_key_or_nothing_is_caught_by_its_path() -> None:
+    app = FastAPI()
+
+    @app.post("/webhooks/forgetful")
+    async def forgetful() -> None:
+        return None
+
+    @app.post("/webhooks/keyed", dependencies=[require(Role.OPS)])
+    async def keyed() -> None:
+        return None
+
+    @app.post("/orders/signed", dependencies=[by_signature("anyone")])
+    async def signed() -> None:
+        return None
+
+    assert _undeclared(app) == [
+        "/webhooks/forgetful: does not declare by_signature",
+        "/webhooks/keyed: does not declare by_signature",
+        "/orders/signed: declares by_signature",
+    ]
 
 
 @pytest.mark.parametrize("name", SERVICES)

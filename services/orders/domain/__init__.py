@@ -14,6 +14,7 @@ from services.orders.domain.intake import (
     normalise_phone,
     phone_problems,
     raw_problems,
+    resubmitted_payment_problems,
     schema_problems,
 )
 from services.orders.domain.machine import (
@@ -71,6 +72,7 @@ __all__ = [
     "priority",
     "promised_dispatch_by",
     "raw_problems",
+    "resubmitted_payment_problems",
     "risk_reasons",
     "schema_problems",
     "status_after_reservation",

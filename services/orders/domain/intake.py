@@ -181,6 +181,28 @@ def http_problems(*, channel: Channel, payment_status: PaymentStatus) -> list[Fi
     return problems
 
 
+_PAYMENT_FACTS = ("method", "status", "gateway", "gateway_payment_id", "amount_paise")
+
+
+def resubmitted_payment_problems(
+    *, claimed: Mapping[str, Any], received: Mapping[str, Any] | None
+) -> list[FieldProblem]:
+    """A refused order resubmitted by an operator keeps a payment already taken only exactly as the
+    channel reported it; any other taken payment is an operator typing a capture into being, so it
+    must be `pending` until the gateway's webhook records it, as on POST /orders (ADR 0067)."""
+    if claimed.get("status") == PaymentStatus.PENDING:
+        return []
+    if received is not None and all(received.get(k) == claimed.get(k) for k in _PAYMENT_FACTS):
+        return []
+    return [
+        FieldProblem(
+            field="payment.status",
+            problem=f"only the payment the channel reported may be {claimed.get('status')} here; another "
+            "is pending until the gateway's webhook records it (give its gateway_payment_id)",
+        )
+    ]
+
+
 def bound_channel(key_name: str) -> Channel | None:
     """The channel a `channel`-role key may enter orders for: its name, or its name up to the first
     `-` (`shopify`, `shopify-adapter` → shopify). None when the name names no channel."""

@@ -247,6 +247,10 @@ async def test_a_refused_channel_order_is_fixed_by_an_operator_and_placed(
     assert (await detail(order_id))["status"] == "REJECTED"
 
     fixed = {**still_bad, "customer": {"name": "Asha", "phone": "+919812345678"}}
+    paid = {"status": "captured", "gateway": "razorpay", "gateway_payment_id": "pay_TypedByHand01"}
+    typed = {**fixed, "payment": {**fixed["payment"], **paid}}
+    r = await call("POST", f"/orders/{order_id}/resubmit", json=typed)
+    assert r.status_code == 422 and r.json()["problems"][0]["field"] == "payment.status", r.text
     r = await call("POST", f"/orders/{order_id}/resubmit", json=fixed)
     assert r.status_code == 200, r.text
     await tap.wait_for("orders.placed.v1", body_has(order_id=order_id))
