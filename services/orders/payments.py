@@ -126,8 +126,10 @@ async def gateway_event(step: Step, event: GatewayEvent) -> tuple[str | None, st
         )
         return order_id, f"ignored: payment already {payment.status}"
     paid = target in domain.PAID
+    # The amount the gateway took is the payment's amount: a release must see an underpayment.
+    taken = {"amount_paise": event.amount_paise} if paid else {}
     updated = payment.model_copy(
-        update={"status": target, "gateway": GATEWAY, "gateway_payment_id": event.payment_id}
+        update={"status": target, "gateway": GATEWAY, "gateway_payment_id": event.payment_id, **taken}
     )
     await store.set_payment(step.conn, order_id=order_id, payment=updated, stop_expiry=paid)
     await _emit_payment(

@@ -37,6 +37,7 @@ from services.orders.domain.progress import (
     status_after_reservation,
     status_from_returns,
     status_from_shipments,
+    underpaid,
 )
 from services.orders.domain.risk import RiskFacts, RiskRules, risk_reasons
 
@@ -76,4 +77,5 @@ __all__ = [
     "status_after_reservation",
     "status_from_returns",
     "status_from_shipments",
+    "underpaid",
 ]

@@ -14,6 +14,7 @@ from tests.conftest import Tap, body_has
 from tests.e2e.orders.support import (
     UNPAID_UPI,
     available,
+    call,
     deliver,
     detail,
     place,
@@ -228,6 +229,23 @@ async def test_refunds_add_up_once_each_and_an_amount_mismatch_holds_the_order(
     r = await deliver(razorpay_payment("payment.captured", short_id, unique("pay"), amount=100))
     assert r.json()["outcome"] == "held: amount mismatch"
     assert (await detail(short_id))["status"] == "ON_HOLD"
+
+
+async def test_an_underpaid_order_released_by_an_operator_stays_held_naming_the_shortfall(
+    stack: Stack, tap: Tap, producer: AIOKafkaProducer
+) -> None:
+    """Captured 100 paise of 69,800: the hold for the amount cannot be released into shipping."""
+    short_id, _ = await unpaid_order(producer, tap)
+    r = await deliver(razorpay_payment("payment.captured", short_id, unique("pay"), amount=100))
+    assert r.json()["outcome"] == "held: amount mismatch"
+
+    r = await call("POST", f"/orders/{short_id}/release")
+
+    assert r.status_code == 409, r.text
+    assert "paid 100 paise but the order total is 69800" in r.text
+    order = await detail(short_id)
+    assert (order["status"], order["payment"]["amount_paise"]) == ("ON_HOLD", 100)
+    assert changes_to(order, "CONFIRMED") == 0
 
 
 async def test_a_webhook_for_an_order_we_do_not_know_is_recorded_and_ignored(stack: Stack) -> None:
