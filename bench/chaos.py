@@ -1,7 +1,7 @@
 """Chaos soak: steady orders through the real stack while every service is SIGKILLed once, the broker
 is SIGKILLed and PostgreSQL is stopped for 30 s; then exactly-once is checked from topics and databases.
 
-`make chaos` (or `python -m bench.chaos --rate 5 --seconds 240`); see bench/README.md. Exits 1 unless
+`make chaos` (or `python -m bench.chaos --rate 3 --seconds 180`); see bench/README.md. Exits 1 unless
 no order was lost, none duplicated, nothing dead-lettered and every order's customer was notified.
 Only this checkout's own processes are touched: services by their pid files, the broker by the pid
 file of deploy/local/kafka.sh (checked to be a broker of this checkout), PostgreSQL by its data folder.
@@ -21,7 +21,7 @@ import sys
 import time
 from collections import defaultdict
 from collections.abc import Awaitable, Callable, Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -223,14 +223,36 @@ async def stop_postgres(down_s: float) -> str:
     return f"PostgreSQL stopped, down {down_s:.0f}s, started"
 
 
-async def kill_service(stack: Stack, name: str) -> str:
-    pid = stack.running_pid(name)
-    if pid is None:
-        raise RuntimeError(f"{name} is not running")
-    await asyncio.to_thread(stack.kill, name)
-    await asyncio.to_thread(stack.start, name)
-    await asyncio.to_thread(stack.wait_ready, [name], 180)
+async def kill_service(supervisor: Supervisor, name: str) -> str:
+    async with supervisor.lock:
+        pid = supervisor.stack.running_pid(name)
+        if pid is None:
+            raise RuntimeError(f"{name} is not running")
+        await asyncio.to_thread(supervisor.stack.kill, name)
+        await asyncio.to_thread(supervisor.stack.start, name)
     return f"{name} pid {pid} SIGKILLed and restarted"
+
+
+@dataclass
+class Supervisor:
+    """Restarts a service that exits, as compose's `restart: unless-stopped` does in production
+    (a service started while the broker is down gives up after its bootstrap attempts)."""
+
+    stack: Stack
+    restarts: dict[str, int] = field(default_factory=dict)
+    lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+
+    async def run(self, stop: asyncio.Event) -> None:
+        while not stop.is_set():
+            async with self.lock:
+                for name in SERVICES:
+                    if self.stack.running_pid(name) is None:
+                        await asyncio.to_thread(self.stack.start, name)
+                        self.restarts[name] = self.restarts.get(name, 0) + 1
+            try:
+                await asyncio.wait_for(stop.wait(), 2)
+            except TimeoutError:
+                pass
 
 
 # --- quiescence: nothing left in any outbox, no consumer group behind ----------------------------
@@ -377,17 +399,16 @@ async def soak(args: argparse.Namespace) -> int:
             "kafka": lambda: kill_broker(args.broker_down),
             "postgres": lambda: stop_postgres(args.postgres_down),
         }
-        what = await actions.get(fault.name, lambda: kill_service(stack, fault.name))()
+        what = await actions.get(fault.name, lambda: kill_service(supervisor, fault.name))()
         say(f"{at:6.0f}s  {what} (back at {time.monotonic() - started:.0f}s)")
 
     following = asyncio.create_task(follow())
+    supervisor = Supervisor(stack)
+    supervising = asyncio.create_task(supervisor.run(stop))
     started = time.monotonic()
 
-    async def faults() -> None:
-        for fault in schedule(SERVICES, seconds=args.seconds):
-            await harm(fault, started)
-
-    harming = asyncio.create_task(faults())
+    # Each fault keeps its own time: a broker that takes minutes to recover does not push the rest out.
+    harming = asyncio.gather(*(harm(f, started) for f in schedule(SERVICES, seconds=args.seconds)))
     sending = []
     for i, order in enumerate(orders):
         await asyncio.sleep(max(0.0, started + i / args.rate - time.monotonic()))
@@ -401,10 +422,11 @@ async def soak(args: argparse.Namespace) -> int:
     await harming
     say(f"{time.monotonic() - started:6.0f}s  all {len(acked)} orders acknowledged; every fault done")
 
-    deadline = began + args.budget
+    deadline = started + args.budget
     quiet = await quiesce(settings, observed, acked, deadline, started)
     stop.set()
     await following
+    await supervising
     await producer.stop()
     await consumer.stop()
 
@@ -423,6 +445,10 @@ async def soak(args: argparse.Namespace) -> int:
     )
     say()
     say(f"run {run_id}: {time.monotonic() - began:.0f}s in all; quiescent: {'yes' if quiet else 'NO'}")
+    say(
+        "supervisor restarts (a service that exited by itself): "
+        + (", ".join(f"{n} {c}" for n, c in supervisor.restarts.items()) or "none")
+    )
     say("dead letters by topic: " + (", ".join(f"{t} {n}" for t, n in dead_letters.items()) or "none"))
     for line in verdict.lines():
         say(line)
@@ -433,12 +459,16 @@ async def quiesce(
     settings: ServiceSettings, observed: Observed, acked: Mapping[str, int], deadline: float, started: float
 ) -> bool:
     """Wait until every order went all the way, every outbox is empty and no group lags behind."""
+    told = time.monotonic()
     while time.monotonic() < deadline:
         done = sum(
             1
             for oid in observed.order_to_coid
             if oid in observed.confirmed and oid in observed.shipments and oid in observed.notified_at
         )
+        if time.monotonic() - told > 30:
+            told = time.monotonic()
+            say(f"{told - started:6.0f}s  placed {len(observed.placed_at)}  all the way {done}/{len(acked)}")
         if done >= len(acked):
             try:
                 pending = await outbox_rows(settings.database_url)
@@ -459,11 +489,13 @@ def main() -> int:
     # The clients' own reconnect chatter during the outages we cause says nothing new.
     logging.getLogger("aiokafka").setLevel(logging.CRITICAL)
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--rate", type=float, default=5, help="orders per second (default 5)")
-    parser.add_argument("--seconds", type=float, default=240, help="seconds of load (default 240)")
+    parser.add_argument("--rate", type=float, default=3, help="orders per second (default 3)")
+    parser.add_argument("--seconds", type=float, default=180, help="seconds of load (default 180)")
     parser.add_argument("--broker-down", type=float, default=15, help="seconds the broker stays dead")
     parser.add_argument("--postgres-down", type=float, default=30, help="seconds PostgreSQL stays stopped")
-    parser.add_argument("--budget", type=float, default=600, help="the whole run's limit in seconds")
+    parser.add_argument(
+        "--budget", type=float, default=600, help="seconds from the first order until all is settled (600)"
+    )
     parser.add_argument("--keep-running", action="store_true", help="leave the services up afterwards")
     args = parser.parse_args()
     try:
