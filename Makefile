@@ -8,13 +8,14 @@ export DABBA_PORT_OFFSET ?= 0
 export KAFKA_BOOTSTRAP_SERVERS ?= localhost:$(shell echo $$((9092 + $(DABBA_PORT_OFFSET))))
 export DATABASE_URL ?= postgresql://postgres@127.0.0.1:$(shell echo $$((5432 + $(DABBA_PORT_OFFSET))))/postgres
 
-.PHONY: help install browser up down logs run test lint bench status
+.PHONY: help install browser up down logs run test lint bench chaos status
 
 help:
 	@echo "make run    start Kafka, PostgreSQL, every service and the sandbox, stream demo orders"
 	@echo "make up     the stack without demo traffic;  make down  stop it;  make logs  follow logs"
 	@echo "make test   lint, type-check, contract check, and the whole test suite"
 	@echo "make bench  end-to-end throughput and latency with exactly-once checks, then a hot-SKU flash sale"
+	@echo "make chaos  a soak (under 10 min) killing every service, the broker and PostgreSQL; checks exactly-once"
 
 install: .venv/.dabba-installed
 
@@ -79,3 +80,9 @@ bench: install
 	@$(PY) -m chassis.topics
 	@$(PY) -m bench.run
 	@$(PY) -m bench.run --hot-sku --orders 2000 --stock 500
+
+# Not part of `make test` (minutes long). Kills only this checkout's processes on this offset.
+chaos: install
+	@bash deploy/local/up.sh
+	@$(PY) -m chassis.topics
+	@$(PY) -m bench.chaos

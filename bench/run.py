@@ -153,6 +153,7 @@ class Observed:
     shipped_at: dict[str, float] = field(default_factory=dict)
     messages: dict[tuple[str, str], set[str]] = field(default_factory=lambda: defaultdict(set))
     notified_at: dict[str, float] = field(default_factory=dict)
+    reservations: dict[str, set[str]] = field(default_factory=lambda: defaultdict(set))
     redeliveries: int = 0
     seen_ids: set[str] = field(default_factory=set)
 
@@ -181,6 +182,8 @@ class Observed:
         elif topic == topics.SHIPPING_SHIPMENT_CREATED and order_id:
             self.shipments[order_id].add(event["shipment_id"])
             self.shipped_at.setdefault(order_id, at)
+        elif topic == topics.INVENTORY_RESERVED and order_id:
+            self.reservations[order_id].add(ce_id or "")
         elif topic == topics.NOTIFICATIONS_SENT and order_id:
             if event.get("channel") == "whatsapp":
                 self.messages[(order_id, event.get("template", ""))].add(event["message_id"])

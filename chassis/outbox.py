@@ -12,6 +12,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
 import asyncpg
+from aiokafka.errors import MessageSizeTooLargeError
 from prometheus_client import Counter, Gauge
 
 from chassis import faults
@@ -25,6 +26,14 @@ log = get_logger(__name__)
 
 PUBLISHED = Counter("dabba_outbox_published_total", "Outbox events acknowledged by Kafka", ["topic"])
 PENDING = Gauge("dabba_outbox_pending", "Outbox rows read but not yet acknowledged")
+SET_ASIDE = Counter(
+    "dabba_outbox_set_aside_total",
+    "Outbox rows the broker can never take, moved to outbox_set_aside (alert on any increase)",
+    ["topic"],
+)
+
+POISON = (MessageSizeTooLargeError,)
+"""Errors that say the record itself can never be published, unlike an outage, which is waited out."""
 
 _RELAY_LOCK = 7_211_002
 
@@ -75,7 +84,7 @@ async def emit(conn: Conn, event: Event, *, source: str) -> str:
 
 
 _FETCH = """
-SELECT id, topic, key, headers, payload
+SELECT id, topic, key, headers, payload, created_at
   FROM outbox
  WHERE txid < pg_snapshot_xmin(pg_current_snapshot())
  ORDER BY txid, id
@@ -158,27 +167,67 @@ class OutboxRelay:
             await listener.close()
 
     async def relay_once(self) -> int:
-        """Publish the next batch in order and delete it once every record is acknowledged."""
+        """Publish the next batch in order and delete it once every record is acknowledged.
+
+        A row the broker can never take (too large) is moved to ``outbox_set_aside`` with its error
+        and an alert, so one bad row does not wedge every row behind it (ADR 115).
+        """
         async with self._pool.acquire() as conn:
             rows = await conn.fetch(_FETCH, self._batch_size)
             if not rows:
                 return 0
             PENDING.set(len(rows))
-            acks = [
-                await self._publish(
-                    r["topic"],
-                    bytes(r["payload"]),
-                    r["key"].encode() if r["key"] is not None else None,
-                    json.loads(r["headers"]),
-                )
-                for r in rows
-            ]
-            await asyncio.gather(*acks)
+            acks: list[tuple[asyncpg.Record, Any]] = []
+            poison: list[tuple[asyncpg.Record, BaseException]] = []
+            for r in rows:
+                try:
+                    ack = await self._publish(
+                        r["topic"],
+                        bytes(r["payload"]),
+                        r["key"].encode() if r["key"] is not None else None,
+                        json.loads(r["headers"]),
+                    )
+                except POISON as exc:
+                    poison.append((r, exc))
+                    continue
+                acks.append((r, ack))
+            answers = await asyncio.gather(*(ack for _, ack in acks), return_exceptions=True)
+            for (r, _), answer in zip(acks, answers, strict=True):
+                if isinstance(answer, POISON):
+                    poison.append((r, answer))
+                elif isinstance(answer, BaseException):
+                    raise answer  # an outage: the whole batch is published again later
             await faults.freeze_if_armed(
                 "outbox.after_publish", lambda: [f"{r['key']} {bytes(r['payload']).decode()}" for r in rows]
             )
-            await conn.execute("DELETE FROM outbox WHERE id = ANY($1::bigint[])", [r["id"] for r in rows])
-            for r in rows:
+            async with conn.transaction():
+                if poison:
+                    await self._set_aside(conn, poison)
+                await conn.execute("DELETE FROM outbox WHERE id = ANY($1::bigint[])", [r["id"] for r in rows])
+            for r, _ in acks:
                 PUBLISHED.labels(r["topic"]).inc()
             PENDING.set(0)
             return len(rows)
+
+    async def _set_aside(self, conn: Conn, poison: list[tuple[asyncpg.Record, BaseException]]) -> None:
+        for r, exc in poison:
+            await conn.execute(
+                """INSERT INTO outbox_set_aside (id, topic, key, headers, payload, error, created_at)
+                   VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (id) DO NOTHING""",
+                r["id"],
+                r["topic"],
+                r["key"],
+                r["headers"],
+                r["payload"],
+                repr(exc)[:2000],
+                r["created_at"],
+            )
+            SET_ASIDE.labels(r["topic"]).inc()
+            log.error(
+                "outbox row set aside: the broker can never take it",
+                alert=True,
+                outbox_id=r["id"],
+                topic=r["topic"],
+                bytes=len(r["payload"]),
+                error=type(exc).__name__,
+            )

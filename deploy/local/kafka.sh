@@ -36,7 +36,7 @@ CLUSTER_ID_FILE="$STATE/cluster.id"
 PIDFILE="$STATE/kafka.pid"
 LOG="$STATE/server.log"
 OUT="$STATE/kafka.out" # JVM stdout/stderr (crashes, GC warnings); the broker itself logs to $LOG
-READY_TIMEOUT=90
+READY_TIMEOUT="${KAFKA_READY_TIMEOUT:-90}" # a broker recovering from SIGKILL on a busy machine takes longer
 STOP_TIMEOUT=30
 
 say() { echo "kafka: $*"; }

@@ -94,13 +94,16 @@ async def release(step: Step, row: Any) -> OrderStatus:
     status = OrderStatus(row["status"])
     if status not in (S.ON_HOLD, S.BACKORDERED):
         raise Refusal("status", f"a {status} order is not held", status=409)
+    payment = payment_of(row)
+    short = domain.underpaid(payment.method, payment.status, payment.amount_paise, row["total_paise"])
+    if short is not None:
+        raise Refusal("payment", short, status=409)
     if row["reservation_id"] is None:
         await move(step, row, S.PLACED, "released; waiting for stock")
         if row["unroutable"]:
             await store.set_unroutable(step.conn, row["order_id"], False)
             await _replan(step, await reload(step, row))
         return S.PLACED
-    payment = payment_of(row)
     target, why = domain.next_after_hold(payment.method, payment.status)
     if not await move(step, row, target, f"released: {why}"):
         raise Refusal("status", f"a {status} order cannot go to {target}", status=409)

@@ -21,7 +21,7 @@ from contracts import (
     PaymentMethod,
     PaymentStatus,
 )
-from services.orders import domain, store
+from services.orders import domain, payments, store
 from services.orders.lifecycle import Step
 
 S = OrderStatus
@@ -114,6 +114,12 @@ async def place(
             customer=customer,
             actor=step.actor,
         )
+    )
+    await payments.apply_early(
+        step,
+        order_id=order_id,
+        channel_order_id=order.channel_order_id,
+        payment_id=order.payment.gateway_payment_id,
     )
     return Placed(order_id=order_id, created=True)
 

@@ -4,8 +4,11 @@ and refunds. Each locks the order first, so two webhooks for one order apply one
 
 from __future__ import annotations
 
+import dataclasses
+import json
 from typing import Any
 
+from chassis.logging import get_logger
 from chassis.refusal import Refusal
 from contracts import (
     CancelReason,
@@ -22,6 +25,7 @@ from services.orders.lifecycle import Step, move, note, payment_of, reload
 
 S = OrderStatus
 GATEWAY = "razorpay"
+log = get_logger(__name__)
 
 
 async def cod_confirmed(step: Step, row: Any, *, by_hand: bool) -> None:
@@ -108,7 +112,14 @@ async def gateway_event(step: Step, event: GatewayEvent) -> tuple[str | None, st
     if row is None:
         row = await store.lock_order_by_payment(step.conn, event.payment_id)
     if row is None:
-        return None, f"no order for payment {event.payment_id}"
+        # The money may be taken before the order reaches us: keep it for the order (ADR 116).
+        await store.keep_early_payment(
+            step.conn,
+            payment_id=event.payment_id,
+            order_ref=event.order_ref,
+            event=json.dumps(dataclasses.asdict(event)),
+        )
+        return None, f"kept: no order yet for payment {event.payment_id}; applied when it arrives"
     order_id = row["order_id"]
     payment = payment_of(row)
     if payment.method is PaymentMethod.COD:
@@ -126,8 +137,10 @@ async def gateway_event(step: Step, event: GatewayEvent) -> tuple[str | None, st
         )
         return order_id, f"ignored: payment already {payment.status}"
     paid = target in domain.PAID
+    # The amount the gateway took is the payment's amount: a release must see an underpayment.
+    taken = {"amount_paise": event.amount_paise} if paid else {}
     updated = payment.model_copy(
-        update={"status": target, "gateway": GATEWAY, "gateway_payment_id": event.payment_id}
+        update={"status": target, "gateway": GATEWAY, "gateway_payment_id": event.payment_id, **taken}
     )
     await store.set_payment(step.conn, order_id=order_id, payment=updated, stop_expiry=paid)
     await _emit_payment(
@@ -158,6 +171,21 @@ async def gateway_event(step: Step, event: GatewayEvent) -> tuple[str | None, st
         return order_id, "paid after cancellation: refund due"
     await note(step, row, f"payment {target} ({event.payment_id})")
     return order_id, f"payment {target}"
+
+
+async def apply_early(step: Step, *, order_id: str, channel_order_id: str, payment_id: str | None) -> int:
+    """Apply, oldest first, the gateway events kept for an order that has just arrived."""
+    kept = await store.take_early_payments(
+        step.conn, order_id=order_id, channel_order_id=channel_order_id, payment_id=payment_id
+    )
+    for fields in kept:
+        kept_fields = json.loads(fields)
+        event = GatewayEvent(
+            **{**kept_fields, "status": PaymentStatus(kept_fields["status"]), "order_ref": order_id}
+        )
+        _, outcome = await gateway_event(step, event)
+        log.info("early payment matched", order_id=order_id, payment_id=event.payment_id, outcome=outcome)
+    return len(kept)
 
 
 async def _refunded(step: Step, row: Any, payment: Payment, event: GatewayEvent) -> str:

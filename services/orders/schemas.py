@@ -314,7 +314,7 @@ class OrderDetail(BaseModel):
 class WebhookAnswer(BaseModel):
     """What a Razorpay delivery did."""
 
-    status: Literal["applied", "duplicate", "ignored"]
+    status: Literal["applied", "duplicate", "ignored", "kept"]
     order_id: str | None = None
     outcome: str
 

@@ -150,6 +150,32 @@ async def lock_order_by_payment(conn: Conn, gateway_payment_id: str) -> asyncpg.
     )
 
 
+async def keep_early_payment(conn: Conn, *, payment_id: str, order_ref: str | None, event: str) -> None:
+    """Keep a gateway event whose order has not arrived yet (``event``: its fields as JSON)."""
+    await conn.execute(
+        "INSERT INTO early_payments (payment_id, order_ref, event) VALUES ($1, $2, $3)",
+        payment_id,
+        order_ref,
+        event,
+    )
+
+
+async def take_early_payments(
+    conn: Conn, *, order_id: str, channel_order_id: str, payment_id: str | None
+) -> list[str]:
+    """The kept gateway events (JSON, oldest first) that belong to a just-placed order, marked matched."""
+    rows = await conn.fetch(
+        """UPDATE early_payments SET matched_order_id = $1, matched_at = now()
+            WHERE matched_order_id IS NULL
+              AND (order_ref = ANY($2::text[]) OR payment_id = $3)
+        RETURNING id, event""",
+        order_id,
+        [order_id, channel_order_id],
+        payment_id,
+    )
+    return [r["event"] for r in sorted(rows, key=lambda r: r["id"])]
+
+
 async def risk_facts(conn: Conn, *, phone: str, pincode: str) -> RiskFacts:
     """Blocklist entries and past returns to origin for a phone and pincode."""
     row = await conn.fetchrow(

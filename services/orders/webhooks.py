@@ -2,7 +2,8 @@
 
 A forged body is refused (401) and changes nothing; a replayed delivery (same x-razorpay-event-id) is
 recognised in the same transaction as its effect and answered 200 "duplicate", so Razorpay stops
-retrying. A delivery for an order we do not know is recorded and answered 200 "ignored".
+retrying. A payment for an order we do not know yet is kept, answered 200 "kept", and applied when the
+order arrives (ADR 116).
 """
 
 from __future__ import annotations
@@ -100,7 +101,13 @@ async def razorpay_webhook(request: Request) -> Any:
         else:
             step = Step.direct(conn, settings, cause=f"razorpay {kind}", actor="razorpay")
             order_id, outcome = await payments.gateway_event(step, event)
-            status = "ignored" if order_id is None or outcome.startswith("ignored") else "applied"
+            status = (
+                "kept"
+                if outcome.startswith("kept")
+                else "ignored"
+                if order_id is None or outcome.startswith("ignored")
+                else "applied"
+            )
         await store.webhook_outcome(
             conn, provider="razorpay", webhook_id=webhook_id, order_id=order_id, outcome=outcome
         )

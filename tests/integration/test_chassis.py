@@ -14,11 +14,11 @@ import pytest
 from chassis import db
 from chassis.consumer import Consumer, HandlerContext, Subscription
 from chassis.kafka import make_broker, publish_raw, send_to_dlq
-from chassis.outbox import OutboxRelay, emit
+from chassis.outbox import SET_ASIDE, OutboxRelay, emit, outbox_row, write_rows
 from contracts import Envelope, StockChanged
 from tests import infra
 from tests.conftest import Tap, body_has
-from tests.helpers import unique
+from tests.helpers import unique, wait_until
 
 pytestmark = pytest.mark.integration
 
@@ -179,6 +179,48 @@ async def test_the_relay_publishes_in_commit_order_and_deletes_only_after_the_ac
                 break
             await asyncio.sleep(0.1)
         assert left == 0
+    finally:
+        await relay.stop()
+        await broker.stop()
+
+
+async def test_a_2_mib_row_is_set_aside_with_an_alert_and_the_rows_around_it_flow(
+    servers: infra.Servers, pool: asyncpg.Pool, tap: Tap
+) -> None:
+    """One event over the broker's size limit must not wedge the relay: it is moved to
+    outbox_set_aside with its error, and the events before and after it are published in order."""
+    sku = unique("SKU-POISON")
+    async with pool.acquire() as conn, conn.transaction():
+        await emit(conn, StockChanged(sku=sku, available_total=1, by_warehouse={"BOM1": 1}), source=SERVICE)
+        _, row = outbox_row(
+            StockChanged(sku=sku, available_total=2, by_warehouse={"BOM1": 2}), source=SERVICE
+        )
+        topic, key, headers, _ = row
+        await write_rows(conn, [(topic, key, headers, b'{"sku": "' + b"x" * (2 * 2**20) + b'"}')])
+        await emit(conn, StockChanged(sku=sku, available_total=3, by_warehouse={"BOM1": 3}), source=SERVICE)
+    alerts_before = SET_ASIDE.labels(topic)._value.get()
+
+    broker = make_broker(servers.kafka, client_id="tests")
+    await broker.connect()
+    relay = OutboxRelay(
+        pool=pool,
+        dsn=db.with_database(servers.database_url, db.database_name(SERVICE)),
+        publish=lambda t, v, k, h: publish_raw(broker, t, v, k, h),
+    )
+    relay.start()
+    try:
+        records = await tap.wait_for("inventory.stock_changed.v1", body_has(sku=sku), count=2)
+        assert [json.loads(r.value)["available_total"] for r in records] == [1, 3]
+
+        async def set_aside() -> list[asyncpg.Record] | None:
+            sql = "SELECT topic, error, length(payload) AS size FROM outbox_set_aside WHERE key = $1"
+            return list(await pool.fetch(sql, sku)) or None
+
+        aside = await wait_until(set_aside, what="the big row set aside")
+        assert [(r["topic"], r["size"] > 2 * 2**20) for r in aside] == [(topic, True)]
+        assert "MessageSizeTooLarge" in aside[0]["error"]
+        assert SET_ASIDE.labels(topic)._value.get() == alerts_before + 1, "the alert's metric moved"
+        assert await pool.fetchval("SELECT count(*) FROM outbox WHERE key = $1", sku) == 0
     finally:
         await relay.stop()
         await broker.stop()

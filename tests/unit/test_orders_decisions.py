@@ -358,3 +358,11 @@ def test_a_malformed_part_is_left_to_its_shape_error() -> None:
         raw_problems({"shipping_address": {"pincode": "30200", "state": "Rajasthan"}, "lines": "two"}) == []
     )
     assert raw_problems({"customer": {"phone": 9812345678}, "payment": {"method": "cod"}}) == []
+
+
+def test_a_release_cannot_hide_a_prepaid_order_paid_short_but_cod_and_exact_payments_pass() -> None:
+    short = domain.underpaid(PaymentMethod.UPI, PaymentStatus.CAPTURED, 100, 59_900)
+    assert short is not None and "paid 100 paise" in short and "59900" in short
+    assert domain.underpaid(PaymentMethod.UPI, PaymentStatus.CAPTURED, 59_900, 59_900) is None
+    assert domain.underpaid(PaymentMethod.COD, PaymentStatus.PENDING, 0, 59_900) is None
+    assert domain.underpaid(PaymentMethod.UPI, PaymentStatus.PENDING, 0, 59_900) is None

@@ -205,6 +205,67 @@ def test_a_shiprocket_rto_ndr_is_the_parcel_going_back_not_a_customer_ndr() -> N
     assert (read.status, read.ndr_reason) == (S.RTO_IN_TRANSIT, None)
 
 
+def shiprocket_documented_push(awb: str) -> bytes:
+    """Shiprocket's own sample tracking push (apidocs.shiprocket.in, "Webhooks"), our AWB in it:
+    ``current_status_id`` 20 beside ``shipment_status_id`` 18, and the scans that led there."""
+    return json.dumps(
+        {
+            "awb": awb,
+            "courier_name": "Delhivery Surface",
+            "current_status": "IN TRANSIT",
+            "current_status_id": 20,
+            "shipment_status": "IN TRANSIT",
+            "shipment_status_id": 18,
+            "current_timestamp": "23 05 2023 11:43:52",
+            "order_id": "1373900_150876814",
+            "sr_order_id": 348456385,
+            "awb_assigned_date": "2023-05-19 11:59:16",
+            "pickup_scheduled_date": "2023-05-19 11:59:17",
+            "etd": "2023-05-23 15:40:19",
+            "scans": [
+                {
+                    "date": "2023-05-19 11:59:16",
+                    "status": "X-UCI",
+                    "activity": "Manifested - Manifest uploaded",
+                    "location": "Chomu_SamodRd_D (Rajasthan)",
+                    "sr-status": "5",
+                    "sr-status-label": "MANIFEST GENERATED",
+                },
+                {
+                    "date": "2023-05-19 15:32:17",
+                    "status": "X-PPOM",
+                    "activity": "In Transit - Shipment picked up",
+                    "location": "Chomu_SamodRd_D (Rajasthan)",
+                    "sr-status": "42",
+                    "sr-status-label": "PICKED UP",
+                },
+            ],
+            "is_return": 0,
+            "channel_id": 3422553,
+            "pod_status": "OTP Based Delivery",
+            "pod": "Not Available",
+            "qc_image": "",
+            "qc_failure_reason": "",
+        }
+    ).encode()
+
+
+def test_shiprocket_documented_push_moves_the_parcel_by_its_shipment_status_id_and_its_scans() -> None:
+    courier = shiprocket.ShiprocketCourier(None, email="e", password="p", webhook_token="k")  # type: ignore[arg-type]
+
+    scans = courier.read_webhook({"x-api-key": "k"}, shiprocket_documented_push("19041424751540"))
+
+    assert [s.status for s in scans] == [None, S.PICKED_UP, S.IN_TRANSIT], "in time order"
+    tracked = at(S.MANIFESTED, minutes=-(10**7))
+    moved = []
+    for read in scans:
+        change = tracking.apply_scan(tracked, read, now=read.occurred_at)
+        if change is not None:
+            moved.append(change.status)
+            tracked = tracking.Tracked(status=change.status, ndr_attempts=0, last_change_at=read.occurred_at)
+    assert moved == [S.PICKED_UP, S.IN_TRANSIT], "the pickup is seen, so stock is dispatched on it"
+
+
 class TrackingApi:
     """A courier whose tracking API knows these scans per AWB (the rest of the adapter unused)."""
 

@@ -38,6 +38,7 @@ from services.orders.domain.progress import (
     status_after_reservation,
     status_from_returns,
     status_from_shipments,
+    underpaid,
 )
 from services.orders.domain.risk import RiskFacts, RiskRules, risk_reasons
 
@@ -78,4 +79,5 @@ __all__ = [
     "status_after_reservation",
     "status_from_returns",
     "status_from_shipments",
+    "underpaid",
 ]

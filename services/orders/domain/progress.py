@@ -16,6 +16,16 @@ Sh = ShipmentStatus
 PAID = frozenset({PaymentStatus.AUTHORIZED, PaymentStatus.CAPTURED})
 
 
+def underpaid(method: PaymentMethod, status: PaymentStatus, paid_paise: int, total_paise: int) -> str | None:
+    """Why a prepaid order's captured money does not cover it, or None: a release must not hide it."""
+    if method is PaymentMethod.COD or status not in PAID or paid_paise == total_paise:
+        return None
+    return (
+        f"paid {paid_paise} paise but the order total is {total_paise}: "
+        "collect or refund the difference first"
+    )
+
+
 def status_after_reservation(
     method: PaymentMethod, status: PaymentStatus, risk: Sequence[str] = ()
 ) -> tuple[OrderStatus, str]:

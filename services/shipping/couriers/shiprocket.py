@@ -280,23 +280,44 @@ class ShiprocketCourier:
             raise CourierError(f"shiprocket refused NDR action on {awb}: {answer}")
 
     def read_webhook(self, headers: Mapping[str, str], body: bytes) -> list[CourierScan]:
-        """One status push per call: ``awb``, ``current_status_id``, ``current_timestamp``, ``scans``."""
+        """One push: every scan it lists (``sr-status``) and its own status, oldest first.
+
+        The push's status is ``shipment_status_id`` (the shipment status table of STATUS_MAP);
+        ``current_status_id`` is read only when a push has no ``shipment_status_id``.
+        """
         check_token(headers, "x-api-key", self._webhook_token)
         try:
             payload = json.loads(body)
             awb = str(payload["awb"])
-            status_id = int(payload["current_status_id"])
+            pushed = payload.get("shipment_status_id")
+            status_id = int(pushed if pushed not in (None, "") else payload["current_status_id"])
+            listed = [s for s in payload.get("scans") or [] if isinstance(s, dict)]
+            scans = [
+                scan_of(
+                    awb,
+                    int(s["sr-status"]),
+                    str(s.get("sr-status-label") or ""),
+                    s.get("date"),
+                    s.get("location"),
+                    s.get("activity"),
+                )
+                for s in listed
+                if str(s.get("sr-status") or "").strip().isdigit()
+            ]
         except (ValueError, KeyError, TypeError) as exc:
             raise WebhookRefused(f"not a Shiprocket status push: {exc!r}", status=400) from exc
-        latest = (payload.get("scans") or [{}])[-1]
-        return [
-            scan_of(
-                awb,
-                status_id,
-                str(payload.get("current_status") or ""),
-                payload.get("current_timestamp"),
-                latest.get("location"),
-                latest.get("activity") or payload.get("current_status"),
-                attempt=int(payload["attempt"]) if payload.get("attempt") else None,
+        latest = listed[-1] if listed else {}
+        if not scans or scans[-1].code.split(":", 1)[0] != str(status_id):
+            label = payload.get("shipment_status") or payload.get("current_status")
+            scans.append(
+                scan_of(
+                    awb,
+                    status_id,
+                    str(label or ""),
+                    payload.get("current_timestamp"),
+                    latest.get("location"),
+                    latest.get("activity") or label,
+                    attempt=int(payload["attempt"]) if payload.get("attempt") else None,
+                )
             )
-        ]
+        return sorted(scans, key=lambda s: s.occurred_at)

@@ -14,6 +14,7 @@ from tests.conftest import Tap, body_has
 from tests.e2e.orders.support import (
     UNPAID_UPI,
     available,
+    call,
     deliver,
     detail,
     place,
@@ -22,7 +23,7 @@ from tests.e2e.orders.support import (
     wait_available,
     wait_status,
 )
-from tests.helpers import db_execute, db_fetch, unique
+from tests.helpers import channel_order, db_execute, db_fetch, encode, unique
 
 pytestmark = pytest.mark.e2e
 
@@ -230,11 +231,47 @@ async def test_refunds_add_up_once_each_and_an_amount_mismatch_holds_the_order(
     assert (await detail(short_id))["status"] == "ON_HOLD"
 
 
-async def test_a_webhook_for_an_order_we_do_not_know_is_recorded_and_ignored(stack: Stack) -> None:
-    r = await deliver(razorpay_payment("payment.captured", unique("ORD-NOPE"), unique("pay")))
-    assert r.status_code == 200
-    assert r.json()["status"] == "ignored"
-    assert r.json()["outcome"].startswith("no order for payment")
+async def test_an_underpaid_order_released_by_an_operator_stays_held_naming_the_shortfall(
+    stack: Stack, tap: Tap, producer: AIOKafkaProducer
+) -> None:
+    """Captured 100 paise of 69,800: the hold for the amount cannot be released into shipping."""
+    short_id, _ = await unpaid_order(producer, tap)
+    r = await deliver(razorpay_payment("payment.captured", short_id, unique("pay"), amount=100))
+    assert r.json()["outcome"] == "held: amount mismatch"
+
+    r = await call("POST", f"/orders/{short_id}/release")
+
+    assert r.status_code == 409, r.text
+    assert "paid 100 paise but the order total is 69800" in r.text
+    order = await detail(short_id)
+    assert (order["status"], order["payment"]["amount_paise"]) == ("ON_HOLD", 100)
+    assert changes_to(order, "CONFIRMED") == 0
+
+
+async def test_a_payment_captured_before_its_order_arrives_is_kept_and_confirms_the_order(
+    stack: Stack, tap: Tap, producer: AIOKafkaProducer
+) -> None:
+    """The store's checkout took the money (notes.order_id: the store's order number) before its
+    order reached us: the webhook is kept, not lost, and the order is confirmed when it arrives."""
+    sku = await stocked_sku(tap)
+    channel_order_id = unique("SHP-EARLY")
+    payment_id = unique("pay")
+
+    r = await deliver(razorpay_payment("payment.captured", channel_order_id, payment_id))
+
+    assert r.status_code == 200, r.text
+    assert (r.json()["status"], r.json()["order_id"]) == ("kept", None)
+    body = channel_order(channel_order_id, sku, payment=UNPAID_UPI)
+    await producer.send_and_wait(
+        "channel.orders.v1", encode(body), key=f"shopify:{channel_order_id}".encode()
+    )
+    [placed] = await tap.wait_for("orders.placed.v1", body_has(channel_order_id=channel_order_id))
+    order_id = json.loads(placed.value)["order_id"]
+    order = await wait_status(order_id, "CONFIRMED")
+    assert (order["payment"]["status"], order["payment"]["gateway_payment_id"]) == ("captured", payment_id)
+    [update] = await tap.wait_for("payments.updated.v1", body_has(order_id=order_id, status="captured"))
+    assert json.loads(update.value)["gateway_payment_id"] == payment_id
+    assert changes_to(order, "CANCELLED") == 0
 
 
 async def test_a_signed_body_without_the_payment_entity_is_refused_naming_it(stack: Stack) -> None:
