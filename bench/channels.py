@@ -28,6 +28,7 @@ import httpx
 
 from chassis.db import database_name, with_database
 from chassis.settings import ServiceSettings
+from deploy.local import stores
 from deploy.local.ports import PORTS, dev_headers
 from deploy.local.stack import ANY_HOUR, Stack
 from sandbox import shopify as sandbox_shopify
@@ -49,44 +50,7 @@ def pct(values: list[float], p: float) -> float:
 
 async def open_store(http: httpx.AsyncClient, platform: str, account: str, skus: dict[str, str]) -> None:
     """A sandbox store selling these channel SKUs, connected to channels and mapped to Dabba SKUs."""
-    r = await http.put(
-        url("sandbox", f"/_sandbox/{platform}/{account}"),
-        json={
-            "webhook_url": url("channels", f"/webhooks/{platform}/{account}"),
-            "webhook_secret": SECRET,
-            "products": [{"sku": c, "available": 1000} for c in skus],
-        },
-    )
-    r.raise_for_status()
-    products = {p["sku"]: p for p in r.json()["products"]}
-    r = await http.put(
-        url("channels", f"/accounts/{account}"),
-        headers=dev_headers("admin"),
-        json={
-            "platform": platform,
-            "base_url": url("sandbox", f"/{platform}/{account}"),
-            "webhook_secret": SECRET,
-            "api_key": "ck_bench",
-            "api_secret": "bench-access-token",
-            "location_id": "1" if platform == "shopify" else None,
-        },
-    )
-    r.raise_for_status()
-    r = await http.put(
-        url("channels", f"/accounts/{account}/mappings"),
-        headers=dev_headers("ops"),
-        json=[
-            {
-                "channel_sku": c,
-                "sku": sku,
-                "product_id": str(products[c]["product_id"]),
-                "variant_id": str(products[c]["variant_id"]),
-                "inventory_item_id": str(products[c]["inventory_item_id"]),
-            }
-            for c, sku in skus.items()
-        ],
-    )
-    r.raise_for_status()
+    await stores.open_store(http, platform, account, secret=SECRET, skus=skus, available=1000)
 
 
 def signed_webhooks(platform: str, account: str, n: int) -> list[tuple[bytes, dict[str, str]]]:
@@ -126,16 +90,23 @@ async def intake(platform: str, run: str, n: int, concurrency: int, db: asyncpg.
     queue: asyncio.Queue[tuple[bytes, dict[str, str]]] = asyncio.Queue()
     for hook in hooks:
         queue.put_nowait(hook)
-    refused = 0
+    refused = retried = 0
     limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
 
     async def worker(http: httpx.AsyncClient) -> None:
-        nonlocal refused
+        nonlocal refused, retried
         while not queue.empty():
             body, headers = queue.get_nowait()
-            r = await http.post(
-                url("channels", f"/webhooks/{platform}/{account}"), content=body, headers=headers
-            )
+            for _ in range(3):  # as a store does: a delivery whose connection broke is sent again
+                try:
+                    r = await http.post(
+                        url("channels", f"/webhooks/{platform}/{account}"), content=body, headers=headers
+                    )
+                    break
+                except httpx.TransportError:
+                    retried += 1
+            else:
+                raise SystemExit(f"intake: a {platform} webhook failed three times")
             refused += r.status_code != 200
 
     started = time.perf_counter()
@@ -155,6 +126,7 @@ async def intake(platform: str, run: str, n: int, concurrency: int, db: asyncpg.
         "platform": platform,
         "webhooks": n,
         "refused": refused,
+        "retried": retried,
         "accepted_per_s": round(n / accepted_s),
         "taken_in_per_s": round(n / taken_s),
         "orders_sent": sent,
@@ -223,7 +195,8 @@ async def main(args: argparse.Namespace) -> int:
         for r in results:
             print(
                 f"intake {r['platform']:<11} {r['webhooks']} webhooks: accepted {r['accepted_per_s']}/s, "
-                f"taken in {r['taken_in_per_s']}/s, refused {r['refused']}, orders sent {r['orders_sent']}"
+                f"taken in {r['taken_in_per_s']}/s, refused {r['refused']}, retried {r['retried']}, "
+                f"orders sent {r['orders_sent']}"
             )
         lag = await stock_lag(run, args.skus, args.rounds, db)
         print(
