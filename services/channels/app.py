@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 from pathlib import Path
 
 from chassis.logging import get_logger
@@ -27,13 +29,22 @@ def build(settings: ChannelsSettings | None = None) -> Service:
     handlers.register(service)
     service.include_router(api.router)
     service.include_router(api.poll_router(adapters))
-    service.include_router(webhooks.build_router(adapters))
+    receipts = intake.ReceiptWriter(service)
+    service.include_router(
+        webhooks.build_router(adapters, receipts, account_cache_s=settings.webhook_account_cache_s)
+    )
     if settings.dabba_mode == "development":
         service.on_start(lambda s: create_demo_accounts(s, settings))
 
-    @service.every(settings.intake_sweep_s, name="intake")
-    async def intake_sweep(svc: Service) -> None:
-        while await intake.process_pending(svc, adapters) > 0:
+    @service.every(0, name="intake")
+    async def intake_worker(svc: Service) -> None:
+        """Woken by each stored batch of receipts; a sweep every INTAKE_SWEEP_S finds any left by a
+        crash or another replica. Receipts arriving while a batch is taken in go in the next one."""
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(receipts.wake.wait(), timeout=settings.intake_sweep_s)
+        await asyncio.sleep(settings.intake_linger_s)  # let a burst's next deliveries join the batch
+        receipts.wake.clear()
+        while await intake.process_pending(svc, adapters, limit=settings.intake_batch) > 0:
             pass
 
     @service.every(settings.push_every_s, name="stock_push")

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import asyncpg
@@ -104,41 +106,56 @@ async def list_mappings(pool: asyncpg.Pool, account: str) -> list[asyncpg.Record
 
 async def insert_receipt(conn: Conn, account: str, delivery: Delivery) -> bool:
     """Keep a verified webhook; False when this delivery id was already received (a retry)."""
-    status = await conn.execute(
-        """INSERT INTO webhook_receipts (account, delivery_id, topic, body) VALUES ($1, $2, $3, $4)
-           ON CONFLICT (account, delivery_id) DO NOTHING""",
-        account,
-        delivery.delivery_id,
-        delivery.topic,
-        delivery.body,
+    [fresh] = await insert_receipts(conn, [(account, delivery)])
+    return fresh
+
+
+async def insert_receipts(conn: Conn, deliveries: Sequence[tuple[str, Delivery]]) -> list[bool]:
+    """Keep verified webhooks in one statement; for each, False when its delivery id was already
+    received (a retry, or the same delivery twice in this batch)."""
+    if not deliveries:
+        return []
+    rows = await conn.fetch(
+        """INSERT INTO webhook_receipts (account, delivery_id, topic, body)
+           SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::bytea[])
+           ON CONFLICT (account, delivery_id) DO NOTHING
+           RETURNING account, delivery_id""",
+        [a for a, _ in deliveries],
+        [d.delivery_id for _, d in deliveries],
+        [d.topic for _, d in deliveries],
+        [d.body for _, d in deliveries],
     )
-    return bool(status == "INSERT 0 1")
+    inserted = {(r["account"], r["delivery_id"]) for r in rows}
+    fresh = []
+    for account, delivery in deliveries:
+        key = (account, delivery.delivery_id)
+        fresh.append(key in inserted)
+        inserted.discard(key)  # the same delivery twice in one batch: only the first is new
+    return fresh
 
 
-async def claim_receipts(
-    conn: Conn, *, limit: int, account: str | None = None, delivery_id: str | None = None
-) -> list[asyncpg.Record]:
+async def claim_receipts(conn: Conn, *, limit: int, account: str | None = None) -> list[asyncpg.Record]:
     """Unprocessed receipts, oldest first, locked so another worker skips them."""
     return await conn.fetch(
         """SELECT r.account, r.delivery_id, r.topic, r.body, a.platform
              FROM webhook_receipts r JOIN channel_accounts a USING (account)
-            WHERE r.processed_at IS NULL
-              AND ($2::text IS NULL OR r.account = $2) AND ($3::text IS NULL OR r.delivery_id = $3)
+            WHERE r.processed_at IS NULL AND ($2::text IS NULL OR r.account = $2)
             ORDER BY r.received_at LIMIT $1
               FOR UPDATE OF r SKIP LOCKED""",
         limit,
         account,
-        delivery_id,
     )
 
 
-async def finish_receipt(conn: Conn, account: str, delivery_id: str, outcome: str) -> None:
+async def finish_receipts(conn: Conn, outcomes: Sequence[tuple[str, str, str]]) -> None:
+    """(account, delivery_id, outcome) of receipts just processed."""
     await conn.execute(
-        """UPDATE webhook_receipts SET processed_at = now(), outcome = $3
-            WHERE account = $1 AND delivery_id = $2""",
-        account,
-        delivery_id,
-        outcome,
+        """UPDATE webhook_receipts r SET processed_at = now(), outcome = o.outcome
+             FROM unnest($1::text[], $2::text[], $3::text[]) AS o(account, delivery_id, outcome)
+            WHERE r.account = o.account AND r.delivery_id = o.delivery_id""",
+        [o[0] for o in outcomes],
+        [o[1] for o in outcomes],
+        [o[2] for o in outcomes],
     )
 
 
@@ -151,6 +168,69 @@ async def lock_channel_order(conn: Conn, account: str, store_order_id: str) -> a
         account,
         store_order_id,
     )
+
+
+async def lock_channel_orders(
+    conn: Conn, keys: Sequence[tuple[str, str]]
+) -> dict[tuple[str, str], asyncpg.Record]:
+    """The known ones among these (account, store_order_id), locked for this transaction."""
+    rows = await conn.fetch(
+        """SELECT c.account, c.store_order_id, c.cancelled_on_store_at
+             FROM channel_orders c
+             JOIN unnest($1::text[], $2::text[]) AS k(account, store_order_id)
+               ON c.account = k.account AND c.store_order_id = k.store_order_id
+            ORDER BY c.account, c.store_order_id
+              FOR UPDATE OF c""",
+        [k[0] for k in keys],
+        [k[1] for k in keys],
+    )
+    return {(r["account"], r["store_order_id"]): r for r in rows}
+
+
+@dataclass(frozen=True, slots=True)
+class NewChannelOrder:
+    """One store order seen for the first time, as its row."""
+
+    account: str
+    store_order_id: str
+    channel: str
+    channel_order_id: str
+    status: str
+    problems: list[dict[str, str]]
+    store_order: dict[str, Any]
+    cancelled: bool = False
+
+    @property
+    def key(self) -> tuple[str, str]:
+        return (self.account, self.store_order_id)
+
+
+async def insert_channel_orders(conn: Conn, orders: Sequence[NewChannelOrder]) -> set[tuple[str, str]]:
+    """Record orders stores sent, in one statement; the (account, store_order_id) of those inserted
+    (an order another worker recorded first is left as it is)."""
+    if not orders:
+        return set()
+    rows = await conn.fetch(
+        """INSERT INTO channel_orders (account, store_order_id, channel, channel_order_id, status, problems,
+                                       store_order, cancelled_on_store_at, cancel_next_try_at)
+           SELECT account, store_order_id, channel, channel_order_id, status, problems, store_order,
+                  CASE WHEN cancelled THEN now() END, CASE WHEN cancelled THEN now() END
+             FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::jsonb[],
+                         $7::jsonb[], $8::bool[])
+                  AS o(account, store_order_id, channel, channel_order_id, status, problems, store_order,
+                       cancelled)
+           ON CONFLICT DO NOTHING
+           RETURNING account, store_order_id""",
+        [o.account for o in orders],
+        [o.store_order_id for o in orders],
+        [o.channel for o in orders],
+        [o.channel_order_id for o in orders],
+        [o.status for o in orders],
+        [json.dumps(o.problems) for o in orders],
+        [json.dumps(o.store_order) for o in orders],
+        [o.cancelled for o in orders],
+    )
+    return {(r["account"], r["store_order_id"]) for r in rows}
 
 
 async def insert_channel_order(

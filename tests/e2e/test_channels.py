@@ -5,18 +5,23 @@ picked up puts its AWB on the store's order, and a webhook the store never sent 
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import hashlib
 import hmac
 import json
 import random
+import uuid
 from typing import Any
 
 import httpx
 import pytest
 
+from deploy.local import stores
 from deploy.local.ports import dev_headers
 from deploy.local.stack import Stack
+from sandbox import shopify as sandbox_shopify
+from sandbox.store_webhooks import Buyer, LineIn, Listing, PlaceOrder, sign
 from services.channels import domain
 from services.shipping.domain import shipment_id_for
 from tests.conftest import Tap, body_has
@@ -27,52 +32,16 @@ pytestmark = pytest.mark.e2e
 SECRET = "a-store-webhook-secret"
 
 
-async def open_store(platform: str, *, skus: dict[str, str], buffer: int = 0) -> tuple[str, dict[str, Any]]:
-    """A new channel account on a new sandbox store selling these SKUs (channel SKU → Dabba SKU)."""
+async def open_store(
+    platform: str, *, skus: dict[str, str], buffer: int = 0, **rules: Any
+) -> tuple[str, dict[str, Any]]:
+    """A new channel account on a new sandbox store selling these SKUs (channel SKU → Dabba SKU),
+    with these stock rules (stock_share_pct, low_stock_hide_below)."""
     account = unique("t").lower()
     async with httpx.AsyncClient(timeout=10) as http:
-        r = await http.put(
-            url("sandbox", f"/_sandbox/{platform}/{account}"),
-            json={
-                "webhook_url": url("channels", f"/webhooks/{platform}/{account}"),
-                "webhook_secret": SECRET,
-                "products": [
-                    {"sku": channel_sku, "price_paise": 34900, "available": 50} for channel_sku in skus
-                ],
-            },
+        products = await stores.open_store(
+            http, platform, account, secret=SECRET, skus=skus, stock_buffer=buffer, **rules
         )
-        r.raise_for_status()
-        products = {p["sku"]: p for p in r.json()["products"]}
-        r = await http.put(
-            url("channels", f"/accounts/{account}"),
-            headers=dev_headers("admin"),
-            json={
-                "platform": platform,
-                "base_url": url("sandbox", f"/{platform}/{account}"),
-                "webhook_secret": SECRET,
-                "api_key": "ck_test_key",
-                "api_secret": "test-access-token",
-                "location_id": "1" if platform == "shopify" else None,
-                "stock_buffer": buffer,
-            },
-        )
-        r.raise_for_status()
-        mapped = [
-            {
-                "channel_sku": channel_sku,
-                "sku": sku,
-                "product_id": str(products[channel_sku]["product_id"]),
-                "variant_id": str(products[channel_sku]["variant_id"]),
-                "inventory_item_id": str(products[channel_sku]["inventory_item_id"]),
-            }
-            for channel_sku, sku in skus.items()
-            if sku
-        ]
-        if mapped:
-            r = await http.put(
-                url("channels", f"/accounts/{account}/mappings"), headers=dev_headers("ops"), json=mapped
-            )
-            r.raise_for_status()
     return account, products
 
 
@@ -311,3 +280,65 @@ async def test_a_stock_change_reaches_each_store_less_its_buffer(stack: Stack) -
     async with httpx.AsyncClient(timeout=10, headers=dev_headers("viewer")) as http:
         [row] = (await http.get(url("channels", f"/accounts/{shop}/stock"))).json()["items"]
     assert (row["quantity"], row["confirmed_quantity"], row["owed"]) == (12, 12, False)
+
+
+def shopify_delivery(
+    account: str, products: dict[str, Any], *, store_order_id: int, topic: str = "orders/create"
+) -> tuple[bytes, dict[str, str]]:
+    """One signed Shopify delivery of an order for one ASSAM, under a new webhook id."""
+    p = products["ASSAM"]
+    listing = Listing(
+        sku="ASSAM",
+        product_id=p["product_id"],
+        variant_id=p["variant_id"],
+        inventory_item_id=p["inventory_item_id"],
+        price_paise=34900,
+        available=50,
+    )
+    shop = sandbox_shopify.Shop(name=account, listings={"ASSAM": listing})
+    order = PlaceOrder(lines=[LineIn(sku="ASSAM")], buyer=Buyer(phone=f"+9197{random.randrange(10**8):08d}"))
+    body = json.dumps(sandbox_shopify.order_payload(shop, store_order_id, 1001, order)).encode()
+    return body, {
+        "Content-Type": "application/json",
+        "X-Shopify-Topic": topic,
+        "X-Shopify-Hmac-Sha256": sign(SECRET, body),
+        "X-Shopify-Webhook-Id": str(uuid.uuid4()),
+    }
+
+
+async def test_one_order_delivered_a_dozen_times_at_once_under_new_ids_is_one_order(
+    stack: Stack, tap: Tap
+) -> None:
+    sku = unique("TEA")
+    await seed_stock(sku, {"GGN1": 20})
+    account, products = await open_store("shopify", skus={"ASSAM": sku})
+    store_order_id = random.randrange(10**11, 10**12)
+    body, headers = shopify_delivery(account, products, store_order_id=store_order_id)
+    # Shopify sends orders/create and orders/updated, and retries either under a new id when an
+    # answer is late; here all at once, so they share a receipt batch and an intake batch.
+    deliveries = [(body, {**headers, "X-Shopify-Webhook-Id": str(uuid.uuid4())}) for _ in range(10)]
+    deliveries += [(body, headers), (body, headers)]  # one delivery id twice, in the same commit
+    async with httpx.AsyncClient(timeout=20) as http:
+        answers = await asyncio.gather(
+            *(
+                http.post(url("channels", f"/webhooks/shopify/{account}"), content=b, headers=h)
+                for b, h in deliveries
+            )
+        )
+    assert [a.status_code for a in answers] == [200] * 12
+    assert sorted(a.json()["duplicate"] for a in answers[10:]) == [False, True]
+    assert not any(a.json()["duplicate"] for a in answers[:10])
+
+    coid = f"{account}-{store_order_id}"
+    await tap.wait_for("orders.placed.v1", body_has(channel_order_id=coid), timeout=60)
+
+    async def all_taken_in() -> list[Any] | None:
+        rows = await db_fetch(
+            "channels", "SELECT outcome FROM webhook_receipts WHERE account = $1 ORDER BY outcome", account
+        )
+        return rows if all(r["outcome"] for r in rows) else None
+
+    receipts = await wait_until(all_taken_in, what="every receipt taken in", timeout=60)
+    assert [r["outcome"] for r in receipts] == ["duplicate: order already received"] * 10 + ["sent"]
+    assert len(tap.find("channel.orders.v1", body_has(channel_order_id=coid))) == 1
+    assert len(await db_fetch("orders", "SELECT 1 FROM orders WHERE channel_order_id = $1", coid)) == 1
