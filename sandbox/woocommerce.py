@@ -19,7 +19,16 @@ from fastapi import APIRouter, Depends, Header, HTTPException, Request
 from sandbox.control import fault_gate
 from sandbox.errors import ProviderError
 from sandbox.state import Provider
-from sandbox.store_webhooks import Listing, PlaceOrder, SentWebhook, StoreSetup, deliver, rupees, sign
+from sandbox.store_webhooks import (
+    Listing,
+    PlaceOrder,
+    SentWebhook,
+    StoreSetup,
+    deliver,
+    later,
+    rupees,
+    sign,
+)
 
 
 @dataclass
@@ -393,11 +402,19 @@ async def add_note(site: str, order_id: int, request: Request, state: Woo) -> di
     return note
 
 
+@router.get("/orders/{order_id}", dependencies=_API)
+async def get_order(site: str, order_id: int, state: Woo) -> dict[str, Any]:
+    return _order(state.site(site), order_id)
+
+
 @router.put("/orders/{order_id}", dependencies=_API)
 async def update_order(site: str, order_id: int, request: Request, state: Woo) -> dict[str, Any]:
-    order = _order(state.site(site), order_id)
+    """A status change through the API fires order.updated, as WooCommerce's webhooks do."""
+    store = state.site(site)
+    order = _order(store, order_id)
     body = await request.json()
-    if "status" in body:
+    if "status" in body and body["status"] != order["status"]:
         order["status"] = body["status"]
         order["date_modified"] = order["date_modified_gmt"] = _now()
+        later(send(state, store, "order.updated", order))
     return order

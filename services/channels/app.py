@@ -57,6 +57,10 @@ def build(settings: ChannelsSettings | None = None) -> Service:
     async def cancellations(svc: Service) -> None:
         await sync.push_cancellations(svc, settings, orders)
 
+    @service.every(settings.push_every_s * 4, name="store_cancellations")
+    async def store_cancellations(svc: Service) -> None:
+        await sync.push_store_cancellations(svc, settings, adapters)
+
     @service.every(settings.poll_every_s, name="reconciliation_poll")
     async def reconciliation_poll(svc: Service) -> None:
         await poll.poll_all(svc, settings, adapters)

@@ -279,10 +279,14 @@ async def set_channel_order_status(
 
 
 async def mark_cancelled_on_store(conn: Conn, account: str, store_order_id: str) -> None:
-    """The store cancelled it: Dabba is owed the cancellation (sync.push_cancellations)."""
+    """The store cancelled it: Dabba is owed the cancellation (sync.push_cancellations), unless
+    Dabba cancelled it first and this is the store echoing our own cancellation."""
     await conn.execute(
         """UPDATE channel_orders SET cancelled_on_store_at = coalesce(cancelled_on_store_at, now()),
-                                     cancel_next_try_at = coalesce(cancel_next_try_at, now()),
+                                     cancel_next_try_at = CASE WHEN dabba_cancelled_at IS NULL
+                                         THEN coalesce(cancel_next_try_at, now()) END,
+                                     cancel_outcome = CASE WHEN dabba_cancelled_at IS NULL THEN cancel_outcome
+                                         ELSE coalesce(cancel_outcome, 'cancelled in Dabba first') END,
                                      updated_at = now()
             WHERE account = $1 AND store_order_id = $2""",
         account,
@@ -324,6 +328,65 @@ async def cancellation_failed(conn: Conn, account: str, store_order_id: str, *, 
             WHERE account = $1 AND store_order_id = $2""",
         account,
         store_order_id,
+        wait_s,
+    )
+
+
+async def owe_store_cancellation(conn: Conn, order_id: str, reason: str) -> bool:
+    """Dabba cancelled one of our stores' orders: the store is owed it, unless the store started it.
+    False when the order is not from a store, or the store cancelled it first."""
+    result = await conn.execute(
+        """UPDATE channel_orders
+              SET dabba_cancelled_at = coalesce(dabba_cancelled_at, now()), dabba_cancel_reason = $2,
+                  store_cancel_next_try_at = coalesce(store_cancel_next_try_at, now()), updated_at = now()
+            WHERE order_id = $1 AND account <> 'csv' AND cancelled_on_store_at IS NULL
+              AND store_cancel_outcome IS NULL""",
+        order_id,
+        reason,
+    )
+    return result != "UPDATE 0"
+
+
+async def claim_store_cancellations(conn: Conn, *, limit: int, hold_s: float = 60) -> list[asyncpg.Record]:
+    """Dabba's cancellations owed to stores and due; held for this try."""
+    rows = await conn.fetch(
+        """SELECT account, store_order_id, order_id, dabba_cancel_reason, store_cancel_attempts
+             FROM channel_orders
+            WHERE store_cancel_next_try_at <= now() AND store_cancel_outcome IS NULL
+            ORDER BY store_cancel_next_try_at LIMIT $1 FOR UPDATE SKIP LOCKED""",
+        limit,
+    )
+    await conn.executemany(
+        """UPDATE channel_orders SET store_cancel_next_try_at = now() + make_interval(secs => $3)
+            WHERE account = $1 AND store_order_id = $2""",
+        [(r["account"], r["store_order_id"], hold_s) for r in rows],
+    )
+    return rows
+
+
+async def store_cancellation_done(conn: Conn, account: str, store_order_id: str, outcome: str) -> None:
+    """What the store answered, for good: cancelled, or refused (kept for an operator)."""
+    await conn.execute(
+        """UPDATE channel_orders SET store_cancel_outcome = $3, store_cancel_next_try_at = NULL,
+                                     store_cancel_error = NULL, updated_at = now()
+            WHERE account = $1 AND store_order_id = $2""",
+        account,
+        store_order_id,
+        outcome,
+    )
+
+
+async def store_cancellation_failed(
+    conn: Conn, account: str, store_order_id: str, *, error: str, wait_s: float
+) -> None:
+    await conn.execute(
+        """UPDATE channel_orders SET store_cancel_attempts = store_cancel_attempts + 1,
+                                     store_cancel_error = $3,
+                                     store_cancel_next_try_at = now() + make_interval(secs => $4)
+            WHERE account = $1 AND store_order_id = $2""",
+        account,
+        store_order_id,
+        error,
         wait_s,
     )
 
@@ -394,7 +457,8 @@ async def list_channel_orders(
 ) -> list[asyncpg.Record]:
     return await pool.fetch(
         """SELECT account, store_order_id, channel, channel_order_id, status, problems, order_id,
-                  cancelled_on_store_at, cancel_outcome, received_at, updated_at
+                  cancelled_on_store_at, cancel_outcome, dabba_cancelled_at, store_cancel_outcome,
+                  store_cancel_error, received_at, updated_at
              FROM channel_orders
             WHERE ($1::text IS NULL OR account = $1) AND ($2::text IS NULL OR status = $2)
             ORDER BY received_at DESC LIMIT $3""",

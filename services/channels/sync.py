@@ -1,5 +1,6 @@
-"""Stock and tracking out to the stores, each call outside any transaction: claim what is owed in
-one short transaction, call the store, record what it confirmed in another (ADR 40's shape).
+"""Stock, tracking and Dabba's cancellations out to the stores, each call outside any transaction:
+claim what is owed in one short transaction, call the store, record what it confirmed in another
+(ADR 40's shape).
 A burst of changes to one SKU is one push of the final number; a store that answers 429/5xx is
 tried again after what it asked for, else exponential backoff.
 """
@@ -13,6 +14,7 @@ import httpx
 
 from chassis.logging import get_logger
 from chassis.service import Service
+from contracts import CancelReason
 from services.channels import domain, store
 from services.channels.settings import ChannelsSettings
 from services.channels.stores.interface import StockLevel, StoreAdapter, StoreError, Tracking
@@ -137,4 +139,53 @@ async def push_cancellations(service: Service, settings: ChannelsSettings, order
         log.warning(
             "store cancellation not passed on yet", order_id=row["order_id"], error=error, retry_in_s=wait
         )
+    return answered
+
+
+async def push_store_cancellations(
+    service: Service, settings: ChannelsSettings, adapters: dict[str, StoreAdapter]
+) -> int:
+    """Tell each store about the orders Dabba cancelled; returns how many the stores answered.
+
+    A store's refusal (an order it will not cancel, e.g. already fulfilled there) is kept on the
+    channel order for an operator; throttling and outages are tried again with backoff."""
+    async with service.pool.acquire() as conn, conn.transaction():
+        rows = await store.claim_store_cancellations(conn, limit=50)
+    answered = 0
+    for row in rows:
+        async with service.pool.acquire() as conn:
+            account = await store.get_account(conn, row["account"])
+        if account is None:
+            continue
+        reason = CancelReason(row["dabba_cancel_reason"] or CancelReason.OTHER)
+        note = f"Cancelled in Dabba, order {row['order_id']} ({reason.value})"
+        try:
+            outcome = await adapters[account.platform].cancel(
+                account, row["store_order_id"], reason=reason, note=note
+            )
+        except StoreError as exc:
+            async with service.pool.acquire() as conn:
+                if not exc.retryable:
+                    await store.store_cancellation_done(
+                        conn, row["account"], row["store_order_id"], f"refused by the store: {exc}"[:500]
+                    )
+                    log.warning("store refused a cancellation", order_id=row["order_id"], error=str(exc))
+                    answered += 1
+                    continue
+                wait = domain.next_try_in(
+                    row["store_cancel_attempts"] + 1,
+                    retry_after_s=exc.retry_after_s,
+                    max_s=settings.push_retry_max_s,
+                )
+                await store.store_cancellation_failed(
+                    conn, row["account"], row["store_order_id"], error=str(exc)[:500], wait_s=wait
+                )
+            log.warning(
+                "store cancellation not sent yet", order_id=row["order_id"], error=str(exc), retry_in_s=wait
+            )
+            continue
+        async with service.pool.acquire() as conn:
+            await store.store_cancellation_done(conn, row["account"], row["store_order_id"], outcome)
+        answered += 1
+        log.info("cancellation sent to the store", order_id=row["order_id"], outcome=outcome)
     return answered

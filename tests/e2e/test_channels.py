@@ -342,3 +342,47 @@ async def test_one_order_delivered_a_dozen_times_at_once_under_new_ids_is_one_or
     assert [r["outcome"] for r in receipts] == ["duplicate: order already received"] * 10 + ["sent"]
     assert len(tap.find("channel.orders.v1", body_has(channel_order_id=coid))) == 1
     assert len(await db_fetch("orders", "SELECT 1 FROM orders WHERE channel_order_id = $1", coid)) == 1
+
+
+@pytest.mark.parametrize("platform,channel_sku", [("shopify", "ASSAM"), ("woocommerce", "MUG-BLUE")])
+async def test_an_order_cancelled_in_dabba_is_cancelled_on_its_store_and_the_echo_is_not_sent_back(
+    stack: Stack, tap: Tap, platform: str, channel_sku: str
+) -> None:
+    sku = unique("TEA")
+    await seed_stock(sku, {"GGN1": 5})
+    await wait_routing_knows(sku, 5)
+    account, _ = await open_store(platform, skus={channel_sku: sku})
+    placed = await buy(platform, account, channel_sku)
+    coid = f"{account}-{placed['id']}"
+    [event] = await tap.wait_for("orders.placed.v1", body_has(channel_order_id=coid), timeout=60)
+    order_id = json.loads(event.value)["order_id"]
+
+    async with httpx.AsyncClient(timeout=10, headers=dev_headers("ops")) as http:
+        r = await http.post(
+            url("orders", f"/orders/{order_id}/cancel"),
+            json={"reason_code": "operator", "note": "the buyer phoned to cancel"},
+        )
+    assert r.status_code == 200, r.text
+
+    async def store_order() -> dict[str, Any] | None:
+        async with httpx.AsyncClient(timeout=10) as http:
+            state = (await http.get(url("sandbox", f"/_sandbox/{platform}/{account}"))).json()
+        order = state["orders"][str(placed["id"])]
+        cancelled = order.get("cancelled_at") if platform == "shopify" else order["status"] == "cancelled"
+        return order if cancelled else None
+
+    order = await wait_until(store_order, what=f"the {platform} order cancelled", timeout=60)
+    if platform == "shopify":
+        assert order["cancel_reason"] == "staff"
+    else:
+        assert any("Cancelled in Dabba (operator)" in n["note"] for n in order["notes"])
+
+    async def echo_recognised() -> dict[str, Any] | None:
+        row = await channel_order(account, str(placed["id"]))
+        return row if row and row["cancelled_on_store_at"] and row["store_cancel_outcome"] else None
+
+    row = await wait_until(echo_recognised, what="the store's cancellation webhook taken in", timeout=60)
+    assert row["store_cancel_outcome"] == "cancelled on the store"
+    assert row["cancel_outcome"] == "cancelled in Dabba first", "the store's echo is not sent back to orders"
+    assert row["cancel_next_try_at"] is None
+    assert len(tap.find("orders.cancelled.v1", body_has(order_id=order_id))) == 1

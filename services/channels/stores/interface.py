@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Protocol
 
-from contracts import Payment
+from contracts import CancelReason, Payment
 
 
 @dataclass(frozen=True, slots=True)
@@ -157,4 +157,11 @@ class StoreAdapter(Protocol):
     async def fulfil(self, account: Account, store_order_id: str, tracking: Tracking) -> None:
         """Tell the store the order left with this courier and AWB; idempotent per AWB.
         Raises StoreError."""
+        ...
+
+    async def cancel(self, account: Account, store_order_id: str, *, reason: CancelReason, note: str) -> str:
+        """Cancel the store's order because Dabba cancelled it: the customer is refunded what the store
+        took, the store does not restock (Dabba's next stock push sets its number). Idempotent: an
+        order the store has already cancelled is done. Returns what the store said; raises StoreError
+        (``retryable=False`` when the store refuses for good)."""
         ...

@@ -20,7 +20,7 @@ from typing import Any
 import httpx
 
 from chassis.signatures import signed_by_base64
-from contracts import Payment, PaymentMethod, PaymentStatus
+from contracts import CancelReason, Payment, PaymentMethod, PaymentStatus
 from services.channels.stores.common import call, full_name, read_payload, state_name, to_paise
 from services.channels.stores.interface import (
     Account,
@@ -65,6 +65,28 @@ FULFILL = """mutation Fulfil($fulfillment: FulfillmentInput!) {
   }
 }"""
 
+CANCEL = """mutation Cancel($orderId: ID!, $reason: OrderCancelReason!,
+                 $refundMethod: OrderCancelRefundMethodInput!, $restock: Boolean!,
+                 $notifyCustomer: Boolean, $staffNote: String) {
+  orderCancel(orderId: $orderId, reason: $reason, refundMethod: $refundMethod, restock: $restock,
+              notifyCustomer: $notifyCustomer, staffNote: $staffNote) {
+    job { id done }
+    orderCancelUserErrors { code field message }
+  }
+}"""
+
+# Shopify's OrderCancelReason for each of ours.
+CANCEL_REASONS = {
+    CancelReason.CUSTOMER_REQUEST: "CUSTOMER",
+    CancelReason.PAYMENT_EXPIRED: "DECLINED",
+    CancelReason.PAYMENT_FAILED: "DECLINED",
+    CancelReason.COD_DECLINED: "DECLINED",
+    CancelReason.OUT_OF_STOCK: "INVENTORY",
+    CancelReason.UNROUTABLE: "INVENTORY",
+    CancelReason.FRAUD_SUSPECTED: "FRAUD",
+    CancelReason.OPERATOR: "STAFF",
+    CancelReason.OTHER: "OTHER",
+}
 
 ORDERS_CHANGED = """query OrdersChanged($query: String!, $after: String) {
   orders(first: 50, after: $after, query: $query, sortKey: UPDATED_AT) {
@@ -410,3 +432,24 @@ class ShopifyStore:
         errors = data["fulfillmentCreate"]["userErrors"]
         if errors:
             raise StoreError(f"create fulfillment: {errors[0].get('message')}", retryable=False)
+
+    async def cancel(self, account: Account, store_order_id: str, *, reason: CancelReason, note: str) -> str:
+        data = await self._graphql(
+            account,
+            CANCEL,
+            {
+                "orderId": gid("Order", store_order_id),
+                "reason": CANCEL_REASONS.get(reason, "OTHER"),
+                "refundMethod": {"originalPaymentMethodsRefund": True},
+                "restock": False,
+                "notifyCustomer": True,
+                "staffNote": note[:255],
+            },
+            "cancel order",
+        )
+        errors = data["orderCancel"]["orderCancelUserErrors"]
+        if any("already" in str(e.get("message", "")).lower() for e in errors):
+            return "already cancelled on the store"
+        if errors:
+            raise StoreError(f"cancel order: {errors[0].get('message')}", retryable=False)
+        return "cancelled on the store"

@@ -19,7 +19,7 @@ from typing import Any
 import httpx
 
 from chassis.signatures import signed_by_base64
-from contracts import Payment, PaymentMethod, PaymentStatus
+from contracts import CancelReason, Payment, PaymentMethod, PaymentStatus
 from services.channels.stores.common import call, full_name, read_payload, state_name, to_paise
 from services.channels.stores.interface import (
     Account,
@@ -250,3 +250,31 @@ class WooCommerceStore:
             auth=self._auth(account),
             json={"status": "completed"},
         )
+
+    async def cancel(self, account: Account, store_order_id: str, *, reason: CancelReason, note: str) -> str:
+        order = await call(
+            self._client,
+            "GET",
+            self._url(account, f"orders/{store_order_id}"),
+            "read order",
+            auth=self._auth(account),
+        )
+        if order.get("status") in ("cancelled", "refunded"):
+            return "already cancelled on the store"
+        await call(
+            self._client,
+            "POST",
+            self._url(account, f"orders/{store_order_id}/notes"),
+            "add cancellation note",
+            auth=self._auth(account),
+            json={"note": f"Cancelled in Dabba ({reason.value}): {note}", "customer_note": False},
+        )
+        await call(
+            self._client,
+            "PUT",
+            self._url(account, f"orders/{store_order_id}"),
+            "cancel order",
+            auth=self._auth(account),
+            json={"status": "cancelled"},
+        )
+        return "cancelled on the store"
