@@ -25,16 +25,23 @@ async def open_store(
     skus: Mapping[str, str | None],
     available: int = 50,
     price_paise: int = 34900,
+    prices: Mapping[str, int] | None = None,
     stock_buffer: int = 0,
+    stock_share_pct: int | None = None,
+    low_stock_hide_below: int = 0,
 ) -> dict[str, dict[str, Any]]:
     """A sandbox store selling these listings (channel SKU → Dabba SKU; None leaves a listing
-    unmapped), connected to the channel account ``account``; the store's products by channel SKU."""
+    unmapped) at ``price_paise`` (or each its own, from ``prices``), connected to the channel
+    account ``account``; the store's products by channel SKU."""
+    prices = prices or {}
     r = await http.put(
         _url("sandbox", f"/_sandbox/{platform}/{account}"),
         json={
             "webhook_url": _url("channels", f"/webhooks/{platform}/{account}"),
             "webhook_secret": secret,
-            "products": [{"sku": c, "price_paise": price_paise, "available": available} for c in skus],
+            "products": [
+                {"sku": c, "price_paise": prices.get(c, price_paise), "available": available} for c in skus
+            ],
         },
     )
     r.raise_for_status()
@@ -50,6 +57,8 @@ async def open_store(
             "api_secret": f"{account}-access-token",
             "location_id": "1" if platform == "shopify" else None,
             "stock_buffer": stock_buffer,
+            "stock_share_pct": stock_share_pct,
+            "low_stock_hide_below": low_stock_hide_below,
         },
     )
     r.raise_for_status()

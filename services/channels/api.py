@@ -16,7 +16,7 @@ from chassis.http import created, follow, upload
 from chassis.refusal import Refusal
 from chassis.settings import DEVELOPMENT_VALUE
 from contracts import Channel
-from services.channels import domain, intake, poll, store
+from services.channels import domain, intake, levels, poll, store
 from services.channels.settings import ChannelsSettings
 from services.channels.stores.interface import Account, StoreAdapter
 
@@ -41,6 +41,15 @@ class AccountIn(BaseModel):
     )
     location_id: str | None = Field(default=None, description="Shopify: the location whose stock we set.")
     stock_buffer: int = Field(default=0, ge=0, description="Units held back from this store's stock number.")
+    stock_share_pct: int | None = Field(
+        default=None, ge=1, le=100, description="At most this share of what we can sell shows on this store."
+    )
+    low_stock_hide_below: int = Field(
+        default=0,
+        ge=0,
+        description="Below this many units this store shows 0, so the last units sell on the stores "
+        "left at 0 here (the seller's preferred store).",
+    )
     enabled: bool = True
 
     @field_validator("base_url")
@@ -79,7 +88,7 @@ async def put_account(request: Request, account: str, body: AccountIn) -> dict[s
                 (n, "a local development secret (dev-…-local) is refused outside development mode")
                 for n in dev
             )
-    async with request.app.state.service.pool.acquire() as conn:
+    async with request.app.state.service.pool.acquire() as conn, conn.transaction():
         await store.upsert_account(
             conn,
             Account(
@@ -91,9 +100,12 @@ async def put_account(request: Request, account: str, body: AccountIn) -> dict[s
                 api_secret=body.api_secret,
                 location_id=body.location_id,
                 stock_buffer=body.stock_buffer,
+                stock_share_pct=body.stock_share_pct,
+                low_stock_hide_below=body.low_stock_hide_below,
             ),
             enabled=body.enabled,
         )
+        await levels.owe_listings(conn, account=account)  # a changed rule shows at once
     return {
         "account": account,
         "platform": body.platform,
@@ -136,6 +148,7 @@ async def put_mappings(
         if found is None:
             raise Refusal("account", f"no channel account {account!r}", status=404)
         await store.upsert_mappings(conn, account, [m.model_dump() for m in body])
+        await levels.owe_listings(conn, account=account)
         sent = await intake.retry_unmapped(conn, service, account=account, channel=Channel(found.platform))
     return {"mapped": len(body), "orders_sent": sent}
 

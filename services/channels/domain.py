@@ -130,9 +130,19 @@ def tracking_url(courier: str, awb: str, given: str | None) -> str | None:
     return page.format(awb=awb) if page else None
 
 
-def stock_to_show(available_total: int, *, buffer: int) -> int:
-    """What a store should show: what we can sell less the channel's safety buffer, never negative."""
-    return max(0, available_total - buffer)
+def stock_to_show(
+    available_total: int, *, buffer: int, share_pct: int | None = None, hide_below: int = 0
+) -> int:
+    """What a store should show: what we can sell less the channel's safety buffer, never negative;
+    at most its share of what we can sell, when it has one; and 0 once fewer than ``hide_below``
+    units are left (the low-stock rule: the last units sell only where the seller prefers, on the
+    stores whose ``hide_below`` is 0)."""
+    if available_total < hide_below:
+        return 0
+    shown = max(0, available_total - buffer)
+    if share_pct is not None:
+        shown = min(shown, max(0, available_total) * share_pct // 100)
+    return shown
 
 
 def next_try_in(attempts: int, *, retry_after_s: float | None, max_s: float) -> float:

@@ -8,7 +8,7 @@ from __future__ import annotations
 from chassis.consumer import HandlerContext
 from chassis.service import Service
 from contracts import OrderCancelled, OrderPlaced, ShipmentStatus, ShipmentUpdated, StockChanged
-from services.channels import domain, store
+from services.channels import domain, levels, store
 
 TRACKING_AT = frozenset({ShipmentStatus.PICKED_UP, ShipmentStatus.IN_TRANSIT})
 
@@ -26,7 +26,8 @@ def register(service: Service) -> None:
 
     @service.handles(StockChanged)
     async def on_stock_changed(ctx: HandlerContext, event: StockChanged) -> None:
-        await store.owe_stock(ctx.conn, event.sku, event.available_total)
+        await store.keep_available(ctx.conn, event.sku, event.available_total)
+        await levels.owe_listings(ctx.conn, sku=event.sku)
 
     @service.handles(ShipmentUpdated)
     async def on_shipment_updated(ctx: HandlerContext, event: ShipmentUpdated) -> None:

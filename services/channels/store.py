@@ -15,7 +15,8 @@ from services.channels.stores.interface import Account, Delivery, Listing
 
 # --- accounts -------------------------------------------------------------------------------------
 
-_ACCOUNT = """account, platform, base_url, webhook_secret, api_key, api_secret, location_id, stock_buffer"""
+_ACCOUNT = """account, platform, base_url, webhook_secret, api_key, api_secret, location_id, stock_buffer,
+              stock_share_pct, low_stock_hide_below"""
 
 
 def _account(row: asyncpg.Record) -> Account:
@@ -26,10 +27,11 @@ async def upsert_account(conn: Conn, account: Account, *, enabled: bool = True) 
     """Create or change a channel account (secrets included)."""
     await conn.execute(
         f"""INSERT INTO channel_accounts ({_ACCOUNT}, enabled)
-            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $10, $11, $9)
             ON CONFLICT (account) DO UPDATE
                SET platform = $2, base_url = $3, webhook_secret = $4, api_key = $5, api_secret = $6,
-                   location_id = $7, stock_buffer = $8, enabled = $9, updated_at = now()""",
+                   location_id = $7, stock_buffer = $8, enabled = $9, stock_share_pct = $10,
+                   low_stock_hide_below = $11, updated_at = now()""",
         account.account,
         account.platform,
         account.base_url,
@@ -39,6 +41,8 @@ async def upsert_account(conn: Conn, account: Account, *, enabled: bool = True) 
         account.location_id,
         account.stock_buffer,
         enabled,
+        account.stock_share_pct,
+        account.low_stock_hide_below,
     )
 
 
@@ -53,7 +57,8 @@ async def get_account(conn: Conn, account: str) -> Account | None:
 async def list_accounts(pool: asyncpg.Pool) -> list[asyncpg.Record]:
     """Every account without its secrets: only whether each is set."""
     return await pool.fetch(
-        """SELECT account, platform, base_url, location_id, stock_buffer, enabled, created_at, updated_at,
+        """SELECT account, platform, base_url, location_id, stock_buffer, stock_share_pct,
+                  low_stock_hide_below, enabled, created_at, updated_at,
                   webhook_secret <> '' AS webhook_secret_set, api_secret <> '' AS api_secret_set
              FROM channel_accounts ORDER BY account"""
     )
@@ -471,19 +476,47 @@ async def list_channel_orders(
 # --- stock owed to the stores --------------------------------------------------------------------
 
 
-async def owe_stock(conn: Conn, sku: str, available_total: int) -> int:
-    """Every listing of this SKU should now show its account's share; returns how many listings.
+async def keep_available(conn: Conn, sku: str, available_total: int) -> None:
+    """Inventory's latest number for a SKU: what every rule is applied to."""
+    await conn.execute(
+        """INSERT INTO sku_stock (sku, available_total) VALUES ($1, $2)
+           ON CONFLICT (sku) DO UPDATE SET available_total = $2, changed_at = now()""",
+        sku,
+        available_total,
+    )
+
+
+async def listings_with_rules(
+    conn: Conn, *, sku: str | None = None, account: str | None = None
+) -> list[asyncpg.Record]:
+    """Every listing of a SKU (or of an account) on an enabled store, with the store's stock rules and
+    the SKU's latest number (None when inventory has not told us one yet)."""
+    return await conn.fetch(
+        """SELECT m.account, m.channel_sku, m.sku, a.stock_buffer, a.stock_share_pct, a.low_stock_hide_below,
+                  s.available_total
+             FROM sku_mappings m JOIN channel_accounts a USING (account)
+             LEFT JOIN sku_stock s ON s.sku = m.sku
+            WHERE a.enabled AND ($1::text IS NULL OR m.sku = $1) AND ($2::text IS NULL OR m.account = $2)""",
+        sku,
+        account,
+    )
+
+
+async def owe_stock(conn: Conn, levels: Sequence[tuple[str, str, str, int]]) -> int:
+    """(account, channel_sku, sku, quantity) each listing should now show; returns how many listings.
     A newer number overwrites an unsent one: the push sends only the latest."""
+    if not levels:
+        return 0
     result = await conn.execute(
         """INSERT INTO stock_pushes (account, channel_sku, sku, quantity)
-           SELECT m.account, m.channel_sku, m.sku, greatest(0, $2 - a.stock_buffer)
-             FROM sku_mappings m JOIN channel_accounts a USING (account)
-            WHERE m.sku = $1 AND a.enabled
+           SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::int[])
            ON CONFLICT (account, channel_sku) DO UPDATE
               SET quantity = excluded.quantity, version = stock_pushes.version + 1, changed_at = now(),
                   next_try_at = least(stock_pushes.next_try_at, now())""",
-        sku,
-        available_total,
+        [lv[0] for lv in levels],
+        [lv[1] for lv in levels],
+        [lv[2] for lv in levels],
+        [lv[3] for lv in levels],
     )
     return int(result.split()[-1])
 

@@ -282,6 +282,36 @@ async def test_a_stock_change_reaches_each_store_less_its_buffer(stack: Stack) -
     assert (row["quantity"], row["confirmed_quantity"], row["owed"]) == (12, 12, False)
 
 
+async def test_a_store_with_a_share_shows_its_share_and_below_the_low_stock_mark_only_the_preferred_one_sells(
+    stack: Stack,
+) -> None:
+    sku = unique("TEA")
+    website, _ = await open_store("woocommerce", skus={"ASSAM-WOO": sku})  # preferred: no rules
+    shared, _ = await open_store("shopify", skus={"ASSAM": sku}, stock_share_pct=50)
+    marketplace, _ = await open_store("shopify", skus={"ASSAM": sku}, low_stock_hide_below=8)
+    await seed_stock(sku, {"GGN1": 6})
+
+    for platform, account, channel_sku, shown in (
+        ("woocommerce", website, "ASSAM-WOO", 6),
+        ("shopify", shared, "ASSAM", 3),  # half of 6
+        ("shopify", marketplace, "ASSAM", 0),  # 6 is below its low-stock mark of 8
+    ):
+        await wait_until(
+            lambda: store_shows(platform, account, channel_sku, shown),  # noqa: B023 (awaited at once)
+            what=f"{account} to show {shown}",
+            timeout=60,
+        )
+
+    # The seller lowers the mark: the store's number follows at once, without waiting for a sale.
+    async with httpx.AsyncClient(timeout=10) as http:
+        await stores.open_store(
+            http, "shopify", marketplace, secret=SECRET, skus={"ASSAM": sku}, low_stock_hide_below=5
+        )
+    await wait_until(
+        lambda: store_shows("shopify", marketplace, "ASSAM", 6), what="6 once the mark is 5", timeout=60
+    )
+
+
 def shopify_delivery(
     account: str, products: dict[str, Any], *, store_order_id: int, topic: str = "orders/create"
 ) -> tuple[bytes, dict[str, str]]:

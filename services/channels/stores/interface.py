@@ -25,6 +25,8 @@ class Account:
     api_secret: str = field(default="", repr=False)
     location_id: str | None = None
     stock_buffer: int = 0
+    stock_share_pct: int | None = None
+    low_stock_hide_below: int = 0
 
 
 @dataclass(frozen=True, slots=True)
