@@ -17,7 +17,8 @@ from typing import Any
 import httpx
 import pytest
 
-from deploy.local import stores
+from deploy.local import demo_data, stores
+from deploy.local.demo import STORE_OF_CHANNEL, Demo
 from deploy.local.ports import dev_headers
 from deploy.local.stack import Stack
 from sandbox import shopify as sandbox_shopify
@@ -416,3 +417,35 @@ async def test_an_order_cancelled_in_dabba_is_cancelled_on_its_store_and_the_ech
     assert row["cancel_outcome"] == "cancelled in Dabba first", "the store's echo is not sent back to orders"
     assert row["cancel_next_try_at"] is None
     assert len(tap.find("orders.cancelled.v1", body_has(order_id=order_id))) == 1
+
+
+async def test_make_runs_shopify_and_website_orders_arrive_through_the_demo_stores(
+    stack: Stack, tap: Tap
+) -> None:
+    demo = Demo()
+    await demo.open_stores()
+    assert demo.stores == {"demo-shopify": "shopify", "demo-woo": "woocommerce"}
+    rng = random.Random(7)
+    orders = {c: demo_data.make_order(0, rng) for c in ("shopify", "website")}
+    for channel, order in orders.items():
+        order["channel"] = channel
+        sku = order["lines"][0]["sku"]
+        await seed_stock(sku, {"GGN1": 50})
+    async with httpx.AsyncClient(timeout=20) as http:
+        sent = {c: await demo.place_on_store(http, STORE_OF_CHANNEL[c], o) for c, o in orders.items()}
+
+    for channel, order in sent.items():
+        assert order["channel_order_id"].startswith(f"{STORE_OF_CHANNEL[channel]}-")
+        [record] = await tap.wait_for(
+            "channel.orders.v1", body_has(channel_order_id=order["channel_order_id"]), timeout=60
+        )
+        published = json.loads(record.value)
+        platform = "shopify" if channel == "shopify" else "woocommerce"
+        assert published["channel"] == order["channel"] == platform
+        assert [(line["sku"], line["quantity"]) for line in published["lines"]] == [
+            (line["sku"], line["quantity"]) for line in orders[channel]["lines"]
+        ]
+        assert published["shipping_address"]["pincode"] == orders[channel]["shipping_address"]["pincode"]
+        assert published["customer"]["phone"] == orders[channel]["customer"]["phone"]
+        coid = order["channel_order_id"]
+        await tap.wait_for("orders.placed.v1", body_has(channel_order_id=coid), timeout=60)
