@@ -339,10 +339,12 @@ async def cancellation_failed(conn: Conn, account: str, store_order_id: str, *, 
 
 async def owe_store_cancellation(conn: Conn, order_id: str, reason: str) -> bool:
     """Dabba cancelled one of our stores' orders: the store is owed it, unless the store started it.
-    False when the order is not from a store, or the store cancelled it first."""
+    The first cancellation's reason is kept (a second orders.cancelled of the same order changes
+    nothing). False when the order is not from a store, or the store cancelled it first."""
     result = await conn.execute(
         """UPDATE channel_orders
-              SET dabba_cancelled_at = coalesce(dabba_cancelled_at, now()), dabba_cancel_reason = $2,
+              SET dabba_cancelled_at = coalesce(dabba_cancelled_at, now()),
+                  dabba_cancel_reason = coalesce(dabba_cancel_reason, $2),
                   store_cancel_next_try_at = coalesce(store_cancel_next_try_at, now()), updated_at = now()
             WHERE order_id = $1 AND account <> 'csv' AND cancelled_on_store_at IS NULL
               AND store_cancel_outcome IS NULL""",

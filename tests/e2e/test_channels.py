@@ -300,7 +300,7 @@ async def test_a_store_with_a_share_shows_its_share_and_below_the_low_stock_mark
         await wait_until(
             lambda: store_shows(platform, account, channel_sku, shown),  # noqa: B023 (awaited at once)
             what=f"{account} to show {shown}",
-            timeout=60,
+            timeout=120,
         )
 
     # The seller lowers the mark: the store's number follows at once, without waiting for a sale.
@@ -309,7 +309,7 @@ async def test_a_store_with_a_share_shows_its_share_and_below_the_low_stock_mark
             http, "shopify", marketplace, secret=SECRET, skus={"ASSAM": sku}, low_stock_hide_below=5
         )
     await wait_until(
-        lambda: store_shows("shopify", marketplace, "ASSAM", 6), what="6 once the mark is 5", timeout=60
+        lambda: store_shows("shopify", marketplace, "ASSAM", 6), what="6 once the mark is 5", timeout=120
     )
 
 
@@ -385,7 +385,7 @@ async def test_an_order_cancelled_in_dabba_is_cancelled_on_its_store_and_the_ech
     account, _ = await open_store(platform, skus={channel_sku: sku})
     placed = await buy(platform, account, channel_sku)
     coid = f"{account}-{placed['id']}"
-    [event] = await tap.wait_for("orders.placed.v1", body_has(channel_order_id=coid), timeout=60)
+    [event] = await tap.wait_for("orders.placed.v1", body_has(channel_order_id=coid), timeout=120)
     order_id = json.loads(event.value)["order_id"]
 
     async with httpx.AsyncClient(timeout=10, headers=dev_headers("ops")) as http:
@@ -402,7 +402,7 @@ async def test_an_order_cancelled_in_dabba_is_cancelled_on_its_store_and_the_ech
         cancelled = order.get("cancelled_at") if platform == "shopify" else order["status"] == "cancelled"
         return order if cancelled else None
 
-    order = await wait_until(store_order, what=f"the {platform} order cancelled", timeout=60)
+    order = await wait_until(store_order, what=f"the {platform} order cancelled", timeout=120)
     if platform == "shopify":
         assert order["cancel_reason"] == "staff"
     else:
@@ -412,7 +412,7 @@ async def test_an_order_cancelled_in_dabba_is_cancelled_on_its_store_and_the_ech
         row = await channel_order(account, str(placed["id"]))
         return row if row and row["cancelled_on_store_at"] and row["store_cancel_outcome"] else None
 
-    row = await wait_until(echo_recognised, what="the store's cancellation webhook taken in", timeout=60)
+    row = await wait_until(echo_recognised, what="the store's cancellation webhook taken in", timeout=120)
     assert row["store_cancel_outcome"] == "cancelled on the store"
     assert row["cancel_outcome"] == "cancelled in Dabba first", "the store's echo is not sent back to orders"
     assert row["cancel_next_try_at"] is None
