@@ -317,6 +317,23 @@ def _batch(store: Site, body: dict[str, Any]) -> dict[str, Any]:
     return {"create": [], "update": updated, "delete": []}
 
 
+@router.get("/products", dependencies=_API)
+async def list_products(site: str, state: Woo, include: str = "", per_page: int = 10) -> list[dict[str, Any]]:
+    """The products named in ``include`` (comma-separated ids), at most ``per_page`` of them."""
+    wanted = {int(i) for i in include.split(",") if i.strip()}
+    found = [x for x in state.site(site).listings.values() if not wanted or x.product_id in wanted]
+    return [
+        {
+            "id": x.product_id,
+            "sku": x.sku,
+            "manage_stock": True,
+            "stock_quantity": x.available,
+            "stock_status": "instock" if x.available else "outofstock",
+        }
+        for x in found[: min(per_page, 100)]
+    ]
+
+
 @router.post("/products/batch", dependencies=_API)
 async def products_batch(site: str, request: Request, state: Woo) -> dict[str, Any]:
     body = await request.json()

@@ -16,7 +16,7 @@ from chassis.http import created, follow, upload
 from chassis.refusal import Refusal
 from chassis.settings import DEVELOPMENT_VALUE
 from contracts import Channel
-from services.channels import domain, intake, levels, poll, store
+from services.channels import domain, intake, levels, poll, store, sync
 from services.channels.settings import ChannelsSettings
 from services.channels.stores.interface import Account, StoreAdapter
 
@@ -177,6 +177,16 @@ def _order(row: asyncpg.Record) -> dict[str, Any]:
 
 
 @router.get(
+    "/accounts/{account}/stock/drift",
+    summary="The last full push of a store (nightly) and the listings whose number had drifted",
+    dependencies=[require(*STAFF)],
+)
+async def get_drift(request: Request, account: str) -> dict[str, Any]:
+    last, rows = await store.drift_report(request.app.state.service.pool, account)
+    return {"last_full_push": None if last is None else dict(last), "drift": [dict(r) for r in rows]}
+
+
+@router.get(
     "/channel-orders",
     summary="Orders the stores sent, newest first; status unmapped names the SKU to map",
     dependencies=[require(*STAFF)],
@@ -236,8 +246,28 @@ async def import_csv(request: Request) -> dict[str, Any]:
 
 
 def poll_router(adapters: dict[str, StoreAdapter]) -> APIRouter:
-    """POST /accounts/{account}/poll: the reconciliation poll of one store, now (it also runs on its own)."""
+    """POST /accounts/{account}/poll: the reconciliation poll of one store, now (it also runs on its own);
+    POST /accounts/{account}/stock/full-push: the nightly full push of one store, now."""
     routes = APIRouter(tags=["channels"])
+
+    @routes.post(
+        "/accounts/{account}/stock/full-push",
+        summary="Read every listing's number on the store, report drift, and push every listing again",
+        dependencies=[OPERATORS],
+    )
+    async def full_push_now(request: Request, account: str) -> dict[str, Any]:
+        result = await sync.full_push(request.app.state.service, adapters, account)
+        if result is None:
+            raise Refusal("account", f"no enabled channel account {account!r}", status=404)
+        return {
+            "account": account,
+            "listings": result.listings,
+            "error": result.error,
+            "drift": [
+                {"channel_sku": c, "sku": sku, "store_quantity": shown, "dabba_quantity": ours}
+                for c, sku, shown, ours in result.drift
+            ],
+        }
 
     @routes.post(
         "/accounts/{account}/poll",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+from datetime import UTC, datetime
 from pathlib import Path
 
 from chassis.logging import get_logger
@@ -60,6 +61,10 @@ def build(settings: ChannelsSettings | None = None) -> Service:
     @service.every(settings.push_every_s * 4, name="store_cancellations")
     async def store_cancellations(svc: Service) -> None:
         await sync.push_store_cancellations(svc, settings, adapters)
+
+    @service.every(300, name="nightly_full_push")
+    async def nightly_full_push(svc: Service) -> None:
+        await sync.nightly_full_push(svc, settings, adapters, now=datetime.now(UTC))
 
     @service.every(settings.poll_every_s, name="reconciliation_poll")
     async def reconciliation_poll(svc: Service) -> None:

@@ -9,7 +9,7 @@ import csv
 import io
 from collections.abc import Mapping
 from dataclasses import dataclass, fields
-from datetime import datetime
+from datetime import datetime, timedelta, tzinfo
 from typing import Any
 
 from pydantic import ValidationError
@@ -143,6 +143,14 @@ def stock_to_show(
     if share_pct is not None:
         shown = min(shown, max(0, available_total) * share_pct // 100)
     return shown
+
+
+def last_full_push_due(now: datetime, *, at_hour: int, tz: tzinfo) -> datetime:
+    """When the latest nightly full push was due: today's ``at_hour`` in the seller's time zone, or
+    yesterday's when that hour has not come yet today. An account pushed before it is due now."""
+    local = now.astimezone(tz)
+    due = local.replace(hour=at_hour, minute=0, second=0, microsecond=0)
+    return due if due <= local else due - timedelta(days=1)
 
 
 def next_try_in(attempts: int, *, retry_after_s: float | None, max_s: float) -> float:

@@ -35,6 +35,15 @@ class ChannelsSettings(ServiceSettings):
         default=500, description="Most webhooks taken in (mapped and published) in one transaction."
     )
     push_every_s: float = Field(default=0.25, description="How often owed stock levels and tracking go out.")
+    full_push_hour: int = Field(
+        default=3,
+        ge=0,
+        le=23,
+        description="Hour (seller's time zone) when every listing is pushed again and drift reported.",
+    )
+    seller_time_zone: str = Field(
+        default="Asia/Kolkata", description="The seller's time zone, for the nightly push."
+    )
     push_retry_max_s: float = Field(default=300.0, description="Longest wait between two tries of a push.")
     poll_every_s: float = Field(
         default=60.0, description="How often each store is asked for orders changed since the last poll."

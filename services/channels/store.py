@@ -494,8 +494,8 @@ async def listings_with_rules(
     """Every listing of a SKU (or of an account) on an enabled store, with the store's stock rules and
     the SKU's latest number (None when inventory has not told us one yet)."""
     return await conn.fetch(
-        """SELECT m.account, m.channel_sku, m.sku, a.stock_buffer, a.stock_share_pct, a.low_stock_hide_below,
-                  s.available_total
+        """SELECT m.account, m.channel_sku, m.sku, m.product_id, m.variant_id, m.inventory_item_id,
+                  a.stock_buffer, a.stock_share_pct, a.low_stock_hide_below, s.available_total
              FROM sku_mappings m JOIN channel_accounts a USING (account)
              LEFT JOIN sku_stock s ON s.sku = m.sku
             WHERE a.enabled AND ($1::text IS NULL OR m.sku = $1) AND ($2::text IS NULL OR m.account = $2)""",
@@ -580,6 +580,63 @@ def listing_of(row: asyncpg.Record) -> Listing:
         variant_id=row["variant_id"],
         inventory_item_id=row["inventory_item_id"],
     )
+
+
+# --- full push and drift -------------------------------------------------------------------------
+
+
+async def full_pushes(conn: Conn) -> dict[str, Any]:
+    """When each enabled account last had a full push (a new account: when it was created, so its
+    first full push is the next night's)."""
+    rows = await conn.fetch(
+        """SELECT a.account, coalesce(f.pushed_at, a.created_at) AS pushed_at FROM channel_accounts a
+             LEFT JOIN full_pushes f USING (account) WHERE a.enabled ORDER BY a.account"""
+    )
+    return {r["account"]: r["pushed_at"] for r in rows}
+
+
+async def record_full_push(
+    conn: Conn,
+    account: str,
+    *,
+    listings: int,
+    drift: Sequence[tuple[str, str, int | None, int]],
+    error: str | None,
+) -> None:
+    """A full push's outcome, and its drift: (channel_sku, sku, what the store showed, ours)."""
+    await conn.execute(
+        """INSERT INTO full_pushes (account, pushed_at, listings, drifted, error)
+           VALUES ($1, now(), $2, $3, $4)
+           ON CONFLICT (account) DO UPDATE
+              SET pushed_at = now(), listings = $2, drifted = $3, error = $4""",
+        account,
+        listings,
+        len(drift),
+        error,
+    )
+    await conn.executemany(
+        """INSERT INTO stock_drift (account, channel_sku, sku, store_quantity, dabba_quantity)
+           VALUES ($1, $2, $3, $4, $5)""",
+        [(account, *d) for d in drift],
+    )
+
+
+async def drift_report(
+    pool: asyncpg.Pool, account: str
+) -> tuple[asyncpg.Record | None, list[asyncpg.Record]]:
+    """An account's last full push and the drift it found."""
+    last = await pool.fetchrow(
+        "SELECT pushed_at, listings, drifted, error FROM full_pushes WHERE account = $1", account
+    )
+    if last is None:
+        return None, []
+    rows = await pool.fetch(
+        """SELECT channel_sku, sku, store_quantity, dabba_quantity, found_at FROM stock_drift
+            WHERE account = $1 AND found_at >= $2 ORDER BY channel_sku""",
+        account,
+        last["pushed_at"],
+    )
+    return last, rows
 
 
 # --- tracking owed to the stores -----------------------------------------------------------------

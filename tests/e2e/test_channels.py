@@ -449,3 +449,40 @@ async def test_make_runs_shopify_and_website_orders_arrive_through_the_demo_stor
         assert published["customer"]["phone"] == orders[channel]["customer"]["phone"]
         coid = order["channel_order_id"]
         await tap.wait_for("orders.placed.v1", body_has(channel_order_id=coid), timeout=60)
+
+
+async def test_the_full_push_reports_a_number_changed_on_the_store_and_puts_ours_back(stack: Stack) -> None:
+    sku = unique("TEA")
+    shop, _ = await open_store("shopify", skus={"ASSAM": sku})
+    woo, _ = await open_store("woocommerce", skus={"ASSAM-WOO": sku}, buffer=1)
+    await seed_stock(sku, {"GGN1": 6})
+    await wait_until(lambda: store_shows("shopify", shop, "ASSAM", 6), what="Shopify to show 6", timeout=120)
+    await wait_until(
+        lambda: store_shows("woocommerce", woo, "ASSAM-WOO", 5), what="Woo to show 5", timeout=120
+    )
+
+    async with httpx.AsyncClient(timeout=20) as http:  # someone types 99 into the Shopify admin
+        r = await http.put(
+            url("sandbox", f"/_sandbox/shopify/{shop}"),
+            json={
+                "webhook_url": url("channels", f"/webhooks/shopify/{shop}"),
+                "webhook_secret": SECRET,
+                "products": [{"sku": "ASSAM", "price_paise": 34900, "available": 99}],
+            },
+        )
+        r.raise_for_status()
+        assert await store_shows("shopify", shop, "ASSAM", 99)
+
+        ops = dev_headers("ops")
+        drifted = (await http.post(url("channels", f"/accounts/{shop}/stock/full-push"), headers=ops)).json()
+        steady = (await http.post(url("channels", f"/accounts/{woo}/stock/full-push"), headers=ops)).json()
+        report = (await http.get(url("channels", f"/accounts/{shop}/stock/drift"), headers=ops)).json()
+
+    assert (drifted["listings"], drifted["error"]) == (1, None)
+    assert drifted["drift"] == [
+        {"channel_sku": "ASSAM", "sku": sku, "store_quantity": 99, "dabba_quantity": 6}
+    ]
+    assert (steady["listings"], steady["drift"]) == (1, [])
+    assert report["last_full_push"]["drifted"] == 1
+    assert [(d["store_quantity"], d["dabba_quantity"]) for d in report["drift"]] == [(99, 6)]
+    await wait_until(lambda: store_shows("shopify", shop, "ASSAM", 6), what="Shopify back at 6", timeout=120)

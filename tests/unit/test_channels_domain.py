@@ -9,6 +9,7 @@ import hmac
 import json
 from datetime import UTC, datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -335,3 +336,16 @@ def test_the_store_gets_the_couriers_own_link_else_its_public_tracking_page() ->
     )
     assert domain.tracking_url("Delhivery", "DL123", None) == "https://www.delhivery.com/track/package/DL123"
     assert domain.tracking_url("pigeon-post", "P1", None) is None
+
+
+def test_the_nightly_full_push_is_due_from_the_last_3_am_in_the_sellers_time_zone() -> None:
+    ist = ZoneInfo("Asia/Kolkata")
+    before_3 = datetime(2026, 12, 6, 2, 59, tzinfo=ist)
+    after_3 = datetime(2026, 12, 6, 3, 0, tzinfo=ist)
+
+    assert domain.last_full_push_due(before_3, at_hour=3, tz=ist) == datetime(2026, 12, 5, 3, 0, tzinfo=ist)
+    assert domain.last_full_push_due(after_3, at_hour=3, tz=ist) == after_3
+    # 21:45 UTC is 03:15 the next morning in India: that night's push is due.
+    utc_evening = datetime(2026, 12, 5, 21, 45, tzinfo=UTC)
+    that_night = datetime(2026, 12, 6, 3, 0, tzinfo=ist)
+    assert domain.last_full_push_due(utc_evening, at_hour=3, tz=ist) == that_night

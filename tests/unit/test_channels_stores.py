@@ -215,3 +215,27 @@ async def test_woocommerce_cancels_an_order_dabba_cancelled_with_a_private_note(
     assert [(n["note"], n["customer_note"]) for n in order["notes"]] == [
         ("Cancelled in Dabba (operator): buyer phoned", False)
     ]
+
+
+@pytest.mark.parametrize("platform", ["shopify", "woocommerce"])
+async def test_a_store_reads_back_what_each_listing_shows_and_leaves_out_what_it_does_not_know(
+    sandbox: tuple[FastAPI, httpx.AsyncClient], platform: str
+) -> None:
+    _, client = sandbox
+    account = SHOP if platform == "shopify" else WOO
+    products = await stocked(client, platform, account.account, TEA=40, MUG=3)
+    store = ShopifyStore(client, api_version="2026-04") if platform == "shopify" else WooCommerceStore(client)
+    listings = [
+        Listing(
+            channel_sku=sku,
+            product_id=str(p["product_id"]),
+            variant_id=str(p["variant_id"]),
+            inventory_item_id=str(p["inventory_item_id"]),
+        )
+        for sku, p in products.items()
+    ]
+    unknown = Listing(
+        channel_sku="GONE", product_id="999999", variant_id="999999", inventory_item_id="999999"
+    )
+
+    assert await store.read_stock(account, [*listings, unknown]) == {"TEA": 40, "MUG": 3}

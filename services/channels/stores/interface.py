@@ -151,6 +151,11 @@ class StoreAdapter(Protocol):
         read back, by channel SKU. Raises StoreError (retryable on 429/5xx, honouring Retry-After)."""
         ...
 
+    async def read_stock(self, account: Account, listings: list[Listing]) -> dict[str, int]:
+        """What the store shows now for these listings (at most max_stock_batch), by channel SKU; a
+        listing the store does not know is left out. Raises StoreError."""
+        ...
+
     async def orders_changed_since(self, account: Account, since: datetime) -> list[PolledOrder]:
         """Every order the store changed after ``since``, oldest change first (all pages), for the
         reconciliation poll that catches a webhook the store never delivered. Raises StoreError."""

@@ -25,6 +25,7 @@ from services.channels.stores.common import call, full_name, read_payload, state
 from services.channels.stores.interface import (
     Account,
     Delivery,
+    Listing,
     PolledOrder,
     StockLevel,
     StoreError,
@@ -371,6 +372,17 @@ class ShopifyStore:
                 by_item[item].listing.channel_sku: qty for item, qty in confirmed.items() if item in by_item
             }
         raise StoreError("set inventory quantities: the store's numbers kept changing under us")
+
+    async def read_stock(self, account: Account, listings: list[Listing]) -> dict[str, int]:
+        known = [x for x in listings if x.inventory_item_id]
+        if not known or not account.location_id:
+            return {}
+        shown = await self._available(account, [StockLevel(listing=x, quantity=0) for x in known])
+        return {
+            x.channel_sku: shown[item]
+            for x in known
+            if (item := gid("InventoryItem", str(x.inventory_item_id))) in shown
+        }
 
     async def orders_changed_since(self, account: Account, since: datetime) -> list[PolledOrder]:
         stamp = since.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
