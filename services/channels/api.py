@@ -143,6 +143,14 @@ async def put_mappings(
     request: Request, account: str, body: Annotated[list[MappingIn], Body(min_length=1, max_length=5000)]
 ) -> dict[str, Any]:
     service = request.app.state.service
+    seen: dict[tuple[str, str], int] = {}
+    twice = []  # the same listing or variant twice in one request cannot both be right
+    for i, m in enumerate(body):
+        for name, value in (("channel_sku", m.channel_sku), ("variant_id", m.variant_id)):
+            if value is not None and seen.setdefault((name, value), i) != i:
+                twice.append((f"{i}.{name}", f"{value!r} is already on row {seen[(name, value)]}"))
+    if twice:
+        raise Refusal.of(twice)
     async with service.pool.acquire() as conn, conn.transaction():
         found = await store.get_account(conn, account)
         if found is None:

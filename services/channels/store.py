@@ -68,7 +68,14 @@ async def list_accounts(pool: asyncpg.Pool) -> list[asyncpg.Record]:
 
 
 async def upsert_mappings(conn: Conn, account: str, rows: list[dict[str, Any]]) -> None:
-    """Map these listings of an account to Dabba SKUs (a listing mapped again is re-pointed)."""
+    """Map these listings of an account to Dabba SKUs (a listing mapped again is re-pointed). A
+    variant another channel SKU of the account held now belongs to the listing mapped here: the
+    store says so (a product re-created, a sandbox store set up again), so the old mapping loses it."""
+    await conn.execute(
+        "UPDATE sku_mappings SET variant_id = NULL WHERE account = $1 AND variant_id = ANY($2::text[])",
+        account,
+        [r["variant_id"] for r in rows if r.get("variant_id")],
+    )
     await conn.executemany(
         """INSERT INTO sku_mappings (account, channel_sku, sku, product_id, variant_id, inventory_item_id)
            VALUES ($1, $2, $3, $4, $5, $6)

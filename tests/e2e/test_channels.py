@@ -486,3 +486,28 @@ async def test_the_full_push_reports_a_number_changed_on_the_store_and_puts_ours
     assert report["last_full_push"]["drifted"] == 1
     assert [(d["store_quantity"], d["dabba_quantity"]) for d in report["drift"]] == [(99, 6)]
     await wait_until(lambda: store_shows("shopify", shop, "ASSAM", 6), what="Shopify back at 6", timeout=120)
+
+
+async def test_a_store_whose_variants_were_renumbered_is_mapped_again_and_a_doubled_row_is_refused(
+    stack: Stack,
+) -> None:
+    account, products = await open_store("shopify", skus={"ASSAM": unique("TEA"), "DARJ": unique("TEA")})
+    assam, darj = products["ASSAM"], products["DARJ"]
+    mappings = url("channels", f"/accounts/{account}/mappings")
+    async with httpx.AsyncClient(timeout=20, headers=dev_headers("ops")) as http:
+        # The products were re-created on the store: each listing now has the other's variant id.
+        swapped = [
+            {"channel_sku": "ASSAM", "sku": "TEA-A", "variant_id": str(darj["variant_id"])},
+            {"channel_sku": "DARJ", "sku": "TEA-D", "variant_id": str(assam["variant_id"])},
+        ]
+        r = await http.put(mappings, json=swapped)
+        assert r.status_code == 200, r.text
+        now = {m["channel_sku"]: m["variant_id"] for m in (await http.get(mappings)).json()["items"]}
+        assert now == {"ASSAM": str(darj["variant_id"]), "DARJ": str(assam["variant_id"])}
+
+        doubled = [{**swapped[0]}, {**swapped[1], "variant_id": swapped[0]["variant_id"]}]
+        r = await http.put(mappings, json=doubled)
+    assert r.status_code == 422
+    assert r.json()["problems"] == [
+        {"field": "1.variant_id", "problem": f"{swapped[0]['variant_id']!r} is already on row 0"}
+    ]
