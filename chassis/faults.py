@@ -23,6 +23,7 @@ POINTS = (
     "outbox.after_publish",
     "notifications.after_send",  # the provider accepted a message, nothing is recorded yet
     "returns.after_refund_call",  # Razorpay refunded (or paid out), the answer is not recorded yet
+    "channels.intake.before_commit",  # store orders and their events written, not yet committed
 )
 
 

@@ -83,6 +83,13 @@ async def emit(conn: Conn, event: Event, *, source: str) -> str:
     return event_id
 
 
+async def emit_many(conn: Conn, events: Sequence[Event], *, source: str) -> list[str]:
+    """Write events to the outbox in one statement inside the caller's transaction, in this order."""
+    made = [outbox_row(event, source=source) for event in events]
+    await write_rows(conn, [row for _, row in made])
+    return [event_id for event_id, _ in made]
+
+
 _FETCH = """
 SELECT id, topic, key, headers, payload, created_at
   FROM outbox

@@ -30,7 +30,7 @@ from chassis.consumer import BeforeCommit, Consumer, Handler, InvalidHandler, Re
 from chassis.http import create_http_app
 from chassis.kafka import ensure_topics, make_broker, publish_raw, send_to_dlq
 from chassis.logging import configure_logging, get_logger
-from chassis.outbox import OutboxRelay, emit
+from chassis.outbox import OutboxRelay, emit, emit_many
 from chassis.settings import EXIT_UNSAFE_SETTINGS, ServiceSettings, UnsafeSettings
 from chassis.telemetry import configure_tracing
 from contracts._base import Event
@@ -151,6 +151,10 @@ class Service:
     async def emit(self, conn: db.Conn, event: Event) -> str:
         """Write an event to the outbox within the caller's transaction."""
         return await emit(conn, event, source=self.name)
+
+    async def emit_many(self, conn: db.Conn, events: Sequence[Event]) -> list[str]:
+        """Write events to the outbox in one statement within the caller's transaction, in order."""
+        return await emit_many(conn, events, source=self.name)
 
     async def start(self) -> None:
         """Open the database (migrating it), start the consumer, the relay and the start hooks."""

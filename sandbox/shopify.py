@@ -22,7 +22,16 @@ from fastapi import APIRouter, Depends, Header, HTTPException, Request
 from sandbox.control import fault_gate
 from sandbox.errors import ProviderError
 from sandbox.state import Provider
-from sandbox.store_webhooks import Listing, PlaceOrder, SentWebhook, StoreSetup, deliver, rupees, sign
+from sandbox.store_webhooks import (
+    Listing,
+    PlaceOrder,
+    SentWebhook,
+    StoreSetup,
+    deliver,
+    later,
+    rupees,
+    sign,
+)
 
 BUCKET_SIZE = 1000.0
 RESTORE_PER_S = 50.0
@@ -132,6 +141,7 @@ async def inspect(shop: str, state: Shopify) -> dict[str, Any]:
             str(oid): {
                 "name": o["name"],
                 "cancelled_at": o["cancelled_at"],
+                "cancel_reason": o.get("cancel_reason"),
                 "fulfillment_status": o["fulfillment_status"],
             }
             for oid, o in store.orders.items()
@@ -470,6 +480,33 @@ def _fulfillment_orders(store: Shop, variables: dict[str, Any]) -> dict[str, Any
     return {"order": {"fulfillmentOrders": {"nodes": nodes}}}
 
 
+REASONS = frozenset({"CUSTOMER", "DECLINED", "FRAUD", "INVENTORY", "OTHER", "STAFF"})
+
+
+def _cancel(state: ShopifyState, store: Shop, variables: dict[str, Any]) -> dict[str, Any]:
+    """orderCancel: a job that cancels the order, then orders/cancelled goes to the webhook URL."""
+    order = store.orders.get(_id(variables["orderId"], "Order"))
+    if variables["reason"] not in REASONS or not isinstance(variables["restock"], bool):
+        raise ValueError("reason must be an OrderCancelReason and restock a Boolean")
+    if "originalPaymentMethodsRefund" not in variables["refundMethod"]:
+        raise ValueError("refundMethod needs originalPaymentMethodsRefund")
+    errors = []
+    if order is None:
+        errors.append({"code": "NOT_FOUND", "field": ["orderId"], "message": "Order does not exist"})
+    elif order.get("cancelled_at"):
+        already = "Order has already been cancelled"
+        errors.append({"code": "INVALID", "field": ["orderId"], "message": already})
+    if errors:
+        return {"orderCancel": {"job": None, "orderCancelUserErrors": errors}}
+    assert order is not None
+    order["cancelled_at"] = order["updated_at"] = datetime.now(UTC).isoformat(timespec="seconds")
+    order["cancel_reason"] = str(variables["reason"]).lower()
+    order["note"] = variables.get("staffNote")
+    later(send(state, store, "orders/cancelled", order))
+    job = {"id": f"gid://shopify/Job/{uuid.uuid4()}", "done": False}
+    return {"orderCancel": {"job": job, "orderCancelUserErrors": []}}
+
+
 def _fulfil(state: ShopifyState, store: Shop, variables: dict[str, Any]) -> dict[str, Any]:
     data = variables["fulfillment"]
     wanted = {_id(x["fulfillmentOrderId"], "FulfillmentOrder") for x in data["lineItemsByFulfillmentOrder"]}
@@ -525,6 +562,8 @@ async def graphql(
     try:
         if "inventorySetQuantities" in query:
             data = _set_quantities(store, query, variables)
+        elif "orderCancel" in query:
+            data = _cancel(state, store, variables)
         elif "fulfillmentCreate" in query:
             data = _fulfil(state, store, variables)
         elif "fulfillmentOrders" in query:

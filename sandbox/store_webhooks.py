@@ -1,9 +1,11 @@
 """What the sandbox's Shopify and WooCommerce stores share: a catalogue entry, the Indian order a
 test or the demo asks for, and webhook delivery (sent, sent twice, or dropped on request)."""
 
+import asyncio
 import base64
 import hashlib
 import hmac
+from collections.abc import Coroutine
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -97,3 +99,14 @@ async def deliver(client: httpx.AsyncClient, url: str, hook: SentWebhook) -> Non
         hook.status_codes.append(response.status_code)
     except httpx.HTTPError:
         hook.status_codes.append(0)
+
+
+_sending: set[asyncio.Task[Any]] = set()
+
+
+def later(webhook: Coroutine[Any, Any, Any]) -> None:
+    """Send a webhook after the API call that caused it has answered, as the stores do (Shopify's
+    cancellation runs as a job; WooCommerce queues its webhooks)."""
+    task = asyncio.get_running_loop().create_task(webhook)
+    _sending.add(task)
+    task.add_done_callback(_sending.discard)

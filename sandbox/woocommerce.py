@@ -19,7 +19,16 @@ from fastapi import APIRouter, Depends, Header, HTTPException, Request
 from sandbox.control import fault_gate
 from sandbox.errors import ProviderError
 from sandbox.state import Provider
-from sandbox.store_webhooks import Listing, PlaceOrder, SentWebhook, StoreSetup, deliver, rupees, sign
+from sandbox.store_webhooks import (
+    Listing,
+    PlaceOrder,
+    SentWebhook,
+    StoreSetup,
+    deliver,
+    later,
+    rupees,
+    sign,
+)
 
 
 @dataclass
@@ -308,6 +317,23 @@ def _batch(store: Site, body: dict[str, Any]) -> dict[str, Any]:
     return {"create": [], "update": updated, "delete": []}
 
 
+@router.get("/products", dependencies=_API)
+async def list_products(site: str, state: Woo, include: str = "", per_page: int = 10) -> list[dict[str, Any]]:
+    """The products named in ``include`` (comma-separated ids), at most ``per_page`` of them."""
+    wanted = {int(i) for i in include.split(",") if i.strip()}
+    found = [x for x in state.site(site).listings.values() if not wanted or x.product_id in wanted]
+    return [
+        {
+            "id": x.product_id,
+            "sku": x.sku,
+            "manage_stock": True,
+            "stock_quantity": x.available,
+            "stock_status": "instock" if x.available else "outofstock",
+        }
+        for x in found[: min(per_page, 100)]
+    ]
+
+
 @router.post("/products/batch", dependencies=_API)
 async def products_batch(site: str, request: Request, state: Woo) -> dict[str, Any]:
     body = await request.json()
@@ -393,11 +419,19 @@ async def add_note(site: str, order_id: int, request: Request, state: Woo) -> di
     return note
 
 
+@router.get("/orders/{order_id}", dependencies=_API)
+async def get_order(site: str, order_id: int, state: Woo) -> dict[str, Any]:
+    return _order(state.site(site), order_id)
+
+
 @router.put("/orders/{order_id}", dependencies=_API)
 async def update_order(site: str, order_id: int, request: Request, state: Woo) -> dict[str, Any]:
-    order = _order(state.site(site), order_id)
+    """A status change through the API fires order.updated, as WooCommerce's webhooks do."""
+    store = state.site(site)
+    order = _order(store, order_id)
     body = await request.json()
-    if "status" in body:
+    if "status" in body and body["status"] != order["status"]:
         order["status"] = body["status"]
         order["date_modified"] = order["date_modified_gmt"] = _now()
+        later(send(state, store, "order.updated", order))
     return order

@@ -32,13 +32,20 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from chassis.db import with_database
 from chassis.settings import ServiceSettings
 from contracts import ChannelOrder, Envelope, new_event_id, topics, utcnow
-from deploy.local import demo_data
+from deploy.local import demo_data, stores
 from deploy.local.demo_desk import Desk, Lively
 from deploy.local.demo_progress import TRACKED, Progress
-from deploy.local.ports import export_defaults
+from deploy.local.ports import dev_headers, export_defaults
 from deploy.local.stack import PORTS, ROOT, SERVICES, Stack
+from sandbox.store_webhooks import Buyer, LineIn, PlaceOrder
+from services.channels.app import DEMO_ACCOUNTS
+from services.channels.stores.common import STATES
 
 PY = sys.executable
+# Orders of these channels are placed on the sandbox's stores, which send them to channels as signed
+# webhooks (the rest are published as a seller's own adapter would): the website is the WooCommerce site.
+STORE_OF_CHANNEL = {"shopify": "demo-shopify", "website": "demo-woo"}
+STATE_CODES = {name: code for code, name in STATES.items()}
 RESTOCK_EVERY_S = 30
 DRAIN_IDLE_S = 30
 
@@ -146,6 +153,8 @@ class Demo:
         self.stop = asyncio.Event()
         self.t0 = time.monotonic()
         self.streamed_for: float | None = None
+        self.stores: dict[str, str] = {}
+        """Demo store account → platform, once each is open (sandbox store set up, catalogue mapped)."""
 
     def start_stack(self) -> None:
         """Start every process that has code, report each, and keep going without the broken."""
@@ -171,6 +180,77 @@ class Demo:
 
     def up(self, name: str) -> bool:
         return self.stack.running_pid(name) is not None
+
+    async def open_stores(self) -> None:
+        """The sandbox's Shopify store and WooCommerce site sell the catalogue and send their orders
+        to channels, which keeps their stock numbers following ours (opened before the seed, so
+        the seeded stock is pushed to them too)."""
+        if not (self.up("channels") and self.up("sandbox")):
+            say("stores: channels or the sandbox is not running; every demo order goes straight to Kafka")
+            return
+        catalogue = {s.sku: s.sku for s in demo_data.CATALOGUE}
+        async with httpx.AsyncClient(timeout=30) as http:
+            for account, platform, secret in DEMO_ACCOUNTS:
+                try:
+                    await stores.open_store(
+                        http, platform, account, secret=secret, skus=catalogue, prices=demo_data.PRICES
+                    )
+                except httpx.HTTPError as exc:
+                    say(f"stores: {account} could not be opened ({exc!r}); its orders go straight to Kafka")
+                    continue
+                self.stores[account] = platform
+        if self.stores:
+            names = ", ".join(f"{a} ({p})" for a, p in self.stores.items())
+            say(f"stores: {names} sell the catalogue; their orders arrive as signed webhooks")
+
+    async def place_on_store(
+        self, http: httpx.AsyncClient, account: str, order: dict[str, Any]
+    ) -> dict[str, Any]:
+        """A buyer checks out on a demo store; the order as channels will publish it (its id)."""
+        platform = self.stores[account]
+        customer, address = order["customer"], order["shipping_address"]
+        buyer = Buyer(
+            name=customer["name"],
+            phone=customer["phone"],
+            email=customer.get("email"),
+            line1=address["line1"],
+            line2=address.get("line2"),
+            city=address["city"],
+            state=address["state"],
+            state_code=STATE_CODES.get(address["state"], address["state"]),
+            pincode=address["pincode"],
+        )
+        checkout = PlaceOrder(
+            buyer=buyer,
+            lines=[LineIn(sku=line["sku"], quantity=line["quantity"]) for line in order["lines"]],
+            cod=order["payment"]["method"] == "cod",
+            shipping_paise=order["shipping_fee_paise"],
+        )
+        r = await http.post(
+            f"http://127.0.0.1:{PORTS['sandbox']}/_sandbox/{platform}/{account}/orders",
+            json=checkout.model_dump(mode="json"),
+        )
+        r.raise_for_status()
+        return {**order, "channel": platform, "channel_order_id": f"{account}-{r.json()['id']}"}
+
+    async def show_store_stock(self) -> None:
+        """Now and then, one SKU's number in Dabba and on each store: the stores follow ours."""
+        sku = demo_data.CATALOGUE[0].sku
+        inventory = f"http://127.0.0.1:{PORTS['inventory']}"
+        async with (
+            httpx.AsyncClient(base_url=inventory, timeout=10, headers=dev_headers()) as ours,
+            httpx.AsyncClient(base_url=f"http://127.0.0.1:{PORTS['sandbox']}", timeout=10) as sandbox,
+        ):
+            while not self.stop.is_set() and self.stores:
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self.stop.wait(), RESTOCK_EVERY_S)
+                with contextlib.suppress(httpx.HTTPError, KeyError, ValueError):
+                    available = sum((await demo_data.available_stock(ours, sku)).values())
+                    shown = []
+                    for account, platform in self.stores.items():
+                        state = (await sandbox.get(f"/_sandbox/{platform}/{account}")).json()
+                        shown.append(f"{account} shows {state['stock'][sku]}")
+                    self.screen.note(f"  stock of {sku}: Dabba {available}; " + ", ".join(shown))
 
     async def seed(self) -> None:
         if not (self.up("routing") and self.up("inventory")):
@@ -203,22 +283,36 @@ class Demo:
         interval = 1 / self.rate if self.rate > 0 else 0
         next_at = time.monotonic()
         i = 0
-        while not self.stop.is_set() and (self.limit is None or i < self.limit):
-            order = demo_data.make_order(i, rng)
-            key, value, headers = channel_order_record(order)
-            self.progress.sent_order(order)
-            with contextlib.suppress(Exception):
-                await self.desk.before_send(order)
-            await producer.send_and_wait(topics.CHANNEL_ORDERS, value, key=key, headers=headers)
-            i += 1
-            next_at += interval
-            delay = next_at - time.monotonic()
-            if delay > 0:
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self.stop.wait(), delay)
+        async with httpx.AsyncClient(timeout=30) as http:
+            while not self.stop.is_set() and (self.limit is None or i < self.limit):
+                await self.send_one(demo_data.make_order(i, rng), producer, http)
+                i += 1
+                next_at += interval
+                delay = next_at - time.monotonic()
+                if delay > 0:
+                    with contextlib.suppress(TimeoutError):
+                        await asyncio.wait_for(self.stop.wait(), delay)
         self.streamed_for = time.monotonic() - self.t0
         if self.limit is not None and not self.stop.is_set():
             await self.drain()
+
+    async def send_one(
+        self, order: dict[str, Any], producer: AIOKafkaProducer, http: httpx.AsyncClient
+    ) -> None:
+        """Through a demo store when its channel has one (falling back to Kafka if the store
+        fails), else straight onto channel.orders.v1."""
+        with contextlib.suppress(Exception):
+            await self.desk.before_send(order)
+        account = STORE_OF_CHANNEL.get(order["channel"])
+        if account in self.stores:
+            try:
+                self.progress.sent_order(await self.place_on_store(http, account, order))
+                return
+            except httpx.HTTPError as exc:
+                self.screen.note(f"  {account} could not take an order ({exc!r}); sent to Kafka instead")
+        key, value, headers = channel_order_record(order)
+        self.progress.sent_order(order)
+        await producer.send_and_wait(topics.CHANNEL_ORDERS, value, key=key, headers=headers)
 
     def rate_so_far(self, elapsed: float) -> float:
         """Orders per second while streaming (the drain after DEMO_ORDERS sends nothing)."""
@@ -262,6 +356,7 @@ class Demo:
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(sig, self.stop.set)
+        await self.open_stores()
         await self.seed()
         try:
             await self.desk.configure_sandbox()
@@ -279,7 +374,8 @@ class Demo:
         )
         await producer.start()
         limit = f", stopping after {self.limit}" if self.limit else ", until Ctrl-C"
-        say(f"demo: streaming orders to {topics.CHANNEL_ORDERS} at {self.rate:g}/s{limit}")
+        via = f" (shopify and website orders through {', '.join(self.stores)})" if self.stores else ""
+        say(f"demo: streaming orders at {self.rate:g}/s{limit}{via}")
         say("      service logs: .local/services/<name>.log (follow them with `make logs`)")
         self.t0 = time.monotonic()
         tasks = [
@@ -287,6 +383,7 @@ class Demo:
             asyncio.create_task(self.follow(consumer)),
             asyncio.create_task(self.draw()),
             asyncio.create_task(self.restock()),
+            asyncio.create_task(self.show_store_stock()),
         ]
         try:
             await self.stop.wait()

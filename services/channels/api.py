@@ -16,7 +16,7 @@ from chassis.http import created, follow, upload
 from chassis.refusal import Refusal
 from chassis.settings import DEVELOPMENT_VALUE
 from contracts import Channel
-from services.channels import domain, intake, poll, store
+from services.channels import domain, intake, levels, poll, store, sync
 from services.channels.settings import ChannelsSettings
 from services.channels.stores.interface import Account, StoreAdapter
 
@@ -41,6 +41,15 @@ class AccountIn(BaseModel):
     )
     location_id: str | None = Field(default=None, description="Shopify: the location whose stock we set.")
     stock_buffer: int = Field(default=0, ge=0, description="Units held back from this store's stock number.")
+    stock_share_pct: int | None = Field(
+        default=None, ge=1, le=100, description="At most this share of what we can sell shows on this store."
+    )
+    low_stock_hide_below: int = Field(
+        default=0,
+        ge=0,
+        description="Below this many units this store shows 0, so the last units sell on the stores "
+        "left at 0 here (the seller's preferred store).",
+    )
     enabled: bool = True
 
     @field_validator("base_url")
@@ -79,7 +88,7 @@ async def put_account(request: Request, account: str, body: AccountIn) -> dict[s
                 (n, "a local development secret (dev-…-local) is refused outside development mode")
                 for n in dev
             )
-    async with request.app.state.service.pool.acquire() as conn:
+    async with request.app.state.service.pool.acquire() as conn, conn.transaction():
         await store.upsert_account(
             conn,
             Account(
@@ -91,9 +100,12 @@ async def put_account(request: Request, account: str, body: AccountIn) -> dict[s
                 api_secret=body.api_secret,
                 location_id=body.location_id,
                 stock_buffer=body.stock_buffer,
+                stock_share_pct=body.stock_share_pct,
+                low_stock_hide_below=body.low_stock_hide_below,
             ),
             enabled=body.enabled,
         )
+        await levels.owe_listings(conn, account=account)  # a changed rule shows at once
     return {
         "account": account,
         "platform": body.platform,
@@ -131,11 +143,20 @@ async def put_mappings(
     request: Request, account: str, body: Annotated[list[MappingIn], Body(min_length=1, max_length=5000)]
 ) -> dict[str, Any]:
     service = request.app.state.service
+    seen: dict[tuple[str, str], int] = {}
+    twice = []  # the same listing or variant twice in one request cannot both be right
+    for i, m in enumerate(body):
+        for name, value in (("channel_sku", m.channel_sku), ("variant_id", m.variant_id)):
+            if value is not None and seen.setdefault((name, value), i) != i:
+                twice.append((f"{i}.{name}", f"{value!r} is already on row {seen[(name, value)]}"))
+    if twice:
+        raise Refusal.of(twice)
     async with service.pool.acquire() as conn, conn.transaction():
         found = await store.get_account(conn, account)
         if found is None:
             raise Refusal("account", f"no channel account {account!r}", status=404)
         await store.upsert_mappings(conn, account, [m.model_dump() for m in body])
+        await levels.owe_listings(conn, account=account)
         sent = await intake.retry_unmapped(conn, service, account=account, channel=Channel(found.platform))
     return {"mapped": len(body), "orders_sent": sent}
 
@@ -161,6 +182,16 @@ def _order(row: asyncpg.Record) -> dict[str, Any]:
     if isinstance(body.get("problems"), str):
         body["problems"] = json.loads(body["problems"])
     return body
+
+
+@router.get(
+    "/accounts/{account}/stock/drift",
+    summary="The last full push of a store (nightly) and the listings whose number had drifted",
+    dependencies=[require(*STAFF)],
+)
+async def get_drift(request: Request, account: str) -> dict[str, Any]:
+    last, rows = await store.drift_report(request.app.state.service.pool, account)
+    return {"last_full_push": None if last is None else dict(last), "drift": [dict(r) for r in rows]}
 
 
 @router.get(
@@ -223,8 +254,28 @@ async def import_csv(request: Request) -> dict[str, Any]:
 
 
 def poll_router(adapters: dict[str, StoreAdapter]) -> APIRouter:
-    """POST /accounts/{account}/poll: the reconciliation poll of one store, now (it also runs on its own)."""
+    """POST /accounts/{account}/poll: the reconciliation poll of one store, now (it also runs on its own);
+    POST /accounts/{account}/stock/full-push: the nightly full push of one store, now."""
     routes = APIRouter(tags=["channels"])
+
+    @routes.post(
+        "/accounts/{account}/stock/full-push",
+        summary="Read every listing's number on the store, report drift, and push every listing again",
+        dependencies=[OPERATORS],
+    )
+    async def full_push_now(request: Request, account: str) -> dict[str, Any]:
+        result = await sync.full_push(request.app.state.service, adapters, account)
+        if result is None:
+            raise Refusal("account", f"no enabled channel account {account!r}", status=404)
+        return {
+            "account": account,
+            "listings": result.listings,
+            "error": result.error,
+            "drift": [
+                {"channel_sku": c, "sku": sku, "store_quantity": shown, "dabba_quantity": ours}
+                for c, sku, shown, ours in result.drift
+            ],
+        }
 
     @routes.post(
         "/accounts/{account}/poll",

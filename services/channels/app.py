@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+from datetime import UTC, datetime
 from pathlib import Path
 
 from chassis.logging import get_logger
@@ -27,13 +30,22 @@ def build(settings: ChannelsSettings | None = None) -> Service:
     handlers.register(service)
     service.include_router(api.router)
     service.include_router(api.poll_router(adapters))
-    service.include_router(webhooks.build_router(adapters))
+    receipts = intake.ReceiptWriter(service)
+    service.include_router(
+        webhooks.build_router(adapters, receipts, account_cache_s=settings.webhook_account_cache_s)
+    )
     if settings.dabba_mode == "development":
         service.on_start(lambda s: create_demo_accounts(s, settings))
 
-    @service.every(settings.intake_sweep_s, name="intake")
-    async def intake_sweep(svc: Service) -> None:
-        while await intake.process_pending(svc, adapters) > 0:
+    @service.every(0, name="intake")
+    async def intake_worker(svc: Service) -> None:
+        """Woken by each stored batch of receipts; a sweep every INTAKE_SWEEP_S finds any left by a
+        crash or another replica. Receipts arriving while a batch is taken in go in the next one."""
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(receipts.wake.wait(), timeout=settings.intake_sweep_s)
+        await asyncio.sleep(settings.intake_linger_s)  # let a burst's next deliveries join the batch
+        receipts.wake.clear()
+        while await intake.process_pending(svc, adapters, limit=settings.intake_batch) > 0:
             pass
 
     @service.every(settings.push_every_s, name="stock_push")
@@ -45,6 +57,14 @@ def build(settings: ChannelsSettings | None = None) -> Service:
     @service.every(settings.push_every_s * 4, name="cancellations")
     async def cancellations(svc: Service) -> None:
         await sync.push_cancellations(svc, settings, orders)
+
+    @service.every(settings.push_every_s * 4, name="store_cancellations")
+    async def store_cancellations(svc: Service) -> None:
+        await sync.push_store_cancellations(svc, settings, adapters)
+
+    @service.every(300, name="nightly_full_push")
+    async def nightly_full_push(svc: Service) -> None:
+        await sync.nightly_full_push(svc, settings, adapters, now=datetime.now(UTC))
 
     @service.every(settings.poll_every_s, name="reconciliation_poll")
     async def reconciliation_poll(svc: Service) -> None:

@@ -8,8 +8,8 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Mapping
-from dataclasses import asdict, dataclass
-from datetime import datetime
+from dataclasses import dataclass, fields
+from datetime import datetime, timedelta, tzinfo
 from typing import Any
 
 from pydantic import ValidationError
@@ -91,7 +91,11 @@ def to_channel_order(
 
 def store_order_json(order: StoreOrder) -> dict[str, Any]:
     """A store order as JSON, to keep and map again once its SKUs are mapped."""
-    data = asdict(order)
+    # By hand rather than dataclasses.asdict, whose deep copies cost as much as the rest of a webhook.
+    data = {f.name: getattr(order, f.name) for f in fields(order)}
+    data["customer"] = dict(order.customer)
+    data["shipping_address"] = dict(order.shipping_address)
+    data["lines"] = [{f.name: getattr(line, f.name) for f in fields(line)} for line in order.lines]
     data["placed_at"] = order.placed_at.isoformat()
     data["payment"] = order.payment.model_dump(mode="json")
     return data
@@ -126,9 +130,27 @@ def tracking_url(courier: str, awb: str, given: str | None) -> str | None:
     return page.format(awb=awb) if page else None
 
 
-def stock_to_show(available_total: int, *, buffer: int) -> int:
-    """What a store should show: what we can sell less the channel's safety buffer, never negative."""
-    return max(0, available_total - buffer)
+def stock_to_show(
+    available_total: int, *, buffer: int, share_pct: int | None = None, hide_below: int = 0
+) -> int:
+    """What a store should show: what we can sell less the channel's safety buffer, never negative;
+    at most its share of what we can sell, when it has one; and 0 once fewer than ``hide_below``
+    units are left (the low-stock rule: the last units sell only where the seller prefers, on the
+    stores whose ``hide_below`` is 0)."""
+    if available_total < hide_below:
+        return 0
+    shown = max(0, available_total - buffer)
+    if share_pct is not None:
+        shown = min(shown, max(0, available_total) * share_pct // 100)
+    return shown
+
+
+def last_full_push_due(now: datetime, *, at_hour: int, tz: tzinfo) -> datetime:
+    """When the latest nightly full push was due: today's ``at_hour`` in the seller's time zone, or
+    yesterday's when that hour has not come yet today. An account pushed before it is due now."""
+    local = now.astimezone(tz)
+    due = local.replace(hour=at_hour, minute=0, second=0, microsecond=0)
+    return due if due <= local else due - timedelta(days=1)
 
 
 def next_try_in(attempts: int, *, retry_after_s: float | None, max_s: float) -> float:

@@ -1,13 +1,14 @@
 """Kafka handlers of the channels service: learn Dabba's order id for each order we sent, owe the
 stores a new stock number when a SKU's stock changes, owe a store tracking when its parcel is picked
-up. Each runs inside the consumer's transaction; the store calls happen later (sync.py)."""
+up, owe a store the cancellation of an order Dabba cancelled. Each runs inside the consumer's
+transaction; the store calls happen later (sync.py)."""
 
 from __future__ import annotations
 
 from chassis.consumer import HandlerContext
 from chassis.service import Service
-from contracts import OrderPlaced, ShipmentStatus, ShipmentUpdated, StockChanged
-from services.channels import domain, store
+from contracts import OrderCancelled, OrderPlaced, ShipmentStatus, ShipmentUpdated, StockChanged
+from services.channels import domain, levels, store
 
 TRACKING_AT = frozenset({ShipmentStatus.PICKED_UP, ShipmentStatus.IN_TRANSIT})
 
@@ -19,9 +20,14 @@ def register(service: Service) -> None:
     async def on_order_placed(ctx: HandlerContext, event: OrderPlaced) -> None:
         await store.link_order(ctx.conn, event.channel.value, event.channel_order_id, event.order_id)
 
+    @service.handles(OrderCancelled)
+    async def on_order_cancelled(ctx: HandlerContext, event: OrderCancelled) -> None:
+        await store.owe_store_cancellation(ctx.conn, event.order_id, event.reason_code.value)
+
     @service.handles(StockChanged)
     async def on_stock_changed(ctx: HandlerContext, event: StockChanged) -> None:
-        await store.owe_stock(ctx.conn, event.sku, event.available_total)
+        await store.keep_available(ctx.conn, event.sku, event.available_total)
+        await levels.owe_listings(ctx.conn, sku=event.sku)
 
     @service.handles(ShipmentUpdated)
     async def on_shipment_updated(ctx: HandlerContext, event: ShipmentUpdated) -> None:

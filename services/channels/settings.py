@@ -17,9 +17,33 @@ class ChannelsSettings(ServiceSettings):
     shopify_api_version: str = "2026-04"
     provider_timeout_s: float = 10.0
     intake_sweep_s: float = Field(
-        default=1.0, description="How often webhooks accepted but not yet processed are picked up."
+        default=1.0,
+        description="How often the intake worker looks for webhooks stored but not taken in when nothing "
+        "woke it (after a crash, or stored by another replica).",
+    )
+    webhook_account_cache_s: float = Field(
+        default=2.0,
+        description="How long webhooks reuse an account (its secret) read from the database: a changed "
+        "secret or a disabled account takes effect within this.",
+    )
+    intake_linger_s: float = Field(
+        default=0.02,
+        description="How long the intake worker waits after being woken, so deliveries arriving together "
+        "are taken in as one batch (one transaction) rather than one by one.",
+    )
+    intake_batch: int = Field(
+        default=500, description="Most webhooks taken in (mapped and published) in one transaction."
     )
     push_every_s: float = Field(default=0.25, description="How often owed stock levels and tracking go out.")
+    full_push_hour: int = Field(
+        default=3,
+        ge=0,
+        le=23,
+        description="Hour (seller's time zone) when every listing is pushed again and drift reported.",
+    )
+    seller_time_zone: str = Field(
+        default="Asia/Kolkata", description="The seller's time zone, for the nightly push."
+    )
     push_retry_max_s: float = Field(default=300.0, description="Longest wait between two tries of a push.")
     poll_every_s: float = Field(
         default=60.0, description="How often each store is asked for orders changed since the last poll."

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import asyncpg
@@ -13,7 +15,8 @@ from services.channels.stores.interface import Account, Delivery, Listing
 
 # --- accounts -------------------------------------------------------------------------------------
 
-_ACCOUNT = """account, platform, base_url, webhook_secret, api_key, api_secret, location_id, stock_buffer"""
+_ACCOUNT = """account, platform, base_url, webhook_secret, api_key, api_secret, location_id, stock_buffer,
+              stock_share_pct, low_stock_hide_below"""
 
 
 def _account(row: asyncpg.Record) -> Account:
@@ -24,10 +27,11 @@ async def upsert_account(conn: Conn, account: Account, *, enabled: bool = True) 
     """Create or change a channel account (secrets included)."""
     await conn.execute(
         f"""INSERT INTO channel_accounts ({_ACCOUNT}, enabled)
-            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $10, $11, $9)
             ON CONFLICT (account) DO UPDATE
                SET platform = $2, base_url = $3, webhook_secret = $4, api_key = $5, api_secret = $6,
-                   location_id = $7, stock_buffer = $8, enabled = $9, updated_at = now()""",
+                   location_id = $7, stock_buffer = $8, enabled = $9, stock_share_pct = $10,
+                   low_stock_hide_below = $11, updated_at = now()""",
         account.account,
         account.platform,
         account.base_url,
@@ -37,6 +41,8 @@ async def upsert_account(conn: Conn, account: Account, *, enabled: bool = True) 
         account.location_id,
         account.stock_buffer,
         enabled,
+        account.stock_share_pct,
+        account.low_stock_hide_below,
     )
 
 
@@ -51,7 +57,8 @@ async def get_account(conn: Conn, account: str) -> Account | None:
 async def list_accounts(pool: asyncpg.Pool) -> list[asyncpg.Record]:
     """Every account without its secrets: only whether each is set."""
     return await pool.fetch(
-        """SELECT account, platform, base_url, location_id, stock_buffer, enabled, created_at, updated_at,
+        """SELECT account, platform, base_url, location_id, stock_buffer, stock_share_pct,
+                  low_stock_hide_below, enabled, created_at, updated_at,
                   webhook_secret <> '' AS webhook_secret_set, api_secret <> '' AS api_secret_set
              FROM channel_accounts ORDER BY account"""
     )
@@ -61,7 +68,14 @@ async def list_accounts(pool: asyncpg.Pool) -> list[asyncpg.Record]:
 
 
 async def upsert_mappings(conn: Conn, account: str, rows: list[dict[str, Any]]) -> None:
-    """Map these listings of an account to Dabba SKUs (a listing mapped again is re-pointed)."""
+    """Map these listings of an account to Dabba SKUs (a listing mapped again is re-pointed). A
+    variant another channel SKU of the account held now belongs to the listing mapped here: the
+    store says so (a product re-created, a sandbox store set up again), so the old mapping loses it."""
+    await conn.execute(
+        "UPDATE sku_mappings SET variant_id = NULL WHERE account = $1 AND variant_id = ANY($2::text[])",
+        account,
+        [r["variant_id"] for r in rows if r.get("variant_id")],
+    )
     await conn.executemany(
         """INSERT INTO sku_mappings (account, channel_sku, sku, product_id, variant_id, inventory_item_id)
            VALUES ($1, $2, $3, $4, $5, $6)
@@ -104,41 +118,56 @@ async def list_mappings(pool: asyncpg.Pool, account: str) -> list[asyncpg.Record
 
 async def insert_receipt(conn: Conn, account: str, delivery: Delivery) -> bool:
     """Keep a verified webhook; False when this delivery id was already received (a retry)."""
-    status = await conn.execute(
-        """INSERT INTO webhook_receipts (account, delivery_id, topic, body) VALUES ($1, $2, $3, $4)
-           ON CONFLICT (account, delivery_id) DO NOTHING""",
-        account,
-        delivery.delivery_id,
-        delivery.topic,
-        delivery.body,
+    [fresh] = await insert_receipts(conn, [(account, delivery)])
+    return fresh
+
+
+async def insert_receipts(conn: Conn, deliveries: Sequence[tuple[str, Delivery]]) -> list[bool]:
+    """Keep verified webhooks in one statement; for each, False when its delivery id was already
+    received (a retry, or the same delivery twice in this batch)."""
+    if not deliveries:
+        return []
+    rows = await conn.fetch(
+        """INSERT INTO webhook_receipts (account, delivery_id, topic, body)
+           SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::bytea[])
+           ON CONFLICT (account, delivery_id) DO NOTHING
+           RETURNING account, delivery_id""",
+        [a for a, _ in deliveries],
+        [d.delivery_id for _, d in deliveries],
+        [d.topic for _, d in deliveries],
+        [d.body for _, d in deliveries],
     )
-    return bool(status == "INSERT 0 1")
+    inserted = {(r["account"], r["delivery_id"]) for r in rows}
+    fresh = []
+    for account, delivery in deliveries:
+        key = (account, delivery.delivery_id)
+        fresh.append(key in inserted)
+        inserted.discard(key)  # the same delivery twice in one batch: only the first is new
+    return fresh
 
 
-async def claim_receipts(
-    conn: Conn, *, limit: int, account: str | None = None, delivery_id: str | None = None
-) -> list[asyncpg.Record]:
+async def claim_receipts(conn: Conn, *, limit: int, account: str | None = None) -> list[asyncpg.Record]:
     """Unprocessed receipts, oldest first, locked so another worker skips them."""
     return await conn.fetch(
         """SELECT r.account, r.delivery_id, r.topic, r.body, a.platform
              FROM webhook_receipts r JOIN channel_accounts a USING (account)
-            WHERE r.processed_at IS NULL
-              AND ($2::text IS NULL OR r.account = $2) AND ($3::text IS NULL OR r.delivery_id = $3)
+            WHERE r.processed_at IS NULL AND ($2::text IS NULL OR r.account = $2)
             ORDER BY r.received_at LIMIT $1
               FOR UPDATE OF r SKIP LOCKED""",
         limit,
         account,
-        delivery_id,
     )
 
 
-async def finish_receipt(conn: Conn, account: str, delivery_id: str, outcome: str) -> None:
+async def finish_receipts(conn: Conn, outcomes: Sequence[tuple[str, str, str]]) -> None:
+    """(account, delivery_id, outcome) of receipts just processed."""
     await conn.execute(
-        """UPDATE webhook_receipts SET processed_at = now(), outcome = $3
-            WHERE account = $1 AND delivery_id = $2""",
-        account,
-        delivery_id,
-        outcome,
+        """UPDATE webhook_receipts r SET processed_at = now(), outcome = o.outcome
+             FROM unnest($1::text[], $2::text[], $3::text[]) AS o(account, delivery_id, outcome)
+            WHERE r.account = o.account AND r.delivery_id = o.delivery_id""",
+        [o[0] for o in outcomes],
+        [o[1] for o in outcomes],
+        [o[2] for o in outcomes],
     )
 
 
@@ -151,6 +180,69 @@ async def lock_channel_order(conn: Conn, account: str, store_order_id: str) -> a
         account,
         store_order_id,
     )
+
+
+async def lock_channel_orders(
+    conn: Conn, keys: Sequence[tuple[str, str]]
+) -> dict[tuple[str, str], asyncpg.Record]:
+    """The known ones among these (account, store_order_id), locked for this transaction."""
+    rows = await conn.fetch(
+        """SELECT c.account, c.store_order_id, c.cancelled_on_store_at
+             FROM channel_orders c
+             JOIN unnest($1::text[], $2::text[]) AS k(account, store_order_id)
+               ON c.account = k.account AND c.store_order_id = k.store_order_id
+            ORDER BY c.account, c.store_order_id
+              FOR UPDATE OF c""",
+        [k[0] for k in keys],
+        [k[1] for k in keys],
+    )
+    return {(r["account"], r["store_order_id"]): r for r in rows}
+
+
+@dataclass(frozen=True, slots=True)
+class NewChannelOrder:
+    """One store order seen for the first time, as its row."""
+
+    account: str
+    store_order_id: str
+    channel: str
+    channel_order_id: str
+    status: str
+    problems: list[dict[str, str]]
+    store_order: dict[str, Any]
+    cancelled: bool = False
+
+    @property
+    def key(self) -> tuple[str, str]:
+        return (self.account, self.store_order_id)
+
+
+async def insert_channel_orders(conn: Conn, orders: Sequence[NewChannelOrder]) -> set[tuple[str, str]]:
+    """Record orders stores sent, in one statement; the (account, store_order_id) of those inserted
+    (an order another worker recorded first is left as it is)."""
+    if not orders:
+        return set()
+    rows = await conn.fetch(
+        """INSERT INTO channel_orders (account, store_order_id, channel, channel_order_id, status, problems,
+                                       store_order, cancelled_on_store_at, cancel_next_try_at)
+           SELECT account, store_order_id, channel, channel_order_id, status, problems, store_order,
+                  CASE WHEN cancelled THEN now() END, CASE WHEN cancelled THEN now() END
+             FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::jsonb[],
+                         $7::jsonb[], $8::bool[])
+                  AS o(account, store_order_id, channel, channel_order_id, status, problems, store_order,
+                       cancelled)
+           ON CONFLICT DO NOTHING
+           RETURNING account, store_order_id""",
+        [o.account for o in orders],
+        [o.store_order_id for o in orders],
+        [o.channel for o in orders],
+        [o.channel_order_id for o in orders],
+        [o.status for o in orders],
+        [json.dumps(o.problems) for o in orders],
+        [json.dumps(o.store_order) for o in orders],
+        [o.cancelled for o in orders],
+    )
+    return {(r["account"], r["store_order_id"]) for r in rows}
 
 
 async def insert_channel_order(
@@ -199,10 +291,14 @@ async def set_channel_order_status(
 
 
 async def mark_cancelled_on_store(conn: Conn, account: str, store_order_id: str) -> None:
-    """The store cancelled it: Dabba is owed the cancellation (sync.push_cancellations)."""
+    """The store cancelled it: Dabba is owed the cancellation (sync.push_cancellations), unless
+    Dabba cancelled it first and this is the store echoing our own cancellation."""
     await conn.execute(
         """UPDATE channel_orders SET cancelled_on_store_at = coalesce(cancelled_on_store_at, now()),
-                                     cancel_next_try_at = coalesce(cancel_next_try_at, now()),
+                                     cancel_next_try_at = CASE WHEN dabba_cancelled_at IS NULL
+                                         THEN coalesce(cancel_next_try_at, now()) END,
+                                     cancel_outcome = CASE WHEN dabba_cancelled_at IS NULL THEN cancel_outcome
+                                         ELSE coalesce(cancel_outcome, 'cancelled in Dabba first') END,
                                      updated_at = now()
             WHERE account = $1 AND store_order_id = $2""",
         account,
@@ -244,6 +340,67 @@ async def cancellation_failed(conn: Conn, account: str, store_order_id: str, *, 
             WHERE account = $1 AND store_order_id = $2""",
         account,
         store_order_id,
+        wait_s,
+    )
+
+
+async def owe_store_cancellation(conn: Conn, order_id: str, reason: str) -> bool:
+    """Dabba cancelled one of our stores' orders: the store is owed it, unless the store started it.
+    The first cancellation's reason is kept (a second orders.cancelled of the same order changes
+    nothing). False when the order is not from a store, or the store cancelled it first."""
+    result = await conn.execute(
+        """UPDATE channel_orders
+              SET dabba_cancelled_at = coalesce(dabba_cancelled_at, now()),
+                  dabba_cancel_reason = coalesce(dabba_cancel_reason, $2),
+                  store_cancel_next_try_at = coalesce(store_cancel_next_try_at, now()), updated_at = now()
+            WHERE order_id = $1 AND account <> 'csv' AND cancelled_on_store_at IS NULL
+              AND store_cancel_outcome IS NULL""",
+        order_id,
+        reason,
+    )
+    return result != "UPDATE 0"
+
+
+async def claim_store_cancellations(conn: Conn, *, limit: int, hold_s: float = 60) -> list[asyncpg.Record]:
+    """Dabba's cancellations owed to stores and due; held for this try."""
+    rows = await conn.fetch(
+        """SELECT account, store_order_id, order_id, dabba_cancel_reason, store_cancel_attempts
+             FROM channel_orders
+            WHERE store_cancel_next_try_at <= now() AND store_cancel_outcome IS NULL
+            ORDER BY store_cancel_next_try_at LIMIT $1 FOR UPDATE SKIP LOCKED""",
+        limit,
+    )
+    await conn.executemany(
+        """UPDATE channel_orders SET store_cancel_next_try_at = now() + make_interval(secs => $3)
+            WHERE account = $1 AND store_order_id = $2""",
+        [(r["account"], r["store_order_id"], hold_s) for r in rows],
+    )
+    return rows
+
+
+async def store_cancellation_done(conn: Conn, account: str, store_order_id: str, outcome: str) -> None:
+    """What the store answered, for good: cancelled, or refused (kept for an operator)."""
+    await conn.execute(
+        """UPDATE channel_orders SET store_cancel_outcome = $3, store_cancel_next_try_at = NULL,
+                                     store_cancel_error = NULL, updated_at = now()
+            WHERE account = $1 AND store_order_id = $2""",
+        account,
+        store_order_id,
+        outcome,
+    )
+
+
+async def store_cancellation_failed(
+    conn: Conn, account: str, store_order_id: str, *, error: str, wait_s: float
+) -> None:
+    await conn.execute(
+        """UPDATE channel_orders SET store_cancel_attempts = store_cancel_attempts + 1,
+                                     store_cancel_error = $3,
+                                     store_cancel_next_try_at = now() + make_interval(secs => $4)
+            WHERE account = $1 AND store_order_id = $2""",
+        account,
+        store_order_id,
+        error,
         wait_s,
     )
 
@@ -314,7 +471,8 @@ async def list_channel_orders(
 ) -> list[asyncpg.Record]:
     return await pool.fetch(
         """SELECT account, store_order_id, channel, channel_order_id, status, problems, order_id,
-                  cancelled_on_store_at, cancel_outcome, received_at, updated_at
+                  cancelled_on_store_at, cancel_outcome, dabba_cancelled_at, store_cancel_outcome,
+                  store_cancel_error, received_at, updated_at
              FROM channel_orders
             WHERE ($1::text IS NULL OR account = $1) AND ($2::text IS NULL OR status = $2)
             ORDER BY received_at DESC LIMIT $3""",
@@ -327,19 +485,47 @@ async def list_channel_orders(
 # --- stock owed to the stores --------------------------------------------------------------------
 
 
-async def owe_stock(conn: Conn, sku: str, available_total: int) -> int:
-    """Every listing of this SKU should now show its account's share; returns how many listings.
+async def keep_available(conn: Conn, sku: str, available_total: int) -> None:
+    """Inventory's latest number for a SKU: what every rule is applied to."""
+    await conn.execute(
+        """INSERT INTO sku_stock (sku, available_total) VALUES ($1, $2)
+           ON CONFLICT (sku) DO UPDATE SET available_total = $2, changed_at = now()""",
+        sku,
+        available_total,
+    )
+
+
+async def listings_with_rules(
+    conn: Conn, *, sku: str | None = None, account: str | None = None
+) -> list[asyncpg.Record]:
+    """Every listing of a SKU (or of an account) on an enabled store, with the store's stock rules and
+    the SKU's latest number (None when inventory has not told us one yet)."""
+    return await conn.fetch(
+        """SELECT m.account, m.channel_sku, m.sku, m.product_id, m.variant_id, m.inventory_item_id,
+                  a.stock_buffer, a.stock_share_pct, a.low_stock_hide_below, s.available_total
+             FROM sku_mappings m JOIN channel_accounts a USING (account)
+             LEFT JOIN sku_stock s ON s.sku = m.sku
+            WHERE a.enabled AND ($1::text IS NULL OR m.sku = $1) AND ($2::text IS NULL OR m.account = $2)""",
+        sku,
+        account,
+    )
+
+
+async def owe_stock(conn: Conn, levels: Sequence[tuple[str, str, str, int]]) -> int:
+    """(account, channel_sku, sku, quantity) each listing should now show; returns how many listings.
     A newer number overwrites an unsent one: the push sends only the latest."""
+    if not levels:
+        return 0
     result = await conn.execute(
         """INSERT INTO stock_pushes (account, channel_sku, sku, quantity)
-           SELECT m.account, m.channel_sku, m.sku, greatest(0, $2 - a.stock_buffer)
-             FROM sku_mappings m JOIN channel_accounts a USING (account)
-            WHERE m.sku = $1 AND a.enabled
+           SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::int[])
            ON CONFLICT (account, channel_sku) DO UPDATE
               SET quantity = excluded.quantity, version = stock_pushes.version + 1, changed_at = now(),
                   next_try_at = least(stock_pushes.next_try_at, now())""",
-        sku,
-        available_total,
+        [lv[0] for lv in levels],
+        [lv[1] for lv in levels],
+        [lv[2] for lv in levels],
+        [lv[3] for lv in levels],
     )
     return int(result.split()[-1])
 
@@ -401,6 +587,63 @@ def listing_of(row: asyncpg.Record) -> Listing:
         variant_id=row["variant_id"],
         inventory_item_id=row["inventory_item_id"],
     )
+
+
+# --- full push and drift -------------------------------------------------------------------------
+
+
+async def full_pushes(conn: Conn) -> dict[str, Any]:
+    """When each enabled account last had a full push (a new account: when it was created, so its
+    first full push is the next night's)."""
+    rows = await conn.fetch(
+        """SELECT a.account, coalesce(f.pushed_at, a.created_at) AS pushed_at FROM channel_accounts a
+             LEFT JOIN full_pushes f USING (account) WHERE a.enabled ORDER BY a.account"""
+    )
+    return {r["account"]: r["pushed_at"] for r in rows}
+
+
+async def record_full_push(
+    conn: Conn,
+    account: str,
+    *,
+    listings: int,
+    drift: Sequence[tuple[str, str, int | None, int]],
+    error: str | None,
+) -> None:
+    """A full push's outcome, and its drift: (channel_sku, sku, what the store showed, ours)."""
+    await conn.execute(
+        """INSERT INTO full_pushes (account, pushed_at, listings, drifted, error)
+           VALUES ($1, now(), $2, $3, $4)
+           ON CONFLICT (account) DO UPDATE
+              SET pushed_at = now(), listings = $2, drifted = $3, error = $4""",
+        account,
+        listings,
+        len(drift),
+        error,
+    )
+    await conn.executemany(
+        """INSERT INTO stock_drift (account, channel_sku, sku, store_quantity, dabba_quantity)
+           VALUES ($1, $2, $3, $4, $5)""",
+        [(account, *d) for d in drift],
+    )
+
+
+async def drift_report(
+    pool: asyncpg.Pool, account: str
+) -> tuple[asyncpg.Record | None, list[asyncpg.Record]]:
+    """An account's last full push and the drift it found."""
+    last = await pool.fetchrow(
+        "SELECT pushed_at, listings, drifted, error FROM full_pushes WHERE account = $1", account
+    )
+    if last is None:
+        return None, []
+    rows = await pool.fetch(
+        """SELECT channel_sku, sku, store_quantity, dabba_quantity, found_at FROM stock_drift
+            WHERE account = $1 AND found_at >= $2 ORDER BY channel_sku""",
+        account,
+        last["pushed_at"],
+    )
+    return last, rows
 
 
 # --- tracking owed to the stores -----------------------------------------------------------------

@@ -1,5 +1,6 @@
-"""Stock and tracking out to the stores, each call outside any transaction: claim what is owed in
-one short transaction, call the store, record what it confirmed in another (ADR 40's shape).
+"""Stock, tracking and Dabba's cancellations out to the stores, each call outside any transaction:
+claim what is owed in one short transaction, call the store, record what it confirmed in another
+(ADR 40's shape).
 A burst of changes to one SKU is one push of the final number; a store that answers 429/5xx is
 tried again after what it asked for, else exponential backoff.
 """
@@ -7,12 +8,16 @@ tried again after what it asked for, else exponential backoff.
 from __future__ import annotations
 
 from collections import defaultdict
+from dataclasses import dataclass
+from datetime import datetime
 from itertools import islice
+from zoneinfo import ZoneInfo
 
 import httpx
 
 from chassis.logging import get_logger
 from chassis.service import Service
+from contracts import CancelReason
 from services.channels import domain, store
 from services.channels.settings import ChannelsSettings
 from services.channels.stores.interface import StockLevel, StoreAdapter, StoreError, Tracking
@@ -138,3 +143,127 @@ async def push_cancellations(service: Service, settings: ChannelsSettings, order
             "store cancellation not passed on yet", order_id=row["order_id"], error=error, retry_in_s=wait
         )
     return answered
+
+
+async def push_store_cancellations(
+    service: Service, settings: ChannelsSettings, adapters: dict[str, StoreAdapter]
+) -> int:
+    """Tell each store about the orders Dabba cancelled; returns how many the stores answered.
+
+    A store's refusal (an order it will not cancel, e.g. already fulfilled there) is kept on the
+    channel order for an operator; throttling and outages are tried again with backoff."""
+    async with service.pool.acquire() as conn, conn.transaction():
+        rows = await store.claim_store_cancellations(conn, limit=50)
+    answered = 0
+    for row in rows:
+        async with service.pool.acquire() as conn:
+            account = await store.get_account(conn, row["account"])
+        if account is None:
+            continue
+        reason = CancelReason(row["dabba_cancel_reason"] or CancelReason.OTHER)
+        note = f"Cancelled in Dabba, order {row['order_id']} ({reason.value})"
+        try:
+            outcome = await adapters[account.platform].cancel(
+                account, row["store_order_id"], reason=reason, note=note
+            )
+        except StoreError as exc:
+            async with service.pool.acquire() as conn:
+                if not exc.retryable:
+                    await store.store_cancellation_done(
+                        conn, row["account"], row["store_order_id"], f"refused by the store: {exc}"[:500]
+                    )
+                    log.warning("store refused a cancellation", order_id=row["order_id"], error=str(exc))
+                    answered += 1
+                    continue
+                wait = domain.next_try_in(
+                    row["store_cancel_attempts"] + 1,
+                    retry_after_s=exc.retry_after_s,
+                    max_s=settings.push_retry_max_s,
+                )
+                await store.store_cancellation_failed(
+                    conn, row["account"], row["store_order_id"], error=str(exc)[:500], wait_s=wait
+                )
+            log.warning(
+                "store cancellation not sent yet", order_id=row["order_id"], error=str(exc), retry_in_s=wait
+            )
+            continue
+        async with service.pool.acquire() as conn:
+            await store.store_cancellation_done(conn, row["account"], row["store_order_id"], outcome)
+        answered += 1
+        log.info("cancellation sent to the store", order_id=row["order_id"], outcome=outcome)
+    return answered
+
+
+@dataclass(frozen=True, slots=True)
+class FullPush:
+    """What a full push of one store found and did."""
+
+    account: str
+    listings: int
+    drift: list[tuple[str, str, int | None, int]]
+    """(channel SKU, SKU, what the store showed — None when it does not know the listing, ours)."""
+    error: str | None = None
+
+
+async def full_push(service: Service, adapters: dict[str, StoreAdapter], name: str) -> FullPush | None:
+    """Read every listing's number on the store, report the ones that drifted from what the store's
+    rules give it, and owe every listing its number again, so the push repairs any drift (ADR 94).
+    None when there is no such enabled account."""
+    async with service.pool.acquire() as conn:
+        account = await store.get_account(conn, name)
+        rows = await store.listings_with_rules(conn, account=name)
+    if account is None:
+        return None
+    adapter = adapters[account.platform]
+    ours = {
+        row["channel_sku"]: (
+            row,
+            domain.stock_to_show(
+                row["available_total"],
+                buffer=row["stock_buffer"],
+                share_pct=row["stock_share_pct"],
+                hide_below=row["low_stock_hide_below"],
+            ),
+        )
+        for row in rows
+        if row["available_total"] is not None
+    }
+    shown: dict[str, int] = {}
+    error = None
+    it = iter(ours.values())
+    try:
+        while batch := list(islice(it, adapter.max_stock_batch)):
+            shown |= await adapter.read_stock(account, [store.listing_of(row) for row, _ in batch])
+    except StoreError as exc:
+        error = str(exc)[:500]
+    drift = (
+        []
+        if error
+        else [
+            (c, row["sku"], shown.get(c), quantity)
+            for c, (row, quantity) in ours.items()
+            if shown.get(c) != quantity
+        ]
+    )
+    async with service.pool.acquire() as conn, conn.transaction():
+        await store.record_full_push(conn, name, listings=len(ours), drift=drift, error=error)
+        await store.owe_stock(conn, [(name, c, row["sku"], quantity) for c, (row, quantity) in ours.items()])
+    log.info("full stock push", account=name, listings=len(ours), drifted=len(drift), error=error)
+    return FullPush(account=name, listings=len(ours), drift=drift, error=error)
+
+
+async def nightly_full_push(
+    service: Service, settings: ChannelsSettings, adapters: dict[str, StoreAdapter], *, now: datetime
+) -> int:
+    """Full-push every store whose last full push is older than the latest nightly hour; how many."""
+    due = domain.last_full_push_due(
+        now, at_hour=settings.full_push_hour, tz=ZoneInfo(settings.seller_time_zone)
+    )
+    async with service.pool.acquire() as conn:
+        last = await store.full_pushes(conn)
+    pushed = 0
+    for name, pushed_at in last.items():
+        if pushed_at < due:
+            await full_push(service, adapters, name)
+            pushed += 1
+    return pushed

@@ -1,31 +1,60 @@
 """Store webhooks: one route per platform and account. The signature is checked over the raw body
-before anything parses it; a verified delivery is stored and answered at once (Shopify allows 5 s),
-then read after the answer. A delivery id seen before is acknowledged and dropped."""
+before anything parses it; a verified delivery is stored durably (concurrent requests share one
+commit) and answered at once (Shopify allows 5 s); the intake worker reads it after the answer.
+A delivery id seen before is acknowledged and dropped."""
 
 from __future__ import annotations
 
+import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from fastapi import APIRouter, BackgroundTasks, Request
+from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
 from chassis.auth import by_signature
 from chassis.logging import get_logger
 from chassis.service import Service
-from services.channels import intake, store
-from services.channels.stores.interface import StoreAdapter, WebhookRefused
+from services.channels import store
+from services.channels.intake import ReceiptWriter
+from services.channels.stores.interface import Account, StoreAdapter, WebhookRefused
 
 log = get_logger(__name__)
 
 
-def build_router(adapters: dict[str, StoreAdapter]) -> APIRouter:
+class AccountCache:
+    """Accounts as webhooks need them (the secret), kept for ``ttl_s``: a burst of deliveries to one
+    store reads its account once. A changed secret or a disabled account is seen within ``ttl_s``;
+    an unknown account is never cached, so a new store's first webhook finds it at once."""
+
+    def __init__(self, *, ttl_s: float) -> None:
+        self._ttl_s = ttl_s
+        self._found: dict[tuple[str, str], tuple[float, Account]] = {}
+
+    async def get(self, service: Service, platform: str, name: str) -> Account | None:
+        """The enabled account of this platform by its name, or None."""
+        cached = self._found.get((platform, name))
+        if cached is not None and time.monotonic() - cached[0] < self._ttl_s:
+            return cached[1]
+        async with service.pool.acquire() as conn:
+            found = await store.get_account(conn, name)
+        if found is None or found.platform != platform:
+            self._found.pop((platform, name), None)
+            return None
+        self._found[(platform, name)] = (time.monotonic(), found)
+        return found
+
+
+def build_router(
+    adapters: dict[str, StoreAdapter], receipts: ReceiptWriter, *, account_cache_s: float
+) -> APIRouter:
     """POST /webhooks/{platform}/{account} for every platform."""
     router = APIRouter(prefix="/webhooks", tags=["store webhooks"])
+    accounts = AccountCache(ttl_s=account_cache_s)
     for platform, adapter in adapters.items():
         router.add_api_route(
             f"/{platform}/{{account}}",
-            _receiver(platform, adapter, adapters),
+            _receiver(platform, adapter, receipts, accounts),
             methods=["POST"],
             summary=f"{platform} order webhooks of one channel account",
             dependencies=[by_signature(platform)],
@@ -41,26 +70,20 @@ def _refused(status: int, field: str, problem: str) -> JSONResponse:
 
 
 def _receiver(
-    platform: str, adapter: StoreAdapter, adapters: dict[str, StoreAdapter]
-) -> Callable[[Request, str, BackgroundTasks], Awaitable[Any]]:
-    async def receive(request: Request, account: str, background: BackgroundTasks) -> Any:
-        service: Service = request.app.state.service
+    platform: str, adapter: StoreAdapter, receipts: ReceiptWriter, accounts: AccountCache
+) -> Callable[[Request, str], Awaitable[Any]]:
+    async def receive(request: Request, account: str) -> Any:
         body = await request.body()
-        async with service.pool.acquire() as conn:
-            found = await store.get_account(conn, account)
-        if found is None or found.platform != platform:
+        found = await accounts.get(request.app.state.service, platform, account)
+        if found is None:
             return _refused(404, "account", f"no {platform} channel account {account!r}")
         try:
             delivery = adapter.verify_webhook(found, request.headers, body)
         except WebhookRefused as exc:
             log.warning("webhook refused", account=account, problem=str(exc))
             return _refused(exc.status, "headers", str(exc))
-        async with service.pool.acquire() as conn:
-            fresh = await store.insert_receipt(conn, account, delivery)
-        if fresh:
-            background.add_task(
-                intake.process_pending, service, adapters, account=account, delivery_id=delivery.delivery_id
-            )
-        return {"accepted": True, "duplicate": not fresh, "delivery_id": delivery.delivery_id}
+        fresh = await receipts.keep(account, delivery)
+        # A response object skips FastAPI's encoding of a returned dict: this route is the hot path.
+        return JSONResponse({"accepted": True, "duplicate": not fresh, "delivery_id": delivery.delivery_id})
 
     return receive

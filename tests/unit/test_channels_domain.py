@@ -9,6 +9,7 @@ import hmac
 import json
 from datetime import UTC, datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -258,6 +259,24 @@ def test_a_store_shows_what_we_can_sell_less_its_buffer_never_below_zero(
     assert domain.stock_to_show(available, buffer=buffer) == shown
 
 
+@pytest.mark.parametrize(
+    ("available", "buffer", "share_pct", "shown"),
+    [(100, 0, 30, 30), (100, 80, 30, 20), (7, 0, 50, 3), (0, 0, 50, 0), (-2, 0, 50, 0), (100, 0, 100, 100)],
+)
+def test_a_store_with_a_share_shows_at_most_that_share_of_what_we_can_sell(
+    available: int, buffer: int, share_pct: int, shown: int
+) -> None:
+    assert domain.stock_to_show(available, buffer=buffer, share_pct=share_pct) == shown
+
+
+def test_below_the_low_stock_mark_only_the_preferred_store_shows_the_last_units() -> None:
+    website = {"buffer": 0, "hide_below": 0}  # the seller's preferred store
+    marketplace = {"buffer": 1, "hide_below": 5}
+
+    assert [domain.stock_to_show(n, **website) for n in (6, 5, 4, 1)] == [6, 5, 4, 1]
+    assert [domain.stock_to_show(n, **marketplace) for n in (6, 5, 4, 1)] == [5, 4, 0, 0]
+
+
 def test_a_push_waits_what_the_store_asked_for_else_doubles_up_to_the_cap() -> None:
     assert domain.next_try_in(1, retry_after_s=2.5, max_s=300) == 2.5
     assert [domain.next_try_in(n, retry_after_s=None, max_s=300) for n in (1, 2, 3, 10)] == [1, 2, 4, 300]
@@ -317,3 +336,16 @@ def test_the_store_gets_the_couriers_own_link_else_its_public_tracking_page() ->
     )
     assert domain.tracking_url("Delhivery", "DL123", None) == "https://www.delhivery.com/track/package/DL123"
     assert domain.tracking_url("pigeon-post", "P1", None) is None
+
+
+def test_the_nightly_full_push_is_due_from_the_last_3_am_in_the_sellers_time_zone() -> None:
+    ist = ZoneInfo("Asia/Kolkata")
+    before_3 = datetime(2026, 12, 6, 2, 59, tzinfo=ist)
+    after_3 = datetime(2026, 12, 6, 3, 0, tzinfo=ist)
+
+    assert domain.last_full_push_due(before_3, at_hour=3, tz=ist) == datetime(2026, 12, 5, 3, 0, tzinfo=ist)
+    assert domain.last_full_push_due(after_3, at_hour=3, tz=ist) == after_3
+    # 21:45 UTC is 03:15 the next morning in India: that night's push is due.
+    utc_evening = datetime(2026, 12, 5, 21, 45, tzinfo=UTC)
+    that_night = datetime(2026, 12, 6, 3, 0, tzinfo=ist)
+    assert domain.last_full_push_due(utc_evening, at_hour=3, tz=ist) == that_night

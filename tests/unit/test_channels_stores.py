@@ -11,6 +11,7 @@ import httpx
 import pytest
 from fastapi import FastAPI
 
+from contracts import CancelReason
 from sandbox.app import create_app
 from services.channels.stores.interface import Account, Listing, StockLevel, StoreError, Tracking
 from services.channels.stores.shopify import SET_QUANTITIES, ShopifyStore
@@ -172,3 +173,69 @@ async def test_woocommerce_tracking_is_one_customer_note_and_a_completed_order(
         "Shipped with xpressbees, AWB XB42. Track it at https://track.example/XB42"
     ]
     assert order["notes"][0]["customer_note"] is True
+
+
+async def test_shopify_cancels_an_order_dabba_cancelled_once_with_its_reason_and_no_restock(
+    sandbox: tuple[FastAPI, httpx.AsyncClient],
+) -> None:
+    _, client = sandbox
+    await stocked(client, "shopify", "demo-shopify", TEA=40)
+    placed = await client.post(
+        "/_sandbox/shopify/demo-shopify/orders", json={"lines": [{"sku": "TEA"}], "delivery": "drop"}
+    )
+    order_id = str(placed.json()["id"])
+    store = ShopifyStore(client, api_version="2026-04")
+
+    first = await store.cancel(SHOP, order_id, reason=CancelReason.COD_DECLINED, note="COD declined")
+    again = await store.cancel(SHOP, order_id, reason=CancelReason.COD_DECLINED, note="COD declined")
+
+    state = (await client.get("/_sandbox/shopify/demo-shopify")).json()
+    assert (first, again) == ("cancelled on the store", "already cancelled on the store")
+    assert state["orders"][order_id]["cancel_reason"] == "declined"
+    assert state["stock"] == {"TEA": 39}, "the store does not restock: Dabba's push sets its number"
+
+
+async def test_woocommerce_cancels_an_order_dabba_cancelled_with_a_private_note(
+    sandbox: tuple[FastAPI, httpx.AsyncClient],
+) -> None:
+    _, client = sandbox
+    await stocked(client, "woocommerce", "demo-woo", TEA=40)
+    placed = await client.post(
+        "/_sandbox/woocommerce/demo-woo/orders", json={"lines": [{"sku": "TEA"}], "delivery": "drop"}
+    )
+    order_id = str(placed.json()["id"])
+    store = WooCommerceStore(client)
+
+    first = await store.cancel(WOO, order_id, reason=CancelReason.OPERATOR, note="buyer phoned")
+    again = await store.cancel(WOO, order_id, reason=CancelReason.OPERATOR, note="buyer phoned")
+
+    order = (await client.get("/_sandbox/woocommerce/demo-woo")).json()["orders"][order_id]
+    assert (first, again) == ("cancelled on the store", "already cancelled on the store")
+    assert order["status"] == "cancelled"
+    assert [(n["note"], n["customer_note"]) for n in order["notes"]] == [
+        ("Cancelled in Dabba (operator): buyer phoned", False)
+    ]
+
+
+@pytest.mark.parametrize("platform", ["shopify", "woocommerce"])
+async def test_a_store_reads_back_what_each_listing_shows_and_leaves_out_what_it_does_not_know(
+    sandbox: tuple[FastAPI, httpx.AsyncClient], platform: str
+) -> None:
+    _, client = sandbox
+    account = SHOP if platform == "shopify" else WOO
+    products = await stocked(client, platform, account.account, TEA=40, MUG=3)
+    store = ShopifyStore(client, api_version="2026-04") if platform == "shopify" else WooCommerceStore(client)
+    listings = [
+        Listing(
+            channel_sku=sku,
+            product_id=str(p["product_id"]),
+            variant_id=str(p["variant_id"]),
+            inventory_item_id=str(p["inventory_item_id"]),
+        )
+        for sku, p in products.items()
+    ]
+    unknown = Listing(
+        channel_sku="GONE", product_id="999999", variant_id="999999", inventory_item_id="999999"
+    )
+
+    assert await store.read_stock(account, [*listings, unknown]) == {"TEA": 40, "MUG": 3}

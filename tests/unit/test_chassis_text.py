@@ -3,6 +3,7 @@ from (body, path, query), and the OpenAPI says so with a pattern on every free s
 
 from __future__ import annotations
 
+import json
 import re
 from datetime import date
 from typing import Annotated, Any
@@ -167,3 +168,32 @@ def test_the_schema_pattern_and_the_check_refuse_exactly_the_same_characters() -
         char = chr(code)
         assert (pattern.fullmatch(char) is None) == (text.text_problem(char) is not None), hex(code)
     assert text.text_problem("\t\n\r") is None
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        b'{"note": "x\\u0000"}',
+        b'{"note": "x\\u001F"}',
+        b'{"note": "x\\u0085"}',
+        b'{"note": "x\\u007f"}',
+        b'{"note": "\\udc00"}',
+        b'{"note": "x\\b"}',
+        b'{"note": "x\x7f"}',  # DEL and the C1 controls are legal raw in JSON
+        b'{"note": "x\xc2\x85"}',
+        b'{"n\\u0001ote": "x"}',
+    ],
+)
+def test_a_body_with_a_refused_character_escaped_or_raw_is_walked_and_refused(raw: bytes) -> None:
+    parsed = json.loads(raw)
+
+    assert text.parsed_json_problems(raw, parsed) == text.json_problems(parsed) != []
+    assert text.body_problems(raw, "application/json") != []
+
+
+def test_a_body_whose_escapes_are_all_allowed_text_is_not_refused() -> None:
+    raw = json.dumps({"name": "Asha Verma é ₹ नमस्ते", "note": "line\none\ttab"}).encode()
+    assert b"\\u" in raw
+
+    assert text.parsed_json_problems(raw, json.loads(raw)) == []
+    assert text.body_problems(raw, "application/json") == []

@@ -10,7 +10,7 @@ from typing import Any
 
 import httpx
 
-from chassis.text import json_problems
+from chassis.text import parsed_json_problems
 from services.channels.stores.interface import StoreError, StoreOrder, StoreUnreadable
 
 # ISO 3166-2:IN subdivision codes as stores send them (WooCommerce's list, Shopify's province_code),
@@ -90,7 +90,7 @@ def read_payload(body: bytes, read: Callable[[Any], StoreOrder], *, platform: st
         payload = json.loads(body)
     except ValueError as exc:
         raise StoreUnreadable(f"body: not JSON ({exc})") from None
-    if problems := json_problems(payload):
+    if problems := parsed_json_problems(body, payload):
         field, problem = problems[0]
         raise StoreUnreadable(f"{field}: {problem}")
     try:

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Protocol
 
-from contracts import Payment
+from contracts import CancelReason, Payment
 
 
 @dataclass(frozen=True, slots=True)
@@ -25,6 +25,8 @@ class Account:
     api_secret: str = field(default="", repr=False)
     location_id: str | None = None
     stock_buffer: int = 0
+    stock_share_pct: int | None = None
+    low_stock_hide_below: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -149,6 +151,11 @@ class StoreAdapter(Protocol):
         read back, by channel SKU. Raises StoreError (retryable on 429/5xx, honouring Retry-After)."""
         ...
 
+    async def read_stock(self, account: Account, listings: list[Listing]) -> dict[str, int]:
+        """What the store shows now for these listings (at most max_stock_batch), by channel SKU; a
+        listing the store does not know is left out. Raises StoreError."""
+        ...
+
     async def orders_changed_since(self, account: Account, since: datetime) -> list[PolledOrder]:
         """Every order the store changed after ``since``, oldest change first (all pages), for the
         reconciliation poll that catches a webhook the store never delivered. Raises StoreError."""
@@ -157,4 +164,11 @@ class StoreAdapter(Protocol):
     async def fulfil(self, account: Account, store_order_id: str, tracking: Tracking) -> None:
         """Tell the store the order left with this courier and AWB; idempotent per AWB.
         Raises StoreError."""
+        ...
+
+    async def cancel(self, account: Account, store_order_id: str, *, reason: CancelReason, note: str) -> str:
+        """Cancel the store's order because Dabba cancelled it: the customer is refunded what the store
+        took, the store does not restock (Dabba's next stock push sets its number). Idempotent: an
+        order the store has already cancelled is done. Returns what the store said; raises StoreError
+        (``retryable=False`` when the store refuses for good)."""
         ...

@@ -20,11 +20,12 @@ from typing import Any
 import httpx
 
 from chassis.signatures import signed_by_base64
-from contracts import Payment, PaymentMethod, PaymentStatus
+from contracts import CancelReason, Payment, PaymentMethod, PaymentStatus
 from services.channels.stores.common import call, full_name, read_payload, state_name, to_paise
 from services.channels.stores.interface import (
     Account,
     Delivery,
+    Listing,
     PolledOrder,
     StockLevel,
     StoreError,
@@ -65,6 +66,28 @@ FULFILL = """mutation Fulfil($fulfillment: FulfillmentInput!) {
   }
 }"""
 
+CANCEL = """mutation Cancel($orderId: ID!, $reason: OrderCancelReason!,
+                 $refundMethod: OrderCancelRefundMethodInput!, $restock: Boolean!,
+                 $notifyCustomer: Boolean, $staffNote: String) {
+  orderCancel(orderId: $orderId, reason: $reason, refundMethod: $refundMethod, restock: $restock,
+              notifyCustomer: $notifyCustomer, staffNote: $staffNote) {
+    job { id done }
+    orderCancelUserErrors { code field message }
+  }
+}"""
+
+# Shopify's OrderCancelReason for each of ours.
+CANCEL_REASONS = {
+    CancelReason.CUSTOMER_REQUEST: "CUSTOMER",
+    CancelReason.PAYMENT_EXPIRED: "DECLINED",
+    CancelReason.PAYMENT_FAILED: "DECLINED",
+    CancelReason.COD_DECLINED: "DECLINED",
+    CancelReason.OUT_OF_STOCK: "INVENTORY",
+    CancelReason.UNROUTABLE: "INVENTORY",
+    CancelReason.FRAUD_SUSPECTED: "FRAUD",
+    CancelReason.OPERATOR: "STAFF",
+    CancelReason.OTHER: "OTHER",
+}
 
 ORDERS_CHANGED = """query OrdersChanged($query: String!, $after: String) {
   orders(first: 50, after: $after, query: $query, sortKey: UPDATED_AT) {
@@ -350,6 +373,17 @@ class ShopifyStore:
             }
         raise StoreError("set inventory quantities: the store's numbers kept changing under us")
 
+    async def read_stock(self, account: Account, listings: list[Listing]) -> dict[str, int]:
+        known = [x for x in listings if x.inventory_item_id]
+        if not known or not account.location_id:
+            return {}
+        shown = await self._available(account, [StockLevel(listing=x, quantity=0) for x in known])
+        return {
+            x.channel_sku: shown[item]
+            for x in known
+            if (item := gid("InventoryItem", str(x.inventory_item_id))) in shown
+        }
+
     async def orders_changed_since(self, account: Account, since: datetime) -> list[PolledOrder]:
         stamp = since.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
         found: list[PolledOrder] = []
@@ -410,3 +444,24 @@ class ShopifyStore:
         errors = data["fulfillmentCreate"]["userErrors"]
         if errors:
             raise StoreError(f"create fulfillment: {errors[0].get('message')}", retryable=False)
+
+    async def cancel(self, account: Account, store_order_id: str, *, reason: CancelReason, note: str) -> str:
+        data = await self._graphql(
+            account,
+            CANCEL,
+            {
+                "orderId": gid("Order", store_order_id),
+                "reason": CANCEL_REASONS.get(reason, "OTHER"),
+                "refundMethod": {"originalPaymentMethodsRefund": True},
+                "restock": False,
+                "notifyCustomer": True,
+                "staffNote": note[:255],
+            },
+            "cancel order",
+        )
+        errors = data["orderCancel"]["orderCancelUserErrors"]
+        if any("already" in str(e.get("message", "")).lower() for e in errors):
+            return "already cancelled on the store"
+        if errors:
+            raise StoreError(f"cancel order: {errors[0].get('message')}", retryable=False)
+        return "cancelled on the store"

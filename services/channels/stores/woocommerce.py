@@ -19,11 +19,12 @@ from typing import Any
 import httpx
 
 from chassis.signatures import signed_by_base64
-from contracts import Payment, PaymentMethod, PaymentStatus
+from contracts import CancelReason, Payment, PaymentMethod, PaymentStatus
 from services.channels.stores.common import call, full_name, read_payload, state_name, to_paise
 from services.channels.stores.interface import (
     Account,
     Delivery,
+    Listing,
     PolledOrder,
     StockLevel,
     StoreError,
@@ -185,6 +186,32 @@ class WooCommerceStore:
                     confirmed[sent.listing.channel_sku] = int(item["stock_quantity"])
         return confirmed
 
+    async def read_stock(self, account: Account, listings: list[Listing]) -> dict[str, int]:
+        # Simple products from products?include=…; a variation from its parent's variations?include=….
+        groups: dict[str, list[Listing]] = {}
+        for x in listings:
+            if not x.product_id:
+                continue
+            variation = x.variant_id and x.variant_id != x.product_id
+            path = f"products/{x.product_id}/variations" if variation else "products"
+            groups.setdefault(path, []).append(x)
+        shown: dict[str, int] = {}
+        for path, group in groups.items():
+            id_of = {str(x.variant_id if path != "products" else x.product_id): x.channel_sku for x in group}
+            items = await call(
+                self._client,
+                "GET",
+                self._url(account, path),
+                "read stock",
+                auth=self._auth(account),
+                params={"include": ",".join(id_of), "per_page": 100},
+            )
+            for item in items:
+                sku = id_of.get(str(item.get("id")))
+                if sku is not None and item.get("stock_quantity") is not None:
+                    shown[sku] = int(item["stock_quantity"])
+        return shown
+
     async def orders_changed_since(self, account: Account, since: datetime) -> list[PolledOrder]:
         # modified_after (WooCommerce 5.8+) with dates_are_gmt: the cursor is UTC, as are *_gmt fields.
         found: list[PolledOrder] = []
@@ -250,3 +277,31 @@ class WooCommerceStore:
             auth=self._auth(account),
             json={"status": "completed"},
         )
+
+    async def cancel(self, account: Account, store_order_id: str, *, reason: CancelReason, note: str) -> str:
+        order = await call(
+            self._client,
+            "GET",
+            self._url(account, f"orders/{store_order_id}"),
+            "read order",
+            auth=self._auth(account),
+        )
+        if order.get("status") in ("cancelled", "refunded"):
+            return "already cancelled on the store"
+        await call(
+            self._client,
+            "POST",
+            self._url(account, f"orders/{store_order_id}/notes"),
+            "add cancellation note",
+            auth=self._auth(account),
+            json={"note": f"Cancelled in Dabba ({reason.value}): {note}", "customer_note": False},
+        )
+        await call(
+            self._client,
+            "PUT",
+            self._url(account, f"orders/{store_order_id}"),
+            "cancel order",
+            auth=self._auth(account),
+            json={"status": "cancelled"},
+        )
+        return "cancelled on the store"

@@ -1,0 +1,81 @@
+"""A sandbox store connected to channels: the store set up in the sandbox (listings, where its
+webhooks go, their secret), the channel account that receives them, and each listing mapped to a
+Dabba SKU. One way to do it for the demo, the benchmark and the tests."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import httpx
+
+from deploy.local.ports import PORTS, dev_headers
+
+
+def _url(service: str, path: str) -> str:
+    return f"http://127.0.0.1:{PORTS[service]}{path}"
+
+
+async def open_store(
+    http: httpx.AsyncClient,
+    platform: str,
+    account: str,
+    *,
+    secret: str,
+    skus: Mapping[str, str | None],
+    available: int = 50,
+    price_paise: int = 34900,
+    prices: Mapping[str, int] | None = None,
+    stock_buffer: int = 0,
+    stock_share_pct: int | None = None,
+    low_stock_hide_below: int = 0,
+) -> dict[str, dict[str, Any]]:
+    """A sandbox store selling these listings (channel SKU → Dabba SKU; None leaves a listing
+    unmapped) at ``price_paise`` (or each its own, from ``prices``), connected to the channel
+    account ``account``; the store's products by channel SKU."""
+    prices = prices or {}
+    r = await http.put(
+        _url("sandbox", f"/_sandbox/{platform}/{account}"),
+        json={
+            "webhook_url": _url("channels", f"/webhooks/{platform}/{account}"),
+            "webhook_secret": secret,
+            "products": [
+                {"sku": c, "price_paise": prices.get(c, price_paise), "available": available} for c in skus
+            ],
+        },
+    )
+    r.raise_for_status()
+    products: dict[str, dict[str, Any]] = {p["sku"]: p for p in r.json()["products"]}
+    r = await http.put(
+        _url("channels", f"/accounts/{account}"),
+        headers=dev_headers("admin"),
+        json={
+            "platform": platform,
+            "base_url": _url("sandbox", f"/{platform}/{account}"),
+            "webhook_secret": secret,
+            "api_key": f"ck_{account.replace('-', '_')}",
+            "api_secret": f"{account}-access-token",
+            "location_id": "1" if platform == "shopify" else None,
+            "stock_buffer": stock_buffer,
+            "stock_share_pct": stock_share_pct,
+            "low_stock_hide_below": low_stock_hide_below,
+        },
+    )
+    r.raise_for_status()
+    mapped = [
+        {
+            "channel_sku": channel_sku,
+            "sku": sku,
+            "product_id": str(products[channel_sku]["product_id"]),
+            "variant_id": str(products[channel_sku]["variant_id"]),
+            "inventory_item_id": str(products[channel_sku]["inventory_item_id"]),
+        }
+        for channel_sku, sku in skus.items()
+        if sku
+    ]
+    if mapped:
+        r = await http.put(
+            _url("channels", f"/accounts/{account}/mappings"), headers=dev_headers("ops"), json=mapped
+        )
+        r.raise_for_status()
+    return products

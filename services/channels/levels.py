@@ -1,0 +1,31 @@
+"""The stock number each listing owes its store: inventory's latest number for the SKU, through that
+store's rules (buffer, share cap, low-stock rule; domain.stock_to_show). Called when a SKU's stock
+changes, when a store's rules or mappings change, and by the full push that repairs drift."""
+
+from __future__ import annotations
+
+from chassis.db import Conn
+from services.channels import domain, store
+
+
+async def owe_listings(conn: Conn, *, sku: str | None = None, account: str | None = None) -> int:
+    """Owe every listing of a SKU (or of a store) the number its store's rules give it now."""
+    listings = await store.listings_with_rules(conn, sku=sku, account=account)
+    return await store.owe_stock(
+        conn,
+        [
+            (
+                row["account"],
+                row["channel_sku"],
+                row["sku"],
+                domain.stock_to_show(
+                    row["available_total"],
+                    buffer=row["stock_buffer"],
+                    share_pct=row["stock_share_pct"],
+                    hide_below=row["low_stock_hide_below"],
+                ),
+            )
+            for row in listings
+            if row["available_total"] is not None
+        ],
+    )
