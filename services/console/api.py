@@ -19,7 +19,7 @@ from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Resp
 from fastapi.templating import Jinja2Templates
 
 from contracts import Channel, OrderStatus, PaymentMethod
-from services.console import sessions, store
+from services.console import fonts, sessions, store
 from services.console.domain import fix, metrics
 from services.console.domain.decisions import (
     TABS,
@@ -91,6 +91,27 @@ async def stylesheet() -> FileResponse:
 @router.get("/static/console.js")
 async def script() -> FileResponse:
     return FileResponse(HERE / "static" / "console.js", media_type="text/javascript")
+
+
+_FONT_CACHE = {"Cache-Control": "public, max-age=604800"}  # a locked package's files do not change
+
+
+@router.get(f"{fonts.ROUTE}.css")
+async def font_faces(request: Request) -> Response:
+    """The @font-face rules of Noto Sans and India's scripts (read once, on first use)."""
+    state = request.app.state
+    if getattr(state, "font_faces", None) is None:
+        state.font_faces = fonts.stylesheet()
+    return Response(state.font_faces, media_type="text/css", headers=_FONT_CACHE)
+
+
+@router.get(f"{fonts.ROUTE}/{{family}}/{{name}}")
+async def font_file(family: str, name: str) -> Response:
+    path = fonts.font_file(family, name)
+    if path is None:
+        return Response("no such font", status_code=404, media_type="text/plain")
+    media = "font/woff2" if name.endswith(".woff2") else "font/woff"
+    return FileResponse(path, media_type=media, headers=_FONT_CACHE)
 
 
 # --- sign-in ------------------------------------------------------------------------------------

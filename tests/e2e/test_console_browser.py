@@ -2,7 +2,8 @@
 stack: sign in, a new channel order appears in the queue without a reload, COD confirmed with a
 click, a wrong unit refused at the pack station, a rejected order fixed and resubmitted, an NDR
 answered, a return received and QC'd, a viewer refused by the owner, a form without its CSRF token
-refused. Screenshots land in docs/screenshots/."""
+refused, a customer's name in Hindi drawn in Devanagari (not boxes). Screenshots land in
+docs/screenshots/."""
 
 from __future__ import annotations
 
@@ -320,3 +321,44 @@ async def test_the_warehouse_receives_a_return_and_qcs_it_line_by_line(
     assert [(q["sku"], q["passed"], q["failed"], q["actor"]) for q in body["qc"]] == [
         (sku, 1, 1, "warehouse:ravi")
     ], body["qc"]
+
+
+async def test_a_customer_named_in_hindi_reads_in_devanagari_not_as_boxes(
+    stack: Stack, tap: Tap, producer: AIOKafkaProducer, browser: Browser
+) -> None:
+    # This machine has no Devanagari system font (DejaVu only): without the console's own fonts
+    # (npm, served at /static/fonts) the name would be a row of empty boxes.
+    sku = unique("BRW-HI")
+    await stocked(sku, 10)
+    hindi = "अनीता शर्मा"
+    customer = f"{hindi} {unique('H')}"
+    order_id, _ = await place_for(producer, tap, sku, customer)
+    page = await sign_in(browser, "asha")
+    fonts: list[tuple[str, int]] = []
+    page.on("response", lambda r: fonts.append((r.url, r.status)) if "/static/fonts" in r.url else None)
+    await order_page_with(page, order_id, customer)
+    await page.evaluate("document.fonts.ready.then(() => true)")
+
+    devanagari = [(u, s) for u, s in fonts if "devanagari" in u and u.endswith(".woff2")]
+    assert devanagari and all(status == 200 for _, status in devanagari), fonts
+    loaded = await page.evaluate(
+        """() => [...document.fonts].filter(f => f.status === 'loaded' && f.family.includes('Noto Sans')
+               && f.unicodeRange.includes('U+900')).map(f => f.family)"""
+    )
+    assert loaded, "no loaded Noto face covers Devanagari"
+    name = page.get_by_text(customer)
+    # The same words measured in the page's font and in DejaVu (no Devanagari glyphs: boxes).
+    widths = await name.evaluate(
+        """(el, text) => {
+             const ctx = document.createElement('canvas').getContext('2d');
+             const size = getComputedStyle(el).fontSize;
+             ctx.font = `${size} ${getComputedStyle(el).fontFamily}`;
+             const page = ctx.measureText(text).width;
+             ctx.font = `${size} "DejaVu Sans"`;
+             return [page, ctx.measureText(text).width];
+           }""",
+        hindi,
+    )
+    assert abs(widths[0] - widths[1]) > 1, widths
+    assert await page.evaluate("t => document.fonts.check('15px \"Noto Sans\"', t)", hindi)
+    await name.screenshot(path=str(SHOTS / "hindi-name.png"))
