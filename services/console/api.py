@@ -23,6 +23,7 @@ from services.console import fonts, sessions, store
 from services.console.domain import fix, metrics
 from services.console.domain.decisions import (
     TABS,
+    byline,
     decode_cursor,
     encode_cursor,
     order_actions,
@@ -47,6 +48,7 @@ templates.env.filters["hours"] = lambda h: (
     if h < 48
     else f"{h / 24:.1f} days"
 )
+templates.env.globals["byline"] = byline
 templates.env.filters["ist"] = lambda at: "—" if at is None else at.astimezone(IST).strftime("%d %b %H:%M")
 
 # Order actions: name → (owning service, path template, JSON body, label shown on the button).

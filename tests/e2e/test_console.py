@@ -15,8 +15,8 @@ from deploy.local.stack import Stack
 from services.console import store
 from services.console.rebuild import fold_topics
 from tests.conftest import Tap
-from tests.e2e.test_journeys import order_status, place, stocked
-from tests.helpers import db_fetch, unique, url, wait_until
+from tests.e2e.test_journeys import client, new_phone, order_status, place, stocked
+from tests.helpers import channel_order, db_fetch, unique, url, wait_until
 
 pytestmark = pytest.mark.e2e
 CONSOLE = f"http://127.0.0.1:{PORTS['console']}"
@@ -100,6 +100,29 @@ async def test_an_operator_confirms_a_cod_order_and_orders_records_her_name(
     finally:
         await asha.aclose()
         await vikram.aclose()
+
+
+async def test_an_order_keyed_in_by_hand_names_who_entered_it_once_in_the_timeline(stack: Stack) -> None:
+    sku = unique("CON-HAND")
+    await stocked(sku, 10)
+    cod = {"method": "cod", "status": "pending", "gateway": None, "gateway_payment_id": None}
+    order = channel_order(unique("PHONE"), sku, channel="manual", payment=cod | {"amount_paise": 69800})
+    order["customer"]["phone"] = new_phone()
+    async with client("ops") as http:
+        r = await http.post(url("orders", "/orders"), json=order)
+        assert r.status_code in (200, 201), r.text
+        order_id = r.json()["order_id"]
+        [placed] = [t for t in (await http.get(url("orders", f"/orders/{order_id}"))).json()["timeline"]]
+    actor = placed["actor"]
+    assert actor and f"entered by {actor}" in placed["reason"], placed
+
+    asha = await signed_in("asha")
+    try:
+        page = await console_shows(asha, order_id, f"entered by {actor}")
+        lines = [li.split("</li>")[0] for li in page.split("<li>") if actor in li]
+        assert lines and all(li.count(actor) == 1 for li in lines), lines
+    finally:
+        await asha.aclose()
 
 
 async def test_sign_in_refuses_a_wrong_password_and_a_form_from_elsewhere(stack: Stack) -> None:

@@ -11,6 +11,7 @@ from services.console.api import templates
 from services.console.domain.decisions import (
     LockoutPolicy,
     after_failed_sign_in,
+    byline,
     decode_cursor,
     encode_cursor,
     is_locked,
@@ -136,3 +137,15 @@ def test_a_refusal_reads_as_one_sentence_whatever_shape_the_service_answers() ->
 def test_durations_on_the_analytics_page_read_in_minutes_hours_or_days() -> None:
     hours = templates.env.filters["hours"]
     assert [hours(h) for h in (None, 0.25, 30.67, 96.0)] == ["—", "15 min", "30.7 h", "4.0 days"]
+
+
+def test_a_timeline_line_that_names_its_actor_does_not_name_them_twice() -> None:
+    entered = "new → PLACED: received from manual, entered by admin:admin"
+    assert byline(entered, "admin:admin") is None
+    assert byline("PENDING_COD_CONFIRMATION → CONFIRMED: COD confirmed", "ops:asha") == "ops:asha"
+    assert byline("placed on shopify as SHP-1", None) is None
+    page = templates.env.from_string(
+        "{% for t in timeline %}<li>{{ t.text }}{% set by = byline(t.text, t.actor) %}"
+        "{% if by %} <i>by {{ by }}</i>{% endif %}</li>{% endfor %}"
+    ).render(timeline=[{"text": entered, "actor": "admin:admin"}])
+    assert page.count("admin:admin") == 1
