@@ -206,6 +206,7 @@ def _queue_filter(request: Request) -> store.QueueFilter:
         placed_from=day("from"),
         placed_to=day("to", plus=1),
         search=parse_search(q.get("search", "")),
+        now=request.app.state.clock(),
     )
 
 
@@ -232,7 +233,7 @@ async def _queue_context(request: Request) -> dict[str, Any]:
 @router.get("/orders")
 async def orders_page(request: Request, operator: Operator = signed_in()) -> HTMLResponse:
     context = await _queue_context(request)
-    counts = await store.tab_counts(request.app.state.service.pool)
+    counts = await store.tab_counts(request.app.state.service.pool, now=request.app.state.clock())
     return _page(
         request,
         "orders.html",

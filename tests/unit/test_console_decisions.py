@@ -3,6 +3,7 @@ and the sentence an operator reads when an owning service refuses."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -19,9 +20,10 @@ from services.console.domain.decisions import (
     parse_search,
     return_actions,
     shipment_actions,
+    tabs_of,
 )
 from services.console.domain.metrics import orders_by_channel_and_day, return_rates
-from services.console.domain.view import OrderView
+from services.console.domain.view import OrderView, ReturnView, ShipmentView
 from services.console.owners import explain
 
 NOW = datetime(2026, 12, 5, 10, 0, tzinfo=UTC)
@@ -149,3 +151,18 @@ def test_a_timeline_line_that_names_its_actor_does_not_name_them_twice() -> None
         "{% if by %} <i>by {{ by }}</i>{% endif %}</li>{% endfor %}"
     ).render(timeline=[{"text": entered, "actor": "admin:admin"}])
     assert page.count("admin:admin") == 1
+
+
+def test_an_order_is_in_the_tabs_of_what_needs_a_person_about_it() -> None:
+    at = datetime(2026, 12, 1, tzinfo=UTC)
+    confirmed = OrderView("ORD-1", at, at, status="CONFIRMED", promised_dispatch_by=at)
+    assert tabs_of(confirmed, ndr_open=False, return_open=False) == ["all", "dispatch_due"]
+    picked = replace(confirmed, status="SHIPPED", milestones={"picked_up": at})
+    assert tabs_of(picked, ndr_open=False, return_open=False) == ["all"]
+    stuck = replace(confirmed, unroutable_at=at, status="ON_HOLD", promised_dispatch_by=None)
+    assert tabs_of(stuck, ndr_open=False, return_open=False) == ["all", "on_hold", "unroutable"]
+    assert "unroutable" not in tabs_of(replace(stuck, status="CANCELLED"), ndr_open=False, return_open=False)
+    unbooked = replace(confirmed, shipments=(ShipmentView("SHP-1", "GGN1", "unassigned", status="CREATED"),))
+    assert "no_courier" in tabs_of(unbooked, ndr_open=False, return_open=False)
+    overdue = replace(confirmed, returns=(ReturnView("RET-1", "QC_PASSED", (), sla_breached=True),))
+    assert "refund_overdue" in tabs_of(overdue, ndr_open=False, return_open=True)

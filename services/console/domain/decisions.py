@@ -31,13 +31,27 @@ TABS: dict[str, str] = {
     "rejected": "Rejected",
     "on_hold": "On hold",
     "cod": "COD awaiting reply",
+    "unroutable": "Unroutable",
+    "no_courier": "No courier",
+    "late_dispatch": "Late to dispatch",
     "ndr": "NDR",
     "returns": "Returns",
+    "refund_overdue": "Refund overdue",
 }
+# A tab that turns on the clock cannot be stored (nothing is written when a promise runs out): the
+# row stores the set it belongs to while it may become late, and the queue compares the time on
+# reading. Tab → (stored tab, the row's timestamp column that is then in the past).
+CLOCK_TABS: dict[str, tuple[str, str]] = {"late_dispatch": ("dispatch_due", "promised_dispatch_by")}
+STORED_TABS: tuple[str, ...] = (
+    *(t for t in TABS if t not in CLOCK_TABS),
+    *(stored for stored, _ in CLOCK_TABS.values()),
+)
+_AWAITING_DISPATCH = {"CONFIRMED", "PACKED"}
 
 
-def tabs_of(*, status: str | None, ndr_open: bool, return_open: bool) -> list[str]:
-    """The queue tabs an order is in: always "all", then what needs a person about it."""
+def tabs_of(view: OrderView, *, ndr_open: bool, return_open: bool) -> list[str]:
+    """The stored queue tabs an order is in: always "all", then what needs a person about it."""
+    status = view.status
     tabs = ["all"]
     if status == "REJECTED":
         tabs.append("rejected")
@@ -45,10 +59,18 @@ def tabs_of(*, status: str | None, ndr_open: bool, return_open: bool) -> list[st
         tabs.append("on_hold")
     if status == "PENDING_COD_CONFIRMATION":
         tabs.append("cod")
+    if view.unroutable:
+        tabs.append("unroutable")
+    if view.unbooked:
+        tabs.append("no_courier")
+    if status in _AWAITING_DISPATCH and view.promised_dispatch_by and "picked_up" not in view.milestones:
+        tabs.append("dispatch_due")
     if ndr_open:
         tabs.append("ndr")
     if return_open:
         tabs.append("returns")
+    if view.refund_overdue:
+        tabs.append("refund_overdue")
     return tabs
 
 
