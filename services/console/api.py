@@ -11,7 +11,7 @@ from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote, urlencode
+from urllib.parse import parse_qsl, quote, urlencode
 from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Form, Request
@@ -22,7 +22,10 @@ from contracts import Channel, OrderStatus, PaymentMethod
 from services.console import fonts, sessions, store
 from services.console.domain import fix, metrics
 from services.console.domain.decisions import (
+    BULK_ACTIONS,
+    MAX_BULK,
     TABS,
+    bulk_outcome,
     byline,
     decode_cursor,
     encode_cursor,
@@ -72,7 +75,7 @@ def _page(request: Request, name: str, operator: Operator | None, **context: Any
     )
 
 
-def _back(path: str, outcome: Outcome | None = None, **params: str) -> RedirectResponse:
+def _back(path: str, outcome: Outcome | None = None, /, **params: str) -> RedirectResponse:
     """Back to a page after a form, saying what happened (303: the browser GETs it)."""
     if outcome is not None:
         params["ok" if outcome.ok else "error"] = outcome.message
@@ -242,6 +245,7 @@ async def orders_page(request: Request, operator: Operator = signed_in()) -> HTM
         statuses=[s.value for s in OrderStatus],
         channels=[c.value for c in Channel],
         methods=[m.value for m in PaymentMethod],
+        bulk_actions=[(a, ORDER_ACTIONS[a][3]) for a in BULK_ACTIONS],
         **context,
     )
 
@@ -293,6 +297,18 @@ async def order_page(request: Request, order_id: str, operator: Operator = signe
     )
 
 
+async def _act(request: Request, operator: Operator, order_id: str, action: str, reason: str) -> Outcome:
+    """One order action through orders, as the operator (the page's button and the bulk bar)."""
+    service, path, body, _ = ORDER_ACTIONS[action]
+    if action == "hold":
+        body = {"reason": reason.strip() or "held in the console"}
+    elif action == "cancel":
+        body = {"reason_code": "operator", "note": reason.strip() or None}
+    return await _owners(request).call(
+        service, "POST", path.format(id=quote(order_id, safe="")), operator=operator, json=body
+    )
+
+
 @router.post("/orders/{order_id}/actions/{action}")
 async def order_action(
     request: Request,
@@ -303,15 +319,30 @@ async def order_action(
 ) -> RedirectResponse:
     if action not in ORDER_ACTIONS:
         return _back(f"/orders/{order_id}", error=f"no action {action}")
-    service, path, body, _ = ORDER_ACTIONS[action]
-    if action == "hold":
-        body = {"reason": reason.strip() or "held in the console"}
-    elif action == "cancel":
-        body = {"reason_code": "operator", "note": reason.strip() or None}
-    outcome = await _owners(request).call(
-        service, "POST", path.format(id=quote(order_id, safe="")), operator=operator, json=body
-    )
-    return _back(f"/orders/{order_id}", outcome)
+    return _back(f"/orders/{order_id}", await _act(request, operator, order_id, action, reason))
+
+
+@router.post("/orders/bulk")
+async def bulk_action(request: Request, operator: Operator = form_from_operator()) -> RedirectResponse:
+    """The queue's bulk bar: one action on the ticked orders, each through orders as the operator;
+    one refused order does not stop the others, and the answer names each refusal."""
+    form = await request.form()
+    action, reason = str(form.get("action", "")), str(form.get("reason", ""))
+    kept = {k: v for k, v in parse_qsl(str(form.get("back", ""))) if k not in ("ok", "error")}
+    order_ids = list(dict.fromkeys(str(o) for o in form.getlist("order_id")))
+    if action not in BULK_ACTIONS:
+        return _back("/orders", error=f"no bulk action {action or '(none chosen)'}", **kept)
+    if not order_ids or len(order_ids) > MAX_BULK:
+        return _back("/orders", error=f"tick between 1 and {MAX_BULK} orders", **kept)
+    limit = asyncio.Semaphore(8)  # the owning service serves others too
+
+    async def one(order_id: str) -> Outcome:
+        async with limit:
+            return await _act(request, operator, order_id, action, reason)
+
+    outcomes = await asyncio.gather(*(one(o) for o in order_ids))
+    answer = Outcome(*bulk_outcome(ORDER_ACTIONS[action][3], list(zip(order_ids, outcomes, strict=True))))
+    return _back("/orders", answer, **kept)
 
 
 # --- fix and resubmit a rejected order ------------------------------------------------------------

@@ -190,6 +190,28 @@ async def test_the_queue_has_tabs_for_unroutable_unbooked_and_late_orders(
         await asha.aclose()
 
 
+async def test_a_viewer_bulk_action_is_refused_by_orders_for_each_order(
+    stack: Stack, tap: Tap, producer: AIOKafkaProducer
+) -> None:
+    sku = unique("CON-BULK")
+    await stocked(sku, 10)
+    order_id, _ = await place(producer, tap, sku, phone=new_phone(), cod=True)
+    await order_status(order_id, "PENDING_COD_CONFIRMATION")
+    vikram = await signed_in("vikram")
+    try:
+        page = await console_shows(vikram, order_id, "PENDING_COD_CONFIRMATION")
+        form = {"action": "hold", "order_id": order_id, "back": "tab=cod", "csrf_token": csrf_of(page)}
+        r = await vikram.post("/orders/bulk", data={k: v for k, v in form.items() if k != "csrf_token"})
+        assert r.status_code == 403  # no CSRF token: refused before orders is called
+        r = await vikram.post("/orders/bulk", data=form)
+        assert r.status_code == 303, r.text
+        assert r.headers["location"].startswith("/orders?tab=cod&error=Hold"), r.headers["location"]
+        assert "forbidden" in r.headers["location"]
+        await order_status(order_id, "PENDING_COD_CONFIRMATION")
+    finally:
+        await vikram.aclose()
+
+
 async def test_sign_in_refuses_a_wrong_password_and_a_form_from_elsewhere(stack: Stack) -> None:
     async with httpx.AsyncClient(base_url=CONSOLE, timeout=15) as http:
         page = await http.get("/login")

@@ -7,6 +7,7 @@ import base64
 import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from chassis.text import text_problem
 from services.console.domain.view import OrderView
@@ -96,6 +97,22 @@ def shipment_actions(status: str) -> list[str]:
     if status == "NDR":
         return ["ndr_reattempt", "ndr_rto"]
     return []
+
+
+# What the queue's bulk bar offers (order actions of api.ORDER_ACTIONS), and how many orders at once.
+BULK_ACTIONS = ("cod_confirm", "hold", "release", "cancel")
+MAX_BULK = 100
+
+
+def bulk_outcome(label: str, outcomes: list[tuple[str, Any]]) -> tuple[int, None, str]:
+    """One answer for a bulk action (status, body, sentence): how many orders it was done to, and
+    each refusal with the order it was about. 200 when every order took it, else the first refusal's."""
+    refused = [(order_id, o) for order_id, o in outcomes if not o.ok]
+    done = len(outcomes) - len(refused)
+    sentence = f"{label}: done for {done} of {len(outcomes)}"
+    if refused:
+        sentence += "; " + "; ".join(f"{order_id}: {o.message}" for order_id, o in refused)
+    return (refused[0][1].status if refused else 200), None, sentence
 
 
 def byline(text: str, actor: str | None) -> str | None:
