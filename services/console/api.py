@@ -440,6 +440,19 @@ async def ndr_action(
     return _back(f"/orders/{order_id}", outcome)
 
 
+@router.post("/shipments/{shipment_id}/book")
+async def book_again(
+    request: Request, shipment_id: str, order_id: str = Form(...), operator: Operator = form_from_operator()
+) -> RedirectResponse:
+    """Ask shipping to try the couriers again for a parcel none took (the "No courier" tab)."""
+    outcome = await _owners(request).call(
+        "shipping", "POST", f"/shipments/{quote(shipment_id, safe='')}/book", operator=operator
+    )
+    if outcome.ok and isinstance(outcome.body, dict) and outcome.body.get("awb"):
+        outcome = Outcome(outcome.status, outcome.body, f"booked: AWB {outcome.body['awb']}")
+    return _back(f"/orders/{order_id}", outcome)
+
+
 @router.post("/returns/{return_id}/receive")
 async def receive_return(
     request: Request, return_id: str, order_id: str = Form(...), operator: Operator = form_from_operator()

@@ -184,6 +184,21 @@ async def test_the_queue_has_tabs_for_unroutable_unbooked_and_late_orders(
             for provider in ("xpressbees", "shiprocket", "courier"):
                 await sandbox("POST", "/_sandbox/faults", {"provider": provider, "fail_next": 0})
         await listed_in(asha, "no_courier", unbooked)
+        # The couriers are back: the operator books it again from the order's page.
+        page = await console_shows(asha, unbooked, "Book a courier again")
+        [sid] = re.findall(r'action="/shipments/([^"/]+)/book"', page)
+        r = await asha.post(
+            f"/shipments/{sid}/book", data={"order_id": unbooked, "csrf_token": csrf_of(page)}
+        )
+        assert r.status_code == 303 and "ok=booked" in r.headers["location"], r.headers["location"]
+        await tap.wait_for(
+            "shipping.shipment_updated.v1", body_has(shipment_id=sid, status="AWB_ASSIGNED"), timeout=90
+        )
+
+        async def left_the_tab() -> bool | None:
+            return None if await in_tab(asha, "no_courier", unbooked) else True
+
+        await wait_until(left_the_tab, what=f"{unbooked} out of the No courier tab", timeout=90, every=1)
         page = (await asha.get("/orders")).text
         assert re.search(r"Unroutable <b>[1-9]", page) and re.search(r"Late to dispatch <b>[1-9]", page)
     finally:

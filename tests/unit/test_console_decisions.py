@@ -50,6 +50,7 @@ def test_an_order_offers_the_actions_its_status_allows(status: str, actions: lis
 
 def test_parcels_and_returns_offer_their_next_step() -> None:
     assert shipment_actions("AWB_ASSIGNED") == ["pack"]
+    assert shipment_actions("CREATED") == ["book"]  # no courier took it
     assert shipment_actions("NDR") == ["ndr_reattempt", "ndr_rto"]
     assert shipment_actions("IN_TRANSIT") == []
     assert return_actions("PICKED_UP") == ["receive"]

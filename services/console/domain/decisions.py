@@ -91,7 +91,10 @@ def order_actions(view: OrderView) -> list[str]:
 
 
 def shipment_actions(status: str) -> list[str]:
-    """What a parcel in this status offers: packing at the station, or an answer to its NDR."""
+    """What a parcel in this status offers: booking again when no courier took it, packing at the
+    station, or an answer to its NDR."""
+    if status == "CREATED":
+        return ["book"]
     if status in _PACKABLE:
         return ["pack"]
     if status == "NDR":
