@@ -428,7 +428,7 @@ async def metric_facts(db: Queryable, *, since: datetime) -> list[metrics.OrderF
         at = {k: datetime.fromisoformat(v) for k, v in json.loads(r["milestones"]).items()}
         wrong_item = any(
             kind == "return" and any(reason == "wrong_item" for _, _, reason in lines)
-            for _, _, lines, kind in json.loads(r["returns"])
+            for _, _, lines, kind, *_flags in json.loads(r["returns"])
         )
         facts.append(
             metrics.OrderFacts(
