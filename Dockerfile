@@ -1,5 +1,11 @@
 # One image for every Dabba process: `python -m services.<name>`, `python -m sandbox`,
 # `python -m chassis.topics`. Dependencies come from the committed uv.lock (no dev, no local group).
+# The console's fonts come from npm, pinned by services/console/assets/package-lock.json.
+FROM node:22-slim AS console-assets
+WORKDIR /assets
+COPY services/console/assets/package.json services/console/assets/package-lock.json ./
+RUN npm ci --no-audit --no-fund
+
 FROM python:3.11-slim
 
 ENV PYTHONDONTWRITEBYTECODE=1 \
@@ -23,6 +29,7 @@ COPY contracts/ contracts/
 COPY chassis/ chassis/
 COPY services/ services/
 COPY sandbox/ sandbox/
+COPY --from=console-assets /assets/node_modules services/console/assets/node_modules
 RUN uv sync --frozen --no-dev --no-group local --no-editable \
     && useradd --system --uid 10001 --no-create-home --home-dir /app dabba
 

@@ -19,7 +19,7 @@ help:
 
 install: .venv/.dabba-installed
 
-.venv/.dabba-installed: pyproject.toml uv.lock tests/tools/package-lock.json
+.venv/.dabba-installed: pyproject.toml uv.lock tests/tools/package-lock.json services/console/assets/package-lock.json
 	@command -v uv >/dev/null 2>&1 || python3 -m uv --version >/dev/null 2>&1 || \
 		{ echo "install: fetching uv from PyPI"; python3 -m pip install --quiet uv; }
 	@echo "install: Python dependencies from uv.lock"
@@ -28,6 +28,8 @@ install: .venv/.dabba-installed
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq npm >/dev/null; }
 	@echo "install: test data from npm (tests/tools/package-lock.json: the Compose specification's schema)"
 	@npm ci --prefix tests/tools --no-audit --no-fund --silent
+	@echo "install: the console's fonts from npm (services/console/assets/package-lock.json: Noto Sans, India's scripts)"
+	@npm ci --prefix services/console/assets --no-audit --no-fund --silent
 	@touch $@
 
 up: install

@@ -11,7 +11,7 @@ from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote, urlencode
+from urllib.parse import parse_qsl, quote, urlencode
 from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Form, Request
@@ -19,10 +19,14 @@ from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Resp
 from fastapi.templating import Jinja2Templates
 
 from contracts import Channel, OrderStatus, PaymentMethod
-from services.console import sessions, store
+from services.console import fonts, sessions, store
 from services.console.domain import fix, metrics
 from services.console.domain.decisions import (
+    BULK_ACTIONS,
+    MAX_BULK,
     TABS,
+    bulk_outcome,
+    byline,
     decode_cursor,
     encode_cursor,
     order_actions,
@@ -47,6 +51,7 @@ templates.env.filters["hours"] = lambda h: (
     if h < 48
     else f"{h / 24:.1f} days"
 )
+templates.env.globals["byline"] = byline
 templates.env.filters["ist"] = lambda at: "—" if at is None else at.astimezone(IST).strftime("%d %b %H:%M")
 
 # Order actions: name → (owning service, path template, JSON body, label shown on the button).
@@ -70,7 +75,7 @@ def _page(request: Request, name: str, operator: Operator | None, **context: Any
     )
 
 
-def _back(path: str, outcome: Outcome | None = None, **params: str) -> RedirectResponse:
+def _back(path: str, outcome: Outcome | None = None, /, **params: str) -> RedirectResponse:
     """Back to a page after a form, saying what happened (303: the browser GETs it)."""
     if outcome is not None:
         params["ok" if outcome.ok else "error"] = outcome.message
@@ -91,6 +96,27 @@ async def stylesheet() -> FileResponse:
 @router.get("/static/console.js")
 async def script() -> FileResponse:
     return FileResponse(HERE / "static" / "console.js", media_type="text/javascript")
+
+
+_FONT_CACHE = {"Cache-Control": "public, max-age=604800"}  # a locked package's files do not change
+
+
+@router.get(f"{fonts.ROUTE}.css")
+async def font_faces(request: Request) -> Response:
+    """The @font-face rules of Noto Sans and India's scripts (read once, on first use)."""
+    state = request.app.state
+    if getattr(state, "font_faces", None) is None:
+        state.font_faces = fonts.stylesheet()
+    return Response(state.font_faces, media_type="text/css", headers=_FONT_CACHE)
+
+
+@router.get(f"{fonts.ROUTE}/{{family}}/{{name}}")
+async def font_file(family: str, name: str) -> Response:
+    path = fonts.font_file(family, name)
+    if path is None:
+        return Response("no such font", status_code=404, media_type="text/plain")
+    media = "font/woff2" if name.endswith(".woff2") else "font/woff"
+    return FileResponse(path, media_type=media, headers=_FONT_CACHE)
 
 
 # --- sign-in ------------------------------------------------------------------------------------
@@ -183,6 +209,7 @@ def _queue_filter(request: Request) -> store.QueueFilter:
         placed_from=day("from"),
         placed_to=day("to", plus=1),
         search=parse_search(q.get("search", "")),
+        now=request.app.state.clock(),
     )
 
 
@@ -209,7 +236,7 @@ async def _queue_context(request: Request) -> dict[str, Any]:
 @router.get("/orders")
 async def orders_page(request: Request, operator: Operator = signed_in()) -> HTMLResponse:
     context = await _queue_context(request)
-    counts = await store.tab_counts(request.app.state.service.pool)
+    counts = await store.tab_counts(request.app.state.service.pool, now=request.app.state.clock())
     return _page(
         request,
         "orders.html",
@@ -218,6 +245,7 @@ async def orders_page(request: Request, operator: Operator = signed_in()) -> HTM
         statuses=[s.value for s in OrderStatus],
         channels=[c.value for c in Channel],
         methods=[m.value for m in PaymentMethod],
+        bulk_actions=[(a, ORDER_ACTIONS[a][3]) for a in BULK_ACTIONS],
         **context,
     )
 
@@ -269,6 +297,18 @@ async def order_page(request: Request, order_id: str, operator: Operator = signe
     )
 
 
+async def _act(request: Request, operator: Operator, order_id: str, action: str, reason: str) -> Outcome:
+    """One order action through orders, as the operator (the page's button and the bulk bar)."""
+    service, path, body, _ = ORDER_ACTIONS[action]
+    if action == "hold":
+        body = {"reason": reason.strip() or "held in the console"}
+    elif action == "cancel":
+        body = {"reason_code": "operator", "note": reason.strip() or None}
+    return await _owners(request).call(
+        service, "POST", path.format(id=quote(order_id, safe="")), operator=operator, json=body
+    )
+
+
 @router.post("/orders/{order_id}/actions/{action}")
 async def order_action(
     request: Request,
@@ -279,15 +319,30 @@ async def order_action(
 ) -> RedirectResponse:
     if action not in ORDER_ACTIONS:
         return _back(f"/orders/{order_id}", error=f"no action {action}")
-    service, path, body, _ = ORDER_ACTIONS[action]
-    if action == "hold":
-        body = {"reason": reason.strip() or "held in the console"}
-    elif action == "cancel":
-        body = {"reason_code": "operator", "note": reason.strip() or None}
-    outcome = await _owners(request).call(
-        service, "POST", path.format(id=quote(order_id, safe="")), operator=operator, json=body
-    )
-    return _back(f"/orders/{order_id}", outcome)
+    return _back(f"/orders/{order_id}", await _act(request, operator, order_id, action, reason))
+
+
+@router.post("/orders/bulk")
+async def bulk_action(request: Request, operator: Operator = form_from_operator()) -> RedirectResponse:
+    """The queue's bulk bar: one action on the ticked orders, each through orders as the operator;
+    one refused order does not stop the others, and the answer names each refusal."""
+    form = await request.form()
+    action, reason = str(form.get("action", "")), str(form.get("reason", ""))
+    kept = {k: v for k, v in parse_qsl(str(form.get("back", ""))) if k not in ("ok", "error")}
+    order_ids = list(dict.fromkeys(str(o) for o in form.getlist("order_id")))
+    if action not in BULK_ACTIONS:
+        return _back("/orders", error=f"no bulk action {action or '(none chosen)'}", **kept)
+    if not order_ids or len(order_ids) > MAX_BULK:
+        return _back("/orders", error=f"tick between 1 and {MAX_BULK} orders", **kept)
+    limit = asyncio.Semaphore(8)  # the owning service serves others too
+
+    async def one(order_id: str) -> Outcome:
+        async with limit:
+            return await _act(request, operator, order_id, action, reason)
+
+    outcomes = await asyncio.gather(*(one(o) for o in order_ids))
+    answer = Outcome(*bulk_outcome(ORDER_ACTIONS[action][3], list(zip(order_ids, outcomes, strict=True))))
+    return _back("/orders", answer, **kept)
 
 
 # --- fix and resubmit a rejected order ------------------------------------------------------------
@@ -382,6 +437,19 @@ async def ndr_action(
         operator=operator,
         json={"action": action},
     )
+    return _back(f"/orders/{order_id}", outcome)
+
+
+@router.post("/shipments/{shipment_id}/book")
+async def book_again(
+    request: Request, shipment_id: str, order_id: str = Form(...), operator: Operator = form_from_operator()
+) -> RedirectResponse:
+    """Ask shipping to try the couriers again for a parcel none took (the "No courier" tab)."""
+    outcome = await _owners(request).call(
+        "shipping", "POST", f"/shipments/{quote(shipment_id, safe='')}/book", operator=operator
+    )
+    if outcome.ok and isinstance(outcome.body, dict) and outcome.body.get("awb"):
+        outcome = Outcome(outcome.status, outcome.body, f"booked: AWB {outcome.body['awb']}")
     return _back(f"/orders/{order_id}", outcome)
 
 

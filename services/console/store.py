@@ -14,7 +14,7 @@ import asyncpg
 
 from chassis.db import Conn, Queryable
 from services.console.domain import metrics
-from services.console.domain.decisions import TABS, Search, tabs_of
+from services.console.domain.decisions import CLOCK_TABS, TABS, Search, tabs_of
 from services.console.domain.view import OrderView, ReturnView, ShipmentView, TimelineEntry
 
 _OPEN_RETURN = {
@@ -75,11 +75,18 @@ def _row(view: OrderView) -> tuple[Any, ...]:
         json.dumps([list(line) for line in view.lines]),
         json.dumps([list(p) for p in view.problems]),
         json.dumps([_shipment_json(s) for s in view.shipments]),
-        json.dumps([[r.return_id, r.status, [list(x) for x in r.lines], r.kind] for r in view.returns]),
+        json.dumps(
+            [
+                [r.return_id, r.status, [list(x) for x in r.lines], r.kind, r.sla_breached, r.refunded]
+                for r in view.returns
+            ]
+        ),
         json.dumps([list(r) for r in view.refunds]),
         json.dumps({k: v.isoformat() for k, v in sorted(view.milestones.items())}),
-        tabs_of(status=view.status, ndr_open=ndr_open, return_open=return_open),
+        tabs_of(view, ndr_open=ndr_open, return_open=return_open),
         view.promised_dispatch_by,
+        view.unroutable_at,
+        view.reserved_at,
     )
 
 
@@ -101,8 +108,9 @@ _COLUMNS = """order_id, first_seen_at, updated_at, sort_at, channel, channel_ord
     email, city, state, pincode, total_paise, payment_method, payment_status, status, status_reason,
     placed_at, shipment_status, warehouses, couriers, awbs, ndr_count, ndr_open, return_open,
     refunded_paise, messages_sent, messages_failed, contact_corrected, search_text, phone_digits,
-    lines, problems, shipments, returns, refunds, milestones, tabs, promised_dispatch_by"""
-_TABS_AT = len(_COLUMNS.split(",")) - 2
+    lines, problems, shipments, returns, refunds, milestones, tabs, promised_dispatch_by, unroutable_at,
+    reserved_at"""
+_TABS_AT = [c.strip() for c in _COLUMNS.split(",")].index("tabs")
 
 
 def view_of(row: asyncpg.Record) -> OrderView:
@@ -142,8 +150,9 @@ def view_of(row: asyncpg.Record) -> OrderView:
             for s in json.loads(row["shipments"])
         ),
         returns=tuple(
-            ReturnView(rid, status, tuple((sku, qty, reason) for sku, qty, reason in lines), kind)
-            for rid, status, lines, kind in json.loads(row["returns"])
+            # rows written before migration 005 carry no SLA or refund flags
+            ReturnView(rid, status, tuple((sku, qty, reason) for sku, qty, reason in lines), kind, *flags)
+            for rid, status, lines, kind, *flags in json.loads(row["returns"])
         ),
         refunds=tuple((rid, amount) for rid, amount in json.loads(row["refunds"])),
         messages_sent=row["messages_sent"],
@@ -151,6 +160,8 @@ def view_of(row: asyncpg.Record) -> OrderView:
         milestones={k: datetime.fromisoformat(v) for k, v in json.loads(row["milestones"]).items()},
         contact_corrected=row["contact_corrected"],
         promised_dispatch_by=row["promised_dispatch_by"],
+        unroutable_at=row["unroutable_at"],
+        reserved_at=row["reserved_at"],
     )
 
 
@@ -271,18 +282,24 @@ class QueueFilter:
     placed_from: datetime | None = None
     placed_to: datetime | None = None
     search: Search | None = None
+    now: datetime | None = None  # for the tabs that turn on the clock (late to dispatch)
 
 
 def _where(f: QueueFilter) -> tuple[list[str], list[Any]]:
     if f.tab not in TABS:
         raise ValueError(f"tab: no tab {f.tab!r}")
-    # The tab is written into the SQL (a known name) so each tab's partial keyset index serves it.
-    clauses = ["true" if f.tab == "all" else f"tabs @> '{{{f.tab}}}'"]
     args: list[Any] = []
 
     def arg(value: Any) -> str:
         args.append(value)
         return f"${len(args)}"
+
+    # The tab is written into the SQL (a known name) so each tab's partial keyset index serves it.
+    if f.tab in CLOCK_TABS:
+        stored, column = CLOCK_TABS[f.tab]
+        clauses = [f"tabs @> '{{{stored}}}'", f"{column} < coalesce({arg(f.now)}::timestamptz, now())"]
+    else:
+        clauses = ["true" if f.tab == "all" else f"tabs @> '{{{f.tab}}}'"]
 
     if f.status:
         clauses.append(f"status = {arg(f.status)}")
@@ -328,10 +345,17 @@ async def queue(
     )
 
 
-async def tab_counts(db: Queryable) -> dict[str, int]:
-    """How many orders each tab holds (kept in step with every write, not counted on each read)."""
+async def tab_counts(db: Queryable, *, now: datetime | None = None) -> dict[str, int]:
+    """How many orders each tab holds (kept in step with every write, not counted on each read; a
+    tab that turns on the clock is counted within its stored tab, a few rows, by its index)."""
     rows = await db.fetch("SELECT tab, orders FROM queue_counts")
     counts = {r["tab"]: int(r["orders"]) for r in rows}
+    for tab, (stored, column) in CLOCK_TABS.items():
+        counts[tab] = await db.fetchval(
+            f"""SELECT count(*) FROM order_view
+                WHERE tabs @> '{{{stored}}}' AND {column} < coalesce($1::timestamptz, now())""",
+            now,
+        )
     return {name: counts.get(name, 0) for name in TABS}
 
 
@@ -404,7 +428,7 @@ async def metric_facts(db: Queryable, *, since: datetime) -> list[metrics.OrderF
         at = {k: datetime.fromisoformat(v) for k, v in json.loads(r["milestones"]).items()}
         wrong_item = any(
             kind == "return" and any(reason == "wrong_item" for _, _, reason in lines)
-            for _, _, lines, kind in json.loads(r["returns"])
+            for _, _, lines, kind, *_flags in json.loads(r["returns"])
         )
         facts.append(
             metrics.OrderFacts(

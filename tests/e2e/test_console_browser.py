@@ -2,11 +2,13 @@
 stack: sign in, a new channel order appears in the queue without a reload, COD confirmed with a
 click, a wrong unit refused at the pack station, a rejected order fixed and resubmitted, an NDR
 answered, a return received and QC'd, a viewer refused by the owner, a form without its CSRF token
-refused. Screenshots land in docs/screenshots/."""
+refused, a customer's name in Hindi drawn in Devanagari (not boxes), COD orders confirmed in bulk.
+Screenshots land in docs/screenshots/."""
 
 from __future__ import annotations
 
 import json
+import re
 import shutil
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -320,3 +322,77 @@ async def test_the_warehouse_receives_a_return_and_qcs_it_line_by_line(
     assert [(q["sku"], q["passed"], q["failed"], q["actor"]) for q in body["qc"]] == [
         (sku, 1, 1, "warehouse:ravi")
     ], body["qc"]
+
+
+async def test_a_customer_named_in_hindi_reads_in_devanagari_not_as_boxes(
+    stack: Stack, tap: Tap, producer: AIOKafkaProducer, browser: Browser
+) -> None:
+    # This machine has no Devanagari system font (DejaVu only): without the console's own fonts
+    # (npm, served at /static/fonts) the name would be a row of empty boxes.
+    sku = unique("BRW-HI")
+    await stocked(sku, 10)
+    hindi = "अनीता शर्मा"
+    customer = f"{hindi} {unique('H')}"
+    order_id, _ = await place_for(producer, tap, sku, customer)
+    page = await sign_in(browser, "asha")
+    fonts: list[tuple[str, int]] = []
+    page.on("response", lambda r: fonts.append((r.url, r.status)) if "/static/fonts" in r.url else None)
+    await order_page_with(page, order_id, customer)
+    await page.evaluate("document.fonts.ready.then(() => true)")
+
+    devanagari = [(u, s) for u, s in fonts if "devanagari" in u and u.endswith(".woff2")]
+    assert devanagari and all(status == 200 for _, status in devanagari), fonts
+    loaded = await page.evaluate(
+        """() => [...document.fonts].filter(f => f.status === 'loaded' && f.family.includes('Noto Sans')
+               && f.unicodeRange.includes('U+900')).map(f => f.family)"""
+    )
+    assert loaded, "no loaded Noto face covers Devanagari"
+    name = page.get_by_text(customer)
+    # The same words measured in the page's font and in DejaVu (no Devanagari glyphs: boxes).
+    widths = await name.evaluate(
+        """(el, text) => {
+             const ctx = document.createElement('canvas').getContext('2d');
+             const size = getComputedStyle(el).fontSize;
+             ctx.font = `${size} ${getComputedStyle(el).fontFamily}`;
+             const page = ctx.measureText(text).width;
+             ctx.font = `${size} "DejaVu Sans"`;
+             return [page, ctx.measureText(text).width];
+           }""",
+        hindi,
+    )
+    assert abs(widths[0] - widths[1]) > 1, widths
+    assert await page.evaluate("t => document.fonts.check('15px \"Noto Sans\"', t)", hindi)
+    await name.screenshot(path=str(SHOTS / "hindi-name.png"))
+
+
+async def test_an_operator_ticks_two_cod_orders_in_the_queue_and_confirms_both_at_once(
+    stack: Stack, tap: Tap, producer: AIOKafkaProducer, browser: Browser
+) -> None:
+    sku = unique("BRW-BULK")
+    await stocked(sku, 10)
+    customer = unique("Farah")
+    first, _ = await place_for(producer, tap, sku, customer)
+    second, _ = await place_for(producer, tap, sku, customer)
+    for order_id in (first, second):
+        await order_status(order_id, "PENDING_COD_CONFIRMATION")
+    page = await sign_in(browser, "asha")
+    await page.goto(f"{CONSOLE}/orders?tab=cod&search={customer}")
+    for order_id in (first, second):
+        await expect(page.locator(f"tr[data-order='{order_id}']")).to_be_visible(timeout=60_000)
+    await page.get_by_label("Tick every order on this page").check()
+    await page.get_by_label("Bulk action").select_option(label="Confirm COD")
+    await page.screenshot(path=str(SHOTS / "queue-bulk.png"))
+    await page.get_by_role("button", name="Apply to ticked").click()
+    await expect(page.get_by_role("status")).to_have_text("Confirm COD: done for 2 of 2")
+    await expect(page).to_have_url(re.compile(r"tab=cod"))  # back on the same tab and search
+
+    for order_id in (first, second):
+        confirmed = await order_status(order_id, "CONFIRMED")
+        assert [t["actor"] for t in confirmed["timeline"] if t["to_status"] == "CONFIRMED"] == ["ops:asha"]
+    # A confirmed order can no longer be held: orders refuses it, and the page says which order.
+    await page.goto(f"{CONSOLE}/orders?search={customer}")
+    await expect(page.locator(f"tr[data-order='{first}']")).to_contain_text("CONFIRMED", timeout=60_000)
+    await page.locator(f"tr[data-order='{first}'] input[name=order_id]").check()
+    await page.get_by_label("Bulk action").select_option(label="Hold")
+    await page.get_by_role("button", name="Apply to ticked").click()
+    await expect(page.get_by_role("alert")).to_contain_text(f"done for 0 of 1; {first}:")

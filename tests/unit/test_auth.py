@@ -120,6 +120,8 @@ def test_every_route_of_every_service_is_authenticated(name: str) -> None:
         "/login",
         "/static/console.css",
         "/static/console.js",
+        "/static/fonts.css",
+        "/static/fonts/{family}/{name}",
     }
     routes = list(api_routes(app.routes))
     unguarded = [

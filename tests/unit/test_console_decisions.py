@@ -3,6 +3,7 @@ and the sentence an operator reads when an owning service refuses."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -11,6 +12,7 @@ from services.console.api import templates
 from services.console.domain.decisions import (
     LockoutPolicy,
     after_failed_sign_in,
+    byline,
     decode_cursor,
     encode_cursor,
     is_locked,
@@ -18,9 +20,10 @@ from services.console.domain.decisions import (
     parse_search,
     return_actions,
     shipment_actions,
+    tabs_of,
 )
 from services.console.domain.metrics import orders_by_channel_and_day, return_rates
-from services.console.domain.view import OrderView
+from services.console.domain.view import OrderView, ReturnView, ShipmentView
 from services.console.owners import explain
 
 NOW = datetime(2026, 12, 5, 10, 0, tzinfo=UTC)
@@ -47,6 +50,7 @@ def test_an_order_offers_the_actions_its_status_allows(status: str, actions: lis
 
 def test_parcels_and_returns_offer_their_next_step() -> None:
     assert shipment_actions("AWB_ASSIGNED") == ["pack"]
+    assert shipment_actions("CREATED") == ["book"]  # no courier took it
     assert shipment_actions("NDR") == ["ndr_reattempt", "ndr_rto"]
     assert shipment_actions("IN_TRANSIT") == []
     assert return_actions("PICKED_UP") == ["receive"]
@@ -136,3 +140,30 @@ def test_a_refusal_reads_as_one_sentence_whatever_shape_the_service_answers() ->
 def test_durations_on_the_analytics_page_read_in_minutes_hours_or_days() -> None:
     hours = templates.env.filters["hours"]
     assert [hours(h) for h in (None, 0.25, 30.67, 96.0)] == ["—", "15 min", "30.7 h", "4.0 days"]
+
+
+def test_a_timeline_line_that_names_its_actor_does_not_name_them_twice() -> None:
+    entered = "new → PLACED: received from manual, entered by admin:admin"
+    assert byline(entered, "admin:admin") is None
+    assert byline("PENDING_COD_CONFIRMATION → CONFIRMED: COD confirmed", "ops:asha") == "ops:asha"
+    assert byline("placed on shopify as SHP-1", None) is None
+    page = templates.env.from_string(
+        "{% for t in timeline %}<li>{{ t.text }}{% set by = byline(t.text, t.actor) %}"
+        "{% if by %} <i>by {{ by }}</i>{% endif %}</li>{% endfor %}"
+    ).render(timeline=[{"text": entered, "actor": "admin:admin"}])
+    assert page.count("admin:admin") == 1
+
+
+def test_an_order_is_in_the_tabs_of_what_needs_a_person_about_it() -> None:
+    at = datetime(2026, 12, 1, tzinfo=UTC)
+    confirmed = OrderView("ORD-1", at, at, status="CONFIRMED", promised_dispatch_by=at)
+    assert tabs_of(confirmed, ndr_open=False, return_open=False) == ["all", "dispatch_due"]
+    picked = replace(confirmed, status="SHIPPED", milestones={"picked_up": at})
+    assert tabs_of(picked, ndr_open=False, return_open=False) == ["all"]
+    stuck = replace(confirmed, unroutable_at=at, status="ON_HOLD", promised_dispatch_by=None)
+    assert tabs_of(stuck, ndr_open=False, return_open=False) == ["all", "on_hold", "unroutable"]
+    assert "unroutable" not in tabs_of(replace(stuck, status="CANCELLED"), ndr_open=False, return_open=False)
+    unbooked = replace(confirmed, shipments=(ShipmentView("SHP-1", "GGN1", "unassigned", status="CREATED"),))
+    assert "no_courier" in tabs_of(unbooked, ndr_open=False, return_open=False)
+    overdue = replace(confirmed, returns=(ReturnView("RET-1", "QC_PASSED", (), sla_breached=True),))
+    assert "refund_overdue" in tabs_of(overdue, ndr_open=False, return_open=True)

@@ -86,7 +86,31 @@ def test_a_cod_order_is_folded_into_one_queue_row_with_its_parcel_return_and_ref
 
 def test_any_interleaving_of_the_topics_folds_to_the_same_view() -> None:
     """Each topic keeps its own order (the key), but topics interleave anyhow, live and in a rebuild."""
+    assert_any_interleaving_folds_alike(story())
+
+
+def test_an_unroutable_order_later_reserved_and_an_overdue_refund_later_paid_fold_alike_in_any_order() -> (
+    None
+):
+    failed = examples.inventory_reservation_failed().model_copy(update={"final": True})
+    reserved = examples.inventory_reserved()
+    reserved = reserved.model_copy(update={"occurred_at": failed.occurred_at + timedelta(hours=3)})
+    alert = examples.return_updated().model_copy(update={"alert": "refund_sla_breached"})
     events = story()
+    events[1:1] = [failed, reserved]
+    events.insert(-1, alert)
+    view = assert_any_interleaving_folds_alike(events)
+    assert not view.unroutable and not view.refund_overdue
+
+    late = fold([examples.order_placed(), failed])
+    assert late.unroutable
+    assert not fold([examples.order_placed(), reserved, failed]).unroutable  # reserved after it failed
+    overdue = fold([examples.order_placed(), examples.return_requested(), alert])
+    assert overdue.refund_overdue
+    assert not fold([examples.order_placed(), examples.return_refunded(), alert]).refund_overdue
+
+
+def assert_any_interleaving_folds_alike(events: list[Event]) -> OrderView:
     expected = fold(events)
     by_topic: dict[str, list[Event]] = {}
     for event in events:
@@ -101,6 +125,7 @@ def test_any_interleaving_of_the_topics_folds_to_the_same_view() -> None:
             if not queues[topic]:
                 del queues[topic]
         assert fold(shuffled) == expected
+    return expected
 
 
 def test_a_status_change_heard_before_the_order_itself_is_not_undone_by_it() -> None:

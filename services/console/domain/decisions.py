@@ -7,6 +7,7 @@ import base64
 import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from chassis.text import text_problem
 from services.console.domain.view import OrderView
@@ -31,13 +32,27 @@ TABS: dict[str, str] = {
     "rejected": "Rejected",
     "on_hold": "On hold",
     "cod": "COD awaiting reply",
+    "unroutable": "Unroutable",
+    "no_courier": "No courier",
+    "late_dispatch": "Late to dispatch",
     "ndr": "NDR",
     "returns": "Returns",
+    "refund_overdue": "Refund overdue",
 }
+# A tab that turns on the clock cannot be stored (nothing is written when a promise runs out): the
+# row stores the set it belongs to while it may become late, and the queue compares the time on
+# reading. Tab → (stored tab, the row's timestamp column that is then in the past).
+CLOCK_TABS: dict[str, tuple[str, str]] = {"late_dispatch": ("dispatch_due", "promised_dispatch_by")}
+STORED_TABS: tuple[str, ...] = (
+    *(t for t in TABS if t not in CLOCK_TABS),
+    *(stored for stored, _ in CLOCK_TABS.values()),
+)
+_AWAITING_DISPATCH = {"CONFIRMED", "PACKED"}
 
 
-def tabs_of(*, status: str | None, ndr_open: bool, return_open: bool) -> list[str]:
-    """The queue tabs an order is in: always "all", then what needs a person about it."""
+def tabs_of(view: OrderView, *, ndr_open: bool, return_open: bool) -> list[str]:
+    """The stored queue tabs an order is in: always "all", then what needs a person about it."""
+    status = view.status
     tabs = ["all"]
     if status == "REJECTED":
         tabs.append("rejected")
@@ -45,10 +60,18 @@ def tabs_of(*, status: str | None, ndr_open: bool, return_open: bool) -> list[st
         tabs.append("on_hold")
     if status == "PENDING_COD_CONFIRMATION":
         tabs.append("cod")
+    if view.unroutable:
+        tabs.append("unroutable")
+    if view.unbooked:
+        tabs.append("no_courier")
+    if status in _AWAITING_DISPATCH and view.promised_dispatch_by and "picked_up" not in view.milestones:
+        tabs.append("dispatch_due")
     if ndr_open:
         tabs.append("ndr")
     if return_open:
         tabs.append("returns")
+    if view.refund_overdue:
+        tabs.append("refund_overdue")
     return tabs
 
 
@@ -68,12 +91,39 @@ def order_actions(view: OrderView) -> list[str]:
 
 
 def shipment_actions(status: str) -> list[str]:
-    """What a parcel in this status offers: packing at the station, or an answer to its NDR."""
+    """What a parcel in this status offers: booking again when no courier took it, packing at the
+    station, or an answer to its NDR."""
+    if status == "CREATED":
+        return ["book"]
     if status in _PACKABLE:
         return ["pack"]
     if status == "NDR":
         return ["ndr_reattempt", "ndr_rto"]
     return []
+
+
+# What the queue's bulk bar offers (order actions of api.ORDER_ACTIONS), and how many orders at once.
+BULK_ACTIONS = ("cod_confirm", "hold", "release", "cancel")
+MAX_BULK = 100
+
+
+def bulk_outcome(label: str, outcomes: list[tuple[str, Any]]) -> tuple[int, None, str]:
+    """One answer for a bulk action (status, body, sentence): how many orders it was done to, and
+    each refusal with the order it was about. 200 when every order took it, else the first refusal's."""
+    refused = [(order_id, o) for order_id, o in outcomes if not o.ok]
+    done = len(outcomes) - len(refused)
+    sentence = f"{label}: done for {done} of {len(outcomes)}"
+    if refused:
+        sentence += "; " + "; ".join(f"{order_id}: {o.message}" for order_id, o in refused)
+    return (refused[0][1].status if refused else 200), None, sentence
+
+
+def byline(text: str, actor: str | None) -> str | None:
+    """Whom a timeline line names as its actor: nobody when the line's own words already do (orders
+    writes "entered by ops:asha" into the reason of an order keyed in by hand)."""
+    if not actor or actor in text:
+        return None
+    return actor
 
 
 def return_actions(status: str) -> list[str]:

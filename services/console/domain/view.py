@@ -13,6 +13,8 @@ from typing import Any
 
 from contracts import (
     Event,
+    InventoryReservationFailed,
+    InventoryReserved,
     NotificationFailed,
     NotificationSent,
     OrderCancelled,
@@ -39,6 +41,8 @@ FOLDED: tuple[type[Event], ...] = (
     OrderCancelled,
     OrderContactCorrected,
     PaymentUpdated,
+    InventoryReserved,
+    InventoryReservationFailed,
     ShipmentCreated,
     ShipmentUpdated,
     ReturnRequested,
@@ -95,6 +99,14 @@ class ReturnView:
     status: str
     lines: tuple[tuple[str, int, str], ...] = ()
     kind: str = "return"
+    # returns alerted that the refund is past its SLA / the refund went out (sticky facts, so the
+    # return's events and its refund's, on two topics, fold in any order)
+    sla_breached: bool = False
+    refunded: bool = False
+
+    @property
+    def refund_overdue(self) -> bool:
+        return self.sla_breached and not self.refunded
 
 
 @dataclass(frozen=True)
@@ -129,6 +141,28 @@ class OrderView:
     milestones: dict[str, datetime] = field(default_factory=dict)
     # When orders promised the order would leave the warehouse (orders.confirmed.v1)
     promised_dispatch_by: datetime | None = None
+    # The latest final reservation failure (routing gave up) and the latest reservation: the order
+    # is unroutable while the failure is the newer (event times: the topics fold in any order).
+    unroutable_at: datetime | None = None
+    reserved_at: datetime | None = None
+
+    @property
+    def unroutable(self) -> bool:
+        """Routing found no stock to fulfil it and nothing was reserved since."""
+        if self.unroutable_at is None or self.status in ("CANCELLED", "REJECTED"):
+            return False
+        return self.reserved_at is None or self.reserved_at < self.unroutable_at
+
+    @property
+    def unbooked(self) -> bool:
+        """A parcel no courier took (shipping books a parcel before announcing it, or says CREATED)."""
+        return self.status != "CANCELLED" and any(
+            s.status == ShipmentStatus.CREATED.value for s in self.shipments
+        )
+
+    @property
+    def refund_overdue(self) -> bool:
+        return any(r.refund_overdue for r in self.returns)
 
     @property
     def sort_at(self) -> datetime:
@@ -176,6 +210,10 @@ def _earliest(milestones: dict[str, datetime], name: str, at: datetime) -> dict[
     if name in milestones and milestones[name] <= at:
         return milestones
     return {**milestones, name: at}
+
+
+def _latest(known: datetime | None, at: datetime) -> datetime:
+    return at if known is None or known < at else known
 
 
 def _upsert(items: tuple[Any, ...], key: str, value: Any, new: Any) -> tuple[Any, ...]:
@@ -227,6 +265,12 @@ def apply(view: OrderView | None, event: Event) -> OrderView:
             return _contact(view, event)
         case PaymentUpdated():
             return replace(view, payment_method=event.method.value, payment_status=event.status.value)
+        case InventoryReservationFailed():
+            if not event.final:  # routing re-plans; only its last word makes the order unroutable
+                return view
+            return replace(view, unroutable_at=_latest(view.unroutable_at, event.occurred_at))
+        case InventoryReserved():
+            return replace(view, reserved_at=_latest(view.reserved_at, event.occurred_at))
         case ShipmentCreated():
             return _shipment_created(view, event) if event.return_id is None else view
         case ShipmentUpdated():
@@ -235,7 +279,7 @@ def apply(view: OrderView | None, event: Event) -> OrderView:
             lines = tuple((line.sku, line.quantity, line.reason.value) for line in event.lines)
             known = _find(view.returns, "return_id", event.return_id)
             ret = (
-                replace(known, lines=lines)
+                replace(known, lines=lines, status=known.status or event.status.value)
                 if known
                 else ReturnView(event.return_id, event.status.value, lines)
             )
@@ -248,11 +292,30 @@ def apply(view: OrderView | None, event: Event) -> OrderView:
                 if known and known.lines
                 else tuple((line.sku, line.quantity, line.reason.value) for line in event.lines)
             )
-            ret = ReturnView(event.return_id, event.status.value, lines, event.kind or "return")
+            ret = ReturnView(
+                event.return_id,
+                event.status.value,
+                lines,
+                event.kind or "return",
+                sla_breached=(known is not None and known.sla_breached)
+                or event.alert == "refund_sla_breached",
+                refunded=known is not None and known.refunded,
+            )
             return replace(view, returns=_upsert(view.returns, "return_id", event.return_id, ret))
         case ReturnRefunded():
             refunds = tuple(sorted({*view.refunds, (event.refund_id, event.amount_paise)}))
-            return replace(view, refunds=refunds, milestones=_earliest(view.milestones, "refunded", at))
+            known = _find(view.returns, "return_id", event.return_id)
+            ret = (
+                replace(known, refunded=True)
+                if known
+                else ReturnView(event.return_id, "", refunded=True)  # its status comes on its own topic
+            )
+            return replace(
+                view,
+                refunds=refunds,
+                returns=_upsert(view.returns, "return_id", event.return_id, ret),
+                milestones=_earliest(view.milestones, "refunded", at),
+            )
         case NotificationSent():
             return replace(view, messages_sent=view.messages_sent + 1)
         case NotificationFailed():
@@ -366,6 +429,12 @@ def timeline_entry(event: Event, event_id: str) -> TimelineEntry | None:
                 "payment",
                 f"payment {event.status.value} ({event.method.value}, ₹{event.amount_paise / 100:,.2f})",
             )
+        case InventoryReserved():
+            held = ", ".join(f"{a.quantity}× {a.sku} at {a.warehouse_code}" for a in event.allocations)
+            return entry("stock", f"reserved {event.reservation_id}: {held}")
+        case InventoryReservationFailed():
+            what = "no stock to fulfil" if event.final else f"attempt {event.attempt} failed"
+            return entry("stock", f"{what}: {event.reason}")
         case ShipmentCreated():
             what = "return pickup" if event.return_id else "shipment"
             return entry(

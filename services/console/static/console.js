@@ -1,13 +1,22 @@
-// The live queue: when the read model moves (server-sent events), fetch this page's rows again.
+// The live queue: when the read model moves (server-sent events), fetch this page's rows again,
+// keeping the orders ticked for the bulk bar ticked.
 (function () {
   var rows = document.getElementById("rows");
+  var all = document.getElementById("tick-all");
+  if (rows && all) {
+    all.addEventListener("change", function () {
+      rows.querySelectorAll("input[name=order_id]").forEach(function (box) { box.checked = all.checked; });
+    });
+  }
   if (!rows || !window.EventSource) return;
   var busy = false;
   function refresh() {
     if (busy) return;
     busy = true;
     var before = {};
+    var ticked = {};
     rows.querySelectorAll("tr[data-order]").forEach(function (tr) { before[tr.dataset.order] = true; });
+    rows.querySelectorAll("input[name=order_id]:checked").forEach(function (box) { ticked[box.value] = true; });
     fetch(rows.dataset.live, { credentials: "same-origin" })
       .then(function (r) { return r.ok ? r.text() : Promise.reject(r.status); })
       .then(function (html) {
@@ -15,6 +24,7 @@
         rows.querySelectorAll("tr[data-order]").forEach(function (tr) {
           if (!before[tr.dataset.order]) tr.classList.add("fresh");
         });
+        rows.querySelectorAll("input[name=order_id]").forEach(function (box) { box.checked = !!ticked[box.value]; });
       })
       .catch(function () {})
       .then(function () { busy = false; });
