@@ -9,14 +9,24 @@ from typing import Any
 
 from fastapi import APIRouter, BackgroundTasks, Request
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel
 
 from chassis.auth import by_signature
+from chassis.http import errors
 from chassis.logging import get_logger
 from chassis.service import Service
 from services.channels import intake, store
 from services.channels.stores.interface import StoreAdapter, WebhookRefused
 
 log = get_logger(__name__)
+
+
+class Accepted(BaseModel):
+    """A delivery kept (or known already): stores retry anything but 2xx."""
+
+    accepted: bool
+    duplicate: bool
+    delivery_id: str
 
 
 def build_router(adapters: dict[str, StoreAdapter]) -> APIRouter:
@@ -28,6 +38,8 @@ def build_router(adapters: dict[str, StoreAdapter]) -> APIRouter:
             _receiver(platform, adapter, adapters),
             methods=["POST"],
             summary=f"{platform} order webhooks of one channel account",
+            response_model=Accepted,
+            responses=errors(401, 404),
             dependencies=[by_signature(platform)],
         )
     return router
