@@ -267,7 +267,7 @@ def _one_error_schema(spec: dict[str, Any], routes: Iterable[Any]) -> dict[str, 
     for route in api_routes(routes):
         if not route.include_in_schema:
             continue
-        for method in route.methods:
+        for method in route.methods or ():
             op = spec["paths"].get(route.path_format, {}).get(method.lower())
             if op is None:
                 continue

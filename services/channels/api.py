@@ -76,11 +76,18 @@ class AccountView(BaseModel):
     api_secret_set: bool
 
 
+class SentOrder(BaseModel):
+    """A held store order that went out once its SKUs were mapped."""
+
+    store_order_id: str
+    channel_order_id: str
+
+
 class Mapped(BaseModel):
-    """Mappings saved, and how many held orders went out because of them."""
+    """Mappings saved, and the held orders that went out because of them."""
 
     mapped: int
-    orders_sent: int
+    orders_sent: list[SentOrder]
 
 
 class Mapping(BaseModel):

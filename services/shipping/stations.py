@@ -95,7 +95,7 @@ class Manifest(BaseModel):
     pdf: str
 
 
-PDF = {200: text_answer("application/pdf", "The PDF", binary=True)}
+PDF: dict[int | str, dict[str, Any]] = {200: text_answer("application/pdf", "The PDF", binary=True)}
 
 
 @router.post(
