@@ -159,6 +159,25 @@ def created(description: str, **links: dict[str, Any]) -> dict[str, Any]:
     return {"description": description, "links": links}
 
 
+def text_answer(media_type: str, description: str, *, binary: bool = False) -> dict[str, Any]:
+    """A success response that is not JSON (a PDF, a CSV, text), its body declared as a string."""
+    schema = {"type": "string", "format": "binary"} if binary else {"type": "string"}
+    return {"description": description, "content": {media_type: {"schema": schema}}}
+
+
+class Health(BaseModel):
+    """The process answers."""
+
+    status: str = Field(examples=["ok"])
+
+
+class Readiness(BaseModel):
+    """Whether each dependency is up; 503 with the same body while one is not."""
+
+    status: str = Field(examples=["ready", "not ready"])
+    checks: dict[str, bool] = Field(examples=[{"database": True, "kafka": True, "outbox_relay": True}])
+
+
 class Problem(BaseModel):
     """One reason a request was refused: a dotted field path and what is wrong with it."""
 
@@ -193,6 +212,7 @@ class ErrorBody(BaseModel):
 
 _DESCRIPTIONS = {
     400: "The request cannot be read",
+    413: "The body is larger than this service accepts",
     401: "No API key, or one this service does not know",
     403: "The key's role may not do this",
     404: "No such thing",
@@ -217,26 +237,50 @@ def errors(*statuses: int, descriptions: dict[int, str] | None = None) -> dict[i
     }
 
 
-def _one_error_schema(spec: dict[str, Any]) -> dict[str, Any]:
-    """FastAPI documents request-validation 422s with its own schema; ours answer the one error body."""
+_BODY_METHODS = {"POST", "PUT", "PATCH"}
+
+
+def error_statuses(route: APIRoute, method: str) -> set[int]:
+    """The 4xx answers every route of this kind may give, whatever it says itself: 422 (text with
+    control characters in its path or query), 413 with a body (BodyLimit), 401 and 403 behind an
+    API key, 401 on a signed webhook."""
+    statuses = {422}
+    if method in _BODY_METHODS:
+        statuses.add(413)
+    auth = route_auth(route.dependant)
+    if auth is not None:
+        statuses |= {401, 403} if auth[0] == "roles" else {401}
+    return statuses
+
+
+def _one_error_schema(spec: dict[str, Any], routes: Iterable[Any]) -> dict[str, Any]:
+    """Every 4xx of every operation documented with the one error body, the component `Problems`.
+
+    FastAPI documents request-validation 422s with its own schema and knows nothing of the answers
+    the chassis gives on every route (error_statuses); a route's own `errors(...)` keep their words."""
     schemas = spec.setdefault("components", {}).setdefault("schemas", {})
-    if "HTTPValidationError" not in schemas:
-        return spec
-    schemas.setdefault("Problems", ErrorBody.model_json_schema(ref_template="#/components/schemas/{model}"))
-    for name, schema in (
-        ErrorBody.model_json_schema(ref_template="#/components/schemas/{model}").get("$defs", {}).items()
-    ):
+    body = ErrorBody.model_json_schema(ref_template="#/components/schemas/{model}")
+    for name, schema in body.pop("$defs", {}).items():
         schemas.setdefault(name, schema)
-    schemas["Problems"].pop("$defs", None)
-    for methods in spec.get("paths", {}).values():
-        for op in methods.values():
-            answer = op.get("responses", {}).get("422", {})
-            content = answer.get("content", {}).get("application/json", {})
-            if content.get("schema", {}).get("$ref", "").endswith("/HTTPValidationError"):
-                content["schema"] = {"$ref": "#/components/schemas/Problems"}
-                answer["description"] = _DESCRIPTIONS[422]
-    del schemas["HTTPValidationError"]
-    schemas.pop("ValidationError", None)
+    schemas["Problems"] = body
+    one = {"application/json": {"schema": {"$ref": "#/components/schemas/Problems"}}}
+    for route in api_routes(routes):
+        if not route.include_in_schema:
+            continue
+        for method in route.methods or ():
+            op = spec["paths"].get(route.path_format, {}).get(method.lower())
+            if op is None:
+                continue
+            answers = op.setdefault("responses", {})
+            for status in error_statuses(route, method):
+                answers.setdefault(str(status), {"description": _DESCRIPTIONS.get(status, error_of(status))})
+            for status, answer in answers.items():
+                if status.startswith("4"):
+                    answer["content"] = dict(one)
+                    if status == "422":
+                        answer["description"] = _DESCRIPTIONS[422]
+    for name in ("ErrorBody", "HTTPValidationError", "ValidationError"):
+        schemas.pop(name, None)
     return spec
 
 
@@ -338,11 +382,17 @@ def create_http_app(
             headers=exc.headers,
         )
 
-    @app.get("/healthz", tags=["ops"], summary="Liveness: the process answers")
-    async def healthz() -> dict[str, Any]:
-        return {"status": "ok"}
+    @app.get("/healthz", tags=["ops"], summary="Liveness: the process answers", response_model=Health)
+    async def healthz() -> Health:
+        return Health(status="ok")
 
-    @app.get("/readyz", tags=["ops"], summary="Readiness: database, Kafka and the relay are up")
+    @app.get(
+        "/readyz",
+        tags=["ops"],
+        summary="Readiness: database, Kafka and the relay are up",
+        response_model=Readiness,
+        responses={503: {"model": Readiness, "description": "Not ready: the checks say which part is down"}},
+    )
     async def readyz() -> JSONResponse:
         checks = await readiness()
         ok = all(checks.values())
@@ -351,13 +401,19 @@ def create_http_app(
             content={"status": "ready" if ok else "not ready", "checks": checks},
         )
 
-    @app.get("/metrics", tags=["ops"], summary="Prometheus metrics")
+    @app.get(
+        "/metrics",
+        tags=["ops"],
+        summary="Prometheus metrics",
+        response_class=Response,
+        responses={200: text_answer(CONTENT_TYPE_LATEST.split(";")[0], "Prometheus' text format")},
+    )
     async def metrics() -> Response:
         return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
 
     def openapi() -> dict[str, Any]:
         if app.openapi_schema is None:
-            app.openapi_schema = text.document(_one_error_schema(FastAPI.openapi(app)))
+            app.openapi_schema = text.document(_one_error_schema(FastAPI.openapi(app), app.routes))
         return app.openapi_schema
 
     app.openapi = openapi  # type: ignore[method-assign]

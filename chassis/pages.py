@@ -61,3 +61,32 @@ def next_cursor(rows: Sequence[R], limit: int, key: Callable[[R], tuple[datetime
     if len(rows) < limit or not rows:
         return None
     return cursor_of(*key(rows[-1]))
+
+
+def after_key(cursor: str | None) -> str | None:
+    """Where a cursor over a list ordered by one unique text key points (the last key seen), None for
+    the first page; Refusal(422) if it is not ours. Such a list reads `WHERE key > $after ORDER BY key`."""
+    if cursor is None:
+        return None
+    kind, _, key = cursor.partition("|")
+    if kind != "k" or not key:
+        raise Refusal("cursor", "not a cursor from a previous page")
+    return key
+
+
+def after_number(cursor: str | None) -> int | None:
+    """Where a cursor over a list ordered by a numeric id points, None for the first page."""
+    key = after_key(cursor)
+    if key is None:
+        return None
+    if not key.isdigit() or len(key) > 19:
+        raise Refusal("cursor", "not a cursor from a previous page")
+    return int(key)
+
+
+def next_key(rows: Sequence[R], limit: int, key: Callable[[R], str | int]) -> str | None:
+    """The cursor of the page after these rows of a list ordered by one key (after_key, after_number),
+    None when they were the last ones."""
+    if len(rows) < limit or not rows:
+        return None
+    return f"k|{key(rows[-1])}"

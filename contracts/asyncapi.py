@@ -26,7 +26,7 @@ _HEADERS: dict[str, Any] = {
         "ce_id": {"type": "string", "description": "UUIDv7; consumers dedupe on it"},
         "ce_type": {"type": "string", "description": "dabba.<topic>"},
         "ce_source": {"type": "string", "description": "the producing service"},
-        "ce_time": {"type": "string", "format": "date-time"},
+        "ce_time": {"type": "string", "format": "date-time", "description": "when it happened"},
         "ce_subject": {"type": "string", "description": "the order id or SKU"},
         "content-type": {"type": "string", "const": "application/json"},
         "traceparent": {"type": "string", "description": "W3C trace context"},
@@ -41,9 +41,15 @@ def _key(model: type[Event]) -> str:
     return model.KEY_FIELD
 
 
+_WRITERS = {
+    "channel": "channel adapters (ours and third-party)",
+    "payments": "the orders service (gateway webhooks, COD replies)",
+}
+
+
 def _producer(topic: str) -> str:
     domain = topic.split(".")[0]
-    return "channel adapters (ours and third-party)" if domain == "channel" else f"the {domain} service"
+    return _WRITERS.get(domain, f"the {domain} service")
 
 
 def catalog() -> dict[str, Any]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import re
+from datetime import datetime
 from typing import Annotated, Any, Literal
 
 import asyncpg
@@ -12,7 +13,8 @@ from fastapi import APIRouter, Body, Request
 from pydantic import BaseModel, Field, field_validator
 
 from chassis.auth import STAFF, Role, require
-from chassis.http import created, follow, upload
+from chassis.http import created, errors, follow, upload
+from chassis.pages import Cursor, Limit, Page, after_key, next_cursor, next_key, position
 from chassis.refusal import Refusal
 from chassis.settings import DEVELOPMENT_VALUE
 from contracts import Channel
@@ -60,6 +62,98 @@ class AccountIn(BaseModel):
         return value.rstrip("/")
 
 
+class AccountSaved(BaseModel):
+    """An account saved, and the URL to give the store for its webhooks."""
+
+    account: str
+    platform: str
+    webhook_url: str
+
+
+class AccountView(BaseModel):
+    """A channel account as shown: whether each secret is set, never the secret."""
+
+    account: str
+    platform: str
+    base_url: str
+    location_id: str | None
+    stock_buffer: int
+    enabled: bool
+    created_at: datetime
+    updated_at: datetime
+    webhook_secret_set: bool
+    api_secret_set: bool
+
+
+class SentOrder(BaseModel):
+    """A held store order that went out once its SKUs were mapped."""
+
+    store_order_id: str
+    channel_order_id: str
+
+
+class Mapped(BaseModel):
+    """Mappings saved, and the held orders that went out because of them."""
+
+    mapped: int
+    orders_sent: list[SentOrder]
+
+
+class Mapping(BaseModel):
+    """One store listing and the Dabba SKU it sells."""
+
+    channel_sku: str
+    sku: str
+    product_id: str | None
+    variant_id: str | None
+    inventory_item_id: str | None
+
+
+class ListingStock(BaseModel):
+    """The number a listing should show, what the store confirmed, and whether a push is owed."""
+
+    channel_sku: str
+    sku: str
+    quantity: int
+    confirmed_quantity: int | None
+    confirmed_at: datetime | None
+    owed: bool
+    attempts: int
+    last_error: str | None
+
+
+class ChannelOrder(BaseModel):
+    """An order a store sent: sent to orders, or held with the problems that stop it."""
+
+    account: str
+    store_order_id: str
+    channel: str
+    channel_order_id: str
+    status: str
+    problems: list[dict[str, Any]]
+    order_id: str | None
+    cancelled_on_store_at: datetime | None
+    cancel_outcome: str | None
+    received_at: datetime
+    updated_at: datetime
+
+
+class CsvImported(BaseModel):
+    """Channel order ids imported now, and those imported before."""
+
+    imported: list[str]
+    already_imported: list[str]
+
+
+class Polled(BaseModel):
+    """What a reconciliation poll found."""
+
+    account: str
+    listed: int
+    taken_in: int
+    error: str | None
+
+
 def _settings(request: Request) -> ChannelsSettings:
     settings = request.app.state.service.settings
     assert isinstance(settings, ChannelsSettings)
@@ -70,6 +164,7 @@ def _settings(request: Request) -> ChannelsSettings:
     "/accounts/{account}",
     summary="Create or change a channel account",
     dependencies=[ADMIN],
+    response_model=AccountSaved,
     responses={
         200: created(
             "The account, and the webhook URL to give the store",
@@ -115,11 +210,13 @@ async def put_account(request: Request, account: str, body: AccountIn) -> dict[s
 
 @router.get(
     "/accounts",
-    summary="Channel accounts (whether each secret is set, never the secret)",
+    summary="Channel accounts (whether each secret is set, never the secret), a page at a time",
     dependencies=[require(*STAFF)],
+    response_model=Page[AccountView],
 )
-async def get_accounts(request: Request) -> dict[str, Any]:
-    return {"items": [dict(r) for r in await store.list_accounts(request.app.state.service.pool)]}
+async def get_accounts(request: Request, cursor: Cursor = None, limit: Limit = 100) -> dict[str, Any]:
+    rows = await store.list_accounts(request.app.state.service.pool, after=after_key(cursor), limit=limit)
+    return {"items": [dict(r) for r in rows], "next_cursor": next_key(rows, limit, lambda r: r["account"])}
 
 
 class MappingIn(BaseModel):
@@ -138,6 +235,8 @@ class MappingIn(BaseModel):
     "/accounts/{account}/mappings",
     summary="Map store listings to Dabba SKUs; orders held for these SKUs are sent at once",
     dependencies=[OPERATORS],
+    response_model=Mapped,
+    responses=errors(404),
 )
 async def put_mappings(
     request: Request, account: str, body: Annotated[list[MappingIn], Body(min_length=1, max_length=5000)]
@@ -162,19 +261,37 @@ async def put_mappings(
 
 
 @router.get(
-    "/accounts/{account}/mappings", summary="An account's SKU mappings", dependencies=[require(*STAFF)]
+    "/accounts/{account}/mappings",
+    summary="An account's SKU mappings, by channel SKU, a page at a time",
+    dependencies=[require(*STAFF)],
+    response_model=Page[Mapping],
 )
-async def get_mappings(request: Request, account: str) -> dict[str, Any]:
-    return {"items": [dict(r) for r in await store.list_mappings(request.app.state.service.pool, account)]}
+async def get_mappings(
+    request: Request, account: str, cursor: Cursor = None, limit: Limit = 500
+) -> dict[str, Any]:
+    pool = request.app.state.service.pool
+    rows = await store.list_mappings(pool, account, after=after_key(cursor), limit=limit)
+    return {
+        "items": [dict(r) for r in rows],
+        "next_cursor": next_key(rows, limit, lambda r: r["channel_sku"]),
+    }
 
 
 @router.get(
     "/accounts/{account}/stock",
     summary="The stock number each listing should show, what the store confirmed, and any error",
     dependencies=[require(*STAFF)],
+    response_model=Page[ListingStock],
 )
-async def get_stock(request: Request, account: str) -> dict[str, Any]:
-    return {"items": [dict(r) for r in await store.list_stock(request.app.state.service.pool, account)]}
+async def get_stock(
+    request: Request, account: str, cursor: Cursor = None, limit: Limit = 500
+) -> dict[str, Any]:
+    pool = request.app.state.service.pool
+    rows = await store.list_stock(pool, account, after=after_key(cursor), limit=limit)
+    return {
+        "items": [dict(r) for r in rows],
+        "next_cursor": next_key(rows, limit, lambda r: r["channel_sku"]),
+    }
 
 
 def _order(row: asyncpg.Record) -> dict[str, Any]:
@@ -198,23 +315,29 @@ async def get_drift(request: Request, account: str) -> dict[str, Any]:
     "/channel-orders",
     summary="Orders the stores sent, newest first; status unmapped names the SKU to map",
     dependencies=[require(*STAFF)],
+    response_model=Page[ChannelOrder],
 )
 async def list_channel_orders(
     request: Request,
     account: str | None = None,
     status: Literal["sent", "unmapped", "unreadable"] | None = None,
-    limit: Annotated[int, Field(ge=1, le=500)] = 100,
+    cursor: Cursor = None,
+    limit: Limit = 100,
 ) -> dict[str, Any]:
     rows = await store.list_channel_orders(
-        request.app.state.service.pool, account=account, status=status, limit=limit
+        request.app.state.service.pool, account=account, status=status, before=position(cursor), limit=limit
     )
-    return {"items": [_order(r) for r in rows]}
+    return {
+        "items": [_order(r) for r in rows],
+        "next_cursor": next_cursor(rows, limit, lambda r: (r["received_at"], r["page_key"])),
+    }
 
 
 @router.post(
     "/imports/orders.csv",
     summary="Import orders from a CSV (offline, Instagram, phone): all rows or none",
     dependencies=[OPERATORS],
+    response_model=CsvImported,
     openapi_extra={
         "requestBody": {"content": {"text/csv": {"schema": {"type": "string"}}}, "required": True}
     },
@@ -281,6 +404,8 @@ def poll_router(adapters: dict[str, StoreAdapter]) -> APIRouter:
         "/accounts/{account}/poll",
         summary="Ask the store now for orders changed since the last poll; take in any a webhook missed",
         dependencies=[OPERATORS],
+        response_model=Polled,
+        responses=errors(404),
     )
     async def poll_now(request: Request, account: str) -> dict[str, Any]:
         result = await poll.poll_account(request.app.state.service, _settings(request), adapters, account)

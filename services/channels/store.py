@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 import asyncpg
@@ -54,13 +55,15 @@ async def get_account(conn: Conn, account: str) -> Account | None:
     return None if row is None else _account(row)
 
 
-async def list_accounts(pool: asyncpg.Pool) -> list[asyncpg.Record]:
-    """Every account without its secrets: only whether each is set."""
+async def list_accounts(pool: asyncpg.Pool, *, after: str | None, limit: int) -> list[asyncpg.Record]:
+    """A page of accounts by name, without their secrets: only whether each is set."""
     return await pool.fetch(
         """SELECT account, platform, base_url, location_id, stock_buffer, stock_share_pct,
                   low_stock_hide_below, enabled, created_at, updated_at,
                   webhook_secret <> '' AS webhook_secret_set, api_secret <> '' AS api_secret_set
-             FROM channel_accounts ORDER BY account"""
+             FROM channel_accounts WHERE $1::text IS NULL OR account > $1 ORDER BY account LIMIT $2""",
+        after,
+        limit,
     )
 
 
@@ -105,11 +108,17 @@ async def mappings_of(conn: Conn, account: str) -> Mappings:
     )
 
 
-async def list_mappings(pool: asyncpg.Pool, account: str) -> list[asyncpg.Record]:
+async def list_mappings(
+    pool: asyncpg.Pool, account: str, *, after: str | None, limit: int
+) -> list[asyncpg.Record]:
+    """A page of an account's mappings by channel SKU."""
     return await pool.fetch(
         """SELECT channel_sku, sku, product_id, variant_id, inventory_item_id
-             FROM sku_mappings WHERE account = $1 ORDER BY channel_sku""",
+             FROM sku_mappings WHERE account = $1 AND ($2::text IS NULL OR channel_sku > $2)
+            ORDER BY channel_sku LIMIT $3""",
         account,
+        after,
+        limit,
     )
 
 
@@ -467,17 +476,28 @@ async def channel_order_of(conn: Conn, order_id: str) -> asyncpg.Record | None:
 
 
 async def list_channel_orders(
-    pool: asyncpg.Pool, *, account: str | None, status: str | None, limit: int
+    pool: asyncpg.Pool,
+    *,
+    account: str | None,
+    status: str | None,
+    before: tuple[datetime, str] | None,
+    limit: int,
 ) -> list[asyncpg.Record]:
+    """A page of store orders, newest first, older than `before` (received_at, `account:store_order_id`)."""
     return await pool.fetch(
         """SELECT account, store_order_id, channel, channel_order_id, status, problems, order_id,
                   cancelled_on_store_at, cancel_outcome, dabba_cancelled_at, store_cancel_outcome,
-                  store_cancel_error, received_at, updated_at
+                  store_cancel_error, received_at, updated_at,
+                  account || ':' || store_order_id AS page_key
              FROM channel_orders
             WHERE ($1::text IS NULL OR account = $1) AND ($2::text IS NULL OR status = $2)
-            ORDER BY received_at DESC LIMIT $3""",
+              AND ($3::timestamptz IS NULL
+                   OR (received_at, account || ':' || store_order_id) < ($3, $4::text))
+            ORDER BY received_at DESC, account || ':' || store_order_id DESC LIMIT $5""",
         account,
         status,
+        before[0] if before else None,
+        before[1] if before else None,
         limit,
     )
 
@@ -571,12 +591,18 @@ async def stock_failed(conn: Conn, keys: list[tuple[str, str]], *, error: str, w
     )
 
 
-async def list_stock(pool: asyncpg.Pool, account: str) -> list[asyncpg.Record]:
+async def list_stock(
+    pool: asyncpg.Pool, account: str, *, after: str | None, limit: int
+) -> list[asyncpg.Record]:
+    """A page of an account's stock numbers by channel SKU."""
     return await pool.fetch(
         """SELECT channel_sku, sku, quantity, confirmed_quantity, confirmed_at,
                   version > pushed_version AS owed, attempts, last_error
-             FROM stock_pushes WHERE account = $1 ORDER BY channel_sku""",
+             FROM stock_pushes WHERE account = $1 AND ($2::text IS NULL OR channel_sku > $2)
+            ORDER BY channel_sku LIMIT $3""",
         account,
+        after,
+        limit,
     )
 
 

@@ -11,8 +11,10 @@ from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel
 
 from chassis.auth import by_signature
+from chassis.http import errors
 from chassis.logging import get_logger
 from chassis.service import Service
 from services.channels import store
@@ -20,6 +22,14 @@ from services.channels.intake import ReceiptWriter
 from services.channels.stores.interface import Account, StoreAdapter, WebhookRefused
 
 log = get_logger(__name__)
+
+
+class Accepted(BaseModel):
+    """A delivery kept (or known already): stores retry anything but 2xx."""
+
+    accepted: bool
+    duplicate: bool
+    delivery_id: str
 
 
 class AccountCache:
@@ -57,6 +67,8 @@ def build_router(
             _receiver(platform, adapter, receipts, accounts),
             methods=["POST"],
             summary=f"{platform} order webhooks of one channel account",
+            response_model=Accepted,
+            responses=errors(401, 404),
             dependencies=[by_signature(platform)],
         )
     return router

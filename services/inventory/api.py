@@ -6,14 +6,16 @@ Every change records the caller (from the API key) as the actor of its ledger ro
 
 from __future__ import annotations
 
+from datetime import datetime
 from enum import StrEnum
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Path, Query, Request
+from fastapi import APIRouter, Path, Request
 from pydantic import BaseModel, Field, ValidationInfo, field_validator
 
 from chassis.auth import STAFF, Principal, Role, require
-from chassis.http import created, follow
+from chassis.http import created, errors, follow
+from chassis.pages import Cursor, Limit, Page, after_number, next_key
 from chassis.refusal import Refusal
 from services.inventory import handlers, store
 
@@ -81,6 +83,51 @@ class Levels(BaseModel):
     reorder_point: Annotated[int | None, Field(ge=0, le=1_000_000)] = None
 
 
+class WarehouseStock(BaseModel):
+    """One SKU in one warehouse: available = on hand - reserved - buffer (never below 0)."""
+
+    warehouse_code: str
+    on_hand: int
+    reserved: int
+    buffer: int
+    available: int
+    reorder_point: int | None
+    updated_at: datetime
+
+
+class Quarantined(BaseModel):
+    """Units held apart in a warehouse after failing QC."""
+
+    warehouse_code: str
+    quantity: int
+
+
+class Stock(BaseModel):
+    """A SKU's numbers in every warehouse that stocks it."""
+
+    sku: str
+    warehouses: list[WarehouseStock]
+
+
+class StockDetail(Stock):
+    """A SKU's numbers, with the units quarantined after QC."""
+
+    quarantined: list[Quarantined]
+
+
+class Movement(BaseModel):
+    """One ledger row: what changed on hand and reserved, why, and who did it."""
+
+    id: int
+    warehouse_code: str
+    on_hand_delta: int
+    reserved_delta: int
+    kind: str
+    reference: str | None
+    actor: str | None
+    at: datetime
+
+
 async def _announce(request: Request, conn: Any, pairs: set[tuple[str, str]]) -> None:
     service = request.app.state.service
 
@@ -98,6 +145,7 @@ async def _stock(conn: Any, sku: str) -> dict[str, Any]:
     "/stock/receipts",
     status_code=201,
     summary="Receive units into a warehouse",
+    response_model=Stock,
     responses={
         201: created(
             "The SKU's stock after the receipt",
@@ -123,7 +171,13 @@ async def receive(
         return await _stock(conn, receipt.sku)
 
 
-@router.post("/stock/adjustments", status_code=201, summary="Correct on hand, with a reason")
+@router.post(
+    "/stock/adjustments",
+    status_code=201,
+    summary="Correct on hand, with a reason",
+    response_model=Stock,
+    responses=errors(409),
+)
 async def adjust(
     request: Request, body: Adjustment, principal: Principal = require(Role.WAREHOUSE, Role.OPS)
 ) -> dict[str, Any]:
@@ -150,7 +204,13 @@ async def adjust(
         return await _stock(conn, body.sku)
 
 
-@router.post("/stock/transfers", status_code=201, summary="Move units between warehouses")
+@router.post(
+    "/stock/transfers",
+    status_code=201,
+    summary="Move units between warehouses",
+    response_model=Stock,
+    responses=errors(409),
+)
 async def transfer(
     request: Request, body: Transfer, principal: Principal = require(Role.WAREHOUSE, Role.OPS)
 ) -> dict[str, Any]:
@@ -188,7 +248,12 @@ async def transfer(
         return await _stock(conn, body.sku)
 
 
-@router.put("/stock/{sku}/levels", summary="Set a SKU's sale buffer and/or reorder points")
+@router.put(
+    "/stock/{sku}/levels",
+    summary="Set a SKU's sale buffer and/or reorder points",
+    response_model=Stock,
+    responses=errors(404),
+)
 async def set_levels(
     request: Request, sku: SkuPath, body: Levels, principal: Principal = require(Role.OPS)
 ) -> dict[str, Any]:
@@ -219,6 +284,8 @@ async def set_levels(
     "/stock/{sku}",
     summary="On hand, reserved, buffer and available per warehouse",
     dependencies=[require(*STAFF)],
+    response_model=StockDetail,
+    responses=errors(404),
 )
 async def get_stock(request: Request, sku: SkuPath) -> dict[str, Any]:
     pool = request.app.state.service.pool
@@ -230,10 +297,14 @@ async def get_stock(request: Request, sku: SkuPath) -> dict[str, Any]:
 
 
 @router.get(
-    "/stock/{sku}/movements", summary="The ledger behind a SKU's numbers", dependencies=[require(*STAFF)]
+    "/stock/{sku}/movements",
+    summary="The ledger behind a SKU's numbers, newest first, a page at a time",
+    dependencies=[require(*STAFF)],
+    response_model=Page[Movement],
 )
 async def get_movements(
-    request: Request, sku: SkuPath, limit: Annotated[int, Query(ge=1, le=1000)] = 100
+    request: Request, sku: SkuPath, cursor: Cursor = None, limit: Limit = 100
 ) -> dict[str, Any]:
-    rows = await store.movements(request.app.state.service.pool, sku, limit=limit)
-    return {"sku": sku, "movements": [dict(r) for r in rows]}
+    pool = request.app.state.service.pool
+    rows = await store.movements(pool, sku, before=after_number(cursor), limit=limit)
+    return {"items": [dict(r) for r in rows], "next_cursor": next_key(rows, limit, lambda r: r["id"])}

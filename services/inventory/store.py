@@ -349,13 +349,15 @@ async def stock_of(pool_or_conn: Queryable, sku: str) -> list[asyncpg.Record]:
     )
 
 
-async def movements(pool: Queryable, sku: str, *, limit: int) -> list[asyncpg.Record]:
-    """The latest ledger rows of a SKU, newest first."""
+async def movements(pool: Queryable, sku: str, *, before: int | None, limit: int) -> list[asyncpg.Record]:
+    """A page of a SKU's ledger rows, newest first, older than the row `before`."""
     return list(
         await pool.fetch(
             """SELECT id, warehouse_code, on_hand_delta, reserved_delta, kind, reference, actor, at
-                 FROM stock_movements WHERE sku = $1 ORDER BY id DESC LIMIT $2""",
+                 FROM stock_movements WHERE sku = $1 AND ($2::bigint IS NULL OR id < $2)
+                ORDER BY id DESC LIMIT $3""",
             sku,
+            before,
             limit,
         )
     )

@@ -4,13 +4,17 @@ WhatsApp webhook (Meta's verification handshake, then signed status and reply no
 from __future__ import annotations
 
 import json
+from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Header, Query, Request
 from fastapi.responses import PlainTextResponse
+from pydantic import BaseModel, Field
 
 from chassis.auth import STAFF, by_signature, require
+from chassis.http import errors
 from chassis.logging import mask_phone
+from chassis.pages import Cursor, Limit, Page, next_cursor, position
 from chassis.refusal import Refusal
 from chassis.signatures import same_secret
 from services.notifications import inbound, store
@@ -20,16 +24,66 @@ from services.notifications.domain.replies import notices, signature_ok
 router = APIRouter(tags=["messages"])
 
 
+class Event(BaseModel):
+    """One step of a message's life: queued, sent, delivered, read, failed."""
+
+    status: str
+    detail: str | None = None
+    at: datetime
+
+
+class Message(BaseModel):
+    """One message about an order, its recipient masked."""
+
+    message_id: str
+    order_id: str | None
+    subject: str | None
+    template: str
+    language: str
+    channel: str
+    recipient: str
+    parameters: list[str]
+    body: str
+    buttons: list[str]
+    cause_event_id: str
+    status: str = Field(description="One word: queued, sent, delivered, read, failed or suppressed.")
+    send_status: str
+    delivery: str
+    attempts: int
+    urgent: bool
+    transactional: bool
+    fallback_of: str | None
+    provider_message_id: str | None
+    error: str | None
+    next_attempt_at: datetime
+    created_at: datetime
+    updated_at: datetime
+    history: list[Event]
+
+
+class Applied(BaseModel):
+    """How many of each kind of notice changed something."""
+
+    applied: dict[str, int] = Field(examples=[{"statuses": 1, "replies": 0, "opt_outs": 0}])
+
+
 @router.get(
     "/messages",
-    summary="Every message about one order, oldest first, with its history (recipients masked)",
+    summary="The messages about one order, oldest first, with their history (recipients masked)",
     dependencies=[require(*STAFF)],
+    response_model=Page[Message],
 )
 async def list_messages(
-    request: Request, order_id: Annotated[str, Query(min_length=1, max_length=64)]
+    request: Request,
+    order_id: Annotated[str, Query(min_length=1, max_length=64)],
+    cursor: Cursor = None,
+    limit: Limit = 100,
 ) -> dict[str, Any]:
     items = []
-    for item in await store.list_for_order(request.app.state.service.pool, order_id):
+    found = await store.list_for_order(
+        request.app.state.service.pool, order_id, after=position(cursor), limit=limit
+    )
+    for item in found:
         if item["recipient"] != OPS_RECIPIENT:
             item["recipient"] = mask_phone(item["recipient"])
         for column in ("parameters", "buttons", "history"):
@@ -38,7 +92,10 @@ async def list_messages(
         item["send_status"] = item.pop("status")
         item["status"] = item["send_status"] if item["send_status"] != "sent" else item["delivery"]
         items.append(item)
-    return {"items": items}
+    return {
+        "items": items,
+        "next_cursor": next_cursor(found, limit, lambda m: (m["created_at"], m["message_id"])),
+    }
 
 
 @router.get(
@@ -46,6 +103,7 @@ async def list_messages(
     summary="Meta's webhook verification: echo hub.challenge when the verify token matches",
     dependencies=[by_signature("meta")],
     response_class=PlainTextResponse,
+    responses=errors(403),
 )
 async def verify_whatsapp_webhook(
     request: Request,
@@ -63,6 +121,7 @@ async def verify_whatsapp_webhook(
     "/webhooks/whatsapp",
     summary="Meta's message statuses and customer replies, signed with X-Hub-Signature-256",
     dependencies=[by_signature("meta")],
+    response_model=Applied,
 )
 async def whatsapp_webhook(
     request: Request, x_hub_signature_256: Annotated[str | None, Header()] = None

@@ -384,8 +384,11 @@ async def save_dlq_watermark(conn: Conn, *, topic: str, end_offset: int) -> None
     )
 
 
-async def list_for_order(pool: asyncpg.Pool, order_id: str) -> list[dict[str, Any]]:
-    """An order's messages, oldest first, each with its history."""
+async def list_for_order(
+    pool: asyncpg.Pool, order_id: str, *, after: tuple[datetime, str] | None, limit: int
+) -> list[dict[str, Any]]:
+    """A page of an order's messages, oldest first after the message `after` (created_at, id), each
+    with its history."""
     rows = await pool.fetch(
         """SELECT m.message_id, m.order_id, m.subject, m.template, m.language, m.channel, m.recipient,
                   m.parameters, m.body, m.buttons, m.cause_event_id, m.status, m.delivery, m.attempts,
@@ -395,9 +398,14 @@ async def list_for_order(pool: asyncpg.Pool, order_id: str) -> list[dict[str, An
                                      ORDER BY e.id) FILTER (WHERE e.id IS NOT NULL), '[]') AS history
              FROM messages m LEFT JOIN message_events e USING (message_id)
             WHERE m.order_id = $1
+              AND ($2::timestamptz IS NULL OR (m.created_at, m.message_id) > ($2, $3::text))
             GROUP BY m.message_id
-            ORDER BY m.created_at, m.message_id""",
+            ORDER BY m.created_at, m.message_id
+            LIMIT $4""",
         order_id,
+        after[0] if after else None,
+        after[1] if after else None,
+        limit,
     )
     return [dict(r) for r in rows]
 

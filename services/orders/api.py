@@ -15,7 +15,7 @@ from pydantic import ValidationError
 
 from chassis.auth import STAFF, Principal, Role, require
 from chassis.http import also_check, created, errors, follow
-from chassis.pages import Cursor, Limit, next_cursor, position
+from chassis.pages import Cursor, Limit, Page, next_cursor, position
 from chassis.refusal import Refusal
 from contracts import Channel, ChannelOrder, FieldProblem, OrderStatus, PaymentMethod
 from services.orders import actions, domain, intake, lifecycle, payments, store
@@ -400,14 +400,18 @@ def _block_value(kind: str, value: str) -> str:
 @router.get(
     "/risk/blocklist",
     tags=["risk"],
-    summary="Blocked phones and pincodes (their orders wait for review)",
-    response_model=list[BlockEntry],
+    summary="Blocked phones and pincodes (their orders wait for review), newest first, a page at a time",
+    response_model=Page[BlockEntry],
     responses=ERRORS,
     dependencies=[require(*STAFF)],
 )
-async def get_blocklist(request: Request) -> list[dict[str, Any]]:
+async def get_blocklist(request: Request, cursor: Cursor = None, limit: Limit = 100) -> dict[str, Any]:
     async with request.app.state.service.pool.acquire() as conn:
-        return [dict(r) for r in await store.blocklist(conn)]
+        rows = await store.blocklist_page(conn, before=position(cursor), limit=limit)
+    return {
+        "items": [dict(r) for r in rows],
+        "next_cursor": next_cursor(rows, limit, lambda r: (r["added_at"], r["page_key"])),
+    }
 
 
 @router.put(

@@ -389,6 +389,23 @@ async def unblock(conn: Conn, *, kind: str, value: str) -> bool:
     )
 
 
+async def blocklist_page(
+    conn: Conn, *, before: tuple[datetime, str] | None, limit: int
+) -> list[asyncpg.Record]:
+    """A page of the blocklist, newest first, older than `before` (added_at, `kind:value`)."""
+    return list(
+        await conn.fetch(
+            """SELECT kind, value, reason, added_by, added_at, kind || ':' || value AS page_key
+                 FROM risk_blocklist
+                WHERE $1::timestamptz IS NULL OR (added_at, kind || ':' || value) < ($1, $2::text)
+                ORDER BY added_at DESC, kind || ':' || value DESC LIMIT $3""",
+            before[0] if before else None,
+            before[1] if before else None,
+            limit,
+        )
+    )
+
+
 async def blocklist(conn: Conn) -> list[asyncpg.Record]:
     """Every blocklist entry, newest first."""
     return list(

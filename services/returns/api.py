@@ -19,8 +19,9 @@ from pydantic import BaseModel, Field, HttpUrl, ValidationError, model_validator
 from chassis import text
 from chassis.auth import STAFF, Principal, Role, by_signature, require
 from chassis.db import Conn
-from chassis.http import created, follow
+from chassis.http import created, errors, follow
 from chassis.logging import get_logger, mask_vpa
+from chassis.pages import Cursor, Limit, Page, next_cursor, position
 from chassis.refusal import Refusal
 from chassis.sealed import Sealer, sealer
 from chassis.signatures import signed_by
@@ -151,17 +152,158 @@ def _body(row: asyncpg.Record) -> dict[str, Any]:
     return body
 
 
+class HistoryEntry(BaseModel):
+    """One step of a return's timeline."""
+
+    status: str
+    actor: str
+    note: str | None
+    at: datetime
+
+
+class QcRecord(BaseModel):
+    """The desk's verdict on one line, as recorded."""
+
+    sku: str
+    passed: int
+    failed: int
+    grade: str
+    note: str | None
+    actor: str
+    at: datetime
+
+
+class RefundView(BaseModel):
+    """A return's refund: how, how much, and where it stands with the gateway."""
+
+    refund_id: str
+    mode: str
+    amount_paise: int
+    shipping_fee_paise: int
+    status: str
+    attempt: int
+    calls: int
+    gateway_refund_id: str | None
+    failure_reason: str | None
+    processed_at: datetime | None
+
+
+class Return(BaseModel):
+    """A return (RMA), or an RTO parcel received back; refund_to masked."""
+
+    return_id: str
+    order_id: str
+    status: str
+    resolution: str
+    lines: list[dict[str, Any]] = Field(description="Each line: sku, quantity, reason, replacement_sku.")
+    kind: Literal["return", "rto"]
+    pickup_mode: str
+    warehouse_code: str | None
+    shipment_id: str | None
+    pickup_awb: str | None
+    refund_to: dict[str, Any] | None
+    photo_urls: list[str]
+    requested_by: str
+    received_at: datetime | None
+    qc_at: datetime | None
+    closed_at: datetime | None
+    created_at: datetime
+    updated_at: datetime
+
+
+class ReturnDetail(Return):
+    """A return with its timeline, QC verdicts and refund."""
+
+    timeline: list[HistoryEntry]
+    qc: list[QcRecord]
+    refund: RefundView | None
+
+
+class ReturnLink(BaseModel):
+    """A signed link for the customer, valid until expires_at."""
+
+    order_id: str
+    token: str
+    path: str
+    expires_at: datetime
+
+
+class SkuReturnRate(BaseModel):
+    """Units of a SKU sold and returned in the window."""
+
+    sku: str
+    sold: int
+    returned: int
+    return_rate: float | None
+
+
+class SkuReason(BaseModel):
+    """Units of a SKU returned for one reason."""
+
+    sku: str
+    reason: str
+    units: int
+
+
+class SkuQc(BaseModel):
+    """Units of a SKU that passed and failed QC."""
+
+    sku: str
+    passed: int
+    failed: int
+    failure_rate: float | None
+
+
+class Analytics(BaseModel):
+    """Return rate by SKU and reason, time to refund, QC failure rate, over [since, until)."""
+
+    since: datetime
+    until: datetime
+    return_rate_by_sku: list[SkuReturnRate]
+    returns_by_sku_and_reason: list[SkuReason]
+    request_to_refund_hours: dict[str, float | None] = Field(
+        description="refunded (how many), avg_hours, median_hours, max_hours"
+    )
+    qc_failure_rate: float | None
+    qc_by_sku: list[SkuQc]
+    rto_parcels: int
+
+
+class CategoryWindow(BaseModel):
+    """A category's return window."""
+
+    category: str
+    window_days: int
+
+
+class SkuRule(BaseModel):
+    """A SKU's return rule."""
+
+    sku: str
+    category: str | None
+    returnable: bool
+    product: str | None
+
+
+class WebhookOutcome(BaseModel):
+    """What the event did: applied, already applied or ignored."""
+
+    status: str
+
+
 @router.post(
     "",
     status_code=201,
     summary="Request a return of a delivered order",
+    response_model=Return,
     responses={
+        **errors(409),
         201: created(
             "The return, approved",
             GetReturn=follow("GET", "/returns/{return_id}", return_id="$response.body#/return_id"),
             Receive=follow("POST", "/returns/{return_id}/receive", return_id="$response.body#/return_id"),
             Inspect=follow("POST", "/returns/{return_id}/qc", return_id="$response.body#/return_id"),
-        )
+        ),
     },
 )
 async def request_return(
@@ -225,6 +367,7 @@ def link_order(secret: str, token: str, *, now: datetime) -> str | None:
 @router.post(
     "/links",
     summary="A link the customer opens to request a return of one order",
+    response_model=ReturnLink,
     responses={
         200: created(
             "The link",
@@ -307,6 +450,7 @@ def _customer_request(raw: bytes) -> CustomerReturnRequest:
     "refused (401) without parsing anything.",
     dependencies=[by_signature("return-link")],
     openapi_extra=_documented_body(CustomerReturnRequest),
+    response_model=Return,
 )
 async def request_return_by_link(
     request: Request,
@@ -404,28 +548,33 @@ async def _open(request: Request, body: ReturnRequest, *, actor: str) -> Any:
     return _body(row)
 
 
-@router.get("", summary="Returns, newest first", dependencies=[require(*STAFF)])
+@router.get(
+    "",
+    summary="Returns, newest first, a page at a time",
+    dependencies=[require(*STAFF)],
+    response_model=Page[Return],
+)
 async def list_returns(
     request: Request,
     order_id: Annotated[str | None, Query(min_length=1, max_length=64)] = None,
     status: Annotated[str | None, Query(min_length=1, max_length=32)] = None,
-    limit: Annotated[int, Query(ge=1, le=500)] = 50,
+    cursor: Cursor = None,
+    limit: Limit = 50,
 ) -> dict[str, Any]:
-    rows = await request.app.state.service.pool.fetch(
-        """SELECT * FROM returns
-            WHERE ($1::text IS NULL OR order_id = $1) AND ($2::text IS NULL OR status = $2)
-            ORDER BY created_at DESC LIMIT $3""",
-        order_id,
-        status,
-        limit,
+    rows = await store.list_returns(
+        request.app.state.service.pool, order_id=order_id, status=status, before=position(cursor), limit=limit
     )
-    return {"items": [_body(r) for r in rows]}
+    return {
+        "items": [_body(r) for r in rows],
+        "next_cursor": next_cursor(rows, limit, lambda r: (r["created_at"], r["return_id"])),
+    }
 
 
 @router.get(
     "/analytics",
     summary="Return rate by SKU and reason, time to refund, QC failure rate",
     dependencies=[require(*STAFF)],
+    response_model=Analytics,
 )
 async def analytics(
     request: Request, days: Annotated[int, Query(ge=1, le=3650, description="The last N days.")] = 30
@@ -454,7 +603,11 @@ async def analytics(
 
 
 @router.get(
-    "/{return_id}", summary="One return with its timeline, QC and refund", dependencies=[require(*STAFF)]
+    "/{return_id}",
+    summary="One return with its timeline, QC and refund",
+    dependencies=[require(*STAFF)],
+    response_model=ReturnDetail,
+    responses=errors(404),
 )
 async def get_return(request: Request, return_id: ReturnId) -> dict[str, Any]:
     pool = request.app.state.service.pool
@@ -494,7 +647,12 @@ async def _locked(conn: Conn, return_id: str) -> asyncpg.Record:
     return ret
 
 
-@router.post("/{return_id}/receive", summary="The parcel is at the warehouse desk")
+@router.post(
+    "/{return_id}/receive",
+    summary="The parcel is at the warehouse desk",
+    response_model=ReturnDetail,
+    responses=errors(404, 409),
+)
 async def receive(
     request: Request,
     return_id: ReturnId,
@@ -514,7 +672,12 @@ async def receive(
     return await get_return(request, return_id)
 
 
-@router.post("/{return_id}/qc", summary="QC verdict per line: restock, quarantine, then refund or exchange")
+@router.post(
+    "/{return_id}/qc",
+    summary="QC verdict per line: restock, quarantine, then refund or exchange",
+    response_model=ReturnDetail,
+    responses=errors(404, 409),
+)
 async def quality_check(
     request: Request,
     return_id: ReturnId,
@@ -544,7 +707,12 @@ async def quality_check(
     return await get_return(request, return_id)
 
 
-@router.post("/{return_id}/refund/retry", summary="Retry a refund the gateway finally refused")
+@router.post(
+    "/{return_id}/refund/retry",
+    summary="Retry a refund the gateway finally refused",
+    response_model=ReturnDetail,
+    responses=errors(404, 409),
+)
 async def retry_refund(
     request: Request, return_id: ReturnId, principal: Principal = require(Role.OPS)
 ) -> dict[str, Any]:
@@ -578,7 +746,11 @@ async def retry_refund(
     return await get_return(request, return_id)
 
 
-@router.put("/rules/categories/{category}", summary="A category's return window in days")
+@router.put(
+    "/rules/categories/{category}",
+    summary="A category's return window in days",
+    response_model=CategoryWindow,
+)
 async def put_category(
     request: Request,
     category: Annotated[str, Path(min_length=1, max_length=80)],
@@ -590,7 +762,11 @@ async def put_category(
     return {"category": category, "window_days": body.window_days}
 
 
-@router.put("/rules/skus/{sku}", summary="Put a SKU in a category, or mark it non-returnable")
+@router.put(
+    "/rules/skus/{sku}",
+    summary="Put a SKU in a category, or mark it non-returnable",
+    response_model=SkuRule,
+)
 async def put_sku_rule(
     request: Request,
     sku: Annotated[str, Path(min_length=1, max_length=64)],
@@ -610,7 +786,10 @@ async def put_sku_rule(
 
 
 @webhooks.post(
-    "/webhooks/razorpay", summary="Razorpay refund and payout events", dependencies=[by_signature("razorpay")]
+    "/webhooks/razorpay",
+    summary="Razorpay refund and payout events",
+    dependencies=[by_signature("razorpay")],
+    response_model=WebhookOutcome,
 )
 async def razorpay_webhook(request: Request) -> dict[str, str]:
     service = request.app.state.service

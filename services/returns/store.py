@@ -315,6 +315,30 @@ async def get_return(pool: asyncpg.Pool, return_id: str) -> asyncpg.Record | Non
     return await pool.fetchrow("SELECT * FROM returns WHERE return_id = $1", return_id)
 
 
+async def list_returns(
+    pool: asyncpg.Pool,
+    *,
+    order_id: str | None,
+    status: str | None,
+    before: tuple[datetime, str] | None,
+    limit: int,
+) -> list[asyncpg.Record]:
+    """A page of returns, newest first, older than the return `before` (created_at, return_id)."""
+    return list(
+        await pool.fetch(
+            """SELECT * FROM returns
+                WHERE ($1::text IS NULL OR order_id = $1) AND ($2::text IS NULL OR status = $2)
+                  AND ($3::timestamptz IS NULL OR (created_at, return_id) < ($3, $4::text))
+                ORDER BY created_at DESC, return_id DESC LIMIT $5""",
+            order_id,
+            status,
+            before[0] if before else None,
+            before[1] if before else None,
+            limit,
+        )
+    )
+
+
 async def history(pool: asyncpg.Pool, return_id: str) -> list[asyncpg.Record]:
     """A return's timeline, oldest first."""
     return list(

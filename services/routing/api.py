@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from datetime import time
+from datetime import datetime, time
 from enum import StrEnum
 from typing import Annotated, Any
 
@@ -12,7 +12,8 @@ from fastapi import APIRouter, Path, Request
 from pydantic import BaseModel, Field
 
 from chassis.auth import STAFF, Principal, Role, require
-from chassis.http import created, follow
+from chassis.http import created, errors, follow
+from chassis.pages import Cursor, Limit, Page, after_key, after_number, next_key
 from chassis.refusal import Refusal
 from contracts.enums import Channel
 from services.routing import domain, store
@@ -43,7 +44,37 @@ class WarehouseIn(BaseModel):
     ] = None
 
 
-@router.put("/warehouses/{code}", summary="Create or update a warehouse", dependencies=[require(Role.OPS)])
+class Placed(BaseModel):
+    """Where a warehouse is, as its pincode says."""
+
+    code: str
+    state: str
+    latitude: float
+    longitude: float
+
+
+class Warehouse(BaseModel):
+    """A warehouse as routing knows it."""
+
+    code: str
+    name: str
+    pincode: str
+    state: str
+    latitude: float
+    longitude: float
+    active: bool
+    priority: int
+    daily_capacity: int | None
+    cutoff_time: time | None
+    updated_at: datetime
+
+
+@router.put(
+    "/warehouses/{code}",
+    summary="Create or update a warehouse",
+    dependencies=[require(Role.OPS)],
+    response_model=Placed,
+)
 async def put_warehouse(request: Request, code: Code, body: WarehouseIn) -> dict[str, Any]:
     if body.code != code:
         raise Refusal("code", f"must match the URL ({code})")
@@ -65,9 +96,16 @@ async def put_warehouse(request: Request, code: Code, body: WarehouseIn) -> dict
     return {"code": code, "state": state, "latitude": where[0], "longitude": where[1]}
 
 
-@router.get("/warehouses", summary="Every warehouse", dependencies=[require(*STAFF)])
-async def list_warehouses(request: Request) -> list[dict[str, Any]]:
-    return [dict(r) for r in await store.all_warehouses(request.app.state.service.pool)]
+@router.get(
+    "/warehouses",
+    summary="Every warehouse, by code, a page at a time",
+    dependencies=[require(*STAFF)],
+    response_model=Page[Warehouse],
+)
+async def list_warehouses(request: Request, cursor: Cursor = None, limit: Limit = 100) -> dict[str, Any]:
+    pool = request.app.state.service.pool
+    rows = await store.all_warehouses(pool, after=after_key(cursor), limit=limit)
+    return {"items": [dict(r) for r in rows], "next_cursor": next_key(rows, limit, lambda r: r["code"])}
 
 
 class RuleKind(StrEnum):
@@ -105,10 +143,25 @@ class RuleIn(BaseModel):
         return []
 
 
+class Rule(BaseModel):
+    """A routing rule as stored, with who added it."""
+
+    id: int
+    kind: RuleKind
+    warehouse_code: str
+    channel: Channel | None
+    pincode_from: str | None
+    pincode_to: str | None
+    sku: str | None
+    created_by: str
+    created_at: datetime
+
+
 @router.post(
     "/rules",
     status_code=201,
     summary="Add a routing rule",
+    response_model=Rule,
     responses={
         201: created(
             "The rule", DeleteRule=follow("DELETE", "/rules/{rule_id}", rule_id="$response.body#/id")
@@ -128,23 +181,54 @@ async def add_rule(
     return dict(row)
 
 
-@router.get("/rules", summary="Every routing rule", dependencies=[require(*STAFF)])
-async def list_rules(request: Request) -> list[dict[str, Any]]:
-    return [dict(r) for r in await store.list_rules(request.app.state.service.pool)]
+@router.get(
+    "/rules",
+    summary="Every routing rule, oldest first, a page at a time",
+    dependencies=[require(*STAFF)],
+    response_model=Page[Rule],
+)
+async def list_rules(request: Request, cursor: Cursor = None, limit: Limit = 100) -> dict[str, Any]:
+    pool = request.app.state.service.pool
+    rows = await store.list_rules(pool, after=after_number(cursor), limit=limit)
+    return {"items": [dict(r) for r in rows], "next_cursor": next_key(rows, limit, lambda r: r["id"])}
 
 
 @router.delete(
-    "/rules/{rule_id}", status_code=204, summary="Remove a routing rule", dependencies=[require(Role.OPS)]
+    "/rules/{rule_id}",
+    status_code=204,
+    summary="Remove a routing rule",
+    dependencies=[require(Role.OPS)],
+    responses=errors(404),
 )
 async def delete_rule(request: Request, rule_id: RuleId) -> None:
     if not await store.delete_rule(request.app.state.service.pool, rule_id):
         raise Refusal("rule_id", f"no rule {rule_id}", status=404)
 
 
+class Attempt(BaseModel):
+    """One routing attempt: the ranked plans, the warehouses left out and why, what came of it."""
+
+    attempt: int
+    customer_pincode: str
+    decided_at: datetime
+    plans: list[dict[str, Any]]
+    left_out: list[str]
+    outcome: str | None
+
+
+class Explanation(BaseModel):
+    """Every plan made for an order, first attempt first."""
+
+    order_id: str
+    attempts: list[Attempt]
+
+
 @router.get(
     "/routes/{order_id}/explain",
     summary="The plans made for an order and why",
     dependencies=[require(*STAFF)],
+    response_model=Explanation,
+    responses=errors(404),
 )
 async def explain(request: Request, order_id: OrderId) -> dict[str, Any]:
     rows = await store.decisions(request.app.state.service.pool, order_id)

@@ -46,9 +46,15 @@ async def active_warehouses(conn: Queryable) -> list[Warehouse]:
     return [Warehouse(**dict(r)) for r in rows]
 
 
-async def all_warehouses(pool: Queryable) -> list[asyncpg.Record]:
-    """Every warehouse, active or not."""
-    return list(await pool.fetch("SELECT * FROM warehouses ORDER BY code"))
+async def all_warehouses(pool: Queryable, *, after: str | None, limit: int) -> list[asyncpg.Record]:
+    """A page of warehouses by code, active or not, after the code `after`."""
+    return list(
+        await pool.fetch(
+            "SELECT * FROM warehouses WHERE $1::text IS NULL OR code > $1 ORDER BY code LIMIT $2",
+            after,
+            limit,
+        )
+    )
 
 
 async def warehouse_exists(conn: Queryable, code: str) -> bool:
@@ -81,9 +87,15 @@ async def add_rule(conn: Queryable, *, rule: dict[str, Any], actor: str) -> asyn
     return row
 
 
-async def list_rules(pool: Queryable) -> list[asyncpg.Record]:
-    """Every rule, oldest first."""
-    return list(await pool.fetch("SELECT * FROM routing_rules ORDER BY id"))
+async def list_rules(pool: Queryable, *, after: int | None, limit: int) -> list[asyncpg.Record]:
+    """A page of rules, oldest first, after the rule `after`."""
+    return list(
+        await pool.fetch(
+            "SELECT * FROM routing_rules WHERE $1::bigint IS NULL OR id > $1 ORDER BY id LIMIT $2",
+            after,
+            limit,
+        )
+    )
 
 
 async def delete_rule(pool: Queryable, rule_id: int) -> bool:

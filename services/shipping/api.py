@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from datetime import date
+from datetime import date, datetime
 from typing import Annotated, Any, Literal
 
 import asyncpg
@@ -12,7 +12,8 @@ from pydantic import BaseModel, Field
 
 from chassis.auth import STAFF, Principal, Role, require
 from chassis.clock import utcnow
-from chassis.http import upload
+from chassis.http import errors, upload
+from chassis.pages import Cursor, Limit, Page, after_key, next_key
 from chassis.refusal import Refusal
 from contracts import Address
 from services.shipping import catalogue, domain, store, updates
@@ -36,18 +37,96 @@ def _body(row: asyncpg.Record) -> dict[str, Any]:
     return body
 
 
-@router.get("/shipments", summary="The shipments of one order", dependencies=[require(*STAFF)])
+class Shipment(BaseModel):
+    """A shipment: where from, which courier and AWB, why that courier, its canonical status."""
+
+    shipment_id: str
+    order_id: str
+    warehouse_code: str
+    status: str
+    courier: str | None
+    awb: str | None
+    lines: list[dict[str, Any]] = Field(description="Each line's sku and quantity.")
+    value_paise: int
+    cod_amount_paise: int
+    booking_error: str | None
+    created_at: datetime
+    updated_at: datetime
+    allocation: dict[str, Any] | None = Field(description="Ranked couriers and exclusions, with reasons.")
+    booking_attempts: list[dict[str, Any]]
+    routing_code: str | None
+    chargeable_grams: int | None
+    package_grams: int | None
+    priority: int
+    ndr_attempts: int
+    ndr_reason: str | None
+    return_id: str | None
+    manifest_id: str | None
+    packed_by: str | None
+    packed_at: datetime | None
+    consignee: dict[str, Any] | None = Field(description="Name, phone and address on the label.")
+
+
+class Scan(BaseModel):
+    """One courier scan as it arrived; `applied` false for late, repeated or informational ones."""
+
+    courier_code: str
+    status: str | None
+    occurred_at: datetime
+    location: str | None
+    ndr_reason: str | None
+    remark: str | None
+    applied: bool
+    source: str
+
+
+class NdrActionRecord(BaseModel):
+    """An instruction given to the courier about a failed delivery, and whether it was sent."""
+
+    attempt: int
+    action: str
+    reattempt_on: date | None
+    new_phone: str | None
+    actor: str
+    state: str
+    error: str | None
+    created_at: datetime
+    sent_at: datetime | None
+
+
+class ShipmentDetail(Shipment):
+    """A shipment with its tracking history and NDR instructions."""
+
+    tracking: list[Scan]
+    ndr_actions: list[NdrActionRecord]
+
+
+@router.get(
+    "/shipments",
+    summary="The shipments of one order, a page at a time",
+    dependencies=[require(*STAFF)],
+    response_model=Page[Shipment],
+)
 async def list_shipments(
-    request: Request, order_id: Annotated[str, Query(min_length=1, max_length=64)]
+    request: Request,
+    order_id: Annotated[str, Query(min_length=1, max_length=64)],
+    cursor: Cursor = None,
+    limit: Limit = 50,
 ) -> dict[str, Any]:
-    rows = await store.list_for_order(request.app.state.service.pool, order_id)
-    return {"items": [_body(r) for r in rows]}
+    pool = request.app.state.service.pool
+    rows = await store.list_for_order(pool, order_id, after=after_key(cursor), limit=limit)
+    return {
+        "items": [_body(r) for r in rows],
+        "next_cursor": next_key(rows, limit, lambda r: r["shipment_id"]),
+    }
 
 
 @router.get(
     "/shipments/{shipment_id}",
     summary="One shipment: courier, AWB, allocation reasons, tracking and NDR instructions",
     dependencies=[require(*STAFF)],
+    response_model=ShipmentDetail,
+    responses=errors(404),
 )
 async def get_shipment(request: Request, shipment_id: ShipmentId) -> dict[str, Any]:
     pool = request.app.state.service.pool
@@ -69,7 +148,22 @@ class NdrInstruction(BaseModel):
     new_phone: str | None = Field(default=None, max_length=20, description="E.164, e.g. +919812345678.")
 
 
-@router.post("/shipments/{shipment_id}/ndr-actions", summary="Act on a failed delivery", status_code=202)
+class NdrQueued(BaseModel):
+    """An NDR instruction queued for the courier (sent outside the transaction)."""
+
+    shipment_id: str
+    attempt: int
+    action: str
+    state: str
+
+
+@router.post(
+    "/shipments/{shipment_id}/ndr-actions",
+    summary="Act on a failed delivery",
+    status_code=202,
+    response_model=NdrQueued,
+    responses=errors(404, 409),
+)
 async def act_on_ndr(
     request: Request,
     shipment_id: ShipmentId,
@@ -111,10 +205,46 @@ class SkuSize(BaseModel):
     )
 
 
+class SkuSizeOf(SkuSize):
+    """A SKU's size as stored."""
+
+    sku: str
+
+
+class CourierData(BaseModel):
+    """One courier's reference data: pincodes served, zones priced, and when each was loaded."""
+
+    courier: str
+    pincodes: int | None
+    serviceability_loaded_at: datetime | None
+    serviceability_source: str | None
+    zones: int | None
+    rate_card_loaded_at: datetime | None
+    rate_card_source: str | None
+
+
+class Loaded(BaseModel):
+    """What a CSV load replaced."""
+
+    loaded: int
+    couriers: list[str]
+    source: str
+
+
+class Booked(BaseModel):
+    """A shipment booked on a second try."""
+
+    shipment_id: str
+    courier: str
+    awb: str
+    by: str
+
+
 @router.put(
     "/skus/{sku}/dimensions",
     summary="Weight, size and barcode of one unit of a SKU",
     dependencies=[require(Role.OPS, Role.WAREHOUSE)],
+    response_model=SkuSizeOf,
 )
 async def put_dimensions(request: Request, sku: SkuPath, body: SkuSize) -> dict[str, Any]:
     dims = Dimensions(body.weight_grams, body.length_cm, body.breadth_cm, body.height_cm)
@@ -130,10 +260,12 @@ async def put_dimensions(request: Request, sku: SkuPath, body: SkuSize) -> dict[
     "/couriers",
     summary="Courier data: pincodes served, zones priced, when loaded",
     dependencies=[require(*STAFF)],
+    response_model=Page[CourierData],
 )
-async def couriers(request: Request) -> dict[str, Any]:
-    rows = await store.courier_data_summary(request.app.state.service.pool)
-    return {"items": [dict(r) for r in rows]}
+async def couriers(request: Request, cursor: Cursor = None, limit: Limit = 100) -> dict[str, Any]:
+    pool = request.app.state.service.pool
+    rows = await store.courier_data_summary(pool, after=after_key(cursor), limit=limit)
+    return {"items": [dict(r) for r in rows], "next_cursor": next_key(rows, limit, lambda r: r["courier"])}
 
 
 async def _csv(request: Request) -> str:
@@ -159,6 +291,10 @@ async def _load(request: Request, text: str, table: str, source: str) -> dict[st
     "/couriers/serviceability",
     summary="Replace couriers' serviceability from CSV (courier,pincode,prepaid,cod,reverse_pickup)",
     dependencies=[require(Role.OPS)],
+    response_model=Loaded,
+    openapi_extra={
+        "requestBody": {"content": {"text/csv": {"schema": {"type": "string"}}}, "required": True}
+    },
 )
 @upload
 async def load_serviceability(request: Request, source: Source = "upload") -> dict[str, Any]:
@@ -169,6 +305,10 @@ async def load_serviceability(request: Request, source: Source = "upload") -> di
     "/couriers/rate-cards",
     summary="Replace couriers' rate cards from CSV (one row per courier and zone)",
     dependencies=[require(Role.OPS)],
+    response_model=Loaded,
+    openapi_extra={
+        "requestBody": {"content": {"text/csv": {"schema": {"type": "string"}}}, "required": True}
+    },
 )
 @upload
 async def load_rate_cards(request: Request, source: Source = "upload") -> dict[str, Any]:
@@ -179,7 +319,12 @@ def booking_router(adapters: dict[str, CourierAdapter]) -> APIRouter:
     """Routes that call couriers, so they need the courier accounts."""
     router = APIRouter(tags=["shipments"])
 
-    @router.post("/shipments/{shipment_id}/book", summary="Try again to book a shipment no courier took")
+    @router.post(
+        "/shipments/{shipment_id}/book",
+        summary="Try again to book a shipment no courier took",
+        response_model=Booked,
+        responses=errors(404, 409, 502),
+    )
     async def book_again(
         request: Request, shipment_id: ShipmentId, principal: Principal = require(Role.OPS)
     ) -> dict[str, Any]:

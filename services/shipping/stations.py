@@ -17,7 +17,7 @@ from pydantic import BaseModel, Field
 
 from chassis.auth import STAFF, Principal, Role, require
 from chassis.db import Conn
-from chassis.http import created, follow
+from chassis.http import created, errors, follow, text_answer
 from chassis.refusal import Refusal
 from contracts import ShipmentStatus
 from services.shipping import documents, packing, store, updates
@@ -42,7 +42,67 @@ class PickRequest(BaseModel):
     limit: int = Field(default=200, ge=1, le=1000)
 
 
-@router.post("/pick-lists", summary="Pick lists for a warehouse, batched by courier and priority")
+class PickBatch(BaseModel):
+    """Shipments one picker walks for together: one courier, the most urgent first."""
+
+    courier: str
+    shipment_ids: list[str]
+    units: dict[str, int] = Field(description="SKU → units to pull off the shelves.")
+
+
+class PickLists(BaseModel):
+    """The shipments now PICKED, batched for the floor."""
+
+    warehouse_code: str
+    picker: str
+    batches: list[PickBatch]
+
+
+class Scanned(BaseModel):
+    """A unit in the box, and what the box still misses (SKU → units)."""
+
+    shipment_id: str
+    sku: str
+    outcome: str
+    missing: dict[str, int]
+
+
+class Packed(BaseModel):
+    """A box closed and weighed."""
+
+    shipment_id: str
+    status: str
+    weight_grams: int
+
+
+class PackStats(BaseModel):
+    """Packing mistakes the pack station caught, in one warehouse or all."""
+
+    scans: int
+    wrong_items: int
+    extra_items: int
+    shipments_scanned: int
+    shipments_with_errors: int
+    order_error_rate: float
+
+
+class Manifest(BaseModel):
+    """Parcels handed to a courier, its pickup booked."""
+
+    manifest_id: str
+    pickup_ref: str | None
+    shipment_ids: list[str]
+    pdf: str
+
+
+PDF: dict[int | str, dict[str, Any]] = {200: text_answer("application/pdf", "The PDF", binary=True)}
+
+
+@router.post(
+    "/pick-lists",
+    summary="Pick lists for a warehouse, batched by courier and priority",
+    response_model=PickLists,
+)
 async def create_pick_lists(
     request: Request, body: PickRequest, principal: Principal = require(*FLOOR)
 ) -> dict[str, Any]:
@@ -84,7 +144,12 @@ async def _packable(conn: Conn, shipment_id: str) -> asyncpg.Record:
     return row
 
 
-@router.post("/shipments/{shipment_id}/pack-scans", summary="Scan one unit into a shipment's box")
+@router.post(
+    "/shipments/{shipment_id}/pack-scans",
+    summary="Scan one unit into a shipment's box",
+    response_model=Scanned,
+    responses=errors(404, 409),
+)
 async def scan_unit(
     request: Request, shipment_id: ShipmentId, body: Scan, principal: Principal = require(*FLOOR)
 ) -> Any:
@@ -120,7 +185,12 @@ class PackRequest(BaseModel):
     weight_grams: int = Field(gt=0, le=100_000, description="The packed box on the scale.")
 
 
-@router.post("/shipments/{shipment_id}/pack", summary="Close the box: every unit scanned, weight captured")
+@router.post(
+    "/shipments/{shipment_id}/pack",
+    summary="Close the box: every unit scanned, weight captured",
+    response_model=Packed,
+    responses=errors(404, 409),
+)
 async def pack(
     request: Request, shipment_id: ShipmentId, body: PackRequest, principal: Principal = require(*FLOOR)
 ) -> dict[str, Any]:
@@ -147,7 +217,10 @@ async def pack(
 
 
 @router.get(
-    "/pack-stats", summary="Packing mistakes caught at the pack station", dependencies=[require(*STAFF)]
+    "/pack-stats",
+    summary="Packing mistakes caught at the pack station",
+    dependencies=[require(*STAFF)],
+    response_model=PackStats,
 )
 async def pack_stats(
     request: Request, warehouse_code: Annotated[str | None, Query(min_length=1, max_length=32)] = None
@@ -186,7 +259,11 @@ def _warehouse(row: asyncpg.Record | None, code: str) -> documents.Party:
 
 
 @router.get(
-    "/shipments/{shipment_id}/label.pdf", summary="The 4x6 inch label", dependencies=[require(*FLOOR)]
+    "/shipments/{shipment_id}/label.pdf",
+    summary="The 4x6 inch label",
+    dependencies=[require(*FLOOR)],
+    response_class=Response,
+    responses={**PDF, **errors(404, 409)},
 )
 async def label(request: Request, shipment_id: ShipmentId) -> Response:
     pool = request.app.state.service.pool
@@ -228,7 +305,11 @@ class ManifestRequest(BaseModel):
 
 
 @router.get(
-    "/manifests/{manifest_id}.pdf", summary="The manifest to hand over", dependencies=[require(*FLOOR)]
+    "/manifests/{manifest_id}.pdf",
+    summary="The manifest to hand over",
+    dependencies=[require(*FLOOR)],
+    response_class=Response,
+    responses={**PDF, **errors(404)},
 )
 async def manifest_pdf(
     request: Request, manifest_id: Annotated[str, Path(min_length=1, max_length=100)]
@@ -272,13 +353,15 @@ def pickup_router(adapters: dict[str, CourierAdapter]) -> APIRouter:
         "/manifests",
         summary="Hand a courier every packed parcel of a warehouse",
         status_code=201,
+        response_model=Manifest,
         responses={
+            **errors(409, 502),
             201: created(
                 "The manifest",
                 GetManifest=follow(
                     "GET", "/manifests/{manifest_id}.pdf", manifest_id="$response.body#/manifest_id"
                 ),
-            )
+            ),
         },
     )
     async def create_manifest(

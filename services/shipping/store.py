@@ -119,10 +119,17 @@ _COLUMNS = """shipment_id, order_id, warehouse_code, status, courier, awb, lines
               return_id, manifest_id, packed_by, packed_at, consignee"""
 
 
-async def list_for_order(pool: asyncpg.Pool, order_id: str) -> list[asyncpg.Record]:
-    """An order's shipments, in warehouse order."""
+async def list_for_order(
+    pool: asyncpg.Pool, order_id: str, *, after: str | None, limit: int
+) -> list[asyncpg.Record]:
+    """A page of an order's shipments by shipment id, after the shipment `after`."""
     return await pool.fetch(
-        f"SELECT {_COLUMNS} FROM shipments WHERE order_id = $1 ORDER BY warehouse_code", order_id
+        f"""SELECT {_COLUMNS} FROM shipments
+             WHERE order_id = $1 AND ($2::text IS NULL OR shipment_id > $2)
+             ORDER BY shipment_id LIMIT $3""",
+        order_id,
+        after,
+        limit,
     )
 
 
@@ -179,8 +186,8 @@ async def couriers_with_data(conn: Conn, table: str) -> set[str]:
     return {r["courier"] for r in await conn.fetch(f"SELECT DISTINCT courier FROM {table}")}
 
 
-async def courier_data_summary(pool: asyncpg.Pool) -> list[asyncpg.Record]:
-    """Per courier: pincodes served, zones priced, and when each was loaded from where."""
+async def courier_data_summary(pool: asyncpg.Pool, *, after: str | None, limit: int) -> list[asyncpg.Record]:
+    """Per courier, by name after `after`: pincodes served, zones priced, and when each was loaded."""
     return await pool.fetch(
         """SELECT c.courier, s.pincodes, s.loaded_at AS serviceability_loaded_at,
                   s.source AS serviceability_source,
@@ -192,7 +199,10 @@ async def courier_data_summary(pool: asyncpg.Pool) -> list[asyncpg.Record]:
              LEFT JOIN (SELECT courier, count(*) AS zones, max(loaded_at) AS loaded_at,
                                max(source) AS source
                           FROM rate_cards GROUP BY courier) r USING (courier)
-            ORDER BY c.courier"""
+            WHERE $1::text IS NULL OR c.courier > $1
+            ORDER BY c.courier LIMIT $2""",
+        after,
+        limit,
     )
 
 

@@ -11,13 +11,22 @@ from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel
 
 from chassis.auth import by_signature
+from chassis.http import errors
 from chassis.logging import get_logger
 from services.shipping import tracking, updates
 from services.shipping.couriers.interface import CourierAdapter, CourierError, CourierScan, WebhookRefused
 
 log = get_logger(__name__)
+
+
+class Received(BaseModel):
+    """What a push changed: couriers retry anything but 2xx, so a push that moves nothing is 200 too."""
+
+    received: int
+    moved: list[str]
 
 
 def build_router(adapters: dict[str, CourierAdapter], *, max_attempts: int) -> APIRouter:
@@ -29,6 +38,11 @@ def build_router(adapters: dict[str, CourierAdapter], *, max_attempts: int) -> A
             _receiver(name, adapter, max_attempts=max_attempts),
             methods=["POST"],
             summary=f"{name} tracking push",
+            response_model=Received,
+            responses={
+                **errors(401, 403),
+                503: {"description": "A final state not confirmable now: the courier pushes again later"},
+            },
             dependencies=[by_signature(name)],
         )
     return router

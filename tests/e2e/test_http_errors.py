@@ -45,7 +45,7 @@ async def test_a_warehouse_with_a_pincode_that_does_not_exist_is_refused(stack: 
         assert r.json()["problems"] == [
             {"field": "pincode", "problem": "999999 is not a known Indian pincode"}
         ]
-        codes = {w["code"] for w in (await http.get(url("routing", "/warehouses"))).json()}
+        codes = {w["code"] for w in (await http.get(url("routing", "/warehouses"))).json()["items"]}
     assert "JAI9" not in codes
 
 

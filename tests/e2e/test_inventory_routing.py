@@ -325,7 +325,7 @@ async def test_operators_adjust_and_transfer_stock_and_every_change_is_in_the_le
         assert r.status_code == 201, r.text
         numbers = {w["warehouse_code"]: w["on_hand"] for w in r.json()["warehouses"]}
         assert numbers == {"BOM1": 3, "BLR1": 5}
-        ledger = (await http.get(url("inventory", f"/stock/{sku}/movements"))).json()["movements"]
+        ledger = (await http.get(url("inventory", f"/stock/{sku}/movements"))).json()["items"]
     assert [(m["warehouse_code"], m["on_hand_delta"], m["kind"]) for m in reversed(ledger)] == [
         ("BOM1", 10, "receipt"),
         ("BOM1", -2, "adjustment:damage"),

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Query, Request
+from pydantic import BaseModel
 
 from chassis.auth import STAFF, Principal, Role, require
-from chassis.http import upload
+from chassis.http import errors, upload
+from chassis.pages import Cursor, Limit, Page, after_key, next_key
 from chassis.refusal import Refusal
 from services.inventory.items import model as items
 from services.inventory.items import store as items_store
@@ -16,6 +19,31 @@ router = APIRouter(tags=["items"])
 
 SkuPath = Annotated[str, Path(min_length=1, max_length=64, examples=["TEA-ASSAM-250"])]
 MAX_CSV_BYTES = 5_000_000  # about 40,000 items; larger catalogues import in parts
+
+
+class StoredItem(BaseModel):
+    """An item as the master holds it, with who changed it last."""
+
+    sku: str
+    name: str
+    category: str | None
+    barcode: str | None
+    weight_grams: int
+    length_mm: int | None
+    width_mm: int | None
+    height_mm: int | None
+    hsn_code: str | None
+    mrp_paise: int
+    updated_by: str
+    created_at: datetime
+    updated_at: datetime
+
+
+class Imported(BaseModel):
+    """What a CSV import created or replaced."""
+
+    imported: int
+    skus: list[str]
 
 
 async def _save_items(request: Request, found: list[items.Item], actor: str, where: list[str]) -> None:
@@ -32,7 +60,9 @@ async def _save_items(request: Request, found: list[items.Item], actor: str, whe
         await items_store.upsert_items(conn, [i.model_dump() for i in found], actor=actor)
 
 
-@router.put("/items/{sku}", summary="Create or replace an item")
+@router.put(
+    "/items/{sku}", summary="Create or replace an item", response_model=StoredItem, responses=errors(409)
+)
 async def put_item(
     request: Request, sku: SkuPath, body: items.Item, principal: Principal = require(Role.OPS)
 ) -> dict[str, Any]:
@@ -42,7 +72,13 @@ async def put_item(
     return dict(await items_store.item(request.app.state.service.pool, sku) or {})
 
 
-@router.get("/items/{sku}", summary="One item", dependencies=[require(*STAFF)])
+@router.get(
+    "/items/{sku}",
+    summary="One item",
+    dependencies=[require(*STAFF)],
+    response_model=StoredItem,
+    responses=errors(404),
+)
 async def get_item(request: Request, sku: SkuPath) -> dict[str, Any]:
     found = await items_store.item(request.app.state.service.pool, sku)
     if found is None:
@@ -50,22 +86,30 @@ async def get_item(request: Request, sku: SkuPath) -> dict[str, Any]:
     return dict(found)
 
 
-@router.get("/items", summary="Items by SKU, a page at a time", dependencies=[require(*STAFF)])
+@router.get(
+    "/items",
+    summary="Items by SKU, a page at a time",
+    dependencies=[require(*STAFF)],
+    response_model=Page[StoredItem],
+)
 async def list_items(
     request: Request,
     category: Annotated[str | None, Query(max_length=80)] = None,
-    after: Annotated[
-        str | None, Query(max_length=64, description="The last SKU of the previous page.")
-    ] = None,
-    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+    cursor: Cursor = None,
+    limit: Limit = 100,
 ) -> dict[str, Any]:
     rows = await items_store.items(
-        request.app.state.service.pool, category=category, limit=limit, after=after
+        request.app.state.service.pool, category=category, limit=limit, after=after_key(cursor)
     )
-    return {"items": [dict(r) for r in rows], "next_after": rows[-1]["sku"] if len(rows) == limit else None}
+    return {"items": [dict(r) for r in rows], "next_cursor": next_key(rows, limit, lambda r: r["sku"])}
 
 
-@router.delete("/items/{sku}", status_code=204, summary="Remove an item that holds no stock")
+@router.delete(
+    "/items/{sku}",
+    status_code=204,
+    summary="Remove an item that holds no stock",
+    responses=errors(404, 409),
+)
 async def delete_item(request: Request, sku: SkuPath, principal: Principal = require(Role.OPS)) -> None:
     async with request.app.state.service.pool.acquire() as conn, conn.transaction():
         if await items_store.holds_stock(conn, sku):
@@ -77,6 +121,8 @@ async def delete_item(request: Request, sku: SkuPath, principal: Principal = req
 @router.post(
     "/items/import",
     summary="Create or replace items from a CSV (text/csv body, header row); all rows or none",
+    response_model=Imported,
+    responses=errors(409),
     openapi_extra={
         "requestBody": {"content": {"text/csv": {"schema": {"type": "string"}}}, "required": True}
     },
