@@ -3,11 +3,9 @@ orders each store sent (with why any is held), stock owed to each store, and CSV
 
 from __future__ import annotations
 
-import json
 import re
 from typing import Annotated, Any, Literal
 
-import asyncpg
 from fastapi import APIRouter, Body, Request
 from pydantic import BaseModel, Field, field_validator
 
@@ -156,13 +154,6 @@ async def get_stock(request: Request, account: str) -> dict[str, Any]:
     return {"items": [dict(r) for r in await store.list_stock(request.app.state.service.pool, account)]}
 
 
-def _order(row: asyncpg.Record) -> dict[str, Any]:
-    body = dict(row)
-    if isinstance(body.get("problems"), str):
-        body["problems"] = json.loads(body["problems"])
-    return body
-
-
 @router.get(
     "/channel-orders",
     summary="Orders the stores sent, newest first; status unmapped names the SKU to map",
@@ -177,7 +168,7 @@ async def list_channel_orders(
     rows = await store.list_channel_orders(
         request.app.state.service.pool, account=account, status=status, limit=limit
     )
-    return {"items": [_order(r) for r in rows]}
+    return {"items": [dict(r) for r in rows]}
 
 
 @router.post(

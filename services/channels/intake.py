@@ -6,7 +6,6 @@ keeps it REJECTED) and is sent again, corrected, as soon as a mapping for it arr
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from typing import Any
 
@@ -122,7 +121,7 @@ async def retry_unmapped(
     mappings = await store.mappings_of(conn, account)
     sent = []
     for row in await store.unmapped_orders(conn, account):
-        order = domain.store_order_from_json(_json(row["store_order"]))
+        order = domain.store_order_from_json(row["store_order"])
         result = domain.to_channel_order(order, channel=channel, account=account, mappings=mappings)
         status, problems = _status_of(result)
         if isinstance(result, ChannelOrder) and status == "sent":
@@ -132,7 +131,3 @@ async def retry_unmapped(
             conn, account, order.store_order_id, status=status, problems=problems
         )
     return sent
-
-
-def _json(value: Any) -> Any:
-    return json.loads(value) if isinstance(value, str) else value

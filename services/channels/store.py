@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 import asyncpg
@@ -178,8 +177,8 @@ async def insert_channel_order(
         channel,
         channel_order_id,
         status,
-        json.dumps(problems),
-        json.dumps(store_order),
+        problems,
+        store_order,
         cancelled,
     )
     return bool(result == "INSERT 0 1")
@@ -194,7 +193,7 @@ async def set_channel_order_status(
         account,
         store_order_id,
         status,
-        json.dumps(problems),
+        problems,
     )
 
 

@@ -6,7 +6,6 @@ ledger of a SKU × warehouse always sums to its numbers.
 
 from __future__ import annotations
 
-import json
 from datetime import datetime
 
 import asyncpg
@@ -49,7 +48,7 @@ async def reserve(
            VALUES ($1, $2, 'active', $3::jsonb, $4)""",
         reservation_id,
         order_id,
-        json.dumps([a.model_dump() for a in allocations]),
+        [a.model_dump() for a in allocations],
         expires_at,
     )
 
@@ -88,7 +87,7 @@ async def reservation_of(conn: Conn, order_id: str) -> asyncpg.Record | None:
 
 def allocations_in(reservation: asyncpg.Record) -> list[Allocation]:
     """The allocations a reservation holds."""
-    return [Allocation.model_validate(a) for a in json.loads(reservation["allocations"])]
+    return [Allocation.model_validate(a) for a in reservation["allocations"]]
 
 
 async def committed_warehouses(conn: Conn, reservation_id: str) -> set[str]:

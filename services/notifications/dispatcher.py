@@ -11,7 +11,6 @@ before it is sent again (ADR 0040).
 from __future__ import annotations
 
 import asyncio
-import json
 import time
 from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
@@ -71,9 +70,9 @@ def template_message(row: asyncpg.Record) -> TemplateMessage:
         recipient=row["recipient"],
         template=row["provider_template"] or row["template"],
         language=row["language"],
-        parameters=tuple(json.loads(row["parameters"])),
+        parameters=tuple(row["parameters"]),
         text=row["body"],
-        buttons=tuple(json.loads(row["buttons"])),
+        buttons=tuple(row["buttons"]),
         url_suffix=row["url_suffix"],
         dlt_template_id=row["dlt_template_id"],
     )

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import dataclasses
-import json
 from datetime import datetime
 from typing import Any
 
@@ -15,19 +14,19 @@ from services.notifications.domain.policy import Facts, PlannedMessage
 Conn = asyncpg.Connection | asyncpg.pool.PoolConnectionProxy
 
 
-def _fallback_json(message: PlannedMessage) -> str | None:
+def _fallback_json(message: PlannedMessage) -> dict[str, Any] | None:
     if message.fallback is None:
         return None
     data = dataclasses.asdict(message.fallback)
     data.pop("fallback", None)
-    return json.dumps(data)
+    return data
 
 
 def fallback_message(row: asyncpg.Record) -> PlannedMessage | None:
     """The SMS planned to replace a WhatsApp message, from its row."""
     if row["fallback"] is None:
         return None
-    data = json.loads(row["fallback"])
+    data = row["fallback"]
     data["channel"] = NotificationChannel(data["channel"])
     data["parameters"] = tuple(data["parameters"])
     data["buttons"] = tuple(data["buttons"])
@@ -66,7 +65,7 @@ async def queue(
         message.language,
         message.channel.value,
         message.recipient,
-        json.dumps(list(message.parameters)),
+        list(message.parameters),
         cause_event_id,
         status,
         suppressed,
@@ -75,7 +74,7 @@ async def queue(
         message.provider_template,
         message.dlt_template_id,
         message.text,
-        json.dumps(list(message.buttons)),
+        list(message.buttons),
         message.url_suffix,
         message.urgent,
         message.transactional,

@@ -133,9 +133,7 @@ def masked_refund_to(refund_to: dict[str, Any] | None) -> dict[str, Any] | None:
 
 def _body(row: asyncpg.Record) -> dict[str, Any]:
     body = dict(row)
-    body["lines"] = json.loads(body["lines"])
-    body["photo_urls"] = json.loads(body["photo_urls"])
-    body["refund_to"] = masked_refund_to(json.loads(body["refund_to"]) if body["refund_to"] else None)
+    body["refund_to"] = masked_refund_to(body["refund_to"])
     return body
 
 

@@ -6,7 +6,6 @@ outbox, so a step either happens whole, with its events, or not at all.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -45,16 +44,12 @@ log = get_logger(__name__)
 
 def return_lines(ret: asyncpg.Record) -> list[ReturnLine]:
     """The return's lines as the contract's ReturnLine (replacement SKUs dropped)."""
-    return [ReturnLine.model_validate(line) for line in json.loads(ret["lines"])]
+    return [ReturnLine.model_validate(line) for line in ret["lines"]]
 
 
 def replacements(ret: asyncpg.Record) -> dict[str, str]:
     """Returned SKU → the SKU to send instead, for an exchange."""
-    return {
-        line["sku"]: line["replacement_sku"]
-        for line in json.loads(ret["lines"])
-        if line.get("replacement_sku")
-    }
+    return {line["sku"]: line["replacement_sku"] for line in ret["lines"] if line.get("replacement_sku")}
 
 
 def _kind(ret: asyncpg.Record) -> str:
@@ -146,7 +141,7 @@ async def approve(
     if row is None:
         return None
     await conn.execute(
-        "UPDATE returns SET photo_urls = $2::jsonb WHERE return_id = $1", return_id, json.dumps(photo_urls)
+        "UPDATE returns SET photo_urls = $2::jsonb WHERE return_id = $1", return_id, photo_urls
     )
     await store.add_history(conn, return_id=return_id, status=R.REQUESTED, actor=actor, note=None)
     row = await move(conn, row, R.APPROVED, actor="rules", note="eligible: delivered, in window, returnable")
@@ -172,7 +167,7 @@ async def open_rto(
     """An undelivered parcel came back: expect it at the desk like any return (None if known)."""
     shipment = await store.get_shipment(conn, shipment_id)
     if shipment is not None:
-        units = json.loads(shipment["lines"])
+        units = shipment["lines"]
         warehouse_code = shipment["warehouse_code"]
     else:
         order = await store.get_order(conn, order_id)
@@ -475,7 +470,7 @@ async def _claim_refund(
         )
         await _close(conn, emit, ret, note=why)
         return
-    refund_to = json.loads(ret["refund_to"]) if ret["refund_to"] else {}
+    refund_to = ret["refund_to"] or {}
     mode = domain.refund_mode(
         method=money.method,
         gateway=money.gateway,

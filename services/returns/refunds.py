@@ -8,7 +8,6 @@ transaction, the call is made, and its answer is written in another.
 
 from __future__ import annotations
 
-import json
 from functools import partial
 from typing import Any, Literal
 
@@ -71,7 +70,7 @@ async def call_gateway(
                 notes=notes(refund),
             )
         )
-    refund_to = json.loads(refund["refund_to"]) if refund["refund_to"] else {}
+    refund_to = refund["refund_to"] or {}
     customer = await _customer(service, refund["order_id"])
     bank = None
     if refund_to.get("kind") == "bank_account":

@@ -5,7 +5,6 @@ Plain asyncpg, one function per question; every write runs in the caller's trans
 
 from __future__ import annotations
 
-import json
 from collections.abc import Collection, Iterable, Sequence
 from datetime import datetime
 from typing import Any
@@ -49,13 +48,13 @@ async def record_order(conn: Conn, event: OrderPlaced) -> None:
         event.order_id,
         event.channel.value,
         event.channel_order_id,
-        event.customer.model_dump_json(),
-        event.shipping_address.model_dump_json(),
-        json.dumps([line.model_dump(mode="json") for line in event.lines]),
+        event.customer.model_dump(mode="json"),
+        event.shipping_address.model_dump(mode="json"),
+        [line.model_dump(mode="json") for line in event.lines],
         event.shipping_fee_paise,
         event.discount_paise,
         event.total_paise,
-        event.payment.model_dump_json(),
+        event.payment.model_dump(mode="json"),
         event.placed_at,
     )
 
@@ -71,7 +70,7 @@ async def record_shipment(conn: Conn, event: ShipmentCreated) -> None:
         event.shipment_id,
         event.order_id,
         event.warehouse_code,
-        json.dumps([line.model_dump(mode="json") for line in event.lines]),
+        [line.model_dump(mode="json") for line in event.lines],
     )
 
 
@@ -102,7 +101,7 @@ async def delivered_so_far(conn: Conn, order_id: str) -> tuple[dict[str, int], d
             WHERE order_id = $1 AND delivered_at IS NOT NULL ORDER BY shipment_id FOR UPDATE""",
         order_id,
     ):
-        for line in json.loads(row["lines"]):
+        for line in row["lines"]:
             units[line["sku"]] = units.get(line["sku"], 0) + line["quantity"]
         last = row["delivered_at"] if last is None else max(last, row["delivered_at"])
     return units, last
@@ -120,8 +119,6 @@ async def get_order(conn: Conn, order_id: str) -> dict[str, Any] | None:
     if row is None:
         return None
     order = dict(row)
-    for column in ("customer", "shipping_address", "lines", "payment"):
-        order[column] = json.loads(order[column])
     paid = (order.pop("paid_gateway"), order.pop("paid_payment_id"), order.pop("paid_amount_paise"))
     if paid[1] is not None:
         order["payment"] |= {
@@ -156,7 +153,7 @@ async def shipped_from(conn: Conn, order_id: str) -> dict[str, dict[str, int]]:
     """Units of each SKU per warehouse that shipped them, for this order."""
     shipped: dict[str, dict[str, int]] = {}
     for row in await conn.fetch("SELECT warehouse_code, lines FROM shipments WHERE order_id = $1", order_id):
-        for line in json.loads(row["lines"]):
+        for line in row["lines"]:
             per = shipped.setdefault(row["warehouse_code"], {})
             per[line["sku"]] = per.get(line["sku"], 0) + line["quantity"]
     return shipped
@@ -271,12 +268,12 @@ async def insert_return(
         order_id,
         status.value,
         resolution,
-        json.dumps(list(lines)),
+        list(lines),
         kind,
         pickup_mode,
         warehouse_code,
         shipment_id,
-        json.dumps(refund_to) if refund_to is not None else None,
+        refund_to,
         requested_by,
     )
 

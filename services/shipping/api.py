@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from datetime import date
 from typing import Annotated, Any, Literal
 
@@ -25,23 +24,13 @@ ShipmentId = Annotated[str, Path(min_length=1, max_length=64)]
 SkuPath = Annotated[str, Path(min_length=1, max_length=64, examples=["TEA-ASSAM-250"])]
 Source = Annotated[str, Query(min_length=1, max_length=200, description="Where the file came from.")]
 
-_JSON_COLUMNS = ("lines", "allocation", "booking_attempts", "consignee")
-
-
-def _body(row: asyncpg.Record) -> dict[str, Any]:
-    body = dict(row)
-    for name in _JSON_COLUMNS:
-        if isinstance(body.get(name), str):
-            body[name] = json.loads(body[name])
-    return body
-
 
 @router.get("/shipments", summary="The shipments of one order", dependencies=[require(*STAFF)])
 async def list_shipments(
     request: Request, order_id: Annotated[str, Query(min_length=1, max_length=64)]
 ) -> dict[str, Any]:
     rows = await store.list_for_order(request.app.state.service.pool, order_id)
-    return {"items": [_body(r) for r in rows]}
+    return {"items": [dict(r) for r in rows]}
 
 
 @router.get(
@@ -54,7 +43,7 @@ async def get_shipment(request: Request, shipment_id: ShipmentId) -> dict[str, A
     row = await store.get_shipment(pool, shipment_id)
     if row is None:
         raise Refusal("shipment_id", f"no shipment {shipment_id}", status=404)
-    body = _body(row)
+    body = dict(row)
     body["tracking"] = [dict(r) for r in await store.tracking_of(pool, shipment_id)]
     body["ndr_actions"] = [dict(r) for r in await store.ndr_actions_of(pool, shipment_id)]
     return body

@@ -6,7 +6,6 @@ shipment, so "why this courier?" has an answer in the console.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -256,8 +255,8 @@ async def rebook(
 ) -> Outcome:
     """Try again to book a shipment no courier took before (all were down, or data was fixed), or
     book it anew under another courier ``reference`` (its AWB was cancelled for a new address)."""
-    consignee = json.loads(row["consignee"])
-    lines = [(line["sku"], line["quantity"]) for line in json.loads(row["lines"])]
+    consignee = row["consignee"]
+    lines = [(line["sku"], line["quantity"]) for line in row["lines"]]
     parcel = await measure(
         conn,
         lines,

@@ -9,7 +9,6 @@ with the same consignee again and re-books under the same courier reference, so 
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from datetime import datetime
 from enum import StrEnum
@@ -113,7 +112,7 @@ async def apply(
     done: list[Fix] = []
     for row in forward:
         status = ShipmentStatus(row["status"])
-        stored = json.loads(row["consignee"]) if row["consignee"] else None
+        stored = row["consignee"]
         fix = fix_for(status, stored=stored, corrected=corrected)
         bound = log.bind(order_id=event.order_id, shipment_id=row["shipment_id"], status=status.value)
         if fix is Fix.EDIT:
@@ -193,7 +192,7 @@ async def _rebook(
             bookings = 1 + await store.add_replaced_awb(conn, row["shipment_id"], old_awb)
             outcome = await booking.rebook(
                 conn,
-                {**dict(row), "consignee": json.dumps(corrected)},
+                {**dict(row), "consignee": corrected},
                 settings=settings,
                 adapters=adapters,
                 reference=f"{row['shipment_id']}-{bookings}",

@@ -5,8 +5,6 @@ and their events commit together.
 
 from __future__ import annotations
 
-import json
-
 from chassis.consumer import HandlerContext
 from chassis.refusal import Refusal
 from chassis.service import Service
@@ -55,7 +53,7 @@ def register(service: Service, settings: ShippingSettings, adapters: dict[str, C
             ctx.log.info("cancelled before its confirmation arrived; nothing booked", order_id=order.order_id)
             return
         if news is not None and news["consignee"] is not None:
-            order = corrections.corrected_order(order, json.loads(news["consignee"]))
+            order = corrections.corrected_order(order, news["consignee"])
         for plan in domain.plan_shipments(order):
             shipment_id = domain.shipment_id_for(order.order_id, plan.warehouse_code)
             if not await store.insert_shipment(

@@ -4,7 +4,6 @@ counted, and a shipment packs only when its box holds exactly its lines."""
 
 from __future__ import annotations
 
-import json
 import uuid
 from collections import Counter
 from datetime import UTC, date, datetime
@@ -30,7 +29,7 @@ ShipmentId = Annotated[str, Path(min_length=1, max_length=64)]
 
 def _lines(row: asyncpg.Record) -> Counter[str]:
     expected: Counter[str] = Counter()
-    for line in json.loads(row["lines"]):
+    for line in row["lines"]:
         expected[line["sku"]] += line["quantity"]
     return expected
 
@@ -170,7 +169,7 @@ def _party(raw: dict[str, Any]) -> documents.Party:
 
 
 def _destination(row: asyncpg.Record) -> str:
-    address = json.loads(row["consignee"])["address"]
+    address = row["consignee"]["address"]
     return f"{address['city']} {address['pincode']}"
 
 
@@ -197,7 +196,7 @@ async def label(request: Request, shipment_id: ShipmentId) -> Response:
         raise Refusal("shipment_id", "no AWB yet: the shipment is not booked", status=409, error="not booked")
     async with pool.acquire() as conn:
         origin = await store.pickup_location(conn, row["warehouse_code"])
-    consignee = json.loads(row["consignee"])
+    consignee = row["consignee"]
     pdf = documents.label_pdf(
         documents.Label(
             courier=row["courier"],
@@ -250,9 +249,7 @@ async def manifest_pdf(
                 documents.ManifestRow(
                     awb=r["awb"],
                     order_id=r["order_id"],
-                    destination=(lambda a: f"{a['city']} {a['pincode']}")(
-                        json.loads(r["consignee"])["address"]
-                    ),
+                    destination=(lambda a: f"{a['city']} {a['pincode']}")(r["consignee"]["address"]),
                     cod_amount_paise=r["cod_amount_paise"],
                     weight_grams=r["package_grams"] or r["chargeable_grams"] or 0,
                     units=sum(_lines(r).values()),

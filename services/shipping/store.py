@@ -3,7 +3,6 @@ booking reads (serviceability, rate cards, pickup addresses, SKU sizes) is cache
 
 from __future__ import annotations
 
-import json
 import time
 from collections.abc import Awaitable, Callable
 from datetime import date, datetime
@@ -37,7 +36,7 @@ async def insert_shipment(
         order_id,
         plan.warehouse_code,
         ShipmentStatus.CREATED.value,
-        json.dumps([line.model_dump() for line in plan.lines]),
+        [line.model_dump() for line in plan.lines],
         plan.value_paise,
         plan.cod_amount_paise,
         cause_event_id,
@@ -64,7 +63,7 @@ async def insert_reverse_pickup(
         shipment_id,
         order_id,
         warehouse_code,
-        json.dumps(lines),
+        lines,
         cause_event_id,
         return_id,
     )
@@ -79,7 +78,7 @@ async def forward_consignee(conn: Conn, order_id: str) -> dict[str, Any] | None:
             ORDER BY created_at LIMIT 1""",
         order_id,
     )
-    return None if raw is None else dict(json.loads(raw))
+    return None if raw is None else dict(raw)
 
 
 async def assign_awb(
@@ -404,9 +403,9 @@ async def save_booking(
                   booking_error = $10, updated_at = now()
             WHERE shipment_id = $1""",
         shipment_id,
-        json.dumps(consignee),
-        json.dumps(allocation) if allocation is not None else None,
-        json.dumps(attempts),
+        consignee,
+        allocation,
+        attempts,
         chargeable_grams,
         priority,
         booking.courier if booking else None,
@@ -524,7 +523,7 @@ async def add_ndr_action(
         action.kind.value,
         action.reattempt_on,
         action.new_phone,
-        action.new_address.model_dump_json() if action.new_address else None,
+        action.new_address.model_dump(mode="json") if action.new_address else None,
         actor,
     )
     return bool(status == "INSERT 0 1")
@@ -702,7 +701,7 @@ async def set_consignee(conn: Conn, shipment_id: str, consignee: dict[str, Any])
     await conn.execute(
         "UPDATE shipments SET consignee = $2::jsonb, updated_at = now() WHERE shipment_id = $1",
         shipment_id,
-        json.dumps(consignee),
+        consignee,
     )
 
 
@@ -748,7 +747,7 @@ async def remember_correction(conn: Conn, order_id: str, consignee: dict[str, An
             WHERE early_order_news.corrected_at IS NULL
                OR early_order_news.corrected_at <= EXCLUDED.corrected_at""",
         order_id,
-        json.dumps(consignee),
+        consignee,
         at,
     )
 
