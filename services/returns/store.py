@@ -11,9 +11,10 @@ from typing import Any
 
 import asyncpg
 
-from chassis.db import Conn
+from chassis.db import Conn, Queryable
 from contracts import OrderPlaced, OrderStatus, PaymentUpdated, ReturnStatus, ShipmentCreated
 from services.returns.domain import QcVerdict, SkuRule
+from services.returns.records import Refund, Return
 
 # --- read models ----------------------------------------------------------------------------
 
@@ -256,9 +257,9 @@ async def insert_return(
     shipment_id: str | None = None,
     refund_to: dict[str, Any] | None = None,
     requested_by: str,
-) -> asyncpg.Record | None:
+) -> Return | None:
     """Store a return; None if the id is taken (pick another) or this RTO shipment has one."""
-    return await conn.fetchrow(
+    row = await conn.fetchrow(
         """INSERT INTO returns (return_id, order_id, status, resolution, lines, kind, pickup_mode,
                                 warehouse_code, shipment_id, refund_to, requested_by)
            VALUES ($1, $2, $3, $4, $5::jsonb, $6, $7, $8, $9, $10::jsonb, $11)
@@ -276,6 +277,7 @@ async def insert_return(
         refund_to,
         requested_by,
     )
+    return Return.of(row) if row is not None else None
 
 
 async def add_history(
@@ -291,9 +293,10 @@ async def add_history(
     )
 
 
-async def lock_return(conn: Conn, return_id: str) -> asyncpg.Record | None:
+async def lock_return(conn: Conn, return_id: str) -> Return | None:
     """A return, locked: its status changes one at a time."""
-    return await conn.fetchrow("SELECT * FROM returns WHERE return_id = $1 FOR UPDATE", return_id)
+    row = await conn.fetchrow("SELECT * FROM returns WHERE return_id = $1 FOR UPDATE", return_id)
+    return Return.of(row) if row is not None else None
 
 
 async def set_status(conn: Conn, *, return_id: str, status: ReturnStatus, **columns: Any) -> None:
@@ -307,9 +310,10 @@ async def set_status(conn: Conn, *, return_id: str, status: ReturnStatus, **colu
     )
 
 
-async def get_return(pool: asyncpg.Pool, return_id: str) -> asyncpg.Record | None:
-    """One return."""
-    return await pool.fetchrow("SELECT * FROM returns WHERE return_id = $1", return_id)
+async def get_return(pool: Queryable, return_id: str) -> dict[str, Any] | None:
+    """One return as the API shows it, every column."""
+    row = await pool.fetchrow("SELECT * FROM returns WHERE return_id = $1", return_id)
+    return dict(row) if row is not None else None
 
 
 async def history(pool: asyncpg.Pool, return_id: str) -> list[asyncpg.Record]:
@@ -369,10 +373,10 @@ async def insert_refund(
     )
 
 
-async def claim_due_refunds(conn: Conn, *, limit: int, lease_seconds: float) -> list[asyncpg.Record]:
+async def claim_due_refunds(conn: Conn, *, limit: int, lease_seconds: float) -> list[Refund]:
     """Pending refunds no worker is calling the gateway for, leased to this one (committed at once,
     so no transaction stays open across the call); an expired lease means the call's answer was lost."""
-    return list(
+    return _refunds(
         await conn.fetch(
             """UPDATE refunds r
                   SET lease_until = now() + make_interval(secs => $2), calls = calls + 1, updated_at = now()
@@ -389,12 +393,10 @@ async def claim_due_refunds(conn: Conn, *, limit: int, lease_seconds: float) -> 
     )
 
 
-async def claim_unanswered_refunds(
-    conn: Conn, *, older_than_seconds: float, limit: int
-) -> list[asyncpg.Record]:
+async def claim_unanswered_refunds(conn: Conn, *, older_than_seconds: float, limit: int) -> list[Refund]:
     """Refunds the gateway took but whose webhook has not come for a while, leased for a status check
     (the lease also spaces the next check)."""
-    return list(
+    return _refunds(
         await conn.fetch(
             """UPDATE refunds SET lease_until = now() + make_interval(secs => $1)
                 WHERE refund_id IN (
@@ -409,18 +411,28 @@ async def claim_unanswered_refunds(
     )
 
 
-async def lock_refund(conn: Conn, refund_id: str) -> asyncpg.Record | None:
-    return await conn.fetchrow("SELECT * FROM refunds WHERE refund_id = $1 FOR UPDATE", refund_id)
+def _refunds(rows: Iterable[asyncpg.Record]) -> list[Refund]:
+    return [Refund.of(row) for row in rows]
 
 
-async def lock_refund_by_gateway_id(conn: Conn, gateway_refund_id: str) -> asyncpg.Record | None:
-    return await conn.fetchrow(
-        "SELECT * FROM refunds WHERE gateway_refund_id = $1 FOR UPDATE", gateway_refund_id
+def _refund(row: asyncpg.Record | None) -> Refund | None:
+    return Refund.of(row) if row is not None else None
+
+
+async def lock_refund(conn: Conn, refund_id: str) -> Refund | None:
+    return _refund(await conn.fetchrow("SELECT * FROM refunds WHERE refund_id = $1 FOR UPDATE", refund_id))
+
+
+async def lock_refund_by_gateway_id(conn: Conn, gateway_refund_id: str) -> Refund | None:
+    return _refund(
+        await conn.fetchrow(
+            "SELECT * FROM refunds WHERE gateway_refund_id = $1 FOR UPDATE", gateway_refund_id
+        )
     )
 
 
-async def lock_refund_of_return(conn: Conn, return_id: str) -> asyncpg.Record | None:
-    return await conn.fetchrow("SELECT * FROM refunds WHERE return_id = $1 FOR UPDATE", return_id)
+async def lock_refund_of_return(conn: Conn, return_id: str) -> Refund | None:
+    return _refund(await conn.fetchrow("SELECT * FROM refunds WHERE return_id = $1 FOR UPDATE", return_id))
 
 
 async def update_refund(conn: Conn, refund_id: str, **columns: Any) -> None:
@@ -448,11 +460,15 @@ async def add_store_credit(
     )
 
 
-async def claim_overdue_refunds(conn: Conn, *, sla_days: float, limit: int = 100) -> list[asyncpg.Record]:
-    """Refunds not processed `sla_days` after QC and not yet alerted on, locked for this sweep."""
-    return list(
-        await conn.fetch(
-            """SELECT r.refund_id, r.return_id, r.status, r.amount_paise, r.failure_reason, t.qc_at
+async def claim_overdue_refunds(
+    conn: Conn, *, sla_days: float, limit: int = 100
+) -> list[tuple[Refund, datetime]]:
+    """Refunds not processed `sla_days` after QC and not yet alerted on, with when QC was done,
+    locked for this sweep."""
+    return [
+        (Refund.of(row), row["qc_at"])
+        for row in await conn.fetch(
+            """SELECT r.*, t.qc_at
                  FROM refunds r JOIN returns t USING (return_id)
                 WHERE r.status <> 'processed' AND r.sla_alerted_at IS NULL
                   AND t.qc_at < now() - make_interval(secs => $1)
@@ -461,7 +477,7 @@ async def claim_overdue_refunds(conn: Conn, *, sla_days: float, limit: int = 100
             sla_days * 86400,
             limit,
         )
-    )
+    ]
 
 
 # --- analytics ------------------------------------------------------------------------------
