@@ -177,10 +177,10 @@ def booking_router(adapters: dict[str, CourierAdapter]) -> APIRouter:
             row = await store.lock_shipment(conn, shipment_id)
             if row is None:
                 raise Refusal("shipment_id", f"no shipment {shipment_id}", status=404)
-            if row["status"] != "CREATED" or row["consignee"] is None:
+            if row.status != "CREATED" or row.consignee is None:
                 raise Refusal(
                     "shipment_id",
-                    f"shipment is {row['status']}, already booked",
+                    f"shipment is {row.status}, already booked",
                     status=409,
                     error="already booked",
                 )
