@@ -56,6 +56,7 @@ async def run(dsn: str, steps: list[tuple]) -> None:  # type: ignore[type-arg]
     model = {wh: {"on_hand": 0, "reserved": 0} for wh in WAREHOUSES}
     held: dict[str, list[Allocation]] = {}  # the model's active reservations, per order
     conn = await asyncpg.connect(dsn)
+    await db.register_json_codec(conn)
     try:
         for n, s in enumerate(steps):
             order_id = f"{sku}-ORD-{s[1]}" if s[0] in ("reserve", "release", "pickup") else ""
