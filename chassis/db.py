@@ -5,10 +5,12 @@ Migrations are plain SQL files NNN_name.sql, applied once each, in order, under 
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import re
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 import asyncpg
@@ -42,6 +44,14 @@ async def register_json_codec(conn: Conn) -> None:
     """
     for name in ("json", "jsonb"):
         await conn.set_type_codec(name, encoder=json.dumps, decoder=json.loads, schema="pg_catalog")
+
+
+def row_fields(record: type[Any], row: asyncpg.Record, **converted: Any) -> dict[str, Any]:
+    """The fields of a dataclass record read from a row: each one the column of the same name, or
+    the value in ``converted`` (an enum, a contract model, a column the query may not have)."""
+    return {
+        f.name: converted[f.name] if f.name in converted else row[f.name] for f in dataclasses.fields(record)
+    }
 
 
 def database_name(service: str) -> str:

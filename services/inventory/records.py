@@ -7,6 +7,7 @@ from datetime import datetime
 
 import asyncpg
 
+from chassis.db import row_fields
 from contracts import Allocation
 
 
@@ -25,10 +26,7 @@ class Reservation:
     def of(cls, row: asyncpg.Record) -> Reservation:
         """The record of a `reservations` row (jsonb columns arrive decoded)."""
         return cls(
-            reservation_id=row["reservation_id"],
-            order_id=row["order_id"],
-            status=row["status"],
-            allocations=tuple(Allocation.model_validate(a) for a in row["allocations"]),
-            expires_at=row["expires_at"],
-            released_because=row["released_because"],
+            **row_fields(
+                cls, row, allocations=tuple(Allocation.model_validate(a) for a in row["allocations"])
+            )
         )

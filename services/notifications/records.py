@@ -12,6 +12,7 @@ from typing import Any
 
 import asyncpg
 
+from chassis.db import row_fields
 from contracts import NotificationChannel
 from services.notifications.domain.policy import PlannedMessage
 
@@ -42,23 +43,14 @@ class Message:
     def of(cls, row: asyncpg.Record) -> Message:
         """The record of a `messages` row (jsonb columns arrive decoded)."""
         return cls(
-            message_id=row["message_id"],
-            order_id=row["order_id"],
-            channel=row["channel"],
-            template=row["template"],
-            provider_template=row["provider_template"],
-            language=row["language"],
-            recipient=row["recipient"],
-            cause_event_id=row["cause_event_id"],
-            parameters=tuple(row["parameters"]),
-            body=row["body"],
-            buttons=tuple(row["buttons"]),
-            url_suffix=row["url_suffix"],
-            dlt_template_id=row["dlt_template_id"],
-            delivery=row["delivery"],
-            attempts=row["attempts"],
-            fallback=_planned(row["fallback"]),
-            previous_start=row.get("previous_start"),
+            **row_fields(
+                cls,
+                row,
+                parameters=tuple(row["parameters"]),
+                buttons=tuple(row["buttons"]),
+                fallback=_planned(row["fallback"]),
+                previous_start=row.get("previous_start"),
+            )
         )
 
 

@@ -11,6 +11,7 @@ from datetime import datetime
 
 import asyncpg
 
+from chassis.db import row_fields
 from contracts import Allocation, Customer, DeliverySpeed, OrderStatus, Payment
 from contracts.values import Address, OrderLine
 
@@ -47,29 +48,20 @@ class Order:
     def of(cls, row: asyncpg.Record) -> Order:
         """The record of an `orders` row (jsonb columns arrive decoded)."""
         return cls(
-            order_id=row["order_id"],
-            channel=row["channel"],
-            channel_order_id=row["channel_order_id"],
-            status=OrderStatus(row["status"]),
-            placed_at=row["placed_at"],
-            customer=Customer.model_validate(row["customer"]) if row["customer"] else None,
-            shipping_address=Address.model_validate(row["shipping_address"])
-            if row["shipping_address"]
-            else None,
-            lines=tuple(OrderLine.model_validate(line) for line in row["lines"] or ()),
-            shipping_fee_paise=row["shipping_fee_paise"],
-            discount_paise=row["discount_paise"],
-            total_paise=row["total_paise"],
-            payment=Payment.model_validate(row["payment"]) if row["payment"] else None,
-            delivery_speed=DeliverySpeed(row["delivery_speed"]) if row["delivery_speed"] else None,
-            reservation_id=row["reservation_id"],
-            allocations=tuple(Allocation.model_validate(a) for a in row["allocations"] or ()),
-            risk_reasons=tuple(row["risk_reasons"] or ()),
-            warehouse_codes=tuple(row["warehouse_codes"] or ()),
-            unroutable=row["unroutable"],
-            held_for=row["held_for"],
-            refunded_paise=row["refunded_paise"],
-            refund_ids=tuple(row["refund_ids"] or ()),
-            shipments=dict(row["shipments"] or {}),
-            returned=dict(row["returned"] or {}),
+            **row_fields(
+                cls,
+                row,
+                status=OrderStatus(row["status"]),
+                customer=Customer.model_validate(row["customer"]) if row["customer"] else None,
+                shipping_address=Address.model_validate(row["shipping_address"])
+                if row["shipping_address"]
+                else None,
+                lines=tuple(OrderLine.model_validate(line) for line in row["lines"] or ()),
+                payment=Payment.model_validate(row["payment"]) if row["payment"] else None,
+                delivery_speed=DeliverySpeed(row["delivery_speed"]) if row["delivery_speed"] else None,
+                allocations=tuple(Allocation.model_validate(a) for a in row["allocations"] or ()),
+                risk_reasons=tuple(row["risk_reasons"]),
+                warehouse_codes=tuple(row["warehouse_codes"]),
+                refund_ids=tuple(row["refund_ids"]),
+            )
         )

@@ -10,6 +10,7 @@ from typing import Any
 
 import asyncpg
 
+from chassis.db import row_fields
 from contracts import ReturnResolution, ReturnStatus
 from contracts.values import ReturnLine
 
@@ -33,18 +34,18 @@ class Return:
     def of(cls, row: asyncpg.Record) -> Return:
         """The record of a `returns` row (jsonb columns arrive decoded)."""
         return cls(
-            return_id=row["return_id"],
-            order_id=row["order_id"],
-            status=ReturnStatus(row["status"]),
-            resolution=ReturnResolution(row["resolution"]),
-            kind=row["kind"],
-            lines=tuple(ReturnLine.model_validate(line) for line in row["lines"]),
-            replacements={
-                line["sku"]: line["replacement_sku"] for line in row["lines"] if line.get("replacement_sku")
-            },
-            warehouse_code=row["warehouse_code"],
-            pickup_awb=row["pickup_awb"],
-            refund_to=row["refund_to"],
+            **row_fields(
+                cls,
+                row,
+                status=ReturnStatus(row["status"]),
+                resolution=ReturnResolution(row["resolution"]),
+                lines=tuple(ReturnLine.model_validate(line) for line in row["lines"]),
+                replacements={
+                    line["sku"]: line["replacement_sku"]
+                    for line in row["lines"]
+                    if line.get("replacement_sku")
+                },
+            )
         )
 
 
@@ -68,17 +69,4 @@ class Refund:
     @classmethod
     def of(cls, row: asyncpg.Record) -> Refund:
         """The record of a `refunds` row, with the return's `refund_to` when the query joined it."""
-        return cls(
-            refund_id=row["refund_id"],
-            return_id=row["return_id"],
-            order_id=row["order_id"],
-            mode=row["mode"],
-            amount_paise=row["amount_paise"],
-            shipping_fee_paise=row["shipping_fee_paise"],
-            status=row["status"],
-            attempt=row["attempt"],
-            gateway_payment_id=row["gateway_payment_id"],
-            gateway_refund_id=row["gateway_refund_id"],
-            failure_reason=row["failure_reason"],
-            refund_to=row.get("refund_to"),
-        )
+        return cls(**row_fields(cls, row, refund_to=row.get("refund_to")))

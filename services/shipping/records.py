@@ -13,6 +13,7 @@ from typing import Any
 
 import asyncpg
 
+from chassis.db import row_fields
 from contracts import ShipmentStatus
 
 
@@ -43,24 +44,12 @@ class Shipment:
     def of(cls, row: asyncpg.Record) -> Shipment:
         """The record of a `shipments` row (jsonb columns arrive decoded)."""
         return cls(
-            shipment_id=row["shipment_id"],
-            order_id=row["order_id"],
-            warehouse_code=row["warehouse_code"],
-            status=ShipmentStatus(row["status"]),
-            courier=row["courier"],
-            awb=row["awb"],
-            courier_ref=row["courier_ref"],
-            return_id=row["return_id"],
-            lines=tuple((line["sku"], line["quantity"]) for line in row["lines"]),
-            value_paise=row["value_paise"],
-            cod_amount_paise=row["cod_amount_paise"],
-            consignee=row["consignee"],
-            routing_code=row["routing_code"],
-            priority=row["priority"],
-            chargeable_grams=row["chargeable_grams"],
-            package_grams=row["package_grams"],
-            ndr_attempts=row["ndr_attempts"],
-            last_change_at=row["last_change_at"],
+            **row_fields(
+                cls,
+                row,
+                status=ShipmentStatus(row["status"]),
+                lines=tuple((line["sku"], line["quantity"]) for line in row["lines"]),
+            )
         )
 
     def booking(self) -> tuple[str, str]:
