@@ -8,9 +8,12 @@ Migrations are plain SQL files NNN_name.sql, applied once each, in order, under 
 
 from __future__ import annotations
 
+import dataclasses
+import json
 import re
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 from urllib.parse import quote, urlsplit, urlunsplit
 
 import asyncpg
@@ -36,6 +39,23 @@ log = get_logger(__name__)
 # the connection's life: with 5,000 orders `reservations` was read 16 million rows (the bench got
 # slower with every order). Planning each execution costs microseconds; the scan grew with the table.
 SERVER_SETTINGS = {"plan_cache_mode": "force_custom_plan"}
+
+
+async def register_json_codec(conn: Conn) -> None:
+    """Let a connection read and write json/jsonb as Python values (dicts, lists, numbers, text).
+
+    Registered on every pool, so stores hand typed records up and nothing above them parses JSON.
+    """
+    for name in ("json", "jsonb"):
+        await conn.set_type_codec(name, encoder=json.dumps, decoder=json.loads, schema="pg_catalog")
+
+
+def row_fields(record: type[Any], row: asyncpg.Record, **converted: Any) -> dict[str, Any]:
+    """The fields of a dataclass record read from a row: each one the column of the same name, or
+    the value in ``converted`` (an enum, a contract model, a column the query may not have)."""
+    return {
+        f.name: converted[f.name] if f.name in converted else row[f.name] for f in dataclasses.fields(record)
+    }
 
 
 def database_name(service: str) -> str:
@@ -236,7 +256,11 @@ async def open_database(
     finally:
         await conn.close()
     pool = await asyncpg.create_pool(
-        url, min_size=min_size, max_size=max_size, server_settings=SERVER_SETTINGS
+        url,
+        min_size=min_size,
+        max_size=max_size,
+        server_settings=SERVER_SETTINGS,
+        init=register_json_codec,
     )
     assert pool is not None
     return pool

@@ -7,7 +7,6 @@ on LISTEN/NOTIFY, and after a crash simply publishes again what is left (consume
 from __future__ import annotations
 
 import asyncio
-import json
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
@@ -41,8 +40,8 @@ Publish = Callable[[str, bytes, bytes | None, dict[str, str]], Awaitable[Any]]
 """Send one record (topic, value, key, headers); returns an awaitable that resolves on broker ack."""
 
 
-OutboxRow = tuple[str, str, str, bytes]
-"""(topic, key, headers as JSON, payload) of one outgoing event."""
+OutboxRow = tuple[str, str, dict[str, str], bytes]
+"""(topic, key, headers, payload) of one outgoing event."""
 
 
 def outbox_row(event: Event, *, source: str) -> tuple[str, OutboxRow]:
@@ -53,7 +52,7 @@ def outbox_row(event: Event, *, source: str) -> tuple[str, OutboxRow]:
     return envelope.id, (
         event.TOPIC,
         event.partition_key(),
-        json.dumps(headers),
+        headers,
         event.model_dump_json().encode(),
     )
 
@@ -192,7 +191,7 @@ class OutboxRelay:
                         r["topic"],
                         bytes(r["payload"]),
                         r["key"].encode() if r["key"] is not None else None,
-                        json.loads(r["headers"]),
+                        r["headers"],
                     )
                 except POISON as exc:
                     poison.append((r, exc))

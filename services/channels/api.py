@@ -3,12 +3,10 @@ orders each store sent (with why any is held), stock owed to each store, and CSV
 
 from __future__ import annotations
 
-import json
 import re
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-import asyncpg
 from fastapi import APIRouter, Body, Request
 from pydantic import BaseModel, Field, field_validator
 
@@ -294,13 +292,6 @@ async def get_stock(
     }
 
 
-def _order(row: asyncpg.Record) -> dict[str, Any]:
-    body = dict(row)
-    if isinstance(body.get("problems"), str):
-        body["problems"] = json.loads(body["problems"])
-    return body
-
-
 @router.get(
     "/accounts/{account}/stock/drift",
     summary="The last full push of a store (nightly) and the listings whose number had drifted",
@@ -328,7 +319,7 @@ async def list_channel_orders(
         request.app.state.service.pool, account=account, status=status, before=position(cursor), limit=limit
     )
     return {
-        "items": [_order(r) for r in rows],
+        "items": [dict(r) for r in rows],
         "next_cursor": next_cursor(rows, limit, lambda r: (r["received_at"], r["page_key"])),
     }
 

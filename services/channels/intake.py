@@ -8,7 +8,6 @@ again, corrected, as soon as a mapping for it arrives.
 from __future__ import annotations
 
 import asyncio
-import json
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -226,7 +225,7 @@ async def retry_unmapped(
     mappings = await store.mappings_of(conn, account)
     sent = []
     for row in await store.unmapped_orders(conn, account):
-        order = domain.store_order_from_json(_json(row["store_order"]))
+        order = domain.store_order_from_json(row["store_order"])
         result = domain.to_channel_order(order, channel=channel, account=account, mappings=mappings)
         status, problems = _status_of(result)
         if isinstance(result, ChannelOrder) and status == "sent":
@@ -236,7 +235,3 @@ async def retry_unmapped(
             conn, account, order.store_order_id, status=status, problems=problems
         )
     return sent
-
-
-def _json(value: Any) -> Any:
-    return json.loads(value) if isinstance(value, str) else value

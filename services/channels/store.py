@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -247,8 +246,8 @@ async def insert_channel_orders(conn: Conn, orders: Sequence[NewChannelOrder]) -
         [o.channel for o in orders],
         [o.channel_order_id for o in orders],
         [o.status for o in orders],
-        [json.dumps(o.problems) for o in orders],
-        [json.dumps(o.store_order) for o in orders],
+        [o.problems for o in orders],
+        [o.store_order for o in orders],
         [o.cancelled for o in orders],
     )
     return {(r["account"], r["store_order_id"]) for r in rows}
@@ -279,8 +278,8 @@ async def insert_channel_order(
         channel,
         channel_order_id,
         status,
-        json.dumps(problems),
-        json.dumps(store_order),
+        problems,
+        store_order,
         cancelled,
     )
     return bool(result == "INSERT 0 1")
@@ -295,7 +294,7 @@ async def set_channel_order_status(
         account,
         store_order_id,
         status,
-        json.dumps(problems),
+        problems,
     )
 
 

@@ -6,7 +6,6 @@ from __future__ import annotations
 import asyncio
 import csv
 import io
-import json
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -502,7 +501,7 @@ async def pack_page(
         pool = request.app.state.service.pool
         row = await pool.fetchrow(
             "SELECT order_id FROM order_view WHERE shipments @> $1::jsonb",
-            json.dumps([{"shipment_id": shipment_id}]),
+            [{"shipment_id": shipment_id}],
         )
         if row is not None:
             order = await store.order(pool, row["order_id"])

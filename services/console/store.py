@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-import json
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -72,17 +71,15 @@ def _row(view: OrderView) -> tuple[Any, ...]:
         view.contact_corrected,
         _search_text(view),
         "".join(c for c in view.phone or "" if c.isdigit()),
-        json.dumps([list(line) for line in view.lines]),
-        json.dumps([list(p) for p in view.problems]),
-        json.dumps([_shipment_json(s) for s in view.shipments]),
-        json.dumps(
-            [
-                [r.return_id, r.status, [list(x) for x in r.lines], r.kind, r.sla_breached, r.refunded]
-                for r in view.returns
-            ]
-        ),
-        json.dumps([list(r) for r in view.refunds]),
-        json.dumps({k: v.isoformat() for k, v in sorted(view.milestones.items())}),
+        [list(line) for line in view.lines],
+        [list(p) for p in view.problems],
+        [_shipment_json(s) for s in view.shipments],
+        [
+            [r.return_id, r.status, [list(x) for x in r.lines], r.kind, r.sla_breached, r.refunded]
+            for r in view.returns
+        ],
+        [list(r) for r in view.refunds],
+        {k: v.isoformat() for k, v in sorted(view.milestones.items())},
         tabs_of(view, ndr_open=ndr_open, return_open=return_open),
         view.promised_dispatch_by,
         view.unroutable_at,
@@ -127,13 +124,13 @@ def view_of(row: asyncpg.Record) -> OrderView:
         city=row["city"],
         state=row["state"],
         pincode=row["pincode"],
-        lines=tuple((sku, qty, price) for sku, qty, price in json.loads(row["lines"])),
+        lines=tuple((sku, qty, price) for sku, qty, price in row["lines"]),
         total_paise=row["total_paise"],
         payment_method=row["payment_method"],
         payment_status=row["payment_status"],
         status=row["status"],
         status_reason=row["status_reason"],
-        problems=tuple((f, p) for f, p in json.loads(row["problems"])),
+        problems=tuple((f, p) for f, p in row["problems"]),
         placed_at=row["placed_at"],
         shipments=tuple(
             ShipmentView(
@@ -147,17 +144,17 @@ def view_of(row: asyncpg.Record) -> OrderView:
                 ndr_reason=s["ndr_reason"],
                 location=s["location"],
             )
-            for s in json.loads(row["shipments"])
+            for s in row["shipments"]
         ),
         returns=tuple(
             # rows written before migration 005 carry no SLA or refund flags
             ReturnView(rid, status, tuple((sku, qty, reason) for sku, qty, reason in lines), kind, *flags)
-            for rid, status, lines, kind, *flags in json.loads(row["returns"])
+            for rid, status, lines, kind, *flags in row["returns"]
         ),
-        refunds=tuple((rid, amount) for rid, amount in json.loads(row["refunds"])),
+        refunds=tuple((rid, amount) for rid, amount in row["refunds"]),
         messages_sent=row["messages_sent"],
         messages_failed=row["messages_failed"],
-        milestones={k: datetime.fromisoformat(v) for k, v in json.loads(row["milestones"]).items()},
+        milestones={k: datetime.fromisoformat(v) for k, v in row["milestones"].items()},
         contact_corrected=row["contact_corrected"],
         promised_dispatch_by=row["promised_dispatch_by"],
         unroutable_at=row["unroutable_at"],
@@ -425,10 +422,10 @@ async def metric_facts(db: Queryable, *, since: datetime) -> list[metrics.OrderF
     )
     facts = []
     for r in rows:
-        at = {k: datetime.fromisoformat(v) for k, v in json.loads(r["milestones"]).items()}
+        at = {k: datetime.fromisoformat(v) for k, v in r["milestones"].items()}
         wrong_item = any(
             kind == "return" and any(reason == "wrong_item" for _, _, reason in lines)
-            for _, _, lines, kind, *_flags in json.loads(r["returns"])
+            for _, _, lines, kind, *_flags in r["returns"]
         )
         facts.append(
             metrics.OrderFacts(

@@ -10,7 +10,6 @@ burst of orders for one SKU yields one inventory.stock_changed.v1, not one per o
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
-from typing import Any
 
 from chassis.consumer import Emit, HandlerContext, Transaction
 from chassis.db import Conn
@@ -32,6 +31,7 @@ from contracts import (
 from contracts._base import Event
 from contracts.enums import ReturnStatus
 from services.inventory import domain, store
+from services.inventory.records import Reservation
 from services.inventory.settings import InventorySettings
 
 log = get_logger(__name__)
@@ -141,7 +141,7 @@ def register(service: Service) -> None:
         if await store.confirm(ctx.conn, event.order_id):
             return
         reservation = await store.reservation_of(ctx.conn, event.order_id)
-        if reservation is None or reservation["released_because"] != "expired":
+        if reservation is None or reservation.released_because != "expired":
             return
         # Paid after the safety net let the units go: take them again if nobody bought them since.
         try:
@@ -163,7 +163,7 @@ def register(service: Service) -> None:
         if reservation is None:
             await store.remember_cancelled(ctx.conn, event.order_id)
             return
-        if reservation["status"] != "active":
+        if reservation.status != "active":
             return
         await release(ctx, reservation, reason=f"order cancelled: {event.reason_code}")
 
@@ -172,7 +172,7 @@ def register(service: Service) -> None:
         if event.return_id is not None or not domain.dispatches(event.status):
             return
         reservation = await store.reservation_of(ctx.conn, event.order_id)
-        if reservation is None or reservation["status"] == "released":
+        if reservation is None or reservation.status == "released":
             ctx.log.info(
                 "shipment left with no reservation to dispatch", order_id=event.order_id, status=event.status
             )
@@ -230,15 +230,16 @@ def register(service: Service) -> None:
             due = await store.expired(conn, now=datetime.now(UTC), limit=settings.expiry_sweep_batch)
             pairs: set[Pair] = set()
             for reservation in due:
-                reason = f"reservation expired unconfirmed at {reservation['expires_at'].isoformat()}"
+                assert reservation.expires_at is not None  # store.expired reads only those that expire
+                reason = f"reservation expired unconfirmed at {reservation.expires_at.isoformat()}"
                 allocations = await store.release(
                     conn, reservation=reservation, reason=reason, because="expired"
                 )
                 await svc.emit(
                     conn,
                     InventoryReleased(
-                        order_id=reservation["order_id"],
-                        reservation_id=reservation["reservation_id"],
+                        order_id=reservation.order_id,
+                        reservation_id=reservation.reservation_id,
                         allocations=allocations,
                         reason=reason,
                     ),
@@ -253,13 +254,13 @@ def register(service: Service) -> None:
             log.info("expired reservations released", count=len(due))
 
 
-async def release(ctx: HandlerContext, reservation: Any, *, reason: str) -> None:
+async def release(ctx: HandlerContext, reservation: Reservation, *, reason: str) -> None:
     """Release a reservation and say so."""
     allocations = await store.release(ctx.conn, reservation=reservation, reason=reason)
     await ctx.emit(
         InventoryReleased(
-            order_id=reservation["order_id"],
-            reservation_id=reservation["reservation_id"],
+            order_id=reservation.order_id,
+            reservation_id=reservation.reservation_id,
             allocations=allocations,
             reason=reason,
         )

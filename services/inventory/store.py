@@ -6,13 +6,13 @@ ledger of a SKU × warehouse always sums to its numbers.
 
 from __future__ import annotations
 
-import json
 from datetime import datetime
 
 import asyncpg
 
 from chassis.db import Conn, Queryable
 from contracts import Allocation, StockAvailability
+from services.inventory.records import Reservation
 
 
 class NotEnoughStock(Exception):
@@ -49,7 +49,7 @@ async def reserve(
            VALUES ($1, $2, 'active', $3::jsonb, $4)""",
         reservation_id,
         order_id,
-        json.dumps([a.model_dump() for a in allocations]),
+        [a.model_dump() for a in allocations],
         expires_at,
     )
 
@@ -81,14 +81,10 @@ async def record_movements(
     )
 
 
-async def reservation_of(conn: Conn, order_id: str) -> asyncpg.Record | None:
+async def reservation_of(conn: Conn, order_id: str) -> Reservation | None:
     """The order's reservation, locked, if it has one."""
-    return await conn.fetchrow("SELECT * FROM reservations WHERE order_id = $1 FOR UPDATE", order_id)
-
-
-def allocations_in(reservation: asyncpg.Record) -> list[Allocation]:
-    """The allocations a reservation holds."""
-    return [Allocation.model_validate(a) for a in json.loads(reservation["allocations"])]
+    row = await conn.fetchrow("SELECT * FROM reservations WHERE order_id = $1 FOR UPDATE", order_id)
+    return Reservation.of(row) if row is not None else None
 
 
 async def committed_warehouses(conn: Conn, reservation_id: str) -> set[str]:
@@ -102,30 +98,30 @@ async def committed_warehouses(conn: Conn, reservation_id: str) -> set[str]:
 async def release(
     conn: Conn,
     *,
-    reservation: asyncpg.Record,
+    reservation: Reservation,
     reason: str,
     actor: str = "system",
     because: str = "cancelled",
 ) -> list[Allocation]:
     """Give an active reservation's units back to available, except what has already been picked
     up by the courier (that is a deduction now); returns what was released."""
-    gone = await committed_warehouses(conn, reservation["reservation_id"])
-    allocations = [a for a in allocations_in(reservation) if a.warehouse_code not in gone]
+    gone = await committed_warehouses(conn, reservation.reservation_id)
+    allocations = [a for a in list(reservation.allocations) if a.warehouse_code not in gone]
     await _unreserve(conn, allocations)
     await record_movements(conn, allocations, reserved_sign=-1, kind="release", reference=reason, actor=actor)
     await conn.execute(
         """UPDATE reservations SET status = 'released', released_because = $2, updated_at = now()
             WHERE reservation_id = $1""",
-        reservation["reservation_id"],
+        reservation.reservation_id,
         because,
     )
     return allocations
 
 
-async def reserve_again(conn: Conn, *, reservation: asyncpg.Record) -> list[Allocation]:
+async def reserve_again(conn: Conn, *, reservation: Reservation) -> list[Allocation]:
     """Take an expired reservation's units again, all or nothing (run inside a savepoint), and mark
     it active and confirmed; raises NotEnoughStock when they have been sold meanwhile."""
-    allocations = allocations_in(reservation)
+    allocations = list(reservation.allocations)
     for a in allocations:
         taken = await conn.fetchval(
             """UPDATE stock SET reserved = reserved + $3, updated_at = now()
@@ -142,13 +138,13 @@ async def reserve_again(conn: Conn, *, reservation: asyncpg.Record) -> list[Allo
         allocations,
         reserved_sign=1,
         kind="reservation",
-        reference=f"{reservation['order_id']} confirmed late",
+        reference=f"{reservation.order_id} confirmed late",
     )
     await conn.execute(
         """UPDATE reservations SET status = 'active', released_because = NULL, confirmed_at = now(),
                                    updated_at = now()
             WHERE reservation_id = $1""",
-        reservation["reservation_id"],
+        reservation.reservation_id,
     )
     return allocations
 
@@ -168,29 +164,29 @@ async def _unreserve(conn: Conn, allocations: list[Allocation], *, ship: bool = 
 
 
 async def commit_pickup(
-    conn: Conn, *, reservation: asyncpg.Record, warehouse_code: str, shipment_id: str
+    conn: Conn, *, reservation: Reservation, warehouse_code: str, shipment_id: str
 ) -> list[Allocation]:
     """Turn one warehouse's part of a reservation into a deduction (on hand and reserved both go
     down), once: a second pickup of the same order × warehouse changes nothing and returns []."""
     first = await conn.fetchval(
         """INSERT INTO reservation_commits (reservation_id, warehouse_code, shipment_id)
            VALUES ($1, $2, $3) ON CONFLICT DO NOTHING RETURNING 1""",
-        reservation["reservation_id"],
+        reservation.reservation_id,
         warehouse_code,
         shipment_id,
     )
     if first is None:
         return []
-    allocations = [a for a in allocations_in(reservation) if a.warehouse_code == warehouse_code]
+    allocations = [a for a in list(reservation.allocations) if a.warehouse_code == warehouse_code]
     await _unreserve(conn, allocations, ship=True)
     await record_movements(
         conn, allocations, reserved_sign=-1, on_hand_sign=-1, kind="dispatch", reference=shipment_id
     )
-    every = {a.warehouse_code for a in allocations_in(reservation)}
-    if every <= await committed_warehouses(conn, reservation["reservation_id"]):
+    every = {a.warehouse_code for a in list(reservation.allocations)}
+    if every <= await committed_warehouses(conn, reservation.reservation_id):
         await conn.execute(
             "UPDATE reservations SET status = 'committed', updated_at = now() WHERE reservation_id = $1",
-            reservation["reservation_id"],
+            reservation.reservation_id,
         )
     return allocations
 
@@ -205,17 +201,18 @@ async def confirm(conn: Conn, order_id: str) -> bool:
     return done is not None
 
 
-async def expired(conn: Conn, *, now: datetime, limit: int) -> list[asyncpg.Record]:
+async def expired(conn: Conn, *, now: datetime, limit: int) -> list[Reservation]:
     """Active, unconfirmed reservations past their expiry, claimed so another replica skips them."""
-    return list(
-        await conn.fetch(
+    return [
+        Reservation.of(row)
+        for row in await conn.fetch(
             """SELECT * FROM reservations
                 WHERE status = 'active' AND confirmed_at IS NULL AND expires_at < $1
                 ORDER BY expires_at LIMIT $2 FOR UPDATE SKIP LOCKED""",
             now,
             limit,
         )
-    )
+    ]
 
 
 async def remember_cancelled(conn: Conn, order_id: str) -> None:

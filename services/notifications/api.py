@@ -86,8 +86,6 @@ async def list_messages(
     for item in found:
         if item["recipient"] != OPS_RECIPIENT:
             item["recipient"] = mask_phone(item["recipient"])
-        for column in ("parameters", "buttons", "history"):
-            item[column] = json.loads(item[column])
         # One word for the reader: queued, sent, delivered, read, failed (or suppressed).
         item["send_status"] = item.pop("status")
         item["status"] = item["send_status"] if item["send_status"] != "sent" else item["delivery"]

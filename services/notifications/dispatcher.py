@@ -11,12 +11,9 @@ before it is sent again (ADR 0040).
 from __future__ import annotations
 
 import asyncio
-import json
 import time
 from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
-
-import asyncpg
 
 from chassis import faults
 from chassis.logging import get_logger, mask_phone
@@ -41,102 +38,103 @@ from services.notifications.providers.interface import (
     ProviderUnavailable,
     TemplateMessage,
 )
+from services.notifications.records import Message
 from services.notifications.settings import NotificationsSettings
 
 log = get_logger(__name__)
 
-Outcome = tuple[asyncpg.Record, ProviderError | str]
+Outcome = tuple[Message, ProviderError | str]
 """A claimed message and what its provider said: its provider message id, or the error."""
 
 AFTER_SEND = "notifications.after_send"
 """Fault point: the provider accepted the message and nothing is recorded yet."""
 
 
-def _audit(row: asyncpg.Record) -> dict[str, object]:
+def _audit(row: Message) -> dict[str, object]:
     return {
-        "order_id": row["order_id"],
-        "message_id": row["message_id"],
-        "channel": row["channel"],
-        "template": row["template"],
-        "language": row["language"],
-        "recipient": row["recipient"] if row["recipient"] == OPS_RECIPIENT else mask_phone(row["recipient"]),
-        "cause_event_id": row["cause_event_id"],
+        "order_id": row.order_id,
+        "message_id": row.message_id,
+        "channel": row.channel,
+        "template": row.template,
+        "language": row.language,
+        "recipient": row.recipient if row.recipient == OPS_RECIPIENT else mask_phone(row.recipient),
+        "cause_event_id": row.cause_event_id,
     }
 
 
-def template_message(row: asyncpg.Record) -> TemplateMessage:
+def template_message(row: Message) -> TemplateMessage:
     """What the provider gets for a message row."""
     return TemplateMessage(
-        idempotency_key=row["message_id"],
-        recipient=row["recipient"],
-        template=row["provider_template"] or row["template"],
-        language=row["language"],
-        parameters=tuple(json.loads(row["parameters"])),
-        text=row["body"],
-        buttons=tuple(json.loads(row["buttons"])),
-        url_suffix=row["url_suffix"],
-        dlt_template_id=row["dlt_template_id"],
+        idempotency_key=row.message_id,
+        recipient=row.recipient,
+        template=row.provider_template or row.template,
+        language=row.language,
+        parameters=tuple(row.parameters),
+        text=row.body,
+        buttons=tuple(row.buttons),
+        url_suffix=row.url_suffix,
+        dlt_template_id=row.dlt_template_id,
     )
 
 
-async def record_failure(service: Service, conn: store.Conn, row: asyncpg.Record, error: str) -> None:
+async def record_failure(service: Service, conn: store.Conn, row: Message, error: str) -> None:
     """A message that will not arrive on its channel: audit it, then send its SMS fallback, or
     alert the operators when there is none (never about an alert, which would loop)."""
-    failed = await store.mark_failed(conn, message_id=row["message_id"], error=error)
+    failed = await store.mark_failed(conn, message_id=row.message_id, error=error)
     if failed is None:
         return
     await service.emit(conn, NotificationFailed(**_audit(row), error=error[:500]))
     now = datetime.now(UTC)
-    fallback = store.fallback_message(row)
-    if fallback is not None and falls_back_to_sms(row["channel"], has_fallback=True):
+    fallback = row.fallback
+    if fallback is not None and falls_back_to_sms(row.channel, has_fallback=True):
         await store.queue(
             conn,
             message=fallback,
-            cause_event_id=row["cause_event_id"],
+            cause_event_id=row.cause_event_id,
             send_at=now,
-            fallback_of=row["message_id"],
+            fallback_of=row.message_id,
         )
-        log.info("falling back to sms", order_id=row["order_id"], message_id=row["message_id"])
+        log.info("falling back to sms", order_id=row.order_id, message_id=row.message_id)
         return
-    if row["channel"] != "slack":
+    if row.channel != "slack":
         warning = alert(
             "message_failed",
-            key=row["message_id"],
-            order_id=row["order_id"],
-            template=row["template"],
-            channel=row["channel"],
+            key=row.message_id,
+            order_id=row.order_id,
+            template=row.template,
+            channel=row.channel,
             error=error[:200],
         )
-        await store.queue(conn, message=warning, cause_event_id=row["cause_event_id"], send_at=now)
+        await store.queue(conn, message=warning, cause_event_id=row.cause_event_id, send_at=now)
 
 
-async def apply_status(service: Service, conn: store.Conn, row: asyncpg.Record, status: StatusUpdate) -> bool:
+async def apply_status(service: Service, conn: store.Conn, row: Message, status: StatusUpdate) -> bool:
     """A provider's status for one of our messages; False when it changes nothing (late, repeated)."""
-    new = advance(Delivery(row["delivery"]), status.status)
+    new = advance(Delivery(row.delivery), status.status)
     if new is None:
         return False
     if new is Delivery.FAILED:
         error = f"whatsapp reported failed (code {status.error_code}): {status.error or 'no reason given'}"
         await record_failure(service, conn, row, error)
     else:
-        await store.set_delivery(conn, message_id=row["message_id"], delivery=new.value)
+        await store.set_delivery(conn, message_id=row.message_id, delivery=new.value)
     return True
 
 
-async def record_sent(service: Service, conn: store.Conn, sent: list[tuple[asyncpg.Record, str]]) -> set[str]:
+async def record_sent(service: Service, conn: store.Conn, sent: list[tuple[Message, str]]) -> set[str]:
     """Record accepted sends with their audit events, then apply statuses that overtook them.
     Returns the message ids recorded now: one recorded already (by the dispatcher, or by a status
     webhook naming it) is left alone, so each send emits ``notifications.sent.v1`` once."""
-    recorded = await store.mark_sent(conn, [(row["message_id"], provider) for row, provider in sent])
+    recorded = await store.mark_sent(conn, [(row.message_id, provider) for row, provider in sent])
     events = []
     for row, provider_message_id in sent:
-        if row["message_id"] not in recorded:
+        if row.message_id not in recorded:
             continue
-        log.info("message sent", order_id=row["order_id"], template=row["template"], channel=row["channel"])
+        log.info("message sent", order_id=row.order_id, template=row.template, channel=row.channel)
         audit = NotificationSent(**_audit(row), provider_message_id=provider_message_id)
         events.append(outbox_row(audit, source=service.name)[1])
     await write_rows(conn, events)
-    provider_ids = [provider_id for row, provider_id in sent if row["message_id"] in recorded]
+    provider_ids = [provider_id for row, provider_id in sent if row.message_id in recorded]
     for early in await store.take_early_statuses(conn, provider_ids):
         update = StatusUpdate(
             early["provider_message_id"], Delivery(early["status"]), early["error"], early["error_code"]
@@ -171,7 +169,7 @@ class Dispatcher:
     async def run_once(self) -> int:
         """Send every due message the rate limits allow; returns how many were tried."""
         pool = self._service.pool
-        claimed: list[tuple[MessageProvider, asyncpg.Record]] = []
+        claimed: list[tuple[MessageProvider, Message]] = []
         async with pool.acquire() as conn:
             await store.suppress_opted_out(conn)
             for channel, provider in self._providers.items():
@@ -194,23 +192,23 @@ class Dispatcher:
         await self._record_round(outcomes)
         return len(claimed)
 
-    async def _hold_uncertain(self, conn: store.Conn, rows: list[asyncpg.Record]) -> list[asyncpg.Record]:
+    async def _hold_uncertain(self, conn: store.Conn, rows: list[Message]) -> list[Message]:
         """The claimed rows that may be sent now; the others go back to wait for the status webhook
         of a previous try that died without recording an outcome."""
         now = datetime.now(UTC)
         grace = timedelta(seconds=self._settings.whatsapp_uncertain_grace_s)
         ready, waits = [], []
         for row in rows:
-            previous = row["previous_start"]
+            previous = row.previous_start
             until = waits_for_status_until(previous, now=now, grace=grace)
-            if until is not None:
-                waits.append((row["message_id"], previous, until))
+            if until is not None and previous is not None:
+                waits.append((row.message_id, previous, until))
                 continue
             if previous is not None:
                 log.warning(
                     "no status came for a try that recorded no outcome: sending again",
-                    message_id=row["message_id"],
-                    order_id=row["order_id"],
+                    message_id=row.message_id,
+                    order_id=row.order_id,
                     previous_start=previous.isoformat(),
                 )
             ready.append(row)
@@ -219,13 +217,13 @@ class Dispatcher:
             await store.wait_for_status(conn, waits)
         return ready
 
-    async def _send(self, provider: MessageProvider, row: asyncpg.Record) -> Outcome:
+    async def _send(self, provider: MessageProvider, row: Message) -> Outcome:
         outcome: ProviderError | str
         try:
             outcome = (await provider.send_template(template_message(row))).provider_message_id
         except ProviderError as exc:
             outcome = exc
-        await faults.freeze_if_armed(AFTER_SEND, lambda: (row["message_id"], row["order_id"] or ""))
+        await faults.freeze_if_armed(AFTER_SEND, lambda: (row.message_id, row.order_id or ""))
         return row, outcome
 
     async def _record_round(self, outcomes: list[Outcome]) -> None:
@@ -243,7 +241,7 @@ class Dispatcher:
                 async with pool.acquire() as conn, conn.transaction():
                     await self._record(conn, [outcome])
             except Exception as exc:  # its lease expires, and its status webhook or a new try records it
-                log.error("recording a send failed", message_id=outcome[0]["message_id"], error=repr(exc))
+                log.error("recording a send failed", message_id=outcome[0].message_id, error=repr(exc))
 
     async def _record(self, conn: store.Conn, outcomes: list[Outcome]) -> None:
         sent = [(row, outcome) for row, outcome in outcomes if isinstance(outcome, str)]
@@ -251,19 +249,17 @@ class Dispatcher:
         for row, outcome in outcomes:
             if isinstance(outcome, str):
                 continue
-            if isinstance(outcome, MessageRejected) or row["attempts"] >= self._settings.send_max_attempts:
-                log.warning("message failed", message_id=row["message_id"], error=str(outcome))
+            if isinstance(outcome, MessageRejected) or row.attempts >= self._settings.send_max_attempts:
+                log.warning("message failed", message_id=row.message_id, error=str(outcome))
                 await record_failure(self._service, conn, row, str(outcome))
             else:
                 assert isinstance(outcome, ProviderUnavailable)
                 delay = retry_delay(
-                    row["attempts"],
+                    row.attempts,
                     base_s=self._settings.send_retry_base_s,
                     cap_s=self._settings.send_retry_cap_s,
                 )
-                log.info(
-                    "message retry", message_id=row["message_id"], attempt=row["attempts"], error=str(outcome)
-                )
+                log.info("message retry", message_id=row.message_id, attempt=row.attempts, error=str(outcome))
                 await store.retry_later(
-                    conn, message_id=row["message_id"], at=datetime.now(UTC) + delay, error=str(outcome)
+                    conn, message_id=row.message_id, at=datetime.now(UTC) + delay, error=str(outcome)
                 )

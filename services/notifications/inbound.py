@@ -91,11 +91,11 @@ async def _record_send(service: Service, conn: store.Conn, notice: StatusUpdate)
         row = await store.unrecorded_send(conn, notice.message_id)
         if row is None:  # recorded already (perhaps under another wamid), or not ours
             return
-        if notice.recipient is not None and notice.recipient != row["recipient"]:
+        if notice.recipient is not None and notice.recipient != row.recipient:
             log.warning("status names a message of ours to another number", message_id=notice.message_id)
             return
         await record_sent(service, conn, [(row, notice.provider_message_id)])
-    log.info("send recorded from its status webhook", message_id=notice.message_id, order_id=row["order_id"])
+    log.info("send recorded from its status webhook", message_id=notice.message_id, order_id=row.order_id)
 
 
 async def _reply(service: Service, conn: store.Conn, notice: ButtonReply) -> int:
@@ -104,20 +104,20 @@ async def _reply(service: Service, conn: store.Conn, notice: ButtonReply) -> int
         answered = await store.by_provider_id(conn, notice.in_reply_to)
     if answered is None:
         answered = await store.latest_about(conn, reference=notice.reference, phone=notice.phone)
-    if answered is None or answered["order_id"] is None or answered["recipient"] != notice.phone:
+    if answered is None or answered.order_id is None or answered.recipient != notice.phone:
         # We only act on answers to our own messages, from the number we sent them to.
         log.warning("reply to no message of ours", choice=notice.choice, reference=notice.reference)
         return 0
-    order_id = answered["order_id"]
+    order_id = answered.order_id
     if not await store.record_reply(
         conn,
         provider_message_id=notice.provider_message_id,
         order_id=order_id,
         choice=notice.choice.value,
-        in_reply_to=answered["message_id"],
+        in_reply_to=answered.message_id,
     ):
         return 0
-    await store.add_history(conn, answered["message_id"], "replied", notice.choice.value)
+    await store.add_history(conn, answered.message_id, "replied", notice.choice.value)
     await service.emit(
         conn,
         CustomerReplied(
@@ -126,7 +126,7 @@ async def _reply(service: Service, conn: store.Conn, notice: ButtonReply) -> int
             choice=notice.choice,
             shipment_id=notice.reference if notice.choice in NDR_CHOICES else None,
             reattempt_on=reattempt_on(notice.choice, datetime.now(UTC)),
-            in_reply_to_message_id=answered["message_id"],
+            in_reply_to_message_id=answered.message_id,
             provider_message_id=notice.provider_message_id,
         ),
     )

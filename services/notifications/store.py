@@ -3,35 +3,31 @@
 from __future__ import annotations
 
 import dataclasses
-import json
 from datetime import datetime
 from typing import Any
 
 import asyncpg
 
-from contracts import NotificationChannel
 from services.notifications.domain.policy import Facts, PlannedMessage
+from services.notifications.records import Message
 
 Conn = asyncpg.Connection | asyncpg.pool.PoolConnectionProxy
 
 
-def _fallback_json(message: PlannedMessage) -> str | None:
+def _message(row: asyncpg.Record | None) -> Message | None:
+    return Message.of(row) if row is not None else None
+
+
+def _messages(rows: list[asyncpg.Record]) -> list[Message]:
+    return [Message.of(row) for row in rows]
+
+
+def _fallback_json(message: PlannedMessage) -> dict[str, Any] | None:
     if message.fallback is None:
         return None
     data = dataclasses.asdict(message.fallback)
     data.pop("fallback", None)
-    return json.dumps(data)
-
-
-def fallback_message(row: asyncpg.Record) -> PlannedMessage | None:
-    """The SMS planned to replace a WhatsApp message, from its row."""
-    if row["fallback"] is None:
-        return None
-    data = json.loads(row["fallback"])
-    data["channel"] = NotificationChannel(data["channel"])
-    data["parameters"] = tuple(data["parameters"])
-    data["buttons"] = tuple(data["buttons"])
-    return PlannedMessage(**data)
+    return data
 
 
 async def queue(
@@ -66,7 +62,7 @@ async def queue(
         message.language,
         message.channel.value,
         message.recipient,
-        json.dumps(list(message.parameters)),
+        list(message.parameters),
         cause_event_id,
         status,
         suppressed,
@@ -75,7 +71,7 @@ async def queue(
         message.provider_template,
         message.dlt_template_id,
         message.text,
-        json.dumps(list(message.buttons)),
+        list(message.buttons),
         message.url_suffix,
         message.urgent,
         message.transactional,
@@ -99,7 +95,7 @@ async def add_history(conn: Conn, message_id: str, status: str, detail: str | No
 
 async def claim_due(
     conn: Conn, *, channel: str, limit: int, lease_s: float, mark_start: bool
-) -> list[asyncpg.Record]:
+) -> list[Message]:
     """Take up to ``limit`` due messages of one channel for ``lease_s`` seconds. A dispatcher that
     dies while sending leaves the lease to expire, and another round claims the message again.
 
@@ -108,7 +104,7 @@ async def claim_due(
     the mark it had before (``previous_start``): set, the previous try died without an outcome."""
     if limit <= 0:
         return []
-    return list(
+    return _messages(
         await conn.fetch(
             """UPDATE messages m SET lease_until = now() + make_interval(secs => $3),
                                      attempts = m.attempts + 1, send_started_at = CASE WHEN $4 THEN now() END
@@ -152,12 +148,14 @@ async def wait_for_status(conn: Conn, waits: list[tuple[str, datetime, datetime]
     )
 
 
-async def unrecorded_send(conn: Conn, message_id: str) -> asyncpg.Record | None:
+async def unrecorded_send(conn: Conn, message_id: str) -> Message | None:
     """A WhatsApp message still queued (no send recorded) under this id, locked for recording."""
-    return await conn.fetchrow(
-        """SELECT * FROM messages WHERE message_id = $1 AND channel = 'whatsapp' AND status = 'queued'
-             FOR UPDATE""",
-        message_id,
+    return _message(
+        await conn.fetchrow(
+            """SELECT * FROM messages WHERE message_id = $1 AND channel = 'whatsapp' AND status = 'queued'
+                 FOR UPDATE""",
+            message_id,
+        )
     )
 
 
@@ -206,7 +204,7 @@ async def retry_later(conn: Conn, *, message_id: str, at: datetime, error: str) 
     await add_history(conn, message_id, "retrying", error)
 
 
-async def mark_failed(conn: Conn, *, message_id: str, error: str) -> asyncpg.Record | None:
+async def mark_failed(conn: Conn, *, message_id: str, error: str) -> Message | None:
     """The message will not be delivered on this channel; None if it had failed already."""
     row = await conn.fetchrow(
         """UPDATE messages SET status = 'failed', delivery = 'failed', error = $2, lease_until = NULL,
@@ -218,14 +216,15 @@ async def mark_failed(conn: Conn, *, message_id: str, error: str) -> asyncpg.Rec
     )
     if row is not None:
         await add_history(conn, message_id, "failed", error)
-    return row
+    return _message(row)
 
 
-async def by_provider_id(conn: Conn, provider_message_id: str) -> asyncpg.Record | None:
+async def by_provider_id(conn: Conn, provider_message_id: str) -> Message | None:
     """The message the provider knows under this id."""
-    return await conn.fetchrow(
+    row = await conn.fetchrow(
         "SELECT * FROM messages WHERE provider_message_id = $1 FOR UPDATE", provider_message_id
     )
+    return _message(row)
 
 
 async def set_delivery(conn: Conn, *, message_id: str, delivery: str) -> None:
@@ -262,14 +261,16 @@ async def advance_delivery(
     return False if row["known"] else None
 
 
-async def latest_about(conn: Conn, *, reference: str, phone: str) -> asyncpg.Record | None:
+async def latest_about(conn: Conn, *, reference: str, phone: str) -> Message | None:
     """The last message to this phone about an order or shipment (what a button reply answers)."""
-    return await conn.fetchrow(
-        """SELECT * FROM messages
-            WHERE (order_id = $1 OR subject = $1) AND recipient = $2
-            ORDER BY created_at DESC LIMIT 1""",
-        reference,
-        phone,
+    return _message(
+        await conn.fetchrow(
+            """SELECT * FROM messages
+                WHERE (order_id = $1 OR subject = $1) AND recipient = $2
+                ORDER BY created_at DESC LIMIT 1""",
+            reference,
+            phone,
+        )
     )
 
 

@@ -4,29 +4,26 @@ operator cancels, holds, releases or corrects it, a payment or COD deadline pass
 
 from __future__ import annotations
 
-import json
-from typing import Any
-
 from chassis.refusal import Refusal
 from contracts import (
     CancelReason,
-    Customer,
     OrderCancelled,
     OrderContactCorrected,
     OrderPlaced,
     OrderStatus,
 )
-from contracts.values import Address, Allocation, OrderLine
+from contracts.values import Address, Allocation
 from services.orders import domain, store
-from services.orders.lifecycle import Step, ids, move, note, payment_of, reload, risk_of
+from services.orders.lifecycle import Step, ids, move, note, payment_of, reload
+from services.orders.records import Order
 
 S = OrderStatus
 
 
-async def reserved(step: Step, row: Any, *, reservation_id: str, allocations: list[Allocation]) -> None:
+async def reserved(step: Step, row: Order, *, reservation_id: str, allocations: list[Allocation]) -> None:
     """Stock is held for the order: go on to payment, COD confirmation, review or confirmation."""
-    status = OrderStatus(row["status"])
-    if row["reservation_id"] is not None:
+    status = row.status
+    if row.reservation_id is not None:
         return
     if status in (S.CANCELLED, S.REJECTED):
         # Cancelled while routing was still working: the stock reserved since must go back.
@@ -36,24 +33,24 @@ async def reserved(step: Step, row: Any, *, reservation_id: str, allocations: li
         )
         return
     await store.set_reservation(
-        step.conn, order_id=row["order_id"], reservation_id=reservation_id, allocations=allocations
+        step.conn, order_id=row.order_id, reservation_id=reservation_id, allocations=allocations
     )
     if status is not S.PLACED:
         await note(step, row, f"stock reserved ({reservation_id}); the order stays {status}")
         return
     row = await reload(step, row)
     payment = payment_of(row)
-    target, reason = domain.status_after_reservation(payment.method, payment.status, risk_of(row))
+    target, reason = domain.status_after_reservation(payment.method, payment.status, list(row.risk_reasons))
     await move(step, row, target, reason, held_for="review" if target is S.ON_HOLD else None)
 
 
-async def unroutable(step: Step, row: Any, reason: str) -> None:
+async def unroutable(step: Step, row: Order, reason: str) -> None:
     """Routing gave up: hold, backorder or cancel, by setting."""
-    if row["reservation_id"] is not None or OrderStatus(row["status"]) in (S.CANCELLED, S.REJECTED):
+    if row.reservation_id is not None or row.status in (S.CANCELLED, S.REJECTED):
         return
     # Remembered even for an order someone already holds: releasing it must ask routing again.
-    await store.set_unroutable(step.conn, row["order_id"], True)
-    if OrderStatus(row["status"]) is not S.PLACED:
+    await store.set_unroutable(step.conn, row.order_id, True)
+    if row.status is not S.PLACED:
         await note(step, row, f"no stock to fulfil: {reason}")
         return
     target = domain.UNROUTABLE_TARGET[step.settings.unroutable_action]
@@ -70,9 +67,9 @@ async def unroutable(step: Step, row: Any, reason: str) -> None:
 # operator actions ------------------------------------------------------------------------------
 
 
-async def cancel(step: Step, row: Any, *, code: CancelReason, note_text: str | None) -> None:
+async def cancel(step: Step, row: Order, *, code: CancelReason, note_text: str | None) -> None:
     """Cancel before dispatch: inventory releases the stock, shipping cancels the shipment."""
-    status = OrderStatus(row["status"])
+    status = row.status
     if status not in domain.BEFORE_DISPATCH:
         raise Refusal(
             "status", f"a {status} order can no longer be cancelled (it has left the warehouse)", status=409
@@ -81,27 +78,28 @@ async def cancel(step: Step, row: Any, *, code: CancelReason, note_text: str | N
     await move(step, row, S.CANCELLED, reason, cancel_code=code)
 
 
-async def hold(step: Step, row: Any, reason: str) -> None:
+async def hold(step: Step, row: Order, reason: str) -> None:
     """Stop an order before it reaches shipping, for a person to look at."""
-    status = OrderStatus(row["status"])
+    status = row.status
     if not domain.can_transition(status, S.ON_HOLD):
         raise Refusal("status", f"a {status} order cannot be held (only before it is confirmed)", status=409)
     await move(step, row, S.ON_HOLD, f"held: {reason}", held_for="operator")
 
 
-async def release(step: Step, row: Any) -> OrderStatus:
+async def release(step: Step, row: Order) -> OrderStatus:
     """Let a held or backordered order go on to where it would be without the hold."""
-    status = OrderStatus(row["status"])
+    status = row.status
     if status not in (S.ON_HOLD, S.BACKORDERED):
         raise Refusal("status", f"a {status} order is not held", status=409)
     payment = payment_of(row)
-    short = domain.underpaid(payment.method, payment.status, payment.amount_paise, row["total_paise"])
+    assert row.total_paise is not None  # a held or backordered order was placed, so it has its total
+    short = domain.underpaid(payment.method, payment.status, payment.amount_paise, row.total_paise)
     if short is not None:
         raise Refusal("payment", short, status=409)
-    if row["reservation_id"] is None:
+    if row.reservation_id is None:
         await move(step, row, S.PLACED, "released; waiting for stock")
-        if row["unroutable"]:
-            await store.set_unroutable(step.conn, row["order_id"], False)
+        if row.unroutable:
+            await store.set_unroutable(step.conn, row.order_id, False)
             await _replan(step, await reload(step, row))
         return S.PLACED
     target, why = domain.next_after_hold(payment.method, payment.status)
@@ -110,33 +108,36 @@ async def release(step: Step, row: Any) -> OrderStatus:
     return target
 
 
-async def _replan(step: Step, row: Any) -> None:
+async def _replan(step: Step, row: Order) -> None:
     """Ask routing again for an order it could not place before (orders.placed.v1 once more)."""
+    assert row.placed_at and row.customer and row.shipping_address and row.delivery_speed  # placed once
     await step.emit(
         OrderPlaced(
             **ids(row),
-            placed_at=row["placed_at"],
-            customer=Customer.model_validate_json(row["customer"]),
-            shipping_address=Address.model_validate_json(row["shipping_address"]),
-            lines=[OrderLine.model_validate(x) for x in json.loads(row["lines"])],
-            shipping_fee_paise=row["shipping_fee_paise"],
-            discount_paise=row["discount_paise"],
-            total_paise=row["total_paise"],
+            placed_at=row.placed_at,
+            customer=row.customer,
+            shipping_address=row.shipping_address,
+            lines=list(row.lines),
+            shipping_fee_paise=row.shipping_fee_paise,
+            discount_paise=row.discount_paise,
+            total_paise=row.total_paise,
             payment=payment_of(row),
-            delivery_speed=row["delivery_speed"],
+            delivery_speed=row.delivery_speed,
         )
     )
 
 
-async def correct_contact(step: Step, row: Any, *, phone: str | None, address: Address | None) -> None:
+async def correct_contact(step: Step, row: Order, *, phone: str | None, address: Address | None) -> None:
     """Correct the phone and/or address until a parcel is with a courier; both re-validated, risk
     re-assessed. Once shipping has the order (CONFIRMED, PACKED) it is told in the same transaction."""
-    status = OrderStatus(row["status"])
+    status = row.status
     refusal = domain.correction_refusal(status)
     if refusal is not None:
         raise Refusal("status", refusal, status=409)
-    customer = Customer.model_validate_json(row["customer"])
-    new_address = address or Address.model_validate_json(row["shipping_address"])
+    # only a REJECTED order lacks these, and correction_refusal refused it above
+    assert row.customer and row.shipping_address and row.total_paise is not None
+    customer = row.customer
+    new_address = address or row.shipping_address
     problems = (domain.phone_problems(phone, field="phone") if phone else []) + (
         domain.address_problems(address, prefix="shipping_address") if address else []
     )
@@ -148,13 +149,13 @@ async def correct_contact(step: Step, row: Any, *, phone: str | None, address: A
     facts = await store.risk_facts(step.conn, phone=customer.phone, pincode=new_address.pincode)
     risk = domain.risk_reasons(
         method=payment.method,
-        total_paise=row["total_paise"],
+        total_paise=row.total_paise,
         pincode=new_address.pincode,
         facts=facts,
         rules=step.settings.risk_rules(),
     )
     await store.set_contact(
-        step.conn, order_id=row["order_id"], customer=customer, address=new_address, risk_reasons=risk
+        step.conn, order_id=row.order_id, customer=customer, address=new_address, risk_reasons=risk
     )
     changed = " and ".join(x for x, v in (("phone", phone), ("address", address)) if v)
     await note(step, row, f"{changed} corrected")
@@ -168,14 +169,14 @@ async def correct_contact(step: Step, row: Any, *, phone: str | None, address: A
             # Shipping has the order, so it cannot be held: a person decides whether to cancel it.
             await note(step, row, "review after correction: " + "; ".join(risk) + " (cancel it if it fails)")
         return
-    if risk and status is not S.ON_HOLD and row["reservation_id"] is not None:
+    if risk and status is not S.ON_HOLD and row.reservation_id is not None:
         await move(step, await reload(step, row), S.ON_HOLD, "review: " + "; ".join(risk), held_for="review")
 
 
 # deadlines ---------------------------------------------------------------------------------------
 
 
-async def expire_payment(step: Step, row: Any) -> None:
+async def expire_payment(step: Step, row: Order) -> None:
     """A prepaid order not paid in time is cancelled and its stock released."""
     payment = payment_of(row)
     if payment.status in domain.PAID:
@@ -189,7 +190,7 @@ async def expire_payment(step: Step, row: Any) -> None:
     )
 
 
-async def cod_no_reply(step: Step, row: Any) -> None:
+async def cod_no_reply(step: Step, row: Order) -> None:
     """No COD reply in time: hold for a call, or cancel, by setting."""
     hours = f"{step.settings.cod_confirmation_hours:g}"
     if step.settings.cod_no_reply_action == "cancel":

@@ -4,7 +4,6 @@ operator actions and the risk blocklist. Thin: parse, open a transaction, let li
 
 from __future__ import annotations
 
-import json
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
@@ -123,25 +122,11 @@ async def list_orders(
             before=position(cursor),
             limit=limit,
         )
-    items = [{**dict(r), "risk_reasons": json.loads(r["risk_reasons"])} for r in rows]
+    items = [dict(r) for r in rows]
     return {
         "items": items,
         "next_cursor": next_cursor(rows, limit, lambda r: (r["created_at"], r["order_id"])),
     }
-
-
-_JSON_COLUMNS = (
-    "customer",
-    "shipping_address",
-    "lines",
-    "payment",
-    "problems",
-    "received",
-    "allocations",
-    "risk_reasons",
-    "shipments",
-    "returned",
-)
 
 
 @router.get(
@@ -158,9 +143,6 @@ async def get_order(request: Request, order_id: OrderId) -> dict[str, Any]:
     if order is None:
         raise Refusal("order_id", f"no order {order_id}", status=404)
     body = dict(order)
-    for key in _JSON_COLUMNS:
-        if body.get(key) is not None:
-            body[key] = json.loads(body[key])
     body["timeline"] = [dict(t) for t in timeline]
     return body
 
@@ -236,14 +218,14 @@ async def resubmit(
 ) -> dict[str, Any]:
     async with _step(request, principal, "POST /orders/{order_id}/resubmit") as step:
         row = await lifecycle.locked(step, order_id)
-        if row["status"] != OrderStatus.REJECTED:
+        if row.status != OrderStatus.REJECTED:
             raise Refusal(
-                "status", f"only a REJECTED order can be resubmitted; this one is {row['status']}", status=409
+                "status", f"only a REJECTED order can be resubmitted; this one is {row.status}", status=409
             )
         data = body.model_dump(mode="json")
-        known = row["channel"] in Channel._value2member_map_
-        data["channel"] = row["channel"] if known else data["channel"]
-        data["channel_order_id"] = row["channel_order_id"] if known else data["channel_order_id"]
+        known = row.channel in Channel._value2member_map_
+        data["channel"] = row.channel if known else data["channel"]
+        data["channel_order_id"] = row.channel_order_id if known else data["channel_order_id"]
         data["placed_at"] = data["placed_at"] or datetime.now(UTC).isoformat()
         if not known and not (data["channel"] and data["channel_order_id"]):
             raise Refusal.of(
@@ -255,7 +237,7 @@ async def resubmit(
             )
         if data["channel"] == Channel.EXCHANGE and not known:
             raise Refusal("channel", "exchange orders are made by returns, never over HTTP")
-        received = (json.loads(row["received"]) if row["received"] else {}).get("payment")
+        received = (row.received or {}).get("payment")
         reported = received if isinstance(received, dict) else None
         if problems := domain.resubmitted_payment_problems(claimed=data["payment"], received=reported):
             raise Refusal.of(problems)
@@ -276,7 +258,7 @@ async def resubmit(
 
 async def _result(step: Step, order_id: str) -> dict[str, Any]:
     row = await lifecycle.locked(step, order_id)
-    return {"order_id": order_id, "status": row["status"], "actor": step.actor}
+    return {"order_id": order_id, "status": row.status, "actor": step.actor}
 
 
 @router.post(

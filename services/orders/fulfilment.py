@@ -6,9 +6,6 @@ row and derives the order's own status from all of them (several shipments per o
 
 from __future__ import annotations
 
-import json
-from typing import Any
-
 from contracts import (
     OrderStatus,
     PaymentStatus,
@@ -21,6 +18,7 @@ from contracts.returns import ReturnRefunded, ReturnRequested, ReturnUpdated
 from services.orders import domain, store
 from services.orders.lifecycle import Step, move, note, payment_of, reload
 from services.orders.payments import refund
+from services.orders.records import Order
 
 S = OrderStatus
 
@@ -40,20 +38,20 @@ _BACK = frozenset(
 )
 
 
-async def shipment_changed(step: Step, row: Any, event: ShipmentCreated | ShipmentUpdated) -> None:
+async def shipment_changed(step: Step, row: Order, event: ShipmentCreated | ShipmentUpdated) -> None:
     """Record one forward shipment's status and move the order to what all its shipments say."""
     if event.return_id is not None:
         return
     if event.awb:
-        await store.add_awb(step.conn, order_id=row["order_id"], awb=event.awb)
-    shipments: dict[str, str] = json.loads(row["shipments"] or "{}")
+        await store.add_awb(step.conn, order_id=row.order_id, awb=event.awb)
+    shipments = dict(row.shipments)
     if shipments.get(event.shipment_id) == event.status.value:
         return
     shipments[event.shipment_id] = event.status.value
-    await store.set_shipments(step.conn, row["order_id"], shipments)
-    expected = max(len(row["warehouse_codes"] or []), 1)
+    await store.set_shipments(step.conn, row.order_id, shipments)
+    expected = max(len(row.warehouse_codes), 1)
     derived = domain.status_from_shipments([ShipmentStatus(s) for s in shipments.values()], expected)
-    current = OrderStatus(row["status"])
+    current = row.status
     if event.status is ShipmentStatus.LOST:
         await note(step, row, f"shipment {event.shipment_id} ({event.courier} {event.awb}) reported lost")
     if derived is None or derived is current:
@@ -67,38 +65,38 @@ async def shipment_changed(step: Step, row: Any, event: ShipmentCreated | Shipme
         await _cod_collected(step, await reload(step, row))
 
 
-async def _cod_collected(step: Step, row: Any) -> None:
+async def _cod_collected(step: Step, row: Order) -> None:
     """Delivered COD is cash the courier collected (and remits): the payment is no longer pending."""
     payment = payment_of(row)
     if domain.can_pay(payment.method, payment.status, PaymentStatus.COLLECTED):
         collected = payment.model_copy(update={"status": PaymentStatus.COLLECTED})
-        await store.set_payment(step.conn, order_id=row["order_id"], payment=collected)
+        await store.set_payment(step.conn, order_id=row.order_id, payment=collected)
         await note(step, row, f"COD of {payment.amount_paise} paise collected by the courier")
 
 
-async def return_requested(step: Step, row: Any, event: ReturnRequested) -> None:
+async def return_requested(step: Step, row: Order, event: ReturnRequested) -> None:
     """A return was opened for (part of) the order."""
     await move(step, row, S.RETURN_REQUESTED, f"return {event.return_id} requested")
 
 
-async def return_updated(step: Step, row: Any, event: ReturnUpdated) -> None:
+async def return_updated(step: Step, row: Order, event: ReturnUpdated) -> None:
     """A refused return puts the order back to delivered; units back count towards returned."""
     if event.status is ReturnStatus.REJECTED:
         await move(step, row, S.DELIVERED, f"return {event.return_id} refused")
         return
     if event.status not in _BACK:
         return
-    returned: dict[str, dict[str, int]] = json.loads(row["returned"] or "{}")
+    returned = dict(row.returned)
     if event.return_id in returned:
         return
     units: dict[str, int] = {}
     for line in event.lines:
         units[line.sku] = units.get(line.sku, 0) + line.quantity
     returned[event.return_id] = units
-    await store.set_returned(step.conn, row["order_id"], returned)
+    await store.set_returned(step.conn, row.order_id, returned)
     ordered: dict[str, int] = {}
-    for line in json.loads(row["lines"] or "[]"):
-        ordered[line["sku"]] = ordered.get(line["sku"], 0) + line["quantity"]
+    for ordered_line in row.lines:
+        ordered[ordered_line.sku] = ordered.get(ordered_line.sku, 0) + ordered_line.quantity
     back: dict[str, int] = {}
     for per_return in returned.values():
         for sku, quantity in per_return.items():
@@ -107,9 +105,9 @@ async def return_updated(step: Step, row: Any, event: ReturnUpdated) -> None:
     await move(step, await reload(step, row), target, f"return {event.return_id} received back")
 
 
-async def return_refunded(step: Step, row: Any, event: ReturnRefunded) -> None:
+async def return_refunded(step: Step, row: Order, event: ReturnRefunded) -> None:
     """Money for a return went back: the payment records it, a fully returned order is REFUNDED."""
     await refund(step, row, payment_of(row), refund_id=event.refund_id, amount_paise=event.amount_paise)
     row = await reload(step, row)
-    if OrderStatus(row["status"]) is S.RETURNED:
+    if row.status is S.RETURNED:
         await move(step, row, S.REFUNDED, f"return {event.return_id} refunded")

@@ -26,6 +26,7 @@ from contracts.returns import ReturnRefunded, ReturnRequested, ReturnUpdated
 from services.orders import actions, domain, fulfilment, intake, lifecycle, payments, store
 from services.orders.intake import Placed
 from services.orders.lifecycle import Step
+from services.orders.records import Order
 from services.orders.settings import OrdersSettings
 
 
@@ -35,7 +36,7 @@ def register(service: Service, settings: OrdersSettings) -> None:
     def step(ctx: HandlerContext) -> Step:
         return Step.of_event(ctx, settings)
 
-    async def order_row(ctx: HandlerContext, order_id: str) -> Any:
+    async def order_row(ctx: HandlerContext, order_id: str) -> Order | None:
         row = await store.lock_order(ctx.conn, order_id)
         if row is None:
             ctx.log.warning("event about an order we do not know", order_id=order_id)

@@ -23,6 +23,7 @@ from contracts import (
 )
 from services.orders import domain, payments, store
 from services.orders.lifecycle import Step
+from services.orders.records import Order
 
 S = OrderStatus
 
@@ -36,7 +37,7 @@ class Placed:
 
 
 async def place(
-    step: Step, order: ChannelOrder, *, entered_by: str | None = None, replacing: Any = None
+    step: Step, order: ChannelOrder, *, entered_by: str | None = None, replacing: Order | None = None
 ) -> Placed | list[FieldProblem]:
     """The one intake path: validate, assess risk, store, announce. Problems are returned, not
     stored, so the caller decides (a channel order is kept as REJECTED, an HTTP call is refused)."""
@@ -66,10 +67,10 @@ async def place(
     if replacing is None:
         # A channel that re-sends an order we refused is correcting it: the refused order is replaced.
         known = await store.lock_order_by_channel(step.conn, order.channel.value, order.channel_order_id)
-        if known is not None and known["status"] == S.REJECTED:
+        if known is not None and known.status == S.REJECTED:
             replacing = known
     if replacing is not None:
-        order_id = replacing["order_id"]
+        order_id = replacing.order_id
         await store.replace_rejected(step.conn, order_id=order_id, entered_by=entered_by, **details)
         previous: OrderStatus | None = S.REJECTED
         reason = f"corrected and submitted again by {entered_by or order.channel}"

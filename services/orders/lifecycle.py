@@ -7,13 +7,10 @@ every status change goes through the machine in `domain` and lands on the timeli
 
 from __future__ import annotations
 
-import json
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
-
-import asyncpg
 
 from chassis import outbox
 from chassis.auth import Principal
@@ -23,7 +20,6 @@ from chassis.refusal import Refusal
 from contracts import (
     CancelReason,
     Channel,
-    Customer,
     Event,
     OrderCancelled,
     OrderConfirmed,
@@ -32,8 +28,8 @@ from contracts import (
     Payment,
     PaymentMethod,
 )
-from contracts.values import Address, Allocation, OrderLine
 from services.orders import domain, store
+from services.orders.records import Order
 from services.orders.settings import OrdersSettings
 
 S = OrderStatus
@@ -71,31 +67,25 @@ class Step:
         return cls.direct(conn, settings, cause=cause, actor=principal.actor)
 
 
-# reading a row ---------------------------------------------------------------------------------
+# reading an order -------------------------------------------------------------------------------
 
 
-def ids(row: Any) -> dict[str, Any]:
+def ids(row: Order) -> dict[str, Any]:
     """The identifiers every orders.* event carries."""
     return {
-        "order_id": row["order_id"],
-        "channel": Channel(row["channel"]),
-        "channel_order_id": row["channel_order_id"],
+        "order_id": row.order_id,
+        "channel": Channel(row.channel),
+        "channel_order_id": row.channel_order_id,
     }
 
 
-def payment_of(row: Any) -> Payment:
-    return Payment.model_validate_json(row["payment"])
+def payment_of(row: Order) -> Payment:
+    """The payment of an order past intake: only a REJECTED order has none, and it is never paid."""
+    assert row.payment is not None, f"order {row.order_id} has no payment"
+    return row.payment
 
 
-def customer_of(row: Any) -> Customer | None:
-    return Customer.model_validate_json(row["customer"]) if row["customer"] else None
-
-
-def risk_of(row: Any) -> list[str]:
-    return list(json.loads(row["risk_reasons"] or "[]"))
-
-
-async def locked(step: Step, order_id: str) -> asyncpg.Record:
+async def locked(step: Step, order_id: str) -> Order:
     """The order, locked for this step; Refusal(404) if there is none."""
     row = await store.lock_order(step.conn, order_id)
     if row is None:
@@ -103,20 +93,20 @@ async def locked(step: Step, order_id: str) -> asyncpg.Record:
     return row
 
 
-async def reload(step: Step, row: Any) -> asyncpg.Record:
-    """The row again after an update in this step (the lock is already held)."""
-    return await locked(step, row["order_id"])
+async def reload(step: Step, row: Order) -> Order:
+    """The order again after an update in this step (the lock is already held)."""
+    return await locked(step, row.order_id)
 
 
 # status changes --------------------------------------------------------------------------------
 
 
-async def note(step: Step, row: Any, reason: str) -> None:
+async def note(step: Step, row: Order, reason: str) -> None:
     """Something worth knowing on the order's timeline, without a status change."""
-    status = OrderStatus(row["status"])
+    status = row.status
     await store.record_status(
         step.conn,
-        order_id=row["order_id"],
+        order_id=row.order_id,
         from_status=status,
         to_status=status,
         reason=reason,
@@ -128,7 +118,7 @@ async def note(step: Step, row: Any, reason: str) -> None:
 
 async def move(
     step: Step,
-    row: Any,
+    row: Order,
     to_status: OrderStatus,
     reason: str,
     *,
@@ -138,12 +128,12 @@ async def move(
     """Move a locked order along the machine; record, announce, and do what the new status implies
     (confirmed → shipping starts, cancelled → stock and shipment released, COD → reply deadline).
     False (and nothing written) if the machine does not allow it."""
-    current = OrderStatus(row["status"])
+    current = row.status
     if not domain.can_transition(current, to_status):
         return False
     await store.record_status(
         step.conn,
-        order_id=row["order_id"],
+        order_id=row.order_id,
         from_status=current,
         to_status=to_status,
         reason=reason,
@@ -157,17 +147,17 @@ async def move(
             from_status=current,
             to_status=to_status,
             reason=reason,
-            customer=customer_of(row),
+            customer=row.customer,
             actor=step.actor,
         )
     )
     if current is S.ON_HOLD or to_status is S.ON_HOLD:
-        await store.set_held_for(step.conn, row["order_id"], held_for if to_status is S.ON_HOLD else None)
+        await store.set_held_for(step.conn, row.order_id, held_for if to_status is S.ON_HOLD else None)
     if current is S.PENDING_COD_CONFIRMATION:
-        await store.set_cod_deadline(step.conn, row["order_id"], None)
+        await store.set_cod_deadline(step.conn, row.order_id, None)
     if to_status is S.PENDING_COD_CONFIRMATION:
         deadline = datetime.now(UTC) + timedelta(hours=step.settings.cod_confirmation_hours)
-        await store.set_cod_deadline(step.conn, row["order_id"], deadline)
+        await store.set_cod_deadline(step.conn, row.order_id, deadline)
     if to_status is S.CONFIRMED:
         await _announce_confirmed(step, await reload(step, row))
     if to_status is S.CANCELLED:
@@ -175,30 +165,32 @@ async def move(
     return True
 
 
-async def _announce_confirmed(step: Step, row: Any) -> None:
+async def _announce_confirmed(step: Step, row: Order) -> None:
     """orders.confirmed.v1 with the reservation and the fulfilment priority."""
     payment = payment_of(row)
     rules = step.settings.priority_rules()
-    speed = row["delivery_speed"]
-    dispatch_by = domain.promised_dispatch_by(row["placed_at"], speed, rules)
+    speed = row.delivery_speed
+    # a confirmed order went through intake: everything below was validated and stored then
+    assert row.placed_at and speed and row.total_paise is not None and row.customer and row.shipping_address
+    dispatch_by = domain.promised_dispatch_by(row.placed_at, speed, rules)
     rank = domain.priority(
         speed=speed,
         prepaid=payment.method is not PaymentMethod.COD,
-        total_paise=row["total_paise"],
+        total_paise=row.total_paise,
         rules=rules,
     )
-    await store.set_priority(step.conn, order_id=row["order_id"], dispatch_by=dispatch_by, priority=rank)
+    await store.set_priority(step.conn, order_id=row.order_id, dispatch_by=dispatch_by, priority=rank)
     await step.emit(
         OrderConfirmed(
             **ids(row),
-            customer=Customer.model_validate_json(row["customer"]),
-            shipping_address=Address.model_validate_json(row["shipping_address"]),
-            lines=[OrderLine.model_validate(x) for x in json.loads(row["lines"])],
+            customer=row.customer,
+            shipping_address=row.shipping_address,
+            lines=list(row.lines),
             payment=payment,
-            total_paise=row["total_paise"],
+            total_paise=row.total_paise,
             delivery_speed=speed,
-            reservation_id=row["reservation_id"],
-            allocations=[Allocation.model_validate(a) for a in json.loads(row["allocations"])],
+            reservation_id=row.reservation_id,
+            allocations=list(row.allocations),
             promised_dispatch_by=dispatch_by,
             priority=rank,
         )

@@ -5,7 +5,6 @@ and refunds. Each locks the order first, so two webhooks for one order apply one
 from __future__ import annotations
 
 import dataclasses
-import json
 from typing import Any
 
 from chassis.logging import get_logger
@@ -22,19 +21,20 @@ from contracts import (
 from services.orders import domain, store
 from services.orders.domain.razorpay import GatewayEvent, not_acted_on, refund_status
 from services.orders.lifecycle import Step, move, note, payment_of, reload
+from services.orders.records import Order
 
 S = OrderStatus
 GATEWAY = "razorpay"
 log = get_logger(__name__)
 
 
-async def cod_confirmed(step: Step, row: Any, *, by_hand: bool) -> None:
+async def cod_confirmed(step: Step, row: Order, *, by_hand: bool) -> None:
     """The customer (or an operator who called them) confirmed the COD order."""
     payment = payment_of(row)
-    status = OrderStatus(row["status"])
+    status = row.status
     if payment.method is not PaymentMethod.COD:
         raise Refusal(
-            "payment.method", f"order {row['order_id']} is paid by {payment.method}, not COD", status=409
+            "payment.method", f"order {row.order_id} is paid by {payment.method}, not COD", status=409
         )
     if payment.status is PaymentStatus.COD_CONFIRMED:
         return
@@ -44,19 +44,19 @@ async def cod_confirmed(step: Step, row: Any, *, by_hand: bool) -> None:
         raise Refusal("status", f"a {status} order cannot be confirmed", status=409)
     await _set_cod(step, row, payment, PaymentStatus.COD_CONFIRMED, PaymentEventStatus.COD_CONFIRMED)
     who = "by phone with an operator" if by_hand else "on WhatsApp"
-    if status is S.PENDING_COD_CONFIRMATION or (status is S.ON_HOLD and row["held_for"] == "cod_no_reply"):
+    if status is S.PENDING_COD_CONFIRMATION or (status is S.ON_HOLD and row.held_for == "cod_no_reply"):
         await move(step, await reload(step, row), S.CONFIRMED, f"customer confirmed COD {who}")
     else:
         await note(step, row, f"customer confirmed COD {who}")
 
 
-async def cod_declined(step: Step, row: Any, *, by_hand: bool) -> None:
+async def cod_declined(step: Step, row: Order, *, by_hand: bool) -> None:
     """The customer declined the COD order: it is cancelled while it still can be."""
     payment = payment_of(row)
-    status = OrderStatus(row["status"])
+    status = row.status
     if payment.method is not PaymentMethod.COD:
         raise Refusal(
-            "payment.method", f"order {row['order_id']} is paid by {payment.method}, not COD", status=409
+            "payment.method", f"order {row.order_id} is paid by {payment.method}, not COD", status=409
         )
     if payment.status is PaymentStatus.COD_DECLINED:
         return
@@ -76,24 +76,24 @@ async def cod_declined(step: Step, row: Any, *, by_hand: bool) -> None:
 
 
 async def _set_cod(
-    step: Step, row: Any, payment: Payment, status: PaymentStatus, event: PaymentEventStatus
+    step: Step, row: Order, payment: Payment, status: PaymentStatus, event: PaymentEventStatus
 ) -> None:
     await store.set_payment(
-        step.conn, order_id=row["order_id"], payment=payment.model_copy(update={"status": status})
+        step.conn, order_id=row.order_id, payment=payment.model_copy(update={"status": status})
     )
     await step.emit(
         PaymentUpdated(
-            order_id=row["order_id"], status=event, method=payment.method, amount_paise=payment.amount_paise
+            order_id=row.order_id, status=event, method=payment.method, amount_paise=payment.amount_paise
         )
     )
 
 
 async def _emit_payment(
-    step: Step, row: Any, payment: Payment, status: PaymentEventStatus, **extra: Any
+    step: Step, row: Order, payment: Payment, status: PaymentEventStatus, **extra: Any
 ) -> None:
     await step.emit(
         PaymentUpdated(
-            order_id=row["order_id"],
+            order_id=row.order_id,
             status=status,
             method=payment.method,
             amount_paise=extra.pop("amount_paise", payment.amount_paise),
@@ -117,10 +117,10 @@ async def gateway_event(step: Step, event: GatewayEvent) -> tuple[str | None, st
             step.conn,
             payment_id=event.payment_id,
             order_ref=event.order_ref,
-            event=json.dumps(dataclasses.asdict(event)),
+            event=dataclasses.asdict(event),
         )
         return None, f"kept: no order yet for payment {event.payment_id}; applied when it arrives"
-    order_id = row["order_id"]
+    order_id = row.order_id
     payment = payment_of(row)
     if payment.method is PaymentMethod.COD:
         await note(step, row, f"{event.event} {event.payment_id} ignored: the order is COD")
@@ -151,15 +151,15 @@ async def gateway_event(step: Step, event: GatewayEvent) -> tuple[str | None, st
         amount_paise=event.amount_paise,
         failure_reason=event.failure_reason,
     )
-    status = OrderStatus(row["status"])
+    status = row.status
     row = await reload(step, row)
     if not paid:
         await note(
             step, row, f"payment {event.payment_id} failed: {event.failure_reason or 'no reason given'}"
         )
         return order_id, "payment failed"
-    if event.amount_paise != row["total_paise"]:
-        why = f"paid {event.amount_paise} paise but the order total is {row['total_paise']}"
+    if event.amount_paise != row.total_paise:
+        why = f"paid {event.amount_paise} paise but the order total is {row.total_paise}"
         if not await move(step, row, S.ON_HOLD, f"review: {why}", held_for="payment"):
             await note(step, row, why)
         return order_id, "held: amount mismatch"
@@ -179,7 +179,7 @@ async def apply_early(step: Step, *, order_id: str, channel_order_id: str, payme
         step.conn, order_id=order_id, channel_order_id=channel_order_id, payment_id=payment_id
     )
     for fields in kept:
-        kept_fields = json.loads(fields)
+        kept_fields = fields
         event = GatewayEvent(
             **{**kept_fields, "status": PaymentStatus(kept_fields["status"]), "order_ref": order_id}
         )
@@ -188,23 +188,23 @@ async def apply_early(step: Step, *, order_id: str, channel_order_id: str, payme
     return len(kept)
 
 
-async def _refunded(step: Step, row: Any, payment: Payment, event: GatewayEvent) -> str:
+async def _refunded(step: Step, row: Order, payment: Payment, event: GatewayEvent) -> str:
     assert event.refund_id is not None
     return await refund(step, row, payment, refund_id=event.refund_id, amount_paise=event.amount_paise)
 
 
-async def refund(step: Step, row: Any, payment: Payment, *, refund_id: str, amount_paise: int) -> str:
+async def refund(step: Step, row: Order, payment: Payment, *, refund_id: str, amount_paise: int) -> str:
     """Money went back to the customer: counted once per refund id, full or partial."""
-    if refund_id in (row["refund_ids"] or []):
+    if refund_id in (row.refund_ids or []):
         return "ignored: refund already counted"
-    total = row["refunded_paise"] + amount_paise
+    total = row.refunded_paise + amount_paise
     target = refund_status(total, payment.amount_paise)
     if not domain.can_pay(payment.method, payment.status, target):
         await note(step, row, f"refund {refund_id} of {amount_paise} paise while payment is {payment.status}")
         return f"ignored: payment is {payment.status}"
     updated = payment.model_copy(update={"status": target})
     await store.set_payment(
-        step.conn, order_id=row["order_id"], payment=updated, refunded_paise=total, refund_id=refund_id
+        step.conn, order_id=row.order_id, payment=updated, refunded_paise=total, refund_id=refund_id
     )
     await _emit_payment(
         step, row, updated, PaymentEventStatus.REFUNDED, amount_paise=amount_paise, refund_id=refund_id

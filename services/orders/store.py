@@ -6,7 +6,6 @@ in the same transaction, so one order has one writer at a time.
 
 from __future__ import annotations
 
-import json
 from datetime import datetime
 from typing import Any
 
@@ -16,6 +15,7 @@ from chassis.db import Conn
 from contracts import Allocation, ChannelOrder, FieldProblem, OrderStatus, Payment
 from contracts.values import Address, Customer
 from services.orders.domain import RiskFacts
+from services.orders.records import Order
 
 RTO_DONE = (OrderStatus.RTO_DELIVERED.value,)
 
@@ -44,16 +44,16 @@ async def insert_placed(
         order.channel_order_id,
         OrderStatus.PLACED.value,
         order.placed_at,
-        customer.model_dump_json(),
-        order.shipping_address.model_dump_json(),
-        json.dumps([line.model_dump() for line in order.lines]),
+        customer.model_dump(mode="json"),
+        order.shipping_address.model_dump(mode="json"),
+        [line.model_dump() for line in order.lines],
         order.shipping_fee_paise,
         order.discount_paise,
         order.total_paise,
-        order.payment.model_dump_json(),
+        order.payment.model_dump(mode="json"),
         order.delivery_speed.value,
         customer.phone,
-        json.dumps(risk_reasons),
+        risk_reasons,
         payment_expires_at,
         entered_by,
     )
@@ -82,16 +82,16 @@ async def replace_rejected(
         order.channel.value,
         order.channel_order_id,
         order.placed_at,
-        customer.model_dump_json(),
-        order.shipping_address.model_dump_json(),
-        json.dumps([line.model_dump() for line in order.lines]),
+        customer.model_dump(mode="json"),
+        order.shipping_address.model_dump(mode="json"),
+        [line.model_dump() for line in order.lines],
         order.shipping_fee_paise,
         order.discount_paise,
         order.total_paise,
-        order.payment.model_dump_json(),
+        order.payment.model_dump(mode="json"),
         order.delivery_speed.value,
         customer.phone,
-        json.dumps(risk_reasons),
+        risk_reasons,
         payment_expires_at,
         entered_by,
     )
@@ -115,8 +115,8 @@ async def insert_rejected(
         channel,
         channel_order_id,
         OrderStatus.REJECTED.value,
-        json.dumps([p.model_dump() for p in problems]),
-        json.dumps(received),
+        [p.model_dump() for p in problems],
+        received,
     )
     return bool(status == "INSERT 0 1")
 
@@ -129,29 +129,39 @@ async def order_id_of(conn: Conn, channel: str, channel_order_id: str) -> str | 
     return str(found) if found is not None else None
 
 
-async def lock_order(conn: Conn, order_id: str) -> asyncpg.Record | None:
-    """The order row, locked until the transaction ends (one writer at a time per order)."""
-    return await conn.fetchrow("SELECT * FROM orders WHERE order_id = $1 FOR UPDATE", order_id)
+def _order(row: asyncpg.Record | None) -> Order | None:
+    return Order.of(row) if row is not None else None
 
 
-async def lock_order_by_channel(conn: Conn, channel: str, channel_order_id: str) -> asyncpg.Record | None:
+async def lock_order(conn: Conn, order_id: str) -> Order | None:
+    """The order, locked until the transaction ends (one writer at a time per order)."""
+    return _order(await conn.fetchrow("SELECT * FROM orders WHERE order_id = $1 FOR UPDATE", order_id))
+
+
+async def lock_order_by_channel(conn: Conn, channel: str, channel_order_id: str) -> Order | None:
     """The order a channel's order id became, locked."""
-    return await conn.fetchrow(
-        "SELECT * FROM orders WHERE channel = $1 AND channel_order_id = $2 FOR UPDATE",
-        channel,
-        channel_order_id,
+    return _order(
+        await conn.fetchrow(
+            "SELECT * FROM orders WHERE channel = $1 AND channel_order_id = $2 FOR UPDATE",
+            channel,
+            channel_order_id,
+        )
     )
 
 
-async def lock_order_by_payment(conn: Conn, gateway_payment_id: str) -> asyncpg.Record | None:
+async def lock_order_by_payment(conn: Conn, gateway_payment_id: str) -> Order | None:
     """The order a gateway payment belongs to, locked."""
-    return await conn.fetchrow(
-        "SELECT * FROM orders WHERE payment->>'gateway_payment_id' = $1 FOR UPDATE", gateway_payment_id
+    return _order(
+        await conn.fetchrow(
+            "SELECT * FROM orders WHERE payment->>'gateway_payment_id' = $1 FOR UPDATE", gateway_payment_id
+        )
     )
 
 
-async def keep_early_payment(conn: Conn, *, payment_id: str, order_ref: str | None, event: str) -> None:
-    """Keep a gateway event whose order has not arrived yet (``event``: its fields as JSON)."""
+async def keep_early_payment(
+    conn: Conn, *, payment_id: str, order_ref: str | None, event: dict[str, Any]
+) -> None:
+    """Keep a gateway event whose order has not arrived yet (``event``: its fields)."""
     await conn.execute(
         "INSERT INTO early_payments (payment_id, order_ref, event) VALUES ($1, $2, $3)",
         payment_id,
@@ -162,8 +172,8 @@ async def keep_early_payment(conn: Conn, *, payment_id: str, order_ref: str | No
 
 async def take_early_payments(
     conn: Conn, *, order_id: str, channel_order_id: str, payment_id: str | None
-) -> list[str]:
-    """The kept gateway events (JSON, oldest first) that belong to a just-placed order, marked matched."""
+) -> list[dict[str, Any]]:
+    """The kept gateway events (their fields, oldest first) of a just-placed order, marked matched."""
     rows = await conn.fetch(
         """UPDATE early_payments SET matched_order_id = $1, matched_at = now()
             WHERE matched_order_id IS NULL
@@ -234,7 +244,7 @@ async def set_reservation(
             WHERE order_id = $1""",
         order_id,
         reservation_id,
-        json.dumps([a.model_dump() for a in allocations]),
+        [a.model_dump() for a in allocations],
         sorted({a.warehouse_code for a in allocations}),
     )
 
@@ -263,7 +273,7 @@ async def set_payment(
                   updated_at = now()
             WHERE order_id = $1""",
         order_id,
-        payment.model_dump_json(),
+        payment.model_dump(mode="json"),
         refunded_paise,
         refund_id,
         stop_expiry,
@@ -294,25 +304,21 @@ async def set_contact(
                   risk_reasons = $5::jsonb, updated_at = now()
             WHERE order_id = $1""",
         order_id,
-        customer.model_dump_json(),
+        customer.model_dump(mode="json"),
         customer.phone,
-        address.model_dump_json(),
-        json.dumps(risk_reasons),
+        address.model_dump(mode="json"),
+        risk_reasons,
     )
 
 
 async def set_shipments(conn: Conn, order_id: str, shipments: dict[str, str]) -> None:
     """Each forward shipment's latest status."""
-    await conn.execute(
-        "UPDATE orders SET shipments = $2::jsonb WHERE order_id = $1", order_id, json.dumps(shipments)
-    )
+    await conn.execute("UPDATE orders SET shipments = $2::jsonb WHERE order_id = $1", order_id, shipments)
 
 
 async def set_returned(conn: Conn, order_id: str, returned: dict[str, dict[str, int]]) -> None:
     """Units received back, per return and SKU."""
-    await conn.execute(
-        "UPDATE orders SET returned = $2::jsonb WHERE order_id = $1", order_id, json.dumps(returned)
-    )
+    await conn.execute("UPDATE orders SET returned = $2::jsonb WHERE order_id = $1", order_id, returned)
 
 
 async def add_awb(conn: Conn, *, order_id: str, awb: str) -> None:

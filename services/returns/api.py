@@ -11,7 +11,6 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any, Literal, Self
 
-import asyncpg
 from fastapi import APIRouter, Path, Query, Request
 from fastapi.exceptions import RequestValidationError
 from pydantic import BaseModel, Field, HttpUrl, ValidationError, model_validator
@@ -29,6 +28,7 @@ from contracts import FieldProblem, OrderStatus, PaymentMethod, ReturnLine, Retu
 from contracts._base import utcnow
 from contracts.values import Sku
 from services.returns import desk, domain, refunds, store
+from services.returns.records import Return as ReturnRecord
 
 log = get_logger(__name__)
 
@@ -144,11 +144,9 @@ def masked_refund_to(refund_to: dict[str, Any] | None) -> dict[str, Any] | None:
     return shown
 
 
-def _body(row: asyncpg.Record) -> dict[str, Any]:
+def _body(row: dict[str, Any]) -> dict[str, Any]:
     body = dict(row)
-    body["lines"] = json.loads(body["lines"])
-    body["photo_urls"] = json.loads(body["photo_urls"])
-    body["refund_to"] = masked_refund_to(json.loads(body["refund_to"]) if body["refund_to"] else None)
+    body["refund_to"] = masked_refund_to(body["refund_to"])
     return body
 
 
@@ -545,7 +543,9 @@ async def _open(request: Request, body: ReturnRequest, *, actor: str) -> Any:
                 break
         else:
             raise Refusal("return_id", "could not allocate a return id; try again", status=503)
-    return _body(row)
+        stored_row = await store.get_return(conn, row.return_id)
+    assert stored_row is not None
+    return _body(stored_row)
 
 
 @router.get(
@@ -565,7 +565,7 @@ async def list_returns(
         request.app.state.service.pool, order_id=order_id, status=status, before=position(cursor), limit=limit
     )
     return {
-        "items": [_body(r) for r in rows],
+        "items": [_body(dict(r)) for r in rows],
         "next_cursor": next_cursor(rows, limit, lambda r: (r["created_at"], r["return_id"])),
     }
 
@@ -640,7 +640,7 @@ async def get_return(request: Request, return_id: ReturnId) -> dict[str, Any]:
     return body
 
 
-async def _locked(conn: Conn, return_id: str) -> asyncpg.Record:
+async def _locked(conn: Conn, return_id: str) -> ReturnRecord:
     ret = await store.lock_return(conn, return_id)
     if ret is None:
         raise Refusal("return_id", f"no return {return_id}", status=404)
@@ -693,7 +693,7 @@ async def quality_check(
     ]
     async with service.pool.acquire() as conn, conn.transaction():
         ret = await _locked(conn, return_id)
-        problems = desk.verdict_problems(desk.return_lines(ret), verdicts)
+        problems = desk.verdict_problems(list(ret.lines), verdicts)
         if problems:
             raise Refusal.of(problems, error="QC does not match the parcel")
         await desk.inspect(
@@ -721,17 +721,17 @@ async def retry_refund(
         refund = await store.lock_refund_of_return(conn, return_id)
         if refund is None:
             raise Refusal("return_id", f"return {return_id} has no refund", status=404)
-        if refund["status"] != "failed":
+        if refund.status != "failed":
             raise Refusal(
                 "return_id",
-                f"refund {refund['refund_id']} is {refund['status']}; only a failed one is retried",
+                f"refund {refund.refund_id} is {refund.status}; only a failed one is retried",
                 status=409,
             )
         await store.update_refund(
             conn,
-            refund["refund_id"],
+            refund.refund_id,
             status="pending",
-            attempt=refund["attempt"] + 1,
+            attempt=refund.attempt + 1,
             failure_reason=None,
             lease_until=None,
             gateway_refund_id=None,
@@ -741,7 +741,7 @@ async def retry_refund(
             return_id=return_id,
             status=desk.R.REFUND_PENDING,
             actor=principal.actor,
-            note=f"refund retried (attempt {refund['attempt'] + 1})",
+            note=f"refund retried (attempt {refund.attempt + 1})",
         )
     return await get_return(request, return_id)
 

@@ -6,12 +6,9 @@ outbox, so a step either happens whole, with its events, or not at all.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
-
-import asyncpg
 
 from chassis.consumer import Emit
 from chassis.db import Conn
@@ -36,6 +33,7 @@ from contracts import (
 )
 from contracts.enums import Channel
 from services.returns import domain, store
+from services.returns.records import Refund, Return
 from services.returns.settings import ReturnsSettings
 
 R = ReturnStatus
@@ -43,45 +41,27 @@ R = ReturnStatus
 log = get_logger(__name__)
 
 
-def return_lines(ret: asyncpg.Record) -> list[ReturnLine]:
-    """The return's lines as the contract's ReturnLine (replacement SKUs dropped)."""
-    return [ReturnLine.model_validate(line) for line in json.loads(ret["lines"])]
-
-
-def replacements(ret: asyncpg.Record) -> dict[str, str]:
-    """Returned SKU → the SKU to send instead, for an exchange."""
-    return {
-        line["sku"]: line["replacement_sku"]
-        for line in json.loads(ret["lines"])
-        if line.get("replacement_sku")
-    }
-
-
-def _kind(ret: asyncpg.Record) -> str:
-    return str(ret["kind"])
-
-
 async def move(
     conn: Conn,
-    ret: asyncpg.Record,
+    ret: Return,
     target: ReturnStatus,
     *,
     actor: str,
     note: str | None = None,
     **columns: Any,
-) -> asyncpg.Record:
+) -> Return:
     """Change a locked return's status through the machine (IllegalTransition if not allowed);
     returns the return as it is now."""
-    domain.advance(ReturnStatus(ret["status"]), target)
-    await store.set_status(conn, return_id=ret["return_id"], status=target, **columns)
-    await store.add_history(conn, return_id=ret["return_id"], status=target, actor=actor, note=note)
-    moved = await store.lock_return(conn, ret["return_id"])
+    domain.advance(ret.status, target)
+    await store.set_status(conn, return_id=ret.return_id, status=target, **columns)
+    await store.add_history(conn, return_id=ret.return_id, status=target, actor=actor, note=note)
+    moved = await store.lock_return(conn, ret.return_id)
     assert moved is not None
     return moved
 
 
 def updated(
-    ret: asyncpg.Record,
+    ret: Return,
     status: ReturnStatus,
     *,
     lines: list[ReturnLine] | None = None,
@@ -91,13 +71,13 @@ def updated(
 ) -> ReturnUpdated:
     """The returns.updated.v1 event of a step."""
     return ReturnUpdated(
-        order_id=ret["order_id"],
-        return_id=ret["return_id"],
+        order_id=ret.order_id,
+        return_id=ret.return_id,
         status=status,
-        lines=lines or return_lines(ret),
-        warehouse_code=warehouse_code or ret["warehouse_code"],
+        lines=lines or list(ret.lines),
+        warehouse_code=warehouse_code or ret.warehouse_code,
         note=note,
-        kind=_kind(ret),
+        kind=ret.kind,
         alert=alert,
     )
 
@@ -127,7 +107,7 @@ async def approve(
     refund_to: dict[str, Any] | None,
     photo_urls: list[str],
     actor: str,
-) -> asyncpg.Record | None:
+) -> Return | None:
     """Store an eligible request, approve it at once and tell shipping where to collect it from."""
     contract_lines = [ReturnLine.model_validate(line) for line in lines]
     warehouse = return_warehouse(await store.shipped_from(conn, order["order_id"]), contract_lines)
@@ -146,7 +126,7 @@ async def approve(
     if row is None:
         return None
     await conn.execute(
-        "UPDATE returns SET photo_urls = $2::jsonb WHERE return_id = $1", return_id, json.dumps(photo_urls)
+        "UPDATE returns SET photo_urls = $2::jsonb WHERE return_id = $1", return_id, photo_urls
     )
     await store.add_history(conn, return_id=return_id, status=R.REQUESTED, actor=actor, note=None)
     row = await move(conn, row, R.APPROVED, actor="rules", note="eligible: delivered, in window, returnable")
@@ -168,11 +148,11 @@ async def approve(
 
 async def open_rto(
     conn: Conn, emit: Emit, *, order_id: str, shipment_id: str, warehouse_code: str
-) -> asyncpg.Record | None:
+) -> Return | None:
     """An undelivered parcel came back: expect it at the desk like any return (None if known)."""
     shipment = await store.get_shipment(conn, shipment_id)
     if shipment is not None:
-        units = json.loads(shipment["lines"])
+        units = shipment["lines"]
         warehouse_code = shipment["warehouse_code"]
     else:
         order = await store.get_order(conn, order_id)
@@ -209,7 +189,7 @@ async def open_rto(
         raise RuntimeError("could not allocate a return id")
     await store.add_history(
         conn,
-        return_id=row["return_id"],
+        return_id=row.return_id,
         status=R.APPROVED,
         actor="courier",
         note=f"RTO of shipment {shipment_id}",
@@ -237,7 +217,7 @@ async def pickup_progress(
     ret = await store.lock_return(conn, return_id)
     if ret is None:
         raise LookupError(f"reverse pickup {shipment_id} names return {return_id}, which is not known")
-    current = ReturnStatus(ret["status"])
+    current = ret.status
     target = _PICKUP_STEPS.get(status)
     if target is None:
         if status is ShipmentStatus.DELIVERED and current in (R.APPROVED, R.PICKUP_SCHEDULED, R.PICKED_UP):
@@ -261,7 +241,7 @@ async def pickup_progress(
         target,
         actor="courier",
         note=f"{status} ({shipment_id})",
-        pickup_awb=awb or ret["pickup_awb"],
+        pickup_awb=awb or ret.pickup_awb,
     )
     await emit(updated(ret, target, note=f"reverse pickup {shipment_id} {status}"))
 
@@ -269,16 +249,14 @@ async def pickup_progress(
 # --- receive and QC -------------------------------------------------------------------------
 
 
-async def receive(
-    conn: Conn, emit: Emit, *, ret: asyncpg.Record, warehouse_code: str | None, actor: str
-) -> None:
+async def receive(conn: Conn, emit: Emit, *, ret: Return, warehouse_code: str | None, actor: str) -> None:
     """The parcel is at the desk."""
-    current = ReturnStatus(ret["status"])
+    current = ret.status
     if R.RECEIVED not in domain.TRANSITIONS[current]:
         raise Refusal(
-            "return_id", f"return {ret['return_id']} is {current}; it cannot be received now", status=409
+            "return_id", f"return {ret.return_id} is {current}; it cannot be received now", status=409
         )
-    warehouse = warehouse_code or ret["warehouse_code"]
+    warehouse = warehouse_code or ret.warehouse_code
     if not warehouse:
         raise Refusal("warehouse_code", "say which warehouse received the parcel", status=409)
     ret = await move(
@@ -320,17 +298,17 @@ class Money:
     refundable_paise: int
 
 
-async def _money(conn: Conn, ret: asyncpg.Record, order: dict[str, Any]) -> Money:
+async def _money(conn: Conn, ret: Return, order: dict[str, Any]) -> Money:
     payment = order["payment"]
     method = PaymentMethod(payment["method"])
     paid = int(payment["amount_paise"])
-    if method is PaymentMethod.COD and _kind(ret) == "rto":
+    if method is PaymentMethod.COD and ret.kind == "rto":
         paid = 0  # the cash was never collected
     elif method is PaymentMethod.COD:
         paid = int(order["total_paise"])
     already = await conn.fetchval(
         "SELECT coalesce(sum(amount_paise), 0) FROM refunds WHERE order_id = $1 AND status <> 'failed'",
-        ret["order_id"],
+        ret.order_id,
     )
     return Money(
         method, payment.get("gateway"), payment.get("gateway_payment_id"), max(paid - int(already), 0)
@@ -341,25 +319,23 @@ async def inspect(
     conn: Conn,
     emit: Emit,
     *,
-    ret: asyncpg.Record,
+    ret: Return,
     verdicts: list[domain.QcVerdict],
     actor: str,
     settings: ReturnsSettings,
 ) -> None:
     """Record QC, restock what passed and quarantine what failed, then refund, exchange or close."""
-    current = ReturnStatus(ret["status"])
+    current = ret.status
     if current is not R.RECEIVED:
-        raise Refusal(
-            "return_id", f"return {ret['return_id']} is {current}; QC follows receiving", status=409
-        )
-    order = await store.get_order(conn, ret["order_id"])
+        raise Refusal("return_id", f"return {ret.return_id} is {current}; QC follows receiving", status=409)
+    order = await store.get_order(conn, ret.order_id)
     if order is None:
         raise Refusal(
-            "return_id", f"order {ret['order_id']} is not known yet: its refund cannot be decided", status=409
+            "return_id", f"order {ret.order_id} is not known yet: its refund cannot be decided", status=409
         )
-    lines = return_lines(ret)
+    lines = list(ret.lines)
     by_sku = {v.sku: v for v in verdicts}
-    await store.record_qc(conn, return_id=ret["return_id"], verdicts=verdicts, actor=actor)
+    await store.record_qc(conn, return_id=ret.return_id, verdicts=verdicts, actor=actor)
     passed = [
         line.model_copy(update={"quantity": by_sku[line.sku].passed})
         for line in lines
@@ -372,7 +348,7 @@ async def inspect(
     ]
     summary = "; ".join(f"{v.sku}: {v.passed} passed, {v.failed} failed, grade {v.grade}" for v in verdicts)
     now = datetime.now(UTC)
-    warehouse = ret["warehouse_code"]
+    warehouse = ret.warehouse_code
     if passed:
         ret = await move(conn, ret, R.QC_PASSED, actor=actor, note=summary, qc_at=now)
         await emit(updated(ret, R.QC_PASSED, note=summary))
@@ -381,7 +357,7 @@ async def inspect(
         if failed:
             await store.add_history(
                 conn,
-                return_id=ret["return_id"],
+                return_id=ret.return_id,
                 status=R.QUARANTINED,
                 actor=actor,
                 note="failed units quarantined",
@@ -392,13 +368,13 @@ async def inspect(
         await emit(updated(ret, R.QC_FAILED, note=summary))
         ret = await move(conn, ret, R.QUARANTINED, actor=actor)
         await emit(updated(ret, R.QUARANTINED, lines=failed, warehouse_code=warehouse))
-    if ret["resolution"] == ReturnResolution.EXCHANGE.value:
+    if ret.resolution is ReturnResolution.EXCHANGE:
         await _exchange(conn, emit, ret=ret, order=order, lines=lines, verdicts=by_sku, actor=actor)
     else:
         await _claim_refund(conn, emit, ret=ret, order=order, lines=lines, verdicts=by_sku, settings=settings)
 
 
-async def _close(conn: Conn, emit: Emit, ret: asyncpg.Record, *, note: str, actor: str = "rules") -> None:
+async def _close(conn: Conn, emit: Emit, ret: Return, *, note: str, actor: str = "rules") -> None:
     ret = await move(conn, ret, R.CLOSED, actor=actor, note=note, closed_at=datetime.now(UTC))
     await emit(updated(ret, R.CLOSED, note=note))
 
@@ -407,7 +383,7 @@ async def _exchange(
     conn: Conn,
     emit: Emit,
     *,
-    ret: asyncpg.Record,
+    ret: Return,
     order: dict[str, Any],
     lines: list[ReturnLine],
     verdicts: dict[str, domain.QcVerdict],
@@ -415,7 +391,7 @@ async def _exchange(
 ) -> None:
     order_lines = [OrderLine.model_validate(line) for line in order["lines"]]
     new_lines = domain.exchange_lines(
-        returned=lines, replacements=replacements(ret), verdicts=verdicts, order_lines=order_lines
+        returned=lines, replacements=ret.replacements, verdicts=verdicts, order_lines=order_lines
     )
     if not new_lines:
         await _close(conn, emit, ret, note="no unit qualifies for an exchange after QC")
@@ -424,7 +400,7 @@ async def _exchange(
     await emit(
         ChannelOrder(
             channel=Channel.EXCHANGE,
-            channel_order_id=ret["return_id"],
+            channel_order_id=ret.return_id,
             placed_at=datetime.now(UTC),
             customer=Customer.model_validate(order["customer"]),
             shipping_address=Address.model_validate(order["shipping_address"]),
@@ -436,7 +412,7 @@ async def _exchange(
                 method=PaymentMethod(order["payment"]["method"]),
                 status=PaymentStatus.CAPTURED,
                 gateway="exchange",
-                gateway_payment_id=ret["return_id"],
+                gateway_payment_id=ret.return_id,
                 amount_paise=0,
             ),
         )
@@ -450,7 +426,7 @@ async def _claim_refund(
     conn: Conn,
     emit: Emit,
     *,
-    ret: asyncpg.Record,
+    ret: Return,
     order: dict[str, Any],
     lines: list[ReturnLine],
     verdicts: dict[str, domain.QcVerdict],
@@ -465,29 +441,29 @@ async def _claim_refund(
         verdicts=verdicts,
         policy=settings.refund_policy(),
         refundable_paise=money.refundable_paise,
-        rto=_kind(ret) == "rto",
+        rto=ret.kind == "rto",
     )
     if quote.total_paise == 0:
         why = (
             "COD parcel never delivered: nothing was paid"
-            if _kind(ret) == "rto"
+            if ret.kind == "rto"
             else "nothing refundable after QC"
         )
         await _close(conn, emit, ret, note=why)
         return
-    refund_to = json.loads(ret["refund_to"]) if ret["refund_to"] else {}
+    refund_to = ret.refund_to or {}
     mode = domain.refund_mode(
         method=money.method,
         gateway=money.gateway,
         gateway_payment_id=money.gateway_payment_id,
         refund_to=refund_to.get("kind"),
     )
-    refund_id = domain.new_refund_id(ret["return_id"])
+    refund_id = domain.new_refund_id(ret.return_id)
     await store.insert_refund(
         conn,
         refund_id=refund_id,
-        return_id=ret["return_id"],
-        order_id=ret["order_id"],
+        return_id=ret.return_id,
+        order_id=ret.order_id,
         mode=mode,
         amount_paise=quote.total_paise,
         shipping_fee_paise=quote.shipping_fee_paise,
@@ -503,7 +479,7 @@ async def _claim_refund(
         await store.add_store_credit(
             conn,
             credit_id="SC-" + refund_id.removeprefix("RFD-"),
-            return_id=ret["return_id"],
+            return_id=ret.return_id,
             phone=phone,
             amount_paise=quote.total_paise,
         )
@@ -521,54 +497,54 @@ async def settle(
     conn: Conn,
     emit: Emit,
     *,
-    refund: asyncpg.Record,
+    refund: Refund,
     gateway_id: str | None,
     processed: bool,
     failure: str | None = None,
 ) -> None:
     """The gateway's final word on a locked refund; repeated words (webhooks, retries) change nothing."""
-    if refund["status"] in ("processed", "failed"):
+    if refund.status in ("processed", "failed"):
         return
-    ret = await store.lock_return(conn, refund["return_id"])
+    ret = await store.lock_return(conn, refund.return_id)
     assert ret is not None
-    gateway_id = gateway_id or refund["gateway_refund_id"]
+    gateway_id = gateway_id or refund.gateway_refund_id
     if not processed:
         reason = failure or "the gateway reported the refund failed"
         await store.update_refund(
             conn,
-            refund["refund_id"],
+            refund.refund_id,
             status="failed",
             failure_reason=reason,
             gateway_refund_id=gateway_id,
             lease_until=None,
         )
-        note = f"refund {refund['refund_id']} failed: {reason}; retry it from the return desk"
+        note = f"refund {refund.refund_id} failed: {reason}; retry it from the return desk"
         await store.add_history(
-            conn, return_id=ret["return_id"], status=R.REFUND_PENDING, actor="gateway", note=note
+            conn, return_id=ret.return_id, status=R.REFUND_PENDING, actor="gateway", note=note
         )
         await emit(updated(ret, R.REFUND_PENDING, note=note, alert="refund_failed"))
         return
     await store.update_refund(
         conn,
-        refund["refund_id"],
+        refund.refund_id,
         status="processed",
         gateway_refund_id=gateway_id,
         processed_at=datetime.now(UTC),
         lease_until=None,
     )
-    ret = await move(conn, ret, R.REFUNDED, actor="gateway", note=f"{refund['mode']} {gateway_id}")
-    order = await store.get_order(conn, ret["order_id"])
+    ret = await move(conn, ret, R.REFUNDED, actor="gateway", note=f"{refund.mode} {gateway_id}")
+    order = await store.get_order(conn, ret.order_id)
     method = PaymentMethod(order["payment"]["method"]) if order else PaymentMethod.COD
     await emit(
         ReturnRefunded(
-            order_id=ret["order_id"],
-            return_id=ret["return_id"],
+            order_id=ret.order_id,
+            return_id=ret.return_id,
             status=R.REFUNDED,
-            lines=return_lines(ret),
-            amount_paise=refund["amount_paise"],
-            refund_id=gateway_id or refund["refund_id"],
+            lines=list(ret.lines),
+            amount_paise=refund.amount_paise,
+            refund_id=gateway_id or refund.refund_id,
             method=method,
-            refund_mode=refund["mode"],
-            shipping_fee_paise=refund["shipping_fee_paise"],
+            refund_mode=refund.mode,
+            shipping_fee_paise=refund.shipping_fee_paise,
         )
     )

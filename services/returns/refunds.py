@@ -8,11 +8,8 @@ transaction, the call is made, and its answer is written in another.
 
 from __future__ import annotations
 
-import json
 from functools import partial
 from typing import Any, Literal
-
-import asyncpg
 
 from chassis import faults
 from chassis.clock import india_date
@@ -28,6 +25,7 @@ from services.returns.gateways.interface import (
     RefundGateway,
     RefundOrder,
 )
+from services.returns.records import Refund
 from services.returns.settings import ReturnsSettings
 
 log = get_logger(__name__)
@@ -35,19 +33,19 @@ log = get_logger(__name__)
 _BATCH = 20
 
 
-def idempotency_key(refund: asyncpg.Record) -> str:
+def idempotency_key(refund: Refund) -> str:
     """One key per refund attempt: a retry of the same attempt can never move money twice, and an
     operator's retry after a final failure is a new attempt with a new key."""
-    return f"{refund['refund_id']}-a{refund['attempt']}"
+    return f"{refund.refund_id}-a{refund.attempt}"
 
 
-def notes(refund: asyncpg.Record) -> dict[str, str]:
+def notes(refund: Refund) -> dict[str, str]:
     """Echoed back in webhooks, so a webhook finds its refund even if the call's answer was lost."""
     return {
-        "refund_id": refund["refund_id"],
-        "attempt": str(refund["attempt"]),
-        "return_id": refund["return_id"],
-        "order_id": refund["order_id"],
+        "refund_id": refund.refund_id,
+        "attempt": str(refund.attempt),
+        "return_id": refund.return_id,
+        "order_id": refund.order_id,
     }
 
 
@@ -78,31 +76,30 @@ async def seal_stored_bank_numbers(service: Service, settings: ReturnsSettings) 
     async with service.pool.acquire() as conn, conn.transaction():
         rows = await store.bank_numbers_in_clear(conn)
         for row in rows:
-            await store.set_refund_to(
-                conn, row["return_id"], sealed_bank_account(json.loads(row["refund_to"]), keys)
-            )
+            await store.set_refund_to(conn, row["return_id"], sealed_bank_account(row["refund_to"], keys))
     if rows:
         log.info("bank account numbers sealed", returns=len(rows))
     return len(rows)
 
 
 async def call_gateway(
-    service: Service, gateway: RefundGateway, settings: ReturnsSettings, refund: asyncpg.Record
+    service: Service, gateway: RefundGateway, settings: ReturnsSettings, refund: Refund
 ) -> GatewayReceipt:
     """Ask the gateway to pay this refund (or, for a retried key, tell us what it already did)."""
-    if refund["mode"] == "gateway_refund":
+    if refund.mode == "gateway_refund":
+        assert refund.gateway_payment_id is not None  # the desk picks this mode only for a known payment
         return await gateway.refund(
             RefundOrder(
                 idempotency_key=idempotency_key(refund),
-                payment_id=refund["gateway_payment_id"],
-                amount_paise=refund["amount_paise"],
-                receipt=refund["refund_id"],
+                payment_id=refund.gateway_payment_id,
+                amount_paise=refund.amount_paise,
+                receipt=refund.refund_id,
                 speed=settings.refund_speed,
                 notes=notes(refund),
             )
         )
-    refund_to = json.loads(refund["refund_to"]) if refund["refund_to"] else {}
-    customer = await _customer(service, refund["order_id"])
+    refund_to = refund.refund_to or {}
+    customer = await _customer(service, refund.order_id)
     bank = (
         bank_account(refund_to, sealer(settings.refund_bank_key))
         if refund_to.get("kind") == "bank_account"
@@ -111,13 +108,13 @@ async def call_gateway(
     return await gateway.payout(
         PayoutOrder(
             idempotency_key=idempotency_key(refund),
-            amount_paise=refund["amount_paise"],
-            reference_id=refund["refund_id"],
+            amount_paise=refund.amount_paise,
+            reference_id=refund.refund_id,
             contact_name=customer["name"],
             contact_phone=customer["phone"],
             vpa=refund_to.get("vpa"),
             bank_account=bank,
-            narration=f"Refund {refund['return_id']}",
+            narration=f"Refund {refund.return_id}",
             notes=notes(refund),
         )
     )
@@ -132,21 +129,21 @@ async def send_due_refunds(service: Service, gateway: RefundGateway, settings: R
             receipt = await call_gateway(service, gateway, settings, refund)
         except GatewayUnavailable as exc:
             # Same key next time; back off so a struggling gateway is not hammered.
-            log.warning("refund call failed, will retry", refund_id=refund["refund_id"], error=str(exc))
+            log.warning("refund call failed, will retry", refund_id=refund.refund_id, error=str(exc))
             async with service.pool.acquire() as conn:
                 await conn.execute(
                     """UPDATE refunds SET lease_until = now() + make_interval(secs => least(2 * calls, 60))
                         WHERE refund_id = $1 AND status = 'pending'""",
-                    refund["refund_id"],
+                    refund.refund_id,
                 )
             continue
         except GatewayRejected as exc:
-            await _record(service, refund["refund_id"], None, failure=str(exc))
+            await _record(service, refund.refund_id, None, failure=str(exc))
             continue
         # Crash tests freeze here: the gateway paid, and we have not written that down yet.
-        ids = (refund["refund_id"], refund["return_id"], refund["order_id"])
+        ids = (refund.refund_id, refund.return_id, refund.order_id)
         await faults.freeze_if_armed("returns.after_refund_call", partial(tuple, ids))
-        await _record(service, refund["refund_id"], receipt)
+        await _record(service, refund.refund_id, receipt)
     return len(due)
 
 
@@ -157,15 +154,16 @@ async def reconcile(service: Service, gateway: RefundGateway, settings: ReturnsS
             conn, older_than_seconds=settings.refund_reconcile_after_seconds, limit=_BATCH
         )
     for refund in unanswered:
-        kind: Literal["refund", "payout"] = "refund" if refund["mode"] == "gateway_refund" else "payout"
+        kind: Literal["refund", "payout"] = "refund" if refund.mode == "gateway_refund" else "payout"
+        assert refund.gateway_refund_id is not None  # an initiated refund has the gateway's id
         try:
-            receipt = await gateway.fetch(kind, refund["gateway_refund_id"])
+            receipt = await gateway.fetch(kind, refund.gateway_refund_id)
         except (GatewayUnavailable, GatewayRejected) as exc:
-            log.warning("refund status check failed", refund_id=refund["refund_id"], error=str(exc))
+            log.warning("refund status check failed", refund_id=refund.refund_id, error=str(exc))
             continue
         if receipt.processed or receipt.failed:
             async with service.pool.acquire() as conn, conn.transaction():
-                locked = await store.lock_refund(conn, refund["refund_id"])
+                locked = await store.lock_refund(conn, refund.refund_id)
                 if locked is not None:
                     await desk.settle(
                         conn,
@@ -185,7 +183,7 @@ async def _record(
 ) -> None:
     async with service.pool.acquire() as conn, conn.transaction():
         refund = await store.lock_refund(conn, refund_id)
-        if refund is None or refund["status"] != "pending":
+        if refund is None or refund.status != "pending":
             return  # a webhook got here first
         emit = lambda event: service.emit(conn, event)  # noqa: E731
         if receipt is None:
@@ -227,7 +225,7 @@ async def apply_webhook(service: Service, event: dict[str, Any]) -> str:
             refund = await store.lock_refund_by_gateway_id(conn, str(entity["id"]))
         if refund is None:
             return "not ours"
-        if echoed.get("attempt") and echoed["attempt"] != str(refund["attempt"]):
+        if echoed.get("attempt") and echoed["attempt"] != str(refund.attempt):
             return "about an earlier attempt"  # e.g. a late refund.failed after an operator's retry
         processed = kind.endswith(".processed")
         failure = entity.get("failure_reason") or (None if processed else f"{kind} from Razorpay")
@@ -247,21 +245,17 @@ async def alert_overdue(service: Service, settings: ReturnsSettings) -> int:
     processed refund_sla_days after QC, once per refund; returns how many."""
     async with service.pool.acquire() as conn, conn.transaction():
         overdue = await store.claim_overdue_refunds(conn, sla_days=settings.refund_sla_days)
-        for refund in overdue:
-            ret = await store.lock_return(conn, refund["return_id"])
+        for refund, qc_at in overdue:
+            ret = await store.lock_return(conn, refund.return_id)
             assert ret is not None
-            why = f"; last failure: {refund['failure_reason']}" if refund["failure_reason"] else ""
+            why = f"; last failure: {refund.failure_reason}" if refund.failure_reason else ""
             note = (
-                f"refund {refund['refund_id']} of {refund['amount_paise']} paise is {refund['status']} "
-                f"{settings.refund_sla_days:g} days after QC on {india_date(refund['qc_at'])}{why}"
+                f"refund {refund.refund_id} of {refund.amount_paise} paise is {refund.status} "
+                f"{settings.refund_sla_days:g} days after QC on {india_date(qc_at)}{why}"
             )
             await conn.execute(
-                "UPDATE refunds SET sla_alerted_at = now() WHERE refund_id = $1", refund["refund_id"]
+                "UPDATE refunds SET sla_alerted_at = now() WHERE refund_id = $1", refund.refund_id
             )
-            await store.add_history(
-                conn, return_id=ret["return_id"], status=desk.R(ret["status"]), actor="sla", note=note
-            )
-            await service.emit(
-                conn, desk.updated(ret, desk.R(ret["status"]), note=note, alert="refund_sla_breached")
-            )
+            await store.add_history(conn, return_id=ret.return_id, status=ret.status, actor="sla", note=note)
+            await service.emit(conn, desk.updated(ret, ret.status, note=note, alert="refund_sla_breached"))
     return len(overdue)

@@ -5,16 +5,16 @@ Plain asyncpg, one function per question; every write runs in the caller's trans
 
 from __future__ import annotations
 
-import json
 from collections.abc import Collection, Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
 import asyncpg
 
-from chassis.db import Conn
+from chassis.db import Conn, Queryable
 from contracts import OrderPlaced, OrderStatus, PaymentUpdated, ReturnStatus, ShipmentCreated
 from services.returns.domain import QcVerdict, SkuRule
+from services.returns.records import Refund, Return
 
 # --- read models ----------------------------------------------------------------------------
 
@@ -49,13 +49,13 @@ async def record_order(conn: Conn, event: OrderPlaced) -> None:
         event.order_id,
         event.channel.value,
         event.channel_order_id,
-        event.customer.model_dump_json(),
-        event.shipping_address.model_dump_json(),
-        json.dumps([line.model_dump(mode="json") for line in event.lines]),
+        event.customer.model_dump(mode="json"),
+        event.shipping_address.model_dump(mode="json"),
+        [line.model_dump(mode="json") for line in event.lines],
         event.shipping_fee_paise,
         event.discount_paise,
         event.total_paise,
-        event.payment.model_dump_json(),
+        event.payment.model_dump(mode="json"),
         event.placed_at,
     )
 
@@ -71,7 +71,7 @@ async def record_shipment(conn: Conn, event: ShipmentCreated) -> None:
         event.shipment_id,
         event.order_id,
         event.warehouse_code,
-        json.dumps([line.model_dump(mode="json") for line in event.lines]),
+        [line.model_dump(mode="json") for line in event.lines],
     )
 
 
@@ -102,7 +102,7 @@ async def delivered_so_far(conn: Conn, order_id: str) -> tuple[dict[str, int], d
             WHERE order_id = $1 AND delivered_at IS NOT NULL ORDER BY shipment_id FOR UPDATE""",
         order_id,
     ):
-        for line in json.loads(row["lines"]):
+        for line in row["lines"]:
             units[line["sku"]] = units.get(line["sku"], 0) + line["quantity"]
         last = row["delivered_at"] if last is None else max(last, row["delivered_at"])
     return units, last
@@ -120,8 +120,6 @@ async def get_order(conn: Conn, order_id: str) -> dict[str, Any] | None:
     if row is None:
         return None
     order = dict(row)
-    for column in ("customer", "shipping_address", "lines", "payment"):
-        order[column] = json.loads(order[column])
     paid = (order.pop("paid_gateway"), order.pop("paid_payment_id"), order.pop("paid_amount_paise"))
     if paid[1] is not None:
         order["payment"] |= {
@@ -156,7 +154,7 @@ async def shipped_from(conn: Conn, order_id: str) -> dict[str, dict[str, int]]:
     """Units of each SKU per warehouse that shipped them, for this order."""
     shipped: dict[str, dict[str, int]] = {}
     for row in await conn.fetch("SELECT warehouse_code, lines FROM shipments WHERE order_id = $1", order_id):
-        for line in json.loads(row["lines"]):
+        for line in row["lines"]:
             per = shipped.setdefault(row["warehouse_code"], {})
             per[line["sku"]] = per.get(line["sku"], 0) + line["quantity"]
     return shipped
@@ -259,9 +257,9 @@ async def insert_return(
     shipment_id: str | None = None,
     refund_to: dict[str, Any] | None = None,
     requested_by: str,
-) -> asyncpg.Record | None:
+) -> Return | None:
     """Store a return; None if the id is taken (pick another) or this RTO shipment has one."""
-    return await conn.fetchrow(
+    row = await conn.fetchrow(
         """INSERT INTO returns (return_id, order_id, status, resolution, lines, kind, pickup_mode,
                                 warehouse_code, shipment_id, refund_to, requested_by)
            VALUES ($1, $2, $3, $4, $5::jsonb, $6, $7, $8, $9, $10::jsonb, $11)
@@ -271,14 +269,15 @@ async def insert_return(
         order_id,
         status.value,
         resolution,
-        json.dumps(list(lines)),
+        list(lines),
         kind,
         pickup_mode,
         warehouse_code,
         shipment_id,
-        json.dumps(refund_to) if refund_to is not None else None,
+        refund_to,
         requested_by,
     )
+    return Return.of(row) if row is not None else None
 
 
 async def add_history(
@@ -294,9 +293,10 @@ async def add_history(
     )
 
 
-async def lock_return(conn: Conn, return_id: str) -> asyncpg.Record | None:
+async def lock_return(conn: Conn, return_id: str) -> Return | None:
     """A return, locked: its status changes one at a time."""
-    return await conn.fetchrow("SELECT * FROM returns WHERE return_id = $1 FOR UPDATE", return_id)
+    row = await conn.fetchrow("SELECT * FROM returns WHERE return_id = $1 FOR UPDATE", return_id)
+    return Return.of(row) if row is not None else None
 
 
 async def set_status(conn: Conn, *, return_id: str, status: ReturnStatus, **columns: Any) -> None:
@@ -310,9 +310,10 @@ async def set_status(conn: Conn, *, return_id: str, status: ReturnStatus, **colu
     )
 
 
-async def get_return(pool: asyncpg.Pool, return_id: str) -> asyncpg.Record | None:
-    """One return."""
-    return await pool.fetchrow("SELECT * FROM returns WHERE return_id = $1", return_id)
+async def get_return(pool: Queryable, return_id: str) -> dict[str, Any] | None:
+    """One return as the API shows it, every column."""
+    row = await pool.fetchrow("SELECT * FROM returns WHERE return_id = $1", return_id)
+    return dict(row) if row is not None else None
 
 
 async def list_returns(
@@ -402,9 +403,7 @@ async def bank_numbers_in_clear(conn: Conn) -> list[asyncpg.Record]:
 
 async def set_refund_to(conn: Conn, return_id: str, refund_to: dict[str, Any]) -> None:
     """Replace where a return's refund goes (its bank account number sealed)."""
-    await conn.execute(
-        "UPDATE returns SET refund_to = $2::jsonb WHERE return_id = $1", return_id, json.dumps(refund_to)
-    )
+    await conn.execute("UPDATE returns SET refund_to = $2::jsonb WHERE return_id = $1", return_id, refund_to)
 
 
 # --- refunds --------------------------------------------------------------------------------
@@ -436,10 +435,10 @@ async def insert_refund(
     )
 
 
-async def claim_due_refunds(conn: Conn, *, limit: int, lease_seconds: float) -> list[asyncpg.Record]:
+async def claim_due_refunds(conn: Conn, *, limit: int, lease_seconds: float) -> list[Refund]:
     """Pending refunds no worker is calling the gateway for, leased to this one (committed at once,
     so no transaction stays open across the call); an expired lease means the call's answer was lost."""
-    return list(
+    return _refunds(
         await conn.fetch(
             """UPDATE refunds r
                   SET lease_until = now() + make_interval(secs => $2), calls = calls + 1, updated_at = now()
@@ -456,12 +455,10 @@ async def claim_due_refunds(conn: Conn, *, limit: int, lease_seconds: float) -> 
     )
 
 
-async def claim_unanswered_refunds(
-    conn: Conn, *, older_than_seconds: float, limit: int
-) -> list[asyncpg.Record]:
+async def claim_unanswered_refunds(conn: Conn, *, older_than_seconds: float, limit: int) -> list[Refund]:
     """Refunds the gateway took but whose webhook has not come for a while, leased for a status check
     (the lease also spaces the next check)."""
-    return list(
+    return _refunds(
         await conn.fetch(
             """UPDATE refunds SET lease_until = now() + make_interval(secs => $1)
                 WHERE refund_id IN (
@@ -476,18 +473,28 @@ async def claim_unanswered_refunds(
     )
 
 
-async def lock_refund(conn: Conn, refund_id: str) -> asyncpg.Record | None:
-    return await conn.fetchrow("SELECT * FROM refunds WHERE refund_id = $1 FOR UPDATE", refund_id)
+def _refunds(rows: Iterable[asyncpg.Record]) -> list[Refund]:
+    return [Refund.of(row) for row in rows]
 
 
-async def lock_refund_by_gateway_id(conn: Conn, gateway_refund_id: str) -> asyncpg.Record | None:
-    return await conn.fetchrow(
-        "SELECT * FROM refunds WHERE gateway_refund_id = $1 FOR UPDATE", gateway_refund_id
+def _refund(row: asyncpg.Record | None) -> Refund | None:
+    return Refund.of(row) if row is not None else None
+
+
+async def lock_refund(conn: Conn, refund_id: str) -> Refund | None:
+    return _refund(await conn.fetchrow("SELECT * FROM refunds WHERE refund_id = $1 FOR UPDATE", refund_id))
+
+
+async def lock_refund_by_gateway_id(conn: Conn, gateway_refund_id: str) -> Refund | None:
+    return _refund(
+        await conn.fetchrow(
+            "SELECT * FROM refunds WHERE gateway_refund_id = $1 FOR UPDATE", gateway_refund_id
+        )
     )
 
 
-async def lock_refund_of_return(conn: Conn, return_id: str) -> asyncpg.Record | None:
-    return await conn.fetchrow("SELECT * FROM refunds WHERE return_id = $1 FOR UPDATE", return_id)
+async def lock_refund_of_return(conn: Conn, return_id: str) -> Refund | None:
+    return _refund(await conn.fetchrow("SELECT * FROM refunds WHERE return_id = $1 FOR UPDATE", return_id))
 
 
 async def update_refund(conn: Conn, refund_id: str, **columns: Any) -> None:
@@ -515,11 +522,15 @@ async def add_store_credit(
     )
 
 
-async def claim_overdue_refunds(conn: Conn, *, sla_days: float, limit: int = 100) -> list[asyncpg.Record]:
-    """Refunds not processed `sla_days` after QC and not yet alerted on, locked for this sweep."""
-    return list(
-        await conn.fetch(
-            """SELECT r.refund_id, r.return_id, r.status, r.amount_paise, r.failure_reason, t.qc_at
+async def claim_overdue_refunds(
+    conn: Conn, *, sla_days: float, limit: int = 100
+) -> list[tuple[Refund, datetime]]:
+    """Refunds not processed `sla_days` after QC and not yet alerted on, with when QC was done,
+    locked for this sweep."""
+    return [
+        (Refund.of(row), row["qc_at"])
+        for row in await conn.fetch(
+            """SELECT r.*, t.qc_at
                  FROM refunds r JOIN returns t USING (return_id)
                 WHERE r.status <> 'processed' AND r.sla_alerted_at IS NULL
                   AND t.qc_at < now() - make_interval(secs => $1)
@@ -528,7 +539,7 @@ async def claim_overdue_refunds(conn: Conn, *, sla_days: float, limit: int = 100
             sla_days * 86400,
             limit,
         )
-    )
+    ]
 
 
 # --- analytics ------------------------------------------------------------------------------

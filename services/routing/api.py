@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from datetime import datetime, time
 from enum import StrEnum
 from typing import Annotated, Any
@@ -241,8 +240,8 @@ async def explain(request: Request, order_id: OrderId) -> dict[str, Any]:
                 "attempt": r["attempt"],
                 "customer_pincode": r["customer_pincode"],
                 "decided_at": r["decided_at"],
-                "plans": json.loads(r["plans"]),
-                "left_out": json.loads(r["notes"]),
+                "plans": r["plans"],
+                "left_out": r["notes"],
                 "outcome": r["outcome"],
             }
             for r in rows

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from datetime import date, datetime
 from typing import Any
 
@@ -180,7 +179,7 @@ async def remember_order(conn: Queryable, *, order_id: str, order: Order) -> int
             order_id,
             order.channel or "",
             order.customer_pincode,
-            json.dumps([line.model_dump() for line in order.lines]),
+            [line.model_dump() for line in order.lines],
         )
     )
 
@@ -191,7 +190,7 @@ async def order_of(conn: Queryable, order_id: str) -> tuple[Order, int] | None:
     if row is None:
         return None
     order = Order(
-        lines=[OrderLine.model_validate(line) for line in json.loads(row["lines"])],
+        lines=[OrderLine.model_validate(line) for line in row["lines"]],
         customer_pincode=row["customer_pincode"],
         channel=row["channel"] or None,
     )
@@ -215,8 +214,8 @@ async def record_decision(
         order_id,
         attempt,
         pincode,
-        json.dumps([p.model_dump() for p in plans]),
-        json.dumps(notes),
+        [p.model_dump() for p in plans],
+        notes,
     )
     return done is not None
 

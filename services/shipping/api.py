@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from datetime import date, datetime
 from typing import Annotated, Any, Literal
 
@@ -25,16 +24,6 @@ router = APIRouter(tags=["shipments"])
 ShipmentId = Annotated[str, Path(min_length=1, max_length=64)]
 SkuPath = Annotated[str, Path(min_length=1, max_length=64, examples=["TEA-ASSAM-250"])]
 Source = Annotated[str, Query(min_length=1, max_length=200, description="Where the file came from.")]
-
-_JSON_COLUMNS = ("lines", "allocation", "booking_attempts", "consignee")
-
-
-def _body(row: asyncpg.Record) -> dict[str, Any]:
-    body = dict(row)
-    for name in _JSON_COLUMNS:
-        if isinstance(body.get(name), str):
-            body[name] = json.loads(body[name])
-    return body
 
 
 class Shipment(BaseModel):
@@ -116,7 +105,7 @@ async def list_shipments(
     pool = request.app.state.service.pool
     rows = await store.list_for_order(pool, order_id, after=after_key(cursor), limit=limit)
     return {
-        "items": [_body(r) for r in rows],
+        "items": [dict(r) for r in rows],
         "next_cursor": next_key(rows, limit, lambda r: r["shipment_id"]),
     }
 
@@ -133,7 +122,7 @@ async def get_shipment(request: Request, shipment_id: ShipmentId) -> dict[str, A
     row = await store.get_shipment(pool, shipment_id)
     if row is None:
         raise Refusal("shipment_id", f"no shipment {shipment_id}", status=404)
-    body = _body(row)
+    body = dict(row)
     body["tracking"] = [dict(r) for r in await store.tracking_of(pool, shipment_id)]
     body["ndr_actions"] = [dict(r) for r in await store.ndr_actions_of(pool, shipment_id)]
     return body
@@ -333,10 +322,10 @@ def booking_router(adapters: dict[str, CourierAdapter]) -> APIRouter:
             row = await store.lock_shipment(conn, shipment_id)
             if row is None:
                 raise Refusal("shipment_id", f"no shipment {shipment_id}", status=404)
-            if row["status"] != "CREATED" or row["consignee"] is None:
+            if row.status != "CREATED" or row.consignee is None:
                 raise Refusal(
                     "shipment_id",
-                    f"shipment is {row['status']}, already booked",
+                    f"shipment is {row.status}, already booked",
                     status=409,
                     error="already booked",
                 )

@@ -6,18 +6,16 @@ shipment, so "why this courier?" has an answer in the console.
 
 from __future__ import annotations
 
-import json
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
-
-import asyncpg
 
 from chassis import geo
 from chassis.db import Conn
 from contracts import Address, OrderConfirmed, SkuQuantity
 from services.shipping import allocation, domain, store
 from services.shipping.couriers.interface import CourierAdapter, CourierBooking, CourierError, ShipmentRequest
+from services.shipping.records import Shipment
 from services.shipping.settings import ShippingSettings
 
 
@@ -248,7 +246,7 @@ async def book_reverse(
 
 async def rebook(
     conn: Conn,
-    row: Mapping[str, Any] | asyncpg.Record,
+    row: Shipment,
     *,
     settings: ShippingSettings,
     adapters: dict[str, CourierAdapter],
@@ -256,33 +254,34 @@ async def rebook(
 ) -> Outcome:
     """Try again to book a shipment no courier took before (all were down, or data was fixed), or
     book it anew under another courier ``reference`` (its AWB was cancelled for a new address)."""
-    consignee = json.loads(row["consignee"])
-    lines = [(line["sku"], line["quantity"]) for line in json.loads(row["lines"])]
+    consignee = row.consignee
+    assert consignee is not None  # only a shipment with its consignee is ever booked
+    lines = list(row.lines)
     parcel = await measure(
         conn,
         lines,
         settings=settings,
-        value_paise=row["value_paise"],
-        cod_amount_paise=row["cod_amount_paise"],
+        value_paise=row.value_paise,
+        cod_amount_paise=row.cod_amount_paise,
     )
     return await _allocate_and_book(
         conn,
-        shipment_id=row["shipment_id"],
-        warehouse_code=row["warehouse_code"],
+        shipment_id=row.shipment_id,
+        warehouse_code=row.warehouse_code,
         consignee=consignee,
         parcel=parcel,
         request_for=_request(
-            shipment_id=reference or row["shipment_id"],
-            warehouse_code=row["warehouse_code"],
+            shipment_id=reference or row.shipment_id,
+            warehouse_code=row.warehouse_code,
             consignee=consignee,
             lines=lines,
-            value_paise=row["value_paise"],
-            cod_amount_paise=row["cod_amount_paise"],
-            reverse=row["return_id"] is not None,
+            value_paise=row.value_paise,
+            cod_amount_paise=row.cod_amount_paise,
+            reverse=row.return_id is not None,
         ),
         promised_days=None,
-        priority=row["priority"],
-        reverse=row["return_id"] is not None,
+        priority=row.priority,
+        reverse=row.return_id is not None,
         settings=settings,
         adapters=adapters,
     )

@@ -9,13 +9,11 @@ with the same consignee again and re-books under the same courier reference, so 
 
 from __future__ import annotations
 
-import json
+import dataclasses
 from collections.abc import Mapping
 from datetime import datetime
 from enum import StrEnum
 from typing import Any
-
-import asyncpg
 
 from chassis.consumer import Emit
 from chassis.db import Conn
@@ -30,6 +28,7 @@ from services.shipping.couriers.interface import (
     CourierUnavailable,
     Handover,
 )
+from services.shipping.records import Shipment
 from services.shipping.settings import ShippingSettings
 
 log = get_logger(__name__)
@@ -104,7 +103,7 @@ async def apply(
     """Apply a correction to every forward shipment of the order; what was done to each."""
     corrected = consignee_of(event)
     await store.lock_order(conn, event.order_id)
-    forward = [row for row in await store.lock_for_order(conn, event.order_id) if row["return_id"] is None]
+    forward = [row for row in await store.lock_for_order(conn, event.order_id) if row.return_id is None]
     if not forward:
         # The correction overtook orders.confirmed.v1 (another topic): book to it when that comes.
         await store.remember_correction(conn, event.order_id, corrected, event.corrected_at)
@@ -112,14 +111,14 @@ async def apply(
         return [Fix.STORE]
     done: list[Fix] = []
     for row in forward:
-        status = ShipmentStatus(row["status"])
-        stored = json.loads(row["consignee"]) if row["consignee"] else None
+        status = row.status
+        stored = row.consignee
         fix = fix_for(status, stored=stored, corrected=corrected)
-        bound = log.bind(order_id=event.order_id, shipment_id=row["shipment_id"], status=status.value)
+        bound = log.bind(order_id=event.order_id, shipment_id=row.shipment_id, status=status.value)
         if fix is Fix.EDIT:
             fix = await _edit(conn, row, corrected, adapters=adapters, at=event.corrected_at)
         if fix is Fix.STORE:
-            await store.set_consignee(conn, row["shipment_id"], corrected)
+            await store.set_consignee(conn, row.shipment_id, corrected)
             bound.info("corrected consignee stored for booking")
         elif fix is Fix.REBOOK:
             fix = await _rebook(
@@ -141,33 +140,30 @@ async def apply(
 
 async def _edit(
     conn: Conn,
-    row: asyncpg.Record,
+    row: Shipment,
     corrected: dict[str, Any],
     *,
     adapters: dict[str, CourierAdapter],
     at: datetime,
 ) -> Fix:
     """Ask the courier to change the consignee under the same AWB; REBOOK when it cannot."""
-    adapter = adapters.get(row["courier"])
+    courier, awb = row.booking()
+    adapter = adapters.get(courier)
     if adapter is None:
         return Fix.REBOOK
     wanted = Consignee(
         name=corrected["name"], phone=corrected["phone"], address=Address.model_validate(corrected["address"])
     )
     try:
-        await adapter.update_consignee(Handover(row["awb"], row["courier_ref"]), wanted)
+        await adapter.update_consignee(Handover(awb, row.courier_ref), wanted)
     except CourierUnavailable:
         raise  # the consumer retries the event, then dead-letters it
     except CourierError as exc:
-        log.info(
-            "courier cannot edit the consignee; re-booking", shipment_id=row["shipment_id"], error=str(exc)
-        )
+        log.info("courier cannot edit the consignee; re-booking", shipment_id=row.shipment_id, error=str(exc))
         return Fix.REBOOK
-    await store.set_consignee(conn, row["shipment_id"], corrected)
-    await _record(
-        conn, row, "consignee_updated", f"{row['courier']} holds the corrected phone/address", at=at
-    )
-    log.info("courier consignee updated", shipment_id=row["shipment_id"], courier=row["courier"])
+    await store.set_consignee(conn, row.shipment_id, corrected)
+    await _record(conn, row, "consignee_updated", f"{row.courier} holds the corrected phone/address", at=at)
+    log.info("courier consignee updated", shipment_id=row.shipment_id, courier=row.courier)
     return Fix.EDIT
 
 
@@ -177,7 +173,7 @@ class _NotBooked(Exception):
 
 async def _rebook(
     conn: Conn,
-    row: asyncpg.Record,
+    row: Shipment,
     corrected: dict[str, Any],
     *,
     emit: Emit,
@@ -187,24 +183,24 @@ async def _rebook(
 ) -> Fix:
     """Book the parcel to the corrected address under a new AWB first, then cancel the old AWB: if no
     courier takes it the old booking stands, untouched, and the operator is told."""
-    old_awb, old_courier, status = row["awb"], row["courier"], ShipmentStatus(row["status"])
+    (old_courier, old_awb), status = row.booking(), row.status
     try:
         async with conn.transaction():  # a savepoint: a failed booking leaves no trace
-            bookings = 1 + await store.add_replaced_awb(conn, row["shipment_id"], old_awb)
+            bookings = 1 + await store.add_replaced_awb(conn, row.shipment_id, old_awb)
             outcome = await booking.rebook(
                 conn,
-                {**dict(row), "consignee": json.dumps(corrected)},
+                dataclasses.replace(row, consignee=corrected),
                 settings=settings,
                 adapters=adapters,
-                reference=f"{row['shipment_id']}-{bookings}",
+                reference=f"{row.shipment_id}-{bookings}",
             )
             if outcome.booking is None:
                 raise _NotBooked(outcome.error or "no courier took it")
             after = status_after_rebook(status)
             if after is not S.AWB_ASSIGNED:
-                await store.set_status(conn, row["shipment_id"], after, manifest_id=None)
+                await store.set_status(conn, row.shipment_id, after, manifest_id=None)
     except _NotBooked as exc:
-        log.warning("corrected address could not be booked", shipment_id=row["shipment_id"], error=str(exc))
+        log.warning("corrected address could not be booked", shipment_id=row.shipment_id, error=str(exc))
         await _record(
             conn,
             row,
@@ -221,26 +217,24 @@ async def _rebook(
         await adapter.cancel(old_awb)
         cancelled = f"{old_courier} {old_awb} cancelled"
     except CourierError as exc:
-        log.warning("old awb not cancelled", shipment_id=row["shipment_id"], awb=old_awb, error=str(exc))
+        log.warning("old awb not cancelled", shipment_id=row.shipment_id, awb=old_awb, error=str(exc))
         cancelled = f"{old_courier} {old_awb} NOT cancelled ({exc}): cancel it with the courier"
     note = f"corrected address booked with {new.courier} {new.awb}; {cancelled}"
     if status in (S.PICKED, S.PACKED, S.MANIFESTED):
         note += "; print the new label for the box"
     await _record(conn, row, "rebooked_for_correction", note, at=at)
-    log.info("rebooked for a corrected address", shipment_id=row["shipment_id"], awb=new.awb, old_awb=old_awb)
-    rebooked = {**dict(row), "courier": new.courier, "awb": new.awb}
+    log.info("rebooked for a corrected address", shipment_id=row.shipment_id, awb=new.awb, old_awb=old_awb)
+    rebooked = dataclasses.replace(row, courier=new.courier, awb=new.awb)
     await emit(updates.updated_event(rebooked, status_after_rebook(status)))
     return Fix.REBOOK
 
 
-async def _record(conn: Conn, row: asyncpg.Record, code: str, remark: str, *, at: datetime) -> None:
+async def _record(conn: Conn, row: Shipment, code: str, remark: str, *, at: datetime) -> None:
     """A line in the shipment's tracking history the operator sees (GET /shipments/{id})."""
     await store.record_scan(
         conn,
-        shipment_id=row["shipment_id"],
-        scan=CourierScan(
-            awb=row["awb"] or "", code=f"dabba:{code}", status=None, occurred_at=at, remark=remark
-        ),
+        shipment_id=row.shipment_id,
+        scan=CourierScan(awb=row.awb or "", code=f"dabba:{code}", status=None, occurred_at=at, remark=remark),
         applied=False,
         source="correction",
     )

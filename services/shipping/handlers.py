@@ -5,8 +5,6 @@ and their events commit together.
 
 from __future__ import annotations
 
-import json
-
 from chassis.consumer import HandlerContext
 from chassis.refusal import Refusal
 from chassis.service import Service
@@ -55,7 +53,7 @@ def register(service: Service, settings: ShippingSettings, adapters: dict[str, C
             ctx.log.info("cancelled before its confirmation arrived; nothing booked", order_id=order.order_id)
             return
         if news is not None and news["consignee"] is not None:
-            order = corrections.corrected_order(order, json.loads(news["consignee"]))
+            order = corrections.corrected_order(order, news["consignee"])
         for plan in domain.plan_shipments(order):
             shipment_id = domain.shipment_id_for(order.order_id, plan.warehouse_code)
             if not await store.insert_shipment(
@@ -105,25 +103,23 @@ def register(service: Service, settings: ShippingSettings, adapters: dict[str, C
     async def on_order_cancelled(ctx: HandlerContext, event: OrderCancelled) -> None:
         await store.lock_order(ctx.conn, event.order_id)
         rows = await store.lock_for_order(ctx.conn, event.order_id)
-        if not any(row["return_id"] is None for row in rows):
+        if not any(row.return_id is None for row in rows):
             await store.remember_cancelled(ctx.conn, event.order_id, event.occurred_at)
         for row in rows:
-            status = ShipmentStatus(row["status"])
+            status = row.status
             if status not in CANCELLABLE:
                 ctx.log.info(
                     "shipment already on its way, not cancelled",
-                    shipment_id=row["shipment_id"],
+                    shipment_id=row.shipment_id,
                     status=status.value,
                 )
                 continue
-            if row["awb"] and row["courier"] in adapters:
+            if row.awb and row.courier in adapters:
                 try:
-                    await adapters[row["courier"]].cancel(row["awb"])
+                    await adapters[row.courier].cancel(row.awb)
                 except CourierError as exc:
-                    ctx.log.warning(
-                        "courier would not cancel", shipment_id=row["shipment_id"], error=str(exc)
-                    )
-            await store.set_status(ctx.conn, row["shipment_id"], ShipmentStatus.CANCELLED)
+                    ctx.log.warning("courier would not cancel", shipment_id=row.shipment_id, error=str(exc))
+            await store.set_status(ctx.conn, row.shipment_id, ShipmentStatus.CANCELLED)
             await ctx.emit(updates.updated_event(row, ShipmentStatus.CANCELLED))
 
     @service.handles(CustomerReplied)

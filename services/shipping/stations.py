@@ -4,13 +4,11 @@ counted, and a shipment packs only when its box holds exactly its lines."""
 
 from __future__ import annotations
 
-import json
 import uuid
 from collections import Counter
 from datetime import UTC, date, datetime
 from typing import Annotated, Any
 
-import asyncpg
 from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import Response
 from pydantic import BaseModel, Field
@@ -22,17 +20,11 @@ from chassis.refusal import Refusal
 from contracts import ShipmentStatus
 from services.shipping import documents, packing, store, updates
 from services.shipping.couriers.interface import CourierAdapter, CourierError, Handover
+from services.shipping.records import Shipment
 
 router = APIRouter(tags=["warehouse"])
 FLOOR = (Role.OPS, Role.WAREHOUSE)
 ShipmentId = Annotated[str, Path(min_length=1, max_length=64)]
-
-
-def _lines(row: asyncpg.Record) -> Counter[str]:
-    expected: Counter[str] = Counter()
-    for line in json.loads(row["lines"]):
-        expected[line["sku"]] += line["quantity"]
-    return expected
 
 
 class PickRequest(BaseModel):
@@ -110,11 +102,11 @@ async def create_pick_lists(
     async with service.pool.acquire() as conn, conn.transaction():
         rows = await store.waiting_to_pick(conn, body.warehouse_code, body.limit)
         waiting = [
-            packing.ToPick(r["shipment_id"], r["courier"], r["priority"], tuple(sorted(_lines(r).items())))
+            packing.ToPick(r.shipment_id, r.booking()[0], r.priority, tuple(sorted(r.units.items())))
             for r in rows
         ]
         for row in rows:
-            await store.set_status(conn, row["shipment_id"], ShipmentStatus.PICKED)
+            await store.set_status(conn, row.shipment_id, ShipmentStatus.PICKED)
             await service.emit(conn, updates.updated_event(row, ShipmentStatus.PICKED))
     batches = packing.pick_batches(waiting)
     return {
@@ -130,14 +122,14 @@ class Scan(BaseModel):
     barcode: str = Field(min_length=1, max_length=64)
 
 
-async def _packable(conn: Conn, shipment_id: str) -> asyncpg.Record:
+async def _packable(conn: Conn, shipment_id: str) -> Shipment:
     row = await store.lock_shipment(conn, shipment_id)
     if row is None:
         raise Refusal("shipment_id", f"no shipment {shipment_id}", status=404)
-    if row["status"] not in (ShipmentStatus.AWB_ASSIGNED.value, ShipmentStatus.PICKED.value):
+    if row.status not in (ShipmentStatus.AWB_ASSIGNED, ShipmentStatus.PICKED):
         raise Refusal(
             "shipment_id",
-            f"shipment is {row['status']}; only booked or picked ones are packed",
+            f"shipment is {row.status}; only booked or picked ones are packed",
             status=409,
             error="not packable",
         )
@@ -156,7 +148,7 @@ async def scan_unit(
     async with request.app.state.service.pool.acquire() as conn, conn.transaction():
         row = await _packable(conn, shipment_id)
         sku = await store.sku_for_barcode(conn, body.barcode)
-        expected = _lines(row)
+        expected = row.units
         box = Counter(await store.in_box(conn, shipment_id))
         outcome = packing.check_scan(expected, box, sku)
         await store.record_pack_scan(
@@ -197,7 +189,7 @@ async def pack(
     service = request.app.state.service
     async with service.pool.acquire() as conn, conn.transaction():
         row = await _packable(conn, shipment_id)
-        missing = packing.still_missing(_lines(row), Counter(await store.in_box(conn, shipment_id)))
+        missing = packing.still_missing(row.units, Counter(await store.in_box(conn, shipment_id)))
         if missing:
             raise Refusal.of(
                 ((f"lines.{sku}", f"{qty} unit(s) not scanned yet") for sku, qty in missing.items()),
@@ -242,19 +234,20 @@ def _party(raw: dict[str, Any]) -> documents.Party:
     )
 
 
-def _destination(row: asyncpg.Record) -> str:
-    address = json.loads(row["consignee"])["address"]
+def _destination(row: Shipment) -> str:
+    assert row.consignee is not None  # a manifested parcel was booked to its consignee
+    address = row.consignee["address"]
     return f"{address['city']} {address['pincode']}"
 
 
-def _warehouse(row: asyncpg.Record | None, code: str) -> documents.Party:
-    if row is None:
+def _warehouse(origin: dict[str, Any] | None, code: str) -> documents.Party:
+    if origin is None:
         return documents.Party(name=code, lines=(), pincode="", phone="")
     return documents.Party(
-        name=row["name"],
-        lines=(row["line1"], f"{row['city']}, {row['state']}"),
-        pincode=row["pincode"],
-        phone=row["phone"],
+        name=origin["name"],
+        lines=(origin["line1"], f"{origin['city']}, {origin['state']}"),
+        pincode=origin["pincode"],
+        phone=origin["phone"],
     )
 
 
@@ -267,28 +260,29 @@ def _warehouse(row: asyncpg.Record | None, code: str) -> documents.Party:
 )
 async def label(request: Request, shipment_id: ShipmentId) -> Response:
     pool = request.app.state.service.pool
-    row = await store.get_shipment(pool, shipment_id)
+    row = await store.find_shipment(pool, shipment_id)
     if row is None:
         raise Refusal("shipment_id", f"no shipment {shipment_id}", status=404)
-    if not row["awb"] or not row["consignee"]:
+    if not row.awb or not row.consignee:
         raise Refusal("shipment_id", "no AWB yet: the shipment is not booked", status=409, error="not booked")
     async with pool.acquire() as conn:
-        origin = await store.pickup_location(conn, row["warehouse_code"])
-    consignee = json.loads(row["consignee"])
+        origin = await store.pickup_location(conn, row.warehouse_code)
+    consignee = row.consignee
+    courier, awb = row.booking()
     pdf = documents.label_pdf(
         documents.Label(
-            courier=row["courier"],
-            awb=row["awb"],
-            routing_code=row["routing_code"],
-            order_id=row["order_id"],
+            courier=courier,
+            awb=awb,
+            routing_code=row.routing_code,
+            order_id=row.order_id,
             shipment_id=shipment_id,
             ship_to=_party(consignee),
-            ship_from=_warehouse(origin, row["warehouse_code"]),
-            cod_amount_paise=row["cod_amount_paise"],
-            value_paise=row["value_paise"],
-            weight_grams=row["package_grams"] or row["chargeable_grams"] or 0,
-            items=tuple(sorted(_lines(row).items())),
-            reverse=row["return_id"] is not None,
+            ship_from=_warehouse(origin, row.warehouse_code),
+            cod_amount_paise=row.cod_amount_paise,
+            value_paise=row.value_paise,
+            weight_grams=row.package_grams or row.chargeable_grams or 0,
+            items=tuple(sorted(row.units.items())),
+            reverse=row.return_id is not None,
         )
     )
     return Response(
@@ -329,14 +323,12 @@ async def manifest_pdf(
             created_at=head["created_at"],
             rows=tuple(
                 documents.ManifestRow(
-                    awb=r["awb"],
-                    order_id=r["order_id"],
-                    destination=(lambda a: f"{a['city']} {a['pincode']}")(
-                        json.loads(r["consignee"])["address"]
-                    ),
-                    cod_amount_paise=r["cod_amount_paise"],
-                    weight_grams=r["package_grams"] or r["chargeable_grams"] or 0,
-                    units=sum(_lines(r).values()),
+                    awb=r.booking()[1],
+                    order_id=r.order_id,
+                    destination=_destination(r),
+                    cod_amount_paise=r.cod_amount_paise,
+                    weight_grams=r.package_grams or r.chargeable_grams or 0,
+                    units=sum(r.units.values()),
                 )
                 for r in rows
             ),
@@ -378,7 +370,7 @@ def pickup_router(adapters: dict[str, CourierAdapter]) -> APIRouter:
                     status=409,
                     error="nothing to manifest",
                 )
-            handover = [Handover(awb=r["awb"], courier_ref=r["courier_ref"]) for r in rows]
+            handover = [Handover(awb=r.booking()[1], courier_ref=r.courier_ref) for r in rows]
             adapter = adapters.get(body.courier)
             try:
                 if adapter is None:
@@ -402,13 +394,13 @@ def pickup_router(adapters: dict[str, CourierAdapter]) -> APIRouter:
             )
             for row in rows:
                 await store.set_status(
-                    conn, row["shipment_id"], ShipmentStatus.MANIFESTED, manifest_id=manifest_id
+                    conn, row.shipment_id, ShipmentStatus.MANIFESTED, manifest_id=manifest_id
                 )
                 await service.emit(conn, updates.updated_event(row, ShipmentStatus.MANIFESTED))
         return {
             "manifest_id": manifest_id,
             "pickup_ref": pickup_ref,
-            "shipment_ids": [r["shipment_id"] for r in rows],
+            "shipment_ids": [r.shipment_id for r in rows],
             "pdf": f"/manifests/{manifest_id}.pdf",
         }
 

@@ -3,7 +3,6 @@ booking reads (serviceability, rate cards, pickup addresses, SKU sizes) is cache
 
 from __future__ import annotations
 
-import json
 import time
 from collections.abc import Awaitable, Callable
 from datetime import date, datetime
@@ -11,12 +10,21 @@ from typing import Any, TypeVar
 
 import asyncpg
 
-from chassis.db import Conn
+from chassis.db import Conn, Queryable
 from chassis.geo import Zone
 from contracts import ShipmentStatus
 from services.shipping.allocation import Dimensions, RateCard, Serviceability
 from services.shipping.couriers.interface import CourierBooking, CourierScan, NdrAction
 from services.shipping.domain import ShipmentPlan
+from services.shipping.records import Shipment
+
+
+def _shipment(row: asyncpg.Record | None) -> Shipment | None:
+    return Shipment.of(row) if row is not None else None
+
+
+def _shipments(rows: list[asyncpg.Record]) -> list[Shipment]:
+    return [Shipment.of(row) for row in rows]
 
 
 async def insert_shipment(
@@ -37,7 +45,7 @@ async def insert_shipment(
         order_id,
         plan.warehouse_code,
         ShipmentStatus.CREATED.value,
-        json.dumps([line.model_dump() for line in plan.lines]),
+        [line.model_dump() for line in plan.lines],
         plan.value_paise,
         plan.cod_amount_paise,
         cause_event_id,
@@ -64,7 +72,7 @@ async def insert_reverse_pickup(
         shipment_id,
         order_id,
         warehouse_code,
-        json.dumps(lines),
+        lines,
         cause_event_id,
         return_id,
     )
@@ -79,7 +87,7 @@ async def forward_consignee(conn: Conn, order_id: str) -> dict[str, Any] | None:
             ORDER BY created_at LIMIT 1""",
         order_id,
     )
-    return None if raw is None else dict(json.loads(raw))
+    return None if raw is None else dict(raw)
 
 
 async def assign_awb(
@@ -238,9 +246,10 @@ async def upsert_pickup_location(conn: Conn, location: dict[str, str]) -> None:
     reference_changed(conn)
 
 
-async def pickup_location(conn: Conn, warehouse_code: str) -> asyncpg.Record | None:
-    """A warehouse's pickup address."""
-    return await conn.fetchrow("SELECT * FROM pickup_locations WHERE warehouse_code = $1", warehouse_code)
+async def pickup_location(conn: Conn, warehouse_code: str) -> dict[str, Any] | None:
+    """A warehouse's pickup address (name, line1, city, state, pincode, phone)."""
+    row = await conn.fetchrow("SELECT * FROM pickup_locations WHERE warehouse_code = $1", warehouse_code)
+    return dict(row) if row is not None else None
 
 
 async def has_pickup_locations(conn: Conn) -> bool:
@@ -363,13 +372,10 @@ class ReferenceCache:
     async def pickup_location(
         self, conn: Conn, warehouse_code: str, *, ttl_s: float
     ) -> dict[str, Any] | None:
-        """``pickup_location`` as a dict, cached."""
-
-        async def load() -> dict[str, Any] | None:
-            row = await pickup_location(conn, warehouse_code)
-            return None if row is None else dict(row)
-
-        return await self._get(("pickup_location", warehouse_code), ttl_s, load)
+        """``pickup_location``, cached."""
+        return await self._get(
+            ("pickup_location", warehouse_code), ttl_s, lambda: pickup_location(conn, warehouse_code)
+        )
 
     async def dimensions(self, conn: Conn, skus: list[str], *, ttl_s: float) -> dict[str, Dimensions]:
         """``dimensions``, cached per SKU (a SKU with no sizes on record is remembered as such)."""
@@ -414,9 +420,9 @@ async def save_booking(
                   booking_error = $10, updated_at = now()
             WHERE shipment_id = $1""",
         shipment_id,
-        json.dumps(consignee),
-        json.dumps(allocation) if allocation is not None else None,
-        json.dumps(attempts),
+        consignee,
+        allocation,
+        attempts,
         chargeable_grams,
         priority,
         booking.courier if booking else None,
@@ -430,10 +436,12 @@ async def save_booking(
 # --- tracking -----------------------------------------------------------------------------------
 
 
-async def lock_by_awb(conn: Conn, courier: str, awb: str) -> asyncpg.Record | None:
+async def lock_by_awb(conn: Conn, courier: str, awb: str) -> Shipment | None:
     """The shipment with this AWB, locked for the transaction (scans of one parcel apply one by one)."""
-    return await conn.fetchrow(
-        "SELECT * FROM shipments WHERE courier = $1 AND awb = $2 FOR UPDATE", courier, awb
+    return _shipment(
+        await conn.fetchrow(
+            "SELECT * FROM shipments WHERE courier = $1 AND awb = $2 FOR UPDATE", courier, awb
+        )
     )
 
 
@@ -534,7 +542,7 @@ async def add_ndr_action(
         action.kind.value,
         action.reattempt_on,
         action.new_phone,
-        action.new_address.model_dump_json() if action.new_address else None,
+        action.new_address.model_dump(mode="json") if action.new_address else None,
         actor,
     )
     return bool(status == "INSERT 0 1")
@@ -578,24 +586,33 @@ async def tracking_of(pool: asyncpg.Pool, shipment_id: str) -> list[asyncpg.Reco
     )
 
 
-async def lock_shipment(conn: Conn, shipment_id: str) -> asyncpg.Record | None:
+async def find_shipment(conn: Queryable, shipment_id: str) -> Shipment | None:
+    """One shipment, as it stands."""
+    return _shipment(await conn.fetchrow("SELECT * FROM shipments WHERE shipment_id = $1", shipment_id))
+
+
+async def lock_shipment(conn: Conn, shipment_id: str) -> Shipment | None:
     """One shipment, locked for the transaction."""
-    return await conn.fetchrow("SELECT * FROM shipments WHERE shipment_id = $1 FOR UPDATE", shipment_id)
+    return _shipment(
+        await conn.fetchrow("SELECT * FROM shipments WHERE shipment_id = $1 FOR UPDATE", shipment_id)
+    )
 
 
-async def lock_for_order(conn: Conn, order_id: str) -> list[asyncpg.Record]:
+async def lock_for_order(conn: Conn, order_id: str) -> list[Shipment]:
     """An order's shipments, locked for the transaction."""
-    return await conn.fetch(
-        "SELECT * FROM shipments WHERE order_id = $1 ORDER BY warehouse_code FOR UPDATE", order_id
+    return _shipments(
+        await conn.fetch(
+            "SELECT * FROM shipments WHERE order_id = $1 ORDER BY warehouse_code FOR UPDATE", order_id
+        )
     )
 
 
 # --- pick, pack, manifest -----------------------------------------------------------------------
 
 
-async def waiting_to_pick(conn: Conn, warehouse_code: str, limit: int) -> list[asyncpg.Record]:
+async def waiting_to_pick(conn: Conn, warehouse_code: str, limit: int) -> list[Shipment]:
     """Booked forward shipments of a warehouse not yet picked, most urgent first, claimed."""
-    return await conn.fetch(
+    rows = await conn.fetch(
         """SELECT * FROM shipments
             WHERE warehouse_code = $1 AND status = 'AWB_ASSIGNED' AND return_id IS NULL
             ORDER BY priority DESC, created_at
@@ -604,6 +621,7 @@ async def waiting_to_pick(conn: Conn, warehouse_code: str, limit: int) -> list[a
         warehouse_code,
         limit,
     )
+    return _shipments(rows)
 
 
 async def record_pack_scan(
@@ -643,9 +661,9 @@ async def pack_stats(pool: asyncpg.Pool, warehouse_code: str | None) -> asyncpg.
     return row
 
 
-async def manifestable(conn: Conn, warehouse_code: str, courier: str) -> list[asyncpg.Record]:
+async def manifestable(conn: Conn, warehouse_code: str, courier: str) -> list[Shipment]:
     """Packed parcels of one warehouse for one courier not on a manifest yet, claimed."""
-    return await conn.fetch(
+    rows = await conn.fetch(
         """SELECT * FROM shipments
             WHERE warehouse_code = $1 AND courier = $2 AND status = 'PACKED' AND manifest_id IS NULL
             ORDER BY created_at
@@ -653,6 +671,7 @@ async def manifestable(conn: Conn, warehouse_code: str, courier: str) -> list[as
         warehouse_code,
         courier,
     )
+    return _shipments(rows)
 
 
 async def insert_manifest(
@@ -678,20 +697,18 @@ async def insert_manifest(
     )
 
 
-async def get_manifest(
-    pool: asyncpg.Pool, manifest_id: str
-) -> tuple[asyncpg.Record | None, list[asyncpg.Record]]:
+async def get_manifest(pool: asyncpg.Pool, manifest_id: str) -> tuple[asyncpg.Record | None, list[Shipment]]:
     """A manifest and its parcels."""
     head = await pool.fetchrow("SELECT * FROM manifests WHERE manifest_id = $1", manifest_id)
     rows = await pool.fetch(
         "SELECT * FROM shipments WHERE manifest_id = $1 ORDER BY created_at, shipment_id", manifest_id
     )
-    return head, list(rows)
+    return head, _shipments(rows)
 
 
-async def unbooked(conn: Conn, *, older_than_s: float, limit: int) -> list[asyncpg.Record]:
+async def unbooked(conn: Conn, *, older_than_s: float, limit: int) -> list[Shipment]:
     """Shipments no courier took, last tried more than ``older_than_s`` ago, claimed for a retry."""
-    return await conn.fetch(
+    rows = await conn.fetch(
         """SELECT * FROM shipments
             WHERE status = 'CREATED' AND booking_error IS NOT NULL AND consignee IS NOT NULL
               AND created_at > now() - interval '7 days'
@@ -702,6 +719,7 @@ async def unbooked(conn: Conn, *, older_than_s: float, limit: int) -> list[async
         older_than_s,
         limit,
     )
+    return _shipments(rows)
 
 
 # --- contact corrections ------------------------------------------------------------------------
@@ -712,7 +730,7 @@ async def set_consignee(conn: Conn, shipment_id: str, consignee: dict[str, Any])
     await conn.execute(
         "UPDATE shipments SET consignee = $2::jsonb, updated_at = now() WHERE shipment_id = $1",
         shipment_id,
-        json.dumps(consignee),
+        consignee,
     )
 
 
@@ -758,7 +776,7 @@ async def remember_correction(conn: Conn, order_id: str, consignee: dict[str, An
             WHERE early_order_news.corrected_at IS NULL
                OR early_order_news.corrected_at <= EXCLUDED.corrected_at""",
         order_id,
-        json.dumps(consignee),
+        consignee,
         at,
     )
 

@@ -6,7 +6,7 @@ scan the same way: row lock on the shipment, forward-only decision, tracking row
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import dataclasses
 from datetime import UTC, datetime
 from typing import Any
 
@@ -25,23 +25,22 @@ from services.shipping.couriers.interface import (
     NdrAction,
     NdrActionKind,
 )
+from services.shipping.records import Shipment
 from services.shipping.settings import ShippingSettings
 
 log = get_logger(__name__)
 
 
-def updated_event(
-    row: Mapping[str, Any] | asyncpg.Record, status: ShipmentStatus, **fields: Any
-) -> ShipmentUpdated:
-    """``shipping.shipment_updated.v1`` for a shipment row at a new status."""
+def updated_event(row: Shipment, status: ShipmentStatus, **fields: Any) -> ShipmentUpdated:
+    """``shipping.shipment_updated.v1`` for a shipment at a new status."""
     return ShipmentUpdated(
-        order_id=row["order_id"],
-        shipment_id=row["shipment_id"],
-        warehouse_code=row["warehouse_code"],
-        courier=row["courier"] or "unassigned",
-        awb=row["awb"],
+        order_id=row.order_id,
+        shipment_id=row.shipment_id,
+        warehouse_code=row.warehouse_code,
+        courier=row.courier or "unassigned",
+        awb=row.awb,
         status=status,
-        return_id=row["return_id"],
+        return_id=row.return_id,
         **fields,
     )
 
@@ -69,28 +68,28 @@ async def apply_scans(
             log.warning("scan for an unknown awb", courier=courier, awb=scan.awb, code=scan.code)
             continue
         current = tracking.Tracked(
-            status=ShipmentStatus(row["status"]),
-            ndr_attempts=row["ndr_attempts"],
-            last_change_at=row["last_change_at"],
+            status=row.status,
+            ndr_attempts=row.ndr_attempts,
+            last_change_at=row.last_change_at,
         )
         change = tracking.apply_scan(current, scan, now=now)
         if not await store.record_scan(
-            conn, shipment_id=row["shipment_id"], scan=scan, applied=change is not None, source=source
+            conn, shipment_id=row.shipment_id, scan=scan, applied=change is not None, source=source
         ):
-            await store.touch_tracked(conn, row["shipment_id"])
+            await store.touch_tracked(conn, row.shipment_id)
             continue  # the same scan again: already applied or already refused
         if change is None:
-            await store.touch_tracked(conn, row["shipment_id"])
+            await store.touch_tracked(conn, row.shipment_id)
             log.info(
                 "scan does not move the shipment",
-                shipment_id=row["shipment_id"],
+                shipment_id=row.shipment_id,
                 code=scan.code,
-                status=row["status"],
+                status=row.status,
             )
             continue
         await store.apply_change(
             conn,
-            shipment_id=row["shipment_id"],
+            shipment_id=row.shipment_id,
             status=change.status,
             occurred_at=scan.occurred_at,
             ndr_attempts=change.attempt,
@@ -111,12 +110,12 @@ async def apply_scans(
             assert change.attempt is not None
             await store.add_ndr_action(
                 conn,
-                shipment_id=row["shipment_id"],
+                shipment_id=row.shipment_id,
                 attempt=change.attempt,
                 action=NdrAction(kind=NdrActionKind.RTO, remark=f"{change.attempt} failed delivery attempts"),
                 actor="policy",
             )
-            log.info("rto after failed attempts", shipment_id=row["shipment_id"], attempts=change.attempt)
+            log.info("rto after failed attempts", shipment_id=row.shipment_id, attempts=change.attempt)
     return moved
 
 
@@ -128,14 +127,14 @@ async def queue_ndr_action(conn: Conn, *, shipment_id: str, action: NdrAction, a
     row = await store.lock_shipment(conn, shipment_id)
     if row is None:
         raise Refusal("shipment_id", f"no shipment {shipment_id}", status=404)
-    if row["status"] != ShipmentStatus.NDR.value:
+    if row.status is not ShipmentStatus.NDR:
         raise Refusal(
             "shipment_id",
-            f"shipment is {row['status']}, not waiting on an NDR",
+            f"shipment is {row.status}, not waiting on an NDR",
             status=409,
             error=NOT_APPLICABLE,
         )
-    attempt = int(row["ndr_attempts"])
+    attempt = row.ndr_attempts
     if not await store.add_ndr_action(
         conn, shipment_id=shipment_id, attempt=attempt, action=action, actor=actor
     ):
@@ -174,7 +173,7 @@ async def send_pending_ndr_actions(pool: asyncpg.Pool, adapters: dict[str, Couri
 
 async def rebook(
     conn: Conn,
-    row: asyncpg.Record,
+    row: Shipment,
     *,
     emit: Emit,
     settings: ShippingSettings,
@@ -183,11 +182,11 @@ async def rebook(
     """Book a shipment no courier took before; announce the AWB if one does now."""
     outcome = await booking.rebook(conn, row, settings=settings, adapters=adapters)
     if outcome.booking is not None:
-        booked = {**dict(row), "courier": outcome.booking.courier, "awb": outcome.booking.awb}
+        booked = dataclasses.replace(row, courier=outcome.booking.courier, awb=outcome.booking.awb)
         await emit(updated_event(booked, ShipmentStatus.AWB_ASSIGNED))
     log.info(
         "rebooked" if outcome.booking else "still not booked",
-        shipment_id=row["shipment_id"],
+        shipment_id=row.shipment_id,
         courier=outcome.courier,
         error=outcome.error,
     )

@@ -71,7 +71,7 @@ async def pool(servers: infra.Servers, proxy: CuttableProxy) -> AsyncIterator[as
         servers.database_url.replace(f"{target.hostname}:{target.port}", f"127.0.0.1:{proxy.port}"),
         db.database_name(SERVICE),
     )
-    p = await asyncpg.create_pool(via_proxy, min_size=1, max_size=4)
+    p = await asyncpg.create_pool(via_proxy, min_size=1, max_size=4, init=db.register_json_codec)
     assert p is not None
     yield p
     await p.close()

@@ -56,6 +56,7 @@ async def run(dsn: str, steps: list[tuple]) -> None:  # type: ignore[type-arg]
     model = {wh: {"on_hand": 0, "reserved": 0} for wh in WAREHOUSES}
     held: dict[str, list[Allocation]] = {}  # the model's active reservations, per order
     conn = await asyncpg.connect(dsn)
+    await db.register_json_codec(conn)
     try:
         for n, s in enumerate(steps):
             order_id = f"{sku}-ORD-{s[1]}" if s[0] in ("reserve", "release", "pickup") else ""
@@ -98,7 +99,7 @@ async def run(dsn: str, steps: list[tuple]) -> None:  # type: ignore[type-arg]
                         model[a.warehouse_code]["reserved"] += a.quantity
                 elif s[0] == "release":
                     reservation = await store.reservation_of(conn, order_id)
-                    if reservation is None or reservation["status"] != "active":
+                    if reservation is None or reservation.status != "active":
                         continue
                     released = await store.release(conn, reservation=reservation, reason="cancelled")
                     for a in released:
@@ -107,7 +108,7 @@ async def run(dsn: str, steps: list[tuple]) -> None:  # type: ignore[type-arg]
                 else:
                     wh = s[2]
                     reservation = await store.reservation_of(conn, order_id)
-                    if reservation is None or reservation["status"] == "released":
+                    if reservation is None or reservation.status == "released":
                         continue
                     for a in await store.commit_pickup(
                         conn, reservation=reservation, warehouse_code=wh, shipment_id=f"SHP{n}"

@@ -186,3 +186,18 @@ async def test_a_malformed_body_refusal_also_names_the_routes_business_problems(
         assert [p["field"] for p in r.json()["problems"]] == ["quantity", "warehouse"]
         r = await c.post("/receipts", json={"sku": "TEA", "quantity": -1, "warehouse": "GGN1"})
         assert [p["field"] for p in r.json()["problems"]] == ["quantity"]
+
+
+@dataclass(frozen=True)
+class _Parcel:
+    awb: str
+    status: int
+    lines: tuple[str, ...]
+
+
+def test_a_record_takes_each_column_of_its_name_unless_the_store_converted_it() -> None:
+    row = {"awb": "AWB1", "status": "3", "lines": ["TEA", "COFFEE"], "created_at": "ignored"}
+    fields = db.row_fields(_Parcel, row, status=int(row["status"]), lines=tuple(row["lines"]))  # type: ignore[arg-type]
+    assert _Parcel(**fields) == _Parcel(awb="AWB1", status=3, lines=("TEA", "COFFEE"))
+    with pytest.raises(KeyError):
+        db.row_fields(_Parcel, {"awb": "AWB1"}, status=3)  # type: ignore[arg-type]

@@ -3,7 +3,6 @@ order the topics arrive in, and stored and read back unchanged."""
 
 from __future__ import annotations
 
-import json
 import random
 from datetime import timedelta
 
@@ -168,7 +167,7 @@ def test_a_view_is_stored_and_read_back_unchanged() -> None:
     row = dict(zip(columns, store._row(view), strict=True))
     assert store.view_of(row) == view  # type: ignore[arg-type]
     assert "asha verma" in row["search_text"] and row["phone_digits"] == "919812345678"
-    assert json.loads(row["milestones"])["placed"].startswith("2026-")
+    assert row["milestones"]["placed"].startswith("2026-")
     assert row["ndr_open"] is False and row["awbs"] == [examples.shipment_created().awb]
 
 

@@ -149,19 +149,17 @@ def test_a_validation_error_is_described_by_fields_and_kinds_only() -> None:
 
 
 def test_answers_show_upi_ids_and_bank_accounts_masked() -> None:
-    row = {"lines": "[]", "photo_urls": "[]"}
-    upi = returns_api._body(row | {"refund_to": json.dumps({"kind": "upi", "vpa": "meenakshi.r@okicici"})})
+    row = {"lines": [], "photo_urls": []}
+    upi = returns_api._body(row | {"refund_to": {"kind": "upi", "vpa": "meenakshi.r@okicici"}})
     bank = returns_api._body(
         row
         | {
-            "refund_to": json.dumps(
-                {
-                    "kind": "bank_account",
-                    "name": NAME,
-                    "ifsc": "HDFC0001234",
-                    "account_number": "50100123456789",
-                }
-            )
+            "refund_to": {
+                "kind": "bank_account",
+                "name": NAME,
+                "ifsc": "HDFC0001234",
+                "account_number": "50100123456789",
+            }
         }
     )
 

@@ -1,0 +1,69 @@
+"""The order as the store hands it up: one frozen, typed record per row, built only in `store`.
+
+Nothing above the store reads a database row or JSON text; a REJECTED order (kept so it can be
+corrected) has no customer, address, lines or payment yet, hence the optional fields.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import asyncpg
+
+from chassis.db import row_fields
+from contracts import Allocation, Customer, DeliverySpeed, OrderStatus, Payment
+from contracts.values import Address, OrderLine
+
+
+@dataclass(frozen=True, slots=True)
+class Order:
+    """One order row: what was placed, where it stands, and what fulfilment has reported so far."""
+
+    order_id: str
+    channel: str  # free text on a REJECTED order: whatever the channel claimed to be
+    channel_order_id: str
+    status: OrderStatus
+    placed_at: datetime | None
+    customer: Customer | None
+    shipping_address: Address | None
+    lines: tuple[OrderLine, ...]
+    shipping_fee_paise: int | None
+    discount_paise: int | None
+    total_paise: int | None
+    payment: Payment | None
+    delivery_speed: DeliverySpeed | None
+    reservation_id: str | None
+    allocations: tuple[Allocation, ...]
+    risk_reasons: tuple[str, ...]
+    warehouse_codes: tuple[str, ...]
+    unroutable: bool
+    held_for: str | None
+    refunded_paise: int
+    refund_ids: tuple[str, ...]
+    shipments: dict[str, str]  # shipment_id → status
+    returned: dict[str, dict[str, int]]  # return_id → sku → units
+    received: dict[str, Any] | None  # what a refused channel order said, kept to correct it
+
+    @classmethod
+    def of(cls, row: asyncpg.Record) -> Order:
+        """The record of an `orders` row (jsonb columns arrive decoded)."""
+        return cls(
+            **row_fields(
+                cls,
+                row,
+                status=OrderStatus(row["status"]),
+                customer=Customer.model_validate(row["customer"]) if row["customer"] else None,
+                shipping_address=Address.model_validate(row["shipping_address"])
+                if row["shipping_address"]
+                else None,
+                lines=tuple(OrderLine.model_validate(line) for line in row["lines"] or ()),
+                payment=Payment.model_validate(row["payment"]) if row["payment"] else None,
+                delivery_speed=DeliverySpeed(row["delivery_speed"]) if row["delivery_speed"] else None,
+                allocations=tuple(Allocation.model_validate(a) for a in row["allocations"] or ()),
+                risk_reasons=tuple(row["risk_reasons"]),
+                warehouse_codes=tuple(row["warehouse_codes"]),
+                refund_ids=tuple(row["refund_ids"]),
+            )
+        )
