@@ -143,6 +143,41 @@ class CsvImported(BaseModel):
     already_imported: list[str]
 
 
+class FullPush(BaseModel):
+    """The last full push of a store: when, how many listings, how many had drifted, any error."""
+
+    pushed_at: datetime
+    listings: int
+    drifted: int
+    error: str | None
+
+
+class Drift(BaseModel):
+    """A listing whose number on the store was not Dabba's (None: the store did not know it)."""
+
+    channel_sku: str
+    sku: str
+    store_quantity: int | None
+    dabba_quantity: int
+    found_at: datetime | None = None
+
+
+class DriftReport(BaseModel):
+    """What the last full push of a store found."""
+
+    last_full_push: FullPush | None
+    drift: list[Drift]
+
+
+class FullPushDone(BaseModel):
+    """A full push run now: listings pushed, the drift found before pushing, any error."""
+
+    account: str
+    listings: int
+    error: str | None
+    drift: list[Drift]
+
+
 class Polled(BaseModel):
     """What a reconciliation poll found."""
 
@@ -296,6 +331,7 @@ async def get_stock(
     "/accounts/{account}/stock/drift",
     summary="The last full push of a store (nightly) and the listings whose number had drifted",
     dependencies=[require(*STAFF)],
+    response_model=DriftReport,
 )
 async def get_drift(request: Request, account: str) -> dict[str, Any]:
     last, rows = await store.drift_report(request.app.state.service.pool, account)
@@ -376,6 +412,8 @@ def poll_router(adapters: dict[str, StoreAdapter]) -> APIRouter:
         "/accounts/{account}/stock/full-push",
         summary="Read every listing's number on the store, report drift, and push every listing again",
         dependencies=[OPERATORS],
+        response_model=FullPushDone,
+        responses=errors(404),
     )
     async def full_push_now(request: Request, account: str) -> dict[str, Any]:
         result = await sync.full_push(request.app.state.service, adapters, account)

@@ -387,6 +387,14 @@ async def create_link(
     }
 
 
+class RevokedLink(BaseModel):
+    """A return link that is refused from now on."""
+
+    order_id: str
+    expires_at: datetime
+    revoked: bool
+
+
 class LinkRevocation(BaseModel):
     token: str = Field(min_length=3, max_length=200, pattern=r"^[\x21-\x7e]+$")
 
@@ -396,6 +404,7 @@ class LinkRevocation(BaseModel):
     summary="Revoke a return link: from now on it is refused",
     description="For a link sent to the wrong number or no longer wanted. Only that link stops "
     "working; a new one can be made for the same order.",
+    response_model=RevokedLink,
 )
 async def revoke_link(
     request: Request, body: LinkRevocation, principal: Principal = require(Role.OPS)
