@@ -5,8 +5,6 @@ CSV import says. No I/O here; the edges gather facts and hand them over.
 
 from __future__ import annotations
 
-import csv
-import io
 from collections.abc import Mapping
 from dataclasses import dataclass, fields
 from datetime import datetime, timedelta, tzinfo
@@ -14,6 +12,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from chassis.spreadsheet import read_rows
 from contracts import Channel, ChannelOrder, FieldProblem, Payment
 from services.channels.stores.interface import StoreLine, StoreOrder
 
@@ -232,15 +231,14 @@ def parse_csv(text: str) -> CsvImport:
     """Orders from a spreadsheet, one line per row; rows with the same channel_order_id are one order.
     Rows are numbered as a spreadsheet shows them (the header is row 1). All or nothing: any problem
     and no order is returned."""
-    reader = csv.DictReader(io.StringIO(text.lstrip("\ufeff")))
-    header = [h.strip() for h in reader.fieldnames or []]
+    header, records = read_rows(text.lstrip("\ufeff"))
     missing = [c for c in CSV_COLUMNS if c not in header]
     if missing:
         return CsvImport((), tuple(f"row 1.{c}: column missing" for c in missing))
     problems: list[str] = []
     grouped: dict[str, list[tuple[int, dict[str, str]]]] = {}
-    for number, raw in enumerate(reader, start=2):
-        row = {k.strip(): (v or "").strip() for k, v in raw.items() if k}
+    for number, raw in enumerate(records, start=2):
+        row = {k.strip(): v.strip() for k, v in raw.items() if k and isinstance(v, str)}
         if not any(row.values()):
             continue
         for column in CSV_COLUMNS:

@@ -6,12 +6,12 @@ Barcodes are checked with the GS1 check digit (EAN-8, UPC-A, EAN-13, GTIN-14); H
 
 from __future__ import annotations
 
-import csv
-import io
 import re
 from typing import Annotated, Any
 
 from pydantic import BaseModel, Field, ValidationError, field_validator
+
+from chassis.spreadsheet import read_rows
 
 SKU_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._/-]{0,63}$"
 CSV_COLUMNS = (
@@ -79,8 +79,7 @@ def problems_of(exc: ValidationError, *, prefix: str = "") -> list[tuple[str, st
 def parse_csv(text: str) -> tuple[list[Item], list[tuple[str, str]]]:
     """Items from a CSV with a header row; or every problem as ("row N.column", problem), where
     row 1 is the header, so N is the line a spreadsheet shows."""
-    reader = csv.DictReader(io.StringIO(text))
-    header = [h.strip() for h in reader.fieldnames or []]
+    header, rows = read_rows(text)
     problems: list[tuple[str, str]] = []
     missing = [c for c in REQUIRED_COLUMNS if c not in header]
     unknown = [c for c in header if c not in CSV_COLUMNS]
@@ -92,7 +91,7 @@ def parse_csv(text: str) -> tuple[list[Item], list[tuple[str, str]]]:
         return [], problems
     items: list[Item] = []
     seen: dict[str, int] = {}
-    for number, raw in enumerate(reader, start=2):
+    for number, raw in enumerate(rows, start=2):
         row: dict[str, Any] = {
             k.strip(): (v.strip() or None) for k, v in raw.items() if k is not None and isinstance(v, str)
         }
