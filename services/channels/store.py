@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -233,10 +234,10 @@ async def insert_channel_orders(conn: Conn, orders: Sequence[NewChannelOrder]) -
     rows = await conn.fetch(
         """INSERT INTO channel_orders (account, store_order_id, channel, channel_order_id, status, problems,
                                        store_order, cancelled_on_store_at, cancel_next_try_at)
-           SELECT account, store_order_id, channel, channel_order_id, status, problems, store_order,
-                  CASE WHEN cancelled THEN now() END, CASE WHEN cancelled THEN now() END
-             FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::jsonb[],
-                         $7::jsonb[], $8::bool[])
+           SELECT account, store_order_id, channel, channel_order_id, status, problems::jsonb,
+                  store_order::jsonb, CASE WHEN cancelled THEN now() END, CASE WHEN cancelled THEN now() END
+             FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[],
+                         $7::text[], $8::bool[])
                   AS o(account, store_order_id, channel, channel_order_id, status, problems, store_order,
                        cancelled)
            ON CONFLICT DO NOTHING
@@ -246,8 +247,9 @@ async def insert_channel_orders(conn: Conn, orders: Sequence[NewChannelOrder]) -
         [o.channel for o in orders],
         [o.channel_order_id for o in orders],
         [o.status for o in orders],
-        [o.problems for o in orders],
-        [o.store_order for o in orders],
+        # as JSON text: asyncpg would read a list inside the array as another dimension of it
+        [json.dumps(o.problems) for o in orders],
+        [json.dumps(o.store_order) for o in orders],
         [o.cancelled for o in orders],
     )
     return {(r["account"], r["store_order_id"]) for r in rows}
