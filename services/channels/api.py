@@ -152,14 +152,19 @@ class FullPush(BaseModel):
     error: str | None
 
 
-class Drift(BaseModel):
+class DriftFound(BaseModel):
     """A listing whose number on the store was not Dabba's (None: the store did not know it)."""
 
     channel_sku: str
     sku: str
     store_quantity: int | None
     dabba_quantity: int
-    found_at: datetime | None = None
+
+
+class Drift(DriftFound):
+    """Drift as the last full push recorded it."""
+
+    found_at: datetime
 
 
 class DriftReport(BaseModel):
@@ -175,7 +180,7 @@ class FullPushDone(BaseModel):
     account: str
     listings: int
     error: str | None
-    drift: list[Drift]
+    drift: list[DriftFound]
 
 
 class Polled(BaseModel):

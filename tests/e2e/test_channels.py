@@ -387,6 +387,9 @@ async def test_an_order_cancelled_in_dabba_is_cancelled_on_its_store_and_the_ech
     coid = f"{account}-{placed['id']}"
     [event] = await tap.wait_for("orders.placed.v1", body_has(channel_order_id=coid), timeout=120)
     order_id = json.loads(event.value)["order_id"]
+    # A cancel that overtakes the reservation publishes a second orders.cancelled.v1 to release the
+    # late stock; this test is about the store's echo, so it cancels once the stock is held.
+    await tap.wait_for("inventory.reserved.v1", body_has(order_id=order_id), timeout=120)
 
     async with httpx.AsyncClient(timeout=10, headers=dev_headers("ops")) as http:
         r = await http.post(
