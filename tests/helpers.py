@@ -12,7 +12,7 @@ from typing import Any, TypeVar
 import asyncpg
 import httpx
 
-from chassis.db import database_name, with_database
+from chassis.db import database_name, register_json_codec, with_database
 from contracts import SkuQuantity, examples
 from deploy.local.ports import dev_headers
 from deploy.local.stack import PORTS
@@ -31,10 +31,13 @@ def url(service: str, path: str) -> str:
     return f"http://127.0.0.1:{PORTS[service]}{path}"
 
 
-async def db_fetch(service: str, sql: str, *args: Any) -> list[asyncpg.Record]:
-    """Run a read-only query on a service's own database (white-box checks only)."""
+async def db_fetch(service: str, sql: str, *args: Any, decoded: bool = False) -> list[asyncpg.Record]:
+    """Run a read-only query on a service's own database (white-box checks only); ``decoded``: json
+    columns as Python values, as the service's own pool reads them (to hand rows to its store)."""
     conn = await asyncpg.connect(with_database(os.environ["DATABASE_URL"], database_name(service)))
     try:
+        if decoded:
+            await register_json_codec(conn)
         return list(await conn.fetch(sql, *args))
     finally:
         await conn.close()

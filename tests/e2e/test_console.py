@@ -252,7 +252,7 @@ async def test_the_read_model_rebuilt_from_the_topics_equals_the_live_one(
 
     async def equal() -> bool | None:
         rebuilt = await fold_topics(stack.env.get("KAFKA_BOOTSTRAP_SERVERS") or _kafka())
-        rows = await db_fetch("console", "SELECT * FROM order_view")
+        rows = await db_fetch("console", "SELECT * FROM order_view", decoded=True)
         live = {r["order_id"]: store.view_of(r) for r in rows}
         timeline = {r["event_id"] for r in await db_fetch("console", "SELECT event_id FROM order_timeline")}
         if order_id not in live or rebuilt.views != live:
