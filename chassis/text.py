@@ -18,8 +18,11 @@ PATTERN = rf"^[^{_REFUSED}]*$"
 _CONTROL = re.compile(rf"[{_REFUSED}]|[\ud800-\udfff]")
 # What a JSON body must contain for one of its strings to be refused: a refused character escaped
 # (\u0000-\u001F, \u007F-\u009F, a lone surrogate \uD800-\uDFFF, \b, \f), or DEL or a C1 control raw
-# (JSON allows those unescaped; a raw C0 control is malformed JSON). A body without one is not walked.
-_MAYBE_REFUSED = re.compile(rb"\\u(?:00[0189]|007[fF]|[dD][89a-fA-F])|\\[bf]|\x7f|\xc2[\x80-\x9f]")
+# (JSON allows those unescaped; a raw C0 control is malformed JSON), or a surrogate written raw
+# (ED A0-BF: not UTF-8, but json.loads reads bytes with "surrogatepass"). A body without one is not walked.
+_MAYBE_REFUSED = re.compile(
+    rb"\\u(?:00[0189]|007[fF]|[dD][89a-fA-F])|\\[bf]|\x7f|\xc2[\x80-\x9f]|\xed[\xa0-\xbf]"
+)
 
 
 def text_problem(value: str) -> str | None:

@@ -197,3 +197,13 @@ def test_a_body_whose_escapes_are_all_allowed_text_is_not_refused() -> None:
 
     assert text.parsed_json_problems(raw, json.loads(raw)) == []
     assert text.body_problems(raw, "application/json") == []
+
+
+def test_a_surrogate_written_raw_in_a_json_body_is_found_as_one_written_escaped() -> None:
+    """json.loads reads bytes with "surrogatepass": a raw ED B0 80 becomes a lone surrogate that
+    PostgreSQL's jsonb refuses, so the quick byte check must not let it through unwalked."""
+    raw = json.dumps({"name": "a\udc00b"}, ensure_ascii=False).encode("utf-8", "surrogatepass")
+    assert b"\\u" not in raw
+    assert text.parsed_json_problems(raw, json.loads(raw)) == [
+        ("name", "is not valid Unicode text (a lone surrogate)")
+    ]

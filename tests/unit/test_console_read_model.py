@@ -141,6 +141,15 @@ def test_a_parcel_update_heard_before_its_creation_keeps_the_later_status() -> N
     assert parcel.lines == (("TEA-ASSAM-250", 2),)
 
 
+def test_a_parcel_booked_again_with_another_courier_keeps_it_however_the_topics_interleave() -> None:
+    created = examples.shipment_created()
+    rebooked = examples.shipment_updated().model_copy(update={"courier": "xpressbees"})
+    assert created.courier != "xpressbees"
+    for events in ([created, rebooked], [rebooked, created]):
+        [parcel] = fold([examples.order_placed(), *events]).shipments
+        assert parcel.courier == "xpressbees"
+
+
 def test_a_reverse_pickup_is_not_one_of_the_orders_parcels() -> None:
     pickup = examples.shipment_created().model_copy(update={"shipment_id": "SHP-R1", "return_id": "RET-1"})
     view = fold([examples.order_placed(), pickup])

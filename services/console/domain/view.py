@@ -366,9 +366,10 @@ def _shipment_created(view: OrderView, event: ShipmentCreated) -> OrderView:
     parcel = ShipmentView(
         shipment_id=event.shipment_id,
         warehouse_code=event.warehouse_code,
-        courier=event.courier,
+        # An update may have come first (another topic): the courier it was booked with since, its
+        # AWB and its status are later than the creation's, which never overrides them.
+        courier=(known.courier if known else None) or event.courier,
         awb=(known.awb if known else None) or event.awb,
-        # An update may have come first (another topic): the created status never overrides it.
         status=known.status if known else event.status.value,
         lines=tuple(sorted((line.sku, line.quantity) for line in event.lines)),
         ndr_attempts=known.ndr_attempts if known else (),
