@@ -240,8 +240,9 @@ async def kill_service(supervisor: Supervisor, name: str) -> str:
 
 @dataclass
 class Supervisor:
-    """Restarts a service that exits, as compose's `restart: unless-stopped` does in production
-    (a service started while the broker is down gives up after its bootstrap attempts)."""
+    """Restarts a service that exits, as compose's `restart: unless-stopped` does in production.
+    A service started while the broker or the database is down waits for them (ADR 170), so any
+    restart counted here is a service that died by itself: worth reading its log."""
 
     stack: Stack
     restarts: dict[str, int] = field(default_factory=dict)

@@ -147,6 +147,30 @@ async def _nothing() -> Message:
     return {"type": "http.disconnect"}
 
 
+OPS_PATHS = frozenset({"/healthz", "/readyz", "/metrics"})
+
+
+class OpsOnlyUntilStarted:
+    """ASGI middleware: until the service has started (it may be waiting for its database or broker,
+    ADR 170) every route but /healthz, /readyz and /metrics answers 503 with the one error body."""
+
+    def __init__(self, app: ASGIApp, *, started: Callable[[], bool]) -> None:
+        self.app = app
+        self.started = started
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["path"] in OPS_PATHS or self.started():
+            await self.app(scope, receive, send)
+            return
+        problem = "the service is starting: it waits for its database or Kafka (see /readyz)"
+        response = JSONResponse(
+            status_code=503,
+            content={"error": error_of(503), "problems": [{"field": "service", "problem": problem}]},
+            headers={"Retry-After": "5"},
+        )
+        await response(scope, receive, send)
+
+
 def follow(method: str, path: str, **parameters: str) -> dict[str, Any]:
     """An OpenAPI link to another operation of this API, its parameters taken from this exchange
     (e.g. ``order_id="$response.body#/order_id"``), so clients and fuzzers can act on what was made."""

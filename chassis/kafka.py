@@ -75,11 +75,17 @@ def topic_plan(partitions: int = DEFAULT_PARTITIONS) -> dict[str, int]:
 
 
 async def ensure_topics(
-    bootstrap_servers: str, plan: dict[str, int] | None = None, *, attempts: int = 30
+    bootstrap_servers: str, plan: dict[str, int] | None = None, *, attempts: int | None = 30
 ) -> list[str]:
-    """Create missing topics (idempotent); returns the names it created."""
+    """Create missing topics (idempotent); returns the names it created.
+
+    While the broker cannot be reached it tries again, waiting longer each time (at most 5 s), up to
+    `attempts` times; `attempts=None` waits as long as it takes (a service starting before its broker,
+    ADR 170)."""
     plan = plan or topic_plan()
-    for attempt in range(1, attempts + 1):
+    attempt = 0
+    while True:
+        attempt += 1
         admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap_servers)
         try:
             await admin.start()
@@ -92,10 +98,9 @@ async def ensure_topics(
                     pass
             return [t.name for t in missing]
         except Exception as exc:
-            if attempt == attempts:
+            if attempts is not None and attempt >= attempts:
                 raise
             log.info("waiting for kafka", error=repr(exc), attempt=attempt)
-            await asyncio.sleep(1)
+            await asyncio.sleep(min(5.0, 0.5 * 2 ** min(attempt - 1, 4)))
         finally:
             await admin.close()
-    return []

@@ -9,6 +9,7 @@ import asyncio
 import contextlib
 import cProfile
 import os
+import signal
 import sys
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
@@ -23,11 +24,21 @@ from fastapi import APIRouter, FastAPI
 from faststream.kafka import KafkaBroker
 from faststream.kafka.annotations import KafkaMessage
 from faststream.middlewares import AckPolicy
+from prometheus_client import Gauge
 
 from chassis import db
 from chassis.auth import parse_keys
-from chassis.consumer import BeforeCommit, Consumer, Handler, InvalidHandler, Record, Subscription
-from chassis.http import create_http_app
+from chassis.consumer import (
+    BeforeCommit,
+    Consumer,
+    Handler,
+    InvalidHandler,
+    Record,
+    Subscription,
+    is_outage,
+    outage_backoff,
+)
+from chassis.http import OpsOnlyUntilStarted, create_http_app
 from chassis.kafka import ensure_topics, make_broker, publish_raw, send_to_dlq
 from chassis.logging import configure_logging, get_logger
 from chassis.outbox import OutboxRelay, emit, emit_many
@@ -36,9 +47,16 @@ from chassis.telemetry import configure_tracing
 from contracts._base import Event
 
 E = TypeVar("E", bound=Event)
+T = TypeVar("T")
 Job = Callable[["Service"], Awaitable[None]]
 
 log = get_logger(__name__)
+
+WAITING = Gauge(
+    "dabba_service_waiting",
+    "1 while a starting service waits for a dependency it cannot reach yet (database, kafka)",
+    ["service", "dependency"],
+)
 
 
 async def _no_decode(_message: Any) -> None:
@@ -82,6 +100,7 @@ class Service:
         self.broker: KafkaBroker | None = None
         self.consumer: Consumer | None = None
         self.relay: OutboxRelay | None = None
+        self.start_failed = False
 
     # registration ------------------------------------------------------------------------------
 
@@ -157,21 +176,66 @@ class Service:
         return await emit_many(conn, events, source=self.name)
 
     async def start(self) -> None:
-        """Open the database (migrating it), start the consumer, the relay and the start hooks."""
+        """Open the database (migrating it), start the consumer, the relay and the start hooks.
+
+        A database or broker that cannot be reached yet is waited for, as long as it takes (ADR 170):
+        a service may start before them, as after a power cut or with compose's start order."""
         s = self.settings
-        self._pool = await db.open_database(
-            server_url=s.database_url,
-            service=self.name,
-            migrations_dir=self.migrations,
-            min_size=s.db_pool_min,
-            max_size=s.db_pool_max,
-            password=s.database_password,
-            provision_with=s.database_admin_url(),
+        self._pool = await self._until_reachable(
+            "database",
+            lambda: db.open_database(
+                server_url=s.database_url,
+                service=self.name,
+                migrations_dir=self.migrations,
+                min_size=s.db_pool_min,
+                max_size=s.db_pool_max,
+                password=s.database_password,
+                provision_with=s.database_admin_url(),
+            ),
         )
         for hook in self._on_start:
             await hook(self)
-        await ensure_topics(s.kafka_bootstrap_servers)
-        broker = self.broker = make_broker(s.kafka_bootstrap_servers, client_id=self.name)
+        await self._until_reachable("kafka", lambda: ensure_topics(s.kafka_bootstrap_servers, attempts=1))
+        broker = self.broker = await self._until_reachable("kafka", self._started_broker)
+        self.relay = OutboxRelay(
+            pool=self.pool,
+            dsn=db.service_url(s.database_url, self.name, s.database_password),
+            publish=lambda topic, value, key, headers: publish_raw(broker, topic, value, key, headers),
+            batch_size=s.outbox_batch_size,
+            poll_interval_s=s.outbox_poll_interval_ms / 1000,
+        )
+        self.relay.start()
+        self._job_tasks = [
+            asyncio.create_task(self._run_every(name, seconds, job), name=f"{self.name}.{name}")
+            for name, seconds, job in self._jobs
+        ]
+        log.info(
+            "service started", topics=list(self._subscriptions), http_port=s.http_port, mode=s.dabba_mode
+        )
+
+    async def _until_reachable(self, dependency: str, attempt: Callable[[], Awaitable[T]]) -> T:
+        """Run `attempt` until it succeeds, waiting out an unreachable database or broker (doubling
+        from 0.5 s to 5 s) however long it takes; any other error propagates (a bad migration)."""
+        tries = 0
+        try:
+            while True:
+                try:
+                    return await attempt()
+                except Exception as exc:
+                    if not is_outage(exc):
+                        raise
+                    tries += 1
+                    WAITING.labels(self.name, dependency).set(1)
+                    log.warning(f"waiting for {dependency}", tries=tries, error=repr(exc))
+                    await asyncio.sleep(outage_backoff(tries, base_s=0.5, cap_s=5.0))
+        finally:
+            WAITING.labels(self.name, dependency).set(0)
+
+    async def _started_broker(self) -> KafkaBroker:
+        """A started broker with this service's subscribers; one that fails to start is stopped, so
+        the next try begins afresh."""
+        s = self.settings
+        broker = make_broker(s.kafka_bootstrap_servers, client_id=self.name)
 
         async def dead_letter(record: Record, error: str) -> None:
             await send_to_dlq(broker, self.name, record, error)
@@ -204,23 +268,13 @@ class Service:
                     decoder=_no_decode,
                     max_poll_interval_ms=600_000,
                 )(_batch_handler(consumer))
-
-        await broker.start()
-        self.relay = OutboxRelay(
-            pool=self.pool,
-            dsn=db.service_url(s.database_url, self.name, s.database_password),
-            publish=lambda topic, value, key, headers: publish_raw(broker, topic, value, key, headers),
-            batch_size=s.outbox_batch_size,
-            poll_interval_s=s.outbox_poll_interval_ms / 1000,
-        )
-        self.relay.start()
-        self._job_tasks = [
-            asyncio.create_task(self._run_every(name, seconds, job), name=f"{self.name}.{name}")
-            for name, seconds, job in self._jobs
-        ]
-        log.info(
-            "service started", topics=list(self._subscriptions), http_port=s.http_port, mode=s.dabba_mode
-        )
+        try:
+            await broker.start()
+        except BaseException:
+            with contextlib.suppress(Exception):
+                await broker.stop()
+            raise
+        return broker
 
     async def _run_every(self, name: str, seconds: float, job: Job) -> None:
         while True:
@@ -272,11 +326,15 @@ class Service:
 
         @asynccontextmanager
         async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-            await self.start()
-            app.state.service = self
+            # Started in the background, so /healthz and /readyz answer (503) while the service
+            # waits for its database or broker; every other route answers 503 until it is started.
+            starting = asyncio.create_task(self._start_serving(app), name=f"{self.name}.start")
             try:
                 yield
             finally:
+                starting.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await starting
                 await self.stop()
 
         app = create_http_app(
@@ -290,7 +348,22 @@ class Service:
         )
         for router in self._routers:
             app.include_router(router)
+        app.add_middleware(
+            OpsOnlyUntilStarted, started=lambda: getattr(app.state, "service", None) is not None
+        )
         return app
+
+    async def _start_serving(self, app: FastAPI) -> None:
+        """Start, then let the routes reach the service; a start that fails for any reason but an
+        outage (a bad migration, a wrong password) stops the process, which exits 1."""
+        try:
+            await self.start()
+        except Exception:
+            log.exception("service could not start")
+            self.start_failed = True
+            signal.raise_signal(signal.SIGTERM)  # uvicorn's graceful shutdown; run() then exits 1
+            return
+        app.state.service = self
 
     def run(self) -> None:
         """Configure logging and tracing, then serve until SIGINT/SIGTERM (graceful).
@@ -323,3 +396,5 @@ class Service:
             access_log=False,
             timeout_graceful_shutdown=10,
         )
+        if self.start_failed:
+            raise SystemExit(1)

@@ -101,6 +101,7 @@ async def test_a_csv_import_may_be_larger_than_other_bodies_up_to_the_upload_lim
         "t", settings=OrdersSettings(dabba_mode="development", http_max_upload_bytes=3 * 1024 * 1024)
     )
     app = service.http_app()
+    app.state.service = service  # started: routes answer (ADR 170)
 
     @app.post("/imports")
     @upload
@@ -149,7 +150,9 @@ async def test_a_services_own_csv_import_takes_the_upload_limit_and_its_other_ro
     from services.inventory.app import build as build_inventory
     from services.inventory.settings import InventorySettings
 
-    app = build_inventory(InventorySettings(dabba_mode="development")).http_app()
+    service = build_inventory(InventorySettings(dabba_mode="development"))
+    app = service.http_app()
+    app.state.service = service  # started: routes answer (ADR 170)
     two_mb = b"sku,name\n" + b"TEA-ASSAM-250,Assam tea\n" * (2 * 1024 * 1024 // 24)
 
     imported = await _post(app, "/items/import", content=two_mb, headers={"Content-Type": "text/csv"})
