@@ -294,3 +294,57 @@ async def test_a_pushed_delivered_counts_only_when_the_tracking_api_says_so_too(
     quiet = TrackingApi({})
     assert await confirm_final_states(quiet, [ordinary]) == [ordinary]  # type: ignore[arg-type]
     assert quiet.asked == []
+
+
+def test_a_delhivery_push_listing_its_scans_applies_each_oldest_first_the_pickup_included() -> None:
+    """The push's Status is a delivery; its Scans (listed newest first) hold the missed pickup."""
+    courier = delhivery.DelhiveryCourier(None, token="t", webhook_token="hook")  # type: ignore[arg-type]
+
+    def scan(kind: str, name: str, code: str, at: str) -> dict[str, object]:
+        return {"ScanDetail": {"ScanType": kind, "Scan": name, "StatusCode": code, "ScanDateTime": at}}
+
+    body = json.dumps(
+        {
+            "Shipment": {
+                "AWB": "149",
+                "Status": {
+                    "Status": "Delivered",
+                    "StatusType": "DL",
+                    "StatusCode": "EOD-38",
+                    "StatusDateTime": "2026-11-27T15:00:00",
+                },
+                "Scans": [
+                    scan("DL", "Delivered", "EOD-38", "2026-11-27T15:00:00"),
+                    scan("UD", "In Transit", "X-PPOM", "2026-11-26T18:10:52"),
+                    scan("UD", "Manifested", "X-UCI", "2026-11-26T14:31:48"),
+                ],
+            }
+        }
+    ).encode()
+
+    read = courier.read_webhook({"authorization": "Token hook"}, body)
+
+    assert [(s.code, s.status) for s in read] == [
+        ("X-UCI", None),
+        ("X-PPOM", S.PICKED_UP),
+        ("EOD-38", S.DELIVERED),  # the Status repeats the last scan: once
+    ]
+
+
+def test_an_xpressbees_push_with_its_history_applies_every_event_in_time_order() -> None:
+    courier = xpressbees.XpressbeesCourier(None, email="e", password="p", webhook_secret="s")  # type: ignore[arg-type]
+    body = json.dumps(
+        {
+            "awb_number": "7",
+            "status_code": "OFD",
+            "event_time": "2026-11-27T09:00:00+05:30",
+            "history": [
+                {"status_code": "IT", "event_time": "2026-11-26T20:00:00+05:30"},
+                {"status_code": "PU", "event_time": "2026-11-26T12:00:00+05:30"},
+            ],
+        }
+    ).encode()
+
+    read = courier.read_webhook({"x-xb-signature": xpressbees.sign("s", body)}, body)
+
+    assert [s.status for s in read] == [S.PICKED_UP, S.IN_TRANSIT, S.OUT_FOR_DELIVERY]

@@ -13,7 +13,12 @@ import httpx
 
 from chassis.clock import IST
 from contracts import NdrReason
-from services.shipping.couriers.interface import CourierRejected, CourierUnavailable, WebhookRefused
+from services.shipping.couriers.interface import (
+    CourierRejected,
+    CourierScan,
+    CourierUnavailable,
+    WebhookRefused,
+)
 
 
 def read_ist(text: str | None, *, formats: tuple[str, ...] = ()) -> datetime:
@@ -150,3 +155,15 @@ class BearerSession:
         except TokenExpired:
             self._token = None  # tokens expire after days
             return await self.send(method, path, await self.token(), **kwargs)
+
+
+def in_time_order(scans: list[CourierScan]) -> list[CourierScan]:
+    """A push's scans oldest first, each once: a push that lists its scans and repeats the latest
+    as its own status (same code, same time) yields it once (ADR 118, 172)."""
+    seen: set[tuple[str, datetime]] = set()
+    ordered: list[CourierScan] = []
+    for scan in sorted(scans, key=lambda s: s.occurred_at):
+        if (scan.code, scan.occurred_at) not in seen:
+            seen.add((scan.code, scan.occurred_at))
+            ordered.append(scan)
+    return ordered

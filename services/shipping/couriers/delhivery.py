@@ -18,6 +18,7 @@ import httpx
 from contracts import NdrReason, ShipmentStatus
 from services.shipping.couriers.common import (
     check_token,
+    in_time_order,
     national_number,
     ndr_reason_from_text,
     read_ist,
@@ -255,14 +256,17 @@ class DelhiveryCourier:
             raise CourierError(f"delhivery refused NDR action on {awb}: {body.get('error') or body}")
 
     def read_webhook(self, headers: Mapping[str, str], body: bytes) -> list[CourierScan]:
-        """Delhivery pushes one ``{"Shipment": {...}}`` per scan with the token we registered."""
+        """Delhivery pushes ``{"Shipment": {...}}`` with the token we registered: its ``Status`` and,
+        when the push carries them, the ``Scans`` that led there (the tracking API's shape), read
+        whole and returned oldest first (ADR 172)."""
         check_token(headers, "Authorization", self._webhook_token, prefix="Token ")
         try:
             payload = json.loads(body)
             shipment = payload["Shipment"]
             awb = str(shipment["AWB"])
             status = dict(shipment["Status"])
+            listed = [dict(item["ScanDetail"]) for item in shipment.get("Scans") or []]
         except (ValueError, KeyError, TypeError) as exc:
             raise WebhookRefused(f"not a Delhivery scan push: {exc!r}", status=400) from exc
         status.setdefault("NSLCode", shipment.get("NSLCode"))
-        return [read_scan(awb, status)]
+        return in_time_order([read_scan(awb, scan) for scan in listed] + [read_scan(awb, status)])

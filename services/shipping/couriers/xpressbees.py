@@ -18,6 +18,7 @@ from chassis.signatures import hmac_sha256_hex, signed_by
 from contracts import ShipmentStatus
 from services.shipping.couriers.common import (
     BearerSession,
+    in_time_order,
     national_number,
     ndr_reason_from_text,
     read_ist,
@@ -197,7 +198,7 @@ class XpressbeesCourier:
             raise CourierError(f"xpressbees refused NDR action on {awb}: {results}")
 
     def read_webhook(self, headers: Mapping[str, str], body: bytes) -> list[CourierScan]:
-        """One status event per call, signed with HMAC-SHA256 of the raw body."""
+        """A status event (and any `history` it lists), signed with HMAC-SHA256 of the raw body."""
         presented = headers.get(SIGNATURE_HEADER) or ""
         if not presented:
             raise WebhookRefused(f"missing {SIGNATURE_HEADER}")
@@ -206,6 +207,10 @@ class XpressbeesCourier:
         try:
             payload = json.loads(body)
             awb = str(payload["awb_number"])
+            history = [dict(event) for event in payload.get("history") or []]
         except (ValueError, KeyError, TypeError) as exc:
             raise WebhookRefused(f"not an Xpressbees status event: {exc!r}", status=400) from exc
-        return [read_event(awb, payload)]
+        # A push may carry the events that led here (`history`, the tracking API's shape): each is
+        # applied, oldest first, so a pickup listed there still dispatches the stock (ADR 172).
+        events = history + ([payload] if payload.get("status_code") else [])
+        return in_time_order([read_event(awb, event) for event in events])
