@@ -111,6 +111,13 @@ auto.create.topics.enable=false
 delete.topic.enable=true
 group.initial.rebalance.delay.ms=0
 log.retention.hours=168
+# Faster restart after a crash on a loaded machine (ADR 171): recovery rescans each partition's log
+# from its recovery point, which moves only when the log is flushed. Flushing every 5 s keeps that
+# tail short, and several threads recover the ~320 partitions side by side instead of one by one.
+num.recovery.threads.per.data.dir=4
+log.flush.interval.ms=5000
+log.flush.scheduler.interval.ms=1000
+log.flush.offset.checkpoint.interval.ms=5000
 EOF
 }
 
