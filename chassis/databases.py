@@ -16,7 +16,17 @@ from pydantic import create_model
 from chassis.db import provision, role_name
 from chassis.settings import EXIT_UNSAFE_SETTINGS, ServiceSettings, secret
 
-SERVICES = ("orders", "routing", "inventory", "shipping", "notifications", "returns", "console", "channels")
+SERVICES = (
+    "orders",
+    "routing",
+    "inventory",
+    "shipping",
+    "notifications",
+    "returns",
+    "console",
+    "channels",
+    "invoicing",
+)
 """Every service with a database of its own."""
 
 DatabasesSettings: type[ServiceSettings] = create_model(  # type: ignore[call-overload]

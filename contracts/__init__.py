@@ -30,6 +30,7 @@ from contracts.inventory import (
     LowStock,
     StockChanged,
 )
+from contracts.invoicing import CreditNoteIssued, InvoiceIssued
 from contracts.notifications import CustomerReplied, NotificationFailed, NotificationSent
 from contracts.orders import (
     OrderCancelled,
@@ -65,6 +66,7 @@ __all__ = [
     "CancelReason",
     "Channel",
     "ChannelOrder",
+    "CreditNoteIssued",
     "Customer",
     "CustomerReplied",
     "DeliverySpeed",
@@ -75,6 +77,7 @@ __all__ = [
     "InventoryReleased",
     "InventoryReservationFailed",
     "InventoryReserved",
+    "InvoiceIssued",
     "LowStock",
     "Model",
     "NdrReason",

@@ -34,6 +34,7 @@ from contracts.inventory import (
     LowStock,
     StockChanged,
 )
+from contracts.invoicing import CreditNoteIssued, InvoiceIssued
 from contracts.notifications import CustomerReplied, NotificationFailed, NotificationSent
 from contracts.orders import (
     OrderCancelled,
@@ -419,6 +420,49 @@ def return_refunded() -> ReturnRefunded:
     )
 
 
+def invoice_issued() -> InvoiceIssued:
+    return InvoiceIssued(
+        order_id=ORDER_ID,
+        invoice_id="inv_01JDABBA0000000000000001",
+        number="INV/26-27/000042",
+        gstin="29AAICA3918J1ZE",
+        shipment_id=SHIPMENT_ID,
+        warehouse_code="BLR1",
+        issued_at=_at(24 * 60),
+        place_of_supply="08",
+        supply="inter_state",
+        taxable_paise=66476,
+        cgst_paise=0,
+        sgst_paise=0,
+        igst_paise=3324,
+        total_paise=69800,
+        occurred_at=_at(24 * 60),
+    )
+
+
+def credit_note_issued() -> CreditNoteIssued:
+    return CreditNoteIssued(
+        order_id=ORDER_ID,
+        credit_note_id="crn_01JDABBA0000000000000001",
+        number="CN/26-27/000007",
+        gstin="29AAICA3918J1ZE",
+        invoice_id="inv_01JDABBA0000000000000001",
+        invoice_number="INV/26-27/000042",
+        invoice_issued_at=_at(24 * 60),
+        issued_at=_at(10 * 24 * 60),
+        place_of_supply="08",
+        supply="inter_state",
+        taxable_paise=33238,
+        cgst_paise=0,
+        sgst_paise=0,
+        igst_paise=1662,
+        total_paise=34900,
+        reason="return",
+        return_id=RETURN_ID,
+        occurred_at=_at(10 * 24 * 60),
+    )
+
+
 EXAMPLES: dict[type[Event], Callable[[], Event]] = {
     ChannelOrder: channel_order,
     OrderPlaced: order_placed,
@@ -442,6 +486,8 @@ EXAMPLES: dict[type[Event], Callable[[], Event]] = {
     ReturnRequested: return_requested,
     ReturnUpdated: return_updated,
     ReturnRefunded: return_refunded,
+    InvoiceIssued: invoice_issued,
+    CreditNoteIssued: credit_note_issued,
 }
 
 

@@ -14,6 +14,7 @@ from contracts.inventory import (
     LowStock,
     StockChanged,
 )
+from contracts.invoicing import CreditNoteIssued, InvoiceIssued
 from contracts.notifications import CustomerReplied, NotificationFailed, NotificationSent
 from contracts.orders import (
     OrderCancelled,
@@ -51,6 +52,8 @@ EVENTS: tuple[type[Event], ...] = (
     ReturnRequested,
     ReturnUpdated,
     ReturnRefunded,
+    InvoiceIssued,
+    CreditNoteIssued,
 )
 
 _BY_TYPE: dict[str, type[Event]] = {event.ce_type(): event for event in EVENTS}

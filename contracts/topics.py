@@ -37,7 +37,20 @@ RETURNS_REQUESTED = "returns.requested.v1"
 RETURNS_UPDATED = "returns.updated.v1"
 RETURNS_REFUNDED = "returns.refunded.v1"
 
-SERVICES = ("orders", "routing", "inventory", "shipping", "notifications", "returns", "console", "channels")
+INVOICING_INVOICE_ISSUED = "invoicing.invoice_issued.v1"
+INVOICING_CREDIT_NOTE_ISSUED = "invoicing.credit_note_issued.v1"
+
+SERVICES = (
+    "orders",
+    "routing",
+    "inventory",
+    "shipping",
+    "notifications",
+    "returns",
+    "console",
+    "channels",
+    "invoicing",
+)
 """Services that consume from Kafka, and so each have a dead-letter topic."""
 
 

@@ -25,6 +25,7 @@ PORTS = {
         "returns": 8006,
         "console": 8000,
         "channels": 8007,
+        "invoicing": 8008,
     }.items()
 }
 

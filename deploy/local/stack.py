@@ -22,7 +22,17 @@ from deploy.local.ports import DEV_API_KEYS, LOCAL_DATABASE, LOCAL_KAFKA, PORTS,
 ROOT = Path(__file__).resolve().parents[2]
 RUN_DIR = ROOT / ".local" / "services"
 
-SERVICES = ("orders", "routing", "inventory", "shipping", "notifications", "returns", "console", "channels")
+SERVICES = (
+    "orders",
+    "routing",
+    "inventory",
+    "shipping",
+    "notifications",
+    "returns",
+    "console",
+    "channels",
+    "invoicing",
+)
 
 ANY_HOUR = {"QUIET_HOURS": ""}
 """Settings that make a stack behave the same at any hour in India, for the tests and the benchmark:

@@ -31,7 +31,17 @@ from chassis.auth import route_auth
 from chassis.http import api_routes
 from chassis.pages import MAX_LIMIT
 
-SERVICES = ("orders", "inventory", "routing", "shipping", "notifications", "returns", "console", "channels")
+SERVICES = (
+    "orders",
+    "inventory",
+    "routing",
+    "shipping",
+    "notifications",
+    "returns",
+    "console",
+    "channels",
+    "invoicing",
+)
 ERROR_REF = "#/components/schemas/Problems"
 
 

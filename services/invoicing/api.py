@@ -1,0 +1,304 @@
+"""HTTP routes of the invoicing service: the seller's GST registrations, which warehouse ships under
+which, each SKU's tax class, and the invoices issued (JSON and PDF)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Path, Query, Request
+from pydantic import BaseModel, Field, field_validator
+
+from chassis.auth import STAFF, Principal, Role, require
+from chassis.http import errors
+from chassis.pages import Cursor, Limit, Page, after_key, next_cursor, next_key, position
+from chassis.refusal import Refusal
+from services.invoicing import domain, store
+
+router = APIRouter(tags=["invoicing"])
+
+GstinPath = Annotated[str, Path(min_length=15, max_length=15, examples=["27AAPFU0939F1ZV"])]
+Code = Annotated[str, Path(min_length=1, max_length=32, examples=["BOM1"])]
+SkuPath = Annotated[str, Path(min_length=1, max_length=64, examples=["TEA-ASSAM-250"])]
+InvoiceId = Annotated[str, Path(min_length=1, max_length=64)]
+Text = Annotated[str, Field(min_length=1, max_length=200)]
+
+
+def _gstin_refusal(gstin: str, field: str = "gstin") -> None:
+    problem = domain.gstin_problem(gstin)
+    if problem:
+        raise Refusal(field, problem)
+
+
+class RegistrationIn(BaseModel):
+    """A GST registration of the seller (one per state it ships from)."""
+
+    legal_name: Text = Field(examples=["Chai Point Retail Private Limited"])
+    trade_name: Annotated[str | None, Field(max_length=200)] = None
+    address: Annotated[
+        str, Field(min_length=1, max_length=500, examples=["Plot 12, Bhiwandi MIDC, Thane 421302"])
+    ]
+    turnover_band: Literal["up_to_5_crore", "above_5_crore"] = Field(
+        description="Aggregate turnover last year: decides 4- or 6-digit HSN codes on invoices."
+    )
+
+
+class Registration(BaseModel):
+    """A registration as invoicing holds it; its state is the GSTIN's first two digits."""
+
+    gstin: str
+    legal_name: str
+    trade_name: str | None
+    address: str
+    state_code: str
+    turnover_band: str
+    updated_by: str
+    created_at: datetime
+    updated_at: datetime
+
+
+@router.put(
+    "/registrations/{gstin}",
+    summary="Create or replace a GST registration (the GSTIN's check digit is verified)",
+    response_model=Registration,
+)
+async def put_registration(
+    request: Request, gstin: GstinPath, body: RegistrationIn, principal: Principal = require(Role.OPS)
+) -> dict[str, Any]:
+    _gstin_refusal(gstin)
+    async with request.app.state.service.pool.acquire() as conn:
+        await store.upsert_registration(conn, gstin=gstin, **body.model_dump(), actor=principal.actor)
+        return dict(await store.registration(conn, gstin) or {})
+
+
+@router.get(
+    "/registrations/{gstin}",
+    summary="One registration",
+    dependencies=[require(*STAFF)],
+    response_model=Registration,
+    responses=errors(404),
+)
+async def get_registration(request: Request, gstin: GstinPath) -> dict[str, Any]:
+    found = await store.registration(request.app.state.service.pool, gstin)
+    if found is None:
+        raise Refusal("gstin", f"no registration {gstin}", status=404)
+    return dict(found)
+
+
+@router.get(
+    "/registrations",
+    summary="Registrations by GSTIN, a page at a time",
+    dependencies=[require(*STAFF)],
+    response_model=Page[Registration],
+)
+async def list_registrations(request: Request, cursor: Cursor = None, limit: Limit = 100) -> dict[str, Any]:
+    rows = await store.registrations(request.app.state.service.pool, after=after_key(cursor), limit=limit)
+    return {"items": [dict(r) for r in rows], "next_cursor": next_key(rows, limit, lambda r: r["gstin"])}
+
+
+class WarehouseIn(BaseModel):
+    """The registration a warehouse ships under (a registration of the warehouse's state)."""
+
+    gstin: Annotated[str, Field(min_length=15, max_length=15, examples=["27AAPFU0939F1ZV"])]
+
+
+class WarehouseRegistration(BaseModel):
+    warehouse_code: str
+    gstin: str
+    updated_by: str
+    updated_at: datetime
+
+
+@router.put(
+    "/warehouses/{code}",
+    summary="Name the GSTIN a warehouse ships under",
+    response_model=WarehouseRegistration,
+    responses=errors(409),
+)
+async def put_warehouse(
+    request: Request, code: Code, body: WarehouseIn, principal: Principal = require(Role.OPS)
+) -> dict[str, Any]:
+    _gstin_refusal(body.gstin, "gstin")
+    async with request.app.state.service.pool.acquire() as conn, conn.transaction():
+        if await store.registration(conn, body.gstin) is None:
+            raise Refusal(
+                "gstin", f"no registration {body.gstin}: PUT /registrations/{body.gstin} first", status=409
+            )
+        row = await store.set_warehouse_registration(
+            conn, warehouse_code=code, gstin=body.gstin, actor=principal.actor
+        )
+    return dict(row)
+
+
+@router.get(
+    "/warehouses",
+    summary="Warehouses and the GSTINs they ship under, a page at a time",
+    dependencies=[require(*STAFF)],
+    response_model=Page[WarehouseRegistration],
+)
+async def list_warehouses(request: Request, cursor: Cursor = None, limit: Limit = 100) -> dict[str, Any]:
+    rows = await store.warehouse_registrations(
+        request.app.state.service.pool, after=after_key(cursor), limit=limit
+    )
+    return {
+        "items": [dict(r) for r in rows],
+        "next_cursor": next_key(rows, limit, lambda r: r["warehouse_code"]),
+    }
+
+
+class TaxClassIn(BaseModel):
+    """How a SKU is described and taxed on invoices."""
+
+    description: Text = Field(examples=["Assam tea, 250 g"])
+    hsn_code: Annotated[str, Field(pattern=r"^([0-9]{4}|[0-9]{6}|[0-9]{8})$", examples=["0902"])]
+    gst_rate: Decimal = Field(
+        examples=["5"], description="Percent: one of 0, 0.1, 0.25, 1.5, 3, 5, 12, 18, 28, 40."
+    )
+    unit: Annotated[str, Field(pattern=r"^[A-Z]{3}$", description="GST unit quantity code.")] = "NOS"
+
+    @field_validator("gst_rate")
+    @classmethod
+    def _rate(cls, value: Decimal) -> Decimal:
+        if value not in domain.GST_RATES:
+            raise ValueError("not a GST rate: one of " + ", ".join(str(r) for r in sorted(domain.GST_RATES)))
+        return value
+
+
+class TaxClass(BaseModel):
+    sku: str
+    description: str
+    hsn_code: str
+    gst_rate: Decimal
+    unit: str
+    updated_by: str
+    updated_at: datetime
+
+
+@router.put("/tax-classes/{sku}", summary="Create or replace a SKU's tax class", response_model=TaxClass)
+async def put_tax_class(
+    request: Request, sku: SkuPath, body: TaxClassIn, principal: Principal = require(Role.OPS)
+) -> dict[str, Any]:
+    async with request.app.state.service.pool.acquire() as conn:
+        await store.upsert_tax_class(conn, sku=sku, **body.model_dump(), actor=principal.actor)
+        return dict(await store.tax_class_row(conn, sku) or {})
+
+
+@router.get(
+    "/tax-classes",
+    summary="Tax classes by SKU, a page at a time",
+    dependencies=[require(*STAFF)],
+    response_model=Page[TaxClass],
+)
+async def list_tax_classes(request: Request, cursor: Cursor = None, limit: Limit = 100) -> dict[str, Any]:
+    rows = await store.tax_class_rows(request.app.state.service.pool, after=after_key(cursor), limit=limit)
+    return {"items": [dict(r) for r in rows], "next_cursor": next_key(rows, limit, lambda r: r["sku"])}
+
+
+class InvoiceLine(BaseModel):
+    sku: str
+    description: str
+    hsn_code: str
+    quantity: int
+    unit: str
+    gst_rate: str
+    gross_paise: int
+    discount_paise: int
+    taxable_paise: int
+    cgst_paise: int
+    sgst_paise: int
+    igst_paise: int
+
+
+class Invoice(BaseModel):
+    """A tax invoice as issued (status cancelled once its shipment was cancelled)."""
+
+    invoice_id: str
+    number: str
+    gstin: str
+    financial_year: int
+    order_id: str
+    shipment_id: str
+    channel: str
+    channel_order_id: str
+    issued_at: datetime
+    supplier: dict[str, Any]
+    recipient: dict[str, Any]
+    place_of_supply: str
+    supply: str
+    lines: list[InvoiceLine]
+    taxable_paise: int
+    cgst_paise: int
+    sgst_paise: int
+    igst_paise: int
+    total_paise: int
+    status: str
+    cancelled_at: datetime | None
+
+
+@router.get(
+    "/invoices",
+    summary="Invoices newest first (one order's with order_id), a page at a time",
+    dependencies=[require(*STAFF)],
+    response_model=Page[Invoice],
+)
+async def list_invoices(
+    request: Request,
+    order_id: Annotated[str | None, Query(min_length=1, max_length=64)] = None,
+    cursor: Cursor = None,
+    limit: Limit = 50,
+) -> dict[str, Any]:
+    rows = await store.invoice_rows(
+        request.app.state.service.pool, order_id=order_id, before=position(cursor), limit=limit
+    )
+    return {
+        "items": [dict(r) for r in rows],
+        "next_cursor": next_cursor(rows, limit, lambda r: (r["issued_at"], r["invoice_id"])),
+    }
+
+
+@router.get(
+    "/invoices/{invoice_id}",
+    summary="One invoice",
+    dependencies=[require(*STAFF)],
+    response_model=Invoice,
+    responses=errors(404),
+)
+async def get_invoice(request: Request, invoice_id: InvoiceId) -> dict[str, Any]:
+    found = await store.invoice_row(request.app.state.service.pool, invoice_id)
+    if found is None:
+        raise Refusal("invoice_id", f"no invoice {invoice_id}", status=404)
+    return dict(found)
+
+
+class ShipmentInvoiceState(BaseModel):
+    """A parcel and where its invoice stands: none (not packed), due (with the problem holding it),
+    issued, marketplace (the marketplace invoices it) or void (cancelled before packing)."""
+
+    shipment_id: str
+    order_id: str
+    warehouse_code: str
+    packed_at: datetime | None
+    invoice_state: str
+    problem: str | None
+
+
+@router.get(
+    "/shipments",
+    summary="Parcels and where their invoices stand (invoice_state=due: what is held and why)",
+    dependencies=[require(*STAFF)],
+    response_model=Page[ShipmentInvoiceState],
+)
+async def list_shipments(
+    request: Request,
+    invoice_state: Literal["none", "due", "issued", "marketplace", "void"] | None = None,
+    cursor: Cursor = None,
+    limit: Limit = 100,
+) -> dict[str, Any]:
+    rows = await store.shipment_rows(
+        request.app.state.service.pool, state=invoice_state, after=after_key(cursor), limit=limit
+    )
+    return {
+        "items": [dict(r) for r in rows],
+        "next_cursor": next_key(rows, limit, lambda r: r["shipment_id"]),
+    }

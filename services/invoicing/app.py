@@ -1,0 +1,25 @@
+"""Wiring of the invoicing service: settings, migrations, handlers, routes and the sweep that issues
+invoices held for a missing fact (a tax class, a warehouse's GSTIN) once it is given."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from chassis.clock import utcnow
+from chassis.service import Service
+from services.invoicing import api, handlers, issuing
+from services.invoicing.settings import InvoicingSettings
+
+
+def build(settings: InvoicingSettings | None = None) -> Service:
+    """The invoicing service, ready to run."""
+    settings = settings or InvoicingSettings()
+    service = Service("invoicing", settings=settings, migrations=Path(__file__).parent / "migrations")
+    handlers.register(service, settings)
+    service.include_router(api.router)
+
+    @service.every(settings.due_sweep_seconds, name="issue-due-invoices")
+    async def issue_due(svc: Service) -> None:
+        await issuing.issue_due(svc, settings, now=utcnow())
+
+    return service

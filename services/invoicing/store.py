@@ -1,0 +1,383 @@
+"""SQL of the invoicing service: registrations, tax classes, the order and shipment read model, the
+series, invoices and credit notes."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+import asyncpg
+
+from chassis.db import Conn, Queryable
+from contracts import OrderPlaced
+from contracts.values import Address, Customer, SkuQuantity
+from services.invoicing.records import Invoice, Order, Registration, Shipment, TaxClass
+
+# registrations and tax classes ------------------------------------------------------------------
+
+
+async def upsert_registration(
+    conn: Conn,
+    *,
+    gstin: str,
+    legal_name: str,
+    trade_name: str | None,
+    address: str,
+    turnover_band: str,
+    actor: str,
+) -> None:
+    """Create or replace a registration (its state is the GSTIN's first two digits)."""
+    await conn.execute(
+        """INSERT INTO registrations
+               (gstin, legal_name, trade_name, address, state_code, turnover_band, updated_by)
+           VALUES ($1, $2, $3, $4, left($1, 2), $5, $6)
+           ON CONFLICT (gstin) DO UPDATE SET legal_name = EXCLUDED.legal_name,
+               trade_name = EXCLUDED.trade_name, address = EXCLUDED.address,
+               turnover_band = EXCLUDED.turnover_band, updated_by = EXCLUDED.updated_by,
+               updated_at = now()""",
+        gstin,
+        legal_name,
+        trade_name,
+        address,
+        turnover_band,
+        actor,
+    )
+
+
+async def registration(conn: Queryable, gstin: str) -> asyncpg.Record | None:
+    """One registration as stored, for the API."""
+    return await conn.fetchrow("SELECT * FROM registrations WHERE gstin = $1", gstin)
+
+
+async def registrations(conn: Queryable, *, after: str | None, limit: int) -> list[asyncpg.Record]:
+    """Registrations by GSTIN, a page at a time."""
+    return list(
+        await conn.fetch(
+            "SELECT * FROM registrations WHERE ($1::text IS NULL OR gstin > $1) ORDER BY gstin LIMIT $2",
+            after,
+            limit,
+        )
+    )
+
+
+async def set_warehouse_registration(
+    conn: Conn, *, warehouse_code: str, gstin: str, actor: str
+) -> asyncpg.Record:
+    """Name the registration a warehouse ships under."""
+    row = await conn.fetchrow(
+        """INSERT INTO warehouse_registrations (warehouse_code, gstin, updated_by) VALUES ($1, $2, $3)
+           ON CONFLICT (warehouse_code) DO UPDATE SET gstin = EXCLUDED.gstin,
+               updated_by = EXCLUDED.updated_by, updated_at = now()
+           RETURNING *""",
+        warehouse_code,
+        gstin,
+        actor,
+    )
+    assert row is not None
+    return row
+
+
+async def warehouse_registrations(conn: Queryable, *, after: str | None, limit: int) -> list[asyncpg.Record]:
+    """Warehouses and their GSTINs by code, a page at a time."""
+    return list(
+        await conn.fetch(
+            """SELECT * FROM warehouse_registrations WHERE ($1::text IS NULL OR warehouse_code > $1)
+               ORDER BY warehouse_code LIMIT $2""",
+            after,
+            limit,
+        )
+    )
+
+
+async def warehouse_registration(conn: Queryable, warehouse_code: str) -> Registration | None:
+    """The registration a warehouse ships under, or None when nobody said."""
+    row = await conn.fetchrow(
+        """SELECT r.* FROM warehouse_registrations w JOIN registrations r USING (gstin)
+           WHERE w.warehouse_code = $1""",
+        warehouse_code,
+    )
+    return None if row is None else Registration.of(row)
+
+
+async def upsert_tax_class(
+    conn: Conn, *, sku: str, description: str, hsn_code: str, gst_rate: Decimal, unit: str, actor: str
+) -> None:
+    """Create or replace one SKU's tax class."""
+    await conn.execute(
+        """INSERT INTO tax_classes (sku, description, hsn_code, gst_rate, unit, updated_by)
+           VALUES ($1, $2, $3, $4, $5, $6)
+           ON CONFLICT (sku) DO UPDATE SET description = EXCLUDED.description,
+               hsn_code = EXCLUDED.hsn_code, gst_rate = EXCLUDED.gst_rate, unit = EXCLUDED.unit,
+               updated_by = EXCLUDED.updated_by, updated_at = now()""",
+        sku,
+        description,
+        hsn_code,
+        gst_rate,
+        unit,
+        actor,
+    )
+
+
+async def tax_class_row(conn: Queryable, sku: str) -> asyncpg.Record | None:
+    """One SKU's tax class as stored, for the API."""
+    return await conn.fetchrow("SELECT * FROM tax_classes WHERE sku = $1", sku)
+
+
+async def tax_class_rows(conn: Queryable, *, after: str | None, limit: int) -> list[asyncpg.Record]:
+    """Tax classes by SKU, a page at a time."""
+    return list(
+        await conn.fetch(
+            "SELECT * FROM tax_classes WHERE ($1::text IS NULL OR sku > $1) ORDER BY sku LIMIT $2",
+            after,
+            limit,
+        )
+    )
+
+
+async def tax_classes(conn: Queryable, skus: list[str]) -> dict[str, TaxClass]:
+    """SKU → its tax class, for the SKUs that have one."""
+    rows = await conn.fetch("SELECT * FROM tax_classes WHERE sku = ANY($1::text[])", skus)
+    return {r["sku"]: TaxClass.of(r) for r in rows}
+
+
+# the order and shipment read model ----------------------------------------------------------------
+
+
+async def record_order(conn: Conn, event: OrderPlaced) -> None:
+    """Keep what an invoice needs of a placed order (a replay changes nothing)."""
+    await conn.execute(
+        """INSERT INTO orders (order_id, channel, channel_order_id, placed_at, customer,
+               shipping_address, lines, shipping_fee_paise, discount_paise)
+           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT (order_id) DO NOTHING""",
+        event.order_id,
+        event.channel.value,
+        event.channel_order_id,
+        event.placed_at,
+        event.customer.model_dump(mode="json"),
+        event.shipping_address.model_dump(mode="json"),
+        [x.model_dump(mode="json") for x in event.lines],
+        event.shipping_fee_paise,
+        event.discount_paise,
+    )
+
+
+async def correct_contact(conn: Conn, *, order_id: str, customer: Customer, address: Address) -> None:
+    """An operator's correction of the name, phone or address before pickup."""
+    await conn.execute(
+        "UPDATE orders SET customer = $2, shipping_address = $3 WHERE order_id = $1",
+        order_id,
+        customer.model_dump(mode="json"),
+        address.model_dump(mode="json"),
+    )
+
+
+async def order(conn: Queryable, order_id: str) -> Order | None:
+    """One order as invoicing knows it."""
+    row = await conn.fetchrow("SELECT * FROM orders WHERE order_id = $1", order_id)
+    return None if row is None else Order.of(row)
+
+
+async def record_shipment(
+    conn: Conn, *, shipment_id: str, order_id: str, warehouse_code: str, lines: list[SkuQuantity]
+) -> None:
+    """A forward parcel and its lines (its status may have arrived first, on its own topic)."""
+    await conn.execute(
+        """INSERT INTO shipments (shipment_id, order_id, warehouse_code, lines) VALUES ($1, $2, $3, $4)
+           ON CONFLICT (shipment_id) DO UPDATE SET lines = EXCLUDED.lines, updated_at = now()""",
+        shipment_id,
+        order_id,
+        warehouse_code,
+        [x.model_dump(mode="json") for x in lines],
+    )
+
+
+async def mark_packed(
+    conn: Conn, *, shipment_id: str, order_id: str, warehouse_code: str, at: datetime
+) -> bool:
+    """The parcel is packed (or further): its invoice is due. False when it already was."""
+    row = await conn.fetchrow(
+        """INSERT INTO shipments (shipment_id, order_id, warehouse_code, packed_at, invoice_state)
+           VALUES ($1, $2, $3, $4, 'due')
+           ON CONFLICT (shipment_id) DO UPDATE SET packed_at = EXCLUDED.packed_at,
+               invoice_state = 'due', updated_at = now()
+               WHERE shipments.invoice_state = 'none'
+           RETURNING shipment_id""",
+        shipment_id,
+        order_id,
+        warehouse_code,
+        at,
+    )
+    return row is not None
+
+
+async def void_shipment(conn: Conn, *, shipment_id: str, order_id: str, warehouse_code: str) -> str:
+    """A cancelled parcel: nothing to invoice unless it already was. Its invoice_state before."""
+    before = await conn.fetchval(
+        "SELECT invoice_state FROM shipments WHERE shipment_id = $1 FOR UPDATE", shipment_id
+    )
+    if before is None:
+        await conn.execute(
+            """INSERT INTO shipments (shipment_id, order_id, warehouse_code, invoice_state)
+               VALUES ($1, $2, $3, 'void')""",
+            shipment_id,
+            order_id,
+            warehouse_code,
+        )
+        return "none"
+    if before in ("none", "due"):
+        await conn.execute(
+            """UPDATE shipments SET invoice_state = 'void', problem = NULL, updated_at = now()
+               WHERE shipment_id = $1""",
+            shipment_id,
+        )
+    return str(before)
+
+
+async def shipment_for_update(conn: Conn, shipment_id: str) -> Shipment | None:
+    """A shipment, locked until the transaction ends (one issuer at a time per parcel)."""
+    row = await conn.fetchrow("SELECT * FROM shipments WHERE shipment_id = $1 FOR UPDATE", shipment_id)
+    return None if row is None else Shipment.of(row)
+
+
+async def set_invoice_state(conn: Conn, shipment_id: str, state: str, problem: str | None = None) -> None:
+    """Where the shipment's invoice stands now."""
+    await conn.execute(
+        "UPDATE shipments SET invoice_state = $2, problem = $3, updated_at = now() WHERE shipment_id = $1",
+        shipment_id,
+        state,
+        problem,
+    )
+
+
+async def due_shipments(conn: Conn, *, limit: int) -> list[str]:
+    """Shipments packed but not invoiced, oldest first, skipping those another replica holds."""
+    rows = await conn.fetch(
+        """SELECT shipment_id FROM shipments WHERE invoice_state = 'due'
+           ORDER BY packed_at LIMIT $1 FOR UPDATE SKIP LOCKED""",
+        limit,
+    )
+    return [r["shipment_id"] for r in rows]
+
+
+async def shipping_fee_invoiced(conn: Queryable, order_id: str) -> bool:
+    """Whether an invoice of this order that stands (not cancelled) already carries its shipping fee."""
+    return bool(
+        await conn.fetchval(
+            """SELECT EXISTS (SELECT 1 FROM invoices WHERE order_id = $1 AND status = 'issued'
+                                 AND shipping_fee_paise > 0)""",
+            order_id,
+        )
+    )
+
+
+# the series -------------------------------------------------------------------------------------
+
+
+async def next_serial(conn: Conn, *, gstin: str, kind: str, financial_year: int) -> int:
+    """The next serial of a series, taken inside the caller's transaction: the row stays locked until
+    it ends, so a concurrent issuer waits and takes the one after; a rollback gives it back."""
+    return int(
+        await conn.fetchval(
+            """INSERT INTO series (gstin, kind, financial_year, last_serial) VALUES ($1, $2, $3, 1)
+               ON CONFLICT (gstin, kind, financial_year)
+               DO UPDATE SET last_serial = series.last_serial + 1
+               RETURNING last_serial""",
+            gstin,
+            kind,
+            financial_year,
+        )
+    )
+
+
+# invoices ---------------------------------------------------------------------------------------
+
+_INVOICE_COLUMNS = (
+    "invoice_id",
+    "number",
+    "gstin",
+    "financial_year",
+    "serial",
+    "order_id",
+    "shipment_id",
+    "channel",
+    "channel_order_id",
+    "issued_at",
+    "supplier",
+    "recipient",
+    "place_of_supply",
+    "supply",
+    "lines",
+    "shipping_fee_paise",
+    "taxable_paise",
+    "cgst_paise",
+    "sgst_paise",
+    "igst_paise",
+    "total_paise",
+)
+
+
+async def insert_invoice(conn: Conn, values: dict[str, Any]) -> Invoice:
+    """Store an issued invoice."""
+    row = await conn.fetchrow(
+        f"""INSERT INTO invoices ({", ".join(_INVOICE_COLUMNS)})
+            VALUES ({", ".join(f"${i}" for i in range(1, len(_INVOICE_COLUMNS) + 1))}) RETURNING *""",
+        *(values[c] for c in _INVOICE_COLUMNS),
+    )
+    assert row is not None
+    return Invoice.of(row)
+
+
+async def cancel_invoice(conn: Conn, *, shipment_id: str, at: datetime) -> Invoice | None:
+    """Cancel the invoice of a cancelled shipment (its number stays used); None if none stands."""
+    row = await conn.fetchrow(
+        """UPDATE invoices SET status = 'cancelled', cancelled_at = $2
+           WHERE shipment_id = $1 AND status = 'issued' RETURNING *""",
+        shipment_id,
+        at,
+    )
+    return None if row is None else Invoice.of(row)
+
+
+async def invoice_row(conn: Queryable, invoice_id: str) -> asyncpg.Record | None:
+    """One invoice as stored, for the API."""
+    return await conn.fetchrow("SELECT * FROM invoices WHERE invoice_id = $1", invoice_id)
+
+
+async def invoice(conn: Queryable, invoice_id: str) -> Invoice | None:
+    """One invoice."""
+    row = await conn.fetchrow("SELECT * FROM invoices WHERE invoice_id = $1", invoice_id)
+    return None if row is None else Invoice.of(row)
+
+
+async def invoice_rows(
+    conn: Queryable, *, order_id: str | None, before: tuple[datetime, str] | None, limit: int
+) -> list[asyncpg.Record]:
+    """Invoices newest first (one order's, or all), a page at a time."""
+    return list(
+        await conn.fetch(
+            """SELECT * FROM invoices
+               WHERE ($1::text IS NULL OR order_id = $1)
+                 AND ($2::timestamptz IS NULL OR (issued_at, invoice_id) < ($2, $3))
+               ORDER BY issued_at DESC, invoice_id DESC LIMIT $4""",
+            order_id,
+            before[0] if before else None,
+            before[1] if before else None,
+            limit,
+        )
+    )
+
+
+async def shipment_rows(
+    conn: Queryable, *, state: str | None, after: str | None, limit: int
+) -> list[asyncpg.Record]:
+    """Shipments and where their invoices stand, by id, a page at a time."""
+    return list(
+        await conn.fetch(
+            """SELECT * FROM shipments WHERE ($1::text IS NULL OR invoice_state = $1)
+                 AND ($2::text IS NULL OR shipment_id > $2) ORDER BY shipment_id LIMIT $3""",
+            state,
+            after,
+            limit,
+        )
+    )
