@@ -93,6 +93,7 @@ def test_topic_setup_creates_every_contract_topic_with_explicit_partitions_and_a
         "dlq.returns",
         "dlq.console",
         "dlq.channels",
+        "dlq.invoicing",
     }
 
 
