@@ -5,6 +5,7 @@ from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 
 from sandbox import (
+    amazon,
     control,
     courier_delhivery,
     courier_shiprocket,
@@ -50,6 +51,7 @@ def create_app(settings: SandboxSettings | None = None) -> FastAPI:
     app.state.razorpay_settings = razorpay.RazorpaySandboxSettings()
     app.state.shopify = shopify.ShopifyState()
     app.state.woocommerce = woocommerce.WooState()
+    app.state.amazon = amazon.AmazonState()
     app.add_exception_handler(ProviderError, provider_error)
     # Control routes first: /_sandbox/whatsapp/messages also fits WhatsApp's
     # /{version}/{phone_number_id}/messages pattern.
@@ -62,8 +64,10 @@ def create_app(settings: SandboxSettings | None = None) -> FastAPI:
     app.include_router(razorpay.control)
     app.include_router(shopify.control)
     app.include_router(woocommerce.control)
+    app.include_router(amazon.control)
     app.include_router(shopify.router)
     app.include_router(woocommerce.router)
+    app.include_router(amazon.router)
     app.include_router(razorpay.router)
     app.include_router(whatsapp.router)
     app.include_router(sms_msg91.router)

@@ -29,15 +29,32 @@ OPERATORS = require(Role.OPS)
 class AccountIn(BaseModel):
     """A store of the seller's. Secrets are accepted, stored and never returned."""
 
-    platform: Literal["shopify", "woocommerce"]
+    platform: Literal["shopify", "woocommerce", "amazon"]
     base_url: str = Field(
         min_length=1,
-        description="Shopify: https://<shop>.myshopify.com; WooCommerce: the site's root URL.",
+        description="Shopify: https://<shop>.myshopify.com; WooCommerce: the site's root URL; Amazon: the "
+        "SP-API endpoint (https://sellingpartnerapi-eu.amazon.com for Amazon.in).",
     )
-    webhook_secret: str = Field(min_length=8, repr=False, description="Signs the store's webhooks.")
-    api_key: str = Field(default="", repr=False, description="WooCommerce consumer key.")
+    webhook_secret: str = Field(
+        default="",
+        repr=False,
+        description="Signs the store's webhooks (stores only; marketplaces are polled).",
+    )
+    api_key: str = Field(
+        default="", repr=False, description="WooCommerce consumer key; Amazon LWA client id."
+    )
     api_secret: str = Field(
-        default="", repr=False, description="Shopify Admin API access token; WooCommerce consumer secret."
+        default="",
+        repr=False,
+        description="Shopify Admin API access token; WooCommerce consumer secret; Amazon LWA client secret.",
+    )
+    refresh_token: str = Field(default="", repr=False, description="Amazon: the LWA refresh token.")
+    seller_id: str | None = Field(default=None, description="Amazon: the selling partner id.")
+    marketplace_id: str | None = Field(
+        default=None, description="Amazon: the marketplace (Amazon.in by default)."
+    )
+    auth_url: str | None = Field(
+        default=None, description="Where access tokens come from; default the platform's."
     )
     location_id: str | None = Field(default=None, description="Shopify: the location whose stock we set.")
     stock_buffer: int = Field(default=0, ge=0, description="Units held back from this store's stock number.")
@@ -58,6 +75,18 @@ class AccountIn(BaseModel):
         if not value.startswith(("http://", "https://")):
             raise ValueError("must start with http:// or https://")
         return value.rstrip("/")
+
+    def problems(self) -> list[tuple[str, str]]:
+        """What the platform needs that the body lacks."""
+        if self.platform in ("shopify", "woocommerce"):
+            return [] if len(self.webhook_secret) >= 8 else [("webhook_secret", "at least 8 characters")]
+        needed = {
+            "api_key": self.api_key,
+            "api_secret": self.api_secret,
+            "refresh_token": self.refresh_token,
+            "seller_id": self.seller_id,
+        }
+        return [(n, f"required for {self.platform}") for n, v in needed.items() if not v]
 
 
 class AccountSaved(BaseModel):
@@ -214,8 +243,14 @@ def _settings(request: Request) -> ChannelsSettings:
 async def put_account(request: Request, account: str, body: AccountIn) -> dict[str, Any]:
     if not re.fullmatch(r"[a-z0-9][a-z0-9-]{1,62}", account):
         raise Refusal("account", "use 2-63 lower-case letters, digits and dashes")
+    if missing := body.problems():
+        raise Refusal.of(missing)
     if _settings(request).dabba_mode != "development":
-        dev = [n for n in ("webhook_secret", "api_secret") if DEVELOPMENT_VALUE.match(getattr(body, n))]
+        dev = [
+            n
+            for n in ("webhook_secret", "api_secret", "refresh_token")
+            if DEVELOPMENT_VALUE.match(getattr(body, n))
+        ]
         if dev:
             raise Refusal.of(
                 (n, "a local development secret (dev-…-local) is refused outside development mode")
@@ -235,6 +270,10 @@ async def put_account(request: Request, account: str, body: AccountIn) -> dict[s
                 stock_buffer=body.stock_buffer,
                 stock_share_pct=body.stock_share_pct,
                 low_stock_hide_below=body.low_stock_hide_below,
+                refresh_token=body.refresh_token,
+                seller_id=body.seller_id,
+                marketplace_id=body.marketplace_id,
+                auth_url=body.auth_url,
             ),
             enabled=body.enabled,
         )

@@ -12,7 +12,7 @@ from chassis.service import Service
 from services.channels import api, handlers, intake, poll, store, sync, webhooks
 from services.channels.settings import ChannelsSettings
 from services.channels.stores.interface import Account
-from services.channels.stores.registry import build_adapters
+from services.channels.stores.registry import MARKETPLACES, build_adapters
 
 log = get_logger(__name__)
 
@@ -32,7 +32,11 @@ def build(settings: ChannelsSettings | None = None) -> Service:
     service.include_router(api.poll_router(adapters))
     receipts = intake.ReceiptWriter(service)
     service.include_router(
-        webhooks.build_router(adapters, receipts, account_cache_s=settings.webhook_account_cache_s)
+        webhooks.build_router(
+            {p: a for p, a in adapters.items() if p not in MARKETPLACES},
+            receipts,
+            account_cache_s=settings.webhook_account_cache_s,
+        )
     )
     if settings.dabba_mode == "development":
         service.on_start(lambda s: create_demo_accounts(s, settings))

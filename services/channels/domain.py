@@ -5,16 +5,18 @@ CSV import says. No I/O here; the edges gather facts and hand them over.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, fields
 from datetime import datetime, timedelta, tzinfo
-from typing import Any
+from typing import Any, TypeVar
 
 from pydantic import ValidationError
 
 from chassis.spreadsheet import read_rows
 from contracts import Channel, ChannelOrder, FieldProblem, Payment
 from services.channels.stores.interface import StoreLine, StoreOrder
+
+T = TypeVar("T")
 
 
 def channel_order_id(account: str, store_order_id: str) -> str:
@@ -112,6 +114,21 @@ def store_order_from_json(data: Mapping[str, Any]) -> StoreOrder:
     )
 
 
+def marketplace_takes(order: StoreOrder | None, *, known: bool, known_cancelled: bool) -> bool:
+    """Whether a marketplace order a poll listed is taken in (kept as a receipt for intake).
+
+    New: only once its payment is authorised (Amazon's Pending waits; its next change lists it
+    again), never one the marketplace fulfils from its own warehouse, never one already cancelled
+    (it was never ours). Known: only its cancellation, once. Unreadable: kept, so intake says why."""
+    if order is None:
+        return not known
+    if order.fulfilled_by_marketplace:
+        return False
+    if known:
+        return order.cancelled and not known_cancelled
+    return not (order.cancelled or order.awaiting_payment)
+
+
 # The couriers' public tracking pages, for a shipment event that carries no tracking URL of its own.
 TRACKING_PAGES = {
     "delhivery": "https://www.delhivery.com/track/package/{awb}",
@@ -150,6 +167,13 @@ def last_full_push_due(now: datetime, *, at_hour: int, tz: tzinfo) -> datetime:
     local = now.astimezone(tz)
     due = local.replace(hour=at_hour, minute=0, second=0, microsecond=0)
     return due if due <= local else due - timedelta(days=1)
+
+
+def stock_batches(rows: Sequence[T], *, size: int, alone: Callable[[T], bool]) -> list[list[T]]:
+    """Owed stock levels in calls of at most ``size``; a listing the store refused goes alone, so one
+    refusal never holds back the others (ADR 142)."""
+    together = [r for r in rows if not alone(r)]
+    return [[r] for r in rows if alone(r)] + [together[i : i + size] for i in range(0, len(together), size)]
 
 
 def next_try_in(attempts: int, *, retry_after_s: float | None, max_s: float) -> float:

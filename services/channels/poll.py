@@ -9,10 +9,13 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from chassis.logging import get_logger
+from chassis.ratelimit import RateLimited
 from chassis.service import Service
-from services.channels import intake, store
+from services.channels import domain, intake, store
 from services.channels.settings import ChannelsSettings
 from services.channels.stores.interface import (
+    Account,
+    MarketplaceAdapter,
     PolledOrder,
     StoreAdapter,
     StoreError,
@@ -71,6 +74,8 @@ async def poll_account(
         cursor if cursor is not None else clock() - timedelta(seconds=settings.poll_first_lookback_s)
     )
     adapter = adapters[account.platform]
+    if isinstance(adapter, MarketplaceAdapter):
+        return await poll_marketplace(service, settings, adapter, account, clock=clock)
     try:
         changed = await adapter.orders_changed_since(
             account, since - timedelta(seconds=settings.poll_overlap_s)
@@ -96,6 +101,76 @@ async def poll_account(
         await intake.process_pending(service, adapters, account=name)
         log.info("reconciliation poll took in orders a webhook missed", account=name, taken_in=taken)
     return PollResult(name, len(changed), taken)
+
+
+async def poll_marketplace(
+    service: Service,
+    settings: ChannelsSettings,
+    adapter: MarketplaceAdapter,
+    account: Account,
+    *,
+    clock: Callable[[], datetime] = _utcnow,
+    max_pages: int = 50,
+) -> PollResult:
+    """A marketplace, a page at a time: each page's orders are taken in and the next page's token
+    kept in one transaction, so a restart resumes at that page (ADR 141). A new window starts at the
+    end of the last one, less the overlap (orders the marketplace records late); dedupe absorbs it.
+    When the marketplace's rate allows no more now, the poll stops and resumes on its next run."""
+    name = account.account
+    listed = taken = 0
+    for _ in range(max_pages):
+        async with service.pool.acquire() as conn:
+            cursor = await store.poll_cursor(conn, name)
+        if cursor is not None and cursor["next_page"] is not None:
+            since, until, page = cursor["window_from"], cursor["window_to"], cursor["next_page"]
+        else:
+            start = cursor["updated_at"] if cursor is not None else None
+            if start is None:
+                start = clock() - timedelta(seconds=settings.poll_first_lookback_s)
+            since, until, page = start - timedelta(seconds=settings.poll_overlap_s), None, None
+        try:
+            found = await adapter.orders_page(account, since=since, until=until, page=page)
+        except (StoreError, RateLimited) as exc:
+            async with service.pool.acquire() as conn:
+                await store.poll_failed(conn, name, str(exc)[:500])
+            log.warning("marketplace poll paused", account=name, error=str(exc))
+            return PollResult(name, listed, taken, str(exc))
+        orders = [(p, _read(adapter, p)) for p in found.orders]
+        async with service.pool.acquire() as conn, conn.transaction():
+            if not await store.lock_poll(conn, name):
+                return PollResult(name, listed, taken, "another replica is polling this account")
+            if await store.poll_cursor(conn, name) != cursor:
+                continue  # another replica took this page meanwhile: ask again from where it got to
+            known = await store.cancelled_store_orders(conn, name, [o.store_order_id for _, o in orders if o])
+            for polled, order in orders:
+                is_known = order is not None and order.store_order_id in known
+                if domain.marketplace_takes(
+                    order, known=is_known, known_cancelled=bool(order and known.get(order.store_order_id))
+                ):
+                    taken += await store.insert_receipt(conn, name, polled.delivery)
+            await store.save_poll_page(
+                conn, name, window_from=since, window_to=found.until, next_page=found.next_page
+            )
+        listed += len(orders)
+        if taken:
+            await intake.process_pending(service, {account.platform: adapter}, account=name)
+        notes = [
+            (o.store_order_id, o.buyer_cancel_reason, o.shipped_by_marketplace)
+            for _, o in orders
+            if o is not None and not o.fulfilled_by_marketplace
+        ]
+        async with service.pool.acquire() as conn:
+            await store.note_marketplace(conn, name, notes)
+        for _, o in orders:
+            if o is not None and o.buyer_cancel_reason:
+                log.warning(
+                    "buyer asked the marketplace to cancel", account=name, store_order_id=o.store_order_id
+                )
+        if found.next_page is None:
+            break
+    if taken:
+        log.info("marketplace poll took in orders", account=name, listed=listed, taken_in=taken)
+    return PollResult(name, listed, taken)
 
 
 def _read(adapter: StoreAdapter, polled: PolledOrder) -> StoreOrder | None:

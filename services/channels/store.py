@@ -17,7 +17,7 @@ from services.channels.stores.interface import Account, Delivery, Listing
 # --- accounts -------------------------------------------------------------------------------------
 
 _ACCOUNT = """account, platform, base_url, webhook_secret, api_key, api_secret, location_id, stock_buffer,
-              stock_share_pct, low_stock_hide_below"""
+              stock_share_pct, low_stock_hide_below, refresh_token, seller_id, marketplace_id, auth_url"""
 
 
 def _account(row: asyncpg.Record) -> Account:
@@ -28,11 +28,12 @@ async def upsert_account(conn: Conn, account: Account, *, enabled: bool = True) 
     """Create or change a channel account (secrets included)."""
     await conn.execute(
         f"""INSERT INTO channel_accounts ({_ACCOUNT}, enabled)
-            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $10, $11, $9)
+            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $10, $11, $12, $13, $14, $15, $9)
             ON CONFLICT (account) DO UPDATE
                SET platform = $2, base_url = $3, webhook_secret = $4, api_key = $5, api_secret = $6,
                    location_id = $7, stock_buffer = $8, enabled = $9, stock_share_pct = $10,
-                   low_stock_hide_below = $11, updated_at = now()""",
+                   low_stock_hide_below = $11, refresh_token = $12, seller_id = $13,
+                   marketplace_id = $14, auth_url = $15, updated_at = now()""",
         account.account,
         account.platform,
         account.base_url,
@@ -44,6 +45,10 @@ async def upsert_account(conn: Conn, account: Account, *, enabled: bool = True) 
         enabled,
         account.stock_share_pct,
         account.low_stock_hide_below,
+        account.refresh_token,
+        account.seller_id,
+        account.marketplace_id,
+        account.auth_url,
     )
 
 
@@ -441,6 +446,65 @@ async def advance_poll(conn: Conn, account: str, updated_at: Any, *, error: str 
     )
 
 
+async def poll_cursor(conn: Conn, account: str) -> asyncpg.Record | None:
+    """Where an account's poll got to: the end of the last finished window, and the window being
+    paged through with the page to ask for next (marketplaces)."""
+    return await conn.fetchrow(
+        "SELECT updated_at, window_from, window_to, next_page FROM poll_cursors WHERE account = $1", account
+    )
+
+
+async def save_poll_page(
+    conn: Conn, account: str, *, window_from: datetime, window_to: datetime, next_page: str | None
+) -> None:
+    """A page taken in: keep the page to ask for next, or, the window done, move the cursor to its end."""
+    await conn.execute(
+        """INSERT INTO poll_cursors (account, updated_at, window_from, window_to, next_page)
+           VALUES ($1, CASE WHEN $4::text IS NULL THEN $3 ELSE $2 END, $2, $3, $4)
+           ON CONFLICT (account) DO UPDATE
+              SET updated_at = CASE WHEN $4::text IS NULL THEN greatest(poll_cursors.updated_at, $3)
+                                    ELSE poll_cursors.updated_at END,
+                  window_from = CASE WHEN $4::text IS NULL THEN NULL ELSE $2 END,
+                  window_to = CASE WHEN $4::text IS NULL THEN NULL ELSE $3 END,
+                  next_page = $4, polled_at = now(), last_error = NULL""",
+        account,
+        window_from,
+        window_to,
+        next_page,
+    )
+
+
+async def poll_failed(conn: Conn, account: str, error: str) -> None:
+    await conn.execute(
+        "UPDATE poll_cursors SET last_error = $2, polled_at = now() WHERE account = $1", account, error
+    )
+
+
+async def cancelled_store_orders(conn: Conn, account: str, store_order_ids: list[str]) -> dict[str, bool]:
+    """The known orders among these, each with whether its store's cancellation is recorded."""
+    rows = await conn.fetch(
+        """SELECT store_order_id, cancelled_on_store_at IS NOT NULL AS cancelled FROM channel_orders
+            WHERE account = $1 AND store_order_id = ANY($2::text[])""",
+        account,
+        store_order_ids,
+    )
+    return {r["store_order_id"]: r["cancelled"] for r in rows}
+
+
+async def note_marketplace(conn: Conn, account: str, notes: Sequence[tuple[str, str | None, bool]]) -> None:
+    """What a marketplace said beyond the order: (store order id, the buyer's cancellation request,
+    whether the marketplace ships it). A request once made stays recorded."""
+    await conn.executemany(
+        """UPDATE channel_orders
+              SET buyer_cancel_reason = coalesce($3, buyer_cancel_reason), shipped_by_marketplace = $4,
+                  updated_at = now()
+            WHERE account = $1 AND store_order_id = $2
+              AND (buyer_cancel_reason IS DISTINCT FROM coalesce($3, buyer_cancel_reason)
+                   OR shipped_by_marketplace <> $4)""",
+        [(account, oid, reason, shipped) for oid, reason, shipped in notes],
+    )
+
+
 async def known_store_orders(conn: Conn, account: str, store_order_ids: list[str]) -> set[str]:
     rows = await conn.fetch(
         "SELECT store_order_id FROM channel_orders WHERE account = $1 AND store_order_id = ANY($2::text[])",
@@ -555,7 +619,7 @@ async def claim_stock(conn: Conn, *, limit: int) -> list[asyncpg.Record]:
     """Stock levels owed and due, locked for this push; with each listing's ids."""
     return await conn.fetch(
         """SELECT p.account, p.channel_sku, p.sku, p.quantity, p.version, p.attempts, p.changed_at,
-                  m.product_id, m.variant_id, m.inventory_item_id
+                  p.push_alone, m.product_id, m.variant_id, m.inventory_item_id
              FROM stock_pushes p JOIN sku_mappings m USING (account, channel_sku)
             WHERE p.version > p.pushed_version AND p.next_try_at <= now()
               AND (p.claimed_at IS NULL OR p.claimed_at < now() - interval '60 seconds')
@@ -576,7 +640,8 @@ async def stock_pushed(conn: Conn, rows: list[tuple[str, str, int, int | None]])
     await conn.executemany(
         """UPDATE stock_pushes
               SET pushed_version = greatest(pushed_version, $3), confirmed_quantity = $4,
-                  confirmed_at = now(), claimed_at = NULL, attempts = 0, last_error = NULL
+                  confirmed_at = now(), claimed_at = NULL, attempts = 0, last_error = NULL,
+                  push_alone = false
             WHERE account = $1 AND channel_sku = $2""",
         rows,
     )
@@ -589,6 +654,20 @@ async def stock_failed(conn: Conn, keys: list[tuple[str, str]], *, error: str, w
                   next_try_at = now() + make_interval(secs => $4)
             WHERE account = $1 AND channel_sku = $2""",
         [(a, c, error, wait_s) for a, c in keys],
+    )
+
+
+async def stock_refused(conn: Conn, account: str, channel_sku: str, *, error: str, wait_s: float) -> None:
+    """A listing the store refused: pushed alone from now on, the reason kept for an operator."""
+    await conn.execute(
+        """UPDATE stock_pushes
+              SET claimed_at = NULL, attempts = attempts + 1, last_error = $3, push_alone = true,
+                  next_try_at = now() + make_interval(secs => $4)
+            WHERE account = $1 AND channel_sku = $2""",
+        account,
+        channel_sku,
+        error,
+        wait_s,
     )
 
 

@@ -16,11 +16,12 @@ from zoneinfo import ZoneInfo
 import httpx
 
 from chassis.logging import get_logger
+from chassis.ratelimit import RateLimited
 from chassis.service import Service
 from contracts import CancelReason
 from services.channels import domain, store
 from services.channels.settings import ChannelsSettings
-from services.channels.stores.interface import StockLevel, StoreAdapter, StoreError, Tracking
+from services.channels.stores.interface import SkusRefused, StockLevel, StoreAdapter, StoreError, Tracking
 
 log = get_logger(__name__)
 
@@ -40,16 +41,22 @@ async def push_stock(service: Service, settings: ChannelsSettings, adapters: dic
         if account is None:
             continue
         adapter = adapters[account.platform]
-        it = iter(owed)
-        while batch := list(islice(it, adapter.max_stock_batch)):
+        for batch in domain.stock_batches(
+            owed, size=adapter.max_stock_batch, alone=lambda r: r["push_alone"]
+        ):
             keys = [(r["account"], r["channel_sku"]) for r in batch]
             levels = [StockLevel(listing=store.listing_of(r), quantity=r["quantity"]) for r in batch]
+            refused: dict[str, str] = {}
             try:
                 shown = await adapter.set_stock(account, levels)
-            except StoreError as exc:
+            except SkusRefused as exc:
+                shown, refused = exc.shown, exc.refused
+            except (StoreError, RateLimited) as exc:
                 attempts = max(r["attempts"] for r in batch) + 1
                 wait = domain.next_try_in(
-                    attempts, retry_after_s=exc.retry_after_s, max_s=settings.push_retry_max_s
+                    attempts,
+                    retry_after_s=exc.retry_after_s if isinstance(exc, StoreError) else exc.wait_s,
+                    max_s=settings.push_retry_max_s,
                 )
                 async with service.pool.acquire() as conn:
                     await store.stock_failed(conn, keys, error=str(exc)[:500], wait_s=wait)
@@ -63,8 +70,31 @@ async def push_stock(service: Service, settings: ChannelsSettings, adapters: dic
                     [
                         (r["account"], r["channel_sku"], r["version"], shown.get(r["channel_sku"]))
                         for r in batch
+                        if r["channel_sku"] not in refused
                     ],
                 )
+                for r in batch:
+                    if (reason := refused.get(r["channel_sku"])) is not None:
+                        # Tried again alone (ADR 142): at once when it was refused among others, with
+                        # backoff once it is refused on its own; the reason stays on its row for ops.
+                        alone = len(batch) == 1
+                        wait = (
+                            domain.next_try_in(
+                                r["attempts"] + 1, retry_after_s=None, max_s=settings.push_retry_max_s
+                            )
+                            if alone
+                            else 0.0
+                        )
+                        await store.stock_refused(
+                            conn, r["account"], r["channel_sku"], error=reason[:500], wait_s=wait
+                        )
+                        log.warning(
+                            "stock push refused for one listing",
+                            account=name,
+                            channel_sku=r["channel_sku"],
+                            reason=reason,
+                            alone=alone,
+                        )
             confirmed += sum(1 for r in batch if shown.get(r["channel_sku"]) == r["quantity"])
             log.info("stock pushed", account=name, levels=len(batch))
     return confirmed

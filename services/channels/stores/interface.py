@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 from contracts import CancelReason, Payment
 
@@ -27,6 +27,14 @@ class Account:
     stock_buffer: int = 0
     stock_share_pct: int | None = None
     low_stock_hide_below: int = 0
+    refresh_token: str = field(default="", repr=False)
+    """Amazon: the Login with Amazon refresh token the seller's authorisation gave."""
+    seller_id: str | None = None
+    """Amazon: the selling partner id (listings are addressed by it)."""
+    marketplace_id: str | None = None
+    """Amazon: the marketplace (A21TJRUUN4KGV is Amazon.in)."""
+    auth_url: str | None = None
+    """Where access tokens come from (LWA's or Flipkart's token URL); None: the platform's own."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,6 +65,17 @@ class StoreOrder:
     total_paise: int
     payment: Payment
     cancelled: bool = False
+    awaiting_payment: bool = False
+    """A marketplace order whose payment is not authorised yet (Amazon's Pending): not taken in
+    until it is; its next change brings it again."""
+    shipped_by_marketplace: bool = False
+    """The marketplace's own logistics carry it (Amazon Easy Ship, Flipkart's E2E): Dabba books no
+    courier and takes the label from the marketplace."""
+    fulfilled_by_marketplace: bool = False
+    """Packed and shipped from the marketplace's warehouse (Amazon AFN, Flipkart FBF): not Dabba's
+    stock or order to fulfil."""
+    buyer_cancel_reason: str | None = None
+    """The buyer asked the marketplace to cancel (Amazon's BuyerRequestedCancel): surfaced to ops."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -104,6 +123,16 @@ class PolledOrder:
     delivery: Delivery
 
 
+@dataclass(frozen=True, slots=True)
+class PolledPage:
+    """One page of a marketplace's changed orders: the orders, the end of the window the marketplace
+    fixed (its own "updated before"), and the token of the next page (None: the window is done)."""
+
+    orders: list[PolledOrder]
+    until: datetime
+    next_page: str | None
+
+
 class WebhookRefused(Exception):
     """A webhook whose signature does not verify (401) or which cannot be read (400)."""
 
@@ -114,6 +143,18 @@ class WebhookRefused(Exception):
 
 class StoreUnreadable(Exception):
     """A verified webhook whose body is not an order we can read; kept, never dropped."""
+
+
+class SkusRefused(Exception):
+    """A stock batch the marketplace took in part: ``shown`` by channel SKU for those it took,
+    ``refused`` (channel SKU → its reason) for the others. Each refused one is tried again alone."""
+
+    def __init__(self, shown: dict[str, int], refused: dict[str, str]) -> None:
+        super().__init__(
+            f"{len(refused)} listing(s) refused: " + "; ".join(f"{k}: {v}" for k, v in refused.items())
+        )
+        self.shown = shown
+        self.refused = refused
 
 
 class StoreError(Exception):
@@ -171,4 +212,18 @@ class StoreAdapter(Protocol):
         took, the store does not restock (Dabba's next stock push sets its number). Idempotent: an
         order the store has already cancelled is done. Returns what the store said; raises StoreError
         (``retryable=False`` when the store refuses for good)."""
+        ...
+
+
+@runtime_checkable
+class MarketplaceAdapter(StoreAdapter, Protocol):
+    """A marketplace (Amazon, Flipkart): no webhooks to us; orders are polled a page at a time within
+    the marketplace's rate limits, and the poll's place is kept between pages."""
+
+    async def orders_page(
+        self, account: Account, *, since: datetime, until: datetime | None, page: str | None
+    ) -> PolledPage:
+        """One page of the orders changed after ``since`` (up to ``until`` once the first page fixed
+        it), ``page`` the token a previous page gave. Raises StoreError (and chassis.ratelimit's
+        RateLimited when the marketplace's rate would be exceeded)."""
         ...

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+from chassis.ratelimit import RateLimiter
 from chassis.service import Service
 from services.channels.settings import ChannelsSettings
+from services.channels.stores.amazon import AmazonMarketplace
 from services.channels.stores.interface import StoreAdapter
 from services.channels.stores.shopify import ShopifyStore
 from services.channels.stores.woocommerce import WooCommerceStore
 
-PLATFORMS = ("shopify", "woocommerce")
+PLATFORMS = ("shopify", "woocommerce", "amazon")
+MARKETPLACES = frozenset({"amazon"})
+"""Platforms polled for orders (no webhooks), a page at a time within their rate limits."""
 
 
 def build_adapters(service: Service, settings: ChannelsSettings) -> dict[str, StoreAdapter]:
@@ -17,4 +21,5 @@ def build_adapters(service: Service, settings: ChannelsSettings) -> dict[str, St
     return {
         "shopify": ShopifyStore(client, api_version=settings.shopify_api_version),
         "woocommerce": WooCommerceStore(client),
+        "amazon": AmazonMarketplace(client, RateLimiter(lambda: service.pool)),
     }

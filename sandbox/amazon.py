@@ -1,0 +1,478 @@
+"""An Amazon seller account on the Selling Partner API: Login with Amazon tokens (an hour, or expired
+on request), getOrders by LastUpdatedAfter with NextToken pages, getOrderItems, patchListingsItem
+and getListingsItem on fulfillment_availability, confirmShipment — each operation behind its
+documented usage plan (429 QuotaExceeded past it), and every call counted for tests to assert on.
+
+Control under /_sandbox/amazon/{seller}: set the catalogue up, place an order (Pending, Easy Ship,
+late-arriving: last updated in the past), change its status (Unshipped, Canceled, a buyer's
+cancellation request), expire every token, hold a page of getOrders until released, read the state.
+"""
+
+import asyncio
+import base64
+import json
+import secrets
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Depends, Form, Header, HTTPException, Query, Request, Response
+from pydantic import BaseModel, Field
+
+from sandbox.errors import ProviderError
+from sandbox.store_webhooks import Buyer, LineIn, rupees
+
+RATES = {
+    "getOrders": (0.0167, 20),
+    "getOrderItems": (0.5, 30),
+    "confirmShipment": (2.0, 10),
+    "patchListingsItem": (5.0, 5),
+    "getListingsItem": (5.0, 10),
+}
+
+
+def _stamp(at: datetime) -> str:
+    return at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _error(status: int, code: str, message: str) -> ProviderError:
+    return ProviderError(status, {"errors": [{"code": code, "message": message}]})
+
+
+@dataclass
+class Bucket:
+    tokens: float
+    at: float
+
+
+@dataclass
+class Seller:
+    """One selling partner: catalogue, orders, tokens, buckets and the calls it answered."""
+
+    name: str
+    stock: dict[str, int] = field(default_factory=dict)
+    prices: dict[str, int] = field(default_factory=dict)
+    orders: dict[str, dict[str, Any]] = field(default_factory=dict)
+    items: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    shipments: list[dict[str, Any]] = field(default_factory=list)
+    tokens: dict[str, float] = field(default_factory=dict)
+    tokens_issued: int = 0
+    buckets: dict[str, Bucket] = field(default_factory=dict)
+    calls: dict[str, list[float]] = field(default_factory=dict)
+    throttled: dict[str, int] = field(default_factory=dict)
+    page_size: int = 100
+    next_tokens_used: int = 0
+    hold_page: int | None = None
+    held: asyncio.Event = field(default_factory=asyncio.Event)
+    release: asyncio.Event = field(default_factory=asyncio.Event)
+    pages_served: int = 0
+    refused_skus: set[str] = field(default_factory=set)
+    clock: Callable[[], float] = time.monotonic
+
+    def take(self, operation: str) -> None:
+        """Spend one request of the operation's usage plan, or answer 429 as SP-API does."""
+        rate, burst = RATES[operation]
+        now = self.clock()
+        bucket = self.buckets.setdefault(operation, Bucket(float(burst), now))
+        bucket.tokens = min(float(burst), bucket.tokens + (now - bucket.at) * rate)
+        bucket.at = now
+        if bucket.tokens < 1.0:
+            self.throttled[operation] = self.throttled.get(operation, 0) + 1
+            raise _error(429, "QuotaExceeded", "You exceeded your quota for the requested resource.")
+        bucket.tokens -= 1.0
+        self.calls.setdefault(operation, []).append(now)
+
+
+@dataclass
+class AmazonState:
+    sellers: dict[str, Seller] = field(default_factory=dict)
+    next_order: int = 4_000_000
+
+    def seller(self, name: str) -> Seller:
+        if name not in self.sellers:
+            self.sellers[name] = Seller(name=name)
+        return self.sellers[name]
+
+    def new_order_id(self) -> str:
+        self.next_order += 1
+        n = self.next_order
+        return f"408-{n % 10_000_000:07d}-{(n * 7919) % 10_000_000:07d}"
+
+
+async def get_amazon(request: Request) -> AmazonState:
+    state: AmazonState = request.app.state.amazon
+    return state
+
+
+Amazon = Annotated[AmazonState, Depends(get_amazon)]
+control = APIRouter(prefix="/_sandbox/amazon", tags=["sandbox: amazon"])
+router = APIRouter(prefix="/amazon/{seller}", tags=["amazon sp-api"])
+
+
+class Product(BaseModel):
+    sku: str = Field(min_length=1)
+    price_paise: int = Field(default=34900, ge=0)
+    available: int = Field(default=100, ge=0)
+
+
+class SellerSetup(BaseModel):
+    products: list[Product] = Field(default_factory=list)
+    page_size: int = Field(default=100, ge=1, le=100)
+    refused_skus: list[str] = Field(
+        default_factory=list, description="Listings patchListingsItem calls INVALID."
+    )
+
+
+class PlaceAmazonOrder(BaseModel):
+    buyer: Buyer = Field(default_factory=Buyer)
+    lines: list[LineIn] = Field(min_length=1)
+    cod: bool = False
+    status: Literal["Pending", "Unshipped"] = "Unshipped"
+    easy_ship: bool = False
+    updated_seconds_ago: float = Field(
+        default=0, ge=0, description="A late-arriving order: last updated this long ago."
+    )
+
+
+class StatusChange(BaseModel):
+    status: Literal["Unshipped", "Canceled"] | None = None
+    buyer_cancel_reason: str | None = None
+
+
+@control.put("/{seller}")
+async def setup(seller: str, body: SellerSetup, state: Amazon) -> dict[str, Any]:
+    account = state.seller(seller)
+    for product in body.products:
+        account.stock[product.sku] = product.available
+        account.prices[product.sku] = product.price_paise
+    account.page_size = body.page_size
+    account.refused_skus = set(body.refused_skus)
+    return {
+        "seller_id": f"A{seller.upper().replace('-', '')[:12]}",
+        "products": [p.model_dump() for p in body.products],
+    }
+
+
+@control.get("/{seller}")
+async def inspect(seller: str, state: Amazon) -> dict[str, Any]:
+    account = state.seller(seller)
+    return {
+        "stock": account.stock,
+        "orders": {
+            oid: {"OrderStatus": o["OrderStatus"], "LastUpdateDate": o["LastUpdateDate"]}
+            for oid, o in account.orders.items()
+        },
+        "shipments": account.shipments,
+        "tokens_issued": account.tokens_issued,
+        "calls": account.calls,
+        "throttled": account.throttled,
+        "next_tokens_used": account.next_tokens_used,
+        "pages_served": account.pages_served,
+        "holding": account.held.is_set() and not account.release.is_set(),
+    }
+
+
+@control.post("/{seller}/orders")
+async def place(seller: str, body: PlaceAmazonOrder, state: Amazon) -> dict[str, Any]:
+    account = state.seller(seller)
+    order_id = state.new_order_id()
+    now = datetime.now(UTC)
+    updated = now - timedelta(seconds=body.updated_seconds_ago)
+    items = []
+    total = 0
+    for i, line in enumerate(body.lines):
+        if line.sku not in account.prices:
+            raise HTTPException(422, detail=f"the seller does not list {line.sku}")
+        price = account.prices[line.sku] * line.quantity
+        total += price
+        items.append(
+            {
+                "ASIN": f"B0{abs(hash(line.sku)) % 10**8:08d}",
+                "SellerSKU": line.sku,
+                "OrderItemId": f"{order_id.replace('-', '')}{i:02d}",
+                "Title": line.sku,
+                "QuantityOrdered": line.quantity,
+                "QuantityShipped": 0,
+                "ItemPrice": {"CurrencyCode": "INR", "Amount": rupees(price)},
+                "ShippingPrice": {"CurrencyCode": "INR", "Amount": "0.00"},
+                "PromotionDiscount": {"CurrencyCode": "INR", "Amount": "0.00"},
+            }
+        )
+    b = body.buyer
+    order: dict[str, Any] = {
+        "AmazonOrderId": order_id,
+        "PurchaseDate": _stamp(updated),
+        "LastUpdateDate": _stamp(updated),
+        "OrderStatus": body.status,
+        "FulfillmentChannel": "MFN",
+        "SalesChannel": "Amazon.in",
+        "ShipServiceLevel": "Std IN Dom_1",
+        "OrderTotal": {"CurrencyCode": "INR", "Amount": rupees(total)},
+        "NumberOfItemsShipped": 0,
+        "NumberOfItemsUnshipped": sum(line.quantity for line in body.lines),
+        "PaymentMethod": "COD" if body.cod else "Other",
+        "PaymentMethodDetails": ["COD"] if body.cod else ["Standard"],
+        "MarketplaceId": "A21TJRUUN4KGV",
+        "OrderType": "StandardOrder",
+        "IsPrime": False,
+        "IsBusinessOrder": False,
+        "ShippingAddress": {
+            "Name": b.name,
+            "AddressLine1": b.line1,
+            "AddressLine2": b.line2,
+            "City": b.city,
+            "StateOrRegion": b.state,
+            "PostalCode": b.pincode,
+            "CountryCode": "IN",
+            "Phone": b.phone,
+        },
+        "BuyerInfo": {"BuyerEmail": b.email, "BuyerName": b.name},
+    }
+    if body.easy_ship:
+        order["EasyShipShipmentStatus"] = "PendingSchedule"
+    account.orders[order_id] = order
+    account.items[order_id] = items
+    return {"id": order_id, "order": order}
+
+
+@control.post("/{seller}/orders/{order_id}")
+async def change(seller: str, order_id: str, body: StatusChange, state: Amazon) -> dict[str, Any]:
+    account = state.seller(seller)
+    order = account.orders.get(order_id)
+    if order is None:
+        raise HTTPException(404, detail=f"no order {order_id}")
+    if body.status:
+        order["OrderStatus"] = body.status
+    if body.buyer_cancel_reason:
+        for item in account.items[order_id]:
+            item["BuyerRequestedCancel"] = {
+                "IsBuyerRequestedCancel": "true",
+                "BuyerCancelReason": body.buyer_cancel_reason,
+            }
+    order["LastUpdateDate"] = _stamp(datetime.now(UTC))
+    return {"id": order_id, "order": order}
+
+
+@control.post("/{seller}/expire-tokens")
+async def expire_tokens(seller: str, state: Amazon) -> dict[str, Any]:
+    account = state.seller(seller)
+    expired = len(account.tokens)
+    account.tokens.clear()
+    return {"expired": expired}
+
+
+@control.post("/{seller}/hold")
+async def hold(seller: str, state: Amazon, page: int = Query(ge=1)) -> dict[str, Any]:
+    """Hold the answer to getOrders' page ``page`` (1 is the first) until released."""
+    account = state.seller(seller)
+    account.hold_page, account.held, account.release = page, asyncio.Event(), asyncio.Event()
+    return {"holding_page": page}
+
+
+@control.post("/{seller}/release")
+async def release(seller: str, state: Amazon) -> dict[str, Any]:
+    account = state.seller(seller)
+    account.hold_page = None
+    account.release.set()
+    return {"released": True}
+
+
+# --- Login with Amazon ----------------------------------------------------------------------------
+
+
+@router.post("/auth/o2/token")
+async def lwa_token(
+    seller: str,
+    state: Amazon,
+    grant_type: Annotated[str, Form()],
+    refresh_token: Annotated[str, Form()] = "",
+    client_id: Annotated[str, Form()] = "",
+    client_secret: Annotated[str, Form()] = "",
+) -> dict[str, Any]:
+    if grant_type != "refresh_token" or not refresh_token or not client_id or not client_secret:
+        raise ProviderError(
+            400,
+            {
+                "error": "invalid_request",
+                "error_description": "refresh_token grant needs refresh_token, client_id and client_secret",
+            },
+        )
+    account = state.seller(seller)
+    token = f"Atza|{secrets.token_urlsafe(24)}"
+    account.tokens[token] = time.monotonic() + 3600
+    account.tokens_issued += 1
+    return {"access_token": token, "token_type": "bearer", "expires_in": 3600, "refresh_token": refresh_token}
+
+
+def _authorised(account: Seller, token: str | None) -> None:
+    expires = account.tokens.get(token or "")
+    if expires is None or expires < time.monotonic():
+        raise _error(403, "Unauthorized", "Access to requested resource is denied.")
+
+
+Token = Annotated[str | None, Header(alias="x-amz-access-token")]
+
+
+# --- Orders API v0 --------------------------------------------------------------------------------
+
+
+def _window(after: str | None, before: str | None) -> tuple[datetime, datetime]:
+    if not after:
+        raise _error(400, "InvalidInput", "LastUpdatedAfter, CreatedAfter or NextToken is required")
+    start = datetime.fromisoformat(after.replace("Z", "+00:00"))
+    end = datetime.fromisoformat(before.replace("Z", "+00:00")) if before else datetime.now(UTC)
+    return start, end
+
+
+@router.get("/orders/v0/orders")
+async def get_orders(
+    seller: str,
+    state: Amazon,
+    token: Token = None,
+    MarketplaceIds: str = "",
+    LastUpdatedAfter: str | None = None,
+    LastUpdatedBefore: str | None = None,
+    NextToken: str | None = None,
+) -> dict[str, Any]:
+    account = state.seller(seller)
+    _authorised(account, token)
+    if not MarketplaceIds:
+        raise _error(400, "InvalidInput", "MarketplaceIds is required")
+    account.take("getOrders")
+    if NextToken:
+        try:
+            cursor = json.loads(base64.urlsafe_b64decode(NextToken))
+        except ValueError:
+            raise _error(400, "InvalidInput", "Invalid NextToken") from None
+        start, end, offset = (
+            datetime.fromisoformat(cursor["a"]),
+            datetime.fromisoformat(cursor["b"]),
+            cursor["o"],
+        )
+        account.next_tokens_used += 1
+    else:
+        start, end = _window(LastUpdatedAfter, LastUpdatedBefore)
+        offset = 0
+    changed = sorted(
+        (
+            o
+            for o in account.orders.values()
+            if start < datetime.fromisoformat(o["LastUpdateDate"].replace("Z", "+00:00")) <= end
+        ),
+        key=lambda o: (o["LastUpdateDate"], o["AmazonOrderId"]),
+    )
+    page = changed[offset : offset + account.page_size]
+    account.pages_served += 1
+    if account.hold_page is not None and account.pages_served == account.hold_page:
+        account.held.set()
+        await account.release.wait()
+    payload: dict[str, Any] = {"Orders": page, "LastUpdatedBefore": _stamp(end)}
+    if offset + account.page_size < len(changed):
+        payload["NextToken"] = base64.urlsafe_b64encode(
+            json.dumps(
+                {"a": start.isoformat(), "b": end.isoformat(), "o": offset + account.page_size}
+            ).encode()
+        ).decode()
+    return {"payload": payload}
+
+
+@router.get("/orders/v0/orders/{order_id}/orderItems")
+async def get_order_items(seller: str, order_id: str, state: Amazon, token: Token = None) -> dict[str, Any]:
+    account = state.seller(seller)
+    _authorised(account, token)
+    account.take("getOrderItems")
+    if order_id not in account.orders:
+        raise _error(404, "NotFound", f"Order {order_id} not found")
+    return {"payload": {"AmazonOrderId": order_id, "OrderItems": account.items[order_id]}}
+
+
+@router.post("/orders/v0/orders/{order_id}/shipmentConfirmation", status_code=204)
+async def confirm_shipment(
+    seller: str, order_id: str, request: Request, state: Amazon, token: Token = None
+) -> Response:
+    account = state.seller(seller)
+    _authorised(account, token)
+    account.take("confirmShipment")
+    order = account.orders.get(order_id)
+    if order is None:
+        raise _error(404, "NotFound", f"Order {order_id} not found")
+    body = await request.json()
+    detail = body.get("packageDetail") or {}
+    missing = [
+        f
+        for f in ("packageReferenceId", "carrierCode", "trackingNumber", "shipDate", "orderItems")
+        if not detail.get(f)
+    ]
+    if missing or not body.get("marketplaceId"):
+        raise _error(400, "InvalidInput", f"missing {', '.join(missing or ['marketplaceId'])}")
+    if order["OrderStatus"] == "Canceled":
+        raise _error(400, "InvalidInput", "The order is canceled")
+    if not any(
+        s["trackingNumber"] == detail["trackingNumber"] and s["order_id"] == order_id
+        for s in account.shipments
+    ):
+        account.shipments.append({"order_id": order_id, **detail})
+    order["OrderStatus"] = "Shipped"
+    order["LastUpdateDate"] = _stamp(datetime.now(UTC))
+    return Response(status_code=204)
+
+
+# --- Listings Items API 2021-08-01 ----------------------------------------------------------------
+
+
+@router.patch("/listings/2021-08-01/items/{seller_id}/{sku}")
+async def patch_listing(
+    seller: str,
+    seller_id: str,
+    sku: str,
+    request: Request,
+    state: Amazon,
+    token: Token = None,
+    marketplaceIds: str = "",
+) -> dict[str, Any]:
+    account = state.seller(seller)
+    _authorised(account, token)
+    account.take("patchListingsItem")
+    body = await request.json()
+    if not marketplaceIds or not body.get("productType") or not body.get("patches"):
+        raise _error(400, "InvalidInput", "marketplaceIds, productType and patches are required")
+    submission = secrets.token_hex(16)
+    if sku not in account.stock or sku in account.refused_skus:
+        return {
+            "sku": sku,
+            "status": "INVALID",
+            "submissionId": submission,
+            "issues": [
+                {
+                    "code": "4000001",
+                    "message": f"SKU {sku} is not a listing of this seller",
+                    "severity": "ERROR",
+                }
+            ],
+        }
+    for patch in body["patches"]:
+        if patch.get("path") == "/attributes/fulfillment_availability" and patch.get("op") in (
+            "merge",
+            "replace",
+        ):
+            for value in patch.get("value") or []:
+                if value.get("fulfillment_channel_code") == "DEFAULT":
+                    account.stock[sku] = int(value["quantity"])
+    return {"sku": sku, "status": "ACCEPTED", "submissionId": submission, "issues": []}
+
+
+@router.get("/listings/2021-08-01/items/{seller_id}/{sku}")
+async def get_listing(
+    seller: str, seller_id: str, sku: str, state: Amazon, token: Token = None
+) -> dict[str, Any]:
+    account = state.seller(seller)
+    _authorised(account, token)
+    account.take("getListingsItem")
+    if sku not in account.stock:
+        raise _error(404, "NotFound", f"SKU {sku} not found")
+    return {
+        "sku": sku,
+        "fulfillmentAvailability": [{"fulfillmentChannelCode": "DEFAULT", "quantity": account.stock[sku]}],
+    }

@@ -1,0 +1,150 @@
+"""Amazon's orders in our terms, which marketplace orders a poll takes in, how stock batches go out
+when a marketplace refused a listing, access tokens renewed before they expire, and the token bucket
+that keeps every replica together within a marketplace's documented rate."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+
+from chassis.ratelimit import Limit, refill, take_one
+from contracts import PaymentMethod, PaymentStatus
+from services.channels import domain
+from services.channels.stores.amazon import order_of
+from services.channels.stores.interface import StoreOrder
+from services.channels.stores.tokens import TokenCache
+
+
+def amazon_order(status: str = "Unshipped", **extra: Any) -> dict[str, Any]:
+    """An order and its items as ordersV0's getOrders and getOrderItems give them."""
+    return {
+        "Order": {
+            "AmazonOrderId": "408-1234567-7654321",
+            "PurchaseDate": "2026-11-26T04:45:00Z",
+            "LastUpdateDate": "2026-11-26T05:00:00Z",
+            "OrderStatus": status,
+            "FulfillmentChannel": "MFN",
+            "OrderTotal": {"CurrencyCode": "INR", "Amount": "748.00"},
+            "PaymentMethod": "Other",
+            "PaymentMethodDetails": ["Standard"],
+            "ShippingAddress": {
+                "Name": "आशा वर्मा",
+                "AddressLine1": "12 MI Road",
+                "City": "Jaipur",
+                "StateOrRegion": "RAJASTHAN",
+                "PostalCode": "302001",
+                "CountryCode": "IN",
+                "Phone": "+919812345678",
+            },
+            "BuyerInfo": {"BuyerEmail": "x@marketplace.amazon.in"},
+            **extra,
+        },
+        "OrderItems": [
+            {
+                "ASIN": "B0TEA00001",
+                "SellerSKU": "AMZ-ASSAM",
+                "OrderItemId": "1234567890",
+                "QuantityOrdered": 2,
+                "ItemPrice": {"CurrencyCode": "INR", "Amount": "698.00"},
+                "ShippingPrice": {"CurrencyCode": "INR", "Amount": "50.00"},
+                "PromotionDiscount": {"CurrencyCode": "INR", "Amount": "0.00"},
+            }
+        ],
+    }
+
+
+def test_an_amazon_order_reads_with_the_line_price_per_unit_and_the_buyer_in_hindi() -> None:
+    order = order_of(amazon_order())
+    assert order.store_order_id == "408-1234567-7654321"
+    assert order.placed_at == datetime(2026, 11, 26, 4, 45, tzinfo=UTC)
+    assert [(line.channel_sku, line.quantity, line.unit_price_paise) for line in order.lines] == [
+        ("AMZ-ASSAM", 2, 34900)  # ItemPrice is the line's: 698.00 for two
+    ]
+    assert (order.shipping_fee_paise, order.total_paise) == (5000, 74800)
+    assert order.customer["name"] == "आशा वर्मा"
+    assert order.shipping_address["pincode"] == "302001"
+    assert (order.payment.method, order.payment.status) == (PaymentMethod.CARD, PaymentStatus.CAPTURED)
+    assert not (order.cancelled or order.awaiting_payment or order.shipped_by_marketplace)
+
+
+def test_amazon_cod_pending_canceled_easy_ship_afn_and_a_buyer_cancellation_are_read() -> None:
+    assert order_of(amazon_order(PaymentMethod="COD")).payment.method is PaymentMethod.COD
+    assert order_of(amazon_order("Pending")).awaiting_payment
+    assert order_of(amazon_order("Canceled")).cancelled
+    assert order_of(amazon_order(EasyShipShipmentStatus="PendingSchedule")).shipped_by_marketplace
+    assert order_of(amazon_order(FulfillmentChannel="AFN")).fulfilled_by_marketplace
+    asked = amazon_order()
+    asked["OrderItems"][0]["BuyerRequestedCancel"] = {
+        "IsBuyerRequestedCancel": "true",
+        "BuyerCancelReason": "found cheaper",
+    }
+    assert order_of(asked).buyer_cancel_reason == "found cheaper"
+
+
+def _read(payload: dict[str, Any]) -> StoreOrder:
+    return order_of(json.loads(json.dumps(payload)))
+
+
+@pytest.mark.parametrize(
+    "status,known,known_cancelled,taken",
+    [
+        ("Unshipped", False, False, True),  # a new order ready to ship
+        ("Pending", False, False, False),  # payment not authorised: waits for its next change
+        ("Canceled", False, False, False),  # cancelled before we ever saw it: never ours
+        ("Unshipped", True, False, False),  # seen already
+        ("Canceled", True, False, True),  # ours, now cancelled: its cancellation is taken in once
+        ("Canceled", True, True, False),  # and not again
+    ],
+)
+def test_a_poll_takes_in_new_paid_orders_and_cancellations_of_known_ones_once(
+    status: str, known: bool, known_cancelled: bool, taken: bool
+) -> None:
+    order = _read(amazon_order(status))
+    assert domain.marketplace_takes(order, known=known, known_cancelled=known_cancelled) is taken
+
+
+def test_an_order_amazon_fulfils_itself_is_never_taken_in() -> None:
+    order = _read(amazon_order(FulfillmentChannel="AFN"))
+    assert not domain.marketplace_takes(order, known=False, known_cancelled=False)
+
+
+def test_a_refused_listing_goes_alone_and_the_rest_in_full_batches() -> None:
+    rows = [{"sku": f"S{i}", "alone": i == 3} for i in range(7)]
+    batches = domain.stock_batches(rows, size=3, alone=lambda r: bool(r["alone"]))
+    assert [[r["sku"] for r in b] for b in batches] == [["S3"], ["S0", "S1", "S2"], ["S4", "S5", "S6"]]
+
+
+def test_a_bucket_refills_at_its_rate_up_to_its_burst() -> None:
+    limit = Limit(rate=0.0167, burst=20)
+    assert refill(0.0, elapsed_s=60.0, limit=limit) == pytest.approx(1.002)
+    assert refill(19.5, elapsed_s=3600.0, limit=limit) == 20.0
+    assert refill(5.0, elapsed_s=-10.0, limit=limit) == 5.0  # a clock that went back restores nothing
+
+
+def test_an_empty_bucket_says_how_long_until_its_next_token() -> None:
+    limit = Limit(rate=5.0, burst=5)
+    first = take_one(5.0, elapsed_s=0.0, limit=limit)
+    assert (first.taken, first.tokens) == (True, 4.0)
+    empty = take_one(0.0, elapsed_s=0.1, limit=limit)
+    assert not empty.taken and empty.wait_s == pytest.approx(0.1)
+
+
+async def test_a_token_is_fetched_again_shortly_before_it_expires_and_after_a_refusal() -> None:
+    now = [0.0]
+    cache = TokenCache(clock=lambda: now[0])
+    issued = iter(f"t{i}" for i in range(10))
+
+    async def fetch() -> tuple[str, float]:
+        return next(issued), 3600.0
+
+    assert await cache.get("a", fetch) == "t0"
+    now[0] = 3500.0
+    assert await cache.get("a", fetch) == "t0"
+    now[0] = 3550.0  # within a minute of its hour
+    assert await cache.get("a", fetch) == "t1"
+    cache.drop("a")  # the marketplace refused it
+    assert await cache.get("a", fetch) == "t2"
+    assert cache.fetched == 3
