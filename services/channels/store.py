@@ -460,7 +460,8 @@ async def save_poll_page(
     """A page taken in: keep the page to ask for next, or, the window done, move the cursor to its end."""
     await conn.execute(
         """INSERT INTO poll_cursors (account, updated_at, window_from, window_to, next_page)
-           VALUES ($1, CASE WHEN $4::text IS NULL THEN $3 ELSE $2 END, $2, $3, $4)
+           VALUES ($1, CASE WHEN $4::text IS NULL THEN $3::timestamptz ELSE $2::timestamptz END,
+                   $2, $3, $4)
            ON CONFLICT (account) DO UPDATE
               SET updated_at = CASE WHEN $4::text IS NULL THEN greatest(poll_cursors.updated_at, $3)
                                     ELSE poll_cursors.updated_at END,
