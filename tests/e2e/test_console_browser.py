@@ -348,19 +348,20 @@ async def test_a_customer_named_in_hindi_reads_in_devanagari_not_as_boxes(
     )
     assert loaded, "no loaded Noto face covers Devanagari"
     name = page.get_by_text(customer)
-    # The same words measured in the page's font and in DejaVu (no Devanagari glyphs: boxes).
-    widths = await name.evaluate(
-        """(el, text) => {
-             const ctx = document.createElement('canvas').getContext('2d');
-             const size = getComputedStyle(el).fontSize;
-             ctx.font = `${size} ${getComputedStyle(el).fontFamily}`;
-             const page = ctx.measureText(text).width;
-             ctx.font = `${size} "DejaVu Sans"`;
-             return [page, ctx.measureText(text).width];
-           }""",
-        hindi,
+    # Which fonts Chromium drew the name's glyphs with (DevTools' CSS.getPlatformFontsForNode): all
+    # of them the console's own web fonts, none a system font. (Comparing widths with a system font
+    # proves nothing: a machine with its own Devanagari font, as CI's is, draws the words too.)
+    await name.evaluate("el => el.setAttribute('data-probe', 'hindi-name')")
+    cdp = await page.context.new_cdp_session(page)
+    await cdp.send("DOM.enable")
+    await cdp.send("CSS.enable")
+    root = await cdp.send("DOM.getDocument", {"depth": -1})
+    node = await cdp.send(
+        "DOM.querySelector", {"nodeId": root["root"]["nodeId"], "selector": "[data-probe=hindi-name]"}
     )
-    assert abs(widths[0] - widths[1]) > 1, widths
+    used = (await cdp.send("CSS.getPlatformFontsForNode", {"nodeId": node["nodeId"]}))["fonts"]
+    assert used and all(f["isCustomFont"] for f in used), used
+    assert any("Devanagari" in f["familyName"] or f["familyName"] == "Noto Sans" for f in used), used
     assert await page.evaluate("t => document.fonts.check('15px \"Noto Sans\"', t)", hindi)
     await name.screenshot(path=str(SHOTS / "hindi-name.png"))
 
