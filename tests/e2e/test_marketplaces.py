@@ -164,10 +164,13 @@ async def test_an_amazon_cancellation_before_dispatch_cancels_ours_and_releases_
             account,
             order,
         )
-        assert polled["error"] in (None, "another replica is polling this account"), polled
+        # Not yet: the periodic poll holds the account's lock, or this account's getOrders bucket
+        # (burst 20, one a minute) is spent; the next try takes the change in.
+        busy = ("another replica is polling this account", "getOrders: rate limit")
+        assert polled["error"] is None or any(b in polled["error"] for b in busy), polled
         return True if rows[0]["cancelled_on_store_at"] else None
 
-    await wait_until(cancellation_taken_in, what="Amazon's cancellation taken in", timeout=90, every=2)
+    await wait_until(cancellation_taken_in, what="Amazon's cancellation taken in", timeout=180, every=5)
     [cancelled] = await tap.wait_for("orders.cancelled.v1", body_has(order_id=order_id), timeout=90)
     assert json.loads(cancelled.value)["reason_code"] == "customer_request"
     await tap.wait_for("inventory.released.v1", body_has(order_id=order_id), timeout=60)
