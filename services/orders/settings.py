@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Literal
 
 from pydantic import Field
@@ -45,6 +46,10 @@ class OrdersSettings(ServiceSettings):
 
     dispatch_cutoff_hour_ist: int = Field(default=14, ge=0, le=23)
     standard_extra_days: int = Field(default=1, ge=0)
+    dispatch_holidays: list[date] = Field(
+        default_factory=list,
+        description="IST dates couriers do not collect (Diwali, Holi …), as a JSON list of YYYY-MM-DD.",
+    )
     priority_speed_weight: int = 100
     priority_prepaid_weight: int = 10
     priority_high_value_paise: int = 500_000
@@ -61,6 +66,7 @@ class OrdersSettings(ServiceSettings):
         return PriorityRules(
             cutoff_hour_ist=self.dispatch_cutoff_hour_ist,
             standard_extra_days=self.standard_extra_days,
+            holidays=frozenset(self.dispatch_holidays),
             speed_weight=self.priority_speed_weight,
             prepaid_weight=self.priority_prepaid_weight,
             high_value_paise=self.priority_high_value_paise,

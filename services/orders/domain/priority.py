@@ -7,7 +7,7 @@ Order of picking: earliest `promised_dispatch_by` first; among orders due the sa
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 
 from chassis.clock import IST, india_date
 from contracts import DeliverySpeed
@@ -20,6 +20,7 @@ class PriorityRules:
     cutoff_hour_ist: int = 14
     standard_extra_days: int = 1
     no_dispatch_weekdays: frozenset[int] = frozenset({6})  # Sunday
+    holidays: frozenset[date] = frozenset()  # IST dates the warehouses hand nothing to couriers
     speed_weight: int = 100
     prepaid_weight: int = 10
     high_value_paise: int = 500_000
@@ -29,20 +30,32 @@ class PriorityRules:
 _SPEED_RANK = {DeliverySpeed.SAME_DAY: 2, DeliverySpeed.EXPRESS: 1, DeliverySpeed.STANDARD: 0}
 
 
+def is_dispatch_day(day: date, rules: PriorityRules) -> bool:
+    """Whether couriers collect on this IST date: not a weekly day off, not a configured holiday."""
+    return day.weekday() not in rules.no_dispatch_weekdays and day not in rules.holidays
+
+
+def _next_dispatch_day(day: date, rules: PriorityRules) -> date:
+    """This day if couriers collect on it, else the first one after that they do."""
+    for _ in range(366):
+        if is_dispatch_day(day, rules):
+            return day
+        day += timedelta(days=1)
+    raise ValueError("no dispatch day within a year: check the holidays and days off")
+
+
 def promised_dispatch_by(placed_at: datetime, speed: DeliverySpeed, rules: PriorityRules) -> datetime:
-    """End of the working day (IST) the order must leave by: same day if placed before the cutoff,
-    else the next working day; standard orders get `standard_extra_days` more."""
+    """End of the working day (IST) the order must leave by: the day it was placed if before the
+    cut-off and a working day, else the next working day; standard orders get `standard_extra_days`
+    more working days. Working days skip `no_dispatch_weekdays` and `holidays`."""
     day = india_date(placed_at)
     if placed_at.astimezone(IST).hour >= rules.cutoff_hour_ist:
         day += timedelta(days=1)
-    # The stored speed is its string value: compare as the enum, or a standard order gets no extra days.
-    extra = rules.standard_extra_days if DeliverySpeed(speed) is DeliverySpeed.STANDARD else 0
-    while day.weekday() in rules.no_dispatch_weekdays:
-        day += timedelta(days=1)
-    for _ in range(extra):
-        day += timedelta(days=1)
-        while day.weekday() in rules.no_dispatch_weekdays:
-            day += timedelta(days=1)
+    day = _next_dispatch_day(day, rules)
+    # Compared as the enum: a speed that arrives as its stored text still gets its extra days.
+    if DeliverySpeed(speed) is DeliverySpeed.STANDARD:
+        for _ in range(rules.standard_extra_days):
+            day = _next_dispatch_day(day + timedelta(days=1), rules)
     return datetime.combine(day, time(23, 59, 59), IST).astimezone(UTC)
 
 
