@@ -72,3 +72,8 @@ class ReturnRefunded(_ReturnEvent):
     shipping_fee_paise: Paise | None = Field(
         default=None, description="Part of amount_paise that refunds the order's shipping fee."
     )
+    kind: Literal["return", "rto"] | None = Field(
+        default=None,
+        description="return (absent means this too): a customer's return; rto: a parcel that came "
+        "back undelivered (invoicing credits an RTO from the courier's RTO_DELIVERED, not from this).",
+    )

@@ -1,5 +1,6 @@
-"""Wiring of the invoicing service: settings, migrations, handlers, routes and the sweep that issues
-invoices held for a missing fact (a tax class, a warehouse's GSTIN) once it is given."""
+"""Wiring of the invoicing service: settings, migrations, handlers, routes and the sweeps that issue
+invoices held for a missing fact (a tax class, a warehouse's GSTIN) once it is given, and credit notes
+that waited for their invoice."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ from pathlib import Path
 
 from chassis.clock import utcnow
 from chassis.service import Service
-from services.invoicing import api, handlers, issuing
+from services.invoicing import api, crediting, handlers, issuing
 from services.invoicing.settings import InvoicingSettings
 
 
@@ -21,5 +22,9 @@ def build(settings: InvoicingSettings | None = None) -> Service:
     @service.every(settings.due_sweep_seconds, name="issue-due-invoices")
     async def issue_due(svc: Service) -> None:
         await issuing.issue_due(svc, settings, now=utcnow())
+
+    @service.every(settings.due_sweep_seconds, name="credit-due-requests")
+    async def credit_due(svc: Service) -> None:
+        await crediting.credit_due(svc, now=utcnow())
 
     return service

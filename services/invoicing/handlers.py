@@ -1,16 +1,26 @@
 """Kafka handlers of the invoicing service: keep the order and shipment read model, issue a
-shipment's invoice once it is packed, and cancel it if the shipment is cancelled after.
+shipment's invoice once it is packed, cancel it if the shipment is cancelled after, and credit it
+when the parcel comes back undelivered (RTO) or a return of it is refunded.
 
-Each runs inside the consumer's transaction; the inbox drops a redelivered event, and a shipment's
-invoice state drops a second "packed" (PACKED, then MANIFESTED…) before it takes a number.
+Each runs inside the consumer's transaction; the inbox drops a redelivered event, a shipment's
+invoice state drops a second "packed" (PACKED, then MANIFESTED…) before it takes a number, and a
+credit request is stored once per RTO parcel or return.
 """
 
 from __future__ import annotations
 
 from chassis.consumer import HandlerContext
 from chassis.service import Service
-from contracts import OrderContactCorrected, OrderPlaced, ShipmentCreated, ShipmentStatus, ShipmentUpdated
-from services.invoicing import issuing, store
+from contracts import (
+    OrderContactCorrected,
+    OrderPlaced,
+    ReturnRefunded,
+    ShipmentCreated,
+    ShipmentStatus,
+    ShipmentUpdated,
+)
+from contracts.values import SkuQuantity
+from services.invoicing import crediting, issuing, store
 from services.invoicing.settings import InvoicingSettings
 
 S = ShipmentStatus
@@ -77,3 +87,34 @@ def register(service: Service, settings: InvoicingSettings) -> None:
             await issuing.issue(
                 ctx.conn, ctx.emit, shipment_id=event.shipment_id, now=event.occurred_at, settings=settings
             )
+        if event.status is S.RTO_DELIVERED:
+            source = f"rto:{event.shipment_id}"
+            if await store.request_credit(
+                ctx.conn,
+                source=source,
+                reason="rto",
+                order_id=event.order_id,
+                shipment_id=event.shipment_id,
+                requested_at=event.occurred_at,
+            ):
+                await crediting.credit(ctx.conn, ctx.emit, source=source, now=event.occurred_at)
+
+    @service.handles(ReturnRefunded)
+    async def on_refunded(ctx: HandlerContext, event: ReturnRefunded) -> None:
+        # An RTO's refund is credited by the parcel's RTO_DELIVERED (whether or not money went back).
+        if event.kind == "rto":
+            return
+        source = f"return:{event.return_id}"
+        fee = event.shipping_fee_paise or 0
+        if await store.request_credit(
+            ctx.conn,
+            source=source,
+            reason="return",
+            order_id=event.order_id,
+            return_id=event.return_id,
+            lines=[SkuQuantity(sku=x.sku, quantity=x.quantity) for x in event.lines],
+            items_paise=max(event.amount_paise - fee, 0),
+            shipping_fee_paise=fee,
+            requested_at=event.occurred_at,
+        ):
+            await crediting.credit(ctx.conn, ctx.emit, source=source, now=event.occurred_at)

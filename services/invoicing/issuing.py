@@ -152,7 +152,7 @@ async def _store_invoice(
             },
             "place_of_supply": pos,
             "supply": draft.supply.value,
-            "lines": [_line_json(x) for x in draft.lines],
+            "lines": [line_json(x) for x in draft.lines],
             "shipping_fee_paise": draft.shipping_fee_paise,
             "taxable_paise": totals.taxable_paise,
             "cgst_paise": totals.cgst_paise,
@@ -163,7 +163,7 @@ async def _store_invoice(
     )
 
 
-def _line_json(line: domain.TaxedLine) -> dict[str, object]:
+def line_json(line: domain.TaxedLine) -> dict[str, object]:
     fields = asdict(line)
     fields["gst_rate"] = str(line.gst_rate.normalize())
     return fields

@@ -126,3 +126,56 @@ class Invoice:
     @classmethod
     def of(cls, row: asyncpg.Record) -> Invoice:
         return cls(**row_fields(cls, row, lines=tuple(row["lines"])))
+
+
+@dataclass(frozen=True, slots=True)
+class CreditRequest:
+    """A refunded return or an RTO parcel back, waiting for (or given) its credit notes."""
+
+    source: str
+    reason: str  # return | rto
+    order_id: str
+    shipment_id: str | None
+    return_id: str | None
+    lines: tuple[SkuQuantity, ...]
+    items_paise: int
+    shipping_fee_paise: int
+    requested_at: datetime
+    state: str
+    problem: str | None
+
+    @classmethod
+    def of(cls, row: asyncpg.Record) -> CreditRequest:
+        return cls(**row_fields(cls, row, lines=tuple(SkuQuantity.model_validate(x) for x in row["lines"])))
+
+
+@dataclass(frozen=True, slots=True)
+class CreditNote:
+    """An issued credit note, citing the invoice it reduces."""
+
+    credit_note_id: str
+    number: str
+    gstin: str
+    financial_year: int
+    serial: int
+    source: str
+    reason: str
+    invoice_id: str
+    invoice_number: str
+    invoice_date: datetime
+    order_id: str
+    shipment_id: str | None
+    return_id: str | None
+    issued_at: datetime
+    place_of_supply: str
+    supply: str
+    lines: tuple[dict[str, Any], ...]
+    taxable_paise: int
+    cgst_paise: int
+    sgst_paise: int
+    igst_paise: int
+    total_paise: int
+
+    @classmethod
+    def of(cls, row: asyncpg.Record) -> CreditNote:
+        return cls(**row_fields(cls, row, lines=tuple(row["lines"])))

@@ -1,5 +1,5 @@
 """SQL of the invoicing service: registrations, tax classes, the order and shipment read model, the
-series, invoices and credit notes."""
+series, invoices, credit requests and credit notes."""
 
 from __future__ import annotations
 
@@ -12,7 +12,15 @@ import asyncpg
 from chassis.db import Conn, Queryable
 from contracts import OrderPlaced
 from contracts.values import Address, Customer, SkuQuantity
-from services.invoicing.records import Invoice, Order, Registration, Shipment, TaxClass
+from services.invoicing.records import (
+    CreditNote,
+    CreditRequest,
+    Invoice,
+    Order,
+    Registration,
+    Shipment,
+    TaxClass,
+)
 
 # registrations and tax classes ------------------------------------------------------------------
 
@@ -381,3 +389,161 @@ async def shipment_rows(
             limit,
         )
     )
+
+
+# credit requests and credit notes ---------------------------------------------------------------
+
+
+async def request_credit(
+    conn: Conn,
+    *,
+    source: str,
+    reason: str,
+    order_id: str,
+    requested_at: datetime,
+    shipment_id: str | None = None,
+    return_id: str | None = None,
+    lines: list[SkuQuantity] | None = None,
+    items_paise: int = 0,
+    shipping_fee_paise: int = 0,
+) -> bool:
+    """Ask for a credit once per source; False when it was asked already (a redelivery)."""
+    row = await conn.fetchrow(
+        """INSERT INTO credit_requests (source, reason, order_id, shipment_id, return_id, lines,
+               items_paise, shipping_fee_paise, requested_at)
+           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT (source) DO NOTHING
+           RETURNING source""",
+        source,
+        reason,
+        order_id,
+        shipment_id,
+        return_id,
+        [x.model_dump(mode="json") for x in lines or []],
+        items_paise,
+        shipping_fee_paise,
+        requested_at,
+    )
+    return row is not None
+
+
+async def credit_request_for_update(conn: Conn, source: str) -> CreditRequest | None:
+    """A credit request, locked until the transaction ends (one crediting at a time per source)."""
+    row = await conn.fetchrow("SELECT * FROM credit_requests WHERE source = $1 FOR UPDATE", source)
+    return None if row is None else CreditRequest.of(row)
+
+
+async def set_credit_state(conn: Conn, source: str, state: str, problem: str | None = None) -> None:
+    """Where a credit request stands now."""
+    await conn.execute(
+        "UPDATE credit_requests SET state = $2, problem = $3, updated_at = now() WHERE source = $1",
+        source,
+        state,
+        problem,
+    )
+
+
+async def due_credit_requests(conn: Conn, *, limit: int) -> list[str]:
+    """Credit requests not credited yet, oldest first, skipping those another replica holds."""
+    rows = await conn.fetch(
+        """SELECT source FROM credit_requests WHERE state = 'due'
+           ORDER BY requested_at LIMIT $1 FOR UPDATE SKIP LOCKED""",
+        limit,
+    )
+    return [r["source"] for r in rows]
+
+
+async def shipment_invoice_state(conn: Queryable, shipment_id: str) -> str | None:
+    """Where a forward parcel's invoice stands, or None for a parcel not seen."""
+    state = await conn.fetchval("SELECT invoice_state FROM shipments WHERE shipment_id = $1", shipment_id)
+    return None if state is None else str(state)
+
+
+async def parcel_awaiting_invoice(conn: Queryable, order_id: str) -> str | None:
+    """A parcel of the order packed but not invoiced yet (a credit of the order waits for it)."""
+    found = await conn.fetchval(
+        """SELECT shipment_id FROM shipments WHERE order_id = $1 AND invoice_state = 'due'
+           ORDER BY shipment_id LIMIT 1""",
+        order_id,
+    )
+    return None if found is None else str(found)
+
+
+async def invoices_for_update(conn: Conn, *, order_id: str, shipment_id: str | None = None) -> list[Invoice]:
+    """An order's invoices (or one parcel's) oldest first, locked: two credits of one invoice at
+    once queue here, so the second sees what the first took."""
+    rows = await conn.fetch(
+        """SELECT * FROM invoices WHERE order_id = $1 AND ($2::text IS NULL OR shipment_id = $2)
+           ORDER BY issued_at, serial FOR UPDATE""",
+        order_id,
+        shipment_id,
+    )
+    return [Invoice.of(r) for r in rows]
+
+
+async def credit_notes_of_invoices(conn: Queryable, invoice_ids: list[str]) -> list[CreditNote]:
+    """The credit notes issued against these invoices."""
+    rows = await conn.fetch(
+        "SELECT * FROM credit_notes WHERE invoice_id = ANY($1::text[]) ORDER BY issued_at, serial",
+        invoice_ids,
+    )
+    return [CreditNote.of(r) for r in rows]
+
+
+_CREDIT_NOTE_COLUMNS = (
+    "credit_note_id",
+    "number",
+    "gstin",
+    "financial_year",
+    "serial",
+    "source",
+    "reason",
+    "invoice_id",
+    "invoice_number",
+    "invoice_date",
+    "order_id",
+    "shipment_id",
+    "return_id",
+    "issued_at",
+    "place_of_supply",
+    "supply",
+    "lines",
+    "taxable_paise",
+    "cgst_paise",
+    "sgst_paise",
+    "igst_paise",
+    "total_paise",
+)
+
+
+async def insert_credit_note(conn: Conn, values: dict[str, Any]) -> CreditNote:
+    """Store an issued credit note."""
+    row = await conn.fetchrow(
+        f"""INSERT INTO credit_notes ({", ".join(_CREDIT_NOTE_COLUMNS)})
+            VALUES ({", ".join(f"${i}" for i in range(1, len(_CREDIT_NOTE_COLUMNS) + 1))}) RETURNING *""",
+        *(values[c] for c in _CREDIT_NOTE_COLUMNS),
+    )
+    assert row is not None
+    return CreditNote.of(row)
+
+
+async def credit_note_rows(
+    conn: Queryable, *, order_id: str | None, before: tuple[datetime, str] | None, limit: int
+) -> list[asyncpg.Record]:
+    """Credit notes newest first (one order's, or all), a page at a time."""
+    return list(
+        await conn.fetch(
+            """SELECT * FROM credit_notes
+               WHERE ($1::text IS NULL OR order_id = $1)
+                 AND ($2::timestamptz IS NULL OR (issued_at, credit_note_id) < ($2, $3))
+               ORDER BY issued_at DESC, credit_note_id DESC LIMIT $4""",
+            order_id,
+            before[0] if before else None,
+            before[1] if before else None,
+            limit,
+        )
+    )
+
+
+async def credit_note_row(conn: Queryable, credit_note_id: str) -> asyncpg.Record | None:
+    """One credit note as stored, for the API."""
+    return await conn.fetchrow("SELECT * FROM credit_notes WHERE credit_note_id = $1", credit_note_id)

@@ -546,5 +546,6 @@ async def settle(
             method=method,
             refund_mode=refund.mode,
             shipping_fee_paise=refund.shipping_fee_paise,
+            kind="rto" if ret.kind == "rto" else "return",
         )
     )

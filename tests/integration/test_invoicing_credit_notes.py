@@ -1,0 +1,251 @@
+"""Credit notes against the real PostgreSQL server (ADR 0240): their own gapless series per GSTIN and
+financial year even with many issuers at once, one credit per return or RTO however often it is
+delivered, an RTO that waits for its invoice, and never more credited than an invoice carried."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+from pathlib import Path
+
+import asyncpg
+import pytest
+
+from chassis import db
+from contracts import CreditNoteIssued, Event, InvoiceIssued
+from contracts.examples import order_placed
+from contracts.values import SkuQuantity
+from services.invoicing import crediting, issuing, store
+from services.invoicing.settings import InvoicingSettings
+from tests import infra
+
+pytestmark = pytest.mark.integration
+
+MIGRATIONS = Path(__file__).resolve().parents[2] / "services" / "invoicing" / "migrations"
+BHIWANDI_GSTIN = "27AAPFU0939F1ZV"  # Maharashtra
+SETTINGS = InvoicingSettings()
+
+
+@pytest.fixture(scope="module")
+async def pool(servers: infra.Servers) -> AsyncIterator[asyncpg.Pool]:
+    p = await db.open_database(
+        server_url=servers.database_url,
+        service=f"invoicing_cn_test_{uuid.uuid4().hex[:8]}",
+        migrations_dir=MIGRATIONS,
+        min_size=4,
+        max_size=12,
+    )
+    async with p.acquire() as conn:
+        await store.upsert_registration(
+            conn,
+            gstin=BHIWANDI_GSTIN,
+            legal_name="Chai Point Retail Private Limited",
+            trade_name=None,
+            address="Plot 12, Bhiwandi MIDC, Thane, Maharashtra 421302",
+            turnover_band="up_to_5_crore",
+            actor="test",
+        )
+        await store.set_warehouse_registration(
+            conn, warehouse_code="BOM1", gstin=BHIWANDI_GSTIN, actor="test"
+        )
+        await store.upsert_tax_class(
+            conn,
+            sku="TEA-ASSAM-250",
+            description="Assam tea 250 g",
+            hsn_code="0902",
+            gst_rate=Decimal(5),
+            unit="NOS",
+            actor="test",
+        )
+    yield p
+    await p.close()
+
+
+class Emitted(list[Event]):
+    async def __call__(self, event: Event) -> str:
+        self.append(event)
+        return "id"
+
+
+async def _packed(pool: asyncpg.Pool, at: datetime, *, issue: bool = True) -> tuple[str, str, Emitted]:
+    """An order of 2 × ₹349 tea to Mumbai (CGST + SGST), its parcel packed (and invoiced)."""
+    order = order_placed().model_copy(update={"order_id": f"ORD-{uuid.uuid4().hex[:10]}"})
+    order = order.model_copy(
+        update={"shipping_address": order.shipping_address.model_copy(update={"pincode": "400001"})}
+    )
+    shipment_id = f"SHP-{uuid.uuid4().hex[:10]}"
+    emitted = Emitted()
+    async with pool.acquire() as conn, conn.transaction():
+        await store.record_order(conn, order)
+        await store.record_shipment(
+            conn,
+            shipment_id=shipment_id,
+            order_id=order.order_id,
+            warehouse_code="BOM1",
+            lines=[SkuQuantity(sku="TEA-ASSAM-250", quantity=2)],
+        )
+        await store.mark_packed(
+            conn, shipment_id=shipment_id, order_id=order.order_id, warehouse_code="BOM1", at=at
+        )
+        if issue:
+            assert (
+                await issuing.issue(conn, emitted, shipment_id=shipment_id, now=at, settings=SETTINGS)
+                == "issued"
+            )
+    return order.order_id, shipment_id, emitted
+
+
+async def _rto(pool: asyncpg.Pool, order_id: str, shipment_id: str, at: datetime) -> Emitted:
+    """What the handler does with the parcel's RTO_DELIVERED."""
+    emitted = Emitted()
+    async with pool.acquire() as conn, conn.transaction():
+        source = f"rto:{shipment_id}"
+        if await store.request_credit(
+            conn, source=source, reason="rto", order_id=order_id, shipment_id=shipment_id, requested_at=at
+        ):
+            await crediting.credit(conn, emitted, source=source, now=at)
+    return emitted
+
+
+async def _refund(
+    pool: asyncpg.Pool, order_id: str, return_id: str, at: datetime, *, units: int, items: int
+) -> Emitted:
+    """What the handler does with a return's returns.refunded.v1."""
+    emitted = Emitted()
+    async with pool.acquire() as conn, conn.transaction():
+        source = f"return:{return_id}"
+        if await store.request_credit(
+            conn,
+            source=source,
+            reason="return",
+            order_id=order_id,
+            return_id=return_id,
+            lines=[SkuQuantity(sku="TEA-ASSAM-250", quantity=units)],
+            items_paise=items,
+            requested_at=at,
+        ):
+            await crediting.credit(conn, emitted, source=source, now=at)
+    return emitted
+
+
+async def test_a_refunded_return_has_one_credit_note_citing_its_invoice_however_often_it_arrives(
+    pool: asyncpg.Pool,
+) -> None:
+    at = datetime(2041, 6, 1, 6, 0, tzinfo=UTC)
+    order_id, _, issued = await _packed(pool, at)
+    invoice = next(e for e in issued if isinstance(e, InvoiceIssued))
+    first = await _refund(pool, order_id, "RET-A1", at + timedelta(days=9), units=1, items=34900)
+    again = await _refund(pool, order_id, "RET-A1", at + timedelta(days=9), units=1, items=34900)
+    assert again == []
+    [note] = first
+    assert isinstance(note, CreditNoteIssued)
+    assert (note.number, note.invoice_number, note.invoice_issued_at, note.reason, note.return_id) == (
+        "CN/41-42/000001",
+        invoice.number,
+        invoice.issued_at,
+        "return",
+        "RET-A1",
+    )
+    # One of two units of ₹349 at 5% within Maharashtra: 33238 taxable, 831 CGST, 831 SGST.
+    assert (
+        note.supply,
+        note.taxable_paise,
+        note.cgst_paise,
+        note.sgst_paise,
+        note.igst_paise,
+        note.total_paise,
+    ) == (
+        "intra_state",
+        33238,
+        831,
+        831,
+        0,
+        34900,
+    )
+    rows = await pool.fetch("SELECT number FROM credit_notes WHERE order_id = $1", order_id)
+    assert [r["number"] for r in rows] == ["CN/41-42/000001"]
+
+
+async def test_credit_notes_racing_take_every_serial_once_and_restart_on_1_april_ist(
+    pool: asyncpg.Pool,
+) -> None:
+    march_31_late = datetime(2043, 3, 31, 18, 29, 59, tzinfo=UTC)  # 23:59:59 IST
+    april_1 = datetime(2043, 3, 31, 18, 30, tzinfo=UTC)  # 00:00 IST
+    packed_at = datetime(2043, 3, 1, 6, 0, tzinfo=UTC)
+    parcels = [await _packed(pool, packed_at) for _ in range(16)]
+    results = await asyncio.gather(
+        *(_rto(pool, o, s, march_31_late) for o, s, _ in parcels[:8]),
+        *(
+            _refund(pool, o, f"RET-{s}", april_1, units=2, items=69800)
+            if i % 2
+            else _rto(pool, o, s, april_1)
+            for i, (o, s, _) in enumerate(parcels[8:])
+        ),
+    )
+    numbers = sorted(e.number for events in results for e in events if isinstance(e, CreditNoteIssued))
+    assert numbers == [f"CN/42-43/{i:06d}" for i in range(1, 9)] + [f"CN/43-44/{i:06d}" for i in range(1, 9)]
+    # Invoices kept their own series: the credit notes took none of their numbers.
+    assert (
+        await pool.fetchval(
+            "SELECT count(*) FROM invoices WHERE financial_year = 2042 AND number LIKE 'INV/42-43/%'"
+        )
+        == 16
+    )
+
+
+async def test_an_rto_and_a_return_of_one_parcel_at_once_never_credit_more_than_its_invoice(
+    pool: asyncpg.Pool,
+) -> None:
+    at = datetime(2045, 6, 1, 6, 0, tzinfo=UTC)
+    order_id, shipment_id, issued = await _packed(pool, at)
+    invoice = next(e for e in issued if isinstance(e, InvoiceIssued))
+    later = at + timedelta(days=5)
+    await asyncio.gather(
+        _rto(pool, order_id, shipment_id, later),
+        _refund(pool, order_id, "RET-B1", later, units=1, items=34900),
+    )
+    totals = await pool.fetchrow(
+        """SELECT sum(taxable_paise) AS taxable, sum(cgst_paise) AS cgst, sum(sgst_paise) AS sgst,
+                  sum(total_paise) AS total FROM credit_notes WHERE invoice_id = $1""",
+        invoice.invoice_id,
+    )
+    assert (totals["taxable"], totals["cgst"], totals["sgst"], totals["total"]) == (
+        invoice.taxable_paise,
+        invoice.cgst_paise,
+        invoice.sgst_paise,
+        invoice.total_paise,
+    )
+
+
+async def test_an_rto_before_its_invoice_waits_saying_why_and_is_credited_once_the_invoice_is_issued(
+    pool: asyncpg.Pool,
+) -> None:
+    at = datetime(2047, 6, 1, 6, 0, tzinfo=UTC)
+    order_id, shipment_id, _ = await _packed(pool, at, issue=False)
+    assert await _rto(pool, order_id, shipment_id, at + timedelta(days=3)) == []
+    row = await pool.fetchrow(
+        "SELECT state, problem FROM credit_requests WHERE source = $1", f"rto:{shipment_id}"
+    )
+    assert row["state"] == "due" and f"parcel {shipment_id} has no invoice yet" in row["problem"]
+    assert (
+        await pool.fetchval(
+            "SELECT count(*) FROM series WHERE kind = 'credit_note' AND financial_year = 2047"
+        )
+        == 0
+    )
+    emitted = Emitted()
+    async with pool.acquire() as conn, conn.transaction():
+        await issuing.issue(conn, emitted, shipment_id=shipment_id, now=at, settings=SETTINGS)
+    async with pool.acquire() as conn, conn.transaction():
+        state = await crediting.credit(conn, emitted, source=f"rto:{shipment_id}", now=at + timedelta(days=4))
+    assert state == "credited"
+    invoice, note = emitted
+    assert isinstance(invoice, InvoiceIssued) and isinstance(note, CreditNoteIssued)
+    assert (note.invoice_number, note.total_paise, note.reason) == (
+        invoice.number,
+        invoice.total_paise,
+        "rto",
+    )
