@@ -18,7 +18,6 @@ from contracts import (
     OrderStatusChanged,
     ReturnRefunded,
     ReturnRequested,
-    ReturnStatus,
     ReturnUpdated,
     ShipmentStatus,
     ShipmentUpdated,
@@ -95,10 +94,8 @@ def register(service: Service, settings: NotificationsSettings) -> None:
         await queue(ctx, policy.ndr_message(facts, attempt=event.attempt, reason=event.ndr_reason))
 
     async def on_return(ctx: HandlerContext, event: ReturnRequested | ReturnUpdated) -> None:
-        if event.status is ReturnStatus.REFUND_PENDING:
-            await store.refund_pending(
-                ctx.conn, return_id=event.return_id, order_id=event.order_id, since=event.occurred_at
-            )
+        if isinstance(event, ReturnUpdated) and (overdue := policy.return_alert(event)) is not None:
+            await queue(ctx, overdue)
         facts = await store.contact(ctx.conn, event.order_id)
         if facts is None and isinstance(event, ReturnRequested) and event.customer is not None:
             facts = policy.Facts(
@@ -119,7 +116,6 @@ def register(service: Service, settings: NotificationsSettings) -> None:
 
     @service.handles(ReturnRefunded)
     async def on_refunded(ctx: HandlerContext, event: ReturnRefunded) -> None:
-        await store.refund_done(ctx.conn, return_id=event.return_id)
         facts = await store.contact(ctx.conn, event.order_id)
         if facts is None:
             return

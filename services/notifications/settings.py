@@ -51,8 +51,7 @@ class NotificationsSettings(ServiceSettings):
     rate_whatsapp_per_s: float = Field(default=80.0, gt=0, description="Meta's default 80 msg/s per number.")
     rate_sms_per_s: float = Field(default=50.0, gt=0)
     rate_slack_per_s: float = Field(default=1.0, gt=0, description="Slack allows about 1 msg/s per webhook.")
-    refund_overdue_h: float = Field(default=72.0, gt=0, description="Alert when a refund waits longer.")
-    watch_interval_s: float = Field(default=60.0, gt=0, description="How often DLQs and refunds are checked.")
+    watch_interval_s: float = Field(default=60.0, gt=0, description="How often the DLQs are checked.")
 
     @field_validator("quiet_hours")
     @classmethod

@@ -339,37 +339,6 @@ async def contact(conn: Conn, order_id: str) -> Facts | None:
     )
 
 
-async def refund_pending(conn: Conn, *, return_id: str, order_id: str, since: datetime) -> None:
-    """A return waits for its refund from ``since``."""
-    await conn.execute(
-        """INSERT INTO pending_refunds (return_id, order_id, pending_since) VALUES ($1, $2, $3)
-           ON CONFLICT DO NOTHING""",
-        return_id,
-        order_id,
-        since,
-    )
-
-
-async def refund_done(conn: Conn, *, return_id: str) -> None:
-    """The refund went through; no overdue alert any more."""
-    await conn.execute("UPDATE pending_refunds SET done = true WHERE return_id = $1", return_id)
-
-
-async def claim_overdue_refunds(conn: Conn, *, older_than_s: float) -> list[asyncpg.Record]:
-    """Refunds pending longer than that and not yet alerted, marked alerted in the same statement."""
-    return list(
-        await conn.fetch(
-            """UPDATE pending_refunds SET alerted = true
-                WHERE return_id IN (SELECT return_id FROM pending_refunds
-                                     WHERE NOT done AND NOT alerted
-                                       AND pending_since < now() - make_interval(secs => $1)
-                                     FOR UPDATE SKIP LOCKED)
-            RETURNING *""",
-            older_than_s,
-        )
-    )
-
-
 async def dlq_watermarks(conn: Conn) -> dict[str, int]:
     """The dead-letter topics' end offsets last seen."""
     return {r["topic"]: r["end_offset"] for r in await conn.fetch("SELECT * FROM dlq_watermarks")}

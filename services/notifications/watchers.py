@@ -1,8 +1,9 @@
-"""Periodic checks that alert operators: dead-letter topics growing, refunds waiting too long
-(and the housekeeping of provider statuses that never matched a message of ours).
+"""Periodic checks that alert operators about dead-letter topics growing (and the housekeeping of
+provider statuses that never matched a message of ours). Overdue refunds are returns' to time: it
+owns the refund SLA and says so on returns.updated.v1, which the handlers pass on (ADR 0230).
 
-Alert ids derive from what was seen (topic and end offset, return id), so two replicas or a rerun
-after a crash queue the same alert once.
+Alert ids derive from what was seen (topic and end offset), so two replicas or a rerun after a crash
+queue the same alert once.
 """
 
 from __future__ import annotations
@@ -66,21 +67,7 @@ def register(service: Service, settings: NotificationsSettings) -> None:
                 )
                 await store.save_dlq_watermark(conn, topic=topic, end_offset=total)
 
-    @service.every(settings.watch_interval_s, name="watch-refunds")
-    async def watch_refunds(service: Service) -> None:
-        async with service.pool.acquire() as conn, conn.transaction():
+    @service.every(settings.watch_interval_s, name="forget-early-statuses")
+    async def forget_early_statuses(service: Service) -> None:
+        async with service.pool.acquire() as conn:
             await store.forget_early_statuses(conn, older_than_s=24 * 3600)
-            for row in await store.claim_overdue_refunds(conn, older_than_s=settings.refund_overdue_h * 3600):
-                overdue = alert(
-                    "refund_overdue",
-                    key=row["return_id"],
-                    order_id=row["order_id"],
-                    return_id=row["return_id"],
-                    since=row["pending_since"].isoformat(timespec="minutes"),
-                )
-                await store.queue(
-                    conn,
-                    message=overdue,
-                    cause_event_id=f"watch:{row['return_id']}",
-                    send_at=datetime.now(UTC),
-                )

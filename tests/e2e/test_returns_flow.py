@@ -589,27 +589,57 @@ async def test_a_refund_the_gateway_fails_alerts_operators_and_a_retry_pays_it(
     assert done["refund"]["attempt"] == 2
 
 
-async def test_a_refund_not_processed_within_the_sla_alerts_operators(
+async def slack_alerts_about(http: httpx.AsyncClient, return_id: str) -> list[dict[str, Any]] | None:
+    """The operator alerts (the sandbox's Slack webhook) naming a return, or None while there are none."""
+    alerts = (await http.get(url("sandbox", "/_sandbox/slack/messages"))).json()
+    return [a for a in alerts if return_id in a["text"]] or None
+
+
+async def test_a_refund_not_processed_within_the_sla_is_flagged_once_by_returns_and_told_to_operators_once(
     stack: Stack, tap: Tap, producer: AIOKafkaProducer
 ) -> None:
-    sku = unique("TEA")
-    order = await delivered_order(producer, lines=[(sku, 1, 34900)])
+    """Returns owns the refund SLA (ADR 0230): its sweep flags an overdue refund once, and
+    notifications passes exactly that on to operators, with returns' reason."""
+
+    async def overdue_refund(http: httpx.AsyncClient) -> str:
+        sku = unique("TEA")
+        order = await delivered_order(producer, lines=[(sku, 1, 34900)])
+        rma = await request_return(
+            http, order_id=order["order_id"], lines=[{"sku": sku, "quantity": 1, "reason": "damaged"}]
+        )
+        await http.post(url("sandbox", "/_sandbox/razorpay/knobs"), json={"fail_next": 1})
+        await receive_and_qc(http, rma["return_id"], [{"sku": sku, "passed": 1, "failed": 0, "grade": "A"}])
+        return str(rma["return_id"])
+
     stack.stop("returns")
     stack.start("returns", extra_env={"REFUND_SLA_DAYS": "0", "SLA_SWEEP_SECONDS": "1"})
     try:
         stack.wait_ready(["returns"])
         async with client() as http:
-            rma = await request_return(
-                http, order_id=order["order_id"], lines=[{"sku": sku, "quantity": 1, "reason": "damaged"}]
-            )
-            await http.post(url("sandbox", "/_sandbox/razorpay/knobs"), json={"fail_next": 1})
-            await receive_and_qc(
-                http, rma["return_id"], [{"sku": sku, "passed": 1, "failed": 0, "grade": "A"}]
-            )
+            first = await overdue_refund(http)
             (alert,) = await tap.wait_for(
-                "returns.updated.v1", body_has(return_id=rma["return_id"], alert="refund_sla_breached")
+                "returns.updated.v1", body_has(return_id=first, alert="refund_sla_breached"), timeout=120
             )
             assert "0 days after QC" in value(alert)["note"]
+            # A later overdue refund is flagged by a later sweep, one that saw the first one again.
+            second = await overdue_refund(http)
+            await tap.wait_for(
+                "returns.updated.v1", body_has(return_id=second, alert="refund_sla_breached"), timeout=120
+            )
+            flagged = tap.find("returns.updated.v1", body_has(return_id=first, alert="refund_sla_breached"))
+            assert len(flagged) == 1, "returns flags an overdue refund once"
+
+            await wait_until(
+                lambda: slack_alerts_about(http, first), what="operators told of the first", timeout=120
+            )
+            told = await wait_until(
+                lambda: slack_alerts_about(http, second), what="operators told of the second", timeout=120
+            )
+            assert told[0]["text"].startswith("Refund overdue:")
+            (once,) = await slack_alerts_about(http, first) or []
+            assert once["text"] == (
+                f"Refund overdue: return {first} of order {value(alert)['order_id']}: {value(alert)['note']}"
+            )
     finally:
         stack.stop("returns")
         stack.start("returns")

@@ -15,6 +15,7 @@ from contracts import (
     OrderStatus,
     OrderStatusChanged,
     ReturnStatus,
+    ReturnUpdated,
     ShipmentStatus,
 )
 from services.notifications.domain.templates import Catalogue, Template, clip, load, render, render_sms
@@ -47,12 +48,16 @@ OPERATOR_ALERTS: dict[str, str] = {
     "rto": "RTO started for order {order_id}: shipment {shipment_id} (AWB {awb}) is coming back",
     "low_stock": "Low stock: {sku} at {warehouse_code} has {available} left (reorder point {reorder_point})",
     "dlq_growing": "Dead letters growing: {topic} has {count} new message(s), {total} in all",
-    "refund_overdue": "Refund overdue: return {return_id} of order {order_id} waits since {since}",
+    "refund_overdue": "Refund overdue: return {return_id} of order {order_id}: {note}",
     "message_failed": "Customer message failed for order {order_id}: {template} on {channel}: {error}",
 }
 """Operator alerts (Slack-compatible webhook): why, and the text with its fields."""
 
 SHIPMENT_ALERTS: dict[ShipmentStatus, str] = {ShipmentStatus.NDR: "ndr", ShipmentStatus.RTO_INITIATED: "rto"}
+
+RETURN_ALERTS: dict[str, str] = {"refund_sla_breached": "refund_overdue"}
+"""Returns' operator alerts (``returns.updated.v1`` ``alert``) passed on to operators, by kind.
+Returns decides when a refund is overdue (it owns the refund SLA, ADR 0230); nothing here times it."""
 
 NDR_REASON_TEXT: dict[NdrReason, str] = {
     NdrReason.CUSTOMER_UNAVAILABLE: "nobody was available",
@@ -261,4 +266,19 @@ def alert(kind: str, *, key: str, order_id: str | None = None, **fields: object)
         subject=key,
         text=text,
         provider_template=kind,
+    )
+
+
+def return_alert(event: ReturnUpdated) -> PlannedMessage | None:
+    """The operator alert a return update raises (returns said a refund breached its SLA), or None.
+    One per return: a second alert about the same return queues nothing."""
+    kind = RETURN_ALERTS.get(event.alert or "")
+    if kind is None:
+        return None
+    return alert(
+        kind,
+        key=event.return_id,
+        order_id=event.order_id,
+        return_id=event.return_id,
+        note=event.note or "no reason given",
     )
