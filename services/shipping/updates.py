@@ -156,7 +156,7 @@ async def send_pending_ndr_actions(pool: asyncpg.Pool, adapters: dict[str, Couri
                 new_phone=action["new_phone"],
                 new_address=None
                 if action["new_address"] is None
-                else Address.model_validate_json(action["new_address"]),
+                else Address.model_validate(action["new_address"]),  # the pool decodes jsonb
             )
             error: str | None = None
             try:
