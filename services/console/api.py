@@ -19,7 +19,7 @@ from fastapi.templating import Jinja2Templates
 
 from contracts import Channel, OrderStatus, PaymentMethod
 from services.console import fonts, sessions, store
-from services.console.domain import fix, metrics
+from services.console.domain import desks, fix, metrics
 from services.console.domain.decisions import (
     BULK_ACTIONS,
     MAX_BULK,
@@ -421,22 +421,111 @@ async def fix_and_resubmit(
     return _fix_page(request, operator, order_id, form, line_rows, problems, status=422)
 
 
-@router.post("/shipments/{shipment_id}/ndr")
-async def ndr_action(
-    request: Request,
-    shipment_id: str,
-    order_id: str = Form(...),
-    action: str = Form(...),
-    operator: Operator = form_from_operator(),
-) -> RedirectResponse:
-    outcome = await _owners(request).call(
+# --- the NDR desk ---------------------------------------------------------------------------------
+
+
+@router.get("/ndr")
+async def ndr_page(request: Request, operator: Operator = signed_in()) -> HTMLResponse:
+    """Parcels whose delivery failed and wait on the seller's answer, filtered, a page of orders at
+    a time; each answered alone or ticked in bulk, through shipping as the operator."""
+    pool = request.app.state.service.pool
+    f, problems = desks.ndr_filter(request.query_params)
+    after = None
+    if cursor := request.query_params.get("after"):
+        try:
+            after = decode_cursor(cursor)
+        except ValueError:
+            problems.append(("after", "this page link is not one the console gave out"))
+    size = request.app.state.service.settings.page_size
+    rows = [] if problems else await store.ndr_desk(pool, f, after=after, limit=size + 1)
+    more, rows = len(rows) > size, rows[:size]
+    next_query = None
+    if more:
+        params = {k: v for k, v in request.query_params.items() if k not in ("after", "ok", "error")}
+        params["after"] = encode_cursor(rows[-1]["sort_at"], rows[-1]["order_id"])
+        next_query = urlencode(params)
+    back = urlencode({k: v for k, v in request.query_params.items() if k not in ("ok", "error")})
+    return _page(
+        request,
+        "ndr.html",
+        operator,
+        parcels=[p for row in rows for p in desks.ndr_parcels(row, f)],
+        problems=problems,
+        couriers=await store.ndr_couriers(pool),
+        buckets={b: label for b, (label, _) in desks.NDR_BUCKETS.items()},
+        attempts=desks.NDR_ATTEMPTS,
+        modes=desks.PAYMENT_MODES,
+        ndr_actions=desks.NDR_ACTIONS,
+        bulk_actions=[(a, desks.NDR_ACTIONS[a]) for a in desks.NDR_BULK_ACTIONS],
+        address_fields=desks.ADDRESS_FIELDS,
+        back=back,
+        next_query=next_query,
+        today=request.app.state.clock().astimezone(IST).date().isoformat(),
+    )
+
+
+async def _answer_ndr(
+    request: Request, operator: Operator, shipment_id: str, body: dict[str, Any]
+) -> Outcome:
+    """One NDR answer through shipping, as the operator (shipping passes it to the courier)."""
+    return await _owners(request).call(
         "shipping",
         "POST",
         f"/shipments/{quote(shipment_id, safe='')}/ndr-actions",
         operator=operator,
-        json={"action": action},
+        json=body,
     )
-    return _back(f"/orders/{order_id}", outcome)
+
+
+def _ndr_back(form: Any, order_id: str) -> tuple[str, dict[str, str]]:
+    """Where an NDR answer returns: the desk with its filters when it came from there, else the order."""
+    if "back" in form:
+        kept = {k: v for k, v in parse_qsl(str(form["back"])) if k not in ("ok", "error")}
+        return "/ndr", kept
+    return f"/orders/{order_id}", {}
+
+
+@router.post("/shipments/{shipment_id}/ndr")
+async def ndr_action(
+    request: Request, shipment_id: str, operator: Operator = form_from_operator()
+) -> RedirectResponse:
+    """Answer one parcel's NDR (re-attempt, possibly on a day; a new address; RTO)."""
+    form = {k: str(v) for k, v in (await request.form()).items()}
+    path, kept = _ndr_back(form, form.get("order_id", ""))
+    today = request.app.state.clock().astimezone(IST).date()
+    body, problems = desks.ndr_instruction(form, today=today)
+    if body is None:
+        return _back(path, error="; ".join(f"{f}: {p}" for f, p in problems), **kept)
+    outcome = await _answer_ndr(request, operator, shipment_id, body)
+    if outcome.ok:
+        outcome = Outcome(
+            outcome.status, outcome.body, f"{shipment_id}: {desks.NDR_ACTIONS[body['action']]} sent"
+        )
+    return _back(path, outcome, **kept)
+
+
+@router.post("/ndr/bulk")
+async def ndr_bulk(request: Request, operator: Operator = form_from_operator()) -> RedirectResponse:
+    """The desk's bulk bar: one answer (re-attempt or RTO) for the ticked parcels, each through
+    shipping as the operator; one refused parcel does not stop the others."""
+    form = await request.form()
+    action = str(form.get("action", ""))
+    kept = {k: v for k, v in parse_qsl(str(form.get("back", ""))) if k not in ("ok", "error")}
+    shipment_ids = list(dict.fromkeys(str(s) for s in form.getlist("shipment_id")))
+    if action not in desks.NDR_BULK_ACTIONS:
+        return _back("/ndr", error=f"action: choose one of {', '.join(desks.NDR_BULK_ACTIONS)}", **kept)
+    if not shipment_ids or len(shipment_ids) > MAX_BULK:
+        return _back("/ndr", error=f"shipment_id: tick between 1 and {MAX_BULK} parcels", **kept)
+    limit = asyncio.Semaphore(8)  # shipping serves others too
+
+    async def one(shipment_id: str) -> Outcome:
+        async with limit:
+            return await _answer_ndr(request, operator, shipment_id, {"action": action})
+
+    outcomes = await asyncio.gather(*(one(s) for s in shipment_ids))
+    label = desks.NDR_ACTIONS[action]
+    answer = Outcome(*bulk_outcome(label, list(zip(shipment_ids, outcomes, strict=True))))
+    return _back("/ndr", answer, **kept)
 
 
 @router.post("/shipments/{shipment_id}/book")

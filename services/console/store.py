@@ -12,7 +12,7 @@ from typing import Any
 import asyncpg
 
 from chassis.db import Conn, Queryable
-from services.console.domain import metrics
+from services.console.domain import desks, metrics
 from services.console.domain.decisions import CLOCK_TABS, TABS, Search, tabs_of
 from services.console.domain.view import OrderView, ReturnView, ShipmentView, TimelineEntry
 
@@ -340,6 +340,59 @@ async def queue(
             *args,
         )
     )
+
+
+async def ndr_desk(
+    db: Queryable, f: desks.NdrFilter, *, after: tuple[datetime, str] | None, limit: int
+) -> list[asyncpg.Record]:
+    """Orders with a parcel in NDR that passes the desk's filter, newest first by keyset (a page
+    holds whole orders; desks.ndr_parcels picks their parcels)."""
+    clauses, args = _where(QueueFilter(tab="ndr", search=f.search))
+
+    def arg(value: Any) -> str:
+        args.append(value)
+        return f"${len(args)}"
+
+    if f.payment == "cod":
+        clauses.append("payment_method = 'cod'")
+    elif f.payment == "prepaid":
+        clauses.append("payment_method IS DISTINCT FROM 'cod'")
+    if f.min_paise is not None:
+        clauses.append(f"total_paise >= {arg(f.min_paise)}")
+    if f.max_paise is not None:
+        clauses.append(f"total_paise <= {arg(f.max_paise)}")
+    if f.courier is not None:
+        clauses.append(f"couriers @> ARRAY[{arg(f.courier)}]::text[]")
+    attempts = "jsonb_array_length(s->'ndr_attempts')"
+    parcel = ["s->>'status' = 'NDR'"]
+    if f.courier is not None:
+        parcel.append(f"s->>'courier' = {arg(f.courier)}")
+    if f.reasons is not None:
+        parcel.append(f"coalesce(s->>'ndr_reason', 'other') = ANY({arg(f.reasons)}::text[])")
+    if f.attempt is not None:
+        parcel.append(f"{attempts} {'>=' if f.attempts_at_least else '='} {arg(f.attempt)}")
+    clauses.append(
+        f"EXISTS (SELECT 1 FROM jsonb_array_elements(shipments) AS s WHERE {' AND '.join(parcel)})"
+    )
+    if after is not None:
+        clauses.append(f"(sort_at, order_id) < ({arg(after[0])}, {arg(after[1])})")
+    return list(
+        await db.fetch(
+            f"""SELECT order_id, sort_at, channel_order_id, customer_name, phone, city, pincode,
+                       payment_method, total_paise, shipments
+                FROM order_view WHERE {" AND ".join(clauses)}
+                ORDER BY sort_at DESC, order_id DESC LIMIT {arg(limit)}""",
+            *args,
+        )
+    )
+
+
+async def ndr_couriers(db: Queryable) -> list[str]:
+    """The couriers of orders in NDR (the desk's courier filter offers these)."""
+    rows = await db.fetch(
+        "SELECT DISTINCT unnest(couriers) AS courier FROM order_view WHERE tabs @> '{ndr}' ORDER BY 1"
+    )
+    return [r["courier"] for r in rows]
 
 
 async def tab_counts(db: Queryable, *, now: datetime | None = None) -> dict[str, int]:

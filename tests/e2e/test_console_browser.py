@@ -13,6 +13,7 @@ import shutil
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlencode
 
 import httpx
 import pytest
@@ -279,7 +280,7 @@ async def test_an_operator_answers_an_ndr_with_a_reattempt_and_the_parcel_is_del
     await expect(page.locator(f"tr[data-order='{order_id}']")).to_contain_text("NDR", timeout=60_000)
     await order_page_with(page, order_id, "Re-attempt delivery")
     await page.get_by_role("button", name="Re-attempt delivery").click()
-    await expect(page.get_by_role("status")).to_have_text("done")
+    await expect(page.get_by_role("status")).to_have_text(f"{shipment_id}: Re-attempt delivery sent")
 
     await tap.wait_for(
         "shipping.shipment_updated.v1", body_has(shipment_id=shipment_id, status="DELIVERED"), timeout=120
@@ -289,6 +290,103 @@ async def test_an_operator_answers_an_ndr_with_a_reattempt_and_the_parcel_is_del
     assert [(a["action"], a["actor"]) for a in parcel["ndr_actions"]] == [("reattempt", "ops:asha")]
     await order_page_with(page, order_id, "DELIVERED")
     await expect(page.get_by_role("button", name="Re-attempt delivery")).to_have_count(0)
+
+
+async def prepaid_for(producer: AIOKafkaProducer, tap: Tap, sku: str, customer: str) -> str:
+    """A prepaid (UPI) Shopify order of two units for a named customer; its order id."""
+    channel_order_id = unique("SHP-NDR")
+    sent = channel_order(channel_order_id, sku, customer={"name": customer, "phone": new_phone()})
+    await producer.send_and_wait(
+        "channel.orders.v1", encode(sent), key=f"shopify:{channel_order_id}".encode()
+    )
+    placed = await tap.wait_for("orders.placed.v1", body_has(channel_order_id=channel_order_id), timeout=90)
+    return str(json.loads(placed[0].value)["order_id"])
+
+
+async def test_the_ndr_desk_filters_parcels_and_answers_one_with_a_new_address_and_others_in_bulk(
+    stack: Stack, tap: Tap, producer: AIOKafkaProducer, browser: Browser
+) -> None:
+    sku, customer = unique("BRW-DESK"), unique("Ritu")
+    await stocked(sku, 10)
+    # Couriers fail each parcel's first delivery and wait for the seller's answer.
+    await sandbox("POST", "/_sandbox/couriers/simulation", {"step_delay_ms": 300, "auto_reattempt_ms": None})
+    reasons = ("wrong_or_incomplete_address", "refused", "refused")
+    order_ids = [await prepaid_for(producer, tap, sku, customer) for _ in reasons]
+    parcels = [shipment_id_for(order_id, WAREHOUSE) for order_id in order_ids]
+    for shipment_id, reason in zip(parcels, reasons, strict=True):
+        await sandbox(
+            "POST",
+            "/_sandbox/couriers/scripts",
+            {"reference": shipment_id, "fail_attempts": 1, "ndr_reason": reason},
+        )
+    for shipment_id in parcels:
+        await tap.wait_for(
+            "shipping.shipment_updated.v1", body_has(shipment_id=shipment_id, status="NDR"), timeout=180
+        )
+    moved, refused_one, refused_two = parcels
+
+    page = await sign_in(browser, "asha")
+    await page.get_by_role("link", name="NDR desk").click()
+
+    async def listed(**filters: str) -> list[str]:
+        """The desk's parcels for this test's customer under the filters, once the read model has all
+        three NDRs (it follows the topics)."""
+        query = urlencode({"search": customer} | filters)
+        await page.goto(f"{CONSOLE}/ndr?{query}")
+        return sorted(
+            await page.locator("tr[data-shipment]").evaluate_all("rs => rs.map(r => r.dataset.shipment)")
+        )
+
+    async def all_three() -> bool | None:
+        return True if await listed() == sorted(parcels) else None
+
+    await wait_until(all_three, what="three NDR parcels on the desk", timeout=120, every=1)
+    assert await listed(bucket="refused") == sorted([refused_one, refused_two])
+    assert await listed(bucket="address", payment="prepaid") == [moved]
+    assert await listed(payment="cod") == []
+    assert await listed(attempt="2") == []
+    assert await listed(min_value="698", max_value="698.00") == sorted(parcels)
+    assert await listed(min_value="698.01") == []
+    await page.goto(f"{CONSOLE}/ndr?min_value=cheap")
+    await expect(page.get_by_role("alert")).to_contain_text("min_value")
+
+    # One parcel: the courier is told a new address (its reason was the address).
+    await page.goto(f"{CONSOLE}/ndr?{urlencode({'search': customer, 'bucket': 'address'})}")
+    row = page.locator(f"tr[data-shipment='{moved}']")
+    await row.get_by_text("Deliver to a new address").click()
+    await row.get_by_label("line1").fill("14 MI Road, near Ajmeri Gate")
+    await row.get_by_label("state").fill("Rajasthan")
+    await page.screenshot(path=str(SHOTS / "ndr-desk.png"), full_page=True)
+    await row.get_by_role("button", name="Send the new address").click()
+    await expect(page.get_by_role("status")).to_have_text(f"{moved}: Deliver to a new address sent")
+    await expect(page).to_have_url(re.compile(r"bucket=address"))  # back on the same filters
+
+    # The two refusals go back to origin, ticked together.
+    await page.goto(f"{CONSOLE}/ndr?{urlencode({'search': customer, 'bucket': 'refused'})}")
+    await page.get_by_label("Tick every parcel on this page").check()
+    await page.get_by_label("Bulk answer").select_option(label="Return to origin")
+    await page.get_by_role("button", name="Answer ticked").click()
+    await expect(page.get_by_role("status")).to_have_text("Return to origin: done for 2 of 2")
+
+    await tap.wait_for(
+        "shipping.shipment_updated.v1", body_has(shipment_id=moved, status="DELIVERED"), timeout=180
+    )
+    for shipment_id in (refused_one, refused_two):
+        await tap.wait_for(
+            "shipping.shipment_updated.v1",
+            body_has(shipment_id=shipment_id, status="RTO_INITIATED"),
+            timeout=180,
+        )
+    async with client("viewer") as http:
+        for shipment_id, action in ((moved, "new_address"), (refused_one, "rto"), (refused_two, "rto")):
+            parcel = (await http.get(url("shipping", f"/shipments/{shipment_id}"))).json()
+            assert [(a["action"], a["actor"]) for a in parcel["ndr_actions"]] == [(action, "ops:asha")]
+
+    async def desk_empty() -> bool | None:
+        return True if await listed() == [] else None
+
+    await wait_until(desk_empty, what="the answered parcels off the NDR desk", timeout=120, every=1)
+    await order_page_with(page, order_ids[1], "RTO_INITIATED")
 
 
 async def test_the_warehouse_receives_a_return_and_qcs_it_line_by_line(

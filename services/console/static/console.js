@@ -3,9 +3,11 @@
 (function () {
   var rows = document.getElementById("rows");
   var all = document.getElementById("tick-all");
-  if (rows && all) {
+  // "Tick every row" ticks the boxes of its page's bulk form (the queue's orders, the NDR desk's parcels).
+  if (all) {
     all.addEventListener("change", function () {
-      rows.querySelectorAll("input[name=order_id]").forEach(function (box) { box.checked = all.checked; });
+      var ticks = document.querySelectorAll("input[type=checkbox][form='" + (all.dataset.form || "bulk") + "']");
+      ticks.forEach(function (box) { box.checked = all.checked; });
     });
   }
   if (!rows || !window.EventSource) return;
