@@ -11,6 +11,7 @@ from sandbox import (
     courier_shiprocket,
     courier_sim,
     courier_xpressbees,
+    flipkart,
     razorpay,
     shopify,
     slack,
@@ -52,6 +53,7 @@ def create_app(settings: SandboxSettings | None = None) -> FastAPI:
     app.state.shopify = shopify.ShopifyState()
     app.state.woocommerce = woocommerce.WooState()
     app.state.amazon = amazon.AmazonState()
+    app.state.flipkart = flipkart.FlipkartState()
     app.add_exception_handler(ProviderError, provider_error)
     # Control routes first: /_sandbox/whatsapp/messages also fits WhatsApp's
     # /{version}/{phone_number_id}/messages pattern.
@@ -65,9 +67,11 @@ def create_app(settings: SandboxSettings | None = None) -> FastAPI:
     app.include_router(shopify.control)
     app.include_router(woocommerce.control)
     app.include_router(amazon.control)
+    app.include_router(flipkart.control)
     app.include_router(shopify.router)
     app.include_router(woocommerce.router)
     app.include_router(amazon.router)
+    app.include_router(flipkart.router)
     app.include_router(razorpay.router)
     app.include_router(whatsapp.router)
     app.include_router(sms_msg91.router)

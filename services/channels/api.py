@@ -29,11 +29,12 @@ OPERATORS = require(Role.OPS)
 class AccountIn(BaseModel):
     """A store of the seller's. Secrets are accepted, stored and never returned."""
 
-    platform: Literal["shopify", "woocommerce", "amazon"]
+    platform: Literal["shopify", "woocommerce", "amazon", "flipkart"]
     base_url: str = Field(
         min_length=1,
         description="Shopify: https://<shop>.myshopify.com; WooCommerce: the site's root URL; Amazon: the "
-        "SP-API endpoint (https://sellingpartnerapi-eu.amazon.com for Amazon.in).",
+        "SP-API endpoint (https://sellingpartnerapi-eu.amazon.com for Amazon.in); Flipkart: "
+        "https://api.flipkart.net.",
     )
     webhook_secret: str = Field(
         default="",
@@ -41,12 +42,15 @@ class AccountIn(BaseModel):
         description="Signs the store's webhooks (stores only; marketplaces are polled).",
     )
     api_key: str = Field(
-        default="", repr=False, description="WooCommerce consumer key; Amazon LWA client id."
+        default="",
+        repr=False,
+        description="WooCommerce consumer key; Amazon LWA client id; Flipkart application id.",
     )
     api_secret: str = Field(
         default="",
         repr=False,
-        description="Shopify Admin API access token; WooCommerce consumer secret; Amazon LWA client secret.",
+        description="Shopify Admin API access token; WooCommerce consumer secret; Amazon LWA client secret; "
+        "Flipkart application secret.",
     )
     refresh_token: str = Field(default="", repr=False, description="Amazon: the LWA refresh token.")
     seller_id: str | None = Field(default=None, description="Amazon: the selling partner id.")
@@ -56,7 +60,10 @@ class AccountIn(BaseModel):
     auth_url: str | None = Field(
         default=None, description="Where access tokens come from; default the platform's."
     )
-    location_id: str | None = Field(default=None, description="Shopify: the location whose stock we set.")
+    location_id: str | None = Field(
+        default=None,
+        description="Shopify: the location whose stock we set; Flipkart: the seller's dispatch location id.",
+    )
     stock_buffer: int = Field(default=0, ge=0, description="Units held back from this store's stock number.")
     stock_share_pct: int | None = Field(
         default=None, ge=1, le=100, description="At most this share of what we can sell shows on this store."
@@ -80,6 +87,9 @@ class AccountIn(BaseModel):
         """What the platform needs that the body lacks."""
         if self.platform in ("shopify", "woocommerce"):
             return [] if len(self.webhook_secret) >= 8 else [("webhook_secret", "at least 8 characters")]
+        if self.platform == "flipkart":
+            wanted = {"api_key": self.api_key, "api_secret": self.api_secret, "location_id": self.location_id}
+            return [(n, "required for flipkart") for n, v in wanted.items() if not v]
         needed = {
             "api_key": self.api_key,
             "api_secret": self.api_secret,

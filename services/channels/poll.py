@@ -157,7 +157,9 @@ async def poll_marketplace(
         notes = [
             (o.store_order_id, o.buyer_cancel_reason, o.shipped_by_marketplace)
             for _, o in orders
-            if o is not None and not o.fulfilled_by_marketplace
+            # A cancelled listing says nothing of who would have carried it (Flipkart's cancelled
+            # shipments come without their type): what was noted before stays.
+            if o is not None and not o.fulfilled_by_marketplace and not o.cancelled
         ]
         async with service.pool.acquire() as conn:
             await store.note_marketplace(conn, name, notes)

@@ -780,10 +780,12 @@ async def owe_fulfilment(
 
 async def claim_fulfilments(conn: Conn, *, limit: int) -> list[asyncpg.Record]:
     rows = await conn.fetch(
-        """SELECT * FROM fulfilment_pushes
-            WHERE done_at IS NULL AND next_try_at <= now()
-              AND (claimed_at IS NULL OR claimed_at < now() - interval '60 seconds')
-            ORDER BY created_at LIMIT $1 FOR UPDATE SKIP LOCKED""",
+        """SELECT f.*, coalesce(o.shipped_by_marketplace, false) AS shipped_by_marketplace
+             FROM fulfilment_pushes f
+             LEFT JOIN channel_orders o ON o.account = f.account AND o.store_order_id = f.store_order_id
+            WHERE f.done_at IS NULL AND f.next_try_at <= now()
+              AND (f.claimed_at IS NULL OR f.claimed_at < now() - interval '60 seconds')
+            ORDER BY f.created_at LIMIT $1 FOR UPDATE OF f SKIP LOCKED""",
         limit,
     )
     await conn.executemany(

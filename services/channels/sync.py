@@ -112,7 +112,12 @@ async def push_fulfilments(
             account = await store.get_account(conn, row["account"])
         if account is None:
             continue
-        tracking = Tracking(courier=row["courier"], awb=row["awb"], url=row["tracking_url"])
+        tracking = Tracking(
+            courier=row["courier"],
+            awb=row["awb"],
+            url=row["tracking_url"],
+            shipped_by_marketplace=row["shipped_by_marketplace"],
+        )
         try:
             await adapters[account.platform].fulfil(account, row["store_order_id"], tracking)
         except StoreError as exc:

@@ -112,6 +112,9 @@ class Tracking:
     courier: str
     awb: str
     url: str | None
+    shipped_by_marketplace: bool = False
+    """The marketplace's own logistics carry it (Flipkart's shipments other than self-ship): the store
+    is told the parcel is ready for its courier, not given ours."""
 
 
 @dataclass(frozen=True, slots=True)

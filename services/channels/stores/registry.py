@@ -6,12 +6,13 @@ from chassis.ratelimit import RateLimiter
 from chassis.service import Service
 from services.channels.settings import ChannelsSettings
 from services.channels.stores.amazon import AmazonMarketplace
+from services.channels.stores.flipkart import FlipkartMarketplace
 from services.channels.stores.interface import StoreAdapter
 from services.channels.stores.shopify import ShopifyStore
 from services.channels.stores.woocommerce import WooCommerceStore
 
-PLATFORMS = ("shopify", "woocommerce", "amazon")
-MARKETPLACES = frozenset({"amazon"})
+PLATFORMS = ("shopify", "woocommerce", "amazon", "flipkart")
+MARKETPLACES = frozenset({"amazon", "flipkart"})
 """Platforms polled for orders (no webhooks), a page at a time within their rate limits."""
 
 
@@ -22,4 +23,5 @@ def build_adapters(service: Service, settings: ChannelsSettings) -> dict[str, St
         "shopify": ShopifyStore(client, api_version=settings.shopify_api_version),
         "woocommerce": WooCommerceStore(client),
         "amazon": AmazonMarketplace(client, RateLimiter(lambda: service.pool)),
+        "flipkart": FlipkartMarketplace(client, RateLimiter(lambda: service.pool)),
     }

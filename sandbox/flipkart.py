@@ -1,0 +1,611 @@
+"""A Flipkart seller on the Marketplace Seller API v3: client-credentials tokens (expired on
+request), POST /sellers/v3/shipments/filter by modified date with nextPageUrl pages, shipment
+details, listing inventory updates (10 SKUs a call, a status per SKU) and details, ready-to-dispatch
+and self-ship dispatch. Every operation is behind a usage plan (429 past it, like the adapter's
+assumed RATES) and every call is counted for tests to assert on.
+
+Control under /_sandbox/flipkart/{seller}: set the catalogue up, place an order (COD, self-ship,
+on hold, late-arriving: last updated in the past), cancel it (buyer, marketplace or seller), lift a
+hold, expire every token, hold a page of the filter until released, read the state.
+"""
+
+import asyncio
+import base64
+import json
+import secrets
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Depends, Header, HTTPException, Query, Request
+from pydantic import BaseModel, Field
+
+from sandbox.errors import ProviderError
+from sandbox.store_webhooks import Buyer, LineIn
+
+RATES = {
+    "shipments/filter": (1.0, 5),
+    "shipments/details": (1.0, 5),
+    "listings/update/inventory": (1.0, 3),
+    "listings/details": (1.0, 3),
+    "shipments/dispatch": (1.0, 5),
+}
+
+PRE_DISPATCH = {"APPROVED", "PACKING_IN_PROGRESS", "PACKED", "FORM_FAILED", "READY_TO_DISPATCH"}
+
+
+def _stamp(at: datetime) -> str:
+    return at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
+
+
+def _parse(value: str) -> datetime:
+    return datetime.fromisoformat(value.replace("Z", "+00:00"))
+
+
+def _error(status: int, code: str, message: str) -> ProviderError:
+    return ProviderError(status, {"errors": [{"errorCode": code, "message": message}]})
+
+
+@dataclass
+class Bucket:
+    tokens: float
+    at: float
+
+
+@dataclass
+class Seller:
+    """One Flipkart seller: listings, shipments, tokens, buckets and the calls it answered."""
+
+    name: str
+    location_id: str = "LOC0000000000000000000000000001"
+    stock: dict[str, int] = field(default_factory=dict)
+    prices: dict[str, int] = field(default_factory=dict)
+    product_ids: dict[str, str] = field(default_factory=dict)
+    shipments: dict[str, dict[str, Any]] = field(default_factory=dict)
+    addresses: dict[str, dict[str, Any]] = field(default_factory=dict)
+    self_ship: set[str] = field(default_factory=set)
+    cancellation_types: dict[str, str] = field(default_factory=dict)
+    dispatched: list[dict[str, Any]] = field(default_factory=list)
+    tokens: set[str] = field(default_factory=set)
+    tokens_issued: int = 0
+    buckets: dict[str, Bucket] = field(default_factory=dict)
+    calls: dict[str, list[float]] = field(default_factory=dict)
+    throttled: dict[str, int] = field(default_factory=dict)
+    page_size_cap: int = 20
+    next_pages_used: int = 0
+    pages_served: int = 0
+    hold_page: int | None = None
+    held: asyncio.Event = field(default_factory=asyncio.Event)
+    release: asyncio.Event = field(default_factory=asyncio.Event)
+    refused_skus: set[str] = field(default_factory=set)
+    inventory_batches: list[list[str]] = field(default_factory=list)
+    clock: Callable[[], float] = time.monotonic
+
+    def take(self, operation: str) -> None:
+        """Spend one request of the operation's plan, or answer 429."""
+        rate, burst = RATES[operation]
+        now = self.clock()
+        bucket = self.buckets.setdefault(operation, Bucket(float(burst), now))
+        bucket.tokens = min(float(burst), bucket.tokens + (now - bucket.at) * rate)
+        bucket.at = now
+        if bucket.tokens < 1.0:
+            self.throttled[operation] = self.throttled.get(operation, 0) + 1
+            raise _error(429, "TOO_MANY_REQUESTS", "Request rate exceeded")
+        bucket.tokens -= 1.0
+        self.calls.setdefault(operation, []).append(now)
+
+
+@dataclass
+class FlipkartState:
+    sellers: dict[str, Seller] = field(default_factory=dict)
+    next_order: int = 7_000_000
+
+    def seller(self, name: str) -> Seller:
+        if name not in self.sellers:
+            self.sellers[name] = Seller(name=name)
+        return self.sellers[name]
+
+    def new_ids(self) -> tuple[str, str]:
+        self.next_order += 1
+        n = self.next_order
+        return (
+            f"OD4{n:015d}",
+            f"{secrets.token_hex(4)}-{n:04x}-4{n % 1000:03d}-a{n % 999:03d}-{secrets.token_hex(6)}",
+        )
+
+
+async def get_flipkart(request: Request) -> FlipkartState:
+    state: FlipkartState = request.app.state.flipkart
+    return state
+
+
+Flipkart = Annotated[FlipkartState, Depends(get_flipkart)]
+control = APIRouter(prefix="/_sandbox/flipkart", tags=["sandbox: flipkart"])
+router = APIRouter(prefix="/flipkart/{seller}", tags=["flipkart seller api"])
+
+
+class Product(BaseModel):
+    sku: str = Field(min_length=1)
+    price_paise: int = Field(default=34900, ge=0)
+    available: int = Field(default=100, ge=0)
+
+
+class SellerSetup(BaseModel):
+    products: list[Product] = Field(default_factory=list)
+    page_size_cap: int = Field(default=20, ge=1, le=20, description="The most shipments a filter page holds.")
+    refused_skus: list[str] = Field(
+        default_factory=list, description="SKUs the inventory update answers FAILURE."
+    )
+
+
+class PlaceFlipkartOrder(BaseModel):
+    buyer: Buyer = Field(default_factory=Buyer)
+    lines: list[LineIn] = Field(min_length=1)
+    cod: bool = False
+    self_ship: bool = False
+    hold: bool = False
+    updated_seconds_ago: float = Field(
+        default=0, ge=0, description="A late-arriving order: last updated this long ago."
+    )
+
+
+class Cancel(BaseModel):
+    by: Literal["buyerCancellation", "marketplaceCancellation", "sellerCancellation"] = "buyerCancellation"
+    reason: str = "order_cancelled_by_buyer"
+
+
+@control.put("/{seller}")
+async def setup(seller: str, body: SellerSetup, state: Flipkart) -> dict[str, Any]:
+    account = state.seller(seller)
+    for product in body.products:
+        account.stock[product.sku] = product.available
+        account.prices[product.sku] = product.price_paise
+        account.product_ids.setdefault(product.sku, f"TEAF{secrets.token_hex(6).upper()}")
+    account.page_size_cap = body.page_size_cap
+    account.refused_skus = set(body.refused_skus)
+    return {"location_id": account.location_id, "product_ids": account.product_ids}
+
+
+@control.get("/{seller}")
+async def inspect(seller: str, state: Flipkart) -> dict[str, Any]:
+    account = state.seller(seller)
+    return {
+        "stock": account.stock,
+        "shipments": {
+            sid: {"status": s["orderItems"][0]["status"], "updatedAt": s["updatedAt"], "hold": s["hold"]}
+            for sid, s in account.shipments.items()
+        },
+        "dispatched": account.dispatched,
+        "tokens_issued": account.tokens_issued,
+        "calls": account.calls,
+        "throttled": account.throttled,
+        "next_pages_used": account.next_pages_used,
+        "pages_served": account.pages_served,
+        "inventory_batches": account.inventory_batches,
+        "holding": account.held.is_set() and not account.release.is_set(),
+    }
+
+
+@control.post("/{seller}/orders")
+async def place(seller: str, body: PlaceFlipkartOrder, state: Flipkart) -> dict[str, Any]:
+    account = state.seller(seller)
+    order_id, shipment_id = state.new_ids()
+    updated = datetime.now(UTC) - timedelta(seconds=body.updated_seconds_ago)
+    items = []
+    for i, line in enumerate(body.lines):
+        if line.sku not in account.prices:
+            raise HTTPException(422, detail=f"the seller does not list {line.sku}")
+        price = account.prices[line.sku] * line.quantity / 100
+        items.append(
+            {
+                "orderItemId": f"{order_id[2:]}{i:02d}",
+                "orderId": order_id,
+                "cancellationGroupId": f"grp{order_id[2:]}",
+                "orderDate": _stamp(updated),
+                "paymentType": "COD" if body.cod else "PREPAID",
+                "status": "APPROVED",
+                "quantity": line.quantity,
+                "fsn": account.product_ids[line.sku],
+                "sku": line.sku,
+                "listingId": f"LST{account.product_ids[line.sku]}",
+                "title": line.sku,
+                "priceComponents": {
+                    "sellingPrice": price,
+                    "totalPrice": price,
+                    "shippingCharge": 0.0,
+                    "customerPrice": price,
+                    "flipkartDiscount": 0.0,
+                },
+                "serviceProfile": "NON_FBF",
+                "is_replacement": False,
+            }
+        )
+    account.shipments[shipment_id] = {
+        "shipmentId": shipment_id,
+        "dispatchByDate": _stamp(updated + timedelta(days=2)),
+        "dispatchAfterDate": _stamp(updated),
+        "updatedAt": _stamp(updated),
+        "locationId": account.location_id,
+        "hold": body.hold,
+        "mps": False,
+        "packagingPolicy": "DEFAULT",
+        "subShipments": [],
+        "orderItems": items,
+    }
+    b = body.buyer
+    first, _, last = b.name.partition(" ")
+    account.addresses[shipment_id] = {
+        "firstName": first,
+        "lastName": last,
+        "addressLine1": b.line1,
+        "addressLine2": b.line2 or "",
+        "landmark": "",
+        "city": b.city,
+        "state": b.state,
+        "stateCode": f"IN-{b.state_code}",
+        "pincode": b.pincode,
+        "contactNumber": b.phone if body.self_ship else None,
+    }
+    if body.self_ship:
+        account.self_ship.add(shipment_id)
+    return {"shipment_id": shipment_id, "order_id": order_id, "shipment": account.shipments[shipment_id]}
+
+
+def _shipment(account: Seller, shipment_id: str) -> dict[str, Any]:
+    shipment = account.shipments.get(shipment_id)
+    if shipment is None:
+        raise HTTPException(404, detail=f"no shipment {shipment_id}")
+    return shipment
+
+
+@control.post("/{seller}/orders/{shipment_id}/cancel")
+async def cancel(seller: str, shipment_id: str, body: Cancel, state: Flipkart) -> dict[str, Any]:
+    account = state.seller(seller)
+    shipment = _shipment(account, shipment_id)
+    now = _stamp(datetime.now(UTC))
+    for item in shipment["orderItems"]:
+        item.update(status="CANCELLED", cancellationDate=now, cancellationReason=body.reason)
+    shipment["updatedAt"] = now
+    account.cancellation_types[shipment_id] = body.by
+    return {"shipment_id": shipment_id, "shipment": shipment}
+
+
+@control.post("/{seller}/orders/{shipment_id}/release-hold")
+async def release_hold(seller: str, shipment_id: str, state: Flipkart) -> dict[str, Any]:
+    account = state.seller(seller)
+    shipment = _shipment(account, shipment_id)
+    shipment["hold"] = False
+    shipment["updatedAt"] = _stamp(datetime.now(UTC))
+    return {"shipment_id": shipment_id, "shipment": shipment}
+
+
+@control.post("/{seller}/expire-tokens")
+async def expire_tokens(seller: str, state: Flipkart) -> dict[str, Any]:
+    account = state.seller(seller)
+    expired = len(account.tokens)
+    account.tokens.clear()
+    return {"expired": expired}
+
+
+@control.post("/{seller}/hold")
+async def hold(seller: str, state: Flipkart, page: int = Query(ge=1)) -> dict[str, Any]:
+    """Hold the answer to the filter's page ``page`` (1 is the first page served) until released."""
+    account = state.seller(seller)
+    account.hold_page, account.held, account.release = page, asyncio.Event(), asyncio.Event()
+    return {"holding_page": page}
+
+
+@control.post("/{seller}/release")
+async def release(seller: str, state: Flipkart) -> dict[str, Any]:
+    account = state.seller(seller)
+    account.hold_page = None
+    account.release.set()
+    return {"released": True}
+
+
+# --- OAuth ----------------------------------------------------------------------------------------
+
+
+@router.get("/oauth-service/oauth/token")
+async def token(
+    seller: str,
+    state: Flipkart,
+    grant_type: str = "",
+    scope: str = "",
+    authorization: Annotated[str | None, Header()] = None,
+) -> dict[str, Any]:
+    scheme, _, encoded = (authorization or "").partition(" ")
+    try:
+        app_id, _, app_secret = base64.b64decode(encoded).decode().partition(":")
+    except ValueError:
+        app_id = app_secret = ""
+    if scheme.lower() != "basic" or not app_id or not app_secret:
+        raise ProviderError(401, {"error": "unauthorized", "error_description": "Bad credentials"})
+    if grant_type != "client_credentials":
+        raise ProviderError(400, {"error": "invalid_request", "error_description": "grant_type"})
+    account = state.seller(seller)
+    value = secrets.token_hex(16)
+    account.tokens.add(value)
+    account.tokens_issued += 1
+    return {
+        "access_token": value,
+        "token_type": "bearer",
+        "expires_in": 5183999,
+        "scope": scope or "Seller_Api",
+    }
+
+
+def _authorised(account: Seller, authorization: str | None) -> None:
+    scheme, _, value = (authorization or "").partition(" ")
+    if scheme.lower() != "bearer" or value not in account.tokens:
+        raise ProviderError(401, {"error": "invalid_token", "error_description": "Invalid access token"})
+
+
+Authorization = Annotated[str | None, Header()]
+
+
+# --- Orders: shipments ----------------------------------------------------------------------------
+
+
+def _matches(account: Seller, shipment: dict[str, Any], criteria: dict[str, Any]) -> bool:
+    status = shipment["orderItems"][0]["status"]
+    kind = criteria.get("type")
+    if kind == "preDispatch":
+        wanted_hold = bool(criteria.get("hold", False))
+        types = set(criteria.get("shipmentTypes") or ["NORMAL", "EXPRESS", "SELF"])
+        own = "SELF" if shipment["shipmentId"] in account.self_ship else "NORMAL"
+        states = set(criteria.get("states") or PRE_DISPATCH)
+        return status in states and shipment["hold"] == wanted_hold and own in types
+    if kind == "cancelled":
+        return status == "CANCELLED" and account.cancellation_types.get(
+            shipment["shipmentId"]
+        ) == criteria.get("cancellationType")
+    return False
+
+
+async def _page(account: Seller, criteria: dict[str, Any], offset: int, size: int) -> dict[str, Any]:
+    window = criteria.get("modifiedDate") or {}
+    start = _parse(window["from"]) if window.get("from") else datetime.min.replace(tzinfo=UTC)
+    end = _parse(window["to"]) if window.get("to") else datetime.now(UTC)
+    changed = sorted(
+        (
+            s
+            for s in account.shipments.values()
+            if start < _parse(s["updatedAt"]) <= end and _matches(account, s, criteria)
+        ),
+        key=lambda s: (s["updatedAt"], s["shipmentId"]),
+    )
+    page = changed[offset : offset + size]
+    account.pages_served += 1
+    if account.hold_page is not None and account.pages_served == account.hold_page:
+        account.held.set()
+        await account.release.wait()
+    more = offset + size < len(changed)
+    answer: dict[str, Any] = {"hasMore": more, "shipments": page}
+    if more:
+        token = base64.urlsafe_b64encode(json.dumps({"f": criteria, "o": offset + size, "s": size}).encode())
+        answer["nextPageUrl"] = f"/v3/shipments/filter?next_token={token.decode()}"
+    return answer
+
+
+@router.post("/sellers/v3/shipments/filter")
+async def filter_shipments(
+    seller: str, request: Request, state: Flipkart, authorization: Authorization = None
+) -> dict[str, Any]:
+    account = state.seller(seller)
+    _authorised(account, authorization)
+    account.take("shipments/filter")
+    body = await request.json()
+    criteria = body.get("filter") or {}
+    if criteria.get("type") not in ("preDispatch", "postDispatch", "cancelled"):
+        raise _error(400, "INVALID_REQUEST", "filter.type must be preDispatch, postDispatch or cancelled")
+    if criteria.get("type") == "cancelled" and not criteria.get("cancellationType"):
+        raise _error(400, "INVALID_REQUEST", "filter.cancellationType is mandatory for type cancelled")
+    size = min(int((body.get("pagination") or {}).get("pageSize") or 20), account.page_size_cap)
+    return await _page(account, criteria, 0, size)
+
+
+@router.get("/sellers/v3/shipments/filter")
+async def next_shipments(
+    seller: str, state: Flipkart, next_token: str = "", authorization: Authorization = None
+) -> dict[str, Any]:
+    account = state.seller(seller)
+    _authorised(account, authorization)
+    account.take("shipments/filter")
+    try:
+        cursor = json.loads(base64.urlsafe_b64decode(next_token))
+    except ValueError:
+        raise _error(400, "INVALID_REQUEST", "invalid next_token") from None
+    account.next_pages_used += 1
+    return await _page(account, cursor["f"], cursor["o"], cursor["s"])
+
+
+@router.get("/sellers/v3/shipments")
+async def shipments_by_id(
+    seller: str, state: Flipkart, shipmentIds: str = "", authorization: Authorization = None
+) -> dict[str, Any]:
+    account = state.seller(seller)
+    _authorised(account, authorization)
+    account.take("shipments/details")
+    ids = [i for i in shipmentIds.split(",") if i]
+    return {"shipments": [account.shipments[i] for i in ids if i in account.shipments]}
+
+
+@router.get("/sellers/v3/shipments/{shipment_ids}")
+async def shipment_details(
+    seller: str, shipment_ids: str, state: Flipkart, authorization: Authorization = None
+) -> dict[str, Any]:
+    account = state.seller(seller)
+    _authorised(account, authorization)
+    account.take("shipments/details")
+    ids = shipment_ids.split(",")
+    if len(ids) > 25:
+        raise _error(400, "INVALID_REQUEST", "at most 25 shipmentIds")
+    return {
+        "shipments": [
+            {
+                "orderId": account.shipments[i]["orderItems"][0]["orderId"],
+                "shipmentId": i,
+                "locationId": account.location_id,
+                "deliveryAddress": account.addresses[i],
+                "billingAddress": account.addresses[i],
+                "buyerDetails": {
+                    "firstName": account.addresses[i]["firstName"],
+                    "lastName": account.addresses[i]["lastName"],
+                },
+                "subShipments": [],
+            }
+            for i in ids
+            if i in account.shipments
+        ]
+    }
+
+
+def _dispatch(account: Seller, shipment_id: str, record: dict[str, Any]) -> dict[str, Any]:
+    shipment = account.shipments.get(shipment_id)
+    if shipment is None:
+        return {"shipmentId": shipment_id, "processingStatus": "FAILURE", "errorCode": "INVALID_SHIPMENT_ID"}
+    if shipment["orderItems"][0]["status"] == "CANCELLED":
+        return {
+            "shipmentId": shipment_id,
+            "processingStatus": "FAILURE",
+            "errorCode": "ORDER_ITEM_ALREADY_CANCELLED",
+        }
+    for item in shipment["orderItems"]:
+        item["status"] = record["status"]
+    shipment["updatedAt"] = _stamp(datetime.now(UTC))
+    if not any(d["shipmentId"] == shipment_id for d in account.dispatched):
+        account.dispatched.append({"shipmentId": shipment_id, **record})
+    return {"shipmentId": shipment_id, "processingStatus": "SUCCESS"}
+
+
+@router.post("/sellers/v3/shipments/dispatch")
+async def ready_to_dispatch(
+    seller: str, request: Request, state: Flipkart, authorization: Authorization = None
+) -> dict[str, Any]:
+    account = state.seller(seller)
+    _authorised(account, authorization)
+    account.take("shipments/dispatch")
+    body = await request.json()
+    if not body.get("shipmentIds") or not body.get("locationId"):
+        raise _error(400, "INVALID_REQUEST", "shipmentIds and locationId are mandatory")
+    results = []
+    for sid in body["shipmentIds"]:
+        if sid in account.self_ship:
+            results.append(
+                {"shipmentId": sid, "processingStatus": "FAILURE", "errorCode": "SELF_SHIP_SHIPMENT"}
+            )
+        else:
+            results.append(_dispatch(account, sid, {"status": "READY_TO_DISPATCH", "kind": "rtd"}))
+    return {"shipments": results}
+
+
+@router.post("/sellers/v3/shipments/selfShip/dispatch")
+async def self_ship_dispatch(
+    seller: str, request: Request, state: Flipkart, authorization: Authorization = None
+) -> dict[str, Any]:
+    account = state.seller(seller)
+    _authorised(account, authorization)
+    account.take("shipments/dispatch")
+    body = await request.json()
+    results = []
+    for entry in body.get("shipments") or []:
+        sid = str(entry.get("shipmentId"))
+        missing = [
+            f
+            for f in ("shipmentId", "dispatchDate", "tentativeDeliveryDate", "deliveryPartnerCode")
+            if not entry.get(f)
+        ]
+        invoice = entry.get("invoice") or {}
+        if not invoice.get("items") or not invoice.get("invoiceDate"):
+            missing.append("invoice")
+        if missing:
+            results.append(
+                {
+                    "shipmentId": sid,
+                    "processingStatus": "FAILURE",
+                    "errorCode": "UNPROCESSABLE_ENTITY",
+                    "errorMessage": f"missing {', '.join(missing)}",
+                }
+            )
+        elif sid not in account.self_ship:
+            results.append({"shipmentId": sid, "processingStatus": "FAILURE", "errorCode": "NOT_SELF_SHIP"})
+        else:
+            record = {
+                "status": "SHIPPED",
+                "kind": "self_ship",
+                "trackingId": entry.get("trackingId"),
+                "deliveryPartnerCode": entry["deliveryPartnerCode"],
+            }
+            results.append(_dispatch(account, sid, record))
+    return {"shipments": results}
+
+
+# --- Listings ------------------------------------------------------------------------------------
+
+
+@router.post("/listings/v3/update/inventory")
+async def update_inventory(
+    seller: str, request: Request, state: Flipkart, authorization: Authorization = None
+) -> dict[str, Any]:
+    account = state.seller(seller)
+    _authorised(account, authorization)
+    account.take("listings/update/inventory")
+    body = await request.json()
+    if not isinstance(body, dict) or not body or len(body) > 10:
+        raise _error(400, "INVALID_REQUEST", "1 to 10 SKUs a request")
+    account.inventory_batches.append(sorted(body))
+    answer: dict[str, Any] = {}
+    for sku, update in body.items():
+        locations = update.get("locations") or []
+        if sku not in account.stock or sku in account.refused_skus:
+            answer[sku] = {
+                "status": "FAILURE",
+                "errors": [
+                    {"severity": "ERROR", "code": "INVALID_SKU", "description": f"SKU {sku} is not listed"}
+                ],
+            }
+        elif update.get("product_id") != account.product_ids.get(sku):
+            answer[sku] = {
+                "status": "FAILURE",
+                "errors": [
+                    {"severity": "ERROR", "code": "INVALID_PRODUCT_ID", "description": "product_id mismatch"}
+                ],
+            }
+        elif not locations or any(loc.get("id") != account.location_id for loc in locations):
+            answer[sku] = {
+                "status": "FAILURE",
+                "errors": [
+                    {"severity": "ERROR", "code": "INVALID_LOCATION", "description": "unknown location"}
+                ],
+            }
+        else:
+            account.stock[sku] = int(locations[0]["inventory"])
+            answer[sku] = {"status": "SUCCESS"}
+    return answer
+
+
+@router.post("/listings/v3/details")
+async def listing_details(
+    seller: str, request: Request, state: Flipkart, authorization: Authorization = None
+) -> dict[str, Any]:
+    account = state.seller(seller)
+    _authorised(account, authorization)
+    account.take("listings/details")
+    skus = (await request.json()).get("sku_ids") or []
+    return {
+        "available": {
+            s: {
+                "product_id": account.product_ids[s],
+                "locations": [
+                    {"id": account.location_id, "status": "ENABLED", "inventory": account.stock[s]}
+                ],
+            }
+            for s in skus
+            if s in account.stock
+        },
+        "unavailable": [s for s in skus if s not in account.stock],
+        "invalid": [],
+    }
