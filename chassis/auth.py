@@ -2,8 +2,10 @@
 
 Keys come from the API_KEYS setting as `name:role:key` entries separated by commas; only their
 SHA-256 digests are kept in memory. A route declares the roles it allows with `require(...)`
-(admin is always allowed); provider webhooks declare `by_signature(...)` and verify the
-provider's own signature instead, because a courier or a gateway cannot send our key.
+(admin is always allowed); provider webhooks declare `by_signature(provider, verify)` instead,
+because a courier or a gateway cannot send our key: the declaration carries the check of the
+provider's own signature, so a webhook route cannot be declared without one and its handler runs only
+after it passed.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import re
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
@@ -142,14 +145,39 @@ def require(*roles: Role) -> Any:
     return Depends(principal)
 
 
-def by_signature(provider: str) -> Any:
-    """A route dependency marking a provider webhook, authenticated by the provider's signature."""
+Verifier = Callable[[Request], Awaitable[Any]]
+"""Checks that a request is the provider's own (a signature over the raw body, a token in the path)
+and refuses it with a 401 (chassis.refusal.Refusal) otherwise. What it returns (the verified body,
+the scans it read) is what a route taking the declaration as a parameter receives."""
 
-    async def signed() -> None:
-        return None
+
+def by_signature(provider: str, verify: Verifier) -> Any:
+    """A route dependency for a provider webhook: `verify` runs before the handler, on every request.
+
+    Put it in `dependencies=[...]`, or as a parameter's default to receive what `verify` returns.
+    `verify` may read the body (bounded by chassis.http's body limit; the handler reads the same
+    cached bytes) but should refuse before parsing it."""
+    if not callable(verify):
+        raise TypeError(f"by_signature({provider!r}) needs the verifier of its provider's signature")
+
+    async def signed(request: Request) -> Any:
+        return await verify(request)
 
     signed.__dabba_auth__ = ("signature", provider)  # type: ignore[attr-defined]
+    signed.__dabba_verifier__ = verify  # type: ignore[attr-defined]
     return Depends(signed)
+
+
+def route_verifier(dependant: Any) -> Verifier | None:
+    """The verifier a webhook route declared with `by_signature`, or None."""
+    for dep in dependant.dependencies:
+        verify = getattr(dep.call, "__dabba_verifier__", None)
+        if verify is not None:
+            return verify  # type: ignore[no-any-return]
+        found = route_verifier(dep)
+        if found is not None:
+            return found
+    return None
 
 
 def route_auth(dependant: Any) -> tuple[str, Any] | None:

@@ -16,10 +16,11 @@ from pydantic import BaseModel
 from chassis.auth import by_signature
 from chassis.http import errors
 from chassis.logging import get_logger
+from chassis.refusal import Refusal
 from chassis.service import Service
 from services.channels import store
 from services.channels.intake import ReceiptWriter
-from services.channels.stores.interface import Account, StoreAdapter, WebhookRefused
+from services.channels.stores.interface import Account, Delivery, StoreAdapter, WebhookRefused
 
 log = get_logger(__name__)
 
@@ -69,31 +70,37 @@ def build_router(
             summary=f"{platform} order webhooks of one channel account",
             response_model=Accepted,
             responses=errors(401, 404),
-            dependencies=[by_signature(platform)],
         )
     return router
 
 
-def _refused(status: int, field: str, problem: str) -> JSONResponse:
-    error = {401: "webhook refused", 404: "not found"}.get(status, "invalid request")
-    return JSONResponse(
-        {"error": error, "problems": [{"field": field, "problem": problem}]}, status_code=status
-    )
+def _verifier(
+    platform: str, adapter: StoreAdapter, accounts: AccountCache
+) -> Callable[[Request], Awaitable[Delivery]]:
+    async def verified_delivery(request: Request) -> Delivery:
+        """The account and delivery of a push signed with that account's webhook secret (checked
+        over the raw body before anything parses it); refused otherwise."""
+        account = str(request.path_params.get("account", ""))
+        found = await accounts.get(request.app.state.service, platform, account)
+        if found is None:
+            raise Refusal("account", f"no {platform} channel account {account!r}", status=404)
+        try:
+            return adapter.verify_webhook(found, request.headers, await request.body())
+        except WebhookRefused as exc:
+            log.warning("webhook refused", account=account, problem=str(exc))
+            raise Refusal("headers", str(exc), status=exc.status, error="webhook refused") from None
+
+    return verified_delivery
 
 
 def _receiver(
     platform: str, adapter: StoreAdapter, receipts: ReceiptWriter, accounts: AccountCache
-) -> Callable[[Request, str], Awaitable[Any]]:
-    async def receive(request: Request, account: str) -> Any:
-        body = await request.body()
-        found = await accounts.get(request.app.state.service, platform, account)
-        if found is None:
-            return _refused(404, "account", f"no {platform} channel account {account!r}")
-        try:
-            delivery = adapter.verify_webhook(found, request.headers, body)
-        except WebhookRefused as exc:
-            log.warning("webhook refused", account=account, problem=str(exc))
-            return _refused(exc.status, "headers", str(exc))
+) -> Callable[..., Awaitable[Any]]:
+    async def receive(
+        account: str,
+        # A default, not Annotated: the annotation is a string resolved outside this closure.
+        delivery: Delivery = by_signature(platform, _verifier(platform, adapter, accounts)),
+    ) -> Any:
         fresh = await receipts.keep(account, delivery)
         # A response object skips FastAPI's encoding of a returned dict: this route is the hot path.
         return JSONResponse({"accepted": True, "duplicate": not fresh, "delivery_id": delivery.delivery_id})

@@ -1,9 +1,9 @@
 """Payment gateway webhooks: Razorpay's, verified by its signature over the raw body.
 
-A forged body is refused (401) and changes nothing; a replayed delivery (same x-razorpay-event-id) is
-recognised in the same transaction as its effect and answered 200 "duplicate", so Razorpay stops
-retrying. A payment for an order we do not know yet is kept, answered 200 "kept", and applied when the
-order arrives (ADR 116).
+A forged body is refused (401) by the route's declaration, before the handler runs; a replayed
+delivery (same x-razorpay-event-id) is recognised in the same transaction as its effect and answered
+200 "duplicate", so Razorpay stops retrying. A payment for an order we do not know yet is kept,
+answered 200 "kept", and applied when the order arrives (ADR 116).
 """
 
 from __future__ import annotations
@@ -54,6 +54,17 @@ _EXAMPLE = {
 }
 
 
+async def _verified(request: Request) -> bytes:
+    """The raw body, when X-Razorpay-Signature is Razorpay's signature of it; 401 otherwise."""
+    body = await request.body()
+    secret = request.app.state.service.settings.razorpay_webhook_secret
+    if not razorpay.signature_ok(secret, body, request.headers.get(SIGNATURE)):
+        raise Refusal(
+            SIGNATURE, "missing or not Razorpay's signature of this body", status=401, error="unauthorized"
+        )
+    return body
+
+
 @router.post(
     "/webhooks/razorpay",
     summary="Razorpay webhooks: payment.authorized / captured / failed, refund.processed",
@@ -71,16 +82,12 @@ _EXAMPLE = {
             "content": {"application/json": {"schema": {"type": "object"}, "example": _EXAMPLE}},
         }
     },
-    dependencies=[by_signature("razorpay")],
+    dependencies=[by_signature("razorpay", _verified)],
 )
 async def razorpay_webhook(request: Request) -> Any:
     settings = request.app.state.service.settings
     assert isinstance(settings, OrdersSettings)
     body = await request.body()
-    if not razorpay.signature_ok(settings.razorpay_webhook_secret, body, request.headers.get(SIGNATURE)):
-        raise Refusal(
-            SIGNATURE, "missing or not Razorpay's signature of this body", status=401, error="unauthorized"
-        )
     try:
         parsed = json.loads(body)
         event = razorpay.read_webhook(parsed)

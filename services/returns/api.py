@@ -449,24 +449,31 @@ def _customer_request(raw: bytes) -> CustomerReturnRequest:
         raise RequestValidationError([{**e, "loc": ("body", *e["loc"])} for e in exc.errors()]) from None
 
 
+async def _link_signed(request: Request) -> str:
+    """The order a return link was signed for, while it has not expired; 401 otherwise. Reads
+    nothing of the body."""
+    secret = request.app.state.service.settings.return_link_secret
+    order_id = link_order(secret, str(request.path_params.get("token", "")), now=utcnow())
+    if order_id is None:
+        raise Refusal("token", "this return link is not valid", status=401, error="unauthorized")
+    return order_id
+
+
 @router.post(
     "/by-link/{token}",
     status_code=201,
     summary="The customer requests a return through their link",
     description="The link's token is checked before the body is read: a forged or expired link is "
     "refused (401) without parsing anything.",
-    dependencies=[by_signature("return-link")],
     openapi_extra=_documented_body(CustomerReturnRequest),
     response_model=Return,
 )
 async def request_return_by_link(
     request: Request,
     token: Annotated[str, Path(min_length=3, max_length=200, pattern=r"^[\x21-\x7e]+$")],
+    order_id: Annotated[str, by_signature("return-link", _link_signed)],
 ) -> Any:
     service = request.app.state.service
-    order_id = link_order(service.settings.return_link_secret, token, now=utcnow())
-    if order_id is None:
-        raise Refusal("token", "this return link is not valid", status=401, error="unauthorized")
     body = _customer_request(await request.body())
     # Revocation is looked up after the (bounded) body: the token is one we signed, so reading
     # its body costs nothing a forger can multiply, and a bad body is refused without a query.
@@ -794,19 +801,24 @@ async def put_sku_rule(
     return {"sku": sku, "category": body.category, "returnable": body.returnable, "product": body.product}
 
 
+async def _razorpay_signed(request: Request) -> bytes:
+    """The raw body, when X-Razorpay-Signature is Razorpay's signature of it; 401 otherwise."""
+    raw = await request.body()
+    secret = request.app.state.service.settings.razorpay_webhook_secret
+    if not signed_by(secret, raw, request.headers.get("X-Razorpay-Signature")):
+        raise Refusal("X-Razorpay-Signature", "does not match the body", status=401, error="unauthorized")
+    return raw
+
+
 @webhooks.post(
     "/webhooks/razorpay",
     summary="Razorpay refund and payout events",
-    dependencies=[by_signature("razorpay")],
     response_model=WebhookOutcome,
 )
-async def razorpay_webhook(request: Request) -> dict[str, str]:
+async def razorpay_webhook(
+    request: Request, raw: Annotated[bytes, by_signature("razorpay", _razorpay_signed)]
+) -> dict[str, str]:
     service = request.app.state.service
-    raw = await request.body()
-    if not signed_by(
-        service.settings.razorpay_webhook_secret, raw, request.headers.get("X-Razorpay-Signature")
-    ):
-        raise Refusal("X-Razorpay-Signature", "does not match the body", status=401, error="unauthorized")
     try:
         event = json.loads(raw)
     except ValueError:

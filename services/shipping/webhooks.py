@@ -16,6 +16,7 @@ from pydantic import BaseModel
 from chassis.auth import by_signature
 from chassis.http import errors
 from chassis.logging import get_logger
+from chassis.refusal import Refusal
 from services.shipping import tracking, updates
 from services.shipping.couriers.interface import CourierAdapter, CourierError, CourierScan, WebhookRefused
 
@@ -43,24 +44,30 @@ def build_router(adapters: dict[str, CourierAdapter], *, max_attempts: int) -> A
                 **errors(401, 403),
                 503: {"description": "A final state not confirmable now: the courier pushes again later"},
             },
-            dependencies=[by_signature(name)],
         )
     return router
 
 
-def _receiver(
-    courier: str, adapter: CourierAdapter, *, max_attempts: int
-) -> Callable[[Request], Awaitable[Any]]:
-    async def receive(request: Request) -> Any:
-        service = request.app.state.service
-        body = await request.body()
+def _verifier(adapter: CourierAdapter) -> Callable[[Request], Awaitable[list[CourierScan]]]:
+    async def verified_scans(request: Request) -> list[CourierScan]:
+        """The scans of a push carrying the courier's token or signature (the adapter checks it
+        before reading the body); refused otherwise."""
         try:
-            scans = adapter.read_webhook(request.headers, body)
+            return adapter.read_webhook(request.headers, await request.body())
         except WebhookRefused as exc:
-            return JSONResponse(
-                {"error": "webhook refused", "problems": [{"field": "headers", "problem": str(exc)}]},
-                status_code=exc.status,
-            )
+            field = "body" if exc.status == 400 else "headers"
+            raise Refusal(field, str(exc), status=exc.status, error="webhook refused") from None
+
+    return verified_scans
+
+
+def _receiver(courier: str, adapter: CourierAdapter, *, max_attempts: int) -> Callable[..., Awaitable[Any]]:
+    async def receive(
+        request: Request,
+        # A default, not Annotated: the annotation is a string resolved outside this closure.
+        scans: list[CourierScan] = by_signature(courier, _verifier(adapter)),
+    ) -> Any:
+        service = request.app.state.service
         try:
             scans = await confirm_final_states(adapter, scans)
         except CourierError as exc:

@@ -6,7 +6,7 @@ import importlib
 
 import httpx
 import pytest
-from fastapi import APIRouter, FastAPI
+from fastapi import APIRouter, FastAPI, Request
 from fastapi.routing import APIRoute
 
 from chassis.auth import (
@@ -20,8 +20,10 @@ from chassis.auth import (
     parse_keys,
     require,
     route_auth,
+    route_verifier,
 )
 from chassis.http import api_routes, create_http_app
+from chassis.refusal import Refusal
 from deploy.local.stack import SERVICES
 
 KEYS = "asha:ops:ops-key-0123456789,ravi:viewer:viewer-key-0123456789,root:admin:admin-key-0123456789"
@@ -133,16 +135,53 @@ def test_every_route_of_every_service_is_authenticated(name: str) -> None:
     assert len(routes) > 3  # the service's own routes were looked at, not only health and metrics
 
 
-def test_a_webhook_is_marked_as_signed_by_its_provider() -> None:
+async def _razorpays(request: Request) -> bytes:
+    if request.headers.get("X-Razorpay-Signature") != "razorpay's":
+        raise Refusal("X-Razorpay-Signature", "not razorpay's", status=401)
+    return await request.body()
+
+
+def test_a_webhook_is_marked_as_signed_by_its_provider_and_carries_its_verifier() -> None:
     router = APIRouter()
 
-    @router.post("/webhooks/razorpay", dependencies=[by_signature("razorpay")])
+    @router.post("/webhooks/razorpay", dependencies=[by_signature("razorpay", _razorpays)])
     async def hook() -> None:
         return None
 
     route = router.routes[0]
     assert isinstance(route, APIRoute)
     assert route_auth(route.dependant) == ("signature", "razorpay")
+    assert route_verifier(route.dependant) is _razorpays
+
+
+def test_a_webhook_cannot_be_declared_without_its_verifier() -> None:
+    with pytest.raises(TypeError, match="verify"):
+        by_signature("razorpay")  # type: ignore[call-arg]
+    with pytest.raises(TypeError, match="needs the verifier"):
+        by_signature("razorpay", None)  # type: ignore[arg-type]
+
+
+async def test_a_webhook_handler_runs_only_after_its_verifier_and_gets_what_it_verified() -> None:
+    app, router = _app(), APIRouter()
+    entered: list[bytes] = []
+
+    @router.post("/webhooks/razorpay")
+    async def hook(body: bytes = by_signature("razorpay", _razorpays)) -> dict[str, int]:
+        entered.append(body)
+        return {"bytes": len(body)}
+
+    app.include_router(router)
+
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as client:
+        forged = await client.post("/webhooks/razorpay", content=b'{"a": 1}')
+        signed = await client.post(
+            "/webhooks/razorpay", content=b'{"a": 1}', headers={"X-Razorpay-Signature": "razorpay's"}
+        )
+
+    assert forged.status_code == 401
+    assert forged.json()["problems"] == [{"field": "X-Razorpay-Signature", "problem": "not razorpay's"}]
+    assert (signed.status_code, signed.json()) == (200, {"bytes": 8})
+    assert entered == [b'{"a": 1}']
 
 
 def test_the_console_acts_as_the_person_who_clicked_with_its_keys_role() -> None:

@@ -16,6 +16,7 @@ from pydantic import BaseModel, Field
 from chassis import text
 from chassis.auth import by_signature, parse_keys
 from chassis.http import create_http_app
+from chassis.refusal import Refusal
 
 
 class _Line(BaseModel):
@@ -53,7 +54,11 @@ def _app() -> Any:
     async def note(text: Annotated[str, Form()]) -> dict[str, str]:
         return {"text": text}
 
-    @router.post("/webhooks/x", dependencies=[by_signature("x")])
+    async def signed_x(request: Request) -> None:
+        if request.headers.get("X-Signature") != "x's":
+            raise Refusal("X-Signature", "not x's", status=401)
+
+    @router.post("/webhooks/x", dependencies=[by_signature("x", signed_x)])
     async def webhook(request: Request, tag: Annotated[str | None, Query()] = None) -> dict[str, int]:
         return {"bytes": len(await request.body())}
 
@@ -136,8 +141,8 @@ async def test_a_form_is_read_once_and_a_nul_in_a_field_answers_422_naming_it() 
 
 async def test_a_signed_webhook_body_is_left_to_its_route_but_its_query_is_checked() -> None:
     async with _client(_app()) as c:
-        body = await c.post("/webhooks/x", json={"event": "a\x00"})
-        query = await c.post("/webhooks/x?tag=a%01", json={})
+        body = await c.post("/webhooks/x", json={"event": "a\x00"}, headers={"X-Signature": "x's"})
+        query = await c.post("/webhooks/x?tag=a%01", json={}, headers={"X-Signature": "x's"})
     assert body.status_code == 200
     assert query.status_code == 422
     assert query.json()["problems"][0]["field"] == "tag"

@@ -9,10 +9,10 @@ from typing import Any
 
 import httpx
 import pytest
-from fastapi import APIRouter, FastAPI, Request
+from fastapi import APIRouter, Depends, FastAPI, Request
 from fastapi.routing import APIRoute
 
-from chassis.auth import Role, by_signature, require, route_auth
+from chassis.auth import Role, by_signature, require, route_auth, route_verifier
 from chassis.http import api_routes
 from chassis.service import Service
 from chassis.signatures import same_secret
@@ -99,17 +99,24 @@ async def _unverified(service: Service) -> list[str]:
     return found
 
 
+async def _anything(_request: Request) -> None:
+    """A verifier that lets everything through: what a webhook that forgets to verify looks like."""
+
+
 WEBHOOK_PATH = re.compile(r"^/webhooks/|/by-link/")
 """Where providers and customers call in without an API key: every such route is a webhook."""
 
 
 def _undeclared(app: FastAPI) -> list[str]:
-    """Routes whose path says webhook but that do not declare by_signature, and the reverse."""
+    """Routes whose path says webhook but that do not declare by_signature with its verifier, and
+    the reverse."""
     found = []
     for route in api_routes(app.routes):
         declared = (route_auth(route.dependant) or ("",))[0] == "signature"
         if bool(WEBHOOK_PATH.search(route.path)) != declared:
             found.append(f"{route.path}: {'declares' if declared else 'does not declare'} by_signature")
+        elif declared and route_verifier(route.dependant) is None:
+            found.append(f"{route.path}: declares by_signature without a verifier")
     return found
 
 
@@ -133,14 +140,25 @@ def test_a_webhook_route_declared_with_a_key_or_nothing_is_caught_by_its_path() 
     async def keyed() -> None:
         return None
 
-    @app.post("/orders/signed", dependencies=[by_signature("anyone")])
+    @app.post("/orders/signed", dependencies=[by_signature("anyone", _anything)])
     async def signed() -> None:
+        return None
+
+    async def marked_only() -> None:
+        return None
+
+    # What a declaration was before it carried its verifier: a marker the route could ignore.
+    marked_only.__dabba_auth__ = ("signature", "anyone")  # type: ignore[attr-defined]
+
+    @app.post("/webhooks/marked", dependencies=[Depends(marked_only)])
+    async def marked() -> None:
         return None
 
     assert _undeclared(app) == [
         "/webhooks/forgetful: does not declare by_signature",
         "/webhooks/keyed: does not declare by_signature",
         "/orders/signed: declares by_signature",
+        "/webhooks/marked: declares by_signature without a verifier",
     ]
 
 
@@ -159,7 +177,7 @@ async def test_a_route_marked_as_a_webhook_that_does_not_verify_is_caught() -> N
     service = build()
     router = APIRouter()
 
-    @router.post("/webhooks/trusting", dependencies=[by_signature("anyone")])
+    @router.post("/webhooks/trusting", dependencies=[by_signature("anyone", _anything)])
     async def trusting(request: Request) -> dict[str, int]:
         return {"bytes": len(await request.body())}
 
