@@ -1,5 +1,5 @@
 """HTTP routes of the invoicing service: the seller's GST registrations, which warehouse ships under
-which, each SKU's tax class, and the invoices issued (JSON and PDF)."""
+which, each SKU's tax class, the invoices and credit notes issued, and what is held and why."""
 
 from __future__ import annotations
 
@@ -302,3 +302,95 @@ async def list_shipments(
         "items": [dict(r) for r in rows],
         "next_cursor": next_key(rows, limit, lambda r: r["shipment_id"]),
     }
+
+
+class CreditNote(BaseModel):
+    """A credit note as issued, citing the invoice it reduces (its number and date)."""
+
+    credit_note_id: str
+    number: str
+    gstin: str
+    financial_year: int
+    reason: Literal["return", "rto"]
+    invoice_id: str
+    invoice_number: str
+    invoice_date: datetime
+    order_id: str
+    shipment_id: str | None
+    return_id: str | None
+    issued_at: datetime
+    place_of_supply: str
+    supply: str
+    lines: list[InvoiceLine]
+    taxable_paise: int
+    cgst_paise: int
+    sgst_paise: int
+    igst_paise: int
+    total_paise: int
+
+
+@router.get(
+    "/credit-notes",
+    summary="Credit notes newest first (one order's with order_id), a page at a time",
+    dependencies=[require(*STAFF)],
+    response_model=Page[CreditNote],
+)
+async def list_credit_notes(
+    request: Request,
+    order_id: Annotated[str | None, Query(min_length=1, max_length=64)] = None,
+    cursor: Cursor = None,
+    limit: Limit = 50,
+) -> dict[str, Any]:
+    rows = await store.credit_note_rows(
+        request.app.state.service.pool, order_id=order_id, before=position(cursor), limit=limit
+    )
+    return {
+        "items": [dict(r) for r in rows],
+        "next_cursor": next_cursor(rows, limit, lambda r: (r["issued_at"], r["credit_note_id"])),
+    }
+
+
+@router.get(
+    "/credit-notes/{credit_note_id}",
+    summary="One credit note",
+    dependencies=[require(*STAFF)],
+    response_model=CreditNote,
+    responses=errors(404),
+)
+async def get_credit_note(request: Request, credit_note_id: InvoiceId) -> dict[str, Any]:
+    found = await store.credit_note_row(request.app.state.service.pool, credit_note_id)
+    if found is None:
+        raise Refusal("credit_note_id", f"no credit note {credit_note_id}", status=404)
+    return dict(found)
+
+
+class CreditRequestState(BaseModel):
+    """A refunded return or an RTO parcel and where its credit stands: due (with the problem
+    holding it), credited, or nothing (no invoice of ours, or nothing left to credit)."""
+
+    source: str
+    reason: Literal["return", "rto"]
+    order_id: str
+    shipment_id: str | None
+    return_id: str | None
+    requested_at: datetime
+    state: str
+    problem: str | None
+
+
+@router.get(
+    "/credit-requests",
+    summary="Returns and RTOs to credit and where they stand (state=due: what is held and why)",
+    dependencies=[require(*STAFF)],
+    response_model=Page[CreditRequestState],
+)
+async def list_credit_requests(
+    request: Request,
+    state: Literal["due", "credited", "nothing"] | None = None,
+    cursor: Cursor = None,
+    limit: Limit = 100,
+) -> dict[str, Any]:
+    rows = await store.credit_request_rows(
+        request.app.state.service.pool, state=state, after=after_key(cursor), limit=limit
+    )
+    return {"items": [dict(r) for r in rows], "next_cursor": next_key(rows, limit, lambda r: r["source"])}

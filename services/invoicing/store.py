@@ -547,3 +547,18 @@ async def credit_note_rows(
 async def credit_note_row(conn: Queryable, credit_note_id: str) -> asyncpg.Record | None:
     """One credit note as stored, for the API."""
     return await conn.fetchrow("SELECT * FROM credit_notes WHERE credit_note_id = $1", credit_note_id)
+
+
+async def credit_request_rows(
+    conn: Queryable, *, state: str | None, after: str | None, limit: int
+) -> list[asyncpg.Record]:
+    """Credit requests and where they stand, by source, a page at a time."""
+    return list(
+        await conn.fetch(
+            """SELECT * FROM credit_requests WHERE ($1::text IS NULL OR state = $1)
+                 AND ($2::text IS NULL OR source > $2) ORDER BY source LIMIT $3""",
+            state,
+            after,
+            limit,
+        )
+    )

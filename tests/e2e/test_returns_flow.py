@@ -460,6 +460,8 @@ async def test_a_refund_whose_answer_is_lost_is_retried_and_pays_once(
     assert len(refunds) == 1, "three calls, one refund"
     assert refunds[0]["amount"] == 34900
     assert done["refund"]["gateway_refund_id"] == refunds[0]["id"]
+    # REFUNDED is committed before the relay publishes its event: wait for it, then count.
+    await tap.wait_for("returns.refunded.v1", body_has(return_id=return_id), timeout=60)
     assert len(tap.find("returns.refunded.v1", body_has(return_id=return_id))) == 1
 
 

@@ -1,0 +1,199 @@
+"""Credit notes through the real stack (ADR 0240): a shipped order's parcel is invoiced when packed;
+a return of it, once QC'd and refunded through the Razorpay sandbox, brings a credit note citing that
+invoice's number and date for what was refunded; a parcel that comes back undelivered (RTO) brings
+one for the whole invoice. Orders and shipping are other teams' services: their events are
+published here exactly as they would publish them."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from typing import Any
+
+import httpx
+import pytest
+from aiokafka import AIOKafkaProducer
+
+from contracts import PaymentMethod, ShipmentStatus, ShipmentUpdated
+from deploy.local.stack import Stack
+from tests.conftest import Tap, body_has, publish_event
+from tests.e2e.test_returns_flow import (
+    client,
+    delivered_order,
+    receive_and_qc,
+    refunded_return,
+    request_return,
+)
+from tests.helpers import unique, url, wait_until
+
+pytestmark = pytest.mark.e2e
+
+BHIWANDI_GSTIN = "27AAPFU0939F1ZV"  # Maharashtra: BOM1 ships under it; Jaipur (302001) is inter-state
+
+
+def value(record: Any) -> dict[str, Any]:
+    return json.loads(record.value)
+
+
+async def seller_data(http: httpx.AsyncClient, sku: str) -> None:
+    """The seller's registration, BOM1's GSTIN and the SKU's tax class (tea, HSN 0902, 5%)."""
+    r = await http.put(
+        url("invoicing", f"/registrations/{BHIWANDI_GSTIN}"),
+        json={
+            "legal_name": "Chai Point Retail Private Limited",
+            "address": "Plot 12, Bhiwandi MIDC, Thane, Maharashtra 421302",
+            "turnover_band": "up_to_5_crore",
+        },
+    )
+    assert r.status_code == 200, r.text
+    r = await http.put(url("invoicing", "/warehouses/BOM1"), json={"gstin": BHIWANDI_GSTIN})
+    assert r.status_code == 200, r.text
+    r = await http.put(
+        url("invoicing", f"/tax-classes/{sku}"),
+        json={"description": "Assam tea 250 g", "hsn_code": "0902", "gst_rate": "5"},
+    )
+    assert r.status_code == 200, r.text
+
+
+async def packed(
+    producer: AIOKafkaProducer, tap: Tap, order: dict[str, Any], status: ShipmentStatus
+) -> dict[str, Any]:
+    """Shipping says the parcel is packed (and on): invoicing issues its invoice."""
+    await publish_event(
+        producer,
+        ShipmentUpdated(
+            order_id=order["order_id"],
+            shipment_id=order["shipment_id"],
+            warehouse_code="BOM1",
+            courier="delhivery",
+            status=status,
+        ),
+        source="shipping",
+    )
+    (issued,) = await tap.wait_for(
+        "invoicing.invoice_issued.v1", body_has(order_id=order["order_id"]), timeout=120
+    )
+    return value(issued)
+
+
+async def test_a_refunded_return_brings_a_credit_note_citing_the_parcels_invoice(
+    stack: Stack, tap: Tap, producer: AIOKafkaProducer
+) -> None:
+    sku = unique("TEA-ASSAM-250")
+    async with client() as http:
+        await seller_data(http, sku)
+        order = await delivered_order(producer, lines=[(sku, 2, 34900)], method=PaymentMethod.UPI)
+        invoice = await packed(producer, tap, order, ShipmentStatus.PACKED)
+        # 2 × ₹349 at 5% from Maharashtra to Rajasthan: IGST on 66476 taxable.
+        assert (
+            invoice["supply"],
+            invoice["taxable_paise"],
+            invoice["igst_paise"],
+            invoice["total_paise"],
+        ) == (
+            "inter_state",
+            66476,
+            3324,
+            69800,
+        )
+
+        rma = await request_return(
+            http,
+            order_id=order["order_id"],
+            lines=[{"sku": sku, "quantity": 1, "reason": "size_issue"}],
+            pickup_mode="drop_off",
+        )
+        return_id = rma["return_id"]
+        await receive_and_qc(http, return_id, [{"sku": sku, "passed": 1, "failed": 0, "grade": "A"}])
+        await refunded_return(http, return_id)
+
+        (record,) = await tap.wait_for(
+            "invoicing.credit_note_issued.v1", body_has(order_id=order["order_id"]), timeout=120
+        )
+        note = value(record)
+        assert record.key == order["order_id"].encode()
+        assert (note["reason"], note["return_id"], note["gstin"]) == ("return", return_id, BHIWANDI_GSTIN)
+        assert (note["invoice_id"], note["invoice_number"]) == (invoice["invoice_id"], invoice["number"])
+        assert datetime.fromisoformat(note["invoice_issued_at"]) == datetime.fromisoformat(
+            invoice["issued_at"]
+        )
+        assert note["number"].startswith("CN/") and len(note["number"]) <= 16
+        # One unit refunded at ₹349: taxable 34900 × 66476 / 69800 = 33238, IGST 1662.
+        assert (
+            note["supply"],
+            note["taxable_paise"],
+            note["igst_paise"],
+            note["cgst_paise"],
+            note["total_paise"],
+        ) == (
+            "inter_state",
+            33238,
+            1662,
+            0,
+            34900,
+        )
+
+        listed = (
+            await http.get(url("invoicing", "/credit-notes"), params={"order_id": order["order_id"]})
+        ).json()
+        [stored] = listed["items"]
+        assert stored["number"] == note["number"]
+        assert [
+            (x["sku"], x["quantity"], x["gross_paise"], x["taxable_paise"], x["igst_paise"])
+            for x in stored["lines"]
+        ] == [(sku, 1, 34900, 33238, 1662)]
+        assert (stored["invoice_number"], stored["reason"]) == (invoice["number"], "return")
+
+
+async def test_a_parcel_back_undelivered_brings_a_credit_note_for_its_whole_invoice(
+    stack: Stack, tap: Tap, producer: AIOKafkaProducer
+) -> None:
+    sku = unique("TEA-ASSAM-250")
+    async with client() as http:
+        await seller_data(http, sku)
+        order = await delivered_order(
+            producer, lines=[(sku, 3, 34900)], method=PaymentMethod.COD, deliver=False
+        )
+        invoice = await packed(producer, tap, order, ShipmentStatus.MANIFESTED)
+        for status in (
+            ShipmentStatus.RTO_INITIATED,
+            ShipmentStatus.RTO_DELIVERED,
+            ShipmentStatus.RTO_DELIVERED,
+        ):
+            await publish_event(
+                producer,
+                ShipmentUpdated(
+                    order_id=order["order_id"],
+                    shipment_id=order["shipment_id"],
+                    warehouse_code="BOM1",
+                    courier="delhivery",
+                    status=status,
+                ),
+                source="shipping",
+            )
+        (record,) = await tap.wait_for(
+            "invoicing.credit_note_issued.v1", body_has(order_id=order["order_id"]), timeout=120
+        )
+        note = value(record)
+        assert (note["reason"], note["return_id"], note["invoice_number"]) == ("rto", None, invoice["number"])
+        for field in ("taxable_paise", "cgst_paise", "sgst_paise", "igst_paise", "total_paise"):
+            assert note[field] == invoice[field], field
+
+        async def settled() -> list[dict[str, Any]] | None:
+            rows = (
+                await http.get(
+                    url("invoicing", "/credit-requests"), params={"state": "credited", "limit": 500}
+                )
+            ).json()["items"]
+            mine = [x for x in rows if x["order_id"] == order["order_id"]]
+            return mine or None
+
+        # The RTO delivered twice asked once; and the COD parcel's RTO at the returns desk refunds
+        # nothing, so no second note can come from it.
+        assert [x["source"] for x in await wait_until(settled, what="the RTO credited", timeout=60)] == [
+            f"rto:{order['shipment_id']}"
+        ]
+        listed = (
+            await http.get(url("invoicing", "/credit-notes"), params={"order_id": order["order_id"]})
+        ).json()
+        assert [x["number"] for x in listed["items"]] == [note["number"]]
