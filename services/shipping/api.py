@@ -47,6 +47,7 @@ class Shipment(BaseModel):
     chargeable_grams: int | None
     package_grams: int | None
     priority: int
+    dispatch_by: datetime | None = Field(description="The order's promise to leave the warehouse by.")
     ndr_attempts: int
     ndr_reason: str | None
     return_id: str | None

@@ -62,6 +62,7 @@ def register(service: Service, settings: ShippingSettings, adapters: dict[str, C
                 order_id=order.order_id,
                 plan=plan,
                 cause_event_id=ctx.event_id,
+                dispatch_by=order.promised_dispatch_by,
             ):
                 ctx.log.info(
                     "shipment already exists", order_id=order.order_id, warehouse_code=plan.warehouse_code

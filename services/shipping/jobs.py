@@ -1,7 +1,11 @@
-"""Periodic sweeps of the shipping service: send queued NDR instructions, poll quiet shipments."""
+"""Periodic sweeps of the shipping service: send queued NDR instructions, poll quiet shipments,
+count parcels late to dispatch."""
 
 from __future__ import annotations
 
+from prometheus_client import Gauge
+
+from chassis.clock import utcnow
 from chassis.logging import get_logger
 from chassis.service import Service
 from services.shipping import store, updates
@@ -9,6 +13,11 @@ from services.shipping.couriers.interface import CourierAdapter, CourierError
 from services.shipping.settings import ShippingSettings
 
 log = get_logger(__name__)
+LATE_TO_DISPATCH = Gauge(
+    "dabba_shipping_late_to_dispatch",
+    "Forward parcels still in the warehouse past their order's dispatch-by (alert when above 0)",
+    ["warehouse_code"],
+)
 
 
 def register(service: Service, settings: ShippingSettings, adapters: dict[str, CourierAdapter]) -> None:
@@ -29,6 +38,25 @@ def register(service: Service, settings: ShippingSettings, adapters: dict[str, C
     @service.every(settings.tracking_poll_s, name="tracking_poll")
     async def poll_quiet_shipments(svc: Service) -> None:
         await poll(svc, settings, adapters)
+
+    @service.every(settings.late_to_dispatch_s, name="late_to_dispatch")
+    async def count_late_to_dispatch(svc: Service) -> None:
+        await count_late(svc)
+
+
+async def count_late(service: Service) -> int:
+    """Set the late-to-dispatch gauge per warehouse and warn for each one with late parcels."""
+    rows = await store.late_to_dispatch(service.pool, now=utcnow(), warehouse_code=None)
+    LATE_TO_DISPATCH.clear()
+    for row in rows:
+        LATE_TO_DISPATCH.labels(warehouse_code=row["warehouse_code"]).set(row["late"])
+        log.warning(
+            "parcels late to dispatch",
+            warehouse_code=row["warehouse_code"],
+            late=row["late"],
+            oldest_dispatch_by=row["oldest_dispatch_by"].isoformat(),
+        )
+    return sum(row["late"] for row in rows)
 
 
 async def poll(service: Service, settings: ShippingSettings, adapters: dict[str, CourierAdapter]) -> int:

@@ -35,6 +35,7 @@ class Shipment:
     consignee: dict[str, Any] | None  # name, phone, address as the courier holds them
     routing_code: str | None
     priority: int
+    dispatch_by: datetime | None  # the order's promise to leave the warehouse; None on reverse pickups
     chargeable_grams: int | None
     package_grams: int | None
     ndr_attempts: int

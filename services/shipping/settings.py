@@ -72,6 +72,9 @@ class ShippingSettings(ServiceSettings):
     ndr_sweep_s: float = Field(default=5.0, description="How often unsent NDR instructions are retried.")
     rebook_s: float = Field(default=60.0, description="How often shipments no courier took are tried again.")
     tracking_poll_s: float = Field(default=60.0, description="How often quiet shipments are polled.")
+    late_to_dispatch_s: float = Field(
+        default=300.0, gt=0, description="How often parcels past their dispatch-by are counted and alerted."
+    )
     tracking_quiet_s: float = Field(
         default=6 * 3600.0, description="A shipment with no courier news for this long is polled."
     )

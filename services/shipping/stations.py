@@ -14,6 +14,7 @@ from fastapi.responses import Response
 from pydantic import BaseModel, Field
 
 from chassis.auth import STAFF, Principal, Role, require
+from chassis.clock import utcnow
 from chassis.db import Conn
 from chassis.http import created, errors, follow, text_answer
 from chassis.refusal import Refusal
@@ -48,6 +49,51 @@ class PickLists(BaseModel):
     warehouse_code: str
     picker: str
     batches: list[PickBatch]
+
+
+class PickPreview(BaseModel):
+    """The pick lists a POST would make now, read only: no shipment is claimed or moves to PICKED."""
+
+    warehouse_code: str
+    as_of: datetime
+    batches: list[PickBatch]
+    late_shipment_ids: list[str] = Field(description="Listed shipments already past their dispatch-by.")
+
+
+class LateWarehouse(BaseModel):
+    """Parcels of one warehouse still inside past their dispatch-by promise."""
+
+    warehouse_code: str
+    late: int
+    oldest_dispatch_by: datetime
+
+
+class LateToDispatch(BaseModel):
+    """Forward shipments not yet handed to a courier whose order's dispatch-by has passed."""
+
+    as_of: datetime
+    late: int
+    warehouses: list[LateWarehouse]
+
+
+def _to_pick(rows: list[Shipment]) -> list[packing.ToPick]:
+    return [
+        packing.ToPick(
+            r.shipment_id,
+            r.booking()[0],
+            r.priority,
+            tuple(sorted(r.units.items())),
+            dispatch_by=r.dispatch_by,
+        )
+        for r in rows
+    ]
+
+
+def _batches(waiting: list[packing.ToPick]) -> list[dict[str, Any]]:
+    return [
+        {"courier": b.courier, "shipment_ids": list(b.shipment_ids), "units": b.units}
+        for b in packing.pick_batches(waiting)
+    ]
 
 
 class Scanned(BaseModel):
@@ -92,7 +138,7 @@ PDF: dict[int | str, dict[str, Any]] = {200: text_answer("application/pdf", "The
 
 @router.post(
     "/pick-lists",
-    summary="Pick lists for a warehouse, batched by courier and priority",
+    summary="Take pick lists for a warehouse: batched by courier, due first then by priority",
     response_model=PickLists,
 )
 async def create_pick_lists(
@@ -101,21 +147,52 @@ async def create_pick_lists(
     service = request.app.state.service
     async with service.pool.acquire() as conn, conn.transaction():
         rows = await store.waiting_to_pick(conn, body.warehouse_code, body.limit)
-        waiting = [
-            packing.ToPick(r.shipment_id, r.booking()[0], r.priority, tuple(sorted(r.units.items())))
-            for r in rows
-        ]
+        waiting = _to_pick(rows)
         for row in rows:
             await store.set_status(conn, row.shipment_id, ShipmentStatus.PICKED)
             await service.emit(conn, updates.updated_event(row, ShipmentStatus.PICKED))
-    batches = packing.pick_batches(waiting)
+    return {"warehouse_code": body.warehouse_code, "picker": principal.actor, "batches": _batches(waiting)}
+
+
+@router.get(
+    "/pick-lists",
+    summary="Preview the pick lists a POST would take now, changing nothing",
+    response_model=PickPreview,
+)
+async def preview_pick_lists(
+    request: Request,
+    warehouse_code: Annotated[str, Query(min_length=1, max_length=32)],
+    limit: Annotated[int, Query(ge=1, le=1000)] = 200,
+    _: Principal = require(*STAFF),
+) -> dict[str, Any]:
+    now = utcnow()
+    async with request.app.state.service.pool.acquire() as conn:
+        waiting = _to_pick(await store.pick_preview(conn, warehouse_code, limit))
     return {
-        "warehouse_code": body.warehouse_code,
-        "picker": principal.actor,
-        "batches": [
-            {"courier": b.courier, "shipment_ids": list(b.shipment_ids), "units": b.units} for b in batches
+        "warehouse_code": warehouse_code,
+        "as_of": now,
+        "batches": _batches(waiting),
+        "late_shipment_ids": [
+            w.shipment_id for w in packing.pick_order(waiting) if packing.is_late(w.dispatch_by, now=now)
         ],
     }
+
+
+@router.get(
+    "/late-to-dispatch",
+    summary="Parcels still in the warehouse past their dispatch-by, per warehouse",
+    response_model=LateToDispatch,
+)
+async def late_to_dispatch(
+    request: Request,
+    warehouse_code: Annotated[str | None, Query(min_length=1, max_length=32)] = None,
+    _: Principal = require(*STAFF),
+) -> dict[str, Any]:
+    now = utcnow()
+    rows = await store.late_to_dispatch(
+        request.app.state.service.pool, now=now, warehouse_code=warehouse_code
+    )
+    return {"as_of": now, "late": sum(r["late"] for r in rows), "warehouses": [dict(r) for r in rows]}
 
 
 class Scan(BaseModel):

@@ -34,12 +34,13 @@ async def insert_shipment(
     order_id: str,
     plan: ShipmentPlan,
     cause_event_id: str,
+    dispatch_by: datetime | None,
 ) -> bool:
     """Store a new CREATED shipment; False if this order already has one from this warehouse."""
     status = await conn.execute(
         """INSERT INTO shipments (shipment_id, order_id, warehouse_code, status, lines,
-                                  value_paise, cod_amount_paise, cause_event_id)
-           VALUES ($1, $2, $3, $4, $5::jsonb, $6, $7, $8)
+                                  value_paise, cod_amount_paise, cause_event_id, dispatch_by)
+           VALUES ($1, $2, $3, $4, $5::jsonb, $6, $7, $8, $9)
            ON CONFLICT (order_id, warehouse_code) WHERE return_id IS NULL DO NOTHING""",
         shipment_id,
         order_id,
@@ -49,6 +50,7 @@ async def insert_shipment(
         plan.value_paise,
         plan.cod_amount_paise,
         cause_event_id,
+        dispatch_by,
     )
     return bool(status == "INSERT 0 1")
 
@@ -123,7 +125,7 @@ async def record_booking_error(conn: Conn, *, shipment_id: str, courier: str, er
 
 _COLUMNS = """shipment_id, order_id, warehouse_code, status, courier, awb, lines, value_paise,
               cod_amount_paise, booking_error, created_at, updated_at, allocation, booking_attempts,
-              routing_code, chargeable_grams, package_grams, priority, ndr_attempts, ndr_reason,
+              routing_code, chargeable_grams, package_grams, priority, dispatch_by, ndr_attempts, ndr_reason,
               return_id, manifest_id, packed_by, packed_at, consignee"""
 
 
@@ -610,18 +612,42 @@ async def lock_for_order(conn: Conn, order_id: str) -> list[Shipment]:
 # --- pick, pack, manifest -----------------------------------------------------------------------
 
 
-async def waiting_to_pick(conn: Conn, warehouse_code: str, limit: int) -> list[Shipment]:
-    """Booked forward shipments of a warehouse not yet picked, most urgent first, claimed."""
-    rows = await conn.fetch(
-        """SELECT * FROM shipments
+_WAITING_TO_PICK = """SELECT * FROM shipments
             WHERE warehouse_code = $1 AND status = 'AWB_ASSIGNED' AND return_id IS NULL
-            ORDER BY priority DESC, created_at
-            LIMIT $2
-            FOR UPDATE SKIP LOCKED""",
+            ORDER BY dispatch_by NULLS LAST, priority DESC, created_at, shipment_id
+            LIMIT $2"""
+
+
+async def waiting_to_pick(conn: Conn, warehouse_code: str, limit: int) -> list[Shipment]:
+    """Booked forward shipments of a warehouse not yet picked, due first then most urgent, claimed."""
+    return _shipments(await conn.fetch(_WAITING_TO_PICK + " FOR UPDATE SKIP LOCKED", warehouse_code, limit))
+
+
+async def pick_preview(conn: Queryable, warehouse_code: str, limit: int) -> list[Shipment]:
+    """The same shipments in the same order, read only: nothing is claimed or changed."""
+    return _shipments(await conn.fetch(_WAITING_TO_PICK, warehouse_code, limit))
+
+
+LATE_TO_DISPATCH = ("CREATED", "AWB_ASSIGNED", "PICKED", "PACKED", "MANIFESTED")
+"""A forward shipment in one of these is still in the warehouse (not yet picked up by the courier)."""
+
+
+async def late_to_dispatch(
+    conn: Queryable, *, now: datetime, warehouse_code: str | None
+) -> list[asyncpg.Record]:
+    """Per warehouse: forward shipments still in the warehouse past their dispatch-by, and the oldest
+    promise among them."""
+    return await conn.fetch(
+        """SELECT warehouse_code, count(*) AS late, min(dispatch_by) AS oldest_dispatch_by
+             FROM shipments
+            WHERE return_id IS NULL AND status = ANY($1::text[]) AND dispatch_by < $2
+              AND ($3::text IS NULL OR warehouse_code = $3)
+            GROUP BY warehouse_code
+            ORDER BY warehouse_code""",
+        list(LATE_TO_DISPATCH),
+        now,
         warehouse_code,
-        limit,
     )
-    return _shipments(rows)
 
 
 async def record_pack_scan(

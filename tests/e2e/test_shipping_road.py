@@ -42,6 +42,7 @@ PREPAID = Payment(
     method=PaymentMethod.UPI, status=PaymentStatus.CAPTURED, gateway="razorpay", gateway_payment_id="pay_1",
     amount_paise=69800,
 )  # fmt: skip
+LONG_AGO = datetime(2001, 1, 1, tzinfo=UTC)  # a dispatch-by before any other parcel's
 SRINAGAR = Address(line1="Residency Road", city="Srinagar", state="Jammu and Kashmir", pincode="190001")
 
 
@@ -63,6 +64,7 @@ async def ship(
     to: Address | None = None,
     prepaid: bool = False,
     priority: int = 0,
+    dispatch_by: datetime | None = None,
 ) -> dict[str, Any]:
     """Script the parcel's road (or keep it at the warehouse), confirm an order of two units from
     Gurugram to Jaipur, wait for its AWB."""
@@ -84,6 +86,7 @@ async def ship(
             "shipping_address": to or template.shipping_address,
             "payment": PREPAID if prepaid else template.payment,
             "priority": priority,
+            "promised_dispatch_by": dispatch_by or template.promised_dispatch_by,
             "allocations": [
                 a.model_copy(update={"warehouse_code": "GGN1", "sku": sku}) for a in template.allocations
             ],
@@ -272,9 +275,9 @@ async def test_a_wrong_item_at_the_pack_station_blocks_packing_and_is_counted(
 ) -> None:
     sku = unique("TEA")
     barcode = "890" + unique("")[1:11]
-    # Most urgent of all, so the pick list (most urgent first) takes it even when other parcels
-    # wait at GGN1, e.g. a bench run's thousands on the same local database.
-    created = await ship(producer, tap, road=False, sku=sku, priority=1_000_000_000)
+    # Most urgent of all (due first, then highest priority), so the pick list takes it even when
+    # other parcels wait at GGN1, e.g. a bench run's thousands on the same local database.
+    created = await ship(producer, tap, road=False, sku=sku, priority=1_000_000_000, dispatch_by=LONG_AGO)
     sid = created["shipment_id"]
     async with httpx.AsyncClient(timeout=10, headers=dev_headers("warehouse")) as http:
         sized = await http.put(
@@ -432,3 +435,39 @@ async def test_when_every_courier_is_down_the_parcel_waits_and_is_booked_when_on
     assert again.status_code == 409
     [update] = await tap.wait_for(UPDATED, body_has(shipment_id=sid, status="AWB_ASSIGNED"))
     assert json.loads(update.value)["awb"] == booked.json()["awb"]
+
+
+async def test_the_pick_list_preview_puts_an_overdue_standard_parcel_first_and_changes_nothing(
+    stack: Stack, tap: Tap, producer: AIOKafkaProducer
+) -> None:
+    # An overdue standard order (due long ago, low priority) and a fresh express one (due in three
+    # days, high priority), both waiting at GGN1.
+    overdue = await ship(producer, tap, road=False, sku=unique("TEA"), priority=10, dispatch_by=LONG_AGO)
+    fresh = await ship(
+        producer, tap, road=False, sku=unique("TEA"), priority=110, dispatch_by=utcnow() + timedelta(days=3)
+    )
+    old_id, new_id = overdue["shipment_id"], fresh["shipment_id"]
+    params = {"warehouse_code": "GGN1", "limit": 1000}
+    async with httpx.AsyncClient(timeout=30, headers=dev_headers("viewer")) as http:
+        first = await http.get(url("shipping", "/pick-lists"), params=params)
+        second = await http.get(url("shipping", "/pick-lists"), params=params)
+        late = await http.get(url("shipping", "/late-to-dispatch"), params={"warehouse_code": "GGN1"})
+        refused = await http.post(url("shipping", "/pick-lists"), json={"warehouse_code": "GGN1"})
+
+    assert first.status_code == 200, first.text
+    listed = [sid for batch in first.json()["batches"] for sid in batch["shipment_ids"]]
+    assert old_id in listed and new_id in listed
+    # in one courier's batch the overdue parcel comes first; across couriers its batch does
+    assert listed.index(old_id) < listed.index(new_id)
+    assert old_id in first.json()["late_shipment_ids"]
+    assert new_id not in first.json()["late_shipment_ids"]
+    assert second.json()["batches"] == first.json()["batches"], "a preview takes nothing off the list"
+    for sid in (old_id, new_id):
+        assert (await shipment(sid))["status"] == "AWB_ASSIGNED"
+        assert "PICKED" not in statuses(tap, sid)
+    assert datetime.fromisoformat((await shipment(old_id))["dispatch_by"]) == LONG_AGO
+    assert late.status_code == 200, late.text
+    [ggn1] = late.json()["warehouses"]
+    assert ggn1["warehouse_code"] == "GGN1" and ggn1["late"] >= 1 and late.json()["late"] == ggn1["late"]
+    assert datetime.fromisoformat(ggn1["oldest_dispatch_by"]) <= LONG_AGO
+    assert refused.status_code == 403, "a viewer may look at the pick list but not take it"
