@@ -246,7 +246,9 @@ async def place(seller: str, body: PlaceFlipkartOrder, state: Flipkart) -> dict[
         "state": b.state,
         "stateCode": f"IN-{b.state_code}",
         "pincode": b.pincode,
-        "contactNumber": b.phone if body.self_ship else None,
+        # GetShipmentDetails lists deliveryAddress.contactNumber without a condition (it names only
+        # the buyer's own number and email as self-ship only): every shipment here carries it.
+        "contactNumber": b.phone,
     }
     if body.self_ship:
         account.self_ship.add(shipment_id)

@@ -31,7 +31,11 @@ conservative numbers); the per-SKU answer's error list (read as ``errors[].descr
 priceComponents are per unit or per line (read as per line, like the order's total); the top-level
 key of GET /v3/shipments/{ids} (read as ``shipments``); the self-ship answer (read like the RTD one);
 the delivery partner codes of our couriers (CARRIER_CODES); whether ``modifiedDate`` also filters
-the ``cancelled`` type. Seller cancellation through the API is not used (see ``cancel``).
+the ``cancelled`` type; whether ``deliveryAddress.contactNumber`` is given for shipments Flipkart
+carries (the docs give "buyer contact number and email" for self-ship only). A shipment without a
+phone is kept but not sent on: ``channel.orders.v1`` requires the customer's phone, and intake
+records the shipment as unreadable naming it. Seller cancellation through the API is not used
+(see ``cancel``).
 """
 
 from __future__ import annotations

@@ -1,0 +1,234 @@
+"""Flipkart orders polled in through the real stack: the sandbox's Flipkart seller answers the
+shipments filter a page at a time; channels takes each shipment in exactly once even when it is
+restarted mid-poll, lets a held shipment wait for its release, renews an expired token, cancels ours
+(releasing the stock) when the buyer cancels on Flipkart before dispatch, and pushes stock 10 SKUs a
+call within the rate, a refused SKU tried alone and reported."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import random
+from typing import Any
+
+import httpx
+import pytest
+
+from deploy.local.ports import dev_headers
+from deploy.local.stack import Stack
+from services.channels.stores.flipkart import RATES
+from tests.conftest import Tap, body_has
+from tests.helpers import db_fetch, seed_stock, unique, url, wait_routing_knows, wait_until
+
+pytestmark = pytest.mark.e2e
+
+
+async def open_flipkart(
+    skus: dict[str, str], *, page_size_cap: int = 20, refused: tuple[str, ...] = ()
+) -> str:
+    """A sandbox Flipkart seller listing these SKUs (Flipkart SKU → Dabba SKU), connected to channels."""
+    account = unique("fk").lower()
+    async with httpx.AsyncClient(timeout=10) as http:
+        r = await http.put(
+            url("sandbox", f"/_sandbox/flipkart/{account}"),
+            json={
+                "products": [{"sku": c, "available": 50} for c in skus],
+                "page_size_cap": page_size_cap,
+                "refused_skus": list(refused),
+            },
+        )
+        r.raise_for_status()
+        seller = r.json()
+        r = await http.put(
+            url("channels", f"/accounts/{account}"),
+            headers=dev_headers("admin"),
+            json={
+                "platform": "flipkart",
+                "base_url": url("sandbox", f"/flipkart/{account}"),
+                "auth_url": url("sandbox", f"/flipkart/{account}/oauth-service/oauth/token"),
+                "api_key": "fk-application-id",
+                "api_secret": "a-flipkart-application-secret",
+                "location_id": seller["location_id"],
+            },
+        )
+        r.raise_for_status()
+        r = await http.put(
+            url("channels", f"/accounts/{account}/mappings"),
+            headers=dev_headers("ops"),
+            json=[
+                {"channel_sku": c, "sku": s, "product_id": seller["product_ids"][c]} for c, s in skus.items()
+            ],
+        )
+        r.raise_for_status()
+    return account
+
+
+async def sell(account: str, channel_sku: str, **extra: Any) -> str:
+    async with httpx.AsyncClient(timeout=10) as http:
+        r = await http.post(
+            url("sandbox", f"/_sandbox/flipkart/{account}/orders"),
+            json={
+                "lines": [{"sku": channel_sku, "quantity": 1}],
+                "buyer": {"name": "आशा वर्मा", "phone": f"+9197{random.randrange(10**8):08d}"},
+                **extra,
+            },
+        )
+        r.raise_for_status()
+        return str(r.json()["shipment_id"])
+
+
+async def seller_state(account: str) -> dict[str, Any]:
+    async with httpx.AsyncClient(timeout=10) as http:
+        return (await http.get(url("sandbox", f"/_sandbox/flipkart/{account}"))).json()  # type: ignore[no-any-return]
+
+
+async def poll(account: str) -> dict[str, Any]:
+    async with httpx.AsyncClient(timeout=120, headers=dev_headers("ops")) as http:
+        r = await http.post(url("channels", f"/accounts/{account}/poll"))
+        r.raise_for_status()
+        return r.json()  # type: ignore[no-any-return]
+
+
+def events(records: list[Any]) -> set[bytes]:
+    """The distinct events among records (their CloudEvents ids)."""
+    return {dict(r.headers)["ce_id"] for r in records}
+
+
+async def _holding(account: str) -> bool | None:
+    return True if (await seller_state(account))["holding"] else None
+
+
+async def test_flipkart_orders_arrive_once_across_a_restart_mid_poll_and_a_held_one_waits(
+    stack: Stack, tap: Tap
+) -> None:
+    sku = unique("TEA")
+    await seed_stock(sku, {"GGN1": 20})
+    account = await open_flipkart({"FK-ASSAM": sku}, page_size_cap=2)
+    ready = [await sell(account, "FK-ASSAM") for _ in range(4)]
+    ready.append(await sell(account, "FK-ASSAM", self_ship=True))
+    held = await sell(account, "FK-ASSAM", hold=True)
+
+    async with httpx.AsyncClient(timeout=10) as http:
+        await http.post(url("sandbox", f"/_sandbox/flipkart/{account}/hold"), params={"page": 2})
+    first = asyncio.create_task(poll(account))
+    await wait_until(lambda: _holding(account), what="the filter's page 2 asked for and held", timeout=120)
+    stack.kill("channels")  # mid-poll: page 1 taken in, page 2 in flight
+    async with httpx.AsyncClient(timeout=10) as http:
+        await http.post(url("sandbox", f"/_sandbox/flipkart/{account}/release"))
+    with contextlib.suppress(httpx.HTTPError):
+        await first
+    stack.start("channels")
+    stack.wait_ready(["channels"])
+    await poll(account)
+
+    for shipment_id in ready:
+        await tap.wait_for(
+            "orders.placed.v1", body_has(channel_order_id=f"{account}-{shipment_id}"), timeout=120
+        )
+    for shipment_id in ready:
+        sent = tap.find("channel.orders.v1", body_has(channel_order_id=f"{account}-{shipment_id}"))
+        # A relay killed between the broker's ack and marking its row sent sends the same event
+        # (same ce_id) again; orders' inbox drops it. One event, one order.
+        assert len(events(sent)) == 1, f"{shipment_id} sent as {len(events(sent))} events"
+        assert json.loads(sent[0].value)["channel"] == "flipkart"
+        placed = tap.find("orders.placed.v1", body_has(channel_order_id=f"{account}-{shipment_id}"))
+        assert len(events(placed)) == 1, f"{shipment_id} placed {len(events(placed))} times"
+    state = await seller_state(account)
+    assert state["next_pages_used"] >= 1, "the restarted poll resumed with Flipkart's nextPageUrl"
+    assert not tap.find("channel.orders.v1", body_has(channel_order_id=f"{account}-{held}"))
+    rows = await db_fetch(
+        "channels",
+        "SELECT store_order_id, shipped_by_marketplace FROM channel_orders WHERE account = $1",
+        account,
+    )
+    carried = {r["store_order_id"]: r["shipped_by_marketplace"] for r in rows}
+    assert carried == {**{s: True for s in ready[:4]}, ready[4]: False}, "who carries each one is kept"
+
+    # The hold lifts: the shipment changes, and the next poll brings it, once, on a renewed token.
+    async with httpx.AsyncClient(timeout=10) as http:
+        await http.post(url("sandbox", f"/_sandbox/flipkart/{account}/orders/{held}/release-hold"))
+        await http.post(url("sandbox", f"/_sandbox/flipkart/{account}/expire-tokens"))
+    await poll(account)
+    await tap.wait_for("orders.placed.v1", body_has(channel_order_id=f"{account}-{held}"), timeout=120)
+    assert len(events(tap.find("channel.orders.v1", body_has(channel_order_id=f"{account}-{held}")))) == 1
+    state = await seller_state(account)
+    assert state["tokens_issued"] >= 2, "the expired token was renewed"
+    assert state["throttled"] == {}, "no call beyond the usage plans"
+
+
+async def test_a_flipkart_cancellation_before_dispatch_cancels_ours_and_releases_the_stock(
+    stack: Stack, tap: Tap
+) -> None:
+    sku = unique("TEA")
+    await seed_stock(sku, {"GGN1": 5})
+    await wait_routing_knows(sku, 5)
+    account = await open_flipkart({"FK-DARJ": sku})
+    shipment = await sell(account, "FK-DARJ")
+    await poll(account)
+    [event] = await tap.wait_for(
+        "orders.placed.v1", body_has(channel_order_id=f"{account}-{shipment}"), timeout=120
+    )
+    order_id = json.loads(event.value)["order_id"]
+    await tap.wait_for("inventory.reserved.v1", body_has(order_id=order_id), timeout=90)
+
+    async with httpx.AsyncClient(timeout=10) as http:
+        r = await http.post(
+            url("sandbox", f"/_sandbox/flipkart/{account}/orders/{shipment}/cancel"),
+            json={"by": "buyerCancellation", "reason": "order_cancelled_by_buyer"},
+        )
+        r.raise_for_status()
+
+    async def cancellation_taken_in() -> bool | None:
+        polled = await poll(account)  # the periodic poll may be at it too: the lock lets one through
+        rows = await db_fetch(
+            "channels",
+            "SELECT cancelled_on_store_at FROM channel_orders WHERE account = $1 AND store_order_id = $2",
+            account,
+            shipment,
+        )
+        busy = ("another replica is polling this account", "rate limit")
+        assert polled["error"] is None or any(b in polled["error"] for b in busy), polled
+        return True if rows[0]["cancelled_on_store_at"] else None
+
+    await wait_until(cancellation_taken_in, what="Flipkart's cancellation taken in", timeout=180, every=5)
+    [cancelled] = await tap.wait_for("orders.cancelled.v1", body_has(order_id=order_id), timeout=120)
+    assert json.loads(cancelled.value)["reason_code"] == "customer_request"
+    await tap.wait_for("inventory.released.v1", body_has(order_id=order_id), timeout=90)
+    assert (await seller_state(account))["throttled"] == {}
+
+
+async def test_stock_pushes_to_flipkart_go_ten_a_call_within_the_rate_and_a_refused_sku_is_reported_alone(
+    stack: Stack,
+) -> None:
+    skus = {f"FK-{i:02d}": unique(f"MUG{i:02d}") for i in range(12)}
+    account = await open_flipkart(skus, refused=("FK-07",))
+    for n, sku in enumerate(skus.values()):
+        await seed_stock(sku, {"GGN1": 3 + n})
+
+    async def all_pushed() -> dict[str, Any] | None:
+        state = await seller_state(account)
+        wanted = {c: 3 + n for n, c in enumerate(skus) if c != "FK-07"}
+        return state if all(state["stock"][c] == q for c, q in wanted.items()) else None
+
+    state = await wait_until(all_pushed, what="every accepted listing shows its number", timeout=180)
+    assert state["stock"]["FK-07"] == 50, "the refused SKU kept Flipkart's number"
+    assert state["throttled"] == {}
+    assert all(len(batch) <= 10 for batch in state["inventory_batches"])
+    limit = RATES["listings/update/inventory"]
+    calls = sorted(state["calls"]["listings/update/inventory"])
+    # In any stretch of time, at most burst + rate x its length.
+    for i, start in enumerate(calls):
+        within = [t for t in calls[i:] if t - start <= 1.0]
+        assert len(within) <= limit.burst + limit.rate * 1.0, f"{len(within)} pushes within a second"
+
+    async def reported() -> dict[str, Any] | None:
+        async with httpx.AsyncClient(timeout=10, headers=dev_headers("ops")) as http:
+            rows = (await http.get(url("channels", f"/accounts/{account}/stock"))).json()["items"]
+        row = next(r for r in rows if r["channel_sku"] == "FK-07")
+        return row if row["last_error"] and row["attempts"] >= 2 else None
+
+    row = await wait_until(reported, what="the refused SKU tried alone and reported", timeout=120)
+    assert "FAILURE" in row["last_error"]
+    batches = (await seller_state(account))["inventory_batches"]
+    assert ["FK-07"] in batches, "the refused SKU was pushed again on its own"
