@@ -3,18 +3,22 @@ which, each SKU's tax class, the invoices and credit notes issued, and what is h
 
 from __future__ import annotations
 
+import csv
+import io
 from datetime import datetime
 from decimal import Decimal
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Path, Query, Request
+from fastapi import APIRouter, Path, Query, Request, Response
 from pydantic import BaseModel, Field, field_validator
 
 from chassis.auth import STAFF, Principal, Role, require
-from chassis.http import errors
+from chassis.clock import IST
+from chassis.http import errors, text_answer
 from chassis.pages import Cursor, Limit, Page, after_key, next_cursor, next_key, position
 from chassis.refusal import Refusal
-from services.invoicing import domain, store
+from services.invoicing import crediting, domain, store
+from services.invoicing.domain import Supply, gstr1
 
 router = APIRouter(tags=["invoicing"])
 
@@ -394,3 +398,64 @@ async def list_credit_requests(
         request.app.state.service.pool, state=state, after=after_key(cursor), limit=limit
     )
     return {"items": [dict(r) for r in rows], "next_cursor": next_key(rows, limit, lambda r: r["source"])}
+
+
+Month = Annotated[str, Path(pattern=r"^[0-9]{4}-(0[1-9]|1[0-2])$", examples=["2026-11"])]
+
+
+def month_bounds(month: str) -> tuple[datetime, datetime]:
+    """A calendar month in India: from 00:00 IST on its first day to 00:00 IST on the next month's."""
+    year, number = int(month[:4]), int(month[5:])
+    start = datetime(year, number, 1, tzinfo=IST)
+    end = datetime(year + number // 12, number % 12 + 1, 1, tzinfo=IST)
+    return start, end
+
+
+@router.get(
+    "/gstr1/{gstin}/{month}/{section}.csv",
+    summary="A month's GSTR-1 section (b2cl, b2cs, cdnur, hsn, docs) as the GST Offline Tool's CSV",
+    dependencies=[require(*STAFF)],
+    response_class=Response,
+    responses={200: text_answer("text/csv", "The section's header row, then its rows"), **errors(404)},
+)
+async def gstr1_section(
+    request: Request,
+    gstin: GstinPath,
+    month: Month,
+    section: Literal["b2cl", "b2cs", "cdnur", "hsn", "docs"],
+) -> Response:
+    pool = request.app.state.service.pool
+    if await store.registration(pool, gstin) is None:
+        raise Refusal("gstin", f"no registration {gstin}", status=404)
+    start, end = month_bounds(month)
+    invoices = [
+        gstr1.MonthInvoice(
+            number=x.number,
+            serial=x.serial,
+            issued_at=x.issued_at,
+            cancelled=x.status == "cancelled",
+            place_of_supply=x.place_of_supply,
+            supply=Supply(x.supply),
+            lines=tuple(crediting.taxed_line(line) for line in x.lines),
+        )
+        for x in await store.month_invoices(pool, gstin=gstin, start=start, end=end)
+    ]
+    notes = [
+        gstr1.MonthCreditNote(
+            number=x.number,
+            serial=x.serial,
+            issued_at=x.issued_at,
+            place_of_supply=x.place_of_supply,
+            supply=Supply(x.supply),
+            lines=tuple(crediting.taxed_line(line) for line in x.lines),
+            invoice_total_paise=invoice_total,
+        )
+        for x, invoice_total in await store.month_credit_notes(pool, gstin=gstin, start=start, end=end)
+    ]
+    out = io.StringIO()
+    csv.writer(out, lineterminator="\r\n").writerows(gstr1.section(section, invoices, notes))
+    return Response(
+        out.getvalue(),
+        media_type="text/csv",
+        headers={"Content-Disposition": f'attachment; filename="gstr1-{gstin}-{month}-{section}.csv"'},
+    )

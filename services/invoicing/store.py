@@ -562,3 +562,33 @@ async def credit_request_rows(
             limit,
         )
     )
+
+
+# GSTR-1 -----------------------------------------------------------------------------------------
+
+
+async def month_invoices(conn: Queryable, *, gstin: str, start: datetime, end: datetime) -> list[Invoice]:
+    """A GSTIN's invoices issued in [start, end), cancelled ones too."""
+    rows = await conn.fetch(
+        """SELECT * FROM invoices WHERE gstin = $1 AND issued_at >= $2 AND issued_at < $3
+           ORDER BY serial""",
+        gstin,
+        start,
+        end,
+    )
+    return [Invoice.of(r) for r in rows]
+
+
+async def month_credit_notes(
+    conn: Queryable, *, gstin: str, start: datetime, end: datetime
+) -> list[tuple[CreditNote, int]]:
+    """A GSTIN's credit notes issued in [start, end), each with its invoice's total."""
+    rows = await conn.fetch(
+        """SELECT c.*, i.total_paise AS invoice_total_paise FROM credit_notes c
+           JOIN invoices i USING (invoice_id)
+           WHERE c.gstin = $1 AND c.issued_at >= $2 AND c.issued_at < $3 ORDER BY c.serial""",
+        gstin,
+        start,
+        end,
+    )
+    return [(CreditNote.of(r), int(r["invoice_total_paise"])) for r in rows]

@@ -6,6 +6,8 @@ published here exactly as they would publish them."""
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 from datetime import datetime
 from typing import Any
@@ -14,6 +16,7 @@ import httpx
 import pytest
 from aiokafka import AIOKafkaProducer
 
+from chassis.clock import IST
 from contracts import PaymentMethod, ShipmentStatus, ShipmentUpdated
 from deploy.local.stack import Stack
 from tests.conftest import Tap, body_has, publish_event
@@ -197,3 +200,12 @@ async def test_a_parcel_back_undelivered_brings_a_credit_note_for_its_whole_invo
             await http.get(url("invoicing", "/credit-notes"), params={"order_id": order["order_id"]})
         ).json()
         assert [x["number"] for x in listed["items"]] == [note["number"]]
+
+        # The month's GSTR-1 document summary counts this credit note in the credit-note series.
+        month = datetime.fromisoformat(note["issued_at"]).astimezone(IST).strftime("%Y-%m")
+        r = await http.get(url("invoicing", f"/gstr1/{BHIWANDI_GSTIN}/{month}/docs.csv"))
+        assert r.status_code == 200 and r.headers["content-type"].startswith("text/csv"), r.text
+        rows = list(csv.reader(io.StringIO(r.text)))
+        assert rows[0] == ["Nature of Document", "Sr. No. From", "Sr. No. To", "Total Number", "Cancelled"]
+        (credit_row,) = [x for x in rows if x[0] == "Credit Note"]
+        assert credit_row[1] <= note["number"] <= credit_row[2], "the note is inside the month's series"
