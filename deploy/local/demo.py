@@ -43,8 +43,10 @@ from services.channels.stores.common import STATES
 
 PY = sys.executable
 # Orders of these channels are placed on the sandbox's stores, which send them to channels as signed
-# webhooks (the rest are published as a seller's own adapter would): the website is the WooCommerce site.
-STORE_OF_CHANNEL = {"shopify": "demo-shopify", "website": "demo-woo"}
+# webhooks, or on its Flipkart seller, whose shipments channels polls (the rest are published as a
+# seller's own adapter would): the website is the WooCommerce site.
+STORE_OF_CHANNEL = {"shopify": "demo-shopify", "website": "demo-woo", "flipkart": "demo-flipkart"}
+FLIPKART_DEMO = "demo-flipkart"
 STATE_CODES = {name: code for code, name in STATES.items()}
 RESTOCK_EVERY_S = 30
 DRAIN_IDLE_S = 30
@@ -199,9 +201,19 @@ class Demo:
                     say(f"stores: {account} could not be opened ({exc!r}); its orders go straight to Kafka")
                     continue
                 self.stores[account] = platform
+            try:
+                await stores.open_flipkart_seller(
+                    http, FLIPKART_DEMO, skus=catalogue, prices=demo_data.PRICES
+                )
+                self.stores[FLIPKART_DEMO] = "flipkart"
+            except httpx.HTTPError as exc:
+                say(f"stores: {FLIPKART_DEMO} could not be opened ({exc!r}); its orders go straight to Kafka")
         if self.stores:
             names = ", ".join(f"{a} ({p})" for a, p in self.stores.items())
-            say(f"stores: {names} sell the catalogue; their orders arrive as signed webhooks")
+            say(
+                f"stores: {names} sell the catalogue; store orders arrive as signed webhooks, "
+                "Flipkart's are polled"
+            )
 
     async def place_on_store(
         self, http: httpx.AsyncClient, account: str, order: dict[str, Any]
@@ -220,6 +232,17 @@ class Demo:
             state_code=STATE_CODES.get(address["state"], address["state"]),
             pincode=address["pincode"],
         )
+        if platform == "flipkart":
+            r = await http.post(
+                f"http://127.0.0.1:{PORTS['sandbox']}/_sandbox/flipkart/{account}/orders",
+                json={
+                    "buyer": buyer.model_dump(mode="json"),
+                    "lines": [{"sku": line["sku"], "quantity": line["quantity"]} for line in order["lines"]],
+                    "cod": order["payment"]["method"] == "cod",
+                },
+            )
+            r.raise_for_status()
+            return {**order, "channel": platform, "channel_order_id": f"{account}-{r.json()['shipment_id']}"}
         checkout = PlaceOrder(
             buyer=buyer,
             lines=[LineIn(sku=line["sku"], quantity=line["quantity"]) for line in order["lines"]],
@@ -374,7 +397,9 @@ class Demo:
         )
         await producer.start()
         limit = f", stopping after {self.limit}" if self.limit else ", until Ctrl-C"
-        via = f" (shopify and website orders through {', '.join(self.stores)})" if self.stores else ""
+        via = (
+            f" (shopify, website and flipkart orders through {', '.join(self.stores)})" if self.stores else ""
+        )
         say(f"demo: streaming orders at {self.rate:g}/s{limit}{via}")
         say("      service logs: .local/services/<name>.log (follow them with `make logs`)")
         self.t0 = time.monotonic()

@@ -79,3 +79,47 @@ async def open_store(
         )
         r.raise_for_status()
     return products
+
+
+async def open_flipkart_seller(
+    http: httpx.AsyncClient,
+    account: str,
+    *,
+    skus: Mapping[str, str],
+    available: int = 50,
+    price_paise: int = 34900,
+    prices: Mapping[str, int] | None = None,
+) -> dict[str, Any]:
+    """A sandbox Flipkart seller listing these SKUs (Flipkart SKU → Dabba SKU), connected to the channel
+    account ``account``, which polls its shipments; the seller as the sandbox set it up."""
+    prices = prices or {}
+    r = await http.put(
+        _url("sandbox", f"/_sandbox/flipkart/{account}"),
+        json={
+            "products": [
+                {"sku": c, "price_paise": prices.get(c, price_paise), "available": available} for c in skus
+            ]
+        },
+    )
+    r.raise_for_status()
+    seller: dict[str, Any] = r.json()
+    r = await http.put(
+        _url("channels", f"/accounts/{account}"),
+        headers=dev_headers("admin"),
+        json={
+            "platform": "flipkart",
+            "base_url": _url("sandbox", f"/flipkart/{account}"),
+            "auth_url": _url("sandbox", f"/flipkart/{account}/oauth-service/oauth/token"),
+            "api_key": f"{account}-application-id",
+            "api_secret": "dev-flipkart-secret-local",
+            "location_id": seller["location_id"],
+        },
+    )
+    r.raise_for_status()
+    r = await http.put(
+        _url("channels", f"/accounts/{account}/mappings"),
+        headers=dev_headers("ops"),
+        json=[{"channel_sku": c, "sku": s, "product_id": seller["product_ids"][c]} for c, s in skus.items()],
+    )
+    r.raise_for_status()
+    return seller
