@@ -47,19 +47,12 @@ def taxed_line(stored: dict[str, Any]) -> TaxedLine:
 
 
 def to_credit(invoice: Invoice, notes: list[CreditNote]) -> InvoiceToCredit:
-    """An invoice's lines less what its earlier credit notes took (matched by SKU)."""
-    credited: dict[str, list[TaxedLine]] = {}
-    for note in notes:
-        if note.invoice_id == invoice.invoice_id:
-            for line in note.lines:
-                credited.setdefault(line["sku"], []).append(taxed_line(line))
-    return InvoiceToCredit(
-        invoice_id=invoice.invoice_id,
-        supply=Supply(invoice.supply),
-        lines=tuple(
-            domain.left_to_credit(line, credited.get(line.sku, []))
-            for line in (taxed_line(x) for x in invoice.lines)
-        ),
+    """An invoice's lines less what its earlier credit notes took."""
+    return domain.invoice_left(
+        invoice.invoice_id,
+        Supply(invoice.supply),
+        [taxed_line(x) for x in invoice.lines],
+        [taxed_line(x) for note in notes if note.invoice_id == invoice.invoice_id for x in note.lines],
     )
 
 
@@ -70,9 +63,13 @@ async def _why_wait(conn: Conn, request: CreditRequest) -> str | None:
         if state in (None, "none", "due"):
             return f"parcel {request.shipment_id} has no invoice yet"
         return None
-    waiting = await store.parcel_awaiting_invoice(conn, request.order_id)
-    if waiting is not None:
-        return f"parcel {waiting} of order {request.order_id} has no invoice yet"
+    states = await store.parcel_invoice_states(conn, request.order_id)
+    if not states:
+        # The refund came before invoicing heard of the order's parcels (a lagging topic).
+        return f"no parcel of order {request.order_id} is known yet"
+    waiting = [shipment for shipment, state in states if state == "due"]
+    if waiting:
+        return f"parcel {waiting[0]} of order {request.order_id} has no invoice yet"
     return None
 
 

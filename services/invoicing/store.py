@@ -458,14 +458,13 @@ async def shipment_invoice_state(conn: Queryable, shipment_id: str) -> str | Non
     return None if state is None else str(state)
 
 
-async def parcel_awaiting_invoice(conn: Queryable, order_id: str) -> str | None:
-    """A parcel of the order packed but not invoiced yet (a credit of the order waits for it)."""
-    found = await conn.fetchval(
-        """SELECT shipment_id FROM shipments WHERE order_id = $1 AND invoice_state = 'due'
-           ORDER BY shipment_id LIMIT 1""",
+async def parcel_invoice_states(conn: Queryable, order_id: str) -> list[tuple[str, str]]:
+    """An order's parcels and where their invoices stand, by shipment id."""
+    rows = await conn.fetch(
+        "SELECT shipment_id, invoice_state FROM shipments WHERE order_id = $1 ORDER BY shipment_id",
         order_id,
     )
-    return None if found is None else str(found)
+    return [(r["shipment_id"], r["invoice_state"]) for r in rows]
 
 
 async def invoices_for_update(conn: Conn, *, order_id: str, shipment_id: str | None = None) -> list[Invoice]:

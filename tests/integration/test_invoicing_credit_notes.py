@@ -249,3 +249,40 @@ async def test_an_rto_before_its_invoice_waits_saying_why_and_is_credited_once_t
         invoice.total_paise,
         "rto",
     )
+
+
+async def test_a_refund_heard_before_the_orders_parcel_waits_and_is_credited_once_the_parcel_is_invoiced(
+    pool: asyncpg.Pool,
+) -> None:
+    at = datetime(2049, 6, 1, 6, 0, tzinfo=UTC)
+    order_id = f"ORD-{uuid.uuid4().hex[:10]}"
+    assert await _refund(pool, order_id, "RET-EARLY", at, units=1, items=34900) == []
+    row = await pool.fetchrow("SELECT state, problem FROM credit_requests WHERE source = 'return:RET-EARLY'")
+    assert (row["state"], row["problem"]) == ("due", f"no parcel of order {order_id} is known yet")
+    # The order and its parcel arrive late; the parcel is invoiced; the sweep's retry credits it.
+    order = order_placed().model_copy(update={"order_id": order_id})
+    order = order.model_copy(
+        update={"shipping_address": order.shipping_address.model_copy(update={"pincode": "400001"})}
+    )
+    shipment_id = f"SHP-{uuid.uuid4().hex[:10]}"
+    emitted = Emitted()
+    async with pool.acquire() as conn, conn.transaction():
+        await store.record_order(conn, order)
+        await store.record_shipment(
+            conn,
+            shipment_id=shipment_id,
+            order_id=order_id,
+            warehouse_code="BOM1",
+            lines=[SkuQuantity(sku="TEA-ASSAM-250", quantity=2)],
+        )
+        await store.mark_packed(
+            conn, shipment_id=shipment_id, order_id=order_id, warehouse_code="BOM1", at=at
+        )
+        await issuing.issue(conn, emitted, shipment_id=shipment_id, now=at, settings=SETTINGS)
+    async with pool.acquire() as conn, conn.transaction():
+        assert "return:RET-EARLY" in await store.due_credit_requests(conn, limit=1000)
+        state = await crediting.credit(conn, emitted, source="return:RET-EARLY", now=at + timedelta(hours=1))
+    assert state == "credited"
+    invoice, note = emitted
+    assert isinstance(invoice, InvoiceIssued) and isinstance(note, CreditNoteIssued)
+    assert (note.invoice_number, note.total_paise, note.return_id) == (invoice.number, 34900, "RET-EARLY")

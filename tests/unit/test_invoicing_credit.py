@@ -151,3 +151,23 @@ def test_a_credit_above_what_is_left_of_a_line_is_refused() -> None:
     inv = invoice([TEA], supply=Supply.INTRA_STATE)
     with pytest.raises(ValueError, match="what is left"):
         domain.credit_line(inv.lines[0], units=1, value_paise=69801, supply=Supply.INTRA_STATE)
+
+
+def test_a_sku_on_two_lines_of_an_invoice_is_credited_from_the_first_line_first() -> None:
+    one = Good("TEA-ASSAM-250", "Assam tea 250 g", "0902", Decimal(5), 1, 34900)
+    invoiced = domain.invoice_lines(
+        [one, one],
+        order_value_paise=69800,
+        order_discount_paise=0,
+        shipping_fee_paise=0,
+        supply=Supply.INTRA_STATE,
+    )
+    fresh = domain.invoice_left("INV-1", Supply.INTRA_STATE, invoiced, [])
+    first = domain.refund_credit(
+        [fresh], returned=[("TEA-ASSAM-250", 1)], items_paise=34900, shipping_fee_paise=0
+    )
+    after = domain.invoice_left("INV-1", Supply.INTRA_STATE, invoiced, first["INV-1"])
+    assert [(c.units_left, c.value_left_paise) for c in after.lines] == [(0, 0), (1, 34900)]
+    # What the RTO credits now is the second line only: together, exactly the invoice.
+    rest = domain.rto_credit(after)
+    assert domain.totals(first["INV-1"] + rest) == domain.totals(invoiced)

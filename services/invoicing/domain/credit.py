@@ -19,7 +19,7 @@ Rules, stated once:
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from decimal import Decimal
 
 from services.invoicing.domain.tax import SHIPPING_SAC, Supply, TaxedLine, half_up, share
@@ -66,6 +66,37 @@ def left_to_credit(invoiced: TaxedLine, credited: Sequence[TaxedLine]) -> Credit
         sgst_left_paise=left("sgst_paise"),
         igst_left_paise=left("igst_paise"),
     )
+
+
+_TAKEN = ("quantity", "taxable_paise", "cgst_paise", "sgst_paise", "igst_paise")
+
+
+def invoice_left(
+    invoice_id: str, supply: Supply, invoiced: Sequence[TaxedLine], credited: Sequence[TaxedLine]
+) -> InvoiceToCredit:
+    """An invoice's lines less what its credit notes took of them, matched by SKU; when a SKU is on
+    two lines, what was credited of it is taken from the first line first."""
+    taken: dict[str, dict[str, int]] = {}
+    for line in credited:
+        sums = taken.setdefault(line.sku, dict.fromkeys(_TAKEN, 0))
+        for field in _TAKEN:
+            sums[field] += int(getattr(line, field))
+    lines = []
+    for line in invoiced:
+        sums = taken.get(line.sku, dict.fromkeys(_TAKEN, 0))
+        took = {field: min(int(getattr(line, field)), sums[field]) for field in _TAKEN}
+        for field in _TAKEN:
+            sums[field] -= took[field]
+        before = replace(
+            line,
+            quantity=took["quantity"],
+            taxable_paise=took["taxable_paise"],
+            cgst_paise=took["cgst_paise"],
+            sgst_paise=took["sgst_paise"],
+            igst_paise=took["igst_paise"],
+        )
+        lines.append(left_to_credit(line, [before]))
+    return InvoiceToCredit(invoice_id=invoice_id, supply=supply, lines=tuple(lines))
 
 
 def credit_line(creditable: Creditable, *, units: int, value_paise: int, supply: Supply) -> TaxedLine:
