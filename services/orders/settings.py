@@ -43,6 +43,13 @@ class OrdersSettings(ServiceSettings):
     razorpay_webhook_secret: str = secret(
         "dev-razorpay-webhook-secret-local", "Razorpay's webhook secret: checks X-Razorpay-Signature."
     )
+    razorpay_webhook_skew_seconds: float = Field(
+        default=300,
+        ge=0,
+        le=3600,
+        description="How far a Razorpay event's created_at may be ahead of this clock, or beyond Razorpay's "
+        "24 hours of retries, and still be applied.",
+    )
 
     dispatch_cutoff_hour_ist: int = Field(default=14, ge=0, le=23)
     standard_extra_days: int = Field(default=1, ge=0)

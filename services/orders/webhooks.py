@@ -1,21 +1,23 @@
 """Payment gateway webhooks: Razorpay's, verified by its signature over the raw body.
 
-A forged body is refused (401) by the route's declaration, before the handler runs; a replayed
-delivery (same x-razorpay-event-id) is recognised in the same transaction as its effect and answered
-200 "duplicate", so Razorpay stops retrying. A payment for an order we do not know yet is kept,
-answered 200 "kept", and applied when the order arrives (ADR 116).
+A forged body is refused (401) and changes nothing, checked by the route's declaration before the
+handler runs. A delivery is known again by its signed content (event, entity ids, `created_at`), in
+the same transaction as its effect, and answered 200 "duplicate", so Razorpay stops retrying; an event
+created longer ago than Razorpay retries, or ahead of our clock, is refused (ADR 221). A payment for
+an order we do not know yet is kept, answered 200 "kept", and applied when the order arrives (ADR 116).
 """
 
 from __future__ import annotations
 
-import hashlib
 import json
+from datetime import timedelta
 from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
 from chassis.auth import by_signature
+from chassis.clock import utcnow
 from chassis.http import errors
 from chassis.logging import get_logger
 from chassis.refusal import Refusal
@@ -69,8 +71,10 @@ async def _verified(request: Request) -> bytes:
     "/webhooks/razorpay",
     summary="Razorpay webhooks: payment.authorized / captured / failed, refund.processed",
     description=f"Signed by Razorpay: `{SIGNATURE}` is the hex HMAC-SHA256 of the raw body under the webhook "
-    f"secret. `{EVENT_ID}` identifies the delivery; a replay changes nothing. The payment is linked to the "
-    "order through `notes.order_id`, or the gateway payment id the order already carries.",
+    f"secret. The event is known again by its signed content (event, entity ids, `created_at`), not by "
+    f"`{EVENT_ID}`: a replay changes nothing, and an event older than Razorpay's 24 hours of retries is "
+    "refused. The payment is linked to the order through `notes.order_id`, or the gateway payment id "
+    "the order already carries.",
     response_model=WebhookAnswer,
     responses={
         **errors(401, descriptions={401: "Missing or wrong signature: nothing was changed"}),
@@ -91,12 +95,18 @@ async def razorpay_webhook(request: Request) -> Any:
     try:
         parsed = json.loads(body)
         event = razorpay.read_webhook(parsed)
+        webhook_id = razorpay.delivery_key(parsed)
+        created_at = razorpay.event_time(parsed)
     except ValueError as exc:
         field = exc.field if isinstance(exc, razorpay.UnreadableWebhook) else "body"
         problem = exc.problem if isinstance(exc, razorpay.UnreadableWebhook) else "not JSON"
         raise Refusal(field, problem) from None
+    skew = timedelta(seconds=settings.razorpay_webhook_skew_seconds)
+    if (untimely := razorpay.too_old_or_early(created_at, now=utcnow(), skew=skew)) is not None:
+        # Not applied and not recorded: a replay learns nothing, and Razorpay retries one that was early.
+        log.warning("razorpay webhook out of its time window", webhook_id=webhook_id, problem=untimely)
+        raise Refusal("created_at", untimely)
     kind = str(parsed.get("event"))
-    webhook_id = request.headers.get(EVENT_ID) or "sha256:" + hashlib.sha256(body).hexdigest()
     async with request.app.state.service.pool.acquire() as conn, conn.transaction():
         if not await store.claim_webhook(conn, provider="razorpay", webhook_id=webhook_id, event=kind):
             log.info("razorpay webhook replayed", webhook_id=webhook_id)
@@ -119,6 +129,11 @@ async def razorpay_webhook(request: Request) -> Any:
             conn, provider="razorpay", webhook_id=webhook_id, order_id=order_id, outcome=outcome
         )
     log.info(
-        "razorpay webhook", webhook_id=webhook_id, webhook_event=kind, order_id=order_id, outcome=outcome
+        "razorpay webhook",
+        webhook_id=webhook_id,
+        razorpay_event_id=request.headers.get(EVENT_ID),
+        webhook_event=kind,
+        order_id=order_id,
+        outcome=outcome,
     )
     return {"status": status, "order_id": order_id, "outcome": outcome}

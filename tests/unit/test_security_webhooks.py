@@ -4,7 +4,9 @@ token compare never fails on odd text (issue 15, item 7)."""
 from __future__ import annotations
 
 import importlib
+import json
 import re
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
@@ -257,3 +259,48 @@ def test_a_late_failure_of_an_earlier_attempt_does_not_undo_an_authorized_paymen
     assert razorpay.not_acted_on(earlier, authorized) == "it is an earlier attempt; pay_2 is authorized"
     assert razorpay.not_acted_on(same, authorized) is None  # the authorized attempt itself may still fail
     assert razorpay.not_acted_on(earlier, _paid(PaymentStatus.PENDING, None)) is None
+
+
+NOW = datetime(2026, 12, 6, 18, 29, 59, tzinfo=UTC)
+SKEW = timedelta(minutes=5)
+
+
+def _created(at: datetime, event: str = "payment.captured", payment_id: str = "pay_2") -> dict[str, Any]:
+    return {**_webhook(event, payment_id), "created_at": int(at.timestamp())}
+
+
+def test_a_delivery_is_known_by_what_razorpay_signed_not_how_it_was_written() -> None:
+    body = _created(NOW)
+    rewritten = json.loads(json.dumps(body, indent=2, sort_keys=True))
+
+    assert razorpay.delivery_key(body) == razorpay.delivery_key(rewritten)
+    assert razorpay.delivery_key(body) == f"payment.captured:payment=pay_2@{int(NOW.timestamp())}"
+    others = {
+        razorpay.delivery_key(_created(NOW + timedelta(seconds=1))),
+        razorpay.delivery_key(_created(NOW, payment_id="pay_3")),
+        razorpay.delivery_key(_created(NOW, event="payment.failed")),
+    }
+    assert razorpay.delivery_key(body) not in others and len(others) == 3
+
+
+@pytest.mark.parametrize("created_at", [None, "1567674606", 1.5, True, 0, -1, 10**20])
+def test_an_event_without_a_readable_creation_time_is_refused_naming_created_at(created_at: Any) -> None:
+    body = {**_webhook("payment.captured", "pay_2"), "created_at": created_at}
+    with pytest.raises(razorpay.UnreadableWebhook) as refused:
+        razorpay.delivery_key(body)
+    assert refused.value.field == "created_at"
+
+
+@pytest.mark.parametrize(
+    ("age", "refused"),
+    [
+        (timedelta(hours=24, minutes=5), False),  # Razorpay's last retry, a little late
+        (timedelta(hours=24, minutes=5, seconds=1), True),  # no retry is that late: a replay
+        (timedelta(days=30), True),
+        (-SKEW, False),  # our clock a little behind Razorpay's
+        (-SKEW - timedelta(seconds=1), True),  # from the future: Razorpay retries it later
+    ],
+)
+def test_an_event_is_applied_only_within_razorpays_retry_period(age: timedelta, refused: bool) -> None:
+    problem = razorpay.too_old_or_early(NOW - age, now=NOW, skew=SKEW)
+    assert (problem is not None) is refused

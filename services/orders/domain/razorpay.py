@@ -1,13 +1,20 @@
 """Razorpay webhooks read as plain data: signature check and what a payload says about which order.
 
-Razorpay signs the raw body with HMAC-SHA256 (hex) under the webhook secret, in X-Razorpay-Signature;
-x-razorpay-event-id identifies a delivery so a replay is recognised. Payment and refund entities
-carry our order id in `notes.order_id` (set when the Razorpay order was created).
+Razorpay signs the raw body with HMAC-SHA256 (hex) under the webhook secret, in X-Razorpay-Signature.
+A delivery is known again by what the signed body says (event, entity ids, the event's `created_at`),
+not by the unsigned x-razorpay-event-id header, and an event older than Razorpay's retry period is
+not applied (ADR 221). Payment and refund entities carry our order id in `notes.order_id` (set when
+the Razorpay order was created).
+
+Shapes from Razorpay's own documentation (razorpay/markdown-docs): webhooks/payments.md (sample
+payloads, the event's top-level `created_at` in Unix seconds), webhooks/best-practices.md (retries
+for 24 hours after the event's creation), webhooks/validate-test.md (the signature).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from chassis.signatures import hmac_sha256_hex, signed_by
@@ -24,6 +31,9 @@ HANDLED = {
     "refund.processed": PaymentStatus.REFUNDED,
 }
 """The webhook events that move a payment, and the status each reports."""
+
+RETRIED_FOR = timedelta(hours=24)
+"""Razorpay retries a delivery for 24 hours after the event was created (webhooks/best-practices.md)."""
 
 
 def sign(secret: str, body: bytes) -> str:
@@ -58,6 +68,43 @@ class UnreadableWebhook(ValueError):
         super().__init__(f"{field}: {problem}")
         self.field = field
         self.problem = problem
+
+
+def event_time(body: Any) -> datetime:
+    """When Razorpay created the event: the body's top-level `created_at` (Unix seconds)."""
+    created = body.get("created_at") if isinstance(body, dict) else None
+    if not isinstance(created, int) or isinstance(created, bool) or created <= 0:
+        raise UnreadableWebhook("created_at", "must be the event's creation time in Unix seconds")
+    try:
+        return datetime.fromtimestamp(created, UTC)
+    except (OverflowError, OSError, ValueError):
+        raise UnreadableWebhook("created_at", "is not a time") from None
+
+
+def delivery_key(body: Any) -> str:
+    """What identifies one event, read from the signed body: its type, the id of every entity it
+    contains and its creation time. A retry of the event carries the same; a replay under a new
+    x-razorpay-event-id header does too, so it is recognised."""
+    if not isinstance(body, dict) or not isinstance(body.get("event"), str):
+        raise UnreadableWebhook("event", "missing")
+    payload: dict[str, Any] = body["payload"] if isinstance(body.get("payload"), dict) else {}
+    ids = []
+    for name in sorted(payload):
+        entity = payload[name].get("entity") if isinstance(payload[name], dict) else None
+        if isinstance(entity, dict) and isinstance(entity.get("id"), str):
+            ids.append(f"{name}={entity['id']}")
+    created = int(event_time(body).timestamp())
+    return f"{body['event']}:{','.join(ids)}@{created}"
+
+
+def too_old_or_early(created_at: datetime, *, now: datetime, skew: timedelta) -> str | None:
+    """Why an event's creation time rules it out, or None: older than Razorpay ever retries (a
+    replay of a captured delivery), or ahead of our clock by more than `skew`."""
+    if created_at > now + skew:
+        return f"is {created_at.isoformat()}, ahead of this service's clock by more than {skew}"
+    if created_at < now - RETRIED_FOR - skew:
+        return f"is {created_at.isoformat()}, older than Razorpay retries a delivery ({RETRIED_FOR})"
+    return None
 
 
 def _entity(payload: dict[str, Any], name: str) -> dict[str, Any]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import time
 from typing import Any
 
 import httpx
@@ -93,8 +94,17 @@ async def shipments(order_id: str) -> list[dict[str, Any]]:
     return list(r.json()["items"])
 
 
-def razorpay_payment(event: str, order_id: str, payment_id: str, amount: int = 69800, **extra: Any) -> bytes:
-    """A webhook body as Razorpay documents it, for our order (notes.order_id)."""
+def razorpay_payment(
+    event: str,
+    order_id: str,
+    payment_id: str,
+    amount: int = 69800,
+    *,
+    created_at: int | None = None,
+    **extra: Any,
+) -> bytes:
+    """A webhook body as Razorpay documents it, for our order (notes.order_id), created now (the
+    services' clock) unless `created_at` (Unix seconds) says otherwise."""
     entity = {
         "id": payment_id,
         "entity": "payment",
@@ -112,6 +122,7 @@ def razorpay_payment(event: str, order_id: str, payment_id: str, amount: int = 6
             "event": event,
             "contains": ["payment"],
             "payload": {"payment": {"entity": entity}},
+            "created_at": int(time.time()) if created_at is None else created_at,
         }
     ).encode()
 

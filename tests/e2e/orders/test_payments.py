@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import time
 
 import pytest
 from aiokafka import AIOKafkaProducer
@@ -84,7 +85,7 @@ async def test_a_forged_webhook_is_refused_and_changes_nothing(
 
     order = await detail(order_id)
     assert order["status"] == "PENDING_PAYMENT" and order["payment"]["status"] == "pending"
-    assert await db_fetch("orders", "SELECT 1 FROM processed_webhooks WHERE webhook_id = $1", event_id) == []
+    assert await db_fetch("orders", "SELECT 1 FROM processed_webhooks WHERE order_id = $1", order_id) == []
     # The genuine delivery with the same id still works: a forgery did not burn the id.
     assert (await deliver(body, event_id=event_id)).json()["status"] == "applied"
 
@@ -113,6 +114,45 @@ async def test_a_replayed_webhook_is_answered_but_applied_once(
     assert len(tap.find("payments.updated.v1", body_has(order_id=order_id))) == 1
     order = await detail(order_id)
     assert changes_to(order, "CONFIRMED") == 1
+
+
+async def test_a_captured_delivery_replayed_under_a_new_event_id_is_known_by_what_razorpay_signed(
+    stack: Stack, tap: Tap, producer: AIOKafkaProducer
+) -> None:
+    order_id, _ = await unpaid_order(producer, tap)
+    failed = razorpay_payment("payment.failed", order_id, unique("pay"), error_description="declined")
+    assert (await deliver(failed, event_id=unique("evt"))).json()["outcome"] == "payment failed"
+    captured = razorpay_payment("payment.captured", order_id, unique("pay"))
+    assert (await deliver(captured, event_id=unique("evt"))).json()["outcome"] == "confirmed"
+
+    # Someone who saw the failure's signed body sends it again, under an event id never used.
+    replayed = await deliver(failed, event_id=unique("evt"))
+
+    assert replayed.status_code == 200, replayed.text
+    assert replayed.json()["status"] == "duplicate"
+    order = await detail(order_id)
+    assert (order["status"], order["payment"]["status"]) == ("CONFIRMED", "captured")
+    statuses = await db_fetch(
+        "orders", "SELECT outcome FROM processed_webhooks WHERE order_id = $1 ORDER BY outcome", order_id
+    )
+    assert [r["outcome"] for r in statuses] == ["confirmed", "payment failed"]
+
+
+async def test_a_signed_capture_older_than_razorpays_retries_is_refused_and_changes_nothing(
+    stack: Stack, tap: Tap, producer: AIOKafkaProducer
+) -> None:
+    order_id, _ = await unpaid_order(producer, tap)
+    two_days_ago = int(time.time()) - 2 * 86400
+    stale = razorpay_payment("payment.captured", order_id, unique("pay"), created_at=two_days_ago)
+
+    r = await deliver(stale)
+
+    assert r.status_code == 422, r.text
+    [problem] = r.json()["problems"]
+    assert problem["field"] == "created_at" and "older than Razorpay retries" in problem["problem"]
+    order = await detail(order_id)
+    assert (order["status"], order["payment"]["status"]) == ("PENDING_PAYMENT", "pending")
+    assert await db_fetch("orders", "SELECT 1 FROM processed_webhooks WHERE order_id = $1", order_id) == []
 
 
 async def test_two_webhooks_for_one_order_racing_apply_one_after_the_other(
@@ -208,18 +248,18 @@ async def test_refunds_add_up_once_each_and_an_amount_mismatch_holds_the_order(
     payment_id = unique("pay")
     await deliver(razorpay_payment("payment.captured", order_id, payment_id))
 
-    def refund(refund_id: str, amount: int) -> bytes:
+    def refund(refund_id: str, amount: int, *, later: int = 0) -> bytes:
         body = json.loads(razorpay_payment("payment.captured", order_id, payment_id))
         body["event"] = "refund.processed"
+        body["created_at"] += later
         body["payload"]["refund"] = {
             "entity": {"id": refund_id, "amount": amount, "currency": "INR", "payment_id": payment_id}
         }
         return json.dumps(body).encode()
 
     assert (await deliver(refund("rfnd_A", 30000))).json()["status"] == "applied"
-    assert (await deliver(refund("rfnd_A", 30000))).json()[
-        "status"
-    ] == "ignored"  # another delivery, same refund
+    # Another event about the same refund (created a second later) is read and adds nothing.
+    assert (await deliver(refund("rfnd_A", 30000, later=1))).json()["status"] == "ignored"
     assert (await detail(order_id))["payment"]["status"] == "partially_refunded"
     await deliver(refund("rfnd_B", 39800))
     order = await detail(order_id)
