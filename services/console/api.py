@@ -541,32 +541,90 @@ async def book_again(
     return _back(f"/orders/{order_id}", outcome)
 
 
+# --- the returns desk -----------------------------------------------------------------------------
+
+
+@router.get("/returns")
+async def returns_page(request: Request, operator: Operator = signed_in()) -> HTMLResponse:
+    """The warehouse's returns desk: parcels to receive, to QC line by line, and refunds with their
+    SLA; receipt and QC go through returns as the operator."""
+    pool = request.app.state.service.pool
+    settings = request.app.state.service.settings
+    problems: list[tuple[str, str]] = []
+    after = None
+    if cursor := request.query_params.get("after"):
+        try:
+            after = decode_cursor(cursor)
+        except ValueError:
+            problems.append(("after", "this page link is not one the console gave out"))
+    search = parse_search(request.query_params.get("search", ""))
+    views = (
+        []
+        if problems
+        else await store.returns_desk(pool, search=search, after=after, limit=settings.page_size + 1)
+    )
+    more, views = len(views) > settings.page_size, views[: settings.page_size]
+    next_query = None
+    if more:
+        params = {k: v for k, v in request.query_params.items() if k not in ("after", "ok", "error")}
+        params["after"] = encode_cursor(views[-1].sort_at, views[-1].order_id)
+        next_query = urlencode(params)
+    desk = desks.returns_desk(
+        [(v, r) for v in views for r in v.returns],
+        now=request.app.state.clock(),
+        sla_days=settings.refund_sla_days,
+    )
+    return _page(
+        request,
+        "returns.html",
+        operator,
+        desk=desk,
+        problems=problems,
+        sla_days=settings.refund_sla_days,
+        back=urlencode({k: v for k, v in request.query_params.items() if k not in ("ok", "error")}),
+        next_query=next_query,
+    )
+
+
+def _desk_back(form: Any, order_id: str) -> tuple[str, dict[str, str]]:
+    """Where a returns form goes back to: the desk with its search when it came from there, else the order."""
+    if "back" in form:
+        return "/returns", {k: v for k, v in parse_qsl(str(form["back"])) if k not in ("ok", "error")}
+    return f"/orders/{order_id}", {}
+
+
 @router.post("/returns/{return_id}/receive")
 async def receive_return(
-    request: Request, return_id: str, order_id: str = Form(...), operator: Operator = form_from_operator()
+    request: Request, return_id: str, operator: Operator = form_from_operator()
 ) -> RedirectResponse:
+    form = await request.form()
+    path, kept = _desk_back(form, str(form.get("order_id", "")))
     outcome = await _owners(request).call(
         "returns", "POST", f"/returns/{quote(return_id, safe='')}/receive", operator=operator
     )
-    return _back(f"/orders/{order_id}", outcome)
+    if outcome.ok and "back" in form:
+        outcome = Outcome(outcome.status, outcome.body, f"{return_id} received: QC it below")
+    return _back(path, outcome, **kept)
 
 
 @router.post("/returns/{return_id}/qc")
 async def qc_return(
     request: Request, return_id: str, operator: Operator = form_from_operator()
 ) -> RedirectResponse:
+    """QC line by line: units passed and failed, a grade and a note per SKU, sent to returns."""
     form = await request.form()
-    order_id = str(form.get("order_id", ""))
+    path, kept = _desk_back(form, str(form.get("order_id", "")))
     lines = []
     for sku in form.getlist("sku"):
         sku = str(sku)
         try:
             passed, failed = int(str(form.get(f"passed.{sku}", 0))), int(str(form.get(f"failed.{sku}", 0)))
         except ValueError:
-            return _back(f"/orders/{order_id}", error=f"{sku}: passed and failed are whole numbers")
-        lines.append(
-            {"sku": sku, "passed": passed, "failed": failed, "grade": str(form.get(f"grade.{sku}", "A"))}
-        )
+            return _back(path, error=f"{sku}: passed and failed are whole numbers", **kept)
+        line = {"sku": sku, "passed": passed, "failed": failed, "grade": str(form.get(f"grade.{sku}", "A"))}
+        if note := str(form.get(f"note.{sku}", "")).strip():
+            line["note"] = note
+        lines.append(line)
     outcome = await _owners(request).call(
         "returns",
         "POST",
@@ -574,7 +632,11 @@ async def qc_return(
         operator=operator,
         json={"lines": lines},
     )
-    return _back(f"/orders/{order_id}", outcome)
+    if outcome.ok and "back" in form:
+        outcome = Outcome(
+            outcome.status, outcome.body, f"{return_id} QC recorded: {outcome.body.get('status')}"
+        )
+    return _back(path, outcome, **kept)
 
 
 # --- the pack station ---------------------------------------------------------------------------

@@ -37,6 +37,12 @@ class ConsoleSettings(ServiceSettings):
     lockout_minutes: float = Field(default=15, gt=0, description="How long a locked account stays locked.")
     owner_timeout_s: float = 10.0
     page_size: int = Field(default=50, ge=1, le=500)
+    refund_sla_days: float = Field(
+        default=3,
+        ge=0,
+        description="Returns' REFUND_SLA_DAYS (keep the two equal): the returns desk shows each "
+        "refund due this long after QC; returns' own SLA alert marks a refund overdue whatever this says.",
+    )
 
     def role_keys(self) -> dict[str, str]:
         """role → the console's key for it."""

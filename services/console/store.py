@@ -74,16 +74,47 @@ def _row(view: OrderView) -> tuple[Any, ...]:
         [list(line) for line in view.lines],
         [list(p) for p in view.problems],
         [_shipment_json(s) for s in view.shipments],
-        [
-            [r.return_id, r.status, [list(x) for x in r.lines], r.kind, r.sla_breached, r.refunded]
-            for r in view.returns
-        ],
+        [_return_json(r) for r in view.returns],
         [list(r) for r in view.refunds],
         {k: v.isoformat() for k, v in sorted(view.milestones.items())},
         tabs_of(view, ndr_open=ndr_open, return_open=return_open),
         view.promised_dispatch_by,
         view.unroutable_at,
         view.reserved_at,
+    )
+
+
+def _return_json(r: ReturnView) -> list[Any]:
+    times = (r.requested_at, r.received_at, r.qc_at, r.refunded_at)
+    return [
+        r.return_id,
+        r.status,
+        [list(x) for x in r.lines],
+        r.kind,
+        r.sla_breached,
+        r.refunded,
+        *(t.isoformat() if t else None for t in times),
+    ]
+
+
+def _return_of(item: list[Any]) -> ReturnView:
+    """A return from its stored list (the inverse of _return_json). Rows written before migration
+    005 carry no SLA or refund flags, rows before ADR 211 no times: `rebuild` fills them."""
+    rid, status, lines, kind, *rest = item
+    rest += [False, False, None, None, None, None][len(rest) :]
+    sla_breached, refunded, *times = rest
+    requested, received, qc, refunded_at = (datetime.fromisoformat(t) if t else None for t in times)
+    return ReturnView(
+        rid,
+        status,
+        tuple((sku, qty, reason) for sku, qty, reason in lines),
+        kind,
+        sla_breached=sla_breached,
+        refunded=refunded,
+        requested_at=requested,
+        received_at=received,
+        qc_at=qc,
+        refunded_at=refunded_at,
     )
 
 
@@ -146,11 +177,7 @@ def view_of(row: asyncpg.Record) -> OrderView:
             )
             for s in row["shipments"]
         ),
-        returns=tuple(
-            # rows written before migration 005 carry no SLA or refund flags
-            ReturnView(rid, status, tuple((sku, qty, reason) for sku, qty, reason in lines), kind, *flags)
-            for rid, status, lines, kind, *flags in row["returns"]
-        ),
+        returns=tuple(_return_of(r) for r in row["returns"]),
         refunds=tuple((rid, amount) for rid, amount in row["refunds"]),
         messages_sent=row["messages_sent"],
         messages_failed=row["messages_failed"],
@@ -385,6 +412,24 @@ async def ndr_desk(
             *args,
         )
     )
+
+
+async def returns_desk(
+    db: Queryable, *, search: Search | None, after: tuple[datetime, str] | None, limit: int
+) -> list[OrderView]:
+    """Orders with an open return (the stored `returns` tab), oldest first by keyset: the desk
+    works through them in the order they came."""
+    clauses, args = _where(QueueFilter(tab="returns", search=search))
+    if after is not None:
+        args += [after[0], after[1]]
+        clauses.append(f"(sort_at, order_id) > (${len(args) - 1}, ${len(args)})")
+    args.append(limit)
+    rows = await db.fetch(
+        f"""SELECT * FROM order_view WHERE {" AND ".join(clauses)}
+            ORDER BY sort_at, order_id LIMIT ${len(args)}""",
+        *args,
+    )
+    return [view_of(r) for r in rows]
 
 
 async def ndr_couriers(db: Queryable) -> list[str]:

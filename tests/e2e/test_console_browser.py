@@ -11,9 +11,11 @@ import json
 import re
 import shutil
 from collections.abc import AsyncIterator
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
+from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
@@ -32,6 +34,7 @@ from tests.e2e.test_journeys import (
     new_phone,
     order_status,
     place,
+    road,
     sandbox,
     stocked,
 )
@@ -42,6 +45,7 @@ CONSOLE = f"http://127.0.0.1:{PORTS['console']}"
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 SHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
 INSTALLED = Path(CHROMIUM).exists()
+IST = ZoneInfo("Asia/Kolkata")
 
 
 @pytest.fixture
@@ -420,6 +424,105 @@ async def test_the_warehouse_receives_a_return_and_qcs_it_line_by_line(
     assert [(q["sku"], q["passed"], q["failed"], q["actor"]) for q in body["qc"]] == [
         (sku, 1, 1, "warehouse:ravi")
     ], body["qc"]
+
+
+async def test_the_returns_desk_receives_a_parcel_qcs_it_line_by_line_and_shows_the_refund_due(
+    stack: Stack, tap: Tap, producer: AIOKafkaProducer, browser: Browser
+) -> None:
+    sku, other = unique("BRW-RDSK"), unique("BRW-RDSK2")
+    for s in (sku, other):
+        await stocked(s, 10)
+    # Prepaid, delivered, and a payment the sandbox gateway does not know: the refund stays pending.
+    channel_order_id = unique("SHP-RDSK")
+    lines = [{"sku": sku, "quantity": 2, "unit_price_paise": 34900}]
+    lines.append({"sku": other, "quantity": 1, "unit_price_paise": 34900})
+    sent = channel_order(
+        channel_order_id,
+        sku,
+        customer={"name": unique("Zoya"), "phone": new_phone()},
+        lines=lines,
+        total_paise=104700,
+        payment=channel_order(channel_order_id, sku)["payment"] | {"amount_paise": 104700},
+    )
+    await producer.send_and_wait(
+        "channel.orders.v1", encode(sent), key=f"shopify:{channel_order_id}".encode()
+    )
+    placed = await tap.wait_for("orders.placed.v1", body_has(channel_order_id=channel_order_id), timeout=90)
+    order_id = json.loads(placed[0].value)["order_id"]
+    await road(shipment_id_for(order_id, WAREHOUSE))
+    await order_status(order_id, "DELIVERED", timeout=180)
+    async with client("ops") as http:
+        r = await http.post(
+            url("returns", "/returns"),
+            json={
+                "order_id": order_id,
+                "lines": [
+                    {"sku": sku, "quantity": 2, "reason": "damaged"},
+                    {"sku": other, "quantity": 1, "reason": "size_issue"},
+                ],
+            },
+        )
+        assert r.status_code == 201, r.text
+        return_id = r.json()["return_id"]
+
+    page = await sign_in(browser, "ravi")
+    await page.get_by_role("link", name="Returns desk").click()
+    desk = f"{CONSOLE}/returns?{urlencode({'search': order_id})}"
+
+    async def on_desk(section: str) -> bool | None:
+        await page.goto(desk)
+        return True if await page.locator(f"#{section} [data-return='{return_id}']").count() else None
+
+    await wait_until(lambda: on_desk("to-receive"), what="the return to receive", timeout=120, every=1)
+    await page.locator("#to-receive").get_by_role("button", name="Receive parcel").click()
+    await expect(page.get_by_role("status")).to_have_text(f"{return_id} received: QC it below")
+    await expect(page).to_have_url(re.compile(r"search="))  # back on the desk, same search
+
+    await wait_until(lambda: on_desk("to-qc"), what="the return to QC", timeout=120, every=1)
+    form = page.locator(f"form.qc[data-return='{return_id}']")
+    await form.get_by_label(f"passed {sku}").fill("1")
+    await form.get_by_label(f"failed {sku}").fill("1")
+    await form.get_by_label(f"grade {sku}").select_option("C")
+    await form.get_by_label(f"note {sku}").fill("seal torn")
+    await page.screenshot(path=str(SHOTS / "returns-desk.png"), full_page=True)
+    # A count that does not add up is refused by returns, naming the line; nothing is recorded.
+    await form.get_by_label(f"passed {other}").fill("0")
+    await form.get_by_role("button", name="Record QC").click()
+    await expect(page.get_by_role("alert")).to_contain_text(other)
+    await wait_until(lambda: on_desk("to-qc"), what="the return still to QC", timeout=60, every=1)
+    form = page.locator(f"form.qc[data-return='{return_id}']")
+    await form.get_by_label(f"passed {sku}").fill("1")
+    await form.get_by_label(f"failed {sku}").fill("1")
+    await form.get_by_label(f"grade {sku}").select_option("C")
+    await form.get_by_label(f"note {sku}").fill("seal torn")
+    # The gateway's answer to the refund is held back, so the refund stays pending on the desk.
+    await sandbox("POST", "/_sandbox/razorpay/knobs", {"hold_webhooks": True})
+    try:
+        await form.get_by_role("button", name="Record QC").click()
+        await expect(page.get_by_role("status")).to_contain_text(f"{return_id} QC recorded")
+
+        async with client("viewer") as http:
+            body = (await http.get(url("returns", f"/returns/{return_id}"))).json()
+        qc = sorted((q["sku"], q["passed"], q["failed"], q["grade"], q["actor"]) for q in body["qc"])
+        assert qc == sorted([(sku, 1, 1, "C", "warehouse:ravi"), (other, 1, 0, "A", "warehouse:ravi")]), qc
+
+        # The refund is due three days after QC (returns' SLA); not yet late, so not in red.
+        await wait_until(
+            lambda: on_desk("refunds"), what="the refund pending on the desk", timeout=120, every=1
+        )
+        row = page.locator(f"#refunds [data-return='{return_id}']")
+        due = datetime.fromisoformat(body["qc_at"]) + timedelta(days=3)
+        shown = {(due + timedelta(minutes=m)).astimezone(IST).strftime("%d %b %H:%M") for m in (0, 1)}
+        assert (await row.locator("td.due").inner_text()).strip() in shown
+        await expect(row).not_to_have_class(re.compile("overdue"))
+    finally:
+        await sandbox("POST", "/_sandbox/razorpay/knobs", {})
+
+    async def off_desk() -> bool | None:
+        await page.goto(desk)
+        return True if await page.locator(f"[data-return='{return_id}']").count() == 0 else None
+
+    await wait_until(off_desk, what="the refunded return off the desk", timeout=120, every=1)
 
 
 async def test_a_customer_named_in_hindi_reads_in_devanagari_not_as_boxes(

@@ -1,23 +1,31 @@
 """The console's desks decide purely: which NDR parcels a filter keeps, what an NDR answer tells
-shipping, and the field named when an operator's input is not one."""
+shipping, which returns wait for receipt, QC or a refund and when that refund is late, and the
+field named when an operator's input is not one."""
 
 from __future__ import annotations
 
-from datetime import date
+from dataclasses import replace
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import pytest
 
-from contracts import NdrReason
+from contracts import NdrReason, ReturnStatus, examples
 from services.console.domain.desks import (
     NDR_BUCKETS,
+    ReturnsDesk,
     bucket_of,
     ndr_filter,
     ndr_instruction,
     ndr_parcels,
+    refund_due,
+    refund_late,
+    returns_desk,
 )
+from services.console.domain.view import OrderView, ReturnView, apply
 
 TODAY = date(2026, 12, 6)
+NOW = datetime(2026, 12, 6, 10, 0, tzinfo=UTC)
 
 
 def test_every_courier_ndr_reason_is_in_exactly_one_bucket() -> None:
@@ -157,3 +165,87 @@ def test_rto_needs_nothing_more() -> None:
         {"action": "rto"},
         [],
     )
+
+
+def returned(return_id: str, status: str, **kw: Any) -> ReturnView:
+    return ReturnView(return_id, status, (("TEA-ASSAM-250", 2, "damaged"),), **kw)
+
+
+def desk_of(*returns: ReturnView, now: datetime = NOW) -> ReturnsDesk:
+    order = OrderView(order_id="ORD-1", first_seen_at=NOW, updated_at=NOW, channel_order_id="SHP-1")
+    return returns_desk([(order, r) for r in returns], now=now, sla_days=3)
+
+
+def test_the_returns_desk_sorts_parcels_to_receive_to_qc_and_refunds_pending() -> None:
+    desk = desk_of(
+        returned("R-LATE", "PICKED_UP", requested_at=NOW - timedelta(days=1)),
+        returned("R-EARLY", "PICKUP_SCHEDULED", requested_at=NOW - timedelta(days=2)),
+        returned("R-QC", "RECEIVED", received_at=NOW - timedelta(hours=1)),
+        returned("R-PAY", "REFUND_PENDING", qc_at=NOW - timedelta(days=1)),
+        returned("R-DONE", "REFUNDED", qc_at=NOW - timedelta(days=1), refunded=True),
+        returned("R-SWAP", "EXCHANGE_PLACED", qc_at=NOW - timedelta(days=1)),
+        returned("R-RTO", "REFUND_PENDING", kind="rto", qc_at=NOW - timedelta(days=1)),
+    )
+    assert [d.ret.return_id for d in desk.to_receive] == ["R-EARLY", "R-LATE"]  # oldest request first
+    assert [d.ret.return_id for d in desk.to_qc] == ["R-QC"]
+    assert [d.ret.return_id for d in desk.refunds] == ["R-PAY"]  # an RTO is not a customer's refund
+    [pay] = desk.refunds
+    assert pay.refund_due == NOW + timedelta(days=2) and not pay.overdue
+
+
+def test_a_refund_is_overdue_once_its_due_time_passes_or_returns_says_so_and_no_longer_once_paid() -> None:
+    qc = NOW - timedelta(days=3)
+    assert refund_due(returned("R", "REFUND_PENDING", qc_at=qc), sla_days=3) == NOW
+    assert refund_due(returned("R", "RECEIVED"), sla_days=3) is None
+    assert not refund_late(
+        returned("R", "REFUND_PENDING", qc_at=qc), now=NOW - timedelta(seconds=1), sla_days=3
+    )
+    assert refund_late(returned("R", "REFUND_PENDING", qc_at=qc), now=NOW, sla_days=3)
+    # returns' own SLA alert counts even when the console's clock or setting says otherwise
+    alerted = returned("R", "REFUND_PENDING", qc_at=NOW, sla_breached=True)
+    assert refund_late(alerted, now=NOW, sla_days=30)
+    assert not refund_late(replace(alerted, refunded=True), now=NOW + timedelta(days=9), sla_days=3)
+
+    desk = desk_of(
+        returned("R-SOON", "REFUND_PENDING", qc_at=NOW - timedelta(days=2)),
+        returned("R-LATE", "REFUND_PENDING", qc_at=NOW - timedelta(days=4)),
+        returned("R-ALERTED", "QUARANTINED", qc_at=NOW, sla_breached=True),
+    )
+    assert [(d.ret.return_id, d.overdue) for d in desk.refunds] == [
+        ("R-LATE", True),
+        ("R-SOON", False),
+        ("R-ALERTED", True),
+    ]
+
+
+def test_the_desk_times_of_a_return_are_the_earliest_said_whatever_order_the_topics_arrive_in() -> None:
+    requested = examples.return_requested()
+    received = examples.return_updated().model_copy(
+        update={"status": ReturnStatus.RECEIVED, "occurred_at": requested.occurred_at + timedelta(days=2)}
+    )
+    qc = received.model_copy(
+        update={"status": ReturnStatus.QC_PASSED, "occurred_at": received.occurred_at + timedelta(hours=1)}
+    )
+    pending = qc.model_copy(
+        update={"status": ReturnStatus.REFUND_PENDING, "occurred_at": qc.occurred_at + timedelta(minutes=1)}
+    )
+    refunded = examples.return_refunded().model_copy(
+        update={"occurred_at": qc.occurred_at + timedelta(days=1)}
+    )
+    events: list[Any] = [examples.order_placed(), requested, received, qc, pending, refunded]
+    expected = None
+    for order in ([0, 1, 2, 3, 4, 5], [0, 5, 2, 3, 1, 4], [5, 2, 3, 4, 0, 1]):
+        view = None
+        for i in order:
+            view = apply(view, events[i])
+        assert view is not None
+        [ret] = view.returns
+        assert (ret.requested_at, ret.received_at, ret.qc_at, ret.refunded_at) == (
+            requested.occurred_at,
+            received.occurred_at,
+            qc.occurred_at,
+            refunded.occurred_at,
+        )
+        assert ret.status == "REFUND_PENDING" and ret.refunded
+        expected = expected or view
+        assert view == expected

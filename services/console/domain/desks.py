@@ -6,11 +6,12 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from contracts import NdrReason
-from services.console.domain.decisions import Search, parse_search
+from services.console.domain.decisions import Search, parse_search, return_actions
+from services.console.domain.view import OrderView, ReturnView
 
 Problems = list[tuple[str, str]]
 
@@ -212,3 +213,73 @@ def ndr_parcels(order: Any, f: NdrFilter) -> list[NdrParcel]:
             )
         )
     return found
+
+
+# --- the returns desk -----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class DeskReturn:
+    """One return as the warehouse desk lists it, with its order's customer and the refund's SLA."""
+
+    order_id: str
+    channel_order_id: str | None
+    customer_name: str | None
+    city: str | None
+    ret: ReturnView
+    refund_due: datetime | None
+    overdue: bool
+
+
+@dataclass(frozen=True)
+class ReturnsDesk:
+    """The desk's three lists: parcels to receive, parcels to QC, refunds to see through."""
+
+    to_receive: list[DeskReturn]
+    to_qc: list[DeskReturn]
+    refunds: list[DeskReturn]
+
+
+def refund_due(ret: ReturnView, *, sla_days: float) -> datetime | None:
+    """When the refund must have gone out: returns' SLA counts from QC (REFUND_SLA_DAYS)."""
+    return ret.qc_at + timedelta(days=sla_days) if ret.qc_at else None
+
+
+def refund_late(ret: ReturnView, *, now: datetime, sla_days: float) -> bool:
+    """Not refunded, and returns said it is past its SLA or the console's clock is past its due time."""
+    if ret.refunded:
+        return False
+    due = refund_due(ret, sla_days=sla_days)
+    return ret.sla_breached or (due is not None and now >= due)
+
+
+def returns_desk(
+    orders: list[tuple[OrderView, ReturnView]], *, now: datetime, sla_days: float
+) -> ReturnsDesk:
+    """Sort (order, return) pairs into the desk's lists: to receive (oldest request first), to QC
+    (longest at the desk first), and customers' refunds still pending (soonest due first)."""
+    far = datetime.max.replace(tzinfo=now.tzinfo)
+    desk = ReturnsDesk([], [], [])
+    for order, ret in orders:
+        item = DeskReturn(
+            order_id=order.order_id,
+            channel_order_id=order.channel_order_id,
+            customer_name=order.customer_name,
+            city=order.city,
+            ret=ret,
+            refund_due=refund_due(ret, sla_days=sla_days),
+            overdue=refund_late(ret, now=now, sla_days=sla_days),
+        )
+        actions = return_actions(ret.status)
+        if "receive" in actions:
+            desk.to_receive.append(item)
+        elif "qc" in actions:
+            desk.to_qc.append(item)
+        elif (
+            ret.kind == "return" and not ret.refunded and (ret.status == "REFUND_PENDING" or ret.sla_breached)
+        ):
+            desk.refunds.append(item)
+    desk.to_receive.sort(key=lambda d: (d.ret.requested_at or far, d.ret.return_id))
+    desk.to_qc.sort(key=lambda d: (d.ret.received_at or far, d.ret.return_id))
+    desk.refunds.sort(key=lambda d: (d.refund_due or far, d.ret.return_id))
+    return desk

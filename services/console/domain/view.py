@@ -26,6 +26,7 @@ from contracts import (
     PaymentUpdated,
     ReturnRefunded,
     ReturnRequested,
+    ReturnStatus,
     ReturnUpdated,
     ShipmentCreated,
     ShipmentStatus,
@@ -103,6 +104,13 @@ class ReturnView:
     # return's events and its refund's, on two topics, fold in any order)
     sla_breached: bool = False
     refunded: bool = False
+    # When it was asked for, reached the desk, was QC'd and refunded: the earliest time each was
+    # said (event times, so the three topics fold alike in any order). The refund is due a number
+    # of days after QC (the returns desk, ADR 211).
+    requested_at: datetime | None = None
+    received_at: datetime | None = None
+    qc_at: datetime | None = None
+    refunded_at: datetime | None = None
 
     @property
     def refund_overdue(self) -> bool:
@@ -212,6 +220,10 @@ def _earliest(milestones: dict[str, datetime], name: str, at: datetime) -> dict[
     return {**milestones, name: at}
 
 
+def _first(known: datetime | None, at: datetime) -> datetime:
+    return at if known is None or at < known else known
+
+
 def _latest(known: datetime | None, at: datetime) -> datetime:
     return at if known is None or known < at else known
 
@@ -283,6 +295,7 @@ def apply(view: OrderView | None, event: Event) -> OrderView:
                 if known
                 else ReturnView(event.return_id, event.status.value, lines)
             )
+            ret = replace(ret, requested_at=_first(ret.requested_at, at))
             view = replace(view, returns=_upsert(view.returns, "return_id", event.return_id, ret))
             return replace(view, milestones=_earliest(view.milestones, "return_requested", at))
         case ReturnUpdated():
@@ -292,15 +305,18 @@ def apply(view: OrderView | None, event: Event) -> OrderView:
                 if known and known.lines
                 else tuple((line.sku, line.quantity, line.reason.value) for line in event.lines)
             )
-            ret = ReturnView(
-                event.return_id,
-                event.status.value,
-                lines,
-                event.kind or "return",
+            ret = replace(
+                known or ReturnView(event.return_id, event.status.value),
+                status=event.status.value,
+                lines=lines,
+                kind=event.kind or "return",
                 sla_breached=(known is not None and known.sla_breached)
                 or event.alert == "refund_sla_breached",
-                refunded=known is not None and known.refunded,
             )
+            if event.status is ReturnStatus.RECEIVED:
+                ret = replace(ret, received_at=_first(ret.received_at, at))
+            if event.status in (ReturnStatus.QC_PASSED, ReturnStatus.QC_FAILED):
+                ret = replace(ret, qc_at=_first(ret.qc_at, at))
             return replace(view, returns=_upsert(view.returns, "return_id", event.return_id, ret))
         case ReturnRefunded():
             refunds = tuple(sorted({*view.refunds, (event.refund_id, event.amount_paise)}))
@@ -310,6 +326,7 @@ def apply(view: OrderView | None, event: Event) -> OrderView:
                 if known
                 else ReturnView(event.return_id, "", refunded=True)  # its status comes on its own topic
             )
+            ret = replace(ret, refunded_at=_first(ret.refunded_at, at))
             return replace(
                 view,
                 refunds=refunds,
