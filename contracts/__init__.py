@@ -43,7 +43,7 @@ from contracts.orders import (
 )
 from contracts.payments import PaymentUpdated
 from contracts.registry import EVENTS, all_topics, by_topic, by_type
-from contracts.returns import ReturnRefunded, ReturnRequested, ReturnUpdated
+from contracts.returns import ReturnExchangeRequested, ReturnRefunded, ReturnRequested, ReturnUpdated
 from contracts.routing import FulfilmentPlan, PlannedShipment, RoutingPlanned
 from contracts.shipping import ShipmentCreated, ShipmentUpdated
 from contracts.values import (
@@ -100,6 +100,7 @@ __all__ = [
     "PaymentUpdated",
     "PlannedShipment",
     "ReplyChoice",
+    "ReturnExchangeRequested",
     "ReturnLine",
     "ReturnReason",
     "ReturnRefunded",

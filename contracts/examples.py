@@ -45,7 +45,7 @@ from contracts.orders import (
     OrderStatusChanged,
 )
 from contracts.payments import PaymentUpdated
-from contracts.returns import ReturnRefunded, ReturnRequested, ReturnUpdated
+from contracts.returns import ReturnExchangeRequested, ReturnRefunded, ReturnRequested, ReturnUpdated
 from contracts.routing import FulfilmentPlan, PlannedShipment, RoutingPlanned
 from contracts.shipping import ShipmentCreated, ShipmentUpdated
 from contracts.values import (
@@ -420,6 +420,18 @@ def return_refunded() -> ReturnRefunded:
     )
 
 
+def return_exchange_requested() -> ReturnExchangeRequested:
+    return ReturnExchangeRequested(
+        order_id=ORDER_ID,
+        return_id=RETURN_ID,
+        lines=[OrderLine(sku="TEA-ASSAM-500", quantity=1, unit_price_paise=34900)],
+        customer=customer(),
+        shipping_address=address(),
+        payment_method=PaymentMethod.UPI,
+        occurred_at=_at(10 * 24 * 60),
+    )
+
+
 def invoice_issued() -> InvoiceIssued:
     return InvoiceIssued(
         order_id=ORDER_ID,
@@ -486,6 +498,7 @@ EXAMPLES: dict[type[Event], Callable[[], Event]] = {
     ReturnRequested: return_requested,
     ReturnUpdated: return_updated,
     ReturnRefunded: return_refunded,
+    ReturnExchangeRequested: return_exchange_requested,
     InvoiceIssued: invoice_issued,
     CreditNoteIssued: credit_note_issued,
 }

@@ -25,7 +25,7 @@ from contracts.orders import (
     OrderStatusChanged,
 )
 from contracts.payments import PaymentUpdated
-from contracts.returns import ReturnRefunded, ReturnRequested, ReturnUpdated
+from contracts.returns import ReturnExchangeRequested, ReturnRefunded, ReturnRequested, ReturnUpdated
 from contracts.routing import RoutingPlanned
 from contracts.shipping import ShipmentCreated, ShipmentUpdated
 
@@ -52,6 +52,7 @@ EVENTS: tuple[type[Event], ...] = (
     ReturnRequested,
     ReturnUpdated,
     ReturnRefunded,
+    ReturnExchangeRequested,
     InvoiceIssued,
     CreditNoteIssued,
 )

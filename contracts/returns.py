@@ -12,7 +12,7 @@ from pydantic import Field
 from contracts import topics
 from contracts._base import Event, UtcDatetime, utcnow
 from contracts.enums import PaymentMethod, ReturnResolution, ReturnStatus
-from contracts.values import Address, Customer, NonEmptyStr, Paise, ReturnLine
+from contracts.values import Address, Customer, NonEmptyStr, OrderLine, Paise, ReturnLine
 
 
 class _ReturnEvent(Event):
@@ -77,3 +77,26 @@ class ReturnRefunded(_ReturnEvent):
         description="return (absent means this too): a customer's return; rto: a parcel that came "
         "back undelivered (invoicing credits an RTO from the courier's RTO_DELIVERED, not from this).",
     )
+
+
+class ReturnExchangeRequested(Event):
+    """``returns.exchange_requested.v1``: a return is settled by sending replacements; orders places
+    the replacement order from it, once per return.
+
+    The replacement is paid for by the units sent back: orders places it as an ``exchange`` order
+    (channel order id = ``return_id``) with the lines' value as its discount, so it costs nothing.
+    Returns never writes ``channel.orders.v1``, which belongs to the channels (ADR 0231).
+    """
+
+    TOPIC = topics.RETURNS_EXCHANGE_REQUESTED
+
+    order_id: NonEmptyStr = Field(description="The order the units were returned from.")
+    return_id: NonEmptyStr
+    lines: list[OrderLine] = Field(
+        min_length=1,
+        description="The replacement units, each at the returned unit's price (like for like).",
+    )
+    customer: Customer = Field(description="Who gets the replacement: the original order's customer.")
+    shipping_address: Address = Field(description="Where it goes: the original order's address.")
+    payment_method: PaymentMethod = Field(description="How the original order was paid.")
+    occurred_at: UtcDatetime = Field(default_factory=utcnow)

@@ -36,6 +36,7 @@ NOTIFICATIONS_CUSTOMER_REPLIED = "notifications.customer_replied.v1"
 RETURNS_REQUESTED = "returns.requested.v1"
 RETURNS_UPDATED = "returns.updated.v1"
 RETURNS_REFUNDED = "returns.refunded.v1"
+RETURNS_EXCHANGE_REQUESTED = "returns.exchange_requested.v1"
 
 INVOICING_INVOICE_ISSUED = "invoicing.invoice_issued.v1"
 INVOICING_CREDIT_NOTE_ISSUED = "invoicing.credit_note_issued.v1"

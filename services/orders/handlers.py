@@ -22,7 +22,7 @@ from contracts import (
     ShipmentCreated,
     ShipmentUpdated,
 )
-from contracts.returns import ReturnRefunded, ReturnRequested, ReturnUpdated
+from contracts.returns import ReturnExchangeRequested, ReturnRefunded, ReturnRequested, ReturnUpdated
 from services.orders import actions, domain, fulfilment, intake, lifecycle, payments, store
 from services.orders.intake import Placed
 from services.orders.lifecycle import Step
@@ -56,8 +56,7 @@ def register(service: Service, settings: OrdersSettings) -> None:
             problems=domain.all_problems(error, fields),
         )
 
-    @service.handles(ChannelOrder, on_invalid=on_unreadable_channel_order)
-    async def on_channel_order(ctx: HandlerContext, order: ChannelOrder) -> None:
+    async def take_in(ctx: HandlerContext, order: ChannelOrder) -> None:
         outcome = await intake.place(step(ctx), order)
         if isinstance(outcome, Placed):
             ctx.log.info(
@@ -73,6 +72,16 @@ def register(service: Service, settings: OrdersSettings) -> None:
             problems=outcome,
         )
         ctx.log.warning("order rejected", order_id=order_id, problems=len(outcome))
+
+    @service.handles(ChannelOrder, on_invalid=on_unreadable_channel_order)
+    async def on_channel_order(ctx: HandlerContext, order: ChannelOrder) -> None:
+        await take_in(ctx, order)
+
+    @service.handles(ReturnExchangeRequested)
+    async def on_exchange_requested(ctx: HandlerContext, event: ReturnExchangeRequested) -> None:
+        """Returns settled a return with replacements: place the replacement order. Once per return:
+        the return id is its channel order id, so a repeated request finds it placed (ADR 0231)."""
+        await take_in(ctx, domain.exchange_order(event))
 
     @service.handles(InventoryReserved)
     async def on_reserved(ctx: HandlerContext, event: InventoryReserved) -> None:

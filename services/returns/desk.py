@@ -16,12 +16,10 @@ from chassis.logging import get_logger
 from chassis.refusal import Refusal
 from contracts import (
     Address,
-    ChannelOrder,
     Customer,
     OrderLine,
-    Payment,
     PaymentMethod,
-    PaymentStatus,
+    ReturnExchangeRequested,
     ReturnLine,
     ReturnReason,
     ReturnRefunded,
@@ -31,7 +29,6 @@ from contracts import (
     ReturnUpdated,
     ShipmentStatus,
 )
-from contracts.enums import Channel
 from services.returns import domain, store
 from services.returns.records import Refund, Return
 from services.returns.settings import ReturnsSettings
@@ -396,25 +393,14 @@ async def _exchange(
     if not new_lines:
         await _close(conn, emit, ret, note="no unit qualifies for an exchange after QC")
         return
-    value = sum(line.unit_price_paise * line.quantity for line in new_lines)
     await emit(
-        ChannelOrder(
-            channel=Channel.EXCHANGE,
-            channel_order_id=ret.return_id,
-            placed_at=datetime.now(UTC),
+        ReturnExchangeRequested(
+            order_id=ret.order_id,
+            return_id=ret.return_id,
+            lines=new_lines,
             customer=Customer.model_validate(order["customer"]),
             shipping_address=Address.model_validate(order["shipping_address"]),
-            lines=new_lines,
-            shipping_fee_paise=0,
-            discount_paise=value,
-            total_paise=0,
-            payment=Payment(
-                method=PaymentMethod(order["payment"]["method"]),
-                status=PaymentStatus.CAPTURED,
-                gateway="exchange",
-                gateway_payment_id=ret.return_id,
-                amount_paise=0,
-            ),
+            payment_method=PaymentMethod(order["payment"]["method"]),
         )
     )
     note = "exchange order " + ", ".join(f"{line.quantity} × {line.sku}" for line in new_lines)

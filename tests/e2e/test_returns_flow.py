@@ -28,6 +28,7 @@ from contracts import (
     Payment,
     PaymentMethod,
     PaymentStatus,
+    ReturnExchangeRequested,
     ShipmentCreated,
     ShipmentStatus,
     ShipmentUpdated,
@@ -278,10 +279,17 @@ async def test_exchange_for_another_size_places_a_free_order_for_the_replacement
         assert done["status"] == "EXCHANGE_PLACED"
         assert done["refund"] is None
 
+    return_id = rma["return_id"]
+    (asked,) = await tap.wait_for("returns.exchange_requested.v1", body_has(return_id=return_id))
+    assert value(asked)["order_id"] == order["order_id"] and asked.key == order["order_id"].encode()
+    assert value(asked)["lines"] == [{"sku": bigger, "quantity": 1, "unit_price_paise": 79900}]
+    assert value(asked)["shipping_address"]["pincode"] == "302001"
+
     (placed,) = await tap.wait_for(
-        "channel.orders.v1", body_has(channel="exchange", channel_order_id=rma["return_id"])
+        "orders.placed.v1", body_has(channel="exchange", channel_order_id=return_id), timeout=120
     )
     exchange = value(placed)
+    assert exchange["order_id"] != order["order_id"]
     assert exchange["lines"] == [{"sku": bigger, "quantity": 1, "unit_price_paise": 79900}]
     assert (exchange["discount_paise"], exchange["total_paise"], exchange["shipping_fee_paise"]) == (
         79900,
@@ -291,7 +299,23 @@ async def test_exchange_for_another_size_places_a_free_order_for_the_replacement
     assert exchange["payment"]["status"] == "captured" and exchange["payment"]["gateway"] == "exchange"
     assert exchange["customer"]["phone"] == PHONE
     assert exchange["shipping_address"]["pincode"] == "302001"
-    assert placed.key == f"exchange:{rma['return_id']}".encode()
+
+    # The same request delivered again (a relay retry), then said anew: still one replacement order.
+    # Both ride the original order's partition, so once the second is applied the first was read.
+    await producer.send_and_wait(asked.topic, asked.value, key=asked.key, headers=list(asked.headers))
+    again = await publish_event(
+        producer, ReturnExchangeRequested.model_validate_json(asked.value), source="returns"
+    )
+    await wait_applied("orders", again.id, timeout=120)
+    assert len(await db_fetch("orders", EXCHANGE_ORDERS, return_id)) == 1
+    assert len(tap.find("orders.placed.v1", body_has(channel="exchange", channel_order_id=return_id))) == 1
+
+    # channel.orders.v1 belongs to the channels: returns wrote nothing there.
+    assert not tap.find("channel.orders.v1", body_has(channel_order_id=return_id))
+    assert not tap.find("channel.orders.v1", lambda r: dict(r.headers)["ce_source"] == b"returns")
+
+
+EXCHANGE_ORDERS = "SELECT order_id FROM orders WHERE channel = 'exchange' AND channel_order_id = $1"
 
 
 async def test_failed_qc_is_quarantined_and_the_refund_follows_the_policy(

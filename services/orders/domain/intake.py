@@ -15,7 +15,15 @@ import phonenumbers
 from pydantic import ValidationError
 
 from chassis.ids import time_ordered_id
-from contracts import Channel, ChannelOrder, FieldProblem, PaymentMethod, PaymentStatus
+from contracts import (
+    Channel,
+    ChannelOrder,
+    FieldProblem,
+    Payment,
+    PaymentMethod,
+    PaymentStatus,
+    ReturnExchangeRequested,
+)
 from contracts.values import Address
 
 
@@ -60,6 +68,31 @@ MAX_QUANTITY = 100_000
 
 EXCHANGE_GATEWAY = "exchange"
 """The gateway of an exchange order: paid for by the returned item, so no gateway payment id."""
+
+
+def exchange_order(event: ReturnExchangeRequested) -> ChannelOrder:
+    """The replacement order an exchange asks for, as intake takes it in: channel ``exchange``, the
+    return id as its channel order id (so a second request for the same return is a duplicate), and
+    paid by the units sent back: the lines' value is its discount and it costs nothing."""
+    value = sum(line.unit_price_paise * line.quantity for line in event.lines)
+    return ChannelOrder(
+        channel=Channel.EXCHANGE,
+        channel_order_id=event.return_id,
+        placed_at=event.occurred_at,
+        customer=event.customer,
+        shipping_address=event.shipping_address,
+        lines=event.lines,
+        shipping_fee_paise=0,
+        discount_paise=value,
+        total_paise=0,
+        payment=Payment(
+            method=event.payment_method,
+            status=PaymentStatus.CAPTURED,
+            gateway=EXCHANGE_GATEWAY,
+            gateway_payment_id=event.return_id,
+            amount_paise=0,
+        ),
+    )
 
 
 def address_problems(address: Address, *, prefix: str = "shipping_address") -> list[FieldProblem]:
