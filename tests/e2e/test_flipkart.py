@@ -1,8 +1,9 @@
 """Flipkart orders polled in through the real stack: the sandbox's Flipkart seller answers the
 shipments filter a page at a time; channels takes each shipment in exactly once even when it is
 restarted mid-poll, lets a held shipment wait for its release, renews an expired token, cancels ours
-(releasing the stock) when the buyer cancels on Flipkart before dispatch, and pushes stock 10 SKUs a
-call within the rate, a refused SKU tried alone and reported."""
+(releasing the stock) when the buyer cancels on Flipkart before dispatch, pushes stock 10 SKUs a
+call within the rate, a refused SKU tried alone and reported, and tells Flipkart of each parcel
+picked up: our courier's AWB for a self-ship shipment, ready-to-dispatch for one Flipkart carries."""
 
 from __future__ import annotations
 
@@ -18,6 +19,7 @@ import pytest
 from deploy.local.ports import dev_headers
 from deploy.local.stack import Stack
 from services.channels.stores.flipkart import RATES
+from services.shipping.domain import shipment_id_for
 from tests.conftest import Tap, body_has
 from tests.helpers import db_fetch, seed_stock, unique, url, wait_routing_knows, wait_until
 
@@ -232,3 +234,51 @@ async def test_stock_pushes_to_flipkart_go_ten_a_call_within_the_rate_and_a_refu
     assert "FAILURE" in row["last_error"]
     batches = (await seller_state(account))["inventory_batches"]
     assert ["FK-07"] in batches, "the refused SKU was pushed again on its own"
+
+
+async def test_a_parcel_picked_up_is_self_ship_dispatched_with_our_awb_or_made_ready_for_flipkarts_courier(
+    stack: Stack, tap: Tap
+) -> None:
+    sku = unique("TEA")
+    await seed_stock(sku, {"GGN1": 10})
+    await wait_routing_knows(sku, 10)
+    account = await open_flipkart({"FK-NILGIRI": sku})
+    ours = await sell(account, "FK-NILGIRI", self_ship=True)
+    theirs = await sell(account, "FK-NILGIRI")
+    await poll(account)
+    order_ids = {}
+    for shipment in (ours, theirs):
+        [event] = await tap.wait_for(
+            "orders.placed.v1", body_has(channel_order_id=f"{account}-{shipment}"), timeout=120
+        )
+        order_ids[shipment] = json.loads(event.value)["order_id"]
+    async with httpx.AsyncClient(timeout=10) as http:
+        r = await http.post(
+            url("sandbox", "/_sandbox/couriers/simulation"),
+            json={"step_delay_ms": 300, "auto_reattempt_ms": 300},
+        )
+        r.raise_for_status()
+        for order_id in order_ids.values():
+            r = await http.post(
+                url("sandbox", "/_sandbox/couriers/scripts"),
+                json={"reference": shipment_id_for(order_id, "GGN1"), "fail_attempts": 0},
+            )
+            r.raise_for_status()
+    [picked] = await tap.wait_for(
+        "shipping.shipment_updated.v1", body_has(order_id=order_ids[ours], status="PICKED_UP"), timeout=180
+    )
+    awb = json.loads(picked.value)["awb"]
+    await tap.wait_for(
+        "shipping.shipment_updated.v1", body_has(order_id=order_ids[theirs], status="PICKED_UP"), timeout=180
+    )
+
+    async def both_told() -> dict[str, Any] | None:
+        told = {d["shipmentId"]: d for d in (await seller_state(account))["dispatched"]}
+        return told if {ours, theirs} <= told.keys() else None
+
+    told = await wait_until(both_told, what="Flipkart told of both parcels", timeout=120)
+    assert told[ours]["kind"] == "self_ship" and told[ours]["trackingId"] == awb
+    assert told[theirs]["kind"] == "rtd", (
+        "Flipkart's own courier collects it: ready to dispatch, no AWB of ours"
+    )
+    assert (await seller_state(account))["throttled"] == {}
