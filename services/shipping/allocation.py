@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field, replace
+from datetime import date, datetime
 from enum import StrEnum
 
+from chassis.clock import india_date
 from chassis.geo import Zone
 
 VOLUMETRIC_DIVISOR = 5000
@@ -168,6 +170,35 @@ class Allocation:
         }
 
 
+@dataclass(frozen=True, slots=True)
+class PickupCapacity:
+    """A courier's confirmed pickup capacity at one warehouse on one day, and the parcels booked."""
+
+    courier: str
+    pickup_date: date
+    parcels: int
+    booked: int
+
+    @property
+    def full(self) -> bool:
+        return self.booked >= self.parcels
+
+    def why_full(self) -> str:
+        return f"pickup capacity full on {self.pickup_date}: {self.booked} of {self.parcels} parcels booked"
+
+
+def pickup_day(dispatch_by: datetime | None, *, now: datetime) -> date:
+    """The IST day a courier is to collect a parcel: the day of its dispatch-by promise, or today
+    when the promise is already behind us (or there is none)."""
+    today = india_date(now)
+    return today if dispatch_by is None else max(india_date(dispatch_by), today)
+
+
+def at_capacity(capacities: list[PickupCapacity]) -> dict[str, str]:
+    """Couriers whose pickup capacity is already taken, with why: they are excluded from the ranking."""
+    return {c.courier: c.why_full() for c in capacities if c.full}
+
+
 def allocate(
     *,
     parcel: Parcel,
@@ -179,12 +210,15 @@ def allocate(
     promised_days: int | None = None,
     priority: tuple[str, ...] = (),
     reverse: bool = False,
+    full_for_pickup: dict[str, str] | None = None,
 ) -> Allocation:
     """Rank the couriers that can carry ``parcel`` to the destination; explain every exclusion.
 
     ``serviceability`` is keyed by courier for the destination pincode (the pickup pincode for a
-    reverse pickup); ``rate_cards`` by (courier, zone).
+    reverse pickup); ``rate_cards`` by (courier, zone); ``full_for_pickup`` names the couriers whose
+    pickup capacity that day is taken (see ``at_capacity``), with why.
     """
+    full = full_for_pickup or {}
     weight = parcel.chargeable_grams
     eligible: list[Choice] = []
     excluded: dict[str, str] = {}
@@ -208,6 +242,8 @@ def allocate(
             excluded[name] = f"{weight} g is over its limit of {terms.max_weight_grams} g"
         elif card is None:
             excluded[name] = f"no rate card for zone {zone.value}"
+        elif name in full:
+            excluded[name] = full[name]
         else:
             cod_charge = card.cod_paise(parcel.cod_amount_paise)
             freight = card.freight_paise(weight)

@@ -48,6 +48,7 @@ class Shipment(BaseModel):
     package_grams: int | None
     priority: int
     dispatch_by: datetime | None = Field(description="The order's promise to leave the warehouse by.")
+    pickup_date: date | None = Field(description="The IST day the courier is to collect it.")
     ndr_attempts: int
     ndr_reason: str | None
     return_id: str | None

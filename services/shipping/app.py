@@ -7,7 +7,7 @@ from pathlib import Path
 
 from chassis.logging import get_logger
 from chassis.service import Service
-from services.shipping import api, catalogue, handlers, jobs, stations, store, webhooks
+from services.shipping import api, capacity, catalogue, handlers, jobs, stations, store, webhooks
 from services.shipping.couriers.registry import build_adapters
 from services.shipping.settings import ShippingSettings
 
@@ -25,6 +25,7 @@ def build(settings: ShippingSettings | None = None) -> Service:
     service.include_router(api.router)
     service.include_router(api.booking_router(adapters))
     service.include_router(stations.router)
+    service.include_router(capacity.router)
     service.include_router(stations.pickup_router(adapters))
     service.include_router(webhooks.build_router(adapters, max_attempts=settings.ndr_max_attempts))
     return service

@@ -6,11 +6,13 @@ shipment, so "why this courier?" has an answer in the console.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from datetime import date, datetime
 from typing import Any
 
 from chassis import geo
+from chassis.clock import utcnow
 from chassis.db import Conn
 from contracts import Address, OrderConfirmed, SkuQuantity
 from services.shipping import allocation, domain, store
@@ -56,6 +58,7 @@ async def allocate(
     settings: ShippingSettings,
     promised_days: int | None,
     reverse: bool = False,
+    full_for_pickup: dict[str, str] | None = None,
 ) -> allocation.Allocation:
     """Rank the seller's couriers for this parcel between a warehouse and a customer (either way)."""
     zone = geo.zone(warehouse_pincode, customer_pincode)
@@ -74,15 +77,27 @@ async def allocate(
         promised_days=promised_days,
         priority=settings.priority_list,
         reverse=reverse,
+        full_for_pickup=full_for_pickup,
     )
 
 
+Claim = Callable[[str], Awaitable[str | None]]
+"""Take a place in a courier's pickup for the parcel: None if taken, else why the courier is full."""
+
+
 async def book_ranked(
-    ranked: tuple[allocation.Choice, ...], adapters: dict[str, CourierAdapter], request: ShipmentRequest
+    ranked: tuple[allocation.Choice, ...],
+    adapters: dict[str, CourierAdapter],
+    request: ShipmentRequest,
+    claim: Claim | None = None,
 ) -> tuple[CourierBooking | None, list[dict[str, str]]]:
-    """Book with the first courier that accepts; a refusal or an outage moves on to the next."""
+    """Book with the first courier that accepts; a refusal, an outage or a pickup filled since the
+    ranking (``claim``) moves on to the next."""
     attempts: list[dict[str, str]] = []
     for choice in ranked:
+        if claim is not None and (full := await claim(choice.courier)) is not None:
+            attempts.append({"courier": choice.courier, "outcome": "at_capacity", "error": full})
+            continue
         adapter = adapters[choice.courier]
         try:
             booked = await adapter.create_shipment(request)
@@ -109,15 +124,29 @@ async def _allocate_and_book(
     reverse: bool,
     settings: ShippingSettings,
     adapters: dict[str, CourierAdapter],
+    dispatch_by: datetime | None = None,
 ) -> Outcome:
-    """Rank the couriers, book down the list, store the decision and every attempt."""
+    """Rank the couriers, book down the list, store the decision and every attempt. A forward
+    parcel counts against each courier's confirmed pickup capacity at the warehouse on its pickup
+    day: a courier already full is excluded from the ranking, one that fills up meanwhile skipped."""
     origin = await store.REFERENCE.pickup_location(conn, warehouse_code, ttl_s=settings.reference_ttl_s)
     decided: allocation.Allocation | None = None
     booked: CourierBooking | None = None
     attempts: list[dict[str, str]] = []
+    # reverse pickups are collected from customers, not from the warehouse's daily pickup
+    day = None if reverse else allocation.pickup_day(dispatch_by, now=utcnow())
     if origin is None:
         error: str | None = f"no pickup location for warehouse {warehouse_code}"
     else:
+        full = (
+            allocation.at_capacity(
+                await store.pickup_capacities(
+                    conn, warehouse_code=warehouse_code, pickup_date=day, shipment_id=shipment_id
+                )
+            )
+            if day is not None
+            else {}
+        )
         decided = await allocate(
             conn,
             warehouse_pincode=origin["pincode"],
@@ -126,8 +155,10 @@ async def _allocate_and_book(
             settings=settings,
             promised_days=promised_days,
             reverse=reverse,
+            full_for_pickup=full,
         )
-        booked, attempts = await book_ranked(decided.ranked, adapters, request_for(parcel))
+        claim = _claim(conn, warehouse_code=warehouse_code, day=day, shipment_id=shipment_id) if day else None
+        booked, attempts = await book_ranked(decided.ranked, adapters, request_for(parcel), claim)
         error = None if booked else _why_not(decided, attempts)
     await store.save_booking(
         conn,
@@ -139,8 +170,19 @@ async def _allocate_and_book(
         priority=priority,
         booking=booked,
         error=error,
+        pickup_date=day,
     )
     return Outcome(booking=booked, courier=_courier(booked, decided), error=error)
+
+
+def _claim(conn: Conn, *, warehouse_code: str, day: date, shipment_id: str) -> Claim:
+    async def claim(courier: str) -> str | None:
+        capacity = await store.claim_pickup(
+            conn, courier=courier, warehouse_code=warehouse_code, pickup_date=day, shipment_id=shipment_id
+        )
+        return capacity.why_full() if capacity is not None and capacity.full else None
+
+    return claim
 
 
 async def book(
@@ -176,6 +218,7 @@ async def book(
         reverse=False,
         settings=settings,
         adapters=adapters,
+        dispatch_by=order.promised_dispatch_by,
     )
 
 
@@ -284,6 +327,7 @@ async def rebook(
         reverse=row.return_id is not None,
         settings=settings,
         adapters=adapters,
+        dispatch_by=row.dispatch_by,
     )
 
 

@@ -13,7 +13,7 @@ import asyncpg
 from chassis.db import Conn, Queryable
 from chassis.geo import Zone
 from contracts import ShipmentStatus
-from services.shipping.allocation import Dimensions, RateCard, Serviceability
+from services.shipping.allocation import Dimensions, PickupCapacity, RateCard, Serviceability
 from services.shipping.couriers.interface import CourierBooking, CourierScan, NdrAction
 from services.shipping.domain import ShipmentPlan
 from services.shipping.records import Shipment
@@ -125,8 +125,8 @@ async def record_booking_error(conn: Conn, *, shipment_id: str, courier: str, er
 
 _COLUMNS = """shipment_id, order_id, warehouse_code, status, courier, awb, lines, value_paise,
               cod_amount_paise, booking_error, created_at, updated_at, allocation, booking_attempts,
-              routing_code, chargeable_grams, package_grams, priority, dispatch_by, ndr_attempts, ndr_reason,
-              return_id, manifest_id, packed_by, packed_at, consignee"""
+              routing_code, chargeable_grams, package_grams, priority, dispatch_by, pickup_date,
+              ndr_attempts, ndr_reason, return_id, manifest_id, packed_by, packed_at, consignee"""
 
 
 async def list_for_order(
@@ -410,14 +410,17 @@ async def save_booking(
     priority: int,
     booking: CourierBooking | None,
     error: str | None,
+    pickup_date: date | None = None,
 ) -> None:
-    """Store the allocation and every booking attempt; with a booking, its courier, AWB, routing code."""
+    """Store the allocation and every booking attempt; with a booking, its courier, AWB, routing code
+    and the day the courier is to collect it."""
     await conn.execute(
         """UPDATE shipments
               SET consignee = $2::jsonb, allocation = $3::jsonb, booking_attempts = $4::jsonb,
                   chargeable_grams = $5, priority = $6,
                   courier = coalesce($7, courier), awb = coalesce($8, awb), routing_code = $9,
                   courier_ref = $11,
+                  pickup_date = CASE WHEN $8::text IS NULL THEN pickup_date ELSE $12::date END,
                   status = CASE WHEN $8::text IS NULL THEN status ELSE 'AWB_ASSIGNED' END,
                   booking_error = $10, updated_at = now()
             WHERE shipment_id = $1""",
@@ -432,6 +435,103 @@ async def save_booking(
         booking.routing_code if booking else None,
         error,
         booking.courier_ref if booking else None,
+        pickup_date,
+    )
+
+
+# --- courier pickup capacity --------------------------------------------------------------------
+
+# Parcels a courier is to collect: forward shipments it took (an AWB), not cancelled, for that day.
+_BOOKED_PICKUPS = """SELECT count(*) FROM shipments s
+    WHERE s.courier = $1 AND s.warehouse_code = $2 AND s.pickup_date = $3 AND s.return_id IS NULL
+      AND s.awb IS NOT NULL AND s.status <> 'CANCELLED' AND s.shipment_id <> $4"""
+
+
+async def pickup_capacities(
+    conn: Conn, *, warehouse_code: str, pickup_date: date, shipment_id: str
+) -> list[PickupCapacity]:
+    """Every courier's confirmed capacity at this warehouse that day, with what is booked against it
+    (not counting ``shipment_id``, the parcel being booked)."""
+    rows = await conn.fetch(
+        """SELECT c.courier, c.parcels,
+                  (SELECT count(*) FROM shipments s
+                    WHERE s.courier = c.courier AND s.warehouse_code = $1 AND s.pickup_date = $2
+                      AND s.return_id IS NULL AND s.awb IS NOT NULL AND s.status <> 'CANCELLED'
+                      AND s.shipment_id <> $3) AS booked
+             FROM pickup_capacity c
+            WHERE c.warehouse_code = $1 AND c.pickup_date = $2""",
+        warehouse_code,
+        pickup_date,
+        shipment_id,
+    )
+    return [PickupCapacity(r["courier"], pickup_date, r["parcels"], r["booked"]) for r in rows]
+
+
+async def claim_pickup(
+    conn: Conn, *, courier: str, warehouse_code: str, pickup_date: date, shipment_id: str
+) -> PickupCapacity | None:
+    """Lock the courier's capacity row for the day and count what is booked; None when the courier's
+    pickups are not limited there. The lock is held until the transaction ends, so two bookings
+    never both take the last place (the count runs after the lock, on a fresh snapshot)."""
+    parcels = await conn.fetchval(
+        """SELECT parcels FROM pickup_capacity
+            WHERE courier = $1 AND warehouse_code = $2 AND pickup_date = $3 FOR UPDATE""",
+        courier,
+        warehouse_code,
+        pickup_date,
+    )
+    if parcels is None:
+        return None
+    booked = await conn.fetchval(_BOOKED_PICKUPS, courier, warehouse_code, pickup_date, shipment_id)
+    return PickupCapacity(courier, pickup_date, parcels, booked)
+
+
+async def set_pickup_capacity(
+    conn: Conn,
+    *,
+    courier: str,
+    warehouse_code: str,
+    pickup_date: date,
+    parcels: int,
+    confirmation_ref: str | None,
+    actor: str,
+) -> None:
+    """Create or change a courier's confirmed capacity at a warehouse on a day."""
+    await conn.execute(
+        """INSERT INTO pickup_capacity (courier, warehouse_code, pickup_date, parcels, confirmation_ref,
+                                        updated_by)
+           VALUES ($1, $2, $3, $4, $5, $6)
+           ON CONFLICT (courier, warehouse_code, pickup_date) DO UPDATE
+              SET parcels = EXCLUDED.parcels, confirmation_ref = EXCLUDED.confirmation_ref,
+                  updated_by = EXCLUDED.updated_by, updated_at = now()""",
+        courier,
+        warehouse_code,
+        pickup_date,
+        parcels,
+        confirmation_ref,
+        actor,
+    )
+
+
+async def pickups_on(
+    conn: Queryable, *, pickup_date: date, warehouse_code: str | None
+) -> list[asyncpg.Record]:
+    """Per courier × warehouse on a day: parcels booked for pickup against the confirmed capacity
+    (NULL where none was confirmed)."""
+    return await conn.fetch(
+        """WITH booked AS (
+               SELECT courier, warehouse_code, count(*) AS booked FROM shipments
+                WHERE pickup_date = $1 AND return_id IS NULL AND awb IS NOT NULL AND status <> 'CANCELLED'
+                GROUP BY courier, warehouse_code)
+           SELECT courier, warehouse_code, coalesce(b.booked, 0) AS booked, c.parcels AS capacity,
+                  c.confirmation_ref
+             FROM booked b
+             FULL JOIN (SELECT * FROM pickup_capacity WHERE pickup_date = $1) c
+                  USING (courier, warehouse_code)
+            WHERE $2::text IS NULL OR warehouse_code = $2
+            ORDER BY warehouse_code, courier""",
+        pickup_date,
+        warehouse_code,
     )
 
 

@@ -6,7 +6,7 @@ change nothing."""
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 import httpx
@@ -14,7 +14,7 @@ import pypdfium2
 import pytest
 from aiokafka import AIOKafkaProducer
 
-from chassis.clock import india_date, utcnow
+from chassis.clock import IST, india_date, utcnow
 from contracts import (
     Address,
     CancelReason,
@@ -471,3 +471,67 @@ async def test_the_pick_list_preview_puts_an_overdue_standard_parcel_first_and_c
     assert ggn1["warehouse_code"] == "GGN1" and ggn1["late"] >= 1 and late.json()["late"] == ggn1["late"]
     assert datetime.fromisoformat(ggn1["oldest_dispatch_by"]) <= LONG_AGO
     assert refused.status_code == 403, "a viewer may look at the pick list but not take it"
+
+
+async def test_a_courier_at_its_pickup_capacity_is_skipped_for_the_next_ranked_one(
+    stack: Stack, tap: Tap, producer: AIOKafkaProducer
+) -> None:
+    # A day of its own far ahead, so no other test's parcels count against this capacity.
+    day = date(2040, 1, 1) + timedelta(days=int(unique("")[-6:], 16) % 3000)
+    due = datetime.combine(day, time(23, 59, 59), IST)
+    async with httpx.AsyncClient(timeout=30, headers=dev_headers("ops")) as http:
+        confirmed = await http.put(
+            url("shipping", "/pickup-capacity"),
+            json={"courier": "xpressbees", "warehouse_code": "GGN1", "pickup_date": day.isoformat(),
+                  "parcels": 1, "confirmation_ref": "XB-PEAK-1"},
+        )  # fmt: skip
+        unknown = await http.put(
+            url("shipping", "/pickup-capacity"),
+            json={
+                "courier": "bluedart",
+                "warehouse_code": "GGN1",
+                "pickup_date": day.isoformat(),
+                "parcels": 5,
+            },
+        )
+        negative = await http.put(
+            url("shipping", "/pickup-capacity"),
+            json={
+                "courier": "xpressbees",
+                "warehouse_code": "GGN1",
+                "pickup_date": day.isoformat(),
+                "parcels": -1,
+            },
+        )
+    assert confirmed.status_code == 200, confirmed.text
+    assert (confirmed.json()["capacity"], confirmed.json()["booked"]) == (1, 0)
+    assert unknown.status_code == 422
+    assert unknown.json()["problems"][0]["field"] == "courier"
+    assert "bluedart is not one of this seller's couriers" in unknown.json()["problems"][0]["problem"]
+    assert negative.status_code == 422
+    assert "parcels" in negative.text
+
+    first = await ship(producer, tap, road=False, sku=unique("TEA"), dispatch_by=due)
+    second = await ship(producer, tap, road=False, sku=unique("TEA"), dispatch_by=due)
+
+    assert first["courier"] == "xpressbees", "the cheapest from Gurugram to Jaipur takes the one place"
+    assert second["courier"] == "shiprocket", "the next-ranked courier takes the parcel"
+    assert second["awb"]
+    body = await shipment(second["shipment_id"])
+    assert body["allocation"]["excluded"]["xpressbees"] == (
+        f"pickup capacity full on {day.isoformat()}: 1 of 1 parcels booked"
+    )
+    assert body["allocation"]["ranked"][0]["courier"] == "shiprocket"
+    assert body["pickup_date"] == day.isoformat()
+    async with httpx.AsyncClient(timeout=30, headers=dev_headers("viewer")) as http:
+        report = await http.get(
+            url("shipping", "/pickup-capacity"),
+            params={"pickup_date": day.isoformat(), "warehouse_code": "GGN1"},
+        )
+    assert report.status_code == 200, report.text
+    by_courier = {p["courier"]: p for p in report.json()["pickups"]}
+    assert by_courier["xpressbees"] == {
+        "courier": "xpressbees", "warehouse_code": "GGN1", "booked": 1, "capacity": 1, "left": 0,
+        "over": False, "confirmation_ref": "XB-PEAK-1",
+    }  # fmt: skip
+    assert (by_courier["shiprocket"]["booked"], by_courier["shiprocket"]["capacity"]) == (1, None)

@@ -5,6 +5,8 @@ themselves are tested in test_geo.py)."""
 
 from __future__ import annotations
 
+from datetime import UTC, date, datetime
+
 from chassis import geo
 from chassis.geo import Zone
 from services.shipping import allocation, catalogue
@@ -167,3 +169,39 @@ def test_serviceability_for_a_pincode_that_does_not_exist_is_refused() -> None:
 
     assert ("line 2.pincode", "'999999' is not an Indian pincode") in problems
     assert ("line 2.cod", "'maybe' is not true or false") in problems
+
+
+# courier pickup capacity -------------------------------------------------------------------------
+
+DIWALI_EVE = date(2026, 11, 7)
+
+
+def test_a_courier_whose_pickup_is_full_is_excluded_and_the_next_one_ranks_first() -> None:
+    cheapest = allocate("302001").ranked[0].courier
+    capacities = [
+        allocation.PickupCapacity(cheapest, DIWALI_EVE, parcels=40, booked=40),
+        allocation.PickupCapacity(
+            "delhivery" if cheapest != "delhivery" else "shiprocket", DIWALI_EVE, 40, 39
+        ),
+    ]
+
+    decided = allocate("302001", full_for_pickup=allocation.at_capacity(capacities))
+
+    assert cheapest not in [c.courier for c in decided.ranked]
+    assert decided.excluded[cheapest] == "pickup capacity full on 2026-11-07: 40 of 40 parcels booked"
+    assert len(decided.ranked) == len(allocate("302001").ranked) - 1, "one place left is not full"
+
+
+def test_a_capacity_of_zero_closes_the_courier_s_pickup_that_day() -> None:
+    assert allocation.at_capacity([allocation.PickupCapacity("xpressbees", DIWALI_EVE, 0, 0)]) == {
+        "xpressbees": "pickup capacity full on 2026-11-07: 0 of 0 parcels booked"
+    }
+
+
+def test_the_pickup_day_is_the_dispatch_by_day_in_india_or_today_once_it_has_passed() -> None:
+    now = datetime(2026, 11, 6, 20, 0, tzinfo=UTC)  # already 7 November 01:30 in India
+    saturday_night_ist = datetime(2026, 11, 7, 18, 29, 59, tzinfo=UTC)  # 23:59:59 IST, 7 November
+    assert allocation.pickup_day(saturday_night_ist, now=now) == date(2026, 11, 7)
+    assert allocation.pickup_day(datetime(2026, 11, 10, 18, 29, tzinfo=UTC), now=now) == date(2026, 11, 10)
+    assert allocation.pickup_day(datetime(2026, 11, 1, tzinfo=UTC), now=now) == date(2026, 11, 7), "late"
+    assert allocation.pickup_day(None, now=now) == date(2026, 11, 7)

@@ -94,6 +94,35 @@ async def test_when_the_first_courier_is_down_the_next_one_books(client: httpx.A
     ]
 
 
+async def test_a_courier_whose_pickup_filled_since_the_ranking_is_skipped_for_the_next(
+    client: httpx.AsyncClient,
+) -> None:
+    ranked = tuple(
+        allocation.Choice(name, Zone.REST_OF_INDIA, 1000, 100, 0, 4, "")
+        for name in ("xpressbees", "shiprocket")
+    )
+    asked: list[str] = []
+
+    async def claim(courier: str) -> str | None:
+        asked.append(courier)
+        return (
+            "pickup capacity full on 2026-11-07: 40 of 40 parcels booked" if courier == "xpressbees" else None
+        )
+
+    booked, attempts = await booking.book_ranked(ranked, couriers(client), request("SHP-CAP"), claim)  # type: ignore[arg-type]
+
+    assert booked is not None and booked.courier == "shiprocket"
+    assert asked == ["xpressbees", "shiprocket"]
+    assert attempts == [
+        {
+            "courier": "xpressbees",
+            "outcome": "at_capacity",
+            "error": "pickup capacity full on 2026-11-07: 40 of 40 parcels booked",
+        },
+        {"courier": "shiprocket", "outcome": "booked", "awb": booked.awb},
+    ]
+
+
 @pytest.mark.parametrize("name", ["delhivery", "shiprocket", "xpressbees"])
 async def test_an_ndr_reattempt_reaches_the_couriers_road(client: httpx.AsyncClient, name: str) -> None:
     courier = couriers(client)[name]

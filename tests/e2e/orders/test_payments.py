@@ -6,10 +6,12 @@ from __future__ import annotations
 import asyncio
 import json
 import time
+from datetime import datetime
 
 import pytest
 from aiokafka import AIOKafkaProducer
 
+from chassis.clock import IST
 from deploy.local.stack import Stack
 from tests.conftest import Tap, body_has
 from tests.e2e.orders.support import (
@@ -62,7 +64,12 @@ async def test_a_captured_payment_confirms_the_order_that_waited_for_it(
     assert json.loads(update.value)["gateway_payment_id"] == payment_id
     [confirmed] = await tap.wait_for("orders.confirmed.v1", body_has(order_id=order_id))
     body = json.loads(confirmed.value)
-    assert body["promised_dispatch_by"] and body["priority"] == 10  # standard, prepaid, under ₹5,000
+    assert body["priority"] == 10  # standard, prepaid, under ₹5,000
+    # Placed Thursday 26 November 10:15 IST, before the cut-off: standard leaves by Friday night, not
+    # the same Thursday (the stored speed once lost standard's extra day).
+    assert datetime.fromisoformat(body["promised_dispatch_by"]) == datetime(
+        2026, 11, 27, 23, 59, 59, tzinfo=IST
+    )
 
 
 async def test_a_forged_webhook_is_refused_and_changes_nothing(
