@@ -4,8 +4,11 @@ The wheel is built from contracts/pyproject.toml and installed into a fresh virt
 models there parse the committed examples and carry their JSON Schemas, and nothing of ours but
 `contracts` (and its two dependencies) comes along.
 
-Offline: every uv call runs with --offline, so the build backend (hatchling) and the two dependencies
-come from uv's cache, which `make install` (uv sync) has filled; the test never reaches an index.
+The build and the venv run with --offline (hatchling comes from uv's cache, which `make install`
+fills). The install resolves the wheel's two dependencies from uv's cache when its index pages are
+there, and from the package registry when they are not: `uv sync --frozen` downloads the locked wheels
+by URL and never caches the index pages an offline resolution needs, so a machine whose uv cache was
+filled only by `make install` cannot resolve `pydantic>=2.11` offline.
 """
 
 from __future__ import annotations
@@ -71,7 +74,7 @@ def test_the_contracts_wheel_installs_alone_into_a_fresh_venv_and_parses_the_exa
     [wheel] = (tmp_path / "dist").glob("dabba_contracts-*.whl")
     _run(*uv, "venv", "--offline", "--python", sys.executable, tmp_path / "venv", cwd=tmp_path)
     python = tmp_path / "venv" / "bin" / "python"
-    _run(*uv, "pip", "install", "--offline", "--python", python, wheel, cwd=tmp_path)
+    _run(*uv, "pip", "install", "--python", python, wheel, cwd=tmp_path)
     found = json.loads(_run(python, "-c", _PROBE, cwd=tmp_path))
     assert Path(found["file"]).is_relative_to(tmp_path / "venv")
     assert found["same"] and found["topic"] == "orders.placed.v1" and found["typed"] and found["documented"]
