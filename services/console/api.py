@@ -452,6 +452,7 @@ async def ndr_page(request: Request, operator: Operator = signed_in()) -> HTMLRe
         parcels=[p for row in rows for p in desks.ndr_parcels(row, f)],
         problems=problems,
         couriers=await store.ndr_couriers(pool),
+        counts=desks.bucket_counts(await store.ndr_reasons(pool)),
         buckets={b: label for b, (label, _) in desks.NDR_BUCKETS.items()},
         attempts=desks.NDR_ATTEMPTS,
         modes=desks.PAYMENT_MODES,

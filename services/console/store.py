@@ -432,6 +432,16 @@ async def returns_desk(
     return [view_of(r) for r in rows]
 
 
+async def ndr_reasons(db: Queryable) -> dict[str | None, int]:
+    """Parcels in NDR per courier reason (the desk counts its buckets from these)."""
+    rows = await db.fetch(
+        """SELECT s->>'ndr_reason' AS reason, count(*) AS parcels
+           FROM order_view, jsonb_array_elements(shipments) AS s
+           WHERE tabs @> '{ndr}' AND s->>'status' = 'NDR' GROUP BY 1"""
+    )
+    return {r["reason"]: int(r["parcels"]) for r in rows}
+
+
 async def ndr_couriers(db: Queryable) -> list[str]:
     """The couriers of orders in NDR (the desk's courier filter offers these)."""
     rows = await db.fetch(

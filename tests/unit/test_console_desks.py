@@ -14,6 +14,7 @@ from contracts import NdrReason, ReturnStatus, examples
 from services.console.domain.desks import (
     NDR_BUCKETS,
     ReturnsDesk,
+    bucket_counts,
     bucket_of,
     ndr_filter,
     ndr_instruction,
@@ -249,3 +250,8 @@ def test_the_desk_times_of_a_return_are_the_earliest_said_whatever_order_the_top
         assert ret.status == "REFUND_PENDING" and ret.refunded
         expected = expected or view
         assert view == expected
+
+
+def test_the_desk_counts_parcels_per_bucket_every_bucket_shown() -> None:
+    counts = bucket_counts({"refused": 2, "customer_unavailable": 3, "phone_unreachable": 1, None: 1})
+    assert counts == {"customer": 4, "address": 0, "payment": 0, "refused": 2, "other": 1}

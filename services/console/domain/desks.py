@@ -53,6 +53,14 @@ def bucket_of(reason: str | None) -> str:
     return "other"
 
 
+def bucket_counts(by_reason: Mapping[str | None, int]) -> dict[str, int]:
+    """Parcels in NDR per desk bucket (every bucket, zero included), from parcels per courier reason."""
+    counts = dict.fromkeys(NDR_BUCKETS, 0)
+    for reason, parcels in by_reason.items():
+        counts[bucket_of(reason)] += parcels
+    return counts
+
+
 @dataclass(frozen=True)
 class NdrFilter:
     """What the NDR desk narrowed its parcels to (every field optional)."""
