@@ -640,6 +640,21 @@ async def qc_return(
     return _back(path, outcome, **kept)
 
 
+@router.post("/returns/{return_id}/refund/retry")
+async def retry_refund(
+    request: Request, return_id: str, operator: Operator = form_from_operator()
+) -> RedirectResponse:
+    """Ask returns to send a refund the gateway refused once more (returns allows ops only)."""
+    form = await request.form()
+    path, kept = _desk_back(form, str(form.get("order_id", "")))
+    outcome = await _owners(request).call(
+        "returns", "POST", f"/returns/{quote(return_id, safe='')}/refund/retry", operator=operator
+    )
+    if outcome.ok:
+        outcome = Outcome(outcome.status, outcome.body, f"{return_id}: refund sent again")
+    return _back(path, outcome, **kept)
+
+
 # --- the pack station ---------------------------------------------------------------------------
 
 

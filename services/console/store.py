@@ -94,15 +94,17 @@ def _return_json(r: ReturnView) -> list[Any]:
         r.sla_breached,
         r.refunded,
         *(t.isoformat() if t else None for t in times),
+        r.refund_failure,
     ]
 
 
 def _return_of(item: list[Any]) -> ReturnView:
     """A return from its stored list (the inverse of _return_json). Rows written before migration
-    005 carry no SLA or refund flags, rows before ADR 211 no times: `rebuild` fills them."""
+    005 carry no SLA or refund flags, rows before ADR 211 no times or refund failure: `rebuild`
+    fills them."""
     rid, status, lines, kind, *rest = item
-    rest += [False, False, None, None, None, None][len(rest) :]
-    sla_breached, refunded, *times = rest
+    rest += [False, False, None, None, None, None, None][len(rest) :]
+    sla_breached, refunded, *times, refund_failure = rest
     requested, received, qc, refunded_at = (datetime.fromisoformat(t) if t else None for t in times)
     return ReturnView(
         rid,
@@ -115,6 +117,7 @@ def _return_of(item: list[Any]) -> ReturnView:
         received_at=received,
         qc_at=qc,
         refunded_at=refunded_at,
+        refund_failure=refund_failure,
     )
 
 

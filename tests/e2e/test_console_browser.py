@@ -34,6 +34,7 @@ from tests.e2e.test_journeys import (
     new_phone,
     order_status,
     place,
+    receive_and_pass,
     road,
     sandbox,
     stocked,
@@ -519,6 +520,52 @@ async def test_the_returns_desk_receives_a_parcel_qcs_it_line_by_line_and_shows_
         await expect(row).not_to_have_class(re.compile("overdue"))
     finally:
         await sandbox("POST", "/_sandbox/razorpay/knobs", {})
+
+    async def off_desk() -> bool | None:
+        await page.goto(desk)
+        return True if await page.locator(f"[data-return='{return_id}']").count() == 0 else None
+
+    await wait_until(off_desk, what="the refunded return off the desk", timeout=120, every=1)
+
+
+async def test_a_refund_the_gateway_refused_is_retried_from_the_returns_desk(
+    stack: Stack, tap: Tap, producer: AIOKafkaProducer, browser: Browser
+) -> None:
+    sku = unique("BRW-RFND")
+    await stocked(sku, 10)
+    order_id, _ = await delivered(producer, tap, sku, new_phone())
+    async with client("ops") as http:
+        r = await http.post(
+            url("returns", "/returns"),
+            json={"order_id": order_id, "lines": [{"sku": sku, "quantity": 2, "reason": "defective"}]},
+        )
+        assert r.status_code == 201, r.text
+        return_id = r.json()["return_id"]
+    await sandbox("POST", "/_sandbox/razorpay/knobs", {"fail_next": 1})  # the gateway refuses once
+    try:
+        await receive_and_pass(return_id, sku, 2)
+        await tap.wait_for(
+            "returns.updated.v1", body_has(return_id=return_id, alert="refund_failed"), timeout=120
+        )
+    finally:
+        await sandbox("POST", "/_sandbox/razorpay/knobs", {})
+
+    page = await sign_in(browser, "asha")
+    desk = f"{CONSOLE}/returns?{urlencode({'search': order_id})}"
+    retry = page.locator(f"#refunds [data-return='{return_id}']").get_by_role("button", name="Retry refund")
+
+    async def offered() -> bool | None:
+        await page.goto(desk)
+        return True if await retry.count() else None
+
+    await wait_until(offered, what="a retry offered for the refused refund", timeout=120, every=1)
+    await retry.click()
+    await expect(page.get_by_role("status")).to_have_text(f"{return_id}: refund sent again")
+    await tap.wait_for("returns.refunded.v1", body_has(return_id=return_id), timeout=120)
+    async with client("viewer") as http:
+        body = (await http.get(url("returns", f"/returns/{return_id}"))).json()
+    assert body["refund"]["status"] == "processed" and body["refund"]["attempt"] == 2, body["refund"]
+    assert any(t["actor"] == "ops:asha" and "retried" in (t["note"] or "") for t in body["timeline"])
 
     async def off_desk() -> bool | None:
         await page.goto(desk)

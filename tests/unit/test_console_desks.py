@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 
 from contracts import NdrReason, ReturnStatus, examples
+from services.console import store
 from services.console.domain.desks import (
     NDR_BUCKETS,
     ReturnsDesk,
@@ -255,3 +256,24 @@ def test_the_desk_times_of_a_return_are_the_earliest_said_whatever_order_the_top
 def test_the_desk_counts_parcels_per_bucket_every_bucket_shown() -> None:
     counts = bucket_counts({"refused": 2, "customer_unavailable": 3, "phone_unreachable": 1, None: 1})
     assert counts == {"customer": 4, "address": 0, "payment": 0, "refused": 2, "other": 1}
+
+
+def test_a_refund_the_gateway_refused_offers_a_retry_until_the_money_goes_out() -> None:
+    qc = examples.return_updated().model_copy(update={"status": ReturnStatus.REFUND_PENDING})
+    failed = qc.model_copy(update={"alert": "refund_failed", "note": "refund RF-1 failed: bank offline"})
+    refunded = examples.return_refunded().model_copy(update={"occurred_at": failed.occurred_at})
+    view = None
+    for event in (examples.order_placed(), qc, failed):
+        view = apply(view, event)
+    assert view is not None
+    [ret] = view.returns
+    assert ret.refund_failure == "refund RF-1 failed: bank offline"
+    [pending] = returns_desk([(view, ret)], now=NOW, sla_days=3).refunds
+    assert pending.retry
+    columns = [c.strip() for c in store._COLUMNS.split(",")]
+    stored = store.view_of(dict(zip(columns, store._row(view), strict=True)))  # type: ignore[arg-type]
+    assert stored == view
+
+    paid = apply(view, refunded)
+    assert not returns_desk([(paid, paid.returns[0])], now=NOW, sla_days=3).refunds
+    assert apply(apply(apply(None, refunded), qc), failed) == apply(apply(apply(None, qc), failed), refunded)

@@ -238,6 +238,11 @@ class DeskReturn:
     refund_due: datetime | None
     overdue: bool
 
+    @property
+    def retry(self) -> bool:
+        """The gateway refused the refund and it has not gone out since: returns takes a retry."""
+        return self.ret.refund_failure is not None and not self.ret.refunded
+
 
 @dataclass(frozen=True)
 class ReturnsDesk:

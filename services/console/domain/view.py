@@ -111,6 +111,8 @@ class ReturnView:
     received_at: datetime | None = None
     qc_at: datetime | None = None
     refunded_at: datetime | None = None
+    # Why the gateway last refused the refund (returns' `refund_failed` alert): the desk offers a retry
+    refund_failure: str | None = None
 
     @property
     def refund_overdue(self) -> bool:
@@ -313,6 +315,8 @@ def apply(view: OrderView | None, event: Event) -> OrderView:
                 sla_breached=(known is not None and known.sla_breached)
                 or event.alert == "refund_sla_breached",
             )
+            if event.alert == "refund_failed":
+                ret = replace(ret, refund_failure=event.note or "the gateway refused the refund")
             if event.status is ReturnStatus.RECEIVED:
                 ret = replace(ret, received_at=_first(ret.received_at, at))
             if event.status in (ReturnStatus.QC_PASSED, ReturnStatus.QC_FAILED):
