@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from chassis.service import Service
-from services.orders import api, handlers, sweeps, webhooks
+from services.orders import api, handlers, priorities, sweeps, webhooks
 from services.orders.settings import OrdersSettings
 
 
@@ -17,4 +17,5 @@ def build(settings: OrdersSettings | None = None) -> Service:
     sweeps.register(service, settings)
     service.include_router(api.router)
     service.include_router(webhooks.router)
+    service.include_router(priorities.router)
     return service

@@ -29,6 +29,8 @@ from contracts import (
     PaymentMethod,
 )
 from services.orders import domain, store
+from services.orders.domain.priority import PriorityFacts, scored, weights_from
+from services.orders.priorities import weights_of
 from services.orders.records import Order
 from services.orders.settings import OrdersSettings
 
@@ -173,13 +175,19 @@ async def _announce_confirmed(step: Step, row: Order) -> None:
     # a confirmed order went through intake: everything below was validated and stored then
     assert row.placed_at and speed and row.total_paise is not None and row.customer and row.shipping_address
     dispatch_by = domain.promised_dispatch_by(row.placed_at, speed, rules)
-    rank = domain.priority(
+    stored = await store.priority_weights(step.conn)
+    weights = weights_of(stored) if stored is not None else weights_from(rules)
+    facts = PriorityFacts(
         speed=speed,
         prepaid=payment.method is not PaymentMethod.COD,
         total_paise=row.total_paise,
-        rules=rules,
+        channel=row.channel,
+        pincode=row.shipping_address.pincode,
     )
-    await store.set_priority(step.conn, order_id=row.order_id, dispatch_by=dispatch_by, priority=rank)
+    rank, reasons = scored(facts, weights)
+    await store.set_priority(
+        step.conn, order_id=row.order_id, dispatch_by=dispatch_by, priority=rank, reasons=reasons
+    )
     await step.emit(
         OrderConfirmed(
             **ids(row),

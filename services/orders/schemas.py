@@ -215,6 +215,9 @@ class OrderSummary(BaseModel):
     risk_reasons: list[str]
     promised_dispatch_by: datetime | None
     priority: int | None
+    priority_reasons: list[str] = Field(
+        default_factory=list, description='One per weight that counted: "express +100".'
+    )
     created_at: datetime
 
 
@@ -231,6 +234,7 @@ SUMMARY_EXAMPLE: dict[str, Any] = {
     "risk_reasons": [],
     "promised_dispatch_by": None,
     "priority": None,
+    "priority_reasons": [],
     "created_at": "2026-11-26T04:45:00.123456Z",
 }
 

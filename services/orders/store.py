@@ -11,7 +11,7 @@ from typing import Any
 
 import asyncpg
 
-from chassis.db import Conn
+from chassis.db import Conn, Queryable
 from contracts import Allocation, ChannelOrder, FieldProblem, OrderStatus, Payment
 from contracts.values import Address, Customer
 from services.orders.domain import RiskFacts
@@ -285,13 +285,52 @@ async def set_cod_deadline(conn: Conn, order_id: str, deadline: datetime | None)
     await conn.execute("UPDATE orders SET cod_confirm_by = $2 WHERE order_id = $1", order_id, deadline)
 
 
-async def set_priority(conn: Conn, *, order_id: str, dispatch_by: datetime, priority: int) -> None:
-    """Remember the fulfilment priority sent to shipping."""
+async def set_priority(
+    conn: Conn, *, order_id: str, dispatch_by: datetime, priority: int, reasons: tuple[str, ...] = ()
+) -> None:
+    """Remember the fulfilment priority sent to shipping, and why."""
     await conn.execute(
-        "UPDATE orders SET promised_dispatch_by = $2, priority = $3 WHERE order_id = $1",
+        """UPDATE orders SET promised_dispatch_by = $2, priority = $3, priority_reasons = $4
+            WHERE order_id = $1""",
         order_id,
         dispatch_by,
         priority,
+        list(reasons),
+    )
+
+
+async def priority_weights(conn: Queryable) -> dict[str, Any] | None:
+    """The operator's stored priority weights (as stored JSON), or None when the settings apply."""
+    raw = await conn.fetchval("SELECT weights FROM priority_rules")
+    return None if raw is None else dict(raw)
+
+
+async def set_priority_weights(conn: Conn, *, weights: dict[str, Any] | None, actor: str) -> None:
+    """Store the operator's weights, replacing any before; None goes back to the settings."""
+    if weights is None:
+        await conn.execute("DELETE FROM priority_rules")
+        return
+    await conn.execute(
+        """INSERT INTO priority_rules (singleton, weights, updated_by) VALUES (true, $1::jsonb, $2)
+           ON CONFLICT (singleton) DO UPDATE
+              SET weights = EXCLUDED.weights, updated_by = EXCLUDED.updated_by, updated_at = now()""",
+        weights,
+        actor,
+    )
+
+
+async def waiting_for_dispatch(conn: Queryable, limit: int) -> list[asyncpg.Record]:
+    """Confirmed orders not yet packed, with what their priority is decided on, most urgent first."""
+    return list(
+        await conn.fetch(
+            """SELECT order_id, channel, delivery_speed, payment->>'method' AS payment_method, total_paise,
+                      shipping_address->>'pincode' AS pincode, promised_dispatch_by, priority
+                 FROM orders
+                WHERE status = 'CONFIRMED'
+                ORDER BY promised_dispatch_by NULLS LAST, priority DESC, order_id
+                LIMIT $1""",
+            limit,
+        )
     )
 
 
@@ -440,7 +479,8 @@ async def list_orders(
         await conn.fetch(
             """SELECT order_id, channel, channel_order_id, status, total_paise,
                       payment->>'method' AS payment_method, payment->>'status' AS payment_status,
-                      warehouse_codes, awbs, risk_reasons, promised_dispatch_by, priority, created_at
+                      warehouse_codes, awbs, risk_reasons, promised_dispatch_by, priority,
+                      priority_reasons, created_at
                  FROM orders
                 WHERE ($1::text IS NULL OR status = $1)
                   AND ($2::text IS NULL OR channel = $2)

@@ -6,7 +6,7 @@ Order of picking: earliest `promised_dispatch_by` first; among orders due the sa
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 
 from chassis.clock import IST, india_date
@@ -66,3 +66,83 @@ def priority(*, speed: DeliverySpeed, prepaid: bool, total_paise: int, rules: Pr
         + (rules.prepaid_weight if prepaid else 0)
         + (rules.high_value_weight if total_paise >= rules.high_value_paise else 0)
     )
+
+
+# Priority rules as data: an operator's weights, stored and edited over HTTP (ADR 262) ------------
+
+
+@dataclass(frozen=True, slots=True)
+class ValueBand:
+    """Orders worth at least `from_paise` get `weight` (the highest band reached counts)."""
+
+    from_paise: int
+    weight: int
+
+
+@dataclass(frozen=True, slots=True)
+class PincodeRange:
+    """Destinations from `first` to `last` (six-digit pincodes, inclusive) get `weight`."""
+
+    first: str
+    last: str
+    weight: int
+    label: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Weights:
+    """What each fact about an order adds to its priority; the first matching pincode range counts."""
+
+    speed: dict[str, int]
+    prepaid: int
+    cod: int
+    value_bands: tuple[ValueBand, ...] = ()
+    channels: dict[str, int] = field(default_factory=dict)
+    pincodes: tuple[PincodeRange, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class PriorityFacts:
+    """What the priority of one order is decided on."""
+
+    speed: DeliverySpeed
+    prepaid: bool
+    total_paise: int
+    channel: str
+    pincode: str
+
+
+def weights_from(rules: PriorityRules) -> Weights:
+    """The settings' weights as rules: what applies until an operator stores their own."""
+    return Weights(
+        speed={s.value: rank * rules.speed_weight for s, rank in _SPEED_RANK.items()},
+        prepaid=rules.prepaid_weight,
+        cod=0,
+        value_bands=(ValueBand(rules.high_value_paise, rules.high_value_weight),),
+    )
+
+
+def scored(facts: PriorityFacts, weights: Weights) -> tuple[int, tuple[str, ...]]:
+    """The order's priority under these weights, and one reason per weight that counted."""
+    parts: list[tuple[int, str]] = [
+        (weights.speed.get(DeliverySpeed(facts.speed).value, 0), f"{DeliverySpeed(facts.speed).value}"),
+        (weights.prepaid, "prepaid") if facts.prepaid else (weights.cod, "cod"),
+    ]
+    reached = [b for b in weights.value_bands if facts.total_paise >= b.from_paise]
+    if reached:
+        band = max(reached, key=lambda b: b.from_paise)
+        parts.append((band.weight, f"value ≥ ₹{band.from_paise / 100:,.2f}"))
+    if facts.channel in weights.channels:
+        parts.append((weights.channels[facts.channel], f"channel {facts.channel}"))
+    for r in weights.pincodes:
+        if r.first <= facts.pincode <= r.last:
+            parts.append((r.weight, f"pincode {r.first}–{r.last}" + (f" ({r.label})" if r.label else "")))
+            break
+    counted = [(w, why) for w, why in parts if w != 0]
+    return sum(w for w, _ in counted), tuple(f"{why} {w:+d}" for w, why in counted)
+
+
+def queue_order(items: list[tuple[datetime | None, int, str]]) -> list[str]:
+    """Ids in the order they are picked: earliest dispatch-by (none last), then higher priority."""
+    far = datetime.max.replace(tzinfo=UTC)
+    return [i for _, _, i in sorted(items, key=lambda t: (t[0] or far, -t[1], t[2]))]
