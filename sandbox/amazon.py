@@ -23,6 +23,7 @@ from pydantic import BaseModel, Field
 
 from sandbox.errors import ProviderError
 from sandbox.store_webhooks import Buyer, LineIn, rupees
+from sandbox.usage_plans import Bucket, spend
 
 RATES = {
     "getOrders": (0.0167, 20),
@@ -39,12 +40,6 @@ def _stamp(at: datetime) -> str:
 
 def _error(status: int, code: str, message: str) -> ProviderError:
     return ProviderError(status, {"errors": [{"code": code, "message": message}]})
-
-
-@dataclass
-class Bucket:
-    tokens: float
-    at: float
 
 
 @dataclass
@@ -73,16 +68,15 @@ class Seller:
 
     def take(self, operation: str) -> None:
         """Spend one request of the operation's usage plan, or answer 429 as SP-API does."""
-        rate, burst = RATES[operation]
-        now = self.clock()
-        bucket = self.buckets.setdefault(operation, Bucket(float(burst), now))
-        bucket.tokens = min(float(burst), bucket.tokens + (now - bucket.at) * rate)
-        bucket.at = now
-        if bucket.tokens < 1.0:
-            self.throttled[operation] = self.throttled.get(operation, 0) + 1
+        if not spend(
+            RATES[operation],
+            operation,
+            now=self.clock(),
+            buckets=self.buckets,
+            calls=self.calls,
+            throttled=self.throttled,
+        ):
             raise _error(429, "QuotaExceeded", "You exceeded your quota for the requested resource.")
-        bucket.tokens -= 1.0
-        self.calls.setdefault(operation, []).append(now)
 
 
 @dataclass

@@ -24,6 +24,7 @@ from pydantic import BaseModel, Field
 
 from sandbox.errors import ProviderError
 from sandbox.store_webhooks import Buyer, LineIn
+from sandbox.usage_plans import Bucket, spend
 
 RATES = {
     "shipments/filter": (1.0, 5),
@@ -46,12 +47,6 @@ def _parse(value: str) -> datetime:
 
 def _error(status: int, code: str, message: str) -> ProviderError:
     return ProviderError(status, {"errors": [{"errorCode": code, "message": message}]})
-
-
-@dataclass
-class Bucket:
-    tokens: float
-    at: float
 
 
 @dataclass
@@ -85,16 +80,15 @@ class Seller:
 
     def take(self, operation: str) -> None:
         """Spend one request of the operation's plan, or answer 429."""
-        rate, burst = RATES[operation]
-        now = self.clock()
-        bucket = self.buckets.setdefault(operation, Bucket(float(burst), now))
-        bucket.tokens = min(float(burst), bucket.tokens + (now - bucket.at) * rate)
-        bucket.at = now
-        if bucket.tokens < 1.0:
-            self.throttled[operation] = self.throttled.get(operation, 0) + 1
+        if not spend(
+            RATES[operation],
+            operation,
+            now=self.clock(),
+            buckets=self.buckets,
+            calls=self.calls,
+            throttled=self.throttled,
+        ):
             raise _error(429, "TOO_MANY_REQUESTS", "Request rate exceeded")
-        bucket.tokens -= 1.0
-        self.calls.setdefault(operation, []).append(now)
 
 
 @dataclass
