@@ -26,7 +26,15 @@ from sandbox.store_webhooks import Buyer, LineIn, Listing, PlaceOrder, sign
 from services.channels import domain
 from services.shipping.domain import shipment_id_for
 from tests.conftest import Tap, body_has
-from tests.helpers import db_fetch, seed_stock, unique, url, wait_routing_knows, wait_until
+from tests.helpers import (
+    db_fetch,
+    seed_stock,
+    unique,
+    url,
+    wait_applied,
+    wait_routing_knows,
+    wait_until,
+)
 
 pytestmark = pytest.mark.e2e
 
@@ -388,8 +396,10 @@ async def test_an_order_cancelled_in_dabba_is_cancelled_on_its_store_and_the_ech
     [event] = await tap.wait_for("orders.placed.v1", body_has(channel_order_id=coid), timeout=120)
     order_id = json.loads(event.value)["order_id"]
     # A cancel that overtakes the reservation publishes a second orders.cancelled.v1 to release the
-    # late stock; this test is about the store's echo, so it cancels once the stock is held.
-    await tap.wait_for("inventory.reserved.v1", body_has(order_id=order_id), timeout=120)
+    # late stock; this test is about the store's echo, so it cancels once orders has applied the
+    # reservation (the tap seeing it is not enough: orders' consumer may still be behind).
+    [reserved] = await tap.wait_for("inventory.reserved.v1", body_has(order_id=order_id), timeout=120)
+    await wait_applied("orders", dict(reserved.headers)["ce_id"].decode(), timeout=60)
 
     async with httpx.AsyncClient(timeout=10, headers=dev_headers("ops")) as http:
         r = await http.post(

@@ -8,13 +8,14 @@ import json
 from datetime import UTC, datetime
 from typing import Any
 
+import httpx
 import pytest
 
-from chassis.ratelimit import Limit, refill, take_one
+from chassis.ratelimit import Limit, RateLimiter, refill, take_one
 from contracts import PaymentMethod, PaymentStatus
 from services.channels import domain
-from services.channels.stores.amazon import order_of
-from services.channels.stores.interface import StoreOrder
+from services.channels.stores.amazon import AmazonMarketplace, order_of
+from services.channels.stores.interface import Account, StoreOrder
 from services.channels.stores.tokens import TokenCache
 
 
@@ -148,3 +149,43 @@ async def test_a_token_is_fetched_again_shortly_before_it_expires_and_after_a_re
     cache.drop("a")  # the marketplace refused it
     assert await cache.get("a", fetch) == "t2"
     assert cache.fetched == 3
+
+
+class _NoLimit(RateLimiter):
+    def __init__(self) -> None:
+        super().__init__(lambda: None)  # type: ignore[arg-type, return-value]
+
+    async def acquire(self, bucket: str, limit: Limit) -> None:
+        return None
+
+
+async def test_an_order_placed_and_cancelled_within_one_second_lists_as_two_receipts() -> None:
+    """Amazon stamps LastUpdateDate to the second: the cancellation listed with the same stamp as the
+    listing already taken in must not look like a retry of it (seen in CI: never taken in)."""
+    status = ["Unshipped"]
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        if request.url.path.endswith("/auth/o2/token"):
+            return httpx.Response(200, json={"access_token": "Atza|t", "expires_in": 3600})
+        if request.url.path.endswith("/orderItems"):
+            return httpx.Response(200, json={"payload": {"OrderItems": amazon_order()["OrderItems"]}})
+        order = amazon_order(status[0])["Order"]
+        return httpx.Response(
+            200, json={"payload": {"Orders": [order], "LastUpdatedBefore": "2026-11-26T05:00:01Z"}}
+        )
+
+    account = Account(
+        account="amz",
+        platform="amazon",
+        base_url="https://sellingpartnerapi-eu.amazon.com",
+        webhook_secret="",
+        auth_url="https://api.amazon.co.uk/auth/o2/token",
+    )
+    async with httpx.AsyncClient(transport=httpx.MockTransport(answer)) as client:
+        amazon = AmazonMarketplace(client, _NoLimit())
+        since = datetime(2026, 11, 26, 4, 0, tzinfo=UTC)
+        [placed] = (await amazon.orders_page(account, since=since, until=None, page=None)).orders
+        status[0] = "Canceled"
+        [cancelled] = (await amazon.orders_page(account, since=since, until=None, page=None)).orders
+    assert placed.updated_at == cancelled.updated_at
+    assert placed.delivery.delivery_id != cancelled.delivery.delivery_id

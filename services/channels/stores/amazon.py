@@ -22,7 +22,14 @@ import httpx
 
 from chassis.ratelimit import Limit, RateLimiter
 from contracts import CancelReason, Payment, PaymentMethod, PaymentStatus
-from services.channels.stores.common import check, full_name, read_payload, state_name, to_paise
+from services.channels.stores.common import (
+    check,
+    full_name,
+    polled_delivery_id,
+    read_payload,
+    state_name,
+    to_paise,
+)
 from services.channels.stores.interface import (
     Account,
     Delivery,
@@ -238,7 +245,9 @@ class AmazonMarketplace:
                 PolledOrder(
                     updated_at=updated,
                     delivery=Delivery(
-                        delivery_id=f"poll:{order['AmazonOrderId']}:{updated.isoformat()}",
+                        delivery_id=polled_delivery_id(
+                            order["AmazonOrderId"], updated, order.get("OrderStatus")
+                        ),
                         topic=f"order.{order.get('OrderStatus', '')}",
                         body=json.dumps({"Order": order, "OrderItems": items}).encode(),
                     ),

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
+from datetime import datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -98,6 +99,13 @@ def read_payload(body: bytes, read: Callable[[Any], StoreOrder], *, platform: st
     except (AttributeError, TypeError, ValueError, ArithmeticError) as exc:
         # A field of another type than the platform documents (a line that is a list, a quantity "x").
         raise StoreUnreadable(f"body: not a {platform} order ({type(exc).__name__}: {exc})") from None
+
+
+def polled_delivery_id(store_order_id: object, updated: datetime, state: object) -> str:
+    """The receipt id of one order as a poll listed it. Stores stamp changes to the whole second, so
+    an order placed and cancelled within one second lists twice with the same time: its state is in
+    the id, or the cancellation would be dropped as a retry of the listing already taken in."""
+    return f"poll:{store_order_id}:{state}:{updated.isoformat()}"
 
 
 def full_name(*parts: str | None) -> str:

@@ -49,7 +49,14 @@ import httpx
 
 from chassis.ratelimit import Limit, RateLimiter
 from contracts import CancelReason, Payment, PaymentMethod, PaymentStatus
-from services.channels.stores.common import check, full_name, read_payload, state_name, to_paise
+from services.channels.stores.common import (
+    check,
+    full_name,
+    polled_delivery_id,
+    read_payload,
+    state_name,
+    to_paise,
+)
 from services.channels.stores.interface import (
     Account,
     Delivery,
@@ -348,7 +355,7 @@ class FlipkartMarketplace:
                 PolledOrder(
                     updated_at=updated,
                     delivery=Delivery(
-                        delivery_id=f"poll:{shipment_id}:{kind}:{updated.isoformat()}",
+                        delivery_id=polled_delivery_id(shipment_id, updated, kind),
                         topic=f"shipment.{kind}",
                         body=json.dumps(
                             {

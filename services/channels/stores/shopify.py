@@ -21,7 +21,14 @@ import httpx
 
 from chassis.signatures import signed_by_base64
 from contracts import CancelReason, Payment, PaymentMethod, PaymentStatus
-from services.channels.stores.common import call, full_name, read_payload, state_name, to_paise
+from services.channels.stores.common import (
+    call,
+    full_name,
+    polled_delivery_id,
+    read_payload,
+    state_name,
+    to_paise,
+)
 from services.channels.stores.interface import (
     Account,
     Delivery,
@@ -403,7 +410,9 @@ class ShopifyStore:
                     PolledOrder(
                         updated_at=updated,
                         delivery=Delivery(
-                            delivery_id=f"poll:{order['id']}:{updated.isoformat()}",
+                            delivery_id=polled_delivery_id(
+                                order["id"], updated, "cancelled" if order.get("cancelled_at") else "open"
+                            ),
                             topic="orders/updated",
                             body=json.dumps(order).encode(),
                         ),

@@ -20,7 +20,14 @@ import httpx
 
 from chassis.signatures import signed_by_base64
 from contracts import CancelReason, Payment, PaymentMethod, PaymentStatus
-from services.channels.stores.common import call, full_name, read_payload, state_name, to_paise
+from services.channels.stores.common import (
+    call,
+    full_name,
+    polled_delivery_id,
+    read_payload,
+    state_name,
+    to_paise,
+)
 from services.channels.stores.interface import (
     Account,
     Delivery,
@@ -239,7 +246,7 @@ class WooCommerceStore:
                     PolledOrder(
                         updated_at=updated,
                         delivery=Delivery(
-                            delivery_id=f"poll:{order['id']}:{updated.isoformat()}",
+                            delivery_id=polled_delivery_id(order["id"], updated, order.get("status")),
                             topic="order.updated",
                             body=json.dumps(order).encode(),
                         ),
