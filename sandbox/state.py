@@ -208,14 +208,23 @@ class WhatsAppState:
 
 @dataclass
 class SmsState:
-    """Accepted SMS (MSG91 flow requests, one per recipient); a repeated request is a second SMS."""
+    """Accepted SMS (MSG91 flow requests, one per recipient); a repeated request is a second SMS.
+    Each is followed by a delivery report: delivered, unless its number says otherwise."""
 
     messages: list[dict[str, Any]] = field(default_factory=list)
     lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+    report_codes: dict[str, str | None] = field(default_factory=dict)
+    """Per number (digits): the report status code its SMS get ("1" delivered, "17" blocked …);
+    None: no report ever comes."""
+    reports: list[dict[str, Any]] = field(default_factory=list)
+    """Every delivery report posted, with the answer it got."""
+    webhook_client: Any = None
 
     def clear(self) -> None:
-        """Forget every SMS."""
+        """Forget every SMS and every number's behaviour."""
         self.messages.clear()
+        self.report_codes.clear()
+        self.reports.clear()
 
 
 @dataclass

@@ -27,6 +27,7 @@ from services.notifications.domain.delivery import (
     advance,
     falls_back_to_sms,
     retry_delay,
+    settled_by_report,
     waits_for_status_until,
 )
 from services.notifications.domain.policy import OPS_RECIPIENT, alert
@@ -110,11 +111,16 @@ async def record_failure(service: Service, conn: store.Conn, row: Message, error
 
 async def apply_status(service: Service, conn: store.Conn, row: Message, status: StatusUpdate) -> bool:
     """A provider's status for one of our messages; False when it changes nothing (late, repeated)."""
-    new = advance(Delivery(row.delivery), status.status)
+    current = Delivery(row.delivery)
+    # SMS reports are final (the first delivered or failed stands); Meta's statuses only move forward.
+    new = (
+        settled_by_report(current, status.status) if row.channel == "sms" else advance(current, status.status)
+    )
     if new is None:
         return False
     if new is Delivery.FAILED:
-        error = f"whatsapp reported failed (code {status.error_code}): {status.error or 'no reason given'}"
+        provider = "msg91" if row.channel == "sms" else "whatsapp"
+        error = f"{provider} reported failed (code {status.error_code}): {status.error or 'no reason given'}"
         await record_failure(service, conn, row, error)
     else:
         await store.set_delivery(conn, message_id=row.message_id, delivery=new.value)

@@ -12,6 +12,7 @@ their wamid, a send recorded once).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import UTC, datetime
 
 from chassis.logging import get_logger
@@ -27,7 +28,7 @@ log = get_logger(__name__)
 NDR_CHOICES = frozenset(c for c in ReplyChoice if c.value.startswith("ndr_"))
 
 
-async def apply(service: Service, notices: list[Notice]) -> dict[str, int]:
+async def apply(service: Service, notices: Sequence[Notice]) -> dict[str, int]:
     """Apply a webhook's notices; returns how many of each kind changed something."""
     counts = {"statuses": 0, "replies": 0, "opt_outs": 0}
     if all(isinstance(n, StatusUpdate) and n.status is not Delivery.FAILED for n in notices):

@@ -28,6 +28,11 @@ class NotificationsSettings(ServiceSettings):
     msg91_base_url: str = provider_url("MSG91 base URL; empty means the sandbox.")
     msg91_authkey: str = secret("dev-msg91-authkey-local", "MSG91 auth key.")
     msg91_timeout_s: float = 10.0
+    msg91_webhook_token: str = secret(
+        "dev-msg91-webhook-token-local",
+        "MSG91 does not sign its delivery reports: register the webhook URL as "
+        "<notifications>/webhooks/msg91?token=<this>, and only a report carrying it is read.",
+    )
     alert_webhook_url: str = provider_url(
         "Slack-compatible incoming webhook for operator alerts; empty: the sandbox."
     )

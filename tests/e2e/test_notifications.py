@@ -150,7 +150,7 @@ async def test_a_whatsapp_4xx_is_not_retried_and_the_customer_gets_an_sms(
     assert json.loads(sent[0].value)["channel"] == "sms"
     whatsapp, sms = await audit(order_id)
     assert (whatsapp["channel"], whatsapp["status"], whatsapp["attempts"]) == ("whatsapp", "failed", 1)
-    assert (sms["channel"], sms["status"], sms["fallback_of"]) == ("sms", "sent", whatsapp["message_id"])
+    assert (sms["channel"], sms["send_status"], sms["fallback_of"]) == ("sms", "sent", whatsapp["message_id"])
     [text] = await sandbox("/_sandbox/sms/messages", to=phone)
     assert text["dlt_template_id"] == "1107170000000000107" and text["sender"] == "DABBAS"
     assert await sandbox("/_sandbox/whatsapp/messages", to=phone) == []
@@ -170,6 +170,14 @@ async def test_a_number_not_on_whatsapp_gets_the_message_by_sms(
     assert [h["status"] for h in whatsapp["history"]] == ["queued", "sent", "failed"]
     assert sms["language"] == "hi" and sms["body"].startswith("Dabba: नमस्ते Asha Verma")
     assert len(await sandbox("/_sandbox/sms/messages", to=phone)) == 1
+
+    async def sms_delivered() -> dict[str, Any] | None:
+        found = (await audit(order_id))[1]
+        return found if found["status"] == "delivered" else None
+
+    # MSG91's delivery report (the sandbox posts it, with our token in the URL) settles the SMS.
+    sms = await eventually(sms_delivered, what="the SMS's delivery report")
+    assert [h["status"] for h in sms["history"]] == ["queued", "sent", "delivered"]
 
 
 async def test_a_failed_status_that_overtakes_the_record_of_the_send_still_falls_back_to_sms(

@@ -96,6 +96,7 @@ def test_a_forged_capture_signed_with_a_former_default_is_refused_in_production(
                 "WHATSAPP_VERIFY_TOKEN",
                 "WHATSAPP_TOKEN",
                 "MSG91_AUTHKEY",
+                "MSG91_WEBHOOK_TOKEN",
                 "WHATSAPP_BASE_URL",
                 "MSG91_BASE_URL",
                 "ALERT_WEBHOOK_URL",

@@ -119,6 +119,15 @@ def advance(current: Delivery, reported: Delivery) -> Delivery | None:
     return reported if _RANK[reported] > _RANK[current] else None
 
 
+def settled_by_report(current: Delivery, reported: Delivery) -> Delivery | None:
+    """The new state after an SMS delivery report, or None when it changes nothing. An operator's
+    report is final: the first 'delivered' or 'failed' stands, so a replayed or late report (a
+    'failed' after 'delivered', a 'delivered' after 'failed') leaves the message as it is."""
+    if current in (Delivery.QUEUED, Delivery.SENT) and reported in (Delivery.DELIVERED, Delivery.FAILED):
+        return reported
+    return None
+
+
 def moved_by(reported: Delivery) -> frozenset[Delivery]:
     """The states a message can be in for a report of ``reported`` to move it (``advance`` as a
     set, so the store can check it on the row in the statement that moves it)."""
