@@ -15,7 +15,7 @@ from fastapi import APIRouter, Path, Query, Request
 from fastapi.exceptions import RequestValidationError
 from pydantic import BaseModel, Field, HttpUrl, ValidationError, model_validator
 
-from chassis import text
+from chassis import razorpay, text
 from chassis.auth import STAFF, Principal, Role, by_signature, require
 from chassis.db import Conn
 from chassis.http import created, errors, follow
@@ -23,7 +23,6 @@ from chassis.logging import get_logger, mask_vpa
 from chassis.pages import Cursor, Limit, Page, next_cursor, position
 from chassis.refusal import Refusal
 from chassis.sealed import Sealer, sealer
-from chassis.signatures import signed_by
 from contracts import FieldProblem, OrderStatus, PaymentMethod, ReturnLine, ReturnResolution
 from contracts._base import utcnow
 from contracts.values import Sku
@@ -805,7 +804,7 @@ async def _razorpay_signed(request: Request) -> bytes:
     """The raw body, when X-Razorpay-Signature is Razorpay's signature of it; 401 otherwise."""
     raw = await request.body()
     secret = request.app.state.service.settings.razorpay_webhook_secret
-    if not signed_by(secret, raw, request.headers.get("X-Razorpay-Signature")):
+    if not razorpay.signature_ok(secret, raw, request.headers.get("X-Razorpay-Signature")):
         raise Refusal("X-Razorpay-Signature", "does not match the body", status=401, error="unauthorized")
     return raw
 
@@ -813,6 +812,10 @@ async def _razorpay_signed(request: Request) -> bytes:
 @webhooks.post(
     "/webhooks/razorpay",
     summary="Razorpay refund and payout events",
+    description="Signed by Razorpay (`X-Razorpay-Signature`, hex HMAC-SHA256 of the raw body)."
+    " An event whose "
+    "`created_at` is older than Razorpay's 24 hours of retries, or ahead of this clock, is refused with 422 "
+    "naming `created_at` and applied to nothing.",
     response_model=WebhookOutcome,
 )
 async def razorpay_webhook(
@@ -825,6 +828,16 @@ async def razorpay_webhook(
         raise Refusal("body", "not JSON") from None
     if not isinstance(event, dict):
         raise Refusal("body", "not a JSON object")
+    try:
+        created_at = razorpay.event_time(event)
+    except razorpay.UnreadableWebhook as exc:
+        raise Refusal(exc.field, exc.problem) from None
+    skew = timedelta(seconds=service.settings.razorpay_webhook_skew_seconds)
+    if (untimely := razorpay.too_old_or_early(created_at, now=utcnow(), skew=skew)) is not None:
+        # A signed body seen once (a log, a proxy) and sent again after Razorpay's retries have ended:
+        # applied to nothing (ADR 221, as in orders).
+        log.warning("razorpay webhook out of its time window", razorpay_event=event.get("event"))
+        raise Refusal("created_at", untimely)
     outcome = await refunds.apply_webhook(service, event)
     log.info("razorpay webhook", razorpay_event=event.get("event"), outcome=outcome)
     return {"status": outcome}

@@ -45,6 +45,13 @@ class ReturnsSettings(ServiceSettings):
     razorpay_webhook_secret: str = secret(
         "dev-razorpay-webhook-secret-local", "Razorpay's webhook secret: checks X-Razorpay-Signature."
     )
+    razorpay_webhook_skew_seconds: float = Field(
+        default=300,
+        ge=0,
+        le=3600,
+        description="How far a Razorpay event's created_at may be ahead of this clock, or beyond Razorpay's "
+        "24 hours of retries, and still be applied.",
+    )
     razorpay_timeout_s: float = 10.0
     return_link_secret: str = secret("dev-return-link-secret-local", "Signs customers' return links.")
     refund_bank_key: str = secret(

@@ -304,3 +304,40 @@ def test_an_event_without_a_readable_creation_time_is_refused_naming_created_at(
 def test_an_event_is_applied_only_within_razorpays_retry_period(age: timedelta, refused: bool) -> None:
     problem = razorpay.too_old_or_early(NOW - age, now=NOW, skew=SKEW)
     assert (problem is not None) is refused
+
+
+@pytest.mark.parametrize(
+    ("created_at", "problem"),
+    [
+        (None, "must be the event's creation time in Unix seconds"),
+        (timedelta(days=2), "older than Razorpay retries a delivery"),
+        (timedelta(hours=-1), "ahead of this service's clock"),
+    ],
+)
+async def test_returns_refuses_a_signed_refund_event_outside_razorpays_retry_period_writing_nothing(
+    created_at: timedelta | None, problem: str
+) -> None:
+    """A genuine signed refund.processed seen once (a log, a proxy) and sent again days later moves
+    nothing in returns either: 422 naming created_at, before any read or write (ADR 221)."""
+    from services.returns.app import build
+
+    service = build()
+    app = service.http_app()
+    app.state.service = service
+    writes: list[str] = []
+    service._pool = _Pool("", writes)  # type: ignore[assignment]
+    body = _webhook("refund.processed", "pay_2")
+    if created_at is not None:
+        body["created_at"] = int((datetime.now(UTC) - created_at).timestamp())
+    raw = json.dumps(body).encode()
+    signature = razorpay.sign(service.settings.razorpay_webhook_secret, raw)  # type: ignore[attr-defined]
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as client:
+        r = await client.post(
+            "/webhooks/razorpay",
+            content=raw,
+            headers={"Content-Type": "application/json", "X-Razorpay-Signature": signature},
+        )
+    assert r.status_code == 422, r.text
+    [found] = r.json()["problems"]
+    assert found["field"] == "created_at" and problem in found["problem"]
+    assert writes == []
