@@ -6,7 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import services.returns
-from contracts import Channel, OrderLine, PaymentStatus
+from contracts import Channel, OrderLine, OrderStatus, PaymentMethod, PaymentStatus
 from contracts.examples import return_exchange_requested
 from services.orders import domain
 
@@ -39,3 +39,25 @@ def test_intake_accepts_the_exchange_order_as_it_is() -> None:
 def test_returns_never_writes_channel_orders() -> None:
     source = "\n".join(p.read_text() for p in Path(services.returns.__file__).parent.rglob("*.py"))
     assert "ChannelOrder" not in source and "CHANNEL_ORDERS" not in source
+
+
+def test_a_cod_orders_exchange_is_accepted_and_goes_on_as_paid_with_nothing_to_collect() -> None:
+    """Most Indian orders are COD: their replacement must not be REJECTED ("a COD order starts pending")
+    nor wait for a COD confirmation: the units sent back paid for it."""
+    asked = return_exchange_requested().model_copy(update={"payment_method": PaymentMethod.COD})
+    order = domain.exchange_order(asked)
+    assert order.payment.method is PaymentMethod.COD and order.total_paise == 0
+    assert domain.check_order(order, cod_limit_paise=5_000_000) == []
+    assert domain.status_after_reservation(order.payment.method, order.payment.status) == (
+        OrderStatus.CONFIRMED,
+        "stock reserved and payment captured",
+    )
+
+
+def test_a_cod_order_that_is_not_an_exchange_still_starts_pending_and_waits_for_its_confirmation() -> None:
+    asked = return_exchange_requested().model_copy(update={"payment_method": PaymentMethod.COD})
+    claimed = domain.exchange_order(asked).model_copy(update={"channel": Channel.WEBSITE})
+    assert {p.field for p in domain.check_order(claimed, cod_limit_paise=5_000_000)} >= {"payment.gateway"}
+    assert domain.next_after_hold(PaymentMethod.COD, PaymentStatus.PENDING)[0] is (
+        OrderStatus.PENDING_COD_CONFIRMATION
+    )

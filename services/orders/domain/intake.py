@@ -175,7 +175,9 @@ def check_order(order: ChannelOrder, *, cod_limit_paise: int) -> list[FieldProbl
         problem("payment.amount_paise", f"{pay.amount_paise} does not match total {order.total_paise}")
     if exchange and order.channel is not Channel.EXCHANGE:
         problem("payment.gateway", "only exchange orders are paid by an exchange")
-    if pay.method is PaymentMethod.COD:
+    if pay.method is PaymentMethod.COD and exchange:
+        pass  # a COD order's replacement: paid by the units sent back, nothing to collect (checked below)
+    elif pay.method is PaymentMethod.COD:
         if pay.status is not PaymentStatus.PENDING:
             problems += cod_status_problems(pay.status)
         if order.total_paise > cod_limit_paise:

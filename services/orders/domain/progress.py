@@ -36,8 +36,10 @@ def status_after_reservation(
 
 
 def next_after_hold(method: PaymentMethod, status: PaymentStatus) -> tuple[OrderStatus, str]:
-    """Where a reserved order goes when nothing (or no one) holds it back."""
-    if method is PaymentMethod.COD:
+    """Where a reserved order goes when nothing (or no one) holds it back. A COD order is paid on
+    delivery and waits for the customer's confirmation; one already captured is an exchange's
+    replacement (paid by the units sent back, nothing to collect) and goes on as paid."""
+    if method is PaymentMethod.COD and status is not PaymentStatus.CAPTURED:
         if status is PaymentStatus.COD_CONFIRMED:
             return S.CONFIRMED, "stock reserved and COD confirmed"
         return S.PENDING_COD_CONFIRMATION, "stock reserved; waiting for the customer to confirm COD"
