@@ -56,6 +56,7 @@ from contracts.values import (
     ReturnLine,
     SkuQuantity,
     StockAvailability,
+    StockLevels,
 )
 
 __all__ = [
@@ -115,6 +116,7 @@ __all__ = [
     "SkuQuantity",
     "StockAvailability",
     "StockChanged",
+    "StockLevels",
     "UtcDatetime",
     "all_topics",
     "by_topic",

@@ -58,6 +58,7 @@ from contracts.values import (
     ReturnLine,
     SkuQuantity,
     StockAvailability,
+    StockLevels,
 )
 
 IST = timezone(timedelta(hours=5, minutes=30), "IST")
@@ -285,6 +286,11 @@ def stock_changed() -> StockChanged:
         sku="TEA-ASSAM-250",
         available_total=78,
         by_warehouse={"BOM1": 38, "BLR1": 40, "GGN1": 0},
+        levels={
+            "BOM1": StockLevels(on_hand=45, reserved=5, buffer=2, reorder_point=10),
+            "BLR1": StockLevels(on_hand=40, reserved=0, buffer=0),
+            "GGN1": StockLevels(on_hand=3, reserved=3, buffer=0, reorder_point=5),
+        },
         changed_at=_at(0),
     )
 

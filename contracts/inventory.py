@@ -9,7 +9,7 @@ from pydantic import Field
 
 from contracts import topics
 from contracts._base import Event, UtcDatetime, utcnow
-from contracts.values import Allocation, NonEmptyStr, Sku, StockAvailability, WarehouseCode
+from contracts.values import Allocation, NonEmptyStr, Sku, StockAvailability, StockLevels, WarehouseCode
 
 
 class InventoryReserved(Event):
@@ -62,6 +62,11 @@ class StockChanged(Event):
     sku: Sku
     available_total: int
     by_warehouse: dict[str, int] = Field(description="Warehouse code → available-to-sell.")
+    levels: dict[str, StockLevels] | None = Field(
+        default=None,
+        description="Warehouse code → on hand, reserved, buffer and reorder point behind by_warehouse, "
+        "for the same warehouses; absent from events published before it was added.",
+    )
     changed_at: UtcDatetime = Field(default_factory=utcnow)
 
 

@@ -75,6 +75,16 @@ class StockAvailability(Model):
     available: int
 
 
+class StockLevels(Model):
+    """The numbers behind one warehouse's available-to-sell: available = on_hand - reserved - buffer
+    (never below 0); a reorder point, when set, is where a low_stock alert fires."""
+
+    on_hand: int = Field(ge=0)
+    reserved: int = Field(ge=0)
+    buffer: int = Field(ge=0)
+    reorder_point: int | None = Field(default=None, ge=0)
+
+
 class FieldProblem(Model):
     """One reason an input was refused: a dotted field path and what is wrong with it."""
 

@@ -1,5 +1,6 @@
-"""The console's pages: sign-in, the order queue, order detail with its actions, the pack station
-and the numbers. Pages read the read model; every action calls the owning service (owners.py)."""
+"""The console's pages: sign-in, the order queue, order detail with its actions, the desks, stock,
+the pack station and the numbers. Pages read the read model; every action calls the owning service
+(owners.py)."""
 
 from __future__ import annotations
 
@@ -19,7 +20,7 @@ from fastapi.templating import Jinja2Templates
 
 from contracts import Channel, OrderStatus, PaymentMethod
 from services.console import fonts, sessions, store
-from services.console.domain import desks, fix, metrics
+from services.console.domain import desks, fix, metrics, stock
 from services.console.domain.decisions import (
     BULK_ACTIONS,
     MAX_BULK,
@@ -653,6 +654,85 @@ async def retry_refund(
     if outcome.ok:
         outcome = Outcome(outcome.status, outcome.body, f"{return_id}: refund sent again")
     return _back(path, outcome, **kept)
+
+
+# --- stock (ADR 320) -----------------------------------------------------------------------------
+
+
+@router.get("/stock")
+async def stock_page(request: Request, operator: Operator = signed_in()) -> HTMLResponse:
+    """Stock by SKU × warehouse from the read model (or the low-stock rows alone), a page at a
+    time; with `sku`, that SKU's rows, its ledger read from inventory, and the forms that change it."""
+    pool = request.app.state.service.pool
+    q = request.query_params
+    problems: list[tuple[str, str]] = []
+    after = None
+    if cursor := q.get("after"):
+        try:
+            after = stock.decode_cursor(cursor)
+        except ValueError:
+            problems.append(("after", "this page link is not one the console gave out"))
+    sku = (q.get("sku") or "").strip()
+    size = request.app.state.service.settings.page_size
+    rows = (
+        []
+        if problems
+        else await store.stock_page(
+            pool,
+            sku_prefix=(q.get("search") or "").strip() or None,
+            warehouse=q.get("warehouse") or None,
+            low=q.get("low") == "1",
+            after=after,
+            limit=size + 1,
+        )
+    )
+    more, rows = len(rows) > size, rows[:size]
+    next_query = None
+    if more:
+        params = {k: v for k, v in q.items() if k not in ("after", "ok", "error")}
+        params["after"] = stock.encode_cursor(rows[-1].sku, rows[-1].warehouse_code)
+        next_query = urlencode(params)
+    ledger: dict[str, Any] = {}
+    if sku:
+        # The ledger is inventory's record of who moved what; no event carries it (ADR 320).
+        asked = {"limit": "50"} | ({"cursor": q["ledger_after"]} if q.get("ledger_after") else {})
+        path = f"/stock/{quote(sku, safe='')}/movements?{urlencode(asked)}"
+        answer = await _owners(request).call("inventory", "GET", path, operator=operator)
+        if answer.ok:
+            ledger["rows"] = [m | {"at": datetime.fromisoformat(m["at"])} for m in answer.body["items"]]
+            if answer.body.get("next_cursor"):
+                ledger["next_query"] = urlencode({"sku": sku, "ledger_after": answer.body["next_cursor"]})
+        else:
+            ledger["error"] = answer.message
+    return _page(
+        request,
+        "stock.html",
+        operator,
+        rows=rows,
+        problems=problems,
+        next_query=next_query,
+        low_count=await store.low_stock_count(pool),
+        warehouses=await store.stock_warehouses(pool),
+        sku=sku,
+        sku_rows=await store.stock_of(pool, sku) if sku else [],
+        ledger=ledger,
+        reasons=stock.ADJUST_REASONS,
+    )
+
+
+@router.post("/stock/{action}")
+async def stock_action(request: Request, action: str, operator: Operator = form_from_operator()) -> Response:
+    """Receive, adjust or transfer through inventory as the operator (inventory allows warehouse and
+    ops, records the person in its ledger, and refuses what would take more than is unreserved)."""
+    form = {k: str(v) for k, v in (await request.form()).items()}
+    back = {"sku": form["sku"].strip()} if form.get("sku", "").strip() else {}
+    path, body, problems = stock.stock_request(action, form)
+    if body is None:
+        return _back("/stock", error="; ".join(f"{f}: {p}" for f, p in problems), **back)
+    outcome = await _owners(request).call("inventory", "POST", path, operator=operator, json=body)
+    if outcome.ok:
+        outcome = Outcome(outcome.status, outcome.body, stock.stock_answer(action, body, outcome.body))
+    return _back("/stock", outcome, **back)
 
 
 # --- the pack station ---------------------------------------------------------------------------

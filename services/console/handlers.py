@@ -10,11 +10,13 @@ from typing import Any
 
 from chassis.consumer import HandlerContext, Transaction
 from chassis.service import Service
-from contracts import Event
+from contracts import Event, StockChanged
 from services.console import store
+from services.console.domain.stock import latest
 from services.console.domain.view import FOLDED, apply, timeline_entry
 
 _PENDING = "console.pending"
+_STOCK = "console.stock"
 
 
 async def collect(ctx: HandlerContext, event: Event) -> None:
@@ -38,8 +40,21 @@ async def fold(tx: Transaction) -> None:
     await store.add_timeline(tx.conn, entries)
 
 
+async def collect_stock(ctx: HandlerContext, event: StockChanged) -> None:
+    """Keep a SKU's announcement for the stock screen's write at the end of the transaction."""
+    ctx.shared.setdefault(_STOCK, []).append(event)
+
+
+async def fold_stock(tx: Transaction) -> None:
+    """Write the newest announcement of each SKU the transaction heard (ADR 320)."""
+    if pending := tx.shared.pop(_STOCK, []):
+        await store.save_stock(tx.conn, list(latest(pending).values()))
+
+
 def register(service: Service) -> None:
     """Subscribe to every topic the console shows."""
     for model in FOLDED:
         service.handles(model)(collect)
+    service.handles(StockChanged)(collect_stock)
     service.before_commit(fold)
+    service.before_commit(fold_stock)

@@ -17,7 +17,9 @@ from pydantic import ValidationError
 from chassis import db
 from chassis.consumer import Poison, event_id_of, read_envelope
 from chassis.logging import get_logger
+from contracts import Event, StockChanged
 from services.console import store
+from services.console.domain.stock import latest
 from services.console.domain.view import FOLDED, OrderView, TimelineEntry, apply, timeline_entry
 from services.console.settings import ConsoleSettings
 
@@ -31,11 +33,13 @@ class Rebuilt:
     views: dict[str, OrderView] = field(default_factory=dict)
     timeline: list[TimelineEntry] = field(default_factory=list)
     applied: list[tuple[str, str]] = field(default_factory=list)
+    stock: list[StockChanged] = field(default_factory=list)
 
 
 async def fold_topics(bootstrap_servers: str) -> Rebuilt:
     """Fold every record now on the console's topics, oldest first."""
-    models = {model.TOPIC: model for model in FOLDED}
+    read: tuple[type[Event], ...] = (*FOLDED, StockChanged)
+    models = {model.TOPIC: model for model in read}
     consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap_servers, enable_auto_commit=False)
     await consumer.start()
     records = []
@@ -72,12 +76,16 @@ async def fold_topics(bootstrap_servers: str) -> Rebuilt:
             continue  # a duplicate on the topic, as the inbox would skip it
         seen.add(event_id)
         rebuilt.applied.append((event_id, record.topic))
+        if isinstance(event, StockChanged):
+            rebuilt.stock.append(event)
+            continue
         order_id = getattr(event, "order_id", None)
         if not order_id:
             continue
         rebuilt.views[order_id] = apply(rebuilt.views.get(order_id), event)
         if (entry := timeline_entry(event, event_id)) is not None:
             rebuilt.timeline.append(entry)
+    rebuilt.stock = list(latest(rebuilt.stock).values())
     return rebuilt
 
 
@@ -96,11 +104,13 @@ async def rebuild_command() -> int:
     )
     try:
         async with pool.acquire() as conn, conn.transaction():
-            await store.replace_all(conn, list(rebuilt.views.values()), rebuilt.timeline, rebuilt.applied)
+            await store.replace_all(
+                conn, list(rebuilt.views.values()), rebuilt.timeline, rebuilt.applied, rebuilt.stock
+            )
     finally:
         await pool.close()
     print(
         f"console: read model rebuilt from the topics: {len(rebuilt.views)} orders, "
-        f"{len(rebuilt.applied)} events"
+        f"{len(rebuilt.stock)} SKUs' stock, {len(rebuilt.applied)} events"
     )
     return 0

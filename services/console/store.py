@@ -5,15 +5,17 @@ from __future__ import annotations
 import hashlib
 from collections import Counter
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import astuple, dataclass
 from datetime import datetime
 from typing import Any
 
 import asyncpg
 
 from chassis.db import Conn, Queryable
+from contracts import StockChanged
 from services.console.domain import desks, metrics
 from services.console.domain.decisions import CLOCK_TABS, TABS, Search, tabs_of
+from services.console.domain.stock import StockRow, rows_of
 from services.console.domain.view import OrderView, ReturnView, ShipmentView, TimelineEntry
 
 _OPEN_RETURN = {
@@ -281,11 +283,14 @@ async def replace_all(
     views: Sequence[OrderView],
     timeline: Sequence[TimelineEntry],
     applied: Sequence[tuple[str, str]],
+    stock: Sequence[StockChanged] = (),
 ) -> None:
-    """Swap the whole read model for a rebuilt one, and mark its events applied (ADR 81)."""
-    await conn.execute("TRUNCATE order_view, order_timeline")
+    """Swap the whole read model (orders and stock) for a rebuilt one, and mark its events applied
+    (ADR 81, 320)."""
+    await conn.execute("TRUNCATE order_view, order_timeline, stock_view")
     await conn.execute("UPDATE queue_counts SET orders = 0")
     await conn.execute("DELETE FROM inbox")
+    await save_stock(conn, stock)
     await save_views(conn, views)
     await add_timeline(conn, timeline)
     await conn.executemany(
@@ -484,6 +489,78 @@ async def timeline(db: Queryable, order_id: str) -> list[asyncpg.Record]:
 async def latest_seq(db: Queryable) -> int:
     """The read model's newest write; the live queue refreshes when it moves."""
     return int(await db.fetchval("SELECT coalesce(max(seq), 0) FROM order_view"))
+
+
+# --- stock (ADR 320) -----------------------------------------------------------------------------
+
+_STOCK_COLUMNS = "sku, warehouse_code, available, on_hand, reserved, buffer, reorder_point, changed_at"
+
+
+def _stock_row(r: asyncpg.Record) -> StockRow:
+    return StockRow(**{k: r[k] for k in _STOCK_COLUMNS.split(", ")})
+
+
+async def save_stock(conn: Conn, announcements: Sequence[StockChanged]) -> None:
+    """Replace each SKU's rows by its announcement, unless a newer one is already stored (one
+    partition per SKU keeps them in order; the time check keeps a replayed old one from winning)."""
+    for event in sorted(announcements, key=lambda e: e.sku):
+        newer = await conn.fetchval(
+            "SELECT 1 FROM stock_view WHERE sku = $1 AND changed_at > $2 LIMIT 1", event.sku, event.changed_at
+        )
+        if newer:
+            continue
+        await conn.execute("DELETE FROM stock_view WHERE sku = $1", event.sku)
+        await conn.executemany(
+            f"INSERT INTO stock_view ({_STOCK_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+            [astuple(r) for r in rows_of(event)],
+        )
+
+
+async def stock_page(
+    db: Queryable,
+    *,
+    sku_prefix: str | None,
+    warehouse: str | None,
+    low: bool,
+    after: tuple[str, str] | None,
+    limit: int,
+) -> list[StockRow]:
+    """A page of SKU × warehouse rows by (sku, warehouse), after a keyset cursor; `low` keeps the
+    rows at or below their reorder point."""
+    rows = await db.fetch(
+        f"""SELECT {_STOCK_COLUMNS} FROM stock_view
+             WHERE ($1::text IS NULL OR sku ILIKE $1 || '%')
+               AND ($2::text IS NULL OR warehouse_code = $2)
+               AND (NOT $3 OR available <= reorder_point)
+               AND ($4::text IS NULL OR (sku, warehouse_code) > ($4, $5))
+             ORDER BY sku, warehouse_code LIMIT $6""",
+        sku_prefix.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") if sku_prefix else None,
+        warehouse,
+        low,
+        after[0] if after else None,
+        after[1] if after else None,
+        limit,
+    )
+    return [_stock_row(r) for r in rows]
+
+
+async def stock_of(db: Queryable, sku: str) -> list[StockRow]:
+    """One SKU's rows, every warehouse."""
+    rows = await db.fetch(
+        f"SELECT {_STOCK_COLUMNS} FROM stock_view WHERE sku = $1 ORDER BY warehouse_code", sku
+    )
+    return [_stock_row(r) for r in rows]
+
+
+async def low_stock_count(db: Queryable) -> int:
+    """SKU × warehouse rows at or below their reorder point."""
+    return int(await db.fetchval("SELECT count(*) FROM stock_view WHERE available <= reorder_point"))
+
+
+async def stock_warehouses(db: Queryable) -> list[str]:
+    """Warehouses the stock list knows, for its filter."""
+    rows = await db.fetch("SELECT DISTINCT warehouse_code FROM stock_view ORDER BY 1")
+    return [r["warehouse_code"] for r in rows]
 
 
 # --- the numbers --------------------------------------------------------------------------------

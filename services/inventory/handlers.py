@@ -27,6 +27,7 @@ from contracts import (
     RoutingPlanned,
     ShipmentUpdated,
     StockChanged,
+    StockLevels,
 )
 from contracts._base import Event
 from contracts.enums import ReturnStatus
@@ -40,17 +41,27 @@ Pair = tuple[str, str]
 
 
 async def announce(conn: Conn, pairs: set[Pair], emit: Emit) -> None:
-    """After stock of these (sku, warehouse) pairs changed: one stock_changed per SKU, and a
-    low_stock per pair that just crossed its reorder point."""
+    """After stock of these (sku, warehouse) pairs changed: one stock_changed per SKU (available and
+    the numbers behind it, per warehouse), and a low_stock per pair that just crossed its reorder point."""
     skus = sorted({sku for sku, _ in pairs})
     if not skus:
         return
-    rows = await store.availability(conn, skus)
+    rows = await store.levels_of(conn, skus)
     totals: dict[str, int] = {}
     for sku in skus:
-        total, per = domain.by_warehouse([(r.warehouse_code, r.available) for r in rows if r.sku == sku])
+        mine = [r for r in rows if r["sku"] == sku]
+        total, per = domain.by_warehouse([(r["warehouse_code"], r["available"]) for r in mine])
         totals[sku] = total
-        await emit(StockChanged(sku=sku, available_total=total, by_warehouse=per))
+        levels = {
+            r["warehouse_code"]: StockLevels(
+                on_hand=r["on_hand"],
+                reserved=r["reserved"],
+                buffer=r["buffer"],
+                reorder_point=r["reorder_point"],
+            )
+            for r in mine
+        }
+        await emit(StockChanged(sku=sku, available_total=total, by_warehouse=per, levels=levels))
     for r in await store.reorder_states(conn, sorted(pairs)):
         alert, armed = domain.low_stock_alert(
             available=r["available"], reorder_point=r["reorder_point"], armed=r["low_stock_armed"]
@@ -183,6 +194,8 @@ def register(service: Service) -> None:
             warehouse_code=event.warehouse_code,
             shipment_id=event.shipment_id,
         )
+        # Available stays, but on hand and reserved fell: readers of the levels (the console) hear it.
+        touched(ctx, committed)
         if committed:
             ctx.log.info(
                 "reservation dispatched",

@@ -334,6 +334,18 @@ async def availability(conn: Queryable, skus: list[str]) -> list[StockAvailabili
     return [StockAvailability(**dict(r)) for r in rows]
 
 
+async def levels_of(conn: Queryable, skus: list[str]) -> list[asyncpg.Record]:
+    """Every warehouse's numbers for these SKUs: what inventory.stock_changed.v1 announces."""
+    return list(
+        await conn.fetch(
+            """SELECT sku, warehouse_code, on_hand, reserved, buffer,
+                      greatest(on_hand - reserved - buffer, 0) AS available, reorder_point
+                 FROM stock WHERE sku = ANY($1::text[]) ORDER BY sku, warehouse_code""",
+            skus,
+        )
+    )
+
+
 async def stock_of(pool_or_conn: Queryable, sku: str) -> list[asyncpg.Record]:
     """Every warehouse's numbers for one SKU."""
     return list(

@@ -15,6 +15,7 @@ from aiokafka import AIOKafkaProducer
 from deploy.local.ports import PORTS, dev_headers
 from deploy.local.stack import Stack
 from services.console import store
+from services.console.domain.stock import StockRow, rows_of
 from services.console.rebuild import fold_topics
 from tests.conftest import Tap, body_has
 from tests.e2e.test_journeys import client, new_phone, order_status, place, sandbox, stocked
@@ -258,7 +259,11 @@ async def test_the_read_model_rebuilt_from_the_topics_equals_the_live_one(
         if order_id not in live or rebuilt.views != live:
             return None
         assert {e.event_id for e in rebuilt.timeline} == timeline
-        return True
+        stock = await db_fetch(
+            "console", "SELECT * FROM stock_view WHERE sku = $1 ORDER BY warehouse_code", sku
+        )
+        folded = [r for e in rebuilt.stock if e.sku == sku for r in rows_of(e)]
+        return True if [StockRow(**dict(r)) for r in stock] == folded and folded else None
 
     await wait_until(equal, what="the rebuilt read model to equal the live one", timeout=90, every=2)
 

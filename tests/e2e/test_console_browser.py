@@ -2,7 +2,8 @@
 stack: sign in, a new channel order appears in the queue without a reload, COD confirmed with a
 click, a wrong unit refused at the pack station, a rejected order fixed and resubmitted, an NDR
 answered, a return received and QC'd, a viewer refused by the owner, a form without its CSRF token
-refused, a customer's name in Hindi drawn in Devanagari (not boxes), COD orders confirmed in bulk.
+refused, a customer's name in Hindi drawn in Devanagari (not boxes), COD orders confirmed in bulk,
+stock received, a negative count refused and a viewer refused at the stock screen.
 Screenshots land in docs/screenshots/."""
 
 from __future__ import annotations
@@ -39,7 +40,7 @@ from tests.e2e.test_journeys import (
     sandbox,
     stocked,
 )
-from tests.helpers import channel_order, encode, unique, url, wait_until
+from tests.helpers import channel_order, encode, seed_stock, unique, url, wait_until
 
 pytestmark = pytest.mark.e2e
 CONSOLE = f"http://127.0.0.1:{PORTS['console']}"
@@ -647,3 +648,66 @@ async def test_an_operator_ticks_two_cod_orders_in_the_queue_and_confirms_both_a
     await page.get_by_label("Bulk action").select_option(label="Hold")
     await page.get_by_role("button", name="Apply to ticked").click()
     await expect(page.get_by_role("alert")).to_contain_text(f"done for 0 of 1; {first}:")
+
+
+async def stock_shows(page: Page, path: str, row: str, cell: str, text: str) -> None:
+    """Open a stock page until the read model's row shows `text` in that cell (it follows the topics)."""
+
+    async def shown() -> bool | None:
+        await page.goto(f"{CONSOLE}{path}")
+        found = page.locator(f"{row} td.{cell}")
+        return True if await found.count() and (await found.first.inner_text()).startswith(text) else None
+
+    await wait_until(shown, what=f"{path}: {row} {cell} showing {text!r}", timeout=60, every=1)
+
+
+async def test_the_stock_screen_receives_units_refuses_a_negative_count_and_a_viewer_and_lists_low_stock(
+    stack: Stack, browser: Browser
+) -> None:
+    sku = unique("BRW-STK")
+    await seed_stock(sku, {WAREHOUSE: 10})
+    page = await sign_in(browser, "ravi")  # the warehouse role
+    await stock_shows(page, f"/stock?sku={sku}", f"#sku tr[data-warehouse='{WAREHOUSE}']", "on-hand", "10")
+
+    form = page.get_by_role("form", name="Receive")
+    await form.get_by_label("Receive into warehouse").fill(WAREHOUSE)
+    await form.get_by_label("Units received").fill("5")
+    await form.get_by_role("button", name="Receive").click()
+    await expect(page.get_by_role("status")).to_have_text(
+        f"received 5 × {sku}: {WAREHOUSE} on hand 15, available 15"
+    )
+    await stock_shows(page, f"/stock?sku={sku}", f"#sku tr[data-warehouse='{WAREHOUSE}']", "on-hand", "15")
+    await expect(page.locator(".ledger tr", has_text="receipt").first.locator("td.actor")).to_have_text(
+        "warehouse:ravi"
+    )
+
+    form = page.get_by_role("form", name="Adjust")
+    await form.get_by_label("Adjust in warehouse").fill(WAREHOUSE)
+    await form.get_by_label("Adjustment reason").select_option("cycle_count")
+    await form.get_by_label("Adjust by units").fill("-20")
+    await form.get_by_role("button", name="Adjust").click()
+    await expect(page.get_by_role("alert")).to_contain_text(
+        f"adjustment refused: delta: {WAREHOUSE} has no stock row for {sku}, "
+        "or fewer unreserved units than 20"
+    )
+
+    async with httpx.AsyncClient(timeout=10, headers=dev_headers()) as http:
+        r = await http.put(url("inventory", f"/stock/{sku}/levels"), json={"reorder_point": 20})
+        assert r.status_code == 200, r.text
+    await stock_shows(
+        page, f"/stock?low=1&search={sku}", f"#stock-list tr[data-sku='{sku}']", "reorder", "20 · low"
+    )
+    await page.set_viewport_size({"width": 390, "height": 844})
+    await page.goto(f"{CONSOLE}/stock?sku={sku}")
+    await page.screenshot(path=str(SHOTS / "stock-phone.png"), full_page=True)
+
+    viewer = await sign_in(browser, "vikram")
+    await viewer.goto(f"{CONSOLE}/stock?sku={sku}")
+    form = viewer.get_by_role("form", name="Receive")
+    await form.get_by_label("Receive into warehouse").fill(WAREHOUSE)
+    await form.get_by_label("Units received").fill("1")
+    await form.get_by_role("button", name="Receive").click()
+    await expect(viewer.get_by_role("alert")).to_contain_text("forbidden")
+    async with httpx.AsyncClient(timeout=10, headers=dev_headers("viewer")) as http:
+        stock = (await http.get(url("inventory", f"/stock/{sku}"))).json()
+    assert [(w["warehouse_code"], w["on_hand"]) for w in stock["warehouses"]] == [(WAREHOUSE, 15)]
