@@ -37,6 +37,14 @@ class ChannelOrder(Event):
         # Absent when empty: an order the adapter translated fully reads exactly as DESIGN.md shows.
         exclude_if=lambda problems: not problems,
     )
+    shipped_by_marketplace: bool = Field(
+        default=False,
+        description="The marketplace's own logistics carry this order (Flipkart's shipments other than "
+        "self-ship, Amazon Easy Ship): shipping books no courier of its own, and the shipment's AWB and "
+        "label come from the marketplace.",
+        # Absent when false: every other order reads exactly as before.
+        exclude_if=lambda carried: not carried,
+    )
 
     def partition_key(self) -> str:
         return f"{self.channel.value}:{self.channel_order_id}"

@@ -78,6 +78,12 @@ class OrderConfirmed(OrderEvent):
         description="Among orders due the same day, higher is picked first: express before standard, "
         "prepaid before COD, high value first.",
     )
+    shipped_by_marketplace: bool = Field(
+        default=False,
+        description="The marketplace's own logistics carry it (as channel.orders.v1 said): shipping books "
+        "no courier of its own and takes the marketplace's AWB.",
+        exclude_if=lambda carried: not carried,
+    )
     occurred_at: UtcDatetime = Field(default_factory=utcnow)
 
 

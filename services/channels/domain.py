@@ -84,6 +84,7 @@ def to_channel_order(
                 "total_paise": order.total_paise,
                 "payment": order.payment,
                 "channel_problems": unmapped,
+                "shipped_by_marketplace": order.shipped_by_marketplace,
             }
         )
     except ValidationError as exc:

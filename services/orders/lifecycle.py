@@ -201,5 +201,6 @@ async def _announce_confirmed(step: Step, row: Order) -> None:
             allocations=list(row.allocations),
             promised_dispatch_by=dispatch_by,
             priority=rank,
+            shipped_by_marketplace=row.shipped_by_marketplace,
         )
     )

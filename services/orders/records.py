@@ -45,6 +45,7 @@ class Order:
     shipments: dict[str, str]  # shipment_id → status
     returned: dict[str, dict[str, int]]  # return_id → sku → units
     received: dict[str, Any] | None  # what a refused channel order said, kept to correct it
+    shipped_by_marketplace: bool  # the marketplace's own logistics carry it: shipping books no courier
 
     @classmethod
     def of(cls, row: asyncpg.Record) -> Order:

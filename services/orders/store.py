@@ -35,9 +35,9 @@ async def insert_placed(
         """INSERT INTO orders (order_id, channel, channel_order_id, status, placed_at, customer,
                                shipping_address, lines, shipping_fee_paise, discount_paise,
                                total_paise, payment, delivery_speed, phone, risk_reasons,
-                               payment_expires_at, entered_by)
+                               payment_expires_at, entered_by, shipped_by_marketplace)
            VALUES ($1, $2, $3, $4, $5, $6::jsonb, $7::jsonb, $8::jsonb, $9, $10, $11, $12::jsonb, $13,
-                   $14, $15::jsonb, $16, $17)
+                   $14, $15::jsonb, $16, $17, $18)
            ON CONFLICT (channel, channel_order_id) DO NOTHING""",
         order_id,
         order.channel.value,
@@ -56,6 +56,7 @@ async def insert_placed(
         risk_reasons,
         payment_expires_at,
         entered_by,
+        order.shipped_by_marketplace,
     )
     return bool(status == "INSERT 0 1")
 
@@ -76,7 +77,7 @@ async def replace_rejected(
                   shipping_address = $6::jsonb, lines = $7::jsonb, shipping_fee_paise = $8,
                   discount_paise = $9, total_paise = $10, payment = $11::jsonb, delivery_speed = $12,
                   phone = $13, risk_reasons = $14::jsonb, payment_expires_at = $15, entered_by = $16,
-                  problems = NULL, updated_at = now()
+                  shipped_by_marketplace = $17, problems = NULL, updated_at = now()
             WHERE order_id = $1""",
         order_id,
         order.channel.value,
@@ -94,6 +95,7 @@ async def replace_rejected(
         risk_reasons,
         payment_expires_at,
         entered_by,
+        order.shipped_by_marketplace,
     )
 
 

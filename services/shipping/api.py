@@ -324,6 +324,14 @@ def booking_router(adapters: dict[str, CourierAdapter]) -> APIRouter:
             row = await store.lock_shipment(conn, shipment_id)
             if row is None:
                 raise Refusal("shipment_id", f"no shipment {shipment_id}", status=404)
+            if row.marketplace is not None:
+                raise Refusal(
+                    "shipment_id",
+                    f"{row.marketplace} carries this shipment with its own logistics; its AWB comes "
+                    "from the marketplace, not from a courier of ours",
+                    status=409,
+                    error="carried by the marketplace",
+                )
             if row.status != "CREATED" or row.consignee is None:
                 raise Refusal(
                     "shipment_id",

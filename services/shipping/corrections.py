@@ -51,6 +51,9 @@ class Fix(StrEnum):
     """Booked, new pincode (zone, serviceability, maybe courier change): new AWB, old one cancelled."""
     TOO_LATE = "too_late"
     """With the courier already: recorded, nothing changed."""
+    MARKETPLACE = "marketplace"
+    """The marketplace's own logistics carry it under the marketplace's label: the address is the
+    marketplace's to change; recorded, nothing booked with our couriers (ADR 330)."""
 
 
 def consignee_of(event: OrderContactCorrected) -> dict[str, Any]:
@@ -62,10 +65,18 @@ def consignee_of(event: OrderContactCorrected) -> dict[str, Any]:
     }
 
 
-def fix_for(status: ShipmentStatus, *, stored: Mapping[str, Any] | None, corrected: Mapping[str, Any]) -> Fix:
+def fix_for(
+    status: ShipmentStatus,
+    *,
+    stored: Mapping[str, Any] | None,
+    corrected: Mapping[str, Any],
+    marketplace: str | None = None,
+) -> Fix:
     """What to do to one forward shipment in ``status`` holding ``stored`` for a ``corrected`` consignee."""
     if status is S.CANCELLED or stored == corrected:
         return Fix.NOTHING
+    if marketplace is not None:
+        return Fix.MARKETPLACE
     if status is S.CREATED:
         return Fix.STORE
     if status not in AT_THE_WAREHOUSE:
@@ -113,7 +124,7 @@ async def apply(
     for row in forward:
         status = row.status
         stored = row.consignee
-        fix = fix_for(status, stored=stored, corrected=corrected)
+        fix = fix_for(status, stored=stored, corrected=corrected, marketplace=row.marketplace)
         bound = log.bind(order_id=event.order_id, shipment_id=row.shipment_id, status=status.value)
         if fix is Fix.EDIT:
             fix = await _edit(conn, row, corrected, adapters=adapters, at=event.corrected_at)
@@ -123,6 +134,16 @@ async def apply(
         elif fix is Fix.REBOOK:
             fix = await _rebook(
                 conn, row, corrected, emit=emit, settings=settings, adapters=adapters, at=event.corrected_at
+            )
+        elif fix is Fix.MARKETPLACE:
+            bound.warning("contact correction on a parcel the marketplace carries; nothing changed")
+            await _record(
+                conn,
+                row,
+                "correction_on_marketplace",
+                f"{event.corrected_by} corrected the phone/address, but {row.marketplace} carries this "
+                f"parcel under its own label: change it on {row.marketplace}",
+                at=event.corrected_at,
             )
         elif fix is Fix.TOO_LATE:
             bound.warning("contact correction arrived after pickup; nothing changed")

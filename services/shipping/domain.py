@@ -54,6 +54,13 @@ def shipment_id_for(order_id: str, warehouse_code: str) -> str:
     return "SHP-" + digest.hex[:16].upper()
 
 
+def marketplace_carrier(order: OrderConfirmed) -> str | None:
+    """The marketplace whose own logistics carry this order's parcels (its channel: Flipkart's
+    shipments other than self-ship, Amazon Easy Ship), or None when a courier of ours does. Such a
+    parcel is never booked with our couriers: its AWB and label come from the marketplace (ADR 330)."""
+    return order.channel.value if order.shipped_by_marketplace else None
+
+
 def reverse_pickup_id(return_id: str) -> str:
     """SHP-… derived from the return: a redelivered request books under the same reference."""
     return "SHP-R" + uuid.uuid5(_SHIPMENT_NAMESPACE, f"return/{return_id}").hex[:15].upper()

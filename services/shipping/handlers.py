@@ -54,6 +54,7 @@ def register(service: Service, settings: ShippingSettings, adapters: dict[str, C
             return
         if news is not None and news["consignee"] is not None:
             order = corrections.corrected_order(order, news["consignee"])
+        marketplace = domain.marketplace_carrier(order)
         for plan in domain.plan_shipments(order):
             shipment_id = domain.shipment_id_for(order.order_id, plan.warehouse_code)
             if not await store.insert_shipment(
@@ -63,9 +64,31 @@ def register(service: Service, settings: ShippingSettings, adapters: dict[str, C
                 plan=plan,
                 cause_event_id=ctx.event_id,
                 dispatch_by=order.promised_dispatch_by,
+                marketplace=marketplace,
             ):
                 ctx.log.info(
                     "shipment already exists", order_id=order.order_id, warehouse_code=plan.warehouse_code
+                )
+                continue
+            if marketplace is not None:
+                # Booking one of our couriers too would send two couriers for one parcel; the
+                # marketplace's AWB arrives through channels (ADR 330).
+                ctx.log.info(
+                    "marketplace carries this shipment; no courier of ours booked",
+                    order_id=order.order_id,
+                    shipment_id=shipment_id,
+                    marketplace=marketplace,
+                )
+                await ctx.emit(
+                    ShipmentCreated(
+                        order_id=order.order_id,
+                        shipment_id=shipment_id,
+                        warehouse_code=plan.warehouse_code,
+                        courier=marketplace,
+                        status=ShipmentStatus.CREATED,
+                        lines=list(plan.lines),
+                        cod_amount_paise=plan.cod_amount_paise,
+                    )
                 )
                 continue
             # The courier calls happen inside the transaction: a crash before commit redelivers

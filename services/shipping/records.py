@@ -40,6 +40,7 @@ class Shipment:
     package_grams: int | None
     ndr_attempts: int
     last_change_at: datetime | None
+    marketplace: str | None  # its own logistics carry the parcel (flipkart, amazon); None: our courier
 
     @classmethod
     def of(cls, row: asyncpg.Record) -> Shipment:

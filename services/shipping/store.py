@@ -35,12 +35,15 @@ async def insert_shipment(
     plan: ShipmentPlan,
     cause_event_id: str,
     dispatch_by: datetime | None,
+    marketplace: str | None = None,
 ) -> bool:
-    """Store a new CREATED shipment; False if this order already has one from this warehouse."""
+    """Store a new CREATED shipment; False if this order already has one from this warehouse.
+    ``marketplace``: the marketplace whose own logistics carry it (never booked with our couriers)."""
     status = await conn.execute(
         """INSERT INTO shipments (shipment_id, order_id, warehouse_code, status, lines,
-                                  value_paise, cod_amount_paise, cause_event_id, dispatch_by)
-           VALUES ($1, $2, $3, $4, $5::jsonb, $6, $7, $8, $9)
+                                  value_paise, cod_amount_paise, cause_event_id, dispatch_by, marketplace,
+                                  courier)
+           VALUES ($1, $2, $3, $4, $5::jsonb, $6, $7, $8, $9, $10, $10)
            ON CONFLICT (order_id, warehouse_code) WHERE return_id IS NULL DO NOTHING""",
         shipment_id,
         order_id,
@@ -51,6 +54,7 @@ async def insert_shipment(
         plan.cod_amount_paise,
         cause_event_id,
         dispatch_by,
+        marketplace,
     )
     return bool(status == "INSERT 0 1")
 
@@ -837,6 +841,7 @@ async def unbooked(conn: Conn, *, older_than_s: float, limit: int) -> list[Shipm
     rows = await conn.fetch(
         """SELECT * FROM shipments
             WHERE status = 'CREATED' AND booking_error IS NOT NULL AND consignee IS NOT NULL
+              AND marketplace IS NULL
               AND created_at > now() - interval '7 days'
               AND updated_at < now() - make_interval(secs => $1)
             ORDER BY updated_at

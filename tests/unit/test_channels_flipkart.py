@@ -16,7 +16,7 @@ import httpx
 import pytest
 
 from chassis.ratelimit import Limit, RateLimiter
-from contracts import PaymentMethod, PaymentStatus
+from contracts import Channel, ChannelOrder, PaymentMethod, PaymentStatus
 from sandbox.app import create_app
 from sandbox.flipkart import FlipkartState
 from sandbox.settings import SandboxSettings
@@ -125,6 +125,20 @@ def test_flipkart_cod_self_ship_hold_fbf_and_a_buyer_cancellation_are_read() -> 
     gone["shipment"]["orderItems"][0]["cancellationReason"] = "order_cancelled_by_buyer"
     read = _read(gone)
     assert read.cancelled and read.buyer_cancel_reason == "order_cancelled_by_buyer"
+
+
+def test_a_shipment_flipkart_carries_goes_to_orders_saying_so_and_a_self_ship_one_does_not() -> None:
+    skus = domain.Mappings(by_channel_sku={"FK-ASSAM": "TEA-ASSAM-250"}, by_variant={})
+    carried, ours = (
+        domain.to_channel_order(
+            _read(shipment(phase=phase)), channel=Channel.FLIPKART, account="fk", mappings=skus
+        )
+        for phase in ("flipkart_ships", "seller_ships")
+    )
+    assert isinstance(carried, ChannelOrder) and isinstance(ours, ChannelOrder)
+    assert carried.shipped_by_marketplace and not ours.shipped_by_marketplace
+    assert json.loads(carried.model_dump_json())["shipped_by_marketplace"] is True
+    assert "shipped_by_marketplace" not in json.loads(ours.model_dump_json())  # reads as before
 
 
 @pytest.mark.parametrize(

@@ -74,3 +74,12 @@ def test_a_rebooked_box_stays_on_the_floor_but_leaves_the_old_couriers_manifest(
         S.PACKED,
         S.PACKED,
     ]
+
+
+@pytest.mark.parametrize("status", [S.CREATED, S.AWB_ASSIGNED, S.PACKED, S.IN_TRANSIT])
+def test_a_parcel_the_marketplace_carries_is_never_booked_again_with_our_couriers(
+    status: ShipmentStatus,
+) -> None:
+    moved = stored(pincode="302017")
+    assert fix_for(status, stored=moved, corrected=CORRECTED, marketplace="flipkart") is Fix.MARKETPLACE
+    assert fix_for(S.CANCELLED, stored=moved, corrected=CORRECTED, marketplace="flipkart") is Fix.NOTHING
