@@ -2,8 +2,8 @@
 shipments filter a page at a time; channels takes each shipment in exactly once even when it is
 restarted mid-poll, lets a held shipment wait for its release, renews an expired token, cancels ours
 (releasing the stock) when the buyer cancels on Flipkart before dispatch, pushes stock 10 SKUs a
-call within the rate, a refused SKU tried alone and reported, and tells Flipkart of each parcel
-picked up: our courier's AWB for a self-ship shipment, ready-to-dispatch for one Flipkart carries."""
+call within the rate, a refused SKU tried alone and reported, and tells Flipkart of a self-ship parcel
+picked up with our courier's AWB, while a shipment Flipkart carries books no courier of ours."""
 
 from __future__ import annotations
 
@@ -236,7 +236,7 @@ async def test_stock_pushes_to_flipkart_go_ten_a_call_within_the_rate_and_a_refu
     assert ["FK-07"] in batches, "the refused SKU was pushed again on its own"
 
 
-async def test_a_parcel_picked_up_is_self_ship_dispatched_with_our_awb_or_made_ready_for_flipkarts_courier(
+async def test_a_self_ship_parcel_books_our_courier_and_goes_back_with_its_awb_while_flipkarts_books_none(
     stack: Stack, tap: Tap
 ) -> None:
     sku = unique("TEA")
@@ -252,33 +252,37 @@ async def test_a_parcel_picked_up_is_self_ship_dispatched_with_our_awb_or_made_r
             "orders.placed.v1", body_has(channel_order_id=f"{account}-{shipment}"), timeout=120
         )
         order_ids[shipment] = json.loads(event.value)["order_id"]
+    # Flipkart's logistics carry "theirs": a shipment that says so, and no courier of ours (ADR 330).
+    [created] = await tap.wait_for(
+        "shipping.shipment_created.v1", body_has(order_id=order_ids[theirs]), timeout=120
+    )
+    carried = json.loads(created.value)
+    assert (carried["courier"], carried.get("awb"), carried["status"]) == ("flipkart", None, "CREATED")
     async with httpx.AsyncClient(timeout=10) as http:
         r = await http.post(
             url("sandbox", "/_sandbox/couriers/simulation"),
             json={"step_delay_ms": 300, "auto_reattempt_ms": 300},
         )
         r.raise_for_status()
-        for order_id in order_ids.values():
-            r = await http.post(
-                url("sandbox", "/_sandbox/couriers/scripts"),
-                json={"reference": shipment_id_for(order_id, "GGN1"), "fail_attempts": 0},
-            )
-            r.raise_for_status()
+        r = await http.post(
+            url("sandbox", "/_sandbox/couriers/scripts"),
+            json={"reference": shipment_id_for(order_ids[ours], "GGN1"), "fail_attempts": 0},
+        )
+        r.raise_for_status()
     [picked] = await tap.wait_for(
         "shipping.shipment_updated.v1", body_has(order_id=order_ids[ours], status="PICKED_UP"), timeout=180
     )
     awb = json.loads(picked.value)["awb"]
-    await tap.wait_for(
-        "shipping.shipment_updated.v1", body_has(order_id=order_ids[theirs], status="PICKED_UP"), timeout=180
-    )
 
-    async def both_told() -> dict[str, Any] | None:
-        told = {d["shipmentId"]: d for d in (await seller_state(account))["dispatched"]}
-        return told if {ours, theirs} <= told.keys() else None
+    async def told() -> dict[str, Any] | None:
+        dispatched = {d["shipmentId"]: d for d in (await seller_state(account))["dispatched"]}
+        return dispatched if ours in dispatched else None
 
-    told = await wait_until(both_told, what="Flipkart told of both parcels", timeout=120)
-    assert told[ours]["kind"] == "self_ship" and told[ours]["trackingId"] == awb
-    assert told[theirs]["kind"] == "rtd", (
-        "Flipkart's own courier collects it: ready to dispatch, no AWB of ours"
+    dispatched = await wait_until(told, what="Flipkart told of our parcel", timeout=120)
+    assert dispatched[ours]["kind"] == "self_ship" and dispatched[ours]["trackingId"] == awb
+    rows = await db_fetch(
+        "shipping", "SELECT courier, awb, marketplace FROM shipments WHERE order_id = $1", order_ids[theirs]
     )
+    assert [tuple(r) for r in rows] == [("flipkart", None, "flipkart")], "no courier of ours booked it"
+    assert not tap.find("shipping.shipment_updated.v1", body_has(order_id=order_ids[theirs]))
     assert (await seller_state(account))["throttled"] == {}
