@@ -8,7 +8,7 @@ import asyncio
 import csv
 import io
 from collections.abc import AsyncIterator
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, time, timedelta
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, quote, urlencode
@@ -30,9 +30,11 @@ from services.console.domain.decisions import (
     decode_cursor,
     encode_cursor,
     order_actions,
+    parse_day,
     parse_search,
     return_actions,
     shipment_actions,
+    show_day,
 )
 from services.console.owners import Operator, Outcome, Owners
 from services.console.sessions import COOKIE, LOGIN_CSRF_COOKIE, form_from_operator, signed_in
@@ -52,6 +54,7 @@ templates.env.filters["hours"] = lambda h: (
     else f"{h / 24:.1f} days"
 )
 templates.env.globals["byline"] = byline
+templates.env.filters["day"] = show_day
 templates.env.filters["ist"] = lambda at: "—" if at is None else at.astimezone(IST).strftime("%d %b %H:%M")
 
 # Order actions: name → (owning service, path template, JSON body, label shown on the button).
@@ -185,20 +188,27 @@ async def home(operator: Operator = signed_in()) -> RedirectResponse:
 # --- the queue ----------------------------------------------------------------------------------
 
 
-def _queue_filter(request: Request) -> store.QueueFilter:
+def _queue_filter(request: Request) -> tuple[store.QueueFilter, list[tuple[str, str]]]:
+    """The queue's filter from its query string, and a problem for each day that is not one."""
     q = request.query_params
+    problems: list[tuple[str, str]] = []
 
     def day(name: str, plus: int = 0) -> datetime | None:
-        text = q.get(name)
-        if not text:
+        try:
+            typed = parse_day(q.get(name) or "")
+        except ValueError as exc:
+            problems.append((name, str(exc)))
+            return None
+        if typed is None:
             return None
         try:
-            start = datetime.fromisoformat(text).replace(tzinfo=IST)
+            start = datetime.combine(typed, time(), IST)
             return (start + timedelta(days=plus)).astimezone(UTC)
-        except (ValueError, OverflowError):  # not a day, or the calendar's last (9999-12-31)
+        except OverflowError:  # the calendar's last day (9999-12-31)
             return None
 
     tab = q.get("tab", "all")
+    placed_from, placed_to = day("from"), day("to", plus=1)
     return store.QueueFilter(
         tab=tab if tab in TABS else "all",
         status=q.get("status") or None,
@@ -206,11 +216,11 @@ def _queue_filter(request: Request) -> store.QueueFilter:
         payment_method=q.get("payment_method") or None,
         warehouse=q.get("warehouse") or None,
         courier=q.get("courier") or None,
-        placed_from=day("from"),
-        placed_to=day("to", plus=1),
+        placed_from=placed_from,
+        placed_to=placed_to,
         search=parse_search(q.get("search", "")),
         now=request.app.state.clock(),
-    )
+    ), problems
 
 
 async def _queue_context(request: Request) -> dict[str, Any]:
@@ -222,7 +232,8 @@ async def _queue_context(request: Request) -> dict[str, Any]:
         except ValueError:
             after = None
     size = request.app.state.service.settings.page_size
-    rows = await store.queue(pool, _queue_filter(request), after=after, limit=size + 1)
+    f, problems = _queue_filter(request)
+    rows = [] if problems else await store.queue(pool, f, after=after, limit=size + 1)
     more = len(rows) > size
     rows = rows[:size]
     next_query = None
@@ -230,7 +241,12 @@ async def _queue_context(request: Request) -> dict[str, Any]:
         params = {k: v for k, v in request.query_params.items() if k != "after"}
         params["after"] = encode_cursor(rows[-1]["sort_at"], rows[-1]["order_id"])
         next_query = urlencode(params)
-    return {"rows": rows, "next_query": next_query, "seq": await store.latest_seq(pool)}
+    return {
+        "rows": rows,
+        "next_query": next_query,
+        "problems": problems,
+        "seq": await store.latest_seq(pool),
+    }
 
 
 @router.get("/orders")
@@ -462,7 +478,6 @@ async def ndr_page(request: Request, operator: Operator = signed_in()) -> HTMLRe
         address_fields=desks.ADDRESS_FIELDS,
         back=back,
         next_query=next_query,
-        today=request.app.state.clock().astimezone(IST).date().isoformat(),
     )
 
 

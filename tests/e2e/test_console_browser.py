@@ -361,6 +361,9 @@ async def test_the_ndr_desk_filters_parcels_and_answers_one_with_a_new_address_a
     # One parcel: the courier is told a new address (its reason was the address).
     await page.goto(f"{CONSOLE}/ndr?{urlencode({'search': customer, 'bucket': 'address'})}")
     row = page.locator(f"tr[data-shipment='{moved}']")
+    # The order's own id, linked to its page; the store's id and the parcel's are the small print.
+    await expect(row.locator("a.order-id")).to_have_text(order_ids[0])
+    await expect(row.locator("a.order-id")).to_have_attribute("href", f"/orders/{order_ids[0]}")
     await row.get_by_text("Deliver to a new address").click()
     await row.get_by_label("line1").fill("14 MI Road, near Ajmeri Gate")
     await row.get_by_label("state").fill("Rajasthan")
@@ -711,3 +714,26 @@ async def test_the_stock_screen_receives_units_refuses_a_negative_count_and_a_vi
     async with httpx.AsyncClient(timeout=10, headers=dev_headers("viewer")) as http:
         stock = (await http.get(url("inventory", f"/stock/{sku}"))).json()
     assert [(w["warehouse_code"], w["on_hand"]) for w in stock["warehouses"]] == [(WAREHOUSE, 15)]
+
+
+async def test_days_are_typed_and_shown_day_first_as_indian_operators_write_them(
+    stack: Stack, browser: Browser
+) -> None:
+    # Chromium draws <input type=date> in the browser's own locale (mm/dd/yyyy in an en-US browser)
+    # whatever the page's lang says, so the console's day fields are text read as dd/mm/yyyy.
+    page = await sign_in(browser, "asha")
+    placed_from = page.get_by_label("Placed from (dd/mm/yyyy)")
+    await expect(placed_from).to_have_attribute("placeholder", "dd/mm/yyyy")
+    await expect(page.locator("html")).to_have_attribute("lang", "en-IN")
+    await placed_from.fill("25/12/2026")
+    await placed_from.press("Enter")
+    await expect(page).to_have_url(re.compile(r"from=25%2F12%2F2026"))
+    await expect(page.get_by_label("Placed from (dd/mm/yyyy)")).to_have_value("25/12/2026")
+    await expect(page.get_by_role("alert")).to_have_count(0)
+    await page.goto(f"{CONSOLE}/orders?from=2026-12-05")  # a link made before reads day first too
+    await expect(page.get_by_label("Placed from (dd/mm/yyyy)")).to_have_value("05/12/2026")
+    await page.get_by_label("Placed to (dd/mm/yyyy)").fill("12/25/2026")
+    await page.get_by_label("Placed to (dd/mm/yyyy)").press("Enter")
+    await expect(page.get_by_role("alert")).to_contain_text(
+        "to: '12/25/2026' is not a day: write it dd/mm/yyyy, e.g. 25/12/2026"
+    )

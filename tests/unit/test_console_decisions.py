@@ -4,7 +4,7 @@ and the sentence an operator reads when an owning service refuses."""
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
@@ -17,9 +17,11 @@ from services.console.domain.decisions import (
     encode_cursor,
     is_locked,
     order_actions,
+    parse_day,
     parse_search,
     return_actions,
     shipment_actions,
+    show_day,
     tabs_of,
 )
 from services.console.domain.metrics import orders_by_channel_and_day, return_rates
@@ -167,3 +169,29 @@ def test_an_order_is_in_the_tabs_of_what_needs_a_person_about_it() -> None:
     assert "no_courier" in tabs_of(unbooked, ndr_open=False, return_open=False)
     overdue = replace(confirmed, returns=(ReturnView("RET-1", "QC_PASSED", (), sla_breached=True),))
     assert "refund_overdue" in tabs_of(overdue, ndr_open=False, return_open=True)
+
+
+@pytest.mark.parametrize(
+    ("typed", "day"),
+    [
+        ("25/12/2026", date(2026, 12, 25)),
+        ("5/1/2027", date(2027, 1, 5)),
+        ("25-12-2026", date(2026, 12, 25)),
+        ("25.12.2026", date(2026, 12, 25)),
+        (" 2026-12-25 ", date(2026, 12, 25)),  # links and bookmarks made before dd/mm/yyyy
+        ("", None),
+    ],
+)
+def test_a_day_is_read_as_indian_operators_write_it_day_first(typed: str, day: date | None) -> None:
+    assert parse_day(typed) == day
+
+
+@pytest.mark.parametrize("typed", ["12/25/2026", "31/02/2026", "tomorrow", "2026-13-01", "25/12/26"])
+def test_what_is_not_a_day_is_refused_saying_how_to_write_one(typed: str) -> None:
+    with pytest.raises(ValueError, match=r"is not a day: write it dd/mm/yyyy"):
+        parse_day(typed)
+
+
+def test_a_day_is_shown_back_day_first_and_anything_else_as_typed() -> None:
+    assert show_day("2026-12-05") == show_day("5/12/2026") == "05/12/2026"
+    assert (show_day(""), show_day("12/25/2026")) == ("", "12/25/2026")

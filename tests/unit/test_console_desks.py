@@ -117,9 +117,13 @@ def test_a_reattempt_may_name_a_day_that_is_not_past() -> None:
         {"action": "reattempt", "reattempt_on": "2026-12-08"},
         [],
     )
-    assert ndr_instruction({"action": "reattempt", "reattempt_on": "2026-12-05"}, today=TODAY) == (
+    assert ndr_instruction({"action": "reattempt", "reattempt_on": "08/12/2026"}, today=TODAY) == (
+        {"action": "reattempt", "reattempt_on": "2026-12-08"},
+        [],
+    )
+    assert ndr_instruction({"action": "reattempt", "reattempt_on": "05/12/2026"}, today=TODAY) == (
         None,
-        [("reattempt_on", "2026-12-05 is in the past")],
+        [("reattempt_on", "05/12/2026 is in the past")],
     )
     body, problems = ndr_instruction({"action": "reattempt", "reattempt_on": "next week"}, today=TODAY)
     assert body is None and problems[0][0] == "reattempt_on"

@@ -6,7 +6,7 @@ from __future__ import annotations
 import base64
 import re
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from chassis.text import text_problem
@@ -176,6 +176,35 @@ class Search:
 
     text: str
     digits: str | None
+
+
+_DAY = re.compile(r"^(\d{1,2})[/.-](\d{1,2})[/.-](\d{4})$")
+_ISO_DAY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+
+
+def parse_day(text: str) -> date | None:
+    """A day as Indian operators write it, dd/mm/yyyy (or with - or .), or yyyy-mm-dd as links made
+    before carry it; None when blank. ValueError saying what was typed when it is not a day."""
+    text = text.strip()
+    if not text:
+        return None
+    try:
+        if m := _DAY.fullmatch(text):
+            return date(int(m[3]), int(m[2]), int(m[1]))
+        if _ISO_DAY.fullmatch(text):
+            return date.fromisoformat(text)
+    except ValueError:
+        pass
+    raise ValueError(f"{text!r} is not a day: write it dd/mm/yyyy, e.g. 25/12/2026")
+
+
+def show_day(text: str) -> str:
+    """A day from a query string as the form shows it back: dd/mm/yyyy, or as typed if not a day."""
+    try:
+        day = parse_day(text)
+    except ValueError:
+        return text
+    return "" if day is None else day.strftime("%d/%m/%Y")
 
 
 def parse_search(query: str) -> Search | None:

@@ -10,7 +10,7 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from contracts import NdrReason
-from services.console.domain.decisions import Search, parse_search, return_actions
+from services.console.domain.decisions import Search, parse_day, parse_search, return_actions
 from services.console.domain.view import OrderView, ReturnView
 
 Problems = list[tuple[str, str]]
@@ -142,15 +142,16 @@ def ndr_instruction(form: Mapping[str, str], *, today: date) -> tuple[dict[str, 
         return None, [("action", f"{action or '(none)'!r} is not one of {', '.join(NDR_ACTIONS)}")]
     body: dict[str, Any] = {"action": action}
     problems: Problems = []
-    if action == "reattempt" and (day := (form.get("reattempt_on") or "").strip()):
+    if action == "reattempt":
         try:
-            on = date.fromisoformat(day)
-        except ValueError:
-            problems.append(("reattempt_on", f"{day!r} is not a day (YYYY-MM-DD)"))
+            on = parse_day(form.get("reattempt_on") or "")
+        except ValueError as exc:
+            problems.append(("reattempt_on", str(exc)))
         else:
-            if on < today:
-                problems.append(("reattempt_on", f"{on.isoformat()} is in the past"))
-            body["reattempt_on"] = on.isoformat()
+            if on is not None and on < today:
+                problems.append(("reattempt_on", f"{on.strftime('%d/%m/%Y')} is in the past"))
+            if on is not None:
+                body["reattempt_on"] = on.isoformat()
     if action == "new_address":
         address = {f: (form.get(f"new_address.{f}") or "").strip() or None for f in ADDRESS_FIELDS}
         problems += [(f"new_address.{f}", "required") for f in _REQUIRED_ADDRESS if not address[f]]
