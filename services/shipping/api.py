@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import date, datetime
 from typing import Annotated, Any, Literal
 
@@ -14,7 +15,7 @@ from chassis.clock import utcnow
 from chassis.http import errors, upload
 from chassis.pages import Cursor, Limit, Page, after_key, next_key
 from chassis.refusal import Refusal
-from contracts import Address
+from contracts import Address, ShipmentStatus
 from services.shipping import catalogue, domain, store, updates
 from services.shipping.allocation import Dimensions
 from services.shipping.couriers.interface import CourierAdapter, NdrAction, NdrActionKind
@@ -56,6 +57,11 @@ class Shipment(BaseModel):
     packed_by: str | None
     packed_at: datetime | None
     consignee: dict[str, Any] | None = Field(description="Name, phone and address on the label.")
+    marketplace: str | None = Field(
+        default=None,
+        description="The marketplace whose own logistics carry it (flipkart, amazon): no courier of ours "
+        "is booked, the AWB comes from the marketplace. None: a courier of ours carries it.",
+    )
 
 
 class Scan(BaseModel):
@@ -222,6 +228,13 @@ class Loaded(BaseModel):
     source: str
 
 
+class MarketplaceAwb(BaseModel):
+    """The AWB a marketplace's own logistics gave a parcel it carries."""
+
+    awb: str = Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9-]+$", examples=["FMPC0000000001"])
+    tracking_url: str | None = Field(default=None, max_length=500, description="The buyer's tracking page.")
+
+
 class Booked(BaseModel):
     """A shipment booked on a second try."""
 
@@ -304,6 +317,38 @@ async def load_serviceability(request: Request, source: Source = "upload") -> di
 @upload
 async def load_rate_cards(request: Request, source: Source = "upload") -> dict[str, Any]:
     return await _load(request, await _csv(request), "rate_cards", source)
+
+
+@router.put(
+    "/shipments/{shipment_id}/marketplace-awb",
+    summary="Record the AWB the marketplace's own logistics gave a parcel it carries (ADR 331)",
+    response_model=Booked,
+    responses=errors(404, 409),
+)
+async def record_marketplace_awb(
+    request: Request, shipment_id: ShipmentId, body: MarketplaceAwb, principal: Principal = require(Role.OPS)
+) -> dict[str, Any]:
+    service = request.app.state.service
+    async with service.pool.acquire() as conn, conn.transaction():
+        row = await store.lock_shipment(conn, shipment_id)
+        if row is None:
+            raise Refusal("shipment_id", f"no shipment {shipment_id}", status=404)
+        if row.marketplace is None:
+            raise Refusal(
+                "shipment_id", "a courier of ours carries this shipment, not a marketplace", status=409
+            )
+        if row.awb is not None and row.awb != body.awb:
+            raise Refusal("awb", f"the shipment already has the marketplace's AWB {row.awb}", status=409)
+        if row.awb is None:
+            if row.status is not ShipmentStatus.CREATED:
+                raise Refusal("shipment_id", f"shipment is {row.status.value}", status=409)
+            await store.set_marketplace_awb(conn, shipment_id, body.awb)
+            booked = dataclasses.replace(row, awb=body.awb)
+            await service.emit(
+                conn,
+                updates.updated_event(booked, ShipmentStatus.AWB_ASSIGNED, tracking_url=body.tracking_url),
+            )
+    return {"shipment_id": shipment_id, "courier": row.marketplace, "awb": body.awb, "by": principal.actor}
 
 
 def booking_router(adapters: dict[str, CourierAdapter]) -> APIRouter:

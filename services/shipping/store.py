@@ -130,7 +130,8 @@ async def record_booking_error(conn: Conn, *, shipment_id: str, courier: str, er
 _COLUMNS = """shipment_id, order_id, warehouse_code, status, courier, awb, lines, value_paise,
               cod_amount_paise, booking_error, created_at, updated_at, allocation, booking_attempts,
               routing_code, chargeable_grams, package_grams, priority, dispatch_by, pickup_date,
-              ndr_attempts, ndr_reason, return_id, manifest_id, packed_by, packed_at, consignee"""
+              ndr_attempts, ndr_reason, return_id, manifest_id, packed_by, packed_at, consignee,
+              marketplace"""
 
 
 async def list_for_order(
@@ -695,6 +696,15 @@ async def tracking_of(pool: asyncpg.Pool, shipment_id: str) -> list[asyncpg.Reco
 async def find_shipment(conn: Queryable, shipment_id: str) -> Shipment | None:
     """One shipment, as it stands."""
     return _shipment(await conn.fetchrow("SELECT * FROM shipments WHERE shipment_id = $1", shipment_id))
+
+
+async def set_marketplace_awb(conn: Conn, shipment_id: str, awb: str) -> None:
+    """The AWB the marketplace's own logistics gave a parcel it carries: booked, under its label."""
+    await conn.execute(
+        "UPDATE shipments SET awb = $2, status = 'AWB_ASSIGNED', updated_at = now() WHERE shipment_id = $1",
+        shipment_id,
+        awb,
+    )
 
 
 async def lock_shipment(conn: Conn, shipment_id: str) -> Shipment | None:

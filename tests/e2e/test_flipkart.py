@@ -286,3 +286,23 @@ async def test_a_self_ship_parcel_books_our_courier_and_goes_back_with_its_awb_w
     assert [tuple(r) for r in rows] == [("flipkart", None, "flipkart")], "no courier of ours booked it"
     assert not tap.find("shipping.shipment_updated.v1", body_has(order_id=order_ids[theirs]))
     assert (await seller_state(account))["throttled"] == {}
+
+    # The label Flipkart printed carries its own AWB: recorded on the shipment, Flipkart the carrier.
+    carried_id = carried["shipment_id"]
+    async with httpx.AsyncClient(timeout=10, headers=dev_headers("ops")) as http:
+        path = url("shipping", f"/shipments/{carried_id}/marketplace-awb")
+        r = await http.put(path, json={"awb": "FMPC0000000042"})
+        assert r.status_code == 200, r.text
+        assert (await http.put(path, json={"awb": "FMPC0000000042"})).status_code == 200, "a repeat is fine"
+        r = await http.put(path, json={"awb": "FMPC0000000043"})
+        assert r.status_code == 409 and r.json()["problems"][0]["field"] == "awb"
+        ours_id = shipment_id_for(order_ids[ours], "GGN1")
+        r = await http.put(url("shipping", f"/shipments/{ours_id}/marketplace-awb"), json={"awb": "FMPC44"})
+        assert r.status_code == 409, "our courier's parcel takes no marketplace AWB"
+    [assigned] = await tap.wait_for(
+        "shipping.shipment_updated.v1",
+        body_has(order_id=order_ids[theirs], status="AWB_ASSIGNED"),
+        timeout=60,
+    )
+    event = json.loads(assigned.value)
+    assert (event["courier"], event["awb"]) == ("flipkart", "FMPC0000000042")
