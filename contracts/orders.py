@@ -5,6 +5,8 @@ Every ``orders.*`` event carries ``order_id``, ``channel``, ``channel_order_id``
 
 from __future__ import annotations
 
+from typing import Annotated
+
 from pydantic import Field
 
 from contracts import topics
@@ -83,6 +85,12 @@ class OrderConfirmed(OrderEvent):
         description="The marketplace's own logistics carry it (as channel.orders.v1 said): shipping books "
         "no courier of its own and takes the marketplace's AWB.",
         exclude_if=lambda carried: not carried,
+    )
+    priority_reasons: list[Annotated[str, Field(min_length=1, max_length=200)]] = Field(
+        default_factory=list,
+        max_length=16,
+        description='Why it has that priority: one entry per rule that counted, e.g. "express +100", '
+        '"cod -20", "value ≥ ₹5,000.00 +30" (the priority rules in force when it was confirmed).',
     )
     occurred_at: UtcDatetime = Field(default_factory=utcnow)
 

@@ -202,5 +202,6 @@ async def _announce_confirmed(step: Step, row: Order) -> None:
             promised_dispatch_by=dispatch_by,
             priority=rank,
             shipped_by_marketplace=row.shipped_by_marketplace,
+            priority_reasons=list(reasons),
         )
     )

@@ -65,6 +65,7 @@ async def test_an_operators_weights_rank_the_next_confirmed_order_and_the_previe
         "pincode 302001–302039 (Jaipur) +3",
     ]
     assert json.loads(confirmed.value)["priority"] == 70
+    assert json.loads(confirmed.value)["priority_reasons"] == reasons
     assert order["priority"] == 70
     assert order["priority_reasons"] == reasons
 
