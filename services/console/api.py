@@ -738,15 +738,24 @@ async def stock_page(request: Request, operator: Operator = signed_in()) -> HTML
 @router.post("/stock/{action}")
 async def stock_action(request: Request, action: str, operator: Operator = form_from_operator()) -> Response:
     """Receive, adjust or transfer through inventory as the operator (inventory allows warehouse and
-    ops, records the person in its ledger, and refuses what would take more than is unreserved)."""
+    ops, records the person in its ledger, and refuses what would take more than is unreserved); set
+    a sale buffer or reorder point (inventory allows ops only)."""
     form = {k: str(v) for k, v in (await request.form()).items()}
-    back = {"sku": form["sku"].strip()} if form.get("sku", "").strip() else {}
-    path, body, problems = stock.stock_request(action, form)
+    sku = form.get("sku", "").strip()
+    back = {"sku": sku} if sku else {}
+    levels = action == "levels"
+    path, body, problems = stock.levels_request(form) if levels else stock.stock_request(action, form)
     if body is None:
         return _back("/stock", error="; ".join(f"{f}: {p}" for f, p in problems), **back)
-    outcome = await _owners(request).call("inventory", "POST", path, operator=operator, json=body)
+    method = "PUT" if levels else "POST"
+    outcome = await _owners(request).call("inventory", method, path, operator=operator, json=body)
     if outcome.ok:
-        outcome = Outcome(outcome.status, outcome.body, stock.stock_answer(action, body, outcome.body))
+        said = (
+            stock.levels_answer(sku, body, outcome.body)
+            if levels
+            else stock.stock_answer(action, body, outcome.body)
+        )
+        outcome = Outcome(outcome.status, outcome.body, said)
     return _back("/stock", outcome, **back)
 
 

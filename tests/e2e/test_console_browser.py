@@ -694,9 +694,19 @@ async def test_the_stock_screen_receives_units_refuses_a_negative_count_and_a_vi
         "or fewer unreserved units than 20"
     )
 
-    async with httpx.AsyncClient(timeout=10, headers=dev_headers()) as http:
-        r = await http.put(url("inventory", f"/stock/{sku}/levels"), json={"reorder_point": 20})
-        assert r.status_code == 200, r.text
+    # Sale buffers and reorder points are the ops role's (inventory refuses the warehouse role).
+    form = page.get_by_role("form", name="Levels")
+    await form.get_by_label("Reorder point units").fill("20")
+    await form.get_by_role("button", name="Set levels").click()
+    await expect(page.get_by_role("alert")).to_contain_text("forbidden")
+    page = await sign_in(browser, "asha")
+    await page.goto(f"{CONSOLE}/stock?sku={sku}")
+    form = page.get_by_role("form", name="Levels")
+    await form.get_by_label("Reorder point units").fill("20")
+    await form.get_by_role("button", name="Set levels").click()
+    await expect(page.get_by_role("status")).to_have_text(
+        f"levels of {sku} set: {WAREHOUSE} buffer 0, reorder at 20"
+    )
     await stock_shows(
         page, f"/stock?low=1&search={sku}", f"#stock-list tr[data-sku='{sku}']", "reorder", "20 · low"
     )

@@ -13,6 +13,8 @@ from services.console.domain.stock import (
     decode_cursor,
     encode_cursor,
     latest,
+    levels_answer,
+    levels_request,
     rows_of,
     stock_answer,
     stock_request,
@@ -161,3 +163,27 @@ def test_inventorys_answer_says_the_touched_warehouses_numbers_now() -> None:
     assert stock_answer("receive", body, answer) == "received 5 × TEA-1: BOM1 on hand 15, available 13"
     body = {"sku": "TEA-1", "warehouse_code": "BOM1", "reason": "loss", "delta": -2}
     assert stock_answer("adjust", body, answer) == "adjusted TEA-1 by -2: BOM1 on hand 15, available 13"
+
+
+def test_the_levels_form_sets_a_buffer_or_reorder_point_in_one_warehouse_or_every_one() -> None:
+    form = {"sku": "TEA-1", "warehouse_code": "BOM1", "buffer": "", "reorder_point": "20"}
+    assert levels_request(form) == (
+        "/stock/TEA-1/levels",
+        {"warehouse_codes": ["BOM1"], "buffer": None, "reorder_point": 20},
+        [],
+    )
+    form = {"sku": "TEA-1", "warehouse_code": "", "buffer": "2", "reorder_point": ""}
+    assert levels_request(form) == (
+        "/stock/TEA-1/levels",
+        {"warehouse_codes": None, "buffer": 2, "reorder_point": None},
+        [],
+    )
+    assert levels_request({"sku": "TEA-1"})[2] == [("buffer", "give a buffer, a reorder point or both")]
+    assert levels_request({"sku": "TEA-1", "buffer": "-1"})[2] == [
+        ("buffer", "'-1' is not a whole number of units, e.g. 0 or 20")
+    ]
+    answer = {"warehouses": [{"warehouse_code": "BOM1", "buffer": 2, "reorder_point": None}]}
+    assert (
+        levels_answer("TEA-1", {"warehouse_codes": None}, answer)
+        == "levels of TEA-1 set: BOM1 buffer 2, reorder at —"
+    )

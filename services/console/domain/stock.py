@@ -9,6 +9,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
+from urllib.parse import quote
 
 from chassis.text import text_problem
 from contracts import StockChanged
@@ -165,7 +166,7 @@ def stock_request(action: str, form: Mapping[str, str]) -> tuple[str, dict[str, 
             "reference": _note(form, "reference"),
         }
     else:
-        return "", None, [("action", f"{action!r} is not one of receive, adjust, transfer")]
+        return "", None, [("action", f"{action!r} is not one of receive, adjust, transfer, levels")]
     return (path, None, problems) if problems else (path, body, [])
 
 
@@ -185,3 +186,50 @@ def stock_answer(action: str, body: Mapping[str, Any], answer: Any) -> str:
         "transfer": f"moved {body.get('quantity')} × {body.get('sku')}",
     }[action]
     return f"{done}: {now}" if now else done
+
+
+def _level(form: Mapping[str, str], field: str, problems: Problems) -> int | None:
+    value = (form.get(field) or "").strip()
+    if not value:
+        return None
+    if not value.isdigit() or len(value) > 7:
+        problems.append((field, f"{value!r} is not a whole number of units, e.g. 0 or 20"))
+        return None
+    return int(value)
+
+
+def levels_request(form: Mapping[str, str]) -> tuple[str, dict[str, Any] | None, Problems]:
+    """(inventory's path, its JSON body) for the levels form: a sale buffer and/or a reorder point in
+    one warehouse, or in every warehouse of the SKU when none is named; or the problems."""
+    problems: Problems = []
+    sku = _text(form, "sku", problems)
+    warehouse = (form.get("warehouse_code") or "").strip()
+    if warehouse and not _CODE.fullmatch(warehouse):
+        problems.append(("warehouse_code", f"{warehouse!r} is not a code (letters, digits and . _ : / -)"))
+    buffer, reorder_point = _level(form, "buffer", problems), _level(form, "reorder_point", problems)
+    if buffer is None and reorder_point is None and not problems:
+        problems.append(("buffer", "give a buffer, a reorder point or both"))
+    if problems:
+        return "", None, problems
+    body = {
+        "warehouse_codes": [warehouse] if warehouse else None,
+        "buffer": buffer,
+        "reorder_point": reorder_point,
+    }
+    return f"/stock/{quote(sku, safe='')}/levels", body, []
+
+
+def _or_dash(value: int | None) -> str:
+    return "—" if value is None else str(value)
+
+
+def levels_answer(sku: str, body: Mapping[str, Any], answer: Any) -> str:
+    """What the operator reads after inventory set the levels: each warehouse's buffer and point now."""
+    named = body.get("warehouse_codes")
+    rows = answer.get("warehouses", []) if isinstance(answer, Mapping) else []
+    now = "; ".join(
+        f"{r['warehouse_code']} buffer {r['buffer']}, reorder at {_or_dash(r['reorder_point'])}"
+        for r in rows
+        if named is None or r.get("warehouse_code") in named
+    )
+    return f"levels of {sku} set: {now}" if now else f"levels of {sku} set"
