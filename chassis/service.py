@@ -303,7 +303,9 @@ class Service:
             await self._pool.close()
         if self._profiler is not None:  # dumped here: uvicorn re-raises SIGTERM after shutdown
             self._profiler.disable()
-            self._profiler.dump_stats(os.path.join(os.environ["DABBA_PROFILE"], f"{self.name}.prof"))
+            folder = os.environ["DABBA_PROFILE"]
+            os.makedirs(folder, exist_ok=True)  # a folder named but not made must not lose the profile
+            self._profiler.dump_stats(os.path.join(folder, f"{self.name}.prof"))
         log.info("service stopped")
 
     async def readiness(self) -> dict[str, bool]:

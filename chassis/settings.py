@@ -108,11 +108,19 @@ class ServiceSettings(BaseSettings):
     )
     consumer_batch_timeout_ms: int = 20
     consumer_fetch_min_bytes: int = Field(
-        default=32 * 1024,
-        description="The broker holds a fetch until this much is ready or the wait below passes: "
-        "bigger batches per transaction under load, at most consumer_fetch_max_wait_ms more latency.",
+        default=1,
+        ge=1,
+        description="The broker answers a fetch as soon as this much is ready: 1 hands over the first "
+        "record at once (latency); under load records pile up while a batch is applied, so batches "
+        "still grow. Larger values hold each record up to consumer_fetch_max_wait_ms (ADR 300).",
     )
-    consumer_fetch_max_wait_ms: int = 50
+    consumer_fetch_max_wait_ms: int = Field(
+        default=500,
+        ge=1,
+        description="How long the broker holds a fetch while nothing is ready: every fetch names each "
+        "partition of every subscribed topic, so a short wait costs CPU in the service and in Kafka "
+        "all the time, even idle (50 ms cost half a core for the local stack, ADR 300).",
+    )
     consumer_max_attempts: int = Field(
         default=3, ge=1, description="Tries before a message is dead-lettered."
     )

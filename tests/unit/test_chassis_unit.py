@@ -202,3 +202,32 @@ def test_a_record_takes_each_column_of_its_name_unless_the_store_converted_it() 
     assert _Parcel(**fields) == _Parcel(awb="AWB1", status=3, lines=("TEA", "COFFEE"))
     with pytest.raises(KeyError):
         db.row_fields(_Parcel, {"awb": "AWB1"}, status=3)  # type: ignore[arg-type]
+
+
+def test_an_idle_consumer_long_polls_and_a_ready_record_is_not_held(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every fetch names each partition of every subscribed topic; a short wait costs CPU all the time
+    (ADR 300). A minimum above one byte would hold a lone record for the whole wait at each hop."""
+    from chassis.settings import ServiceSettings
+
+    for name in ("CONSUMER_FETCH_MIN_BYTES", "CONSUMER_FETCH_MAX_WAIT_MS"):
+        monkeypatch.delenv(name, raising=False)
+    settings = ServiceSettings()
+    assert settings.consumer_fetch_min_bytes == 1
+    assert settings.consumer_fetch_max_wait_ms >= 500
+
+
+async def test_a_profile_is_written_even_when_its_folder_does_not_exist_yet(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import cProfile
+
+    from chassis.service import Service
+    from chassis.settings import ServiceSettings
+
+    folder = tmp_path / "profiles" / "run-1"
+    monkeypatch.setenv("DABBA_PROFILE", str(folder))
+    service = Service("t", settings=ServiceSettings())
+    service._profiler = cProfile.Profile()
+    service._profiler.enable()
+    await service.stop()
+    assert (folder / "t.prof").stat().st_size > 0
