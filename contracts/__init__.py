@@ -45,7 +45,7 @@ from contracts.payments import PaymentUpdated
 from contracts.registry import EVENTS, all_topics, by_topic, by_type
 from contracts.returns import ReturnExchangeRequested, ReturnRefunded, ReturnRequested, ReturnUpdated
 from contracts.routing import FulfilmentPlan, PlannedShipment, RoutingPlanned
-from contracts.shipping import ShipmentCreated, ShipmentUpdated
+from contracts.shipping import ServiceabilityChanged, ShipmentCreated, ShipmentUpdated
 from contracts.values import (
     Address,
     Allocation,
@@ -110,6 +110,7 @@ __all__ = [
     "ReturnStatus",
     "ReturnUpdated",
     "RoutingPlanned",
+    "ServiceabilityChanged",
     "ShipmentCreated",
     "ShipmentStatus",
     "ShipmentUpdated",

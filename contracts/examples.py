@@ -47,7 +47,7 @@ from contracts.orders import (
 from contracts.payments import PaymentUpdated
 from contracts.returns import ReturnExchangeRequested, ReturnRefunded, ReturnRequested, ReturnUpdated
 from contracts.routing import FulfilmentPlan, PlannedShipment, RoutingPlanned
-from contracts.shipping import ShipmentCreated, ShipmentUpdated
+from contracts.shipping import ServiceabilityChanged, ShipmentCreated, ShipmentUpdated
 from contracts.values import (
     Address,
     Allocation,
@@ -337,6 +337,16 @@ def shipment_updated() -> ShipmentUpdated:
     )
 
 
+def serviceability_changed() -> ServiceabilityChanged:
+    return ServiceabilityChanged(
+        couriers=["delhivery", "shiprocket", "xpressbees"],
+        prepaid=["110001", "302001", "560001"],
+        cod=["110001", "302001"],
+        loaded_at=_at(-60),
+        occurred_at=_at(-60),
+    )
+
+
 def notification_sent() -> NotificationSent:
     return NotificationSent(
         order_id=ORDER_ID,
@@ -498,6 +508,7 @@ EXAMPLES: dict[type[Event], Callable[[], Event]] = {
     LowStock: low_stock,
     ShipmentCreated: shipment_created,
     ShipmentUpdated: shipment_updated,
+    ServiceabilityChanged: serviceability_changed,
     NotificationSent: notification_sent,
     NotificationFailed: notification_failed,
     CustomerReplied: customer_replied,

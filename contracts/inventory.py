@@ -38,6 +38,10 @@ class InventoryReservationFailed(Event):
         default=True,
         description="False while routing will re-plan; orders acts only on the final failure.",
     )
+    no_courier: bool = Field(
+        default=False,
+        description="Routing found no courier for the pincode (not no stock): orders holds it for that.",
+    )
     occurred_at: UtcDatetime = Field(default_factory=utcnow)
 
 

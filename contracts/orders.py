@@ -47,6 +47,11 @@ class OrderPlaced(OrderEvent):
     total_paise: Paise
     payment: Payment
     delivery_speed: DeliverySpeed = DeliverySpeed.STANDARD
+    shipped_by_marketplace: bool = Field(
+        default=False,
+        description="The marketplace's own logistics carry it: routing asks no courier of ours (ADR 0311).",
+        exclude_if=lambda carried: not carried,
+    )
     occurred_at: UtcDatetime = Field(default_factory=utcnow)
 
 

@@ -27,7 +27,7 @@ from contracts.orders import (
 from contracts.payments import PaymentUpdated
 from contracts.returns import ReturnExchangeRequested, ReturnRefunded, ReturnRequested, ReturnUpdated
 from contracts.routing import RoutingPlanned
-from contracts.shipping import ShipmentCreated, ShipmentUpdated
+from contracts.shipping import ServiceabilityChanged, ShipmentCreated, ShipmentUpdated
 
 EVENTS: tuple[type[Event], ...] = (
     ChannelOrder,
@@ -46,6 +46,7 @@ EVENTS: tuple[type[Event], ...] = (
     LowStock,
     ShipmentCreated,
     ShipmentUpdated,
+    ServiceabilityChanged,
     NotificationSent,
     NotificationFailed,
     CustomerReplied,

@@ -40,4 +40,9 @@ class RoutingPlanned(Event):
         default=False,
         description="Routing plans again if none of these can be reserved; else a failure is final.",
     )
+    no_courier: str | None = Field(
+        default=None,
+        description="Set (with no plans) when no courier delivers to the order's pincode for its "
+        "payment method: why, readable.",
+    )
     occurred_at: UtcDatetime = Field(default_factory=utcnow)

@@ -5,12 +5,14 @@ A shipment carries part or all of an order; reverse pickups for returns set ``re
 
 from __future__ import annotations
 
+from typing import Literal
+
 from pydantic import Field
 
 from contracts import topics
 from contracts._base import Event, UtcDatetime, utcnow
 from contracts.enums import NdrReason, ShipmentStatus
-from contracts.values import NonEmptyStr, SkuQuantity, WarehouseCode
+from contracts.values import NonEmptyStr, Pincode, SkuQuantity, WarehouseCode
 
 
 class ShipmentCreated(Event):
@@ -49,4 +51,21 @@ class ShipmentUpdated(Event):
     location: str | None = None
     tracking_url: str | None = None
     return_id: str | None = Field(default=None, description="Set for a return's reverse pickup.")
+    occurred_at: UtcDatetime = Field(default_factory=utcnow)
+
+
+class ServiceabilityChanged(Event):
+    """``shipping.serviceability_changed.v1``: the pincodes some courier now delivers to, after a
+    load of couriers' serviceability; each event replaces the previous whole (ADR 0311)."""
+
+    TOPIC = topics.SHIPPING_SERVICEABILITY_CHANGED
+    KEY_FIELD = "scope"
+
+    scope: Literal["all"] = Field(
+        default="all", description="The whole set, every time: one key, so announcements stay in order."
+    )
+    couriers: list[NonEmptyStr] = Field(description="Couriers with serviceability data, sorted.")
+    prepaid: list[Pincode] = Field(description="Pincodes some courier delivers prepaid parcels to.")
+    cod: list[Pincode] = Field(description="Pincodes some courier delivers cash-on-delivery parcels to.")
+    loaded_at: UtcDatetime = Field(description="When the load this reflects was committed; newer wins.")
     occurred_at: UtcDatetime = Field(default_factory=utcnow)

@@ -140,9 +140,10 @@ def register(service: Service) -> None:
             InventoryReservationFailed(
                 order_id=event.order_id,
                 attempt=event.attempt,
-                reason=reason,
+                reason=event.no_courier or reason,
                 availability=await store.availability(ctx.conn, skus),
                 final=final,
+                no_courier=event.no_courier is not None,
             )
         )
         ctx.log.info("reservation failed", order_id=event.order_id, reason=reason, final=final)

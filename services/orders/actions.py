@@ -18,6 +18,8 @@ from services.orders.lifecycle import Step, ids, move, note, payment_of, reload
 from services.orders.records import Order
 
 S = OrderStatus
+NO_COURIER = "courier"
+"""``held_for`` of an order no courier delivers to (ADR 0311)."""
 
 
 async def reserved(step: Step, row: Order, *, reservation_id: str, allocations: list[Allocation]) -> None:
@@ -35,6 +37,18 @@ async def reserved(step: Step, row: Order, *, reservation_id: str, allocations: 
     await store.set_reservation(
         step.conn, order_id=row.order_id, reservation_id=reservation_id, allocations=allocations
     )
+    if status is S.ON_HOLD and row.held_for == NO_COURIER:
+        # Routing planned it again once a courier served its pincode (ADR 0311): on it goes.
+        await store.set_unroutable(step.conn, row.order_id, False)
+        row = await reload(step, row)
+        payment = payment_of(row)
+        target, why = domain.status_after_reservation(payment.method, payment.status, list(row.risk_reasons))
+        if target is S.ON_HOLD:
+            await store.set_held_for(step.conn, row.order_id, "review")
+            await note(step, row, f"a courier serves it now; still held: {why}")
+        else:
+            await move(step, row, target, f"a courier serves it now; {why}")
+        return
     if status is not S.PLACED:
         await note(step, row, f"stock reserved ({reservation_id}); the order stays {status}")
         return
@@ -44,12 +58,22 @@ async def reserved(step: Step, row: Order, *, reservation_id: str, allocations: 
     await move(step, row, target, reason, held_for="review" if target is S.ON_HOLD else None)
 
 
-async def unroutable(step: Step, row: Order, reason: str) -> None:
-    """Routing gave up: hold, backorder or cancel, by setting."""
+async def unroutable(step: Step, row: Order, reason: str, *, no_courier: bool = False) -> None:
+    """Routing gave up: hold, backorder or cancel, by setting. An order no courier delivers to is
+    always held, visibly, never confirmed (ADR 0311): routing plans it again when a courier serves
+    its pincode, and a corrected address or a release asks again."""
     if row.reservation_id is not None or row.status in (S.CANCELLED, S.REJECTED):
         return
     # Remembered even for an order someone already holds: releasing it must ask routing again.
     await store.set_unroutable(step.conn, row.order_id, True)
+    if no_courier:
+        if row.status is S.PLACED:
+            await move(step, row, S.ON_HOLD, f"no courier: {reason}", held_for=NO_COURIER)
+        elif row.status is S.ON_HOLD and row.held_for == NO_COURIER:
+            await note(step, row, f"still no courier: {reason}")
+        else:
+            await note(step, row, f"no courier: {reason}")
+        return
     if row.status is not S.PLACED:
         await note(step, row, f"no stock to fulfil: {reason}")
         return
@@ -123,6 +147,7 @@ async def _replan(step: Step, row: Order) -> None:
             total_paise=row.total_paise,
             payment=payment_of(row),
             delivery_speed=row.delivery_speed,
+            shipped_by_marketplace=row.shipped_by_marketplace,
         )
     )
 
@@ -168,6 +193,13 @@ async def correct_contact(step: Step, row: Order, *, phone: str | None, address:
         if risk:
             # Shipping has the order, so it cannot be held: a person decides whether to cancel it.
             await note(step, row, "review after correction: " + "; ".join(risk) + " (cancel it if it fails)")
+        return
+    if address and status is S.ON_HOLD and row.held_for == NO_COURIER:
+        # Held because no courier delivered to the old address: ask routing about the new one.
+        row = await reload(step, row)
+        await move(step, row, S.PLACED, "address corrected; planning again")
+        await store.set_unroutable(step.conn, row.order_id, False)
+        await _replan(step, await reload(step, row))
         return
     if risk and status is not S.ON_HOLD and row.reservation_id is not None:
         await move(step, await reload(step, row), S.ON_HOLD, "review: " + "; ".join(risk), held_for="review")

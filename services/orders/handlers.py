@@ -96,7 +96,7 @@ def register(service: Service, settings: OrdersSettings) -> None:
         if not getattr(event, "final", True):
             return
         if (row := await order_row(ctx, event.order_id)) is not None:
-            await actions.unroutable(step(ctx), row, event.reason)
+            await actions.unroutable(step(ctx), row, event.reason, no_courier=event.no_courier)
 
     @service.handles(CustomerReplied)
     async def on_customer_replied(ctx: HandlerContext, event: CustomerReplied) -> None:

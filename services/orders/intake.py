@@ -104,6 +104,7 @@ async def place(
             total_paise=order.total_paise,
             payment=order.payment,
             delivery_speed=order.delivery_speed,
+            shipped_by_marketplace=order.shipped_by_marketplace,
         )
     )
     await step.emit(

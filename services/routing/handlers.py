@@ -13,7 +13,9 @@ from contracts import (
     InventoryReservationFailed,
     InventoryReserved,
     OrderPlaced,
+    PaymentMethod,
     RoutingPlanned,
+    ServiceabilityChanged,
     StockChanged,
 )
 from services.routing import domain, store
@@ -60,6 +62,23 @@ def register(service: Service) -> None:
     async def route(
         ctx: HandlerContext, order_id: str, order: domain.Order, attempt: int, round_start: int
     ) -> None:
+        served = await store.served(ctx.conn, order.customer_pincode)
+        gap = domain.no_courier(
+            order.customer_pincode, cod=order.cod, served=served, by_marketplace=order.shipped_by_marketplace
+        )
+        if gap is not None:
+            # No plan can be booked: held back (not confirmed) until serviceability or the address changes.
+            await store.hold_for_courier(
+                ctx.conn, order_id=order_id, pincode=order.customer_pincode, cod=order.cod
+            )
+            if await store.record_decision(
+                ctx.conn, order_id=order_id, attempt=attempt, pincode=order.customer_pincode, plans=[],
+                notes=[gap],
+            ):  # fmt: skip
+                await ctx.emit(RoutingPlanned(order_id=order_id, attempt=attempt, plans=[], no_courier=gap))
+                ctx.log.info("no courier for the order", order_id=order_id, reason=gap)
+            return
+        await store.forget_courierless(ctx.conn, order_id)
         day, local_time = domain.local_moment(utcnow(), tz)
         plans, notes = domain.plan(
             order=order,
@@ -102,7 +121,11 @@ def register(service: Service) -> None:
     @service.handles(OrderPlaced)
     async def on_placed(ctx: HandlerContext, event: OrderPlaced) -> None:
         order = domain.Order(
-            lines=event.lines, customer_pincode=event.shipping_address.pincode, channel=event.channel.value
+            lines=event.lines,
+            customer_pincode=event.shipping_address.pincode,
+            channel=event.channel.value,
+            cod=event.payment.method is PaymentMethod.COD,
+            shipped_by_marketplace=event.shipped_by_marketplace,
         )
         first = await store.remember_order(ctx.conn, order_id=event.order_id, order=order)
         await route(ctx, event.order_id, order, attempt=first, round_start=first)
@@ -136,3 +159,20 @@ def register(service: Service) -> None:
         await store.record_outcome(
             ctx.conn, order_id=event.order_id, attempt=None, outcome=f"reserved plan {event.plan_rank}"
         )
+
+    @service.handles(ServiceabilityChanged)
+    async def on_serviceability_changed(ctx: HandlerContext, event: ServiceabilityChanged) -> None:
+        taken = await store.replace_served(
+            ctx.conn, couriers=event.couriers, prepaid=event.prepaid, cod=event.cod, loaded_at=event.loaded_at
+        )
+        if not taken:
+            ctx.log.info("older serviceability ignored", loaded_at=event.loaded_at)
+            return
+        # Orders held for want of a courier that one now serves are planned again, in a new round.
+        for order_id in await store.now_served(ctx.conn):
+            found = await store.order_of(ctx.conn, order_id)
+            if found is None:
+                continue
+            order, _ = found
+            first = await store.remember_order(ctx.conn, order_id=order_id, order=order)
+            await route(ctx, order_id, order, attempt=first, round_start=first)

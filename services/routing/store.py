@@ -9,7 +9,7 @@ import asyncpg
 
 from chassis.db import Conn, Queryable
 from contracts import FulfilmentPlan, OrderLine
-from services.routing.domain import Order, Rules, Warehouse
+from services.routing.domain import Order, Rules, Served, Warehouse
 
 
 async def upsert_warehouse(conn: Queryable, *, wh: Warehouse, state: str, active: bool) -> None:
@@ -169,17 +169,22 @@ async def remember_order(conn: Queryable, *, order_id: str, order: Order) -> int
     with a corrected address). Returns the round's first attempt number."""
     return int(
         await conn.fetchval(
-            """INSERT INTO routed_orders (order_id, channel, customer_pincode, lines, round_start)
+            """INSERT INTO routed_orders (order_id, channel, customer_pincode, lines, round_start, cod,
+                                         shipped_by_marketplace)
                VALUES ($1, $2, $3, $4::jsonb,
-                       coalesce((SELECT max(attempt) FROM route_decisions WHERE order_id = $1), 0) + 1)
+                       coalesce((SELECT max(attempt) FROM route_decisions WHERE order_id = $1), 0) + 1,
+                       $5, $6)
                ON CONFLICT (order_id) DO UPDATE
                   SET channel = excluded.channel, customer_pincode = excluded.customer_pincode,
-                      lines = excluded.lines, round_start = excluded.round_start
+                      lines = excluded.lines, round_start = excluded.round_start, cod = excluded.cod,
+                      shipped_by_marketplace = excluded.shipped_by_marketplace
                RETURNING round_start""",
             order_id,
             order.channel or "",
             order.customer_pincode,
             [line.model_dump() for line in order.lines],
+            order.cod,
+            order.shipped_by_marketplace,
         )
     )
 
@@ -193,8 +198,75 @@ async def order_of(conn: Queryable, order_id: str) -> tuple[Order, int] | None:
         lines=[OrderLine.model_validate(line) for line in row["lines"]],
         customer_pincode=row["customer_pincode"],
         channel=row["channel"] or None,
+        cod=row["cod"],
+        shipped_by_marketplace=row["shipped_by_marketplace"],
     )
     return order, int(row["round_start"])
+
+
+# serviceability (ADR 0311) -----------------------------------------------------------------------
+
+
+async def served(conn: Queryable, pincode: str) -> Served:
+    """What routing knows of couriers at one pincode (nothing before shipping's first announcement)."""
+    row = await conn.fetchrow(
+        """SELECT EXISTS (SELECT 1 FROM serviceability_seen) AS known, s.prepaid, s.cod
+             FROM (SELECT 1) one LEFT JOIN served_pincodes s ON s.pincode = $1""",
+        pincode,
+    )
+    assert row is not None
+    return Served(known=row["known"], prepaid=bool(row["prepaid"]), cod=bool(row["cod"]))
+
+
+async def replace_served(
+    conn: Conn, *, couriers: list[str], prepaid: list[str], cod: list[str], loaded_at: datetime
+) -> bool:
+    """Take shipping's announcement unless a newer one was taken; True when it replaced the set."""
+    taken = await conn.fetchval(
+        """INSERT INTO serviceability_seen (couriers, loaded_at) VALUES ($1, $2)
+           ON CONFLICT (only_row) DO UPDATE SET couriers = excluded.couriers, loaded_at = excluded.loaded_at
+            WHERE serviceability_seen.loaded_at < excluded.loaded_at
+        RETURNING true""",
+        couriers,
+        loaded_at,
+    )
+    if not taken:
+        return False
+    await conn.execute("DELETE FROM served_pincodes")
+    await conn.execute(
+        """INSERT INTO served_pincodes (pincode, prepaid, cod)
+           SELECT coalesce(p.pin, c.pin), p.pin IS NOT NULL, c.pin IS NOT NULL
+             FROM unnest($1::text[]) AS p(pin) FULL JOIN unnest($2::text[]) AS c(pin) ON c.pin = p.pin""",
+        prepaid,
+        cod,
+    )
+    return True
+
+
+async def hold_for_courier(conn: Queryable, *, order_id: str, pincode: str, cod: bool) -> None:
+    """Remember an order no courier could carry, to plan it again when serviceability changes."""
+    await conn.execute(
+        """INSERT INTO courierless_orders (order_id, pincode, cod) VALUES ($1, $2, $3)
+           ON CONFLICT (order_id) DO UPDATE SET pincode = excluded.pincode, cod = excluded.cod""",
+        order_id,
+        pincode,
+        cod,
+    )
+
+
+async def forget_courierless(conn: Queryable, order_id: str) -> None:
+    """The order was planned (a courier serves it now, or its address changed)."""
+    await conn.execute("DELETE FROM courierless_orders WHERE order_id = $1", order_id)
+
+
+async def now_served(conn: Queryable) -> list[str]:
+    """Held orders some courier now delivers to, taken off the list (oldest first)."""
+    rows = await conn.fetch(
+        """DELETE FROM courierless_orders c USING served_pincodes s
+            WHERE s.pincode = c.pincode AND (CASE WHEN c.cod THEN s.cod ELSE s.prepaid END)
+        RETURNING c.order_id, c.held_at"""
+    )
+    return [r["order_id"] for r in sorted(rows, key=lambda r: (r["held_at"], r["order_id"]))]
 
 
 async def record_decision(

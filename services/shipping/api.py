@@ -286,8 +286,12 @@ async def _load(request: Request, text: str, table: str, source: str) -> dict[st
     if problems:
         raise Refusal.of(problems)
     replace = store.replace_serviceability if table == "serviceability" else store.replace_rate_cards
-    async with request.app.state.service.pool.acquire() as conn, conn.transaction():
+    service = request.app.state.service
+    async with service.pool.acquire() as conn, conn.transaction():
         await replace(conn, rows, source=source)  # type: ignore[arg-type]
+        if table == "serviceability":
+            # Routing holds back orders no courier serves: it learns every change (ADR 0311).
+            await service.emit(conn, await store.served_pincodes(conn))
     return {"loaded": len(rows), "couriers": sorted({r.courier for r in rows}), "source": source}
 
 

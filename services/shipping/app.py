@@ -47,6 +47,7 @@ async def load_reference_data(service: Service, settings: ShippingSettings) -> N
                 raise ValueError(f"{path}: {problems[:5]}")
             if missing := [r for r in served if r.courier not in have]:
                 await store.replace_serviceability(conn, missing, source=path.name)
+                await service.emit(conn, await store.served_pincodes(conn))
                 log.info("serviceability loaded", rows=len(missing), source=path.name)
         path = folder / "rate_cards.csv"
         if path.exists():

@@ -12,7 +12,7 @@ import asyncpg
 
 from chassis.db import Conn, Queryable
 from chassis.geo import Zone
-from contracts import ShipmentStatus
+from contracts import ServiceabilityChanged, ShipmentStatus
 from services.shipping.allocation import Dimensions, PickupCapacity, RateCard, Serviceability
 from services.shipping.couriers.interface import CourierBooking, CourierScan, NdrAction
 from services.shipping.domain import ShipmentPlan
@@ -166,6 +166,23 @@ async def replace_serviceability(conn: Conn, rows: list[Serviceability], *, sour
         [(r.courier, r.pincode, r.prepaid, r.cod, r.reverse_pickup, source) for r in rows],
     )
     reference_changed(conn)
+
+
+async def served_pincodes(conn: Conn) -> ServiceabilityChanged:
+    """What routing is told after a load (ADR 0311): every courier with data, and the pincodes some
+    courier delivers prepaid and cash-on-delivery parcels to, sorted."""
+    row = await conn.fetchrow(
+        """SELECT coalesce(array_agg(DISTINCT courier ORDER BY courier), '{}') AS couriers,
+                  coalesce(array_agg(DISTINCT pincode ORDER BY pincode) FILTER (WHERE prepaid), '{}')
+                      AS prepaid,
+                  coalesce(array_agg(DISTINCT pincode ORDER BY pincode) FILTER (WHERE cod), '{}') AS cod,
+                  now() AS loaded_at
+             FROM serviceability"""
+    )
+    assert row is not None
+    return ServiceabilityChanged(
+        couriers=row["couriers"], prepaid=row["prepaid"], cod=row["cod"], loaded_at=row["loaded_at"]
+    )
 
 
 async def replace_rate_cards(conn: Conn, rows: list[RateCard], *, source: str) -> None:

@@ -3,17 +3,20 @@ distances every service shares (chassis.geo)."""
 
 from chassis.geo import Zone, coordinates, distance_km, zone
 from services.routing.domain.plan import Order, Policy, Rules, Today, Warehouse, local_moment, plan
+from services.routing.domain.serviceability import Served, no_courier
 
 __all__ = [
     "Order",
     "Policy",
     "Rules",
+    "Served",
     "Today",
     "Warehouse",
     "Zone",
     "coordinates",
     "distance_km",
     "local_moment",
+    "no_courier",
     "plan",
     "zone",
 ]

@@ -59,6 +59,9 @@ class Order:
     lines: list[OrderLine]
     customer_pincode: str
     channel: str | None = None
+    cod: bool = False
+    shipped_by_marketplace: bool = False
+    """The marketplace's own logistics carry it: no courier of ours needs to serve the pincode."""
 
 
 @dataclass(frozen=True, slots=True)

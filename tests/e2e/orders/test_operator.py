@@ -6,11 +6,14 @@ from __future__ import annotations
 import asyncio
 import json
 import random
+from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 from aiokafka import AIOKafkaProducer
 
+from deploy.local.ports import dev_headers
 from deploy.local.stack import Stack
 from tests.conftest import Tap, body_has
 from tests.e2e.orders.support import (
@@ -24,7 +27,16 @@ from tests.e2e.orders.support import (
     wait_available,
     wait_status,
 )
-from tests.helpers import channel_order, db_fetch, encode, seed_stock, unique, wait_routing_knows
+from tests.helpers import (
+    channel_order,
+    db_fetch,
+    encode,
+    seed_stock,
+    unique,
+    url,
+    wait_routing_knows,
+    wait_until,
+)
 
 pytestmark = pytest.mark.e2e
 
@@ -371,3 +383,50 @@ async def test_the_same_order_from_the_channel_and_keyed_in_by_hand_at_once_make
     )
     assert len(rows) == 1
     assert len(tap.find("orders.placed.v1", body_has(channel_order_id=body["channel_order_id"]))) == 1
+
+
+SERVICEABILITY_CSV = Path(__file__).parents[3] / "services" / "shipping" / "data" / "serviceability.csv"
+JAIPUR = {"line1": "12 MI Road", "line2": None, "landmark": None, "city": "Jaipur", "state": "Rajasthan"}
+
+
+async def xpressbees_also_serves(*pincodes: str) -> None:
+    """Load Xpressbees' serviceability as the repository has it plus these pincodes (the other
+    couriers keep theirs), and wait until routing has it."""
+    rows = [line for line in SERVICEABILITY_CSV.read_text().splitlines() if line.startswith("xpressbees,")]
+    rows += [f"xpressbees,{pincode},true,true,true" for pincode in pincodes]
+    body = "courier,pincode,prepaid,cod,reverse_pickup\n" + "\n".join(rows) + "\n"
+    headers = dev_headers("ops") | {"Content-Type": "text/csv"}
+    async with httpx.AsyncClient(timeout=30, headers=headers) as http:
+        r = await http.post(url("shipping", "/couriers/serviceability"), content=body)
+    assert r.status_code == 200, r.text
+    asked = ["302001", "302018"]
+    wanted = {"302001", *pincodes} & set(asked)
+
+    async def routing_has_it() -> bool | None:
+        rows = await db_fetch("routing", "SELECT pincode FROM served_pincodes WHERE pincode = ANY($1)", asked)
+        return True if {r["pincode"] for r in rows} == wanted else None
+
+    await wait_until(routing_has_it, what=f"routing to know the pincodes served: {sorted(wanted)}")
+
+
+async def test_an_order_no_courier_delivers_to_is_held_until_its_address_or_the_couriers_change(
+    stack: Stack, tap: Tap, producer: AIOKafkaProducer
+) -> None:
+    await xpressbees_also_serves()  # routing knows what couriers serve, as shipping loaded it
+    sku = await stocked_sku(tap, units=4)
+    corrected = await place(producer, tap, sku, shipping_address=JAIPUR | {"pincode": "302017"})
+    served_later = await place(producer, tap, sku, shipping_address=JAIPUR | {"pincode": "302018"})
+    for order_id, pincode in ((corrected, "302017"), (served_later, "302018")):
+        order = await wait_status(order_id, "ON_HOLD")
+        assert order["timeline"][-1]["reason"] == f"no courier: no courier delivers to pincode {pincode}"
+        assert tap.find("orders.confirmed.v1", body_has(order_id=order_id)) == []
+
+    r = await call(
+        "PATCH", f"/orders/{corrected}/contact", json={"shipping_address": JAIPUR | {"pincode": "302001"}}
+    )
+    assert r.status_code == 200, r.text
+    await wait_status(corrected, "CONFIRMED")
+
+    await xpressbees_also_serves("302018")
+    order = await wait_status(served_later, "CONFIRMED")
+    assert order["timeline"][-1]["reason"].startswith("a courier serves it now")
