@@ -13,7 +13,7 @@ from typing import Any, TypeVar
 from pydantic import ValidationError
 
 from chassis.spreadsheet import read_rows
-from contracts import Channel, ChannelOrder, FieldProblem, Payment
+from contracts import Channel, ChannelOrder, FieldProblem, Payment, ShipmentStatus
 from services.channels.stores.interface import StoreLine, StoreOrder
 
 T = TypeVar("T")
@@ -128,6 +128,21 @@ def marketplace_takes(order: StoreOrder | None, *, known: bool, known_cancelled:
     if known:
         return order.cancelled and not known_cancelled
     return not (order.cancelled or order.awaiting_payment)
+
+
+OUR_COURIER_HAS_IT = frozenset({ShipmentStatus.PICKED_UP, ShipmentStatus.IN_TRANSIT})
+READY_FOR_THE_MARKETPLACE = frozenset(
+    {ShipmentStatus.PACKED, ShipmentStatus.MANIFESTED, ShipmentStatus.PICKED_UP, ShipmentStatus.IN_TRANSIT}
+)
+MAY_BE_STORE_NEWS = OUR_COURIER_HAS_IT | READY_FOR_THE_MARKETPLACE
+
+
+def store_told_at(status: ShipmentStatus, *, marketplace_carries: bool) -> bool:
+    """Whether a parcel at ``status`` is news for its store. Ours once our courier has it (picked up,
+    or a first scan in transit); one the marketplace's own logistics carry once it is packed under the
+    marketplace's AWB (ADR 331), ready for its courier: Flipkart's ready-to-dispatch. That courier's
+    pickup is the marketplace's to see, not ours."""
+    return status in (READY_FOR_THE_MARKETPLACE if marketplace_carries else OUR_COURIER_HAS_IT)
 
 
 # The couriers' public tracking pages, for a shipment event that carries no tracking URL of its own.

@@ -7,10 +7,8 @@ from __future__ import annotations
 
 from chassis.consumer import HandlerContext
 from chassis.service import Service
-from contracts import OrderCancelled, OrderPlaced, ShipmentStatus, ShipmentUpdated, StockChanged
+from contracts import OrderCancelled, OrderPlaced, ShipmentUpdated, StockChanged
 from services.channels import domain, levels, store
-
-TRACKING_AT = frozenset({ShipmentStatus.PICKED_UP, ShipmentStatus.IN_TRANSIT})
 
 
 def register(service: Service) -> None:
@@ -31,11 +29,13 @@ def register(service: Service) -> None:
 
     @service.handles(ShipmentUpdated)
     async def on_shipment_updated(ctx: HandlerContext, event: ShipmentUpdated) -> None:
-        if event.status not in TRACKING_AT or not event.awb or event.return_id:
+        if event.status not in domain.MAY_BE_STORE_NEWS or not event.awb or event.return_id:
             return
         origin = await store.channel_order_of(ctx.conn, event.order_id)
         if origin is None:
             return  # not an order from one of our stores
+        if not domain.store_told_at(event.status, marketplace_carries=origin["shipped_by_marketplace"]):
+            return
         await store.owe_fulfilment(
             ctx.conn,
             shipment_id=event.shipment_id,

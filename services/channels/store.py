@@ -536,7 +536,8 @@ async def link_order(conn: Conn, channel: str, channel_order_id: str, order_id: 
 
 async def channel_order_of(conn: Conn, order_id: str) -> asyncpg.Record | None:
     return await conn.fetchrow(
-        "SELECT account, store_order_id FROM channel_orders WHERE order_id = $1 AND account <> 'csv'",
+        """SELECT account, store_order_id, shipped_by_marketplace
+             FROM channel_orders WHERE order_id = $1 AND account <> 'csv'""",
         order_id,
     )
 

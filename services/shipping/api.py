@@ -346,7 +346,10 @@ async def record_marketplace_awb(
         if row.awb is None:
             if row.status is not ShipmentStatus.CREATED:
                 raise Refusal("shipment_id", f"shipment is {row.status.value}", status=409)
-            await store.set_marketplace_awb(conn, shipment_id, body.awb)
+            try:
+                await store.set_marketplace_awb(conn, shipment_id, body.awb)
+            except asyncpg.UniqueViolationError:
+                raise Refusal("awb", f"AWB {body.awb} is already another shipment's", status=409) from None
             booked = dataclasses.replace(row, awb=body.awb)
             await service.emit(
                 conn,

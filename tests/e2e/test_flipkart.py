@@ -3,7 +3,8 @@ shipments filter a page at a time; channels takes each shipment in exactly once 
 restarted mid-poll, lets a held shipment wait for its release, renews an expired token, cancels ours
 (releasing the stock) when the buyer cancels on Flipkart before dispatch, pushes stock 10 SKUs a
 call within the rate, a refused SKU tried alone and reported, and tells Flipkart of a self-ship parcel
-picked up with our courier's AWB, while a shipment Flipkart carries books no courier of ours."""
+picked up with our courier's AWB, while a shipment Flipkart carries books no courier of ours, takes
+Flipkart's AWB and, once packed, is marked ready to dispatch for Flipkart's courier."""
 
 from __future__ import annotations
 
@@ -15,12 +16,14 @@ from typing import Any
 
 import httpx
 import pytest
+from aiokafka import AIOKafkaProducer
 
+from contracts import ShipmentStatus, ShipmentUpdated
 from deploy.local.ports import dev_headers
 from deploy.local.stack import Stack
 from sandbox.flipkart import RATES as FLIPKART_PLANS
 from services.shipping.domain import shipment_id_for
-from tests.conftest import Tap, body_has
+from tests.conftest import Tap, body_has, publish_event
 from tests.helpers import db_fetch, seed_stock, unique, url, wait_routing_knows, wait_until
 
 pytestmark = pytest.mark.e2e
@@ -237,7 +240,7 @@ async def test_stock_pushes_to_flipkart_go_ten_a_call_within_the_rate_and_a_refu
 
 
 async def test_a_self_ship_parcel_books_our_courier_and_goes_back_with_its_awb_while_flipkarts_books_none(
-    stack: Stack, tap: Tap
+    stack: Stack, tap: Tap, producer: AIOKafkaProducer
 ) -> None:
     sku = unique("TEA")
     await seed_stock(sku, {"GGN1": 10})
@@ -289,12 +292,13 @@ async def test_a_self_ship_parcel_books_our_courier_and_goes_back_with_its_awb_w
 
     # The label Flipkart printed carries its own AWB: recorded on the shipment, Flipkart the carrier.
     carried_id = carried["shipment_id"]
+    awb_theirs, awb_other = (f"FMPC{random.randrange(10**10):010d}" for _ in range(2))
     async with httpx.AsyncClient(timeout=10, headers=dev_headers("ops")) as http:
         path = url("shipping", f"/shipments/{carried_id}/marketplace-awb")
-        r = await http.put(path, json={"awb": "FMPC0000000042"})
+        r = await http.put(path, json={"awb": awb_theirs})
         assert r.status_code == 200, r.text
-        assert (await http.put(path, json={"awb": "FMPC0000000042"})).status_code == 200, "a repeat is fine"
-        r = await http.put(path, json={"awb": "FMPC0000000043"})
+        assert (await http.put(path, json={"awb": awb_theirs})).status_code == 200, "a repeat is fine"
+        r = await http.put(path, json={"awb": awb_other})
         assert r.status_code == 409 and r.json()["problems"][0]["field"] == "awb"
         ours_id = shipment_id_for(order_ids[ours], "GGN1")
         r = await http.put(url("shipping", f"/shipments/{ours_id}/marketplace-awb"), json={"awb": "FMPC44"})
@@ -305,4 +309,21 @@ async def test_a_self_ship_parcel_books_our_courier_and_goes_back_with_its_awb_w
         timeout=60,
     )
     event = json.loads(assigned.value)
-    assert (event["courier"], event["awb"]) == ("flipkart", "FMPC0000000042")
+    assert (event["courier"], event["awb"]) == ("flipkart", awb_theirs)
+
+    # Packed under Flipkart's label: Flipkart is told it is ready to dispatch, for its courier to collect.
+    await publish_event(
+        producer,
+        ShipmentUpdated(
+            order_id=order_ids[theirs], shipment_id=carried_id, warehouse_code="GGN1", courier="flipkart",
+            awb=awb_theirs, status=ShipmentStatus.PACKED,
+        ),
+        source="shipping",
+    )  # fmt: skip
+
+    async def ready() -> dict[str, Any] | None:
+        dispatched = {d["shipmentId"]: d for d in (await seller_state(account))["dispatched"]}
+        return dispatched if theirs in dispatched else None
+
+    dispatched = await wait_until(ready, what="Flipkart told its parcel is ready to dispatch", timeout=120)
+    assert dispatched[theirs]["kind"] == "rtd"

@@ -13,7 +13,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from contracts import Channel, ChannelOrder, PaymentMethod, PaymentStatus
+from contracts import Channel, ChannelOrder, PaymentMethod, PaymentStatus, ShipmentStatus
 from services.channels import domain
 from services.channels.stores.interface import Account, Delivery, StoreUnreadable, WebhookRefused
 from services.channels.stores.shopify import ShopifyStore, read_order_payload
@@ -349,3 +349,11 @@ def test_the_nightly_full_push_is_due_from_the_last_3_am_in_the_sellers_time_zon
     utc_evening = datetime(2026, 12, 5, 21, 45, tzinfo=UTC)
     that_night = datetime(2026, 12, 6, 3, 0, tzinfo=ist)
     assert domain.last_full_push_due(utc_evening, at_hour=3, tz=ist) == that_night
+
+
+def test_a_parcel_the_marketplace_carries_is_ready_for_its_courier_once_packed_ours_once_picked_up() -> None:
+    S = ShipmentStatus
+    told = {s for s in S if domain.store_told_at(s, marketplace_carries=True)}
+    assert told == {S.PACKED, S.MANIFESTED, S.PICKED_UP, S.IN_TRANSIT}
+    assert {s for s in S if domain.store_told_at(s, marketplace_carries=False)} == {S.PICKED_UP, S.IN_TRANSIT}
+    assert told | {S.PICKED_UP} <= domain.MAY_BE_STORE_NEWS
