@@ -239,6 +239,10 @@ class Demo:
                     "buyer": buyer.model_dump(mode="json"),
                     "lines": [{"sku": line["sku"], "quantity": line["quantity"]} for line in order["lines"]],
                     "cod": order["payment"]["method"] == "cod",
+                    # Self-ship: the seller's courier carries it, so the demo shows it delivered. A
+                    # Flipkart-carried shipment waits for Flipkart's AWB (ADR 330), which nothing
+                    # fetches yet (an operator records it: PUT /shipments/{id}/marketplace-awb).
+                    "self_ship": True,
                 },
             )
             r.raise_for_status()
