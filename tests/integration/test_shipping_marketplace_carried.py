@@ -16,6 +16,7 @@ import pytest
 
 from chassis import db
 from chassis.consumer import Consumer
+from chassis.outbox import emit
 from chassis.service import Service
 from contracts import Channel, Envelope, Event, OrderConfirmed
 from contracts.examples import order_confirmed
@@ -111,7 +112,9 @@ class Shipping:
 @pytest.fixture(scope="module")
 async def shipping(pool: asyncpg.Pool, servers: infra.Servers) -> Shipping:
     settings = ShippingSettings(database_url=servers.database_url)
-    await app.load_reference_data(SimpleNamespace(pool=pool), settings)  # type: ignore[arg-type]
+    # Loading serviceability announces it (ADR 311): through the outbox, as the service does.
+    reference = SimpleNamespace(pool=pool, emit=lambda conn, event: emit(conn, event, source="shipping"))
+    await app.load_reference_data(reference, settings)  # type: ignore[arg-type]
     return Shipping(pool, settings)
 
 
