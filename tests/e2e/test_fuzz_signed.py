@@ -270,7 +270,12 @@ def put_at(payload: dict[str, Any], path: str, value: Any) -> None:
     *parents, last = path.split(".")
     node: Any = payload
     for part in parents:
-        node = node[int(part)] if isinstance(node, list) else node.get(part)
+        if isinstance(node, list):
+            if int(part) >= len(node):
+                return  # an earlier broken field emptied this list (CI drew line_items = [] first)
+            node = node[int(part)]
+        else:
+            node = node.get(part)
         if not isinstance(node, dict | list):
             return
     key: Any = int(last) if isinstance(node, list) else last
