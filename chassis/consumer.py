@@ -23,7 +23,7 @@ from pydantic import ValidationError
 
 from chassis import faults
 from chassis.db import Conn
-from chassis.logging import describe_error, get_logger
+from chassis.logging import describe_error, get_logger, personal_values, scrub
 from chassis.outbox import OutboxRow, outbox_row, write_rows
 from chassis.telemetry import consume_span
 from contracts._base import Event
@@ -256,7 +256,10 @@ class Consumer:
             try:
                 await self._through_outages(lambda: self._apply_together(ready))
             except Exception as exc:
-                log.warning("batch failed, applying one by one", size=len(ready), error=describe_error(exc))
+                # The exception's text may quote any of the batch's customers.
+                seen = frozenset().union(*(personal_values(i.record.value) for i in ready))
+                error = scrub(describe_error(exc), seen)
+                log.warning("batch failed, applying one by one", size=len(ready), error=error)
                 for incoming in ready:
                     await self._apply_alone(incoming)
             await faults.freeze_if_armed("consumer.after_commit", lambda: _mentions(ready))
@@ -384,7 +387,7 @@ class Consumer:
                 error = str(exc)
                 break
             except Exception as exc:
-                error = describe_error(exc)
+                error = scrub(describe_error(exc), personal_values(incoming.record.value))
                 log.warning("event failed", event_id=incoming.event_id, attempt=attempt, error=error)
                 if attempt < self._max_attempts:
                     await asyncio.sleep(self._backoff * 2 ** (attempt - 1))
@@ -400,6 +403,8 @@ class Consumer:
             await self._finish(tx)
 
     async def _to_dlq(self, record: Record, error: str) -> None:
+        # A Poison raised by a handler is free text too: it may quote the customer's name.
+        error = scrub(error, personal_values(record.value))
         # A broker that is down now must not turn into a lost record: wait until the DLQ takes it.
         await self._through_outages(lambda: self._dead_letter(record, error))
         CONSUMED.labels(record.topic, "dead_lettered").inc()

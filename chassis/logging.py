@@ -7,6 +7,7 @@ values pydantic quotes in its errors. `describe_error` says what failed by field
 
 from __future__ import annotations
 
+import json
 import logging
 import re
 import sys
@@ -58,6 +59,40 @@ def describe_error(exc: BaseException) -> str:
         ]
         return f"{exc.title}: " + "; ".join(problems[:20]) + ("; …" if len(problems) > 20 else "")
     return f"{type(exc).__name__}: {mask_text(str(exc))}"
+
+
+_PERSONAL_KEYS = _REDACTED_KEYS | {"phone", "email", "vpa", "upi_id", "account_number", "city"}
+"""Fields of an event whose values are a person's: scrubbed from error texts about that event."""
+
+
+def personal_values(raw: bytes | None) -> frozenset[str]:
+    """Every personal value an event's JSON carries (names, address lines, phones, emails), at any
+    depth. Only computed when an event fails, to scrub them from what the error says."""
+    try:
+        document = json.loads(raw or b"")
+    except ValueError:
+        return frozenset()
+    found: set[str] = set()
+    stack: list[tuple[str, Any]] = [("", document)]
+    while stack:
+        key, value = stack.pop()
+        if isinstance(value, dict):
+            stack.extend((str(k), v) for k, v in value.items())
+        elif isinstance(value, list):
+            stack.extend((key, v) for v in value)
+        elif isinstance(value, str) and key in _PERSONAL_KEYS and len(value.strip()) >= 3:
+            found.add(value.strip())
+    return frozenset(found)
+
+
+def scrub(text: str, values: frozenset[str]) -> str:
+    """An error text without any of `values`, nor any single word of a name or an address line
+    (an exception may quote "Asha" alone), then masked as any free text is. A handler's exception is
+    free text: `ValueError(f"no route for {name}")` must not carry the name to a log or a DLQ header."""
+    words = {w for v in values for w in re.split(r"[\s,]+", v) if len(w) >= 3 and not w.isdigit()}
+    for secret in sorted(values | words, key=len, reverse=True):
+        text = re.sub(re.escape(secret), "***", text, flags=re.IGNORECASE)
+    return mask_text(text)
 
 
 _SAFE_KEYS = frozenset(

@@ -111,6 +111,46 @@ async def test_a_name_in_a_bad_event_never_appears_in_logs_or_dlq_headers(
     assert "lines.0.quantity: int_parsing" in headers["dlq_error"]
 
 
+async def test_a_name_a_handler_quotes_in_its_exception_never_appears_in_logs_or_dlq_headers(
+    json_logs: Callable[[], str],
+) -> None:
+    """A valid event whose handler fails with free text about the customer: the text is scrubbed of
+    that event's names, address lines, phone and email, whole or a word at a time."""
+    good = channel_order(
+        "SHP-2",
+        "TEA-ASSAM-250",
+        customer={"name": NAME, "phone": PHONE, "email": "meenakshi@example.com"},
+        shipping_address={"line1": STREET, "city": "Jaipur", "state": "Rajasthan", "pincode": "302001"},
+    )
+    dead: list[dict[str, str]] = []
+
+    async def dead_letter(record: Record, error: str) -> None:
+        dead.append(dead_letter_headers(record, error, "orders"))
+
+    async def handler(_ctx: Any, event: ChannelOrder) -> None:
+        first = event.customer.name.split()[0].upper()
+        raise ValueError(f"cannot deliver to {event.customer.name} ({first}) at {STREET.lower()}, {PHONE}")
+
+    consumer = Consumer(
+        service="orders",
+        pool=_Pool(),  # type: ignore[arg-type]
+        subscriptions={ChannelOrder.TOPIC: Subscription(ChannelOrder, handler)},
+        dead_letter=dead_letter,
+        max_attempts=1,
+        retry_backoff_s=0,
+    )
+
+    await consumer.apply_batch([_Record(topic=ChannelOrder.TOPIC, value=json.dumps(good).encode())])
+
+    [headers] = dead
+    logs = json_logs()
+    assert "event failed" in logs and "event dead-lettered" in logs
+    for secret in ("Meenakshi", "MEENAKSHI", "Raghunathan", "gulmohar", PHONE, "45678"):
+        assert secret not in headers["dlq_error"]
+        assert secret not in logs
+    assert headers["dlq_error"].startswith("ValueError: cannot deliver to ***")
+
+
 def test_tracebacks_and_exception_texts_are_masked_in_logs(json_logs: Callable[[], str]) -> None:
     try:
         ChannelOrder.model_validate({"customer": {"name": NAME}, "note": f"call +91 {PHONE}"})
