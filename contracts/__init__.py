@@ -30,7 +30,7 @@ from contracts.inventory import (
     LowStock,
     StockChanged,
 )
-from contracts.invoicing import CreditNoteIssued, InvoiceIssued
+from contracts.invoicing import CreditNoteIssued, InvoicedLine, InvoiceIssued
 from contracts.notifications import CustomerReplied, NotificationFailed, NotificationSent
 from contracts.orders import (
     OrderCancelled,
@@ -79,6 +79,7 @@ __all__ = [
     "InventoryReservationFailed",
     "InventoryReserved",
     "InvoiceIssued",
+    "InvoicedLine",
     "LowStock",
     "Model",
     "NdrReason",

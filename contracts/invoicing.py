@@ -8,8 +8,8 @@ from typing import Literal
 from pydantic import Field
 
 from contracts import topics
-from contracts._base import Event, UtcDatetime, utcnow
-from contracts.values import NonEmptyStr, Paise, WarehouseCode
+from contracts._base import Event, Model, UtcDatetime, utcnow
+from contracts.values import NonEmptyStr, Paise, Quantity, Sku, WarehouseCode
 
 StateCode = Field(pattern=r"^[0-9]{2}$", description="GST state code of the place of supply, e.g. 27.")
 GstinField = Field(pattern=r"^[0-9]{2}[A-Z0-9]{13}$", description="The supplier's GSTIN.")
@@ -32,6 +32,16 @@ class _GstDocument(Event):
     occurred_at: UtcDatetime = Field(default_factory=utcnow)
 
 
+class InvoicedLine(Model):
+    """One goods line of an invoice: the SKU, its units and the GST rate it was taxed at."""
+
+    sku: Sku
+    quantity: Quantity
+    gst_rate: str = Field(
+        pattern=r"^[0-9]{1,2}(\.[0-9]{1,2})?$", examples=["5", "0.25"], description="Percent, as invoiced."
+    )
+
+
 class InvoiceIssued(_GstDocument):
     """``invoicing.invoice_issued.v1``: a tax invoice for one shipment, issued when it was packed."""
 
@@ -44,6 +54,11 @@ class InvoiceIssued(_GstDocument):
         default="issued",
         description="cancelled: the shipment was cancelled after its invoice was issued; the number "
         "stays used (never reissued) and the invoice is reported as cancelled.",
+    )
+    lines: list[InvoicedLine] = Field(
+        default_factory=list,
+        description="The goods lines with their GST rates (a marketplace's label asks for each item's "
+        "rate, ADR 370). Empty from invoices issued before the field was added.",
     )
 
 

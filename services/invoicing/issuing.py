@@ -7,13 +7,14 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from dataclasses import asdict
 from datetime import datetime
+from decimal import Decimal
 
 import indian_pincode
 
 from chassis.db import Conn
 from chassis.ids import time_ordered_id
 from chassis.service import Service
-from contracts import Event, InvoiceIssued
+from contracts import Event, InvoicedLine, InvoiceIssued
 from services.invoicing import domain, store
 from services.invoicing.domain import DocumentKind, Draft, InvoiceFacts, TaxClassFact
 from services.invoicing.records import Invoice, Order, Registration
@@ -187,4 +188,13 @@ def issued_event(invoice: Invoice, warehouse_code: str) -> InvoiceIssued:
         igst_paise=invoice.igst_paise,
         total_paise=invoice.total_paise,
         status="cancelled" if invoice.status == "cancelled" else "issued",
+        lines=[
+            InvoicedLine(sku=line["sku"], quantity=line["quantity"], gst_rate=rate_text(line["gst_rate"]))
+            for line in invoice.lines
+        ],
     )
+
+
+def rate_text(rate: object) -> str:
+    """A GST rate as plain digits ("40", "0.25"), never in exponent form."""
+    return format(Decimal(str(rate)).normalize(), "f")

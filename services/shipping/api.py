@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 from datetime import date, datetime
 from typing import Annotated, Any, Literal
 
@@ -325,7 +324,7 @@ async def load_rate_cards(request: Request, source: Source = "upload") -> dict[s
 
 @router.put(
     "/shipments/{shipment_id}/marketplace-awb",
-    summary="Record the AWB the marketplace's own logistics gave a parcel it carries (ADR 331)",
+    summary="Record the AWB the marketplace's own logistics gave a parcel it carries (ADR 331, 370)",
     response_model=Booked,
     responses=errors(404, 409),
 )
@@ -337,25 +336,59 @@ async def record_marketplace_awb(
         row = await store.lock_shipment(conn, shipment_id)
         if row is None:
             raise Refusal("shipment_id", f"no shipment {shipment_id}", status=404)
-        if row.marketplace is None:
-            raise Refusal(
-                "shipment_id", "a courier of ours carries this shipment, not a marketplace", status=409
-            )
-        if row.awb is not None and row.awb != body.awb:
-            raise Refusal("awb", f"the shipment already has the marketplace's AWB {row.awb}", status=409)
-        if row.awb is None:
-            if row.status is not ShipmentStatus.CREATED:
-                raise Refusal("shipment_id", f"shipment is {row.status.value}", status=409)
-            try:
-                await store.set_marketplace_awb(conn, shipment_id, body.awb)
-            except asyncpg.UniqueViolationError:
-                raise Refusal("awb", f"AWB {body.awb} is already another shipment's", status=409) from None
-            booked = dataclasses.replace(row, awb=body.awb)
-            await service.emit(
-                conn,
-                updates.updated_event(booked, ShipmentStatus.AWB_ASSIGNED, tracking_url=body.tracking_url),
-            )
+        await updates.record_marketplace_awb(
+            conn, row, awb=body.awb, tracking_url=body.tracking_url, emit=lambda e: service.emit(conn, e)
+        )
     return {"shipment_id": shipment_id, "courier": row.marketplace, "awb": body.awb, "by": principal.actor}
+
+
+class MarketplaceNews(BaseModel):
+    """What a marketplace reports of a parcel its own logistics carry."""
+
+    status: Literal["PICKED_UP", "IN_TRANSIT", "OUT_FOR_DELIVERY", "DELIVERED"] = Field(
+        description="The canonical status the marketplace's report maps to."
+    )
+    code: str = Field(
+        min_length=1, max_length=64, examples=["PICKUP_COMPLETE"], description="The marketplace's own state."
+    )
+    occurred_at: datetime = Field(description="When the marketplace says it happened (with offset).")
+
+
+class NewsApplied(BaseModel):
+    """Where the shipment stands after the report; ``moved`` empty for a repeat or late one."""
+
+    shipment_id: str
+    status: str
+    moved: list[str]
+
+
+@router.post(
+    "/shipments/{shipment_id}/marketplace-news",
+    summary="Apply what the marketplace reports of a parcel it carries: picked up, delivered (ADR 371)",
+    response_model=NewsApplied,
+    responses=errors(404, 409),
+)
+async def apply_marketplace_news(
+    request: Request, shipment_id: ShipmentId, body: MarketplaceNews, principal: Principal = require(Role.OPS)
+) -> dict[str, Any]:
+    service = request.app.state.service
+    if body.occurred_at.tzinfo is None:
+        raise Refusal("occurred_at", "needs a UTC offset")
+    async with service.pool.acquire() as conn, conn.transaction():
+        row = await store.lock_shipment(conn, shipment_id)
+        if row is None:
+            raise Refusal("shipment_id", f"no shipment {shipment_id}", status=404)
+        moved = await updates.apply_marketplace_news(
+            conn,
+            row,
+            status=ShipmentStatus(body.status),
+            code=body.code,
+            occurred_at=body.occurred_at,
+            emit=lambda e: service.emit(conn, e),
+            max_attempts=service.settings.ndr_max_attempts,
+        )
+    status = moved[-1] if moved else row.status
+    return {"shipment_id": shipment_id, "status": status.value, "moved": [m.value for m in moved]}
 
 
 def booking_router(adapters: dict[str, CourierAdapter]) -> APIRouter:

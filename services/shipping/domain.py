@@ -61,6 +61,20 @@ def marketplace_carrier(order: OrderConfirmed) -> str | None:
     return order.channel.value if order.shipped_by_marketplace else None
 
 
+MARKETPLACE_AWB_AT: dict[ShipmentStatus, ShipmentStatus] = {
+    S.CREATED: S.AWB_ASSIGNED,
+    S.PICKED: S.PICKED,
+    S.PACKED: S.PACKED,
+}
+"""Where a marketplace-carried parcel stands once its marketplace's AWB arrives: booked when not yet
+picked; a parcel picked or packed first (its label needs our invoice, issued on packing) stays."""
+
+
+def with_marketplace_awb(status: ShipmentStatus) -> ShipmentStatus | None:
+    """The status a marketplace-carried parcel takes with its AWB; None when too late for one."""
+    return MARKETPLACE_AWB_AT.get(status)
+
+
 def reverse_pickup_id(return_id: str) -> str:
     """SHP-… derived from the return: a redelivered request books under the same reference."""
     return "SHP-R" + uuid.uuid5(_SHIPMENT_NAMESPACE, f"return/{return_id}").hex[:15].upper()

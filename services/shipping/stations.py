@@ -80,7 +80,7 @@ def _to_pick(rows: list[Shipment]) -> list[packing.ToPick]:
     return [
         packing.ToPick(
             r.shipment_id,
-            r.booking()[0],
+            r.marketplace or r.booking()[0],
             r.priority,
             tuple(sorted(r.units.items())),
             dispatch_by=r.dispatch_by,
@@ -203,7 +203,10 @@ async def _packable(conn: Conn, shipment_id: str) -> Shipment:
     row = await store.lock_shipment(conn, shipment_id)
     if row is None:
         raise Refusal("shipment_id", f"no shipment {shipment_id}", status=404)
-    if row.status not in (ShipmentStatus.AWB_ASSIGNED, ShipmentStatus.PICKED):
+    # A parcel its marketplace carries is packed before its label: the label needs our invoice,
+    # which is issued on packing (ADR 370).
+    packable = (ShipmentStatus.AWB_ASSIGNED, ShipmentStatus.PICKED)
+    if row.status not in packable and not (row.marketplace and row.status is ShipmentStatus.CREATED):
         raise Refusal(
             "shipment_id",
             f"shipment is {row.status}; only booked or picked ones are packed",

@@ -634,7 +634,7 @@ async def quiet_shipments(conn: Conn, *, quiet_s: float, limit: int) -> list[asy
     """Shipments on the road we have not heard about for ``quiet_s``, claimed for this poller."""
     return await conn.fetch(
         """SELECT shipment_id, courier, awb FROM shipments
-            WHERE awb IS NOT NULL
+            WHERE awb IS NOT NULL AND marketplace IS NULL
               AND status NOT IN ('CREATED', 'DELIVERED', 'RTO_DELIVERED', 'LOST', 'CANCELLED')
               AND coalesce(tracked_at, created_at) < now() - make_interval(secs => $1)
             ORDER BY coalesce(tracked_at, created_at)
@@ -715,12 +715,14 @@ async def find_shipment(conn: Queryable, shipment_id: str) -> Shipment | None:
     return _shipment(await conn.fetchrow("SELECT * FROM shipments WHERE shipment_id = $1", shipment_id))
 
 
-async def set_marketplace_awb(conn: Conn, shipment_id: str, awb: str) -> None:
-    """The AWB the marketplace's own logistics gave a parcel it carries: booked, under its label."""
+async def set_marketplace_awb(conn: Conn, shipment_id: str, awb: str, status: ShipmentStatus) -> None:
+    """The AWB the marketplace's own logistics gave a parcel it carries: booked, under its label
+    (AWB_ASSIGNED when it had not been picked yet; a picked or packed parcel keeps its status)."""
     await conn.execute(
-        "UPDATE shipments SET awb = $2, status = 'AWB_ASSIGNED', updated_at = now() WHERE shipment_id = $1",
+        "UPDATE shipments SET awb = $2, status = $3, updated_at = now() WHERE shipment_id = $1",
         shipment_id,
         awb,
+        status.value,
     )
 
 
@@ -744,13 +746,15 @@ async def lock_for_order(conn: Conn, order_id: str) -> list[Shipment]:
 
 
 _WAITING_TO_PICK = """SELECT * FROM shipments
-            WHERE warehouse_code = $1 AND status = 'AWB_ASSIGNED' AND return_id IS NULL
+            WHERE warehouse_code = $1 AND return_id IS NULL
+              AND (status = 'AWB_ASSIGNED' OR (status = 'CREATED' AND marketplace IS NOT NULL))
             ORDER BY dispatch_by NULLS LAST, priority DESC, created_at, shipment_id
             LIMIT $2"""
 
 
 async def waiting_to_pick(conn: Conn, warehouse_code: str, limit: int) -> list[Shipment]:
-    """Booked forward shipments of a warehouse not yet picked, due first then most urgent, claimed."""
+    """Booked forward shipments of a warehouse not yet picked, due first then most urgent, claimed;
+    a parcel a marketplace carries is picked before its AWB (its label follows our invoice, ADR 370)."""
     return _shipments(await conn.fetch(_WAITING_TO_PICK + " FOR UPDATE SKIP LOCKED", warehouse_code, limit))
 
 

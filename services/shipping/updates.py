@@ -17,7 +17,7 @@ from chassis.db import Conn
 from chassis.logging import get_logger
 from chassis.refusal import Refusal
 from contracts import Address, ShipmentStatus, ShipmentUpdated
-from services.shipping import booking, store, tracking
+from services.shipping import booking, domain, store, tracking
 from services.shipping.couriers.interface import (
     CourierAdapter,
     CourierError,
@@ -117,6 +117,70 @@ async def apply_scans(
             )
             log.info("rto after failed attempts", shipment_id=row.shipment_id, attempts=change.attempt)
     return moved
+
+
+MARKETPLACE_NEWS = frozenset(
+    {
+        ShipmentStatus.PICKED_UP,
+        ShipmentStatus.IN_TRANSIT,
+        ShipmentStatus.OUT_FOR_DELIVERY,
+        ShipmentStatus.DELIVERED,
+    }
+)
+"""What a marketplace reports of a parcel its own logistics carry (ADR 371)."""
+
+
+async def record_marketplace_awb(
+    conn: Conn, row: Shipment, *, awb: str, tracking_url: str | None, emit: Emit
+) -> bool:
+    """Put the marketplace's AWB on a parcel it carries (ADR 331, 370); False when it already had it.
+
+    Before picking the shipment becomes AWB_ASSIGNED; a parcel picked or packed before its label
+    came (its label follows our invoice, issued on packing) keeps its status and says so again with
+    the AWB, so the store is told it is ready and every follower sees the AWB."""
+    if row.marketplace is None:
+        raise Refusal("shipment_id", "a courier of ours carries this shipment, not a marketplace", status=409)
+    if row.awb is not None and row.awb != awb:
+        raise Refusal("awb", f"the shipment already has the marketplace's AWB {row.awb}", status=409)
+    if row.awb is not None:
+        return False
+    status = domain.with_marketplace_awb(row.status)
+    if status is None:
+        raise Refusal("shipment_id", f"shipment is {row.status.value}", status=409)
+    try:
+        await store.set_marketplace_awb(conn, row.shipment_id, awb, status)
+    except asyncpg.UniqueViolationError:
+        raise Refusal("awb", f"AWB {awb} is already another shipment's", status=409) from None
+    await emit(updated_event(dataclasses.replace(row, awb=awb), status, tracking_url=tracking_url))
+    return True
+
+
+async def apply_marketplace_news(
+    conn: Conn,
+    row: Shipment,
+    *,
+    status: ShipmentStatus,
+    code: str,
+    occurred_at: datetime,
+    emit: Emit,
+    max_attempts: int,
+    now: datetime | None = None,
+) -> list[ShipmentStatus]:
+    """What the marketplace reports of a parcel it carries (picked up, delivered), applied like a
+    courier's scan: forward only, once, late news dropped (ADR 371). The statuses it moved to."""
+    if row.marketplace is None:
+        raise Refusal(
+            "shipment_id", "a courier of ours carries this shipment: its scans come from it", status=409
+        )
+    if row.awb is None:
+        raise Refusal(
+            "shipment_id", "no marketplace AWB recorded yet: PUT its marketplace-awb first", status=409
+        )
+    scan = CourierScan(awb=row.awb, code=code, status=status, occurred_at=occurred_at)
+    return await apply_scans(
+        conn, courier=row.courier or row.marketplace, scans=[scan], source="marketplace", emit=emit,
+        max_attempts=max_attempts, now=now,
+    )  # fmt: skip
 
 
 NOT_APPLICABLE = "not applicable"

@@ -148,6 +148,8 @@ async def test_the_series_starts_again_at_midnight_ist_on_1_april_and_parcels_ra
         1662,
         0,
     )
+    # Each goods line says its GST rate: a marketplace's label asks for it per item (ADR 370).
+    assert [(x.sku, x.quantity, x.gst_rate) for x in first.lines] == [("TEA-ASSAM-250", 2, "5")]
 
 
 async def test_a_parcel_packed_twice_or_redelivered_has_one_invoice(pool: asyncpg.Pool) -> None:

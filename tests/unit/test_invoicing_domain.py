@@ -9,7 +9,7 @@ from decimal import Decimal
 import indian_pincode
 import pytest
 
-from services.invoicing import domain
+from services.invoicing import domain, issuing
 from services.invoicing.domain import DocumentKind, Good, Supply
 
 # Published GSTINs (a marketplace's, a large manufacturer's, and the GST portal's own example).
@@ -198,3 +198,10 @@ def test_numbers_fit_sixteen_characters_of_the_allowed_kind() -> None:
     assert domain.document_number(DocumentKind.CREDIT_NOTE, 2099, 1234567) == "CN/99-00/1234567"
     with pytest.raises(ValueError, match="16 characters"):
         domain.document_number(DocumentKind.INVOICE, 2026, 1_000_000)
+
+
+@pytest.mark.parametrize(
+    ("rate", "text"), [(Decimal(40), "40"), (Decimal("0.25"), "0.25"), ("5", "5"), (Decimal("18.0"), "18")]
+)
+def test_a_gst_rate_on_the_invoice_event_is_plain_digits_never_an_exponent(rate: object, text: str) -> None:
+    assert issuing.rate_text(rate) == text
