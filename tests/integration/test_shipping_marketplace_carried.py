@@ -191,6 +191,7 @@ async def test_a_flipkart_carried_parcel_is_picked_and_packed_before_its_label_t
     order = confirmed(Channel.FLIPKART, carried=True)
     await shipping.apply(order)
     shipment_id = (await shipment_of(pool, order.order_id))["shipment_id"]
+    awb = unique("FMPC")
     emitted: list[Event] = []
 
     async def keep(event: Event) -> str:
@@ -210,18 +211,12 @@ async def test_a_flipkart_carried_parcel_is_picked_and_packed_before_its_label_t
                 occurred_at=NOW, emit=keep, max_attempts=3, now=NOW,
             )  # fmt: skip
         # Flipkart's AWB arrives after packing: recorded, the parcel stays PACKED and says so with it.
-        assert await updates.record_marketplace_awb(
-            conn, packed, awb="FMPC0000000042", tracking_url=None, emit=keep
-        )
+        assert await updates.record_marketplace_awb(conn, packed, awb=awb, tracking_url=None, emit=keep)
         row = await store.lock_shipment(conn, shipment_id)
-        assert row is not None and (row.status, row.awb) == (ShipmentStatus.PACKED, "FMPC0000000042")
-        assert not await updates.record_marketplace_awb(
-            conn, row, awb="FMPC0000000042", tracking_url=None, emit=keep
-        )
+        assert row is not None and (row.status, row.awb) == (ShipmentStatus.PACKED, awb)
+        assert not await updates.record_marketplace_awb(conn, row, awb=awb, tracking_url=None, emit=keep)
         with pytest.raises(Refusal) as other:
-            await updates.record_marketplace_awb(
-                conn, row, awb="FMPC0000000043", tracking_url=None, emit=keep
-            )
+            await updates.record_marketplace_awb(conn, row, awb=awb + "9", tracking_url=None, emit=keep)
         assert other.value.problems[0][0] == "awb"
         # Flipkart reports its courier collected it, twice, then delivered: forward once each.
         for _ in range(2):
@@ -239,9 +234,9 @@ async def test_a_flipkart_carried_parcel_is_picked_and_packed_before_its_label_t
         )  # fmt: skip
     assert moved == [] and delivered == [ShipmentStatus.DELIVERED]
     assert [(e.status, e.awb, e.courier) for e in emitted if isinstance(e, ShipmentUpdated)] == [
-        (ShipmentStatus.PACKED, "FMPC0000000042", "flipkart"),
-        (ShipmentStatus.PICKED_UP, "FMPC0000000042", "flipkart"),
-        (ShipmentStatus.DELIVERED, "FMPC0000000042", "flipkart"),
+        (ShipmentStatus.PACKED, awb, "flipkart"),
+        (ShipmentStatus.PICKED_UP, awb, "flipkart"),
+        (ShipmentStatus.DELIVERED, awb, "flipkart"),
     ]
     row = await store.find_shipment(pool, shipment_id)
     assert row is not None and row.status is ShipmentStatus.DELIVERED
