@@ -18,6 +18,10 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     UV_PYTHON_DOWNLOADS=never
 
 RUN pip install uv
+# Labels, manifests, invoices and credit notes set India's scripts in Noto (ADR 390).
+RUN apt-get update \
+    && apt-get install -y --no-install-recommends fonts-noto-core \
+    && rm -rf /var/lib/apt/lists/*
 
 WORKDIR /app
 

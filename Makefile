@@ -8,7 +8,7 @@ export DABBA_PORT_OFFSET ?= 0
 export KAFKA_BOOTSTRAP_SERVERS ?= localhost:$(shell echo $$((9092 + $(DABBA_PORT_OFFSET))))
 export DATABASE_URL ?= postgresql://postgres@127.0.0.1:$(shell echo $$((5432 + $(DABBA_PORT_OFFSET))))/postgres
 
-.PHONY: help install browser up down logs run test lint bench chaos status
+.PHONY: help install fonts browser up down logs run test lint bench chaos status
 
 help:
 	@echo "make run    start Kafka, PostgreSQL, every service and the sandbox, stream demo orders"
@@ -17,7 +17,7 @@ help:
 	@echo "make bench  end-to-end throughput and latency with exactly-once checks, then a hot-SKU flash sale"
 	@echo "make chaos  a soak (under 10 min) killing every service, the broker and PostgreSQL; checks exactly-once"
 
-install: .venv/.dabba-installed
+install: .venv/.dabba-installed fonts
 
 .venv/.dabba-installed: pyproject.toml uv.lock tests/tools/package-lock.json services/console/assets/package-lock.json
 	@command -v uv >/dev/null 2>&1 || python3 -m uv --version >/dev/null 2>&1 || \
@@ -60,6 +60,17 @@ lint: install
 		echo "contracts: checking against the previous commit's schemas"; \
 		$(PY) -m contracts.schemas_tool check --dir $$prev/contracts/schemas --compat-only || { rm -rf $$prev; exit 1; }; \
 	fi; rm -rf $$prev
+
+# Labels, manifests, invoices and credit notes set India's scripts in Debian's Noto fonts (ADR 390).
+fonts:
+	@test -f /usr/share/fonts/truetype/noto/NotoSansDevanagari-Regular.ttf || { \
+		if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+			echo "install: the documents' fonts (fonts-noto-core) from Debian's packages"; \
+			DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=300 update -qq && \
+			DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=300 install -y -qq \
+				--no-install-recommends fonts-noto-core >/dev/null || \
+				{ echo "install: fonts-noto-core could not be installed with apt-get; documents need it"; exit 1; }; \
+		else echo "install: fonts-noto-core is missing and needs root and apt-get; labels and invoices would print India's scripts as boxes"; fi; }
 
 # The console's browser tests drive Debian's chromium (Playwright's own download cannot be reached).
 browser:
