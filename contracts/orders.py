@@ -30,6 +30,14 @@ class OrderEvent(Event):
     order_id: NonEmptyStr
     channel: Channel
     channel_order_id: NonEmptyStr
+    rehearsal: bool = Field(
+        default=False,
+        description="An operator's rehearsal order (ADR 0360): it runs the real pipeline with every message "
+        "to the operator's own number, is cancelled once its shipment is booked, and never counts in "
+        "analytics, channel stock or invoices. Absent on every real order.",
+        # Absent when false: every real order reads exactly as before.
+        exclude_if=lambda rehearsal: not rehearsal,
+    )
 
 
 class OrderPlaced(OrderEvent):

@@ -45,4 +45,10 @@ class RoutingPlanned(Event):
         description="Set (with no plans) when no courier delivers to the order's pincode for its "
         "payment method: why, readable.",
     )
+    rehearsal: bool = Field(
+        default=False,
+        description="The order is an operator's rehearsal (orders.placed.v1 said so): inventory reserves it "
+        "for real but leaves it out of the available-to-sell it announces (ADR 0360).",
+        exclude_if=lambda rehearsal: not rehearsal,
+    )
     occurred_at: UtcDatetime = Field(default_factory=utcnow)

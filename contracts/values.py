@@ -76,13 +76,21 @@ class StockAvailability(Model):
 
 
 class StockLevels(Model):
-    """The numbers behind one warehouse's available-to-sell: available = on_hand - reserved - buffer
-    (never below 0); a reorder point, when set, is where a low_stock alert fires."""
+    """The numbers behind one warehouse's available-to-sell: available = on_hand - reserved
+    + rehearsal_reserved - buffer (never below 0); a reorder point, when set, is where a low_stock
+    alert fires."""
 
     on_hand: int = Field(ge=0)
     reserved: int = Field(ge=0)
     buffer: int = Field(ge=0)
     reorder_point: int | None = Field(default=None, ge=0)
+    rehearsal_reserved: int = Field(
+        default=0,
+        ge=0,
+        description="The part of reserved that operators' rehearsal orders hold: not taken from "
+        "available-to-sell, so no channel is told a lower number for a rehearsal (ADR 0360).",
+        exclude_if=lambda units: not units,
+    )
 
 
 class FieldProblem(Model):

@@ -16,10 +16,14 @@ def register(service: Service) -> None:
 
     @service.handles(OrderPlaced)
     async def on_order_placed(ctx: HandlerContext, event: OrderPlaced) -> None:
+        if event.rehearsal:
+            return  # an operator's rehearsal is no store's order, whatever channel it names (ADR 0360)
         await store.link_order(ctx.conn, event.channel.value, event.channel_order_id, event.order_id)
 
     @service.handles(OrderCancelled)
     async def on_order_cancelled(ctx: HandlerContext, event: OrderCancelled) -> None:
+        if event.rehearsal:
+            return
         await store.owe_store_cancellation(ctx.conn, event.order_id, event.reason_code.value)
 
     @service.handles(StockChanged)

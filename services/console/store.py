@@ -83,6 +83,7 @@ def _row(view: OrderView) -> tuple[Any, ...]:
         view.promised_dispatch_by,
         view.unroutable_at,
         view.reserved_at,
+        view.rehearsal,
     )
 
 
@@ -142,7 +143,7 @@ _COLUMNS = """order_id, first_seen_at, updated_at, sort_at, channel, channel_ord
     placed_at, shipment_status, warehouses, couriers, awbs, ndr_count, ndr_open, return_open,
     refunded_paise, messages_sent, messages_failed, contact_corrected, search_text, phone_digits,
     lines, problems, shipments, returns, refunds, milestones, tabs, promised_dispatch_by, unroutable_at,
-    reserved_at"""
+    reserved_at, rehearsal"""
 _TABS_AT = [c.strip() for c in _COLUMNS.split(",")].index("tabs")
 
 
@@ -191,6 +192,7 @@ def view_of(row: asyncpg.Record) -> OrderView:
         promised_dispatch_by=row["promised_dispatch_by"],
         unroutable_at=row["unroutable_at"],
         reserved_at=row["reserved_at"],
+        rehearsal=row["rehearsal"],
     )
 
 
@@ -567,10 +569,11 @@ async def stock_warehouses(db: Queryable) -> list[str]:
 
 
 async def orders_per_channel_day(db: Queryable, *, since: datetime) -> list[tuple[str, str, int]]:
-    """(IST day, channel, orders placed) since a time."""
+    """(IST day, channel, orders placed) since a time; here and in every analytics number below,
+    operators' rehearsal orders do not count (ADR 0360)."""
     rows = await db.fetch(
         """SELECT to_char(placed_at AT TIME ZONE 'Asia/Kolkata', 'YYYY-MM-DD') AS day, channel, count(*) AS n
-           FROM order_view WHERE placed_at >= $1 GROUP BY 1, 2 ORDER BY 1, 2""",
+           FROM order_view WHERE placed_at >= $1 AND NOT rehearsal GROUP BY 1, 2 ORDER BY 1, 2""",
         since,
     )
     return [(r["day"], r["channel"], r["n"]) for r in rows]
@@ -581,7 +584,7 @@ async def units_sold(db: Queryable, *, since: datetime) -> dict[str, int]:
     rows = await db.fetch(
         """SELECT line->>0 AS sku, sum((line->>1)::int) AS units
            FROM order_view, jsonb_array_elements(lines) AS line
-           WHERE placed_at >= $1 AND status NOT IN ('REJECTED', 'CANCELLED')
+           WHERE placed_at >= $1 AND status NOT IN ('REJECTED', 'CANCELLED') AND NOT rehearsal
            GROUP BY 1""",
         since,
     )
@@ -593,7 +596,7 @@ async def units_returned(db: Queryable, *, since: datetime) -> list[tuple[str, s
     rows = await db.fetch(
         """SELECT line->>0 AS sku, line->>2 AS reason, sum((line->>1)::int) AS units
            FROM order_view, jsonb_array_elements(returns) AS ret, jsonb_array_elements(ret->2) AS line
-           WHERE placed_at >= $1 AND ret->>3 = 'return'
+           WHERE placed_at >= $1 AND ret->>3 = 'return' AND NOT rehearsal
            GROUP BY 1, 2""",
         since,
     )
@@ -605,7 +608,8 @@ async def metric_facts(db: Queryable, *, since: datetime) -> list[metrics.OrderF
     rows = await db.fetch(
         """SELECT order_id, payment_method, status, couriers, placed_at, milestones, promised_dispatch_by,
                   ndr_count, returns
-           FROM order_view WHERE placed_at >= $1 AND status IS DISTINCT FROM 'REJECTED'""",
+           FROM order_view
+           WHERE placed_at >= $1 AND status IS DISTINCT FROM 'REJECTED' AND NOT rehearsal""",
         since,
     )
     facts = []

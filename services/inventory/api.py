@@ -84,7 +84,8 @@ class Levels(BaseModel):
 
 
 class WarehouseStock(BaseModel):
-    """One SKU in one warehouse: available = on hand - reserved - buffer (never below 0)."""
+    """One SKU in one warehouse: available = on hand - reserved - buffer (never below 0), leaving out
+    what rehearsal orders hold (ADR 0360)."""
 
     warehouse_code: str
     on_hand: int

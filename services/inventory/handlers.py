@@ -58,6 +58,7 @@ async def announce(conn: Conn, pairs: set[Pair], emit: Emit) -> None:
                 reserved=r["reserved"],
                 buffer=r["buffer"],
                 reorder_point=r["reorder_point"],
+                rehearsal_reserved=r["rehearsal_reserved"],
             )
             for r in mine
         }
@@ -117,6 +118,7 @@ def register(service: Service) -> None:
                         order_id=event.order_id,
                         reservation_id=reservation_id,
                         expires_at=expires_at,
+                        rehearsal=event.rehearsal,
                     )
             except store.NotEnoughStock as short:
                 ctx.log.info("plan no longer fits", order_id=event.order_id, rank=plan.rank, short=str(short))

@@ -21,6 +21,7 @@ class Reservation:
     allocations: tuple[Allocation, ...]
     expires_at: datetime | None  # unconfirmed: released after this
     released_because: str | None  # cancelled | expired
+    rehearsal: bool  # an operator's rehearsal order: its units are held apart (ADR 0360)
 
     @classmethod
     def of(cls, row: asyncpg.Record) -> Reservation:

@@ -1,5 +1,8 @@
 """SQL for stock, reservations and the movement ledger; the no-oversell update lives here.
 
+Available-to-sell, as read and announced, leaves out what rehearsal orders hold (ADR 0360): a
+reservation checks the units physically free, but no channel is told a number a rehearsal lowered.
+
 Every change to on hand or reserved writes a stock_movements row in the same transaction, so the
 ledger of a SKU × warehouse always sums to its numbers.
 """
@@ -29,29 +32,40 @@ async def reserve(
     order_id: str,
     reservation_id: str,
     expires_at: datetime | None = None,
+    rehearsal: bool = False,
 ) -> None:
     """Reserve every allocation or nothing (run inside a savepoint). Each unit is taken by one
-    conditional update that only matches while enough is available; CHECKs back it up."""
+    conditional update that only matches while enough is physically free, a rehearsal's too (its
+    units are also counted in rehearsal_reserved, ADR 0360); CHECKs back it up."""
+    await _take(conn, allocations, rehearsal=rehearsal)
+    kind = "rehearsal reservation" if rehearsal else "reservation"
+    await record_movements(conn, allocations, reserved_sign=1, kind=kind, reference=order_id)
+    await conn.execute(
+        """INSERT INTO reservations (reservation_id, order_id, status, allocations, expires_at, rehearsal)
+           VALUES ($1, $2, 'active', $3::jsonb, $4, $5)""",
+        reservation_id,
+        order_id,
+        [a.model_dump() for a in allocations],
+        expires_at,
+        rehearsal,
+    )
+
+
+async def _take(conn: Conn, allocations: list[Allocation], *, rehearsal: bool) -> None:
     for a in allocations:
         taken = await conn.fetchval(
-            """UPDATE stock SET reserved = reserved + $3, updated_at = now()
+            """UPDATE stock SET reserved = reserved + $3,
+                                rehearsal_reserved = rehearsal_reserved + CASE WHEN $4 THEN $3 ELSE 0 END,
+                                updated_at = now()
                 WHERE sku = $1 AND warehouse_code = $2 AND on_hand - reserved - buffer >= $3
             RETURNING 1""",
             a.sku,
             a.warehouse_code,
             a.quantity,
+            rehearsal,
         )
         if taken is None:
             raise NotEnoughStock(f"{a.sku} at {a.warehouse_code}")
-    await record_movements(conn, allocations, reserved_sign=1, kind="reservation", reference=order_id)
-    await conn.execute(
-        """INSERT INTO reservations (reservation_id, order_id, status, allocations, expires_at)
-           VALUES ($1, $2, 'active', $3::jsonb, $4)""",
-        reservation_id,
-        order_id,
-        [a.model_dump() for a in allocations],
-        expires_at,
-    )
 
 
 async def record_movements(
@@ -107,7 +121,7 @@ async def release(
     up by the courier (that is a deduction now); returns what was released."""
     gone = await committed_warehouses(conn, reservation.reservation_id)
     allocations = [a for a in list(reservation.allocations) if a.warehouse_code not in gone]
-    await _unreserve(conn, allocations)
+    await _unreserve(conn, allocations, rehearsal=reservation.rehearsal)
     await record_movements(conn, allocations, reserved_sign=-1, kind="release", reference=reason, actor=actor)
     await conn.execute(
         """UPDATE reservations SET status = 'released', released_because = $2, updated_at = now()
@@ -122,17 +136,7 @@ async def reserve_again(conn: Conn, *, reservation: Reservation) -> list[Allocat
     """Take an expired reservation's units again, all or nothing (run inside a savepoint), and mark
     it active and confirmed; raises NotEnoughStock when they have been sold meanwhile."""
     allocations = list(reservation.allocations)
-    for a in allocations:
-        taken = await conn.fetchval(
-            """UPDATE stock SET reserved = reserved + $3, updated_at = now()
-                WHERE sku = $1 AND warehouse_code = $2 AND on_hand - reserved - buffer >= $3
-            RETURNING 1""",
-            a.sku,
-            a.warehouse_code,
-            a.quantity,
-        )
-        if taken is None:
-            raise NotEnoughStock(f"{a.sku} at {a.warehouse_code}")
+    await _take(conn, allocations, rehearsal=reservation.rehearsal)
     await record_movements(
         conn,
         allocations,
@@ -149,10 +153,13 @@ async def reserve_again(conn: Conn, *, reservation: Reservation) -> list[Allocat
     return allocations
 
 
-async def _unreserve(conn: Conn, allocations: list[Allocation], *, ship: bool = False) -> None:
+async def _unreserve(
+    conn: Conn, allocations: list[Allocation], *, ship: bool = False, rehearsal: bool = False
+) -> None:
     on_hand = 1 if ship else 0
     await conn.execute(
         """UPDATE stock SET reserved = stock.reserved - m.q, on_hand = stock.on_hand - $4 * m.q,
+                            rehearsal_reserved = stock.rehearsal_reserved - CASE WHEN $5 THEN m.q ELSE 0 END,
                             updated_at = now()
              FROM unnest($1::text[], $2::text[], $3::int[]) AS m(sku, warehouse_code, q)
             WHERE stock.sku = m.sku AND stock.warehouse_code = m.warehouse_code""",
@@ -160,6 +167,7 @@ async def _unreserve(conn: Conn, allocations: list[Allocation], *, ship: bool = 
         [a.warehouse_code for a in allocations],
         [a.quantity for a in allocations],
         on_hand,
+        rehearsal,
     )
 
 
@@ -178,7 +186,7 @@ async def commit_pickup(
     if first is None:
         return []
     allocations = [a for a in list(reservation.allocations) if a.warehouse_code == warehouse_code]
-    await _unreserve(conn, allocations, ship=True)
+    await _unreserve(conn, allocations, ship=True, rehearsal=reservation.rehearsal)
     await record_movements(
         conn, allocations, reserved_sign=-1, on_hand_sign=-1, kind="dispatch", reference=shipment_id
     )
@@ -327,7 +335,8 @@ async def quarantined(pool: Queryable, sku: str) -> list[asyncpg.Record]:
 async def availability(conn: Queryable, skus: list[str]) -> list[StockAvailability]:
     """Available-to-sell per SKU × warehouse for these SKUs (never negative)."""
     rows = await conn.fetch(
-        """SELECT sku, warehouse_code, greatest(on_hand - reserved - buffer, 0) AS available
+        """SELECT sku, warehouse_code,
+                  greatest(on_hand - reserved + rehearsal_reserved - buffer, 0) AS available
              FROM stock WHERE sku = ANY($1::text[]) ORDER BY sku, warehouse_code""",
         skus,
     )
@@ -338,8 +347,9 @@ async def levels_of(conn: Queryable, skus: list[str]) -> list[asyncpg.Record]:
     """Every warehouse's numbers for these SKUs: what inventory.stock_changed.v1 announces."""
     return list(
         await conn.fetch(
-            """SELECT sku, warehouse_code, on_hand, reserved, buffer,
-                      greatest(on_hand - reserved - buffer, 0) AS available, reorder_point
+            """SELECT sku, warehouse_code, on_hand, reserved, buffer, rehearsal_reserved,
+                      greatest(on_hand - reserved + rehearsal_reserved - buffer, 0) AS available,
+                      reorder_point
                  FROM stock WHERE sku = ANY($1::text[]) ORDER BY sku, warehouse_code""",
             skus,
         )
@@ -351,7 +361,8 @@ async def stock_of(pool_or_conn: Queryable, sku: str) -> list[asyncpg.Record]:
     return list(
         await pool_or_conn.fetch(
             """SELECT warehouse_code, on_hand, reserved, buffer,
-                      greatest(on_hand - reserved - buffer, 0) AS available, reorder_point, updated_at
+                      greatest(on_hand - reserved + rehearsal_reserved - buffer, 0) AS available,
+                      reorder_point, updated_at
                  FROM stock WHERE sku = $1 ORDER BY warehouse_code""",
             sku,
         )
@@ -419,7 +430,8 @@ async def reorder_states(conn: Conn, pairs: list[tuple[str, str]]) -> list[async
     keeps the check from taking new row locks in an order that could deadlock."""
     return list(
         await conn.fetch(
-            """SELECT s.sku, s.warehouse_code, greatest(on_hand - reserved - buffer, 0) AS available,
+            """SELECT s.sku, s.warehouse_code,
+                      greatest(on_hand - reserved + rehearsal_reserved - buffer, 0) AS available,
                       reorder_point, low_stock_armed
                  FROM stock s JOIN unnest($1::text[], $2::text[]) AS p(sku, warehouse_code)
                    ON s.sku = p.sku AND s.warehouse_code = p.warehouse_code

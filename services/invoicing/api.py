@@ -295,7 +295,7 @@ class ShipmentInvoiceState(BaseModel):
 )
 async def list_shipments(
     request: Request,
-    invoice_state: Literal["none", "due", "issued", "marketplace", "void"] | None = None,
+    invoice_state: Literal["none", "due", "issued", "marketplace", "void", "rehearsal"] | None = None,
     cursor: Cursor = None,
     limit: Limit = 100,
 ) -> dict[str, Any]:

@@ -47,6 +47,9 @@ async def issue(
     if order is None:
         await store.set_invoice_state(conn, shipment_id, "due", f"order {shipment.order_id} is not known yet")
         return "due"
+    if order.rehearsal:
+        await store.set_invoice_state(conn, shipment_id, "rehearsal", "a rehearsal order is never invoiced")
+        return "rehearsal"
     if order.channel in settings.marketplace_invoiced_channels:
         await store.set_invoice_state(
             conn, shipment_id, "marketplace", f"{order.channel} invoices this order"

@@ -57,6 +57,7 @@ class Order:
     lines: tuple[OrderLine, ...]
     shipping_fee_paise: int
     discount_paise: int
+    rehearsal: bool  # an operator's rehearsal: never invoiced (ADR 0360)
 
     @classmethod
     def of(cls, row: asyncpg.Record) -> Order:

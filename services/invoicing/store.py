@@ -156,8 +156,8 @@ async def record_order(conn: Conn, event: OrderPlaced) -> None:
     """Keep what an invoice needs of a placed order (a replay changes nothing)."""
     await conn.execute(
         """INSERT INTO orders (order_id, channel, channel_order_id, placed_at, customer,
-               shipping_address, lines, shipping_fee_paise, discount_paise)
-           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT (order_id) DO NOTHING""",
+               shipping_address, lines, shipping_fee_paise, discount_paise, rehearsal)
+           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) ON CONFLICT (order_id) DO NOTHING""",
         event.order_id,
         event.channel.value,
         event.channel_order_id,
@@ -167,6 +167,7 @@ async def record_order(conn: Conn, event: OrderPlaced) -> None:
         [x.model_dump(mode="json") for x in event.lines],
         event.shipping_fee_paise,
         event.discount_paise,
+        event.rehearsal,
     )
 
 

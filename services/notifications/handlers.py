@@ -19,6 +19,7 @@ from contracts import (
     ReturnRefunded,
     ReturnRequested,
     ReturnUpdated,
+    ShipmentCreated,
     ShipmentStatus,
     ShipmentUpdated,
 )
@@ -68,8 +69,24 @@ def register(service: Service, settings: NotificationsSettings) -> None:
         if facts is not None:
             await store.save_contact(ctx.conn, facts)
 
+    async def booked(ctx: HandlerContext, event: ShipmentCreated | ShipmentUpdated) -> None:
+        """A rehearsal's parcel got its AWB: the operator sees the shipped message now (ADR 0360)."""
+        if event.status is not ShipmentStatus.AWB_ASSIGNED or not event.awb or event.return_id is not None:
+            return
+        facts = await store.contact(ctx.conn, event.order_id)
+        if facts is None:
+            return
+        message = policy.rehearsal_booked_message(facts, shipment_id=event.shipment_id, awb=event.awb)
+        if message is not None:
+            await queue(ctx, message)
+
+    @service.handles(ShipmentCreated)
+    async def on_shipment_created(ctx: HandlerContext, event: ShipmentCreated) -> None:
+        await booked(ctx, event)
+
     @service.handles(ShipmentUpdated)
     async def on_shipment_updated(ctx: HandlerContext, event: ShipmentUpdated) -> None:
+        await booked(ctx, event)
         kind = policy.SHIPMENT_ALERTS.get(event.status)
         if kind is not None and event.return_id is None:
             await queue(

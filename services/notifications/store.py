@@ -310,18 +310,21 @@ async def is_opted_out(conn: Conn, phone: str) -> bool:
 async def save_contact(conn: Conn, facts: Facts) -> None:
     """Who to message about an order (the latest status change wins)."""
     await conn.execute(
-        """INSERT INTO contacts (order_id, channel_order_id, name, phone, language)
-           VALUES ($1, $2, $3, $4, $5)
+        """INSERT INTO contacts (order_id, channel_order_id, name, phone, language, rehearsal)
+           VALUES ($1, $2, $3, $4, $5, $6)
            ON CONFLICT (order_id) DO UPDATE
-              SET channel_order_id = $2, name = $3, phone = $4, language = $5
+              SET channel_order_id = $2, name = $3, phone = $4, language = $5,
+                  rehearsal = contacts.rehearsal OR $6
             -- most status changes repeat what is stored: no new row version for those
-            WHERE (contacts.channel_order_id, contacts.name, contacts.phone, contacts.language)
-                  IS DISTINCT FROM ($2, $3, $4, $5)""",
+            WHERE (contacts.channel_order_id, contacts.name, contacts.phone, contacts.language,
+                   contacts.rehearsal OR $6)
+                  IS DISTINCT FROM ($2, $3, $4, $5, contacts.rehearsal)""",
         facts.order_id,
         facts.channel_order_id,
         facts.customer_name,
         facts.phone,
         facts.language,
+        facts.rehearsal,
     )
 
 
@@ -336,6 +339,7 @@ async def contact(conn: Conn, order_id: str) -> Facts | None:
         phone=row["phone"],
         language=row["language"],
         channel_order_id=row["channel_order_id"],
+        rehearsal=row["rehearsal"],
     )
 
 

@@ -186,14 +186,25 @@ async def create_order(
             else f"key {principal.name} names no channel, so it may enter no orders (ADR 0067)",
             status=403,
         )
-    if problems := domain.http_problems(channel=body.channel, payment_status=body.payment.status):
+    if body.rehearsal and principal.role is not Role.OPS:
+        raise Refusal("rehearsal", "only an operator (ops) places a rehearsal order", status=403)
+    problems = domain.http_problems(channel=body.channel, payment_status=body.payment.status)
+    if body.rehearsal:
+        problems += domain.rehearsal_problems(
+            channel_order_id=body.channel_order_id,
+            method=body.payment.method,
+            phone=body.customer.phone,
+            operator_phones=_settings(request).operator_phones,
+        )
+    if problems:
         raise Refusal.of(problems)
-    data = body.model_dump(mode="json")
-    data["channel_order_id"] = data["channel_order_id"] or domain.new_order_id().replace("ORD-", "STAFF-")
+    data = body.model_dump(mode="json", exclude={"rehearsal"})
+    made_up = domain.new_order_id().replace("ORD-", domain.REHEARSAL_PREFIX if body.rehearsal else "STAFF-")
+    data["channel_order_id"] = data["channel_order_id"] or made_up
     data["placed_at"] = data["placed_at"] or datetime.now(UTC).isoformat()
     order = _as_channel_order(data)
     async with _step(request, principal, "POST /orders") as step:
-        outcome = await intake.place(step, order, entered_by=step.actor)
+        outcome = await intake.place(step, order, entered_by=step.actor, rehearsal=body.rehearsal)
     if not isinstance(outcome, Placed):
         raise Refusal.of(outcome)
     if not outcome.created:
@@ -356,6 +367,13 @@ async def correct_contact(
         raise Refusal("body", "send a phone, a shipping_address, or both")
     async with _step(request, principal, "PATCH /orders/{order_id}/contact") as step:
         row = await lifecycle.locked(step, order_id)
+        if row.rehearsal and body.phone is not None:
+            # A rehearsal's messages never go to a customer, corrected or not (ADR 0360).
+            operators = _settings(request).operator_phones
+            if problems := domain.rehearsal_problems(
+                channel_order_id=None, method=PaymentMethod.COD, phone=body.phone, operator_phones=operators
+            ):
+                raise Refusal.of([p.model_copy(update={"field": "phone"}) for p in problems])
         await actions.correct_contact(step, row, phone=body.phone, address=body.shipping_address)
         return await _result(step, order_id)
 

@@ -7,6 +7,7 @@ row and derives the order's own status from all of them (several shipments per o
 from __future__ import annotations
 
 from contracts import (
+    CancelReason,
     OrderStatus,
     PaymentStatus,
     ReturnStatus,
@@ -50,7 +51,13 @@ async def shipment_changed(step: Step, row: Order, event: ShipmentCreated | Ship
     shipments[event.shipment_id] = event.status.value
     await store.set_shipments(step.conn, row.order_id, shipments)
     expected = max(len(row.warehouse_codes), 1)
-    derived = domain.status_from_shipments([ShipmentStatus(s) for s in shipments.values()], expected)
+    statuses = [ShipmentStatus(s) for s in shipments.values()]
+    if row.rehearsal and row.status in domain.BEFORE_DISPATCH and domain.rehearsal_over(statuses, expected):
+        # Booked is as far as a rehearsal goes: a pickup would send stock out of the door (ADR 0360).
+        why = f"rehearsal over: shipment {event.shipment_id} booked with {event.courier} (AWB {event.awb})"
+        await move(step, await reload(step, row), S.CANCELLED, why, cancel_code=CancelReason.OPERATOR)
+        return
+    derived = domain.status_from_shipments(statuses, expected)
     current = row.status
     if event.status is ShipmentStatus.LOST:
         await note(step, row, f"shipment {event.shipment_id} ({event.courier} {event.awb}) reported lost")

@@ -37,10 +37,16 @@ class Placed:
 
 
 async def place(
-    step: Step, order: ChannelOrder, *, entered_by: str | None = None, replacing: Order | None = None
+    step: Step,
+    order: ChannelOrder,
+    *,
+    entered_by: str | None = None,
+    replacing: Order | None = None,
+    rehearsal: bool = False,
 ) -> Placed | list[FieldProblem]:
     """The one intake path: validate, assess risk, store, announce. Problems are returned, not
-    stored, so the caller decides (a channel order is kept as REJECTED, an HTTP call is refused)."""
+    stored, so the caller decides (a channel order is kept as REJECTED, an HTTP call is refused).
+    A rehearsal (ADR 0360) is only ever new: the API made up its channel order id."""
     problems = domain.check_order(order, cod_limit_paise=step.settings.cod_limit_paise)
     if problems:
         return problems
@@ -76,11 +82,15 @@ async def place(
         reason = f"corrected and submitted again by {entered_by or order.channel}"
     else:
         order_id = domain.new_order_id()
-        if not await store.insert_placed(step.conn, order_id=order_id, entered_by=entered_by, **details):
+        if not await store.insert_placed(
+            step.conn, order_id=order_id, entered_by=entered_by, rehearsal=rehearsal, **details
+        ):
             existing = await store.order_id_of(step.conn, order.channel.value, order.channel_order_id)
             return Placed(order_id=existing or "", created=False)
         previous = None
         reason = f"received from {order.channel}" + (f", entered by {entered_by}" if entered_by else "")
+        if rehearsal:
+            reason = f"rehearsal {reason}"
     await store.record_status(
         step.conn,
         order_id=order_id,
@@ -91,7 +101,12 @@ async def place(
         cause_event_id=step.cause_event_id,
         actor=step.actor,
     )
-    order_ids = {"order_id": order_id, "channel": order.channel, "channel_order_id": order.channel_order_id}
+    order_ids = {
+        "order_id": order_id,
+        "channel": order.channel,
+        "channel_order_id": order.channel_order_id,
+        "rehearsal": rehearsal and replacing is None,
+    }
     await step.emit(
         OrderPlaced(
             **order_ids,

@@ -73,11 +73,12 @@ class Step:
 
 
 def ids(row: Order) -> dict[str, Any]:
-    """The identifiers every orders.* event carries."""
+    """The identifiers every orders.* event carries, and whether it is a rehearsal (ADR 0360)."""
     return {
         "order_id": row.order_id,
         "channel": Channel(row.channel),
         "channel_order_id": row.channel_order_id,
+        "rehearsal": row.rehearsal,
     }
 
 

@@ -46,6 +46,7 @@ class Order:
     returned: dict[str, dict[str, int]]  # return_id → sku → units
     received: dict[str, Any] | None  # what a refused channel order said, kept to correct it
     shipped_by_marketplace: bool  # the marketplace's own logistics carry it: shipping books no courier
+    rehearsal: bool  # an operator's rehearsal: cancelled once booked, never counted (ADR 0360)
 
     @classmethod
     def of(cls, row: asyncpg.Record) -> Order:

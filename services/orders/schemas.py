@@ -77,6 +77,13 @@ class StaffOrder(Request):
     total_paise: int = Field(ge=0, le=MAX_PAISE)
     payment: Payment
     delivery_speed: DeliverySpeed = DeliverySpeed.STANDARD
+    rehearsal: bool = Field(
+        default=False,
+        description="An operator's rehearsal before a sale (ADR 0360): the real pipeline runs (routing, "
+        "reservation, courier booking) with every message to the operator's own number (customer.phone "
+        "one of OPERATOR_PHONES), cash on delivery, and it is cancelled with its stock released once its "
+        "parcels are booked. Never counted in analytics, channel stock or invoices.",
+    )
 
     model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [STAFF_ORDER_EXAMPLE]})
 

@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 from datetime import date
-from typing import Literal
+from typing import Literal, Self
 
-from pydantic import Field
+from pydantic import Field, field_validator, model_validator
 
 from chassis.settings import ServiceSettings, secret
-from services.orders.domain import PriorityRules, RiskRules
+from services.orders.domain import PriorityRules, RiskRules, normalise_phone
+
+SANDBOX_OPERATOR_PHONE = "+919800000000"
+"""The operator's number in development mode, when OPERATOR_PHONES names none (the sandbox records
+what is sent to it like any other number)."""
 
 
 class OrdersSettings(ServiceSettings):
@@ -57,10 +61,30 @@ class OrdersSettings(ServiceSettings):
         default_factory=list,
         description="IST dates couriers do not collect (Diwali, Holi …), as a JSON list of YYYY-MM-DD.",
     )
+    operator_phones: list[str] = Field(
+        default_factory=list,
+        description="The operators' own mobile numbers, as a JSON list: a rehearsal order (ADR 0360) must "
+        "name one as its customer's phone, so its messages reach no customer. None: no rehearsals "
+        f"(development mode: {SANDBOX_OPERATOR_PHONE}).",
+    )
     priority_speed_weight: int = 100
     priority_prepaid_weight: int = 10
     priority_high_value_paise: int = 500_000
     priority_high_value_weight: int = 1
+
+    @field_validator("operator_phones")
+    @classmethod
+    def _indian_mobiles(cls, phones: list[str]) -> list[str]:
+        normal = [normalise_phone(p) for p in phones]
+        if bad := [p for p, n in zip(phones, normal, strict=True) if n is None]:
+            raise ValueError(f"not Indian mobile numbers: {', '.join(bad)}")
+        return [n for n in normal if n is not None]
+
+    @model_validator(mode="after")
+    def _sandbox_operator(self) -> Self:
+        if self.dabba_mode == "development" and not self.operator_phones:
+            self.operator_phones = [SANDBOX_OPERATOR_PHONE]
+        return self
 
     def risk_rules(self) -> RiskRules:
         """The risk thresholds as the domain takes them."""

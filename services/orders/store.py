@@ -29,15 +29,16 @@ async def insert_placed(
     risk_reasons: list[str],
     payment_expires_at: datetime | None,
     entered_by: str | None,
+    rehearsal: bool = False,
 ) -> bool:
     """Store a new order; False if this (channel, channel_order_id) is already known."""
     status = await conn.execute(
         """INSERT INTO orders (order_id, channel, channel_order_id, status, placed_at, customer,
                                shipping_address, lines, shipping_fee_paise, discount_paise,
                                total_paise, payment, delivery_speed, phone, risk_reasons,
-                               payment_expires_at, entered_by, shipped_by_marketplace)
+                               payment_expires_at, entered_by, shipped_by_marketplace, rehearsal)
            VALUES ($1, $2, $3, $4, $5, $6::jsonb, $7::jsonb, $8::jsonb, $9, $10, $11, $12::jsonb, $13,
-                   $14, $15::jsonb, $16, $17, $18)
+                   $14, $15::jsonb, $16, $17, $18, $19)
            ON CONFLICT (channel, channel_order_id) DO NOTHING""",
         order_id,
         order.channel.value,
@@ -57,6 +58,7 @@ async def insert_placed(
         payment_expires_at,
         entered_by,
         order.shipped_by_marketplace,
+        rehearsal,
     )
     return bool(status == "INSERT 0 1")
 

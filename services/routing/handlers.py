@@ -75,7 +75,15 @@ def register(service: Service) -> None:
                 ctx.conn, order_id=order_id, attempt=attempt, pincode=order.customer_pincode, plans=[],
                 notes=[gap],
             ):  # fmt: skip
-                await ctx.emit(RoutingPlanned(order_id=order_id, attempt=attempt, plans=[], no_courier=gap))
+                await ctx.emit(
+                    RoutingPlanned(
+                        order_id=order_id,
+                        attempt=attempt,
+                        plans=[],
+                        no_courier=gap,
+                        rehearsal=order.rehearsal,
+                    )
+                )
                 ctx.log.info("no courier for the order", order_id=order_id, reason=gap)
             return
         await store.forget_courierless(ctx.conn, order_id)
@@ -102,7 +110,13 @@ def register(service: Service) -> None:
         # The budget counts this round's attempts: a release by an operator starts a new round.
         will_replan = bool(plans) and attempt - round_start + 1 < settings.max_plan_attempts
         await ctx.emit(
-            RoutingPlanned(order_id=order_id, attempt=attempt, plans=plans, will_replan=will_replan)
+            RoutingPlanned(
+                order_id=order_id,
+                attempt=attempt,
+                plans=plans,
+                will_replan=will_replan,
+                rehearsal=order.rehearsal,
+            )
         )
         ctx.log.info(
             "order routed",
@@ -126,6 +140,7 @@ def register(service: Service) -> None:
             channel=event.channel.value,
             cod=event.payment.method is PaymentMethod.COD,
             shipped_by_marketplace=event.shipped_by_marketplace,
+            rehearsal=event.rehearsal,
         )
         first = await store.remember_order(ctx.conn, order_id=event.order_id, order=order)
         await route(ctx, event.order_id, order, attempt=first, round_start=first)

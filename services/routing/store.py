@@ -170,14 +170,15 @@ async def remember_order(conn: Queryable, *, order_id: str, order: Order) -> int
     return int(
         await conn.fetchval(
             """INSERT INTO routed_orders (order_id, channel, customer_pincode, lines, round_start, cod,
-                                         shipped_by_marketplace)
+                                         shipped_by_marketplace, rehearsal)
                VALUES ($1, $2, $3, $4::jsonb,
                        coalesce((SELECT max(attempt) FROM route_decisions WHERE order_id = $1), 0) + 1,
-                       $5, $6)
+                       $5, $6, $7)
                ON CONFLICT (order_id) DO UPDATE
                   SET channel = excluded.channel, customer_pincode = excluded.customer_pincode,
                       lines = excluded.lines, round_start = excluded.round_start, cod = excluded.cod,
-                      shipped_by_marketplace = excluded.shipped_by_marketplace
+                      shipped_by_marketplace = excluded.shipped_by_marketplace,
+                      rehearsal = routed_orders.rehearsal OR excluded.rehearsal
                RETURNING round_start""",
             order_id,
             order.channel or "",
@@ -185,6 +186,7 @@ async def remember_order(conn: Queryable, *, order_id: str, order: Order) -> int
             [line.model_dump() for line in order.lines],
             order.cod,
             order.shipped_by_marketplace,
+            order.rehearsal,
         )
     )
 
@@ -200,6 +202,7 @@ async def order_of(conn: Queryable, order_id: str) -> tuple[Order, int] | None:
         channel=row["channel"] or None,
         cod=row["cod"],
         shipped_by_marketplace=row["shipped_by_marketplace"],
+        rehearsal=row["rehearsal"],
     )
     return order, int(row["round_start"])
 

@@ -155,6 +155,8 @@ class OrderView:
     # is unroutable while the failure is the newer (event times: the topics fold in any order).
     unroutable_at: datetime | None = None
     reserved_at: datetime | None = None
+    # An operator's rehearsal (any orders.* event says so; sticky): never in analytics (ADR 0360)
+    rehearsal: bool = False
 
     @property
     def unroutable(self) -> bool:
@@ -250,6 +252,8 @@ def apply(view: OrderView | None, event: Event) -> OrderView:
     view = replace(view, first_seen_at=min(view.first_seen_at, at), updated_at=max(view.updated_at, at))
     if channel := getattr(event, "channel_order_id", None):
         view = replace(view, channel=getattr(event, "channel"), channel_order_id=channel)  # noqa: B009
+    if getattr(event, "rehearsal", False):
+        view = replace(view, rehearsal=True)
     match event:
         case OrderPlaced():
             return _placed(view, event)

@@ -89,6 +89,8 @@ class Facts:
     return_id: str = ""
     return_status: str = ""
     refund_amount: str = ""
+    rehearsal: bool = False
+    """An operator's rehearsal order: the phone is the operator's own (ADR 0360)."""
 
 
 PARAMETERS: dict[str, Callable[[Facts], str]] = {
@@ -203,6 +205,7 @@ def facts_from(event: OrderStatusChanged | OrderContactCorrected) -> Facts | Non
         phone=event.customer.phone,
         language=event.customer.language,
         channel_order_id=event.channel_order_id,
+        rehearsal=event.rehearsal,
     )
 
 
@@ -213,6 +216,17 @@ def message_for(event: OrderStatusChanged) -> PlannedMessage | None:
     if name is None or facts is None:
         return None
     return plan(name, facts)
+
+
+def rehearsal_booked_message(facts: Facts, *, shipment_id: str, awb: str) -> PlannedMessage | None:
+    """A rehearsal order's parcel was booked: the operator gets the "shipped" message a customer gets
+    at pickup, with the real AWB, because a rehearsal is cancelled before any pickup (ADR 0360).
+    None for a real order, which hears of it when the courier collects it."""
+    if not facts.rehearsal:
+        return None
+    return plan(
+        POLICY[OrderStatus.SHIPPED], replace(facts, shipment_id=shipment_id, awb=awb), subject=shipment_id
+    )
 
 
 def ndr_message(facts: Facts, *, attempt: int | None, reason: NdrReason | None) -> PlannedMessage:

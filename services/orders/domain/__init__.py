@@ -4,6 +4,7 @@ what follows each event, and how Razorpay's webhooks read. No I/O; tested withou
 
 from services.orders.domain.intake import (
     EXCHANGE_GATEWAY,
+    REHEARSAL_PREFIX,
     address_problems,
     all_problems,
     bound_channel,
@@ -15,6 +16,7 @@ from services.orders.domain.intake import (
     normalise_phone,
     phone_problems,
     raw_problems,
+    rehearsal_problems,
     resubmitted_payment_problems,
     schema_problems,
 )
@@ -36,6 +38,7 @@ from services.orders.domain.progress import (
     NoReplyAction,
     UnroutableAction,
     next_after_hold,
+    rehearsal_over,
     status_after_reservation,
     status_from_returns,
     status_from_shipments,
@@ -50,6 +53,7 @@ __all__ = [
     "NO_REPLY_TARGET",
     "PAID",
     "PAYMENT_TRANSITIONS",
+    "REHEARSAL_PREFIX",
     "TRANSITIONS",
     "UNROUTABLE_TARGET",
     "WITH_SHIPPING_UNDISPATCHED",
@@ -75,6 +79,8 @@ __all__ = [
     "priority",
     "promised_dispatch_by",
     "raw_problems",
+    "rehearsal_over",
+    "rehearsal_problems",
     "resubmitted_payment_problems",
     "risk_reasons",
     "schema_problems",

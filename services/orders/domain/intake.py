@@ -216,6 +216,46 @@ def http_problems(*, channel: Channel, payment_status: PaymentStatus) -> list[Fi
     return problems
 
 
+REHEARSAL_PREFIX = "REHEARSAL-"
+"""The channel order id a rehearsal gets, so no store's own order id is ever taken (ADR 0360)."""
+
+
+def rehearsal_problems(
+    *, channel_order_id: str | None, method: PaymentMethod, phone: str, operator_phones: Iterable[str]
+) -> list[FieldProblem]:
+    """What a rehearsal order may not be (ADR 0360): another store's order (its id is made up here),
+    a payment (cash on delivery, so no money moves), or anyone's but an operator's own number."""
+    problems = []
+    if channel_order_id is not None:
+        problems.append(
+            FieldProblem(
+                field="channel_order_id",
+                problem=f"a rehearsal gets its own {REHEARSAL_PREFIX}… id, so no store's order is "
+                "touched; leave channel_order_id out",
+            )
+        )
+    if method is not PaymentMethod.COD:
+        problems.append(
+            FieldProblem(
+                field="payment.method",
+                problem=f"a rehearsal is cod, not {method}: no money moves, and the operator confirms "
+                "it on their own WhatsApp",
+            )
+        )
+    allowed = set(operator_phones)
+    if normalise_phone(phone) not in allowed:
+        problems.append(
+            FieldProblem(
+                field="customer.phone",
+                problem=f"a rehearsal messages an operator's own number; {phone!r} is not one of "
+                "OPERATOR_PHONES"
+                if allowed
+                else "a rehearsal messages an operator's own number, and OPERATOR_PHONES names none",
+            )
+        )
+    return problems
+
+
 _PAYMENT_FACTS = ("method", "status", "gateway", "gateway_payment_id", "amount_paise")
 
 

@@ -80,6 +80,15 @@ _LEFT = frozenset({S.SHIPPED, S.IN_TRANSIT, S.OUT_FOR_DELIVERY, S.DELIVERED, S.D
 _MOVING = (S.SHIPPED, S.IN_TRANSIT, S.OUT_FOR_DELIVERY)
 
 
+_NOT_BOOKED = frozenset({ShipmentStatus.CREATED, ShipmentStatus.CANCELLED})
+
+
+def rehearsal_over(shipments: Sequence[ShipmentStatus], expected: int) -> bool:
+    """A rehearsal order has done all it should (ADR 0360) once every parcel its reservation implies
+    (one per warehouse) is booked with a courier: the next step would be a real pickup."""
+    return sum(s not in _NOT_BOOKED for s in shipments) >= max(expected, 1)
+
+
 def status_from_shipments(shipments: Sequence[ShipmentStatus], expected: int) -> OrderStatus | None:
     """The order's status derived from all its forward shipments (None: nothing to derive yet).
 

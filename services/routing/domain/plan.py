@@ -62,6 +62,8 @@ class Order:
     cod: bool = False
     shipped_by_marketplace: bool = False
     """The marketplace's own logistics carry it: no courier of ours needs to serve the pincode."""
+    rehearsal: bool = False
+    """An operator's rehearsal (ADR 0360): planned like any order, its plans say so for inventory."""
 
 
 @dataclass(frozen=True, slots=True)
