@@ -12,7 +12,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 
 from chassis.logging import get_logger
 from chassis.service import Service
-from services.console import api, handlers, sessions, store
+from services.console import api, fulfilment, handlers, sessions, store
 from services.console.owners import Owners
 from services.console.settings import ConsoleSettings
 
@@ -70,6 +70,7 @@ def build(
     service = ConsoleService(settings, owners, clock)
     handlers.register(service)
     service.include_router(api.router)
+    service.include_router(fulfilment.router)
 
     @service.on_start
     async def operators(svc: Service) -> None:

@@ -66,16 +66,49 @@ class Owners:
         self, service: str, method: str, path: str, *, operator: Operator, json: Any = None
     ) -> Outcome:
         """Call the owning service as the operator; a refusal comes back as an Outcome, not raised."""
-        key = self._keys.get(operator.role)
-        if key is None:
-            return Outcome(403, None, f"the console has no key for role {operator.role} (CONSOLE_API_KEYS)")
-        headers = {HEADER: key, ON_BEHALF: operator.name}
-        try:
-            response = await self._clients[service].request(method, path, json=json, headers=headers)
-        except httpx.HTTPError as exc:
-            return Outcome(503, None, f"{service} did not answer: {exc.__class__.__name__}")
+        response = await self._send(service, method, path, operator=operator, json=json)
+        if isinstance(response, Outcome):
+            return response
         try:
             body = response.json()
         except ValueError:
             body = response.text
         return Outcome(response.status_code, body, explain(response.status_code, body))
+
+    async def document(
+        self, service: str, path: str, *, operator: Operator, params: Any = None
+    ) -> tuple[Outcome, bytes, str]:
+        """GET a document the owner makes (a label or manifest PDF) as the operator: the outcome, and
+        the bytes and content type when it answered 2xx (the console passes them on, never makes one)."""
+        response = await self._send(service, "GET", path, operator=operator, params=params)
+        if isinstance(response, Outcome):
+            return response, b"", ""
+        if response.is_success:
+            media = response.headers.get("content-type", "application/octet-stream")
+            return Outcome(response.status_code, None, "done"), response.content, media
+        try:
+            body = response.json()
+        except ValueError:
+            body = response.text
+        return Outcome(response.status_code, body, explain(response.status_code, body)), b"", ""
+
+    async def _send(
+        self,
+        service: str,
+        method: str,
+        path: str,
+        *,
+        operator: Operator,
+        json: Any = None,
+        params: Any = None,
+    ) -> httpx.Response | Outcome:
+        key = self._keys.get(operator.role)
+        if key is None:
+            return Outcome(403, None, f"the console has no key for role {operator.role} (CONSOLE_API_KEYS)")
+        headers = {HEADER: key, ON_BEHALF: operator.name}
+        try:
+            return await self._clients[service].request(
+                method, path, json=json, params=params, headers=headers
+            )
+        except httpx.HTTPError as exc:
+            return Outcome(503, None, f"{service} did not answer: {exc.__class__.__name__}")

@@ -13,7 +13,7 @@ import asyncpg
 
 from chassis.db import Conn, Queryable
 from contracts import StockChanged
-from services.console.domain import desks, metrics
+from services.console.domain import desks, floor, metrics
 from services.console.domain.decisions import CLOCK_TABS, TABS, Search, tabs_of
 from services.console.domain.stock import StockRow, rows_of
 from services.console.domain.view import OrderView, ReturnView, ShipmentView, TimelineEntry
@@ -563,6 +563,43 @@ async def stock_warehouses(db: Queryable) -> list[str]:
     """Warehouses the stock list knows, for its filter."""
     rows = await db.fetch("SELECT DISTINCT warehouse_code FROM stock_view ORDER BY 1")
     return [r["warehouse_code"] for r in rows]
+
+
+# --- the fulfilment screen (ADR 380) -------------------------------------------------------------
+
+
+async def floor_parcels(
+    db: Queryable,
+    warehouse: str,
+    *,
+    statuses: Sequence[str] | None = None,
+    shipment_ids: Sequence[str] | None = None,
+    limit: int = 500,
+) -> list[floor.Parcel]:
+    """A warehouse's parcels still on the floor, in some shipment statuses or with some ids, each
+    with its order's facts; the warehouses index and the order's status narrow the orders read."""
+    rows = await db.fetch(
+        """SELECT o.order_id, o.channel_order_id, o.city, o.payment_method, s AS shipment
+             FROM order_view AS o, jsonb_array_elements(o.shipments) AS s
+            WHERE o.warehouses @> ARRAY[$1]::text[] AND o.status = ANY($2::text[])
+              AND s->>'warehouse_code' = $1
+              AND ($3::text[] IS NULL OR s->>'status' = ANY($3::text[]))
+              AND ($4::text[] IS NULL OR s->>'shipment_id' = ANY($4::text[]))
+            ORDER BY s->>'shipment_id'
+            LIMIT $5""",
+        warehouse,
+        list(floor.ON_THE_FLOOR),
+        None if statuses is None else list(statuses),
+        None if shipment_ids is None else list(shipment_ids),
+        limit,
+    )
+    return [floor.parcel_of(dict(r), r["shipment"]) for r in rows]
+
+
+async def views(db: Queryable, order_ids: Sequence[str]) -> list[OrderView]:
+    """The read model's rows of these orders (those it has)."""
+    rows = await db.fetch("SELECT * FROM order_view WHERE order_id = ANY($1::text[])", list(order_ids))
+    return [view_of(r) for r in rows]
 
 
 # --- the numbers --------------------------------------------------------------------------------

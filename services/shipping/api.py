@@ -55,6 +55,8 @@ class Shipment(BaseModel):
     manifest_id: str | None
     packed_by: str | None
     packed_at: datetime | None
+    picked_by: str | None = Field(default=None, description="Who took it onto a pick list.")
+    picked_at: datetime | None = None
     consignee: dict[str, Any] | None = Field(description="Name, phone and address on the label.")
     marketplace: str | None = Field(
         default=None,

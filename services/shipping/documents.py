@@ -57,8 +57,26 @@ def label_pdf(label: Label) -> bytes:
 
 def label_document(label: Label) -> Document:
     """The label and the box of everything on it (see label_pdf)."""
+    return labels_document([label], title=f"Label {label.awb}")
+
+
+def labels_pdf(labels: list[Label], *, title: str) -> bytes:
+    """One 4×6 inch page per label, in the order given: a batch printed in one go (ADR 380)."""
+    return labels_document(labels, title=title).pdf
+
+
+def labels_document(labels: list[Label], *, title: str) -> Document:
+    """The labels, a page each, and the box of everything on each page."""
+    sheet = Sheet(LABEL_SIZE, title)
+    for i, label in enumerate(labels):
+        if i:
+            sheet.page()
+        _draw_label(sheet, label)
+    return sheet.finish()
+
+
+def _draw_label(sheet: Sheet, label: Label) -> None:
     width, height = LABEL_SIZE
-    sheet = Sheet(LABEL_SIZE, f"Label {label.awb}")
     margin = 10
     inner = width - 2 * margin
 
@@ -130,7 +148,6 @@ def label_document(label: Label) -> Document:
         one(f"{qty} x {sku}", Box(margin, y, inner, 10), 6.5)
     if len(label.items) > len(shown):
         one(f"... and {len(label.items) - len(shown)} more line(s)", Box(margin, y - 10, inner, 10), 6.5)
-    return sheet.finish()
 
 
 @dataclass(frozen=True, slots=True)

@@ -33,6 +33,12 @@ class PickRequest(BaseModel):
 
     warehouse_code: str = Field(min_length=1, max_length=32)
     limit: int = Field(default=200, ge=1, le=1000)
+    shipment_ids: list[Annotated[str, Field(min_length=1, max_length=64)]] | None = Field(
+        default=None,
+        max_length=1000,
+        description="Take only these (the ones a preview showed); those no longer waiting are left "
+        "out of the answer. Absent: the warehouse's waiting shipments, up to `limit`.",
+    )
 
 
 class PickBatch(BaseModel):
@@ -146,10 +152,13 @@ async def create_pick_lists(
 ) -> dict[str, Any]:
     service = request.app.state.service
     async with service.pool.acquire() as conn, conn.transaction():
-        rows = await store.waiting_to_pick(conn, body.warehouse_code, body.limit)
+        rows = await store.waiting_to_pick(conn, body.warehouse_code, body.limit, body.shipment_ids)
         waiting = _to_pick(rows)
+        now = datetime.now(UTC)
         for row in rows:
-            await store.set_status(conn, row.shipment_id, ShipmentStatus.PICKED)
+            await store.set_status(
+                conn, row.shipment_id, ShipmentStatus.PICKED, picked_by=principal.actor, picked_at=now
+            )
             await service.emit(conn, updates.updated_event(row, ShipmentStatus.PICKED))
     return {"warehouse_code": body.warehouse_code, "picker": principal.actor, "batches": _batches(waiting)}
 
@@ -347,28 +356,68 @@ async def label(request: Request, shipment_id: ShipmentId) -> Response:
         raise Refusal("shipment_id", "no AWB yet: the shipment is not booked", status=409, error="not booked")
     async with pool.acquire() as conn:
         origin = await store.pickup_location(conn, row.warehouse_code)
-    consignee = row.consignee
-    courier, awb = row.booking()
-    pdf = documents.label_pdf(
-        documents.Label(
-            courier=courier,
-            awb=awb,
-            routing_code=row.routing_code,
-            order_id=row.order_id,
-            shipment_id=shipment_id,
-            ship_to=_party(consignee),
-            ship_from=_warehouse(origin, row.warehouse_code),
-            cod_amount_paise=row.cod_amount_paise,
-            value_paise=row.value_paise,
-            weight_grams=row.package_grams or row.chargeable_grams or 0,
-            items=tuple(sorted(row.units.items())),
-            reverse=row.return_id is not None,
-        )
-    )
+    pdf = documents.label_pdf(_label(row, origin))
     return Response(
         pdf,
         media_type="application/pdf",
         headers={"Content-Disposition": f"inline; filename={shipment_id}.pdf"},
+    )
+
+
+@router.get(
+    "/labels.pdf",
+    summary="Several shipments' 4x6 inch labels in one PDF, a page each, in the order asked",
+    dependencies=[require(*FLOOR)],
+    response_class=Response,
+    responses={**PDF, **errors(404, 409)},
+)
+async def labels(
+    request: Request,
+    shipment_id: Annotated[list[str], Query(min_length=1, max_length=200, description="Repeat per parcel.")],
+) -> Response:
+    pool = request.app.state.service.pool
+    asked = list(dict.fromkeys(shipment_id))
+    rows: list[Shipment] = []
+    problems: list[tuple[str, str]] = []
+    status = 409
+    for sid in asked:
+        row = await store.find_shipment(pool, sid)
+        if row is None:
+            problems.append(("shipment_id", f"no shipment {sid}"))
+            status = 404
+        elif not row.awb or not row.consignee:
+            problems.append(("shipment_id", f"{sid} has no AWB yet: it is not booked"))
+        else:
+            rows.append(row)
+    if problems:
+        # One missing label would be a parcel without one on the floor: nothing is printed.
+        raise Refusal.of(problems, status=status, error="not labelled")
+    async with pool.acquire() as conn:
+        origins = {code: await store.pickup_location(conn, code) for code in {r.warehouse_code for r in rows}}
+    pdf = documents.labels_pdf(
+        [_label(r, origins[r.warehouse_code]) for r in rows], title=f"{len(rows)} labels"
+    )
+    return Response(
+        pdf, media_type="application/pdf", headers={"Content-Disposition": "inline; filename=labels.pdf"}
+    )
+
+
+def _label(row: Shipment, origin: dict[str, Any] | None) -> documents.Label:
+    assert row.consignee is not None  # a booked parcel has its consignee
+    courier, awb = row.booking()
+    return documents.Label(
+        courier=courier,
+        awb=awb,
+        routing_code=row.routing_code,
+        order_id=row.order_id,
+        shipment_id=row.shipment_id,
+        ship_to=_party(row.consignee),
+        ship_from=_warehouse(origin, row.warehouse_code),
+        cod_amount_paise=row.cod_amount_paise,
+        value_paise=row.value_paise,
+        weight_grams=row.package_grams or row.chargeable_grams or 0,
+        items=tuple(sorted(row.units.items())),
+        reverse=row.return_id is not None,
     )
 
 

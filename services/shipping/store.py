@@ -131,7 +131,7 @@ _COLUMNS = """shipment_id, order_id, warehouse_code, status, courier, awb, lines
               cod_amount_paise, booking_error, created_at, updated_at, allocation, booking_attempts,
               routing_code, chargeable_grams, package_grams, priority, dispatch_by, pickup_date,
               ndr_attempts, ndr_reason, return_id, manifest_id, packed_by, packed_at, consignee,
-              marketplace"""
+              marketplace, picked_by, picked_at"""
 
 
 async def list_for_order(
@@ -619,7 +619,7 @@ async def touch_tracked(conn: Conn, shipment_id: str) -> None:
 
 async def set_status(conn: Conn, shipment_id: str, status: ShipmentStatus, **fields: Any) -> None:
     """Our own status changes (pick, pack, manifest, cancel) and the columns that go with them."""
-    allowed = {"package_grams", "packed_by", "packed_at", "manifest_id"}
+    allowed = {"package_grams", "packed_by", "packed_at", "manifest_id", "picked_by", "picked_at"}
     assert set(fields) <= allowed
     sets = "".join(f", {name} = ${i}" for i, name in enumerate(fields, start=3))
     await conn.execute(
@@ -748,19 +748,25 @@ async def lock_for_order(conn: Conn, order_id: str) -> list[Shipment]:
 _WAITING_TO_PICK = """SELECT * FROM shipments
             WHERE warehouse_code = $1 AND return_id IS NULL
               AND (status = 'AWB_ASSIGNED' OR (status = 'CREATED' AND marketplace IS NOT NULL))
+              AND ($3::text[] IS NULL OR shipment_id = ANY($3::text[]))
             ORDER BY dispatch_by NULLS LAST, priority DESC, created_at, shipment_id
             LIMIT $2"""
 
 
-async def waiting_to_pick(conn: Conn, warehouse_code: str, limit: int) -> list[Shipment]:
+async def waiting_to_pick(
+    conn: Conn, warehouse_code: str, limit: int, only: list[str] | None = None
+) -> list[Shipment]:
     """Booked forward shipments of a warehouse not yet picked, due first then most urgent, claimed;
-    a parcel a marketplace carries is picked before its AWB (its label follows our invoice, ADR 370)."""
-    return _shipments(await conn.fetch(_WAITING_TO_PICK + " FOR UPDATE SKIP LOCKED", warehouse_code, limit))
+    a parcel a marketplace carries is picked before its AWB (its label follows our invoice, ADR 370).
+    With `only`, just those of these shipments that still wait (the ones a preview showed)."""
+    return _shipments(
+        await conn.fetch(_WAITING_TO_PICK + " FOR UPDATE SKIP LOCKED", warehouse_code, limit, only)
+    )
 
 
 async def pick_preview(conn: Queryable, warehouse_code: str, limit: int) -> list[Shipment]:
     """The same shipments in the same order, read only: nothing is claimed or changed."""
-    return _shipments(await conn.fetch(_WAITING_TO_PICK, warehouse_code, limit))
+    return _shipments(await conn.fetch(_WAITING_TO_PICK, warehouse_code, limit, None))
 
 
 LATE_TO_DISPATCH = ("CREATED", "AWB_ASSIGNED", "PICKED", "PACKED", "MANIFESTED")
