@@ -186,3 +186,19 @@ def _api_key_problems(spec: str) -> list[str]:
         for entry in entries
         if DEVELOPMENT_VALUE.match(entry.split(":", 2)[-1])
     ]
+
+
+class RazorpayWebhookSettings(ServiceSettings):
+    """The settings of a service Razorpay calls (orders: payments; returns: refunds and payouts),
+    declared once: the webhook secret and how far an event's created_at may stray (chassis.razorpay)."""
+
+    razorpay_webhook_secret: str = secret(
+        "dev-razorpay-webhook-secret-local", "Razorpay's webhook secret: checks X-Razorpay-Signature."
+    )
+    razorpay_webhook_skew_seconds: float = Field(
+        default=300,
+        ge=0,
+        le=3600,
+        description="How far a Razorpay event's created_at may be ahead of this clock, or beyond Razorpay's "
+        "24 hours of retries, and still be applied.",
+    )

@@ -7,7 +7,7 @@ from typing import Literal, Self
 
 from pydantic import Field, field_validator, model_validator
 
-from chassis.settings import ServiceSettings, secret
+from chassis.settings import RazorpayWebhookSettings
 from services.orders.domain import PriorityRules, RiskRules, normalise_phone
 
 SANDBOX_OPERATOR_PHONE = "+919800000000"
@@ -15,7 +15,7 @@ SANDBOX_OPERATOR_PHONE = "+919800000000"
 what is sent to it like any other number)."""
 
 
-class OrdersSettings(ServiceSettings):
+class OrdersSettings(RazorpayWebhookSettings):
     """Orders: port 8001, intake limits, payment and COD timeouts, risk rules and priority."""
 
     http_port: int = 8001
@@ -42,17 +42,6 @@ class OrdersSettings(ServiceSettings):
     )
     risk_rto_threshold: int = Field(
         default=2, ge=1, description="A phone with this many past returns to origin waits for review."
-    )
-
-    razorpay_webhook_secret: str = secret(
-        "dev-razorpay-webhook-secret-local", "Razorpay's webhook secret: checks X-Razorpay-Signature."
-    )
-    razorpay_webhook_skew_seconds: float = Field(
-        default=300,
-        ge=0,
-        le=3600,
-        description="How far a Razorpay event's created_at may be ahead of this clock, or beyond Razorpay's "
-        "24 hours of retries, and still be applied.",
     )
 
     dispatch_cutoff_hour_ist: int = Field(default=14, ge=0, le=23)

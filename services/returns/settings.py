@@ -6,11 +6,11 @@ from typing import Literal, Self
 
 from pydantic import Field, model_validator
 
-from chassis.settings import ServiceSettings, account, provider_url, secret
+from chassis.settings import RazorpayWebhookSettings, account, provider_url, secret
 from services.returns.domain import RefundPolicy
 
 
-class ReturnsSettings(ServiceSettings):
+class ReturnsSettings(RazorpayWebhookSettings):
     """Returns: port 8006, the return window, the refund policy and SLA, and the Razorpay account."""
 
     http_port: int = 8006
@@ -41,16 +41,6 @@ class ReturnsSettings(ServiceSettings):
     razorpay_key_secret: str = secret("dev-razorpay-key-secret-local", "Razorpay API key secret.")
     razorpayx_account_number: str = account(
         "7878780080316316", "The RazorpayX account payouts are paid from."
-    )
-    razorpay_webhook_secret: str = secret(
-        "dev-razorpay-webhook-secret-local", "Razorpay's webhook secret: checks X-Razorpay-Signature."
-    )
-    razorpay_webhook_skew_seconds: float = Field(
-        default=300,
-        ge=0,
-        le=3600,
-        description="How far a Razorpay event's created_at may be ahead of this clock, or beyond Razorpay's "
-        "24 hours of retries, and still be applied.",
     )
     razorpay_timeout_s: float = 10.0
     return_link_secret: str = secret("dev-return-link-secret-local", "Signs customers' return links.")
