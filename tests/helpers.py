@@ -12,8 +12,10 @@ from typing import Any, TypeVar
 import asyncpg
 import httpx
 
+from chassis.consumer import Consumer
 from chassis.db import database_name, register_json_codec, with_database
-from contracts import SkuQuantity, examples
+from chassis.service import Service
+from contracts import Envelope, Event, SkuQuantity, examples
 from deploy.local.ports import dev_headers
 from deploy.local.stack import PORTS
 from services.shipping.couriers.interface import ShipmentRequest
@@ -156,3 +158,40 @@ def shipment_request(reference: str = "SHP-0001", **overrides: Any) -> ShipmentR
         "weight_grams": 1000,
     }
     return ShipmentRequest(**(fields | overrides))
+
+
+class FakeRecord:
+    """A consumed record as aiokafka hands it over."""
+
+    def __init__(self, event: Event, offset: int) -> None:
+        self.topic = event.TOPIC
+        self.partition = 0
+        self.offset = offset
+        self.key: bytes | None = event.partition_key().encode()
+        self.value: bytes | None = event.model_dump_json().encode()
+        self.headers = Envelope.for_event(event, source="tests").to_headers()
+
+
+class Handlers:
+    """A service's own subscriptions on the real PostgreSQL server, fed one event per batch through
+    the real consumer (inbox, handlers, before-commit hooks); nothing may be dead-lettered."""
+
+    def __init__(self, service: Service, pool: asyncpg.Pool) -> None:
+        self.dead: list[str] = []
+
+        async def dead_letter(_record: Any, error: str) -> None:
+            self.dead.append(error)
+
+        self.consumer = Consumer(
+            service=service.name,
+            pool=pool,
+            subscriptions=service._subscriptions,
+            dead_letter=dead_letter,
+            before_commit=service._before_commit,
+        )
+        self.offset = 0
+
+    async def apply(self, event: Event) -> None:
+        self.offset += 1
+        await self.consumer.apply_batch([FakeRecord(event, self.offset)])  # type: ignore[list-item]
+        assert self.dead == []

@@ -5,16 +5,12 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from pathlib import Path
-from typing import Any
 
 import asyncpg
 import pytest
 
 from chassis import db
-from chassis.consumer import Consumer
 from contracts import (
-    Envelope,
-    Event,
     FulfilmentPlan,
     PlannedShipment,
     ReturnLine,
@@ -27,24 +23,12 @@ from contracts.enums import ReturnReason, ReturnStatus, ShipmentStatus
 from services.inventory import app, store
 from services.inventory.settings import InventorySettings
 from tests import infra
-from tests.helpers import unique
+from tests.helpers import Handlers, unique
 
 pytestmark = pytest.mark.integration
 
 S = ShipmentStatus
 MIGRATIONS = Path(__file__).resolve().parents[2] / "services" / "inventory" / "migrations"
-
-
-class FakeRecord:
-    """A consumed record as aiokafka hands it over."""
-
-    def __init__(self, event: Event, offset: int) -> None:
-        self.topic = event.TOPIC
-        self.partition = 0
-        self.offset = offset
-        self.key: bytes | None = event.partition_key().encode()
-        self.value: bytes | None = event.model_dump_json().encode()
-        self.headers = Envelope.for_event(event, source="tests").to_headers()
 
 
 @pytest.fixture(scope="module")
@@ -60,29 +44,11 @@ async def pool(servers: infra.Servers) -> AsyncIterator[asyncpg.Pool]:
     await p.close()
 
 
-class Inventory:
+class Inventory(Handlers):
     """The inventory service's own subscriptions, fed one event per batch."""
 
     def __init__(self, pool: asyncpg.Pool, servers: infra.Servers) -> None:
-        service = app.build(InventorySettings(database_url=servers.database_url))
-        self.dead: list[str] = []
-
-        async def dead_letter(_record: Any, error: str) -> None:
-            self.dead.append(error)
-
-        self.consumer = Consumer(
-            service="inventory",
-            pool=pool,
-            subscriptions=service._subscriptions,
-            dead_letter=dead_letter,
-            before_commit=service._before_commit,
-        )
-        self.offset = 0
-
-    async def apply(self, event: Event) -> None:
-        self.offset += 1
-        await self.consumer.apply_batch([FakeRecord(event, self.offset)])
-        assert self.dead == []
+        super().__init__(app.build(InventorySettings(database_url=servers.database_url)), pool)
 
 
 async def numbers(pool: asyncpg.Pool, sku: str) -> dict[str, tuple[int, int]]:

@@ -17,33 +17,20 @@ import asyncpg
 import pytest
 
 from chassis import db
-from chassis.consumer import Consumer
 from chassis.outbox import emit
 from chassis.refusal import Refusal
 from chassis.service import Service
-from contracts import Channel, Envelope, Event, OrderConfirmed, ShipmentStatus, ShipmentUpdated
+from contracts import Channel, Event, OrderConfirmed, ShipmentStatus, ShipmentUpdated
 from contracts.examples import order_confirmed
 from services.shipping import app, handlers, stations, store, updates
 from services.shipping.couriers.interface import CourierBooking, CourierScan, ShipmentRequest
 from services.shipping.settings import ShippingSettings
 from tests import infra
-from tests.helpers import unique
+from tests.helpers import Handlers, unique
 
 pytestmark = pytest.mark.integration
 NOW = datetime(2026, 12, 7, 9, 30, tzinfo=UTC)
 MIGRATIONS = Path(__file__).resolve().parents[2] / "services" / "shipping" / "migrations"
-
-
-class FakeRecord:
-    """A consumed record as aiokafka hands it over."""
-
-    def __init__(self, event: Event, offset: int) -> None:
-        self.topic = event.TOPIC
-        self.partition = 0
-        self.offset = offset
-        self.key: bytes | None = event.partition_key().encode()
-        self.value: bytes | None = event.model_dump_json().encode()
-        self.headers = Envelope.for_event(event, source="tests").to_headers()
 
 
 class RecordingCourier:
@@ -86,28 +73,14 @@ async def pool(servers: infra.Servers) -> AsyncIterator[asyncpg.Pool]:
     await p.close()
 
 
-class Shipping:
+class Shipping(Handlers):
     """The shipping service's order handler with every courier recording its bookings."""
 
     def __init__(self, pool: asyncpg.Pool, settings: ShippingSettings) -> None:
         self.couriers = {name: RecordingCourier(name) for name in settings.courier_names}
         service = Service("shipping", settings=settings, migrations=MIGRATIONS)
         handlers.register(service, settings, dict(self.couriers))  # type: ignore[arg-type]
-        self.dead: list[str] = []
-
-        async def dead_letter(_record: Any, error: str) -> None:
-            self.dead.append(error)
-
-        self.consumer = Consumer(
-            service="shipping", pool=pool, subscriptions=service._subscriptions, dead_letter=dead_letter,
-            before_commit=service._before_commit,
-        )  # fmt: skip
-        self.offset = 0
-
-    async def apply(self, event: Event) -> None:
-        self.offset += 1
-        await self.consumer.apply_batch([FakeRecord(event, self.offset)])
-        assert self.dead == []
+        super().__init__(service, pool)
 
     def booked(self) -> list[str]:
         return [ref for courier in self.couriers.values() for ref in courier.booked]
