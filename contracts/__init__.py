@@ -21,6 +21,7 @@ from contracts.enums import (
     ReturnResolution,
     ReturnStatus,
     ShipmentStatus,
+    TicketChange,
 )
 from contracts.envelope import Envelope, new_event_id
 from contracts.inventory import (
@@ -31,7 +32,7 @@ from contracts.inventory import (
     StockChanged,
 )
 from contracts.invoicing import CreditNoteIssued, InvoicedLine, InvoiceIssued
-from contracts.notifications import CustomerReplied, NotificationFailed, NotificationSent
+from contracts.notifications import CustomerReplied, NotificationFailed, NotificationSent, TicketUpdated
 from contracts.orders import (
     OrderCancelled,
     OrderConfirmed,
@@ -119,6 +120,8 @@ __all__ = [
     "StockAvailability",
     "StockChanged",
     "StockLevels",
+    "TicketChange",
+    "TicketUpdated",
     "UtcDatetime",
     "all_topics",
     "by_topic",

@@ -189,3 +189,11 @@ class ReplyChoice(StrEnum):
     NDR_NEW_PHONE = "ndr_new_phone"
     NDR_RTO = "ndr_rto"
     NDR_CANCEL = "ndr_cancel"
+
+
+class TicketChange(StrEnum):
+    """What happened to a customer's ticket: they wrote, an operator answered, or it was closed."""
+
+    CUSTOMER_WROTE = "customer_wrote"
+    OPERATOR_REPLIED = "operator_replied"
+    CLOSED = "closed"

@@ -26,6 +26,7 @@ from contracts.enums import (
     ReturnResolution,
     ReturnStatus,
     ShipmentStatus,
+    TicketChange,
 )
 from contracts.inventory import (
     InventoryReleased,
@@ -35,7 +36,7 @@ from contracts.inventory import (
     StockChanged,
 )
 from contracts.invoicing import CreditNoteIssued, InvoiceIssued
-from contracts.notifications import CustomerReplied, NotificationFailed, NotificationSent
+from contracts.notifications import CustomerReplied, NotificationFailed, NotificationSent, TicketUpdated
 from contracts.orders import (
     OrderCancelled,
     OrderConfirmed,
@@ -389,6 +390,21 @@ def customer_replied() -> CustomerReplied:
     )
 
 
+def ticket_updated() -> TicketUpdated:
+    return TicketUpdated(
+        ticket_id="tkt_01JDABBA0000000000000001",
+        order_id=ORDER_ID,
+        change=TicketChange.CUSTOMER_WROTE,
+        open=True,
+        customer_name="Asha Verma",
+        customer_phone="+91******5678",
+        text="Can you deliver after 6 pm? Nobody is home before that.",
+        provider_message_id="wamid.HBgMOTE5ODEyMzQ1Njc4FQIAEhgX",
+        window_closes_at=_at(4 * 24 * 60),
+        occurred_at=_at(3 * 24 * 60),
+    )
+
+
 def _return_lines() -> list[ReturnLine]:
     return [ReturnLine(sku="TEA-ASSAM-250", quantity=1, reason=ReturnReason.DAMAGED, note="Seal torn")]
 
@@ -512,6 +528,7 @@ EXAMPLES: dict[type[Event], Callable[[], Event]] = {
     NotificationSent: notification_sent,
     NotificationFailed: notification_failed,
     CustomerReplied: customer_replied,
+    TicketUpdated: ticket_updated,
     ReturnRequested: return_requested,
     ReturnUpdated: return_updated,
     ReturnRefunded: return_refunded,

@@ -15,7 +15,7 @@ from contracts.inventory import (
     StockChanged,
 )
 from contracts.invoicing import CreditNoteIssued, InvoiceIssued
-from contracts.notifications import CustomerReplied, NotificationFailed, NotificationSent
+from contracts.notifications import CustomerReplied, NotificationFailed, NotificationSent, TicketUpdated
 from contracts.orders import (
     OrderCancelled,
     OrderConfirmed,
@@ -50,6 +50,7 @@ EVENTS: tuple[type[Event], ...] = (
     NotificationSent,
     NotificationFailed,
     CustomerReplied,
+    TicketUpdated,
     ReturnRequested,
     ReturnUpdated,
     ReturnRefunded,

@@ -33,6 +33,7 @@ SHIPPING_SERVICEABILITY_CHANGED = "shipping.serviceability_changed.v1"
 NOTIFICATIONS_SENT = "notifications.sent.v1"
 NOTIFICATIONS_FAILED = "notifications.failed.v1"
 NOTIFICATIONS_CUSTOMER_REPLIED = "notifications.customer_replied.v1"
+NOTIFICATIONS_TICKET_UPDATED = "notifications.ticket_updated.v1"
 
 RETURNS_REQUESTED = "returns.requested.v1"
 RETURNS_UPDATED = "returns.updated.v1"

@@ -148,6 +148,9 @@ class WhatsAppMessage:
     biz_opaque_callback_data: str | None
     """What the sender asked Meta to echo in this message's status webhooks (Dabba: its message id)."""
     received_at: datetime
+    outside_window: bool = False
+    """A free-form (non-template) message sent more than 24 hours after the customer last wrote, or
+    before they ever did: accepted, then reported failed with Meta's 131047 (Re-engagement message)."""
 
     def as_dict(self) -> dict[str, Any]:
         """Inspection view for /_sandbox."""
@@ -161,6 +164,7 @@ class WhatsAppMessage:
             "language": self.language,
             "biz_opaque_callback_data": self.biz_opaque_callback_data,
             "received_at": self.received_at.isoformat(),
+            "outside_window": self.outside_window,
             "body": self.body,
         }
 
@@ -182,6 +186,9 @@ class WhatsAppState:
     auto_reply: dict[str, str | None] = field(default_factory=dict)
     """wa_id → the choice that number taps on any message offering it (None: never replies)."""
     default_auto_reply: str | None = None
+    last_inbound_at: dict[str, datetime] = field(default_factory=dict)
+    """wa_id → when that customer last wrote to the business: WhatsApp's 24-hour customer-service
+    window, inside which free-form messages may be sent, is counted from it."""
     webhooks: deque[dict[str, Any]] = field(default_factory=lambda: deque(maxlen=10_000))
     """The latest webhooks sent back (bounded), for tests to read."""
     webhook_client: Any = None
@@ -200,6 +207,7 @@ class WhatsAppState:
         self.no_statuses.clear()
         self.auto_reply.clear()
         self.default_auto_reply = None
+        self.last_inbound_at.clear()
         self.webhooks.clear()
 
 

@@ -1,5 +1,6 @@
 """WhatsApp Cloud API (Meta Graph) shapes: POST /{version}/{phone_number_id}/messages.
-Validates template, text and interactive messages, records each accepted one, answers a wamid.
+Validates template, text and interactive messages, records each accepted one, answers a wamid. A text
+or interactive message outside the customer's 24-hour window is accepted and then fails (131047).
 
 Like Meta's Cloud API, the sandbox has no idempotency key: a repeated POST is a second message to
 the customer. What Meta offers instead is `biz_opaque_callback_data` (a string of up to 512
@@ -18,7 +19,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 from sandbox.control import State, fault_gate
 from sandbox.errors import ProviderError
 from sandbox.state import Provider, WhatsAppMessage, utc_now
-from sandbox.whatsapp_callbacks import after_accept
+from sandbox.whatsapp_callbacks import after_accept, outside_window
 
 GRAPH_VERSION = re.compile(r"^v\d+\.\d+$")
 # Meta error codes per HTTP status, so adapters can branch on `code` as Meta recommends.
@@ -157,6 +158,9 @@ async def send_message(version: str, phone_number_id: str, request: Request, sta
         raise meta_error(400, 2500, f"Unknown path components: /{phone_number_id}/messages")
     body, message = await parse(request)
     wa_id = message.to.lstrip("+")
+    now = utc_now()
+    async with state.whatsapp.lock:
+        closed = outside_window(state, wa_id, message.type, now)
     accepted = WhatsAppMessage(
         wamid=new_wamid(),
         phone_number_id=phone_number_id,
@@ -167,7 +171,8 @@ async def send_message(version: str, phone_number_id: str, request: Request, sta
         language=message.template.language.code if message.template else None,
         body=body,
         biz_opaque_callback_data=message.biz_opaque_callback_data,
-        received_at=utc_now(),
+        received_at=now,
+        outside_window=closed,
     )
     async with state.whatsapp.lock:
         state.whatsapp.messages.append(accepted)

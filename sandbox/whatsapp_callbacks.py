@@ -5,7 +5,9 @@ X-Hub-Signature-256 like the real Cloud API, and retried with backoff while they
 Webhooks go to $NOTIFICATIONS_URL/webhooks/whatsapp, signed with $WHATSAPP_APP_SECRET (the same
 default as the notifications service); without NOTIFICATIONS_URL (in-process tests) none are sent.
 Control routes under /_sandbox/whatsapp make numbers unreachable, delay or withhold their statuses,
-set automatic replies, reply now;
+set automatic replies, reply now, or have a customer write first (free text, in reply to nothing).
+Like Meta, a free-form (non-template) message outside the customer's 24-hour window is accepted and
+then reported failed with error 131047, "Re-engagement message";
 WHATSAPP_AUTO_REPLY=cod_confirm makes every number without its own rule tap that button (the demo).
 """
 
@@ -16,6 +18,7 @@ import json
 import os
 import secrets
 import time
+from datetime import datetime, timedelta
 from typing import Any, Literal, Self
 
 import httpx
@@ -29,6 +32,13 @@ from sandbox.state import SandboxState, WhatsAppMessage, utc_now
 DEFAULT_APP_SECRET = "dev-whatsapp-app-secret-local"
 NOT_ON_WHATSAPP = (131026, "Message undeliverable")
 """Meta's error for a number that has no WhatsApp account: accepted, then a failed status."""
+RE_ENGAGEMENT = (131047, "Re-engagement message")
+"""Meta's error for a free-form message outside the 24-hour customer-service window."""
+RE_ENGAGEMENT_DETAILS = (
+    "Message failed to send because more than 24 hours have passed since the customer last replied "
+    "to this number."
+)
+CUSTOMER_SERVICE_WINDOW = timedelta(hours=24)
 STATUS_DELAY_S = 0.5
 REPLY_DELAY_S = 0.5
 WEBHOOK_RETRY_FOR_S = 300.0
@@ -79,7 +89,18 @@ def status_value(
     if error is not None:
         code, title = error
         item["errors"] = [{"code": code, "title": title, "message": title}]
+        if error == RE_ENGAGEMENT:
+            item["errors"][0]["error_data"] = {"details": RE_ENGAGEMENT_DETAILS}
     return {"statuses": [item]}
+
+
+def outside_window(state: SandboxState, wa_id: str, kind: str, at: datetime) -> bool:
+    """Whether Meta would refuse this free-form message: a template may always be sent; anything
+    else only within 24 hours of the customer's last message to the business."""
+    if kind == "template":
+        return False
+    last = state.whatsapp.last_inbound_at.get(wa_id)
+    return last is None or at - last > CUSTOMER_SERVICE_WINDOW
 
 
 def button_payloads(message: WhatsAppMessage) -> list[str]:
@@ -93,20 +114,24 @@ def button_payloads(message: WhatsAppMessage) -> list[str]:
 
 
 def reply_value(
-    message: WhatsAppMessage, *, payload: str | None = None, text: str | None = None
+    message: WhatsAppMessage | None, *, payload: str | None = None, text: str | None = None, wa_id: str = ""
 ) -> dict[str, Any]:
+    """A customer's message: a button tapped or text typed in reply to ``message``, or (None) text
+    they wrote first, from ``wa_id``."""
+    wa_id = message.wa_id if message is not None else wa_id
     item: dict[str, Any] = {
-        "from": message.wa_id,
+        "from": wa_id,
         "id": "wamid." + secrets.token_urlsafe(24),
         "timestamp": str(int(time.time())),
-        "context": {"from": "911140000000", "id": message.wamid},
     }
+    if message is not None:
+        item["context"] = {"from": "911140000000", "id": message.wamid}
     if payload is not None:
         item |= {"type": "button", "button": {"payload": payload, "text": payload.split(":")[0]}}
     else:
         item |= {"type": "text", "text": {"body": text or ""}}
     return {
-        "contacts": [{"profile": {"name": "Sandbox customer"}, "wa_id": message.wa_id}],
+        "contacts": [{"profile": {"name": "Sandbox customer"}, "wa_id": wa_id}],
         "messages": [item],
     }
 
@@ -161,13 +186,29 @@ async def follow_up(state: SandboxState, message: WhatsAppMessage) -> None:
     if message.wa_id in state.whatsapp.not_on_whatsapp:
         await post_webhook(state, envelope(phone_number_id, status_value(message, "failed", NOT_ON_WHATSAPP)))
         return
+    if message.outside_window:
+        await post_webhook(state, envelope(phone_number_id, status_value(message, "failed", RE_ENGAGEMENT)))
+        return
     for status in ("sent", "delivered"):
         await post_webhook(state, envelope(phone_number_id, status_value(message, status)))
     payload = choose_reply(state, message)
     if payload is not None:
         await asyncio.sleep(REPLY_DELAY_S)
         await post_webhook(state, envelope(phone_number_id, status_value(message, "read")))
-        await post_webhook(state, envelope(phone_number_id, reply_value(message, payload=payload)))
+        await customer_writes(state, phone_number_id, reply_value(message, payload=payload))
+
+
+async def customer_writes(
+    state: SandboxState,
+    phone_number_id: str,
+    value: dict[str, Any],
+    *,
+    retry_for_s: float = WEBHOOK_RETRY_FOR_S,
+) -> int | None:
+    """Deliver a customer's message to the business; it opens (or renews) their 24-hour window."""
+    async with state.whatsapp.lock:
+        state.whatsapp.last_inbound_at[value["contacts"][0]["wa_id"]] = utc_now()
+    return await post_webhook(state, envelope(phone_number_id, value), retry_for_s=retry_for_s)
 
 
 def after_accept(state: SandboxState, message: WhatsAppMessage) -> None:
@@ -272,9 +313,24 @@ async def reply_now(body: Reply, state: State) -> dict[str, Any]:
         value = reply_value(message, payload=payload)
     else:
         value = reply_value(message, text=body.text)
-    status = await post_webhook(
-        state, envelope(message.phone_number_id, value), retry_for_s=CONTROL_RETRY_FOR_S
+    status = await customer_writes(state, message.phone_number_id, value, retry_for_s=CONTROL_RETRY_FOR_S)
+    return {"webhook_status": status, "message": value["messages"][0]}
+
+
+class Inbound(BaseModel):
+    """A customer writes to the business first: free text, in reply to no message."""
+
+    from_: str = Field(alias="from", pattern=r"^\+?\d{8,15}$", examples=["+919812345678"])
+    text: str = Field(min_length=1, max_length=4096)
+    phone_number_id: str = Field(
+        default="1234567890", pattern=r"^\d+$", description="The business number written to."
     )
+
+
+@router.post("/inbound")
+async def customer_writes_now(body: Inbound, state: State) -> dict[str, Any]:
+    value = reply_value(None, text=body.text, wa_id=_digits(body.from_))
+    status = await customer_writes(state, body.phone_number_id, value, retry_for_s=CONTROL_RETRY_FOR_S)
     return {"webhook_status": status, "message": value["messages"][0]}
 
 

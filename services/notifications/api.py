@@ -1,26 +1,29 @@
-"""HTTP routes of the notifications service: the audit of what was sent about an order, and the
-WhatsApp webhook (Meta's verification handshake, then signed status and reply notifications)."""
+"""HTTP routes of the notifications service: the audit of what was sent about an order, the
+WhatsApp webhook (Meta's verification handshake, then signed status and reply notifications), and
+operators' replies to customers' tickets and their closing (ADR 0350)."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from datetime import datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Header, Query, Request
+from fastapi import APIRouter, Header, Path, Query, Request
 from fastapi.responses import PlainTextResponse
 from pydantic import BaseModel, Field
 
-from chassis.auth import STAFF, by_signature, require
+from chassis.auth import STAFF, Principal, Role, by_signature, require
 from chassis.http import errors
 from chassis.logging import mask_phone
 from chassis.pages import Cursor, Limit, Page, next_cursor, position
 from chassis.refusal import Refusal
 from chassis.signatures import same_secret
-from services.notifications import inbound, store
+from services.notifications import inbound, store, ticket_store, tickets
 from services.notifications.domain.policy import OPS_RECIPIENT
 from services.notifications.domain.replies import notices, signature_ok
 from services.notifications.domain.reports import delivery_reports
+from services.notifications.domain.tickets import window_closes_at
 
 router = APIRouter(tags=["messages"])
 
@@ -181,4 +184,107 @@ async def whatsapp_webhook(
         raise Refusal("body", f"not JSON: {exc}") from exc
     if not isinstance(body, dict) or body.get("object") != "whatsapp_business_account":
         raise Refusal("object", "expected a whatsapp_business_account notification")
-    return {"applied": await inbound.apply(service, notices(body))}
+    return {"applied": await inbound.apply(service, notices(body), now=request.app.state.clock())}
+
+
+class TicketMessage(BaseModel):
+    """One message of a ticket's conversation."""
+
+    direction: str = Field(description="in: the customer wrote; out: an operator replied.")
+    text: str
+    author: str | None
+    delivery: str
+    error: str | None
+    at: datetime
+
+
+class Ticket(BaseModel):
+    """A customer's conversation with the operators, phone masked."""
+
+    ticket_id: str
+    order_id: str | None
+    customer_name: str | None
+    customer_phone: str
+    open: bool
+    opened_at: datetime
+    closed_at: datetime | None
+    closed_by: str | None
+    window_closes_at: datetime | None = Field(
+        description="When WhatsApp's 24-hour window for free-form replies closes (or closed)."
+    )
+    messages: list[TicketMessage]
+
+
+class ReplyBody(BaseModel):
+    """An operator's free-form answer: sent as a WhatsApp text inside the 24-hour window."""
+
+    text: str = Field(min_length=1, max_length=4096)
+
+
+class Replied(BaseModel):
+    ticket_id: str
+    provider_message_id: str
+    sent_at: datetime
+
+
+class Closed(BaseModel):
+    ticket_id: str
+    closed_at: datetime
+
+
+TicketId = Annotated[str, Path(min_length=1, max_length=64)]
+
+
+@router.get(
+    "/tickets/{ticket_id}",
+    summary="A customer's ticket with its conversation (phone masked)",
+    dependencies=[require(*STAFF)],
+    response_model=Ticket,
+    responses=errors(404),
+)
+async def get_ticket(request: Request, ticket_id: TicketId) -> dict[str, Any]:
+    async with request.app.state.service.pool.acquire() as conn:
+        found = await ticket_store.facts(conn, ticket_id)
+        if found is None:
+            raise Refusal("ticket_id", f"no ticket {ticket_id}", status=404)
+        facts, ticket = found
+        conversation = await ticket_store.messages(conn, ticket_id)
+    return {
+        **dataclasses.asdict(ticket),
+        "customer_phone": mask_phone(ticket.phone),
+        "window_closes_at": window_closes_at(facts.last_inbound_at) if facts.last_inbound_at else None,
+        "messages": [dataclasses.asdict(m) for m in conversation],
+    }
+
+
+@router.post(
+    "/tickets/{ticket_id}/replies",
+    summary="Answer a ticket as a WhatsApp session message; refused outside the 24-hour window",
+    response_model=Replied,
+    responses=errors(404, 409, 502, 503),
+)
+async def reply_to_ticket(
+    request: Request, ticket_id: TicketId, body: ReplyBody, principal: Principal = require(Role.OPS)
+) -> dict[str, Any]:
+    state = request.app.state
+    return await tickets.reply(
+        state.service,
+        state.whatsapp,
+        ticket_id=ticket_id,
+        text=body.text,
+        actor=principal.actor,
+        now=state.clock(),
+    )
+
+
+@router.post(
+    "/tickets/{ticket_id}/close",
+    summary="Close a ticket",
+    response_model=Closed,
+    responses=errors(404, 409),
+)
+async def close_ticket(
+    request: Request, ticket_id: TicketId, principal: Principal = require(Role.OPS)
+) -> dict[str, Any]:
+    state = request.app.state
+    return await tickets.close(state.service, ticket_id=ticket_id, actor=principal.actor, now=state.clock())

@@ -1,5 +1,7 @@
 """What the WhatsApp webhook's news does: delivery statuses move the audit forward (a failure falls
-back to SMS), button replies become ``notifications.customer_replied.v1``, STOP opts a customer out.
+back to SMS), button replies become ``notifications.customer_replied.v1``, STOP opts a customer out,
+any other text goes into the customer's ticket (ADR 0350). Every message from a customer renews
+their 24-hour window.
 A status naming one of our messages whose send is not recorded (the dispatcher crashed after Meta
 accepted it, or has not recorded it yet) records that send first, as the dispatcher would have.
 
@@ -18,7 +20,7 @@ from datetime import UTC, datetime
 from chassis.logging import get_logger
 from chassis.service import Service
 from contracts import CustomerReplied, NotificationChannel, ReplyChoice
-from services.notifications import store
+from services.notifications import store, ticket_store, tickets
 from services.notifications.dispatcher import apply_status, record_sent
 from services.notifications.domain.delivery import Delivery, moved_by
 from services.notifications.domain.replies import ButtonReply, Notice, StatusUpdate, TextReply, reattempt_on
@@ -28,9 +30,13 @@ log = get_logger(__name__)
 NDR_CHOICES = frozenset(c for c in ReplyChoice if c.value.startswith("ndr_"))
 
 
-async def apply(service: Service, notices: Sequence[Notice]) -> dict[str, int]:
-    """Apply a webhook's notices; returns how many of each kind changed something."""
-    counts = {"statuses": 0, "replies": 0, "opt_outs": 0}
+async def apply(
+    service: Service, notices: Sequence[Notice], *, now: datetime | None = None
+) -> dict[str, int]:
+    """Apply a webhook's notices; returns how many of each kind changed something. ``now`` is the
+    service's clock (a customer's message without Meta's timestamp counts from it)."""
+    now = now or datetime.now(UTC)
+    counts = {"statuses": 0, "replies": 0, "opt_outs": 0, "tickets": 0}
     if all(isinstance(n, StatusUpdate) and n.status is not Delivery.FAILED for n in notices):
         async with service.pool.acquire() as conn:
             for notice in notices:
@@ -39,6 +45,9 @@ async def apply(service: Service, notices: Sequence[Notice]) -> dict[str, int]:
         return counts
     async with service.pool.acquire() as conn, conn.transaction():
         for notice in notices:
+            if isinstance(notice, ButtonReply | TextReply):
+                at = min(notice.sent_at or now, now)
+                await ticket_store.customer_wrote(conn, phone=notice.phone, at=at)
             if isinstance(notice, StatusUpdate):
                 counts["statuses"] += await _status(service, conn, notice)
             elif isinstance(notice, ButtonReply):
@@ -48,6 +57,8 @@ async def apply(service: Service, notices: Sequence[Notice]) -> dict[str, int]:
                 counts["opt_outs"] += 1
             elif isinstance(notice, TextReply) and notice.opts_in:
                 await store.opt_in(conn, phone=notice.phone)
+            elif isinstance(notice, TextReply) and notice.is_free_text:
+                counts["tickets"] += await tickets.received(service, conn, notice, now=now)
     return counts
 
 
@@ -57,6 +68,10 @@ async def _status(service: Service, conn: store.Conn, notice: StatusUpdate) -> i
         # The send is recorded now, by us or (while we looked) by the dispatcher, unless it is not ours.
         await _record_send(service, conn, notice)
         moved = await _move(service, conn, notice)
+    if moved is None and await ticket_store.reply_delivery(
+        conn, provider_message_id=notice.provider_message_id, delivery=notice.status.value, error=notice.error
+    ):
+        return 1  # an operator's reply to a ticket (a failure: 131047 outside the window)
     if moved is None:
         # Meta can call before the dispatcher recorded the send: keep it for that moment.
         await store.park_status(

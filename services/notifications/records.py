@@ -66,3 +66,39 @@ def _planned(data: dict[str, Any] | None) -> PlannedMessage | None:
             "buttons": tuple(data["buttons"]),
         }
     )
+
+
+@dataclass(frozen=True, slots=True)
+class Ticket:
+    """A customer's conversation with the operators (ADR 0350), with the matched order's name."""
+
+    ticket_id: str
+    phone: str  # E.164; masked everywhere it leaves this service
+    order_id: str | None  # None: no order has this phone
+    customer_name: str | None
+    open: bool
+    opened_at: datetime
+    closed_at: datetime | None
+    closed_by: str | None
+
+    @classmethod
+    def of(cls, row: asyncpg.Record) -> Ticket:
+        """The record of a `tickets` row joined with its order's contact name."""
+        return cls(**row_fields(cls, row))
+
+
+@dataclass(frozen=True, slots=True)
+class TicketLine:
+    """One message of a ticket: the customer's (in) or an operator's reply (out)."""
+
+    direction: str
+    text: str
+    author: str | None
+    delivery: str
+    error: str | None
+    at: datetime
+
+    @classmethod
+    def of(cls, row: asyncpg.Record) -> TicketLine:
+        """The record of a `ticket_messages` row."""
+        return cls(**row_fields(cls, row))

@@ -72,7 +72,14 @@ def test_a_template_quick_reply_is_the_customer_confirming_cod():
     )
 
     assert notices(body) == [
-        ButtonReply("wamid.REPLY", "+919812345678", ReplyChoice.COD_CONFIRM, "ORD-1", "wamid.OURS")
+        ButtonReply(
+            "wamid.REPLY",
+            "+919812345678",
+            ReplyChoice.COD_CONFIRM,
+            "ORD-1",
+            "wamid.OURS",
+            sent_at=datetime.fromtimestamp(1771855045, UTC),
+        )
     ]
 
 

@@ -1,4 +1,5 @@
-"""What a WhatsApp webhook says: delivery statuses, button replies and STOP, checked by signature.
+"""What a WhatsApp webhook says: delivery statuses, button replies, STOP/START and free text (which
+opens a ticket, ADR 0350), checked by signature.
 
 Meta signs the raw body with the app secret (``X-Hub-Signature-256: sha256=<hex>``); a payload is
 read only after its signature checks out. Button payloads are ``<choice>:<order_id or shipment_id>``.
@@ -7,7 +8,7 @@ read only after its signature checks out. Button payloads are ``<choice>:<order_
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from chassis.clock import india_date
@@ -53,15 +54,19 @@ class ButtonReply:
     reference: str
     """The order id, or the shipment id for NDR choices."""
     in_reply_to: str | None
+    sent_at: datetime | None = None
+    """When the customer sent it (Meta's ``timestamp``): their 24-hour window counts from it."""
 
 
 @dataclass(frozen=True, slots=True)
 class TextReply:
-    """A customer typed something; only STOP and START mean anything to us."""
+    """A customer typed something: STOP, START, or anything else (a ticket for the operators)."""
 
     provider_message_id: str
     phone: str
     text: str
+    sent_at: datetime | None = None
+    """When the customer sent it (Meta's ``timestamp``): their 24-hour window counts from it."""
 
     @property
     def opts_out(self) -> bool:
@@ -70,6 +75,11 @@ class TextReply:
     @property
     def opts_in(self) -> bool:
         return self.text.strip().lower() in START_WORDS
+
+    @property
+    def is_free_text(self) -> bool:
+        """Neither STOP nor START (nor empty): something for a person to read."""
+        return bool(self.text.strip()) and not self.opts_out and not self.opts_in
 
 
 Notice = StatusUpdate | ButtonReply | TextReply
@@ -124,8 +134,17 @@ def notices(body: dict[str, Any]) -> list[Notice]:
     return found
 
 
+def _sent_at(timestamp: Any) -> datetime | None:
+    """Meta's message ``timestamp`` (Unix seconds, as a string) as a UTC time; None if absent or bad."""
+    try:
+        return datetime.fromtimestamp(int(timestamp), UTC)
+    except (TypeError, ValueError, OverflowError, OSError):
+        return None
+
+
 def _message_notice(message: dict[str, Any]) -> list[Notice]:
     wamid, phone = str(message.get("id", "")), _phone(str(message.get("from", "")))
+    sent_at = _sent_at(message.get("timestamp"))
     context = (message.get("context") or {}).get("id")
     kind = message.get("type")
     payload: str | None = None
@@ -136,13 +155,16 @@ def _message_notice(message: dict[str, Any]) -> list[Notice]:
     elif kind == "text":
         return [
             TextReply(
-                provider_message_id=wamid, phone=phone, text=str((message.get("text") or {}).get("body", ""))
+                provider_message_id=wamid,
+                phone=phone,
+                text=str((message.get("text") or {}).get("body", "")),
+                sent_at=sent_at,
             )
         ]
     parsed = parse_payload(payload or "")
     if parsed is None or not wamid:
         return []
-    return [ButtonReply(wamid, phone, parsed[0], parsed[1], context)]
+    return [ButtonReply(wamid, phone, parsed[0], parsed[1], context, sent_at)]
 
 
 def reattempt_on(choice: ReplyChoice, replied_at: datetime) -> date | None:

@@ -1,4 +1,5 @@
-"""What notifications needs from a messaging provider: send one approved template message.
+"""What notifications needs from a messaging provider: send one approved template message; and
+from WhatsApp, one free-form text inside a customer's 24-hour window (an operator's reply).
 
 Each provider adapter speaks that provider's documented HTTP API behind this one Protocol.
 """
@@ -30,6 +31,17 @@ class TemplateMessage:
     """The dynamic part of the template's URL button (e.g. the order id of a tracking link)."""
     dlt_template_id: str | None = None
     """SMS only: the DLT template id the operator scrubs the message against."""
+
+
+@dataclass(frozen=True, slots=True)
+class SessionMessage:
+    """Free-form text to a customer who wrote to us in the last 24 hours (WhatsApp's session message)."""
+
+    idempotency_key: str
+    """Our id for it, echoed in the provider's status webhooks (``biz_opaque_callback_data``)."""
+    recipient: str
+    """E.164."""
+    text: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,4 +83,16 @@ class MessageProvider(Protocol):
         Raises MessageRejected for a message the provider will never accept, ProviderUnavailable
         for everything that may succeed later.
         """
+        ...
+
+
+class SessionSender(Protocol):
+    """A provider that can answer a customer in free form inside their customer-service window."""
+
+    async def send_text(self, message: SessionMessage) -> ProviderReceipt:
+        """Send one text message and return the provider's message id.
+
+        Meta accepts a text outside the 24-hour window and reports it failed afterwards (131047), so
+        the caller checks the window first. Raises MessageRejected or ProviderUnavailable as
+        MessageProvider.send_template does."""
         ...

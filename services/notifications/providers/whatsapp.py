@@ -1,6 +1,7 @@
 """WhatsApp Cloud API (Meta Graph) adapter: POST /{version}/{phone_number_id}/messages.
 
-Sends approved templates with body parameters and a Bearer token. Meta has no idempotency key; each
+Sends approved templates with body parameters, and an operator's free-form text inside the customer's
+24-hour window (a session message, ``type: text``), with a Bearer token. Meta has no idempotency key; each
 message carries our message id as `biz_opaque_callback_data`, which Meta echoes in every status
 webhook of that message, so a send whose answer a crash lost can be recognised (ADR 0040).
 """
@@ -15,6 +16,7 @@ from services.notifications.providers.interface import (
     MessageRejected,
     ProviderReceipt,
     ProviderUnavailable,
+    SessionMessage,
     TemplateMessage,
 )
 
@@ -67,6 +69,18 @@ def template_body(message: TemplateMessage) -> dict[str, Any]:
     }
 
 
+def text_body(message: SessionMessage) -> dict[str, Any]:
+    """Meta's message object for a free-form text (no link preview), naming our message id."""
+    return {
+        "messaging_product": "whatsapp",
+        "recipient_type": "individual",
+        "to": message.recipient,
+        "type": "text",
+        "text": {"preview_url": False, "body": message.text},
+        "biz_opaque_callback_data": message.idempotency_key,
+    }
+
+
 def _error_text(response: httpx.Response) -> str:
     try:
         error = response.json().get("error") or {}
@@ -90,11 +104,16 @@ class WhatsAppProvider:
 
     async def send_template(self, message: TemplateMessage) -> ProviderReceipt:
         """Send one template; see MessageProvider.send_template."""
+        return await self._send(template_body(message))
+
+    async def send_text(self, message: SessionMessage) -> ProviderReceipt:
+        """Send one free-form text; see SessionSender.send_text."""
+        return await self._send(text_body(message))
+
+    async def _send(self, body: dict[str, Any]) -> ProviderReceipt:
         try:
             response = await self._client.post(
-                self._path,
-                json=template_body(message),
-                headers={"Authorization": f"Bearer {self._token}"},
+                self._path, json=body, headers={"Authorization": f"Bearer {self._token}"}
             )
         except httpx.HTTPError as exc:
             raise ProviderUnavailable(f"whatsapp unreachable: {exc!r}") from exc
