@@ -58,6 +58,15 @@ def ink_outside(
     return found
 
 
+def boxes_off_page(document: Document, margin: float = 0) -> list[tuple[int, Box]]:
+    """Boxes that reach into the page's margins or off the page: (page, box) each."""
+    width, height = document.size
+    inside = Box(margin, margin, width - 2 * margin, height - 2 * margin)
+    return [
+        (page, box) for page, boxes in enumerate(document.pages) for box in boxes if not inside.contains(box)
+    ]
+
+
 def crop_ink(image: Image.Image) -> Image.Image:
     mask = image.point(lambda v: 255 if v < INK else 0)
     bbox = mask.getbbox()

@@ -17,8 +17,9 @@ from chassis.clock import IST
 from chassis.http import errors, text_answer
 from chassis.pages import Cursor, Limit, Page, after_key, next_cursor, next_key, position
 from chassis.refusal import Refusal
-from services.invoicing import crediting, domain, store
+from services.invoicing import crediting, documents, domain, store
 from services.invoicing.domain import Supply, gstr1
+from services.invoicing.records import CreditNote as StoredCreditNote
 
 router = APIRouter(tags=["invoicing"])
 
@@ -27,6 +28,7 @@ Code = Annotated[str, Path(min_length=1, max_length=32, examples=["BOM1"])]
 SkuPath = Annotated[str, Path(min_length=1, max_length=64, examples=["TEA-ASSAM-250"])]
 InvoiceId = Annotated[str, Path(min_length=1, max_length=64)]
 Text = Annotated[str, Field(min_length=1, max_length=200)]
+PDF: dict[int | str, dict[str, Any]] = {200: text_answer("application/pdf", "The PDF", binary=True)}
 
 
 def _gstin_refusal(gstin: str, field: str = "gstin") -> None:
@@ -261,6 +263,31 @@ async def list_invoices(
     }
 
 
+def _pdf(content: bytes, number: str) -> Response:
+    """A document to print; its file is named by its number ("INV/26-27/000001" → INV-26-27-000001.pdf)."""
+    name = number.replace("/", "-")
+    return Response(
+        content,
+        media_type="application/pdf",
+        headers={"Content-Disposition": f'inline; filename="{name}.pdf"'},
+    )
+
+
+# Before /invoices/{invoice_id}, which would otherwise take "….pdf" as an invoice id.
+@router.get(
+    "/invoices/{invoice_id}.pdf",
+    summary="An invoice as PDF, every Rule 46 field (printed at the pack station beside the label)",
+    dependencies=[require(*STAFF)],
+    response_class=Response,
+    responses={**PDF, **errors(404)},
+)
+async def invoice_pdf(request: Request, invoice_id: InvoiceId) -> Response:
+    found = await store.invoice(request.app.state.service.pool, invoice_id)
+    if found is None:
+        raise Refusal("invoice_id", f"no invoice {invoice_id}", status=404)
+    return _pdf(documents.pdf(documents.of_invoice(found)), found.number)
+
+
 @router.get(
     "/invoices/{invoice_id}",
     summary="One invoice",
@@ -352,6 +379,25 @@ async def list_credit_notes(
         "items": [dict(r) for r in rows],
         "next_cursor": next_cursor(rows, limit, lambda r: (r["issued_at"], r["credit_note_id"])),
     }
+
+
+@router.get(
+    "/credit-notes/{credit_note_id}.pdf",
+    summary="A credit note as PDF, every Rule 53 field, citing its invoice's number and date",
+    dependencies=[require(*STAFF)],
+    response_class=Response,
+    responses={**PDF, **errors(404)},
+)
+async def credit_note_pdf(request: Request, credit_note_id: InvoiceId) -> Response:
+    pool = request.app.state.service.pool
+    row = await store.credit_note_row(pool, credit_note_id)
+    if row is None:
+        raise Refusal("credit_note_id", f"no credit note {credit_note_id}", status=404)
+    note = StoredCreditNote.of(row)
+    invoice = await store.invoice(pool, note.invoice_id)
+    if invoice is None:  # a foreign key guarantees it; say so rather than fail obscurely
+        raise Refusal("credit_note_id", f"credit note {credit_note_id} cites no stored invoice", status=404)
+    return _pdf(documents.pdf(documents.of_credit_note(note, invoice)), note.number)
 
 
 @router.get(

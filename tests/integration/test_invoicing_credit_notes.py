@@ -10,17 +10,20 @@ from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
+from types import SimpleNamespace
+from typing import Any
 
 import asyncpg
 import pytest
 
 from chassis import db
+from chassis.refusal import Refusal
 from contracts import CreditNoteIssued, Event, InvoiceIssued
 from contracts.examples import order_placed
 from contracts.values import SkuQuantity
-from services.invoicing import crediting, issuing, store
+from services.invoicing import api, crediting, documents, issuing, store
 from services.invoicing.settings import InvoicingSettings
-from tests import infra
+from tests import infra, pdf_checks
 
 pytestmark = pytest.mark.integration
 
@@ -286,3 +289,52 @@ async def test_a_refund_heard_before_the_orders_parcel_waits_and_is_credited_onc
     invoice, note = emitted
     assert isinstance(invoice, InvoiceIssued) and isinstance(note, CreditNoteIssued)
     assert (note.invoice_number, note.total_paise, note.return_id) == (invoice.number, 34900, "RET-EARLY")
+
+
+def _request(pool: asyncpg.Pool) -> Any:
+    """What a route reads of its request: the service's pool."""
+    return SimpleNamespace(app=SimpleNamespace(state=SimpleNamespace(service=SimpleNamespace(pool=pool))))
+
+
+async def test_an_invoice_and_the_rtos_credit_note_are_served_as_pdfs_the_note_citing_the_invoice(
+    pool: asyncpg.Pool,
+) -> None:
+    at = datetime(2047, 8, 14, 20, 0, tzinfo=UTC)  # 15 August in India
+    order_id, shipment_id, issued = await _packed(pool, at)
+    invoice = next(e for e in issued if isinstance(e, InvoiceIssued))
+    [note] = await _rto(pool, order_id, shipment_id, at + timedelta(days=6))
+    assert isinstance(note, CreditNoteIssued)
+
+    served = await api.invoice_pdf(_request(pool), invoice.invoice_id)
+    assert served.media_type == "application/pdf"
+    assert (
+        served.headers["content-disposition"] == f'inline; filename="{invoice.number.replace("/", "-")}.pdf"'
+    )
+    text = pdf_checks.words(pdf_checks.text(bytes(served.body)))
+    for field in (
+        "TAX INVOICE",
+        f"Invoice no. {invoice.number}",
+        "Date 15-08-2047",
+        "GSTIN 27AAPFU0939F1ZV",
+        "Place of supply Maharashtra (27)",
+        f"CGST {documents.money(invoice.cgst_paise)}",
+        f"SGST {documents.money(invoice.sgst_paise)}",
+        f"Total invoice value (₹) {documents.money(invoice.total_paise)}",
+    ):
+        assert field in text, field
+
+    served = await api.credit_note_pdf(_request(pool), note.credit_note_id)
+    text = pdf_checks.words(pdf_checks.text(bytes(served.body)))
+    for field in (
+        "CREDIT NOTE",
+        f"Credit note no. {note.number}",
+        "Date 21-08-2047",
+        f"Against invoice {invoice.number} dated 15-08-2047",
+        "Parcel returned undelivered (RTO)",
+        f"Total credited (₹) {documents.money(note.total_paise)}",
+    ):
+        assert field in text, field
+
+    with pytest.raises(Refusal) as missing:
+        await api.invoice_pdf(_request(pool), "INV-NONE")
+    assert (missing.value.status, missing.value.problems) == (404, [("invoice_id", "no invoice INV-NONE")])
