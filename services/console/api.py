@@ -20,7 +20,7 @@ from fastapi.templating import Jinja2Templates
 
 from contracts import Channel, OrderStatus, PaymentMethod
 from services.console import fonts, sessions, store
-from services.console.domain import desks, fix, metrics, stock
+from services.console.domain import desks, fix, inbox, metrics, stock
 from services.console.domain.decisions import (
     BULK_ACTIONS,
     MAX_BULK,
@@ -759,6 +759,72 @@ async def stock_action(request: Request, action: str, operator: Operator = form_
     return _back("/stock", outcome, **back)
 
 
+# --- the customer inbox (ADR 0351) -----------------------------------------------------------------
+
+
+@router.get("/inbox")
+async def inbox_page(request: Request, closed: str = "", operator: Operator = signed_in()) -> HTMLResponse:
+    """Customers' tickets from the read model, open ones first: order, customer, last message and
+    what is left of WhatsApp's 24-hour window for a free-form reply."""
+    pool = request.app.state.service.pool
+    size = request.app.state.service.settings.page_size
+    return _page(
+        request,
+        "inbox.html",
+        operator,
+        tickets=await store.tickets(pool, open_=closed != "1", limit=size),
+        open_count=await store.open_ticket_count(pool),
+        closed=closed == "1",
+        now=request.app.state.clock(),
+        window_left=inbox.window_left,
+    )
+
+
+@router.get("/inbox/{ticket_id}")
+async def ticket_page(request: Request, ticket_id: str, operator: Operator = signed_in()) -> HTMLResponse:
+    found = await store.ticket(request.app.state.service.pool, ticket_id)
+    if found is None:
+        response = _page(request, "missing.html", operator, order_id=ticket_id, what="ticket")
+        response.status_code = 404
+        return response
+    ticket, lines = found
+    now = request.app.state.clock()
+    return _page(
+        request,
+        "ticket.html",
+        operator,
+        ticket=ticket,
+        lines=lines,
+        window=inbox.window_left(ticket.window_closes_at, now),
+    )
+
+
+@router.post("/inbox/{ticket_id}/reply")
+async def ticket_reply(
+    request: Request, ticket_id: str, text: str = Form(""), operator: Operator = form_from_operator()
+) -> RedirectResponse:
+    """Answer through notifications as the operator: it sends a WhatsApp session message, or refuses
+    (outside the 24-hour window, a closed ticket, a role that may not)."""
+    path = f"/tickets/{quote(ticket_id, safe='')}/replies"
+    outcome = await _owners(request).call(
+        "notifications", "POST", path, operator=operator, json={"text": text}
+    )
+    if outcome.ok:
+        outcome = Outcome(outcome.status, outcome.body, "reply sent on WhatsApp")
+    return _back(f"/inbox/{quote(ticket_id, safe='')}", outcome)
+
+
+@router.post("/inbox/{ticket_id}/close")
+async def ticket_close(
+    request: Request, ticket_id: str, operator: Operator = form_from_operator()
+) -> RedirectResponse:
+    path = f"/tickets/{quote(ticket_id, safe='')}/close"
+    outcome = await _owners(request).call("notifications", "POST", path, operator=operator)
+    if outcome.ok:
+        outcome = Outcome(outcome.status, outcome.body, f"ticket {ticket_id} closed")
+    return _back(f"/inbox/{quote(ticket_id, safe='')}", outcome)
+
+
 # --- the pack station ---------------------------------------------------------------------------
 
 
@@ -838,7 +904,10 @@ async def _numbers(request: Request, days: int) -> dict[str, Any]:
         "rates": metrics.return_rates(
             await store.units_sold(pool, since=since), await store.units_returned(pool, since=since)
         ),
-        "summary": metrics.summarise(await store.metric_facts(pool, since=since), now=now),
+        "summary": (summary := metrics.summarise(await store.metric_facts(pool, since=since), now=now)),
+        "tickets_per_100": metrics.tickets_per_100_orders(
+            await store.tickets_opened(pool, since=since), summary.orders
+        ),
     }
 
 
@@ -864,6 +933,7 @@ async def analytics_csv(request: Request, days: int = 14, operator: Operator = s
         ("order_error_rate_percent", s.order_error_rate),
         ("cod_share_percent", s.cod_share),
         ("ndr_rate_percent", s.ndr_rate),
+        ("support_tickets_per_100_orders", numbers["tickets_per_100"]),
     ):
         writer.writerow([name, "", "" if value is None else value])
     for c in s.rto_by_courier:

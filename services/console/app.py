@@ -39,6 +39,7 @@ class ConsoleService(Service):
                     ("inventory", settings.inventory_url),
                     ("shipping", settings.shipping_url),
                     ("returns", settings.returns_url),
+                    ("notifications", settings.notifications_url),
                 )
             },
             settings.role_keys(),

@@ -10,8 +10,9 @@ from typing import Any
 
 from chassis.consumer import HandlerContext, Transaction
 from chassis.service import Service
-from contracts import Event, StockChanged
+from contracts import Event, StockChanged, TicketUpdated
 from services.console import store
+from services.console.domain import inbox
 from services.console.domain.stock import latest
 from services.console.domain.view import FOLDED, apply, timeline_entry
 
@@ -51,10 +52,18 @@ async def fold_stock(tx: Transaction) -> None:
         await store.save_stock(tx.conn, list(latest(pending).values()))
 
 
+async def on_ticket(ctx: HandlerContext, event: TicketUpdated) -> None:
+    """A ticket's change: a line for the inbox, and one on its order's timeline (ADR 0351)."""
+    await store.add_ticket_lines(ctx.conn, [inbox.line_of(event, ctx.event_id)])
+    if (entry := inbox.timeline_entry(event, ctx.event_id)) is not None:
+        await store.add_timeline(ctx.conn, [entry])
+
+
 def register(service: Service) -> None:
     """Subscribe to every topic the console shows."""
     for model in FOLDED:
         service.handles(model)(collect)
     service.handles(StockChanged)(collect_stock)
+    service.handles(TicketUpdated)(on_ticket)
     service.before_commit(fold)
     service.before_commit(fold_stock)

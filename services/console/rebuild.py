@@ -17,8 +17,9 @@ from pydantic import ValidationError
 from chassis import db
 from chassis.consumer import Poison, event_id_of, read_envelope
 from chassis.logging import get_logger
-from contracts import Event, StockChanged
+from contracts import Event, StockChanged, TicketUpdated
 from services.console import store
+from services.console.domain import inbox
 from services.console.domain.stock import latest
 from services.console.domain.view import FOLDED, OrderView, TimelineEntry, apply, timeline_entry
 from services.console.settings import ConsoleSettings
@@ -34,11 +35,12 @@ class Rebuilt:
     timeline: list[TimelineEntry] = field(default_factory=list)
     applied: list[tuple[str, str]] = field(default_factory=list)
     stock: list[StockChanged] = field(default_factory=list)
+    tickets: list[inbox.TicketLine] = field(default_factory=list)
 
 
 async def fold_topics(bootstrap_servers: str) -> Rebuilt:
     """Fold every record now on the console's topics, oldest first."""
-    read: tuple[type[Event], ...] = (*FOLDED, StockChanged)
+    read: tuple[type[Event], ...] = (*FOLDED, StockChanged, TicketUpdated)
     models = {model.TOPIC: model for model in read}
     consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap_servers, enable_auto_commit=False)
     await consumer.start()
@@ -79,6 +81,11 @@ async def fold_topics(bootstrap_servers: str) -> Rebuilt:
         if isinstance(event, StockChanged):
             rebuilt.stock.append(event)
             continue
+        if isinstance(event, TicketUpdated):
+            rebuilt.tickets.append(inbox.line_of(event, event_id))
+            if (entry := inbox.timeline_entry(event, event_id)) is not None:
+                rebuilt.timeline.append(entry)
+            continue
         order_id = getattr(event, "order_id", None)
         if not order_id:
             continue
@@ -105,12 +112,18 @@ async def rebuild_command() -> int:
     try:
         async with pool.acquire() as conn, conn.transaction():
             await store.replace_all(
-                conn, list(rebuilt.views.values()), rebuilt.timeline, rebuilt.applied, rebuilt.stock
+                conn,
+                list(rebuilt.views.values()),
+                rebuilt.timeline,
+                rebuilt.applied,
+                rebuilt.stock,
+                rebuilt.tickets,
             )
     finally:
         await pool.close()
     print(
         f"console: read model rebuilt from the topics: {len(rebuilt.views)} orders, "
-        f"{len(rebuilt.stock)} SKUs' stock, {len(rebuilt.applied)} events"
+        f"{len(rebuilt.stock)} SKUs' stock, {len(rebuilt.tickets)} ticket lines, "
+        f"{len(rebuilt.applied)} events"
     )
     return 0

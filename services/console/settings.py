@@ -15,6 +15,7 @@ class ConsoleSettings(ServiceSettings):
     inventory_url: str = "http://localhost:8003"
     shipping_url: str = "http://localhost:8004"
     returns_url: str = "http://localhost:8006"
+    notifications_url: str = "http://localhost:8005"
     console_api_keys: str = Field(
         default="",
         repr=False,

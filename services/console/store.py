@@ -15,6 +15,7 @@ from chassis.db import Conn, Queryable
 from contracts import StockChanged
 from services.console.domain import desks, floor, metrics
 from services.console.domain.decisions import CLOCK_TABS, TABS, Search, tabs_of
+from services.console.domain.inbox import Ticket, TicketLine
 from services.console.domain.stock import StockRow, rows_of
 from services.console.domain.view import OrderView, ReturnView, ShipmentView, TimelineEntry
 
@@ -286,10 +287,12 @@ async def replace_all(
     timeline: Sequence[TimelineEntry],
     applied: Sequence[tuple[str, str]],
     stock: Sequence[StockChanged] = (),
+    ticket_lines: Sequence[TicketLine] = (),
 ) -> None:
-    """Swap the whole read model (orders and stock) for a rebuilt one, and mark its events applied
-    (ADR 81, 320)."""
-    await conn.execute("TRUNCATE order_view, order_timeline, stock_view")
+    """Swap the whole read model (orders, stock and tickets) for a rebuilt one, and mark its events
+    applied (ADR 81, 320, 351)."""
+    await conn.execute("TRUNCATE order_view, order_timeline, stock_view, ticket_lines")
+    await add_ticket_lines(conn, ticket_lines)
     await conn.execute("UPDATE queue_counts SET orders = 0")
     await conn.execute("DELETE FROM inbox")
     await save_stock(conn, stock)
@@ -745,3 +748,86 @@ async def close_session(db: Queryable, digest: str) -> None:
 
 async def purge_sessions(db: Queryable, now: datetime) -> None:
     await db.execute("DELETE FROM sessions WHERE expires_at <= $1", now)
+
+
+# --- the customer inbox (ADR 0351) ----------------------------------------------------------------
+
+_TICKET_LINE = (
+    "event_id, ticket_id, order_id, at, change, open, customer_name, customer_phone, text, actor, "
+    "window_closes_at"
+)
+
+
+async def add_ticket_lines(conn: Conn, lines: Sequence[TicketLine]) -> None:
+    """Add tickets' lines (an announcement's line is written once)."""
+    await conn.executemany(
+        f"""INSERT INTO ticket_lines ({_TICKET_LINE})
+            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) ON CONFLICT (event_id) DO NOTHING""",
+        [astuple(line) for line in lines],
+    )
+
+
+async def all_ticket_lines(db: Queryable) -> list[TicketLine]:
+    """Every ticket line (the rebuild test compares these)."""
+    rows = await db.fetch(f"SELECT {_TICKET_LINE} FROM ticket_lines ORDER BY event_id")
+    return [TicketLine(**dict(r)) for r in rows]
+
+
+_TICKETS = """
+    WITH newest AS (
+        SELECT DISTINCT ON (ticket_id) ticket_id, order_id, customer_phone, open, at AS updated_at,
+               window_closes_at
+          FROM ticket_lines {where}
+         ORDER BY ticket_id, at DESC, event_id DESC
+    )
+    SELECT n.*,
+           (SELECT min(at) FROM ticket_lines l WHERE l.ticket_id = n.ticket_id) AS opened_at,
+           (SELECT count(*) FROM ticket_lines l WHERE l.ticket_id = n.ticket_id AND l.text IS NOT NULL)
+               AS messages,
+           (SELECT customer_name FROM ticket_lines l WHERE l.ticket_id = n.ticket_id
+               AND customer_name IS NOT NULL ORDER BY at DESC LIMIT 1) AS customer_name,
+           last.text AS last_text, last.change AS last_change
+      FROM newest n
+      LEFT JOIN LATERAL (SELECT text, change FROM ticket_lines l WHERE l.ticket_id = n.ticket_id
+                          AND l.text IS NOT NULL ORDER BY at DESC, event_id DESC LIMIT 1) last ON true
+"""
+
+
+async def tickets(db: Queryable, *, open_: bool, limit: int) -> list[Ticket]:
+    """Open (or closed) tickets, the most recently changed first."""
+    rows = await db.fetch(
+        _TICKETS.format(where="") + " WHERE n.open = $1 ORDER BY n.updated_at DESC LIMIT $2", open_, limit
+    )
+    return [Ticket(**dict(r)) for r in rows]
+
+
+async def ticket(db: Queryable, ticket_id: str) -> tuple[Ticket, list[TicketLine]] | None:
+    """One ticket and its lines, oldest first."""
+    row = await db.fetchrow(_TICKETS.format(where="WHERE ticket_id = $1"), ticket_id)
+    if row is None:
+        return None
+    rows = await db.fetch(
+        f"SELECT {_TICKET_LINE} FROM ticket_lines WHERE ticket_id = $1 ORDER BY at, event_id", ticket_id
+    )
+    return Ticket(**dict(row)), [TicketLine(**dict(r)) for r in rows]
+
+
+async def open_ticket_count(db: Queryable) -> int:
+    """Tickets whose newest line leaves them open."""
+    return int(
+        await db.fetchval(
+            """SELECT count(*) FROM (SELECT DISTINCT ON (ticket_id) open FROM ticket_lines
+                ORDER BY ticket_id, at DESC, event_id DESC) t WHERE open"""
+        )
+    )
+
+
+async def tickets_opened(db: Queryable, *, since: datetime) -> int:
+    """Tickets whose first message came since then (support tickets, for the numbers)."""
+    return int(
+        await db.fetchval(
+            """SELECT count(*) FROM (SELECT ticket_id, min(at) AS opened FROM ticket_lines
+                WHERE change = 'customer_wrote' GROUP BY ticket_id) t WHERE opened >= $1""",
+            since,
+        )
+    )

@@ -256,7 +256,8 @@ async def test_the_read_model_rebuilt_from_the_topics_equals_the_live_one(
         rows = await db_fetch("console", "SELECT * FROM order_view", decoded=True)
         live = {r["order_id"]: store.view_of(r) for r in rows}
         timeline = {r["event_id"] for r in await db_fetch("console", "SELECT event_id FROM order_timeline")}
-        if order_id not in live or rebuilt.views != live:
+        tickets = {r["event_id"] for r in await db_fetch("console", "SELECT event_id FROM ticket_lines")}
+        if order_id not in live or rebuilt.views != live or {t.event_id for t in rebuilt.tickets} != tickets:
             return None
         assert {e.event_id for e in rebuilt.timeline} == timeline
         stock = await db_fetch(

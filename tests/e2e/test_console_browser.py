@@ -710,8 +710,15 @@ async def test_the_stock_screen_receives_units_refuses_a_negative_count_and_a_vi
     await stock_shows(
         page, f"/stock?low=1&search={sku}", f"#stock-list tr[data-sku='{sku}']", "reorder", "20 · low"
     )
-    await page.set_viewport_size({"width": 390, "height": 844})
-    await page.goto(f"{CONSOLE}/stock?sku={sku}")
+    await page.set_viewport_size({"width": 375, "height": 812})
+    await page.goto(f"{CONSOLE}/stock?sku={sku}&search={sku}")
+    # At phone width every number of a row is on the screen, not scrolled off to the right.
+    for row in (f"#sku tr[data-warehouse='{WAREHOUSE}']", f"#stock-list tr[data-sku='{sku}']"):
+        for cell in ("on-hand", "available", "reorder"):
+            box = await page.locator(f"{row} td.{cell}").bounding_box()
+            assert box is not None and box["width"] > 0, f"{row} {cell} is not shown"
+            assert 0 <= box["x"] and box["x"] + box["width"] <= 375, f"{row} {cell} is off the screen: {box}"
+    await expect(page.locator(f"#stock-list tr[data-sku='{sku}'] td.reorder")).to_contain_text("20 · low")
     await page.screenshot(path=str(SHOTS / "stock-phone.png"), full_page=True)
 
     viewer = await sign_in(browser, "vikram")
@@ -747,3 +754,56 @@ async def test_days_are_typed_and_shown_day_first_as_indian_operators_write_them
     await expect(page.get_by_role("alert")).to_contain_text(
         "to: '12/25/2026' is not a day: write it dd/mm/yyyy, e.g. 25/12/2026"
     )
+
+
+async def test_a_customers_whatsapp_text_becomes_a_ticket_an_operator_answers_and_closes(
+    stack: Stack, tap: Tap, producer: AIOKafkaProducer, browser: Browser
+) -> None:
+    sku, customer = unique("BRW-INBOX"), unique("Meera")
+    await stocked(sku, 5)
+    order_id, sent = await place_for(producer, tap, sku, customer)
+    phone = sent["customer"]["phone"]
+    # Notifications knows the customer's phone once it has messaged them about the order.
+    await tap.wait_for(
+        "notifications.sent.v1", body_has(order_id=order_id, template="cod_confirmation_request"), timeout=90
+    )
+    question = f"Can you deliver {order_id} after 6 pm?"
+    await sandbox("POST", "/_sandbox/whatsapp/inbound", {"from": phone, "text": question})
+    wrote = await tap.wait_for("notifications.ticket_updated.v1", body_has(order_id=order_id), timeout=60)
+    ticket_id = json.loads(wrote[0].value)["ticket_id"]
+
+    page = await sign_in(browser, "asha")
+    row = page.locator(f"tr[data-ticket='{ticket_id}']")
+
+    async def listed() -> bool | None:
+        await page.goto(f"{CONSOLE}/inbox")
+        return True if await row.count() else None
+
+    await wait_until(listed, what="the ticket in the console's inbox", timeout=60, every=1)
+    await expect(row).to_contain_text(question)
+    await expect(row).to_contain_text(order_id)
+    await expect(row.locator(".window")).to_contain_text("left")
+    await page.screenshot(path=str(SHOTS / "inbox.png"))
+
+    viewer = await sign_in(browser, "vikram")
+    await viewer.goto(f"{CONSOLE}/inbox/{ticket_id}")
+    await viewer.get_by_label("Reply").fill("A viewer may not answer")
+    await viewer.get_by_role("button", name="Send reply").click()
+    await expect(viewer.get_by_role("alert")).to_contain_text("forbidden")
+
+    await row.get_by_role("link", name=ticket_id).click()
+    await page.get_by_label("Reply").fill("Yes, we will deliver after 6 pm.")
+    await page.get_by_role("button", name="Send reply").click()
+    await expect(page.get_by_role("status")).to_have_text("reply sent on WhatsApp")
+    texts = [
+        m["body"]["text"]["body"]
+        for m in await sandbox("GET", "/_sandbox/whatsapp/messages")
+        if m["to"] == phone and m["type"] == "text"
+    ]
+    assert texts == ["Yes, we will deliver after 6 pm."]  # the viewer's reply never left
+
+    await page.get_by_role("button", name="Close ticket").click()
+    await expect(page.get_by_role("status")).to_have_text(f"ticket {ticket_id} closed")
+    await page.goto(f"{CONSOLE}/orders/{order_id}")
+    await expect(page.get_by_text(f"ticket closed ({ticket_id})")).to_be_visible(timeout=30_000)
+    await expect(page.get_by_text(f"customer wrote ({ticket_id}): {question}")).to_be_visible()

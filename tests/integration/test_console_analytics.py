@@ -14,6 +14,7 @@ import pytest
 from chassis import db
 from services.console import store
 from services.console.domain import metrics
+from services.console.domain.inbox import TicketLine
 from services.console.domain.view import OrderView, ReturnView, ShipmentView
 from tests import infra
 
@@ -136,6 +137,29 @@ SCENARIO = [
 ]
 
 
+def said(
+    event: str, ticket: str, at_: datetime, change: str, text: str | None, *, order: str | None
+) -> TicketLine:
+    return TicketLine(
+        event_id=event, ticket_id=ticket, order_id=order, at=at_, change=change, open=change != "closed",
+        customer_name="Asha" if order else None, customer_phone="+91******5678", text=text,
+        actor=None if change == "customer_wrote" else "ops:asha", window_closes_at=at_ + timedelta(hours=24),
+    )  # fmt: skip
+
+
+TICKETS = [
+    # T1 on order A: opened on the 12th, answered, then the customer wrote again (one ticket).
+    said("e1", "T1", at(12, 9), "customer_wrote", "Where is it?", order="ORD-M-A"),
+    said("e2", "T1", at(12, 10), "operator_replied", "Out today", order="ORD-M-A"),
+    said("e3", "T1", at(12, 11), "customer_wrote", "Thanks", order="ORD-M-A"),
+    # T2 on no order, opened on the 15th and closed: still a support ticket.
+    said("e4", "T2", at(15, 9), "customer_wrote", "Do you ship to Shillong?", order=None),
+    said("e5", "T2", at(15, 10), "closed", None, order=None),
+    # T3 opened before the window: not counted, though still open.
+    said("e6", "T3", at(1, 9), "customer_wrote", "Hello", order="ORD-M-G"),
+]
+
+
 @pytest.fixture(scope="module")
 async def pool(servers: infra.Servers) -> AsyncIterator[asyncpg.Pool]:
     p = await db.open_database(
@@ -146,7 +170,7 @@ async def pool(servers: infra.Servers) -> AsyncIterator[asyncpg.Pool]:
         max_size=2,
     )
     async with p.acquire() as conn, conn.transaction():
-        await store.replace_all(conn, SCENARIO, [], [])
+        await store.replace_all(conn, SCENARIO, [], [], [], TICKETS)
     yield p
     await p.close()
 
@@ -192,9 +216,24 @@ async def test_return_rate_by_sku_and_orders_per_channel_per_day_match_the_hand_
     assert channels == ["amazon", "shopify", "website"]
 
 
+async def test_support_tickets_per_100_orders_and_the_inbox_match_the_hand_count(pool: asyncpg.Pool) -> None:
+    opened = await store.tickets_opened(pool, since=SINCE)
+    assert opened == 2  # T1 and T2; T3 is older than the window
+    assert metrics.tickets_per_100_orders(opened, 5) == 40.0  # 2 tickets over A, B, C, D, E
+    inbox = await store.tickets(pool, open_=True, limit=10)
+    assert [(t.ticket_id, t.last_text, t.last_change, t.messages) for t in inbox] == [
+        ("T1", "Thanks", "customer_wrote", 3),
+        ("T3", "Hello", "customer_wrote", 1),
+    ]
+    assert inbox[0].opened_at == at(12, 9) and inbox[0].customer_name == "Asha"
+    assert [t.ticket_id for t in await store.tickets(pool, open_=False, limit=10)] == ["T2"]
+    assert await store.open_ticket_count(pool) == 2
+
+
 def test_nothing_measured_yet_is_shown_as_nothing_not_zero() -> None:
     s = metrics.summarise([], now=NOW)
     assert (s.orders, s.fulfilment_rate, s.avg_dispatch_hours, s.delivery_p50_hours) == (0, None, None, None)
     assert (s.order_error_rate, s.cod_share, s.ndr_rate, s.rto_by_courier) == (None, None, None, [])
     assert metrics.percentile([5.0, 1.0, 3.0, 2.0, 4.0], 90) == 5.0
     assert metrics.percentile([5.0, 1.0, 3.0, 2.0, 4.0], 50) == 3.0
+    assert metrics.tickets_per_100_orders(3, 0) is None

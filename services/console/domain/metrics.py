@@ -144,3 +144,8 @@ def summarise(facts: list[OrderFacts], *, now: datetime) -> Summary:
             for courier, fs in sorted(couriers.items())
         ],
     )
+
+
+def tickets_per_100_orders(tickets: int, orders: int) -> float | None:
+    """Support tickets opened per 100 orders placed in the same window (None without orders)."""
+    return round(100 * tickets / orders, 1) if orders else None
