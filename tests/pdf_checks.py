@@ -9,7 +9,7 @@ import pypdfium2
 from PIL import Image, ImageChops, ImageDraw, ImageFont
 
 from chassis.sheet import Document
-from chassis.typeset import Box
+from chassis.typeset import Block, Box
 
 INK = 160  # a pixel darker than this is ink
 
@@ -88,6 +88,15 @@ def pillow_line(value: str, font: Path, size_px: float, shaped: bool) -> Image.I
     image = Image.new("L", (right - left + 20, bottom - top + 20), 255)
     ImageDraw.Draw(image).text((10 - left, 10 - top), value, font=face, fill=0)
     return crop_ink(image)
+
+
+def against_pillow(document: Document, block: Block, font: Path, page: int = 0) -> tuple[float, float]:
+    """How far a one-line block's ink is from Pillow's shaped rendering of its text, and from an
+    unshaped one (mean pixel differences, 0–255): shaped glyphs are near the first, far from the second."""
+    drawn = line_image(document, block.box, scale=4, page=page)
+    shaped = pillow_line(block.text, font, block.size * 4, shaped=True)
+    unshaped = pillow_line(block.text, font, block.size * 4, shaped=False)
+    return difference(drawn, shaped), difference(drawn, unshaped)
 
 
 def difference(a: Image.Image, b: Image.Image) -> float:

@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import UTC, datetime
 from decimal import Decimal
+from pathlib import Path
 
 import pytest
 
@@ -14,6 +15,7 @@ from services.invoicing.domain import Good
 from services.invoicing.records import CreditNote, Invoice
 from tests import pdf_checks
 
+NOTO = Path("/usr/share/fonts/truetype/noto")
 BHIWANDI = {
     "gstin": "27AAPFU0939F1ZV",
     "legal_name": "Chai Point Retail Private Limited",
@@ -131,6 +133,17 @@ def test_nothing_on_an_invoice_is_drawn_outside_its_box(recipient: dict[str, obj
     drawn = documents.render(documents.of_invoice(invoice(recipient, place)))
     assert pdf_checks.ink_outside(drawn, keep=f"invoice-{place}") == []
     assert pdf_checks.boxes_off_page(drawn, margin=36) == []
+
+
+@pytest.mark.parametrize(("recipient", "place"), [(HINDI, "08"), (TAMIL, "33")], ids=["hindi", "tamil"])
+def test_the_recipients_name_on_an_invoice_is_drawn_with_its_scripts_shaped_glyphs(
+    recipient: dict[str, object], place: str
+) -> None:
+    drawn = documents.render(documents.of_invoice(invoice(recipient, place)))
+    name = next(b for b in drawn.blocks[0] if b.text == recipient["name"])
+    script = "Devanagari" if place == "08" else "Tamil"
+    shaped, unshaped = pdf_checks.against_pillow(drawn, name, NOTO / f"NotoSans{script}-Bold.ttf")
+    assert shaped < 20 < unshaped, (shaped, unshaped)
 
 
 def test_an_intra_state_invoice_shows_cgst_and_sgst_at_half_the_rate_each() -> None:

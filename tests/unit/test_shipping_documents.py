@@ -4,12 +4,14 @@ giving back, as text, exactly what the customer typed (issue 19, ADR 390)."""
 from __future__ import annotations
 
 from datetime import UTC, date, datetime
+from pathlib import Path
 
 import pytest
 
 from services.shipping import documents
 from tests import pdf_checks
 
+NOTO = Path("/usr/share/fonts/truetype/noto")
 WAREHOUSE = documents.Party(
     name="Acme Retail Pvt Ltd (BHW1)",
     lines=("Gala 12, Rajlaxmi Logistics Park, Vadpe", "Bhiwandi, Maharashtra"),
@@ -63,6 +65,16 @@ def test_nothing_on_a_label_is_drawn_outside_its_box(who: documents.Party) -> No
     assert pdf_checks.ink_outside(drawn, keep=f"label-{who.pincode}") == []
     for block in drawn.blocks[0]:
         assert block.ink is None or block.box.contains(block.ink), block.text
+
+
+@pytest.mark.parametrize(("who", "script"), [(HINDI, "Devanagari"), (TAMIL, "Tamil")], ids=["hindi", "tamil"])
+def test_the_customers_name_on_the_label_is_drawn_with_its_scripts_shaped_glyphs(
+    who: documents.Party, script: str
+) -> None:
+    drawn = documents.label_document(label(who))
+    name = next(b for b in drawn.blocks[0] if b.text == who.name)
+    shaped, unshaped = pdf_checks.against_pillow(drawn, name, NOTO / f"NotoSans{script}-Bold.ttf")
+    assert shaped < 20 < unshaped, (shaped, unshaped)
 
 
 def test_an_address_too_long_for_the_label_shrinks_and_wraps_instead_of_running_off_its_edge() -> None:
