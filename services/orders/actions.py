@@ -37,17 +37,21 @@ async def reserved(step: Step, row: Order, *, reservation_id: str, allocations: 
     await store.set_reservation(
         step.conn, order_id=row.order_id, reservation_id=reservation_id, allocations=allocations
     )
-    if status is S.ON_HOLD and row.held_for == NO_COURIER:
-        # Routing planned it again once a courier served its pincode (ADR 0311): on it goes.
+    waited_for = domain.waited_for(status, row.held_for, no_courier_hold=NO_COURIER)
+    if waited_for is not None:
+        # Routing planned it again by itself (ADR 0311, ADR 0301): a courier serves its pincode now,
+        # or its stock arrived. On it goes, to where it would have been.
         await store.set_unroutable(step.conn, row.order_id, False)
         row = await reload(step, row)
         payment = payment_of(row)
         target, why = domain.status_after_reservation(payment.method, payment.status, list(row.risk_reasons))
-        if target is S.ON_HOLD:
+        if target is S.ON_HOLD and status is S.ON_HOLD:
             await store.set_held_for(step.conn, row.order_id, "review")
-            await note(step, row, f"a courier serves it now; still held: {why}")
+            await note(step, row, f"{waited_for}; still held: {why}")
         else:
-            await move(step, row, target, f"a courier serves it now; {why}")
+            await move(
+                step, row, target, f"{waited_for}; {why}", held_for="review" if target is S.ON_HOLD else None
+            )
         return
     if status is not S.PLACED:
         await note(step, row, f"stock reserved ({reservation_id}); the order stays {status}")

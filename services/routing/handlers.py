@@ -10,6 +10,7 @@ from chassis.clock import utcnow
 from chassis.consumer import HandlerContext
 from chassis.service import Service
 from contracts import (
+    FulfilmentPlan,
     InventoryReservationFailed,
     InventoryReserved,
     OrderPlaced,
@@ -20,6 +21,9 @@ from contracts import (
 )
 from services.routing import domain, store
 from services.routing.settings import RoutingSettings
+
+WAKE_AT_MOST = 200
+"""Waiting orders looked at per stock announcement of a SKU (the oldest first)."""
 
 
 async def warehouses(ctx: HandlerContext) -> list[domain.Warehouse]:
@@ -59,6 +63,22 @@ def register(service: Service) -> None:
         max_plans=settings.max_plans,
     )
 
+    async def plan_for(
+        ctx: HandlerContext, order: domain.Order, available: dict[tuple[str, str], int] | None = None
+    ) -> tuple[list[FulfilmentPlan], list[str]]:
+        """The ranked plans for an order against routing's view of stock (or ``available``)."""
+        day, local_time = domain.local_moment(utcnow(), tz)
+        if available is None:
+            available = await store.available_for(ctx.conn, [line.sku for line in order.lines])
+        return domain.plan(
+            order=order,
+            warehouses=await warehouses(ctx),
+            available=available,
+            rules=await rules(ctx),
+            policy=policy,
+            today=domain.Today(local_time=local_time, orders_taken=await load(ctx, day)),
+        )
+
     async def route(
         ctx: HandlerContext, order_id: str, order: domain.Order, attempt: int, round_start: int
     ) -> None:
@@ -87,15 +107,7 @@ def register(service: Service) -> None:
                 ctx.log.info("no courier for the order", order_id=order_id, reason=gap)
             return
         await store.forget_courierless(ctx.conn, order_id)
-        day, local_time = domain.local_moment(utcnow(), tz)
-        plans, notes = domain.plan(
-            order=order,
-            warehouses=await warehouses(ctx),
-            available=await store.available_for(ctx.conn, [line.sku for line in order.lines]),
-            rules=await rules(ctx),
-            policy=policy,
-            today=domain.Today(local_time=local_time, orders_taken=await load(ctx, day)),
-        )
+        plans, notes = await plan_for(ctx, order)
         fresh = await store.record_decision(
             ctx.conn,
             order_id=order_id,
@@ -107,6 +119,10 @@ def register(service: Service) -> None:
         if not fresh:
             ctx.log.info("attempt already planned", order_id=order_id, attempt=attempt)
             return
+        if plans:
+            await store.forget_stockless(ctx.conn, order_id)
+        else:  # planned again by itself when one of its SKUs is announced with stock
+            await store.hold_for_stock(ctx.conn, order_id=order_id, skus=[line.sku for line in order.lines])
         # The budget counts this round's attempts: a release by an operator starts a new round.
         will_replan = bool(plans) and attempt - round_start + 1 < settings.max_plan_attempts
         await ctx.emit(
@@ -131,6 +147,32 @@ def register(service: Service) -> None:
         await store.record_stock(
             ctx.conn, sku=event.sku, by_warehouse=event.by_warehouse, changed_at=event.changed_at
         )
+        if any(units > 0 for units in event.by_warehouse.values()):
+            await plan_waiting(ctx, event.sku)
+
+    async def plan_waiting(ctx: HandlerContext, sku: str) -> None:
+        """Orders waiting for stock of this SKU, oldest first, planned again now that some is
+        announced. Each one planned takes its units out of what the younger ones may count on, so
+        one unit arriving for a thousand waiting orders wakes one order, not a thousand."""
+        spare: dict[tuple[str, str], int] = {}
+        for order_id in await store.waiting_for(ctx.conn, sku, limit=WAKE_AT_MOST):
+            found = await store.order_of(ctx.conn, order_id)
+            if found is None:
+                await store.forget_stockless(ctx.conn, order_id)
+                continue
+            order, _ = found
+            view = await store.available_for(ctx.conn, [line.sku for line in order.lines])
+            view.update({key: units for key, units in spare.items() if key in view})
+            plans, _ = await plan_for(ctx, order, available=view)
+            if not plans:
+                continue
+            for shipment in plans[0].shipments:
+                for line in shipment.lines:
+                    key = (line.sku, shipment.warehouse_code)
+                    spare[key] = view.get(key, 0) - line.quantity
+            ctx.log.info("stock arrived for a waiting order", order_id=order_id, sku=sku)
+            first = await store.remember_order(ctx.conn, order_id=order_id, order=order)
+            await route(ctx, order_id, order, attempt=first, round_start=first)
 
     @service.handles(OrderPlaced)
     async def on_placed(ctx: HandlerContext, event: OrderPlaced) -> None:
@@ -157,13 +199,17 @@ def register(service: Service) -> None:
             )
         outcome = f"not reserved: {event.reason}" + (" (final)" if event.final else "")
         await store.record_outcome(ctx.conn, order_id=event.order_id, attempt=event.attempt, outcome=outcome)
-        if event.final:
-            return
         found = await store.order_of(ctx.conn, event.order_id)
         if found is None:
             ctx.log.warning("re-plan asked for an order routing never saw", order_id=event.order_id)
             return
         order, round_start = found
+        if event.final:
+            if not event.no_courier:  # planned again by itself when stock of one of its SKUs comes
+                await store.hold_for_stock(
+                    ctx.conn, order_id=event.order_id, skus=[line.sku for line in order.lines]
+                )
+            return
         await route(ctx, event.order_id, order, attempt=event.attempt + 1, round_start=round_start)
 
     @service.handles(InventoryReserved)
@@ -174,6 +220,7 @@ def register(service: Service) -> None:
         await store.record_outcome(
             ctx.conn, order_id=event.order_id, attempt=None, outcome=f"reserved plan {event.plan_rank}"
         )
+        await store.forget_stockless(ctx.conn, event.order_id)
 
     @service.handles(ServiceabilityChanged)
     async def on_serviceability_changed(ctx: HandlerContext, event: ServiceabilityChanged) -> None:

@@ -272,6 +272,33 @@ async def now_served(conn: Queryable) -> list[str]:
     return [r["order_id"] for r in sorted(rows, key=lambda r: (r["held_at"], r["order_id"]))]
 
 
+async def hold_for_stock(conn: Queryable, *, order_id: str, skus: list[str]) -> None:
+    """Remember an order no stock could be found for, to plan it again when one of its SKUs is
+    announced with stock. Kept in the place it first took in the queue."""
+    await conn.execute(
+        """INSERT INTO stockless_orders (order_id, skus) VALUES ($1, $2)
+           ON CONFLICT (order_id) DO UPDATE SET skus = excluded.skus""",
+        order_id,
+        sorted(set(skus)),
+    )
+
+
+async def forget_stockless(conn: Queryable, order_id: str) -> None:
+    """The order was planned (or reserved): it no longer waits for stock."""
+    await conn.execute("DELETE FROM stockless_orders WHERE order_id = $1", order_id)
+
+
+async def waiting_for(conn: Queryable, sku: str, *, limit: int) -> list[str]:
+    """Orders waiting for stock that need this SKU, oldest first."""
+    rows = await conn.fetch(
+        """SELECT order_id FROM stockless_orders WHERE skus @> ARRAY[$1::text]
+            ORDER BY held_at, order_id LIMIT $2""",
+        sku,
+        limit,
+    )
+    return [r["order_id"] for r in rows]
+
+
 async def record_decision(
     conn: Queryable,
     *,

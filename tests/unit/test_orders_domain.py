@@ -115,3 +115,15 @@ def test_order_ids_are_unique_and_sortable() -> None:
     ids = [domain.new_order_id() for _ in range(1000)]
     assert len(set(ids)) == 1000
     assert all(i.startswith("ORD-") for i in ids)
+
+
+def test_a_reservation_lets_go_only_an_order_that_waited_for_stock_or_a_courier() -> None:
+    waited = domain.waited_for
+    assert waited(OrderStatus.ON_HOLD, "stock", no_courier_hold="courier") == "its stock arrived"
+    assert waited(OrderStatus.BACKORDERED, None, no_courier_hold="courier") == "its stock arrived"
+    assert waited(OrderStatus.ON_HOLD, "courier", no_courier_hold="courier") == "a courier serves it now"
+    for held_for in ("operator", "review", None):
+        assert waited(OrderStatus.ON_HOLD, held_for, no_courier_hold="courier") is None
+    assert waited(OrderStatus.PLACED, None, no_courier_hold="courier") is None
+    for target in (OrderStatus.CONFIRMED, OrderStatus.PENDING_PAYMENT, OrderStatus.PENDING_COD_CONFIRMATION):
+        assert domain.can_transition(OrderStatus.BACKORDERED, target)

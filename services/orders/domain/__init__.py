@@ -43,6 +43,7 @@ from services.orders.domain.progress import (
     status_from_returns,
     status_from_shipments,
     underpaid,
+    waited_for,
 )
 from services.orders.domain.risk import RiskFacts, RiskRules, risk_reasons
 
@@ -88,4 +89,5 @@ __all__ = [
     "status_from_returns",
     "status_from_shipments",
     "underpaid",
+    "waited_for",
 ]

@@ -19,7 +19,10 @@ TRANSITIONS: dict[OrderStatus, frozenset[OrderStatus]] = {
     S.PENDING_COD_CONFIRMATION: frozenset({S.CONFIRMED, S.ON_HOLD, S.CANCELLED}),
     # Released back to where the order would be had it not been held; PLACED when no stock is held.
     S.ON_HOLD: frozenset({S.PLACED, S.CONFIRMED, S.PENDING_PAYMENT, S.PENDING_COD_CONFIRMATION, S.CANCELLED}),
-    S.BACKORDERED: frozenset({S.PLACED, S.ON_HOLD, S.CANCELLED}),
+    # Stock arrived (routing planned it again by itself) or an operator released it.
+    S.BACKORDERED: frozenset(
+        {S.PLACED, S.ON_HOLD, S.CONFIRMED, S.PENDING_PAYMENT, S.PENDING_COD_CONFIRMATION, S.CANCELLED}
+    ),
     # From here on shipping has the order: no hold (it could not be told), cancel until dispatch.
     # Shipment updates arrive late and out of order, so the derived status may skip ahead.
     S.CONFIRMED: frozenset(

@@ -125,3 +125,14 @@ def status_from_returns(ordered: Mapping[str, int], returned: Mapping[str, int])
     if all(returned.get(sku, 0) >= quantity for sku, quantity in ordered.items()):
         return S.RETURNED
     return S.PARTIALLY_RETURNED
+
+
+def waited_for(status: OrderStatus, held_for: str | None, *, no_courier_hold: str) -> str | None:
+    """Why a reservation arriving for an order that routing had given up on lets it go on, or None
+    when the order was not waiting for one: held for want of a courier (ADR 0311), held or
+    backordered for want of stock (ADR 0301). An order an operator or a review holds stays held."""
+    if status is S.ON_HOLD and held_for == no_courier_hold:
+        return "a courier serves it now"
+    if (status is S.ON_HOLD and held_for == "stock") or status is S.BACKORDERED:
+        return "its stock arrived"
+    return None

@@ -34,7 +34,6 @@ from tests.helpers import (
     seed_stock,
     unique,
     url,
-    wait_routing_knows,
     wait_until,
 )
 
@@ -313,9 +312,12 @@ async def test_an_order_from_a_blocked_phone_waits_for_review_with_the_reason(
     assert (await call("DELETE", f"/risk/blocklist/phone/{phone}")).status_code == 404
 
 
-async def test_an_order_nobody_has_stock_for_waits_on_hold_and_is_routed_again_when_released(
+async def test_an_order_nobody_has_stock_for_waits_on_hold_and_goes_on_by_itself_when_stock_arrives(
     stack: Stack, tap: Tap, producer: AIOKafkaProducer
 ) -> None:
+    """Routing keeps the order it found no stock for and plans it again when the SKU is announced
+    with stock (ADR 0301): nobody has to release it, and an order placed a moment before routing
+    heard of a receipt is not left on hold."""
     sku = unique("NO-STOCK")
     order_id = await place(producer, tap, sku)
     order = await wait_status(order_id, "ON_HOLD")
@@ -323,11 +325,22 @@ async def test_an_order_nobody_has_stock_for_waits_on_hold_and_is_routed_again_w
     assert order["unroutable"] is True
 
     await seed_stock(sku, {"GGN1": 4})
-    await wait_routing_knows(sku, 4)
-    assert (await call("POST", f"/orders/{order_id}/release")).json()["status"] == "PLACED"
     order = await wait_status(order_id, "CONFIRMED")
     assert order["unroutable"] is False
+    assert order["timeline"][-1]["reason"].startswith("its stock arrived")
     assert await available(sku) == 2
+
+
+async def test_a_held_order_with_no_stock_released_by_an_operator_waits_again(
+    stack: Stack, tap: Tap, producer: AIOKafkaProducer
+) -> None:
+    sku = unique("NO-STOCK")
+    order_id = await place(producer, tap, sku)
+    await wait_status(order_id, "ON_HOLD")
+    assert (await call("POST", f"/orders/{order_id}/release")).json()["status"] == "PLACED"
+    order = await wait_status(order_id, "ON_HOLD")
+    assert order["timeline"][-2]["reason"] == "released; waiting for stock"
+    assert order["timeline"][-1]["reason"].startswith("no stock to fulfil")
 
 
 async def test_a_cod_order_from_a_phone_whose_parcels_came_back_twice_waits_for_review(
