@@ -28,6 +28,8 @@ ALLOWED: set[tuple[OrderStatus, OrderStatus]] = {
     # a hold is released to where the order would have been
     *((S.ON_HOLD, t) for t in (S.PLACED, S.PENDING_PAYMENT, S.PENDING_COD_CONFIRMATION)),
     (S.BACKORDERED, S.PLACED),
+    # its stock arrived: on to where it would have gone (ADR 0301)
+    *((S.BACKORDERED, t) for t in (S.PENDING_PAYMENT, S.PENDING_COD_CONFIRMATION, S.CONFIRMED)),
     # cancel until it leaves the warehouse
     *((s, S.CANCELLED) for s in (*BEFORE_CONFIRMATION, S.CONFIRMED, S.PACKED)),
     # shipments move it forward, possibly skipping what was reported late
