@@ -45,7 +45,7 @@ from contracts.orders import (
 from contracts.payments import PaymentUpdated
 from contracts.registry import EVENTS, all_topics, by_topic, by_type
 from contracts.returns import ReturnExchangeRequested, ReturnRefunded, ReturnRequested, ReturnUpdated
-from contracts.routing import FulfilmentPlan, PlannedShipment, RoutingPlanned
+from contracts.routing import FulfilmentPlan, PlannedShipment, RoutingPlanned, WarehouseChanged
 from contracts.shipping import ServiceabilityChanged, ShipmentCreated, ShipmentUpdated
 from contracts.values import (
     Address,
@@ -123,6 +123,7 @@ __all__ = [
     "TicketChange",
     "TicketUpdated",
     "UtcDatetime",
+    "WarehouseChanged",
     "all_topics",
     "by_topic",
     "by_type",

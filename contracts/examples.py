@@ -6,7 +6,7 @@ The story: Asha in Jaipur orders two packs of Assam tea on Shopify, paying cash 
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import UTC, date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta, timezone
 from typing import TypeVar, cast
 
 from contracts._base import Event
@@ -47,7 +47,7 @@ from contracts.orders import (
 )
 from contracts.payments import PaymentUpdated
 from contracts.returns import ReturnExchangeRequested, ReturnRefunded, ReturnRequested, ReturnUpdated
-from contracts.routing import FulfilmentPlan, PlannedShipment, RoutingPlanned
+from contracts.routing import FulfilmentPlan, PlannedShipment, RoutingPlanned, WarehouseChanged
 from contracts.shipping import ServiceabilityChanged, ShipmentCreated, ShipmentUpdated
 from contracts.values import (
     Address,
@@ -338,6 +338,10 @@ def shipment_updated() -> ShipmentUpdated:
     )
 
 
+def warehouse_changed() -> WarehouseChanged:
+    return WarehouseChanged(warehouse_code="GGN1", active=True, cutoff_time=time(16, 30), changed_at=_at(-60))
+
+
 def serviceability_changed() -> ServiceabilityChanged:
     return ServiceabilityChanged(
         couriers=["delhivery", "shiprocket", "xpressbees"],
@@ -517,6 +521,7 @@ EXAMPLES: dict[type[Event], Callable[[], Event]] = {
     OrderContactCorrected: order_contact_corrected,
     PaymentUpdated: payment_updated,
     RoutingPlanned: routing_planned,
+    WarehouseChanged: warehouse_changed,
     InventoryReserved: inventory_reserved,
     InventoryReservationFailed: inventory_reservation_failed,
     InventoryReleased: inventory_released,

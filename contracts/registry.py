@@ -26,7 +26,7 @@ from contracts.orders import (
 )
 from contracts.payments import PaymentUpdated
 from contracts.returns import ReturnExchangeRequested, ReturnRefunded, ReturnRequested, ReturnUpdated
-from contracts.routing import RoutingPlanned
+from contracts.routing import RoutingPlanned, WarehouseChanged
 from contracts.shipping import ServiceabilityChanged, ShipmentCreated, ShipmentUpdated
 
 EVENTS: tuple[type[Event], ...] = (
@@ -39,6 +39,7 @@ EVENTS: tuple[type[Event], ...] = (
     OrderContactCorrected,
     PaymentUpdated,
     RoutingPlanned,
+    WarehouseChanged,
     InventoryReserved,
     InventoryReservationFailed,
     InventoryReleased,

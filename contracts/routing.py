@@ -5,6 +5,8 @@ Inventory tries the plans in rank order; an empty ``plans`` list means the order
 
 from __future__ import annotations
 
+from datetime import time
+
 from pydantic import Field
 
 from contracts import topics
@@ -52,3 +54,21 @@ class RoutingPlanned(Event):
         exclude_if=lambda rehearsal: not rehearsal,
     )
     occurred_at: UtcDatetime = Field(default_factory=utcnow)
+
+
+class WarehouseChanged(Event):
+    """``routing.warehouse_changed.v1``: a warehouse was created or changed (routing owns them); the
+    whole warehouse as it now is, so the newest announcement of a code replaces the others."""
+
+    TOPIC = topics.ROUTING_WAREHOUSE_CHANGED
+    KEY_FIELD = "warehouse_code"
+
+    warehouse_code: WarehouseCode
+    active: bool = True
+    cutoff_time: time | None = Field(
+        default=None,
+        description="IST time of day from which an order is dispatched the next working day; none: the "
+        "seller's default cut-off (orders' DISPATCH_CUTOFF_HOUR_IST). Orders' dispatch-by starts from it "
+        "(ADR 0361).",
+    )
+    changed_at: UtcDatetime = Field(description="When routing stored the change; the newest wins.")

@@ -19,6 +19,7 @@ ORDERS_CONTACT_CORRECTED = "orders.contact_corrected.v1"
 PAYMENTS_UPDATED = "payments.updated.v1"
 
 ROUTING_PLANNED = "routing.planned.v1"
+ROUTING_WAREHOUSE_CHANGED = "routing.warehouse_changed.v1"
 
 INVENTORY_RESERVED = "inventory.reserved.v1"
 INVENTORY_RESERVATION_FAILED = "inventory.reservation_failed.v1"

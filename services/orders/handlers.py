@@ -21,6 +21,7 @@ from contracts import (
     ReplyChoice,
     ShipmentCreated,
     ShipmentUpdated,
+    WarehouseChanged,
 )
 from contracts.returns import ReturnExchangeRequested, ReturnRefunded, ReturnRequested, ReturnUpdated
 from services.orders import actions, domain, fulfilment, intake, lifecycle, payments, store
@@ -122,6 +123,16 @@ def register(service: Service, settings: OrdersSettings) -> None:
     async def on_shipment_updated(ctx: HandlerContext, event: ShipmentUpdated) -> None:
         if (row := await order_row(ctx, event.order_id)) is not None:
             await fulfilment.shipment_changed(step(ctx), row, event)
+
+    @service.handles(WarehouseChanged)
+    async def on_warehouse_changed(ctx: HandlerContext, event: WarehouseChanged) -> None:
+        """Routing changed a warehouse: its cut-off is where the next dispatch-by starts (ADR 0361)."""
+        await store.save_cutoff(
+            ctx.conn,
+            warehouse_code=event.warehouse_code,
+            cutoff=event.cutoff_time,
+            changed_at=event.changed_at,
+        )
 
     @service.handles(ReturnRequested)
     async def on_return_requested(ctx: HandlerContext, event: ReturnRequested) -> None:

@@ -175,7 +175,10 @@ async def _announce_confirmed(step: Step, row: Order) -> None:
     speed = row.delivery_speed
     # a confirmed order went through intake: everything below was validated and stored then
     assert row.placed_at and speed and row.total_paise is not None and row.customer and row.shipping_address
-    dispatch_by = domain.promised_dispatch_by(row.placed_at, speed, rules)
+    codes = sorted({a.warehouse_code for a in row.allocations})
+    dispatch_by = domain.order_dispatch_by(
+        row.placed_at, speed, rules, warehouses=codes, cutoffs=await store.cutoffs(step.conn, codes)
+    )
     stored = await store.priority_weights(step.conn)
     weights = weights_of(stored) if stored is not None else weights_from(rules)
     facts = PriorityFacts(

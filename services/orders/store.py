@@ -6,7 +6,8 @@ in the same transaction, so one order has one writer at a time.
 
 from __future__ import annotations
 
-from datetime import datetime
+from collections.abc import Sequence
+from datetime import datetime, time
 from typing import Any
 
 import asyncpg
@@ -526,3 +527,29 @@ async def get_order(conn: Conn, order_id: str) -> tuple[asyncpg.Record | None, l
 async def set_held_for(conn: Conn, order_id: str, held_for: str | None) -> None:
     """Why the order is on hold (None once released)."""
     await conn.execute("UPDATE orders SET held_for = $2 WHERE order_id = $1", order_id, held_for)
+
+
+# warehouses' cut-offs, as routing announces them (ADR 0361) --------------------------------------
+
+
+async def save_cutoff(conn: Conn, *, warehouse_code: str, cutoff: time | None, changed_at: datetime) -> None:
+    """A warehouse's cut-off as routing last announced it; an older announcement changes nothing."""
+    await conn.execute(
+        """INSERT INTO warehouse_cutoffs (warehouse_code, cutoff_time, changed_at) VALUES ($1, $2, $3)
+           ON CONFLICT (warehouse_code) DO UPDATE
+              SET cutoff_time = EXCLUDED.cutoff_time, changed_at = EXCLUDED.changed_at
+            WHERE warehouse_cutoffs.changed_at < EXCLUDED.changed_at""",
+        warehouse_code,
+        cutoff,
+        changed_at,
+    )
+
+
+async def cutoffs(conn: Queryable, warehouse_codes: Sequence[str]) -> dict[str, time]:
+    """The cut-offs known for these warehouses (a warehouse without one is left out)."""
+    rows = await conn.fetch(
+        """SELECT warehouse_code, cutoff_time FROM warehouse_cutoffs
+            WHERE warehouse_code = ANY($1::text[]) AND cutoff_time IS NOT NULL""",
+        list(warehouse_codes),
+    )
+    return {r["warehouse_code"]: r["cutoff_time"] for r in rows}

@@ -11,10 +11,12 @@ from fastapi import APIRouter, Path, Request
 from pydantic import BaseModel, Field
 
 from chassis.auth import STAFF, Principal, Role, require
+from chassis.clock import utcnow
 from chassis.http import created, errors, follow
 from chassis.pages import Cursor, Limit, Page, after_key, after_number, next_key
 from chassis.refusal import Refusal
 from contracts.enums import Channel
+from contracts.routing import WarehouseChanged
 from services.routing import domain, store
 
 router = APIRouter(tags=["routing"])
@@ -39,7 +41,12 @@ class WarehouseIn(BaseModel):
         int | None, Field(ge=0, le=1_000_000, description="Orders per day; none = unlimited.")
     ] = None
     cutoff_time: Annotated[
-        time | None, Field(description="Local time after which orders dispatch tomorrow.", examples=["14:00"])
+        time | None,
+        Field(
+            description="IST time from which orders dispatch the next working day; orders promises "
+            "dispatch-by from it (ADR 0361). None: the default cut-off.",
+            examples=["14:00"],
+        ),
     ] = None
 
 
@@ -91,7 +98,16 @@ async def put_warehouse(request: Request, code: Code, body: WarehouseIn) -> dict
         daily_capacity=body.daily_capacity,
         cutoff=body.cutoff_time,
     )
-    await store.upsert_warehouse(request.app.state.service.pool, wh=wh, state=state, active=body.active)
+    service = request.app.state.service
+    async with service.pool.acquire() as conn, conn.transaction():
+        await store.upsert_warehouse(conn, wh=wh, state=state, active=body.active)
+        # Orders promises dispatch-by from the warehouse's cut-off (ADR 0361): it hears of it here.
+        await service.emit(
+            conn,
+            WarehouseChanged(
+                warehouse_code=code, active=body.active, cutoff_time=body.cutoff_time, changed_at=utcnow()
+            ),
+        )
     return {"code": code, "state": state, "latitude": where[0], "longitude": where[1]}
 
 

@@ -165,7 +165,7 @@ def test_registry_maps_every_ce_type_and_topic_back_to_its_model() -> None:
         assert by_type(event_type.ce_type()) is event_type
         assert by_topic(event_type.TOPIC) is event_type
     assert all_topics() == sorted(event.TOPIC for event in EVENTS)
-    assert len(set(all_topics())) == len(EVENTS) == 27
+    assert len(set(all_topics())) == len(EVENTS) == 28
 
 
 def test_registry_names_the_unknown_type_in_its_error() -> None:

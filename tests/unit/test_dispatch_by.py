@@ -10,7 +10,12 @@ import pytest
 
 from chassis.clock import IST
 from contracts import DeliverySpeed
-from services.orders.domain.priority import PriorityRules, is_dispatch_day, promised_dispatch_by
+from services.orders.domain.priority import (
+    PriorityRules,
+    is_dispatch_day,
+    order_dispatch_by,
+    promised_dispatch_by,
+)
 
 RULES = PriorityRules()  # cut-off 14:00 IST, no collection on Sundays, standard +1 working day
 EXPRESS, STANDARD = DeliverySpeed.EXPRESS, DeliverySpeed.STANDARD
@@ -79,3 +84,61 @@ def test_a_year_without_a_dispatch_day_is_a_configuration_error() -> None:
     every_day = PriorityRules(no_dispatch_weekdays=frozenset(range(7)))
     with pytest.raises(ValueError, match="no dispatch day"):
         promised_dispatch_by(placed("2026-12-02T10:00:00"), EXPRESS, every_day)
+
+
+# A warehouse's own cut-off (ADR 0361): Gurugram hands parcels over until 16:30, Bhiwandi until 11:00.
+GGN_1630, BOM_1100 = time(16, 30), time(11, 0)
+
+
+@pytest.mark.parametrize(
+    ("at", "speed", "cutoff", "due"),
+    [
+        # Wednesday 2 December, a second either side of Gurugram's 16:30 (past the default 14:00)
+        ("2026-12-02T16:29:59", EXPRESS, GGN_1630, "2026-12-02"),
+        ("2026-12-02T16:30:00", EXPRESS, GGN_1630, "2026-12-03"),
+        ("2026-12-02T16:29:59", STANDARD, GGN_1630, "2026-12-03"),
+        ("2026-12-02T16:30:00", STANDARD, GGN_1630, "2026-12-04"),
+        # An earlier cut-off than the default: 12:00 is already tomorrow at Bhiwandi
+        ("2026-12-02T10:59:59", EXPRESS, BOM_1100, "2026-12-02"),
+        ("2026-12-02T12:00:00", EXPRESS, BOM_1100, "2026-12-03"),
+        # Saturday 5 December: before the warehouse's cut-off Saturday counts; after it, Sunday is skipped
+        ("2026-12-05T15:00:00", EXPRESS, GGN_1630, "2026-12-05"),
+        ("2026-12-05T15:00:00", STANDARD, GGN_1630, "2026-12-07"),
+        ("2026-12-05T17:00:00", EXPRESS, GGN_1630, "2026-12-07"),
+        ("2026-12-05T17:00:00", STANDARD, GGN_1630, "2026-12-08"),
+        # No cut-off of its own: the default 14:00, as before
+        ("2026-12-02T15:00:00", EXPRESS, None, "2026-12-03"),
+    ],
+)
+def test_dispatch_by_around_a_warehouses_own_cut_off(
+    at: str, speed: DeliverySpeed, cutoff: time | None, due: str
+) -> None:
+    assert promised_dispatch_by(placed(at), speed, RULES, cutoff) == end_of(due)
+
+
+@pytest.mark.parametrize(
+    ("at", "speed", "due"),
+    [
+        # Saturday 7 November, the eve of Diwali Sunday and the Monday holiday
+        ("2026-11-07T16:00:00", EXPRESS, "2026-11-07"),  # before Gurugram's 16:30: out on Saturday
+        ("2026-11-07T16:00:00", STANDARD, "2026-11-10"),
+        ("2026-11-07T16:45:00", EXPRESS, "2026-11-10"),
+        ("2026-11-07T16:45:00", STANDARD, "2026-11-11"),
+    ],
+)
+def test_a_warehouses_cut_off_before_a_holiday(at: str, speed: DeliverySpeed, due: str) -> None:
+    assert promised_dispatch_by(placed(at), speed, DIWALI, GGN_1630) == end_of(due)
+
+
+def test_an_order_split_over_two_warehouses_is_promised_for_when_both_parcels_can_leave() -> None:
+    at = placed("2026-12-02T12:00:00")  # past Bhiwandi's 11:00, before Gurugram's 16:30
+    cutoffs = {"GGN1": GGN_1630, "BOM1": BOM_1100}
+
+    split = order_dispatch_by(at, EXPRESS, RULES, warehouses=["BOM1", "GGN1"], cutoffs=cutoffs)
+    gurugram = order_dispatch_by(at, EXPRESS, RULES, warehouses=["GGN1"], cutoffs=cutoffs)
+    unknown = order_dispatch_by(at, EXPRESS, RULES, warehouses=["BLR1"], cutoffs=cutoffs)
+    unreserved = order_dispatch_by(at, EXPRESS, RULES, warehouses=[], cutoffs=cutoffs)
+
+    assert split == end_of("2026-12-03")
+    assert gurugram == end_of("2026-12-02")
+    assert unknown == unreserved == end_of("2026-12-02"), "the default 14:00"

@@ -30,7 +30,7 @@ from services.orders.domain.machine import (
     can_transition,
     correction_refusal,
 )
-from services.orders.domain.priority import PriorityRules, priority, promised_dispatch_by
+from services.orders.domain.priority import PriorityRules, order_dispatch_by, priority, promised_dispatch_by
 from services.orders.domain.progress import (
     NO_REPLY_TARGET,
     PAID,
@@ -76,6 +76,7 @@ __all__ = [
     "new_order_id",
     "next_after_hold",
     "normalise_phone",
+    "order_dispatch_by",
     "phone_problems",
     "priority",
     "promised_dispatch_by",

@@ -6,6 +6,7 @@ Order of picking: earliest `promised_dispatch_by` first; among orders due the sa
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 
@@ -44,12 +45,15 @@ def _next_dispatch_day(day: date, rules: PriorityRules) -> date:
     raise ValueError("no dispatch day within a year: check the holidays and days off")
 
 
-def promised_dispatch_by(placed_at: datetime, speed: DeliverySpeed, rules: PriorityRules) -> datetime:
+def promised_dispatch_by(
+    placed_at: datetime, speed: DeliverySpeed, rules: PriorityRules, cutoff: time | None = None
+) -> datetime:
     """End of the working day (IST) the order must leave by: the day it was placed if before the
     cut-off and a working day, else the next working day; standard orders get `standard_extra_days`
-    more working days. Working days skip `no_dispatch_weekdays` and `holidays`."""
+    more working days. Working days skip `no_dispatch_weekdays` and `holidays`. The cut-off is the
+    warehouse's (an IST time of day, ADR 0361), else `cutoff_hour_ist`."""
     day = india_date(placed_at)
-    if placed_at.astimezone(IST).hour >= rules.cutoff_hour_ist:
+    if placed_at.astimezone(IST).time() >= (cutoff or time(rules.cutoff_hour_ist)):
         day += timedelta(days=1)
     day = _next_dispatch_day(day, rules)
     # Compared as the enum: a speed that arrives as its stored text still gets its extra days.
@@ -57,6 +61,22 @@ def promised_dispatch_by(placed_at: datetime, speed: DeliverySpeed, rules: Prior
         for _ in range(rules.standard_extra_days):
             day = _next_dispatch_day(day + timedelta(days=1), rules)
     return datetime.combine(day, time(23, 59, 59), IST).astimezone(UTC)
+
+
+def order_dispatch_by(
+    placed_at: datetime,
+    speed: DeliverySpeed,
+    rules: PriorityRules,
+    *,
+    warehouses: Sequence[str],
+    cutoffs: Mapping[str, time],
+) -> datetime:
+    """The order's one promise when its parcels leave from several warehouses: the latest of theirs,
+    the day every parcel can be out (a parcel of a warehouse past its cut-off cannot leave today).
+    A warehouse without a cut-off of its own, or no warehouse yet, takes the default."""
+    return max(
+        promised_dispatch_by(placed_at, speed, rules, cutoffs.get(code)) for code in warehouses or [""]
+    )
 
 
 def priority(*, speed: DeliverySpeed, prepaid: bool, total_paise: int, rules: PriorityRules) -> int:

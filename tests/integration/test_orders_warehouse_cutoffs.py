@@ -1,0 +1,46 @@
+"""Warehouses' cut-offs as orders keeps them from routing's announcements, on real PostgreSQL: the
+newest announcement of a warehouse wins whatever order they arrive in, and a warehouse without a
+cut-off of its own is left to the default (ADR 0361)."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime, time
+from pathlib import Path
+
+import asyncpg
+import pytest
+
+from chassis import db
+from services.orders import store
+from tests import infra
+from tests.helpers import unique
+
+pytestmark = pytest.mark.integration
+MIGRATIONS = Path(__file__).parents[2] / "services" / "orders" / "migrations"
+EARLY, LATE = datetime(2026, 12, 1, 9, tzinfo=UTC), datetime(2026, 12, 1, 10, tzinfo=UTC)
+
+
+@pytest.fixture(scope="module")
+async def pool(servers: infra.Servers) -> AsyncIterator[asyncpg.Pool]:
+    p = await db.open_database(
+        server_url=servers.database_url, service="orders_cutoffs_test", migrations_dir=MIGRATIONS,
+        min_size=1, max_size=2,
+    )  # fmt: skip
+    yield p
+    await p.close()
+
+
+async def test_the_newest_announcement_of_a_warehouses_cut_off_wins_in_any_order(pool: asyncpg.Pool) -> None:
+    ggn, blr, bom = unique("GGN"), unique("BLR"), unique("BOM")
+    async with pool.acquire() as conn:
+        await store.save_cutoff(conn, warehouse_code=ggn, cutoff=time(16, 30), changed_at=LATE)
+        await store.save_cutoff(
+            conn, warehouse_code=ggn, cutoff=time(12, 0), changed_at=EARLY
+        )  # late arrival
+        await store.save_cutoff(conn, warehouse_code=blr, cutoff=time(11, 0), changed_at=EARLY)
+        await store.save_cutoff(conn, warehouse_code=blr, cutoff=None, changed_at=LATE)  # cut-off removed
+
+        known = await store.cutoffs(conn, [ggn, blr, bom])
+
+    assert known == {ggn: time(16, 30)}
