@@ -6,9 +6,9 @@ Consumers ignore unknown fields (extra="ignore"): producers may add optional fie
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Annotated, ClassVar
+from typing import Annotated, Any, ClassVar
 
-from pydantic import AfterValidator, BaseModel, ConfigDict
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 
 def _require_aware(value: datetime) -> datetime:
@@ -31,6 +31,13 @@ UtcDatetime = Annotated[datetime, AfterValidator(_to_utc)]
 def utcnow() -> datetime:
     """Now, timezone-aware UTC."""
     return datetime.now(UTC)
+
+
+def flag(description: str) -> Any:
+    """A yes/no field added to an event after it was published: false by default and left out of
+    the JSON while false, so every event that does not need it reads exactly as before (the schema
+    stays compatible for consumers that do not know it)."""
+    return Field(default=False, description=description, exclude_if=lambda value: not value)
 
 
 class Model(BaseModel):

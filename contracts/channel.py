@@ -8,7 +8,7 @@ from __future__ import annotations
 from pydantic import Field
 
 from contracts import topics
-from contracts._base import AwareDatetime, Event
+from contracts._base import AwareDatetime, Event, flag
 from contracts.enums import Channel, DeliverySpeed
 from contracts.values import Address, Customer, FieldProblem, NonEmptyStr, OrderLine, Paise, Payment
 
@@ -37,13 +37,10 @@ class ChannelOrder(Event):
         # Absent when empty: an order the adapter translated fully reads exactly as DESIGN.md shows.
         exclude_if=lambda problems: not problems,
     )
-    shipped_by_marketplace: bool = Field(
-        default=False,
-        description="The marketplace's own logistics carry this order (Flipkart's shipments other than "
+    shipped_by_marketplace: bool = flag(
+        "The marketplace's own logistics carry this order (Flipkart's shipments other than "
         "self-ship, Amazon Easy Ship): shipping books no courier of its own, and the shipment's AWB and "
-        "label come from the marketplace.",
-        # Absent when false: every other order reads exactly as before.
-        exclude_if=lambda carried: not carried,
+        "label come from the marketplace."
     )
 
     def partition_key(self) -> str:

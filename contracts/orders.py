@@ -10,7 +10,7 @@ from typing import Annotated
 from pydantic import Field
 
 from contracts import topics
-from contracts._base import AwareDatetime, Event, UtcDatetime, utcnow
+from contracts._base import AwareDatetime, Event, UtcDatetime, flag, utcnow
 from contracts.enums import CancelReason, Channel, DeliverySpeed, OrderStatus
 from contracts.values import (
     Address,
@@ -30,13 +30,10 @@ class OrderEvent(Event):
     order_id: NonEmptyStr
     channel: Channel
     channel_order_id: NonEmptyStr
-    rehearsal: bool = Field(
-        default=False,
-        description="An operator's rehearsal order (ADR 0360): it runs the real pipeline with every message "
+    rehearsal: bool = flag(
+        "An operator's rehearsal order (ADR 0360): it runs the real pipeline with every message "
         "to the operator's own number, is cancelled once its shipment is booked, and never counts in "
-        "analytics, channel stock or invoices. Absent on every real order.",
-        # Absent when false: every real order reads exactly as before.
-        exclude_if=lambda rehearsal: not rehearsal,
+        "analytics, channel stock or invoices. Absent on every real order."
     )
 
 
@@ -55,10 +52,8 @@ class OrderPlaced(OrderEvent):
     total_paise: Paise
     payment: Payment
     delivery_speed: DeliverySpeed = DeliverySpeed.STANDARD
-    shipped_by_marketplace: bool = Field(
-        default=False,
-        description="The marketplace's own logistics carry it: routing asks no courier of ours (ADR 0311).",
-        exclude_if=lambda carried: not carried,
+    shipped_by_marketplace: bool = flag(
+        "The marketplace's own logistics carry it: routing asks no courier of ours (ADR 0311)."
     )
     occurred_at: UtcDatetime = Field(default_factory=utcnow)
 
@@ -93,11 +88,9 @@ class OrderConfirmed(OrderEvent):
         description="Among orders due the same day, higher is picked first: express before standard, "
         "prepaid before COD, high value first.",
     )
-    shipped_by_marketplace: bool = Field(
-        default=False,
-        description="The marketplace's own logistics carry it (as channel.orders.v1 said): shipping books "
-        "no courier of its own and takes the marketplace's AWB.",
-        exclude_if=lambda carried: not carried,
+    shipped_by_marketplace: bool = flag(
+        "The marketplace's own logistics carry it (as channel.orders.v1 said): shipping books "
+        "no courier of its own and takes the marketplace's AWB."
     )
     priority_reasons: list[Annotated[str, Field(min_length=1, max_length=200)]] = Field(
         default_factory=list,

@@ -10,7 +10,7 @@ from datetime import time
 from pydantic import Field
 
 from contracts import topics
-from contracts._base import Event, Model, UtcDatetime, utcnow
+from contracts._base import Event, Model, UtcDatetime, flag, utcnow
 from contracts.values import NonEmptyStr, SkuQuantity, WarehouseCode
 
 
@@ -38,9 +38,8 @@ class RoutingPlanned(Event):
     order_id: NonEmptyStr
     attempt: int = Field(default=1, ge=1)
     plans: list[FulfilmentPlan]
-    will_replan: bool = Field(
-        default=False,
-        description="Routing plans again if none of these can be reserved; else a failure is final.",
+    will_replan: bool = flag(
+        "Routing plans again if none of these can be reserved; else a failure is final.",
     )
     no_courier: str | None = Field(
         default=None,
@@ -51,7 +50,6 @@ class RoutingPlanned(Event):
         default=False,
         description="The order is an operator's rehearsal (orders.placed.v1 said so): inventory reserves it "
         "for real but leaves it out of the available-to-sell it announces (ADR 0360).",
-        exclude_if=lambda rehearsal: not rehearsal,
     )
     occurred_at: UtcDatetime = Field(default_factory=utcnow)
 
