@@ -187,6 +187,28 @@ class PickupCapacity:
         return f"pickup capacity full on {self.pickup_date}: {self.booked} of {self.parcels} parcels booked"
 
 
+def pickup_warnings(
+    pickups: list[tuple[str, str, int, int | None]], *, day: date, near: float = 0.9
+) -> list[str]:
+    """The morning report's alerts for a day's pickups, (courier, warehouse, booked, capacity) each:
+    over capacity (lowered below its bookings), full (the next parcel goes to another courier), or
+    nearly full (`near` of it booked). A courier with no confirmed capacity is not limited: no alert."""
+    warnings = []
+    for courier, warehouse, booked, capacity in pickups:
+        if capacity is None:
+            continue
+        if booked > capacity:
+            state = "over capacity"
+        elif booked >= capacity:
+            state = "full"
+        elif booked >= near * capacity:
+            state = "nearly full"
+        else:
+            continue
+        warnings.append(f"{courier} at {warehouse} on {day}: {state}, {booked} of {capacity} parcels booked")
+    return warnings
+
+
 def pickup_day(dispatch_by: datetime | None, *, now: datetime) -> date:
     """The IST day a courier is to collect a parcel: the day of its dispatch-by promise, or today
     when the promise is already behind us (or there is none)."""

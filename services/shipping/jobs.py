@@ -1,14 +1,16 @@
 """Periodic sweeps of the shipping service: send queued NDR instructions, poll quiet shipments,
-count parcels late to dispatch."""
+count parcels late to dispatch, report tomorrow's pickups against the couriers' capacity."""
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
+
 from prometheus_client import Gauge
 
-from chassis.clock import utcnow
+from chassis.clock import india_date, utcnow
 from chassis.logging import get_logger
 from chassis.service import Service
-from services.shipping import store, updates
+from services.shipping import allocation, store, updates
 from services.shipping.couriers.interface import CourierAdapter, CourierError
 from services.shipping.settings import ShippingSettings
 
@@ -17,6 +19,17 @@ LATE_TO_DISPATCH = Gauge(
     "dabba_shipping_late_to_dispatch",
     "Forward parcels still in the warehouse past their order's dispatch-by (alert when above 0)",
     ["warehouse_code"],
+)
+
+PICKUPS_BOOKED = Gauge(
+    "dabba_shipping_pickups_booked_tomorrow",
+    "Parcels booked for tomorrow's (IST) pickup per courier and warehouse (ADR 0362)",
+    ["courier", "warehouse_code"],
+)
+PICKUP_CAPACITY = Gauge(
+    "dabba_shipping_pickup_capacity_tomorrow",
+    "The pickup capacity a courier confirmed for tomorrow (IST) at a warehouse; absent when unlimited",
+    ["courier", "warehouse_code"],
 )
 
 
@@ -43,6 +56,10 @@ def register(service: Service, settings: ShippingSettings, adapters: dict[str, C
     async def count_late_to_dispatch(svc: Service) -> None:
         await count_late(svc)
 
+    @service.every(settings.pickup_report_s, name="pickup_report")
+    async def report_tomorrows_pickups(svc: Service) -> None:
+        await report_pickups(svc, now=utcnow())
+
 
 async def count_late(service: Service) -> int:
     """Set the late-to-dispatch gauge per warehouse and warn for each one with late parcels."""
@@ -57,6 +74,27 @@ async def count_late(service: Service) -> int:
             oldest_dispatch_by=row["oldest_dispatch_by"].isoformat(),
         )
     return sum(row["late"] for row in rows)
+
+
+async def report_pickups(service: Service, *, now: datetime) -> list[str]:
+    """The morning report as gauges and alerts: tomorrow's (IST) booked pickups against capacity per
+    courier × warehouse, and a warning per courier nearly full, full or over (what an alert rule and
+    the operators' log watch, like late-to-dispatch, ADR 260); GET /pickup-capacity shows the same."""
+    day = india_date(now) + timedelta(days=1)
+    rows = await store.pickups_on(service.pool, pickup_date=day, warehouse_code=None)
+    PICKUPS_BOOKED.clear()
+    PICKUP_CAPACITY.clear()
+    for row in rows:
+        labels = {"courier": row["courier"], "warehouse_code": row["warehouse_code"]}
+        PICKUPS_BOOKED.labels(**labels).set(row["booked"])
+        if row["capacity"] is not None:
+            PICKUP_CAPACITY.labels(**labels).set(row["capacity"])
+    warnings = allocation.pickup_warnings(
+        [(r["courier"], r["warehouse_code"], r["booked"], r["capacity"]) for r in rows], day=day
+    )
+    for warning in warnings:
+        log.warning("pickup capacity", pickup_date=day.isoformat(), alert=warning)
+    return warnings
 
 
 async def poll(service: Service, settings: ShippingSettings, adapters: dict[str, CourierAdapter]) -> int:

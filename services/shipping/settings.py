@@ -75,6 +75,12 @@ class ShippingSettings(ServiceSettings):
     late_to_dispatch_s: float = Field(
         default=300.0, gt=0, description="How often parcels past their dispatch-by are counted and alerted."
     )
+    pickup_report_s: float = Field(
+        default=300.0,
+        gt=0,
+        description="How often tomorrow's booked pickups are compared with the couriers' capacity and "
+        "alerted (nearly full, full, over).",
+    )
     tracking_quiet_s: float = Field(
         default=6 * 3600.0, description="A shipment with no courier news for this long is polled."
     )

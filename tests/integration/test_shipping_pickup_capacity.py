@@ -5,15 +5,16 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
-from datetime import date
+from datetime import UTC, date, datetime
 from pathlib import Path
+from types import SimpleNamespace
 
 import asyncpg
 import pytest
 
 from chassis import db
 from contracts import SkuQuantity
-from services.shipping import store
+from services.shipping import jobs, store
 from services.shipping.couriers.interface import CourierBooking
 from services.shipping.domain import ShipmentPlan
 from tests import infra
@@ -98,3 +99,23 @@ async def test_two_bookings_never_both_take_the_last_pickup_place(pool: asyncpg.
 async def _waiting_on_lock(pool: asyncpg.Pool, pid: int) -> bool | None:
     waiting = await pool.fetchval("SELECT wait_event_type = 'Lock' FROM pg_stat_activity WHERE pid = $1", pid)
     return True if waiting else None
+
+
+async def test_the_morning_report_warns_that_tomorrows_courier_is_full(pool: asyncpg.Pool) -> None:
+    now = datetime(2031, 3, 13, 3, 0, tzinfo=UTC)  # 08:30 IST on 13 March: tomorrow is the 14th
+    day = date(2031, 3, 14)
+    shipment_id = await new_shipment(pool)
+    async with pool.acquire() as conn:
+        await conn.execute("DELETE FROM shipments WHERE pickup_date = $1", day)  # a rerun starts empty
+        await store.set_pickup_capacity(
+            conn, courier="xpressbees", warehouse_code="GGN1", pickup_date=day, parcels=1,
+            confirmation_ref="mail of 10 March", actor="test",
+        )  # fmt: skip
+        async with conn.transaction():
+            assert await book_if_room(conn, shipment_id, day)
+
+    warnings = await jobs.report_pickups(SimpleNamespace(pool=pool), now=now)  # type: ignore[arg-type]
+
+    assert warnings == ["xpressbees at GGN1 on 2031-03-14: full, 1 of 1 parcels booked"]
+    booked = jobs.PICKUPS_BOOKED.labels(courier="xpressbees", warehouse_code="GGN1")._value.get()
+    assert booked == 1

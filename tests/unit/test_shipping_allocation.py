@@ -205,3 +205,22 @@ def test_the_pickup_day_is_the_dispatch_by_day_in_india_or_today_once_it_has_pas
     assert allocation.pickup_day(datetime(2026, 11, 10, 18, 29, tzinfo=UTC), now=now) == date(2026, 11, 10)
     assert allocation.pickup_day(datetime(2026, 11, 1, tzinfo=UTC), now=now) == date(2026, 11, 7), "late"
     assert allocation.pickup_day(None, now=now) == date(2026, 11, 7)
+
+
+def test_the_morning_report_alerts_couriers_nearly_full_full_or_over_and_never_an_unlimited_one() -> None:
+    diwali = date(2026, 11, 7)
+    pickups = [
+        ("xpressbees", "GGN1", 90, 100),  # nine in ten taken
+        ("delhivery", "GGN1", 89, 100),  # room enough
+        ("shiprocket", "GGN1", 40, 40),
+        ("xpressbees", "BOM1", 12, 10),  # lowered after bookings
+        ("delhivery", "BOM1", 500, None),  # no capacity confirmed: not limited
+    ]
+
+    warnings = allocation.pickup_warnings(pickups, day=diwali)
+
+    assert warnings == [
+        "xpressbees at GGN1 on 2026-11-07: nearly full, 90 of 100 parcels booked",
+        "shiprocket at GGN1 on 2026-11-07: full, 40 of 40 parcels booked",
+        "xpressbees at BOM1 on 2026-11-07: over capacity, 12 of 10 parcels booked",
+    ]
