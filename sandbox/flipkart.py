@@ -1,12 +1,15 @@
-"""A Flipkart seller on the Marketplace Seller API v3: client-credentials tokens (expired on
-request), POST /sellers/v3/shipments/filter by modified date with nextPageUrl pages, shipment
-details, listing inventory updates (10 SKUs a call, a status per SKU) and details, ready-to-dispatch
-and self-ship dispatch. Every operation is behind a usage plan (429 past it, like the adapter's
-assumed RATES) and every call is counted for tests to assert on.
+"""A Flipkart seller on the Marketplace Seller API v3: client-credentials tokens (expired on request),
+POST /sellers/v3/shipments/filter by modified date with nextPageUrl pages, shipment details, listing
+inventory updates (10 SKUs a call, a status per SKU) and details, the pack (label) call with the
+seller's invoice and tax rates (refused as Flipkart documents without them; an Ekart AWB on the
+shipment's details once taken), ready-to-dispatch and self-ship dispatch. Every operation is behind
+a usage plan (429 past it, like the adapter's assumed RATES) and every call is counted for tests to
+assert on.
 
-Control under /_sandbox/flipkart/{seller}: set the catalogue up, place an order (COD, self-ship,
-on hold, late-arriving: last updated in the past), cancel it (buyer, marketplace or seller), lift a
-hold, expire every token, hold a page of the filter until released, read the state.
+Control under /_sandbox/flipkart/{seller}: set the catalogue up, place an order (COD, self-ship, on
+hold, late-arriving: last updated in the past), cancel it (buyer, marketplace or seller), move it on
+after dispatch (collected by Flipkart's courier, shipped, delivered), lift a hold, expire every
+token, hold a page of the filter until released, read the state.
 """
 
 import asyncio
@@ -32,9 +35,11 @@ RATES = {
     "listings/update/inventory": (1.0, 3),
     "listings/details": (1.0, 3),
     "shipments/dispatch": (1.0, 5),
+    "shipments/labels": (1.0, 5),
 }
 
 PRE_DISPATCH = {"APPROVED", "PACKING_IN_PROGRESS", "PACKED", "FORM_FAILED", "READY_TO_DISPATCH"}
+POST_DISPATCH = {"PICKUP_COMPLETE", "SHIPPED", "DELIVERED"}
 
 
 def _stamp(at: datetime) -> str:
@@ -63,6 +68,7 @@ class Seller:
     self_ship: set[str] = field(default_factory=set)
     cancellation_types: dict[str, str] = field(default_factory=dict)
     dispatched: list[dict[str, Any]] = field(default_factory=list)
+    packed: list[dict[str, Any]] = field(default_factory=list)
     tokens: set[str] = field(default_factory=set)
     tokens_issued: int = 0
     buckets: dict[str, Bucket] = field(default_factory=dict)
@@ -145,6 +151,10 @@ class PlaceFlipkartOrder(BaseModel):
     )
 
 
+class Progress(BaseModel):
+    state: Literal["PICKUP_COMPLETE", "SHIPPED", "DELIVERED"]
+
+
 class Cancel(BaseModel):
     by: Literal["buyerCancellation", "marketplaceCancellation", "sellerCancellation"] = "buyerCancellation"
     reason: str = "order_cancelled_by_buyer"
@@ -172,6 +182,7 @@ async def inspect(seller: str, state: Flipkart) -> dict[str, Any]:
             for sid, s in account.shipments.items()
         },
         "dispatched": account.dispatched,
+        "packed": account.packed,
         "tokens_issued": account.tokens_issued,
         "calls": account.calls,
         "throttled": account.throttled,
@@ -268,6 +279,17 @@ async def cancel(seller: str, shipment_id: str, body: Cancel, state: Flipkart) -
     return {"shipment_id": shipment_id, "shipment": shipment}
 
 
+@control.post("/{seller}/orders/{shipment_id}/progress")
+async def progress(seller: str, shipment_id: str, body: Progress, state: Flipkart) -> dict[str, Any]:
+    """After dispatch: Flipkart's courier collected the parcel, it shipped, or it was delivered."""
+    account = state.seller(seller)
+    shipment = _shipment(account, shipment_id)
+    for item in shipment["orderItems"]:
+        item["status"] = body.state
+    shipment["updatedAt"] = _stamp(datetime.now(UTC))
+    return {"shipment_id": shipment_id, "shipment": shipment}
+
+
 @control.post("/{seller}/orders/{shipment_id}/release-hold")
 async def release_hold(seller: str, shipment_id: str, state: Flipkart) -> dict[str, Any]:
     account = state.seller(seller)
@@ -354,6 +376,10 @@ def _matches(account: Seller, shipment: dict[str, Any], criteria: dict[str, Any]
         own = "SELF" if shipment["shipmentId"] in account.self_ship else "NORMAL"
         states = set(criteria.get("states") or PRE_DISPATCH)
         return status in states and shipment["hold"] == wanted_hold and own in types
+    if kind == "postDispatch":
+        types = set(criteria.get("shipmentTypes") or ["NORMAL", "EXPRESS", "SELF"])
+        own = "SELF" if shipment["shipmentId"] in account.self_ship else "NORMAL"
+        return status in set(criteria.get("states") or POST_DISPATCH) and own in types
     if kind == "cancelled":
         return status == "CANCELLED" and account.cancellation_types.get(
             shipment["shipmentId"]
@@ -451,7 +477,7 @@ async def shipment_details(
                     "firstName": account.addresses[i]["firstName"],
                     "lastName": account.addresses[i]["lastName"],
                 },
-                "subShipments": [],
+                "subShipments": account.shipments[i]["subShipments"],
             }
             for i in ids
             if i in account.shipments
@@ -495,6 +521,83 @@ async def ready_to_dispatch(
             )
         else:
             results.append(_dispatch(account, sid, {"status": "READY_TO_DISPATCH", "kind": "rtd"}))
+    return {"shipments": results}
+
+
+def _pack_problem(account: Seller, entry: dict[str, Any]) -> tuple[str, str] | None:
+    """Why Flipkart refuses one shipment of a pack call (error code, message), or None. The rules of
+    PackShipment: a location, every order item's tax rate (0 to 100) and quantity, an invoice date
+    per order; the v2 label API's codes for the tax (INVALID_REQUEST_TAX) and the state."""
+    sid = str(entry.get("shipmentId"))
+    shipment = account.shipments.get(sid)
+    if shipment is None:
+        return "INVALID_SHIPMENT_ID", f"no shipment {sid}"
+    if sid in account.self_ship:
+        return "SELF_SHIP_SHIPMENT", "a self-ship shipment is not packed through Flipkart's label"
+    if any(i["status"] != "APPROVED" for i in shipment["orderItems"]):
+        return "INVALID_ITEM_STATE", "order item is not ready to be packed"
+    if entry.get("locationId") != account.location_id:
+        return "UNPROCESSABLE_ENTITY", "locationId is mandatory and must be the seller's dispatch location"
+    taxed = {str(t.get("orderItemId")): t for t in entry.get("taxItems") or []}
+    for item in shipment["orderItems"]:
+        tax = taxed.get(item["orderItemId"])
+        if tax is None:
+            return "UNPROCESSABLE_ENTITY", f"taxItems: orderItemId {item['orderItemId']} is missing"
+        rate = tax.get("taxRate")
+        if not isinstance(rate, int | float) or isinstance(rate, bool) or not 0 <= rate <= 100:
+            return "INVALID_REQUEST_TAX", f"taxItems.taxRate of {item['orderItemId']} must be 0 to 100"
+        if tax.get("quantity") != item["quantity"]:
+            return (
+                "UNPROCESSABLE_ENTITY",
+                f"taxItems.quantity of {item['orderItemId']} must be {item['quantity']}",
+            )
+    invoiced = {str(i.get("orderId")): i for i in entry.get("invoices") or []}
+    for order_id in {i["orderId"] for i in shipment["orderItems"]}:
+        invoice = invoiced.get(order_id)
+        if invoice is None or not invoice.get("invoiceDate"):
+            return "UNPROCESSABLE_ENTITY", f"invoices: invoiceDate of order {order_id} is mandatory"
+        try:
+            _parse(str(invoice["invoiceDate"]))
+        except ValueError:
+            return "INVALID_REQUEST_DATE_FORMAT", "invoices.invoiceDate is not an ISO date"
+    return None
+
+
+@router.post("/sellers/v3/shipments/labels")
+async def pack(
+    seller: str, request: Request, state: Flipkart, authorization: Authorization = None
+) -> dict[str, Any]:
+    account = state.seller(seller)
+    _authorised(account, authorization)
+    account.take("shipments/labels")
+    body = await request.json()
+    entries = body.get("shipments") if isinstance(body, dict) else None
+    if not entries or len(entries) > 25:
+        raise _error(400, "INVALID_REQUEST", "shipments: 1 to 25 a request")
+    results = []
+    for entry in entries:
+        sid = str(entry.get("shipmentId"))
+        problem = _pack_problem(account, entry)
+        if problem is not None:
+            code, message = problem
+            results.append(
+                {"shipmentId": sid, "status": "FAILURE", "errorCode": code, "errorMessage": message}
+            )
+            continue
+        shipment = account.shipments[sid]
+        for item in shipment["orderItems"]:
+            item["status"] = "PACKED"
+        awb = f"FMPC{secrets.randbelow(10**10):010d}"
+        details = {"vendorName": "Ekart Logistics", "trackingId": awb}
+        shipment["subShipments"] = [
+            {
+                "subShipmentId": f"{sid}-1",
+                "courierDetails": {"pickupDetails": details, "deliveryDetails": details},
+            }
+        ]
+        shipment["updatedAt"] = _stamp(datetime.now(UTC))
+        account.packed.append({"shipmentId": sid, "awb": awb, "request": entry})
+        results.append({"shipmentId": sid, "status": "SUCCESS"})
     return {"shipments": results}
 
 

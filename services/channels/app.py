@@ -78,6 +78,16 @@ def build(settings: ChannelsSettings | None = None) -> Service:
     async def tracking_push(svc: Service) -> None:
         await sync.push_fulfilments(svc, settings, adapters)
 
+    shipping = service.http_client(base_url=settings.shipping_url, timeout=settings.provider_timeout_s)
+
+    @service.every(settings.push_every_s * 4, name="marketplace_labels")
+    async def marketplace_labels(svc: Service) -> None:
+        await sync.fetch_labels(svc, settings, adapters, shipping)
+
+    @service.every(settings.push_every_s * 4, name="marketplace_news")
+    async def marketplace_news(svc: Service) -> None:
+        await sync.push_news(svc, settings, shipping)
+
     return service
 
 

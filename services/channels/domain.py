@@ -123,11 +123,24 @@ def marketplace_takes(order: StoreOrder | None, *, known: bool, known_cancelled:
     (it was never ours). Known: only its cancellation, once. Unreadable: kept, so intake says why."""
     if order is None:
         return not known
-    if order.fulfilled_by_marketplace:
-        return False
+    if order.fulfilled_by_marketplace or order.news_status is not None:
+        return False  # the marketplace's own stock, or news of a parcel already on its way (ADR 371)
     if known:
         return order.cancelled and not known_cancelled
     return not (order.cancelled or order.awaiting_payment)
+
+
+LABELLED_BY = ("flipkart",)
+"""Marketplaces whose label (and AWB) channels fetches for the parcels their logistics carry (ADR 370);
+Amazon's Easy Ship parcels still take their AWB from an operator."""
+
+
+def label_rates(mappings: Mappings, rates_by_sku: Mapping[str, str]) -> dict[str, str]:
+    """Our invoice's GST rate per Dabba SKU as the marketplace names its items: by every channel SKU
+    and listing id mapped to that SKU. An item mapped to no invoiced SKU gets none (never guessed)."""
+    rates = {c: rates_by_sku[s] for c, s in mappings.by_channel_sku.items() if s in rates_by_sku}
+    rates.update({v: rates_by_sku[s] for v, s in mappings.by_variant.items() if s in rates_by_sku})
+    return rates
 
 
 OUR_COURIER_HAS_IT = frozenset({ShipmentStatus.PICKED_UP, ShipmentStatus.IN_TRANSIT})

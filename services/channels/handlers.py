@@ -1,13 +1,14 @@
 """Kafka handlers of the channels service: learn Dabba's order id for each order we sent, owe the
 stores a new stock number when a SKU's stock changes, owe a store tracking when its parcel is picked
-up, owe a store the cancellation of an order Dabba cancelled. Each runs inside the consumer's
+up, owe a store the cancellation of an order Dabba cancelled, owe a marketplace's label once our
+invoice of a parcel it carries is issued. Each runs inside the consumer's
 transaction; the store calls happen later (sync.py)."""
 
 from __future__ import annotations
 
 from chassis.consumer import HandlerContext
 from chassis.service import Service
-from contracts import OrderCancelled, OrderPlaced, ShipmentUpdated, StockChanged
+from contracts import InvoiceIssued, OrderCancelled, OrderPlaced, ShipmentUpdated, StockChanged
 from services.channels import domain, levels, store
 
 
@@ -48,4 +49,19 @@ def register(service: Service) -> None:
             courier=event.courier,
             awb=event.awb,
             tracking_url=domain.tracking_url(event.courier, event.awb, event.tracking_url),
+        )
+
+    @service.handles(InvoiceIssued)
+    async def on_invoice_issued(ctx: HandlerContext, event: InvoiceIssued) -> None:
+        # The marketplace's label carries our invoice's number, date and rates (ADR 370).
+        if event.status != "issued" or not event.lines:
+            return
+        await store.owe_label(
+            ctx.conn,
+            shipment_id=event.shipment_id,
+            order_id=event.order_id,
+            invoice_number=event.number,
+            issued_at=event.issued_at,
+            rates={line.sku: line.gst_rate for line in event.lines},
+            platforms=domain.LABELLED_BY,
         )

@@ -159,10 +159,17 @@ async def poll_marketplace(
             for _, o in orders
             # A cancelled listing says nothing of who would have carried it (Flipkart's cancelled
             # shipments come without their type): what was noted before stays.
-            if o is not None and not o.fulfilled_by_marketplace and not o.cancelled
+            if o is not None and not o.fulfilled_by_marketplace and not o.cancelled and o.news_status is None
+        ]
+        # News of parcels the marketplace carries (collected, delivered), owed to shipping (ADR 371).
+        news = [
+            (o.store_order_id, o.news_status, o.news_code or o.news_status, p.updated_at)
+            for p, o in orders
+            if o is not None and o.news_status is not None
         ]
         async with service.pool.acquire() as conn:
             await store.note_marketplace(conn, name, notes)
+            await store.note_news(conn, name, news)
         for _, o in orders:
             if o is not None and o.buyer_cancel_reason:
                 log.warning(

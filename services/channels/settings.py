@@ -63,3 +63,12 @@ class ChannelsSettings(ServiceSettings):
         "dev-channels-key-local",
         "channels' key to orders' API (an ops key named channels): cancels orders their store cancelled.",
     )
+    shipping_url: str = Field(
+        default="http://localhost:8004",
+        description="The shipping service, for marketplace AWBs and what the marketplace reports.",
+    )
+    shipping_api_key: str = secret(
+        "dev-channels-key-local",
+        "channels' key to shipping's API (an ops key named channels): records the AWB of a marketplace's "
+        "label and what the marketplace reports of the parcels it carries.",
+    )

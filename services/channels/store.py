@@ -814,3 +814,153 @@ async def fulfilment_failed(conn: Conn, shipment_id: str, *, error: str, wait_s:
         error,
         wait_s,
     )
+
+
+# --- marketplace labels and news (ADR 370, 371) ---------------------------------------------------
+
+
+async def owe_label(
+    conn: Conn,
+    *,
+    shipment_id: str,
+    order_id: str,
+    invoice_number: str,
+    issued_at: datetime,
+    rates: dict[str, str],
+    platforms: Sequence[str],
+) -> bool:
+    """Owe the marketplace's label of a parcel it carries, now that our invoice is issued; False when
+    the order is not one a labelling marketplace carries, or the label is owed already."""
+    status = await conn.execute(
+        """INSERT INTO marketplace_labels
+               (shipment_id, order_id, account, store_order_id, invoice_number, invoice_issued_at, rates)
+           SELECT $1, $2, o.account, o.store_order_id, $3, $4, $5::jsonb
+             FROM channel_orders o JOIN channel_accounts a ON a.account = o.account
+            WHERE o.order_id = $2 AND o.shipped_by_marketplace AND a.platform = ANY($6::text[])
+           ON CONFLICT (shipment_id) DO NOTHING""",
+        shipment_id,
+        order_id,
+        invoice_number,
+        issued_at,
+        json.dumps(rates),
+        list(platforms),
+    )
+    return bool(status.endswith(" 1"))
+
+
+async def claim_labels(conn: Conn, *, limit: int) -> list[asyncpg.Record]:
+    """Owed labels due now, claimed for a minute (a crashed worker's return after that)."""
+    rows = await conn.fetch(
+        """SELECT * FROM marketplace_labels
+            WHERE state = 'owed' AND next_try_at <= now()
+              AND (claimed_at IS NULL OR claimed_at < now() - interval '60 seconds')
+            ORDER BY next_try_at LIMIT $1 FOR UPDATE SKIP LOCKED""",
+        limit,
+    )
+    await conn.executemany(
+        "UPDATE marketplace_labels SET claimed_at = now() WHERE shipment_id = $1",
+        [(r["shipment_id"],) for r in rows],
+    )
+    return rows
+
+
+async def label_settled(
+    conn: Conn, shipment_id: str, *, state: str, awb: str | None = None, carrier: str | None = None,
+    outcome: str | None = None,
+) -> None:  # fmt: skip
+    """The label recorded on shipping (with its AWB), or refused for good (with why)."""
+    await conn.execute(
+        """UPDATE marketplace_labels
+              SET state = $2, awb = coalesce($3, awb), carrier = coalesce($4, carrier), outcome = $5,
+                  claimed_at = NULL, last_error = NULL, updated_at = now()
+            WHERE shipment_id = $1""",
+        shipment_id,
+        state,
+        awb,
+        carrier,
+        outcome,
+    )
+
+
+async def label_failed(
+    conn: Conn,
+    shipment_id: str,
+    *,
+    error: str,
+    wait_s: float,
+    awb: str | None = None,
+    carrier: str | None = None,
+) -> None:
+    """Not yet: tried again after ``wait_s``; an AWB already read from the marketplace is kept."""
+    await conn.execute(
+        """UPDATE marketplace_labels
+              SET claimed_at = NULL, attempts = attempts + 1, last_error = $2, updated_at = now(),
+                  next_try_at = now() + make_interval(secs => $3),
+                  awb = coalesce($4, awb), carrier = coalesce($5, carrier)
+            WHERE shipment_id = $1""",
+        shipment_id,
+        error,
+        wait_s,
+        awb,
+        carrier,
+    )
+
+
+async def note_news(conn: Conn, account: str, news: Sequence[tuple[str, str, str, datetime]]) -> None:
+    """What the marketplace reported of parcels it carries: (store order id, status, its own state,
+    when). Each status of a parcel is owed to shipping once."""
+    await conn.executemany(
+        """INSERT INTO marketplace_news (account, store_order_id, status, code, occurred_at)
+           VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING""",
+        [(account, oid, status, code, at) for oid, status, code, at in news],
+    )
+
+
+async def claim_news(conn: Conn, *, limit: int) -> list[asyncpg.Record]:
+    """Owed news due now with the shipment it is about (None when no shipment of ours is known)."""
+    rows = await conn.fetch(
+        """SELECT n.*, coalesce(
+                      (SELECT l.shipment_id FROM marketplace_labels l
+                        WHERE l.account = n.account AND l.store_order_id = n.store_order_id LIMIT 1),
+                      (SELECT f.shipment_id FROM fulfilment_pushes f
+                        WHERE f.account = n.account AND f.store_order_id = n.store_order_id LIMIT 1)
+                  ) AS shipment_id
+             FROM marketplace_news n
+            WHERE n.outcome IS NULL AND n.next_try_at <= now()
+              AND (n.claimed_at IS NULL OR n.claimed_at < now() - interval '60 seconds')
+            ORDER BY n.occurred_at LIMIT $1 FOR UPDATE OF n SKIP LOCKED""",
+        limit,
+    )
+    await conn.executemany(
+        """UPDATE marketplace_news SET claimed_at = now()
+            WHERE account = $1 AND store_order_id = $2 AND status = $3""",
+        [(r["account"], r["store_order_id"], r["status"]) for r in rows],
+    )
+    return rows
+
+
+async def news_settled(conn: Conn, account: str, store_order_id: str, status: str, *, outcome: str) -> None:
+    await conn.execute(
+        """UPDATE marketplace_news SET outcome = $4, claimed_at = NULL, last_error = NULL
+            WHERE account = $1 AND store_order_id = $2 AND status = $3""",
+        account,
+        store_order_id,
+        status,
+        outcome,
+    )
+
+
+async def news_failed(
+    conn: Conn, account: str, store_order_id: str, status: str, *, error: str, wait_s: float
+) -> None:
+    await conn.execute(
+        """UPDATE marketplace_news
+              SET claimed_at = NULL, attempts = attempts + 1, last_error = $4,
+                  next_try_at = now() + make_interval(secs => $5)
+            WHERE account = $1 AND store_order_id = $2 AND status = $3""",
+        account,
+        store_order_id,
+        status,
+        error,
+        wait_s,
+    )

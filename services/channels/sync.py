@@ -7,10 +7,12 @@ tried again after what it asked for, else exponential backoff.
 
 from __future__ import annotations
 
+import json
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime
 from itertools import islice
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import httpx
@@ -21,7 +23,15 @@ from chassis.service import Service
 from contracts import CancelReason
 from services.channels import domain, store
 from services.channels.settings import ChannelsSettings
-from services.channels.stores.interface import SkusRefused, StockLevel, StoreAdapter, StoreError, Tracking
+from services.channels.stores.interface import (
+    LabelSource,
+    MarketplaceInvoice,
+    SkusRefused,
+    StockLevel,
+    StoreAdapter,
+    StoreError,
+    Tracking,
+)
 
 log = get_logger(__name__)
 
@@ -226,6 +236,139 @@ async def push_store_cancellations(
             await store.store_cancellation_done(conn, row["account"], row["store_order_id"], outcome)
         answered += 1
         log.info("cancellation sent to the store", order_id=row["order_id"], outcome=outcome)
+    return answered
+
+
+async def fetch_labels(
+    service: Service,
+    settings: ChannelsSettings,
+    adapters: dict[str, StoreAdapter],
+    shipping: httpx.AsyncClient,
+) -> int:
+    """Ask the marketplace for the label of each parcel it carries whose invoice we issued, and record
+    its AWB on the shipment through shipping's API (ADR 370); returns how many were recorded."""
+    async with service.pool.acquire() as conn, conn.transaction():
+        rows = await store.claim_labels(conn, limit=20)
+    recorded = 0
+    for row in rows:
+        shipment_id = row["shipment_id"]
+        async with service.pool.acquire() as conn:
+            account = await store.get_account(conn, row["account"])
+            mappings = await store.mappings_of(conn, row["account"])
+        adapter = adapters.get(account.platform) if account else None
+        if account is None or not isinstance(adapter, LabelSource):
+            async with service.pool.acquire() as conn:
+                await store.label_settled(
+                    conn, shipment_id, state="refused", outcome="no labelling marketplace"
+                )
+            continue
+        awb, carrier = row["awb"], row["carrier"]
+        if awb is None:
+            invoice = MarketplaceInvoice(
+                number=row["invoice_number"],
+                issued_at=row["invoice_issued_at"],
+                rates=domain.label_rates(mappings, json.loads(row["rates"])),
+            )
+            try:
+                label = await adapter.label(account, row["store_order_id"], invoice)
+            except (StoreError, RateLimited) as exc:
+                await _label_not_yet(service, settings, row, exc)
+                continue
+            awb, carrier = label.awb, label.carrier
+        try:
+            response = await shipping.put(
+                f"/shipments/{shipment_id}/marketplace-awb",
+                json={"awb": awb},
+                headers={"X-API-Key": settings.shipping_api_key},
+            )
+        except httpx.HTTPError as exc:
+            await _label_not_yet(
+                service, settings, row, StoreError(f"shipping: {exc}"), awb=awb, carrier=carrier
+            )
+            continue
+        async with service.pool.acquire() as conn:
+            if response.is_success:
+                await store.label_settled(conn, shipment_id, state="recorded", awb=awb, carrier=carrier)
+                recorded += 1
+                log.info("marketplace label recorded", shipment_id=shipment_id, awb=awb, carrier=carrier)
+            elif response.status_code < 500 and response.status_code != 429:
+                outcome = f"refused by shipping (HTTP {response.status_code}): {response.text[:400]}"
+                await store.label_settled(conn, shipment_id, state="refused", awb=awb, outcome=outcome)
+                log.warning("marketplace AWB refused by shipping", shipment_id=shipment_id, outcome=outcome)
+            else:
+                wait = domain.next_try_in(
+                    row["attempts"] + 1, retry_after_s=None, max_s=settings.push_retry_max_s
+                )
+                error = f"shipping: HTTP {response.status_code}"
+                await store.label_failed(
+                    conn, shipment_id, error=error, wait_s=wait, awb=awb, carrier=carrier
+                )
+    return recorded
+
+
+async def _label_not_yet(
+    service: Service,
+    settings: ChannelsSettings,
+    row: Any,
+    exc: StoreError | RateLimited,
+    *,
+    awb: str | None = None,
+    carrier: str | None = None,
+) -> None:
+    async with service.pool.acquire() as conn:
+        if isinstance(exc, StoreError) and not exc.retryable:
+            await store.label_settled(conn, row["shipment_id"], state="refused", outcome=str(exc)[:500])
+            log.warning("marketplace label refused", shipment_id=row["shipment_id"], error=str(exc))
+            return
+        wait = domain.next_try_in(
+            row["attempts"] + 1,
+            retry_after_s=exc.retry_after_s if isinstance(exc, StoreError) else exc.wait_s,
+            max_s=settings.push_retry_max_s,
+        )
+        await store.label_failed(
+            conn, row["shipment_id"], error=str(exc)[:500], wait_s=wait, awb=awb, carrier=carrier
+        )
+    log.info("marketplace label not yet", shipment_id=row["shipment_id"], error=str(exc), retry_in_s=wait)
+
+
+async def push_news(service: Service, settings: ChannelsSettings, shipping: httpx.AsyncClient) -> int:
+    """Pass what marketplaces reported of the parcels they carry (collected, delivered) to shipping,
+    which moves the shipment as a courier's scan would (ADR 371); returns how many it answered."""
+    async with service.pool.acquire() as conn, conn.transaction():
+        rows = await store.claim_news(conn, limit=50)
+    answered = 0
+    for row in rows:
+        key = (row["account"], row["store_order_id"], row["status"])
+        if row["shipment_id"] is None:
+            async with service.pool.acquire() as conn:
+                await store.news_settled(conn, *key, outcome="no shipment of ours known")
+            continue
+        try:
+            response = await shipping.post(
+                f"/shipments/{row['shipment_id']}/marketplace-news",
+                json={
+                    "status": row["status"],
+                    "code": row["code"],
+                    "occurred_at": row["occurred_at"].isoformat(),
+                },
+                headers={"X-API-Key": settings.shipping_api_key},
+            )
+        except httpx.HTTPError as exc:
+            response, error = None, f"{type(exc).__name__}: {exc}"
+        async with service.pool.acquire() as conn:
+            if response is not None and response.status_code < 500 and response.status_code != 429:
+                outcome = "applied" if response.is_success else f"refused (HTTP {response.status_code}): "
+                outcome += "" if response.is_success else response.text[:400]
+                await store.news_settled(conn, *key, outcome=outcome)
+                answered += 1
+                log.info("marketplace news passed on", shipment_id=row["shipment_id"], status=row["status"])
+                continue
+            if response is not None:
+                error = f"HTTP {response.status_code}"
+            wait = domain.next_try_in(
+                row["attempts"] + 1, retry_after_s=None, max_s=settings.push_retry_max_s
+            )
+            await store.news_failed(conn, *key, error=error, wait_s=wait)
     return answered
 
 

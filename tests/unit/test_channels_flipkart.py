@@ -24,8 +24,10 @@ from services.channels import domain
 from services.channels.stores.flipkart import (
     PHASES,
     FlipkartMarketplace,
+    label_of,
     next_page_path,
     order_of,
+    pack_request,
     page_token,
     read_page_token,
     refused_skus,
@@ -33,6 +35,8 @@ from services.channels.stores.flipkart import (
 from services.channels.stores.interface import (
     Account,
     Listing,
+    MarketplaceInvoice,
+    MarketplaceLabel,
     SkusRefused,
     StockLevel,
     StoreError,
@@ -150,14 +154,15 @@ def test_a_shipment_flipkart_carries_goes_to_orders_saying_so_and_a_self_ship_on
         ("PACKED", False, True, False, False),  # seen already
         ("CANCELLED", False, True, False, True),  # ours, now cancelled: taken in once
         ("CANCELLED", False, True, True, False),  # and not again
+        ("PICKUP_COMPLETE", False, False, False, False),  # news of a parcel on its way, never an order
+        ("DELIVERED", False, True, False, False),
     ],
 )
 def test_a_poll_takes_in_new_flipkart_shipments_and_cancellations_of_known_ones_once(
     status: str, hold: bool, known: bool, known_cancelled: bool, taken: bool
 ) -> None:
-    order = _read(
-        shipment(status, phase="cancelled" if status == "CANCELLED" else "flipkart_ships", hold=hold)
-    )
+    phases = {"CANCELLED": "cancelled", "PICKUP_COMPLETE": "dispatched", "DELIVERED": "dispatched"}
+    order = _read(shipment(status, phase=phases.get(status, "flipkart_ships"), hold=hold))
     assert domain.marketplace_takes(order, known=known, known_cancelled=known_cancelled) is taken
 
 
@@ -340,3 +345,125 @@ async def test_dispatch_is_ready_to_dispatch_for_flipkarts_courier_and_self_ship
     with pytest.raises(StoreError, match="NOT_SELF_SHIP"):
         # told the wrong way round, Flipkart refuses rather than losing the parcel's news
         await adapter.fulfil(account, theirs["shipment_id"], Tracking("delhivery", "DLV1", None))
+
+
+# --- the label with our invoice, and what Flipkart reports after dispatch (ADR 370, 371) ------------
+
+INVOICE = MarketplaceInvoice(
+    number="INV/26-27/000042", issued_at=datetime(2026, 12, 6, 20, 0, tzinfo=UTC), rates={"FK-ASSAM": "5"}
+)
+
+
+def test_collected_shipped_and_delivered_after_dispatch_read_as_news_for_shipping() -> None:
+    assert [
+        (o.news_status, o.news_code, o.shipped_by_marketplace)
+        for o in (
+            _read(shipment(state, phase="dispatched"))
+            for state in ("PICKUP_COMPLETE", "SHIPPED", "DELIVERED")
+        )
+    ] == [
+        ("PICKED_UP", "PICKUP_COMPLETE", True),
+        ("PICKED_UP", "SHIPPED", True),
+        ("DELIVERED", "DELIVERED", True),
+    ]
+    assert _read(shipment()).news_status is None
+    assert PHASES[-1][1]["type"] == "postDispatch", "added last: a saved page token names the same phase"
+
+
+def test_the_pack_call_carries_our_invoice_number_its_ist_date_and_each_items_rate_never_guessed() -> None:
+    [packed] = pack_request(_read_raw(), INVOICE, "LOC1")["shipments"]
+    assert packed["taxItems"] == [{"orderItemId": "11223344556677", "taxRate": 5.0, "quantity": 2}]
+    assert packed["invoices"] == [
+        {
+            "orderId": "OD428000000000001",
+            "invoiceDate": "2026-12-07T01:30:00+05:30",
+            "invoiceNumber": "INV/26-27/000042",
+        }
+    ]
+    with pytest.raises(ValueError, match=r"orderItems.0: no GST rate .* 'FK-ASSAM'"):
+        pack_request(_read_raw(), MarketplaceInvoice("INV/1", INVOICE.issued_at, {"FK-OTHER": "12"}), "LOC1")
+    skus = domain.Mappings(
+        by_channel_sku={"FK-ASSAM": "TEA-ASSAM-250", "FK-X": "TEA-X"}, by_variant={"FSN1": "TEA-ASSAM-250"}
+    )
+    assert domain.label_rates(skus, {"TEA-ASSAM-250": "5"}) == {"FK-ASSAM": "5", "FSN1": "5"}
+
+
+def test_the_awb_is_read_from_the_delivery_details_once_flipkart_generated_the_label() -> None:
+    assert label_of({"subShipments": []}) is None
+    courier = {"deliveryDetails": {"vendorName": "Ekart Logistics", "trackingId": "FMPC0000000042"}}
+    assert label_of(
+        {"subShipments": [{"subShipmentId": "s1", "courierDetails": courier}]}
+    ) == MarketplaceLabel("FMPC0000000042", "Ekart Logistics")
+
+
+def _read_raw() -> dict[str, Any]:
+    return dict(shipment()["shipment"])
+
+
+async def test_flipkart_labels_a_parcel_with_our_invoice_once_and_gives_its_awb(
+    flipkart: tuple[httpx.AsyncClient, FlipkartState],
+) -> None:
+    client, state = flipkart
+    account, _ = await seller(client, state, products=[{"sku": "FK-ASSAM"}])
+    placed = (
+        await client.post("/_sandbox/flipkart/fk-one/orders", json={"lines": [{"sku": "FK-ASSAM"}]})
+    ).json()
+    adapter = FlipkartMarketplace(client, Unlimited())
+    with pytest.raises(StoreError, match="no GST rate") as unrated:
+        await adapter.label(
+            account, placed["shipment_id"], MarketplaceInvoice("INV/1", INVOICE.issued_at, {})
+        )
+    assert not unrated.value.retryable and state.seller("fk-one").packed == []
+    label = await adapter.label(account, placed["shipment_id"], INVOICE)
+    [packed] = state.seller("fk-one").packed
+    assert (label.awb, label.carrier) == (packed["awb"], "Ekart Logistics")
+    assert packed["request"]["taxItems"][0]["taxRate"] == 5.0
+    assert packed["request"]["invoices"][0]["invoiceNumber"] == "INV/26-27/000042"
+    again = await adapter.label(account, placed["shipment_id"], INVOICE)
+    assert again == label and len(state.seller("fk-one").packed) == 1, "packed once, its label read again"
+
+
+async def test_the_sandbox_refuses_a_pack_without_the_invoice_or_a_tax_rate_as_flipkart_documents(
+    flipkart: tuple[httpx.AsyncClient, FlipkartState],
+) -> None:
+    client, state = flipkart
+    account, _ = await seller(client, state, products=[{"sku": "FK-ASSAM"}])
+    placed = (
+        await client.post("/_sandbox/flipkart/fk-one/orders", json={"lines": [{"sku": "FK-ASSAM"}]})
+    ).json()
+    token = (
+        await client.get(
+            "/flipkart/fk-one/oauth-service/oauth/token",
+            params={"grant_type": "client_credentials"},
+            auth=("fk-app-id", "fk-app-secret"),
+        )
+    ).json()["access_token"]
+    item = placed["shipment"]["orderItems"][0]
+    whole = {
+        "shipmentId": placed["shipment_id"],
+        "locationId": account.location_id,
+        "taxItems": [{"orderItemId": item["orderItemId"], "taxRate": 5, "quantity": 1}],
+        "invoices": [
+            {"orderId": item["orderId"], "invoiceDate": "2026-12-07T01:30:00+05:30", "invoiceNumber": "I/1"}
+        ],
+    }
+
+    async def pack(entry: dict[str, Any]) -> dict[str, Any]:
+        r = await client.post(
+            "/flipkart/fk-one/sellers/v3/shipments/labels",
+            json={"shipments": [entry]},
+            headers={"Authorization": f"Bearer {token}"},
+        )
+        r.raise_for_status()
+        [result] = r.json()["shipments"]
+        return dict(result)
+
+    no_invoice = await pack({**whole, "invoices": []})
+    no_tax = await pack({**whole, "taxItems": []})
+    bad_tax = await pack({**whole, "taxItems": [{**whole["taxItems"][0], "taxRate": 118}]})
+    assert (no_invoice["status"], no_invoice["errorCode"]) == ("FAILURE", "UNPROCESSABLE_ENTITY")
+    assert "invoiceDate" in no_invoice["errorMessage"]
+    assert (no_tax["errorCode"], bad_tax["errorCode"]) == ("UNPROCESSABLE_ENTITY", "INVALID_REQUEST_TAX")
+    assert state.seller("fk-one").packed == []
+    assert (await pack(whole))["status"] == "SUCCESS"
+    assert (await pack(whole))["errorCode"] == "INVALID_ITEM_STATE", "a packed shipment is not packed again"

@@ -21,6 +21,13 @@ flipkart.github.io/fk-api-platform-docs):
 - stock: listing-api-docs/v3/UpdateListingsInventoryAPI (a map SKU → {product_id, locations[{id,
   inventory}]}, at most 10; 200 with a status per SKU) and v3/GetListingsDetailsAPI (POST
   /listings/v3/details {sku_ids}: available, unavailable, invalid).
+- label (ADR 370): mp-api_versioned/pack and order-api-docs/v3/PackShipment (POST
+  /v3/shipments/labels: shipments[] {shipmentId, locationId, taxItems[] {orderItemId, taxRate
+  (required), quantity}, invoices[] {orderId, invoiceDate (required), invoiceNumber}}; answer
+  shipments[] {shipmentId, status, errorCode, errorMessage}); the AWB then on GetShipmentDetails'
+  subShipments[].courierDetails.deliveryDetails {vendorName, trackingId}.
+- shipped (ADR 371): the filter's postDispatch type, states PICKUP_COMPLETE, SHIPPED, DELIVERED
+  (OMAPIRef; the order item statuses of mp-api_versioned/get-shipment-details-by-internal-id).
 - dispatch: order-api-docs/v3/ShipmentRTD (POST /v3/shipments/dispatch {shipmentIds, locationId};
   shipments[] processingStatus SUCCESS|FAILURE, errorCode, errorMessage) for shipments Flipkart's
   logistics carry; order-api-docs/SelfShipDispatch (POST /v3/shipments/selfShip/dispatch) for the
@@ -29,13 +36,15 @@ flipkart.github.io/fk-api-platform-docs):
 Not confirmed from any document: Flipkart publishes no rate limits (RATES below are our own
 conservative numbers); the per-SKU answer's error list (read as ``errors[].description``); whether
 priceComponents are per unit or per line (read as per line, like the order's total); the top-level
-key of GET /v3/shipments/{ids} (read as ``shipments``); the self-ship answer (read like the RTD one);
-the delivery partner codes of our couriers (CARRIER_CODES); whether ``modifiedDate`` also filters
-the ``cancelled`` type; whether ``deliveryAddress.contactNumber`` is given for shipments Flipkart
-carries (the docs give "buyer contact number and email" for self-ship only). A shipment without a
-phone is kept but not sent on: ``channel.orders.v1`` requires the customer's phone, and intake
-records the shipment as unreadable naming it. Seller cancellation through the API is not used
-(see ``cancel``).
+key of GET /v3/shipments/{ids} (read as ``shipments``); the self-ship answer (read like the RTD
+one); the delivery partner codes of our couriers (CARRIER_CODES); the pack answer's ``status``
+values (read as SUCCESS, else refused with its errorCode) and whether it needs ``subShipments``
+dimensions for a single-box shipment (none are sent); whether postDispatch honours
+``shipmentTypes``; whether ``modifiedDate`` also filters the ``cancelled`` type; whether
+``deliveryAddress.contactNumber`` is given for shipments Flipkart carries (the docs give "buyer
+contact number and email" for self-ship only). A shipment without a phone is kept but not sent on:
+``channel.orders.v1`` requires the customer's phone, and intake records the shipment as unreadable
+naming it. Seller cancellation through the API is not used (see ``cancel``).
 """
 
 from __future__ import annotations
@@ -47,6 +56,7 @@ from typing import Any
 
 import httpx
 
+from chassis.clock import IST
 from chassis.ratelimit import Limit, RateLimiter
 from contracts import CancelReason, Payment, PaymentMethod, PaymentStatus
 from services.channels.stores.common import (
@@ -61,6 +71,8 @@ from services.channels.stores.interface import (
     Account,
     Delivery,
     Listing,
+    MarketplaceInvoice,
+    MarketplaceLabel,
     PolledOrder,
     PolledPage,
     SkusRefused,
@@ -81,6 +93,7 @@ RATES = {
     "listings/update/inventory": Limit(rate=0.8, burst=2),
     "listings/details": Limit(rate=0.8, burst=2),
     "shipments/dispatch": Limit(rate=0.8, burst=4),
+    "shipments/labels": Limit(rate=0.8, burst=4),
 }
 """Our own ceilings per seller (Flipkart documents none; we assume a call a second with small
 bursts, as the sandbox enforces), kept a fifth under that and one call short of the burst: a token
@@ -104,9 +117,26 @@ PHASES: tuple[tuple[str, dict[str, Any]], ...] = (
     ),
     ("cancelled", {"type": "cancelled", "states": ["CANCELLED"], "cancellationType": "buyerCancellation"}),
     ("cancelled", {"type": "cancelled", "states": ["CANCELLED"], "cancellationType": "sellerCancellation"}),
+    (
+        "dispatched",
+        {
+            "type": "postDispatch",
+            "states": ["PICKUP_COMPLETE", "SHIPPED", "DELIVERED"],
+            "shipmentTypes": ["NORMAL", "EXPRESS"],
+        },
+    ),
 )
 """One window of changed shipments is asked for in these phases, one after the other: the filter
-takes one type and one cancellation type at a time, and the shipment type tells who carries it."""
+takes one type and one cancellation type at a time, and the shipment type tells who carries it. The
+last phase, after dispatch, is news of parcels Flipkart's courier collected or delivered (ADR 371);
+it is last so a page token saved before it was added still names the same phase."""
+
+NEWS = {"PICKUP_COMPLETE": "PICKED_UP", "SHIPPED": "PICKED_UP", "DELIVERED": "DELIVERED"}
+"""Flipkart's states after dispatch as our shipment statuses: collected by its courier (or shipped
+from its hub, which we may see first) is picked up; delivered is delivered."""
+
+PACKED_ALREADY = frozenset({"PACKING_IN_PROGRESS", "PACKED", "FORM_FAILED", "READY_TO_DISPATCH"})
+"""States of a shipment whose pack call was taken: its label is read, not asked for again."""
 
 # Our couriers as Flipkart's self-ship delivery partner codes (the allowed vendor list API gives a
 # seller's; these are not confirmed).
@@ -220,7 +250,7 @@ def order_of(payload: Mapping[str, Any]) -> StoreOrder:
         cancelled=cancelled,
         # A shipment on hold (Flipkart's verification) may not be acted on; its release changes it.
         awaiting_payment=bool(shipment.get("hold")),
-        shipped_by_marketplace=phase == "flipkart_ships",
+        shipped_by_marketplace=phase in ("flipkart_ships", "dispatched"),
         fulfilled_by_marketplace=bool(profiles & {"FBF", "FBF_LITE", "Flipkart_Fulfilment"}),
         buyer_cancel_reason=(
             "; ".join(
@@ -229,7 +259,56 @@ def order_of(payload: Mapping[str, Any]) -> StoreOrder:
             if buyer_cancelled and payload.get("cancellation_type") == "buyerCancellation"
             else None
         ),
+        news_status=NEWS.get(str(first.get("status"))) if phase == "dispatched" else None,
+        news_code=str(first.get("status")) if phase == "dispatched" else None,
     )
+
+
+def pack_request(shipment: Mapping[str, Any], invoice: MarketplaceInvoice, location: str) -> dict[str, Any]:
+    """The pack (label) call for one shipment with our invoice: each order item's GST rate by its
+    seller SKU (or FSN), the invoice's number and date per Flipkart order. ValueError naming the
+    item when our invoice has no rate for it: a rate is never guessed (ADR 370)."""
+    items = shipment.get("orderItems") or []
+    tax_items = []
+    for i, item in enumerate(items):
+        rate = invoice.rates.get(str(item.get("sku") or "")) or invoice.rates.get(str(item.get("fsn") or ""))
+        if rate is None:
+            raise ValueError(
+                f"orderItems.{i}: no GST rate on invoice {invoice.number} for Flipkart SKU "
+                f"{item.get('sku')!r}: map it to the invoiced SKU"
+            )
+        tax_items.append(
+            {
+                "orderItemId": str(item["orderItemId"]),
+                "taxRate": float(rate),
+                "quantity": int(item["quantity"]),
+            }
+        )
+    dated = invoice.issued_at.astimezone(IST).isoformat(timespec="seconds")
+    orders = sorted({str(item["orderId"]) for item in items})
+    return {
+        "shipments": [
+            {
+                "shipmentId": str(shipment["shipmentId"]),
+                "locationId": location,
+                "taxItems": tax_items,
+                "invoices": [
+                    {"orderId": order, "invoiceDate": dated, "invoiceNumber": invoice.number}
+                    for order in orders
+                ],
+            }
+        ]
+    }
+
+
+def label_of(details: Mapping[str, Any]) -> MarketplaceLabel | None:
+    """The AWB on a shipment's details once Flipkart generated its label (the first sub-shipment's
+    delivery tracking id), or None while it has not."""
+    for sub in details.get("subShipments") or []:
+        delivery = (sub.get("courierDetails") or {}).get("deliveryDetails") or {}
+        if delivery.get("trackingId"):
+            return MarketplaceLabel(awb=str(delivery["trackingId"]), carrier=delivery.get("vendorName"))
+    return None
 
 
 def refused_skus(body: Mapping[str, Any], sent: list[StockLevel]) -> tuple[dict[str, int], dict[str, str]]:
@@ -345,7 +424,7 @@ class FlipkartMarketplace:
             )
         shipments = body.get("shipments") or []
         details: dict[str, Any] = {}
-        if kind != "cancelled" and shipments:
+        if kind not in ("cancelled", "dispatched") and shipments:
             details = await self._details(account, [str(s["shipmentId"]) for s in shipments])
         found = []
         for shipment in shipments:
@@ -439,18 +518,7 @@ class FlipkartMarketplace:
         return shown
 
     async def fulfil(self, account: Account, store_order_id: str, tracking: Tracking) -> None:
-        body = await self._json(
-            account,
-            "shipments/details",
-            "GET",
-            "/sellers/v3/shipments",
-            params={"shipmentIds": store_order_id},
-        )
-        shipment = next(
-            (s for s in body.get("shipments") or [] if str(s.get("shipmentId")) == store_order_id), None
-        )
-        if shipment is None:
-            raise StoreError(f"Flipkart shipment {store_order_id} not found", retryable=False)
+        shipment = await self._shipment(account, store_order_id)
         location = shipment.get("locationId") or account.location_id
         if tracking.shipped_by_marketplace:
             # Flipkart's logistics carry it: ready to dispatch, and its courier collects with its label.
@@ -499,6 +567,52 @@ class FlipkartMarketplace:
                     f"Flipkart dispatch of {store_order_id}: {code}: {message}",
                     retryable=code == "DEPENDENT_SYSTEM_CALL_FAILED",
                 )
+
+    async def label(
+        self, account: Account, store_order_id: str, invoice: MarketplaceInvoice
+    ) -> MarketplaceLabel:
+        shipment = await self._shipment(account, store_order_id)
+        states = {str(i.get("status")) for i in shipment.get("orderItems") or []}
+        if states == {"APPROVED"}:
+            try:
+                request = pack_request(
+                    shipment, invoice, shipment.get("locationId") or account.location_id or ""
+                )
+            except ValueError as exc:
+                raise StoreError(f"Flipkart label of {store_order_id}: {exc}", retryable=False) from None
+            answer = await self._json(
+                account, "shipments/labels", "POST", "/sellers/v3/shipments/labels", json=request
+            )
+            for result in answer.get("shipments") or []:
+                if result.get("status") != "SUCCESS":
+                    code, message = result.get("errorCode"), result.get("errorMessage")
+                    raise StoreError(
+                        f"Flipkart label of {store_order_id}: {code}: {message}",
+                        retryable=code == "DEPENDENT_SYSTEM_CALL_FAILED",
+                    )
+        elif not states & PACKED_ALREADY:
+            raise StoreError(
+                f"Flipkart shipment {store_order_id} is {', '.join(sorted(states))}: not labelled",
+                retryable=False,
+            )
+        details = await self._details(account, [store_order_id])
+        found = label_of(details.get(store_order_id) or {})
+        if found is None:
+            raise StoreError(f"Flipkart has not generated the label of {store_order_id} yet", retry_after_s=5)
+        return found
+
+    async def _shipment(self, account: Account, store_order_id: str) -> dict[str, Any]:
+        body = await self._json(
+            account,
+            "shipments/details",
+            "GET",
+            "/sellers/v3/shipments",
+            params={"shipmentIds": store_order_id},
+        )
+        for shipment in body.get("shipments") or []:
+            if str(shipment.get("shipmentId")) == store_order_id:
+                return dict(shipment)
+        raise StoreError(f"Flipkart shipment {store_order_id} not found", retryable=False)
 
     async def cancel(self, account: Account, store_order_id: str, *, reason: CancelReason, note: str) -> str:
         # A seller cancellation costs the seller's rating on Flipkart; an operator does it in Seller Hub.

@@ -75,6 +75,11 @@ class StoreOrder:
     """Packed and shipped from the marketplace's warehouse (Amazon AFN, Flipkart FBF): not Dabba's
     stock or order to fulfil."""
     buyer_cancel_reason: str | None = None
+    news_status: str | None = None
+    """A parcel the marketplace carries, reported moving since (picked up, delivered): the canonical
+    shipment status it maps to (ADR 371). Such a listing is news for shipping, never a new order."""
+    news_code: str | None = None
+    """The marketplace's own state behind ``news_status`` (Flipkart: PICKUP_COMPLETE, SHIPPED…)."""
     """The buyer asked the marketplace to cancel (Amazon's BuyerRequestedCancel): surfaced to ops."""
 
 
@@ -229,4 +234,35 @@ class MarketplaceAdapter(StoreAdapter, Protocol):
         """One page of the orders changed after ``since`` (up to ``until`` once the first page fixed
         it), ``page`` the token a previous page gave. Raises StoreError (and chassis.ratelimit's
         RateLimited when the marketplace's rate would be exceeded)."""
+        ...
+
+
+@dataclass(frozen=True, slots=True)
+class MarketplaceInvoice:
+    """Our tax invoice of a parcel, as a marketplace's label asks for it (ADR 370)."""
+
+    number: str
+    issued_at: datetime
+    rates: Mapping[str, str]
+    """The GST rate (percent, plain digits) by the marketplace's seller SKU or listing id."""
+
+
+@dataclass(frozen=True, slots=True)
+class MarketplaceLabel:
+    """The AWB a marketplace's own logistics gave a parcel, and who carries it for the marketplace."""
+
+    awb: str
+    carrier: str | None = None
+
+
+@runtime_checkable
+class LabelSource(Protocol):
+    """A marketplace that labels the parcels its own logistics carry (Flipkart's pack API)."""
+
+    async def label(
+        self, account: Account, store_order_id: str, invoice: MarketplaceInvoice
+    ) -> MarketplaceLabel:
+        """Pack the marketplace's order with our invoice and return the AWB its label carries.
+        Packing an order packed before only reads its label again. Raises StoreError: retryable
+        while the marketplace is still generating the label."""
         ...
