@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, Header, HTTPException, Query, Request
+from fastapi import APIRouter, Depends, Header, HTTPException, Query, Request, Response
 from pydantic import BaseModel, Field
 
 from sandbox.errors import ProviderError
@@ -153,6 +153,7 @@ class PlaceFlipkartOrder(BaseModel):
 
 class Progress(BaseModel):
     state: Literal["PICKUP_COMPLETE", "SHIPPED", "DELIVERED"]
+    updated_seconds_ago: float = Field(default=0, ge=0, description="When it happened: this long ago.")
 
 
 class Cancel(BaseModel):
@@ -286,7 +287,7 @@ async def progress(seller: str, shipment_id: str, body: Progress, state: Flipkar
     shipment = _shipment(account, shipment_id)
     for item in shipment["orderItems"]:
         item["status"] = body.state
-    shipment["updatedAt"] = _stamp(datetime.now(UTC))
+    shipment["updatedAt"] = _stamp(datetime.now(UTC) - timedelta(seconds=body.updated_seconds_ago))
     return {"shipment_id": shipment_id, "shipment": shipment}
 
 
@@ -599,6 +600,53 @@ async def pack(
         account.packed.append({"shipmentId": sid, "awb": awb, "request": entry})
         results.append({"shipmentId": sid, "status": "SUCCESS"})
     return {"shipments": results}
+
+
+@router.post("/sellers/v3/shipments/{shipment_ids}/labelOnly/pdf")
+async def label_pdf(
+    seller: str,
+    shipment_ids: str,
+    state: Flipkart,
+    reprint: bool = False,
+    authorization: Authorization = None,
+) -> Response:
+    account = state.seller(seller)
+    _authorised(account, authorization)
+    account.take("shipments/labels")
+    ids = shipment_ids.split(",")
+    if len(ids) > 50 or any(i not in account.shipments for i in ids):
+        raise _error(400, "INVALID_SHIPMENTS", "Invalid shipment Ids passed")
+    awbs = []
+    for i in ids:
+        subs = account.shipments[i]["subShipments"]
+        if not subs:
+            raise _error(400, "INVALID_SHIPMENTS", f"no label for shipment {i}: not packed")
+        awbs.append(subs[0]["courierDetails"]["deliveryDetails"]["trackingId"])
+    text = " ".join(f"Ekart Logistics AWB {awb}" for awb in awbs)
+    return Response(_pdf(text), media_type="application/pdf")
+
+
+def _pdf(text: str) -> bytes:
+    """A one-page PDF saying ``text``: enough for a label a test opens."""
+    stream = f"BT /F1 12 Tf 20 200 Td ({text}) Tj ET".encode()
+    objects = [
+        b"<< /Type /Catalog /Pages 2 0 R >>",
+        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 288 432] /Contents 4 0 R"
+        b" /Resources << /Font << /F1 5 0 R >> >> >>",
+        b"<< /Length " + str(len(stream)).encode() + b" >>stream\n" + stream + b"\nendstream",
+        b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
+    ]
+    out = b"%PDF-1.4\n"
+    offsets = []
+    for n, body in enumerate(objects, start=1):
+        offsets.append(len(out))
+        out += f"{n} 0 obj\n".encode() + body + b"\nendobj\n"
+    xref = len(out)
+    out += f"xref\n0 {len(objects) + 1}\n0000000000 65535 f \n".encode()
+    out += b"".join(f"{o:010d} 00000 n \n".encode() for o in offsets)
+    out += f"trailer << /Size {len(objects) + 1} /Root 1 0 R >>\nstartxref\n{xref}\n%%EOF\n".encode()
+    return out
 
 
 @router.post("/sellers/v3/shipments/selfShip/dispatch")

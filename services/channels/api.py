@@ -7,18 +7,18 @@ import re
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Body, Request
+from fastapi import APIRouter, Body, Path, Request, Response
 from pydantic import BaseModel, Field, field_validator
 
 from chassis.auth import STAFF, Role, require
-from chassis.http import created, errors, follow, upload
+from chassis.http import created, errors, follow, text_answer, upload
 from chassis.pages import Cursor, Limit, Page, after_key, next_cursor, next_key, position
 from chassis.refusal import Refusal
 from chassis.settings import DEVELOPMENT_VALUE
 from contracts import Channel
 from services.channels import domain, intake, levels, poll, store, sync
 from services.channels.settings import ChannelsSettings
-from services.channels.stores.interface import Account, StoreAdapter
+from services.channels.stores.interface import Account, LabelSource, StoreAdapter, StoreError
 
 router = APIRouter(tags=["channels"])
 
@@ -459,7 +459,8 @@ async def import_csv(request: Request) -> dict[str, Any]:
 
 def poll_router(adapters: dict[str, StoreAdapter]) -> APIRouter:
     """POST /accounts/{account}/poll: the reconciliation poll of one store, now (it also runs on its own);
-    POST /accounts/{account}/stock/full-push: the nightly full push of one store, now."""
+    POST /accounts/{account}/stock/full-push: the nightly full push of one store, now;
+    GET /marketplace-labels/{shipment_id}/label.pdf: a marketplace's label, from the marketplace."""
     routes = APIRouter(tags=["channels"])
 
     @routes.post(
@@ -482,6 +483,39 @@ def poll_router(adapters: dict[str, StoreAdapter]) -> APIRouter:
                 for c, sku, shown, ours in result.drift
             ],
         }
+
+    @routes.get(
+        "/marketplace-labels/{shipment_id}/label.pdf",
+        summary="The marketplace's own label of a parcel it carries, printed again from the marketplace",
+        dependencies=[require(Role.OPS, Role.WAREHOUSE)],
+        response_class=Response,
+        responses={
+            200: text_answer("application/pdf", "The label PDF", binary=True),
+            **errors(404, 409, 502),
+        },
+    )
+    async def marketplace_label(
+        request: Request, shipment_id: Annotated[str, Path(min_length=1, max_length=64)]
+    ) -> Response:
+        service = request.app.state.service
+        async with service.pool.acquire() as conn:
+            row = await store.label_of(conn, shipment_id)
+            account = await store.get_account(conn, row["account"]) if row else None
+        if row is None or account is None:
+            raise Refusal("shipment_id", f"no marketplace label owed for shipment {shipment_id}", status=404)
+        adapter = adapters.get(account.platform)
+        if row["awb"] is None or not isinstance(adapter, LabelSource):
+            why = row["outcome"] or row["last_error"] or "the marketplace has not labelled it yet"
+            raise Refusal("shipment_id", f"no label yet: {why}", status=409, error="not labelled")
+        try:
+            pdf = await adapter.label_pdf(account, row["store_order_id"])
+        except StoreError as exc:
+            raise Refusal("shipment_id", str(exc)[:500], status=502, error="marketplace refused") from None
+        return Response(
+            pdf,
+            media_type="application/pdf",
+            headers={"Content-Disposition": f"inline; filename={shipment_id}.pdf"},
+        )
 
     @routes.post(
         "/accounts/{account}/poll",

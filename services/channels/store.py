@@ -848,6 +848,11 @@ async def owe_label(
     return bool(status.endswith(" 1"))
 
 
+async def label_of(conn: Conn, shipment_id: str) -> asyncpg.Record | None:
+    """A marketplace label owed or fetched, by our shipment id."""
+    return await conn.fetchrow("SELECT * FROM marketplace_labels WHERE shipment_id = $1", shipment_id)
+
+
 async def claim_labels(conn: Conn, *, limit: int) -> list[asyncpg.Record]:
     """Owed labels due now, claimed for a minute (a crashed worker's return after that)."""
     rows = await conn.fetch(

@@ -4,7 +4,8 @@ restarted mid-poll, lets a held shipment wait for its release, renews an expired
 (releasing the stock) when the buyer cancels on Flipkart before dispatch, pushes stock 10 SKUs a
 call within the rate, a refused SKU tried alone and reported, and tells Flipkart of a self-ship parcel
 picked up with our courier's AWB, while a shipment Flipkart carries books no courier of ours, takes
-Flipkart's AWB and, once packed, is marked ready to dispatch for Flipkart's courier."""
+Flipkart's AWB and, once packed, is marked ready to dispatch for Flipkart's courier, whose pickup
+(Flipkart's PICKUP_COMPLETE) moves our shipment on."""
 
 from __future__ import annotations
 
@@ -246,8 +247,10 @@ async def test_a_self_ship_parcel_books_our_courier_and_goes_back_with_its_awb_w
     await seed_stock(sku, {"GGN1": 10})
     await wait_routing_knows(sku, 10)
     account = await open_flipkart({"FK-NILGIRI": sku})
-    ours = await sell(account, "FK-NILGIRI", self_ship=True)
-    theirs = await sell(account, "FK-NILGIRI")
+    # Placed a moment ago: Flipkart's window ends on a whole second, and this poll's must hold them
+    # (else they wait for the next poll, a minute on).
+    ours = await sell(account, "FK-NILGIRI", self_ship=True, updated_seconds_ago=1.5)
+    theirs = await sell(account, "FK-NILGIRI", updated_seconds_ago=1.5)
     await poll(account)
     order_ids = {}
     for shipment in (ours, theirs):
@@ -327,3 +330,19 @@ async def test_a_self_ship_parcel_books_our_courier_and_goes_back_with_its_awb_w
 
     dispatched = await wait_until(ready, what="Flipkart told its parcel is ready to dispatch", timeout=120)
     assert dispatched[theirs]["kind"] == "rtd"
+
+    # Flipkart's courier collects it: the next poll's news moves our shipment, as a scan would (ADR 371).
+    async with httpx.AsyncClient(timeout=10) as http:
+        r = await http.post(
+            url("sandbox", f"/_sandbox/flipkart/{account}/orders/{theirs}/progress"),
+            json={"state": "PICKUP_COMPLETE", "updated_seconds_ago": 1.5},
+        )
+        r.raise_for_status()
+    await poll(account)
+    [shipped] = await tap.wait_for(
+        "shipping.shipment_updated.v1", body_has(order_id=order_ids[theirs], status="PICKED_UP"), timeout=120
+    )
+    assert (json.loads(shipped.value)["courier"], json.loads(shipped.value)["awb"]) == (
+        "flipkart",
+        awb_theirs,
+    )

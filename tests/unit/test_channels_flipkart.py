@@ -409,6 +409,8 @@ async def test_flipkart_labels_a_parcel_with_our_invoice_once_and_gives_its_awb(
         await client.post("/_sandbox/flipkart/fk-one/orders", json={"lines": [{"sku": "FK-ASSAM"}]})
     ).json()
     adapter = FlipkartMarketplace(client, Unlimited())
+    with pytest.raises(StoreError, match="INVALID_SHIPMENTS"):
+        await adapter.label_pdf(account, placed["shipment_id"])  # not packed: no label to print
     with pytest.raises(StoreError, match="no GST rate") as unrated:
         await adapter.label(
             account, placed["shipment_id"], MarketplaceInvoice("INV/1", INVOICE.issued_at, {})
@@ -421,6 +423,8 @@ async def test_flipkart_labels_a_parcel_with_our_invoice_once_and_gives_its_awb(
     assert packed["request"]["invoices"][0]["invoiceNumber"] == "INV/26-27/000042"
     again = await adapter.label(account, placed["shipment_id"], INVOICE)
     assert again == label and len(state.seller("fk-one").packed) == 1, "packed once, its label read again"
+    pdf = await adapter.label_pdf(account, placed["shipment_id"])
+    assert pdf.startswith(b"%PDF-") and label.awb.encode() in pdf
 
 
 async def test_the_sandbox_refuses_a_pack_without_the_invoice_or_a_tax_rate_as_flipkart_documents(

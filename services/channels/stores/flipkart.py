@@ -26,6 +26,9 @@ flipkart.github.io/fk-api-platform-docs):
   (required), quantity}, invoices[] {orderId, invoiceDate (required), invoiceNumber}}; answer
   shipments[] {shipmentId, status, errorCode, errorMessage}); the AWB then on GetShipmentDetails'
   subShipments[].courierDetails.deliveryDetails {vendorName, trackingId}.
+- label PDF: order-api-docs/v3/GetLabelOnlyPdfByShipmentId (POST
+  /v3/shipments/{shipmentIds}/labelOnly/pdf, reprint=true so it is never marked packed by it;
+  application/pdf, else an error: INVALID_SHIPMENTS, OPERATION_NOT_ALLOWED, DEPENDENT_SYSTEM_CALL_FAILED).
 - shipped (ADR 371): the filter's postDispatch type, states PICKUP_COMPLETE, SHIPPED, DELIVERED
   (OMAPIRef; the order item statuses of mp-api_versioned/get-shipment-details-by-internal-id).
 - dispatch: order-api-docs/v3/ShipmentRTD (POST /v3/shipments/dispatch {shipmentIds, locationId};
@@ -600,6 +603,19 @@ class FlipkartMarketplace:
         if found is None:
             raise StoreError(f"Flipkart has not generated the label of {store_order_id} yet", retry_after_s=5)
         return found
+
+    async def label_pdf(self, account: Account, store_order_id: str) -> bytes:
+        response = await self._call(
+            account,
+            "shipments/labels",
+            "POST",
+            f"/sellers/v3/shipments/{store_order_id}/labelOnly/pdf",
+            params={"reprint": "true"},
+        )
+        if response.is_success and response.headers.get("content-type", "").startswith("application/pdf"):
+            return response.content
+        check(response, "Flipkart label PDF")  # raises StoreError with Flipkart's own error
+        raise StoreError(f"Flipkart label PDF of {store_order_id}: not a PDF", retryable=False)
 
     async def _shipment(self, account: Account, store_order_id: str) -> dict[str, Any]:
         body = await self._json(

@@ -266,3 +266,7 @@ class LabelSource(Protocol):
         Packing an order packed before only reads its label again. Raises StoreError: retryable
         while the marketplace is still generating the label."""
         ...
+
+    async def label_pdf(self, account: Account, store_order_id: str) -> bytes:
+        """The marketplace's label of a packed order as a PDF, printed again (never packs it)."""
+        ...
