@@ -842,7 +842,7 @@ async def owe_label(
         order_id,
         invoice_number,
         issued_at,
-        json.dumps(rates),
+        rates,
         list(platforms),
     )
     return bool(status.endswith(" 1"))

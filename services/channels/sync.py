@@ -7,7 +7,6 @@ tried again after what it asked for, else exponential backoff.
 
 from __future__ import annotations
 
-import json
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime
@@ -267,7 +266,7 @@ async def fetch_labels(
             invoice = MarketplaceInvoice(
                 number=row["invoice_number"],
                 issued_at=row["invoice_issued_at"],
-                rates=domain.label_rates(mappings, json.loads(row["rates"])),
+                rates=domain.label_rates(mappings, row["rates"]),
             )
             try:
                 label = await adapter.label(account, row["store_order_id"], invoice)
