@@ -14,7 +14,7 @@ from reportlab.lib.pagesizes import A4
 
 from chassis.clock import IST
 from chassis.sheet import Document, Sheet
-from chassis.typeset import Align, Box
+from chassis.typeset import Align, Box, fit
 from services.invoicing import crediting
 from services.invoicing.domain import STATE_CODES, Supply, TaxedLine, rupees_in_words
 from services.invoicing.domain.gstr1 import rate_text
@@ -179,7 +179,11 @@ _INTRA: tuple[_Column, ...] = (
 )
 _INTER: tuple[_Column, ...] = (("IGST %", 32, "right"), ("IGST", 58, "right"))
 _TOTAL: tuple[_Column, ...] = (("Total", 62, "right"),)
-ROW = 30.0  # a line of goods: up to three lines of description
+# Heights (points) of what a page stacks: the title, the parties (first page), the table's head, a
+# line of goods at least (taller when its description needs it), and the totals with the signature.
+HEAD, PARTIES, TABLE_HEAD, ROW, FOOTER = 28.0, 186.0, 24.0, 30.0, 130.0
+DESCRIPTION_SIZES = (8.0, 6.5)  # a description's size, and the least it shrinks to in a row GROWN tall
+GROWN = 80.0
 
 
 def _columns(supply: Supply, inner: float) -> list[tuple[str, float, float, Align]]:
@@ -210,18 +214,33 @@ def _cells(line: TaxedLine, number: int, supply: Supply) -> list[str]:
     return [*head, *taxes, money(line.total_paise)]
 
 
-def _chunks(lines: tuple[TaxedLine, ...]) -> list[tuple[TaxedLine, ...]]:
-    """The lines of each page: the first page holds the parties, the last the totals and signature."""
-    first, first_alone, middle, last = 16, 12, 22, 18
-    if len(lines) <= first_alone:
-        return [lines]
-    chunks = [lines[:first]]
-    rest = lines[first:]
-    while len(rest) > last:
-        take = min(middle, len(rest) - 1)
-        chunks.append(rest[:take])
-        rest = rest[take:]
-    return [*chunks, rest]
+def _row_height(description: str, width: float) -> float:
+    """A line of goods' height: ROW, or taller by tens of points until its description fits uncut at
+    8 points (so rows read alike); past GROWN it may also shrink to 6.5 points."""
+    size, smallest = DESCRIPTION_SIZES
+    height = ROW
+    while height < 200:
+        least = size if height <= GROWN else smallest
+        if not fit(description, Box(0, 0, width, height - 4), size=size, min_size=least).cut:
+            break
+        height += 10
+    return height
+
+
+def _pages(heights: list[float], first: float, other: float) -> list[list[int]]:
+    """Which lines go on which page: as many as fit; the last page keeps room for the totals and the
+    signature, or they go on a page of their own."""
+    pages: list[list[int]] = [[]]
+    room = first
+    for i, height in enumerate(heights):
+        if height > room and pages[-1]:
+            pages.append([])
+            room = other
+        pages[-1].append(i)
+        room -= height
+    if room < FOOTER:
+        pages.append([])
+    return pages
 
 
 def render(document: TaxDocument) -> Document:
@@ -234,7 +253,11 @@ def render(document: TaxDocument) -> Document:
     half = inner / 2 - 6
     right = margin + inner / 2 + 6
     columns = _columns(document.supply, inner)
-    chunks = _chunks(document.lines)
+    rows = [_cells(line, i, document.supply) for i, line in enumerate(document.lines, start=1)]
+    described = columns[1][2] - 2
+    heights = [_row_height(cells[1], described) for cells in rows]
+    table = height - 2 * margin - HEAD - TABLE_HEAD
+    pages = _pages(heights, first=table - PARTIES, other=table)
 
     def one(text: str, box: Box, size: float, bold: bool = False, align: Align = "left") -> None:
         sheet.text(text, box, size=size, min_size=min(size, 5), bold=bold, align=align, max_lines=1)
@@ -250,7 +273,7 @@ def render(document: TaxDocument) -> Document:
         one(copy, Box(width - margin - 110, top - 24, 110, 11), 7, align="right")
         if document.cancelled:
             one("CANCELLED", Box(margin, top - 22, 118, 22), 14, bold=True)
-        return top - 28
+        return top - HEAD
 
     def parties(top: float) -> float:
         supplier = document.supplier
@@ -285,7 +308,7 @@ def render(document: TaxDocument) -> Document:
             one(name, Box(right, y - 11, 78, 11), 7.5, bold=True)
             one(value, Box(right + 80, y - 11, half - 80, 11), 7.5)
             y -= 11
-        y = min(y, top - 92)
+        y = top - 92  # room for eight facts, a credit note's most
 
         who = document.recipient
         sheet.rule(margin, width - margin, y - 2)
@@ -296,7 +319,7 @@ def render(document: TaxDocument) -> Document:
         block(address, Box(margin, y - 74, inner, 45), 9)
         one(f"State {state(document.place_of_supply)}", Box(margin, y - 87, half, 13), 8.5)
         one(f"GSTIN {who.gstin or 'Unregistered'}", Box(right, y - 87, half, 13), 8.5)
-        return y - 92
+        return top - PARTIES
 
     def table_head(top: float) -> float:
         sheet.rule(margin, width - margin, top)
@@ -310,7 +333,7 @@ def render(document: TaxDocument) -> Document:
                 align=align,
             )
         sheet.rule(margin, width - margin, top - 24)
-        return top - 24
+        return top - TABLE_HEAD
 
     def totals(top: float) -> float:
         rows = [("Taxable value", document.taxable_paise)]
@@ -350,26 +373,23 @@ def render(document: TaxDocument) -> Document:
         sheet.rule(right + 40, width - margin, top - 52, width=0.6)
         one("Authorised signatory", Box(right + 40, top - 64, half - 40, 11), 8, align="right")
 
-    pages = len(chunks)
-    number = 0
-    for page, chunk in enumerate(chunks, start=1):
+    for page, indexes in enumerate(pages, start=1):
         if page > 1:
             sheet.page()
-        y = page_head(page, pages)
+        y = page_head(page, len(pages))
         if page == 1:
             y = parties(y)
         y = table_head(y)
-        for line in chunk:
-            number += 1
-            for text, (_, x, column, align) in zip(
-                _cells(line, number, document.supply), columns, strict=True
-            ):
-                box = Box(margin + x + 1, y - ROW + 2, column - 2, ROW - 4)
+        for i in indexes:
+            row = heights[i]
+            for text, (_, x, column, align) in zip(rows[i], columns, strict=True):
+                box = Box(margin + x + 1, y - row + 2, column - 2, row - 4)
                 if align == "left":
-                    sheet.text(text, box, size=8, min_size=5)
+                    size, smallest = DESCRIPTION_SIZES
+                    sheet.text(text, box, size=size, min_size=smallest)
                 else:
                     one(text, box, 8, align=align)
-            y -= ROW
+            y -= row
             sheet.rule(margin, width - margin, y, width=0.3)
     y = totals(y)
     signature(y)
