@@ -17,7 +17,9 @@ from zoneinfo import ZoneInfo
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Response, StreamingResponse
 from fastapi.templating import Jinja2Templates
+from starlette.datastructures import UploadFile as StarletteUpload
 
+from chassis.http import upload
 from contracts import Channel, OrderStatus, PaymentMethod
 from services.console import fonts, sessions, store
 from services.console.domain import desks, fix, inbox, metrics, stock
@@ -733,6 +735,25 @@ async def stock_page(request: Request, operator: Operator = signed_in()) -> HTML
         ledger=ledger,
         reasons=stock.ADJUST_REASONS,
     )
+
+
+@router.post("/stock/items/import")
+@upload
+async def import_items(request: Request, operator: Operator = form_from_operator()) -> Response:
+    """Create or replace items from a CSV file through inventory as the operator: inventory takes
+    every row or none and names each bad one as `row N.column` (ops and admin may)."""
+    chosen = (await request.form()).get("file")
+    if not isinstance(chosen, StarletteUpload) or not chosen.filename:
+        return _back("/stock", error="file: choose a CSV file of items to import")
+    content = await chosen.read()
+    outcome = await _owners(request).call(
+        "inventory", "POST", "/items/import", operator=operator, csv=content
+    )
+    if outcome.ok:
+        skus = outcome.body.get("skus", [])
+        shown = ", ".join(skus[:5]) + (f" and {len(skus) - 5} more" if len(skus) > 5 else "")
+        outcome = Outcome(outcome.status, outcome.body, f"imported {outcome.body['imported']} items: {shown}")
+    return _back("/stock", outcome)
 
 
 @router.post("/stock/{action}")

@@ -63,10 +63,18 @@ class Owners:
         self._keys = keys
 
     async def call(
-        self, service: str, method: str, path: str, *, operator: Operator, json: Any = None
+        self,
+        service: str,
+        method: str,
+        path: str,
+        *,
+        operator: Operator,
+        json: Any = None,
+        csv: bytes | None = None,
     ) -> Outcome:
-        """Call the owning service as the operator; a refusal comes back as an Outcome, not raised."""
-        response = await self._send(service, method, path, operator=operator, json=json)
+        """Call the owning service as the operator with a JSON body, or a CSV file's bytes as a
+        text/csv body; a refusal comes back as an Outcome, not raised."""
+        response = await self._send(service, method, path, operator=operator, json=json, csv=csv)
         if isinstance(response, Outcome):
             return response
         try:
@@ -101,14 +109,17 @@ class Owners:
         operator: Operator,
         json: Any = None,
         params: Any = None,
+        csv: bytes | None = None,
     ) -> httpx.Response | Outcome:
         key = self._keys.get(operator.role)
         if key is None:
             return Outcome(403, None, f"the console has no key for role {operator.role} (CONSOLE_API_KEYS)")
         headers = {HEADER: key, ON_BEHALF: operator.name}
+        if csv is not None:
+            headers["Content-Type"] = "text/csv"
         try:
             return await self._clients[service].request(
-                method, path, json=json, params=params, headers=headers
+                method, path, json=json, params=params, content=csv, headers=headers
             )
         except httpx.HTTPError as exc:
             return Outcome(503, None, f"{service} did not answer: {exc.__class__.__name__}")

@@ -710,6 +710,29 @@ async def test_the_stock_screen_receives_units_refuses_a_negative_count_and_a_vi
     await stock_shows(
         page, f"/stock?low=1&search={sku}", f"#stock-list tr[data-sku='{sku}']", "reorder", "20 · low"
     )
+    # Item import: inventory takes every row or none and names the bad cell as row N.column.
+    tea, cable = unique("IMP-TEA"), unique("IMP-CABLE")
+    header = "sku,name,category,barcode,weight_grams,hsn_code,mrp_paise\n"
+    good = f"{tea},Assam tea 250 g,tea,,270,0902,34900\n"
+    await page.get_by_text("Import items (CSV)").click()
+    form = page.get_by_role("form", name="Import items")
+    bad = header + good + f"{cable},USB-C cable,electronics,123,0,85444299,199\n"
+    await form.get_by_label("Items CSV").set_input_files(
+        {"name": "items.csv", "mimeType": "text/csv", "buffer": bad.encode()}
+    )
+    await form.get_by_role("button", name="Import items").click()
+    await expect(page.get_by_role("alert")).to_contain_text("row 3.barcode")
+    async with httpx.AsyncClient(timeout=10, headers=dev_headers("viewer")) as http:
+        assert (await http.get(url("inventory", f"/items/{tea}"))).status_code == 404, "all rows or none"
+    await page.get_by_text("Import items (CSV)").click()
+    form = page.get_by_role("form", name="Import items")
+    fixed = header + good + f"{cable},USB-C cable,electronics,,40,85444299,19900\n"
+    await form.get_by_label("Items CSV").set_input_files(
+        {"name": "items.csv", "mimeType": "text/csv", "buffer": fixed.encode()}
+    )
+    await form.get_by_role("button", name="Import items").click()
+    await expect(page.get_by_role("status")).to_have_text(f"imported 2 items: {tea}, {cable}")
+
     await page.set_viewport_size({"width": 375, "height": 812})
     await page.goto(f"{CONSOLE}/stock?sku={sku}&search={sku}")
     # At phone width every number of a row is on the screen, not scrolled off to the right.
