@@ -27,11 +27,10 @@ from pathlib import Path
 from typing import Any
 
 import asyncpg
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
-from aiokafka.admin import AIOKafkaAdminClient
+from aiokafka import AIOKafkaProducer
 from aiokafka.errors import KafkaError
 
-from bench.run import FOLLOWED, KAFKA_PID, Observed, db_checks, seed_for, start_stack
+from bench.run import FOLLOWED, KAFKA_PID, Observed, consumer_lag, db_checks, seed_for, start_stack
 from chassis.db import database_name, with_database
 from chassis.settings import ServiceSettings
 from contracts import topics
@@ -277,28 +276,6 @@ async def outbox_rows(database_url: str) -> int:
         finally:
             await conn.close()
     return total
-
-
-async def consumer_lag(bootstrap: str) -> dict[str, int]:
-    """Records each service's consumer group has not committed yet, over every partition it reads."""
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
-    ends = AIOKafkaConsumer(bootstrap_servers=bootstrap, group_id=None, enable_auto_commit=False)
-    await admin.start()
-    await ends.start()
-    try:
-        lag: dict[str, int] = {}
-        for group in SERVICES:
-            committed = await admin.list_consumer_group_offsets(group)
-            tps = [tp for tp, meta in committed.items() if meta is not None and meta.offset >= 0]
-            if not tps:
-                continue
-            ends.assign(tps)
-            end = await ends.end_offsets(tps)
-            lag[group] = sum(max(0, end[tp] - committed[tp].offset) for tp in tps)
-        return lag
-    finally:
-        await ends.stop()
-        await admin.close()
 
 
 # --- the run -------------------------------------------------------------------------------------

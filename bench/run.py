@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import os
 import random
@@ -23,9 +24,10 @@ from typing import Any
 import asyncpg
 import httpx
 import psutil
-from aiokafka import AIOKafkaProducer
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+from aiokafka.admin import AIOKafkaAdminClient
 
-from bench import hot_sku
+from bench import day, hot_sku
 from chassis.db import with_database
 from chassis.settings import ServiceSettings
 from contracts import topics
@@ -290,6 +292,56 @@ async def db_checks(settings: ServiceSettings, prefix: str, order_ids: list[str]
     return out
 
 
+async def consumer_lag(bootstrap: str) -> dict[str, int]:
+    """Records each service's consumer group has not committed yet, over every partition it reads."""
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+    ends = AIOKafkaConsumer(bootstrap_servers=bootstrap, group_id=None, enable_auto_commit=False)
+    await admin.start()
+    await ends.start()
+    try:
+        lag: dict[str, int] = {}
+        for group in SERVICES:
+            committed = await admin.list_consumer_group_offsets(group)
+            tps = [tp for tp, meta in committed.items() if meta is not None and meta.offset >= 0]
+            if not tps:
+                continue
+            ends.assign(tps)
+            end = await ends.end_offsets(tps)
+            lag[group] = sum(max(0, end[tp] - committed[tp].offset) for tp in tps)
+        return lag
+    finally:
+        await ends.stop()
+        await admin.close()
+
+
+class LagWatch:
+    """Each service's consumer lag sampled through a run: where the queue backs up, and when."""
+
+    def __init__(self, bootstrap: str, every_s: float = 5) -> None:
+        self.bootstrap, self.every_s = bootstrap, every_s
+        self.samples: list[tuple[float, dict[str, int]]] = []
+        self.missed: list[str] = []
+
+    async def run(self, started: float, stop: asyncio.Event) -> None:
+        while not stop.is_set():
+            try:
+                self.samples.append((time.monotonic() - started, await consumer_lag(self.bootstrap)))
+            except Exception as exc:  # a sample missed is not a failed run, but it is told
+                self.missed.append(repr(exc))
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), self.every_s)
+
+    def worst(self) -> dict[str, dict[str, float]]:
+        """Per service, its largest lag and when (seconds into the run), largest first."""
+        peaks: dict[str, tuple[int, float]] = {}
+        for at, lags in self.samples:
+            for group, lag in lags.items():
+                if lag > peaks.get(group, (-1, 0.0))[0]:
+                    peaks[group] = (lag, at)
+        ordered = sorted(peaks.items(), key=lambda item: -item[1][0])
+        return {group: {"max_lag": lag, "at_s": round(at, 1)} for group, (lag, at) in ordered}
+
+
 async def bench(args: argparse.Namespace) -> int:
     settings = ServiceSettings()
     run_id = datetime.now(UTC).strftime("%Y%m%d%H%M%S") + secrets.token_hex(2)
@@ -306,6 +358,16 @@ async def bench(args: argparse.Namespace) -> int:
     shipping, notifying = "shipping" in up, "notifications" in up
     final = "notified" if notifying else "shipped" if shipping else "confirmed"
 
+    offsets: list[float] | None = None
+    if args.day_orders:  # the load rehearsal: N× a day's orders, shaped like the day (bench/day.py)
+        args.orders = args.day_orders * args.times
+        sale = day.Sale(start_hour=args.sale_hour, burst_share=args.burst_share)
+        offsets = day.send_offsets(args.orders, args.day_seconds, sale)
+        say(
+            f"bench: load rehearsal: {args.times}× a day of {args.day_orders} orders, the day in "
+            f"{args.day_seconds:.0f}s, the sale live at {args.sale_hour}:00 IST with "
+            f"{args.burst_share:.0%} of the orders in its first 10 minutes"
+        )
     rng = random.Random(run_id)
     orders = [
         demo_data.make_order(i, rng, channel_order_id_prefix=prefix, prepaid_only=True)
@@ -385,9 +447,14 @@ async def bench(args: argparse.Namespace) -> int:
     wall_start = time.time()
     consuming = asyncio.create_task(consume())
     reporting = asyncio.create_task(progress())
+    lags = LagWatch(settings.kafka_bootstrap_servers)
+    stop_watching = asyncio.Event()
+    watching = asyncio.create_task(lags.run(started, stop_watching))
     pending = []
     for i, (order, (key, value, headers)) in enumerate(zip(orders, records, strict=True)):
-        if args.rate:  # paced: order i leaves at i / rate seconds, like a steady sale
+        if offsets is not None:  # shaped like a day (bench/day.py)
+            await asyncio.sleep(max(0.0, started + offsets[i] - time.monotonic()))
+        elif args.rate:  # paced: order i leaves at i / rate seconds, like a steady sale
             await asyncio.sleep(max(0.0, started + i / args.rate - time.monotonic()))
         observed.sent_at[order["channel_order_id"]] = time.time()
         pending.append(await producer.send(topics.CHANNEL_ORDERS, value, key=key, headers=headers))
@@ -401,6 +468,8 @@ async def bench(args: argparse.Namespace) -> int:
         timed_out = True
     wall_s = time.monotonic() - started
     reporting.cancel()
+    stop_watching.set()
+    await watching
     cpu_after = cpu_seconds(roots)
     stop_sampling.set()
     await sampling
@@ -425,6 +494,22 @@ async def bench(args: argparse.Namespace) -> int:
         shipping=shipping,
         notifying=notifying,
     )
+    result["queue_backs_up"] = lags.worst()
+    if offsets is not None:
+        result["load_rehearsal"] = {
+            "day_orders": args.day_orders,
+            "times": args.times,
+            "day_seconds": args.day_seconds,
+            "sale_hour_ist": args.sale_hour,
+            "burst_share": args.burst_share,
+        }
+    missed = f": {lags.missed[0]}" if lags.missed else ""
+    say(
+        "where the queue backs up (largest consumer lag of each service, seconds into the run; "
+        f"{len(lags.samples)} samples, {len(lags.missed)} missed{missed}):"
+    )
+    for group, peak in result["queue_backs_up"].items():
+        say(f"  {group:<14} {peak['max_lag']:>8,} records at {peak['at_s']:>7.1f}s")
     RESULTS.mkdir(parents=True, exist_ok=True)
     path = RESULTS / f"{datetime.now(UTC).strftime('%Y%m%dT%H%M%SZ')}.json"
     path.write_text(json.dumps(result, indent=2, sort_keys=True))
@@ -631,6 +716,27 @@ def main() -> int:
         type=float,
         default=0,
         help="send at this many orders/s (sustained load) instead of all at once (default: all at once)",
+    )
+    parser.add_argument(
+        "--day-orders",
+        type=int,
+        default=0,
+        help="load rehearsal: an ordinary day's orders; sends --times as many, shaped like a sale day",
+    )
+    parser.add_argument(
+        "--times", type=int, default=8, help="load rehearsal: how many days' worth (default 8)"
+    )
+    parser.add_argument(
+        "--day-seconds", type=float, default=600, help="load rehearsal: the day compressed into (default 600)"
+    )
+    parser.add_argument(
+        "--sale-hour", type=int, default=20, help="load rehearsal: IST hour the sale goes live (default 20)"
+    )
+    parser.add_argument(
+        "--burst-share",
+        type=float,
+        default=0.15,
+        help="load rehearsal: share of the orders in the sale's first 10 minutes (default 0.15)",
     )
     parser.add_argument("--warmup", type=int, default=20, help="orders sent and finished before measuring")
     parser.add_argument("--keep-running", action="store_true", help="leave the stack running afterwards")
