@@ -12,7 +12,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 
 from chassis.logging import get_logger
 from chassis.service import Service
-from services.console import api, fulfilment, handlers, sessions, store
+from services.console import api, fulfilment, handlers, sessions, setup_screen, store
 from services.console.owners import Owners
 from services.console.settings import ConsoleSettings
 
@@ -36,6 +36,7 @@ class ConsoleService(Service):
                 name: self.http_client(base_url=url, timeout=settings.owner_timeout_s)
                 for name, url in (
                     ("orders", settings.orders_url),
+                    ("routing", settings.routing_url),
                     ("inventory", settings.inventory_url),
                     ("shipping", settings.shipping_url),
                     ("returns", settings.returns_url),
@@ -72,6 +73,7 @@ def build(
     handlers.register(service)
     service.include_router(api.router)
     service.include_router(fulfilment.router)
+    service.include_router(setup_screen.router)
 
     @service.on_start
     async def operators(svc: Service) -> None:

@@ -12,6 +12,7 @@ class ConsoleSettings(ServiceSettings):
 
     http_port: int = 8000
     orders_url: str = "http://localhost:8001"
+    routing_url: str = "http://localhost:8002"
     inventory_url: str = "http://localhost:8003"
     shipping_url: str = "http://localhost:8004"
     returns_url: str = "http://localhost:8006"

@@ -10,7 +10,7 @@ from pathlib import Path
 from fastapi import FastAPI
 
 from chassis.service import Service
-from services.notifications import api, handlers, watchers
+from services.notifications import api, catalogue, handlers, watchers
 from services.notifications.dispatcher import Dispatcher
 from services.notifications.domain.policy import CATALOGUE
 from services.notifications.providers.interface import MessageProvider
@@ -71,4 +71,5 @@ def build(settings: NotificationsSettings | None = None, *, clock: Clock = _now)
 
     watchers.register(service, settings)
     service.include_router(api.router)
+    service.include_router(catalogue.router)
     return service
