@@ -25,7 +25,7 @@ from starlette.routing import Match
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from chassis import text
-from chassis.auth import HEADER, Principal, route_auth
+from chassis.auth import HEADER, Principal, require, route_auth
 from chassis.refusal import Refusal, error_of
 
 MIB = 1024 * 1024
@@ -200,6 +200,23 @@ class Readiness(BaseModel):
 
     status: str = Field(examples=["ready", "not ready"])
     checks: dict[str, bool] = Field(examples=[{"database": True, "kafka": True, "outbox_relay": True}])
+
+
+class ApiKey(BaseModel):
+    """One entry of a service's API_KEYS, never the key itself."""
+
+    name: str = Field(examples=["console-ops"])
+    role: str = Field(examples=["ops"])
+    fingerprint: str = Field(
+        description="The first 8 hex digits of the key's SHA-256: tells two keys apart when rotating.",
+        examples=["3f9a0c1d"],
+    )
+
+
+class ApiKeys(BaseModel):
+    """Who may call this service (API_KEYS), for an administrator to check; secrets are never shown."""
+
+    keys: list[ApiKey] = Field(max_length=1000)
 
 
 class Problem(BaseModel):
@@ -423,6 +440,20 @@ def create_http_app(
         return JSONResponse(
             status_code=200 if ok else 503,
             content={"status": "ready" if ok else "not ready", "checks": checks},
+        )
+
+    @app.get(
+        "/api-keys",
+        tags=["ops"],
+        summary="Who may call this service: each API key's name, role and fingerprint (admin), never the key",
+        response_model=ApiKeys,
+    )
+    async def api_keys_in_use(_: Principal = require()) -> ApiKeys:
+        return ApiKeys(
+            keys=[
+                ApiKey(name=p.name, role=p.role.value, fingerprint=digest[:8])
+                for digest, p in sorted(app.state.api_keys.items(), key=lambda item: (item[1].name, item[0]))
+            ]
         )
 
     @app.get(

@@ -62,6 +62,11 @@ class Owners:
         self._clients = clients
         self._keys = keys
 
+    @property
+    def services(self) -> list[str]:
+        """The owning services the console talks to."""
+        return sorted(self._clients)
+
     async def call(
         self,
         service: str,

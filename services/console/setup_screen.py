@@ -1,6 +1,7 @@
 """The settings screen (ADR 381): warehouses and routing rules (routing), courier serviceability and
-rate cards (shipping), priority rules with their preview (orders). Everything is read from and
-written to its owner as the person who clicked; the owner decides who may change what."""
+rate cards (shipping), priority rules with their preview (orders), template previews
+(notifications) and who may call each service (each one's API keys, never a secret). Everything is
+read from and written to its owner as the person who clicked; the owner decides who may change what."""
 
 from __future__ import annotations
 
@@ -40,6 +41,16 @@ async def _settings(request: Request, operator: Operator, **extra: Any) -> HTMLR
         ),
     )
 
+    # Who may call each service (its API_KEYS, never a key): each service shows an administrator
+    # only, so anyone else reads its refusal here.
+    keyed = await asyncio.gather(
+        *(owners.call(name, "GET", "/api-keys", operator=operator) for name in owners.services)
+    )
+    api_keys = {
+        name: outcome.body["keys"] if outcome.ok else outcome.message
+        for name, outcome in zip(owners.services, keyed, strict=True)
+    }
+
     def items(outcome: Outcome) -> list[dict[str, Any]] | str:
         return list(outcome.body["items"]) if outcome.ok else outcome.message
 
@@ -57,6 +68,7 @@ async def _settings(request: Request, operator: Operator, **extra: Any) -> HTMLR
         weights=weights,
         templates=templates.body if templates.ok else templates.message,
         language=language,
+        api_keys=api_keys,
         rule_kinds=setup.RULE_KINDS,
         uploads=UPLOADS,
         **extra,

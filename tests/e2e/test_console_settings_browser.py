@@ -87,3 +87,13 @@ async def test_an_operator_adds_a_routing_rule_and_reads_it_back_and_a_viewer_is
     await row.get_by_role("button", name="Remove").click()  # leave routing as it was
     await expect(page.get_by_role("status")).to_contain_text(f"rule {stored['id']} removed")
     assert await rules_for(sku) == []
+
+    # API keys: each service shows an administrator who may call it, never a key; ops is refused by it.
+    await expect(page.locator("#api-keys tr[data-service='orders']")).to_contain_text("forbidden")
+    admin = await sign_in(browser, "admin")
+    await admin.goto(f"{CONSOLE}/settings")
+    keys = admin.locator("#api-keys tr[data-service='orders'][data-key]")
+    await expect(keys.first).to_be_visible()
+    assert await keys.count() >= 4  # the development keys: admin, ops, warehouse, viewer, channel…
+    html = await admin.content()
+    assert "dev-admin-key-local" not in html and "dev-console-admin-local" not in html

@@ -10,6 +10,7 @@ from fastapi import APIRouter, FastAPI, Request
 from fastapi.routing import APIRoute
 
 from chassis.auth import (
+    HEADER,
     Principal,
     Role,
     Unauthorized,
@@ -201,3 +202,18 @@ def test_only_the_consoles_keys_may_name_someone_else() -> None:
     with pytest.raises(Unauthorized, match="user name"):
         acting_for(authenticate(keys, "dev-console-ops-local"), "ravi; DROP TABLE")
     assert acting_for(authenticate(keys, "key-0123456789"), None).name == "asha"
+
+
+async def test_an_administrator_sees_who_may_call_a_service_and_never_a_key() -> None:
+    app = _app()
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as c:
+        seen = await c.get("/api-keys", headers={HEADER: "admin-key-0123456789"})
+        refused = await c.get("/api-keys", headers={HEADER: "ops-key-0123456789"})
+    assert seen.status_code == 200, seen.text
+    keys = seen.json()["keys"]
+    assert {(k["name"], k["role"]) for k in keys} == {
+        (p.name, p.role.value) for p in parse_keys(KEYS).values()
+    }
+    assert all(len(k["fingerprint"]) == 8 for k in keys)
+    assert "key-0123456789" not in seen.text
+    assert refused.status_code == 403
