@@ -72,6 +72,27 @@ def json_logs(monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable[[], str]]:
     root.handlers[:], root.level = handlers, level
 
 
+async def dead_letter_of(order: dict[str, Any], handler: Any) -> dict[str, str]:
+    """Consume one channel order through the real consumer (one attempt) and return the headers of
+    the dead letter it became."""
+    dead: list[dict[str, str]] = []
+
+    async def dead_letter(record: Record, error: str) -> None:
+        dead.append(dead_letter_headers(record, error, "orders"))
+
+    consumer = Consumer(
+        service="orders",
+        pool=_Pool(),  # type: ignore[arg-type]
+        subscriptions={ChannelOrder.TOPIC: Subscription(ChannelOrder, handler)},
+        dead_letter=dead_letter,
+        max_attempts=1,
+        retry_backoff_s=0,
+    )
+    await consumer.apply_batch([_Record(topic=ChannelOrder.TOPIC, value=json.dumps(order).encode())])
+    [headers] = dead
+    return headers
+
+
 async def test_a_name_in_a_bad_event_never_appears_in_logs_or_dlq_headers(
     json_logs: Callable[[], str],
 ) -> None:
@@ -82,26 +103,11 @@ async def test_a_name_in_a_bad_event_never_appears_in_logs_or_dlq_headers(
         shipping_address={"line1": STREET, "city": "Jaipur", "state": "Rajasthan"},  # no pincode
         lines=[{"sku": "TEA-ASSAM-250", "quantity": "lots", "unit_price_paise": 34900}],
     )
-    dead: list[dict[str, str]] = []
-
-    async def dead_letter(record: Record, error: str) -> None:
-        dead.append(dead_letter_headers(record, error, "orders"))
 
     async def handler(_ctx: Any, _event: ChannelOrder) -> None:
         raise AssertionError("an invalid event is never handled")
 
-    consumer = Consumer(
-        service="orders",
-        pool=_Pool(),  # type: ignore[arg-type]
-        subscriptions={ChannelOrder.TOPIC: Subscription(ChannelOrder, handler)},
-        dead_letter=dead_letter,
-        max_attempts=1,
-        retry_backoff_s=0,
-    )
-
-    await consumer.apply_batch([_Record(topic=ChannelOrder.TOPIC, value=json.dumps(bad).encode())])
-
-    [headers] = dead
+    headers = await dead_letter_of(bad, handler)
     logs = json_logs()
     assert "event dead-lettered" in logs
     for secret in (NAME, "Meenakshi", PHONE, "45678", STREET, "meenakshi@"):
@@ -122,27 +128,12 @@ async def test_a_name_a_handler_quotes_in_its_exception_never_appears_in_logs_or
         customer={"name": NAME, "phone": PHONE, "email": "meenakshi@example.com"},
         shipping_address={"line1": STREET, "city": "Jaipur", "state": "Rajasthan", "pincode": "302001"},
     )
-    dead: list[dict[str, str]] = []
-
-    async def dead_letter(record: Record, error: str) -> None:
-        dead.append(dead_letter_headers(record, error, "orders"))
 
     async def handler(_ctx: Any, event: ChannelOrder) -> None:
         first = event.customer.name.split()[0].upper()
         raise ValueError(f"cannot deliver to {event.customer.name} ({first}) at {STREET.lower()}, {PHONE}")
 
-    consumer = Consumer(
-        service="orders",
-        pool=_Pool(),  # type: ignore[arg-type]
-        subscriptions={ChannelOrder.TOPIC: Subscription(ChannelOrder, handler)},
-        dead_letter=dead_letter,
-        max_attempts=1,
-        retry_backoff_s=0,
-    )
-
-    await consumer.apply_batch([_Record(topic=ChannelOrder.TOPIC, value=json.dumps(good).encode())])
-
-    [headers] = dead
+    headers = await dead_letter_of(good, handler)
     logs = json_logs()
     assert "event failed" in logs and "event dead-lettered" in logs
     for secret in ("Meenakshi", "MEENAKSHI", "Raghunathan", "gulmohar", PHONE, "45678"):
