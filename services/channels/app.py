@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
-from datetime import UTC, datetime
 from pathlib import Path
 
 from chassis.logging import get_logger
 from chassis.service import Service
-from services.channels import api, handlers, intake, poll, store, sync, webhooks
+from services.channels import api, handlers, intake, store, sweeps, webhooks
 from services.channels.settings import ChannelsSettings
 from services.channels.stores.interface import Account
 from services.channels.stores.registry import MARKETPLACES, build_adapters
@@ -41,53 +38,7 @@ def build(settings: ChannelsSettings | None = None) -> Service:
     if settings.dabba_mode == "development":
         service.on_start(lambda s: create_demo_accounts(s, settings))
 
-    @service.every(0, name="intake")
-    async def intake_worker(svc: Service) -> None:
-        """Woken by each stored batch of receipts; a sweep every INTAKE_SWEEP_S finds any left by a
-        crash or another replica. Receipts arriving while a batch is taken in go in the next one."""
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(receipts.wake.wait(), timeout=settings.intake_sweep_s)
-        await asyncio.sleep(settings.intake_linger_s)  # let a burst's next deliveries join the batch
-        receipts.wake.clear()
-        while await intake.process_pending(svc, adapters, limit=settings.intake_batch) > 0:
-            pass
-
-    @service.every(settings.push_every_s, name="stock_push")
-    async def stock_push(svc: Service) -> None:
-        await sync.push_stock(svc, settings, adapters)
-
-    orders = service.http_client(base_url=settings.orders_url, timeout=settings.provider_timeout_s)
-
-    @service.every(settings.push_every_s * 4, name="cancellations")
-    async def cancellations(svc: Service) -> None:
-        await sync.push_cancellations(svc, settings, orders)
-
-    @service.every(settings.push_every_s * 4, name="store_cancellations")
-    async def store_cancellations(svc: Service) -> None:
-        await sync.push_store_cancellations(svc, settings, adapters)
-
-    @service.every(300, name="nightly_full_push")
-    async def nightly_full_push(svc: Service) -> None:
-        await sync.nightly_full_push(svc, settings, adapters, now=datetime.now(UTC))
-
-    @service.every(settings.poll_every_s, name="reconciliation_poll")
-    async def reconciliation_poll(svc: Service) -> None:
-        await poll.poll_all(svc, settings, adapters)
-
-    @service.every(settings.push_every_s * 4, name="tracking_push")
-    async def tracking_push(svc: Service) -> None:
-        await sync.push_fulfilments(svc, settings, adapters)
-
-    shipping = service.http_client(base_url=settings.shipping_url, timeout=settings.provider_timeout_s)
-
-    @service.every(settings.push_every_s * 4, name="marketplace_labels")
-    async def marketplace_labels(svc: Service) -> None:
-        await sync.fetch_labels(svc, settings, adapters, shipping)
-
-    @service.every(settings.push_every_s * 4, name="marketplace_news")
-    async def marketplace_news(svc: Service) -> None:
-        await sync.push_news(svc, settings, shipping)
-
+    sweeps.register(service, settings, adapters, receipts)
     return service
 
 

@@ -16,8 +16,8 @@ from chassis.pages import Cursor, Limit, Page, after_key, next_key
 from chassis.refusal import Refusal
 from contracts import Address, ShipmentStatus
 from services.shipping import catalogue, domain, store, updates
-from services.shipping.allocation import Dimensions
 from services.shipping.couriers.interface import CourierAdapter, NdrAction, NdrActionKind
+from services.shipping.domain.allocation import Dimensions
 
 router = APIRouter(tags=["shipments"])
 

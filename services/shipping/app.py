@@ -7,7 +7,7 @@ from pathlib import Path
 
 from chassis.logging import get_logger
 from chassis.service import Service
-from services.shipping import api, capacity, catalogue, handlers, jobs, stations, store, webhooks
+from services.shipping import api, capacity, catalogue, handlers, stations, store, sweeps, webhooks
 from services.shipping.couriers.registry import build_adapters
 from services.shipping.settings import ShippingSettings
 
@@ -20,7 +20,7 @@ def build(settings: ShippingSettings | None = None) -> Service:
     service = Service("shipping", settings=settings, migrations=Path(__file__).parent / "migrations")
     adapters = build_adapters(service, settings)
     handlers.register(service, settings, adapters)
-    jobs.register(service, settings, adapters)
+    sweeps.register(service, settings, adapters)
     service.on_start(lambda s: load_reference_data(s, settings))
     service.include_router(api.router)
     service.include_router(api.booking_router(adapters))

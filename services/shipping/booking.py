@@ -15,8 +15,9 @@ from chassis import geo
 from chassis.clock import utcnow
 from chassis.db import Conn
 from contracts import Address, OrderConfirmed, SkuQuantity
-from services.shipping import allocation, domain, store
+from services.shipping import domain, store
 from services.shipping.couriers.interface import CourierAdapter, CourierBooking, CourierError, ShipmentRequest
+from services.shipping.domain import allocation
 from services.shipping.records import Shipment
 from services.shipping.settings import ShippingSettings
 

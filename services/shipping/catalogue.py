@@ -13,7 +13,7 @@ from typing import TypeVar
 import indian_pincode
 
 from chassis.geo import Zone
-from services.shipping.allocation import RateCard, Serviceability
+from services.shipping.domain.allocation import RateCard, Serviceability
 
 T = TypeVar("T")
 Problem = tuple[str, str]

@@ -8,7 +8,7 @@ from typing import Self
 from pydantic import Field, model_validator
 
 from chassis.settings import ServiceSettings, account, provider_url, secret
-from services.shipping.allocation import Policy
+from services.shipping.domain.allocation import Policy
 
 DATA = Path(__file__).parent / "data"
 

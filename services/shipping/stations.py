@@ -19,8 +19,9 @@ from chassis.db import Conn
 from chassis.http import created, errors, follow, text_answer
 from chassis.refusal import Refusal
 from contracts import ShipmentStatus
-from services.shipping import documents, packing, store, updates
+from services.shipping import documents, store, updates
 from services.shipping.couriers.interface import CourierAdapter, CourierError, Handover
+from services.shipping.domain import packing
 from services.shipping.records import Shipment
 
 router = APIRouter(tags=["warehouse"])

@@ -13,9 +13,9 @@ import asyncpg
 from chassis.db import Conn, Queryable
 from chassis.geo import Zone
 from contracts import ServiceabilityChanged, ShipmentStatus
-from services.shipping.allocation import Dimensions, PickupCapacity, RateCard, Serviceability
 from services.shipping.couriers.interface import CourierBooking, CourierScan, NdrAction
 from services.shipping.domain import ShipmentPlan
+from services.shipping.domain.allocation import Dimensions, PickupCapacity, RateCard, Serviceability
 from services.shipping.records import Shipment
 
 

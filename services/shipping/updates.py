@@ -17,7 +17,7 @@ from chassis.db import Conn
 from chassis.logging import get_logger
 from chassis.refusal import Refusal
 from contracts import Address, ShipmentStatus, ShipmentUpdated
-from services.shipping import booking, domain, store, tracking
+from services.shipping import booking, domain, store
 from services.shipping.couriers.interface import (
     CourierAdapter,
     CourierError,
@@ -25,6 +25,7 @@ from services.shipping.couriers.interface import (
     NdrAction,
     NdrActionKind,
 )
+from services.shipping.domain import tracking
 from services.shipping.records import Shipment
 from services.shipping.settings import ShippingSettings
 

@@ -17,8 +17,9 @@ from chassis.auth import by_signature
 from chassis.http import errors
 from chassis.logging import get_logger
 from chassis.refusal import Refusal
-from services.shipping import tracking, updates
+from services.shipping import updates
 from services.shipping.couriers.interface import CourierAdapter, CourierError, CourierScan, WebhookRefused
+from services.shipping.domain import tracking
 
 log = get_logger(__name__)
 

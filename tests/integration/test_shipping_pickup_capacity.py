@@ -14,7 +14,7 @@ import pytest
 
 from chassis import db
 from contracts import SkuQuantity
-from services.shipping import jobs, store
+from services.shipping import store, sweeps
 from services.shipping.couriers.interface import CourierBooking
 from services.shipping.domain import ShipmentPlan
 from tests import infra
@@ -114,8 +114,8 @@ async def test_the_morning_report_warns_that_tomorrows_courier_is_full(pool: asy
         async with conn.transaction():
             assert await book_if_room(conn, shipment_id, day)
 
-    warnings = await jobs.report_pickups(SimpleNamespace(pool=pool), now=now)  # type: ignore[arg-type]
+    warnings = await sweeps.report_pickups(SimpleNamespace(pool=pool), now=now)  # type: ignore[arg-type]
 
     assert warnings == ["xpressbees at GGN1 on 2031-03-14: full, 1 of 1 parcels booked"]
-    booked = jobs.PICKUPS_BOOKED.labels(courier="xpressbees", warehouse_code="GGN1")._value.get()
+    booked = sweeps.PICKUPS_BOOKED.labels(courier="xpressbees", warehouse_code="GGN1")._value.get()
     assert booked == 1

@@ -18,7 +18,7 @@ from chassis.outbox import emit
 from contracts import Event
 from sandbox.app import create_app
 from sandbox.settings import SandboxSettings
-from services.shipping import jobs
+from services.shipping import sweeps
 from services.shipping.couriers.xpressbees import XpressbeesCourier
 from services.shipping.settings import ShippingSettings
 from tests import infra
@@ -30,7 +30,7 @@ MIGRATIONS = Path(__file__).parents[2] / "services" / "shipping" / "migrations"
 
 @dataclass
 class Poller:
-    """What jobs.poll needs of the service: its pool, and emit through its outbox."""
+    """What sweeps.poll needs of the service: its pool, and emit through its outbox."""
 
     pool: asyncpg.Pool
 
@@ -75,8 +75,8 @@ async def test_a_courier_that_went_quiet_is_polled_to_delivery(pool: asyncpg.Poo
             await asyncio.sleep(0.05)
         settings = ShippingSettings(tracking_quiet_s=6 * 3600)
 
-        moved = await jobs.poll(Poller(pool), settings, {"xpressbees": courier})  # type: ignore[arg-type]
-        again = await jobs.poll(Poller(pool), settings, {"xpressbees": courier})  # type: ignore[arg-type]
+        moved = await sweeps.poll(Poller(pool), settings, {"xpressbees": courier})  # type: ignore[arg-type]
+        again = await sweeps.poll(Poller(pool), settings, {"xpressbees": courier})  # type: ignore[arg-type]
 
     row = await pool.fetchrow(
         """SELECT status, tracked_at > now() - interval '1 minute' AS fresh

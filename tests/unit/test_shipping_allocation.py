@@ -9,8 +9,9 @@ from datetime import UTC, date, datetime
 
 from chassis import geo
 from chassis.geo import Zone
-from services.shipping import allocation, catalogue
-from services.shipping.allocation import CourierTerms, Dimensions, Parcel, Policy
+from services.shipping import catalogue
+from services.shipping.domain import allocation
+from services.shipping.domain.allocation import CourierTerms, Dimensions, Parcel, Policy
 from services.shipping.settings import DATA
 
 COURIERS = ("delhivery", "shiprocket", "xpressbees")

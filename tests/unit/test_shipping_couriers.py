@@ -11,7 +11,7 @@ import pytest
 
 from chassis.geo import Zone
 from sandbox.app import create_app
-from services.shipping import allocation, booking
+from services.shipping import booking
 from services.shipping.couriers.delhivery import DelhiveryCourier
 from services.shipping.couriers.interface import (
     CourierRejected,
@@ -23,6 +23,7 @@ from services.shipping.couriers.interface import (
 )
 from services.shipping.couriers.shiprocket import ShiprocketCourier
 from services.shipping.couriers.xpressbees import XpressbeesCourier
+from services.shipping.domain import allocation
 from tests.helpers import shipment_request
 
 

@@ -6,7 +6,7 @@ from collections import Counter
 from datetime import datetime, time
 
 from chassis.clock import IST
-from services.shipping.packing import (
+from services.shipping.domain.packing import (
     ScanOutcome,
     ToPick,
     check_scan,

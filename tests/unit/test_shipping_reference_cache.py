@@ -9,7 +9,7 @@ from typing import Any
 
 from chassis.geo import Zone
 from services.shipping import store
-from services.shipping.allocation import RateCard
+from services.shipping.domain.allocation import RateCard
 
 TTL = 60.0
 

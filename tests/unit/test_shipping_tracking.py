@@ -9,10 +9,10 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from contracts import NdrReason, ShipmentStatus
-from services.shipping import tracking
 from services.shipping.couriers import delhivery, shiprocket, xpressbees
 from services.shipping.couriers.common import ndr_reason_from_text
 from services.shipping.couriers.interface import CourierScan, WebhookRefused
+from services.shipping.domain import tracking
 
 S = ShipmentStatus
 T0 = datetime(2026, 11, 26, 6, 0, tzinfo=UTC)

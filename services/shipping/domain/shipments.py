@@ -12,8 +12,8 @@ from datetime import date, datetime
 
 from chassis.clock import india_date
 from contracts import OrderConfirmed, PaymentMethod, ShipmentStatus, SkuQuantity
-from services.shipping.allocation import Parcel
 from services.shipping.couriers.interface import ShipmentRequest
+from services.shipping.domain.allocation import Parcel
 
 S = ShipmentStatus
 

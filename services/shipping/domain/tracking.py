@@ -13,7 +13,7 @@ from datetime import datetime, timedelta
 
 from contracts import NdrReason, ShipmentStatus
 from services.shipping.couriers.interface import CourierScan
-from services.shipping.domain import advance
+from services.shipping.domain.shipments import advance
 
 S = ShipmentStatus
 

@@ -10,8 +10,9 @@ from prometheus_client import Gauge
 from chassis.clock import india_date, utcnow
 from chassis.logging import get_logger
 from chassis.service import Service
-from services.shipping import allocation, store, updates
+from services.shipping import store, updates
 from services.shipping.couriers.interface import CourierAdapter, CourierError
+from services.shipping.domain import allocation
 from services.shipping.settings import ShippingSettings
 
 log = get_logger(__name__)
