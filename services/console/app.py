@@ -12,7 +12,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 
 from chassis.logging import get_logger
 from chassis.service import Service
-from services.console import api, fulfilment, handlers, sessions, setup_screen, store
+from services.console import api, fulfilment, handlers, sessions, setup_screen, sweeps
 from services.console.owners import Owners
 from services.console.settings import ConsoleSettings
 
@@ -81,8 +81,5 @@ def build(
         if created:
             log.info("operators created", operators=created)
 
-    @service.every(3600, name="purge-sessions")
-    async def purge(svc: Service) -> None:
-        await store.purge_sessions(svc.pool, clock())
-
+    sweeps.register(service, clock)
     return service

@@ -29,7 +29,6 @@ from contracts import (
     StockChanged,
     StockLevels,
 )
-from contracts._base import Event
 from contracts.enums import ReturnStatus
 from services.inventory import domain, store
 from services.inventory.records import Reservation
@@ -90,7 +89,7 @@ _TOUCHED = "inventory.touched"
 
 
 def register(service: Service) -> None:
-    """Subscribe the inventory handlers and the expiry sweep."""
+    """Subscribe the inventory handlers."""
     settings = service.settings
     assert isinstance(settings, InventorySettings)
 
@@ -239,35 +238,6 @@ def register(service: Service) -> None:
             ctx,
             [Allocation(sku=sku, warehouse_code=event.warehouse_code, quantity=q) for sku, q in new.items()],
         )
-
-    @service.every(settings.expiry_sweep_seconds, name="expire_reservations")
-    async def expire_reservations(svc: Service) -> None:
-        async with svc.pool.acquire() as conn, conn.transaction():
-            due = await store.expired(conn, now=datetime.now(UTC), limit=settings.expiry_sweep_batch)
-            pairs: set[Pair] = set()
-            for reservation in due:
-                assert reservation.expires_at is not None  # store.expired reads only those that expire
-                reason = f"reservation expired unconfirmed at {reservation.expires_at.isoformat()}"
-                allocations = await store.release(
-                    conn, reservation=reservation, reason=reason, because="expired"
-                )
-                await svc.emit(
-                    conn,
-                    InventoryReleased(
-                        order_id=reservation.order_id,
-                        reservation_id=reservation.reservation_id,
-                        allocations=allocations,
-                        reason=reason,
-                    ),
-                )
-                pairs.update((a.sku, a.warehouse_code) for a in allocations)
-
-            async def emit(event: Event) -> None:
-                await svc.emit(conn, event)
-
-            await announce(conn, pairs, emit)
-        if due:
-            log.info("expired reservations released", count=len(due))
 
 
 async def release(ctx: HandlerContext, reservation: Reservation, *, reason: str) -> None:

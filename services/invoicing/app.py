@@ -6,9 +6,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from chassis.clock import utcnow
 from chassis.service import Service
-from services.invoicing import api, crediting, handlers, issuing
+from services.invoicing import api, handlers, sweeps
 from services.invoicing.settings import InvoicingSettings
 
 
@@ -18,13 +17,5 @@ def build(settings: InvoicingSettings | None = None) -> Service:
     service = Service("invoicing", settings=settings, migrations=Path(__file__).parent / "migrations")
     handlers.register(service, settings)
     service.include_router(api.router)
-
-    @service.every(settings.due_sweep_seconds, name="issue-due-invoices")
-    async def issue_due(svc: Service) -> None:
-        await issuing.issue_due(svc, settings, now=utcnow())
-
-    @service.every(settings.due_sweep_seconds, name="credit-due-requests")
-    async def credit_due(svc: Service) -> None:
-        await crediting.credit_due(svc, now=utcnow())
-
+    sweeps.register(service, settings)
     return service

@@ -1,5 +1,5 @@
 """Wiring of the notifications service: settings, migrations, providers, handlers, the dispatcher,
-the watchers and the routes on the chassis."""
+the sweeps and the routes on the chassis."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from pathlib import Path
 from fastapi import FastAPI
 
 from chassis.service import Service
-from services.notifications import api, catalogue, handlers, watchers
+from services.notifications import api, catalogue, handlers, sweeps, webhooks
 from services.notifications.dispatcher import Dispatcher
 from services.notifications.domain.policy import CATALOGUE
 from services.notifications.providers.interface import MessageProvider
@@ -64,12 +64,8 @@ def build(settings: NotificationsSettings | None = None, *, clock: Clock = _now)
     }
     handlers.register(service, settings)
     dispatcher = Dispatcher(service, settings, providers)
-
-    @service.every(settings.dispatch_interval_s, name="dispatch")
-    async def dispatch(_service: Service) -> None:
-        await dispatcher.run_once()
-
-    watchers.register(service, settings)
+    sweeps.register(service, settings, dispatcher)
     service.include_router(api.router)
+    service.include_router(webhooks.router)
     service.include_router(catalogue.router)
     return service

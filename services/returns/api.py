@@ -1,5 +1,5 @@
 """HTTP routes of the returns service: request a return, the warehouse desk (receive, QC), refund
-retries, eligibility rules, analytics, and Razorpay's refund and payout webhooks."""
+retries, eligibility rules and analytics (Razorpay's webhooks are in webhooks.py)."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ from fastapi import APIRouter, Path, Query, Request
 from fastapi.exceptions import RequestValidationError
 from pydantic import BaseModel, Field, HttpUrl, ValidationError, model_validator
 
-from chassis import razorpay, text
+from chassis import text
 from chassis.auth import STAFF, Principal, Role, by_signature, require
 from chassis.db import Conn
 from chassis.http import created, errors, follow
@@ -32,7 +32,6 @@ from services.returns.records import Return as ReturnRecord
 log = get_logger(__name__)
 
 router = APIRouter(prefix="/returns", tags=["returns"])
-webhooks = APIRouter(tags=["webhooks"])
 
 _ID_ATTEMPTS = 5
 _IFSC = re.compile(r"^[A-Z]{4}0[A-Z0-9]{6}$")
@@ -280,12 +279,6 @@ class SkuRule(BaseModel):
     category: str | None
     returnable: bool
     product: str | None
-
-
-class WebhookOutcome(BaseModel):
-    """What the event did: applied, already applied or ignored."""
-
-    status: str
 
 
 @router.post(
@@ -798,46 +791,3 @@ async def put_sku_rule(
             conn, sku=sku, category=body.category, returnable=body.returnable, product=body.product
         )
     return {"sku": sku, "category": body.category, "returnable": body.returnable, "product": body.product}
-
-
-async def _razorpay_signed(request: Request) -> bytes:
-    """The raw body, when X-Razorpay-Signature is Razorpay's signature of it; 401 otherwise."""
-    raw = await request.body()
-    secret = request.app.state.service.settings.razorpay_webhook_secret
-    if not razorpay.signature_ok(secret, raw, request.headers.get("X-Razorpay-Signature")):
-        raise Refusal("X-Razorpay-Signature", "does not match the body", status=401, error="unauthorized")
-    return raw
-
-
-@webhooks.post(
-    "/webhooks/razorpay",
-    summary="Razorpay refund and payout events",
-    description="Signed by Razorpay (`X-Razorpay-Signature`, hex HMAC-SHA256 of the raw body)."
-    " An event whose "
-    "`created_at` is older than Razorpay's 24 hours of retries, or ahead of this clock, is refused with 422 "
-    "naming `created_at` and applied to nothing.",
-    response_model=WebhookOutcome,
-)
-async def razorpay_webhook(
-    request: Request, raw: Annotated[bytes, by_signature("razorpay", _razorpay_signed)]
-) -> dict[str, str]:
-    service = request.app.state.service
-    try:
-        event = json.loads(raw)
-    except ValueError:
-        raise Refusal("body", "not JSON") from None
-    if not isinstance(event, dict):
-        raise Refusal("body", "not a JSON object")
-    try:
-        created_at = razorpay.event_time(event)
-    except razorpay.UnreadableWebhook as exc:
-        raise Refusal(exc.field, exc.problem) from None
-    skew = timedelta(seconds=service.settings.razorpay_webhook_skew_seconds)
-    if (untimely := razorpay.too_old_or_early(created_at, now=utcnow(), skew=skew)) is not None:
-        # A signed body seen once (a log, a proxy) and sent again after Razorpay's retries have ended:
-        # applied to nothing (ADR 221, as in orders).
-        log.warning("razorpay webhook out of its time window", razorpay_event=event.get("event"))
-        raise Refusal("created_at", untimely)
-    outcome = await refunds.apply_webhook(service, event)
-    log.info("razorpay webhook", razorpay_event=event.get("event"), outcome=outcome)
-    return {"status": outcome}

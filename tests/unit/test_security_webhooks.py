@@ -21,7 +21,7 @@ from chassis.signatures import same_secret
 from contracts import PaymentMethod, PaymentStatus
 from contracts.values import Payment
 from deploy.local.stack import SERVICES
-from services.notifications import api as notifications_api
+from services.notifications import webhooks as notifications_webhooks
 from services.orders.domain import razorpay
 
 UNSIGNED = b'{"event": "payment.captured", "object": "whatsapp_business_account", "entry": []}'
@@ -197,7 +197,7 @@ async def test_the_whatsapp_verify_token_is_compared_in_constant_time(
         compared.append((expected, presented))
         return same_secret(expected, presented)
 
-    monkeypatch.setattr(notifications_api, "same_secret", spy)
+    monkeypatch.setattr(notifications_webhooks, "same_secret", spy)
     service = importlib.import_module("services.notifications.app").build()
     app = service.http_app()
     app.state.service = service

@@ -1,4 +1,5 @@
-"""Periodic checks that alert operators about dead-letter topics growing (and the housekeeping of
+"""Periodic jobs of the notifications service: the dispatcher's pass over queued messages, and the
+checks that alert operators about dead-letter topics growing (and the housekeeping of
 provider statuses that never matched a message of ours). Overdue refunds are returns' to time: it
 owns the refund SLA and says so on returns.updated.v1, which the handlers pass on (ADR 0230).
 
@@ -16,6 +17,7 @@ from chassis.logging import get_logger
 from chassis.service import Service
 from contracts.topics import dlq_topics
 from services.notifications import store
+from services.notifications.dispatcher import Dispatcher
 from services.notifications.domain.policy import alert
 from services.notifications.settings import NotificationsSettings
 
@@ -44,8 +46,12 @@ async def dlq_sizes(bootstrap_servers: str) -> dict[str, int]:
     return sizes
 
 
-def register(service: Service, settings: NotificationsSettings) -> None:
-    """Schedule the watchers."""
+def register(service: Service, settings: NotificationsSettings, dispatcher: Dispatcher) -> None:
+    """Every periodic job of the service, on ``service``."""
+
+    @service.every(settings.dispatch_interval_s, name="dispatch")
+    async def dispatch(_service: Service) -> None:
+        await dispatcher.run_once()
 
     @service.every(settings.watch_interval_s, name="watch-dlq")
     async def watch_dlq(service: Service) -> None:
