@@ -27,6 +27,13 @@ class Customer(Model):
     phone: NonEmptyStr
     email: str | None = None
     language: str = Field(default="en", description="Message language, e.g. en or hi.")
+    gstin: str | None = Field(
+        default=None,
+        pattern=r"^[0-9]{2}[A-Z0-9]{13}$",
+        description="The buyer's GSTIN when a registered business orders (B2B): its tax invoice names "
+        "it, and above the seller's e-invoicing threshold the invoice is registered with the IRP.",
+        examples=["29AAICA3918J1ZE"],
+    )
 
 
 class Address(Model):

@@ -17,8 +17,9 @@ from chassis.clock import IST
 from chassis.http import errors, text_answer
 from chassis.pages import Cursor, Limit, Page, after_key, next_cursor, next_key, position
 from chassis.refusal import Refusal
-from services.invoicing import crediting, documents, domain, store
+from services.invoicing import crediting, documents, domain, einvoicing, store
 from services.invoicing.domain import Supply, gstr1
+from services.invoicing.domain.einvoice import einvoice_json
 from services.invoicing.records import CreditNote as StoredCreditNote
 
 router = APIRouter(tags=["invoicing"])
@@ -46,7 +47,14 @@ class RegistrationIn(BaseModel):
         str, Field(min_length=1, max_length=500, examples=["Plot 12, Bhiwandi MIDC, Thane 421302"])
     ]
     turnover_band: Literal["up_to_5_crore", "above_5_crore"] = Field(
-        description="Aggregate turnover last year: decides 4- or 6-digit HSN codes on invoices."
+        description="Aggregate turnover last year: decides 4- or 6-digit HSN codes on invoices, and "
+        "above ₹5 crore B2B invoices are e-invoiced (registered with the IRP)."
+    )
+    city: Annotated[str | None, Field(min_length=3, max_length=50, examples=["Bhiwandi"])] = Field(
+        default=None, description="The town of the address, as an e-invoice's seller location."
+    )
+    pincode: Annotated[str | None, Field(pattern=r"^[1-9][0-9]{5}$", examples=["421302"])] = Field(
+        default=None, description="The address's pincode, as an e-invoice states it."
     )
 
 
@@ -59,6 +67,8 @@ class Registration(BaseModel):
     address: str
     state_code: str
     turnover_band: str
+    city: str | None
+    pincode: str | None
     updated_by: str
     created_at: datetime
     updated_at: datetime
@@ -288,6 +298,42 @@ async def invoice_pdf(request: Request, invoice_id: InvoiceId) -> Response:
     return _pdf(documents.pdf(documents.of_invoice(found)), found.number)
 
 
+class EInvoice(BaseModel):
+    """An e-invoice in NIC's schema (INV-01, version 1.1), as sent to the IRP's Generate IRN."""
+
+    Version: str = Field(examples=["1.1"])
+    TranDtls: dict[str, Any] = Field(description="TaxSch GST, SupTyp B2B, RegRev N, IgstOnIntra N.")
+    DocDtls: dict[str, str] = Field(description="Typ INV, No (the invoice number), Dt (dd/mm/yyyy).")
+    SellerDtls: dict[str, Any]
+    BuyerDtls: dict[str, Any]
+    ItemList: list[dict[str, Any]]
+    ValDtls: dict[str, Any]
+
+
+@router.get(
+    "/invoices/{invoice_id}/einvoice.json",
+    summary="A B2B invoice's e-invoice: the JSON the IRP registers (NIC schema INV-01, version 1.1)",
+    dependencies=[require(*STAFF)],
+    response_model=EInvoice,
+    responses=errors(404, 409),
+)
+async def invoice_einvoice(request: Request, invoice_id: InvoiceId) -> dict[str, Any]:
+    found = await store.invoice(request.app.state.service.pool, invoice_id)
+    if found is None:
+        raise Refusal("invoice_id", f"no invoice {invoice_id}", status=404)
+    if not einvoicing.is_einvoiced(found):
+        raise Refusal(
+            "invoice_id",
+            f"invoice {found.number} is not e-invoiced: only a B2B invoice (the order names the buyer's "
+            "GSTIN) of a seller above ₹5 crore turnover is",
+            status=404,
+        )
+    document = einvoice_json(einvoicing.facts(found))
+    if isinstance(document, list):
+        raise Refusal.of([("einvoice", problem) for problem in document], status=409)
+    return document
+
+
 @router.get(
     "/invoices/{invoice_id}",
     summary="One invoice",
@@ -459,7 +505,7 @@ def month_bounds(month: str) -> tuple[datetime, datetime]:
 
 @router.get(
     "/gstr1/{gstin}/{month}/{section}.csv",
-    summary="A month's GSTR-1 section (b2cl, b2cs, cdnur, hsn, docs) as the GST Offline Tool's CSV",
+    summary="A month's GSTR-1 section (b2b, b2cl, b2cs, cdnur, hsn, docs) as the GST Offline Tool's CSV",
     dependencies=[require(*STAFF)],
     response_class=Response,
     responses={200: text_answer("text/csv", "The section's header row, then its rows"), **errors(404)},
@@ -468,7 +514,7 @@ async def gstr1_section(
     request: Request,
     gstin: GstinPath,
     month: Month,
-    section: Literal["b2cl", "b2cs", "cdnur", "hsn", "docs"],
+    section: Literal["b2b", "b2cl", "b2cs", "cdnur", "hsn", "docs"],
 ) -> Response:
     pool = request.app.state.service.pool
     if await store.registration(pool, gstin) is None:
@@ -483,6 +529,8 @@ async def gstr1_section(
             place_of_supply=x.place_of_supply,
             supply=Supply(x.supply),
             lines=tuple(crediting.taxed_line(line) for line in x.lines),
+            buyer_gstin=x.recipient.get("gstin"),
+            buyer_name=x.recipient.get("name", ""),
         )
         for x in await store.month_invoices(pool, gstin=gstin, start=start, end=end)
     ]
@@ -495,8 +543,11 @@ async def gstr1_section(
             supply=Supply(x.supply),
             lines=tuple(crediting.taxed_line(line) for line in x.lines),
             invoice_total_paise=invoice_total,
+            buyer_gstin=buyer_gstin,
         )
-        for x, invoice_total in await store.month_credit_notes(pool, gstin=gstin, start=start, end=end)
+        for x, invoice_total, buyer_gstin in await store.month_credit_notes(
+            pool, gstin=gstin, start=start, end=end
+        )
     ]
     out = io.StringIO()
     csv.writer(out, lineterminator="\r\n").writerows(gstr1.section(section, invoices, notes))

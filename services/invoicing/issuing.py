@@ -145,6 +145,9 @@ async def _store_invoice(
                 "address": registration.address,
                 "state_code": registration.state_code,
                 "state": domain.STATE_CODES[registration.state_code],
+                "city": registration.city,
+                "pincode": registration.pincode,
+                "turnover_band": registration.turnover_band,
             },
             "recipient": {
                 "name": order.customer.name,
@@ -152,7 +155,7 @@ async def _store_invoice(
                 "city": address.city,
                 "state": address.state,
                 "pincode": address.pincode,
-                "gstin": None,
+                "gstin": order.customer.gstin,
             },
             "place_of_supply": pos,
             "supply": draft.supply.value,

@@ -23,6 +23,8 @@ class Registration:
     address: str
     state_code: str
     turnover_band: str
+    city: str | None
+    pincode: str | None
 
     @classmethod
     def of(cls, row: asyncpg.Record) -> Registration:

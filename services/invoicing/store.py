@@ -34,22 +34,26 @@ async def upsert_registration(
     address: str,
     turnover_band: str,
     actor: str,
+    city: str | None = None,
+    pincode: str | None = None,
 ) -> None:
     """Create or replace a registration (its state is the GSTIN's first two digits)."""
     await conn.execute(
         """INSERT INTO registrations
-               (gstin, legal_name, trade_name, address, state_code, turnover_band, updated_by)
-           VALUES ($1, $2, $3, $4, left($1, 2), $5, $6)
+               (gstin, legal_name, trade_name, address, state_code, turnover_band, updated_by, city, pincode)
+           VALUES ($1, $2, $3, $4, left($1, 2), $5, $6, $7, $8)
            ON CONFLICT (gstin) DO UPDATE SET legal_name = EXCLUDED.legal_name,
                trade_name = EXCLUDED.trade_name, address = EXCLUDED.address,
                turnover_band = EXCLUDED.turnover_band, updated_by = EXCLUDED.updated_by,
-               updated_at = now()""",
+               city = EXCLUDED.city, pincode = EXCLUDED.pincode, updated_at = now()""",
         gstin,
         legal_name,
         trade_name,
         address,
         turnover_band,
         actor,
+        city,
+        pincode,
     )
 
 
@@ -581,14 +585,15 @@ async def month_invoices(conn: Queryable, *, gstin: str, start: datetime, end: d
 
 async def month_credit_notes(
     conn: Queryable, *, gstin: str, start: datetime, end: datetime
-) -> list[tuple[CreditNote, int]]:
-    """A GSTIN's credit notes issued in [start, end), each with its invoice's total."""
+) -> list[tuple[CreditNote, int, str | None]]:
+    """A GSTIN's credit notes issued in [start, end), each with its invoice's total and buyer GSTIN."""
     rows = await conn.fetch(
-        """SELECT c.*, i.total_paise AS invoice_total_paise FROM credit_notes c
+        """SELECT c.*, i.total_paise AS invoice_total_paise, i.recipient ->> 'gstin' AS buyer_gstin
+           FROM credit_notes c
            JOIN invoices i USING (invoice_id)
            WHERE c.gstin = $1 AND c.issued_at >= $2 AND c.issued_at < $3 ORDER BY c.serial""",
         gstin,
         start,
         end,
     )
-    return [(CreditNote.of(r), int(r["invoice_total_paise"])) for r in rows]
+    return [(CreditNote.of(r), int(r["invoice_total_paise"]), r["buyer_gstin"]) for r in rows]

@@ -176,3 +176,43 @@ def test_a_month_runs_from_midnight_ist_on_the_first_to_midnight_ist_on_the_next
         datetime(2026, 11, 30, 18, 30, tzinfo=UTC),
     )
     assert month_bounds("2026-12")[1] == datetime(2026, 12, 31, 18, 30, tzinfo=UTC)
+
+
+def test_an_invoice_to_a_registered_buyer_is_in_b2b_and_in_no_b2c_section() -> None:
+    invoices, notes = month()
+    b2b = MonthInvoice(
+        "INV/26-27/000005",
+        5,
+        ist(26),
+        False,
+        "29",
+        Supply.INTER_STATE,
+        lines([LAPTOP], Supply.INTER_STATE),
+        buyer_gstin="29AAICA3918J1ZE",
+        buyer_name="Acme Cafe Private Limited",
+    )
+    note = MonthCreditNote(
+        "CN/26-27/000003", 3, ist(27), "29", Supply.INTER_STATE, b2b.lines, b2b.total_paise, "29AAICA3918J1ZE"
+    )
+    before = {name: gstr1.section(name, invoices, notes) for name in ("b2cl", "b2cs", "cdnur")}
+    after = {
+        name: gstr1.section(name, [*invoices, b2b], [*notes, note]) for name in ("b2cl", "b2cs", "cdnur")
+    }
+    assert after == before
+    assert gstr1.section("b2b", [*invoices, b2b], notes)[1:] == [
+        [
+            "29AAICA3918J1ZE",
+            "Acme Cafe Private Limited",
+            "INV/26-27/000005",
+            "26-Nov-2026",
+            "120000.00",
+            "29-Karnataka",
+            "N",
+            "",
+            "Regular B2B",
+            "",
+            "18",
+            "101694.92",
+            "",
+        ]
+    ]

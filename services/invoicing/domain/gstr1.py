@@ -1,6 +1,8 @@
 """A month's GSTR-1 tables for one GSTIN, as the rows a seller's accountant imports (ADR 0241): pure.
 
 Sections, each the columns of the GST Offline Tool's sheet of the same name:
+- b2b (table 4): invoices to registered buyers (the order named the buyer's GSTIN), one row per
+  invoice and rate; they are in no B2C section, nor are their credit notes (CDNR is not produced);
 - b2cl (table 5): inter-state invoices to unregistered buyers above ₹1,00,000 (Rule 59(4)(b) as
   amended by Notification 12/2024-Central Tax, from 1 August 2024), one row per invoice and rate;
 - b2cs (table 7): every other B2C supply, summed by place of supply and rate, net of the month's
@@ -28,6 +30,21 @@ B2CL_LIMIT_PAISE = 1_00_000_00
 """Above this invoice value an inter-state B2C invoice is reported on its own (₹1 lakh)."""
 
 HEADERS: dict[str, tuple[str, ...]] = {
+    "b2b": (
+        "GSTIN/UIN of Recipient",
+        "Receiver Name",
+        "Invoice Number",
+        "Invoice date",
+        "Invoice Value",
+        "Place Of Supply",
+        "Reverse Charge",
+        "Applicable % of Tax Rate",
+        "Invoice Type",
+        "E-Commerce GSTIN",
+        "Rate",
+        "Taxable Value",
+        "Cess Amount",
+    ),
     "b2cl": (
         "Invoice Number",
         "Invoice date",
@@ -107,6 +124,8 @@ class MonthInvoice:
     place_of_supply: str
     supply: Supply
     lines: tuple[TaxedLine, ...]
+    buyer_gstin: str | None = None  # a registered buyer's: a B2B invoice
+    buyer_name: str = ""
 
     @property
     def total_paise(self) -> int:
@@ -125,6 +144,7 @@ class MonthCreditNote:
     supply: Supply
     lines: tuple[TaxedLine, ...]
     invoice_total_paise: int
+    buyer_gstin: str | None = None  # its invoice's registered buyer: not a B2C credit
 
     @property
     def total_paise(self) -> int:
@@ -165,11 +185,38 @@ def _by_rate(lines: Iterable[TaxedLine]) -> dict[Decimal, int]:
     return taxable
 
 
+def b2b(invoices: Sequence[MonthInvoice]) -> list[list[str]]:
+    """Table 4: each invoice to a registered buyer, a row per rate."""
+    rows = []
+    for inv in sorted(invoices, key=lambda x: x.serial):
+        if inv.cancelled or not inv.buyer_gstin:
+            continue
+        for rate, taxable in sorted(_by_rate(inv.lines).items()):
+            rows.append(
+                [
+                    inv.buyer_gstin,
+                    inv.buyer_name,
+                    inv.number,
+                    day(inv.issued_at),
+                    rupees(inv.total_paise),
+                    place(inv.place_of_supply),
+                    "N",
+                    "",
+                    "Regular B2B",
+                    "",
+                    rate_text(rate),
+                    rupees(taxable),
+                    "",
+                ]
+            )
+    return rows
+
+
 def b2cl(invoices: Sequence[MonthInvoice]) -> list[list[str]]:
     """Table 5: each large inter-state invoice, a row per rate."""
     rows = []
     for inv in sorted(invoices, key=lambda x: x.serial):
-        if inv.cancelled or not is_b2cl(inv.supply, inv.total_paise):
+        if inv.cancelled or inv.buyer_gstin or not is_b2cl(inv.supply, inv.total_paise):
             continue
         for rate, taxable in sorted(_by_rate(inv.lines).items()):
             rows.append(
@@ -192,11 +239,11 @@ def b2cs(invoices: Sequence[MonthInvoice], notes: Sequence[MonthCreditNote]) -> 
     """Table 7: the other B2C supplies by place of supply and rate, net of their credit notes."""
     taxable: dict[tuple[str, Decimal], int] = defaultdict(int)
     for inv in invoices:
-        if not inv.cancelled and not is_b2cl(inv.supply, inv.total_paise):
+        if not inv.cancelled and not inv.buyer_gstin and not is_b2cl(inv.supply, inv.total_paise):
             for rate, value in _by_rate(inv.lines).items():
                 taxable[(inv.place_of_supply, rate)] += value
     for note in notes:
-        if not is_b2cl(note.supply, note.invoice_total_paise):
+        if not note.buyer_gstin and not is_b2cl(note.supply, note.invoice_total_paise):
             for rate, value in _by_rate(note.lines).items():
                 taxable[(note.place_of_supply, rate)] -= value
     return [
@@ -210,7 +257,7 @@ def cdnur(notes: Sequence[MonthCreditNote]) -> list[list[str]]:
     """Table 9B: credit notes against large inter-state B2C invoices, a row per rate."""
     rows = []
     for note in sorted(notes, key=lambda x: x.serial):
-        if not is_b2cl(note.supply, note.invoice_total_paise):
+        if note.buyer_gstin or not is_b2cl(note.supply, note.invoice_total_paise):
             continue
         for rate, taxable in sorted(_by_rate(note.lines).items()):
             rows.append(
@@ -304,6 +351,7 @@ def docs(invoices: Sequence[MonthInvoice], notes: Sequence[MonthCreditNote]) -> 
 def section(name: str, invoices: Sequence[MonthInvoice], notes: Sequence[MonthCreditNote]) -> list[list[str]]:
     """One section's rows, its header first."""
     rows = {
+        "b2b": lambda: b2b(invoices),
         "b2cl": lambda: b2cl(invoices),
         "b2cs": lambda: b2cs(invoices, notes),
         "cdnur": lambda: cdnur(notes),
