@@ -25,6 +25,21 @@ _MAYBE_REFUSED = re.compile(
 )
 
 
+class MalformedJson(ValueError):
+    """JSON text that does not parse; the message says at which character and why."""
+
+
+def parsed(raw: bytes | str) -> Any:
+    """JSON text read into Python values, or MalformedJson ("malformed JSON at character N: why"), the
+    one way a service reads JSON text it was handed (a form field, a link's body, an event's bytes)."""
+    try:
+        return json.loads(raw)
+    except json.JSONDecodeError as exc:
+        raise MalformedJson(f"malformed JSON at character {exc.pos}: {exc.msg}") from None
+    except ValueError as exc:  # bytes that are not UTF-8
+        raise MalformedJson(f"malformed JSON: {exc}") from None
+
+
 def text_problem(value: str) -> str | None:
     """Why this text is refused, or None when it may be stored."""
     found = _CONTROL.search(value)

@@ -5,11 +5,11 @@ Each runs inside the consumer's transaction, so the change and its events commit
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from pydantic import ValidationError
 
+from chassis import text
 from chassis.consumer import HandlerContext
 from chassis.refusal import Refusal
 from chassis.service import Service
@@ -45,8 +45,8 @@ def register(service: Service, settings: OrdersSettings) -> None:
 
     async def on_unreadable_channel_order(ctx: HandlerContext, raw: bytes, error: ValidationError) -> None:
         try:
-            received: Any = json.loads(raw)
-        except ValueError:
+            received: Any = text.parsed(raw)
+        except text.MalformedJson:
             received = {"unparsed": raw.decode("utf-8", "replace")[:10_000]}
         fields = received if isinstance(received, dict) else {}
         await intake.reject(

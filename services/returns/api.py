@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import json
 import re
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -429,10 +428,9 @@ def _documented_body(model: type[BaseModel]) -> dict[str, Any]:
 def _customer_request(raw: bytes) -> CustomerReturnRequest:
     """The body behind a verified link, refused with every problem like any other request body."""
     try:
-        parsed = json.loads(raw)
-    except ValueError as exc:
-        position = getattr(exc, "pos", 0)
-        raise Refusal("body", f"malformed JSON at character {position}") from None
+        parsed = text.parsed(raw)
+    except text.MalformedJson as exc:
+        raise Refusal("body", str(exc)) from None
     if problems := text.json_problems(parsed):
         raise Refusal.of(problems)
     try:

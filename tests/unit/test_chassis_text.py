@@ -212,3 +212,11 @@ def test_a_surrogate_written_raw_in_a_json_body_is_found_as_one_written_escaped(
     assert text.parsed_json_problems(raw, json.loads(raw)) == [
         ("name", "is not valid Unicode text (a lone surrogate)")
     ]
+
+
+def test_json_text_is_read_or_refused_saying_where_it_broke() -> None:
+    assert text.parsed(b'{"weights": {"sla": 3}}') == {"weights": {"sla": 3}}
+    with pytest.raises(text.MalformedJson, match=r"^malformed JSON at character 12: Expecting"):
+        text.parsed('{"weights": }')
+    with pytest.raises(text.MalformedJson, match=r"^malformed JSON"):
+        text.parsed(b"\xff\xfe{}")

@@ -9,6 +9,8 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
+from chassis import text
+
 Problems = list[tuple[str, str]]
 RULE_KINDS: dict[str, str] = {
     "prefer_for_channel": "Prefer a warehouse for a channel",
@@ -65,9 +67,9 @@ def rule_request(form: Mapping[str, str]) -> tuple[dict[str, Any] | None, Proble
 def weights_request(raw: str) -> tuple[dict[str, Any] | None, Problems]:
     """Orders' priority weights from the form's JSON text (orders checks every weight)."""
     try:
-        weights = json.loads(raw)
-    except ValueError as exc:
-        return None, [("weights", f"not JSON: {exc}")]
+        weights = text.parsed(raw)
+    except text.MalformedJson as exc:
+        return None, [("weights", str(exc))]
     if not isinstance(weights, dict):
         return None, [("weights", "must be a JSON object of weights")]
     return weights, []
