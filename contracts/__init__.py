@@ -46,7 +46,12 @@ from contracts.payments import PaymentUpdated
 from contracts.registry import EVENTS, all_topics, by_topic, by_type
 from contracts.returns import ReturnExchangeRequested, ReturnRefunded, ReturnRequested, ReturnUpdated
 from contracts.routing import FulfilmentPlan, PlannedShipment, RoutingPlanned, WarehouseChanged
-from contracts.shipping import ServiceabilityChanged, ShipmentCreated, ShipmentUpdated
+from contracts.shipping import (
+    CourierServiceabilityChanged,
+    ServiceabilityChanged,
+    ShipmentCreated,
+    ShipmentUpdated,
+)
 from contracts.values import (
     Address,
     Allocation,
@@ -68,6 +73,7 @@ __all__ = [
     "CancelReason",
     "Channel",
     "ChannelOrder",
+    "CourierServiceabilityChanged",
     "CreditNoteIssued",
     "Customer",
     "CustomerReplied",

@@ -48,7 +48,12 @@ from contracts.orders import (
 from contracts.payments import PaymentUpdated
 from contracts.returns import ReturnExchangeRequested, ReturnRefunded, ReturnRequested, ReturnUpdated
 from contracts.routing import FulfilmentPlan, PlannedShipment, RoutingPlanned, WarehouseChanged
-from contracts.shipping import ServiceabilityChanged, ShipmentCreated, ShipmentUpdated
+from contracts.shipping import (
+    CourierServiceabilityChanged,
+    ServiceabilityChanged,
+    ShipmentCreated,
+    ShipmentUpdated,
+)
 from contracts.values import (
     Address,
     Allocation,
@@ -352,6 +357,17 @@ def serviceability_changed() -> ServiceabilityChanged:
     )
 
 
+def courier_serviceability_changed() -> CourierServiceabilityChanged:
+    return CourierServiceabilityChanged(
+        courier="xpressbees",
+        pickup=["122001", "421302", "560058"],
+        prepaid=["110001", "302001", "560001"],
+        cod=["110001", "302001"],
+        loaded_at=_at(-60),
+        occurred_at=_at(-60),
+    )
+
+
 def notification_sent() -> NotificationSent:
     return NotificationSent(
         order_id=ORDER_ID,
@@ -530,6 +546,7 @@ EXAMPLES: dict[type[Event], Callable[[], Event]] = {
     ShipmentCreated: shipment_created,
     ShipmentUpdated: shipment_updated,
     ServiceabilityChanged: serviceability_changed,
+    CourierServiceabilityChanged: courier_serviceability_changed,
     NotificationSent: notification_sent,
     NotificationFailed: notification_failed,
     CustomerReplied: customer_replied,

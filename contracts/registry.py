@@ -1,4 +1,4 @@
-"""Every v1 event model, and lookups from a CloudEvents type or a topic back to its model.
+"""Every event model (each major version its own), and lookups from a CloudEvents type or a topic back to its model.
 
 Consumers use by_type on the ``ce_type`` header to pick the model that parses a record's value.
 """
@@ -27,7 +27,12 @@ from contracts.orders import (
 from contracts.payments import PaymentUpdated
 from contracts.returns import ReturnExchangeRequested, ReturnRefunded, ReturnRequested, ReturnUpdated
 from contracts.routing import RoutingPlanned, WarehouseChanged
-from contracts.shipping import ServiceabilityChanged, ShipmentCreated, ShipmentUpdated
+from contracts.shipping import (
+    CourierServiceabilityChanged,
+    ServiceabilityChanged,
+    ShipmentCreated,
+    ShipmentUpdated,
+)
 
 EVENTS: tuple[type[Event], ...] = (
     ChannelOrder,
@@ -48,6 +53,7 @@ EVENTS: tuple[type[Event], ...] = (
     ShipmentCreated,
     ShipmentUpdated,
     ServiceabilityChanged,
+    CourierServiceabilityChanged,
     NotificationSent,
     NotificationFailed,
     CustomerReplied,

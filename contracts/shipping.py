@@ -69,3 +69,24 @@ class ServiceabilityChanged(Event):
     cod: list[Pincode] = Field(description="Pincodes some courier delivers cash-on-delivery parcels to.")
     loaded_at: UtcDatetime = Field(description="When the load this reflects was committed; newer wins.")
     occurred_at: UtcDatetime = Field(default_factory=utcnow)
+
+
+class CourierServiceabilityChanged(Event):
+    """``shipping.serviceability_changed.v2``: one courier's whole serviceability after a load, both
+    ends of a parcel's journey: where it picks up and where it delivers (ADR 0410). One event per
+    courier, keyed by courier; each replaces that courier's previous one. Published beside v1 (the
+    union of destinations) while v1's consumers move over; a courier's three lists for every Indian
+    pincode stay far below Kafka's 1 MiB record limit, all couriers in one event would not."""
+
+    TOPIC = topics.SHIPPING_SERVICEABILITY_CHANGED_V2
+    KEY_FIELD = "courier"
+
+    courier: NonEmptyStr
+    pickup: list[Pincode] | None = Field(
+        description="Pincodes it picks up parcels from, sorted; null when its data says nothing of "
+        "pickup (then it is taken to pick up from any warehouse, as before v2)."
+    )
+    prepaid: list[Pincode] = Field(description="Pincodes it delivers prepaid parcels to, sorted.")
+    cod: list[Pincode] = Field(description="Pincodes it delivers cash-on-delivery parcels to, sorted.")
+    loaded_at: UtcDatetime = Field(description="When the load this reflects was committed; newer wins.")
+    occurred_at: UtcDatetime = Field(default_factory=utcnow)

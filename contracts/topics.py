@@ -30,6 +30,7 @@ INVENTORY_LOW_STOCK = "inventory.low_stock.v1"
 SHIPPING_SHIPMENT_CREATED = "shipping.shipment_created.v1"
 SHIPPING_SHIPMENT_UPDATED = "shipping.shipment_updated.v1"
 SHIPPING_SERVICEABILITY_CHANGED = "shipping.serviceability_changed.v1"
+SHIPPING_SERVICEABILITY_CHANGED_V2 = "shipping.serviceability_changed.v2"
 
 NOTIFICATIONS_SENT = "notifications.sent.v1"
 NOTIFICATIONS_FAILED = "notifications.failed.v1"

@@ -10,13 +10,13 @@ from chassis.clock import utcnow
 from chassis.consumer import HandlerContext
 from chassis.service import Service
 from contracts import (
+    CourierServiceabilityChanged,
     FulfilmentPlan,
     InventoryReservationFailed,
     InventoryReserved,
     OrderPlaced,
     PaymentMethod,
     RoutingPlanned,
-    ServiceabilityChanged,
     StockChanged,
 )
 from services.routing import domain, store
@@ -63,29 +63,55 @@ def register(service: Service) -> None:
         max_plans=settings.max_plans,
     )
 
+    async def served(ctx: HandlerContext, order: domain.Order) -> domain.Served:
+        """What routing knows of couriers at the order's pincode and at every active warehouse's."""
+        pincodes = sorted({wh.pincode for wh in await warehouses(ctx)})
+        return await store.served(ctx.conn, order.customer_pincode, pincodes)
+
+    async def no_courier(ctx: HandlerContext, order: domain.Order, known: domain.Served) -> str | None:
+        """Why no courier can carry the order from any active warehouse (ADR 0311, 0410)."""
+        return domain.no_courier(
+            order.customer_pincode,
+            cod=order.cod,
+            served=known,
+            warehouses=await warehouses(ctx),
+            by_marketplace=order.shipped_by_marketplace,
+        )
+
     async def plan_for(
-        ctx: HandlerContext, order: domain.Order, available: dict[tuple[str, str], int] | None = None
+        ctx: HandlerContext,
+        order: domain.Order,
+        available: dict[tuple[str, str], int] | None = None,
+        known: domain.Served | None = None,
     ) -> tuple[list[FulfilmentPlan], list[str]]:
-        """The ranked plans for an order against routing's view of stock (or ``available``)."""
+        """The ranked plans for an order against routing's view of stock (or ``available``), from
+        the warehouses some courier carries it from."""
         day, local_time = domain.local_moment(utcnow(), tz)
         if available is None:
             available = await store.available_for(ctx.conn, [line.sku for line in order.lines])
+        candidates = await warehouses(ctx)
+        unserved = domain.unserved_warehouses(
+            order.customer_pincode,
+            cod=order.cod,
+            warehouses=candidates,
+            served=known or await served(ctx, order),
+            by_marketplace=order.shipped_by_marketplace,
+        )
         return domain.plan(
             order=order,
-            warehouses=await warehouses(ctx),
+            warehouses=candidates,
             available=available,
             rules=await rules(ctx),
             policy=policy,
             today=domain.Today(local_time=local_time, orders_taken=await load(ctx, day)),
+            unserved=unserved,
         )
 
     async def route(
         ctx: HandlerContext, order_id: str, order: domain.Order, attempt: int, round_start: int
     ) -> None:
-        served = await store.served(ctx.conn, order.customer_pincode)
-        gap = domain.no_courier(
-            order.customer_pincode, cod=order.cod, served=served, by_marketplace=order.shipped_by_marketplace
-        )
+        known = await served(ctx, order)
+        gap = await no_courier(ctx, order, known)
         if gap is not None:
             # No plan can be booked: held back (not confirmed) until serviceability or the address changes.
             await store.hold_for_courier(
@@ -107,7 +133,7 @@ def register(service: Service) -> None:
                 ctx.log.info("no courier for the order", order_id=order_id, reason=gap)
             return
         await store.forget_courierless(ctx.conn, order_id)
-        plans, notes = await plan_for(ctx, order)
+        plans, notes = await plan_for(ctx, order, known=known)
         fresh = await store.record_decision(
             ctx.conn,
             order_id=order_id,
@@ -222,19 +248,27 @@ def register(service: Service) -> None:
         )
         await store.forget_stockless(ctx.conn, event.order_id)
 
-    @service.handles(ServiceabilityChanged)
-    async def on_serviceability_changed(ctx: HandlerContext, event: ServiceabilityChanged) -> None:
-        taken = await store.replace_served(
-            ctx.conn, couriers=event.couriers, prepaid=event.prepaid, cod=event.cod, loaded_at=event.loaded_at
+    @service.handles(CourierServiceabilityChanged)
+    async def on_courier_serviceability(ctx: HandlerContext, event: CourierServiceabilityChanged) -> None:
+        taken = await store.replace_courier(
+            ctx.conn,
+            courier=event.courier,
+            pickup=event.pickup,
+            prepaid=event.prepaid,
+            cod=event.cod,
+            loaded_at=event.loaded_at,
         )
         if not taken:
-            ctx.log.info("older serviceability ignored", loaded_at=event.loaded_at)
+            ctx.log.info("older serviceability ignored", courier=event.courier, loaded_at=event.loaded_at)
             return
-        # Orders held for want of a courier that one now serves are planned again, in a new round.
-        for order_id in await store.now_served(ctx.conn):
+        # Orders held for want of a courier that this one now carries are planned again, in a new
+        # round; only an order it delivers to can have become servable by its announcement.
+        for order_id in await store.held_where_it_delivers(ctx.conn, event.courier):
             found = await store.order_of(ctx.conn, order_id)
             if found is None:
                 continue
             order, _ = found
+            if await no_courier(ctx, order, await served(ctx, order)) is not None:
+                continue
             first = await store.remember_order(ctx.conn, order_id=order_id, order=order)
             await route(ctx, order_id, order, attempt=first, round_start=first)

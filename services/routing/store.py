@@ -207,39 +207,65 @@ async def order_of(conn: Queryable, order_id: str) -> tuple[Order, int] | None:
     return order, int(row["round_start"])
 
 
-# serviceability (ADR 0311) -----------------------------------------------------------------------
+# serviceability (ADR 0311, 0410) ------------------------------------------------------------------
 
 
-async def served(conn: Queryable, pincode: str) -> Served:
-    """What routing knows of couriers at one pincode (nothing before shipping's first announcement)."""
-    row = await conn.fetchrow(
-        """SELECT EXISTS (SELECT 1 FROM serviceability_seen) AS known, s.prepaid, s.cod
-             FROM (SELECT 1) one LEFT JOIN served_pincodes s ON s.pincode = $1""",
-        pincode,
+async def served(conn: Queryable, pincode: str, warehouse_pincodes: list[str]) -> Served:
+    """What routing knows of couriers at a destination and at these warehouse pincodes: one index
+    lookup per pincode asked (nothing is known before shipping's first announcement)."""
+    rows = await conn.fetch(
+        """SELECT h.courier, h.pickup_known, p.pincode, p.pickup, p.prepaid, p.cod
+             FROM couriers_heard h
+             LEFT JOIN courier_pincodes p ON p.courier = h.courier AND p.pincode = ANY($1::text[])""",
+        [pincode, *warehouse_pincodes],
     )
-    assert row is not None
-    return Served(known=row["known"], prepaid=bool(row["prepaid"]), cod=bool(row["cod"]))
+    at_destination = [r for r in rows if r["pincode"] == pincode]
+    pickup: dict[str, set[str]] = {}
+    for r in rows:
+        if r["pickup"]:
+            pickup.setdefault(r["pincode"], set()).add(r["courier"])
+    return Served(
+        known=bool(rows),
+        prepaid=frozenset(r["courier"] for r in at_destination if r["prepaid"]),
+        cod=frozenset(r["courier"] for r in at_destination if r["cod"]),
+        pickup={pin: frozenset(couriers) for pin, couriers in pickup.items()},
+        pickup_anywhere=frozenset(r["courier"] for r in rows if not r["pickup_known"]),
+    )
 
 
-async def replace_served(
-    conn: Conn, *, couriers: list[str], prepaid: list[str], cod: list[str], loaded_at: datetime
+async def replace_courier(
+    conn: Conn,
+    *,
+    courier: str,
+    pickup: list[str] | None,
+    prepaid: list[str],
+    cod: list[str],
+    loaded_at: datetime,
 ) -> bool:
-    """Take shipping's announcement unless a newer one was taken; True when it replaced the set."""
+    """Take shipping's announcement of one courier unless a newer one of it was taken; True when
+    it replaced that courier's pincodes."""
     taken = await conn.fetchval(
-        """INSERT INTO serviceability_seen (couriers, loaded_at) VALUES ($1, $2)
-           ON CONFLICT (only_row) DO UPDATE SET couriers = excluded.couriers, loaded_at = excluded.loaded_at
-            WHERE serviceability_seen.loaded_at < excluded.loaded_at
+        """INSERT INTO couriers_heard (courier, pickup_known, loaded_at) VALUES ($1, $2, $3)
+           ON CONFLICT (courier) DO UPDATE
+              SET pickup_known = excluded.pickup_known, loaded_at = excluded.loaded_at
+            WHERE couriers_heard.loaded_at < excluded.loaded_at
         RETURNING true""",
-        couriers,
+        courier,
+        pickup is not None,
         loaded_at,
     )
     if not taken:
         return False
-    await conn.execute("DELETE FROM served_pincodes")
+    await conn.execute("DELETE FROM courier_pincodes WHERE courier = $1", courier)
     await conn.execute(
-        """INSERT INTO served_pincodes (pincode, prepaid, cod)
-           SELECT coalesce(p.pin, c.pin), p.pin IS NOT NULL, c.pin IS NOT NULL
-             FROM unnest($1::text[]) AS p(pin) FULL JOIN unnest($2::text[]) AS c(pin) ON c.pin = p.pin""",
+        """INSERT INTO courier_pincodes (pincode, courier, pickup, prepaid, cod)
+           SELECT pin, $1, bool_or(kind = 'pickup'), bool_or(kind = 'prepaid'), bool_or(kind = 'cod')
+             FROM (SELECT unnest($2::text[]), 'pickup'
+                   UNION ALL SELECT unnest($3::text[]), 'prepaid'
+                   UNION ALL SELECT unnest($4::text[]), 'cod') AS listed (pin, kind)
+            GROUP BY pin""",
+        courier,
+        pickup or [],
         prepaid,
         cod,
     )
@@ -262,14 +288,17 @@ async def forget_courierless(conn: Queryable, order_id: str) -> None:
     await conn.execute("DELETE FROM courierless_orders WHERE order_id = $1", order_id)
 
 
-async def now_served(conn: Queryable) -> list[str]:
-    """Held orders some courier now delivers to, taken off the list (oldest first)."""
+async def held_where_it_delivers(conn: Queryable, courier: str) -> list[str]:
+    """Orders held for want of a courier whose pincode and payment this courier now delivers to,
+    oldest first: the only held orders its announcement can have made servable."""
     rows = await conn.fetch(
-        """DELETE FROM courierless_orders c USING served_pincodes s
-            WHERE s.pincode = c.pincode AND (CASE WHEN c.cod THEN s.cod ELSE s.prepaid END)
-        RETURNING c.order_id, c.held_at"""
+        """SELECT c.order_id FROM courierless_orders c
+             JOIN courier_pincodes p ON p.pincode = c.pincode AND p.courier = $1
+            WHERE CASE WHEN c.cod THEN p.cod ELSE p.prepaid END
+            ORDER BY c.held_at, c.order_id""",
+        courier,
     )
-    return [r["order_id"] for r in sorted(rows, key=lambda r: (r["held_at"], r["order_id"]))]
+    return [r["order_id"] for r in rows]
 
 
 async def hold_for_stock(conn: Queryable, *, order_id: str, skus: list[str]) -> None:

@@ -15,7 +15,7 @@ from chassis.http import errors, upload
 from chassis.pages import Cursor, Limit, Page, after_key, next_key
 from chassis.refusal import Refusal
 from contracts import Address, ShipmentStatus
-from services.shipping import catalogue, domain, store, updates
+from services.shipping import announce, catalogue, domain, store, updates
 from services.shipping.couriers.interface import CourierAdapter, NdrAction, NdrActionKind
 from services.shipping.domain.allocation import Dimensions
 
@@ -291,14 +291,14 @@ async def _load(request: Request, text: str, table: str, source: str) -> dict[st
     async with service.pool.acquire() as conn, conn.transaction():
         await replace(conn, rows, source=source)  # type: ignore[arg-type]
         if table == "serviceability":
-            # Routing holds back orders no courier serves: it learns every change (ADR 0311).
-            await service.emit(conn, await store.served_pincodes(conn))
+            # Routing holds back orders no courier serves: it learns every change (ADR 0311, 0410).
+            await announce.serviceability_loaded(conn, service.emit)
     return {"loaded": len(rows), "couriers": sorted({r.courier for r in rows}), "source": source}
 
 
 @router.post(
     "/couriers/serviceability",
-    summary="Replace couriers' serviceability from CSV (courier,pincode,prepaid,cod,reverse_pickup)",
+    summary="Replace couriers' serviceability from CSV (courier,pincode,prepaid,cod,reverse_pickup[,pickup])",
     dependencies=[require(Role.OPS)],
     response_model=Loaded,
     openapi_extra={

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from chassis.logging import get_logger
 from chassis.service import Service
-from services.shipping import api, capacity, catalogue, handlers, stations, store, sweeps, webhooks
+from services.shipping import announce, api, capacity, catalogue, handlers, stations, store, sweeps, webhooks
 from services.shipping.couriers.registry import build_adapters
 from services.shipping.settings import ShippingSettings
 
@@ -47,8 +47,11 @@ async def load_reference_data(service: Service, settings: ShippingSettings) -> N
                 raise ValueError(f"{path}: {problems[:5]}")
             if missing := [r for r in served if r.courier not in have]:
                 await store.replace_serviceability(conn, missing, source=path.name)
-                await service.emit(conn, await store.served_pincodes(conn))
+                await announce.serviceability_loaded(conn, service.emit)
                 log.info("serviceability loaded", rows=len(missing), source=path.name)
+        # Data loaded before v2 existed reaches routing on the first start after the upgrade.
+        if told := await announce.unannounced_couriers(conn, service.emit):
+            log.info("serviceability announced", couriers=told)
         path = folder / "rate_cards.csv"
         if path.exists():
             have = await store.couriers_with_data(conn, "rate_cards")

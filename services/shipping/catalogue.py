@@ -19,6 +19,9 @@ T = TypeVar("T")
 Problem = tuple[str, str]
 
 SERVICEABILITY_COLUMNS = ("courier", "pincode", "prepaid", "cod", "reverse_pickup")
+PICKUP_COLUMN = "pickup"
+"""Optional (ADR 0410): whether the courier picks up from a warehouse at the pincode, as Delhivery's
+pincode API answers per pincode; without it the courier is taken to pick up anywhere."""
 RATE_CARD_COLUMNS = (
     "courier",
     "zone",
@@ -74,7 +77,8 @@ def _int(values: dict[str, str], name: str, where: str, problems: list[Problem],
 def parse_serviceability(
     text: str, *, couriers: tuple[str, ...]
 ) -> tuple[list[Serviceability], list[Problem]]:
-    """Rows of courier,pincode,prepaid,cod,reverse_pickup; pincodes must exist."""
+    """Rows of courier,pincode,prepaid,cod,reverse_pickup and optionally pickup; pincodes must
+    exist. Without the pickup column every row's pickup is None (unknown)."""
 
     def row(values: dict[str, str], problems: list[Problem], where: str) -> Serviceability | None:
         before = len(problems)
@@ -84,10 +88,13 @@ def parse_serviceability(
             )
         if not indian_pincode.get_details(values["pincode"]):
             problems.append((f"{where}.pincode", f"{values['pincode']!r} is not an Indian pincode"))
-        flags = [_flag(values, n, where, problems) for n in ("prepaid", "cod", "reverse_pickup")]
+        prepaid, cod, reverse_pickup = (
+            _flag(values, n, where, problems) for n in ("prepaid", "cod", "reverse_pickup")
+        )
+        pickup = _flag(values, PICKUP_COLUMN, where, problems) if PICKUP_COLUMN in values else None
         if len(problems) > before:
             return None
-        return Serviceability(values["courier"], values["pincode"], *flags)
+        return Serviceability(values["courier"], values["pincode"], prepaid, cod, reverse_pickup, pickup)
 
     return _read(text, SERVICEABILITY_COLUMNS, row)
 

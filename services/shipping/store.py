@@ -12,7 +12,7 @@ import asyncpg
 
 from chassis.db import Conn, Queryable
 from chassis.geo import Zone
-from contracts import ServiceabilityChanged, ShipmentStatus
+from contracts import CourierServiceabilityChanged, ServiceabilityChanged, ShipmentStatus
 from services.shipping.couriers.interface import CourierBooking, CourierScan, NdrAction
 from services.shipping.domain import ShipmentPlan
 from services.shipping.domain.allocation import Dimensions, PickupCapacity, RateCard, Serviceability
@@ -161,9 +161,9 @@ async def replace_serviceability(conn: Conn, rows: list[Serviceability], *, sour
     couriers = sorted({r.courier for r in rows})
     await conn.execute("DELETE FROM serviceability WHERE courier = ANY($1::text[])", couriers)
     await conn.executemany(
-        """INSERT INTO serviceability (courier, pincode, prepaid, cod, reverse_pickup, source)
-           VALUES ($1, $2, $3, $4, $5, $6)""",
-        [(r.courier, r.pincode, r.prepaid, r.cod, r.reverse_pickup, source) for r in rows],
+        """INSERT INTO serviceability (courier, pincode, prepaid, cod, reverse_pickup, pickup, source)
+           VALUES ($1, $2, $3, $4, $5, $6, $7)""",
+        [(r.courier, r.pincode, r.prepaid, r.cod, r.reverse_pickup, r.pickup, source) for r in rows],
     )
     reference_changed(conn)
 
@@ -182,6 +182,45 @@ async def served_pincodes(conn: Conn) -> ServiceabilityChanged:
     assert row is not None
     return ServiceabilityChanged(
         couriers=row["couriers"], prepaid=row["prepaid"], cod=row["cod"], loaded_at=row["loaded_at"]
+    )
+
+
+async def unannounced_couriers(conn: Conn) -> list[str]:
+    """Couriers whose latest serviceability load routing has not been told of on v2 (ADR 0410)."""
+    rows = await conn.fetch(
+        """SELECT s.courier
+             FROM (SELECT courier, max(loaded_at) AS loaded_at FROM serviceability GROUP BY courier) s
+             LEFT JOIN serviceability_announced a USING (courier)
+            WHERE a.loaded_at IS DISTINCT FROM s.loaded_at
+            ORDER BY s.courier"""
+    )
+    return [r["courier"] for r in rows]
+
+
+async def courier_serviceability(conn: Conn, courier: str) -> CourierServiceabilityChanged:
+    """One courier's whole serviceability as routing is told it (ADR 0410): where it picks up (None
+    when its data says nothing of pickup) and where it delivers prepaid and COD parcels, sorted."""
+    row = await conn.fetchrow(
+        """SELECT CASE WHEN bool_and(pickup IS NOT NULL)
+                       THEN coalesce(array_agg(pincode ORDER BY pincode) FILTER (WHERE pickup), '{}')
+                  END AS pickup,
+                  coalesce(array_agg(pincode ORDER BY pincode) FILTER (WHERE prepaid), '{}') AS prepaid,
+                  coalesce(array_agg(pincode ORDER BY pincode) FILTER (WHERE cod), '{}') AS cod,
+                  max(loaded_at) AS loaded_at
+             FROM serviceability WHERE courier = $1""",
+        courier,
+    )
+    assert row is not None and row["loaded_at"] is not None, f"no serviceability for {courier}"
+    return CourierServiceabilityChanged(courier=courier, **dict(row))
+
+
+async def mark_announced(conn: Conn, courier: str, loaded_at: datetime) -> None:
+    """Routing has been told of this courier's load."""
+    await conn.execute(
+        """INSERT INTO serviceability_announced (courier, loaded_at) VALUES ($1, $2)
+           ON CONFLICT (courier) DO UPDATE SET loaded_at = excluded.loaded_at""",
+        courier,
+        loaded_at,
     )
 
 

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
+import indian_pincode
 import pytest
 from pydantic import ValidationError
 
@@ -14,6 +16,7 @@ from contracts import (
     EVENTS,
     Channel,
     ChannelOrder,
+    CourierServiceabilityChanged,
     Event,
     OrderStatus,
     PaymentMethod,
@@ -65,8 +68,10 @@ def test_every_event_is_keyed_and_subjected_by_what_it_is_about(event_type: type
 @pytest.mark.parametrize("event_type", EVENTS, ids=IDS)
 def test_every_event_lives_on_its_own_versioned_topic(event_type: type[Event]) -> None:
     domain, name, version = event_type.TOPIC.split(".")
-    assert domain and name and version == "v1"
+    assert domain and name and re.fullmatch(r"v[1-9][0-9]*", version)
     assert event_type.ce_type() == f"dabba.{event_type.TOPIC}"
+    if version != "v1":  # a new major is published beside the one before it for a migration window
+        assert f"{domain}.{name}.v{int(version[1:]) - 1}" in all_topics()
 
 
 @pytest.mark.parametrize("event_type", EVENTS, ids=IDS)
@@ -166,7 +171,7 @@ def test_registry_maps_every_ce_type_and_topic_back_to_its_model() -> None:
         assert by_type(event_type.ce_type()) is event_type
         assert by_topic(event_type.TOPIC) is event_type
     assert all_topics() == sorted(event.TOPIC for event in EVENTS)
-    assert len(set(all_topics())) == len(EVENTS) == 28
+    assert len(set(all_topics())) == len(EVENTS) == 29
 
 
 def test_registry_names_the_unknown_type_in_its_error() -> None:
@@ -186,3 +191,19 @@ def test_topic_constants_cover_every_event_topic() -> None:
     assert topics.DEFAULT_PARTITIONS == 12
     assert topics.dlq_topic("orders") == "dlq.orders"
     assert "dlq.shipping" in topics.dlq_topics()
+
+
+def test_one_courier_serving_every_indian_pincode_fits_in_one_kafka_record() -> None:
+    """ADR 0410: v2 carries one courier's lists; even a courier picking up from and delivering to
+    every pincode India has, prepaid and COD, stays under Kafka's default 1 MiB record limit."""
+    everywhere = sorted(indian_pincode.get_pincodes())
+    event = CourierServiceabilityChanged(
+        courier="delhivery",
+        pickup=everywhere,
+        prepaid=everywhere,
+        cod=everywhere,
+        loaded_at=datetime(2026, 12, 7, 5, 30, tzinfo=UTC),
+    )
+
+    assert len(everywhere) > 19_000
+    assert len(event.model_dump_json().encode()) < 1_000_000

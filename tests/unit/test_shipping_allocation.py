@@ -172,6 +172,31 @@ def test_serviceability_for_a_pincode_that_does_not_exist_is_refused() -> None:
     assert ("line 2.cod", "'maybe' is not true or false") in problems
 
 
+def test_serviceability_says_where_a_courier_picks_up_when_the_file_has_a_pickup_column() -> None:
+    header = "courier,pincode,prepaid,cod,reverse_pickup"
+    with_pickup = (
+        f"{header},pickup\nxpressbees,560058,true,true,true,true\nxpressbees,302019,true,true,true,no"
+    )
+
+    rows, problems = catalogue.parse_serviceability(with_pickup, couriers=COURIERS)
+    old_file, _ = catalogue.parse_serviceability(
+        f"{header}\nxpressbees,560058,true,true,true", couriers=COURIERS
+    )
+
+    assert problems == []
+    assert [(r.pincode, r.pickup) for r in rows] == [("560058", True), ("302019", False)]
+    assert [r.pickup for r in old_file] == [None]  # says nothing of pickup (ADR 0410)
+
+
+def test_a_pickup_flag_that_is_not_true_or_false_names_its_line_and_loads_nothing() -> None:
+    text = "courier,pincode,prepaid,cod,reverse_pickup,pickup\nxpressbees,560058,true,true,true,often"
+
+    rows, problems = catalogue.parse_serviceability(text, couriers=COURIERS)
+
+    assert rows == []
+    assert problems == [("line 2.pickup", "'often' is not true or false")]
+
+
 # courier pickup capacity -------------------------------------------------------------------------
 
 DIWALI_EVE = date(2026, 11, 7)

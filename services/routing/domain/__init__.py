@@ -3,7 +3,7 @@ distances every service shares (chassis.geo)."""
 
 from chassis.geo import Zone, coordinates, distance_km, zone
 from services.routing.domain.plan import Order, Policy, Rules, Today, Warehouse, local_moment, plan
-from services.routing.domain.serviceability import Served, no_courier
+from services.routing.domain.serviceability import Served, carriers, no_courier, unserved_warehouses
 
 __all__ = [
     "Order",
@@ -13,10 +13,12 @@ __all__ = [
     "Today",
     "Warehouse",
     "Zone",
+    "carriers",
     "coordinates",
     "distance_km",
     "local_moment",
     "no_courier",
     "plan",
+    "unserved_warehouses",
     "zone",
 ]

@@ -111,11 +111,16 @@ def plan(
     rules: Rules | None = None,
     policy: Policy | None = None,
     today: Today | None = None,
+    unserved: dict[str, str] | None = None,
 ) -> tuple[list[FulfilmentPlan], list[str]]:
     """Ranked plans for an order, and why warehouses were left out (the explanation of an empty
-    list). ``available`` maps (sku, warehouse_code) → units available to sell."""
+    list). ``available`` maps (sku, warehouse_code) → units available to sell; ``unserved`` maps
+    the code of a warehouse no courier carries this order from to why (ADR 0410)."""
     rules, policy, today = rules or Rules(), policy or Policy(), today or Today()
-    options, notes = _eligible(order, warehouses, rules, today)
+    unserved = unserved or {}
+    options, notes = _eligible(order, [wh for wh in warehouses if wh.code not in unserved], rules, today)
+    left_out = [f"{code} excluded: {why}" for code, why in sorted(unserved.items())]
+    notes[:0] = left_out
 
     def can_ship(opt: _Option, line: OrderLine) -> bool:
         pins = rules.pinned_skus.get(line.sku)
@@ -137,7 +142,10 @@ def plan(
     if not singles and not splits:
         notes.extend(_shortages(order, options, available))
     ranked = [*plans, *splits][: policy.max_plans]
-    return [p.model_copy(update={"rank": i}) for i, p in enumerate(ranked, start=1)], notes
+    return [
+        p.model_copy(update={"rank": i, "reasons": [*p.reasons, *left_out]})
+        for i, p in enumerate(ranked, start=1)
+    ], notes
 
 
 def _eligible(

@@ -111,6 +111,9 @@ class Serviceability:
     prepaid: bool
     cod: bool
     reverse_pickup: bool
+    pickup: bool | None = None
+    """Whether it picks up parcels from a warehouse at this pincode; None when its data says
+    nothing of pickup (ADR 0410)."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -402,27 +402,36 @@ SERVICEABILITY_CSV = Path(__file__).parents[3] / "services" / "shipping" / "data
 JAIPUR = {"line1": "12 MI Road", "line2": None, "landmark": None, "city": "Jaipur", "state": "Rajasthan"}
 
 
-async def xpressbees_also_serves(*pincodes: str) -> None:
+async def xpressbees_also_serves(*pincodes: str, picks_up_at: tuple[str, ...] | None = None) -> None:
     """Load Xpressbees' serviceability as the repository has it plus these pincodes (the other
-    couriers keep theirs), and wait until routing has it."""
-    rows = [line for line in SERVICEABILITY_CSV.read_text().splitlines() if line.startswith("xpressbees,")]
-    rows += [f"xpressbees,{pincode},true,true,true" for pincode in pincodes]
-    body = "courier,pincode,prepaid,cod,reverse_pickup\n" + "\n".join(rows) + "\n"
+    couriers keep theirs), picking up where the repository says or only at ``picks_up_at``
+    (ADR 0410), and wait until routing has taken this load."""
+    header, *lines = SERVICEABILITY_CSV.read_text().splitlines()
+    rows = [line.split(",") for line in lines if line.startswith("xpressbees,")]
+    rows += [["xpressbees", pincode, "true", "true", "true", "true"] for pincode in pincodes]
+    if picks_up_at is not None:
+        rows = [[*row[:5], str(row[1] in picks_up_at).lower()] for row in rows]
+    body = "\n".join([header, *(",".join(row) for row in rows)]) + "\n"
     headers = dev_headers("ops") | {"Content-Type": "text/csv"}
     async with httpx.AsyncClient(timeout=30, headers=headers) as http:
         r = await http.post(url("shipping", "/couriers/serviceability"), content=body)
     assert r.status_code == 200, r.text
-    asked = ["302001", "302018"]
-    wanted = {"302001", *pincodes} & set(asked)
+    [loaded] = await db_fetch(
+        "shipping", "SELECT max(loaded_at) AS at FROM serviceability WHERE courier = 'xpressbees'"
+    )
 
     async def routing_has_it() -> bool | None:
-        rows = await db_fetch("routing", "SELECT pincode FROM served_pincodes WHERE pincode = ANY($1)", asked)
-        return True if {r["pincode"] for r in rows} == wanted else None
+        rows = await db_fetch(
+            "routing",
+            "SELECT 1 FROM couriers_heard WHERE courier = 'xpressbees' AND loaded_at = $1",
+            loaded["at"],
+        )
+        return True if rows else None
 
-    await wait_until(routing_has_it, what=f"routing to know the pincodes served: {sorted(wanted)}")
+    await wait_until(routing_has_it, what="routing to take Xpressbees' serviceability")
 
 
-async def test_an_order_no_courier_delivers_to_is_held_until_its_address_or_the_couriers_change(
+async def test_an_order_no_courier_carries_is_held_until_its_address_or_the_couriers_change(
     stack: Stack, tap: Tap, producer: AIOKafkaProducer
 ) -> None:
     await xpressbees_also_serves()  # routing knows what couriers serve, as shipping loaded it
@@ -443,3 +452,35 @@ async def test_an_order_no_courier_delivers_to_is_held_until_its_address_or_the_
     await xpressbees_also_serves("302018")
     order = await wait_status(served_later, "CONFIRMED")
     assert order["timeline"][-1]["reason"].startswith("a courier serves it now")
+
+    # ADR 0410: only Xpressbees delivers to 302019. While it picks up at no warehouse of ours the
+    # order is held for a courier; once it picks up in Bengaluru, orders to 302019 ship from there,
+    # though Gurugram, nearer and stocked, would otherwise be chosen.
+    paired = unique("E2E-PAIR")
+    await seed_stock(paired, {"GGN1": 4, "BLR1": 4})
+
+    async def routing_knows_both() -> bool | None:
+        rows = await db_fetch("routing", "SELECT 1 FROM stock_view WHERE sku = $1 AND available = 4", paired)
+        return True if len(rows) == 2 else None
+
+    await wait_until(routing_knows_both, what=f"routing to see {paired} in Gurugram and Bengaluru")
+    try:
+        await xpressbees_also_serves("302018", "302019", picks_up_at=("110001",))  # Delhi: no warehouse
+        stranded = await place(producer, tap, paired, shipping_address=JAIPUR | {"pincode": "302019"})
+        order = await wait_status(stranded, "ON_HOLD")
+        assert order["timeline"][-1]["reason"].startswith(
+            "no courier: no courier that delivers to pincode 302019 picks up at any warehouse"
+        )
+
+        await xpressbees_also_serves("302018", "302019", picks_up_at=("560058",))  # Bengaluru
+        await wait_status(stranded, "CONFIRMED")
+        via_bengaluru = await place(producer, tap, paired, shipping_address=JAIPUR | {"pincode": "302019"})
+        await wait_status(via_bengaluru, "CONFIRMED")
+        for order_id in (stranded, via_bengaluru):
+            [reserved] = await tap.wait_for("inventory.reserved.v1", body_has(order_id=order_id))
+            assert {a["warehouse_code"] for a in json.loads(reserved.value)["allocations"]} == {"BLR1"}
+        [planned] = await tap.wait_for("routing.planned.v1", body_has(order_id=via_bengaluru))
+        reasons = json.loads(planned.value)["plans"][0]["reasons"]
+        assert "GGN1 excluded: no courier picks up at 122001 and delivers prepaid to 302019" in reasons
+    finally:
+        await xpressbees_also_serves("302018", "302019")  # picks up where the repository says again
