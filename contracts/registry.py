@@ -1,4 +1,5 @@
-"""Every event model (each major version its own), and lookups from a CloudEvents type or a topic back to its model.
+"""Every event model (each major version its own), and lookups from a CloudEvents type or a topic
+back to its model.
 
 Consumers use by_type on the ``ce_type`` header to pick the model that parses a record's value.
 """
