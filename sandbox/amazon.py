@@ -3,9 +3,12 @@ on request), getOrders by LastUpdatedAfter with NextToken pages, getOrderItems, 
 and getListingsItem on fulfillment_availability, confirmShipment — each operation behind its
 documented usage plan (429 QuotaExceeded past it), and every call counted for tests to assert on.
 
-Control under /_sandbox/amazon/{seller}: set the catalogue up, place an order (Pending, Easy Ship,
-late-arriving: last updated in the past), change its status (Unshipped, Canceled, a buyer's
-cancellation request), expire every token, hold a page of getOrders until released, read the state.
+Control under /_sandbox/amazon/{seller}: set the catalogue up (with an SQS queue for its ORDER_CHANGE
+notifications if asked), place an order (Pending, Easy Ship, late-arriving: last updated in the
+past), change its status (Unshipped, Canceled, a buyer's cancellation request), expire every token,
+hold a page of getOrders until released, read the state. Every change of an order (placed, its
+status, a buyer's request, shipped) sends ORDER_CHANGE to the seller's queue when it has one, in the
+shape of schemas/notifications/OrderChangeNotification.json.
 """
 
 import asyncio
@@ -13,6 +16,7 @@ import base64
 import json
 import secrets
 import time
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -22,11 +26,13 @@ from fastapi import APIRouter, Depends, Form, Header, HTTPException, Query, Requ
 from pydantic import BaseModel, Field
 
 from sandbox.errors import ProviderError
+from sandbox.sqs import SqsState
 from sandbox.store_webhooks import Buyer, LineIn, rupees
 from sandbox.usage_plans import Bucket, spend
 
 RATES = {
     "getOrders": (0.0167, 20),
+    "getOrder": (0.5, 30),
     "getOrderItems": (0.5, 30),
     "confirmShipment": (2.0, 10),
     "patchListingsItem": (5.0, 5),
@@ -64,7 +70,14 @@ class Seller:
     release: asyncio.Event = field(default_factory=asyncio.Event)
     pages_served: int = 0
     refused_skus: set[str] = field(default_factory=set)
+    queue: str | None = None
+    """The SQS queue its ORDER_CHANGE notifications go to (None: none subscribed)."""
+    notices_sent: int = 0
     clock: Callable[[], float] = time.monotonic
+
+    @property
+    def seller_id(self) -> str:
+        return f"A{self.name.upper().replace('-', '')[:12]}"
 
     def take(self, operation: str) -> None:
         """Spend one request of the operation's usage plan, or answer 429 as SP-API does."""
@@ -83,6 +96,61 @@ class Seller:
 class AmazonState:
     sellers: dict[str, Seller] = field(default_factory=dict)
     next_order: int = 4_000_000
+    sqs: SqsState = field(default_factory=SqsState)
+
+    def notify(self, account: Seller, order: dict[str, Any], *, buyer_asked: str | None = None) -> None:
+        """ORDER_CHANGE for this order's change, to the seller's queue if it has one."""
+        if account.queue is None:
+            return
+        now = datetime.now(UTC).isoformat().replace("+00:00", "Z")
+        items = account.items[order["AmazonOrderId"]]
+        notification = {
+            "NotificationVersion": "1.0",
+            "NotificationType": "ORDER_CHANGE",
+            "PayloadVersion": "1.0",
+            "EventTime": now,
+            "Payload": {
+                "OrderChangeNotification": {
+                    "NotificationLevel": "OrderLevel",
+                    "SellerId": account.seller_id,
+                    "AmazonOrderId": order["AmazonOrderId"],
+                    "OrderChangeType": "BuyerRequestedChange" if buyer_asked else "OrderStatusChange",
+                    "OrderChangeTrigger": {
+                        "TimeOfOrderChange": now,
+                        "ChangeReason": "Buyer Requested Cancel" if buyer_asked else "Order status changed",
+                    },
+                    "Summary": {
+                        "MarketplaceId": order["MarketplaceId"],
+                        "OrderStatus": order["OrderStatus"],
+                        "PurchaseDate": order["PurchaseDate"],
+                        "DestinationPostalCode": order["ShippingAddress"]["PostalCode"],
+                        "FulfillmentType": order["FulfillmentChannel"],
+                        "OrderType": order["OrderType"],
+                        "NumberOfItemsShipped": order["NumberOfItemsShipped"],
+                        "NumberOfItemsUnshipped": order["NumberOfItemsUnshipped"],
+                        "OrderItems": [
+                            {
+                                "OrderItemId": item["OrderItemId"],
+                                "SellerSKU": item["SellerSKU"],
+                                "OrderItemStatus": order["OrderStatus"],
+                                "Quantity": item["QuantityOrdered"],
+                                "QuantityShipped": item["QuantityShipped"],
+                                "IsBuyerRequestedCancel": bool(buyer_asked),
+                            }
+                            for item in items
+                        ],
+                    },
+                }
+            },
+            "NotificationMetadata": {
+                "ApplicationId": "amzn1.sellerapps.app.dabba-sandbox",
+                "SubscriptionId": f"subscription-{account.name}",
+                "PublishTime": now,
+                "NotificationId": str(uuid.uuid4()),
+            },
+        }
+        self.sqs.send(account.queue, json.dumps(notification))
+        account.notices_sent += 1
 
     def seller(self, name: str) -> Seller:
         if name not in self.sellers:
@@ -117,6 +185,9 @@ class SellerSetup(BaseModel):
     refused_skus: list[str] = Field(
         default_factory=list, description="Listings patchListingsItem calls INVALID."
     )
+    notifications: bool = Field(
+        default=False, description="Subscribe the seller's ORDER_CHANGE notifications to an SQS queue."
+    )
 
 
 class PlaceAmazonOrder(BaseModel):
@@ -143,9 +214,14 @@ async def setup(seller: str, body: SellerSetup, state: Amazon) -> dict[str, Any]
         account.prices[product.sku] = product.price_paise
     account.page_size = body.page_size
     account.refused_skus = set(body.refused_skus)
+    queue_url = None
+    if body.notifications:
+        account.queue = f"{seller}-order-change"
+        queue_url = state.sqs.create(account.queue)
     return {
-        "seller_id": f"A{seller.upper().replace('-', '')[:12]}",
+        "seller_id": account.seller_id,
         "products": [p.model_dump() for p in body.products],
+        "sqs_queue_path": queue_url,
     }
 
 
@@ -164,6 +240,8 @@ async def inspect(seller: str, state: Amazon) -> dict[str, Any]:
         "throttled": account.throttled,
         "next_tokens_used": account.next_tokens_used,
         "pages_served": account.pages_served,
+        "notices_sent": account.notices_sent,
+        "notices_deleted": state.sqs.queues[account.queue].deleted if account.queue else 0,
         "holding": account.held.is_set() and not account.release.is_set(),
     }
 
@@ -228,6 +306,7 @@ async def place(seller: str, body: PlaceAmazonOrder, state: Amazon) -> dict[str,
         order["EasyShipShipmentStatus"] = "PendingSchedule"
     account.orders[order_id] = order
     account.items[order_id] = items
+    state.notify(account, order)
     return {"id": order_id, "order": order}
 
 
@@ -246,6 +325,7 @@ async def change(seller: str, order_id: str, body: StatusChange, state: Amazon) 
                 "BuyerCancelReason": body.buyer_cancel_reason,
             }
     order["LastUpdateDate"] = _stamp(datetime.now(UTC))
+    state.notify(account, order, buyer_asked=body.buyer_cancel_reason)
     return {"id": order_id, "order": order}
 
 
@@ -372,6 +452,16 @@ async def get_orders(
     return {"payload": payload}
 
 
+@router.get("/orders/v0/orders/{order_id}")
+async def get_order(seller: str, order_id: str, state: Amazon, token: Token = None) -> dict[str, Any]:
+    account = state.seller(seller)
+    _authorised(account, token)
+    account.take("getOrder")
+    if order_id not in account.orders:
+        raise _error(404, "NotFound", f"Order {order_id} not found")
+    return {"payload": account.orders[order_id]}
+
+
 @router.get("/orders/v0/orders/{order_id}/orderItems")
 async def get_order_items(seller: str, order_id: str, state: Amazon, token: Token = None) -> dict[str, Any]:
     account = state.seller(seller)
@@ -410,6 +500,7 @@ async def confirm_shipment(
         account.shipments.append({"order_id": order_id, **detail})
     order["OrderStatus"] = "Shipped"
     order["LastUpdateDate"] = _stamp(datetime.now(UTC))
+    state.notify(account, order)
     return Response(status_code=204)
 
 

@@ -16,6 +16,7 @@ from sandbox import (
     shopify,
     slack,
     sms_msg91,
+    sqs,
     whatsapp,
     whatsapp_callbacks,
     woocommerce,
@@ -52,7 +53,8 @@ def create_app(settings: SandboxSettings | None = None) -> FastAPI:
     app.state.razorpay_settings = razorpay.RazorpaySandboxSettings()
     app.state.shopify = shopify.ShopifyState()
     app.state.woocommerce = woocommerce.WooState()
-    app.state.amazon = amazon.AmazonState()
+    app.state.sqs = sqs.SqsState()
+    app.state.amazon = amazon.AmazonState(sqs=app.state.sqs)
     app.state.flipkart = flipkart.FlipkartState()
     app.add_exception_handler(ProviderError, provider_error)
     # Control routes first: /_sandbox/whatsapp/messages also fits WhatsApp's
@@ -71,6 +73,7 @@ def create_app(settings: SandboxSettings | None = None) -> FastAPI:
     app.include_router(shopify.router)
     app.include_router(woocommerce.router)
     app.include_router(amazon.router)
+    app.include_router(sqs.router)
     app.include_router(flipkart.router)
     app.include_router(razorpay.router)
     app.include_router(whatsapp.router)

@@ -60,6 +60,18 @@ class AccountIn(BaseModel):
     auth_url: str | None = Field(
         default=None, description="Where access tokens come from; default the platform's."
     )
+    sqs_queue_url: str | None = Field(
+        default=None,
+        description="Amazon: the SQS queue its ORDER_CHANGE notifications are delivered to; each notice's "
+        "order is fetched at once, and the poll stays on behind them. None: polled only.",
+    )
+    sqs_region: str | None = Field(
+        default=None, description="The queue's AWS region; default the one its URL names."
+    )
+    sqs_access_key_id: str = Field(
+        default="", description="An AWS access key allowed to receive from the queue and delete."
+    )
+    sqs_secret_access_key: str = Field(default="", repr=False, description="That access key's secret.")
     location_id: str | None = Field(
         default=None,
         description="Shopify: the location whose stock we set; Flipkart: the seller's dispatch location id.",
@@ -83,8 +95,38 @@ class AccountIn(BaseModel):
             raise ValueError("must start with http:// or https://")
         return value.rstrip("/")
 
+    @field_validator("sqs_queue_url")
+    @classmethod
+    def _queue(cls, value: str | None) -> str | None:
+        if value is not None and not re.fullmatch(r"https?://[^/\s]+(/[^/\s]+)*/[^/\s]+/[^/\s]+/?", value):
+            raise ValueError("must be a queue URL: http(s)://<host>/<account id>/<queue name>")
+        return value
+
+    @property
+    def queue_region(self) -> str | None:
+        """The queue's region: given, or read from an AWS queue URL (sqs.<region>.amazonaws.com)."""
+        found = re.match(r"https://sqs\.([a-z0-9-]+)\.amazonaws\.com/", self.sqs_queue_url or "")
+        return self.sqs_region or (found.group(1) if found else None)
+
+    def queue_problems(self) -> list[tuple[str, str]]:
+        """What reading an ORDER_CHANGE queue needs that the body lacks."""
+        if self.sqs_queue_url is None:
+            return []
+        if self.platform != "amazon":
+            return [("sqs_queue_url", "only Amazon delivers order notifications to a queue")]
+        needed = {
+            "sqs_region": self.queue_region,
+            "sqs_access_key_id": self.sqs_access_key_id,
+            "sqs_secret_access_key": self.sqs_secret_access_key,
+        }
+        return [(n, "required with sqs_queue_url") for n, v in needed.items() if not v]
+
     def problems(self) -> list[tuple[str, str]]:
         """What the platform needs that the body lacks."""
+        return self.platform_problems() + self.queue_problems()
+
+    def platform_problems(self) -> list[tuple[str, str]]:
+        """What the platform's API needs that the body lacks."""
         if self.platform in ("shopify", "woocommerce"):
             return [] if len(self.webhook_secret) >= 8 else [("webhook_secret", "at least 8 characters")]
         if self.platform == "flipkart":
@@ -258,7 +300,7 @@ async def put_account(request: Request, account: str, body: AccountIn) -> dict[s
     if _settings(request).dabba_mode != "development":
         dev = [
             n
-            for n in ("webhook_secret", "api_secret", "refresh_token")
+            for n in ("webhook_secret", "api_secret", "refresh_token", "sqs_secret_access_key")
             if DEVELOPMENT_VALUE.match(getattr(body, n))
         ]
         if dev:
@@ -284,6 +326,10 @@ async def put_account(request: Request, account: str, body: AccountIn) -> dict[s
                 seller_id=body.seller_id,
                 marketplace_id=body.marketplace_id,
                 auth_url=body.auth_url,
+                sqs_queue_url=body.sqs_queue_url,
+                sqs_region=body.queue_region if body.sqs_queue_url else None,
+                sqs_access_key_id=body.sqs_access_key_id,
+                sqs_secret_access_key=body.sqs_secret_access_key,
             ),
             enabled=body.enabled,
         )

@@ -4,10 +4,11 @@ as the webhooks. The store is called outside any transaction; the cursor moves w
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
+from chassis.db import Conn
 from chassis.logging import get_logger
 from chassis.ratelimit import RateLimited
 from chassis.service import Service
@@ -89,7 +90,7 @@ async def poll_account(
     async with service.pool.acquire() as conn, conn.transaction():
         if not await store.lock_poll(conn, name):
             return PollResult(name, len(changed), 0, "another replica is polling this account")
-        orders = [(p, _read(adapter, p)) for p in changed]
+        orders = [(p, read(adapter, p)) for p in changed]
         known = await store.known_store_orders(conn, name, [o.store_order_id for _, o in orders if o])
         for polled, order in orders:
             if order is not None and order.store_order_id in known and not order.cancelled:
@@ -135,46 +136,20 @@ async def poll_marketplace(
                 await store.poll_failed(conn, name, str(exc)[:500])
             log.warning("marketplace poll paused", account=name, error=str(exc))
             return PollResult(name, listed, taken, str(exc))
-        orders = [(p, _read(adapter, p)) for p in found.orders]
+        orders = [(p, read(adapter, p)) for p in found.orders]
         async with service.pool.acquire() as conn, conn.transaction():
             if not await store.lock_poll(conn, name):
                 return PollResult(name, listed, taken, "another replica is polling this account")
             if await store.poll_cursor(conn, name) != cursor:
                 continue  # another replica took this page meanwhile: ask again from where it got to
-            known = await store.cancelled_store_orders(conn, name, [o.store_order_id for _, o in orders if o])
-            for polled, order in orders:
-                is_known = order is not None and order.store_order_id in known
-                if domain.marketplace_takes(
-                    order, known=is_known, known_cancelled=bool(order and known.get(order.store_order_id))
-                ):
-                    taken += await store.insert_receipt(conn, name, polled.delivery)
+            taken += await take_listed(conn, name, orders)
             await store.save_poll_page(
                 conn, name, window_from=since, window_to=found.until, next_page=found.next_page
             )
         listed += len(orders)
         if taken:
             await intake.process_pending(service, {account.platform: adapter}, account=name)
-        notes = [
-            (o.store_order_id, o.buyer_cancel_reason, o.shipped_by_marketplace)
-            for _, o in orders
-            # A cancelled listing says nothing of who would have carried it (Flipkart's cancelled
-            # shipments come without their type): what was noted before stays.
-            if o is not None and not o.fulfilled_by_marketplace and not o.cancelled and o.news_status is None
-        ]
-        # News of parcels the marketplace carries (collected, delivered), owed to shipping (ADR 371).
-        news = [
-            (o.store_order_id, o.news_status, o.news_code or o.news_status, p.updated_at)
-            for p, o in orders
-            if o is not None and o.news_status is not None
-        ]
-        async with service.pool.acquire() as conn:
-            await store.note_marketplace(conn, name, notes)
-            await store.note_news(conn, name, news)
-        for _, o in orders:
-            if o is not None and o.buyer_cancel_reason:
-                log.warning(
-                    "buyer asked the marketplace to cancel", account=name, store_order_id=o.store_order_id
-                )
+        await note_listed(service, name, orders)
         if found.next_page is None:
             break
     if taken:
@@ -182,7 +157,49 @@ async def poll_marketplace(
     return PollResult(name, listed, taken)
 
 
-def _read(adapter: StoreAdapter, polled: PolledOrder) -> StoreOrder | None:
+async def take_listed(conn: Conn, name: str, orders: Sequence[tuple[PolledOrder, StoreOrder | None]]) -> int:
+    """Inside the caller's transaction: keep as receipts the listed orders a marketplace poll (or a
+    notice, ADR 420) brings in — new paid ones, and a known one's cancellation once. Returns how many."""
+    known = await store.cancelled_store_orders(conn, name, [o.store_order_id for _, o in orders if o])
+    taken = 0
+    for polled, order in orders:
+        is_known = order is not None and order.store_order_id in known
+        if domain.marketplace_takes(
+            order, known=is_known, known_cancelled=bool(order and known.get(order.store_order_id))
+        ):
+            taken += await store.insert_receipt(conn, name, polled.delivery)
+    return taken
+
+
+async def note_listed(
+    service: Service, name: str, orders: Sequence[tuple[PolledOrder, StoreOrder | None]]
+) -> None:
+    """What listed orders said beyond themselves: the buyer's cancellation request and who carries
+    them (on the channel order), and news of parcels the marketplace carries (owed to shipping)."""
+    notes = [
+        (o.store_order_id, o.buyer_cancel_reason, o.shipped_by_marketplace)
+        for _, o in orders
+        # A cancelled listing says nothing of who would have carried it (Flipkart's cancelled
+        # shipments come without their type): what was noted before stays.
+        if o is not None and not o.fulfilled_by_marketplace and not o.cancelled and o.news_status is None
+    ]
+    # News of parcels the marketplace carries (collected, delivered), owed to shipping (ADR 371).
+    news = [
+        (o.store_order_id, o.news_status, o.news_code or o.news_status, p.updated_at)
+        for p, o in orders
+        if o is not None and o.news_status is not None
+    ]
+    async with service.pool.acquire() as conn:
+        await store.note_marketplace(conn, name, notes)
+        await store.note_news(conn, name, news)
+    for _, o in orders:
+        if o is not None and o.buyer_cancel_reason:
+            log.warning(
+                "buyer asked the marketplace to cancel", account=name, store_order_id=o.store_order_id
+            )
+
+
+def read(adapter: StoreAdapter, polled: PolledOrder) -> StoreOrder | None:
     """The order a listing carries; None when unreadable (kept as a receipt all the same, so intake
     records why)."""
     try:

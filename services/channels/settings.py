@@ -56,6 +56,13 @@ class ChannelsSettings(ServiceSettings):
         default=3600.0,
         description="How far back an account's first poll looks (not the store's whole history).",
     )
+    notice_wait_s: int = Field(
+        default=10,
+        ge=0,
+        le=20,
+        description="How long one read of a marketplace's notification queue (Amazon's ORDER_CHANGE in SQS) "
+        "waits for its first notice (SQS long polling, at most 20 s).",
+    )
     orders_url: str = Field(
         default="http://localhost:8001", description="The orders service, for cancellations."
     )

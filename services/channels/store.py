@@ -17,7 +17,8 @@ from services.channels.stores.interface import Account, Delivery, Listing
 # --- accounts -------------------------------------------------------------------------------------
 
 _ACCOUNT = """account, platform, base_url, webhook_secret, api_key, api_secret, location_id, stock_buffer,
-              stock_share_pct, low_stock_hide_below, refresh_token, seller_id, marketplace_id, auth_url"""
+              stock_share_pct, low_stock_hide_below, refresh_token, seller_id, marketplace_id, auth_url,
+              sqs_queue_url, sqs_region, sqs_access_key_id, sqs_secret_access_key"""
 
 
 def _account(row: asyncpg.Record) -> Account:
@@ -28,12 +29,13 @@ async def upsert_account(conn: Conn, account: Account, *, enabled: bool = True) 
     """Create or change a channel account (secrets included)."""
     await conn.execute(
         f"""INSERT INTO channel_accounts ({_ACCOUNT}, enabled)
-            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $10, $11, $12, $13, $14, $15, $9)
+            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $9)
             ON CONFLICT (account) DO UPDATE
                SET platform = $2, base_url = $3, webhook_secret = $4, api_key = $5, api_secret = $6,
                    location_id = $7, stock_buffer = $8, enabled = $9, stock_share_pct = $10,
                    low_stock_hide_below = $11, refresh_token = $12, seller_id = $13,
-                   marketplace_id = $14, auth_url = $15, updated_at = now()""",
+                   marketplace_id = $14, auth_url = $15, sqs_queue_url = $16, sqs_region = $17,
+                   sqs_access_key_id = $18, sqs_secret_access_key = $19, updated_at = now()""",
         account.account,
         account.platform,
         account.base_url,
@@ -49,6 +51,10 @@ async def upsert_account(conn: Conn, account: Account, *, enabled: bool = True) 
         account.seller_id,
         account.marketplace_id,
         account.auth_url,
+        account.sqs_queue_url,
+        account.sqs_region,
+        account.sqs_access_key_id,
+        account.sqs_secret_access_key,
     )
 
 
@@ -58,6 +64,15 @@ async def get_account(conn: Conn, account: str) -> Account | None:
         f"SELECT {_ACCOUNT} FROM channel_accounts WHERE account = $1 AND enabled", account
     )
     return None if row is None else _account(row)
+
+
+async def notified_accounts(conn: Conn) -> list[Account]:
+    """Enabled accounts whose marketplace tells of changed orders through a queue (ADR 420)."""
+    rows = await conn.fetch(
+        f"""SELECT {_ACCOUNT} FROM channel_accounts
+             WHERE enabled AND sqs_queue_url IS NOT NULL ORDER BY account"""
+    )
+    return [_account(r) for r in rows]
 
 
 async def list_accounts(pool: asyncpg.Pool, *, after: str | None, limit: int) -> list[asyncpg.Record]:

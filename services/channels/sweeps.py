@@ -1,6 +1,7 @@
 """Periodic jobs of the channels service: take in stored webhook receipts, push stock, cancellations,
-fulfilments and marketplace news out, fetch marketplace labels, and poll each store for what a
-webhook missed. Each job is one pass; the chassis runs it again after its interval."""
+fulfilments and marketplace news out, fetch marketplace labels, poll each store for what a webhook
+missed, and take in Amazon's order notices. Each job is one pass; the chassis runs it again after
+its interval."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ import contextlib
 from datetime import UTC, datetime
 
 from chassis.service import Service
-from services.channels import intake, poll, sync
+from services.channels import intake, notices, poll, sync
 from services.channels.settings import ChannelsSettings
 from services.channels.stores.interface import StoreAdapter
 
@@ -54,6 +55,11 @@ def register(
     @service.every(settings.poll_every_s, name="reconciliation_poll")
     async def reconciliation_poll(svc: Service) -> None:
         await poll.poll_all(svc, settings, adapters)
+
+    @service.every(1.0, name="order_notices")
+    async def order_notices(svc: Service) -> None:
+        """Amazon's ORDER_CHANGE notices, each order fetched at once; the poll above stays on (ADR 420)."""
+        await notices.take_all(svc, settings, adapters)
 
     @service.every(settings.push_every_s * 4, name="tracking_push")
     async def tracking_push(svc: Service) -> None:

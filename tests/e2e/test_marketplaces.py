@@ -1,7 +1,8 @@
 """Amazon orders polled in through the real stack: the sandbox's Amazon seller answers getOrders a
 page at a time; channels takes each order in exactly once even when it is restarted mid-poll, lets a
-Pending order wait for its payment, renews an expired access token, and cancels ours (releasing
-the stock) when Amazon cancels before dispatch."""
+Pending order wait for its payment, renews an expired access token, takes an order and its
+cancellation from Amazon's ORDER_CHANGE notices with the poll behind them, and cancels ours
+(releasing the stock) when Amazon cancels before dispatch."""
 
 from __future__ import annotations
 
@@ -16,14 +17,18 @@ import pytest
 
 from deploy.local.ports import dev_headers
 from deploy.local.stack import Stack
+from sandbox.sqs import ACCESS_KEY_ID
 from tests.conftest import Tap, body_has
 from tests.helpers import db_fetch, seed_stock, unique, url, wait_routing_knows, wait_until
 
 pytestmark = pytest.mark.e2e
 
 
-async def open_amazon(skus: dict[str, str], *, page_size: int = 100, refused: tuple[str, ...] = ()) -> str:
-    """A sandbox Amazon seller listing these SKUs (Amazon SKU → Dabba SKU), connected to channels."""
+async def open_amazon(
+    skus: dict[str, str], *, page_size: int = 100, refused: tuple[str, ...] = (), notifications: bool = False
+) -> str:
+    """A sandbox Amazon seller listing these SKUs (Amazon SKU → Dabba SKU), connected to channels;
+    with ``notifications``, its ORDER_CHANGE notices go to an SQS queue channels reads (ADR 420)."""
     account = unique("amz").lower()
     async with httpx.AsyncClient(timeout=10) as http:
         r = await http.put(
@@ -32,10 +37,12 @@ async def open_amazon(skus: dict[str, str], *, page_size: int = 100, refused: tu
                 "products": [{"sku": c, "available": 50} for c in skus],
                 "page_size": page_size,
                 "refused_skus": list(refused),
+                "notifications": notifications,
             },
         )
         r.raise_for_status()
         seller_id = r.json()["seller_id"]
+        queue = r.json()["sqs_queue_path"]
         r = await http.put(
             url("channels", f"/accounts/{account}"),
             headers=dev_headers("admin"),
@@ -48,6 +55,16 @@ async def open_amazon(skus: dict[str, str], *, page_size: int = 100, refused: tu
                 "refresh_token": "Atzr|a-refresh-token",
                 "seller_id": seller_id,
                 "marketplace_id": "A21TJRUUN4KGV",
+                **(
+                    {
+                        "sqs_queue_url": url("sandbox", queue),
+                        "sqs_region": "ap-south-1",
+                        "sqs_access_key_id": ACCESS_KEY_ID,
+                        "sqs_secret_access_key": "a-sandbox-queue-secret",
+                    }
+                    if notifications
+                    else {}
+                ),
             },
         )
         r.raise_for_status()
@@ -143,20 +160,23 @@ async def _holding(account: str) -> bool | None:
     return True if (await seller_state(account))["holding"] else None
 
 
-async def test_an_amazon_cancellation_before_dispatch_cancels_ours_and_releases_the_stock(
+async def test_an_amazon_order_and_its_cancellation_come_by_notice_and_cancel_ours_releasing_the_stock(
     stack: Stack, tap: Tap
 ) -> None:
     sku = unique("TEA")
     await seed_stock(sku, {"GGN1": 5})
     await wait_routing_knows(sku, 5)
-    account = await open_amazon({"AMZ-DARJ": sku})
+    account = await open_amazon({"AMZ-DARJ": sku}, notifications=True)
     order = await sell(account, "AMZ-DARJ")
-    await poll(account)
+    # No poll asked for: Amazon's ORDER_CHANGE notice brings the order in (ADR 420).
     [event] = await tap.wait_for(
         "orders.placed.v1", body_has(channel_order_id=f"{account}-{order}"), timeout=90
     )
     order_id = json.loads(event.value)["order_id"]
     await tap.wait_for("inventory.reserved.v1", body_has(order_id=order_id), timeout=60)
+    # The poll stays on behind the notices; what it lists again is not taken again.
+    polled = await poll(account)
+    assert polled["taken_in"] == 0, polled
 
     async with httpx.AsyncClient(timeout=10) as http:
         r = await http.post(
@@ -164,28 +184,18 @@ async def test_an_amazon_cancellation_before_dispatch_cancels_ours_and_releases_
             json={"status": "Canceled", "buyer_cancel_reason": "ordered by mistake"},
         )
         r.raise_for_status()
-
-    async def cancellation_taken_in() -> bool | None:
-        polled = await poll(account)  # the periodic poll may be at it too: the lock lets one through
-        rows = await db_fetch(
-            "channels",
-            "SELECT cancelled_on_store_at FROM channel_orders WHERE account = $1 AND store_order_id = $2",
-            account,
-            order,
-        )
-        # Not yet: the periodic poll holds the account's lock, or this account's getOrders bucket
-        # (burst 20, one a minute) is spent; the next try takes the change in.
-        busy = ("another replica is polling this account", "getOrders: rate limit")
-        assert polled["error"] is None or any(b in polled["error"] for b in busy), polled
-        return True if rows[0]["cancelled_on_store_at"] else None
-
-    await wait_until(cancellation_taken_in, what="Amazon's cancellation taken in", timeout=180, every=5)
     [cancelled] = await tap.wait_for("orders.cancelled.v1", body_has(order_id=order_id), timeout=90)
     assert json.loads(cancelled.value)["reason_code"] == "customer_request"
     await tap.wait_for("inventory.released.v1", body_has(order_id=order_id), timeout=60)
     await wait_until(
         lambda: _row_outcome(account, order), what="the cancellation passed on to orders", timeout=60
     )
+    sent = tap.find("channel.orders.v1", body_has(channel_order_id=f"{account}-{order}"))
+    assert len(events(sent)) == 1, "an order both a notice and the poll brought was sent once"
+    state = await seller_state(account)
+    assert state["notices_deleted"] == state["notices_sent"] == 2
+    assert state["calls"]["getOrder"], "each notice's order was fetched"
+    assert state["throttled"] == {}
 
 
 async def _row_outcome(account: str, order: str) -> str | None:

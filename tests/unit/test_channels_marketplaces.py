@@ -14,7 +14,8 @@ import pytest
 from chassis.ratelimit import Limit, RateLimiter, refill, take_one
 from contracts import PaymentMethod, PaymentStatus
 from services.channels import domain
-from services.channels.stores.amazon import AmazonMarketplace, order_of
+from services.channels.notices import account_of
+from services.channels.stores.amazon import AmazonMarketplace, notice_of, order_of
 from services.channels.stores.interface import Account, StoreOrder
 from services.channels.stores.tokens import TokenCache
 
@@ -189,3 +190,72 @@ async def test_an_order_placed_and_cancelled_within_one_second_lists_as_two_rece
         [cancelled] = (await amazon.orders_page(account, since=since, until=None, page=None)).orders
     assert placed.updated_at == cancelled.updated_at
     assert placed.delivery.delivery_id != cancelled.delivery.delivery_id
+
+
+def order_change(status: str = "Unshipped", fulfilment: str = "MFN", **change: Any) -> str:
+    """An ORDER_CHANGE notification as schemas/notifications/OrderChangeNotification.json shows it."""
+    return json.dumps(
+        {
+            "NotificationVersion": "1.0",
+            "NotificationType": "ORDER_CHANGE",
+            "PayloadVersion": "1.0",
+            "EventTime": "2026-11-26T05:00:00.109Z",
+            "Payload": {
+                "OrderChangeNotification": {
+                    "NotificationLevel": "OrderLevel",
+                    "SellerId": "A3TH9S8BH6GOGM",
+                    "AmazonOrderId": "408-1234567-7654321",
+                    "OrderChangeType": "OrderStatusChange",
+                    "OrderChangeTrigger": {"TimeOfOrderChange": None, "ChangeReason": "status"},
+                    "Summary": {
+                        "MarketplaceId": "A21TJRUUN4KGV",
+                        "OrderStatus": status,
+                        "FulfillmentType": fulfilment,
+                        "OrderItems": [],
+                    },
+                    **change,
+                }
+            },
+            "NotificationMetadata": {"NotificationId": "d0e9e693-c3ad-4373-979f-ed4ec98dd746"},
+        }
+    )
+
+
+def test_an_order_change_names_its_order_and_seller_and_whether_it_is_worth_fetching() -> None:
+    notice = notice_of("handle-1", order_change())
+    assert (notice.store_order_id, notice.seller_id, notice.marketplace_id) == (
+        "408-1234567-7654321",
+        "A3TH9S8BH6GOGM",
+        "A21TJRUUN4KGV",
+    )
+    assert notice.worth_fetching and notice.handle == "handle-1" and notice.problem is None
+    assert notice_of("h", order_change("Canceled")).worth_fetching
+    assert not notice_of("h", order_change("Pending")).worth_fetching  # its authorisation is another notice
+    assert not notice_of("h", order_change(fulfilment="AFN")).worth_fetching  # Amazon's own to fulfil
+
+
+@pytest.mark.parametrize(
+    "body,problem",
+    [
+        ("not json", "body: not a JSON notification"),
+        (
+            '{"NotificationType": "ANY_OFFER_CHANGED"}',
+            "NotificationType: 'ANY_OFFER_CHANGED' is not ORDER_CHANGE",
+        ),
+        (order_change(AmazonOrderId=""), "Payload.OrderChangeNotification.AmazonOrderId: required"),
+    ],
+)
+def test_a_notice_that_is_no_readable_order_change_says_why(body: str, problem: str) -> None:
+    notice = notice_of("h", body)
+    assert notice.store_order_id is None and notice.problem == problem
+
+
+def test_a_notice_goes_to_its_sellers_account_and_its_marketplaces_where_a_seller_has_several() -> None:
+    def amazon(name: str, seller: str, marketplace: str = "A21TJRUUN4KGV") -> Account:
+        return Account(name, "amazon", "https://sp", "", seller_id=seller, marketplace_id=marketplace)
+
+    india, uae, other = amazon("in", "S1"), amazon("ae", "S1", "A2VIGQ35RCS4UG"), amazon("x", "S2")
+    notice = notice_of("h", order_change(SellerId="S1"))
+    assert account_of(notice, [india, uae, other]) is india
+    assert account_of(notice_of("h", order_change(SellerId="S2")), [india, uae, other]) is other
+    assert account_of(notice_of("h", order_change(SellerId="S3")), [india, uae, other]) is None

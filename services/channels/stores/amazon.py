@@ -14,12 +14,13 @@ from "Connect to the SP-API" (grant_type=refresh_token, refresh_token, client_id
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from typing import Any
 
 import httpx
 
+from chassis import aws
 from chassis.ratelimit import Limit, RateLimiter
 from contracts import CancelReason, Payment, PaymentMethod, PaymentStatus
 from services.channels.stores.common import (
@@ -34,6 +35,7 @@ from services.channels.stores.interface import (
     Account,
     Delivery,
     Listing,
+    OrderNotice,
     PolledOrder,
     PolledPage,
     SkusRefused,
@@ -51,6 +53,7 @@ AMAZON_IN = "A21TJRUUN4KGV"
 
 PLANS = {
     "getOrders": Limit(rate=0.0167, burst=20),
+    "getOrder": Limit(rate=0.5, burst=30),
     "getOrderItems": Limit(rate=0.5, burst=30),
     "confirmShipment": Limit(rate=2.0, burst=10),
     "patchListingsItem": Limit(rate=5.0, burst=5),
@@ -156,6 +159,30 @@ def order_of(payload: Mapping[str, Any]) -> StoreOrder:
     )
 
 
+def notice_of(handle: str, body: str) -> OrderNotice:
+    """An ORDER_CHANGE notification as its queue delivered it; one we cannot read says why."""
+    try:
+        notification = json.loads(body)
+        kind = notification.get("NotificationType")
+        change = (notification.get("Payload") or {}).get("OrderChangeNotification")
+    except (ValueError, AttributeError):
+        return OrderNotice(handle, None, problem="body: not a JSON notification")
+    if kind != "ORDER_CHANGE":
+        return OrderNotice(handle, None, problem=f"NotificationType: {kind!r} is not ORDER_CHANGE")
+    if not isinstance(change, dict) or not change.get("AmazonOrderId"):
+        return OrderNotice(handle, None, problem="Payload.OrderChangeNotification.AmazonOrderId: required")
+    summary = change.get("Summary") or {}
+    status = summary.get("OrderStatus")
+    return OrderNotice(
+        handle,
+        str(change["AmazonOrderId"]),
+        seller_id=change.get("SellerId"),
+        marketplace_id=summary.get("MarketplaceId"),
+        # Amazon's own fulfilment is never ours; an unpaid order's authorisation is another notice.
+        worth_fetching=summary.get("FulfillmentType") != "AFN" and status not in WAITING,
+    )
+
+
 class AmazonMarketplace:
     """SP-API calls for any number of seller accounts, one pooled HTTP client, shared rate buckets."""
 
@@ -163,11 +190,20 @@ class AmazonMarketplace:
     max_stock_batch = 10  # one patchListingsItem per listing; a batch is how many one push sends
 
     def __init__(
-        self, client: httpx.AsyncClient, limiter: RateLimiter, *, tokens: TokenCache | None = None
+        self,
+        client: httpx.AsyncClient,
+        limiter: RateLimiter,
+        *,
+        tokens: TokenCache | None = None,
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
         self._client = client
         self._limiter = limiter
         self.tokens = tokens or TokenCache()
+        self._clock = clock
+
+    def _now(self) -> datetime:
+        return self._clock()
 
     # --- the calls ---------------------------------------------------------------------------
 
@@ -235,30 +271,48 @@ class AmazonMarketplace:
                 params["LastUpdatedBefore"] = until.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
         body = await self._json(account, "getOrders", "GET", "/orders/v0/orders", params=params)
         listing = body.get("payload") or {}
-        found = []
-        for order in listing.get("Orders") or []:
-            items: list[Any] = []
-            if order.get("OrderStatus") in TO_SHIP and order.get("FulfillmentChannel") != "AFN":
-                items = await self._items(account, str(order["AmazonOrderId"]))
-            updated = _time(order.get("LastUpdateDate") or order["PurchaseDate"], "LastUpdateDate")
-            found.append(
-                PolledOrder(
-                    updated_at=updated,
-                    delivery=Delivery(
-                        delivery_id=polled_delivery_id(
-                            order["AmazonOrderId"], updated, order.get("OrderStatus")
-                        ),
-                        topic=f"order.{order.get('OrderStatus', '')}",
-                        body=json.dumps({"Order": order, "OrderItems": items}).encode(),
-                    ),
-                )
-            )
+        found = [await self._listed(account, order) for order in listing.get("Orders") or []]
         end = listing.get("LastUpdatedBefore")
         return PolledPage(
             orders=found,
             until=_time(end, "LastUpdatedBefore") if end else (until or since),
             next_page=listing.get("NextToken") or None,
         )
+
+    async def _listed(self, account: Account, order: Mapping[str, Any]) -> PolledOrder:
+        """An order as getOrders or getOrder gave it, with its items when it is ours to ship."""
+        items: list[Any] = []
+        if order.get("OrderStatus") in TO_SHIP and order.get("FulfillmentChannel") != "AFN":
+            items = await self._items(account, str(order["AmazonOrderId"]))
+        updated = _time(order.get("LastUpdateDate") or order["PurchaseDate"], "LastUpdateDate")
+        return PolledOrder(
+            updated_at=updated,
+            delivery=Delivery(
+                delivery_id=polled_delivery_id(order["AmazonOrderId"], updated, order.get("OrderStatus")),
+                topic=f"order.{order.get('OrderStatus', '')}",
+                body=json.dumps({"Order": order, "OrderItems": items}).encode(),
+            ),
+        )
+
+    async def order(self, account: Account, store_order_id: str) -> PolledOrder:
+        body = await self._json(account, "getOrder", "GET", f"/orders/v0/orders/{store_order_id}")
+        order = body.get("payload") or {}
+        if not order.get("AmazonOrderId"):
+            raise StoreError(f"getOrder {store_order_id}: the answer holds no order", retryable=False)
+        return await self._listed(account, order)
+
+    async def notices(self, queue: aws.Queue, *, wait_s: int) -> list[OrderNotice]:
+        try:
+            messages = await aws.receive(self._client, queue, now=self._now(), wait_s=wait_s)
+        except aws.SqsError as exc:
+            raise StoreError(str(exc), retryable=exc.retryable) from exc
+        return [notice_of(m.receipt_handle, m.body) for m in messages]
+
+    async def settle(self, queue: aws.Queue, notice: OrderNotice) -> None:
+        try:
+            await aws.delete(self._client, queue, notice.handle, now=self._now())
+        except aws.SqsError as exc:
+            raise StoreError(str(exc), retryable=exc.retryable) from exc
 
     async def _items(self, account: Account, order_id: str) -> list[Any]:
         items: list[Any] = []

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Protocol, runtime_checkable
 
+from chassis.aws import Queue
 from contracts import CancelReason, Payment
 
 
@@ -35,6 +36,24 @@ class Account:
     """Amazon: the marketplace (A21TJRUUN4KGV is Amazon.in)."""
     auth_url: str | None = None
     """Where access tokens come from (LWA's or Flipkart's token URL); None: the platform's own."""
+    sqs_queue_url: str | None = None
+    """Amazon: the SQS queue its ORDER_CHANGE notifications are delivered to (None: polled only)."""
+    sqs_region: str | None = None
+    sqs_access_key_id: str = ""
+    sqs_secret_access_key: str = field(default="", repr=False)
+    """The access key of an AWS principal allowed to receive from that queue and delete."""
+
+    @property
+    def order_queue(self) -> Queue | None:
+        """Where the marketplace tells of changed orders, when the seller set it up (ADR 420)."""
+        if not self.sqs_queue_url:
+            return None
+        return Queue(
+            url=self.sqs_queue_url,
+            region=self.sqs_region or "",
+            access_key_id=self.sqs_access_key_id,
+            secret_access_key=self.sqs_secret_access_key,
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -269,4 +288,40 @@ class LabelSource(Protocol):
 
     async def label_pdf(self, account: Account, store_order_id: str) -> bytes:
         """The marketplace's label of a packed order as a PDF, printed again (never packs it)."""
+        ...
+
+
+@dataclass(frozen=True, slots=True)
+class OrderNotice:
+    """A marketplace's word that one of its orders changed (Amazon's ORDER_CHANGE), as its queue
+    delivered it: whose order, whether it is worth fetching, and the handle that settles it."""
+
+    handle: str
+    store_order_id: str | None
+    """None: not a notice of an order we can read (another type, a body not of the documented shape)."""
+    seller_id: str | None = None
+    marketplace_id: str | None = None
+    worth_fetching: bool = False
+    """False for an order nothing of ours can come of yet (fulfilled by the marketplace, payment
+    not authorised: its authorisation is another notice)."""
+    problem: str | None = None
+
+
+@runtime_checkable
+class NoticeSource(Protocol):
+    """A marketplace that tells of changed orders through a queue (Amazon's Notifications API to
+    SQS): each notice fetches its order at once; the poll stays on behind it (ADR 420)."""
+
+    async def notices(self, queue: Queue, *, wait_s: int) -> list[OrderNotice]:
+        """Notices waiting in the queue, waiting up to ``wait_s`` for the first (long polling).
+        A notice not settled comes back once the queue's visibility timeout passes. Raises StoreError."""
+        ...
+
+    async def settle(self, queue: Queue, notice: OrderNotice) -> None:
+        """Delete a notice handled (taken in, or nothing to take): the queue will not bring it again."""
+        ...
+
+    async def order(self, account: Account, store_order_id: str) -> PolledOrder:
+        """One order as a poll would list it (the same delivery, the same receipt id for the same
+        state), so an order both a notice and the poll bring is taken once. Raises StoreError."""
         ...
