@@ -63,6 +63,7 @@ async def allocate(
 ) -> allocation.Allocation:
     """Rank the seller's couriers for this parcel between a warehouse and a customer (either way)."""
     zone = geo.zone(warehouse_pincode, customer_pincode)
+    ttl_s = settings.reference_ttl_s
     return allocation.allocate(
         parcel=parcel,
         zone=zone,
@@ -70,15 +71,16 @@ async def allocate(
             allocation.CourierTerms(courier=name, max_cod_paise=settings.max_cod_paise.get(name, 0))
             for name in settings.courier_names
         ],
-        serviceability=await store.REFERENCE.serviceability_at(
-            conn, customer_pincode, ttl_s=settings.reference_ttl_s
-        ),
-        rate_cards=await store.REFERENCE.rate_cards(conn, ttl_s=settings.reference_ttl_s),
+        serviceability=await store.REFERENCE.serviceability_at(conn, customer_pincode, ttl_s=ttl_s),
+        rate_cards=await store.REFERENCE.rate_cards(conn, ttl_s=ttl_s),
         policy=settings.allocation_policy,
         promised_days=promised_days,
         priority=settings.priority_list,
         reverse=reverse,
         full_for_pickup=full_for_pickup,
+        collects_at=None
+        if reverse
+        else await store.REFERENCE.serviceability_at(conn, warehouse_pincode, ttl_s=ttl_s),
     )
 
 

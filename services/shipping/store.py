@@ -280,7 +280,8 @@ async def courier_data_summary(pool: asyncpg.Pool, *, after: str | None, limit: 
 async def serviceability_at(conn: Conn, pincode: str) -> dict[str, Serviceability]:
     """Every courier's serviceability at one pincode."""
     rows = await conn.fetch(
-        "SELECT courier, pincode, prepaid, cod, reverse_pickup FROM serviceability WHERE pincode = $1",
+        """SELECT courier, pincode, prepaid, cod, reverse_pickup, pickup
+             FROM serviceability WHERE pincode = $1""",
         pincode,
     )
     return {r["courier"]: Serviceability(**dict(r)) for r in rows}

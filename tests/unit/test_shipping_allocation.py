@@ -188,6 +188,35 @@ def test_serviceability_says_where_a_courier_picks_up_when_the_file_has_a_pickup
     assert [r.pickup for r in old_file] == [None]  # says nothing of pickup (ADR 0410)
 
 
+def test_a_courier_that_does_not_pick_up_at_the_warehouse_is_not_booked_from_it() -> None:
+    # ADR 0410: in the demo data no courier collects in Guwahati; Bhiwandi is collected from.
+    guwahati, jaipur = "781001", "302001"
+
+    from_guwahati = allocate(jaipur, origin=guwahati, collects_at=served_at(guwahati))
+    from_bhiwandi = allocate(jaipur, collects_at=served_at(BHIWANDI))
+
+    assert from_guwahati.ranked == ()
+    assert set(from_guwahati.excluded.values()) == {"does not pick up at the warehouse's pincode"}
+    assert {c.courier for c in from_bhiwandi.ranked} == {"delhivery", "shiprocket", "xpressbees"}
+
+
+def test_a_courier_whose_data_says_nothing_of_pickup_is_booked_from_any_warehouse() -> None:
+    text = "courier,pincode,prepaid,cod,reverse_pickup\ndelhivery,302001,true,true,true"
+    rows, _ = catalogue.parse_serviceability(text, couriers=COURIERS)
+
+    chosen = allocation.allocate(
+        parcel=parcel(),
+        zone=geo.zone("781001", "302001"),
+        couriers=TERMS,
+        serviceability={r.courier: r for r in rows},
+        rate_cards=RATE_CARDS,
+        policy=Policy.CHEAPEST,
+        collects_at={},
+    )
+
+    assert [c.courier for c in chosen.ranked] == ["delhivery"]
+
+
 def test_a_pickup_flag_that_is_not_true_or_false_names_its_line_and_loads_nothing() -> None:
     text = "courier,pincode,prepaid,cod,reverse_pickup,pickup\nxpressbees,560058,true,true,true,often"
 

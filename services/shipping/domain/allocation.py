@@ -236,12 +236,15 @@ def allocate(
     priority: tuple[str, ...] = (),
     reverse: bool = False,
     full_for_pickup: dict[str, str] | None = None,
+    collects_at: dict[str, Serviceability] | None = None,
 ) -> Allocation:
     """Rank the couriers that can carry ``parcel`` to the destination; explain every exclusion.
 
     ``serviceability`` is keyed by courier for the destination pincode (the pickup pincode for a
     reverse pickup); ``rate_cards`` by (courier, zone); ``full_for_pickup`` names the couriers whose
-    pickup capacity that day is taken (see ``at_capacity``), with why.
+    pickup capacity that day is taken (see ``at_capacity``), with why. ``collects_at`` is keyed by
+    courier for the warehouse's pincode of a forward parcel: a courier whose data says where it
+    picks up and not there is excluded (ADR 0410); one whose data says nothing of pickup is not.
     """
     full = full_for_pickup or {}
     weight = parcel.chargeable_grams
@@ -259,6 +262,13 @@ def allocate(
             excluded[name] = "no COD at this pincode"
         elif not reverse and parcel.cod_amount_paise == 0 and not service.prepaid:
             excluded[name] = "no prepaid delivery at this pincode"
+        elif (
+            not reverse
+            and collects_at is not None
+            and service.pickup is not None
+            and not (name in collects_at and collects_at[name].pickup)
+        ):
+            excluded[name] = "does not pick up at the warehouse's pincode"
         elif parcel.cod_amount_paise > terms.max_cod_paise:
             excluded[name] = (
                 f"COD {parcel.cod_amount_paise} paise is over its limit of {terms.max_cod_paise} paise"

@@ -482,5 +482,12 @@ async def test_an_order_no_courier_carries_is_held_until_its_address_or_the_cour
         [planned] = await tap.wait_for("routing.planned.v1", body_has(order_id=via_bengaluru))
         reasons = json.loads(planned.value)["plans"][0]["reasons"]
         assert "GGN1 excluded: no courier picks up at 122001 and delivers prepaid to 302019" in reasons
+        [created] = await tap.wait_for("shipping.shipment_created.v1", body_has(order_id=via_bengaluru))
+        shipment = json.loads(created.value)
+        assert (shipment["warehouse_code"], shipment["courier"], shipment["status"]) == (
+            "BLR1",
+            "xpressbees",
+            "AWB_ASSIGNED",
+        )
     finally:
         await xpressbees_also_serves("302018", "302019")  # picks up where the repository says again
