@@ -229,7 +229,7 @@ async def lock_views(conn: Conn, order_ids: Iterable[str]) -> dict[str, OrderVie
 async def save_views(conn: Conn, views: Sequence[OrderView]) -> None:
     """Write views (new or changed) and move the tab counts by the same writes, in this transaction.
 
-    Each write takes a new seq, which the live queue watches."""
+    Each write moves the queue's version, which the live queue watches."""
     if not views:
         return
     await _lock_orders(conn, [v.order_id for v in views])
@@ -249,9 +249,10 @@ async def save_views(conn: Conn, views: Sequence[OrderView]) -> None:
     )
     await conn.executemany(
         f"""INSERT INTO order_view ({_COLUMNS}) VALUES ({placeholders})
-            ON CONFLICT (order_id) DO UPDATE SET {updates}, seq = nextval('order_view_seq')""",
+            ON CONFLICT (order_id) DO UPDATE SET {updates}""",
         rows,
     )
+    await conn.execute("UPDATE queue_version SET version = version + 1")
     # One statement per tab, in name order: concurrent writers lock the counts in the same order.
     # Every tab has its row from the migration that introduced it.
     await conn.executemany(
@@ -493,7 +494,7 @@ async def timeline(db: Queryable, order_id: str) -> list[asyncpg.Record]:
 
 async def latest_seq(db: Queryable) -> int:
     """The read model's newest write; the live queue refreshes when it moves."""
-    return int(await db.fetchval("SELECT coalesce(max(seq), 0) FROM order_view"))
+    return int(await db.fetchval("SELECT version FROM queue_version"))
 
 
 # --- stock (ADR 320) -----------------------------------------------------------------------------
