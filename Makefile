@@ -92,6 +92,7 @@ bench: install
 	@bash deploy/local/up.sh
 	@$(PY) -m chassis.topics
 	@$(PY) -m bench.run
+	@$(PY) -m bench.run --orders 1200 --rate 40
 	@$(PY) -m bench.run --hot-sku --orders 2000 --stock 500
 
 # Not part of `make test` (minutes long). Kills only this checkout's processes on this offset.

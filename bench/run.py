@@ -24,7 +24,7 @@ from typing import Any
 import asyncpg
 import httpx
 import psutil
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
 
 from bench import day, hot_sku
@@ -314,6 +314,32 @@ async def consumer_lag(bootstrap: str) -> dict[str, int]:
         await admin.close()
 
 
+async def records_on_topics(bootstrap: str) -> dict[str, int]:
+    """Records ever written to each topic but the dead-letter ones (the sum of its partitions' end
+    offsets): the difference over a run is what the run published, the bench's own orders included."""
+    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, group_id=None, enable_auto_commit=False)
+    await consumer.start()
+    try:
+        # partitions_for_topic reads only the client's cluster metadata, which a consumer without a
+        # subscription never fetches (as notifications' DLQ watcher does).
+        await consumer._client.force_metadata_update()
+        names = [t for t in await consumer.topics() if not t.startswith(("dlq.", "__"))]
+        tps = [TopicPartition(t, p) for t in names for p in consumer.partitions_for_topic(t) or ()]
+        ends = await consumer.end_offsets(tps) if tps else {}
+    finally:
+        await consumer.stop()
+    written: dict[str, int] = defaultdict(int)
+    for tp, end in ends.items():
+        written[tp.topic] += end
+    return dict(written)
+
+
+def events_per_order(before: dict[str, int], after: dict[str, int], n: int) -> dict[str, float]:
+    """Events published per order over a run, per topic, largest first (topics with none left out)."""
+    per_topic = {t: (after[t] - before.get(t, 0)) / n for t in after if after[t] > before.get(t, 0)}
+    return dict(sorted(per_topic.items(), key=lambda kv: (-kv[1], kv[0])))
+
+
 class LagWatch:
     """Each service's consumer lag sampled through a run: where the queue backs up, and when."""
 
@@ -432,6 +458,7 @@ async def bench(args: argparse.Namespace) -> int:
     stop_sampling = asyncio.Event()
     sampling = asyncio.create_task(sampler.run(stop_sampling))
     cpu_before = cpu_seconds(roots)
+    published_before = await records_on_topics(settings.kafka_bootstrap_servers)
 
     async def progress() -> None:
         while True:
@@ -471,6 +498,7 @@ async def bench(args: argparse.Namespace) -> int:
     stop_watching.set()
     await watching
     cpu_after = cpu_seconds(roots)
+    published_after = await records_on_topics(settings.kafka_bootstrap_servers)
     stop_sampling.set()
     await sampling
     await producer.stop()
@@ -495,6 +523,13 @@ async def bench(args: argparse.Namespace) -> int:
         notifying=notifying,
     )
     result["queue_backs_up"] = lags.worst()
+    per_topic = events_per_order(published_before, published_after, args.orders)
+    result["events_per_order"] = {"total": sum(per_topic.values()), "by_topic": per_topic}
+    say(
+        f"events per order              {sum(per_topic.values()):.1f}  ("
+        + ", ".join(f"{t} {v:.2f}" for t, v in list(per_topic.items())[:8])
+        + (", …)" if len(per_topic) > 8 else ")")
+    )
     if offsets is not None:
         result["load_rehearsal"] = {
             "day_orders": args.day_orders,
@@ -666,6 +701,10 @@ def report(
             + ")",
         )
     )
+    dabba = cpu_total - cpu.get("sandbox", 0.0)
+    rows_out.append(
+        ("CPU per order, sandbox apart", f"{dabba / n * 1000:.1f} ms  (Dabba, Kafka and PostgreSQL)")
+    )
     rows_out.append(
         (
             "peak RSS",
@@ -697,6 +736,7 @@ def report(
         "latency": latency,
         "cpu_s": cpu,
         "cpu_s_per_order": cpu_total / n,
+        "cpu_s_per_order_without_sandbox": (cpu_total - cpu.get("sandbox", 0.0)) / n,
         "peak_rss_bytes": sampler.peak_total,
         "peak_rss_bytes_by_group": sampler.peak_by_group,
         "rss_samples": sampler.samples,
