@@ -11,7 +11,10 @@ import io
 from dataclasses import dataclass
 from typing import Any
 
+from reportlab.graphics import renderPDF
 from reportlab.graphics.barcode import code128
+from reportlab.graphics.barcode.qr import QrCodeWidget
+from reportlab.graphics.shapes import Drawing
 from reportlab.pdfgen import canvas
 
 from chassis.typeset import Block, Box, write
@@ -67,6 +70,16 @@ class Sheet:
         bar_width = min(bar_width, box.width / probe.width)
         code = code128.Code128(value, barHeight=box.height, barWidth=bar_width, humanReadable=False)
         code.drawOn(self.pdf, box.x + (box.width - code.width) / 2, box.y)
+        self._pages[-1].append(box)
+
+    def qr(self, value: str, box: Box) -> None:
+        """A QR code of the value (its quiet zone included), as large a square as the box holds, centred."""
+        widget = QrCodeWidget(value)
+        x0, y0, x1, y1 = widget.getBounds()
+        side = min(box.width, box.height)
+        drawing = Drawing(side, side, transform=[side / (x1 - x0), 0, 0, side / (y1 - y0), 0, 0])
+        drawing.add(widget)
+        renderPDF.draw(drawing, self.pdf, box.x + (box.width - side) / 2, box.y + (box.height - side) / 2)
         self._pages[-1].append(box)
 
     def page(self) -> None:

@@ -12,6 +12,7 @@ from sandbox import (
     courier_sim,
     courier_xpressbees,
     flipkart,
+    irp,
     razorpay,
     shopify,
     slack,
@@ -56,6 +57,7 @@ def create_app(settings: SandboxSettings | None = None) -> FastAPI:
     app.state.sqs = sqs.SqsState()
     app.state.amazon = amazon.AmazonState(sqs=app.state.sqs)
     app.state.flipkart = flipkart.FlipkartState()
+    app.state.irp = irp.IrpState()
     app.add_exception_handler(ProviderError, provider_error)
     # Control routes first: /_sandbox/whatsapp/messages also fits WhatsApp's
     # /{version}/{phone_number_id}/messages pattern.
@@ -70,12 +72,14 @@ def create_app(settings: SandboxSettings | None = None) -> FastAPI:
     app.include_router(woocommerce.control)
     app.include_router(amazon.control)
     app.include_router(flipkart.control)
+    app.include_router(irp.control)
     app.include_router(shopify.router)
     app.include_router(woocommerce.router)
     app.include_router(amazon.router)
     app.include_router(sqs.router)
     app.include_router(flipkart.router)
     app.include_router(razorpay.router)
+    app.include_router(irp.router)
     app.include_router(whatsapp.router)
     app.include_router(sms_msg91.router)
     app.include_router(slack.router)

@@ -25,6 +25,7 @@ class Provider(StrEnum):
     RAZORPAY = "razorpay"
     SHOPIFY = "shopify"
     WOOCOMMERCE = "woocommerce"
+    IRP = "irp"
 
 
 def utc_now() -> datetime:

@@ -292,10 +292,12 @@ def _pdf(content: bytes, number: str) -> Response:
     responses={**PDF, **errors(404)},
 )
 async def invoice_pdf(request: Request, invoice_id: InvoiceId) -> Response:
-    found = await store.invoice(request.app.state.service.pool, invoice_id)
+    pool = request.app.state.service.pool
+    found = await store.invoice(pool, invoice_id)
     if found is None:
         raise Refusal("invoice_id", f"no invoice {invoice_id}", status=404)
-    return _pdf(documents.pdf(documents.of_invoice(found)), found.number)
+    registration = await store.einvoice(pool, invoice_id)
+    return _pdf(documents.pdf(documents.of_invoice(found, registration)), found.number)
 
 
 class EInvoice(BaseModel):
@@ -346,6 +348,60 @@ async def get_invoice(request: Request, invoice_id: InvoiceId) -> dict[str, Any]
     if found is None:
         raise Refusal("invoice_id", f"no invoice {invoice_id}", status=404)
     return dict(found)
+
+
+class EInvoiceState(BaseModel):
+    """A B2B invoice's registration with the IRP: due (to send; `problem` says what held the last
+    try), registered (with its IRN and acknowledgement) or rejected (the IRP's errors in `problem`)."""
+
+    invoice_id: str
+    number: str
+    gstin: str
+    state: Literal["due", "registered", "rejected"]
+    calls: int
+    problem: str | None
+    irn: str | None
+    ack_no: str | None
+    ack_at: datetime | None
+    requested_at: datetime
+    registered_at: datetime | None
+
+
+@router.get(
+    "/einvoices",
+    summary="B2B e-invoices and where their IRP registration stands (state=due or rejected: why)",
+    dependencies=[require(*STAFF)],
+    response_model=Page[EInvoiceState],
+)
+async def list_einvoices(
+    request: Request,
+    state: Literal["due", "registered", "rejected"] | None = None,
+    cursor: Cursor = None,
+    limit: Limit = 100,
+) -> dict[str, Any]:
+    rows = await store.einvoice_rows(
+        request.app.state.service.pool, state=state, after=after_key(cursor), limit=limit
+    )
+    return {"items": [dict(r) for r in rows], "next_cursor": next_key(rows, limit, lambda r: r["invoice_id"])}
+
+
+@router.post(
+    "/invoices/{invoice_id}/einvoice/retry",
+    summary="Send a rejected e-invoice to the IRP again, once what it refused is put right",
+    response_model=EInvoiceState,
+    responses=errors(404, 409),
+)
+async def retry_einvoice(
+    request: Request, invoice_id: InvoiceId, principal: Principal = require(Role.OPS)
+) -> dict[str, Any]:
+    pool = request.app.state.service.pool
+    async with pool.acquire() as conn, conn.transaction():
+        found = await store.einvoice(conn, invoice_id)
+        if found is None:
+            raise Refusal("invoice_id", f"invoice {invoice_id} is not e-invoiced", status=404)
+        if not await store.retry_einvoice(conn, invoice_id):
+            raise Refusal("invoice_id", f"its e-invoice is {found.state}, not rejected", status=409)
+        return dict(await store.einvoice_row(conn, invoice_id) or {})
 
 
 class ShipmentInvoiceState(BaseModel):

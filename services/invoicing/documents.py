@@ -18,7 +18,7 @@ from chassis.typeset import Align, Box, fit
 from services.invoicing import crediting
 from services.invoicing.domain import STATE_CODES, Supply, TaxedLine, rupees_in_words
 from services.invoicing.domain.gstr1 import rate_text
-from services.invoicing.records import CreditNote, Invoice
+from services.invoicing.records import CreditNote, EInvoice, Invoice
 
 Kind = Literal["invoice", "credit_note"]
 REASONS = {"return": "Goods returned by the customer", "rto": "Parcel returned undelivered (RTO)"}
@@ -68,6 +68,11 @@ class TaxDocument:
     invoice_number: str | None = None
     invoice_date: datetime | None = None
     reason: str | None = None
+    # A registered e-invoice's IRN, acknowledgement and the IRP's signed QR code (ADR 0401).
+    irn: str | None = None
+    ack_no: str | None = None
+    ack_at: datetime | None = None
+    signed_qr_code: str | None = None
 
 
 def _supplier(stored: dict[str, Any]) -> Supplier:
@@ -91,8 +96,10 @@ def _recipient(stored: dict[str, Any]) -> Recipient:
     )
 
 
-def of_invoice(invoice: Invoice) -> TaxDocument:
-    """The tax invoice as issued (marked cancelled when its shipment was cancelled after)."""
+def of_invoice(invoice: Invoice, einvoice: EInvoice | None = None) -> TaxDocument:
+    """The tax invoice as issued (marked cancelled when its shipment was cancelled after), with its
+    IRN and signed QR code once the IRP registered it."""
+    registered = einvoice if einvoice is not None and einvoice.state == "registered" else None
     return TaxDocument(
         kind="invoice",
         number=invoice.number,
@@ -110,6 +117,10 @@ def of_invoice(invoice: Invoice) -> TaxDocument:
         order_id=invoice.order_id,
         channel_order_id=invoice.channel_order_id,
         cancelled=invoice.status == "cancelled",
+        irn=registered.irn if registered else None,
+        ack_no=registered.ack_no if registered else None,
+        ack_at=registered.ack_at if registered else None,
+        signed_qr_code=registered.signed_qr_code if registered else None,
     )
 
 
@@ -182,6 +193,7 @@ _TOTAL: tuple[_Column, ...] = (("Total", 62, "right"),)
 # Heights (points) of what a page stacks: the title, the parties (first page), the table's head, a
 # line of goods at least (taller when its description needs it), and the totals with the signature.
 HEAD, PARTIES, TABLE_HEAD, ROW, FOOTER = 28.0, 186.0, 24.0, 30.0, 130.0
+EINVOICE = 104.0  # a registered e-invoice's IRN, acknowledgement and QR code, above the parties
 DESCRIPTION_SIZES = (8.0, 6.5)  # a description's size, and the least it shrinks to in a row GROWN tall
 GROWN = 80.0
 
@@ -257,7 +269,8 @@ def render(document: TaxDocument) -> Document:
     described = columns[1][2] - 2
     heights = [_row_height(cells[1], described) for cells in rows]
     table = height - 2 * margin - HEAD - TABLE_HEAD
-    pages = _pages(heights, first=table - PARTIES, other=table)
+    band = EINVOICE if document.irn and document.signed_qr_code else 0.0
+    pages = _pages(heights, first=table - PARTIES - band, other=table)
 
     def one(text: str, box: Box, size: float, bold: bool = False, align: Align = "left") -> None:
         sheet.text(text, box, size=size, min_size=min(size, 5), bold=bold, align=align, max_lines=1)
@@ -274,6 +287,17 @@ def render(document: TaxDocument) -> Document:
         if document.cancelled:
             one("CANCELLED", Box(margin, top - 22, 118, 22), 14, bold=True)
         return top - HEAD
+
+    def registered(top: float) -> float:
+        assert document.irn and document.signed_qr_code
+        sheet.rule(margin, width - margin, top)
+        one("e-Invoice", Box(margin, top - 14, half, 12), 9, bold=True)
+        one(f"IRN {document.irn}", Box(margin, top - 30, inner - 110, 12), 8)
+        one(f"Ack No. {document.ack_no}", Box(margin, top - 45, half, 12), 8)
+        if document.ack_at:
+            one(f"Ack Date {day(document.ack_at)}", Box(margin, top - 60, half, 12), 8)
+        sheet.qr(document.signed_qr_code, Box(width - margin - 100, top - EINVOICE + 2, 100, 100))
+        return top - EINVOICE
 
     def parties(top: float) -> float:
         supplier = document.supplier
@@ -377,6 +401,8 @@ def render(document: TaxDocument) -> Document:
         if page > 1:
             sheet.page()
         y = page_head(page, len(pages))
+        if page == 1 and band:
+            y = registered(y)
         if page == 1:
             y = parties(y)
         y = table_head(y)

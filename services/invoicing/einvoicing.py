@@ -1,12 +1,20 @@
-"""B2B e-invoices of stored invoices (ADR 0400): whether one is due and its JSON for the IRP, read
-from the invoice as issued (the supplier and recipient it snapshotted), so it never changes."""
+"""B2B e-invoices of stored invoices (ADR 0400, 0401): whether one is due, its JSON for the IRP read
+from the invoice as issued (the supplier and recipient it snapshotted, so it never changes), and the
+sweep that registers due ones with the IRP, outside any transaction, until the IRP answers."""
 
 from __future__ import annotations
 
-from services.invoicing import crediting
+from asyncpg import Pool
+
+from chassis.logging import get_logger
+from services.invoicing import crediting, store
 from services.invoicing.domain import Supply
-from services.invoicing.domain.einvoice import EInvoiceFacts, Party, applies
+from services.invoicing.domain.einvoice import EInvoiceFacts, Party, applies, einvoice_json
+from services.invoicing.providers.interface import Irp, IrpRejected, IrpUnavailable
 from services.invoicing.records import Invoice
+from services.invoicing.settings import InvoicingSettings
+
+log = get_logger(__name__)
 
 
 def is_einvoiced(invoice: Invoice) -> bool:
@@ -17,7 +25,7 @@ def is_einvoiced(invoice: Invoice) -> bool:
 
 
 def facts(invoice: Invoice) -> EInvoiceFacts:
-    """The e-invoice's facts from a stored invoice (call only for a B2B one: the buyer has a GSTIN)."""
+    """The e-invoice's facts from a stored invoice (a B2C buyer's GSTIN is empty)."""
     supplier, recipient = invoice.supplier, invoice.recipient
     buyer_gstin = str(recipient.get("gstin") or "")
     return EInvoiceFacts(
@@ -44,3 +52,53 @@ def facts(invoice: Invoice) -> EInvoiceFacts:
         supply=Supply(invoice.supply),
         lines=tuple(crediting.taxed_line(x) for x in invoice.lines),
     )
+
+
+async def register_due(pool: Pool, irp: Irp, settings: InvoicingSettings, *, batch: int = 20) -> int:
+    """Send every due e-invoice no one is sending to the IRP; how many were registered. Each is
+    leased in one short transaction, sent with no transaction open, and its answer kept in another."""
+    async with pool.acquire() as conn, conn.transaction():
+        due = await store.claim_due_einvoices(conn, limit=batch, lease_seconds=settings.irn_lease_seconds)
+    registered = 0
+    for invoice_id in due:
+        invoice = await store.invoice(pool, invoice_id)
+        if invoice is None:  # a foreign key keeps it; nothing to send
+            continue
+        document = einvoice_json(facts(invoice))
+        if isinstance(document, list):
+            # Waits for the missing fact (a registration's town and pincode) without asking the IRP.
+            async with pool.acquire() as conn:
+                await store.einvoice_held(
+                    conn, invoice_id=invoice_id, problem="; ".join(document), retry_after_seconds=60
+                )
+            continue
+        try:
+            answer = await irp.register(invoice.gstin, document)
+        except IrpUnavailable as exc:
+            # The same document next time: its IRN is its identity, so a lost answer is no double.
+            log.warning("irp call failed, will retry", invoice_id=invoice_id, error=str(exc))
+            async with pool.acquire() as conn:
+                await store.einvoice_held(
+                    conn,
+                    invoice_id=invoice_id,
+                    problem=str(exc)[:500],
+                    retry_after_seconds=settings.irn_retry_seconds,
+                )
+            continue
+        except IrpRejected as exc:
+            log.warning("irp refused an e-invoice", invoice_id=invoice_id, error=str(exc))
+            async with pool.acquire() as conn:
+                await store.einvoice_rejected(conn, invoice_id=invoice_id, problem=str(exc)[:1000])
+            continue
+        async with pool.acquire() as conn:
+            registered += await store.einvoice_registered(
+                conn,
+                invoice_id=invoice_id,
+                irn=answer.irn,
+                ack_no=answer.ack_no,
+                ack_at=answer.ack_at,
+                signed_invoice=answer.signed_invoice,
+                signed_qr_code=answer.signed_qr_code,
+            )
+        log.info("e-invoice registered", invoice_id=invoice_id, order_id=invoice.order_id, irn=answer.irn)
+    return registered

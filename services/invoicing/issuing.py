@@ -16,7 +16,7 @@ from chassis.ids import time_ordered_id
 from chassis.service import Service
 from contracts import Event, InvoicedLine, InvoiceIssued
 from services.invoicing import domain, store
-from services.invoicing.domain import DocumentKind, Draft, InvoiceFacts, TaxClassFact
+from services.invoicing.domain import DocumentKind, Draft, InvoiceFacts, TaxClassFact, einvoice
 from services.invoicing.records import Invoice, Order, Registration
 from services.invoicing.settings import InvoicingSettings
 
@@ -89,6 +89,11 @@ async def issue(
     # Dated when packed, or now if it was held for a missing fact since (never before packing).
     issued_at = max(now, shipment.packed_at) if shipment.packed_at else now
     invoice = await _store_invoice(conn, order, shipment_id, registration, pos, draft, issued_at)
+    if einvoice.applies(turnover_band=registration.turnover_band, buyer_gstin=order.customer.gstin):
+        # Sent to the IRP by a sweep, outside this transaction (ADR 0401).
+        await store.request_einvoice(
+            conn, invoice_id=invoice.invoice_id, gstin=invoice.gstin, requested_at=now
+        )
     await store.set_invoice_state(conn, shipment_id, "issued")
     await emit(issued_event(invoice, shipment.warehouse_code))
     return "issued"

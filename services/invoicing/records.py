@@ -182,3 +182,23 @@ class CreditNote:
     @classmethod
     def of(cls, row: asyncpg.Record) -> CreditNote:
         return cls(**row_fields(cls, row, lines=tuple(row["lines"])))
+
+
+@dataclass(frozen=True, slots=True)
+class EInvoice:
+    """An invoice's registration with the IRP: due, registered (its IRN and signed QR) or rejected."""
+
+    invoice_id: str
+    gstin: str
+    state: str
+    calls: int
+    problem: str | None
+    irn: str | None
+    ack_no: str | None
+    ack_at: datetime | None
+    signed_invoice: str | None
+    signed_qr_code: str | None
+
+    @classmethod
+    def of(cls, row: asyncpg.Record) -> EInvoice:
+        return cls(**row_fields(cls, row))

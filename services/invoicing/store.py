@@ -15,6 +15,7 @@ from contracts.values import Address, Customer, SkuQuantity
 from services.invoicing.records import (
     CreditNote,
     CreditRequest,
+    EInvoice,
     Invoice,
     Order,
     Registration,
@@ -597,3 +598,124 @@ async def month_credit_notes(
         end,
     )
     return [(CreditNote.of(r), int(r["invoice_total_paise"]), r["buyer_gstin"]) for r in rows]
+
+
+# e-invoices ---------------------------------------------------------------------------------------
+
+
+async def request_einvoice(conn: Conn, *, invoice_id: str, gstin: str, requested_at: datetime) -> None:
+    """Ask for an invoice's IRN (in the transaction that issues it; asked once)."""
+    await conn.execute(
+        """INSERT INTO einvoices (invoice_id, gstin, requested_at) VALUES ($1, $2, $3)
+           ON CONFLICT (invoice_id) DO NOTHING""",
+        invoice_id,
+        gstin,
+        requested_at,
+    )
+
+
+async def claim_due_einvoices(conn: Conn, *, limit: int, lease_seconds: float) -> list[str]:
+    """Due e-invoices no worker is sending, leased to this one (committed at once, so no transaction
+    stays open across the IRP call); an expired lease means the last call's answer was lost."""
+    rows = await conn.fetch(
+        """UPDATE einvoices SET lease_until = now() + make_interval(secs => $2), calls = calls + 1,
+                  updated_at = now()
+            WHERE invoice_id IN (
+                SELECT invoice_id FROM einvoices
+                 WHERE state = 'due' AND (lease_until IS NULL OR lease_until < now())
+                 ORDER BY requested_at LIMIT $1 FOR UPDATE SKIP LOCKED)
+           RETURNING invoice_id, calls""",
+        limit,
+        lease_seconds,
+    )
+    return [r["invoice_id"] for r in rows]
+
+
+async def einvoice_held(conn: Conn, *, invoice_id: str, problem: str, retry_after_seconds: float) -> None:
+    """A try that did not register: why, and when the next may be made."""
+    await conn.execute(
+        """UPDATE einvoices SET problem = $2, lease_until = now() + make_interval(secs => $3),
+                  updated_at = now()
+            WHERE invoice_id = $1 AND state = 'due'""",
+        invoice_id,
+        problem,
+        retry_after_seconds,
+    )
+
+
+async def einvoice_rejected(conn: Conn, *, invoice_id: str, problem: str) -> None:
+    """The IRP refused the document: an operator must put it right and retry."""
+    await conn.execute(
+        """UPDATE einvoices SET state = 'rejected', problem = $2, lease_until = NULL, updated_at = now()
+            WHERE invoice_id = $1 AND state = 'due'""",
+        invoice_id,
+        problem,
+    )
+
+
+async def einvoice_registered(
+    conn: Conn,
+    *,
+    invoice_id: str,
+    irn: str,
+    ack_no: str,
+    ack_at: datetime,
+    signed_invoice: str,
+    signed_qr_code: str,
+) -> bool:
+    """Keep the IRP's answer; False when it was kept already (a late second answer changes nothing)."""
+    row = await conn.fetchrow(
+        """UPDATE einvoices SET state = 'registered', irn = $2, ack_no = $3, ack_at = $4,
+                  signed_invoice = $5, signed_qr_code = $6, problem = NULL, lease_until = NULL,
+                  registered_at = now(), updated_at = now()
+            WHERE invoice_id = $1 AND state <> 'registered' RETURNING invoice_id""",
+        invoice_id,
+        irn,
+        ack_no,
+        ack_at,
+        signed_invoice,
+        signed_qr_code,
+    )
+    return row is not None
+
+
+async def retry_einvoice(conn: Conn, invoice_id: str) -> bool:
+    """Send a rejected e-invoice again (once its data is put right); False when it is not rejected."""
+    row = await conn.fetchrow(
+        """UPDATE einvoices SET state = 'due', lease_until = NULL, updated_at = now()
+            WHERE invoice_id = $1 AND state = 'rejected' RETURNING invoice_id""",
+        invoice_id,
+    )
+    return row is not None
+
+
+async def einvoice(conn: Queryable, invoice_id: str) -> EInvoice | None:
+    """An invoice's registration with the IRP, or None when it is not e-invoiced."""
+    row = await conn.fetchrow("SELECT * FROM einvoices WHERE invoice_id = $1", invoice_id)
+    return None if row is None else EInvoice.of(row)
+
+
+_EINVOICE_STATE = """SELECT e.invoice_id, i.number, e.gstin, e.state, e.calls, e.problem, e.irn, e.ack_no,
+                           e.ack_at, e.requested_at, e.registered_at
+                      FROM einvoices e JOIN invoices i USING (invoice_id)"""
+
+
+async def einvoice_rows(
+    conn: Queryable, *, state: str | None, after: str | None, limit: int
+) -> list[asyncpg.Record]:
+    """E-invoices and where they stand, by invoice id, a page at a time."""
+    return list(
+        await conn.fetch(
+            f"""{_EINVOICE_STATE}
+                WHERE ($1::text IS NULL OR e.state = $1) AND ($2::text IS NULL OR e.invoice_id > $2)
+                ORDER BY e.invoice_id LIMIT $3""",
+            state,
+            after,
+            limit,
+        )
+    )
+
+
+async def einvoice_row(conn: Queryable, invoice_id: str) -> asyncpg.Record | None:
+    """One e-invoice and where it stands, for the API."""
+    return await conn.fetchrow(f"{_EINVOICE_STATE} WHERE e.invoice_id = $1", invoice_id)
