@@ -18,7 +18,7 @@ from chassis.http import errors, text_answer
 from chassis.pages import Cursor, Limit, Page, after_key, next_cursor, next_key, position
 from chassis.refusal import Refusal
 from services.invoicing import crediting, documents, domain, einvoicing, store
-from services.invoicing.domain import Supply, gstr1
+from services.invoicing.domain import Supply, ewaybill, gstr1
 from services.invoicing.domain.einvoice import einvoice_json
 from services.invoicing.records import CreditNote as StoredCreditNote
 
@@ -334,6 +334,35 @@ async def invoice_einvoice(request: Request, invoice_id: InvoiceId) -> dict[str,
     if isinstance(document, list):
         raise Refusal.of([("einvoice", problem) for problem in document], status=409)
     return document
+
+
+class EwayBillUpload(BaseModel):
+    """An e-way bill's Part A as the e-way bill system's JSON upload (version 1.0.0621)."""
+
+    version: str = Field(examples=["1.0.0621"])
+    billLists: list[dict[str, Any]] = Field(
+        description="One bill: the invoice's document, parties, values and items; Part B left empty."
+    )
+
+
+@router.get(
+    "/invoices/{invoice_id}/ewaybill.json",
+    summary="A parcel's e-way bill (Part A) when its invoice is above ₹50,000, as the e-way bill JSON upload",
+    dependencies=[require(*STAFF)],
+    response_model=EwayBillUpload,
+    responses=errors(404),
+)
+async def invoice_ewaybill(request: Request, invoice_id: InvoiceId) -> dict[str, Any]:
+    found = await store.invoice(request.app.state.service.pool, invoice_id)
+    if found is None:
+        raise Refusal("invoice_id", f"no invoice {invoice_id}", status=404)
+    if found.status == "cancelled" or not ewaybill.needed(found.total_paise):
+        raise Refusal(
+            "invoice_id",
+            f"invoice {found.number} needs no e-way bill: it is cancelled or worth ₹50,000 or less",
+            status=404,
+        )
+    return ewaybill.bill(einvoicing.consignment(found))
 
 
 @router.get(

@@ -6,15 +6,25 @@ from __future__ import annotations
 
 from asyncpg import Pool
 
+from chassis import geo
 from chassis.logging import get_logger
 from services.invoicing import crediting, store
-from services.invoicing.domain import Supply
+from services.invoicing.domain import Supply, ewaybill
 from services.invoicing.domain.einvoice import EInvoiceFacts, Party, applies, einvoice_json
 from services.invoicing.providers.interface import Irp, IrpRejected, IrpUnavailable
 from services.invoicing.records import Invoice
 from services.invoicing.settings import InvoicingSettings
 
 log = get_logger(__name__)
+
+
+def consignment(invoice: Invoice) -> ewaybill.Consignment:
+    """An invoice's parcel as its e-way bill states it, with the distance between the pincodes."""
+    source = facts(invoice)
+    origin = geo.coordinates(source.seller.pincode or "")
+    destination = geo.coordinates(source.buyer.pincode or "")
+    distance = geo.distance_km(origin, destination) if origin and destination else None
+    return ewaybill.Consignment(invoice=source, distance_km=distance)
 
 
 def is_einvoiced(invoice: Invoice) -> bool:

@@ -25,6 +25,7 @@ from contracts.values import SkuQuantity
 from sandbox.app import create_app
 from sandbox.settings import SandboxSettings
 from services.invoicing import documents, einvoicing, issuing, store
+from services.invoicing.domain import ewaybill
 from services.invoicing.domain.einvoice import irn
 from services.invoicing.providers.nic_irp import NicIrp
 from services.invoicing.settings import InvoicingSettings
@@ -183,6 +184,17 @@ async def test_an_irp_outage_and_a_lost_answer_delay_the_irn_and_lose_nothing(
     assert pdf_checks.ink_outside(rendered, keep="einvoice") == []
     plain = documents.render(documents.of_invoice(invoice, None))
     assert "IRN" not in pdf_checks.text(plain.pdf)
+
+    # Its e-way bill (were it worth more than ₹50,000) names both GSTINs and how far it goes.
+    assert not ewaybill.needed(invoice.total_paise)
+    (bill,) = ewaybill.bill(einvoicing.consignment(invoice))["billLists"]
+    assert (bill["fromGstin"], bill["toGstin"], bill["docNo"], bill["toPincode"]) == (
+        BHIWANDI_GSTIN,
+        BUYER_GSTIN,
+        invoice.number,
+        560001,
+    )
+    assert 700 < int(bill["transDistance"]) < 900
 
 
 async def test_a_b2c_invoice_or_a_seller_below_five_crore_never_asks_the_irp(
