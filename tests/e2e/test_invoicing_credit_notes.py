@@ -1,7 +1,9 @@
-"""Credit notes through the real stack (ADR 0240): a shipped order's parcel is invoiced when packed;
-a return of it, once QC'd and refunded through the Razorpay sandbox, brings a credit note citing that
-invoice's number and date for what was refunded; a parcel that comes back undelivered (RTO) brings
-one for the whole invoice. Orders and shipping are other teams' services: their events are
+"""Invoices and credit notes through the real stack (ADR 0240, 0391): a shipped order's parcel is
+invoiced when packed, and its PDF, fetched from invoicing's API, carries every Rule 46 field; a
+return of it, once QC'd and refunded through the Razorpay sandbox, brings a credit note citing that
+invoice's number and date for what was refunded (its PDF too); a parcel that comes back undelivered
+(RTO) brings one for the whole invoice; a parcel cancelled before packing is never invoiced, even
+when a late "packed" follows. Orders and shipping are other teams' services: their events are
 published here exactly as they would publish them."""
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from aiokafka import AIOKafkaProducer
 from chassis.clock import IST
 from contracts import PaymentMethod, ShipmentStatus, ShipmentUpdated
 from deploy.local.stack import Stack
+from tests import pdf_checks
 from tests.conftest import Tap, body_has, publish_event
 from tests.e2e.test_returns_flow import (
     client,
@@ -27,7 +30,7 @@ from tests.e2e.test_returns_flow import (
     refunded_return,
     request_return,
 )
-from tests.helpers import unique, url, wait_until
+from tests.helpers import unique, url, wait_applied, wait_until
 
 pytestmark = pytest.mark.e2e
 
@@ -100,6 +103,32 @@ async def test_a_refunded_return_brings_a_credit_note_citing_the_parcels_invoice
             69800,
         )
 
+        # The invoice as the pack station prints it, from invoicing's API: every Rule 46 field.
+        r = await http.get(url("invoicing", f"/invoices/{invoice['invoice_id']}.pdf"))
+        assert r.status_code == 200 and r.headers["content-type"] == "application/pdf", r.text
+        text = pdf_checks.words(pdf_checks.text(r.content))
+        issued_on = datetime.fromisoformat(invoice["issued_at"]).astimezone(IST).strftime("%d-%m-%Y")
+        rule_46 = {
+            "title": "TAX INVOICE",
+            "supplier": "Chai Point Retail Private Limited",
+            "supplier address": "Plot 12, Bhiwandi MIDC, Thane, Maharashtra 421302",
+            "supplier GSTIN": f"GSTIN {BHIWANDI_GSTIN}",
+            "serial": f"Invoice no. {invoice['number']}",
+            "date": f"Date {issued_on}",
+            "recipient": "Asha Verma",
+            "recipient address": "12 MI Road Jaipur, Rajasthan 302001",
+            "recipient GSTIN": "GSTIN Unregistered",
+            "place of supply": "Place of supply Rajasthan (08)",
+            "reverse charge": "Reverse charge No",
+            "line": f"Assam tea 250 g ({sku}) 0902 2 NOS 664.76 5 33.24 698.00",
+            "taxes": "IGST 33.24",
+            "total": "Total invoice value (₹) 698.00",
+            "in words": "Rupees Six Hundred Ninety Eight Only",
+            "signature": "For Chai Point Retail Private Limited",
+            "signatory": "Authorised signatory",
+        }
+        assert [name for name, field in rule_46.items() if field not in text] == [], text
+
         rma = await request_return(
             http,
             order_id=order["order_id"],
@@ -146,6 +175,17 @@ async def test_a_refunded_return_brings_a_credit_note_citing_the_parcels_invoice
             for x in stored["lines"]
         ] == [(sku, 1, 34900, 33238, 1662)]
         assert (stored["invoice_number"], stored["reason"]) == (invoice["number"], "return")
+        r = await http.get(url("invoicing", f"/credit-notes/{stored['credit_note_id']}.pdf"))
+        assert r.status_code == 200, r.text
+        text = pdf_checks.words(pdf_checks.text(r.content))
+        for field in (
+            "CREDIT NOTE",
+            f"Credit note no. {note['number']}",
+            f"Against invoice {invoice['number']} dated {issued_on}",
+            "Reason Goods returned by the customer",
+            "Total credited (₹) 349.00",
+        ):
+            assert field in text, (field, text)
 
 
 async def test_a_parcel_back_undelivered_brings_a_credit_note_for_its_whole_invoice(
@@ -209,3 +249,35 @@ async def test_a_parcel_back_undelivered_brings_a_credit_note_for_its_whole_invo
         assert rows[0] == ["Nature of Document", "Sr. No. From", "Sr. No. To", "Total Number", "Cancelled"]
         (credit_row,) = [x for x in rows if x[0] == "Credit Note"]
         assert credit_row[1] <= note["number"] <= credit_row[2], "the note is inside the month's series"
+
+
+async def test_a_parcel_cancelled_before_packing_is_never_invoiced_even_when_packed_arrives_late(
+    stack: Stack, tap: Tap, producer: AIOKafkaProducer
+) -> None:
+    sku = unique("TEA-ASSAM-250")
+    async with client() as http:
+        await seller_data(http, sku)
+        order = await delivered_order(
+            producer, lines=[(sku, 1, 34900)], method=PaymentMethod.COD, deliver=False
+        )
+        for status in (ShipmentStatus.CANCELLED, ShipmentStatus.PACKED):  # a courier's late scan
+            last = await publish_event(
+                producer,
+                ShipmentUpdated(
+                    order_id=order["order_id"],
+                    shipment_id=order["shipment_id"],
+                    warehouse_code="BOM1",
+                    courier="delhivery",
+                    status=status,
+                ),
+                source="shipping",
+            )
+        await wait_applied("invoicing", last.id, timeout=60)
+        listed = (
+            await http.get(url("invoicing", "/invoices"), params={"order_id": order["order_id"]})
+        ).json()
+        assert listed["items"] == []
+        void = (
+            await http.get(url("invoicing", "/shipments"), params={"invoice_state": "void", "limit": 500})
+        ).json()["items"]
+        assert order["shipment_id"] in [x["shipment_id"] for x in void]
