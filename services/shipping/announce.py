@@ -7,14 +7,14 @@ from collections.abc import Awaitable, Callable
 
 from chassis.db import Conn
 from contracts import Event
-from services.shipping import store
+from services.shipping import reference
 
 Emit = Callable[[Conn, Event], Awaitable[object]]
 
 
 async def serviceability_loaded(conn: Conn, emit: Emit) -> None:
     """After a load: the union of destinations (v1), and every courier not yet announced (v2)."""
-    await emit(conn, await store.served_pincodes(conn))
+    await emit(conn, await reference.served_pincodes(conn))
     await unannounced_couriers(conn, emit)
 
 
@@ -22,9 +22,9 @@ async def unannounced_couriers(conn: Conn, emit: Emit) -> list[str]:
     """Each courier whose latest load routing has not heard of on v2, one event per courier (a
     courier's lists stay under Kafka's record limit; all couriers together would not). At start this
     announces data loaded before v2 existed, so routing learns pickup without a reload."""
-    couriers = await store.unannounced_couriers(conn)
+    couriers = await reference.unannounced_couriers(conn)
     for courier in couriers:
-        event = await store.courier_serviceability(conn, courier)
+        event = await reference.courier_serviceability(conn, courier)
         await emit(conn, event)
-        await store.mark_announced(conn, courier, event.loaded_at)
+        await reference.mark_announced(conn, courier, event.loaded_at)
     return couriers

@@ -15,7 +15,7 @@ from chassis.http import errors, upload
 from chassis.pages import Cursor, Limit, Page, after_key, next_key
 from chassis.refusal import Refusal
 from contracts import Address, ShipmentStatus
-from services.shipping import announce, catalogue, domain, store, updates
+from services.shipping import announce, catalogue, domain, reference, store, updates
 from services.shipping.couriers.interface import CourierAdapter, NdrAction, NdrActionKind
 from services.shipping.domain.allocation import Dimensions
 
@@ -255,7 +255,7 @@ async def put_dimensions(request: Request, sku: SkuPath, body: SkuSize) -> dict[
     dims = Dimensions(body.weight_grams, body.length_cm, body.breadth_cm, body.height_cm)
     async with request.app.state.service.pool.acquire() as conn:
         try:
-            await store.upsert_dimensions(conn, sku, body.barcode, dims)
+            await reference.upsert_dimensions(conn, sku, body.barcode, dims)
         except asyncpg.UniqueViolationError:
             raise Refusal("barcode", f"{body.barcode} already belongs to another SKU") from None
     return {"sku": sku, **body.model_dump()}
@@ -269,7 +269,7 @@ async def put_dimensions(request: Request, sku: SkuPath, body: SkuSize) -> dict[
 )
 async def couriers(request: Request, cursor: Cursor = None, limit: Limit = 100) -> dict[str, Any]:
     pool = request.app.state.service.pool
-    rows = await store.courier_data_summary(pool, after=after_key(cursor), limit=limit)
+    rows = await reference.courier_data_summary(pool, after=after_key(cursor), limit=limit)
     return {"items": [dict(r) for r in rows], "next_cursor": next_key(rows, limit, lambda r: r["courier"])}
 
 
@@ -286,7 +286,7 @@ async def _load(request: Request, text: str, table: str, source: str) -> dict[st
     rows, problems = parse(text, couriers=settings.courier_names)
     if problems:
         raise Refusal.of(problems)
-    replace = store.replace_serviceability if table == "serviceability" else store.replace_rate_cards
+    replace = reference.replace_serviceability if table == "serviceability" else reference.replace_rate_cards
     service = request.app.state.service
     async with service.pool.acquire() as conn, conn.transaction():
         await replace(conn, rows, source=source)  # type: ignore[arg-type]

@@ -7,7 +7,17 @@ from pathlib import Path
 
 from chassis.logging import get_logger
 from chassis.service import Service
-from services.shipping import announce, api, capacity, catalogue, handlers, stations, store, sweeps, webhooks
+from services.shipping import (
+    announce,
+    api,
+    capacity,
+    catalogue,
+    handlers,
+    reference,
+    stations,
+    sweeps,
+    webhooks,
+)
 from services.shipping.couriers.registry import build_adapters
 from services.shipping.settings import ShippingSettings
 
@@ -41,12 +51,12 @@ async def load_reference_data(service: Service, settings: ShippingSettings) -> N
         await conn.execute("SELECT pg_advisory_xact_lock(hashtext('shipping.reference_data'))")
         path = folder / "serviceability.csv"
         if path.exists():
-            have = await store.couriers_with_data(conn, "serviceability")
+            have = await reference.couriers_with_data(conn, "serviceability")
             served, problems = catalogue.parse_serviceability(path.read_text(), couriers=couriers)
             if problems:
                 raise ValueError(f"{path}: {problems[:5]}")
             if missing := [r for r in served if r.courier not in have]:
-                await store.replace_serviceability(conn, missing, source=path.name)
+                await reference.replace_serviceability(conn, missing, source=path.name)
                 await announce.serviceability_loaded(conn, service.emit)
                 log.info("serviceability loaded", rows=len(missing), source=path.name)
         # Data loaded before v2 existed reaches routing on the first start after the upgrade.
@@ -54,15 +64,15 @@ async def load_reference_data(service: Service, settings: ShippingSettings) -> N
             log.info("serviceability announced", couriers=told)
         path = folder / "rate_cards.csv"
         if path.exists():
-            have = await store.couriers_with_data(conn, "rate_cards")
+            have = await reference.couriers_with_data(conn, "rate_cards")
             cards, problems = catalogue.parse_rate_cards(path.read_text(), couriers=couriers)
             if problems:
                 raise ValueError(f"{path}: {problems[:5]}")
             if unpriced := [c for c in cards if c.courier not in have]:
-                await store.replace_rate_cards(conn, unpriced, source=path.name)
+                await reference.replace_rate_cards(conn, unpriced, source=path.name)
                 log.info("rate cards loaded", rows=len(unpriced), source=path.name)
         path = folder / "pickup_locations.csv"
-        if path.exists() and not await store.has_pickup_locations(conn):
+        if path.exists() and not await reference.has_pickup_locations(conn):
             with path.open() as f:
                 for location in csv.DictReader(f):
-                    await store.upsert_pickup_location(conn, location)
+                    await reference.upsert_pickup_location(conn, location)

@@ -15,7 +15,7 @@ from chassis import geo
 from chassis.clock import utcnow
 from chassis.db import Conn
 from contracts import Address, OrderConfirmed, SkuQuantity
-from services.shipping import domain, store
+from services.shipping import domain, reference, store
 from services.shipping.couriers.interface import CourierAdapter, CourierBooking, CourierError, ShipmentRequest
 from services.shipping.domain import allocation
 from services.shipping.records import Shipment
@@ -40,7 +40,7 @@ async def measure(
     cod_amount_paise: int,
 ) -> allocation.Parcel:
     """The box for these lines from recorded SKU sizes, or the configured default per unit."""
-    known = await store.REFERENCE.dimensions(conn, [sku for sku, _ in lines], ttl_s=settings.reference_ttl_s)
+    known = await reference.CACHE.dimensions(conn, [sku for sku, _ in lines], ttl_s=settings.reference_ttl_s)
     length, breadth, height = settings.unit_dimensions_cm
     default = allocation.Dimensions(settings.unit_weight_grams, length, breadth, height)
     return allocation.parcel_for(
@@ -71,8 +71,8 @@ async def allocate(
             allocation.CourierTerms(courier=name, max_cod_paise=settings.max_cod_paise.get(name, 0))
             for name in settings.courier_names
         ],
-        serviceability=await store.REFERENCE.serviceability_at(conn, customer_pincode, ttl_s=ttl_s),
-        rate_cards=await store.REFERENCE.rate_cards(conn, ttl_s=ttl_s),
+        serviceability=await reference.CACHE.serviceability_at(conn, customer_pincode, ttl_s=ttl_s),
+        rate_cards=await reference.CACHE.rate_cards(conn, ttl_s=ttl_s),
         policy=settings.allocation_policy,
         promised_days=promised_days,
         priority=settings.priority_list,
@@ -80,7 +80,7 @@ async def allocate(
         full_for_pickup=full_for_pickup,
         collects_at=None
         if reverse
-        else await store.REFERENCE.serviceability_at(conn, warehouse_pincode, ttl_s=ttl_s),
+        else await reference.CACHE.serviceability_at(conn, warehouse_pincode, ttl_s=ttl_s),
     )
 
 
@@ -132,7 +132,7 @@ async def _allocate_and_book(
     """Rank the couriers, book down the list, store the decision and every attempt. A forward
     parcel counts against each courier's confirmed pickup capacity at the warehouse on its pickup
     day: a courier already full is excluded from the ranking, one that fills up meanwhile skipped."""
-    origin = await store.REFERENCE.pickup_location(conn, warehouse_code, ttl_s=settings.reference_ttl_s)
+    origin = await reference.CACHE.pickup_location(conn, warehouse_code, ttl_s=settings.reference_ttl_s)
     decided: allocation.Allocation | None = None
     booked: CourierBooking | None = None
     attempts: list[dict[str, str]] = []

@@ -19,7 +19,7 @@ from chassis.db import Conn
 from chassis.http import created, errors, follow, text_answer
 from chassis.refusal import Refusal
 from contracts import ShipmentStatus
-from services.shipping import documents, store, updates
+from services.shipping import documents, reference, store, updates
 from services.shipping.couriers.interface import CourierAdapter, CourierError, Handover
 from services.shipping.domain import packing
 from services.shipping.records import Shipment
@@ -237,7 +237,7 @@ async def scan_unit(
 ) -> Any:
     async with request.app.state.service.pool.acquire() as conn, conn.transaction():
         row = await _packable(conn, shipment_id)
-        sku = await store.sku_for_barcode(conn, body.barcode)
+        sku = await reference.sku_for_barcode(conn, body.barcode)
         expected = row.units
         box = Counter(await store.in_box(conn, shipment_id))
         outcome = packing.check_scan(expected, box, sku)
@@ -356,7 +356,7 @@ async def label(request: Request, shipment_id: ShipmentId) -> Response:
     if not row.awb or not row.consignee:
         raise Refusal("shipment_id", "no AWB yet: the shipment is not booked", status=409, error="not booked")
     async with pool.acquire() as conn:
-        origin = await store.pickup_location(conn, row.warehouse_code)
+        origin = await reference.pickup_location(conn, row.warehouse_code)
     pdf = documents.label_pdf(_label(row, origin))
     return Response(
         pdf,
@@ -394,7 +394,9 @@ async def labels(
         # One missing label would be a parcel without one on the floor: nothing is printed.
         raise Refusal.of(problems, status=status, error="not labelled")
     async with pool.acquire() as conn:
-        origins = {code: await store.pickup_location(conn, code) for code in {r.warehouse_code for r in rows}}
+        origins = {
+            code: await reference.pickup_location(conn, code) for code in {r.warehouse_code for r in rows}
+        }
     pdf = documents.labels_pdf(
         [_label(r, origins[r.warehouse_code]) for r in rows], title=f"{len(rows)} labels"
     )
@@ -443,7 +445,7 @@ async def manifest_pdf(
     if head is None:
         raise Refusal("manifest_id", f"no manifest {manifest_id}", status=404)
     async with pool.acquire() as conn:
-        origin = await store.pickup_location(conn, head["warehouse_code"])
+        origin = await reference.pickup_location(conn, head["warehouse_code"])
     pdf = documents.manifest_pdf(
         documents.Manifest(
             manifest_id=manifest_id,

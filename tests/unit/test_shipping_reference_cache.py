@@ -8,7 +8,7 @@ import dataclasses
 from typing import Any
 
 from chassis.geo import Zone
-from services.shipping import store
+from services.shipping import reference
 from services.shipping.domain.allocation import RateCard
 
 TTL = 60.0
@@ -68,24 +68,24 @@ def price(cards: dict[tuple[str, Zone], RateCard], courier: str) -> int:
 
 
 async def test_bookings_read_the_rate_cards_once_per_ttl() -> None:
-    cache, db = store.ReferenceCache(), Database([card("delhivery", 4800)])
+    cache, db = reference.ReferenceCache(), Database([card("delhivery", 4800)])
     reader = Conn(db)
     for _ in range(5):
         assert price(await cache.rate_cards(reader, ttl_s=TTL), "delhivery") == 4800
     assert db.reads == 1
-    uncached = store.ReferenceCache()
+    uncached = reference.ReferenceCache()
     for _ in range(2):
         await uncached.rate_cards(reader, ttl_s=0)
     assert db.reads == 3, "a TTL of 0 reads them for every booking"
 
 
 async def test_an_upload_is_used_by_the_first_booking_after_its_commit() -> None:
-    cache, db = store.ReferenceCache(), Database([card("delhivery", 4800)])
+    cache, db = reference.ReferenceCache(), Database([card("delhivery", 4800)])
     reader, writer = Conn(db), Conn(db)
     await cache.rate_cards(reader, ttl_s=TTL)
 
     writer.begin()
-    await store.replace_rate_cards(writer, [card("delhivery", 100)], source="upload")
+    await reference.replace_rate_cards(writer, [card("delhivery", 100)], source="upload")
     # Until the upload commits, the database itself still answers with the old cards.
     assert price(await cache.rate_cards(reader, ttl_s=TTL), "delhivery") == 4800
     writer.commit()
@@ -96,13 +96,13 @@ async def test_an_upload_is_used_by_the_first_booking_after_its_commit() -> None
 
 
 async def test_a_read_that_overlapped_an_upload_is_not_kept() -> None:
-    cache, db = store.ReferenceCache(), Database([card("delhivery", 4800)])
+    cache, db = reference.ReferenceCache(), Database([card("delhivery", 4800)])
     reader, writer = Conn(db), Conn(db)
 
     async def upload_and_commit_meanwhile() -> None:
         db.during_read = None
         writer.begin()
-        await store.replace_rate_cards(writer, [card("delhivery", 100)], source="upload")
+        await reference.replace_rate_cards(writer, [card("delhivery", 100)], source="upload")
         await asyncio.sleep(0)
         writer.commit()
 
