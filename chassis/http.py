@@ -5,14 +5,20 @@ A Refusal (chassis.refusal), a validation error, an unknown route or a missing k
 Text with NUL or control characters anywhere in a request (chassis.text) is refused the same way,
 before any route sees it. A body larger than the service's limit is refused with 413 before anything
 reads it (BodyLimit): by its Content-Length at once, or as soon as a streamed body passes the limit.
+A route marked `light` (a provider's webhook flood) is served by its light handler straight from ASGI,
+through the same middleware (body limit, not-started answer) but not FastAPI's routing, dependencies
+and telemetry; FastAPI keeps the route for its documentation and checks.
 """
 
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Awaitable, Callable, Iterable, Iterator
+import json
+from collections.abc import Awaitable, Callable, Iterable, Iterator, Mapping
 from contextlib import AbstractAsyncContextManager
+from dataclasses import dataclass
 from typing import Any, TypeVar
+from urllib.parse import parse_qsl
 
 from fastapi import Depends, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -26,7 +32,10 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from chassis import text
 from chassis.auth import HEADER, Principal, require, route_auth
+from chassis.logging import get_logger
 from chassis.refusal import Refusal, error_of
+
+log = get_logger(__name__)
 
 MIB = 1024 * 1024
 
@@ -64,6 +73,125 @@ def upload(endpoint: E) -> E:
     (`http_max_upload_bytes`) instead of the limit of every other body (`http_max_body_bytes`)."""
     endpoint.__dabba_upload__ = True  # type: ignore[attr-defined]
     return endpoint
+
+
+@dataclass(frozen=True, slots=True)
+class LightRequest:
+    """What a light route's handler gets: the path's parameters, the headers (lower-case names, the
+    first of each), the whole raw body (within the body limit) and the app, for its state."""
+
+    path_params: dict[str, Any]
+    headers: Mapping[str, str]
+    body: bytes
+    app: FastAPI
+
+
+LightHandler = Callable[[LightRequest], Awaitable[tuple[int, Any]]]
+"""Answers a light request with a status and a JSON body; a Refusal answers with the one error body."""
+
+
+def light(endpoint: Any, handler: LightHandler) -> None:
+    """Serve a route by ``handler`` straight from ASGI (``DabbaApp``): for a route a provider floods
+    (store webhooks), where FastAPI's routing, dependency solving, response encoding and telemetry
+    cost more than the work. The route's FastAPI endpoint stays what OpenAPI documents and what
+    the route checks read (its ``by_signature``); the handler must refuse and answer as it does.
+    Path and query text with control characters is refused (422) before the handler runs, as on
+    every route; bodies are bounded by the same BodyLimit."""
+    endpoint.__dabba_light__ = handler
+
+
+class DabbaApp(FastAPI):
+    """FastAPI, with routes marked ``light`` answered before FastAPI's own stack, through the
+    middleware the service added (body limit, not-started answer) and nothing else."""
+
+    _light_routes: list[tuple[APIRoute, LightHandler]] | None = None
+    _light_stack: ASGIApp | None = None
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            if self._light_routes is None:
+                self._light_routes = [
+                    (r, r.endpoint.__dabba_light__)  # type: ignore[attr-defined]
+                    for r in api_routes(self.routes)
+                    if getattr(r.endpoint, "__dabba_light__", None) is not None
+                ]
+            for route, handler in self._light_routes:
+                if scope["method"] in (route.methods or ()) and (
+                    found := route.path_regex.match(scope["path"])
+                ):
+                    params = {k: route.param_convertors[k].convert(v) for k, v in found.groupdict().items()}
+                    scope["dabba.light"] = (handler, params)
+                    scope["app"] = self
+                    if self._light_stack is None:
+                        self._light_stack = self._with_middleware(self._serve_light)
+                    await self._light_stack(scope, receive, send)
+                    return
+        await super().__call__(scope, receive, send)
+
+    def _with_middleware(self, app: ASGIApp) -> ASGIApp:
+        for cls, args, kwargs in reversed(self.user_middleware):
+            app = cls(app, *args, **kwargs)
+        return app
+
+    async def _serve_light(self, scope: Scope, receive: Receive, send: Send) -> None:
+        handler, params = scope["dabba.light"]
+        headers: dict[str, str] = {}
+        try:
+            query = parse_qsl(scope.get("query_string", b"").decode("latin-1"), keep_blank_values=True)
+            problems = [
+                (name, p)
+                for name, value in [*params.items(), *query]
+                if (p := text.text_problem(str(value))) is not None
+            ]
+            if problems:
+                raise Refusal.of(problems)
+            body = await _whole_body(receive)
+            if body is None:
+                return  # the client went away: nobody to answer
+            for name, value in scope["headers"]:
+                headers.setdefault(name.decode("latin-1"), value.decode("latin-1"))
+            status, content = await handler(LightRequest(params, headers, body, self))
+            headers = {}
+        except Refusal as exc:
+            status, content = exc.status, exc.body()
+            headers = {"www-authenticate": f'ApiKey header="{HEADER}"'} if exc.status == 401 else {}
+        except _TooLarge:
+            raise  # BodyLimit answers 413
+        except Exception:
+            log.exception("light route failed", path=scope["path"])
+            status, content = (
+                500,
+                {
+                    "error": "internal error",
+                    "problems": [{"field": "service", "problem": "the service failed; try again"}],
+                },
+            )
+            headers = {}
+        await _send_json(send, status, content, headers)
+
+
+async def _whole_body(receive: Receive) -> bytes | None:
+    """The request's body, read to its end; None when the client disconnected first."""
+    chunks = []
+    while True:
+        message = await receive()
+        if message["type"] == "http.disconnect":
+            return None
+        chunks.append(message.get("body", b""))
+        if not message.get("more_body", False):
+            return b"".join(chunks)
+
+
+async def _send_json(send: Send, status: int, content: Any, headers: dict[str, str]) -> None:
+    """JSON as JSONResponse encodes it, in one start and one body message."""
+    body = json.dumps(content, ensure_ascii=False, allow_nan=False, separators=(",", ":")).encode()
+    raw = [
+        (b"content-type", b"application/json"),
+        (b"content-length", str(len(body)).encode()),
+        *((k.encode("latin-1"), v.encode("latin-1")) for k, v in headers.items()),
+    ]
+    await send({"type": "http.response.start", "status": status, "headers": raw})
+    await send({"type": "http.response.body", "body": body})
 
 
 class _TooLarge(Exception):
@@ -384,7 +512,7 @@ def create_http_app(
     body bounded (BodyLimit: `max_body_bytes`, or `max_upload_bytes` on routes marked `upload`).
 
     Routes added later declare who may call them (chassis.auth); these three are open."""
-    app = FastAPI(
+    app = DabbaApp(
         title=title, version=version, lifespan=lifespan, dependencies=[Depends(refuse_control_characters)]
     )
     app.state.api_keys = api_keys

@@ -2,14 +2,28 @@
 stores a new stock number when a SKU's stock changes, owe a store tracking when its parcel is picked
 up, owe a store the cancellation of an order Dabba cancelled, owe a marketplace's label once our
 invoice of a parcel it carries is issued. Each runs inside the consumer's
-transaction; the store calls happen later (sync.py)."""
+transaction; the store calls happen later (sync.py).
+
+Order ids are learnt a batch at a time: each orders.placed is kept in the transaction and written
+in one statement before a handler reads order ids (a cancellation or a parcel of the same batch) or
+before the commit, whichever comes first."""
 
 from __future__ import annotations
 
-from chassis.consumer import HandlerContext
+from chassis.consumer import HandlerContext, Transaction
 from chassis.service import Service
 from contracts import InvoiceIssued, OrderCancelled, OrderPlaced, ShipmentUpdated, StockChanged
 from services.channels import domain, levels, store
+
+LINKS = "channels.links"
+"""The transaction's (channel, channel_order_id, order_id) learnt and not written yet."""
+
+
+async def write_links(tx: Transaction) -> None:
+    """Write the order ids learnt so far in this transaction, in one statement."""
+    links = tx.shared.pop(LINKS, None)
+    if links:
+        await store.link_orders(tx.conn, links)
 
 
 def register(service: Service) -> None:
@@ -19,12 +33,15 @@ def register(service: Service) -> None:
     async def on_order_placed(ctx: HandlerContext, event: OrderPlaced) -> None:
         if event.rehearsal:
             return  # an operator's rehearsal is no store's order, whatever channel it names (ADR 0360)
-        await store.link_order(ctx.conn, event.channel.value, event.channel_order_id, event.order_id)
+        ctx.shared.setdefault(LINKS, []).append((event.channel.value, event.channel_order_id, event.order_id))
+
+    service.before_commit(write_links)
 
     @service.handles(OrderCancelled)
     async def on_order_cancelled(ctx: HandlerContext, event: OrderCancelled) -> None:
         if event.rehearsal:
             return
+        await write_links(ctx.tx)
         await store.owe_store_cancellation(ctx.conn, event.order_id, event.reason_code.value)
 
     @service.handles(StockChanged)
@@ -36,6 +53,7 @@ def register(service: Service) -> None:
     async def on_shipment_updated(ctx: HandlerContext, event: ShipmentUpdated) -> None:
         if event.status not in domain.MAY_BE_STORE_NEWS or not event.awb or event.return_id:
             return
+        await write_links(ctx.tx)
         origin = await store.channel_order_of(ctx.conn, event.order_id)
         if origin is None:
             return  # not an order from one of our stores
@@ -56,6 +74,7 @@ def register(service: Service) -> None:
         # The marketplace's label carries our invoice's number, date and rates (ADR 370).
         if event.status != "issued" or not event.lines:
             return
+        await write_links(ctx.tx)
         await store.owe_label(
             ctx.conn,
             shipment_id=event.shipment_id,

@@ -540,12 +540,21 @@ async def unmapped_orders(conn: Conn, account: str) -> list[asyncpg.Record]:
 
 async def link_order(conn: Conn, channel: str, channel_order_id: str, order_id: str) -> None:
     """Orders placed one of our channel orders under this id."""
+    await link_orders(conn, [(channel, channel_order_id, order_id)])
+
+
+async def link_orders(conn: Conn, links: Sequence[tuple[str, str, str]]) -> None:
+    """(channel, channel_order_id, order_id) orders placed, in one statement; the last of two links
+    of one channel order wins, as it would one by one."""
+    last = {(c, co): o for c, co, o in links}
     await conn.execute(
-        """UPDATE channel_orders SET order_id = $3, updated_at = now()
-            WHERE channel = $1 AND channel_order_id = $2 AND order_id IS DISTINCT FROM $3""",
-        channel,
-        channel_order_id,
-        order_id,
+        """UPDATE channel_orders c SET order_id = l.order_id, updated_at = now()
+             FROM unnest($1::text[], $2::text[], $3::text[]) AS l(channel, channel_order_id, order_id)
+            WHERE c.channel = l.channel AND c.channel_order_id = l.channel_order_id
+              AND c.order_id IS DISTINCT FROM l.order_id""",
+        [c for c, _ in last],
+        [co for _, co in last],
+        list(last.values()),
     )
 
 

@@ -1,20 +1,25 @@
 """Store webhooks: one route per platform and account. The signature is checked over the raw body
 before anything parses it; a verified delivery is stored durably (concurrent requests share one
 commit) and answered at once (Shopify allows 5 s); the intake worker reads it after the answer.
-A delivery id seen before is acknowledged and dropped."""
+A delivery id seen before is acknowledged and dropped.
+
+A sale floods these routes, so they are served light (chassis.http.light, ADR 430): straight from
+ASGI through the body limit, by the same verifier and writer as the FastAPI route that documents them."""
 
 from __future__ import annotations
 
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
+from prometheus_client import Counter
 from pydantic import BaseModel
 
 from chassis.auth import by_signature
-from chassis.http import errors
+from chassis.http import LightRequest, errors, light
 from chassis.logging import get_logger
 from chassis.refusal import Refusal
 from chassis.service import Service
@@ -23,6 +28,12 @@ from services.channels.intake import ReceiptWriter
 from services.channels.stores.interface import Account, Delivery, StoreAdapter, WebhookRefused
 
 log = get_logger(__name__)
+
+RECEIVED = Counter(
+    "dabba_store_webhooks_total",
+    "Store webhooks answered, by platform and outcome (stored, duplicate, refused)",
+    ["platform", "outcome"],
+)
 
 
 class Accepted(BaseModel):
@@ -65,7 +76,7 @@ def build_router(
     for platform, adapter in adapters.items():
         router.add_api_route(
             f"/{platform}/{{account}}",
-            _receiver(platform, adapter, receipts, accounts),
+            Receiver(platform, adapter, accounts, receipts).endpoint(),
             methods=["POST"],
             summary=f"{platform} order webhooks of one channel account",
             response_model=Accepted,
@@ -74,35 +85,59 @@ def build_router(
     return router
 
 
-def _verifier(
-    platform: str, adapter: StoreAdapter, accounts: AccountCache
-) -> Callable[[Request], Awaitable[Delivery]]:
-    async def verified_delivery(request: Request) -> Delivery:
-        """The account and delivery of a push signed with that account's webhook secret (checked
-        over the raw body before anything parses it); refused otherwise."""
-        account = str(request.path_params.get("account", ""))
-        found = await accounts.get(request.app.state.service, platform, account)
+@dataclass(frozen=True, slots=True)
+class Receiver:
+    """The webhooks of one platform: verified, then kept; the FastAPI route and its light twin
+    (what serves them) both go through here."""
+
+    platform: str
+    adapter: StoreAdapter
+    accounts: AccountCache
+    receipts: ReceiptWriter
+
+    async def verified(
+        self, service: Service, account: str, headers: Mapping[str, str], body: bytes
+    ) -> Delivery:
+        """The delivery of a push signed with this account's webhook secret (checked over the raw
+        body before anything parses it); refused otherwise, with nothing written."""
+        found = await self.accounts.get(service, self.platform, account)
         if found is None:
-            raise Refusal("account", f"no {platform} channel account {account!r}", status=404)
+            RECEIVED.labels(self.platform, "refused").inc()
+            raise Refusal("account", f"no {self.platform} channel account {account!r}", status=404)
         try:
-            return adapter.verify_webhook(found, request.headers, await request.body())
+            return self.adapter.verify_webhook(found, headers, body)
         except WebhookRefused as exc:
+            RECEIVED.labels(self.platform, "refused").inc()
             log.warning("webhook refused", account=account, problem=str(exc))
             raise Refusal("headers", str(exc), status=exc.status, error="webhook refused") from None
 
-    return verified_delivery
+    async def kept(self, account: str, delivery: Delivery) -> dict[str, Any]:
+        """Store a verified delivery (returns once its commit is done): the answer's body."""
+        fresh = await self.receipts.keep(account, delivery)
+        RECEIVED.labels(self.platform, "stored" if fresh else "duplicate").inc()
+        return {"accepted": True, "duplicate": not fresh, "delivery_id": delivery.delivery_id}
 
+    async def light(self, request: LightRequest) -> tuple[int, dict[str, Any]]:
+        """What serves the route (chassis.http.light)."""
+        account = str(request.path_params["account"])
+        delivery = await self.verified(request.app.state.service, account, request.headers, request.body)
+        return 200, await self.kept(account, delivery)
 
-def _receiver(
-    platform: str, adapter: StoreAdapter, receipts: ReceiptWriter, accounts: AccountCache
-) -> Callable[..., Awaitable[Any]]:
-    async def receive(
-        account: str,
-        # A default, not Annotated: the annotation is a string resolved outside this closure.
-        delivery: Delivery = by_signature(platform, _verifier(platform, adapter, accounts)),
-    ) -> Any:
-        fresh = await receipts.keep(account, delivery)
-        # A response object skips FastAPI's encoding of a returned dict: this route is the hot path.
-        return JSONResponse({"accepted": True, "duplicate": not fresh, "delivery_id": delivery.delivery_id})
+    def endpoint(self) -> Callable[..., Awaitable[Any]]:
+        """The FastAPI route: documents the webhook and declares its verifier."""
 
-    return receive
+        async def verified_delivery(request: Request) -> Delivery:
+            account = str(request.path_params.get("account", ""))
+            return await self.verified(
+                request.app.state.service, account, request.headers, await request.body()
+            )
+
+        async def receive(
+            account: str,
+            # A default, not Annotated: the annotation is a string resolved outside this closure.
+            delivery: Delivery = by_signature(self.platform, verified_delivery),
+        ) -> Any:
+            return JSONResponse(await self.kept(account, delivery))
+
+        light(receive, self.light)
+        return receive
