@@ -43,7 +43,13 @@ _BLOCKS = (
     (0x0C00, 0x0C7F, "Telugu"),
     (0x0C80, 0x0CFF, "Kannada"),
     (0x0D00, 0x0D7F, "Malayalam"),
+    (0x0600, 0x06FF, "Arabic"),  # Urdu is written in it (Nastaliq or Naskh), right to left
+    (0x0750, 0x077F, "Arabic"),
+    (0xFB50, 0xFDFF, "Arabic"),
+    (0xFE70, 0xFEFF, "Arabic"),
 )
+RIGHT_TO_LEFT = frozenset({"Arabic"})
+_NUMBERS = frozenset({"EN", "AN"})  # digits run left to right even inside right-to-left text
 # The dandas sit in the Devanagari block but end sentences in Bengali, Gurmukhi and Oriya too.
 _SHARED = {"\u0964", "\u0965"}
 _ZW = {"\u200c", "\u200d"}  # zero-width non-joiner and joiner: part of the cluster around them
@@ -99,7 +105,8 @@ class _Run:
 
 @dataclass(frozen=True, slots=True)
 class _Shaped:
-    runs: tuple[_Run, ...]
+    runs: tuple[_Run, ...]  # in the order they are drawn, left to right
+    right_to_left: bool  # the line starts with right-to-left text: it reads (and aligns) from the right
     advance: float
     ink: tuple[float, float, float, float] | None  # left, bottom, right, top from the line's origin
 
@@ -138,7 +145,7 @@ class Block:
 def script_of(char: str) -> str | None:
     """The script a character belongs to, or None for one any script uses (spaces, digits, marks)."""
     code = ord(char)
-    if char in _SHARED:
+    if char in _SHARED or unicodedata.bidirectional(char) in _NUMBERS:
         return None
     for first, last, script in _BLOCKS:
         if first <= code <= last:
@@ -148,9 +155,14 @@ def script_of(char: str) -> str | None:
     return None
 
 
+# Urdu reads best in Nastaliq, but Noto's stands two and a half ems tall; Naskh is the compact,
+# widely read Arabic style that fits a document's lines.
+_FAMILY = {"Arabic": "NotoNaskhArabic"}
+
+
 def _font_file(script: str, bold: bool) -> Path | None:
     weight = "Bold" if bold else "Regular"
-    stems = [f"NotoSans{'' if script == LATIN else script}-{weight}"]
+    stems = [f"{_FAMILY.get(script, 'NotoSans' + ('' if script == LATIN else script))}-{weight}"]
     if script == LATIN:
         stems.append("DejaVuSans-Bold" if bold else "DejaVuSans")
     for stem in stems:
@@ -187,32 +199,35 @@ def _face(script: str, bold: bool) -> _Face:
     )
 
 
-def _runs(text: str, bold: bool) -> Iterator[tuple[_Face, str]]:
-    """The text cut where the script changes; a common character (space, digit, comma) stays with the
-    script before it when that font has it, else goes with the script after it, else with Latin."""
+def _runs(text: str, bold: bool) -> Iterator[tuple[_Face, str, bool]]:
+    """The text cut where the script or the direction changes, each run with whether it reads right to
+    left; a common character (space, digit, comma) stays with the script before it when that font
+    has it, else goes with the script after it, else with Latin; digits are a left-to-right run of
+    their own even inside right-to-left text."""
     scripts = [script_of(c) for c in text]
-    resolved: list[str] = []
+    resolved: list[tuple[str, bool]] = []
     for i, char in enumerate(text):
         script = scripts[i]
+        number = unicodedata.bidirectional(char) in _NUMBERS
         if script is None:
-            before = resolved[-1] if resolved else None
+            before = resolved[-1][0] if resolved else None
             after = next((s for s in scripts[i + 1 :] if s is not None), None)
             script = LATIN
             for candidate in (before, after):
                 if candidate is not None and ord(char) in _face(candidate, bold).chars:
                     script = candidate
                     break
-        resolved.append(script)
+        resolved.append((script, script in RIGHT_TO_LEFT and not number))
     start = 0
     for i in range(1, len(text) + 1):
         if i == len(text) or resolved[i] != resolved[start]:
-            yield _face(resolved[start], bold), text[start:i]
+            yield _face(resolved[start][0], bold), text[start:i], resolved[start][1]
             start = i
 
 
 def runs(text: str, bold: bool = False) -> list[tuple[str, str]]:
     """The text's runs as (script of the font that sets it, text)."""
-    return [(face.script, part) for face, part in _runs(text, bold)]
+    return [(face.script, part) for face, part, _ in _runs(text, bold)]
 
 
 def _shape_run(face: _Face, text: str) -> _Run:
@@ -235,21 +250,74 @@ def _shape_run(face: _Face, text: str) -> _Run:
     return _Run(face=face, text=text, advance=pen, ink=ink)
 
 
+def _kind(text: str) -> str:
+    """A run's bidirectional class: L (has left-to-right letters), R (right-to-left letters), N
+    (digits and what goes with them), or W (spaces and punctuation only)."""
+    classes = {unicodedata.bidirectional(c) for c in text}
+    if classes & {"R", "AL"}:
+        return "R"
+    if "L" in classes:
+        return "L"
+    return "N" if classes & _NUMBERS else "W"
+
+
+def _visual(runs: list[_Run], right_to_left: bool) -> list[_Run]:
+    """Runs in the order they are drawn: Unicode's bidirectional algorithm (UAX #9) applied to whole
+    runs. Digits after right-to-left letters are an Arabic number (W2), spaces and punctuation take
+    the direction of the letters on both sides or else the line's (N1, N2); levels follow (I1, I2)
+    and every stretch at or above each odd level is reversed (L2). HarfBuzz already gives each run's
+    glyphs in visual order."""
+    kinds = [_kind(run.text) for run in runs]
+    base = "R" if right_to_left else "L"
+    strong = base
+    for i, kind in enumerate(kinds):
+        if kind == "N":
+            kinds[i] = "AN" if strong == "R" else "L"
+        elif kind in ("L", "R"):
+            strong = kind
+    for i, kind in enumerate(kinds):
+        if kind == "W":
+            before = next(("R" if k == "AN" else k for k in reversed(kinds[:i]) if k != "W"), base)
+            after = next(("R" if k == "AN" else k for k in kinds[i + 1 :] if k != "W"), base)
+            kinds[i] = before if before == after else base
+    levels = [
+        (1 if kind == "R" else 2 if kind == "AN" or kind == "L" else 0)
+        if right_to_left
+        else (1 if kind == "R" else 2 if kind == "AN" else 0)
+        for kind in kinds
+    ]
+    order = list(range(len(runs)))
+    for level in range(max(levels, default=0), 0, -1):
+        i = 0
+        while i < len(order):
+            if levels[order[i]] >= level:
+                j = i
+                while j < len(order) and levels[order[j]] >= level:
+                    j += 1
+                order[i:j] = reversed(order[i:j])
+                i = j
+            else:
+                i += 1
+    return [runs[i] for i in order]
+
+
 @functools.lru_cache(maxsize=8192)
 def _shape(text: str, bold: bool) -> _Shaped:
+    logical = [_shape_run(face, part) for face, part, _ in _runs(text, bold)]
+    strong = next((c for c in text if unicodedata.bidirectional(c) in ("L", "R", "AL")), "")
+    right_to_left = unicodedata.bidirectional(strong) in ("R", "AL") if strong else False
     runs = []
     pen = 0.0
     left = bottom = float("inf")
     right = top = float("-inf")
-    for face, part in _runs(text, bold):
-        run = _shape_run(face, part)
+    for run in _visual(logical, right_to_left):
         if run.ink is not None:
             left, right = min(left, pen + run.ink[0]), max(right, pen + run.ink[2])
             bottom, top = min(bottom, run.ink[1]), max(top, run.ink[3])
         runs.append(run)
         pen += run.advance
     ink = None if left == float("inf") else (left, bottom, right, top)
-    return _Shaped(runs=tuple(runs), advance=pen, ink=ink)
+    return _Shaped(runs=tuple(runs), right_to_left=right_to_left, advance=pen, ink=ink)
 
 
 def width(text: str, size: float, bold: bool = False) -> float:
@@ -338,7 +406,7 @@ def _place(text: str, box: Box, lines: list[str], size: float, bold: bool, align
     placed = []
     for line, baseline in zip(lines, baselines, strict=True):
         left, right = _span(line, size, bold)
-        if align == "right":
+        if align == "right" or (align == "left" and _shape(line, bold).right_to_left):
             x = box.right - right
         elif align == "centre":
             x = box.x + (box.width - (right - left)) / 2 - left

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from chassis.sheet import Sheet
-from chassis.typeset import Box, fit, runs
+from chassis.typeset import Box, _shape, fit, runs
 from tests import pdf_checks
 
 NOTO = Path("/usr/share/fonts/truetype/noto")
@@ -24,6 +24,7 @@ LINES = {
     "Malayalam": "ശ്രീമതി ലക്ഷ്മി തിരുവനന്തപുരം",
     "Oriya": "ଶ୍ରୀମତୀ ଲକ୍ଷ୍ମୀ ଭୁବନେଶ୍ୱର",
 }
+URDU = "محترمہ عائشہ صدیقی، لکھنؤ"
 ADDRESS = "फ्लैट 402, श्री गणेश अपार्टमेंट, क्षेत्रीय मार्ग, मालवीय नगर, जयपुर, राजस्थान 302017"
 
 
@@ -58,6 +59,29 @@ def test_text_in_any_script_reads_back_exactly_as_typed(script: str) -> None:
     sheet = Sheet((400, 60), script)
     sheet.text(LINES[script], Box(10, 10, 380, 40), size=20)
     assert pdf_checks.text(sheet.finish().pdf) == LINES[script]
+
+
+def test_urdu_is_joined_by_harfbuzz_and_set_right_to_left_as_pillows_raqm_sets_it() -> None:
+    sheet = Sheet((400, 80), "urdu")
+    box = Box(10, 10, 380, 60)
+    block = sheet.text(URDU, box, size=20)
+    drawn = pdf_checks.line_image(sheet.finish(), box, scale=4)
+    font = NOTO / "NotoNaskhArabic-Regular.ttf"
+    shaped = pdf_checks.pillow_line(URDU, font, block.size * 4, shaped=True)
+    unshaped = pdf_checks.pillow_line(URDU, font, block.size * 4, shaped=False)
+    assert abs(drawn.size[0] - shaped.size[0]) <= 4, (drawn.size, shaped.size)
+    assert pdf_checks.difference(drawn, shaped) < 0.5 * pdf_checks.difference(drawn, unshaped)
+    (line,) = block.lines
+    assert line.ink is not None and abs(line.ink.right - box.right) < 2, (
+        "a right-to-left line sets from the right"
+    )
+
+
+def test_numbers_in_urdu_read_left_to_right_in_their_place_by_the_bidirectional_algorithm() -> None:
+    address = "مکان نمبر 12، گلی 4، لکھنؤ"
+    assert [run.text for run in _shape(address, False).runs] == ["، لکھنؤ", "4", "، گلی ", "12", "مکان نمبر "]
+    mixed = "Flat 12, گلی 4 Lucknow"  # a left-to-right line: the Urdu street and its number swap sides
+    assert [run.text for run in _shape(mixed, False).runs] == ["Flat 12, ", "4", "گلی ", " ", "Lucknow"]
 
 
 def test_an_address_too_long_for_its_box_wraps_then_shrinks_and_stays_inside_it() -> None:
