@@ -381,12 +381,13 @@ async def get_invoice(request: Request, invoice_id: InvoiceId) -> dict[str, Any]
 
 class EInvoiceState(BaseModel):
     """A B2B invoice's registration with the IRP: due (to send; `problem` says what held the last
-    try), registered (with its IRN and acknowledgement) or rejected (the IRP's errors in `problem`)."""
+    try), registered (with its IRN and acknowledgement), rejected (the IRP's errors in `problem`) or
+    void (the invoice was cancelled before it was registered: never sent)."""
 
     invoice_id: str
     number: str
     gstin: str
-    state: Literal["due", "registered", "rejected"]
+    state: Literal["due", "registered", "rejected", "void"]
     calls: int
     problem: str | None
     irn: str | None
@@ -404,7 +405,7 @@ class EInvoiceState(BaseModel):
 )
 async def list_einvoices(
     request: Request,
-    state: Literal["due", "registered", "rejected"] | None = None,
+    state: Literal["due", "registered", "rejected", "void"] | None = None,
     cursor: Cursor = None,
     limit: Limit = 100,
 ) -> dict[str, Any]:

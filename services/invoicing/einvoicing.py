@@ -74,6 +74,10 @@ async def register_due(pool: Pool, irp: Irp, settings: InvoicingSettings, *, bat
         invoice = await store.invoice(pool, invoice_id)
         if invoice is None:  # a foreign key keeps it; nothing to send
             continue
+        if invoice.status == "cancelled":
+            async with pool.acquire() as conn:
+                await store.einvoice_void(conn, invoice_id=invoice_id)
+            continue
         document = einvoice_json(facts(invoice))
         if isinstance(document, list):
             # Waits for the missing fact (a registration's town and pincode) without asking the IRP.

@@ -186,7 +186,7 @@ class CreditNote:
 
 @dataclass(frozen=True, slots=True)
 class EInvoice:
-    """An invoice's registration with the IRP: due, registered (its IRN and signed QR) or rejected."""
+    """An invoice's registration with the IRP: due, registered (its IRN and signed QR), rejected or void."""
 
     invoice_id: str
     gstin: str

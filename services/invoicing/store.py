@@ -643,6 +643,16 @@ async def einvoice_held(conn: Conn, *, invoice_id: str, problem: str, retry_afte
     )
 
 
+async def einvoice_void(conn: Conn, *, invoice_id: str) -> None:
+    """The invoice was cancelled before it was registered: it is never sent."""
+    await conn.execute(
+        """UPDATE einvoices SET state = 'void', lease_until = NULL, updated_at = now(),
+                  problem = 'the invoice was cancelled before it was registered'
+            WHERE invoice_id = $1 AND state = 'due'""",
+        invoice_id,
+    )
+
+
 async def einvoice_rejected(conn: Conn, *, invoice_id: str, problem: str) -> None:
     """The IRP refused the document: an operator must put it right and retry."""
     await conn.execute(

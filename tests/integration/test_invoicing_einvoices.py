@@ -215,3 +215,17 @@ async def test_a_b2c_invoice_or_a_seller_below_five_crore_never_asks_the_irp(
     assert await store.einvoice(pool, small) is None
     invoice = await store.invoice(pool, small)
     assert invoice is not None and invoice.recipient["gstin"] == BUYER_GSTIN, "still a B2B invoice"
+
+
+async def test_an_invoice_cancelled_before_its_irn_came_is_never_sent(
+    pool: asyncpg.Pool, sandbox: httpx.AsyncClient
+) -> None:
+    invoice_id = await issued_invoice(pool, buyer_gstin=BUYER_GSTIN)
+    invoice = await store.invoice(pool, invoice_id)
+    assert invoice is not None
+    async with pool.acquire() as conn:
+        assert await store.cancel_invoice(conn, shipment_id=invoice.shipment_id, at=PACKED) is not None
+    await einvoicing.register_due(pool, irp(sandbox), SETTINGS)
+    voided = await store.einvoice(pool, invoice_id)
+    assert voided is not None and (voided.state, voided.irn) == ("void", None)
+    assert (await sandbox.get("/_sandbox/irp/invoices")).json()["generate_calls"] == 0
