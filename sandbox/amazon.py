@@ -3,6 +3,10 @@ on request), getOrders by LastUpdatedAfter with NextToken pages, getOrderItems, 
 and getListingsItem on fulfillment_availability, confirmShipment — each operation behind its
 documented usage plan (429 QuotaExceeded past it), and every call counted for tests to assert on.
 
+The Orders API 2026-01-01 (searchOrders with paginationToken, getOrder) serves the same orders in
+its own shape (orders_2026-01-01.json: fulfillment.fulfillmentStatus, items inline with proceeds and
+cancellation requests, programs AMAZON_EASY_SHIP).
+
 Control under /_sandbox/amazon/{seller}: set the catalogue up (with an SQS queue for its ORDER_CHANGE
 notifications if asked), place an order (Pending, Easy Ship, late-arriving: last updated in the
 past), change its status (Unshipped, Canceled, a buyer's cancellation request), expire every token,
@@ -33,6 +37,7 @@ from sandbox.usage_plans import Bucket, spend
 RATES = {
     "getOrders": (0.0167, 20),
     "getOrder": (0.5, 30),
+    "searchOrders": (0.0056, 20),
     "getOrderItems": (0.5, 30),
     "confirmShipment": (2.0, 10),
     "patchListingsItem": (5.0, 5),
@@ -450,6 +455,181 @@ async def get_orders(
             ).encode()
         ).decode()
     return {"payload": payload}
+
+
+# --- Orders API 2026-01-01 ------------------------------------------------------------------------
+
+STATUS_2026 = {
+    "Pending": "PENDING",
+    "PendingAvailability": "PENDING_AVAILABILITY",
+    "Unshipped": "UNSHIPPED",
+    "PartiallyShipped": "PARTIALLY_SHIPPED",
+    "Shipped": "SHIPPED",
+    "Canceled": "CANCELLED",
+    "Unfulfillable": "UNFULFILLABLE",
+}
+
+
+def _money(amount: Any) -> dict[str, str]:
+    return {"amount": str(amount), "currencyCode": "INR"}
+
+
+def order_2026(order: dict[str, Any], items: list[dict[str, Any]]) -> dict[str, Any]:
+    """The order as the Orders API 2026-01-01 shows it."""
+    address = order["ShippingAddress"]
+    status = STATUS_2026[order["OrderStatus"]]
+    return {
+        "orderId": order["AmazonOrderId"],
+        "createdTime": order["PurchaseDate"],
+        "lastUpdatedTime": order["LastUpdateDate"],
+        "programs": ["AMAZON_EASY_SHIP"] if order.get("EasyShipShipmentStatus") else [],
+        "salesChannel": {
+            "channelName": "AMAZON",
+            "marketplaceId": order["MarketplaceId"],
+            "marketplaceName": "Amazon.in",
+        },
+        "buyer": {
+            "buyerName": order["BuyerInfo"]["BuyerName"],
+            "buyerEmail": order["BuyerInfo"]["BuyerEmail"],
+        },
+        "recipient": {
+            "deliveryAddress": {
+                "name": address["Name"],
+                "addressLine1": address["AddressLine1"],
+                "addressLine2": address.get("AddressLine2"),
+                "city": address["City"],
+                "stateOrRegion": address["StateOrRegion"],
+                "postalCode": address["PostalCode"],
+                "countryCode": "IN",
+                "phone": address["Phone"],
+                "addressType": "RESIDENTIAL",
+            }
+        },
+        "proceeds": {"grandTotal": _money(order["OrderTotal"]["Amount"])},
+        "payment": {
+            "paymentExecutions": [
+                {
+                    "paymentMethod": "CashOnDelivery" if order["PaymentMethod"] == "COD" else "Other",
+                    "paymentAmount": _money(order["OrderTotal"]["Amount"]),
+                }
+            ]
+        },
+        "fulfillment": {
+            "fulfillmentStatus": status,
+            "fulfilledBy": "AMAZON" if order["FulfillmentChannel"] == "AFN" else "MERCHANT",
+            "fulfillmentServiceLevel": "STANDARD",
+        },
+        "orderItems": [
+            {
+                "orderItemId": item["OrderItemId"],
+                "quantityOrdered": item["QuantityOrdered"],
+                "product": {
+                    "asin": item["ASIN"],
+                    "title": item["Title"],
+                    "sellerSku": item["SellerSKU"],
+                    "price": {
+                        "unitPrice": _money(
+                            f"{float(item['ItemPrice']['Amount']) / item['QuantityOrdered']:.2f}"
+                        )
+                    },
+                },
+                "proceeds": {
+                    "proceedsTotal": _money(item["ItemPrice"]["Amount"]),
+                    "breakdowns": [
+                        {"type": "ITEM", "subtotal": _money(item["ItemPrice"]["Amount"])},
+                        {"type": "SHIPPING", "subtotal": _money(item["ShippingPrice"]["Amount"])},
+                    ],
+                },
+                **(
+                    {
+                        "cancellation": {
+                            "cancellationRequest": {
+                                "requester": "BUYER",
+                                "cancelReason": item["BuyerRequestedCancel"]["BuyerCancelReason"],
+                            }
+                        }
+                    }
+                    if item.get("BuyerRequestedCancel")
+                    else {}
+                ),
+                "fulfillment": {
+                    "quantityFulfilled": item["QuantityShipped"],
+                    "quantityUnfulfilled": item["QuantityOrdered"] - item["QuantityShipped"],
+                },
+            }
+            for item in items
+        ],
+    }
+
+
+@router.get("/orders/2026-01-01/orders")
+async def search_orders(
+    seller: str,
+    state: Amazon,
+    token: Token = None,
+    marketplaceIds: str = "",
+    createdAfter: str | None = None,
+    lastUpdatedAfter: str | None = None,
+    lastUpdatedBefore: str | None = None,
+    paginationToken: str | None = None,
+    maxResultsPerPage: int = Query(default=100, ge=1, le=100),
+) -> dict[str, Any]:
+    account = state.seller(seller)
+    _authorised(account, token)
+    if not marketplaceIds:
+        raise _error(400, "InvalidInput", "marketplaceIds is required")
+    if (createdAfter is None) == (lastUpdatedAfter is None):
+        raise _error(400, "InvalidInput", "exactly one of createdAfter and lastUpdatedAfter is required")
+    account.take("searchOrders")
+    if paginationToken:
+        try:
+            cursor = json.loads(base64.urlsafe_b64decode(paginationToken))
+        except ValueError:
+            raise _error(400, "InvalidInput", "Invalid paginationToken") from None
+        start, end, offset = (
+            datetime.fromisoformat(cursor["a"]),
+            datetime.fromisoformat(cursor["b"]),
+            cursor["o"],
+        )
+        account.next_tokens_used += 1
+    else:
+        start, end = _window(lastUpdatedAfter, lastUpdatedBefore)
+        offset = 0
+    size = min(maxResultsPerPage, account.page_size)
+    changed = sorted(
+        (
+            o
+            for o in account.orders.values()
+            if start <= datetime.fromisoformat(o["LastUpdateDate"].replace("Z", "+00:00")) <= end
+        ),
+        key=lambda o: (o["LastUpdateDate"], o["AmazonOrderId"]),
+    )
+    page = changed[offset : offset + size]
+    account.pages_served += 1
+    if account.hold_page is not None and account.pages_served == account.hold_page:
+        account.held.set()
+        await account.release.wait()
+    answer: dict[str, Any] = {
+        "orders": [order_2026(o, account.items[o["AmazonOrderId"]]) for o in page],
+        "lastUpdatedBefore": _stamp(end),
+    }
+    if offset + size < len(changed):
+        answer["pagination"] = {
+            "nextToken": base64.urlsafe_b64encode(
+                json.dumps({"a": start.isoformat(), "b": end.isoformat(), "o": offset + size}).encode()
+            ).decode()
+        }
+    return answer
+
+
+@router.get("/orders/2026-01-01/orders/{order_id}")
+async def get_order_2026(seller: str, order_id: str, state: Amazon, token: Token = None) -> dict[str, Any]:
+    account = state.seller(seller)
+    _authorised(account, token)
+    account.take("getOrder")
+    if order_id not in account.orders:
+        raise _error(404, "NotFound", f"Order {order_id} not found")
+    return {"order": order_2026(account.orders[order_id], account.items[order_id])}
 
 
 @router.get("/orders/v0/orders/{order_id}")

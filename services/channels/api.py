@@ -60,6 +60,11 @@ class AccountIn(BaseModel):
     auth_url: str | None = Field(
         default=None, description="Where access tokens come from; default the platform's."
     )
+    orders_api: Literal["v0", "2026-01-01"] = Field(
+        default="v0",
+        description="Amazon: the Orders API its orders are read with: v0 (getOrders, getOrderItems) or "
+        "2026-01-01 (searchOrders, each order's items inline).",
+    )
     sqs_queue_url: str | None = Field(
         default=None,
         description="Amazon: the SQS queue its ORDER_CHANGE notifications are delivered to; each notice's "
@@ -123,7 +128,12 @@ class AccountIn(BaseModel):
 
     def problems(self) -> list[tuple[str, str]]:
         """What the platform needs that the body lacks."""
-        return self.platform_problems() + self.queue_problems()
+        version = (
+            []
+            if self.platform == "amazon" or self.orders_api == "v0"
+            else [("orders_api", "only Amazon has more than one Orders API")]
+        )
+        return self.platform_problems() + self.queue_problems() + version
 
     def platform_problems(self) -> list[tuple[str, str]]:
         """What the platform's API needs that the body lacks."""
@@ -326,6 +336,7 @@ async def put_account(request: Request, account: str, body: AccountIn) -> dict[s
                 seller_id=body.seller_id,
                 marketplace_id=body.marketplace_id,
                 auth_url=body.auth_url,
+                orders_api=body.orders_api,
                 sqs_queue_url=body.sqs_queue_url,
                 sqs_region=body.queue_region if body.sqs_queue_url else None,
                 sqs_access_key_id=body.sqs_access_key_id,

@@ -18,7 +18,7 @@ from services.channels.stores.interface import Account, Delivery, Listing
 
 _ACCOUNT = """account, platform, base_url, webhook_secret, api_key, api_secret, location_id, stock_buffer,
               stock_share_pct, low_stock_hide_below, refresh_token, seller_id, marketplace_id, auth_url,
-              sqs_queue_url, sqs_region, sqs_access_key_id, sqs_secret_access_key"""
+              sqs_queue_url, sqs_region, sqs_access_key_id, sqs_secret_access_key, orders_api"""
 
 
 def _account(row: asyncpg.Record) -> Account:
@@ -29,13 +29,14 @@ async def upsert_account(conn: Conn, account: Account, *, enabled: bool = True) 
     """Create or change a channel account (secrets included)."""
     await conn.execute(
         f"""INSERT INTO channel_accounts ({_ACCOUNT}, enabled)
-            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $9)
+            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $9)
             ON CONFLICT (account) DO UPDATE
                SET platform = $2, base_url = $3, webhook_secret = $4, api_key = $5, api_secret = $6,
                    location_id = $7, stock_buffer = $8, enabled = $9, stock_share_pct = $10,
                    low_stock_hide_below = $11, refresh_token = $12, seller_id = $13,
                    marketplace_id = $14, auth_url = $15, sqs_queue_url = $16, sqs_region = $17,
-                   sqs_access_key_id = $18, sqs_secret_access_key = $19, updated_at = now()""",
+                   sqs_access_key_id = $18, sqs_secret_access_key = $19, orders_api = $20,
+                   updated_at = now()""",
         account.account,
         account.platform,
         account.base_url,
@@ -55,6 +56,7 @@ async def upsert_account(conn: Conn, account: Account, *, enabled: bool = True) 
         account.sqs_region,
         account.sqs_access_key_id,
         account.sqs_secret_access_key,
+        account.orders_api,
     )
 
 

@@ -25,10 +25,16 @@ pytestmark = pytest.mark.e2e
 
 
 async def open_amazon(
-    skus: dict[str, str], *, page_size: int = 100, refused: tuple[str, ...] = (), notifications: bool = False
+    skus: dict[str, str],
+    *,
+    page_size: int = 100,
+    refused: tuple[str, ...] = (),
+    notifications: bool = False,
+    orders_api: str = "v0",
 ) -> str:
     """A sandbox Amazon seller listing these SKUs (Amazon SKU → Dabba SKU), connected to channels;
-    with ``notifications``, its ORDER_CHANGE notices go to an SQS queue channels reads (ADR 420)."""
+    with ``notifications``, its ORDER_CHANGE notices go to an SQS queue channels reads (ADR 420);
+    its orders read with ``orders_api`` (v0 getOrders or 2026-01-01 searchOrders, ADR 421)."""
     account = unique("amz").lower()
     async with httpx.AsyncClient(timeout=10) as http:
         r = await http.put(
@@ -55,6 +61,7 @@ async def open_amazon(
                 "refresh_token": "Atzr|a-refresh-token",
                 "seller_id": seller_id,
                 "marketplace_id": "A21TJRUUN4KGV",
+                "orders_api": orders_api,
                 **(
                     {
                         "sqs_queue_url": url("sandbox", queue),
@@ -106,9 +113,10 @@ async def poll(account: str) -> dict[str, Any]:
 async def test_amazon_orders_arrive_once_across_a_restart_mid_poll_and_a_pending_one_waits(
     stack: Stack, tap: Tap
 ) -> None:
+    """Read with searchOrders (Orders API 2026-01-01, ADR 421): its pages resume the same way."""
     sku = unique("TEA")
     await seed_stock(sku, {"GGN1": 20})
-    account = await open_amazon({"AMZ-ASSAM": sku}, page_size=2)
+    account = await open_amazon({"AMZ-ASSAM": sku}, page_size=2, orders_api="2026-01-01")
     ready = [await sell(account, "AMZ-ASSAM") for _ in range(5)]
     pending = await sell(account, "AMZ-ASSAM", status="Pending")
 
@@ -148,7 +156,9 @@ async def test_amazon_orders_arrive_once_across_a_restart_mid_poll_and_a_pending
     await tap.wait_for("orders.placed.v1", body_has(channel_order_id=f"{account}-{pending}"), timeout=90)
     assert len(events(tap.find("channel.orders.v1", body_has(channel_order_id=f"{account}-{pending}")))) == 1
     assert (await seller_state(account))["tokens_issued"] >= 2, "the expired access token was renewed"
-    assert (await seller_state(account))["throttled"] == {}, "no call beyond Amazon's usage plans"
+    state = await seller_state(account)
+    assert state["throttled"] == {}, "no call beyond Amazon's usage plans"
+    assert "getOrders" not in state["calls"] and "getOrderItems" not in state["calls"]
 
 
 def events(records: list[Any]) -> set[bytes]:

@@ -70,9 +70,13 @@ async def sent(pool: asyncpg.Pool, account: str, order_id: str) -> int:
     )
 
 
+@pytest.mark.parametrize("orders_api", ["v0", "2026-01-01"])
 async def test_an_order_change_notice_takes_its_order_in_at_once_and_the_poll_takes_it_once(
-    pool: asyncpg.Pool,
+    pool: asyncpg.Pool, orders_api: str
 ) -> None:
+    """Through either of Amazon's Orders APIs (ADR 421): getOrders/getOrder v0, or searchOrders and
+    getOrder 2026-01-01 with each order's items inline."""
+    listing = "getOrders" if orders_api == "v0" else "searchOrders"
     app = create_app(SandboxSettings(http_port=8010, courier_token=None))
     http = httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://sandbox")
     name = unique("amz").lower()
@@ -87,7 +91,7 @@ async def test_an_order_change_notice_takes_its_order_in_at_once_and_the_poll_ta
         refresh_token="Atzr|a-refresh-token", seller_id=seller["seller_id"], marketplace_id="A21TJRUUN4KGV",
         auth_url=f"http://sandbox/amazon/{name}/auth/o2/token",
         sqs_queue_url=f"http://sandbox{seller['sqs_queue_path']}", sqs_region="ap-south-1",
-        sqs_access_key_id=ACCESS_KEY_ID, sqs_secret_access_key="a-sandbox-secret",
+        sqs_access_key_id=ACCESS_KEY_ID, sqs_secret_access_key="a-sandbox-secret", orders_api=orders_api,
     )  # fmt: skip
     async with pool.acquire() as conn:
         await store.upsert_account(conn, account)
@@ -114,14 +118,16 @@ async def test_an_order_change_notice_takes_its_order_in_at_once_and_the_poll_ta
     result = await take()
     assert (result.notices, result.taken_in, result.error) == (1, 1, None)
     assert await sent(pool, name, order) == 1
+    status = "SELECT status FROM channel_orders WHERE account = $1 AND store_order_id = $2"
+    assert await pool.fetchval(status, name, order) == "sent", "its line read and mapped"
     assert app.state.sqs.queues[amazon.queue].messages == [], "the notice was deleted once handled"
-    assert "getOrders" not in amazon.calls, "fetched with getOrder, not by polling"
+    assert listing not in amazon.calls, "fetched with getOrder, not by polling"
 
     # The poll runs on behind the notices: it lists the same order and takes nothing again.
     await poll.poll_marketplace(
         svc, settings, adapter, account, clock=lambda: datetime.now(UTC) + timedelta(seconds=1)
     )
-    assert len(amazon.calls["getOrders"]) == 1
+    assert len(amazon.calls[listing]) == 1
     assert await sent(pool, name, order) == 1
 
     # An unpaid order's notice fetches nothing (its authorisation is another notice); the notice goes.
@@ -158,6 +164,8 @@ async def test_an_order_change_notice_takes_its_order_in_at_once_and_the_poll_ta
     assert (await take()).notices == 2
     assert app.state.sqs.queues[amazon.queue].messages == []
     assert app.state.amazon.seller(name).throttled == {}
+    if orders_api == "2026-01-01":
+        assert "getOrderItems" not in amazon.calls and "getOrders" not in amazon.calls
     await http.aclose()
 
 

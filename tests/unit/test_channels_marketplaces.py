@@ -15,8 +15,9 @@ from chassis.ratelimit import Limit, RateLimiter, refill, take_one
 from contracts import PaymentMethod, PaymentStatus
 from services.channels import domain
 from services.channels.notices import account_of
+from services.channels.stores import amazon_2026
 from services.channels.stores.amazon import AmazonMarketplace, notice_of, order_of
-from services.channels.stores.interface import Account, StoreOrder
+from services.channels.stores.interface import Account, Delivery, StoreOrder
 from services.channels.stores.tokens import TokenCache
 
 
@@ -259,3 +260,92 @@ def test_a_notice_goes_to_its_sellers_account_and_its_marketplaces_where_a_selle
     assert account_of(notice, [india, uae, other]) is india
     assert account_of(notice_of("h", order_change(SellerId="S2")), [india, uae, other]) is other
     assert account_of(notice_of("h", order_change(SellerId="S3")), [india, uae, other]) is None
+
+
+def search_orders_order(status: str = "UNSHIPPED", **extra: Any) -> dict[str, Any]:
+    """An order as the Orders API 2026-01-01 gives it (orders_2026-01-01.json's Order), in rupees."""
+    return {
+        "orderId": "408-1234567-7654321",
+        "createdTime": "2026-11-26T04:45:00Z",
+        "lastUpdatedTime": "2026-11-26T05:00:00Z",
+        "programs": [],
+        "salesChannel": {"channelName": "AMAZON", "marketplaceId": "A21TJRUUN4KGV"},
+        "buyer": {"buyerName": "Asha Verma", "buyerEmail": "x@marketplace.amazon.in"},
+        "recipient": {
+            "deliveryAddress": {
+                "name": "आशा वर्मा",
+                "addressLine1": "12 MI Road",
+                "city": "Jaipur",
+                "stateOrRegion": "RAJASTHAN",
+                "postalCode": "302001",
+                "countryCode": "IN",
+                "phone": "+919812345678",
+            }
+        },
+        "proceeds": {"grandTotal": {"amount": "728.00", "currencyCode": "INR"}},
+        "payment": {"paymentExecutions": [{"paymentMethod": "CreditCard"}]},
+        "fulfillment": {"fulfillmentStatus": status, "fulfilledBy": "MERCHANT"},
+        "orderItems": [
+            {
+                "orderItemId": "1234567890",
+                "quantityOrdered": 2,
+                "product": {
+                    "asin": "B0TEA00001",
+                    "sellerSku": "AMZ-ASSAM",
+                    "price": {"unitPrice": {"amount": "349.00", "currencyCode": "INR"}},
+                },
+                "proceeds": {
+                    "proceedsTotal": {"amount": "728.00", "currencyCode": "INR"},
+                    "breakdowns": [
+                        {"type": "ITEM", "subtotal": {"amount": "698.00", "currencyCode": "INR"}},
+                        {"type": "SHIPPING", "subtotal": {"amount": "50.00", "currencyCode": "INR"}},
+                        {"type": "DISCOUNT", "subtotal": {"amount": "-20.00", "currencyCode": "INR"}},
+                    ],
+                },
+            }
+        ],
+        **extra,
+    }
+
+
+def test_a_search_orders_order_reads_as_the_same_order_with_its_items_inline() -> None:
+    order = amazon_2026.order_of(search_orders_order())
+    assert order.store_order_id == "408-1234567-7654321"
+    assert order.placed_at == datetime(2026, 11, 26, 4, 45, tzinfo=UTC)
+    assert [(line.channel_sku, line.quantity, line.unit_price_paise) for line in order.lines] == [
+        ("AMZ-ASSAM", 2, 34900)
+    ]
+    assert (order.shipping_fee_paise, order.discount_paise, order.total_paise) == (5000, 2000, 72800)
+    assert order.customer == {
+        "name": "आशा वर्मा",
+        "phone": "+919812345678",
+        "email": "x@marketplace.amazon.in",
+    }
+    assert (order.shipping_address["state"], order.shipping_address["pincode"]) == ("RAJASTHAN", "302001")
+    assert (order.payment.method, order.payment.status) == (PaymentMethod.CARD, PaymentStatus.CAPTURED)
+    assert not (order.cancelled or order.awaiting_payment or order.shipped_by_marketplace)
+
+
+def test_search_orders_statuses_programs_cod_and_a_buyers_request_are_read() -> None:
+    assert amazon_2026.order_of(search_orders_order("PENDING")).awaiting_payment
+    assert amazon_2026.order_of(search_orders_order("CANCELLED")).cancelled
+    assert amazon_2026.order_of(search_orders_order(programs=["AMAZON_EASY_SHIP"])).shipped_by_marketplace
+    afn = search_orders_order(fulfillment={"fulfillmentStatus": "SHIPPED", "fulfilledBy": "AMAZON"})
+    assert amazon_2026.order_of(afn).fulfilled_by_marketplace
+    cod = search_orders_order(payment={"paymentExecutions": [{"paymentMethod": "CashOnDelivery"}]})
+    assert amazon_2026.order_of(cod).payment.method is PaymentMethod.COD
+    asked = search_orders_order()
+    asked["orderItems"][0]["cancellation"] = {
+        "cancellationRequest": {"requester": "BUYER", "cancelReason": "found cheaper"}
+    }
+    assert amazon_2026.order_of(asked).buyer_cancel_reason == "found cheaper"
+
+
+def test_an_amazon_receipt_is_read_by_the_api_it_came_from() -> None:
+    adapter = AmazonMarketplace(httpx.AsyncClient(), RateLimiter(lambda: None))  # type: ignore[arg-type,return-value]
+    v0 = adapter.read_order(Delivery("d", "order.Unshipped", json.dumps(amazon_order()).encode()))
+    new = adapter.read_order(
+        Delivery("d", "order.UNSHIPPED", json.dumps({"order": search_orders_order()}).encode())
+    )
+    assert v0 is not None and new is not None
+    assert (v0.store_order_id, v0.lines) == (new.store_order_id, new.lines)

@@ -23,6 +23,7 @@ import httpx
 from chassis import aws
 from chassis.ratelimit import Limit, RateLimiter
 from contracts import CancelReason, Payment, PaymentMethod, PaymentStatus
+from services.channels.stores import amazon_2026
 from services.channels.stores.common import (
     check,
     full_name,
@@ -54,6 +55,7 @@ AMAZON_IN = "A21TJRUUN4KGV"
 PLANS = {
     "getOrders": Limit(rate=0.0167, burst=20),
     "getOrder": Limit(rate=0.5, burst=30),
+    "searchOrders": Limit(rate=0.0056, burst=20),
     "getOrderItems": Limit(rate=0.5, burst=30),
     "confirmShipment": Limit(rate=2.0, burst=10),
     "patchListingsItem": Limit(rate=5.0, burst=5),
@@ -159,6 +161,30 @@ def order_of(payload: Mapping[str, Any]) -> StoreOrder:
     )
 
 
+def _stamp(moment: datetime) -> str:
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _either_order(payload: Mapping[str, Any]) -> StoreOrder:
+    """An order as kept from either Orders API: ordersV0's ``{"Order", "OrderItems"}`` or
+    2026-01-01's ``{"order"}`` (ADR 421)."""
+    return amazon_2026.order_of(payload["order"]) if "order" in payload else order_of(payload)
+
+
+def _listed_2026(order: Mapping[str, Any]) -> PolledOrder:
+    """A searchOrders or getOrder (2026-01-01) order as a poll lists it."""
+    updated = _time(order.get("lastUpdatedTime") or order["createdTime"], "lastUpdatedTime")
+    status = amazon_2026.status_of(order)
+    return PolledOrder(
+        updated_at=updated,
+        delivery=Delivery(
+            delivery_id=polled_delivery_id(order["orderId"], updated, status),
+            topic=f"order.{status}",
+            body=json.dumps({"order": order}).encode(),
+        ),
+    )
+
+
 def notice_of(handle: str, body: str) -> OrderNotice:
     """An ORDER_CHANGE notification as its queue delivered it; one we cannot read says why."""
     try:
@@ -257,11 +283,13 @@ class AmazonMarketplace:
         )
 
     def read_order(self, delivery: Delivery) -> StoreOrder | None:
-        return read_payload(delivery.body, order_of, platform="amazon")
+        return read_payload(delivery.body, _either_order, platform="amazon")
 
     async def orders_page(
         self, account: Account, *, since: datetime, until: datetime | None, page: str | None
     ) -> PolledPage:
+        if account.orders_api == amazon_2026.VERSION:
+            return await self._search_page(account, since=since, until=until, page=page)
         params: dict[str, Any] = {"MarketplaceIds": account.marketplace_id or AMAZON_IN}
         if page is not None:
             params["NextToken"] = page
@@ -294,7 +322,41 @@ class AmazonMarketplace:
             ),
         )
 
+    async def _search_page(
+        self, account: Account, *, since: datetime, until: datetime | None, page: str | None
+    ) -> PolledPage:
+        """One page of searchOrders (Orders API 2026-01-01): the same window, its items inline."""
+        params: dict[str, Any] = {
+            "marketplaceIds": account.marketplace_id or AMAZON_IN,
+            "includedData": amazon_2026.INCLUDED,
+            "lastUpdatedAfter": _stamp(since),
+        }
+        if until is not None:
+            params["lastUpdatedBefore"] = _stamp(until)
+        if page is not None:
+            params["paginationToken"] = page
+        body = await self._json(
+            account, "searchOrders", "GET", f"/orders/{amazon_2026.VERSION}/orders", params=params
+        )
+        end = body.get("lastUpdatedBefore")
+        return PolledPage(
+            orders=[_listed_2026(order) for order in body.get("orders") or []],
+            until=_time(end, "lastUpdatedBefore") if end else (until or since),
+            next_page=(body.get("pagination") or {}).get("nextToken") or None,
+        )
+
     async def order(self, account: Account, store_order_id: str) -> PolledOrder:
+        if account.orders_api == amazon_2026.VERSION:
+            body = await self._json(
+                account,
+                "getOrder",
+                "GET",
+                f"/orders/{amazon_2026.VERSION}/orders/{store_order_id}",
+                params={"includedData": amazon_2026.INCLUDED},
+            )
+            if not (body.get("order") or {}).get("orderId"):
+                raise StoreError(f"getOrder {store_order_id}: the answer holds no order", retryable=False)
+            return _listed_2026(body["order"])
         body = await self._json(account, "getOrder", "GET", f"/orders/v0/orders/{store_order_id}")
         order = body.get("payload") or {}
         if not order.get("AmazonOrderId"):

@@ -36,6 +36,9 @@ class Account:
     """Amazon: the marketplace (A21TJRUUN4KGV is Amazon.in)."""
     auth_url: str | None = None
     """Where access tokens come from (LWA's or Flipkart's token URL); None: the platform's own."""
+    orders_api: str = "v0"
+    """Amazon: which Orders API its orders are read with, ordersV0 (getOrders) or 2026-01-01
+    (searchOrders), ADR 421."""
     sqs_queue_url: str | None = None
     """Amazon: the SQS queue its ORDER_CHANGE notifications are delivered to (None: polled only)."""
     sqs_region: str | None = None
