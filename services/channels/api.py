@@ -363,6 +363,72 @@ async def get_accounts(request: Request, cursor: Cursor = None, limit: Limit = 1
     return {"items": [dict(r) for r in rows], "next_cursor": next_key(rows, limit, lambda r: r["account"])}
 
 
+class MarketplaceLabel(BaseModel):
+    """A marketplace's label of a parcel it carries: owed, recorded on the shipment with its AWB,
+    refused for good (with why, for an operator to retry), or cancelled with our invoice."""
+
+    shipment_id: str
+    order_id: str
+    account: str
+    store_order_id: str
+    invoice_number: str
+    state: Literal["owed", "recorded", "refused", "cancelled"]
+    awb: str | None
+    carrier: str | None
+    outcome: str | None
+    attempts: int
+    last_error: str | None
+    created_at: datetime
+    updated_at: datetime
+
+
+@router.get(
+    "/marketplace-labels",
+    summary="Marketplace labels of the parcels marketplaces carry, a page at a time (state=refused: "
+    "those an operator has to look at)",
+    dependencies=[OPERATORS],
+    response_model=Page[MarketplaceLabel],
+)
+async def get_marketplace_labels(
+    request: Request,
+    state: Literal["owed", "recorded", "refused", "cancelled"] | None = None,
+    cursor: Cursor = None,
+    limit: Limit = 100,
+) -> dict[str, Any]:
+    rows = await store.list_labels(
+        request.app.state.service.pool, state=state, after=after_key(cursor), limit=limit
+    )
+    return {
+        "items": [dict(r) for r in rows],
+        "next_cursor": next_key(rows, limit, lambda r: r["shipment_id"]),
+    }
+
+
+@router.post(
+    "/marketplace-labels/{shipment_id}/retry",
+    summary="Ask the marketplace again for a label it refused (fixed in Seller Hub, a mapping added)",
+    dependencies=[OPERATORS],
+    response_model=MarketplaceLabel,
+    responses=errors(404, 409),
+)
+async def retry_marketplace_label(
+    request: Request, shipment_id: Annotated[str, Path(min_length=1, max_length=64)]
+) -> dict[str, Any]:
+    async with request.app.state.service.pool.acquire() as conn, conn.transaction():
+        found = await store.retry_label(conn, shipment_id)
+    if found is None:
+        raise Refusal("shipment_id", f"no marketplace label for shipment {shipment_id}", status=404)
+    was, row = found
+    if was != "refused":
+        why = {
+            "owed": "it is owed already: the worker is still asking the marketplace",
+            "recorded": "its AWB is recorded on the shipment already",
+            "cancelled": "its invoice was cancelled with its shipment",
+        }.get(was, was)
+        raise Refusal("shipment_id", f"only a refused label is retried; {why}", status=409, error=was)
+    return dict(row)
+
+
 class MappingIn(BaseModel):
     """One listing on a store and the Dabba SKU it sells."""
 

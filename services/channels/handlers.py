@@ -11,9 +11,12 @@ before the commit, whichever comes first."""
 from __future__ import annotations
 
 from chassis.consumer import HandlerContext, Transaction
+from chassis.logging import get_logger
 from chassis.service import Service
 from contracts import InvoiceIssued, OrderCancelled, OrderPlaced, ShipmentUpdated, StockChanged
 from services.channels import domain, levels, store
+
+log = get_logger(__name__)
 
 LINKS = "channels.links"
 """The transaction's (channel, channel_order_id, order_id) learnt and not written yet."""
@@ -72,7 +75,12 @@ def register(service: Service) -> None:
     @service.handles(InvoiceIssued)
     async def on_invoice_issued(ctx: HandlerContext, event: InvoiceIssued) -> None:
         # The marketplace's label carries our invoice's number, date and rates (ADR 370).
-        if event.status != "issued" or not event.lines:
+        if event.status == "cancelled":
+            # Its shipment was cancelled after packing: a label not yet asked for never is (ADR 422).
+            if await store.cancel_label(ctx.conn, event.shipment_id, why=f"invoice {event.number} cancelled"):
+                log.info("marketplace label cancelled with its invoice", shipment_id=event.shipment_id)
+            return
+        if not event.lines:
             return
         await write_links(ctx.tx)
         await store.owe_label(

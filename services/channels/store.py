@@ -899,12 +899,13 @@ async def label_settled(
     conn: Conn, shipment_id: str, *, state: str, awb: str | None = None, carrier: str | None = None,
     outcome: str | None = None,
 ) -> None:  # fmt: skip
-    """The label recorded on shipping (with its AWB), or refused for good (with why)."""
+    """The label recorded on shipping (with its AWB), or refused for good (with why); a label cancelled
+    while the worker was at the marketplace stays cancelled."""
     await conn.execute(
         """UPDATE marketplace_labels
               SET state = $2, awb = coalesce($3, awb), carrier = coalesce($4, carrier), outcome = $5,
                   claimed_at = NULL, last_error = NULL, updated_at = now()
-            WHERE shipment_id = $1""",
+            WHERE shipment_id = $1 AND state = 'owed'""",
         shipment_id,
         state,
         awb,
@@ -928,13 +929,64 @@ async def label_failed(
               SET claimed_at = NULL, attempts = attempts + 1, last_error = $2, updated_at = now(),
                   next_try_at = now() + make_interval(secs => $3),
                   awb = coalesce($4, awb), carrier = coalesce($5, carrier)
-            WHERE shipment_id = $1""",
+            WHERE shipment_id = $1 AND state = 'owed'""",
         shipment_id,
         error,
         wait_s,
         awb,
         carrier,
     )
+
+
+_LABEL = """shipment_id, order_id, account, store_order_id, invoice_number, state, awb, carrier, outcome,
+            attempts, last_error, created_at, updated_at"""
+
+
+async def list_labels(
+    pool: asyncpg.Pool, *, state: str | None, after: str | None, limit: int
+) -> list[asyncpg.Record]:
+    """A page of marketplace labels by shipment id, those in ``state`` only when given."""
+    return await pool.fetch(
+        f"""SELECT {_LABEL} FROM marketplace_labels
+             WHERE ($1::text IS NULL OR state = $1) AND ($2::text IS NULL OR shipment_id > $2)
+             ORDER BY shipment_id LIMIT $3""",
+        state,
+        after,
+        limit,
+    )
+
+
+async def retry_label(conn: Conn, shipment_id: str) -> tuple[str, asyncpg.Record] | None:
+    """A label refused for good, owed again from now (an AWB already read is kept, so the marketplace
+    is not asked to pack twice): the state it was in and the label as it is now; None if unknown."""
+    was = await conn.fetchval(
+        "SELECT state FROM marketplace_labels WHERE shipment_id = $1 FOR UPDATE", shipment_id
+    )
+    if was is None:
+        return None
+    await conn.execute(
+        """UPDATE marketplace_labels
+              SET state = 'owed', outcome = NULL, last_error = NULL, attempts = 0, claimed_at = NULL,
+                  next_try_at = now(), updated_at = now()
+            WHERE shipment_id = $1 AND state = 'refused'""",
+        shipment_id,
+    )
+    row = await conn.fetchrow(f"SELECT {_LABEL} FROM marketplace_labels WHERE shipment_id = $1", shipment_id)
+    assert row is not None
+    return str(was), row
+
+
+async def cancel_label(conn: Conn, shipment_id: str, *, why: str) -> bool:
+    """Our invoice of the parcel was cancelled: a label still owed is not asked for (ADR 422). False
+    when none is owed (recorded already, refused, or never owed)."""
+    status = await conn.execute(
+        """UPDATE marketplace_labels
+              SET state = 'cancelled', outcome = $2, claimed_at = NULL, updated_at = now()
+            WHERE shipment_id = $1 AND state = 'owed'""",
+        shipment_id,
+        why,
+    )
+    return status == "UPDATE 1"
 
 
 async def note_news(conn: Conn, account: str, news: Sequence[tuple[str, str, str, datetime]]) -> None:
