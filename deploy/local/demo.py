@@ -43,10 +43,17 @@ from services.channels.stores.common import STATES
 
 PY = sys.executable
 # Orders of these channels are placed on the sandbox's stores, which send them to channels as signed
-# webhooks, or on its Flipkart seller, whose shipments channels polls (the rest are published as a
-# seller's own adapter would): the website is the WooCommerce site.
-STORE_OF_CHANNEL = {"shopify": "demo-shopify", "website": "demo-woo", "flipkart": "demo-flipkart"}
+# webhooks, on its Flipkart seller, whose shipments channels polls, or on its Amazon seller, whose
+# ORDER_CHANGE notices channels reads with the poll behind them (the rest are published as a seller's
+# own adapter would): the website is the WooCommerce site.
+STORE_OF_CHANNEL = {
+    "shopify": "demo-shopify",
+    "website": "demo-woo",
+    "flipkart": "demo-flipkart",
+    "amazon": "demo-amazon",
+}
 FLIPKART_DEMO = "demo-flipkart"
+AMAZON_DEMO = "demo-amazon"
 STATE_CODES = {name: code for code, name in STATES.items()}
 RESTOCK_EVERY_S = 30
 DRAIN_IDLE_S = 30
@@ -208,11 +215,16 @@ class Demo:
                 self.stores[FLIPKART_DEMO] = "flipkart"
             except httpx.HTTPError as exc:
                 say(f"stores: {FLIPKART_DEMO} could not be opened ({exc!r}); its orders go straight to Kafka")
+            try:
+                await stores.open_amazon_seller(http, AMAZON_DEMO, skus=catalogue, prices=demo_data.PRICES)
+                self.stores[AMAZON_DEMO] = "amazon"
+            except httpx.HTTPError as exc:
+                say(f"stores: {AMAZON_DEMO} could not be opened ({exc!r}); its orders go straight to Kafka")
         if self.stores:
             names = ", ".join(f"{a} ({p})" for a, p in self.stores.items())
             say(
                 f"stores: {names} sell the catalogue; store orders arrive as signed webhooks, "
-                "Flipkart's are polled"
+                "Flipkart's are polled, Amazon's come by ORDER_CHANGE notice"
             )
 
     async def place_on_store(
@@ -247,6 +259,17 @@ class Demo:
             )
             r.raise_for_status()
             return {**order, "channel": platform, "channel_order_id": f"{account}-{r.json()['shipment_id']}"}
+        if platform == "amazon":
+            r = await http.post(
+                f"http://127.0.0.1:{PORTS['sandbox']}/_sandbox/amazon/{account}/orders",
+                json={
+                    "buyer": buyer.model_dump(mode="json"),
+                    "lines": [{"sku": line["sku"], "quantity": line["quantity"]} for line in order["lines"]],
+                    "cod": order["payment"]["method"] == "cod",
+                },
+            )
+            r.raise_for_status()
+            return {**order, "channel": platform, "channel_order_id": f"{account}-{r.json()['id']}"}
         checkout = PlaceOrder(
             buyer=buyer,
             lines=[LineIn(sku=line["sku"], quantity=line["quantity"]) for line in order["lines"]],
@@ -402,7 +425,9 @@ class Demo:
         await producer.start()
         limit = f", stopping after {self.limit}" if self.limit else ", until Ctrl-C"
         via = (
-            f" (shopify, website and flipkart orders through {', '.join(self.stores)})" if self.stores else ""
+            f" (shopify, website, flipkart and amazon orders through {', '.join(self.stores)})"
+            if self.stores
+            else ""
         )
         say(f"demo: streaming orders at {self.rate:g}/s{limit}{via}")
         say("      service logs: .local/services/<name>.log (follow them with `make logs`)")

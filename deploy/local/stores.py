@@ -10,6 +10,7 @@ from typing import Any
 import httpx
 
 from deploy.local.ports import PORTS, dev_headers
+from sandbox.sqs import ACCESS_KEY_ID as SANDBOX_ACCESS_KEY_ID
 
 
 def _url(service: str, path: str) -> str:
@@ -120,6 +121,59 @@ async def open_flipkart_seller(
         _url("channels", f"/accounts/{account}/mappings"),
         headers=dev_headers("ops"),
         json=[{"channel_sku": c, "sku": s, "product_id": seller["product_ids"][c]} for c, s in skus.items()],
+    )
+    r.raise_for_status()
+    return seller
+
+
+async def open_amazon_seller(
+    http: httpx.AsyncClient,
+    account: str,
+    *,
+    skus: Mapping[str, str],
+    available: int = 50,
+    price_paise: int = 34900,
+    prices: Mapping[str, int] | None = None,
+) -> dict[str, Any]:
+    """A sandbox Amazon seller listing these SKUs (Amazon SKU → Dabba SKU), connected to the channel
+    account ``account``: its orders read with searchOrders (ADR 421), each change announced by
+    ORDER_CHANGE in the sandbox's SQS queue (ADR 420), the poll behind them."""
+    prices = prices or {}
+    r = await http.put(
+        _url("sandbox", f"/_sandbox/amazon/{account}"),
+        json={
+            "products": [
+                {"sku": c, "price_paise": prices.get(c, price_paise), "available": available} for c in skus
+            ],
+            "notifications": True,
+        },
+    )
+    r.raise_for_status()
+    seller: dict[str, Any] = r.json()
+    r = await http.put(
+        _url("channels", f"/accounts/{account}"),
+        headers=dev_headers("admin"),
+        json={
+            "platform": "amazon",
+            "base_url": _url("sandbox", f"/amazon/{account}"),
+            "auth_url": _url("sandbox", f"/amazon/{account}/auth/o2/token"),
+            "api_key": f"amzn1.application-oa2-client.{account}",
+            "api_secret": "dev-amazon-secret-local",
+            "refresh_token": "dev-amazon-refresh-token-local",
+            "seller_id": seller["seller_id"],
+            "marketplace_id": "A21TJRUUN4KGV",
+            "orders_api": "2026-01-01",
+            "sqs_queue_url": _url("sandbox", seller["sqs_queue_path"]),
+            "sqs_region": "ap-south-1",
+            "sqs_access_key_id": SANDBOX_ACCESS_KEY_ID,
+            "sqs_secret_access_key": "dev-amazon-sqs-secret-local",
+        },
+    )
+    r.raise_for_status()
+    r = await http.put(
+        _url("channels", f"/accounts/{account}/mappings"),
+        headers=dev_headers("ops"),
+        json=[{"channel_sku": c, "sku": s} for c, s in skus.items()],
     )
     r.raise_for_status()
     return seller

@@ -46,6 +46,18 @@ def account_of(notice: OrderNotice, accounts: Sequence[Account]) -> Account | No
     return next((a for a in sellers if a.marketplace_id == notice.marketplace_id), None)
 
 
+def fetches(notice: OrderNotice, *, known: bool, known_cancelled: bool) -> bool:
+    """Whether a notice's order is worth a call. Not when nothing of ours can come of it yet (Amazon's
+    own, or unpaid); for an order we have, only its cancellation (once) or a buyer's request to
+    cancel: any other change of it is nothing a poll would take either (``marketplace_takes``), and
+    a backlog of such notices would spend getOrder's rate on nothing."""
+    if not notice.worth_fetching:
+        return False
+    if not known:
+        return True
+    return (notice.cancelled and not known_cancelled) or notice.buyer_request
+
+
 async def take_all(
     service: Service, settings: ChannelsSettings, adapters: dict[str, StoreAdapter]
 ) -> list[NoticeResult]:
@@ -81,8 +93,13 @@ async def take_queue(
     fetched: dict[str, list[tuple[PolledOrder, StoreOrder | None]]] = {}
     handled: list[OrderNotice] = []
     error = None
-    for notice in notices:
-        account = account_of(notice, accounts) if notice.store_order_id else None
+    routed = [(n, account_of(n, accounts) if n.store_order_id else None) for n in notices]
+    known: dict[str, dict[str, bool]] = {}
+    async with service.pool.acquire() as conn:
+        for name in {a.account for _, a in routed if a is not None}:
+            ids = [n.store_order_id for n, a in routed if a is not None and a.account == name]
+            known[name] = await store.cancelled_store_orders(conn, name, [i for i in ids if i])
+    for notice, account in routed:
         if account is None or notice.store_order_id is None:
             log.warning(
                 "order notice set aside",
@@ -91,7 +108,12 @@ async def take_queue(
             )
             handled.append(notice)
             continue
-        if not notice.worth_fetching:
+        seen = known[account.account]
+        if not fetches(
+            notice,
+            known=notice.store_order_id in seen,
+            known_cancelled=seen.get(notice.store_order_id, False),
+        ):
             handled.append(notice)
             continue
         try:

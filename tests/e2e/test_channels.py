@@ -432,14 +432,20 @@ async def test_an_order_cancelled_in_dabba_is_cancelled_on_its_store_and_the_ech
     assert len(tap.find("orders.cancelled.v1", body_has(order_id=order_id))) == 1
 
 
-async def test_make_runs_shopify_website_and_flipkart_orders_arrive_through_the_demo_stores(
+async def test_make_runs_shopify_website_flipkart_and_amazon_orders_arrive_through_the_demo_stores(
     stack: Stack, tap: Tap
 ) -> None:
     demo = Demo()
     await demo.open_stores()
-    assert demo.stores == {"demo-shopify": "shopify", "demo-woo": "woocommerce", "demo-flipkart": "flipkart"}
+    assert demo.stores == {
+        "demo-shopify": "shopify",
+        "demo-woo": "woocommerce",
+        "demo-flipkart": "flipkart",
+        "demo-amazon": "amazon",
+    }
     rng = random.Random(7)
-    orders = {c: demo_data.make_order(0, rng) for c in ("shopify", "website", "flipkart")}
+    # Amazon's order comes by its ORDER_CHANGE notice (ADR 420), read with searchOrders' shape (ADR 421).
+    orders = {c: demo_data.make_order(0, rng) for c in ("shopify", "website", "flipkart", "amazon")}
     for channel, order in orders.items():
         order["channel"] = channel
         sku = order["lines"][0]["sku"]

@@ -130,6 +130,11 @@ async def test_an_order_change_notice_takes_its_order_in_at_once_and_the_poll_ta
     assert len(amazon.calls[listing]) == 1
     assert await sent(pool, name, order) == 1
 
+    # A change of an order we have that we take nothing from (Amazon restated its status) costs no call.
+    before = len(amazon.calls["getOrder"])
+    await http.post(f"/_sandbox/amazon/{name}/orders/{order}", json={"status": "Unshipped"})
+    assert ((await take()).notices, len(amazon.calls["getOrder"])) == (1, before)
+
     # An unpaid order's notice fetches nothing (its authorisation is another notice); the notice goes.
     before = len(amazon.calls["getOrder"])
     unpaid = await place(status="Pending")

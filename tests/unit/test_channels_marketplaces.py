@@ -14,7 +14,7 @@ import pytest
 from chassis.ratelimit import Limit, RateLimiter, refill, take_one
 from contracts import PaymentMethod, PaymentStatus
 from services.channels import domain
-from services.channels.notices import account_of
+from services.channels.notices import account_of, fetches
 from services.channels.stores import amazon_2026
 from services.channels.stores.amazon import AmazonMarketplace, notice_of, order_of
 from services.channels.stores.interface import Account, Delivery, StoreOrder
@@ -349,3 +349,20 @@ def test_an_amazon_receipt_is_read_by_the_api_it_came_from() -> None:
     )
     assert v0 is not None and new is not None
     assert (v0.store_order_id, v0.lines) == (new.store_order_id, new.lines)
+
+
+@pytest.mark.parametrize(
+    "body,known,known_cancelled,fetched",
+    [
+        (order_change(), False, False, True),  # a new order: fetch it
+        (order_change(), True, False, False),  # an order we have, changed in nothing we take
+        (order_change("Canceled"), True, False, True),  # ours, cancelled: its cancellation, once
+        (order_change("Canceled"), True, True, False),  # and not again
+        (order_change(OrderChangeType="BuyerRequestedChange"), True, False, True),  # the buyer's request
+        (order_change("Pending"), False, False, False),  # unpaid: its authorisation is another notice
+    ],
+)
+def test_a_notice_fetches_its_order_only_when_something_of_ours_can_come_of_it(
+    body: str, known: bool, known_cancelled: bool, fetched: bool
+) -> None:
+    assert fetches(notice_of("h", body), known=known, known_cancelled=known_cancelled) is fetched

@@ -206,6 +206,8 @@ def notice_of(handle: str, body: str) -> OrderNotice:
         marketplace_id=summary.get("MarketplaceId"),
         # Amazon's own fulfilment is never ours; an unpaid order's authorisation is another notice.
         worth_fetching=summary.get("FulfillmentType") != "AFN" and status not in WAITING,
+        cancelled=status == "Canceled",
+        buyer_request=change.get("OrderChangeType") == "BuyerRequestedChange",
     )
 
 

@@ -307,6 +307,10 @@ class OrderNotice:
     worth_fetching: bool = False
     """False for an order nothing of ours can come of yet (fulfilled by the marketplace, payment
     not authorised: its authorisation is another notice)."""
+    cancelled: bool = False
+    """The marketplace cancelled the order."""
+    buyer_request: bool = False
+    """The buyer asked for a change (Amazon's BuyerRequestedChange: a cancellation request)."""
     problem: str | None = None
 
 
