@@ -1,5 +1,6 @@
 """NIC's e-invoice IRP shapes (ADR 0401): authenticate (POST /eivital/v1.04/auth), Generate IRN
-(POST /eicore/v1.03/Invoice) and Get e-invoice by IRN (GET /eicore/v1.03/Invoice/irn/{irn}).
+(POST /eicore/v1.03/Invoice), Get e-invoice by IRN (GET /eicore/v1.03/Invoice/irn/{irn}) and Cancel
+IRN (POST /eicore/v1.03/Invoice/Cancel: Irn, CnlRsn 1-4, CnlRem; within 24 hours; Irn, CancelDate).
 
 As documented: the login and a 32-byte app key arrive RSA-encrypted with the IRP's public key; the
 answer carries an AuthToken and a SEK encrypted with the app key; request and answer bodies are
@@ -49,6 +50,7 @@ class IrpState:
     key: rsa.RSAPrivateKey = field(default_factory=lambda: rsa.generate_private_key(65537, 2048))
     sessions: dict[str, tuple[bytes, str]] = field(default_factory=dict)
     registered: dict[str, dict[str, Any]] = field(default_factory=dict)
+    cancelled: dict[str, str] = field(default_factory=dict)  # IRN → CancelDate
     generate_calls: int = 0
     ack: int = 0
     lose_next: int = 0
@@ -241,6 +243,36 @@ async def generate_irn(
     return {"Status": 1, "Data": nic.aes_encrypt(sek, json.dumps(result).encode()), "ErrorDetails": None}
 
 
+@router.post("/eicore/v1.03/Invoice/Cancel")
+async def cancel_irn(
+    body: dict[str, Any],
+    state: Irp,
+    gstin: Annotated[str, Header(alias="Gstin")],
+    auth_token: Annotated[str, Header(alias="AuthToken")],
+) -> dict[str, Any]:
+    sek = _session(state, auth_token, gstin)
+    try:
+        request = json.loads(nic.aes_decrypt(sek, str(body["Data"])))
+    except Exception as exc:
+        raise ProviderError(200, _refused([("SBX-003", f"Data is not sealed with the SEK: {exc}")])) from exc
+    irn = str(request.get("Irn", ""))
+    async with state.lock:
+        found = state.registered.get(irn)
+        if found is None:
+            return _refused([("SBX-201", "No e-invoice with this IRN")])
+        if str(request.get("CnlRsn", "")).strip() not in ("1", "2", "3", "4"):
+            return _refused([("SBX-202", "CnlRsn must be 1, 2, 3 or 4")])
+        if irn in state.cancelled:
+            return _refused([("SBX-203", "The IRN is already cancelled")])
+        registered = datetime.strptime(found["AckDt"], "%Y-%m-%d %H:%M:%S").replace(tzinfo=IST)
+        now = datetime.now(UTC).astimezone(IST)
+        if (now - registered).total_seconds() > 24 * 3600:
+            return _refused([("SBX-204", "An IRN can be cancelled only within 24 hours of its generation")])
+        state.cancelled[irn] = f"{now:%Y-%m-%d %H:%M:%S}"
+        answer = {"Irn": irn, "CancelDate": state.cancelled[irn]}
+    return {"Status": 1, "Data": nic.aes_encrypt(sek, json.dumps(answer).encode()), "ErrorDetails": None}
+
+
 @router.get("/eicore/v1.03/Invoice/irn/{irn}")
 async def get_by_irn(
     irn: str,
@@ -262,7 +294,11 @@ async def public_key(state: Irp) -> dict[str, str]:
 
 @control.get("/invoices")
 async def registered(state: Irp) -> dict[str, Any]:
-    return {"generate_calls": state.generate_calls, "registered": list(state.registered.values())}
+    return {
+        "generate_calls": state.generate_calls,
+        "registered": list(state.registered.values()),
+        "cancelled": state.cancelled,
+    }
 
 
 @control.post("/lose")

@@ -381,13 +381,14 @@ async def get_invoice(request: Request, invoice_id: InvoiceId) -> dict[str, Any]
 
 class EInvoiceState(BaseModel):
     """A B2B invoice's registration with the IRP: due (to send; `problem` says what held the last
-    try), registered (with its IRN and acknowledgement), rejected (the IRP's errors in `problem`) or
-    void (the invoice was cancelled before it was registered: never sent)."""
+    try), registered (with its IRN and acknowledgement), rejected (the IRP's errors in `problem`),
+    void (the invoice was cancelled before it was registered: never sent), cancel_due (its shipment
+    was cancelled: the IRN is being cancelled at the IRP) or cancelled."""
 
     invoice_id: str
     number: str
     gstin: str
-    state: Literal["due", "registered", "rejected", "void"]
+    state: Literal["due", "registered", "rejected", "void", "cancel_due", "cancelled"]
     calls: int
     problem: str | None
     irn: str | None
@@ -395,6 +396,7 @@ class EInvoiceState(BaseModel):
     ack_at: datetime | None
     requested_at: datetime
     registered_at: datetime | None
+    cancelled_at: datetime | None
 
 
 @router.get(
@@ -405,7 +407,7 @@ class EInvoiceState(BaseModel):
 )
 async def list_einvoices(
     request: Request,
-    state: Literal["due", "registered", "rejected", "void"] | None = None,
+    state: Literal["due", "registered", "rejected", "void", "cancel_due", "cancelled"] | None = None,
     cursor: Cursor = None,
     limit: Limit = 100,
 ) -> dict[str, Any]:

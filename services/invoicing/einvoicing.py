@@ -72,7 +72,11 @@ async def register_due(pool: Pool, irp: Irp, settings: InvoicingSettings, *, bat
     registered = 0
     for invoice_id in due:
         invoice = await store.invoice(pool, invoice_id)
-        if invoice is None:  # a foreign key keeps it; nothing to send
+        registration = await store.einvoice(pool, invoice_id)
+        if invoice is None or registration is None:  # foreign keys keep them; nothing to send
+            continue
+        if registration.state == "cancel_due" and registration.irn:
+            await _cancel(pool, irp, settings, invoice, registration.irn)
             continue
         if invoice.status == "cancelled":
             async with pool.acquire() as conn:
@@ -116,3 +120,31 @@ async def register_due(pool: Pool, irp: Irp, settings: InvoicingSettings, *, bat
             )
         log.info("e-invoice registered", invoice_id=invoice_id, order_id=invoice.order_id, irn=answer.irn)
     return registered
+
+
+CANCEL_REASON = "3"  # the IRP's code for "order cancelled"
+
+
+async def _cancel(pool: Pool, irp: Irp, settings: InvoicingSettings, invoice: Invoice, irn: str) -> None:
+    """Cancel at the IRP the IRN of an invoice whose shipment was cancelled (no transaction open)."""
+    try:
+        at = await irp.cancel(invoice.gstin, irn, reason=CANCEL_REASON, remark="Shipment cancelled")
+    except IrpUnavailable as exc:
+        log.warning("irp cancel failed, will retry", invoice_id=invoice.invoice_id, error=str(exc))
+        async with pool.acquire() as conn:
+            await store.einvoice_held(
+                conn,
+                invoice_id=invoice.invoice_id,
+                problem=str(exc)[:500],
+                retry_after_seconds=settings.irn_retry_seconds,
+            )
+        return
+    except IrpRejected as exc:
+        # Past 24 hours (or an e-way bill stands): the IRN stays; a credit note undoes the supply.
+        log.warning("irp refused to cancel an irn", invoice_id=invoice.invoice_id, error=str(exc))
+        async with pool.acquire() as conn:
+            await store.einvoice_rejected(conn, invoice_id=invoice.invoice_id, problem=str(exc)[:1000])
+        return
+    async with pool.acquire() as conn:
+        await store.einvoice_cancelled(conn, invoice_id=invoice.invoice_id, at=at)
+    log.info("irn cancelled", invoice_id=invoice.invoice_id, order_id=invoice.order_id, irn=irn)

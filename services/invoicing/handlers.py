@@ -73,6 +73,7 @@ def register(service: Service, settings: InvoicingSettings) -> None:
                     ctx.conn, shipment_id=event.shipment_id, at=event.occurred_at
                 )
                 if cancelled is not None:
+                    await store.cancel_einvoice(ctx.conn, invoice_id=cancelled.invoice_id)
                     await ctx.emit(issuing.issued_event(cancelled, event.warehouse_code))
             return
         if event.status in NOT_PACKED_YET:

@@ -186,7 +186,8 @@ class CreditNote:
 
 @dataclass(frozen=True, slots=True)
 class EInvoice:
-    """An invoice's registration with the IRP: due, registered (its IRN and signed QR), rejected or void."""
+    """An invoice's registration with the IRP: due, registered (its IRN and signed QR), rejected, void,
+    cancel_due or cancelled."""
 
     invoice_id: str
     gstin: str

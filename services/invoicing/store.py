@@ -622,7 +622,7 @@ async def claim_due_einvoices(conn: Conn, *, limit: int, lease_seconds: float) -
                   updated_at = now()
             WHERE invoice_id IN (
                 SELECT invoice_id FROM einvoices
-                 WHERE state = 'due' AND (lease_until IS NULL OR lease_until < now())
+                 WHERE state IN ('due', 'cancel_due') AND (lease_until IS NULL OR lease_until < now())
                  ORDER BY requested_at LIMIT $1 FOR UPDATE SKIP LOCKED)
            RETURNING invoice_id, calls""",
         limit,
@@ -632,11 +632,11 @@ async def claim_due_einvoices(conn: Conn, *, limit: int, lease_seconds: float) -
 
 
 async def einvoice_held(conn: Conn, *, invoice_id: str, problem: str, retry_after_seconds: float) -> None:
-    """A try that did not register: why, and when the next may be made."""
+    """A try that did not register (or cancel): why, and when the next may be made."""
     await conn.execute(
         """UPDATE einvoices SET problem = $2, lease_until = now() + make_interval(secs => $3),
                   updated_at = now()
-            WHERE invoice_id = $1 AND state = 'due'""",
+            WHERE invoice_id = $1 AND state IN ('due', 'cancel_due')""",
         invoice_id,
         problem,
         retry_after_seconds,
@@ -654,10 +654,12 @@ async def einvoice_void(conn: Conn, *, invoice_id: str) -> None:
 
 
 async def einvoice_rejected(conn: Conn, *, invoice_id: str, problem: str) -> None:
-    """The IRP refused the document: an operator must put it right and retry."""
+    """The IRP refused the document: an operator must put it right and retry. (A refused cancellation
+    stays registered, with the IRP's reason: past 24 hours only a credit note undoes it.)"""
     await conn.execute(
-        """UPDATE einvoices SET state = 'rejected', problem = $2, lease_until = NULL, updated_at = now()
-            WHERE invoice_id = $1 AND state = 'due'""",
+        """UPDATE einvoices SET problem = $2, lease_until = NULL, updated_at = now(),
+                  state = CASE state WHEN 'due' THEN 'rejected' ELSE 'registered' END
+            WHERE invoice_id = $1 AND state IN ('due', 'cancel_due')""",
         invoice_id,
         problem,
     )
@@ -673,12 +675,15 @@ async def einvoice_registered(
     signed_invoice: str,
     signed_qr_code: str,
 ) -> bool:
-    """Keep the IRP's answer; False when it was kept already (a late second answer changes nothing)."""
+    """Keep the IRP's answer; False when it was kept already (a late second answer changes nothing).
+    An invoice cancelled while the IRP was registering it goes on to have its IRN cancelled."""
     row = await conn.fetchrow(
-        """UPDATE einvoices SET state = 'registered', irn = $2, ack_no = $3, ack_at = $4,
+        """UPDATE einvoices SET irn = $2, ack_no = $3, ack_at = $4,
+                  state = CASE WHEN (SELECT status FROM invoices i WHERE i.invoice_id = einvoices.invoice_id)
+                                    = 'cancelled' THEN 'cancel_due' ELSE 'registered' END,
                   signed_invoice = $5, signed_qr_code = $6, problem = NULL, lease_until = NULL,
                   registered_at = now(), updated_at = now()
-            WHERE invoice_id = $1 AND state <> 'registered' RETURNING invoice_id""",
+            WHERE invoice_id = $1 AND state IN ('due', 'rejected', 'void') RETURNING invoice_id""",
         invoice_id,
         irn,
         ack_no,
@@ -687,6 +692,27 @@ async def einvoice_registered(
         signed_qr_code,
     )
     return row is not None
+
+
+async def cancel_einvoice(conn: Conn, *, invoice_id: str) -> None:
+    """The invoice was cancelled: a registered IRN is to be cancelled at the IRP (a due one is voided
+    by the sweep, which sees the invoice cancelled)."""
+    await conn.execute(
+        """UPDATE einvoices SET state = 'cancel_due', lease_until = NULL, updated_at = now()
+            WHERE invoice_id = $1 AND state = 'registered'""",
+        invoice_id,
+    )
+
+
+async def einvoice_cancelled(conn: Conn, *, invoice_id: str, at: datetime) -> None:
+    """The IRP cancelled the IRN."""
+    await conn.execute(
+        """UPDATE einvoices SET state = 'cancelled', cancelled_at = $2, problem = NULL, lease_until = NULL,
+                  updated_at = now()
+            WHERE invoice_id = $1 AND state = 'cancel_due'""",
+        invoice_id,
+        at,
+    )
 
 
 async def retry_einvoice(conn: Conn, invoice_id: str) -> bool:
@@ -706,7 +732,7 @@ async def einvoice(conn: Queryable, invoice_id: str) -> EInvoice | None:
 
 
 _EINVOICE_STATE = """SELECT e.invoice_id, i.number, e.gstin, e.state, e.calls, e.problem, e.irn, e.ack_no,
-                           e.ack_at, e.requested_at, e.registered_at
+                           e.ack_at, e.requested_at, e.registered_at, e.cancelled_at
                       FROM einvoices e JOIN invoices i USING (invoice_id)"""
 
 

@@ -229,3 +229,32 @@ async def test_an_invoice_cancelled_before_its_irn_came_is_never_sent(
     voided = await store.einvoice(pool, invoice_id)
     assert voided is not None and (voided.state, voided.irn) == ("void", None)
     assert (await sandbox.get("/_sandbox/irp/invoices")).json()["generate_calls"] == 0
+
+
+async def test_a_registered_irn_is_cancelled_at_the_irp_when_its_shipment_is_cancelled(
+    pool: asyncpg.Pool, sandbox: httpx.AsyncClient
+) -> None:
+    invoice_id = await issued_invoice(pool, buyer_gstin=BUYER_GSTIN)
+    portal = irp(sandbox)
+    assert await einvoicing.register_due(pool, portal, SETTINGS) == 1
+    invoice = await store.invoice(pool, invoice_id)
+    registered = await store.einvoice(pool, invoice_id)
+    assert invoice is not None and registered is not None and registered.irn
+
+    # What the consumer does with the shipment's CANCELLED, then the sweep (the IRP down once first).
+    async with pool.acquire() as conn, conn.transaction():
+        assert await store.cancel_invoice(conn, shipment_id=invoice.shipment_id, at=PACKED) is not None
+        await store.cancel_einvoice(conn, invoice_id=invoice_id)
+    await sandbox.post("/_sandbox/faults", json={"provider": "irp", "fail_next": 1, "status_code": 503})
+    await einvoicing.register_due(pool, portal, SETTINGS)
+    waiting = await store.einvoice(pool, invoice_id)
+    assert waiting is not None and waiting.state == "cancel_due" and "503" in (waiting.problem or "")
+    await einvoicing.register_due(pool, portal, SETTINGS)
+    cancelled = await store.einvoice(pool, invoice_id)
+    assert cancelled is not None and (cancelled.state, cancelled.irn) == ("cancelled", registered.irn)
+    assert registered.irn in (await sandbox.get("/_sandbox/irp/invoices")).json()["cancelled"]
+    # A redelivered CANCELLED asks nothing more of the IRP.
+    async with pool.acquire() as conn:
+        await store.cancel_einvoice(conn, invoice_id=invoice_id)
+    again = await store.einvoice(pool, invoice_id)
+    assert again is not None and again.state == "cancelled"

@@ -42,8 +42,12 @@ class IrpUnavailable(IrpError):
 
 
 class Irp(Protocol):
-    """An IRP's Generate IRN."""
+    """An IRP's Generate IRN and Cancel IRN."""
 
     async def register(self, gstin: str, einvoice: dict[str, Any]) -> Registration:
         """Register a seller GSTIN's e-invoice (or answer its earlier registration)."""
+        ...
+
+    async def cancel(self, gstin: str, irn: str, *, reason: str, remark: str) -> datetime:
+        """Cancel a registered IRN (within 24 hours of it); when the IRP cancelled it."""
         ...

@@ -1,5 +1,6 @@
-"""NIC's IRP API (ADR 0401): POST /eivital/v1.04/auth, then POST /eicore/v1.03/Invoice (Generate IRN)
-and GET /eicore/v1.03/Invoice/irn/{irn} (the e-invoice by IRN), encrypted as chassis.nic describes.
+"""NIC's IRP API (ADR 0401): POST /eivital/v1.04/auth, then POST /eicore/v1.03/Invoice (Generate IRN),
+GET /eicore/v1.03/Invoice/irn/{irn} (the e-invoice by IRN) and POST /eicore/v1.03/Invoice/Cancel
+(Cancel IRN), encrypted as chassis.nic describes.
 
 A session (AuthToken and SEK) is kept per seller GSTIN and renewed when the IRP says the token is
 invalid (1005). "Duplicate IRN" (2150) means an earlier request registered this document and its
@@ -148,3 +149,11 @@ class NicIrp:
                 return registration(found)
             raise IrpUnavailable(f"IRP named a duplicate IRN it cannot give: {errors_of(found)}")
         raise IrpRejected(errors or [("", "the IRP refused without saying why")])
+
+    async def cancel(self, gstin: str, irn: str, *, reason: str, remark: str) -> datetime:
+        """Cancel IRN: CnlRsn 1 duplicate, 2 data entry mistake, 3 order cancelled, 4 others."""
+        body = {"Irn": irn, "CnlRsn": reason, "CnlRem": remark[:100]}
+        answer = await self._sealed_call(gstin, "POST", "/eicore/v1.03/Invoice/Cancel", body)
+        if "CancelDate" in answer:
+            return ack_time(str(answer["CancelDate"]))
+        raise IrpRejected(errors_of(answer) or [("", "the IRP refused without saying why")])
