@@ -19,7 +19,21 @@ import pytest
 from aiokafka import AIOKafkaProducer
 
 from chassis.clock import IST
-from contracts import PaymentMethod, ShipmentStatus, ShipmentUpdated
+from contracts import (
+    Address,
+    Channel,
+    Customer,
+    OrderLine,
+    OrderPlaced,
+    Payment,
+    PaymentMethod,
+    PaymentStatus,
+    ShipmentCreated,
+    ShipmentStatus,
+    ShipmentUpdated,
+    SkuQuantity,
+)
+from contracts._base import utcnow
 from deploy.local.stack import Stack
 from tests import pdf_checks
 from tests.conftest import Tap, body_has, publish_event
@@ -281,3 +295,93 @@ async def test_a_parcel_cancelled_before_packing_is_never_invoiced_even_when_pac
             await http.get(url("invoicing", "/shipments"), params={"invoice_state": "void", "limit": 500})
         ).json()["items"]
         assert order["shipment_id"] in [x["shipment_id"] for x in void]
+
+
+BENGALURU_GSTIN = "29AAICA3918J1ZE"  # BLR1's seller here: above ₹5 crore, so its B2B invoices are e-invoiced
+BUYER_GSTIN = "27AAPFU0939F1ZV"  # a Mumbai business buying from it
+
+
+async def test_a_b2b_parcel_is_invoiced_at_once_and_its_pdf_gets_the_irps_irn_and_qr(
+    stack: Stack, tap: Tap, producer: AIOKafkaProducer
+) -> None:
+    sku = unique("TEA-ASSAM-250")
+    order_id, shipment_id = unique("ORD-B2B"), unique("SHP")
+    async with client() as http:
+        for path, body in (
+            (
+                f"/registrations/{BENGALURU_GSTIN}",
+                {
+                    "legal_name": "Chai Point Karnataka Private Limited",
+                    "address": "Plot 4, Peenya Industrial Area",
+                    "city": "Bengaluru",
+                    "pincode": "560058",
+                    "turnover_band": "above_5_crore",
+                },
+            ),
+            ("/warehouses/BLR1", {"gstin": BENGALURU_GSTIN}),
+            (
+                f"/tax-classes/{sku}",
+                {"description": "Assam tea 250 g", "hsn_code": "090230", "gst_rate": "5"},
+            ),
+        ):
+            r = await http.put(url("invoicing", path), json=body)
+            assert r.status_code == 200, r.text
+        placed = OrderPlaced(
+            order_id=order_id,
+            channel=Channel.WEBSITE,
+            channel_order_id=order_id,
+            placed_at=utcnow(),
+            customer=Customer(name="Acme Cafe Private Limited", phone="+919812345678", gstin=BUYER_GSTIN),
+            shipping_address=Address(
+                line1="12 Marine Drive", city="Mumbai", state="Maharashtra", pincode="400020"
+            ),
+            lines=[OrderLine(sku=sku, quantity=4, unit_price_paise=34900)],
+            shipping_fee_paise=0,
+            total_paise=139600,
+            payment=Payment(method=PaymentMethod.UPI, status=PaymentStatus.CAPTURED, amount_paise=139600),
+        )
+        await publish_event(producer, placed, source="orders")
+        await publish_event(
+            producer,
+            ShipmentCreated(
+                order_id=order_id,
+                shipment_id=shipment_id,
+                warehouse_code="BLR1",
+                courier="delhivery",
+                awb=unique("AWB"),
+                lines=[SkuQuantity(sku=sku, quantity=4)],
+            ),
+            source="shipping",
+        )
+        await publish_event(
+            producer,
+            ShipmentUpdated(
+                order_id=order_id,
+                shipment_id=shipment_id,
+                warehouse_code="BLR1",
+                courier="delhivery",
+                status=ShipmentStatus.PACKED,
+            ),
+            source="shipping",
+        )
+        (issued,) = await tap.wait_for(
+            "invoicing.invoice_issued.v1", body_has(order_id=order_id), timeout=120
+        )
+        invoice = value(issued)
+
+        async def registered() -> dict[str, Any] | None:
+            rows = (
+                await http.get(url("invoicing", "/einvoices"), params={"state": "registered", "limit": 500})
+            ).json()["items"]
+            return next((x for x in rows if x["invoice_id"] == invoice["invoice_id"]), None)
+
+        # The sweep sends it to the sandbox IRP (encrypted as NIC's API is) and keeps its answer.
+        einvoice = await wait_until(registered, what="the IRN registered", timeout=60)
+        r = await http.get(url("invoicing", f"/invoices/{invoice['invoice_id']}/einvoice.json"))
+        assert r.status_code == 200, r.text
+        assert (r.json()["BuyerDtls"]["Gstin"], r.json()["DocDtls"]["No"]) == (BUYER_GSTIN, invoice["number"])
+        r = await http.get(url("invoicing", f"/invoices/{invoice['invoice_id']}.pdf"))
+        assert r.status_code == 200, r.text
+        text = pdf_checks.words(pdf_checks.text(r.content))
+        for field in (f"IRN {einvoice['irn']}", f"Ack No. {einvoice['ack_no']}", f"GSTIN {BUYER_GSTIN}"):
+            assert field in text, (field, text)
