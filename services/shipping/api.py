@@ -270,7 +270,7 @@ async def put_dimensions(request: Request, sku: SkuPath, body: SkuSize) -> dict[
 async def couriers(request: Request, cursor: Cursor = None, limit: Limit = 100) -> dict[str, Any]:
     pool = request.app.state.service.pool
     rows = await reference.courier_data_summary(pool, after=after_key(cursor), limit=limit)
-    return {"items": [dict(r) for r in rows], "next_cursor": next_key(rows, limit, lambda r: r["courier"])}
+    return {"items": rows, "next_cursor": next_key(rows, limit, lambda r: r["courier"])}
 
 
 async def _csv(request: Request) -> str:

@@ -120,9 +120,9 @@ async def couriers_with_data(conn: Conn, table: str) -> set[str]:
     return {r["courier"] for r in await conn.fetch(f"SELECT DISTINCT courier FROM {table}")}
 
 
-async def courier_data_summary(pool: asyncpg.Pool, *, after: str | None, limit: int) -> list[asyncpg.Record]:
+async def courier_data_summary(pool: asyncpg.Pool, *, after: str | None, limit: int) -> list[dict[str, Any]]:
     """Per courier, by name after `after`: pincodes served, zones priced, and when each was loaded."""
-    return await pool.fetch(
+    rows = await pool.fetch(
         """SELECT c.courier, s.pincodes, s.loaded_at AS serviceability_loaded_at,
                   s.source AS serviceability_source,
                   r.zones, r.loaded_at AS rate_card_loaded_at, r.source AS rate_card_source
@@ -138,6 +138,7 @@ async def courier_data_summary(pool: asyncpg.Pool, *, after: str | None, limit: 
         after,
         limit,
     )
+    return [dict(r) for r in rows]
 
 
 async def serviceability_at(conn: Conn, pincode: str) -> dict[str, Serviceability]:
