@@ -104,23 +104,34 @@ def cpu_seconds(pid: int) -> float:
 SENDER = Path(__file__).with_name("send_webhooks.mjs")
 
 
-async def send_all(requests: list[tuple[str, bytes, dict[str, str]]], concurrency: int) -> dict[str, Any]:
-    """Post pre-signed webhooks from Node's http client in a process of its own (keep-alive
-    connections, `concurrency` in flight): a load generator that costs far less than the server it
-    measures, so the wall rate is channels' and the machine's, not the generator's."""
+def requests_file(requests: list[tuple[str, bytes, dict[str, str]]]) -> str:
+    """Pre-signed webhooks as the sender reads them, one JSON line each; the file's path."""
     with tempfile.NamedTemporaryFile("w", suffix=".jsonl", delete=False) as f:
         for target, body, headers in requests:
             f.write(json.dumps({"url": target, "headers": headers, "body": body.decode()}) + "\n")
+    return f.name
+
+
+async def start_sender(path: str, concurrency: int) -> asyncio.subprocess.Process:
+    """Node's http client in a process of its own (keep-alive connections, `concurrency` in
+    flight): a load generator that costs far less than the server it measures, so the wall rate is
+    channels' and the machine's, not the generator's."""
+    return await asyncio.create_subprocess_exec(
+        shutil.which("node") or "node", str(SENDER), path, str(concurrency), stdout=PIPE
+    )
+
+
+async def send_all(requests: list[tuple[str, bytes, dict[str, str]]], concurrency: int) -> dict[str, Any]:
+    """Post pre-signed webhooks and wait for the sender's tally."""
+    path = requests_file(requests)
     try:
-        node = await asyncio.create_subprocess_exec(
-            shutil.which("node") or "node", str(SENDER), f.name, str(concurrency), stdout=PIPE
-        )
+        node = await start_sender(path, concurrency)
         out, _ = await node.communicate()
         if node.returncode != 0:
             raise SystemExit(f"bench.channels: the webhook sender failed (exit {node.returncode})")
         return dict(json.loads(out.decode().strip().splitlines()[-1]))
     finally:
-        os.unlink(f.name)
+        os.unlink(path)
 
 
 async def intake(
@@ -190,15 +201,16 @@ def flood_webhook(account: str, channel_sku: str, order_id: int) -> tuple[bytes,
 class Flood:
     """Orders pouring in through a Shopify store's webhooks for SKUs of their own, each reserving
     stock (so inventory, routing, orders and channels' stock pushes are all busy) while the lag of
-    other SKUs is measured."""
+    other SKUs is measured: `orders` pre-signed webhooks posted by the Node sender as fast as
+    channels takes them (`concurrency` in flight), a burst like `make bench`'s."""
 
-    def __init__(self, run: str, *, skus: int = 10, concurrency: int = 8) -> None:
+    def __init__(self, run: str, *, skus: int = 10, concurrency: int = 8, orders: int = 3000) -> None:
         self.account = f"bench-flood-{run}".lower()
         self.names = {f"F{i}": f"BFLOOD-{run}-{i}" for i in range(skus)}
         self.concurrency = concurrency
-        self.posted = 0
-        self._stop = asyncio.Event()
-        self._tasks: list[asyncio.Task[None]] = []
+        self.orders = orders
+        self._path = ""
+        self._sender: asyncio.subprocess.Process | None = None
 
     async def prepare(self, http: httpx.AsyncClient, routing_db: asyncpg.Connection) -> None:
         await open_store(http, "shopify", self.account, self.names)
@@ -213,30 +225,27 @@ class Flood:
             if await routing_db.fetchval(sql, list(self.names.values())) == len(self.names):
                 break
             await asyncio.sleep(0.1)
-
-    def start(self) -> None:
-        self._tasks = [asyncio.create_task(self._post(n)) for n in range(self.concurrency)]
-
-    async def stop(self) -> int:
-        self._stop.set()
-        await asyncio.gather(*self._tasks)
-        return self.posted
-
-    async def _post(self, worker: int) -> None:
         listings = list(self.names)
-        async with httpx.AsyncClient(timeout=30) as http:
-            n = 0
-            while not self._stop.is_set():
-                n += 1
-                order_id = 8_000_000_000 + worker * 10_000_000 + n
-                body, headers = flood_webhook(self.account, listings[n % len(listings)], order_id)
-                try:
-                    r = await http.post(
-                        url("channels", f"/webhooks/shopify/{self.account}"), content=body, headers=headers
-                    )
-                    self.posted += r.status_code == 200
-                except httpx.TransportError:
-                    pass
+        target = url("channels", f"/webhooks/shopify/{self.account}")
+        self._path = requests_file(
+            [
+                (target, *flood_webhook(self.account, listings[n % len(listings)], 8_000_000_000 + n))
+                for n in range(self.orders)
+            ]
+        )
+
+    async def start(self) -> None:
+        self._sender = await start_sender(self._path, self.concurrency)
+
+    async def stop(self, db: asyncpg.Connection) -> int:
+        """Stop sending (if it has not sent everything yet); how many orders were accepted."""
+        if self._sender is not None and self._sender.returncode is None:
+            self._sender.terminate()
+            await self._sender.wait()
+        os.unlink(self._path)
+        return int(
+            await db.fetchval("SELECT count(*) FROM webhook_receipts WHERE account = $1", self.account)
+        )
 
 
 async def stock_lag(
@@ -246,13 +255,19 @@ async def stock_lag(
     names = [f"BSYNC-{run}-{label}{i}" for i in range(skus)]
     shop, woo = f"bench-lag-s{label}-{run}".lower(), f"bench-lag-w{label}-{run}".lower()
     lags: list[float] = []
+    # Where the lag is spent: inventory's answer -> channels owes the store the number (the stock
+    # change through inventory's outbox, Kafka and channels' consumer) -> the store confirmed it.
+    to_channels: list[float] = []
+    in_channels: list[float] = []
     async with httpx.AsyncClient(timeout=30, headers=dev_headers()) as http:
         await open_store(http, "shopify", shop, {f"S{i}": sku for i, sku in enumerate(names)})
         await open_store(http, "woocommerce", woo, {f"W{i}": sku for i, sku in enumerate(names)})
         started = time.perf_counter()
         if flood:
-            flood.start()
-        for round_no in range(1, rounds + 1):
+            await flood.start()
+        # Round 1 is not measured: right after a restart, its stock changes wait for channels'
+        # consumer group to form, which no later change does.
+        for round_no in range(1, rounds + 2):
             changed: dict[str, float] = {}
 
             async def receive(sku: str, changed: dict[str, float] = changed) -> None:
@@ -268,7 +283,7 @@ async def stock_lag(
             deadline = time.monotonic() + 60
             while pending and time.monotonic() < deadline:
                 rows = await db.fetch(
-                    """SELECT account, sku, confirmed_at FROM stock_pushes
+                    """SELECT account, sku, changed_at, confirmed_at FROM stock_pushes
                         WHERE account = ANY($1::text[]) AND confirmed_quantity = $2""",
                     [shop, woo],
                     round_no,
@@ -277,17 +292,24 @@ async def stock_lag(
                     key = (row["account"], row["sku"])
                     if key in pending:
                         pending.discard(key)
-                        lags.append(max(0.0, row["confirmed_at"].timestamp() - changed[row["sku"]]))
+                        if round_no == 1:
+                            continue
+                        owed, confirmed = row["changed_at"].timestamp(), row["confirmed_at"].timestamp()
+                        lags.append(max(0.0, confirmed - changed[row["sku"]]))
+                        to_channels.append(max(0.0, owed - changed[row["sku"]]))
+                        in_channels.append(max(0.0, confirmed - owed))
                 await asyncio.sleep(0.05)
             if pending:
                 raise SystemExit(f"stock sync: {len(pending)} listings never confirmed round {round_no}")
-        flooded = await flood.stop() if flood else 0
+        flooded = await flood.stop(db) if flood else 0
     return {
         "flood_orders_per_s": round(flooded / (time.perf_counter() - started)),
         "levels": len(lags),
         "p50_s": round(statistics.median(lags), 3),
         "p99_s": round(pct(lags, 99), 3),
         "max_s": round(max(lags), 3),
+        "to_channels": (round(statistics.median(to_channels), 3), round(pct(to_channels, 99), 3)),
+        "in_channels": (round(statistics.median(in_channels), 3), round(pct(in_channels, 99), 3)),
     }
 
 
@@ -328,7 +350,7 @@ async def main(args: argparse.Namespace) -> int:
                     url("routing", "/warehouses/GGN1"),
                     json={"code": "GGN1", "name": "Gurugram", "pincode": "122001"},
                 )
-                flood = Flood(run, concurrency=args.flood_concurrency)
+                flood = Flood(run, concurrency=args.flood_concurrency, orders=args.flood_orders)
                 await flood.prepare(http, routing_db)
         for during in (None, flood) if args.only in (None, "lag") else ():
             lag = await stock_lag(run, args.skus, args.rounds, db, flood=during)
@@ -336,7 +358,9 @@ async def main(args: argparse.Namespace) -> int:
             print(
                 f"stock sync lag {'under a flood of orders' if during else 'quiet':<23} over {lag['levels']} "
                 f"store levels ({args.skus} SKUs x 2 stores x {args.rounds} bursts): p50 {lag['p50_s']} s, "
-                f"p99 {lag['p99_s']} s, max {lag['max_s']} s"
+                f"p99 {lag['p99_s']} s, max {lag['max_s']} s (p50/p99: to channels {lag['to_channels'][0]}/"
+                f"{lag['to_channels'][1]} s, then to the store's confirmation {lag['in_channels'][0]}/"
+                f"{lag['in_channels'][1]} s)"
                 + (f"; flood {lag['flood_orders_per_s']} orders/s accepted" if during else "")
             )
         # The intake target is per adapter process: what one core of channels takes, from its own CPU
@@ -360,6 +384,7 @@ def cli() -> int:
     parser.add_argument("--skus", type=int, default=50)
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--flood-concurrency", type=int, default=8)
+    parser.add_argument("--flood-orders", type=int, default=3000, help="the most the flood sends")
     parser.add_argument("--only", choices=("intake", "lag"), help="measure one of the two")
     parser.add_argument("--keep-running", action="store_true")
     parser.add_argument(

@@ -4,6 +4,10 @@ up, owe a store the cancellation of an order Dabba cancelled, owe a marketplace'
 invoice of a parcel it carries is issued. Each runs inside the consumer's
 transaction; the store calls happen later (sync.py).
 
+Stock numbers are taken a batch at a time too: the batch's last number of each SKU is kept and
+every listing of those SKUs is owed its level in a few statements before the commit, so a burst of
+sales of one SKU in a batch is one owed level (ADR 431).
+
 Order ids are learnt a batch at a time: each orders.placed is kept in the transaction and written
 in one statement before a handler reads order ids (a cancellation or a parcel of the same batch) or
 before the commit, whichever comes first."""
@@ -20,6 +24,18 @@ log = get_logger(__name__)
 
 LINKS = "channels.links"
 """The transaction's (channel, channel_order_id, order_id) learnt and not written yet."""
+
+
+STOCK = "channels.stock"
+"""The transaction's latest available_total of each SKU, not owed to the stores yet."""
+
+
+async def owe_stock_changes(tx: Transaction) -> None:
+    """Keep the batch's last number of each SKU and owe each of their listings its level."""
+    numbers = tx.shared.pop(STOCK, None)
+    if numbers:
+        await store.keep_available_many(tx.conn, numbers)
+        await levels.owe_listings(tx.conn, skus=list(numbers))
 
 
 async def write_links(tx: Transaction) -> None:
@@ -49,8 +65,10 @@ def register(service: Service) -> None:
 
     @service.handles(StockChanged)
     async def on_stock_changed(ctx: HandlerContext, event: StockChanged) -> None:
-        await store.keep_available(ctx.conn, event.sku, event.available_total)
-        await levels.owe_listings(ctx.conn, sku=event.sku)
+        # One SKU's changes share a partition, so they come in order: the last one is the number.
+        ctx.shared.setdefault(STOCK, {})[event.sku] = event.available_total
+
+    service.before_commit(owe_stock_changes)
 
     @service.handles(ShipmentUpdated)
     async def on_shipment_updated(ctx: HandlerContext, event: ShipmentUpdated) -> None:

@@ -4,13 +4,18 @@ changes, when a store's rules or mappings change, and by the full push that repa
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from chassis.db import Conn
 from services.channels import domain, store
 
 
-async def owe_listings(conn: Conn, *, sku: str | None = None, account: str | None = None) -> int:
-    """Owe every listing of a SKU (or of a store) the number its store's rules give it now."""
-    listings = await store.listings_with_rules(conn, sku=sku, account=account)
+async def owe_listings(
+    conn: Conn, *, sku: str | None = None, account: str | None = None, skus: Sequence[str] | None = None
+) -> int:
+    """Owe every listing of a SKU (or of these SKUs, or of a store) the number its store's rules
+    give it now."""
+    listings = await store.listings_with_rules(conn, sku=sku, account=account, skus=skus)
     return await store.owe_stock(
         conn,
         [

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -600,27 +600,35 @@ async def list_channel_orders(
 
 async def keep_available(conn: Conn, sku: str, available_total: int) -> None:
     """Inventory's latest number for a SKU: what every rule is applied to."""
+    await keep_available_many(conn, {sku: available_total})
+
+
+async def keep_available_many(conn: Conn, numbers: Mapping[str, int]) -> None:
+    """Inventory's latest number of each of these SKUs, in one statement."""
     await conn.execute(
-        """INSERT INTO sku_stock (sku, available_total) VALUES ($1, $2)
-           ON CONFLICT (sku) DO UPDATE SET available_total = $2, changed_at = now()""",
-        sku,
-        available_total,
+        """INSERT INTO sku_stock (sku, available_total)
+           SELECT * FROM unnest($1::text[], $2::int[])
+           ON CONFLICT (sku) DO UPDATE SET available_total = excluded.available_total, changed_at = now()""",
+        list(numbers),
+        list(numbers.values()),
     )
 
 
 async def listings_with_rules(
-    conn: Conn, *, sku: str | None = None, account: str | None = None
+    conn: Conn, *, sku: str | None = None, account: str | None = None, skus: Sequence[str] | None = None
 ) -> list[asyncpg.Record]:
-    """Every listing of a SKU (or of an account) on an enabled store, with the store's stock rules and
-    the SKU's latest number (None when inventory has not told us one yet)."""
+    """Every listing of a SKU (or of these SKUs, or of an account) on an enabled store, with the
+    store's stock rules and the SKU's latest number (None when inventory has not told us one yet)."""
     return await conn.fetch(
         """SELECT m.account, m.channel_sku, m.sku, m.product_id, m.variant_id, m.inventory_item_id,
                   a.stock_buffer, a.stock_share_pct, a.low_stock_hide_below, s.available_total
              FROM sku_mappings m JOIN channel_accounts a USING (account)
              LEFT JOIN sku_stock s ON s.sku = m.sku
-            WHERE a.enabled AND ($1::text IS NULL OR m.sku = $1) AND ($2::text IS NULL OR m.account = $2)""",
+            WHERE a.enabled AND ($1::text IS NULL OR m.sku = $1) AND ($2::text IS NULL OR m.account = $2)
+              AND ($3::text[] IS NULL OR m.sku = ANY($3::text[]))""",
         sku,
         account,
+        None if skus is None else list(skus),
     )
 
 
@@ -629,9 +637,13 @@ async def owe_stock(conn: Conn, levels: Sequence[tuple[str, str, str, int]]) -> 
     A newer number overwrites an unsent one: the push sends only the latest."""
     if not levels:
         return 0
+    # Rows are locked in key order, as stock_pushed and stock_failed lock them: a consumer batch
+    # owing many listings and a push recording one store's never wait on each other in a circle.
     result = await conn.execute(
         """INSERT INTO stock_pushes (account, channel_sku, sku, quantity)
            SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::int[])
+                         AS l(account, channel_sku, sku, quantity)
+            ORDER BY account, channel_sku
            ON CONFLICT (account, channel_sku) DO UPDATE
               SET quantity = excluded.quantity, version = stock_pushes.version + 1, changed_at = now(),
                   next_try_at = least(stock_pushes.next_try_at, now())""",
@@ -671,7 +683,7 @@ async def stock_pushed(conn: Conn, rows: list[tuple[str, str, int, int | None]])
                   confirmed_at = now(), claimed_at = NULL, attempts = 0, last_error = NULL,
                   push_alone = false
             WHERE account = $1 AND channel_sku = $2""",
-        rows,
+        sorted(rows, key=lambda r: (r[0], r[1])),
     )
 
 
@@ -681,7 +693,7 @@ async def stock_failed(conn: Conn, keys: list[tuple[str, str]], *, error: str, w
               SET claimed_at = NULL, attempts = attempts + 1, last_error = $3,
                   next_try_at = now() + make_interval(secs => $4)
             WHERE account = $1 AND channel_sku = $2""",
-        [(a, c, error, wait_s) for a, c in keys],
+        [(a, c, error, wait_s) for a, c in sorted(keys)],
     )
 
 

@@ -7,6 +7,7 @@ tried again after what it asked for, else exponential backoff.
 
 from __future__ import annotations
 
+import asyncio
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime
@@ -36,76 +37,91 @@ log = get_logger(__name__)
 
 
 async def push_stock(service: Service, settings: ChannelsSettings, adapters: dict[str, StoreAdapter]) -> int:
-    """Send owed stock levels, a batch per account; returns how many levels the stores confirmed."""
+    """Send owed stock levels, a batch per account, every account at once (a slow or throttled
+    store does not hold back the others' numbers); returns how many levels the stores confirmed."""
     async with service.pool.acquire() as conn, conn.transaction():
         rows = await store.claim_stock(conn, limit=1000)
         await store.mark_stock_claimed(conn, [(r["account"], r["channel_sku"]) for r in rows])
     by_account = defaultdict(list)
     for row in rows:
         by_account[row["account"]].append(row)
+    pushed = await asyncio.gather(
+        *(_push_account(service, settings, adapters, name, owed) for name, owed in by_account.items()),
+        return_exceptions=True,
+    )
+    for name, outcome in zip(by_account, pushed, strict=True):
+        if isinstance(outcome, BaseException):  # its levels stay claimed a minute, then go again
+            log.error("stock push of an account failed", account=name, error=repr(outcome))
+    return sum(n for n in pushed if isinstance(n, int))
+
+
+async def _push_account(
+    service: Service,
+    settings: ChannelsSettings,
+    adapters: dict[str, StoreAdapter],
+    name: str,
+    owed: list[Any],
+) -> int:
+    """One account's owed levels, in the store's batches one after another (its rate limit is
+    per store); how many it confirmed."""
     confirmed = 0
-    for name, owed in by_account.items():
-        async with service.pool.acquire() as conn:
-            account = await store.get_account(conn, name)
-        if account is None:
-            continue
-        adapter = adapters[account.platform]
-        for batch in domain.stock_batches(
-            owed, size=adapter.max_stock_batch, alone=lambda r: r["push_alone"]
-        ):
-            keys = [(r["account"], r["channel_sku"]) for r in batch]
-            levels = [StockLevel(listing=store.listing_of(r), quantity=r["quantity"]) for r in batch]
-            refused: dict[str, str] = {}
-            try:
-                shown = await adapter.set_stock(account, levels)
-            except SkusRefused as exc:
-                shown, refused = exc.shown, exc.refused
-            except (StoreError, RateLimited) as exc:
-                attempts = max(r["attempts"] for r in batch) + 1
-                wait = domain.next_try_in(
-                    attempts,
-                    retry_after_s=exc.retry_after_s if isinstance(exc, StoreError) else exc.wait_s,
-                    max_s=settings.push_retry_max_s,
-                )
-                async with service.pool.acquire() as conn:
-                    await store.stock_failed(conn, keys, error=str(exc)[:500], wait_s=wait)
-                log.warning(
-                    "stock push failed", account=name, levels=len(batch), error=str(exc), retry_in_s=wait
-                )
-                continue
+    async with service.pool.acquire() as conn:
+        account = await store.get_account(conn, name)
+    if account is None:
+        return 0
+    adapter = adapters[account.platform]
+    for batch in domain.stock_batches(owed, size=adapter.max_stock_batch, alone=lambda r: r["push_alone"]):
+        keys = [(r["account"], r["channel_sku"]) for r in batch]
+        levels = [StockLevel(listing=store.listing_of(r), quantity=r["quantity"]) for r in batch]
+        refused: dict[str, str] = {}
+        try:
+            shown = await adapter.set_stock(account, levels)
+        except SkusRefused as exc:
+            shown, refused = exc.shown, exc.refused
+        except (StoreError, RateLimited) as exc:
+            attempts = max(r["attempts"] for r in batch) + 1
+            wait = domain.next_try_in(
+                attempts,
+                retry_after_s=exc.retry_after_s if isinstance(exc, StoreError) else exc.wait_s,
+                max_s=settings.push_retry_max_s,
+            )
             async with service.pool.acquire() as conn:
-                await store.stock_pushed(
-                    conn,
-                    [
-                        (r["account"], r["channel_sku"], r["version"], shown.get(r["channel_sku"]))
-                        for r in batch
-                        if r["channel_sku"] not in refused
-                    ],
-                )
-                for r in batch:
-                    if (reason := refused.get(r["channel_sku"])) is not None:
-                        # Tried again alone (ADR 142): at once when it was refused among others, with
-                        # backoff once it is refused on its own; the reason stays on its row for ops.
-                        alone = len(batch) == 1
-                        wait = (
-                            domain.next_try_in(
-                                r["attempts"] + 1, retry_after_s=None, max_s=settings.push_retry_max_s
-                            )
-                            if alone
-                            else 0.0
+                await store.stock_failed(conn, keys, error=str(exc)[:500], wait_s=wait)
+            log.warning("stock push failed", account=name, levels=len(batch), error=str(exc), retry_in_s=wait)
+            continue
+        async with service.pool.acquire() as conn:
+            await store.stock_pushed(
+                conn,
+                [
+                    (r["account"], r["channel_sku"], r["version"], shown.get(r["channel_sku"]))
+                    for r in batch
+                    if r["channel_sku"] not in refused
+                ],
+            )
+            for r in batch:
+                if (reason := refused.get(r["channel_sku"])) is not None:
+                    # Tried again alone (ADR 142): at once when it was refused among others, with
+                    # backoff once it is refused on its own; the reason stays on its row for ops.
+                    alone = len(batch) == 1
+                    wait = (
+                        domain.next_try_in(
+                            r["attempts"] + 1, retry_after_s=None, max_s=settings.push_retry_max_s
                         )
-                        await store.stock_refused(
-                            conn, r["account"], r["channel_sku"], error=reason[:500], wait_s=wait
-                        )
-                        log.warning(
-                            "stock push refused for one listing",
-                            account=name,
-                            channel_sku=r["channel_sku"],
-                            reason=reason,
-                            alone=alone,
-                        )
-            confirmed += sum(1 for r in batch if shown.get(r["channel_sku"]) == r["quantity"])
-            log.info("stock pushed", account=name, levels=len(batch))
+                        if alone
+                        else 0.0
+                    )
+                    await store.stock_refused(
+                        conn, r["account"], r["channel_sku"], error=reason[:500], wait_s=wait
+                    )
+                    log.warning(
+                        "stock push refused for one listing",
+                        account=name,
+                        channel_sku=r["channel_sku"],
+                        reason=reason,
+                        alone=alone,
+                    )
+        confirmed += sum(1 for r in batch if shown.get(r["channel_sku"]) == r["quantity"])
+        log.info("stock pushed", account=name, levels=len(batch))
     return confirmed
 
 

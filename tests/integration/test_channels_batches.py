@@ -1,6 +1,7 @@
-"""Channels learns Dabba's order ids a consumer batch at a time, on the real PostgreSQL server: every
-orders.placed of a batch is written in one statement, yet a cancellation later in the same batch
-still finds its order and owes the store (ADR 430)."""
+"""Channels' consumer works a batch at a time, on the real PostgreSQL server: every orders.placed of
+a batch is written in one statement, yet a cancellation later in the same batch still finds its
+order and owes the store (ADR 430); a batch's stock changes owe each listing the SKU's last number
+once, through each store's rules (ADR 431)."""
 
 from __future__ import annotations
 
@@ -25,6 +26,7 @@ from contracts import (
     Payment,
     PaymentMethod,
     PaymentStatus,
+    StockChanged,
 )
 from contracts._base import utcnow
 from services.channels import handlers, store
@@ -61,6 +63,60 @@ def placed(channel_order_id: str, order_id: str) -> OrderPlaced:
     )
 
 
+def consumer_of(pool: asyncpg.Pool, dead: list[str]) -> Consumer:
+    """Channels' own handlers behind the real consumer (inbox, before-commit hooks)."""
+    service = Service("channels", settings=ChannelsSettings(database_url="postgresql://unused"))
+    handlers.register(service)
+
+    async def dead_letter(_record: Any, error: str) -> None:
+        dead.append(error)
+
+    return Consumer(
+        service="channels",
+        pool=pool,
+        subscriptions=service._subscriptions,
+        dead_letter=dead_letter,
+        before_commit=service._before_commit,
+    )
+
+
+async def test_a_batch_of_stock_changes_owes_each_listing_the_skus_last_number_once(
+    pool: asyncpg.Pool,
+) -> None:
+    shop, woo = unique("shop").lower(), unique("woo").lower()
+    tea, coffee = unique("TEA"), unique("COFFEE")
+    async with pool.acquire() as conn:
+        await store.upsert_account(
+            conn, Account(account=shop, platform="shopify", base_url="http://x", webhook_secret="s")
+        )
+        await store.upsert_account(
+            conn,
+            Account(
+                account=woo, platform="woocommerce", base_url="http://x", webhook_secret="s", stock_buffer=2
+            ),
+        )
+        await store.upsert_mappings(
+            conn, shop, [{"channel_sku": "S-TEA", "sku": tea}, {"channel_sku": "S-COF", "sku": coffee}]
+        )
+        await store.upsert_mappings(conn, woo, [{"channel_sku": "W-TEA", "sku": tea}])
+    dead: list[str] = []
+    changes = [(tea, 10), (coffee, 5), (tea, 9), (tea, 7)]
+    events = [StockChanged(sku=sku, available_total=n, by_warehouse={"GGN1": n}) for sku, n in changes]
+
+    await consumer_of(pool, dead).apply_batch([FakeRecord(e, n) for n, e in enumerate(events)])  # type: ignore[misc]
+
+    assert dead == []
+    rows = await pool.fetch(
+        """SELECT account, channel_sku, quantity, version FROM stock_pushes
+            WHERE account = ANY($1::text[]) ORDER BY account, channel_sku""",
+        [shop, woo],
+    )
+    assert sorted((r["account"], r["channel_sku"], r["quantity"], r["version"]) for r in rows) == sorted(
+        [(shop, "S-COF", 5, 1), (shop, "S-TEA", 7, 1), (woo, "W-TEA", 5, 1)]
+    )
+    assert await pool.fetchval("SELECT available_total FROM sku_stock WHERE sku = $1", tea) == 7
+
+
 async def test_order_ids_of_a_batch_are_learnt_together_and_a_cancellation_in_it_finds_its_order(
     pool: asyncpg.Pool,
 ) -> None:
@@ -75,20 +131,8 @@ async def test_order_ids_of_a_batch_are_learnt_together_and_a_cancellation_in_it
                 conn, account=account, store_order_id=store_order_id, channel="shopify",
                 channel_order_id=f"{account}-{store_order_id}", status="sent", problems=[], store_order={},
             )  # fmt: skip
-    service = Service("channels", settings=ChannelsSettings(database_url="postgresql://unused"))
-    handlers.register(service)
     dead: list[str] = []
-
-    async def dead_letter(_record: Any, error: str) -> None:
-        dead.append(error)
-
-    consumer = Consumer(
-        service="channels",
-        pool=pool,
-        subscriptions=service._subscriptions,
-        dead_letter=dead_letter,
-        before_commit=service._before_commit,
-    )
+    consumer = consumer_of(pool, dead)
     order_ids = [unique("ORD") for _ in stores]
     events = [placed(f"{account}-{s}", o) for s, o in zip(stores, order_ids, strict=True)]
     cancelled = OrderCancelled(
