@@ -16,7 +16,7 @@ import pytest
 
 from chassis import db
 from chassis.outbox import emit
-from services.shipping import announce, app, catalogue, store
+from services.shipping import announce, app, catalogue, reference
 from services.shipping.settings import ShippingSettings
 from tests import infra
 
@@ -68,7 +68,7 @@ async def test_each_courier_is_announced_once_per_load_and_a_file_without_pickup
     )
     assert problems == []
     async with pool.acquire() as conn, conn.transaction():
-        await store.replace_serviceability(conn, rows, source="upload")
+        await reference.replace_serviceability(conn, rows, source="upload")
         await announce.serviceability_loaded(conn, shipping(pool).emit)
 
     [*_, xpressbees] = await announced(pool)
