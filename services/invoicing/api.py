@@ -17,10 +17,9 @@ from chassis.clock import IST
 from chassis.http import errors, text_answer
 from chassis.pages import Cursor, Limit, Page, after_key, next_cursor, next_key, position
 from chassis.refusal import Refusal
-from services.invoicing import crediting, documents, domain, einvoicing, store
+from services.invoicing import crediting, documents, domain, einvoicing, records, store
 from services.invoicing.domain import Supply, ewaybill, gstr1
 from services.invoicing.domain.einvoice import einvoice_json
-from services.invoicing.records import CreditNote as StoredCreditNote
 
 router = APIRouter(tags=["invoicing"])
 
@@ -81,11 +80,13 @@ class Registration(BaseModel):
 )
 async def put_registration(
     request: Request, gstin: GstinPath, body: RegistrationIn, principal: Principal = require(Role.OPS)
-) -> dict[str, Any]:
+) -> records.Registration:
     _gstin_refusal(gstin)
     async with request.app.state.service.pool.acquire() as conn:
         await store.upsert_registration(conn, gstin=gstin, **body.model_dump(), actor=principal.actor)
-        return dict(await store.registration(conn, gstin) or {})
+        written = await store.registration(conn, gstin)
+    assert written is not None
+    return written
 
 
 @router.get(
@@ -95,11 +96,11 @@ async def put_registration(
     response_model=Registration,
     responses=errors(404),
 )
-async def get_registration(request: Request, gstin: GstinPath) -> dict[str, Any]:
+async def get_registration(request: Request, gstin: GstinPath) -> records.Registration:
     found = await store.registration(request.app.state.service.pool, gstin)
     if found is None:
         raise Refusal("gstin", f"no registration {gstin}", status=404)
-    return dict(found)
+    return found
 
 
 @router.get(
@@ -110,7 +111,7 @@ async def get_registration(request: Request, gstin: GstinPath) -> dict[str, Any]
 )
 async def list_registrations(request: Request, cursor: Cursor = None, limit: Limit = 100) -> dict[str, Any]:
     rows = await store.registrations(request.app.state.service.pool, after=after_key(cursor), limit=limit)
-    return {"items": [dict(r) for r in rows], "next_cursor": next_key(rows, limit, lambda r: r["gstin"])}
+    return {"items": rows, "next_cursor": next_key(rows, limit, lambda r: r.gstin)}
 
 
 class WarehouseIn(BaseModel):
@@ -134,17 +135,16 @@ class WarehouseRegistration(BaseModel):
 )
 async def put_warehouse(
     request: Request, code: Code, body: WarehouseIn, principal: Principal = require(Role.OPS)
-) -> dict[str, Any]:
+) -> records.WarehouseRegistration:
     _gstin_refusal(body.gstin, "gstin")
     async with request.app.state.service.pool.acquire() as conn, conn.transaction():
         if await store.registration(conn, body.gstin) is None:
             raise Refusal(
                 "gstin", f"no registration {body.gstin}: PUT /registrations/{body.gstin} first", status=409
             )
-        row = await store.set_warehouse_registration(
+        return await store.set_warehouse_registration(
             conn, warehouse_code=code, gstin=body.gstin, actor=principal.actor
         )
-    return dict(row)
 
 
 @router.get(
@@ -157,10 +157,7 @@ async def list_warehouses(request: Request, cursor: Cursor = None, limit: Limit 
     rows = await store.warehouse_registrations(
         request.app.state.service.pool, after=after_key(cursor), limit=limit
     )
-    return {
-        "items": [dict(r) for r in rows],
-        "next_cursor": next_key(rows, limit, lambda r: r["warehouse_code"]),
-    }
+    return {"items": rows, "next_cursor": next_key(rows, limit, lambda r: r.warehouse_code)}
 
 
 class TaxClassIn(BaseModel):
@@ -194,10 +191,12 @@ class TaxClass(BaseModel):
 @router.put("/tax-classes/{sku}", summary="Create or replace a SKU's tax class", response_model=TaxClass)
 async def put_tax_class(
     request: Request, sku: SkuPath, body: TaxClassIn, principal: Principal = require(Role.OPS)
-) -> dict[str, Any]:
+) -> records.TaxClass:
     async with request.app.state.service.pool.acquire() as conn:
         await store.upsert_tax_class(conn, sku=sku, **body.model_dump(), actor=principal.actor)
-        return dict(await store.tax_class_row(conn, sku) or {})
+        written = await store.tax_class(conn, sku)
+    assert written is not None
+    return written
 
 
 @router.get(
@@ -207,8 +206,8 @@ async def put_tax_class(
     response_model=Page[TaxClass],
 )
 async def list_tax_classes(request: Request, cursor: Cursor = None, limit: Limit = 100) -> dict[str, Any]:
-    rows = await store.tax_class_rows(request.app.state.service.pool, after=after_key(cursor), limit=limit)
-    return {"items": [dict(r) for r in rows], "next_cursor": next_key(rows, limit, lambda r: r["sku"])}
+    rows = await store.tax_class_page(request.app.state.service.pool, after=after_key(cursor), limit=limit)
+    return {"items": rows, "next_cursor": next_key(rows, limit, lambda r: r.sku)}
 
 
 class InvoiceLine(BaseModel):
@@ -264,13 +263,10 @@ async def list_invoices(
     cursor: Cursor = None,
     limit: Limit = 50,
 ) -> dict[str, Any]:
-    rows = await store.invoice_rows(
+    rows = await store.invoice_page(
         request.app.state.service.pool, order_id=order_id, before=position(cursor), limit=limit
     )
-    return {
-        "items": [dict(r) for r in rows],
-        "next_cursor": next_cursor(rows, limit, lambda r: (r["issued_at"], r["invoice_id"])),
-    }
+    return {"items": rows, "next_cursor": next_cursor(rows, limit, lambda r: (r.issued_at, r.invoice_id))}
 
 
 def _pdf(content: bytes, number: str) -> Response:
@@ -372,11 +368,11 @@ async def invoice_ewaybill(request: Request, invoice_id: InvoiceId) -> dict[str,
     response_model=Invoice,
     responses=errors(404),
 )
-async def get_invoice(request: Request, invoice_id: InvoiceId) -> dict[str, Any]:
-    found = await store.invoice_row(request.app.state.service.pool, invoice_id)
+async def get_invoice(request: Request, invoice_id: InvoiceId) -> records.Invoice:
+    found = await store.invoice(request.app.state.service.pool, invoice_id)
     if found is None:
         raise Refusal("invoice_id", f"no invoice {invoice_id}", status=404)
-    return dict(found)
+    return found
 
 
 class EInvoiceState(BaseModel):
@@ -411,10 +407,10 @@ async def list_einvoices(
     cursor: Cursor = None,
     limit: Limit = 100,
 ) -> dict[str, Any]:
-    rows = await store.einvoice_rows(
+    rows = await store.einvoice_page(
         request.app.state.service.pool, state=state, after=after_key(cursor), limit=limit
     )
-    return {"items": [dict(r) for r in rows], "next_cursor": next_key(rows, limit, lambda r: r["invoice_id"])}
+    return {"items": rows, "next_cursor": next_key(rows, limit, lambda r: r.invoice_id)}
 
 
 @router.post(
@@ -425,7 +421,7 @@ async def list_einvoices(
 )
 async def retry_einvoice(
     request: Request, invoice_id: InvoiceId, principal: Principal = require(Role.OPS)
-) -> dict[str, Any]:
+) -> records.EInvoiceState:
     pool = request.app.state.service.pool
     async with pool.acquire() as conn, conn.transaction():
         found = await store.einvoice(conn, invoice_id)
@@ -433,7 +429,9 @@ async def retry_einvoice(
             raise Refusal("invoice_id", f"invoice {invoice_id} is not e-invoiced", status=404)
         if not await store.retry_einvoice(conn, invoice_id):
             raise Refusal("invoice_id", f"its e-invoice is {found.state}, not rejected", status=409)
-        return dict(await store.einvoice_row(conn, invoice_id) or {})
+        retried = await store.einvoice_state(conn, invoice_id)
+    assert retried is not None
+    return retried
 
 
 class ShipmentInvoiceState(BaseModel):
@@ -460,13 +458,10 @@ async def list_shipments(
     cursor: Cursor = None,
     limit: Limit = 100,
 ) -> dict[str, Any]:
-    rows = await store.shipment_rows(
+    rows = await store.shipment_page(
         request.app.state.service.pool, state=invoice_state, after=after_key(cursor), limit=limit
     )
-    return {
-        "items": [dict(r) for r in rows],
-        "next_cursor": next_key(rows, limit, lambda r: r["shipment_id"]),
-    }
+    return {"items": rows, "next_cursor": next_key(rows, limit, lambda r: r.shipment_id)}
 
 
 class CreditNote(BaseModel):
@@ -506,13 +501,10 @@ async def list_credit_notes(
     cursor: Cursor = None,
     limit: Limit = 50,
 ) -> dict[str, Any]:
-    rows = await store.credit_note_rows(
+    rows = await store.credit_note_page(
         request.app.state.service.pool, order_id=order_id, before=position(cursor), limit=limit
     )
-    return {
-        "items": [dict(r) for r in rows],
-        "next_cursor": next_cursor(rows, limit, lambda r: (r["issued_at"], r["credit_note_id"])),
-    }
+    return {"items": rows, "next_cursor": next_cursor(rows, limit, lambda r: (r.issued_at, r.credit_note_id))}
 
 
 @router.get(
@@ -524,10 +516,9 @@ async def list_credit_notes(
 )
 async def credit_note_pdf(request: Request, credit_note_id: InvoiceId) -> Response:
     pool = request.app.state.service.pool
-    row = await store.credit_note_row(pool, credit_note_id)
-    if row is None:
+    note = await store.credit_note(pool, credit_note_id)
+    if note is None:
         raise Refusal("credit_note_id", f"no credit note {credit_note_id}", status=404)
-    note = StoredCreditNote.of(row)
     invoice = await store.invoice(pool, note.invoice_id)
     if invoice is None:  # a foreign key guarantees it; say so rather than fail obscurely
         raise Refusal("credit_note_id", f"credit note {credit_note_id} cites no stored invoice", status=404)
@@ -541,11 +532,11 @@ async def credit_note_pdf(request: Request, credit_note_id: InvoiceId) -> Respon
     response_model=CreditNote,
     responses=errors(404),
 )
-async def get_credit_note(request: Request, credit_note_id: InvoiceId) -> dict[str, Any]:
-    found = await store.credit_note_row(request.app.state.service.pool, credit_note_id)
+async def get_credit_note(request: Request, credit_note_id: InvoiceId) -> records.CreditNote:
+    found = await store.credit_note(request.app.state.service.pool, credit_note_id)
     if found is None:
         raise Refusal("credit_note_id", f"no credit note {credit_note_id}", status=404)
-    return dict(found)
+    return found
 
 
 class CreditRequestState(BaseModel):
@@ -574,10 +565,10 @@ async def list_credit_requests(
     cursor: Cursor = None,
     limit: Limit = 100,
 ) -> dict[str, Any]:
-    rows = await store.credit_request_rows(
+    rows = await store.credit_request_page(
         request.app.state.service.pool, state=state, after=after_key(cursor), limit=limit
     )
-    return {"items": [dict(r) for r in rows], "next_cursor": next_key(rows, limit, lambda r: r["source"])}
+    return {"items": rows, "next_cursor": next_key(rows, limit, lambda r: r.source)}
 
 
 Month = Annotated[str, Path(pattern=r"^[0-9]{4}-(0[1-9]|1[0-2])$", examples=["2026-11"])]

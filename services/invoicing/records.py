@@ -25,9 +25,26 @@ class Registration:
     turnover_band: str
     city: str | None
     pincode: str | None
+    updated_by: str
+    created_at: datetime
+    updated_at: datetime
 
     @classmethod
     def of(cls, row: asyncpg.Record) -> Registration:
+        return cls(**row_fields(cls, row))
+
+
+@dataclass(frozen=True, slots=True)
+class WarehouseRegistration:
+    """The registration a warehouse ships under, and who said so."""
+
+    warehouse_code: str
+    gstin: str
+    updated_by: str
+    updated_at: datetime
+
+    @classmethod
+    def of(cls, row: asyncpg.Record) -> WarehouseRegistration:
         return cls(**row_fields(cls, row))
 
 
@@ -40,6 +57,8 @@ class TaxClass:
     hsn_code: str
     gst_rate: Decimal
     unit: str
+    updated_by: str
+    updated_at: datetime
 
     @classmethod
     def of(cls, row: asyncpg.Record) -> TaxClass:
@@ -202,4 +221,26 @@ class EInvoice:
 
     @classmethod
     def of(cls, row: asyncpg.Record) -> EInvoice:
+        return cls(**row_fields(cls, row))
+
+
+@dataclass(frozen=True, slots=True)
+class EInvoiceState:
+    """Where an invoice's IRP registration stands, with the invoice's number: what operators list."""
+
+    invoice_id: str
+    number: str
+    gstin: str
+    state: str
+    calls: int
+    problem: str | None
+    irn: str | None
+    ack_no: str | None
+    ack_at: datetime | None
+    requested_at: datetime
+    registered_at: datetime | None
+    cancelled_at: datetime | None
+
+    @classmethod
+    def of(cls, row: asyncpg.Record) -> EInvoiceState:
         return cls(**row_fields(cls, row))

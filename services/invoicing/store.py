@@ -7,8 +7,6 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-import asyncpg
-
 from chassis.db import Conn, Queryable
 from contracts import OrderPlaced
 from contracts.values import Address, Customer, SkuQuantity
@@ -16,11 +14,13 @@ from services.invoicing.records import (
     CreditNote,
     CreditRequest,
     EInvoice,
+    EInvoiceState,
     Invoice,
     Order,
     Registration,
     Shipment,
     TaxClass,
+    WarehouseRegistration,
 )
 
 # registrations and tax classes ------------------------------------------------------------------
@@ -58,25 +58,25 @@ async def upsert_registration(
     )
 
 
-async def registration(conn: Queryable, gstin: str) -> asyncpg.Record | None:
-    """One registration as stored, for the API."""
-    return await conn.fetchrow("SELECT * FROM registrations WHERE gstin = $1", gstin)
+async def registration(conn: Queryable, gstin: str) -> Registration | None:
+    """One registration, or None."""
+    row = await conn.fetchrow("SELECT * FROM registrations WHERE gstin = $1", gstin)
+    return None if row is None else Registration.of(row)
 
 
-async def registrations(conn: Queryable, *, after: str | None, limit: int) -> list[asyncpg.Record]:
+async def registrations(conn: Queryable, *, after: str | None, limit: int) -> list[Registration]:
     """Registrations by GSTIN, a page at a time."""
-    return list(
-        await conn.fetch(
-            "SELECT * FROM registrations WHERE ($1::text IS NULL OR gstin > $1) ORDER BY gstin LIMIT $2",
-            after,
-            limit,
-        )
+    rows = await conn.fetch(
+        "SELECT * FROM registrations WHERE ($1::text IS NULL OR gstin > $1) ORDER BY gstin LIMIT $2",
+        after,
+        limit,
     )
+    return [Registration.of(r) for r in rows]
 
 
 async def set_warehouse_registration(
     conn: Conn, *, warehouse_code: str, gstin: str, actor: str
-) -> asyncpg.Record:
+) -> WarehouseRegistration:
     """Name the registration a warehouse ships under."""
     row = await conn.fetchrow(
         """INSERT INTO warehouse_registrations (warehouse_code, gstin, updated_by) VALUES ($1, $2, $3)
@@ -88,19 +88,20 @@ async def set_warehouse_registration(
         actor,
     )
     assert row is not None
-    return row
+    return WarehouseRegistration.of(row)
 
 
-async def warehouse_registrations(conn: Queryable, *, after: str | None, limit: int) -> list[asyncpg.Record]:
+async def warehouse_registrations(
+    conn: Queryable, *, after: str | None, limit: int
+) -> list[WarehouseRegistration]:
     """Warehouses and their GSTINs by code, a page at a time."""
-    return list(
-        await conn.fetch(
-            """SELECT * FROM warehouse_registrations WHERE ($1::text IS NULL OR warehouse_code > $1)
-               ORDER BY warehouse_code LIMIT $2""",
-            after,
-            limit,
-        )
+    rows = await conn.fetch(
+        """SELECT * FROM warehouse_registrations WHERE ($1::text IS NULL OR warehouse_code > $1)
+           ORDER BY warehouse_code LIMIT $2""",
+        after,
+        limit,
     )
+    return [WarehouseRegistration.of(r) for r in rows]
 
 
 async def warehouse_registration(conn: Queryable, warehouse_code: str) -> Registration | None:
@@ -132,20 +133,20 @@ async def upsert_tax_class(
     )
 
 
-async def tax_class_row(conn: Queryable, sku: str) -> asyncpg.Record | None:
-    """One SKU's tax class as stored, for the API."""
-    return await conn.fetchrow("SELECT * FROM tax_classes WHERE sku = $1", sku)
+async def tax_class(conn: Queryable, sku: str) -> TaxClass | None:
+    """One SKU's tax class, or None."""
+    row = await conn.fetchrow("SELECT * FROM tax_classes WHERE sku = $1", sku)
+    return None if row is None else TaxClass.of(row)
 
 
-async def tax_class_rows(conn: Queryable, *, after: str | None, limit: int) -> list[asyncpg.Record]:
+async def tax_class_page(conn: Queryable, *, after: str | None, limit: int) -> list[TaxClass]:
     """Tax classes by SKU, a page at a time."""
-    return list(
-        await conn.fetch(
-            "SELECT * FROM tax_classes WHERE ($1::text IS NULL OR sku > $1) ORDER BY sku LIMIT $2",
-            after,
-            limit,
-        )
+    rows = await conn.fetch(
+        "SELECT * FROM tax_classes WHERE ($1::text IS NULL OR sku > $1) ORDER BY sku LIMIT $2",
+        after,
+        limit,
     )
+    return [TaxClass.of(r) for r in rows]
 
 
 async def tax_classes(conn: Queryable, skus: list[str]) -> dict[str, TaxClass]:
@@ -353,48 +354,41 @@ async def cancel_invoice(conn: Conn, *, shipment_id: str, at: datetime) -> Invoi
     return None if row is None else Invoice.of(row)
 
 
-async def invoice_row(conn: Queryable, invoice_id: str) -> asyncpg.Record | None:
-    """One invoice as stored, for the API."""
-    return await conn.fetchrow("SELECT * FROM invoices WHERE invoice_id = $1", invoice_id)
-
-
 async def invoice(conn: Queryable, invoice_id: str) -> Invoice | None:
     """One invoice."""
     row = await conn.fetchrow("SELECT * FROM invoices WHERE invoice_id = $1", invoice_id)
     return None if row is None else Invoice.of(row)
 
 
-async def invoice_rows(
+async def invoice_page(
     conn: Queryable, *, order_id: str | None, before: tuple[datetime, str] | None, limit: int
-) -> list[asyncpg.Record]:
+) -> list[Invoice]:
     """Invoices newest first (one order's, or all), a page at a time."""
-    return list(
-        await conn.fetch(
-            """SELECT * FROM invoices
-               WHERE ($1::text IS NULL OR order_id = $1)
-                 AND ($2::timestamptz IS NULL OR (issued_at, invoice_id) < ($2, $3))
-               ORDER BY issued_at DESC, invoice_id DESC LIMIT $4""",
-            order_id,
-            before[0] if before else None,
-            before[1] if before else None,
-            limit,
-        )
+    rows = await conn.fetch(
+        """SELECT * FROM invoices
+           WHERE ($1::text IS NULL OR order_id = $1)
+             AND ($2::timestamptz IS NULL OR (issued_at, invoice_id) < ($2, $3))
+           ORDER BY issued_at DESC, invoice_id DESC LIMIT $4""",
+        order_id,
+        before[0] if before else None,
+        before[1] if before else None,
+        limit,
     )
+    return [Invoice.of(r) for r in rows]
 
 
-async def shipment_rows(
+async def shipment_page(
     conn: Queryable, *, state: str | None, after: str | None, limit: int
-) -> list[asyncpg.Record]:
+) -> list[Shipment]:
     """Shipments and where their invoices stand, by id, a page at a time."""
-    return list(
-        await conn.fetch(
-            """SELECT * FROM shipments WHERE ($1::text IS NULL OR invoice_state = $1)
-                 AND ($2::text IS NULL OR shipment_id > $2) ORDER BY shipment_id LIMIT $3""",
-            state,
-            after,
-            limit,
-        )
+    rows = await conn.fetch(
+        """SELECT * FROM shipments WHERE ($1::text IS NULL OR invoice_state = $1)
+             AND ($2::text IS NULL OR shipment_id > $2) ORDER BY shipment_id LIMIT $3""",
+        state,
+        after,
+        limit,
     )
+    return [Shipment.of(r) for r in rows]
 
 
 # credit requests and credit notes ---------------------------------------------------------------
@@ -531,42 +525,41 @@ async def insert_credit_note(conn: Conn, values: dict[str, Any]) -> CreditNote:
     return CreditNote.of(row)
 
 
-async def credit_note_rows(
+async def credit_note_page(
     conn: Queryable, *, order_id: str | None, before: tuple[datetime, str] | None, limit: int
-) -> list[asyncpg.Record]:
+) -> list[CreditNote]:
     """Credit notes newest first (one order's, or all), a page at a time."""
-    return list(
-        await conn.fetch(
-            """SELECT * FROM credit_notes
-               WHERE ($1::text IS NULL OR order_id = $1)
-                 AND ($2::timestamptz IS NULL OR (issued_at, credit_note_id) < ($2, $3))
-               ORDER BY issued_at DESC, credit_note_id DESC LIMIT $4""",
-            order_id,
-            before[0] if before else None,
-            before[1] if before else None,
-            limit,
-        )
+    rows = await conn.fetch(
+        """SELECT * FROM credit_notes
+           WHERE ($1::text IS NULL OR order_id = $1)
+             AND ($2::timestamptz IS NULL OR (issued_at, credit_note_id) < ($2, $3))
+           ORDER BY issued_at DESC, credit_note_id DESC LIMIT $4""",
+        order_id,
+        before[0] if before else None,
+        before[1] if before else None,
+        limit,
     )
+    return [CreditNote.of(r) for r in rows]
 
 
-async def credit_note_row(conn: Queryable, credit_note_id: str) -> asyncpg.Record | None:
-    """One credit note as stored, for the API."""
-    return await conn.fetchrow("SELECT * FROM credit_notes WHERE credit_note_id = $1", credit_note_id)
+async def credit_note(conn: Queryable, credit_note_id: str) -> CreditNote | None:
+    """One credit note, or None."""
+    row = await conn.fetchrow("SELECT * FROM credit_notes WHERE credit_note_id = $1", credit_note_id)
+    return None if row is None else CreditNote.of(row)
 
 
-async def credit_request_rows(
+async def credit_request_page(
     conn: Queryable, *, state: str | None, after: str | None, limit: int
-) -> list[asyncpg.Record]:
+) -> list[CreditRequest]:
     """Credit requests and where they stand, by source, a page at a time."""
-    return list(
-        await conn.fetch(
-            """SELECT * FROM credit_requests WHERE ($1::text IS NULL OR state = $1)
-                 AND ($2::text IS NULL OR source > $2) ORDER BY source LIMIT $3""",
-            state,
-            after,
-            limit,
-        )
+    rows = await conn.fetch(
+        """SELECT * FROM credit_requests WHERE ($1::text IS NULL OR state = $1)
+             AND ($2::text IS NULL OR source > $2) ORDER BY source LIMIT $3""",
+        state,
+        after,
+        limit,
     )
+    return [CreditRequest.of(r) for r in rows]
 
 
 # GSTR-1 -----------------------------------------------------------------------------------------
@@ -736,22 +729,22 @@ _EINVOICE_STATE = """SELECT e.invoice_id, i.number, e.gstin, e.state, e.calls, e
                       FROM einvoices e JOIN invoices i USING (invoice_id)"""
 
 
-async def einvoice_rows(
+async def einvoice_page(
     conn: Queryable, *, state: str | None, after: str | None, limit: int
-) -> list[asyncpg.Record]:
+) -> list[EInvoiceState]:
     """E-invoices and where they stand, by invoice id, a page at a time."""
-    return list(
-        await conn.fetch(
-            f"""{_EINVOICE_STATE}
-                WHERE ($1::text IS NULL OR e.state = $1) AND ($2::text IS NULL OR e.invoice_id > $2)
-                ORDER BY e.invoice_id LIMIT $3""",
-            state,
-            after,
-            limit,
-        )
+    rows = await conn.fetch(
+        f"""{_EINVOICE_STATE}
+            WHERE ($1::text IS NULL OR e.state = $1) AND ($2::text IS NULL OR e.invoice_id > $2)
+            ORDER BY e.invoice_id LIMIT $3""",
+        state,
+        after,
+        limit,
     )
+    return [EInvoiceState.of(r) for r in rows]
 
 
-async def einvoice_row(conn: Queryable, invoice_id: str) -> asyncpg.Record | None:
-    """One e-invoice and where it stands, for the API."""
-    return await conn.fetchrow(f"{_EINVOICE_STATE} WHERE e.invoice_id = $1", invoice_id)
+async def einvoice_state(conn: Queryable, invoice_id: str) -> EInvoiceState | None:
+    """One e-invoice and where it stands, or None."""
+    row = await conn.fetchrow(f"{_EINVOICE_STATE} WHERE e.invoice_id = $1", invoice_id)
+    return None if row is None else EInvoiceState.of(row)
