@@ -107,6 +107,9 @@ class HandlerContext:
     tx: Transaction
     incoming: Incoming
     log: Any
+    deps: Any = None
+    """What the service included its handlers with (settings, adapters): read it through the
+    registry, `Handlers.deps(ctx)`, which knows its type."""
 
     @property
     def conn(self) -> Conn:
@@ -148,6 +151,7 @@ class Subscription(Generic[E]):
     model: type[E]
     handler: Handler[E]
     on_invalid: InvalidHandler | None = None
+    deps: Any = None
 
 
 class Poison(Exception):
@@ -366,7 +370,7 @@ class Consumer:
             ),
             structlog.contextvars.bound_contextvars(**context),
         ):
-            ctx = HandlerContext(tx=tx, incoming=incoming, log=log)
+            ctx = HandlerContext(tx=tx, incoming=incoming, log=log, deps=sub.deps)
             if event is None:
                 assert sub.on_invalid is not None and invalid is not None
                 await sub.on_invalid(ctx, record.value or b"", invalid)

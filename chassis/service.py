@@ -31,13 +31,12 @@ from chassis.auth import parse_keys
 from chassis.consumer import (
     BeforeCommit,
     Consumer,
-    Handler,
-    InvalidHandler,
     Record,
     Subscription,
     is_outage,
     outage_backoff,
 )
+from chassis.handlers import Handlers
 from chassis.http import OpsOnlyUntilStarted, create_http_app
 from chassis.kafka import ensure_topics, make_broker, publish_raw, send_to_dlq
 from chassis.logging import configure_logging, get_logger
@@ -46,7 +45,7 @@ from chassis.settings import EXIT_UNSAFE_SETTINGS, ServiceSettings, UnsafeSettin
 from chassis.telemetry import configure_tracing
 from contracts._base import Event
 
-E = TypeVar("E", bound=Event)
+D = TypeVar("D")
 T = TypeVar("T")
 Job = Callable[["Service"], Awaitable[None]]
 
@@ -104,23 +103,14 @@ class Service:
 
     # registration ------------------------------------------------------------------------------
 
-    def handles(
-        self, model: type[E], *, on_invalid: InvalidHandler | None = None
-    ) -> Callable[[Handler[E]], Handler[E]]:
-        """Register the handler of one event type (its topic); at most one per topic."""
-
-        def register(handler: Handler[E]) -> Handler[E]:
-            if model.TOPIC in self._subscriptions:
-                raise ValueError(f"{self.name} already handles {model.TOPIC}")
-            self._subscriptions[model.TOPIC] = Subscription(model, handler, on_invalid)
-            return handler
-
-        return register
-
-    def before_commit(self, hook: BeforeCommit) -> BeforeCommit:
-        """Run at the end of every consumer transaction, after its events were applied."""
-        self._before_commit.append(hook)
-        return hook
+    def include_handlers(self, handlers: Handlers[D], deps: D) -> None:
+        """Consume these handlers' topics, each call's context carrying `deps` (settings,
+        adapters); at most one handler per topic across everything included."""
+        for topic, sub in handlers.bound(deps).items():
+            if topic in self._subscriptions:
+                raise ValueError(f"{self.name} already handles {topic}")
+            self._subscriptions[topic] = sub
+        self._before_commit.extend(handlers.before_commit_hooks)
 
     def every(self, seconds: float, *, name: str) -> Callable[[Job], Job]:
         """Run a job every `seconds` while the service runs (sweeps: expiries, SLAs, polling).

@@ -24,7 +24,7 @@ def build(settings: ChannelsSettings | None = None) -> Service:
     settings = settings or ChannelsSettings()
     service = Service("channels", settings=settings, migrations=Path(__file__).parent / "migrations")
     adapters = build_adapters(service, settings)
-    handlers.register(service)
+    service.include_handlers(handlers.subscriptions, None)
     service.include_router(api.router)
     service.include_router(api.poll_router(adapters))
     receipts = intake.ReceiptWriter(service)

@@ -70,7 +70,7 @@ def build(
     """The console, ready to run."""
     settings = settings or ConsoleSettings()
     service = ConsoleService(settings, owners, clock)
-    handlers.register(service)
+    service.include_handlers(handlers.subscriptions, None)
     service.include_router(api.router)
     service.include_router(fulfilment.router)
     service.include_router(setup_screen.router)

@@ -9,23 +9,27 @@ from __future__ import annotations
 from typing import Any
 
 from chassis.consumer import HandlerContext, Transaction
-from chassis.service import Service
+from chassis.handlers import Handlers
 from contracts import Event, StockChanged, TicketUpdated
 from services.console import store
 from services.console.domain import inbox
 from services.console.domain.stock import latest
 from services.console.domain.view import FOLDED, apply, timeline_entry
 
+subscriptions: Handlers[None] = Handlers()
+
 _PENDING = "console.pending"
 _STOCK = "console.stock"
 
 
+@subscriptions.on(*FOLDED)
 async def collect(ctx: HandlerContext, event: Event) -> None:
     """Keep the event for the fold at the end of the transaction."""
     if getattr(event, "order_id", None):
         ctx.shared.setdefault(_PENDING, []).append((ctx.event_id, event))
 
 
+@subscriptions.before_commit
 async def fold(tx: Transaction) -> None:
     """Apply the transaction's events to their orders' views, in the order they were consumed."""
     pending: list[tuple[str, Any]] = tx.shared.pop(_PENDING, [])
@@ -41,29 +45,22 @@ async def fold(tx: Transaction) -> None:
     await store.add_timeline(tx.conn, entries)
 
 
+@subscriptions.on(StockChanged)
 async def collect_stock(ctx: HandlerContext, event: StockChanged) -> None:
     """Keep a SKU's announcement for the stock screen's write at the end of the transaction."""
     ctx.shared.setdefault(_STOCK, []).append(event)
 
 
+@subscriptions.before_commit
 async def fold_stock(tx: Transaction) -> None:
     """Write the newest announcement of each SKU the transaction heard (ADR 320)."""
     if pending := tx.shared.pop(_STOCK, []):
         await store.save_stock(tx.conn, list(latest(pending).values()))
 
 
+@subscriptions.on(TicketUpdated)
 async def on_ticket(ctx: HandlerContext, event: TicketUpdated) -> None:
     """A ticket's change: a line for the inbox, and one on its order's timeline (ADR 0351)."""
     await store.add_ticket_lines(ctx.conn, [inbox.line_of(event, ctx.event_id)])
     if (entry := inbox.timeline_entry(event, ctx.event_id)) is not None:
         await store.add_timeline(ctx.conn, [entry])
-
-
-def register(service: Service) -> None:
-    """Subscribe to every topic the console shows."""
-    for model in FOLDED:
-        service.handles(model)(collect)
-    service.handles(StockChanged)(collect_stock)
-    service.handles(TicketUpdated)(on_ticket)
-    service.before_commit(fold)
-    service.before_commit(fold_stock)

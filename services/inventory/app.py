@@ -14,7 +14,7 @@ def build(settings: InventorySettings | None = None) -> Service:
     """The inventory service, ready to run."""
     settings = settings or InventorySettings()
     service = Service("inventory", settings=settings, migrations=Path(__file__).parent / "migrations")
-    handlers.register(service)
+    service.include_handlers(handlers.subscriptions, settings)
     sweeps.register(service, settings)
     service.include_router(api.router)
     service.include_router(items_api.router)

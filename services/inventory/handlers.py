@@ -13,8 +13,8 @@ from datetime import UTC, datetime, timedelta
 
 from chassis.consumer import Emit, HandlerContext, Transaction
 from chassis.db import Conn
+from chassis.handlers import Handlers
 from chassis.logging import get_logger
-from chassis.service import Service
 from contracts import (
     Allocation,
     InventoryReleased,
@@ -88,156 +88,160 @@ def touched(ctx: HandlerContext, allocations: list[Allocation]) -> None:
 _TOUCHED = "inventory.touched"
 
 
-def register(service: Service) -> None:
-    """Subscribe the inventory handlers."""
-    settings = service.settings
-    assert isinstance(settings, InventorySettings)
+subscriptions: Handlers[InventorySettings] = Handlers()
 
-    @service.before_commit
-    async def announce_stock(tx: Transaction) -> None:
-        await announce(tx.conn, tx.shared.pop(_TOUCHED, set()), tx.emit)
 
-    @service.handles(RoutingPlanned)
-    async def on_planned(ctx: HandlerContext, event: RoutingPlanned) -> None:
-        if await store.reservation_of(ctx.conn, event.order_id) is not None:
-            ctx.log.info("order already has a reservation", order_id=event.order_id)
-            return
-        if await store.was_cancelled(ctx.conn, event.order_id):
-            ctx.log.info("order was cancelled before its plan arrived", order_id=event.order_id)
-            return
-        expires_at = datetime.now(UTC) + timedelta(minutes=settings.reservation_ttl_minutes)
-        for plan in event.plans:
-            allocations = domain.allocations_of(plan)
-            reservation_id = domain.new_reservation_id()
-            try:
-                async with ctx.conn.transaction():
-                    await store.reserve(
-                        ctx.conn,
-                        allocations=allocations,
-                        order_id=event.order_id,
-                        reservation_id=reservation_id,
-                        expires_at=expires_at,
-                        rehearsal=event.rehearsal,
-                    )
-            except store.NotEnoughStock as short:
-                ctx.log.info("plan no longer fits", order_id=event.order_id, rank=plan.rank, short=str(short))
-                continue
-            await ctx.emit(
-                InventoryReserved(
-                    order_id=event.order_id,
-                    reservation_id=reservation_id,
-                    allocations=allocations,
-                    plan_rank=plan.rank,
-                    expires_at=expires_at,
-                )
-            )
-            touched(ctx, allocations)
-            ctx.log.info("stock reserved", order_id=event.order_id, rank=plan.rank)
-            return
-        skus = sorted({line.sku for p in event.plans for s in p.shipments for line in s.lines})
-        reason = "no plan fits the stock now" if event.plans else "routing found no warehouse"
-        final = not (event.will_replan and event.plans)
-        await ctx.emit(
-            InventoryReservationFailed(
-                order_id=event.order_id,
-                attempt=event.attempt,
-                reason=event.no_courier or reason,
-                availability=await store.availability(ctx.conn, skus),
-                final=final,
-                no_courier=event.no_courier is not None,
-            )
-        )
-        ctx.log.info("reservation failed", order_id=event.order_id, reason=reason, final=final)
+@subscriptions.before_commit
+async def announce_stock(tx: Transaction) -> None:
+    await announce(tx.conn, tx.shared.pop(_TOUCHED, set()), tx.emit)
 
-    @service.handles(OrderConfirmed)
-    async def on_confirmed(ctx: HandlerContext, event: OrderConfirmed) -> None:
-        if await store.confirm(ctx.conn, event.order_id):
-            return
-        reservation = await store.reservation_of(ctx.conn, event.order_id)
-        if reservation is None or reservation.released_because != "expired":
-            return
-        # Paid after the safety net let the units go: take them again if nobody bought them since.
+
+@subscriptions.on(RoutingPlanned)
+async def on_planned(ctx: HandlerContext, event: RoutingPlanned) -> None:
+    if await store.reservation_of(ctx.conn, event.order_id) is not None:
+        ctx.log.info("order already has a reservation", order_id=event.order_id)
+        return
+    if await store.was_cancelled(ctx.conn, event.order_id):
+        ctx.log.info("order was cancelled before its plan arrived", order_id=event.order_id)
+        return
+    ttl = timedelta(minutes=subscriptions.deps(ctx).reservation_ttl_minutes)
+    expires_at = datetime.now(UTC) + ttl
+    for plan in event.plans:
+        allocations = domain.allocations_of(plan)
+        reservation_id = domain.new_reservation_id()
         try:
             async with ctx.conn.transaction():
-                allocations = await store.reserve_again(ctx.conn, reservation=reservation)
+                await store.reserve(
+                    ctx.conn,
+                    allocations=allocations,
+                    order_id=event.order_id,
+                    reservation_id=reservation_id,
+                    expires_at=expires_at,
+                    rehearsal=event.rehearsal,
+                )
         except store.NotEnoughStock as short:
-            ctx.log.error(
-                "confirmed order's expired reservation cannot be taken again; stock sold meanwhile",
+            ctx.log.info("plan no longer fits", order_id=event.order_id, rank=plan.rank, short=str(short))
+            continue
+        await ctx.emit(
+            InventoryReserved(
                 order_id=event.order_id,
-                short=str(short),
+                reservation_id=reservation_id,
+                allocations=allocations,
+                plan_rank=plan.rank,
+                expires_at=expires_at,
             )
-            return
+        )
         touched(ctx, allocations)
-        ctx.log.warning("expired reservation taken again on late confirmation", order_id=event.order_id)
+        ctx.log.info("stock reserved", order_id=event.order_id, rank=plan.rank)
+        return
+    skus = sorted({line.sku for p in event.plans for s in p.shipments for line in s.lines})
+    reason = "no plan fits the stock now" if event.plans else "routing found no warehouse"
+    final = not (event.will_replan and event.plans)
+    await ctx.emit(
+        InventoryReservationFailed(
+            order_id=event.order_id,
+            attempt=event.attempt,
+            reason=event.no_courier or reason,
+            availability=await store.availability(ctx.conn, skus),
+            final=final,
+            no_courier=event.no_courier is not None,
+        )
+    )
+    ctx.log.info("reservation failed", order_id=event.order_id, reason=reason, final=final)
 
-    @service.handles(OrderCancelled)
-    async def on_cancelled(ctx: HandlerContext, event: OrderCancelled) -> None:
-        reservation = await store.reservation_of(ctx.conn, event.order_id)
-        if reservation is None:
-            await store.remember_cancelled(ctx.conn, event.order_id)
-            return
-        if reservation.status != "active":
-            return
-        await release(ctx, reservation, reason=f"order cancelled: {event.reason_code}")
 
-    @service.handles(ShipmentUpdated)
-    async def on_shipment_updated(ctx: HandlerContext, event: ShipmentUpdated) -> None:
-        if event.return_id is not None or not domain.dispatches(event.status):
-            return
-        reservation = await store.reservation_of(ctx.conn, event.order_id)
-        if reservation is None or reservation.status == "released":
-            ctx.log.info(
-                "shipment left with no reservation to dispatch", order_id=event.order_id, status=event.status
-            )
-            return
-        committed = await store.commit_pickup(
+@subscriptions.on(OrderConfirmed)
+async def on_confirmed(ctx: HandlerContext, event: OrderConfirmed) -> None:
+    if await store.confirm(ctx.conn, event.order_id):
+        return
+    reservation = await store.reservation_of(ctx.conn, event.order_id)
+    if reservation is None or reservation.released_because != "expired":
+        return
+    # Paid after the safety net let the units go: take them again if nobody bought them since.
+    try:
+        async with ctx.conn.transaction():
+            allocations = await store.reserve_again(ctx.conn, reservation=reservation)
+    except store.NotEnoughStock as short:
+        ctx.log.error(
+            "confirmed order's expired reservation cannot be taken again; stock sold meanwhile",
+            order_id=event.order_id,
+            short=str(short),
+        )
+        return
+    touched(ctx, allocations)
+    ctx.log.warning("expired reservation taken again on late confirmation", order_id=event.order_id)
+
+
+@subscriptions.on(OrderCancelled)
+async def on_cancelled(ctx: HandlerContext, event: OrderCancelled) -> None:
+    reservation = await store.reservation_of(ctx.conn, event.order_id)
+    if reservation is None:
+        await store.remember_cancelled(ctx.conn, event.order_id)
+        return
+    if reservation.status != "active":
+        return
+    await release(ctx, reservation, reason=f"order cancelled: {event.reason_code}")
+
+
+@subscriptions.on(ShipmentUpdated)
+async def on_shipment_updated(ctx: HandlerContext, event: ShipmentUpdated) -> None:
+    if event.return_id is not None or not domain.dispatches(event.status):
+        return
+    reservation = await store.reservation_of(ctx.conn, event.order_id)
+    if reservation is None or reservation.status == "released":
+        ctx.log.info(
+            "shipment left with no reservation to dispatch", order_id=event.order_id, status=event.status
+        )
+        return
+    committed = await store.commit_pickup(
+        ctx.conn,
+        reservation=reservation,
+        warehouse_code=event.warehouse_code,
+        shipment_id=event.shipment_id,
+    )
+    # Available stays, but on hand and reserved fell: readers of the levels (the console) hear it.
+    touched(ctx, committed)
+    if committed:
+        ctx.log.info(
+            "reservation dispatched",
+            order_id=event.order_id,
+            warehouse=event.warehouse_code,
+            first_evidence=event.status,
+        )
+
+
+@subscriptions.on(ReturnUpdated)
+async def on_return_updated(ctx: HandlerContext, event: ReturnUpdated) -> None:
+    if event.status not in (ReturnStatus.RESTOCKED, ReturnStatus.QUARANTINED):
+        return
+    if event.warehouse_code is None:
+        # Retried, then dead-lettered: units must not vanish silently; an operator replays it.
+        raise ValueError(f"return {event.return_id} is {event.status} without a warehouse_code")
+    lines = domain.merged_lines([(line.sku, line.quantity) for line in event.lines])
+    restock = event.status is ReturnStatus.RESTOCKED
+    new = await store.record_return(
+        ctx.conn,
+        return_id=event.return_id,
+        warehouse_code=event.warehouse_code,
+        lines=lines,
+        disposition="restocked" if restock else "quarantined",
+    )
+    if not restock:
+        return
+    for sku, quantity in new.items():
+        await store.receive(
             ctx.conn,
-            reservation=reservation,
+            sku=sku,
             warehouse_code=event.warehouse_code,
-            shipment_id=event.shipment_id,
+            quantity=quantity,
+            reference=event.return_id,
+            actor="returns",
+            kind="return",
         )
-        # Available stays, but on hand and reserved fell: readers of the levels (the console) hear it.
-        touched(ctx, committed)
-        if committed:
-            ctx.log.info(
-                "reservation dispatched",
-                order_id=event.order_id,
-                warehouse=event.warehouse_code,
-                first_evidence=event.status,
-            )
-
-    @service.handles(ReturnUpdated)
-    async def on_return_updated(ctx: HandlerContext, event: ReturnUpdated) -> None:
-        if event.status not in (ReturnStatus.RESTOCKED, ReturnStatus.QUARANTINED):
-            return
-        if event.warehouse_code is None:
-            # Retried, then dead-lettered: units must not vanish silently; an operator replays it.
-            raise ValueError(f"return {event.return_id} is {event.status} without a warehouse_code")
-        lines = domain.merged_lines([(line.sku, line.quantity) for line in event.lines])
-        restock = event.status is ReturnStatus.RESTOCKED
-        new = await store.record_return(
-            ctx.conn,
-            return_id=event.return_id,
-            warehouse_code=event.warehouse_code,
-            lines=lines,
-            disposition="restocked" if restock else "quarantined",
-        )
-        if not restock:
-            return
-        for sku, quantity in new.items():
-            await store.receive(
-                ctx.conn,
-                sku=sku,
-                warehouse_code=event.warehouse_code,
-                quantity=quantity,
-                reference=event.return_id,
-                actor="returns",
-                kind="return",
-            )
-        touched(
-            ctx,
-            [Allocation(sku=sku, warehouse_code=event.warehouse_code, quantity=q) for sku, q in new.items()],
-        )
+    touched(
+        ctx,
+        [Allocation(sku=sku, warehouse_code=event.warehouse_code, quantity=q) for sku, q in new.items()],
+    )
 
 
 async def release(ctx: HandlerContext, reservation: Reservation, *, reason: str) -> None:

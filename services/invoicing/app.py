@@ -17,7 +17,7 @@ def build(settings: InvoicingSettings | None = None, irp: Irp | None = None) -> 
     """The invoicing service, ready to run."""
     settings = settings or InvoicingSettings()
     service = Service("invoicing", settings=settings, migrations=Path(__file__).parent / "migrations")
-    handlers.register(service, settings)
+    service.include_handlers(handlers.subscriptions, settings)
     service.include_router(api.router)
     portal = irp or NicIrp(
         service.http_client(base_url=settings.irp_base_url, timeout=settings.irp_timeout_s),

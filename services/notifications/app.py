@@ -62,7 +62,7 @@ def build(settings: NotificationsSettings | None = None, *, clock: Clock = _now)
             webhook_url=settings.alert_webhook_url,
         ),
     }
-    handlers.register(service, settings)
+    service.include_handlers(handlers.subscriptions, settings)
     dispatcher = Dispatcher(service, settings, providers)
     sweeps.register(service, settings, dispatcher)
     service.include_router(api.router)

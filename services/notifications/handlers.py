@@ -11,7 +11,7 @@ from dataclasses import replace
 from datetime import UTC, datetime
 
 from chassis.consumer import HandlerContext
-from chassis.service import Service
+from chassis.handlers import Handlers
 from contracts import (
     LowStock,
     OrderContactCorrected,
@@ -29,128 +29,130 @@ from services.notifications.domain.delivery import send_at
 from services.notifications.domain.policy import PlannedMessage
 from services.notifications.settings import NotificationsSettings
 
+subscriptions: Handlers[NotificationsSettings] = Handlers()
 
-def register(service: Service, settings: NotificationsSettings) -> None:
-    """Subscribe the notifications handlers."""
-    quiet = settings.quiet
 
-    async def queue(ctx: HandlerContext, message: PlannedMessage) -> None:
-        suppressed = None
-        if not message.transactional and await store.is_opted_out(ctx.conn, message.recipient):
-            suppressed = "customer opted out"
-        queued = await store.queue(
-            ctx.conn,
-            message=message,
-            cause_event_id=ctx.event_id,
-            send_at=send_at(datetime.now(UTC), urgent=message.urgent, quiet=quiet),
-            suppressed=suppressed,
-        )
-        ctx.log.info(
-            "message queued" if queued else "message already planned",
-            order_id=message.order_id,
-            template=message.template,
-            channel=message.channel,
-            suppressed=suppressed,
-        )
+async def queue(ctx: HandlerContext, message: PlannedMessage) -> None:
+    suppressed = None
+    if not message.transactional and await store.is_opted_out(ctx.conn, message.recipient):
+        suppressed = "customer opted out"
+    queued = await store.queue(
+        ctx.conn,
+        message=message,
+        cause_event_id=ctx.event_id,
+        send_at=send_at(datetime.now(UTC), urgent=message.urgent, quiet=subscriptions.deps(ctx).quiet),
+        suppressed=suppressed,
+    )
+    ctx.log.info(
+        "message queued" if queued else "message already planned",
+        order_id=message.order_id,
+        template=message.template,
+        channel=message.channel,
+        suppressed=suppressed,
+    )
 
-    @service.handles(OrderStatusChanged)
-    async def on_status_changed(ctx: HandlerContext, event: OrderStatusChanged) -> None:
-        facts = policy.facts_from(event)
-        if facts is not None:
-            await store.save_contact(ctx.conn, facts)
-        message = policy.message_for(event)
-        if message is not None:
-            await queue(ctx, message)
 
-    @service.handles(OrderContactCorrected)
-    async def on_contact_corrected(ctx: HandlerContext, event: OrderContactCorrected) -> None:
-        """An operator corrected the phone: the shipped, NDR and return messages go to the new one."""
-        facts = policy.facts_from(event)
-        if facts is not None:
-            await store.save_contact(ctx.conn, facts)
+@subscriptions.on(OrderStatusChanged)
+async def on_status_changed(ctx: HandlerContext, event: OrderStatusChanged) -> None:
+    facts = policy.facts_from(event)
+    if facts is not None:
+        await store.save_contact(ctx.conn, facts)
+    message = policy.message_for(event)
+    if message is not None:
+        await queue(ctx, message)
 
-    async def booked(ctx: HandlerContext, event: ShipmentCreated | ShipmentUpdated) -> None:
-        """A rehearsal's parcel got its AWB: the operator sees the shipped message now (ADR 0360)."""
-        if event.status is not ShipmentStatus.AWB_ASSIGNED or not event.awb or event.return_id is not None:
-            return
-        facts = await store.contact(ctx.conn, event.order_id)
-        if facts is None:
-            return
-        message = policy.rehearsal_booked_message(facts, shipment_id=event.shipment_id, awb=event.awb)
-        if message is not None:
-            await queue(ctx, message)
 
-    @service.handles(ShipmentCreated)
-    async def on_shipment_created(ctx: HandlerContext, event: ShipmentCreated) -> None:
-        await booked(ctx, event)
+@subscriptions.on(OrderContactCorrected)
+async def on_contact_corrected(ctx: HandlerContext, event: OrderContactCorrected) -> None:
+    """An operator corrected the phone: the shipped, NDR and return messages go to the new one."""
+    facts = policy.facts_from(event)
+    if facts is not None:
+        await store.save_contact(ctx.conn, facts)
 
-    @service.handles(ShipmentUpdated)
-    async def on_shipment_updated(ctx: HandlerContext, event: ShipmentUpdated) -> None:
-        await booked(ctx, event)
-        kind = policy.SHIPMENT_ALERTS.get(event.status)
-        if kind is not None and event.return_id is None:
-            await queue(
-                ctx,
-                policy.alert(
-                    kind,
-                    key=f"{event.shipment_id}:{event.status.value}:{event.attempt or 1}",
-                    order_id=event.order_id,
-                    shipment_id=event.shipment_id,
-                    awb=event.awb or "-",
-                    attempt=event.attempt or 1,
-                    ndr_reason=(event.ndr_reason or "unknown").replace("_", " "),
-                ),
-            )
-        if event.status is not ShipmentStatus.NDR or event.return_id is not None:
-            return
-        facts = await store.contact(ctx.conn, event.order_id)
-        if facts is None:
-            ctx.log.warning("no customer known for an NDR", order_id=event.order_id)
-            return
-        facts = replace(facts, shipment_id=event.shipment_id, awb=event.awb)
-        await queue(ctx, policy.ndr_message(facts, attempt=event.attempt, reason=event.ndr_reason))
 
-    async def on_return(ctx: HandlerContext, event: ReturnRequested | ReturnUpdated) -> None:
-        if isinstance(event, ReturnUpdated) and (overdue := policy.return_alert(event)) is not None:
-            await queue(ctx, overdue)
-        facts = await store.contact(ctx.conn, event.order_id)
-        if facts is None and isinstance(event, ReturnRequested) and event.customer is not None:
-            facts = policy.Facts(
-                order_id=event.order_id,
-                customer_name=event.customer.name,
-                phone=event.customer.phone,
-                language=event.customer.language,
-            )
-            await store.save_contact(ctx.conn, facts)  # the refund message needs it later
-        if facts is None:
-            return
-        message = policy.return_message(replace(facts, return_id=event.return_id), event.status)
-        if message is not None:
-            await queue(ctx, message)
+async def booked(ctx: HandlerContext, event: ShipmentCreated | ShipmentUpdated) -> None:
+    """A rehearsal's parcel got its AWB: the operator sees the shipped message now (ADR 0360)."""
+    if event.status is not ShipmentStatus.AWB_ASSIGNED or not event.awb or event.return_id is not None:
+        return
+    facts = await store.contact(ctx.conn, event.order_id)
+    if facts is None:
+        return
+    message = policy.rehearsal_booked_message(facts, shipment_id=event.shipment_id, awb=event.awb)
+    if message is not None:
+        await queue(ctx, message)
 
-    service.handles(ReturnRequested)(on_return)
-    service.handles(ReturnUpdated)(on_return)
 
-    @service.handles(ReturnRefunded)
-    async def on_refunded(ctx: HandlerContext, event: ReturnRefunded) -> None:
-        facts = await store.contact(ctx.conn, event.order_id)
-        if facts is None:
-            return
-        facts = replace(facts, return_id=event.return_id)
-        await queue(
-            ctx, policy.refund_message(facts, refund_id=event.refund_id, amount_paise=event.amount_paise)
-        )
+@subscriptions.on(ShipmentCreated)
+async def on_shipment_created(ctx: HandlerContext, event: ShipmentCreated) -> None:
+    await booked(ctx, event)
 
-    @service.handles(LowStock)
-    async def on_low_stock(ctx: HandlerContext, event: LowStock) -> None:
+
+@subscriptions.on(ShipmentUpdated)
+async def on_shipment_updated(ctx: HandlerContext, event: ShipmentUpdated) -> None:
+    await booked(ctx, event)
+    kind = policy.SHIPMENT_ALERTS.get(event.status)
+    if kind is not None and event.return_id is None:
         await queue(
             ctx,
             policy.alert(
-                "low_stock",
-                key=f"{event.sku}:{event.warehouse_code}:{ctx.event_id}",
-                sku=event.sku,
-                warehouse_code=event.warehouse_code,
-                available=event.available,
-                reorder_point=event.reorder_point,
+                kind,
+                key=f"{event.shipment_id}:{event.status.value}:{event.attempt or 1}",
+                order_id=event.order_id,
+                shipment_id=event.shipment_id,
+                awb=event.awb or "-",
+                attempt=event.attempt or 1,
+                ndr_reason=(event.ndr_reason or "unknown").replace("_", " "),
             ),
         )
+    if event.status is not ShipmentStatus.NDR or event.return_id is not None:
+        return
+    facts = await store.contact(ctx.conn, event.order_id)
+    if facts is None:
+        ctx.log.warning("no customer known for an NDR", order_id=event.order_id)
+        return
+    facts = replace(facts, shipment_id=event.shipment_id, awb=event.awb)
+    await queue(ctx, policy.ndr_message(facts, attempt=event.attempt, reason=event.ndr_reason))
+
+
+@subscriptions.on(ReturnRequested, ReturnUpdated)
+async def on_return(ctx: HandlerContext, event: ReturnRequested | ReturnUpdated) -> None:
+    if isinstance(event, ReturnUpdated) and (overdue := policy.return_alert(event)) is not None:
+        await queue(ctx, overdue)
+    facts = await store.contact(ctx.conn, event.order_id)
+    if facts is None and isinstance(event, ReturnRequested) and event.customer is not None:
+        facts = policy.Facts(
+            order_id=event.order_id,
+            customer_name=event.customer.name,
+            phone=event.customer.phone,
+            language=event.customer.language,
+        )
+        await store.save_contact(ctx.conn, facts)  # the refund message needs it later
+    if facts is None:
+        return
+    message = policy.return_message(replace(facts, return_id=event.return_id), event.status)
+    if message is not None:
+        await queue(ctx, message)
+
+
+@subscriptions.on(ReturnRefunded)
+async def on_refunded(ctx: HandlerContext, event: ReturnRefunded) -> None:
+    facts = await store.contact(ctx.conn, event.order_id)
+    if facts is None:
+        return
+    facts = replace(facts, return_id=event.return_id)
+    await queue(ctx, policy.refund_message(facts, refund_id=event.refund_id, amount_paise=event.amount_paise))
+
+
+@subscriptions.on(LowStock)
+async def on_low_stock(ctx: HandlerContext, event: LowStock) -> None:
+    await queue(
+        ctx,
+        policy.alert(
+            "low_stock",
+            key=f"{event.sku}:{event.warehouse_code}:{ctx.event_id}",
+            sku=event.sku,
+            warehouse_code=event.warehouse_code,
+            available=event.available,
+            reorder_point=event.reorder_point,
+        ),
+    )

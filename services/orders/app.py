@@ -13,7 +13,7 @@ def build(settings: OrdersSettings | None = None) -> Service:
     """The orders service, ready to run."""
     settings = settings or OrdersSettings()
     service = Service("orders", settings=settings, migrations=Path(__file__).parent / "migrations")
-    handlers.register(service, settings)
+    service.include_handlers(handlers.subscriptions, settings)
     sweeps.register(service, settings)
     service.include_router(api.router)
     service.include_router(webhooks.router)

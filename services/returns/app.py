@@ -16,7 +16,7 @@ def build(settings: ReturnsSettings | None = None, gateway: RefundGateway | None
     """The returns service, ready to run."""
     settings = settings or ReturnsSettings()
     service = Service("returns", settings=settings, migrations=Path(__file__).parent / "migrations")
-    handlers.register(service, settings)
+    service.include_handlers(handlers.subscriptions, None)
     service.include_router(api.router)
     service.include_router(webhooks.router)
     payments = gateway or RazorpayGateway(

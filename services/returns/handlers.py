@@ -7,7 +7,7 @@ Each runs inside the consumer's transaction.
 from __future__ import annotations
 
 from chassis.consumer import HandlerContext
-from chassis.service import Service
+from chassis.handlers import Handlers
 from contracts import (
     OrderPlaced,
     OrderStatusChanged,
@@ -18,67 +18,69 @@ from contracts import (
     ShipmentUpdated,
 )
 from services.returns import desk, store
-from services.returns.settings import ReturnsSettings
+
+subscriptions: Handlers[None] = Handlers()
 
 
-def register(service: Service, settings: ReturnsSettings) -> None:
-    """Subscribe the returns handlers."""
+@subscriptions.on(OrderStatusChanged)
+async def on_status_changed(ctx: HandlerContext, event: OrderStatusChanged) -> None:
+    await store.record_order_status(
+        ctx.conn, order_id=event.order_id, status=event.to_status, changed_at=event.changed_at
+    )
 
-    @service.handles(OrderStatusChanged)
-    async def on_status_changed(ctx: HandlerContext, event: OrderStatusChanged) -> None:
-        await store.record_order_status(
-            ctx.conn, order_id=event.order_id, status=event.to_status, changed_at=event.changed_at
-        )
 
-    @service.handles(OrderPlaced)
-    async def on_placed(ctx: HandlerContext, event: OrderPlaced) -> None:
-        await store.record_order(ctx.conn, event)
+@subscriptions.on(OrderPlaced)
+async def on_placed(ctx: HandlerContext, event: OrderPlaced) -> None:
+    await store.record_order(ctx.conn, event)
 
-    @service.handles(PaymentUpdated)
-    async def on_payment(ctx: HandlerContext, event: PaymentUpdated) -> None:
-        # A prepaid refund goes back to this payment: returns must know it even when the order
-        # was paid after it was placed (orders.placed.v1 then says "pending").
-        if event.status is PaymentEventStatus.CAPTURED and event.gateway and event.gateway_payment_id:
-            await store.record_captured_payment(ctx.conn, event)
 
-    @service.handles(ShipmentCreated)
-    async def on_shipment_created(ctx: HandlerContext, event: ShipmentCreated) -> None:
-        if event.return_id is None:
-            await store.record_shipment(ctx.conn, event)
-            return
+@subscriptions.on(PaymentUpdated)
+async def on_payment(ctx: HandlerContext, event: PaymentUpdated) -> None:
+    # A prepaid refund goes back to this payment: returns must know it even when the order
+    # was paid after it was placed (orders.placed.v1 then says "pending").
+    if event.status is PaymentEventStatus.CAPTURED and event.gateway and event.gateway_payment_id:
+        await store.record_captured_payment(ctx.conn, event)
+
+
+@subscriptions.on(ShipmentCreated)
+async def on_shipment_created(ctx: HandlerContext, event: ShipmentCreated) -> None:
+    if event.return_id is None:
+        await store.record_shipment(ctx.conn, event)
+        return
+    await desk.pickup_progress(
+        ctx.conn,
+        ctx.emit,
+        return_id=event.return_id,
+        status=ShipmentStatus.CREATED,
+        awb=event.awb,
+        shipment_id=event.shipment_id,
+    )
+
+
+@subscriptions.on(ShipmentUpdated)
+async def on_shipment_updated(ctx: HandlerContext, event: ShipmentUpdated) -> None:
+    if event.return_id is not None:
         await desk.pickup_progress(
             ctx.conn,
             ctx.emit,
             return_id=event.return_id,
-            status=ShipmentStatus.CREATED,
+            status=event.status,
             awb=event.awb,
             shipment_id=event.shipment_id,
         )
-
-    @service.handles(ShipmentUpdated)
-    async def on_shipment_updated(ctx: HandlerContext, event: ShipmentUpdated) -> None:
-        if event.return_id is not None:
-            await desk.pickup_progress(
-                ctx.conn,
-                ctx.emit,
-                return_id=event.return_id,
-                status=event.status,
-                awb=event.awb,
-                shipment_id=event.shipment_id,
-            )
-        elif event.status is ShipmentStatus.DELIVERED:
-            await store.record_shipment_delivered(
-                ctx.conn,
-                shipment_id=event.shipment_id,
-                order_id=event.order_id,
-                warehouse_code=event.warehouse_code,
-                delivered_at=event.occurred_at,
-            )
-        elif event.status is ShipmentStatus.RTO_DELIVERED:
-            await desk.open_rto(
-                ctx.conn,
-                ctx.emit,
-                order_id=event.order_id,
-                shipment_id=event.shipment_id,
-                warehouse_code=event.warehouse_code,
-            )
+    elif event.status is ShipmentStatus.DELIVERED:
+        await store.record_shipment_delivered(
+            ctx.conn,
+            shipment_id=event.shipment_id,
+            order_id=event.order_id,
+            warehouse_code=event.warehouse_code,
+            delivered_at=event.occurred_at,
+        )
+    elif event.status is ShipmentStatus.RTO_DELIVERED:
+        await desk.open_rto(
+            ctx.conn,
+            ctx.emit,
+            order_id=event.order_id,
+            shipment_id=event.shipment_id,
+            warehouse_code=event.warehouse_code,
+        )

@@ -13,6 +13,6 @@ def build(settings: RoutingSettings | None = None) -> Service:
     """The routing service, ready to run."""
     settings = settings or RoutingSettings()
     service = Service("routing", settings=settings, migrations=Path(__file__).parent / "migrations")
-    handlers.register(service)
+    service.include_handlers(handlers.subscriptions, handlers.Planning.of(settings))
     service.include_router(api.router)
     return service

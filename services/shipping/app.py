@@ -29,7 +29,7 @@ def build(settings: ShippingSettings | None = None) -> Service:
     settings = settings or ShippingSettings()
     service = Service("shipping", settings=settings, migrations=Path(__file__).parent / "migrations")
     adapters = build_adapters(service, settings)
-    handlers.register(service, settings, adapters)
+    service.include_handlers(handlers.subscriptions, handlers.Deps(settings, adapters))
     sweeps.register(service, settings, adapters)
     service.on_start(lambda s: load_reference_data(s, settings))
     service.include_router(api.router)

@@ -66,7 +66,7 @@ def placed(channel_order_id: str, order_id: str) -> OrderPlaced:
 def consumer_of(pool: asyncpg.Pool, dead: list[str]) -> Consumer:
     """Channels' own handlers behind the real consumer (inbox, before-commit hooks)."""
     service = Service("channels", settings=ChannelsSettings(database_url="postgresql://unused"))
-    handlers.register(service)
+    service.include_handlers(handlers.subscriptions, None)
 
     async def dead_letter(_record: Any, error: str) -> None:
         dead.append(error)

@@ -141,7 +141,7 @@ async def flipkart_seller(pool: asyncpg.Pool) -> Seller:
     )
     settings = ChannelsSettings(database_url="postgresql://unused")
     ours = Service("channels", settings=settings, migrations=MIGRATIONS)
-    handlers.register(ours)
+    ours.include_handlers(handlers.subscriptions, None)
     return Seller(
         app, http, name, account, sku, adapter, cast(Service, service), settings, Handlers(ours, pool)
     )

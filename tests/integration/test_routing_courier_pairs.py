@@ -62,10 +62,9 @@ async def pool(servers: infra.Servers) -> AsyncIterator[asyncpg.Pool]:
 
 @pytest.fixture(scope="module")
 def routing(pool: asyncpg.Pool, servers: infra.Servers) -> Handlers:
-    service = Service(
-        "routing", settings=RoutingSettings(database_url=servers.database_url), migrations=MIGRATIONS
-    )
-    handlers.register(service)
+    settings = RoutingSettings(database_url=servers.database_url)
+    service = Service("routing", settings=settings, migrations=MIGRATIONS)
+    service.include_handlers(handlers.subscriptions, handlers.Planning.of(settings))
     return Handlers(service, pool)
 
 

@@ -79,7 +79,7 @@ class Shipping(Handlers):
     def __init__(self, pool: asyncpg.Pool, settings: ShippingSettings) -> None:
         self.couriers = {name: RecordingCourier(name) for name in settings.courier_names}
         service = Service("shipping", settings=settings, migrations=MIGRATIONS)
-        handlers.register(service, settings, dict(self.couriers))  # type: ignore[arg-type]
+        service.include_handlers(handlers.subscriptions, handlers.Deps(settings, dict(self.couriers)))  # type: ignore[arg-type]
         super().__init__(service, pool)
 
     def booked(self) -> list[str]:
