@@ -1,6 +1,7 @@
 """The Kafka side of a service: a faststream broker (idempotent, acks=all), DLQ, topic setup.
 
-Topics are created here with explicit partition counts, never by broker auto-create.
+Topics are created here with explicit partition counts, replication factor and min ISR (settings,
+docs/scaling.md), never by broker auto-create.
 """
 
 from __future__ import annotations
@@ -74,15 +75,38 @@ def topic_plan(partitions: int = DEFAULT_PARTITIONS) -> dict[str, int]:
     return plan
 
 
+class TopicSetupError(Exception):
+    """The broker refused to create a topic as planned (say, more replicas than brokers): a setting
+    to correct, not an outage to wait out."""
+
+
+def topic_refusals(topic_errors: list[tuple[str, int, str | None]]) -> list[str]:
+    """The refusals in a CreateTopics answer, as "topic: why"; a topic that already exists (another
+    process created it a moment ago) is no refusal."""
+    return [
+        f"{topic}: {message or f'error code {code}'}"
+        for topic, code, message in topic_errors
+        if code not in (0, TopicAlreadyExistsError.errno)
+    ]
+
+
 async def ensure_topics(
-    bootstrap_servers: str, plan: dict[str, int] | None = None, *, attempts: int | None = 30
+    bootstrap_servers: str,
+    plan: dict[str, int] | None = None,
+    *,
+    attempts: int | None = 30,
+    replication_factor: int = 1,
+    min_insync_replicas: int = 1,
 ) -> list[str]:
     """Create missing topics (idempotent); returns the names it created.
 
-    While the broker cannot be reached it tries again, waiting longer each time (at most 5 s), up to
-    `attempts` times; `attempts=None` waits as long as it takes (a service starting before its broker,
-    ADR 170)."""
+    Each is created with ``replication_factor`` copies and ``min.insync.replicas`` set on the topic
+    (KAFKA_REPLICATION_FACTOR, KAFKA_MIN_INSYNC_REPLICAS); topics that exist are left as they are.
+    A refusal raises TopicSetupError naming each topic and the broker's reason. While the broker
+    cannot be reached it tries again, waiting longer each time (at most 5 s), up to `attempts`
+    times; `attempts=None` waits as long as it takes (a service starting before its broker, ADR 170)."""
     plan = plan or topic_plan()
+    configs = {"min.insync.replicas": str(min_insync_replicas)}
     attempt = 0
     while True:
         attempt += 1
@@ -90,13 +114,22 @@ async def ensure_topics(
         try:
             await admin.start()
             existing = set(await admin.list_topics())
-            missing = [NewTopic(t, n, 1) for t, n in plan.items() if t not in existing]
+            missing = [
+                NewTopic(t, n, replication_factor, topic_configs=configs)
+                for t, n in plan.items()
+                if t not in existing
+            ]
             if missing:
-                try:
-                    await admin.create_topics(missing)
-                except TopicAlreadyExistsError:
-                    pass
+                answer = await admin.create_topics(missing)
+                if refusals := topic_refusals(answer.topic_errors):
+                    raise TopicSetupError(
+                        f"Kafka refused {len(refusals)} topic(s) with replication factor "
+                        f"{replication_factor} (KAFKA_REPLICATION_FACTOR) and min.insync.replicas "
+                        f"{min_insync_replicas} (KAFKA_MIN_INSYNC_REPLICAS): " + "; ".join(refusals)
+                    )
             return [t.name for t in missing]
+        except TopicSetupError:
+            raise
         except Exception as exc:
             if attempts is not None and attempt >= attempts:
                 raise

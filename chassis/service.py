@@ -185,7 +185,15 @@ class Service:
         )
         for hook in self._on_start:
             await hook(self)
-        await self._until_reachable("kafka", lambda: ensure_topics(s.kafka_bootstrap_servers, attempts=1))
+        await self._until_reachable(
+            "kafka",
+            lambda: ensure_topics(
+                s.kafka_bootstrap_servers,
+                attempts=1,
+                replication_factor=s.kafka_replication_factor,
+                min_insync_replicas=s.kafka_min_insync_replicas,
+            ),
+        )
         broker = self.broker = await self._until_reachable("kafka", self._started_broker)
         self.relay = OutboxRelay(
             pool=self.pool,

@@ -62,6 +62,20 @@ class ServiceSettings(BaseSettings):
         "make up, the tests and the bench set it. Anything else refuses to start on them.",
     )
     kafka_bootstrap_servers: str = "localhost:9092"
+    kafka_replication_factor: int = Field(
+        default=1,
+        ge=1,
+        description="Copies of each partition of a topic Dabba creates: 1 on a single broker; 3 on a "
+        "cluster of three or more brokers, so one can be lost (docs/scaling.md). Topics that exist "
+        "keep theirs.",
+    )
+    kafka_min_insync_replicas: int = Field(
+        default=1,
+        ge=1,
+        description="min.insync.replicas set on each topic Dabba creates: with acks=all a write is "
+        "acknowledged only once this many copies have it (2 with a replication factor of 3). At most "
+        "KAFKA_REPLICATION_FACTOR.",
+    )
     database_url: str = Field(
         default="postgresql://postgres@localhost:5432/postgres",
         description="The PostgreSQL server. The service logs in as its own role dabba_<service> with "
@@ -129,6 +143,16 @@ class ServiceSettings(BaseSettings):
     outbox_poll_interval_ms: int = Field(
         default=1000, description="Fallback poll when no NOTIFY arrives (e.g. a lost connection)."
     )
+
+    @model_validator(mode="after")
+    def _replicas_fit(self) -> Self:
+        if self.kafka_min_insync_replicas > self.kafka_replication_factor:
+            raise ValueError(
+                f"KAFKA_MIN_INSYNC_REPLICAS ({self.kafka_min_insync_replicas}) is more than "
+                f"KAFKA_REPLICATION_FACTOR ({self.kafka_replication_factor}): no write could ever be "
+                "acknowledged"
+            )
+        return self
 
     @model_validator(mode="after")
     def _development_defaults(self) -> Self:

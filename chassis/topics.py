@@ -1,6 +1,7 @@
 """Create every Dabba topic with explicit partition counts: `python -m chassis.topics`.
 
-Idempotent: existing topics are left as they are.
+Idempotent: existing topics are left as they are. New ones get KAFKA_REPLICATION_FACTOR copies and
+KAFKA_MIN_INSYNC_REPLICAS (both 1 by default, for one broker; docs/scaling.md).
 """
 
 from __future__ import annotations
@@ -15,7 +16,13 @@ from chassis.settings import ServiceSettings
 def main() -> int:
     """Create missing topics and print what was done."""
     settings = ServiceSettings()
-    created = asyncio.run(ensure_topics(settings.kafka_bootstrap_servers))
+    created = asyncio.run(
+        ensure_topics(
+            settings.kafka_bootstrap_servers,
+            replication_factor=settings.kafka_replication_factor,
+            min_insync_replicas=settings.kafka_min_insync_replicas,
+        )
+    )
     total = len(topic_plan())
     print(f"topics: {len(created)} created, {total - len(created)} already there ({total} in all)")
     return 0

@@ -11,8 +11,9 @@ from pydantic import BaseModel, Field
 
 from chassis import db, faults
 from chassis.consumer import event_id_of, read_envelope
-from chassis.kafka import dead_letter_headers, topic_plan
+from chassis.kafka import dead_letter_headers, topic_plan, topic_refusals
 from chassis.logging import mask_personal_data, mask_text
+from chassis.settings import ServiceSettings
 from contracts.registry import all_topics
 
 
@@ -231,3 +232,18 @@ async def test_a_profile_is_written_even_when_its_folder_does_not_exist_yet(
     service._profiler.enable()
     await service.stop()
     assert (folder / "t.prof").stat().st_size > 0
+
+
+def test_min_isr_above_the_replication_factor_is_refused_naming_both() -> None:
+    with pytest.raises(ValueError) as refused:
+        ServiceSettings(kafka_replication_factor=2, kafka_min_insync_replicas=3)
+    assert "KAFKA_MIN_INSYNC_REPLICAS (3) is more than KAFKA_REPLICATION_FACTOR (2)" in str(refused.value)
+
+
+def test_topic_refusals_skip_a_topic_another_process_just_created() -> None:
+    answer = [
+        ("orders.placed.v1", 36, "Topic 'orders.placed.v1' already exists."),
+        ("a.v1", 0, None),
+        ("b.v1", 38, "The target replication factor of 3 cannot be reached"),
+    ]
+    assert topic_refusals(answer) == ["b.v1: The target replication factor of 3 cannot be reached"]
