@@ -250,7 +250,7 @@ class Supervisor:
     async def run(self, stop: asyncio.Event) -> None:
         while not stop.is_set():
             async with self.lock:
-                for name in SERVICES:
+                for name in self.stack.instances(SERVICES):
                     if self.stack.running_pid(name) is None:
                         await asyncio.to_thread(self.stack.start, name)
                         self.restarts[name] = self.restarts.get(name, 0) + 1
@@ -394,7 +394,9 @@ async def soak(args: argparse.Namespace) -> int:
     started = time.monotonic()
 
     # Each fault keeps its own time: a broker that takes minutes to recover does not push the rest out.
-    harming = asyncio.gather(*(harm(f, started) for f in schedule(SERVICES, seconds=args.seconds)))
+    harming = asyncio.gather(
+        *(harm(f, started) for f in schedule(stack.instances(SERVICES), seconds=args.seconds))
+    )
     sending = []
     for i, order in enumerate(orders):
         await asyncio.sleep(max(0.0, started + i / args.rate - time.monotonic()))

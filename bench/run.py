@@ -33,8 +33,8 @@ from chassis.settings import ServiceSettings
 from contracts import topics
 from deploy.local import demo_data
 from deploy.local.demo import channel_order_record, tail_consumer
-from deploy.local.ports import dev_headers, export_defaults
-from deploy.local.stack import ANY_HOUR, PORTS, ROOT, SERVICES, Stack
+from deploy.local.ports import PORTS, dev_headers, export_defaults, service_of
+from deploy.local.stack import ANY_HOUR, ROOT, SERVICES, Stack
 
 RESULTS = Path(__file__).parent / "results"
 KAFKA_PID = ROOT / ".local" / "kafka" / "kafka.pid"
@@ -63,12 +63,13 @@ def _pid_from(path: Path) -> int | None:
 
 
 def process_roots(stack: Stack) -> dict[str, list[int]]:
-    """Root pids per group: each service, the sandbox, Kafka's JVM, the PostgreSQL postmaster."""
+    """Root pids per group: each service (all its replicas), the sandbox, Kafka's JVM, the PostgreSQL
+    postmaster."""
     groups: dict[str, list[int]] = defaultdict(list)
-    for name in ("sandbox", *SERVICES):
+    for name in stack.instances():
         pid = stack.running_pid(name)
         if pid is not None:
-            groups[name].append(pid)
+            groups[service_of(name)].append(pid)
     for group, path in (("kafka", KAFKA_PID), ("postgres", POSTGRES_PID)):
         pid = _pid_from(path)
         if pid is not None and psutil.pid_exists(pid):
@@ -210,7 +211,7 @@ def percentile(values: list[float], q: float) -> float | None:
 def start_stack(stack: Stack) -> list[str]:
     """Stop whatever runs, start every process that has code, and return those that came up."""
     stack.stop_all()
-    names = ["sandbox", *SERVICES]
+    names = stack.instances()
     for name in names:
         stack.start(name, append=True)
     up = []

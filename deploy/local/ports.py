@@ -29,6 +29,34 @@ PORTS = {
     }.items()
 }
 
+REPLICA_PORT_STEP = 20
+"""Replica n of a service (DABBA_REPLICAS, deploy/local/stack.py) listens 20 × (n − 1) above the
+first: orders on 8001, 8021, 8041, 8061. Every replica stays inside its stack's hundred of ports,
+so stacks on offsets 100 apart never meet, and the sandbox (one process, 8010) is never in the way."""
+MAX_REPLICAS = 4
+
+
+def replica_name(service: str, replica: int) -> str:
+    """The local process name of one replica: ``orders`` for the first, ``orders-2`` for the second."""
+    return service if replica == 1 else f"{service}-{replica}"
+
+
+def service_of(name: str) -> str:
+    """The service a local process belongs to (``orders-2`` → ``orders``)."""
+    service, _, replica = name.rpartition("-")
+    return service if service in PORTS and replica.isdigit() else name
+
+
+def replica_of(name: str) -> int:
+    """Which replica a local process is (1 for ``orders``, 2 for ``orders-2``)."""
+    return 1 if service_of(name) == name else int(name.rpartition("-")[2])
+
+
+def port_of(name: str) -> int:
+    """The HTTP port of a local process, replicas included."""
+    return PORTS[service_of(name)] + REPLICA_PORT_STEP * (replica_of(name) - 1)
+
+
 LOCAL_KAFKA = f"localhost:{KAFKA_PORT}"
 LOCAL_DATABASE = f"postgresql://postgres@127.0.0.1:{PG_PORT}/postgres"
 

@@ -2,6 +2,10 @@
 
 `python -m deploy.local.stack start|stop|status`; tests and the benchmark use the Stack class.
 Logs go to .local/services/<name>.log, pids to .local/services/<name>.pid.
+
+DABBA_REPLICAS=N (1 to 4, default 1) runs N processes of every service (not the sandbox, which
+stands in for the providers): ``orders``, ``orders-2``, … in one consumer group on the same
+database, each on its own HTTP port (deploy/local/ports.py: 20 apart). docs/scaling.md.
 """
 
 from __future__ import annotations
@@ -17,7 +21,18 @@ import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from deploy.local.ports import DEV_API_KEYS, LOCAL_DATABASE, LOCAL_KAFKA, PORTS, console_env, service_urls
+from deploy.local.ports import (
+    DEV_API_KEYS,
+    LOCAL_DATABASE,
+    LOCAL_KAFKA,
+    MAX_REPLICAS,
+    PORTS,  # noqa: F401  (the demo and the tests read the first replicas' ports from here)
+    console_env,
+    port_of,
+    replica_name,
+    service_of,
+    service_urls,
+)
 
 ROOT = Path(__file__).resolve().parents[2]
 RUN_DIR = ROOT / ".local" / "services"
@@ -41,8 +56,25 @@ about quiet hours sets its own window around "now" (tests/e2e/test_notifications
 
 
 def module_of(name: str) -> str:
-    """The Python module that runs a process."""
-    return "sandbox" if name == "sandbox" else f"services.{name}"
+    """The Python module that runs a process (any replica of a service runs the service's)."""
+    service = service_of(name)
+    return "sandbox" if service == "sandbox" else f"services.{service}"
+
+
+def replicas_from_env() -> int:
+    """DABBA_REPLICAS: how many processes of each service a stack runs (1 unless set)."""
+    raw = os.environ.get("DABBA_REPLICAS") or "1"
+    if not raw.isdigit() or not 1 <= int(raw) <= MAX_REPLICAS:
+        raise ValueError(f"DABBA_REPLICAS must be a whole number from 1 to {MAX_REPLICAS}, not {raw!r}")
+    return int(raw)
+
+
+def replicas_of(names: tuple[str, ...] | list[str], replicas: int) -> list[str]:
+    """Every process of these names with ``replicas`` of each service: the first replicas, then the
+    second ones, and so on (the sandbox is one process, whatever the count)."""
+    return [
+        replica_name(name, n) for n in range(1, replicas + 1) for name in names if n == 1 or name != "sandbox"
+    ]
 
 
 def _pid_alive(pid: int) -> bool:
@@ -79,6 +111,11 @@ class Stack:
     run_dir: Path = RUN_DIR
     env: dict[str, str] = field(default_factory=dict)
     procs: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
+    replicas: int = field(default_factory=replicas_from_env)
+
+    def instances(self, names: tuple[str, ...] = ("sandbox", *SERVICES)) -> list[str]:
+        """The processes of these services in this stack, every replica (``orders``, ``orders-2``, …)."""
+        return replicas_of(names, self.replicas)
 
     def log_path(self, name: str) -> Path:
         """Where a process writes its log."""
@@ -104,11 +141,11 @@ class Stack:
             "DATABASE_URL": LOCAL_DATABASE,
             "API_KEYS": DEV_API_KEYS,
             **service_urls(),
-            **(console_env() if name == "console" else {}),
+            **(console_env() if service_of(name) == "console" else {}),
             **os.environ,
             **self.env,
             **(extra_env or {}),
-            "HTTP_PORT": str(PORTS[name]),
+            "HTTP_PORT": str(port_of(name)),
         }
         env.setdefault("PYTHONUNBUFFERED", "1")
         return env
@@ -139,8 +176,8 @@ class Stack:
         timeout = timeout or float(os.environ.get("DABBA_READY_TIMEOUT") or 60)
         deadline = time.monotonic() + timeout
         for name in names:
-            path = "/healthz" if name == "sandbox" else "/readyz"
-            while not _ready(PORTS[name], path):
+            path = "/healthz" if service_of(name) == "sandbox" else "/readyz"
+            while not _ready(port_of(name), path):
                 pid = self.running_pid(name)
                 if pid is None:
                     tail = self.log_path(name).read_text(errors="replace")[-3000:]
@@ -187,15 +224,17 @@ class Stack:
             self.procs.pop(name, None)
 
     def start_all(self, names: tuple[str, ...] = ("sandbox", *SERVICES)) -> None:
-        """Start every process and wait for all to be ready (generously: on a loaded two-core machine
-        importing seven Python processes at once has taken two minutes)."""
-        for name in names:
+        """Start every process (each replica) and wait for all to be ready (generously: on a loaded
+        two-core machine importing seven Python processes at once has taken two minutes)."""
+        every = self.instances(names)
+        for name in every:
             self.start(name)
-        self.wait_ready(list(names), timeout=240)
+        self.wait_ready(every, timeout=240)
 
     def stop_all(self, names: tuple[str, ...] = ("sandbox", *SERVICES)) -> None:
-        """Stop every process, services first."""
-        for name in reversed(names):
+        """Stop every process, services first; replicas up to the most there can be, so a stack
+        started with more replicas than this one's is stopped whole."""
+        for name in reversed(replicas_of(names, MAX_REPLICAS)):
             self.stop(name)
 
 
@@ -210,17 +249,17 @@ def main() -> int:
         started = time.monotonic()
         stack.start_all(names)
         print(
-            f"stack: {len(names)} processes ready in {time.monotonic() - started:.1f}s "
+            f"stack: {len(stack.instances(names))} processes ready in {time.monotonic() - started:.1f}s "
             f"(logs: .local/services/, `make logs`)"
         )
     elif args.action == "stop":
         stack.stop_all(names)
         print("stack: stopped")
     else:
-        for name in names:
+        for name in stack.instances(names):
             pid = stack.running_pid(name)
             state = f"up (pid {pid})" if pid else "down"
-            print(f"{name:14} {state:16} :{PORTS[name]}")
+            print(f"{name:16} {state:16} :{port_of(name)}")
     return 0
 
 
