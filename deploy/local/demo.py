@@ -35,8 +35,8 @@ from contracts import ChannelOrder, Envelope, new_event_id, topics, utcnow
 from deploy.local import demo_data, stores
 from deploy.local.demo_desk import Desk, Lively
 from deploy.local.demo_progress import TRACKED, Progress
-from deploy.local.ports import dev_headers, export_defaults
-from deploy.local.stack import PORTS, ROOT, SERVICES, Stack
+from deploy.local.ports import PORTS, dev_headers, export_defaults, port_of
+from deploy.local.stack import ROOT, SERVICES, Stack
 from sandbox.store_webhooks import Buyer, LineIn, PlaceOrder
 from services.channels.app import DEMO_ACCOUNTS
 from services.channels.stores.common import STATES
@@ -167,7 +167,7 @@ class Demo:
 
     def start_stack(self) -> None:
         """Start every process that has code, report each, and keep going without the broken."""
-        names = ["sandbox", *SERVICES]
+        names = self.stack.instances()  # DABBA_REPLICAS: every replica too
         missing = [n for n in ("sandbox", *SERVICES) if n not in names]
         already = self.already = [n for n in names if self.stack.running_pid(n)]
         for name in names:
@@ -183,7 +183,7 @@ class Demo:
                 say(f"  ✗ {name:<14} did not start; see .local/services/{name}.log")
                 continue
             note = " (was already running)" if name in already else ""
-            say(f"  ✓ {name:<14} :{PORTS[name]}  ready in {time.monotonic() - started:.1f}s{note}")
+            say(f"  ✓ {name:<14} :{port_of(name)}  ready in {time.monotonic() - started:.1f}s{note}")
         for name in missing:
             say(f"  · {name:<14} not built yet, skipped")
 
