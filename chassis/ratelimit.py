@@ -49,32 +49,76 @@ def take_one(tokens: float, *, elapsed_s: float, limit: Limit) -> Taken:
     return Taken(False, (1.0 - now_tokens) / limit.rate, now_tokens)
 
 
+def take_up_to(tokens: float, *, elapsed_s: float, limit: Limit, wanted: int) -> tuple[int, float]:
+    """How many of ``wanted`` calls may start now from the refilled bucket, and the tokens left."""
+    now_tokens = refill(tokens, elapsed_s=elapsed_s, limit=limit)
+    granted = max(0, min(wanted, int(now_tokens)))
+    return granted, now_tokens - granted
+
+
+async def _bucket_at(
+    conn: Conn, bucket: str, limit: Limit, now: datetime | None
+) -> tuple[datetime, float, float]:
+    """Lock ``bucket`` (created full) in the caller's transaction: the moment, its tokens and the
+    seconds since it was last written."""
+    at = now or await conn.fetchval("SELECT clock_timestamp()")
+    await conn.execute(
+        """INSERT INTO rate_buckets (bucket, tokens, updated_at) VALUES ($1, $2, $3)
+           ON CONFLICT (bucket) DO NOTHING""",
+        bucket,
+        float(limit.burst),
+        at,
+    )
+    row = await conn.fetchrow(
+        "SELECT tokens, updated_at FROM rate_buckets WHERE bucket = $1 FOR UPDATE", bucket
+    )
+    assert row is not None
+    # A row written later than ``at`` by a replica whose transaction began after ours: no time has
+    # passed for us, and the row keeps the later moment.
+    return at, row["tokens"], (at - row["updated_at"]).total_seconds()
+
+
+async def _store(conn: Conn, bucket: str, tokens: float, at: datetime) -> None:
+    await conn.execute(
+        "UPDATE rate_buckets SET tokens = $2, updated_at = greatest(updated_at, $3) WHERE bucket = $1",
+        bucket,
+        tokens,
+        at,
+    )
+
+
 async def try_take(conn: Conn, bucket: str, limit: Limit, *, now: datetime | None = None) -> Taken:
     """One try at a token from ``bucket`` (created full); commits on its own transaction."""
     async with conn.transaction():
-        at = now or await conn.fetchval("SELECT clock_timestamp()")
-        await conn.execute(
-            """INSERT INTO rate_buckets (bucket, tokens, updated_at) VALUES ($1, $2, $3)
-               ON CONFLICT (bucket) DO NOTHING""",
-            bucket,
-            float(limit.burst),
-            at,
-        )
-        row = await conn.fetchrow(
-            "SELECT tokens, updated_at FROM rate_buckets WHERE bucket = $1 FOR UPDATE", bucket
-        )
-        assert row is not None
-        # A row written later than ``at`` by a replica whose transaction began after ours: no time has
-        # passed for us, and the row keeps the later moment.
-        elapsed = (at - row["updated_at"]).total_seconds()
-        result = take_one(row["tokens"], elapsed_s=elapsed, limit=limit)
-        await conn.execute(
-            "UPDATE rate_buckets SET tokens = $2, updated_at = greatest(updated_at, $3) WHERE bucket = $1",
-            bucket,
-            result.tokens,
-            at,
-        )
+        at, tokens, elapsed = await _bucket_at(conn, bucket, limit, now)
+        result = take_one(tokens, elapsed_s=elapsed, limit=limit)
+        await _store(conn, bucket, result.tokens, at)
     return result
+
+
+async def take_many(
+    conn: Conn, bucket: str, limit: Limit, wanted: int, *, now: datetime | None = None
+) -> int:
+    """Take up to ``wanted`` tokens from ``bucket`` at once (a dispatcher's round of sends); how many
+    were taken, none waited for. Commits on its own transaction."""
+    if wanted <= 0:
+        return 0
+    async with conn.transaction():
+        at, tokens, elapsed = await _bucket_at(conn, bucket, limit, now)
+        granted, left = take_up_to(tokens, elapsed_s=elapsed, limit=limit, wanted=wanted)
+        await _store(conn, bucket, left, at)
+    return granted
+
+
+async def give_back(conn: Conn, bucket: str, limit: Limit, unused: int) -> None:
+    """Return tokens taken for calls that were not made (fewer were due than taken for)."""
+    if unused > 0:
+        await conn.execute(
+            "UPDATE rate_buckets SET tokens = least($3::float8, tokens + $2) WHERE bucket = $1",
+            bucket,
+            float(unused),
+            float(limit.burst),
+        )
 
 
 class RateLimited(Exception):

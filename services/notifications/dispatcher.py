@@ -11,11 +11,10 @@ before it is sent again (ADR 0040).
 from __future__ import annotations
 
 import asyncio
-import time
 from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 
-from chassis import faults
+from chassis import faults, ratelimit
 from chassis.logging import get_logger, mask_phone
 from chassis.outbox import outbox_row, write_rows
 from chassis.service import Service
@@ -23,7 +22,6 @@ from contracts import NotificationFailed, NotificationSent
 from services.notifications import store
 from services.notifications.domain.delivery import (
     Delivery,
-    RateLimit,
     advance,
     falls_back_to_sms,
     retry_delay,
@@ -151,6 +149,11 @@ async def record_sent(service: Service, conn: store.Conn, sent: list[tuple[Messa
     return recorded
 
 
+def rate_bucket(channel: str) -> str:
+    """The shared rate bucket of one channel's provider (chassis.ratelimit)."""
+    return f"notifications:{channel}"
+
+
 class Dispatcher:
     """One per process; each round sends what is due on every channel, within its rate limit."""
 
@@ -165,9 +168,10 @@ class Dispatcher:
             "sms": settings.rate_sms_per_s,
             "slack": settings.rate_slack_per_s,
         }
-        # Per process: with several replicas the provider sees their sum (see ADR 0040).
+        # Shared by every replica (a bucket per channel in PostgreSQL, ADR 470): the provider's limit
+        # is per sender number or account, however many processes send.
         self._limits = {
-            channel: RateLimit(per_second=rate, burst=max(1, int(rate)))
+            channel: ratelimit.Limit(rate=rate, burst=max(1, int(rate)))
             for channel, rate in per_second.items()
             if channel in providers
         }
@@ -179,8 +183,11 @@ class Dispatcher:
         async with pool.acquire() as conn:
             await store.suppress_opted_out(conn)
             for channel, provider in self._providers.items():
-                limit = self._limits[channel]
-                allowed = limit.take(self._settings.dispatch_batch, time.monotonic())
+                due = await store.count_due(conn, channel=channel, limit=self._settings.dispatch_batch)
+                if not due:
+                    continue  # an idle round touches no bucket
+                limit, bucket = self._limits[channel], rate_bucket(channel)
+                allowed = await ratelimit.take_many(conn, bucket, limit, due)
                 # One statement, atomic on its own: the claim (and the send's start) needs no transaction.
                 rows = await store.claim_due(
                     conn,
@@ -190,7 +197,7 @@ class Dispatcher:
                     mark_start=provider.echoes_message_id,
                 )
                 ready = await self._hold_uncertain(conn, rows)
-                limit.give_back(allowed - len(ready))
+                await ratelimit.give_back(conn, bucket, limit, allowed - len(ready))
                 claimed += [(provider, row) for row in ready]
         if not claimed:
             return 0

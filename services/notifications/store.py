@@ -93,6 +93,20 @@ async def add_history(conn: Conn, message_id: str, status: str, detail: str | No
     )
 
 
+async def count_due(conn: Conn, *, channel: str, limit: int) -> int:
+    """How many messages of one channel are due and free to claim now, counting at most ``limit``."""
+    return int(
+        await conn.fetchval(
+            """SELECT count(*) FROM (SELECT 1 FROM messages
+                                     WHERE status = 'queued' AND channel = $1 AND next_attempt_at <= now()
+                                       AND (lease_until IS NULL OR lease_until < now())
+                                     LIMIT $2) AS due""",
+            channel,
+            limit,
+        )
+    )
+
+
 async def claim_due(
     conn: Conn, *, channel: str, limit: int, lease_s: float, mark_start: bool
 ) -> list[Message]:

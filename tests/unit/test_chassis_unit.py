@@ -13,6 +13,7 @@ from chassis import db, faults
 from chassis.consumer import event_id_of, read_envelope
 from chassis.kafka import dead_letter_headers, topic_plan, topic_refusals
 from chassis.logging import mask_personal_data, mask_text
+from chassis.ratelimit import Limit, take_up_to
 from chassis.settings import ServiceSettings
 from contracts.registry import all_topics
 
@@ -247,3 +248,12 @@ def test_topic_refusals_skip_a_topic_another_process_just_created() -> None:
         ("b.v1", 38, "The target replication factor of 3 cannot be reached"),
     ]
     assert topic_refusals(answer) == ["b.v1: The target replication factor of 3 cannot be reached"]
+
+
+def test_a_round_takes_what_the_bucket_holds_then_its_refill() -> None:
+    limit = Limit(rate=10, burst=10)
+    assert take_up_to(10.0, elapsed_s=0.0, limit=limit, wanted=25) == (10, 0.0)
+    assert take_up_to(0.0, elapsed_s=0.5, limit=limit, wanted=25) == (5, 0.0)
+    assert take_up_to(0.0, elapsed_s=100.0, limit=limit, wanted=25) == (10, 0.0), "never above the burst"
+    assert take_up_to(10.0, elapsed_s=0.0, limit=limit, wanted=3) == (3, 7.0)
+    assert take_up_to(0.5, elapsed_s=-5.0, limit=limit, wanted=3) == (0, 0.5), "a clock behind restores none"

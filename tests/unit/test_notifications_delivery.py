@@ -10,7 +10,6 @@ import pytest
 from services.notifications.domain.delivery import (
     Delivery,
     QuietHours,
-    RateLimit,
     advance,
     moved_by,
     retry_delay,
@@ -60,24 +59,6 @@ def test_no_quiet_hours_configured_sends_at_once():
 def test_a_bad_quiet_hours_setting_is_refused(spec):
     with pytest.raises(ValueError, match="quiet hours"):
         QuietHours.parse(spec)
-
-
-def test_the_rate_limit_allows_a_burst_then_the_refill_rate():
-    limit = RateLimit(per_second=10, burst=10)
-
-    assert limit.take(25, now=0.0) == 10
-    assert limit.take(25, now=0.0) == 0
-    assert limit.take(25, now=0.5) == 5
-    assert limit.take(25, now=100.0) == 10, "tokens never exceed the burst"
-
-
-def test_unused_tokens_are_given_back():
-    limit = RateLimit(per_second=1, burst=5)
-    granted = limit.take(5, now=0.0)
-
-    limit.give_back(granted - 2)
-
-    assert limit.take(5, now=0.0) == 3
 
 
 def test_retries_back_off_doubling_up_to_a_cap():

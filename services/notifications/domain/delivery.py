@@ -54,30 +54,6 @@ def send_at(now: datetime, *, urgent: bool, quiet: QuietHours | None) -> datetim
     return quiet.next_end(now)
 
 
-@dataclass(slots=True)
-class RateLimit:
-    """A token bucket per provider: ``per_second`` on average, bursts up to ``burst``."""
-
-    per_second: float
-    burst: int
-    tokens: float = -1.0
-    updated: float = 0.0
-
-    def take(self, wanted: int, now: float) -> int:
-        """How many of ``wanted`` sends may start at monotonic time ``now`` (consumes them)."""
-        if self.tokens < 0:
-            self.tokens, self.updated = float(self.burst), now
-        self.tokens = min(float(self.burst), self.tokens + (now - self.updated) * self.per_second)
-        self.updated = now
-        granted = min(wanted, int(self.tokens))
-        self.tokens -= granted
-        return granted
-
-    def give_back(self, unused: int) -> None:
-        """Return tokens taken for sends that did not happen (fewer messages were due)."""
-        self.tokens = min(float(self.burst), self.tokens + unused)
-
-
 def retry_delay(attempt: int, *, base_s: float, cap_s: float) -> timedelta:
     """How long to wait before try ``attempt + 1`` after ``attempt`` failed: doubling, capped."""
     return timedelta(seconds=min(cap_s, base_s * 2 ** max(0, attempt - 1)))
