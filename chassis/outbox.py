@@ -156,8 +156,13 @@ class OutboxRelay:
                 await asyncio.sleep(2)  # another instance relays; stand by
             self.is_leader = True
             await listener.add_listener("outbox", lambda *_: self._wake.set())
+            # The lock lives as long as this session: once it ends, another replica may lead, so stop
+            # at once instead of relaying beside it (ADR 471).
+            listener.add_termination_listener(lambda _conn: self._wake.set())
             log.info("outbox relay leading")
             while not self._stopping:
+                if listener.is_closed():
+                    raise ConnectionError("outbox relay: the session holding the relay lock has ended")
                 sent = await self.relay_once()
                 if sent >= self._batch_size:
                     continue
