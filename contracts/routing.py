@@ -46,6 +46,12 @@ class RoutingPlanned(Event):
         description="Set (with no plans) when no courier delivers to the order's pincode for its "
         "payment method: why, readable.",
     )
+    unplanned: list[SkuQuantity] = Field(
+        default_factory=list,
+        description="Set (with no plans) when routing's view of stock was too short: the order's lines, so "
+        "inventory can answer that it holds stock routing had not heard of yet (with will_replan, the "
+        "failure is then not final and routing plans again from inventory's numbers; ADR 0446).",
+    )
     rehearsal: bool = Field(
         default=False,
         description="The order is an operator's rehearsal (orders.placed.v1 said so): inventory reserves it "

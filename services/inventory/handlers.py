@@ -134,15 +134,15 @@ async def on_planned(ctx: HandlerContext, event: RoutingPlanned) -> None:
         touched(ctx, allocations)
         ctx.log.info("stock reserved", order_id=event.order_id, rank=plan.rank)
         return
-    skus = sorted({line.sku for p in event.plans for s in p.shipments for line in s.lines})
-    reason = "no plan fits the stock now" if event.plans else "routing found no warehouse"
-    final = not (event.will_replan and event.plans)
+    skus = {line.sku for p in event.plans for s in p.shipments for line in s.lines}
+    availability = await store.availability(ctx.conn, sorted(skus | {line.sku for line in event.unplanned}))
+    reason, final = domain.failure(event, availability)
     await ctx.emit(
         InventoryReservationFailed(
             order_id=event.order_id,
             attempt=event.attempt,
-            reason=event.no_courier or reason,
-            availability=await store.availability(ctx.conn, skus),
+            reason=reason,
+            availability=availability,
             final=final,
             no_courier=event.no_courier is not None,
         )

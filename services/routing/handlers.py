@@ -168,14 +168,19 @@ async def route(
         await store.forget_stockless(ctx.conn, order_id)
     else:  # planned again by itself when one of its SKUs is announced with stock
         await store.hold_for_stock(ctx.conn, order_id=order_id, skus=[line.sku for line in order.lines])
-    # The budget counts this round's attempts: a release by an operator starts a new round.
-    will_replan = bool(plans) and attempt - round_start + 1 < subscriptions.deps(ctx).max_plan_attempts
+    will_replan = domain.replans(
+        planned=bool(plans),
+        attempt=attempt,
+        round_start=round_start,
+        max_attempts=subscriptions.deps(ctx).max_plan_attempts,
+    )
     await ctx.emit(
         RoutingPlanned(
             order_id=order_id,
             attempt=attempt,
             plans=plans,
             will_replan=will_replan,
+            unplanned=[] if plans else domain.wanted(order),
             rehearsal=order.rehearsal,
         )
     )

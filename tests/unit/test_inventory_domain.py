@@ -2,7 +2,14 @@
 
 from __future__ import annotations
 
-from contracts import FulfilmentPlan, PlannedShipment, ShipmentStatus, SkuQuantity
+from contracts import (
+    FulfilmentPlan,
+    PlannedShipment,
+    RoutingPlanned,
+    ShipmentStatus,
+    SkuQuantity,
+    StockAvailability,
+)
 from services.inventory import domain
 
 
@@ -49,3 +56,44 @@ def test_stock_leaves_on_the_first_evidence_the_parcel_left_not_only_on_the_pick
     assert {s for s in S if domain.dispatches(s)} == left
     assert not domain.dispatches(S.MANIFESTED), "handed over on paper, not yet scanned by the courier"
     assert not domain.dispatches(S.CANCELLED)
+
+
+def _available(*rows: tuple[str, str, int]) -> list[StockAvailability]:
+    return [StockAvailability(sku=s, warehouse_code=w, available=a) for s, w, a in rows]
+
+
+def test_inventory_fills_what_routing_could_not_see_only_if_its_numbers_cover_every_line() -> None:
+    lines = [
+        SkuQuantity(sku="TEA", quantity=2),
+        SkuQuantity(sku="MUG", quantity=1),
+        SkuQuantity(sku="TEA", quantity=1),
+    ]
+    assert domain.could_fill(lines, _available(("TEA", "BOM1", 2), ("TEA", "GGN1", 1), ("MUG", "BLR1", 1)))
+    assert not domain.could_fill(lines, _available(("TEA", "BOM1", 2), ("MUG", "BLR1", 1)))  # 3 teas wanted
+    assert not domain.could_fill(lines, _available(("TEA", "BOM1", 9)))
+    assert not domain.could_fill([], _available(("TEA", "BOM1", 9)))
+
+
+def _planned(**fields: object) -> RoutingPlanned:
+    return RoutingPlanned.model_validate({"order_id": "ORD-1", "plans": [], **fields})
+
+
+def test_a_failure_is_final_unless_routing_plans_again_and_has_a_reason_to() -> None:
+    wanted = [{"sku": "TEA", "quantity": 2}]
+    held = _available(("TEA", "BOM1", 5))
+    assert domain.failure(_planned(will_replan=True, unplanned=wanted), held) == (
+        "routing had not heard of stock inventory holds: planning again from inventory's numbers",
+        False,
+    )
+    assert domain.failure(_planned(will_replan=False, unplanned=wanted), held) == (
+        "routing found no warehouse",
+        True,
+    )
+    assert domain.failure(_planned(will_replan=True, unplanned=wanted), []) == (
+        "routing found no warehouse",
+        True,
+    )
+    assert domain.failure(_planned(will_replan=True, no_courier="no courier to 302020"), held) == (
+        "no courier to 302020",
+        True,
+    )

@@ -206,3 +206,26 @@ def test_plans_are_capped_and_ranked_from_one() -> None:
         policy=Policy(max_plans=2),
     )
     assert [p.rank for p in plans] == [1, 2]
+
+
+def test_routing_plans_again_within_its_budget_and_asks_inventory_once_with_no_plan() -> None:
+    assert domain.replans(planned=True, attempt=1, round_start=1, max_attempts=3)
+    assert domain.replans(planned=True, attempt=2, round_start=1, max_attempts=3)
+    assert not domain.replans(planned=True, attempt=3, round_start=1, max_attempts=3)  # budget spent
+    assert domain.replans(planned=True, attempt=5, round_start=4, max_attempts=3)  # a new round
+    # No plan from routing's view: the round's first attempt asks inventory; a later one was planned
+    # from inventory's own numbers, so it ends there.
+    assert domain.replans(planned=False, attempt=4, round_start=4, max_attempts=3)
+    assert not domain.replans(planned=False, attempt=5, round_start=4, max_attempts=3)
+    assert not domain.replans(planned=False, attempt=1, round_start=1, max_attempts=1)
+
+
+def test_what_routing_could_not_plan_is_the_order_s_units_per_line() -> None:
+    order = Order(
+        lines=[
+            OrderLine(sku="TEA", quantity=2, unit_price_paise=100),
+            OrderLine(sku="MUG", quantity=1, unit_price_paise=100),
+        ],
+        customer_pincode="302001",
+    )
+    assert [(q.sku, q.quantity) for q in domain.wanted(order)] == [("TEA", 2), ("MUG", 1)]

@@ -7,7 +7,14 @@ The reservation itself is an atomic conditional update in store.py; this module 
 from __future__ import annotations
 
 from chassis.ids import time_ordered_id
-from contracts import Allocation, FulfilmentPlan, ShipmentStatus
+from contracts import (
+    Allocation,
+    FulfilmentPlan,
+    RoutingPlanned,
+    ShipmentStatus,
+    SkuQuantity,
+    StockAvailability,
+)
 
 S = ShipmentStatus
 
@@ -62,6 +69,34 @@ def low_stock_alert(*, available: int, reorder_point: int, armed: bool) -> tuple
     if available <= reorder_point:
         return armed, False
     return False, True
+
+
+def could_fill(lines: list[SkuQuantity], availability: list[StockAvailability]) -> bool:
+    """Whether the units available across all warehouses cover every line: routing, planning from
+    its own view of stock, found none, but inventory's numbers say a plan may exist (ADR 0446)."""
+    wanted = merged_lines([(line.sku, line.quantity) for line in lines])
+    held: dict[str, int] = {}
+    for a in availability:
+        held[a.sku] = held.get(a.sku, 0) + a.available
+    return bool(wanted) and all(held.get(sku, 0) >= units for sku, units in wanted.items())
+
+
+def failure(event: RoutingPlanned, availability: list[StockAvailability]) -> tuple[str, bool]:
+    """Why none of routing's plans was reserved, and whether that is final (routing plans no more).
+
+    With no plans because routing's view of stock was short, inventory's own numbers decide: if they
+    cover the order, routing has not heard of some stock yet (a receipt moments ago), so it plans
+    again from these numbers rather than the order going on hold (ADR 0446)."""
+    if event.no_courier is not None:
+        return event.no_courier, True
+    if event.plans:
+        return "no plan fits the stock now", not event.will_replan
+    if event.will_replan and could_fill(event.unplanned, availability):
+        return (
+            "routing had not heard of stock inventory holds: planning again from inventory's numbers",
+            False,
+        )
+    return "routing found no warehouse", True
 
 
 def merged_lines(lines: list[tuple[str, int]]) -> dict[str, int]:

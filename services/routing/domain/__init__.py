@@ -2,7 +2,17 @@
 distances every service shares (chassis.geo)."""
 
 from chassis.geo import Zone, coordinates, distance_km, zone
-from services.routing.domain.plan import Order, Policy, Rules, Today, Warehouse, local_moment, plan
+from services.routing.domain.plan import (
+    Order,
+    Policy,
+    Rules,
+    Today,
+    Warehouse,
+    local_moment,
+    plan,
+    replans,
+    wanted,
+)
 from services.routing.domain.serviceability import Served, carriers, no_courier, unserved_warehouses
 
 __all__ = [
@@ -19,6 +29,8 @@ __all__ = [
     "local_moment",
     "no_courier",
     "plan",
+    "replans",
     "unserved_warehouses",
+    "wanted",
     "zone",
 ]

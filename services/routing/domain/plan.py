@@ -103,6 +103,22 @@ class _Option:
         return "; ".join(words)
 
 
+def replans(*, planned: bool, attempt: int, round_start: int, max_attempts: int) -> bool:
+    """Whether routing plans again if inventory reserves none of this attempt's plans.
+
+    The budget counts this round's attempts: a release by an operator starts a new round. With no
+    plan at all, routing's own view of stock was short; only the round's first attempt then asks
+    inventory, whose numbers may hold a receipt routing has not heard of yet (ADR 0446). A later
+    empty attempt was planned from inventory's numbers already, so its failure is final."""
+    within_budget = attempt - round_start + 1 < max_attempts
+    return within_budget and (planned or attempt == round_start)
+
+
+def wanted(order: Order) -> list[SkuQuantity]:
+    """The order's units per line, for inventory to check against its own numbers."""
+    return [SkuQuantity(sku=line.sku, quantity=line.quantity) for line in order.lines]
+
+
 def plan(
     *,
     order: Order,
