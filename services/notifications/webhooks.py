@@ -4,13 +4,13 @@ Each is verified before its body is read."""
 
 from __future__ import annotations
 
-import json
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Header, Query, Request
 from fastapi.responses import PlainTextResponse
 from pydantic import BaseModel, Field
 
+from chassis import text
 from chassis.auth import by_signature
 from chassis.http import LightRequest, errors, light
 from chassis.refusal import Refusal
@@ -116,9 +116,9 @@ async def whatsapp_webhook(
 async def _apply_whatsapp(app: Any, raw: bytes) -> dict[str, Any]:
     """Apply a verified WhatsApp notification: what the route and its light twin answer."""
     try:
-        body = json.loads(raw)
-    except ValueError as exc:
-        raise Refusal("body", f"not JSON: {exc}") from exc
+        body = text.parsed(raw)
+    except text.MalformedJson as exc:
+        raise Refusal("body", str(exc)) from None
     if not isinstance(body, dict) or body.get("object") != "whatsapp_business_account":
         raise Refusal("object", "expected a whatsapp_business_account notification")
     return {"applied": await inbound.apply(app.state.service, notices(body), now=app.state.clock())}

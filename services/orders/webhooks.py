@@ -9,13 +9,13 @@ an order we do not know yet is kept, answered 200 "kept", and applied when the o
 
 from __future__ import annotations
 
-import json
 from datetime import timedelta
 from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
+from chassis import text
 from chassis.auth import by_signature
 from chassis.clock import utcnow
 from chassis.http import errors
@@ -93,10 +93,12 @@ async def razorpay_webhook(request: Request) -> Any:
     assert isinstance(settings, OrdersSettings)
     body = await request.body()
     try:
-        parsed = json.loads(body)
+        parsed = text.parsed(body)
         event = razorpay.read_webhook(parsed)
         webhook_id = razorpay.delivery_key(parsed)
         created_at = razorpay.event_time(parsed)
+    except text.MalformedJson as exc:
+        raise Refusal("body", str(exc)) from None
     except ValueError as exc:
         field = exc.field if isinstance(exc, razorpay.UnreadableWebhook) else "body"
         problem = exc.problem if isinstance(exc, razorpay.UnreadableWebhook) else "not JSON"

@@ -3,14 +3,13 @@ refused outside Razorpay's retry window, applied once (ADR 221)."""
 
 from __future__ import annotations
 
-import json
 from datetime import timedelta
 from typing import Annotated
 
 from fastapi import APIRouter, Request
 from pydantic import BaseModel
 
-from chassis import razorpay
+from chassis import razorpay, text
 from chassis.auth import by_signature
 from chassis.logging import get_logger
 from chassis.refusal import Refusal
@@ -51,9 +50,9 @@ async def razorpay_webhook(
 ) -> dict[str, str]:
     service = request.app.state.service
     try:
-        event = json.loads(raw)
-    except ValueError:
-        raise Refusal("body", "not JSON") from None
+        event = text.parsed(raw)
+    except text.MalformedJson as exc:
+        raise Refusal("body", str(exc)) from None
     if not isinstance(event, dict):
         raise Refusal("body", "not a JSON object")
     try:

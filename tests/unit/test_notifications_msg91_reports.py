@@ -95,3 +95,10 @@ def test_the_sandboxs_report_is_the_documented_shape() -> None:
 
     assert (report.provider_message_id, report.status, report.error_code) == ("abc123", Delivery.FAILED, 17)
     assert report.recipient == "+919812345678"
+
+
+def test_a_report_that_is_not_json_says_where_it_breaks() -> None:
+    with pytest.raises(Refusal) as refused:
+        delivery_reports(form('[{"requestId": }]'))
+
+    assert refused.value.problems == [("data", "malformed JSON at character 15: Expecting value")]

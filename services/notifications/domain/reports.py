@@ -11,10 +11,10 @@ final report we know and is skipped. Pure functions: no I/O.
 
 from __future__ import annotations
 
-import json
 from typing import Any
 from urllib.parse import parse_qs
 
+from chassis import text
 from chassis.refusal import Refusal
 from services.notifications.domain.delivery import Delivery
 from services.notifications.domain.replies import StatusUpdate
@@ -49,9 +49,9 @@ def _requests(raw: bytes) -> list[Any]:
         raise Refusal("data", "missing: MSG91 posts its reports as data=<JSON array>")
     body = values[0]  # the form field MSG91 sends, still JSON text off the wire
     try:
-        requests = json.loads(body)
-    except ValueError as exc:
-        raise Refusal("data", f"not JSON: {exc}") from None
+        requests = text.parsed(body)
+    except text.MalformedJson as exc:
+        raise Refusal("data", str(exc)) from None
     if not isinstance(requests, list):
         raise Refusal("data", "must be a JSON array of requests")
     return requests
