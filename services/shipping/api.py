@@ -15,7 +15,7 @@ from chassis.http import errors, upload
 from chassis.pages import Cursor, Limit, Page, after_key, next_key
 from chassis.refusal import Refusal
 from contracts import Address, ShipmentStatus
-from services.shipping import announce, catalogue, domain, reference, store, updates
+from services.shipping import announce, catalogue, domain, records, reference, store, updates
 from services.shipping.couriers.interface import CourierAdapter, NdrAction, NdrActionKind
 from services.shipping.domain.allocation import Dimensions
 
@@ -113,10 +113,7 @@ async def list_shipments(
 ) -> dict[str, Any]:
     pool = request.app.state.service.pool
     rows = await store.list_for_order(pool, order_id, after=after_key(cursor), limit=limit)
-    return {
-        "items": [dict(r) for r in rows],
-        "next_cursor": next_key(rows, limit, lambda r: r["shipment_id"]),
-    }
+    return {"items": rows, "next_cursor": next_key(rows, limit, lambda r: r.shipment_id)}
 
 
 @router.get(
@@ -126,15 +123,11 @@ async def list_shipments(
     response_model=ShipmentDetail,
     responses=errors(404),
 )
-async def get_shipment(request: Request, shipment_id: ShipmentId) -> dict[str, Any]:
-    pool = request.app.state.service.pool
-    row = await store.get_shipment(pool, shipment_id)
-    if row is None:
+async def get_shipment(request: Request, shipment_id: ShipmentId) -> records.ShipmentDetail:
+    found = await store.shipment_detail(request.app.state.service.pool, shipment_id)
+    if found is None:
         raise Refusal("shipment_id", f"no shipment {shipment_id}", status=404)
-    body = dict(row)
-    body["tracking"] = [dict(r) for r in await store.tracking_of(pool, shipment_id)]
-    body["ndr_actions"] = [dict(r) for r in await store.ndr_actions_of(pool, shipment_id)]
-    return body
+    return found
 
 
 class NdrInstruction(BaseModel):

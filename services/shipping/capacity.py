@@ -14,6 +14,7 @@ from chassis.clock import india_date, utcnow
 from chassis.http import errors
 from chassis.refusal import Refusal
 from services.shipping import store
+from services.shipping.records import PickupLoad
 
 router = APIRouter(tags=["pickup capacity"])
 
@@ -52,16 +53,16 @@ class PickupReport(BaseModel):
     pickups: list[Pickups]
 
 
-def _report_row(row: Any) -> dict[str, Any]:
-    capacity = row["capacity"]
+def _report_row(row: PickupLoad) -> dict[str, Any]:
+    capacity = row.capacity
     return {
-        "courier": row["courier"],
-        "warehouse_code": row["warehouse_code"],
-        "booked": row["booked"],
+        "courier": row.courier,
+        "warehouse_code": row.warehouse_code,
+        "booked": row.booked,
         "capacity": capacity,
-        "left": None if capacity is None else max(0, capacity - row["booked"]),
-        "over": capacity is not None and row["booked"] > capacity,
-        "confirmation_ref": row["confirmation_ref"],
+        "left": None if capacity is None else max(0, capacity - row.booked),
+        "over": capacity is not None and row.booked > capacity,
+        "confirmation_ref": row.confirmation_ref,
     }
 
 
@@ -88,7 +89,7 @@ async def set_capacity(request: Request, body: CapacityIn, principal: Principal 
             actor=principal.actor,
         )
         rows = await store.pickups_on(conn, pickup_date=body.pickup_date, warehouse_code=body.warehouse_code)
-    [row] = [r for r in rows if r["courier"] == body.courier]
+    [row] = [r for r in rows if r.courier == body.courier]
     return _report_row(row)
 
 

@@ -19,7 +19,7 @@ from chassis.db import Conn
 from chassis.http import created, errors, follow, text_answer
 from chassis.refusal import Refusal
 from contracts import ShipmentStatus
-from services.shipping import documents, reference, store, updates
+from services.shipping import documents, records, reference, store, updates
 from services.shipping.couriers.interface import CourierAdapter, CourierError, Handover
 from services.shipping.domain import packing
 from services.shipping.records import Shipment
@@ -202,7 +202,7 @@ async def late_to_dispatch(
     rows = await store.late_to_dispatch(
         request.app.state.service.pool, now=now, warehouse_code=warehouse_code
     )
-    return {"as_of": now, "late": sum(r["late"] for r in rows), "warehouses": [dict(r) for r in rows]}
+    return {"as_of": now, "late": sum(r.late for r in rows), "warehouses": rows}
 
 
 class Scan(BaseModel):
@@ -306,11 +306,8 @@ async def pack(
 )
 async def pack_stats(
     request: Request, warehouse_code: Annotated[str | None, Query(min_length=1, max_length=32)] = None
-) -> dict[str, Any]:
-    stats = dict(await store.pack_stats(request.app.state.service.pool, warehouse_code))
-    scanned = stats["shipments_scanned"]
-    stats["order_error_rate"] = round(stats["shipments_with_errors"] / scanned, 4) if scanned else 0.0
-    return stats
+) -> records.PackStats:
+    return await store.pack_stats(request.app.state.service.pool, warehouse_code)
 
 
 def _party(raw: dict[str, Any]) -> documents.Party:
@@ -445,14 +442,14 @@ async def manifest_pdf(
     if head is None:
         raise Refusal("manifest_id", f"no manifest {manifest_id}", status=404)
     async with pool.acquire() as conn:
-        origin = await reference.pickup_location(conn, head["warehouse_code"])
+        origin = await reference.pickup_location(conn, head.warehouse_code)
     pdf = documents.manifest_pdf(
         documents.Manifest(
             manifest_id=manifest_id,
-            courier=head["courier"],
-            warehouse=f"{head['warehouse_code']} {origin['name'] if origin else ''}".strip(),
-            pickup_date=head["pickup_date"],
-            created_at=head["created_at"],
+            courier=head.courier,
+            warehouse=f"{head.warehouse_code} {origin['name'] if origin else ''}".strip(),
+            pickup_date=head.pickup_date,
+            created_at=head.created_at,
             rows=tuple(
                 documents.ManifestRow(
                     awb=r.booking()[1],

@@ -8,12 +8,24 @@ from typing import Any
 
 import asyncpg
 
-from chassis.db import Conn, Queryable
-from contracts import ShipmentStatus
-from services.shipping.couriers.interface import CourierBooking, CourierScan, NdrAction
+from chassis.db import Conn, Queryable, row_fields
+from contracts import Address, ShipmentStatus
+from services.shipping.couriers.interface import CourierBooking, CourierScan, NdrAction, NdrActionKind
 from services.shipping.domain import ShipmentPlan
 from services.shipping.domain.allocation import PickupCapacity
-from services.shipping.records import Shipment
+from services.shipping.records import (
+    LateWarehouse,
+    Manifest,
+    NdrInstruction,
+    PackStats,
+    PendingNdrAction,
+    PickupLoad,
+    QuietShipment,
+    Shipment,
+    ShipmentDetail,
+    ShipmentView,
+    TrackingEvent,
+)
 
 
 def _shipment(row: asyncpg.Record | None) -> Shipment | None:
@@ -133,9 +145,9 @@ _COLUMNS = """shipment_id, order_id, warehouse_code, status, courier, awb, lines
 
 async def list_for_order(
     pool: asyncpg.Pool, order_id: str, *, after: str | None, limit: int
-) -> list[asyncpg.Record]:
+) -> list[ShipmentView]:
     """A page of an order's shipments by shipment id, after the shipment `after`."""
-    return await pool.fetch(
+    rows = await pool.fetch(
         f"""SELECT {_COLUMNS} FROM shipments
              WHERE order_id = $1 AND ($2::text IS NULL OR shipment_id > $2)
              ORDER BY shipment_id LIMIT $3""",
@@ -143,11 +155,34 @@ async def list_for_order(
         after,
         limit,
     )
+    return [ShipmentView.of(r) for r in rows]
 
 
-async def get_shipment(pool: asyncpg.Pool, shipment_id: str) -> asyncpg.Record | None:
-    """One shipment."""
-    return await pool.fetchrow(f"SELECT {_COLUMNS} FROM shipments WHERE shipment_id = $1", shipment_id)
+async def shipment_detail(pool: asyncpg.Pool, shipment_id: str) -> ShipmentDetail | None:
+    """One shipment with its tracking history and NDR instructions, or None."""
+    row = await pool.fetchrow(f"SELECT {_COLUMNS} FROM shipments WHERE shipment_id = $1", shipment_id)
+    if row is None:
+        return None
+    tracking = await pool.fetch(
+        """SELECT courier_code, status, occurred_at, location, ndr_reason, remark, applied, source
+             FROM tracking_events WHERE shipment_id = $1 ORDER BY occurred_at, id""",
+        shipment_id,
+    )
+    ndr_actions = await pool.fetch(
+        """SELECT attempt, action, reattempt_on, new_phone, actor, state, error, created_at, sent_at
+             FROM ndr_actions WHERE shipment_id = $1 ORDER BY attempt""",
+        shipment_id,
+    )
+    return ShipmentDetail(
+        **row_fields(
+            ShipmentDetail,
+            row,
+            lines=tuple(row["lines"]),
+            booking_attempts=tuple(row["booking_attempts"]),
+            tracking=tuple(TrackingEvent.of(r) for r in tracking),
+            ndr_actions=tuple(NdrInstruction.of(r) for r in ndr_actions),
+        )
+    )
 
 
 # --- allocation and booking ---------------------------------------------------------------------
@@ -267,12 +302,10 @@ async def set_pickup_capacity(
     )
 
 
-async def pickups_on(
-    conn: Queryable, *, pickup_date: date, warehouse_code: str | None
-) -> list[asyncpg.Record]:
+async def pickups_on(conn: Queryable, *, pickup_date: date, warehouse_code: str | None) -> list[PickupLoad]:
     """Per courier × warehouse on a day: parcels booked for pickup against the confirmed capacity
-    (NULL where none was confirmed)."""
-    return await conn.fetch(
+    (None where none was confirmed)."""
+    rows = await conn.fetch(
         """WITH booked AS (
                SELECT courier, warehouse_code, count(*) AS booked FROM shipments
                 WHERE pickup_date = $1 AND return_id IS NULL AND awb IS NOT NULL AND status <> 'CANCELLED'
@@ -287,6 +320,7 @@ async def pickups_on(
         pickup_date,
         warehouse_code,
     )
+    return [PickupLoad(**row_fields(PickupLoad, r)) for r in rows]
 
 
 # --- tracking -----------------------------------------------------------------------------------
@@ -362,9 +396,9 @@ async def set_status(conn: Conn, shipment_id: str, status: ShipmentStatus, **fie
     )
 
 
-async def quiet_shipments(conn: Conn, *, quiet_s: float, limit: int) -> list[asyncpg.Record]:
+async def quiet_shipments(conn: Conn, *, quiet_s: float, limit: int) -> list[QuietShipment]:
     """Shipments on the road we have not heard about for ``quiet_s``, claimed for this poller."""
-    return await conn.fetch(
+    rows = await conn.fetch(
         """SELECT shipment_id, courier, awb FROM shipments
             WHERE awb IS NOT NULL AND marketplace IS NULL
               AND status NOT IN ('CREATED', 'DELIVERED', 'RTO_DELIVERED', 'LOST', 'CANCELLED')
@@ -375,6 +409,7 @@ async def quiet_shipments(conn: Conn, *, quiet_s: float, limit: int) -> list[asy
         quiet_s,
         limit,
     )
+    return [QuietShipment(**row_fields(QuietShipment, r)) for r in rows]
 
 
 # --- NDR ----------------------------------------------------------------------------------------
@@ -404,13 +439,25 @@ async def add_ndr_action(
     return bool(status == "INSERT 0 1")
 
 
-async def pending_ndr_actions(conn: Conn, limit: int = 50) -> list[asyncpg.Record]:
+async def pending_ndr_actions(conn: Conn, limit: int = 50) -> list[PendingNdrAction]:
     """Instructions not yet accepted by the courier, claimed for this sender."""
-    return await conn.fetch(
+    rows = await conn.fetch(
         """SELECT a.*, s.courier, s.awb FROM ndr_actions a JOIN shipments s USING (shipment_id)
             WHERE a.state = 'pending' ORDER BY a.id LIMIT $1 FOR UPDATE OF a SKIP LOCKED""",
         limit,
     )
+    return [_pending_ndr_action(r) for r in rows]
+
+
+def _pending_ndr_action(row: asyncpg.Record) -> PendingNdrAction:
+    address = row["new_address"]
+    instruction = NdrAction(
+        kind=NdrActionKind(row["action"]),
+        reattempt_on=row["reattempt_on"],
+        new_phone=row["new_phone"],
+        new_address=None if address is None else Address.model_validate(address),
+    )
+    return PendingNdrAction(**row_fields(PendingNdrAction, row, action=instruction))
 
 
 async def finish_ndr_action(conn: Conn, action_id: int, *, error: str | None, give_up: bool) -> None:
@@ -423,22 +470,6 @@ async def finish_ndr_action(conn: Conn, action_id: int, *, error: str | None, gi
         action_id,
         error,
         give_up,
-    )
-
-
-async def ndr_actions_of(pool: asyncpg.Pool, shipment_id: str) -> list[asyncpg.Record]:
-    return await pool.fetch(
-        """SELECT attempt, action, reattempt_on, new_phone, actor, state, error, created_at, sent_at
-             FROM ndr_actions WHERE shipment_id = $1 ORDER BY attempt""",
-        shipment_id,
-    )
-
-
-async def tracking_of(pool: asyncpg.Pool, shipment_id: str) -> list[asyncpg.Record]:
-    return await pool.fetch(
-        """SELECT courier_code, status, occurred_at, location, ndr_reason, remark, applied, source
-             FROM tracking_events WHERE shipment_id = $1 ORDER BY occurred_at, id""",
-        shipment_id,
     )
 
 
@@ -507,10 +538,10 @@ LATE_TO_DISPATCH = ("CREATED", "AWB_ASSIGNED", "PICKED", "PACKED", "MANIFESTED")
 
 async def late_to_dispatch(
     conn: Queryable, *, now: datetime, warehouse_code: str | None
-) -> list[asyncpg.Record]:
+) -> list[LateWarehouse]:
     """Per warehouse: forward shipments still in the warehouse past their dispatch-by, and the oldest
     promise among them."""
-    return await conn.fetch(
+    rows = await conn.fetch(
         """SELECT warehouse_code, count(*) AS late, min(dispatch_by) AS oldest_dispatch_by
              FROM shipments
             WHERE return_id IS NULL AND status = ANY($1::text[]) AND dispatch_by < $2
@@ -521,6 +552,7 @@ async def late_to_dispatch(
         now,
         warehouse_code,
     )
+    return [LateWarehouse(**row_fields(LateWarehouse, r)) for r in rows]
 
 
 async def record_pack_scan(
@@ -544,7 +576,7 @@ async def in_box(conn: Conn, shipment_id: str) -> list[str]:
     return [r["sku"] for r in rows]
 
 
-async def pack_stats(pool: asyncpg.Pool, warehouse_code: str | None) -> asyncpg.Record:
+async def pack_stats(pool: asyncpg.Pool, warehouse_code: str | None) -> PackStats:
     """Scans, refused scans and shipments with a packing mistake caught, per warehouse (or all)."""
     row = await pool.fetchrow(
         """SELECT count(*) AS scans,
@@ -557,7 +589,7 @@ async def pack_stats(pool: asyncpg.Pool, warehouse_code: str | None) -> asyncpg.
         warehouse_code,
     )
     assert row is not None, "an aggregate always returns a row"
-    return row
+    return PackStats(**row_fields(PackStats, row))
 
 
 async def manifestable(conn: Conn, warehouse_code: str, courier: str) -> list[Shipment]:
@@ -596,13 +628,13 @@ async def insert_manifest(
     )
 
 
-async def get_manifest(pool: asyncpg.Pool, manifest_id: str) -> tuple[asyncpg.Record | None, list[Shipment]]:
+async def get_manifest(pool: asyncpg.Pool, manifest_id: str) -> tuple[Manifest | None, list[Shipment]]:
     """A manifest and its parcels."""
     head = await pool.fetchrow("SELECT * FROM manifests WHERE manifest_id = $1", manifest_id)
     rows = await pool.fetch(
         "SELECT * FROM shipments WHERE manifest_id = $1 ORDER BY created_at, shipment_id", manifest_id
     )
-    return head, _shipments(rows)
+    return None if head is None else Manifest(**row_fields(Manifest, head)), _shipments(rows)
 
 
 async def unbooked(conn: Conn, *, older_than_s: float, limit: int) -> list[Shipment]:

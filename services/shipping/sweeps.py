@@ -67,14 +67,14 @@ async def count_late(service: Service) -> int:
     rows = await store.late_to_dispatch(service.pool, now=utcnow(), warehouse_code=None)
     LATE_TO_DISPATCH.clear()
     for row in rows:
-        LATE_TO_DISPATCH.labels(warehouse_code=row["warehouse_code"]).set(row["late"])
+        LATE_TO_DISPATCH.labels(warehouse_code=row.warehouse_code).set(row.late)
         log.warning(
             "parcels late to dispatch",
-            warehouse_code=row["warehouse_code"],
-            late=row["late"],
-            oldest_dispatch_by=row["oldest_dispatch_by"].isoformat(),
+            warehouse_code=row.warehouse_code,
+            late=row.late,
+            oldest_dispatch_by=row.oldest_dispatch_by.isoformat(),
         )
-    return sum(row["late"] for row in rows)
+    return sum(row.late for row in rows)
 
 
 async def report_pickups(service: Service, *, now: datetime) -> list[str]:
@@ -86,12 +86,12 @@ async def report_pickups(service: Service, *, now: datetime) -> list[str]:
     PICKUPS_BOOKED.clear()
     PICKUP_CAPACITY.clear()
     for row in rows:
-        labels = {"courier": row["courier"], "warehouse_code": row["warehouse_code"]}
-        PICKUPS_BOOKED.labels(**labels).set(row["booked"])
-        if row["capacity"] is not None:
-            PICKUP_CAPACITY.labels(**labels).set(row["capacity"])
+        labels = {"courier": row.courier, "warehouse_code": row.warehouse_code}
+        PICKUPS_BOOKED.labels(**labels).set(row.booked)
+        if row.capacity is not None:
+            PICKUP_CAPACITY.labels(**labels).set(row.capacity)
     warnings = allocation.pickup_warnings(
-        [(r["courier"], r["warehouse_code"], r["booked"], r["capacity"]) for r in rows], day=day
+        [(r.courier, r.warehouse_code, r.booked, r.capacity) for r in rows], day=day
     )
     for warning in warnings:
         log.warning("pickup capacity", pickup_date=day.isoformat(), alert=warning)
@@ -103,18 +103,18 @@ async def poll(service: Service, settings: ShippingSettings, adapters: dict[str,
     moved = 0
     async with service.pool.acquire() as conn, conn.transaction():
         for row in await store.quiet_shipments(conn, quiet_s=settings.tracking_quiet_s, limit=50):
-            adapter = adapters.get(row["courier"])
+            adapter = adapters.get(row.courier)
             if adapter is None:
                 continue
             try:
-                scans = await adapter.track(row["awb"])
+                scans = await adapter.track(row.awb)
             except CourierError as exc:
-                log.warning("tracking poll failed", shipment_id=row["shipment_id"], error=str(exc))
+                log.warning("tracking poll failed", shipment_id=row.shipment_id, error=str(exc))
                 continue
-            await store.touch_tracked(conn, row["shipment_id"])
+            await store.touch_tracked(conn, row.shipment_id)
             changes = await updates.apply_scans(
                 conn,
-                courier=row["courier"],
+                courier=row.courier,
                 scans=scans,
                 source="poll",
                 emit=lambda event: service.emit(conn, event),

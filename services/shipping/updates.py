@@ -16,7 +16,7 @@ from chassis.consumer import Emit
 from chassis.db import Conn
 from chassis.logging import get_logger
 from chassis.refusal import Refusal
-from contracts import Address, ShipmentStatus, ShipmentUpdated
+from contracts import ShipmentStatus, ShipmentUpdated
 from services.shipping import booking, domain, store
 from services.shipping.couriers.interface import (
     CourierAdapter,
@@ -214,25 +214,17 @@ async def send_pending_ndr_actions(pool: asyncpg.Pool, adapters: dict[str, Couri
     sent = 0
     async with pool.acquire() as conn, conn.transaction():
         for action in await store.pending_ndr_actions(conn):
-            adapter = adapters.get(action["courier"])
-            instruction = NdrAction(
-                kind=NdrActionKind(action["action"]),
-                reattempt_on=action["reattempt_on"],
-                new_phone=action["new_phone"],
-                new_address=None
-                if action["new_address"] is None
-                else Address.model_validate(action["new_address"]),  # the pool decodes jsonb
-            )
+            adapter = adapters.get(action.courier or "")
             error: str | None = None
             try:
-                if adapter is None:
-                    raise CourierError(f"no adapter for courier {action['courier']}")
-                await adapter.ndr_action(action["awb"], instruction)
+                if adapter is None or action.awb is None:
+                    raise CourierError(f"no adapter for courier {action.courier}")
+                await adapter.ndr_action(action.awb, action.action)
                 sent += 1
             except CourierError as exc:
                 error = str(exc)
-                log.warning("ndr instruction not accepted", shipment_id=action["shipment_id"], error=error)
-            await store.finish_ndr_action(conn, action["id"], error=error, give_up=action["tries"] + 1 >= 10)
+                log.warning("ndr instruction not accepted", shipment_id=action.shipment_id, error=error)
+            await store.finish_ndr_action(conn, action.id, error=error, give_up=action.tries + 1 >= 10)
     return sent
 
 

@@ -90,7 +90,7 @@ async def test_two_bookings_never_both_take_the_last_pickup_place(pool: asyncpg.
 
     async with pool.acquire() as conn:
         report = {
-            r["courier"]: (r["booked"], r["capacity"])
+            r.courier: (r.booked, r.capacity)
             for r in await store.pickups_on(conn, pickup_date=day, warehouse_code="GGN1")
         }
     assert report == {"xpressbees": (1, 1)}
