@@ -6,9 +6,9 @@ from __future__ import annotations
 import hashlib
 import hmac
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
-from typing import Annotated, Any, Literal, Self
+from typing import Annotated, Any, Literal, Self, TypeVar
 
 from fastapi import APIRouter, Path, Query, Request
 from fastapi.exceptions import RequestValidationError
@@ -25,7 +25,7 @@ from chassis.sealed import Sealer, sealer
 from contracts import FieldProblem, OrderStatus, PaymentMethod, ReturnLine, ReturnResolution
 from contracts._base import utcnow
 from contracts.values import Sku
-from services.returns import desk, domain, refunds, store
+from services.returns import desk, domain, records, refunds, store
 from services.returns.records import Return as ReturnRecord
 
 log = get_logger(__name__)
@@ -141,10 +141,12 @@ def masked_refund_to(refund_to: dict[str, Any] | None) -> dict[str, Any] | None:
     return shown
 
 
-def _body(row: dict[str, Any]) -> dict[str, Any]:
-    body = dict(row)
-    body["refund_to"] = masked_refund_to(body["refund_to"])
-    return body
+Shown = TypeVar("Shown", bound=records.ReturnView)
+
+
+def _shown(view: Shown) -> Shown:
+    """A return as every answer shows it: where its refund goes masked."""
+    return replace(view, refund_to=masked_refund_to(view.refund_to))
 
 
 class HistoryEntry(BaseModel):
@@ -487,8 +489,8 @@ async def _open(request: Request, body: ReturnRequest, *, actor: str) -> Any:
     async with service.pool.acquire() as conn, conn.transaction():
         status = await store.lock_order_status(conn, body.order_id)
         order = await store.get_order(conn, body.order_id)
-        delivered_at = status["delivered_at"] if status else None
-        order_status = OrderStatus(status["status"]) if status else None
+        delivered_at = status.delivered_at if status else None
+        order_status = OrderStatus(status.status) if status else None
         lines = [ReturnLine.model_validate(line.model_dump()) for line in body.lines]
         ordered: dict[str, int] = {}
         for line in order["lines"] if order else []:
@@ -504,7 +506,7 @@ async def _open(request: Request, body: ReturnRequest, *, actor: str) -> Any:
         problems = domain.eligibility_problems(
             order_id=body.order_id,
             order_status=order_status,
-            delivered_at=delivered_at or (status["updated_at"] if status else None),
+            delivered_at=delivered_at or (status.updated_at if status else None),
             now=utcnow(),
             window_days=settings.return_window_days,
             lines=lines,
@@ -549,9 +551,9 @@ async def _open(request: Request, body: ReturnRequest, *, actor: str) -> Any:
                 break
         else:
             raise Refusal("return_id", "could not allocate a return id; try again", status=503)
-        stored_row = await store.get_return(conn, row.return_id)
-    assert stored_row is not None
-    return _body(stored_row)
+        opened = await store.get_return(conn, row.return_id)
+    assert opened is not None
+    return _shown(opened)
 
 
 @router.get(
@@ -571,8 +573,8 @@ async def list_returns(
         request.app.state.service.pool, order_id=order_id, status=status, before=position(cursor), limit=limit
     )
     return {
-        "items": [_body(dict(r)) for r in rows],
-        "next_cursor": next_cursor(rows, limit, lambda r: (r["created_at"], r["return_id"])),
+        "items": [_shown(r) for r in rows],
+        "next_cursor": next_cursor(rows, limit, lambda r: (r.created_at, r.return_id)),
     }
 
 
@@ -615,35 +617,11 @@ async def analytics(
     response_model=ReturnDetail,
     responses=errors(404),
 )
-async def get_return(request: Request, return_id: ReturnId) -> dict[str, Any]:
-    pool = request.app.state.service.pool
-    row = await store.get_return(pool, return_id)
-    if row is None:
+async def get_return(request: Request, return_id: ReturnId) -> records.ReturnDetail:
+    found = await store.return_detail(request.app.state.service.pool, return_id)
+    if found is None:
         raise Refusal("return_id", f"no return {return_id}", status=404)
-    body = _body(row)
-    body["timeline"] = [dict(h) for h in await store.history(pool, return_id)]
-    body["qc"] = [dict(q) for q in await store.qc_lines(pool, return_id)]
-    refund = await store.get_refund(pool, return_id)
-    body["refund"] = (
-        {
-            k: refund[k]
-            for k in (
-                "refund_id",
-                "mode",
-                "amount_paise",
-                "shipping_fee_paise",
-                "status",
-                "attempt",
-                "calls",
-                "gateway_refund_id",
-                "failure_reason",
-                "processed_at",
-            )
-        }
-        if refund
-        else None
-    )
-    return body
+    return _shown(found)
 
 
 async def _locked(conn: Conn, return_id: str) -> ReturnRecord:
@@ -664,7 +642,7 @@ async def receive(
     return_id: ReturnId,
     body: Receipt | None = None,
     principal: Principal = require(Role.WAREHOUSE, Role.OPS),
-) -> dict[str, Any]:
+) -> records.ReturnDetail:
     service = request.app.state.service
     async with service.pool.acquire() as conn, conn.transaction():
         ret = await _locked(conn, return_id)
@@ -689,7 +667,7 @@ async def quality_check(
     return_id: ReturnId,
     body: QcReport,
     principal: Principal = require(Role.WAREHOUSE, Role.OPS),
-) -> dict[str, Any]:
+) -> records.ReturnDetail:
     service = request.app.state.service
     verdicts = [
         domain.QcVerdict(
@@ -721,7 +699,7 @@ async def quality_check(
 )
 async def retry_refund(
     request: Request, return_id: ReturnId, principal: Principal = require(Role.OPS)
-) -> dict[str, Any]:
+) -> records.ReturnDetail:
     service = request.app.state.service
     async with service.pool.acquire() as conn, conn.transaction():
         refund = await store.lock_refund_of_return(conn, return_id)

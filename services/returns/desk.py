@@ -149,8 +149,8 @@ async def open_rto(
     """An undelivered parcel came back: expect it at the desk like any return (None if known)."""
     shipment = await store.get_shipment(conn, shipment_id)
     if shipment is not None:
-        units = shipment["lines"]
-        warehouse_code = shipment["warehouse_code"]
+        units = list(shipment.lines)
+        warehouse_code = shipment.warehouse_code
     else:
         order = await store.get_order(conn, order_id)
         if order is None:

@@ -6,6 +6,7 @@ Nothing above the store reads a database row or JSON text for the desk's decisio
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 import asyncpg
@@ -64,9 +65,90 @@ class Refund:
     gateway_payment_id: str | None
     gateway_refund_id: str | None
     failure_reason: str | None
+    calls: int  # gateway calls made, retries included
+    processed_at: datetime | None
     refund_to: dict[str, Any] | None  # the return's, where a query reads it along (a payout's target)
 
     @classmethod
     def of(cls, row: asyncpg.Record) -> Refund:
         """The record of a `refunds` row, with the return's `refund_to` when the query joined it."""
         return cls(**row_fields(cls, row, refund_to=row.get("refund_to")))
+
+
+@dataclass(frozen=True, slots=True)
+class ReturnView:
+    """A return as operators and customers read it: every column (refund_to as stored, sealed)."""
+
+    return_id: str
+    order_id: str
+    status: str
+    resolution: str
+    lines: tuple[dict[str, Any], ...]  # sku, quantity, reason, replacement_sku
+    kind: str
+    pickup_mode: str
+    warehouse_code: str | None
+    shipment_id: str | None
+    pickup_awb: str | None
+    refund_to: dict[str, Any] | None
+    photo_urls: tuple[str, ...]
+    requested_by: str
+    received_at: datetime | None
+    qc_at: datetime | None
+    closed_at: datetime | None
+    created_at: datetime
+    updated_at: datetime
+
+    @classmethod
+    def of(cls, row: asyncpg.Record) -> ReturnView:
+        return cls(**row_fields(cls, row, lines=tuple(row["lines"]), photo_urls=tuple(row["photo_urls"])))
+
+
+@dataclass(frozen=True, slots=True)
+class HistoryEntry:
+    """One step of a return's timeline."""
+
+    status: str
+    actor: str
+    note: str | None
+    at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class QcEntry:
+    """The desk's verdict on one line, as recorded."""
+
+    sku: str
+    passed: int
+    failed: int
+    grade: str
+    note: str | None
+    actor: str
+    at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class ReturnDetail(ReturnView):
+    """A return with its timeline, QC verdicts and refund."""
+
+    timeline: tuple[HistoryEntry, ...]
+    qc: tuple[QcEntry, ...]
+    refund: Refund | None
+
+
+@dataclass(frozen=True, slots=True)
+class OrderStanding:
+    """Where an order stands as returns heard it, and when it was delivered (None: not yet)."""
+
+    status: str
+    updated_at: datetime
+    delivered_at: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class ForwardShipment:
+    """A parcel shipped to the customer: where from and what was in it."""
+
+    shipment_id: str
+    order_id: str
+    warehouse_code: str
+    lines: tuple[dict[str, Any], ...]  # sku and quantity

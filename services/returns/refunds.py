@@ -75,8 +75,8 @@ async def seal_stored_bank_numbers(service: Service, settings: ReturnsSettings) 
     keys = sealer(settings.refund_bank_key)
     async with service.pool.acquire() as conn, conn.transaction():
         rows = await store.bank_numbers_in_clear(conn)
-        for row in rows:
-            await store.set_refund_to(conn, row["return_id"], sealed_bank_account(row["refund_to"], keys))
+        for return_id, refund_to in rows:
+            await store.set_refund_to(conn, return_id, sealed_bank_account(refund_to, keys))
     if rows:
         log.info("bank account numbers sealed", returns=len(rows))
     return len(rows)

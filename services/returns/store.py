@@ -11,10 +11,19 @@ from typing import Any
 
 import asyncpg
 
-from chassis.db import Conn, Queryable
+from chassis.db import Conn, Queryable, row_fields
 from contracts import OrderPlaced, OrderStatus, PaymentUpdated, ReturnStatus, ShipmentCreated
 from services.returns.domain import QcVerdict, SkuRule
-from services.returns.records import Refund, Return
+from services.returns.records import (
+    ForwardShipment,
+    HistoryEntry,
+    OrderStanding,
+    QcEntry,
+    Refund,
+    Return,
+    ReturnDetail,
+    ReturnView,
+)
 
 # --- read models ----------------------------------------------------------------------------
 
@@ -145,9 +154,14 @@ async def record_captured_payment(conn: Conn, event: PaymentUpdated) -> None:
     )
 
 
-async def get_shipment(conn: Conn, shipment_id: str) -> asyncpg.Record | None:
+async def get_shipment(conn: Conn, shipment_id: str) -> ForwardShipment | None:
     """One forward shipment."""
-    return await conn.fetchrow("SELECT * FROM shipments WHERE shipment_id = $1", shipment_id)
+    row = await conn.fetchrow("SELECT * FROM shipments WHERE shipment_id = $1", shipment_id)
+    return (
+        None
+        if row is None
+        else ForwardShipment(**row_fields(ForwardShipment, row, lines=tuple(row["lines"])))
+    )
 
 
 async def shipped_from(conn: Conn, order_id: str) -> dict[str, dict[str, int]]:
@@ -160,11 +174,12 @@ async def shipped_from(conn: Conn, order_id: str) -> dict[str, dict[str, int]]:
     return shipped
 
 
-async def lock_order_status(conn: Conn, order_id: str) -> asyncpg.Record | None:
+async def lock_order_status(conn: Conn, order_id: str) -> OrderStanding | None:
     """The order's status row, locked so two requests for one order decide one after the other."""
-    return await conn.fetchrow(
+    row = await conn.fetchrow(
         "SELECT status, updated_at, delivered_at FROM order_status WHERE order_id = $1 FOR UPDATE", order_id
     )
+    return None if row is None else OrderStanding(**row_fields(OrderStanding, row))
 
 
 # --- rules ----------------------------------------------------------------------------------
@@ -310,10 +325,36 @@ async def set_status(conn: Conn, *, return_id: str, status: ReturnStatus, **colu
     )
 
 
-async def get_return(pool: Queryable, return_id: str) -> dict[str, Any] | None:
+async def get_return(pool: Queryable, return_id: str) -> ReturnView | None:
     """One return as the API shows it, every column."""
     row = await pool.fetchrow("SELECT * FROM returns WHERE return_id = $1", return_id)
-    return dict(row) if row is not None else None
+    return ReturnView.of(row) if row is not None else None
+
+
+async def return_detail(pool: asyncpg.Pool, return_id: str) -> ReturnDetail | None:
+    """One return with its timeline (oldest first), QC verdicts and refund."""
+    row = await pool.fetchrow("SELECT * FROM returns WHERE return_id = $1", return_id)
+    if row is None:
+        return None
+    timeline = await pool.fetch(
+        "SELECT status, actor, note, at FROM return_history WHERE return_id = $1 ORDER BY id", return_id
+    )
+    qc = await pool.fetch(
+        """SELECT sku, passed, failed, grade, note, actor, at
+             FROM qc_lines WHERE return_id = $1 ORDER BY sku""",
+        return_id,
+    )
+    return ReturnDetail(
+        **row_fields(
+            ReturnDetail,
+            row,
+            lines=tuple(row["lines"]),
+            photo_urls=tuple(row["photo_urls"]),
+            timeline=tuple(HistoryEntry(**row_fields(HistoryEntry, r)) for r in timeline),
+            qc=tuple(QcEntry(**row_fields(QcEntry, r)) for r in qc),
+            refund=_refund(await pool.fetchrow("SELECT * FROM refunds WHERE return_id = $1", return_id)),
+        )
+    )
 
 
 async def list_returns(
@@ -323,30 +364,20 @@ async def list_returns(
     status: str | None,
     before: tuple[datetime, str] | None,
     limit: int,
-) -> list[asyncpg.Record]:
+) -> list[ReturnView]:
     """A page of returns, newest first, older than the return `before` (created_at, return_id)."""
-    return list(
-        await pool.fetch(
-            """SELECT * FROM returns
-                WHERE ($1::text IS NULL OR order_id = $1) AND ($2::text IS NULL OR status = $2)
-                  AND ($3::timestamptz IS NULL OR (created_at, return_id) < ($3, $4::text))
-                ORDER BY created_at DESC, return_id DESC LIMIT $5""",
-            order_id,
-            status,
-            before[0] if before else None,
-            before[1] if before else None,
-            limit,
-        )
+    rows = await pool.fetch(
+        """SELECT * FROM returns
+            WHERE ($1::text IS NULL OR order_id = $1) AND ($2::text IS NULL OR status = $2)
+              AND ($3::timestamptz IS NULL OR (created_at, return_id) < ($3, $4::text))
+            ORDER BY created_at DESC, return_id DESC LIMIT $5""",
+        order_id,
+        status,
+        before[0] if before else None,
+        before[1] if before else None,
+        limit,
     )
-
-
-async def history(pool: asyncpg.Pool, return_id: str) -> list[asyncpg.Record]:
-    """A return's timeline, oldest first."""
-    return list(
-        await pool.fetch(
-            "SELECT status, actor, note, at FROM return_history WHERE return_id = $1 ORDER BY id", return_id
-        )
-    )
+    return [ReturnView.of(r) for r in rows]
 
 
 async def record_qc(conn: Conn, *, return_id: str, verdicts: Iterable[QcVerdict], actor: str) -> None:
@@ -355,16 +386,6 @@ async def record_qc(conn: Conn, *, return_id: str, verdicts: Iterable[QcVerdict]
         """INSERT INTO qc_lines (return_id, sku, passed, failed, grade, note, actor)
            VALUES ($1, $2, $3, $4, $5, $6, $7)""",
         [(return_id, v.sku, v.passed, v.failed, v.grade, v.note, actor) for v in verdicts],
-    )
-
-
-async def qc_lines(pool: asyncpg.Pool, return_id: str) -> list[asyncpg.Record]:
-    return list(
-        await pool.fetch(
-            """SELECT sku, passed, failed, grade, note, actor, at
-                 FROM qc_lines WHERE return_id = $1 ORDER BY sku""",
-            return_id,
-        )
     )
 
 
@@ -392,13 +413,13 @@ async def link_revoked(conn: Conn, signature: str) -> bool:
     return bool(await conn.fetchval("SELECT 1 FROM revoked_links WHERE signature = $1", signature))
 
 
-async def bank_numbers_in_clear(conn: Conn) -> list[asyncpg.Record]:
-    """Returns whose refund bank account number was stored before sealing, locked to seal them."""
-    return list(
-        await conn.fetch(
-            "SELECT return_id, refund_to FROM returns WHERE refund_to ? 'account_number' FOR UPDATE"
-        )
+async def bank_numbers_in_clear(conn: Conn) -> list[tuple[str, dict[str, Any]]]:
+    """(return_id, refund_to) of returns whose refund bank account number was stored before sealing,
+    locked to seal them."""
+    rows = await conn.fetch(
+        "SELECT return_id, refund_to FROM returns WHERE refund_to ? 'account_number' FOR UPDATE"
     )
+    return [(r["return_id"], r["refund_to"]) for r in rows]
 
 
 async def set_refund_to(conn: Conn, return_id: str, refund_to: dict[str, Any]) -> None:
@@ -503,10 +524,6 @@ async def update_refund(conn: Conn, refund_id: str, **columns: Any) -> None:
     await conn.execute(
         f"UPDATE refunds SET {sets}, updated_at = now() WHERE refund_id = $1", refund_id, *columns.values()
     )
-
-
-async def get_refund(pool: asyncpg.Pool, return_id: str) -> asyncpg.Record | None:
-    return await pool.fetchrow("SELECT * FROM refunds WHERE return_id = $1", return_id)
 
 
 async def add_store_credit(
