@@ -9,6 +9,7 @@ import sys
 from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -20,6 +21,7 @@ from chassis.kafka import dead_letter_headers
 from chassis.logging import configure_logging, describe_error, get_logger, mask_phone
 from contracts import ChannelOrder
 from services.returns import api as returns_api
+from services.returns.records import ReturnView
 from tests.helpers import channel_order
 
 NAME = "Meenakshi Raghunathan"
@@ -179,21 +181,29 @@ def test_a_validation_error_is_described_by_fields_and_kinds_only() -> None:
     assert NAME not in described and PHONE not in described
 
 
+def _return_to(refund_to: dict[str, Any]) -> ReturnView:
+    at = datetime(2026, 12, 1, tzinfo=UTC)
+    return ReturnView(
+        return_id="RET-1", order_id="ORD-1", status="APPROVED", resolution="refund", lines=(),
+        kind="return", pickup_mode="drop_off", warehouse_code=None, shipment_id=None, pickup_awb=None,
+        refund_to=refund_to, photo_urls=(), requested_by="customer", received_at=None, qc_at=None,
+        closed_at=None, created_at=at, updated_at=at,
+    )  # fmt: skip
+
+
 def test_answers_show_upi_ids_and_bank_accounts_masked() -> None:
-    row = {"lines": [], "photo_urls": []}
-    upi = returns_api._body(row | {"refund_to": {"kind": "upi", "vpa": "meenakshi.r@okicici"}})
-    bank = returns_api._body(
-        row
-        | {
-            "refund_to": {
+    upi = returns_api._shown(_return_to({"kind": "upi", "vpa": "meenakshi.r@okicici"}))
+    bank = returns_api._shown(
+        _return_to(
+            {
                 "kind": "bank_account",
                 "name": NAME,
                 "ifsc": "HDFC0001234",
                 "account_number": "50100123456789",
             }
-        }
+        )
     )
 
-    assert upi["refund_to"] == {"kind": "upi", "vpa": "me***@okicici"}
-    assert bank["refund_to"]["account_number"] == "XXXX6789"
-    assert "50100123456789" not in json.dumps(bank)
+    assert upi.refund_to == {"kind": "upi", "vpa": "me***@okicici"}
+    assert bank.refund_to is not None and bank.refund_to["account_number"] == "XXXX6789"
+    assert "50100123456789" not in json.dumps(bank.refund_to)
