@@ -224,3 +224,26 @@ async def test_a_2_mib_row_is_set_aside_with_an_alert_and_the_rows_around_it_flo
     finally:
         await relay.stop()
         await broker.stop()
+
+
+async def test_a_connection_back_in_the_pool_costs_no_reset_round_trip(servers: infra.Servers) -> None:
+    """ADR 450: releasing a connection sends nothing to the server (asyncpg's default sends
+    `SELECT pg_advisory_unlock_all(); CLOSE ALL; UNLISTEN *; RESET ALL` every time)."""
+    one = await db.open_database(
+        server_url=servers.database_url,
+        service=SERVICE,
+        migrations_dir=Path(__file__).parent / "migrations",
+        min_size=1,
+        max_size=1,
+    )
+    sent: list[str] = []
+    try:
+        async with one.acquire() as conn:
+            conn.add_query_logger(lambda logged: sent.append(logged.query))
+            await conn.fetchval("SELECT 1")
+        async with one.acquire() as conn:  # the same connection: the pool holds one
+            await conn.fetchval("SELECT 2")
+            await asyncio.sleep(0)  # query loggers are called soon after, not inline
+            assert sent == ["SELECT 1", "SELECT 2"]
+    finally:
+        await one.close()
