@@ -25,7 +25,7 @@ from chassis import faults
 from chassis.db import Conn
 from chassis.logging import describe_error, get_logger, personal_values, scrub
 from chassis.outbox import OutboxRow, outbox_row, write_rows
-from chassis.telemetry import consume_span
+from chassis.telemetry import consume_span, trace_id_of
 from contracts._base import Event
 from contracts.envelope import H_TRACEPARENT, Envelope, header
 
@@ -75,6 +75,8 @@ class Incoming:
     event_id: str
     envelope: Envelope | None
     traceparent: str | None
+    order_id: str | None = None
+    """The event's order, once it is read (for the batch's log line)."""
 
 
 @dataclass(slots=True)
@@ -273,14 +275,25 @@ class Consumer:
         async with self._pool.acquire() as conn, conn.transaction():
             tx = Transaction(conn=conn, service=self.service)
             fresh = await self._claim(conn, ready)
+            applied: dict[str, int] = {}
             for incoming in ready:
                 if incoming.event_id in fresh:
                     fresh.discard(incoming.event_id)  # two copies of one event in a batch: apply one
-                    await self._apply(tx, incoming)
+                    kind = await self._apply(tx, incoming)
+                    applied[kind] = applied.get(kind, 0) + 1
                 else:
                     CONSUMED.labels(incoming.record.topic, "duplicate").inc()
             await self._finish(tx)
             await faults.freeze_if_armed("consumer.before_commit", lambda: _mentions(ready))
+        # One line per batch, not per event (ADR 451): each event's line is at debug level. The
+        # batch's orders and traces are on it, so a service's log is still searched by either.
+        log.info(
+            "batch applied",
+            events=len(ready),
+            applied=applied,
+            order_ids=list(dict.fromkeys(i.order_id for i in ready if i.order_id)),
+            trace_ids=list(dict.fromkeys(t for i in ready if (t := trace_id_of(i.traceparent)))),
+        )
 
     async def _through_outages(self, attempt: Callable[[], Awaitable[T]]) -> T:
         """Run `attempt`; while it fails because the database or broker is unreachable, wait
@@ -346,7 +359,8 @@ class Consumer:
             await hook(tx)
         await tx.flush()
 
-    async def _apply(self, tx: Transaction, incoming: Incoming) -> None:
+    async def _apply(self, tx: Transaction, incoming: Incoming) -> str:
+        """Apply one event; returns the name of its model (or "invalid")."""
         record = incoming.record
         sub = self._subs[record.topic]
         event: Event | None = None
@@ -359,7 +373,7 @@ class Consumer:
             invalid = exc
         context = {"event_id": incoming.event_id, "topic": record.topic}
         if (order_id := getattr(event, "order_id", None)) is not None:
-            context["order_id"] = order_id
+            context["order_id"] = incoming.order_id = order_id
         elif incoming.envelope is not None and incoming.envelope.subject:
             context["subject"] = incoming.envelope.subject
         with (
@@ -375,10 +389,11 @@ class Consumer:
                 assert sub.on_invalid is not None and invalid is not None
                 await sub.on_invalid(ctx, record.value or b"", invalid)
                 CONSUMED.labels(record.topic, "invalid").inc()
-                return
+                return "invalid"
             await sub.handler(ctx, event)
             CONSUMED.labels(record.topic, "applied").inc()
-            log.info("event applied", type=sub.model.__name__)
+            log.debug("event applied", type=sub.model.__name__)
+            return sub.model.__name__
 
     async def _apply_alone(self, incoming: Incoming) -> None:
         """One message in its own transaction, retried with backoff, then dead-lettered."""
@@ -403,8 +418,9 @@ class Consumer:
                 CONSUMED.labels(incoming.record.topic, "duplicate").inc()
                 return
             tx = Transaction(conn=conn, service=self.service)
-            await self._apply(tx, incoming)
+            kind = await self._apply(tx, incoming)
             await self._finish(tx)
+        log.info("event applied alone", event_id=incoming.event_id, type=kind)
 
     async def _to_dlq(self, record: Record, error: str) -> None:
         # A Poison raised by a handler is free text too: it may quote the customer's name.

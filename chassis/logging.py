@@ -105,6 +105,8 @@ _SAFE_KEYS = frozenset(
         "trace_id",
         "span_id",
         "order_id",
+        "order_ids",
+        "trace_ids",
         "subject",
         "type",
         "sku",

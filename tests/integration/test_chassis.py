@@ -10,6 +10,7 @@ from pathlib import Path
 
 import asyncpg
 import pytest
+import structlog.testing
 
 from chassis import db
 from chassis.consumer import Consumer, HandlerContext, Subscription
@@ -37,8 +38,8 @@ class FakeRecord:
     headers: list[tuple[str, bytes]] = field(default_factory=list)
 
 
-def record_of(event: StockChanged, offset: int) -> FakeRecord:
-    envelope = Envelope.for_event(event, source="tests")
+def record_of(event: StockChanged, offset: int, traceparent: str | None = None) -> FakeRecord:
+    envelope = Envelope.for_event(event, source="tests", traceparent=traceparent)
     return FakeRecord(
         event.TOPIC, 0, offset, event.sku.encode(), event.model_dump_json().encode(), envelope.to_headers()
     )
@@ -90,6 +91,33 @@ async def test_a_redelivered_batch_is_applied_once(pool: asyncpg.Pool) -> None:
     await consumer.apply_batch(batch)
     await consumer.apply_batch(batch)
     await consumer.apply_batch(batch[2:3])
+    assert await applied(pool, sku) == 5
+
+
+async def test_a_batch_writes_one_log_line_not_one_per_event(pool: asyncpg.Pool) -> None:
+    """ADR 451: each event's line is at debug level; the batch's one line counts what it applied."""
+    sku, trace = unique("SKU"), "4bf92f3577b34da6a3ce929d0e0e4736"
+    batch = [
+        record_of(
+            StockChanged(sku=sku, available_total=i, by_warehouse={"BOM1": i}),
+            i,
+            traceparent=f"00-{trace}-00f067aa0ba902b{i}-01" if i < 2 else None,
+        )
+        for i in range(5)
+    ]
+    with structlog.testing.capture_logs() as logs:
+        await consumer_for(pool, [], []).apply_batch([*batch, batch[0]])
+    info = [line for line in logs if line["log_level"] != "debug"]
+    assert info == [
+        {
+            "event": "batch applied",
+            "events": 6,
+            "applied": {"StockChanged": 5},
+            "order_ids": [],
+            "trace_ids": [trace],
+            "log_level": "info",
+        }
+    ]
     assert await applied(pool, sku) == 5
 
 
