@@ -524,6 +524,7 @@ async def bench(args: argparse.Namespace) -> int:
         notifying=notifying,
     )
     result["queue_backs_up"] = lags.worst()
+    result["replicas"] = stack.replicas  # DABBA_REPLICAS: processes of each service (docs/scaling.md)
     per_topic = events_per_order(published_before, published_after, args.orders)
     result["events_per_order"] = {"total": sum(per_topic.values()), "by_topic": per_topic}
     say(
