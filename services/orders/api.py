@@ -17,7 +17,7 @@ from chassis.http import also_check, created, errors, follow
 from chassis.pages import Cursor, Limit, Page, next_cursor, position
 from chassis.refusal import Refusal
 from contracts import Channel, ChannelOrder, FieldProblem, OrderStatus, PaymentMethod
-from services.orders import actions, domain, intake, lifecycle, payments, store
+from services.orders import actions, domain, intake, lifecycle, payments, records, store
 from services.orders.intake import Placed
 from services.orders.lifecycle import Step
 from services.orders.schemas import (
@@ -122,11 +122,7 @@ async def list_orders(
             before=position(cursor),
             limit=limit,
         )
-    items = [dict(r) for r in rows]
-    return {
-        "items": items,
-        "next_cursor": next_cursor(rows, limit, lambda r: (r["created_at"], r["order_id"])),
-    }
+    return {"items": rows, "next_cursor": next_cursor(rows, limit, lambda r: (r.created_at, r.order_id))}
 
 
 @router.get(
@@ -137,14 +133,12 @@ async def list_orders(
     responses={**ERRORS, **NOT_FOUND},
     dependencies=[require(*STAFF)],
 )
-async def get_order(request: Request, order_id: OrderId) -> dict[str, Any]:
+async def get_order(request: Request, order_id: OrderId) -> records.OrderDetail:
     async with request.app.state.service.pool.acquire() as conn:
-        order, timeline = await store.get_order(conn, order_id)
+        order = await store.get_order(conn, order_id)
     if order is None:
         raise Refusal("order_id", f"no order {order_id}", status=404)
-    body = dict(order)
-    body["timeline"] = [dict(t) for t in timeline]
-    return body
+    return order
 
 
 # intake --------------------------------------------------------------------------------------
@@ -409,8 +403,8 @@ async def get_blocklist(request: Request, cursor: Cursor = None, limit: Limit = 
     async with request.app.state.service.pool.acquire() as conn:
         rows = await store.blocklist_page(conn, before=position(cursor), limit=limit)
     return {
-        "items": [dict(r) for r in rows],
-        "next_cursor": next_cursor(rows, limit, lambda r: (r["added_at"], r["page_key"])),
+        "items": rows,
+        "next_cursor": next_cursor(rows, limit, lambda r: (r.added_at, f"{r.kind}:{r.value}")),
     }
 
 
@@ -423,14 +417,12 @@ async def get_blocklist(request: Request, cursor: Cursor = None, limit: Limit = 
 )
 async def block(
     request: Request, kind: Kind, value: BlockValue, body: BlockRequest, principal: Principal = OPERATOR
-) -> dict[str, Any]:
+) -> records.BlockEntry:
     normal = _block_value(kind, value)
     async with request.app.state.service.pool.acquire() as conn:
-        added_by = principal.actor
-        await store.block(conn, kind=kind, value=normal, reason=body.reason, added_by=added_by)
-        entry = next(
-            dict(r) for r in await store.blocklist(conn) if r["kind"] == kind and r["value"] == normal
-        )
+        await store.block(conn, kind=kind, value=normal, reason=body.reason, added_by=principal.actor)
+        entry = await store.blocked(conn, kind=kind, value=normal)
+    assert entry is not None  # just written
     return entry
 
 

@@ -11,11 +11,10 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from chassis.auth import STAFF, Principal, Role, require
 from chassis.http import errors
-from contracts import Channel, DeliverySpeed, PaymentMethod
+from contracts import Channel, DeliverySpeed
 from services.orders import store
 from services.orders.domain.priority import (
     PincodeRange,
-    PriorityFacts,
     ValueBand,
     Weights,
     queue_order,
@@ -178,18 +177,11 @@ async def preview(
     rows = await store.waiting_for_dispatch(request.app.state.service.pool, limit)
     queued: dict[str, dict[str, Any]] = {}
     for r in rows:
-        facts = PriorityFacts(
-            speed=DeliverySpeed(r["delivery_speed"]),
-            prepaid=r["payment_method"] != PaymentMethod.COD.value,
-            total_paise=r["total_paise"],
-            channel=r["channel"],
-            pincode=r["pincode"],
-        )
-        rank, reasons = scored(facts, weights)
-        queued[r["order_id"]] = {
-            "order_id": r["order_id"],
-            "promised_dispatch_by": r["promised_dispatch_by"],
-            "priority_now": r["priority"],
+        rank, reasons = scored(r.facts, weights)
+        queued[r.order_id] = {
+            "order_id": r.order_id,
+            "promised_dispatch_by": r.promised_dispatch_by,
+            "priority_now": r.priority,
             "priority": rank,
             "reasons": list(reasons),
         }

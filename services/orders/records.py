@@ -15,6 +15,7 @@ import asyncpg
 from chassis.db import row_fields
 from contracts import Allocation, Customer, DeliverySpeed, OrderStatus, Payment
 from contracts.values import Address, OrderLine
+from services.orders.domain.priority import PriorityFacts
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,3 +70,116 @@ class Order:
                 refund_ids=tuple(row["refund_ids"]),
             )
         )
+
+
+@dataclass(frozen=True, slots=True)
+class OrderSummary:
+    """One order as the queue lists it."""
+
+    order_id: str
+    channel: str
+    channel_order_id: str
+    status: str
+    total_paise: int | None
+    payment_method: str | None
+    payment_status: str | None
+    warehouse_codes: tuple[str, ...]
+    awbs: tuple[str, ...]
+    risk_reasons: tuple[str, ...]
+    promised_dispatch_by: datetime | None
+    priority: int | None
+    priority_reasons: tuple[str, ...]
+    created_at: datetime
+
+    @classmethod
+    def of(cls, row: asyncpg.Record) -> OrderSummary:
+        return cls(
+            **row_fields(
+                cls,
+                row,
+                warehouse_codes=tuple(row["warehouse_codes"]),
+                awbs=tuple(row["awbs"]),
+                risk_reasons=tuple(row["risk_reasons"]),
+                priority_reasons=tuple(row["priority_reasons"]),
+            )
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class TimelineEntry:
+    """One status change of an order: why, caused by what, by whom, when."""
+
+    from_status: str | None
+    to_status: str
+    reason: str
+    cause: str | None
+    cause_event_id: str | None
+    actor: str
+    at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class OrderDetail:
+    """An order as operators read it: every column as stored (JSON columns as the JSON they hold),
+    and its timeline."""
+
+    order_id: str
+    channel: str
+    channel_order_id: str
+    status: str
+    placed_at: datetime | None
+    customer: dict[str, Any] | None
+    shipping_address: dict[str, Any] | None
+    lines: list[dict[str, Any]] | None
+    shipping_fee_paise: int | None
+    discount_paise: int | None
+    total_paise: int | None
+    payment: dict[str, Any] | None
+    delivery_speed: str | None
+    problems: list[dict[str, Any]] | None
+    received: dict[str, Any] | None
+    reservation_id: str | None
+    allocations: list[dict[str, Any]] | None
+    awbs: tuple[str, ...]
+    created_at: datetime
+    updated_at: datetime
+    phone: str | None
+    entered_by: str | None
+    risk_reasons: tuple[str, ...]
+    warehouse_codes: tuple[str, ...]
+    unroutable: bool
+    held_for: str | None
+    payment_expires_at: datetime | None
+    cod_confirm_by: datetime | None
+    promised_dispatch_by: datetime | None
+    priority: int | None
+    refunded_paise: int
+    refund_ids: tuple[str, ...]
+    shipments: dict[str, str]
+    returned: dict[str, dict[str, int]]
+    priority_reasons: tuple[str, ...]
+    shipped_by_marketplace: bool
+    rehearsal: bool
+    timeline: tuple[TimelineEntry, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class AwaitingDispatch:
+    """A confirmed order not yet packed: its promise, its stored priority and what priority is
+    decided on."""
+
+    order_id: str
+    promised_dispatch_by: datetime | None
+    priority: int | None
+    facts: PriorityFacts
+
+
+@dataclass(frozen=True, slots=True)
+class BlockEntry:
+    """A blocked phone or pincode: its new orders wait for review."""
+
+    kind: str
+    value: str
+    reason: str
+    added_by: str
+    added_at: datetime

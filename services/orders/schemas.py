@@ -319,6 +319,41 @@ class OrderDetail(BaseModel):
     channel: str
     channel_order_id: str
     status: str
+    placed_at: datetime | None
+    customer: dict[str, Any] | None
+    shipping_address: dict[str, Any] | None
+    lines: list[dict[str, Any]] | None
+    shipping_fee_paise: int | None
+    discount_paise: int | None
+    total_paise: int | None
+    payment: dict[str, Any] | None
+    delivery_speed: str | None
+    problems: list[dict[str, Any]] | None = Field(description="Why a REJECTED order was refused.")
+    received: dict[str, Any] | None = Field(description="What a refused channel order said, to correct it.")
+    reservation_id: str | None
+    allocations: list[dict[str, Any]] | None
+    awbs: list[str]
+    created_at: datetime
+    updated_at: datetime
+    phone: str | None = Field(description="The customer's phone in E.164, as searched.")
+    entered_by: str | None
+    risk_reasons: list[str]
+    warehouse_codes: list[str]
+    unroutable: bool
+    held_for: str | None = Field(
+        description="Why an ON_HOLD order waits: review, operator, cod_no_reply, ..."
+    )
+    payment_expires_at: datetime | None
+    cod_confirm_by: datetime | None
+    promised_dispatch_by: datetime | None
+    priority: int | None
+    refunded_paise: int
+    refund_ids: list[str]
+    shipments: dict[str, str] = Field(description="shipment_id → its latest status.")
+    returned: dict[str, dict[str, int]] = Field(description="return_id → SKU → units received back.")
+    priority_reasons: list[str]
+    shipped_by_marketplace: bool
+    rehearsal: bool
     timeline: list[TimelineEntry]
 
 

@@ -12,11 +12,27 @@ from typing import Any
 
 import asyncpg
 
-from chassis.db import Conn, Queryable
-from contracts import Allocation, ChannelOrder, FieldProblem, OrderStatus, Payment
+from chassis.db import Conn, Queryable, row_fields
+from contracts import (
+    Allocation,
+    ChannelOrder,
+    DeliverySpeed,
+    FieldProblem,
+    OrderStatus,
+    Payment,
+    PaymentMethod,
+)
 from contracts.values import Address, Customer
 from services.orders.domain import RiskFacts
-from services.orders.records import Order
+from services.orders.domain.priority import PriorityFacts
+from services.orders.records import (
+    AwaitingDispatch,
+    BlockEntry,
+    Order,
+    OrderDetail,
+    OrderSummary,
+    TimelineEntry,
+)
 
 RTO_DONE = (OrderStatus.RTO_DELIVERED.value,)
 
@@ -324,19 +340,32 @@ async def set_priority_weights(conn: Conn, *, weights: dict[str, Any] | None, ac
     )
 
 
-async def waiting_for_dispatch(conn: Queryable, limit: int) -> list[asyncpg.Record]:
+async def waiting_for_dispatch(conn: Queryable, limit: int) -> list[AwaitingDispatch]:
     """Confirmed orders not yet packed, with what their priority is decided on, most urgent first."""
-    return list(
-        await conn.fetch(
-            """SELECT order_id, channel, delivery_speed, payment->>'method' AS payment_method, total_paise,
-                      shipping_address->>'pincode' AS pincode, promised_dispatch_by, priority
-                 FROM orders
-                WHERE status = 'CONFIRMED'
-                ORDER BY promised_dispatch_by NULLS LAST, priority DESC, order_id
-                LIMIT $1""",
-            limit,
-        )
+    rows = await conn.fetch(
+        """SELECT order_id, channel, delivery_speed, payment->>'method' AS payment_method, total_paise,
+                  shipping_address->>'pincode' AS pincode, promised_dispatch_by, priority
+             FROM orders
+            WHERE status = 'CONFIRMED'
+            ORDER BY promised_dispatch_by NULLS LAST, priority DESC, order_id
+            LIMIT $1""",
+        limit,
     )
+    return [
+        AwaitingDispatch(
+            order_id=r["order_id"],
+            promised_dispatch_by=r["promised_dispatch_by"],
+            priority=r["priority"],
+            facts=PriorityFacts(
+                speed=DeliverySpeed(r["delivery_speed"]),
+                prepaid=r["payment_method"] != PaymentMethod.COD.value,
+                total_paise=r["total_paise"],
+                channel=r["channel"],
+                pincode=r["pincode"],
+            ),
+        )
+        for r in rows
+    ]
 
 
 async def set_contact(
@@ -439,30 +468,28 @@ async def unblock(conn: Conn, *, kind: str, value: str) -> bool:
     )
 
 
-async def blocklist_page(
-    conn: Conn, *, before: tuple[datetime, str] | None, limit: int
-) -> list[asyncpg.Record]:
+async def blocklist_page(conn: Conn, *, before: tuple[datetime, str] | None, limit: int) -> list[BlockEntry]:
     """A page of the blocklist, newest first, older than `before` (added_at, `kind:value`)."""
-    return list(
-        await conn.fetch(
-            """SELECT kind, value, reason, added_by, added_at, kind || ':' || value AS page_key
-                 FROM risk_blocklist
-                WHERE $1::timestamptz IS NULL OR (added_at, kind || ':' || value) < ($1, $2::text)
-                ORDER BY added_at DESC, kind || ':' || value DESC LIMIT $3""",
-            before[0] if before else None,
-            before[1] if before else None,
-            limit,
-        )
+    rows = await conn.fetch(
+        """SELECT kind, value, reason, added_by, added_at
+             FROM risk_blocklist
+            WHERE $1::timestamptz IS NULL OR (added_at, kind || ':' || value) < ($1, $2::text)
+            ORDER BY added_at DESC, kind || ':' || value DESC LIMIT $3""",
+        before[0] if before else None,
+        before[1] if before else None,
+        limit,
     )
+    return [BlockEntry(**row_fields(BlockEntry, r)) for r in rows]
 
 
-async def blocklist(conn: Conn) -> list[asyncpg.Record]:
-    """Every blocklist entry, newest first."""
-    return list(
-        await conn.fetch(
-            "SELECT kind, value, reason, added_by, added_at FROM risk_blocklist ORDER BY added_at DESC"
-        )
+async def blocked(conn: Conn, *, kind: str, value: str) -> BlockEntry | None:
+    """One blocklist entry, or None when the phone or pincode is not blocked."""
+    row = await conn.fetchrow(
+        "SELECT kind, value, reason, added_by, added_at FROM risk_blocklist WHERE kind = $1 AND value = $2",
+        kind,
+        value,
     )
+    return None if row is None else BlockEntry(**row_fields(BlockEntry, row))
 
 
 async def list_orders(
@@ -478,9 +505,9 @@ async def list_orders(
     phone: str | None,
     before: tuple[datetime, str] | None,
     limit: int,
-) -> list[asyncpg.Record]:
+) -> list[OrderSummary]:
     """Newest first, filtered, with keyset pagination on (created_at, order_id)."""
-    return list(
+    rows = list(
         await conn.fetch(
             """SELECT order_id, channel, channel_order_id, status, total_paise,
                       payment->>'method' AS payment_method, payment->>'status' AS payment_status,
@@ -511,17 +538,31 @@ async def list_orders(
             limit,
         )
     )
+    return [OrderSummary.of(r) for r in rows]
 
 
-async def get_order(conn: Conn, order_id: str) -> tuple[asyncpg.Record | None, list[asyncpg.Record]]:
-    """One order and its timeline, oldest change first."""
+async def get_order(conn: Conn, order_id: str) -> OrderDetail | None:
+    """One order, every column as stored, and its timeline, oldest change first."""
     order = await conn.fetchrow("SELECT * FROM orders WHERE order_id = $1", order_id)
+    if order is None:
+        return None
     timeline = await conn.fetch(
         """SELECT from_status, to_status, reason, cause, cause_event_id, actor, at
              FROM order_timeline WHERE order_id = $1 ORDER BY id""",
         order_id,
     )
-    return order, list(timeline)
+    return OrderDetail(
+        **row_fields(
+            OrderDetail,
+            order,
+            awbs=tuple(order["awbs"]),
+            risk_reasons=tuple(order["risk_reasons"]),
+            warehouse_codes=tuple(order["warehouse_codes"]),
+            refund_ids=tuple(order["refund_ids"]),
+            priority_reasons=tuple(order["priority_reasons"]),
+            timeline=tuple(TimelineEntry(**row_fields(TimelineEntry, t)) for t in timeline),
+        )
+    )
 
 
 async def set_held_for(conn: Conn, order_id: str, held_for: str | None) -> None:

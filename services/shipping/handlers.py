@@ -61,11 +61,11 @@ async def on_order_confirmed(ctx: HandlerContext, order: OrderConfirmed) -> None
     deps = subscriptions.deps(ctx)
     await store.lock_order(ctx.conn, order.order_id)
     news = await store.early_news(ctx.conn, order.order_id)
-    if news is not None and news["cancelled_at"] is not None:
+    if news is not None and news.cancelled_at is not None:
         ctx.log.info("cancelled before its confirmation arrived; nothing booked", order_id=order.order_id)
         return
-    if news is not None and news["consignee"] is not None:
-        order = corrections.corrected_order(order, news["consignee"])
+    if news is not None and news.consignee is not None:
+        order = corrections.corrected_order(order, news.consignee)
     marketplace = domain.marketplace_carrier(order)
     for plan in domain.plan_shipments(order):
         shipment_id = domain.shipment_id_for(order.order_id, plan.warehouse_code)

@@ -227,3 +227,11 @@ class Manifest:
     created_by: str
     created_at: datetime
     pickup_ref: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class EarlyNews:
+    """What was heard about an order before its confirmation: a cancellation, a corrected consignee."""
+
+    cancelled_at: datetime | None
+    consignee: dict[str, Any] | None

@@ -14,6 +14,7 @@ from services.shipping.couriers.interface import CourierBooking, CourierScan, Nd
 from services.shipping.domain import ShipmentPlan
 from services.shipping.domain.allocation import PickupCapacity
 from services.shipping.records import (
+    EarlyNews,
     LateWarehouse,
     Manifest,
     NdrInstruction,
@@ -713,8 +714,9 @@ async def remember_correction(conn: Conn, order_id: str, consignee: dict[str, An
     )
 
 
-async def early_news(conn: Conn, order_id: str) -> asyncpg.Record | None:
+async def early_news(conn: Conn, order_id: str) -> EarlyNews | None:
     """What was heard about this order before its confirmation, if anything."""
-    return await conn.fetchrow(
+    row = await conn.fetchrow(
         "SELECT cancelled_at, consignee FROM early_order_news WHERE order_id = $1", order_id
     )
+    return None if row is None else EarlyNews(**row_fields(EarlyNews, row))
