@@ -241,7 +241,7 @@ async def _queue_context(request: Request) -> dict[str, Any]:
     next_query = None
     if more:
         params = {k: v for k, v in request.query_params.items() if k != "after"}
-        params["after"] = encode_cursor(rows[-1]["sort_at"], rows[-1]["order_id"])
+        params["after"] = encode_cursor(rows[-1].sort_at, rows[-1].order_id)
         next_query = urlencode(params)
     return {
         "rows": rows,
@@ -461,7 +461,7 @@ async def ndr_page(request: Request, operator: Operator = signed_in()) -> HTMLRe
     next_query = None
     if more:
         params = {k: v for k, v in request.query_params.items() if k not in ("after", "ok", "error")}
-        params["after"] = encode_cursor(rows[-1]["sort_at"], rows[-1]["order_id"])
+        params["after"] = encode_cursor(rows[-1].sort_at, rows[-1].order_id)
         next_query = urlencode(params)
     back = urlencode({k: v for k, v in request.query_params.items() if k not in ("ok", "error")})
     return _page(

@@ -58,19 +58,19 @@ async def sign_in(
     """Check the password and open a session; returns the session token for the cookie."""
     policy = LockoutPolicy(settings.lockout_failures, settings.lockout_minutes)
     async with pool.acquire() as conn, conn.transaction():
-        row = await store.lock_operator(conn, name)
-        if row is None:
+        account = await store.lock_operator(conn, name)
+        if account is None:
             _verify(_DUMMY_HASH, password)
             raise SignInRefused("wrong user name or password")
-        if is_locked(row["locked_until"], now):
+        if is_locked(account.locked_until, now):
             raise SignInRefused("too many failed sign-ins: this account is locked for a while")
-        if not _verify(row["password_hash"], password):
-            failures, locked_until = after_failed_sign_in(row["failed_sign_ins"], now, policy)
+        if not _verify(account.password_hash, password):
+            failures, locked_until = after_failed_sign_in(account.failed_sign_ins, now, policy)
             await store.record_sign_in_failure(conn, name, failures, locked_until)
             if locked_until is not None:
                 raise SignInRefused("too many failed sign-ins: this account is locked for a while")
             raise SignInRefused("wrong user name or password")
-        rehash = hash_password(password) if _hasher.check_needs_rehash(row["password_hash"]) else None
+        rehash = hash_password(password) if _hasher.check_needs_rehash(account.password_hash) else None
         await store.record_sign_in(conn, name, rehash)
         token = new_token()
         await store.open_session(
@@ -115,10 +115,10 @@ async def _current(request: Request) -> Operator:
     if not token:
         raise SignInNeeded()
     now = request.app.state.clock()
-    row = await store.session(request.app.state.service.pool, digest(token), now)
-    if row is None:
+    live = await store.session(request.app.state.service.pool, digest(token), now)
+    if live is None:
         raise SignInNeeded()
-    return Operator(name=row["operator"], role=row["role"], csrf=row["csrf_token"])
+    return Operator(name=live.operator, role=live.role, csrf=live.csrf_token)
 
 
 async def _current_with_csrf(request: Request) -> Operator:

@@ -18,6 +18,7 @@ from services.console.domain.decisions import CLOCK_TABS, TABS, Search, tabs_of
 from services.console.domain.inbox import Ticket, TicketLine
 from services.console.domain.stock import StockRow, rows_of
 from services.console.domain.view import OrderView, ReturnView, ShipmentView, TimelineEntry
+from services.console.records import LiveSession, OperatorAccount, QueueRow
 
 _OPEN_RETURN = {
     "REQUESTED",
@@ -364,28 +365,27 @@ def _where(f: QueueFilter) -> tuple[list[str], list[Any]]:
 
 async def queue(
     db: Queryable, f: QueueFilter, *, after: tuple[datetime, str] | None, limit: int
-) -> list[asyncpg.Record]:
+) -> list[QueueRow]:
     """One page of the queue, newest first, after a keyset position."""
     clauses, args = _where(f)
     if after is not None:
         args += [after[0], after[1]]
         clauses.append(f"(sort_at, order_id) < (${len(args) - 1}, ${len(args)})")
     args.append(limit)
-    return list(
-        await db.fetch(
-            f"""SELECT order_id, sort_at, channel, channel_order_id, customer_name, phone, city, pincode,
-                       status, payment_method, payment_status, total_paise, shipment_status, couriers,
-                       awbs, warehouses, ndr_count
-                FROM order_view WHERE {" AND ".join(clauses)}
-                ORDER BY sort_at DESC, order_id DESC LIMIT ${len(args)}""",
-            *args,
-        )
+    rows = await db.fetch(
+        f"""SELECT order_id, sort_at, channel, channel_order_id, customer_name, phone, city, pincode,
+                   status, payment_method, payment_status, total_paise, shipment_status, couriers,
+                   awbs, warehouses, ndr_count
+            FROM order_view WHERE {" AND ".join(clauses)}
+            ORDER BY sort_at DESC, order_id DESC LIMIT ${len(args)}""",
+        *args,
     )
+    return [QueueRow.of(r) for r in rows]
 
 
 async def ndr_desk(
     db: Queryable, f: desks.NdrFilter, *, after: tuple[datetime, str] | None, limit: int
-) -> list[asyncpg.Record]:
+) -> list[OrderView]:
     """Orders with a parcel in NDR that passes the desk's filter, newest first by keyset (a page
     holds whole orders; desks.ndr_parcels picks their parcels)."""
     clauses, args = _where(QueueFilter(tab="ndr", search=f.search))
@@ -417,15 +417,12 @@ async def ndr_desk(
     )
     if after is not None:
         clauses.append(f"(sort_at, order_id) < ({arg(after[0])}, {arg(after[1])})")
-    return list(
-        await db.fetch(
-            f"""SELECT order_id, sort_at, channel_order_id, customer_name, phone, city, pincode,
-                       payment_method, total_paise, shipments
-                FROM order_view WHERE {" AND ".join(clauses)}
-                ORDER BY sort_at DESC, order_id DESC LIMIT {arg(limit)}""",
-            *args,
-        )
+    rows = await db.fetch(
+        f"""SELECT * FROM order_view WHERE {" AND ".join(clauses)}
+            ORDER BY sort_at DESC, order_id DESC LIMIT {arg(limit)}""",
+        *args,
     )
+    return [view_of(r) for r in rows]
 
 
 async def returns_desk(
@@ -483,13 +480,15 @@ async def order(db: Queryable, order_id: str) -> OrderView | None:
     return view_of(row) if row else None
 
 
-async def timeline(db: Queryable, order_id: str) -> list[asyncpg.Record]:
-    return list(
-        await db.fetch(
-            "SELECT at, kind, text, actor FROM order_timeline WHERE order_id = $1 ORDER BY at, event_id",
-            order_id,
-        )
+async def timeline(db: Queryable, order_id: str) -> list[TimelineEntry]:
+    rows = await db.fetch(
+        """SELECT event_id, order_id, at, kind, text, actor FROM order_timeline WHERE order_id = $1
+            ORDER BY at, event_id""",
+        order_id,
     )
+    return [
+        TimelineEntry(r["event_id"], r["order_id"], r["at"], r["kind"], r["text"], r["actor"]) for r in rows
+    ]
 
 
 async def latest_seq(db: Queryable) -> int:
@@ -695,8 +694,14 @@ async def add_operator(conn: Queryable, *, name: str, role: str, password_hash: 
     return bool(created)
 
 
-async def lock_operator(conn: Conn, name: str) -> asyncpg.Record | None:
-    return await conn.fetchrow("SELECT * FROM operators WHERE name = $1 FOR UPDATE", name)
+async def lock_operator(conn: Conn, name: str) -> OperatorAccount | None:
+    """An operator's account, locked until the sign-in's transaction ends."""
+    row = await conn.fetchrow(
+        """SELECT name, role, password_hash, failed_sign_ins, locked_until FROM operators
+            WHERE name = $1 FOR UPDATE""",
+        name,
+    )
+    return OperatorAccount(**dict(row)) if row else None
 
 
 async def record_sign_in_failure(conn: Conn, name: str, failures: int, locked_until: datetime | None) -> None:
@@ -733,13 +738,16 @@ async def open_session(
     )
 
 
-async def session(db: Queryable, digest: str, now: datetime) -> asyncpg.Record | None:
+async def session(db: Queryable, digest: str, now: datetime) -> LiveSession | None:
     """The live session of a token digest, with its operator's role."""
-    return await db.fetchrow(
+    row = await db.fetchrow(
         """SELECT s.operator, s.csrf_token, o.role FROM sessions s JOIN operators o ON o.name = s.operator
            WHERE s.token_digest = $1 AND s.expires_at > $2""",
         digest,
         now,
+    )
+    return (
+        LiveSession(operator=row["operator"], role=row["role"], csrf_token=row["csrf_token"]) if row else None
     )
 
 

@@ -139,7 +139,7 @@ async def _announce(request: Request, conn: Any, pairs: set[tuple[str, str]]) ->
 
 
 async def _stock(conn: Any, sku: str) -> dict[str, Any]:
-    return {"sku": sku, "warehouses": [dict(r) for r in await store.stock_of(conn, sku)]}
+    return {"sku": sku, "warehouses": await store.stock_of(conn, sku)}
 
 
 @router.post(
@@ -293,7 +293,7 @@ async def get_stock(request: Request, sku: SkuPath) -> dict[str, Any]:
     found = await _stock(pool, sku)
     if not found["warehouses"]:
         raise Refusal("sku", f"no stock recorded for SKU {sku}", status=404)
-    found["quarantined"] = [dict(r) for r in await store.quarantined(pool, sku)]
+    found["quarantined"] = await store.quarantined(pool, sku)
     return found
 
 
@@ -308,4 +308,4 @@ async def get_movements(
 ) -> dict[str, Any]:
     pool = request.app.state.service.pool
     rows = await store.movements(pool, sku, before=after_number(cursor), limit=limit)
-    return {"items": [dict(r) for r in rows], "next_cursor": next_key(rows, limit, lambda r: r["id"])}
+    return {"items": rows, "next_cursor": next_key(rows, limit, lambda r: r.id)}

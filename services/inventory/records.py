@@ -1,4 +1,5 @@
-"""A reservation as the store hands it up: frozen, typed, built only in `store`."""
+"""Reservations, stock, the ledger and items as the store hands them up: frozen, typed, built only in
+`store`, so nothing above it reads a database row."""
 
 from __future__ import annotations
 
@@ -31,3 +32,72 @@ class Reservation:
                 cls, row, allocations=tuple(Allocation.model_validate(a) for a in row["allocations"])
             )
         )
+
+
+@dataclass(frozen=True, slots=True)
+class WarehouseStock:
+    """One SKU's numbers in one warehouse; available is what may be sold (never negative)."""
+
+    warehouse_code: str
+    on_hand: int
+    reserved: int
+    buffer: int
+    available: int
+    reorder_point: int | None
+    updated_at: datetime
+
+    @classmethod
+    def of(cls, row: asyncpg.Record) -> WarehouseStock:
+        """The record of a `stock` row with its `available` worked out."""
+        return cls(**row_fields(cls, row))
+
+
+@dataclass(frozen=True, slots=True)
+class Quarantined:
+    """Units of a SKU held apart in one warehouse after failing QC on return."""
+
+    warehouse_code: str
+    quantity: int
+
+
+@dataclass(frozen=True, slots=True)
+class Movement:
+    """One ledger row: what changed on hand and reserved, why, and who did it."""
+
+    id: int
+    warehouse_code: str
+    on_hand_delta: int
+    reserved_delta: int
+    kind: str
+    reference: str | None
+    actor: str | None
+    at: datetime
+
+    @classmethod
+    def of(cls, row: asyncpg.Record) -> Movement:
+        """The record of a `stock_movements` row."""
+        return cls(**row_fields(cls, row))
+
+
+@dataclass(frozen=True, slots=True)
+class Item:
+    """An item as the master holds it, with who changed it last."""
+
+    sku: str
+    name: str
+    category: str | None
+    barcode: str | None
+    weight_grams: int
+    length_mm: int | None
+    width_mm: int | None
+    height_mm: int | None
+    hsn_code: str | None
+    mrp_paise: int
+    updated_by: str
+    created_at: datetime
+    updated_at: datetime
+
+    @classmethod
+    def of(cls, row: asyncpg.Record) -> Item:
+        """The record of an `items` row."""
+        return cls(**row_fields(cls, row))

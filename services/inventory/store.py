@@ -15,7 +15,7 @@ import asyncpg
 
 from chassis.db import Conn, Queryable
 from contracts import Allocation, StockAvailability
-from services.inventory.records import Reservation
+from services.inventory.records import Movement, Quarantined, Reservation, WarehouseStock
 
 
 class NotEnoughStock(Exception):
@@ -318,15 +318,14 @@ async def record_return(
     return {r["sku"]: r["quantity"] for r in rows}
 
 
-async def quarantined(pool: Queryable, sku: str) -> list[asyncpg.Record]:
+async def quarantined(pool: Queryable, sku: str) -> list[Quarantined]:
     """Units of a SKU held apart after failing QC, per warehouse."""
-    return list(
-        await pool.fetch(
-            """SELECT warehouse_code, sum(quantity)::int AS quantity FROM returned_units
-                WHERE sku = $1 AND disposition = 'quarantined' GROUP BY warehouse_code ORDER BY 1""",
-            sku,
-        )
+    rows = await pool.fetch(
+        """SELECT warehouse_code, sum(quantity)::int AS quantity FROM returned_units
+            WHERE sku = $1 AND disposition = 'quarantined' GROUP BY warehouse_code ORDER BY 1""",
+        sku,
     )
+    return [Quarantined(r["warehouse_code"], r["quantity"]) for r in rows]
 
 
 # reading, buffers, reorder points ----------------------------------------------------------------
@@ -356,31 +355,29 @@ async def levels_of(conn: Queryable, skus: list[str]) -> list[asyncpg.Record]:
     )
 
 
-async def stock_of(pool_or_conn: Queryable, sku: str) -> list[asyncpg.Record]:
+async def stock_of(pool_or_conn: Queryable, sku: str) -> list[WarehouseStock]:
     """Every warehouse's numbers for one SKU."""
-    return list(
-        await pool_or_conn.fetch(
-            """SELECT warehouse_code, on_hand, reserved, buffer,
-                      greatest(on_hand - reserved + rehearsal_reserved - buffer, 0) AS available,
-                      reorder_point, updated_at
-                 FROM stock WHERE sku = $1 ORDER BY warehouse_code""",
-            sku,
-        )
+    rows = await pool_or_conn.fetch(
+        """SELECT warehouse_code, on_hand, reserved, buffer,
+                  greatest(on_hand - reserved + rehearsal_reserved - buffer, 0) AS available,
+                  reorder_point, updated_at
+             FROM stock WHERE sku = $1 ORDER BY warehouse_code""",
+        sku,
     )
+    return [WarehouseStock.of(r) for r in rows]
 
 
-async def movements(pool: Queryable, sku: str, *, before: int | None, limit: int) -> list[asyncpg.Record]:
+async def movements(pool: Queryable, sku: str, *, before: int | None, limit: int) -> list[Movement]:
     """A page of a SKU's ledger rows, newest first, older than the row `before`."""
-    return list(
-        await pool.fetch(
-            """SELECT id, warehouse_code, on_hand_delta, reserved_delta, kind, reference, actor, at
-                 FROM stock_movements WHERE sku = $1 AND ($2::bigint IS NULL OR id < $2)
-                ORDER BY id DESC LIMIT $3""",
-            sku,
-            before,
-            limit,
-        )
+    rows = await pool.fetch(
+        """SELECT id, warehouse_code, on_hand_delta, reserved_delta, kind, reference, actor, at
+             FROM stock_movements WHERE sku = $1 AND ($2::bigint IS NULL OR id < $2)
+            ORDER BY id DESC LIMIT $3""",
+        sku,
+        before,
+        limit,
     )
+    return [Movement.of(r) for r in rows]
 
 
 async def set_levels(

@@ -139,11 +139,8 @@ async def record_sent(service: Service, conn: store.Conn, sent: list[tuple[Messa
         events.append(outbox_row(audit, source=service.name)[1])
     await write_rows(conn, events)
     provider_ids = [provider_id for row, provider_id in sent if row.message_id in recorded]
-    for early in await store.take_early_statuses(conn, provider_ids):
-        update = StatusUpdate(
-            early["provider_message_id"], Delivery(early["status"]), early["error"], early["error_code"]
-        )
-        current = await store.by_provider_id(conn, early["provider_message_id"])
+    for update in await store.take_early_statuses(conn, provider_ids):
+        current = await store.by_provider_id(conn, update.provider_message_id)
         assert current is not None, "recorded in this transaction"
         await apply_status(service, conn, current, update)
     return recorded

@@ -8,7 +8,9 @@ from typing import Any
 
 import asyncpg
 
+from services.notifications.domain.delivery import Delivery
 from services.notifications.domain.policy import Facts, PlannedMessage
+from services.notifications.domain.replies import StatusUpdate
 from services.notifications.records import Message
 
 Conn = asyncpg.Connection | asyncpg.pool.PoolConnectionProxy
@@ -412,7 +414,7 @@ async def park_status(
     )
 
 
-async def take_early_statuses(conn: Conn, provider_message_ids: list[str]) -> list[asyncpg.Record]:
+async def take_early_statuses(conn: Conn, provider_message_ids: list[str]) -> list[StatusUpdate]:
     """The statuses that arrived before these sends were recorded, oldest first (and forget them)."""
     if not provider_message_ids:
         return []
@@ -420,7 +422,10 @@ async def take_early_statuses(conn: Conn, provider_message_ids: list[str]) -> li
         "DELETE FROM early_statuses WHERE provider_message_id = ANY($1::text[]) RETURNING *",
         provider_message_ids,
     )
-    return sorted(rows, key=lambda r: r["id"])
+    return [
+        StatusUpdate(r["provider_message_id"], Delivery(r["status"]), r["error"], r["error_code"])
+        for r in sorted(rows, key=lambda r: r["id"])
+    ]
 
 
 async def forget_early_statuses(conn: Conn, *, older_than_s: float) -> None:

@@ -17,7 +17,7 @@ from chassis.pages import Cursor, Limit, Page, after_key, after_number, next_key
 from chassis.refusal import Refusal
 from contracts.enums import Channel
 from contracts.routing import WarehouseChanged
-from services.routing import domain, store
+from services.routing import domain, records, store
 
 router = APIRouter(tags=["routing"])
 
@@ -120,7 +120,7 @@ async def put_warehouse(request: Request, code: Code, body: WarehouseIn) -> dict
 async def list_warehouses(request: Request, cursor: Cursor = None, limit: Limit = 100) -> dict[str, Any]:
     pool = request.app.state.service.pool
     rows = await store.all_warehouses(pool, after=after_key(cursor), limit=limit)
-    return {"items": [dict(r) for r in rows], "next_cursor": next_key(rows, limit, lambda r: r["code"])}
+    return {"items": rows, "next_cursor": next_key(rows, limit, lambda r: r.code)}
 
 
 class RuleKind(StrEnum):
@@ -183,17 +183,15 @@ class Rule(BaseModel):
         )
     },
 )
-async def add_rule(
-    request: Request, body: RuleIn, principal: Principal = require(Role.OPS)
-) -> dict[str, Any]:
+async def add_rule(request: Request, body: RuleIn, principal: Principal = require(Role.OPS)) -> records.Rule:
     problems = body.problems()
     async with request.app.state.service.pool.acquire() as conn, conn.transaction():
         if not await store.warehouse_exists(conn, body.warehouse_code):
             problems.append(("warehouse_code", f"no warehouse {body.warehouse_code}"))
         if problems:
             raise Refusal.of(problems)
-        row = await store.add_rule(conn, rule=body.model_dump(mode="json"), actor=principal.actor)
-    return dict(row)
+        rule = await store.add_rule(conn, rule=body.model_dump(mode="json"), actor=principal.actor)
+    return rule
 
 
 @router.get(
@@ -205,7 +203,7 @@ async def add_rule(
 async def list_rules(request: Request, cursor: Cursor = None, limit: Limit = 100) -> dict[str, Any]:
     pool = request.app.state.service.pool
     rows = await store.list_rules(pool, after=after_number(cursor), limit=limit)
-    return {"items": [dict(r) for r in rows], "next_cursor": next_key(rows, limit, lambda r: r["id"])}
+    return {"items": rows, "next_cursor": next_key(rows, limit, lambda r: r.id)}
 
 
 @router.delete(
@@ -246,20 +244,7 @@ class Explanation(BaseModel):
     responses=errors(404),
 )
 async def explain(request: Request, order_id: OrderId) -> dict[str, Any]:
-    rows = await store.decisions(request.app.state.service.pool, order_id)
-    if not rows:
+    decisions = await store.decisions(request.app.state.service.pool, order_id)
+    if not decisions:
         raise Refusal("order_id", f"no routing decision for {order_id}", status=404)
-    return {
-        "order_id": order_id,
-        "attempts": [
-            {
-                "attempt": r["attempt"],
-                "customer_pincode": r["customer_pincode"],
-                "decided_at": r["decided_at"],
-                "plans": r["plans"],
-                "left_out": r["notes"],
-                "outcome": r["outcome"],
-            }
-            for r in rows
-        ],
-    }
+    return {"order_id": order_id, "attempts": decisions}

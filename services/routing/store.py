@@ -5,11 +5,10 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-import asyncpg
-
 from chassis.db import Conn, Queryable
 from contracts import FulfilmentPlan, OrderLine
 from services.routing.domain import Order, Rules, Served, Warehouse
+from services.routing.records import Decision, Rule, Site
 
 
 async def upsert_warehouse(conn: Queryable, *, wh: Warehouse, state: str, active: bool) -> None:
@@ -45,15 +44,12 @@ async def active_warehouses(conn: Queryable) -> list[Warehouse]:
     return [Warehouse(**dict(r)) for r in rows]
 
 
-async def all_warehouses(pool: Queryable, *, after: str | None, limit: int) -> list[asyncpg.Record]:
+async def all_warehouses(pool: Queryable, *, after: str | None, limit: int) -> list[Site]:
     """A page of warehouses by code, active or not, after the code `after`."""
-    return list(
-        await pool.fetch(
-            "SELECT * FROM warehouses WHERE $1::text IS NULL OR code > $1 ORDER BY code LIMIT $2",
-            after,
-            limit,
-        )
+    rows = await pool.fetch(
+        "SELECT * FROM warehouses WHERE $1::text IS NULL OR code > $1 ORDER BY code LIMIT $2", after, limit
     )
+    return [Site.of(r) for r in rows]
 
 
 async def warehouse_exists(conn: Queryable, code: str) -> bool:
@@ -64,7 +60,7 @@ async def warehouse_exists(conn: Queryable, code: str) -> bool:
 # rules -------------------------------------------------------------------------------------------
 
 
-async def add_rule(conn: Queryable, *, rule: dict[str, Any], actor: str) -> asyncpg.Record:
+async def add_rule(conn: Queryable, *, rule: dict[str, Any], actor: str) -> Rule:
     """Store one rule; a channel's preference replaces the previous one."""
     if rule["kind"] == "prefer_for_channel":
         await conn.execute(
@@ -83,18 +79,15 @@ async def add_rule(conn: Queryable, *, rule: dict[str, Any], actor: str) -> asyn
         actor,
     )
     assert row is not None
-    return row
+    return Rule.of(row)
 
 
-async def list_rules(pool: Queryable, *, after: int | None, limit: int) -> list[asyncpg.Record]:
+async def list_rules(pool: Queryable, *, after: int | None, limit: int) -> list[Rule]:
     """A page of rules, oldest first, after the rule `after`."""
-    return list(
-        await pool.fetch(
-            "SELECT * FROM routing_rules WHERE $1::bigint IS NULL OR id > $1 ORDER BY id LIMIT $2",
-            after,
-            limit,
-        )
+    rows = await pool.fetch(
+        "SELECT * FROM routing_rules WHERE $1::bigint IS NULL OR id > $1 ORDER BY id LIMIT $2", after, limit
     )
+    return [Rule.of(r) for r in rows]
 
 
 async def delete_rule(pool: Queryable, rule_id: int) -> bool:
@@ -363,8 +356,7 @@ async def record_outcome(conn: Queryable, *, order_id: str, attempt: int | None,
     )
 
 
-async def decisions(pool: Queryable, order_id: str) -> list[asyncpg.Record]:
+async def decisions(pool: Queryable, order_id: str) -> list[Decision]:
     """Every plan made for an order, first attempt first."""
-    return list(
-        await pool.fetch("SELECT * FROM route_decisions WHERE order_id = $1 ORDER BY attempt", order_id)
-    )
+    rows = await pool.fetch("SELECT * FROM route_decisions WHERE order_id = $1 ORDER BY attempt", order_id)
+    return [Decision.of(r) for r in rows]

@@ -24,7 +24,7 @@ from services.console.domain.desks import (
     refund_late,
     returns_desk,
 )
-from services.console.domain.view import OrderView, ReturnView, apply
+from services.console.domain.view import OrderView, ReturnView, ShipmentView, apply
 
 TODAY = date(2026, 12, 6)
 NOW = datetime(2026, 12, 6, 10, 0, tzinfo=UTC)
@@ -62,38 +62,42 @@ def test_an_empty_filter_keeps_everything() -> None:
     assert f.reasons is None and f.attempt is None and f.search is None and f.min_paise is None
 
 
-def parcel(shipment_id: str, **kw: Any) -> dict[str, Any]:
-    return {
+def parcel(shipment_id: str, **kw: Any) -> ShipmentView:
+    fields: dict[str, Any] = {
         "shipment_id": shipment_id,
+        "warehouse_code": "BOM1",
         "courier": "delhivery",
         "awb": f"AWB-{shipment_id}",
         "status": "NDR",
-        "ndr_attempts": [1],
+        "ndr_attempts": (1,),
         "ndr_reason": "customer_unavailable",
         "location": None,
-    } | kw
-
-
-def order(*shipments: dict[str, Any]) -> dict[str, Any]:
-    return {
-        "order_id": "ORD-1",
-        "channel_order_id": "SHP-1",
-        "customer_name": "Asha",
-        "phone": "+919812345678",
-        "city": "Jaipur",
-        "pincode": "302001",
-        "payment_method": "cod",
-        "total_paise": 69800,
-        "shipments": list(shipments),
     }
+    return ShipmentView(**(fields | kw))
+
+
+def order(*shipments: ShipmentView) -> OrderView:
+    return OrderView(
+        order_id="ORD-1",
+        first_seen_at=NOW,
+        updated_at=NOW,
+        channel_order_id="SHP-1",
+        customer_name="Asha",
+        phone="+919812345678",
+        city="Jaipur",
+        pincode="302001",
+        payment_method="cod",
+        total_paise=69800,
+        shipments=shipments,
+    )
 
 
 def test_only_parcels_in_ndr_that_pass_courier_reason_and_attempt_are_listed() -> None:
     row = order(
         parcel("S1"),
         parcel("S2", status="DELIVERED"),
-        parcel("S3", courier="xpressbees", ndr_reason="refused", ndr_attempts=[1, 2]),
-        parcel("S4", ndr_attempts=[1, 2, 3], ndr_reason=None),
+        parcel("S3", courier="xpressbees", ndr_reason="refused", ndr_attempts=(1, 2)),
+        parcel("S4", ndr_attempts=(1, 2, 3), ndr_reason=None),
     )
     every = ndr_parcels(row, ndr_filter({})[0])
     assert [p.shipment_id for p in every] == ["S1", "S3", "S4"]

@@ -189,36 +189,36 @@ class NdrParcel:
         return self.payment_method == "cod"
 
 
-def ndr_parcels(order: Any, f: NdrFilter) -> list[NdrParcel]:
-    """The parcels of one order row (order_view's columns) that are in NDR and pass the filter's
-    parcel-level parts (courier, bucket, attempt); the SQL already narrowed the orders."""
+def ndr_parcels(order: OrderView, f: NdrFilter) -> list[NdrParcel]:
+    """The parcels of one order that are in NDR and pass the filter's parcel-level parts (courier,
+    bucket, attempt); the SQL already narrowed the orders."""
     found = []
-    for s in order["shipments"]:
-        attempts = len(s["ndr_attempts"])
-        if s["status"] != "NDR":
+    for s in order.shipments:
+        attempts = len(s.ndr_attempts)
+        if s.status != "NDR":
             continue
-        if f.courier is not None and s["courier"] != f.courier:
+        if f.courier is not None and s.courier != f.courier:
             continue
-        if f.bucket is not None and bucket_of(s["ndr_reason"]) != f.bucket:
+        if f.bucket is not None and bucket_of(s.ndr_reason) != f.bucket:
             continue
         if f.attempt is not None and (attempts < f.attempt if f.attempts_at_least else attempts != f.attempt):
             continue
         found.append(
             NdrParcel(
-                order_id=order["order_id"],
-                channel_order_id=order["channel_order_id"],
-                shipment_id=s["shipment_id"],
-                courier=s["courier"],
-                awb=s["awb"],
-                reason=s["ndr_reason"],
+                order_id=order.order_id,
+                channel_order_id=order.channel_order_id,
+                shipment_id=s.shipment_id,
+                courier=s.courier,
+                awb=s.awb,
+                reason=s.ndr_reason,
                 attempts=attempts,
-                customer_name=order["customer_name"],
-                phone=order["phone"],
-                city=order["city"],
-                pincode=order["pincode"],
-                payment_method=order["payment_method"],
-                total_paise=order["total_paise"],
-                location=s["location"],
+                customer_name=order.customer_name,
+                phone=order.phone,
+                city=order.city,
+                pincode=order.pincode,
+                payment_method=order.payment_method,
+                total_paise=order.total_paise,
+                location=s.location,
             )
         )
     return found

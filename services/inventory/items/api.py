@@ -12,6 +12,7 @@ from chassis.auth import STAFF, Principal, Role, require
 from chassis.http import errors, upload
 from chassis.pages import Cursor, Limit, Page, after_key, next_key
 from chassis.refusal import Refusal
+from services.inventory import records
 from services.inventory.items import model as items
 from services.inventory.items import store as items_store
 
@@ -65,11 +66,13 @@ async def _save_items(request: Request, found: list[items.Item], actor: str, whe
 )
 async def put_item(
     request: Request, sku: SkuPath, body: items.Item, principal: Principal = require(Role.OPS)
-) -> dict[str, Any]:
+) -> records.Item:
     if body.sku != sku:
         raise Refusal("sku", f"must match the URL ({sku})")
     await _save_items(request, [body], principal.actor, [""])
-    return dict(await items_store.item(request.app.state.service.pool, sku) or {})
+    saved = await items_store.item(request.app.state.service.pool, sku)
+    assert saved is not None
+    return saved
 
 
 @router.get(
@@ -79,11 +82,11 @@ async def put_item(
     response_model=StoredItem,
     responses=errors(404),
 )
-async def get_item(request: Request, sku: SkuPath) -> dict[str, Any]:
+async def get_item(request: Request, sku: SkuPath) -> records.Item:
     found = await items_store.item(request.app.state.service.pool, sku)
     if found is None:
         raise Refusal("sku", f"no item {sku}", status=404)
-    return dict(found)
+    return found
 
 
 @router.get(
@@ -101,7 +104,7 @@ async def list_items(
     rows = await items_store.items(
         request.app.state.service.pool, category=category, limit=limit, after=after_key(cursor)
     )
-    return {"items": [dict(r) for r in rows], "next_cursor": next_key(rows, limit, lambda r: r["sku"])}
+    return {"items": rows, "next_cursor": next_key(rows, limit, lambda r: r.sku)}
 
 
 @router.delete(

@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-import asyncpg
-
 from chassis.db import Conn, Queryable
+from services.inventory.records import Item
 
 ITEM_COLUMNS = (
     "sku",
@@ -38,24 +37,22 @@ async def barcode_owners(conn: Queryable, barcodes: list[str]) -> dict[str, str]
     return {r["barcode"]: r["sku"] for r in rows}
 
 
-async def item(pool: Queryable, sku: str) -> asyncpg.Record | None:
+async def item(pool: Queryable, sku: str) -> Item | None:
     """One item."""
-    return await pool.fetchrow("SELECT * FROM items WHERE sku = $1", sku)
+    row = await pool.fetchrow("SELECT * FROM items WHERE sku = $1", sku)
+    return Item.of(row) if row else None
 
 
-async def items(
-    pool: Queryable, *, category: str | None, limit: int, after: str | None
-) -> list[asyncpg.Record]:
+async def items(pool: Queryable, *, category: str | None, limit: int, after: str | None) -> list[Item]:
     """Items by SKU, a page at a time."""
-    return list(
-        await pool.fetch(
-            """SELECT * FROM items WHERE ($1::text IS NULL OR category = $1)
-                 AND ($2::text IS NULL OR sku > $2) ORDER BY sku LIMIT $3""",
-            category,
-            after,
-            limit,
-        )
+    rows = await pool.fetch(
+        """SELECT * FROM items WHERE ($1::text IS NULL OR category = $1)
+             AND ($2::text IS NULL OR sku > $2) ORDER BY sku LIMIT $3""",
+        category,
+        after,
+        limit,
     )
+    return [Item.of(r) for r in rows]
 
 
 async def delete_item(conn: Queryable, sku: str) -> bool:
