@@ -16,7 +16,7 @@ from chassis.pages import Cursor, Limit, Page, after_key, next_cursor, next_key,
 from chassis.refusal import Refusal
 from chassis.settings import DEVELOPMENT_VALUE
 from contracts import Channel
-from services.channels import domain, intake, levels, poll, store, sync
+from services.channels import domain, intake, levels, poll, records, store, sync
 from services.channels.settings import ChannelsSettings
 from services.channels.stores.interface import Account, LabelSource, StoreAdapter, StoreError
 
@@ -360,7 +360,7 @@ async def put_account(request: Request, account: str, body: AccountIn) -> dict[s
 )
 async def get_accounts(request: Request, cursor: Cursor = None, limit: Limit = 100) -> dict[str, Any]:
     rows = await store.list_accounts(request.app.state.service.pool, after=after_key(cursor), limit=limit)
-    return {"items": [dict(r) for r in rows], "next_cursor": next_key(rows, limit, lambda r: r["account"])}
+    return {"items": rows, "next_cursor": next_key(rows, limit, lambda r: r.account)}
 
 
 class MarketplaceLabel(BaseModel):
@@ -398,10 +398,7 @@ async def get_marketplace_labels(
     rows = await store.list_labels(
         request.app.state.service.pool, state=state, after=after_key(cursor), limit=limit
     )
-    return {
-        "items": [dict(r) for r in rows],
-        "next_cursor": next_key(rows, limit, lambda r: r["shipment_id"]),
-    }
+    return {"items": rows, "next_cursor": next_key(rows, limit, lambda r: r.shipment_id)}
 
 
 @router.post(
@@ -413,12 +410,12 @@ async def get_marketplace_labels(
 )
 async def retry_marketplace_label(
     request: Request, shipment_id: Annotated[str, Path(min_length=1, max_length=64)]
-) -> dict[str, Any]:
+) -> records.MarketplaceLabel:
     async with request.app.state.service.pool.acquire() as conn, conn.transaction():
         found = await store.retry_label(conn, shipment_id)
     if found is None:
         raise Refusal("shipment_id", f"no marketplace label for shipment {shipment_id}", status=404)
-    was, row = found
+    was, label = found
     if was != "refused":
         why = {
             "owed": "it is owed already: the worker is still asking the marketplace",
@@ -426,7 +423,7 @@ async def retry_marketplace_label(
             "cancelled": "its invoice was cancelled with its shipment",
         }.get(was, was)
         raise Refusal("shipment_id", f"only a refused label is retried; {why}", status=409, error=was)
-    return dict(row)
+    return label
 
 
 class MappingIn(BaseModel):
@@ -481,10 +478,7 @@ async def get_mappings(
 ) -> dict[str, Any]:
     pool = request.app.state.service.pool
     rows = await store.list_mappings(pool, account, after=after_key(cursor), limit=limit)
-    return {
-        "items": [dict(r) for r in rows],
-        "next_cursor": next_key(rows, limit, lambda r: r["channel_sku"]),
-    }
+    return {"items": rows, "next_cursor": next_key(rows, limit, lambda r: r.channel_sku)}
 
 
 @router.get(
@@ -498,10 +492,7 @@ async def get_stock(
 ) -> dict[str, Any]:
     pool = request.app.state.service.pool
     rows = await store.list_stock(pool, account, after=after_key(cursor), limit=limit)
-    return {
-        "items": [dict(r) for r in rows],
-        "next_cursor": next_key(rows, limit, lambda r: r["channel_sku"]),
-    }
+    return {"items": rows, "next_cursor": next_key(rows, limit, lambda r: r.channel_sku)}
 
 
 @router.get(
@@ -512,7 +503,7 @@ async def get_stock(
 )
 async def get_drift(request: Request, account: str) -> dict[str, Any]:
     last, rows = await store.drift_report(request.app.state.service.pool, account)
-    return {"last_full_push": None if last is None else dict(last), "drift": [dict(r) for r in rows]}
+    return {"last_full_push": last, "drift": rows}
 
 
 @router.get(
@@ -531,10 +522,7 @@ async def list_channel_orders(
     rows = await store.list_channel_orders(
         request.app.state.service.pool, account=account, status=status, before=position(cursor), limit=limit
     )
-    return {
-        "items": [dict(r) for r in rows],
-        "next_cursor": next_cursor(rows, limit, lambda r: (r["received_at"], r["page_key"])),
-    }
+    return {"items": rows, "next_cursor": next_cursor(rows, limit, lambda r: (r.received_at, r.page_key))}
 
 
 @router.post(
@@ -622,16 +610,16 @@ def poll_router(adapters: dict[str, StoreAdapter]) -> APIRouter:
     ) -> Response:
         service = request.app.state.service
         async with service.pool.acquire() as conn:
-            row = await store.label_of(conn, shipment_id)
-            account = await store.get_account(conn, row["account"]) if row else None
-        if row is None or account is None:
+            label = await store.label_of(conn, shipment_id)
+            account = await store.get_account(conn, label.account) if label else None
+        if label is None or account is None:
             raise Refusal("shipment_id", f"no marketplace label owed for shipment {shipment_id}", status=404)
         adapter = adapters.get(account.platform)
-        if row["awb"] is None or not isinstance(adapter, LabelSource):
-            why = row["outcome"] or row["last_error"] or "the marketplace has not labelled it yet"
+        if label.awb is None or not isinstance(adapter, LabelSource):
+            why = label.outcome or label.last_error or "the marketplace has not labelled it yet"
             raise Refusal("shipment_id", f"no label yet: {why}", status=409, error="not labelled")
         try:
-            pdf = await adapter.label_pdf(account, row["store_order_id"])
+            pdf = await adapter.label_pdf(account, label.store_order_id)
         except StoreError as exc:
             raise Refusal("shipment_id", str(exc)[:500], status=502, error="marketplace refused") from None
         return Response(

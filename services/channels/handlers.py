@@ -78,13 +78,13 @@ async def on_shipment_updated(ctx: HandlerContext, event: ShipmentUpdated) -> No
     origin = await store.channel_order_of(ctx.conn, event.order_id)
     if origin is None:
         return  # not an order from one of our stores
-    if not domain.store_told_at(event.status, marketplace_carries=origin["shipped_by_marketplace"]):
+    if not domain.store_told_at(event.status, marketplace_carries=origin.shipped_by_marketplace):
         return
     await store.owe_fulfilment(
         ctx.conn,
         shipment_id=event.shipment_id,
-        account=origin["account"],
-        store_order_id=origin["store_order_id"],
+        account=origin.account,
+        store_order_id=origin.store_order_id,
         courier=event.courier,
         awb=event.awb,
         tracking_url=domain.tracking_url(event.courier, event.awb, event.tracking_url),

@@ -21,6 +21,7 @@ from chassis.service import Service
 from contracts import Channel, ChannelOrder, FieldProblem
 from services.channels import domain, store
 from services.channels.domain import Mappings
+from services.channels.records import Receipt
 from services.channels.stores.interface import Delivery, StoreAdapter, StoreOrder, StoreUnreadable
 
 log = get_logger(__name__)
@@ -35,15 +36,6 @@ class Outcome:
 
     what: str
     store_order_id: str | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class Receipt:
-    """A stored delivery of one account, to be read."""
-
-    account: str
-    platform: str
-    delivery: Delivery
 
 
 class ReceiptWriter:
@@ -80,17 +72,9 @@ async def process_pending(
     A crash anywhere before the commit leaves every receipt of the batch unprocessed and nothing
     published, so the next worker takes them again: no order lost, none sent twice."""
     async with service.pool.acquire() as conn, conn.transaction():
-        rows = await store.claim_receipts(conn, limit=limit, account=account)
-        if not rows:
+        receipts = await store.claim_receipts(conn, limit=limit, account=account)
+        if not receipts:
             return 0
-        receipts = [
-            Receipt(
-                account=r["account"],
-                platform=r["platform"],
-                delivery=Delivery(delivery_id=r["delivery_id"], topic=r["topic"], body=bytes(r["body"])),
-            )
-            for r in rows
-        ]
         try:
             async with conn.transaction():  # a savepoint: a batch that fails is taken one by one
                 outcomes = await take_in(conn, service, adapters, receipts)
@@ -197,7 +181,7 @@ async def take_in(
             already_cancelled = first.cancelled
         else:  # known before this batch, or recorded meanwhile by another worker
             found = known.get(key)
-            already_cancelled = found is not None and found["cancelled_on_store_at"] is not None
+            already_cancelled = found is not None and found.cancelled_on_store
         for i, order in rest:
             if order.cancelled and not already_cancelled:
                 if key not in inserted:
@@ -224,8 +208,7 @@ async def retry_unmapped(
     """Map again the orders of an account held for unmapped SKUs; send those that now map."""
     mappings = await store.mappings_of(conn, account)
     sent = []
-    for row in await store.unmapped_orders(conn, account):
-        order = domain.store_order_from_json(row["store_order"])
+    for order in await store.unmapped_orders(conn, account):
         result = domain.to_channel_order(order, channel=channel, account=account, mappings=mappings)
         status, problems = _status_of(result)
         if isinstance(result, ChannelOrder) and status == "sent":

@@ -20,17 +20,17 @@ async def owe_listings(
         conn,
         [
             (
-                row["account"],
-                row["channel_sku"],
-                row["sku"],
+                listing.account,
+                listing.channel_sku,
+                listing.sku,
                 domain.stock_to_show(
-                    row["available_total"],
-                    buffer=row["stock_buffer"],
-                    share_pct=row["stock_share_pct"],
-                    hide_below=row["low_stock_hide_below"],
+                    listing.available_total,
+                    buffer=listing.stock_buffer,
+                    share_pct=listing.stock_share_pct,
+                    hide_below=listing.low_stock_hide_below,
                 ),
             )
-            for row in listings
-            if row["available_total"] is not None
+            for listing in listings
+            if listing.available_total is not None
         ],
     )

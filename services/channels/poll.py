@@ -50,7 +50,7 @@ async def poll_all(
 ) -> list[PollResult]:
     """Poll every enabled account once."""
     async with service.pool.acquire() as conn:
-        names = [r["account"] for r in await store.accounts_to_poll(conn)]
+        names = [due.account for due in await store.accounts_to_poll(conn)]
     return [await poll_account(service, settings, adapters, name, clock=clock) for name in names]
 
 
@@ -67,7 +67,7 @@ async def poll_account(
     async with service.pool.acquire() as conn:
         account = await store.get_account(conn, name)
         cursor = next(
-            (r["updated_at"] for r in await store.accounts_to_poll(conn) if r["account"] == name), None
+            (due.updated_at for due in await store.accounts_to_poll(conn) if due.account == name), None
         )
     if account is None:
         return PollResult(name, 0, 0, "no such enabled account")
@@ -122,10 +122,11 @@ async def poll_marketplace(
     for _ in range(max_pages):
         async with service.pool.acquire() as conn:
             cursor = await store.poll_cursor(conn, name)
-        if cursor is not None and cursor["next_page"] is not None:
-            since, until, page = cursor["window_from"], cursor["window_to"], cursor["next_page"]
+        if cursor is not None and cursor.next_page is not None:
+            assert cursor.window_from is not None, "a page is asked for within its window"
+            since, until, page = cursor.window_from, cursor.window_to, cursor.next_page
         else:
-            start = cursor["updated_at"] if cursor is not None else None
+            start = cursor.updated_at if cursor is not None else None
             if start is None:
                 start = clock() - timedelta(seconds=settings.poll_first_lookback_s)
             since, until, page = start - timedelta(seconds=settings.poll_overlap_s), None, None

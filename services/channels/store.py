@@ -11,8 +11,28 @@ from typing import Any
 import asyncpg
 
 from chassis.db import Conn
-from services.channels.domain import Mappings
-from services.channels.stores.interface import Account, Delivery, Listing
+from services.channels.domain import Mappings, store_order_from_json
+from services.channels.records import (
+    AccountSummary,
+    CancellationOwed,
+    ChannelOrderSummary,
+    Drift,
+    FulfilmentOwed,
+    FullPushDone,
+    KnownOrder,
+    ListingRules,
+    ListingStock,
+    MarketplaceLabel,
+    NewsOwed,
+    PollCursor,
+    PollDue,
+    Receipt,
+    SkuMapping,
+    StockOwed,
+    StoreCancellationOwed,
+    StoreOrderRef,
+)
+from services.channels.stores.interface import Account, Delivery, StoreOrder
 
 # --- accounts -------------------------------------------------------------------------------------
 
@@ -77,9 +97,9 @@ async def notified_accounts(conn: Conn) -> list[Account]:
     return [_account(r) for r in rows]
 
 
-async def list_accounts(pool: asyncpg.Pool, *, after: str | None, limit: int) -> list[asyncpg.Record]:
+async def list_accounts(pool: asyncpg.Pool, *, after: str | None, limit: int) -> list[AccountSummary]:
     """A page of accounts by name, without their secrets: only whether each is set."""
-    return await pool.fetch(
+    rows = await pool.fetch(
         """SELECT account, platform, base_url, location_id, stock_buffer, stock_share_pct,
                   low_stock_hide_below, enabled, created_at, updated_at,
                   webhook_secret <> '' AS webhook_secret_set, api_secret <> '' AS api_secret_set
@@ -87,6 +107,7 @@ async def list_accounts(pool: asyncpg.Pool, *, after: str | None, limit: int) ->
         after,
         limit,
     )
+    return [AccountSummary.of(r) for r in rows]
 
 
 # --- SKU mappings --------------------------------------------------------------------------------
@@ -132,9 +153,9 @@ async def mappings_of(conn: Conn, account: str) -> Mappings:
 
 async def list_mappings(
     pool: asyncpg.Pool, account: str, *, after: str | None, limit: int
-) -> list[asyncpg.Record]:
+) -> list[SkuMapping]:
     """A page of an account's mappings by channel SKU."""
-    return await pool.fetch(
+    rows = await pool.fetch(
         """SELECT channel_sku, sku, product_id, variant_id, inventory_item_id
              FROM sku_mappings WHERE account = $1 AND ($2::text IS NULL OR channel_sku > $2)
             ORDER BY channel_sku LIMIT $3""",
@@ -142,6 +163,7 @@ async def list_mappings(
         after,
         limit,
     )
+    return [SkuMapping.of(r) for r in rows]
 
 
 # --- webhook receipts ----------------------------------------------------------------------------
@@ -177,9 +199,9 @@ async def insert_receipts(conn: Conn, deliveries: Sequence[tuple[str, Delivery]]
     return fresh
 
 
-async def claim_receipts(conn: Conn, *, limit: int, account: str | None = None) -> list[asyncpg.Record]:
+async def claim_receipts(conn: Conn, *, limit: int, account: str | None = None) -> list[Receipt]:
     """Unprocessed receipts, oldest first, locked so another worker skips them."""
-    return await conn.fetch(
+    rows = await conn.fetch(
         """SELECT r.account, r.delivery_id, r.topic, r.body, a.platform
              FROM webhook_receipts r JOIN channel_accounts a USING (account)
             WHERE r.processed_at IS NULL AND ($2::text IS NULL OR r.account = $2)
@@ -188,6 +210,7 @@ async def claim_receipts(conn: Conn, *, limit: int, account: str | None = None) 
         limit,
         account,
     )
+    return [Receipt.of(r) for r in rows]
 
 
 async def finish_receipts(conn: Conn, outcomes: Sequence[tuple[str, str, str]]) -> None:
@@ -205,17 +228,9 @@ async def finish_receipts(conn: Conn, outcomes: Sequence[tuple[str, str, str]]) 
 # --- channel orders ------------------------------------------------------------------------------
 
 
-async def lock_channel_order(conn: Conn, account: str, store_order_id: str) -> asyncpg.Record | None:
-    return await conn.fetchrow(
-        "SELECT * FROM channel_orders WHERE account = $1 AND store_order_id = $2 FOR UPDATE",
-        account,
-        store_order_id,
-    )
-
-
 async def lock_channel_orders(
     conn: Conn, keys: Sequence[tuple[str, str]]
-) -> dict[tuple[str, str], asyncpg.Record]:
+) -> dict[tuple[str, str], KnownOrder]:
     """The known ones among these (account, store_order_id), locked for this transaction."""
     rows = await conn.fetch(
         """SELECT c.account, c.store_order_id, c.cancelled_on_store_at
@@ -227,7 +242,12 @@ async def lock_channel_orders(
         [k[0] for k in keys],
         [k[1] for k in keys],
     )
-    return {(r["account"], r["store_order_id"]): r for r in rows}
+    return {
+        (r["account"], r["store_order_id"]): KnownOrder(
+            r["account"], r["store_order_id"], cancelled_on_store=r["cancelled_on_store_at"] is not None
+        )
+        for r in rows
+    }
 
 
 @dataclass(frozen=True, slots=True)
@@ -338,7 +358,7 @@ async def mark_cancelled_on_store(conn: Conn, account: str, store_order_id: str)
     )
 
 
-async def claim_cancellations(conn: Conn, *, limit: int, hold_s: float = 60) -> list[asyncpg.Record]:
+async def claim_cancellations(conn: Conn, *, limit: int, hold_s: float = 60) -> list[CancellationOwed]:
     """Store cancellations owed to orders, once orders has placed the order; held for this try."""
     rows = await conn.fetch(
         """SELECT account, store_order_id, order_id, cancel_attempts FROM channel_orders
@@ -351,7 +371,7 @@ async def claim_cancellations(conn: Conn, *, limit: int, hold_s: float = 60) -> 
             WHERE account = $1 AND store_order_id = $2""",
         [(r["account"], r["store_order_id"], hold_s) for r in rows],
     )
-    return rows
+    return [CancellationOwed(**dict(r)) for r in rows]
 
 
 async def cancellation_done(conn: Conn, account: str, store_order_id: str, outcome: str) -> None:
@@ -393,7 +413,9 @@ async def owe_store_cancellation(conn: Conn, order_id: str, reason: str) -> bool
     return result != "UPDATE 0"
 
 
-async def claim_store_cancellations(conn: Conn, *, limit: int, hold_s: float = 60) -> list[asyncpg.Record]:
+async def claim_store_cancellations(
+    conn: Conn, *, limit: int, hold_s: float = 60
+) -> list[StoreCancellationOwed]:
     """Dabba's cancellations owed to stores and due; held for this try."""
     rows = await conn.fetch(
         """SELECT account, store_order_id, order_id, dabba_cancel_reason, store_cancel_attempts
@@ -407,7 +429,7 @@ async def claim_store_cancellations(conn: Conn, *, limit: int, hold_s: float = 6
             WHERE account = $1 AND store_order_id = $2""",
         [(r["account"], r["store_order_id"], hold_s) for r in rows],
     )
-    return rows
+    return [StoreCancellationOwed(**dict(r)) for r in rows]
 
 
 async def store_cancellation_done(conn: Conn, account: str, store_order_id: str, outcome: str) -> None:
@@ -437,12 +459,13 @@ async def store_cancellation_failed(
     )
 
 
-async def accounts_to_poll(conn: Conn) -> list[asyncpg.Record]:
+async def accounts_to_poll(conn: Conn) -> list[PollDue]:
     """Every enabled account with where its last poll got to (None: never polled)."""
-    return await conn.fetch(
+    rows = await conn.fetch(
         """SELECT a.account, c.updated_at FROM channel_accounts a
              LEFT JOIN poll_cursors c USING (account) WHERE a.enabled ORDER BY a.account"""
     )
+    return [PollDue(r["account"], r["updated_at"]) for r in rows]
 
 
 async def lock_poll(conn: Conn, account: str) -> bool:
@@ -463,12 +486,13 @@ async def advance_poll(conn: Conn, account: str, updated_at: Any, *, error: str 
     )
 
 
-async def poll_cursor(conn: Conn, account: str) -> asyncpg.Record | None:
+async def poll_cursor(conn: Conn, account: str) -> PollCursor | None:
     """Where an account's poll got to: the end of the last finished window, and the window being
     paged through with the page to ask for next (marketplaces)."""
-    return await conn.fetchrow(
+    row = await conn.fetchrow(
         "SELECT updated_at, window_from, window_to, next_page FROM poll_cursors WHERE account = $1", account
     )
+    return PollCursor(**dict(row)) if row else None
 
 
 async def save_poll_page(
@@ -532,12 +556,14 @@ async def known_store_orders(conn: Conn, account: str, store_order_ids: list[str
     return {r["store_order_id"] for r in rows}
 
 
-async def unmapped_orders(conn: Conn, account: str) -> list[asyncpg.Record]:
-    return await conn.fetch(
-        """SELECT * FROM channel_orders WHERE account = $1 AND status = 'unmapped'
+async def unmapped_orders(conn: Conn, account: str) -> list[StoreOrder]:
+    """An account's store orders held for unmapped SKUs, as the store sent them, oldest first."""
+    rows = await conn.fetch(
+        """SELECT store_order FROM channel_orders WHERE account = $1 AND status = 'unmapped'
             ORDER BY received_at FOR UPDATE SKIP LOCKED""",
         account,
     )
+    return [store_order_from_json(r["store_order"]) for r in rows]
 
 
 async def link_order(conn: Conn, channel: str, channel_order_id: str, order_id: str) -> None:
@@ -560,12 +586,14 @@ async def link_orders(conn: Conn, links: Sequence[tuple[str, str, str]]) -> None
     )
 
 
-async def channel_order_of(conn: Conn, order_id: str) -> asyncpg.Record | None:
-    return await conn.fetchrow(
+async def channel_order_of(conn: Conn, order_id: str) -> StoreOrderRef | None:
+    """The store order one of our orders came from (None: not from one of our stores)."""
+    row = await conn.fetchrow(
         """SELECT account, store_order_id, shipped_by_marketplace
              FROM channel_orders WHERE order_id = $1 AND account <> 'csv'""",
         order_id,
     )
+    return StoreOrderRef(**dict(row)) if row else None
 
 
 async def list_channel_orders(
@@ -575,13 +603,12 @@ async def list_channel_orders(
     status: str | None,
     before: tuple[datetime, str] | None,
     limit: int,
-) -> list[asyncpg.Record]:
+) -> list[ChannelOrderSummary]:
     """A page of store orders, newest first, older than `before` (received_at, `account:store_order_id`)."""
-    return await pool.fetch(
+    rows = await pool.fetch(
         """SELECT account, store_order_id, channel, channel_order_id, status, problems, order_id,
                   cancelled_on_store_at, cancel_outcome, dabba_cancelled_at, store_cancel_outcome,
-                  store_cancel_error, received_at, updated_at,
-                  account || ':' || store_order_id AS page_key
+                  store_cancel_error, received_at, updated_at
              FROM channel_orders
             WHERE ($1::text IS NULL OR account = $1) AND ($2::text IS NULL OR status = $2)
               AND ($3::timestamptz IS NULL
@@ -593,6 +620,7 @@ async def list_channel_orders(
         before[1] if before else None,
         limit,
     )
+    return [ChannelOrderSummary.of(r) for r in rows]
 
 
 # --- stock owed to the stores --------------------------------------------------------------------
@@ -616,10 +644,10 @@ async def keep_available_many(conn: Conn, numbers: Mapping[str, int]) -> None:
 
 async def listings_with_rules(
     conn: Conn, *, sku: str | None = None, account: str | None = None, skus: Sequence[str] | None = None
-) -> list[asyncpg.Record]:
+) -> list[ListingRules]:
     """Every listing of a SKU (or of these SKUs, or of an account) on an enabled store, with the
     store's stock rules and the SKU's latest number (None when inventory has not told us one yet)."""
-    return await conn.fetch(
+    rows = await conn.fetch(
         """SELECT m.account, m.channel_sku, m.sku, m.product_id, m.variant_id, m.inventory_item_id,
                   a.stock_buffer, a.stock_share_pct, a.low_stock_hide_below, s.available_total
              FROM sku_mappings m JOIN channel_accounts a USING (account)
@@ -630,6 +658,7 @@ async def listings_with_rules(
         account,
         None if skus is None else list(skus),
     )
+    return [ListingRules.of(r) for r in rows]
 
 
 async def owe_stock(conn: Conn, levels: Sequence[tuple[str, str, str, int]]) -> int:
@@ -655,9 +684,9 @@ async def owe_stock(conn: Conn, levels: Sequence[tuple[str, str, str, int]]) -> 
     return int(result.split()[-1])
 
 
-async def claim_stock(conn: Conn, *, limit: int) -> list[asyncpg.Record]:
+async def claim_stock(conn: Conn, *, limit: int) -> list[StockOwed]:
     """Stock levels owed and due, locked for this push; with each listing's ids."""
-    return await conn.fetch(
+    rows = await conn.fetch(
         """SELECT p.account, p.channel_sku, p.sku, p.quantity, p.version, p.attempts, p.changed_at,
                   p.push_alone, m.product_id, m.variant_id, m.inventory_item_id
              FROM stock_pushes p JOIN sku_mappings m USING (account, channel_sku)
@@ -667,6 +696,7 @@ async def claim_stock(conn: Conn, *, limit: int) -> list[asyncpg.Record]:
               FOR UPDATE OF p SKIP LOCKED""",
         limit,
     )
+    return [StockOwed.of(r) for r in rows]
 
 
 async def mark_stock_claimed(conn: Conn, keys: list[tuple[str, str]]) -> None:
@@ -713,9 +743,9 @@ async def stock_refused(conn: Conn, account: str, channel_sku: str, *, error: st
 
 async def list_stock(
     pool: asyncpg.Pool, account: str, *, after: str | None, limit: int
-) -> list[asyncpg.Record]:
+) -> list[ListingStock]:
     """A page of an account's stock numbers by channel SKU."""
-    return await pool.fetch(
+    rows = await pool.fetch(
         """SELECT channel_sku, sku, quantity, confirmed_quantity, confirmed_at,
                   version > pushed_version AS owed, attempts, last_error
              FROM stock_pushes WHERE account = $1 AND ($2::text IS NULL OR channel_sku > $2)
@@ -724,15 +754,7 @@ async def list_stock(
         after,
         limit,
     )
-
-
-def listing_of(row: asyncpg.Record) -> Listing:
-    return Listing(
-        channel_sku=row["channel_sku"],
-        product_id=row["product_id"],
-        variant_id=row["variant_id"],
-        inventory_item_id=row["inventory_item_id"],
-    )
+    return [ListingStock.of(r) for r in rows]
 
 
 # --- full push and drift -------------------------------------------------------------------------
@@ -774,9 +796,7 @@ async def record_full_push(
     )
 
 
-async def drift_report(
-    pool: asyncpg.Pool, account: str
-) -> tuple[asyncpg.Record | None, list[asyncpg.Record]]:
+async def drift_report(pool: asyncpg.Pool, account: str) -> tuple[FullPushDone | None, list[Drift]]:
     """An account's last full push and the drift it found."""
     last = await pool.fetchrow(
         "SELECT pushed_at, listings, drifted, error FROM full_pushes WHERE account = $1", account
@@ -789,7 +809,7 @@ async def drift_report(
         account,
         last["pushed_at"],
     )
-    return last, rows
+    return FullPushDone(**dict(last)), [Drift(**dict(r)) for r in rows]
 
 
 # --- tracking owed to the stores -----------------------------------------------------------------
@@ -817,7 +837,7 @@ async def owe_fulfilment(
     )
 
 
-async def claim_fulfilments(conn: Conn, *, limit: int) -> list[asyncpg.Record]:
+async def claim_fulfilments(conn: Conn, *, limit: int) -> list[FulfilmentOwed]:
     rows = await conn.fetch(
         """SELECT f.*, coalesce(o.shipped_by_marketplace, false) AS shipped_by_marketplace
              FROM fulfilment_pushes f
@@ -831,7 +851,7 @@ async def claim_fulfilments(conn: Conn, *, limit: int) -> list[asyncpg.Record]:
         "UPDATE fulfilment_pushes SET claimed_at = now() WHERE shipment_id = $1",
         [(r["shipment_id"],) for r in rows],
     )
-    return rows
+    return [FulfilmentOwed.of(r) for r in rows]
 
 
 async def fulfilment_done(conn: Conn, shipment_id: str) -> None:
@@ -886,12 +906,13 @@ async def owe_label(
     return bool(status.endswith(" 1"))
 
 
-async def label_of(conn: Conn, shipment_id: str) -> asyncpg.Record | None:
+async def label_of(conn: Conn, shipment_id: str) -> MarketplaceLabel | None:
     """A marketplace label owed or fetched, by our shipment id."""
-    return await conn.fetchrow("SELECT * FROM marketplace_labels WHERE shipment_id = $1", shipment_id)
+    row = await conn.fetchrow("SELECT * FROM marketplace_labels WHERE shipment_id = $1", shipment_id)
+    return MarketplaceLabel.of(row) if row else None
 
 
-async def claim_labels(conn: Conn, *, limit: int) -> list[asyncpg.Record]:
+async def claim_labels(conn: Conn, *, limit: int) -> list[MarketplaceLabel]:
     """Owed labels due now, claimed for a minute (a crashed worker's return after that)."""
     rows = await conn.fetch(
         """SELECT * FROM marketplace_labels
@@ -904,7 +925,7 @@ async def claim_labels(conn: Conn, *, limit: int) -> list[asyncpg.Record]:
         "UPDATE marketplace_labels SET claimed_at = now() WHERE shipment_id = $1",
         [(r["shipment_id"],) for r in rows],
     )
-    return rows
+    return [MarketplaceLabel.of(r) for r in rows]
 
 
 async def label_settled(
@@ -950,25 +971,22 @@ async def label_failed(
     )
 
 
-_LABEL = """shipment_id, order_id, account, store_order_id, invoice_number, state, awb, carrier, outcome,
-            attempts, last_error, created_at, updated_at"""
-
-
 async def list_labels(
     pool: asyncpg.Pool, *, state: str | None, after: str | None, limit: int
-) -> list[asyncpg.Record]:
+) -> list[MarketplaceLabel]:
     """A page of marketplace labels by shipment id, those in ``state`` only when given."""
-    return await pool.fetch(
-        f"""SELECT {_LABEL} FROM marketplace_labels
+    rows = await pool.fetch(
+        """SELECT * FROM marketplace_labels
              WHERE ($1::text IS NULL OR state = $1) AND ($2::text IS NULL OR shipment_id > $2)
              ORDER BY shipment_id LIMIT $3""",
         state,
         after,
         limit,
     )
+    return [MarketplaceLabel.of(r) for r in rows]
 
 
-async def retry_label(conn: Conn, shipment_id: str) -> tuple[str, asyncpg.Record] | None:
+async def retry_label(conn: Conn, shipment_id: str) -> tuple[str, MarketplaceLabel] | None:
     """A label refused for good, owed again from now (an AWB already read is kept, so the marketplace
     is not asked to pack twice): the state it was in and the label as it is now; None if unknown."""
     was = await conn.fetchval(
@@ -983,9 +1001,9 @@ async def retry_label(conn: Conn, shipment_id: str) -> tuple[str, asyncpg.Record
             WHERE shipment_id = $1 AND state = 'refused'""",
         shipment_id,
     )
-    row = await conn.fetchrow(f"SELECT {_LABEL} FROM marketplace_labels WHERE shipment_id = $1", shipment_id)
-    assert row is not None
-    return str(was), row
+    label = await label_of(conn, shipment_id)
+    assert label is not None
+    return str(was), label
 
 
 async def cancel_label(conn: Conn, shipment_id: str, *, why: str) -> bool:
@@ -1011,7 +1029,7 @@ async def note_news(conn: Conn, account: str, news: Sequence[tuple[str, str, str
     )
 
 
-async def claim_news(conn: Conn, *, limit: int) -> list[asyncpg.Record]:
+async def claim_news(conn: Conn, *, limit: int) -> list[NewsOwed]:
     """Owed news due now with the shipment it is about (None when no shipment of ours is known)."""
     rows = await conn.fetch(
         """SELECT n.*, coalesce(
@@ -1031,7 +1049,7 @@ async def claim_news(conn: Conn, *, limit: int) -> list[asyncpg.Record]:
             WHERE account = $1 AND store_order_id = $2 AND status = $3""",
         [(r["account"], r["store_order_id"], r["status"]) for r in rows],
     )
-    return rows
+    return [NewsOwed.of(r) for r in rows]
 
 
 async def news_settled(conn: Conn, account: str, store_order_id: str, status: str, *, outcome: str) -> None:

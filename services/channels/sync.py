@@ -12,7 +12,6 @@ from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime
 from itertools import islice
-from typing import Any
 from zoneinfo import ZoneInfo
 
 import httpx
@@ -22,6 +21,7 @@ from chassis.ratelimit import RateLimited
 from chassis.service import Service
 from contracts import CancelReason
 from services.channels import domain, store
+from services.channels.records import MarketplaceLabel, StockOwed
 from services.channels.settings import ChannelsSettings
 from services.channels.stores.interface import (
     LabelSource,
@@ -41,10 +41,10 @@ async def push_stock(service: Service, settings: ChannelsSettings, adapters: dic
     store does not hold back the others' numbers); returns how many levels the stores confirmed."""
     async with service.pool.acquire() as conn, conn.transaction():
         rows = await store.claim_stock(conn, limit=1000)
-        await store.mark_stock_claimed(conn, [(r["account"], r["channel_sku"]) for r in rows])
-    by_account = defaultdict(list)
+        await store.mark_stock_claimed(conn, [(r.account, r.channel_sku) for r in rows])
+    by_account: defaultdict[str, list[StockOwed]] = defaultdict(list)
     for row in rows:
-        by_account[row["account"]].append(row)
+        by_account[row.account].append(row)
     pushed = await asyncio.gather(
         *(_push_account(service, settings, adapters, name, owed) for name, owed in by_account.items()),
         return_exceptions=True,
@@ -60,7 +60,7 @@ async def _push_account(
     settings: ChannelsSettings,
     adapters: dict[str, StoreAdapter],
     name: str,
-    owed: list[Any],
+    owed: list[StockOwed],
 ) -> int:
     """One account's owed levels, in the store's batches one after another (its rate limit is
     per store); how many it confirmed."""
@@ -70,16 +70,16 @@ async def _push_account(
     if account is None:
         return 0
     adapter = adapters[account.platform]
-    for batch in domain.stock_batches(owed, size=adapter.max_stock_batch, alone=lambda r: r["push_alone"]):
-        keys = [(r["account"], r["channel_sku"]) for r in batch]
-        levels = [StockLevel(listing=store.listing_of(r), quantity=r["quantity"]) for r in batch]
+    for batch in domain.stock_batches(owed, size=adapter.max_stock_batch, alone=lambda r: r.push_alone):
+        keys = [(r.account, r.channel_sku) for r in batch]
+        levels = [StockLevel(listing=r.listing, quantity=r.quantity) for r in batch]
         refused: dict[str, str] = {}
         try:
             shown = await adapter.set_stock(account, levels)
         except SkusRefused as exc:
             shown, refused = exc.shown, exc.refused
         except (StoreError, RateLimited) as exc:
-            attempts = max(r["attempts"] for r in batch) + 1
+            attempts = max(r.attempts for r in batch) + 1
             wait = domain.next_try_in(
                 attempts,
                 retry_after_s=exc.retry_after_s if isinstance(exc, StoreError) else exc.wait_s,
@@ -93,34 +93,32 @@ async def _push_account(
             await store.stock_pushed(
                 conn,
                 [
-                    (r["account"], r["channel_sku"], r["version"], shown.get(r["channel_sku"]))
+                    (r.account, r.channel_sku, r.version, shown.get(r.channel_sku))
                     for r in batch
-                    if r["channel_sku"] not in refused
+                    if r.channel_sku not in refused
                 ],
             )
             for r in batch:
-                if (reason := refused.get(r["channel_sku"])) is not None:
+                if (reason := refused.get(r.channel_sku)) is not None:
                     # Tried again alone (ADR 142): at once when it was refused among others, with
                     # backoff once it is refused on its own; the reason stays on its row for ops.
                     alone = len(batch) == 1
                     wait = (
                         domain.next_try_in(
-                            r["attempts"] + 1, retry_after_s=None, max_s=settings.push_retry_max_s
+                            r.attempts + 1, retry_after_s=None, max_s=settings.push_retry_max_s
                         )
                         if alone
                         else 0.0
                     )
-                    await store.stock_refused(
-                        conn, r["account"], r["channel_sku"], error=reason[:500], wait_s=wait
-                    )
+                    await store.stock_refused(conn, r.account, r.channel_sku, error=reason[:500], wait_s=wait)
                     log.warning(
                         "stock push refused for one listing",
                         account=name,
-                        channel_sku=r["channel_sku"],
+                        channel_sku=r.channel_sku,
                         reason=reason,
                         alone=alone,
                     )
-        confirmed += sum(1 for r in batch if shown.get(r["channel_sku"]) == r["quantity"])
+        confirmed += sum(1 for r in batch if shown.get(r.channel_sku) == r.quantity)
         log.info("stock pushed", account=name, levels=len(batch))
     return confirmed
 
@@ -134,31 +132,29 @@ async def push_fulfilments(
     done = 0
     for row in rows:
         async with service.pool.acquire() as conn:
-            account = await store.get_account(conn, row["account"])
+            account = await store.get_account(conn, row.account)
         if account is None:
             continue
         tracking = Tracking(
-            courier=row["courier"],
-            awb=row["awb"],
-            url=row["tracking_url"],
-            shipped_by_marketplace=row["shipped_by_marketplace"],
+            courier=row.courier,
+            awb=row.awb,
+            url=row.tracking_url,
+            shipped_by_marketplace=row.shipped_by_marketplace,
         )
         try:
-            await adapters[account.platform].fulfil(account, row["store_order_id"], tracking)
+            await adapters[account.platform].fulfil(account, row.store_order_id, tracking)
         except StoreError as exc:
             wait = domain.next_try_in(
-                row["attempts"] + 1, retry_after_s=exc.retry_after_s, max_s=settings.push_retry_max_s
+                row.attempts + 1, retry_after_s=exc.retry_after_s, max_s=settings.push_retry_max_s
             )
             async with service.pool.acquire() as conn:
-                await store.fulfilment_failed(conn, row["shipment_id"], error=str(exc)[:500], wait_s=wait)
-            log.warning(
-                "tracking push failed", shipment_id=row["shipment_id"], error=str(exc), retry_in_s=wait
-            )
+                await store.fulfilment_failed(conn, row.shipment_id, error=str(exc)[:500], wait_s=wait)
+            log.warning("tracking push failed", shipment_id=row.shipment_id, error=str(exc), retry_in_s=wait)
             continue
         async with service.pool.acquire() as conn:
-            await store.fulfilment_done(conn, row["shipment_id"])
+            await store.fulfilment_done(conn, row.shipment_id)
         done += 1
-        log.info("tracking pushed", shipment_id=row["shipment_id"], account=row["account"], awb=row["awb"])
+        log.info("tracking pushed", shipment_id=row.shipment_id, account=row.account, awb=row.awb)
     return done
 
 
@@ -171,10 +167,10 @@ async def push_cancellations(service: Service, settings: ChannelsSettings, order
         rows = await store.claim_cancellations(conn, limit=50)
     answered = 0
     for row in rows:
-        note = f"cancelled on the store ({row['account']}, order {row['store_order_id']})"
+        note = f"cancelled on the store ({row.account}, order {row.store_order_id})"
         try:
             response = await orders.post(
-                f"/orders/{row['order_id']}/cancel",
+                f"/orders/{row.order_id}/cancel",
                 json={"reason_code": "customer_request", "note": note},
                 headers={"X-API-Key": settings.orders_api_key},
             )
@@ -188,19 +184,19 @@ async def push_cancellations(service: Service, settings: ChannelsSettings, order
                 else f"refused by orders (HTTP {response.status_code}): {response.text[:400]}"
             )
             async with service.pool.acquire() as conn:
-                await store.cancellation_done(conn, row["account"], row["store_order_id"], outcome)
+                await store.cancellation_done(conn, row.account, row.store_order_id, outcome)
             answered += 1
-            log.info("store cancellation passed on", order_id=row["order_id"], outcome=outcome)
+            log.info("store cancellation passed on", order_id=row.order_id, outcome=outcome)
             continue
         if response is not None:
             error = f"HTTP {response.status_code}"
         wait = domain.next_try_in(
-            row["cancel_attempts"] + 1, retry_after_s=None, max_s=settings.push_retry_max_s
+            row.cancel_attempts + 1, retry_after_s=None, max_s=settings.push_retry_max_s
         )
         async with service.pool.acquire() as conn:
-            await store.cancellation_failed(conn, row["account"], row["store_order_id"], wait_s=wait)
+            await store.cancellation_failed(conn, row.account, row.store_order_id, wait_s=wait)
         log.warning(
-            "store cancellation not passed on yet", order_id=row["order_id"], error=error, retry_in_s=wait
+            "store cancellation not passed on yet", order_id=row.order_id, error=error, retry_in_s=wait
         )
     return answered
 
@@ -217,40 +213,40 @@ async def push_store_cancellations(
     answered = 0
     for row in rows:
         async with service.pool.acquire() as conn:
-            account = await store.get_account(conn, row["account"])
+            account = await store.get_account(conn, row.account)
         if account is None:
             continue
-        reason = CancelReason(row["dabba_cancel_reason"] or CancelReason.OTHER)
-        note = f"Cancelled in Dabba, order {row['order_id']} ({reason.value})"
+        reason = CancelReason(row.dabba_cancel_reason or CancelReason.OTHER)
+        note = f"Cancelled in Dabba, order {row.order_id} ({reason.value})"
         try:
             outcome = await adapters[account.platform].cancel(
-                account, row["store_order_id"], reason=reason, note=note
+                account, row.store_order_id, reason=reason, note=note
             )
         except StoreError as exc:
             async with service.pool.acquire() as conn:
                 if not exc.retryable:
                     await store.store_cancellation_done(
-                        conn, row["account"], row["store_order_id"], f"refused by the store: {exc}"[:500]
+                        conn, row.account, row.store_order_id, f"refused by the store: {exc}"[:500]
                     )
-                    log.warning("store refused a cancellation", order_id=row["order_id"], error=str(exc))
+                    log.warning("store refused a cancellation", order_id=row.order_id, error=str(exc))
                     answered += 1
                     continue
                 wait = domain.next_try_in(
-                    row["store_cancel_attempts"] + 1,
+                    row.store_cancel_attempts + 1,
                     retry_after_s=exc.retry_after_s,
                     max_s=settings.push_retry_max_s,
                 )
                 await store.store_cancellation_failed(
-                    conn, row["account"], row["store_order_id"], error=str(exc)[:500], wait_s=wait
+                    conn, row.account, row.store_order_id, error=str(exc)[:500], wait_s=wait
                 )
             log.warning(
-                "store cancellation not sent yet", order_id=row["order_id"], error=str(exc), retry_in_s=wait
+                "store cancellation not sent yet", order_id=row.order_id, error=str(exc), retry_in_s=wait
             )
             continue
         async with service.pool.acquire() as conn:
-            await store.store_cancellation_done(conn, row["account"], row["store_order_id"], outcome)
+            await store.store_cancellation_done(conn, row.account, row.store_order_id, outcome)
         answered += 1
-        log.info("cancellation sent to the store", order_id=row["order_id"], outcome=outcome)
+        log.info("cancellation sent to the store", order_id=row.order_id, outcome=outcome)
     return answered
 
 
@@ -266,10 +262,10 @@ async def fetch_labels(
         rows = await store.claim_labels(conn, limit=20)
     recorded = 0
     for row in rows:
-        shipment_id = row["shipment_id"]
+        shipment_id = row.shipment_id
         async with service.pool.acquire() as conn:
-            account = await store.get_account(conn, row["account"])
-            mappings = await store.mappings_of(conn, row["account"])
+            account = await store.get_account(conn, row.account)
+            mappings = await store.mappings_of(conn, row.account)
         adapter = adapters.get(account.platform) if account else None
         if account is None or not isinstance(adapter, LabelSource):
             async with service.pool.acquire() as conn:
@@ -277,15 +273,15 @@ async def fetch_labels(
                     conn, shipment_id, state="refused", outcome="no labelling marketplace"
                 )
             continue
-        awb, carrier = row["awb"], row["carrier"]
+        awb, carrier = row.awb, row.carrier
         if awb is None:
             invoice = MarketplaceInvoice(
-                number=row["invoice_number"],
-                issued_at=row["invoice_issued_at"],
-                rates=domain.label_rates(mappings, row["rates"]),
+                number=row.invoice_number,
+                issued_at=row.invoice_issued_at,
+                rates=domain.label_rates(mappings, row.rates),
             )
             try:
-                label = await adapter.label(account, row["store_order_id"], invoice)
+                label = await adapter.label(account, row.store_order_id, invoice)
             except (StoreError, RateLimited) as exc:
                 await _label_not_yet(service, settings, row, exc)
                 continue
@@ -312,7 +308,7 @@ async def fetch_labels(
                 log.warning("marketplace AWB refused by shipping", shipment_id=shipment_id, outcome=outcome)
             else:
                 wait = domain.next_try_in(
-                    row["attempts"] + 1, retry_after_s=None, max_s=settings.push_retry_max_s
+                    row.attempts + 1, retry_after_s=None, max_s=settings.push_retry_max_s
                 )
                 error = f"shipping: HTTP {response.status_code}"
                 await store.label_failed(
@@ -324,7 +320,7 @@ async def fetch_labels(
 async def _label_not_yet(
     service: Service,
     settings: ChannelsSettings,
-    row: Any,
+    row: MarketplaceLabel,
     exc: StoreError | RateLimited,
     *,
     awb: str | None = None,
@@ -332,18 +328,18 @@ async def _label_not_yet(
 ) -> None:
     async with service.pool.acquire() as conn:
         if isinstance(exc, StoreError) and not exc.retryable:
-            await store.label_settled(conn, row["shipment_id"], state="refused", outcome=str(exc)[:500])
-            log.warning("marketplace label refused", shipment_id=row["shipment_id"], error=str(exc))
+            await store.label_settled(conn, row.shipment_id, state="refused", outcome=str(exc)[:500])
+            log.warning("marketplace label refused", shipment_id=row.shipment_id, error=str(exc))
             return
         wait = domain.next_try_in(
-            row["attempts"] + 1,
+            row.attempts + 1,
             retry_after_s=exc.retry_after_s if isinstance(exc, StoreError) else exc.wait_s,
             max_s=settings.push_retry_max_s,
         )
         await store.label_failed(
-            conn, row["shipment_id"], error=str(exc)[:500], wait_s=wait, awb=awb, carrier=carrier
+            conn, row.shipment_id, error=str(exc)[:500], wait_s=wait, awb=awb, carrier=carrier
         )
-    log.info("marketplace label not yet", shipment_id=row["shipment_id"], error=str(exc), retry_in_s=wait)
+    log.info("marketplace label not yet", shipment_id=row.shipment_id, error=str(exc), retry_in_s=wait)
 
 
 async def push_news(service: Service, settings: ChannelsSettings, shipping: httpx.AsyncClient) -> int:
@@ -353,18 +349,18 @@ async def push_news(service: Service, settings: ChannelsSettings, shipping: http
         rows = await store.claim_news(conn, limit=50)
     answered = 0
     for row in rows:
-        key = (row["account"], row["store_order_id"], row["status"])
-        if row["shipment_id"] is None:
+        key = (row.account, row.store_order_id, row.status)
+        if row.shipment_id is None:
             async with service.pool.acquire() as conn:
                 await store.news_settled(conn, *key, outcome="no shipment of ours known")
             continue
         try:
             response = await shipping.post(
-                f"/shipments/{row['shipment_id']}/marketplace-news",
+                f"/shipments/{row.shipment_id}/marketplace-news",
                 json={
-                    "status": row["status"],
-                    "code": row["code"],
-                    "occurred_at": row["occurred_at"].isoformat(),
+                    "status": row.status,
+                    "code": row.code,
+                    "occurred_at": row.occurred_at.isoformat(),
                 },
                 headers={"X-API-Key": settings.shipping_api_key},
             )
@@ -376,13 +372,11 @@ async def push_news(service: Service, settings: ChannelsSettings, shipping: http
                 outcome += "" if response.is_success else response.text[:400]
                 await store.news_settled(conn, *key, outcome=outcome)
                 answered += 1
-                log.info("marketplace news passed on", shipment_id=row["shipment_id"], status=row["status"])
+                log.info("marketplace news passed on", shipment_id=row.shipment_id, status=row.status)
                 continue
             if response is not None:
                 error = f"HTTP {response.status_code}"
-            wait = domain.next_try_in(
-                row["attempts"] + 1, retry_after_s=None, max_s=settings.push_retry_max_s
-            )
+            wait = domain.next_try_in(row.attempts + 1, retry_after_s=None, max_s=settings.push_retry_max_s)
             await store.news_failed(conn, *key, error=error, wait_s=wait)
     return answered
 
@@ -409,38 +403,38 @@ async def full_push(service: Service, adapters: dict[str, StoreAdapter], name: s
         return None
     adapter = adapters[account.platform]
     ours = {
-        row["channel_sku"]: (
+        row.channel_sku: (
             row,
             domain.stock_to_show(
-                row["available_total"],
-                buffer=row["stock_buffer"],
-                share_pct=row["stock_share_pct"],
-                hide_below=row["low_stock_hide_below"],
+                row.available_total,
+                buffer=row.stock_buffer,
+                share_pct=row.stock_share_pct,
+                hide_below=row.low_stock_hide_below,
             ),
         )
         for row in rows
-        if row["available_total"] is not None
+        if row.available_total is not None
     }
     shown: dict[str, int] = {}
     error = None
     it = iter(ours.values())
     try:
         while batch := list(islice(it, adapter.max_stock_batch)):
-            shown |= await adapter.read_stock(account, [store.listing_of(row) for row, _ in batch])
+            shown |= await adapter.read_stock(account, [row.listing for row, _ in batch])
     except StoreError as exc:
         error = str(exc)[:500]
     drift = (
         []
         if error
         else [
-            (c, row["sku"], shown.get(c), quantity)
+            (c, row.sku, shown.get(c), quantity)
             for c, (row, quantity) in ours.items()
             if shown.get(c) != quantity
         ]
     )
     async with service.pool.acquire() as conn, conn.transaction():
         await store.record_full_push(conn, name, listings=len(ours), drift=drift, error=error)
-        await store.owe_stock(conn, [(name, c, row["sku"], quantity) for c, (row, quantity) in ours.items()])
+        await store.owe_stock(conn, [(name, c, row.sku, quantity) for c, (row, quantity) in ours.items()])
     log.info("full stock push", account=name, listings=len(ours), drifted=len(drift), error=error)
     return FullPush(account=name, listings=len(ours), drift=drift, error=error)
 

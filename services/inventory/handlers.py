@@ -48,34 +48,34 @@ async def announce(conn: Conn, pairs: set[Pair], emit: Emit) -> None:
     rows = await store.levels_of(conn, skus)
     totals: dict[str, int] = {}
     for sku in skus:
-        mine = [r for r in rows if r["sku"] == sku]
-        total, per = domain.by_warehouse([(r["warehouse_code"], r["available"]) for r in mine])
+        mine = [r for r in rows if r.sku == sku]
+        total, per = domain.by_warehouse([(r.warehouse_code, r.available) for r in mine])
         totals[sku] = total
         levels = {
-            r["warehouse_code"]: StockLevels(
-                on_hand=r["on_hand"],
-                reserved=r["reserved"],
-                buffer=r["buffer"],
-                reorder_point=r["reorder_point"],
-                rehearsal_reserved=r["rehearsal_reserved"],
+            r.warehouse_code: StockLevels(
+                on_hand=r.on_hand,
+                reserved=r.reserved,
+                buffer=r.buffer,
+                reorder_point=r.reorder_point,
+                rehearsal_reserved=r.rehearsal_reserved,
             )
             for r in mine
         }
         await emit(StockChanged(sku=sku, available_total=total, by_warehouse=per, levels=levels))
     for r in await store.reorder_states(conn, sorted(pairs)):
         alert, armed = domain.low_stock_alert(
-            available=r["available"], reorder_point=r["reorder_point"], armed=r["low_stock_armed"]
+            available=r.available, reorder_point=r.reorder_point, armed=r.low_stock_armed
         )
-        if armed != r["low_stock_armed"]:
-            await store.set_armed(conn, sku=r["sku"], warehouse_code=r["warehouse_code"], armed=armed)
+        if armed != r.low_stock_armed:
+            await store.set_armed(conn, sku=r.sku, warehouse_code=r.warehouse_code, armed=armed)
         if alert:
             await emit(
                 LowStock(
-                    sku=r["sku"],
-                    warehouse_code=r["warehouse_code"],
-                    available=r["available"],
-                    reorder_point=r["reorder_point"],
-                    available_total=totals[r["sku"]],
+                    sku=r.sku,
+                    warehouse_code=r.warehouse_code,
+                    available=r.available,
+                    reorder_point=r.reorder_point,
+                    available_total=totals[r.sku],
                 )
             )
 

@@ -53,6 +53,36 @@ class WarehouseStock:
 
 
 @dataclass(frozen=True, slots=True)
+class Levels:
+    """Every number of one SKU in one warehouse: what inventory.stock_changed.v1 announces."""
+
+    sku: str
+    warehouse_code: str
+    on_hand: int
+    reserved: int
+    buffer: int
+    rehearsal_reserved: int
+    available: int
+    reorder_point: int | None
+
+    @classmethod
+    def of(cls, row: asyncpg.Record) -> Levels:
+        """The record of a `stock` row with its `available` worked out."""
+        return cls(**row_fields(cls, row))
+
+
+@dataclass(frozen=True, slots=True)
+class ReorderState:
+    """A SKU × warehouse with a reorder point: what is available and whether the alert is armed."""
+
+    sku: str
+    warehouse_code: str
+    available: int
+    reorder_point: int
+    low_stock_armed: bool
+
+
+@dataclass(frozen=True, slots=True)
 class Quarantined:
     """Units of a SKU held apart in one warehouse after failing QC on return."""
 

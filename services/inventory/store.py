@@ -11,11 +11,16 @@ from __future__ import annotations
 
 from datetime import datetime
 
-import asyncpg
-
 from chassis.db import Conn, Queryable
 from contracts import Allocation, StockAvailability
-from services.inventory.records import Movement, Quarantined, Reservation, WarehouseStock
+from services.inventory.records import (
+    Levels,
+    Movement,
+    Quarantined,
+    ReorderState,
+    Reservation,
+    WarehouseStock,
+)
 
 
 class NotEnoughStock(Exception):
@@ -342,17 +347,16 @@ async def availability(conn: Queryable, skus: list[str]) -> list[StockAvailabili
     return [StockAvailability(**dict(r)) for r in rows]
 
 
-async def levels_of(conn: Queryable, skus: list[str]) -> list[asyncpg.Record]:
+async def levels_of(conn: Queryable, skus: list[str]) -> list[Levels]:
     """Every warehouse's numbers for these SKUs: what inventory.stock_changed.v1 announces."""
-    return list(
-        await conn.fetch(
-            """SELECT sku, warehouse_code, on_hand, reserved, buffer, rehearsal_reserved,
-                      greatest(on_hand - reserved + rehearsal_reserved - buffer, 0) AS available,
-                      reorder_point
-                 FROM stock WHERE sku = ANY($1::text[]) ORDER BY sku, warehouse_code""",
-            skus,
-        )
+    rows = await conn.fetch(
+        """SELECT sku, warehouse_code, on_hand, reserved, buffer, rehearsal_reserved,
+                  greatest(on_hand - reserved + rehearsal_reserved - buffer, 0) AS available,
+                  reorder_point
+             FROM stock WHERE sku = ANY($1::text[]) ORDER BY sku, warehouse_code""",
+        skus,
     )
+    return [Levels.of(r) for r in rows]
 
 
 async def stock_of(pool_or_conn: Queryable, sku: str) -> list[WarehouseStock]:
@@ -421,22 +425,21 @@ async def set_levels(
     return changed
 
 
-async def reorder_states(conn: Conn, pairs: list[tuple[str, str]]) -> list[asyncpg.Record]:
+async def reorder_states(conn: Conn, pairs: list[tuple[str, str]]) -> list[ReorderState]:
     """Per (sku, warehouse) with a reorder point: available, the point and whether the alert is
     armed. Only rows this transaction already changed (so already locked) are asked for, which
     keeps the check from taking new row locks in an order that could deadlock."""
-    return list(
-        await conn.fetch(
-            """SELECT s.sku, s.warehouse_code,
-                      greatest(on_hand - reserved + rehearsal_reserved - buffer, 0) AS available,
-                      reorder_point, low_stock_armed
-                 FROM stock s JOIN unnest($1::text[], $2::text[]) AS p(sku, warehouse_code)
-                   ON s.sku = p.sku AND s.warehouse_code = p.warehouse_code
-                WHERE reorder_point IS NOT NULL ORDER BY 1, 2""",
-            [sku for sku, _ in pairs],
-            [wh for _, wh in pairs],
-        )
+    rows = await conn.fetch(
+        """SELECT s.sku, s.warehouse_code,
+                  greatest(on_hand - reserved + rehearsal_reserved - buffer, 0) AS available,
+                  reorder_point, low_stock_armed
+             FROM stock s JOIN unnest($1::text[], $2::text[]) AS p(sku, warehouse_code)
+               ON s.sku = p.sku AND s.warehouse_code = p.warehouse_code
+            WHERE reorder_point IS NOT NULL ORDER BY 1, 2""",
+        [sku for sku, _ in pairs],
+        [wh for _, wh in pairs],
     )
+    return [ReorderState(**dict(r)) for r in rows]
 
 
 async def set_armed(conn: Conn, *, sku: str, warehouse_code: str, armed: bool) -> None:

@@ -104,7 +104,8 @@ class Seller:
         order_id = unique("ORD")
         async with self.svc.pool.acquire() as conn:
             await store.link_order(conn, "flipkart", f"{self.name}-{placed['shipment_id']}", order_id)
-            assert (await store.channel_order_of(conn, order_id))["shipped_by_marketplace"]  # type: ignore[index]
+            origin = await store.channel_order_of(conn, order_id)
+            assert origin is not None and origin.shipped_by_marketplace
         return placed, order_id
 
 
@@ -272,3 +273,41 @@ def operators_api(svc: Service) -> httpx.AsyncClient:
         base_url="http://channels",
         headers={"X-API-Key": "an-ops-key-only-for-tests"},
     )
+
+
+async def test_operators_page_through_the_store_orders_taken_in_and_see_the_account_without_its_secret(
+    pool: asyncpg.Pool,
+) -> None:
+    seller = await flipkart_seller(pool)
+    (first, first_id), (second, second_id) = await seller.parcel(), await seller.parcel()
+    channels = operators_api(seller.svc)
+
+    pages, cursor = [], None
+    for _ in range(3):
+        params = {"account": seller.name, "limit": "1"} | ({"cursor": cursor} if cursor else {})
+        page = (await channels.get("/channel-orders", params=params)).json()
+        pages += page["items"]
+        if (cursor := page["next_cursor"]) is None:
+            break
+    assert [(o["store_order_id"], o["order_id"]) for o in pages] == [
+        (second["shipment_id"], second_id),
+        (first["shipment_id"], first_id),
+    ], "newest first, one a page, none twice"
+    assert (pages[0]["channel"], pages[0]["status"], pages[0]["problems"]) == ("flipkart", "sent", [])
+    assert datetime.fromisoformat(pages[0]["received_at"]).tzinfo is not None
+
+    listed, cursor = [], None
+    while True:
+        page = (await channels.get("/accounts", params={"cursor": cursor} if cursor else {})).json()
+        listed += [a for a in page["items"] if a["account"] == seller.name]
+        if (cursor := page["next_cursor"]) is None:
+            break
+    [account] = listed
+    assert (account["platform"], account["enabled"], account["location_id"]) == (
+        "flipkart",
+        True,
+        seller.account.location_id,
+    )
+    assert (account["webhook_secret_set"], account["api_secret_set"]) == (False, True)
+    assert "api_secret" not in account
+    await seller.http.aclose()
