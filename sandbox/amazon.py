@@ -15,7 +15,6 @@ status, a buyer's request, shipped) sends ORDER_CHANGE to the seller's queue whe
 shape of schemas/notifications/OrderChangeNotification.json.
 """
 
-import asyncio
 import base64
 import json
 import secrets
@@ -30,6 +29,7 @@ from fastapi import APIRouter, Depends, Form, Header, HTTPException, Query, Requ
 from pydantic import BaseModel, Field
 
 from sandbox.errors import ProviderError
+from sandbox.marketplace import PageHold, add_seller_controls
 from sandbox.sqs import SqsState
 from sandbox.store_webhooks import Buyer, LineIn, rupees
 from sandbox.usage_plans import Bucket, spend
@@ -70,10 +70,7 @@ class Seller:
     throttled: dict[str, int] = field(default_factory=dict)
     page_size: int = 100
     next_tokens_used: int = 0
-    hold_page: int | None = None
-    held: asyncio.Event = field(default_factory=asyncio.Event)
-    release: asyncio.Event = field(default_factory=asyncio.Event)
-    pages_served: int = 0
+    pages: PageHold = field(default_factory=PageHold)
     refused_skus: set[str] = field(default_factory=set)
     queue: str | None = None
     """The SQS queue its ORDER_CHANGE notifications go to (None: none subscribed)."""
@@ -244,10 +241,10 @@ async def inspect(seller: str, state: Amazon) -> dict[str, Any]:
         "calls": account.calls,
         "throttled": account.throttled,
         "next_tokens_used": account.next_tokens_used,
-        "pages_served": account.pages_served,
+        "pages_served": account.pages.served,
         "notices_sent": account.notices_sent,
         "notices_deleted": state.sqs.queues[account.queue].deleted if account.queue else 0,
-        "holding": account.held.is_set() and not account.release.is_set(),
+        "holding": account.pages.holding,
     }
 
 
@@ -334,28 +331,7 @@ async def change(seller: str, order_id: str, body: StatusChange, state: Amazon) 
     return {"id": order_id, "order": order}
 
 
-@control.post("/{seller}/expire-tokens")
-async def expire_tokens(seller: str, state: Amazon) -> dict[str, Any]:
-    account = state.seller(seller)
-    expired = len(account.tokens)
-    account.tokens.clear()
-    return {"expired": expired}
-
-
-@control.post("/{seller}/hold")
-async def hold(seller: str, state: Amazon, page: int = Query(ge=1)) -> dict[str, Any]:
-    """Hold the answer to getOrders' page ``page`` (1 is the first) until released."""
-    account = state.seller(seller)
-    account.hold_page, account.held, account.release = page, asyncio.Event(), asyncio.Event()
-    return {"holding_page": page}
-
-
-@control.post("/{seller}/release")
-async def release(seller: str, state: Amazon) -> dict[str, Any]:
-    account = state.seller(seller)
-    account.hold_page = None
-    account.release.set()
-    return {"released": True}
+add_seller_controls(control, lambda request, name: request.app.state.amazon.seller(name), "getOrders")
 
 
 # --- Login with Amazon ----------------------------------------------------------------------------
@@ -394,15 +370,61 @@ def _authorised(account: Seller, token: str | None) -> None:
 Token = Annotated[str | None, Header(alias="x-amz-access-token")]
 
 
+def _calling(operation: str) -> Any:
+    """A route's dependency: the seller whose access token calls, once a request of the operation's
+    usage plan is spent (403 for a token it did not issue or that expired, 429 past the plan)."""
+
+    async def caller(seller: str, state: Amazon, token: Token = None) -> Seller:
+        account = state.seller(seller)
+        _authorised(account, token)
+        account.take(operation)
+        return account
+
+    return Depends(caller)
+
+
 # --- Orders API v0 --------------------------------------------------------------------------------
 
 
-def _window(after: str | None, before: str | None) -> tuple[datetime, datetime]:
+def _parse(value: str) -> datetime:
+    return datetime.fromisoformat(value.replace("Z", "+00:00"))
+
+
+def _resume(
+    account: Seller, page_token: str | None, name: str, after: str | None, before: str | None
+) -> tuple[datetime, datetime, int]:
+    """Where a listing of orders goes on: the window and offset its page token (named ``name`` in
+    this API version) carries, or a first page's window from the query."""
+    if page_token:
+        try:
+            cursor = json.loads(base64.urlsafe_b64decode(page_token))
+        except ValueError:
+            raise _error(400, "InvalidInput", f"Invalid {name}") from None
+        account.next_tokens_used += 1
+        return datetime.fromisoformat(cursor["a"]), datetime.fromisoformat(cursor["b"]), cursor["o"]
     if not after:
         raise _error(400, "InvalidInput", "LastUpdatedAfter, CreatedAfter or NextToken is required")
-    start = datetime.fromisoformat(after.replace("Z", "+00:00"))
-    end = datetime.fromisoformat(before.replace("Z", "+00:00")) if before else datetime.now(UTC)
-    return start, end
+    return _parse(after), (_parse(before) if before else datetime.now(UTC)), 0
+
+
+async def _orders_page(
+    account: Seller, start: datetime, end: datetime, offset: int, size: int, *, from_start: bool
+) -> tuple[list[dict[str, Any]], str | None]:
+    """A page of the orders last updated in the window (its start included when ``from_start``), held
+    if a test asked; and the token of the next page, if there is one."""
+
+    def in_window(order: dict[str, Any]) -> bool:
+        at = _parse(order["LastUpdateDate"])
+        return (start <= at if from_start else start < at) and at <= end
+
+    changed = sorted(
+        filter(in_window, account.orders.values()), key=lambda o: (o["LastUpdateDate"], o["AmazonOrderId"])
+    )
+    await account.pages.serve()
+    if offset + size >= len(changed):
+        return changed[offset : offset + size], None
+    cursor = {"a": start.isoformat(), "b": end.isoformat(), "o": offset + size}
+    return changed[offset : offset + size], base64.urlsafe_b64encode(json.dumps(cursor).encode()).decode()
 
 
 @router.get("/orders/v0/orders")
@@ -420,40 +442,11 @@ async def get_orders(
     if not MarketplaceIds:
         raise _error(400, "InvalidInput", "MarketplaceIds is required")
     account.take("getOrders")
-    if NextToken:
-        try:
-            cursor = json.loads(base64.urlsafe_b64decode(NextToken))
-        except ValueError:
-            raise _error(400, "InvalidInput", "Invalid NextToken") from None
-        start, end, offset = (
-            datetime.fromisoformat(cursor["a"]),
-            datetime.fromisoformat(cursor["b"]),
-            cursor["o"],
-        )
-        account.next_tokens_used += 1
-    else:
-        start, end = _window(LastUpdatedAfter, LastUpdatedBefore)
-        offset = 0
-    changed = sorted(
-        (
-            o
-            for o in account.orders.values()
-            if start < datetime.fromisoformat(o["LastUpdateDate"].replace("Z", "+00:00")) <= end
-        ),
-        key=lambda o: (o["LastUpdateDate"], o["AmazonOrderId"]),
-    )
-    page = changed[offset : offset + account.page_size]
-    account.pages_served += 1
-    if account.hold_page is not None and account.pages_served == account.hold_page:
-        account.held.set()
-        await account.release.wait()
+    start, end, offset = _resume(account, NextToken, "NextToken", LastUpdatedAfter, LastUpdatedBefore)
+    page, next_token = await _orders_page(account, start, end, offset, account.page_size, from_start=False)
     payload: dict[str, Any] = {"Orders": page, "LastUpdatedBefore": _stamp(end)}
-    if offset + account.page_size < len(changed):
-        payload["NextToken"] = base64.urlsafe_b64encode(
-            json.dumps(
-                {"a": start.isoformat(), "b": end.isoformat(), "o": offset + account.page_size}
-            ).encode()
-        ).decode()
+    if next_token:
+        payload["NextToken"] = next_token
     return {"payload": payload}
 
 
@@ -581,72 +574,38 @@ async def search_orders(
     if (createdAfter is None) == (lastUpdatedAfter is None):
         raise _error(400, "InvalidInput", "exactly one of createdAfter and lastUpdatedAfter is required")
     account.take("searchOrders")
-    if paginationToken:
-        try:
-            cursor = json.loads(base64.urlsafe_b64decode(paginationToken))
-        except ValueError:
-            raise _error(400, "InvalidInput", "Invalid paginationToken") from None
-        start, end, offset = (
-            datetime.fromisoformat(cursor["a"]),
-            datetime.fromisoformat(cursor["b"]),
-            cursor["o"],
-        )
-        account.next_tokens_used += 1
-    else:
-        start, end = _window(lastUpdatedAfter, lastUpdatedBefore)
-        offset = 0
-    size = min(maxResultsPerPage, account.page_size)
-    changed = sorted(
-        (
-            o
-            for o in account.orders.values()
-            if start <= datetime.fromisoformat(o["LastUpdateDate"].replace("Z", "+00:00")) <= end
-        ),
-        key=lambda o: (o["LastUpdateDate"], o["AmazonOrderId"]),
+    start, end, offset = _resume(
+        account, paginationToken, "paginationToken", lastUpdatedAfter, lastUpdatedBefore
     )
-    page = changed[offset : offset + size]
-    account.pages_served += 1
-    if account.hold_page is not None and account.pages_served == account.hold_page:
-        account.held.set()
-        await account.release.wait()
+    size = min(maxResultsPerPage, account.page_size)
+    page, next_token = await _orders_page(account, start, end, offset, size, from_start=True)
     answer: dict[str, Any] = {
         "orders": [order_2026(o, account.items[o["AmazonOrderId"]]) for o in page],
         "lastUpdatedBefore": _stamp(end),
     }
-    if offset + size < len(changed):
-        answer["pagination"] = {
-            "nextToken": base64.urlsafe_b64encode(
-                json.dumps({"a": start.isoformat(), "b": end.isoformat(), "o": offset + size}).encode()
-            ).decode()
-        }
+    if next_token:
+        answer["pagination"] = {"nextToken": next_token}
     return answer
 
 
 @router.get("/orders/2026-01-01/orders/{order_id}")
-async def get_order_2026(seller: str, order_id: str, state: Amazon, token: Token = None) -> dict[str, Any]:
-    account = state.seller(seller)
-    _authorised(account, token)
-    account.take("getOrder")
+async def get_order_2026(order_id: str, account: Annotated[Seller, _calling("getOrder")]) -> dict[str, Any]:
     if order_id not in account.orders:
         raise _error(404, "NotFound", f"Order {order_id} not found")
     return {"order": order_2026(account.orders[order_id], account.items[order_id])}
 
 
 @router.get("/orders/v0/orders/{order_id}")
-async def get_order(seller: str, order_id: str, state: Amazon, token: Token = None) -> dict[str, Any]:
-    account = state.seller(seller)
-    _authorised(account, token)
-    account.take("getOrder")
+async def get_order(order_id: str, account: Annotated[Seller, _calling("getOrder")]) -> dict[str, Any]:
     if order_id not in account.orders:
         raise _error(404, "NotFound", f"Order {order_id} not found")
     return {"payload": account.orders[order_id]}
 
 
 @router.get("/orders/v0/orders/{order_id}/orderItems")
-async def get_order_items(seller: str, order_id: str, state: Amazon, token: Token = None) -> dict[str, Any]:
-    account = state.seller(seller)
-    _authorised(account, token)
-    account.take("getOrderItems")
+async def get_order_items(
+    order_id: str, account: Annotated[Seller, _calling("getOrderItems")]
+) -> dict[str, Any]:
     if order_id not in account.orders:
         raise _error(404, "NotFound", f"Order {order_id} not found")
     return {"payload": {"AmazonOrderId": order_id, "OrderItems": account.items[order_id]}}
@@ -654,11 +613,8 @@ async def get_order_items(seller: str, order_id: str, state: Amazon, token: Toke
 
 @router.post("/orders/v0/orders/{order_id}/shipmentConfirmation", status_code=204)
 async def confirm_shipment(
-    seller: str, order_id: str, request: Request, state: Amazon, token: Token = None
+    order_id: str, request: Request, state: Amazon, account: Annotated[Seller, _calling("confirmShipment")]
 ) -> Response:
-    account = state.seller(seller)
-    _authorised(account, token)
-    account.take("confirmShipment")
     order = account.orders.get(order_id)
     if order is None:
         raise _error(404, "NotFound", f"Order {order_id} not found")
@@ -689,17 +645,12 @@ async def confirm_shipment(
 
 @router.patch("/listings/2021-08-01/items/{seller_id}/{sku}")
 async def patch_listing(
-    seller: str,
     seller_id: str,
     sku: str,
     request: Request,
-    state: Amazon,
-    token: Token = None,
+    account: Annotated[Seller, _calling("patchListingsItem")],
     marketplaceIds: str = "",
 ) -> dict[str, Any]:
-    account = state.seller(seller)
-    _authorised(account, token)
-    account.take("patchListingsItem")
     body = await request.json()
     if not marketplaceIds or not body.get("productType") or not body.get("patches"):
         raise _error(400, "InvalidInput", "marketplaceIds, productType and patches are required")
@@ -730,11 +681,8 @@ async def patch_listing(
 
 @router.get("/listings/2021-08-01/items/{seller_id}/{sku}")
 async def get_listing(
-    seller: str, seller_id: str, sku: str, state: Amazon, token: Token = None
+    seller_id: str, sku: str, account: Annotated[Seller, _calling("getListingsItem")]
 ) -> dict[str, Any]:
-    account = state.seller(seller)
-    _authorised(account, token)
-    account.take("getListingsItem")
     if sku not in account.stock:
         raise _error(404, "NotFound", f"SKU {sku} not found")
     return {

@@ -12,7 +12,6 @@ after dispatch (collected by Flipkart's courier, shipped, delivered), lift a hol
 token, hold a page of the filter until released, read the state.
 """
 
-import asyncio
 import base64
 import json
 import secrets
@@ -22,10 +21,11 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, Header, HTTPException, Query, Request, Response
+from fastapi import APIRouter, Depends, Header, HTTPException, Request, Response
 from pydantic import BaseModel, Field
 
 from sandbox.errors import ProviderError
+from sandbox.marketplace import PageHold, add_seller_controls
 from sandbox.store_webhooks import Buyer, LineIn
 from sandbox.usage_plans import Bucket, spend
 
@@ -76,10 +76,7 @@ class Seller:
     throttled: dict[str, int] = field(default_factory=dict)
     page_size_cap: int = 20
     next_pages_used: int = 0
-    pages_served: int = 0
-    hold_page: int | None = None
-    held: asyncio.Event = field(default_factory=asyncio.Event)
-    release: asyncio.Event = field(default_factory=asyncio.Event)
+    pages: PageHold = field(default_factory=PageHold)
     refused_skus: set[str] = field(default_factory=set)
     inventory_batches: list[list[str]] = field(default_factory=list)
     clock: Callable[[], float] = time.monotonic
@@ -188,9 +185,9 @@ async def inspect(seller: str, state: Flipkart) -> dict[str, Any]:
         "calls": account.calls,
         "throttled": account.throttled,
         "next_pages_used": account.next_pages_used,
-        "pages_served": account.pages_served,
+        "pages_served": account.pages.served,
         "inventory_batches": account.inventory_batches,
-        "holding": account.held.is_set() and not account.release.is_set(),
+        "holding": account.pages.holding,
     }
 
 
@@ -300,28 +297,7 @@ async def release_hold(seller: str, shipment_id: str, state: Flipkart) -> dict[s
     return {"shipment_id": shipment_id, "shipment": shipment}
 
 
-@control.post("/{seller}/expire-tokens")
-async def expire_tokens(seller: str, state: Flipkart) -> dict[str, Any]:
-    account = state.seller(seller)
-    expired = len(account.tokens)
-    account.tokens.clear()
-    return {"expired": expired}
-
-
-@control.post("/{seller}/hold")
-async def hold(seller: str, state: Flipkart, page: int = Query(ge=1)) -> dict[str, Any]:
-    """Hold the answer to the filter's page ``page`` (1 is the first page served) until released."""
-    account = state.seller(seller)
-    account.hold_page, account.held, account.release = page, asyncio.Event(), asyncio.Event()
-    return {"holding_page": page}
-
-
-@control.post("/{seller}/release")
-async def release(seller: str, state: Flipkart) -> dict[str, Any]:
-    account = state.seller(seller)
-    account.hold_page = None
-    account.release.set()
-    return {"released": True}
+add_seller_controls(control, lambda request, name: request.app.state.flipkart.seller(name), "the filter")
 
 
 # --- OAuth ----------------------------------------------------------------------------------------
@@ -356,13 +332,22 @@ async def token(
     }
 
 
-def _authorised(account: Seller, authorization: str | None) -> None:
-    scheme, _, value = (authorization or "").partition(" ")
-    if scheme.lower() != "bearer" or value not in account.tokens:
-        raise ProviderError(401, {"error": "invalid_token", "error_description": "Invalid access token"})
-
-
 Authorization = Annotated[str | None, Header()]
+
+
+def _calling(operation: str) -> Any:
+    """A route's dependency: the seller whose bearer token calls, once a request of the operation's
+    plan is spent (401 for a token it did not issue, 429 past the plan)."""
+
+    async def caller(seller: str, state: Flipkart, authorization: Authorization = None) -> Seller:
+        account = state.seller(seller)
+        scheme, _, value = (authorization or "").partition(" ")
+        if scheme.lower() != "bearer" or value not in account.tokens:
+            raise ProviderError(401, {"error": "invalid_token", "error_description": "Invalid access token"})
+        account.take(operation)
+        return account
+
+    return Depends(caller)
 
 
 # --- Orders: shipments ----------------------------------------------------------------------------
@@ -401,10 +386,7 @@ async def _page(account: Seller, criteria: dict[str, Any], offset: int, size: in
         key=lambda s: (s["updatedAt"], s["shipmentId"]),
     )
     page = changed[offset : offset + size]
-    account.pages_served += 1
-    if account.hold_page is not None and account.pages_served == account.hold_page:
-        account.held.set()
-        await account.release.wait()
+    await account.pages.serve()
     more = offset + size < len(changed)
     answer: dict[str, Any] = {"hasMore": more, "shipments": page}
     if more:
@@ -415,11 +397,8 @@ async def _page(account: Seller, criteria: dict[str, Any], offset: int, size: in
 
 @router.post("/sellers/v3/shipments/filter")
 async def filter_shipments(
-    seller: str, request: Request, state: Flipkart, authorization: Authorization = None
+    request: Request, account: Annotated[Seller, _calling("shipments/filter")]
 ) -> dict[str, Any]:
-    account = state.seller(seller)
-    _authorised(account, authorization)
-    account.take("shipments/filter")
     body = await request.json()
     criteria = body.get("filter") or {}
     if criteria.get("type") not in ("preDispatch", "postDispatch", "cancelled"):
@@ -432,11 +411,8 @@ async def filter_shipments(
 
 @router.get("/sellers/v3/shipments/filter")
 async def next_shipments(
-    seller: str, state: Flipkart, next_token: str = "", authorization: Authorization = None
+    account: Annotated[Seller, _calling("shipments/filter")], next_token: str = ""
 ) -> dict[str, Any]:
-    account = state.seller(seller)
-    _authorised(account, authorization)
-    account.take("shipments/filter")
     try:
         cursor = json.loads(base64.urlsafe_b64decode(next_token))
     except ValueError:
@@ -447,22 +423,16 @@ async def next_shipments(
 
 @router.get("/sellers/v3/shipments")
 async def shipments_by_id(
-    seller: str, state: Flipkart, shipmentIds: str = "", authorization: Authorization = None
+    account: Annotated[Seller, _calling("shipments/details")], shipmentIds: str = ""
 ) -> dict[str, Any]:
-    account = state.seller(seller)
-    _authorised(account, authorization)
-    account.take("shipments/details")
     ids = [i for i in shipmentIds.split(",") if i]
     return {"shipments": [account.shipments[i] for i in ids if i in account.shipments]}
 
 
 @router.get("/sellers/v3/shipments/{shipment_ids}")
 async def shipment_details(
-    seller: str, shipment_ids: str, state: Flipkart, authorization: Authorization = None
+    shipment_ids: str, account: Annotated[Seller, _calling("shipments/details")]
 ) -> dict[str, Any]:
-    account = state.seller(seller)
-    _authorised(account, authorization)
-    account.take("shipments/details")
     ids = shipment_ids.split(",")
     if len(ids) > 25:
         raise _error(400, "INVALID_REQUEST", "at most 25 shipmentIds")
@@ -506,11 +476,8 @@ def _dispatch(account: Seller, shipment_id: str, record: dict[str, Any]) -> dict
 
 @router.post("/sellers/v3/shipments/dispatch")
 async def ready_to_dispatch(
-    seller: str, request: Request, state: Flipkart, authorization: Authorization = None
+    request: Request, account: Annotated[Seller, _calling("shipments/dispatch")]
 ) -> dict[str, Any]:
-    account = state.seller(seller)
-    _authorised(account, authorization)
-    account.take("shipments/dispatch")
     body = await request.json()
     if not body.get("shipmentIds") or not body.get("locationId"):
         raise _error(400, "INVALID_REQUEST", "shipmentIds and locationId are mandatory")
@@ -565,12 +532,7 @@ def _pack_problem(account: Seller, entry: dict[str, Any]) -> tuple[str, str] | N
 
 
 @router.post("/sellers/v3/shipments/labels")
-async def pack(
-    seller: str, request: Request, state: Flipkart, authorization: Authorization = None
-) -> dict[str, Any]:
-    account = state.seller(seller)
-    _authorised(account, authorization)
-    account.take("shipments/labels")
+async def pack(request: Request, account: Annotated[Seller, _calling("shipments/labels")]) -> dict[str, Any]:
     body = await request.json()
     entries = body.get("shipments") if isinstance(body, dict) else None
     if not entries or len(entries) > 25:
@@ -604,15 +566,8 @@ async def pack(
 
 @router.post("/sellers/v3/shipments/{shipment_ids}/labelOnly/pdf")
 async def label_pdf(
-    seller: str,
-    shipment_ids: str,
-    state: Flipkart,
-    reprint: bool = False,
-    authorization: Authorization = None,
+    shipment_ids: str, account: Annotated[Seller, _calling("shipments/labels")], reprint: bool = False
 ) -> Response:
-    account = state.seller(seller)
-    _authorised(account, authorization)
-    account.take("shipments/labels")
     ids = shipment_ids.split(",")
     if len(ids) > 50 or any(i not in account.shipments for i in ids):
         raise _error(400, "INVALID_SHIPMENTS", "Invalid shipment Ids passed")
@@ -651,11 +606,8 @@ def _pdf(text: str) -> bytes:
 
 @router.post("/sellers/v3/shipments/selfShip/dispatch")
 async def self_ship_dispatch(
-    seller: str, request: Request, state: Flipkart, authorization: Authorization = None
+    request: Request, account: Annotated[Seller, _calling("shipments/dispatch")]
 ) -> dict[str, Any]:
-    account = state.seller(seller)
-    _authorised(account, authorization)
-    account.take("shipments/dispatch")
     body = await request.json()
     results = []
     for entry in body.get("shipments") or []:
@@ -695,11 +647,8 @@ async def self_ship_dispatch(
 
 @router.post("/listings/v3/update/inventory")
 async def update_inventory(
-    seller: str, request: Request, state: Flipkart, authorization: Authorization = None
+    request: Request, account: Annotated[Seller, _calling("listings/update/inventory")]
 ) -> dict[str, Any]:
-    account = state.seller(seller)
-    _authorised(account, authorization)
-    account.take("listings/update/inventory")
     body = await request.json()
     if not isinstance(body, dict) or not body or len(body) > 10:
         raise _error(400, "INVALID_REQUEST", "1 to 10 SKUs a request")
@@ -736,11 +685,8 @@ async def update_inventory(
 
 @router.post("/listings/v3/details")
 async def listing_details(
-    seller: str, request: Request, state: Flipkart, authorization: Authorization = None
+    request: Request, account: Annotated[Seller, _calling("listings/details")]
 ) -> dict[str, Any]:
-    account = state.seller(seller)
-    _authorised(account, authorization)
-    account.take("listings/details")
     skus = (await request.json()).get("sku_ids") or []
     return {
         "available": {
