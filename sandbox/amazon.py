@@ -31,7 +31,7 @@ from pydantic import BaseModel, Field
 from sandbox.errors import ProviderError
 from sandbox.marketplace import PageHold, add_seller_controls
 from sandbox.sqs import SqsState
-from sandbox.store_webhooks import Buyer, LineIn, rupees
+from sandbox.store_webhooks import Buyer, LineIn, ProductIn, rupees
 from sandbox.usage_plans import Bucket, spend
 
 RATES = {
@@ -175,14 +175,8 @@ control = APIRouter(prefix="/_sandbox/amazon", tags=["sandbox: amazon"])
 router = APIRouter(prefix="/amazon/{seller}", tags=["amazon sp-api"])
 
 
-class Product(BaseModel):
-    sku: str = Field(min_length=1)
-    price_paise: int = Field(default=34900, ge=0)
-    available: int = Field(default=100, ge=0)
-
-
 class SellerSetup(BaseModel):
-    products: list[Product] = Field(default_factory=list)
+    products: list[ProductIn] = Field(default_factory=list)
     page_size: int = Field(default=100, ge=1, le=100)
     refused_skus: list[str] = Field(
         default_factory=list, description="Listings patchListingsItem calls INVALID."

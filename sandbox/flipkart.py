@@ -26,7 +26,7 @@ from pydantic import BaseModel, Field
 
 from sandbox.errors import ProviderError
 from sandbox.marketplace import PageHold, add_seller_controls
-from sandbox.store_webhooks import Buyer, LineIn
+from sandbox.store_webhooks import Buyer, LineIn, ProductIn
 from sandbox.usage_plans import Bucket, spend
 
 RATES = {
@@ -123,14 +123,8 @@ control = APIRouter(prefix="/_sandbox/flipkart", tags=["sandbox: flipkart"])
 router = APIRouter(prefix="/flipkart/{seller}", tags=["flipkart seller api"])
 
 
-class Product(BaseModel):
-    sku: str = Field(min_length=1)
-    price_paise: int = Field(default=34900, ge=0)
-    available: int = Field(default=100, ge=0)
-
-
 class SellerSetup(BaseModel):
-    products: list[Product] = Field(default_factory=list)
+    products: list[ProductIn] = Field(default_factory=list)
     page_size_cap: int = Field(default=20, ge=1, le=20, description="The most shipments a filter page holds.")
     refused_skus: list[str] = Field(
         default_factory=list, description="SKUs the inventory update answers FAILURE."

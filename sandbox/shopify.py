@@ -16,7 +16,6 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
-import httpx
 from fastapi import APIRouter, Depends, Header, HTTPException, Request
 
 from sandbox.control import fault_gate
@@ -27,11 +26,15 @@ from sandbox.store_webhooks import (
     PlaceOrder,
     SentWebhook,
     StoreSetup,
-    deliver,
+    StoreState,
     later,
     rupees,
+    sell,
     sign,
+    stock,
 )
+from sandbox.store_webhooks import redeliver as redeliver_webhook
+from sandbox.store_webhooks import send as send_webhook
 
 BUCKET_SIZE = 1000.0
 RESTORE_PER_S = 50.0
@@ -76,24 +79,14 @@ class Shop:
 
 
 @dataclass
-class ShopifyState:
-    shops: dict[str, Shop] = field(default_factory=dict)
+class ShopifyState(StoreState):
     next_id: int = 5_940_139_491_000
-    client: httpx.AsyncClient | None = None
-
-    def new_id(self) -> int:
-        self.next_id += 1
-        return self.next_id
+    shops: dict[str, Shop] = field(default_factory=dict)
 
     def shop(self, name: str) -> Shop:
         if name not in self.shops:
             self.shops[name] = Shop(name=name)
         return self.shops[name]
-
-    def http(self) -> httpx.AsyncClient:
-        if self.client is None:
-            self.client = httpx.AsyncClient(timeout=10)
-        return self.client
 
 
 async def get_shopify(request: Request) -> ShopifyState:
@@ -116,19 +109,7 @@ async def setup(shop: str, body: StoreSetup, state: Shopify) -> dict[str, Any]:
     """Point the store's webhooks at channels and stock its catalogue (ids kept across calls)."""
     store = state.shop(shop)
     store.webhook_url, store.webhook_secret = body.webhook_url, body.webhook_secret
-    for product in body.products:
-        listing = store.listings.get(product.sku)
-        if listing is None:
-            listing = store.listings[product.sku] = Listing(
-                sku=product.sku,
-                product_id=state.new_id(),
-                variant_id=state.new_id(),
-                inventory_item_id=state.new_id(),
-                price_paise=product.price_paise,
-                available=product.available,
-            )
-        else:
-            listing.price_paise, listing.available = product.price_paise, product.available
+    stock(store.listings, body.products, lambda: (state.new_id(), state.new_id(), state.new_id()))
     return {"location_id": str(LOCATION_ID), "products": [vars(x) for x in store.listings.values()]}
 
 
@@ -259,10 +240,7 @@ async def send(
             "X-Shopify-Triggered-At": datetime.now(UTC).isoformat(),
         },
     )
-    store.webhooks.append(hook)
-    for _ in range({"once": 1, "twice": 2, "drop": 0}[delivery]):
-        await deliver(state.http(), store.webhook_url, hook)
-    return hook
+    return await send_webhook(state, store.webhook_url, store.webhooks, hook, delivery)
 
 
 @control.post("/{shop}/orders")
@@ -271,8 +249,7 @@ async def place_order(shop: str, body: PlaceOrder, state: Shopify) -> dict[str, 
     store = state.shop(shop)
     order_id = state.new_id()
     payload = order_payload(store, order_id, 1000 + len(store.orders) + 1, body)
-    for line in body.lines:
-        store.listings[line.sku].available = max(0, store.listings[line.sku].available - line.quantity)
+    sell(store.listings, body.lines)
     store.orders[order_id] = payload
     store.fulfillment_orders[order_id] = [{"id": state.new_id(), "status": "OPEN"}]
     hook = await send(state, store, "orders/create", payload, body.delivery)
@@ -293,13 +270,8 @@ async def cancel_order(shop: str, order_id: int, state: Shopify) -> dict[str, An
 
 @control.post("/{shop}/webhooks/{delivery_id}/redeliver")
 async def redeliver(shop: str, delivery_id: str, state: Shopify) -> dict[str, Any]:
-    """Send a delivery again, byte for byte, as Shopify's retries do (also one that was dropped)."""
     store = state.shop(shop)
-    hook = next((w for w in store.webhooks if w.delivery_id == delivery_id), None)
-    if hook is None:
-        raise HTTPException(404, detail=f"no delivery {delivery_id}")
-    await deliver(state.http(), store.webhook_url, hook)
-    return hook.summary()
+    return await redeliver_webhook(state, store.webhook_url, store.webhooks, delivery_id)
 
 
 # --- GraphQL Admin API ---------------------------------------------------------------------------

@@ -5,11 +5,12 @@ import asyncio
 import base64
 import hashlib
 import hmac
-from collections.abc import Coroutine
+from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
 import httpx
+from fastapi import HTTPException
 from pydantic import BaseModel, Field
 
 
@@ -82,6 +83,50 @@ class SentWebhook:
         return {"delivery_id": self.delivery_id, "topic": self.topic, "status_codes": self.status_codes}
 
 
+@dataclass
+class StoreState:
+    """Ids and the webhook client every store of one kind shares."""
+
+    next_id: int
+    client: httpx.AsyncClient | None = None
+
+    def new_id(self) -> int:
+        self.next_id += 1
+        return self.next_id
+
+    def http(self) -> httpx.AsyncClient:
+        if self.client is None:
+            self.client = httpx.AsyncClient(timeout=10)
+        return self.client
+
+
+def stock(
+    listings: dict[str, Listing], products: list[ProductIn], ids: Callable[[], tuple[int, int, int]]
+) -> None:
+    """Stock the catalogue: a new SKU is listed under new ids (product, variant, inventory item), a
+    listed one takes the new price and stock and keeps its ids."""
+    for product in products:
+        listing = listings.get(product.sku)
+        if listing is None:
+            product_id, variant_id, inventory_item_id = ids()
+            listings[product.sku] = Listing(
+                sku=product.sku,
+                product_id=product_id,
+                variant_id=variant_id,
+                inventory_item_id=inventory_item_id,
+                price_paise=product.price_paise,
+                available=product.available,
+            )
+        else:
+            listing.price_paise, listing.available = product.price_paise, product.available
+
+
+def sell(listings: dict[str, Listing], lines: list[LineIn]) -> None:
+    """A checkout takes its lines off the store's stock (never below nothing)."""
+    for line in lines:
+        listings[line.sku].available = max(0, listings[line.sku].available - line.quantity)
+
+
 def sign(secret: str, body: bytes) -> str:
     """Base64 HMAC-SHA256 of the body: how both Shopify and WooCommerce sign their webhooks."""
     return base64.b64encode(hmac.new(secret.encode(), body, hashlib.sha256).digest()).decode()
@@ -99,6 +144,25 @@ async def deliver(client: httpx.AsyncClient, url: str, hook: SentWebhook) -> Non
         hook.status_codes.append(response.status_code)
     except httpx.HTTPError:
         hook.status_codes.append(0)
+
+
+async def send(
+    state: StoreState, url: str, sent: list[SentWebhook], hook: SentWebhook, delivery: str = "once"
+) -> SentWebhook:
+    """Keep a delivery on the store, then send it once, twice (a retry) or not at all."""
+    sent.append(hook)
+    for _ in range({"once": 1, "twice": 2, "drop": 0}[delivery]):
+        await deliver(state.http(), url, hook)
+    return hook
+
+
+async def redeliver(state: StoreState, url: str, sent: list[SentWebhook], delivery_id: str) -> dict[str, Any]:
+    """Send a delivery again, byte for byte, as the stores' retries do (also one that was dropped)."""
+    hook = next((w for w in sent if w.delivery_id == delivery_id), None)
+    if hook is None:
+        raise HTTPException(404, detail=f"no delivery {delivery_id}")
+    await deliver(state.http(), url, hook)
+    return hook.summary()
 
 
 _sending: set[asyncio.Task[Any]] = set()

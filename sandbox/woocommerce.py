@@ -13,7 +13,6 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
-import httpx
 from fastapi import APIRouter, Depends, Header, HTTPException, Request
 
 from sandbox.control import fault_gate
@@ -24,11 +23,15 @@ from sandbox.store_webhooks import (
     PlaceOrder,
     SentWebhook,
     StoreSetup,
-    deliver,
+    StoreState,
     later,
     rupees,
+    sell,
     sign,
+    stock,
 )
+from sandbox.store_webhooks import redeliver as redeliver_webhook
+from sandbox.store_webhooks import send as send_webhook
 
 
 @dataclass
@@ -44,24 +47,14 @@ class Site:
 
 
 @dataclass
-class WooState:
-    sites: dict[str, Site] = field(default_factory=dict)
+class WooState(StoreState):
     next_id: int = 700
-    client: httpx.AsyncClient | None = None
-
-    def new_id(self) -> int:
-        self.next_id += 1
-        return self.next_id
+    sites: dict[str, Site] = field(default_factory=dict)
 
     def site(self, name: str) -> Site:
         if name not in self.sites:
             self.sites[name] = Site(name=name)
         return self.sites[name]
-
-    def http(self) -> httpx.AsyncClient:
-        if self.client is None:
-            self.client = httpx.AsyncClient(timeout=10)
-        return self.client
 
 
 async def get_woo(request: Request) -> WooState:
@@ -106,20 +99,8 @@ async def setup(site: str, body: StoreSetup, state: Woo) -> dict[str, Any]:
     """Point the store's webhooks at channels and stock its catalogue (simple products)."""
     store = state.site(site)
     store.webhook_url, store.webhook_secret = body.webhook_url, body.webhook_secret
-    for product in body.products:
-        listing = store.listings.get(product.sku)
-        if listing is None:
-            pid = state.new_id()
-            listing = store.listings[product.sku] = Listing(
-                sku=product.sku,
-                product_id=pid,
-                variant_id=pid,
-                inventory_item_id=pid,
-                price_paise=product.price_paise,
-                available=product.available,
-            )
-        else:
-            listing.price_paise, listing.available = product.price_paise, product.available
+    # A simple product: its product id stands for the variant and the inventory item too.
+    stock(store.listings, body.products, lambda: (state.new_id(),) * 3)
     return {"products": [vars(x) for x in store.listings.values()]}
 
 
@@ -239,10 +220,7 @@ async def send(
         },
     )
     hook.headers["X-WC-Webhook-Delivery-ID"] = hook.delivery_id
-    store.webhooks.append(hook)
-    for _ in range({"once": 1, "twice": 2, "drop": 0}[delivery]):
-        await deliver(state.http(), store.webhook_url, hook)
-    return hook
+    return await send_webhook(state, store.webhook_url, store.webhooks, hook, delivery)
 
 
 @control.post("/{site}/orders")
@@ -251,8 +229,7 @@ async def place_order(site: str, body: PlaceOrder, state: Woo) -> dict[str, Any]
     store = state.site(site)
     order_id = state.new_id()
     payload = order_payload(store, order_id, body)
-    for line in body.lines:
-        store.listings[line.sku].available = max(0, store.listings[line.sku].available - line.quantity)
+    sell(store.listings, body.lines)
     store.orders[order_id] = payload
     hook = await send(state, store, "order.created", payload, body.delivery)
     return {"id": order_id, "webhook": hook.summary()}
@@ -273,11 +250,7 @@ async def cancel_order(site: str, order_id: int, state: Woo) -> dict[str, Any]:
 @control.post("/{site}/webhooks/{delivery_id}/redeliver")
 async def redeliver(site: str, delivery_id: str, state: Woo) -> dict[str, Any]:
     store = state.site(site)
-    hook = next((w for w in store.webhooks if w.delivery_id == delivery_id), None)
-    if hook is None:
-        raise HTTPException(404, detail=f"no delivery {delivery_id}")
-    await deliver(state.http(), store.webhook_url, hook)
-    return hook.summary()
+    return await redeliver_webhook(state, store.webhook_url, store.webhooks, delivery_id)
 
 
 # --- REST API v3 ---------------------------------------------------------------------------------
