@@ -8,91 +8,37 @@ import asyncio
 import uuid
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
-from decimal import Decimal
-from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
 import asyncpg
 import pytest
 
-from chassis import db
 from chassis.refusal import Refusal
-from contracts import CreditNoteIssued, Event, InvoiceIssued
-from contracts.examples import order_placed
+from contracts import CreditNoteIssued, InvoiceIssued
 from contracts.values import SkuQuantity
 from services.invoicing import api, crediting, documents, issuing, store
 from services.invoicing.settings import InvoicingSettings
 from tests import infra, pdf_checks
+from tests.integration.invoicing_seller import Emitted, mumbai_order, packed, seller_database
 
 pytestmark = pytest.mark.integration
 
-MIGRATIONS = Path(__file__).resolve().parents[2] / "services" / "invoicing" / "migrations"
-BHIWANDI_GSTIN = "27AAPFU0939F1ZV"  # Maharashtra
 SETTINGS = InvoicingSettings()
 
 
 @pytest.fixture(scope="module")
 async def pool(servers: infra.Servers) -> AsyncIterator[asyncpg.Pool]:
-    p = await db.open_database(
-        server_url=servers.database_url,
-        service=f"invoicing_cn_test_{uuid.uuid4().hex[:8]}",
-        migrations_dir=MIGRATIONS,
-        min_size=4,
-        max_size=12,
-    )
-    async with p.acquire() as conn:
-        await store.upsert_registration(
-            conn,
-            gstin=BHIWANDI_GSTIN,
-            legal_name="Chai Point Retail Private Limited",
-            trade_name=None,
-            address="Plot 12, Bhiwandi MIDC, Thane, Maharashtra 421302",
-            turnover_band="up_to_5_crore",
-            actor="test",
-        )
-        await store.set_warehouse_registration(
-            conn, warehouse_code="BOM1", gstin=BHIWANDI_GSTIN, actor="test"
-        )
-        await store.upsert_tax_class(
-            conn,
-            sku="TEA-ASSAM-250",
-            description="Assam tea 250 g",
-            hsn_code="0902",
-            gst_rate=Decimal(5),
-            unit="NOS",
-            actor="test",
-        )
-    yield p
-    await p.close()
-
-
-class Emitted(list[Event]):
-    async def __call__(self, event: Event) -> str:
-        self.append(event)
-        return "id"
+    async with seller_database(servers, "invoicing_cn_test", trade_name=None) as p:
+        yield p
 
 
 async def _packed(pool: asyncpg.Pool, at: datetime, *, issue: bool = True) -> tuple[str, str, Emitted]:
     """An order of 2 × ₹349 tea to Mumbai (CGST + SGST), its parcel packed (and invoiced)."""
-    order = order_placed().model_copy(update={"order_id": f"ORD-{uuid.uuid4().hex[:10]}"})
-    order = order.model_copy(
-        update={"shipping_address": order.shipping_address.model_copy(update={"pincode": "400001"})}
-    )
-    shipment_id = f"SHP-{uuid.uuid4().hex[:10]}"
+    order = mumbai_order()
     emitted = Emitted()
     async with pool.acquire() as conn, conn.transaction():
-        await store.record_order(conn, order)
-        await store.record_shipment(
-            conn,
-            shipment_id=shipment_id,
-            order_id=order.order_id,
-            warehouse_code="BOM1",
-            lines=[SkuQuantity(sku="TEA-ASSAM-250", quantity=2)],
-        )
-        await store.mark_packed(
-            conn, shipment_id=shipment_id, order_id=order.order_id, warehouse_code="BOM1", at=at
-        )
+        shipment_id = await packed(conn, order, at)
         if issue:
             assert (
                 await issuing.issue(conn, emitted, shipment_id=shipment_id, now=at, settings=SETTINGS)
@@ -263,24 +209,9 @@ async def test_a_refund_heard_before_the_orders_parcel_waits_and_is_credited_onc
     row = await pool.fetchrow("SELECT state, problem FROM credit_requests WHERE source = 'return:RET-EARLY'")
     assert (row["state"], row["problem"]) == ("due", f"no parcel of order {order_id} is known yet")
     # The order and its parcel arrive late; the parcel is invoiced; the sweep's retry credits it.
-    order = order_placed().model_copy(update={"order_id": order_id})
-    order = order.model_copy(
-        update={"shipping_address": order.shipping_address.model_copy(update={"pincode": "400001"})}
-    )
-    shipment_id = f"SHP-{uuid.uuid4().hex[:10]}"
     emitted = Emitted()
     async with pool.acquire() as conn, conn.transaction():
-        await store.record_order(conn, order)
-        await store.record_shipment(
-            conn,
-            shipment_id=shipment_id,
-            order_id=order_id,
-            warehouse_code="BOM1",
-            lines=[SkuQuantity(sku="TEA-ASSAM-250", quantity=2)],
-        )
-        await store.mark_packed(
-            conn, shipment_id=shipment_id, order_id=order_id, warehouse_code="BOM1", at=at
-        )
+        shipment_id = await packed(conn, mumbai_order(order_id), at)
         await issuing.issue(conn, emitted, shipment_id=shipment_id, now=at, settings=SETTINGS)
     async with pool.acquire() as conn, conn.transaction():
         assert "return:RET-EARLY" in await store.due_credit_requests(conn, limit=1000)

@@ -10,18 +10,13 @@ import json
 import uuid
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
-from decimal import Decimal
-from pathlib import Path
 from typing import Any
 
 import asyncpg
 import httpx
 import pytest
 
-from chassis import db
-from contracts import Event
 from contracts.examples import order_placed
-from contracts.values import SkuQuantity
 from sandbox.app import create_app
 from sandbox.settings import SandboxSettings
 from services.invoicing import documents, einvoicing, issuing, store
@@ -30,11 +25,10 @@ from services.invoicing.domain.einvoice import irn
 from services.invoicing.providers.nic_irp import NicIrp
 from services.invoicing.settings import InvoicingSettings
 from tests import infra, pdf_checks
+from tests.integration.invoicing_seller import BHIWANDI_GSTIN, Emitted, packed, seller_database
 
 pytestmark = pytest.mark.integration
 
-MIGRATIONS = Path(__file__).resolve().parents[2] / "services" / "invoicing" / "migrations"
-BHIWANDI_GSTIN = "27AAPFU0939F1ZV"
 BUYER_GSTIN = "29AAICA3918J1ZE"  # a Bengaluru business
 SETTINGS = InvoicingSettings(irn_retry_seconds=0)
 PACKED = datetime(2026, 12, 6, 20, 0, tzinfo=UTC)  # 7 December in India
@@ -42,39 +36,18 @@ PACKED = datetime(2026, 12, 6, 20, 0, tzinfo=UTC)  # 7 December in India
 
 @pytest.fixture(scope="module")
 async def pool(servers: infra.Servers) -> AsyncIterator[asyncpg.Pool]:
-    p = await db.open_database(
-        server_url=servers.database_url,
-        service=f"invoicing_einv_{uuid.uuid4().hex[:8]}",
-        migrations_dir=MIGRATIONS,
+    async with seller_database(
+        servers,
+        "invoicing_einv",
+        hsn_code="090230",  # six digits above ₹5 crore
         min_size=2,
         max_size=6,
-    )
-    async with p.acquire() as conn:
-        await store.upsert_registration(
-            conn,
-            gstin=BHIWANDI_GSTIN,
-            legal_name="Chai Point Retail Private Limited",
-            trade_name="Chai Point",
-            address="Plot 12, Bhiwandi MIDC, Thane, Maharashtra",
-            turnover_band="above_5_crore",
-            city="Bhiwandi",
-            pincode="421302",
-            actor="test",
-        )
-        await store.set_warehouse_registration(
-            conn, warehouse_code="BOM1", gstin=BHIWANDI_GSTIN, actor="test"
-        )
-        await store.upsert_tax_class(
-            conn,
-            sku="TEA-ASSAM-250",
-            description="Assam tea 250 g",
-            hsn_code="090230",  # six digits above ₹5 crore
-            gst_rate=Decimal(5),
-            unit="NOS",
-            actor="test",
-        )
-    yield p
-    await p.close()
+        address="Plot 12, Bhiwandi MIDC, Thane, Maharashtra",
+        turnover_band="above_5_crore",
+        city="Bhiwandi",
+        pincode="421302",
+    ) as p:
+        yield p
 
 
 @pytest.fixture
@@ -102,25 +75,10 @@ async def issued_invoice(pool: asyncpg.Pool, *, buyer_gstin: str | None) -> str:
             ),
         }
     )
-    shipment_id = f"SHP-{uuid.uuid4().hex[:10]}"
-
-    async def emit(event: Event) -> str:
-        return "id"
-
     async with pool.acquire() as conn, conn.transaction():
-        await store.record_order(conn, order)
-        await store.record_shipment(
-            conn,
-            shipment_id=shipment_id,
-            order_id=order.order_id,
-            warehouse_code="BOM1",
-            lines=[SkuQuantity(sku="TEA-ASSAM-250", quantity=2)],
-        )
-        await store.mark_packed(
-            conn, shipment_id=shipment_id, order_id=order.order_id, warehouse_code="BOM1", at=PACKED
-        )
+        shipment_id = await packed(conn, order, PACKED)
         assert (
-            await issuing.issue(conn, emit, shipment_id=shipment_id, now=PACKED, settings=SETTINGS)
+            await issuing.issue(conn, Emitted(), shipment_id=shipment_id, now=PACKED, settings=SETTINGS)
             == "issued"
         )
         invoice_id = await conn.fetchval(

@@ -5,64 +5,27 @@ invoice per parcel however often its "packed" arrives."""
 from __future__ import annotations
 
 import asyncio
-import uuid
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
-from decimal import Decimal
-from pathlib import Path
 
 import asyncpg
 import pytest
 
-from chassis import db
 from contracts import Event, InvoiceIssued
-from contracts.examples import order_placed
-from contracts.values import SkuQuantity
 from services.invoicing import issuing, store
 from services.invoicing.settings import InvoicingSettings
 from tests import infra
+from tests.integration.invoicing_seller import BHIWANDI_GSTIN, Emitted, mumbai_order, packed, seller_database
 
 pytestmark = pytest.mark.integration
 
-MIGRATIONS = Path(__file__).resolve().parents[2] / "services" / "invoicing" / "migrations"
-BHIWANDI_GSTIN = "27AAPFU0939F1ZV"  # Maharashtra
 SETTINGS = InvoicingSettings()
 
 
 @pytest.fixture(scope="module")
 async def pool(servers: infra.Servers) -> AsyncIterator[asyncpg.Pool]:
-    # A database of its own per run: the series start at 1.
-    p = await db.open_database(
-        server_url=servers.database_url,
-        service=f"invoicing_test_{uuid.uuid4().hex[:8]}",
-        migrations_dir=MIGRATIONS,
-        min_size=4,
-        max_size=12,
-    )
-    async with p.acquire() as conn:
-        await store.upsert_registration(
-            conn,
-            gstin=BHIWANDI_GSTIN,
-            legal_name="चाय पॉइंट रिटेल प्राइवेट लिमिटेड",
-            trade_name="Chai Point",
-            address="Plot 12, Bhiwandi MIDC, Thane, Maharashtra 421302",
-            turnover_band="up_to_5_crore",
-            actor="test",
-        )
-        await store.set_warehouse_registration(
-            conn, warehouse_code="BOM1", gstin=BHIWANDI_GSTIN, actor="test"
-        )
-        await store.upsert_tax_class(
-            conn,
-            sku="TEA-ASSAM-250",
-            description="Assam tea 250 g",
-            hsn_code="0902",
-            gst_rate=Decimal(5),
-            unit="NOS",
-            actor="test",
-        )
-    yield p
-    await p.close()
+    async with seller_database(servers, "invoicing_test", legal_name="चाय पॉइंट रिटेल प्राइवेट लिमिटेड") as p:
+        yield p
 
 
 async def test_two_issuers_at_once_take_every_serial_once_and_a_rollback_leaves_no_gap(
@@ -90,35 +53,16 @@ async def test_two_issuers_at_once_take_every_serial_once_and_a_rollback_leaves_
 
 
 async def _packed_shipment(pool: asyncpg.Pool, at: datetime) -> tuple[str, str]:
-    order = order_placed().model_copy(update={"order_id": f"ORD-{uuid.uuid4().hex[:10]}"})
-    order = order.model_copy(
-        update={"shipping_address": order.shipping_address.model_copy(update={"pincode": "400001"})}
-    )
-    shipment_id = f"SHP-{uuid.uuid4().hex[:10]}"
+    order = mumbai_order()
     async with pool.acquire() as conn, conn.transaction():
-        await store.record_order(conn, order)
-        await store.record_shipment(
-            conn,
-            shipment_id=shipment_id,
-            order_id=order.order_id,
-            warehouse_code="BOM1",
-            lines=[SkuQuantity(sku="TEA-ASSAM-250", quantity=2)],
-        )
-        assert await store.mark_packed(
-            conn, shipment_id=shipment_id, order_id=order.order_id, warehouse_code="BOM1", at=at
-        )
+        shipment_id = await packed(conn, order, at)
     return order.order_id, shipment_id
 
 
 async def _issue(pool: asyncpg.Pool, shipment_id: str, now: datetime) -> list[Event]:
-    emitted: list[Event] = []
-
-    async def emit(event: Event) -> str:
-        emitted.append(event)
-        return "id"
-
+    emitted = Emitted()
     async with pool.acquire() as conn, conn.transaction():
-        await issuing.issue(conn, emit, shipment_id=shipment_id, now=now, settings=SETTINGS)
+        await issuing.issue(conn, emitted, shipment_id=shipment_id, now=now, settings=SETTINGS)
     return emitted
 
 
