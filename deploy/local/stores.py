@@ -17,6 +17,23 @@ def _url(service: str, path: str) -> str:
     return f"http://127.0.0.1:{PORTS[service]}{path}"
 
 
+async def _put(
+    http: httpx.AsyncClient, service: str, path: str, body: Any, *, role: str | None = None
+) -> Any:
+    """PUT ``body`` to a service (as a dev user of ``role``, if named); its answer, raised if refused."""
+    r = await http.put(_url(service, path), headers=dev_headers(role) if role else None, json=body)
+    r.raise_for_status()
+    return r.json()
+
+
+def _listings(
+    skus: Mapping[str, object], available: int, price_paise: int, prices: Mapping[str, int] | None
+) -> list[dict[str, Any]]:
+    """The sandbox's products for these channel SKUs: ``price_paise`` unless ``prices`` names one."""
+    prices = prices or {}
+    return [{"sku": c, "price_paise": prices.get(c, price_paise), "available": available} for c in skus]
+
+
 async def open_store(
     http: httpx.AsyncClient,
     platform: str,
@@ -34,23 +51,22 @@ async def open_store(
     """A sandbox store selling these listings (channel SKU → Dabba SKU; None leaves a listing
     unmapped) at ``price_paise`` (or each its own, from ``prices``), connected to the channel
     account ``account``; the store's products by channel SKU."""
-    prices = prices or {}
-    r = await http.put(
-        _url("sandbox", f"/_sandbox/{platform}/{account}"),
-        json={
+    store = await _put(
+        http,
+        "sandbox",
+        f"/_sandbox/{platform}/{account}",
+        {
             "webhook_url": _url("channels", f"/webhooks/{platform}/{account}"),
             "webhook_secret": secret,
-            "products": [
-                {"sku": c, "price_paise": prices.get(c, price_paise), "available": available} for c in skus
-            ],
+            "products": _listings(skus, available, price_paise, prices),
         },
     )
-    r.raise_for_status()
-    products: dict[str, dict[str, Any]] = {p["sku"]: p for p in r.json()["products"]}
-    r = await http.put(
-        _url("channels", f"/accounts/{account}"),
-        headers=dev_headers("admin"),
-        json={
+    products: dict[str, dict[str, Any]] = {p["sku"]: p for p in store["products"]}
+    await _put(
+        http,
+        "channels",
+        f"/accounts/{account}",
+        {
             "platform": platform,
             "base_url": _url("sandbox", f"/{platform}/{account}"),
             "webhook_secret": secret,
@@ -61,8 +77,8 @@ async def open_store(
             "stock_share_pct": stock_share_pct,
             "low_stock_hide_below": low_stock_hide_below,
         },
+        role="admin",
     )
-    r.raise_for_status()
     mapped = [
         {
             "channel_sku": channel_sku,
@@ -75,10 +91,7 @@ async def open_store(
         if sku
     ]
     if mapped:
-        r = await http.put(
-            _url("channels", f"/accounts/{account}/mappings"), headers=dev_headers("ops"), json=mapped
-        )
-        r.raise_for_status()
+        await _put(http, "channels", f"/accounts/{account}/mappings", mapped, role="ops")
     return products
 
 
@@ -93,21 +106,15 @@ async def open_flipkart_seller(
 ) -> dict[str, Any]:
     """A sandbox Flipkart seller listing these SKUs (Flipkart SKU → Dabba SKU), connected to the channel
     account ``account``, which polls its shipments; the seller as the sandbox set it up."""
-    prices = prices or {}
-    r = await http.put(
-        _url("sandbox", f"/_sandbox/flipkart/{account}"),
-        json={
-            "products": [
-                {"sku": c, "price_paise": prices.get(c, price_paise), "available": available} for c in skus
-            ]
-        },
+    listings = _listings(skus, available, price_paise, prices)
+    seller: dict[str, Any] = await _put(
+        http, "sandbox", f"/_sandbox/flipkart/{account}", {"products": listings}
     )
-    r.raise_for_status()
-    seller: dict[str, Any] = r.json()
-    r = await http.put(
-        _url("channels", f"/accounts/{account}"),
-        headers=dev_headers("admin"),
-        json={
+    await _put(
+        http,
+        "channels",
+        f"/accounts/{account}",
+        {
             "platform": "flipkart",
             "base_url": _url("sandbox", f"/flipkart/{account}"),
             "auth_url": _url("sandbox", f"/flipkart/{account}/oauth-service/oauth/token"),
@@ -115,14 +122,10 @@ async def open_flipkart_seller(
             "api_secret": "dev-flipkart-secret-local",
             "location_id": seller["location_id"],
         },
+        role="admin",
     )
-    r.raise_for_status()
-    r = await http.put(
-        _url("channels", f"/accounts/{account}/mappings"),
-        headers=dev_headers("ops"),
-        json=[{"channel_sku": c, "sku": s, "product_id": seller["product_ids"][c]} for c, s in skus.items()],
-    )
-    r.raise_for_status()
+    mapped = [{"channel_sku": c, "sku": s, "product_id": seller["product_ids"][c]} for c, s in skus.items()]
+    await _put(http, "channels", f"/accounts/{account}/mappings", mapped, role="ops")
     return seller
 
 
@@ -138,22 +141,15 @@ async def open_amazon_seller(
     """A sandbox Amazon seller listing these SKUs (Amazon SKU → Dabba SKU), connected to the channel
     account ``account``: its orders read with searchOrders (ADR 421), each change announced by
     ORDER_CHANGE in the sandbox's SQS queue (ADR 420), the poll behind them."""
-    prices = prices or {}
-    r = await http.put(
-        _url("sandbox", f"/_sandbox/amazon/{account}"),
-        json={
-            "products": [
-                {"sku": c, "price_paise": prices.get(c, price_paise), "available": available} for c in skus
-            ],
-            "notifications": True,
-        },
+    listings = _listings(skus, available, price_paise, prices)
+    seller: dict[str, Any] = await _put(
+        http, "sandbox", f"/_sandbox/amazon/{account}", {"products": listings, "notifications": True}
     )
-    r.raise_for_status()
-    seller: dict[str, Any] = r.json()
-    r = await http.put(
-        _url("channels", f"/accounts/{account}"),
-        headers=dev_headers("admin"),
-        json={
+    await _put(
+        http,
+        "channels",
+        f"/accounts/{account}",
+        {
             "platform": "amazon",
             "base_url": _url("sandbox", f"/amazon/{account}"),
             "auth_url": _url("sandbox", f"/amazon/{account}/auth/o2/token"),
@@ -168,12 +164,8 @@ async def open_amazon_seller(
             "sqs_access_key_id": SANDBOX_ACCESS_KEY_ID,
             "sqs_secret_access_key": "dev-amazon-sqs-secret-local",
         },
+        role="admin",
     )
-    r.raise_for_status()
-    r = await http.put(
-        _url("channels", f"/accounts/{account}/mappings"),
-        headers=dev_headers("ops"),
-        json=[{"channel_sku": c, "sku": s} for c, s in skus.items()],
-    )
-    r.raise_for_status()
+    mapped = [{"channel_sku": c, "sku": s} for c, s in skus.items()]
+    await _put(http, "channels", f"/accounts/{account}/mappings", mapped, role="ops")
     return seller
