@@ -55,6 +55,15 @@ async def stocked(client: httpx.AsyncClient, platform: str, store: str, **stock:
     return {p["sku"]: p for p in response.json()["products"]}
 
 
+async def an_order(client: httpx.AsyncClient, platform: str, store: str) -> str:
+    """A store selling 40 of TEA takes an order of one (its webhook dropped): the order's id."""
+    await stocked(client, platform, store, TEA=40)
+    placed = await client.post(
+        f"/_sandbox/{platform}/{store}/orders", json={"lines": [{"sku": "TEA"}], "delivery": "drop"}
+    )
+    return str(placed.json()["id"])
+
+
 def shopify_level(product: dict[str, Any], quantity: int) -> StockLevel:
     return StockLevel(
         listing=Listing(channel_sku=product["sku"], inventory_item_id=str(product["inventory_item_id"])),
@@ -141,11 +150,7 @@ async def test_shopify_tracking_is_created_once_however_often_it_is_sent(
     sandbox: tuple[FastAPI, httpx.AsyncClient],
 ) -> None:
     _, client = sandbox
-    await stocked(client, "shopify", "demo-shopify", TEA=40)
-    placed = await client.post(
-        "/_sandbox/shopify/demo-shopify/orders", json={"lines": [{"sku": "TEA"}], "delivery": "drop"}
-    )
-    order_id = str(placed.json()["id"])
+    order_id = await an_order(client, "shopify", "demo-shopify")
     store = ShopifyStore(client, api_version="2026-04")
     tracking = Tracking(courier="delhivery", awb="1234567890123", url="https://track.example/1234567890123")
     await store.fulfil(SHOP, order_id, tracking)
@@ -159,11 +164,7 @@ async def test_woocommerce_tracking_is_one_customer_note_and_a_completed_order(
     sandbox: tuple[FastAPI, httpx.AsyncClient],
 ) -> None:
     _, client = sandbox
-    await stocked(client, "woocommerce", "demo-woo", TEA=40)
-    placed = await client.post(
-        "/_sandbox/woocommerce/demo-woo/orders", json={"lines": [{"sku": "TEA"}], "delivery": "drop"}
-    )
-    order_id = str(placed.json()["id"])
+    order_id = await an_order(client, "woocommerce", "demo-woo")
     tracking = Tracking(courier="xpressbees", awb="XB42", url="https://track.example/XB42")
     await WooCommerceStore(client).fulfil(WOO, order_id, tracking)
     await WooCommerceStore(client).fulfil(WOO, order_id, tracking)
@@ -179,11 +180,7 @@ async def test_shopify_cancels_an_order_dabba_cancelled_once_with_its_reason_and
     sandbox: tuple[FastAPI, httpx.AsyncClient],
 ) -> None:
     _, client = sandbox
-    await stocked(client, "shopify", "demo-shopify", TEA=40)
-    placed = await client.post(
-        "/_sandbox/shopify/demo-shopify/orders", json={"lines": [{"sku": "TEA"}], "delivery": "drop"}
-    )
-    order_id = str(placed.json()["id"])
+    order_id = await an_order(client, "shopify", "demo-shopify")
     store = ShopifyStore(client, api_version="2026-04")
 
     first = await store.cancel(SHOP, order_id, reason=CancelReason.COD_DECLINED, note="COD declined")
@@ -199,11 +196,7 @@ async def test_woocommerce_cancels_an_order_dabba_cancelled_with_a_private_note(
     sandbox: tuple[FastAPI, httpx.AsyncClient],
 ) -> None:
     _, client = sandbox
-    await stocked(client, "woocommerce", "demo-woo", TEA=40)
-    placed = await client.post(
-        "/_sandbox/woocommerce/demo-woo/orders", json={"lines": [{"sku": "TEA"}], "delivery": "drop"}
-    )
-    order_id = str(placed.json()["id"])
+    order_id = await an_order(client, "woocommerce", "demo-woo")
     store = WooCommerceStore(client)
 
     first = await store.cancel(WOO, order_id, reason=CancelReason.OPERATOR, note="buyer phoned")
