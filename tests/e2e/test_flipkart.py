@@ -9,8 +9,6 @@ Flipkart's AWB and, once packed, is marked ready to dispatch for Flipkart's cour
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import json
 import random
 from typing import Any
@@ -25,6 +23,8 @@ from deploy.local.stack import Stack
 from sandbox.flipkart import RATES as FLIPKART_PLANS
 from services.shipping.domain import shipment_id_for
 from tests.conftest import Tap, body_has, publish_event
+from tests.e2e import marketplace
+from tests.e2e.marketplace import events
 from tests.helpers import db_fetch, seed_stock, unique, url, wait_routing_knows, wait_until
 
 pytestmark = pytest.mark.e2e
@@ -71,38 +71,15 @@ async def open_flipkart(
 
 
 async def sell(account: str, channel_sku: str, **extra: Any) -> str:
-    async with httpx.AsyncClient(timeout=10) as http:
-        r = await http.post(
-            url("sandbox", f"/_sandbox/flipkart/{account}/orders"),
-            json={
-                "lines": [{"sku": channel_sku, "quantity": 1}],
-                "buyer": {"name": "आशा वर्मा", "phone": f"+9197{random.randrange(10**8):08d}"},
-                **extra,
-            },
-        )
-        r.raise_for_status()
-        return str(r.json()["shipment_id"])
+    return str((await marketplace.place("flipkart", account, channel_sku, **extra))["shipment_id"])
 
 
 async def seller_state(account: str) -> dict[str, Any]:
-    async with httpx.AsyncClient(timeout=10) as http:
-        return (await http.get(url("sandbox", f"/_sandbox/flipkart/{account}"))).json()  # type: ignore[no-any-return]
+    return await marketplace.seller_state("flipkart", account)
 
 
 async def poll(account: str) -> dict[str, Any]:
-    async with httpx.AsyncClient(timeout=120, headers=dev_headers("ops")) as http:
-        r = await http.post(url("channels", f"/accounts/{account}/poll"))
-        r.raise_for_status()
-        return r.json()  # type: ignore[no-any-return]
-
-
-def events(records: list[Any]) -> set[bytes]:
-    """The distinct events among records (their CloudEvents ids)."""
-    return {dict(r.headers)["ce_id"] for r in records}
-
-
-async def _holding(account: str) -> bool | None:
-    return True if (await seller_state(account))["holding"] else None
+    return await marketplace.poll(account, timeout=120)
 
 
 async def test_flipkart_orders_arrive_once_across_a_restart_mid_poll_and_a_held_one_waits(
@@ -115,18 +92,14 @@ async def test_flipkart_orders_arrive_once_across_a_restart_mid_poll_and_a_held_
     ready.append(await sell(account, "FK-ASSAM", self_ship=True))
     held = await sell(account, "FK-ASSAM", hold=True)
 
-    async with httpx.AsyncClient(timeout=10) as http:
-        await http.post(url("sandbox", f"/_sandbox/flipkart/{account}/hold"), params={"page": 2})
-    first = asyncio.create_task(poll(account))
-    await wait_until(lambda: _holding(account), what="the filter's page 2 asked for and held", timeout=120)
-    stack.kill("channels")  # mid-poll: page 1 taken in, page 2 in flight
-    async with httpx.AsyncClient(timeout=10) as http:
-        await http.post(url("sandbox", f"/_sandbox/flipkart/{account}/release"))
-    with contextlib.suppress(httpx.HTTPError):
-        await first
-    stack.start("channels")
-    stack.wait_ready(["channels"])
-    await poll(account)
+    await marketplace.poll_killed_on_page_2(
+        stack,
+        "flipkart",
+        account,
+        poll_timeout=120,
+        what="the filter's page 2 asked for and held",
+        timeout=120,
+    )
 
     for shipment_id in ready:
         await tap.wait_for(

@@ -6,10 +6,7 @@ cancellation from Amazon's ORDER_CHANGE notices with the poll behind them, and c
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import json
-import random
 from typing import Any
 
 import httpx
@@ -19,6 +16,8 @@ from deploy.local.ports import dev_headers
 from deploy.local.stack import Stack
 from sandbox.sqs import ACCESS_KEY_ID
 from tests.conftest import Tap, body_has
+from tests.e2e import marketplace
+from tests.e2e.marketplace import events
 from tests.helpers import db_fetch, seed_stock, unique, url, wait_routing_knows, wait_until
 
 pytestmark = pytest.mark.e2e
@@ -85,29 +84,15 @@ async def open_amazon(
 
 
 async def sell(account: str, channel_sku: str, **extra: Any) -> str:
-    async with httpx.AsyncClient(timeout=10) as http:
-        r = await http.post(
-            url("sandbox", f"/_sandbox/amazon/{account}/orders"),
-            json={
-                "lines": [{"sku": channel_sku, "quantity": 1}],
-                "buyer": {"name": "आशा वर्मा", "phone": f"+9197{random.randrange(10**8):08d}"},
-                **extra,
-            },
-        )
-        r.raise_for_status()
-        return str(r.json()["id"])
+    return str((await marketplace.place("amazon", account, channel_sku, **extra))["id"])
 
 
 async def seller_state(account: str) -> dict[str, Any]:
-    async with httpx.AsyncClient(timeout=10) as http:
-        return (await http.get(url("sandbox", f"/_sandbox/amazon/{account}"))).json()  # type: ignore[no-any-return]
+    return await marketplace.seller_state("amazon", account)
 
 
 async def poll(account: str) -> dict[str, Any]:
-    async with httpx.AsyncClient(timeout=60, headers=dev_headers("ops")) as http:
-        r = await http.post(url("channels", f"/accounts/{account}/poll"))
-        r.raise_for_status()
-        return r.json()  # type: ignore[no-any-return]
+    return await marketplace.poll(account, timeout=60)
 
 
 async def test_amazon_orders_arrive_once_across_a_restart_mid_poll_and_a_pending_one_waits(
@@ -120,18 +105,9 @@ async def test_amazon_orders_arrive_once_across_a_restart_mid_poll_and_a_pending
     ready = [await sell(account, "AMZ-ASSAM") for _ in range(5)]
     pending = await sell(account, "AMZ-ASSAM", status="Pending")
 
-    async with httpx.AsyncClient(timeout=10) as http:
-        await http.post(url("sandbox", f"/_sandbox/amazon/{account}/hold"), params={"page": 2})
-    first = asyncio.create_task(poll(account))
-    await wait_until(lambda: _holding(account), what="page 2 asked for and held", timeout=90)
-    stack.kill("channels")  # mid-poll: page 1 taken in, page 2 in flight
-    async with httpx.AsyncClient(timeout=10) as http:
-        await http.post(url("sandbox", f"/_sandbox/amazon/{account}/release"))
-    with contextlib.suppress(httpx.HTTPError):
-        await first
-    stack.start("channels")
-    stack.wait_ready(["channels"])
-    await poll(account)
+    await marketplace.poll_killed_on_page_2(
+        stack, "amazon", account, poll_timeout=60, what="page 2 asked for and held", timeout=90
+    )
 
     for order_id in ready:
         await tap.wait_for("orders.placed.v1", body_has(channel_order_id=f"{account}-{order_id}"), timeout=90)
@@ -159,15 +135,6 @@ async def test_amazon_orders_arrive_once_across_a_restart_mid_poll_and_a_pending
     state = await seller_state(account)
     assert state["throttled"] == {}, "no call beyond Amazon's usage plans"
     assert "getOrders" not in state["calls"] and "getOrderItems" not in state["calls"]
-
-
-def events(records: list[Any]) -> set[bytes]:
-    """The distinct events among records (their CloudEvents ids)."""
-    return {dict(r.headers)["ce_id"] for r in records}
-
-
-async def _holding(account: str) -> bool | None:
-    return True if (await seller_state(account))["holding"] else None
 
 
 async def test_an_amazon_order_and_its_cancellation_come_by_notice_and_cancel_ours_releasing_the_stock(
