@@ -23,6 +23,7 @@ from contracts import (
     Address,
     Channel,
     Customer,
+    Envelope,
     OrderLine,
     OrderPlaced,
     Payment,
@@ -75,11 +76,11 @@ async def seller_data(http: httpx.AsyncClient, sku: str) -> None:
     assert r.status_code == 200, r.text
 
 
-async def packed(
-    producer: AIOKafkaProducer, tap: Tap, order: dict[str, Any], status: ShipmentStatus
-) -> dict[str, Any]:
-    """Shipping says the parcel is packed (and on): invoicing issues its invoice."""
-    await publish_event(
+async def shipping_says(
+    producer: AIOKafkaProducer, order: dict[str, Any], status: ShipmentStatus
+) -> Envelope:
+    """Shipping's news of the order's parcel from BOM1, with Delhivery: ``status``."""
+    return await publish_event(
         producer,
         ShipmentUpdated(
             order_id=order["order_id"],
@@ -90,6 +91,13 @@ async def packed(
         ),
         source="shipping",
     )
+
+
+async def packed(
+    producer: AIOKafkaProducer, tap: Tap, order: dict[str, Any], status: ShipmentStatus
+) -> dict[str, Any]:
+    """Shipping says the parcel is packed (and on): invoicing issues its invoice."""
+    await shipping_says(producer, order, status)
     (issued,) = await tap.wait_for(
         "invoicing.invoice_issued.v1", body_has(order_id=order["order_id"]), timeout=120
     )
@@ -217,17 +225,7 @@ async def test_a_parcel_back_undelivered_brings_a_credit_note_for_its_whole_invo
             ShipmentStatus.RTO_DELIVERED,
             ShipmentStatus.RTO_DELIVERED,
         ):
-            await publish_event(
-                producer,
-                ShipmentUpdated(
-                    order_id=order["order_id"],
-                    shipment_id=order["shipment_id"],
-                    warehouse_code="BOM1",
-                    courier="delhivery",
-                    status=status,
-                ),
-                source="shipping",
-            )
+            await shipping_says(producer, order, status)
         (record,) = await tap.wait_for(
             "invoicing.credit_note_issued.v1", body_has(order_id=order["order_id"]), timeout=120
         )
@@ -275,17 +273,7 @@ async def test_a_parcel_cancelled_before_packing_is_never_invoiced_even_when_pac
             producer, lines=[(sku, 1, 34900)], method=PaymentMethod.COD, deliver=False
         )
         for status in (ShipmentStatus.CANCELLED, ShipmentStatus.PACKED):  # a courier's late scan
-            last = await publish_event(
-                producer,
-                ShipmentUpdated(
-                    order_id=order["order_id"],
-                    shipment_id=order["shipment_id"],
-                    warehouse_code="BOM1",
-                    courier="delhivery",
-                    status=status,
-                ),
-                source="shipping",
-            )
+            last = await shipping_says(producer, order, status)
         await wait_applied("invoicing", last.id, timeout=60)
         listed = (
             await http.get(url("invoicing", "/invoices"), params={"order_id": order["order_id"]})
