@@ -20,7 +20,6 @@ import json
 import secrets
 import time
 import uuid
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any, Literal
@@ -32,7 +31,7 @@ from sandbox.errors import ProviderError
 from sandbox.marketplace import PageHold, add_seller_controls
 from sandbox.sqs import SqsState
 from sandbox.store_webhooks import Buyer, LineIn, ProductIn, rupees
-from sandbox.usage_plans import Bucket, spend
+from sandbox.usage_plans import UsagePlans
 
 RATES = {
     "getOrders": (0.0167, 20),
@@ -65,9 +64,7 @@ class Seller:
     shipments: list[dict[str, Any]] = field(default_factory=list)
     tokens: dict[str, float] = field(default_factory=dict)
     tokens_issued: int = 0
-    buckets: dict[str, Bucket] = field(default_factory=dict)
-    calls: dict[str, list[float]] = field(default_factory=dict)
-    throttled: dict[str, int] = field(default_factory=dict)
+    plans: UsagePlans = field(default_factory=lambda: UsagePlans(RATES))
     page_size: int = 100
     next_tokens_used: int = 0
     pages: PageHold = field(default_factory=PageHold)
@@ -75,7 +72,6 @@ class Seller:
     queue: str | None = None
     """The SQS queue its ORDER_CHANGE notifications go to (None: none subscribed)."""
     notices_sent: int = 0
-    clock: Callable[[], float] = time.monotonic
 
     @property
     def seller_id(self) -> str:
@@ -83,14 +79,7 @@ class Seller:
 
     def take(self, operation: str) -> None:
         """Spend one request of the operation's usage plan, or answer 429 as SP-API does."""
-        if not spend(
-            RATES[operation],
-            operation,
-            now=self.clock(),
-            buckets=self.buckets,
-            calls=self.calls,
-            throttled=self.throttled,
-        ):
+        if not self.plans.spend(operation):
             raise _error(429, "QuotaExceeded", "You exceeded your quota for the requested resource.")
 
 
@@ -232,8 +221,8 @@ async def inspect(seller: str, state: Amazon) -> dict[str, Any]:
         },
         "shipments": account.shipments,
         "tokens_issued": account.tokens_issued,
-        "calls": account.calls,
-        "throttled": account.throttled,
+        "calls": account.plans.calls,
+        "throttled": account.plans.throttled,
         "next_tokens_used": account.next_tokens_used,
         "pages_served": account.pages.served,
         "notices_sent": account.notices_sent,

@@ -15,8 +15,6 @@ token, hold a page of the filter until released, read the state.
 import base64
 import json
 import secrets
-import time
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any, Literal
@@ -27,7 +25,7 @@ from pydantic import BaseModel, Field
 from sandbox.errors import ProviderError
 from sandbox.marketplace import PageHold, add_seller_controls
 from sandbox.store_webhooks import Buyer, LineIn, ProductIn
-from sandbox.usage_plans import Bucket, spend
+from sandbox.usage_plans import UsagePlans
 
 RATES = {
     "shipments/filter": (1.0, 5),
@@ -71,26 +69,16 @@ class Seller:
     packed: list[dict[str, Any]] = field(default_factory=list)
     tokens: set[str] = field(default_factory=set)
     tokens_issued: int = 0
-    buckets: dict[str, Bucket] = field(default_factory=dict)
-    calls: dict[str, list[float]] = field(default_factory=dict)
-    throttled: dict[str, int] = field(default_factory=dict)
+    plans: UsagePlans = field(default_factory=lambda: UsagePlans(RATES))
     page_size_cap: int = 20
     next_pages_used: int = 0
     pages: PageHold = field(default_factory=PageHold)
     refused_skus: set[str] = field(default_factory=set)
     inventory_batches: list[list[str]] = field(default_factory=list)
-    clock: Callable[[], float] = time.monotonic
 
     def take(self, operation: str) -> None:
         """Spend one request of the operation's plan, or answer 429."""
-        if not spend(
-            RATES[operation],
-            operation,
-            now=self.clock(),
-            buckets=self.buckets,
-            calls=self.calls,
-            throttled=self.throttled,
-        ):
+        if not self.plans.spend(operation):
             raise _error(429, "TOO_MANY_REQUESTS", "Request rate exceeded")
 
 
@@ -176,8 +164,8 @@ async def inspect(seller: str, state: Flipkart) -> dict[str, Any]:
         "dispatched": account.dispatched,
         "packed": account.packed,
         "tokens_issued": account.tokens_issued,
-        "calls": account.calls,
-        "throttled": account.throttled,
+        "calls": account.plans.calls,
+        "throttled": account.plans.throttled,
         "next_pages_used": account.next_pages_used,
         "pages_served": account.pages.served,
         "inventory_batches": account.inventory_batches,

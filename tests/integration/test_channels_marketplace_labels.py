@@ -113,7 +113,7 @@ async def flipkart_seller(pool: asyncpg.Pool) -> Seller:
     app = create_app(SandboxSettings(http_port=8010, courier_token=None))
     ticks = itertools.count()
     name = unique("fk").lower()
-    app.state.flipkart.seller(name).clock = lambda: float(next(ticks))
+    app.state.flipkart.seller(name).plans.clock = lambda: float(next(ticks))
     http = httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://sandbox")
     seller = (await http.put(f"/_sandbox/flipkart/{name}", json={"products": [{"sku": "FK-ASSAM"}]})).json()
     account = Account(

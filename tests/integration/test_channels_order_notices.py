@@ -121,25 +121,25 @@ async def test_an_order_change_notice_takes_its_order_in_at_once_and_the_poll_ta
     status = "SELECT status FROM channel_orders WHERE account = $1 AND store_order_id = $2"
     assert await pool.fetchval(status, name, order) == "sent", "its line read and mapped"
     assert app.state.sqs.queues[amazon.queue].messages == [], "the notice was deleted once handled"
-    assert listing not in amazon.calls, "fetched with getOrder, not by polling"
+    assert listing not in amazon.plans.calls, "fetched with getOrder, not by polling"
 
     # The poll runs on behind the notices: it lists the same order and takes nothing again.
     await poll.poll_marketplace(
         svc, settings, adapter, account, clock=lambda: datetime.now(UTC) + timedelta(seconds=1)
     )
-    assert len(amazon.calls[listing]) == 1
+    assert len(amazon.plans.calls[listing]) == 1
     assert await sent(pool, name, order) == 1
 
     # A change of an order we have that we take nothing from (Amazon restated its status) costs no call.
-    before = len(amazon.calls["getOrder"])
+    before = len(amazon.plans.calls["getOrder"])
     await http.post(f"/_sandbox/amazon/{name}/orders/{order}", json={"status": "Unshipped"})
-    assert ((await take()).notices, len(amazon.calls["getOrder"])) == (1, before)
+    assert ((await take()).notices, len(amazon.plans.calls["getOrder"])) == (1, before)
 
     # An unpaid order's notice fetches nothing (its authorisation is another notice); the notice goes.
-    before = len(amazon.calls["getOrder"])
+    before = len(amazon.plans.calls["getOrder"])
     unpaid = await place(status="Pending")
     assert (await take()).taken_in == 0
-    assert len(amazon.calls["getOrder"]) == before
+    assert len(amazon.plans.calls["getOrder"]) == before
     assert await sent(pool, name, unpaid) == 0
     assert app.state.sqs.queues[amazon.queue].messages == []
 
@@ -168,9 +168,9 @@ async def test_an_order_change_notice_takes_its_order_in_at_once_and_the_poll_ta
     app.state.sqs.send(amazon.queue, json.dumps({"NotificationType": "ANY_OFFER_CHANGED"}))
     assert (await take()).notices == 2
     assert app.state.sqs.queues[amazon.queue].messages == []
-    assert app.state.amazon.seller(name).throttled == {}
+    assert app.state.amazon.seller(name).plans.throttled == {}
     if orders_api == "2026-01-01":
-        assert "getOrderItems" not in amazon.calls and "getOrders" not in amazon.calls
+        assert "getOrderItems" not in amazon.plans.calls and "getOrders" not in amazon.plans.calls
     await http.aclose()
 
 

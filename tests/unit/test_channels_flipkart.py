@@ -228,7 +228,7 @@ async def seller(
 ) -> tuple[Account, dict[str, str]]:
     """A sandbox seller whose clock moves a second a call, so its usage plans never run dry in a test."""
     ticks = itertools.count()
-    state.seller("fk-one").clock = lambda: float(next(ticks))
+    state.seller("fk-one").plans.clock = lambda: float(next(ticks))
     r = await client.put("/_sandbox/flipkart/fk-one", json=setup)
     r.raise_for_status()
     account = Account(
