@@ -15,6 +15,7 @@ import random
 import secrets
 import sys
 import time
+import uuid
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -42,10 +43,29 @@ POSTGRES_PID = ROOT / ".local" / "postgres" / "data" / "postmaster.pid"
 FOLLOWED = (
     topics.ORDERS_PLACED,
     topics.ORDERS_REJECTED,
+    topics.ROUTING_PLANNED,
+    topics.INVENTORY_RESERVED,
     topics.ORDERS_CONFIRMED,
     topics.SHIPPING_SHIPMENT_CREATED,
     topics.NOTIFICATIONS_SENT,
 )
+HOPS = (
+    ("placed", "orders"),
+    ("planned", "routing"),
+    ("reserved", "inventory"),
+    ("confirmed", "orders"),
+    ("shipped", "shipping"),
+    ("notified", "notifications"),
+)
+"""An order's stages in the order they happen, with the service whose event marks each one."""
+STAGE_OF = {
+    topics.ORDERS_PLACED: "placed",
+    topics.ROUTING_PLANNED: "planned",
+    topics.INVENTORY_RESERVED: "reserved",
+    topics.ORDERS_CONFIRMED: "confirmed",
+    topics.SHIPPING_SHIPMENT_CREATED: "shipped",
+    topics.NOTIFICATIONS_SENT: "notified",
+}
 
 
 def say(msg: str = "") -> None:
@@ -159,6 +179,8 @@ class Observed:
     reservations: dict[str, set[str]] = field(default_factory=lambda: defaultdict(set))
     redeliveries: int = 0
     seen_ids: set[str] = field(default_factory=set)
+    stages: dict[str, dict[str, tuple[float, float]]] = field(default_factory=lambda: defaultdict(dict))
+    """stage → order id → (when the service wrote the event, when its relay published it), s."""
 
     def apply(self, topic: str, ce_id: str | None, ts_ms: int, event: dict[str, Any]) -> None:
         at = ts_ms / 1000
@@ -168,6 +190,10 @@ class Observed:
                 return
             self.seen_ids.add(ce_id)
         order_id = event.get("order_id")
+        stage = STAGE_OF.get(topic)
+        written = written_at(ce_id) if stage is not None and ce_id is not None else None
+        if stage is not None and order_id and written is not None:
+            self.stages[stage].setdefault(order_id, (written, at))
         if topic == topics.ORDERS_PLACED:
             coid = event.get("channel_order_id", "")
             if coid.startswith(self.prefix):
@@ -195,6 +221,37 @@ class Observed:
     def ours(self, by_order: dict[str, Any]) -> dict[str, Any]:
         """Only the orders of this run (shipping and notification events carry no channel id)."""
         return {o: v for o, v in by_order.items() if o in self.order_to_coid}
+
+
+def written_at(ce_id: str) -> float | None:
+    """When an event was made, from its CloudEvents id: a UUIDv7 begins with its Unix time in ms
+    (the service makes it as it writes the outbox row, inside the transaction); None for another id."""
+    try:
+        made = uuid.UUID(ce_id)
+    except ValueError:
+        return None
+    return (made.int >> 80) / 1000 if made.version == 7 else None
+
+
+def hop_latencies(observed: Observed) -> dict[str, dict[str, list[float]]]:
+    """Per stage, each order's wait split in two: from the previous stage's publish (the send, for
+    the first) until the service wrote the event (consuming, applying), and from then until its
+    relay published it (commit, the outbox relay's wake-up and barrier, the producer)."""
+    sent = {oid: observed.sent_at[coid] for oid, coid in observed.order_to_coid.items()}
+    previous = sent
+    hops: dict[str, dict[str, list[float]]] = {}
+    for stage, _service in HOPS:
+        seen = observed.stages.get(stage, {})
+        apply: list[float] = []
+        relay: list[float] = []
+        for oid, (written, published) in seen.items():
+            if oid in previous:
+                apply.append(written - previous[oid])
+                relay.append(published - written)
+        hops[stage] = {"to_written": apply, "to_published": relay}
+        if stage != "shipped":  # notifications follows the confirmation, not the shipment
+            previous = {oid: published for oid, (_, published) in seen.items()}
+    return hops
 
 
 # --- the run --------------------------------------------------------------------------------------
@@ -695,6 +752,21 @@ def report(
                 f"{ms(lat['p50'])} / {ms(lat['p95'])} / {ms(lat['p99'])}  (n={lat['n']})",
             )
         )
+    hops = {
+        stage: {part: {f"p{q}": percentile(v, q) for q in (50, 99)} for part, v in parts.items()}
+        for stage, parts in hop_latencies(o).items()
+    }
+    for stage, service in HOPS:
+        written, published = hops[stage]["to_written"], hops[stage]["to_published"]
+        if written["p50"] is None:
+            continue
+        rows_out.append(
+            (
+                f"  → {stage} ({service}) p50/p99",
+                f"written {ms(written['p50'])} / {ms(written['p99'])}, "
+                f"then published {ms(published['p50'])} / {ms(published['p99'])}",
+            )
+        )
     rows_out.append(
         (
             "CPU per order",
@@ -736,6 +808,7 @@ def report(
         "timed_out": timed_out,
         "throughput": throughput,
         "latency": latency,
+        "hops_s": hops,
         "cpu_s": cpu,
         "cpu_s_per_order": cpu_total / n,
         "cpu_s_per_order_without_sandbox": (cpu_total - cpu.get("sandbox", 0.0)) / n,
