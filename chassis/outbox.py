@@ -1,7 +1,8 @@
 """Transactional outbox: events are rows written with the state change, published by a relay.
 
 The relay publishes in transaction order, deletes rows only after the broker acknowledged them, wakes
-on LISTEN/NOTIFY, and after a crash simply publishes again what is left (consumers' inboxes dedupe).
+on LISTEN/NOTIFY (and, while rows wait behind an older transaction, after a few ms), and after a
+crash simply publishes again what is left (consumers' inboxes dedupe).
 """
 
 from __future__ import annotations
@@ -90,9 +91,25 @@ async def emit_many(conn: Conn, events: Sequence[Event], *, source: str) -> list
 
 
 _FETCH = """
+WITH elsewhere AS (
+    -- Transactions running in the server's other databases: none can ever write this outbox.
+    SELECT backend_xid::text::bigint AS xid
+      FROM pg_stat_activity
+     WHERE backend_xid IS NOT NULL
+       AND datid <> (SELECT oid FROM pg_database WHERE datname = current_database())
+), barrier AS (
+    -- The oldest transaction of this database the snapshot sees running (pg_snapshot_xmin, but
+    -- blind to the other databases), or the snapshot's xmax when none is.
+    SELECT coalesce(
+               (SELECT min(x) FROM pg_snapshot_xip(s) AS x
+                 WHERE x::text::bigint % 4294967296 NOT IN (SELECT xid FROM elsewhere)),
+               pg_snapshot_xmax(s)
+           ) AS txid
+      FROM pg_current_snapshot() AS s
+)
 SELECT id, topic, key, headers, payload, created_at
   FROM outbox
- WHERE txid < pg_snapshot_xmin(pg_current_snapshot())
+ WHERE txid < (SELECT txid FROM barrier)
  ORDER BY txid, id
  LIMIT $1
 """
@@ -109,12 +126,14 @@ class OutboxRelay:
         publish: Publish,
         batch_size: int = 1000,
         poll_interval_s: float = 1.0,
+        held_retry_s: float = 0.005,
     ) -> None:
         self._pool = pool
         self._dsn = dsn
         self._publish = publish
         self._batch_size = batch_size
         self._poll_interval_s = poll_interval_s
+        self._held_retry_s = held_retry_s
         self._wake = asyncio.Event()
         self._stopping = False
         self._task: asyncio.Task[None] | None = None
@@ -160,22 +179,38 @@ class OutboxRelay:
             # at once instead of relaying beside it (ADR 471).
             listener.add_termination_listener(lambda _conn: self._wake.set())
             log.info("outbox relay leading")
+            held_waits = 0
             while not self._stopping:
                 if listener.is_closed():
                     raise ConnectionError("outbox relay: the session holding the relay lock has ended")
-                sent = await self.relay_once()
-                if sent >= self._batch_size:
-                    continue
+                # Cleared before reading, so a NOTIFY that arrives while a batch is read or
+                # published wakes the next wait instead of being lost with the clear.
                 self._wake.clear()
+                sent = await self.relay_once()
                 if sent:
-                    continue  # a just-finished transaction may have held rows back; look again
+                    held_waits = 0
+                    continue  # more may be ready, or a just-finished transaction held rows back
+                held_waits = held_waits + 1 if await self._rows_held_back() else 0
                 try:
-                    await asyncio.wait_for(self._wake.wait(), timeout=self._poll_interval_s)
+                    await asyncio.wait_for(self._wake.wait(), timeout=self._next_wait(held_waits))
                 except TimeoutError:
                     pass
         finally:
             self.is_leader = False
             await listener.close()
+
+    def _next_wait(self, held_waits: int) -> float:
+        """How long to sleep when nothing could be published: the poll interval, or while committed
+        rows wait behind an older transaction (the xmin barrier), a short wait that doubles. That
+        transaction may be in another database of the server, whose commit sends us no NOTIFY."""
+        if not held_waits:
+            return self._poll_interval_s
+        return min(self._poll_interval_s, self._held_retry_s * 2.0 ** min(held_waits - 1, 16))
+
+    async def _rows_held_back(self) -> bool:
+        """Whether committed rows are waiting: the barrier held them back from the last read."""
+        async with self._pool.acquire() as conn:
+            return bool(await conn.fetchval("SELECT EXISTS (SELECT 1 FROM outbox)"))
 
     async def relay_once(self) -> int:
         """Publish the next batch in order and delete it once every record is acknowledged.

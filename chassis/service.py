@@ -38,7 +38,7 @@ from chassis.consumer import (
 )
 from chassis.handlers import Handlers
 from chassis.http import OpsOnlyUntilStarted, create_http_app
-from chassis.kafka import ensure_topics, make_broker, publish_raw, send_to_dlq
+from chassis.kafka import ensure_topics, make_broker, publish_raw, send_to_dlq, without_idle_sleep
 from chassis.logging import configure_logging, get_logger
 from chassis.outbox import OutboxRelay, emit, emit_many
 from chassis.settings import EXIT_UNSAFE_SETTINGS, ServiceSettings, UnsafeSettings
@@ -253,7 +253,7 @@ class Service:
             # partitions then overlap their waits (provider calls), while one key's events stay
             # on one partition, so in order.
             for _ in range(s.consumer_concurrency):
-                broker.subscriber(
+                subscriber = broker.subscriber(
                     *self._subscriptions,
                     group_id=self.name,
                     batch=True,
@@ -265,7 +265,9 @@ class Service:
                     ack_policy=AckPolicy.NACK_ON_ERROR,
                     decoder=_no_decode,
                     max_poll_interval_ms=600_000,
-                )(_batch_handler(consumer))
+                )
+                subscriber(_batch_handler(consumer))
+                without_idle_sleep(subscriber)
         try:
             await broker.start()
         except BaseException:

@@ -120,7 +120,12 @@ class ServiceSettings(BaseSettings):
         le=12,
         description="Consumers in the group per process; >1 overlaps provider calls across partitions.",
     )
-    consumer_batch_timeout_ms: int = 20
+    consumer_batch_timeout_ms: int = Field(
+        default=500,
+        ge=1,
+        description="How long an idle consumer waits for a record before it looks again; a record "
+        "that arrives is handed over at once, so this sets only how often an idle loop wakes (ADR 460).",
+    )
     consumer_fetch_min_bytes: int = Field(
         default=1,
         ge=1,

@@ -275,3 +275,104 @@ async def test_a_connection_back_in_the_pool_costs_no_reset_round_trip(servers: 
             assert sent == ["SELECT 1", "SELECT 2"]
     finally:
         await one.close()
+
+
+class PublishedRecords:
+    """A relay's publish that keeps each record and acknowledges it at once (no broker needed)."""
+
+    def __init__(self) -> None:
+        self.values: list[dict[str, object]] = []
+
+    async def __call__(self, topic: str, value: bytes, key: bytes | None, headers: dict[str, str]) -> object:
+        self.values.append(json.loads(value))
+        acked: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        acked.set_result(None)
+        return acked
+
+    def totals(self, sku: str) -> list[object]:
+        return [v["available_total"] for v in self.values if v["sku"] == sku]
+
+
+async def _emit_committed(pool: asyncpg.Pool, sku: str, total: int) -> None:
+    async with pool.acquire() as conn, conn.transaction():
+        await emit(
+            conn, StockChanged(sku=sku, available_total=total, by_warehouse={"BOM1": total}), source=SERVICE
+        )
+
+
+async def _open_transaction(dsn: str) -> tuple[asyncpg.Connection, asyncpg.transaction.Transaction]:
+    """A connection holding a transaction that has taken its id and writes nothing more."""
+    conn = await asyncpg.connect(dsn)
+    tx = conn.transaction()
+    await tx.start()
+    await conn.fetchval("SELECT pg_current_xact_id()")
+    return conn, tx
+
+
+async def test_a_transaction_in_another_database_does_not_hold_the_relay_back_but_one_in_its_own_does(
+    servers: infra.Servers, pool: asyncpg.Pool
+) -> None:
+    """The relay's barrier (ADR 1) counts only transactions that can write its outbox: those of
+    its own database. Another service's long batch on the same server must not stop it (ADR 460)."""
+    sku = unique("SKU-BARRIER")
+    own_dsn = db.with_database(servers.database_url, db.database_name(SERVICE))
+    published = PublishedRecords()
+    relay = OutboxRelay(pool=pool, dsn=own_dsn, publish=published)
+    elsewhere, elsewhere_tx = await _open_transaction(servers.database_url)
+    try:
+        await _emit_committed(pool, sku, 1)
+        while await relay.relay_once():
+            pass
+        assert published.totals(sku) == [1], "a transaction in another database held the row back"
+
+        own, own_tx = await _open_transaction(own_dsn)
+        try:
+            await _emit_committed(pool, sku, 2)
+            while await relay.relay_once():
+                pass
+            assert published.totals(sku) == [1], "a row passed an older running transaction of its database"
+        finally:
+            await own_tx.commit()
+            await own.close()
+        while await relay.relay_once():
+            pass
+        assert published.totals(sku) == [1, 2]
+    finally:
+        await elsewhere_tx.rollback()
+        await elsewhere.close()
+
+
+async def test_rows_held_back_by_a_transaction_that_writes_no_event_go_out_without_a_notify(
+    servers: infra.Servers, pool: asyncpg.Pool
+) -> None:
+    """The holder commits no outbox row, so no NOTIFY follows; the relay, told to poll only once an
+    hour, must still look again on its own while committed rows wait behind the barrier."""
+    sku = unique("SKU-HELD")
+    own_dsn = db.with_database(servers.database_url, db.database_name(SERVICE))
+    published = PublishedRecords()
+    relay = OutboxRelay(pool=pool, dsn=own_dsn, publish=published, poll_interval_s=3600)
+    saw_held = asyncio.Event()
+    looks = relay._rows_held_back
+
+    async def looking() -> bool:
+        held = await looks()
+        if held:
+            saw_held.set()
+        return held
+
+    relay._rows_held_back = looking  # type: ignore[method-assign]
+    holder, holder_tx = await _open_transaction(own_dsn)
+    relay.start()
+    try:
+        await _emit_committed(pool, sku, 1)  # its NOTIFY wakes the relay, which finds the row held
+        await asyncio.wait_for(saw_held.wait(), timeout=30)
+        await holder_tx.commit()
+        await wait_until(lambda: _some(published.totals(sku)), what="the held row published")
+        assert published.totals(sku) == [1]
+    finally:
+        await relay.stop()
+        await holder.close()
+
+
+async def _some(values: list[object]) -> list[object] | None:
+    return values or None
