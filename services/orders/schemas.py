@@ -277,7 +277,6 @@ class OrderDetail(BaseModel):
     """An order with everything known about it and its full timeline."""
 
     model_config = ConfigDict(
-        extra="allow",
         json_schema_extra={
             "examples": [
                 {

@@ -1,8 +1,8 @@
 """Every service's HTTP surface, read from its own OpenAPI: one shape for answers, errors and lists.
 
 Each app is built in-process (no stack: `build().http_app().openapi()` starts nothing) and checked:
-- every 2xx answer declares its schema: a named model with fields (JSON), or a string (a PDF, a CSV,
-  text); a 204 declares no body;
+- every 2xx answer declares its schema: a named model with fields and no undeclared extras (JSON),
+  or a string (a PDF, a CSV, text); a 204 declares no body;
 - every 4xx answer is the one error body (`Problems`: error + problems[field, problem]); every route
   documents 422 (every route refuses control characters in its path and query), routes behind an API
   key document 401 and 403, signed webhooks document 401;
@@ -116,6 +116,9 @@ def test_every_success_answer_declares_its_schema(service: str, path: str, metho
                 assert "$ref" in schema, f"{code} {media}: not a named model: {schema}"
                 model = resolve(spec, schema)
                 assert model.get("properties"), f"{code}: {schema['$ref']} declares no fields"
+                assert model.get("additionalProperties") is not True, (
+                    f"{code}: {schema['$ref']} answers fields it does not declare"
+                )
             else:
                 assert schema.get("type") == "string", f"{code} {media}: no schema declared"
 
