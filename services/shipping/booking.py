@@ -9,14 +9,19 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Any
 
 from chassis import geo
 from chassis.clock import utcnow
 from chassis.db import Conn
-from contracts import Address, OrderConfirmed, SkuQuantity
+from contracts import OrderConfirmed, SkuQuantity
 from services.shipping import domain, reference, store
-from services.shipping.couriers.interface import CourierAdapter, CourierBooking, CourierError, ShipmentRequest
+from services.shipping.couriers.interface import (
+    Consignee,
+    CourierAdapter,
+    CourierBooking,
+    CourierError,
+    ShipmentRequest,
+)
 from services.shipping.domain import allocation
 from services.shipping.records import Shipment
 from services.shipping.settings import ShippingSettings
@@ -119,7 +124,7 @@ async def _allocate_and_book(
     *,
     shipment_id: str,
     warehouse_code: str,
-    consignee: dict[str, Any],
+    consignee: Consignee,
     parcel: allocation.Parcel,
     request_for: Callable[[allocation.Parcel], ShipmentRequest],
     promised_days: int | None,
@@ -153,7 +158,7 @@ async def _allocate_and_book(
         decided = await allocate(
             conn,
             warehouse_pincode=origin["pincode"],
-            customer_pincode=consignee["address"]["pincode"],
+            customer_pincode=consignee.address.pincode,
             parcel=parcel,
             settings=settings,
             promised_days=promised_days,
@@ -209,11 +214,9 @@ async def book(
         conn,
         shipment_id=shipment_id,
         warehouse_code=plan.warehouse_code,
-        consignee={
-            "name": order.customer.name,
-            "phone": order.customer.phone,
-            "address": order.shipping_address.model_dump(),
-        },
+        consignee=Consignee(
+            name=order.customer.name, phone=order.customer.phone, address=order.shipping_address
+        ),
         parcel=parcel,
         request_for=lambda box: domain.booking_request(order, plan, shipment_id=shipment_id, parcel=box),
         promised_days=settings.promised_days.get(order.delivery_speed.value),
@@ -229,7 +232,7 @@ def _request(
     *,
     shipment_id: str,
     warehouse_code: str,
-    consignee: dict[str, Any],
+    consignee: Consignee,
     lines: list[tuple[str, int]],
     value_paise: int,
     cod_amount_paise: int,
@@ -239,9 +242,9 @@ def _request(
         return ShipmentRequest(
             reference=shipment_id,
             pickup_location=warehouse_code,
-            consignee_name=consignee["name"],
-            consignee_phone=consignee["phone"],
-            address=Address.model_validate(consignee["address"]),
+            consignee_name=consignee.name,
+            consignee_phone=consignee.phone,
+            address=consignee.address,
             items=tuple(SkuQuantity(sku=sku, quantity=qty) for sku, qty in lines),
             value_paise=value_paise,
             cod_amount_paise=cod_amount_paise,
@@ -260,7 +263,7 @@ async def book_reverse(
     *,
     shipment_id: str,
     warehouse_code: str,
-    consignee: dict[str, Any],
+    consignee: Consignee,
     lines: list[tuple[str, int]],
     settings: ShippingSettings,
     adapters: dict[str, CourierAdapter],

@@ -10,15 +10,13 @@ with the same consignee again and re-books under the same courier reference, so 
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Mapping
 from datetime import datetime
 from enum import StrEnum
-from typing import Any
 
 from chassis.consumer import Emit
 from chassis.db import Conn
 from chassis.logging import get_logger
-from contracts import Address, OrderConfirmed, OrderContactCorrected, ShipmentStatus
+from contracts import OrderConfirmed, OrderContactCorrected, ShipmentStatus
 from services.shipping import booking, store, updates
 from services.shipping.couriers.interface import (
     Consignee,
@@ -56,20 +54,16 @@ class Fix(StrEnum):
     marketplace's to change; recorded, nothing booked with our couriers (ADR 330)."""
 
 
-def consignee_of(event: OrderContactCorrected) -> dict[str, Any]:
-    """The corrected consignee in the shape shipments keep (name, phone, address)."""
-    return {
-        "name": event.customer.name,
-        "phone": event.customer.phone,
-        "address": event.shipping_address.model_dump(mode="json"),
-    }
+def consignee_of(event: OrderContactCorrected) -> Consignee:
+    """The corrected consignee."""
+    return Consignee(name=event.customer.name, phone=event.customer.phone, address=event.shipping_address)
 
 
 def fix_for(
     status: ShipmentStatus,
     *,
-    stored: Mapping[str, Any] | None,
-    corrected: Mapping[str, Any],
+    stored: Consignee | None,
+    corrected: Consignee,
     marketplace: str | None = None,
 ) -> Fix:
     """What to do to one forward shipment in ``status`` holding ``stored`` for a ``corrected`` consignee."""
@@ -81,18 +75,16 @@ def fix_for(
         return Fix.STORE
     if status not in AT_THE_WAREHOUSE:
         return Fix.TOO_LATE
-    same_pincode = stored is not None and stored["address"]["pincode"] == corrected["address"]["pincode"]
+    same_pincode = stored is not None and stored.address.pincode == corrected.address.pincode
     return Fix.EDIT if same_pincode else Fix.REBOOK
 
 
-def corrected_order(order: OrderConfirmed, consignee: Mapping[str, Any]) -> OrderConfirmed:
+def corrected_order(order: OrderConfirmed, consignee: Consignee) -> OrderConfirmed:
     """The confirmed order as it stands after a correction that reached shipping before it did."""
     return order.model_copy(
         update={
-            "customer": order.customer.model_copy(
-                update={"name": consignee["name"], "phone": consignee["phone"]}
-            ),
-            "shipping_address": Address.model_validate(consignee["address"]),
+            "customer": order.customer.model_copy(update={"name": consignee.name, "phone": consignee.phone}),
+            "shipping_address": consignee.address,
         }
     )
 
@@ -162,7 +154,7 @@ async def apply(
 async def _edit(
     conn: Conn,
     row: Shipment,
-    corrected: dict[str, Any],
+    corrected: Consignee,
     *,
     adapters: dict[str, CourierAdapter],
     at: datetime,
@@ -172,11 +164,8 @@ async def _edit(
     adapter = adapters.get(courier)
     if adapter is None:
         return Fix.REBOOK
-    wanted = Consignee(
-        name=corrected["name"], phone=corrected["phone"], address=Address.model_validate(corrected["address"])
-    )
     try:
-        await adapter.update_consignee(Handover(awb, row.courier_ref), wanted)
+        await adapter.update_consignee(Handover(awb, row.courier_ref), corrected)
     except CourierUnavailable:
         raise  # the consumer retries the event, then dead-letters it
     except CourierError as exc:
@@ -195,7 +184,7 @@ class _NotBooked(Exception):
 async def _rebook(
     conn: Conn,
     row: Shipment,
-    corrected: dict[str, Any],
+    corrected: Consignee,
     *,
     emit: Emit,
     settings: ShippingSettings,

@@ -23,7 +23,13 @@ from contracts import (
     SkuQuantity,
 )
 from services.shipping import booking, corrections, domain, store, updates
-from services.shipping.couriers.interface import CourierAdapter, CourierError, NdrAction, NdrActionKind
+from services.shipping.couriers.interface import (
+    Consignee,
+    CourierAdapter,
+    CourierError,
+    NdrAction,
+    NdrActionKind,
+)
 from services.shipping.settings import ShippingSettings
 
 
@@ -196,11 +202,11 @@ async def on_return_requested(ctx: HandlerContext, event: ReturnRequested) -> No
         return
     consignee = await store.forward_consignee(ctx.conn, event.order_id)
     if event.pickup_address is not None:
-        consignee = {
-            "name": event.customer.name if event.customer else (consignee or {}).get("name", "Customer"),
-            "phone": event.customer.phone if event.customer else (consignee or {}).get("phone", ""),
-            "address": event.pickup_address.model_dump(),
-        }
+        consignee = Consignee(
+            name=event.customer.name if event.customer else consignee.name if consignee else "Customer",
+            phone=event.customer.phone if event.customer else consignee.phone if consignee else "",
+            address=event.pickup_address,
+        )
     if consignee is None:
         ctx.log.warning("return without a pickup address or a delivered parcel", return_id=event.return_id)
         return

@@ -15,7 +15,7 @@ import asyncpg
 
 from chassis.db import row_fields
 from contracts import ShipmentStatus
-from services.shipping.couriers.interface import NdrAction
+from services.shipping.couriers.interface import Consignee, NdrAction
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,7 +33,7 @@ class Shipment:
     lines: tuple[tuple[str, int], ...]  # (sku, quantity) in the box
     value_paise: int
     cod_amount_paise: int
-    consignee: dict[str, Any] | None  # name, phone, address as the courier holds them
+    consignee: Consignee | None  # as the courier holds them
     routing_code: str | None
     priority: int
     dispatch_by: datetime | None  # the order's promise to leave the warehouse; None on reverse pickups
@@ -52,6 +52,7 @@ class Shipment:
                 row,
                 status=ShipmentStatus(row["status"]),
                 lines=tuple((line["sku"], line["quantity"]) for line in row["lines"]),
+                consignee=None if row["consignee"] is None else Consignee.stored(row["consignee"]),
             )
         )
 
@@ -234,4 +235,4 @@ class EarlyNews:
     """What was heard about an order before its confirmation: a cancellation, a corrected consignee."""
 
     cancelled_at: datetime | None
-    consignee: dict[str, Any] | None
+    consignee: Consignee | None

@@ -20,7 +20,7 @@ from chassis.http import created, errors, follow, text_answer
 from chassis.refusal import Refusal
 from contracts import ShipmentStatus
 from services.shipping import documents, records, reference, store, updates
-from services.shipping.couriers.interface import CourierAdapter, CourierError, Handover
+from services.shipping.couriers.interface import Consignee, CourierAdapter, CourierError, Handover
 from services.shipping.domain import packing
 from services.shipping.records import Shipment
 
@@ -310,21 +310,21 @@ async def pack_stats(
     return await store.pack_stats(request.app.state.service.pool, warehouse_code)
 
 
-def _party(raw: dict[str, Any]) -> documents.Party:
-    address = raw["address"]
-    street = ", ".join(p for p in (address["line1"], address.get("line2"), address.get("landmark")) if p)
+def _party(consignee: Consignee) -> documents.Party:
+    address = consignee.address
+    street = ", ".join(p for p in (address.line1, address.line2, address.landmark) if p)
     return documents.Party(
-        name=raw["name"],
-        lines=(street, f"{address['city']}, {address['state']}"),
-        pincode=address["pincode"],
-        phone=raw["phone"],
+        name=consignee.name,
+        lines=(street, f"{address.city}, {address.state}"),
+        pincode=address.pincode,
+        phone=consignee.phone,
     )
 
 
 def _destination(row: Shipment) -> str:
     assert row.consignee is not None  # a manifested parcel was booked to its consignee
-    address = row.consignee["address"]
-    return f"{address['city']} {address['pincode']}"
+    address = row.consignee.address
+    return f"{address.city} {address.pincode}"
 
 
 def _warehouse(origin: dict[str, Any] | None, code: str) -> documents.Party:

@@ -10,7 +10,13 @@ import asyncpg
 
 from chassis.db import Conn, Queryable, row_fields
 from contracts import Address, ShipmentStatus
-from services.shipping.couriers.interface import CourierBooking, CourierScan, NdrAction, NdrActionKind
+from services.shipping.couriers.interface import (
+    Consignee,
+    CourierBooking,
+    CourierScan,
+    NdrAction,
+    NdrActionKind,
+)
 from services.shipping.domain import ShipmentPlan
 from services.shipping.domain.allocation import PickupCapacity
 from services.shipping.records import (
@@ -95,7 +101,7 @@ async def insert_reverse_pickup(
     return bool(status == "INSERT 0 1")
 
 
-async def forward_consignee(conn: Conn, order_id: str) -> dict[str, Any] | None:
+async def forward_consignee(conn: Conn, order_id: str) -> Consignee | None:
     """Who received the order's parcels: where a return is picked up when the return names no address."""
     raw = await conn.fetchval(
         """SELECT consignee FROM shipments
@@ -103,7 +109,7 @@ async def forward_consignee(conn: Conn, order_id: str) -> dict[str, Any] | None:
             ORDER BY created_at LIMIT 1""",
         order_id,
     )
-    return None if raw is None else dict(raw)
+    return None if raw is None else Consignee.stored(raw)
 
 
 async def assign_awb(
@@ -193,7 +199,7 @@ async def save_booking(
     conn: Conn,
     *,
     shipment_id: str,
-    consignee: dict[str, Any],
+    consignee: Consignee,
     allocation: dict[str, Any] | None,
     attempts: list[dict[str, str]],
     chargeable_grams: int | None,
@@ -215,7 +221,7 @@ async def save_booking(
                   booking_error = $10, updated_at = now()
             WHERE shipment_id = $1""",
         shipment_id,
-        consignee,
+        consignee.to_store(),
         allocation,
         attempts,
         chargeable_grams,
@@ -658,12 +664,12 @@ async def unbooked(conn: Conn, *, older_than_s: float, limit: int) -> list[Shipm
 # --- contact corrections ------------------------------------------------------------------------
 
 
-async def set_consignee(conn: Conn, shipment_id: str, consignee: dict[str, Any]) -> None:
+async def set_consignee(conn: Conn, shipment_id: str, consignee: Consignee) -> None:
     """A corrected name, phone or address: what the next booking, the label and NDR edits use."""
     await conn.execute(
         "UPDATE shipments SET consignee = $2::jsonb, updated_at = now() WHERE shipment_id = $1",
         shipment_id,
-        consignee,
+        consignee.to_store(),
     )
 
 
@@ -700,7 +706,7 @@ async def remember_cancelled(conn: Conn, order_id: str, at: datetime) -> None:
     )
 
 
-async def remember_correction(conn: Conn, order_id: str, consignee: dict[str, Any], at: datetime) -> None:
+async def remember_correction(conn: Conn, order_id: str, consignee: Consignee, at: datetime) -> None:
     """A correction made before the order's shipments exist; the newest correction wins."""
     await conn.execute(
         """INSERT INTO early_order_news (order_id, consignee, corrected_at) VALUES ($1, $2::jsonb, $3)
@@ -709,7 +715,7 @@ async def remember_correction(conn: Conn, order_id: str, consignee: dict[str, An
             WHERE early_order_news.corrected_at IS NULL
                OR early_order_news.corrected_at <= EXCLUDED.corrected_at""",
         order_id,
-        consignee,
+        consignee.to_store(),
         at,
     )
 
@@ -719,4 +725,9 @@ async def early_news(conn: Conn, order_id: str) -> EarlyNews | None:
     row = await conn.fetchrow(
         "SELECT cancelled_at, consignee FROM early_order_news WHERE order_id = $1", order_id
     )
-    return None if row is None else EarlyNews(**row_fields(EarlyNews, row))
+    if row is None:
+        return None
+    kept = row["consignee"]
+    return EarlyNews(
+        cancelled_at=row["cancelled_at"], consignee=None if kept is None else Consignee.stored(kept)
+    )

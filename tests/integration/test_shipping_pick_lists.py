@@ -13,13 +13,15 @@ import pytest
 
 from chassis import db
 from contracts import ShipmentStatus, SkuQuantity
+from contracts.examples import address
 from services.shipping import store
-from services.shipping.couriers.interface import CourierBooking
+from services.shipping.couriers.interface import Consignee, CourierBooking
 from services.shipping.domain import ShipmentPlan
 from tests import infra
 from tests.helpers import unique
 
 pytestmark = pytest.mark.integration
+CONSIGNEE = Consignee(name="Asha Verma", phone="+919812345678", address=address())
 MIGRATIONS = Path(__file__).parents[2] / "services" / "shipping" / "migrations"
 
 
@@ -42,7 +44,8 @@ async def booked(pool: asyncpg.Pool, warehouse: str) -> str:
             dispatch_by=None,
         )  # fmt: skip
         await store.save_booking(
-            conn, shipment_id=shipment_id, consignee={}, allocation=None, attempts=[], chargeable_grams=500,
+            conn, shipment_id=shipment_id, consignee=CONSIGNEE, allocation=None, attempts=[],
+            chargeable_grams=500,
             priority=0, booking=CourierBooking("xpressbees", unique("XB"), shipment_id), error=None,
             pickup_date=None,
         )  # fmt: skip

@@ -14,13 +14,15 @@ import pytest
 
 from chassis import db
 from contracts import SkuQuantity
+from contracts.examples import address
 from services.shipping import store, sweeps
-from services.shipping.couriers.interface import CourierBooking
+from services.shipping.couriers.interface import Consignee, CourierBooking
 from services.shipping.domain import ShipmentPlan
 from tests import infra
 from tests.helpers import unique, wait_until
 
 pytestmark = pytest.mark.integration
+CONSIGNEE = Consignee(name="Asha Verma", phone="+919812345678", address=address())
 MIGRATIONS = Path(__file__).parents[2] / "services" / "shipping" / "migrations"
 PLAN = ShipmentPlan("GGN1", (SkuQuantity(sku="TEA-ASSAM-250", quantity=1),), 34900, 0)
 
@@ -54,7 +56,8 @@ async def book_if_room(conn: asyncpg.Connection, shipment_id: str, day: date) ->
     if capacity.full:
         return False
     await store.save_booking(
-        conn, shipment_id=shipment_id, consignee={}, allocation=None, attempts=[], chargeable_grams=500,
+        conn, shipment_id=shipment_id, consignee=CONSIGNEE, allocation=None, attempts=[],
+            chargeable_grams=500,
         priority=0, booking=CourierBooking("xpressbees", unique("XB"), shipment_id), error=None,
         pickup_date=day,
     )  # fmt: skip

@@ -4,24 +4,26 @@ as too late once the courier has the parcel, and nothing at all the second time.
 
 from __future__ import annotations
 
-from typing import Any
+from dataclasses import replace
 
 import pytest
 
 from contracts import ShipmentStatus
 from contracts.examples import order_contact_corrected
 from services.shipping.corrections import Fix, consignee_of, fix_for, status_after_rebook
+from services.shipping.couriers.interface import Consignee
 
 S = ShipmentStatus
 CORRECTED = consignee_of(order_contact_corrected())
 
 
-def stored(**address: str) -> dict[str, Any]:
-    return {**CORRECTED, "address": {**CORRECTED["address"], "line1": "12 MI Road", **address}}
+def stored(**address: str) -> Consignee:
+    return replace(CORRECTED, address=CORRECTED.address.model_copy(update={"line1": "12 MI Road", **address}))
 
 
 def test_the_corrected_consignee_is_kept_in_the_shape_of_a_booking() -> None:
-    assert CORRECTED == {
+    assert Consignee.stored(CORRECTED.to_store()) == CORRECTED
+    assert CORRECTED.to_store() == {
         "name": "Asha Verma",
         "phone": "+919812345678",
         "address": {

@@ -9,7 +9,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
 from enum import StrEnum
-from typing import Protocol
+from typing import Any, Protocol
 
 from contracts import Address, NdrReason, ShipmentStatus, SkuQuantity
 
@@ -74,6 +74,15 @@ class Consignee:
     phone: str
     """E.164, e.g. +919812345678; adapters reformat it as their courier expects."""
     address: Address
+
+    @classmethod
+    def stored(cls, kept: Mapping[str, Any]) -> Consignee:
+        """From the JSON a shipment keeps (name, phone, address)."""
+        return cls(name=kept["name"], phone=kept["phone"], address=Address.model_validate(kept["address"]))
+
+    def to_store(self) -> dict[str, Any]:
+        """The JSON a shipment keeps."""
+        return {"name": self.name, "phone": self.phone, "address": self.address.model_dump(mode="json")}
 
 
 @dataclass(frozen=True, slots=True)
