@@ -89,7 +89,7 @@ test: lint browser
 	@.venv/bin/pytest
 
 bench: install
-	@bash deploy/local/up.sh
+	@DABBA_PG_STATEMENTS=1 bash deploy/local/up.sh
 	@$(PY) -m chassis.topics
 	@$(PY) -m bench.run
 	@$(PY) -m bench.run --orders 1200 --rate 40

@@ -1,6 +1,6 @@
 """Hot-SKU benchmark: every order wants the same SKU and there is less stock than demand.
 
-`python -m bench.run --hot-sku [--orders 2000] [--stock 500]`. It measures how fast inventory
+`python -m bench.run --hot-sku [--orders 2000] [--stock 500] [--warmup 20]`. It measures how fast inventory
 hands out the last units of one SKU (every reservation contends for the same few rows) and checks
 the sale ends exactly sold out: as many units reserved as there were, none twice, none negative,
 and every other order ending in one final reservation failure. Exits 1 if any check fails.
@@ -14,6 +14,7 @@ import random
 import secrets
 import time
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import asyncpg
@@ -28,6 +29,7 @@ from deploy.local.ports import PORTS
 from deploy.local.stack import ANY_HOUR, Stack
 
 UNIT_PRICE_PAISE = 34900
+RESULTS = Path(__file__).parent / "results"
 FOLLOWED = (
     topics.ORDERS_PLACED,
     topics.ORDERS_REJECTED,
@@ -51,6 +53,23 @@ def split(stock: int, codes: list[str]) -> dict[str, int]:
     return {code: share + (rest if i == 0 else 0) for i, code in enumerate(codes)}
 
 
+async def _warmed_up(consumer: Any, prefix: str, n: int, *, timeout: float) -> int:
+    """Follow the topics until n warm-up orders (channel order ids starting with prefix) are reserved;
+    returns how many were."""
+    placed: set[str] = set()
+    reserved: set[str] = set()
+    deadline = time.monotonic() + timeout
+    while len(reserved) < n and time.monotonic() < deadline:
+        for tp, batch in (await consumer.getmany(timeout_ms=200)).items():
+            for record in batch:
+                event = json.loads(record.value or b"{}")
+                if tp.topic == topics.ORDERS_PLACED and event["channel_order_id"].startswith(prefix):
+                    placed.add(event["order_id"])
+                elif tp.topic == topics.INVENTORY_RESERVED and event.get("order_id") in placed:
+                    reserved.add(event["order_id"])
+    return len(reserved)
+
+
 async def run(args: argparse.Namespace, *, say: Any, start_stack: Any) -> int:
     """The hot-SKU case, printed as a small table; 0 when the sale sold out exactly."""
     settings = ServiceSettings()
@@ -62,7 +81,9 @@ async def run(args: argparse.Namespace, *, say: Any, start_stack: Any) -> int:
     if not {"orders", "routing", "inventory"} <= set(up):
         say("bench: orders, routing and inventory must all be running")
         return 2
-    targets = {sku: split(stock, [w.code for w in demo_data.WAREHOUSES])}
+    codes = [w.code for w in demo_data.WAREHOUSES]
+    warm_sku, warm_prefix = f"WARM-{run_id}", f"WARMUP-{run_id}-"
+    targets = {sku: split(stock, codes), warm_sku: dict.fromkeys(codes, max(args.warmup, 1))}
     await demo_data.seed({s: f"http://127.0.0.1:{PORTS[s]}" for s in ("routing", "inventory")}, stock=targets)
     if not await demo_data.wait_until_routable(
         with_database(settings.database_url, "dabba_routing"), targets, timeout=60
@@ -76,6 +97,17 @@ async def run(args: argparse.Namespace, *, say: Any, start_stack: Any) -> int:
         bootstrap_servers=settings.kafka_bootstrap_servers, enable_idempotence=True, linger_ms=10
     )
     await producer.start()
+    if args.warmup:
+        # As in bench.run: a fresh service is ready before its consumer group has its partitions, and
+        # without a warm-up the first seconds of the sale would measure that join, not inventory.
+        warm = [
+            channel_order_record(hot_order(i, rng, sku=warm_sku, prefix=warm_prefix))
+            for i in range(args.warmup)
+        ]
+        for k, v, h in warm:
+            await producer.send_and_wait(topics.CHANNEL_ORDERS, v, key=k, headers=h)
+        done = await _warmed_up(consumer, warm_prefix, len(warm), timeout=120)
+        say(f"bench --hot-sku: warm-up: {done}/{len(warm)} orders reserved")
     ours: set[str] = set()
     rejected = 0
     reserved: dict[str, list[int]] = {}  # order → [units, broker ms] per reserved event
@@ -145,14 +177,38 @@ async def run(args: argparse.Namespace, *, say: Any, start_stack: Any) -> int:
     say(f"  reserved                    {len(reserved)} orders, {units_reserved} units")
     say(f"  final failures              {len(failed_final)}")
     say(f"  by warehouse (on hand/res.) {', '.join(f'{r[0]} {r[1]}/{r[2]}' for r in rows)}")
+    decided = len(reserved) + len(failed_final)
+    rates = {
+        "sold_out_s": sold_out_s,
+        "reservations_per_s": len(reserved) / sold_out_s if sold_out_s else None,
+        "decisions_per_s": decided / span_s if span_s else None,
+    }
     if sold_out_s and span_s:
-        decided = len(reserved) + len(failed_final)
         say(f"  sold out after              {sold_out_s:.1f}s  (first order placed → last unit reserved)")
-        say(f"  reservations/s              {len(reserved) / sold_out_s:,.0f}  (over that span)")
+        say(f"  reservations/s              {rates['reservations_per_s']:,.0f}  (over that span)")
         say(
-            f"  decisions/s                 {decided / span_s:,.0f}  (reserved + final failures, to the last)"
+            f"  decisions/s                 {rates['decisions_per_s']:,.0f}"
+            "  (reserved + final failures, to the last)"
         )
     say(f"  wall time                   {wall:.1f}s")
     for name, ok in checks.items():
         say(f"  {'✓' if ok else '✗'} {name}")
+    result = {
+        "run_id": run_id,
+        "hot_sku": True,
+        "orders": n,
+        "stock": stock,
+        "placed": len(ours),
+        "rejected": rejected,
+        "reserved_orders": len(reserved),
+        "units_reserved": units_reserved,
+        "final_failures": len(failed_final),
+        "wall_s": wall,
+        **rates,
+        "checks": checks,
+    }
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    path = RESULTS / f"{datetime.now(UTC).strftime('%Y%m%dT%H%M%SZ')}-hot-sku.json"
+    path.write_text(json.dumps(result, indent=2, sort_keys=True))
+    say(f"bench --hot-sku: results written to bench/results/{path.name}")
     return 0 if all(checks.values()) else 1

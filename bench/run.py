@@ -28,7 +28,7 @@ import psutil
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
 
-from bench import day, hot_sku
+from bench import day, hot_sku, statements
 from chassis.db import with_database
 from chassis.settings import ServiceSettings
 from contracts import topics
@@ -517,6 +517,7 @@ async def bench(args: argparse.Namespace) -> int:
     sampling = asyncio.create_task(sampler.run(stop_sampling))
     cpu_before = cpu_seconds(roots)
     published_before = await records_on_topics(settings.kafka_bootstrap_servers)
+    counting_statements = await statements.reset(settings.database_url)
 
     async def progress() -> None:
         while True:
@@ -557,6 +558,7 @@ async def bench(args: argparse.Namespace) -> int:
     await watching
     cpu_after = cpu_seconds(roots)
     published_after = await records_on_topics(settings.kafka_bootstrap_servers)
+    sql = await statements.read(settings.database_url, args.orders) if counting_statements else None
     stop_sampling.set()
     await sampling
     await producer.stop()
@@ -589,6 +591,20 @@ async def bench(args: argparse.Namespace) -> int:
         + ", ".join(f"{t} {v:.2f}" for t, v in list(per_topic.items())[:8])
         + (", …)" if len(per_topic) > 8 else ")")
     )
+    if sql is not None:
+        result["sql_statements_per_order"] = per_db = sql.per_order(args.orders)
+        say(
+            f"SQL statements per order      {per_db['total']:.1f}  ("
+            + ", ".join(f"{db} {v:.1f}" for db, v in per_db["by_database"].items())
+            + ")"
+        )
+        for top in per_db["top_by_time"][:5]:
+            say(
+                f"  {top['database']:<13} {top['calls_per_order']:5.1f}/order  {top['ms_per_call']:6.2f} ms  "
+                f"{top['query'][:90]}"
+            )
+    else:
+        say("SQL statements per order      — (start PostgreSQL with DABBA_PG_STATEMENTS=1 to count them)")
     if offsets is not None:
         result["load_rehearsal"] = {
             "day_orders": args.day_orders,
