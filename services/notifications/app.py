@@ -17,6 +17,7 @@ from services.notifications.providers.interface import MessageProvider
 from services.notifications.providers.slack import SlackWebhook
 from services.notifications.providers.sms_msg91 import Msg91Provider
 from services.notifications.providers.whatsapp import WhatsAppProvider
+from services.notifications.sending import Sending
 from services.notifications.settings import NotificationsSettings
 
 Clock = Callable[[], datetime]
@@ -33,6 +34,7 @@ class NotificationsService(Service):
     def __init__(self, settings: NotificationsSettings, clock: Clock) -> None:
         super().__init__("notifications", settings=settings, migrations=Path(__file__).parent / "migrations")
         self.clock = clock
+        self.sending = Sending()
         self.whatsapp = WhatsAppProvider(
             self.http_client(base_url=settings.whatsapp_base_url, timeout=settings.whatsapp_timeout_s),
             phone_number_id=settings.whatsapp_phone_number_id,
@@ -63,7 +65,7 @@ def build(settings: NotificationsSettings | None = None, *, clock: Clock = _now)
         ),
     }
     service.include_handlers(handlers.subscriptions, settings)
-    dispatcher = Dispatcher(service, settings, providers)
+    dispatcher = Dispatcher(service, settings, providers, service.sending)
     sweeps.register(service, settings, dispatcher)
     service.include_router(api.router)
     service.include_router(webhooks.router)

@@ -38,6 +38,7 @@ from services.notifications.providers.interface import (
     TemplateMessage,
 )
 from services.notifications.records import Message
+from services.notifications.sending import Sending
 from services.notifications.settings import NotificationsSettings
 
 log = get_logger(__name__)
@@ -155,9 +156,14 @@ class Dispatcher:
     """One per process; each round sends what is due on every channel, within its rate limit."""
 
     def __init__(
-        self, service: Service, settings: NotificationsSettings, providers: Mapping[str, MessageProvider]
+        self,
+        service: Service,
+        settings: NotificationsSettings,
+        providers: Mapping[str, MessageProvider],
+        sending: Sending | None = None,
     ) -> None:
         self._service = service
+        self.sending = sending or Sending()
         self._settings = settings
         self._providers = providers
         per_second = {
@@ -198,8 +204,14 @@ class Dispatcher:
                 claimed += [(provider, row) for row in ready]
         if not claimed:
             return 0
-        outcomes = await asyncio.gather(*(self._send(provider, row) for provider, row in claimed))
-        await self._record_round(outcomes)
+        # Status webhooks this process serves for these messages wait for the round, not on their rows.
+        message_ids = [row.message_id for _, row in claimed]
+        over, recorded = self.sending.started(message_ids), set[str]()
+        try:
+            outcomes = await asyncio.gather(*(self._send(provider, row) for provider, row in claimed))
+            recorded = await self._record_round(outcomes)
+        finally:
+            self.sending.finished(message_ids, over, recorded)
         return len(claimed)
 
     async def _hold_uncertain(self, conn: store.Conn, rows: list[Message]) -> list[Message]:
@@ -236,26 +248,31 @@ class Dispatcher:
         await faults.freeze_if_armed(AFTER_SEND, lambda: (row.message_id, row.order_id or ""))
         return row, outcome
 
-    async def _record_round(self, outcomes: list[Outcome]) -> None:
+    async def _record_round(self, outcomes: list[Outcome]) -> set[str]:
         """Record a round's outcomes in one transaction; if that fails, each in its own (a message
-        left unrecorded is claimed again once its lease expires, and waits for its status webhook)."""
+        left unrecorded is claimed again once its lease expires, and waits for its status webhook).
+        Returns the provider message ids of the sends recorded (committed)."""
         pool = self._service.pool
         try:
             async with pool.acquire() as conn, conn.transaction():
-                await self._record(conn, outcomes)
-            return
+                recorded = await self._record(conn, outcomes)
+            return recorded
         except Exception as exc:
             log.warning("recording a dispatch round failed, one by one", size=len(outcomes), error=repr(exc))
+        recorded = set()
         for outcome in outcomes:
             try:
                 async with pool.acquire() as conn, conn.transaction():
-                    await self._record(conn, [outcome])
+                    one = await self._record(conn, [outcome])
+                recorded |= one
             except Exception as exc:  # its lease expires, and its status webhook or a new try records it
                 log.error("recording a send failed", message_id=outcome[0].message_id, error=repr(exc))
+        return recorded
 
-    async def _record(self, conn: store.Conn, outcomes: list[Outcome]) -> None:
+    async def _record(self, conn: store.Conn, outcomes: list[Outcome]) -> set[str]:
+        """Record outcomes; returns the provider message ids of the sends recorded now."""
         sent = [(row, outcome) for row, outcome in outcomes if isinstance(outcome, str)]
-        await record_sent(self._service, conn, sent)
+        recorded = await record_sent(self._service, conn, sent)
         for row, outcome in outcomes:
             if isinstance(outcome, str):
                 continue
@@ -273,3 +290,4 @@ class Dispatcher:
                 await store.retry_later(
                     conn, message_id=row.message_id, at=datetime.now(UTC) + delay, error=str(outcome)
                 )
+        return {provider_id for row, provider_id in sent if row.message_id in recorded}

@@ -24,6 +24,7 @@ from services.notifications import store, ticket_store, tickets
 from services.notifications.dispatcher import apply_status, record_sent
 from services.notifications.domain.delivery import Delivery, moved_by
 from services.notifications.domain.replies import ButtonReply, Notice, StatusUpdate, TextReply, reattempt_on
+from services.notifications.sending import Sending
 
 log = get_logger(__name__)
 
@@ -31,17 +32,28 @@ NDR_CHOICES = frozenset(c for c in ReplyChoice if c.value.startswith("ndr_"))
 
 
 async def apply(
-    service: Service, notices: Sequence[Notice], *, now: datetime | None = None
+    service: Service,
+    notices: Sequence[Notice],
+    *,
+    now: datetime | None = None,
+    sending: Sending | None = None,
 ) -> dict[str, int]:
     """Apply a webhook's notices; returns how many of each kind changed something. ``now`` is the
-    service's clock (a customer's message without Meta's timestamp counts from it)."""
+    service's clock (a customer's message without Meta's timestamp counts from it). ``sending`` is
+    this process's dispatcher's: a status about a message it is sending waits for its round to be
+    recorded, holding no connection, and a "sent" status of a send it recorded costs no statement."""
     now = now or datetime.now(UTC)
     counts = {"statuses": 0, "replies": 0, "opt_outs": 0, "tickets": 0}
+    sending = sending or Sending()
+    await sending.settled(n.message_id for n in notices if isinstance(n, StatusUpdate) and n.message_id)
     if all(isinstance(n, StatusUpdate) and n.status is not Delivery.FAILED for n in notices):
+        if all(_changes_nothing(sending, n) for n in notices):
+            return counts
         async with service.pool.acquire() as conn:
             for notice in notices:
                 assert isinstance(notice, StatusUpdate)
-                counts["statuses"] += await _status(service, conn, notice)
+                if not _changes_nothing(sending, notice):
+                    counts["statuses"] += await _status(service, conn, notice)
         return counts
     async with service.pool.acquire() as conn, conn.transaction():
         for notice in notices:
@@ -60,6 +72,15 @@ async def apply(
             elif isinstance(notice, TextReply) and notice.is_free_text:
                 counts["tickets"] += await tickets.received(service, conn, notice, now=now)
     return counts
+
+
+def _changes_nothing(sending: Sending, notice: Notice) -> bool:
+    """A "sent" status of a send this process recorded: its delivery is sent or further already."""
+    return (
+        isinstance(notice, StatusUpdate)
+        and notice.status is Delivery.SENT
+        and sending.recorded(notice.provider_message_id)
+    )
 
 
 async def _status(service: Service, conn: store.Conn, notice: StatusUpdate) -> int:

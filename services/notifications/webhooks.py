@@ -81,7 +81,8 @@ async def msg91_webhook(
     token: Annotated[str | None, Query(max_length=256, description="This deployment's webhook token")] = None,
 ) -> dict[str, Any]:
     # token was checked by the route's declaration; declared here for the docs.
-    return {"applied": await inbound.apply(request.app.state.service, delivery_reports(raw))}
+    service = request.app.state.service
+    return {"applied": await inbound.apply(service, delivery_reports(raw), sending=service.sending)}
 
 
 @router.get(
@@ -121,7 +122,10 @@ async def _apply_whatsapp(app: Any, raw: bytes) -> dict[str, Any]:
         raise Refusal("body", str(exc)) from None
     if not isinstance(body, dict) or body.get("object") != "whatsapp_business_account":
         raise Refusal("object", "expected a whatsapp_business_account notification")
-    return {"applied": await inbound.apply(app.state.service, notices(body), now=app.state.clock())}
+    service = app.state.service
+    return {
+        "applied": await inbound.apply(service, notices(body), now=app.state.clock(), sending=service.sending)
+    }
 
 
 async def _whatsapp_light(request: LightRequest) -> tuple[int, dict[str, Any]]:
