@@ -39,21 +39,61 @@ async def reserve(
     expires_at: datetime | None = None,
     rehearsal: bool = False,
 ) -> None:
-    """Reserve every allocation or nothing (run inside a savepoint). Each unit is taken by one
-    conditional update that only matches while enough is physically free, a rehearsal's too (its
-    units are also counted in rehearsal_reserved, ADR 0360); CHECKs back it up."""
-    await _take(conn, allocations, rehearsal=rehearsal)
-    kind = "rehearsal reservation" if rehearsal else "reservation"
-    await record_movements(conn, allocations, reserved_sign=1, kind=kind, reference=order_id)
-    await conn.execute(
-        """INSERT INTO reservations (reservation_id, order_id, status, allocations, expires_at, rehearsal)
-           VALUES ($1, $2, 'active', $3::jsonb, $4, $5)""",
-        reservation_id,
+    """Reserve every allocation or raise NotEnoughStock, in one statement: the conditional update
+    takes each unit only while enough is physically free, a rehearsal's too (its units are also
+    counted in rehearsal_reserved, ADR 0360), writes the ledger rows of what it took, and the
+    reservation only when it took every allocation; CHECKs back it up. A caller that has not locked
+    and checked the rows first (`free_units`) runs it inside a savepoint, since a refusal leaves
+    the units it did take behind."""
+    taken = await conn.fetchval(
+        """WITH wanted AS (
+               SELECT * FROM unnest($1::text[], $2::text[], $3::int[]) AS w(sku, warehouse_code, q)
+           ), took AS (
+               UPDATE stock
+                  SET reserved = stock.reserved + w.q,
+                      rehearsal_reserved = stock.rehearsal_reserved + CASE WHEN $4 THEN w.q ELSE 0 END,
+                      updated_at = now()
+                 FROM wanted w
+                WHERE stock.sku = w.sku AND stock.warehouse_code = w.warehouse_code
+                  AND stock.on_hand - stock.reserved - stock.buffer >= w.q
+            RETURNING stock.sku, stock.warehouse_code, w.q
+           ), moved AS (
+               INSERT INTO stock_movements (sku, warehouse_code, reserved_delta, kind, reference)
+               SELECT sku, warehouse_code, q, $5, $6 FROM took
+           ), kept AS (
+               INSERT INTO reservations (reservation_id, order_id, status, allocations, expires_at, rehearsal)
+               SELECT $7, $6, 'active', $8::jsonb, $9, $4
+                WHERE (SELECT count(*) FROM took) = cardinality($1::text[])
+           )
+           SELECT count(*) FROM took""",
+        [a.sku for a in allocations],
+        [a.warehouse_code for a in allocations],
+        [a.quantity for a in allocations],
+        rehearsal,
+        "rehearsal reservation" if rehearsal else "reservation",
         order_id,
+        reservation_id,
         [a.model_dump() for a in allocations],
         expires_at,
-        rehearsal,
     )
+    if taken != len(allocations):
+        raise NotEnoughStock(", ".join(f"{a.sku} at {a.warehouse_code}" for a in allocations))
+
+
+async def free_units(conn: Conn, pairs: list[tuple[str, str]]) -> dict[tuple[str, str], int]:
+    """Units physically free (on hand less reserved and buffer) per (sku, warehouse_code), the rows
+    locked until the transaction ends (in one order, so two reservations never deadlock): a plan
+    judged to fit from these numbers is reserved by `reserve` without a savepoint."""
+    rows = await conn.fetch(
+        """SELECT s.sku, s.warehouse_code, s.on_hand - s.reserved - s.buffer AS free
+             FROM stock s JOIN unnest($1::text[], $2::text[]) AS p(sku, warehouse_code)
+                  ON s.sku = p.sku AND s.warehouse_code = p.warehouse_code
+            ORDER BY s.warehouse_code, s.sku
+              FOR UPDATE OF s""",
+        [sku for sku, _ in pairs],
+        [warehouse_code for _, warehouse_code in pairs],
+    )
+    return {(r["sku"], r["warehouse_code"]): r["free"] for r in rows}
 
 
 async def _take(conn: Conn, allocations: list[Allocation], *, rehearsal: bool) -> None:
@@ -236,6 +276,18 @@ async def remember_cancelled(conn: Conn, order_id: str) -> None:
 async def was_cancelled(conn: Conn, order_id: str) -> bool:
     """Whether orders cancelled this order."""
     return bool(await conn.fetchval("SELECT true FROM cancelled_orders WHERE order_id = $1", order_id))
+
+
+async def reserved_or_cancelled(conn: Conn, order_id: str) -> tuple[bool, bool]:
+    """Whether the order already has a reservation, and whether orders cancelled it: the two reasons
+    a plan is not reserved, in one round trip."""
+    row = await conn.fetchrow(
+        """SELECT EXISTS (SELECT 1 FROM reservations WHERE order_id = $1) AS reserved,
+                  EXISTS (SELECT 1 FROM cancelled_orders WHERE order_id = $1) AS cancelled""",
+        order_id,
+    )
+    assert row is not None
+    return row["reserved"], row["cancelled"]
 
 
 # receipts, adjustments, transfers, returns -------------------------------------------------------

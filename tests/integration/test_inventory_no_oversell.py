@@ -11,7 +11,7 @@ import pytest
 
 from chassis import db
 from contracts import Allocation
-from services.inventory import store
+from services.inventory import domain, store
 from tests import infra
 from tests.helpers import unique
 
@@ -91,3 +91,40 @@ async def test_the_database_itself_refuses_negative_available_stock(pool: asyncp
         await store.receive(conn, sku=sku, warehouse_code="BLR1", quantity=1, reference=None, actor="test")
         with pytest.raises(asyncpg.CheckViolationError):
             await conn.execute("UPDATE stock SET reserved = 2 WHERE sku = $1", sku)
+
+
+async def test_orders_that_lock_check_and_reserve_without_a_savepoint_take_exactly_the_units_there(
+    pool: asyncpg.Pool,
+) -> None:
+    """The handler's path: lock the rows every plan needs, choose the first plan that fits, reserve
+    it in one statement. Two hundred orders with two ranked plans each race for fifty units."""
+    sku = unique("LOCKED-SKU")
+    async with pool.acquire() as conn:
+        await store.receive(conn, sku=sku, warehouse_code="BOM1", quantity=30, reference=None, actor="test")
+        await store.receive(conn, sku=sku, warehouse_code="GGN1", quantity=20, reference=None, actor="test")
+
+    async def order(i: int) -> bool:
+        first, second = ("BOM1", "GGN1") if i % 2 else ("GGN1", "BOM1")
+        plans = [[Allocation(warehouse_code=wh, sku=sku, quantity=1)] for wh in (first, second)]
+        async with pool.acquire() as conn, conn.transaction():
+            free = await store.free_units(conn, sorted({(sku, "BOM1"), (sku, "GGN1")}))
+            chosen = domain.first_fitting(plans, free)
+            if chosen is None:
+                return False
+            await store.reserve(
+                conn, allocations=plans[chosen], order_id=f"{sku}-{i}", reservation_id=f"RSV-{sku}-{i}"
+            )
+        return True
+
+    results = await asyncio.gather(*(order(i) for i in range(200)))
+    assert sum(results) == 50
+    rows = await pool.fetch("SELECT warehouse_code, on_hand, reserved FROM stock WHERE sku = $1", sku)
+    assert {r["warehouse_code"]: (r["on_hand"], r["reserved"]) for r in rows} == {
+        "BOM1": (30, 30),
+        "GGN1": (20, 20),
+    }
+    assert await pool.fetchval("SELECT count(*) FROM reservations WHERE order_id LIKE $1", f"{sku}-%") == 50
+    ledger = await pool.fetchval(
+        "SELECT sum(reserved_delta) FROM stock_movements WHERE sku = $1 AND kind = 'reservation'", sku
+    )
+    assert ledger == 50, "every reserved unit has its ledger row"

@@ -97,3 +97,19 @@ def test_a_failure_is_final_unless_routing_plans_again_and_has_a_reason_to() -> 
         "no courier to 302020",
         True,
     )
+
+
+def test_the_first_ranked_plan_whose_every_allocation_fits_is_chosen() -> None:
+    from contracts import Allocation
+
+    def alloc(wh: str, sku: str, q: int) -> Allocation:
+        return Allocation(warehouse_code=wh, sku=sku, quantity=q)
+
+    split = [alloc("BOM1", "A", 1), alloc("GGN1", "B", 2)]
+    whole = [alloc("BLR1", "A", 1), alloc("BLR1", "B", 2)]
+    free = {("A", "BOM1"): 1, ("B", "GGN1"): 1, ("A", "BLR1"): 5, ("B", "BLR1"): 2}
+    assert domain.first_fitting([split, whole], free) == 1  # GGN1 has one B, the plan wants two
+    assert domain.first_fitting([whole, split], free) == 0
+    assert domain.first_fitting([split], free) is None
+    assert domain.first_fitting([[alloc("DEL1", "A", 1)]], free) is None  # no stock row: no units
+    assert domain.first_fitting([], free) is None

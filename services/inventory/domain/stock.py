@@ -51,6 +51,15 @@ def allocations_of(plan: FulfilmentPlan) -> list[Allocation]:
     return [Allocation(warehouse_code=wh, sku=sku, quantity=qty) for (wh, sku), qty in sorted(merged.items())]
 
 
+def first_fitting(plans: list[list[Allocation]], free: dict[tuple[str, str], int]) -> int | None:
+    """The index of the first plan (they come ranked) whose every allocation fits the units free per
+    (sku, warehouse_code); None when none does. A row missing from `free` has no units."""
+    for i, allocations in enumerate(plans):
+        if all(a.quantity <= free.get((a.sku, a.warehouse_code), 0) for a in allocations):
+            return i
+    return None
+
+
 def dispatches(status: ShipmentStatus) -> bool:
     """Whether a forward shipment's update is evidence its units left the warehouse: the first such
     update (in whatever order they arrive) turns the reservation into a dispatch, once."""
