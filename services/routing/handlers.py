@@ -151,9 +151,8 @@ async def route(
             )
             ctx.log.info("no courier for the order", order_id=order_id, reason=gap)
         return
-    await store.forget_courierless(ctx.conn, order_id)
     plans, notes = await plan_for(ctx, order, known=known)
-    fresh = await store.record_decision(
+    fresh = await store.record_plans(
         ctx.conn,
         order_id=order_id,
         attempt=attempt,
@@ -164,9 +163,7 @@ async def route(
     if not fresh:
         ctx.log.info("attempt already planned", order_id=order_id, attempt=attempt)
         return
-    if plans:
-        await store.forget_stockless(ctx.conn, order_id)
-    else:  # planned again by itself when one of its SKUs is announced with stock
+    if not plans:  # planned again by itself when one of its SKUs is announced with stock
         await store.hold_for_stock(ctx.conn, order_id=order_id, skus=[line.sku for line in order.lines])
     will_replan = domain.replans(
         planned=bool(plans),
@@ -269,11 +266,13 @@ async def on_reservation_failed(ctx: HandlerContext, event: InventoryReservation
 async def on_reserved(ctx: HandlerContext, event: InventoryReserved) -> None:
     codes = sorted({a.warehouse_code for a in event.allocations})
     day, _ = domain.local_moment(event.occurred_at, subscriptions.deps(ctx).tz)
-    await store.add_load(ctx.conn, warehouse_codes=codes, day=day)
-    await store.record_outcome(
-        ctx.conn, order_id=event.order_id, attempt=None, outcome=f"reserved plan {event.plan_rank}"
+    await store.reserved(
+        ctx.conn,
+        order_id=event.order_id,
+        warehouse_codes=codes,
+        day=day,
+        outcome=f"reserved plan {event.plan_rank}",
     )
-    await store.forget_stockless(ctx.conn, event.order_id)
 
 
 @subscriptions.on(CourierServiceabilityChanged)

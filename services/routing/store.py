@@ -137,13 +137,26 @@ async def available_for(conn: Queryable, skus: list[str]) -> dict[tuple[str, str
     return {(r["sku"], r["warehouse_code"]): r["available"] for r in rows}
 
 
-async def add_load(conn: Queryable, *, warehouse_codes: list[str], day: date) -> None:
-    """One more order for each of these warehouses on that day."""
+async def reserved(
+    conn: Queryable, *, order_id: str, warehouse_codes: list[str], day: date, outcome: str
+) -> None:
+    """Inventory reserved the order's latest plan, in one round trip: one more order for each of its
+    warehouses that day, the outcome on the decision, and the order no longer waits for stock."""
     await conn.execute(
-        """INSERT INTO warehouse_load (warehouse_code, day, orders) SELECT w, $2, 1 FROM unnest($1::text[]) w
-           ON CONFLICT (warehouse_code, day) DO UPDATE SET orders = warehouse_load.orders + 1""",
+        """WITH loaded AS (
+               INSERT INTO warehouse_load (warehouse_code, day, orders)
+               SELECT w, $2, 1 FROM unnest($1::text[]) w
+               ON CONFLICT (warehouse_code, day) DO UPDATE SET orders = warehouse_load.orders + 1
+           ), told AS (
+               UPDATE route_decisions SET outcome = $4
+                WHERE order_id = $3
+                  AND attempt = (SELECT max(attempt) FROM route_decisions WHERE order_id = $3)
+           )
+           DELETE FROM stockless_orders WHERE order_id = $3""",
         warehouse_codes,
         day,
+        order_id,
+        outcome,
     )
 
 
@@ -276,11 +289,6 @@ async def hold_for_courier(conn: Queryable, *, order_id: str, pincode: str, cod:
     )
 
 
-async def forget_courierless(conn: Queryable, order_id: str) -> None:
-    """The order was planned (a courier serves it now, or its address changed)."""
-    await conn.execute("DELETE FROM courierless_orders WHERE order_id = $1", order_id)
-
-
 async def held_where_it_delivers(conn: Queryable, courier: str) -> list[str]:
     """Orders held for want of a courier whose pincode and payment this courier now delivers to,
     oldest first: the only held orders its announcement can have made servable."""
@@ -342,6 +350,38 @@ async def record_decision(
         notes,
     )
     return done is not None
+
+
+async def record_plans(
+    conn: Queryable,
+    *,
+    order_id: str,
+    attempt: int,
+    pincode: str,
+    plans: list[FulfilmentPlan],
+    notes: list[str],
+) -> bool:
+    """`record_decision` for an order some courier serves, in one round trip: it no longer waits for
+    a courier, and once a plan is found not for stock either. False if this attempt was already
+    planned (a redelivered trigger); it is then left waiting as it was, but not for a courier."""
+    done = await conn.fetchval(
+        """WITH unheld AS (
+               DELETE FROM courierless_orders WHERE order_id = $1
+           ), decided AS (
+               INSERT INTO route_decisions (order_id, attempt, customer_pincode, plans, notes)
+               VALUES ($1, $2, $3, $4::jsonb, $5::jsonb) ON CONFLICT DO NOTHING RETURNING true
+           ), stocked AS (
+               DELETE FROM stockless_orders WHERE order_id = $1 AND $6 AND EXISTS (SELECT 1 FROM decided)
+           )
+           SELECT EXISTS (SELECT 1 FROM decided)""",
+        order_id,
+        attempt,
+        pincode,
+        [p.model_dump() for p in plans],
+        notes,
+        bool(plans),
+    )
+    return bool(done)
 
 
 async def record_outcome(conn: Queryable, *, order_id: str, attempt: int | None, outcome: str) -> None:
