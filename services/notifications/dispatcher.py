@@ -184,9 +184,11 @@ class Dispatcher:
         pool = self._service.pool
         claimed: list[tuple[MessageProvider, Message]] = []
         async with pool.acquire() as conn:
-            await store.suppress_opted_out(conn)
+            dues = await store.due_counts(
+                conn, channels=list(self._providers), limit=self._settings.dispatch_batch
+            )
             for channel, provider in self._providers.items():
-                due = await store.count_due(conn, channel=channel, limit=self._settings.dispatch_batch)
+                due = dues[channel]
                 if not due:
                     continue  # an idle round touches no bucket
                 limit, bucket = self._limits[channel], rate_bucket(channel)

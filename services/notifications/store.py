@@ -95,18 +95,29 @@ async def add_history(conn: Conn, message_id: str, status: str, detail: str | No
     )
 
 
-async def count_due(conn: Conn, *, channel: str, limit: int) -> int:
-    """How many messages of one channel are due and free to claim now, counting at most ``limit``."""
-    return int(
-        await conn.fetchval(
-            """SELECT count(*) FROM (SELECT 1 FROM messages
-                                     WHERE status = 'queued' AND channel = $1 AND next_attempt_at <= now()
-                                       AND (lease_until IS NULL OR lease_until < now())
-                                     LIMIT $2) AS due""",
-            channel,
-            limit,
-        )
+async def due_counts(conn: Conn, *, channels: list[str], limit: int) -> dict[str, int]:
+    """Suppress queued non-transactional messages to customers who said STOP since they were
+    planned, then count, per channel, the messages due and free to claim now (at most ``limit``
+    each): a dispatcher round's look, idle or not, in one statement."""
+    rows = await conn.fetch(
+        """WITH suppressed AS (
+                UPDATE messages m SET status = 'suppressed', error = 'customer opted out', updated_at = now()
+                  FROM opt_outs o
+                 WHERE m.status = 'queued' AND NOT m.transactional AND o.phone = m.recipient
+             RETURNING m.message_id)
+           SELECT c.channel,
+                  (SELECT count(*) FROM (SELECT 1 FROM messages
+                                          WHERE status = 'queued' AND channel = c.channel
+                                            AND next_attempt_at <= now()
+                                            AND (lease_until IS NULL OR lease_until < now())
+                                            -- this statement's snapshot still sees them queued
+                                            AND message_id NOT IN (SELECT message_id FROM suppressed)
+                                          LIMIT $2) AS due) AS due
+             FROM unnest($1::text[]) AS c(channel)""",
+        channels,
+        limit,
     )
+    return {r["channel"]: int(r["due"]) for r in rows}
 
 
 async def claim_due(
@@ -173,16 +184,6 @@ async def unrecorded_send(conn: Conn, message_id: str) -> Message | None:
             message_id,
         )
     )
-
-
-async def suppress_opted_out(conn: Conn) -> int:
-    """Queued non-transactional messages to customers who said STOP since they were planned."""
-    status = await conn.execute(
-        """UPDATE messages m SET status = 'suppressed', error = 'customer opted out', updated_at = now()
-             FROM opt_outs o
-            WHERE m.status = 'queued' AND NOT m.transactional AND o.phone = m.recipient"""
-    )
-    return int(status.split()[-1])
 
 
 async def mark_sent(conn: Conn, sends: list[tuple[str, str]]) -> set[str]:
