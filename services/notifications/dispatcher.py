@@ -130,17 +130,19 @@ async def record_sent(service: Service, conn: store.Conn, sent: list[tuple[Messa
     """Record accepted sends with their audit events, then apply statuses that overtook them.
     Returns the message ids recorded now: one recorded already (by the dispatcher, or by a status
     webhook naming it) is left alone, so each send emits ``notifications.sent.v1`` once."""
-    recorded = await store.mark_sent(conn, [(row.message_id, provider) for row, provider in sent])
-    events = []
-    for row, provider_message_id in sent:
-        if row.message_id not in recorded:
-            continue
-        log.info("message sent", order_id=row.order_id, template=row.template, channel=row.channel)
-        audit = NotificationSent(**_audit(row), provider_message_id=provider_message_id)
-        events.append(outbox_row(audit, source=service.name)[1])
-    await write_rows(conn, events)
-    provider_ids = [provider_id for row, provider_id in sent if row.message_id in recorded]
-    for update in await store.take_early_statuses(conn, provider_ids):
+    # The audit events are made before the rows are locked: the lock lasts only the statements.
+    audits = {
+        row.message_id: outbox_row(
+            NotificationSent(**_audit(row), provider_message_id=provider_message_id), source=service.name
+        )[1]
+        for row, provider_message_id in sent
+    }
+    recorded, early = await store.mark_sent(conn, [(row.message_id, provider) for row, provider in sent])
+    for row, _ in sent:
+        if row.message_id in recorded:
+            log.info("message sent", order_id=row.order_id, template=row.template, channel=row.channel)
+    await write_rows(conn, [audit for message_id, audit in audits.items() if message_id in recorded])
+    for update in early:
         current = await store.by_provider_id(conn, update.provider_message_id)
         assert current is not None, "recorded in this transaction"
         await apply_status(service, conn, current, update)

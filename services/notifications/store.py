@@ -186,12 +186,13 @@ async def unrecorded_send(conn: Conn, message_id: str) -> Message | None:
     )
 
 
-async def mark_sent(conn: Conn, sends: list[tuple[str, str]]) -> set[str]:
+async def mark_sent(conn: Conn, sends: list[tuple[str, str]]) -> tuple[set[str], list[StatusUpdate]]:
     """The provider accepted these (message id, provider message id) pairs: one statement for a
-    dispatcher round. Returns the ids recorded now; one that was no longer queued (another try, or
-    a status webhook naming it, won) is left alone."""
+    dispatcher round. Returns the ids recorded now, and the statuses that arrived for them before
+    this record, oldest first (taken: the caller applies them in its transaction). A message that
+    was no longer queued (another try, or a status webhook naming it, won) is left alone."""
     if not sends:
-        return set()
+        return set(), []
     rows = await conn.fetch(
         """WITH sent AS (
                 UPDATE messages m SET status = 'sent', delivery = 'sent', provider_message_id = s.provider_id,
@@ -200,12 +201,24 @@ async def mark_sent(conn: Conn, sends: list[tuple[str, str]]) -> set[str]:
                  WHERE m.message_id = s.message_id AND m.status = 'queued'
              RETURNING m.message_id, m.provider_message_id),
            noted AS (INSERT INTO message_events (message_id, status, detail)
-                     SELECT message_id, 'sent', provider_message_id FROM sent)
-           SELECT message_id FROM sent""",
+                     SELECT message_id, 'sent', provider_message_id FROM sent),
+           early AS (DELETE FROM early_statuses e USING sent
+                      WHERE e.provider_message_id = sent.provider_message_id
+                  RETURNING e.*)
+           SELECT message_id, NULL::bigint AS id, NULL AS provider_message_id, NULL AS status,
+                  NULL AS error, NULL::int AS error_code
+             FROM sent
+           UNION ALL
+           SELECT NULL, id, provider_message_id, status, error, error_code FROM early""",
         [message_id for message_id, _ in sends],
         [provider_id for _, provider_id in sends],
     )
-    return {r["message_id"] for r in rows}
+    recorded = {r["message_id"] for r in rows if r["message_id"] is not None}
+    early = sorted((r for r in rows if r["message_id"] is None), key=lambda r: r["id"])
+    return recorded, [
+        StatusUpdate(r["provider_message_id"], Delivery(r["status"]), r["error"], r["error_code"])
+        for r in early
+    ]
 
 
 async def retry_later(conn: Conn, *, message_id: str, at: datetime, error: str) -> None:
@@ -413,20 +426,6 @@ async def park_status(
         error,
         error_code,
     )
-
-
-async def take_early_statuses(conn: Conn, provider_message_ids: list[str]) -> list[StatusUpdate]:
-    """The statuses that arrived before these sends were recorded, oldest first (and forget them)."""
-    if not provider_message_ids:
-        return []
-    rows = await conn.fetch(
-        "DELETE FROM early_statuses WHERE provider_message_id = ANY($1::text[]) RETURNING *",
-        provider_message_ids,
-    )
-    return [
-        StatusUpdate(r["provider_message_id"], Delivery(r["status"]), r["error"], r["error_code"])
-        for r in sorted(rows, key=lambda r: r["id"])
-    ]
 
 
 async def forget_early_statuses(conn: Conn, *, older_than_s: float) -> None:
