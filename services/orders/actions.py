@@ -15,7 +15,7 @@ from contracts import (
 from contracts.values import Address, Allocation
 from services.orders import domain, store
 from services.orders.lifecycle import Step, ids, move, note, payment_of, reload
-from services.orders.records import Order
+from services.orders.records import Order, OrderChanges, applied
 
 S = OrderStatus
 NO_COURIER = "courier"
@@ -34,32 +34,43 @@ async def reserved(step: Step, row: Order, *, reservation_id: str, allocations: 
             OrderCancelled(**ids(row), reason_code=CancelReason.OTHER, note="reserved after cancel")
         )
         return
-    await store.set_reservation(
-        step.conn, order_id=row.order_id, reservation_id=reservation_id, allocations=allocations
-    )
+    # Written with the status change it leads to, in one UPDATE.
+    reservation: OrderChanges = {
+        "reservation_id": reservation_id,
+        "allocations": tuple(allocations),
+        "warehouse_codes": tuple(sorted({a.warehouse_code for a in allocations})),
+        "unroutable": False,
+    }
     waited_for = domain.waited_for(status, row.held_for, no_courier_hold=NO_COURIER)
     if waited_for is not None:
         # Routing planned it again by itself (ADR 0311, ADR 0301): a courier serves its pincode now,
         # or its stock arrived. On it goes, to where it would have been.
-        await store.set_unroutable(step.conn, row.order_id, False)
-        row = await reload(step, row)
+        row = applied(row, reservation)
         payment = payment_of(row)
         target, why = domain.status_after_reservation(payment.method, payment.status, list(row.risk_reasons))
         if target is S.ON_HOLD and status is S.ON_HOLD:
-            await store.set_held_for(step.conn, row.order_id, "review")
+            await store.update_order(step.conn, row.order_id, {**reservation, "held_for": "review"})
             await note(step, row, f"{waited_for}; still held: {why}")
         else:
             await move(
-                step, row, target, f"{waited_for}; {why}", held_for="review" if target is S.ON_HOLD else None
+                step,
+                row,
+                target,
+                f"{waited_for}; {why}",
+                held_for="review" if target is S.ON_HOLD else None,
+                also=reservation,
             )
         return
     if status is not S.PLACED:
+        await store.update_order(step.conn, row.order_id, reservation)
         await note(step, row, f"stock reserved ({reservation_id}); the order stays {status}")
         return
-    row = await reload(step, row)
+    row = applied(row, reservation)
     payment = payment_of(row)
     target, reason = domain.status_after_reservation(payment.method, payment.status, list(row.risk_reasons))
-    await move(step, row, target, reason, held_for="review" if target is S.ON_HOLD else None)
+    await move(
+        step, row, target, reason, held_for="review" if target is S.ON_HOLD else None, also=reservation
+    )
 
 
 async def unroutable(step: Step, row: Order, reason: str, *, no_courier: bool = False) -> None:
@@ -69,16 +80,19 @@ async def unroutable(step: Step, row: Order, reason: str, *, no_courier: bool = 
     if row.reservation_id is not None or row.status in (S.CANCELLED, S.REJECTED):
         return
     # Remembered even for an order someone already holds: releasing it must ask routing again.
-    await store.set_unroutable(step.conn, row.order_id, True)
+    flagged: OrderChanges = {"unroutable": True}
     if no_courier:
         if row.status is S.PLACED:
-            await move(step, row, S.ON_HOLD, f"no courier: {reason}", held_for=NO_COURIER)
-        elif row.status is S.ON_HOLD and row.held_for == NO_COURIER:
+            await move(step, row, S.ON_HOLD, f"no courier: {reason}", held_for=NO_COURIER, also=flagged)
+            return
+        await store.update_order(step.conn, row.order_id, flagged)
+        if row.status is S.ON_HOLD and row.held_for == NO_COURIER:
             await note(step, row, f"still no courier: {reason}")
         else:
             await note(step, row, f"no courier: {reason}")
         return
     if row.status is not S.PLACED:
+        await store.update_order(step.conn, row.order_id, flagged)
         await note(step, row, f"no stock to fulfil: {reason}")
         return
     target = domain.UNROUTABLE_TARGET[step.settings.unroutable_action]
@@ -89,6 +103,7 @@ async def unroutable(step: Step, row: Order, reason: str, *, no_courier: bool = 
         f"no stock to fulfil: {reason}",
         cancel_code=CancelReason.UNROUTABLE,
         held_for="stock",
+        also=flagged,
     )
 
 
@@ -125,10 +140,15 @@ async def release(step: Step, row: Order) -> OrderStatus:
     if short is not None:
         raise Refusal("payment", short, status=409)
     if row.reservation_id is None:
-        await move(step, row, S.PLACED, "released; waiting for stock")
+        await move(
+            step,
+            row,
+            S.PLACED,
+            "released; waiting for stock",
+            also={"unroutable": False} if row.unroutable else None,
+        )
         if row.unroutable:
-            await store.set_unroutable(step.conn, row.order_id, False)
-            await _replan(step, await reload(step, row))
+            await _replan(step, row)
         return S.PLACED
     target, why = domain.next_after_hold(payment.method, payment.status)
     if not await move(step, row, target, f"released: {why}"):
@@ -201,9 +221,8 @@ async def correct_contact(step: Step, row: Order, *, phone: str | None, address:
     if address and status is S.ON_HOLD and row.held_for == NO_COURIER:
         # Held because no courier delivered to the old address: ask routing about the new one.
         row = await reload(step, row)
-        await move(step, row, S.PLACED, "address corrected; planning again")
-        await store.set_unroutable(step.conn, row.order_id, False)
-        await _replan(step, await reload(step, row))
+        await move(step, row, S.PLACED, "address corrected; planning again", also={"unroutable": False})
+        await _replan(step, row)
         return
     if risk and status is not S.ON_HOLD and row.reservation_id is not None:
         await move(step, await reload(step, row), S.ON_HOLD, "review: " + "; ".join(risk), held_for="review")

@@ -6,6 +6,8 @@ row and derives the order's own status from all of them (several shipments per o
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from contracts import (
     CancelReason,
     OrderStatus,
@@ -19,7 +21,7 @@ from contracts.returns import ReturnRefunded, ReturnRequested, ReturnUpdated
 from services.orders import domain, store
 from services.orders.lifecycle import Step, move, note, payment_of, reload
 from services.orders.payments import refund
-from services.orders.records import Order
+from services.orders.records import Order, OrderChanges, applied
 
 S = OrderStatus
 
@@ -43,33 +45,35 @@ async def shipment_changed(step: Step, row: Order, event: ShipmentCreated | Ship
     """Record one forward shipment's status and move the order to what all its shipments say."""
     if event.return_id is not None:
         return
-    if event.awb:
-        await store.add_awb(step.conn, order_id=row.order_id, awb=event.awb)
+    # What this event changes on the row, written in one UPDATE (with the status when it moves).
+    changes: OrderChanges = {"awb": event.awb} if event.awb and event.awb not in row.awbs else {}
     shipments = dict(row.shipments)
     if shipments.get(event.shipment_id) == event.status.value:
+        await store.update_order(step.conn, row.order_id, changes)
         return
     shipments[event.shipment_id] = event.status.value
-    await store.set_shipments(step.conn, row.order_id, shipments)
+    changes["shipments"] = shipments
     expected = max(len(row.warehouse_codes), 1)
     statuses = [ShipmentStatus(s) for s in shipments.values()]
     if row.rehearsal and row.status in domain.BEFORE_DISPATCH and domain.rehearsal_over(statuses, expected):
         # Booked is as far as a rehearsal goes: a pickup would send stock out of the door (ADR 0360).
         why = f"rehearsal over: shipment {event.shipment_id} booked with {event.courier} (AWB {event.awb})"
-        await move(step, await reload(step, row), S.CANCELLED, why, cancel_code=CancelReason.OPERATOR)
+        await move(step, row, S.CANCELLED, why, cancel_code=CancelReason.OPERATOR, also=changes)
         return
     derived = domain.status_from_shipments(statuses, expected)
     current = row.status
     if event.status is ShipmentStatus.LOST:
         await note(step, row, f"shipment {event.shipment_id} ({event.courier} {event.awb}) reported lost")
     if derived is None or derived is current:
+        await store.update_order(step.conn, row.order_id, changes)
         return
     where = f"shipment {event.shipment_id} {event.status}"
     if isinstance(event, ShipmentUpdated) and event.ndr_reason:
         where += f" ({event.ndr_reason}, attempt {event.attempt or 1})"
-    if not await move(step, await reload(step, row), derived, where):
+    if not await move(step, row, derived, where, also=changes):
         await note(step, row, f"{where}; the order stays {current}")
     elif derived is S.DELIVERED:
-        await _cod_collected(step, await reload(step, row))
+        await _cod_collected(step, replace(applied(row, changes), status=derived))
 
 
 async def _cod_collected(step: Step, row: Order) -> None:

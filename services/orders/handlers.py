@@ -145,6 +145,7 @@ async def on_warehouse_changed(ctx: HandlerContext, event: WarehouseChanged) -> 
         cutoff=event.cutoff_time,
         changed_at=event.changed_at,
     )
+    lifecycle.forget_cutoffs(ctx.shared)
 
 
 @subscriptions.on(ReturnRequested)

@@ -71,23 +71,23 @@ async def place(
         "payment_expires_at": expires,
     }
     if replacing is None:
-        # A channel that re-sends an order we refused is correcting it: the refused order is replaced.
-        known = await store.lock_order_by_channel(step.conn, order.channel.value, order.channel_order_id)
-        if known is not None and known.status == S.REJECTED:
-            replacing = known
-    if replacing is not None:
-        order_id = replacing.order_id
-        await store.replace_rejected(step.conn, order_id=order_id, entered_by=entered_by, **details)
-        previous: OrderStatus | None = S.REJECTED
-        reason = f"corrected and submitted again by {entered_by or order.channel}"
-    else:
         order_id = domain.new_order_id()
         if not await store.insert_placed(
             step.conn, order_id=order_id, entered_by=entered_by, rehearsal=rehearsal, **details
         ):
-            existing = await store.order_id_of(step.conn, order.channel.value, order.channel_order_id)
-            return Placed(order_id=existing or "", created=False)
-        previous = None
+            # Known already. A channel that re-sends an order we refused is correcting it: the
+            # refused order is replaced. Anything else is a duplicate.
+            known = await store.lock_order_by_channel(step.conn, order.channel.value, order.channel_order_id)
+            if known is None or known.status is not S.REJECTED:
+                return Placed(order_id=known.order_id if known else "", created=False)
+            replacing = known
+    previous: OrderStatus | None = None
+    if replacing is not None:
+        order_id = replacing.order_id
+        await store.replace_rejected(step.conn, order_id=order_id, entered_by=entered_by, **details)
+        previous = S.REJECTED
+        reason = f"corrected and submitted again by {entered_by or order.channel}"
+    else:
         reason = f"received from {order.channel}" + (f", entered by {entered_by}" if entered_by else "")
         if rehearsal:
             reason = f"rehearsal {reason}"

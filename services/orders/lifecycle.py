@@ -8,8 +8,8 @@ every status change goes through the machine in `domain` and lands on the timeli
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, time, timedelta
 from typing import Any
 
 from chassis import outbox
@@ -29,13 +29,16 @@ from contracts import (
     PaymentMethod,
 )
 from services.orders import domain, store
-from services.orders.domain.priority import PriorityFacts, scored, weights_from
+from services.orders.domain.priority import PriorityFacts, Weights, scored, weights_from
 from services.orders.priorities import weights_of
-from services.orders.records import Order
+from services.orders.records import Order, OrderChanges, applied
 from services.orders.settings import OrdersSettings
 
 S = OrderStatus
 SERVICE = "orders"
+CUTOFFS = "orders.cutoffs"
+WEIGHTS = "orders.priority_weights"
+"""Keys of what a step reads once per transaction (`Step.shared`), not once per order."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,11 +51,15 @@ class Step:
     cause: str
     cause_event_id: str | None = None
     actor: str = "system"
+    shared: dict[str, Any] = field(default_factory=dict)
+    """What the transaction already read and every order in it may reuse (warehouse cut-offs,
+    priority weights): a change committed elsewhere is seen by the next transaction."""
 
     @classmethod
     def of_event(cls, ctx: HandlerContext, settings: OrdersSettings) -> Step:
-        """A step applying a consumed event (emits join the consumer's transaction)."""
-        return cls(ctx.conn, ctx.emit, settings, ctx.incoming.record.topic, ctx.event_id)
+        """A step applying a consumed event (emits join the consumer's transaction, and so do its
+        reads of settings-like tables: once per consumer batch)."""
+        return cls(ctx.conn, ctx.emit, settings, ctx.incoming.record.topic, ctx.event_id, shared=ctx.shared)
 
     @classmethod
     def direct(cls, conn: Conn, settings: OrdersSettings, *, cause: str, actor: str = "system") -> Step:
@@ -101,6 +108,30 @@ async def reload(step: Step, row: Order) -> Order:
     return await locked(step, row.order_id)
 
 
+async def cutoffs(step: Step) -> dict[str, time]:
+    """Every warehouse's cut-off, read once per transaction (see `forget_cutoffs`)."""
+    if CUTOFFS not in step.shared:
+        step.shared[CUTOFFS] = await store.cutoffs(step.conn)
+    known: dict[str, time] = step.shared[CUTOFFS]
+    return known
+
+
+def forget_cutoffs(shared: dict[str, Any]) -> None:
+    """A cut-off changed in this transaction: the next order reads them again."""
+    shared.pop(CUTOFFS, None)
+
+
+async def priority_weights(step: Step) -> Weights:
+    """The operator's stored weights, or the settings' when none are stored; once per transaction."""
+    if WEIGHTS not in step.shared:
+        stored = await store.priority_weights(step.conn)
+        step.shared[WEIGHTS] = (
+            weights_of(stored) if stored is not None else weights_from(step.settings.priority_rules())
+        )
+    weights: Weights = step.shared[WEIGHTS]
+    return weights
+
+
 # status changes --------------------------------------------------------------------------------
 
 
@@ -119,6 +150,21 @@ async def note(step: Step, row: Order, reason: str) -> None:
     )
 
 
+def implied(
+    current: OrderStatus, to_status: OrderStatus, *, held_for: str | None, now: datetime, cod_hours: float
+) -> OrderChanges:
+    """What a status change sets on the row besides the status: why it is held (cleared once it
+    is not), and when a COD reply is due (cleared once it is not awaited)."""
+    changes: OrderChanges = {"status": to_status}
+    if current is S.ON_HOLD or to_status is S.ON_HOLD:
+        changes["held_for"] = held_for if to_status is S.ON_HOLD else None
+    if current is S.PENDING_COD_CONFIRMATION:
+        changes["cod_confirm_by"] = None
+    if to_status is S.PENDING_COD_CONFIRMATION:
+        changes["cod_confirm_by"] = now + timedelta(hours=cod_hours)
+    return changes
+
+
 async def move(
     step: Step,
     row: Order,
@@ -127,14 +173,30 @@ async def move(
     *,
     cancel_code: CancelReason = CancelReason.OTHER,
     held_for: str | None = None,
+    also: OrderChanges | None = None,
 ) -> bool:
     """Move a locked order along the machine; record, announce, and do what the new status implies
     (confirmed → shipping starts, cancelled → stock and shipment released, COD → reply deadline).
-    False (and nothing written) if the machine does not allow it."""
+    `also`: the step's other changes to the row, written in the same UPDATE as the status, or alone
+    when the machine does not allow the move: then False, and nothing else is written."""
     current = row.status
     if not domain.can_transition(current, to_status):
+        await store.update_order(step.conn, row.order_id, also or {})
         return False
-    await store.record_status(
+    changes = implied(
+        current,
+        to_status,
+        held_for=held_for,
+        now=datetime.now(UTC),
+        cod_hours=step.settings.cod_confirmation_hours,
+    )
+    changes.update(also or {})
+    confirmed = None
+    if to_status is S.CONFIRMED:
+        priority, confirmed = await _confirmation(step, applied(row, changes))
+        changes.update(priority)
+    await store.update_order(step.conn, row.order_id, changes)
+    await store.add_timeline(
         step.conn,
         order_id=row.order_id,
         from_status=current,
@@ -154,22 +216,16 @@ async def move(
             actor=step.actor,
         )
     )
-    if current is S.ON_HOLD or to_status is S.ON_HOLD:
-        await store.set_held_for(step.conn, row.order_id, held_for if to_status is S.ON_HOLD else None)
-    if current is S.PENDING_COD_CONFIRMATION:
-        await store.set_cod_deadline(step.conn, row.order_id, None)
-    if to_status is S.PENDING_COD_CONFIRMATION:
-        deadline = datetime.now(UTC) + timedelta(hours=step.settings.cod_confirmation_hours)
-        await store.set_cod_deadline(step.conn, row.order_id, deadline)
-    if to_status is S.CONFIRMED:
-        await _announce_confirmed(step, await reload(step, row))
+    if confirmed is not None:
+        await step.emit(confirmed)
     if to_status is S.CANCELLED:
         await step.emit(OrderCancelled(**ids(row), reason_code=cancel_code, note=reason))
     return True
 
 
-async def _announce_confirmed(step: Step, row: Order) -> None:
-    """orders.confirmed.v1 with the reservation and the fulfilment priority."""
+async def _confirmation(step: Step, row: Order) -> tuple[OrderChanges, OrderConfirmed]:
+    """What confirming an order decides, the dispatch-by and priority it keeps, and
+    orders.confirmed.v1 with the reservation and that priority."""
     payment = payment_of(row)
     rules = step.settings.priority_rules()
     speed = row.delivery_speed
@@ -177,10 +233,8 @@ async def _announce_confirmed(step: Step, row: Order) -> None:
     assert row.placed_at and speed and row.total_paise is not None and row.customer and row.shipping_address
     codes = sorted({a.warehouse_code for a in row.allocations})
     dispatch_by = domain.order_dispatch_by(
-        row.placed_at, speed, rules, warehouses=codes, cutoffs=await store.cutoffs(step.conn, codes)
+        row.placed_at, speed, rules, warehouses=codes, cutoffs=await cutoffs(step)
     )
-    stored = await store.priority_weights(step.conn)
-    weights = weights_of(stored) if stored is not None else weights_from(rules)
     facts = PriorityFacts(
         speed=speed,
         prepaid=payment.method is not PaymentMethod.COD,
@@ -188,24 +242,24 @@ async def _announce_confirmed(step: Step, row: Order) -> None:
         channel=row.channel,
         pincode=row.shipping_address.pincode,
     )
-    rank, reasons = scored(facts, weights)
-    await store.set_priority(
-        step.conn, order_id=row.order_id, dispatch_by=dispatch_by, priority=rank, reasons=reasons
-    )
-    await step.emit(
-        OrderConfirmed(
-            **ids(row),
-            customer=row.customer,
-            shipping_address=row.shipping_address,
-            lines=list(row.lines),
-            payment=payment,
-            total_paise=row.total_paise,
-            delivery_speed=speed,
-            reservation_id=row.reservation_id,
-            allocations=list(row.allocations),
-            promised_dispatch_by=dispatch_by,
-            priority=rank,
-            shipped_by_marketplace=row.shipped_by_marketplace,
-            priority_reasons=list(reasons),
-        )
+    rank, reasons = scored(facts, await priority_weights(step))
+    priority: OrderChanges = {
+        "promised_dispatch_by": dispatch_by,
+        "priority": rank,
+        "priority_reasons": reasons,
+    }
+    return priority, OrderConfirmed(
+        **ids(row),
+        customer=row.customer,
+        shipping_address=row.shipping_address,
+        lines=list(row.lines),
+        payment=payment,
+        total_paise=row.total_paise,
+        delivery_speed=speed,
+        reservation_id=row.reservation_id,
+        allocations=list(row.allocations),
+        promised_dispatch_by=dispatch_by,
+        priority=rank,
+        shipped_by_marketplace=row.shipped_by_marketplace,
+        priority_reasons=list(reasons),
     )

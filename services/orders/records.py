@@ -6,9 +6,10 @@ corrected) has no customer, address, lines or payment yet, hence the optional fi
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, TypedDict
 
 import asyncpg
 
@@ -44,6 +45,7 @@ class Order:
     refunded_paise: int
     refund_ids: tuple[str, ...]
     shipments: dict[str, str]  # shipment_id → status
+    awbs: tuple[str, ...]  # every AWB of its shipments, to find the order by
     returned: dict[str, dict[str, int]]  # return_id → sku → units
     received: dict[str, Any] | None  # what a refused channel order said, kept to correct it
     shipped_by_marketplace: bool  # the marketplace's own logistics carry it: shipping books no courier
@@ -68,8 +70,38 @@ class Order:
                 risk_reasons=tuple(row["risk_reasons"]),
                 warehouse_codes=tuple(row["warehouse_codes"]),
                 refund_ids=tuple(row["refund_ids"]),
+                awbs=tuple(row["awbs"]),
             )
         )
+
+
+class OrderChanges(TypedDict, total=False):
+    """What one step changes on an order row, written by `store.update_order` in one UPDATE.
+
+    A key present is a column set (to None where None is allowed); a key absent keeps the column."""
+
+    status: OrderStatus
+    held_for: str | None
+    cod_confirm_by: datetime | None
+    reservation_id: str
+    allocations: tuple[Allocation, ...]
+    warehouse_codes: tuple[str, ...]
+    unroutable: bool
+    promised_dispatch_by: datetime
+    priority: int
+    priority_reasons: tuple[str, ...]
+    shipments: dict[str, str]
+    awb: str
+    """An AWB the order does not have yet, added to `awbs`."""
+
+
+_ORDER_FIELDS = frozenset(f.name for f in dataclasses.fields(Order))
+
+
+def applied(row: Order, changes: OrderChanges) -> Order:
+    """The order as it reads once `changes` are written (columns it does not carry are left out)."""
+    carried: dict[str, Any] = {k: v for k, v in changes.items() if k in _ORDER_FIELDS}
+    return dataclasses.replace(row, **carried)
 
 
 @dataclass(frozen=True, slots=True)

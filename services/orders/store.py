@@ -6,7 +6,7 @@ in the same transaction, so one order has one writer at a time.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable
 from datetime import datetime, time
 from typing import Any
 
@@ -14,7 +14,6 @@ import asyncpg
 
 from chassis.db import Conn, Queryable, row_fields
 from contracts import (
-    Allocation,
     ChannelOrder,
     DeliverySpeed,
     FieldProblem,
@@ -29,6 +28,7 @@ from services.orders.records import (
     AwaitingDispatch,
     BlockEntry,
     Order,
+    OrderChanges,
     OrderDetail,
     OrderSummary,
     TimelineEntry,
@@ -239,9 +239,31 @@ async def record_status(
     """Set the status and append the change to the order's timeline (a first status was set by the
     insert that created the order; a note keeps the status and only adds to the timeline)."""
     if from_status is not None and from_status is not to_status:
-        await conn.execute(
-            "UPDATE orders SET status = $2, updated_at = now() WHERE order_id = $1", order_id, to_status.value
-        )
+        await update_order(conn, order_id, {"status": to_status})
+    await add_timeline(
+        conn,
+        order_id=order_id,
+        from_status=from_status,
+        to_status=to_status,
+        reason=reason,
+        cause=cause,
+        cause_event_id=cause_event_id,
+        actor=actor,
+    )
+
+
+async def add_timeline(
+    conn: Conn,
+    *,
+    order_id: str,
+    from_status: OrderStatus | None,
+    to_status: OrderStatus,
+    reason: str,
+    cause: str,
+    cause_event_id: str | None,
+    actor: str = "system",
+) -> None:
+    """Append a status change (or a note: the same status twice) to the order's timeline."""
     await conn.execute(
         """INSERT INTO order_timeline (order_id, from_status, to_status, reason, cause, cause_event_id, actor)
            VALUES ($1, $2, $3, $4, $5, $6, $7)""",
@@ -255,24 +277,34 @@ async def record_status(
     )
 
 
-async def set_reservation(
-    conn: Conn, *, order_id: str, reservation_id: str, allocations: list[Allocation]
-) -> None:
-    """Remember which stock was reserved for the order, and in which warehouses."""
-    await conn.execute(
-        """UPDATE orders SET reservation_id = $2, allocations = $3::jsonb, warehouse_codes = $4,
-                  unroutable = false
-            WHERE order_id = $1""",
-        order_id,
-        reservation_id,
-        [a.model_dump() for a in allocations],
-        sorted({a.warehouse_code for a in allocations}),
-    )
+# Each settable key of OrderChanges: its SET clause ({0}: its parameter) and how its value is bound.
+# The order is fixed, so one kind of change is always the same statement.
+_SET: dict[str, tuple[str, Callable[[Any], Any]]] = {
+    "status": ("status = {0}, updated_at = now()", lambda s: s.value),
+    "held_for": ("held_for = {0}", lambda v: v),
+    "cod_confirm_by": ("cod_confirm_by = {0}", lambda v: v),
+    "reservation_id": ("reservation_id = {0}", lambda v: v),
+    "allocations": ("allocations = {0}::jsonb", lambda a: [x.model_dump() for x in a]),
+    "warehouse_codes": ("warehouse_codes = {0}", list),
+    "unroutable": ("unroutable = {0}", lambda v: v),
+    "promised_dispatch_by": ("promised_dispatch_by = {0}", lambda v: v),
+    "priority": ("priority = {0}", lambda v: v),
+    "priority_reasons": ("priority_reasons = {0}", list),
+    "shipments": ("shipments = {0}::jsonb", lambda v: v),
+    "awb": ("awbs = array_append(awbs, {0})", lambda v: v),
+}
 
 
-async def set_unroutable(conn: Conn, order_id: str, unroutable: bool) -> None:
-    """Whether routing gave up on the order (a release then asks it to plan again)."""
-    await conn.execute("UPDATE orders SET unroutable = $2 WHERE order_id = $1", order_id, unroutable)
+async def update_order(conn: Conn, order_id: str, changes: OrderChanges) -> None:
+    """Write everything one step changes on a locked order in one UPDATE (nothing if no changes)."""
+    sets: list[str] = []
+    args: list[Any] = [order_id]
+    for key, (clause, bound) in _SET.items():
+        if key in changes:
+            args.append(bound(changes[key]))  # type: ignore[literal-required]
+            sets.append(clause.format(f"${len(args)}"))
+    if sets:
+        await conn.execute(f"UPDATE orders SET {', '.join(sets)} WHERE order_id = $1", *args)
 
 
 async def set_payment(
@@ -298,25 +330,6 @@ async def set_payment(
         refunded_paise,
         refund_id,
         stop_expiry,
-    )
-
-
-async def set_cod_deadline(conn: Conn, order_id: str, deadline: datetime | None) -> None:
-    """When the COD reply is due (None: no longer waiting)."""
-    await conn.execute("UPDATE orders SET cod_confirm_by = $2 WHERE order_id = $1", order_id, deadline)
-
-
-async def set_priority(
-    conn: Conn, *, order_id: str, dispatch_by: datetime, priority: int, reasons: tuple[str, ...] = ()
-) -> None:
-    """Remember the fulfilment priority sent to shipping, and why."""
-    await conn.execute(
-        """UPDATE orders SET promised_dispatch_by = $2, priority = $3, priority_reasons = $4
-            WHERE order_id = $1""",
-        order_id,
-        dispatch_by,
-        priority,
-        list(reasons),
     )
 
 
@@ -384,24 +397,9 @@ async def set_contact(
     )
 
 
-async def set_shipments(conn: Conn, order_id: str, shipments: dict[str, str]) -> None:
-    """Each forward shipment's latest status."""
-    await conn.execute("UPDATE orders SET shipments = $2::jsonb WHERE order_id = $1", order_id, shipments)
-
-
 async def set_returned(conn: Conn, order_id: str, returned: dict[str, dict[str, int]]) -> None:
     """Units received back, per return and SKU."""
     await conn.execute("UPDATE orders SET returned = $2::jsonb WHERE order_id = $1", order_id, returned)
-
-
-async def add_awb(conn: Conn, *, order_id: str, awb: str) -> None:
-    """Make the order findable by a shipment's AWB."""
-    await conn.execute(
-        """UPDATE orders SET awbs = array_append(awbs, $2)
-           WHERE order_id = $1 AND NOT ($2 = ANY (awbs))""",
-        order_id,
-        awb,
-    )
 
 
 async def claim_webhook(conn: Conn, *, provider: str, webhook_id: str, event: str) -> bool:
@@ -565,11 +563,6 @@ async def get_order(conn: Conn, order_id: str) -> OrderDetail | None:
     )
 
 
-async def set_held_for(conn: Conn, order_id: str, held_for: str | None) -> None:
-    """Why the order is on hold (None once released)."""
-    await conn.execute("UPDATE orders SET held_for = $2 WHERE order_id = $1", order_id, held_for)
-
-
 # warehouses' cut-offs, as routing announces them (ADR 0361) --------------------------------------
 
 
@@ -586,11 +579,9 @@ async def save_cutoff(conn: Conn, *, warehouse_code: str, cutoff: time | None, c
     )
 
 
-async def cutoffs(conn: Queryable, warehouse_codes: Sequence[str]) -> dict[str, time]:
-    """The cut-offs known for these warehouses (a warehouse without one is left out)."""
+async def cutoffs(conn: Queryable) -> dict[str, time]:
+    """The cut-off of every warehouse that has one (a handful of rows: read once per transaction)."""
     rows = await conn.fetch(
-        """SELECT warehouse_code, cutoff_time FROM warehouse_cutoffs
-            WHERE warehouse_code = ANY($1::text[]) AND cutoff_time IS NOT NULL""",
-        list(warehouse_codes),
+        "SELECT warehouse_code, cutoff_time FROM warehouse_cutoffs WHERE cutoff_time IS NOT NULL"
     )
     return {r["warehouse_code"]: r["cutoff_time"] for r in rows}

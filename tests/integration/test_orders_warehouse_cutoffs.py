@@ -41,6 +41,6 @@ async def test_the_newest_announcement_of_a_warehouses_cut_off_wins_in_any_order
         await store.save_cutoff(conn, warehouse_code=blr, cutoff=time(11, 0), changed_at=EARLY)
         await store.save_cutoff(conn, warehouse_code=blr, cutoff=None, changed_at=LATE)  # cut-off removed
 
-        known = await store.cutoffs(conn, [ggn, blr, bom])
+        known = await store.cutoffs(conn)
 
-    assert known == {ggn: time(16, 30)}
+    assert {code: known[code] for code in (ggn, blr, bom) if code in known} == {ggn: time(16, 30)}
