@@ -1,7 +1,8 @@
 """Kafka handlers of the console: every event it shows is folded into the order read model.
 
 Handlers only collect; one hook folds the transaction's events per order at its end, so a batch of
-500 events costs one lock-read and one write per order, inside the consumer's inbox transaction.
+500 events costs one lock-read, one write of the orders it changed and one of their timeline lines,
+inside the consumer's inbox transaction.
 """
 
 from __future__ import annotations
@@ -35,13 +36,14 @@ async def fold(tx: Transaction) -> None:
     pending: list[tuple[str, Any]] = tx.shared.pop(_PENDING, [])
     if not pending:
         return
-    views = await store.lock_views(tx.conn, (event.order_id for _, event in pending))
+    locked = await store.lock_views(tx.conn, (event.order_id for _, event in pending))
+    views = dict(locked.views)
     entries = []
     for event_id, event in pending:
         views[event.order_id] = apply(views.get(event.order_id), event)
         if (entry := timeline_entry(event, event_id)) is not None:
             entries.append(entry)
-    await store.save_views(tx.conn, list(views.values()))
+    await store.save_views(tx.conn, list(views.values()), locked)
     await store.add_timeline(tx.conn, entries)
 
 

@@ -146,7 +146,8 @@ _COLUMNS = """order_id, first_seen_at, updated_at, sort_at, channel, channel_ord
     refunded_paise, messages_sent, messages_failed, contact_corrected, search_text, phone_digits,
     lines, problems, shipments, returns, refunds, milestones, tabs, promised_dispatch_by, unroutable_at,
     reserved_at, rehearsal"""
-_TABS_AT = [c.strip() for c in _COLUMNS.split(",")].index("tabs")
+_NAMES = tuple(c.strip() for c in _COLUMNS.split(","))
+_TABS_AT = _NAMES.index("tabs")
 
 
 def view_of(row: asyncpg.Record) -> OrderView:
@@ -217,57 +218,89 @@ async def _lock_orders(conn: Conn, order_ids: Iterable[str]) -> None:
     )
 
 
-async def lock_views(conn: Conn, order_ids: Iterable[str]) -> dict[str, OrderView]:
-    """The current views of these orders, locked for this transaction (new orders too)."""
+@dataclass(frozen=True)
+class LockedViews:
+    """Orders' rows as stored, locked until the transaction ends: a fold starts from their views, and
+    save_views writes only the rows that differ from them."""
+
+    views: dict[str, OrderView]
+    rows: dict[str, tuple[Any, ...]]
+
+
+async def lock_views(conn: Conn, order_ids: Iterable[str]) -> LockedViews:
+    """The current rows of these orders, locked for this transaction (new orders too)."""
     order_ids = sorted(set(order_ids))
     await _lock_orders(conn, order_ids)
     rows = await conn.fetch(
-        "SELECT * FROM order_view WHERE order_id = ANY($1::text[]) ORDER BY order_id FOR UPDATE", order_ids
+        f"""SELECT {_COLUMNS} FROM order_view WHERE order_id = ANY($1::text[])
+             ORDER BY order_id FOR UPDATE""",
+        order_ids,
     )
-    return {r["order_id"]: view_of(r) for r in rows}
+    return LockedViews(
+        views={r["order_id"]: view_of(r) for r in rows}, rows={r["order_id"]: tuple(r) for r in rows}
+    )
 
 
-async def save_views(conn: Conn, views: Sequence[OrderView]) -> None:
-    """Write views (new or changed) and move the tab counts by the same writes, in this transaction.
+def _json_row(row: tuple[Any, ...]) -> dict[str, Any]:
+    """A row as one element of the JSON array jsonb_populate_recordset reads (times as ISO text)."""
+    return {
+        name: v.isoformat() if isinstance(v, datetime) else v for name, v in zip(_NAMES, row, strict=True)
+    }
 
-    Each write moves the queue's version, which the live queue watches."""
-    if not views:
+
+_UPSERT = f"""INSERT INTO order_view ({_COLUMNS})
+    SELECT {_COLUMNS} FROM jsonb_populate_recordset(NULL::order_view, $1::jsonb)
+    ON CONFLICT (order_id) DO UPDATE SET {", ".join(f"{c} = EXCLUDED.{c}" for c in _NAMES[1:])}"""
+
+
+async def save_views(conn: Conn, views: Sequence[OrderView], locked: LockedViews | None = None) -> None:
+    """Write the views whose rows differ from the stored ones (new or changed) in one statement, and
+    move the tab counts by the same writes, in this transaction.
+
+    `locked` is what lock_views read in this transaction; without it the rows are locked and read
+    here. A write moves the queue's version once, which the live queue watches; a batch that changed
+    no row moves nothing (ADR 440, 520)."""
+    rows = {v.order_id: _row(v) for v in views}
+    if not rows:
         return
-    await _lock_orders(conn, [v.order_id for v in views])
-    rows = [_row(v) for v in views]
-    before = await conn.fetch(
-        "SELECT tabs FROM order_view WHERE order_id = ANY($1::text[]) ORDER BY order_id FOR UPDATE",
-        sorted(v.order_id for v in views),
-    )
+    if locked is None:
+        locked = await lock_views(conn, rows)
+    changed = [row for order_id, row in rows.items() if locked.rows.get(order_id) != row]
+    if not changed:
+        return
     moved: Counter[str] = Counter()
-    for old in before:
-        moved.subtract(old["tabs"])
-    for row in rows:
+    for row in changed:
+        if (old := locked.rows.get(row[0])) is not None:
+            moved.subtract(old[_TABS_AT])
         moved.update(row[_TABS_AT])
-    placeholders = ", ".join(f"${i}" for i in range(1, len(rows[0]) + 1))
-    updates = ", ".join(
-        f"{c.strip()} = EXCLUDED.{c.strip()}" for c in _COLUMNS.split(",") if c.strip() != "order_id"
-    )
-    await conn.executemany(
-        f"""INSERT INTO order_view ({_COLUMNS}) VALUES ({placeholders})
-            ON CONFLICT (order_id) DO UPDATE SET {updates}""",
-        rows,
-    )
+    await conn.execute(_UPSERT, [_json_row(row) for row in changed])
+    # The version row first: every writer waits on it, so the counts below are never locked by two
+    # writers in different orders. Every tab has its row from the migration that introduced it.
     await conn.execute("UPDATE queue_version SET version = version + 1")
-    # One statement per tab, in name order: concurrent writers lock the counts in the same order.
-    # Every tab has its row from the migration that introduced it.
-    await conn.executemany(
-        "UPDATE queue_counts SET orders = orders + $2 WHERE tab = $1",
-        sorted((tab, n) for tab, n in moved.items() if n),
-    )
+    if deltas := sorted((tab, n) for tab, n in moved.items() if n):
+        tabs, counts = zip(*deltas, strict=True)
+        await conn.execute(
+            """UPDATE queue_counts AS q SET orders = q.orders + d.n
+                 FROM unnest($1::text[], $2::bigint[]) AS d (tab, n) WHERE q.tab = d.tab""",
+            list(tabs),
+            list(counts),
+        )
 
 
 async def add_timeline(conn: Conn, entries: Sequence[TimelineEntry]) -> None:
-    """Add lines to the merged timeline (an event's line is written once)."""
-    await conn.executemany(
+    """Add lines to the merged timeline in one statement (an event's line is written once)."""
+    if not entries:
+        return
+    await conn.execute(
         """INSERT INTO order_timeline (event_id, order_id, at, kind, text, actor)
-           VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (event_id) DO NOTHING""",
-        [(e.event_id, e.order_id, e.at, e.kind, e.text, e.actor) for e in entries],
+           SELECT * FROM unnest($1::text[], $2::text[], $3::timestamptz[], $4::text[], $5::text[], $6::text[])
+           ON CONFLICT (event_id) DO NOTHING""",
+        [e.event_id for e in entries],
+        [e.order_id for e in entries],
+        [e.at for e in entries],
+        [e.kind for e in entries],
+        [e.text for e in entries],
+        [e.actor for e in entries],
     )
 
 
