@@ -107,12 +107,19 @@ WITH elsewhere AS (
            ) AS txid
       FROM pg_current_snapshot() AS s
 )
-SELECT id, topic, key, headers, payload, created_at
-  FROM outbox
- WHERE txid < (SELECT txid FROM barrier)
- ORDER BY txid, id
- LIMIT $1
+SELECT batch.*,
+       -- Committed rows the barrier holds back: worth a short wait, not the poll interval.
+       EXISTS (SELECT 1 FROM outbox WHERE txid >= (SELECT txid FROM barrier)) AS held
+  FROM (SELECT 1) AS one
+  LEFT JOIN LATERAL (
+        SELECT id, topic, key, headers, payload, created_at
+          FROM outbox
+         WHERE txid < (SELECT txid FROM barrier)
+         ORDER BY txid, id
+         LIMIT $1
+       ) AS batch ON true
 """
+"""The next rows in order, each with `held`; one row of NULLs (and `held`) when none is ready."""
 
 
 class OutboxRelay:
@@ -186,11 +193,12 @@ class OutboxRelay:
                 # Cleared before reading, so a NOTIFY that arrives while a batch is read or
                 # published wakes the next wait instead of being lost with the clear.
                 self._wake.clear()
-                sent = await self.relay_once()
-                if sent:
+                sent, held = await self._relay()
+                if sent >= self._batch_size:
                     held_waits = 0
-                    continue  # more may be ready, or a just-finished transaction held rows back
-                held_waits = held_waits + 1 if await self._rows_held_back() else 0
+                    continue  # a full batch: more are ready
+                # Rows committed after the read sent a NOTIFY, which wakes the wait at once.
+                held_waits = held_waits + 1 if held else 0
                 try:
                     await asyncio.wait_for(self._wake.wait(), timeout=self._next_wait(held_waits))
                 except TimeoutError:
@@ -207,21 +215,25 @@ class OutboxRelay:
             return self._poll_interval_s
         return min(self._poll_interval_s, self._held_retry_s * 2.0 ** min(held_waits - 1, 16))
 
-    async def _rows_held_back(self) -> bool:
-        """Whether committed rows are waiting: the barrier held them back from the last read."""
-        async with self._pool.acquire() as conn:
-            return bool(await conn.fetchval("SELECT EXISTS (SELECT 1 FROM outbox)"))
-
     async def relay_once(self) -> int:
-        """Publish the next batch in order and delete it once every record is acknowledged.
+        """Publish the next batch in order and delete it once every record is acknowledged; returns
+        how many rows it published.
 
         A row the broker can never take (too large) is moved to ``outbox_set_aside`` with its error
         and an alert, so one bad row does not wedge every row behind it (ADR 115).
         """
+        sent, _held = await self._relay()
+        return sent
+
+    async def _relay(self) -> tuple[int, bool]:
+        """`relay_once`, and whether committed rows were held back by the barrier at the read.
+        Two statements when rows are ready (the read, the delete), one when none is."""
         async with self._pool.acquire() as conn:
-            rows = await conn.fetch(_FETCH, self._batch_size)
+            found = await conn.fetch(_FETCH, self._batch_size)
+            held = bool(found[0]["held"])
+            rows = [r for r in found if r["id"] is not None]
             if not rows:
-                return 0
+                return 0, held
             PENDING.set(len(rows))
             acks: list[tuple[asyncpg.Record, Any]] = []
             poison: list[tuple[asyncpg.Record, BaseException]] = []
@@ -246,14 +258,17 @@ class OutboxRelay:
             await faults.freeze_if_armed(
                 "outbox.after_publish", lambda: [f"{r['key']} {bytes(r['payload']).decode()}" for r in rows]
             )
-            async with conn.transaction():
-                if poison:
+            published = [r["id"] for r in rows]
+            if poison:
+                async with conn.transaction():
                     await self._set_aside(conn, poison)
-                await conn.execute("DELETE FROM outbox WHERE id = ANY($1::bigint[])", [r["id"] for r in rows])
+                    await conn.execute("DELETE FROM outbox WHERE id = ANY($1::bigint[])", published)
+            else:  # one statement is its own transaction
+                await conn.execute("DELETE FROM outbox WHERE id = ANY($1::bigint[])", published)
             for r, _ in acks:
                 PUBLISHED.labels(r["topic"]).inc()
             PENDING.set(0)
-            return len(rows)
+            return len(rows), held
 
     async def _set_aside(self, conn: Conn, poison: list[tuple[asyncpg.Record, BaseException]]) -> None:
         for r, exc in poison:

@@ -352,15 +352,15 @@ async def test_rows_held_back_by_a_transaction_that_writes_no_event_go_out_witho
     published = PublishedRecords()
     relay = OutboxRelay(pool=pool, dsn=own_dsn, publish=published, poll_interval_s=3600)
     saw_held = asyncio.Event()
-    looks = relay._rows_held_back
+    looks = relay._relay
 
-    async def looking() -> bool:
-        held = await looks()
+    async def looking() -> tuple[int, bool]:
+        sent, held = await looks()
         if held:
             saw_held.set()
-        return held
+        return sent, held
 
-    relay._rows_held_back = looking  # type: ignore[method-assign]
+    relay._relay = looking  # type: ignore[method-assign]
     holder, holder_tx = await _open_transaction(own_dsn)
     relay.start()
     try:
