@@ -119,13 +119,16 @@ async def rules(conn: Queryable) -> Rules:
 
 async def record_stock(conn: Conn, *, sku: str, by_warehouse: dict[str, int], changed_at: datetime) -> None:
     """Apply a stock change to the read model; an older change never overwrites a newer one."""
-    await conn.executemany(
+    await conn.execute(
         """INSERT INTO stock_view (sku, warehouse_code, available, changed_at)
-           VALUES ($1, $2, $3, $4)
+           SELECT $1, w, a, $4 FROM unnest($2::text[], $3::int[]) AS s(w, a)
            ON CONFLICT (sku, warehouse_code) DO UPDATE
                SET available = EXCLUDED.available, changed_at = EXCLUDED.changed_at
              WHERE stock_view.changed_at <= EXCLUDED.changed_at""",
-        [(sku, wh, available, changed_at) for wh, available in by_warehouse.items()],
+        sku,
+        list(by_warehouse),
+        list(by_warehouse.values()),
+        changed_at,
     )
 
 
