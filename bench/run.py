@@ -257,6 +257,20 @@ def hop_latencies(observed: Observed) -> dict[str, dict[str, list[float]]]:
 # --- the run --------------------------------------------------------------------------------------
 
 
+def keeping_up(sent_and_latency: list[tuple[float, float]]) -> dict[str, Any] | None:
+    """For a paced run: send → confirmed p50 of the first and the last fifth of the orders (by send
+    time). A stack that keeps up answers the last orders as fast as the first; one that falls behind
+    makes every order wait behind a growing queue. Called keeping up while the last fifth's p50 is
+    within twice the first's plus 100 ms (noise of a shared machine)."""
+    if len(sent_and_latency) < 10:
+        return None
+    ordered = [latency for _, latency in sorted(sent_and_latency)]
+    fifth = len(ordered) // 5
+    first, last = percentile(ordered[:fifth], 50), percentile(ordered[-fifth:], 50)
+    assert first is not None and last is not None
+    return {"first_fifth_p50_s": first, "last_fifth_p50_s": last, "kept_up": last <= 2 * first + 0.1}
+
+
 def percentile(values: list[float], q: float) -> float | None:
     """Nearest-rank percentile, or None for no values."""
     if not values:
@@ -768,6 +782,26 @@ def report(
                 f"{ms(lat['p50'])} / {ms(lat['p95'])} / {ms(lat['p99'])}  (n={lat['n']})",
             )
         )
+    trend = (
+        keeping_up(
+            [
+                (sent[coid], o.confirmed_at[oid] - sent[coid])
+                for oid, coid in o.order_to_coid.items()
+                if oid in o.confirmed_at
+            ]
+        )
+        if args.rate
+        else None
+    )
+    if trend is not None:
+        rows_out.append(
+            (
+                f"keeps up at {args.rate:g}/s",
+                ("yes" if trend["kept_up"] else "NO, falls behind")
+                + f"  (send → confirmed p50: first fifth {ms(trend['first_fifth_p50_s'])}, "
+                f"last fifth {ms(trend['last_fifth_p50_s'])})",
+            )
+        )
     hops = {
         stage: {part: {f"p{q}": percentile(v, q) for q in (50, 99)} for part, v in parts.items()}
         for stage, parts in hop_latencies(o).items()
@@ -824,6 +858,7 @@ def report(
         "timed_out": timed_out,
         "throughput": throughput,
         "latency": latency,
+        "keeping_up": trend,
         "hops_s": hops,
         "cpu_s": cpu,
         "cpu_s_per_order": cpu_total / n,

@@ -1,0 +1,33 @@
+"""The bench's verdicts: whether a paced run kept up, and SQL statements per order."""
+
+from __future__ import annotations
+
+from bench.run import keeping_up
+from bench.statements import Statements
+
+
+def test_a_run_whose_last_orders_wait_as_long_as_its_first_keeps_up() -> None:
+    steady = [(float(i), 0.08 + (i % 7) / 100) for i in range(100)]
+    verdict = keeping_up(steady)
+    assert verdict is not None and verdict["kept_up"]
+
+
+def test_a_run_whose_queue_grows_falls_behind() -> None:
+    growing = [(float(i), 0.05 + i * 0.05) for i in range(100)]  # every order waits 50 ms longer
+    verdict = keeping_up(growing)
+    assert verdict is not None and not verdict["kept_up"]
+    assert verdict["first_fifth_p50_s"] < 1 < verdict["last_fifth_p50_s"]
+
+
+def test_too_few_orders_get_no_verdict() -> None:
+    assert keeping_up([(0.0, 0.1)] * 9) is None
+
+
+def test_statements_per_order_divide_by_the_orders_largest_database_first() -> None:
+    counted = Statements(
+        calls={"orders": 1100, "console": 1460}, exec_ms={"orders": 50.0, "console": 300.0}, top=[]
+    )
+    per = counted.per_order(100)
+    assert per["total"] == 25.6
+    assert list(per["by_database"].items()) == [("console", 14.6), ("orders", 11.0)]
+    assert per["exec_ms_by_database"] == {"console": 3.0, "orders": 0.5}
