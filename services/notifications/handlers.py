@@ -32,7 +32,8 @@ from services.notifications.settings import NotificationsSettings
 subscriptions: Handlers[NotificationsSettings] = Handlers()
 
 
-async def queue(ctx: HandlerContext, message: PlannedMessage) -> None:
+async def queue(ctx: HandlerContext, message: PlannedMessage, *, contact: policy.Facts | None = None) -> None:
+    """Queue a message (saving ``contact`` in the same statement)."""
     suppressed = None
     if not message.transactional and await store.is_opted_out(ctx.conn, message.recipient):
         suppressed = "customer opted out"
@@ -42,6 +43,7 @@ async def queue(ctx: HandlerContext, message: PlannedMessage) -> None:
         cause_event_id=ctx.event_id,
         send_at=send_at(datetime.now(UTC), urgent=message.urgent, quiet=subscriptions.deps(ctx).quiet),
         suppressed=suppressed,
+        contact=contact,
     )
     ctx.log.info(
         "message queued" if queued else "message already planned",
@@ -55,11 +57,11 @@ async def queue(ctx: HandlerContext, message: PlannedMessage) -> None:
 @subscriptions.on(OrderStatusChanged)
 async def on_status_changed(ctx: HandlerContext, event: OrderStatusChanged) -> None:
     facts = policy.facts_from(event)
-    if facts is not None:
-        await store.save_contact(ctx.conn, facts)
     message = policy.message_for(event)
     if message is not None:
-        await queue(ctx, message)
+        await queue(ctx, message, contact=facts)
+    elif facts is not None:
+        await store.save_contact(ctx.conn, facts)
 
 
 @subscriptions.on(OrderContactCorrected)

@@ -32,6 +32,32 @@ def _fallback_json(message: PlannedMessage) -> dict[str, Any] | None:
     return data
 
 
+_SAVE_CONTACT_CONFLICT = """
+    ON CONFLICT (order_id) DO UPDATE
+       SET channel_order_id = EXCLUDED.channel_order_id, name = EXCLUDED.name, phone = EXCLUDED.phone,
+           language = EXCLUDED.language, rehearsal = contacts.rehearsal OR EXCLUDED.rehearsal
+     -- most status changes repeat what is stored: no new row version for those
+     WHERE (contacts.channel_order_id, contacts.name, contacts.phone, contacts.language,
+            contacts.rehearsal OR EXCLUDED.rehearsal)
+           IS DISTINCT FROM (EXCLUDED.channel_order_id, EXCLUDED.name, EXCLUDED.phone, EXCLUDED.language,
+                             contacts.rehearsal)"""
+"""How a contact is saved over the one stored (the latest status change wins)."""
+
+
+def _contact_fields(facts: Facts | None) -> tuple[object, ...]:
+    """A contact's columns as ``save_contact`` writes them; all None for no contact."""
+    if facts is None:
+        return (None,) * 6
+    return (
+        facts.order_id,
+        facts.channel_order_id,
+        facts.customer_name,
+        facts.phone,
+        facts.language,
+        facts.rehearsal,
+    )
+
+
 async def queue(
     conn: Conn,
     *,
@@ -40,13 +66,21 @@ async def queue(
     send_at: datetime,
     suppressed: str | None = None,
     fallback_of: str | None = None,
+    contact: Facts | None = None,
 ) -> bool:
     """Record a message to send at ``send_at`` (or as suppressed, with why); False if this message
-    id exists already, i.e. the event was redelivered or the message was planned before."""
+    id exists already, i.e. the event was redelivered or the message was planned before. With
+    ``contact``, save it too (as ``save_contact`` does), in the same statement."""
     status = "suppressed" if suppressed else "queued"
-    # The message and the first line of its history in one statement.
+    # The contact, the message and the first line of its history in one statement.
     inserted = await conn.fetchval(
-        """WITH queued AS (
+        """WITH saved AS (
+                INSERT INTO contacts (order_id, channel_order_id, name, phone, language, rehearsal)
+                SELECT $24::text, $25::text, $26::text, $27::text, $28::text, $29::boolean
+                 WHERE $24::text IS NOT NULL"""
+        + _SAVE_CONTACT_CONFLICT
+        + """),
+           queued AS (
                 INSERT INTO messages (message_id, order_id, template, language, channel, recipient,
                                       parameters, cause_event_id, status, error, occasion, subject,
                                       provider_template, dlt_template_id, body, buttons, url_suffix, urgent,
@@ -81,6 +115,7 @@ async def queue(
         fallback_of,
         send_at,
         suppressed or f"caused by {cause_event_id}",
+        *_contact_fields(contact),
     )
     return bool(inserted)
 
@@ -341,20 +376,9 @@ async def save_contact(conn: Conn, facts: Facts) -> None:
     """Who to message about an order (the latest status change wins)."""
     await conn.execute(
         """INSERT INTO contacts (order_id, channel_order_id, name, phone, language, rehearsal)
-           VALUES ($1, $2, $3, $4, $5, $6)
-           ON CONFLICT (order_id) DO UPDATE
-              SET channel_order_id = $2, name = $3, phone = $4, language = $5,
-                  rehearsal = contacts.rehearsal OR $6
-            -- most status changes repeat what is stored: no new row version for those
-            WHERE (contacts.channel_order_id, contacts.name, contacts.phone, contacts.language,
-                   contacts.rehearsal OR $6)
-                  IS DISTINCT FROM ($2, $3, $4, $5, contacts.rehearsal)""",
-        facts.order_id,
-        facts.channel_order_id,
-        facts.customer_name,
-        facts.phone,
-        facts.language,
-        facts.rehearsal,
+           VALUES ($1, $2, $3, $4, $5, $6)"""
+        + _SAVE_CONTACT_CONFLICT,
+        *_contact_fields(facts),
     )
 
 
