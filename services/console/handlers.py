@@ -14,7 +14,6 @@ from chassis.handlers import Handlers
 from contracts import Event, StockChanged, TicketUpdated
 from services.console import store
 from services.console.domain import inbox
-from services.console.domain.stock import latest
 from services.console.domain.view import FOLDED, apply, timeline_entry
 
 subscriptions: Handlers[None] = Handlers()
@@ -57,7 +56,7 @@ async def collect_stock(ctx: HandlerContext, event: StockChanged) -> None:
 async def fold_stock(tx: Transaction) -> None:
     """Write the newest announcement of each SKU the transaction heard (ADR 320)."""
     if pending := tx.shared.pop(_STOCK, []):
-        await store.save_stock(tx.conn, list(latest(pending).values()))
+        await store.save_stock(tx.conn, pending)
 
 
 @subscriptions.on(TicketUpdated)

@@ -16,7 +16,7 @@ from contracts import StockChanged
 from services.console.domain import desks, floor, metrics
 from services.console.domain.decisions import CLOCK_TABS, TABS, Search, tabs_of
 from services.console.domain.inbox import Ticket, TicketLine
-from services.console.domain.stock import StockRow, rows_of
+from services.console.domain.stock import StockRow, latest, rows_of
 from services.console.domain.view import OrderView, ReturnView, ShipmentView, TimelineEntry
 from services.console.records import LiveSession, OperatorAccount, QueueRow
 
@@ -538,20 +538,36 @@ def _stock_row(r: asyncpg.Record) -> StockRow:
     return StockRow(**{k: r[k] for k in _STOCK_COLUMNS.split(", ")})
 
 
+# An announcement `a` is applied unless a stored row of its SKU is newer.
+_NOTHING_NEWER = "NOT EXISTS (SELECT 1 FROM stock_view n WHERE n.sku = a.sku AND n.changed_at > a.changed_at)"
+
+
 async def save_stock(conn: Conn, announcements: Sequence[StockChanged]) -> None:
-    """Replace each SKU's rows by its announcement, unless a newer one is already stored (one
-    partition per SKU keeps them in order; the time check keeps a replayed old one from winning)."""
-    for event in sorted(announcements, key=lambda e: e.sku):
-        newer = await conn.fetchval(
-            "SELECT 1 FROM stock_view WHERE sku = $1 AND changed_at > $2 LIMIT 1", event.sku, event.changed_at
-        )
-        if newer:
-            continue
-        await conn.execute("DELETE FROM stock_view WHERE sku = $1", event.sku)
-        await conn.executemany(
-            f"INSERT INTO stock_view ({_STOCK_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
-            [astuple(r) for r in rows_of(event)],
-        )
+    """Replace each SKU's rows by its newest announcement here, unless a newer one is already stored
+    (one partition per SKU keeps them in order; the time check keeps a replayed old one from
+    winning): one delete and one insert for all the SKUs."""
+    newest = sorted(latest(list(announcements)).values(), key=lambda e: e.sku)
+    if not newest:
+        return
+    # A stored row newer than the announcement keeps its SKU as it is, in both statements: the
+    # delete leaves such a SKU's rows, so the insert still finds the newer ones and skips it.
+    await conn.execute(
+        f"""DELETE FROM stock_view AS s USING unnest($1::text[], $2::timestamptz[]) AS a (sku, changed_at)
+            WHERE s.sku = a.sku AND {_NOTHING_NEWER}""",
+        [e.sku for e in newest],
+        [e.changed_at for e in newest],
+    )
+    rows = [astuple(r) for e in newest for r in rows_of(e)]
+    if not rows:
+        return
+    columns = [list(c) for c in zip(*rows, strict=True)]
+    await conn.execute(
+        f"""INSERT INTO stock_view ({_STOCK_COLUMNS})
+            SELECT * FROM unnest($1::text[], $2::text[], $3::int[], $4::int[], $5::int[], $6::int[],
+                                 $7::int[], $8::timestamptz[]) AS a ({_STOCK_COLUMNS})
+             WHERE {_NOTHING_NEWER}""",
+        *columns,
+    )
 
 
 async def stock_page(

@@ -73,6 +73,34 @@ async def test_the_newest_announcement_of_a_sku_stands_and_an_older_one_replayed
     assert [(r.sku, r.warehouse_code) for r in low] == [(sku, "GGN1")]
 
 
+async def test_one_batch_of_announcements_leaves_each_sku_as_its_newest_says(pool: asyncpg.Pool) -> None:
+    moved, dropped, stale, fresh = (unique(f"INT-B{i}") for i in range(4))
+    async with pool.acquire() as conn, conn.transaction():
+        await store.save_stock(
+            conn,
+            [
+                announced(moved, AT, BOM1=(5, 0, 0, None)),
+                announced(dropped, AT, BOM1=(3, 0, 0, None), GGN1=(2, 0, 0, None)),
+                announced(stale, AT + timedelta(minutes=1), BLR1=(8, 0, 0, None)),
+            ],
+        )
+    async with pool.acquire() as conn, conn.transaction():
+        await store.save_stock(
+            conn,
+            [
+                announced(moved, AT + timedelta(seconds=2), BOM1=(9, 1, 0, None)),
+                announced(stale, AT, BLR1=(1, 0, 0, None)),
+                announced(moved, AT + timedelta(seconds=1), BOM1=(99, 0, 0, None)),
+                announced(dropped, AT + timedelta(seconds=1), GGN1=(6, 0, 0, None)),
+                announced(fresh, AT, BOM1=(4, 0, 0, 4), BLR1=(0, 0, 0, None)),
+            ],
+        )
+    assert await numbers(pool, moved) == {"BOM1": (9, 1, 8)}
+    assert await numbers(pool, dropped) == {"GGN1": (6, 0, 6)}
+    assert await numbers(pool, stale) == {"BLR1": (8, 0, 8)}
+    assert await numbers(pool, fresh) == {"BLR1": (0, 0, 0), "BOM1": (4, 0, 4)}
+
+
 async def test_the_stock_list_pages_by_sku_and_warehouse_without_repeating_or_skipping_a_row(
     pool: asyncpg.Pool,
 ) -> None:
