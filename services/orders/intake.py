@@ -22,7 +22,7 @@ from contracts import (
     PaymentStatus,
 )
 from services.orders import domain, payments, store
-from services.orders.lifecycle import Step
+from services.orders.lifecycle import Step, entry
 from services.orders.records import Order
 
 S = OrderStatus
@@ -72,8 +72,16 @@ async def place(
     }
     if replacing is None:
         order_id = domain.new_order_id()
+        reason = f"received from {order.channel}" + (f", entered by {entered_by}" if entered_by else "")
+        if rehearsal:
+            reason = f"rehearsal {reason}"
         if not await store.insert_placed(
-            step.conn, order_id=order_id, entered_by=entered_by, rehearsal=rehearsal, **details
+            step.conn,
+            order_id=order_id,
+            entered_by=entered_by,
+            rehearsal=rehearsal,
+            noted=entry(step, None, S.PLACED, reason),
+            **details,
         ):
             # Known already. A channel that re-sends an order we refused is correcting it: the
             # refused order is replaced. Anything else is a duplicate.
@@ -87,20 +95,7 @@ async def place(
         await store.replace_rejected(step.conn, order_id=order_id, entered_by=entered_by, **details)
         previous = S.REJECTED
         reason = f"corrected and submitted again by {entered_by or order.channel}"
-    else:
-        reason = f"received from {order.channel}" + (f", entered by {entered_by}" if entered_by else "")
-        if rehearsal:
-            reason = f"rehearsal {reason}"
-    await store.record_status(
-        step.conn,
-        order_id=order_id,
-        from_status=previous,
-        to_status=S.PLACED,
-        reason=reason,
-        cause=step.cause,
-        cause_event_id=step.cause_event_id,
-        actor=step.actor,
-    )
+        await store.record_status(step.conn, order_id, entry(step, previous, S.PLACED, reason))
     order_ids = {
         "order_id": order_id,
         "channel": order.channel,
@@ -148,6 +143,7 @@ async def reject(
     None if this channel order is already known."""
     order_id = domain.new_order_id()
     problems = domain.dedupe_problems(problems)
+    reason = "; ".join(f"{p.field}: {p.problem}" for p in problems)
     if not await store.insert_rejected(
         step.conn,
         order_id=order_id,
@@ -155,19 +151,9 @@ async def reject(
         channel_order_id=channel_order_id,
         received=received,
         problems=problems,
+        noted=entry(step, None, S.REJECTED, reason),
     ):
         return None
-    reason = "; ".join(f"{p.field}: {p.problem}" for p in problems)
-    await store.record_status(
-        step.conn,
-        order_id=order_id,
-        from_status=None,
-        to_status=S.REJECTED,
-        reason=reason,
-        cause=step.cause,
-        cause_event_id=step.cause_event_id,
-        actor=step.actor,
-    )
     if channel in Channel._value2member_map_:
         order_ids = {"order_id": order_id, "channel": Channel(channel), "channel_order_id": channel_order_id}
         await step.emit(OrderRejected(**order_ids, problems=problems))

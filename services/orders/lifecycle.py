@@ -31,7 +31,7 @@ from contracts import (
 from services.orders import domain, store
 from services.orders.domain.priority import PriorityFacts, Weights, scored, weights_from
 from services.orders.priorities import weights_of
-from services.orders.records import Order, OrderChanges, applied
+from services.orders.records import NewEntry, Order, OrderChanges, applied
 from services.orders.settings import OrdersSettings
 
 S = OrderStatus
@@ -135,19 +135,14 @@ async def priority_weights(step: Step) -> Weights:
 # status changes --------------------------------------------------------------------------------
 
 
+def entry(step: Step, from_status: OrderStatus | None, to_status: OrderStatus, reason: str) -> NewEntry:
+    """The timeline entry of this step: what it moved (or noted), why, and what caused it."""
+    return NewEntry(from_status, to_status, reason, step.cause, step.cause_event_id, step.actor)
+
+
 async def note(step: Step, row: Order, reason: str) -> None:
     """Something worth knowing on the order's timeline, without a status change."""
-    status = row.status
-    await store.record_status(
-        step.conn,
-        order_id=row.order_id,
-        from_status=status,
-        to_status=status,
-        reason=reason,
-        cause=step.cause,
-        cause_event_id=step.cause_event_id,
-        actor=step.actor,
-    )
+    await store.add_timeline(step.conn, row.order_id, entry(step, row.status, row.status, reason))
 
 
 def implied(
@@ -195,17 +190,7 @@ async def move(
     if to_status is S.CONFIRMED:
         priority, confirmed = await _confirmation(step, applied(row, changes))
         changes.update(priority)
-    await store.update_order(step.conn, row.order_id, changes)
-    await store.add_timeline(
-        step.conn,
-        order_id=row.order_id,
-        from_status=current,
-        to_status=to_status,
-        reason=reason,
-        cause=step.cause,
-        cause_event_id=step.cause_event_id,
-        actor=step.actor,
-    )
+    await store.update_order(step.conn, row.order_id, changes, noted=entry(step, current, to_status, reason))
     await step.emit(
         OrderStatusChanged(
             **ids(row),

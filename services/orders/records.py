@@ -95,6 +95,19 @@ class OrderChanges(TypedDict, total=False):
     """An AWB the order does not have yet, added to `awbs`."""
 
 
+@dataclass(frozen=True, slots=True)
+class NewEntry:
+    """A line a step adds to the order's timeline (the store stamps when): a status change, or a
+    note, which has the same status on both sides."""
+
+    from_status: OrderStatus | None
+    to_status: OrderStatus
+    reason: str
+    cause: str
+    cause_event_id: str | None
+    actor: str
+
+
 _ORDER_FIELDS = frozenset(f.name for f in dataclasses.fields(Order))
 
 

@@ -27,6 +27,7 @@ from services.orders.domain.priority import PriorityFacts
 from services.orders.records import (
     AwaitingDispatch,
     BlockEntry,
+    NewEntry,
     Order,
     OrderChanges,
     OrderDetail,
@@ -35,6 +36,16 @@ from services.orders.records import (
 )
 
 RTO_DONE = (OrderStatus.RTO_DELIVERED.value,)
+
+
+def _timeline_of(source: str, *, first: int) -> str:
+    """The INSERT of a timeline entry for the order a WITH query (`source`) returned, so an order's
+    change and its entry are one statement; the entry's fields are the six parameters from `$first`
+    on, as `_entry_args` gives them."""
+    fields = ", ".join(f"${n}::text" for n in range(first, first + 6))
+    return f"""INSERT INTO order_timeline (order_id, from_status, to_status, reason, cause,
+                                       cause_event_id, actor)
+           SELECT order_id, {fields} FROM {source}"""
 
 
 async def insert_placed(
@@ -46,17 +57,23 @@ async def insert_placed(
     risk_reasons: list[str],
     payment_expires_at: datetime | None,
     entered_by: str | None,
+    noted: NewEntry,
     rehearsal: bool = False,
 ) -> bool:
-    """Store a new order; False if this (channel, channel_order_id) is already known."""
+    """Store a new order with the first entry of its timeline; False (and nothing written) if this
+    (channel, channel_order_id) is already known."""
     status = await conn.execute(
-        """INSERT INTO orders (order_id, channel, channel_order_id, status, placed_at, customer,
-                               shipping_address, lines, shipping_fee_paise, discount_paise,
-                               total_paise, payment, delivery_speed, phone, risk_reasons,
-                               payment_expires_at, entered_by, shipped_by_marketplace, rehearsal)
-           VALUES ($1, $2, $3, $4, $5, $6::jsonb, $7::jsonb, $8::jsonb, $9, $10, $11, $12::jsonb, $13,
-                   $14, $15::jsonb, $16, $17, $18, $19)
-           ON CONFLICT (channel, channel_order_id) DO NOTHING""",
+        """WITH placed AS (
+               INSERT INTO orders (order_id, channel, channel_order_id, status, placed_at, customer,
+                                   shipping_address, lines, shipping_fee_paise, discount_paise,
+                                   total_paise, payment, delivery_speed, phone, risk_reasons,
+                                   payment_expires_at, entered_by, shipped_by_marketplace, rehearsal)
+               VALUES ($1, $2, $3, $4, $5, $6::jsonb, $7::jsonb, $8::jsonb, $9, $10, $11, $12::jsonb,
+                       $13, $14, $15::jsonb, $16, $17, $18, $19)
+               ON CONFLICT (channel, channel_order_id) DO NOTHING
+               RETURNING order_id)
+           """
+        + _timeline_of("placed", first=20),
         order_id,
         order.channel.value,
         order.channel_order_id,
@@ -76,6 +93,7 @@ async def insert_placed(
         entered_by,
         order.shipped_by_marketplace,
         rehearsal,
+        *_entry_args(noted),
     )
     return bool(status == "INSERT 0 1")
 
@@ -126,18 +144,25 @@ async def insert_rejected(
     channel_order_id: str,
     received: Any,
     problems: list[FieldProblem],
+    noted: NewEntry,
 ) -> bool:
-    """Keep a refused order with its reasons and what was received; False if already known."""
+    """Keep a refused order with its reasons and what was received, and the first entry of its
+    timeline; False (and nothing written) if already known."""
     status = await conn.execute(
-        """INSERT INTO orders (order_id, channel, channel_order_id, status, problems, received)
-           VALUES ($1, $2, $3, $4, $5::jsonb, $6::jsonb)
-           ON CONFLICT (channel, channel_order_id) DO NOTHING""",
+        """WITH refused AS (
+               INSERT INTO orders (order_id, channel, channel_order_id, status, problems, received)
+               VALUES ($1, $2, $3, $4, $5::jsonb, $6::jsonb)
+               ON CONFLICT (channel, channel_order_id) DO NOTHING
+               RETURNING order_id)
+           """
+        + _timeline_of("refused", first=7),
         order_id,
         channel,
         channel_order_id,
         OrderStatus.REJECTED.value,
         [p.model_dump() for p in problems],
         received,
+        *_entry_args(noted),
     )
     return bool(status == "INSERT 0 1")
 
@@ -225,55 +250,29 @@ async def risk_facts(conn: Conn, *, phone: str, pincode: str) -> RiskFacts:
     )
 
 
-async def record_status(
-    conn: Conn,
-    *,
-    order_id: str,
-    from_status: OrderStatus | None,
-    to_status: OrderStatus,
-    reason: str,
-    cause: str,
-    cause_event_id: str | None,
-    actor: str = "system",
-) -> None:
-    """Set the status and append the change to the order's timeline (a first status was set by the
-    insert that created the order; a note keeps the status and only adds to the timeline)."""
-    if from_status is not None and from_status is not to_status:
-        await update_order(conn, order_id, {"status": to_status})
-    await add_timeline(
-        conn,
-        order_id=order_id,
-        from_status=from_status,
-        to_status=to_status,
-        reason=reason,
-        cause=cause,
-        cause_event_id=cause_event_id,
-        actor=actor,
+def _entry_args(entry: NewEntry) -> tuple[str | None, ...]:
+    return (
+        entry.from_status.value if entry.from_status else None,
+        entry.to_status.value,
+        entry.reason,
+        entry.cause,
+        entry.cause_event_id,
+        entry.actor,
     )
 
 
-async def add_timeline(
-    conn: Conn,
-    *,
-    order_id: str,
-    from_status: OrderStatus | None,
-    to_status: OrderStatus,
-    reason: str,
-    cause: str,
-    cause_event_id: str | None,
-    actor: str = "system",
-) -> None:
-    """Append a status change (or a note: the same status twice) to the order's timeline."""
+async def record_status(conn: Conn, order_id: str, entry: NewEntry) -> None:
+    """Set the status an entry moves to, and append the entry to the order's timeline."""
+    await update_order(conn, order_id, {"status": entry.to_status}, noted=entry)
+
+
+async def add_timeline(conn: Conn, order_id: str, entry: NewEntry) -> None:
+    """Append an entry to the order's timeline (a note: nothing on the order itself changes)."""
     await conn.execute(
         """INSERT INTO order_timeline (order_id, from_status, to_status, reason, cause, cause_event_id, actor)
            VALUES ($1, $2, $3, $4, $5, $6, $7)""",
         order_id,
-        from_status.value if from_status else None,
-        to_status.value,
-        reason,
-        cause,
-        cause_event_id,
-        actor,
+        *_entry_args(entry),
     )
 
 
@@ -295,16 +294,30 @@ _SET: dict[str, tuple[str, Callable[[Any], Any]]] = {
 }
 
 
-async def update_order(conn: Conn, order_id: str, changes: OrderChanges) -> None:
-    """Write everything one step changes on a locked order in one UPDATE (nothing if no changes)."""
+async def update_order(
+    conn: Conn, order_id: str, changes: OrderChanges, *, noted: NewEntry | None = None
+) -> None:
+    """Write everything one step changes on a locked order in one UPDATE, and in the same statement
+    the entry it adds to the timeline, if any (nothing at all if neither)."""
     sets: list[str] = []
     args: list[Any] = [order_id]
     for key, (clause, bound) in _SET.items():
         if key in changes:
             args.append(bound(changes[key]))  # type: ignore[literal-required]
             sets.append(clause.format(f"${len(args)}"))
-    if sets:
-        await conn.execute(f"UPDATE orders SET {', '.join(sets)} WHERE order_id = $1", *args)
+    if not sets:
+        if noted is not None:
+            await add_timeline(conn, order_id, noted)
+        return
+    update = f"UPDATE orders SET {', '.join(sets)} WHERE order_id = $1"
+    if noted is None:
+        await conn.execute(update, *args)
+        return
+    await conn.execute(
+        f"WITH changed AS ({update} RETURNING order_id) " + _timeline_of("changed", first=len(args) + 1),
+        *args,
+        *_entry_args(noted),
+    )
 
 
 async def set_payment(

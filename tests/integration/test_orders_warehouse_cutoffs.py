@@ -12,7 +12,9 @@ import asyncpg
 import pytest
 
 from chassis import db
-from services.orders import store
+from services.orders import lifecycle, store
+from services.orders.lifecycle import Step
+from services.orders.settings import OrdersSettings
 from tests import infra
 from tests.helpers import unique
 
@@ -44,3 +46,20 @@ async def test_the_newest_announcement_of_a_warehouses_cut_off_wins_in_any_order
         known = await store.cutoffs(conn)
 
     assert {code: known[code] for code in (ggn, blr, bom) if code in known} == {ggn: time(16, 30)}
+
+
+async def test_an_order_confirmed_after_a_cut_off_changed_in_the_same_transaction_uses_the_new_one(
+    pool: asyncpg.Pool,
+) -> None:
+    """Cut-offs are read once per consumer transaction; an announcement handled in that transaction
+    makes the next order read them again, so it is never decided on the old cut-off."""
+    ggn = unique("GGN")
+    async with pool.acquire() as conn, conn.transaction():
+        step = Step.direct(conn, OrdersSettings(), cause="test")
+        assert ggn not in await lifecycle.cutoffs(step)
+        await store.save_cutoff(conn, warehouse_code=ggn, cutoff=time(15, 0), changed_at=LATE)
+        assert ggn not in await lifecycle.cutoffs(step)  # the transaction's copy, until told
+
+        lifecycle.forget_cutoffs(step.shared)
+
+        assert (await lifecycle.cutoffs(step))[ggn] == time(15, 0)

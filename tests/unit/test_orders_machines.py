@@ -7,11 +7,13 @@ tables is a deliberate change to this story too.
 from __future__ import annotations
 
 import itertools
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
 from contracts import OrderStatus, PaymentMethod, PaymentStatus
 from services.orders import domain
+from services.orders.lifecycle import implied
 
 S = OrderStatus
 P = PaymentStatus
@@ -115,3 +117,19 @@ def test_card_wallet_and_netbanking_follow_the_prepaid_table() -> None:
         for current, target in itertools.product(P, P):
             upi = domain.can_pay(PaymentMethod.UPI, current, target)
             assert domain.can_pay(method, current, target) is upi
+
+
+def test_a_move_sets_why_an_order_is_held_and_when_a_cod_reply_is_due_and_clears_them_after() -> None:
+    now = datetime(2026, 12, 1, 9, tzinfo=UTC)
+
+    def moved(current: S, to: S, held_for: str | None = None) -> object:
+        return implied(current, to, held_for=held_for, now=now, cod_hours=24.0)
+
+    assert moved(S.PLACED, S.ON_HOLD, "review") == {"status": S.ON_HOLD, "held_for": "review"}
+    assert moved(S.ON_HOLD, S.PLACED, "review") == {"status": S.PLACED, "held_for": None}
+    assert moved(S.PLACED, S.PENDING_COD_CONFIRMATION) == {
+        "status": S.PENDING_COD_CONFIRMATION,
+        "cod_confirm_by": now + timedelta(hours=24),
+    }
+    assert moved(S.PENDING_COD_CONFIRMATION, S.CONFIRMED) == {"status": S.CONFIRMED, "cod_confirm_by": None}
+    assert moved(S.PLACED, S.CONFIRMED) == {"status": S.CONFIRMED}
