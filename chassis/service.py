@@ -38,7 +38,14 @@ from chassis.consumer import (
 )
 from chassis.handlers import Handlers
 from chassis.http import OpsOnlyUntilStarted, create_http_app
-from chassis.kafka import ensure_topics, make_broker, publish_raw, send_to_dlq, without_idle_sleep
+from chassis.kafka import (
+    commit_batch,
+    ensure_topics,
+    make_broker,
+    publish_raw,
+    send_to_dlq,
+    without_idle_sleep,
+)
 from chassis.logging import configure_logging, get_logger
 from chassis.outbox import OutboxRelay, emit, emit_many
 from chassis.settings import EXIT_UNSAFE_SETTINGS, ServiceSettings, UnsafeSettings
@@ -68,6 +75,7 @@ def _batch_handler(consumer: Consumer) -> Callable[[KafkaMessage], Awaitable[Non
 
     async def on_batch(message: KafkaMessage) -> None:
         await consumer.apply_batch(message.raw_message)
+        await commit_batch(message)
 
     return on_batch
 
@@ -211,6 +219,16 @@ class Service:
             "service started", topics=list(self._subscriptions), http_port=s.http_port, mode=s.dabba_mode
         )
 
+    async def _outbox_written(self) -> None:
+        """A consumer transaction committed outbox rows without a NOTIFY (ADR 531): the relay
+        leading in this process is woken in memory; one leading elsewhere (another replica) hears
+        a NOTIFY sent outside any writing transaction, which no other commit waits behind."""
+        relay = self.relay
+        if relay is not None and relay.is_leader:
+            relay.wake()
+        else:
+            await self.pool.execute("SELECT pg_notify('outbox', '')")
+
     async def _until_reachable(self, dependency: str, attempt: Callable[[], Awaitable[T]]) -> T:
         """Run `attempt` until it succeeds, waiting out an unreachable database or broker (doubling
         from 0.5 s to 5 s) however long it takes; any other error propagates (a bad migration)."""
@@ -247,6 +265,7 @@ class Service:
                 max_attempts=s.consumer_max_attempts,
                 retry_backoff_s=s.consumer_retry_backoff_ms / 1000,
                 before_commit=self._before_commit,
+                outbox_written=self._outbox_written,
             )
 
             # Several consumers in the group split the partitions: batches of different
