@@ -87,6 +87,8 @@ class Transaction:
     service: str
     shared: dict[str, Any] = field(default_factory=dict)
     pending: list[OutboxRow] = field(default_factory=list)
+    wrote: bool = False
+    """Whether it wrote outbox rows: once it commits, the relay is woken (ADR 531)."""
 
     async def emit(self, event: Event) -> str:
         """Publish an event when (and only if) this transaction commits; returns its event id.
@@ -100,6 +102,7 @@ class Transaction:
         """Write the events emitted so far to the outbox."""
         rows, self.pending = self.pending, []
         await write_rows(self.conn, rows)
+        self.wrote = self.wrote or bool(rows)
 
 
 @dataclass(slots=True)
@@ -222,8 +225,10 @@ class Consumer:
         retry_backoff_s: float = 0.2,
         outage_backoff_max_s: float = 5.0,
         before_commit: Sequence[BeforeCommit] = (),
+        outbox_written: Callable[[], Awaitable[None]] | None = None,
     ) -> None:
         self.service = service
+        self._outbox_written = outbox_written
         self._pool = pool
         self._subs = subscriptions
         self._dead_letter = dead_letter
@@ -285,6 +290,7 @@ class Consumer:
                     CONSUMED.labels(incoming.record.topic, "duplicate").inc()
             await self._finish(tx)
             await faults.freeze_if_armed("consumer.before_commit", lambda: _mentions(ready))
+        await self._committed(tx)
         # One line per batch, not per event (ADR 451): each event's line is at debug level. The
         # batch's orders and traces are on it, so a service's log is still searched by either.
         log.info(
@@ -343,10 +349,14 @@ class Consumer:
             raise Poison(f"ce_type {envelope.type!r} does not belong on topic {record.topic!r}")
 
     async def _claim(self, conn: Conn, batch: Sequence[Incoming]) -> set[str]:
-        """Insert the batch's ids into the inbox; the ids that were new are the ones to apply."""
+        """Insert the batch's ids into the inbox; the ids that were new are the ones to apply.
+
+        The same statement marks the transaction quiet: its outbox rows send no NOTIFY, since a
+        notifying commit is serialised with every other one on the server (ADR 531)."""
         rows = await conn.fetch(
-            """INSERT INTO inbox (event_id, topic)
-               SELECT * FROM unnest($1::text[], $2::text[])
+            """WITH quiet AS (SELECT set_config('dabba.outbox_quiet', 'on', true))
+               INSERT INTO inbox (event_id, topic)
+               SELECT u.event_id, u.topic FROM unnest($1::text[], $2::text[]) AS u(event_id, topic), quiet
                ON CONFLICT (event_id) DO NOTHING
                RETURNING event_id""",
             [i.event_id for i in batch],
@@ -420,7 +430,18 @@ class Consumer:
             tx = Transaction(conn=conn, service=self.service)
             kind = await self._apply(tx, incoming)
             await self._finish(tx)
+        await self._committed(tx)
         log.info("event applied alone", event_id=incoming.event_id, type=kind)
+
+    async def _committed(self, tx: Transaction) -> None:
+        """After a commit that wrote outbox rows: wake the relay, as the commit did not (ADR 531).
+        If that fails, the relay's poll finds the rows; the events are committed either way."""
+        if not tx.wrote or self._outbox_written is None:
+            return
+        try:
+            await self._outbox_written()
+        except Exception as exc:
+            log.warning("could not wake the outbox relay; it polls", error=repr(exc))
 
     async def _to_dlq(self, record: Record, error: str) -> None:
         # A Poison raised by a handler is free text too: it may quote the customer's name.

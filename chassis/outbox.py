@@ -146,6 +146,10 @@ class OutboxRelay:
         self._task: asyncio.Task[None] | None = None
         self.is_leader = False
 
+    def wake(self) -> None:
+        """Look at the outbox now: this process committed rows without a NOTIFY (ADR 531)."""
+        self._wake.set()
+
     @property
     def running(self) -> bool:
         """Whether the relay loop is alive (leading or standing by)."""

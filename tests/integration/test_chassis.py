@@ -376,3 +376,51 @@ async def test_rows_held_back_by_a_transaction_that_writes_no_event_go_out_witho
 
 async def _some(values: list[object]) -> list[object] | None:
     return values or None
+
+
+async def test_a_consumer_commit_sends_no_notify_and_wakes_the_relay_itself(
+    servers: infra.Servers, pool: asyncpg.Pool
+) -> None:
+    """ADR 531: PostgreSQL serialises every notifying commit on the server, so a consumer's
+    transaction is quiet and wakes the relay after it commits; any other writer still notifies."""
+    sku = unique("SKU-QUIET")
+    heard: list[str] = []
+    woken: list[bool] = []
+    listener = await asyncpg.connect(db.with_database(servers.database_url, db.database_name(SERVICE)))
+    await listener.add_listener("outbox", lambda *args: heard.append(str(args[-1])))
+
+    async def handler(ctx: HandlerContext, event: StockChanged) -> None:
+        await ctx.emit(StockChanged(sku=f"{event.sku}-OUT", available_total=1, by_warehouse={"BOM1": 1}))
+
+    async def written() -> None:
+        woken.append(True)
+
+    async def no_dlq(record: FakeRecord, error: str) -> None:  # type: ignore[override]
+        raise AssertionError(error)
+
+    consumer = Consumer(
+        service=SERVICE,
+        pool=pool,
+        subscriptions={StockChanged.TOPIC: Subscription(StockChanged, handler)},
+        dead_letter=no_dlq,  # type: ignore[arg-type]
+        outbox_written=written,
+    )
+    batch = [record_of(StockChanged(sku=sku, available_total=1, by_warehouse={}), 0)]
+    try:
+        await consumer.apply_batch(batch)
+        assert woken == [True], "the consumer wakes the relay once its transaction has committed"
+        assert (
+            await pool.fetchval(
+                "SELECT count(*) FROM outbox WHERE convert_from(payload, 'UTF8') LIKE $1", f"%{sku}-OUT%"
+            )
+            == 1
+        )
+        await _emit_committed(pool, sku, 2)  # an API call's or a sweep's write: it notifies
+        # The listening session is sent what was committed before its own next statement ends.
+        await listener.fetchval("SELECT 1")
+        assert len(heard) == 1, "only the write outside a consumer notified; the consumer's commit sent none"
+        await consumer.apply_batch(batch)
+        assert woken == [True], "a redelivered batch writes nothing, so wakes nothing"
+    finally:
+        await listener.close()
+        await pool.execute("DELETE FROM outbox WHERE convert_from(payload, 'UTF8') LIKE $1", f"%{sku}%")
