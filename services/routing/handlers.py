@@ -152,13 +152,14 @@ async def route(
             ctx.log.info("no courier for the order", order_id=order_id, reason=gap)
         return
     plans, notes = await plan_for(ctx, order, known=known)
-    fresh = await store.record_plans(
+    fresh = await store.record_decision(
         ctx.conn,
         order_id=order_id,
         attempt=attempt,
         pincode=order.customer_pincode,
         plans=plans,
         notes=notes,
+        served=True,
     )
     if not fresh:
         ctx.log.info("attempt already planned", order_id=order_id, attempt=attempt)

@@ -340,41 +340,21 @@ async def record_decision(
     pincode: str,
     plans: list[FulfilmentPlan],
     notes: list[str],
+    served: bool = False,
 ) -> bool:
     """Keep the plans made for an order so the decision can be explained later; False if this
-    attempt was already planned (a redelivered trigger)."""
-    done = await conn.fetchval(
-        """INSERT INTO route_decisions (order_id, attempt, customer_pincode, plans, notes)
-           VALUES ($1, $2, $3, $4::jsonb, $5::jsonb) ON CONFLICT DO NOTHING RETURNING true""",
-        order_id,
-        attempt,
-        pincode,
-        [p.model_dump() for p in plans],
-        notes,
-    )
-    return done is not None
-
-
-async def record_plans(
-    conn: Queryable,
-    *,
-    order_id: str,
-    attempt: int,
-    pincode: str,
-    plans: list[FulfilmentPlan],
-    notes: list[str],
-) -> bool:
-    """`record_decision` for an order some courier serves, in one round trip: it no longer waits for
-    a courier, and once a plan is found not for stock either. False if this attempt was already
-    planned (a redelivered trigger); it is then left waiting as it was, but not for a courier."""
+    attempt was already planned (a redelivered trigger). For an order some courier serves
+    (`served`), the same round trip settles its waiting: not for a courier any more, and once a
+    plan is found not for stock either (a redelivered trigger leaves the stock wait as it was)."""
     done = await conn.fetchval(
         """WITH unheld AS (
-               DELETE FROM courierless_orders WHERE order_id = $1
+               DELETE FROM courierless_orders WHERE order_id = $1 AND $7
            ), decided AS (
                INSERT INTO route_decisions (order_id, attempt, customer_pincode, plans, notes)
                VALUES ($1, $2, $3, $4::jsonb, $5::jsonb) ON CONFLICT DO NOTHING RETURNING true
            ), stocked AS (
-               DELETE FROM stockless_orders WHERE order_id = $1 AND $6 AND EXISTS (SELECT 1 FROM decided)
+               DELETE FROM stockless_orders
+                WHERE order_id = $1 AND $7 AND $6 AND EXISTS (SELECT 1 FROM decided)
            )
            SELECT EXISTS (SELECT 1 FROM decided)""",
         order_id,
@@ -383,6 +363,7 @@ async def record_plans(
         [p.model_dump() for p in plans],
         notes,
         bool(plans),
+        served,
     )
     return bool(done)
 

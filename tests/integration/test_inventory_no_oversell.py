@@ -45,6 +45,20 @@ async def try_reserve(pool: asyncpg.Pool, allocations: list[Allocation], order_i
     return True
 
 
+async def assert_sold_exactly_the_fifty(pool: asyncpg.Pool, sku: str) -> None:
+    """30 at BOM1 and 20 at GGN1 all reserved, one reservation per order served, all in the ledger."""
+    rows = await pool.fetch("SELECT warehouse_code, on_hand, reserved FROM stock WHERE sku = $1", sku)
+    assert {r["warehouse_code"]: (r["on_hand"], r["reserved"]) for r in rows} == {
+        "BOM1": (30, 30),
+        "GGN1": (20, 20),
+    }
+    assert await pool.fetchval("SELECT count(*) FROM reservations WHERE order_id LIKE $1", f"{sku}-%") == 50
+    ledger = await pool.fetchval(
+        "SELECT sum(reserved_delta) FROM stock_movements WHERE sku = $1 AND kind = 'reservation'", sku
+    )
+    assert ledger == 50, "every reserved unit has its ledger row"
+
+
 async def test_two_hundred_orders_racing_for_fifty_units_reserve_exactly_fifty(pool: asyncpg.Pool) -> None:
     sku = unique("SALE-SKU")
     async with pool.acquire() as conn:
@@ -60,15 +74,7 @@ async def test_two_hundred_orders_racing_for_fifty_units_reserve_exactly_fifty(p
 
     results = await asyncio.gather(*(order(i) for i in range(200)))
     assert sum(results) == 50
-    rows = await pool.fetch("SELECT warehouse_code, on_hand, reserved FROM stock WHERE sku = $1", sku)
-    assert {r["warehouse_code"]: (r["on_hand"], r["reserved"]) for r in rows} == {
-        "BOM1": (30, 30),
-        "GGN1": (20, 20),
-    }
-    ledger = await pool.fetchval(
-        "SELECT sum(reserved_delta) FROM stock_movements WHERE sku = $1 AND kind = 'reservation'", sku
-    )
-    assert ledger == 50, "every reserved unit has its ledger row"
+    await assert_sold_exactly_the_fifty(pool, sku)
 
 
 async def test_a_multi_line_plan_reserves_all_lines_or_none(pool: asyncpg.Pool) -> None:
@@ -118,13 +124,4 @@ async def test_orders_that_lock_check_and_reserve_without_a_savepoint_take_exact
 
     results = await asyncio.gather(*(order(i) for i in range(200)))
     assert sum(results) == 50
-    rows = await pool.fetch("SELECT warehouse_code, on_hand, reserved FROM stock WHERE sku = $1", sku)
-    assert {r["warehouse_code"]: (r["on_hand"], r["reserved"]) for r in rows} == {
-        "BOM1": (30, 30),
-        "GGN1": (20, 20),
-    }
-    assert await pool.fetchval("SELECT count(*) FROM reservations WHERE order_id LIKE $1", f"{sku}-%") == 50
-    ledger = await pool.fetchval(
-        "SELECT sum(reserved_delta) FROM stock_movements WHERE sku = $1 AND kind = 'reservation'", sku
-    )
-    assert ledger == 50, "every reserved unit has its ledger row"
+    await assert_sold_exactly_the_fifty(pool, sku)
