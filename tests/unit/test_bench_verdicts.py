@@ -8,19 +8,25 @@ from bench.statements import Statements
 
 def test_a_run_whose_last_orders_wait_as_long_as_its_first_keeps_up() -> None:
     steady = [(float(i), 0.08 + (i % 7) / 100) for i in range(100)]
-    verdict = keeping_up(steady)
+    verdict = keeping_up(steady, rate=40, confirmed_per_s=39.2)
     assert verdict is not None and verdict["kept_up"]
+
+
+def test_a_run_that_confirms_slower_than_it_was_sent_falls_behind_even_with_a_steady_wait() -> None:
+    queued = [(float(i), 3.0 + (i % 7) / 10) for i in range(100)]  # every order waits ~3 s
+    verdict = keeping_up(queued, rate=40, confirmed_per_s=35.4)
+    assert verdict is not None and not verdict["kept_up"]
 
 
 def test_a_run_whose_queue_grows_falls_behind() -> None:
     growing = [(float(i), 0.05 + i * 0.05) for i in range(100)]  # every order waits 50 ms longer
-    verdict = keeping_up(growing)
+    verdict = keeping_up(growing, rate=40, confirmed_per_s=39.5)
     assert verdict is not None and not verdict["kept_up"]
     assert verdict["first_fifth_p50_s"] < 1 < verdict["last_fifth_p50_s"]
 
 
 def test_too_few_orders_get_no_verdict() -> None:
-    assert keeping_up([(0.0, 0.1)] * 9) is None
+    assert keeping_up([(0.0, 0.1)] * 9, rate=40, confirmed_per_s=40) is None
 
 
 def test_statements_per_order_divide_by_the_orders_largest_database_first() -> None:
