@@ -273,11 +273,6 @@ async def remember_cancelled(conn: Conn, order_id: str) -> None:
     await conn.execute("INSERT INTO cancelled_orders (order_id) VALUES ($1) ON CONFLICT DO NOTHING", order_id)
 
 
-async def was_cancelled(conn: Conn, order_id: str) -> bool:
-    """Whether orders cancelled this order."""
-    return bool(await conn.fetchval("SELECT true FROM cancelled_orders WHERE order_id = $1", order_id))
-
-
 async def reserved_or_cancelled(conn: Conn, order_id: str) -> tuple[bool, bool]:
     """Whether the order already has a reservation, and whether orders cancelled it: the two reasons
     a plan is not reserved, in one round trip."""
