@@ -11,9 +11,9 @@ from collections.abc import Sequence
 from itertools import chain
 from typing import Any
 
-from aiokafka import AIOKafkaConsumer, TopicPartition
+from aiokafka import AIOKafkaConsumer, ConsumerRebalanceListener, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
-from aiokafka.errors import TopicAlreadyExistsError
+from aiokafka.errors import KafkaTimeoutError, TopicAlreadyExistsError
 from faststream.kafka import KafkaBroker
 from faststream.kafka.subscriber.usecase import BatchSubscriber
 from faststream.message import AckStatus
@@ -69,22 +69,94 @@ def batch_offsets(records: Sequence[Record]) -> dict[TopicPartition, int]:
     return offsets
 
 
-async def commit_batch(message: Any) -> None:
-    """Commit an applied batch's own partitions, and mark the message acknowledged so faststream
-    does not commit again.
+class OffsetCommitter(ConsumerRebalanceListener):  # type: ignore[misc]
+    """Commits one consumer's applied batches to Kafka: at most once per `interval_s`, and at once
+    before its partitions are taken away or it stops (ADR 540).
 
-    faststream's ack commits with no offsets, so aiokafka commits the position of every partition
-    the consumer holds: one record in `__consumer_offsets` per partition per batch (the console
-    holds 192), however few records the batch had. A batch of one event then cost the broker a
-    hundred writes. Committing only the batch's partitions is as safe: the others' positions have
-    not moved since their last batch was committed (ADR 531)."""
-    consumer = getattr(message, "consumer", None)
-    if message.committed is not None or not isinstance(consumer, AIOKafkaConsumer):
-        return  # already settled, or faststream's in-memory test broker
-    offsets = batch_offsets(message.raw_message)
-    if offsets:
-        await consumer.commit(offsets)
-    message.committed = AckStatus.ACKED
+    Each batch commits only its own partitions, at the offset after each one's last record (ADR
+    531). A commit after every batch was one OffsetCommit request per batch, which at a steady rate
+    is per event, at every hop of an order. Waiting is safe because the inbox, not the offset, is
+    what makes consumption exactly-once: a crash replays what applied since the last commit (at most
+    `interval_s` of it), and the inbox drops each replayed event. `interval_s=0` commits after every
+    batch. The committer is also the subscription's rebalance listener, so a partition moving to
+    another replica is committed first and the new owner replays nothing that was applied here."""
+
+    def __init__(self, interval_s: float) -> None:
+        self._interval_s = interval_s
+        self._consumer: AIOKafkaConsumer | None = None
+        self._pending: dict[TopicPartition, int] = {}
+        self._committed: dict[TopicPartition, int] = {}
+        self._timer: asyncio.TimerHandle | None = None
+        self._tasks: set[asyncio.Task[None]] = set()
+        self.requests = 0
+        """OffsetCommit requests sent (tests and the bench read it)."""
+
+    async def applied(self, message: Any) -> None:
+        """Note an applied batch's offsets, mark it acknowledged so faststream commits nothing more,
+        and commit now (interval 0) or when the interval is up."""
+        consumer = getattr(message, "consumer", None)
+        if message.committed is not None or not isinstance(consumer, AIOKafkaConsumer):
+            return  # already settled, or faststream's in-memory test broker
+        self._consumer = consumer
+        for tp, offset in batch_offsets(message.raw_message).items():
+            self._pending[tp] = max(self._pending.get(tp, 0), offset)
+        message.committed = AckStatus.ACKED
+        if self._interval_s <= 0:
+            await self.flush()
+        elif self._timer is None:
+            self._timer = asyncio.get_running_loop().call_later(self._interval_s, self._flush_later)
+
+    def _flush_later(self) -> None:
+        self._timer = None
+        task = asyncio.create_task(self.flush(), name="kafka-offset-commit")
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def flush(self) -> None:
+        """Commit what is pending for the partitions still held. A commit the broker cannot take
+        now (an outage) is kept and tried again after the interval; one refused because the
+        partitions moved (a rebalance) is dropped: their new owner replays, its inbox dedupes."""
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
+        consumer, pending, self._pending = self._consumer, self._pending, {}
+        if consumer is None or not pending:
+            return
+        try:
+            held = consumer.assignment()
+        except Exception:  # a stopped consumer holds nothing
+            held = set()
+        offsets = {
+            tp: offset
+            for tp, offset in pending.items()
+            if tp in held and offset > self._committed.get(tp, -1)
+        }
+        if not offsets:
+            return
+        self.requests += 1
+        try:
+            await consumer.commit(offsets)
+        except Exception as exc:
+            if not (isinstance(exc, KafkaTimeoutError) or getattr(exc, "retriable", False)):
+                log.info("offsets not committed; the partitions' next reader replays them", error=repr(exc))
+                return
+            for tp, offset in offsets.items():
+                self._pending[tp] = max(self._pending.get(tp, 0), offset)
+            if self._timer is None and self._interval_s > 0:
+                self._timer = asyncio.get_running_loop().call_later(self._interval_s, self._flush_later)
+            log.warning("offset commit failed, trying again", error=repr(exc))
+            return
+        for tp, offset in offsets.items():
+            self._committed[tp] = max(self._committed.get(tp, -1), offset)
+
+    async def on_partitions_revoked(self, revoked: set[TopicPartition]) -> None:
+        """Before a rebalance hands partitions to another member: commit what was applied."""
+        await self.flush()
+        for tp in revoked:
+            self._committed.pop(tp, None)
+
+    async def on_partitions_assigned(self, assigned: set[TopicPartition]) -> None:
+        """Nothing to do: the consumer starts each new partition at its committed offset."""
 
 
 async def publish_raw(

@@ -39,7 +39,7 @@ from chassis.consumer import (
 from chassis.handlers import Handlers
 from chassis.http import OpsOnlyUntilStarted, create_http_app
 from chassis.kafka import (
-    commit_batch,
+    OffsetCommitter,
     ensure_topics,
     make_broker,
     publish_raw,
@@ -70,12 +70,15 @@ async def _no_decode(_message: Any) -> None:
     return None
 
 
-def _batch_handler(consumer: Consumer) -> Callable[[KafkaMessage], Awaitable[None]]:
-    """A faststream batch handler of its own (one per subscriber) that hands raw records over."""
+def _batch_handler(
+    consumer: Consumer, committer: OffsetCommitter
+) -> Callable[[KafkaMessage], Awaitable[None]]:
+    """A faststream batch handler of its own (one per subscriber) that hands raw records over, and
+    hands the applied batch's offsets to the subscriber's committer (ADR 540)."""
 
     async def on_batch(message: KafkaMessage) -> None:
         await consumer.apply_batch(message.raw_message)
-        await commit_batch(message)
+        await committer.applied(message)
 
     return on_batch
 
@@ -102,6 +105,7 @@ class Service:
         self._jobs: list[tuple[str, float, Job]] = []
         self._on_start: list[Job] = []
         self._job_tasks: list[asyncio.Task[None]] = []
+        self._committers: list[OffsetCommitter] = []
         self._profiler: cProfile.Profile | None = None
         self._pool: asyncpg.Pool | None = None
         self.broker: KafkaBroker | None = None
@@ -271,7 +275,10 @@ class Service:
             # Several consumers in the group split the partitions: batches of different
             # partitions then overlap their waits (provider calls), while one key's events stay
             # on one partition, so in order.
+            self._committers = []
             for _ in range(s.consumer_concurrency):
+                committer = OffsetCommitter(s.consumer_commit_interval_ms / 1000)
+                self._committers.append(committer)
                 subscriber = broker.subscriber(
                     *self._subscriptions,
                     group_id=self.name,
@@ -284,8 +291,9 @@ class Service:
                     ack_policy=AckPolicy.NACK_ON_ERROR,
                     decoder=_no_decode,
                     max_poll_interval_ms=600_000,
+                    listener=committer,
                 )
-                subscriber(_batch_handler(consumer))
+                subscriber(_batch_handler(consumer, committer))
                 without_idle_sleep(subscriber)
         try:
             await broker.start()
@@ -312,6 +320,9 @@ class Service:
         for task in self._job_tasks:
             with contextlib.suppress(asyncio.CancelledError):
                 await task
+        for committer in self._committers:  # what was applied is not replayed by the next start
+            with contextlib.suppress(Exception):
+                await committer.flush()
         if self.broker is not None:
             await self.broker.stop()
         if self.relay is not None:

@@ -140,6 +140,13 @@ class ServiceSettings(BaseSettings):
         "partition of every subscribed topic, so a short wait costs CPU in the service and in Kafka "
         "all the time, even idle (50 ms cost half a core for the local stack, ADR 300).",
     )
+    consumer_commit_interval_ms: int = Field(
+        default=1000,
+        ge=0,
+        description="How often a consumer commits its applied batches' offsets to Kafka (and before a "
+        "rebalance or a stop); 0 commits after every batch. The inbox dedupes what a crash replays, "
+        "at most this much of it; each commit is a Kafka request, per event at a steady rate (ADR 540).",
+    )
     consumer_max_attempts: int = Field(
         default=3, ge=1, description="Tries before a message is dead-lettered."
     )

@@ -11,10 +11,11 @@ from pathlib import Path
 import asyncpg
 import pytest
 import structlog.testing
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 
 from chassis import db
 from chassis.consumer import Consumer, HandlerContext, Subscription
-from chassis.kafka import make_broker, publish_raw, send_to_dlq
+from chassis.kafka import OffsetCommitter, ensure_topics, make_broker, publish_raw, send_to_dlq
 from chassis.outbox import SET_ASIDE, OutboxRelay, emit, outbox_row, write_rows
 from contracts import Envelope, StockChanged
 from tests import infra
@@ -424,3 +425,77 @@ async def test_a_consumer_commit_sends_no_notify_and_wakes_the_relay_itself(
     finally:
         await listener.close()
         await pool.execute("DELETE FROM outbox WHERE convert_from(payload, 'UTF8') LIKE $1", f"%{sku}%")
+
+
+@dataclass
+class Batch:
+    """What the chassis hands the committer: a faststream batch message's parts."""
+
+    raw_message: tuple[object, ...]
+    consumer: object
+    committed: object = None
+
+
+async def test_offsets_are_committed_once_per_interval_and_a_crash_replays_only_into_the_inbox(
+    servers: infra.Servers, pool: asyncpg.Pool
+) -> None:
+    """ADR 540: three applied batches, one commit of the first two, then a crash before the
+    interval is up. The group's next reader starts after the committed batches, gets the third
+    again, and the inbox applies nothing twice."""
+    topic, group, sku = unique("test.offsets"), unique("offsets"), unique("SKU")
+    await ensure_topics(servers.kafka, {topic: 1})
+    producer = AIOKafkaProducer(bootstrap_servers=servers.kafka)
+    await producer.start()
+    try:
+        for i in range(6):
+            event = StockChanged(sku=sku, available_total=i, by_warehouse={"BOM1": i})
+            envelope = Envelope.for_event(event, source="tests")
+            await producer.send_and_wait(
+                topic, event.model_dump_json().encode(), key=sku.encode(), headers=envelope.to_headers()
+            )
+    finally:
+        await producer.stop()
+    handler = consumer_for(pool, [], [])
+    handler._subs = {topic: handler._subs[StockChanged.TOPIC]}
+
+    async def reader() -> AIOKafkaConsumer:
+        kafka = AIOKafkaConsumer(
+            topic,
+            bootstrap_servers=servers.kafka,
+            group_id=group,
+            enable_auto_commit=False,
+            auto_offset_reset="earliest",
+        )
+        await kafka.start()
+        return kafka
+
+    async def next_batch(kafka: AIOKafkaConsumer, size: int) -> tuple[object, ...]:
+        got: list[object] = []
+        async with asyncio.timeout(30):
+            while len(got) < size:
+                for records in (await kafka.getmany(timeout_ms=500, max_records=size - len(got))).values():
+                    got.extend(records)
+        return tuple(got)
+
+    first = await reader()
+    committer = OffsetCommitter(3600)  # the interval is not up within the test: commits are the flushes
+    try:
+        for number in range(3):
+            batch = await next_batch(first, 2)
+            await handler.apply_batch(batch)  # type: ignore[arg-type]
+            await committer.applied(Batch(batch, first))
+            if number == 1:
+                await committer.flush()
+        assert committer.requests == 1, "two batches, one OffsetCommit request"
+        assert await first.committed(TopicPartition(topic, 0)) == 4
+    finally:
+        await first.stop()  # a crash: the third batch's offsets were never committed
+
+    second = await reader()
+    try:
+        replayed = await next_batch(second, 2)
+        assert [r.offset for r in replayed] == [4, 5]  # type: ignore[attr-defined]
+        await handler.apply_batch(replayed)  # type: ignore[arg-type]
+    finally:
+        await second.stop()
+    assert await applied(pool, sku) == 6, "each of the six events applied once"
