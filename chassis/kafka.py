@@ -219,17 +219,19 @@ async def ensure_topics(
     plan: dict[str, int] | None = None,
     *,
     attempts: int | None = 30,
+    partitions: int = DEFAULT_PARTITIONS,
     replication_factor: int = 1,
     min_insync_replicas: int = 1,
 ) -> list[str]:
     """Create missing topics (idempotent); returns the names it created.
 
-    Each is created with ``replication_factor`` copies and ``min.insync.replicas`` set on the topic
+    Each is created with ``partitions`` partitions (KAFKA_TOPIC_PARTITIONS; DLQs one) and
+    ``replication_factor`` copies and ``min.insync.replicas`` set on the topic
     (KAFKA_REPLICATION_FACTOR, KAFKA_MIN_INSYNC_REPLICAS); topics that exist are left as they are.
     A refusal raises TopicSetupError naming each topic and the broker's reason. While the broker
     cannot be reached it tries again, waiting longer each time (at most 5 s), up to `attempts`
     times; `attempts=None` waits as long as it takes (a service starting before its broker, ADR 170)."""
-    plan = plan or topic_plan()
+    plan = plan or topic_plan(partitions)
     configs = {"min.insync.replicas": str(min_insync_replicas)}
     attempt = 0
     while True:

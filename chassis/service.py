@@ -202,6 +202,7 @@ class Service:
             lambda: ensure_topics(
                 s.kafka_bootstrap_servers,
                 attempts=1,
+                partitions=s.kafka_topic_partitions,
                 replication_factor=s.kafka_replication_factor,
                 min_insync_replicas=s.kafka_min_insync_replicas,
             ),

@@ -16,6 +16,8 @@ from pydantic import Field, model_validator
 from pydantic.fields import FieldInfo
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from contracts.topics import DEFAULT_PARTITIONS
+
 Mode = Literal["development", "production"]
 
 DEVELOPMENT_VALUE = re.compile(r"^dev-[a-z0-9-]+-local$")
@@ -62,6 +64,14 @@ class ServiceSettings(BaseSettings):
         "make up, the tests and the bench set it. Anything else refuses to start on them.",
     )
     kafka_bootstrap_servers: str = "localhost:9092"
+    kafka_topic_partitions: int = Field(
+        default=DEFAULT_PARTITIONS,
+        ge=1,
+        description="Partitions of each topic Dabba creates (DLQs have one). It caps a service's busy "
+        "consumers (replicas × CONSUMER_CONCURRENCY), and every fetch names every partition a "
+        "consumer holds, so more cost CPU at every hop even when idle. 4 on one machine; choose "
+        "more before go-live for a cluster: topics that exist keep theirs (ADR 541, docs/scaling.md).",
+    )
     kafka_replication_factor: int = Field(
         default=1,
         ge=1,

@@ -15,6 +15,7 @@ from pydantic.json_schema import models_json_schema
 from contracts._base import Event
 from contracts.channel import ChannelOrder
 from contracts.registry import EVENTS
+from contracts.topics import DEFAULT_PARTITIONS
 
 CATALOG = Path(__file__).resolve().parents[1] / "docs" / "asyncapi.json"
 
@@ -75,7 +76,7 @@ def catalog() -> dict[str, Any]:
             "address": model.TOPIC,
             "description": f"Written by {_producer(model.TOPIC)}; key: {_key(model)}.",
             "messages": {name: {"$ref": f"#/components/messages/{name}"}},
-            "bindings": {"kafka": {"topic": model.TOPIC, "partitions": 12}},
+            "bindings": {"kafka": {"topic": model.TOPIC, "partitions": DEFAULT_PARTITIONS}},
         }
     return {
         "asyncapi": "3.0.0",

@@ -1,11 +1,12 @@
 """Kafka topic names: one topic per event type and major version, ``<domain>.<event>.v<major>``.
 
-The project's topic setup creates them with DEFAULT_PARTITIONS; never auto-created.
+The project's topic setup creates them with KAFKA_TOPIC_PARTITIONS partitions (DEFAULT_PARTITIONS
+unless set, ADR 541); never auto-created.
 """
 
 from __future__ import annotations
 
-DEFAULT_PARTITIONS = 12
+DEFAULT_PARTITIONS = 4
 
 CHANNEL_ORDERS = "channel.orders.v1"
 

@@ -188,7 +188,7 @@ def test_topic_constants_cover_every_event_topic() -> None:
         if name.isupper() and isinstance(value, str) and value.count(".") == 2
     }
     assert constants == set(all_topics())
-    assert topics.DEFAULT_PARTITIONS == 12
+    assert topics.DEFAULT_PARTITIONS == 4  # ADR 541
     assert topics.dlq_topic("orders") == "dlq.orders"
     assert "dlq.shipping" in topics.dlq_topics()
 

@@ -85,7 +85,7 @@ def test_a_record_without_cloudevents_headers_gets_a_stable_id_from_its_position
 
 def test_topic_setup_creates_every_contract_topic_with_explicit_partitions_and_a_dlq_per_service() -> None:
     plan = topic_plan()
-    assert all(plan[t] == 12 for t in all_topics())
+    assert all(plan[t] == 4 for t in all_topics()), "KAFKA_TOPIC_PARTITIONS unset: 4 (ADR 541)"
     assert {t for t in plan if t.startswith("dlq.")} == {
         "dlq.orders",
         "dlq.routing",
@@ -257,3 +257,15 @@ def test_a_round_takes_what_the_bucket_holds_then_its_refill() -> None:
     assert take_up_to(0.0, elapsed_s=100.0, limit=limit, wanted=25) == (10, 0.0), "never above the burst"
     assert take_up_to(10.0, elapsed_s=0.0, limit=limit, wanted=3) == (3, 7.0)
     assert take_up_to(0.5, elapsed_s=-5.0, limit=limit, wanted=3) == (0, 0.5), "a clock behind restores none"
+
+
+def test_kafka_topic_partitions_sets_every_contract_topic_and_leaves_dlqs_at_one(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("KAFKA_TOPIC_PARTITIONS", "12")
+    plan = topic_plan(ServiceSettings().kafka_topic_partitions)
+    assert {plan[t] for t in all_topics()} == {12}
+    assert {n for t, n in plan.items() if t.startswith("dlq.")} == {1}
+    monkeypatch.setenv("KAFKA_TOPIC_PARTITIONS", "0")
+    with pytest.raises(ValueError, match="kafka_topic_partitions"):
+        ServiceSettings()
