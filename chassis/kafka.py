@@ -27,7 +27,12 @@ log = get_logger(__name__)
 
 
 def make_broker(bootstrap_servers: str, *, client_id: str) -> KafkaBroker:
-    """A broker whose producer is idempotent with acks=all, and which never auto-creates topics."""
+    """A broker whose producer is idempotent with acks=all, and which never auto-creates topics.
+
+    Its handlers get their decoded body and nothing injected (`apply_types=False`): FastDepends
+    resolves a `Context` annotation such as `KafkaMessage` with a synchronous function, which it
+    runs in a worker thread, once per batch (ADR 542). The chassis's decoder makes the body the
+    message itself."""
     return KafkaBroker(
         bootstrap_servers,
         client_id=client_id,
@@ -37,6 +42,7 @@ def make_broker(bootstrap_servers: str, *, client_id: str) -> KafkaBroker:
         max_batch_size=256 * 1024,
         allow_auto_create_topics=False,
         logger=None,
+        apply_types=False,
     )
 
 

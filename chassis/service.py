@@ -65,9 +65,10 @@ WAITING = Gauge(
 )
 
 
-async def _no_decode(_message: Any) -> None:
-    """Records are read raw by the consumer; faststream must not parse them first."""
-    return None
+async def _the_message(message: KafkaMessage) -> KafkaMessage:
+    """The "decoded body" handed to a batch handler is the message itself: records are read raw by
+    the consumer, and the broker injects nothing (ADR 542)."""
+    return message
 
 
 def _batch_handler(
@@ -290,7 +291,7 @@ class Service:
                     fetch_max_wait_ms=s.consumer_fetch_max_wait_ms,
                     auto_offset_reset="earliest",
                     ack_policy=AckPolicy.NACK_ON_ERROR,
-                    decoder=_no_decode,
+                    decoder=_the_message,
                     max_poll_interval_ms=600_000,
                     listener=committer,
                 )

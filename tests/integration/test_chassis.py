@@ -7,16 +7,20 @@ import json
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
+import anyio.to_thread
 import asyncpg
 import pytest
 import structlog.testing
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
+from faststream.kafka.annotations import KafkaMessage
 
 from chassis import db
 from chassis.consumer import Consumer, HandlerContext, Subscription
 from chassis.kafka import OffsetCommitter, ensure_topics, make_broker, publish_raw, send_to_dlq
 from chassis.outbox import SET_ASIDE, OutboxRelay, emit, outbox_row, write_rows
+from chassis.service import _the_message
 from contracts import Envelope, StockChanged
 from tests import infra
 from tests.conftest import Tap, body_has
@@ -499,3 +503,41 @@ async def test_offsets_are_committed_once_per_interval_and_a_crash_replays_only_
     finally:
         await second.stop()
     assert await applied(pool, sku) == 6, "each of the six events applied once"
+
+
+async def test_a_batch_handler_gets_its_message_without_a_worker_thread(
+    servers: infra.Servers, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """ADR 542: the broker injects nothing, so FastDepends does not resolve `KafkaMessage` with a
+    synchronous function run in a worker thread once per batch; the chassis's decoder hands the
+    message itself to the handler."""
+    hops: list[object] = []
+    real_run_sync = anyio.to_thread.run_sync
+
+    async def counting_run_sync(func: Any, *args: Any, **kwargs: Any) -> Any:
+        hops.append(func)
+        return await real_run_sync(func, *args, **kwargs)
+
+    monkeypatch.setattr(anyio.to_thread, "run_sync", counting_run_sync)
+    topic = unique("test.handler")
+    await ensure_topics(servers.kafka, {topic: 1})
+    broker = make_broker(servers.kafka, client_id="tests")
+    got: list[KafkaMessage] = []
+    arrived = asyncio.Event()
+
+    @broker.subscriber(
+        topic, group_id=unique("handler"), batch=True, auto_offset_reset="earliest", decoder=_the_message
+    )
+    async def on_batch(message: KafkaMessage) -> None:
+        got.append(message)
+        arrived.set()
+
+    await broker.start()
+    try:
+        await broker.publish(b"{}", topic, key=b"k")
+        async with asyncio.timeout(30):
+            await arrived.wait()
+    finally:
+        await broker.stop()
+    assert [r.value for r in got[0].raw_message] == [b"{}"], "the handler's argument is the batch's message"
+    assert hops == [], "no worker-thread hop per batch"
