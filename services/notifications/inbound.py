@@ -106,6 +106,20 @@ async def _status(service: Service, conn: store.Conn, notice: StatusUpdate) -> i
     return int(moved)
 
 
+async def apply_parked(service: Service) -> int:
+    """Apply the statuses parked for a send that has been recorded since; returns how many moved a
+    message. A webhook that parks a status while the dispatcher's round records that send (another
+    replica's, or after the round wait ran out) cannot see the send, nor can the round see the
+    parked row, so neither applies it; this sweep does, in one transaction per pass."""
+    async with service.pool.acquire() as conn, conn.transaction():
+        moved = 0
+        for status in await store.take_matched_early_statuses(conn):
+            row = await store.by_provider_id(conn, status.provider_message_id)
+            if row is not None and await apply_status(service, conn, row, status):
+                moved += 1
+        return moved
+
+
 async def _move(service: Service, conn: store.Conn, notice: StatusUpdate) -> bool | None:
     """Apply a status to the message recorded under its wamid; None when there is none (yet)."""
     if notice.status is Delivery.FAILED:

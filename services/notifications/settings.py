@@ -57,6 +57,12 @@ class NotificationsSettings(ServiceSettings):
     rate_sms_per_s: float = Field(default=50.0, gt=0)
     rate_slack_per_s: float = Field(default=1.0, gt=0, description="Slack allows about 1 msg/s per webhook.")
     watch_interval_s: float = Field(default=60.0, gt=0, description="How often the DLQs are checked.")
+    parked_status_interval_s: float = Field(
+        default=5.0,
+        gt=0,
+        description="How often a delivery status parked before its send was recorded is matched "
+        "again: one that raced the record of its send waits at most this long.",
+    )
 
     @field_validator("quiet_hours")
     @classmethod

@@ -452,6 +452,21 @@ async def park_status(
     )
 
 
+async def take_matched_early_statuses(conn: Conn) -> list[StatusUpdate]:
+    """Take the parked statuses whose message is recorded by now, oldest first: one parked while
+    the dispatcher's round recorded that send, each transaction blind to the other's uncommitted
+    row. Deleting claims each one, so two replicas apply it once."""
+    rows = await conn.fetch(
+        """DELETE FROM early_statuses e USING messages m
+            WHERE m.provider_message_id = e.provider_message_id
+        RETURNING e.id, e.provider_message_id, e.status, e.error, e.error_code"""
+    )
+    return [
+        StatusUpdate(r["provider_message_id"], Delivery(r["status"]), r["error"], r["error_code"])
+        for r in sorted(rows, key=lambda r: r["id"])
+    ]
+
+
 async def forget_early_statuses(conn: Conn, *, older_than_s: float) -> None:
     """Statuses about messages that never became ours (another system on the same number)."""
     await conn.execute(

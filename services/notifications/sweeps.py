@@ -16,7 +16,7 @@ from aiokafka import AIOKafkaConsumer, TopicPartition
 from chassis.logging import get_logger
 from chassis.service import Service
 from contracts.topics import dlq_topics
-from services.notifications import store
+from services.notifications import inbound, store
 from services.notifications.dispatcher import Dispatcher
 from services.notifications.domain.policy import alert
 from services.notifications.settings import NotificationsSettings
@@ -72,6 +72,11 @@ def register(service: Service, settings: NotificationsSettings, dispatcher: Disp
                     conn, message=grew, cause_event_id=f"watch:{topic}", send_at=datetime.now(UTC)
                 )
                 await store.save_dlq_watermark(conn, topic=topic, end_offset=total)
+
+    @service.every(settings.parked_status_interval_s, name="apply-parked-statuses")
+    async def apply_parked_statuses(service: Service) -> None:
+        if moved := await inbound.apply_parked(service):
+            log.info("parked statuses applied to sends recorded since", statuses=moved)
 
     @service.every(settings.watch_interval_s, name="forget-early-statuses")
     async def forget_early_statuses(service: Service) -> None:

@@ -127,3 +127,35 @@ async def test_a_sent_status_after_the_round_needs_no_connection(service: Notifi
     sent = StatusUpdate(wamid, Delivery.SENT, message_id=message_id, recipient=PHONE)
     assert (await inbound.apply(service, [sent], sending=sending))["statuses"] == 0  # type: ignore[arg-type]
     assert service.log == []
+
+
+async def test_a_status_parked_while_its_send_was_being_recorded_is_applied_by_the_sweep(
+    service: Notifications,
+) -> None:
+    """Another replica's webhook (or one whose round wait ran out) parks a status while the round
+    that sent the message records it: neither transaction sees the other's row, so the round takes
+    no parked status and the webhook finds no message. The sweep applies it, once."""
+    pool = service.real_pool
+    message_id, wamid = await queued_whatsapp(pool), unique("wamid")
+    delivered = StatusUpdate(wamid, Delivery.DELIVERED, recipient=PHONE)  # Meta's status: no id of ours
+
+    async with pool.acquire() as conn, conn.transaction():  # the round records its send...
+        row = await conn.fetchrow("SELECT * FROM messages WHERE message_id = $1", message_id)
+        assert await record_sent(service, conn, [(Message.of(row), wamid)]) == {message_id}  # type: ignore[arg-type]
+        # ...while the webhook, which cannot see that record yet, parks the status
+        assert (await inbound.apply(service, [delivered], sending=Sending()))["statuses"] == 0  # type: ignore[arg-type]
+
+    async def delivery() -> str:
+        return str(await pool.fetchval("SELECT delivery FROM messages WHERE message_id = $1", message_id))
+
+    assert await delivery() == "sent", "the race: the status is parked and nothing applied it"
+    assert await inbound.apply_parked(service) == 1  # type: ignore[arg-type]
+    assert await delivery() == "delivered"
+    assert await inbound.apply_parked(service) == 0  # type: ignore[arg-type]
+    assert (
+        await pool.fetchval("SELECT count(*) FROM early_statuses WHERE provider_message_id = $1", wamid) == 0
+    )
+    history = await pool.fetch(
+        "SELECT status FROM message_events WHERE message_id = $1 ORDER BY id", message_id
+    )
+    assert [h["status"] for h in history] == ["queued", "sent", "delivered"]
