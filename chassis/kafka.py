@@ -95,7 +95,7 @@ class OffsetCommitter(ConsumerRebalanceListener):  # type: ignore[misc]
         self._timer: asyncio.TimerHandle | None = None
         self._tasks: set[asyncio.Task[None]] = set()
         self.requests = 0
-        """OffsetCommit requests sent (tests and the bench read it)."""
+        """OffsetCommit requests sent (the tests read it)."""
 
     async def applied(self, message: Any) -> None:
         """Note an applied batch's offsets, mark it acknowledged so faststream commits nothing more,
