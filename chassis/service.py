@@ -94,8 +94,12 @@ class Service:
         settings: ServiceSettings,
         migrations: Path | None = None,
         version: str = "0.1.0",
+        follower: bool = False,
     ) -> None:
+        """`follower`: no order's next step waits for this service (a read model, a sync to the
+        stores), so its consumer takes records in batches gathered by the broker (ADR 543)."""
         self.name = name
+        self.follower = follower
         self.settings = settings
         self.migrations = migrations
         self.version = version
@@ -277,6 +281,11 @@ class Service:
             # Several consumers in the group split the partitions: batches of different
             # partitions then overlap their waits (provider calls), while one key's events stay
             # on one partition, so in order.
+            fetch_min_bytes, fetch_max_wait_ms = (
+                (s.follower_fetch_min_bytes, s.follower_fetch_max_wait_ms)
+                if self.follower
+                else (s.consumer_fetch_min_bytes, s.consumer_fetch_max_wait_ms)
+            )
             self._committers = []
             for _ in range(s.consumer_concurrency):
                 committer = OffsetCommitter(s.consumer_commit_interval_ms / 1000)
@@ -287,8 +296,8 @@ class Service:
                     batch=True,
                     max_records=s.consumer_max_records,
                     batch_timeout_ms=s.consumer_batch_timeout_ms,
-                    fetch_min_bytes=s.consumer_fetch_min_bytes,
-                    fetch_max_wait_ms=s.consumer_fetch_max_wait_ms,
+                    fetch_min_bytes=fetch_min_bytes,
+                    fetch_max_wait_ms=fetch_max_wait_ms,
                     auto_offset_reset="earliest",
                     ack_policy=AckPolicy.NACK_ON_ERROR,
                     decoder=_the_message,

@@ -150,6 +150,19 @@ class ServiceSettings(BaseSettings):
         "partition of every subscribed topic, so a short wait costs CPU in the service and in Kafka "
         "all the time, even idle (50 ms cost half a core for the local stack, ADR 300).",
     )
+    follower_fetch_max_wait_ms: int = Field(
+        default=250,
+        ge=1,
+        description="A follower's fetch wait (the console, returns, invoicing and channels: services no "
+        "order's next step waits for). The broker gathers its records for this long, so at a steady "
+        "rate it applies a batch every this many ms instead of one per event (ADR 543).",
+    )
+    follower_fetch_min_bytes: int = Field(
+        default=1024 * 1024,
+        ge=1,
+        description="A follower's fetch is answered early once this much is ready: a backlog is "
+        "taken at once, and at a steady rate the wait above governs (ADR 543).",
+    )
     consumer_commit_interval_ms: int = Field(
         default=1000,
         ge=0,

@@ -22,7 +22,9 @@ DEMO_ACCOUNTS = (
 def build(settings: ChannelsSettings | None = None) -> Service:
     """The channels service, ready to run."""
     settings = settings or ChannelsSettings()
-    service = Service("channels", settings=settings, migrations=Path(__file__).parent / "migrations")
+    service = Service(
+        "channels", settings=settings, migrations=Path(__file__).parent / "migrations", follower=True
+    )
     adapters = build_adapters(service, settings)
     service.include_handlers(handlers.subscriptions, None)
     service.include_router(api.router)

@@ -16,7 +16,9 @@ from services.invoicing.settings import InvoicingSettings
 def build(settings: InvoicingSettings | None = None, irp: Irp | None = None) -> Service:
     """The invoicing service, ready to run."""
     settings = settings or InvoicingSettings()
-    service = Service("invoicing", settings=settings, migrations=Path(__file__).parent / "migrations")
+    service = Service(
+        "invoicing", settings=settings, migrations=Path(__file__).parent / "migrations", follower=True
+    )
     service.include_handlers(handlers.subscriptions, settings)
     service.include_router(api.router)
     portal = irp or NicIrp(

@@ -15,7 +15,9 @@ from services.returns.settings import ReturnsSettings
 def build(settings: ReturnsSettings | None = None, gateway: RefundGateway | None = None) -> Service:
     """The returns service, ready to run."""
     settings = settings or ReturnsSettings()
-    service = Service("returns", settings=settings, migrations=Path(__file__).parent / "migrations")
+    service = Service(
+        "returns", settings=settings, migrations=Path(__file__).parent / "migrations", follower=True
+    )
     service.include_handlers(handlers.subscriptions, None)
     service.include_router(api.router)
     service.include_router(webhooks.router)
