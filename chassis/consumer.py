@@ -139,6 +139,10 @@ class HandlerContext:
 BeforeCommit = Callable[[Transaction], Awaitable[None]]
 """Runs once per consumer transaction after its events are applied, e.g. to coalesce output."""
 
+AfterCommit = Callable[[Transaction], None]
+"""Runs once a consumer transaction has committed, with what its handlers shared: e.g. to wake a
+job for work they queued. It must not fail or wait; the committed work stands either way."""
+
 
 class Handler(Protocol[E_contra]):
     """Applies one event inside the consumer's transaction."""
@@ -225,6 +229,7 @@ class Consumer:
         retry_backoff_s: float = 0.2,
         outage_backoff_max_s: float = 5.0,
         before_commit: Sequence[BeforeCommit] = (),
+        after_commit: Sequence[AfterCommit] = (),
         outbox_written: Callable[[], Awaitable[None]] | None = None,
     ) -> None:
         self.service = service
@@ -236,6 +241,7 @@ class Consumer:
         self._backoff = retry_backoff_s
         self._outage_backoff_max = outage_backoff_max_s
         self._before_commit = tuple(before_commit)
+        self._after_commit = tuple(after_commit)
         self._waiting = 0  # batches (one per concurrent subscriber) waiting out an outage
         self.outage_retries = 0
 
@@ -434,8 +440,16 @@ class Consumer:
         log.info("event applied alone", event_id=incoming.event_id, type=kind)
 
     async def _committed(self, tx: Transaction) -> None:
-        """After a commit that wrote outbox rows: wake the relay, as the commit did not (ADR 531).
-        If that fails, the relay's poll finds the rows; the events are committed either way."""
+        """After a commit: the after-commit hooks, then, if it wrote outbox rows, wake the relay, as
+        the commit did not (ADR 531). If that fails, the relay's poll finds the rows; the events
+        are committed either way."""
+        for hook in self._after_commit:
+            try:
+                hook(tx)
+            except Exception as exc:
+                log.warning(
+                    "after-commit hook failed", hook=getattr(hook, "__name__", repr(hook)), error=repr(exc)
+                )
         if not tx.wrote or self._outbox_written is None:
             return
         try:

@@ -29,6 +29,7 @@ from prometheus_client import Gauge
 from chassis import db
 from chassis.auth import parse_keys
 from chassis.consumer import (
+    AfterCommit,
     BeforeCommit,
     Consumer,
     Record,
@@ -107,6 +108,8 @@ class Service:
         self._routers: list[APIRouter] = []
         self._http_clients: list[httpx.AsyncClient] = []
         self._before_commit: list[BeforeCommit] = []
+        self._after_commit: list[AfterCommit] = []
+        self._nudges: dict[str, asyncio.Event] = {}
         self._jobs: list[tuple[str, float, Job]] = []
         self._on_start: list[Job] = []
         self._job_tasks: list[asyncio.Task[None]] = []
@@ -138,9 +141,20 @@ class Service:
 
         def register(job: Job) -> Job:
             self._jobs.append((name, seconds, job))
+            self._nudges[name] = asyncio.Event()
             return job
 
         return register
+
+    def nudge(self, name: str) -> None:
+        """Run the periodic job `name` now instead of at its next tick, e.g. for work a consumer
+        has just committed; one that is running runs once more when it ends."""
+        self._nudges[name].set()
+
+    def after_commit(self, hook: AfterCommit) -> AfterCommit:
+        """Run `hook` after each consumer transaction commits (e.g. to nudge a job)."""
+        self._after_commit.append(hook)
+        return hook
 
     def on_start(self, hook: Job) -> Job:
         """Run once after the database is migrated, before consuming (e.g. load reference data)."""
@@ -166,6 +180,15 @@ class Service:
         return tuple(self._subscriptions)
 
     # runtime -----------------------------------------------------------------------------------
+
+    @property
+    def fetch_bounds(self) -> tuple[int, int]:
+        """(fetch_min_bytes, fetch_max_wait_ms) of this service's consumers: a follower's broker
+        gathers records for a while; any other service's hands each record over at once."""
+        s = self.settings
+        if self.follower:
+            return s.follower_fetch_min_bytes, s.follower_fetch_max_wait_ms
+        return s.consumer_fetch_min_bytes, s.consumer_fetch_max_wait_ms
 
     @property
     def pool(self) -> asyncpg.Pool:
@@ -275,17 +298,14 @@ class Service:
                 max_attempts=s.consumer_max_attempts,
                 retry_backoff_s=s.consumer_retry_backoff_ms / 1000,
                 before_commit=self._before_commit,
+                after_commit=self._after_commit,
                 outbox_written=self._outbox_written,
             )
 
             # Several consumers in the group split the partitions: batches of different
             # partitions then overlap their waits (provider calls), while one key's events stay
             # on one partition, so in order.
-            fetch_min_bytes, fetch_max_wait_ms = (
-                (s.follower_fetch_min_bytes, s.follower_fetch_max_wait_ms)
-                if self.follower
-                else (s.consumer_fetch_min_bytes, s.consumer_fetch_max_wait_ms)
-            )
+            fetch_min_bytes, fetch_max_wait_ms = self.fetch_bounds
             self._committers = []
             for _ in range(s.consumer_concurrency):
                 committer = OffsetCommitter(s.consumer_commit_interval_ms / 1000)
@@ -315,8 +335,11 @@ class Service:
         return broker
 
     async def _run_every(self, name: str, seconds: float, job: Job) -> None:
+        nudged = self._nudges[name]
         while True:
-            await asyncio.sleep(seconds)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(nudged.wait(), seconds)
+            nudged.clear()
             try:
                 await job(self)
             except asyncio.CancelledError:

@@ -31,20 +31,28 @@ from services.notifications.settings import NotificationsSettings
 
 subscriptions: Handlers[NotificationsSettings] = Handlers()
 
+DUE_NOW = "notifications.due_now"
+"""Set in a consumer transaction's shared state when it queued a message to send at once: once it
+commits, the dispatcher is nudged instead of finding the message at its next round."""
+
 
 async def queue(ctx: HandlerContext, message: PlannedMessage, *, contact: policy.Facts | None = None) -> None:
     """Queue a message (saving ``contact`` in the same statement)."""
     suppressed = None
     if not message.transactional and await store.is_opted_out(ctx.conn, message.recipient):
         suppressed = "customer opted out"
+    now = datetime.now(UTC)
+    due = send_at(now, urgent=message.urgent, quiet=subscriptions.deps(ctx).quiet)
     queued = await store.queue(
         ctx.conn,
         message=message,
         cause_event_id=ctx.event_id,
-        send_at=send_at(datetime.now(UTC), urgent=message.urgent, quiet=subscriptions.deps(ctx).quiet),
+        send_at=due,
         suppressed=suppressed,
         contact=contact,
     )
+    if queued and suppressed is None and due <= now:
+        ctx.shared[DUE_NOW] = True
     ctx.log.info(
         "message queued" if queued else "message already planned",
         order_id=message.order_id,

@@ -13,10 +13,11 @@ from datetime import UTC, datetime
 
 from aiokafka import AIOKafkaConsumer, TopicPartition
 
+from chassis.consumer import Transaction
 from chassis.logging import get_logger
 from chassis.service import Service
 from contracts.topics import dlq_topics
-from services.notifications import inbound, store
+from services.notifications import handlers, inbound, store
 from services.notifications.dispatcher import Dispatcher
 from services.notifications.domain.policy import alert
 from services.notifications.settings import NotificationsSettings
@@ -52,6 +53,11 @@ def register(service: Service, settings: NotificationsSettings, dispatcher: Disp
     @service.every(settings.dispatch_interval_s, name="dispatch")
     async def dispatch(_service: Service) -> None:
         await dispatcher.run_once()
+
+    @service.after_commit
+    def nudge_dispatcher(tx: Transaction) -> None:
+        if tx.shared.get(handlers.DUE_NOW):
+            service.nudge("dispatch")
 
     @service.every(settings.watch_interval_s, name="watch-dlq")
     async def watch_dlq(service: Service) -> None:

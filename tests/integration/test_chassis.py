@@ -541,3 +541,45 @@ async def test_a_batch_handler_gets_its_message_without_a_worker_thread(
         await broker.stop()
     assert [r.value for r in got[0].raw_message] == [b"{}"], "the handler's argument is the batch's message"
     assert hops == [], "no worker-thread hop per batch"
+
+
+async def test_after_commit_hooks_see_what_the_handlers_shared_once_it_is_committed(
+    pool: asyncpg.Pool,
+) -> None:
+    """A handler notes work for a job in the transaction's shared state, and each hook sees it once
+    the batch has committed (its connection is back in the pool by then). A failing hook does not
+    fail the batch, and a replayed batch applies nothing and shares nothing."""
+    sku = unique("SKU-HOOK")
+    seen: list[tuple[object, int]] = []
+
+    async def handler(ctx: HandlerContext, event: StockChanged) -> None:
+        await ctx.conn.execute("INSERT INTO applied (event_id, sku) VALUES ($1, $2)", ctx.event_id, event.sku)
+        ctx.shared["work"] = event.sku
+
+    def note(tx: Any) -> None:
+        seen.append((tx.shared.get("work"), len(seen)))
+
+    def broken(tx: Any) -> None:
+        raise RuntimeError("a hook's own failure")
+
+    async def no_dlq(record: FakeRecord, error: str) -> None:  # type: ignore[override]
+        raise AssertionError(error)
+
+    def released(tx: Any) -> None:
+        with pytest.raises(asyncpg.InterfaceError, match="released back to the pool"):
+            tx.conn.is_in_transaction()
+        seen.append(("released", len(seen)))
+
+    consumer = Consumer(
+        service=SERVICE,
+        pool=pool,
+        subscriptions={StockChanged.TOPIC: Subscription(StockChanged, handler)},
+        dead_letter=no_dlq,  # type: ignore[arg-type]
+        after_commit=[broken, note, released],
+    )
+    batch = [record_of(StockChanged(sku=sku, available_total=1, by_warehouse={}), 0)]
+    await consumer.apply_batch(batch)
+    assert seen == [(sku, 0), ("released", 1)], "each hook ran once, after the commit, with what was shared"
+    assert await applied(pool, sku) == 1, "the batch stands although a hook failed"
+    await consumer.apply_batch(batch)
+    assert seen[-2] == (None, 2), "a replayed batch shares nothing: its event is a duplicate"

@@ -12,9 +12,12 @@ import asyncpg
 import pytest
 
 from chassis import db
+from chassis.consumer import HandlerContext, Incoming, Transaction
+from chassis.logging import get_logger
 from contracts import NotificationChannel
-from services.notifications import store
+from services.notifications import handlers, store
 from services.notifications.domain.policy import Facts, PlannedMessage
+from services.notifications.settings import NotificationsSettings
 from tests import infra
 from tests.helpers import unique
 
@@ -67,3 +70,26 @@ async def test_a_message_without_a_contact_writes_none(pool: asyncpg.Pool) -> No
 
     async with pool.acquire() as conn:
         assert await store.contact(conn, order_id) is None
+
+
+async def test_a_message_due_now_nudges_the_dispatcher_and_a_replayed_one_does_not(
+    pool: asyncpg.Pool,
+) -> None:
+    """The handler marks its transaction when it queued a message to send at once; once that commits,
+    the service nudges the dispatcher instead of leaving the message to its next round (ADR 543)."""
+    settings = NotificationsSettings(database_url="postgresql://unused", quiet_hours="")
+    message = PlannedMessage(
+        message_id=unique("MSG"), order_id=unique("ORD"), channel=NotificationChannel.WHATSAPP,
+        template="order_confirmed", language="en", recipient="+919812345678", parameters=("Asha",),
+    )  # fmt: skip
+
+    async def queued_in_a_transaction() -> dict[str, object]:
+        async with pool.acquire() as conn, conn.transaction():
+            tx = Transaction(conn=conn, service="notifications")
+            incoming = Incoming(record=None, event_id=unique("ev"), envelope=None, traceparent=None)  # type: ignore[arg-type]
+            ctx = HandlerContext(tx=tx, incoming=incoming, log=get_logger("test"), deps=settings)
+            await handlers.queue(ctx, message)
+        return tx.shared
+
+    assert (await queued_in_a_transaction()).get(handlers.DUE_NOW) is True
+    assert handlers.DUE_NOW not in await queued_in_a_transaction(), "planned before: nothing new to send"

@@ -3,6 +3,8 @@ and a service includes them with what they depend on."""
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import importlib
 import inspect
 from pathlib import Path
@@ -102,3 +104,60 @@ def test_every_service_consumes_exactly_what_its_handlers_declare(name: str) -> 
     service = app.build(settings_class(database_url="postgresql://unused"))
     declared = importlib.import_module(f"services.{name}.handlers").subscriptions.subscriptions
     assert set(service.topics) == set(declared)
+
+
+FOLLOWERS = {"console", "returns", "invoicing", "channels"}
+"""Services no order's next step waits for (ADR 543)."""
+
+
+@pytest.mark.parametrize("name", SERVICES)
+def test_only_a_service_no_order_waits_for_lets_the_broker_gather_its_records(
+    name: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A follower's records wait up to its fetch wait at the broker; on an order's path (orders,
+    routing, inventory, shipping, notifications) that wait would be added to every hop."""
+    for env in ("CONSUMER_FETCH_MIN_BYTES", "CONSUMER_FETCH_MAX_WAIT_MS"):
+        monkeypatch.delenv(env, raising=False)
+    service = importlib.import_module(f"services.{name}.app").build()
+    min_bytes, max_wait_ms = service.fetch_bounds
+    if name in FOLLOWERS:
+        assert service.follower
+        assert (min_bytes, max_wait_ms) == (
+            service.settings.follower_fetch_min_bytes,
+            service.settings.follower_fetch_max_wait_ms,
+        )
+        assert min_bytes > 1, "the broker gathers records rather than answering at the first"
+    else:
+        assert not service.follower
+        assert min_bytes == 1, "a record on an order's path is handed over as soon as it is written"
+
+
+async def test_a_nudged_job_runs_at_once_and_once_more_if_nudged_while_it_runs() -> None:
+    service = Service("one", settings=ServiceSettings(database_url="postgresql://unused"))
+    runs: list[int] = []
+    release = asyncio.Event()
+    ran = asyncio.Queue[int]()
+
+    @service.every(3600, name="work")  # its tick never comes within the test
+    async def work(_service: Service) -> None:
+        runs.append(len(runs))
+        await ran.put(len(runs))
+        await release.wait()
+
+    loop = asyncio.create_task(service._run_every("work", 3600, work))
+    try:
+        service.nudge("work")
+        async with asyncio.timeout(5):
+            assert await ran.get() == 1
+        service.nudge("work")  # while it runs: coalesced into one more run
+        service.nudge("work")
+        release.set()
+        async with asyncio.timeout(5):
+            assert await ran.get() == 2
+        for _ in range(20):  # let a third run start, were the nudges counted rather than coalesced
+            await asyncio.sleep(0)
+        assert runs == [0, 1], "two nudges during a run make one more run, not two"
+    finally:
+        loop.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await loop
