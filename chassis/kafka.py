@@ -7,9 +7,9 @@ docs/scaling.md), never by broker auto-create.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Sequence
-from itertools import chain
-from typing import Any
+import heapq
+from collections.abc import Iterable, Sequence
+from typing import Any, Protocol, TypeVar
 
 from aiokafka import AIOKafkaConsumer, ConsumerRebalanceListener, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
@@ -60,9 +60,29 @@ def without_idle_sleep(subscriber: Any) -> None:
         batches = await consumer.getmany(
             timeout_ms=subscriber.batch_timeout_ms, max_records=subscriber.max_records
         )
-        return tuple(chain.from_iterable(batches.values()))
+        return in_publish_order(batches.values())
 
     subscriber.get_msg = get_msg  # type: ignore[method-assign]
+
+
+class Stamped(Protocol):
+    """A consumed record's publish time (ms; the producer's CreateTime, or the broker's)."""
+
+    timestamp: int
+
+
+S = TypeVar("S", bound=Stamped)
+
+
+def in_publish_order(partitions: Iterable[Sequence[S]]) -> tuple[S, ...]:
+    """A batch's records, each partition's in its own order, merged by when they were published.
+
+    aiokafka hands a batch over partition by partition. One batch may hold an order's
+    `orders.placed` and its `orders.cancelled`, which are on different topics. Applied partition by
+    partition, the cancellation could come first, and find no order to cancel. Merged by record
+    timestamp, they are applied in the order they were published, as they would be one batch
+    each. Within a partition nothing moves, whatever its timestamps say."""
+    return tuple(heapq.merge(*partitions, key=lambda record: record.timestamp))
 
 
 def batch_offsets(records: Sequence[Record]) -> dict[TopicPartition, int]:

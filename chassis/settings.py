@@ -153,7 +153,7 @@ class ServiceSettings(BaseSettings):
     follower_fetch_max_wait_ms: int = Field(
         default=250,
         ge=1,
-        description="A follower's fetch wait (the console, returns, invoicing and channels: services no "
+        description="A follower's fetch wait (the console, invoicing and channels: services no "
         "order's next step waits for). The broker gathers its records for this long, so at a steady "
         "rate it applies a batch every this many ms instead of one per event (ADR 543).",
     )

@@ -15,9 +15,7 @@ from services.returns.settings import ReturnsSettings
 def build(settings: ReturnsSettings | None = None, gateway: RefundGateway | None = None) -> Service:
     """The returns service, ready to run."""
     settings = settings or ReturnsSettings()
-    service = Service(
-        "returns", settings=settings, migrations=Path(__file__).parent / "migrations", follower=True
-    )
+    service = Service("returns", settings=settings, migrations=Path(__file__).parent / "migrations")
     service.include_handlers(handlers.subscriptions, None)
     service.include_router(api.router)
     service.include_router(webhooks.router)

@@ -827,6 +827,14 @@ async def test_a_customers_whatsapp_text_becomes_a_ticket_an_operator_answers_an
 
     await page.get_by_role("button", name="Close ticket").click()
     await expect(page.get_by_role("status")).to_have_text(f"ticket {ticket_id} closed")
-    await page.goto(f"{CONSOLE}/orders/{order_id}")
-    await expect(page.get_by_text(f"ticket closed ({ticket_id})")).to_be_visible(timeout=30_000)
+    # The console is a read model: the close reaches it as notifications.ticket_updated.v1, a moment
+    # after notifications answered, so the order page is looked at again until it has.
+    closed_line = page.get_by_text(f"ticket closed ({ticket_id})")
+
+    async def on_the_timeline() -> bool | None:
+        await page.goto(f"{CONSOLE}/orders/{order_id}")
+        return True if await closed_line.count() else None
+
+    await wait_until(on_the_timeline, what="the closed ticket on its order's timeline", timeout=30, every=0.5)
+    await expect(closed_line).to_be_visible()
     await expect(page.get_by_text(f"customer wrote ({ticket_id}): {question}")).to_be_visible()

@@ -12,7 +12,7 @@ from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.errors import CommitFailedError, KafkaTimeoutError
 from faststream.message import AckStatus
 
-from chassis.kafka import OffsetCommitter, batch_offsets
+from chassis.kafka import OffsetCommitter, batch_offsets, in_publish_order
 
 PLACED_3 = TopicPartition("orders.placed.v1", 3)
 RESERVED_0 = TopicPartition("inventory.reserved.v1", 0)
@@ -148,3 +148,34 @@ async def test_the_in_memory_test_broker_is_left_to_faststream(interval: float) 
     message = Message(BATCH, Fake())
     await OffsetCommitter(interval).applied(message)
     assert message.committed is None
+
+
+@dataclass(frozen=True)
+class Published:
+    """A consumed record's topic, offset and publish time."""
+
+    topic: str
+    offset: int
+    timestamp: int
+
+
+def test_a_batch_is_applied_in_publish_order_across_topics_and_in_offset_order_within_a_partition() -> None:
+    """aiokafka hands a batch over partition by partition: an order's cancellation on one topic could
+    be applied before its placement on another. Merged by publish time, it is not; a partition's own
+    order never changes, even where its timestamps go backwards (another replica's clock)."""
+    placed = [Published("orders.placed.v1", 7, 1_000), Published("orders.placed.v1", 8, 1_300)]
+    cancelled = [Published("orders.cancelled.v1", 3, 1_100)]
+    skewed = [
+        Published("inventory.stock_changed.v1", 1, 1_200),
+        Published("inventory.stock_changed.v1", 2, 900),
+    ]
+
+    merged = in_publish_order([cancelled, placed, skewed])
+
+    assert [(r.topic.split(".")[1], r.offset) for r in merged] == [
+        ("placed", 7),
+        ("cancelled", 3),
+        ("stock_changed", 1),
+        ("stock_changed", 2),
+        ("placed", 8),
+    ]
