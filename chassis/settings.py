@@ -153,9 +153,9 @@ class ServiceSettings(BaseSettings):
     follower_fetch_max_wait_ms: int = Field(
         default=250,
         ge=1,
-        description="A follower's fetch wait (the console, invoicing and channels: services no "
-        "order's next step waits for). The broker gathers its records for this long, so at a steady "
-        "rate it applies a batch every this many ms instead of one per event (ADR 543).",
+        description="A follower's fetch wait (invoicing and channels: services no order's next "
+        "step, and no operator's next screen, waits for). The broker gathers its records for this "
+        "long, so at a steady rate it applies a batch every this many ms, not one per event (ADR 543).",
     )
     follower_fetch_min_bytes: int = Field(
         default=1024 * 1024,

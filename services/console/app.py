@@ -28,9 +28,7 @@ class ConsoleService(Service):
     """A Service whose HTTP app is a signed-in web UI besides the chassis' health routes."""
 
     def __init__(self, settings: ConsoleSettings, owners: Owners | None, clock: Clock) -> None:
-        super().__init__(
-            "console", settings=settings, migrations=Path(__file__).parent / "migrations", follower=True
-        )
+        super().__init__("console", settings=settings, migrations=Path(__file__).parent / "migrations")
         self.console_settings = settings
         self.clock = clock
         self.owners = owners or Owners(

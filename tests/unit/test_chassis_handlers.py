@@ -106,7 +106,7 @@ def test_every_service_consumes_exactly_what_its_handlers_declare(name: str) -> 
     assert set(service.topics) == set(declared)
 
 
-FOLLOWERS = {"console", "invoicing", "channels"}
+FOLLOWERS = {"invoicing", "channels"}
 """Services no order's next step waits for (ADR 543)."""
 
 
