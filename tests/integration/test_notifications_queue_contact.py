@@ -76,7 +76,7 @@ async def test_a_message_due_now_nudges_the_dispatcher_and_a_replayed_one_does_n
     pool: asyncpg.Pool,
 ) -> None:
     """The handler marks its transaction when it queued a message to send at once; once that commits,
-    the service nudges the dispatcher instead of leaving the message to its next round (ADR 543)."""
+    the service nudges the dispatcher instead of leaving the message to its next round (ADR 544)."""
     settings = NotificationsSettings(database_url="postgresql://unused", quiet_hours="")
     message = PlannedMessage(
         message_id=unique("MSG"), order_id=unique("ORD"), channel=NotificationChannel.WHATSAPP,

@@ -107,15 +107,16 @@ def test_every_service_consumes_exactly_what_its_handlers_declare(name: str) -> 
 
 
 FOLLOWERS = {"invoicing", "channels"}
-"""Services no order's next step waits for (ADR 543)."""
+"""Services no order's next step, and no person's next screen, waits for (ADR 543)."""
 
 
 @pytest.mark.parametrize("name", SERVICES)
 def test_only_a_service_no_order_waits_for_lets_the_broker_gather_its_records(
     name: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """A follower's records wait up to its fetch wait at the broker; on an order's path (orders,
-    routing, inventory, shipping, notifications) that wait would be added to every hop."""
+    """A follower's records wait up to its fetch wait at the broker. On an order's path (orders,
+    routing, inventory, shipping, notifications) that wait would be added to every hop; in the
+    console or returns, to what a person reads right after acting."""
     for env in ("CONSUMER_FETCH_MIN_BYTES", "CONSUMER_FETCH_MAX_WAIT_MS"):
         monkeypatch.delenv(env, raising=False)
     service = importlib.import_module(f"services.{name}.app").build()
