@@ -271,16 +271,18 @@ def put_at(payload: dict[str, Any], path: str, value: Any) -> None:
     node: Any = payload
     for part in parents:
         if isinstance(node, list):
-            if int(part) >= len(node):
-                return  # an earlier broken field emptied this list (CI drew line_items = [] first)
+            # An earlier broken field emptied this list (CI drew line_items = [] first), or made a
+            # list of what the path expects to be an object (CI drew line_items.0 = [] first).
+            if not part.isdigit() or int(part) >= len(node):
+                return
             node = node[int(part)]
         else:
             node = node.get(part)
         if not isinstance(node, dict | list):
             return
-    key: Any = int(last) if isinstance(node, list) else last
-    if isinstance(node, list) and key >= len(node):
+    if isinstance(node, list) and (not last.isdigit() or int(last) >= len(node)):
         return
+    key: Any = int(last) if isinstance(node, list) else last
     if value is MISSING:
         node.pop(key) if isinstance(node, list) else node.pop(key, None)
     else:
