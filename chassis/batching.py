@@ -8,8 +8,11 @@ request on its own; behind a ``Batcher`` a hundred concurrent requests share one
 from __future__ import annotations
 
 import asyncio
+import contextvars
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Generic, TypeVar
+
+from chassis import outbox
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -36,7 +39,11 @@ class Batcher(Generic[T, R]):
         future: asyncio.Future[R] = asyncio.get_running_loop().create_future()
         self._queue.append((item, future))
         if self._writer is None or self._writer.done():
-            self._writer = asyncio.create_task(self._drain(), name="batcher")
+            # The writer serves every caller, so it runs outside the first one's context: the
+            # events it writes are no one request's to name (ADR 545).
+            context = contextvars.copy_context()
+            context.run(outbox.noting_nothing)
+            self._writer = asyncio.create_task(self._drain(), name="batcher", context=context)
         return await future
 
     async def _drain(self) -> None:

@@ -30,7 +30,7 @@ from starlette.exceptions import HTTPException
 from starlette.routing import Match
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from chassis import text
+from chassis import outbox, text
 from chassis.auth import HEADER, Principal, require, route_auth
 from chassis.logging import get_logger
 from chassis.refusal import Refusal, error_of
@@ -278,6 +278,44 @@ async def _nothing() -> Message:
 OPS_PATHS = frozenset({"/healthz", "/readyz", "/metrics"})
 
 
+EVENTS_HEADER = "X-Dabba-Events"
+"""Names the events a successful request wrote, `topic=event_id` comma-separated, so a read model's
+owner (the console) can wait until it has applied them before it shows its next page (ADR 545)."""
+EVENTS_NAMED = 200
+"""At most this many are named: a bulk action over thousands of orders still answers with a header
+any client takes; the caller waits for the first ones only."""
+
+
+class NamesWrittenEvents:
+    """ASGI middleware: a successful response names the events its request wrote (EVENTS_HEADER)."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        with outbox.noting_written() as written:
+
+            async def naming(message: Message) -> None:
+                if message["type"] == "http.response.start" and written and message["status"] < 400:
+                    named = ",".join(f"{topic}={event_id}" for topic, event_id in written[:EVENTS_NAMED])
+                    message = {
+                        **message,
+                        "headers": [*message.get("headers", []), (b"x-dabba-events", named.encode())],
+                    }
+                await send(message)
+
+            await self.app(scope, receive, naming)
+
+
+def written_events(value: str | None) -> list[tuple[str, str]]:
+    """(topic, event id) pairs of an EVENTS_HEADER value; anything else in it is skipped."""
+    pairs = (part.strip().partition("=") for part in (value or "").split(","))
+    return [(topic, event_id) for topic, sep, event_id in pairs if sep and topic and event_id]
+
+
 class OpsOnlyUntilStarted:
     """ASGI middleware: until the service has started (it may be waiting for its database or broker,
     ADR 170) every route but /healthz, /readyz and /metrics answers 503 with the one error body."""
@@ -522,6 +560,7 @@ def create_http_app(
         max_upload_bytes=max_upload_bytes,
         routes=lambda: app.routes,
     )
+    app.add_middleware(NamesWrittenEvents)
 
     @app.exception_handler(Refusal)
     async def _refused(_request: Request, exc: Refusal) -> JSONResponse:

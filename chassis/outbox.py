@@ -8,7 +8,9 @@ crash simply publishes again what is left (consumers' inboxes dedupe).
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Iterator, Sequence
+from contextlib import contextmanager
+from contextvars import ContextVar
 from typing import Any
 
 import asyncpg
@@ -20,7 +22,7 @@ from chassis.db import Conn
 from chassis.logging import get_logger
 from chassis.telemetry import current_traceparent
 from contracts._base import Event
-from contracts.envelope import Envelope
+from contracts.envelope import H_ID, Envelope
 
 log = get_logger(__name__)
 
@@ -44,6 +46,23 @@ Publish = Callable[[str, bytes, bytes | None, dict[str, str]], Awaitable[Any]]
 OutboxRow = tuple[str, str, dict[str, str], bytes]
 """(topic, key, headers, payload) of one outgoing event."""
 
+Written = list[tuple[str, str]]
+"""(topic, event id) of each event written to the outbox, in order."""
+
+_written: ContextVar[Written | None] = ContextVar("dabba_outbox_written", default=None)
+
+
+@contextmanager
+def noting_written() -> Iterator[Written]:
+    """Note every event this task (and the tasks it starts) writes to the outbox while inside: an HTTP
+    request names them to its caller, who can wait for them to reach a read model (ADR 545)."""
+    written: Written = []
+    token = _written.set(written)
+    try:
+        yield written
+    finally:
+        _written.reset(token)
+
 
 def outbox_row(event: Event, *, source: str) -> tuple[str, OutboxRow]:
     """An event's id and outbox row, with an envelope made now that carries the current trace."""
@@ -58,11 +77,18 @@ def outbox_row(event: Event, *, source: str) -> tuple[str, OutboxRow]:
     )
 
 
+def noting_nothing() -> None:
+    """Stop noting in the current context: for a task that writes for many callers."""
+    _written.set(None)
+
+
 async def write_rows(conn: Conn, rows: Sequence[OutboxRow]) -> None:
     """Insert outbox rows in one statement, keeping their order (ids follow the list)."""
     if not rows:
         return
     topics, keys, headers, payloads = zip(*rows, strict=True)
+    if (written := _written.get()) is not None:
+        written.extend((topic, h[H_ID]) for topic, h in zip(topics, headers, strict=True))
     await conn.execute(
         """INSERT INTO outbox (topic, key, headers, payload)
            SELECT topic, key, headers, payload

@@ -3,6 +3,7 @@ services' clients and the demo operators on the chassis."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
@@ -17,6 +18,8 @@ from services.console.owners import Owners
 from services.console.settings import ConsoleSettings
 
 log = get_logger(__name__)
+READ_MODEL_POLL_S = 0.02
+"""How often an action looks whether the read model has applied its events."""
 Clock = Callable[[], datetime]
 
 
@@ -28,7 +31,9 @@ class ConsoleService(Service):
     """A Service whose HTTP app is a signed-in web UI besides the chassis' health routes."""
 
     def __init__(self, settings: ConsoleSettings, owners: Owners | None, clock: Clock) -> None:
-        super().__init__("console", settings=settings, migrations=Path(__file__).parent / "migrations")
+        super().__init__(
+            "console", settings=settings, migrations=Path(__file__).parent / "migrations", follower=True
+        )
         self.console_settings = settings
         self.clock = clock
         self.owners = owners or Owners(
@@ -44,7 +49,32 @@ class ConsoleService(Service):
                 )
             },
             settings.role_keys(),
+            self.read_model_has,
         )
+
+    async def read_model_has(self, written: list[tuple[str, str]]) -> None:
+        """Return once the read model has applied these events an owner just wrote, or after
+        READ_MODEL_WAIT_S. The console follows (ADR 543): without this an operator's next page could
+        be one fetch wait behind what they just did (ADR 545). Events on topics it does not read are
+        not waited for."""
+        followed = set(self.topics)
+        ids = list(dict.fromkeys(event_id for topic, event_id in written if topic in followed))
+        if not ids or self.pool is None:
+            return
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + self.console_settings.read_model_wait_s
+        while True:
+            applied = await self.pool.fetchval(
+                "SELECT count(*) FROM inbox WHERE event_id = ANY($1::text[])", ids
+            )
+            if applied >= len(ids):
+                return
+            if loop.time() >= deadline:
+                log.warning(
+                    "read model still behind an action; showing the page anyway", waiting=len(ids) - applied
+                )
+                return
+            await asyncio.sleep(READ_MODEL_POLL_S)
 
     def http_app(self) -> FastAPI:
         app = super().http_app()

@@ -1,17 +1,24 @@
 """The console acts only through the owning services' HTTP APIs, as the person who clicked (ADR 80).
 
 Each call carries the console's key for the operator's role and the operator's name in
-X-On-Behalf-Of: the owning service checks the role and records the name as the actor.
+X-On-Behalf-Of: the owning service checks the role and records the name as the actor. The owner
+names the events its answer wrote (X-Dabba-Events); the call returns once the console's read model
+has applied them, so the operator's next page shows what they did (ADR 545).
 """
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
 import httpx
 
 from chassis.auth import HEADER, ON_BEHALF
+from chassis.http import EVENTS_HEADER, written_events
+
+Settle = Callable[[list[tuple[str, str]]], Awaitable[None]]
+"""Waits until the read model has applied these (topic, event id) pairs."""
 
 
 @dataclass(frozen=True)
@@ -58,9 +65,12 @@ def explain(status: int, body: Any) -> str:
 class Owners:
     """HTTP clients of the owning services, and the console's key per role."""
 
-    def __init__(self, clients: dict[str, httpx.AsyncClient], keys: dict[str, str]) -> None:
+    def __init__(
+        self, clients: dict[str, httpx.AsyncClient], keys: dict[str, str], settle: Settle | None = None
+    ) -> None:
         self._clients = clients
         self._keys = keys
+        self._settle = settle
 
     @property
     def services(self) -> list[str]:
@@ -123,8 +133,12 @@ class Owners:
         if csv is not None:
             headers["Content-Type"] = "text/csv"
         try:
-            return await self._clients[service].request(
+            response = await self._clients[service].request(
                 method, path, json=json, params=params, content=csv, headers=headers
             )
         except httpx.HTTPError as exc:
             return Outcome(503, None, f"{service} did not answer: {exc.__class__.__name__}")
+        written = written_events(response.headers.get(EVENTS_HEADER))
+        if written and self._settle is not None:
+            await self._settle(written)
+        return response

@@ -38,6 +38,18 @@ class ConsoleSettings(ServiceSettings):
     )
     lockout_minutes: float = Field(default=15, gt=0, description="How long a locked account stays locked.")
     owner_timeout_s: float = 10.0
+    follower_fetch_max_wait_ms: int = Field(
+        default=100,
+        ge=1,
+        description="The console's read model follows the orders (ADR 545): the broker gathers its "
+        "records for this long, and an operator's action waits up to this long to show on the next page.",
+    )
+    read_model_wait_s: float = Field(
+        default=5.0,
+        ge=0,
+        description="How long an operator's action waits for the events it wrote to reach the read "
+        "model before the next page is shown anyway (ADR 545).",
+    )
     page_size: int = Field(default=50, ge=1, le=500)
     refund_sla_days: float = Field(
         default=3,

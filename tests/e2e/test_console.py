@@ -88,6 +88,10 @@ async def test_an_operator_confirms_a_cod_order_and_orders_records_her_name(
 
         r = await asha.post(f"/orders/{order_id}/actions/cod_confirm", data={"csrf_token": csrf_of(page)})
         assert r.status_code == 303 and "ok=done" in r.headers["location"], r.headers["location"]
+        # Her very next page shows it: the console follows the topics in gathered batches, and
+        # answered only once its read model had applied the events orders wrote (ADR 545).
+        next_page = (await asha.get(f"/orders/{order_id}")).text
+        assert "by ops:asha" in next_page and "Confirm COD" not in next_page
         confirmed = await order_status(order_id, "CONFIRMED")
         assert [t["actor"] for t in confirmed["timeline"] if t["to_status"] == "CONFIRMED"] == ["ops:asha"]
 

@@ -106,8 +106,9 @@ def test_every_service_consumes_exactly_what_its_handlers_declare(name: str) -> 
     assert set(service.topics) == set(declared)
 
 
-FOLLOWERS = {"invoicing", "channels"}
-"""Services no order's next step, and no person's next screen, waits for (ADR 543)."""
+FOLLOWERS = {"invoicing", "channels", "console"}
+"""Services no order's next step waits for (ADR 543). The console's actions wait for their own
+events instead (ADR 545)."""
 
 
 @pytest.mark.parametrize("name", SERVICES)
@@ -115,8 +116,8 @@ def test_only_a_service_no_order_waits_for_lets_the_broker_gather_its_records(
     name: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """A follower's records wait up to its fetch wait at the broker. On an order's path (orders,
-    routing, inventory, shipping, notifications) that wait would be added to every hop; in the
-    console or returns, to what a person reads right after acting."""
+    routing, inventory, shipping, notifications) that wait would be added to every hop; in
+    returns, to what a person reads right after acting."""
     for env in ("CONSUMER_FETCH_MIN_BYTES", "CONSUMER_FETCH_MAX_WAIT_MS"):
         monkeypatch.delenv(env, raising=False)
     service = importlib.import_module(f"services.{name}.app").build()
