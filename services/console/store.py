@@ -34,10 +34,12 @@ _OPEN_RETURN |= {"RESTOCKED", "QUARANTINED", "REFUND_PENDING"}
 # --- the read model -----------------------------------------------------------------------------
 
 
-def _search_text(view: OrderView) -> str:
+def search_terms(view: OrderView) -> tuple[str, str]:
+    """What the queue's search matches an order by: its lowercased ids, AWBs, name and email, and
+    its phone's digits (stored in order_search, ADR 546)."""
     words = [view.order_id, view.channel_order_id, view.customer_name, view.email]
     words += [s.awb for s in view.shipments]
-    return " ".join(w.lower() for w in words if w)
+    return " ".join(w.lower() for w in words if w), "".join(c for c in view.phone or "" if c.isdigit())
 
 
 def _row(view: OrderView) -> tuple[Any, ...]:
@@ -73,8 +75,6 @@ def _row(view: OrderView) -> tuple[Any, ...]:
         view.messages_sent,
         view.messages_failed,
         view.contact_corrected,
-        _search_text(view),
-        "".join(c for c in view.phone or "" if c.isdigit()),
         [list(line) for line in view.lines],
         [list(p) for p in view.problems],
         [_shipment_json(s) for s in view.shipments],
@@ -143,9 +143,8 @@ def _shipment_json(s: ShipmentView) -> dict[str, Any]:
 _COLUMNS = """order_id, first_seen_at, updated_at, sort_at, channel, channel_order_id, customer_name, phone,
     email, city, state, pincode, total_paise, payment_method, payment_status, status, status_reason,
     placed_at, shipment_status, warehouses, couriers, awbs, ndr_count, ndr_open, return_open,
-    refunded_paise, messages_sent, messages_failed, contact_corrected, search_text, phone_digits,
-    lines, problems, shipments, returns, refunds, milestones, tabs, promised_dispatch_by, unroutable_at,
-    reserved_at, rehearsal"""
+    refunded_paise, messages_sent, messages_failed, contact_corrected, lines, problems, shipments, returns,
+    refunds, milestones, tabs, promised_dispatch_by, unroutable_at, reserved_at, rehearsal"""
 _NAMES = tuple(c.strip() for c in _COLUMNS.split(","))
 _TABS_AT = _NAMES.index("tabs")
 
@@ -274,6 +273,7 @@ async def save_views(conn: Conn, views: Sequence[OrderView], locked: LockedViews
             moved.subtract(old[_TABS_AT])
         moved.update(row[_TABS_AT])
     await conn.execute(_UPSERT, [_json_row(row) for row in changed])
+    await _save_search(conn, [v for v in views if v.order_id in {row[0] for row in changed}], locked)
     # The version row first: every writer waits on it, so the counts below are never locked by two
     # writers in different orders. Every tab has its row from the migration that introduced it.
     await conn.execute("UPDATE queue_version SET version = version + 1")
@@ -285,6 +285,28 @@ async def save_views(conn: Conn, views: Sequence[OrderView], locked: LockedViews
             list(tabs),
             list(counts),
         )
+
+
+async def _save_search(conn: Conn, views: Sequence[OrderView], locked: LockedViews) -> None:
+    """Write the search terms of the orders that are new or whose terms changed (ADR 546)."""
+    terms = {v.order_id: search_terms(v) for v in views}
+    changed = [
+        (order_id, *t)
+        for order_id, t in terms.items()
+        if (old := locked.views.get(order_id)) is None or search_terms(old) != t
+    ]
+    if not changed:
+        return
+    order_ids, texts, digits = zip(*changed, strict=True)
+    await conn.execute(
+        """INSERT INTO order_search (order_id, search_text, phone_digits)
+           SELECT * FROM unnest($1::text[], $2::text[], $3::text[])
+           ON CONFLICT (order_id) DO UPDATE
+              SET search_text = EXCLUDED.search_text, phone_digits = EXCLUDED.phone_digits""",
+        list(order_ids),
+        list(texts),
+        list(digits),
+    )
 
 
 async def add_timeline(conn: Conn, entries: Sequence[TimelineEntry]) -> None:
@@ -326,7 +348,7 @@ async def replace_all(
 ) -> None:
     """Swap the whole read model (orders, stock and tickets) for a rebuilt one, and mark its events
     applied (ADR 81, 320, 351)."""
-    await conn.execute("TRUNCATE order_view, order_timeline, stock_view, ticket_lines")
+    await conn.execute("TRUNCATE order_view, order_search, order_timeline, stock_view, ticket_lines")
     await add_ticket_lines(conn, ticket_lines)
     await conn.execute("UPDATE queue_counts SET orders = 0")
     await conn.execute("DELETE FROM inbox")
@@ -392,7 +414,7 @@ def _where(f: QueueFilter) -> tuple[list[str], list[Any]]:
         match = f"search_text LIKE {arg('%' + text + '%')}"
         if f.search.digits:
             match += f" OR phone_digits LIKE {arg('%' + f.search.digits + '%')}"
-        clauses.append(f"({match})")
+        clauses.append(f"order_id IN (SELECT order_id FROM order_search WHERE {match})")
     return clauses, args
 
 

@@ -4,6 +4,7 @@ couriers and AWBs, and the desk hands up whole order views whose NDR parcels it 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -74,3 +75,47 @@ async def test_the_ndr_desk_lists_the_parcels_in_ndr_of_the_orders_it_reads(pool
     [row] = await store.queue(pool, store.QueueFilter(search=parse_search(order_id)), after=None, limit=10)
     assert (row.order_id, row.sort_at, row.city, row.ndr_count) == (order_id, AT, "Jaipur", 2)
     assert sorted(row.couriers) == ["delhivery", "xpressbees"] and sorted(row.awbs) == ["DL1", "XB1"]
+
+
+async def test_search_terms_are_written_when_an_order_is_first_seen_and_when_an_awb_arrives_only(
+    pool: asyncpg.Pool,
+) -> None:
+    """ADR 546: a status change rewrites the order's view but not its search terms; an AWB does."""
+    order_id = unique("ORD")
+    placed = OrderView(
+        order_id=order_id,
+        first_seen_at=AT,
+        updated_at=AT,
+        placed_at=AT,
+        channel_order_id=unique("SHOP"),
+        customer_name="Meena Sharma",
+        phone="+91 98765 43210",
+        status="PLACED",
+    )
+    confirmed = replace(placed, status="CONFIRMED", updated_at=AT + timedelta(minutes=1))
+    awb = unique("AWB")
+    shipped = replace(
+        confirmed,
+        updated_at=AT + timedelta(minutes=2),
+        shipments=(ShipmentView(f"SHP-{order_id}-1", "GGN1", "delhivery", awb, "AWB_ASSIGNED"),),
+    )
+
+    async def save(view: OrderView) -> str:
+        async with pool.acquire() as conn, conn.transaction():
+            await store.save_views(conn, [view])
+        version: str = await pool.fetchval(
+            "SELECT xmin::text FROM order_search WHERE order_id = $1", order_id
+        )
+        return version
+
+    async def found(text: str) -> list[str]:
+        rows = await store.queue(pool, store.QueueFilter(search=parse_search(text)), after=None, limit=10)
+        return [row.order_id for row in rows]
+
+    first = await save(placed)
+    assert await found("meena sharma") == [order_id]
+    assert await found(awb) == []
+    assert await save(confirmed) == first, "a status change leaves the search terms alone"
+    assert await found("43210") == [order_id], "any part of the phone's digits"
+    assert await save(shipped) != first
+    assert await found(awb) == [order_id]
