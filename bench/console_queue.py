@@ -97,7 +97,8 @@ async def main(orders: int, fresh: bool) -> None:
                     conn, [synthetic(i, start) for i in range(first, min(first + 2000, orders))]
                 )
         print(f"filled {orders - have} views in {time.perf_counter() - began:.1f}s")
-    await pool.execute("ANALYZE order_view")  # fresh statistics, as autovacuum keeps them in service
+    # Fresh statistics, as autovacuum keeps them in service.
+    await pool.execute("ANALYZE order_view, order_search")
     print(f"{orders} orders in the read model; each line is one queue page, queried and rendered")
 
     template = api.templates.get_template("orders.html")
