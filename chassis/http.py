@@ -286,14 +286,18 @@ EVENTS_NAMED = 200
 any client takes; the caller waits for the first ones only."""
 
 
+_KEY_HEADER = HEADER.lower().encode()
+
+
 class NamesWrittenEvents:
-    """ASGI middleware: a successful response names the events its request wrote (EVENTS_HEADER)."""
+    """ASGI middleware: a successful response to a caller with an API key names the events its
+    request wrote (EVENTS_HEADER). Providers' webhooks and public pages are not told our event ids."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
+        if scope["type"] != "http" or not any(name == _KEY_HEADER for name, _ in scope.get("headers", ())):
             await self.app(scope, receive, send)
             return
         with outbox.noting_written() as written:

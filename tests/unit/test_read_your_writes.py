@@ -9,7 +9,7 @@ import httpx
 from fastapi import APIRouter, FastAPI
 
 from chassis import outbox
-from chassis.auth import parse_keys
+from chassis.auth import HEADER, parse_keys
 from chassis.batching import Batcher
 from chassis.http import EVENTS_HEADER, EVENTS_NAMED, create_http_app, written_events
 from chassis.refusal import Refusal
@@ -60,9 +60,11 @@ def _owner() -> FastAPI:
     return app
 
 
-async def _post(path: str) -> httpx.Response:
+async def _post(path: str, headers: dict[str, str] | None = None) -> httpx.Response:
+    """Call the owner as a service with an API key would (the routes here are open to anyone)."""
+    headers = {HEADER: "a-key"} if headers is None else headers
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=_owner()), base_url="http://t") as client:
-        return await client.post(path) if path != "/quiet" else await client.get(path)
+        return await client.post(path, headers=headers) if path != "/quiet" else await client.get(path)
 
 
 async def test_a_successful_answer_names_the_events_its_request_wrote_in_order() -> None:
@@ -77,6 +79,12 @@ async def test_a_successful_answer_names_the_events_its_request_wrote_in_order()
 async def test_a_refusal_names_nothing_and_a_request_that_wrote_nothing_has_no_header() -> None:
     assert EVENTS_HEADER not in (await _post("/refuse")).headers
     assert EVENTS_HEADER not in (await _post("/quiet")).headers
+
+
+async def test_a_caller_without_an_api_key_a_provider_or_a_customer_is_not_told_our_event_ids() -> None:
+    response = await _post("/confirm", headers={})
+    assert response.status_code == 200
+    assert EVENTS_HEADER not in response.headers
 
 
 async def test_a_bulk_action_names_its_first_events_only() -> None:
