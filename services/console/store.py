@@ -273,7 +273,8 @@ async def save_views(conn: Conn, views: Sequence[OrderView], locked: LockedViews
             moved.subtract(old[_TABS_AT])
         moved.update(row[_TABS_AT])
     await conn.execute(_UPSERT, [_json_row(row) for row in changed])
-    await _save_search(conn, [v for v in views if v.order_id in {row[0] for row in changed}], locked)
+    written = {row[0] for row in changed}
+    await _save_search(conn, [v for v in views if v.order_id in written], locked)
     # The version row first: every writer waits on it, so the counts below are never locked by two
     # writers in different orders. Every tab has its row from the migration that introduced it.
     await conn.execute("UPDATE queue_version SET version = version + 1")
