@@ -182,7 +182,9 @@ class OffsetCommitter(ConsumerRebalanceListener):  # type: ignore[misc]
             self._committed.pop(tp, None)
 
     async def on_partitions_assigned(self, assigned: set[TopicPartition]) -> None:
-        """Nothing to do: the consumer starts each new partition at its committed offset."""
+        """Log what this member now holds (after each rebalance; a replica holding nothing does no
+        work). The consumer starts each new partition at its committed offset."""
+        log.info("partitions assigned", partitions=len(assigned), topics=len({tp.topic for tp in assigned}))
 
 
 async def publish_raw(
