@@ -210,6 +210,8 @@ class OutboxRelay:
                 if await listener.fetchval("SELECT pg_try_advisory_lock($1)", _RELAY_LOCK):
                     break
                 await asyncio.sleep(2)  # another instance relays; stand by
+            else:
+                return  # stopped while standing by: it never held the lock
             self.is_leader = True
             await listener.add_listener("outbox", lambda *_: self._wake.set())
             # The lock lives as long as this session: once it ends, another replica may lead, so stop

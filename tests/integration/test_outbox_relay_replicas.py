@@ -4,6 +4,7 @@ published once, in order."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
@@ -101,3 +102,48 @@ async def test_a_relay_that_loses_its_lock_stops_and_the_other_replica_publishes
         await first.stop()
         await second.stop()
         await broker.stop()
+
+
+class _Watched(OutboxRelay):
+    """A relay that remembers every value its `is_leader` took, and says when it goes for the lock."""
+
+    took: list[bool]
+    entered: asyncio.Event
+
+    async def _lead(self) -> None:
+        self.__dict__.setdefault("entered", asyncio.Event()).set()
+        await super()._lead()
+
+    @property  # type: ignore[override]
+    def is_leader(self) -> bool:
+        return self.__dict__.get("_leads", False)
+
+    @is_leader.setter
+    def is_leader(self, value: bool) -> None:
+        self.__dict__["_leads"] = value
+        self.__dict__.setdefault("took", []).append(value)
+
+
+async def test_a_relay_stopped_while_another_leads_never_claims_to_lead(
+    servers: infra.Servers, pool: asyncpg.Pool
+) -> None:
+    """A second replica stopping while it stands by: it never held the lock, so it must not say it
+    leads (its log said "outbox relay leading" on the way out, and woke as if it did)."""
+    dsn = db.with_database(servers.database_url, db.database_name(SERVICE))
+
+    async def publish(*_args: object) -> None:
+        raise AssertionError("nothing is published here")
+
+    first = OutboxRelay(pool=pool, dsn=dsn, publish=publish)
+    first.start()
+    try:
+        await wait_until(leading(first), what="the first relay to lead")
+        second = _Watched(pool=pool, dsn=dsn, publish=publish)
+        second.entered = asyncio.Event()
+        second.start()
+        await asyncio.wait_for(second.entered.wait(), timeout=30)
+        await second.stop()
+        assert True not in second.took, second.took
+        assert first.is_leader
+    finally:
+        await first.stop()
