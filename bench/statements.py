@@ -20,10 +20,12 @@ TOP = 8
 
 @dataclass(frozen=True, slots=True)
 class Statements:
-    """Statement calls and execution time per database over a run, and the costliest statements."""
+    """Statement calls, execution and planning time per database over a run, and the costliest
+    statements. Planning time is 0 unless the server tracks it (`pg_stat_statements.track_planning`)."""
 
     calls: dict[str, int]
     exec_ms: dict[str, float]
+    plan_ms: dict[str, float]
     top: list[dict[str, Any]]
 
     def per_order(self, n: int) -> dict[str, Any]:
@@ -33,6 +35,9 @@ class Statements:
             "by_database": {db: c / n for db, c in sorted(self.calls.items(), key=lambda kv: -kv[1])},
             "exec_ms_by_database": {
                 db: ms / n for db, ms in sorted(self.exec_ms.items(), key=lambda kv: -kv[1])
+            },
+            "plan_ms_by_database": {
+                db: ms / n for db, ms in sorted(self.plan_ms.items(), key=lambda kv: -kv[1])
             },
             "top_by_time": self.top,
         }
@@ -69,7 +74,7 @@ async def read(database_url: str, n: int) -> Statements | None:
         return None
     try:
         rows = await conn.fetch(
-            """SELECT d.datname, s.calls, s.total_exec_time, s.query
+            """SELECT d.datname, s.calls, s.total_exec_time, s.total_plan_time, s.query
                  FROM pg_stat_statements s JOIN pg_database d ON d.oid = s.dbid
                 WHERE d.datname <> 'postgres'"""
         )
@@ -77,10 +82,12 @@ async def read(database_url: str, n: int) -> Statements | None:
         await conn.close()
     calls: dict[str, int] = {}
     exec_ms: dict[str, float] = {}
+    plan_ms: dict[str, float] = {}
     for r in rows:
         db = r["datname"].removeprefix("dabba_")
         calls[db] = calls.get(db, 0) + r["calls"]
         exec_ms[db] = exec_ms.get(db, 0.0) + r["total_exec_time"]
+        plan_ms[db] = plan_ms.get(db, 0.0) + r["total_plan_time"]
     costliest = sorted(rows, key=lambda r: -r["total_exec_time"])[:TOP]
     top = [
         {
@@ -91,4 +98,4 @@ async def read(database_url: str, n: int) -> Statements | None:
         }
         for r in costliest
     ]
-    return Statements(calls=calls, exec_ms=exec_ms, top=top)
+    return Statements(calls=calls, exec_ms=exec_ms, plan_ms=plan_ms, top=top)

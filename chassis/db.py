@@ -37,8 +37,15 @@ log = get_logger(__name__)
 # asyncpg prepares every statement once per connection. After five executions PostgreSQL may keep a
 # generic plan, and one made while a service's tables were still empty is a sequential scan kept for
 # the connection's life: with 5,000 orders `reservations` was read 16 million rows (the bench got
-# slower with every order). Planning each execution costs microseconds; the scan grew with the table.
+# slower with every order). A generic plan also cannot see a `LIMIT $n` or a `$1 IS NULL OR …`
+# filter, which the console's pages, the sweeps and the dispatcher use. So a connection plans each
+# execution, except inside a consumer's transaction: its keyed lookups and upserts keep generic plans
+# (the inbox claim sets `plan_cache_mode = auto` for the transaction, ADR 547), since planning them
+# each time cost PostgreSQL as much time as running them.
 SERVER_SETTINGS = {"plan_cache_mode": "force_custom_plan"}
+STATEMENT_LIFETIME_S = 120
+"""How long a pool connection keeps a prepared statement, and so a consumer's generic plan, before
+preparing it again: a plan made while a table was small lasts at most this long (ADR 547)."""
 
 
 async def keep_session(conn: asyncpg.Connection) -> None:
@@ -273,6 +280,7 @@ async def open_database(
         min_size=min_size,
         max_size=max_size,
         server_settings=SERVER_SETTINGS,
+        max_cached_statement_lifetime=STATEMENT_LIFETIME_S,
         init=register_json_codec,
         reset=keep_session,
     )

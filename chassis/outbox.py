@@ -134,8 +134,10 @@ WITH elsewhere AS (
       FROM pg_current_snapshot() AS s
 )
 SELECT batch.*,
-       -- Committed rows the barrier holds back: worth a short wait, not the poll interval.
-       EXISTS (SELECT 1 FROM outbox WHERE txid >= (SELECT txid FROM barrier)) AS held
+       -- Committed rows the barrier holds back: worth a short wait, not the poll interval. Read
+       -- from the index's end: the planner cannot know the barrier, and an EXISTS scanned the table.
+       (SELECT txid FROM outbox WHERE txid >= (SELECT txid FROM barrier) ORDER BY txid LIMIT 1)
+           IS NOT NULL AS held
   FROM (SELECT 1) AS one
   LEFT JOIN LATERAL (
         SELECT id, topic, key, headers, payload, created_at

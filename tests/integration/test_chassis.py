@@ -259,6 +259,59 @@ async def test_a_2_mib_row_is_set_aside_with_an_alert_and_the_rows_around_it_flo
         await broker.stop()
 
 
+async def _plans_of_seven_runs(conn: asyncpg.Connection | Any) -> tuple[int, int]:
+    """(generic, custom): the plans PostgreSQL used for seven runs of one keyed lookup."""
+    await conn.execute("PREPARE plan_probe(text) AS SELECT id FROM applied WHERE sku = $1")
+    try:
+        for _ in range(7):
+            await conn.execute("EXECUTE plan_probe('PROBE')")
+        row = await conn.fetchrow(
+            "SELECT generic_plans, custom_plans FROM pg_prepared_statements WHERE name = 'plan_probe'"
+        )
+    finally:
+        await conn.execute("DEALLOCATE plan_probe")
+    return int(row["generic_plans"]), int(row["custom_plans"])
+
+
+async def test_a_consumer_transaction_keeps_generic_plans_and_the_pool_plans_each_run(
+    servers: infra.Servers,
+) -> None:
+    """ADR 547: inside a consumer's transaction a statement runs on a generic plan once it has run a
+    few times; outside one, and after it on the same connection, each run is planned again."""
+    one = await db.open_database(
+        server_url=servers.database_url,
+        service=SERVICE,
+        migrations_dir=Path(__file__).parent / "migrations",
+        min_size=1,
+        max_size=1,
+    )
+    inside: list[tuple[int, int]] = []
+
+    async def handler(ctx: HandlerContext, event: StockChanged) -> None:
+        inside.append(await _plans_of_seven_runs(ctx.conn))
+
+    async def dead_letter(record: FakeRecord, error: str) -> None:
+        raise AssertionError(error)
+
+    consumer = Consumer(
+        service=SERVICE,
+        pool=one,
+        subscriptions={StockChanged.TOPIC: Subscription(StockChanged, handler)},
+        dead_letter=dead_letter,  # type: ignore[arg-type]
+    )
+    try:
+        async with one.acquire() as conn:
+            assert await _plans_of_seven_runs(conn) == (0, 7)
+        event = StockChanged(sku=unique("SKU"), available_total=1, by_warehouse={"BOM1": 1})
+        await consumer.apply_batch([record_of(event, 0)])
+        generic, custom = inside[0]
+        assert generic > 0 and custom + generic == 7, inside
+        async with one.acquire() as conn:  # the same connection: the pool holds one
+            assert await _plans_of_seven_runs(conn) == (0, 7)
+    finally:
+        await one.close()
+
+
 async def test_a_connection_back_in_the_pool_costs_no_reset_round_trip(servers: infra.Servers) -> None:
     """ADR 450: releasing a connection sends nothing to the server (asyncpg's default sends
     `SELECT pg_advisory_unlock_all(); CLOSE ALL; UNLISTEN *; RESET ALL` every time)."""
