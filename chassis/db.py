@@ -43,7 +43,7 @@ log = get_logger(__name__)
 # (the inbox claim sets `plan_cache_mode = auto` for the transaction, ADR 547), since planning them
 # each time cost PostgreSQL as much time as running them.
 SERVER_SETTINGS = {"plan_cache_mode": "force_custom_plan"}
-STATEMENT_LIFETIME_S = 120
+STATEMENT_LIFETIME_S = 60
 """How long a pool connection keeps a prepared statement, and so a consumer's generic plan, before
 preparing it again: a plan made while a table was small lasts at most this long (ADR 547)."""
 

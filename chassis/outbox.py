@@ -18,7 +18,7 @@ from aiokafka.errors import MessageSizeTooLargeError
 from prometheus_client import Counter, Gauge
 
 from chassis import faults
-from chassis.db import Conn
+from chassis.db import Conn, register_json_codec
 from chassis.logging import get_logger
 from chassis.telemetry import current_traceparent
 from contracts._base import Event
@@ -144,10 +144,11 @@ SELECT batch.*,
           FROM outbox
          WHERE txid < (SELECT txid FROM barrier)
          ORDER BY txid, id
-         LIMIT $1
+         LIMIT {limit}
        ) AS batch ON true
 """
-"""The next rows in order, each with `held`; one row of NULLs (and `held`) when none is ready."""
+"""The next rows in order, each with `held`; one row of NULLs (and `held`) when none is ready. The
+batch size is written in (`{limit}`), not bound: a generic plan cannot see a bound LIMIT."""
 
 
 class OutboxRelay:
@@ -169,6 +170,7 @@ class OutboxRelay:
         self._batch_size = batch_size
         self._poll_interval_s = poll_interval_s
         self._held_retry_s = held_retry_s
+        self._fetch = _FETCH.format(limit=int(batch_size))
         self._wake = asyncio.Event()
         self._stopping = False
         self._task: asyncio.Task[None] | None = None
@@ -207,6 +209,7 @@ class OutboxRelay:
 
     async def _lead(self) -> None:
         listener = await asyncpg.connect(self._dsn)
+        reader: asyncpg.Connection | None = None
         try:
             while not self._stopping:
                 if await listener.fetchval("SELECT pg_try_advisory_lock($1)", _RELAY_LOCK):
@@ -219,6 +222,13 @@ class OutboxRelay:
             # The lock lives as long as this session: once it ends, another replica may lead, so stop
             # at once instead of relaying beside it (ADR 471).
             listener.add_termination_listener(lambda _conn: self._wake.set())
+            # The leader reads and deletes rows on a session of its own, not the lock's: a lock lost
+            # between a batch's ack and its delete must not take the delete with it. That session
+            # plans its two statements once (plan_cache_mode auto), where a pool connection plans each
+            # run (ADR 547): the read is the relay's one costly statement to plan, and runs after
+            # every commit.
+            reader = await asyncpg.connect(self._dsn, server_settings={"plan_cache_mode": "auto"})
+            await register_json_codec(reader)
             log.info("outbox relay leading")
             held_waits = 0
             while not self._stopping:
@@ -227,7 +237,7 @@ class OutboxRelay:
                 # Cleared before reading, so a NOTIFY that arrives while a batch is read or
                 # published wakes the next wait instead of being lost with the clear.
                 self._wake.clear()
-                sent, held = await self._relay()
+                sent, held = await self._relay(reader)
                 if sent >= self._batch_size:
                     held_waits = 0
                     continue  # a full batch: more are ready
@@ -239,6 +249,8 @@ class OutboxRelay:
                     pass
         finally:
             self.is_leader = False
+            if reader is not None:
+                await reader.close()
             await listener.close()
 
     def _next_wait(self, held_waits: int) -> float:
@@ -256,53 +268,53 @@ class OutboxRelay:
         A row the broker can never take (too large) is moved to ``outbox_set_aside`` with its error
         and an alert, so one bad row does not wedge every row behind it (ADR 115).
         """
-        sent, _held = await self._relay()
+        async with self._pool.acquire() as conn:
+            sent, _held = await self._relay(conn)
         return sent
 
-    async def _relay(self) -> tuple[int, bool]:
-        """`relay_once`, and whether committed rows were held back by the barrier at the read.
-        Two statements when rows are ready (the read, the delete), one when none is."""
-        async with self._pool.acquire() as conn:
-            found = await conn.fetch(_FETCH, self._batch_size)
-            held = bool(found[0]["held"])
-            rows = [r for r in found if r["id"] is not None]
-            if not rows:
-                return 0, held
-            PENDING.set(len(rows))
-            acks: list[tuple[asyncpg.Record, Any]] = []
-            poison: list[tuple[asyncpg.Record, BaseException]] = []
-            for r in rows:
-                try:
-                    ack = await self._publish(
-                        r["topic"],
-                        bytes(r["payload"]),
-                        r["key"].encode() if r["key"] is not None else None,
-                        r["headers"],
-                    )
-                except POISON as exc:
-                    poison.append((r, exc))
-                    continue
-                acks.append((r, ack))
-            answers = await asyncio.gather(*(ack for _, ack in acks), return_exceptions=True)
-            for (r, _), answer in zip(acks, answers, strict=True):
-                if isinstance(answer, POISON):
-                    poison.append((r, answer))
-                elif isinstance(answer, BaseException):
-                    raise answer  # an outage: the whole batch is published again later
-            await faults.freeze_if_armed(
-                "outbox.after_publish", lambda: [f"{r['key']} {bytes(r['payload']).decode()}" for r in rows]
-            )
-            published = [r["id"] for r in rows]
-            if poison:
-                async with conn.transaction():
-                    await self._set_aside(conn, poison)
-                    await conn.execute("DELETE FROM outbox WHERE id = ANY($1::bigint[])", published)
-            else:  # one statement is its own transaction
+    async def _relay(self, conn: Conn) -> tuple[int, bool]:
+        """`relay_once` on a connection, and whether committed rows were held back by the barrier at
+        the read. Two statements when rows are ready (the read, the delete), one when none is."""
+        found = await conn.fetch(self._fetch)
+        held = bool(found[0]["held"])
+        rows = [r for r in found if r["id"] is not None]
+        if not rows:
+            return 0, held
+        PENDING.set(len(rows))
+        acks: list[tuple[asyncpg.Record, Any]] = []
+        poison: list[tuple[asyncpg.Record, BaseException]] = []
+        for r in rows:
+            try:
+                ack = await self._publish(
+                    r["topic"],
+                    bytes(r["payload"]),
+                    r["key"].encode() if r["key"] is not None else None,
+                    r["headers"],
+                )
+            except POISON as exc:
+                poison.append((r, exc))
+                continue
+            acks.append((r, ack))
+        answers = await asyncio.gather(*(ack for _, ack in acks), return_exceptions=True)
+        for (r, _), answer in zip(acks, answers, strict=True):
+            if isinstance(answer, POISON):
+                poison.append((r, answer))
+            elif isinstance(answer, BaseException):
+                raise answer  # an outage: the whole batch is published again later
+        await faults.freeze_if_armed(
+            "outbox.after_publish", lambda: [f"{r['key']} {bytes(r['payload']).decode()}" for r in rows]
+        )
+        published = [r["id"] for r in rows]
+        if poison:
+            async with conn.transaction():
+                await self._set_aside(conn, poison)
                 await conn.execute("DELETE FROM outbox WHERE id = ANY($1::bigint[])", published)
-            for r, _ in acks:
-                PUBLISHED.labels(r["topic"]).inc()
-            PENDING.set(0)
-            return len(rows), held
+        else:  # one statement is its own transaction
+            await conn.execute("DELETE FROM outbox WHERE id = ANY($1::bigint[])", published)
+        for r, _ in acks:
+            PUBLISHED.labels(r["topic"]).inc()
+        PENDING.set(0)
+        return len(rows), held
 
     async def _set_aside(self, conn: Conn, poison: list[tuple[asyncpg.Record, BaseException]]) -> None:
         for r, exc in poison:

@@ -412,8 +412,8 @@ async def test_rows_held_back_by_a_transaction_that_writes_no_event_go_out_witho
     saw_held = asyncio.Event()
     looks = relay._relay
 
-    async def looking() -> tuple[int, bool]:
-        sent, held = await looks()
+    async def looking(conn: db.Conn) -> tuple[int, bool]:
+        sent, held = await looks(conn)
         if held:
             saw_held.set()
         return sent, held
