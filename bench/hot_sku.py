@@ -13,6 +13,8 @@ import json
 import random
 import secrets
 import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -53,21 +55,62 @@ def split(stock: int, codes: list[str]) -> dict[str, int]:
     return {code: share + (rest if i == 0 else 0) for i, code in enumerate(codes)}
 
 
-async def _warmed_up(consumer: Any, prefix: str, n: int, *, timeout: float) -> int:
-    """Follow the topics until n warm-up orders (channel order ids starting with prefix) are reserved;
-    returns how many were."""
-    placed: set[str] = set()
-    reserved: set[str] = set()
+@dataclass
+class Sale:
+    """What the followed topics said about the orders of one prefix.
+
+    The topics are fetched side by side, so an order's reservation (or failure) can be read before
+    its `orders.placed`. It waits in `early` until the order is known to be ours; before this, such
+    outcomes were dropped, and a run that sold out exactly reported 495 of 500 units reserved."""
+
+    prefix: str
+    ours: set[str] = field(default_factory=set)
+    rejected: int = 0
+    reserved: dict[str, list[int]] = field(default_factory=dict)  # order → units per reserved event
+    failed_final: dict[str, int] = field(default_factory=dict)
+    early: dict[str, list[tuple[str, dict[str, Any], int]]] = field(default_factory=dict)
+    first_placed_ms: int | None = None
+    last_ms: int = 0
+    last_reserved_ms: int = 0
+
+    @property
+    def decided(self) -> int:
+        return len(self.reserved) + len(self.failed_final) + self.rejected
+
+    def see(self, topic: str, event: dict[str, Any], ms: int) -> None:
+        """One record of the followed topics (its broker timestamp in ms)."""
+        order_id = event.get("order_id")
+        if topic == topics.ORDERS_PLACED:
+            if event["channel_order_id"].startswith(self.prefix):
+                self.ours.add(order_id)
+                self.first_placed_ms = min(self.first_placed_ms or ms, ms)
+                for early in self.early.pop(order_id, []):
+                    self._outcome(*early)
+        elif topic == topics.ORDERS_REJECTED:
+            if event.get("channel_order_id", "").startswith(self.prefix):
+                self.rejected += 1
+        elif order_id in self.ours:
+            self._outcome(topic, event, ms)
+        elif order_id is not None:
+            self.early.setdefault(order_id, []).append((topic, event, ms))
+
+    def _outcome(self, topic: str, event: dict[str, Any], ms: int) -> None:
+        if topic == topics.INVENTORY_RESERVED:
+            units = sum(a["quantity"] for a in event["allocations"])
+            self.reserved.setdefault(event["order_id"], []).append(units)
+            self.last_ms, self.last_reserved_ms = max(self.last_ms, ms), max(self.last_reserved_ms, ms)
+        elif topic == topics.INVENTORY_RESERVATION_FAILED and event.get("final", True):
+            self.failed_final[event["order_id"]] = self.failed_final.get(event["order_id"], 0) + 1
+            self.last_ms = max(self.last_ms, ms)
+
+
+async def follow(consumer: Any, sale: Sale, *, until: Callable[[], bool], timeout: float) -> None:
+    """Read the followed topics into `sale` until `until()` holds or the timeout passes."""
     deadline = time.monotonic() + timeout
-    while len(reserved) < n and time.monotonic() < deadline:
+    while not until() and time.monotonic() < deadline:
         for tp, batch in (await consumer.getmany(timeout_ms=200)).items():
             for record in batch:
-                event = json.loads(record.value or b"{}")
-                if tp.topic == topics.ORDERS_PLACED and event["channel_order_id"].startswith(prefix):
-                    placed.add(event["order_id"])
-                elif tp.topic == topics.INVENTORY_RESERVED and event.get("order_id") in placed:
-                    reserved.add(event["order_id"])
-    return len(reserved)
+                sale.see(tp.topic, json.loads(record.value or b"{}"), record.timestamp)
 
 
 async def run(args: argparse.Namespace, *, say: Any, start_stack: Any) -> int:
@@ -106,42 +149,19 @@ async def run(args: argparse.Namespace, *, say: Any, start_stack: Any) -> int:
         ]
         for k, v, h in warm:
             await producer.send_and_wait(topics.CHANNEL_ORDERS, v, key=k, headers=h)
-        done = await _warmed_up(consumer, warm_prefix, len(warm), timeout=120)
-        say(f"bench --hot-sku: warm-up: {done}/{len(warm)} orders reserved")
-    ours: set[str] = set()
-    rejected = 0
-    reserved: dict[str, list[int]] = {}  # order → [units, broker ms] per reserved event
-    failed_final: dict[str, int] = {}
-    first_placed_ms: int | None = None
-    last_ms = last_reserved_ms = 0
+        warming = Sale(prefix=warm_prefix)
+        await follow(consumer, warming, until=lambda: len(warming.reserved) >= len(warm), timeout=120)
+        say(f"bench --hot-sku: warm-up: {len(warming.reserved)}/{len(warm)} orders reserved")
+    sale = Sale(prefix=prefix)
     started = time.monotonic()
     pending = [await producer.send(topics.CHANNEL_ORDERS, v, key=k, headers=h) for k, v, h in records]
     for fut in pending:
         await fut
     say(f"bench --hot-sku: {n} orders acknowledged by Kafka in {time.monotonic() - started:.1f}s")
-    deadline = time.monotonic() + args.timeout
-    while len(reserved) + len(failed_final) + rejected < n and time.monotonic() < deadline:
-        for tp, batch in (await consumer.getmany(timeout_ms=200)).items():
-            for record in batch:
-                event = json.loads(record.value or b"{}")
-                if tp.topic == topics.ORDERS_PLACED and event["channel_order_id"].startswith(prefix):
-                    ours.add(event["order_id"])
-                    first_placed_ms = min(first_placed_ms or record.timestamp, record.timestamp)
-                elif tp.topic == topics.ORDERS_REJECTED and event.get("channel_order_id", "").startswith(
-                    prefix
-                ):
-                    rejected += 1
-                elif event.get("order_id") not in ours:
-                    continue
-                elif tp.topic == topics.INVENTORY_RESERVED:
-                    units = sum(a["quantity"] for a in event["allocations"])
-                    reserved.setdefault(event["order_id"], []).append(units)
-                    last_ms = max(last_ms, record.timestamp)
-                    last_reserved_ms = max(last_reserved_ms, record.timestamp)
-                elif tp.topic == topics.INVENTORY_RESERVATION_FAILED and event.get("final", True):
-                    failed_final[event["order_id"]] = failed_final.get(event["order_id"], 0) + 1
-                    last_ms = max(last_ms, record.timestamp)
+    await follow(consumer, sale, until=lambda: sale.decided >= n, timeout=args.timeout)
     wall = time.monotonic() - started
+    ours, rejected, reserved, failed_final = sale.ours, sale.rejected, sale.reserved, sale.failed_final
+    first_placed_ms, last_ms, last_reserved_ms = sale.first_placed_ms, sale.last_ms, sale.last_reserved_ms
     await producer.stop()
     await consumer.stop()
 

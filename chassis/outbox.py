@@ -18,7 +18,7 @@ from aiokafka.errors import MessageSizeTooLargeError
 from prometheus_client import Counter, Gauge
 
 from chassis import faults
-from chassis.db import Conn, register_json_codec
+from chassis.db import STATEMENT_LIFETIME_S, Conn, register_json_codec
 from chassis.logging import get_logger
 from chassis.telemetry import current_traceparent
 from contracts._base import Event
@@ -227,7 +227,11 @@ class OutboxRelay:
             # plans its two statements once (plan_cache_mode auto), where a pool connection plans each
             # run (ADR 547): the read is the relay's one costly statement to plan, and runs after
             # every commit.
-            reader = await asyncpg.connect(self._dsn, server_settings={"plan_cache_mode": "auto"})
+            reader = await asyncpg.connect(
+                self._dsn,
+                server_settings={"plan_cache_mode": "auto"},
+                max_cached_statement_lifetime=STATEMENT_LIFETIME_S,  # a plan made on an empty outbox
+            )
             await register_json_codec(reader)
             log.info("outbox relay leading")
             held_waits = 0

@@ -63,6 +63,32 @@ async def pool(servers: infra.Servers) -> AsyncIterator[asyncpg.Pool]:
     await p.close()
 
 
+async def one_connection_pool(servers: infra.Servers) -> asyncpg.Pool:
+    """A pool of the test service that holds one connection: every acquire gets the same one."""
+    return await db.open_database(
+        server_url=servers.database_url,
+        service=SERVICE,
+        migrations_dir=Path(__file__).parent / "migrations",
+        min_size=1,
+        max_size=1,
+    )
+
+
+async def no_dead_letters(record: FakeRecord, error: str) -> None:
+    raise AssertionError(error)
+
+
+def consumer_of(pool: asyncpg.Pool, handler: Any, **options: Any) -> Consumer:
+    """A consumer of stock changes with one handler; a message that reaches the DLQ fails the test."""
+    return Consumer(
+        service=SERVICE,
+        pool=pool,
+        subscriptions={StockChanged.TOPIC: Subscription(StockChanged, handler)},
+        dead_letter=no_dead_letters,  # type: ignore[arg-type]
+        **options,
+    )
+
+
 def consumer_for(pool: asyncpg.Pool, dead: list[tuple[FakeRecord, str]], attempts: list[str]) -> Consumer:
     async def handler(ctx: HandlerContext, event: StockChanged) -> None:
         attempts.append(event.sku)
@@ -278,27 +304,13 @@ async def test_a_consumer_transaction_keeps_generic_plans_and_the_pool_plans_eac
 ) -> None:
     """ADR 547: inside a consumer's transaction a statement runs on a generic plan once it has run a
     few times; outside one, and after it on the same connection, each run is planned again."""
-    one = await db.open_database(
-        server_url=servers.database_url,
-        service=SERVICE,
-        migrations_dir=Path(__file__).parent / "migrations",
-        min_size=1,
-        max_size=1,
-    )
+    one = await one_connection_pool(servers)
     inside: list[tuple[int, int]] = []
 
     async def handler(ctx: HandlerContext, event: StockChanged) -> None:
         inside.append(await _plans_of_seven_runs(ctx.conn))
 
-    async def dead_letter(record: FakeRecord, error: str) -> None:
-        raise AssertionError(error)
-
-    consumer = Consumer(
-        service=SERVICE,
-        pool=one,
-        subscriptions={StockChanged.TOPIC: Subscription(StockChanged, handler)},
-        dead_letter=dead_letter,  # type: ignore[arg-type]
-    )
+    consumer = consumer_of(one, handler)
     try:
         async with one.acquire() as conn:
             assert await _plans_of_seven_runs(conn) == (0, 7)
@@ -315,13 +327,7 @@ async def test_a_consumer_transaction_keeps_generic_plans_and_the_pool_plans_eac
 async def test_a_connection_back_in_the_pool_costs_no_reset_round_trip(servers: infra.Servers) -> None:
     """ADR 450: releasing a connection sends nothing to the server (asyncpg's default sends
     `SELECT pg_advisory_unlock_all(); CLOSE ALL; UNLISTEN *; RESET ALL` every time)."""
-    one = await db.open_database(
-        server_url=servers.database_url,
-        service=SERVICE,
-        migrations_dir=Path(__file__).parent / "migrations",
-        min_size=1,
-        max_size=1,
-    )
+    one = await one_connection_pool(servers)
     sent: list[str] = []
     try:
         async with one.acquire() as conn:
@@ -453,16 +459,7 @@ async def test_a_consumer_commit_sends_no_notify_and_wakes_the_relay_itself(
     async def written() -> None:
         woken.append(True)
 
-    async def no_dlq(record: FakeRecord, error: str) -> None:  # type: ignore[override]
-        raise AssertionError(error)
-
-    consumer = Consumer(
-        service=SERVICE,
-        pool=pool,
-        subscriptions={StockChanged.TOPIC: Subscription(StockChanged, handler)},
-        dead_letter=no_dlq,  # type: ignore[arg-type]
-        outbox_written=written,
-    )
+    consumer = consumer_of(pool, handler, outbox_written=written)
     batch = [record_of(StockChanged(sku=sku, available_total=1, by_warehouse={}), 0)]
     try:
         await consumer.apply_batch(batch)
@@ -615,21 +612,12 @@ async def test_after_commit_hooks_see_what_the_handlers_shared_once_it_is_commit
     def broken(tx: Any) -> None:
         raise RuntimeError("a hook's own failure")
 
-    async def no_dlq(record: FakeRecord, error: str) -> None:  # type: ignore[override]
-        raise AssertionError(error)
-
     def released(tx: Any) -> None:
         with pytest.raises(asyncpg.InterfaceError, match="released back to the pool"):
             tx.conn.is_in_transaction()
         seen.append(("released", len(seen)))
 
-    consumer = Consumer(
-        service=SERVICE,
-        pool=pool,
-        subscriptions={StockChanged.TOPIC: Subscription(StockChanged, handler)},
-        dead_letter=no_dlq,  # type: ignore[arg-type]
-        after_commit=[broken, note, released],
-    )
+    consumer = consumer_of(pool, handler, after_commit=[broken, note, released])
     batch = [record_of(StockChanged(sku=sku, available_total=1, by_warehouse={}), 0)]
     await consumer.apply_batch(batch)
     assert seen == [(sku, 0), ("released", 1)], "each hook ran once, after the commit, with what was shared"

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from bench.hot_sku import Sale
 from bench.run import keeping_up
 from bench.statements import Statements
+from contracts import topics
 
 
 def test_a_run_whose_last_orders_wait_as_long_as_its_first_keeps_up() -> None:
@@ -31,9 +33,29 @@ def test_too_few_orders_get_no_verdict() -> None:
 
 def test_statements_per_order_divide_by_the_orders_largest_database_first() -> None:
     counted = Statements(
-        calls={"orders": 1100, "console": 1460}, exec_ms={"orders": 50.0, "console": 300.0}, top=[]
+        calls={"orders": 1100, "console": 1460},
+        exec_ms={"orders": 50.0, "console": 300.0},
+        plan_ms={"orders": 80.0, "console": 20.0},
+        top=[],
     )
     per = counted.per_order(100)
     assert per["total"] == 25.6
     assert list(per["by_database"].items()) == [("console", 14.6), ("orders", 11.0)]
     assert per["exec_ms_by_database"] == {"console": 3.0, "orders": 0.5}
+    assert list(per["plan_ms_by_database"].items()) == [("orders", 0.8), ("console", 0.2)]
+
+
+def test_a_hot_sku_outcome_read_before_its_order_was_placed_still_counts() -> None:
+    """The followed topics are fetched side by side: a reservation can come before its placement."""
+    sale = Sale(prefix="HOT-1-")
+    reserved = {"order_id": "ORD-A", "allocations": [{"quantity": 1}]}
+    failed = {"order_id": "ORD-B", "final": True}
+    sale.see(topics.INVENTORY_RESERVED, reserved, 5)
+    sale.see(topics.INVENTORY_RESERVATION_FAILED, failed, 6)
+    sale.see(topics.INVENTORY_RESERVED, {"order_id": "ORD-X", "allocations": [{"quantity": 1}]}, 6)
+    assert sale.decided == 0
+    sale.see(topics.ORDERS_PLACED, {"order_id": "ORD-A", "channel_order_id": "HOT-1-0"}, 4)
+    sale.see(topics.ORDERS_PLACED, {"order_id": "ORD-B", "channel_order_id": "HOT-1-1"}, 4)
+    sale.see(topics.ORDERS_PLACED, {"order_id": "ORD-X", "channel_order_id": "WARMUP-1-0"}, 4)
+    assert sale.reserved == {"ORD-A": [1]} and sale.failed_final == {"ORD-B": 1}
+    assert (sale.decided, sale.first_placed_ms, sale.last_reserved_ms) == (2, 4, 5)
