@@ -14,7 +14,7 @@ import pytest
 from aiokafka import AIOKafkaProducer
 from aiokafka.admin import AIOKafkaAdminClient
 
-from deploy.local.ports import replica_name
+from deploy.local.ports import replica_name, service_of
 from deploy.local.stack import Stack
 from tests import infra
 from tests.conftest import Tap, body_has, ce_id
@@ -23,6 +23,8 @@ from tests.helpers import channel_order, db_fetch, encode, seed_stock, unique, w
 pytestmark = pytest.mark.e2e
 
 TWICE = ("orders", "routing", "inventory", "shipping", "notifications")
+SEES_EVERY_ORDER = ("orders", "routing", "inventory", "notifications")
+"""The services that consume an event of every order of the sale, served or not."""
 ORDERS, UNITS = 60, 24
 
 
@@ -148,8 +150,15 @@ async def test_a_flash_sale_through_two_replicas_of_each_service_is_applied_exac
         sorted(orders),
     )
     assert {r["order_id"]: r["n"] for r in stored} == dict.fromkeys(served, 1)
-    # Both processes of each service did part of the work: the second replicas are not idle spares.
+    # Both processes of each service that sees every order of the sale did part of the work: the
+    # second replicas are not idle spares. Shipping sees only the served orders, and which orders are
+    # served is a race between the two inventory replicas. When one reserves every unit, the served
+    # orders are on its partitions of the order-keyed topics, and can all be on one shipping
+    # replica's too (CI, 2026-12-08: all 24 on partitions 0 and 2 of orders.confirmed.v1, both held
+    # by shipping-1). Shipping's exactly-once checks above hold either way.
     for name, offset in second_replicas.items():
+        if service_of(name) not in SEES_EVERY_ORDER:
+            continue
         with stack.log_path(name).open("rb") as log:
             log.seek(offset)
             assert b"batch applied" in log.read(), f"{name} applied nothing"
